@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# demo.sh: installs dependencies, builds, then shows the product's main job on
+# loopback: a bilan-server in dev mode, a consultant who enrols and creates a
+# bilan, a beneficiary who joins from the invite link, and the two meeting in
+# the room over TLS 1.3 to exchange a chat line and a file each way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target bilan-server bilan >/dev/null
+server=build/server/bilan-server
+client=build/client/bilan
+tmp=$(mktemp -d /tmp/bilan-demo.XXXXXX)
+srv_pid=""
+cleanup() {
+  [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "1. Starting bilan-server in dev mode (self-signed certificate, loopback)"
+"$server" serve --dev --data "$tmp/server" --listen 127.0.0.1:0 >"$tmp/server.out" 2>"$tmp/server.log" &
+srv_pid=$!
+for _ in $(seq 300); do   # up to 30 s for the ready line
+  grep -q '^bilan-server: listening on' "$tmp/server.out" 2>/dev/null && break
+  kill -0 "$srv_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+sed 's/^/   server: /' "$tmp/server.out"
+enrol_link=$(grep -o 'https://[^ ]*/e/[^ ]*' "$tmp/server.out" | head -1)
+[ -n "$enrol_link" ] || { echo "demo: the server printed no enrolment link" >&2; exit 1; }
+
+say "2. The consultant enrols this device (no password: a key pair and a one-time token)"
+"$client" --data "$tmp/consultant" enrol "$enrol_link"
+
+say "3. The consultant creates a bilan (16 h face-to-face budget) and gets the invite link"
+out=$("$client" --data "$tmp/consultant" bilan create --label "Bilan démo" --budget 16h)
+echo "$out" | sed 's/^/   /'
+invite=$(grep -o '^https://[^ ]*/j/[^ ]*' <<<"$out")
+bilan=$("$client" --data "$tmp/consultant" bilan list | grep -o '\bb[A-Za-z0-9_-]\{4,\}' | tail -1)
+
+say "4. Both join the room, say hello and exchange a document"
+echo "Programme personnalisé — version de travail" >"$tmp/programme.txt"
+head -c 200000 /dev/urandom >"$tmp/questionnaire.bin"
+mkdir -p "$tmp/recv-consultant" "$tmp/recv-beneficiary"
+"$client" --data "$tmp/consultant" join "$bilan" --headless --say "Bonjour, je suis votre consultante." \
+  --send-file "$tmp/programme.txt" --recv-dir "$tmp/recv-consultant" \
+  --expect-files 1 --expect-chat 1 --timeout 60 | sed 's/^/   consultant:  /' &
+c_pid=$!
+"$client" --data "$tmp/beneficiary" join "$invite" --headless --say "Bonjour !" \
+  --send-file "$tmp/questionnaire.bin" --recv-dir "$tmp/recv-beneficiary" \
+  --expect-files 1 --expect-chat 1 --timeout 60 | sed 's/^/   beneficiary: /'
+wait "$c_pid"
+
+say "5. Result"
+cmp -s "$tmp/programme.txt" "$tmp/recv-beneficiary/programme.txt" && echo "   programme.txt arrived intact at the beneficiary"
+cmp -s "$tmp/questionnaire.bin" "$tmp/recv-consultant/questionnaire.bin" && echo "   questionnaire.bin arrived intact at the consultant"
+"$server" consultant list --data "$tmp/server" | sed 's/^/   /'
+echo
+echo "Demo finished. Next: README.md (deployment, configuration, CLI reference)."

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# test.sh: installs dependencies, builds, and runs the whole test suite twice:
+# a normal build, then AddressSanitizer + UndefinedBehaviorSanitizer.
+# Exits non-zero on any failure. BILAN_TEST_QUICK=1 skips the sanitizer pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() {
+  local dir=$1; shift
+  echo "=== build $dir ($*)"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  echo "=== test $dir"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
+}
+
+run_suite build
+if [ "${BILAN_TEST_QUICK:-0}" != 1 ]; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-asan -DBILAN_SANITIZE=ON -DBILAN_BENCH=OFF
+fi
+echo "=== all tests passed"
