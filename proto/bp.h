@@ -211,7 +211,7 @@ int bp_auth_message(const uint8_t nonce[BP_NONCE_LEN], const uint8_t sign_pub[BP
 
 /* ---- Links (PROTOCOL.md §2.3) ----
  * Invite:   https://HOST:PORT/j/<token>#<secret>[.<cert-sha256>]
- * Enrolment https://HOST:PORT/e/<token>[#.<cert-sha256>]
+ * Enrolment https://HOST:PORT/e/<token>[#<cert-sha256>]
  * Bare token: the 43-character base64url token alone (host then comes from
  * the caller's --server). Parsing is pure and bounded. */
 enum bp_link_kind { BP_LINK_INVITE = 1, BP_LINK_ENROL = 2, BP_LINK_TOKEN = 3 };

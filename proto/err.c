@@ -28,7 +28,7 @@ static const struct err_row err_table[] = {
     {BP_E_RATE_LIMITED, "rate_limited", "Too many failed attempts from your address. Wait a minute before trying again.", 1},
     {BP_E_VERSION, "version_mismatch", "Client and server protocol versions differ. Update the bilan client.", 1},
     {BP_E_UNKNOWN_DEVICE, "unknown_device", "This device is not enrolled on this server. Enrol it first with a token or an invite link.", 0},
-    {BP_E_FORBIDDEN, "forbidden", "Your role does not allow this action (consultants only).", 0},
+    {BP_E_FORBIDDEN, "forbidden", "Your role does not allow this action.", 0},
     {BP_E_BAD_FRAME, "bad_frame", "The binary frame header is invalid (version, kind, flags or length). The frame was dropped.", 0},
     {BP_E_TOO_SLOW, "too_slow", "This connection could not keep up with the room and was closed. Check your network and rejoin.", 1},
     {BP_E_UNKNOWN_BILAN, "unknown_bilan", "No bilan has this identifier.", 0},

@@ -39,7 +39,7 @@ say "3. The consultant creates a bilan (16 h face-to-face budget) and gets the i
 out=$("$client" --data "$tmp/consultant" bilan create --label "Bilan démo" --budget 16h)
 echo "$out" | sed 's/^/   /'
 invite=$(grep -o '^https://[^ ]*/j/[^ ]*' <<<"$out")
-bilan=$("$client" --data "$tmp/consultant" bilan list | grep -o '\bb[A-Za-z0-9_-]\{4,\}' | tail -1)
+bilan=$("$client" --data "$tmp/consultant" bilan list | grep -o 'bilan=[A-Za-z0-9_-]*' | tail -1 | cut -d= -f2)
 
 say "4. Both join the room, say hello and exchange a document"
 echo "Programme personnalisé — version de travail" >"$tmp/programme.txt"

@@ -2,7 +2,7 @@
 # deps.sh: installs what building, running and testing Bilan Remote needs, from
 # Debian 12 packages only. Idempotent; uses sudo when not root.
 set -euo pipefail
-packages=(build-essential cmake pkg-config git ca-certificates
+packages=(build-essential cmake pkg-config git ca-certificates openssl
           libwebsockets-dev libssl-dev libsqlite3-dev libjansson-dev
           python3 python3-cryptography)
 missing=()

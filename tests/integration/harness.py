@@ -275,6 +275,13 @@ class RawWs:
             hdr += mk
         self.sock.sendall(hdr + payload)
 
+    def send_frame_head(self, opcode, declared_len, first):
+        """Sends a frame header declaring declared_len bytes, then only `first`
+        of the payload: the server must refuse on the declared size alone."""
+        mk = os.urandom(4)
+        hdr = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, declared_len) + mk
+        self.sock.sendall(hdr + bytes(b ^ mk[i % 4] for i, b in enumerate(first)))
+
     def send_text(self, s):
         self.send_frame(0x1, s.encode() if isinstance(s, str) else s)
 

@@ -1,0 +1,205 @@
+/* cli.c: shared plumbing of the subcommands (see cli.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("bilan: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int app_resolve_dir(struct app *a, const char *opt_dir)
+{
+    const char *env;
+    int n;
+    if (opt_dir && *opt_dir)
+        n = snprintf(a->data_dir, sizeof a->data_dir, "%s", opt_dir);
+    else if ((env = getenv("BILAN_HOME")) && *env)
+        n = snprintf(a->data_dir, sizeof a->data_dir, "%s", env);
+    else if ((env = getenv("XDG_DATA_HOME")) && *env == '/')
+        n = snprintf(a->data_dir, sizeof a->data_dir, "%s/bilan", env);
+    else if ((env = getenv("HOME")) && *env)
+        n = snprintf(a->data_dir, sizeof a->data_dir, "%s/.local/share/bilan", env);
+    else
+        return cli_fail(EXIT_USAGE, "no data folder: set HOME or BILAN_HOME, or pass --data DIR");
+    if (n < 0 || (size_t)n >= sizeof a->data_dir - 32)
+        return cli_fail(EXIT_USAGE, "data folder path is too long");
+    if (a->data_dir[0] != '/') {
+        /* Absolute, so that `identity show` says where the keys really are. */
+        char cwd[2048], rel[4096];
+        if (!getcwd(cwd, sizeof cwd))
+            return cli_fail(EXIT_USAGE, "cannot resolve the data folder %s", a->data_dir);
+        snprintf(rel, sizeof rel, "%s", a->data_dir);
+        n = snprintf(a->data_dir, sizeof a->data_dir, "%s/%s", cwd, rel);
+        if (n < 0 || (size_t)n >= sizeof a->data_dir - 32)
+            return cli_fail(EXIT_USAGE, "data folder path is too long");
+    }
+    return 0;
+}
+
+int app_open(struct app *a)
+{
+    char why[600];
+    if (ks_open(a->data_dir, &a->ks, why, sizeof why))
+        return cli_fail(EXIT_USAGE, "%s", why);
+    int rc = ks_identity(a->ks, 1, &a->id, &a->id_created);
+    if (rc)
+        return cli_fail(EXIT_USAGE, "cannot load this device's identity: %s", ks_error(a->ks));
+    return 0;
+}
+
+void app_close(struct app *a)
+{
+    bp_identity_wipe(&a->id);
+    ks_close(a->ks);
+    a->ks = NULL;
+}
+
+struct pick {
+    const char *role;
+    int count;
+    struct ks_server found;
+};
+
+static int pick_cb(void *arg, const struct ks_server *s)
+{
+    struct pick *p = arg;
+    if (p->role && strcmp(s->role, p->role))
+        return 0;
+    if (!p->count++)
+        p->found = *s;
+    return 0;
+}
+
+int app_pick_server(struct app *a, const char *opt_server, const char *role, struct ks_server *out)
+{
+    if (opt_server) {
+        char host[BP_HOST_MAX + 1];
+        uint16_t port;
+        const char *why;
+        if (cli_parse_hostport(opt_server, host, &port, &why))
+            return cli_fail(EXIT_USAGE, "--server %s: %s", opt_server, why);
+        int rc = ks_server_get(a->ks, host, port, out);
+        if (rc == KS_NOT_FOUND)
+            return cli_fail(EXIT_USAGE,
+                            "this device is not enrolled with %s: run `bilan enrol LINK` first",
+                            opt_server);
+        if (rc)
+            return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
+        if (role && strcmp(out->role, role))
+            return cli_fail(EXIT_USAGE, "this device is %s on %s, not %s",
+                            out->role[0] ? out->role : "of unknown role", opt_server, role);
+        return 0;
+    }
+    struct pick p = {.role = role};
+    if (ks_server_each(a->ks, pick_cb, &p))
+        return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
+    if (p.count == 0)
+        return cli_fail(
+            EXIT_USAGE,
+            role ? "this device is not enrolled as %s on any server: run `bilan enrol LINK` first"
+                 : "this device is not enrolled on any server%s: run `bilan enrol LINK` first",
+            role ? role : "");
+    if (p.count > 1)
+        return cli_fail(
+            EXIT_USAGE,
+            "this device is enrolled on several servers: say which with --server HOST:PORT "
+            "(see `bilan identity show`)");
+    *out = p.found;
+    return 0;
+}
+
+/* Hooks from the session to the network. */
+static int hook_send(void *ctx, const char *buf, size_t len)
+{
+    return net_send_text(ctx, buf, len);
+}
+
+static void hook_want_write(void *ctx)
+{
+    net_want_write(ctx);
+}
+
+static void hook_close(void *ctx)
+{
+    net_close(ctx);
+}
+
+/* Callbacks from the network to the session. */
+static void h_established(void *ctx, uint64_t now)
+{
+    session_start(ctx, now);
+}
+
+static void h_text(void *ctx, const char *buf, size_t len, uint64_t now)
+{
+    session_on_text(ctx, buf, len, now);
+}
+
+static void h_binary(void *ctx, const uint8_t *buf, size_t len, uint64_t now)
+{
+    session_on_binary(ctx, buf, len, now);
+}
+
+static int h_next(void *ctx, uint8_t *buf, size_t cap, uint64_t now)
+{
+    return session_next_frame(ctx, buf, cap, now);
+}
+
+static void h_tick(void *ctx, uint64_t now)
+{
+    session_tick(ctx, now);
+}
+
+static void h_interrupt(void *ctx, uint64_t now)
+{
+    session_interrupt(ctx, now);
+}
+
+static void h_closed(void *ctx)
+{
+    session_closed(ctx);
+}
+
+int app_run_session(struct session *s, const struct net_cfg *cfg)
+{
+    struct net_handlers nh = {
+        .ctx = s,
+        .established = h_established,
+        .text = h_text,
+        .binary = h_binary,
+        .next_frame = h_next,
+        .tick = h_tick,
+        .interrupt = h_interrupt,
+        .closed = h_closed,
+    };
+    char why[300];
+    struct net *n = net_new(cfg, &nh, why, sizeof why);
+    if (!n)
+        return cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, why);
+    /* The transport hooks go to this connection; on_reply stays the command's. */
+    struct session_hooks wired = *s->hooks;
+    wired.send_text = hook_send;
+    wired.want_write = hook_want_write;
+    wired.close = hook_close;
+    wired.ctx = n;
+    const struct session_hooks *orig = s->hooks;
+    s->hooks = &wired;
+    net_run(n);
+    s->hooks = orig;
+    int code = s->finished ? s->exit_code : EXIT_NETWORK;
+    if (s->lost || !s->finished)
+        cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, net_error(n));
+    net_free(n);
+    return code;
+}

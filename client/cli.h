@@ -1,0 +1,45 @@
+/* cli.h: what the subcommands share: the data folder, the key store and
+ * identity, finding the server to talk to, and running one session over one
+ * connection (net.c + session.c) to an exit code. */
+#ifndef CLIENT_CLI_H
+#define CLIENT_CLI_H
+
+#include "keystore.h"
+#include "net.h"
+#include "session.h"
+#include "util.h"
+
+struct app {
+    char data_dir[4096];
+    struct keystore *ks;
+    struct bp_identity id;
+    long long id_created;
+};
+
+/* Resolves the data folder: --data, $BILAN_HOME, $XDG_DATA_HOME/bilan,
+ * ~/.local/share/bilan. 0 or EXIT_USAGE (message printed). */
+int app_resolve_dir(struct app *a, const char *opt_dir);
+/* Opens the store and loads (creating if needed) the identity. Returns 0 or
+ * an exit code, with a message printed. */
+int app_open(struct app *a);
+void app_close(struct app *a);
+
+/* The server a command should use: the one named by --server (must be known
+ * unless allow_unknown), else the only one enrolled with role (NULL: any).
+ * Returns 0 or an exit code with a message printed. */
+int app_pick_server(struct app *a, const char *opt_server, const char *role, struct ks_server *out);
+
+/* Connects to cfg and runs s to its end; returns the exit code. Network
+ * failures are printed as "bilan: HOST:PORT: <what happened>". s->hooks
+ * must be set with a NULL send_text/want_write/close: they are filled here. */
+int app_run_session(struct session *s, const struct net_cfg *cfg);
+
+/* Prints "bilan: <message>" for a local error and returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_identity(struct app *a, int argc, char **argv);
+int cmd_enrol(struct app *a, int argc, char **argv);
+int cmd_bilan(struct app *a, int argc, char **argv);
+int cmd_join(struct app *a, int argc, char **argv);
+
+#endif

@@ -1,0 +1,282 @@
+/* cmd_bilan.c: `bilan bilan create|invite|list`, the consultant's bilans.
+ *
+ * The invite secret (32 random bytes, the fragment of the invite link) is
+ * drawn here, stored locally, and put only into the printed link: it is
+ * never sent to the server (PROTOCOL.md §2.3). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "enrol.h"
+
+static const char usage[] =
+    "Usage: bilan bilan create --label LABEL [--budget DURATION] [--invite-ttl DURATION] [--server "
+    "HOST:PORT]\n"
+    "       bilan bilan invite BILAN [--invite-ttl DURATION] [--server HOST:PORT]\n"
+    "       bilan bilan list [--local] [--server HOST:PORT]\n"
+    "\n"
+    "Consultant commands.\n"
+    "  create   creates a bilan and prints the invite link for the beneficiary\n"
+    "  invite   prints a new invite link for an existing bilan (same secret)\n"
+    "  list     lists the bilans this device may join (--local: from this device only)\n"
+    "\n"
+    "  --label LABEL         a pseudonymous label (1 to 64 bytes): no beneficiary name\n"
+    "  --budget DURATION     face-to-face budget, 1h to 24h (default 16h)\n"
+    "  --invite-ttl DURATION how long the invite link works, 1m to 30d (default 7d)\n"
+    "  --server HOST:PORT    which server, when this device is enrolled on several\n"
+    "Durations: 16h, 90m, 1h30, 3600s, 7d, or plain seconds.\n";
+
+struct bilan_ctx {
+    struct app *a;
+    struct ks_server srv;
+    uint8_t secret[BP_SECRET_LEN];
+    int local;
+};
+
+static void fmt_hm(long long s, char *out, size_t cap)
+{
+    snprintf(out, cap, "%lldh%02lld", s / 3600, s % 3600 / 60);
+}
+
+/* Prints the invite link for (token, secret) on srv, and remembers it. */
+static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
+{
+    struct ks_bilan kb;
+    memset(&kb, 0, sizeof kb);
+    kb.server_id = b->srv.id;
+    snprintf(kb.bilan, sizeof kb.bilan, "%s", bilan);
+    snprintf(kb.role, sizeof kb.role, "consultant");
+    if (bp_b64_decode_exact(bp_str(m, "invite_token", ""), kb.token, BP_TOKEN_LEN))
+        return cli_fail(EXIT_NETWORK, "the server sent an invalid invite token");
+    kb.has_token = 1;
+    kb.invite_expires = bp_int(m, "invite_expires", 0);
+    bp_sha256(kb.token, BP_TOKEN_LEN, kb.token_hash);
+    kb.has_token_hash = 1;
+    memcpy(kb.secret, b->secret, BP_SECRET_LEN);
+    kb.has_secret = 1;
+    const char *label = bp_str(m, "label", "");
+    snprintf(kb.label, sizeof kb.label, "%s", label);
+    kb.budget_s = bp_int(m, "budget_s", 0);
+    int rc = ks_bilan_put(b->a->ks, &kb);
+    if (rc) {
+        OPENSSL_cleanse(&kb, sizeof kb);
+        return cli_fail(
+            EXIT_USAGE,
+            "cannot save the bilan (the link was not printed, run `bilan bilan invite %s`): %s",
+            bilan, ks_error(b->a->ks));
+    }
+    struct bp_link l;
+    memset(&l, 0, sizeof l);
+    l.kind = BP_LINK_INVITE;
+    snprintf(l.host, sizeof l.host, "%s", b->srv.host);
+    l.port = b->srv.port;
+    memcpy(l.token, kb.token, BP_TOKEN_LEN);
+    memcpy(l.secret, b->secret, BP_SECRET_LEN);
+    l.has_secret = 1;
+    l.has_pin = b->srv.has_pin;
+    memcpy(l.pin, b->srv.pin, BP_FP_LEN);
+    char link[1200];
+    int n = bp_link_format(&l, link, sizeof link);
+    OPENSSL_cleanse(&l, sizeof l);
+    OPENSSL_cleanse(&kb, sizeof kb);
+    if (n < 0)
+        return cli_fail(EXIT_USAGE, "cannot format the invite link");
+    printf("Invite link for the beneficiary (send it privately; it works once, until it "
+           "expires):\n%s\n",
+           link);
+    fflush(stdout);
+    OPENSSL_cleanse(link, sizeof link);
+    return 0;
+}
+
+static int print_bilan(void *arg, const struct ks_bilan *kb)
+{
+    char label[BP_LABEL_MAX + 1], budget[32];
+    cli_printable((const uint8_t *)kb->label, strlen(kb->label), label, sizeof label);
+    fmt_hm(kb->budget_s, budget, sizeof budget);
+    /* The id last: scripts take the last word of the line. */
+    printf("role=%s budget=%s label=%s bilan=%s\n", kb->role[0] ? kb->role : "?", budget, label,
+           kb->bilan);
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int bilan_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+{
+    struct bilan_ctx *b = ctx;
+    if (t == BP_T_WELCOME) {
+        /* Keep the role and bilan list fresh. */
+        return cli_store_bilans(b->a, b->srv.id, json_object_get(m, "bilans"));
+    }
+    if (t == BP_T_BILAN_CREATED) {
+        char label[BP_LABEL_MAX + 1], budget[32];
+        const char *lb = bp_str(m, "label", "");
+        cli_printable((const uint8_t *)lb, strlen(lb), label, sizeof label);
+        fmt_hm(bp_int(m, "budget_s", 0), budget, sizeof budget);
+        printf("Created bilan=%s label=%s budget=%s\n", bp_str(m, "bilan", ""), label, budget);
+        return print_invite(b, bp_str(m, "bilan", ""), m);
+    }
+    if (t == BP_T_INVITE_CREATED)
+        return print_invite(b, s->bilan, m);
+    if (t == BP_T_BILANS) {
+        int rc = cli_store_bilans(b->a, b->srv.id, json_object_get(m, "bilans"));
+        if (rc)
+            return rc;
+        int count = 0;
+        ks_bilan_each(b->a->ks, b->srv.id, print_bilan, &count);
+        if (!count)
+            printf("(no bilans)\n");
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static int parse_dur(const char *opt, const char *v, long long min, long long max, long long *out)
+{
+    const char *why;
+    if (cli_parse_duration(v, out, &why))
+        return cli_fail(EXIT_USAGE, "%s %s: %s", opt, v, why);
+    if (*out < min || *out > max)
+        return cli_fail(EXIT_USAGE, "%s %s: must be between %llds and %llds", opt, v, min, max);
+    return 0;
+}
+
+int cmd_bilan(struct app *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"label", required_argument, NULL, 'l'},
+        {"budget", required_argument, NULL, 'b'},
+        {"invite-ttl", required_argument, NULL, 't'},
+        {"server", required_argument, NULL, 's'},
+        {"local", no_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    const char *sub = argv[1];
+    enum session_goal goal;
+    if (!strcmp(sub, "create"))
+        goal = GOAL_CREATE;
+    else if (!strcmp(sub, "invite"))
+        goal = GOAL_INVITE;
+    else if (!strcmp(sub, "list"))
+        goal = GOAL_LIST;
+    else
+        return cli_fail(EXIT_USAGE,
+                        "unknown `bilan bilan` command '%s' (create, invite or list; see --help)",
+                        sub);
+    const char *label = NULL, *opt_server = NULL;
+    long long budget = 0, ttl = 0;
+    int local = 0, c, rc;
+    optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
+    argc--, argv++;
+    while ((c = getopt_long(argc, argv, "l:b:t:s:Lh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            label = optarg;
+            break;
+        case 'b':
+            if ((rc = parse_dur("--budget", optarg, 3600, BP_CAP_S, &budget)))
+                return rc;
+            break;
+        case 't':
+            if ((rc = parse_dur("--invite-ttl", optarg, 60, 30 * 86400, &ttl)))
+                return rc;
+            break;
+        case 's':
+            opt_server = optarg;
+            break;
+        case 'L':
+            local = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    const char *bilan = NULL;
+    if (goal == GOAL_INVITE) {
+        if (argc - optind != 1)
+            return cli_fail(EXIT_USAGE,
+                            "`bilan bilan invite` needs the bilan id (see `bilan bilan list`)");
+        bilan = argv[optind];
+        if (!cli_id_ok(bilan))
+            return cli_fail(EXIT_USAGE, "'%s' is not a bilan id (1 to 64 of A-Z a-z 0-9 _ -)",
+                            bilan);
+    } else if (argc != optind) {
+        return cli_fail(EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+    }
+    if (goal == GOAL_CREATE) {
+        if (!label)
+            return cli_fail(EXIT_USAGE,
+                            "`bilan bilan create` needs --label LABEL (a pseudonym, not a name)");
+        size_t n = strlen(label);
+        if (n < 1 || n > BP_LABEL_MAX)
+            return cli_fail(EXIT_USAGE, "--label must be 1 to 64 bytes");
+    } else if (label || budget) {
+        return cli_fail(EXIT_USAGE, "--label and --budget only apply to `bilan bilan create`");
+    }
+    if (local && goal != GOAL_LIST)
+        return cli_fail(EXIT_USAGE, "--local only applies to `bilan bilan list`");
+    if ((rc = app_open(a)))
+        return rc;
+    struct bilan_ctx b;
+    memset(&b, 0, sizeof b);
+    b.a = a;
+    if (local) {
+        long long sid = 0;
+        if (opt_server) {
+            if ((rc = app_pick_server(a, opt_server, NULL, &b.srv)))
+                return rc;
+            sid = b.srv.id;
+        }
+        int count = 0;
+        ks_bilan_each(a->ks, sid, print_bilan, &count);
+        if (!count)
+            printf("(no bilans on this device)\n");
+        return 0;
+    }
+    if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? NULL : "consultant", &b.srv)))
+        return rc;
+    if (goal == GOAL_CREATE) {
+        if (bp_random(b.secret, sizeof b.secret))
+            return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
+    } else if (goal == GOAL_INVITE) {
+        /* Same secret for the same bilan, so an earlier link's secret stays valid. */
+        struct ks_bilan kb;
+        rc = ks_bilan_get(a->ks, b.srv.id, bilan, &kb);
+        if (rc == 0 && kb.has_secret)
+            memcpy(b.secret, kb.secret, sizeof b.secret);
+        else if (rc < 0)
+            return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
+        else if (bp_random(b.secret, sizeof b.secret)) /* bilan created on another device */
+            return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
+        OPENSSL_cleanse(&kb, sizeof kb);
+    }
+    struct session_hooks hooks = {.reply_ctx = &b, .on_reply = bilan_reply};
+    struct session s;
+    session_init(&s);
+    s.hooks = &hooks;
+    s.id = &a->id;
+    s.goal = goal;
+    if (label)
+        snprintf(s.label, sizeof s.label, "%s", label);
+    if (bilan)
+        snprintf(s.bilan, sizeof s.bilan, "%s", bilan);
+    s.budget_s = budget;
+    s.invite_ttl_s = ttl;
+    struct net_cfg cfg = {.host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin};
+    memcpy(cfg.pin, b.srv.pin, BP_FP_LEN);
+    rc = app_run_session(&s, &cfg);
+    OPENSSL_cleanse(b.secret, sizeof b.secret);
+    return rc;
+}

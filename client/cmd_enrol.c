@@ -1,0 +1,228 @@
+/* cmd_enrol.c: `bilan enrol LINK-OR-TOKEN`: redeems a consultant enrolment
+ * token (PROTOCOL.md §2.2) and remembers the server, its pin, this device's
+ * role and the bilans the welcome lists. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "enrol.h"
+
+static const char usage[] =
+    "Usage: bilan enrol LINK-OR-TOKEN [--server HOST:PORT] [--pin PIN] [--name DEVICE_NAME]\n"
+    "\n"
+    "Enrols this device with a bilan server, using the enrolment link an\n"
+    "administrator gave you: https://HOST:PORT/e/<token>#<pin>.\n"
+    "\n"
+    "  LINK-OR-TOKEN        the whole link (quote it), or the bare 43-character token\n"
+    "  --server HOST:PORT   the server, needed with a bare token\n"
+    "  --pin PIN            SHA-256 of the server certificate (43 base64url characters);\n"
+    "                       without a pin the certificate must be trusted by the system\n"
+    "  --name DEVICE_NAME   how this device is named on the server (default: host name)\n";
+
+int cli_server_from_link(const char *arg, const char *opt_server, const char *opt_pin,
+                         struct bp_link *l, struct net_cfg *cfg)
+{
+    const char *why;
+    if (bp_link_parse(arg, l, &why))
+        return cli_fail(EXIT_USAGE, "cannot read the link: %s", why);
+    if (l->kind == BP_LINK_TOKEN) {
+        if (!opt_server)
+            return cli_fail(EXIT_USAGE,
+                            "a bare token needs --server HOST:PORT (or give the whole link)");
+        if (cli_parse_hostport(opt_server, l->host, &l->port, &why))
+            return cli_fail(EXIT_USAGE, "--server %s: %s", opt_server, why);
+    } else if (opt_server) {
+        char host[BP_HOST_MAX + 1];
+        uint16_t port;
+        if (cli_parse_hostport(opt_server, host, &port, &why))
+            return cli_fail(EXIT_USAGE, "--server %s: %s", opt_server, why);
+        if (strcmp(host, l->host) || port != l->port)
+            return cli_fail(EXIT_USAGE, "--server %s differs from the server in the link",
+                            opt_server);
+    }
+    if (opt_pin) {
+        uint8_t pin[BP_FP_LEN];
+        if (bp_b64_decode_exact(opt_pin, pin, sizeof pin))
+            return cli_fail(EXIT_USAGE,
+                            "--pin must be 43 base64url characters (SHA-256 of the certificate)");
+        if (l->has_pin && memcmp(pin, l->pin, sizeof pin))
+            return cli_fail(EXIT_USAGE, "--pin differs from the pin in the link");
+        memcpy(l->pin, pin, sizeof pin);
+        l->has_pin = 1;
+    }
+    memset(cfg, 0, sizeof *cfg);
+    cfg->host = l->host;
+    cfg->port = l->port;
+    cfg->has_pin = l->has_pin;
+    memcpy(cfg->pin, l->pin, BP_FP_LEN);
+    return 0;
+}
+
+void cli_default_device_name(char *out, size_t cap)
+{
+    char host[256];
+    if (gethostname(host, sizeof host))
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    /* Keep it printable and within the protocol's 64 bytes. */
+    cli_printable((const uint8_t *)host, strlen(host), out,
+                  cap < BP_NAME_MAX + 1 ? cap : BP_NAME_MAX + 1);
+}
+
+int cli_store_welcome(struct app *a, const struct net_cfg *cfg, const char *device_name,
+                      const json_t *m, long long *server_id)
+{
+    struct ks_server srv;
+    memset(&srv, 0, sizeof srv);
+    snprintf(srv.host, sizeof srv.host, "%s", cfg->host);
+    srv.port = cfg->port;
+    srv.has_pin = cfg->has_pin;
+    memcpy(srv.pin, cfg->pin, BP_FP_LEN);
+    snprintf(srv.role, sizeof srv.role, "%s", bp_str(m, "role", ""));
+    snprintf(srv.name, sizeof srv.name, "%s", bp_str(m, "name", ""));
+    snprintf(srv.device_name, sizeof srv.device_name, "%s", device_name ? device_name : "");
+    if (ks_server_put(a->ks, &srv))
+        return cli_fail(EXIT_USAGE, "cannot save the server: %s", ks_error(a->ks));
+    *server_id = srv.id;
+    return cli_store_bilans(a, srv.id, json_object_get(m, "bilans"));
+}
+
+int cli_store_bilans(struct app *a, long long server_id, const json_t *arr)
+{
+    size_t i;
+    json_t *b;
+    json_array_foreach(arr, i, b)
+    {
+        const char *id = bp_str(b, "bilan", NULL), *label = bp_str(b, "label", ""),
+                   *role = bp_str(b, "role", "");
+        long long budget = bp_int(b, "budget_s", 0);
+        if (!id || !cli_id_ok(id) || strlen(label) > BP_LABEL_MAX || strlen(role) >= KS_ROLE_MAX)
+            continue; /* a malformed entry is skipped, not fatal */
+        struct ks_bilan kb;
+        memset(&kb, 0, sizeof kb);
+        kb.server_id = server_id;
+        snprintf(kb.bilan, sizeof kb.bilan, "%s", id);
+        snprintf(kb.label, sizeof kb.label, "%s", label);
+        snprintf(kb.role, sizeof kb.role, "%s", role);
+        kb.budget_s = budget > 0 ? budget : 0;
+        if (ks_bilan_put(a->ks, &kb))
+            return cli_fail(EXIT_USAGE, "cannot save a bilan: %s", ks_error(a->ks));
+    }
+    return 0;
+}
+
+int cli_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > BP_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+struct enrol_ctx {
+    struct app *a;
+    const struct net_cfg *cfg;
+    const char *device_name;
+};
+
+static int enrol_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+{
+    struct enrol_ctx *e = ctx;
+    (void)s;
+    if (t != BP_T_WELCOME)
+        return 0;
+    long long sid;
+    int rc = cli_store_welcome(e->a, e->cfg, e->device_name, m, &sid);
+    if (rc)
+        return rc;
+    char name[BP_NAME_MAX + 1], dev[17];
+    const char *nm = bp_str(m, "name", "");
+    cli_printable((const uint8_t *)nm, strlen(nm), name, sizeof name);
+    cli_device_short(bp_str(m, "device", ""), dev);
+    int v6 = strchr(e->cfg->host, ':') != NULL;
+    printf("enrolled server=%s%s%s:%u role=%s device=%s%s%s\n", v6 ? "[" : "", e->cfg->host,
+           v6 ? "]" : "", e->cfg->port, bp_str(m, "role", "?"), dev, name[0] ? " name=" : "", name);
+    fflush(stdout);
+    return 0;
+}
+
+int cmd_enrol(struct app *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"server", required_argument, NULL, 's'},
+        {"pin", required_argument, NULL, 'p'},
+        {"name", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *opt_server = NULL, *opt_pin = NULL, *opt_name = NULL;
+    int c;
+    optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
+    while ((c = getopt_long(argc, argv, "s:p:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            opt_server = optarg;
+            break;
+        case 'p':
+            opt_pin = optarg;
+            break;
+        case 'n':
+            opt_name = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    struct bp_link l;
+    struct net_cfg cfg;
+    int rc = cli_server_from_link(argv[optind], opt_server, opt_pin, &l, &cfg);
+    if (rc)
+        return rc;
+    if (l.kind == BP_LINK_INVITE) {
+        OPENSSL_cleanse(&l, sizeof l);
+        return cli_fail(EXIT_USAGE,
+                        "this is an invite link for a bilan: open it with `bilan join LINK`");
+    }
+    char device_name[BP_NAME_MAX + 1];
+    if (opt_name) {
+        if (!*opt_name || strlen(opt_name) > BP_NAME_MAX)
+            return cli_fail(EXIT_USAGE, "--name must be 1 to 64 bytes");
+        snprintf(device_name, sizeof device_name, "%s", opt_name);
+    } else {
+        cli_default_device_name(device_name, sizeof device_name);
+    }
+    if ((rc = app_open(a)))
+        return rc;
+    struct enrol_ctx ectx = {a, &cfg, device_name};
+    struct session_hooks hooks = {.reply_ctx = &ectx, .on_reply = enrol_reply};
+    struct session s;
+    session_init(&s);
+    s.hooks = &hooks;
+    s.id = &a->id;
+    s.mode = SESSION_ENROL;
+    memcpy(s.token, l.token, BP_TOKEN_LEN);
+    snprintf(s.device_name, sizeof s.device_name, "%s", device_name);
+    s.goal = GOAL_WELCOME;
+    rc = app_run_session(&s, &cfg);
+    OPENSSL_cleanse(s.token, sizeof s.token);
+    OPENSSL_cleanse(&l, sizeof l);
+    return rc;
+}

@@ -1,0 +1,358 @@
+/* cmd_join.c: `bilan join LINK-OR-BILAN-ID`: enters a bilan's room.
+ *
+ * With an invite link this device redeems the invite (enrol with the invite
+ * token) unless it already did, which the local store tells (by the token's
+ * hash); then it joins. The link's secret is stored and never sent. In the
+ * room it sends its --say lines and --send-file files once someone else is
+ * there, receives chat and files, and leaves when its expectations are met,
+ * --duration elapsed, --timeout elapsed (exit 4) or on SIGINT/SIGTERM. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "enrol.h"
+
+static const char usage[] =
+    "Usage: bilan join LINK-OR-BILAN-ID [options]\n"
+    "\n"
+    "Joins the room of a bilan: with the invite link you were given (quote it),\n"
+    "or with the id of a bilan this device already knows (`bilan bilan list`).\n"
+    "\n"
+    "  --send-file FILE     send FILE to the others once someone is in the room (repeatable)\n"
+    "  --say TEXT           send a chat line once someone is in the room (repeatable)\n"
+    "  --recv-dir DIR       accept files from the others into DIR (otherwise refused)\n"
+    "  --expect-files N     leave after receiving N files\n"
+    "  --expect-chat N      leave after receiving N chat lines\n"
+    "  --expect-members N   leave after the room had N members at once (you included;\n"
+    "                       more than 4 never happens: stay until --duration/--timeout)\n"
+    "  --duration SECONDS   leave after this long in the room (exit 0)\n"
+    "  --timeout SECONDS    give up (exit 4) if expectations are not met by then\n"
+    "  --server HOST:PORT   which server, if the bilan id is known on several\n"
+    "  --headless           no window (this version has no window yet)\n"
+    "\n"
+    "With --say, --send-file or --expect-*, join leaves once everything is sent\n"
+    "and every expectation is met; otherwise it stays until --duration or Ctrl-C.\n"
+    "Durations also accept 90s, 5m, 1h30.\n";
+
+struct join_ctx {
+    struct app *a;
+    struct net_cfg *cfg;
+    int by_link;
+    struct bp_link link;
+    char device_name[BP_NAME_MAX + 1];
+    char known[64][BP_ID_MAX + 1]; /* bilans already redeemed here before this enrol */
+    int nknown;
+};
+
+static int known_cb(void *arg, const struct ks_bilan *b)
+{
+    struct join_ctx *j = arg;
+    if (b->redeemed && j->nknown < 64)
+        snprintf(j->known[j->nknown++], BP_ID_MAX + 1, "%s", b->bilan);
+    return 0;
+}
+
+static int is_known(const struct join_ctx *j, const char *id)
+{
+    for (int i = 0; i < j->nknown; i++)
+        if (!strcmp(j->known[i], id))
+            return 1;
+    return 0;
+}
+
+/* Which bilan did the invite open? The welcome lists every bilan of this
+ * device; the invite's is the beneficiary one we had not redeemed before
+ * (a server may also say so in an optional "bilan" field). */
+static const char *invite_bilan(struct join_ctx *j, const json_t *m)
+{
+    const char *hint = bp_str(m, "bilan", NULL);
+    if (hint && cli_id_ok(hint))
+        return hint;
+    const json_t *arr = json_object_get(m, "bilans");
+    const char *fresh = NULL, *any = NULL;
+    int nfresh = 0, nany = 0;
+    size_t i;
+    json_t *b;
+    json_array_foreach(arr, i, b)
+    {
+        const char *id = bp_str(b, "bilan", NULL);
+        if (!id || !cli_id_ok(id) || strcmp(bp_str(b, "role", ""), "beneficiary"))
+            continue;
+        any = id, nany++;
+        if (!is_known(j, id))
+            fresh = id, nfresh++;
+    }
+    if (nfresh == 1)
+        return fresh;
+    if (nfresh == 0 && nany == 1)
+        return any; /* the same invite redeemed again after a crash */
+    return NULL;
+}
+
+static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+{
+    struct join_ctx *j = ctx;
+    if (t != BP_T_WELCOME || !j->by_link)
+        return 0;
+    long long sid;
+    ks_bilan_each(j->a->ks, 0, known_cb, j);
+    int rc = cli_store_welcome(j->a, j->cfg, j->device_name, m, &sid);
+    if (rc)
+        return rc;
+    const char *id = invite_bilan(j, m);
+    if (!id)
+        return cli_fail(EXIT_REFUSED,
+                        "the server accepted the invite but did not say which bilan it "
+                        "opens; run `bilan bilan list` and `bilan join BILAN-ID`");
+    struct ks_bilan kb;
+    memset(&kb, 0, sizeof kb);
+    kb.server_id = sid;
+    snprintf(kb.bilan, sizeof kb.bilan, "%s", id);
+    memcpy(kb.secret, j->link.secret, BP_SECRET_LEN);
+    kb.has_secret = 1;
+    bp_sha256(j->link.token, BP_TOKEN_LEN, kb.token_hash);
+    kb.has_token_hash = 1;
+    kb.redeemed = 1;
+    rc = ks_bilan_put(j->a->ks, &kb);
+    OPENSSL_cleanse(&kb, sizeof kb);
+    if (rc)
+        return cli_fail(EXIT_USAGE, "cannot save the bilan: %s", ks_error(j->a->ks));
+    snprintf(s->bilan, sizeof s->bilan, "%s", id);
+    return 0;
+}
+
+static int parse_count(const char *opt, const char *v, int max, int *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 0 || n > max)
+        return cli_fail(EXIT_USAGE, "%s %s: expected a whole number from 0 to %d", opt, v, max);
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_seconds(const char *opt, const char *v, uint64_t *out_ms)
+{
+    long long s;
+    if (!cli_parse_duration(v, &s, NULL) && s > 0) {
+        *out_ms = (uint64_t)s * 1000;
+        return 0;
+    }
+    char *end;
+    double d = strtod(v, &end);
+    if (*v && !*end && d > 0 && d < 10.0 * 365 * 86400) {
+        *out_ms = (uint64_t)(d * 1000.0);
+        return 0;
+    }
+    return cli_fail(EXIT_USAGE, "%s %s: expected a positive number of seconds (or 90s, 5m, 1h30)",
+                    opt, v);
+}
+
+struct find_ctx {
+    const char *bilan;
+    int count;
+    long long server_id;
+};
+
+static int find_cb(void *arg, const struct ks_bilan *b)
+{
+    struct find_ctx *f = arg;
+    if (!strcmp(b->bilan, f->bilan)) {
+        f->count++;
+        f->server_id = b->server_id;
+    }
+    return 0;
+}
+
+static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct ks_server *srv,
+                    const char *arg, const char *opt_server)
+{
+    int rc;
+    if (j->by_link) {
+        uint8_t h[32];
+        struct ks_bilan kb;
+        bp_sha256(j->link.token, BP_TOKEN_LEN, h);
+        rc = ks_bilan_by_token_hash(a->ks, h, &kb);
+        if (rc < 0)
+            return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
+        if (rc == 0 && (kb.redeemed || !strcmp(kb.role, "consultant"))) {
+            /* Already ours: authenticate and join, no need to redeem again. */
+            snprintf(s->bilan, sizeof s->bilan, "%s", kb.bilan);
+            rc = ks_server_by_id(a->ks, kb.server_id, srv);
+            OPENSSL_cleanse(&kb, sizeof kb);
+            if (rc)
+                return cli_fail(EXIT_USAGE, "the bilan of this link has no server in client.db");
+            j->by_link = 0;
+            s->mode = SESSION_AUTH;
+        } else {
+            OPENSSL_cleanse(&kb, sizeof kb);
+            s->mode = SESSION_ENROL;
+            memcpy(s->token, j->link.token, BP_TOKEN_LEN);
+            snprintf(s->device_name, sizeof s->device_name, "%s", j->device_name);
+            memset(srv, 0, sizeof *srv);
+            snprintf(srv->host, sizeof srv->host, "%s", j->link.host);
+            srv->port = j->link.port;
+            srv->has_pin = j->link.has_pin;
+            memcpy(srv->pin, j->link.pin, BP_FP_LEN);
+        }
+    } else {
+        if (!cli_id_ok(arg))
+            return cli_fail(EXIT_USAGE,
+                            "'%s' is neither an invite link (https://...) nor a bilan id", arg);
+        snprintf(s->bilan, sizeof s->bilan, "%s", arg);
+        s->mode = SESSION_AUTH;
+        if (opt_server) {
+            if ((rc = app_pick_server(a, opt_server, NULL, srv)))
+                return rc;
+        } else {
+            struct find_ctx f = {.bilan = arg};
+            ks_bilan_each(a->ks, 0, find_cb, &f);
+            if (f.count == 1) {
+                if (ks_server_by_id(a->ks, f.server_id, srv))
+                    return cli_fail(EXIT_USAGE, "bilan %s has no server in client.db", arg);
+            } else if (f.count > 1) {
+                return cli_fail(EXIT_USAGE,
+                                "bilan %s is known on several servers: add --server HOST:PORT",
+                                arg);
+            } else if ((rc = app_pick_server(a, NULL, NULL, srv))) {
+                return rc;
+            }
+        }
+    }
+    j->cfg->host = srv->host;
+    j->cfg->port = srv->port;
+    j->cfg->has_pin = srv->has_pin;
+    memcpy(j->cfg->pin, srv->pin, BP_FP_LEN);
+    return app_run_session(s, j->cfg);
+}
+
+int cmd_join(struct app *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"send-file", required_argument, NULL, 'f'},
+        {"say", required_argument, NULL, 'S'},
+        {"recv-dir", required_argument, NULL, 'r'},
+        {"expect-files", required_argument, NULL, 'F'},
+        {"expect-chat", required_argument, NULL, 'C'},
+        {"expect-members", required_argument, NULL, 'M'},
+        {"duration", required_argument, NULL, 'd'},
+        {"timeout", required_argument, NULL, 't'},
+        {"server", required_argument, NULL, 's'},
+        {"headless", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static struct datatx tx;
+    static struct datarx rx;
+    struct session s;
+    session_init(&s);
+    datatx_init(&tx);
+    const char *recv_dir = NULL, *opt_server = NULL;
+    int c, rc = 0;
+    optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
+    while ((c = getopt_long(argc, argv, "f:S:r:F:C:M:d:t:s:Hh", opts, NULL)) != -1) {
+        char why[600];
+        const char *w;
+        switch (c) {
+        case 'f':
+            if (datatx_add_file(&tx, optarg, why, sizeof why))
+                rc = cli_fail(EXIT_USAGE, "--send-file: %s", why);
+            break;
+        case 'S':
+            if (datatx_add_chat(&tx, optarg, &w))
+                rc = cli_fail(EXIT_USAGE, "--say: %s", w);
+            break;
+        case 'r':
+            recv_dir = optarg;
+            break;
+        case 'F':
+            rc = parse_count("--expect-files", optarg, 1000000, &s.expect_files);
+            break;
+        case 'C':
+            rc = parse_count("--expect-chat", optarg, 1000000, &s.expect_chat);
+            break;
+        case 'M':
+            rc = parse_count("--expect-members", optarg, 1000000, &s.expect_members);
+            break;
+        case 'd':
+            rc = parse_seconds("--duration", optarg, &s.duration_ms);
+            break;
+        case 't':
+            rc = parse_seconds("--timeout", optarg, &s.timeout_ms);
+            break;
+        case 's':
+            opt_server = optarg;
+            break;
+        case 'H':
+            break; /* no window in this version: headless is the only mode */
+        case 'h':
+            fputs(usage, stdout);
+            datatx_free(&tx);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            rc = EXIT_USAGE;
+            break;
+        }
+        if (rc)
+            break;
+    }
+    if (!rc && argc - optind != 1) {
+        fputs(usage, stderr);
+        rc = EXIT_USAGE;
+    }
+    struct stat sb;
+    if (!rc && recv_dir && (stat(recv_dir, &sb) || !S_ISDIR(sb.st_mode)))
+        rc = cli_fail(EXIT_USAGE, "--recv-dir %s: not an existing folder", recv_dir);
+    if (rc) {
+        datatx_free(&tx);
+        return rc;
+    }
+    const char *arg = argv[optind];
+    static struct join_ctx j;
+    static struct net_cfg cfg;
+    memset(&j, 0, sizeof j);
+    j.a = a;
+    j.cfg = &cfg;
+    if (!strncmp(arg, "https://", 8) || strchr(arg, '#')) {
+        const char *why;
+        if (bp_link_parse(arg, &j.link, &why)) {
+            datatx_free(&tx);
+            return cli_fail(EXIT_USAGE, "cannot read the invite link: %s", why);
+        }
+        if (j.link.kind != BP_LINK_INVITE) {
+            datatx_free(&tx);
+            return cli_fail(EXIT_USAGE,
+                            "this is an enrolment link, not an invite: use `bilan enrol LINK`");
+        }
+        j.by_link = 1;
+        cli_default_device_name(j.device_name, sizeof j.device_name);
+    }
+    if ((rc = app_open(a))) {
+        datatx_free(&tx);
+        return rc;
+    }
+    datarx_init(&rx, recv_dir, stdout);
+    struct session_hooks hooks = {.reply_ctx = &j, .on_reply = join_reply};
+    s.hooks = &hooks;
+    s.id = &a->id;
+    s.goal = GOAL_JOIN;
+    s.tx = &tx;
+    s.rx = &rx;
+    s.scripted = tx.n > 0 || s.expect_files || s.expect_chat || s.expect_members;
+    if (!recv_dir && s.expect_files)
+        fprintf(stderr,
+                "bilan: warning: --expect-files without --recv-dir: files will be refused\n");
+    struct ks_server srv;
+    rc = run_join(a, &j, &s, &srv, arg, opt_server);
+    OPENSSL_cleanse(s.token, sizeof s.token);
+    OPENSSL_cleanse(&j.link, sizeof j.link);
+    datarx_free(&rx, "transfer interrupted: we left the room");
+    datatx_free(&tx);
+    return rc;
+}

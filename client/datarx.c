@@ -1,0 +1,284 @@
+/* datarx.c: receiving files (see datarx.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "bp.h"
+#include "datarx.h"
+
+void datarx_init(struct datarx *rx, const char *dir, FILE *out)
+{
+    memset(rx, 0, sizeof *rx);
+    rx->dir = dir;
+    rx->out = out;
+    for (int i = 0; i < DATARX_MAX; i++)
+        rx->t[i].fd = -1;
+}
+
+static void line(struct datarx *rx, const char *fmt, const char *a, const char *b)
+{
+    fprintf(rx->out, fmt, a, b);
+    fflush(rx->out);
+}
+
+static void drop(struct datarx_transfer *t)
+{
+    if (t->fd >= 0) {
+        close(t->fd);
+        unlink(t->tmp);
+    }
+    EVP_MD_CTX_free(t->md);
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+}
+
+static void reject(struct datarx *rx, struct datarx_transfer *t, const char *why)
+{
+    line(rx, "[file] rejected name=%s: %s\n", t->name, why);
+    drop(t);
+}
+
+static struct datarx_transfer *find(struct datarx *rx, uint8_t slot, uint32_t id)
+{
+    for (int i = 0; i < DATARX_MAX; i++)
+        if (rx->t[i].used && rx->t[i].slot == slot && rx->t[i].id == id)
+            return &rx->t[i];
+    return NULL;
+}
+
+/* Creates dir/.NAME.part, or .NAME.1.part ... if that exists. */
+static int open_tmp(struct datarx *rx, struct datarx_transfer *t)
+{
+    for (int k = 0; k < 100; k++) {
+        if (k == 0)
+            snprintf(t->tmp, sizeof t->tmp, "%s/.%s.part", rx->dir, t->name);
+        else
+            snprintf(t->tmp, sizeof t->tmp, "%s/.%s.%d.part", rx->dir, t->name, k);
+        int fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/* Gives the checked file its name without replacing anything: link() fails
+ * on an existing name where rename() would overwrite it. */
+static int publish(struct datarx *rx, struct datarx_transfer *t, char *path, size_t cap)
+{
+    const char *dot = strrchr(t->name, '.');
+    size_t stem = dot && dot != t->name ? (size_t)(dot - t->name) : strlen(t->name);
+    for (int k = 0; k < 1000; k++) {
+        if (k == 0)
+            snprintf(path, cap, "%s/%s", rx->dir, t->name);
+        else
+            snprintf(path, cap, "%s/%.*s (%d)%s", rx->dir, (int)stem, t->name, k, t->name + stem);
+        if (link(t->tmp, path) == 0) {
+            unlink(t->tmp);
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
+{
+    struct datarx_transfer *t = find(rx, slot, d->transfer);
+    if (t) /* a peer reusing an id in flight: the old transfer is broken */
+        reject(rx, t, "the sender restarted this transfer");
+    for (int i = 0; i < DATARX_MAX && !t; i++)
+        if (!rx->t[i].used)
+            t = &rx->t[i];
+    char name[CLI_SAFE_NAME_MAX + 1];
+    cli_safe_name(d->bytes, d->len, name, CLI_SAFE_NAME_MAX);
+    if (!t) {
+        line(rx, "[file] rejected name=%s: %s\n", name, "too many transfers at once");
+        return 0;
+    }
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+    t->used = 1;
+    t->slot = slot;
+    t->id = d->transfer;
+    t->size = d->size;
+    memcpy(t->sha256, d->sha256, 32);
+    memcpy(t->name, name, sizeof name);
+    if (!rx->dir) {
+        t->refused = 1;
+        line(rx, "[file] rejected name=%s: %s\n", t->name,
+             "not accepting files (run join with --recv-dir DIR to accept them)");
+        return 0;
+    }
+    if (d->size > DATARX_SIZE_MAX) {
+        t->refused = 1;
+        line(rx, "[file] rejected name=%s: %s\n", t->name, "larger than 4 GiB");
+        return 0;
+    }
+    t->md = EVP_MD_CTX_new();
+    if (!t->md || EVP_DigestInit_ex(t->md, EVP_sha256(), NULL) != 1) {
+        reject(rx, t, "cannot compute SHA-256 (OpenSSL)");
+        return 0;
+    }
+    t->fd = open_tmp(rx, t);
+    if (t->fd < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot create a temporary file in %s: %s", rx->dir,
+                 strerror(errno));
+        reject(rx, t, why);
+    }
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int on_chunk(struct datarx *rx, struct datarx_transfer *t, const struct bp_data *d)
+{
+    (void)rx;
+    if (t->refused)
+        return 0;
+    if (d->offset != t->got) {
+        reject(rx, t, "chunk out of order");
+        return 0;
+    }
+    if (d->len > t->size - t->got) {
+        reject(rx, t, "more data than the announced size");
+        return 0;
+    }
+    if (write_all(t->fd, d->bytes, d->len)) {
+        char why[200];
+        snprintf(why, sizeof why, "cannot write: %s", strerror(errno));
+        reject(rx, t, why);
+        return 0;
+    }
+    if (EVP_DigestUpdate(t->md, d->bytes, d->len) != 1) {
+        reject(rx, t, "cannot compute SHA-256 (OpenSSL)");
+        return 0;
+    }
+    t->got += d->len;
+    return 0;
+}
+
+static int on_end(struct datarx *rx, struct datarx_transfer *t)
+{
+    if (t->refused) {
+        drop(t);
+        return 0;
+    }
+    uint8_t md[32];
+    unsigned int mdlen = 0;
+    if (t->got != t->size) {
+        reject(rx, t, "incomplete: fewer bytes than announced");
+        return 0;
+    }
+    if (EVP_DigestFinal_ex(t->md, md, &mdlen) != 1 || mdlen != 32 || bp_ct_cmp(md, t->sha256, 32)) {
+        reject(rx, t, "SHA-256 does not match: the file was damaged in transit");
+        return 0;
+    }
+    if (fsync(t->fd) || close(t->fd)) {
+        t->fd = -1;
+        unlink(t->tmp);
+        char why[200];
+        snprintf(why, sizeof why, "cannot write: %s", strerror(errno));
+        reject(rx, t, why);
+        return 0;
+    }
+    t->fd = -1;
+    char path[4352];
+    if (publish(rx, t, path, sizeof path)) {
+        char why[200];
+        snprintf(why, sizeof why, "cannot name the received file: %s", strerror(errno));
+        unlink(t->tmp);
+        reject(rx, t, why);
+        return 0;
+    }
+    fprintf(rx->out, "[file] received name=%s bytes=%llu sha256=ok path=%s\n", t->name,
+            (unsigned long long)t->size, path);
+    fflush(rx->out);
+    drop(t);
+    return 1;
+}
+
+int datarx_on_data(struct datarx *rx, uint8_t slot, const struct bp_data *d)
+{
+    if (d->type == BP_DATA_FILE_BEGIN)
+        return on_begin(rx, slot, d);
+    struct datarx_transfer *t = find(rx, slot, d->transfer);
+    if (!t)
+        return 0; /* began before we joined, or already rejected: nothing to do */
+    if (d->type == BP_DATA_FILE_CHUNK)
+        return on_chunk(rx, t, d);
+    if (d->type == BP_DATA_FILE_END)
+        return on_end(rx, t);
+    return 0;
+}
+
+#define ORPHAN_WHY "transfer interrupted: the sender left"
+
+void datarx_slot_gone(struct datarx *rx, uint8_t slot, uint64_t now_ms)
+{
+    for (int i = 0; i < DATARX_MAX; i++) {
+        struct datarx_transfer *t = &rx->t[i];
+        if (t->used && t->slot == slot && !t->orphan_deadline)
+            t->orphan_deadline = now_ms + DATARX_GRACE_MS;
+    }
+}
+
+void datarx_slot_taken(struct datarx *rx, uint8_t slot)
+{
+    for (int i = 0; i < DATARX_MAX; i++) {
+        struct datarx_transfer *t = &rx->t[i];
+        if (!t->used || t->slot != slot || !t->orphan_deadline)
+            continue;
+        if (t->refused)
+            drop(t);
+        else
+            reject(rx, t, ORPHAN_WHY);
+    }
+}
+
+void datarx_tick(struct datarx *rx, uint64_t now_ms)
+{
+    for (int i = 0; i < DATARX_MAX; i++) {
+        struct datarx_transfer *t = &rx->t[i];
+        if (!t->used || !t->orphan_deadline || now_ms < t->orphan_deadline)
+            continue;
+        if (t->refused)
+            drop(t);
+        else
+            reject(rx, t, ORPHAN_WHY);
+    }
+}
+
+void datarx_free(struct datarx *rx, const char *why)
+{
+    for (int i = 0; i < DATARX_MAX; i++) {
+        struct datarx_transfer *t = &rx->t[i];
+        if (!t->used)
+            continue;
+        if (t->refused)
+            drop(t);
+        else
+            reject(rx, t, why);
+    }
+}

@@ -1,0 +1,58 @@
+/* datarx.h: the receiving side of file transfer in a room.
+ *
+ * Owns the transfers in progress (per sender slot and transfer id), their
+ * temporary files ".NAME.part" (created O_EXCL, 0600, in the receive
+ * folder) and the SHA-256 being computed. A file gets its final name only
+ * after its size and SHA-256 have been checked, and never replaces an
+ * existing file ("name (1).ext" instead). Whatever fails, the temporary file
+ * is deleted. Without a receive folder every file is refused.
+ *
+ * Prints the "[file] received|rejected" lines on out. */
+#ifndef CLIENT_DATARX_H
+#define CLIENT_DATARX_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data.h"
+#include "util.h"
+
+#define DATARX_MAX 8                 /* transfers in progress at once */
+#define DATARX_SIZE_MAX (4ULL << 30) /* largest file accepted */
+
+struct datarx_transfer {
+    int used;
+    int refused; /* not accepted: swallow its chunks */
+    uint8_t slot;
+    uint32_t id;
+    int fd;
+    char name[CLI_SAFE_NAME_MAX + 1]; /* safe name, printed and used on disk */
+    char tmp[4352];
+    uint64_t size, got;
+    uint8_t sha256[32];
+    void *md;                 /* EVP_MD_CTX */
+    uint64_t orphan_deadline; /* the sender left: give up at this time (0: present) */
+};
+
+struct datarx {
+    const char *dir; /* NULL: refuse files (borrowed) */
+    FILE *out;
+    struct datarx_transfer t[DATARX_MAX];
+};
+
+void datarx_init(struct datarx *rx, const char *dir, FILE *out);
+/* Handles one file_begin/file_chunk/file_end from slot. Returns 1 when a
+ * file was received and stored, 0 otherwise. */
+int datarx_on_data(struct datarx *rx, uint8_t slot, const struct bp_data *d);
+/* The member in slot left. Its unfinished transfers get DATARX_GRACE_MS to
+ * complete, because a server may deliver the member_left notice ahead of
+ * the data frames it had already queued for us; after that (datarx_tick) or
+ * when someone else takes the slot (datarx_slot_taken), they are deleted. */
+#define DATARX_GRACE_MS 10000
+void datarx_slot_gone(struct datarx *rx, uint8_t slot, uint64_t now_ms);
+void datarx_slot_taken(struct datarx *rx, uint8_t slot);
+void datarx_tick(struct datarx *rx, uint64_t now_ms);
+/* Deletes every unfinished transfer (we are leaving). */
+void datarx_free(struct datarx *rx, const char *why);
+
+#endif

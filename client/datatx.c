@@ -1,0 +1,192 @@
+/* datatx.c: the sending side of chat and file transfer (see datatx.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "bp.h"
+#include "datatx.h"
+
+void datatx_init(struct datatx *tx)
+{
+    memset(tx, 0, sizeof *tx);
+    tx->fd = -1;
+    tx->next_transfer = 1;
+}
+
+void datatx_free(struct datatx *tx)
+{
+    for (int i = 0; i < tx->n; i++) {
+        free(tx->items[i].text);
+        free(tx->items[i].path);
+    }
+    if (tx->fd >= 0)
+        close(tx->fd);
+    datatx_init(tx);
+}
+
+int datatx_add_chat(struct datatx *tx, const char *text, const char **why)
+{
+    size_t n = strlen(text);
+    if (n < 1 || n > BP_CHAT_MAX || !bp_utf8_valid((const uint8_t *)text, n)) {
+        *why = "a chat line must be 1 to 4096 bytes of UTF-8";
+        return BP_E_INVALID_FIELD;
+    }
+    if (tx->n >= DATATX_MAX_ITEMS) {
+        *why = "too many --say and --send-file options (at most 256)";
+        return BP_E_INVALID_FIELD;
+    }
+    struct datatx_item *it = &tx->items[tx->n];
+    memset(it, 0, sizeof *it);
+    if (!(it->text = strdup(text))) {
+        *why = "out of memory";
+        return BP_E_NOMEM;
+    }
+    tx->n++;
+    return 0;
+}
+
+/* The wire name of a local path: its base name with bytes the protocol
+ * forbids replaced, cut to 255 bytes on a UTF-8 boundary. */
+static void wire_name(const char *path, char *out)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const uint8_t *b = (const uint8_t *)base;
+    size_t n = strlen(base), i = 0, o = 0;
+    while (i < n) {
+        size_t l = b[i] < 0x80 ? 1 : b[i] >= 0xf0 ? 4 : b[i] >= 0xe0 ? 3 : 2;
+        int valid = i + l <= n && bp_utf8_valid(b + i, l);
+        size_t wl = valid ? l : 1;
+        if (o + wl > BP_FILE_NAME_MAX)
+            break;
+        if (!valid || b[i] == '\\')
+            out[o++] = '_';
+        else
+            memcpy(out + o, b + i, l), o += l;
+        i += wl;
+    }
+    out[o] = '\0';
+    if (o == 0 || !strcmp(out, ".") || !strcmp(out, ".."))
+        strcpy(out, "file");
+}
+
+int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap)
+{
+    if (tx->n >= DATATX_MAX_ITEMS) {
+        snprintf(why, cap, "too many --say and --send-file options (at most 256)");
+        return BP_E_INVALID_FIELD;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb)) {
+        snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return BP_E_INVALID_FIELD;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(why, cap, "%s is not a regular file", path);
+        close(fd);
+        return BP_E_INVALID_FIELD;
+    }
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t buf[65536];
+    uint64_t total = 0;
+    ssize_t r = 0;
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    while (ok && (r = read(fd, buf, sizeof buf)) != 0) {
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        total += (uint64_t)r;
+        ok = EVP_DigestUpdate(md, buf, (size_t)r) == 1;
+    }
+    struct datatx_item *it = &tx->items[tx->n];
+    memset(it, 0, sizeof *it);
+    unsigned int mdlen = 0;
+    ok = ok && r == 0 && EVP_DigestFinal_ex(md, it->sha256, &mdlen) == 1 && mdlen == 32;
+    int rerr = errno;
+    EVP_MD_CTX_free(md);
+    close(fd);
+    if (!ok) {
+        snprintf(why, cap, "cannot read %s: %s", path, r < 0 ? strerror(rerr) : "hashing failed");
+        return BP_E_INVALID_FIELD;
+    }
+    if (total > 4ULL << 30) {
+        snprintf(why, cap, "%s is larger than 4 GiB, the most a peer accepts", path);
+        return BP_E_INVALID_FIELD;
+    }
+    if (!(it->path = strdup(path))) {
+        snprintf(why, cap, "out of memory");
+        return BP_E_NOMEM;
+    }
+    it->is_file = 1;
+    it->size = total;
+    wire_name(path, it->name);
+    tx->n++;
+    return 0;
+}
+
+int datatx_done(const struct datatx *tx)
+{
+    return tx->cur >= tx->n;
+}
+
+int datatx_next(struct datatx *tx, uint8_t *out, size_t cap, enum datatx_event *ev,
+                const struct datatx_item **item)
+{
+    *ev = DATATX_NONE;
+    *item = NULL;
+    if (tx->cur >= tx->n)
+        return 0;
+    struct datatx_item *it = &tx->items[tx->cur];
+    *item = it;
+    if (!it->is_file) {
+        int len = bp_data_encode_chat(it->text, strlen(it->text), out, cap);
+        tx->cur++;
+        *ev = DATATX_CHAT;
+        return len;
+    }
+    uint32_t id = tx->next_transfer;
+    if (tx->phase == 0) {
+        tx->fd = open(it->path, O_RDONLY | O_CLOEXEC);
+        tx->offset = 0;
+        tx->phase = tx->fd >= 0 && it->size > 0 ? 1 : 2;
+        return bp_data_encode_file_begin(id, it->size, it->sha256, it->name, strlen(it->name), out,
+                                         cap);
+    }
+    if (tx->phase == 1) {
+        int h = bp_data_encode_chunk_hdr(id, tx->offset, out, cap);
+        uint64_t left = it->size - tx->offset;
+        size_t want = left < BP_CHUNK_MAX ? (size_t)left : BP_CHUNK_MAX;
+        if (h < 0 || cap < (size_t)h + want)
+            return BP_E_TOO_LARGE;
+        ssize_t r;
+        do
+            r = pread(tx->fd, out + h, want, (off_t)tx->offset);
+        while (r < 0 && errno == EINTR);
+        if (r > 0) {
+            tx->offset += (uint64_t)r;
+            if (tx->offset >= it->size)
+                tx->phase = 2;
+            return h + (int)r;
+        }
+        tx->phase = 3; /* shrank or unreadable: end it, the receiver will reject */
+    }
+    int len = bp_data_encode_file_end(id, out, cap);
+    *ev = tx->phase == 3 || tx->fd < 0 ? DATATX_FILE_FAILED : DATATX_FILE_SENT;
+    if (tx->fd >= 0)
+        close(tx->fd);
+    tx->fd = -1;
+    tx->phase = 0;
+    tx->next_transfer++;
+    tx->cur++;
+    return len;
+}

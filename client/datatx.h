@@ -1,0 +1,58 @@
+/* datatx.h: what `bilan join` sends into the room: chat lines and files, as
+ * data messages (proto/data.h) in kind-3 frames.
+ *
+ * Owns the send list, the open file being sent and the per-transfer ids.
+ * Files are hashed when added (so a missing or unreadable file is a usage
+ * error before any connection) and read again chunk by chunk while sending:
+ * memory stays one chunk whatever the file size. Items go out in the order
+ * chat lines first, then files, one file at a time. */
+#ifndef CLIENT_DATATX_H
+#define CLIENT_DATATX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data.h"
+
+#define DATATX_MAX_ITEMS 256
+
+struct datatx_item {
+    int is_file;
+    char *text;                      /* chat: owned copy */
+    char *path;                      /* file: owned copy */
+    char name[BP_FILE_NAME_MAX + 1]; /* file: name sent to peers */
+    uint64_t size;
+    uint8_t sha256[32];
+};
+
+struct datatx {
+    struct datatx_item items[DATATX_MAX_ITEMS];
+    int n, cur;
+    int fd;    /* current file, -1 when none */
+    int phase; /* 0 begin, 1 chunks, 2 end */
+    uint64_t offset;
+    uint32_t next_transfer;
+};
+
+void datatx_init(struct datatx *tx);
+void datatx_free(struct datatx *tx);
+/* Adds a chat line: 1..4096 bytes of UTF-8. 0 or BP_E_INVALID_FIELD + *why. */
+int datatx_add_chat(struct datatx *tx, const char *text, const char **why);
+/* Adds a regular file: checks it, computes its SHA-256 and the name to send
+ * (its base name, made legal for the wire). On failure returns a negative
+ * code and writes the reason into why (cap bytes). */
+int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap);
+/* 1 when everything has been handed to the network. */
+int datatx_done(const struct datatx *tx);
+
+enum datatx_event { DATATX_NONE = 0, DATATX_CHAT, DATATX_FILE_SENT, DATATX_FILE_FAILED };
+/* Writes the next data message into out (cap >= BP_DATA_MAX). Returns its
+ * length (0: nothing left). *ev says whether this message completes a chat
+ * or a file (for the "[file] sent" line); *item gets that item. A file that
+ * can no longer be read is cut short: file_end is still sent (the receiver
+ * then rejects it on size) and *ev = DATATX_FILE_FAILED. */
+int datatx_next(struct datatx *tx, uint8_t *out, size_t cap, enum datatx_event *ev,
+                const struct datatx_item **item);
+
+#endif

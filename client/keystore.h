@@ -1,0 +1,83 @@
+/* keystore.h: the client's local state in <data folder>/client.db (SQLite,
+ * WAL, mode 0600 in a 0700 folder): this device's identity keys, the servers
+ * it is enrolled with (and their certificate pins), and the bilans it knows
+ * (with the invite secret, which never leaves this device except inside an
+ * invite link the consultant asks for).
+ *
+ * Must never: print or log a key, token or secret. Callers get them in
+ * structs and are responsible for wiping what they copy.
+ *
+ * Return convention: 0 on success, KS_NOT_FOUND when a lookup has no row,
+ * a negative BP_E_* on failure (with a message on ks_error()). */
+#ifndef CLIENT_KEYSTORE_H
+#define CLIENT_KEYSTORE_H
+
+#include <stdint.h>
+
+#include "bp.h"
+
+#define KS_NOT_FOUND 1
+#define KS_ROLE_MAX 16
+
+struct keystore;
+
+struct ks_server {
+    long long id; /* row id, set by ks_server_put */
+    char host[BP_HOST_MAX + 1];
+    uint16_t port;
+    int has_pin; /* 0: trust the system CA store */
+    uint8_t pin[BP_FP_LEN];
+    char role[KS_ROLE_MAX];     /* device's role on that server, "" if unknown */
+    char name[BP_NAME_MAX + 1]; /* consultant name from welcome, or "" */
+    char device_name[BP_NAME_MAX + 1];
+    long long enrolled_at; /* Unix seconds */
+};
+
+struct ks_bilan {
+    long long server_id;
+    char bilan[BP_ID_MAX + 1];
+    char label[BP_LABEL_MAX + 1];
+    char role[KS_ROLE_MAX];
+    long long budget_s;
+    int has_secret; /* invite secret (fragment of the invite link) */
+    uint8_t secret[BP_SECRET_LEN];
+    int has_token; /* latest invite token, consultant side, to reprint */
+    uint8_t token[BP_TOKEN_LEN];
+    long long invite_expires;
+    int has_token_hash; /* SHA-256 of the invite token this device redeemed/created */
+    uint8_t token_hash[32];
+    int redeemed; /* this device redeemed that invite */
+};
+
+/* Opens (creating with parents, 0700) the folder dir and client.db in it,
+ * applying migrations. On failure returns a negative code and *out is NULL;
+ * why (cap bytes) says what failed. */
+int ks_open(const char *dir, struct keystore **out, char *why, size_t cap);
+void ks_close(struct keystore *ks);
+const char *ks_error(const struct keystore *ks);
+const char *ks_dir(const struct keystore *ks);
+
+/* Loads this device's identity, generating and storing it on first use when
+ * create is set (else KS_NOT_FOUND). *created gets its creation time. The
+ * caller wipes id with bp_identity_wipe. */
+int ks_identity(struct keystore *ks, int create, struct bp_identity *id, long long *created);
+
+/* Inserts or updates the server with (host, port); sets s->id. */
+int ks_server_put(struct keystore *ks, struct ks_server *s);
+int ks_server_get(struct keystore *ks, const char *host, uint16_t port, struct ks_server *s);
+int ks_server_by_id(struct keystore *ks, long long id, struct ks_server *s);
+/* Calls cb for each server in enrolment order; stops early if cb returns non-zero. */
+int ks_server_each(struct keystore *ks, int (*cb)(void *arg, const struct ks_server *s), void *arg);
+
+/* Inserts or updates (server_id, bilan). Fields not set (has_* = 0, empty
+ * label/role) keep their stored value, so refreshing the list from a
+ * welcome never erases a secret. */
+int ks_bilan_put(struct keystore *ks, const struct ks_bilan *b);
+int ks_bilan_get(struct keystore *ks, long long server_id, const char *bilan, struct ks_bilan *b);
+/* The bilan whose invite token hashes to hash, on any server. */
+int ks_bilan_by_token_hash(struct keystore *ks, const uint8_t hash[32], struct ks_bilan *b);
+/* Calls cb for each bilan (of server_id, or all when server_id is 0). */
+int ks_bilan_each(struct keystore *ks, long long server_id,
+                  int (*cb)(void *arg, const struct ks_bilan *b), void *arg);
+
+#endif

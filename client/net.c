@@ -1,0 +1,446 @@
+/* net.c: libwebsockets glue for the client's one connection (see net.h).
+ *
+ * Trust: with a pin, the server certificate is accepted only if the SHA-256
+ * of its leaf (DER) equals the pin; CA chain, dates and host name are then
+ * irrelevant (PROTOCOL.md §1.1). The pin is checked twice: in the OpenSSL
+ * verify callback (so a mismatch aborts the TLS handshake itself) and again
+ * at CLIENT_ESTABLISHED before the first message is sent (so no lws code
+ * path that skips the verify callback can let an unpinned peer through).
+ * Without a pin, lws and OpenSSL verify chain and host name against the
+ * system store (SSL_CERT_FILE and SSL_CERT_DIR are honoured).
+ *
+ * Must never: log what travels on the connection. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "net.h"
+#include "util.h"
+
+#define QUEUE_MAX 256
+#define TICK_MS 100
+
+struct qmsg {
+    struct qmsg *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE headroom, then the message */
+};
+
+struct net {
+    struct lws_context *ctx;
+    struct lws *wsi;
+    struct net_cfg cfg;
+    struct net_handlers h;
+    char host_hdr[BP_HOST_MAX + 8];
+    struct qmsg *head, *tail;
+    int qcount;
+    uint8_t *rx; /* reassembly of one incoming message */
+    size_t rx_len;
+    int rx_binary;
+    int rx_overflow; /* message over its limit: drop until its last fragment */
+    uint8_t *tx;     /* LWS_PRE + one binary frame */
+    lws_sorted_usec_list_t tick;
+    int established, closing, done, pin_failed;
+    uint64_t last_rx_ms;
+    int close_status; /* close code from the server, 0 if none */
+    char err[512];
+};
+
+static volatile sig_atomic_t signals_seen;
+static struct lws_context *volatile signal_ctx;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    signals_seen++;
+    /* Wakes the poll() inside lws_service() (it writes to a pipe). */
+    if (signal_ctx)
+        lws_cancel_service(signal_ctx);
+}
+
+static void set_err(struct net *n, const char *fmt, const char *a)
+{
+    if (!n->err[0])
+        snprintf(n->err, sizeof n->err, fmt, a ? a : "");
+}
+
+static int leaf_matches_pin(struct net *n, X509 *leaf)
+{
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!leaf || X509_digest(leaf, EVP_sha256(), md, &len) != 1 || len != BP_FP_LEN)
+        return 0;
+    return bp_ct_cmp(md, n->cfg.pin, BP_FP_LEN) == 0;
+}
+
+#define PIN_MISMATCH                                                                               \
+    "server certificate does not match the pinned fingerprint (possible interception); "           \
+    "nothing was sent. Check that you used the right link, or ask for a new one"
+
+static void queue_free(struct net *n)
+{
+    while (n->head) {
+        struct qmsg *m = n->head;
+        n->head = m->next;
+        OPENSSL_cleanse(m->buf, LWS_PRE + m->len); /* may hold a signature or token */
+        free(m);
+    }
+    n->tail = NULL;
+    n->qcount = 0;
+}
+
+static int on_writeable(struct net *n, struct lws *wsi)
+{
+    if (n->head) {
+        struct qmsg *m = n->head;
+        int w = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        n->head = m->next;
+        if (!n->head)
+            n->tail = NULL;
+        n->qcount--;
+        OPENSSL_cleanse(m->buf, LWS_PRE + m->len);
+        free(m);
+        if (w < 0) {
+            set_err(n, "writing to the server failed%s", NULL);
+            return -1;
+        }
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (n->closing) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        return -1;
+    }
+    if (!n->h.next_frame)
+        return 0;
+    int len = n->h.next_frame(n->h.ctx, n->tx + LWS_PRE, BP_MAX_FRAME, cli_now_ms());
+    if (len <= 0)
+        return 0; /* nothing to send until net_want_write() */
+    if (lws_write(wsi, n->tx + LWS_PRE, (size_t)len, LWS_WRITE_BINARY) < len) {
+        set_err(n, "writing to the server failed%s", NULL);
+        return -1;
+    }
+    /* One frame per WRITEABLE: lws calls us again only once this one is out
+     * of its own buffer, which bounds what we queue to about one frame. */
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int on_receive(struct net *n, struct lws *wsi, const void *in, size_t len)
+{
+    if (lws_is_first_fragment(wsi)) {
+        n->rx_len = 0;
+        n->rx_overflow = 0;
+        n->rx_binary = lws_frame_is_binary(wsi);
+    }
+    size_t cap = n->rx_binary ? BP_MAX_FRAME : BP_MAX_CTRL;
+    if (!n->rx_overflow && len > cap - n->rx_len)
+        n->rx_overflow = 1;
+    if (!n->rx_overflow) {
+        memcpy(n->rx + n->rx_len, in, len);
+        n->rx_len += len;
+    }
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+    if (n->rx_overflow) {
+        set_err(n, "the server sent a message larger than the protocol allows%s", NULL);
+        return -1;
+    }
+    uint64_t now = cli_now_ms();
+    if (n->rx_binary)
+        n->h.binary(n->h.ctx, n->rx, n->rx_len, now);
+    else
+        n->h.text(n->h.ctx, (const char *)n->rx, n->rx_len, now);
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct net *n = lws_context_user(lws_get_context(wsi));
+    if (!n)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+        /* user is the client SSL_CTX (a fake wsi carries the call). */
+        if (user && !SSL_CTX_set_min_proto_version((SSL_CTX *)user, TLS1_3_VERSION))
+            return 1;
+        return 0;
+
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION: {
+        /* user: X509_STORE_CTX*, len: preverify_ok. Returning 0 keeps
+         * OpenSSL's verdict (or our override), 1 fails the handshake. */
+        if (!n->cfg.has_pin)
+            return 0;
+        X509_STORE_CTX *xs = user;
+        if (!leaf_matches_pin(n, X509_STORE_CTX_get0_cert(xs))) {
+            n->pin_failed = 1;
+            return 1;
+        }
+        /* The pin is the trust anchor: chain, dates and name do not matter. */
+        X509_STORE_CTX_set_error(xs, X509_V_OK);
+        return 0;
+    }
+
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+        SSL *ssl = wsi ? lws_get_ssl(wsi) : NULL;
+        long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+        const char *what = in ? (const char *)in : "unknown error";
+        if (n->pin_failed)
+            set_err(n, PIN_MISMATCH "%s", NULL);
+        else if (vr != X509_V_OK)
+            set_err(n,
+                    "the server certificate is not trusted by this system (%s). A server with "
+                    "a self-signed certificate needs the whole link with its #pin, or --pin",
+                    X509_verify_cert_error_string(vr));
+        else if (strstr(what, "SSL") || strstr(what, "tls") || strstr(what, "TLS"))
+            set_err(n, "TLS handshake failed (%s). The server must speak TLS 1.3", what);
+        else
+            set_err(n, "cannot connect (%s): is the server running, and the address right?", what);
+        n->wsi = NULL;
+        n->done = 1;
+        return 0;
+    }
+
+    case LWS_CALLBACK_CLIENT_ESTABLISHED: {
+        if (n->cfg.has_pin) {
+            SSL *ssl = lws_get_ssl(wsi);
+            X509 *leaf = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+            int ok = leaf_matches_pin(n, leaf);
+            X509_free(leaf);
+            if (!ok) {
+                n->pin_failed = 1;
+                set_err(n, PIN_MISMATCH "%s", NULL);
+                return -1;
+            }
+        }
+        n->established = 1;
+        n->last_rx_ms = cli_now_ms();
+        n->h.established(n->h.ctx, n->last_rx_ms);
+        if (n->head || n->closing)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        n->last_rx_ms = cli_now_ms();
+        return on_receive(n, wsi, in, len);
+
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        n->last_rx_ms = cli_now_ms();
+        return 0;
+
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (len >= 2)
+            n->close_status = ((const uint8_t *)in)[0] << 8 | ((const uint8_t *)in)[1];
+        return 0;
+
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return on_writeable(n, wsi);
+
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (wsi != n->wsi)
+            return 0;
+        if (!n->closing) {
+            if (cli_now_ms() - n->last_rx_ms >= (BP_HANGUP_S - 1) * 1000u)
+                set_err(n, "connection lost: no answer from the server for 15 s%s", NULL);
+            else
+                set_err(n, "the server closed the connection%s", NULL);
+        }
+        n->wsi = NULL;
+        n->done = 1;
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {BP_SUBPROTOCOL, callback, 0, BP_MAX_CTRL, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Ping an idle server after 5 s, drop it after 15 s of silence (§1). */
+static const lws_retry_bo_t liveness = {
+    .secs_since_valid_ping = BP_PING_S,
+    .secs_since_valid_hangup = BP_HANGUP_S,
+};
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+    struct net *n = lws_container_of(sul, struct net, tick);
+    if (n->h.tick)
+        n->h.tick(n->h.ctx, cli_now_ms());
+    lws_sul_schedule(n->ctx, 0, &n->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+}
+
+static void lws_log_emit(int level, const char *line)
+{
+    (void)level;
+    fprintf(stderr, "bilan: lws: %s", line);
+}
+
+struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, char *why, size_t cap)
+{
+    struct net *n = calloc(1, sizeof *n);
+    if (!n || !(n->rx = malloc(BP_MAX_FRAME)) || !(n->tx = malloc(LWS_PRE + BP_MAX_FRAME))) {
+        snprintf(why, cap, "out of memory");
+        net_free(n);
+        return NULL;
+    }
+    n->cfg = *cfg;
+    n->h = *h;
+    /* lws logs are for debugging the library, not for users; they never
+     * include payloads at these levels. */
+    const char *dbg = getenv("BILAN_LWS_DEBUG");
+    lws_set_log_level(dbg && *dbg ? LLL_ERR | LLL_WARN | LLL_NOTICE : 0, lws_log_emit);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.user = n;
+    info.timeout_secs = 15;
+    info.connect_timeout_secs = 15;
+    n->ctx = lws_create_context(&info);
+    if (!n->ctx) {
+        snprintf(why, cap, "cannot create the network context (libwebsockets)");
+        net_free(n);
+        return NULL;
+    }
+
+    int v6 = strchr(cfg->host, ':') != NULL;
+    snprintf(n->host_hdr, sizeof n->host_hdr, v6 ? "[%s]" : "%s", cfg->host);
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = n->ctx;
+    ci.address = cfg->host;
+    ci.port = cfg->port;
+    ci.path = BP_WS_PATH;
+    ci.host = n->host_hdr;
+    ci.origin = n->host_hdr;
+    ci.protocol = BP_SUBPROTOCOL;
+    ci.alpn = "http/1.1";
+    ci.ssl_connection = LCCSCF_USE_SSL;
+    if (cfg->has_pin)
+        ci.ssl_connection |=
+            LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK | LCCSCF_ALLOW_EXPIRED;
+    ci.retry_and_idle_policy = &liveness;
+    ci.pwsi = &n->wsi;
+    lws_sul_schedule(n->ctx, 0, &n->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+    if (!lws_client_connect_via_info(&ci) && !n->done) {
+        snprintf(why, cap, "cannot start connecting to %s:%u", cfg->host, cfg->port);
+        net_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+int net_run(struct net *n)
+{
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: the signal must interrupt poll() so we act at once. */
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    signal_ctx = n->ctx;
+    sig_atomic_t seen = signals_seen;
+    uint64_t first_signal_ms = 0;
+    while (!n->done) {
+        if (lws_service(n->ctx, 0) < 0)
+            break;
+        if (signals_seen != seen) {
+            seen = signals_seen;
+            /* A second Ctrl-C a moment later means "do not wait for the
+             * server"; one signal delivered twice at once (a process group
+             * and its parent) does not. */
+            if (!first_signal_ms)
+                first_signal_ms = cli_now_ms();
+            if (seen >= 2 && cli_now_ms() - first_signal_ms >= 1000 && !n->err[0]) {
+                /* A second Ctrl-C: the user does not want to wait for the server. */
+                set_err(n, "interrupted%s", NULL);
+                break;
+            }
+            if (n->h.interrupt)
+                n->h.interrupt(n->h.ctx, cli_now_ms());
+        }
+    }
+    signal_ctx = NULL;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    lws_sul_cancel(&n->tick);
+    if (n->h.closed)
+        n->h.closed(n->h.ctx);
+    if (n->closing && !n->err[0])
+        return 0;
+    set_err(n, "the connection ended unexpectedly%s", NULL);
+    return BP_E_INTERNAL;
+}
+
+void net_free(struct net *n)
+{
+    if (!n)
+        return;
+    if (n->ctx) {
+        lws_sul_cancel(&n->tick);
+        lws_context_destroy(n->ctx);
+    }
+    queue_free(n);
+    free(n->rx);
+    free(n->tx);
+    free(n);
+}
+
+const char *net_error(const struct net *n)
+{
+    return n->err[0] ? n->err : "no error";
+}
+
+int net_send_text(struct net *n, const char *buf, size_t len)
+{
+    if (len > BP_MAX_CTRL)
+        return BP_E_TOO_LARGE;
+    if (n->qcount >= QUEUE_MAX)
+        return BP_E_NOMEM;
+    struct qmsg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m)
+        return BP_E_NOMEM;
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, buf, len);
+    if (n->tail)
+        n->tail->next = m;
+    else
+        n->head = m;
+    n->tail = m;
+    n->qcount++;
+    if (n->wsi && n->established)
+        lws_callback_on_writable(n->wsi);
+    return 0;
+}
+
+void net_want_write(struct net *n)
+{
+    if (n->wsi && n->established)
+        lws_callback_on_writable(n->wsi);
+}
+
+void net_close(struct net *n)
+{
+    n->closing = 1;
+    if (n->wsi && n->established)
+        lws_callback_on_writable(n->wsi);
+    else
+        n->done = 1; /* still connecting: destroying the context drops the attempt */
+}

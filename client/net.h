@@ -1,0 +1,72 @@
+/* net.h: the client's one WebSocket connection to a bilan server, over
+ * libwebsockets (the only file of the client that includes lws or OpenSSL's
+ * TLS API).
+ *
+ * Owns: the lws context, the connection, TLS trust (pin or CA store), the
+ * outbound queue of control messages, the reassembly of incoming messages,
+ * the liveness policy (ping after 5 s idle, give up after 15 s), SIGINT and
+ * SIGTERM while it runs.
+ *
+ * The logic above it (session.c) is driven through struct net_handlers and
+ * never sees lws. Writes follow "the receiver pulls": net_send_text() and
+ * net_want_write() only ask for a WRITEABLE callback; each WRITEABLE writes
+ * one message: a queued control message first, else one binary frame pulled
+ * from handlers->next_frame(). */
+#ifndef CLIENT_NET_H
+#define CLIENT_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bp.h"
+
+struct net;
+
+struct net_cfg {
+    const char *host;
+    uint16_t port;
+    int has_pin; /* verify the leaf certificate's SHA-256 instead of CA + host */
+    uint8_t pin[BP_FP_LEN];
+};
+
+/* All callbacks run on the lws service thread, inside net_run(). */
+struct net_handlers {
+    void *ctx;
+    /* The connection is up and the server certificate is trusted: the first
+     * message may be sent now. */
+    void (*established)(void *ctx, uint64_t now_ms);
+    /* One complete text message (not NUL-terminated; buf valid during the call). */
+    void (*text)(void *ctx, const char *buf, size_t len, uint64_t now_ms);
+    /* One complete binary message. */
+    void (*binary)(void *ctx, const uint8_t *buf, size_t len, uint64_t now_ms);
+    /* Writes the next binary frame (header + payload) into buf (cap bytes)
+     * and returns its length, 0 when there is none, or a negative code. */
+    int (*next_frame)(void *ctx, uint8_t *buf, size_t cap, uint64_t now_ms);
+    /* Called every 100 ms. */
+    void (*tick)(void *ctx, uint64_t now_ms);
+    /* SIGINT or SIGTERM arrived (once per signal). */
+    void (*interrupt)(void *ctx, uint64_t now_ms);
+    /* The connection is gone (after net_close() or on its own). */
+    void (*closed)(void *ctx);
+};
+
+/* Creates the lws context and starts connecting. Returns NULL with why
+ * (cap bytes) filled on failure. */
+struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, char *why, size_t cap);
+/* Runs the event loop until the connection is closed and the context idle.
+ * Returns 0 when the close was asked for with net_close(), else
+ * BP_E_INTERNAL with net_error() saying what happened (refused, TLS, pin
+ * mismatch, connection lost...). */
+int net_run(struct net *n);
+void net_free(struct net *n);
+const char *net_error(const struct net *n);
+
+/* Queues one control message (copied). Fails with BP_E_TOO_LARGE over 64 KiB
+ * and BP_E_NOMEM when 256 messages are already waiting. */
+int net_send_text(struct net *n, const char *buf, size_t len);
+/* A binary frame may be available: ask for a WRITEABLE callback. */
+void net_want_write(struct net *n);
+/* Closes once the queued control messages are written. */
+void net_close(struct net *n);
+
+#endif

@@ -1,0 +1,579 @@
+/* session.c: the client protocol state machine (see session.h).
+ *
+ * Every message from the server is validated by bp_msg_parse before this
+ * file looks at it; a message of a type we do not know is ignored (the
+ * protocol lets servers add types), an invalid one ends the session as a
+ * protocol failure. Messages we send are validated too, so a bug here shows
+ * as a clear local error rather than as a server rejection. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "data.h"
+#include "session.h"
+#include "util.h"
+
+#define LEAVE_WAIT_MS 5000
+
+void session_init(struct session *s)
+{
+    memset(s, 0, sizeof *s);
+    s->out = stdout;
+    s->err = stderr;
+    s->mode = SESSION_AUTH;
+    s->goal = GOAL_WELCOME;
+    s->st = ST_CONNECTING;
+    s->slot = -1;
+    s->setup_timeout_ms = 30000;
+}
+
+int session_member_count(const struct session *s)
+{
+    int c = 0;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++)
+        c += s->members[i].present;
+    return c;
+}
+
+static int others(const struct session *s)
+{
+    int c = 0;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++)
+        c += s->members[i].present && i != s->slot;
+    return c;
+}
+
+void session_finish(struct session *s, int code)
+{
+    if (s->finished)
+        return;
+    s->finished = 1;
+    s->exit_code = code;
+    s->st = ST_DONE;
+    if (s->rx)
+        datarx_free(s->rx, "transfer interrupted: we left the room");
+    if (s->hooks && s->hooks->close)
+        s->hooks->close(s->hooks->ctx);
+}
+
+static void outline(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outline(struct session *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(s->out, fmt, ap);
+    va_end(ap);
+    fflush(s->out);
+}
+
+static void protocol_failure(struct session *s, const char *what, const char *detail)
+{
+    fprintf(s->err, "bilan: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    session_finish(s, EXIT_NETWORK);
+}
+
+/* Validates obj as a client message, serialises and queues it; takes obj. */
+static int send_msg(struct session *s, json_t *obj)
+{
+    struct bp_verr e;
+    if (!obj) {
+        protocol_failure(s, "out of memory", NULL);
+        return BP_E_NOMEM;
+    }
+    if (bp_msg_validate(obj, BP_TO_SERVER, NULL, &e)) {
+        json_decref(obj);
+        protocol_failure(s, "internal error: built an invalid message", e.detail);
+        return e.code;
+    }
+    char *txt = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!txt) {
+        protocol_failure(s, "out of memory", NULL);
+        return BP_E_NOMEM;
+    }
+    size_t len = strlen(txt);
+    int rc = s->hooks->send_text(s->hooks->ctx, txt, len);
+    OPENSSL_cleanse(txt, len); /* may carry a token or a signature */
+    free(txt);
+    if (rc)
+        protocol_failure(s, "cannot queue a message to the server", bp_err_message(rc));
+    return rc;
+}
+
+static void start_leave(struct session *s, int code, uint64_t now)
+{
+    if (s->st != ST_IN_ROOM)
+        return;
+    s->pending_exit = code;
+    s->st = ST_LEAVING;
+    s->leave_deadline = now + LEAVE_WAIT_MS;
+    send_msg(s, json_pack("{s:s}", "type", "leave"));
+}
+
+static int expectations_met(const struct session *s)
+{
+    return s->got_files >= s->expect_files && s->got_chat >= s->expect_chat &&
+           s->max_members >= s->expect_members;
+}
+
+static int sends_done(const struct session *s)
+{
+    return !s->tx || datatx_done(s->tx);
+}
+
+/* Leaving right after the last lws_write could leave our last frames in
+ * transit when the server sees the leave; so before leaving we ask for
+ * stats until the server has accepted every frame we sent (frames_in). */
+static void ask_stats(struct session *s, uint64_t now)
+{
+    if (s->stats_pending)
+        return;
+    s->stats_pending = 1;
+    s->stats_asked_ms = now;
+    send_msg(s, json_pack("{s:s}", "type", "stats"));
+}
+
+static void check_progress(struct session *s, uint64_t now)
+{
+    if (s->st != ST_IN_ROOM || !s->scripted || !expectations_met(s) || !sends_done(s))
+        return;
+    if (s->frames_accepted < s->seq) {
+        ask_stats(s, now);
+        return;
+    }
+    start_leave(s, EXIT_OK_, now);
+}
+
+static void on_stats(struct session *s, const json_t *m, uint64_t now)
+{
+    s->stats_pending = 0;
+    long long in = bp_int(m, "frames_in", 0);
+    if (in > (long long)s->frames_accepted)
+        s->frames_accepted = in > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)in;
+    if (s->frames_accepted >= s->seq)
+        check_progress(s, now);
+    /* else session_tick asks again shortly */
+}
+
+void session_start(struct session *s, uint64_t now_ms)
+{
+    if (s->timeout_ms)
+        s->deadline = now_ms + s->timeout_ms;
+    if (s->setup_timeout_ms)
+        s->setup_deadline = now_ms + s->setup_timeout_ms;
+    s->st = ST_HELLO;
+    send_msg(s, json_pack("{s:s, s:i, s:s}", "type", "hello", "v", BP_PROTOCOL_VERSION, "client",
+                          "bilan/" CLI_VERSION));
+}
+
+static void on_challenge(struct session *s, const json_t *m)
+{
+    if (s->st != ST_HELLO) {
+        protocol_failure(s, "the server sent a challenge out of turn", NULL);
+        return;
+    }
+    long long v = bp_int(m, "v", 0);
+    if (v != BP_PROTOCOL_VERSION) {
+        fprintf(s->err,
+                "bilan: the server speaks protocol version %lld, this client %d: "
+                "update the older one\n",
+                v, BP_PROTOCOL_VERSION);
+        {
+            session_finish(s, EXIT_REFUSED);
+            return;
+        }
+    }
+    uint8_t nonce[BP_NONCE_LEN], msg[BP_AUTH_MSG_MAX], sig[BP_SIG_LEN];
+    if (bp_b64_decode_exact(bp_str(m, "nonce", ""), nonce, sizeof nonce)) {
+        protocol_failure(s, "the server sent an invalid challenge", NULL);
+        return;
+    }
+    int enrol = s->mode == SESSION_ENROL;
+    int n = bp_auth_message(nonce, s->id->sign_pub, s->id->dh_pub, enrol ? s->token : NULL,
+                            enrol ? BP_TOKEN_LEN : 0, msg);
+    if (n < 0 || bp_ed25519_sign(s->id->sign_priv, msg, (size_t)n, sig)) {
+        protocol_failure(s, "signing the challenge failed (OpenSSL)", NULL);
+        return;
+    }
+    char sig64[BP_B64_64 + 1], a[BP_B64_32 + 1], b[BP_B64_32 + 1], c[BP_B64_32 + 1];
+    bp_b64_encode(sig, sizeof sig, sig64);
+    json_t *o;
+    if (enrol) {
+        bp_b64_encode(s->token, BP_TOKEN_LEN, a);
+        bp_b64_encode(s->id->sign_pub, BP_KEY_LEN, b);
+        bp_b64_encode(s->id->dh_pub, BP_KEY_LEN, c);
+        o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "enrol", "token", a, "sign_pub", b,
+                      "dh_pub", c, "sig", sig64);
+        if (o && s->device_name[0])
+            json_object_set_new(o, "device_name", json_string(s->device_name));
+        OPENSSL_cleanse(a, sizeof a);
+    } else {
+        uint8_t fp[BP_FP_LEN];
+        if (bp_fingerprint(s->id->sign_pub, s->id->dh_pub, fp)) {
+            protocol_failure(s, "computing the fingerprint failed (OpenSSL)", NULL);
+            return;
+        }
+        bp_b64_encode(fp, sizeof fp, a);
+        o = json_pack("{s:s, s:s, s:s}", "type", "auth", "device", a, "sig", sig64);
+    }
+    s->st = ST_AUTH;
+    send_msg(s, o);
+}
+
+static void on_welcome(struct session *s, const json_t *m)
+{
+    if (s->st != ST_AUTH) {
+        protocol_failure(s, "the server sent a welcome out of turn", NULL);
+        return;
+    }
+    int rc = s->hooks->on_reply ? s->hooks->on_reply(s->hooks->reply_ctx, s, BP_T_WELCOME, m) : 0;
+    if (rc) {
+        session_finish(s, rc);
+        return;
+    }
+    json_t *o = NULL;
+    switch (s->goal) {
+    case GOAL_WELCOME: {
+        session_finish(s, EXIT_OK_);
+        return;
+    }
+    case GOAL_CREATE:
+        o = json_pack("{s:s, s:s}", "type", "bilan_create", "label", s->label);
+        if (o && s->budget_s)
+            json_object_set_new(o, "budget_s", json_integer(s->budget_s));
+        if (o && s->invite_ttl_s)
+            json_object_set_new(o, "invite_ttl_s", json_integer(s->invite_ttl_s));
+        break;
+    case GOAL_INVITE:
+        o = json_pack("{s:s, s:s}", "type", "invite_create", "bilan", s->bilan);
+        if (o && s->invite_ttl_s)
+            json_object_set_new(o, "invite_ttl_s", json_integer(s->invite_ttl_s));
+        break;
+    case GOAL_LIST:
+        o = json_pack("{s:s}", "type", "bilan_list");
+        break;
+    case GOAL_JOIN:
+        o = json_pack("{s:s, s:s}", "type", "join", "bilan", s->bilan);
+        s->st = ST_JOINING;
+        send_msg(s, o);
+        return;
+    }
+    s->st = ST_REQUEST;
+    send_msg(s, o);
+}
+
+static void on_reply(struct session *s, enum bp_type t, const json_t *m)
+{
+    if (s->st != ST_REQUEST) {
+        protocol_failure(s, "the server sent an unexpected reply", bp_type_name(t));
+        return;
+    }
+    int rc = s->hooks->on_reply ? s->hooks->on_reply(s->hooks->reply_ctx, s, t, m) : 0;
+    session_finish(s, rc);
+}
+
+static int member_ok(const json_t *mb, int *slot, const char **device, const char **role)
+{
+    const json_t *js = json_object_get(mb, "slot"), *jd = json_object_get(mb, "device"),
+                 *jr = json_object_get(mb, "role");
+    uint8_t tmp[BP_FP_LEN];
+    if (!json_is_integer(js) || json_integer_value(js) < 0 ||
+        json_integer_value(js) >= BP_MAX_MEMBERS || !json_is_string(jd) ||
+        bp_b64_decode_exact(json_string_value(jd), tmp, sizeof tmp) || !json_is_string(jr) ||
+        (strcmp(json_string_value(jr), "consultant") &&
+         strcmp(json_string_value(jr), "beneficiary")))
+        return 0;
+    *slot = (int)json_integer_value(js);
+    *device = json_string_value(jd);
+    *role = json_string_value(jr);
+    return 1;
+}
+
+static void set_member(struct session *s, int slot, const char *device, const char *role)
+{
+    struct session_member *mb = &s->members[slot];
+    mb->present = 1;
+    snprintf(mb->role, sizeof mb->role, "%s", role);
+    cli_device_short(device, mb->device);
+    int c = session_member_count(s);
+    if (c > s->max_members)
+        s->max_members = c;
+}
+
+static void on_joined(struct session *s, const json_t *m, uint64_t now)
+{
+    if (s->st != ST_JOINING) {
+        protocol_failure(s, "the server sent 'joined' out of turn", NULL);
+        return;
+    }
+    const json_t *arr = json_object_get(m, "members");
+    s->slot = (int)bp_int(m, "slot", 0);
+    snprintf(s->role, sizeof s->role, "%s", bp_str(m, "role", ""));
+    snprintf(s->bilan, sizeof s->bilan, "%s", bp_str(m, "bilan", ""));
+    memset(s->members, 0, sizeof s->members);
+    size_t i;
+    json_t *mb;
+    json_array_foreach(arr, i, mb)
+    {
+        int slot;
+        const char *dev, *role;
+        if (!member_ok(mb, &slot, &dev, &role)) {
+            protocol_failure(s, "the server sent an invalid member in 'joined'", NULL);
+            return;
+        }
+        set_member(s, slot, dev, role);
+    }
+    if (!s->members[s->slot].present) { /* the roster includes us; be lenient if not */
+        uint8_t fp[BP_FP_LEN];
+        char fp64[BP_B64_32 + 1];
+        bp_fingerprint(s->id->sign_pub, s->id->dh_pub, fp);
+        bp_b64_encode(fp, sizeof fp, fp64);
+        set_member(s, s->slot, fp64, s->role);
+    }
+    s->st = ST_IN_ROOM;
+    if (s->duration_ms)
+        s->duration_end = now + s->duration_ms;
+    outline(s, "[room] joined bilan=%s slot=%d role=%s members=%d\n", s->bilan, s->slot, s->role,
+            session_member_count(s));
+    for (int k = 0; k < BP_MAX_MEMBERS; k++)
+        if (s->members[k].present && k != s->slot)
+            outline(s, "[room] member slot=%d role=%s device=%s\n", k, s->members[k].role,
+                    s->members[k].device);
+    if (others(s) && !sends_done(s))
+        s->hooks->want_write(s->hooks->ctx);
+    check_progress(s, now);
+}
+
+static void on_member_joined(struct session *s, const json_t *m, uint64_t now)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
+        return;
+    int slot = (int)bp_int(m, "slot", 0);
+    if (slot == s->slot)
+        return;
+    if (s->rx)
+        datarx_slot_taken(s->rx, (uint8_t)slot);
+    set_member(s, slot, bp_str(m, "device", ""), bp_str(m, "role", ""));
+    outline(s, "[room] + slot=%d role=%s device=%s\n", slot, s->members[slot].role,
+            s->members[slot].device);
+    if (!sends_done(s))
+        s->hooks->want_write(s->hooks->ctx);
+    check_progress(s, now);
+}
+
+static void on_member_left(struct session *s, const json_t *m, uint64_t now)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
+        return;
+    int slot = (int)bp_int(m, "slot", 0);
+    if (slot == s->slot)
+        return;
+    char reason[40];
+    const char *r = bp_str(m, "reason", "");
+    cli_printable((const uint8_t *)r, strlen(r), reason, sizeof reason);
+    s->members[slot].present = 0;
+    outline(s, "[room] - slot=%d role=%s reason=%s\n", slot, bp_str(m, "role", ""), reason);
+    if (s->rx)
+        datarx_slot_gone(s->rx, (uint8_t)slot, now);
+}
+
+static void on_error(struct session *s, const json_t *m, uint64_t now)
+{
+    const char *code = bp_str(m, "code", "internal");
+    const char *msg = bp_str(m, "message", "");
+    cli_printable((const uint8_t *)code, strlen(code), s->err_code, sizeof s->err_code);
+    cli_printable((const uint8_t *)msg, strlen(msg), s->err_msg, sizeof s->err_msg);
+    int fatal = json_is_true(json_object_get(m, "fatal"));
+    if (s->goal == GOAL_JOIN)
+        outline(s, "[error] code=%s: %s\n", s->err_code, s->err_msg);
+    else
+        fprintf(s->err, "bilan: the server refused (code=%s): %s\n", s->err_code, s->err_msg);
+    if (s->st == ST_IN_ROOM && !fatal)
+        return; /* e.g. bad_frame for one frame: the room goes on */
+    if (s->st == ST_LEAVING && !fatal) {
+        /* Our leave was refused (we were no longer in the room): we are out anyway. */
+        (void)now;
+        {
+            session_finish(s, s->pending_exit);
+            return;
+        }
+    }
+    session_finish(s, EXIT_REFUSED);
+}
+
+void session_on_text(struct session *s, const char *buf, size_t len, uint64_t now_ms)
+{
+    if (s->finished)
+        return;
+    enum bp_type t;
+    json_t *m;
+    struct bp_verr e;
+    int rc = bp_msg_parse(buf, len, BP_TO_CLIENT, &t, &m, &e, NULL);
+    if (rc == BP_E_UNKNOWN_TYPE)
+        return; /* a newer server's additive message */
+    if (rc) {
+        protocol_failure(s, "the server sent an invalid message", e.detail);
+        return;
+    }
+    switch (t) {
+    case BP_T_CHALLENGE:
+        on_challenge(s, m);
+        break;
+    case BP_T_WELCOME:
+        on_welcome(s, m);
+        break;
+    case BP_T_BILAN_CREATED:
+    case BP_T_INVITE_CREATED:
+    case BP_T_BILANS:
+        on_reply(s, t, m);
+        break;
+    case BP_T_JOINED:
+        on_joined(s, m, now_ms);
+        break;
+    case BP_T_MEMBER_JOINED:
+        on_member_joined(s, m, now_ms);
+        break;
+    case BP_T_MEMBER_LEFT:
+        on_member_left(s, m, now_ms);
+        break;
+    case BP_T_LEFT:
+        if (s->st == ST_LEAVING)
+            session_finish(s, s->pending_exit);
+        break;
+    case BP_T_ERROR:
+        on_error(s, m, now_ms);
+        break;
+    case BP_T_STATS_REPLY:
+        on_stats(s, m, now_ms);
+        break;
+    default:
+        break; /* keyframe_request: nothing to do without media */
+    }
+    json_decref(m);
+}
+
+void session_on_binary(struct session *s, const uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
+        return;
+    struct bp_hdr h;
+    const char *why;
+    if (bp_hdr_decode(buf, len, &h, &why)) {
+        fprintf(s->err, "bilan: ignored an invalid frame from the server: %s\n", why);
+        return;
+    }
+    if (h.kind != BP_KIND_DATA)
+        return; /* no media in this version of the client */
+    struct bp_data d;
+    if (bp_data_parse(buf + BP_HDR_LEN, len - BP_HDR_LEN, &d, &why)) {
+        fprintf(s->err, "bilan: ignored a malformed data message from slot %u: %s\n", h.slot, why);
+        return;
+    }
+    if (d.type == BP_DATA_CHAT) {
+        char text[BP_CHAT_MAX + 1];
+        cli_printable(d.bytes, d.len, text, sizeof text);
+        outline(s, "[chat] slot=%u: %s\n", h.slot, text);
+        s->got_chat++;
+    } else if (s->rx) {
+        s->got_files += datarx_on_data(s->rx, h.slot, &d);
+    }
+    check_progress(s, now_ms);
+}
+
+int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now_ms)
+{
+    /* Sends wait for someone to receive them (the server relays, it does not store). */
+    if (s->st != ST_IN_ROOM || !s->tx || datatx_done(s->tx) || !others(s) || cap < BP_HDR_LEN)
+        return 0;
+    enum datatx_event ev;
+    const struct datatx_item *it;
+    int n = datatx_next(s->tx, buf + BP_HDR_LEN, cap - BP_HDR_LEN, &ev, &it);
+    if (n <= 0)
+        return 0;
+    struct bp_hdr h = {
+        .version = 1,
+        .kind = BP_KIND_DATA,
+        .flags = 0,
+        .slot = (uint8_t)s->slot,
+        .seq = s->seq++,
+        .media_ts = (uint32_t)now_ms,
+        .capture_ms = (uint32_t)now_ms,
+    };
+    bp_hdr_encode(&h, buf);
+    if (ev == DATATX_FILE_SENT)
+        outline(s, "[file] sent name=%s bytes=%llu\n", it->name, (unsigned long long)it->size);
+    else if (ev == DATATX_FILE_FAILED)
+        fprintf(s->err,
+                "bilan: %s changed or became unreadable while it was sent; "
+                "the receiver will reject it\n",
+                it->path);
+    if (datatx_done(s->tx))
+        check_progress(s, now_ms);
+    return BP_HDR_LEN + n;
+}
+
+void session_tick(struct session *s, uint64_t now_ms)
+{
+    if (s->finished)
+        return;
+    if (s->st == ST_LEAVING && now_ms >= s->leave_deadline) {
+        session_finish(s, s->pending_exit);
+        return;
+    }
+    if (s->rx)
+        datarx_tick(s->rx, now_ms);
+    if (s->st == ST_IN_ROOM && !s->stats_pending && s->frames_accepted < s->seq && s->scripted &&
+        expectations_met(s) && sends_done(s) && now_ms - s->stats_asked_ms >= 200)
+        check_progress(s, now_ms);
+    if (s->st == ST_IN_ROOM && s->duration_end && now_ms >= s->duration_end) {
+        start_leave(s, EXIT_OK_, now_ms);
+        return;
+    }
+    int setup_late = s->setup_deadline && now_ms >= s->setup_deadline && s->st < ST_IN_ROOM;
+    if ((setup_late || (s->deadline && now_ms >= s->deadline)) && s->st != ST_LEAVING) {
+        if (s->st == ST_IN_ROOM) {
+            fprintf(s->err,
+                    "bilan: timed out: received %d/%d files, %d/%d chat messages, "
+                    "saw %d/%d members, sends %s\n",
+                    s->got_files, s->expect_files, s->got_chat, s->expect_chat, s->max_members,
+                    s->expect_members, sends_done(s) ? "complete" : "incomplete");
+            {
+                start_leave(s, EXIT_TIMEOUT, now_ms);
+                return;
+            }
+        }
+        fprintf(s->err, "bilan: timed out waiting for the server\n");
+        {
+            session_finish(s, EXIT_TIMEOUT);
+            return;
+        }
+    }
+}
+
+void session_interrupt(struct session *s, uint64_t now_ms)
+{
+    if (s->finished)
+        return;
+    if (s->st == ST_IN_ROOM) {
+        start_leave(s, EXIT_OK_, now_ms);
+        return;
+    }
+    if (s->st == ST_LEAVING)
+        return;
+    fprintf(s->err, "bilan: interrupted\n");
+    session_finish(s, s->goal == GOAL_JOIN ? EXIT_OK_ : EXIT_USAGE);
+}
+
+void session_closed(struct session *s)
+{
+    if (!s->finished) {
+        s->finished = 1;
+        s->lost = 1;
+        s->exit_code = EXIT_NETWORK;
+        s->st = ST_DONE;
+    }
+    if (s->rx)
+        datarx_free(s->rx, "transfer interrupted: the connection closed");
+}

@@ -1,0 +1,54 @@
+/* config.h: command-line options of `bilan-server serve` and the parsers of
+ * their values.
+ *
+ * Owns struct serve_config and its defaults. Pure: parsing reads only its
+ * arguments; the checks that touch the file system happen in main.c. Every
+ * refusal fills `why` with a sentence naming the option and the fix. */
+#ifndef SERVER_CONFIG_H
+#define SERVER_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_DATA "./bilan-data"
+#define CONFIG_DEFAULT_PORT 8443
+#define CONFIG_DEFAULT_AUTH_FAILURES 10
+#define CONFIG_AUTH_WINDOW_S 60
+#define CONFIG_DEFAULT_QUEUE_KIB 4096
+#define CONFIG_DEFAULT_INVITE_TTL 604800
+#define CONFIG_TTL_MIN 60
+#define CONFIG_TTL_MAX (30 * 86400)
+
+struct listen_addr {
+    char host[64];      /* IP literal, "" for every interface */
+    int v6;             /* host is IPv6 (or any-address on both families) */
+    int port;           /* 0: ephemeral */
+};
+
+struct serve_config {
+    int dev;
+    struct listen_addr listen;
+    int listen_given;
+    char data_dir[PATH_MAX];
+    char cert[PATH_MAX];
+    char key[PATH_MAX];
+    char public_host[256];   /* host put in printed links; "" = from --listen */
+    int public_port;         /* 0 = the listening port */
+    unsigned auth_failures;
+    unsigned queue_kib;
+    int64_t invite_ttl_s;
+    int verbose;
+};
+
+void config_defaults(struct serve_config *c);
+/* "ADDR:PORT", "[V6]:PORT", "*:PORT", "localhost:PORT". */
+int config_parse_listen(const char *s, struct listen_addr *out, char *why, size_t why_len);
+/* "HOST" or "HOST:PORT" or "[V6]:PORT" for --public. */
+int config_parse_public(const char *s, char host[256], int *port, char *why, size_t why_len);
+/* Decimal integer in [min, max], nothing else. */
+int config_parse_int(const char *s, long long min, long long max, long long *out);
+/* Formats host for a URL: brackets around IPv6. */
+void config_url_host(const char *host, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,948 @@
+/* conn.c: the per-connection state machine, control-message handlers and
+ * binary relay (PROTOCOL.md §2.2, §3, §4).
+ *
+ * Every refusal is an `error` message built in one place (send_error): code
+ * from bp_err_code(), a message (the validation detail when there is one),
+ * the request's ref, and fatal from bp_err_is_fatal(). Replies and errors go
+ * through the connection's own outbound queue, control messages first.
+ *
+ * Relay reads only the 16-byte header: each receiver gets its own copy of the
+ * frame with only the sender-slot byte rewritten. Congestion is decided per
+ * receiver by queue_decide(): video dropped past the soft budget (and a
+ * keyframe_request to the sender, at most one per receiver per second),
+ * audio never dropped, data back-pressures the sender, and a receiver past
+ * the hard cap is cut with too_slow so that it never holds up the room.
+ *
+ * Must never: log or echo tokens, keys or payload bytes; free another
+ * connection (it is told to close and closes from its own callback). */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "log.h"
+
+#define LOST_MS (BP_HANGUP_S * 1000 - 500)   /* silent this long before close = "lost" */
+#define KF_INTERVAL_MS 1000
+#define RX_KEEP 16384                         /* reassembly buffer kept between messages */
+#define CLOSE_GRACE_S 5                       /* time a closing connection gets to flush */
+
+static const char *const state_names[] = {"new", "challenged", "authenticated", "in_room"};
+
+/* ---- Small helpers ---- */
+
+static void fp8(const struct conn *c, char out[9])
+{
+    log_fp8(c->fp, out);
+}
+
+/* Replaces bytes that are not valid UTF-8 with '?', in place: error details
+ * quote the client's own input (a JSON parse error, a type name cut at 32
+ * bytes) and jansson refuses invalid UTF-8 strings. */
+static void utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        int ok = n > 0;
+        for (int i = 1; ok && i < n; i++)
+            ok = (p[i] & 0xc0) == 0x80;
+        if (ok && n == 2 && *p < 0xc2)
+            ok = 0;
+        if (ok && n == 3 && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0)))
+            ok = 0;
+        if (ok && n == 4 && ((*p == 0xf0 && p[1] < 0x90) || *p > 0xf4 || (*p == 0xf4 && p[1] >= 0x90)))
+            ok = 0;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
+static void begin_close(struct conn *c, const char *room_reason, enum conn_close status, struct now now);
+
+/* Queues a control message; takes obj. A receiver whose queue would pass the
+ * hard cap even for control messages is cut (too_slow); force bypasses the
+ * cap for the one fatal error that announces a close. */
+static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, struct now now)
+{
+    if (!obj) {
+        log_err("conn: cannot build a message (out of memory)");
+        return;
+    }
+#ifndef NDEBUG
+    struct bp_verr ve;
+    if (bp_msg_validate(obj, BP_TO_CLIENT, NULL, &ve)) {
+        log_err("conn: outgoing message fails its schema: %s", ve.detail);
+        assert(!"outgoing message fails its schema");
+    }
+#endif
+    (void)now;
+    size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    if (!force && queue_decide(c->q.bytes, len, kind, c->srv->soft_budget) == QV_TOO_SLOW) {
+        /* Deferred: we may be iterating c's room on another member's behalf;
+         * cutting c here would change the roster under our feet. */
+        json_decref(obj);
+        c->doomed = 1;
+        transport_wake(c);
+        return;
+    }
+    struct qmsg *m = len ? qmsg_new(len, kind) : NULL;
+    if (!m || json_dumpb(obj, (char *)qmsg_data(m), len, JSON_COMPACT) != len) {
+        log_err("conn: cannot queue a control message (out of memory)");
+        free(m);
+        json_decref(obj);
+        return;
+    }
+    json_decref(obj);
+    outq_push(&c->q, m);
+    transport_wake(c);
+}
+
+static void send_json(struct conn *c, json_t *obj, struct now now)
+{
+    if (c->closing) {
+        json_decref(obj);
+        return;
+    }
+    push_json(c, obj, 0, QK_CTRL, now);
+}
+
+/* Room events keep their order among the media frames (see queue.h). */
+static void send_event(struct conn *c, json_t *obj, struct now now)
+{
+    if (c->closing) {
+        json_decref(obj);
+        return;
+    }
+    push_json(c, obj, 0, QK_EVENT, now);
+}
+
+/* A reply object {"type": type, "ref": ref?}. */
+static json_t *reply(const char *type, const char *ref)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "type", json_string(type));
+    if (ref && *ref)
+        json_object_set_new(o, "ref", json_string(ref));
+    return o;
+}
+
+static void send_error(struct conn *c, int code, const char *message, const char *ref, struct now now)
+{
+    if (c->closing)
+        return;
+    char msg[513];
+    snprintf(msg, sizeof msg, "%s", message && *message ? message : bp_err_message(code));
+    utf8_sanitize(msg);
+    int fatal = bp_err_is_fatal(code);
+    json_t *o = reply("error", ref);
+    if (o) {
+        json_object_set_new(o, "code", json_string(bp_err_code(code)));
+        json_object_set_new(o, "message", json_string(msg));
+        json_object_set_new(o, "fatal", json_boolean(fatal));
+    }
+    if (fatal) {
+        push_json(c, o, 1, QK_CTRL, now);
+        begin_close(c, "disconnected", code == BP_E_SHUTDOWN ? CC_GOING_AWAY
+                                       : code == BP_E_TOO_LARGE ? CC_TOO_BIG : CC_POLICY, now);
+    } else {
+        push_json(c, o, 0, QK_CTRL, now);
+    }
+}
+
+static json_t *member_obj(const struct room_member *m, int slot)
+{
+    char dev[BP_B64_32 + 1];
+    bp_b64_encode(m->device, BP_FP_LEN, dev);
+    return json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", role_name(m->role));
+}
+
+/* ---- Rooms and back-pressure ---- */
+
+static void resume_if_free(struct conn *s)
+{
+    if (!s->pause_mask && s->rx_paused) {
+        s->rx_paused = 0;
+        transport_rx_pause(s, 0);
+    }
+}
+
+/* Receiver r (slot) no longer holds anyone back: clear its bit everywhere. */
+static void release_blocked(struct room *room, int slot)
+{
+    uint8_t bit = (uint8_t)(1u << slot);
+    for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+        struct conn *m = room->m[i].conn;
+        if (m && (m->pause_mask & bit)) {
+            m->pause_mask &= (uint8_t)~bit;
+            resume_if_free(m);
+        }
+    }
+}
+
+/* Takes c out of its room; the others see member_left(reason). */
+static void room_leave(struct conn *c, const char *reason, struct now now)
+{
+    struct room *room = c->room;
+    if (!room)
+        return;
+    int slot = c->slot;
+    struct room_member gone = room->m[slot];
+    assert(gone.conn == c);
+    room_remove(room, slot);
+    release_blocked(room, slot);
+    c->blocking = 0;
+    c->pause_mask = 0;
+    resume_if_free(c);
+    outq_purge_media(&c->q);   /* frames of a room it is no longer in */
+    c->room = NULL;
+    c->slot = -1;
+    if (c->state == CS_IN_ROOM)
+        c->state = CS_AUTHED;
+    char f[9];
+    fp8(c, f);
+    log_debug("conn %s: left bilan %s slot %d (%s)", f, room->bilan, slot, reason);
+    if (!c->srv->stopping) {
+        for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+            struct conn *m = room->m[i].conn;
+            if (!m)
+                continue;
+            json_t *o = member_obj(&gone, slot);
+            if (o) {
+                json_object_set_new(o, "type", json_string("member_left"));
+                json_object_set_new(o, "reason", json_string(reason));
+            }
+            send_event(m, o, now);
+        }
+    }
+    rooms_discard_if_empty(&c->srv->rooms, room);
+}
+
+static void begin_close(struct conn *c, const char *room_reason, enum conn_close status, struct now now)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    c->close_status = (uint16_t)status;
+    room_leave(c, room_reason, now);
+    outq_purge_media(&c->q);
+    if (c->rx_paused) {
+        /* Let the transport read the peer's close frame. */
+        c->pause_mask = 0;
+        resume_if_free(c);
+    }
+    transport_wake(c);
+    transport_close_soon(c, CLOSE_GRACE_S);
+}
+
+void conn_kill(struct conn *c, int code, const char *message, struct now now)
+{
+    if (c->closing)
+        return;
+    char f[9];
+    fp8(c, f);
+    if (code != BP_E_SHUTDOWN)
+        log_info("conn %s from %s: closing with %s", c->state >= CS_AUTHED ? f : "-", c->ip,
+                 bp_err_code(code));
+    if (bp_err_is_fatal(code)) {
+        send_error(c, code, message, NULL, now);
+        return;
+    }
+    /* A non-fatal code used to close (out of memory in the relay): still say why. */
+    json_t *o = reply("error", NULL);
+    if (o) {
+        json_object_set_new(o, "code", json_string(bp_err_code(code)));
+        json_object_set_new(o, "message", json_string(message ? message : bp_err_message(code)));
+        json_object_set_new(o, "fatal", json_true());
+    }
+    push_json(c, o, 1, QK_CTRL, now);
+    begin_close(c, "disconnected", CC_POLICY, now);
+}
+
+/* ---- Handshake handlers ---- */
+
+static void send_bilans_array(struct conn *c, json_t *o);
+
+static int collect_bilan(void *arg, const struct store_bilan *b)
+{
+    json_t *arr = arg;
+    json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "bilan", b->id, "label", b->label, "role",
+                          role_name(b->role), "budget_s", (json_int_t)b->budget_s);
+    if (!e || json_array_append_new(arr, e))
+        return BP_E_NOMEM;
+    return 0;
+}
+
+/* Adds "bilans": [...] to o. On a store failure the list is empty and the
+ * failure logged: a welcome is still worth more than an error. */
+static void send_bilans_array(struct conn *c, json_t *o)
+{
+    json_t *arr = json_array();
+    if (!arr || !o) {
+        json_decref(arr);
+        return;
+    }
+    if (c->srv->ops->bilans_for_device(c->srv->st, &c->dev, BILANS_LIST_MAX, collect_bilan, arr))
+        json_array_clear(arr);
+    json_object_set_new(o, "bilans", arr);
+}
+
+static void welcome(struct conn *c, const char *ref, struct now now)
+{
+    c->state = CS_AUTHED;
+    memset(c->nonce, 0, sizeof c->nonce);
+    c->consultant_name[0] = '\0';
+    if (c->dev.role == ROLE_CONSULTANT &&
+        c->srv->ops->consultant_name(c->srv->st, c->dev.consultant_id, c->consultant_name))
+        c->consultant_name[0] = '\0';
+    json_t *o = reply("welcome", ref);
+    if (o) {
+        json_object_set_new(o, "role", json_string(role_name(c->dev.role)));
+        json_object_set_new(o, "device", json_string(c->dev.fp));
+        if (c->consultant_name[0])
+            json_object_set_new(o, "name", json_string(c->consultant_name));
+        send_bilans_array(c, o);
+    }
+    c->srv->auth_ok++;
+    send_json(c, o, now);
+}
+
+/* Counts a failure for the rate limiter when the code is one §2.2 lists. */
+static void auth_failed(struct conn *c, int code, const char *ref, struct now now)
+{
+    switch (code) {
+    case BP_E_BAD_SIGNATURE:
+    case BP_E_UNKNOWN_TOKEN:
+    case BP_E_TOKEN_USED:
+    case BP_E_TOKEN_EXPIRED:
+    case BP_E_UNKNOWN_DEVICE:
+        ratelimit_fail(&c->srv->rl, c->ip, now.s);
+        c->srv->auth_failed++;
+        break;
+    default:
+        break;
+    }
+    log_info("auth from %s refused: %s", c->ip, bp_err_code(code));
+    send_error(c, code, NULL, ref, now);
+}
+
+static void on_hello(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    if (c->state != CS_NEW && c->state != CS_CHALLENGED) {
+        send_error(c, BP_E_WRONG_STATE, "hello is only allowed before authentication", ref, now);
+        return;
+    }
+    long long v = bp_int(msg, "v", -1);
+    if (v != BP_PROTOCOL_VERSION) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "This server speaks protocol version %d, your client version %lld. Update the bilan client.",
+                 BP_PROTOCOL_VERSION, v);
+        send_error(c, BP_E_VERSION, why, ref, now);
+        return;
+    }
+    if (bp_random(c->nonce, sizeof c->nonce)) {
+        send_error(c, BP_E_INTERNAL, NULL, ref, now);
+        return;
+    }
+    char nonce[BP_B64_32 + 1];
+    bp_b64_encode(c->nonce, sizeof c->nonce, nonce);
+    c->state = CS_CHALLENGED;
+    json_t *o = reply("challenge", ref);
+    if (o) {
+        json_object_set_new(o, "v", json_integer(BP_PROTOCOL_VERSION));
+        json_object_set_new(o, "nonce", json_string(nonce));
+        json_object_set_new(o, "server", json_string(SERVER_NAME));
+    }
+    send_json(c, o, now);
+}
+
+/* enrol/auth common entry: state, then rate limit. Consumes the challenge. */
+static int attempt_begin(struct conn *c, const char *ref, uint8_t nonce[BP_NONCE_LEN], struct now now)
+{
+    if (c->state != CS_CHALLENGED) {
+        send_error(c, BP_E_WRONG_STATE,
+                   c->state == CS_NEW ? "send hello first, then sign the challenge"
+                                      : "this connection is already authenticated", ref, now);
+        return -1;
+    }
+    /* One attempt per challenge: a failure needs a new hello. */
+    memcpy(nonce, c->nonce, BP_NONCE_LEN);
+    memset(c->nonce, 0, sizeof c->nonce);
+    c->state = CS_NEW;
+    if (ratelimit_blocked(&c->srv->rl, c->ip, now.s)) {
+        log_warn("auth from %s refused: rate limited", c->ip);
+        send_error(c, BP_E_RATE_LIMITED, NULL, ref, now);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    uint8_t nonce[BP_NONCE_LEN], token[BP_TOKEN_LEN], hash[32], sig[BP_SIG_LEN];
+    struct store_device d, out;
+    if (attempt_begin(c, ref, nonce, now))
+        return;
+    memset(&d, 0, sizeof d);
+    /* The schema guarantees these decode. */
+    if (bp_b64_decode_exact(bp_str(msg, "token", ""), token, sizeof token) ||
+        bp_b64_decode_exact(bp_str(msg, "sign_pub", ""), d.sign_pub, BP_KEY_LEN) ||
+        bp_b64_decode_exact(bp_str(msg, "dh_pub", ""), d.dh_pub, BP_KEY_LEN) ||
+        bp_b64_decode_exact(bp_str(msg, "sig", ""), sig, sizeof sig) ||
+        bp_fingerprint(d.sign_pub, d.dh_pub, c->fp) || bp_sha256(token, sizeof token, hash)) {
+        memset(token, 0, sizeof token);
+        send_error(c, BP_E_INTERNAL, NULL, ref, now);
+        return;
+    }
+    bp_b64_encode(c->fp, BP_FP_LEN, d.fp);
+    snprintf(d.name, sizeof d.name, "%s", bp_str(msg, "device_name", ""));
+    int rc = auth_check_enrol_sig(nonce, d.sign_pub, d.dh_pub, token, sig);
+    memset(token, 0, sizeof token);
+    if (!rc)
+        rc = auth_redeem(c->srv->ops, c->srv->st, hash, &d, now.s, &out);
+    if (rc == BP_E_FORBIDDEN) {
+        log_info("enrol from %s refused: forbidden for this device's role", c->ip);
+        send_error(c, rc, "A device keeps its role: a consultant device cannot redeem a beneficiary "
+                   "invite, and a beneficiary device cannot take a consultant enrolment token. "
+                   "Use another device.", ref, now);
+        return;
+    }
+    if (rc) {
+        auth_failed(c, rc, ref, now);
+        return;
+    }
+    c->dev = out;
+    char f[9];
+    fp8(c, f);
+    log_info("device %s enrolled from %s as %s", f, c->ip, role_name(out.role));
+    welcome(c, ref, now);
+}
+
+static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    uint8_t nonce[BP_NONCE_LEN], sig[BP_SIG_LEN];
+    struct store_device d;
+    if (attempt_begin(c, ref, nonce, now))
+        return;
+    const char *dev = bp_str(msg, "device", "");
+    if (bp_b64_decode_exact(dev, c->fp, BP_FP_LEN) ||
+        bp_b64_decode_exact(bp_str(msg, "sig", ""), sig, sizeof sig)) {
+        send_error(c, BP_E_INTERNAL, NULL, ref, now);
+        return;
+    }
+    int rc = c->srv->ops->device_get(c->srv->st, dev, &d);
+    if (!rc)
+        rc = auth_check_auth_sig(nonce, &d, sig);
+    if (rc) {
+        memset(c->fp, 0, sizeof c->fp);
+        auth_failed(c, rc, ref, now);
+        return;
+    }
+    c->dev = d;
+    char f[9];
+    fp8(c, f);
+    log_info("device %s authenticated from %s as %s", f, c->ip, role_name(d.role));
+    welcome(c, ref, now);
+}
+
+/* ---- Authenticated handlers ---- */
+
+static int need_authed(struct conn *c, const char *ref, struct now now)
+{
+    if (c->state == CS_AUTHED || c->state == CS_IN_ROOM)
+        return 0;
+    send_error(c, BP_E_WRONG_STATE, "authenticate first (hello, then enrol or auth)", ref, now);
+    return -1;
+}
+
+static void on_bilan_create(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    if (need_authed(c, ref, now))
+        return;
+    if (c->dev.role != ROLE_CONSULTANT) {
+        send_error(c, BP_E_FORBIDDEN, "only consultants create bilans", ref, now);
+        return;
+    }
+    const struct store_ops *ops = c->srv->ops;
+    struct store_bilan b;
+    struct auth_token tok;
+    memset(&b, 0, sizeof b);
+    snprintf(b.label, sizeof b.label, "%s", bp_str(msg, "label", ""));
+    b.owner_id = c->dev.consultant_id;
+    b.budget_s = bp_int(msg, "budget_s", BP_BUDGET_DEFAULT_S);
+    int64_t ttl = bp_int(msg, "invite_ttl_s", c->srv->invite_ttl_s);
+    int rc = auth_token_new(&tok);
+    if (!rc)
+        rc = ops->begin(c->srv->st);
+    if (!rc) {
+        /* 96 random bits: a clash is practically impossible, but cheap to retry. */
+        for (int i = 0; i < 3; i++) {
+            if ((rc = auth_bilan_id_new(b.id)))
+                break;
+            if ((rc = ops->bilan_add(c->srv->st, &b, now.s)) != STORE_E_EXISTS)
+                break;
+        }
+        if (!rc)
+            rc = ops->invite_add(c->srv->st, b.id, ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+        if (!rc)
+            rc = ops->commit(c->srv->st);
+        else
+            ops->rollback(c->srv->st);
+    }
+    if (rc) {
+        auth_token_wipe(&tok);
+        send_error(c, BP_E_INTERNAL, NULL, ref, now);
+        return;
+    }
+    char f[9];
+    fp8(c, f);
+    log_info("device %s created bilan %s", f, b.id);
+    json_t *o = reply("bilan_created", ref);
+    if (o) {
+        json_object_set_new(o, "bilan", json_string(b.id));
+        json_object_set_new(o, "label", json_string(b.label));
+        json_object_set_new(o, "budget_s", json_integer(b.budget_s));
+        json_object_set_new(o, "invite_token", json_string(tok.b64));
+        json_object_set_new(o, "invite_expires", json_integer(now.s + ttl));
+    }
+    auth_token_wipe(&tok);
+    send_json(c, o, now);
+}
+
+static void on_invite_create(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    if (need_authed(c, ref, now))
+        return;
+    const struct store_ops *ops = c->srv->ops;
+    const char *id = bp_str(msg, "bilan", "");
+    struct store_bilan b;
+    int rc = ops->bilan_get(c->srv->st, id, &b);
+    if (rc) {
+        send_error(c, rc, NULL, ref, now);
+        return;
+    }
+    if (c->dev.role != ROLE_CONSULTANT || c->dev.consultant_id != b.owner_id) {
+        send_error(c, BP_E_FORBIDDEN, "only the consultant who owns this bilan invites to it", ref, now);
+        return;
+    }
+    int64_t ttl = bp_int(msg, "invite_ttl_s", c->srv->invite_ttl_s);
+    struct auth_token tok;
+    rc = auth_token_new(&tok);
+    if (!rc)
+        rc = ops->invite_add(c->srv->st, b.id, ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+    if (rc) {
+        auth_token_wipe(&tok);
+        send_error(c, BP_E_INTERNAL, NULL, ref, now);
+        return;
+    }
+    json_t *o = reply("invite_created", ref);
+    if (o) {
+        json_object_set_new(o, "bilan", json_string(b.id));
+        json_object_set_new(o, "invite_token", json_string(tok.b64));
+        json_object_set_new(o, "invite_expires", json_integer(now.s + ttl));
+    }
+    auth_token_wipe(&tok);
+    send_json(c, o, now);
+}
+
+static void on_bilan_list(struct conn *c, const char *ref, struct now now)
+{
+    if (need_authed(c, ref, now))
+        return;
+    json_t *o = reply("bilans", ref);
+    send_bilans_array(c, o);
+    send_json(c, o, now);
+}
+
+static void on_join(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    if (c->state != CS_AUTHED) {
+        send_error(c, BP_E_WRONG_STATE,
+                   c->state == CS_IN_ROOM ? "already in a room: send leave first"
+                                          : "authenticate first (hello, then enrol or auth)", ref, now);
+        return;
+    }
+    struct server *srv = c->srv;
+    const char *id = bp_str(msg, "bilan", "");
+    enum role role;
+    int rc = auth_join_role(srv->ops, srv->st, id, &c->dev, &role);
+    if (rc) {
+        send_error(c, rc, NULL, ref, now);
+        return;
+    }
+    struct room *room = rooms_get(&srv->rooms, id, 1);
+    if (!room) {
+        send_error(c, BP_E_INTERNAL, NULL, ref, now);
+        return;
+    }
+    /* The same device again: the old connection gives way at once (a client
+     * that crashed rejoins without waiting for the 15 s liveness timeout). */
+    int old = room_find_device(room, c->fp);
+    if (old >= 0) {
+        struct conn *oc = room->m[old].conn;
+        char f[9];
+        fp8(c, f);
+        log_info("device %s rejoined bilan %s: replacing its older connection", f, id);
+        room_leave(oc, "replaced", now);   /* room survives: we are about to join it */
+        begin_close(oc, "replaced", CC_NORMAL, now);
+        room = rooms_get(&srv->rooms, id, 1);  /* it was discarded if oc was alone */
+        if (!room) {
+            send_error(c, BP_E_INTERNAL, NULL, ref, now);
+            return;
+        }
+    }
+    int slot = room_add(room, c, c->fp, role);
+    if (slot < 0) {
+        rooms_discard_if_empty(&srv->rooms, room);
+        send_error(c, slot, NULL, ref, now);
+        return;
+    }
+    c->room = room;
+    c->slot = slot;
+    c->state = CS_IN_ROOM;
+    c->pause_mask = 0;
+    c->blocking = 0;
+    json_t *members = json_array();
+    for (int i = 0; members && i < BP_MAX_MEMBERS; i++)
+        if (room->m[i].conn)
+            json_array_append_new(members, member_obj(&room->m[i], i));
+    json_t *o = reply("joined", ref);
+    if (o) {
+        json_object_set_new(o, "bilan", json_string(id));
+        json_object_set_new(o, "slot", json_integer(slot));
+        json_object_set_new(o, "role", json_string(role_name(role)));
+        json_object_set_new(o, "members", members ? members : json_array());
+    } else {
+        json_decref(members);
+    }
+    send_json(c, o, now);
+    for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+        struct conn *m = room->m[i].conn;
+        if (!m || m == c)
+            continue;
+        json_t *e = member_obj(&room->m[slot], slot);
+        if (e)
+            json_object_set_new(e, "type", json_string("member_joined"));
+        send_event(m, e, now);
+    }
+    char f[9];
+    fp8(c, f);
+    log_debug("device %s joined bilan %s slot %d as %s", f, id, slot, role_name(role));
+}
+
+static void on_leave(struct conn *c, const char *ref, struct now now)
+{
+    if (c->state != CS_IN_ROOM) {
+        send_error(c, BP_E_WRONG_STATE, "not in a room", ref, now);
+        return;
+    }
+    char bilan[BP_ID_MAX + 1];
+    snprintf(bilan, sizeof bilan, "%s", c->room->bilan);
+    room_leave(c, "left", now);
+    json_t *o = reply("left", ref);
+    if (o)
+        json_object_set_new(o, "bilan", json_string(bilan));
+    send_json(c, o, now);
+}
+
+static void on_stats(struct conn *c, const char *ref, struct now now)
+{
+    if (c->state != CS_IN_ROOM) {
+        send_error(c, BP_E_WRONG_STATE, "not in a room", ref, now);
+        return;
+    }
+    json_t *o = reply("stats", ref);
+    if (o) {
+        json_object_set_new(o, "queued_bytes", json_integer((json_int_t)c->q.bytes));
+        json_object_set_new(o, "dropped_video", json_integer((json_int_t)c->dropped_video));
+        json_object_set_new(o, "frames_in", json_integer((json_int_t)c->frames_in));
+        json_object_set_new(o, "frames_out", json_integer((json_int_t)c->frames_out));
+    }
+    send_json(c, o, now);
+}
+
+static void on_text(struct conn *c, const uint8_t *buf, size_t len, struct now now)
+{
+    enum bp_type type = BP_T_NONE;
+    json_t *msg = NULL;
+    struct bp_verr e;
+    char ref[BP_REF_MAX + 1];
+    memset(&e, 0, sizeof e);
+    int rc = bp_msg_parse((const char *)buf, len, BP_TO_SERVER, &type, &msg, &e, ref);
+    if (rc) {
+        send_error(c, rc, e.detail, ref, now);
+        return;
+    }
+    switch (type) {
+    case BP_T_HELLO: on_hello(c, msg, ref, now); break;
+    case BP_T_ENROL: on_enrol(c, msg, ref, now); break;
+    case BP_T_AUTH: on_auth(c, msg, ref, now); break;
+    case BP_T_BILAN_CREATE: on_bilan_create(c, msg, ref, now); break;
+    case BP_T_INVITE_CREATE: on_invite_create(c, msg, ref, now); break;
+    case BP_T_BILAN_LIST: on_bilan_list(c, ref, now); break;
+    case BP_T_JOIN: on_join(c, msg, ref, now); break;
+    case BP_T_LEAVE: on_leave(c, ref, now); break;
+    case BP_T_STATS: on_stats(c, ref, now); break;
+    default: send_error(c, BP_E_UNKNOWN_TYPE, NULL, ref, now); break;
+    }
+    json_decref(msg);
+}
+
+/* ---- Relay ---- */
+
+static void keyframe_request(struct conn *sender, struct conn *r, struct now now)
+{
+    if (now.ms - r->last_kf_ms < KF_INTERVAL_MS && r->last_kf_ms)
+        return;
+    r->last_kf_ms = now.ms;
+    json_t *o = reply("keyframe_request", NULL);
+    if (o) {
+        json_object_set_new(o, "slot", json_integer(r->slot));
+        json_object_set_new(o, "reason", json_string("congestion"));
+    }
+    send_json(sender, o, now);
+}
+
+static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now now)
+{
+    if (s->state != CS_IN_ROOM) {
+        send_error(s, BP_E_WRONG_STATE, "binary frames are only relayed after join", NULL, now);
+        return;
+    }
+    struct bp_hdr h;
+    const char *why = NULL;
+    int rc = bp_hdr_decode(buf, len, &h, &why);
+    if (rc) {
+        send_error(s, rc, why, NULL, now);
+        return;
+    }
+    s->frames_in++;
+    struct server *srv = s->srv;
+    /* Snapshot: a receiver cut below leaves the room while we iterate. */
+    struct conn *to[BP_MAX_MEMBERS];
+    int n = 0;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++)
+        if (s->room->m[i].conn && s->room->m[i].conn != s)
+            to[n++] = s->room->m[i].conn;
+    for (int i = 0; i < n && !s->closing; i++) {
+        struct conn *r = to[i];
+        if (r->closing || r->room != s->room)
+            continue;
+        enum qverdict v = queue_decide(r->q.bytes, len, (enum qkind)h.kind, srv->soft_budget);
+        if (v == QV_DROP_VIDEO) {
+            r->dropped_video++;
+            srv->video_dropped++;
+            keyframe_request(s, r, now);
+            continue;
+        }
+        if (v == QV_TOO_SLOW) {
+            char f[9];
+            fp8(r, f);
+            log_warn("device %s in bilan %s: queue past its hard cap (%zu bytes), cutting it", f,
+                     r->room->bilan, r->q.bytes);
+            conn_kill(r, BP_E_TOO_SLOW, NULL, now);
+            continue;
+        }
+        struct qmsg *m = qmsg_new(len, (enum qkind)h.kind);
+        if (!m) {
+            conn_kill(r, BP_E_INTERNAL, "The server ran out of memory relaying to you.", now);
+            continue;
+        }
+        memcpy(qmsg_data(m), buf, len);
+        bp_hdr_set_slot(qmsg_data(m), (uint8_t)s->slot);
+        outq_push(&r->q, m);
+        srv->frames_relayed++;
+        transport_wake(r);
+        if (v == QV_QUEUE_PAUSE) {
+            /* TCP back-pressure on the data sender only, until r drains. */
+            s->pause_mask |= (uint8_t)(1u << r->slot);
+            r->blocking = 1;
+            if (!s->rx_paused) {
+                s->rx_paused = 1;
+                transport_rx_pause(s, 1);
+            }
+        }
+    }
+}
+
+/* ---- Transport entry points ---- */
+
+void conn_open(struct conn *c, struct server *srv, void *transport, const char *ip, struct now now)
+{
+    c->srv = srv;
+    c->transport = transport;
+    c->state = CS_NEW;
+    c->slot = -1;
+    snprintf(c->ip, sizeof c->ip, "%s", ip && *ip ? ip : "?");
+    c->last_rx_ms = now.ms;
+    c->prev = NULL;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+    log_debug("connection from %s (%zu open)", c->ip, srv->nconns);
+}
+
+static void rx_reset(struct conn *c)
+{
+    c->rx_active = 0;
+    c->rx_len = 0;
+    if (c->rx_cap > RX_KEEP) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+}
+
+void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int final, size_t remaining,
+             struct now now)
+{
+    c->last_rx_ms = now.ms;
+    transport_alive(c);
+    if (c->closing)
+        return;
+    if (!c->rx_active) {
+        c->rx_active = 1;
+        c->rx_binary = binary ? 1 : 0;
+        c->rx_len = 0;
+    }
+    size_t cap = c->rx_binary ? BP_MAX_FRAME : BP_MAX_CTRL;
+    /* Known size of what is coming: refuse before buffering any of it. */
+    if (len > cap - c->rx_len || remaining > cap - c->rx_len - len) {
+        rx_reset(c);
+        send_error(c, BP_E_TOO_LARGE,
+                   c->rx_binary ? "binary message larger than 1 MiB" : "text message larger than 64 KiB",
+                   NULL, now);
+        return;
+    }
+    const uint8_t *msg = in;
+    size_t mlen = len;
+    if (!(final && c->rx_len == 0)) {
+        size_t need = c->rx_len + len + remaining;
+        if (need > c->rx_cap) {
+            size_t ncap = c->rx_cap ? c->rx_cap : 4096;
+            while (ncap < need)
+                ncap *= 2;
+            if (ncap > cap)
+                ncap = cap;
+            uint8_t *nb = realloc(c->rx, ncap);
+            if (!nb) {
+                rx_reset(c);
+                conn_kill(c, BP_E_INTERNAL, "The server ran out of memory reading your message.", now);
+                return;
+            }
+            c->rx = nb;
+            c->rx_cap = ncap;
+        }
+        if (len)
+            memcpy(c->rx + c->rx_len, in, len);
+        c->rx_len += len;
+        if (!final)
+            return;
+        msg = c->rx;
+        mlen = c->rx_len;
+    }
+    int was_binary = c->rx_binary;
+    c->rx_active = 0;
+    if (was_binary)
+        on_binary(c, msg, mlen, now);
+    else
+        on_text(c, msg, mlen, now);
+    rx_reset(c);
+}
+
+void conn_pong(struct conn *c, struct now now)
+{
+    c->last_rx_ms = now.ms;
+    transport_alive(c);
+}
+
+struct qmsg *conn_next_write(struct conn *c, struct now now)
+{
+    if (c->doomed && !c->closing)
+        conn_kill(c, BP_E_TOO_SLOW, NULL, now);
+    return outq_pop(&c->q);
+}
+
+void conn_written(struct conn *c, struct qmsg *m)
+{
+    if (!qkind_is_text(m->kind))
+        c->frames_out++;
+    free(m);
+    if (c->blocking && c->room && queue_may_resume(c->q.bytes, c->srv->soft_budget)) {
+        c->blocking = 0;
+        release_blocked(c->room, c->slot);
+    }
+}
+
+int conn_should_close(const struct conn *c)
+{
+    return c->closing && c->q.count == 0;
+}
+
+void conn_closed(struct conn *c, struct now now)
+{
+    if (!c->srv)
+        return; /* never opened */
+    int lost = now.ms - c->last_rx_ms >= LOST_MS;
+    char f[9];
+    fp8(c, f);
+    log_debug("connection %s from %s closed in state %s%s", c->state >= CS_AUTHED ? f : "-", c->ip,
+              state_names[c->state], lost ? " (lost)" : "");
+    room_leave(c, lost ? "lost" : "disconnected", now);
+    outq_clear(&c->q);
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = c->rx_len = 0;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->srv->nconns--;
+    c->srv = NULL;
+    c->transport = NULL;
+}
+
+void conn_shutdown_all(struct server *srv, struct now now)
+{
+    srv->stopping = 1;
+    for (struct conn *c = srv->conns; c; c = c->next)
+        conn_kill(c, BP_E_SHUTDOWN, NULL, now);
+}
+
+void conn_sweep(struct server *srv, struct now now)
+{
+    for (struct conn *c = srv->conns; c; c = c->next) {
+        if (c->doomed && !c->closing)
+            conn_kill(c, BP_E_TOO_SLOW, NULL, now);
+        if (c->closing)
+            continue;
+        if (c->rx_paused) {
+            /* We stopped reading it on purpose: its silence is ours. */
+            c->last_rx_ms = now.ms;
+            transport_alive(c);
+            continue;
+        }
+        int64_t silent = now.ms - c->last_rx_ms;
+        if (silent >= BP_HANGUP_S * 1000) {
+            log_info("connection from %s silent for %d s: closing", c->ip, BP_HANGUP_S);
+            begin_close(c, "lost", CC_GOING_AWAY, now);
+            transport_close_soon(c, 0);
+        } else if (silent >= (BP_PING_S - 1) * 1000 && now.ms - c->last_ping_ms >= (BP_PING_S - 1) * 1000) {
+            c->last_ping_ms = now.ms;
+            c->ping_due = 1;
+            transport_wake(c);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+/* conn.h: one client connection's state machine (PROTOCOL.md §2.2, §3, §4):
+ * new -> challenged -> authenticated -> in_room, the handlers of every
+ * control message, message reassembly, and the relay of binary frames.
+ *
+ * Owns the connection's outbound queue, its reassembly buffer and its room
+ * membership. The struct lives in lws's per-session memory (ws.c); it is
+ * never freed here, only emptied by conn_closed(). Another connection may be
+ * told to close (conn_kill) but is never torn down from this connection's
+ * callback: the transport closes it from its own callback later.
+ *
+ * No lws here: the transport is reached only through the transport_* hooks
+ * below, which ws.c implements and unit tests replace. */
+#ifndef SERVER_CONN_H
+#define SERVER_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bp.h"
+#include "queue.h"
+#include "server.h"
+#include "store.h"
+
+enum conn_state { CS_NEW = 0, CS_CHALLENGED, CS_AUTHED, CS_IN_ROOM };
+
+/* Close statuses the transport puts in the WebSocket close frame. */
+enum conn_close { CC_NORMAL = 1000, CC_GOING_AWAY = 1001, CC_POLICY = 1008, CC_TOO_BIG = 1009 };
+
+struct conn {
+    struct conn *prev, *next;    /* server->conns */
+    struct server *srv;
+    void *transport;             /* struct lws *, opaque here */
+    enum conn_state state;
+    char ip[RL_ADDR_MAX];
+    uint8_t nonce[BP_NONCE_LEN];
+    uint8_t fp[BP_FP_LEN];       /* authenticated device */
+    struct store_device dev;
+    char consultant_name[BP_NAME_MAX + 1];
+
+    struct room *room;
+    int slot;
+    uint8_t pause_mask;          /* receivers' slots holding back this sender */
+    uint8_t rx_paused;           /* transport told to stop reading */
+    uint8_t blocking;            /* this receiver's slot is set in some pause_mask */
+    uint8_t closing;             /* flush control messages, then close */
+    uint8_t doomed;              /* past the hard cap: cut at the next safe point */
+    uint8_t ping_due;            /* the transport should send a ping next */
+    uint16_t close_status;       /* enum conn_close */
+
+    struct outq q;
+    uint64_t frames_in, frames_out, dropped_video;
+    int64_t last_rx_ms;          /* anything received, pongs included */
+    int64_t last_kf_ms;          /* last keyframe_request on this receiver's behalf */
+    int64_t last_ping_ms;        /* last ping we asked for */
+
+    /* Reassembly of one message; capped at BP_MAX_CTRL / BP_MAX_FRAME. */
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    uint8_t rx_active, rx_binary;
+};
+
+/* ---- Transport hooks (ws.c; fakes in tests) ---- */
+/* Ask for a write callback; the transport then calls conn_next_write(). */
+void transport_wake(struct conn *c);
+/* Stop (1) or resume (0) reading from c's socket. */
+void transport_rx_pause(struct conn *c, int pause);
+/* Close c within secs seconds even if it never becomes writable. */
+void transport_close_soon(struct conn *c, int secs);
+/* Tell the transport that c just proved it is alive (resets its idle timer). */
+void transport_alive(struct conn *c);
+
+/* ---- Lifecycle, called by the transport ---- */
+/* c is zeroed memory; links it into srv. */
+void conn_open(struct conn *c, struct server *srv, void *transport, const char *ip, struct now now);
+/* One chunk of a WebSocket message. binary: the message's type (read at its
+ * first chunk); final: last chunk of the message; remaining: bytes still to
+ * come in the current WebSocket frame. Never reads past len. */
+void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int final, size_t remaining,
+             struct now now);
+void conn_pong(struct conn *c, struct now now);
+/* Next message to write, or NULL; the caller writes it and gives it back with
+ * conn_written() (which frees it). */
+struct qmsg *conn_next_write(struct conn *c, struct now now);
+void conn_written(struct conn *c, struct qmsg *m);
+/* Whether the transport should close c now (closing and nothing left). */
+int conn_should_close(const struct conn *c);
+/* The connection is gone: leaves its room (member_left with the right reason),
+ * frees its buffers and unlinks it. c's memory is the transport's. */
+void conn_closed(struct conn *c, struct now now);
+
+/* ---- Server-wide ---- */
+/* Sends a fatal error (code) to c, takes it out of its room and makes the
+ * transport close it after flushing. Safe from another connection's callback. */
+void conn_kill(struct conn *c, int code, const char *message, struct now now);
+/* Shutdown: shutting_down to everyone. */
+void conn_shutdown_all(struct server *srv, struct now now);
+/* Once a second: liveness. A connection silent for BP_PING_S - 1 s gets a
+ * ping (with a payload, so that its pong is reported: lws does not report
+ * empty pongs); one silent for BP_HANGUP_S is closed as "lost". */
+void conn_sweep(struct server *srv, struct now now);
+
+#endif

@@ -1,0 +1,585 @@
+/* main.c: the bilan-server command line.
+ *
+ *   bilan-server serve [options]                 the relay (ws.c)
+ *   bilan-server consultant add NAME [--ttl S]   admin, on the same database
+ *   bilan-server consultant token NAME [--ttl S]
+ *   bilan-server consultant list
+ *
+ * Owns option parsing, the data folder, first-start setup (--dev certificate
+ * and the "dev" consultant) and the lines printed on stdout. stdout carries
+ * only what a person or a test reads (the ready line, tokens and links);
+ * logs go to stderr. Admin subcommands work while the server runs: the store
+ * is in WAL mode with a busy timeout. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "devcert.h"
+#include "log.h"
+#include "queue.h"
+#include "server.h"
+#include "store.h"
+#include "ws.h"
+
+#define DEV_CONSULTANT "dev"
+
+static const struct store_ops *const OPS = &store_sqlite;
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "bilan-server %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nRun `bilan-server %s --help` for the options.\n", cmd);
+    return 2;
+}
+
+static void help_main(FILE *f)
+{
+    fputs("Usage: bilan-server COMMAND [OPTIONS]\n"
+          "\n"
+          "The signalling and relay server of Bilan Remote.\n"
+          "\n"
+          "Commands:\n"
+          "  serve                  run the server (wss://HOST:PORT/ws)\n"
+          "  consultant add NAME    create a consultant and print a one-time enrolment link\n"
+          "  consultant token NAME  print another enrolment link, for a new device\n"
+          "  consultant list        list consultants and their number of devices\n"
+          "\n"
+          "Run `bilan-server COMMAND --help` for the options of a command.\n"
+          "Quick start on a fresh machine: bilan-server serve --dev\n", f);
+}
+
+static void help_serve(FILE *f)
+{
+    fputs("Usage: bilan-server serve [OPTIONS]\n"
+          "\n"
+          "Runs the server: wss://HOST:PORT/ws (subprotocol bilan.v1, TLS 1.3 only), and the\n"
+          "landing page for invite links on https://HOST:PORT/j/... and /e/....\n"
+          "When ready it prints one line on stdout:\n"
+          "  bilan-server: listening on wss://HOST:PORT/ws (pin PIN)\n"
+          "\n"
+          "Options:\n"
+          "  --dev                 development defaults: create the data folder, a self-signed\n"
+          "                        certificate (DATA/cert.pem, DATA/key.pem) and, on first start,\n"
+          "                        a consultant \"dev\" whose enrolment link is printed;\n"
+          "                        listen on 127.0.0.1:8443\n"
+          "  --listen ADDR:PORT    address to listen on (default 127.0.0.1:8443 with --dev,\n"
+          "                        *:8443 otherwise); IPv6 in brackets; port 0 picks a free port\n"
+          "  --data DIR            data folder (default ./bilan-data), created with mode 0700\n"
+          "  --cert FILE           TLS certificate chain (PEM); required without --dev\n"
+          "  --key FILE            TLS private key (PEM); required without --dev\n"
+          "  --public HOST[:PORT]  host (and port) printed in links (default: the listen address)\n"
+          "  --auth-failures N     failed authentications allowed per address per 60 s (default 10)\n"
+          "  --queue-kib N         per-receiver queue budget in KiB (default 4096; hard cap 4x)\n"
+          "  --invite-ttl SECONDS  default lifetime of invite and enrolment tokens\n"
+          "                        (default 604800 = 7 days; 60 to 2592000)\n"
+          "  -v, --verbose         more detail in the log (stderr)\n"
+          "  -h, --help            this help\n", f);
+}
+
+static void help_consultant(FILE *f)
+{
+    fputs("Usage: bilan-server consultant add NAME [--ttl SECONDS] [--data DIR]\n"
+          "       bilan-server consultant token NAME [--ttl SECONDS] [--data DIR]\n"
+          "       bilan-server consultant list [--data DIR]\n"
+          "\n"
+          "Manages consultant accounts in the server's database (DATA/server.db); works while\n"
+          "the server runs.\n"
+          "  add NAME      create consultant NAME (1 to 64 bytes) and print a one-time enrolment\n"
+          "                token and, once the server has run, the full enrolment link\n"
+          "  token NAME    issue another one-time enrolment token, to enrol a new device\n"
+          "  list          name, creation date and number of enrolled devices\n"
+          "\n"
+          "Options:\n"
+          "  --ttl SECONDS   token lifetime (default 604800 = 7 days; 60 to 2592000)\n"
+          "  --data DIR      data folder (default ./bilan-data)\n"
+          "  -h, --help      this help\n", f);
+}
+
+/* ---- Shared helpers ---- */
+
+static int db_path(const char *data, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/server.db", data);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static void fmt_time(int64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+/* The enrolment link for token, when the settings know host, port and pin. */
+static int enrol_link(struct store *st, const uint8_t token[BP_TOKEN_LEN], char *out, size_t cap)
+{
+    char host[256], port[16], pin[64];
+    long long p;
+    struct bp_link l;
+    if (OPS->setting_get(st, "public_host", host, sizeof host) ||
+        OPS->setting_get(st, "public_port", port, sizeof port) ||
+        OPS->setting_get(st, "cert_pin", pin, sizeof pin) || config_parse_int(port, 1, 65535, &p) ||
+        strlen(host) > BP_HOST_MAX)
+        return -1;
+    memset(&l, 0, sizeof l);
+    l.kind = BP_LINK_ENROL;
+    if (snprintf(l.host, sizeof l.host, "%s", host) >= (int)sizeof l.host)
+        return -1;
+    l.port = (uint16_t)p;
+    memcpy(l.token, token, BP_TOKEN_LEN);
+    if (bp_b64_decode_exact(pin, l.pin, BP_FP_LEN) == 0)
+        l.has_pin = 1;
+    int rc = bp_link_format(&l, out, cap) < 0 ? -1 : 0;
+    memset(&l, 0, sizeof l);
+    return rc;
+}
+
+/* Names of people: 1 to 64 bytes of UTF-8 without control characters. */
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > BP_NAME_MAX || s[0] == ' ' || s[n - 1] == ' ')
+        return 0;
+    json_t *j = json_string(s); /* jansson checks UTF-8 */
+    if (!j)
+        return 0;
+    json_decref(j);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* ---- consultant ---- */
+
+static int print_consultant(void *arg, const struct store_consultant *c)
+{
+    char when[32];
+    (void)arg;
+    fmt_time(c->created, when, sizeof when);
+    printf("%-32s  %s  %lld device%s\n", c->name, when, (long long)c->devices, c->devices == 1 ? "" : "s");
+    return 0;
+}
+
+static int print_token(struct store *st, const char *name, const struct auth_token *tok, int64_t expires)
+{
+    char when[32], link[512];
+    fmt_time(expires, when, sizeof when);
+    printf("Enrolment token for \"%s\" (single use, valid until %s):\n  %s\n", name, when, tok->b64);
+    if (!enrol_link(st, tok->raw, link, sizeof link))
+        printf("Enrolment link:\n  %s\n", link);
+    else
+        printf("(No link yet: the server has not run with this data folder. Give the token to "
+               "the client together with the server address.)\n");
+    return 0;
+}
+
+static int cmd_consultant(int argc, char **argv)
+{
+    const char *data = CONFIG_DEFAULT_DATA;
+    long long ttl = CONFIG_DEFAULT_INVITE_TTL;
+    int optind_ = 1;
+    /* Options may come before or after the positionals (add NAME --ttl 60). */
+    const char *pos[3] = {NULL, NULL, NULL};
+    int npos = 0;
+    for (int i = optind_; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            for (i++; i < argc && npos < 2; i++)
+                pos[npos++] = argv[i];
+            if (i < argc)
+                return usage_error("consultant", "unexpected argument '%s'", argv[i]);
+            break;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help_consultant(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--ttl") || !strcmp(argv[i], "--data")) {
+            if (i + 1 >= argc)
+                return usage_error("consultant", "option %s needs a value", argv[i]);
+            if (!strcmp(argv[i], "--data")) {
+                data = argv[++i];
+            } else if (config_parse_int(argv[++i], CONFIG_TTL_MIN, CONFIG_TTL_MAX, &ttl)) {
+                return usage_error("consultant", "--ttl '%s': expected seconds from 60 to 2592000", argv[i]);
+            }
+            continue;
+        }
+        if (!strncmp(argv[i], "--ttl=", 6) || !strncmp(argv[i], "--data=", 7)) {
+            const char *v = strchr(argv[i], '=') + 1;
+            if (argv[i][2] == 'd')
+                data = v;
+            else if (config_parse_int(v, CONFIG_TTL_MIN, CONFIG_TTL_MAX, &ttl))
+                return usage_error("consultant", "--ttl '%s': expected seconds from 60 to 2592000", v);
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("consultant", "unknown option '%s'", argv[i]);
+        if (npos == 2)
+            return usage_error("consultant", "unexpected argument '%s'", argv[i]);
+        pos[npos++] = argv[i];
+    }
+    if (!pos[0]) {
+        help_consultant(stderr);
+        return 2;
+    }
+    const char *sub = pos[0], *name = pos[1];
+    int is_add = !strcmp(sub, "add"), is_token = !strcmp(sub, "token"), is_list = !strcmp(sub, "list");
+    if (!is_add && !is_token && !is_list)
+        return usage_error("consultant", "unknown subcommand '%s' (add, token or list)", sub);
+    if (is_list && name)
+        return usage_error("consultant", "'list' takes no name (got '%s')", name);
+    if ((is_add || is_token) && !name)
+        return usage_error("consultant", "'%s' needs the consultant's NAME", sub);
+    if (name && !name_ok(name))
+        return usage_error("consultant", "invalid name '%s': 1 to 64 bytes of text, no control "
+                           "characters, no leading or trailing space", name);
+
+    char path[PATH_MAX], why[256];
+    struct store *st;
+    if (db_path(data, path, sizeof path)) {
+        fprintf(stderr, "bilan-server consultant: data folder path too long\n");
+        return 1;
+    }
+    int rc = OPS->open(path, 0, &st, why, sizeof why);
+    if (rc == STORE_E_NODB) {
+        fprintf(stderr, "bilan-server consultant: no database in %s (%s): run `bilan-server serve` "
+                "first or pass --data\n", data, path);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "bilan-server consultant: %s\n", why);
+        return 1;
+    }
+    int64_t now = (int64_t)time(NULL), id = 0;
+    struct auth_token tok;
+    int ret = 1;
+    if (is_list) {
+        int64_t n = 0;
+        if (OPS->consultant_count(st, &n) == 0 && n == 0) {
+            printf("No consultant yet. Create one with `bilan-server consultant add NAME`.\n");
+            ret = 0;
+        } else if (OPS->consultant_list(st, print_consultant, NULL) == 0) {
+            ret = 0;
+        } else {
+            fprintf(stderr, "bilan-server consultant: cannot read the database\n");
+        }
+    } else if (is_add) {
+        if (OPS->begin(st)) {
+            fprintf(stderr, "bilan-server consultant: the database is busy; try again\n");
+        } else if ((rc = OPS->consultant_add(st, name, now, &id)) == STORE_E_EXISTS) {
+            OPS->rollback(st);
+            fprintf(stderr, "bilan-server consultant: a consultant named \"%s\" already exists; "
+                    "use `bilan-server consultant token %s` for a new device\n", name, name);
+        } else if (rc || auth_issue_enrol_token(OPS, st, id, now, ttl, &tok)) {
+            OPS->rollback(st);
+            fprintf(stderr, "bilan-server consultant: cannot write to the database\n");
+        } else if (OPS->commit(st)) {
+            auth_token_wipe(&tok);
+            fprintf(stderr, "bilan-server consultant: cannot write to the database\n");
+        } else {
+            printf("Consultant \"%s\" created.\n", name);
+            print_token(st, name, &tok, now + ttl);
+            auth_token_wipe(&tok);
+            ret = 0;
+        }
+    } else {
+        if ((rc = OPS->consultant_find(st, name, &id)) == STORE_E_NOTFOUND) {
+            fprintf(stderr, "bilan-server consultant: no consultant named \"%s\" (see "
+                    "`bilan-server consultant list`)\n", name);
+        } else if (rc || auth_issue_enrol_token(OPS, st, id, now, ttl, &tok)) {
+            fprintf(stderr, "bilan-server consultant: cannot write to the database\n");
+        } else {
+            print_token(st, name, &tok, now + ttl);
+            auth_token_wipe(&tok);
+            ret = 0;
+        }
+    }
+    fflush(stdout);
+    OPS->close(st);
+    return ret;
+}
+
+/* ---- serve ---- */
+
+struct serve_ctx {
+    const struct serve_config *cfg;
+    struct server *srv;
+    char pin_b64[BP_B64_32 + 1];
+};
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl))
+            log_warn("cannot raise the open-file limit: %s", strerror(errno));
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_debug("open-file limit: %llu", (unsigned long long)rl.rlim_cur);
+}
+
+static int make_data_dir(const char *dir)
+{
+    struct stat sb;
+    if (mkdir(dir, 0700) == 0) {
+        log_info("created data folder %s", dir);
+        return 0;
+    }
+    if (errno != EEXIST) {
+        fprintf(stderr, "bilan-server serve: cannot create data folder %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "bilan-server serve: %s exists and is not a folder\n", dir);
+        return -1;
+    }
+    if (sb.st_mode & 077)
+        log_warn("data folder %s is accessible to other users (mode %03o); chmod 700 it",
+                 dir, (unsigned)(sb.st_mode & 0777));
+    return 0;
+}
+
+static int on_ready(void *arg, int port)
+{
+    struct serve_ctx *sc = arg;
+    const struct serve_config *cfg = sc->cfg;
+    struct store *st = sc->srv->st;
+    char host[256], url_host[300], portbuf[16];
+
+    /* What links should say: --public, else the listen address. */
+    if (cfg->public_host[0])
+        snprintf(host, sizeof host, "%s", cfg->public_host);
+    else if (cfg->listen.host[0])
+        snprintf(host, sizeof host, "%s", cfg->listen.host);
+    else if (gethostname(host, sizeof host) || !host[0])
+        snprintf(host, sizeof host, "localhost");
+    snprintf(portbuf, sizeof portbuf, "%d", cfg->public_port ? cfg->public_port : port);
+    if (OPS->setting_set(st, "public_host", host) || OPS->setting_set(st, "public_port", portbuf) ||
+        OPS->setting_set(st, "cert_pin", sc->pin_b64))
+        log_warn("cannot store host and pin in the settings: admin commands will print bare tokens");
+
+    if (cfg->dev) {
+        int64_t n = 0, id = 0, now = (int64_t)time(NULL);
+        if (OPS->consultant_count(st, &n)) {
+            log_err("cannot read the consultants");
+            return -1;
+        }
+        if (n == 0) {
+            struct auth_token tok;
+            char link[512];
+            if (OPS->begin(st))
+                return -1;
+            if (OPS->consultant_add(st, DEV_CONSULTANT, now, &id) ||
+                auth_issue_enrol_token(OPS, st, id, now, cfg->invite_ttl_s, &tok)) {
+                OPS->rollback(st);
+                log_err("cannot create the dev consultant");
+                return -1;
+            }
+            if (OPS->commit(st)) {
+                auth_token_wipe(&tok);
+                return -1;
+            }
+            if (enrol_link(st, tok.raw, link, sizeof link))
+                snprintf(link, sizeof link, "%s", tok.b64);
+            printf("bilan-server: created consultant \"%s\"; enrolment link (single use): %s\n",
+                   DEV_CONSULTANT, link);
+            auth_token_wipe(&tok);
+            memset(link, 0, sizeof link);
+        }
+    }
+    config_url_host(cfg->listen.host[0] ? cfg->listen.host : (cfg->listen.v6 ? "::" : "0.0.0.0"),
+                    url_host, sizeof url_host);
+    printf("bilan-server: listening on wss://%s:%d/ws (pin %s)\n", url_host, port, sc->pin_b64);
+    fflush(stdout);
+    log_info("listening on %s:%d, queue budget %u KiB, %u auth failures per %d s", url_host, port,
+             cfg->queue_kib, cfg->auth_failures, CONFIG_AUTH_WINDOW_S);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dev", no_argument, NULL, 'D'},
+        {"listen", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'd'},
+        {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},
+        {"public", required_argument, NULL, 'p'},
+        {"auth-failures", required_argument, NULL, 'a'},
+        {"queue-kib", required_argument, NULL, 'q'},
+        {"invite-ttl", required_argument, NULL, 'i'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct serve_config cfg;
+    char why[256];
+    long long v;
+    int o;
+    config_defaults(&cfg);
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'D':
+            cfg.dev = 1;
+            break;
+        case 'l':
+            if (config_parse_listen(optarg, &cfg.listen, why, sizeof why))
+                return usage_error("serve", "%s", why);
+            cfg.listen_given = 1;
+            break;
+        case 'd':
+            if (snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", optarg) >= (int)sizeof cfg.data_dir - 32)
+                return usage_error("serve", "--data '%s': path too long", optarg);
+            break;
+        case 'c':
+            snprintf(cfg.cert, sizeof cfg.cert, "%s", optarg);
+            break;
+        case 'k':
+            snprintf(cfg.key, sizeof cfg.key, "%s", optarg);
+            break;
+        case 'p':
+            if (config_parse_public(optarg, cfg.public_host, &cfg.public_port, why, sizeof why))
+                return usage_error("serve", "%s", why);
+            break;
+        case 'a':
+            if (config_parse_int(optarg, 1, 1000000, &v))
+                return usage_error("serve", "--auth-failures '%s': expected a number from 1 to 1000000", optarg);
+            cfg.auth_failures = (unsigned)v;
+            break;
+        case 'q':
+            if (config_parse_int(optarg, 64, 1024 * 1024, &v))
+                return usage_error("serve", "--queue-kib '%s': expected KiB from 64 to 1048576", optarg);
+            cfg.queue_kib = (unsigned)v;
+            break;
+        case 'i':
+            if (config_parse_int(optarg, CONFIG_TTL_MIN, CONFIG_TTL_MAX, &v))
+                return usage_error("serve", "--invite-ttl '%s': expected seconds from 60 to 2592000", optarg);
+            cfg.invite_ttl_s = v;
+            break;
+        case 'v':
+            cfg.verbose = 1;
+            break;
+        case 'h':
+            help_serve(stdout);
+            return 0;
+        case ':':
+            return usage_error("serve", "option %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (!cfg.listen_given) {
+        if (cfg.dev) {
+            snprintf(cfg.listen.host, sizeof cfg.listen.host, "127.0.0.1");
+            cfg.listen.v6 = 0;
+        } else {
+            cfg.listen.host[0] = '\0';
+            cfg.listen.v6 = 1;
+        }
+        cfg.listen.port = CONFIG_DEFAULT_PORT;
+    }
+    if (!cfg.cert[0] != !cfg.key[0])
+        return usage_error("serve", "%s", "--cert and --key go together: give both");
+    if (!cfg.dev && !cfg.cert[0])
+        return usage_error("serve", "%s", "--cert FILE and --key FILE are required "
+                           "(or use --dev for a self-signed development certificate)");
+    log_init(cfg.verbose);
+    if (cfg.dev && cfg.listen.host[0] && strcmp(cfg.listen.host, "127.0.0.1") && strcmp(cfg.listen.host, "::1"))
+        log_warn("--dev with a non-loopback --listen: others can reach this development server");
+
+    raise_nofile();
+    if (make_data_dir(cfg.data_dir))
+        return 1;
+    if (!cfg.cert[0]) {
+        int created;
+        if (snprintf(cfg.cert, sizeof cfg.cert, "%s/cert.pem", cfg.data_dir) >= (int)sizeof cfg.cert ||
+            snprintf(cfg.key, sizeof cfg.key, "%s/key.pem", cfg.data_dir) >= (int)sizeof cfg.key) {
+            fprintf(stderr, "bilan-server serve: data folder path too long\n");
+            return 1;
+        }
+        if (devcert_ensure(cfg.cert, cfg.key, &created, why, sizeof why)) {
+            fprintf(stderr, "bilan-server serve: %s\n", why);
+            return 1;
+        }
+        if (created)
+            log_info("created a self-signed development certificate in %s", cfg.data_dir);
+    }
+    if (access(cfg.key, R_OK)) {
+        fprintf(stderr, "bilan-server serve: cannot read key %s: %s\n", cfg.key, strerror(errno));
+        return 1;
+    }
+    struct serve_ctx sc;
+    uint8_t pin[32];
+    memset(&sc, 0, sizeof sc);
+    if (devcert_pin(cfg.cert, pin, why, sizeof why)) {
+        fprintf(stderr, "bilan-server serve: %s\n", why);
+        return 1;
+    }
+    bp_b64_encode(pin, sizeof pin, sc.pin_b64);
+
+    static struct server srv; /* large (rate-limit table): not on the stack */
+    char path[PATH_MAX];
+    memset(&srv, 0, sizeof srv);
+    srv.ops = OPS;
+    srv.soft_budget = (size_t)cfg.queue_kib * 1024;
+    srv.invite_ttl_s = cfg.invite_ttl_s;
+    ratelimit_init(&srv.rl, cfg.auth_failures, CONFIG_AUTH_WINDOW_S);
+    if (db_path(cfg.data_dir, path, sizeof path) || OPS->open(path, 1, &srv.st, why, sizeof why)) {
+        fprintf(stderr, "bilan-server serve: %s\n", why);
+        return 1;
+    }
+    sc.cfg = &cfg;
+    sc.srv = &srv;
+    int rc = ws_serve(&cfg, &srv, on_ready, &sc);
+    rooms_clear(&srv.rooms);
+    OPS->close(srv.st);
+    srv.st = NULL;
+    if (rc) {
+        fprintf(stderr, "bilan-server serve: could not start (see the log above)\n");
+        return 1;
+    }
+    log_info("stopped: %llu frames relayed, %llu video frames dropped, %llu authentications "
+             "(%llu failed)", (unsigned long long)srv.frames_relayed, (unsigned long long)srv.video_dropped,
+             (unsigned long long)srv.auth_ok, (unsigned long long)srv.auth_failed);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    log_init(0);
+    if (argc < 2) {
+        help_main(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        help_main(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("%s\n", SERVER_NAME);
+        return 0;
+    }
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "consultant"))
+        return cmd_consultant(argc - 1, argv + 1);
+    fprintf(stderr, "bilan-server: unknown command '%s'\n", cmd);
+    help_main(stderr);
+    return 2;
+}

@@ -1,0 +1,42 @@
+/* server.h: the state one bilan-server process shares between connections.
+ *
+ * Owns the registry of rooms, the rate limiter, the list of live connections
+ * and the open store. Everything here is touched only from the lws service
+ * thread (signal handlers only set `stopping` and wake the loop). */
+#ifndef SERVER_SERVER_H
+#define SERVER_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ratelimit.h"
+#include "room.h"
+#include "store.h"
+
+#define SERVER_NAME "bilan-server/0.1.0"
+#define BILANS_LIST_MAX 500      /* bilans listed in welcome/bilans (keeps them < 64 KiB) */
+
+struct conn;
+
+struct server {
+    const struct store_ops *ops;
+    struct store *st;
+    struct rooms rooms;
+    struct ratelimit rl;
+    struct conn *conns;          /* doubly linked, every established connection */
+    size_t nconns;
+    size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */
+    int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
+    int stopping;                /* shutdown began: no roster notifications */
+    /* Totals for the shutdown summary. */
+    uint64_t frames_relayed, video_dropped, auth_ok, auth_failed;
+};
+
+/* Monotonic milliseconds and wall seconds, read once per event and passed in. */
+struct now {
+    int64_t s;
+    int64_t ms;
+};
+
+#endif

@@ -1,0 +1,130 @@
+/* store.h: the server's persistent state behind one table of operations.
+ *
+ * Owns the contract between the server's logic and its database: consultants,
+ * enrolment tokens, bilans, invites, devices, bilan members and settings.
+ * store_sqlite.c implements it on one SQLite file; a PostgreSQL store later is
+ * a second `const struct store_ops`, not a rewrite. Tokens are only ever seen
+ * here as their SHA-256: no operation takes or returns a token.
+ *
+ * Conventions: every operation returns 0 or a negative code: BP_E_* where the
+ * outcome is a protocol answer (BP_E_UNKNOWN_TOKEN, BP_E_UNKNOWN_DEVICE,
+ * BP_E_UNKNOWN_BILAN...), STORE_E_* for admin-side outcomes, and BP_E_INTERNAL
+ * when the database failed (the store has logged why). Times are Unix seconds
+ * passed in by the caller. Strings handed back are copied into the caller's
+ * structs; nothing returned points into the store. */
+#ifndef SERVER_STORE_H
+#define SERVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bp.h"
+#include "room.h"
+
+#define STORE_API_VERSION 1
+
+/* Admin-side outcomes (not wire codes). */
+#define STORE_E_EXISTS (-101)    /* a consultant with that name exists */
+#define STORE_E_NOTFOUND (-102)  /* no consultant / setting with that name */
+#define STORE_E_NODB (-103)      /* open without create found no database */
+#define STORE_E_VERSION (-104)   /* the database was made by a newer server */
+
+#define STORE_FP_B64 (BP_B64_32 + 1)
+
+struct store;   /* opaque, one per open database */
+
+struct store_device {
+    char fp[STORE_FP_B64];            /* fingerprint, base64url */
+    uint8_t sign_pub[BP_KEY_LEN];
+    uint8_t dh_pub[BP_KEY_LEN];
+    enum role role;
+    int64_t consultant_id;            /* 0 for beneficiary devices */
+    char name[BP_NAME_MAX + 1];       /* device name, may be empty */
+};
+
+enum store_token_kind { STORE_TOKEN_ENROL = 1, STORE_TOKEN_INVITE = 2 };
+
+struct store_token {
+    enum store_token_kind kind;
+    int64_t consultant_id;            /* enrolment tokens */
+    char bilan[BP_ID_MAX + 1];        /* invites */
+    enum role role;                   /* role the token grants */
+    int64_t expires;
+    char used_by[STORE_FP_B64];       /* "" while unused */
+};
+
+struct store_bilan {
+    char id[BP_ID_MAX + 1];
+    char label[BP_LABEL_MAX + 1];
+    int64_t owner_id;
+    int64_t budget_s;
+    int64_t created;
+    enum role role;                   /* filled by bilans_for_device */
+};
+
+struct store_consultant {
+    int64_t id;
+    char name[BP_NAME_MAX + 1];
+    int64_t created;
+    int64_t devices;
+};
+
+typedef int (*store_bilan_cb)(void *arg, const struct store_bilan *b);
+typedef int (*store_consultant_cb)(void *arg, const struct store_consultant *c);
+
+struct store_ops {
+    int api_version;                  /* STORE_API_VERSION */
+    const char *name;
+
+    /* Opens (with create: creates) the database at path and brings its schema
+     * up to date. *out is set only on success; the caller closes it. why gets
+     * a human reason on failure. */
+    int (*open)(const char *path, int create, struct store **out, char *why, size_t why_len);
+    /* Closes and frees s; NULL is fine. */
+    void (*close)(struct store *s);
+    /* Schema version of the open database (tests, diagnostics). */
+    int (*schema_version)(struct store *s);
+
+    /* Transactions group the read-check-write of a redemption so that two
+     * processes (server and admin command) cannot both redeem one token.
+     * begin takes the write lock at once. */
+    int (*begin)(struct store *s);
+    int (*commit)(struct store *s);
+    void (*rollback)(struct store *s);
+
+    int (*setting_get)(struct store *s, const char *key, char *out, size_t cap); /* or STORE_E_NOTFOUND */
+    int (*setting_set)(struct store *s, const char *key, const char *value);
+
+    int (*consultant_add)(struct store *s, const char *name, int64_t now, int64_t *id); /* or STORE_E_EXISTS */
+    int (*consultant_find)(struct store *s, const char *name, int64_t *id);         /* or STORE_E_NOTFOUND */
+    int (*consultant_name)(struct store *s, int64_t id, char name[BP_NAME_MAX + 1]);
+    int (*consultant_count)(struct store *s, int64_t *n);
+    /* Calls cb for each consultant by name; a non-zero cb return stops and is returned. */
+    int (*consultant_list)(struct store *s, store_consultant_cb cb, void *arg);
+
+    int (*enrol_token_add)(struct store *s, int64_t consultant_id, const uint8_t hash[32],
+                           int64_t now, int64_t expires);
+    int (*invite_add)(struct store *s, const char *bilan, enum role role, const uint8_t hash[32],
+                      int64_t now, int64_t expires);
+    /* Looks a token hash up in both tables; BP_E_UNKNOWN_TOKEN if in neither. */
+    int (*token_get)(struct store *s, const uint8_t hash[32], struct store_token *out);
+    int (*token_mark_used)(struct store *s, enum store_token_kind kind, const uint8_t hash[32],
+                           const char *fp, int64_t now);
+
+    int (*device_get)(struct store *s, const char *fp, struct store_device *out); /* or BP_E_UNKNOWN_DEVICE */
+    int (*device_add)(struct store *s, const struct store_device *d, int64_t now);
+
+    int (*bilan_add)(struct store *s, const struct store_bilan *b, int64_t now); /* STORE_E_EXISTS on id clash */
+    int (*bilan_get)(struct store *s, const char *id, struct store_bilan *out);  /* or BP_E_UNKNOWN_BILAN */
+    /* Bilans the device may join (owned by its consultant, or where it is a
+     * member), newest first, at most max; role set per bilan. */
+    int (*bilans_for_device)(struct store *s, const struct store_device *d, int max,
+                             store_bilan_cb cb, void *arg);
+    int (*member_add)(struct store *s, const char *bilan, const char *fp, enum role role, int64_t now);
+    /* The device's role in that bilan as a member, or BP_E_NOT_MEMBER. */
+    int (*member_role)(struct store *s, const char *bilan, const char *fp, enum role *role);
+};
+
+extern const struct store_ops store_sqlite;
+
+#endif

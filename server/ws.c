@@ -1,0 +1,372 @@
+/* ws.c: libwebsockets glue. One protocol callback per protocol, switching on
+ * the reason, as lws's minimal examples do:
+ *   - "http" (protocols[0]): the landing page, /healthz and 404, with the
+ *     security headers; refuses WebSocket upgrades that did not ask for
+ *     bilan.v1;
+ *   - "bilan.v1": WebSocket connections, each a struct conn in lws's
+ *     per-session memory; everything protocol-level happens in conn.c.
+ *
+ * Writes: the receiver pulls. conn.c queues and asks for WRITEABLE; each
+ * WRITEABLE writes exactly one message and re-arms while more is queued.
+ * Liveness: conn_sweep() asks for a ping (with a payload: lws 4.1 does not
+ * report empty pongs, and its own idle-policy pings are empty) after 4 s of
+ * silence and closes as "lost" after 15 s. The vhost's retry_and_idle_policy
+ * (ping 5 s, hang up 15 s) stays as a second line; every received chunk and
+ * reported pong confirms validity to it.
+ * TLS: OpenSSL's minimum protocol is set to TLS 1.3 on the vhost's SSL_CTX,
+ * and the server refuses to start if lws never handed us that SSL_CTX. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#include "conn.h"
+#include "landing.h"
+#include "log.h"
+#include "ws.h"
+
+_Static_assert(QUEUE_HEADROOM >= LWS_PRE, "queue headroom must cover LWS_PRE");
+
+#define US_PER_S 1000000
+#define SHUTDOWN_WAIT_MS 3000
+#define RX_CHUNK 16384          /* lws's per-connection receive buffer */
+#define HTTP_CHUNK 4096
+
+static struct server *g_srv;
+static struct lws_context *g_ctx;
+static volatile sig_atomic_t g_signalled;
+static int g_tls_hardened;
+static lws_sorted_usec_list_t g_sweep;   /* embedded timer; cancelled before destroy */
+
+static struct now now_get(void)
+{
+    struct timespec ts;
+    struct now n;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    n.ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    n.s = (int64_t)time(NULL);
+    return n;
+}
+
+/* ---- transport hooks for conn.c ---- */
+
+void transport_wake(struct conn *c)
+{
+    if (c->transport)
+        lws_callback_on_writable(c->transport);
+}
+
+void transport_rx_pause(struct conn *c, int pause)
+{
+    if (c->transport)
+        lws_rx_flow_control(c->transport, pause ? 0 : 1);
+}
+
+void transport_close_soon(struct conn *c, int secs)
+{
+    /* Never synchronous: we may be inside another connection's callback. */
+    if (c->transport)
+        lws_set_timeout(c->transport, PENDING_TIMEOUT_USER_OK, secs > 0 ? secs : LWS_TO_KILL_ASYNC);
+}
+
+void transport_alive(struct conn *c)
+{
+    if (c->transport)
+        lws_validity_confirmed(c->transport);
+}
+
+/* ---- TLS ---- */
+
+static void tls_harden(SSL_CTX *ctx)
+{
+    if (!ctx)
+        return;
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
+        log_err("tls: cannot require TLS 1.3");
+        return;
+    }
+    /* Idle connections should not each hold 2 x 16 KiB of TLS buffers. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    g_tls_hardened = 1;
+}
+
+/* ---- HTTP: landing page ---- */
+
+struct http_pss {
+    const unsigned char *body;
+    size_t len, sent;
+    int close_after;
+};
+
+static int http_respond(struct lws *wsi, struct http_pss *p, const struct landing_resp *r, int head)
+{
+    unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *q = start, *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(wsi, r->status, r->content_type, r->len, &q, end))
+        return -1;
+    for (int i = 0; landing_headers[i]; i += 2)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)landing_headers[i],
+                                        (const unsigned char *)landing_headers[i + 1],
+                                        (int)strlen(landing_headers[i + 1]), &q, end))
+            return -1;
+    if (r->status == 426 &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"upgrade:",
+                                    (const unsigned char *)"websocket", 9, &q, end))
+        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &q, end))
+        return -1;
+    if (head || !r->len) {
+        if (p->close_after)
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    p->body = r->body;
+    p->len = r->len;
+    p->sent = 0;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct http_pss *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        tls_harden(user);
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* A WebSocket upgrade that did not select bilan.v1 lands here. */
+        return 1;
+    case LWS_CALLBACK_HTTP: {
+        struct landing_resp r;
+        int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+        int head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+        if (!get && !head) {
+            static const char msg[] = "405 method not allowed\n";
+            r.status = 405;
+            r.content_type = "text/plain; charset=utf-8";
+            r.body = (const unsigned char *)msg;
+            r.len = sizeof msg - 1;
+            p->close_after = 1;
+        } else {
+            landing_route((const char *)in, &r);
+        }
+        return http_respond(wsi, p, &r, head);
+    }
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (!p || !p->body)
+            break;
+        unsigned char buf[LWS_PRE + HTTP_CHUNK];
+        size_t n = p->len - p->sent;
+        if (n > HTTP_CHUNK)
+            n = HTTP_CHUNK;
+        int last = p->sent + n == p->len;
+        memcpy(buf + LWS_PRE, p->body + p->sent, n);
+        if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+            return -1;
+        p->sent += n;
+        if (!last) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        p->body = NULL;
+        if (p->close_after)
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- WebSocket: bilan.v1 ---- */
+
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[16];
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) != (int)strlen(BP_WS_PATH) ||
+            lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, BP_WS_PATH))
+            return 1;
+        return g_srv->stopping ? 1 : 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED: {
+        char ip[RL_ADDR_MAX] = "";
+        if (!lws_get_peer_simple(wsi, ip, sizeof ip))
+            ip[0] = '\0';
+        memset(c, 0, sizeof *c);
+        conn_open(c, g_srv, wsi, ip, now_get());
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        if (!c->srv)
+            return -1;
+        conn_rx(c, in, len, lws_frame_is_binary(wsi), lws_is_final_fragment(wsi),
+                lws_remaining_packet_payload(wsi), now_get());
+        return 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (c->srv)
+            conn_pong(c, now_get());
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (!c->srv)
+            return -1;
+        if (c->ping_due && !c->closing) {
+            /* A payload, so that the peer's pong reaches RECEIVE_PONG; ASCII,
+             * because lws's UTF-8 validation also reads pong payloads. */
+            uint8_t ping[LWS_PRE + 8];
+            struct now n = now_get();
+            int64_t v = n.ms;
+            for (int i = 7; i >= 0; i--, v /= 10)
+                ping[LWS_PRE + i] = (uint8_t)('0' + v % 10);
+            c->ping_due = 0;
+            if (lws_write(wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0)
+                return -1;
+            if (c->q.count)
+                lws_callback_on_writable(wsi);
+            return 0;
+        }
+        struct qmsg *m = conn_next_write(c, now_get());
+        if (!m) {
+            if (conn_should_close(c)) {
+                lws_close_reason(wsi, (enum lws_close_status)c->close_status, NULL, 0);
+                return -1;
+            }
+            return 0;
+        }
+        int n = lws_write(wsi, qmsg_data(m), m->len, qkind_is_text(m->kind) ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+        conn_written(c, m);
+        if (n < 0)
+            return -1;
+        if (c->q.count || c->closing)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+        conn_closed(c, now_get());
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0},
+    {BP_SUBPROTOCOL, cb_ws, sizeof(struct conn), RX_CHUNK, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static const lws_retry_bo_t retry = {
+    .secs_since_valid_ping = BP_PING_S,
+    .secs_since_valid_hangup = BP_HANGUP_S,
+};
+
+/* ---- Loop ---- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_signalled = 1;
+    if (g_ctx)
+        lws_cancel_service(g_ctx);
+}
+
+static void sweep(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    conn_sweep(g_srv, now_get());
+    lws_sul_schedule(g_ctx, 0, &g_sweep, sweep, US_PER_S);
+}
+
+int ws_serve(const struct serve_config *cfg, struct server *srv, ws_ready_cb ready, void *arg)
+{
+    struct lws_context_creation_info info;
+    int rc = -1;
+
+    g_srv = srv;
+    lws_set_log_level(LLL_ERR | LLL_WARN | (cfg->verbose ? LLL_NOTICE : 0) | (getenv("BILAN_LWS_DEBUG") ? LLL_INFO : 0), log_lws_emit);
+
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (cfg->listen.host[0] && !cfg->listen.v6)
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.port = cfg->listen.port;
+    info.iface = cfg->listen.host[0] ? cfg->listen.host : NULL;
+    info.protocols = protocols;
+    info.vhost_name = "bilan";
+    info.server_string = "bilan-server";
+    info.ssl_cert_filepath = cfg->cert;
+    info.ssl_private_key_filepath = cfg->key;
+    /* Belt and braces with tls_harden(): no protocol below TLS 1.3. */
+    info.ssl_options_set = (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+                                  SSL_OP_NO_TLSv1_2 | SSL_OP_NO_RENEGOTIATION);
+    info.alpn = "http/1.1";     /* WebSocket over HTTP/1.1 only */
+    info.retry_and_idle_policy = &retry;
+    info.keepalive_timeout = 5;
+    info.timeout_secs = 10;     /* TLS and HTTP handshakes */
+    info.fd_limit_per_thread = 0;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    g_ctx = lws_create_context(&info);
+    if (!g_ctx) {
+        log_err("cannot create the libwebsockets context");
+        return -1;
+    }
+    struct lws_vhost *vh = lws_create_vhost(g_ctx, &info);
+    if (!vh) {
+        log_err("cannot listen on %s%s%s:%d with certificate %s (address in use, or unreadable "
+                "certificate/key?)", cfg->listen.v6 ? "[" : "", cfg->listen.host[0] ? cfg->listen.host : "*",
+                cfg->listen.v6 ? "]" : "", cfg->listen.port, cfg->cert);
+        goto out;
+    }
+    if (!g_tls_hardened) {
+        log_err("tls: could not restrict the listener to TLS 1.3; refusing to serve");
+        goto out;
+    }
+    int port = lws_get_vhost_listen_port(vh);
+    if (port <= 0) {
+        log_err("cannot find the listening port");
+        goto out;
+    }
+    if (ready && ready(arg, port))
+        goto out;
+
+    lws_sul_schedule(g_ctx, 0, &g_sweep, sweep, US_PER_S);
+    int64_t deadline = 0;
+    for (;;) {
+        struct now n = now_get();
+        if (g_signalled && !srv->stopping) {
+            log_info("stopping: closing %zu connection(s)", srv->nconns);
+            conn_shutdown_all(srv, n);
+            deadline = n.ms + SHUTDOWN_WAIT_MS;
+        }
+        if (srv->stopping && (srv->nconns == 0 || n.ms > deadline))
+            break;
+        if (lws_service(g_ctx, 0) < 0) {
+            log_err("event loop failed");
+            break;
+        }
+    }
+    rc = 0;
+out:
+    lws_sul_cancel(&g_sweep);
+    srv->stopping = 1;
+    lws_context_destroy(g_ctx);  /* closes what is left: CLOSED callbacks run now */
+    g_ctx = NULL;
+    return rc;
+}

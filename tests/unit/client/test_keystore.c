@@ -1,0 +1,134 @@
+/* test_keystore.c: tests of client/keystore.c in a temporary folder:
+ * permissions, identity created once and reloaded, server and bilan
+ * round trips, and that refreshing a bilan never erases its secret. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include <sqlite3.h>
+
+#include "keystore.h"
+
+static int count_cb(void *arg, const struct ks_bilan *b)
+{
+    (void)b;
+    (*(int *)arg)++;
+    return 0;
+}
+
+int main(void)
+{
+    char tmpl[] = "/tmp/bilan-ks-XXXXXX";
+    CHECK(mkdtemp(tmpl) != NULL);
+    char dir[256], why[256];
+    snprintf(dir, sizeof dir, "%s/nested/data", tmpl);
+    struct keystore *ks;
+    CHECK_EQ_INT(ks_open(dir, &ks, why, sizeof why), 0);
+    struct stat sb;
+    CHECK_EQ_INT(stat(dir, &sb), 0);
+    CHECK_EQ_INT(sb.st_mode & 0777, 0700);
+    char db[300];
+    snprintf(db, sizeof db, "%s/client.db", dir);
+    CHECK_EQ_INT(stat(db, &sb), 0);
+    CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+
+    struct bp_identity id1, id2;
+    long long c1 = 0, c2 = 0;
+    CHECK_EQ_INT(ks_identity(ks, 0, &id1, &c1), KS_NOT_FOUND);
+    CHECK_EQ_INT(ks_identity(ks, 1, &id1, &c1), 0);
+    CHECK(c1 > 0);
+    ks_close(ks);
+
+    /* Reopen: same keys, migrations not re-applied. */
+    CHECK_EQ_INT(ks_open(dir, &ks, why, sizeof why), 0);
+    CHECK_EQ_INT(ks_identity(ks, 1, &id2, &c2), 0);
+    CHECK_MEM(&id1, &id2, sizeof id1);
+    CHECK_EQ_INT(c1, c2);
+
+    struct ks_server s = {0}, g;
+    snprintf(s.host, sizeof s.host, "127.0.0.1");
+    s.port = 8443;
+    s.has_pin = 1;
+    memset(s.pin, 7, sizeof s.pin);
+    snprintf(s.role, sizeof s.role, "consultant");
+    snprintf(s.name, sizeof s.name, "Marie");
+    CHECK_EQ_INT(ks_server_put(ks, &s), 0);
+    CHECK(s.id > 0);
+    long long sid = s.id;
+    CHECK_EQ_INT(ks_server_get(ks, "127.0.0.1", 8443, &g), 0);
+    CHECK_EQ_INT(g.id, sid);
+    CHECK(g.has_pin);
+    CHECK_MEM(g.pin, s.pin, 32);
+    CHECK_STR(g.role, "consultant");
+    CHECK_STR(g.name, "Marie");
+    CHECK_EQ_INT(ks_server_get(ks, "127.0.0.1", 8444, &g), KS_NOT_FOUND);
+    /* Update: same row, empty fields keep their value. */
+    struct ks_server s2 = {0};
+    snprintf(s2.host, sizeof s2.host, "127.0.0.1");
+    s2.port = 8443;
+    CHECK_EQ_INT(ks_server_put(ks, &s2), 0);
+    CHECK_EQ_INT(s2.id, sid);
+    CHECK_EQ_INT(ks_server_by_id(ks, sid, &g), 0);
+    CHECK_STR(g.role, "consultant");
+    CHECK(!g.has_pin); /* a new link without pin means CA trust */
+
+    struct ks_bilan b = {0}, r;
+    b.server_id = sid;
+    snprintf(b.bilan, sizeof b.bilan, "B1");
+    snprintf(b.label, sizeof b.label, "dossier-17");
+    snprintf(b.role, sizeof b.role, "consultant");
+    b.budget_s = 57600;
+    b.has_secret = 1;
+    memset(b.secret, 0x5a, 32);
+    b.has_token = 1;
+    memset(b.token, 0x11, 32);
+    b.has_token_hash = 1;
+    memset(b.token_hash, 0x22, 32);
+    b.invite_expires = 123;
+    CHECK_EQ_INT(ks_bilan_put(ks, &b), 0);
+    /* A refresh from a welcome (no secret, no token) keeps them. */
+    struct ks_bilan refresh = {0};
+    refresh.server_id = sid;
+    snprintf(refresh.bilan, sizeof refresh.bilan, "B1");
+    snprintf(refresh.label, sizeof refresh.label, "dossier-18");
+    CHECK_EQ_INT(ks_bilan_put(ks, &refresh), 0);
+    CHECK_EQ_INT(ks_bilan_get(ks, sid, "B1", &r), 0);
+    CHECK_STR(r.label, "dossier-18");
+    CHECK_STR(r.role, "consultant");
+    CHECK_EQ_INT(r.budget_s, 57600);
+    CHECK(r.has_secret);
+    CHECK_MEM(r.secret, b.secret, 32);
+    CHECK(r.has_token);
+    CHECK_EQ_INT(r.invite_expires, 123);
+    uint8_t h[32];
+    memset(h, 0x22, 32);
+    CHECK_EQ_INT(ks_bilan_by_token_hash(ks, h, &r), 0);
+    CHECK_STR(r.bilan, "B1");
+    memset(h, 0x23, 32);
+    CHECK_EQ_INT(ks_bilan_by_token_hash(ks, h, &r), KS_NOT_FOUND);
+    CHECK_EQ_INT(ks_bilan_get(ks, sid, "nope", &r), KS_NOT_FOUND);
+    int n = 0;
+    CHECK_EQ_INT(ks_bilan_each(ks, 0, count_cb, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    n = 0;
+    CHECK_EQ_INT(ks_bilan_each(ks, sid + 1, count_cb, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    ks_close(ks);
+
+    /* A database from a newer client is refused, not damaged. */
+    sqlite3 *raw;
+    CHECK_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK(ks_open(dir, &ks, why, sizeof why) < 0);
+    CHECK(ks == NULL);
+    CHECK(strstr(why, "newer") != NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+    CHECK_EQ_INT(system(cmd), 0);
+    bp_identity_wipe(&id1);
+    bp_identity_wipe(&id2);
+    return check_report();
+}

@@ -1,0 +1,599 @@
+/* test_session.c: drives client/session.c with fake server messages and
+ * checks what it sends, prints and decides: the handshake (signatures that
+ * verify), requests, the room roster, chat and file transfer between two
+ * sessions wired back to back (datatx -> frames -> datarx), expectations,
+ * leave, errors, timeouts and interrupts. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "data.h"
+#include "session.h"
+#include "util.h"
+
+/* ---- a fake transport ---- */
+struct fake {
+    char sent[16][4096];
+    int nsent;
+    int want_write, closed;
+    int reply_calls;
+    enum bp_type last_reply;
+};
+
+static int f_send(void *ctx, const char *buf, size_t len)
+{
+    struct fake *f = ctx;
+    if (f->nsent < 16 && len < sizeof f->sent[0]) {
+        memcpy(f->sent[f->nsent], buf, len);
+        f->sent[f->nsent][len] = '\0';
+    }
+    f->nsent++;
+    return 0;
+}
+
+static void f_want(void *ctx)
+{
+    ((struct fake *)ctx)->want_write++;
+}
+
+static void f_close(void *ctx)
+{
+    ((struct fake *)ctx)->closed++;
+}
+
+static int f_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+{
+    struct fake *f = ctx;
+    (void)s;
+    (void)m;
+    f->reply_calls++;
+    f->last_reply = t;
+    if (t == BP_T_WELCOME && s->goal == GOAL_JOIN && !s->bilan[0])
+        snprintf(s->bilan, sizeof s->bilan, "B1");
+    return 0;
+}
+
+static const char *last_type(struct fake *f)
+{
+    static char type[64];
+    json_t *o = json_loads(f->sent[f->nsent - 1], 0, NULL);
+    snprintf(type, sizeof type, "%s", o ? bp_str(o, "type", "?") : "?");
+    json_decref(o);
+    return type;
+}
+
+static void feed(struct session *s, const char *json, uint64_t now)
+{
+    session_on_text(s, json, strlen(json), now);
+}
+
+struct peer {
+    struct fake f;
+    struct session_hooks hooks;
+    struct session s;
+    struct bp_identity id;
+    FILE *out;
+    char *outbuf;
+    size_t outlen;
+    struct datatx tx;
+    struct datarx rx;
+};
+
+static void peer_init(struct peer *p, enum session_goal goal, const char *recv_dir)
+{
+    memset(p, 0, sizeof *p);
+    p->hooks = (struct session_hooks){&p->f, &p->f, f_send, f_want, f_close, f_reply};
+    bp_identity_generate(&p->id);
+    p->out = open_memstream(&p->outbuf, &p->outlen);
+    session_init(&p->s);
+    p->s.hooks = &p->hooks;
+    p->s.id = &p->id;
+    p->s.out = p->out;
+    p->s.err = stderr;
+    p->s.goal = goal;
+    datatx_init(&p->tx);
+    datarx_init(&p->rx, recv_dir, p->out);
+    if (goal == GOAL_JOIN) {
+        p->s.tx = &p->tx;
+        p->s.rx = &p->rx;
+    }
+}
+
+static void peer_free(struct peer *p)
+{
+    datarx_free(&p->rx, "test over");
+    datatx_free(&p->tx);
+    fclose(p->out);
+    free(p->outbuf);
+    bp_identity_wipe(&p->id);
+}
+
+static const char *output(struct peer *p)
+{
+    fflush(p->out);
+    return p->outbuf ? p->outbuf : "";
+}
+
+static char nonce64[BP_B64_32 + 1];
+static uint8_t nonce[32];
+
+static void challenge(struct session *s, uint64_t now)
+{
+    char msg[256];
+    memset(nonce, 0x42, sizeof nonce);
+    bp_b64_encode(nonce, sizeof nonce, nonce64);
+    snprintf(msg, sizeof msg, "{\"type\":\"challenge\",\"v\":1,\"nonce\":\"%s\",\"server\":\"t\"}",
+             nonce64);
+    feed(s, msg, now);
+}
+
+static const char *fp64_of(const struct bp_identity *id)
+{
+    static char out[BP_B64_32 + 1];
+    uint8_t fp[32];
+    bp_fingerprint(id->sign_pub, id->dh_pub, fp);
+    bp_b64_encode(fp, sizeof fp, out);
+    return out;
+}
+
+/* ---- handshake ---- */
+static void test_auth_handshake(void)
+{
+    struct peer p;
+    peer_init(&p, GOAL_LIST, NULL);
+    session_start(&p.s, 1000);
+    CHECK_EQ_INT(p.f.nsent, 1);
+    json_t *o = json_loads(p.f.sent[0], 0, NULL);
+    CHECK_STR(bp_str(o, "type", ""), "hello");
+    CHECK_EQ_INT(bp_int(o, "v", 0), 1);
+    json_decref(o);
+    CHECK_EQ_INT(p.s.st, ST_HELLO);
+
+    challenge(&p.s, 1001);
+    CHECK_EQ_INT(p.f.nsent, 2);
+    o = json_loads(p.f.sent[1], 0, NULL);
+    CHECK_STR(bp_str(o, "type", ""), "auth");
+    CHECK_STR(bp_str(o, "device", ""), fp64_of(&p.id));
+    uint8_t sig[64], msg[BP_AUTH_MSG_MAX];
+    CHECK_EQ_INT(bp_b64_decode_exact(bp_str(o, "sig", ""), sig, 64), 0);
+    int n = bp_auth_message(nonce, p.id.sign_pub, p.id.dh_pub, NULL, 0, msg);
+    CHECK_EQ_INT(bp_ed25519_verify(p.id.sign_pub, msg, (size_t)n, sig), 0);
+    json_decref(o);
+
+    /* welcome -> the command sees it, then bilan_list goes out. */
+    char w[256];
+    snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"consultant\",\"device\":\"%s\",\"bilans\":[]}",
+             fp64_of(&p.id));
+    feed(&p.s, w, 1002);
+    CHECK_EQ_INT(p.f.reply_calls, 1);
+    CHECK_STR(last_type(&p.f), "bilan_list");
+    CHECK_EQ_INT(p.s.st, ST_REQUEST);
+    feed(&p.s, "{\"type\":\"bilans\",\"bilans\":[]}", 1003);
+    CHECK_EQ_INT(p.f.last_reply, BP_T_BILANS);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, 0);
+    CHECK_EQ_INT(p.f.closed, 1);
+    peer_free(&p);
+}
+
+static void test_enrol_handshake(void)
+{
+    struct peer p;
+    peer_init(&p, GOAL_WELCOME, NULL);
+    p.s.mode = SESSION_ENROL;
+    memset(p.s.token, 0x33, sizeof p.s.token);
+    snprintf(p.s.device_name, sizeof p.s.device_name, "laptop");
+    session_start(&p.s, 0);
+    challenge(&p.s, 1);
+    json_t *o = json_loads(p.f.sent[1], 0, NULL);
+    CHECK_STR(bp_str(o, "type", ""), "enrol");
+    CHECK_STR(bp_str(o, "device_name", ""), "laptop");
+    uint8_t tok[32], sig[64], msg[BP_AUTH_MSG_MAX], pub[32];
+    CHECK_EQ_INT(bp_b64_decode_exact(bp_str(o, "token", ""), tok, 32), 0);
+    CHECK_MEM(tok, p.s.token, 32);
+    CHECK_EQ_INT(bp_b64_decode_exact(bp_str(o, "sign_pub", ""), pub, 32), 0);
+    CHECK_MEM(pub, p.id.sign_pub, 32);
+    CHECK_EQ_INT(bp_b64_decode_exact(bp_str(o, "sig", ""), sig, 64), 0);
+    int n = bp_auth_message(nonce, p.id.sign_pub, p.id.dh_pub, tok, 32, msg);
+    CHECK_EQ_INT(bp_ed25519_verify(p.id.sign_pub, msg, (size_t)n, sig), 0);
+    /* A signature over another nonce must not verify (we signed this challenge). */
+    msg[20] ^= 1;
+    CHECK(bp_ed25519_verify(p.id.sign_pub, msg, (size_t)n, sig) != 0);
+    json_decref(o);
+    /* A refused enrolment is exit code 2. */
+    feed(&p.s, "{\"type\":\"error\",\"code\":\"token_used\",\"message\":\"used\"}", 2);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_REFUSED);
+    CHECK_STR(p.s.err_code, "token_used");
+    peer_free(&p);
+}
+
+static void test_bad_server(void)
+{
+    struct peer p;
+    peer_init(&p, GOAL_WELCOME, NULL);
+    session_start(&p.s, 0);
+    /* Unknown types are ignored (additive protocol changes). */
+    feed(&p.s, "{\"type\":\"future_thing\",\"x\":1}", 1);
+    CHECK(!p.s.finished);
+    /* An invalid message is a protocol failure: exit 3. */
+    feed(&p.s, "{\"type\":\"challenge\",\"v\":1,\"nonce\":\"short\"}", 2);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
+    peer_free(&p);
+
+    peer_init(&p, GOAL_WELCOME, NULL);
+    session_start(&p.s, 0);
+    feed(&p.s, "{\"type\":\"challenge\",\"v\":2,\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", 1);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_REFUSED); /* version mismatch */
+    peer_free(&p);
+
+    /* A welcome before any challenge is out of turn. */
+    peer_init(&p, GOAL_WELCOME, NULL);
+    session_start(&p.s, 0);
+    feed(&p.s, "{\"type\":\"welcome\",\"role\":\"consultant\",\"device\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", 1);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
+    peer_free(&p);
+
+    /* Silence during setup times out (exit 4). */
+    peer_init(&p, GOAL_WELCOME, NULL);
+    session_start(&p.s, 0);
+    session_tick(&p.s, 29999);
+    CHECK(!p.s.finished);
+    session_tick(&p.s, 30000);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_TIMEOUT);
+    peer_free(&p);
+
+    /* Connection lost before the end. */
+    peer_init(&p, GOAL_WELCOME, NULL);
+    session_start(&p.s, 0);
+    session_closed(&p.s);
+    CHECK(p.s.lost);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
+    peer_free(&p);
+}
+
+/* Brings p into room B1 at slot with the given roster JSON. */
+static void enter_room(struct peer *p, int slot, const char *members, uint64_t now)
+{
+    session_start(&p->s, now);
+    challenge(&p->s, now);
+    char w[256];
+    snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"beneficiary\",\"device\":\"%s\",\"bilans\":[]}",
+             fp64_of(&p->id));
+    feed(&p->s, w, now);
+    CHECK_STR(last_type(&p->f), "join");
+    char j[1024];
+    snprintf(j, sizeof j, "{\"type\":\"joined\",\"bilan\":\"B1\",\"slot\":%d,\"role\":\"beneficiary\",\"members\":%s}",
+             slot, members);
+    feed(&p->s, j, now);
+}
+
+#define DEV_A "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+#define DEV_B "EBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8"
+
+static void test_room_roster(void)
+{
+    struct peer p;
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.scripted = 1;
+    p.s.expect_members = 3;
+    enter_room(&p, 1,
+               "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"},"
+               "{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]",
+               10);
+    CHECK_EQ_INT(p.s.st, ST_IN_ROOM);
+    CHECK(strstr(output(&p), "[room] joined bilan=B1 slot=1 role=beneficiary members=2\n") != NULL);
+    CHECK(strstr(output(&p), "[room] member slot=0 role=consultant device=0001020304050607\n") != NULL);
+    CHECK(strstr(output(&p), "member slot=1") == NULL); /* not ourselves */
+    feed(&p.s, "{\"type\":\"member_joined\",\"slot\":2,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}", 11);
+    CHECK(strstr(output(&p), "[room] + slot=2 role=consultant device=0001020304050607\n") != NULL);
+    /* Three members seen: expectation met, nothing to send -> leave. */
+    CHECK_EQ_INT(p.s.st, ST_LEAVING);
+    CHECK_STR(last_type(&p.f), "leave");
+    feed(&p.s, "{\"type\":\"member_left\",\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\",\"reason\":\"lost\"}", 12);
+    CHECK(strstr(output(&p), "[room] - slot=0 role=consultant reason=lost\n") != NULL);
+    feed(&p.s, "{\"type\":\"left\",\"bilan\":\"B1\"}", 13);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, 0);
+    peer_free(&p);
+
+    /* join refused: [error] line and exit 2. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    session_start(&p.s, 0);
+    challenge(&p.s, 0);
+    char w[256];
+    snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"beneficiary\",\"device\":\"%s\"}", fp64_of(&p.id));
+    feed(&p.s, w, 0);
+    feed(&p.s, "{\"type\":\"error\",\"code\":\"room_full\",\"message\":\"full\\u001b[2J\"}", 1);
+    CHECK(strstr(output(&p), "[error] code=room_full: full?[2J\n") != NULL);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_REFUSED);
+    peer_free(&p);
+
+    /* In the room, a non-fatal error is printed and the room goes on; a fatal one ends it. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    enter_room(&p, 0, "[]", 0);
+    feed(&p.s, "{\"type\":\"error\",\"code\":\"bad_frame\",\"message\":\"x\"}", 1);
+    CHECK(!p.s.finished);
+    feed(&p.s, "{\"type\":\"error\",\"code\":\"too_slow\",\"message\":\"x\",\"fatal\":true}", 2);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_REFUSED);
+    peer_free(&p);
+}
+
+static void test_deadlines(void)
+{
+    struct peer p;
+    /* --duration: leave, exit 0. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.duration_ms = 5000;
+    enter_room(&p, 0, "[]", 100);
+    session_tick(&p.s, 5099);
+    CHECK_EQ_INT(p.s.st, ST_IN_ROOM);
+    session_tick(&p.s, 5100);
+    CHECK_EQ_INT(p.s.st, ST_LEAVING);
+    feed(&p.s, "{\"type\":\"left\",\"bilan\":\"B1\"}", 5101);
+    CHECK_EQ_INT(p.s.exit_code, 0);
+    peer_free(&p);
+
+    /* --timeout with expectations unmet: leave, exit 4, even if left never comes. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.scripted = 1;
+    p.s.expect_chat = 1;
+    p.s.timeout_ms = 2000;
+    enter_room(&p, 0, "[]", 0);
+    session_tick(&p.s, 2000);
+    CHECK_EQ_INT(p.s.st, ST_LEAVING);
+    session_tick(&p.s, 6999);
+    CHECK(!p.s.finished);
+    session_tick(&p.s, 7000);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_TIMEOUT);
+    peer_free(&p);
+
+    /* SIGINT in the room: leave cleanly, exit 0. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    enter_room(&p, 0, "[]", 0);
+    session_interrupt(&p.s, 1);
+    CHECK_STR(last_type(&p.f), "leave");
+    feed(&p.s, "{\"type\":\"left\",\"bilan\":\"B1\"}", 2);
+    CHECK_EQ_INT(p.s.exit_code, 0);
+    peer_free(&p);
+}
+
+/* Pumps every frame a's session produces into b's, as the server would
+ * (overwriting the sender slot). Returns the number of frames. */
+static int pump(struct peer *a, struct peer *b, uint8_t slot, uint32_t *last_seq)
+{
+    static uint8_t frame[BP_MAX_FRAME];
+    int frames = 0, n;
+    while ((n = session_next_frame(&a->s, frame, sizeof frame, 50)) > 0) {
+        struct bp_hdr h;
+        CHECK_EQ_INT(bp_hdr_decode(frame, (size_t)n, &h, NULL), 0);
+        CHECK_EQ_INT(h.kind, BP_KIND_DATA);
+        CHECK(n <= BP_HDR_LEN + BP_DATA_MAX);
+        if (frames || *last_seq != UINT32_MAX)
+            CHECK_EQ_INT(h.seq, *last_seq + 1);
+        *last_seq = h.seq;
+        bp_hdr_set_slot(frame, slot);
+        session_on_binary(&b->s, frame, (size_t)n, 50);
+        frames++;
+    }
+    return frames;
+}
+
+static int file_equal(const char *a, const char *b)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+static int count_parts(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strstr(e->d_name, ".part") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_transfer(void)
+{
+    char tmpl[] = "/tmp/bilan-sess-XXXXXX";
+    CHECK(mkdtemp(tmpl) != NULL);
+    char src[300], recv[300], path[400];
+    snprintf(src, sizeof src, "%s/src", tmpl);
+    snprintf(recv, sizeof recv, "%s/recv", tmpl);
+    mkdir(src, 0700);
+    mkdir(recv, 0700);
+    /* A 600 KiB file: three chunks, the last one partial. */
+    char big[400];
+    snprintf(big, sizeof big, "%s/rapport final.pdf", src);
+    FILE *f = fopen(big, "wb");
+    for (int i = 0; i < 600 * 1024; i++)
+        fputc((i * 7 + i / 1000) & 0xff, f);
+    fclose(f);
+    char empty[400];
+    snprintf(empty, sizeof empty, "%s/.empty", src);
+    fclose(fopen(empty, "wb"));
+
+    struct peer a, b;
+    peer_init(&a, GOAL_JOIN, NULL);
+    peer_init(&b, GOAL_JOIN, recv);
+    const char *why;
+    char whyb[300];
+    CHECK_EQ_INT(datatx_add_chat(&a.tx, "Bonjour, voici le rapport.", &why), 0);
+    CHECK_EQ_INT(datatx_add_file(&a.tx, big, whyb, sizeof whyb), 0);
+    CHECK_EQ_INT(datatx_add_file(&a.tx, empty, whyb, sizeof whyb), 0);
+    CHECK(datatx_add_file(&a.tx, "/nonexistent/x", whyb, sizeof whyb) < 0);
+    CHECK(datatx_add_file(&a.tx, tmpl, whyb, sizeof whyb) < 0); /* a folder */
+    CHECK(datatx_add_chat(&a.tx, "", &why) < 0);
+    a.s.scripted = 1;
+    b.s.scripted = 1;
+    b.s.expect_files = 2;
+    b.s.expect_chat = 1;
+
+    enter_room(&a, 0, "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]", 0);
+    /* Alone: nothing is sent yet. */
+    uint8_t frame[64];
+    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 1), 0);
+    CHECK_EQ_INT(a.s.st, ST_IN_ROOM);
+    enter_room(&b, 1,
+               "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"},"
+               "{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]",
+               0);
+    int ww = a.f.want_write;
+    feed(&a.s, "{\"type\":\"member_joined\",\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}", 1);
+    CHECK(a.f.want_write > ww);
+    uint32_t seq = UINT32_MAX;
+    int frames = pump(&a, &b, 0, &seq);
+    /* chat + (begin + 3 chunks + end) + (begin + end) */
+    CHECK_EQ_INT(frames, 1 + 5 + 2);
+    CHECK(strstr(output(&a), "[file] sent name=rapport final.pdf bytes=614400\n") != NULL);
+    CHECK(strstr(output(&a), "[file] sent name=.empty bytes=0\n") != NULL);
+    /* Sends done: first make sure the server accepted all 8 frames. */
+    CHECK_EQ_INT(a.s.st, ST_IN_ROOM);
+    CHECK_STR(last_type(&a.f), "stats");
+    feed(&a.s, "{\"type\":\"stats\",\"queued_bytes\":0,\"dropped_video\":0,\"frames_in\":7,\"frames_out\":0}", 60);
+    CHECK_EQ_INT(a.s.st, ST_IN_ROOM);
+    session_tick(&a.s, 100);
+    CHECK_STR(last_type(&a.f), "stats"); /* asked again */
+    feed(&a.s, "{\"type\":\"stats\",\"queued_bytes\":0,\"dropped_video\":0,\"frames_in\":8,\"frames_out\":0}", 300);
+    CHECK_EQ_INT(a.s.st, ST_LEAVING);
+    CHECK_STR(last_type(&a.f), "leave");
+    CHECK(strstr(output(&b), "[chat] slot=0: Bonjour, voici le rapport.\n") != NULL);
+    snprintf(path, sizeof path, "[file] received name=rapport final.pdf bytes=614400 sha256=ok path=%s/rapport final.pdf\n", recv);
+    CHECK(strstr(output(&b), path) != NULL);
+    snprintf(path, sizeof path, "[file] received name=empty bytes=0 sha256=ok path=%s/empty\n", recv);
+    CHECK(strstr(output(&b), path) != NULL);
+    snprintf(path, sizeof path, "%s/rapport final.pdf", recv);
+    CHECK(file_equal(big, path));
+    struct stat sb;
+    CHECK_EQ_INT(stat(path, &sb), 0);
+    CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+    CHECK_EQ_INT(b.s.got_files, 2);
+    CHECK_EQ_INT(b.s.got_chat, 1);
+    CHECK_EQ_INT(b.s.st, ST_LEAVING); /* expectations met */
+    CHECK_EQ_INT(count_parts(recv), 0);
+    peer_free(&a);
+    peer_free(&b);
+
+    /* Same name again: never overwritten, "(1)" before the extension. */
+    peer_init(&a, GOAL_JOIN, NULL);
+    peer_init(&b, GOAL_JOIN, recv);
+    CHECK_EQ_INT(datatx_add_file(&a.tx, big, whyb, sizeof whyb), 0);
+    enter_room(&a, 0, "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]", 0);
+    enter_room(&b, 1, "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]", 0);
+    seq = UINT32_MAX;
+    pump(&a, &b, 0, &seq);
+    snprintf(path, sizeof path, "%s/rapport final (1).pdf", recv);
+    CHECK(strstr(output(&b), path) != NULL);
+    CHECK(file_equal(big, path));
+    peer_free(&a);
+    peer_free(&b);
+
+    /* Without --recv-dir: refused, nothing written. */
+    peer_init(&a, GOAL_JOIN, NULL);
+    peer_init(&b, GOAL_JOIN, NULL);
+    CHECK_EQ_INT(datatx_add_file(&a.tx, big, whyb, sizeof whyb), 0);
+    enter_room(&a, 0, "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]", 0);
+    enter_room(&b, 1, "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]", 0);
+    seq = UINT32_MAX;
+    pump(&a, &b, 0, &seq);
+    CHECK(strstr(output(&b), "[file] rejected name=rapport final.pdf: not accepting files") != NULL);
+    CHECK_EQ_INT(b.s.got_files, 0);
+    peer_free(&a);
+    peer_free(&b);
+
+    /* Corrupted content: SHA-256 mismatch, temp file deleted, no final file. */
+    peer_init(&b, GOAL_JOIN, recv);
+    enter_room(&b, 1, "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]", 0);
+    uint8_t fr[256], sha[32] = {0};
+    struct bp_hdr h = {1, BP_KIND_DATA, 0, 0, 0, 0, 0};
+    bp_hdr_encode(&h, fr);
+    int n = bp_data_encode_file_begin(9, 3, sha, "x.txt", 5, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 1);
+    CHECK_EQ_INT(count_parts(recv), 1);
+    n = bp_data_encode_chunk_hdr(9, 0, fr + 16, sizeof fr - 16);
+    memcpy(fr + 16 + n, "abc", 3);
+    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 2);
+    n = bp_data_encode_file_end(9, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 3);
+    CHECK(strstr(output(&b), "[file] rejected name=x.txt: SHA-256 does not match") != NULL);
+    CHECK_EQ_INT(count_parts(recv), 0);
+    snprintf(path, sizeof path, "%s/x.txt", recv);
+    CHECK(access(path, F_OK) != 0);
+
+    /* Oversize announcement refused; a sender leaving mid-transfer deletes its temp file. */
+    n = bp_data_encode_file_begin(10, (4ULL << 30) + 1, sha, "huge.bin", 8, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 4);
+    CHECK(strstr(output(&b), "[file] rejected name=huge.bin: larger than 4 GiB") != NULL);
+    n = bp_data_encode_file_begin(11, 100, sha, "half.txt", 8, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 5);
+    n = bp_data_encode_chunk_hdr(11, 0, fr + 16, sizeof fr - 16);
+    memcpy(fr + 16 + n, "abc", 3);
+    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 6);
+    /* Out-of-order chunk on another transfer is rejected. */
+    n = bp_data_encode_file_begin(12, 100, sha, "ooo.txt", 7, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 7);
+    n = bp_data_encode_chunk_hdr(12, 50, fr + 16, sizeof fr - 16);
+    memcpy(fr + 16 + n, "abc", 3);
+    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 8);
+    CHECK(strstr(output(&b), "[file] rejected name=ooo.txt: chunk out of order") != NULL);
+    CHECK_EQ_INT(count_parts(recv), 1);
+    feed(&b.s, "{\"type\":\"member_left\",\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\",\"reason\":\"disconnected\"}", 9);
+    /* The server may deliver member_left ahead of queued data: a grace period. */
+    CHECK(strstr(output(&b), "half.txt: transfer interrupted") == NULL);
+    CHECK_EQ_INT(count_parts(recv), 1);
+    n = bp_data_encode_chunk_hdr(11, 3, fr + 16, sizeof fr - 16);
+    memcpy(fr + 16 + n, "def", 3);
+    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 9); /* still accepted */
+    session_tick(&b.s, 9 + DATARX_GRACE_MS - 1);
+    CHECK_EQ_INT(count_parts(recv), 1);
+    session_tick(&b.s, 9 + DATARX_GRACE_MS);
+    CHECK(strstr(output(&b), "[file] rejected name=half.txt: transfer interrupted: the sender left") != NULL);
+    CHECK_EQ_INT(count_parts(recv), 0);
+
+    /* A hostile name is made safe; chat control characters are neutralised. */
+    feed(&b.s, "{\"type\":\"member_joined\",\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}", 10);
+    uint8_t zero_sha[32];
+    bp_sha256((const uint8_t *)"", 0, zero_sha);
+    n = bp_data_encode_file_begin(13, 0, zero_sha, "..\x1b[1mevil", 10, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 11);
+    n = bp_data_encode_file_end(13, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 12);
+    snprintf(path, sizeof path, "[file] received name=_[1mevil bytes=0 sha256=ok path=%s/_[1mevil\n", recv);
+    CHECK(strstr(output(&b), path) != NULL);
+    n = bp_data_encode_chat("a\x07" "b\nc", 5, fr + 16, sizeof fr - 16);
+    session_on_binary(&b.s, fr, 16 + (size_t)n, 13);
+    CHECK(strstr(output(&b), "[chat] slot=0: a?b?c\n") != NULL);
+    /* Malformed data messages and bad headers are ignored, not fatal. */
+    fr[16] = 0x09;
+    session_on_binary(&b.s, fr, 20, 14);
+    fr[0] = 2;
+    session_on_binary(&b.s, fr, 20, 15);
+    CHECK(!b.s.finished);
+    peer_free(&b);
+    CHECK_EQ_INT(count_parts(recv), 0);
+
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+int main(void)
+{
+    test_auth_handshake();
+    test_enrol_handshake();
+    test_bad_server();
+    test_room_roster();
+    test_deadlines();
+    test_transfer();
+    return check_report();
+}

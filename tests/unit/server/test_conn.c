@@ -1,0 +1,383 @@
+/* test_conn.c: server/conn.c driven by plain calls, with a fake transport
+ * and a temporary store: handshake, enrolment, rooms and roster events,
+ * relay (only the slot byte rewritten), video drops with keyframe requests
+ * at most once a second, data back-pressure and resume, the hard cap,
+ * replacement, reassembly limits, "lost" on close. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../check.h"
+#include "auth.h"
+#include "conn.h"
+#include "log.h"
+
+/* ---- fake transport ---- */
+struct fake {
+    int wakes, paused, close_soon, alive;
+};
+static struct fake fakes[8];
+static struct fake *F(struct conn *c) { return (struct fake *)c->transport; }
+void transport_wake(struct conn *c) { F(c)->wakes++; }
+void transport_rx_pause(struct conn *c, int pause) { F(c)->paused = pause; }
+void transport_close_soon(struct conn *c, int secs) { (void)secs; F(c)->close_soon++; }
+void transport_alive(struct conn *c) { F(c)->alive++; }
+
+static struct server srv;
+static struct conn conns[8];
+static struct now T = {1700000000, 100000};
+
+static void text(struct conn *c, const char *s)
+{
+    conn_rx(c, (const uint8_t *)s, strlen(s), 0, 1, 0, T);
+}
+
+/* Next queued message: JSON object (caller decrefs) or NULL for binary/none. */
+static json_t *next_json(struct conn *c, uint8_t *bin, size_t *bin_len)
+{
+    struct qmsg *m = conn_next_write(c, T);
+    if (!m)
+        return NULL;
+    json_t *j = NULL;
+    if (qkind_is_text(m->kind)) {
+        j = json_loadb((const char *)qmsg_data(m), m->len, 0, NULL);
+    } else if (bin) {
+        memcpy(bin, qmsg_data(m), m->len);
+        *bin_len = m->len;
+    }
+    conn_written(c, m);
+    return j;
+}
+
+static int expect_type(struct conn *c, const char *type, json_t **keep)
+{
+    json_t *j = next_json(c, NULL, NULL);
+    const char *t = j ? json_string_value(json_object_get(j, "type")) : NULL;
+    int ok = t && !strcmp(t, type);
+    if (!ok)
+        fprintf(stderr, "expected %s, got %s\n", type, t ? t : "(nothing/binary)");
+    if (keep && ok)
+        *keep = j;
+    else
+        json_decref(j);
+    return ok;
+}
+
+static int expect_error(struct conn *c, const char *code, int fatal)
+{
+    json_t *j = NULL;
+    if (!expect_type(c, "error", &j))
+        return 0;
+    int ok = !strcmp(json_string_value(json_object_get(j, "code")), code) &&
+             json_is_true(json_object_get(j, "fatal")) == fatal;
+    if (!ok)
+        fprintf(stderr, "expected error %s, got %s\n", code, json_string_value(json_object_get(j, "code")));
+    json_decref(j);
+    return ok;
+}
+
+static void drain(struct conn *c)
+{
+    struct qmsg *m;
+    while ((m = conn_next_write(c, T)))
+        conn_written(c, m);
+}
+
+/* hello + enrol with a fresh identity; returns 1 on welcome. */
+static int enrol(struct conn *c, struct bp_identity *id, const char *token_b64)
+{
+    char buf[1024], nonce_b64[64], sp[64], dp[64], sig_b64[128];
+    uint8_t nonce[32], token[32], msg[BP_AUTH_MSG_MAX], sig[64];
+    text(c, "{\"type\":\"hello\",\"v\":1}");
+    json_t *ch = NULL;
+    if (!expect_type(c, "challenge", &ch))
+        return 0;
+    snprintf(nonce_b64, sizeof nonce_b64, "%s", json_string_value(json_object_get(ch, "nonce")));
+    json_decref(ch);
+    bp_b64_decode_exact(nonce_b64, nonce, 32);
+    bp_b64_decode_exact(token_b64, token, 32);
+    int n = bp_auth_message(nonce, id->sign_pub, id->dh_pub, token, 32, msg);
+    bp_ed25519_sign(id->sign_priv, msg, (size_t)n, sig);
+    bp_b64_encode(id->sign_pub, 32, sp);
+    bp_b64_encode(id->dh_pub, 32, dp);
+    bp_b64_encode(sig, 64, sig_b64);
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"enrol\",\"token\":\"%s\",\"sign_pub\":\"%s\",\"dh_pub\":\"%s\",\"sig\":\"%s\",\"ref\":\"r\"}",
+             token_b64, sp, dp, sig_b64);
+    text(c, buf);
+    return expect_type(c, "welcome", NULL);
+}
+
+static int auth(struct conn *c, struct bp_identity *id)
+{
+    char buf[512], fp_b64[64], sig_b64[128];
+    uint8_t nonce[32], msg[BP_AUTH_MSG_MAX], sig[64], fp[32];
+    text(c, "{\"type\":\"hello\",\"v\":1}");
+    json_t *ch = NULL;
+    if (!expect_type(c, "challenge", &ch))
+        return 0;
+    bp_b64_decode_exact(json_string_value(json_object_get(ch, "nonce")), nonce, 32);
+    json_decref(ch);
+    int n = bp_auth_message(nonce, id->sign_pub, id->dh_pub, NULL, 0, msg);
+    bp_ed25519_sign(id->sign_priv, msg, (size_t)n, sig);
+    bp_fingerprint(id->sign_pub, id->dh_pub, fp);
+    bp_b64_encode(fp, 32, fp_b64);
+    bp_b64_encode(sig, 64, sig_b64);
+    snprintf(buf, sizeof buf, "{\"type\":\"auth\",\"device\":\"%s\",\"sig\":\"%s\"}", fp_b64, sig_b64);
+    text(c, buf);
+    return expect_type(c, "welcome", NULL);
+}
+
+static void frame(struct conn *c, uint8_t kind, uint8_t flags, size_t len, uint8_t fill)
+{
+    uint8_t *b = malloc(len);
+    struct bp_hdr h = {1, kind, flags, 3, 42, 1000, 2000};
+    memset(b, fill, len);
+    bp_hdr_encode(&h, b);
+    conn_rx(c, b, len, 1, 1, 0, T);
+    free(b);
+}
+
+static void open_conn(int i)
+{
+    memset(&conns[i], 0, sizeof conns[i]);
+    memset(&fakes[i], 0, sizeof fakes[i]);
+    conn_open(&conns[i], &srv, &fakes[i], "192.0.2.1", T);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/bilan-test-conn-XXXXXX", path[256], why[256];
+    log_init(0);
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof path, "%s/server.db", dir);
+    srv.ops = &store_sqlite;
+    srv.soft_budget = 64 * 1024;
+    srv.invite_ttl_s = 3600;
+    ratelimit_init(&srv.rl, 3, 60);
+    if (srv.ops->open(path, 1, &srv.st, why, sizeof why)) {
+        fprintf(stderr, "%s\n", why);
+        return 1;
+    }
+    int64_t alice;
+    struct auth_token tok;
+    srv.ops->consultant_add(srv.st, "alice", T.s, &alice);
+    auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
+
+    struct conn *a = &conns[0], *b = &conns[1], *x = &conns[2];
+    struct bp_identity ida, idb;
+    bp_identity_generate(&ida);
+    bp_identity_generate(&idb);
+
+    /* Handshake state machine. */
+    open_conn(2);
+    text(x, "{\"type\":\"join\",\"bilan\":\"b1\",\"ref\":\"q\"}");
+    CHECK(expect_error(x, "wrong_state", 0));
+    text(x, "not json at all");
+    CHECK(expect_error(x, "bad_json", 0));
+    text(x, "{\"type\":\"hello\"}");
+    CHECK(expect_error(x, "missing_field", 0));
+    frame(x, 1, 0, 20, 0);
+    CHECK(expect_error(x, "wrong_state", 0));
+    text(x, "{\"type\":\"hello\",\"v\":7}");
+    CHECK(expect_error(x, "version_mismatch", 1));
+    CHECK(x->closing && fakes[2].close_soon);
+    CHECK(conn_should_close(x));
+    text(x, "{\"type\":\"hello\",\"v\":1}");    /* closing: ignored */
+    CHECK(next_json(x, NULL, NULL) == NULL);
+    conn_closed(x, T);
+
+    /* Rate limit: 3 failures, then rate_limited (fatal). */
+    for (int i = 0; i < 4; i++) {
+        open_conn(2);
+        text(x, "{\"type\":\"hello\",\"v\":1}");
+        CHECK(expect_type(x, "challenge", NULL));
+        text(x, "{\"type\":\"auth\",\"device\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+                "\"sig\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}");
+        CHECK(expect_error(x, i < 3 ? "unknown_device" : "rate_limited", i >= 3));
+        /* One attempt per challenge. */
+        if (i == 0) {
+            text(x, "{\"type\":\"auth\",\"device\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+                    "\"sig\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}");
+            CHECK(expect_error(x, "wrong_state", 0));
+        }
+        conn_closed(x, T);
+    }
+    ratelimit_init(&srv.rl, 3, 60);
+
+    /* Consultant enrols, creates a bilan, joins. */
+    open_conn(0);
+    CHECK(enrol(a, &ida, tok.b64));
+    CHECK_EQ_INT(a->state, CS_AUTHED);
+    text(a, "{\"type\":\"bilan_create\",\"label\":\"Essai\",\"ref\":\"c\"}");
+    json_t *bc = NULL;
+    CHECK(expect_type(a, "bilan_created", &bc));
+    if (!bc)
+        return check_report();
+    char bilan[80], inv[64], buf[256];
+    snprintf(bilan, sizeof bilan, "%s", json_string_value(json_object_get(bc, "bilan")));
+    snprintf(inv, sizeof inv, "%s", json_string_value(json_object_get(bc, "invite_token")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(bc, "budget_s")), 57600);
+    CHECK_EQ_INT(json_integer_value(json_object_get(bc, "invite_expires")), T.s + 3600);
+    CHECK_STR(json_string_value(json_object_get(bc, "ref")), "c");
+    json_decref(bc);
+    snprintf(buf, sizeof buf, "{\"type\":\"join\",\"bilan\":\"%s\"}", bilan);
+    text(a, buf);
+    CHECK(expect_type(a, "joined", NULL));
+    CHECK_EQ_INT(a->slot, 0);
+    text(a, buf);
+    CHECK(expect_error(a, "wrong_state", 0));
+
+    /* Beneficiary enrols with the invite; cannot create bilans; joins. */
+    open_conn(1);
+    CHECK(enrol(b, &idb, inv));
+    text(b, "{\"type\":\"bilan_create\",\"label\":\"x\"}");
+    CHECK(expect_error(b, "forbidden", 0));
+    text(b, "{\"type\":\"join\",\"bilan\":\"bUnknownBilan\"}");
+    CHECK(expect_error(b, "unknown_bilan", 0));
+    text(b, buf);
+    json_t *jn = NULL;
+    CHECK(expect_type(b, "joined", &jn));
+    CHECK_EQ_INT(json_integer_value(json_object_get(jn, "slot")), 1);
+    CHECK_EQ_INT(json_array_size(json_object_get(jn, "members")), 2);
+    json_decref(jn);
+    CHECK(expect_type(a, "member_joined", NULL));
+
+    /* Relay: only the slot byte changes; the sender gets nothing back. */
+    static uint8_t got[BP_MAX_FRAME];
+    size_t got_len = 0;
+    frame(a, BP_KIND_AUDIO, 0, 1000, 0xab);
+    CHECK(next_json(a, NULL, NULL) == NULL);
+    CHECK(next_json(b, got, &got_len) == NULL);
+    CHECK_EQ_INT(got_len, 1000);
+    CHECK_EQ_INT(got[3], 0);
+    CHECK_EQ_INT(got[1], BP_KIND_AUDIO);
+    CHECK_EQ_INT(got[7], 42);
+    CHECK_EQ_INT(got[999], 0xab);
+    CHECK_EQ_INT(a->frames_in, 1);
+    CHECK_EQ_INT(b->frames_out, 1);
+    frame(a, BP_KIND_DATA, BP_FLAG_KEYFRAME, 100, 0);
+    CHECK(expect_error(a, "bad_frame", 0));
+
+    /* Video over the 64 KiB budget: dropped and counted, one keyframe_request
+     * per receiver per second to the sender. */
+    for (int i = 0; i < 10; i++)
+        frame(a, BP_KIND_VIDEO, 0, 20000, 1);
+    CHECK_EQ_INT(b->q.count, 3);
+    CHECK_EQ_INT(b->dropped_video, 7);
+    json_t *kr = NULL;
+    CHECK(expect_type(a, "keyframe_request", &kr));
+    CHECK_EQ_INT(json_integer_value(json_object_get(kr, "slot")), 1);
+    json_decref(kr);
+    CHECK(next_json(a, NULL, NULL) == NULL);
+    T.ms += 1000;
+    frame(a, BP_KIND_VIDEO, 0, 20000, 1);
+    CHECK(expect_type(a, "keyframe_request", NULL));
+    /* Audio still passes when video does not. */
+    frame(a, BP_KIND_AUDIO, 0, 20000, 1);
+    CHECK_EQ_INT(b->q.count, 4);
+    drain(b);
+
+    /* Data: queued past the soft budget, the sender is paused, and resumed
+     * once the receiver is back under half the budget. */
+    for (int i = 0; i < 4; i++)
+        frame(a, BP_KIND_DATA, 0, 20000, 2);
+    CHECK_EQ_INT(b->q.count, 4);
+    CHECK(a->rx_paused && fakes[0].paused == 1);
+    struct qmsg *m = conn_next_write(b, T);
+    conn_written(b, m);  /* 60000 left: still over half */
+    CHECK(a->rx_paused);
+    m = conn_next_write(b, T);
+    conn_written(b, m);  /* 40000 */
+    CHECK(a->rx_paused);
+    m = conn_next_write(b, T);
+    conn_written(b, m);  /* 20000 < 32768 */
+    CHECK(!a->rx_paused && fakes[0].paused == 0);
+    drain(b);
+
+    /* Replacement: the beneficiary device joins again on a new connection. */
+    struct conn *b2 = &conns[3];
+    open_conn(3);
+    CHECK(auth(b2, &idb));
+    text(b2, buf);
+    CHECK(expect_type(b2, "joined", NULL));
+    json_t *ml = NULL;
+    CHECK(expect_type(a, "member_left", &ml));
+    CHECK_STR(json_string_value(json_object_get(ml, "reason")), "replaced");
+    json_decref(ml);
+    CHECK(expect_type(a, "member_joined", NULL));
+    CHECK(b->closing && b->room == NULL && conn_should_close(b));
+    conn_closed(b, T);
+
+    /* Hard cap: audio is never dropped, so a receiver that does not read is
+     * cut with too_slow at 4 x 64 KiB; the room sees it leave. */
+    for (int i = 0; i < 20 && !b2->closing; i++)
+        frame(a, BP_KIND_AUDIO, 0, 30000, 3);
+    CHECK(b2->closing);
+    CHECK(b2->q.bytes < 1024);            /* media purged, only the error */
+    CHECK(expect_error(b2, "too_slow", 1));
+    CHECK(conn_should_close(b2));
+    CHECK(expect_type(a, "member_left", NULL));
+    conn_closed(b2, T);
+
+    /* Reassembly: fragments up to the cap; too_large as soon as the announced
+     * size is over it, before buffering it. */
+    const char *hello = "{\"type\":\"hello\",\"v\":1}";
+    struct conn *y = &conns[4];
+    open_conn(4);
+    conn_rx(y, (const uint8_t *)hello, 5, 0, 0, 0, T);
+    conn_rx(y, (const uint8_t *)hello + 5, 5, 0, 0, 3, T);
+    conn_rx(y, (const uint8_t *)hello + 10, strlen(hello) - 10, 0, 1, 0, T);
+    CHECK(expect_type(y, "challenge", NULL));
+    conn_rx(y, (const uint8_t *)hello, 5, 0, 0, BP_MAX_CTRL, T);
+    CHECK(expect_error(y, "too_large", 1));
+    CHECK(y->rx == NULL || y->rx_cap <= 16384);
+    conn_closed(y, T);
+    open_conn(4);
+    conn_rx(y, (const uint8_t *)"\x01\x01", 2, 1, 0, BP_MAX_FRAME - 2, T);  /* exactly 1 MiB: fine */
+    CHECK(!y->closing);
+    conn_closed(y, T);
+    open_conn(4);
+    conn_rx(y, (const uint8_t *)"\x01\x01", 2, 1, 0, 0, T);                 /* fragment 1: 2 bytes */
+    conn_rx(y, (const uint8_t *)"\x01\x01", 2, 1, 0, BP_MAX_FRAME - 3, T);  /* fragment 2 announces 1 too many */
+    CHECK(y->closing);
+    CHECK(expect_error(y, "too_large", 1));
+    conn_closed(y, T);
+
+    /* A connection silent for 15 s is "lost" for the others. */
+    open_conn(1);
+    CHECK(auth(b, &idb));
+    text(b, buf);
+    CHECK(expect_type(b, "joined", NULL));
+    CHECK(expect_type(a, "member_joined", NULL));
+    /* A member's last frame reaches the others before its member_left. */
+    frame(b, BP_KIND_DATA, 0, 100, 9);
+    T.ms += 15000;
+    conn_closed(b, T);
+    CHECK(next_json(a, got, &got_len) == NULL);
+    CHECK_EQ_INT(got_len, 100);
+    CHECK_EQ_INT(got[3], 1);
+    CHECK(expect_type(a, "member_left", &ml));
+    CHECK_STR(json_string_value(json_object_get(ml, "reason")), "lost");
+    json_decref(ml);
+
+    /* stats, leave, shutdown. */
+    text(a, "{\"type\":\"stats\",\"ref\":\"s\"}");
+    json_t *stt = NULL;
+    CHECK(expect_type(a, "stats", &stt));
+    CHECK(json_integer_value(json_object_get(stt, "frames_in")) >= 18);
+    json_decref(stt);
+    text(a, "{\"type\":\"leave\"}");
+    CHECK(expect_type(a, "left", NULL));
+    CHECK_EQ_INT(srv.rooms.count, 0);
+    conn_shutdown_all(&srv, T);
+    CHECK(expect_error(a, "shutting_down", 1));
+    conn_closed(a, T);
+    CHECK_EQ_INT(srv.nconns, 0);
+
+    srv.ops->close(srv.st);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    if (system(path) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_report();
+}

@@ -1,0 +1,194 @@
+/* test_store.c: server/store_sqlite.c and server/auth.c on a temporary
+ * database file — migrations, settings, consultants, and token redemption
+ * with a fake clock: single use, expiry, idempotent redeem by the same
+ * device, roles that cannot change, join rights. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../check.h"
+#include "auth.h"
+#include "log.h"
+#include "store.h"
+
+static const struct store_ops *ops = &store_sqlite;
+
+static void mkdev(struct store_device *d, int seed)
+{
+    uint8_t fp[BP_FP_LEN];
+    memset(d, 0, sizeof *d);
+    memset(d->sign_pub, seed, BP_KEY_LEN);
+    memset(d->dh_pub, seed + 100, BP_KEY_LEN);
+    bp_fingerprint(d->sign_pub, d->dh_pub, fp);
+    bp_b64_encode(fp, BP_FP_LEN, d->fp);
+    snprintf(d->name, sizeof d->name, "dev%d", seed);
+}
+
+static int count_cb(void *arg, const struct store_bilan *b)
+{
+    (void)b;
+    (*(int *)arg)++;
+    return 0;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/bilan-test-store-XXXXXX", path[256], why[256];
+    log_init(0);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/server.db", dir);
+    struct store *st = NULL;
+
+    /* Without create, a missing database is a clear error. */
+    CHECK_EQ_INT(ops->open(path, 0, &st, why, sizeof why), STORE_E_NODB);
+    CHECK(st == NULL);
+    CHECK_EQ_INT(ops->open(path, 1, &st, why, sizeof why), 0);
+    if (!st)
+        return check_report();
+    CHECK_EQ_INT(ops->schema_version(st), 1);
+    ops->close(st);
+    /* Reopening migrates nothing and keeps the version. */
+    CHECK_EQ_INT(ops->open(path, 0, &st, why, sizeof why), 0);
+    CHECK_EQ_INT(ops->schema_version(st), 1);
+
+    /* Settings. */
+    char v[64];
+    CHECK_EQ_INT(ops->setting_get(st, "public_host", v, sizeof v), STORE_E_NOTFOUND);
+    CHECK_EQ_INT(ops->setting_set(st, "public_host", "127.0.0.1"), 0);
+    CHECK_EQ_INT(ops->setting_set(st, "public_host", "example.org"), 0);
+    CHECK_EQ_INT(ops->setting_get(st, "public_host", v, sizeof v), 0);
+    CHECK_STR(v, "example.org");
+
+    /* Consultants. */
+    int64_t now = 1700000000, alice = 0, bob = 0, id = 0, n = -1;
+    CHECK_EQ_INT(ops->consultant_count(st, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(ops->consultant_add(st, "alice", now, &alice), 0);
+    CHECK_EQ_INT(ops->consultant_add(st, "alice", now, &id), STORE_E_EXISTS);
+    CHECK_EQ_INT(ops->consultant_add(st, "bob", now, &bob), 0);
+    CHECK_EQ_INT(ops->consultant_find(st, "alice", &id), 0);
+    CHECK_EQ_INT(id, alice);
+    CHECK_EQ_INT(ops->consultant_find(st, "carol", &id), STORE_E_NOTFOUND);
+
+    /* Enrolment: single use, expiry, same-device idempotence. */
+    struct auth_token t1, t2, t3;
+    struct store_device d1, d2, d3, out;
+    mkdev(&d1, 1);
+    mkdev(&d2, 2);
+    mkdev(&d3, 3);
+    CHECK_EQ_INT(auth_issue_enrol_token(ops, st, alice, now, 3600, &t1), 0);
+    CHECK_EQ_INT(auth_issue_enrol_token(ops, st, alice, now, 60, &t2), 0);
+    uint8_t bogus[32];
+    memset(bogus, 7, sizeof bogus);
+    CHECK_EQ_INT(auth_redeem(ops, st, bogus, &d1, now, &out), BP_E_UNKNOWN_TOKEN);
+    CHECK_EQ_INT(auth_redeem(ops, st, t1.hash, &d1, now + 10, &out), 0);
+    CHECK_EQ_INT(out.role, ROLE_CONSULTANT);
+    CHECK_EQ_INT(out.consultant_id, alice);
+    CHECK_EQ_INT(auth_redeem(ops, st, t1.hash, &d1, now + 20, &out), 0);           /* same device again */
+    CHECK_EQ_INT(auth_redeem(ops, st, t1.hash, &d1, now + 999999, &out), 0);       /* even after expiry */
+    CHECK_EQ_INT(auth_redeem(ops, st, t1.hash, &d2, now + 20, &out), BP_E_TOKEN_USED);
+    CHECK_EQ_INT(auth_redeem(ops, st, t2.hash, &d2, now + 60, &out), BP_E_TOKEN_EXPIRED);
+    CHECK_EQ_INT(auth_redeem(ops, st, t2.hash, &d2, now + 59, &out), 0);
+    CHECK_EQ_INT(ops->device_get(st, d2.fp, &out), 0);
+    CHECK_EQ_INT(out.consultant_id, alice);
+    CHECK_STR(out.name, "dev2");
+    CHECK_MEM(out.sign_pub, d2.sign_pub, BP_KEY_LEN);
+    CHECK_EQ_INT(ops->device_get(st, d3.fp, &out), BP_E_UNKNOWN_DEVICE);
+    /* A device of alice cannot take bob's token. */
+    CHECK_EQ_INT(auth_issue_enrol_token(ops, st, bob, now, 3600, &t3), 0);
+    CHECK_EQ_INT(auth_redeem(ops, st, t3.hash, &d1, now, &out), BP_E_FORBIDDEN);
+    /* ...and the refusal did not consume it. */
+    CHECK_EQ_INT(auth_redeem(ops, st, t3.hash, &d3, now, &out), 0);
+    CHECK_EQ_INT(out.consultant_id, bob);
+
+    /* Bilans and invites. */
+    struct store_bilan b;
+    memset(&b, 0, sizeof b);
+    CHECK_EQ_INT(auth_bilan_id_new(b.id), 0);
+    CHECK_EQ_INT(strlen(b.id), 17);
+    CHECK(b.id[0] == 'b');
+    snprintf(b.label, sizeof b.label, "Bilan \xc3\xa9t\xc3\xa9");
+    b.owner_id = alice;
+    b.budget_s = 57600;
+    CHECK_EQ_INT(ops->bilan_add(st, &b, now), 0);
+    CHECK_EQ_INT(ops->bilan_add(st, &b, now), STORE_E_EXISTS);
+    struct auth_token inv, inv_old;
+    CHECK_EQ_INT(auth_token_new(&inv), 0);
+    CHECK_EQ_INT(ops->invite_add(st, b.id, ROLE_BENEFICIARY, inv.hash, now, now + 100), 0);
+    CHECK_EQ_INT(auth_token_new(&inv_old), 0);
+    CHECK_EQ_INT(ops->invite_add(st, b.id, ROLE_BENEFICIARY, inv_old.hash, now - 200, now - 100), 0);
+
+    struct store_device ben, ben2;
+    mkdev(&ben, 50);
+    mkdev(&ben2, 51);
+    enum role role;
+    CHECK_EQ_INT(auth_join_role(ops, st, "bnope", &ben, &role), BP_E_UNKNOWN_BILAN);
+    CHECK_EQ_INT(auth_redeem(ops, st, inv_old.hash, &ben, now, &out), BP_E_TOKEN_EXPIRED);
+    /* A consultant device cannot redeem a beneficiary invite. */
+    CHECK_EQ_INT(ops->device_get(st, d1.fp, &d1), 0);
+    CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &d1, now, &out), BP_E_FORBIDDEN);
+    CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &ben, now, &out), 0);
+    CHECK_EQ_INT(out.role, ROLE_BENEFICIARY);
+    CHECK_EQ_INT(out.consultant_id, 0);
+    CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &ben, now + 5, &out), 0);
+    CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &ben2, now + 5, &out), BP_E_TOKEN_USED);
+    /* A beneficiary device cannot take a consultant enrolment token. */
+    struct auth_token t4;
+    CHECK_EQ_INT(auth_issue_enrol_token(ops, st, alice, now, 3600, &t4), 0);
+    CHECK_EQ_INT(auth_redeem(ops, st, t4.hash, &ben, now, &out), BP_E_FORBIDDEN);
+
+    /* Join rights: owner's devices as consultant, members with their role. */
+    CHECK_EQ_INT(auth_join_role(ops, st, b.id, &d1, &role), 0);
+    CHECK_EQ_INT(role, ROLE_CONSULTANT);
+    CHECK_EQ_INT(ops->device_get(st, d2.fp, &d2), 0);
+    CHECK_EQ_INT(auth_join_role(ops, st, b.id, &d2, &role), 0);
+    CHECK_EQ_INT(role, ROLE_CONSULTANT);
+    CHECK_EQ_INT(ops->device_get(st, d3.fp, &d3), 0);
+    CHECK_EQ_INT(auth_join_role(ops, st, b.id, &d3, &role), BP_E_NOT_MEMBER); /* bob's device */
+    CHECK_EQ_INT(auth_join_role(ops, st, b.id, &ben, &role), 0);
+    CHECK_EQ_INT(role, ROLE_BENEFICIARY);
+    CHECK_EQ_INT(auth_join_role(ops, st, b.id, &ben2, &role), BP_E_NOT_MEMBER);
+
+    int cnt = 0;
+    CHECK_EQ_INT(ops->bilans_for_device(st, &d1, 500, count_cb, &cnt), 0);
+    CHECK_EQ_INT(cnt, 1);
+    cnt = 0;
+    CHECK_EQ_INT(ops->bilans_for_device(st, &ben, 500, count_cb, &cnt), 0);
+    CHECK_EQ_INT(cnt, 1);
+    cnt = 0;
+    CHECK_EQ_INT(ops->bilans_for_device(st, &d3, 500, count_cb, &cnt), 0);
+    CHECK_EQ_INT(cnt, 0);
+
+    /* Tokens are stored hashed: the raw token bytes appear nowhere in the file. */
+    ops->close(st);
+    FILE *f = fopen(path, "rb");
+    size_t found = 0;
+    if (f) {
+        static uint8_t buf[1 << 20];
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        for (size_t i = 0; i + BP_TOKEN_LEN <= len; i++)
+            if (!memcmp(buf + i, t1.raw, BP_TOKEN_LEN) || !memcmp(buf + i, inv.raw, BP_TOKEN_LEN))
+                found++;
+    }
+    CHECK_EQ_INT(found, 0);
+
+    /* A database from a newer server is refused with a clear reason. */
+    sqlite3 *raw = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &raw), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK_EQ_INT(ops->open(path, 0, &st, why, sizeof why), STORE_E_VERSION);
+    CHECK(strstr(why, "newer") != NULL);
+
+    char rm[300];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    if (system(rm) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_report();
+}
