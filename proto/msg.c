@@ -62,7 +62,7 @@ static const struct schema schemas[] = {
      {{"v", F_INT, REQ, 0, 65535}, {"nonce", F_KEY, REQ, 0, 0}, {"server", F_STR, OPT, 0, BP_NAME_MAX}}},
     {BP_T_WELCOME, "welcome", BP_TO_CLIENT,
      {{"role", F_ROLE, REQ, 0, 0}, {"device", F_KEY, REQ, 0, 0}, {"name", F_STR, OPT, 0, BP_NAME_MAX},
-      {"bilans", F_ARRAY, OPT, 0, 100000}}},
+      {"bilans", F_ARRAY, OPT, 0, 100000}, {"bilan", F_ID, OPT, 0, 0}}},
     {BP_T_BILAN_CREATED, "bilan_created", BP_TO_CLIENT,
      {{"bilan", F_ID, REQ, 0, 0}, {"label", F_STR, REQ, 1, BP_LABEL_MAX},
       {"budget_s", F_INT, REQ, 0, BP_CAP_S}, {"invite_token", F_KEY, REQ, 0, 0},

@@ -294,7 +294,9 @@ static void send_bilans_array(struct conn *c, json_t *o)
     json_object_set_new(o, "bilans", arr);
 }
 
-static void welcome(struct conn *c, const char *ref, struct now now)
+/* opened: the bilan an invite just opened to this device (enrolment by
+ * invite), so that a device with several bilans knows which one; or NULL. */
+static void welcome(struct conn *c, const char *ref, const char *opened, struct now now)
 {
     c->state = CS_AUTHED;
     memset(c->nonce, 0, sizeof c->nonce);
@@ -308,6 +310,8 @@ static void welcome(struct conn *c, const char *ref, struct now now)
         json_object_set_new(o, "device", json_string(c->dev.fp));
         if (c->consultant_name[0])
             json_object_set_new(o, "name", json_string(c->consultant_name));
+        if (opened && *opened)
+            json_object_set_new(o, "bilan", json_string(opened));
         send_bilans_array(c, o);
     }
     c->srv->auth_ok++;
@@ -423,7 +427,11 @@ static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct 
     char f[9];
     fp8(c, f);
     log_info("device %s enrolled from %s as %s", f, c->ip, role_name(out.role));
-    welcome(c, ref, now);
+    struct store_token t;
+    const char *opened = NULL;
+    if (!c->srv->ops->token_get(c->srv->st, hash, &t) && t.kind == STORE_TOKEN_INVITE)
+        opened = t.bilan;
+    welcome(c, ref, opened, now);
 }
 
 static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct now now)
@@ -450,7 +458,7 @@ static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct n
     char f[9];
     fp8(c, f);
     log_info("device %s authenticated from %s as %s", f, c->ip, role_name(d.role));
-    welcome(c, ref, now);
+    welcome(c, ref, NULL, now);
 }
 
 /* ---- Authenticated handlers ---- */

@@ -383,7 +383,8 @@ def t_relay_rules():
             d = Device()
             ws = RawWs(host, port, pin)
             m = raw_enrol(ws, d, link_token(link))
-            check(m.get("type") == "welcome" and m.get("role") == "beneficiary", "raw device enrolled by invite")
+            check(m.get("type") == "welcome" and m.get("role") == "beneficiary" and m.get("bilan") == s.bilan,
+                  "raw device enrolled by invite; welcome names the bilan the invite opened")
             ws.send_json({"type": "join", "bilan": s.bilan, "ref": "j"})
             m = ws.recv_json()
             check(m.get("type") == "joined" and m.get("ref") == "j", "raw device joined")
@@ -480,7 +481,7 @@ def t_landing_and_admin():
             nf = e.code == 404
         check(nf, "unknown paths are 404")
         r = s.server.admin("consultant", "add", "Claire Martin")
-        check(re.search(r"[A-Za-z0-9_-]{43}", r.stdout) is not None, "consultant add prints a token")
+        check(re.search(r"^\s*[A-Za-z0-9_-]{43}\s*$", r.stdout, re.M) is not None, "consultant add prints a token")
         r = s.server.admin("consultant", "add", "Claire Martin", check_rc=False)
         check(r.returncode != 0 and "already" in r.stderr.lower(), "a duplicate consultant name is refused clearly")
         r = s.server.admin("consultant", "list")
@@ -528,7 +529,8 @@ def t_ca_trust_and_pin():
         r = subprocess.run([os.environ.get("BILAN_SERVER", "bilan-server"), "consultant", "add", "Camille",
                             "--data", data], capture_output=True, text=True, timeout=60)
         check(r.returncode == 0, "consultant add works on a production server's database")
-        token = re.findall(r"\b([A-Za-z0-9_-]{43})\b", r.stdout)[0]
+        # The token is printed alone on its line (it may start or end with - or _).
+        token = re.findall(r"^\s*([A-Za-z0-9_-]{43})\s*$", r.stdout, re.M)[0]
         c = Client(tmp, "camille")
         env_no_ca = dict(os.environ, SSL_CERT_FILE="/nonexistent")
         rr = subprocess.run(c.argv("enrol", token, "--server", f"localhost:{port}"), capture_output=True,
@@ -542,7 +544,8 @@ def t_ca_trust_and_pin():
         rr = subprocess.run(c.argv("enrol", token, "--server", f"localhost:{port}"), capture_output=True,
                             text=True, timeout=60, env=env_ca)
         check(rr.returncode == 0 and "consultant" in rr.stdout,
-              "with the CA in the trust store the consultant enrols by bare token")
+              "with the CA in the trust store the consultant enrols by bare token"
+              + ("" if rr.returncode == 0 else f" (exit {rr.returncode}: {rr.stdout} {rr.stderr})"))
         rr = subprocess.run(c.argv("bilan", "create", "--label", "CA test"), capture_output=True, text=True,
                             timeout=60, env=env_ca)
         check(rr.returncode == 0 and re.search(r"^https://localhost:%d/j/[A-Za-z0-9_-]{43}#[A-Za-z0-9_-]{43}$" % port,
