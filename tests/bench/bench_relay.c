@@ -5,11 +5,17 @@
  *     directly (throwaway P-256 certificate generated in memory); a sender
  *     thread writes length-prefixed frames, a receiver thread reads them.
  *  2. Relay: two bench devices enrol with invite tokens, join the same bilan
- *     and exchange kind-3 (data) binary frames through bilan-server over wss
- *     (one lws client context, one thread, both members in it). That one
- *     thread encrypts, masks (RFC 6455 client frames) and decrypts every byte,
- *     so for large frames it can be the bottleneck: the CPU share of server
- *     and bench during each bulk run is reported to tell which side was.
+ *     and exchange kind-3 (data) binary frames through bilan-server over wss.
+ *     Same shape as the baseline: the sender runs in its own thread with its
+ *     own lws client context, the receiver in the main thread with another
+ *     (lws contexts are not thread-safe: neither thread ever touches the
+ *     other's context, except lws_cancel_service() to wake it). The two
+ *     threads share only atomics: the receiver's count of frames received
+ *     (the bulk flow-control window, and the one-frame-at-a-time latency
+ *     mode), a "sender waiting" flag with the count that should wake it, and
+ *     the phase commands. The CPU share of the server process, the sender
+ *     thread and the receiver thread during each bulk run is reported, to
+ *     tell which side limits throughput.
  *  3. Idle connections: N more connections authenticate one enrolled device
  *     and stay idle; the server's VmRSS before and after gives KiB/connection.
  *
@@ -26,7 +32,7 @@
  *    0 u8 phase (1 warm-up, 2 latency, 3 bulk)  1..3 zero
  *    4 u32 sequence (big-endian)  8 u64 send time, ns, CLOCK_MONOTONIC
  *
- * Owns: its sockets, threads, lws context and throwaway identities. Never
+ * Owns: its sockets, threads, lws contexts and throwaway identities. Never
  * prints tokens, keys or payloads. Every wait is bounded by a deadline and
  * polls (lws_service, poll, blocking reads with socket timeouts): no sleeps.
  */
@@ -39,6 +45,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,8 +104,19 @@ struct figures {
     double mbps, fps;      /* bulk: MB/s (10^6 bytes), frames/s */
     double p50_us, p99_us; /* one-way latency */
     double mean_us, max_us;
-    double srv_cpu, own_cpu;  /* relay bulk: CPU time / wall time, server and bench */
+    /* Bulk: CPU time / wall time of the bulk run. srv: bilan-server process
+     * (relay only); snd, rcv: sender and receiver threads; own: the whole
+     * bench process (relay only). */
+    double srv_cpu, snd_cpu, rcv_cpu, own_cpu;
 };
+
+static double thread_cpu_s(clockid_t cid)
+{
+    struct timespec ts;
+    if (clock_gettime(cid, &ts))
+        return NAN;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static uint64_t now_ns(void)
 {
@@ -270,6 +288,7 @@ struct bl_rx {
     uint64_t *lat;
     size_t lat_cap, lat_n;
     uint64_t bulk_first_ts, bulk_last, bulk_n;
+    double cpu_first, cpu_last;  /* own thread CPU at the first bulk frame, at the end */
     const char *err;
 };
 
@@ -303,16 +322,20 @@ static void *bl_rx_main(void *arg)
             goto out;
         }
         len = get32(lenb);
-        if (len == 0)
+        if (len == 0) {
+            r->cpu_last = thread_cpu_s(CLOCK_THREAD_CPUTIME_ID);
             break;  /* end marker */
+        }
         if (len > BP_MAX_FRAME || len < PAYLOAD_HDR || ssl_read_exact(ssl, buf, len)) {
             r->err = "bad frame or TLS read failed";
             goto out;
         }
         t = now_ns();
         if (buf[0] == PHASE_BULK) {
-            if (!r->bulk_n)
+            if (!r->bulk_n) {
                 r->bulk_first_ts = get64(buf + 8);
+                r->cpu_first = thread_cpu_s(CLOCK_THREAD_CPUTIME_ID);
+            }
             r->bulk_last = t;
             r->bulk_n++;
         } else {
@@ -363,6 +386,7 @@ static int bl_run(struct bl_ctx *c, const struct opts *o, size_t fsize, struct f
     uint8_t *frame = NULL;
     uint64_t nbulk = ((uint64_t)o->bulk_mib << 20) / fsize;
     uint32_t seq = 0;
+    double cpu0 = 0, cpu1 = 0;
 
     memset(&r, 0, sizeof r);
     memset(&th, 0, sizeof th);
@@ -403,11 +427,13 @@ static int bl_run(struct bl_ctx *c, const struct opts *o, size_t fsize, struct f
         if (SSL_write(ssl, frame, (int)fsize) != (int)fsize || bl_wait_ack(&r))
             goto out;
     }
+    cpu0 = thread_cpu_s(CLOCK_THREAD_CPUTIME_ID);
     for (uint64_t i = 0; i < nbulk; i++) {
         payload_stamp(frame + 4, PHASE_BULK, seq++);
         if (SSL_write(ssl, frame, (int)fsize) != (int)fsize)
             goto out;
     }
+    cpu1 = thread_cpu_s(CLOCK_THREAD_CPUTIME_ID);
     put32(frame, 0);
     if (SSL_write(ssl, frame, 4) != 4)
         goto out;
@@ -426,7 +452,11 @@ out:
                 r.err ? r.err : "sender side error");
     else {
         latency_figures(r.lat, r.lat_n, f);
+        double wall = (double)(r.bulk_last - r.bulk_first_ts) / 1e9;
         bulk_figures(fsize, r.bulk_n, r.bulk_last - r.bulk_first_ts, f);
+        f->snd_cpu = wall > 0 ? (cpu1 - cpu0) / wall : NAN;
+        f->rcv_cpu = wall > 0 ? (r.cpu_last - r.cpu_first) / wall : NAN;
+        f->srv_cpu = f->own_cpu = NAN;
     }
     SSL_free(ssl);
     if (fd >= 0)
@@ -483,21 +513,70 @@ struct peer {
     int is_idle;            /* one of the idle connections */
 };
 
+/* One relay phase as each side sees it. The sender's copy uses sent, seq_tx,
+ * window, blocked; the receiver's rcvd, seq_rx, t_start/t_end, lat. */
 struct relay_run {
     int active;
     int phase;
     size_t fsize;
     uint32_t total, sent, rcvd;
     uint32_t window;        /* bulk: frames sent but not yet received */
-    int may_send;           /* warm-up/latency: the previous frame arrived */
+    int blocked;            /* sender: waiting for the receiver to wake it */
     uint32_t seq_tx, seq_rx;
     uint64_t t_start, t_end;
     uint64_t *lat;
     size_t lat_n, lat_cap;
 };
 
+/* Sender thread states (shared.snd_state). */
+#define SND_STARTING 0
+#define SND_CTX 1      /* its context exists: the receiver may start connecting */
+#define SND_JOINED 2   /* snd_bilan and snd_slot are valid */
+#define SND_EXITED 3   /* its context is gone */
+
+/* What the sender thread and the receiver (main) thread share. Plain fields
+ * are written by one side before an atomic store that publishes them and read
+ * by the other after the matching atomic load (seq_cst throughout). */
+struct shared {
+    pthread_mutex_t mu;            /* guards snd_ctx: set, cleared, used to wake */
+    struct lws_context *snd_ctx;   /* the sender's context, or NULL */
+    struct lws_context *rcv_ctx;   /* the receiver's, alive until the sender is joined */
+    atomic_int snd_state;
+    char snd_bilan[BP_ID_MAX + 1]; /* published by snd_state = SND_JOINED */
+    int snd_slot;
+    atomic_int failed;             /* either side failed: the other gives up */
+    atomic_int quit;               /* receiver to sender: relay runs over, close */
+    /* Phase command, receiver to sender, published by cmd_gen++. */
+    int c_phase;
+    size_t c_fsize;
+    uint32_t c_total, c_window;
+    atomic_uint cmd_gen;
+    /* Flow control: frames of the current phase received so far. The sender
+     * may send frame number sent (0-based) when sent - rcvd < window (bulk),
+     * or sent == rcvd (warm-up, latency). When it may not, it stores wake_at
+     * (the rcvd count that lets it go on), then waiting = 1, then reads rcvd
+     * again; the receiver stores rcvd, then if waiting and rcvd >= wake_at it
+     * takes waiting (exchange to 0) and wakes the sender with
+     * lws_cancel_service. seq_cst order means no wake-up is lost. */
+    atomic_uint rcvd;
+    atomic_uint wake_at;
+    atomic_int waiting;
+};
+
+/* Wakes the sender thread's lws_service, if its context still exists. */
+static void wake_sender(struct shared *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    if (sh->snd_ctx)
+        lws_cancel_service(sh->snd_ctx);
+    pthread_mutex_unlock(&sh->mu);
+}
+
 struct bench {
     const struct opts *o;
+    struct shared *sh;
+    int is_sender;          /* the sender thread's bench, else the receiver's (main) */
+    unsigned cmd_seen;      /* sender: last cmd_gen taken */
     struct lws_context *ctx;
     lws_sorted_usec_list_t tick;
     uint64_t deadline;      /* overall, ns */
@@ -524,6 +603,13 @@ static void bench_fail(struct bench *b, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (b->sh && !atomic_exchange(&b->sh->failed, 1)) {
+        /* Tell the other thread, which gives up quietly. */
+        if (b->is_sender)
+            lws_cancel_service(b->sh->rcv_ctx);
+        else
+            wake_sender(b->sh);
+    }
 }
 
 /* Takes the JSON object j (decref'd here). Queues it as a text message. */
@@ -657,21 +743,27 @@ static void on_binary(struct bench *b, struct peer *p)
                    p->rx_total, r->fsize, why);
         return;
     }
-    if (h.slot != b->snd.slot || h.seq != r->seq_rx || pl[0] != r->phase ||
+    if ((int)h.slot != b->sh->snd_slot || h.seq != r->seq_rx || pl[0] != r->phase ||
         get32(pl + 4) != r->seq_rx) {
         bench_fail(b, "receiver: relayed frame out of order or altered (slot %u want %d, "
-                   "seq %" PRIu32 " want %" PRIu32 ")", h.slot, b->snd.slot, h.seq, r->seq_rx);
+                   "seq %" PRIu32 " want %" PRIu32 ")", h.slot, b->sh->snd_slot, h.seq,
+                   r->seq_rx);
         return;
     }
     r->seq_rx++;
     r->rcvd++;
     if (r->phase == PHASE_LAT && r->lat_n < r->lat_cap)
         r->lat[r->lat_n++] = t - get64(pl + 8);
-    if (r->phase == PHASE_BULK)
+    if (r->phase == PHASE_BULK) {
+        if (r->rcvd == 1)
+            r->t_start = get64(pl + 8);  /* the first bulk frame's send time */
         r->t_end = t;
-    r->may_send = 1;
-    if (r->sent < r->total && b->snd.wsi)
-        lws_callback_on_writable(b->snd.wsi);
+    }
+    /* Flow control: see struct shared. */
+    atomic_store(&b->sh->rcvd, r->rcvd);
+    if (atomic_load(&b->sh->waiting) && r->rcvd >= atomic_load(&b->sh->wake_at) &&
+        atomic_exchange(&b->sh->waiting, 0))
+        wake_sender(b->sh);
 }
 
 static void on_text(struct bench *b, struct peer *p)
@@ -766,20 +858,41 @@ static void on_rx(struct bench *b, struct peer *p, struct lws *wsi, const uint8_
     p->rx_total = 0;
 }
 
-/* Writes data frames while the window and the socket allow. */
+/* May the sender send its next frame, given rcvd frames received? */
+static int sender_room(const struct relay_run *r, uint32_t rcvd)
+{
+    return r->phase == PHASE_BULK ? r->sent - rcvd < r->window : r->sent == rcvd;
+}
+
+/* Writes data frames while the window and the socket allow. When the window
+ * (or the previous latency frame) stops it, it asks the receiver to wake it
+ * (struct shared) and returns; done_sender() re-arms WRITEABLE on the wake. */
 static int sender_fill(struct bench *b, struct peer *p)
 {
     struct relay_run *r = &b->run;
+    struct shared *sh = b->sh;
     int burst = 0;
-    while (r->active && r->sent < r->total) {
+    while (r->active && r->sent < r->total && !r->blocked) {
         uint8_t *f = b->txbuf + LWS_PRE;
         struct bp_hdr h;
+        if (!sender_room(r, atomic_load(&sh->rcvd))) {
+            /* Bulk: go on once a quarter of the window is free again, so a
+             * wake-up is worth several frames; latency: once the last arrived. */
+            uint32_t q = r->window / 4 ? r->window / 4 : 1;
+            uint32_t at = r->phase == PHASE_BULK ? r->sent - r->window + q : r->sent;
+            atomic_store(&sh->wake_at, at);
+            atomic_store(&sh->waiting, 1);
+            if (sender_room(r, atomic_load(&sh->rcvd)) && atomic_exchange(&sh->waiting, 0))
+                continue;   /* the receiver caught up meanwhile */
+            r->blocked = 1; /* the receiver will wake us (or already has) */
+            break;
+        }
         if (r->phase == PHASE_BULK) {
-            if (r->sent - r->rcvd >= r->window || burst == 32)
+            if (burst == 32)
                 break;
             if (burst && lws_send_pipe_choked(p->wsi))
                 break;
-        } else if (!r->may_send) {
+        } else if (burst) {
             break;
         }
         memset(&h, 0, sizeof h);
@@ -789,19 +902,16 @@ static int sender_fill(struct bench *b, struct peer *p)
         h.capture_ms = (uint32_t)(now_ns() / 1000000u);
         bp_hdr_encode(&h, f);
         payload_stamp(f + BP_HDR_LEN, r->phase, r->seq_tx);
-        if (r->phase == PHASE_BULK && !r->sent)
-            r->t_start = get64(f + BP_HDR_LEN + 8);
         if (lws_write(p->wsi, f, r->fsize, LWS_WRITE_BINARY) < (int)r->fsize) {
             bench_fail(b, "sender: lws_write failed");
             return -1;
         }
         r->seq_tx++;
         r->sent++;
-        r->may_send = 0;
         burst++;
     }
-    /* More to send and room for it: come back on the next WRITEABLE. */
-    if (r->active && r->sent < r->total && r->phase == PHASE_BULK && r->sent - r->rcvd < r->window)
+    /* More to send and not waiting for the receiver: next WRITEABLE. */
+    if (r->active && r->sent < r->total && !r->blocked)
         lws_callback_on_writable(p->wsi);
     return 0;
 }
@@ -905,6 +1015,10 @@ static int run_until(struct bench *b, int (*done)(struct bench *), unsigned secs
     if (end > b->deadline)
         end = b->deadline;
     while (!b->failed || b->teardown) {
+        if (!b->failed && b->sh && atomic_load(&b->sh->failed)) {
+            b->failed = 1;  /* the other thread said why */
+            break;
+        }
         if (done(b))
             return 0;
         if (now_ns() > end) {
@@ -919,19 +1033,80 @@ static int run_until(struct bench *b, int (*done)(struct bench *), unsigned secs
     return -1;
 }
 
-static int done_welcomed3(struct bench *b)
+/* Receiver (main) thread: the sender's context exists. lws 4.1 takes a new
+ * global OpenSSL ex_data index (where it keeps each SSL's wsi) whenever a
+ * context is created with LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT, which breaks
+ * TLS handshakes already under way in another context: so both contexts are
+ * created before either starts a connection. */
+static int done_snd_ctx(struct bench *b)
 {
-    return b->snd.st == P_WELCOMED && b->rcv.st == P_WELCOMED && b->third.st == P_WELCOMED;
+    int s = atomic_load(&b->sh->snd_state);
+    if (s == SND_EXITED) {
+        bench_fail(b, "the sender thread ended before creating its context");
+        return 0;
+    }
+    return s >= SND_CTX;
 }
 
-static int done_joined(struct bench *b)
+/* Receiver (main) thread: its two devices welcomed and the sender in the room. */
+static int done_welcomed_snd_joined(struct bench *b)
 {
-    return b->snd.st == P_IN_ROOM && b->rcv.st == P_IN_ROOM;
+    int s = atomic_load(&b->sh->snd_state);
+    if (s == SND_EXITED) {
+        bench_fail(b, "the sender thread ended before joining");
+        return 0;
+    }
+    return s == SND_JOINED && b->rcv.st == P_WELCOMED && b->third.st == P_WELCOMED;
+}
+
+static int done_rcv_joined(struct bench *b)
+{
+    return b->rcv.st == P_IN_ROOM;
+}
+
+static int done_snd_welcomed(struct bench *b)
+{
+    return b->snd.st == P_WELCOMED;
+}
+
+static int done_snd_joined(struct bench *b)
+{
+    return b->snd.st == P_IN_ROOM;
 }
 
 static int done_run(struct bench *b)
 {
     return b->run.rcvd == b->run.total;
+}
+
+/* Sender thread, between and during the relay phases: takes new phase
+ * commands, resumes after a wake-up from the receiver, ends on quit. */
+static int done_sender(struct bench *b)
+{
+    struct shared *sh = b->sh;
+    struct relay_run *r = &b->run;
+    unsigned g;
+    if (atomic_load(&sh->quit))
+        return 1;
+    g = atomic_load(&sh->cmd_gen);
+    if (g != b->cmd_seen) {
+        b->cmd_seen = g;
+        r->phase = sh->c_phase;
+        r->fsize = sh->c_fsize;
+        r->total = sh->c_total;
+        r->window = sh->c_window;
+        r->sent = 0;
+        r->blocked = 0;
+        r->active = 1;
+        if (b->snd.wsi)
+            lws_callback_on_writable(b->snd.wsi);
+    }
+    if (r->blocked && !atomic_load(&sh->waiting)) {
+        r->blocked = 0;
+        if (b->snd.wsi)
+            lws_callback_on_writable(b->snd.wsi);
+    }
+    return 0;
 }
 
 static int peer_join(struct peer *p, const char *bilan)
@@ -940,21 +1115,28 @@ static int peer_join(struct peer *p, const char *bilan)
     return peer_send_json(p, json_pack("{s:s,s:s}", "type", "join", "bilan", bilan));
 }
 
-/* One relay phase on the sender/receiver pair. */
+/* One relay phase, run from the receiver (main) thread: posts the command to
+ * the sender thread and services the receiver until every frame arrived. */
 static int relay_phase(struct bench *b, int phase, size_t fsize, uint32_t frames)
 {
     struct relay_run *r = &b->run;
+    struct shared *sh = b->sh;
+    uint32_t window = (uint32_t)(((uint64_t)b->o->window_kib << 10) / fsize);
     r->phase = phase;
     r->fsize = fsize;
     r->total = frames;
-    r->sent = r->rcvd = 0;
-    r->may_send = 1;
+    r->rcvd = 0;
     r->t_start = r->t_end = 0;
-    r->window = (uint32_t)(((uint64_t)b->o->window_kib << 10) / fsize);
-    if (r->window < 2)
-        r->window = 2;
     r->active = 1;
-    lws_callback_on_writable(b->snd.wsi);
+    /* The previous phase is complete (every frame received, so the sender
+     * is neither sending nor waiting): safe to reset and post. */
+    atomic_store(&sh->rcvd, 0);
+    sh->c_phase = phase;
+    sh->c_fsize = fsize;
+    sh->c_total = frames;
+    sh->c_window = window < 2 ? 2 : window;
+    atomic_fetch_add(&sh->cmd_gen, 1);
+    wake_sender(sh);
     if (run_until(b, done_run, b->o->timeout_s, "relayed frames"))
         return -1;
     r->active = 0;
@@ -964,10 +1146,11 @@ static int relay_phase(struct bench *b, int phase, size_t fsize, uint32_t frames
 static double proc_cpu_s(long pid);
 static double self_cpu_s(void);
 
-static int relay_run_size(struct bench *b, size_t fsize, struct figures *f)
+static int relay_run_size(struct bench *b, clockid_t snd_clock, size_t fsize,
+                          struct figures *f)
 {
     struct relay_run *r = &b->run;
-    double c_srv, c_own;
+    double c_srv, c_own, c_snd, c_rcv;
     uint64_t t0;
     uint32_t nbulk = (uint32_t)(((uint64_t)b->o->bulk_mib << 20) / fsize);
     r->lat_n = 0;
@@ -977,6 +1160,8 @@ static int relay_run_size(struct bench *b, size_t fsize, struct figures *f)
     latency_figures(r->lat, r->lat_n, f);
     c_srv = proc_cpu_s(b->o->pid);
     c_own = self_cpu_s();
+    c_snd = thread_cpu_s(snd_clock);
+    c_rcv = thread_cpu_s(CLOCK_THREAD_CPUTIME_ID);
     t0 = now_ns();
     if (relay_phase(b, PHASE_BULK, fsize, nbulk))
         return -1;
@@ -985,8 +1170,75 @@ static int relay_run_size(struct bench *b, size_t fsize, struct figures *f)
         double wall = (double)(now_ns() - t0) / 1e9;
         f->srv_cpu = (proc_cpu_s(b->o->pid) - c_srv) / wall;
         f->own_cpu = (self_cpu_s() - c_own) / wall;
+        f->snd_cpu = (thread_cpu_s(snd_clock) - c_snd) / wall;
+        f->rcv_cpu = (thread_cpu_s(CLOCK_THREAD_CPUTIME_ID) - c_rcv) / wall;
     }
     return 0;
+}
+
+static void close_all(struct bench *b);
+
+static struct lws_context *bench_context(struct bench *b, unsigned fds)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.fd_limit_per_thread = fds;
+    info.pt_serv_buf_size = RX_BUF + LWS_PRE;  /* read up to RX_BUF per POLLIN */
+    info.user = b;
+    b->ctx = lws_create_context(&info);
+    if (b->ctx)
+        lws_sul_schedule(b->ctx, 0, &b->tick, tick_cb, 100 * LWS_US_PER_MS);
+    return b->ctx;
+}
+
+/* The sender thread: its own lws context and the sender device, enrolled,
+ * joined, then the phases the receiver posts, until quit or failure. Only
+ * this thread touches its context (others only wake it, under sh->mu). */
+static void *sender_main(void *arg)
+{
+    struct bench *b = arg;
+    struct shared *sh = b->sh;
+    if (!bench_context(b, 64)) {
+        bench_fail(b, "cannot create the sender's lws client context");
+        goto out;
+    }
+    pthread_mutex_lock(&sh->mu);
+    sh->snd_ctx = b->ctx;
+    pthread_mutex_unlock(&sh->mu);
+    atomic_store(&sh->snd_state, SND_CTX);
+    lws_cancel_service(sh->rcv_ctx);
+    if (peer_connect(b, &b->snd) ||
+        run_until(b, done_snd_welcomed, b->o->timeout_s, "the sender's welcome"))
+        goto out;
+    if (!b->snd.bilan[0]) {
+        bench_fail(b, "sender: the welcome names no bilan");
+        goto out;
+    }
+    if (peer_join(&b->snd, b->snd.bilan) ||
+        run_until(b, done_snd_joined, b->o->timeout_s, "the sender's joined"))
+        goto out;
+    memcpy(sh->snd_bilan, b->snd.bilan, sizeof sh->snd_bilan);
+    sh->snd_slot = b->snd.slot;
+    atomic_store(&sh->snd_state, SND_JOINED);
+    lws_cancel_service(sh->rcv_ctx);
+    /* The phases: bounded by the overall deadline. */
+    run_until(b, done_sender, b->o->timeout_s * 6, "the end of the relay runs");
+out:
+    if (b->ctx) {
+        close_all(b);
+        pthread_mutex_lock(&sh->mu);
+        sh->snd_ctx = NULL;
+        pthread_mutex_unlock(&sh->mu);
+        lws_sul_cancel(&b->tick);
+        lws_context_destroy(b->ctx);
+        b->ctx = NULL;
+    }
+    atomic_store(&sh->snd_state, SND_EXITED);
+    lws_cancel_service(sh->rcv_ctx);
+    return NULL;
 }
 
 /* ---- server process figures from /proc ---- */
@@ -1219,9 +1471,12 @@ static void print_row(const char *what, size_t fsize, const struct figures *f)
 int main(int argc, char **argv)
 {
     struct opts o;
-    struct bench b;
+    struct bench b, bs;     /* receiver (main thread) and sender (its thread) */
+    struct shared sh;
+    pthread_t snd_th;
+    clockid_t snd_clock;
+    int snd_started = 0;
     struct bl_ctx blc;
-    struct lws_context_creation_info info;
     struct bp_identity ids[3];
     struct bp_link links[3];
     struct figures base[NSIZES], rel[NSIZES];
@@ -1229,6 +1484,7 @@ int main(int argc, char **argv)
     uint64_t idle_ms = 0;
     int rc = 1, have_relay = 0, have_idle = 0;
     json_t *jout = NULL, *jsizes = NULL;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
     signal(SIGPIPE, SIG_IGN);
     if (parse_args(argc, argv, &o))
@@ -1268,59 +1524,79 @@ int main(int argc, char **argv)
         }
     bl_free(&blc);
 
-    /* ---- 2. relay ---- */
+    /* ---- 2. relay ----
+     * Receiver, third device and idle connections: this thread, context b.ctx.
+     * Sender: its own thread and context (sender_main). */
     memset(&b, 0, sizeof b);
-    b.o = &o;
-    b.deadline = now_ns() + (uint64_t)o.timeout_s * 6 * 1000000000ull;
+    memset(&bs, 0, sizeof bs);
+    memset(&sh, 0, sizeof sh);
+    pthread_mutex_init(&sh.mu, NULL);
+    sh.snd_slot = -1;
+    b.o = bs.o = &o;
+    b.sh = bs.sh = &sh;
+    bs.is_sender = 1;
+    b.deadline = bs.deadline = now_ns() + (uint64_t)o.timeout_s * 6 * 1000000000ull;
     b.run.lat_cap = o.lat_frames;
     b.run.lat = calloc(o.lat_frames, sizeof *b.run.lat);
-    b.txbuf = malloc(LWS_PRE + SIZE_LARGE);
+    bs.txbuf = malloc(LWS_PRE + SIZE_LARGE);
     b.idle_n = o.idle;
     b.idle = calloc(o.idle ? o.idle : 1, sizeof *b.idle);
-    if (!b.run.lat || !b.txbuf || !b.idle) {
+    if (!b.run.lat || !bs.txbuf || !b.idle) {
         fprintf(stderr, "bench_relay: out of memory\n");
         goto out;
     }
-    memset(b.txbuf, 0x5a, LWS_PRE + SIZE_LARGE);
+    memset(bs.txbuf, 0x5a, LWS_PRE + SIZE_LARGE);
     lws_set_log_level(o.verbose ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.fd_limit_per_thread = o.idle + 64;
-    b.ctx = lws_create_context(&info);
-    if (!b.ctx) {
+    if (!bench_context(&b, o.idle + 64)) {
         fprintf(stderr, "bench_relay: cannot create the lws client context\n");
         goto out;
     }
-    lws_sul_schedule(b.ctx, 0, &b.tick, tick_cb, 100 * LWS_US_PER_MS);
+    sh.rcv_ctx = b.ctx;
 
-    snprintf(b.snd.name, sizeof b.snd.name, "sender");
+    snprintf(bs.snd.name, sizeof bs.snd.name, "sender");
     snprintf(b.rcv.name, sizeof b.rcv.name, "receiver");
     snprintf(b.third.name, sizeof b.third.name, "idle-device");
-    b.snd.id = &ids[0];
+    bs.snd.id = &ids[0];
     b.rcv.id = &ids[1];
     b.third.id = &ids[2];
-    b.snd.token = links[0].token;
+    bs.snd.token = links[0].token;
     b.rcv.token = links[1].token;
     b.third.token = links[2].token;
-    b.snd.slot = b.rcv.slot = -1;
-    if (peer_connect(&b, &b.snd) || peer_connect(&b, &b.rcv) || peer_connect(&b, &b.third) ||
-        run_until(&b, done_welcomed3, o.timeout_s, "welcome after enrolment"))
-        goto out;
-    if (!b.snd.bilan[0] || strcmp(b.snd.bilan, b.rcv.bilan)) {
-        bench_fail(&b, "the sender's and receiver's invites are not for the same bilan "
-                   "(welcome.bilans[0]: '%s' vs '%s')", b.snd.bilan, b.rcv.bilan);
+    bs.snd.slot = b.rcv.slot = -1;
+    if (pthread_create(&snd_th, NULL, sender_main, &bs)) {
+        fprintf(stderr, "bench_relay: cannot start the sender thread\n");
         goto out;
     }
-    /* Sender first, so the receiver's joined roster proves both are in. */
-    if (peer_join(&b.snd, b.snd.bilan) || peer_join(&b.rcv, b.rcv.bilan) ||
-        run_until(&b, done_joined, o.timeout_s, "joined"))
+    snd_started = 1;
+    if (pthread_getcpuclockid(snd_th, &snd_clock)) {
+        bench_fail(&b, "no CPU clock for the sender thread");
+        goto out;
+    }
+    if (run_until(&b, done_snd_ctx, o.timeout_s, "the sender's lws context"))
+        goto out;
+    /* The sender joins first (in its thread), so the receiver's joined roster
+     * proves both are in. */
+    if (peer_connect(&b, &b.rcv) || peer_connect(&b, &b.third) ||
+        run_until(&b, done_welcomed_snd_joined, o.timeout_s, "welcome after enrolment"))
+        goto out;
+    if (strcmp(sh.snd_bilan, b.rcv.bilan)) {
+        bench_fail(&b, "the sender's and receiver's invites are not for the same bilan "
+                   "(welcome.bilans[0]: '%s' vs '%s')", sh.snd_bilan, b.rcv.bilan);
+        goto out;
+    }
+    if (peer_join(&b.rcv, b.rcv.bilan) || run_until(&b, done_rcv_joined, o.timeout_s, "joined"))
         goto out;
     for (int i = 0; i < NSIZES; i++)
-        if (relay_run_size(&b, frame_sizes[i], &rel[i]))
+        if (relay_run_size(&b, snd_clock, frame_sizes[i], &rel[i]))
             goto out;
     have_relay = 1;
+    /* The sender closes its connection and ends; its teardown is bounded. */
+    atomic_store(&sh.quit, 1);
+    wake_sender(&sh);
+    pthread_join(snd_th, NULL);
+    snd_started = 0;
+    if (bs.failed || b.failed)
+        goto out;
 
     /* ---- 3. idle connections ---- */
     if (o.idle) {
@@ -1350,6 +1626,12 @@ int main(int argc, char **argv)
     rc = 0;
 
 out:
+    if (snd_started) {
+        /* Failure with the sender thread still running: it sees failed. */
+        if (!atomic_exchange(&sh.failed, 1))
+            wake_sender(&sh);
+        pthread_join(snd_th, NULL);
+    }
     if (rc && b.ctx)
         close_all(&b);
 
@@ -1357,6 +1639,12 @@ out:
     printf("\nbench_relay: bilan-server %s:%d (pid %ld); bulk %u MiB per size, %u latency "
            "frames, relay window %u KiB\n",
            o.host, o.port, o.pid, o.bulk_mib, o.lat_frames, o.window_kib);
+    printf("  both paths: one sender thread, one receiver thread (each relay side with its own "
+           "lws context);\n  the relay adds the bilan-server process. %ld CPU core(s) online: "
+           "relay bulk keeps 3 threads busy\n  (sender, receiver, server)%s. CPU = CPU time / "
+           "wall time of the bulk run (100%% = one core).\n",
+           ncpu, ncpu < 3 ? ", so they compete for the cores and their CPU shares add up to at "
+           "most the core count" : "");
     printf("  %-26s %10s %9s %11s %9s %9s\n", "path", "frame", "MB/s", "frames/s", "p50 µs",
            "p99 µs");
     jout = json_object();
@@ -1365,15 +1653,22 @@ out:
         json_t *js = json_pack("{s:I,s:o}", "frame_bytes", (json_int_t)frame_sizes[i],
                                "baseline", fig_json(&base[i]));
         print_row("baseline TLS 1.3 (OpenSSL)", frame_sizes[i], &base[i]);
+        printf("  %-26s %10s bulk CPU: sender %.0f%%, receiver %.0f%%\n", "", "",
+               base[i].snd_cpu * 100, base[i].rcv_cpu * 100);
+        json_object_set_new(js, "baseline_bulk_sender_cpu", json_real(base[i].snd_cpu));
+        json_object_set_new(js, "baseline_bulk_receiver_cpu", json_real(base[i].rcv_cpu));
         if (have_relay) {
             double ratio = rel[i].mbps / base[i].mbps;
             print_row("relay via bilan-server", frame_sizes[i], &rel[i]);
-            printf("  %-26s %10s %8.2fx %11s %+9.1f %+9.1f   (bulk: server CPU %.0f%%, "
-                   "bench CPU %.0f%%)\n", "  relay vs baseline", "", ratio, "",
-                   rel[i].p50_us - base[i].p50_us, rel[i].p99_us - base[i].p99_us,
-                   rel[i].srv_cpu * 100, rel[i].own_cpu * 100);
+            printf("  %-26s %10s bulk CPU: server %.0f%%, sender %.0f%%, receiver %.0f%% "
+                   "(bench process %.0f%%)\n", "", "", rel[i].srv_cpu * 100,
+                   rel[i].snd_cpu * 100, rel[i].rcv_cpu * 100, rel[i].own_cpu * 100);
+            printf("  %-26s %10s %8.2fx %11s %+9.1f %+9.1f\n", "  relay vs baseline", "", ratio,
+                   "", rel[i].p50_us - base[i].p50_us, rel[i].p99_us - base[i].p99_us);
             json_object_set_new(js, "relay", fig_json(&rel[i]));
             json_object_set_new(js, "relay_bulk_server_cpu", json_real(rel[i].srv_cpu));
+            json_object_set_new(js, "relay_bulk_sender_cpu", json_real(rel[i].snd_cpu));
+            json_object_set_new(js, "relay_bulk_receiver_cpu", json_real(rel[i].rcv_cpu));
             json_object_set_new(js, "relay_bulk_bench_cpu", json_real(rel[i].own_cpu));
             json_object_set_new(js, "throughput_ratio", json_real(ratio));
             json_object_set_new(js, "added_p50_us", json_real(rel[i].p50_us - base[i].p50_us));
@@ -1394,6 +1689,7 @@ out:
                                       (json_int_t)rss_closed, "kib_per_connection", per,
                                       "open_ms", (json_int_t)idle_ms));
     }
+    json_object_set_new(jout, "cpus_online", json_integer(ncpu));
     json_object_set_new(jout, "ok", json_boolean(rc == 0));
     {
         char *s = json_dumps(jout, JSON_COMPACT | JSON_REAL_PRECISION(6));
@@ -1408,14 +1704,15 @@ out:
         lws_sul_cancel(&b.tick);
         lws_context_destroy(b.ctx);
     }
-    peer_free(&b.snd);
+    peer_free(&bs.snd);
     peer_free(&b.rcv);
     peer_free(&b.third);
     for (unsigned i = 0; b.idle && i < b.idle_n; i++)
         peer_free(&b.idle[i]);
     free(b.idle);
     free(b.run.lat);
-    free(b.txbuf);
+    free(bs.txbuf);
+    pthread_mutex_destroy(&sh.mu);
     for (int i = 0; i < 3; i++)
         bp_identity_wipe(&ids[i]);
     OPENSSL_cleanse(links, sizeof links);

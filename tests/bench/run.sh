@@ -9,7 +9,9 @@
 # Usage: tests/bench/run.sh [bench_relay options...]
 #   e.g. tests/bench/run.sh --bulk-mib 16 --latency-frames 500 --idle 200
 # Environment: BUILD_DIR (default build-bench), BENCH_READY_TIMEOUT (seconds
-# to wait for the server's ready line, default 30).
+# to wait for the server's ready line, default 30), BENCH_NO_BUILD=1 (use the
+# binaries already in BUILD_DIR, e.g. while the rest of the tree does not
+# configure).
 #
 # Waits are bounded reads (read -t) on the server's output, never sleeps.
 set -euo pipefail
@@ -26,13 +28,17 @@ say() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 # ---- build ----
-if [ ! -f "$B/CMakeCache.txt" ]; then
-    say "configuring $B (Release)"
-    cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
+if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
+    say "BENCH_NO_BUILD=1: using the binaries in $B as they are"
+else
+    if [ ! -f "$B/CMakeCache.txt" ]; then
+        say "configuring $B (Release)"
+        cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    fi
+    say "building bilan-server, bilan and bench_relay"
+    cmake --build "$B" -j2 --target bilan-server bilan bench_relay >/dev/null ||
+        die "build failed (run: cmake --build $B --target bilan-server bilan bench_relay)"
 fi
-say "building bilan-server, bilan and bench_relay"
-cmake --build "$B" -j2 --target bilan-server bilan bench_relay >/dev/null ||
-    die "build failed (run: cmake --build $B --target bilan-server bilan bench_relay)"
 for f in "$SERVER" "$CLIENT" "$BENCH"; do
     [ -x "$f" ] || die "$f missing after the build"
 done
