@@ -122,6 +122,9 @@ enum bp_type {
     BP_T_CHALLENGE, BP_T_WELCOME, BP_T_BILAN_CREATED, BP_T_INVITE_CREATED,
     BP_T_BILANS, BP_T_JOINED, BP_T_MEMBER_JOINED, BP_T_MEMBER_LEFT, BP_T_LEFT,
     BP_T_STATS_REPLY, BP_T_KEYFRAME_REQUEST, BP_T_ERROR,
+    /* end-to-end relay (PROTOCOL.md §8.1): e2e {to?, body} client -> server,
+     * e2e {from, device, body} server -> client */
+    BP_T_E2E, BP_T_E2E_RELAY,
     BP_T__COUNT
 };
 

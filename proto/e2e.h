@@ -47,7 +47,8 @@ struct bp_sframe_key {
 
 /* sframe_secret = HKDF-Extract("", base_key); key/salt = HKDF-Expand with the
  * labels "SFrame 1.0 Secret key " / "SFrame 1.0 Secret salt " + KID (u64 BE)
- * + cipher suite (u16 BE). 0 or BP_E_CRYPTO. Call bp_sframe_key_wipe after. */
+ * + cipher suite (u16 BE). 0, BP_E_INVALID_FIELD (empty base key) or
+ * BP_E_CRYPTO; k is zeroed on failure. Call bp_sframe_key_wipe after. */
 int bp_sframe_key_derive(const uint8_t *base_key, size_t base_len, uint64_t kid,
                          struct bp_sframe_key *k);
 void bp_sframe_key_wipe(struct bp_sframe_key *k);
@@ -64,7 +65,9 @@ int bp_sframe_seal(struct bp_sframe_key *k, uint64_t ctr, const uint8_t *meta, s
                    const uint8_t *pt, size_t pt_len, uint8_t *out, size_t cap);
 /* Opens in (a whole SFrame ciphertext) whose KID the caller already looked up
  * with bp_sframe_hdr_decode. Returns the plaintext length, or BP_E_BAD_FRAME
- * (malformed, wrong KID for k) / BP_E_CRYPTO (authentication failed).
+ * (malformed, wrong KID for k, CTR above BP_SFRAME_CTR_MAX), BP_E_TOO_LARGE
+ * (cap too small) or BP_E_CRYPTO (authentication failed; pt is zeroed).
+ * pt must not overlap in.
  * *ctr_out gets the counter, to feed the replay window after success. */
 int bp_sframe_open(struct bp_sframe_key *k, const uint8_t *meta, size_t meta_len,
                    const uint8_t *in, size_t in_len, uint8_t *pt, size_t cap, uint64_t *ctr_out);
@@ -74,8 +77,8 @@ int bp_sframe_open(struct bp_sframe_key *k, const uint8_t *meta, size_t meta_len
 #define BP_SFRAME_META_LEN 15
 void bp_sframe_meta(const uint8_t routing_hdr[BP_HDR_LEN], uint8_t meta[BP_SFRAME_META_LEN]);
 
-/* Replay window: accepts each counter once, and none more than
- * BP_REPLAY_WINDOW below the highest seen. */
+/* Replay window: accepts each counter once, and none BP_REPLAY_WINDOW or
+ * more below the highest seen (it tracks the highest and the 127 below). */
 #define BP_REPLAY_WINDOW 128
 struct bp_replay {
     uint64_t top;          /* highest counter accepted */

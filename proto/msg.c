@@ -19,6 +19,7 @@ enum field_kind {
     F_ID,    /* [A-Za-z0-9_-]{1,64} */
     F_ROLE,  /* "consultant" | "beneficiary" */
     F_ARRAY, /* array of at most max objects (contents checked by the reader) */
+    F_OBJECT, /* JSON object (contents checked by its reader; size capped by the server) */
 };
 
 struct field {
@@ -57,6 +58,8 @@ static const struct schema schemas[] = {
     {BP_T_JOIN, "join", BP_TO_SERVER, {{"bilan", F_ID, REQ, 0, 0}}},
     {BP_T_LEAVE, "leave", BP_TO_SERVER, {{0}}},
     {BP_T_STATS, "stats", BP_TO_SERVER, {{0}}},
+    {BP_T_E2E, "e2e", BP_TO_SERVER,
+     {{"to", F_INT, OPT, 0, BP_MAX_MEMBERS - 1}, {"body", F_OBJECT, REQ, 0, 0}}},
     /* server -> client */
     {BP_T_CHALLENGE, "challenge", BP_TO_CLIENT,
      {{"v", F_INT, REQ, 0, 65535}, {"nonce", F_KEY, REQ, 0, 0}, {"server", F_STR, OPT, 0, BP_NAME_MAX}}},
@@ -88,6 +91,9 @@ static const struct schema schemas[] = {
      {{"slot", F_INT, OPT, 0, BP_MAX_MEMBERS - 1}, {"reason", F_STR, OPT, 0, 32}}},
     {BP_T_ERROR, "error", BP_TO_CLIENT,
      {{"code", F_STR, REQ, 1, 32}, {"message", F_STR, REQ, 0, 512}, {"fatal", F_BOOL, OPT, 0, 0}}},
+    {BP_T_E2E_RELAY, "e2e", BP_TO_CLIENT,
+     {{"from", F_INT, REQ, 0, BP_MAX_MEMBERS - 1}, {"device", F_KEY, REQ, 0, 0},
+      {"body", F_OBJECT, REQ, 0, 0}}},
 };
 
 const char *bp_type_name(enum bp_type t)
@@ -192,6 +198,12 @@ static int field_ok(const struct field *f, const json_t *v, const char **why)
     case F_ARRAY:
         if (!json_is_array(v) || (long long)json_array_size(v) > f->max) {
             *why = "must be an array of bounded size";
+            return 0;
+        }
+        return 1;
+    case F_OBJECT:
+        if (!json_is_object(v)) {
+            *why = "must be a JSON object";
             return 0;
         }
         return 1;

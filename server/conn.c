@@ -6,6 +6,9 @@
  * the request's ref, and fatal from bp_err_is_fatal(). Replies and errors go
  * through the connection's own outbound queue, control messages first.
  *
+ * e2e messages (§8.1) are relayed as room events without reading or logging
+ * their body, which is only measured against its 8 KiB cap.
+ *
  * Relay reads only the 16-byte header: each receiver gets its own copy of the
  * frame with only the sender-slot byte rewritten. Congestion is decided per
  * receiver by queue_decide(): video dropped past the soft budget (and a
@@ -677,6 +680,51 @@ static void on_stats(struct conn *c, const char *ref, struct now now)
     send_json(c, o, now);
 }
 
+/* e2e (PROTOCOL.md §8.1): the body is opaque to the server; it is measured,
+ * never read nor logged, and forwarded as a room event so that it keeps its
+ * place among the frames and roster events the receiver sees (a sender key
+ * must not overtake the member_left that made it necessary). */
+#define E2E_BODY_MAX 8192
+
+static void on_e2e(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    if (c->state != CS_IN_ROOM) {
+        send_error(c, BP_E_WRONG_STATE, "e2e messages are only relayed after join", ref, now);
+        return;
+    }
+    json_t *body = json_object_get(msg, "body");   /* the schema made it an object */
+    if (json_dumpb(body, NULL, 0, JSON_COMPACT) > E2E_BODY_MAX) {
+        send_error(c, BP_E_INVALID_FIELD, "body larger than 8 KiB", ref, now);
+        return;
+    }
+    struct room *room = c->room;
+    long long to = bp_int(msg, "to", -1);
+    if (to >= 0 && (to == c->slot || !room->m[to].conn)) {
+        send_error(c, BP_E_INVALID_FIELD,
+                   to == c->slot ? "field 'to' in 'e2e' is your own slot"
+                                 : "field 'to' in 'e2e' names an empty slot", ref, now);
+        return;
+    }
+    char dev[BP_B64_32 + 1];
+    bp_b64_encode(c->fp, BP_FP_LEN, dev);
+    /* Snapshot, as in on_binary: a receiver cut meanwhile leaves the room. */
+    struct conn *dst[BP_MAX_MEMBERS];
+    int n = 0;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+        struct conn *m = room->m[i].conn;
+        if (m && m != c && (to < 0 || to == i))
+            dst[n++] = m;
+    }
+    for (int i = 0; i < n; i++) {
+        struct conn *r = dst[i];
+        if (r->closing || r->room != room)
+            continue;
+        json_t *o = json_pack("{s:s, s:i, s:s, s:O}", "type", "e2e", "from", c->slot, "device", dev,
+                              "body", body);
+        send_event(r, o, now);
+    }
+}
+
 static void on_text(struct conn *c, const uint8_t *buf, size_t len, struct now now)
 {
     enum bp_type type = BP_T_NONE;
@@ -699,6 +747,7 @@ static void on_text(struct conn *c, const uint8_t *buf, size_t len, struct now n
     case BP_T_JOIN: on_join(c, msg, ref, now); break;
     case BP_T_LEAVE: on_leave(c, ref, now); break;
     case BP_T_STATS: on_stats(c, ref, now); break;
+    case BP_T_E2E: on_e2e(c, msg, ref, now); break;
     default: send_error(c, BP_E_UNKNOWN_TYPE, NULL, ref, now); break;
     }
     json_decref(msg);

@@ -46,6 +46,10 @@ static void test_valid_messages(void)
          BP_TO_CLIENT, BP_T_STATS_REPLY},
         {"{\"type\":\"error\",\"code\":\"bad_json\",\"message\":\"m\",\"fatal\":false}", BP_TO_CLIENT,
          BP_T_ERROR},
+        {"{\"type\":\"e2e\",\"body\":{\"t\":\"commit\"}}", BP_TO_SERVER, BP_T_E2E},
+        {"{\"type\":\"e2e\",\"to\":3,\"body\":{}}", BP_TO_SERVER, BP_T_E2E},
+        {"{\"type\":\"e2e\",\"from\":2,\"device\":\"" K43 "\",\"body\":{\"x\":[1]}}", BP_TO_CLIENT,
+         BP_T_E2E_RELAY},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         enum bp_type t = BP_T_NONE;
@@ -57,6 +61,8 @@ static void test_valid_messages(void)
         CHECK_EQ_INT(t, ok[i].type);
     }
     CHECK_STR(bp_type_name(BP_T_BILAN_CREATE), "bilan_create");
+    CHECK_STR(bp_type_name(BP_T_E2E), "e2e");
+    CHECK_STR(bp_type_name(BP_T_E2E_RELAY), "e2e");
     CHECK(bp_type_name(BP_T__COUNT) == NULL);
 }
 
@@ -97,6 +103,14 @@ static void test_refusals(void)
         {"{\"type\":\"join\",\"bilan\":\"../x\"}", BP_E_INVALID_FIELD, "identifier"},
         {"{\"type\":\"join\",\"bilan\":\"\\u0000\"}", BP_E_BAD_JSON, ""},
         {"{\"type\":\"join\",\"bilan\":null}", BP_E_INVALID_FIELD, "'bilan'"},
+        {"{\"type\":\"e2e\"}", BP_E_MISSING_FIELD, "'body' in 'e2e'"},
+        {"{\"type\":\"e2e\",\"to\":1}", BP_E_MISSING_FIELD, "'body' in 'e2e'"},
+        {"{\"type\":\"e2e\",\"body\":[]}", BP_E_INVALID_FIELD, "'body' in 'e2e' must be a JSON object"},
+        {"{\"type\":\"e2e\",\"body\":\"x\"}", BP_E_INVALID_FIELD, "JSON object"},
+        {"{\"type\":\"e2e\",\"body\":null}", BP_E_INVALID_FIELD, "JSON object"},
+        {"{\"type\":\"e2e\",\"to\":4,\"body\":{}}", BP_E_INVALID_FIELD, "'to' in 'e2e' is out of range"},
+        {"{\"type\":\"e2e\",\"to\":-1,\"body\":{}}", BP_E_INVALID_FIELD, "range"},
+        {"{\"type\":\"e2e\",\"to\":\"1\",\"body\":{}}", BP_E_INVALID_FIELD, "integer"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct bp_verr e = {0};
@@ -106,6 +120,29 @@ static void test_refusals(void)
         CHECK_EQ_INT(rc, bad[i].code);
         CHECK_EQ_INT(e.code, bad[i].code);
         CHECK(strstr(e.detail, bad[i].detail) != NULL);
+    }
+}
+
+/* The relayed direction: from, device and body are all required. */
+static void test_e2e_relay(void)
+{
+    static const struct {
+        const char *json;
+        int code;
+    } bad[] = {
+        {"{\"type\":\"e2e\",\"device\":\"" K43 "\",\"body\":{}}", BP_E_MISSING_FIELD},
+        {"{\"type\":\"e2e\",\"from\":0,\"body\":{}}", BP_E_MISSING_FIELD},
+        {"{\"type\":\"e2e\",\"from\":0,\"device\":\"" K43 "\"}", BP_E_MISSING_FIELD},
+        {"{\"type\":\"e2e\",\"from\":4,\"device\":\"" K43 "\",\"body\":{}}", BP_E_INVALID_FIELD},
+        {"{\"type\":\"e2e\",\"from\":0,\"device\":\"abc\",\"body\":{}}", BP_E_INVALID_FIELD},
+        {"{\"type\":\"e2e\",\"from\":0,\"device\":\"" K43 "\",\"body\":[1]}", BP_E_INVALID_FIELD},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct bp_verr e = {0};
+        int rc = parse(bad[i].json, BP_TO_CLIENT, NULL, &e, NULL);
+        if (rc != bad[i].code)
+            fprintf(stderr, "relay case %zu %s: rc %d detail '%s'\n", i, bad[i].json, rc, e.detail);
+        CHECK_EQ_INT(rc, bad[i].code);
     }
 }
 
@@ -185,6 +222,7 @@ int main(void)
 {
     test_valid_messages();
     test_refusals();
+    test_e2e_relay();
     test_ref_and_size();
     test_error_table();
     test_accessors();

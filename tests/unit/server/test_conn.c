@@ -144,6 +144,148 @@ static void open_conn(int i)
     conn_open(&conns[i], &srv, &fakes[i], "192.0.2.1", T);
 }
 
+/* Expects an e2e relay on c from slot `from` (device fp of id) whose body
+ * serialises to want (compact). */
+static int expect_e2e(struct conn *c, int from, const struct bp_identity *id, const char *want)
+{
+    json_t *j = NULL;
+    if (!expect_type(c, "e2e", &j))
+        return 0;
+    uint8_t fp[32];
+    char fp_b64[64];
+    bp_fingerprint(id->sign_pub, id->dh_pub, fp);
+    bp_b64_encode(fp, 32, fp_b64);
+    char *body = json_dumps(json_object_get(j, "body"), JSON_COMPACT);
+    int ok = json_integer_value(json_object_get(j, "from")) == from &&
+             !strcmp(json_string_value(json_object_get(j, "device")), fp_b64) && body &&
+             !strcmp(body, want) && !json_object_get(j, "to") && !json_object_get(j, "ref");
+    struct bp_verr ve;
+    enum bp_type ty = BP_T_NONE;
+    ok = ok && !bp_msg_validate(j, BP_TO_CLIENT, &ty, &ve) && ty == BP_T_E2E_RELAY;
+    if (!ok)
+        fprintf(stderr, "unexpected e2e relay: body %s\n", body ? body : "(none)");
+    free(body);
+    json_decref(j);
+    return ok;
+}
+
+static struct bp_identity ida, idb, idc;
+
+/* e2e relay (PROTOCOL.md §8.1), with a third member c (a second device of the
+ * consultant) in slot 2: to all, to one, wrong state, bad to, size cap,
+ * order among binary frames. a is slot 0, b slot 1; leaves them so. */
+static void test_e2e_relay(struct conn *a, struct conn *b, const char *join)
+{
+    struct conn *c = &conns[5];
+    struct auth_token tok;
+    int64_t alice = 0;
+    CHECK_EQ_INT(srv.ops->consultant_find(srv.st, "alice", &alice), 0);
+    open_conn(5);
+    text(c, "{\"type\":\"e2e\",\"body\":{}}");
+    CHECK(expect_error(c, "wrong_state", 0));
+    CHECK_EQ_INT(auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok), 0);
+    bp_identity_generate(&idc);
+    CHECK(enrol(c, &idc, tok.b64));
+    auth_token_wipe(&tok);
+    text(c, "{\"type\":\"e2e\",\"body\":{\"t\":\"commit\"},\"ref\":\"w\"}");
+    CHECK(expect_error(c, "wrong_state", 0));
+    text(c, join);
+    json_t *jn = NULL;
+    CHECK(expect_type(c, "joined", &jn));
+    CHECK_EQ_INT(json_integer_value(json_object_get(jn, "slot")), 2);
+    json_decref(jn);
+    CHECK(expect_type(a, "member_joined", NULL));
+    CHECK(expect_type(b, "member_joined", NULL));
+
+    /* To every other member; the sender gets nothing back; unknown fields
+     * of the body pass through untouched. */
+    text(a, "{\"type\":\"e2e\",\"body\":{\"t\":\"commit\",\"c\":\"xyz\",\"n\":[1,{\"k\":null}]}}");
+    CHECK(next_json(a, NULL, NULL) == NULL);
+    CHECK(expect_e2e(b, 0, &ida, "{\"t\":\"commit\",\"c\":\"xyz\",\"n\":[1,{\"k\":null}]}"));
+    CHECK(expect_e2e(c, 0, &ida, "{\"t\":\"commit\",\"c\":\"xyz\",\"n\":[1,{\"k\":null}]}"));
+    CHECK(next_json(b, NULL, NULL) == NULL);
+    CHECK(next_json(c, NULL, NULL) == NULL);
+
+    /* To one slot only. */
+    text(b, "{\"type\":\"e2e\",\"to\":2,\"body\":{\"t\":\"sas\"}}");
+    CHECK(expect_e2e(c, 1, &idb, "{\"t\":\"sas\"}"));
+    CHECK(next_json(a, NULL, NULL) == NULL);
+    CHECK(next_json(b, NULL, NULL) == NULL);
+    text(c, "{\"type\":\"e2e\",\"to\":0,\"body\":{}}");
+    CHECK(expect_e2e(a, 2, &idc, "{}"));
+    CHECK(next_json(b, NULL, NULL) == NULL);
+
+    /* Bad to: own slot, empty slot, out of range, not an integer. */
+    text(a, "{\"type\":\"e2e\",\"to\":0,\"body\":{},\"ref\":\"o\"}");
+    json_t *er = NULL;
+    CHECK(expect_type(a, "error", &er));
+    CHECK_STR(json_string_value(json_object_get(er, "code")), "invalid_field");
+    CHECK_STR(json_string_value(json_object_get(er, "ref")), "o");
+    json_decref(er);
+    text(a, "{\"type\":\"e2e\",\"to\":3,\"body\":{}}");
+    CHECK(expect_error(a, "invalid_field", 0));
+    text(a, "{\"type\":\"e2e\",\"to\":4,\"body\":{}}");
+    CHECK(expect_error(a, "invalid_field", 0));
+    text(a, "{\"type\":\"e2e\",\"to\":\"1\",\"body\":{}}");
+    CHECK(expect_error(a, "invalid_field", 0));
+    text(a, "{\"type\":\"e2e\",\"body\":[]}");
+    CHECK(expect_error(a, "invalid_field", 0));
+    text(a, "{\"type\":\"e2e\"}");
+    CHECK(expect_error(a, "missing_field", 0));
+    CHECK(next_json(b, NULL, NULL) == NULL);
+    CHECK(next_json(c, NULL, NULL) == NULL);
+    CHECK(!a->closing);
+
+    /* Size cap: the body serialised compactly, 8192 bytes pass, 8193 do not
+     * (whitespace in the request does not count). */
+    size_t pad = 8192 - strlen("{\"p\":\"\"}");
+    char *big = malloc(pad + 64), *want = malloc(pad + 64);
+    memset(big, 0, pad + 64);
+    strcpy(big, "{\"type\":\"e2e\",\"to\":1,\"body\":{  \"p\" :  \"");
+    size_t off = strlen(big);
+    memset(big + off, 'x', pad);
+    strcpy(big + off + pad, "\"}}");
+    snprintf(want, pad + 64, "{\"p\":\"%s", big + off);
+    want[strlen(want) - 1] = '\0';   /* drop the outer } */
+    text(a, big);
+    CHECK(expect_e2e(b, 0, &ida, want));
+    memmove(big + off + 1, big + off, pad + 4);   /* one more x */
+    text(a, big);
+    CHECK(expect_type(a, "error", &er));
+    CHECK_STR(json_string_value(json_object_get(er, "code")), "invalid_field");
+    CHECK_STR(json_string_value(json_object_get(er, "message")), "body larger than 8 KiB");
+    json_decref(er);
+    CHECK(next_json(b, NULL, NULL) == NULL);
+    free(big);
+    free(want);
+
+    /* Order: an e2e message keeps its place among the frames. */
+    static uint8_t got[256];
+    size_t got_len = 0;
+    frame(a, BP_KIND_DATA, 0, 100, 1);
+    text(a, "{\"type\":\"e2e\",\"to\":1,\"body\":{\"t\":\"key\"}}");
+    frame(a, BP_KIND_AUDIO, 0, 50, 2);
+    CHECK(next_json(b, got, &got_len) == NULL);
+    CHECK_EQ_INT(got_len, 100);
+    CHECK(expect_e2e(b, 0, &ida, "{\"t\":\"key\"}"));
+    CHECK(next_json(b, got, &got_len) == NULL);
+    CHECK_EQ_INT(got_len, 50);
+    drain(c);
+
+    /* c leaves: a and b see it; e2e after leave is wrong_state. */
+    text(c, "{\"type\":\"leave\"}");
+    CHECK(expect_type(c, "left", NULL));
+    CHECK(expect_type(a, "member_left", NULL));
+    CHECK(expect_type(b, "member_left", NULL));
+    text(c, "{\"type\":\"e2e\",\"body\":{}}");
+    CHECK(expect_error(c, "wrong_state", 0));
+    text(a, "{\"type\":\"e2e\",\"to\":2,\"body\":{}}");
+    CHECK(expect_error(a, "invalid_field", 0));
+    conn_closed(c, T);
+    a->frames_in = 0;
+    b->frames_out = 0;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/bilan-test-conn-XXXXXX", path[256], why[256];
@@ -165,7 +307,6 @@ int main(void)
     auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
 
     struct conn *a = &conns[0], *b = &conns[1], *x = &conns[2];
-    struct bp_identity ida, idb;
     bp_identity_generate(&ida);
     bp_identity_generate(&idb);
 
@@ -242,6 +383,8 @@ int main(void)
     CHECK_EQ_INT(json_array_size(json_object_get(jn, "members")), 2);
     json_decref(jn);
     CHECK(expect_type(a, "member_joined", NULL));
+
+    test_e2e_relay(a, b, buf);
 
     /* Relay: only the slot byte changes; the sender gets nothing back. */
     static uint8_t got[BP_MAX_FRAME];

@@ -1,0 +1,491 @@
+/* pair.c: the pairwise end-to-end handshake of PROTOCOL.md §8.2-8.3 and the
+ * e2e message bodies that carry it.
+ *
+ * Owns: signed bundles, commitments, the transcript T, the invite-secret MAC,
+ * the short authentication string, the pair key, and the sealing of a
+ * sender's base key to one peer; parsing and building of e2e bodies.
+ *
+ * Every byte string hashed, signed, MACed or used as AAD is laid out exactly
+ * as PROTOCOL.md writes it: ASCII labels without terminator unless 0x00 is
+ * written, len(bilan) one byte. A bilan is an id of 1..BP_ID_MAX bytes
+ * (PROTOCOL.md §3); anything else is refused before any buffer is filled.
+ *
+ * Must never: implement a primitive (HKDF, HMAC, AES-GCM, SHA-256, X25519,
+ * Ed25519 are OpenSSL EVP calls here or in ident.c), leave a secret on the
+ * stack (pair keys, shared secrets, MAC keys and base keys are cleansed on
+ * every path), compare a MAC or commitment with memcmp, or do I/O. The body
+ * parser reads nothing outside the object it is given and allocates nothing. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "e2e.h"
+
+#define GEN_MAX (UINT64_C(1) << 40)
+
+/* Length of a valid bilan id, or -1: bounded read (never past BP_ID_MAX+1). */
+static int bilan_len(const char *bilan)
+{
+    if (!bilan)
+        return -1;
+    size_t n = strnlen(bilan, BP_ID_MAX + 1);
+    return n >= 1 && n <= BP_ID_MAX ? (int)n : -1;
+}
+
+/* Appends n bytes at *o (callers size buf for the longest layout). */
+static void put(uint8_t *buf, size_t *o, const void *p, size_t n)
+{
+    memcpy(buf + *o, p, n);
+    *o += n;
+}
+
+/* u8 len(bilan) || bilan */
+static void put_bilan(uint8_t *buf, size_t *o, const char *bilan, int blen)
+{
+    buf[(*o)++] = (uint8_t)blen;
+    put(buf, o, bilan, (size_t)blen);
+}
+
+/* ---- Bundles ---- */
+
+static const char bundle_ctx[] = "bilan-bundle-v1";   /* sizeof includes the 0x00 */
+#define BUNDLE_MSG_MAX (sizeof bundle_ctx + 1 + BP_ID_MAX + 3 * BP_KEY_LEN)
+
+static size_t bundle_message(const struct bp_bundle *b, const char *bilan, int blen,
+                             uint8_t out[BUNDLE_MSG_MAX])
+{
+    size_t o = 0;
+    put(out, &o, bundle_ctx, sizeof bundle_ctx);
+    put_bilan(out, &o, bilan, blen);
+    put(out, &o, b->sign_pub, BP_KEY_LEN);
+    put(out, &o, b->dh_pub, BP_KEY_LEN);
+    put(out, &o, b->eph, BP_KEY_LEN);
+    return o;
+}
+
+int bp_bundle_make(const struct bp_identity *id, const char *bilan,
+                   const uint8_t eph_pub[BP_KEY_LEN], struct bp_bundle *b)
+{
+    int blen = bilan_len(bilan);
+    memset(b, 0, sizeof *b);
+    if (blen < 0)
+        return BP_E_INVALID_FIELD;
+    uint8_t msg[BUNDLE_MSG_MAX];
+    memcpy(b->sign_pub, id->sign_pub, BP_KEY_LEN);
+    memcpy(b->dh_pub, id->dh_pub, BP_KEY_LEN);
+    memcpy(b->eph, eph_pub, BP_KEY_LEN);
+    size_t n = bundle_message(b, bilan, blen, msg);
+    int rc = bp_ed25519_sign(id->sign_priv, msg, n, b->sig);
+    if (rc)
+        memset(b, 0, sizeof *b);
+    return rc;
+}
+
+int bp_bundle_verify(const struct bp_bundle *b, const char *bilan)
+{
+    int blen = bilan_len(bilan);
+    if (blen < 0)
+        return BP_E_BAD_SIGNATURE;
+    uint8_t msg[BUNDLE_MSG_MAX];
+    size_t n = bundle_message(b, bilan, blen, msg);
+    return bp_ed25519_verify(b->sign_pub, msg, n, b->sig) ? BP_E_BAD_SIGNATURE : 0;
+}
+
+void bp_bundle_bytes(const struct bp_bundle *b, uint8_t out[BP_BUNDLE_LEN])
+{
+    size_t o = 0;
+    put(out, &o, b->sign_pub, BP_KEY_LEN);
+    put(out, &o, b->dh_pub, BP_KEY_LEN);
+    put(out, &o, b->eph, BP_KEY_LEN);
+    put(out, &o, b->sig, BP_SIG_LEN);
+}
+
+int bp_bundle_fp(const struct bp_bundle *b, uint8_t fp[BP_FP_LEN])
+{
+    return bp_fingerprint(b->sign_pub, b->dh_pub, fp);
+}
+
+/* ---- Commitment and transcript ---- */
+
+int bp_commit(const struct bp_bundle *b, const uint8_t r[32], uint8_t c[32])
+{
+    static const char ctx[] = "bilan-commit-v1";
+    uint8_t buf[sizeof ctx + BP_BUNDLE_LEN + 32];
+    size_t o = 0;
+    put(buf, &o, ctx, sizeof ctx);
+    bp_bundle_bytes(b, buf + o);
+    o += BP_BUNDLE_LEN;
+    put(buf, &o, r, 32);
+    int rc = bp_sha256(buf, o, c);
+    /* r stays secret until the reveal. */
+    OPENSSL_cleanse(buf, sizeof buf);
+    return rc;
+}
+
+int bp_transcript(const char *bilan, const struct bp_bundle *a, const uint8_t ra[32],
+                  const struct bp_bundle *b, const uint8_t rb[32], uint8_t t[32])
+{
+    static const char ctx[] = "bilan-pair-v1";
+    uint8_t buf[sizeof ctx + 1 + BP_ID_MAX + 2 * (BP_BUNDLE_LEN + 32)];
+    uint8_t fa[BP_FP_LEN], fb[BP_FP_LEN];
+    int blen = bilan_len(bilan);
+    if (blen < 0)
+        return BP_E_INVALID_FIELD;
+    if (bp_bundle_fp(a, fa) || bp_bundle_fp(b, fb))
+        return BP_E_CRYPTO;
+    int cmp = memcmp(fa, fb, BP_FP_LEN);
+    /* One identity on both sides has no order, and is what a relay that
+     * reflects a device's own messages back to it would produce: refused. */
+    if (cmp == 0)
+        return BP_E_INVALID_FIELD;
+    const struct bp_bundle *first = cmp < 0 ? a : b, *second = cmp < 0 ? b : a;
+    const uint8_t *r1 = cmp < 0 ? ra : rb, *r2 = cmp < 0 ? rb : ra;
+    size_t o = 0;
+    put(buf, &o, ctx, sizeof ctx);
+    put_bilan(buf, &o, bilan, blen);
+    bp_bundle_bytes(first, buf + o);
+    o += BP_BUNDLE_LEN;
+    put(buf, &o, r1, 32);
+    bp_bundle_bytes(second, buf + o);
+    o += BP_BUNDLE_LEN;
+    put(buf, &o, r2, 32);
+    return bp_sha256(buf, o, t);
+}
+
+/* ---- Invite MAC, SAS, pair key ---- */
+
+static int hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t n,
+                       uint8_t out[32])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    static char digest[] = "SHA256";
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    size_t len = 0;
+    int ok = ctx && EVP_MAC_init(ctx, key, key_len, params) == 1 &&
+             EVP_MAC_update(ctx, msg, n) == 1 && EVP_MAC_final(ctx, out, &len, 32) == 1 &&
+             len == 32;
+    EVP_MAC_CTX_free(ctx);   /* cleanses its copy of the key */
+    EVP_MAC_free(mac);
+    if (!ok)
+        OPENSSL_cleanse(out, 32);
+    return ok ? 0 : BP_E_CRYPTO;
+}
+
+int bp_invite_mac(const uint8_t secret[BP_SECRET_LEN], const char *bilan, const uint8_t t[32],
+                  const uint8_t fp[BP_FP_LEN], uint8_t mac[BP_MAC_LEN])
+{
+    static const char salt[] = "bilan-invite-v1";   /* no terminator */
+    static const char ctx[] = "bilan-confirm-v1";   /* with its 0x00 */
+    uint8_t k[32], msg[sizeof ctx + 32 + BP_FP_LEN];
+    int blen = bilan_len(bilan);
+    if (blen < 0) {
+        OPENSSL_cleanse(mac, BP_MAC_LEN);
+        return BP_E_INVALID_FIELD;
+    }
+    size_t o = 0;
+    put(msg, &o, ctx, sizeof ctx);
+    put(msg, &o, t, 32);
+    put(msg, &o, fp, BP_FP_LEN);
+    int rc = bp_hkdf_sha256((const uint8_t *)salt, sizeof salt - 1, secret, BP_SECRET_LEN,
+                            (const uint8_t *)bilan, (size_t)blen, k, sizeof k);
+    if (!rc)
+        rc = hmac_sha256(k, sizeof k, msg, o, mac);
+    else
+        OPENSSL_cleanse(mac, BP_MAC_LEN);
+    OPENSSL_cleanse(k, sizeof k);
+    return rc;
+}
+
+int bp_sas(const uint8_t t[32], char out[BP_SAS_LEN])
+{
+    static const char info[] = "bilan-sas-v1";
+    uint8_t d[4];
+    out[0] = '\0';
+    if (bp_hkdf_sha256(NULL, 0, t, 32, (const uint8_t *)info, sizeof info - 1, d, sizeof d))
+        return BP_E_CRYPTO;
+    uint32_t v = ((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]) % 1000000u;
+    snprintf(out, BP_SAS_LEN, "%03u %03u", (unsigned)(v / 1000), (unsigned)(v % 1000));
+    OPENSSL_cleanse(d, sizeof d);
+    return 0;
+}
+
+int bp_pair_key(const uint8_t eph_priv[BP_KEY_LEN], const uint8_t peer_eph[BP_KEY_LEN],
+                const uint8_t t[32], uint8_t key[32])
+{
+    static const char info[] = "bilan-pair-key-v1";
+    uint8_t shared[BP_KEY_LEN];
+    int rc = bp_x25519(eph_priv, peer_eph, shared);
+    if (!rc)
+        rc = bp_hkdf_sha256(t, 32, shared, sizeof shared, (const uint8_t *)info, sizeof info - 1,
+                            key, 32);
+    OPENSSL_cleanse(shared, sizeof shared);
+    if (rc)
+        OPENSSL_cleanse(key, 32);
+    return rc ? BP_E_CRYPTO : 0;
+}
+
+/* ---- Sender keys ---- */
+
+static const char sk_ctx[] = "bilan-senderkey-v1";
+#define SK_AAD_MAX (sizeof sk_ctx + 1 + BP_ID_MAX + 2 * BP_FP_LEN + 8)
+#define SK_NONCE 12
+#define SK_TAG 16
+
+static size_t senderkey_aad(const char *bilan, int blen, const uint8_t from_fp[BP_FP_LEN],
+                            const uint8_t to_fp[BP_FP_LEN], uint64_t gen, uint8_t out[SK_AAD_MAX])
+{
+    size_t o = 0;
+    put(out, &o, sk_ctx, sizeof sk_ctx);
+    put_bilan(out, &o, bilan, blen);
+    put(out, &o, from_fp, BP_FP_LEN);
+    put(out, &o, to_fp, BP_FP_LEN);
+    for (int i = 7; i >= 0; i--)
+        out[o++] = (uint8_t)(gen >> (8 * i));
+    return o;
+}
+
+int bp_senderkey_seal(const uint8_t pair_key[32], const char *bilan,
+                      const uint8_t from_fp[BP_FP_LEN], const uint8_t to_fp[BP_FP_LEN],
+                      uint64_t gen, const uint8_t base_key[BP_BASE_KEY_LEN],
+                      uint8_t out[BP_SEALED_KEY_LEN])
+{
+    uint8_t aad[SK_AAD_MAX];
+    int blen = bilan_len(bilan), len = 0, ok = 0;
+    memset(out, 0, BP_SEALED_KEY_LEN);
+    if (blen < 0)
+        return BP_E_INVALID_FIELD;
+    size_t alen = senderkey_aad(bilan, blen, from_fp, to_fp, gen, aad);
+    /* A fresh random nonce per seal: 2^-96 collision odds per pair key, which
+     * only ever seals a handful of base keys. */
+    if (bp_random(out, SK_NONCE))
+        return BP_E_CRYPTO;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SK_NONCE, NULL) == 1 &&
+         EVP_EncryptInit_ex(ctx, NULL, NULL, pair_key, out) == 1 &&
+         EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)alen) == 1 &&
+         EVP_EncryptUpdate(ctx, out + SK_NONCE, &len, base_key, BP_BASE_KEY_LEN) == 1 &&
+         len == BP_BASE_KEY_LEN &&
+         EVP_EncryptFinal_ex(ctx, out + SK_NONCE + len, &len) == 1 && len == 0 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SK_TAG, out + SK_NONCE + BP_BASE_KEY_LEN) == 1;
+    EVP_CIPHER_CTX_free(ctx);   /* cleanses the key schedule */
+    if (!ok) {
+        OPENSSL_cleanse(out, BP_SEALED_KEY_LEN);
+        return BP_E_CRYPTO;
+    }
+    return 0;
+}
+
+int bp_senderkey_open(const uint8_t pair_key[32], const char *bilan,
+                      const uint8_t from_fp[BP_FP_LEN], const uint8_t to_fp[BP_FP_LEN],
+                      uint64_t gen, const uint8_t in[BP_SEALED_KEY_LEN],
+                      uint8_t base_key[BP_BASE_KEY_LEN])
+{
+    uint8_t aad[SK_AAD_MAX], pt[BP_BASE_KEY_LEN], tag[SK_TAG];
+    int blen = bilan_len(bilan), len = 0, ok = 0;
+    memset(base_key, 0, BP_BASE_KEY_LEN);
+    if (blen < 0)
+        return BP_E_CRYPTO;
+    size_t alen = senderkey_aad(bilan, blen, from_fp, to_fp, gen, aad);
+    memcpy(tag, in + SK_NONCE + BP_BASE_KEY_LEN, SK_TAG);  /* SET_TAG wants a non-const buffer */
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SK_NONCE, NULL) == 1 &&
+         EVP_DecryptInit_ex(ctx, NULL, NULL, pair_key, in) == 1 &&
+         EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)alen) == 1 &&
+         EVP_DecryptUpdate(ctx, pt, &len, in + SK_NONCE, BP_BASE_KEY_LEN) == 1 &&
+         len == BP_BASE_KEY_LEN &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SK_TAG, tag) == 1 &&
+         EVP_DecryptFinal_ex(ctx, pt + len, &len) == 1 && len == 0;
+    EVP_CIPHER_CTX_free(ctx);
+    /* Nothing of an unauthenticated plaintext leaves this function. */
+    if (ok)
+        memcpy(base_key, pt, BP_BASE_KEY_LEN);
+    OPENSSL_cleanse(pt, sizeof pt);
+    return ok ? 0 : BP_E_CRYPTO;
+}
+
+/* ---- e2e message bodies ---- */
+
+static const char *const kind_names[] = {NULL, "commit", "reveal", "confirm", "sas", "key"};
+
+static int perr(struct bp_verr *e, int code, const char *field, const char *kind, const char *why)
+{
+    if (e) {
+        e->code = code;
+        if (code == BP_E_MISSING_FIELD)
+            snprintf(e->detail, sizeof e->detail, "missing field '%s' in e2e '%s'", field, kind);
+        else
+            snprintf(e->detail, sizeof e->detail, "field '%s' in e2e '%s' %s", field, kind, why);
+    }
+    return code;
+}
+
+/* Decodes obj[name], a base64url string of exactly want bytes, into out. */
+static int get_bytes(const json_t *obj, const char *name, const char *kind, uint8_t *out,
+                     size_t want, int required, int *present, struct bp_verr *e)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (present)
+        *present = v != NULL;
+    if (!v)
+        return required ? perr(e, BP_E_MISSING_FIELD, name, kind, NULL) : 0;
+    /* Length first: also keeps a string with an embedded NUL away from the decoder. */
+    if (!json_is_string(v) || json_string_length(v) != bp_b64_len(want) ||
+        bp_b64_decode_exact(json_string_value(v), out, want) != 0) {
+        char why[80];
+        snprintf(why, sizeof why, "must be %zu bytes in base64url without padding (%zu characters)",
+                 want, bp_b64_len(want));
+        return perr(e, BP_E_INVALID_FIELD, name, kind, why);
+    }
+    return 0;
+}
+
+static int parse_body(const json_t *body, struct bp_e2e_msg *m, struct bp_verr *e)
+{
+    if (!json_is_object(body)) {
+        if (e) {
+            e->code = BP_E_INVALID_FIELD;
+            snprintf(e->detail, sizeof e->detail, "field 'body' in 'e2e' must be a JSON object");
+        }
+        return BP_E_INVALID_FIELD;
+    }
+    const json_t *t = json_object_get(body, "t");
+    if (!t) {
+        if (e) {
+            e->code = BP_E_MISSING_FIELD;
+            snprintf(e->detail, sizeof e->detail, "missing field 't' in e2e body");
+        }
+        return BP_E_MISSING_FIELD;
+    }
+    const char *ts = json_is_string(t) ? json_string_value(t) : NULL;
+    size_t tl = ts ? json_string_length(t) : 0;
+    m->kind = 0;
+    for (int k = BP_E2E_COMMIT; k <= BP_E2E_KEY; k++)
+        if (ts && tl == strlen(kind_names[k]) && !memcmp(ts, kind_names[k], tl))
+            m->kind = (enum bp_e2e_kind)k;
+    if (!m->kind) {
+        if (e) {
+            e->code = BP_E_INVALID_FIELD;
+            snprintf(e->detail, sizeof e->detail,
+                     "field 't' in e2e body must be commit, reveal, confirm, sas or key");
+        }
+        return BP_E_INVALID_FIELD;
+    }
+    const char *kn = kind_names[m->kind];
+    int rc;
+    switch (m->kind) {
+    case BP_E2E_COMMIT:
+        return get_bytes(body, "c", kn, m->c, 32, 1, NULL, e);
+    case BP_E2E_REVEAL: {
+        const json_t *b = json_object_get(body, "bundle");
+        if (!b)
+            return perr(e, BP_E_MISSING_FIELD, "bundle", kn, NULL);
+        if (!json_is_object(b))
+            return perr(e, BP_E_INVALID_FIELD, "bundle", kn, "must be a JSON object");
+        if ((rc = get_bytes(b, "sign_pub", kn, m->bundle.sign_pub, BP_KEY_LEN, 1, NULL, e)) ||
+            (rc = get_bytes(b, "dh_pub", kn, m->bundle.dh_pub, BP_KEY_LEN, 1, NULL, e)) ||
+            (rc = get_bytes(b, "eph", kn, m->bundle.eph, BP_KEY_LEN, 1, NULL, e)) ||
+            (rc = get_bytes(b, "sig", kn, m->bundle.sig, BP_SIG_LEN, 1, NULL, e)))
+            return rc;
+        return get_bytes(body, "r", kn, m->r, 32, 1, NULL, e);
+    }
+    case BP_E2E_CONFIRM:
+        return get_bytes(body, "mac", kn, m->mac, BP_MAC_LEN, 0, &m->has_mac, e);
+    case BP_E2E_SAS: {
+        const json_t *r = json_object_get(body, "result");
+        if (!r)
+            return perr(e, BP_E_MISSING_FIELD, "result", kn, NULL);
+        const char *rs = json_is_string(r) ? json_string_value(r) : NULL;
+        size_t rl = rs ? json_string_length(r) : 0;
+        if (rs && rl == 9 && !memcmp(rs, "confirmed", 9))
+            m->sas_confirmed = 1;
+        else if (rs && rl == 8 && !memcmp(rs, "rejected", 8))
+            m->sas_confirmed = 0;
+        else
+            return perr(e, BP_E_INVALID_FIELD, "result", kn, "must be \"confirmed\" or \"rejected\"");
+        return 0;
+    }
+    case BP_E2E_KEY: {
+        const json_t *g = json_object_get(body, "gen");
+        if (!g)
+            return perr(e, BP_E_MISSING_FIELD, "gen", kn, NULL);
+        if (!json_is_integer(g) || json_integer_value(g) < 1 ||
+            (uint64_t)json_integer_value(g) > GEN_MAX)
+            return perr(e, BP_E_INVALID_FIELD, "gen", kn, "must be an integer from 1 to 2^40");
+        m->gen = (uint64_t)json_integer_value(g);
+        return get_bytes(body, "sealed", kn, m->sealed, BP_SEALED_KEY_LEN, 1, NULL, e);
+    }
+    }
+    return BP_E_INVALID_FIELD;   /* not reached */
+}
+
+int bp_e2e_parse(const json_t *body, struct bp_e2e_msg *m, struct bp_verr *e)
+{
+    memset(m, 0, sizeof *m);
+    int rc = parse_body(body, m, e);
+    if (rc)
+        memset(m, 0, sizeof *m);
+    return rc;
+}
+
+/* Sets obj[name] = base64url(p, n); 0 or -1. */
+static int set_b64(json_t *obj, const char *name, const uint8_t *p, size_t n)
+{
+    char s[BP_B64_64 + 1];
+    if (bp_b64_len(n) >= sizeof s)
+        return -1;
+    bp_b64_encode(p, n, s);
+    return json_object_set_new(obj, name, json_string(s));
+}
+
+json_t *bp_e2e_build(const struct bp_e2e_msg *m)
+{
+    if (m->kind < BP_E2E_COMMIT || m->kind > BP_E2E_KEY)
+        return NULL;
+    if (m->kind == BP_E2E_KEY && (m->gen < 1 || m->gen > GEN_MAX))
+        return NULL;   /* would not parse on the other side */
+    int bad = 0;
+    json_t *o = json_object();
+    if (!o || json_object_set_new(o, "t", json_string(kind_names[m->kind])))
+        goto fail;
+    switch (m->kind) {
+    case BP_E2E_COMMIT:
+        bad = set_b64(o, "c", m->c, 32);
+        break;
+    case BP_E2E_REVEAL: {
+        json_t *b = json_object();
+        if (!b || json_object_set_new(o, "bundle", b))
+            goto fail;
+        bad = set_b64(b, "sign_pub", m->bundle.sign_pub, BP_KEY_LEN) ||
+              set_b64(b, "dh_pub", m->bundle.dh_pub, BP_KEY_LEN) ||
+              set_b64(b, "eph", m->bundle.eph, BP_KEY_LEN) ||
+              set_b64(b, "sig", m->bundle.sig, BP_SIG_LEN) || set_b64(o, "r", m->r, 32);
+        break;
+    }
+    case BP_E2E_CONFIRM:
+        if (m->has_mac)
+            bad = set_b64(o, "mac", m->mac, BP_MAC_LEN);
+        break;
+    case BP_E2E_SAS:
+        bad = json_object_set_new(o, "result", json_string(m->sas_confirmed ? "confirmed" : "rejected"));
+        break;
+    case BP_E2E_KEY:
+        bad = json_object_set_new(o, "gen", json_integer((json_int_t)m->gen)) ||
+              set_b64(o, "sealed", m->sealed, BP_SEALED_KEY_LEN);
+        break;
+    }
+    if (bad)
+        goto fail;
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
