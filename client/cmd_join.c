@@ -6,11 +6,14 @@
  * room it sends its --say lines and --send-file files once someone else is
  * there, receives chat and files, and leaves when its expectations are met,
  * --duration elapsed, --timeout elapsed (exit 4) or on SIGINT/SIGTERM. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -34,6 +37,21 @@ static const char usage[] =
     "  --timeout SECONDS    give up (exit 4) if expectations are not met by then\n"
     "  --server HOST:PORT   which server, if the bilan id is known on several\n"
     "  --headless           no window (this version has no window yet)\n"
+    "  --confirm-sas        confirm every security code as soon as it is shown: only\n"
+    "                       after you compared the codes with the other person (or tests)\n"
+    "  --reject-sas         reject every security code (ends those pairs)\n"
+    "  --stats FILE.json    write end-to-end and relay counters to FILE.json at exit\n"
+    "\n"
+    "Everything sent in the room is encrypted end to end: the server relays it\n"
+    "without being able to read it. For each other device a 6-digit code is shown\n"
+    "(\"[e2e] slot=N code=482 913\"): read it aloud to each other. Devices that joined\n"
+    "with the invite link are authenticated by it and exchange at once; a device\n"
+    "authenticated neither by the invite nor by an earlier confirmed code gets\n"
+    "nothing until its code is confirmed. This version cannot take your answer in\n"
+    "the room: --confirm-sas accepts every code as soon as it is shown, without\n"
+    "waiting for you, and exchanges start at once; read the codes aloud to each\n"
+    "other right away and leave (Ctrl-C) if they differ. Each join draws new keys,\n"
+    "so the code changes every time. A confirmed code is remembered for the bilan.\n"
     "\n"
     "With --say, --send-file or --expect-*, join leaves once everything is sent\n"
     "and every expectation is met; otherwise it stays until --duration or Ctrl-C.\n"
@@ -47,7 +65,46 @@ struct join_ctx {
     char device_name[BP_NAME_MAX + 1];
     char known[64][BP_ID_MAX + 1]; /* bilans already redeemed here before this enrol */
     int nknown;
+    long long server_id; /* of the server we join on (set once known) */
+    struct e2e *e2e;
 };
+
+/* ---- end-to-end: what the store knows about this bilan ---- */
+
+static int peer_cb(void *arg, const struct ks_peer *p)
+{
+    struct join_ctx *j = arg;
+    if (p->verified)
+        e2e_add_known(j->e2e, p->device, p->role);
+    return 0;
+}
+
+static void remember_peer(void *ctx, const struct e2e_remember *r)
+{
+    struct join_ctx *j = ctx;
+    struct ks_peer p;
+    memset(&p, 0, sizeof p);
+    p.server_id = j->server_id;
+    snprintf(p.bilan, sizeof p.bilan, "%s", j->e2e->bilan);
+    memcpy(p.device, r->fp, BP_FP_LEN);
+    snprintf(p.role, sizeof p.role, "%s", r->role);
+    memcpy(p.sign_pub, r->sign_pub, BP_KEY_LEN);
+    memcpy(p.dh_pub, r->dh_pub, BP_KEY_LEN);
+    p.verified = r->verified;
+    snprintf(p.method, sizeof p.method, "%s", r->method);
+    if (ks_peer_put(j->a->ks, &p))
+        fprintf(stderr, "bilan: warning: cannot remember a peer: %s\n", ks_error(j->a->ks));
+}
+
+/* The invite secret and the verified peers of the bilan we are about to join. */
+static void load_e2e(struct join_ctx *j, const char *bilan)
+{
+    struct ks_bilan kb;
+    if (ks_bilan_get(j->a->ks, j->server_id, bilan, &kb) == 0 && kb.has_secret)
+        e2e_set_secret(j->e2e, kb.secret);
+    OPENSSL_cleanse(&kb, sizeof kb);
+    ks_peer_each(j->a->ks, j->server_id, bilan, peer_cb, j);
+}
 
 static int known_cb(void *arg, const struct ks_bilan *b)
 {
@@ -97,8 +154,12 @@ static const char *invite_bilan(struct join_ctx *j, const json_t *m)
 static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
 {
     struct join_ctx *j = ctx;
-    if (t != BP_T_WELCOME || !j->by_link)
+    if (t != BP_T_WELCOME)
         return 0;
+    if (!j->by_link) {
+        load_e2e(j, s->bilan);
+        return 0;
+    }
     long long sid;
     ks_bilan_each(j->a->ks, 0, known_cb, j);
     int rc = cli_store_welcome(j->a, j->cfg, j->device_name, m, &sid);
@@ -123,6 +184,8 @@ static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t
     if (rc)
         return cli_fail(EXIT_USAGE, "cannot save the bilan: %s", ks_error(j->a->ks));
     snprintf(s->bilan, sizeof s->bilan, "%s", id);
+    j->server_id = sid;
+    load_e2e(j, id);
     return 0;
 }
 
@@ -224,11 +287,59 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
             }
         }
     }
+    j->server_id = srv->id;
     j->cfg->host = srv->host;
     j->cfg->port = srv->port;
     j->cfg->has_pin = srv->has_pin;
     memcpy(j->cfg->pin, srv->pin, BP_FP_LEN);
     return app_run_session(s, j->cfg);
+}
+
+/* --stats: counters only (no key, no content), written to a temporary file
+ * and renamed so that a reader never sees half of it. */
+static int write_stats(const char *path, const struct session *s, const struct e2e *e)
+{
+    const struct e2e_stats *st = &e->stats;
+    json_t *o = json_pack(
+        "{s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}", "e2e", "frames_sealed",
+        (json_int_t)st->frames_sealed, "frames_opened", (json_int_t)st->frames_opened,
+        "dropped_replay", (json_int_t)st->dropped_replay, "dropped_auth",
+        (json_int_t)st->dropped_auth, "dropped_unknown_kid", (json_int_t)st->dropped_unknown_kid,
+        "held", (json_int_t)st->held, "relay", "frames_sent", (json_int_t)s->seq, "frames_in",
+        (json_int_t)s->frames_accepted, "frames_out", (json_int_t)s->relay_frames_out,
+        "dropped_video", (json_int_t)s->relay_dropped_video, "queued_bytes",
+        (json_int_t)s->relay_queued_bytes);
+    if (!o) {
+        errno = ENOMEM;
+        return -1;
+    }
+    char *txt = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(o);
+    if (!txt) {
+        errno = ENOMEM;
+        return -1;
+    }
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp) {
+        free(txt);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rc = -1;
+    if (fd >= 0) {
+        size_t n = strlen(txt);
+        rc = write(fd, txt, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0 ? 0 : -1;
+        int saved = errno;
+        close(fd);
+        if (rc == 0 && rename(tmp, path))
+            rc = -1, saved = errno;
+        if (rc)
+            unlink(tmp);
+        errno = saved;
+    }
+    free(txt);
+    return rc;
 }
 
 int cmd_join(struct app *a, int argc, char **argv)
@@ -244,6 +355,9 @@ int cmd_join(struct app *a, int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"server", required_argument, NULL, 's'},
         {"headless", no_argument, NULL, 'H'},
+        {"confirm-sas", no_argument, NULL, 1001},
+        {"reject-sas", no_argument, NULL, 1002},
+        {"stats", required_argument, NULL, 1003},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -252,7 +366,8 @@ int cmd_join(struct app *a, int argc, char **argv)
     struct session s;
     session_init(&s);
     datatx_init(&tx);
-    const char *recv_dir = NULL, *opt_server = NULL;
+    const char *recv_dir = NULL, *opt_server = NULL, *stats_file = NULL;
+    enum e2e_sas_policy policy = E2E_SAS_ASK;
     int c, rc = 0;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
     while ((c = getopt_long(argc, argv, "f:S:r:F:C:M:d:t:s:Hh", opts, NULL)) != -1) {
@@ -290,6 +405,15 @@ int cmd_join(struct app *a, int argc, char **argv)
             break;
         case 'H':
             break; /* no window in this version: headless is the only mode */
+        case 1001:
+        case 1002:
+            if (policy != E2E_SAS_ASK)
+                rc = cli_fail(EXIT_USAGE, "--confirm-sas and --reject-sas exclude each other");
+            policy = c == 1001 ? E2E_SAS_CONFIRM : E2E_SAS_REJECT;
+            break;
+        case 1003:
+            stats_file = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             datatx_free(&tx);
@@ -338,6 +462,15 @@ int cmd_join(struct app *a, int argc, char **argv)
         return rc;
     }
     datarx_init(&rx, recv_dir, stdout);
+    static struct e2e e2e;
+    if (e2e_init(&e2e, &a->id, NULL, policy)) {
+        datatx_free(&tx);
+        return cli_fail(EXIT_USAGE, "cannot set up end-to-end encryption (OpenSSL)");
+    }
+    e2e.io.store_ctx = &j;
+    e2e.io.remember = remember_peer;
+    j.e2e = &e2e;
+    s.e2e = &e2e;
     struct session_hooks hooks = {.reply_ctx = &j, .on_reply = join_reply};
     s.hooks = &hooks;
     s.id = &a->id;
@@ -345,11 +478,15 @@ int cmd_join(struct app *a, int argc, char **argv)
     s.tx = &tx;
     s.rx = &rx;
     s.scripted = tx.n > 0 || s.expect_files || s.expect_chat || s.expect_members;
+    s.want_relay_stats = stats_file != NULL;
     if (!recv_dir && s.expect_files)
         fprintf(stderr,
                 "bilan: warning: --expect-files without --recv-dir: files will be refused\n");
     struct ks_server srv;
     rc = run_join(a, &j, &s, &srv, arg, opt_server);
+    if (stats_file && write_stats(stats_file, &s, &e2e))
+        fprintf(stderr, "bilan: cannot write %s: %s\n", stats_file, strerror(errno));
+    e2e_free(&e2e);
     OPENSSL_cleanse(s.token, sizeof s.token);
     OPENSSL_cleanse(&j.link, sizeof j.link);
     datarx_free(&rx, "transfer interrupted: we left the room");

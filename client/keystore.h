@@ -80,4 +80,23 @@ int ks_bilan_by_token_hash(struct keystore *ks, const uint8_t hash[32], struct k
 int ks_bilan_each(struct keystore *ks, long long server_id,
                   int (*cb)(void *arg, const struct ks_bilan *b), void *arg);
 
+/* A device met in a bilan's room and authenticated there (PROTOCOL.md §8.2).
+ * verified: its short code was confirmed on this device (sticky: a later
+ * unverified sighting never clears it). Public keys only. */
+struct ks_peer {
+    long long server_id;
+    char bilan[BP_ID_MAX + 1];
+    uint8_t device[BP_FP_LEN];
+    char role[KS_ROLE_MAX];
+    uint8_t sign_pub[BP_KEY_LEN];
+    uint8_t dh_pub[BP_KEY_LEN];
+    int verified;
+    char method[16]; /* "invite", "known", "sas" */
+    long long first_seen, verified_at;
+};
+
+int ks_peer_put(struct keystore *ks, const struct ks_peer *p);
+int ks_peer_each(struct keystore *ks, long long server_id, const char *bilan,
+                 int (*cb)(void *arg, const struct ks_peer *p), void *arg);
+
 #endif

@@ -54,6 +54,10 @@ void session_finish(struct session *s, int code)
     s->st = ST_DONE;
     if (s->rx)
         datarx_free(s->rx, "transfer interrupted: we left the room");
+    if (s->e2e)
+        e2e_leave(s->e2e); /* forward secrecy: the ephemeral and media keys go now */
+    free(s->scratch);
+    s->scratch = NULL;
     if (s->hooks && s->hooks->close)
         s->hooks->close(s->hooks->ctx);
 }
@@ -139,7 +143,7 @@ static void check_progress(struct session *s, uint64_t now)
 {
     if (s->st != ST_IN_ROOM || !s->scripted || !expectations_met(s) || !sends_done(s))
         return;
-    if (s->frames_accepted < s->seq) {
+    if (s->frames_accepted < s->seq || (s->want_relay_stats && !s->got_stats)) {
         ask_stats(s, now);
         return;
     }
@@ -149,6 +153,10 @@ static void check_progress(struct session *s, uint64_t now)
 static void on_stats(struct session *s, const json_t *m, uint64_t now)
 {
     s->stats_pending = 0;
+    s->got_stats = 1;
+    s->relay_frames_out = bp_int(m, "frames_out", 0);
+    s->relay_dropped_video = bp_int(m, "dropped_video", 0);
+    s->relay_queued_bytes = bp_int(m, "queued_bytes", 0);
     long long in = bp_int(m, "frames_in", 0);
     if (in > (long long)s->frames_accepted)
         s->frames_accepted = in > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)in;
@@ -157,8 +165,60 @@ static void on_stats(struct session *s, const json_t *m, uint64_t now)
     /* else session_tick asks again shortly */
 }
 
+/* ---- end-to-end encryption glue (client/e2e.c does the work) ---- */
+
+static int e2e_io_send(void *ctx, int to, json_t *body)
+{
+    struct session *s = ctx;
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING) {
+        json_decref(body);
+        return BP_E_WRONG_STATE;
+    }
+    return send_msg(s, json_pack("{s:s, s:i, s:o}", "type", "e2e", "to", to, "body", body));
+}
+
+static void e2e_io_line(void *ctx, const char *text)
+{
+    outline((struct session *)ctx, "%s\n", text);
+}
+
+static void deliver_plain(struct session *s, const uint8_t *buf, size_t len, uint64_t now_ms);
+
+static void e2e_io_frame(void *ctx, const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+    deliver_plain((struct session *)ctx, frame, len, now_ms);
+}
+
+/* Sending may have become possible (a pair settled, a key went out). */
+static void e2e_kick(struct session *s)
+{
+    if (s->e2e && s->st == ST_IN_ROOM && !sends_done(s) && e2e_can_send(s->e2e))
+        s->hooks->want_write(s->hooks->ctx);
+}
+
+static int device_fp(const char *b64, uint8_t fp[BP_FP_LEN])
+{
+    return bp_b64_decode_exact(b64, fp, BP_FP_LEN);
+}
+
+static void on_e2e(struct session *s, const json_t *m, uint64_t now)
+{
+    uint8_t fp[BP_FP_LEN];
+    if (!s->e2e || (s->st != ST_IN_ROOM && s->st != ST_LEAVING) ||
+        device_fp(bp_str(m, "device", ""), fp))
+        return;
+    e2e_on_body(s->e2e, (int)bp_int(m, "from", 0), fp, json_object_get(m, "body"), now);
+    e2e_kick(s);
+}
+
 void session_start(struct session *s, uint64_t now_ms)
 {
+    if (s->e2e) {
+        s->e2e->io.ctx = s;
+        s->e2e->io.send = e2e_io_send;
+        s->e2e->io.line = e2e_io_line;
+        s->e2e->io.frame = e2e_io_frame;
+    }
     if (s->timeout_ms)
         s->deadline = now_ms + s->timeout_ms;
     if (s->setup_timeout_ms)
@@ -341,6 +401,20 @@ static void on_joined(struct session *s, const json_t *m, uint64_t now)
         if (s->members[k].present && k != s->slot)
             outline(s, "[room] member slot=%d role=%s device=%s\n", k, s->members[k].role,
                     s->members[k].device);
+    if (s->e2e) {
+        if (e2e_joined(s->e2e, s->bilan, s->slot, now)) {
+            protocol_failure(s, "cannot set up end-to-end encryption (OpenSSL)", NULL);
+            return;
+        }
+        json_array_foreach(arr, i, mb)
+        {
+            int slot;
+            const char *dev, *role;
+            uint8_t fp[BP_FP_LEN];
+            if (member_ok(mb, &slot, &dev, &role) && slot != s->slot && !device_fp(dev, fp))
+                e2e_member(s->e2e, slot, fp, role, 0, now);
+        }
+    }
     if (others(s) && !sends_done(s))
         s->hooks->want_write(s->hooks->ctx);
     check_progress(s, now);
@@ -358,6 +432,9 @@ static void on_member_joined(struct session *s, const json_t *m, uint64_t now)
     set_member(s, slot, bp_str(m, "device", ""), bp_str(m, "role", ""));
     outline(s, "[room] + slot=%d role=%s device=%s\n", slot, s->members[slot].role,
             s->members[slot].device);
+    uint8_t fp[BP_FP_LEN];
+    if (s->e2e && !device_fp(bp_str(m, "device", ""), fp))
+        e2e_member(s->e2e, slot, fp, bp_str(m, "role", ""), 1, now);
     if (!sends_done(s))
         s->hooks->want_write(s->hooks->ctx);
     check_progress(s, now);
@@ -377,6 +454,10 @@ static void on_member_left(struct session *s, const json_t *m, uint64_t now)
     outline(s, "[room] - slot=%d role=%s reason=%s\n", slot, bp_str(m, "role", ""), reason);
     if (s->rx)
         datarx_slot_gone(s->rx, (uint8_t)slot, now);
+    if (s->e2e) {
+        e2e_member_left(s->e2e, slot, now);
+        e2e_kick(s);
+    }
 }
 
 static void on_error(struct session *s, const json_t *m, uint64_t now)
@@ -448,6 +529,9 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
     case BP_T_STATS_REPLY:
         on_stats(s, m, now_ms);
         break;
+    case BP_T_E2E_RELAY:
+        on_e2e(s, m, now_ms);
+        break;
     default:
         break; /* keyframe_request: nothing to do without media */
     }
@@ -464,6 +548,22 @@ void session_on_binary(struct session *s, const uint8_t *buf, size_t len, uint64
         fprintf(s->err, "bilan: ignored an invalid frame from the server: %s\n", why);
         return;
     }
+    if (s->e2e) {
+        e2e_open(s->e2e, buf, len, now_ms); /* deliver_plain() gets it once opened */
+        return;
+    }
+    deliver_plain(s, buf, len, now_ms);
+}
+
+/* One frame in clear (opened by e2e, or a unit test's plain frame). */
+static void deliver_plain(struct session *s, const uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    if ((s->st != ST_IN_ROOM && s->st != ST_LEAVING) || len < BP_HDR_LEN)
+        return;
+    struct bp_hdr h;
+    const char *why;
+    if (bp_hdr_decode(buf, len, &h, &why))
+        return;
     if (h.kind != BP_KIND_DATA)
         return; /* no media in this version of the client */
     struct bp_data d;
@@ -487,9 +587,18 @@ int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now
     /* Sends wait for someone to receive them (the server relays, it does not store). */
     if (s->st != ST_IN_ROOM || !s->tx || datatx_done(s->tx) || !others(s) || cap < BP_HDR_LEN)
         return 0;
+    /* End to end: only once a peer is authenticated and holds our key. */
+    if (s->e2e && !e2e_can_send(s->e2e))
+        return 0;
+    if (s->e2e && !s->scratch && !(s->scratch = malloc(BP_DATA_MAX)))
+        return 0;
     enum datatx_event ev;
     const struct datatx_item *it;
-    int n = datatx_next(s->tx, buf + BP_HDR_LEN, cap - BP_HDR_LEN, &ev, &it);
+    uint8_t *pt = s->e2e ? s->scratch : buf + BP_HDR_LEN;
+    size_t ptcap = s->e2e ? BP_DATA_MAX : cap - BP_HDR_LEN;
+    if (s->e2e && cap < BP_HDR_LEN + BP_DATA_MAX + BP_SFRAME_OVERHEAD)
+        return 0;
+    int n = datatx_next(s->tx, pt, ptcap, &ev, &it);
     if (n <= 0)
         return 0;
     struct bp_hdr h = {
@@ -502,6 +611,15 @@ int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now
         .capture_ms = (uint32_t)now_ms,
     };
     bp_hdr_encode(&h, buf);
+    int total = BP_HDR_LEN + n;
+    if (s->e2e) {
+        total = e2e_seal(s->e2e, buf, pt, (size_t)n, buf, cap);
+        OPENSSL_cleanse(pt, (size_t)n);
+        if (total < 0) {
+            protocol_failure(s, "cannot encrypt a frame", bp_err_message(total));
+            return 0;
+        }
+    }
     if (ev == DATATX_FILE_SENT)
         outline(s, "[file] sent name=%s bytes=%llu\n", it->name, (unsigned long long)it->size);
     else if (ev == DATATX_FILE_FAILED)
@@ -511,7 +629,7 @@ int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now
                 it->path);
     if (datatx_done(s->tx))
         check_progress(s, now_ms);
-    return BP_HDR_LEN + n;
+    return total;
 }
 
 void session_tick(struct session *s, uint64_t now_ms)
@@ -524,7 +642,12 @@ void session_tick(struct session *s, uint64_t now_ms)
     }
     if (s->rx)
         datarx_tick(s->rx, now_ms);
-    if (s->st == ST_IN_ROOM && !s->stats_pending && s->frames_accepted < s->seq && s->scripted &&
+    if (s->e2e) {
+        e2e_tick(s->e2e, now_ms);
+        e2e_kick(s);
+    }
+    if (s->st == ST_IN_ROOM && !s->stats_pending &&
+        (s->frames_accepted < s->seq || (s->want_relay_stats && !s->got_stats)) && s->scripted &&
         expectations_met(s) && sends_done(s) && now_ms - s->stats_asked_ms >= 200)
         check_progress(s, now_ms);
     if (s->st == ST_IN_ROOM && s->duration_end && now_ms >= s->duration_end) {
@@ -576,4 +699,8 @@ void session_closed(struct session *s)
     }
     if (s->rx)
         datarx_free(s->rx, "transfer interrupted: the connection closed");
+    if (s->e2e)
+        e2e_leave(s->e2e);
+    free(s->scratch);
+    s->scratch = NULL;
 }

@@ -23,6 +23,7 @@
 #include "bp.h"
 #include "datarx.h"
 #include "datatx.h"
+#include "e2e.h"
 
 struct session;
 
@@ -77,7 +78,12 @@ struct session {
     char bilan[BP_ID_MAX + 1];    /* GOAL_INVITE/JOIN */
     struct datatx *tx;            /* GOAL_JOIN, may be NULL; borrowed */
     struct datarx *rx;            /* GOAL_JOIN; borrowed */
+    /* GOAL_JOIN: end-to-end encryption (borrowed; session_start sets its io).
+     * Every frame sent is then an SFrame and every frame received is opened
+     * before it is parsed. NULL only in unit tests of the plain data path. */
+    struct e2e *e2e;
     int scripted;                 /* leave once expectations are met and sends done */
+    int want_relay_stats;         /* ask the server's stats once before a scripted leave */
     int expect_files, expect_chat, expect_members; /* 0 = no expectation */
     uint64_t timeout_ms;                           /* 0 = none; from session_start */
     uint64_t duration_ms;                          /* 0 = none; from joined */
@@ -98,7 +104,10 @@ struct session {
     uint64_t deadline, setup_deadline, duration_end, leave_deadline;
     int pending_exit;
     uint32_t frames_accepted; /* frames_in from the server's last stats */
+    long long relay_frames_out, relay_dropped_video, relay_queued_bytes; /* last stats */
+    uint8_t *scratch;         /* one plaintext data message before sealing */
     int stats_pending;
+    int got_stats;
     uint64_t stats_asked_ms;
     int lost; /* the connection ended before the session did */
 };

@@ -18,6 +18,23 @@ static int count_cb(void *arg, const struct ks_bilan *b)
     return 0;
 }
 
+struct peer_seen {
+    int n, verified;
+    long long first_seen, verified_at;
+    char method[16];
+};
+
+static int peer_cb(void *arg, const struct ks_peer *p)
+{
+    struct peer_seen *ps = arg;
+    ps->n++;
+    ps->verified = p->verified;
+    ps->first_seen = p->first_seen;
+    ps->verified_at = p->verified_at;
+    snprintf(ps->method, sizeof ps->method, "%s", p->method);
+    return 0;
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/bilan-ks-XXXXXX";
@@ -115,6 +132,38 @@ int main(void)
     n = 0;
     CHECK_EQ_INT(ks_bilan_each(ks, sid + 1, count_cb, &n), 0);
     CHECK_EQ_INT(n, 0);
+
+    /* Peers (migration 2): remembered per bilan; verified is sticky. */
+    struct ks_peer p;
+    memset(&p, 0, sizeof p);
+    p.server_id = sid;
+    snprintf(p.bilan, sizeof p.bilan, "B1");
+    memset(p.device, 0xd1, sizeof p.device);
+    memset(p.sign_pub, 0x51, sizeof p.sign_pub);
+    memset(p.dh_pub, 0xd4, sizeof p.dh_pub);
+    snprintf(p.role, sizeof p.role, "beneficiary");
+    snprintf(p.method, sizeof p.method, "invite");
+    CHECK_EQ_INT(ks_peer_put(ks, &p), 0);
+    struct peer_seen ps = {0};
+    CHECK_EQ_INT(ks_peer_each(ks, sid, "B1", peer_cb, &ps), 0);
+    CHECK_EQ_INT(ps.n, 1);
+    CHECK_EQ_INT(ps.verified, 0);
+    p.verified = 1;
+    snprintf(p.method, sizeof p.method, "sas");
+    CHECK_EQ_INT(ks_peer_put(ks, &p), 0);
+    p.verified = 0; /* a later sighting by invite only */
+    CHECK_EQ_INT(ks_peer_put(ks, &p), 0);
+    memset(&ps, 0, sizeof ps);
+    CHECK_EQ_INT(ks_peer_each(ks, sid, "B1", peer_cb, &ps), 0);
+    CHECK_EQ_INT(ps.n, 1);
+    CHECK_EQ_INT(ps.verified, 1);
+    CHECK(ps.verified_at > 0 && ps.first_seen > 0);
+    CHECK_STR(ps.method, "invite"); /* how it was first authenticated */
+    memset(&ps, 0, sizeof ps);
+    CHECK_EQ_INT(ks_peer_each(ks, sid, "B2", peer_cb, &ps), 0);
+    CHECK_EQ_INT(ps.n, 0);
+    snprintf(p.bilan, sizeof p.bilan, "unknown-bilan"); /* must belong to a stored bilan */
+    CHECK(ks_peer_put(ks, &p) != 0);
     ks_close(ks);
 
     /* A database from a newer client is refused, not damaged. */

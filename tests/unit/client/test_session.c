@@ -3,6 +3,7 @@
  * verify), requests, the room roster, chat and file transfer between two
  * sessions wired back to back (datatx -> frames -> datarx), expectations,
  * leave, errors, timeouts and interrupts. */
+#define _GNU_SOURCE /* memmem */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -587,6 +588,115 @@ static void test_transfer(void)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* ---- two sessions with end-to-end encryption, through a fake relay ---- */
+struct epeer {
+    struct peer p; /* first: the fake hooks cast ctx to struct fake */
+    struct e2e e;
+    int slot;
+};
+
+struct relayed {
+    int to;
+    char *json;
+};
+static struct relayed rq[256];
+static int rqn;
+
+static int r_send(void *ctx, const char *buf, size_t len)
+{
+    struct epeer *ep = ctx;
+    json_t *o = json_loadb(buf, len, 0, NULL);
+    if (o && !strcmp(bp_str(o, "type", ""), "e2e") && rqn < 256) {
+        json_t *m = json_pack("{s:s, s:i, s:s, s:O}", "type", "e2e", "from", ep->slot, "device",
+                              fp64_of(&ep->p.id), "body", json_object_get(o, "body"));
+        rq[rqn].to = (int)bp_int(o, "to", -1);
+        rq[rqn].json = json_dumps(m, JSON_COMPACT);
+        rqn++;
+        json_decref(m);
+    }
+    json_decref(o);
+    return f_send(&ep->p.f, buf, len);
+}
+
+static void relay_all(struct epeer **eps, int n, uint64_t now)
+{
+    for (int i = 0; i < rqn; i++) {
+        for (int k = 0; k < n; k++)
+            if (eps[k]->slot == rq[i].to)
+                feed(&eps[k]->p.s, rq[i].json, now);
+        free(rq[i].json);
+    }
+    rqn = 0;
+}
+
+static void epeer_init(struct epeer *ep, int slot, const uint8_t *secret)
+{
+    peer_init(&ep->p, GOAL_JOIN, NULL);
+    ep->slot = slot;
+    ep->p.hooks.ctx = ep;
+    ep->p.hooks.send_text = r_send;
+    CHECK_EQ_INT(e2e_init(&ep->e, &ep->p.id, secret, E2E_SAS_ASK), 0);
+    ep->p.s.e2e = &ep->e;
+}
+
+static void test_e2e_sessions(void)
+{
+    static struct epeer a, b;
+    static const uint8_t secret[BP_SECRET_LEN] = {7};
+    epeer_init(&a, 0, secret);
+    epeer_init(&b, 1, secret);
+    const char *why;
+    CHECK_EQ_INT(datatx_add_chat(&a.p.tx, "mots confidentiels", &why), 0);
+    a.p.s.scripted = 1;
+    char fa[BP_B64_32 + 1], fb[BP_B64_32 + 1], roster[512], mj[256];
+    snprintf(fa, sizeof fa, "%s", fp64_of(&a.p.id));
+    snprintf(fb, sizeof fb, "%s", fp64_of(&b.p.id));
+    snprintf(roster, sizeof roster, "[{\"slot\":0,\"device\":\"%s\",\"role\":\"consultant\"}]", fa);
+    enter_room(&a.p, 0, roster, 0);
+    snprintf(roster, sizeof roster,
+             "[{\"slot\":0,\"device\":\"%s\",\"role\":\"consultant\"},"
+             "{\"slot\":1,\"device\":\"%s\",\"role\":\"beneficiary\"}]",
+             fa, fb);
+    enter_room(&b.p, 1, roster, 0);
+    snprintf(mj, sizeof mj,
+             "{\"type\":\"member_joined\",\"slot\":1,\"device\":\"%s\",\"role\":\"beneficiary\"}", fb);
+    feed(&a.p.s, mj, 0);
+    static uint8_t frame[BP_MAX_FRAME];
+    /* Handshake not done: nothing goes out, in clear or otherwise. */
+    CHECK_EQ_INT(session_next_frame(&a.p.s, frame, sizeof frame, 1), 0);
+    struct epeer *eps[] = {&a, &b};
+    for (int i = 0; i < 8 && rqn; i++)
+        relay_all(eps, 2, 2);
+    CHECK(strstr(output(&a.p), "[e2e] slot=1 authenticated by=invite\n") != NULL);
+    CHECK(strstr(output(&b.p), "[e2e] slot=0 authenticated by=invite\n") != NULL);
+    CHECK(strstr(output(&b.p), "[e2e] slot=0 keys gen=") != NULL);
+    int n = session_next_frame(&a.p.s, frame, sizeof frame, 3);
+    CHECK(n > BP_HDR_LEN);
+    CHECK(n > 0 && memmem(frame, (size_t)n, "confidentiels", 13) == NULL);
+    CHECK_EQ_INT(frame[1], BP_KIND_DATA);
+    CHECK_EQ_INT(a.e.stats.frames_sealed, 1);
+    if (n > 0)
+        session_on_binary(&b.p.s, frame, (size_t)n, 4);
+    CHECK(strstr(output(&b.p), "[chat] slot=0: mots confidentiels\n") != NULL);
+    CHECK_EQ_INT(b.e.stats.frames_opened, 1);
+    /* A plain (unsealed) frame is not shown. */
+    static const char plain[] = "\x01texte en clair";
+    struct bp_hdr h = {.version = 1, .kind = BP_KIND_DATA, .slot = 0, .seq = 9};
+    bp_hdr_encode(&h, frame);
+    memcpy(frame + BP_HDR_LEN, plain, sizeof plain - 1);
+    session_on_binary(&b.p.s, frame, BP_HDR_LEN + sizeof plain - 1, 5);
+    CHECK(strstr(output(&b.p), "texte en clair") == NULL);
+    CHECK_EQ_INT(b.e.stats.frames_opened, 1);
+    session_closed(&a.p.s);
+    session_closed(&b.p.s);
+    static const uint8_t zero[BP_KEY_LEN];
+    CHECK_MEM(a.e.eph_priv, zero, BP_KEY_LEN); /* erased on leave */
+    e2e_free(&a.e);
+    e2e_free(&b.e);
+    peer_free(&a.p);
+    peer_free(&b.p);
+}
+
 int main(void)
 {
     test_auth_handshake();
@@ -595,5 +705,6 @@ int main(void)
     test_room_roster();
     test_deadlines();
     test_transfer();
+    test_e2e_sessions();
     return check_report();
 }

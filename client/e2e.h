@@ -1,0 +1,193 @@
+/* e2e.h: the end-to-end encryption state of one room visit (PROTOCOL.md §8),
+ * as pure logic driven by plain calls: own join, roster changes, relayed e2e
+ * bodies, binary frames in and out, ticks. It never reads a clock (time is
+ * passed in, in ms), opens a socket or the key store; randomness comes from
+ * the OpenSSL RNG through libbilanproto.
+ *
+ * Owns: this device's ephemeral X25519 key and bundle for this join (erased
+ * by e2e_leave/e2e_free), its sender generation and base key (rekeyed on its
+ * own join and whenever a member joins or leaves; a new key goes only to
+ * authenticated peers present), one pairwise handshake per peer
+ * (commit -> reveal -> checks -> transcript -> confirm/MAC -> SAS -> trust),
+ * each peer's received sender keys per generation with SFrame keys and a
+ * replay window per KID, frames held for an unknown KID (2 s, 256 per
+ * sender), and the counters.
+ *
+ * Emits through struct e2e_io: bodies to send to a slot, human "[e2e] ..."
+ * lines (never a key, secret or payload byte), decrypted frames (routing
+ * header || plaintext), and peers to remember as authenticated/verified.
+ *
+ * Trust (§8.2 step 8): a pair is authenticated when the peer's invite MAC
+ * verified, when its fingerprint is remembered as verified for this bilan,
+ * or when the user confirmed the SAS; verified when the SAS was confirmed
+ * (now or earlier). A MAC that does not verify refuses the pair (possible
+ * interception) whatever the SAS. A device for a role whose remembered
+ * device was another one, not authenticated by MAC, is a changed key: loud
+ * warning, no keys until its SAS is confirmed. */
+#ifndef CLIENT_E2E_H
+#define CLIENT_E2E_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bp.h"
+#include "../proto/e2e.h" /* libbilanproto's: this file shares its name */
+
+#define E2E_HOLD_MS 2000  /* unknown KID: hold this long */
+#define E2E_HOLD_MAX 256  /* ... at most this many frames per sender */
+#define E2E_ERASE_MS 5000 /* older generations erased this long after a newer one is used */
+#define E2E_GENS 4        /* generations kept per sender */
+#define E2E_KNOWN_MAX 32
+
+enum e2e_sas_policy {
+    E2E_SAS_ASK = 0, /* show the code; unauthenticated pairs stay blocked */
+    E2E_SAS_CONFIRM, /* --confirm-sas: confirm every code when shown */
+    E2E_SAS_REJECT,  /* --reject-sas */
+};
+
+enum e2e_pair_state {
+    PAIR_NONE = 0,
+    PAIR_COMMITTED,  /* our commit sent, waiting for theirs */
+    PAIR_REVEALED,   /* both commits; our reveal sent */
+    PAIR_CONFIRMING, /* their reveal checked; our confirm sent, waiting for theirs */
+    PAIR_BLOCKED,    /* handshake done, not authenticated: waits for the SAS */
+    PAIR_AUTH,       /* authenticated: keys flow */
+    PAIR_REFUSED,    /* ended */
+};
+
+struct e2e_remember {
+    uint8_t fp[BP_FP_LEN];
+    char role[16];
+    uint8_t sign_pub[BP_KEY_LEN];
+    uint8_t dh_pub[BP_KEY_LEN];
+    int verified;       /* SAS confirmed */
+    const char *method; /* "invite", "known", "sas" */
+};
+
+struct e2e_io {
+    void *ctx;
+    /* Sends body (taken: the callee decrefs) to the member in slot to. */
+    int (*send)(void *ctx, int to, json_t *body);
+    /* One human line, without newline ("[e2e] slot=1 ..."). */
+    void (*line)(void *ctx, const char *text);
+    /* A decrypted frame: the 16-byte routing header then the plaintext. */
+    void (*frame)(void *ctx, const uint8_t *frame, size_t len, uint64_t now_ms);
+    /* A peer became authenticated (or verified): store it. May be NULL. */
+    void *store_ctx;
+    void (*remember)(void *store_ctx, const struct e2e_remember *r);
+};
+
+struct e2e_gen {
+    int used;
+    uint64_t gen;
+    uint8_t base[BP_BASE_KEY_LEN];
+    struct bp_sframe_key k[4]; /* per stream, derived when first needed */
+    int kset[4];
+    struct bp_replay rw[4];
+    uint64_t erase_at; /* 0: none scheduled */
+};
+
+struct e2e_held {
+    uint8_t *buf;
+    size_t len;
+    uint64_t at;
+};
+
+struct e2e_peer {
+    int present;
+    uint8_t fp[BP_FP_LEN]; /* device announced by the server for the slot */
+    char role[16];
+    enum e2e_pair_state st;
+    uint8_t r[32]; /* our commitment randomness for this pair */
+    uint8_t their_c[32];
+    int have_c;
+    struct bp_bundle their_b;
+    uint8_t their_r[32];
+    uint8_t t[32]; /* transcript */
+    uint8_t pair_key[32];
+    int have_pair_key;
+    char sas[BP_SAS_LEN];
+    int mac_ok; /* their MAC verified */
+    int got_confirm;
+    int sas_local; /* 1 confirmed, -1 rejected, 0 not yet */
+    int changed_key;
+    int known;         /* remembered verified for this bilan */
+    uint64_t sent_gen; /* our generation last sent to them (0: none) */
+    struct e2e_gen gens[E2E_GENS];
+    struct e2e_held held[E2E_HOLD_MAX];
+    int nheld;
+};
+
+struct e2e_known {
+    uint8_t fp[BP_FP_LEN];
+    char role[16];
+};
+
+struct e2e_stats {
+    uint64_t frames_sealed, frames_opened, dropped_replay, dropped_auth, dropped_unknown_kid, held;
+};
+
+struct e2e {
+    struct e2e_io io;
+    const struct bp_identity *id; /* borrowed */
+    uint8_t fp[BP_FP_LEN];
+    char bilan[BP_ID_MAX + 1];
+    int has_secret;
+    uint8_t secret[BP_SECRET_LEN];
+    enum e2e_sas_policy policy;
+    struct e2e_known known[E2E_KNOWN_MAX];
+    int nknown;
+
+    int in_room;
+    int slot;
+    uint8_t eph_priv[BP_KEY_LEN], eph_pub[BP_KEY_LEN];
+    struct bp_bundle bundle;
+    uint64_t gen;
+    uint8_t base[BP_BASE_KEY_LEN];
+    struct bp_sframe_key k[4];
+    int kset[4];
+    uint64_t ctr[4];
+    struct e2e_peer peers[BP_MAX_MEMBERS];
+    struct e2e_stats stats;
+    int failed; /* an OpenSSL failure: nothing is sealed any more */
+};
+
+/* id is borrowed for the life of e; secret may be NULL. 0 or BP_E_CRYPTO. */
+int e2e_init(struct e2e *e, const struct bp_identity *id, const uint8_t *secret,
+             enum e2e_sas_policy policy);
+/* The bilan's invite secret, once the store says which bilan (may come
+ * after e2e_init, before e2e_joined). */
+void e2e_set_secret(struct e2e *e, const uint8_t secret[BP_SECRET_LEN]);
+/* A device remembered as verified for this bilan (from the store). */
+void e2e_add_known(struct e2e *e, const uint8_t fp[BP_FP_LEN], const char *role);
+/* We joined: fresh ephemeral key and bundle, generation 1. */
+int e2e_joined(struct e2e *e, const char *bilan, int slot, uint64_t now_ms);
+/* A member is in the room (roster: rekey 0; member_joined: rekey 1). A
+ * member already present in that slot with another device is replaced. */
+void e2e_member(struct e2e *e, int slot, const uint8_t fp[BP_FP_LEN], const char *role, int rekey,
+                uint64_t now_ms);
+void e2e_member_left(struct e2e *e, int slot, uint64_t now_ms);
+/* A relayed e2e body from slot from whose device the server said is fp. */
+void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const json_t *body,
+                 uint64_t now_ms);
+/* The user's SAS decision for slot (interactive use). */
+void e2e_sas_decide(struct e2e *e, int slot, int confirmed, uint64_t now_ms);
+/* Seals one frame: hdr (16 bytes, encoded) and plaintext pt into
+ * out = hdr || SFrame. Returns the length or a negative code. */
+int e2e_seal(struct e2e *e, const uint8_t hdr[BP_HDR_LEN], const uint8_t *pt, size_t n,
+             uint8_t *out, size_t cap);
+/* Opens (or holds) one received frame whose routing header is valid. */
+void e2e_open(struct e2e *e, const uint8_t *buf, size_t len, uint64_t now_ms);
+void e2e_tick(struct e2e *e, uint64_t now_ms);
+/* At least one peer authenticated and holding our current key, and every
+ * present peer settled (authenticated, refused, or waiting for the user). */
+int e2e_can_send(const struct e2e *e);
+/* A peer that holds our current key. */
+int e2e_peer_has_key(const struct e2e *e, int slot);
+/* We left the room: erase the ephemeral key, pair and sender keys. */
+void e2e_leave(struct e2e *e);
+void e2e_free(struct e2e *e);
+
+#endif

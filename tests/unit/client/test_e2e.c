@@ -1,0 +1,557 @@
+/* test_e2e.c: client/e2e.c driven by plain calls: two or three room states
+ * pass their e2e bodies to each other through a little in-memory relay
+ * (which a test may rewrite, as a hostile server would), seal and open
+ * frames, and pass time in by hand. */
+#define _GNU_SOURCE /* memmem */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../check.h"
+#include "../../../client/e2e.h"
+
+#define QMAX 512
+
+struct node;
+struct msg {
+    int from, to;
+    json_t *body;
+};
+
+static struct msg q[QMAX];
+static int qn;
+/* A hostile relay: may rewrite or drop (return 0) a body in flight. */
+static int (*filter)(struct msg *m);
+
+struct node {
+    struct e2e e;
+    struct bp_identity id;
+    int slot;
+    char lines[64][512];
+    int nlines;
+    uint8_t got[4096];
+    size_t got_len;
+    int frames;
+    int remembered, remembered_verified;
+};
+
+static struct node *nodes[BP_MAX_MEMBERS];
+
+static int n_send(void *ctx, int to, json_t *body)
+{
+    struct node *n = ctx;
+    if (qn >= QMAX) {
+        json_decref(body);
+        return BP_E_NOMEM;
+    }
+    q[qn].from = n->slot;
+    q[qn].to = to;
+    q[qn].body = body;
+    qn++;
+    return 0;
+}
+
+static void n_line(void *ctx, const char *text)
+{
+    struct node *n = ctx;
+    if (n->nlines < 64)
+        snprintf(n->lines[n->nlines++], sizeof n->lines[0], "%s", text);
+}
+
+static void n_frame(void *ctx, const uint8_t *f, size_t len, uint64_t now)
+{
+    struct node *n = ctx;
+    (void)now;
+    if (len <= sizeof n->got) {
+        memcpy(n->got, f, len);
+        n->got_len = len;
+    }
+    n->frames++;
+}
+
+static void n_remember(void *ctx, const struct e2e_remember *r)
+{
+    struct node *n = ctx;
+    n->remembered++;
+    n->remembered_verified += r->verified;
+}
+
+static int has_line(const struct node *n, const char *needle)
+{
+    for (int i = 0; i < n->nlines; i++)
+        if (strstr(n->lines[i], needle))
+            return 1;
+    return 0;
+}
+
+static const uint8_t SECRET[BP_SECRET_LEN] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                              12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                              23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static void node_init(struct node *n, int slot, const uint8_t *secret, enum e2e_sas_policy pol)
+{
+    memset(n, 0, sizeof *n);
+    CHECK(bp_identity_generate(&n->id) == 0);
+    n->slot = slot;
+    CHECK(e2e_init(&n->e, &n->id, secret, pol) == 0);
+    n->e.io.ctx = n;
+    n->e.io.send = n_send;
+    n->e.io.line = n_line;
+    n->e.io.frame = n_frame;
+    n->e.io.store_ctx = n;
+    n->e.io.remember = n_remember;
+    nodes[slot] = n;
+}
+
+static void node_free(struct node *n)
+{
+    nodes[n->slot] = NULL;
+    e2e_free(&n->e);
+    bp_identity_wipe(&n->id);
+}
+
+/* Delivers every queued body (and what they cause) in order. */
+static void pump(uint64_t now)
+{
+    for (int i = 0; i < qn; i++) {
+        struct msg m = q[i];
+        if (filter && !filter(&m)) {
+            json_decref(m.body);
+            continue;
+        }
+        struct node *src = nodes[m.from], *dst = nodes[m.to];
+        if (dst && src)
+            e2e_on_body(&dst->e, m.from, src->e.fp, m.body, now);
+        json_decref(m.body);
+    }
+    qn = 0;
+}
+
+/* n enters the room where the listed nodes already are (each sees it join). */
+static void join(struct node *n, struct node **present, int np, uint64_t now)
+{
+    CHECK(e2e_joined(&n->e, "B1", n->slot, now) == 0);
+    for (int i = 0; i < np; i++) {
+        e2e_member(&n->e, present[i]->slot, present[i]->e.fp,
+                   present[i]->slot == 0 ? "consultant" : "beneficiary", 0, now);
+        e2e_member(&present[i]->e, n->slot, n->e.fp, n->slot == 0 ? "consultant" : "beneficiary", 1,
+                   now);
+    }
+}
+
+static int seal(struct node *n, const char *text, uint8_t *out, size_t cap)
+{
+    struct bp_hdr h = {.version = 1, .kind = BP_KIND_DATA, .slot = 3, .seq = 7};
+    uint8_t hdr[BP_HDR_LEN];
+    bp_hdr_encode(&h, hdr);
+    int len = e2e_seal(&n->e, hdr, (const uint8_t *)text, strlen(text), out, cap);
+    if (len > 0)
+        out[3] = (uint8_t)n->slot; /* what the server does */
+    return len;
+}
+
+static int got_text(const struct node *n, const char *text)
+{
+    size_t l = strlen(text);
+    return n->got_len == BP_HDR_LEN + l && !memcmp(n->got + BP_HDR_LEN, text, l);
+}
+
+static void t_handshake_invite(void)
+{
+    struct node a, b;
+    node_init(&a, 0, SECRET, E2E_SAS_ASK);
+    node_init(&b, 1, SECRET, E2E_SAS_ASK);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    struct node *pa[] = {&a};
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_AUTH);
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_AUTH);
+    CHECK(a.e.peers[1].sas[0] && strcmp(a.e.peers[1].sas, b.e.peers[0].sas) == 0);
+    CHECK(has_line(&a, "[e2e] slot=1 code=") && has_line(&b, "[e2e] slot=0 code="));
+    CHECK(has_line(&a, "Lisez ce code"));
+    CHECK(has_line(&a, "[e2e] slot=1 authenticated by=invite"));
+    CHECK(has_line(&b, "[e2e] slot=0 authenticated by=invite"));
+    CHECK(!has_line(&a, "verified")); /* MAC only: not remembered as verified */
+    CHECK_EQ_INT(a.remembered, 1);
+    CHECK_EQ_INT(a.remembered_verified, 0);
+    CHECK(has_line(&b, "[e2e] slot=0 keys gen="));
+    CHECK(e2e_can_send(&a.e) && e2e_can_send(&b.e));
+
+    /* A frame, a replay, tampering. */
+    uint8_t f[512], g[512];
+    int n = seal(&a, "bonjour", f, sizeof f);
+    CHECK(n > BP_HDR_LEN + (int)strlen("bonjour"));
+    CHECK(memmem(f, (size_t)n, "bonjour", 7) == NULL); /* not in clear */
+    e2e_open(&b.e, f, (size_t)n, 2);
+    CHECK_EQ_INT(b.frames, 1);
+    CHECK(got_text(&b, "bonjour"));
+    e2e_open(&b.e, f, (size_t)n, 3);
+    CHECK_EQ_INT(b.frames, 1);
+    CHECK_EQ_INT(b.e.stats.dropped_replay, 1);
+    n = seal(&a, "deux", f, sizeof f);
+    memcpy(g, f, (size_t)n);
+    g[n - 1] ^= 0x01; /* in the tag */
+    e2e_open(&b.e, g, (size_t)n, 4);
+    memcpy(g, f, (size_t)n);
+    g[BP_HDR_LEN + 3] ^= 0x80; /* in the ciphertext */
+    e2e_open(&b.e, g, (size_t)n, 4);
+    memcpy(g, f, (size_t)n);
+    g[6] ^= 0x01; /* routing header: sequence */
+    e2e_open(&b.e, g, (size_t)n, 4);
+    CHECK_EQ_INT(b.e.stats.dropped_auth, 3);
+    CHECK_EQ_INT(b.frames, 1);
+    f[3] = 2; /* the server rewrites the slot byte: not authenticated on purpose */
+    f[3] = 0;
+    e2e_open(&b.e, f, (size_t)n, 5); /* the untouched one still opens */
+    CHECK_EQ_INT(b.frames, 2);
+    CHECK(got_text(&b, "deux"));
+    CHECK_EQ_INT(a.e.stats.frames_sealed, 2);
+    CHECK_EQ_INT(b.e.stats.frames_opened, 2);
+
+    /* Leaving erases the ephemeral key and the media keys. */
+    e2e_leave(&a.e);
+    static const uint8_t zero[BP_KEY_LEN];
+    CHECK_MEM(a.e.eph_priv, zero, BP_KEY_LEN);
+    CHECK(!e2e_can_send(&a.e));
+    CHECK(seal(&a, "x", f, sizeof f) < 0);
+    node_free(&a);
+    node_free(&b);
+}
+
+static void t_no_secret_needs_sas(void)
+{
+    struct node a, b;
+    node_init(&a, 0, NULL, E2E_SAS_ASK);
+    node_init(&b, 1, NULL, E2E_SAS_ASK);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    struct node *pa[] = {&a};
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_BLOCKED);
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_BLOCKED);
+    CHECK(has_line(&a, "not authenticated") && has_line(&a, "--confirm-sas"));
+    CHECK(!has_line(&b, "keys gen="));
+    CHECK(!e2e_can_send(&a.e));
+    CHECK_EQ_INT(a.remembered, 0);
+    uint8_t f[256];
+    CHECK(seal(&a, "x", f, sizeof f) > 0); /* sealing works, but nobody holds the key */
+    /* The users compare the codes and confirm them. */
+    CHECK(strcmp(a.e.peers[1].sas, b.e.peers[0].sas) == 0);
+    e2e_sas_decide(&a.e, 1, 1, 2);
+    e2e_sas_decide(&b.e, 0, 1, 2);
+    pump(3);
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_AUTH);
+    CHECK(has_line(&a, "[e2e] slot=1 verified") && has_line(&b, "[e2e] slot=0 verified"));
+    CHECK_EQ_INT(a.remembered_verified, 1);
+    CHECK(e2e_can_send(&a.e) && e2e_can_send(&b.e));
+    node_free(&a);
+    node_free(&b);
+
+    /* --confirm-sas without a secret: verified at once. */
+    node_init(&a, 0, NULL, E2E_SAS_CONFIRM);
+    node_init(&b, 1, NULL, E2E_SAS_CONFIRM);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK(e2e_can_send(&a.e) && e2e_can_send(&b.e));
+    CHECK(has_line(&b, "[e2e] slot=0 verified"));
+    node_free(&a);
+    node_free(&b);
+
+    /* --reject-sas on one side: the pair ends on both. */
+    node_init(&a, 0, NULL, E2E_SAS_REJECT);
+    node_init(&b, 1, NULL, E2E_SAS_CONFIRM);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK(has_line(&a, "[e2e] slot=1 sas rejected by=us"));
+    CHECK(has_line(&b, "[e2e] slot=0 sas rejected by=peer"));
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
+    CHECK(!e2e_can_send(&a.e) && !e2e_can_send(&b.e));
+    node_free(&a);
+    node_free(&b);
+
+    /* A device remembered as verified: authenticated by=known. */
+    node_init(&a, 0, NULL, E2E_SAS_ASK);
+    node_init(&b, 1, NULL, E2E_SAS_ASK);
+    e2e_add_known(&a.e, b.e.fp, "beneficiary");
+    e2e_add_known(&b.e, a.e.fp, "consultant");
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK(has_line(&a, "[e2e] slot=1 authenticated by=known"));
+    CHECK(e2e_can_send(&a.e) && e2e_can_send(&b.e));
+    node_free(&a);
+    node_free(&b);
+
+    /* Another device for a remembered role, without MAC: changed key. */
+    node_init(&a, 0, NULL, E2E_SAS_ASK);
+    node_init(&b, 1, NULL, E2E_SAS_ASK);
+    uint8_t other[BP_FP_LEN];
+    memset(other, 0x42, sizeof other);
+    e2e_add_known(&a.e, other, "beneficiary");
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK(has_line(&a, "[e2e] WARNING slot=1 role=beneficiary: changed key"));
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_BLOCKED);
+    node_free(&a);
+    node_free(&b);
+}
+
+/* ---- a hostile relay ---- */
+static struct bp_identity mallory;
+static uint8_t mal_r[32], mal_eph[BP_KEY_LEN];
+static struct bp_bundle mal_b;
+static int mode; /* 1: swap reveal only, 2: swap commit+reveal, + bad MAC */
+
+static int swap_a_to_b(struct msg *m)
+{
+    if (m->from != 0 || m->to != 1)
+        return 1;
+    struct bp_e2e_msg e;
+    struct bp_verr ve;
+    CHECK(bp_e2e_parse(m->body, &e, &ve) == 0);
+    if (e.kind == BP_E2E_COMMIT && mode == 2) {
+        CHECK(bp_commit(&mal_b, mal_r, e.c) == 0);
+    } else if (e.kind == BP_E2E_REVEAL) {
+        e.bundle = mal_b;
+        memcpy(e.r, mal_r, 32);
+    } else if (e.kind == BP_E2E_CONFIRM) {
+        e.has_mac = 1;
+        memset(e.mac, 0x5a, sizeof e.mac); /* without the invite secret */
+    } else {
+        return 1;
+    }
+    json_decref(m->body);
+    m->body = bp_e2e_build(&e);
+    return m->body != NULL;
+}
+
+static void t_substituted_bundle(void)
+{
+    CHECK(bp_identity_generate(&mallory) == 0);
+    CHECK(bp_random(mal_r, 32) == 0 && bp_random(mal_eph, 32) == 0);
+    uint8_t pub[BP_KEY_LEN];
+    CHECK(bp_x25519_public(mal_eph, pub) == 0);
+    CHECK(bp_bundle_make(&mallory, "B1", pub, &mal_b) == 0);
+
+    /* 1: the reveal is swapped after the commitment: the commitment catches it. */
+    struct node a, b;
+    struct node *pa[] = {&a};
+    node_init(&a, 0, SECRET, E2E_SAS_CONFIRM);
+    node_init(&b, 1, SECRET, E2E_SAS_CONFIRM);
+    filter = swap_a_to_b;
+    mode = 1;
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
+    CHECK(has_line(&b, "[e2e] slot=0 refused:") && has_line(&b, "commitment"));
+    CHECK(!e2e_can_send(&b.e));
+    node_free(&a);
+    node_free(&b);
+
+    /* 2: commit and reveal both the attacker's: the device check catches it. */
+    node_init(&a, 0, SECRET, E2E_SAS_CONFIRM);
+    node_init(&b, 1, SECRET, E2E_SAS_CONFIRM);
+    mode = 2;
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
+    CHECK(has_line(&b, "not those of the device the server announced"));
+    node_free(&a);
+    node_free(&b);
+
+    /* 3: and the server also announces the attacker's fingerprint for slot 0:
+     * only the invite MAC catches it, as a possible interception. */
+    node_init(&a, 0, SECRET, E2E_SAS_CONFIRM);
+    node_init(&b, 1, SECRET, E2E_SAS_CONFIRM);
+    uint8_t mfp[BP_FP_LEN];
+    CHECK(bp_fingerprint(mallory.sign_pub, mallory.dh_pub, mfp) == 0);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    CHECK(e2e_joined(&b.e, "B1", 1, 0) == 0);
+    e2e_member(&b.e, 0, mfp, "consultant", 0, 0);
+    e2e_member(&a.e, 1, b.e.fp, "beneficiary", 1, 0);
+    /* the relay delivers A's bodies to B as coming from mallory's device */
+    for (int i = 0; i < 64 && qn; i++) {
+        int n = qn;
+        struct msg cur[QMAX];
+        memcpy(cur, q, sizeof q[0] * (size_t)n);
+        qn = 0;
+        for (int k = 0; k < n; k++) {
+            struct msg m = cur[k];
+            if (!filter(&m)) {
+                json_decref(m.body);
+                continue;
+            }
+            if (m.to == 1)
+                e2e_on_body(&b.e, 0, mfp, m.body, 1);
+            else
+                e2e_on_body(&a.e, 1, b.e.fp, m.body, 1);
+            json_decref(m.body);
+        }
+    }
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
+    CHECK(has_line(&b, "possible interception"));
+    CHECK(!e2e_can_send(&b.e));
+    CHECK(!has_line(&b, "keys gen="));
+    filter = NULL;
+    node_free(&a);
+    node_free(&b);
+    bp_identity_wipe(&mallory);
+}
+
+static int drop_keys_to_b;
+static struct msg kept[8];
+static int nkept;
+static int keep_keys(struct msg *m)
+{
+    struct bp_e2e_msg e;
+    struct bp_verr ve;
+    if (drop_keys_to_b && m->to == 1 && bp_e2e_parse(m->body, &e, &ve) == 0 &&
+        e.kind == BP_E2E_KEY && nkept < 8) {
+        kept[nkept].from = m->from;
+        kept[nkept].to = m->to;
+        kept[nkept].body = json_incref(m->body);
+        nkept++;
+        return 0;
+    }
+    return 1;
+}
+
+static void t_hold(void)
+{
+    struct node a, b;
+    struct node *pa[] = {&a};
+    node_init(&a, 0, SECRET, E2E_SAS_ASK);
+    node_init(&b, 1, SECRET, E2E_SAS_ASK);
+    filter = keep_keys;
+    drop_keys_to_b = 1;
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK_EQ_INT(nkept, 1);
+    uint8_t f[256];
+    int n = seal(&a, "early", f, sizeof f);
+    e2e_open(&b.e, f, (size_t)n, 100);
+    CHECK_EQ_INT(b.frames, 0);
+    CHECK_EQ_INT(b.e.stats.held, 1);
+    e2e_tick(&b.e, 1000);
+    CHECK_EQ_INT(b.e.peers[0].nheld, 1);
+    /* the key arrives after the frame (another path through the relay) */
+    e2e_on_body(&b.e, 0, a.e.fp, kept[0].body, 1500);
+    json_decref(kept[0].body);
+    nkept = 0;
+    CHECK_EQ_INT(b.frames, 1);
+    CHECK(got_text(&b, "early"));
+    CHECK_EQ_INT(b.e.stats.dropped_unknown_kid, 0);
+
+    /* A frame whose key never comes is dropped after 2 s. */
+    struct bp_hdr h = {.version = 1, .kind = BP_KIND_DATA, .slot = 0};
+    uint8_t bogus[64];
+    bp_hdr_encode(&h, bogus);
+    size_t hl = bp_sframe_hdr_encode(bp_kid(99, 3), 0, bogus + BP_HDR_LEN);
+    memset(bogus + BP_HDR_LEN + hl, 0, 20);
+    e2e_open(&b.e, bogus, BP_HDR_LEN + hl + 20, 2000);
+    e2e_tick(&b.e, 3999);
+    CHECK_EQ_INT(b.e.stats.dropped_unknown_kid, 0);
+    e2e_tick(&b.e, 4000);
+    CHECK_EQ_INT(b.e.stats.dropped_unknown_kid, 1);
+    CHECK_EQ_INT(b.e.peers[0].nheld, 0);
+    /* At most 256 held per sender. */
+    for (int i = 0; i < E2E_HOLD_MAX + 10; i++)
+        e2e_open(&b.e, bogus, BP_HDR_LEN + hl + 20, 5000);
+    CHECK_EQ_INT(b.e.peers[0].nheld, E2E_HOLD_MAX);
+    CHECK_EQ_INT(b.e.stats.dropped_unknown_kid, 11);
+    filter = NULL;
+    drop_keys_to_b = 0;
+    node_free(&a);
+    node_free(&b);
+}
+
+static void t_late_joiner_and_leaver(void)
+{
+    struct node a, b, c;
+    node_init(&a, 0, SECRET, E2E_SAS_ASK);
+    node_init(&b, 1, SECRET, E2E_SAS_ASK);
+    node_init(&c, 2, SECRET, E2E_SAS_ASK);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    struct node *pa[] = {&a};
+    join(&b, pa, 1, 0);
+    pump(1);
+    uint8_t before[256], after[256], old_a[256];
+    int nb = seal(&a, "before C", before, sizeof before);
+    e2e_open(&b.e, before, (size_t)nb, 10);
+    CHECK(got_text(&b, "before C"));
+
+    /* C joins: A and B rekey; C gets only the new keys. */
+    uint64_t gen_before = a.e.gen;
+    struct node *pab[] = {&a, &b};
+    join(&c, pab, 2, 20);
+    pump(21);
+    CHECK(a.e.gen == gen_before + 1);
+    CHECK_EQ_INT(c.e.peers[0].st, PAIR_AUTH);
+    CHECK(e2e_can_send(&a.e) && e2e_can_send(&c.e));
+    e2e_open(&c.e, before, (size_t)nb, 30);
+    CHECK_EQ_INT(c.frames, 0); /* held: its key never comes */
+    e2e_tick(&c.e, 30 + E2E_HOLD_MS);
+    CHECK_EQ_INT(c.frames, 0);
+    CHECK_EQ_INT(c.e.stats.frames_opened, 0);
+    CHECK_EQ_INT(c.e.stats.dropped_unknown_kid, 1);
+    int na = seal(&a, "after C", after, sizeof after);
+    e2e_open(&c.e, after, (size_t)na, 3000);
+    CHECK(got_text(&c, "after C"));
+    e2e_open(&b.e, after, (size_t)na, 3000);
+    CHECK(got_text(&b, "after C"));
+
+    /* B leaves: A and C rekey without it; B (keeping its state) cannot open. */
+    uint8_t old2[256];
+    int nold = seal(&a, "old gen", old_a, sizeof old_a); /* before the rekey */
+    int nold2 = seal(&a, "old gen 2", old2, sizeof old2);
+    e2e_member_left(&a.e, 1, 4000);
+    e2e_member_left(&c.e, 1, 4000);
+    pump(4001);
+    int nl = seal(&a, "after B left", after, sizeof after);
+    int bframes = b.frames;
+    e2e_open(&b.e, after, (size_t)nl, 4100);
+    e2e_tick(&b.e, 4100 + E2E_HOLD_MS);
+    CHECK_EQ_INT(b.frames, bframes);
+    CHECK(b.e.stats.dropped_unknown_kid >= 1);
+    e2e_open(&c.e, after, (size_t)nl, 4100);
+    CHECK(got_text(&c, "after B left"));
+
+    /* Generation erasure: C used A's newer generation at 4100, so the older
+     * one still opens within 5 s and is gone after. */
+    e2e_tick(&c.e, 4100 + E2E_ERASE_MS - 1);
+    int cf = c.frames;
+    e2e_open(&c.e, old_a, (size_t)nold, 4100 + E2E_ERASE_MS - 1);
+    CHECK_EQ_INT(c.frames, cf + 1);
+    CHECK(got_text(&c, "old gen"));
+    e2e_tick(&c.e, 4100 + E2E_ERASE_MS);
+    int erased = 1;
+    for (int i = 0; i < E2E_GENS; i++)
+        if (c.e.peers[0].gens[i].used && c.e.peers[0].gens[i].gen < a.e.gen)
+            erased = 0;
+    CHECK(erased);
+    uint64_t dropped = c.e.stats.dropped_unknown_kid;
+    e2e_open(&c.e, old2, (size_t)nold2, 9200); /* sealed under the erased generation */
+    e2e_tick(&c.e, 9200 + E2E_HOLD_MS);
+    CHECK_EQ_INT(c.frames, cf + 1);
+    CHECK_EQ_INT(c.e.stats.dropped_unknown_kid, dropped + 1);
+    node_free(&a);
+    node_free(&b);
+    node_free(&c);
+}
+
+int main(void)
+{
+    t_handshake_invite();
+    t_no_secret_needs_sas();
+    t_substituted_bundle();
+    t_hold();
+    t_late_joiner_and_leaver();
+    return check_report();
+}
