@@ -169,7 +169,9 @@ int e2e_joined(struct e2e *e, const char *bilan, int slot, uint64_t now_ms)
     return rekey(e); /* generation 1 */
 }
 
-static void refuse(struct e2e *e, int slot, const char *why)
+/* Ends the pair with slot. notify: tell the peer with an `abort` body so that
+ * it stops waiting for us (not when the peer is the one who ended it). */
+static void refuse_ex(struct e2e *e, int slot, const char *why, int notify)
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->st == PAIR_REFUSED)
@@ -177,6 +179,13 @@ static void refuse(struct e2e *e, int slot, const char *why)
     int had_key = p->sent_gen != 0;
     p->st = PAIR_REFUSED;
     line(e, "[e2e] slot=%d refused: %s", slot, why);
+    if (notify) {
+        struct bp_e2e_msg m;
+        memset(&m, 0, sizeof m);
+        m.kind = BP_E2E_ABORT;
+        snprintf(m.reason, sizeof m.reason, "%s", why);
+        send_msg(e, slot, &m);
+    }
     e->stats.dropped_unknown_kid += (uint64_t)p->nheld;
     held_clear(p);
     for (int i = 0; i < E2E_GENS; i++)
@@ -185,6 +194,11 @@ static void refuse(struct e2e *e, int slot, const char *why)
     p->have_pair_key = 0;
     if (had_key)
         rekey(e); /* it must not read what follows */
+}
+
+static void refuse(struct e2e *e, int slot, const char *why)
+{
+    refuse_ex(e, slot, why, 1);
 }
 
 void e2e_member(struct e2e *e, int slot, const uint8_t fp[BP_FP_LEN], const char *role, int rekey_,
@@ -403,7 +417,7 @@ static void on_sas(struct e2e *e, int slot, const struct bp_e2e_msg *m)
     if (p->st == PAIR_REFUSED)
         return;
     line(e, "[e2e] slot=%d sas rejected by=peer", slot);
-    refuse(e, slot, "the other person rejected the code");
+    refuse_ex(e, slot, "the other person rejected the code", 0);
 }
 
 static int gen_slot(struct e2e_peer *p, uint64_t gen)
@@ -464,7 +478,7 @@ void e2e_sas_decide(struct e2e *e, int slot, int confirmed, uint64_t now_ms)
     send_msg(e, slot, &m);
     if (!confirmed) {
         line(e, "[e2e] slot=%d sas rejected by=us", slot);
-        refuse(e, slot, "the code was rejected on this device");
+        refuse_ex(e, slot, "the code was rejected on this device", 0); /* the sas body said so */
         return;
     }
     if (p->got_confirm)
@@ -502,6 +516,12 @@ void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const jso
     case BP_E2E_KEY:
         on_key(e, from, &m, now_ms);
         break;
+    case BP_E2E_ABORT: {
+        char why[BP_E2E_REASON_MAX + 48];
+        snprintf(why, sizeof why, "the other device ended the pair (%s)", m.reason);
+        refuse_ex(e, from, why, 0);
+        break;
+    }
     }
     OPENSSL_cleanse(&m, sizeof m);
 }

@@ -168,7 +168,9 @@ enum bp_e2e_kind {
     BP_E2E_CONFIRM,     /* {"t":"confirm","mac":key?}  (mac absent: no invite secret) */
     BP_E2E_SAS,         /* {"t":"sas","result":"confirmed"|"rejected"} */
     BP_E2E_KEY,         /* {"t":"key","gen":int,"sealed":base64url of 44 bytes} */
+    BP_E2E_ABORT,       /* {"t":"abort","reason":string 1..200}: the sender ended the pair */
 };
+#define BP_E2E_REASON_MAX 200
 
 struct bp_e2e_msg {
     enum bp_e2e_kind kind;
@@ -180,6 +182,7 @@ struct bp_e2e_msg {
     int sas_confirmed;             /* sas: 1 confirmed, 0 rejected */
     uint64_t gen;                  /* key: 1 .. 2^40 */
     uint8_t sealed[BP_SEALED_KEY_LEN];
+    char reason[BP_E2E_REASON_MAX + 1]; /* abort: UTF-8, no control characters */
 };
 
 /* Parses and validates a body (an object as relayed). 0 or a BP_E_* with *e

@@ -314,7 +314,7 @@ int bp_senderkey_open(const uint8_t pair_key[32], const char *bilan,
 
 /* ---- e2e message bodies ---- */
 
-static const char *const kind_names[] = {NULL, "commit", "reveal", "confirm", "sas", "key"};
+static const char *const kind_names[] = {NULL, "commit", "reveal", "confirm", "sas", "key", "abort"};
 
 static int perr(struct bp_verr *e, int code, const char *field, const char *kind, const char *why)
 {
@@ -368,14 +368,14 @@ static int parse_body(const json_t *body, struct bp_e2e_msg *m, struct bp_verr *
     const char *ts = json_is_string(t) ? json_string_value(t) : NULL;
     size_t tl = ts ? json_string_length(t) : 0;
     m->kind = 0;
-    for (int k = BP_E2E_COMMIT; k <= BP_E2E_KEY; k++)
+    for (int k = BP_E2E_COMMIT; k <= BP_E2E_ABORT; k++)
         if (ts && tl == strlen(kind_names[k]) && !memcmp(ts, kind_names[k], tl))
             m->kind = (enum bp_e2e_kind)k;
     if (!m->kind) {
         if (e) {
             e->code = BP_E_INVALID_FIELD;
             snprintf(e->detail, sizeof e->detail,
-                     "field 't' in e2e body must be commit, reveal, confirm, sas or key");
+                     "field 't' in e2e body must be commit, reveal, confirm, sas, key or abort");
         }
         return BP_E_INVALID_FIELD;
     }
@@ -423,6 +423,21 @@ static int parse_body(const json_t *body, struct bp_e2e_msg *m, struct bp_verr *
         m->gen = (uint64_t)json_integer_value(g);
         return get_bytes(body, "sealed", kn, m->sealed, BP_SEALED_KEY_LEN, 1, NULL, e);
     }
+    case BP_E2E_ABORT: {
+        const json_t *r = json_object_get(body, "reason");
+        if (!r)
+            return perr(e, BP_E_MISSING_FIELD, "reason", kn, NULL);
+        size_t rl = json_is_string(r) ? json_string_length(r) : 0;
+        if (rl < 1 || rl > BP_E2E_REASON_MAX)
+            return perr(e, BP_E_INVALID_FIELD, "reason", kn, "must be a string of 1 to 200 bytes");
+        const unsigned char *rs = (const unsigned char *)json_string_value(r);
+        for (size_t i = 0; i < rl; i++)
+            if (rs[i] < 0x20 || rs[i] == 0x7f) /* it is shown on a terminal */
+                return perr(e, BP_E_INVALID_FIELD, "reason", kn, "must not contain control characters");
+        memcpy(m->reason, rs, rl);
+        m->reason[rl] = '\0';
+        return 0;
+    }
     }
     return BP_E_INVALID_FIELD;   /* not reached */
 }
@@ -448,7 +463,7 @@ static int set_b64(json_t *obj, const char *name, const uint8_t *p, size_t n)
 
 json_t *bp_e2e_build(const struct bp_e2e_msg *m)
 {
-    if (m->kind < BP_E2E_COMMIT || m->kind > BP_E2E_KEY)
+    if (m->kind < BP_E2E_COMMIT || m->kind > BP_E2E_ABORT)
         return NULL;
     if (m->kind == BP_E2E_KEY && (m->gen < 1 || m->gen > GEN_MAX))
         return NULL;   /* would not parse on the other side */
@@ -481,6 +496,17 @@ json_t *bp_e2e_build(const struct bp_e2e_msg *m)
         bad = json_object_set_new(o, "gen", json_integer((json_int_t)m->gen)) ||
               set_b64(o, "sealed", m->sealed, BP_SEALED_KEY_LEN);
         break;
+    case BP_E2E_ABORT: {
+        size_t rl = strnlen(m->reason, sizeof m->reason);
+        if (rl < 1 || rl > BP_E2E_REASON_MAX)
+            goto fail;
+        for (size_t i = 0; i < rl; i++)
+            if ((unsigned char)m->reason[i] < 0x20 || m->reason[i] == 0x7f)
+                goto fail;
+        json_t *r = json_stringn(m->reason, rl);
+        bad = !r || json_object_set_new(o, "reason", r); /* NULL: not valid UTF-8 */
+        break;
+    }
     }
     if (bad)
         goto fail;

@@ -41,6 +41,7 @@ static int msg_eq(const struct bp_e2e_msg *a, const struct bp_e2e_msg *b)
         return a->has_mac == b->has_mac && (!a->has_mac || !memcmp(a->mac, b->mac, sizeof a->mac));
     case BP_E2E_SAS: return a->sas_confirmed == b->sas_confirmed;
     case BP_E2E_KEY: return a->gen == b->gen && !memcmp(a->sealed, b->sealed, sizeof a->sealed);
+    case BP_E2E_ABORT: return !strcmp(a->reason, b->reason);
     }
     return 0;
 }

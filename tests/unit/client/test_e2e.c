@@ -350,6 +350,10 @@ static void t_substituted_bundle(void)
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
     CHECK(has_line(&b, "[e2e] slot=0 refused:") && has_line(&b, "commitment"));
     CHECK(!e2e_can_send(&b.e));
+    /* Only B saw the fault; its abort body tells A, which stops waiting. */
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
+    CHECK(has_line(&a, "[e2e] slot=1 refused: the other device ended the pair ("));
+    CHECK(has_line(&a, "commitment"));
     node_free(&a);
     node_free(&b);
 

@@ -473,6 +473,7 @@ static int msg_eq(const struct bp_e2e_msg *a, const struct bp_e2e_msg *b)
         return a->has_mac == b->has_mac && (!a->has_mac || !memcmp(a->mac, b->mac, 32));
     case BP_E2E_SAS: return a->sas_confirmed == b->sas_confirmed;
     case BP_E2E_KEY: return a->gen == b->gen && !memcmp(a->sealed, b->sealed, sizeof a->sealed);
+    case BP_E2E_ABORT: return !strcmp(a->reason, b->reason);
     }
     return 0;
 }
@@ -537,6 +538,17 @@ static void test_bodies(const uint8_t k[32])
     m.gen = UINT64_C(1) << 40;
     round_trip(&m, "key");
 
+    memset(&m, 0, sizeof m);
+    m.kind = BP_E2E_ABORT;
+    strcpy(m.reason, "possible interception: the confirmation does not verify");
+    round_trip(&m, "abort");
+    m.reason[0] = '\0';
+    CHECK(bp_e2e_build(&m) == NULL); /* an empty reason would not parse */
+    strcpy(m.reason, "bell\a");
+    CHECK(bp_e2e_build(&m) == NULL);
+    strcpy(m.reason, "bad utf-8 \xff");
+    CHECK(bp_e2e_build(&m) == NULL);
+
     /* A whole exchange: reveal parsed on the other side verifies. */
     memset(&m, 0, sizeof m);
     m.kind = BP_E2E_REVEAL;
@@ -585,6 +597,8 @@ static void test_parse_literals(void)
         {"{\"t\":\"sas\",\"result\":\"rejected\",\"code\":\"ignored\"}", BP_E2E_SAS},
         {"{\"t\":\"key\",\"gen\":1,\"sealed\":\"" SEALED "\"}", BP_E2E_KEY},
         {"{\"t\":\"key\",\"gen\":1099511627776,\"sealed\":\"" SEALED "\"}", BP_E2E_KEY},
+        {"{\"t\":\"abort\",\"reason\":\"the code was rejected\"}", BP_E2E_ABORT},
+        {"{\"t\":\"abort\",\"reason\":\"interception possible — code refusé\"}", BP_E2E_ABORT},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         json_t *j = json_loads(ok[i].json, JSON_REJECT_DUPLICATES, NULL);
@@ -635,6 +649,12 @@ static void test_refusals(void)
         {"{\"t\":[\"commit\"]}", BP_E_INVALID_FIELD, "'t'"},
         /* commit */
         {"{\"t\":\"commit\"}", BP_E_MISSING_FIELD, "'c'"},
+        /* abort */
+        {"{\"t\":\"abort\"}", BP_E_MISSING_FIELD, "'reason'"},
+        {"{\"t\":\"abort\",\"reason\":\"\"}", BP_E_INVALID_FIELD, "'reason'"},
+        {"{\"t\":\"abort\",\"reason\":7}", BP_E_INVALID_FIELD, "'reason'"},
+        {"{\"t\":\"abort\",\"reason\":\"bell\\u0007\"}", BP_E_INVALID_FIELD, "control"},
+        {"{\"t\":\"abort\",\"reason\":\"esc\\u001b[2J\"}", BP_E_INVALID_FIELD, "control"},
         {"{\"t\":\"commit\",\"c\":\"" K42 "\"}", BP_E_INVALID_FIELD, "'c'"},
         {"{\"t\":\"commit\",\"c\":\"" K43 "A\"}", BP_E_INVALID_FIELD, "'c'"},
         {"{\"t\":\"commit\",\"c\":\"" K43 "=\"}", BP_E_INVALID_FIELD, "43 characters"},
