@@ -535,11 +535,13 @@ def t_ca_trust_and_pin():
         env_no_ca = dict(os.environ, SSL_CERT_FILE="/nonexistent")
         rr = subprocess.run(c.argv("enrol", token, "--server", f"localhost:{port}"), capture_output=True,
                             text=True, timeout=60, env=env_no_ca)
-        check(rr.returncode == 3, f"without the CA the client refuses the certificate (exit {rr.returncode})")
+        check(rr.returncode == 3, f"without the CA the client refuses the certificate (exit {rr.returncode}: "
+              f"{rr.stdout.strip()} {rr.stderr.strip()})")
         wrong_pin = "A" * 43
         rr = c.run("enrol", token, "--server", f"localhost:{port}", "--pin", wrong_pin)
         check(rr.returncode == 3 and "pin" in (rr.stderr + rr.stdout).lower(),
-              "a wrong pin is refused as a possible interception")
+              f"a wrong pin is refused as a possible interception (exit {rr.returncode}: "
+              f"{rr.stdout.strip()} {rr.stderr.strip()})")
         env_ca = dict(os.environ, SSL_CERT_FILE=os.path.join(tmp, "ca.pem"))
         rr = subprocess.run(c.argv("enrol", token, "--server", f"localhost:{port}"), capture_output=True,
                             text=True, timeout=60, env=env_ca)
@@ -550,7 +552,8 @@ def t_ca_trust_and_pin():
                             timeout=60, env=env_ca)
         check(rr.returncode == 0 and re.search(r"^https://localhost:%d/j/[A-Za-z0-9_-]{43}#[A-Za-z0-9_-]{43}$" % port,
                                                rr.stdout, re.M) is not None,
-              "a CA-trusted server gives invite links without a pin")
+              f"a CA-trusted server gives invite links without a pin (exit {rr.returncode}: "
+              f"{rr.stdout.strip()} {rr.stderr.strip()})")
         server.signal(signal.SIGTERM)
         check(server.wait_exit() == 0, "server exits 0")
         ok = True
