@@ -166,6 +166,13 @@ static void h_interrupt(void *ctx, uint64_t now)
     session_interrupt(ctx, now);
 }
 
+static void h_input(void *ctx, const char *buf, size_t len, uint64_t now)
+{
+    struct session *s = ctx;
+    if (s->hooks->on_input)
+        s->hooks->on_input(s->hooks->input_ctx, s, buf, len, now);
+}
+
 static void h_closed(void *ctx)
 {
     session_closed(ctx);
@@ -182,6 +189,7 @@ int app_run_session(struct session *s, const struct net_cfg *cfg)
         .tick = h_tick,
         .interrupt = h_interrupt,
         .closed = h_closed,
+        .input = s->hooks->on_input ? h_input : NULL,
     };
     char why[300];
     struct net *n = net_new(cfg, &nh, why, sizeof why);

@@ -5,10 +5,16 @@
  * hash); then it joins. The link's secret is stored and never sent. In the
  * room it sends its --say lines and --send-file files once someone else is
  * there, receives chat and files, and leaves when its expectations are met,
- * --duration elapsed, --timeout elapsed (exit 4) or on SIGINT/SIGTERM. */
+ * --duration elapsed, --timeout elapsed (exit 4), on SIGINT/SIGTERM or /quit.
+ *
+ * The console: what is typed on standard input (read inside the event loop
+ * by net.c, cut and parsed by console.c) is sent as chat lines or runs a
+ * command (/oui, /non, /qui, /quitter, /aide). The end of standard input
+ * (/dev/null, a closed pipe, Ctrl-D) only stops the reading. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "console.h"
 #include "enrol.h"
 
 static const char usage[] =
@@ -42,19 +49,30 @@ static const char usage[] =
     "  --reject-sas         reject every security code (ends those pairs)\n"
     "  --stats FILE.json    write end-to-end and relay counters to FILE.json at exit\n"
     "\n"
+    "In the room, type a line and Enter to send it to the others, or a command:\n"
+    "  /oui, /yes [SLOT]    the other person reads the same code: confirm it\n"
+    "  /non, /no [SLOT]     the codes differ: reject it (ends that pair)\n"
+    "  /qui, /who           who is in the room\n"
+    "  /quitter, /quit      leave the room (like Ctrl-C)\n"
+    "  /aide, /help         the list of commands\n"
+    "Lines typed before the encryption allows sending wait (64 at most).\n"
+    "\n"
     "Everything sent in the room is encrypted end to end: the server relays it\n"
     "without being able to read it. For each other device a 6-digit code is shown\n"
-    "(\"[e2e] slot=N code=482 913\"): read it aloud to each other. Devices that joined\n"
-    "with the invite link are authenticated by it and exchange at once; a device\n"
-    "authenticated neither by the invite nor by an earlier confirmed code gets\n"
-    "nothing until its code is confirmed. This version cannot take your answer in\n"
-    "the room: --confirm-sas accepts every code as soon as it is shown, without\n"
-    "waiting for you, and exchanges start at once; read the codes aloud to each\n"
-    "other right away and leave (Ctrl-C) if they differ. Each join draws new keys,\n"
-    "so the code changes every time. A confirmed code is remembered for the bilan.\n"
+    "(\"[e2e] slot=N code=482 913\"): read it aloud to each other, then type /oui\n"
+    "if the codes are the same, /non if they differ (without a SLOT, the answer\n"
+    "goes to every code shown and not answered yet). Devices that joined with the\n"
+    "invite link are authenticated by it and exchange at once (confirming the code\n"
+    "makes them verified); a device authenticated neither by the invite nor by an\n"
+    "earlier confirmed code gets nothing until its code is confirmed. Without a\n"
+    "person at the keyboard, --confirm-sas accepts every code as soon as it is\n"
+    "shown (compare them aloud at once and leave if they differ) and --reject-sas\n"
+    "rejects them. Each join draws new keys, so the code changes every time. A\n"
+    "confirmed code is remembered for the bilan.\n"
     "\n"
     "With --say, --send-file or --expect-*, join leaves once everything is sent\n"
-    "and every expectation is met; otherwise it stays until --duration or Ctrl-C.\n"
+    "and every expectation is met; otherwise it stays until --duration, /quit or\n"
+    "Ctrl-C. The end of standard input (Ctrl-D, /dev/null) does not leave.\n"
     "Durations also accept 90s, 5m, 1h30.\n";
 
 struct join_ctx {
@@ -67,7 +85,105 @@ struct join_ctx {
     int nknown;
     long long server_id; /* of the server we join on (set once known) */
     struct e2e *e2e;
+    struct console_lines con; /* what is typed, until a newline */
 };
+
+/* ---- the console: lines typed in the room ---- */
+
+static void info(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void info(struct session *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("[info] ", s->out);
+    vfprintf(s->out, fmt, ap);
+    fputc('\n', s->out);
+    va_end(ap);
+    fflush(s->out);
+}
+
+static void console_command(struct join_ctx *j, struct session *s, const char *line, size_t len,
+                            uint64_t now)
+{
+    struct console_cmd c;
+    console_parse(line, len, BP_MAX_MEMBERS - 1, &c);
+    char word[40];
+    cli_printable((const uint8_t *)c.arg, c.arg_len, word, sizeof word);
+    switch (c.kind) {
+    case CMD_EMPTY:
+        return;
+    case CMD_CHAT: {
+        const char *why = NULL;
+        int rc = session_say(s, c.arg, c.arg_len, &why);
+        if (rc < 0)
+            info(s, "%s", why);
+        else if (rc == SAY_WAIT_E2E)
+            info(s, "(en attente du chiffrement)");
+        else if (rc == SAY_WAIT_PEER)
+            info(s, "(en attente d'un autre participant)");
+        return;
+    }
+    case CMD_YES:
+    case CMD_NO:
+        if (!session_sas_answer(s, c.slot, c.kind == CMD_YES, now)) {
+            if (c.slot >= 0)
+                info(s, "no code waiting for an answer from slot %d", c.slot);
+            else
+                info(s, "no code waiting for an answer");
+        }
+        return;
+    case CMD_WHO:
+        session_print_members(s);
+        return;
+    case CMD_QUIT:
+        info(s, "leaving the room");
+        session_quit(s, now);
+        return;
+    case CMD_HELP:
+        fputs(console_help, s->out);
+        fflush(s->out);
+        return;
+    case CMD_UNKNOWN:
+        info(s, "unknown command %s: type /aide (or /help) for the list", word);
+        return;
+    case CMD_BAD_ARG:
+        if (!strcmp(word, "/oui") || !strcmp(word, "/yes") || !strcmp(word, "/non") ||
+            !strcmp(word, "/no"))
+            info(s, "%s takes nothing or a slot number from 0 to %d", word, BP_MAX_MEMBERS - 1);
+        else
+            info(s, "%s takes no argument", word);
+        return;
+    }
+    (void)j;
+}
+
+static void console_event(struct join_ctx *j, struct session *s, enum console_ev ev,
+                          const char *line, size_t len, uint64_t now)
+{
+    if (ev == CONSOLE_TOO_LONG)
+        info(s, "line too long (over %d bytes): discarded", CONSOLE_LINE_MAX);
+    else if (ev == CONSOLE_BAD_UTF8)
+        info(s, "this line is not UTF-8 text: discarded");
+    else if (ev == CONSOLE_LINE)
+        console_command(j, s, line, len, now);
+}
+
+static void console_input(void *ctx, struct session *s, const char *buf, size_t len,
+                          uint64_t now)
+{
+    struct join_ctx *j = ctx;
+    const char *line = NULL;
+    size_t ll = 0;
+    enum console_ev ev;
+    if (!buf) { /* end of input: no more prompts, the room goes on */
+        j->e2e->interactive = 0;
+        ev = console_lines_end(&j->con, &line, &ll);
+        console_event(j, s, ev, line, ll, now);
+        return;
+    }
+    while (!s->finished && (ev = console_lines_feed(&j->con, &buf, &len, &line, &ll)) != CONSOLE_NONE)
+        console_event(j, s, ev, line, ll, now);
+}
 
 /* ---- end-to-end: what the store knows about this bilan ---- */
 
@@ -471,7 +587,15 @@ int cmd_join(struct app *a, int argc, char **argv)
     e2e.io.remember = remember_peer;
     j.e2e = &e2e;
     s.e2e = &e2e;
-    struct session_hooks hooks = {.reply_ctx = &j, .on_reply = join_reply};
+    struct session_hooks hooks = {
+        .reply_ctx = &j,
+        .on_reply = join_reply,
+        .input_ctx = &j,
+        .on_input = console_input,
+    };
+    console_lines_init(&j.con);
+    /* Prompts for codes while standard input may be read (until its end). */
+    e2e.interactive = policy == E2E_SAS_ASK;
     s.hooks = &hooks;
     s.id = &a->id;
     s.goal = GOAL_JOIN;

@@ -29,8 +29,29 @@ void datatx_free(struct datatx *tx)
     datatx_init(tx);
 }
 
+/* Items before cur are sent: an interactive join adds lines for hours, so
+ * the finished ones make way for new ones (the list stays bounded). */
+static void make_room(struct datatx *tx)
+{
+    if (tx->n < DATATX_MAX_ITEMS || tx->cur == 0)
+        return;
+    for (int i = 0; i < tx->cur; i++) {
+        free(tx->items[i].text);
+        free(tx->items[i].path);
+    }
+    memmove(tx->items, tx->items + tx->cur, (size_t)(tx->n - tx->cur) * sizeof tx->items[0]);
+    tx->n -= tx->cur;
+    tx->cur = 0;
+}
+
+int datatx_pending(const struct datatx *tx)
+{
+    return tx->n - tx->cur;
+}
+
 int datatx_add_chat(struct datatx *tx, const char *text, const char **why)
 {
+    make_room(tx);
     size_t n = strlen(text);
     if (n < 1 || n > BP_CHAT_MAX || !bp_utf8_valid((const uint8_t *)text, n)) {
         *why = "a chat line must be 1 to 4096 bytes of UTF-8";
@@ -77,6 +98,7 @@ static void wire_name(const char *path, char *out)
 
 int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap)
 {
+    make_room(tx);
     if (tx->n >= DATATX_MAX_ITEMS) {
         snprintf(why, cap, "too many --say and --send-file options (at most 256)");
         return BP_E_INVALID_FIELD;

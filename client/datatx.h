@@ -37,7 +37,8 @@ struct datatx {
 
 void datatx_init(struct datatx *tx);
 void datatx_free(struct datatx *tx);
-/* Adds a chat line: 1..4096 bytes of UTF-8. 0 or BP_E_INVALID_FIELD + *why. */
+/* Adds a chat line: 1..4096 bytes of UTF-8. 0 or BP_E_INVALID_FIELD + *why.
+ * Sent items are dropped to make room when the list is full. */
 int datatx_add_chat(struct datatx *tx, const char *text, const char **why);
 /* Adds a regular file: checks it, computes its SHA-256 and the name to send
  * (its base name, made legal for the wire). On failure returns a negative
@@ -45,6 +46,8 @@ int datatx_add_chat(struct datatx *tx, const char *text, const char **why);
 int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap);
 /* 1 when everything has been handed to the network. */
 int datatx_done(const struct datatx *tx);
+/* Items not yet handed to the network (the one being sent included). */
+int datatx_pending(const struct datatx *tx);
 
 enum datatx_event { DATATX_NONE = 0, DATATX_CHAT, DATATX_FILE_SENT, DATATX_FILE_FAILED };
 /* Writes the next data message into out (cap >= BP_DATA_MAX). Returns its

@@ -122,7 +122,8 @@ static int role_had_other(const struct e2e *e, const char *role, const uint8_t f
 static void send_key(struct e2e *e, int slot)
 {
     struct e2e_peer *p = &e->peers[slot];
-    if (!e->gen || p->st != PAIR_AUTH || !p->have_pair_key || p->sent_gen == e->gen)
+    if (!e->gen || p->st != PAIR_AUTH || p->await_peer || !p->have_pair_key ||
+        p->sent_gen == e->gen)
         return;
     struct bp_e2e_msg m;
     memset(&m, 0, sizeof m);
@@ -243,7 +244,7 @@ void e2e_member_left(struct e2e *e, int slot, uint64_t now_ms)
 
 /* ------------------------------------------------------------ handshake */
 
-static void trust(struct e2e *e, int slot);
+static void trust(struct e2e *e, int slot, uint64_t now_ms);
 
 static void on_commit(struct e2e *e, int slot, const struct bp_e2e_msg *m)
 {
@@ -264,7 +265,7 @@ static void on_commit(struct e2e *e, int slot, const struct bp_e2e_msg *m)
     send_msg(e, slot, &r);
 }
 
-static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m)
+static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t now_ms)
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->st != PAIR_REVEALED) {
@@ -313,9 +314,14 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m)
     OPENSSL_cleanse(&cf, sizeof cf);
     line(e, "[e2e] slot=%d code=%s (Lisez ce code \xc3\xa0 voix haute : %s)", slot, p->sas, p->sas);
     if (e->policy != E2E_SAS_ASK)
-        e2e_sas_decide(e, slot, e->policy == E2E_SAS_CONFIRM, 0);
+        e2e_sas_decide(e, slot, e->policy == E2E_SAS_CONFIRM, now_ms);
+    else if (e->interactive)
+        line(e,
+             "[e2e] slot=%d: if the other person reads the same code, type /oui (or /oui %d); "
+             "otherwise /non",
+             slot, slot);
     if (p->got_confirm)
-        trust(e, slot);
+        trust(e, slot, now_ms);
 }
 
 static void remember(struct e2e *e, int slot, int verified, const char *method)
@@ -335,7 +341,9 @@ static void remember(struct e2e *e, int slot, int verified, const char *method)
 }
 
 /* The trust decision, once their confirm arrived and the SAS may be known. */
-static void trust(struct e2e *e, int slot)
+static void on_key(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t now_ms);
+
+static void trust(struct e2e *e, int slot, uint64_t now_ms)
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->st != PAIR_CONFIRMING && p->st != PAIR_BLOCKED)
@@ -352,13 +360,14 @@ static void trust(struct e2e *e, int slot)
             if (e->policy == E2E_SAS_ASK)
                 line(e,
                      "[e2e] slot=%d not authenticated: nothing is sent to it until its code is "
-                     "confirmed, which this version cannot do in the room; join again with "
-                     "--confirm-sas and compare the new code aloud at once (leave if it differs)",
-                     slot);
+                     "confirmed: type /oui %d once you compared it aloud (or join with "
+                     "--confirm-sas)",
+                     slot, slot);
         }
         return;
     }
     p->st = PAIR_AUTH;
+    p->await_peer = !by_mac && !known && !p->peer_confirmed && !p->has_stash;
     if (by_mac || known)
         line(e, "[e2e] slot=%d authenticated by=%s", slot, by_mac ? "invite" : "known");
     int verified = p->sas_local > 0 || known;
@@ -366,9 +375,16 @@ static void trust(struct e2e *e, int slot)
         line(e, "[e2e] slot=%d verified", slot);
     remember(e, slot, verified, p->sas_local > 0 ? "sas" : by_mac ? "invite" : "known");
     send_key(e, slot);
+    if (p->has_stash) {
+        struct bp_e2e_msg k = p->stash;
+        OPENSSL_cleanse(&p->stash, sizeof p->stash);
+        p->has_stash = 0;
+        on_key(e, slot, &k, now_ms);
+        OPENSSL_cleanse(&k, sizeof k);
+    }
 }
 
-static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m)
+static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t now_ms)
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->got_confirm || (p->st != PAIR_CONFIRMING && p->st != PAIR_REVEALED)) {
@@ -406,14 +422,21 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m)
              "this role; nothing is exchanged with it until its code is confirmed",
              slot, p->role);
     }
-    trust(e, slot);
+    trust(e, slot, now_ms);
 }
 
 static void on_sas(struct e2e *e, int slot, const struct bp_e2e_msg *m)
 {
     struct e2e_peer *p = &e->peers[slot];
-    if (m->sas_confirmed)
+    if (m->sas_confirmed) {
+        /* It trusts us now: a key withheld for that can go. */
+        p->peer_confirmed = 1;
+        if (p->st == PAIR_AUTH && p->await_peer) {
+            p->await_peer = 0;
+            send_key(e, slot);
+        }
         return;
+    }
     if (p->st == PAIR_REFUSED)
         return;
     line(e, "[e2e] slot=%d sas rejected by=peer", slot);
@@ -433,8 +456,20 @@ static void release_held(struct e2e *e, int slot, uint64_t now_ms);
 static void on_key(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t now_ms)
 {
     struct e2e_peer *p = &e->peers[slot];
+    if (p->st == PAIR_BLOCKED && p->have_pair_key) {
+        /* Our user has not decided yet: keep the newest one sealed. */
+        if (!p->has_stash || m->gen > p->stash.gen) {
+            p->stash = *m;
+            p->has_stash = 1;
+        }
+        return;
+    }
     if (p->st != PAIR_AUTH || !p->have_pair_key)
         return; /* keys only from authenticated pairs */
+    if (p->await_peer) { /* only a peer that trusts us sends keys */
+        p->await_peer = 0;
+        send_key(e, slot);
+    }
     if (gen_slot(p, m->gen) >= 0)
         return;
     int idx = -1;
@@ -464,7 +499,6 @@ static void on_key(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t
 
 void e2e_sas_decide(struct e2e *e, int slot, int confirmed, uint64_t now_ms)
 {
-    (void)now_ms;
     if (slot < 0 || slot >= BP_MAX_MEMBERS)
         return;
     struct e2e_peer *p = &e->peers[slot];
@@ -481,8 +515,21 @@ void e2e_sas_decide(struct e2e *e, int slot, int confirmed, uint64_t now_ms)
         refuse_ex(e, slot, "the code was rejected on this device", 0); /* the sas body said so */
         return;
     }
+    if (p->st == PAIR_AUTH) { /* already authenticated (invite, known): now verified too */
+        line(e, "[e2e] slot=%d verified", slot);
+        remember(e, slot, 1, "sas");
+        return;
+    }
     if (p->got_confirm)
-        trust(e, slot);
+        trust(e, slot, now_ms);
+}
+
+int e2e_sas_pending(const struct e2e *e, int slot)
+{
+    if (slot < 0 || slot >= BP_MAX_MEMBERS || slot == e->slot || !e->in_room)
+        return 0;
+    const struct e2e_peer *p = &e->peers[slot];
+    return p->present && p->st >= PAIR_CONFIRMING && p->st != PAIR_REFUSED && !p->sas_local;
 }
 
 void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const json_t *body,
@@ -505,10 +552,10 @@ void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const jso
         on_commit(e, from, &m);
         break;
     case BP_E2E_REVEAL:
-        on_reveal(e, from, &m);
+        on_reveal(e, from, &m, now_ms);
         break;
     case BP_E2E_CONFIRM:
-        on_confirm(e, from, &m);
+        on_confirm(e, from, &m, now_ms);
         break;
     case BP_E2E_SAS:
         on_sas(e, from, &m);
@@ -716,7 +763,9 @@ int e2e_can_send(const struct e2e *e)
         const struct e2e_peer *p = &e->peers[i];
         if (!p->present || i == e->slot)
             continue;
-        if (p->st == PAIR_AUTH) {
+        if (p->st == PAIR_AUTH && p->await_peer) {
+            continue; /* like a blocked pair: waits for the other person */
+        } else if (p->st == PAIR_AUTH) {
             if (p->sent_gen != e->gen)
                 return 0;
             any = 1;

@@ -114,6 +114,16 @@ struct e2e_peer {
     int sas_local; /* 1 confirmed, -1 rejected, 0 not yet */
     int changed_key;
     int known;         /* remembered verified for this bilan */
+    /* Authenticated here by the code alone: our key is withheld until the
+     * peer shows it trusts us too (its sas confirmation or its key), since a
+     * peer still waiting for its user drops keys (frames sealed with one
+     * would be lost). */
+    int await_peer;
+    int peer_confirmed; /* its sas body said confirmed */
+    /* Its key, received while the pair waited for our user's decision: kept
+     * sealed, opened only if the pair becomes authenticated. */
+    int has_stash;
+    struct bp_e2e_msg stash;
     uint64_t sent_gen; /* our generation last sent to them (0: none) */
     struct e2e_gen gens[E2E_GENS];
     struct e2e_held held[E2E_HOLD_MAX];
@@ -152,6 +162,9 @@ struct e2e {
     struct e2e_peer peers[BP_MAX_MEMBERS];
     struct e2e_stats stats;
     int failed; /* an OpenSSL failure: nothing is sealed any more */
+    /* The user can answer codes in the room (`bilan join` reads standard
+     * input): a code line is followed by how to answer it. */
+    int interactive;
 };
 
 /* id is borrowed for the life of e; secret may be NULL. 0 or BP_E_CRYPTO. */
@@ -172,8 +185,11 @@ void e2e_member_left(struct e2e *e, int slot, uint64_t now_ms);
 /* A relayed e2e body from slot from whose device the server said is fp. */
 void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const json_t *body,
                  uint64_t now_ms);
-/* The user's SAS decision for slot (interactive use). */
+/* The user's SAS decision for slot (interactive use). Confirming the code of
+ * a pair already authenticated (by the invite) makes it verified. */
 void e2e_sas_decide(struct e2e *e, int slot, int confirmed, uint64_t now_ms);
+/* 1 when slot's code has been shown and this device has not decided yet. */
+int e2e_sas_pending(const struct e2e *e, int slot);
 /* Seals one frame: hdr (16 bytes, encoded) and plaintext pt into
  * out = hdr || SFrame. Returns the length or a negative code. */
 int e2e_seal(struct e2e *e, const uint8_t hdr[BP_HDR_LEN], const uint8_t *pt, size_t n,

@@ -10,10 +10,14 @@
  * system store (SSL_CERT_FILE and SSL_CERT_DIR are honoured).
  *
  * Must never: log what travels on the connection. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 #include <openssl/evp.h>
@@ -25,6 +29,8 @@
 
 #define QUEUE_MAX 256
 #define TICK_MS 100
+#define INPUT_READ 4096 /* bytes per read of standard input */
+#define INPUT_PROTOCOL "bilan-stdin"
 
 struct qmsg {
     struct qmsg *next;
@@ -46,6 +52,8 @@ struct net {
     int rx_overflow; /* message over its limit: drop until its last fragment */
     uint8_t *tx;     /* LWS_PRE + one binary frame */
     lws_sorted_usec_list_t tick;
+    struct lws *in_wsi; /* standard input, while it is read */
+    int in_fd;          /* our duplicate of fd 0, -1 when none */
     int established, closing, done, pin_failed;
     uint64_t last_rx_ms;
     int close_status; /* close code from the server, 0 if none */
@@ -263,8 +271,58 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+/* Standard input, adopted as a raw file: lws polls it with the connection,
+ * we read it when it is readable (one read() then never blocks). */
+static int input_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len)
+{
+    (void)user, (void)in, (void)len;
+    struct net *n = lws_context_user(lws_get_context(wsi));
+    if (!n)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE: {
+        char buf[INPUT_READ];
+        ssize_t r = read(n->in_fd, buf, sizeof buf);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (r <= 0) {
+            /* End of input (or /dev/null, a closed pipe, an error): stop
+             * reading, the room goes on. lws then closes the descriptor. */
+            n->in_wsi = NULL;
+            if (n->h.input)
+                n->h.input(n->h.ctx, NULL, 0, cli_now_ms());
+            return -1;
+        }
+        if (n->h.input)
+            n->h.input(n->h.ctx, buf, (size_t)r, cli_now_ms());
+        /* Drain what is already there: lws closes on POLLHUP right after
+         * this callback, which would lose the end of a pipe written and
+         * closed at once. FIONREAD says how much a read gets without
+         * blocking. */
+        int avail;
+        while (n->in_wsi && ioctl(n->in_fd, FIONREAD, &avail) == 0 && avail > 0 &&
+               (r = read(n->in_fd, buf, sizeof buf)) > 0)
+            if (n->h.input)
+                n->h.input(n->h.ctx, buf, (size_t)r, cli_now_ms());
+        return 0;
+    }
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (wsi == n->in_wsi) {
+            n->in_wsi = NULL;
+            if (n->h.input)
+                n->h.input(n->h.ctx, NULL, 0, cli_now_ms());
+        }
+        n->in_fd = -1; /* closed by lws with the wsi */
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static const struct lws_protocols protocols[] = {
     {BP_SUBPROTOCOL, callback, 0, BP_MAX_CTRL, 0, NULL, 0},
+    {INPUT_PROTOCOL, input_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -288,6 +346,25 @@ static void lws_log_emit(int level, const char *line)
     fprintf(stderr, "bilan: lws: %s", line);
 }
 
+/* Adopts a duplicate of fd 0, not fd 0 itself: lws closes what it adopted,
+ * and a closed fd 0 would be handed to the next open() (a received file,
+ * the key store). Without it (no stdin, adoption refused) input simply ends. */
+static void watch_input(struct net *n)
+{
+    n->in_fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    if (n->in_fd >= 0) {
+        lws_sock_file_fd_type u;
+        u.filefd = n->in_fd;
+        n->in_wsi = lws_adopt_descriptor_vhost(lws_get_vhost_by_name(n->ctx, "default"),
+                                               LWS_ADOPT_RAW_FILE_DESC, u, INPUT_PROTOCOL, NULL);
+        if (n->in_wsi)
+            return;
+        close(n->in_fd);
+        n->in_fd = -1;
+    }
+    n->h.input(n->h.ctx, NULL, 0, cli_now_ms());
+}
+
 struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, char *why, size_t cap)
 {
     struct net *n = calloc(1, sizeof *n);
@@ -298,6 +375,7 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
     }
     n->cfg = *cfg;
     n->h = *h;
+    n->in_fd = -1;
     /* lws logs are for debugging the library, not for users; they never
      * include payloads at these levels. */
     const char *dbg = getenv("BILAN_LWS_DEBUG");
@@ -337,6 +415,8 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
     ci.retry_and_idle_policy = &liveness;
     ci.pwsi = &n->wsi;
     lws_sul_schedule(n->ctx, 0, &n->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+    if (h->input)
+        watch_input(n);
     if (!lws_client_connect_via_info(&ci) && !n->done) {
         snprintf(why, cap, "cannot start connecting to %s:%u", cfg->host, cfg->port);
         net_free(n);
@@ -392,6 +472,7 @@ void net_free(struct net *n)
 {
     if (!n)
         return;
+    n->h.input = NULL; /* the console may be gone: no end-of-input call from here */
     if (n->ctx) {
         lws_sul_cancel(&n->tick);
         lws_context_destroy(n->ctx);

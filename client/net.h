@@ -3,6 +3,8 @@
  * TLS API).
  *
  * Owns: the lws context, the connection, TLS trust (pin or CA store), the
+ * reading of standard input (a duplicate of fd 0 adopted as a raw file),
+ * the
  * outbound queue of control messages, the reassembly of incoming messages,
  * the liveness policy (ping after 5 s idle, give up after 15 s), SIGINT and
  * SIGTERM while it runs.
@@ -48,6 +50,12 @@ struct net_handlers {
     void (*interrupt)(void *ctx, uint64_t now_ms);
     /* The connection is gone (after net_close() or on its own). */
     void (*closed)(void *ctx);
+    /* May be NULL. When set, standard input is read inside the event loop
+     * (never blocking it) and each read is handed over as it comes: buf
+     * (len bytes, valid during the call) is not cut at line ends. len 0:
+     * end of input or a read error; no call follows, and the session goes
+     * on. */
+    void (*input)(void *ctx, const char *buf, size_t len, uint64_t now_ms);
 };
 
 /* Creates the lws context and starts connecting. Returns NULL with why

@@ -704,3 +704,70 @@ void session_closed(struct session *s)
     free(s->scratch);
     s->scratch = NULL;
 }
+
+/* ---- what the person in the room asks for ---- */
+
+int session_say(struct session *s, const char *text, size_t len, const char **why)
+{
+    if (!s->tx || s->finished || s->st == ST_LEAVING) {
+        *why = "we are leaving the room: the line was not sent";
+        return BP_E_WRONG_STATE;
+    }
+    if (len < 1 || len > BP_CHAT_MAX || memchr(text, '\0', len) ||
+        !bp_utf8_valid((const uint8_t *)text, len)) {
+        *why = "a chat line must be 1 to 4096 bytes of UTF-8: the line was not sent";
+        return BP_E_INVALID_FIELD;
+    }
+    if (datatx_pending(s->tx) >= SESSION_SAY_QUEUE) {
+        *why = "64 lines are already waiting to go out: the line was not sent";
+        return BP_E_NOMEM;
+    }
+    char copy[BP_CHAT_MAX + 1];
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    int rc = datatx_add_chat(s->tx, copy, why);
+    OPENSSL_cleanse(copy, len);
+    if (rc)
+        return rc;
+    if (s->st != ST_IN_ROOM || !others(s))
+        return SAY_WAIT_PEER;
+    if (s->e2e && !e2e_can_send(s->e2e))
+        return SAY_WAIT_E2E;
+    s->hooks->want_write(s->hooks->ctx);
+    return SAY_SENDING;
+}
+
+int session_sas_answer(struct session *s, int slot, int confirmed, uint64_t now_ms)
+{
+    if (!s->e2e || (s->st != ST_IN_ROOM && s->st != ST_LEAVING))
+        return 0;
+    int n = 0;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+        if ((slot >= 0 && i != slot) || !e2e_sas_pending(s->e2e, i))
+            continue;
+        e2e_sas_decide(s->e2e, i, confirmed, now_ms);
+        n++;
+    }
+    if (n)
+        e2e_kick(s);
+    return n;
+}
+
+void session_print_members(struct session *s)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING) {
+        outline(s, "[room] not in the room yet\n");
+        return;
+    }
+    outline(s, "[room] members=%d slot=%d role=%s (you)\n", session_member_count(s), s->slot,
+            s->role);
+    for (int k = 0; k < BP_MAX_MEMBERS; k++)
+        if (s->members[k].present && k != s->slot)
+            outline(s, "[room] member slot=%d role=%s device=%s\n", k, s->members[k].role,
+                    s->members[k].device);
+}
+
+void session_quit(struct session *s, uint64_t now_ms)
+{
+    session_interrupt(s, now_ms);
+}

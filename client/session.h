@@ -41,6 +41,11 @@ struct session_hooks {
      * (> 0) to finish with; the hook prints its own message then. It may
      * change s->bilan (the bilan to join) on BP_T_WELCOME. */
     int (*on_reply)(void *reply_ctx, struct session *s, enum bp_type type, const json_t *msg);
+    /* May be NULL. Bytes typed on standard input (not cut at line ends);
+     * buf NULL and len 0 at the end of input (the session goes on). */
+    void *input_ctx;
+    void (*on_input)(void *input_ctx, struct session *s, const char *buf, size_t len,
+                     uint64_t now_ms);
 };
 
 enum session_mode { SESSION_AUTH = 1, SESSION_ENROL = 2 };
@@ -128,5 +133,27 @@ void session_closed(struct session *s);
 void session_finish(struct session *s, int code);
 /* Number of room members present, this device included. */
 int session_member_count(const struct session *s);
+
+/* ---- what the person in the room asks for (bilan join's console) ---- */
+
+#define SESSION_SAY_QUEUE 64 /* typed lines waiting to go out, at most */
+
+enum session_say_result {
+    SAY_SENDING = 0, /* goes out now */
+    SAY_WAIT_E2E,    /* queued until end-to-end encryption allows sending */
+    SAY_WAIT_PEER,   /* queued until someone else is in the room */
+};
+/* Queues a typed chat line (text, len bytes, not NUL-terminated: copied).
+ * Returns a session_say_result, or a negative code with *why (static): not
+ * UTF-8 or over 4096 bytes, SESSION_SAY_QUEUE lines already waiting, or the
+ * session is leaving. */
+int session_say(struct session *s, const char *text, size_t len, const char **why);
+/* The user's answer to the codes shown: slot, or -1 for every code shown and
+ * not decided yet. Returns how many codes it decided (0: none pending). */
+int session_sas_answer(struct session *s, int slot, int confirmed, uint64_t now_ms);
+/* Prints the room's members as "[room] ..." lines on out. */
+void session_print_members(struct session *s);
+/* The person asked to leave: like SIGINT. */
+void session_quit(struct session *s, uint64_t now_ms);
 
 #endif

@@ -4,6 +4,7 @@
  *   bilan-server consultant add NAME [--ttl S]   admin, on the same database
  *   bilan-server consultant token NAME [--ttl S]
  *   bilan-server consultant list
+ *   bilan-server hours --replay FILE [--format table|csv|json]
  *
  * Owns option parsing, the data folder, first-start setup (--dev certificate
  * and the "dev" consultant) and the lines printed on stdout. stdout carries
@@ -23,8 +24,10 @@
 #include "auth.h"
 #include "config.h"
 #include "devcert.h"
+#include "journal_jsonl.h"
 #include "log.h"
 #include "queue.h"
+#include "report.h"
 #include "server.h"
 #include "store.h"
 #include "ws.h"
@@ -52,6 +55,7 @@ static void help_main(FILE *f)
           "  consultant add NAME    create a consultant and print a one-time enrolment link\n"
           "  consultant token NAME  print another enrolment link, for a new device\n"
           "  consultant list        list consultants and their number of devices\n"
+          "  hours --replay FILE    face-to-face hours of a bilan from its exported journal\n"
           "\n"
           "Run `bilan-server COMMAND --help` for the options of a command.\n"
           "Quick start on a fresh machine: bilan-server serve --dev\n", f);
@@ -307,6 +311,155 @@ static int cmd_consultant(int argc, char **argv)
     fflush(stdout);
     OPS->close(st);
     return ret;
+}
+
+/* ---- hours ---- */
+
+#define HOURS_FILE_MAX (256u << 20) /* 256 MiB: far above a bilan's journal */
+
+static void help_hours(FILE *f)
+{
+    fputs("Usage: bilan-server hours --replay FILE [--format table|csv|json]\n"
+          "\n"
+          "Computes the hours report of one bilan from its exported presence journal (JSON Lines,\n"
+          "see docs/JOURNAL.md): per session phase, start, end, face-to-face time and\n"
+          "interruptions; totals per phase; face-to-face used, budget and remaining; declared\n"
+          "personal work; total against the 24 h legal cap. Reads only FILE (\"-\" for stdin).\n"
+          "\n"
+          "Options:\n"
+          "  --replay FILE          the journal to read (bilan-server journal export BILAN)\n"
+          "  --format FMT           table (default; h:mm, rounded for display), csv or json\n"
+          "                         (exact seconds, millisecond precision)\n"
+          "  -h, --help             this help\n"
+          "\n"
+          "Exit status: 0 report printed, 1 unreadable or inconsistent journal, 2 usage error.\n", f);
+}
+
+/* Reads all of path (or stdin for "-") into a malloc'd buffer, at most max bytes. */
+static char *read_all(const char *path, size_t max, size_t *len, char *why, size_t why_cap)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (!f) {
+        snprintf(why, why_cap, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (cap >= max + 1) {
+                snprintf(why, why_cap, "%s is larger than %zu MiB: not one bilan's journal", path, max >> 20);
+                goto fail;
+            }
+            if (ncap > max + 1)
+                ncap = max + 1;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                snprintf(why, why_cap, "out of memory reading %s", path);
+                goto fail;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                snprintf(why, why_cap, "cannot read %s: %s", path, strerror(errno));
+                goto fail;
+            }
+            break;
+        }
+        if (n > max) {
+            snprintf(why, why_cap, "%s is larger than %zu MiB: not one bilan's journal", path, max >> 20);
+            goto fail;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    *len = n;
+    return buf ? buf : calloc(1, 1);
+fail:
+    if (f != stdin)
+        fclose(f);
+    free(buf);
+    return NULL;
+}
+
+static int cmd_hours(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"replay", required_argument, NULL, 'r'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *replay = NULL;
+    int fmt = REPORT_TABLE, o;
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'r':
+            replay = optarg;
+            break;
+        case 'f':
+            if ((fmt = report_format_parse(optarg)) < 0)
+                return usage_error("hours", "--format '%s': expected table, csv or json", optarg);
+            break;
+        case 'h':
+            help_hours(stdout);
+            return 0;
+        case ':':
+            return usage_error("hours", "option %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("hours", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("hours", "unexpected argument '%s'", argv[optind]);
+    if (!replay)
+        return usage_error("hours", "%s", "--replay FILE is required (reports from the live database "
+                           "are not available yet: export the journal and replay it)");
+
+    char why[512];
+    size_t len;
+    char *buf = read_all(replay, HOURS_FILE_MAX, &len, why, sizeof why);
+    if (!buf) {
+        fprintf(stderr, "bilan-server hours: %s\n", why);
+        return 1;
+    }
+    struct jl_journal j;
+    int rc = journal_jsonl_parse(buf, len, &j, why, sizeof why);
+    free(buf);
+    if (rc) {
+        fprintf(stderr, "bilan-server hours: %s: %s\n", replay, why);
+        return 1;
+    }
+    struct acc_report r;
+    struct acc_err err;
+    rc = account_compute(j.ev, j.n, &j.meta, &r, &err);
+    journal_jsonl_free(&j);
+    if (rc) {
+        fprintf(stderr, "bilan-server hours: %s: %s\n", replay, err.msg);
+        return 1;
+    }
+    char *text;
+    size_t tlen;
+    rc = report_format(&r, (enum report_format)fmt, &text, &tlen);
+    account_report_free(&r);
+    if (rc) {
+        fprintf(stderr, "bilan-server hours: out of memory formatting the report\n");
+        return 1;
+    }
+    int ok = fwrite(text, 1, tlen, stdout) == tlen && fflush(stdout) == 0;
+    free(text);
+    if (!ok) {
+        fprintf(stderr, "bilan-server hours: cannot write the report: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- serve ---- */
@@ -579,6 +732,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "consultant"))
         return cmd_consultant(argc - 1, argv + 1);
+    if (!strcmp(cmd, "hours"))
+        return cmd_hours(argc - 1, argv + 1);
     fprintf(stderr, "bilan-server: unknown command '%s'\n", cmd);
     help_main(stderr);
     return 2;

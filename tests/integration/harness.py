@@ -58,16 +58,20 @@ def sha256_file(path):
 
 
 class Proc:
-    """A child process whose stdout and stderr lines are collected by threads."""
+    """A child process whose stdout and stderr lines are collected by threads.
 
-    def __init__(self, argv, env=None, name=None):
+    stdin is /dev/null unless stdin_pipe: then send_line() types into it and
+    close_stdin() ends it."""
+
+    def __init__(self, argv, env=None, name=None, stdin_pipe=False):
         self.argv = argv
         self.name = name or os.path.basename(argv[0])
         self.lines = []          # stdout lines, in order
         self.err_lines = []
         self._q = queue.Queue()
         self._cond = threading.Condition()
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=env, text=True, errors="replace")
         self._t1 = threading.Thread(target=self._pump, args=(self.p.stdout, self.lines), daemon=True)
         self._t2 = threading.Thread(target=self._pump, args=(self.p.stderr, self.err_lines), daemon=True)
@@ -100,6 +104,22 @@ class Proc:
                 if left <= 0:
                     raise TestFailure(f"{self.name} did not print /{pattern}/ within {timeout}s\n" + self.dump())
                 self._cond.wait(min(left, 0.5))
+
+    def send_line(self, text):
+        """Types text and Enter (UTF-8) on the process's stdin (stdin_pipe=True)."""
+        if self.p.stdin is None:
+            raise TestFailure(f"{self.name} was not spawned with stdin_pipe=True")
+        self.p.stdin.buffer.write(text.encode("utf-8") + b"\n")
+        self.p.stdin.flush()
+
+    def close_stdin(self):
+        if self.p.stdin is not None and not self.p.stdin.closed:
+            self.p.stdin.close()
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
 
     def count(self, pattern):
         rx = re.compile(pattern)
@@ -190,8 +210,8 @@ class Client:
             raise TestFailure(f"bilan {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
         return r
 
-    def spawn(self, *args):
-        return Proc(self.argv(*args), name=f"bilan[{self.name}]")
+    def spawn(self, *args, stdin_pipe=False):
+        return Proc(self.argv(*args), name=f"bilan[{self.name}]", stdin_pipe=stdin_pipe)
 
     def enrol(self, link):
         return self.ok("enrol", link)
