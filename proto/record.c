@@ -1,0 +1,601 @@
+/* record.c: the co-signed session record (attendance receipt) of
+ * PROTOCOL.md §9.3-9.4.
+ *
+ * Owns: the canonical record text, a signer's attestation text, the
+ * Ed25519 signature over "bilan-receipt-v1" 0x00 || record text ||
+ * attestation text, and the JSON forms of a record, an attestation and a
+ * receipt file.
+ *
+ * Invariant: one record has exactly one canonical text and one JSON form.
+ * That is why participants must be sorted ascending by bytes and unique:
+ * the parser refuses any other order, and bp_record_text refuses to render
+ * (so nobody signs) a record the parser would refuse. The same validation
+ * function (record_check) guards the text, the builder and the parser's
+ * result, so the three cannot drift apart.
+ *
+ * Must never: implement a primitive (Ed25519 and SHA-256 are the EVP
+ * wrappers of ident.c), do I/O, read a clock, or log. Parsers read only the
+ * object they are given, allocate nothing, and zero their output on failure.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "record.h"
+
+static const char *const phases[] = {"preliminaire", "investigation", "conclusion", "suivi"};
+
+/* Signed-message prefix: the label and its 0x00 (sizeof counts the NUL). */
+static const char receipt_ctx[] = "bilan-receipt-v1";
+
+/* The longest attestation text: three labels, a fingerprint, an int64 in
+ * decimal, one digit, three newlines. */
+#define ATTEST_TEXT_MAX (sizeof "signer=" + BP_B64_32 + sizeof "received_audio_ms=" + 20 + \
+                         sizeof "sas_verified=" + 2)
+
+/* ---- Validation shared by text, builders and parsers ---- */
+
+static int id_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+}
+
+/* [A-Za-z0-9_-]{1,BP_ID_MAX}, n bytes (no NUL needed inside). */
+static int id_ok(const char *s, size_t n)
+{
+    if (n < 1 || n > BP_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!id_char(s[i]))
+            return 0;
+    return 1;
+}
+
+/* Bounded read of a fixed char array that must hold a NUL-terminated id. */
+static int id_field_ok(const char *s)
+{
+    return id_ok(s, strnlen(s, BP_ID_MAX + 1));
+}
+
+static int phase_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++)
+        if (n == strlen(phases[i]) && !memcmp(s, phases[i], n))
+            return 1;
+    return 0;
+}
+
+/* 0 if r is a record the parser would accept, else a static reason. */
+static const char *record_check(const struct bp_record *r)
+{
+    if (!id_field_ok(r->bilan))
+        return "bilan";
+    if (!id_field_ok(r->session))
+        return "session";
+    if (!phase_ok(r->phase, strnlen(r->phase, BP_PHASE_MAX + 1)))
+        return "phase";
+    if (r->start_ms < 0)
+        return "start_ms";
+    if (r->end_ms < r->start_ms)
+        return "end_ms";
+    /* Both are non-negative here, so the difference cannot overflow. */
+    if (r->face_to_face_ms < 0 || r->face_to_face_ms > r->end_ms - r->start_ms)
+        return "face_to_face_ms";
+    if (r->n_participants < 1 || r->n_participants > BP_RECORD_MAX_PARTICIPANTS)
+        return "participants";
+    for (size_t i = 1; i < r->n_participants; i++)
+        if (memcmp(r->participants[i - 1], r->participants[i], BP_FP_LEN) >= 0)
+            return "participants";
+    return NULL;
+}
+
+static int attest_fields_ok(const struct bp_attestation *a)
+{
+    return a->received_audio_ms >= 0 && (a->sas_verified == 0 || a->sas_verified == 1);
+}
+
+static int is_participant(const struct bp_record *r, const uint8_t fp[BP_FP_LEN])
+{
+    for (size_t i = 0; i < r->n_participants && i < BP_RECORD_MAX_PARTICIPANTS; i++)
+        if (!memcmp(r->participants[i], fp, BP_FP_LEN))
+            return 1;
+    return 0;
+}
+
+/* ---- Canonical texts ---- */
+
+/* An append-only writer into a caller's buffer; over is sticky. */
+struct w {
+    char *out;
+    size_t cap, len;
+    int over;
+};
+
+static void w_mem(struct w *w, const char *p, size_t n)
+{
+    if (w->over || n >= w->cap - w->len) {   /* keep room for the NUL */
+        w->over = 1;
+        return;
+    }
+    memcpy(w->out + w->len, p, n);
+    w->len += n;
+    w->out[w->len] = '\0';
+}
+
+static void w_str(struct w *w, const char *s)
+{
+    w_mem(w, s, strlen(s));
+}
+
+/* Non-negative decimal, no sign, no leading zeros (callers checked >= 0). */
+static void w_dec(struct w *w, int64_t v)
+{
+    char buf[24];
+    size_t i = sizeof buf;
+    uint64_t u = (uint64_t)v;
+    do {
+        buf[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    w_mem(w, buf + i, sizeof buf - i);
+}
+
+static void w_b64(struct w *w, const uint8_t *p, size_t n)
+{
+    char s[BP_B64_64 + 1];
+    w_mem(w, s, bp_b64_encode(p, n, s));
+}
+
+static void w_line_dec(struct w *w, const char *label, int64_t v)
+{
+    w_str(w, label);
+    w_dec(w, v);
+    w_mem(w, "\n", 1);
+}
+
+static void w_line_b64(struct w *w, const char *label, const uint8_t *p, size_t n)
+{
+    w_str(w, label);
+    w_b64(w, p, n);
+    w_mem(w, "\n", 1);
+}
+
+/* Record text appended to w; r already checked. */
+static void record_text(struct w *w, const struct bp_record *r)
+{
+    w_str(w, "bilan-session-record-v1\n");
+    w_str(w, "bilan=");
+    w_str(w, r->bilan);
+    w_str(w, "\nsession=");
+    w_str(w, r->session);
+    w_str(w, "\nphase=");
+    w_str(w, r->phase);
+    w_mem(w, "\n", 1);
+    w_line_dec(w, "start_ms=", r->start_ms);
+    w_line_dec(w, "end_ms=", r->end_ms);
+    w_line_dec(w, "face_to_face_ms=", r->face_to_face_ms);
+    for (size_t i = 0; i < r->n_participants; i++)
+        w_line_b64(w, "participant=", r->participants[i], BP_FP_LEN);
+    w_line_b64(w, "journal_sha256=", r->journal_sha256, 32);
+}
+
+/* Attestation text appended to w; a already checked. */
+static void attest_text(struct w *w, const struct bp_attestation *a)
+{
+    w_line_b64(w, "signer=", a->signer, BP_FP_LEN);
+    w_line_dec(w, "received_audio_ms=", a->received_audio_ms);
+    w_line_dec(w, "sas_verified=", a->sas_verified);
+}
+
+int bp_record_text(const struct bp_record *r, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    if (record_check(r))
+        return BP_E_INVALID_FIELD;
+    struct w w = {out, cap, 0, cap == 0};
+    record_text(&w, r);
+    if (w.over) {
+        if (cap)
+            out[0] = '\0';
+        return BP_E_TOO_LARGE;
+    }
+    return (int)w.len;
+}
+
+void bp_record_normalize(struct bp_record *r)
+{
+    /* Out of range is the caller's bug; left as is, bp_record_text refuses it. */
+    if (r->n_participants > BP_RECORD_MAX_PARTICIPANTS)
+        return;
+    size_t n = r->n_participants;
+    for (size_t i = 1; i < n; i++) {   /* insertion sort: at most 16 entries */
+        uint8_t cur[BP_FP_LEN];
+        memcpy(cur, r->participants[i], BP_FP_LEN);
+        size_t j = i;
+        while (j > 0 && memcmp(r->participants[j - 1], cur, BP_FP_LEN) > 0) {
+            memcpy(r->participants[j], r->participants[j - 1], BP_FP_LEN);
+            j--;
+        }
+        memcpy(r->participants[j], cur, BP_FP_LEN);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && !memcmp(r->participants[k - 1], r->participants[i], BP_FP_LEN))
+            continue;
+        if (k != i)
+            memcpy(r->participants[k], r->participants[i], BP_FP_LEN);
+        k++;
+    }
+    if (k < n)
+        memset(r->participants[k], 0, (n - k) * BP_FP_LEN);
+    r->n_participants = k;
+}
+
+/* ---- Signature ---- */
+
+#define SIGNED_MAX (sizeof receipt_ctx + BP_RECORD_TEXT_MAX + ATTEST_TEXT_MAX)
+
+/* "bilan-receipt-v1" 0x00 || record text || attestation text into buf;
+ * returns its length, or 0 if r or a would not parse. */
+static size_t signed_message(const struct bp_record *r, const struct bp_attestation *a,
+                             uint8_t buf[SIGNED_MAX])
+{
+    if (record_check(r) || !attest_fields_ok(a))
+        return 0;
+    memcpy(buf, receipt_ctx, sizeof receipt_ctx);
+    struct w w = {(char *)buf + sizeof receipt_ctx, SIGNED_MAX - sizeof receipt_ctx, 0, 0};
+    record_text(&w, r);
+    attest_text(&w, a);
+    return w.over ? 0 : sizeof receipt_ctx + w.len;
+}
+
+int bp_attest_sign(const struct bp_record *r, struct bp_attestation *a,
+                   const uint8_t priv[BP_KEY_LEN])
+{
+    uint8_t msg[SIGNED_MAX], fp[BP_FP_LEN];
+    memset(a->sig, 0, sizeof a->sig);
+    size_t n = signed_message(r, a, msg);
+    if (!n)
+        return BP_E_INVALID_FIELD;
+    if (bp_fingerprint(a->sign_pub, a->dh_pub, fp))
+        return BP_E_CRYPTO;
+    /* A device signs only what it could itself verify: its own fingerprint,
+     * in a record that names it. */
+    if (memcmp(fp, a->signer, BP_FP_LEN) || !is_participant(r, a->signer))
+        return BP_E_INVALID_FIELD;
+    int rc = bp_ed25519_sign(priv, msg, n, a->sig);
+    /* priv must be the key behind sign_pub, or the signature is useless. */
+    if (!rc && bp_ed25519_verify(a->sign_pub, msg, n, a->sig))
+        rc = BP_E_BAD_SIGNATURE;
+    if (rc)
+        memset(a->sig, 0, sizeof a->sig);
+    return rc;
+}
+
+int bp_attest_verify(const struct bp_record *r, const struct bp_attestation *a, const char **why)
+{
+    uint8_t msg[SIGNED_MAX], fp[BP_FP_LEN];
+    const char *reason = NULL;
+    size_t n = 0;
+    if (record_check(r))
+        reason = "the record is not valid (it would not parse)";
+    else if (!attest_fields_ok(a))
+        reason = "the attestation is not valid (it would not parse)";
+    else if (bp_fingerprint(a->sign_pub, a->dh_pub, fp) || memcmp(fp, a->signer, BP_FP_LEN))
+        reason = "the signer is not the fingerprint of sign_pub and dh_pub";
+    else if (!is_participant(r, a->signer))
+        reason = "the signer is not a participant of the record";
+    else if (!(n = signed_message(r, a, msg)))
+        reason = "the record is not valid (it would not parse)";   /* not reached: checked above */
+    else if (bp_ed25519_verify(a->sign_pub, msg, n, a->sig))
+        reason = "the signature does not verify";
+    if (why)
+        *why = reason;
+    return reason ? BP_E_BAD_SIGNATURE : 0;
+}
+
+/* ---- JSON builders ---- */
+
+static int set_b64(json_t *o, const char *name, const uint8_t *p, size_t n)
+{
+    char s[BP_B64_64 + 1];
+    bp_b64_encode(p, n, s);
+    return json_object_set_new(o, name, json_string(s));
+}
+
+static int set_int(json_t *o, const char *name, int64_t v)
+{
+    return json_object_set_new(o, name, json_integer((json_int_t)v));
+}
+
+json_t *bp_record_to_json(const struct bp_record *r)
+{
+    if (record_check(r))
+        return NULL;   /* would not parse on the other side */
+    json_t *o = json_object(), *ps = json_array();
+    if (!o || !ps)
+        goto fail;
+    for (size_t i = 0; i < r->n_participants; i++) {
+        char s[BP_B64_32 + 1];
+        bp_b64_encode(r->participants[i], BP_FP_LEN, s);
+        if (json_array_append_new(ps, json_string(s)))
+            goto fail;
+    }
+    int bad = set_int(o, "v", 1) || json_object_set_new(o, "bilan", json_string(r->bilan)) ||
+              json_object_set_new(o, "session", json_string(r->session)) ||
+              json_object_set_new(o, "phase", json_string(r->phase)) ||
+              set_int(o, "start_ms", r->start_ms) || set_int(o, "end_ms", r->end_ms) ||
+              set_int(o, "face_to_face_ms", r->face_to_face_ms);
+    if (bad)
+        goto fail;
+    bad = json_object_set_new(o, "participants", ps);
+    ps = NULL;   /* owned by o now, even when the set failed */
+    if (bad || set_b64(o, "journal_sha256", r->journal_sha256, 32))
+        goto fail;
+    return o;
+fail:
+    json_decref(ps);
+    json_decref(o);
+    return NULL;
+}
+
+json_t *bp_attest_to_json(const struct bp_attestation *a)
+{
+    if (!attest_fields_ok(a))
+        return NULL;
+    json_t *o = json_object();
+    if (!o || set_b64(o, "signer", a->signer, BP_FP_LEN) ||
+        set_b64(o, "sign_pub", a->sign_pub, BP_KEY_LEN) ||
+        set_b64(o, "dh_pub", a->dh_pub, BP_KEY_LEN) ||
+        set_int(o, "received_audio_ms", a->received_audio_ms) ||
+        json_object_set_new(o, "sas_verified", json_boolean(a->sas_verified)) ||
+        set_b64(o, "sig", a->sig, BP_SIG_LEN)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *bp_receipt_to_json(const struct bp_receipt *rc)
+{
+    if (rc->n_sigs > BP_RECORD_MAX_PARTICIPANTS)
+        return NULL;
+    json_t *o = json_object(), *sigs = json_array();
+    if (!o || !sigs || set_int(o, "receipt", 1) ||
+        json_object_set_new(o, "record", bp_record_to_json(&rc->record)))
+        goto fail;
+    for (size_t i = 0; i < rc->n_sigs; i++)
+        if (json_array_append_new(sigs, bp_attest_to_json(&rc->sigs[i])))
+            goto fail;
+    int bad = json_object_set_new(o, "signatures", sigs);
+    sigs = NULL;
+    if (bad)
+        goto fail;
+    return o;
+fail:
+    json_decref(sigs);
+    json_decref(o);
+    return NULL;
+}
+
+/* ---- JSON parsers ---- */
+
+/* where: "record", "signatures[3]"... */
+static int perr(struct bp_verr *e, int code, const char *field, const char *where, const char *why)
+{
+    if (e) {
+        e->code = code;
+        if (code == BP_E_MISSING_FIELD)
+            snprintf(e->detail, sizeof e->detail, "missing field '%s' in %s", field, where);
+        else
+            snprintf(e->detail, sizeof e->detail, "field '%s' in %s %s", field, where, why);
+    }
+    return code;
+}
+
+static int get_field(const json_t *o, const char *name, const char *where, const json_t **v,
+                     struct bp_verr *e)
+{
+    *v = json_object_get(o, name);
+    return *v ? 0 : perr(e, BP_E_MISSING_FIELD, name, where, NULL);
+}
+
+/* A base64url string of exactly want bytes. */
+static int get_b64(const json_t *o, const char *name, const char *where, uint8_t *out,
+                   size_t want, struct bp_verr *e)
+{
+    const json_t *v;
+    int rc = get_field(o, name, where, &v, e);
+    if (rc)
+        return rc;
+    /* Length first: also keeps a string with an embedded NUL from the decoder. */
+    if (!json_is_string(v) || json_string_length(v) != bp_b64_len(want) ||
+        bp_b64_decode_exact(json_string_value(v), out, want) != 0)
+        return perr(e, BP_E_INVALID_FIELD, name, where,
+                    want == BP_SIG_LEN
+                        ? "must be 64 bytes in base64url without padding (86 characters)"
+                        : "must be 32 bytes in base64url without padding (43 characters)");
+    return 0;
+}
+
+/* A non-negative integer. */
+static int get_ms(const json_t *o, const char *name, const char *where, int64_t *out,
+                  struct bp_verr *e)
+{
+    const json_t *v;
+    int rc = get_field(o, name, where, &v, e);
+    if (rc)
+        return rc;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return perr(e, BP_E_INVALID_FIELD, name, where, "must be a non-negative integer");
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
+static int get_one(const json_t *o, const char *name, const char *where, struct bp_verr *e)
+{
+    const json_t *v;
+    int rc = get_field(o, name, where, &v, e);
+    if (rc)
+        return rc;
+    if (!json_is_integer(v) || json_integer_value(v) != 1)
+        return perr(e, BP_E_INVALID_FIELD, name, where, "must be 1");
+    return 0;
+}
+
+static int get_id(const json_t *o, const char *name, const char *where, char out[BP_ID_MAX + 1],
+                  struct bp_verr *e)
+{
+    const json_t *v;
+    int rc = get_field(o, name, where, &v, e);
+    if (rc)
+        return rc;
+    if (!json_is_string(v) || !id_ok(json_string_value(v), json_string_length(v)))
+        return perr(e, BP_E_INVALID_FIELD, name, where,
+                    "must be an identifier of 1 to 64 characters A-Z a-z 0-9 _ -");
+    memcpy(out, json_string_value(v), json_string_length(v));
+    out[json_string_length(v)] = '\0';
+    return 0;
+}
+
+static int parse_record(const json_t *o, struct bp_record *r, struct bp_verr *e)
+{
+    static const char where[] = "record";
+    const json_t *v;
+    int rc;
+    if (!json_is_object(o)) {
+        if (e) {
+            e->code = BP_E_INVALID_FIELD;
+            snprintf(e->detail, sizeof e->detail, "a record must be a JSON object");
+        }
+        return BP_E_INVALID_FIELD;
+    }
+    if ((rc = get_one(o, "v", where, e)) || (rc = get_id(o, "bilan", where, r->bilan, e)) ||
+        (rc = get_id(o, "session", where, r->session, e)) ||
+        (rc = get_field(o, "phase", where, &v, e)))
+        return rc;
+    if (!json_is_string(v) || !phase_ok(json_string_value(v), json_string_length(v)))
+        return perr(e, BP_E_INVALID_FIELD, "phase", where,
+                    "must be preliminaire, investigation, conclusion or suivi");
+    memcpy(r->phase, json_string_value(v), json_string_length(v) + 1);
+    if ((rc = get_ms(o, "start_ms", where, &r->start_ms, e)) ||
+        (rc = get_ms(o, "end_ms", where, &r->end_ms, e)) ||
+        (rc = get_ms(o, "face_to_face_ms", where, &r->face_to_face_ms, e)))
+        return rc;
+    if (r->end_ms < r->start_ms)
+        return perr(e, BP_E_INVALID_FIELD, "end_ms", where, "must not be before start_ms");
+    if (r->face_to_face_ms > r->end_ms - r->start_ms)
+        return perr(e, BP_E_INVALID_FIELD, "face_to_face_ms", where,
+                    "must not exceed end_ms - start_ms");
+    if ((rc = get_field(o, "participants", where, &v, e)))
+        return rc;
+    size_t n = json_is_array(v) ? json_array_size(v) : 0;
+    if (n < 1 || n > BP_RECORD_MAX_PARTICIPANTS)
+        return perr(e, BP_E_INVALID_FIELD, "participants", where,
+                    "must be an array of 1 to 16 fingerprints");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(v, i);
+        if (!json_is_string(p) || json_string_length(p) != BP_B64_32 ||
+            bp_b64_decode_exact(json_string_value(p), r->participants[i], BP_FP_LEN) != 0) {
+            char name[32];
+            snprintf(name, sizeof name, "participants[%zu]", i);
+            return perr(e, BP_E_INVALID_FIELD, name, where,
+                        "must be 32 bytes in base64url without padding (43 characters)");
+        }
+        if (i > 0) {
+            int c = memcmp(r->participants[i - 1], r->participants[i], BP_FP_LEN);
+            if (c == 0)
+                return perr(e, BP_E_INVALID_FIELD, "participants", where,
+                            "must not contain a fingerprint twice");
+            if (c > 0)
+                return perr(e, BP_E_INVALID_FIELD, "participants", where,
+                            "must be sorted ascending by their bytes");
+        }
+    }
+    r->n_participants = n;
+    return get_b64(o, "journal_sha256", where, r->journal_sha256, 32, e);
+}
+
+static int parse_attest(const json_t *o, struct bp_attestation *a, const char *where,
+                        struct bp_verr *e)
+{
+    const json_t *v;
+    int rc;
+    if (!json_is_object(o)) {
+        if (e) {
+            e->code = BP_E_INVALID_FIELD;
+            snprintf(e->detail, sizeof e->detail, "%s must be a JSON object", where);
+        }
+        return BP_E_INVALID_FIELD;
+    }
+    if ((rc = get_b64(o, "signer", where, a->signer, BP_FP_LEN, e)) ||
+        (rc = get_b64(o, "sign_pub", where, a->sign_pub, BP_KEY_LEN, e)) ||
+        (rc = get_b64(o, "dh_pub", where, a->dh_pub, BP_KEY_LEN, e)) ||
+        (rc = get_ms(o, "received_audio_ms", where, &a->received_audio_ms, e)) ||
+        (rc = get_field(o, "sas_verified", where, &v, e)))
+        return rc;
+    if (!json_is_boolean(v))
+        return perr(e, BP_E_INVALID_FIELD, "sas_verified", where, "must be true or false");
+    a->sas_verified = json_is_true(v) ? 1 : 0;
+    return get_b64(o, "sig", where, a->sig, BP_SIG_LEN, e);
+}
+
+int bp_record_from_json(const json_t *o, struct bp_record *r, struct bp_verr *e)
+{
+    memset(r, 0, sizeof *r);
+    int rc = parse_record(o, r, e);
+    if (rc)
+        memset(r, 0, sizeof *r);
+    return rc;
+}
+
+int bp_attest_from_json(const json_t *o, struct bp_attestation *a, struct bp_verr *e)
+{
+    memset(a, 0, sizeof *a);
+    int rc = parse_attest(o, a, "attestation", e);
+    if (rc)
+        memset(a, 0, sizeof *a);
+    return rc;
+}
+
+static int parse_receipt(const json_t *o, struct bp_receipt *rc, struct bp_verr *e)
+{
+    static const char where[] = "receipt";
+    const json_t *v;
+    int err;
+    if (!json_is_object(o)) {
+        if (e) {
+            e->code = BP_E_INVALID_FIELD;
+            snprintf(e->detail, sizeof e->detail, "a receipt must be a JSON object");
+        }
+        return BP_E_INVALID_FIELD;
+    }
+    if ((err = get_one(o, "receipt", where, e)) || (err = get_field(o, "record", where, &v, e)))
+        return err;
+    if (!json_is_object(v))
+        return perr(e, BP_E_INVALID_FIELD, "record", where, "must be a JSON object");
+    if ((err = parse_record(v, &rc->record, e)) ||
+        (err = get_field(o, "signatures", where, &v, e)))
+        return err;
+    if (!json_is_array(v) || json_array_size(v) > BP_RECORD_MAX_PARTICIPANTS)
+        return perr(e, BP_E_INVALID_FIELD, "signatures", where,
+                    "must be an array of at most 16 signatures");
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        char sw[40];
+        snprintf(sw, sizeof sw, "signatures[%zu]", i);
+        if ((err = parse_attest(json_array_get(v, i), &rc->sigs[i], sw, e)))
+            return err;
+    }
+    rc->n_sigs = json_array_size(v);
+    return 0;
+}
+
+int bp_receipt_from_json(const json_t *o, struct bp_receipt *rc, struct bp_verr *e)
+{
+    memset(rc, 0, sizeof *rc);
+    int err = parse_receipt(o, rc, e);
+    if (err)
+        memset(rc, 0, sizeof *rc);
+    return err;
+}
