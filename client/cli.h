@@ -41,5 +41,7 @@ int cmd_identity(struct app *a, int argc, char **argv);
 int cmd_enrol(struct app *a, int argc, char **argv);
 int cmd_bilan(struct app *a, int argc, char **argv);
 int cmd_join(struct app *a, int argc, char **argv);
+int cmd_hours(struct app *a, int argc, char **argv);
+int cmd_receipt(struct app *a, int argc, char **argv); /* a unused: offline */
 
 #endif

@@ -9,7 +9,11 @@
  *
  * The console: what is typed on standard input (read inside the event loop
  * by net.c, cut and parsed by console.c) is sent as chat lines or runs a
- * command (/oui, /non, /qui, /quitter, /aide). The end of standard input
+ * command (/oui, /non, /qui, /quitter, /aide, /seance, /fin, /heures).
+ * Sessions and receipts (PROTOCOL.md §9): --open-session/--close-session
+ * drive session.c; signed receipts are kept in the store (receipts table)
+ * and those never acknowledged are sent again after the next welcome from
+ * that server. The end of standard input
  * (/dev/null, a closed pipe, Ctrl-D) only stops the reading. */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,7 @@
 #include "cli.h"
 #include "console.h"
 #include "enrol.h"
+#include "hours.h"
 
 static const char usage[] =
     "Usage: bilan join LINK-OR-BILAN-ID [options]\n"
@@ -48,11 +53,18 @@ static const char usage[] =
     "                       after you compared the codes with the other person (or tests)\n"
     "  --reject-sas         reject every security code (ends those pairs)\n"
     "  --stats FILE.json    write end-to-end and relay counters to FILE.json at exit\n"
+    "  --open-session PHASE (consultant) open a session as soon as someone else is in\n"
+    "                       the room; PHASE: preliminaire, investigation, conclusion, suivi\n"
+    "  --close-session      (consultant) close the open session before leaving (when\n"
+    "                       expectations are met, at --duration's end, on Ctrl-C or /quit)\n"
     "\n"
     "In the room, type a line and Enter to send it to the others, or a command:\n"
     "  /oui, /yes [SLOT]    the other person reads the same code: confirm it\n"
     "  /non, /no [SLOT]     the codes differ: reject it (ends that pair)\n"
     "  /qui, /who           who is in the room\n"
+    "  /seance, /session PHASE  (consultant) open a session of that phase\n"
+    "  /fin, /close         (consultant) close the session\n"
+    "  /heures, /hours      face-to-face hours used and left in this bilan\n"
     "  /quitter, /quit      leave the room (like Ctrl-C)\n"
     "  /aide, /help         the list of commands\n"
     "Lines typed before the encryption allows sending wait (64 at most).\n"
@@ -73,7 +85,13 @@ static const char usage[] =
     "With --say, --send-file or --expect-*, join leaves once everything is sent\n"
     "and every expectation is met; otherwise it stays until --duration, /quit or\n"
     "Ctrl-C. The end of standard input (Ctrl-D, /dev/null) does not leave.\n"
-    "Durations also accept 90s, 5m, 1h30.\n";
+    "Durations also accept 90s, 5m, 1h30.\n"
+    "\n"
+    "Sessions: the server counts face-to-face time only inside a session, which a\n"
+    "consultant opens and closes. Lines \"[hours] ...\" show the time used and left;\n"
+    "at the close every device present signs the server's record of the session (an\n"
+    "attendance receipt, \"[receipt] session=... signed\"; see `bilan receipt verify`).\n"
+    "A receipt that could not be sent goes out at the next `bilan join` to that server.\n";
 
 struct join_ctx {
     struct app *a;
@@ -143,6 +161,29 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
         fputs(console_help, s->out);
         fflush(s->out);
         return;
+    case CMD_SESSION: {
+        char phase[BP_PHASE_MAX + 2];
+        const char *why = NULL;
+        cli_printable((const uint8_t *)c.arg, c.arg_len < sizeof phase - 1 ? c.arg_len : sizeof phase - 1,
+                      phase, sizeof phase);
+        if (c.arg_len > BP_PHASE_MAX || !hours_phase_ok(phase))
+            info(s, "/seance takes a phase: %s", hours_phases);
+        else if (session_hours_open(s, phase, &why))
+            info(s, "cannot open a session: %s", why);
+        return;
+    }
+    case CMD_CLOSE: {
+        const char *why = NULL;
+        if (session_hours_close(s, &why))
+            info(s, "cannot close the session: %s", why);
+        return;
+    }
+    case CMD_HOURS: {
+        const char *why = NULL;
+        if (session_hours_report(s, &why))
+            info(s, "cannot ask for the hours: %s", why);
+        return;
+    }
     case CMD_UNKNOWN:
         info(s, "unknown command %s: type /aide (or /help) for the list", word);
         return;
@@ -150,6 +191,8 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
         if (!strcmp(word, "/oui") || !strcmp(word, "/yes") || !strcmp(word, "/non") ||
             !strcmp(word, "/no"))
             info(s, "%s takes nothing or a slot number from 0 to %d", word, BP_MAX_MEMBERS - 1);
+        else if (!strcmp(word, "/seance") || !strcmp(word, "/session"))
+            info(s, "%s takes a phase: %s", word, hours_phases);
         else
             info(s, "%s takes no argument", word);
         return;
@@ -183,6 +226,66 @@ static void console_input(void *ctx, struct session *s, const char *buf, size_t 
     }
     while (!s->finished && (ev = console_lines_feed(&j->con, &buf, &len, &line, &ll)) != CONSOLE_NONE)
         console_event(j, s, ev, line, ll, now);
+}
+
+/* ---- attendance receipts: a copy in the store, pending ones resent ---- */
+
+static void store_receipt(void *ctx, struct session *s, const char *bilan, const char *session,
+                          const json_t *record, const json_t *attestation)
+{
+    struct join_ctx *j = ctx;
+    (void)s;
+    char *rt = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
+    char *at = attestation ? json_dumps(attestation, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    struct ks_receipt r;
+    memset(&r, 0, sizeof r);
+    r.server_id = j->server_id;
+    snprintf(r.bilan, sizeof r.bilan, "%s", bilan);
+    snprintf(r.session, sizeof r.session, "%s", session);
+    r.record = rt;
+    r.attestation = at;
+    if (!rt || !at || ks_receipt_put(j->a->ks, &r))
+        fprintf(stderr, "bilan: warning: cannot keep a copy of the receipt of session %s: %s\n",
+                session, rt && at ? ks_error(j->a->ks) : "out of memory");
+    free(rt);
+    free(at);
+}
+
+static void receipt_acked(void *ctx, struct session *s, const char *session)
+{
+    struct join_ctx *j = ctx;
+    (void)s;
+    if (ks_receipt_sent(j->a->ks, j->server_id, session))
+        fprintf(stderr, "bilan: warning: cannot note that the receipt of %s was sent: %s\n",
+                session, ks_error(j->a->ks));
+}
+
+/* A receipt signed on an earlier visit whose acknowledgement never came
+ * (the connection ended first): send it again now. */
+static int pending_cb(void *arg, const struct ks_receipt *r)
+{
+    struct session *s = arg;
+    json_error_t je;
+    json_t *o = json_loads(r->attestation, JSON_REJECT_DUPLICATES, &je);
+    struct bp_attestation at;
+    struct bp_verr e;
+    if (!o || bp_attest_from_json(o, &at, &e)) {
+        fprintf(stderr, "bilan: warning: the stored receipt of session %s is unreadable\n",
+                r->session);
+    } else {
+        fprintf(s->out, "[receipt] session=%s sending (signed earlier)\n", r->session);
+        fflush(s->out);
+        session_send_receipt(s, r->session, at.received_audio_ms, at.sas_verified, at.sig);
+    }
+    json_decref(o);
+    return s->finished;
+}
+
+static void send_pending(struct join_ctx *j, struct session *s)
+{
+    if (ks_receipt_each(j->a->ks, j->server_id, 1, pending_cb, s))
+        fprintf(stderr, "bilan: warning: cannot read the pending receipts: %s\n",
+                ks_error(j->a->ks));
 }
 
 /* ---- end-to-end: what the store knows about this bilan ---- */
@@ -274,6 +377,7 @@ static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t
         return 0;
     if (!j->by_link) {
         load_e2e(j, s->bilan);
+        send_pending(j, s);
         return 0;
     }
     long long sid;
@@ -302,6 +406,7 @@ static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t
     snprintf(s->bilan, sizeof s->bilan, "%s", id);
     j->server_id = sid;
     load_e2e(j, id);
+    send_pending(j, s);
     return 0;
 }
 
@@ -474,6 +579,8 @@ int cmd_join(struct app *a, int argc, char **argv)
         {"confirm-sas", no_argument, NULL, 1001},
         {"reject-sas", no_argument, NULL, 1002},
         {"stats", required_argument, NULL, 1003},
+        {"open-session", required_argument, NULL, 1004},
+        {"close-session", no_argument, NULL, 1005},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -529,6 +636,16 @@ int cmd_join(struct app *a, int argc, char **argv)
             break;
         case 1003:
             stats_file = optarg;
+            break;
+        case 1004:
+            if (!hours_phase_ok(optarg))
+                rc = cli_fail(EXIT_USAGE, "--open-session %s: the phase is one of %s", optarg,
+                              hours_phases);
+            else
+                snprintf(s.open_phase, sizeof s.open_phase, "%s", optarg);
+            break;
+        case 1005:
+            s.close_on_leave = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -592,6 +709,8 @@ int cmd_join(struct app *a, int argc, char **argv)
         .on_reply = join_reply,
         .input_ctx = &j,
         .on_input = console_input,
+        .on_receipt = store_receipt,
+        .on_receipt_ok = receipt_acked,
     };
     console_lines_init(&j.con);
     /* Prompts for codes while standard input may be read (until its end). */

@@ -12,6 +12,10 @@ const char console_help[] =
     "[help] /oui or /yes [SLOT]  the other person read the same code: confirm it\n"
     "[help] /non or /no [SLOT]   the codes differ: reject it (ends that pair)\n"
     "[help] /qui or /who         who is in the room\n"
+    "[help] /seance or /session PHASE  (consultant) open a session: preliminaire,\n"
+    "[help]                      investigation, conclusion or suivi\n"
+    "[help] /fin or /close       (consultant) close the session\n"
+    "[help] /heures or /hours    face-to-face hours used and left\n"
     "[help] /quitter or /quit    leave the room\n"
     "[help] /aide or /help       this list\n"
     "[help] //text               send a line that starts with '/'\n";
@@ -132,12 +136,27 @@ void console_parse(const char *line, size_t len, int max_slot, struct console_cm
         out->slot = v;
         return;
     }
+    if (word_is(w, wl, "/seance", "/session")) {
+        /* The phase is checked by the caller (it says which ones exist). */
+        if (!al || memchr(a, ' ', al) || memchr(a, '\t', al)) {
+            out->kind = CMD_BAD_ARG;
+            return;
+        }
+        out->kind = CMD_SESSION;
+        out->arg = a;
+        out->arg_len = al;
+        return;
+    }
     if (word_is(w, wl, "/qui", "/who"))
         out->kind = CMD_WHO;
     else if (word_is(w, wl, "/quitter", "/quit"))
         out->kind = CMD_QUIT;
     else if (word_is(w, wl, "/aide", "/help"))
         out->kind = CMD_HELP;
+    else if (word_is(w, wl, "/fin", "/close"))
+        out->kind = CMD_CLOSE;
+    else if (word_is(w, wl, "/heures", "/hours"))
+        out->kind = CMD_HOURS;
     else {
         out->kind = CMD_UNKNOWN;
         return;

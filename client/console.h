@@ -1,6 +1,7 @@
 /* console.h: what a person types during `bilan join`, as pure logic: bytes
  * read from standard input cut into lines, and a line read as a chat line or
- * a command (/oui, /non, /qui, /quitter, /aide and their English names).
+ * a command (/oui, /non, /qui, /quitter, /aide, /seance, /fin, /heures and
+ * their English names).
  *
  * Owns one line buffer of CONSOLE_LINE_MAX bytes; never allocates, reads,
  * prints or looks at a clock. The glue (net.c adopts the descriptor, the
@@ -43,8 +44,11 @@ enum console_cmd_kind {
     CMD_WHO,       /* /qui /who */
     CMD_QUIT,      /* /quitter /quit */
     CMD_HELP,      /* /aide /help */
+    CMD_SESSION,   /* /seance /session PHASE: arg/arg_len the phase as typed */
+    CMD_CLOSE,     /* /fin /close */
+    CMD_HOURS,     /* /heures /hours */
     CMD_UNKNOWN,   /* arg/arg_len: the command word as typed (with its '/') */
-    CMD_BAD_ARG,   /* a known command with an argument it does not take */
+    CMD_BAD_ARG,   /* a known command with an argument it does not take (or lacks one) */
 };
 
 struct console_cmd {

@@ -172,11 +172,36 @@ int e2e_joined(struct e2e *e, const char *bilan, int slot, uint64_t now_ms)
 
 /* Ends the pair with slot. notify: tell the peer with an `abort` body so that
  * it stops waiting for us (not when the peer is the one who ended it). */
+/* Every device paired with during this visit, for the attendance receipt's
+ * sas_verified (PROTOCOL.md §9.4): its latest outcome wins. */
+static void note_met(struct e2e *e, const uint8_t fp[BP_FP_LEN], int verified)
+{
+    for (int i = 0; i < e->nmet; i++)
+        if (!memcmp(e->met[i].fp, fp, BP_FP_LEN)) {
+            e->met[i].verified = verified;
+            return;
+        }
+    if (e->nmet == E2E_MET_MAX)
+        return;
+    memcpy(e->met[e->nmet].fp, fp, BP_FP_LEN);
+    e->met[e->nmet++].verified = verified;
+}
+
+size_t e2e_met(const struct e2e *e, struct hours_met *out, size_t cap)
+{
+    size_t n = 0;
+    for (int i = 0; i < e->nmet && n < cap; i++)
+        out[n++] = e->met[i];
+    return n;
+}
+
 static void refuse_ex(struct e2e *e, int slot, const char *why, int notify)
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->st == PAIR_REFUSED)
         return;
+    if (p->present)
+        note_met(e, p->fp, 0);
     int had_key = p->sent_gen != 0;
     p->st = PAIR_REFUSED;
     line(e, "[e2e] slot=%d refused: %s", slot, why);
@@ -327,6 +352,7 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
 static void remember(struct e2e *e, int slot, int verified, const char *method)
 {
     struct e2e_peer *p = &e->peers[slot];
+    note_met(e, p->fp, verified);
     if (!e->io.remember)
         return;
     struct e2e_remember r;

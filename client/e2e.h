@@ -34,12 +34,14 @@
 
 #include "bp.h"
 #include "../proto/e2e.h" /* libbilanproto's: this file shares its name */
+#include "hours.h"
 
 #define E2E_HOLD_MS 2000  /* unknown KID: hold this long */
 #define E2E_HOLD_MAX 256  /* ... at most this many frames per sender */
 #define E2E_ERASE_MS 5000 /* older generations erased this long after a newer one is used */
 #define E2E_GENS 4        /* generations kept per sender */
 #define E2E_KNOWN_MAX 32
+#define E2E_MET_MAX 16 /* devices paired with in one visit, remembered for receipts */
 
 enum e2e_sas_policy {
     E2E_SAS_ASK = 0, /* show the code; unauthenticated pairs stay blocked */
@@ -162,6 +164,11 @@ struct e2e {
     struct e2e_peer peers[BP_MAX_MEMBERS];
     struct e2e_stats stats;
     int failed; /* an OpenSSL failure: nothing is sealed any more */
+    /* Devices paired with since e2e_init (kept across e2e_leave: a receipt
+     * is signed after the pairs are gone): verified = code confirmed, now
+     * or earlier (known). */
+    struct hours_met met[E2E_MET_MAX];
+    int nmet;
     /* The user can answer codes in the room (`bilan join` reads standard
      * input): a code line is followed by how to answer it. */
     int interactive;
@@ -202,6 +209,9 @@ void e2e_tick(struct e2e *e, uint64_t now_ms);
 int e2e_can_send(const struct e2e *e);
 /* A peer that holds our current key. */
 int e2e_peer_has_key(const struct e2e *e, int slot);
+/* The devices paired with since e2e_init and whether each is verified
+ * (the input of hours_sas_verified). Returns how many were copied. */
+size_t e2e_met(const struct e2e *e, struct hours_met *out, size_t cap);
 /* We left the room: erase the ephemeral key, pair and sender keys. */
 void e2e_leave(struct e2e *e);
 void e2e_free(struct e2e *e);

@@ -66,6 +66,15 @@ static const char *const migrations[] = {
     "  verified_at INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (server_id, bilan, device),"
     "  FOREIGN KEY (server_id, bilan) REFERENCES bilans(server_id, bilan) ON DELETE CASCADE);",
+    /* 3: attendance receipts this device signed (PROTOCOL.md §9.3): the
+     * server's record and our attestation as JSON, as signed; sent_at = 0
+     * while the server has not acknowledged it (receipt_ok): such a receipt
+     * is sent again at the next connection to that server. */
+    "CREATE TABLE receipts ("
+    "  server_id INTEGER NOT NULL, bilan TEXT NOT NULL, session TEXT NOT NULL,"
+    "  record TEXT NOT NULL, attestation TEXT NOT NULL,"
+    "  signed_at INTEGER NOT NULL, sent_at INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (server_id, bilan, session));",
 };
 
 static int fail(struct keystore *ks, const char *what)
@@ -565,4 +574,78 @@ int ks_peer_each(struct keystore *ks, long long server_id, const char *bilan,
     }
     sqlite3_finalize(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading peers");
+}
+
+int ks_receipt_put(struct keystore *ks, const struct ks_receipt *r)
+{
+    sqlite3_stmt *st;
+    /* A record signed again (the server sent it twice) keeps its first
+     * signature time and its acknowledgement. */
+    int rc = prepare(ks,
+                     "INSERT INTO receipts (server_id, bilan, session, record, attestation,"
+                     " signed_at, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
+                     " ON CONFLICT (server_id, bilan, session) DO UPDATE SET"
+                     " record = excluded.record, attestation = excluded.attestation",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->server_id);
+    sqlite3_bind_text(st, 2, r->bilan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, r->session, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, r->record, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, r->attestation, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, r->signed_at ? r->signed_at : (long long)time(NULL));
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : fail(ks, "saving a receipt");
+}
+
+int ks_receipt_sent(struct keystore *ks, long long server_id, const char *session)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(ks,
+                     "UPDATE receipts SET sent_at = ?3 WHERE server_id = ?1 AND session = ?2"
+                     " AND sent_at = 0",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, server_id);
+    sqlite3_bind_text(st, 2, session, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (long long)time(NULL));
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : fail(ks, "marking a receipt sent");
+}
+
+int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
+                    int (*cb)(void *arg, const struct ks_receipt *r), void *arg)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(ks,
+                     "SELECT server_id, bilan, session, record, attestation, signed_at, sent_at"
+                     " FROM receipts WHERE (?1 = 0 OR server_id = ?1) AND (?2 = 0 OR sent_at = 0)"
+                     " ORDER BY signed_at, rowid",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, server_id);
+    sqlite3_bind_int(st, 2, pending_only ? 1 : 0);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ks_receipt r;
+        memset(&r, 0, sizeof r);
+        r.server_id = sqlite3_column_int64(st, 0);
+        column_text(st, 1, r.bilan, sizeof r.bilan);
+        column_text(st, 2, r.session, sizeof r.session);
+        r.record = (const char *)sqlite3_column_text(st, 3);
+        r.attestation = (const char *)sqlite3_column_text(st, 4);
+        r.signed_at = sqlite3_column_int64(st, 5);
+        r.sent_at = sqlite3_column_int64(st, 6);
+        if (!r.record || !r.attestation)
+            continue;
+        if (cb(arg, &r))
+            break;
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading receipts");
 }

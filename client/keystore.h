@@ -99,4 +99,28 @@ int ks_peer_put(struct keystore *ks, const struct ks_peer *p);
 int ks_peer_each(struct keystore *ks, long long server_id, const char *bilan,
                  int (*cb)(void *arg, const struct ks_peer *p), void *arg);
 
+/* An attendance receipt this device signed (PROTOCOL.md §9.3). record and
+ * attestation are JSON texts (bp_record_to_json, bp_attest_to_json); in
+ * ks_receipt_each they point into the statement and are valid only during
+ * the callback. */
+struct ks_receipt {
+    long long server_id;
+    char bilan[BP_ID_MAX + 1];
+    char session[BP_ID_MAX + 1];
+    const char *record;
+    const char *attestation;
+    long long signed_at; /* Unix seconds; 0 in ks_receipt_put: now */
+    long long sent_at;   /* 0: the server has not acknowledged it yet */
+};
+
+/* Stores (or replaces) the receipt of (server_id, bilan, session). */
+int ks_receipt_put(struct keystore *ks, const struct ks_receipt *r);
+/* The server acknowledged the receipt of session (receipt_ok). */
+int ks_receipt_sent(struct keystore *ks, long long server_id, const char *session);
+/* Calls cb for each receipt (of server_id, or all when 0; only the
+ * unacknowledged ones when pending_only), oldest first; stops early if cb
+ * returns non-zero. */
+int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
+                    int (*cb)(void *arg, const struct ks_receipt *r), void *arg);
+
 #endif

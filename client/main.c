@@ -18,7 +18,10 @@ static const char usage[] =
     "  enrol LINK           enrol this device with an enrolment link (consultants)\n"
     "  bilan create|invite|list\n"
     "                       create a bilan and its invite link, reprint it, list bilans\n"
-    "  join LINK-OR-ID      join a bilan's room (chat and file transfer)\n"
+    "  join LINK-OR-ID      join a bilan's room (chat and file transfer, sessions)\n"
+    "  hours [BILAN]        face-to-face hours of a bilan; `hours declare DURATION`:\n"
+    "                       personal work (beneficiary)\n"
+    "  receipt verify FILE  check an attendance receipt offline\n"
     "\n"
     "Options:\n"
     "  --data DIR           data folder (default $BILAN_HOME, else $XDG_DATA_HOME/bilan,\n"
@@ -27,7 +30,7 @@ static const char usage[] =
     "  --version            print the version\n"
     "\n"
     "Exit codes: 0 ok, 1 usage or bad input, 2 refused by the server,\n"
-    "3 network or TLS failure, 4 timed out.\n";
+    "3 network or TLS failure, 4 timed out (`receipt verify`: 5 invalid, 6 incomplete).\n";
 
 int main(int argc, char **argv)
 {
@@ -78,6 +81,10 @@ int main(int argc, char **argv)
         fn = cmd_bilan;
     else if (!strcmp(cmd, "join"))
         fn = cmd_join;
+    else if (!strcmp(cmd, "hours"))
+        fn = cmd_hours;
+    else if (!strcmp(cmd, "receipt"))
+        return cmd_receipt(NULL, sub_argc, sub_argv); /* offline: no data folder */
     if (!fn)
         return cli_fail(EXIT_USAGE, "unknown command '%s' (see bilan --help)", cmd);
     static struct app app;

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "data.h"
+#include "hours.h"
 #include "session.h"
 #include "util.h"
 
@@ -106,7 +107,7 @@ static int send_msg(struct session *s, json_t *obj)
     return rc;
 }
 
-static void start_leave(struct session *s, int code, uint64_t now)
+static void do_leave(struct session *s, int code, uint64_t now)
 {
     if (s->st != ST_IN_ROOM)
         return;
@@ -114,6 +115,36 @@ static void start_leave(struct session *s, int code, uint64_t now)
     s->st = ST_LEAVING;
     s->leave_deadline = now + LEAVE_WAIT_MS;
     send_msg(s, json_pack("{s:s}", "type", "leave"));
+}
+
+/* Our close, the record of a closed session or our receipt's ack is due. */
+static int hours_waiting(const struct session *s)
+{
+    return s->closing || s->await_record || s->await_ok;
+}
+
+/* Leaving: with --close-session and a session open, close it first and
+ * leave once its record is signed and acknowledged (or after
+ * SESSION_HOURS_WAIT_MS). */
+static void start_leave(struct session *s, int code, uint64_t now)
+{
+    if (s->st != ST_IN_ROOM)
+        return;
+    if (hours_waiting(s)) {
+        if (!s->leave_after)
+            s->pending_exit = code;
+        s->leave_after = 1;
+        return;
+    }
+    if (s->close_on_leave && s->hs_session[0] && !strcmp(s->role, "consultant")) {
+        s->closing = 1;
+        s->leave_after = 1;
+        s->pending_exit = code;
+        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+        send_msg(s, json_pack("{s:s, s:s}", "type", "session_close", "ref", "session_close"));
+        return;
+    }
+    do_leave(s, code, now);
 }
 
 static int expectations_met(const struct session *s)
@@ -139,9 +170,25 @@ static void ask_stats(struct session *s, uint64_t now)
     send_msg(s, json_pack("{s:s}", "type", "stats"));
 }
 
+/* A consultant other than this device is in the room (it may close the
+ * session). */
+static int other_consultant(const struct session *s)
+{
+    for (int i = 0; i < BP_MAX_MEMBERS; i++)
+        if (i != s->slot && s->members[i].present && !strcmp(s->members[i].role, "consultant"))
+            return 1;
+    return 0;
+}
+
 static void check_progress(struct session *s, uint64_t now)
 {
     if (s->st != ST_IN_ROOM || !s->scripted || !expectations_met(s) || !sends_done(s))
+        return;
+    /* Stay to sign the receipt of the open session, which the consultant
+     * present will close (bounded by --timeout). */
+    if (s->hs_session[0] && !s->close_on_leave && other_consultant(s))
+        return;
+    if (hours_waiting(s))
         return;
     if (s->frames_accepted < s->seq || (s->want_relay_stats && !s->got_stats)) {
         ask_stats(s, now);
@@ -314,6 +361,15 @@ static void on_welcome(struct session *s, const json_t *m)
     case GOAL_LIST:
         o = json_pack("{s:s}", "type", "bilan_list");
         break;
+    case GOAL_HOURS:
+        o = json_pack("{s:s, s:s}", "type", "hours", "bilan", s->bilan);
+        break;
+    case GOAL_DECLARE:
+        o = json_pack("{s:s, s:s, s:I}", "type", "personal_declare", "bilan", s->bilan, "seconds",
+                      (json_int_t)s->declare_s);
+        if (o && s->note[0])
+            json_object_set_new(o, "note", json_string(s->note));
+        break;
     case GOAL_JOIN:
         o = json_pack("{s:s, s:s}", "type", "join", "bilan", s->bilan);
         s->st = ST_JOINING;
@@ -332,6 +388,16 @@ static void on_reply(struct session *s, enum bp_type t, const json_t *m)
     }
     int rc = s->hooks->on_reply ? s->hooks->on_reply(s->hooks->reply_ctx, s, t, m) : 0;
     session_finish(s, rc);
+}
+
+/* --open-session: once, as soon as someone else is in the room. */
+static void maybe_open(struct session *s)
+{
+    if (!s->open_phase[0] || s->open_sent || s->st != ST_IN_ROOM || !others(s) || s->hs_session[0])
+        return;
+    s->open_sent = 1;
+    send_msg(s, json_pack("{s:s, s:s, s:s}", "type", "session_open", "phase", s->open_phase, "ref",
+                          "session_open"));
 }
 
 static int member_ok(const json_t *mb, int *slot, const char **device, const char **role)
@@ -417,6 +483,7 @@ static void on_joined(struct session *s, const json_t *m, uint64_t now)
     }
     if (others(s) && !sends_done(s))
         s->hooks->want_write(s->hooks->ctx);
+    maybe_open(s);
     check_progress(s, now);
 }
 
@@ -437,6 +504,7 @@ static void on_member_joined(struct session *s, const json_t *m, uint64_t now)
         e2e_member(s->e2e, slot, fp, bp_str(m, "role", ""), 1, now);
     if (!sends_done(s))
         s->hooks->want_write(s->hooks->ctx);
+    maybe_open(s);
     check_progress(s, now);
 }
 
@@ -460,13 +528,32 @@ static void on_member_left(struct session *s, const json_t *m, uint64_t now)
     }
 }
 
-static void on_error(struct session *s, const json_t *m, uint64_t now)
+static void hours_settle(struct session *s, uint64_t now);
+
+static void on_error(struct session *s, const json_t *m, const char *ref, uint64_t now)
 {
     const char *code = bp_str(m, "code", "internal");
     const char *msg = bp_str(m, "message", "");
     cli_printable((const uint8_t *)code, strlen(code), s->err_code, sizeof s->err_code);
     cli_printable((const uint8_t *)msg, strlen(msg), s->err_msg, sizeof s->err_msg);
     int fatal = json_is_true(json_object_get(m, "fatal"));
+    /* A refused receipt (sent in any state) does not end the session. */
+    if (!fatal && !strncmp(ref, "receipt:", 8)) {
+        int k = atoi(ref + 8);
+        const char *sid = k >= 0 && k < s->nreceipts ? s->receipt_refs[k] : "?";
+        outline(s, "[receipt] session=%s refused: %s\n", sid, s->err_code);
+        if (s->await_ok && k == s->nreceipts - 1)
+            s->await_ok = 0;
+        hours_settle(s, now);
+        return;
+    }
+    if (!fatal && s->closing && !strcmp(ref, "session_close")) {
+        /* e.g. wrong_state: the room emptied and closed it meanwhile */
+        outline(s, "[error] code=%s: %s\n", s->err_code, s->err_msg);
+        s->closing = 0;
+        hours_settle(s, now);
+        return;
+    }
     if (s->goal == GOAL_JOIN)
         outline(s, "[error] code=%s: %s\n", s->err_code, s->err_msg);
     else
@@ -484,6 +571,13 @@ static void on_error(struct session *s, const json_t *m, uint64_t now)
     session_finish(s, EXIT_REFUSED);
 }
 
+static void on_session_opened(struct session *s, const json_t *m);
+static void on_session_closed(struct session *s, const json_t *m, uint64_t now);
+static void on_hours_update(struct session *s, const json_t *m);
+static void on_budget_warning(struct session *s, const json_t *m);
+static void on_session_record(struct session *s, const json_t *m, uint64_t now);
+static void on_receipt_ok(struct session *s, const json_t *m, uint64_t now);
+
 void session_on_text(struct session *s, const char *buf, size_t len, uint64_t now_ms)
 {
     if (s->finished)
@@ -491,7 +585,8 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
     enum bp_type t;
     json_t *m;
     struct bp_verr e;
-    int rc = bp_msg_parse(buf, len, BP_TO_CLIENT, &t, &m, &e, NULL);
+    char ref[BP_REF_MAX + 1];
+    int rc = bp_msg_parse(buf, len, BP_TO_CLIENT, &t, &m, &e, ref);
     if (rc == BP_E_UNKNOWN_TYPE)
         return; /* a newer server's additive message */
     if (rc) {
@@ -524,7 +619,36 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
             session_finish(s, s->pending_exit);
         break;
     case BP_T_ERROR:
-        on_error(s, m, now_ms);
+        on_error(s, m, ref, now_ms);
+        break;
+    case BP_T_SESSION_OPENED:
+        on_session_opened(s, m);
+        break;
+    case BP_T_SESSION_CLOSED:
+        on_session_closed(s, m, now_ms);
+        break;
+    case BP_T_HOURS_UPDATE:
+        on_hours_update(s, m);
+        break;
+    case BP_T_BUDGET_WARNING:
+        on_budget_warning(s, m);
+        break;
+    case BP_T_SESSION_RECORD:
+        on_session_record(s, m, now_ms);
+        break;
+    case BP_T_RECEIPT_OK:
+        on_receipt_ok(s, m, now_ms);
+        break;
+    case BP_T_HOURS_REPORT:
+    case BP_T_PERSONAL_DECLARED:
+        if (s->st == ST_REQUEST) {
+            on_reply(s, t, m);
+        } else if (t == BP_T_HOURS_REPORT && (s->st == ST_IN_ROOM || s->st == ST_LEAVING)) {
+            const char *why;
+            if (hours_report_summary(s->out, json_object_get(m, "report"), &why))
+                outline(s, "[hours] unreadable report: %s\n", why);
+            fflush(s->out);
+        }
         break;
     case BP_T_STATS_REPLY:
         on_stats(s, m, now_ms);
@@ -639,6 +763,15 @@ void session_tick(struct session *s, uint64_t now_ms)
     if (s->st == ST_LEAVING && now_ms >= s->leave_deadline) {
         session_finish(s, s->pending_exit);
         return;
+    }
+    if (hours_waiting(s) && s->hours_deadline && now_ms >= s->hours_deadline) {
+        outline(s, "[hours] gave up waiting for the %s\n",
+                s->closing ? "session's close" : s->await_record ? "session's record"
+                                                                 : "server's receipt_ok");
+        s->closing = s->await_record = s->await_ok = 0;
+        hours_settle(s, now_ms);
+        if (s->finished)
+            return;
     }
     if (s->rx)
         datarx_tick(s->rx, now_ms);
@@ -770,4 +903,212 @@ void session_print_members(struct session *s)
 void session_quit(struct session *s, uint64_t now_ms)
 {
     session_interrupt(s, now_ms);
+}
+
+/* ---- sessions, hours, receipts (PROTOCOL.md §9) ---- */
+
+static void note_seen(struct session *s, const char *id)
+{
+    for (int i = 0; i < s->nseen && i < SESSION_SEEN_MAX; i++)
+        if (!strcmp(s->seen[i], id))
+            return;
+    snprintf(s->seen[s->nseen % SESSION_SEEN_MAX], BP_ID_MAX + 1, "%s", id);
+    s->nseen++;
+}
+
+/* The waits are over (or one ended): leave if a leave was waiting, else see
+ * whether a scripted leave can go now. */
+static void hours_settle(struct session *s, uint64_t now)
+{
+    if (hours_waiting(s) || s->st != ST_IN_ROOM)
+        return;
+    if (s->leave_after) {
+        s->leave_after = 0;
+        do_leave(s, s->pending_exit, now);
+        return;
+    }
+    check_progress(s, now);
+}
+
+static void on_session_opened(struct session *s, const json_t *m)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
+        return;
+    const char *id = bp_str(m, "session", "");
+    snprintf(s->hs_session, sizeof s->hs_session, "%s", id);
+    note_seen(s, id);
+    outline(s, "[hours] session=%s opened phase=%s\n", id, bp_str(m, "phase", ""));
+}
+
+static void on_session_closed(struct session *s, const json_t *m, uint64_t now)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
+        return;
+    const char *id = bp_str(m, "session", "");
+    char hms[24], reason[40];
+    const char *r = bp_str(m, "reason", "");
+    cli_printable((const uint8_t *)r, strlen(r), reason, sizeof reason);
+    hours_fmt_hms(bp_int(m, "face_to_face_ms", 0), hms, sizeof hms);
+    note_seen(s, id);
+    outline(s, "[hours] session=%s closed face_to_face=%s reason=%s\n", id, hms, reason);
+    if (!strcmp(s->hs_session, id))
+        s->hs_session[0] = '\0';
+    s->closing = 0;
+    if (s->st == ST_IN_ROOM) {
+        /* We were in it: the server sends us its record to sign. */
+        s->await_record = 1;
+        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+    }
+}
+
+static void on_hours_update(struct session *s, const json_t *m)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
+        return;
+    char used[24], budget[24], left[24];
+    hours_fmt_hm(bp_int(m, "face_to_face_ms", 0), used, sizeof used);
+    hours_fmt_hm(bp_int(m, "budget_s", 0) * 1000, budget, sizeof budget);
+    hours_fmt_hm(bp_int(m, "remaining_ms", 0), left, sizeof left);
+    const char *sid = bp_str(m, "session", NULL);
+    if (sid) {
+        char el[24], f2f[24];
+        hours_fmt_hms(bp_int(m, "session_elapsed_ms", 0), el, sizeof el);
+        hours_fmt_hms(bp_int(m, "session_face_to_face_ms", 0), f2f, sizeof f2f);
+        /* We may have joined a session already open: it is ours to sign too. */
+        note_seen(s, sid);
+        if (!s->hs_session[0])
+            snprintf(s->hs_session, sizeof s->hs_session, "%s", sid);
+        outline(s, "[hours] used=%s budget=%s left=%s session=%s elapsed=%s face_to_face=%s\n",
+                used, budget, left, sid, el, f2f);
+    } else {
+        outline(s, "[hours] used=%s budget=%s left=%s\n", used, budget, left);
+    }
+}
+
+static void on_budget_warning(struct session *s, const json_t *m)
+{
+    char used[24], budget[24];
+    hours_fmt_hm(bp_int(m, "face_to_face_ms", 0), used, sizeof used);
+    hours_fmt_hm(bp_int(m, "budget_s", 0) * 1000, budget, sizeof budget);
+    outline(s, "[hours] WARNING: %lld %% of the face-to-face budget used (%s of %s)\n",
+            bp_int(m, "level", 0), used, budget);
+}
+
+int session_send_receipt(struct session *s, const char *session, long long received_audio_ms,
+                         int sas_verified, const uint8_t sig[BP_SIG_LEN])
+{
+    if (s->finished || !s->hooks || !s->hooks->send_text)
+        return BP_E_WRONG_STATE;
+    if (s->nreceipts >= SESSION_RECEIPTS_MAX)
+        return BP_E_NOMEM;
+    char sig64[BP_B64_64 + 1], ref[32];
+    bp_b64_encode(sig, BP_SIG_LEN, sig64);
+    int k = s->nreceipts++;
+    snprintf(s->receipt_refs[k], BP_ID_MAX + 1, "%s", session);
+    snprintf(ref, sizeof ref, "receipt:%d", k);
+    return send_msg(s, json_pack("{s:s, s:s, s:I, s:b, s:s, s:s}", "type", "receipt", "session",
+                                 session, "received_audio_ms", (json_int_t)received_audio_ms,
+                                 "sas_verified", sas_verified ? 1 : 0, "sig", sig64, "ref", ref));
+}
+
+static void on_session_record(struct session *s, const json_t *m, uint64_t now)
+{
+    if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
+        return;
+    const json_t *rj = json_object_get(m, "record");
+    struct bp_record r;
+    struct bp_verr e;
+    memset(&e, 0, sizeof e);
+    s->await_record = 0;
+    const char *sid = bp_str(rj, "session", "?");
+    char sidp[BP_ID_MAX + 1];
+    cli_printable((const uint8_t *)sid, strlen(sid), sidp, sizeof sidp);
+    if (bp_record_from_json(rj, &r, &e)) {
+        outline(s, "[receipt] session=%s not signed: the server's record is invalid (%s)\n", sidp,
+                e.detail);
+        hours_settle(s, now);
+        return;
+    }
+    struct bp_attestation a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.sign_pub, s->id->sign_pub, BP_KEY_LEN);
+    memcpy(a.dh_pub, s->id->dh_pub, BP_KEY_LEN);
+    const char *why;
+    if (bp_fingerprint(a.sign_pub, a.dh_pub, a.signer)) {
+        outline(s, "[receipt] session=%s not signed: OpenSSL failed\n", sidp);
+        hours_settle(s, now);
+        return;
+    }
+    int nseen = s->nseen < SESSION_SEEN_MAX ? s->nseen : SESSION_SEEN_MAX;
+    if (hours_record_check(&r, a.signer, s->bilan, (const char(*)[BP_ID_MAX + 1])s->seen,
+                           (size_t)nseen, &why)) {
+        outline(s, "[receipt] session=%s not signed: %s\n", sidp, why);
+        hours_settle(s, now);
+        return;
+    }
+    /* No audio in this version of the client: nothing was received or
+     * decrypted, so the attestation says 0 ms. */
+    a.received_audio_ms = 0;
+    struct hours_met met[E2E_MET_MAX];
+    size_t nmet = s->e2e ? e2e_met(s->e2e, met, E2E_MET_MAX) : 0;
+    a.sas_verified = hours_sas_verified(a.signer, &r, met, nmet);
+    if (bp_attest_sign(&r, &a, s->id->sign_priv)) {
+        outline(s, "[receipt] session=%s not signed: signing failed\n", sidp);
+        hours_settle(s, now);
+        return;
+    }
+    if (s->hooks->on_receipt) {
+        json_t *aj = bp_attest_to_json(&a);
+        s->hooks->on_receipt(s->hooks->reply_ctx, s, r.bilan, r.session, rj, aj);
+        json_decref(aj);
+    }
+    if (session_send_receipt(s, r.session, a.received_audio_ms, a.sas_verified, a.sig) == 0) {
+        s->await_ok = 1;
+        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+    }
+    hours_settle(s, now);
+}
+
+static void on_receipt_ok(struct session *s, const json_t *m, uint64_t now)
+{
+    const char *sid = bp_str(m, "session", "");
+    outline(s, "[receipt] session=%s signed\n", sid);
+    if (s->hooks->on_receipt_ok)
+        s->hooks->on_receipt_ok(s->hooks->reply_ctx, s, sid);
+    if (s->await_ok && s->nreceipts && !strcmp(s->receipt_refs[s->nreceipts - 1], sid))
+        s->await_ok = 0;
+    hours_settle(s, now);
+}
+
+int session_hours_open(struct session *s, const char *phase, const char **why)
+{
+    if (s->st != ST_IN_ROOM) {
+        *why = "not in the room";
+        return BP_E_WRONG_STATE;
+    }
+    if (!hours_phase_ok(phase)) {
+        *why = "the phase is one of preliminaire, investigation, conclusion, suivi";
+        return BP_E_INVALID_FIELD;
+    }
+    return send_msg(s, json_pack("{s:s, s:s, s:s}", "type", "session_open", "phase", phase, "ref",
+                                 "session_open"));
+}
+
+int session_hours_close(struct session *s, const char **why)
+{
+    if (s->st != ST_IN_ROOM) {
+        *why = "not in the room";
+        return BP_E_WRONG_STATE;
+    }
+    return send_msg(s, json_pack("{s:s, s:s}", "type", "session_close", "ref", "session_end"));
+}
+
+int session_hours_report(struct session *s, const char **why)
+{
+    if (s->st != ST_IN_ROOM || !s->bilan[0]) {
+        *why = "not in the room";
+        return BP_E_WRONG_STATE;
+    }
+    return send_msg(s, json_pack("{s:s, s:s, s:s}", "type", "hours", "bilan", s->bilan, "ref",
+                                 "hours"));
 }

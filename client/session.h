@@ -11,7 +11,15 @@
  * JOINING -> IN_ROOM -> LEAVING (leave sent) -> DONE.
  *
  * In a room it prints the "[room]", "[chat]", "[file]" and "[error]" lines
- * of `bilan join` on out, one flushed line per event. */
+ * of `bilan join` on out, one flushed line per event, and the "[hours]" and
+ * "[receipt]" lines of sessions (PROTOCOL.md §9): it opens a session when
+ * asked (--open-session), closes it before leaving (--close-session), and
+ * signs the record the server sends at a session's close (its receipt) with
+ * the identity key, handing a copy to hooks->on_receipt for the store.
+ * Leaving waits (at most SESSION_HOURS_WAIT_MS) for our close, the record
+ * and receipt_ok; a scripted leave also waits while a session is open and
+ * another consultant, who may close it, is in the room, so that this device
+ * is there to sign. */
 #ifndef CLIENT_SESSION_H
 #define CLIENT_SESSION_H
 
@@ -24,8 +32,13 @@
 #include "datarx.h"
 #include "datatx.h"
 #include "e2e.h"
+#include "record.h"
 
 struct session;
+
+#define SESSION_SEEN_MAX 8
+#define SESSION_RECEIPTS_MAX 32 /* receipts sent on one connection */
+#define SESSION_HOURS_WAIT_MS 10000 /* for the close, the record and receipt_ok */
 
 struct session_hooks {
     void *ctx;       /* for send_text, want_write, close */
@@ -46,10 +59,25 @@ struct session_hooks {
     void *input_ctx;
     void (*on_input)(void *input_ctx, struct session *s, const char *buf, size_t len,
                      uint64_t now_ms);
+    /* May be NULL (reply_ctx). This device signed the record of a session
+     * (PROTOCOL.md §9.3) and is sending the receipt: keep a copy (record
+     * and attestation are borrowed JSON). */
+    void (*on_receipt)(void *reply_ctx, struct session *s, const char *bilan,
+                       const char *session, const json_t *record, const json_t *attestation);
+    /* May be NULL (reply_ctx). The server stored our receipt for session. */
+    void (*on_receipt_ok)(void *reply_ctx, struct session *s, const char *session);
 };
 
 enum session_mode { SESSION_AUTH = 1, SESSION_ENROL = 2 };
-enum session_goal { GOAL_WELCOME = 1, GOAL_CREATE, GOAL_INVITE, GOAL_LIST, GOAL_JOIN };
+enum session_goal {
+    GOAL_WELCOME = 1,
+    GOAL_CREATE,
+    GOAL_INVITE,
+    GOAL_LIST,
+    GOAL_JOIN,
+    GOAL_HOURS,   /* hours {bilan} -> hours_report (on_reply) */
+    GOAL_DECLARE, /* personal_declare -> personal_declared (on_reply) */
+};
 enum session_state {
     ST_CONNECTING,
     ST_HELLO,
@@ -93,6 +121,11 @@ struct session {
     uint64_t timeout_ms;                           /* 0 = none; from session_start */
     uint64_t duration_ms;                          /* 0 = none; from joined */
     uint64_t setup_timeout_ms;                     /* until joined or answered (default 30 s) */
+    /* Sessions (PROTOCOL.md §9), GOAL_JOIN, consultants. */
+    char open_phase[BP_PHASE_MAX + 1]; /* --open-session: open once another member is here */
+    int close_on_leave;                /* --close-session: close it before leaving */
+    long long declare_s;               /* GOAL_DECLARE: seconds of personal work */
+    char note[201];                    /* GOAL_DECLARE: optional note */
 
     /* State, readable by the caller and tests. */
     enum session_state st;
@@ -115,6 +148,18 @@ struct session {
     int got_stats;
     uint64_t stats_asked_ms;
     int lost; /* the connection ended before the session did */
+    /* Sessions and receipts (PROTOCOL.md §9). */
+    int open_sent;
+    char hs_session[BP_ID_MAX + 1];        /* the session open in the room, "" if none */
+    char seen[SESSION_SEEN_MAX][BP_ID_MAX + 1]; /* sessions seen in this visit (ring) */
+    int nseen;
+    int closing;       /* our session_close before leaving is out: waiting for the close */
+    int await_record;  /* a session we were in closed: its record is expected */
+    int await_ok;      /* our receipt is out: waiting for receipt_ok */
+    int leave_after;   /* leave (pending_exit) once the waits above are over */
+    uint64_t hours_deadline;                  /* bound of those waits */
+    char receipt_refs[SESSION_RECEIPTS_MAX][BP_ID_MAX + 1]; /* ref "receipt:N" -> session */
+    int nreceipts;
 };
 
 /* Defaults: out=stdout, err=stderr, GOAL_WELCOME, SESSION_AUTH. */
@@ -155,5 +200,20 @@ int session_sas_answer(struct session *s, int slot, int confirmed, uint64_t now_
 void session_print_members(struct session *s);
 /* The person asked to leave: like SIGINT. */
 void session_quit(struct session *s, uint64_t now_ms);
+
+/* ---- sessions, hours, receipts (PROTOCOL.md §9) ---- */
+
+/* Asks the server to open a session of phase (consultants; the answer is a
+ * "[hours] ..." line or an "[error] ..." line). 0 or a negative code with
+ * *why (static). */
+int session_hours_open(struct session *s, const char *phase, const char **why);
+/* Asks the server to close the open session. */
+int session_hours_close(struct session *s, const char **why);
+/* Asks for the bilan's report: "[hours] report ..." when it comes. */
+int session_hours_report(struct session *s, const char **why);
+/* Sends a receipt already signed (a pending one, from the key store) on
+ * this connection; "[receipt] session=... signed" when acknowledged. */
+int session_send_receipt(struct session *s, const char *session, long long received_audio_ms,
+                         int sas_verified, const uint8_t sig[BP_SIG_LEN]);
 
 #endif

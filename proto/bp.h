@@ -125,6 +125,10 @@ enum bp_type {
     /* end-to-end relay (PROTOCOL.md §8.1): e2e {to?, body} client -> server,
      * e2e {from, device, body} server -> client */
     BP_T_E2E, BP_T_E2E_RELAY,
+    /* sessions, hours and receipts (PROTOCOL.md §9) */
+    BP_T_SESSION_OPEN, BP_T_SESSION_CLOSE, BP_T_HOURS, BP_T_PERSONAL_DECLARE, BP_T_RECEIPT,
+    BP_T_SESSION_OPENED, BP_T_SESSION_CLOSED, BP_T_HOURS_REPORT, BP_T_PERSONAL_DECLARED,
+    BP_T_HOURS_UPDATE, BP_T_BUDGET_WARNING, BP_T_SESSION_RECORD, BP_T_RECEIPT_OK,
     BP_T__COUNT
 };
 

@@ -20,6 +20,7 @@ enum field_kind {
     F_ROLE,  /* "consultant" | "beneficiary" */
     F_ARRAY, /* array of at most max objects (contents checked by the reader) */
     F_OBJECT, /* JSON object (contents checked by its reader; size capped by the server) */
+    F_PHASE, /* "preliminaire" | "investigation" | "conclusion" | "suivi" (PROTOCOL.md §9) */
 };
 
 struct field {
@@ -60,6 +61,16 @@ static const struct schema schemas[] = {
     {BP_T_STATS, "stats", BP_TO_SERVER, {{0}}},
     {BP_T_E2E, "e2e", BP_TO_SERVER,
      {{"to", F_INT, OPT, 0, BP_MAX_MEMBERS - 1}, {"body", F_OBJECT, REQ, 0, 0}}},
+    /* sessions, hours, receipts (PROTOCOL.md §9) */
+    {BP_T_SESSION_OPEN, "session_open", BP_TO_SERVER, {{"phase", F_PHASE, REQ, 0, 0}}},
+    {BP_T_SESSION_CLOSE, "session_close", BP_TO_SERVER, {{0}}},
+    {BP_T_HOURS, "hours", BP_TO_SERVER, {{"bilan", F_ID, REQ, 0, 0}}},
+    {BP_T_PERSONAL_DECLARE, "personal_declare", BP_TO_SERVER,
+     {{"bilan", F_ID, REQ, 0, 0}, {"seconds", F_INT, REQ, 60, 86400},
+      {"note", F_STR, OPT, 0, 200}}},
+    {BP_T_RECEIPT, "receipt", BP_TO_SERVER,
+     {{"session", F_ID, REQ, 0, 0}, {"received_audio_ms", F_INT, REQ, 0, 1LL << 40},
+      {"sas_verified", F_BOOL, REQ, 0, 0}, {"sig", F_SIG, REQ, 0, 0}}},
     /* server -> client */
     {BP_T_CHALLENGE, "challenge", BP_TO_CLIENT,
      {{"v", F_INT, REQ, 0, 65535}, {"nonce", F_KEY, REQ, 0, 0}, {"server", F_STR, OPT, 0, BP_NAME_MAX}}},
@@ -94,6 +105,27 @@ static const struct schema schemas[] = {
     {BP_T_E2E_RELAY, "e2e", BP_TO_CLIENT,
      {{"from", F_INT, REQ, 0, BP_MAX_MEMBERS - 1}, {"device", F_KEY, REQ, 0, 0},
       {"body", F_OBJECT, REQ, 0, 0}}},
+    {BP_T_SESSION_OPENED, "session_opened", BP_TO_CLIENT,
+     {{"bilan", F_ID, REQ, 0, 0}, {"session", F_ID, REQ, 0, 0}, {"phase", F_PHASE, REQ, 0, 0},
+      {"start_ms", F_INT, REQ, 0, 1LL << 50}}},
+    {BP_T_SESSION_CLOSED, "session_closed", BP_TO_CLIENT,
+     {{"bilan", F_ID, REQ, 0, 0}, {"session", F_ID, REQ, 0, 0}, {"end_ms", F_INT, REQ, 0, 1LL << 50},
+      {"face_to_face_ms", F_INT, REQ, 0, 1LL << 50}, {"reason", F_STR, REQ, 1, 32}}},
+    {BP_T_HOURS_REPORT, "hours_report", BP_TO_CLIENT,
+     {{"bilan", F_ID, REQ, 0, 0}, {"report", F_OBJECT, REQ, 0, 0}}},
+    {BP_T_PERSONAL_DECLARED, "personal_declared", BP_TO_CLIENT,
+     {{"bilan", F_ID, REQ, 0, 0}, {"seconds", F_INT, REQ, 60, 86400}}},
+    {BP_T_HOURS_UPDATE, "hours_update", BP_TO_CLIENT,
+     {{"bilan", F_ID, REQ, 0, 0}, {"face_to_face_ms", F_INT, REQ, 0, 1LL << 50},
+      {"budget_s", F_INT, REQ, 0, 1000000}, {"remaining_ms", F_INT, REQ, 0, 1LL << 50},
+      {"session", F_ID, OPT, 0, 0}, {"phase", F_PHASE, OPT, 0, 0},
+      {"session_elapsed_ms", F_INT, OPT, 0, 1LL << 50},
+      {"session_face_to_face_ms", F_INT, OPT, 0, 1LL << 50}}},
+    {BP_T_BUDGET_WARNING, "budget_warning", BP_TO_CLIENT,
+     {{"bilan", F_ID, REQ, 0, 0}, {"level", F_INT, REQ, 80, 100},
+      {"face_to_face_ms", F_INT, REQ, 0, 1LL << 50}, {"budget_s", F_INT, REQ, 0, 1000000}}},
+    {BP_T_SESSION_RECORD, "session_record", BP_TO_CLIENT, {{"record", F_OBJECT, REQ, 0, 0}}},
+    {BP_T_RECEIPT_OK, "receipt_ok", BP_TO_CLIENT, {{"session", F_ID, REQ, 0, 0}}},
 };
 
 const char *bp_type_name(enum bp_type t)
@@ -207,6 +239,16 @@ static int field_ok(const struct field *f, const json_t *v, const char **why)
             return 0;
         }
         return 1;
+    case F_PHASE: {
+        static const char *const phases[] = {"preliminaire", "investigation", "conclusion", "suivi"};
+        if (json_is_string(v))
+            for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++)
+                if (!strcmp(json_string_value(v), phases[i]) &&
+                    json_string_length(v) == strlen(phases[i]))
+                    return 1;
+        *why = "must be \"preliminaire\", \"investigation\", \"conclusion\" or \"suivi\"";
+        return 0;
+    }
     }
     *why = "has an unknown kind";
     return 0;

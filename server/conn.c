@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "log.h"
+#include "session.h"
 
 #define LOST_MS (BP_HANGUP_S * 1000 - 500)   /* silent this long before close = "lost" */
 #define KF_INTERVAL_MS 1000
@@ -160,6 +161,21 @@ static void send_error(struct conn *c, int code, const char *message, const char
     }
 }
 
+void conn_send_json(struct conn *c, json_t *obj, struct now now)
+{
+    send_json(c, obj, now);
+}
+
+void conn_send_error(struct conn *c, int code, const char *message, const char *ref, struct now now)
+{
+    send_error(c, code, message, ref, now);
+}
+
+json_t *conn_reply(const char *type, const char *ref)
+{
+    return reply(type, ref);
+}
+
 static json_t *member_obj(const struct room_member *m, int slot)
 {
     char dev[BP_B64_32 + 1];
@@ -225,6 +241,9 @@ static void room_leave(struct conn *c, const char *reason, struct now now)
             send_event(m, o, now);
         }
     }
+    /* Journal (leave, or lost at the last sign of life) and, when the room
+     * emptied, the end of its session (PROTOCOL.md §9.1). */
+    session_member_left(c->srv, room, &gone, slot, reason, c->last_rx_wall_ms, now);
     rooms_discard_if_empty(&c->srv->rooms, room);
 }
 
@@ -612,6 +631,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
     }
     int slot = room_add(room, c, c->fp, role);
     if (slot < 0) {
+        session_room_check_empty(srv, room, now);
         rooms_discard_if_empty(&srv->rooms, room);
         send_error(c, slot, NULL, ref, now);
         return;
@@ -644,6 +664,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
             json_object_set_new(e, "type", json_string("member_joined"));
         send_event(m, e, now);
     }
+    session_member_joined(srv, room, slot, now);
     char f[9];
     fp8(c, f);
     log_debug("device %s joined bilan %s slot %d as %s", f, id, slot, role_name(role));
@@ -748,6 +769,11 @@ static void on_text(struct conn *c, const uint8_t *buf, size_t len, struct now n
     case BP_T_LEAVE: on_leave(c, ref, now); break;
     case BP_T_STATS: on_stats(c, ref, now); break;
     case BP_T_E2E: on_e2e(c, msg, ref, now); break;
+    case BP_T_SESSION_OPEN: session_on_open(c, msg, ref, now); break;
+    case BP_T_SESSION_CLOSE: session_on_close(c, ref, now); break;
+    case BP_T_HOURS: session_on_hours(c, msg, ref, now); break;
+    case BP_T_PERSONAL_DECLARE: session_on_personal(c, msg, ref, now); break;
+    case BP_T_RECEIPT: session_on_receipt(c, msg, ref, now); break;
     default: send_error(c, BP_E_UNKNOWN_TYPE, NULL, ref, now); break;
     }
     json_decref(msg);
@@ -840,6 +866,7 @@ void conn_open(struct conn *c, struct server *srv, void *transport, const char *
     c->slot = -1;
     snprintf(c->ip, sizeof c->ip, "%s", ip && *ip ? ip : "?");
     c->last_rx_ms = now.ms;
+    c->last_rx_wall_ms = session_wall_ms(now);
     c->prev = NULL;
     c->next = srv->conns;
     if (srv->conns)
@@ -864,6 +891,7 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
              struct now now)
 {
     c->last_rx_ms = now.ms;
+    c->last_rx_wall_ms = session_wall_ms(now);
     transport_alive(c);
     if (c->closing)
         return;
@@ -920,6 +948,7 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
 void conn_pong(struct conn *c, struct now now)
 {
     c->last_rx_ms = now.ms;
+    c->last_rx_wall_ms = session_wall_ms(now);
     transport_alive(c);
 }
 
@@ -988,6 +1017,7 @@ void conn_sweep(struct server *srv, struct now now)
         if (c->rx_paused) {
             /* We stopped reading it on purpose: its silence is ours. */
             c->last_rx_ms = now.ms;
+            c->last_rx_wall_ms = session_wall_ms(now);
             transport_alive(c);
             continue;
         }
@@ -1002,4 +1032,5 @@ void conn_sweep(struct server *srv, struct now now)
             transport_wake(c);
         }
     }
+    session_sweep(srv, now);
 }

@@ -50,6 +50,7 @@ struct conn {
     struct outq q;
     uint64_t frames_in, frames_out, dropped_video;
     int64_t last_rx_ms;          /* anything received, pongs included */
+    int64_t last_rx_wall_ms;     /* the same in wall-clock ms: the last sign of life (journal) */
     int64_t last_kf_ms;          /* last keyframe_request on this receiver's behalf */
     int64_t last_ping_ms;        /* last ping we asked for */
 
@@ -87,6 +88,14 @@ int conn_should_close(const struct conn *c);
 /* The connection is gone: leaves its room (member_left with the right reason),
  * frees its buffers and unlinks it. c's memory is the transport's. */
 void conn_closed(struct conn *c, struct now now);
+
+/* ---- For session.c: replies through c's queue (see conn.c) ---- */
+/* Queues a control message (takes obj). */
+void conn_send_json(struct conn *c, json_t *obj, struct now now);
+/* Queues an error (fatal per bp_err_is_fatal); message NULL = the default text. */
+void conn_send_error(struct conn *c, int code, const char *message, const char *ref, struct now now);
+/* {"type": type, "ref": ref?} */
+json_t *conn_reply(const char *type, const char *ref);
 
 /* ---- Server-wide ---- */
 /* Sends a fatal error (code) to c, takes it out of its room and makes the

@@ -5,6 +5,9 @@
  *   bilan-server consultant token NAME [--ttl S]
  *   bilan-server consultant list
  *   bilan-server hours --replay FILE [--format table|csv|json]
+ *   bilan-server hours BILAN | --consultant NAME --month YYYY-MM [--format F]
+ *   bilan-server journal export BILAN [--out FILE]
+ *   bilan-server receipts BILAN [--out DIR]
  *
  * Owns option parsing, the data folder, first-start setup (--dev certificate
  * and the "dev" consultant) and the lines printed on stdout. stdout carries
@@ -29,6 +32,7 @@
 #include "queue.h"
 #include "report.h"
 #include "server.h"
+#include "session.h"
 #include "store.h"
 #include "ws.h"
 
@@ -55,7 +59,11 @@ static void help_main(FILE *f)
           "  consultant add NAME    create a consultant and print a one-time enrolment link\n"
           "  consultant token NAME  print another enrolment link, for a new device\n"
           "  consultant list        list consultants and their number of devices\n"
+          "  hours BILAN            face-to-face hours of a bilan (from the database)\n"
+          "  hours --consultant NAME --month YYYY-MM   a consultant's sessions of one month\n"
           "  hours --replay FILE    face-to-face hours of a bilan from its exported journal\n"
+          "  journal export BILAN   a bilan's presence journal as JSON Lines\n"
+          "  receipts BILAN         a bilan's attendance receipts (co-signed session records)\n"
           "\n"
           "Run `bilan-server COMMAND --help` for the options of a command.\n"
           "Quick start on a fresh machine: bilan-server serve --dev\n", f);
@@ -319,20 +327,27 @@ static int cmd_consultant(int argc, char **argv)
 
 static void help_hours(FILE *f)
 {
-    fputs("Usage: bilan-server hours --replay FILE [--format table|csv|json]\n"
+    fputs("Usage: bilan-server hours BILAN [--format table|csv|json] [--data DIR]\n"
+          "       bilan-server hours --consultant NAME --month YYYY-MM [--format ...] [--data DIR]\n"
+          "       bilan-server hours --replay FILE [--format table|csv|json]\n"
           "\n"
-          "Computes the hours report of one bilan from its exported presence journal (JSON Lines,\n"
-          "see docs/JOURNAL.md): per session phase, start, end, face-to-face time and\n"
-          "interruptions; totals per phase; face-to-face used, budget and remaining; declared\n"
-          "personal work; total against the 24 h legal cap. Reads only FILE (\"-\" for stdin).\n"
+          "Computes the hours report of a bilan (see docs/JOURNAL.md): per session phase, start,\n"
+          "end, face-to-face time and interruptions; totals per phase; face-to-face used, budget\n"
+          "and remaining; declared personal work; total against the 24 h legal cap.\n"
+          "  BILAN                  from the server's database (works while the server runs)\n"
+          "  --consultant NAME --month YYYY-MM\n"
+          "                         every bilan of that consultant, sessions that started in that\n"
+          "                         UTC month: one section per bilan, then the totals\n"
+          "  --replay FILE          from an exported journal (\"-\" for stdin); reads only FILE\n"
           "\n"
           "Options:\n"
-          "  --replay FILE          the journal to read (bilan-server journal export BILAN)\n"
           "  --format FMT           table (default; h:mm, rounded for display), csv or json\n"
           "                         (exact seconds, millisecond precision)\n"
+          "  --data DIR             data folder (default ./bilan-data)\n"
           "  -h, --help             this help\n"
           "\n"
-          "Exit status: 0 report printed, 1 unreadable or inconsistent journal, 2 usage error.\n", f);
+          "Exit status: 0 report printed, 1 unreadable or inconsistent journal (or unknown bilan or\n"
+          "consultant), 2 usage error.\n", f);
 }
 
 /* Reads all of path (or stdin for "-") into a malloc'd buffer, at most max bytes. */
@@ -387,15 +402,496 @@ fail:
     return NULL;
 }
 
+/* Prints text to stdout; 0 or 1 with a message. */
+static int put_out(const char *cmd, const char *text, size_t len)
+{
+    if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+        fprintf(stderr, "bilan-server %s: cannot write the output: %s\n", cmd, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static int open_db(const char *cmd, const char *data, struct store **st)
+{
+    char path[PATH_MAX], why[512];
+    if (db_path(data, path, sizeof path)) {
+        fprintf(stderr, "bilan-server %s: --data path too long\n", cmd);
+        return 1;
+    }
+    if (OPS->open(path, 0, st, why, sizeof why)) {
+        fprintf(stderr, "bilan-server %s: %s (use --data DIR to name the server's data folder)\n", cmd, why);
+        return 1;
+    }
+    return 0;
+}
+
+static int hours_db(const char *data, const char *bilan, int fmt)
+{
+    struct store *st;
+    struct acc_report r;
+    char why[512], *text;
+    size_t tlen;
+    if (open_db("hours", data, &st))
+        return 1;
+    int rc = hours_report(OPS, st, bilan, &r, why, sizeof why);
+    OPS->close(st);
+    if (rc) {
+        fprintf(stderr, "bilan-server hours: %s\n", why);
+        return 1;
+    }
+    rc = report_format(&r, (enum report_format)fmt, &text, &tlen);
+    account_report_free(&r);
+    if (rc) {
+        fprintf(stderr, "bilan-server hours: out of memory formatting the report\n");
+        return 1;
+    }
+    rc = put_out("hours", text, tlen);
+    free(text);
+    return rc;
+}
+
+/* ---- Monthly report of a consultant ----
+ * JSON: {"consultant", "month", "bilans": [{"bilan", "label", "sessions": [as in
+ * the bilan report], "by_phase", "face_to_face_s", "budget_s", "remaining_s"}],
+ * "by_phase", "face_to_face_s", "sessions"} (docs/JOURNAL.md). */
+struct month_ctx {
+    int year, month;
+    const char *data;
+    struct store *st;
+    json_t *bilans;
+    int64_t by_phase[ACC_PHASE_COUNT], ftf;
+    size_t n_sessions;
+    int failed;
+};
+
+static json_t *json_seconds(int64_t ms)
+{
+    char buf[40];
+    if (journal_fmt_seconds(ms, buf, sizeof buf) < 0)
+        return NULL;
+    return json_loads(buf, JSON_DECODE_ANY, NULL);
+}
+
+static json_t *by_phase_obj(const int64_t *ms)
+{
+    json_t *o = json_object();
+    for (int p = 0; o && p < ACC_PHASE_COUNT; p++)
+        json_object_set_new(o, account_phase_name(p), json_seconds(ms[p]));
+    return o;
+}
+
+static int month_bilan(void *arg, const struct store_bilan *b)
+{
+    struct month_ctx *m = arg;
+    struct acc_report r;
+    char why[512], *text = NULL;
+    size_t tlen, idx[ACC_MAX_SESSIONS];
+    if (hours_report(OPS, m->st, b->id, &r, why, sizeof why)) {
+        fprintf(stderr, "bilan-server hours: %s\n", why);
+        m->failed = 1;
+        return 0;
+    }
+    long n = account_sessions_in_month(&r, m->year, m->month, idx, ACC_MAX_SESSIONS);
+    if (n <= 0) {
+        account_report_free(&r);
+        return 0;
+    }
+    /* The month's part of the bilan: its sessions, their sums. */
+    struct acc_session *all = r.sessions;
+    size_t nall = r.n_sessions;
+    struct acc_session *sel = calloc((size_t)n, sizeof *sel);
+    if (!sel) {
+        account_report_free(&r);
+        return BP_E_NOMEM;
+    }
+    int64_t byp[ACC_PHASE_COUNT] = {0}, ftf = 0;
+    for (long i = 0; i < n; i++) {
+        sel[i] = all[idx[i]];
+        if (sel[i].phase >= 0 && sel[i].phase < ACC_PHASE_COUNT)
+            byp[sel[i].phase] += sel[i].face_to_face_ms;
+        ftf += sel[i].face_to_face_ms;
+    }
+    r.sessions = sel;
+    r.n_sessions = (size_t)n;
+    int rc = report_format(&r, REPORT_JSON, &text, &tlen);
+    r.sessions = all;
+    r.n_sessions = nall;
+    free(sel);
+    json_t *full = rc ? NULL : json_loadb(text, tlen, 0, NULL);
+    free(text);
+    json_t *o = json_object();
+    if (!full || !o) {
+        json_decref(full);
+        json_decref(o);
+        account_report_free(&r);
+        return BP_E_NOMEM;
+    }
+    json_object_set_new(o, "bilan", json_string(b->id));
+    json_object_set_new(o, "label", json_string(b->label));
+    json_object_set(o, "sessions", json_object_get(full, "sessions"));
+    json_object_set_new(o, "by_phase", by_phase_obj(byp));
+    json_object_set_new(o, "face_to_face_s", json_seconds(ftf));
+    json_object_set(o, "budget_s", json_object_get(full, "budget_s"));
+    json_object_set(o, "remaining_s", json_object_get(full, "remaining_s"));
+    json_decref(full);
+    json_array_append_new(m->bilans, o);
+    for (int p = 0; p < ACC_PHASE_COUNT; p++)
+        m->by_phase[p] += byp[p];
+    m->ftf += ftf;
+    m->n_sessions += (size_t)n;
+    account_report_free(&r);
+    return 0;
+}
+
+static int64_t json_ms(const json_t *v)
+{
+    return (int64_t)(json_number_value(v) * 1000.0 + (json_number_value(v) >= 0 ? 0.5 : -0.5));
+}
+
+static void hmm(int64_t ms, char *out, size_t cap)
+{
+    if (report_fmt_hmm(ms, out, cap) < 0)
+        snprintf(out, cap, "?");
+}
+
+static int hours_month(const char *data, const char *name, const char *month, int fmt)
+{
+    struct month_ctx m;
+    memset(&m, 0, sizeof m);
+    char tail;
+    int64_t from, to, cid;
+    if (sscanf(month, "%4d-%2d%c", &m.year, &m.month, &tail) != 2 || strlen(month) != 7 ||
+        account_month_range(m.year, m.month, &from, &to))
+        return usage_error("hours", "--month '%s': expected YYYY-MM, e.g. 2026-03", month);
+    if (open_db("hours", data, &m.st))
+        return 1;
+    if (OPS->consultant_find(m.st, name, &cid)) {
+        OPS->close(m.st);
+        fprintf(stderr, "bilan-server hours: no consultant named \"%s\" (see bilan-server consultant list)\n", name);
+        return 1;
+    }
+    m.bilans = json_array();
+    int rc = m.bilans ? OPS->bilans_of_consultant(m.st, cid, month_bilan, &m) : BP_E_NOMEM;
+    OPS->close(m.st);
+    if (rc || m.failed) {
+        json_decref(m.bilans);
+        if (rc)
+            fprintf(stderr, "bilan-server hours: cannot read the bilans of \"%s\"\n", name);
+        return 1;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "consultant", json_string(name));
+    json_object_set_new(o, "month", json_string(month));
+    json_object_set_new(o, "bilans", m.bilans);
+    json_object_set_new(o, "by_phase", by_phase_obj(m.by_phase));
+    json_object_set_new(o, "face_to_face_s", json_seconds(m.ftf));
+    json_object_set_new(o, "sessions", json_integer((json_int_t)m.n_sessions));
+    char *text = NULL;
+    size_t len = 0;
+    if (fmt == REPORT_JSON) {
+        text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
+        if (text) {
+            len = strlen(text);
+            char *t2 = realloc(text, len + 2);
+            if (t2) {
+                text = t2;
+                text[len++] = '\n';
+                text[len] = '\0';
+            }
+        }
+    } else {
+        /* csv: one row per session, one total row per bilan, one grand total. */
+        size_t cap = 4096, n = 0;
+        text = malloc(cap);
+        char line[1024], h[32];
+        size_t bi;
+        json_t *b;
+#define ADD(...)                                                                          \
+    do {                                                                                  \
+        int k_ = snprintf(line, sizeof line, __VA_ARGS__);                                \
+        if (k_ < 0) break;                                                                \
+        while (text && n + (size_t)k_ + 1 > cap) {                                        \
+            char *t_ = realloc(text, cap *= 2);                                           \
+            if (!t_) { free(text); text = NULL; }                                         \
+            else text = t_;                                                               \
+        }                                                                                 \
+        if (text) { memcpy(text + n, line, (size_t)k_ + 1); n += (size_t)k_; }            \
+    } while (0)
+        if (fmt == REPORT_CSV)
+            ADD("bilan,session,phase,start_utc,end_utc,seconds,interruptions\r\n");
+        else
+            ADD("Heures de %s, %s (UTC)\n", name, month);
+        json_array_foreach(json_object_get(o, "bilans"), bi, b) {
+            const char *id = json_string_value(json_object_get(b, "bilan"));
+            size_t si;
+            json_t *s;
+            if (fmt == REPORT_TABLE)
+                ADD("\nBilan %s (%s)\n", id, json_string_value(json_object_get(b, "label")));
+            json_array_foreach(json_object_get(b, "sessions"), si, s) {
+                const char *ph = json_string_value(json_object_get(s, "phase"));
+                int64_t ms = json_ms(json_object_get(s, "face_to_face_s"));
+                if (fmt == REPORT_CSV) {
+                    char sec[40];
+                    journal_fmt_seconds(ms, sec, sizeof sec);
+                    ADD("%s,%s,%s,%s,%s,%s,%lld\r\n", id, json_string_value(json_object_get(s, "id")), ph,
+                        json_string_value(json_object_get(s, "start_utc")),
+                        json_string_value(json_object_get(s, "end_utc")), sec,
+                        (long long)json_integer_value(json_object_get(s, "interruptions")));
+                } else {
+                    hmm(ms, h, sizeof h);
+                    ADD("  %-22s %-14s %s  %6s  %lld interruption(s)%s\n",
+                        json_string_value(json_object_get(s, "start_utc")), ph,
+                        json_string_value(json_object_get(s, "id")), h,
+                        (long long)json_integer_value(json_object_get(s, "interruptions")),
+                        json_is_false(json_object_get(s, "closed")) ? " (not closed)" : "");
+                }
+            }
+            int64_t bms = json_ms(json_object_get(b, "face_to_face_s"));
+            if (fmt == REPORT_CSV) {
+                char sec[40];
+                journal_fmt_seconds(bms, sec, sizeof sec);
+                ADD("%s,total,,,,%s,\r\n", id, sec);
+            } else {
+                hmm(bms, h, sizeof h);
+                ADD("  Face-a-face du mois : %s\n", h);
+            }
+        }
+        if (fmt == REPORT_CSV) {
+            char sec[40];
+            journal_fmt_seconds(m.ftf, sec, sizeof sec);
+            ADD("total,total,,,,%s,\r\n", sec);
+        } else {
+            hmm(m.ftf, h, sizeof h);
+            ADD("\nTotal : %zu session(s), face-a-face %s\n", m.n_sessions, h);
+        }
+#undef ADD
+        len = n;
+    }
+    json_decref(o);
+    if (!text) {
+        fprintf(stderr, "bilan-server hours: out of memory\n");
+        return 1;
+    }
+    rc = put_out("hours", text, len);
+    free(text);
+    return rc;
+}
+
+/* ---- journal export ---- */
+
+static void help_journal(FILE *f)
+{
+    fputs("Usage: bilan-server journal export BILAN [--out FILE] [--data DIR]\n"
+          "\n"
+          "Writes the presence journal of BILAN as JSON Lines (docs/JOURNAL.md): a header, then\n"
+          "every event in journal order, exactly the lines whose SHA-256 the session records\n"
+          "carry. Replay it with `bilan-server hours --replay FILE`.\n"
+          "\n"
+          "Options:\n"
+          "  --out FILE    write to FILE (default: stdout)\n"
+          "  --data DIR    data folder (default ./bilan-data)\n"
+          "  -h, --help    this help\n", f);
+}
+
+static int cmd_journal(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"data", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *data = "./bilan-data";
+    int o;
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'o': out = optarg; break;
+        case 'd': data = optarg; break;
+        case 'h': help_journal(stdout); return 0;
+        case ':': return usage_error("journal", "option %s needs a value", argv[optind - 1]);
+        default: return usage_error("journal", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc || strcmp(argv[optind], "export"))
+        return usage_error("journal", "%s", "expected: journal export BILAN");
+    if (optind + 2 != argc)
+        return usage_error("journal", "%s", "expected exactly one BILAN after export");
+    const char *bilan = argv[optind + 1];
+    struct store *st;
+    char why[512] = "";
+    if (open_db("journal", data, &st))
+        return 1;
+    FILE *f = out ? fopen(out, "wb") : stdout;
+    if (!f) {
+        OPS->close(st);
+        fprintf(stderr, "bilan-server journal: cannot create %s: %s\n", out, strerror(errno));
+        return 1;
+    }
+    int rc = hours_journal_export(OPS, st, bilan, f, why, sizeof why);
+    OPS->close(st);
+    if (fflush(f) != 0)
+        rc = -1;
+    if (out && fclose(f) != 0)
+        rc = -1;
+    if (rc) {
+        fprintf(stderr, "bilan-server journal: %s\n", why[0] ? why : strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- receipts ---- */
+
+static void help_receipts(FILE *f)
+{
+    fputs("Usage: bilan-server receipts BILAN [--out DIR] [--data DIR]\n"
+          "\n"
+          "Exports the attendance receipts of BILAN (PROTOCOL.md section 9.4): for each session,\n"
+          "the record the server stated and the signatures the devices sent. A record that lacks\n"
+          "a participant's signature is exported too: `bilan receipt verify FILE` names who is\n"
+          "missing.\n"
+          "\n"
+          "Options:\n"
+          "  --out DIR     write DIR/<session>.json, one receipt file per session (DIR is created)\n"
+          "                (default: a JSON array of the receipt files on stdout)\n"
+          "  --data DIR    data folder (default ./bilan-data)\n"
+          "  -h, --help    this help\n", f);
+}
+
+struct rc_ctx {
+    struct store *st;
+    struct bp_receipt *rc;
+    json_t *all;
+    const char *out;
+    int failed;
+};
+
+static int receipt_sig(void *arg, const struct store_receipt *r)
+{
+    struct rc_ctx *x = arg;
+    struct store_device d;
+    if (x->rc->n_sigs >= BP_RECORD_MAX_PARTICIPANTS || OPS->device_get(x->st, r->device, &d))
+        return 0;
+    struct bp_attestation *a = &x->rc->sigs[x->rc->n_sigs];
+    memset(a, 0, sizeof *a);
+    if (bp_b64_decode_exact(r->device, a->signer, BP_FP_LEN))
+        return 0;
+    memcpy(a->sign_pub, d.sign_pub, BP_KEY_LEN);
+    memcpy(a->dh_pub, d.dh_pub, BP_KEY_LEN);
+    a->received_audio_ms = r->received_audio_ms;
+    a->sas_verified = r->sas_verified;
+    memcpy(a->sig, r->sig, BP_SIG_LEN);
+    x->rc->n_sigs++;
+    return 0;
+}
+
+static int receipt_session(void *arg, const struct store_session *ss)
+{
+    struct rc_ctx *x = arg;
+    char why[512];
+    memset(x->rc, 0, sizeof *x->rc);
+    if (hours_record_build(OPS, x->st, ss->id, &x->rc->record, NULL, why, sizeof why)) {
+        fprintf(stderr, "bilan-server receipts: session %s skipped: %s\n", ss->id, why);
+        return 0;
+    }
+    if (OPS->receipts_of_session(x->st, ss->id, receipt_sig, x)) {
+        x->failed = 1;
+        return 1;
+    }
+    json_t *j = bp_receipt_to_json(x->rc);
+    if (!j) {
+        x->failed = 1;
+        return 1;
+    }
+    if (!x->out) {
+        json_array_append_new(x->all, j);
+        return 0;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.json", x->out, ss->id);
+    if (json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
+        fprintf(stderr, "bilan-server receipts: cannot write %s\n", path);
+        x->failed = 1;
+    } else {
+        printf("%s\n", path);
+    }
+    json_decref(j);
+    return x->failed;
+}
+
+static int cmd_receipts(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"data", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *data = "./bilan-data";
+    int o;
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'o': out = optarg; break;
+        case 'd': data = optarg; break;
+        case 'h': help_receipts(stdout); return 0;
+        case ':': return usage_error("receipts", "option %s needs a value", argv[optind - 1]);
+        default: return usage_error("receipts", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return usage_error("receipts", "%s", "expected exactly one BILAN");
+    const char *bilan = argv[optind];
+    struct rc_ctx x;
+    struct store_bilan b;
+    memset(&x, 0, sizeof x);
+    x.out = out;
+    if (out && mkdir(out, 0700) && errno != EEXIST) {
+        fprintf(stderr, "bilan-server receipts: cannot create %s: %s\n", out, strerror(errno));
+        return 1;
+    }
+    if (open_db("receipts", data, &x.st))
+        return 1;
+    if (OPS->bilan_get(x.st, bilan, &b)) {
+        OPS->close(x.st);
+        fprintf(stderr, "bilan-server receipts: no bilan '%s' in this database\n", bilan);
+        return 1;
+    }
+    x.rc = malloc(sizeof *x.rc);
+    x.all = json_array();
+    int rc = x.rc && x.all ? OPS->sessions_of_bilan(x.st, bilan, receipt_session, &x) : BP_E_NOMEM;
+    OPS->close(x.st);
+    free(x.rc);
+    if (rc || x.failed) {
+        json_decref(x.all);
+        fprintf(stderr, "bilan-server receipts: export incomplete (see above)\n");
+        return 1;
+    }
+    if (!out) {
+        char *text = json_dumps(x.all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        rc = text ? put_out("receipts", text, strlen(text)) || put_out("receipts", "\n", 1) : 1;
+        free(text);
+    }
+    json_decref(x.all);
+    return rc ? 1 : 0;
+}
+
 static int cmd_hours(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"replay", required_argument, NULL, 'r'},
         {"format", required_argument, NULL, 'f'},
+        {"data", required_argument, NULL, 'd'},
+        {"consultant", required_argument, NULL, 'c'},
+        {"month", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *replay = NULL;
+    const char *replay = NULL, *data = "./bilan-data", *consultant = NULL, *month = NULL;
     int fmt = REPORT_TABLE, o;
     optind = 0;
     opterr = 0;
@@ -403,6 +899,15 @@ static int cmd_hours(int argc, char **argv)
         switch (o) {
         case 'r':
             replay = optarg;
+            break;
+        case 'd':
+            data = optarg;
+            break;
+        case 'c':
+            consultant = optarg;
+            break;
+        case 'm':
+            month = optarg;
             break;
         case 'f':
             if ((fmt = report_format_parse(optarg)) < 0)
@@ -417,11 +922,18 @@ static int cmd_hours(int argc, char **argv)
             return usage_error("hours", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    const char *bilan = optind < argc ? argv[optind++] : NULL;
     if (optind < argc)
         return usage_error("hours", "unexpected argument '%s'", argv[optind]);
-    if (!replay)
-        return usage_error("hours", "%s", "--replay FILE is required (reports from the live database "
-                           "are not available yet: export the journal and replay it)");
+    if (!!replay + !!bilan + !!consultant != 1)
+        return usage_error("hours", "%s", "give exactly one of BILAN, --consultant NAME --month YYYY-MM, "
+                           "or --replay FILE");
+    if (!!consultant != !!month)
+        return usage_error("hours", "%s", "--consultant and --month go together");
+    if (consultant)
+        return hours_month(data, consultant, month, fmt);
+    if (bilan)
+        return hours_db(data, bilan, fmt);
 
     char why[512];
     size_t len;
@@ -696,6 +1208,12 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "bilan-server serve: %s\n", why);
         return 1;
     }
+    int64_t ended = 0;
+    if (OPS->sessions_end_open(srv.st, &ended))
+        log_warn("cannot mark the sessions left open by the last run");
+    else if (ended)
+        log_info("%lld session(s) left open by the last run marked ended (server_restart); "
+                 "their presence ends at each member's last alive checkpoint", (long long)ended);
     sc.cfg = &cfg;
     sc.srv = &srv;
     int rc = ws_serve(&cfg, &srv, on_ready, &sc);
@@ -734,6 +1252,10 @@ int main(int argc, char **argv)
         return cmd_consultant(argc - 1, argv + 1);
     if (!strcmp(cmd, "hours"))
         return cmd_hours(argc - 1, argv + 1);
+    if (!strcmp(cmd, "journal"))
+        return cmd_journal(argc - 1, argv + 1);
+    if (!strcmp(cmd, "receipts"))
+        return cmd_receipts(argc - 1, argv + 1);
     fprintf(stderr, "bilan-server: unknown command '%s'\n", cmd);
     help_main(stderr);
     return 2;

@@ -49,7 +49,7 @@ struct room *rooms_get(struct rooms *rs, const char *bilan, int create)
 
 int rooms_discard_if_empty(struct rooms *rs, struct room *r)
 {
-    if (r->count)
+    if (r->count || r->session)
         return 0;
     struct room **pp = &rs->b[bucket(r->bilan)];
     while (*pp && *pp != r)
@@ -68,6 +68,7 @@ void rooms_clear(struct rooms *rs)
         struct room *r = rs->b[i];
         while (r) {
             struct room *next = r->next;
+            free(r->session);
             free(r);
             r = next;
         }

@@ -24,8 +24,11 @@ struct room_member {
     enum role role;
 };
 
+struct hsession;                  /* session.c: the open session of a room */
+
 struct room {
     struct room *next;            /* registry bucket chain */
+    struct hsession *session;     /* open session (PROTOCOL.md §9.1) or NULL; owned (malloc) */
     char bilan[BP_ID_MAX + 1];
     struct room_member m[BP_MAX_MEMBERS];
     int count;
@@ -40,7 +43,7 @@ struct rooms {
 /* The room of bilan, or NULL. With create, makes an empty one (NULL only when
  * out of memory). */
 struct room *rooms_get(struct rooms *rs, const char *bilan, int create);
-/* Frees room if it has no member; returns 1 when it did. */
+/* Frees room if it has no member and no open session; returns 1 when it did. */
 int rooms_discard_if_empty(struct rooms *rs, struct room *r);
 /* Frees every room (at shutdown, after connections have let go). */
 void rooms_clear(struct rooms *rs);

@@ -33,10 +33,11 @@ struct server {
     uint64_t frames_relayed, video_dropped, auth_ok, auth_failed;
 };
 
-/* Monotonic milliseconds and wall seconds, read once per event and passed in. */
+/* Monotonic milliseconds, wall seconds and wall milliseconds, read once per event and passed in. */
 struct now {
     int64_t s;
     int64_t ms;
+    int64_t wall_ms;             /* Unix milliseconds (the journal's clock); 0: use s * 1000 */
 };
 
 #endif

@@ -19,9 +19,10 @@
 #include <stdint.h>
 
 #include "bp.h"
+#include "account.h"
 #include "room.h"
 
-#define STORE_API_VERSION 1
+#define STORE_API_VERSION 2
 
 /* Admin-side outcomes (not wire codes). */
 #define STORE_E_EXISTS (-101)    /* a consultant with that name exists */
@@ -69,7 +70,40 @@ struct store_consultant {
     int64_t devices;
 };
 
+/* A session (PROTOCOL.md §9.1). closed_ms is -1 while open; close_reason
+ * "closed", "empty", "shutdown", "server_restart" or "" while open. */
+struct store_session {
+    char id[BP_ID_MAX + 1];
+    char bilan[BP_ID_MAX + 1];
+    int phase;                        /* enum acc_phase */
+    int64_t opened_ms, closed_ms;
+    char close_reason[16];
+};
+
+/* One journal line (docs/JOURNAL.md) as stored: ev.session is "" for
+ * personal, ev.line is unused (0); note only on personal (never logged). */
+#define STORE_NOTE_MAX 200
+struct store_jev {
+    int64_t seq;                      /* append order, filled by the store */
+    char bilan[BP_ID_MAX + 1];
+    struct acc_event ev;
+    char note[STORE_NOTE_MAX + 1];
+};
+
+/* A stored attendance receipt (PROTOCOL.md §9.3). */
+struct store_receipt {
+    char session[BP_ID_MAX + 1];
+    char device[STORE_FP_B64];
+    int64_t received_audio_ms;
+    int sas_verified;
+    uint8_t sig[BP_SIG_LEN];
+    int64_t stored_ms;
+};
+
 typedef int (*store_bilan_cb)(void *arg, const struct store_bilan *b);
+typedef int (*store_session_cb)(void *arg, const struct store_session *s);
+typedef int (*store_jev_cb)(void *arg, const struct store_jev *e);
+typedef int (*store_receipt_cb)(void *arg, const struct store_receipt *r);
 typedef int (*store_consultant_cb)(void *arg, const struct store_consultant *c);
 
 struct store_ops {
@@ -123,6 +157,34 @@ struct store_ops {
     int (*member_add)(struct store *s, const char *bilan, const char *fp, enum role role, int64_t now);
     /* The device's role in that bilan as a member, or BP_E_NOT_MEMBER. */
     int (*member_role)(struct store *s, const char *bilan, const char *fp, enum role *role);
+
+    /* ---- Sessions, journal, receipts, budget warnings (schema 2) ---- */
+    /* Bilans owned by a consultant, by id. */
+    int (*bilans_of_consultant)(struct store *s, int64_t consultant_id, store_bilan_cb cb, void *arg);
+    int (*session_add)(struct store *s, const struct store_session *ss);
+    /* Marks an open session ended (closed_ms, reason). */
+    int (*session_end)(struct store *s, const char *id, int64_t closed_ms, const char *reason);
+    int (*session_get)(struct store *s, const char *id, struct store_session *out); /* or STORE_E_NOTFOUND */
+    /* Sessions of a bilan by opened_ms. */
+    int (*sessions_of_bilan)(struct store *s, const char *bilan, store_session_cb cb, void *arg);
+    /* At startup: every session still open is marked ended with reason
+     * "server_restart" and closed_ms = its last journal t. Writes nothing in
+     * the journal. *n = how many. */
+    int (*sessions_end_open)(struct store *s, int64_t *n);
+    /* Appends one journal line (the journal is append-only: the schema
+     * refuses UPDATE and DELETE on it); e->seq is set. Autocommit unless
+     * inside begin/commit. */
+    int (*journal_append)(struct store *s, struct store_jev *e);
+    /* A bilan's journal lines in append order; with session non-NULL only
+     * that session's. */
+    int (*journal_of_bilan)(struct store *s, const char *bilan, const char *session, store_jev_cb cb,
+                            void *arg);
+    /* Inserts or replaces the device's receipt for the session. */
+    int (*receipt_put)(struct store *s, const struct store_receipt *r);
+    int (*receipts_of_session)(struct store *s, const char *session, store_receipt_cb cb, void *arg);
+    /* Records that bilan reached level % of its budget: 0 the first time,
+     * STORE_E_EXISTS afterwards. */
+    int (*budget_warning_add)(struct store *s, const char *bilan, int level, int64_t t_ms);
 };
 
 extern const struct store_ops store_sqlite;

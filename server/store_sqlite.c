@@ -23,7 +23,7 @@ struct store {
 };
 
 /* Migrations: append only. Index i brings the schema from version i to i+1.
- * Later issues (sessions, journal, worksheets, receipts) add entries here. */
+ * Later issues (worksheets...) add entries here. */
 static const char *const migrations[] = {
     /* 1: identities, bilans, tokens, settings */
     "CREATE TABLE consultants ("
@@ -72,6 +72,46 @@ static const char *const migrations[] = {
     "CREATE TABLE settings ("
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL);",
+    /* 2: sessions, the presence journal (append-only), receipts, budget warnings */
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  bilan TEXT NOT NULL REFERENCES bilans(id),"
+    "  phase TEXT NOT NULL CHECK (phase IN ('preliminaire', 'investigation', 'conclusion', 'suivi')),"
+    "  opened_ms INTEGER NOT NULL,"
+    "  closed_ms INTEGER,"
+    "  close_reason TEXT);"
+    "CREATE INDEX sessions_bilan ON sessions(bilan, opened_ms);"
+    "CREATE TABLE journal ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  bilan TEXT NOT NULL REFERENCES bilans(id),"
+    "  t_ms INTEGER NOT NULL,"
+    "  event TEXT NOT NULL CHECK (event IN ('session_open', 'session_close', 'join', 'leave', 'lost',"
+    "    'alive', 'personal')),"
+    "  session TEXT REFERENCES sessions(id),"
+    "  device TEXT,"
+    "  role TEXT CHECK (role IS NULL OR role IN ('consultant', 'beneficiary')),"
+    "  phase TEXT,"
+    "  seconds INTEGER,"   /* personal: milliseconds would be finer, but declarations are whole seconds */
+    "  note TEXT);"
+    "CREATE INDEX journal_bilan ON journal(bilan, seq);"
+    "CREATE INDEX journal_session ON journal(session, seq);"
+    "CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal "
+    "  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
+    "CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal "
+    "  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
+    "CREATE TABLE receipts ("
+    "  session TEXT NOT NULL REFERENCES sessions(id),"
+    "  device TEXT NOT NULL REFERENCES devices(fingerprint),"
+    "  received_audio_ms INTEGER NOT NULL,"
+    "  sas_verified INTEGER NOT NULL CHECK (sas_verified IN (0, 1)),"
+    "  sig BLOB NOT NULL CHECK (length(sig) = 64),"
+    "  stored_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (session, device));"
+    "CREATE TABLE budget_warnings ("
+    "  bilan TEXT NOT NULL REFERENCES bilans(id),"
+    "  level INTEGER NOT NULL,"
+    "  t_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (bilan, level));",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -596,6 +636,252 @@ static int st_member_role(struct store *s, const char *bilan, const char *fp, en
     return ret;
 }
 
+/* ---- Sessions, journal, receipts, budget warnings ---- */
+
+static int st_bilans_of_consultant(struct store *s, int64_t consultant_id, store_bilan_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "SELECT id, label, owner_id, budget_s, created, 'consultant' FROM bilans "
+                "WHERE owner_id = ?1 ORDER BY id", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, consultant_id);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_bilan b;
+        read_bilan(st, &b);
+        if ((ret = cb(arg, &b)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, "bilans_of_consultant");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_session_add(struct store *s, const struct store_session *ss)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "INSERT INTO sessions(id, bilan, phase, opened_ms) VALUES (?1, ?2, ?3, ?4)", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ss->bilan, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, account_phase_name(ss->phase), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ss->opened_ms);
+    return done(s, st, "session_add");
+}
+
+static int st_session_end(struct store *s, const char *id, int64_t closed_ms, const char *reason)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "UPDATE sessions SET closed_ms = ?2, close_reason = ?3 WHERE id = ?1 AND closed_ms IS NULL",
+             &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, closed_ms);
+    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    return done(s, st, "session_end");
+}
+
+static void read_session(sqlite3_stmt *st, struct store_session *o)
+{
+    char phase[32];
+    memset(o, 0, sizeof *o);
+    copy_text(st, 0, o->id, sizeof o->id);
+    copy_text(st, 1, o->bilan, sizeof o->bilan);
+    copy_text(st, 2, phase, sizeof phase);
+    o->phase = account_phase_parse(phase, strlen(phase));
+    o->opened_ms = sqlite3_column_int64(st, 3);
+    o->closed_ms = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
+    copy_text(st, 5, o->close_reason, sizeof o->close_reason);
+}
+
+#define SESSION_COLS "id, bilan, phase, opened_ms, closed_ms, ifnull(close_reason, '')"
+
+static int st_session_get(struct store *s, const char *id, struct store_session *out)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        read_session(st, out);
+        ret = 0;
+    } else {
+        ret = rc == SQLITE_DONE ? STORE_E_NOTFOUND : fail(s, "session_get");
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_sessions_of_bilan(struct store *s, const char *bilan, store_session_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "SELECT " SESSION_COLS " FROM sessions WHERE bilan = ?1 ORDER BY opened_ms, id", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_session ss;
+        read_session(st, &ss);
+        if ((ret = cb(arg, &ss)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, "sessions_of_bilan");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_sessions_end_open(struct store *s, int64_t *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (prep(s, "UPDATE sessions SET close_reason = 'server_restart', "
+                "closed_ms = (SELECT ifnull(max(j.t_ms), sessions.opened_ms) FROM journal j "
+                "             WHERE j.session = sessions.id) "
+                "WHERE closed_ms IS NULL", &st))
+        return BP_E_INTERNAL;
+    int rc = done(s, st, "sessions_end_open");
+    if (!rc)
+        *n = sqlite3_changes(s->db);
+    return rc;
+}
+
+static int st_journal_append(struct store *s, struct store_jev *e)
+{
+    sqlite3_stmt *st;
+    const struct acc_event *v = &e->ev;
+    if (v->kind < 0 || v->kind >= ACC_KIND_COUNT)
+        return BP_E_INTERNAL;
+    if (prep(s, "INSERT INTO journal(bilan, t_ms, event, session, device, role, phase, seconds, note) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, e->bilan, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v->t_ms);
+    sqlite3_bind_text(st, 3, account_kind_name(v->kind), -1, SQLITE_STATIC);
+    if (v->session[0])
+        sqlite3_bind_text(st, 4, v->session, -1, SQLITE_STATIC);
+    if (v->device[0])
+        sqlite3_bind_text(st, 5, v->device, -1, SQLITE_STATIC);
+    if (v->kind == ACC_JOIN)
+        sqlite3_bind_text(st, 6, account_role_name(v->role), -1, SQLITE_STATIC);
+    if (v->kind == ACC_SESSION_OPEN)
+        sqlite3_bind_text(st, 7, account_phase_name(v->phase), -1, SQLITE_STATIC);
+    if (v->kind == ACC_PERSONAL) {
+        sqlite3_bind_int64(st, 8, v->personal_ms / 1000);
+        if (e->note[0])
+            sqlite3_bind_text(st, 9, e->note, -1, SQLITE_STATIC);
+    }
+    int rc = done(s, st, "journal_append");
+    if (!rc)
+        e->seq = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+static int st_journal_of_bilan(struct store *s, const char *bilan, const char *session, store_jev_cb cb,
+                               void *arg)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "SELECT seq, bilan, t_ms, event, ifnull(session, ''), ifnull(device, ''), "
+                "ifnull(role, ''), ifnull(phase, ''), ifnull(seconds, 0), ifnull(note, '') FROM journal "
+                "WHERE bilan = ?1 AND (?2 IS NULL OR session = ?2) ORDER BY seq", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
+    if (session)
+        sqlite3_bind_text(st, 2, session, -1, SQLITE_STATIC);
+    int rc, ret = 0;
+    struct store_jev *e = malloc(sizeof *e);
+    if (!e) {
+        sqlite3_finalize(st);
+        return BP_E_NOMEM;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char kind[32], role[32], phase[32];
+        memset(e, 0, sizeof *e);
+        e->seq = sqlite3_column_int64(st, 0);
+        copy_text(st, 1, e->bilan, sizeof e->bilan);
+        e->ev.t_ms = sqlite3_column_int64(st, 2);
+        copy_text(st, 3, kind, sizeof kind);
+        e->ev.kind = account_kind_parse(kind, strlen(kind));
+        copy_text(st, 4, e->ev.session, sizeof e->ev.session);
+        copy_text(st, 5, e->ev.device, sizeof e->ev.device);
+        copy_text(st, 6, role, sizeof role);
+        e->ev.role = role[0] ? account_role_parse(role, strlen(role)) : ACC_ROLE_NONE;
+        copy_text(st, 7, phase, sizeof phase);
+        e->ev.phase = phase[0] ? account_phase_parse(phase, strlen(phase)) : ACC_PHASE_NONE;
+        e->ev.personal_ms = sqlite3_column_int64(st, 8) * 1000;
+        copy_text(st, 9, e->note, sizeof e->note);
+        if (e->ev.kind < 0) {
+            log_err("store: journal line %lld has an unknown event", (long long)e->seq);
+            ret = BP_E_INTERNAL;
+            break;
+        }
+        if ((ret = cb(arg, e)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, "journal_of_bilan");
+    free(e);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_receipt_put(struct store *s, const struct store_receipt *r)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "INSERT INTO receipts(session, device, received_audio_ms, sas_verified, sig, stored_ms) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(session, device) DO UPDATE SET "
+                "received_audio_ms = excluded.received_audio_ms, sas_verified = excluded.sas_verified, "
+                "sig = excluded.sig, stored_ms = excluded.stored_ms", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, r->session, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->device, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, r->received_audio_ms);
+    sqlite3_bind_int(st, 4, r->sas_verified ? 1 : 0);
+    sqlite3_bind_blob(st, 5, r->sig, BP_SIG_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, r->stored_ms);
+    return done(s, st, "receipt_put");
+}
+
+static int st_receipts_of_session(struct store *s, const char *session, store_receipt_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "SELECT session, device, received_audio_ms, sas_verified, sig, stored_ms FROM receipts "
+                "WHERE session = ?1 ORDER BY device", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_receipt r;
+        memset(&r, 0, sizeof r);
+        copy_text(st, 0, r.session, sizeof r.session);
+        copy_text(st, 1, r.device, sizeof r.device);
+        r.received_audio_ms = sqlite3_column_int64(st, 2);
+        r.sas_verified = sqlite3_column_int(st, 3);
+        if (sqlite3_column_bytes(st, 4) == BP_SIG_LEN)
+            memcpy(r.sig, sqlite3_column_blob(st, 4), BP_SIG_LEN);
+        r.stored_ms = sqlite3_column_int64(st, 5);
+        if ((ret = cb(arg, &r)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, "receipts_of_session");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_budget_warning_add(struct store *s, const char *bilan, int level, int64_t t_ms)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "INSERT INTO budget_warnings(bilan, level, t_ms) VALUES (?1, ?2, ?3)", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, level);
+    sqlite3_bind_int64(st, 3, t_ms);
+    return done(s, st, "budget_warning_add");
+}
+
 const struct store_ops store_sqlite = {
     .api_version = STORE_API_VERSION,
     .name = "sqlite",
@@ -623,4 +909,15 @@ const struct store_ops store_sqlite = {
     .bilans_for_device = st_bilans_for_device,
     .member_add = st_member_add,
     .member_role = st_member_role,
+    .bilans_of_consultant = st_bilans_of_consultant,
+    .session_add = st_session_add,
+    .session_end = st_session_end,
+    .session_get = st_session_get,
+    .sessions_of_bilan = st_sessions_of_bilan,
+    .sessions_end_open = st_sessions_end_open,
+    .journal_append = st_journal_append,
+    .journal_of_bilan = st_journal_of_bilan,
+    .receipt_put = st_receipt_put,
+    .receipts_of_session = st_receipts_of_session,
+    .budget_warning_add = st_budget_warning_add,
 };

@@ -49,6 +49,8 @@ static struct now now_get(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     n.ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     n.s = (int64_t)time(NULL);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    n.wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     return n;
 }
 

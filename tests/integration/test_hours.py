@@ -75,7 +75,7 @@ def main():
         rc, out, err = run("--replay", os.path.join(d, "missing.jsonl"))
         check(rc == 1 and "cannot open" in err, f"missing file: {rc} {err}")
     rc, out, err = run()
-    check(rc == 2 and "--replay FILE is required" in err, f"no --replay: {rc} {err}")
+    check(rc == 2 and "give exactly one of BILAN" in err, f"no source: {rc} {err}")
     rc, out, err = run("--replay", SAMPLE, "--format", "xml")
     check(rc == 2 and "expected table, csv or json" in err, f"bad format: {rc} {err}")
     rc, out, err = run("--help")

@@ -86,7 +86,8 @@ struct peer {
 static void peer_init(struct peer *p, enum session_goal goal, const char *recv_dir)
 {
     memset(p, 0, sizeof *p);
-    p->hooks = (struct session_hooks){&p->f, &p->f, f_send, f_want, f_close, f_reply, NULL, NULL};
+    p->hooks = (struct session_hooks){&p->f, &p->f, f_send, f_want, f_close, f_reply, NULL, NULL,
+                                      NULL, NULL};
     bp_identity_generate(&p->id);
     p->out = open_memstream(&p->outbuf, &p->outlen);
     session_init(&p->s);

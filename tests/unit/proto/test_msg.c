@@ -218,9 +218,100 @@ static void test_accessors(void)
     json_decref(root);
 }
 
+/* PROTOCOL.md §9: sessions, hours, receipts, in both directions. */
+static void test_hours_messages(void)
+{
+    static const struct {
+        const char *json;
+        enum bp_dir dir;
+        int code;            /* 0 = accepted */
+        enum bp_type type;   /* when accepted */
+        const char *detail;  /* when refused: substring of the detail */
+    } cases[] = {
+        {"{\"type\":\"session_open\",\"phase\":\"investigation\"}", BP_TO_SERVER, 0,
+         BP_T_SESSION_OPEN, ""},
+        {"{\"type\":\"session_open\",\"phase\":\"suivi\"}", BP_TO_SERVER, 0, BP_T_SESSION_OPEN, ""},
+        {"{\"type\":\"session_open\",\"phase\":\"Suivi\"}", BP_TO_SERVER, BP_E_INVALID_FIELD, 0,
+         "'phase' in 'session_open'"},
+        {"{\"type\":\"session_open\",\"phase\":\"suivi\\u0000\"}", BP_TO_SERVER, BP_E_BAD_JSON, 0, ""},
+        {"{\"type\":\"session_open\",\"phase\":3}", BP_TO_SERVER, BP_E_INVALID_FIELD, 0, "conclusion"},
+        {"{\"type\":\"session_open\"}", BP_TO_SERVER, BP_E_MISSING_FIELD, 0, "'phase'"},
+        {"{\"type\":\"session_close\"}", BP_TO_SERVER, 0, BP_T_SESSION_CLOSE, ""},
+        {"{\"type\":\"hours\",\"bilan\":\"b1\"}", BP_TO_SERVER, 0, BP_T_HOURS, ""},
+        {"{\"type\":\"hours\"}", BP_TO_SERVER, BP_E_MISSING_FIELD, 0, "'bilan' in 'hours'"},
+        {"{\"type\":\"personal_declare\",\"bilan\":\"b1\",\"seconds\":60}", BP_TO_SERVER, 0,
+         BP_T_PERSONAL_DECLARE, ""},
+        {"{\"type\":\"personal_declare\",\"bilan\":\"b1\",\"seconds\":86400,\"note\":\"lecture\"}",
+         BP_TO_SERVER, 0, BP_T_PERSONAL_DECLARE, ""},
+        {"{\"type\":\"personal_declare\",\"bilan\":\"b1\",\"seconds\":59}", BP_TO_SERVER,
+         BP_E_INVALID_FIELD, 0, "range"},
+        {"{\"type\":\"personal_declare\",\"bilan\":\"b1\",\"seconds\":86401}", BP_TO_SERVER,
+         BP_E_INVALID_FIELD, 0, "range"},
+        {"{\"type\":\"personal_declare\",\"bilan\":\"b1\",\"seconds\":600,\"note\":\""
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxx\"}", BP_TO_SERVER, BP_E_INVALID_FIELD, 0, "'note'"},
+        {"{\"type\":\"receipt\",\"session\":\"s1\",\"received_audio_ms\":0,\"sas_verified\":true,"
+         "\"sig\":\"" S86 "\"}", BP_TO_SERVER, 0, BP_T_RECEIPT, ""},
+        {"{\"type\":\"receipt\",\"session\":\"s1\",\"received_audio_ms\":-1,\"sas_verified\":true,"
+         "\"sig\":\"" S86 "\"}", BP_TO_SERVER, BP_E_INVALID_FIELD, 0, "received_audio_ms"},
+        {"{\"type\":\"receipt\",\"session\":\"s1\",\"received_audio_ms\":1099511627777,"
+         "\"sas_verified\":true,\"sig\":\"" S86 "\"}", BP_TO_SERVER, BP_E_INVALID_FIELD, 0, "range"},
+        {"{\"type\":\"receipt\",\"session\":\"s1\",\"received_audio_ms\":0,\"sas_verified\":1,"
+         "\"sig\":\"" S86 "\"}", BP_TO_SERVER, BP_E_INVALID_FIELD, 0, "true or false"},
+        {"{\"type\":\"receipt\",\"session\":\"s1\",\"received_audio_ms\":0,\"sas_verified\":false,"
+         "\"sig\":\"" K43 "\"}", BP_TO_SERVER, BP_E_INVALID_FIELD, 0, "86 characters"},
+        /* server -> client */
+        {"{\"type\":\"session_opened\",\"bilan\":\"b\",\"session\":\"s\",\"phase\":\"conclusion\","
+         "\"start_ms\":1710752400000}", BP_TO_CLIENT, 0, BP_T_SESSION_OPENED, ""},
+        {"{\"type\":\"session_closed\",\"bilan\":\"b\",\"session\":\"s\",\"end_ms\":1,"
+         "\"face_to_face_ms\":0,\"reason\":\"empty\"}", BP_TO_CLIENT, 0, BP_T_SESSION_CLOSED, ""},
+        {"{\"type\":\"session_closed\",\"bilan\":\"b\",\"session\":\"s\",\"end_ms\":1,"
+         "\"reason\":\"empty\"}", BP_TO_CLIENT, BP_E_MISSING_FIELD, 0, "face_to_face_ms"},
+        {"{\"type\":\"hours_report\",\"bilan\":\"b\",\"report\":{\"sessions\":[]}}", BP_TO_CLIENT, 0,
+         BP_T_HOURS_REPORT, ""},
+        {"{\"type\":\"hours_report\",\"bilan\":\"b\",\"report\":[]}", BP_TO_CLIENT,
+         BP_E_INVALID_FIELD, 0, "JSON object"},
+        {"{\"type\":\"personal_declared\",\"bilan\":\"b\",\"seconds\":3600}", BP_TO_CLIENT, 0,
+         BP_T_PERSONAL_DECLARED, ""},
+        {"{\"type\":\"hours_update\",\"bilan\":\"b\",\"face_to_face_ms\":5,\"budget_s\":57600,"
+         "\"remaining_ms\":0}", BP_TO_CLIENT, 0, BP_T_HOURS_UPDATE, ""},
+        {"{\"type\":\"hours_update\",\"bilan\":\"b\",\"face_to_face_ms\":5,\"budget_s\":57600,"
+         "\"remaining_ms\":7,\"session\":\"s\",\"phase\":\"preliminaire\",\"session_elapsed_ms\":9,"
+         "\"session_face_to_face_ms\":5}", BP_TO_CLIENT, 0, BP_T_HOURS_UPDATE, ""},
+        {"{\"type\":\"hours_update\",\"bilan\":\"b\",\"face_to_face_ms\":5,\"budget_s\":57600,"
+         "\"remaining_ms\":-1}", BP_TO_CLIENT, BP_E_INVALID_FIELD, 0, "remaining_ms"},
+        {"{\"type\":\"budget_warning\",\"bilan\":\"b\",\"level\":80,\"face_to_face_ms\":1,"
+         "\"budget_s\":2}", BP_TO_CLIENT, 0, BP_T_BUDGET_WARNING, ""},
+        {"{\"type\":\"budget_warning\",\"bilan\":\"b\",\"level\":79,\"face_to_face_ms\":1,"
+         "\"budget_s\":2}", BP_TO_CLIENT, BP_E_INVALID_FIELD, 0, "'level'"},
+        {"{\"type\":\"session_record\",\"record\":{\"v\":1}}", BP_TO_CLIENT, 0, BP_T_SESSION_RECORD, ""},
+        {"{\"type\":\"receipt_ok\",\"session\":\"s-1\"}", BP_TO_CLIENT, 0, BP_T_RECEIPT_OK, ""},
+        /* directions do not mix */
+        {"{\"type\":\"receipt_ok\",\"session\":\"s\"}", BP_TO_SERVER, BP_E_UNKNOWN_TYPE, 0, "receipt_ok"},
+        {"{\"type\":\"session_open\",\"phase\":\"suivi\"}", BP_TO_CLIENT, BP_E_UNKNOWN_TYPE, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        enum bp_type t = BP_T_NONE;
+        struct bp_verr e = {0};
+        int rc = parse(cases[i].json, cases[i].dir, &t, &e, NULL);
+        if (rc != cases[i].code || (rc && !strstr(e.detail, cases[i].detail)))
+            fprintf(stderr, "hours case %zu %s: rc %d detail '%s'\n", i, cases[i].json, rc, e.detail);
+        CHECK_EQ_INT(rc, cases[i].code);
+        if (rc == 0)
+            CHECK_EQ_INT(t, cases[i].type);
+        else
+            CHECK(strstr(e.detail, cases[i].detail) != NULL);
+    }
+    CHECK_STR(bp_type_name(BP_T_SESSION_OPEN), "session_open");
+    CHECK_STR(bp_type_name(BP_T_HOURS_UPDATE), "hours_update");
+    CHECK_STR(bp_type_name(BP_T_RECEIPT_OK), "receipt_ok");
+}
+
 int main(void)
 {
     test_valid_messages();
+    test_hours_messages();
     test_refusals();
     test_e2e_relay();
     test_ref_and_size();

@@ -24,7 +24,7 @@ void transport_alive(struct conn *c) { F(c)->alive++; }
 
 static struct server srv;
 static struct conn conns[8];
-static struct now T = {1700000000, 100000};
+static struct now T = {1700000000, 100000, 0};
 
 static void text(struct conn *c, const char *s)
 {

@@ -50,11 +50,11 @@ int main(void)
     CHECK_EQ_INT(ops->open(path, 1, &st, why, sizeof why), 0);
     if (!st)
         return check_report();
-    CHECK_EQ_INT(ops->schema_version(st), 1);
+    CHECK_EQ_INT(ops->schema_version(st), 2);
     ops->close(st);
     /* Reopening migrates nothing and keeps the version. */
     CHECK_EQ_INT(ops->open(path, 0, &st, why, sizeof why), 0);
-    CHECK_EQ_INT(ops->schema_version(st), 1);
+    CHECK_EQ_INT(ops->schema_version(st), 2);
 
     /* Settings. */
     char v[64];
@@ -163,6 +163,58 @@ int main(void)
     cnt = 0;
     CHECK_EQ_INT(ops->bilans_for_device(st, &d3, 500, count_cb, &cnt), 0);
     CHECK_EQ_INT(cnt, 0);
+
+    /* Sessions, journal (append-only), receipts, budget warnings (schema 2). */
+    {
+        struct store_bilan hb;
+        memset(&hb, 0, sizeof hb);
+        snprintf(hb.id, sizeof hb.id, "hb1");
+        snprintf(hb.label, sizeof hb.label, "hours");
+        hb.owner_id = alice;
+        hb.budget_s = 3600;
+        CHECK_EQ_INT(ops->bilan_add(st, &hb, now), 0);
+        struct store_session ss = {.phase = ACC_PHASE_SUIVI, .opened_ms = 1000};
+        snprintf(ss.id, sizeof ss.id, "s1");
+        snprintf(ss.bilan, sizeof ss.bilan, "hb1");
+        CHECK_EQ_INT(ops->session_add(st, &ss), 0);
+        struct store_jev e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.bilan, sizeof e.bilan, "hb1");
+        snprintf(e.ev.session, sizeof e.ev.session, "s1");
+        e.ev.kind = ACC_SESSION_OPEN;
+        e.ev.phase = ACC_PHASE_SUIVI;
+        e.ev.t_ms = 1000;
+        CHECK_EQ_INT(ops->journal_append(st, &e), 0);
+        int64_t seq1 = e.seq;
+        e.ev.kind = ACC_ALIVE;
+        e.ev.phase = ACC_PHASE_NONE;
+        snprintf(e.ev.device, sizeof e.ev.device, "devA");
+        e.ev.t_ms = 11000;
+        CHECK_EQ_INT(ops->journal_append(st, &e), 0);
+        CHECK(e.seq > seq1);
+        /* A restart ends the open session at its last journal t, without a close line. */
+        int64_t ended = 0;
+        CHECK_EQ_INT(ops->sessions_end_open(st, &ended), 0);
+        CHECK_EQ_INT(ended, 1);
+        struct store_session got;
+        CHECK_EQ_INT(ops->session_get(st, "s1", &got), 0);
+        CHECK_EQ_INT(got.closed_ms, 11000);
+        CHECK_STR(got.close_reason, "server_restart");
+        CHECK_EQ_INT(got.phase, ACC_PHASE_SUIVI);
+        CHECK_EQ_INT(ops->sessions_end_open(st, &ended), 0);
+        CHECK_EQ_INT(ended, 0);
+        CHECK_EQ_INT(ops->session_get(st, "nope", &got), STORE_E_NOTFOUND);
+        /* Append-only: the schema refuses UPDATE and DELETE. */
+        sqlite3 *rw = NULL;
+        CHECK_EQ_INT(sqlite3_open(path, &rw), SQLITE_OK);
+        CHECK(sqlite3_exec(rw, "UPDATE journal SET t_ms = 0", NULL, NULL, NULL) != SQLITE_OK);
+        CHECK(sqlite3_exec(rw, "DELETE FROM journal", NULL, NULL, NULL) != SQLITE_OK);
+        sqlite3_close(rw);
+        /* Budget warnings: once per level. */
+        CHECK_EQ_INT(ops->budget_warning_add(st, "hb1", 80, 5), 0);
+        CHECK_EQ_INT(ops->budget_warning_add(st, "hb1", 80, 6), STORE_E_EXISTS);
+        CHECK_EQ_INT(ops->budget_warning_add(st, "hb1", 100, 6), 0);
+    }
 
     /* Tokens are stored hashed: the raw token bytes appear nowhere in the file. */
     ops->close(st);

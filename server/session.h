@@ -1,0 +1,85 @@
+/* session.h: sessions, the presence journal, live hours and attendance
+ * receipts on the server (PROTOCOL.md §9, docs/JOURNAL.md).
+ *
+ * Owns the open session of each room (struct hsession, hung on room->session)
+ * and every journal write. Decisions take the time from `struct now` (wall
+ * milliseconds, now.wall_ms) so that tests drive them with a fake clock.
+ *
+ * Durability: each journal event is committed (SQLite WAL, synchronous=NORMAL)
+ * before the message it causes is queued; a crash loses at most the alive
+ * checkpoints not yet due (one every SESSION_ALIVE_MS per present member).
+ *
+ * Must never: log notes, signatures or keys; UPDATE or DELETE a journal line. */
+#ifndef SERVER_SESSION_H
+#define SERVER_SESSION_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "record.h"
+#include "server.h"
+#include "store.h"
+
+#define SESSION_ALIVE_MS 10000      /* alive checkpoint spacing per present member */
+#define SESSION_ALIVE_SLACK_MS 500  /* the 1 s sweep writes once >= 9.5 s passed: every ~10 s */
+#define SESSION_UPDATE_MS 30000     /* hours_update while a session is open */
+
+struct conn;
+struct room;
+struct room_member;
+
+struct hsession {
+    char id[BP_ID_MAX + 1];
+    char bilan[BP_ID_MAX + 1];
+    int phase;                       /* enum acc_phase */
+    int64_t start_ms;                /* session_open t */
+    int64_t last_t_ms;               /* largest t journaled in this session */
+    int64_t last_alive_ms;           /* last alive sweep (or the open) */
+    int64_t last_update_ms;          /* last periodic hours_update */
+    int64_t join_ms[BP_MAX_MEMBERS]; /* t of the join of the member in each slot */
+};
+
+int64_t session_wall_ms(struct now now);
+
+/* Hooks from conn.c. */
+void session_member_joined(struct server *srv, struct room *room, int slot, struct now now);
+/* gone: the member that just left slot (already removed from room); reason as
+ * in member_left ("lost": journaled at last_rx_wall_ms, the last sign of life). */
+void session_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
+                         const char *reason, int64_t last_rx_wall_ms, struct now now);
+/* Closes the room's session if the room is empty (after a failed rejoin). */
+void session_room_check_empty(struct server *srv, struct room *room, struct now now);
+/* Once a second: alive checkpoints (one transaction) and periodic hours_update. */
+void session_sweep(struct server *srv, struct now now);
+
+/* Message handlers (PROTOCOL.md §9). */
+void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void session_on_close(struct conn *c, const char *ref, struct now now);
+void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void session_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now);
+
+/* ---- Shared with the command line (main.c) ---- */
+/* The journal of a bilan (seq order), header fields from the bilans table. */
+struct hjournal {
+    struct acc_bilan meta;
+    struct acc_event *ev;
+    size_t n, cap;
+};
+int hours_journal_load(const struct store_ops *ops, struct store *st, const char *bilan, struct hjournal *j,
+                       char *why, size_t why_cap);
+void hours_journal_free(struct hjournal *j);
+/* account_compute over the journal; 0 or -1 with why. */
+int hours_report(const struct store_ops *ops, struct store *st, const char *bilan, struct acc_report *out,
+                 char *why, size_t why_cap);
+/* Writes the JSONL export (header, then every event in journal order) to f. */
+int hours_journal_export(const struct store_ops *ops, struct store *st, const char *bilan, FILE *f,
+                         char *why, size_t why_cap);
+/* The canonical record of a session (PROTOCOL.md §9.4), from the database. */
+int hours_record_build(const struct store_ops *ops, struct store *st, const char *session,
+                       struct bp_record *r, char *bilan_out, char *why, size_t why_cap);
+
+#endif

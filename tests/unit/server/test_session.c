@@ -1,0 +1,282 @@
+/* test_session.c: server/session.c with a fake clock (now.wall_ms) and a
+ * temporary store: presence outside a session is not journaled; session_open
+ * journals a join per member present; alive checkpoints every ~10 s (never
+ * closer than 9.5 s); budget warnings once per level; a silent member is lost
+ * at its last sign of life; the room emptying closes the session at the last
+ * departure; the journal always replays (account_compute). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "../check.h"
+#include "auth.h"
+#include "conn.h"
+#include "log.h"
+#include "session.h"
+
+/* ---- fake transport ---- */
+struct fake {
+    int wakes, paused, close_soon, alive;
+};
+static struct fake fakes[8];
+static struct fake *F(struct conn *c) { return (struct fake *)c->transport; }
+void transport_wake(struct conn *c) { F(c)->wakes++; }
+void transport_rx_pause(struct conn *c, int pause) { F(c)->paused = pause; }
+void transport_close_soon(struct conn *c, int secs) { (void)secs; F(c)->close_soon++; }
+void transport_alive(struct conn *c) { F(c)->alive++; }
+
+static struct server srv;
+static struct conn conns[8];
+static struct now T = {1700000000, 100000, 1700000000000LL};
+
+static void text(struct conn *c, const char *s)
+{
+    conn_rx(c, (const uint8_t *)s, strlen(s), 0, 1, 0, T);
+}
+
+/* Next queued message: JSON object (caller decrefs) or NULL for binary/none. */
+static json_t *next_json(struct conn *c, uint8_t *bin, size_t *bin_len)
+{
+    struct qmsg *m = conn_next_write(c, T);
+    if (!m)
+        return NULL;
+    json_t *j = NULL;
+    if (qkind_is_text(m->kind)) {
+        j = json_loadb((const char *)qmsg_data(m), m->len, 0, NULL);
+    } else if (bin) {
+        memcpy(bin, qmsg_data(m), m->len);
+        *bin_len = m->len;
+    }
+    conn_written(c, m);
+    return j;
+}
+
+static int expect_type(struct conn *c, const char *type, json_t **keep)
+{
+    json_t *j = next_json(c, NULL, NULL);
+    const char *t = j ? json_string_value(json_object_get(j, "type")) : NULL;
+    int ok = t && !strcmp(t, type);
+    if (!ok)
+        fprintf(stderr, "expected %s, got %s\n", type, t ? t : "(nothing/binary)");
+    if (keep && ok)
+        *keep = j;
+    else
+        json_decref(j);
+    return ok;
+}
+
+static int expect_error(struct conn *c, const char *code, int fatal)
+{
+    json_t *j = NULL;
+    if (!expect_type(c, "error", &j))
+        return 0;
+    int ok = !strcmp(json_string_value(json_object_get(j, "code")), code) &&
+             json_is_true(json_object_get(j, "fatal")) == fatal;
+    if (!ok)
+        fprintf(stderr, "expected error %s, got %s\n", code, json_string_value(json_object_get(j, "code")));
+    json_decref(j);
+    return ok;
+}
+
+static void drain(struct conn *c)
+{
+    struct qmsg *m;
+    while ((m = conn_next_write(c, T)))
+        conn_written(c, m);
+}
+
+/* hello + enrol with a fresh identity; returns 1 on welcome. */
+static int enrol(struct conn *c, struct bp_identity *id, const char *token_b64)
+{
+    char buf[1024], nonce_b64[64], sp[64], dp[64], sig_b64[128];
+    uint8_t nonce[32], token[32], msg[BP_AUTH_MSG_MAX], sig[64];
+    text(c, "{\"type\":\"hello\",\"v\":1}");
+    json_t *ch = NULL;
+    if (!expect_type(c, "challenge", &ch))
+        return 0;
+    snprintf(nonce_b64, sizeof nonce_b64, "%s", json_string_value(json_object_get(ch, "nonce")));
+    json_decref(ch);
+    bp_b64_decode_exact(nonce_b64, nonce, 32);
+    bp_b64_decode_exact(token_b64, token, 32);
+    int n = bp_auth_message(nonce, id->sign_pub, id->dh_pub, token, 32, msg);
+    bp_ed25519_sign(id->sign_priv, msg, (size_t)n, sig);
+    bp_b64_encode(id->sign_pub, 32, sp);
+    bp_b64_encode(id->dh_pub, 32, dp);
+    bp_b64_encode(sig, 64, sig_b64);
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"enrol\",\"token\":\"%s\",\"sign_pub\":\"%s\",\"dh_pub\":\"%s\",\"sig\":\"%s\",\"ref\":\"r\"}",
+             token_b64, sp, dp, sig_b64);
+    text(c, buf);
+    return expect_type(c, "welcome", NULL);
+}
+
+static void open_conn(int i)
+{
+    memset(&conns[i], 0, sizeof conns[i]);
+    memset(&fakes[i], 0, sizeof fakes[i]);
+    conn_open(&conns[i], &srv, &fakes[i], "192.0.2.1", T);
+}
+
+
+static struct bp_identity ida, idb;
+
+/* Advances the clock by ms (monotonic and wall together). */
+static void tick(int64_t ms)
+{
+    T.ms += ms;
+    T.wall_ms += ms;
+    T.s = T.wall_ms / 1000;
+}
+
+static char dbpath[256];
+
+static long long q1(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int count_type(struct conn *c, const char *type)
+{
+    int n = 0;
+    json_t *j;
+    while ((j = next_json(c, NULL, NULL))) {
+        const char *t = json_string_value(json_object_get(j, "type"));
+        n += t && !strcmp(t, type);
+        json_decref(j);
+    }
+    return n;
+}
+
+/* One second of life: both (or only a) answer, then the sweep runs. */
+static void second(struct conn *a, struct conn *b)
+{
+    tick(1000);
+    if (a)
+        conn_pong(a, T);
+    if (b)
+        conn_pong(b, T);
+    conn_sweep(&srv, T);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/bilan-test-session-XXXXXX", why[256], buf[256], sql[256];
+    log_init(0);
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(dbpath, sizeof dbpath, "%s/server.db", dir);
+    srv.ops = &store_sqlite;
+    srv.soft_budget = 1 << 20;
+    srv.invite_ttl_s = 3600;
+    ratelimit_init(&srv.rl, 3, 60);
+    if (srv.ops->open(dbpath, 1, &srv.st, why, sizeof why))
+        return 1;
+    int64_t alice;
+    struct auth_token tok;
+    srv.ops->consultant_add(srv.st, "alice", T.s, &alice);
+    auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
+    struct conn *a = &conns[0], *b = &conns[1];
+    bp_identity_generate(&ida);
+    bp_identity_generate(&idb);
+    open_conn(0);
+    CHECK(enrol(a, &ida, tok.b64));
+    text(a, "{\"type\":\"bilan_create\",\"label\":\"S\",\"budget_s\":3600}");
+    json_t *bc = NULL;
+    CHECK(expect_type(a, "bilan_created", &bc));
+    if (!bc)
+        return check_report();
+    char bilan[80], inv[64];
+    snprintf(bilan, sizeof bilan, "%s", json_string_value(json_object_get(bc, "bilan")));
+    snprintf(inv, sizeof inv, "%s", json_string_value(json_object_get(bc, "invite_token")));
+    json_decref(bc);
+    open_conn(1);
+    CHECK(enrol(b, &idb, inv));
+    snprintf(buf, sizeof buf, "{\"type\":\"join\",\"bilan\":\"%s\"}", bilan);
+    text(a, buf);
+    text(b, buf);
+    drain(a);
+    drain(b);
+
+    /* Outside a session nothing is journaled; the beneficiary cannot open one. */
+    second(a, b);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM journal"), 0);
+    text(b, "{\"type\":\"session_open\",\"phase\":\"suivi\"}");
+    CHECK(expect_error(b, "forbidden", 0));
+
+    /* Open with both present: session_open + 2 joins at the same t. */
+    int64_t t0 = T.wall_ms;
+    text(a, "{\"type\":\"session_open\",\"phase\":\"investigation\"}");
+    CHECK(expect_type(a, "session_opened", NULL));
+    drain(a);
+    drain(b);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM journal WHERE t_ms = %lld AND event IN "
+             "('session_open','join')", (long long)t0);
+    CHECK_EQ_INT(q1(sql), 3);
+
+    /* Alive cadence: ~10 s per present member, never closer than 9.5 s. */
+    for (int i = 0; i < 35; i++)
+        second(a, b);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM journal WHERE event = 'alive'"), 6);
+    CHECK(q1("SELECT min(j2.t_ms - j1.t_ms) FROM journal j1 JOIN journal j2 ON j1.device = j2.device "
+             "AND j1.event = 'alive' AND j2.event = 'alive' AND j2.seq > j1.seq") >= 9500);
+    CHECK(q1("SELECT max(t_ms) FROM journal WHERE event = 'alive'") - t0 <= 31000);
+    CHECK(q1("SELECT min(t_ms) FROM journal WHERE event = 'alive'") - t0 <= 10500);
+    drain(a);
+    drain(b);
+
+    /* Budget warnings: 80 % at 2880 s, 100 % at 3600 s, each once. */
+    int warn = 0;
+    for (int i = 0; i < 3700; i++) {
+        second(a, b);
+        warn += count_type(a, "budget_warning");
+        drain(b);
+    }
+    CHECK_EQ_INT(warn, 2);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM budget_warnings"), 2);
+    CHECK_EQ_INT(q1("SELECT level FROM budget_warnings ORDER BY t_ms LIMIT 1"), 80);
+
+    /* b goes silent: lost, dated at its last sign of life. */
+    int64_t last_b = T.wall_ms;
+    for (int i = 0; i < 20 && b->room; i++)
+        second(a, NULL);
+    CHECK(b->room == NULL);
+    conn_closed(b, T);
+    snprintf(sql, sizeof sql, "SELECT t_ms FROM journal WHERE event = 'lost'");
+    CHECK_EQ_INT(q1(sql), last_b);
+
+    /* a leaves: the room is empty, the session closes at that departure. */
+    tick(2000);
+    int64_t t_leave = T.wall_ms;
+    text(a, "{\"type\":\"leave\"}");
+    CHECK_EQ_INT(q1("SELECT count(*) FROM journal WHERE event = 'session_close'"), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sessions WHERE close_reason = 'empty' AND closed_ms = %lld",
+             (long long)t_leave);
+    CHECK_EQ_INT(q1(sql), 1);
+    CHECK_EQ_INT(q1("SELECT max(t_ms) FROM journal WHERE event = 'session_close'"), t_leave);
+
+    /* The journal replays; face-to-face = open .. b's last sign of life. */
+    struct acc_report r;
+    CHECK_EQ_INT(hours_report(srv.ops, srv.st, bilan, &r, why, sizeof why), 0);
+    CHECK_EQ_INT(r.n_sessions, 1);
+    if (r.n_sessions == 1) {
+        CHECK_EQ_INT(r.sessions[0].face_to_face_ms, last_b - t0);
+        CHECK_EQ_INT(r.sessions[0].closed, 1);
+        account_report_free(&r);
+    }
+    drain(a);
+    conn_closed(a, T);
+    srv.ops->close(srv.st);
+    snprintf(buf, sizeof buf, "rm -rf '%s'", dir);
+    if (system(buf) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_report();
+}
