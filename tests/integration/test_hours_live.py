@@ -238,6 +238,22 @@ def t_session_disconnect_receipts():
         check(cons.wait("error")["code"] == "forbidden", "consultants do not declare personal work")
         rep2 = admin_json(server, "hours", bilan, "--format", "json")
         check(rep2["personal_s"] == 3600, "personal work in the report")
+        # The consultant's monthly report: this month holds the session, the next one nothing.
+        month = time.strftime("%Y-%m", time.gmtime(opened["start_ms"] / 1000))
+        mon = admin_json(server, "hours", "--consultant", "dev", "--month", month, "--format", "json")
+        check(mon["consultant"] == "dev" and mon["month"] == month and len(mon["bilans"]) == 1 and
+              mon["bilans"][0]["bilan"] == bilan and abs(mon["face_to_face_s"] - ftf) < 0.002,
+              "the monthly report of the consultant holds this bilan's session")
+        y, mth = map(int, month.split("-"))
+        nxt = f"{y + (mth == 12)}-{mth % 12 + 1:02d}"
+        mon2 = admin_json(server, "hours", "--consultant", "dev", "--month", nxt, "--format", "json")
+        check(mon2["face_to_face_s"] == 0, "the next month is empty")
+        r = server.admin("hours", "--consultant", "nobody", "--month", month, check_rc=False)
+        check(r.returncode != 0 and "nobody" in r.stderr, "an unknown consultant is a clear error")
+        # receipts without --out: a JSON array of receipt files.
+        arr = admin_json(server, "receipts", bilan)
+        check(isinstance(arr, list) and len(arr) == 1 and verify_receipt(arr[0]) == [],
+              "receipts on stdout: one receipt that verifies")
         cons.ws.close()
         ben.ws.close()
         check(server.stop() == 0, "server exits 0")
