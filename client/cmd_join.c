@@ -13,7 +13,9 @@
  * Sessions and receipts (PROTOCOL.md §9): --open-session/--close-session
  * drive session.c; signed receipts are kept in the store (receipts table)
  * and those never acknowledged are sent again after the next welcome from
- * that server. The end of standard input
+ * that server; the sessions it took part in are noted (sessions_taken) so
+ * that a record missed at close and sent on a later join is signed. The end
+ * of standard input
  * (/dev/null, a closed pipe, Ctrl-D) only stops the reading. */
 #include <errno.h>
 #include <fcntl.h>
@@ -258,6 +260,26 @@ static void receipt_acked(void *ctx, struct session *s, const char *session)
     if (ks_receipt_sent(j->a->ks, j->server_id, session))
         fprintf(stderr, "bilan: warning: cannot note that the receipt of %s was sent: %s\n",
                 session, ks_error(j->a->ks));
+}
+
+/* Sessions this device took part in, kept for a record that reaches it on
+ * a later visit (it was gone when the session closed). */
+static void session_taken_put(void *ctx, struct session *s, const char *bilan, const char *session)
+{
+    struct join_ctx *j = ctx;
+    (void)s;
+    if (ks_session_taken_put(j->a->ks, j->server_id, bilan, session))
+        fprintf(stderr, "bilan: warning: cannot note session %s: %s\n", session, ks_error(j->a->ks));
+}
+
+static int session_taken(void *ctx, struct session *s, const char *bilan, const char *session)
+{
+    struct join_ctx *j = ctx;
+    (void)s;
+    int rc = ks_session_taken(j->a->ks, j->server_id, bilan, session);
+    if (rc < 0)
+        fprintf(stderr, "bilan: warning: cannot read the sessions noted: %s\n", ks_error(j->a->ks));
+    return rc == 0;
 }
 
 /* A receipt signed on an earlier visit whose acknowledgement never came
@@ -711,6 +733,8 @@ int cmd_join(struct app *a, int argc, char **argv)
         .on_input = console_input,
         .on_receipt = store_receipt,
         .on_receipt_ok = receipt_acked,
+        .on_session_taken = session_taken_put,
+        .session_taken = session_taken,
     };
     console_lines_init(&j.con);
     /* Prompts for codes while standard input may be read (until its end). */

@@ -75,6 +75,14 @@ static const char *const migrations[] = {
     "  record TEXT NOT NULL, attestation TEXT NOT NULL,"
     "  signed_at INTEGER NOT NULL, sent_at INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (server_id, bilan, session));",
+    /* 4: sessions this device took part in (PROTOCOL.md §9.3): noted when
+     * one opens while it is in the room, or when it joins one already open;
+     * a session_record that arrives on a later visit (it was gone at the
+     * close) is signed only if its session is here. */
+    "CREATE TABLE sessions_taken ("
+    "  server_id INTEGER NOT NULL, bilan TEXT NOT NULL, session TEXT NOT NULL,"
+    "  seen_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (server_id, bilan, session));",
 };
 
 static int fail(struct keystore *ks, const char *what)
@@ -648,4 +656,38 @@ int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
     }
     sqlite3_finalize(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading receipts");
+}
+
+int ks_session_taken_put(struct keystore *ks, long long server_id, const char *bilan, const char *session)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(ks,
+                     "INSERT INTO sessions_taken (server_id, bilan, session, seen_at)"
+                     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, server_id);
+    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, session, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (long long)time(NULL));
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : fail(ks, "noting a session taken part in");
+}
+
+int ks_session_taken(struct keystore *ks, long long server_id, const char *bilan, const char *session)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(ks,
+                     "SELECT 1 FROM sessions_taken WHERE server_id = ?1 AND bilan = ?2 AND session = ?3",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, server_id);
+    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, session, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? KS_NOT_FOUND : fail(ks, "reading sessions taken part in");
 }

@@ -123,4 +123,11 @@ int ks_receipt_sent(struct keystore *ks, long long server_id, const char *sessio
 int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
                     int (*cb)(void *arg, const struct ks_receipt *r), void *arg);
 
+/* Sessions this device took part in (it was in the room while the session
+ * was open), per (server_id, bilan): the check before signing a record that
+ * arrives on a later visit (PROTOCOL.md §9.3). put is idempotent; taken
+ * returns 0 if noted, KS_NOT_FOUND if not. */
+int ks_session_taken_put(struct keystore *ks, long long server_id, const char *bilan, const char *session);
+int ks_session_taken(struct keystore *ks, long long server_id, const char *bilan, const char *session);
+
 #endif

@@ -907,13 +907,24 @@ void session_quit(struct session *s, uint64_t now_ms)
 
 /* ---- sessions, hours, receipts (PROTOCOL.md §9) ---- */
 
-static void note_seen(struct session *s, const char *id)
+static int seen_here(const struct session *s, const char *id)
 {
     for (int i = 0; i < s->nseen && i < SESSION_SEEN_MAX; i++)
         if (!strcmp(s->seen[i], id))
-            return;
+            return 1;
+    return 0;
+}
+
+/* A session we are in (or were in: its close reached us in the room). The
+ * hook keeps it beyond this visit, for a record that comes on a later one. */
+static void note_seen(struct session *s, const char *id)
+{
+    if (!id[0] || seen_here(s, id))
+        return;
     snprintf(s->seen[s->nseen % SESSION_SEEN_MAX], BP_ID_MAX + 1, "%s", id);
     s->nseen++;
+    if (s->hooks && s->hooks->on_session_taken && s->bilan[0])
+        s->hooks->on_session_taken(s->hooks->reply_ctx, s, s->bilan, id);
 }
 
 /* The waits are over (or one ended): leave if a leave was waiting, else see
@@ -1040,8 +1051,16 @@ static void on_session_record(struct session *s, const json_t *m, uint64_t now)
         return;
     }
     int nseen = s->nseen < SESSION_SEEN_MAX ? s->nseen : SESSION_SEEN_MAX;
-    if (hours_record_check(&r, a.signer, s->bilan, (const char(*)[BP_ID_MAX + 1])s->seen,
-                           (size_t)nseen, &why)) {
+    const char(*seen)[BP_ID_MAX + 1] = (const char(*)[BP_ID_MAX + 1])s->seen;
+    /* Not seen in this visit: the server sends the records of the sessions
+     * we missed the close of when we join (PROTOCOL.md §9.3); we sign only
+     * those an earlier visit noted we took part in. */
+    if (!seen_here(s, r.session) && !strcmp(r.bilan, s->bilan) && s->hooks->session_taken &&
+        s->hooks->session_taken(s->hooks->reply_ctx, s, r.bilan, r.session) == 1) {
+        seen = (const char(*)[BP_ID_MAX + 1]) & r.session;
+        nseen = 1;
+    }
+    if (hours_record_check(&r, a.signer, s->bilan, seen, (size_t)nseen, &why)) {
         outline(s, "[receipt] session=%s not signed: %s\n", sidp, why);
         hours_settle(s, now);
         return;

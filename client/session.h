@@ -15,7 +15,10 @@
  * "[receipt]" lines of sessions (PROTOCOL.md §9): it opens a session when
  * asked (--open-session), closes it before leaving (--close-session), and
  * signs the record the server sends at a session's close (its receipt) with
- * the identity key, handing a copy to hooks->on_receipt for the store.
+ * the identity key, handing a copy to hooks->on_receipt for the store. The
+ * sessions this device takes part in go to hooks->on_session_taken, so that
+ * a record sent on a later join (we were gone at the close) is signed when
+ * hooks->session_taken confirms it.
  * Leaving waits (at most SESSION_HOURS_WAIT_MS) for our close, the record
  * and receipt_ok; a scripted leave also waits while a session is open and
  * another consultant, who may close it, is in the room, so that this device
@@ -66,6 +69,15 @@ struct session_hooks {
                        const char *session, const json_t *record, const json_t *attestation);
     /* May be NULL (reply_ctx). The server stored our receipt for session. */
     void (*on_receipt_ok)(void *reply_ctx, struct session *s, const char *session);
+    /* May be NULL (reply_ctx). This device is taking part in session of
+     * bilan (it opened while we were in the room, or we joined it open):
+     * remember it beyond this visit. */
+    void (*on_session_taken)(void *reply_ctx, struct session *s, const char *bilan,
+                             const char *session);
+    /* May be NULL (reply_ctx). 1 if an earlier visit noted session of bilan
+     * with on_session_taken, else 0: a record of a session not seen in this
+     * visit (we were gone at its close) is signed only then. */
+    int (*session_taken)(void *reply_ctx, struct session *s, const char *bilan, const char *session);
 };
 
 enum session_mode { SESSION_AUTH = 1, SESSION_ENROL = 2 };

@@ -665,6 +665,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
         send_event(m, e, now);
     }
     session_member_joined(srv, room, slot, now);
+    session_send_unsigned(c, now);
     char f[9];
     fp8(c, f);
     log_debug("device %s joined bilan %s slot %d as %s", f, id, slot, role_name(role));

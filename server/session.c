@@ -357,6 +357,60 @@ static void send_records(struct server *srv, const char *session, struct now now
     json_decref(rj);
 }
 
+/* A device that was gone when a session it took part in closed never got
+ * its record (send_records reaches only the connected): each time it joins
+ * the bilan's room, it gets the record of every closed session of that bilan
+ * with a join line of its own and no receipt from it (PROTOCOL.md §9.3).
+ * The record is rebuilt from the database, so its bytes are those sent at
+ * close time. */
+struct unsigned_ids {
+    char id[SESSION_UNSIGNED_MAX][BP_ID_MAX + 1];
+    int n;
+};
+
+static int collect_unsigned(void *arg, const struct store_session *ss)
+{
+    struct unsigned_ids *u = arg;
+    if (u->n < SESSION_UNSIGNED_MAX)
+        snprintf(u->id[u->n++], BP_ID_MAX + 1, "%s", ss->id);
+    return 0;
+}
+
+void session_send_unsigned(struct conn *c, struct now now)
+{
+    struct server *srv = c->srv;
+    if (c->closing || c->state != CS_IN_ROOM || srv->stopping)
+        return;
+    struct unsigned_ids u;
+    u.n = 0;
+    /* Ids first: hours_record_build reads the store again. */
+    if (srv->ops->sessions_unsigned(srv->st, c->room->bilan, c->dev.fp, SESSION_UNSIGNED_MAX,
+                                    collect_unsigned, &u)) {
+        log_err("session: cannot list the unsigned sessions of a device in bilan %s", c->room->bilan);
+        return;
+    }
+    int sent = 0;
+    for (int i = 0; i < u.n; i++) {
+        struct bp_record rec;
+        char why[320];
+        if (hours_record_build(srv->ops, srv->st, u.id[i], &rec, NULL, why, sizeof why)) {
+            log_err("session %s: %s", u.id[i], why);
+            continue;
+        }
+        json_t *rj = bp_record_to_json(&rec);
+        if (!rj)
+            continue;
+        conn_send_json(c, json_pack("{s:s, s:o}", "type", "session_record", "record", rj), now);
+        sent++;
+    }
+    if (sent) {
+        char f[9];
+        log_fp8(c->fp, f);
+        log_info("bilan %s: device %s has %d session record(s) to sign from its absences", c->room->bilan, f,
+                 sent);
+    }
+}
+
 /* Ends room's session at t: journal, sessions row, session_closed, figures,
  * records. reason: "closed" or "empty" (stored "shutdown" while stopping). */
 static void close_session(struct server *srv, struct room *room, int64_t t, const char *reason, const char *ref,

@@ -26,6 +26,7 @@
 #define SESSION_ALIVE_MS 10000      /* alive checkpoint spacing per present member */
 #define SESSION_ALIVE_SLACK_MS 500  /* the 1 s sweep writes once >= 9.5 s passed: every ~10 s */
 #define SESSION_UPDATE_MS 30000     /* hours_update while a session is open */
+#define SESSION_UNSIGNED_MAX 20     /* records of missed closes sent on one join */
 
 struct conn;
 struct room;
@@ -50,6 +51,11 @@ void session_member_joined(struct server *srv, struct room *room, int slot, stru
  * in member_left ("lost": journaled at last_rx_wall_ms, the last sign of life). */
 void session_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
                          const char *reason, int64_t last_rx_wall_ms, struct now now);
+/* Right after c joined its room (joined, then the journal's join): sends c
+ * the session_record of each closed session of that bilan in which c's device
+ * has a join line and no receipt, the SESSION_UNSIGNED_MAX most recent,
+ * oldest first (PROTOCOL.md §9.3). */
+void session_send_unsigned(struct conn *c, struct now now);
 /* Closes the room's session if the room is empty (after a failed rejoin). */
 void session_room_check_empty(struct server *srv, struct room *room, struct now now);
 /* Once a second: alive checkpoints (one transaction) and periodic hours_update. */

@@ -22,7 +22,7 @@
 #include "account.h"
 #include "room.h"
 
-#define STORE_API_VERSION 2
+#define STORE_API_VERSION 3
 
 /* Admin-side outcomes (not wire codes). */
 #define STORE_E_EXISTS (-101)    /* a consultant with that name exists */
@@ -182,6 +182,12 @@ struct store_ops {
     /* Inserts or replaces the device's receipt for the session. */
     int (*receipt_put)(struct store *s, const struct store_receipt *r);
     int (*receipts_of_session)(struct store *s, const char *session, store_receipt_cb cb, void *arg);
+    /* Closed sessions of bilan (closed_ms set: closed, emptied, shutdown or
+     * server_restart) with a `join` line of device (fingerprint, base64url)
+     * and no receipt from it: the max most recently opened, handed to cb
+     * oldest first. (API version 3.) */
+    int (*sessions_unsigned)(struct store *s, const char *bilan, const char *device, int max,
+                             store_session_cb cb, void *arg);
     /* Records that bilan reached level % of its budget: 0 the first time,
      * STORE_E_EXISTS afterwards. */
     int (*budget_warning_add)(struct store *s, const char *bilan, int level, int64_t t_ms);

@@ -871,6 +871,36 @@ static int st_receipts_of_session(struct store *s, const char *session, store_re
     return ret;
 }
 
+static int st_sessions_unsigned(struct store *s, const char *bilan, const char *device, int max,
+                                store_session_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    /* journal_session and the receipts primary key make both tests lookups. */
+    if (prep(s, "SELECT id, bilan, phase, opened_ms, closed_ms, cr FROM ("
+                "  SELECT id, bilan, phase, opened_ms, closed_ms, ifnull(close_reason, '') AS cr"
+                "  FROM sessions WHERE bilan = ?1 AND closed_ms IS NOT NULL"
+                "  AND EXISTS (SELECT 1 FROM journal j WHERE j.session = sessions.id AND j.event = 'join'"
+                "              AND j.device = ?2)"
+                "  AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.session = sessions.id AND r.device = ?2)"
+                "  ORDER BY opened_ms DESC, id DESC LIMIT ?3"
+                ") ORDER BY opened_ms, id", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, max);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_session ss;
+        read_session(st, &ss);
+        if ((ret = cb(arg, &ss)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, "sessions_unsigned");
+    sqlite3_finalize(st);
+    return ret;
+}
+
 static int st_budget_warning_add(struct store *s, const char *bilan, int level, int64_t t_ms)
 {
     sqlite3_stmt *st;
@@ -919,5 +949,6 @@ const struct store_ops store_sqlite = {
     .journal_of_bilan = st_journal_of_bilan,
     .receipt_put = st_receipt_put,
     .receipts_of_session = st_receipts_of_session,
+    .sessions_unsigned = st_sessions_unsigned,
     .budget_warning_add = st_budget_warning_add,
 };

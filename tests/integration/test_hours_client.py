@@ -5,6 +5,8 @@ as soon as the beneficiary is in the room and closes it before leaving, both
 devices sign the session's record (attendance receipt), `bilan hours` reports
 it, `bilan hours declare` adds personal work, and `bilan receipt verify` checks
 the receipts exported by `bilan-server receipts` (valid, tampered, incomplete).
+A beneficiary killed (SIGKILL) during a session misses its close; on its next
+`bilan join` the server sends it the record it missed and it signs it.
 
 Nothing sleeps: every wait is on a line a process prints or on its exit.
 
@@ -13,6 +15,7 @@ Run one scenario: test_hours_client.py NAME; all: test_hours_client.py.
 import json
 import os
 import re
+import signal
 
 from harness import Client, TestFailure, check, run_tests
 from test_rooms import Scene
@@ -138,6 +141,70 @@ def t_session_receipts_report():
         raise
 
 
+def t_missed_close_signed_later():
+    s = Scene("hours-missed")
+    pa = pb = pc = None
+    try:
+        beneficiary = Client(s.tmp, "beneficiary")
+        common = ["--headless", "--confirm-sas", "--timeout", "60"]
+        pa = s.consultant.spawn("join", s.bilan, "--open-session", "investigation", "--close-session", *common)
+        pa.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=consultant")
+        pb = beneficiary.spawn("join", s.link, *common)
+        sid = pa.wait_line(rf"^\[hours\] session={SID} opened phase=investigation$").group(1)
+        pb.wait_line(rf"^\[hours\] used=\S+ budget=\S+ left=\S+ session={sid} ")
+        check(True, f"the beneficiary is in session {sid}")
+
+        # The beneficiary's device dies; the consultant sees it go.
+        pb.kill()
+        pa.wait_line(r"^\[room\] - slot=\d role=beneficiary reason=(?:disconnected|lost)$")
+        check(True, "the consultant sees the beneficiary disconnected (SIGKILL)")
+        pa.signal(signal.SIGINT)
+        pa.wait_line(rf"^\[hours\] session={sid} closed face_to_face={HMS} reason=closed$")
+        pa.wait_line(rf"^\[receipt\] session={sid} signed$")
+        rc = pa.wait_exit()
+        if rc != 0:
+            raise TestFailure(f"consultant exited {rc}\n" + pa.dump())
+        check(True, "the consultant closes the session on SIGINT, signs it and exits 0")
+
+        out = os.path.join(s.tmp, "receipts-1")
+        os.makedirs(out, exist_ok=True)
+        s.server.admin("receipts", s.bilan, "--out", out)
+        path = os.path.join(out, f"{sid}.json")
+        rc, so, se = verify(beneficiary, path)
+        signed = re.findall(r"^  signed by ([0-9a-f]{16}) .*: VALID$", so, re.M)
+        missing = re.findall(r"^  missing signature from ([0-9a-f]{16})$", so, re.M)
+        if rc != 6 or len(signed) != 1 or len(missing) != 1 or signed == missing:
+            raise TestFailure(f"receipt verify (before): rc={rc}\n{so}\n{se}")
+        check(True, "receipt verify: exit 6, the beneficiary's signature is missing")
+
+        # The beneficiary comes back: the server sends the record it missed.
+        pc = beneficiary.spawn("join", s.bilan, "--headless", "--duration", "30", "--timeout", "60")
+        pc.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=beneficiary")
+        pc.wait_line(rf"^\[receipt\] session={sid} signed$")
+        check(pc.count(r"not signed") == 0, "the beneficiary signs the record of the close it missed")
+        pc.signal(signal.SIGINT)
+        rc = pc.wait_exit()
+        if rc != 0:
+            raise TestFailure(f"beneficiary exited {rc}\n" + pc.dump())
+
+        out = os.path.join(s.tmp, "receipts-2")
+        os.makedirs(out, exist_ok=True)
+        s.server.admin("receipts", s.bilan, "--out", out)
+        rc, so, se = verify(beneficiary, os.path.join(out, f"{sid}.json"))
+        signers = re.findall(r"^  signed by ([0-9a-f]{16}) .*: VALID$", so, re.M)
+        if rc != 0 or sorted(signers) != sorted(signed + missing):
+            raise TestFailure(f"receipt verify (after): rc={rc}\n{so}\n{se}")
+        check(True, "receipt verify: exit 0, both signatures VALID")
+
+        check(s.close() == 0, "server exits 0")
+    except Exception:
+        for p in (pa, pb, pc):
+            if p:
+                p.kill()
+        s.close(ok=False)
+        raise
+
+
 def t_options():
     s = Scene("hours-options")
     try:
@@ -156,6 +223,7 @@ def t_options():
 TESTS = {
     "session_receipts_report": t_session_receipts_report,
     "options": t_options,
+    "missed_close_signed_later": t_missed_close_signed_later,
 }
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ static void peer_init(struct peer *p, enum session_goal goal, const char *recv_d
 {
     memset(p, 0, sizeof *p);
     p->hooks = (struct session_hooks){&p->f, &p->f, f_send, f_want, f_close, f_reply, NULL, NULL,
-                                      NULL, NULL};
+                                      NULL, NULL, NULL, NULL};
     bp_identity_generate(&p->id);
     p->out = open_memstream(&p->outbuf, &p->outlen);
     session_init(&p->s);

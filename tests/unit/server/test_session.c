@@ -3,7 +3,11 @@
  * journals a join per member present; alive checkpoints every ~10 s (never
  * closer than 9.5 s); budget warnings once per level; a silent member is lost
  * at its last sign of life; the room emptying closes the session at the last
- * departure; the journal always replays (account_compute). */
+ * departure; the journal always replays (account_compute). A device that
+ * took part in a closed session and has not signed it gets its record when
+ * it joins the room again, until its receipt is stored; a device that was
+ * not in that session never gets it; sessions ended by server_restart count
+ * as closed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +171,42 @@ static void second(struct conn *a, struct conn *b)
     conn_sweep(&srv, T);
 }
 
+/* Drains c; returns how many session_record it held and keeps the first. */
+static int records(struct conn *c, json_t **first)
+{
+    int n = 0;
+    json_t *j;
+    while ((j = next_json(c, NULL, NULL))) {
+        const char *t = json_string_value(json_object_get(j, "type"));
+        if (t && !strcmp(t, "session_record")) {
+            if (!n++ && first)
+                *first = json_incref(json_object_get(j, "record"));
+        }
+        json_decref(j);
+    }
+    return n;
+}
+
+/* Signs the record rj as id and sends the receipt on c; 1 on receipt_ok. */
+static int sign_record(struct conn *c, const struct bp_identity *id, const json_t *rj)
+{
+    struct bp_record r;
+    struct bp_attestation a;
+    struct bp_verr e;
+    char buf[512], sig[BP_B64_64 + 1];
+    memset(&a, 0, sizeof a);
+    memcpy(a.sign_pub, id->sign_pub, BP_KEY_LEN);
+    memcpy(a.dh_pub, id->dh_pub, BP_KEY_LEN);
+    if (bp_record_from_json(rj, &r, &e) || bp_fingerprint(a.sign_pub, a.dh_pub, a.signer) ||
+        bp_attest_sign(&r, &a, id->sign_priv))
+        return 0;
+    bp_b64_encode(a.sig, BP_SIG_LEN, sig);
+    snprintf(buf, sizeof buf, "{\"type\":\"receipt\",\"session\":\"%s\",\"received_audio_ms\":0,"
+             "\"sas_verified\":false,\"sig\":\"%s\"}", r.session, sig);
+    text(c, buf);
+    return expect_type(c, "receipt_ok", NULL);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/bilan-test-session-XXXXXX", why[256], buf[256], sql[256];
@@ -272,6 +312,94 @@ int main(void)
         CHECK_EQ_INT(r.sessions[0].closed, 1);
         account_report_free(&r);
     }
+    /* a was not in the room at the close but still connected: it got the
+     * record then, did not sign it, and gets it again on its next join. */
+    drain(a);
+    char sid[80];
+    sid[0] = '\0';
+    json_t *rec = NULL;
+    text(a, buf);
+    CHECK_EQ_INT(records(a, &rec), 1);
+    CHECK(rec != NULL);
+    if (rec)
+        snprintf(sid, sizeof sid, "%s", json_string_value(json_object_get(rec, "session")));
+    CHECK(sid[0] != '\0');
+    /* ... the same record every time until it signs it ... */
+    text(a, "{\"type\":\"leave\"}");
+    drain(a);
+    text(a, buf);
+    json_t *rec2 = NULL;
+    CHECK_EQ_INT(records(a, &rec2), 1);
+    CHECK(rec && rec2 && json_equal(rec, rec2));
+    json_decref(rec2);
+    CHECK(rec && sign_record(a, &ida, rec));
+    json_decref(rec);
+    /* ... and never after its receipt. */
+    text(a, "{\"type\":\"leave\"}");
+    drain(a);
+    text(a, buf);
+    CHECK_EQ_INT(records(a, NULL), 0);
+
+    /* A second beneficiary device that never was in that session: nothing. */
+    struct bp_identity idc;
+    bp_identity_generate(&idc);
+    snprintf(sql, sizeof sql, "{\"type\":\"invite_create\",\"bilan\":\"%s\"}", bilan);
+    text(a, sql);
+    json_t *ic = NULL;
+    CHECK(expect_type(a, "invite_created", &ic));
+    struct conn *c3 = &conns[2];
+    open_conn(2);
+    CHECK(ic && enrol(c3, &idc, json_string_value(json_object_get(ic, "invite_token"))));
+    json_decref(ic);
+    text(c3, buf);
+    CHECK_EQ_INT(records(c3, NULL), 0);
+    text(c3, "{\"type\":\"leave\"}");
+    drain(c3);
+    drain(a);
+
+    /* A session the server never closed (it crashed): ended at restart by
+     * sessions_end_open, then closed for this purpose; c3 took part in it. */
+    char fpc[BP_B64_32 + 1];
+    bp_b64_encode(c3->fp, BP_FP_LEN, fpc);
+    struct store_session ss;
+    memset(&ss, 0, sizeof ss);
+    snprintf(ss.id, sizeof ss.id, "s-crashed");
+    snprintf(ss.bilan, sizeof ss.bilan, "%.64s", bilan);
+    ss.phase = ACC_PHASE_SUIVI;
+    ss.opened_ms = T.wall_ms;
+    CHECK_EQ_INT(srv.ops->session_add(srv.st, &ss), 0);
+    const int kinds[] = {ACC_SESSION_OPEN, ACC_JOIN, ACC_ALIVE};
+    for (int i = 0; i < 3; i++) {
+        struct store_jev e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.bilan, sizeof e.bilan, "%.64s", bilan);
+        snprintf(e.ev.session, sizeof e.ev.session, "s-crashed");
+        e.ev.kind = kinds[i];
+        e.ev.t_ms = T.wall_ms + i * 10000;
+        e.ev.phase = kinds[i] == ACC_SESSION_OPEN ? ACC_PHASE_SUIVI : ACC_PHASE_NONE;
+        e.ev.role = kinds[i] == ACC_JOIN ? ACC_ROLE_BENEFICIARY : ACC_ROLE_NONE;
+        if (kinds[i] != ACC_SESSION_OPEN)
+            snprintf(e.ev.device, sizeof e.ev.device, "%s", fpc);
+        CHECK_EQ_INT(srv.ops->journal_append(srv.st, &e), 0);
+    }
+    text(c3, buf);
+    CHECK_EQ_INT(records(c3, NULL), 0); /* still open in the database: not yet */
+    text(c3, "{\"type\":\"leave\"}");
+    drain(c3);
+    int64_t nend = 0;
+    CHECK_EQ_INT(srv.ops->sessions_end_open(srv.st, &nend), 0);
+    CHECK_EQ_INT(nend, 1);
+    text(c3, buf);
+    rec = NULL;
+    CHECK_EQ_INT(records(c3, &rec), 1);
+    CHECK(rec && !strcmp(json_string_value(json_object_get(rec, "session")), "s-crashed"));
+    CHECK(rec && json_integer_value(json_object_get(rec, "end_ms")) == T.wall_ms + 20000);
+    CHECK(rec && sign_record(c3, &idc, rec));
+    json_decref(rec);
+    text(a, buf); /* a was not in s-crashed; its own session is signed */
+    CHECK_EQ_INT(records(a, NULL), 0);
+    conn_closed(c3, T);
+
     drain(a);
     conn_closed(a, T);
     srv.ops->close(srv.st);
