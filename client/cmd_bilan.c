@@ -209,7 +209,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
             return cli_fail(EXIT_USAGE,
                             "`bilan bilan invite` needs the bilan id (see `bilan bilan list`)");
         bilan = argv[optind];
-        if (!cli_id_ok(bilan))
+        if (!bp_id_ok(bilan))
             return cli_fail(EXIT_USAGE, "'%s' is not a bilan id (1 to 64 of A-Z a-z 0-9 _ -)",
                             bilan);
     } else if (argc != optind) {

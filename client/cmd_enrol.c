@@ -100,7 +100,7 @@ int cli_store_bilans(struct app *a, long long server_id, const json_t *arr)
         const char *id = bp_str(b, "bilan", NULL), *label = bp_str(b, "label", ""),
                    *role = bp_str(b, "role", "");
         long long budget = bp_int(b, "budget_s", 0);
-        if (!id || !cli_id_ok(id) || strlen(label) > BP_LABEL_MAX || strlen(role) >= KS_ROLE_MAX)
+        if (!id || !bp_id_ok(id) || strlen(label) > BP_LABEL_MAX || strlen(role) >= KS_ROLE_MAX)
             continue; /* a malformed entry is skipped, not fatal */
         struct ks_bilan kb;
         memset(&kb, 0, sizeof kb);
@@ -113,20 +113,6 @@ int cli_store_bilans(struct app *a, long long server_id, const json_t *arr)
             return cli_fail(EXIT_USAGE, "cannot save a bilan: %s", ks_error(a->ks));
     }
     return 0;
-}
-
-int cli_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > BP_ID_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
 }
 
 struct enrol_ctx {

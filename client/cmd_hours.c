@@ -80,7 +80,7 @@ static int pick_bilan(struct app *a, const char *bilan, const char *opt_server,
     int rc;
     struct bilans l;
     memset(&l, 0, sizeof l);
-    if (bilan && !cli_id_ok(bilan))
+    if (bilan && !bp_id_ok(bilan))
         return cli_fail(EXIT_USAGE, "'%s' is not a bilan id (1 to 64 of A-Z a-z 0-9 _ -)", bilan);
     if (opt_server) {
         if ((rc = app_pick_server(a, opt_server, NULL, srv)))

@@ -369,7 +369,7 @@ static int is_known(const struct join_ctx *j, const char *id)
 static const char *invite_bilan(struct join_ctx *j, const json_t *m)
 {
     const char *hint = bp_str(m, "bilan", NULL);
-    if (hint && cli_id_ok(hint))
+    if (hint && bp_id_ok(hint))
         return hint;
     const json_t *arr = json_object_get(m, "bilans");
     const char *fresh = NULL, *any = NULL;
@@ -379,7 +379,7 @@ static const char *invite_bilan(struct join_ctx *j, const json_t *m)
     json_array_foreach(arr, i, b)
     {
         const char *id = bp_str(b, "bilan", NULL);
-        if (!id || !cli_id_ok(id) || strcmp(bp_str(b, "role", ""), "beneficiary"))
+        if (!id || !bp_id_ok(id) || strcmp(bp_str(b, "role", ""), "beneficiary"))
             continue;
         any = id, nany++;
         if (!is_known(j, id))
@@ -507,7 +507,7 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
             memcpy(srv->pin, j->link.pin, BP_FP_LEN);
         }
     } else {
-        if (!cli_id_ok(arg))
+        if (!bp_id_ok(arg))
             return cli_fail(EXIT_USAGE,
                             "'%s' is neither an invite link (https://...) nor a bilan id", arg);
         snprintf(s->bilan, sizeof s->bilan, "%s", arg);

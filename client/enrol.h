@@ -19,7 +19,5 @@ int cli_store_welcome(struct app *a, const struct net_cfg *cfg, const char *devi
                       const json_t *m, long long *server_id);
 /* Saves an array of bilan objects (from welcome or bilans). */
 int cli_store_bilans(struct app *a, long long server_id, const json_t *arr);
-/* [A-Za-z0-9_-]{1,64}. */
-int cli_id_ok(const char *s);
 
 #endif

@@ -2,6 +2,7 @@
  * hands over to one subcommand (cmd_*.c). Everything else lives in the
  * bilanclient library so that tests and benchmarks can reuse it. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,6 +45,9 @@ int main(int argc, char **argv)
     int c;
     /* Our files hold keys: nothing we create is for others to read. */
     umask(077);
+    /* A peer that vanishes must give a clear "connection lost", not kill us
+     * through a write on its closed socket (OpenSSL writes with write()). */
+    signal(SIGPIPE, SIG_IGN);
     /* '+': stop at the command, its options are its own. */
     while ((c = getopt_long(argc, argv, "+d:hV", opts, NULL)) != -1) {
         switch (c) {

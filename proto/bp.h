@@ -152,6 +152,9 @@ const char *bp_type_name(enum bp_type t);
 /* Validates an already-built object (used before sending, and by tests). */
 int bp_msg_validate(const json_t *obj, enum bp_dir dir, enum bp_type *type, struct bp_verr *e);
 
+/* Whether s is a protocol identifier (bilan, session): [A-Za-z0-9_-]{1,64}. */
+int bp_id_ok(const char *s);
+
 /* Field accessors for validated messages: the schema guarantees presence and
  * type of required fields, so these never fail for them. Optional fields
  * return the default given. Strings point into root; valid while it lives. */

@@ -153,7 +153,7 @@ static int verr(struct bp_verr *e, int code, const char *fmt, const char *a, con
     return code;
 }
 
-static int id_ok(const char *s)
+int bp_id_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n < 1 || n > BP_ID_MAX)
@@ -215,7 +215,7 @@ static int field_ok(const struct field *f, const json_t *v, const char **why)
         }
         return 1;
     case F_ID:
-        if (!json_is_string(v) || !id_ok(json_string_value(v))) {
+        if (!json_is_string(v) || !bp_id_ok(json_string_value(v))) {
             *why = "must be an identifier of 1 to 64 characters A-Z a-z 0-9 _ -";
             return 0;
         }
