@@ -573,6 +573,23 @@ static int st_bilan_get(struct store *s, const char *id, struct store_bilan *out
     return ret;
 }
 
+/* Steps a prepared bilan query (columns as read_bilan reads them), handing
+ * each row to cb until it returns non-zero; finalizes st. */
+static int each_bilan(struct store *s, sqlite3_stmt *st, store_bilan_cb cb, void *arg, const char *what)
+{
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_bilan b;
+        read_bilan(st, &b);
+        if ((ret = cb(arg, &b)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, what);
+    sqlite3_finalize(st);
+    return ret;
+}
+
 static int st_bilans_for_device(struct store *s, const struct store_device *d, int max,
                                 store_bilan_cb cb, void *arg)
 {
@@ -590,17 +607,7 @@ static int st_bilans_for_device(struct store *s, const struct store_device *d, i
     sqlite3_bind_text(st, 1, d->fp, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, d->role == ROLE_CONSULTANT ? d->consultant_id : 0);
     sqlite3_bind_int(st, 3, max);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_bilan b;
-        read_bilan(st, &b);
-        if ((ret = cb(arg, &b)))
-            break;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = fail(s, "bilans_for_device");
-    sqlite3_finalize(st);
-    return ret;
+    return each_bilan(s, st, cb, arg, "bilans_for_device");
 }
 
 static int st_member_add(struct store *s, const char *bilan, const char *fp, enum role role, int64_t now)
@@ -645,17 +652,7 @@ static int st_bilans_of_consultant(struct store *s, int64_t consultant_id, store
                 "WHERE owner_id = ?1 ORDER BY id", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_int64(st, 1, consultant_id);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_bilan b;
-        read_bilan(st, &b);
-        if ((ret = cb(arg, &b)))
-            break;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = fail(s, "bilans_of_consultant");
-    sqlite3_finalize(st);
-    return ret;
+    return each_bilan(s, st, cb, arg, "bilans_of_consultant");
 }
 
 static int st_session_add(struct store *s, const struct store_session *ss)
