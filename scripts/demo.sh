@@ -41,12 +41,13 @@ echo "$out" | sed 's/^/   /'
 invite=$(grep -o '^https://[^ ]*/j/[^ ]*' <<<"$out")
 bilan=$("$client" --data "$tmp/consultant" bilan list | grep -o 'bilan=[A-Za-z0-9_-]*' | tail -1 | cut -d= -f2)
 
-say "4. Both join the room, say hello and exchange a document"
+say "4. Both join the room, check the spoken code, open a session, say hello and exchange a document"
 echo "Programme personnalisé — version de travail" >"$tmp/programme.txt"
 head -c 200000 /dev/urandom >"$tmp/questionnaire.bin"
 mkdir -p "$tmp/recv-consultant" "$tmp/recv-beneficiary"
 "$client" --data "$tmp/consultant" join "$bilan" --headless --say "Bonjour, je suis votre consultante." \
   --send-file "$tmp/programme.txt" --recv-dir "$tmp/recv-consultant" \
+  --open-session preliminaire --close-session \
   --expect-files 1 --expect-chat 1 --timeout 60 | sed 's/^/   consultant:  /' &
 c_pid=$!
 "$client" --data "$tmp/beneficiary" join "$invite" --headless --say "Bonjour !" \
@@ -54,9 +55,14 @@ c_pid=$!
   --expect-files 1 --expect-chat 1 --timeout 60 | sed 's/^/   beneficiary: /'
 wait "$c_pid"
 
-say "5. Result"
+say "5. Result: files, the hours the server counted, and the co-signed attendance record"
 cmp -s "$tmp/programme.txt" "$tmp/recv-beneficiary/programme.txt" && echo "   programme.txt arrived intact at the beneficiary"
 cmp -s "$tmp/questionnaire.bin" "$tmp/recv-consultant/questionnaire.bin" && echo "   questionnaire.bin arrived intact at the consultant"
-"$server" consultant list --data "$tmp/server" | sed 's/^/   /'
+echo "   (the demo session lasts about a second: 0:00 once rounded; --format json gives exact seconds)"
+"$server" hours "$bilan" --data "$tmp/server" | sed 's/^/   /'
+"$server" receipts "$bilan" --data "$tmp/server" --out "$tmp/receipts" >/dev/null
+for r in "$tmp"/receipts/*.json; do
+  "$client" receipt verify "$r" | sed 's/^/   /' || true
+done
 echo
 echo "Demo finished. Next: README.md (deployment, configuration, CLI reference)."
