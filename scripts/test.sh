@@ -17,6 +17,10 @@ run_suite() {
 }
 
 run_suite build
+# The deployment build (README) is -O3: its extra warnings must not break it.
+echo "=== build build-release (Release, compile only)"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBILAN_BENCH=ON >/dev/null
+cmake --build build-release -j"$jobs"
 if [ "${BILAN_TEST_QUICK:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -DBILAN_SANITIZE=ON -DBILAN_BENCH=OFF
