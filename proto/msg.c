@@ -71,6 +71,8 @@ static const struct schema schemas[] = {
     {BP_T_RECEIPT, "receipt", BP_TO_SERVER,
      {{"session", F_ID, REQ, 0, 0}, {"received_audio_ms", F_INT, REQ, 0, 1LL << 40},
       {"sas_verified", F_BOOL, REQ, 0, 0}, {"sig", F_SIG, REQ, 0, 0}}},
+    {BP_T_RECEIPT_REFUSAL, "receipt_refusal", BP_TO_SERVER,
+     {{"session", F_ID, REQ, 0, 0}, {"reason", F_STR, REQ, 1, 200}, {"sig", F_SIG, REQ, 0, 0}}},
     /* server -> client */
     {BP_T_CHALLENGE, "challenge", BP_TO_CLIENT,
      {{"v", F_INT, REQ, 0, 65535}, {"nonce", F_KEY, REQ, 0, 0}, {"server", F_STR, OPT, 0, BP_NAME_MAX}}},
@@ -126,6 +128,7 @@ static const struct schema schemas[] = {
       {"face_to_face_ms", F_INT, REQ, 0, 1LL << 50}, {"budget_s", F_INT, REQ, 0, 1000000}}},
     {BP_T_SESSION_RECORD, "session_record", BP_TO_CLIENT, {{"record", F_OBJECT, REQ, 0, 0}}},
     {BP_T_RECEIPT_OK, "receipt_ok", BP_TO_CLIENT, {{"session", F_ID, REQ, 0, 0}}},
+    {BP_T_RECEIPT_REFUSED, "receipt_refused", BP_TO_CLIENT, {{"session", F_ID, REQ, 0, 0}}},
 };
 
 const char *bp_type_name(enum bp_type t)

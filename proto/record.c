@@ -3,8 +3,8 @@
  *
  * Owns: the canonical record text, a signer's attestation text, the
  * Ed25519 signature over "bilan-receipt-v1" 0x00 || record text ||
- * attestation text, and the JSON forms of a record, an attestation and a
- * receipt file.
+ * attestation text, a signed refusal ("bilan-refusal-v1"), and the JSON
+ * forms of a record, an attestation, a refusal and a receipt file.
  *
  * Invariant: one record has exactly one canonical text and one JSON form.
  * That is why participants must be sorted ascending by bytes and unique:
@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "data.h"
 #include "record.h"
 
 static const char *const phases[] = {"preliminaire", "investigation", "conclusion", "suivi"};
 
-/* Signed-message prefix: the label and its 0x00 (sizeof counts the NUL). */
+/* Signed-message prefixes: the label and its 0x00 (sizeof counts the NUL). */
 static const char receipt_ctx[] = "bilan-receipt-v1";
+static const char refusal_ctx[] = "bilan-refusal-v1";
 
 /* The longest attestation text: three labels, a fingerprint, an int64 in
  * decimal, one digit, three newlines. */
@@ -295,6 +297,78 @@ int bp_attest_verify(const struct bp_record *r, const struct bp_attestation *a, 
     return reason ? BP_E_BAD_SIGNATURE : 0;
 }
 
+/* ---- Refusals ---- */
+
+int bp_reason_ok(const char *s)
+{
+    size_t n = strnlen(s, BP_REASON_MAX + 1);
+    if (n < 1 || n > BP_REASON_MAX || !bp_utf8_valid((const uint8_t *)s, n))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+#define REFUSAL_SIGNED_MAX (sizeof refusal_ctx + BP_RECORD_TEXT_MAX + sizeof "signer=" + BP_B64_32 + \
+                            sizeof "reason=" + BP_REASON_MAX + 2)
+
+static size_t refusal_message(const struct bp_record *r, const struct bp_refusal *f,
+                              uint8_t buf[REFUSAL_SIGNED_MAX])
+{
+    if (record_check(r) || !bp_reason_ok(f->reason))
+        return 0;
+    memcpy(buf, refusal_ctx, sizeof refusal_ctx);
+    struct w w = {(char *)buf + sizeof refusal_ctx, REFUSAL_SIGNED_MAX - sizeof refusal_ctx, 0, 0};
+    record_text(&w, r);
+    w_line_b64(&w, "signer=", f->signer, BP_FP_LEN);
+    w_str(&w, "reason=");
+    w_str(&w, f->reason);
+    w_mem(&w, "\n", 1);
+    return w.over ? 0 : sizeof refusal_ctx + w.len;
+}
+
+int bp_refusal_sign(const struct bp_record *r, struct bp_refusal *f, const uint8_t priv[BP_KEY_LEN])
+{
+    uint8_t msg[REFUSAL_SIGNED_MAX], fp[BP_FP_LEN];
+    memset(f->sig, 0, sizeof f->sig);
+    size_t n = refusal_message(r, f, msg);
+    if (!n)
+        return BP_E_INVALID_FIELD;
+    if (bp_fingerprint(f->sign_pub, f->dh_pub, fp))
+        return BP_E_CRYPTO;
+    if (memcmp(fp, f->signer, BP_FP_LEN) || !is_participant(r, f->signer))
+        return BP_E_INVALID_FIELD;
+    int rc = bp_ed25519_sign(priv, msg, n, f->sig);
+    if (!rc && bp_ed25519_verify(f->sign_pub, msg, n, f->sig))
+        rc = BP_E_BAD_SIGNATURE;
+    if (rc)
+        memset(f->sig, 0, sizeof f->sig);
+    return rc;
+}
+
+int bp_refusal_verify(const struct bp_record *r, const struct bp_refusal *f, const char **why)
+{
+    uint8_t msg[REFUSAL_SIGNED_MAX], fp[BP_FP_LEN];
+    const char *reason = NULL;
+    size_t n = 0;
+    if (record_check(r))
+        reason = "the record is not valid (it would not parse)";
+    else if (!bp_reason_ok(f->reason))
+        reason = "the reason is not valid (1 to 200 bytes of text on one line)";
+    else if (bp_fingerprint(f->sign_pub, f->dh_pub, fp) || memcmp(fp, f->signer, BP_FP_LEN))
+        reason = "the signer is not the fingerprint of sign_pub and dh_pub";
+    else if (!is_participant(r, f->signer))
+        reason = "the signer is not a participant of the record";
+    else if (!(n = refusal_message(r, f, msg)))
+        reason = "the refusal is not valid";
+    else if (bp_ed25519_verify(f->sign_pub, msg, n, f->sig))
+        reason = "the signature does not verify";
+    if (why)
+        *why = reason;
+    return reason ? BP_E_BAD_SIGNATURE : 0;
+}
+
 /* ---- JSON builders ---- */
 
 static int set_b64(json_t *o, const char *name, const uint8_t *p, size_t n)
@@ -357,23 +431,47 @@ json_t *bp_attest_to_json(const struct bp_attestation *a)
     return o;
 }
 
+json_t *bp_refusal_to_json(const struct bp_refusal *f)
+{
+    if (!bp_reason_ok(f->reason))
+        return NULL;
+    json_t *o = json_object();
+    if (!o || set_b64(o, "signer", f->signer, BP_FP_LEN) || set_b64(o, "sign_pub", f->sign_pub, BP_KEY_LEN) ||
+        set_b64(o, "dh_pub", f->dh_pub, BP_KEY_LEN) || json_object_set_new(o, "reason", json_string(f->reason)) ||
+        set_b64(o, "sig", f->sig, BP_SIG_LEN)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 json_t *bp_receipt_to_json(const struct bp_receipt *rc)
 {
-    if (rc->n_sigs > BP_RECORD_MAX_PARTICIPANTS)
+    if (rc->n_sigs > BP_RECORD_MAX_PARTICIPANTS || rc->n_refusals > BP_RECORD_MAX_PARTICIPANTS)
         return NULL;
-    json_t *o = json_object(), *sigs = json_array();
-    if (!o || !sigs || set_int(o, "receipt", 1) ||
+    json_t *o = json_object(), *sigs = json_array(), *refs = rc->n_refusals ? json_array() : NULL;
+    if (!o || !sigs || (rc->n_refusals && !refs) || set_int(o, "receipt", 1) ||
         json_object_set_new(o, "record", bp_record_to_json(&rc->record)))
         goto fail;
     for (size_t i = 0; i < rc->n_sigs; i++)
         if (json_array_append_new(sigs, bp_attest_to_json(&rc->sigs[i])))
             goto fail;
+    for (size_t i = 0; i < rc->n_refusals; i++)
+        if (json_array_append_new(refs, bp_refusal_to_json(&rc->refusals[i])))
+            goto fail;
     int bad = json_object_set_new(o, "signatures", sigs);
     sigs = NULL;
     if (bad)
         goto fail;
+    if (refs) {
+        bad = json_object_set_new(o, "refusals", refs);
+        refs = NULL;
+        if (bad)
+            goto fail;
+    }
     return o;
 fail:
+    json_decref(refs);
     json_decref(sigs);
     json_decref(o);
     return NULL;
@@ -541,6 +639,39 @@ static int parse_attest(const json_t *o, struct bp_attestation *a, const char *w
     return get_b64(o, "sig", where, a->sig, BP_SIG_LEN, e);
 }
 
+static int parse_refusal(const json_t *o, struct bp_refusal *f, const char *where, struct bp_verr *e)
+{
+    const json_t *v;
+    int rc;
+    if (!json_is_object(o)) {
+        if (e) {
+            e->code = BP_E_INVALID_FIELD;
+            snprintf(e->detail, sizeof e->detail, "%s must be a JSON object", where);
+        }
+        return BP_E_INVALID_FIELD;
+    }
+    if ((rc = get_b64(o, "signer", where, f->signer, BP_FP_LEN, e)) ||
+        (rc = get_b64(o, "sign_pub", where, f->sign_pub, BP_KEY_LEN, e)) ||
+        (rc = get_b64(o, "dh_pub", where, f->dh_pub, BP_KEY_LEN, e)) || (rc = get_field(o, "reason", where, &v, e)))
+        return rc;
+    if (!json_is_string(v) || json_string_length(v) > BP_REASON_MAX ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return perr(e, BP_E_INVALID_FIELD, "reason", where, "must be 1 to 200 bytes of text on one line");
+    memcpy(f->reason, json_string_value(v), json_string_length(v) + 1);
+    if (!bp_reason_ok(f->reason))
+        return perr(e, BP_E_INVALID_FIELD, "reason", where, "must be 1 to 200 bytes of text on one line");
+    return get_b64(o, "sig", where, f->sig, BP_SIG_LEN, e);
+}
+
+int bp_refusal_from_json(const json_t *o, struct bp_refusal *f, struct bp_verr *e)
+{
+    memset(f, 0, sizeof *f);
+    int rc = parse_refusal(o, f, "refusal", e);
+    if (rc)
+        memset(f, 0, sizeof *f);
+    return rc;
+}
+
 int bp_record_from_json(const json_t *o, struct bp_record *r, struct bp_verr *e)
 {
     memset(r, 0, sizeof *r);
@@ -588,6 +719,18 @@ static int parse_receipt(const json_t *o, struct bp_receipt *rc, struct bp_verr 
             return err;
     }
     rc->n_sigs = json_array_size(v);
+    v = json_object_get(o, "refusals");
+    if (!v)
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > BP_RECORD_MAX_PARTICIPANTS)
+        return perr(e, BP_E_INVALID_FIELD, "refusals", where, "must be an array of at most 16 refusals");
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        char sw[40];
+        snprintf(sw, sizeof sw, "refusals[%zu]", i);
+        if ((err = parse_refusal(json_array_get(v, i), &rc->refusals[i], sw, e)))
+            return err;
+    }
+    rc->n_refusals = json_array_size(v);
     return 0;
 }
 

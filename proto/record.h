@@ -20,6 +20,7 @@
 #define BP_PHASE_MAX 16
 #define BP_RECORD_MAX_PARTICIPANTS 16   /* everyone who was in the session */
 #define BP_RECORD_TEXT_MAX 4096
+#define BP_REASON_MAX 200               /* bytes of a refusal's reason */
 
 /* What the server states about one closed session. Times are Unix
  * milliseconds (server clock); durations milliseconds. */
@@ -68,12 +69,36 @@ int bp_record_from_json(const json_t *o, struct bp_record *r, struct bp_verr *e)
 json_t *bp_attest_to_json(const struct bp_attestation *a);
 int bp_attest_from_json(const json_t *o, struct bp_attestation *a, struct bp_verr *e);
 
-/* A receipt file: {"receipt":1, "record":{...}, "signatures":[{...}, ...]}.
- * Parses at most BP_RECORD_MAX_PARTICIPANTS signatures. */
+/* A device's signed refusal to sign a record (PROTOCOL.md §9.3): what it
+ * observed does not agree with the record, and reason says how. */
+struct bp_refusal {
+    uint8_t signer[BP_FP_LEN];
+    uint8_t sign_pub[BP_KEY_LEN];
+    uint8_t dh_pub[BP_KEY_LEN];
+    char reason[BP_REASON_MAX + 1];      /* 1-200 bytes, UTF-8, no control characters */
+    uint8_t sig[BP_SIG_LEN];
+};
+
+/* 1 if s is a valid refusal reason: 1 to BP_REASON_MAX bytes of UTF-8 with
+ * no control character (so it fits on one line of the signed text). */
+int bp_reason_ok(const char *s);
+/* Fills f->sig: Ed25519 over "bilan-refusal-v1" 0x00 || record text ||
+ * "signer=<fp>\nreason=<reason>\n". Same rules as bp_attest_sign. */
+int bp_refusal_sign(const struct bp_record *r, struct bp_refusal *f, const uint8_t priv[BP_KEY_LEN]);
+/* As bp_attest_verify, for a refusal. */
+int bp_refusal_verify(const struct bp_record *r, const struct bp_refusal *f, const char **why);
+json_t *bp_refusal_to_json(const struct bp_refusal *f);
+int bp_refusal_from_json(const json_t *o, struct bp_refusal *f, struct bp_verr *e);
+
+/* A receipt file: {"receipt":1, "record":{...}, "signatures":[{...}, ...],
+ * "refusals":[{...}, ...]} ("refusals" optional, absent when empty).
+ * Parses at most BP_RECORD_MAX_PARTICIPANTS of each. */
 struct bp_receipt {
     struct bp_record record;
     size_t n_sigs;
     struct bp_attestation sigs[BP_RECORD_MAX_PARTICIPANTS];
+    size_t n_refusals;
+    struct bp_refusal refusals[BP_RECORD_MAX_PARTICIPANTS];
 };
 json_t *bp_receipt_to_json(const struct bp_receipt *rc);
 int bp_receipt_from_json(const json_t *o, struct bp_receipt *rc, struct bp_verr *e);

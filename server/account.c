@@ -2,11 +2,12 @@
  * event array, allocates its work arrays and the report, never does I/O or
  * reads a clock. The definitions are in account.h; this file says how.
  *
- * Three passes, each O(n log n):
+ * Four passes, each O(n log n):
+ *  0. with sequence numbers, a sort by seq finds the copies of one event
+ *     (same seq), which are adjacent in that order;
  *  1. identity sort by (session, device, t, kind): numbers the sessions and
- *     the members (session, device) with small integers, and finds the exact
- *     duplicates, which are adjacent in that order;
- *  2. time sort by (t, rank, input index) and a state machine per session and
+ *     the members (session, device) with small integers;
+ *  2. time sort by (t, rank, seq or input index) and a state machine per session and
  *     member that yields presence intervals, or the first contradiction;
  *  3. per session, a sweep over the interval end points counting present
  *     consultants and beneficiaries, yielding the face-to-face segments.
@@ -138,6 +139,8 @@ static int validate(const struct acc_event *ev, size_t i, struct acc_err *err)
     const struct acc_event *e = &ev[i];
     if (e->kind < 0 || e->kind >= ACC_KIND_COUNT)
         return fail(err, ev, i, "unknown event kind %d", e->kind);
+    if (e->seq < 0)
+        return fail(err, ev, i, "negative sequence number");
     if (e->t_ms < 0 || e->t_ms > ACC_T_MAX_MS)
         return fail(err, ev, i, "time t out of range (0 to %lld s since 1970)", ACC_T_MAX_MS / 1000);
     if (!str_ok(e->session) || !str_ok(e->device))
@@ -164,6 +167,7 @@ static int validate(const struct acc_event *ev, size_t i, struct acc_err *err)
 /* ---- Sorting (qsort over index arrays; ties broken by index: stable) ---- */
 
 static const struct acc_event *g_sort_ev; /* qsort has no context argument in C11 */
+static int g_by_seq;                      /* every event has a seq: ties by seq, else by index */
 
 static int cmp_i64(int64_t a, int64_t b) { return a < b ? -1 : a > b; }
 
@@ -190,7 +194,16 @@ static int cmp_time(const void *pa, const void *pb)
     int c;
     if ((c = cmp_i64(x->t_ms, y->t_ms)) || (c = time_rank(x->kind) - time_rank(y->kind)))
         return c;
+    if (g_by_seq && (c = cmp_i64(x->seq, y->seq)))
+        return c;
     return cmp_i64((int64_t)a, (int64_t)b);
+}
+
+static int cmp_seq(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = cmp_i64(g_sort_ev[a].seq, g_sort_ev[b].seq);
+    return c ? c : cmp_i64((int64_t)a, (int64_t)b);
 }
 
 /* ---- Work state ---- */
@@ -283,31 +296,55 @@ static void end_presence(struct work *w, size_t m, int64_t end_ms)
     mb->last_end_lost = 0;
 }
 
-/* Pass 1: identities and duplicates. */
-static int pass_identity(const struct acc_event *ev, size_t n, struct work *w, size_t *dups, struct acc_err *err)
+/* The fields that make an event what it is (seq aside). */
+static int same_event(const struct acc_event *x, const struct acc_event *y)
+{
+    return x->t_ms == y->t_ms && x->kind == y->kind && !strcmp(x->session, y->session) &&
+           !strcmp(x->device, y->device) && (x->kind != ACC_JOIN || x->role == y->role) &&
+           (x->kind != ACC_SESSION_OPEN || x->phase == y->phase) &&
+           (x->kind != ACC_PERSONAL || x->personal_ms == y->personal_ms);
+}
+
+/* Pass 0: copies of one event (same seq). Only with sequence numbers: a
+ * format 1 file has no identity but its lines, so every line counts. */
+static int pass_duplicates(const struct acc_event *ev, size_t n, struct work *w, size_t *dups,
+                           struct acc_err *err)
+{
+    if (!g_by_seq)
+        return 0;
+    g_sort_ev = ev;
+    qsort(w->by_id, n, sizeof *w->by_id, cmp_seq);
+    for (size_t k = 1; k < n; k++) {
+        size_t i = w->by_id[k], p = w->by_id[k - 1];
+        if (ev[i].seq != ev[p].seq)
+            continue;
+        if (!same_event(&ev[i], &ev[p])) {
+            char other[48];
+            if (ev[p].line)
+                snprintf(other, sizeof other, "line %u", (unsigned)ev[p].line);
+            else
+                snprintf(other, sizeof other, "event #%zu", p);
+            return fail(err, ev, i, "sequence number %lld is also %s, a different event: the journal "
+                        "contradicts itself; export it again from the server", (long long)ev[i].seq, other);
+        }
+        w->dup[i] = 1;
+        (*dups)++;
+    }
+    return 0;
+}
+
+/* Pass 1: identities (sessions and members numbered). */
+static int pass_identity(const struct acc_event *ev, size_t n, struct work *w, struct acc_err *err)
 {
     g_sort_ev = ev;
+    for (size_t i = 0; i < n; i++)
+        w->by_id[i] = i;
     qsort(w->by_id, n, sizeof *w->by_id, cmp_identity);
-    const struct acc_event *prev = NULL, *prev_sess = NULL, *prev_mem = NULL;
+    const struct acc_event *prev_sess = NULL, *prev_mem = NULL;
     for (size_t k = 0; k < n; k++) {
         size_t i = w->by_id[k];
         const struct acc_event *e = &ev[i];
-        if (prev && prev->kind == e->kind && prev->t_ms == e->t_ms && !strcmp(prev->session, e->session) &&
-            !strcmp(prev->device, e->device)) {
-            int same_role = e->kind != ACC_JOIN || prev->role == e->role;
-            int same_phase = e->kind != ACC_SESSION_OPEN || prev->phase == e->phase;
-            int same_secs = e->kind != ACC_PERSONAL || prev->personal_ms == e->personal_ms;
-            if (!same_role || !same_phase || !same_secs)
-                return fail(err, ev, i, "%s at the same time as another one for the same session and "
-                            "device, but with a different %s: the journal contradicts itself; "
-                            "export it again from the server", KIND_NAMES[e->kind],
-                            !same_role ? "role" : !same_phase ? "phase" : "number of seconds");
-            w->dup[i] = 1;
-            (*dups)++;
-            continue;
-        }
-        prev = e;
-        if (e->kind == ACC_PERSONAL)
+        if (w->dup[i] || e->kind == ACC_PERSONAL)
             continue;
         if (!prev_sess || strcmp(prev_sess->session, e->session)) {
             if (w->n_sess == ACC_MAX_SESSIONS)
@@ -496,9 +533,19 @@ int account_compute(const struct acc_event *ev, size_t n, const struct acc_bilan
     if (!str_ok(meta->bilan) || meta->budget_ms < 0 || meta->budget_ms > ACC_DURATION_MAX_MS ||
         meta->cap_ms < 0 || meta->cap_ms > ACC_DURATION_MAX_MS)
         return fail(err, NULL, 0, "bilan id, budget or cap out of range");
-    for (size_t i = 0; i < n; i++)
+    size_t with_seq = 0;
+    for (size_t i = 0; i < n; i++) {
         if (validate(ev, i, err))
             return -1;
+        with_seq += ev[i].seq > 0;
+    }
+    if (with_seq && with_seq != n) {
+        for (size_t i = 0; i < n; i++)
+            if (ev[i].seq == 0)
+                return fail(err, ev, i, "event without a sequence number in a journal whose other events "
+                            "have one: export the whole journal again from the server");
+    }
+    g_by_seq = n > 0 && with_seq == n;
 
     size_t cap = n ? n : 1;
     w.by_id = malloc(cap * sizeof *w.by_id);
@@ -521,7 +568,8 @@ int account_compute(const struct acc_event *ev, size_t n, const struct acc_bilan
 
     size_t dups = 0;
     int64_t personal = 0;
-    if (pass_identity(ev, n, &w, &dups, err) || pass_presence(ev, n, &w, &personal, err)) {
+    if (pass_duplicates(ev, n, &w, &dups, err) || pass_identity(ev, n, &w, err) ||
+        pass_presence(ev, n, &w, &personal, err)) {
         work_free(&w);
         return -1;
     }

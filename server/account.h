@@ -8,24 +8,29 @@
  *
  * DEFINITIONS (the contract; docs/JOURNAL.md says the same in plain words)
  *
- * Order. Events are sorted by t before anything else, stably: at equal t,
- *   session_open comes first, session_close last, the others keep their
- *   input order. So a journal whose lines are shuffled gives the same report
- *   as the sorted one. A `lost` event's t IS the member's last sign of life
- *   (the server writes it when it detects the silence, 15 s later), so lost
- *   events may come after events with a larger t in the input: that is normal.
- *   An `alive` at exactly the t where that member's presence ended (often the
- *   lost t) is accepted in either order and changes nothing; so is an
- *   `alive` dated after a `lost` of that member and before its next join (a
- *   checkpoint written between the last sign of life and the detection). Other same-
- *   millisecond events of one device (join and leave) keep their input order:
- *   if a shuffled file puts them in an impossible order, that is an error.
+ * Identity. Every event the server writes has its own sequence number
+ *   `seq` (>= 1, the journal's append order; exported since journal format
+ *   2). Either every event of a computation has a seq or none has (a format
+ *   1 file): a mix is an error. Two events are the same event only when they
+ *   have the same seq: the later copies (a retried export, a concatenated
+ *   file) are ignored and counted in `duplicates_ignored`; two different
+ *   events with one seq are an error (the journal contradicts itself). Two
+ *   events are never merged because their contents are equal: two
+ *   declarations or two joins in the same millisecond are two events.
  *
- * Duplicates. Two events with the same (t, event, session, device) and equal
- *   other fields (role, phase, seconds) are one event written twice (a retried
- *   export, a concatenated file): the later copies are ignored and counted in
- *   `duplicates_ignored`. Same key but different other fields is an error
- *   (the journal contradicts itself).
+ * Order. Events are sorted by t before anything else: at equal t,
+ *   session_open comes first, session_close last, the others by seq (by
+ *   input order in a format 1 file). So a journal whose lines are shuffled
+ *   gives the same report as the sorted one. A `lost` event's t IS the
+ *   member's last sign of life (the server writes it when it detects the
+ *   silence, 15 s later), so lost events may come after events with a larger
+ *   t in the input: that is normal. An `alive` at exactly the t where that
+ *   member's presence ended (often the lost t) is accepted in either order
+ *   and changes nothing; so is an `alive` dated after a `lost` of that member
+ *   and before its next join (a checkpoint written between the last sign of
+ *   life and the detection). In a format 1 file, other same-millisecond
+ *   events of one device (join and leave) keep their input order: if a
+ *   shuffled file puts them in an impossible order, that is an error.
  *
  * Presence. A member is a (session, device) pair. It is present from `join`
  *   until the first of: its `leave`, its `lost` (at the lost t), the
@@ -62,7 +67,9 @@
  *   - a join of a device already present in that session; a leave or lost of
  *     a device not present; an alive of a device never joined or after its
  *     leave;
- *   - more than ACC_MAX_SESSIONS sessions.
+ *   - more than ACC_MAX_SESSIONS sessions;
+ *   - two different events with the same seq; some events with a seq and
+ *     others without.
  * The error names the event (its input line when ev[i].line is set, else its
  * index) and says what to do.
  */
@@ -103,8 +110,10 @@ enum acc_phase {
 
 /* One journal event. Strings are NUL-terminated inside their arrays; unused
  * ones are "". role is read on join only, phase on session_open only,
- * personal_ms on personal only (session and device are ignored there). */
+ * personal_ms on personal only (session is ignored there; device, the
+ * declaring device, is carried for the export but not counted). */
 struct acc_event {
+    int64_t seq;     /* the server's sequence number (>= 1), or 0 when unknown (format 1) */
     int64_t t_ms;
     int kind;        /* enum acc_kind */
     int role;        /* enum acc_role */

@@ -171,6 +171,22 @@ void conn_send_error(struct conn *c, int code, const char *message, const char *
     send_error(c, code, message, ref, now);
 }
 
+void conn_send_error_soft(struct conn *c, int code, const char *message, const char *ref, struct now now)
+{
+    if (c->closing)
+        return;
+    char msg[513];
+    snprintf(msg, sizeof msg, "%s", message && *message ? message : bp_err_message(code));
+    utf8_sanitize(msg);
+    json_t *o = reply("error", ref);
+    if (o) {
+        json_object_set_new(o, "code", json_string(bp_err_code(code)));
+        json_object_set_new(o, "message", json_string(msg));
+        json_object_set_new(o, "fatal", json_false());
+    }
+    push_json(c, o, 0, QK_CTRL, now);
+}
+
 json_t *conn_reply(const char *type, const char *ref)
 {
     return reply(type, ref);
@@ -608,6 +624,9 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
         send_error(c, rc, NULL, ref, now);
         return;
     }
+    /* Each join and leave of an open session is a journal line. */
+    if (session_quota(c, QUOTA_JOIN, ref, now))
+        return;
     struct room *room = rooms_get(&srv->rooms, id, 1);
     if (!room) {
         send_error(c, BP_E_INTERNAL, NULL, ref, now);
@@ -775,6 +794,7 @@ static void on_text(struct conn *c, const uint8_t *buf, size_t len, struct now n
     case BP_T_HOURS: session_on_hours(c, msg, ref, now); break;
     case BP_T_PERSONAL_DECLARE: session_on_personal(c, msg, ref, now); break;
     case BP_T_RECEIPT: session_on_receipt(c, msg, ref, now); break;
+    case BP_T_RECEIPT_REFUSAL: session_on_refusal(c, msg, ref, now); break;
     default: send_error(c, BP_E_UNKNOWN_TYPE, NULL, ref, now); break;
     }
     json_decref(msg);

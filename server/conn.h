@@ -94,6 +94,9 @@ void conn_closed(struct conn *c, struct now now);
 void conn_send_json(struct conn *c, json_t *obj, struct now now);
 /* Queues an error (fatal per bp_err_is_fatal); message NULL = the default text. */
 void conn_send_error(struct conn *c, int code, const char *message, const char *ref, struct now now);
+/* Queues an error that does not close the connection, whatever the code's
+ * default (rate_limited on a request over its quota, PROTOCOL.md §9.2). */
+void conn_send_error_soft(struct conn *c, int code, const char *message, const char *ref, struct now now);
 /* {"type": type, "ref": ref?} */
 json_t *conn_reply(const char *type, const char *ref);
 

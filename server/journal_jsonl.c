@@ -67,7 +67,7 @@ static int get_id(json_t *o, const char *key, char *out)
     return 0;
 }
 
-static int parse_header(json_t *o, size_t line, struct acc_bilan *m, char *why, size_t cap)
+static int parse_header(json_t *o, size_t line, struct acc_bilan *m, int *format, char *why, size_t cap)
 {
     json_t *b = json_object_get(o, "bilan");
     if (json_object_get(o, "event") || !b)
@@ -75,6 +75,14 @@ static int parse_header(json_t *o, size_t line, struct acc_bilan *m, char *why, 
                        "exported journal (bilan-server journal export BILAN)?", JL_HEADER_EXAMPLE);
     if (get_id(o, "bilan", m->bilan))
         return jl_fail(why, cap, line, "\"bilan\" must be a string of 1 to %d bytes", ACC_ID_MAX);
+    json_t *f = json_object_get(o, "format");
+    *format = 1;
+    if (f) {
+        if (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > JL_FORMAT)
+            return jl_fail(why, cap, line, "\"format\" must be 1 or %d: this file was written by a newer "
+                           "bilan-server; use a newer one to read it", JL_FORMAT);
+        *format = (int)json_integer_value(f);
+    }
     const char *keys[2] = {"budget_s", "cap_s"};
     int64_t *dst[2] = {&m->budget_ms, &m->cap_ms};
     for (int k = 0; k < 2; k++) {
@@ -89,11 +97,21 @@ static int parse_header(json_t *o, size_t line, struct acc_bilan *m, char *why, 
     return 0;
 }
 
-static int parse_event(json_t *o, size_t line, struct acc_event *e, char *why, size_t cap)
+static int parse_event(json_t *o, size_t line, int format, struct acc_event *e, char *why, size_t cap)
 {
     memset(e, 0, sizeof *e);
     e->line = line > UINT32_MAX ? 0 : (uint32_t)line;
     e->phase = ACC_PHASE_NONE;
+    json_t *seq = json_object_get(o, "seq");
+    if (seq) {
+        if (!json_is_integer(seq) || json_integer_value(seq) < 1)
+            return jl_fail(why, cap, line, "\"seq\" must be a whole number from 1 (the server's "
+                           "sequence number of the event)");
+        e->seq = (int64_t)json_integer_value(seq);
+    } else if (format >= 2) {
+        return jl_fail(why, cap, line, "no \"seq\": every event of a format 2 journal carries the "
+                       "server's sequence number; export the journal again");
+    }
     json_t *ev = json_object_get(o, "event");
     if (!json_is_string(ev))
         return jl_fail(why, cap, line, "no \"event\" string: each line after the header is one event, "
@@ -157,7 +175,7 @@ static int parse_event(json_t *o, size_t line, struct acc_event *e, char *why, s
 int journal_jsonl_parse(const char *buf, size_t len, struct jl_journal *out, char *why, size_t why_cap)
 {
     size_t cap = 0, line = 0, pos = 0;
-    int have_header = 0;
+    int have_header = 0, format = 1;
     memset(out, 0, sizeof *out);
     while (pos < len) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
@@ -187,7 +205,8 @@ int journal_jsonl_parse(const char *buf, size_t len, struct jl_journal *out, cha
         }
         int rc;
         if (!have_header) {
-            rc = parse_header(o, line, &out->meta, why, why_cap);
+            rc = parse_header(o, line, &out->meta, &format, why, why_cap);
+            out->format = format;
             have_header = 1;
         } else {
             if (out->n == ACC_MAX_EVENTS) {
@@ -209,7 +228,7 @@ int journal_jsonl_parse(const char *buf, size_t len, struct jl_journal *out, cha
                 out->ev = ne;
                 cap = ncap;
             }
-            rc = parse_event(o, line, &out->ev[out->n], why, why_cap);
+            rc = parse_event(o, line, format, &out->ev[out->n], why, why_cap);
             if (!rc)
                 out->n++;
         }
@@ -300,14 +319,15 @@ static int app(char *out, size_t cap, size_t *k, const char *fmt, ...)
     return 0;
 }
 
-int journal_jsonl_write_header(const struct acc_bilan *m, char *out, size_t cap)
+int journal_jsonl_write_header(const struct acc_bilan *m, int format, char *out, size_t cap)
 {
     char id[2 * 6 * ACC_ID_MAX], b[32], c[32];
     size_t k = 0;
-    if (!memchr(m->bilan, '\0', sizeof m->bilan) || m->budget_ms < 0 || m->cap_ms < 0 ||
-        journal_fmt_string(m->bilan, id, sizeof id) < 0 || journal_fmt_seconds(m->budget_ms, b, sizeof b) < 0 ||
-        journal_fmt_seconds(m->cap_ms, c, sizeof c) < 0 ||
-        app(out, cap, &k, "{\"bilan\":%s,\"budget_s\":%s,\"cap_s\":%s}\n", id, b, c))
+    if (!memchr(m->bilan, '\0', sizeof m->bilan) || m->budget_ms < 0 || m->cap_ms < 0 || format < 1 ||
+        format > JL_FORMAT || journal_fmt_string(m->bilan, id, sizeof id) < 0 ||
+        journal_fmt_seconds(m->budget_ms, b, sizeof b) < 0 || journal_fmt_seconds(m->cap_ms, c, sizeof c) < 0 ||
+        app(out, cap, &k, "{\"bilan\":%s,\"budget_s\":%s,\"cap_s\":%s", id, b, c) ||
+        (format > 1 && app(out, cap, &k, ",\"format\":%d", format)) || app(out, cap, &k, "}\n"))
         return -1;
     return (int)k;
 }
@@ -322,7 +342,8 @@ int journal_jsonl_write_event(const struct acc_event *e, char *out, size_t cap)
         journal_fmt_string(e->session, sess, sizeof sess) < 0 ||
         journal_fmt_string(e->device, dev, sizeof dev) < 0)
         return -1;
-    if (app(out, cap, &k, "{\"t\":%s,\"event\":\"%s\"", t, account_kind_name(e->kind)))
+    if (e->seq < 0 || (e->seq > 0 && app(out, cap, &k, "{\"seq\":%lld,", (long long)e->seq)) ||
+        app(out, cap, &k, "%s\"t\":%s,\"event\":\"%s\"", e->seq > 0 ? "" : "{", t, account_kind_name(e->kind)))
         return -1;
     if (e->session[0] && app(out, cap, &k, ",\"session\":%s", sess))
         return -1;

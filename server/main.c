@@ -28,6 +28,7 @@
 #include "config.h"
 #include "devcert.h"
 #include "journal_jsonl.h"
+#include "ledger.h"
 #include "log.h"
 #include "queue.h"
 #include "report.h"
@@ -434,7 +435,7 @@ static int hours_db(const char *data, const char *bilan, int fmt)
     size_t tlen;
     if (open_db("hours", data, &st))
         return 1;
-    int rc = hours_report(OPS, st, bilan, &r, why, sizeof why);
+    int rc = ledger_report(OPS, st, bilan, NULL, 0, &r, why, sizeof why);
     OPS->close(st);
     if (rc) {
         fprintf(stderr, "bilan-server hours: %s\n", why);
@@ -487,7 +488,7 @@ static int month_bilan(void *arg, const struct store_bilan *b)
     struct acc_report r;
     char why[512], *text = NULL;
     size_t tlen, idx[ACC_MAX_SESSIONS];
-    if (hours_report(OPS, m->st, b->id, &r, why, sizeof why)) {
+    if (ledger_report(OPS, m->st, b->id, NULL, 0, &r, why, sizeof why)) {
         fprintf(stderr, "bilan-server hours: %s\n", why);
         m->failed = 1;
         return 0;
@@ -730,7 +731,7 @@ static int cmd_journal(int argc, char **argv)
         fprintf(stderr, "bilan-server journal: cannot create %s: %s\n", out, strerror(errno));
         return 1;
     }
-    int rc = hours_journal_export(OPS, st, bilan, f, why, sizeof why);
+    int rc = ledger_export(OPS, st, bilan, f, why, sizeof why);
     OPS->close(st);
     if (fflush(f) != 0)
         rc = -1;
@@ -788,16 +789,38 @@ static int receipt_sig(void *arg, const struct store_receipt *r)
     return 0;
 }
 
+static int receipt_refusal(void *arg, const struct store_refusal *r)
+{
+    struct rc_ctx *x = arg;
+    struct store_device d;
+    if (x->rc->n_refusals >= BP_RECORD_MAX_PARTICIPANTS || OPS->device_get(x->st, r->device, &d))
+        return 0;
+    struct bp_refusal *f = &x->rc->refusals[x->rc->n_refusals];
+    memset(f, 0, sizeof *f);
+    if (bp_b64_decode_exact(r->device, f->signer, BP_FP_LEN))
+        return 0;
+    memcpy(f->sign_pub, d.sign_pub, BP_KEY_LEN);
+    memcpy(f->dh_pub, d.dh_pub, BP_KEY_LEN);
+    snprintf(f->reason, sizeof f->reason, "%s", r->reason);
+    memcpy(f->sig, r->sig, BP_SIG_LEN);
+    x->rc->n_refusals++;
+    return 0;
+}
+
 static int receipt_session(void *arg, const struct store_session *ss)
 {
     struct rc_ctx *x = arg;
     char why[512];
     memset(x->rc, 0, sizeof *x->rc);
-    if (hours_record_build(OPS, x->st, ss->id, &x->rc->record, NULL, why, sizeof why)) {
+    if (ss->closed_ms < 0)
+        return 0; /* still open: no record yet */
+    /* The record as stored at close, never recomputed (PROTOCOL.md §9.4). */
+    if (ledger_record(OPS, x->st, ss, &x->rc->record, why, sizeof why)) {
         fprintf(stderr, "bilan-server receipts: session %s skipped: %s\n", ss->id, why);
         return 0;
     }
-    if (OPS->receipts_of_session(x->st, ss->id, receipt_sig, x)) {
+    if (OPS->receipts_of_session(x->st, ss->id, receipt_sig, x) ||
+        OPS->refusals_of_session(x->st, ss->id, receipt_refusal, x)) {
         x->failed = 1;
         return 1;
     }
@@ -1214,9 +1237,17 @@ static int cmd_serve(int argc, char **argv)
     else if (ended)
         log_info("%lld session(s) left open by the last run marked ended (server_restart); "
                  "their presence ends at each member's last alive checkpoint", (long long)ended);
+    /* Ended sessions without frozen figures (the run before crashed, or an
+     * older server made them): counted once now, from their own lines. */
+    int frozen = 0;
+    if (ledger_backfill(OPS, srv.st, INT32_MAX, &frozen))
+        log_warn("cannot count the sessions that have no figures yet");
+    else if (frozen)
+        log_info("%d ended session(s) counted and their records frozen", frozen);
     sc.cfg = &cfg;
     sc.srv = &srv;
     int rc = ws_serve(&cfg, &srv, on_ready, &sc);
+    session_free_all(&srv);
     rooms_clear(&srv.rooms);
     OPS->close(srv.st);
     srv.st = NULL;

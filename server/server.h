@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quota.h"
 #include "ratelimit.h"
 #include "room.h"
 #include "store.h"
@@ -24,6 +25,7 @@ struct server {
     struct store *st;
     struct rooms rooms;
     struct ratelimit rl;
+    struct quota quota;          /* per-device request quotas (PROTOCOL.md §9.2) */
     struct conn *conns;          /* doubly linked, every established connection */
     size_t nconns;
     size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */

@@ -1,24 +1,26 @@
 /* session.c: sessions, the presence journal, live hours and receipts
  * (PROTOCOL.md §9; docs/JOURNAL.md). See session.h.
  *
- * Journal times. join/leave/session_open/personal: the wall clock now;
- * lost: the member's last sign of life (never before its join); alive: the
- * sweep's now for every member present; session_close: now when a consultant
- * closes it, else (room emptied) the largest t journaled in the session, i.e.
- * the last departure (or a lost member's last sign of life). Every t of a
- * session is kept >= its join so that the journal always replays.
+ * Journal times. Within a session every t is kept >= the largest t already
+ * journaled in it (the wall clock may step back), except `lost`, dated at
+ * the member's last sign of life (never before its join). join, leave,
+ * session_open, personal: the wall clock now; alive: the sweep's now for
+ * every member present; session_close: now when a consultant closes it,
+ * else (room emptied) the largest t journaled in the session, i.e. the last
+ * departure (or a lost member's last sign of life). Every line gets its
+ * sequence number from the store: its identity (account.h).
  *
- * Live figures add, in memory only, an alive at now for each present member
- * of the open session (the journal itself would stop at the last checkpoint).
- * Work per event is one read of the bilan's journal (bounded by ACC_MAX_EVENTS). */
+ * Figures. The open session is counted in memory (ledger.h): a journal
+ * event is one append, a figure one count over the session's joins and
+ * leaves, whatever the size of the bilan's journal. At its end a session is
+ * counted once from its own lines and frozen with its record (what
+ * participants sign); reports, receipts and later joins read that. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "auth.h"
 #include "conn.h"
-#include "journal_jsonl.h"
+#include "ledger.h"
 #include "log.h"
 #include "report.h"
 #include "room.h"
@@ -34,216 +36,36 @@ static int64_t max64(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
-/* ---- Journal loading (shared with the CLI) ---- */
-
-static int jl_push(void *arg, const struct store_jev *e)
-{
-    struct hjournal *j = arg;
-    if (j->n == j->cap) {
-        if (j->cap >= ACC_MAX_EVENTS)
-            return BP_E_TOO_LARGE;
-        size_t ncap = j->cap ? j->cap * 2 : 256;
-        struct acc_event *nv = realloc(j->ev, ncap * sizeof *nv);
-        if (!nv)
-            return BP_E_NOMEM;
-        j->ev = nv;
-        j->cap = ncap;
-    }
-    j->ev[j->n] = e->ev;
-    j->ev[j->n].line = (uint32_t)(j->n + 2); /* its line in the export (line 1 is the header) */
-    j->n++;
-    return 0;
-}
-
-int hours_journal_load(const struct store_ops *ops, struct store *st, const char *bilan, struct hjournal *j,
-                       char *why, size_t why_cap)
-{
-    struct store_bilan b;
-    memset(j, 0, sizeof *j);
-    int rc = ops->bilan_get(st, bilan, &b);
-    if (rc) {
-        snprintf(why, why_cap, rc == BP_E_UNKNOWN_BILAN ? "no bilan '%s' in this database"
-                                                        : "cannot read bilan '%s' (see the log)", bilan);
-        return rc;
-    }
-    snprintf(j->meta.bilan, sizeof j->meta.bilan, "%s", b.id);
-    j->meta.budget_ms = b.budget_s * 1000;
-    j->meta.cap_ms = (int64_t)BP_CAP_S * 1000;
-    rc = ops->journal_of_bilan(st, bilan, NULL, jl_push, j);
-    if (rc) {
-        snprintf(why, why_cap, "cannot read the journal of bilan '%s'%s", bilan,
-                 rc == BP_E_TOO_LARGE ? ": more than 1000000 events" : " (see the log)");
-        hours_journal_free(j);
-        return rc;
-    }
-    return 0;
-}
-
-void hours_journal_free(struct hjournal *j)
-{
-    free(j->ev);
-    j->ev = NULL;
-    j->n = j->cap = 0;
-}
-
-int hours_report(const struct store_ops *ops, struct store *st, const char *bilan, struct acc_report *out,
-                 char *why, size_t why_cap)
-{
-    struct hjournal j;
-    struct acc_err err;
-    if (hours_journal_load(ops, st, bilan, &j, why, why_cap))
-        return -1;
-    int rc = account_compute(j.ev, j.n, &j.meta, out, &err);
-    hours_journal_free(&j);
-    if (rc) {
-        /* A cut message still says what is wrong; the length is checked
-         * only so that the compiler knows truncation was considered. */
-        if (snprintf(why, why_cap, "the journal of bilan '%s' does not add up: %s", bilan, err.msg) < 0)
-            why[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-int hours_journal_export(const struct store_ops *ops, struct store *st, const char *bilan, FILE *f,
-                         char *why, size_t why_cap)
-{
-    struct hjournal j;
-    char line[JL_LINE_MAX + 2];
-    if (hours_journal_load(ops, st, bilan, &j, why, why_cap))
-        return -1;
-    int n = journal_jsonl_write_header(&j.meta, line, sizeof line);
-    int ok = n > 0 && fwrite(line, 1, (size_t)n, f) == (size_t)n;
-    for (size_t i = 0; ok && i < j.n; i++) {
-        n = journal_jsonl_write_event(&j.ev[i], line, sizeof line);
-        ok = n > 0 && fwrite(line, 1, (size_t)n, f) == (size_t)n;
-        if (n <= 0)
-            snprintf(why, why_cap, "journal event %zu of bilan '%s' cannot be written", i + 1, bilan);
-    }
-    hours_journal_free(&j);
-    if (!ok && !why[0])
-        snprintf(why, why_cap, "write error");
-    return ok ? 0 : -1;
-}
-
-static const struct acc_session *find_session(const struct acc_report *r, const char *id)
-{
-    for (size_t i = 0; i < r->n_sessions; i++)
-        if (!strcmp(r->sessions[i].id, id))
-            return &r->sessions[i];
-    return NULL;
-}
-
-int hours_record_build(const struct store_ops *ops, struct store *st, const char *session,
-                       struct bp_record *r, char *bilan_out, char *why, size_t why_cap)
-{
-    struct store_session ss;
-    struct hjournal j;
-    struct acc_report rep;
-    struct acc_err err;
-    memset(r, 0, sizeof *r);
-    int rc = ops->session_get(st, session, &ss);
-    if (rc) {
-        snprintf(why, why_cap, rc == STORE_E_NOTFOUND ? "unknown session" : "cannot read the session");
-        return rc == STORE_E_NOTFOUND ? BP_E_INVALID_FIELD : BP_E_INTERNAL;
-    }
-    if (bilan_out)
-        snprintf(bilan_out, BP_ID_MAX + 1, "%s", ss.bilan);
-    if (hours_journal_load(ops, st, ss.bilan, &j, why, why_cap))
-        return BP_E_INTERNAL;
-    if (account_compute(j.ev, j.n, &j.meta, &rep, &err)) {
-        snprintf(why, why_cap, "the journal of bilan '%s' does not add up: %s", ss.bilan, err.msg);
-        hours_journal_free(&j);
-        return BP_E_INTERNAL;
-    }
-    const struct acc_session *as = find_session(&rep, session);
-    if (!as) {
-        snprintf(why, why_cap, "session '%s' has no journal", session);
-        account_report_free(&rep);
-        hours_journal_free(&j);
-        return BP_E_INTERNAL;
-    }
-    snprintf(r->bilan, sizeof r->bilan, "%s", ss.bilan);
-    snprintf(r->session, sizeof r->session, "%s", session);
-    snprintf(r->phase, sizeof r->phase, "%s", account_phase_name(as->phase));
-    r->start_ms = as->start_ms;
-    r->end_ms = as->end_ms;
-    r->face_to_face_ms = as->face_to_face_ms;
-    account_report_free(&rep);
-
-    /* journal_sha256: the session's lines exactly as the export writes them. */
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-    char line[JL_LINE_MAX + 2];
-    for (size_t i = 0; ok && i < j.n; i++) {
-        const struct acc_event *e = &j.ev[i];
-        if (e->kind == ACC_PERSONAL || strcmp(e->session, session))
-            continue;
-        int n = journal_jsonl_write_event(e, line, sizeof line);
-        ok = n > 0 && EVP_DigestUpdate(md, line, (size_t)n) == 1;
-        if (ok && e->kind == ACC_JOIN) {
-            uint8_t fp[BP_FP_LEN];
-            if (bp_b64_decode_exact(e->device, fp, BP_FP_LEN))
-                continue; /* not a device fingerprint: cannot sign anyway */
-            size_t k;
-            for (k = 0; k < r->n_participants; k++)
-                if (!memcmp(r->participants[k], fp, BP_FP_LEN))
-                    break;
-            if (k == r->n_participants) {
-                if (k == BP_RECORD_MAX_PARTICIPANTS) {
-                    ok = 0;
-                    break;
-                }
-                memcpy(r->participants[r->n_participants++], fp, BP_FP_LEN);
-            }
-        }
-    }
-    unsigned int dlen = 0;
-    ok = ok && EVP_DigestFinal_ex(md, r->journal_sha256, &dlen) == 1 && dlen == 32;
-    EVP_MD_CTX_free(md);
-    hours_journal_free(&j);
-    if (!ok) {
-        snprintf(why, why_cap, "cannot build the record of session '%s'", session);
-        return BP_E_INTERNAL;
-    }
-    bp_record_normalize(r);
-    return 0;
-}
-
 /* ---- Journal writes ---- */
 
-static int jappend(struct server *srv, const char *bilan, const char *session, int kind, const char *device,
-                   int role, int phase, int64_t t)
+/* Appends one line of session h (m: the member, NULL for open/close) at t
+ * and counts it live. Returns the store's code. */
+static int sappend(struct server *srv, struct hsession *h, int kind, const struct room_member *m, int64_t t)
 {
     struct store_jev e;
     memset(&e, 0, sizeof e);
-    snprintf(e.bilan, sizeof e.bilan, "%s", bilan);
+    if (kind != ACC_LOST)
+        t = max64(t, h->last_t_ms);
+    snprintf(e.bilan, sizeof e.bilan, "%s", h->bilan);
+    snprintf(e.ev.session, sizeof e.ev.session, "%s", h->id);
     e.ev.t_ms = t;
     e.ev.kind = kind;
-    e.ev.role = role;
-    e.ev.phase = phase;
-    if (session)
-        snprintf(e.ev.session, sizeof e.ev.session, "%s", session);
-    if (device)
-        snprintf(e.ev.device, sizeof e.ev.device, "%s", device);
-    int rc = srv->ops->journal_append(srv->st, &e);
-    if (rc)
-        log_err("session: cannot journal %s of session %s in bilan %s", account_kind_name(kind),
-                session ? session : "-", bilan);
-    return rc;
-}
-
-static int sappend(struct server *srv, struct hsession *h, int kind, const struct room_member *m, int64_t t)
-{
-    char dev[BP_B64_32 + 1];
-    int role = ACC_ROLE_NONE;
+    e.ev.role = ACC_ROLE_NONE;
+    e.ev.phase = kind == ACC_SESSION_OPEN ? h->phase : ACC_PHASE_NONE;
     if (m) {
-        bp_b64_encode(m->device, BP_FP_LEN, dev);
-        role = m->role == ROLE_CONSULTANT ? ACC_ROLE_CONSULTANT : ACC_ROLE_BENEFICIARY;
+        bp_b64_encode(m->device, BP_FP_LEN, e.ev.device);
+        if (kind == ACC_JOIN)
+            e.ev.role = m->role == ROLE_CONSULTANT ? ACC_ROLE_CONSULTANT : ACC_ROLE_BENEFICIARY;
+    }
+    int rc = srv->ops->journal_append(srv->st, &e);
+    if (rc) {
+        log_err("session: cannot journal %s of session %s in bilan %s", account_kind_name(kind), h->id, h->bilan);
+        return rc;
     }
     h->last_t_ms = max64(h->last_t_ms, t);
-    return jappend(srv, h->bilan, h->id, kind, m ? dev : NULL, kind == ACC_JOIN ? role : ACC_ROLE_NONE,
-                   kind == ACC_SESSION_OPEN ? h->phase : ACC_PHASE_NONE, t);
+    if (ledger_live_add(&h->live, &e.ev))
+        log_err("session %s: out of memory counting it live", h->id);
+    return 0;
 }
 
 /* ---- Live figures ---- */
@@ -259,94 +81,88 @@ static void room_broadcast(struct room *room, json_t *o, int consultants_only, s
     json_decref(o);
 }
 
-/* Budget warnings at 80 and 100 %: the first time only (budget_warnings). */
-static void check_budget(struct server *srv, struct room *room, const char *bilan, const struct acc_report *r,
-                         struct now now)
+/* Budget warnings at 80 and 100 %: the first time only (budget_warnings),
+ * to the consultants in the room. */
+static void check_budget(struct server *srv, struct room *room, const char *bilan, int64_t ftf_ms,
+                         int64_t budget_ms, struct now now)
 {
     static const int levels[] = {80, 100};
-    if (r->budget_ms <= 0)
+    if (budget_ms <= 0)
         return;
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-        if (r->face_to_face_ms * 100 < r->budget_ms * levels[i])
+        if (ftf_ms * 100 < budget_ms * levels[i])
             continue;
         int rc = srv->ops->budget_warning_add(srv->st, bilan, levels[i], session_wall_ms(now));
         if (rc)
             continue; /* STORE_E_EXISTS: already warned (or logged failure) */
         log_info("bilan %s: face-to-face time reached %d %% of its budget (%lld of %lld s)", bilan, levels[i],
-                 (long long)(r->face_to_face_ms / 1000), (long long)(r->budget_ms / 1000));
-        if (room) {
-            json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:I}", "type", "budget_warning", "bilan", bilan, "level",
-                                  levels[i], "face_to_face_ms", (json_int_t)r->face_to_face_ms, "budget_s",
-                                  (json_int_t)(r->budget_ms / 1000));
-            room_broadcast(room, o, 1, now);
-        }
+                 (long long)(ftf_ms / 1000), (long long)(budget_ms / 1000));
+        json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:I}", "type", "budget_warning", "bilan", bilan, "level",
+                              levels[i], "face_to_face_ms", (json_int_t)ftf_ms, "budget_s",
+                              (json_int_t)(budget_ms / 1000));
+        room_broadcast(room, o, 1, now);
     }
 }
 
-/* Computes the bilan's figures (with the open session up to now) and sends
- * hours_update to the room; then the budget warnings. */
-static void hours_update(struct server *srv, struct room *room, const char *bilan, struct now now)
+/* hours_update to the room, then the budget warnings. row: the open
+ * session's figures (NULL after its close). */
+static void send_hours(struct server *srv, struct room *room, const struct hsession *h, int64_t bilan_ftf_ms,
+                       const struct acc_session *row, struct now now)
 {
-    struct hjournal j;
-    struct acc_report r;
-    struct acc_err err;
-    char why[320];
-    struct hsession *h = room->session;
-    int64_t t = session_wall_ms(now);
-    if (hours_journal_load(srv->ops, srv->st, bilan, &j, why, sizeof why)) {
-        log_err("session: %s", why);
-        return;
-    }
-    if (h) {
-        /* In memory only: the present members are present now. */
-        for (int i = 0; i < BP_MAX_MEMBERS; i++) {
-            if (!room->m[i].conn)
-                continue;
-            struct store_jev e;
-            memset(&e, 0, sizeof e);
-            e.ev.kind = ACC_ALIVE;
-            e.ev.t_ms = max64(max64(t, h->join_ms[i]), h->last_t_ms);
-            snprintf(e.ev.session, sizeof e.ev.session, "%s", h->id);
-            bp_b64_encode(room->m[i].device, BP_FP_LEN, e.ev.device);
-            if (jl_push(&j, &e))
-                break;
-        }
-    }
-    int rc = account_compute(j.ev, j.n, &j.meta, &r, &err);
-    hours_journal_free(&j);
-    if (rc) {
-        log_err("session: the journal of bilan %s does not add up: %s", bilan, err.msg);
-        return;
-    }
-    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "type", "hours_update", "bilan", bilan, "face_to_face_ms",
-                          (json_int_t)r.face_to_face_ms, "budget_s", (json_int_t)(r.budget_ms / 1000),
-                          "remaining_ms", (json_int_t)r.remaining_ms);
-    const struct acc_session *as = h ? find_session(&r, h->id) : NULL;
-    if (o && h && as) {
+    int64_t budget = h->live.budget_ms;
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "type", "hours_update", "bilan", h->bilan,
+                          "face_to_face_ms", (json_int_t)bilan_ftf_ms, "budget_s", (json_int_t)(budget / 1000),
+                          "remaining_ms", (json_int_t)(bilan_ftf_ms >= budget ? 0 : budget - bilan_ftf_ms));
+    if (o && row) {
         json_object_set_new(o, "session", json_string(h->id));
         json_object_set_new(o, "phase", json_string(account_phase_name(h->phase)));
-        json_object_set_new(o, "session_elapsed_ms", json_integer(max64(0, t - h->start_ms)));
-        json_object_set_new(o, "session_face_to_face_ms", json_integer(as->face_to_face_ms));
+        json_object_set_new(o, "session_elapsed_ms", json_integer(max64(0, session_wall_ms(now) - h->start_ms)));
+        json_object_set_new(o, "session_face_to_face_ms", json_integer(row->face_to_face_ms));
     }
     if (o)
         room_broadcast(room, o, 0, now);
-    check_budget(srv, room, bilan, &r, now);
-    account_report_free(&r);
+    check_budget(srv, room, h->bilan, bilan_ftf_ms, budget, now);
 }
 
-/* ---- Opening and closing ---- */
+/* The figures of the room's open session up to now, sent to the room. */
+static void hours_update(struct server *srv, struct room *room, struct now now)
+{
+    struct hsession *h = room->session;
+    struct acc_session row;
+    int64_t total;
+    if (!h || ledger_live_figures(&h->live, session_wall_ms(now), &row, &total))
+        return;
+    send_hours(srv, room, h, total, &row, now);
+}
 
-static void send_records(struct server *srv, const char *session, struct now now)
+/* ---- Records ---- */
+
+/* The stored record of session ss as JSON, or NULL (logged). */
+static json_t *record_json(struct server *srv, const struct store_session *ss)
+{
+    char *text = NULL, why[320];
+    if (ledger_record_json(srv->ops, srv->st, ss, &text, why, sizeof why)) {
+        log_err("session %s: %s", ss->id, why);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    free(text);
+    if (!o)
+        log_err("session %s: the stored record is not JSON", ss->id);
+    return o;
+}
+
+/* session_record {record} to every connected participant of the record rj
+ * (borrowed). */
+static void send_records(struct server *srv, json_t *rj, struct now now)
 {
     struct bp_record rec;
-    char why[320];
-    if (hours_record_build(srv->ops, srv->st, session, &rec, NULL, why, sizeof why)) {
-        log_err("session %s: %s", session, why);
+    struct bp_verr e;
+    if (bp_record_from_json(rj, &rec, &e)) {
+        log_err("session: a stored record does not parse: %s", e.detail);
         return;
     }
-    json_t *rj = bp_record_to_json(&rec);
-    if (!rj)
-        return;
     for (struct conn *c = srv->conns; c; c = c->next) {
         if (c->closing || c->state < CS_AUTHED)
             continue;
@@ -357,17 +173,15 @@ static void send_records(struct server *srv, const char *session, struct now now
             }
         }
     }
-    json_decref(rj);
 }
 
 /* A device that was gone when a session it took part in closed never got
  * its record (send_records reaches only the connected): each time it joins
  * the bilan's room, it gets the record of every closed session of that bilan
- * with a join line of its own and no receipt from it (PROTOCOL.md §9.3).
- * The record is rebuilt from the database, so its bytes are those sent at
- * close time. */
+ * with a join line of its own and neither a receipt nor a refusal from it
+ * (PROTOCOL.md §9.3). The record is the one stored at close: the same bytes. */
 struct unsigned_ids {
-    char id[SESSION_UNSIGNED_MAX][BP_ID_MAX + 1];
+    struct store_session ss[SESSION_UNSIGNED_MAX];
     int n;
 };
 
@@ -375,7 +189,7 @@ static int collect_unsigned(void *arg, const struct store_session *ss)
 {
     struct unsigned_ids *u = arg;
     if (u->n < SESSION_UNSIGNED_MAX)
-        snprintf(u->id[u->n++], BP_ID_MAX + 1, "%s", ss->id);
+        u->ss[u->n++] = *ss;
     return 0;
 }
 
@@ -384,23 +198,18 @@ void session_send_unsigned(struct conn *c, struct now now)
     struct server *srv = c->srv;
     if (c->closing || c->state != CS_IN_ROOM || srv->stopping)
         return;
-    struct unsigned_ids u;
-    u.n = 0;
-    /* Ids first: hours_record_build reads the store again. */
-    if (srv->ops->sessions_unsigned(srv->st, c->room->bilan, c->dev.fp, SESSION_UNSIGNED_MAX,
-                                    collect_unsigned, &u)) {
+    struct unsigned_ids *u = calloc(1, sizeof *u);
+    if (!u)
+        return;
+    /* Rows first: a record frozen now writes to the store. */
+    if (srv->ops->sessions_unsigned(srv->st, c->room->bilan, c->dev.fp, SESSION_UNSIGNED_MAX, collect_unsigned, u)) {
         log_err("session: cannot list the unsigned sessions of a device in bilan %s", c->room->bilan);
+        free(u);
         return;
     }
     int sent = 0;
-    for (int i = 0; i < u.n; i++) {
-        struct bp_record rec;
-        char why[320];
-        if (hours_record_build(srv->ops, srv->st, u.id[i], &rec, NULL, why, sizeof why)) {
-            log_err("session %s: %s", u.id[i], why);
-            continue;
-        }
-        json_t *rj = bp_record_to_json(&rec);
+    for (int i = 0; i < u->n; i++) {
+        json_t *rj = record_json(srv, &u->ss[i]);
         if (!rj)
             continue;
         conn_send_json(c, json_pack("{s:s, s:o}", "type", "session_record", "record", rj), now);
@@ -412,10 +221,22 @@ void session_send_unsigned(struct conn *c, struct now now)
         log_info("bilan %s: device %s has %d session record(s) to sign from its absences", c->room->bilan, f,
                  sent);
     }
+    free(u);
 }
 
-/* Ends room's session at t: journal, sessions row, session_closed, figures,
- * records. reason: "closed" or "empty" (stored "shutdown" while stopping). */
+/* ---- Opening and closing ---- */
+
+static void hsession_free(struct hsession *h)
+{
+    if (!h)
+        return;
+    ledger_live_free(&h->live);
+    free(h);
+}
+
+/* Ends room's session at t: journal, sessions row, frozen figures and
+ * record, session_closed, figures, records. reason: "closed" or "empty"
+ * (stored "shutdown" while stopping). */
 static void close_session(struct server *srv, struct room *room, int64_t t, const char *reason, const char *ref,
                           struct conn *closer, struct now now)
 {
@@ -431,24 +252,26 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
         rc = srv->ops->commit(srv->st);
     else
         srv->ops->rollback(srv->st);
+    room->session = NULL;
     if (rc) {
         /* The journal keeps the session open: the report ends it at the last
-         * checkpoint, as after a crash. */
+         * checkpoint, as after a crash, and the next start ends it. */
         log_err("session %s: cannot journal its close", h->id);
     }
-    room->session = NULL;
     log_info("session %s of bilan %s ended (%s)", h->id, h->bilan, stored);
 
-    struct acc_report r;
-    char why[320];
-    int64_t ftf = 0;
-    if (!hours_report(srv->ops, srv->st, h->bilan, &r, why, sizeof why)) {
-        const struct acc_session *as = find_session(&r, h->id);
-        ftf = as ? as->face_to_face_ms : 0;
-        account_report_free(&r);
-    } else {
-        log_err("session %s: %s", h->id, why);
+    /* Frozen once, from the session's own lines: what everyone gets. */
+    struct store_session ss;
+    json_t *rj = NULL;
+    if (!rc && !srv->ops->session_get(srv->st, h->id, &ss) && (rj = record_json(srv, &ss)) &&
+        (srv->ops->session_get(srv->st, h->id, &ss) || !ss.has_figures)) {
+        json_decref(rj);
+        rj = NULL;
     }
+    struct acc_session live_row;
+    int64_t live_total = 0;
+    int64_t ftf = rj ? ss.face_to_face_ms
+                : !ledger_live_figures(&h->live, t, &live_row, &live_total) ? live_row.face_to_face_ms : 0;
     for (int i = 0; i < BP_MAX_MEMBERS; i++) {
         struct conn *m = room->m[i].conn;
         if (!m)
@@ -464,10 +287,11 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
         conn_send_json(m, o, now);
     }
     if (room->count && !srv->stopping)
-        hours_update(srv, room, h->bilan, now);
-    if (!rc && !srv->stopping)
-        send_records(srv, h->id, now);
-    free(h);
+        send_hours(srv, room, h, h->live.ended_ftf_ms + ftf, NULL, now);
+    if (rj && !srv->stopping)
+        send_records(srv, rj, now);
+    json_decref(rj);
+    hsession_free(h);
 }
 
 void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now)
@@ -496,18 +320,27 @@ void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct 
         return;
     }
     int64_t t = session_wall_ms(now);
+    char why[320];
     h->id[0] = 's';
     h->id[1] = '-';
     bp_b64_encode(rnd, sizeof rnd, h->id + 2);
     snprintf(h->bilan, sizeof h->bilan, "%s", room->bilan);
     h->phase = account_phase_parse(ph, strlen(ph));
     h->start_ms = h->last_t_ms = h->last_alive_ms = h->last_update_ms = t;
+    /* The bilan's totals, read once for the whole session. */
+    if (ledger_live_begin(&h->live, srv->ops, srv->st, h->bilan, h->id, h->phase, t, why, sizeof why)) {
+        log_err("session: %s", why);
+        hsession_free(h);
+        conn_send_error(c, BP_E_INTERNAL, "the server could not read this bilan's hours: try again", ref, now);
+        return;
+    }
     struct store_session ss;
     memset(&ss, 0, sizeof ss);
     snprintf(ss.id, sizeof ss.id, "%s", h->id);
     snprintf(ss.bilan, sizeof ss.bilan, "%s", h->bilan);
     ss.phase = h->phase;
     ss.opened_ms = t;
+    ss.rules = LEDGER_RULES;
     int rc = srv->ops->begin(srv->st);
     if (!rc)
         rc = srv->ops->session_add(srv->st, &ss);
@@ -524,7 +357,7 @@ void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct 
     else
         srv->ops->rollback(srv->st);
     if (rc) {
-        free(h);
+        hsession_free(h);
         conn_send_error(c, BP_E_INTERNAL, "the server could not record the session: try again", ref, now);
         return;
     }
@@ -543,7 +376,7 @@ void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct 
         }
         conn_send_json(m, o, now);
     }
-    hours_update(srv, room, h->bilan, now);
+    hours_update(srv, room, now);
 }
 
 void session_on_close(struct conn *c, const char *ref, struct now now)
@@ -569,11 +402,11 @@ void session_member_joined(struct server *srv, struct room *room, int slot, stru
     struct hsession *h = room->session;
     if (!h)
         return;
-    int64_t t = max64(session_wall_ms(now), h->start_ms);
+    int64_t t = max64(session_wall_ms(now), h->last_t_ms);
     h->join_ms[slot] = t;
     sappend(srv, h, ACC_JOIN, &room->m[slot], t);
     if (!srv->stopping)
-        hours_update(srv, room, h->bilan, now);
+        hours_update(srv, room, now);
 }
 
 void session_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
@@ -583,7 +416,7 @@ void session_member_left(struct server *srv, struct room *room, const struct roo
     if (!h)
         return;
     int lost = !strcmp(reason, "lost");
-    int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : max64(session_wall_ms(now), h->join_ms[slot]);
+    int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : session_wall_ms(now);
     sappend(srv, h, lost ? ACC_LOST : ACC_LEAVE, gone, t);
     h->join_ms[slot] = 0;
     if (room->count == 0) {
@@ -592,7 +425,7 @@ void session_member_left(struct server *srv, struct room *room, const struct roo
         return;
     }
     if (!srv->stopping)
-        hours_update(srv, room, h->bilan, now);
+        hours_update(srv, room, now);
 }
 
 void session_room_check_empty(struct server *srv, struct room *room, struct now now)
@@ -635,12 +468,22 @@ void session_sweep(struct server *srv, struct now now)
             if (!h || t - h->last_update_ms < SESSION_UPDATE_MS)
                 continue;
             h->last_update_ms = t;
-            hours_update(srv, room, h->bilan, now);
+            hours_update(srv, room, now);
         }
     }
 }
 
-/* ---- hours, personal_declare, receipt ---- */
+void session_free_all(struct server *srv)
+{
+    for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
+        for (struct room *room = srv->rooms.b[b]; room; room = room->next) {
+            hsession_free(room->session);
+            room->session = NULL;
+        }
+    }
+}
+
+/* ---- hours, personal_declare, receipt, receipt_refusal ---- */
 
 static int need_authed(struct conn *c, const char *ref, struct now now)
 {
@@ -649,6 +492,28 @@ static int need_authed(struct conn *c, const char *ref, struct now now)
         return -1;
     }
     return 0;
+}
+
+int session_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now)
+{
+    int retry_s = 0;
+    if (!quota_take(&c->srv->quota, c->fp, kind, now.ms, &retry_s))
+        return 0;
+    const struct quota_limit *l = &quota_limits[kind];
+    char msg[240], f[9];
+    log_fp8(c->fp, f);
+    log_warn("device %s: over its quota of %s", f, l->what);
+    snprintf(msg, sizeof msg, "Too many %s from this device: at most %u every %lld minute(s). Try again in %d s.",
+             l->what, l->max, (long long)(l->window_ms / 60000), retry_s);
+    conn_send_error_soft(c, BP_E_RATE_LIMITED, msg, ref, now);
+    return -1;
+}
+
+/* The open session's live figures, when bilan's room has one. */
+static const struct ledger_live *live_of(struct server *srv, const char *bilan)
+{
+    struct room *room = rooms_get(&srv->rooms, bilan, 0);
+    return room && room->session ? &room->session->live : NULL;
 }
 
 void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now)
@@ -663,10 +528,12 @@ void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct
         conn_send_error(c, rc, NULL, ref, now);
         return;
     }
+    if (session_quota(c, QUOTA_HOURS, ref, now))
+        return;
     struct acc_report r;
     char why[320], *text = NULL;
     size_t len = 0;
-    if (hours_report(srv->ops, srv->st, bilan, &r, why, sizeof why)) {
+    if (ledger_report(srv->ops, srv->st, bilan, live_of(srv, bilan), session_wall_ms(now), &r, why, sizeof why)) {
         log_err("session: %s", why);
         conn_send_error(c, BP_E_INTERNAL, "the server cannot compute this bilan's hours (see its log)", ref, now);
         return;
@@ -709,6 +576,8 @@ void session_on_personal(struct conn *c, const json_t *msg, const char *ref, str
         conn_send_error(c, BP_E_FORBIDDEN, "only the beneficiary of this bilan declares personal work", ref, now);
         return;
     }
+    if (session_quota(c, QUOTA_DECLARE, ref, now))
+        return;
     struct store_jev e;
     memset(&e, 0, sizeof e);
     snprintf(e.bilan, sizeof e.bilan, "%s", bilan);
@@ -717,11 +586,15 @@ void session_on_personal(struct conn *c, const json_t *msg, const char *ref, str
     e.ev.role = ACC_ROLE_NONE;
     e.ev.phase = ACC_PHASE_NONE;
     e.ev.personal_ms = secs * 1000;
+    snprintf(e.ev.device, sizeof e.ev.device, "%s", c->dev.fp);
     snprintf(e.note, sizeof e.note, "%s", bp_str(msg, "note", ""));
     if (srv->ops->journal_append(srv->st, &e)) {
         conn_send_error(c, BP_E_INTERNAL, "the server could not record the declaration: try again", ref, now);
         return;
     }
+    struct room *room = rooms_get(&srv->rooms, bilan, 0);
+    if (room && room->session)
+        room->session->live.personal_ms += secs * 1000;
     char f[9];
     log_fp8(c->fp, f);
     log_info("bilan %s: device %s declared %lld s of personal work", bilan, f, secs);
@@ -733,47 +606,67 @@ void session_on_personal(struct conn *c, const json_t *msg, const char *ref, str
     conn_send_json(c, o, now);
 }
 
+/* The session named by msg's "session", the caller's right to it, and its
+ * stored record. 0, or an error already sent. */
+static int receipt_target(struct conn *c, const json_t *msg, const char *ref, struct store_session *ss,
+                          struct bp_record *rec, const char *what, struct now now)
+{
+    struct server *srv = c->srv;
+    const char *session = bp_str(msg, "session", "");
+    char why[320], m[160];
+    int rc = srv->ops->session_get(srv->st, session, ss);
+    if (rc) {
+        snprintf(m, sizeof m, "field 'session' in '%s' names no known session", what);
+        conn_send_error(c, rc == STORE_E_NOTFOUND ? BP_E_INVALID_FIELD : BP_E_INTERNAL,
+                        rc == STORE_E_NOTFOUND ? m : NULL, ref, now);
+        return -1;
+    }
+    enum role role;
+    rc = auth_join_role(srv->ops, srv->st, ss->bilan, &c->dev, &role);
+    if (rc) {
+        conn_send_error(c, rc, NULL, ref, now);
+        return -1;
+    }
+    if (ss->closed_ms < 0) {
+        conn_send_error(c, BP_E_WRONG_STATE, "this session is still open: its record comes when it closes", ref,
+                        now);
+        return -1;
+    }
+    rc = ledger_record(srv->ops, srv->st, ss, rec, why, sizeof why);
+    if (rc) {
+        log_err("session %s: %s", ss->id, why);
+        conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
+        return -1;
+    }
+    return 0;
+}
+
 void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
     if (need_authed(c, ref, now))
         return;
-    const char *session = bp_str(msg, "session", "");
+    struct store_session ss;
     struct bp_record rec;
     struct bp_attestation a;
-    char bilan[BP_ID_MAX + 1] = "", why[320];
-    struct store_session ss;
-    int rc = srv->ops->session_get(srv->st, session, &ss);
-    if (rc) {
-        conn_send_error(c, rc == STORE_E_NOTFOUND ? BP_E_INVALID_FIELD : BP_E_INTERNAL,
-                        rc == STORE_E_NOTFOUND ? "field 'session' in 'receipt' names no known session" : NULL,
-                        ref, now);
+    if (receipt_target(c, msg, ref, &ss, &rec, "receipt", now))
         return;
-    }
-    enum role role;
-    rc = auth_join_role(srv->ops, srv->st, ss.bilan, &c->dev, &role);
-    if (rc) {
-        conn_send_error(c, rc, NULL, ref, now);
-        return;
-    }
-    rc = hours_record_build(srv->ops, srv->st, session, &rec, bilan, why, sizeof why);
-    if (rc) {
-        log_err("session %s: %s", session, why);
-        conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
-        return;
-    }
     memset(&a, 0, sizeof a);
     memcpy(a.signer, c->fp, BP_FP_LEN);
     memcpy(a.sign_pub, c->dev.sign_pub, BP_KEY_LEN);
     memcpy(a.dh_pub, c->dev.dh_pub, BP_KEY_LEN);
     a.received_audio_ms = bp_int(msg, "received_audio_ms", 0);
     a.sas_verified = json_is_true(json_object_get(msg, "sas_verified"));
+    if (a.received_audio_ms > rec.end_ms - rec.start_ms) {
+        conn_send_error(c, BP_E_INVALID_FIELD, "field 'received_audio_ms' in 'receipt' is longer than the session",
+                        ref, now);
+        return;
+    }
     const char *vwhy = NULL;
-    if (bp_b64_decode_exact(bp_str(msg, "sig", ""), a.sig, BP_SIG_LEN) ||
-        bp_attest_verify(&rec, &a, &vwhy)) {
+    if (bp_b64_decode_exact(bp_str(msg, "sig", ""), a.sig, BP_SIG_LEN) || bp_attest_verify(&rec, &a, &vwhy)) {
         char f[9], m[200];
         log_fp8(c->fp, f);
-        log_info("session %s: receipt from device %s refused (%s)", session, f, vwhy ? vwhy : "bad signature");
+        log_info("session %s: receipt from device %s refused (%s)", ss.id, f, vwhy ? vwhy : "bad signature");
         snprintf(m, sizeof m, "the receipt's signature does not verify for this session's record and your "
                  "device key (%s): sign the record of session_record again", vwhy ? vwhy : "bad signature");
         conn_send_error(c, BP_E_BAD_SIGNATURE, m, ref, now);
@@ -781,7 +674,7 @@ void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, stru
     }
     struct store_receipt sr;
     memset(&sr, 0, sizeof sr);
-    snprintf(sr.session, sizeof sr.session, "%s", session);
+    snprintf(sr.session, sizeof sr.session, "%s", ss.id);
     snprintf(sr.device, sizeof sr.device, "%s", c->dev.fp);
     sr.received_audio_ms = a.received_audio_ms;
     sr.sas_verified = a.sas_verified;
@@ -793,9 +686,58 @@ void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, stru
     }
     char f[9];
     log_fp8(c->fp, f);
-    log_info("session %s: receipt from device %s stored", session, f);
+    log_info("session %s: receipt from device %s stored", ss.id, f);
     json_t *o = conn_reply("receipt_ok", ref);
     if (o)
-        json_object_set_new(o, "session", json_string(session));
+        json_object_set_new(o, "session", json_string(ss.id));
+    conn_send_json(c, o, now);
+}
+
+void session_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now)
+{
+    struct server *srv = c->srv;
+    if (need_authed(c, ref, now))
+        return;
+    struct store_session ss;
+    struct bp_record rec;
+    struct bp_refusal rf;
+    if (receipt_target(c, msg, ref, &ss, &rec, "receipt_refusal", now))
+        return;
+    memset(&rf, 0, sizeof rf);
+    memcpy(rf.signer, c->fp, BP_FP_LEN);
+    memcpy(rf.sign_pub, c->dev.sign_pub, BP_KEY_LEN);
+    memcpy(rf.dh_pub, c->dev.dh_pub, BP_KEY_LEN);
+    snprintf(rf.reason, sizeof rf.reason, "%s", bp_str(msg, "reason", ""));
+    const char *vwhy = NULL;
+    if (!bp_reason_ok(rf.reason)) {
+        conn_send_error(c, BP_E_INVALID_FIELD, "field 'reason' in 'receipt_refusal' must be 1 to 200 bytes of "
+                        "text without control characters", ref, now);
+        return;
+    }
+    if (bp_b64_decode_exact(bp_str(msg, "sig", ""), rf.sig, BP_SIG_LEN) || bp_refusal_verify(&rec, &rf, &vwhy)) {
+        char m[200];
+        snprintf(m, sizeof m, "the refusal's signature does not verify for this session's record and your device "
+                 "key (%s)", vwhy ? vwhy : "bad signature");
+        conn_send_error(c, BP_E_BAD_SIGNATURE, m, ref, now);
+        return;
+    }
+    struct store_refusal sr;
+    memset(&sr, 0, sizeof sr);
+    snprintf(sr.session, sizeof sr.session, "%s", ss.id);
+    snprintf(sr.device, sizeof sr.device, "%s", c->dev.fp);
+    snprintf(sr.reason, sizeof sr.reason, "%s", rf.reason);
+    memcpy(sr.sig, rf.sig, BP_SIG_LEN);
+    sr.stored_ms = session_wall_ms(now);
+    int rc = srv->ops->refusal_put(srv->st, &sr);
+    if (rc && rc != STORE_E_EXISTS) {
+        conn_send_error(c, BP_E_INTERNAL, "the server could not store the refusal: send it again", ref, now);
+        return;
+    }
+    char f[9];
+    log_fp8(c->fp, f);
+    log_warn("session %s: device %s refused to sign its record", ss.id, f);
+    json_t *o = conn_reply("receipt_refused", ref);
+    if (o)
+        json_object_set_new(o, "session", json_string(ss.id));
     conn_send_json(c, o, now);
 }

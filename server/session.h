@@ -8,6 +8,8 @@
  * Durability: each journal event is committed (SQLite WAL, synchronous=NORMAL)
  * before the message it causes is queued; a crash loses at most the alive
  * checkpoints not yet due (one every SESSION_ALIVE_MS per present member).
+ * Figures come from ledger.h: the open session in memory, ended sessions
+ * frozen in the store; nothing here reads a bilan's whole journal.
  *
  * Must never: log notes, signatures or keys; UPDATE or DELETE a journal line. */
 #ifndef SERVER_SESSION_H
@@ -19,6 +21,8 @@
 #include <jansson.h>
 
 #include "account.h"
+#include "ledger.h"
+#include "quota.h"
 #include "record.h"
 #include "server.h"
 #include "store.h"
@@ -41,6 +45,7 @@ struct hsession {
     int64_t last_alive_ms;           /* last alive sweep (or the open) */
     int64_t last_update_ms;          /* last periodic hours_update */
     int64_t join_ms[BP_MAX_MEMBERS]; /* t of the join of the member in each slot */
+    struct ledger_live live;         /* the session counted in memory, and the bilan's totals */
 };
 
 int64_t session_wall_ms(struct now now);
@@ -60,6 +65,11 @@ void session_send_unsigned(struct conn *c, struct now now);
 void session_room_check_empty(struct server *srv, struct room *room, struct now now);
 /* Once a second: alive checkpoints (one transaction) and periodic hours_update. */
 void session_sweep(struct server *srv, struct now now);
+/* At shutdown, before rooms_clear: frees every room's open session. */
+void session_free_all(struct server *srv);
+/* Takes one request of kind from c's device quota (quota.h): 0, or -1 after
+ * answering the request (ref) with the non-fatal rate_limited. */
+int session_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now);
 
 /* Message handlers (PROTOCOL.md §9). */
 void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now);
@@ -67,25 +77,6 @@ void session_on_close(struct conn *c, const char *ref, struct now now);
 void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now);
 void session_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now);
 void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now);
-
-/* ---- Shared with the command line (main.c) ---- */
-/* The journal of a bilan (seq order), header fields from the bilans table. */
-struct hjournal {
-    struct acc_bilan meta;
-    struct acc_event *ev;
-    size_t n, cap;
-};
-int hours_journal_load(const struct store_ops *ops, struct store *st, const char *bilan, struct hjournal *j,
-                       char *why, size_t why_cap);
-void hours_journal_free(struct hjournal *j);
-/* account_compute over the journal; 0 or -1 with why. */
-int hours_report(const struct store_ops *ops, struct store *st, const char *bilan, struct acc_report *out,
-                 char *why, size_t why_cap);
-/* Writes the JSONL export (header, then every event in journal order) to f. */
-int hours_journal_export(const struct store_ops *ops, struct store *st, const char *bilan, FILE *f,
-                         char *why, size_t why_cap);
-/* The canonical record of a session (PROTOCOL.md §9.4), from the database. */
-int hours_record_build(const struct store_ops *ops, struct store *st, const char *session,
-                       struct bp_record *r, char *bilan_out, char *why, size_t why_cap);
+void session_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now);
 
 #endif

@@ -20,9 +20,10 @@
 
 #include "bp.h"
 #include "account.h"
+#include "record.h"
 #include "room.h"
 
-#define STORE_API_VERSION 3
+#define STORE_API_VERSION 4
 
 /* Admin-side outcomes (not wire codes). */
 #define STORE_E_EXISTS (-101)    /* a consultant with that name exists */
@@ -71,17 +72,53 @@ struct store_consultant {
 };
 
 /* A session (PROTOCOL.md §9.1). closed_ms is -1 while open; close_reason
- * "closed", "empty", "shutdown", "server_restart" or "" while open. */
+ * "closed", "empty", "shutdown", "server_restart" or "" while open.
+ *
+ * Figures: once a session has ended, the server computes its line of the
+ * report from that session's journal lines, once, and stores it with the
+ * record it sends to be signed (has_figures). Reports and receipts then
+ * read those, never the journal again: a later change of the counting rules
+ * never rewrites a closed session. rules is the version of the rules that
+ * made them (PROTOCOL.md §9.4): 2 today; 1 for a session closed before
+ * journal format 2, whose journal_sha256 is over format 1 lines. */
 struct store_session {
     char id[BP_ID_MAX + 1];
     char bilan[BP_ID_MAX + 1];
     int phase;                        /* enum acc_phase */
     int64_t opened_ms, closed_ms;
     char close_reason[16];
+    int rules;                        /* 0 while unknown (open), else 1 or 2 */
+    int has_figures;
+    int64_t end_ms;                   /* report end: the close, or the last event */
+    int closed_in_journal;            /* the journal has its session_close */
+    int64_t face_to_face_ms;
+    int64_t interruptions;
+};
+
+/* What session_figures_put stores. record is the session record's JSON text
+ * exactly as sent to be signed (PROTOCOL.md §9.4). */
+struct store_session_figures {
+    char id[BP_ID_MAX + 1];
+    int rules;
+    int64_t end_ms;
+    int closed_in_journal;
+    int64_t face_to_face_ms;
+    int64_t interruptions;
+    const char *record;
+};
+
+/* A device's signed refusal to sign a session record (PROTOCOL.md §9.3). */
+struct store_refusal {
+    char session[BP_ID_MAX + 1];
+    char device[STORE_FP_B64];
+    char reason[BP_REASON_MAX + 1];
+    uint8_t sig[BP_SIG_LEN];
+    int64_t stored_ms;
 };
 
 /* One journal line (docs/JOURNAL.md) as stored: ev.session is "" for
- * personal, ev.line is unused (0); note only on personal (never logged). */
+ * personal, ev.line is unused (0); note only on personal (never logged).
+ * ev.seq is the line's sequence number (set by journal_append). */
 #define STORE_NOTE_MAX 200
 struct store_jev {
     int64_t seq;                      /* append order, filled by the store */
@@ -104,6 +141,7 @@ typedef int (*store_bilan_cb)(void *arg, const struct store_bilan *b);
 typedef int (*store_session_cb)(void *arg, const struct store_session *s);
 typedef int (*store_jev_cb)(void *arg, const struct store_jev *e);
 typedef int (*store_receipt_cb)(void *arg, const struct store_receipt *r);
+typedef int (*store_refusal_cb)(void *arg, const struct store_refusal *r);
 typedef int (*store_consultant_cb)(void *arg, const struct store_consultant *c);
 
 struct store_ops {
@@ -172,8 +210,9 @@ struct store_ops {
      * the journal. *n = how many. */
     int (*sessions_end_open)(struct store *s, int64_t *n);
     /* Appends one journal line (the journal is append-only: the schema
-     * refuses UPDATE and DELETE on it); e->seq is set. Autocommit unless
-     * inside begin/commit. */
+     * refuses UPDATE and DELETE on it); e->seq and e->ev.seq are set. A
+     * `personal` line also adds its seconds to the bilan's personal total,
+     * atomically. Autocommit unless inside begin/commit. */
     int (*journal_append)(struct store *s, struct store_jev *e);
     /* A bilan's journal lines in append order; with session non-NULL only
      * that session's. */
@@ -184,13 +223,29 @@ struct store_ops {
     int (*receipts_of_session)(struct store *s, const char *session, store_receipt_cb cb, void *arg);
     /* Closed sessions of bilan (closed_ms set: closed, emptied, shutdown or
      * server_restart) with a `join` line of device (fingerprint, base64url)
-     * and no receipt from it: the max most recently opened, handed to cb
-     * oldest first. (API version 3.) */
+     * and neither a receipt nor a refusal from it: the max most recently
+     * opened, handed to cb oldest first. */
     int (*sessions_unsigned)(struct store *s, const char *bilan, const char *device, int max,
                              store_session_cb cb, void *arg);
     /* Records that bilan reached level % of its budget: 0 the first time,
      * STORE_E_EXISTS afterwards. */
     int (*budget_warning_add)(struct store *s, const char *bilan, int level, int64_t t_ms);
+
+    /* ---- Frozen session figures, personal total, refusals (schema 3) ---- */
+    /* Stores a session's figures and record (once: STORE_E_EXISTS if it has
+     * them already, so a record is never rewritten). */
+    int (*session_figures_put)(struct store *s, const struct store_session_figures *f);
+    /* The stored record JSON of a session (malloc'd, the caller frees), or
+     * STORE_E_NOTFOUND when it has none yet. */
+    int (*session_record_get)(struct store *s, const char *id, char **json);
+    /* Ended sessions without figures (a close that could not store them,
+     * sessions of an older server), at most max, oldest first. */
+    int (*sessions_without_figures)(struct store *s, int max, store_session_cb cb, void *arg);
+    /* Sum of the bilan's personal declarations, in ms (kept by journal_append). */
+    int (*bilan_personal_ms)(struct store *s, const char *bilan, int64_t *ms);
+    /* Stores a refusal (STORE_E_EXISTS if that device already refused). */
+    int (*refusal_put)(struct store *s, const struct store_refusal *r);
+    int (*refusals_of_session)(struct store *s, const char *session, store_refusal_cb cb, void *arg);
 };
 
 extern const struct store_ops store_sqlite;

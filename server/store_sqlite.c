@@ -112,6 +112,31 @@ static const char *const migrations[] = {
     "  level INTEGER NOT NULL,"
     "  t_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (bilan, level));",
+    /* 3: journal format 2 (every line's seq is its identity); figures and
+     * record of each ended session, frozen once computed; the personal total
+     * kept with the journal; signed refusals. Sessions that ended before
+     * this migration keep the counting rules they were signed under (1):
+     * their figures and record are computed once, at the next start. */
+    "ALTER TABLE sessions ADD COLUMN rules INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN end_ms INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN closed_in_journal INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN face_to_face_ms INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN interruptions INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN record TEXT;"
+    "UPDATE sessions SET rules = 1 WHERE closed_ms IS NOT NULL;"
+    "ALTER TABLE bilans ADD COLUMN personal_ms INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE bilans SET personal_ms = (SELECT ifnull(sum(j.seconds), 0) * 1000 FROM journal j "
+    "  WHERE j.bilan = bilans.id AND j.event = 'personal');"
+    "CREATE TABLE refusals ("
+    "  session TEXT NOT NULL REFERENCES sessions(id),"
+    "  device TEXT NOT NULL REFERENCES devices(fingerprint),"
+    "  reason TEXT NOT NULL,"
+    "  sig BLOB NOT NULL CHECK (length(sig) = 64),"
+    "  stored_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (session, device));"
+    "CREATE TRIGGER session_record_frozen BEFORE UPDATE OF record ON sessions "
+    "  WHEN OLD.record IS NOT NULL "
+    "  BEGIN SELECT RAISE(ABORT, 'a session record is never rewritten'); END;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -658,12 +683,14 @@ static int st_bilans_of_consultant(struct store *s, int64_t consultant_id, store
 static int st_session_add(struct store *s, const struct store_session *ss)
 {
     sqlite3_stmt *st;
-    if (prep(s, "INSERT INTO sessions(id, bilan, phase, opened_ms) VALUES (?1, ?2, ?3, ?4)", &st))
+    if (prep(s, "INSERT INTO sessions(id, bilan, phase, opened_ms, rules) VALUES (?1, ?2, ?3, ?4, ?5)", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ss->bilan, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, account_phase_name(ss->phase), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, ss->opened_ms);
+    if (ss->rules)
+        sqlite3_bind_int(st, 5, ss->rules);
     return done(s, st, "session_add");
 }
 
@@ -690,9 +717,16 @@ static void read_session(sqlite3_stmt *st, struct store_session *o)
     o->opened_ms = sqlite3_column_int64(st, 3);
     o->closed_ms = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
     copy_text(st, 5, o->close_reason, sizeof o->close_reason);
+    o->rules = sqlite3_column_int(st, 6);
+    o->has_figures = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    o->end_ms = sqlite3_column_int64(st, 7);
+    o->closed_in_journal = sqlite3_column_int(st, 8);
+    o->face_to_face_ms = sqlite3_column_int64(st, 9);
+    o->interruptions = sqlite3_column_int64(st, 10);
 }
 
-#define SESSION_COLS "id, bilan, phase, opened_ms, closed_ms, ifnull(close_reason, '')"
+#define SESSION_COLS "id, bilan, phase, opened_ms, closed_ms, ifnull(close_reason, ''), ifnull(rules, 0), " \
+                     "end_ms, ifnull(closed_in_journal, 0), ifnull(face_to_face_ms, 0), ifnull(interruptions, 0)"
 
 static int st_session_get(struct store *s, const char *id, struct store_session *out)
 {
@@ -745,12 +779,10 @@ static int st_sessions_end_open(struct store *s, int64_t *n)
     return rc;
 }
 
-static int st_journal_append(struct store *s, struct store_jev *e)
+static int journal_insert(struct store *s, struct store_jev *e)
 {
     sqlite3_stmt *st;
     const struct acc_event *v = &e->ev;
-    if (v->kind < 0 || v->kind >= ACC_KIND_COUNT)
-        return BP_E_INTERNAL;
     if (prep(s, "INSERT INTO journal(bilan, t_ms, event, session, device, role, phase, seconds, note) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st))
         return BP_E_INTERNAL;
@@ -772,8 +804,36 @@ static int st_journal_append(struct store *s, struct store_jev *e)
     }
     int rc = done(s, st, "journal_append");
     if (!rc)
-        e->seq = sqlite3_last_insert_rowid(s->db);
+        e->seq = e->ev.seq = sqlite3_last_insert_rowid(s->db);
     return rc;
+}
+
+/* A savepoint makes the line and the personal total one change, inside or
+ * outside the caller's transaction. */
+static int st_journal_append(struct store *s, struct store_jev *e)
+{
+    if (e->ev.kind < 0 || e->ev.kind >= ACC_KIND_COUNT)
+        return BP_E_INTERNAL;
+    if (e->ev.kind != ACC_PERSONAL)
+        return journal_insert(s, e);
+    sqlite3_stmt *st;
+    if (exec(s, "SAVEPOINT personal"))
+        return BP_E_INTERNAL;
+    int rc = journal_insert(s, e);
+    if (!rc && !(rc = prep(s, "UPDATE bilans SET personal_ms = personal_ms + ?2 WHERE id = ?1", &st))) {
+        sqlite3_bind_text(st, 1, e->bilan, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, e->ev.personal_ms / 1000 * 1000);
+        rc = done(s, st, "journal_append (personal total)");
+        if (!rc && sqlite3_changes(s->db) != 1)
+            rc = fail(s, "journal_append (no such bilan)");
+    }
+    if (rc) {
+        exec(s, "ROLLBACK TO personal");
+        exec(s, "RELEASE personal");
+        e->seq = e->ev.seq = 0;
+        return rc;
+    }
+    return exec(s, "RELEASE personal");
 }
 
 static int st_journal_of_bilan(struct store *s, const char *bilan, const char *session, store_jev_cb cb,
@@ -796,7 +856,7 @@ static int st_journal_of_bilan(struct store *s, const char *bilan, const char *s
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char kind[32], role[32], phase[32];
         memset(e, 0, sizeof *e);
-        e->seq = sqlite3_column_int64(st, 0);
+        e->seq = e->ev.seq = sqlite3_column_int64(st, 0);
         copy_text(st, 1, e->bilan, sizeof e->bilan);
         e->ev.t_ms = sqlite3_column_int64(st, 2);
         copy_text(st, 3, kind, sizeof kind);
@@ -873,12 +933,12 @@ static int st_sessions_unsigned(struct store *s, const char *bilan, const char *
 {
     sqlite3_stmt *st;
     /* journal_session and the receipts primary key make both tests lookups. */
-    if (prep(s, "SELECT id, bilan, phase, opened_ms, closed_ms, cr FROM ("
-                "  SELECT id, bilan, phase, opened_ms, closed_ms, ifnull(close_reason, '') AS cr"
-                "  FROM sessions WHERE bilan = ?1 AND closed_ms IS NOT NULL"
+    if (prep(s, "SELECT " SESSION_COLS " FROM ("
+                "  SELECT * FROM sessions WHERE bilan = ?1 AND closed_ms IS NOT NULL"
                 "  AND EXISTS (SELECT 1 FROM journal j WHERE j.session = sessions.id AND j.event = 'join'"
                 "              AND j.device = ?2)"
                 "  AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.session = sessions.id AND r.device = ?2)"
+                "  AND NOT EXISTS (SELECT 1 FROM refusals f WHERE f.session = sessions.id AND f.device = ?2)"
                 "  ORDER BY opened_ms DESC, id DESC LIMIT ?3"
                 ") ORDER BY opened_ms, id", &st))
         return BP_E_INTERNAL;
@@ -907,6 +967,128 @@ static int st_budget_warning_add(struct store *s, const char *bilan, int level, 
     sqlite3_bind_int(st, 2, level);
     sqlite3_bind_int64(st, 3, t_ms);
     return done(s, st, "budget_warning_add");
+}
+
+/* ---- Frozen figures, personal total, refusals (schema 3) ---- */
+
+static int st_session_figures_put(struct store *s, const struct store_session_figures *f)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "UPDATE sessions SET rules = ?2, end_ms = ?3, closed_in_journal = ?4, face_to_face_ms = ?5, "
+                "interruptions = ?6, record = ?7 WHERE id = ?1 AND record IS NULL", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, f->rules);
+    sqlite3_bind_int64(st, 3, f->end_ms);
+    sqlite3_bind_int(st, 4, f->closed_in_journal ? 1 : 0);
+    sqlite3_bind_int64(st, 5, f->face_to_face_ms);
+    sqlite3_bind_int64(st, 6, f->interruptions);
+    sqlite3_bind_text(st, 7, f->record, -1, SQLITE_STATIC);
+    int rc = done(s, st, "session_figures_put");
+    if (!rc && sqlite3_changes(s->db) != 1)
+        return STORE_E_EXISTS;
+    return rc;
+}
+
+static int st_session_record_get(struct store *s, const char *id, char **json)
+{
+    sqlite3_stmt *st;
+    *json = NULL;
+    if (prep(s, "SELECT record FROM sessions WHERE id = ?1 AND record IS NOT NULL", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        *json = t ? malloc((size_t)n + 1) : NULL;
+        if (*json) {
+            memcpy(*json, t, (size_t)n);
+            (*json)[n] = '\0';
+            ret = 0;
+        } else {
+            ret = BP_E_NOMEM;
+        }
+    } else {
+        ret = rc == SQLITE_DONE ? STORE_E_NOTFOUND : fail(s, "session_record_get");
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_sessions_without_figures(struct store *s, int max, store_session_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "SELECT " SESSION_COLS " FROM sessions WHERE closed_ms IS NOT NULL AND record IS NULL "
+                "ORDER BY opened_ms, id LIMIT ?1", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_int(st, 1, max);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_session ss;
+        read_session(st, &ss);
+        if ((ret = cb(arg, &ss)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, "sessions_without_figures");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_bilan_personal_ms(struct store *s, const char *bilan, int64_t *ms)
+{
+    sqlite3_stmt *st;
+    *ms = 0;
+    if (prep(s, "SELECT personal_ms FROM bilans WHERE id = ?1", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW)
+        *ms = sqlite3_column_int64(st, 0);
+    else
+        ret = rc == SQLITE_DONE ? BP_E_UNKNOWN_BILAN : fail(s, "bilan_personal_ms");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_refusal_put(struct store *s, const struct store_refusal *r)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "INSERT INTO refusals(session, device, reason, sig, stored_ms) VALUES (?1, ?2, ?3, ?4, ?5)", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, r->session, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->device, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, r->sig, BP_SIG_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, r->stored_ms);
+    return done(s, st, "refusal_put");
+}
+
+static int st_refusals_of_session(struct store *s, const char *session, store_refusal_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    if (prep(s, "SELECT session, device, reason, sig, stored_ms FROM refusals WHERE session = ?1 "
+                "ORDER BY device", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_refusal r;
+        memset(&r, 0, sizeof r);
+        copy_text(st, 0, r.session, sizeof r.session);
+        copy_text(st, 1, r.device, sizeof r.device);
+        copy_text(st, 2, r.reason, sizeof r.reason);
+        if (sqlite3_column_bytes(st, 3) == BP_SIG_LEN)
+            memcpy(r.sig, sqlite3_column_blob(st, 3), BP_SIG_LEN);
+        r.stored_ms = sqlite3_column_int64(st, 4);
+        if ((ret = cb(arg, &r)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = fail(s, "refusals_of_session");
+    sqlite3_finalize(st);
+    return ret;
 }
 
 const struct store_ops store_sqlite = {
@@ -948,4 +1130,10 @@ const struct store_ops store_sqlite = {
     .receipts_of_session = st_receipts_of_session,
     .sessions_unsigned = st_sessions_unsigned,
     .budget_warning_add = st_budget_warning_add,
+    .session_figures_put = st_session_figures_put,
+    .session_record_get = st_session_record_get,
+    .sessions_without_figures = st_sessions_without_figures,
+    .bilan_personal_ms = st_bilan_personal_ms,
+    .refusal_put = st_refusal_put,
+    .refusals_of_session = st_refusals_of_session,
 };

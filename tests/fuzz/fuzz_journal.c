@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t cap = (j.n + 1) * (JL_LINE_MAX + 2) + 1;
     char *text = malloc(cap);
     size_t len = 0;
-    int n = text ? journal_jsonl_write_header(&j.meta, text, cap) : -1;
+    int n = text ? journal_jsonl_write_header(&j.meta, j.format, text, cap) : -1;
     if (n < 0) {
         free(text);
         journal_jsonl_free(&j);

@@ -55,7 +55,7 @@ def main():
           and "\nface_to_face,,,,,44800.25,\n" in out, f"csv: {rc} {err}")
 
     with tempfile.TemporaryDirectory() as d:
-        # Shuffled and partly duplicated: same totals, duplicates counted.
+        # Shuffled and partly duplicated: same totals, duplicates (same seq) counted.
         lines = open(SAMPLE).read().splitlines()
         body = lines[1:]
         shuffled = [lines[0]] + body[::-1] + body[:10]
@@ -66,10 +66,30 @@ def main():
         if rc == 0:
             s = json.loads(out)
             check(s["face_to_face_s"] == 44800.25 and s["duplicates_ignored"] == 10, "shuffled totals")
+        # A line with the seq of another event but other content: refused, naming both lines.
+        twin = json.loads(body[5])
+        twin["t"] += 1
+        p = os.path.join(d, "twin.jsonl")
+        open(p, "w").write("\n".join(lines + [json.dumps(twin)]) + "\n")
+        rc, out, err = run("--replay", p)
+        check(rc == 1 and "sequence number 6" in err and "line 7" in err, f"same seq, other event: {rc} {err}")
+        # A format 1 file (an export of an older server: no seq): same report;
+        # its lines are all distinct events.
+        old = [json.dumps({k: v for k, v in json.loads(x).items() if k not in ("seq", "format")},
+                          separators=(",", ":")) for x in lines]
+        p = os.path.join(d, "format1.jsonl")
+        open(p, "w").write("\n".join(old) + "\n")
+        rc, out, err = run("--replay", p, "--format", "json")
+        check(rc == 0 and json.loads(out)["face_to_face_s"] == 44800.25, f"format 1: {rc} {err}")
+        # Format 2 requires the seq on every line.
+        p = os.path.join(d, "noseq.jsonl")
+        open(p, "w").write("\n".join([lines[0]] + old[1:]) + "\n")
+        rc, out, err = run("--replay", p)
+        check(rc == 1 and "line 2" in err and "seq" in err, f"format 2 without seq: {rc} {err}")
         # Corrupt: a leave of a device that is not present names its line.
         p = os.path.join(d, "bad.jsonl")
         open(p, "w").write(lines[0] + "\n" + lines[1] + "\n"
-                           '{"t":1709542900,"event":"leave","session":"S01-prelim","device":"x"}\n')
+                           '{"seq":99,"t":1709542900,"event":"leave","session":"S01-prelim","device":"x"}\n')
         rc, out, err = run("--replay", p)
         check(rc == 1 and "line 3" in err and out == "", f"corrupt: {rc} {err}")
         rc, out, err = run("--replay", os.path.join(d, "missing.jsonl"))

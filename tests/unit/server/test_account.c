@@ -25,6 +25,7 @@ static void add(int64_t t_rel_ms, int kind, const char *sess, const char *dev, i
 {
     struct acc_event *e = &evs[nev++];
     memset(e, 0, sizeof *e);
+    e->seq = (int64_t)nev; /* the server's append order */
     e->t_ms = T0 + t_rel_ms;
     e->kind = kind;
     e->phase = ACC_PHASE_NONE;
@@ -361,7 +362,8 @@ static void test_order_and_duplicates(void)
     CHECK_EQ_INT(r.sessions[0].interruptions, 1);
     CHECK_EQ_INT(r.duplicates_ignored, 0);
     account_report_free(&r);
-    /* Every event twice (a file concatenated with itself): same totals, n duplicates. */
+    /* Every event twice (a file concatenated with itself): the same seq is
+     * the same event: same totals, n duplicates. */
     size_t n = nev;
     memcpy(evs + n, evs, n * sizeof evs[0]);
     nev = 2 * n;
@@ -370,7 +372,7 @@ static void test_order_and_duplicates(void)
     CHECK_EQ_INT(r.sessions[0].interruptions, 1);
     CHECK_EQ_INT(r.duplicates_ignored, n);
     account_report_free(&r);
-    /* Same key, different role: contradiction, an error naming the event. */
+    /* Same seq, different role: contradiction, an error naming the event. */
     nev = n;
     for (size_t i = 0; i < n; i++)
         if (evs[i].kind == JOIN && !strcmp(evs[i].device, "cons")) {
@@ -381,8 +383,73 @@ static void test_order_and_duplicates(void)
             break;
         }
     CHECK_EQ_INT(compute(H(16), &r, &err), -1);
-    CHECK(strstr(err.msg, "line 42") && strstr(err.msg, "different role"));
+    CHECK(strstr(err.msg, "line 42") && strstr(err.msg, "sequence number") && strstr(err.msg, "different event"));
     account_report_free(&ref);
+}
+
+/* The review's cases: two events of one member in the same millisecond are
+ * two events, never one (identity is the seq, not the content). */
+static void test_same_millisecond(void)
+{
+    struct acc_report r;
+    struct acc_err err;
+    /* Two declarations in one TCP write, different seconds: both count. */
+    nev = 0;
+    add_personal(S(10), 3600000);
+    add_personal(S(10), 5400000);
+    add_personal(S(10), 3600000); /* equal content, third event: counts too */
+    CHECK_EQ_INT(compute(H(16), &r, &err), 0);
+    CHECK_EQ_INT(r.personal_ms, 3600000 + 5400000 + 3600000);
+    CHECK_EQ_INT(r.duplicates_ignored, 0);
+    account_report_free(&r);
+    /* join, leave, join in one write during an open session, then a leave
+     * later: present from the second join to the final leave. */
+    nev = 0;
+    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, JOIN, "S", "cons", C);
+    add(S(100), JOIN, "S", "ben", B);
+    add(S(100), LEAVE, "S", "ben", 0);
+    add(S(100), JOIN, "S", "ben", B);
+    add(S(700), LEAVE, "S", "ben", 0);
+    add(S(800), CLOSE, "S", NULL, 0);
+    CHECK_EQ_INT(compute(H(16), &r, &err), 0);
+    CHECK_EQ_INT(r.face_to_face_ms, S(600));
+    CHECK_EQ_INT(r.sessions[0].interruptions, 0);
+    account_report_free(&r);
+    /* ... in any input order: the seq puts them back. */
+    struct acc_event t = evs[2];
+    evs[2] = evs[4];
+    evs[4] = t;
+    t = evs[0];
+    evs[0] = evs[6];
+    evs[6] = t;
+    CHECK_EQ_INT(compute(H(16), &r, &err), 0);
+    CHECK_EQ_INT(r.face_to_face_ms, S(600));
+    account_report_free(&r);
+    /* 3000 declarations, many in the same millisecond: 3000 counted. */
+    static struct acc_event many[3000];
+    for (int i = 0; i < 3000; i++) {
+        memset(&many[i], 0, sizeof many[i]);
+        many[i].seq = i + 1;
+        many[i].t_ms = T0 + i / 7; /* seven per millisecond */
+        many[i].kind = PERSONAL;
+        many[i].phase = ACC_PHASE_NONE;
+        many[i].personal_ms = 60000;
+    }
+    struct acc_bilan m = meta(H(16));
+    CHECK_EQ_INT(account_compute(many, 3000, &m, &r, &err), 0);
+    CHECK_EQ_INT(r.personal_ms, 3000LL * 60000);
+    account_report_free(&r);
+    /* A format 1 file (no seq at all): every line is an event. */
+    for (int i = 0; i < 3000; i++)
+        many[i].seq = 0;
+    CHECK_EQ_INT(account_compute(many, 3000, &m, &r, &err), 0);
+    CHECK_EQ_INT(r.personal_ms, 3000LL * 60000);
+    account_report_free(&r);
+    /* A mix of events with and without seq is refused, naming one. */
+    many[5].seq = 6;
+    CHECK_EQ_INT(account_compute(many, 3000, &m, &r, &err), -1);
+    CHECK(strstr(err.msg, "without a sequence number") != NULL);
 }
 
 static void expect_error(const char *what, const char *needle)
@@ -558,23 +625,30 @@ static void test_write_and_round_trip(void)
 {
     char line[JL_LINE_MAX + 2];
     struct acc_bilan m = meta(H(12) + 500);
-    CHECK(journal_jsonl_write_header(&m, line, sizeof line) > 0);
+    CHECK(journal_jsonl_write_header(&m, 1, line, sizeof line) > 0);
     CHECK_STR(line, "{\"bilan\":\"B-TEST\",\"budget_s\":43200.5,\"cap_s\":86400}\n");
     build_drop_rejoin();
     CHECK(journal_jsonl_write_event(&evs[5], line, sizeof line) > 0);
-    CHECK_STR(line, "{\"t\":1709544600.5,\"event\":\"lost\",\"session\":\"S2\",\"device\":\"ben\"}\n");
+    CHECK_STR(line, "{\"seq\":6,\"t\":1709544600.5,\"event\":\"lost\",\"session\":\"S2\",\"device\":\"ben\"}\n");
     CHECK(journal_jsonl_write_event(&evs[0], line, sizeof line) > 0);
+    CHECK_STR(line, "{\"seq\":1,\"t\":1709542800,\"event\":\"session_open\",\"session\":\"S2\",\"phase\":\"investigation\"}\n");
+    /* Without a seq: the line as format 1 wrote it (journal_sha256 of older records). */
+    struct acc_event old = evs[0];
+    old.seq = 0;
+    CHECK(journal_jsonl_write_event(&old, line, sizeof line) > 0);
     CHECK_STR(line, "{\"t\":1709542800,\"event\":\"session_open\",\"session\":\"S2\",\"phase\":\"investigation\"}\n");
+    CHECK(journal_jsonl_write_header(&m, JL_FORMAT, line, sizeof line) > 0);
+    CHECK_STR(line, "{\"bilan\":\"B-TEST\",\"budget_s\":43200.5,\"cap_s\":86400,\"format\":2}\n");
     add_personal(S(9000.125), 1800001);
     snprintf(evs[nev - 1].device, sizeof evs[0].device, "we\"ird\n");
     CHECK(journal_jsonl_write_event(&evs[nev - 1], line, sizeof line) > 0);
-    CHECK_STR(line, "{\"t\":1709551800.125,\"event\":\"personal\",\"device\":\"we\\\"ird\\u000a\",\"seconds\":1800.001}\n");
+    CHECK_STR(line, "{\"seq\":11,\"t\":1709551800.125,\"event\":\"personal\",\"device\":\"we\\\"ird\\u000a\",\"seconds\":1800.001}\n");
     CHECK_EQ_INT(journal_jsonl_write_event(&evs[0], line, 20), -1);
 
     /* Writer -> parser -> same report. */
     static char text[64 * 1024];
     size_t len = 0;
-    int n = journal_jsonl_write_header(&m, text, sizeof text);
+    int n = journal_jsonl_write_header(&m, JL_FORMAT, text, sizeof text);
     CHECK(n > 0);
     len += (size_t)n;
     for (size_t i = 0; i < nev; i++) {
@@ -713,6 +787,7 @@ int main(void)
     test_budget_crossed();
     test_personal_over_cap();
     test_order_and_duplicates();
+    test_same_millisecond();
     test_errors();
     test_parse();
     test_write_and_round_trip();

@@ -212,7 +212,7 @@ int main(void)
 
     /* The journal replays; face-to-face = open .. b's last sign of life. */
     struct acc_report r;
-    CHECK_EQ_INT(hours_report(srv.ops, srv.st, bilan, &r, why, sizeof why), 0);
+    CHECK_EQ_INT(ledger_report(srv.ops, srv.st, bilan, NULL, T.wall_ms, &r, why, sizeof why), 0);
     CHECK_EQ_INT(r.n_sessions, 1);
     if (r.n_sessions == 1) {
         CHECK_EQ_INT(r.sessions[0].face_to_face_ms, last_b - t0);

@@ -50,11 +50,11 @@ int main(void)
     CHECK_EQ_INT(ops->open(path, 1, &st, why, sizeof why), 0);
     if (!st)
         return check_report();
-    CHECK_EQ_INT(ops->schema_version(st), 2);
+    CHECK_EQ_INT(ops->schema_version(st), 3);
     ops->close(st);
     /* Reopening migrates nothing and keeps the version. */
     CHECK_EQ_INT(ops->open(path, 0, &st, why, sizeof why), 0);
-    CHECK_EQ_INT(ops->schema_version(st), 2);
+    CHECK_EQ_INT(ops->schema_version(st), 3);
 
     /* Settings. */
     char v[64];
