@@ -55,7 +55,7 @@ static int expect_type(struct conn *c, const char *type, json_t **keep)
     return ok;
 }
 
-static int expect_error(struct conn *c, const char *code, int fatal)
+static __attribute__((unused)) int expect_error(struct conn *c, const char *code, int fatal)
 {
     json_t *j = NULL;
     if (!expect_type(c, "error", &j))
