@@ -43,10 +43,13 @@ static const char usage_receipt[] =
     "receipt ({\"receipt\":1, \"record\":..., \"signatures\":[...]}) or a JSON array of them\n"
     "(what `bilan-server receipts BILAN` prints). For each receipt it prints the\n"
     "session (bilan, session, phase, start and end in UTC, face-to-face time), each\n"
-    "signature (VALID or INVALID, and why) and each participant who did not sign.\n"
+    "signature (VALID or INVALID, and why), each participant who refused to sign and\n"
+    "why (a device refuses a record that does not agree with what it saw itself),\n"
+    "and each participant who did not answer.\n"
     "\n"
     "Exit codes: 0 every signature valid and every participant signed, 5 some\n"
-    "signature invalid, 6 all valid but some missing, 1 unreadable file.\n";
+    "signature invalid, 7 a participant refused to sign, 6 all valid but some\n"
+    "missing, 1 unreadable file.\n";
 
 /* ---- which bilan ---- */
 

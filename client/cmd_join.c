@@ -262,24 +262,36 @@ static void receipt_acked(void *ctx, struct session *s, const char *session)
                 session, ks_error(j->a->ks));
 }
 
-/* Sessions this device took part in, kept for a record that reaches it on
- * a later visit (it was gone when the session closed). */
-static void session_taken_put(void *ctx, struct session *s, const char *bilan, const char *session)
+/* What this device saw of the sessions it took part in, kept for a record
+ * that reaches it on a later visit (it was gone when the session closed). */
+static void attend_keep(void *ctx, struct session *s, const char *bilan, const struct attend_obs *o)
 {
     struct join_ctx *j = ctx;
     (void)s;
-    if (ks_session_taken_put(j->a->ks, j->server_id, bilan, session))
-        fprintf(stderr, "bilan: warning: cannot note session %s: %s\n", session, ks_error(j->a->ks));
+    json_t *js = attend_to_json(o);
+    char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
+    json_decref(js);
+    if (!text || ks_attend_put(j->a->ks, j->server_id, bilan, o->session, text))
+        fprintf(stderr, "bilan: warning: cannot keep what this device saw of session %s: %s\n", o->session,
+                text ? ks_error(j->a->ks) : "out of memory");
+    free(text);
 }
 
-static int session_taken(void *ctx, struct session *s, const char *bilan, const char *session)
+static int attend_load(void *ctx, struct session *s, const char *bilan, const char *session, struct attend_obs *o)
 {
     struct join_ctx *j = ctx;
     (void)s;
-    int rc = ks_session_taken(j->a->ks, j->server_id, bilan, session);
+    char *text = NULL;
+    int rc = ks_attend_get(j->a->ks, j->server_id, bilan, session, &text);
     if (rc < 0)
-        fprintf(stderr, "bilan: warning: cannot read the sessions noted: %s\n", ks_error(j->a->ks));
-    return rc == 0;
+        fprintf(stderr, "bilan: warning: cannot read what this device saw of session %s: %s\n", session,
+                ks_error(j->a->ks));
+    json_error_t je;
+    json_t *js = rc == 0 && text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
+    free(text);
+    int ok = js && !attend_from_json(js, o);
+    json_decref(js);
+    return ok;
 }
 
 /* A receipt signed on an earlier visit whose acknowledgement never came
@@ -733,8 +745,8 @@ int cmd_join(struct app *a, int argc, char **argv)
         .on_input = console_input,
         .on_receipt = store_receipt,
         .on_receipt_ok = receipt_acked,
-        .on_session_taken = session_taken_put,
-        .session_taken = session_taken,
+        .on_attend = attend_keep,
+        .attend_load = attend_load,
     };
     console_lines_init(&j.con);
     /* Prompts for codes while standard input may be read (until its end). */
@@ -742,6 +754,7 @@ int cmd_join(struct app *a, int argc, char **argv)
     s.hooks = &hooks;
     s.id = &a->id;
     s.goal = GOAL_JOIN;
+    s.wall_offset_ms = cli_wall_ms() - (int64_t)cli_now_ms();
     s.tx = &tx;
     s.rx = &rx;
     s.scripted = tx.n > 0 || s.expect_files || s.expect_chat || s.expect_members;

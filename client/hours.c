@@ -329,27 +329,6 @@ int hours_sas_verified(const uint8_t self[BP_FP_LEN], const struct bp_record *r,
     return paired;
 }
 
-int hours_record_check(const struct bp_record *r, const uint8_t self[BP_FP_LEN], const char *bilan,
-                       const char (*seen)[BP_ID_MAX + 1], size_t nseen, const char **why)
-{
-    if (strcmp(r->bilan, bilan)) {
-        *why = "the record is for another bilan than the one this device is in";
-        return -1;
-    }
-    int found = 0;
-    for (size_t i = 0; i < nseen && !found; i++)
-        found = !strcmp(seen[i], r->session);
-    if (!found) {
-        *why = "the record is for a session this device did not see in the room";
-        return -1;
-    }
-    for (size_t i = 0; i < r->n_participants; i++)
-        if (!memcmp(r->participants[i], self, BP_FP_LEN))
-            return 0;
-    *why = "the record does not name this device among the participants";
-    return -1;
-}
-
 static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int many)
 {
     struct bp_receipt rc;
@@ -402,10 +381,30 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
                 bad ? (why ? why : "signature does not verify") : "", bad ? ")" : "");
         invalid |= bad;
     }
+    int refused = 0;
+    for (size_t i = 0; i < rc.n_refusals; i++) {
+        const struct bp_refusal *f = &rc.refusals[i];
+        const char *why = NULL;
+        char fp[17], reason[BP_REASON_MAX + 1];
+        hours_fp_short(f->signer, fp);
+        cli_printable((const uint8_t *)f->reason, strlen(f->reason), reason, sizeof reason);
+        int bad = bp_refusal_verify(r, f, &why) != 0;
+        for (size_t k = 0; k < rc.n_sigs && !bad; k++)
+            if (!memcmp(rc.sigs[k].signer, f->signer, BP_FP_LEN)) {
+                bad = 1;
+                why = "the same device also signed the record";
+            }
+        fprintf(out, "  REFUSED by %s: %s (refusal signature %s%s%s%s)\n", fp, reason, bad ? "INVALID" : "valid",
+                bad ? ": " : "", bad ? (why ? why : "does not verify") : "", "");
+        invalid |= bad;
+        refused |= !bad;
+    }
     for (size_t p = 0; p < r->n_participants; p++) {
         int signed_ = 0;
         for (size_t i = 0; i < rc.n_sigs && !signed_; i++)
             signed_ = !memcmp(rc.sigs[i].signer, r->participants[p], BP_FP_LEN);
+        for (size_t i = 0; i < rc.n_refusals && !signed_; i++)
+            signed_ = !memcmp(rc.refusals[i].signer, r->participants[p], BP_FP_LEN);
         if (!signed_) {
             char fp[17];
             hours_fp_short(r->participants[p], fp);
@@ -413,12 +412,12 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
             missing = 1;
         }
     }
-    return invalid ? RECEIPT_INVALID : missing ? RECEIPT_INCOMPLETE : RECEIPT_OK;
+    return invalid ? RECEIPT_INVALID : refused ? RECEIPT_REFUSED : missing ? RECEIPT_INCOMPLETE : RECEIPT_OK;
 }
 
 int hours_receipt_verify(FILE *out, FILE *err, const json_t *doc)
 {
-    int unreadable = 0, invalid = 0, incomplete = 0;
+    int unreadable = 0, invalid = 0, incomplete = 0, refused = 0;
     if (json_is_array(doc)) {
         size_t i;
         const json_t *o;
@@ -431,17 +430,20 @@ int hours_receipt_verify(FILE *out, FILE *err, const json_t *doc)
             int rc = verify_one(out, err, o, i, 1);
             unreadable |= rc == RECEIPT_UNREADABLE;
             invalid |= rc == RECEIPT_INVALID;
+            refused |= rc == RECEIPT_REFUSED;
             incomplete |= rc == RECEIPT_INCOMPLETE;
         }
     } else {
         int rc = verify_one(out, err, doc, 0, 0);
         unreadable |= rc == RECEIPT_UNREADABLE;
         invalid |= rc == RECEIPT_INVALID;
+        refused |= rc == RECEIPT_REFUSED;
         incomplete |= rc == RECEIPT_INCOMPLETE;
     }
     fflush(out);
-    return unreadable ? RECEIPT_UNREADABLE
-           : invalid  ? RECEIPT_INVALID
+    return unreadable   ? RECEIPT_UNREADABLE
+           : invalid    ? RECEIPT_INVALID
+           : refused    ? RECEIPT_REFUSED
            : incomplete ? RECEIPT_INCOMPLETE
                         : RECEIPT_OK;
 }

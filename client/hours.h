@@ -1,8 +1,8 @@
 /* hours.h: the client's side of face-to-face hours and attendance receipts
  * (PROTOCOL.md §9) as pure logic: phase names, how durations are written,
  * the report (docs/JOURNAL.md) formatted as a table or CSV from its JSON,
- * the sas_verified decision for a receipt, the checks before signing a
- * record, and the offline verification of a receipt file.
+ * the sas_verified decision for a receipt, and the offline verification of
+ * a receipt file (the checks before signing are attend.h's).
  *
  * Owns nothing long-lived. Never opens a socket, reads a clock or touches
  * the key store: callers pass JSON in and a FILE * to print on, so that
@@ -62,14 +62,8 @@ struct hours_met {
 int hours_sas_verified(const uint8_t self[BP_FP_LEN], const struct bp_record *r,
                        const struct hours_met *met, size_t nmet);
 
-/* Before signing: r names self among its participants, is of bilan, and
- * is one of the sessions seen in this visit (seen: n ids). 0, or -1 with
- * *why (static). */
-int hours_record_check(const struct bp_record *r, const uint8_t self[BP_FP_LEN], const char *bilan,
-                       const char (*seen)[BP_ID_MAX + 1], size_t nseen, const char **why);
-
 /* Exit codes of `bilan receipt verify`. */
-enum { RECEIPT_OK = 0, RECEIPT_UNREADABLE = 1, RECEIPT_INVALID = 5, RECEIPT_INCOMPLETE = 6 };
+enum { RECEIPT_OK = 0, RECEIPT_UNREADABLE = 1, RECEIPT_INVALID = 5, RECEIPT_INCOMPLETE = 6, RECEIPT_REFUSED = 7 };
 
 /* Verifies doc, one receipt file object or an array of them, printing for
  * each its record, one line per signature and one per missing signature on
@@ -77,8 +71,10 @@ enum { RECEIPT_OK = 0, RECEIPT_UNREADABLE = 1, RECEIPT_INVALID = 5, RECEIPT_INCO
  * signature is valid and every participant signed, RECEIPT_INVALID when
  * some signature does not verify or a receipt contradicts itself (shaped
  * like a receipt, refused by bp_receipt_from_json), RECEIPT_UNREADABLE
- * when an object is not a receipt at all,
- * RECEIPT_INCOMPLETE when all are valid but some are missing. */
+ * when an object is not a receipt at all, RECEIPT_REFUSED when a
+ * participant signed a refusal (PROTOCOL.md §9.3: what it observed does not
+ * agree with the record), RECEIPT_INCOMPLETE when all are valid but some
+ * are missing. */
 int hours_receipt_verify(FILE *out, FILE *err, const json_t *doc);
 
 /* First 16 hex characters of a fingerprint. out holds 17 bytes. */

@@ -83,6 +83,31 @@ static const char *const migrations[] = {
     "  server_id INTEGER NOT NULL, bilan TEXT NOT NULL, session TEXT NOT NULL,"
     "  seen_at INTEGER NOT NULL,"
     "  PRIMARY KEY (server_id, bilan, session));",
+    /* 5: what this device observed of each session (attend.h, JSON), the
+     * check before it signs a record; and bounds on everything a server can
+     * make this device store: bilans per server, peers and observed sessions
+     * per bilan, receipts per bilan. Past a bound, a new bilan or peer is not
+     * stored; the oldest observed session or receipt (acknowledged first)
+     * makes room. */
+    "ALTER TABLE sessions_taken ADD COLUMN obs TEXT;"
+    "CREATE TRIGGER bilans_bound BEFORE INSERT ON bilans"
+    "  WHEN (SELECT count(*) FROM bilans WHERE server_id = NEW.server_id) >= " KS_STR(KS_BILANS_MAX)
+    "   AND NOT EXISTS (SELECT 1 FROM bilans WHERE server_id = NEW.server_id AND bilan = NEW.bilan)"
+    "  BEGIN SELECT RAISE(IGNORE); END;"
+    "CREATE TRIGGER peers_bound BEFORE INSERT ON peers"
+    "  WHEN (SELECT count(*) FROM peers WHERE server_id = NEW.server_id AND bilan = NEW.bilan) >= "
+    KS_STR(KS_PEERS_MAX)
+    "   AND NOT EXISTS (SELECT 1 FROM peers WHERE server_id = NEW.server_id AND bilan = NEW.bilan"
+    "                   AND device = NEW.device)"
+    "  BEGIN SELECT RAISE(IGNORE); END;"
+    "CREATE TRIGGER sessions_taken_bound AFTER INSERT ON sessions_taken BEGIN"
+    "  DELETE FROM sessions_taken WHERE rowid IN (SELECT rowid FROM sessions_taken"
+    "   WHERE server_id = NEW.server_id AND bilan = NEW.bilan ORDER BY seen_at DESC, rowid DESC"
+    "   LIMIT -1 OFFSET " KS_STR(KS_ATTEND_MAX) "); END;"
+    "CREATE TRIGGER receipts_bound AFTER INSERT ON receipts BEGIN"
+    "  DELETE FROM receipts WHERE rowid IN (SELECT rowid FROM receipts"
+    "   WHERE server_id = NEW.server_id AND bilan = NEW.bilan"
+    "   ORDER BY sent_at = 0 DESC, signed_at DESC, rowid DESC LIMIT -1 OFFSET " KS_STR(KS_RECEIPTS_MAX) "); END;",
 };
 
 static int fail(struct keystore *ks, const char *what)
@@ -658,12 +683,12 @@ int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading receipts");
 }
 
-int ks_session_taken_put(struct keystore *ks, long long server_id, const char *bilan, const char *session)
+int ks_attend_put(struct keystore *ks, long long server_id, const char *bilan, const char *session, const char *obs)
 {
     sqlite3_stmt *st;
     int rc = prepare(ks,
-                     "INSERT INTO sessions_taken (server_id, bilan, session, seen_at)"
-                     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                     "INSERT INTO sessions_taken (server_id, bilan, session, seen_at, obs)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET obs = excluded.obs",
                      &st);
     if (rc)
         return rc;
@@ -671,16 +696,19 @@ int ks_session_taken_put(struct keystore *ks, long long server_id, const char *b
     sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, session, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 4, (long long)time(NULL));
+    sqlite3_bind_text(st, 5, obs, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : fail(ks, "noting a session taken part in");
+    return step == SQLITE_DONE ? 0 : fail(ks, "keeping what this device saw of a session");
 }
 
-int ks_session_taken(struct keystore *ks, long long server_id, const char *bilan, const char *session)
+int ks_attend_get(struct keystore *ks, long long server_id, const char *bilan, const char *session, char **obs)
 {
     sqlite3_stmt *st;
+    *obs = NULL;
     int rc = prepare(ks,
-                     "SELECT 1 FROM sessions_taken WHERE server_id = ?1 AND bilan = ?2 AND session = ?3",
+                     "SELECT obs FROM sessions_taken WHERE server_id = ?1 AND bilan = ?2 AND session = ?3"
+                     " AND obs IS NOT NULL",
                      &st);
     if (rc)
         return rc;
@@ -688,6 +716,13 @@ int ks_session_taken(struct keystore *ks, long long server_id, const char *bilan
     sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, session, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        *obs = t ? strdup(t) : NULL;
+        rc = *obs ? 0 : BP_E_NOMEM;
+    } else {
+        rc = step == SQLITE_DONE ? KS_NOT_FOUND : fail(ks, "reading what this device saw of a session");
+    }
     sqlite3_finalize(st);
-    return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? KS_NOT_FOUND : fail(ks, "reading sessions taken part in");
+    return rc;
 }

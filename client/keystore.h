@@ -19,6 +19,14 @@
 #define KS_NOT_FOUND 1
 #define KS_ROLE_MAX 16
 
+/* Bounds on what a server can make this device store (see migration 5). */
+#define KS_BILANS_MAX 2000   /* bilans per server */
+#define KS_PEERS_MAX 64      /* devices met per bilan */
+#define KS_ATTEND_MAX 200    /* observed sessions per bilan */
+#define KS_RECEIPTS_MAX 500  /* receipts per bilan */
+#define KS_STR_(x) #x
+#define KS_STR(x) KS_STR_(x)
+
 struct keystore;
 
 struct ks_server {
@@ -123,11 +131,11 @@ int ks_receipt_sent(struct keystore *ks, long long server_id, const char *sessio
 int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
                     int (*cb)(void *arg, const struct ks_receipt *r), void *arg);
 
-/* Sessions this device took part in (it was in the room while the session
- * was open), per (server_id, bilan): the check before signing a record that
- * arrives on a later visit (PROTOCOL.md §9.3). put is idempotent; taken
- * returns 0 if noted, KS_NOT_FOUND if not. */
-int ks_session_taken_put(struct keystore *ks, long long server_id, const char *bilan, const char *session);
-int ks_session_taken(struct keystore *ks, long long server_id, const char *bilan, const char *session);
+/* What this device observed of a session of (server_id, bilan) it took part
+ * in (attend.h, as JSON text): kept as it goes, read back when the record
+ * of that session arrives on a later visit (PROTOCOL.md §9.3). put replaces;
+ * get returns KS_NOT_FOUND when nothing was kept, else a malloc'd copy. */
+int ks_attend_put(struct keystore *ks, long long server_id, const char *bilan, const char *session, const char *obs);
+int ks_attend_get(struct keystore *ks, long long server_id, const char *bilan, const char *session, char **obs);
 
 #endif

@@ -31,7 +31,7 @@ static const char usage[] =
     "  --version            print the version\n"
     "\n"
     "Exit codes: 0 ok, 1 usage or bad input, 2 refused by the server,\n"
-    "3 network or TLS failure, 4 timed out (`receipt verify`: 5 invalid, 6 incomplete).\n";
+    "3 network or TLS failure, 4 timed out (`receipt verify`: 5 invalid, 6 incomplete, 7 refused).\n";
 
 int main(int argc, char **argv)
 {

@@ -46,10 +46,16 @@ static int others(const struct session *s)
     return c;
 }
 
+static void attend_out(struct session *s, uint64_t now);
+static void attend_update(struct session *s, int lost, uint64_t now);
+static struct attend_obs *obs_find(struct session *s, const char *id);
+static void attend_save(struct session *s, struct attend_obs *o, uint64_t now);
+
 void session_finish(struct session *s, int code)
 {
     if (s->finished)
         return;
+    attend_out(s, s->now_seen);
     s->finished = 1;
     s->exit_code = code;
     s->st = ST_DONE;
@@ -260,6 +266,7 @@ static void on_e2e(struct session *s, const json_t *m, uint64_t now)
 
 void session_start(struct session *s, uint64_t now_ms)
 {
+    s->now_seen = now_ms;
     if (s->e2e) {
         s->e2e->io.ctx = s;
         s->e2e->io.send = e2e_io_send;
@@ -271,16 +278,24 @@ void session_start(struct session *s, uint64_t now_ms)
     if (s->setup_timeout_ms)
         s->setup_deadline = now_ms + s->setup_timeout_ms;
     s->st = ST_HELLO;
+    s->hello_sent_ms = now_ms;
     send_msg(s, json_pack("{s:s, s:i, s:s}", "type", "hello", "v", BP_PROTOCOL_VERSION, "client",
                           "bilan/" CLI_VERSION));
 }
 
-static void on_challenge(struct session *s, const json_t *m)
+static void note_rtt(struct session *s, uint64_t sent, uint64_t now)
+{
+    if (sent && now >= sent && (int64_t)(now - sent) > s->rtt_ms)
+        s->rtt_ms = (int64_t)(now - sent);
+}
+
+static void on_challenge(struct session *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_HELLO) {
         protocol_failure(s, "the server sent a challenge out of turn", NULL);
         return;
     }
+    note_rtt(s, s->hello_sent_ms, now);
     long long v = bp_int(m, "v", 0);
     if (v != BP_PROTOCOL_VERSION) {
         fprintf(s->err,
@@ -329,10 +344,18 @@ static void on_challenge(struct session *s, const json_t *m)
     send_msg(s, o);
 }
 
-static void on_welcome(struct session *s, const json_t *m)
+static void on_welcome(struct session *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_AUTH) {
         protocol_failure(s, "the server sent a welcome out of turn", NULL);
+        return;
+    }
+    /* A server that welcomes another device is not talking to us: nothing it
+     * says next (bilans, records to sign) may be taken as ours. */
+    uint8_t me[BP_FP_LEN], said[BP_FP_LEN];
+    if (bp_fingerprint(s->id->sign_pub, s->id->dh_pub, me) ||
+        bp_b64_decode_exact(bp_str(m, "device", ""), said, BP_FP_LEN) || memcmp(me, said, BP_FP_LEN)) {
+        protocol_failure(s, "the server welcomed another device than this one", NULL);
         return;
     }
     int rc = s->hooks->on_reply ? s->hooks->on_reply(s->hooks->reply_ctx, s, BP_T_WELCOME, m) : 0;
@@ -373,6 +396,7 @@ static void on_welcome(struct session *s, const json_t *m)
     case GOAL_JOIN:
         o = json_pack("{s:s, s:s}", "type", "join", "bilan", s->bilan);
         s->st = ST_JOINING;
+        s->join_sent_ms = now;
         send_msg(s, o);
         return;
     }
@@ -423,6 +447,8 @@ static void set_member(struct session *s, int slot, const char *device, const ch
     mb->present = 1;
     snprintf(mb->role, sizeof mb->role, "%s", role);
     cli_device_short(device, mb->device);
+    if (bp_b64_decode_exact(device, mb->fp, BP_FP_LEN))
+        memset(mb->fp, 0, BP_FP_LEN);
     int c = session_member_count(s);
     if (c > s->max_members)
         s->max_members = c;
@@ -435,6 +461,7 @@ static void on_joined(struct session *s, const json_t *m, uint64_t now)
         return;
     }
     const json_t *arr = json_object_get(m, "members");
+    note_rtt(s, s->join_sent_ms, now);
     s->slot = (int)bp_int(m, "slot", 0);
     snprintf(s->role, sizeof s->role, "%s", bp_str(m, "role", ""));
     snprintf(s->bilan, sizeof s->bilan, "%s", bp_str(m, "bilan", ""));
@@ -499,6 +526,7 @@ static void on_member_joined(struct session *s, const json_t *m, uint64_t now)
     set_member(s, slot, bp_str(m, "device", ""), bp_str(m, "role", ""));
     outline(s, "[room] + slot=%d role=%s device=%s\n", slot, s->members[slot].role,
             s->members[slot].device);
+    attend_update(s, 0, now);
     uint8_t fp[BP_FP_LEN];
     if (s->e2e && !device_fp(bp_str(m, "device", ""), fp))
         e2e_member(s->e2e, slot, fp, bp_str(m, "role", ""), 1, now);
@@ -520,6 +548,7 @@ static void on_member_left(struct session *s, const json_t *m, uint64_t now)
     cli_printable((const uint8_t *)r, strlen(r), reason, sizeof reason);
     s->members[slot].present = 0;
     outline(s, "[room] - slot=%d role=%s reason=%s\n", slot, bp_str(m, "role", ""), reason);
+    attend_update(s, !strcmp(r, "lost"), now);
     if (s->rx)
         datarx_slot_gone(s->rx, (uint8_t)slot, now);
     if (s->e2e) {
@@ -538,7 +567,7 @@ static void on_error(struct session *s, const json_t *m, const char *ref, uint64
     cli_printable((const uint8_t *)msg, strlen(msg), s->err_msg, sizeof s->err_msg);
     int fatal = json_is_true(json_object_get(m, "fatal"));
     /* A refused receipt (sent in any state) does not end the session. */
-    if (!fatal && !strncmp(ref, "receipt:", 8)) {
+    if (!fatal && (!strncmp(ref, "receipt:", 8) || !strncmp(ref, "refusal:", 8))) {
         int k = atoi(ref + 8);
         const char *sid = k >= 0 && k < s->nreceipts ? s->receipt_refs[k] : "?";
         outline(s, "[receipt] session=%s refused: %s\n", sid, s->err_code);
@@ -571,9 +600,10 @@ static void on_error(struct session *s, const json_t *m, const char *ref, uint64
     session_finish(s, EXIT_REFUSED);
 }
 
-static void on_session_opened(struct session *s, const json_t *m);
+static void on_session_opened(struct session *s, const json_t *m, uint64_t now);
 static void on_session_closed(struct session *s, const json_t *m, uint64_t now);
-static void on_hours_update(struct session *s, const json_t *m);
+static void on_hours_update(struct session *s, const json_t *m, uint64_t now);
+static void on_receipt_refused(struct session *s, const json_t *m, uint64_t now);
 static void on_budget_warning(struct session *s, const json_t *m);
 static void on_session_record(struct session *s, const json_t *m, uint64_t now);
 static void on_receipt_ok(struct session *s, const json_t *m, uint64_t now);
@@ -582,6 +612,7 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
 {
     if (s->finished)
         return;
+    s->now_seen = now_ms;
     enum bp_type t;
     json_t *m;
     struct bp_verr e;
@@ -595,10 +626,10 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
     }
     switch (t) {
     case BP_T_CHALLENGE:
-        on_challenge(s, m);
+        on_challenge(s, m, now_ms);
         break;
     case BP_T_WELCOME:
-        on_welcome(s, m);
+        on_welcome(s, m, now_ms);
         break;
     case BP_T_BILAN_CREATED:
     case BP_T_INVITE_CREATED:
@@ -622,13 +653,13 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
         on_error(s, m, ref, now_ms);
         break;
     case BP_T_SESSION_OPENED:
-        on_session_opened(s, m);
+        on_session_opened(s, m, now_ms);
         break;
     case BP_T_SESSION_CLOSED:
         on_session_closed(s, m, now_ms);
         break;
     case BP_T_HOURS_UPDATE:
-        on_hours_update(s, m);
+        on_hours_update(s, m, now_ms);
         break;
     case BP_T_BUDGET_WARNING:
         on_budget_warning(s, m);
@@ -638,6 +669,9 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
         break;
     case BP_T_RECEIPT_OK:
         on_receipt_ok(s, m, now_ms);
+        break;
+    case BP_T_RECEIPT_REFUSED:
+        on_receipt_refused(s, m, now_ms);
         break;
     case BP_T_HOURS_REPORT:
     case BP_T_PERSONAL_DECLARED:
@@ -760,6 +794,11 @@ void session_tick(struct session *s, uint64_t now_ms)
 {
     if (s->finished)
         return;
+    s->now_seen = now_ms;
+    /* The open session's account, kept now and then: a crash loses little. */
+    struct attend_obs *open = s->hs_session[0] ? obs_find(s, s->hs_session) : NULL;
+    if (open && now_ms - s->attend_saved_ms >= 30000)
+        attend_save(s, open, now_ms);
     if (s->st == ST_LEAVING && now_ms >= s->leave_deadline) {
         session_finish(s, s->pending_exit);
         return;
@@ -824,6 +863,8 @@ void session_interrupt(struct session *s, uint64_t now_ms)
 
 void session_closed(struct session *s)
 {
+    if (!s->finished)
+        attend_out(s, s->now_seen);
     if (!s->finished) {
         s->finished = 1;
         s->lost = 1;
@@ -907,24 +948,86 @@ void session_quit(struct session *s, uint64_t now_ms)
 
 /* ---- sessions, hours, receipts (PROTOCOL.md §9) ---- */
 
-static int seen_here(const struct session *s, const char *id)
+/* ---- this device's account of its sessions (attend.h) ---- */
+
+static int64_t wall(const struct session *s, uint64_t now)
 {
-    for (int i = 0; i < s->nseen && i < SESSION_SEEN_MAX; i++)
-        if (!strcmp(s->seen[i], id))
-            return 1;
-    return 0;
+    return (int64_t)now + s->wall_offset_ms;
 }
 
-/* A session we are in (or were in: its close reached us in the room). The
- * hook keeps it beyond this visit, for a record that comes on a later one. */
-static void note_seen(struct session *s, const char *id)
+static struct attend_obs *obs_find(struct session *s, const char *id)
 {
-    if (!id[0] || seen_here(s, id))
+    for (int i = 0; i < s->nobs && i < SESSION_SEEN_MAX; i++)
+        if (!strcmp(s->obs[i].session, id))
+            return &s->obs[i];
+    return NULL;
+}
+
+/* The roster as attend.c wants it, us included. */
+static size_t roster(const struct session *s, struct attend_member *out)
+{
+    size_t n = 0;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+        if (!s->members[i].present)
+            continue;
+        memcpy(out[n].device, s->members[i].fp, BP_FP_LEN);
+        out[n].consultant = !strcmp(s->members[i].role, "consultant");
+        n++;
+    }
+    return n;
+}
+
+static void attend_save(struct session *s, struct attend_obs *o, uint64_t now)
+{
+    attend_tick(o, wall(s, now));
+    attend_rtt(o, s->rtt_ms);
+    s->attend_saved_ms = now;
+    if (s->hooks && s->hooks->on_attend && s->bilan[0])
+        s->hooks->on_attend(s->hooks->reply_ctx, s, s->bilan, o);
+}
+
+/* A session we take part in, first seen now (opened in front of us, or
+ * already open when we came): its account starts with the roster we see. */
+static struct attend_obs *note_seen(struct session *s, const char *id, int have_start, int64_t start_ms,
+                                    int64_t elapsed_ms, uint64_t now)
+{
+    if (!id[0])
+        return NULL;
+    struct attend_obs *o = obs_find(s, id);
+    if (o)
+        return o;
+    o = &s->obs[s->nobs % SESSION_SEEN_MAX];
+    s->nobs++;
+    struct attend_member r[BP_MAX_MEMBERS];
+    attend_begin(o, id, have_start, start_ms, elapsed_ms, wall(s, now));
+    attend_roster(o, r, roster(s, r), s->st == ST_IN_ROOM, 0, wall(s, now));
+    attend_save(s, o, now);
+    return o;
+}
+
+/* The roster changed while the session hs_session is open. */
+static void attend_update(struct session *s, int lost, uint64_t now)
+{
+    struct attend_obs *o = s->hs_session[0] ? obs_find(s, s->hs_session) : NULL;
+    if (!o)
         return;
-    snprintf(s->seen[s->nseen % SESSION_SEEN_MAX], BP_ID_MAX + 1, "%s", id);
-    s->nseen++;
-    if (s->hooks && s->hooks->on_session_taken && s->bilan[0])
-        s->hooks->on_session_taken(s->hooks->reply_ctx, s, s->bilan, id);
+    struct attend_member r[BP_MAX_MEMBERS];
+    int here = s->st == ST_IN_ROOM || s->st == ST_LEAVING;
+    attend_roster(o, r, here ? roster(s, r) : 0, here, 1, wall(s, now));
+    if (lost)
+        attend_lost(o);
+    attend_save(s, o, now);
+}
+
+/* We are out of the room (left, connection gone): the open session's
+ * account stops counting our presence. */
+static void attend_out(struct session *s, uint64_t now)
+{
+    struct attend_obs *o = s->hs_session[0] ? obs_find(s, s->hs_session) : NULL;
+    if (!o || !o->here)
+        return;
+    attend_roster(o, NULL, 0, 0, 1, wall(s, now));
+    attend_save(s, o, now);
 }
 
 /* The waits are over (or one ended): leave if a leave was waiting, else see
@@ -941,13 +1044,13 @@ static void hours_settle(struct session *s, uint64_t now)
     check_progress(s, now);
 }
 
-static void on_session_opened(struct session *s, const json_t *m)
+static void on_session_opened(struct session *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
     const char *id = bp_str(m, "session", "");
     snprintf(s->hs_session, sizeof s->hs_session, "%s", id);
-    note_seen(s, id);
+    note_seen(s, id, 1, bp_int(m, "start_ms", 0), 0, now);
     outline(s, "[hours] session=%s opened phase=%s\n", id, bp_str(m, "phase", ""));
 }
 
@@ -960,7 +1063,11 @@ static void on_session_closed(struct session *s, const json_t *m, uint64_t now)
     const char *r = bp_str(m, "reason", "");
     cli_printable((const uint8_t *)r, strlen(r), reason, sizeof reason);
     hours_fmt_hms(bp_int(m, "face_to_face_ms", 0), hms, sizeof hms);
-    note_seen(s, id);
+    struct attend_obs *o = obs_find(s, id);
+    if (o) {
+        attend_closed(o, bp_int(m, "end_ms", 0), bp_int(m, "face_to_face_ms", 0), wall(s, now));
+        attend_save(s, o, now);
+    }
     outline(s, "[hours] session=%s closed face_to_face=%s reason=%s\n", id, hms, reason);
     if (!strcmp(s->hs_session, id))
         s->hs_session[0] = '\0';
@@ -972,7 +1079,7 @@ static void on_session_closed(struct session *s, const json_t *m, uint64_t now)
     }
 }
 
-static void on_hours_update(struct session *s, const json_t *m)
+static void on_hours_update(struct session *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -986,7 +1093,7 @@ static void on_hours_update(struct session *s, const json_t *m)
         hours_fmt_hms(bp_int(m, "session_elapsed_ms", 0), el, sizeof el);
         hours_fmt_hms(bp_int(m, "session_face_to_face_ms", 0), f2f, sizeof f2f);
         /* We may have joined a session already open: it is ours to sign too. */
-        note_seen(s, sid);
+        note_seen(s, sid, 0, 0, bp_int(m, "session_elapsed_ms", 0), now);
         if (!s->hs_session[0])
             snprintf(s->hs_session, sizeof s->hs_session, "%s", sid);
         outline(s, "[hours] used=%s budget=%s left=%s session=%s elapsed=%s face_to_face=%s\n",
@@ -1022,6 +1129,35 @@ int session_send_receipt(struct session *s, const char *session, long long recei
                                  "sas_verified", sas_verified ? 1 : 0, "sig", sig64, "ref", ref));
 }
 
+/* Says no to the record r, with reason, signed so that the refusal is ours
+ * and not the server's word (PROTOCOL.md §9.3). */
+static void refuse_record(struct session *s, const struct bp_record *r, const char *sidp, const char *reason,
+                          uint64_t now)
+{
+    struct bp_refusal f;
+    memset(&f, 0, sizeof f);
+    memcpy(f.sign_pub, s->id->sign_pub, BP_KEY_LEN);
+    memcpy(f.dh_pub, s->id->dh_pub, BP_KEY_LEN);
+    snprintf(f.reason, sizeof f.reason, "%s", reason);
+    if (bp_fingerprint(f.sign_pub, f.dh_pub, f.signer) || bp_refusal_sign(r, &f, s->id->sign_priv) ||
+        s->nreceipts >= SESSION_RECEIPTS_MAX) {
+        /* Not a participant of it (or OpenSSL failed): nothing to sign at all. */
+        outline(s, "[receipt] session=%s not signed: %s\n", sidp, reason);
+        return;
+    }
+    char sig64[BP_B64_64 + 1], ref[32];
+    bp_b64_encode(f.sig, BP_SIG_LEN, sig64);
+    int k = s->nreceipts++;
+    snprintf(s->receipt_refs[k], BP_ID_MAX + 1, "%s", r->session);
+    snprintf(ref, sizeof ref, "refusal:%d", k);
+    outline(s, "[receipt] session=%s not signed: %s (refusal sent to the server)\n", sidp, reason);
+    if (send_msg(s, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "receipt_refusal", "session", r->session,
+                              "reason", f.reason, "sig", sig64, "ref", ref)) == 0) {
+        s->await_ok = 1;
+        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+    }
+}
+
 static void on_session_record(struct session *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
@@ -1044,24 +1180,28 @@ static void on_session_record(struct session *s, const json_t *m, uint64_t now)
     memset(&a, 0, sizeof a);
     memcpy(a.sign_pub, s->id->sign_pub, BP_KEY_LEN);
     memcpy(a.dh_pub, s->id->dh_pub, BP_KEY_LEN);
-    const char *why;
     if (bp_fingerprint(a.sign_pub, a.dh_pub, a.signer)) {
         outline(s, "[receipt] session=%s not signed: OpenSSL failed\n", sidp);
         hours_settle(s, now);
         return;
     }
-    int nseen = s->nseen < SESSION_SEEN_MAX ? s->nseen : SESSION_SEEN_MAX;
-    const char(*seen)[BP_ID_MAX + 1] = (const char(*)[BP_ID_MAX + 1])s->seen;
-    /* Not seen in this visit: the server sends the records of the sessions
-     * we missed the close of when we join (PROTOCOL.md §9.3); we sign only
-     * those an earlier visit noted we took part in. */
-    if (!seen_here(s, r.session) && !strcmp(r.bilan, s->bilan) && s->hooks->session_taken &&
-        s->hooks->session_taken(s->hooks->reply_ctx, s, r.bilan, r.session) == 1) {
-        seen = (const char(*)[BP_ID_MAX + 1]) & r.session;
-        nseen = 1;
+    /* What we saw of it: in this visit, or kept by an earlier one (we were
+     * gone at the close: the server sends such records when we join). */
+    struct attend_obs kept, *o = obs_find(s, r.session);
+    if (!o && s->hooks->attend_load &&
+        s->hooks->attend_load(s->hooks->reply_ctx, s, s->bilan, r.session, &kept) == 1 &&
+        !strcmp(kept.session, r.session))
+        o = &kept;
+    char why[BP_REASON_MAX + 1];
+    if (!o) {
+        refuse_record(s, &r, sidp, "cet appareil n'a aucune trace de sa présence à cette séance", now);
+        hours_settle(s, now);
+        return;
     }
-    if (hours_record_check(&r, a.signer, s->bilan, seen, (size_t)nseen, &why)) {
-        outline(s, "[receipt] session=%s not signed: %s\n", sidp, why);
+    attend_tick(o, wall(s, now));
+    attend_rtt(o, s->rtt_ms);
+    if (attend_check(o, &r, s->bilan, a.signer, wall(s, now), why)) {
+        refuse_record(s, &r, sidp, why, now);
         hours_settle(s, now);
         return;
     }
@@ -1085,6 +1225,15 @@ static void on_session_record(struct session *s, const json_t *m, uint64_t now)
         s->await_ok = 1;
         s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
     }
+    hours_settle(s, now);
+}
+
+static void on_receipt_refused(struct session *s, const json_t *m, uint64_t now)
+{
+    const char *sid = bp_str(m, "session", "");
+    outline(s, "[receipt] session=%s refusal stored by the server\n", sid);
+    if (s->await_ok && s->nreceipts && !strcmp(s->receipt_refs[s->nreceipts - 1], sid))
+        s->await_ok = 0;
     hours_settle(s, now);
 }
 

@@ -14,11 +14,13 @@
  * of `bilan join` on out, one flushed line per event, and the "[hours]" and
  * "[receipt]" lines of sessions (PROTOCOL.md §9): it opens a session when
  * asked (--open-session), closes it before leaving (--close-session), and
- * signs the record the server sends at a session's close (its receipt) with
- * the identity key, handing a copy to hooks->on_receipt for the store. The
- * sessions this device takes part in go to hooks->on_session_taken, so that
- * a record sent on a later join (we were gone at the close) is signed when
- * hooks->session_taken confirms it.
+ * keeps its own account of each session it takes part in (attend.h: its
+ * presence, the roster, the durations by its own clock), handed to
+ * hooks->on_attend for the store. The record the server sends at a session's
+ * close is signed with the identity key only if it agrees with that account
+ * (a copy goes to hooks->on_receipt); otherwise the device sends a signed
+ * refusal saying why. A record sent on a later join (we were gone at the
+ * close) is checked against the account hooks->attend_load gives back.
  * Leaving waits (at most SESSION_HOURS_WAIT_MS) for our close, the record
  * and receipt_ok; a scripted leave also waits while a session is open and
  * another consultant, who may close it, is in the room, so that this device
@@ -34,6 +36,7 @@
 #include "bp.h"
 #include "datarx.h"
 #include "datatx.h"
+#include "attend.h"
 #include "e2e.h"
 #include "record.h"
 
@@ -69,15 +72,14 @@ struct session_hooks {
                        const char *session, const json_t *record, const json_t *attestation);
     /* May be NULL (reply_ctx). The server stored our receipt for session. */
     void (*on_receipt_ok)(void *reply_ctx, struct session *s, const char *session);
-    /* May be NULL (reply_ctx). This device is taking part in session of
-     * bilan (it opened while we were in the room, or we joined it open):
-     * remember it beyond this visit. */
-    void (*on_session_taken)(void *reply_ctx, struct session *s, const char *bilan,
-                             const char *session);
-    /* May be NULL (reply_ctx). 1 if an earlier visit noted session of bilan
-     * with on_session_taken, else 0: a record of a session not seen in this
-     * visit (we were gone at its close) is signed only then. */
-    int (*session_taken)(void *reply_ctx, struct session *s, const char *bilan, const char *session);
+    /* May be NULL (reply_ctx). What this device observed of a session of
+     * bilan changed: keep it beyond this visit (o is borrowed). */
+    void (*on_attend)(void *reply_ctx, struct session *s, const char *bilan, const struct attend_obs *o);
+    /* May be NULL (reply_ctx). Fills o with what an earlier visit kept of
+     * session of bilan: 1, or 0 when it has nothing (the record of a session
+     * we were gone at the close of is checked against it). */
+    int (*attend_load)(void *reply_ctx, struct session *s, const char *bilan, const char *session,
+                       struct attend_obs *o);
 };
 
 enum session_mode { SESSION_AUTH = 1, SESSION_ENROL = 2 };
@@ -105,6 +107,7 @@ struct session_member {
     int present;
     char role[16];
     char device[17]; /* first 16 hex characters of the fingerprint */
+    uint8_t fp[BP_FP_LEN];
 };
 
 struct session {
@@ -133,6 +136,7 @@ struct session {
     uint64_t timeout_ms;                           /* 0 = none; from session_start */
     uint64_t duration_ms;                          /* 0 = none; from joined */
     uint64_t setup_timeout_ms;                     /* until joined or answered (default 30 s) */
+    int64_t wall_offset_ms; /* this device's wall clock minus now_ms (attendance, across visits) */
     /* Sessions (PROTOCOL.md §9), GOAL_JOIN, consultants. */
     char open_phase[BP_PHASE_MAX + 1]; /* --open-session: open once another member is here */
     int close_on_leave;                /* --close-session: close it before leaving */
@@ -163,14 +167,18 @@ struct session {
     /* Sessions and receipts (PROTOCOL.md §9). */
     int open_sent;
     char hs_session[BP_ID_MAX + 1];        /* the session open in the room, "" if none */
-    char seen[SESSION_SEEN_MAX][BP_ID_MAX + 1]; /* sessions seen in this visit (ring) */
-    int nseen;
+    struct attend_obs obs[SESSION_SEEN_MAX]; /* sessions observed in this visit (ring) */
+    int nobs;
+    uint64_t hello_sent_ms, join_sent_ms;  /* for the round trips measured */
+    int64_t rtt_ms;                        /* largest measured round trip */
+    uint64_t attend_saved_ms;              /* last time the open session's account was kept */
+    uint64_t now_seen;                     /* the latest now_ms given to us */
     int closing;       /* our session_close before leaving is out: waiting for the close */
     int await_record;  /* a session we were in closed: its record is expected */
     int await_ok;      /* our receipt is out: waiting for receipt_ok */
     int leave_after;   /* leave (pending_exit) once the waits above are over */
     uint64_t hours_deadline;                  /* bound of those waits */
-    char receipt_refs[SESSION_RECEIPTS_MAX][BP_ID_MAX + 1]; /* ref "receipt:N" -> session */
+    char receipt_refs[SESSION_RECEIPTS_MAX][BP_ID_MAX + 1]; /* ref "receipt:N" / "refusal:N" -> session */
     int nreceipts;
 };
 

@@ -220,6 +220,13 @@ void cli_printable(const uint8_t *in, size_t n, char *out, size_t cap)
     out[o] = '\0';
 }
 
+int64_t cli_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint64_t cli_now_ms(void)
 {
     struct timespec ts;

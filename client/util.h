@@ -45,6 +45,8 @@ void cli_printable(const uint8_t *in, size_t n, char *out, size_t cap);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t cli_now_ms(void);
+/* Wall clock, Unix milliseconds (for what must compare across runs). */
+int64_t cli_wall_ms(void);
 
 /* First 16 hex characters of a device key given in base64url, for the
  * "device=" field of room lines. out holds 17 bytes; "?" if undecodable. */

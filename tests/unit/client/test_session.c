@@ -698,6 +698,115 @@ static void test_e2e_sessions(void)
     peer_free(&b.p);
 }
 
+/* ---- a hostile server and the records it asks us to sign ---- */
+
+/* The last message sent of type, parsed (caller decrefs), or NULL. */
+static json_t *last_sent(struct fake *f, const char *type)
+{
+    for (int i = (f->nsent < 16 ? f->nsent : 16) - 1; i >= 0; i--) {
+        json_t *o = json_loads(f->sent[i], 0, NULL);
+        if (o && !strcmp(bp_str(o, "type", ""), type))
+            return o;
+        json_decref(o);
+    }
+    return NULL;
+}
+
+/* A record of session S1 of B1 naming us and DEV_A, as JSON text. */
+static void record_json(const struct bp_identity *id, int64_t start, int64_t end, int64_t ftf, char *out,
+                        size_t cap, struct bp_record *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->bilan, sizeof r->bilan, "B1");
+    snprintf(r->session, sizeof r->session, "S1");
+    snprintf(r->phase, sizeof r->phase, "suivi");
+    r->start_ms = start;
+    r->end_ms = end;
+    r->face_to_face_ms = ftf;
+    bp_fingerprint(id->sign_pub, id->dh_pub, r->participants[0]);
+    bp_b64_decode_exact(DEV_A, r->participants[1], BP_FP_LEN);
+    r->n_participants = 2;
+    bp_record_normalize(r);
+    json_t *rj = bp_record_to_json(r);
+    char *t = json_dumps(rj, JSON_COMPACT);
+    snprintf(out, cap, "{\"type\":\"session_record\",\"record\":%s}", t);
+    free(t);
+    json_decref(rj);
+}
+
+static void test_hostile_records(void)
+{
+    struct peer p;
+    char members[512], msg[2048];
+    struct bp_record r;
+
+    /* A welcome for another device: not ours to go on with. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    session_start(&p.s, 0);
+    challenge(&p.s, 0);
+    feed(&p.s, "{\"type\":\"welcome\",\"role\":\"beneficiary\",\"device\":\"" DEV_A "\"}", 1);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
+    CHECK(last_sent(&p.f, "join") == NULL);
+    peer_free(&p);
+
+    /* The review's attack: a session announced, then 3 s later a record of
+     * 8 h. The client refuses, signs its refusal, and sends no receipt. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    snprintf(members, sizeof members,
+             "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"},"
+             "{\"slot\":1,\"device\":\"%s\",\"role\":\"beneficiary\"}]", fp64_of(&p.id));
+    enter_room(&p, 1, members, 1000);
+    const int64_t S = 1700000000000LL;
+    snprintf(msg, sizeof msg, "{\"type\":\"session_opened\",\"bilan\":\"B1\",\"session\":\"S1\","
+             "\"phase\":\"suivi\",\"start_ms\":%lld}", (long long)S);
+    feed(&p.s, msg, 1000);
+    record_json(&p.id, S, S + 8 * 3600000LL, 8 * 3600000LL, msg, sizeof msg, &r);
+    feed(&p.s, msg, 4000);
+    CHECK(last_sent(&p.f, "receipt") == NULL);
+    json_t *rf = last_sent(&p.f, "receipt_refusal");
+    CHECK(rf != NULL);
+    if (rf) {
+        struct bp_refusal f;
+        memset(&f, 0, sizeof f);
+        memcpy(f.sign_pub, p.id.sign_pub, BP_KEY_LEN);
+        memcpy(f.dh_pub, p.id.dh_pub, BP_KEY_LEN);
+        bp_fingerprint(f.sign_pub, f.dh_pub, f.signer);
+        snprintf(f.reason, sizeof f.reason, "%s", bp_str(rf, "reason", ""));
+        CHECK_EQ_INT(bp_b64_decode_exact(bp_str(rf, "sig", ""), f.sig, BP_SIG_LEN), 0);
+        CHECK_EQ_INT(bp_refusal_verify(&r, &f, NULL), 0);
+        CHECK(strstr(f.reason, "8:00:00") != NULL);
+        CHECK_STR(bp_str(rf, "session", ""), "S1");
+        json_decref(rf);
+    }
+    CHECK(strstr(output(&p), "[receipt] session=S1 not signed: ") != NULL);
+    CHECK(strstr(output(&p), "(refusal sent to the server)") != NULL);
+    feed(&p.s, "{\"type\":\"receipt_refused\",\"session\":\"S1\"}", 4100);
+    CHECK(strstr(output(&p), "[receipt] session=S1 refusal stored by the server") != NULL);
+    CHECK(!p.s.finished);
+    peer_free(&p);
+
+    /* The same room, a session that really lasted 1 h face to face: signed. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    snprintf(members, sizeof members,
+             "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"},"
+             "{\"slot\":1,\"device\":\"%s\",\"role\":\"beneficiary\"}]", fp64_of(&p.id));
+    enter_room(&p, 1, members, 1000);
+    snprintf(msg, sizeof msg, "{\"type\":\"session_opened\",\"bilan\":\"B1\",\"session\":\"S1\","
+             "\"phase\":\"suivi\",\"start_ms\":%lld}", (long long)S);
+    feed(&p.s, msg, 1000);
+    snprintf(msg, sizeof msg, "{\"type\":\"session_closed\",\"bilan\":\"B1\",\"session\":\"S1\","
+             "\"end_ms\":%lld,\"face_to_face_ms\":3600000,\"reason\":\"closed\"}", (long long)(S + 3600000));
+    feed(&p.s, msg, 3601000);
+    record_json(&p.id, S, S + 3600000, 3600000, msg, sizeof msg, &r);
+    feed(&p.s, msg, 3601100);
+    CHECK(last_sent(&p.f, "receipt_refusal") == NULL);
+    json_t *rc = last_sent(&p.f, "receipt");
+    CHECK(rc != NULL);
+    json_decref(rc);
+    peer_free(&p);
+}
+
 int main(void)
 {
     test_auth_handshake();
@@ -707,5 +816,6 @@ int main(void)
     test_deadlines();
     test_transfer();
     test_e2e_sessions();
+    test_hostile_records();
     return check_report();
 }
