@@ -339,7 +339,64 @@ def t_migrate_v2():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def t_client_refuses_forged_record():
+    """A hostile server (here a tap in front of the real one) sends the
+    beneficiary a record claiming 8 h for a session of a few seconds: the real
+    client does not sign it, says why, and sends a signed refusal (the real
+    server, which never made that record, refuses that refusal's signature)."""
+    from test_e2e import Scene
+    from tap import C2S, S2C
+    import re
+
+    start = {}
+
+    def hook(conn, direction, op, payload):
+        # A consistent liar: the close it announces says 8 h too.
+        if direction == S2C and op == 0x1 and conn.role == "beneficiary":
+            m = json.loads(payload)
+            if m.get("type") == "session_opened":
+                start[m["session"]] = m["start_ms"]
+            elif m.get("type") == "session_closed" and m["session"] in start:
+                m["end_ms"] = start[m["session"]] + 8 * 3600000
+                m["face_to_face_ms"] = 8 * 3600000
+                return [(op, json.dumps(m).encode())]
+            elif m.get("type") == "session_record":
+                r = m["record"]
+                r["end_ms"] = r["start_ms"] + 8 * 3600000
+                r["face_to_face_ms"] = 8 * 3600000
+                return [(op, json.dumps(m).encode())]
+        return [(op, payload)]
+
+    s = Scene("forged-record", hook)
+    pa = pb = None
+    ok = False
+    try:
+        pa = s.consultant.spawn("join", s.bilan, "--headless", "--confirm-sas", "--open-session", "suivi",
+                                "--close-session", "--duration", "3", "--timeout", "60")
+        pa.wait_line(r"^\[room\] joined ")
+        pb = s.beneficiary.spawn("join", s.link, "--headless", "--confirm-sas", "--timeout", "60")
+        sid = pa.wait_line(r"^\[hours\] session=([A-Za-z0-9_-]+) opened").group(1)
+        m = pb.wait_line(rf"^\[receipt\] session={sid} not signed: (.*) \(refusal sent to the server\)$")
+        check("8:00:00" in m.group(1), f"the beneficiary refuses the 8 h record and says why: {m.group(1)}")
+        pb.wait_line(rf"^\[receipt\] session={sid} refused: bad_signature$")
+        pa.wait_line(rf"^\[receipt\] session={sid} signed$")
+        check(pa.wait_exit() == 0, "the consultant signed the true record and left")
+        ben = {c.idx for c in s.tap.conns if c.role == "beneficiary"}
+        sent = [json.loads(p).get("type") for i, d, op, p in s.tap.records if i in ben and d == C2S and op == 0x1]
+        check("receipt" not in sent and "receipt_refusal" in sent,
+              "the beneficiary sent no receipt for it, only a refusal")
+        pb.signal(2)
+        check(pb.wait_exit() == 0, "the beneficiary leaves cleanly")
+        ok = True
+    finally:
+        for p in (pa, pb):
+            if p and p.p.poll() is None:
+                p.p.kill()
+        s.close(ok)
+
+
 TESTS = {"same_millisecond": t_same_millisecond, "quotas": t_quotas,
+         "client_refuses_forged_record": t_client_refuses_forged_record,
          "refusal_and_frozen_record": t_refusal_and_frozen_record, "migrate_v2": t_migrate_v2}
 
 if __name__ == "__main__":
