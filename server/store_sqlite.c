@@ -840,9 +840,15 @@ static int st_journal_of_bilan(struct store *s, const char *bilan, const char *s
                                void *arg)
 {
     sqlite3_stmt *st;
-    if (prep(s, "SELECT seq, bilan, t_ms, event, ifnull(session, ''), ifnull(device, ''), "
-                "ifnull(role, ''), ifnull(phase, ''), ifnull(seconds, 0), ifnull(note, '') FROM journal "
-                "WHERE bilan = ?1 AND (?2 IS NULL OR session = ?2) ORDER BY seq", &st))
+    /* Two statements, so that a session's lines come through the
+     * journal_session index, not a scan of the bilan's whole journal. */
+    if (prep(s, session ? "SELECT seq, bilan, t_ms, event, ifnull(session, ''), ifnull(device, ''), "
+                          "ifnull(role, ''), ifnull(phase, ''), ifnull(seconds, 0), ifnull(note, '') FROM journal "
+                          "WHERE session = ?2 AND bilan = ?1 ORDER BY seq"
+                        : "SELECT seq, bilan, t_ms, event, ifnull(session, ''), ifnull(device, ''), "
+                          "ifnull(role, ''), ifnull(phase, ''), ifnull(seconds, 0), ifnull(note, '') FROM journal "
+                          "WHERE bilan = ?1 ORDER BY seq",
+             &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
     if (session)
