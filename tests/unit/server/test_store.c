@@ -26,6 +26,13 @@ static void mkdev(struct store_device *d, int seed)
     snprintf(d->name, sizeof d->name, "dev%d", seed);
 }
 
+static int count_sess(void *arg, const struct store_session *ss)
+{
+    (void)ss;
+    (*(int *)arg)++;
+    return 0;
+}
+
 static int count_cb(void *arg, const struct store_bilan *b)
 {
     (void)b;
@@ -214,6 +221,59 @@ int main(void)
         CHECK_EQ_INT(ops->budget_warning_add(st, "hb1", 80, 5), 0);
         CHECK_EQ_INT(ops->budget_warning_add(st, "hb1", 80, 6), STORE_E_EXISTS);
         CHECK_EQ_INT(ops->budget_warning_add(st, "hb1", 100, 6), 0);
+
+        /* Schema 3: a session's figures and record are stored once. */
+        CHECK_EQ_INT(ops->session_get(st, "s1", &got), 0);
+        CHECK_EQ_INT(got.has_figures, 0);
+        char *json = NULL;
+        CHECK_EQ_INT(ops->session_record_get(st, "s1", &json), STORE_E_NOTFOUND);
+        int nwf = 0;
+        CHECK_EQ_INT(ops->sessions_without_figures(st, 10, count_sess, &nwf), 0);
+        CHECK_EQ_INT(nwf, 1);
+        struct store_session_figures fig = {.rules = 2, .end_ms = 11000, .closed_in_journal = 0,
+                                            .face_to_face_ms = 7000, .interruptions = 1, .record = "{\"v\":1}"};
+        snprintf(fig.id, sizeof fig.id, "s1");
+        CHECK_EQ_INT(ops->session_figures_put(st, &fig), 0);
+        fig.face_to_face_ms = 9999;
+        fig.record = "{\"v\":2}";
+        CHECK_EQ_INT(ops->session_figures_put(st, &fig), STORE_E_EXISTS); /* never rewritten */
+        CHECK_EQ_INT(ops->session_record_get(st, "s1", &json), 0);
+        CHECK(json && !strcmp(json, "{\"v\":1}"));
+        free(json);
+        CHECK_EQ_INT(ops->session_get(st, "s1", &got), 0);
+        CHECK(got.has_figures && got.rules == 2 && got.face_to_face_ms == 7000 && got.interruptions == 1 &&
+              got.end_ms == 11000 && !got.closed_in_journal);
+        nwf = 0;
+        CHECK_EQ_INT(ops->sessions_without_figures(st, 10, count_sess, &nwf), 0);
+        CHECK_EQ_INT(nwf, 0);
+        /* The personal total moves with each declaration, atomically with its line. */
+        int64_t pms = -1;
+        CHECK_EQ_INT(ops->bilan_personal_ms(st, "hb1", &pms), 0);
+        CHECK_EQ_INT(pms, 0);
+        memset(&e, 0, sizeof e);
+        snprintf(e.bilan, sizeof e.bilan, "hb1");
+        e.ev.kind = ACC_PERSONAL;
+        e.ev.phase = ACC_PHASE_NONE;
+        e.ev.t_ms = 20000;
+        e.ev.personal_ms = 5400000;
+        snprintf(e.ev.device, sizeof e.ev.device, "devB");
+        CHECK_EQ_INT(ops->journal_append(st, &e), 0);
+        CHECK(e.ev.seq > 0 && e.ev.seq == e.seq);
+        CHECK_EQ_INT(ops->journal_append(st, &e), 0); /* same content, same ms: a second event */
+        CHECK_EQ_INT(ops->bilan_personal_ms(st, "hb1", &pms), 0);
+        CHECK_EQ_INT(pms, 2 * 5400000);
+        snprintf(e.bilan, sizeof e.bilan, "no-such-bilan");
+        CHECK(ops->journal_append(st, &e) != 0); /* no line without its total */
+        CHECK_EQ_INT(ops->bilan_personal_ms(st, "no-such-bilan", &pms), BP_E_UNKNOWN_BILAN);
+        /* Refusals: one per device and session. */
+        struct store_refusal rf;
+        memset(&rf, 0, sizeof rf);
+        snprintf(rf.session, sizeof rf.session, "s1");
+        snprintf(rf.device, sizeof rf.device, "%s", ben.fp);
+        snprintf(rf.reason, sizeof rf.reason, "pas vu");
+        memset(rf.sig, 7, sizeof rf.sig);
+        CHECK_EQ_INT(ops->refusal_put(st, &rf), 0);
+        CHECK_EQ_INT(ops->refusal_put(st, &rf), STORE_E_EXISTS);
     }
 
     /* Tokens are stored hashed: the raw token bytes appear nowhere in the file. */
