@@ -164,6 +164,66 @@ int main(void)
     CHECK_EQ_INT(ps.n, 0);
     snprintf(p.bilan, sizeof p.bilan, "unknown-bilan"); /* must belong to a stored bilan */
     CHECK(ks_peer_put(ks, &p) != 0);
+
+    /* What this device saw of a session (migration 5): kept, replaced, read back. */
+    char *obs = NULL;
+    CHECK_EQ_INT(ks_attend_get(ks, sid, "B1", "S1", &obs), KS_NOT_FOUND);
+    CHECK_EQ_INT(ks_attend_put(ks, sid, "B1", "S1", "{\"a\":1}"), 0);
+    CHECK_EQ_INT(ks_attend_put(ks, sid, "B1", "S1", "{\"a\":2}"), 0);
+    CHECK_EQ_INT(ks_attend_get(ks, sid, "B1", "S1", &obs), 0);
+    CHECK(obs && !strcmp(obs, "{\"a\":2}"));
+    free(obs);
+
+    /* Bounds on what a server can make us store (migration 5). */
+    sqlite3 *q;
+    CHECK_EQ_INT(sqlite3_open(db, &q), SQLITE_OK);
+    sqlite3_stmt *st;
+    int rows;
+#define ROWS(sql)                                                                   \
+    (rows = -1, sqlite3_prepare_v2(q, sql, -1, &st, NULL) == SQLITE_OK &&          \
+                        sqlite3_step(st) == SQLITE_ROW                              \
+                    ? (rows = sqlite3_column_int(st, 0))                            \
+                    : 0,                                                            \
+     sqlite3_finalize(st), rows)
+    for (int i = 0; i < KS_BILANS_MAX + 10; i++) {
+        struct ks_bilan nb = {0};
+        nb.server_id = sid;
+        snprintf(nb.bilan, sizeof nb.bilan, "X%d", i);
+        CHECK_EQ_INT(ks_bilan_put(ks, &nb), 0);
+    }
+    CHECK_EQ_INT(ROWS("SELECT count(*) FROM bilans"), KS_BILANS_MAX);
+    /* ... an existing one is still updated at the bound. */
+    refresh.budget_s = 3600;
+    CHECK_EQ_INT(ks_bilan_put(ks, &refresh), 0);
+    CHECK_EQ_INT(ks_bilan_get(ks, sid, "B1", &r), 0);
+    CHECK_EQ_INT(r.budget_s, 3600);
+    snprintf(p.bilan, sizeof p.bilan, "B1");
+    for (int i = 0; i < KS_PEERS_MAX + 10; i++) {
+        memset(p.device, 0, sizeof p.device);
+        p.device[0] = (uint8_t)i;
+        p.device[1] = 0x77;
+        CHECK_EQ_INT(ks_peer_put(ks, &p), 0);
+    }
+    CHECK_EQ_INT(ROWS("SELECT count(*) FROM peers WHERE bilan = 'B1'"), KS_PEERS_MAX);
+    for (int i = 0; i < KS_ATTEND_MAX + 10; i++) {
+        char sess[16];
+        snprintf(sess, sizeof sess, "T%d", i);
+        CHECK_EQ_INT(ks_attend_put(ks, sid, "B1", sess, "{}"), 0);
+    }
+    CHECK_EQ_INT(ROWS("SELECT count(*) FROM sessions_taken WHERE bilan = 'B1'"), KS_ATTEND_MAX);
+    CHECK_EQ_INT(ks_attend_get(ks, sid, "B1", "T209", &obs), 0); /* the newest stay */
+    free(obs);
+    for (int i = 0; i < KS_RECEIPTS_MAX + 10; i++) {
+        struct ks_receipt rc = {.server_id = sid, .record = "{}", .attestation = "{}", .signed_at = 1000 + i};
+        snprintf(rc.bilan, sizeof rc.bilan, "B1");
+        snprintf(rc.session, sizeof rc.session, "R%d", i);
+        CHECK_EQ_INT(ks_receipt_put(ks, &rc), 0);
+    }
+    CHECK_EQ_INT(ROWS("SELECT count(*) FROM receipts WHERE bilan = 'B1'"), KS_RECEIPTS_MAX);
+    CHECK_EQ_INT(ROWS("SELECT count(*) FROM receipts WHERE session = 'R0'"), 0);
+    CHECK_EQ_INT(ROWS("SELECT count(*) FROM receipts WHERE session = 'R509'"), 1);
+#undef ROWS
+    sqlite3_close(q);
     ks_close(ks);
 
     /* A database from a newer client is refused, not damaged. */
