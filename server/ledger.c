@@ -421,6 +421,7 @@ int ledger_live_figures(const struct ledger_live *l, int64_t now_ms, struct acc_
         log_err("ledger: live figures of %s", why);
         return rc;
     }
+    row->closed = 0; /* counted as if it ended now, but it goes on */
     *bilan_ftf_ms = l->ended_ftf_ms + row->face_to_face_ms;
     return 0;
 }

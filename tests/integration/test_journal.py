@@ -77,7 +77,12 @@ def t_same_millisecond():
         check(True, "five declarations acknowledged")
         cons.send({"type": "session_open", "phase": "suivi"})
         cons.wait("session_opened")
-        idle([cons, ben], 0.5)
+        idle([cons, ben], 1.0)
+        # The open session counts live (no checkpoint yet: the journal alone would say 0).
+        ben.send({"type": "hours", "bilan": bilan})
+        live = ben.wait("hours_report")["report"]["sessions"][0]
+        check(not live["closed"] and live["face_to_face_s"] >= 0.9,
+              f"hours during the session counts it up to now ({live['face_to_face_s']} s)")
         # join, leave, join in one write is impossible while in the room (already
         # in it); leave, join, leave, join is what a flapping client sends.
         ben.ws.send_json_burst([{"type": "leave"}, {"type": "join", "bilan": bilan},
