@@ -173,6 +173,9 @@ def t_refusal_and_frozen_record():
         cons, ben, bilan = setup(server)
         cons.send({"type": "session_open", "phase": "conclusion"})
         sid = cons.wait("session_opened")["session"]
+        ben.send({"type": "receipt", "session": sid, "received_audio_ms": 0, "sas_verified": False,
+                  "sig": b64u(b"\0" * 64)})
+        check(ben.wait("error")["code"] == "wrong_state", "no receipt for a session still open")
         idle([cons, ben], 1.0)
         cons.send({"type": "session_close"})
         rec = cons.wait("session_record")["record"]
