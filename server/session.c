@@ -39,8 +39,10 @@ static int64_t max64(int64_t a, int64_t b)
 /* ---- Journal writes ---- */
 
 /* Appends one line of session h (m: the member, NULL for open/close) at t
- * and counts it live. Returns the store's code. */
-static int sappend(struct server *srv, struct hsession *h, int kind, const struct room_member *m, int64_t t)
+ * and counts it live. Returns the store's code; on failure *failed (when
+ * not NULL) gets the line, to be written again. */
+static int sappend_ex(struct server *srv, struct hsession *h, int kind, const struct room_member *m, int64_t t,
+                      struct store_jev *failed)
 {
     struct store_jev e;
     memset(&e, 0, sizeof e);
@@ -60,12 +62,60 @@ static int sappend(struct server *srv, struct hsession *h, int kind, const struc
     int rc = srv->ops->journal_append(srv->st, &e);
     if (rc) {
         log_err("session: cannot journal %s of session %s in bilan %s", account_kind_name(kind), h->id, h->bilan);
+        if (failed)
+            *failed = e;
         return rc;
     }
     h->last_t_ms = max64(h->last_t_ms, t);
     if (ledger_live_add(&h->live, &e.ev))
         log_err("session %s: out of memory counting it live", h->id);
     return 0;
+}
+
+static int sappend(struct server *srv, struct hsession *h, int kind, const struct room_member *m, int64_t t)
+{
+    return sappend_ex(srv, h, kind, m, t, NULL);
+}
+
+/* Writes the departures a store failure held back, in the caller's
+ * transaction. They count live only once committed (retries_done). */
+static int retries_write(struct server *srv, struct hsession *h)
+{
+    for (int i = 0; i < h->nretry; i++) {
+        int rc = srv->ops->journal_append(srv->st, &h->retry[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void retries_done(struct hsession *h)
+{
+    for (int i = 0; i < h->nretry; i++) {
+        h->last_t_ms = max64(h->last_t_ms, h->retry[i].ev.t_ms);
+        if (ledger_live_add(&h->live, &h->retry[i].ev))
+            log_err("session %s: out of memory counting it live", h->id);
+    }
+    if (h->nretry)
+        log_info("session %s: %d departure(s) journaled after a store failure", h->id, h->nretry);
+    h->nretry = 0;
+}
+
+/* Writes the held-back departures now, in their own transaction. */
+static int retries_flush(struct server *srv, struct hsession *h)
+{
+    if (!h->nretry)
+        return 0;
+    int rc = srv->ops->begin(srv->st);
+    if (!rc)
+        rc = retries_write(srv, h);
+    if (!rc)
+        rc = srv->ops->commit(srv->st);
+    else
+        srv->ops->rollback(srv->st);
+    if (!rc)
+        retries_done(h);
+    return rc;
 }
 
 /* ---- Live figures ---- */
@@ -231,6 +281,7 @@ static void hsession_free(struct hsession *h)
     if (!h)
         return;
     ledger_live_free(&h->live);
+    free(h->retry);
     free(h);
 }
 
@@ -245,6 +296,8 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
     const char *stored = srv->stopping ? "shutdown" : reason;
     int rc = srv->ops->begin(srv->st);
     if (!rc)
+        rc = retries_write(srv, h);
+    if (!rc)
         rc = sappend(srv, h, ACC_SESSION_CLOSE, NULL, t);
     if (!rc)
         rc = srv->ops->session_end(srv->st, h->id, t, stored);
@@ -252,6 +305,8 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
         rc = srv->ops->commit(srv->st);
     else
         srv->ops->rollback(srv->st);
+    if (!rc)
+        retries_done(h);
     room->session = NULL;
     if (rc) {
         /* The journal keeps the session open: the report ends it at the last
@@ -351,6 +406,7 @@ void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct 
             continue;
         h->join_ms[i] = t;
         rc = sappend(srv, h, ACC_JOIN, &room->m[i], t);
+        h->in_journal |= (uint8_t)(1u << i);
     }
     if (!rc)
         rc = srv->ops->commit(srv->st);
@@ -404,7 +460,14 @@ void session_member_joined(struct server *srv, struct room *room, int slot, stru
         return;
     int64_t t = max64(session_wall_ms(now), h->last_t_ms);
     h->join_ms[slot] = t;
-    sappend(srv, h, ACC_JOIN, &room->m[slot], t);
+    /* A departure of this device still held back must come first, or its
+     * join would find it present; without both, this presence is not counted
+     * (the store failed: better uncounted than a journal that contradicts itself). */
+    uint8_t bit = (uint8_t)(1u << slot);
+    if (!retries_flush(srv, h) && !sappend(srv, h, ACC_JOIN, &room->m[slot], t))
+        h->in_journal |= bit;
+    else
+        h->in_journal &= (uint8_t)~bit;
     if (!srv->stopping)
         hours_update(srv, room, now);
 }
@@ -417,7 +480,20 @@ void session_member_left(struct server *srv, struct room *room, const struct roo
         return;
     int lost = !strcmp(reason, "lost");
     int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : session_wall_ms(now);
-    sappend(srv, h, lost ? ACC_LOST : ACC_LEAVE, gone, t);
+    uint8_t bit = (uint8_t)(1u << slot);
+    if (h->in_journal & bit) {
+        struct store_jev failed;
+        if (sappend_ex(srv, h, lost ? ACC_LOST : ACC_LEAVE, gone, t, &failed)) {
+            if (!h->retry)
+                h->retry = calloc(SESSION_RETRY_MAX, sizeof *h->retry);
+            if (h->retry && h->nretry < SESSION_RETRY_MAX)
+                h->retry[h->nretry++] = failed;
+            else
+                log_err("session %s: a departure could not be journaled nor kept for later: the member stays "
+                        "present in the journal until the session ends", h->id);
+        }
+    }
+    h->in_journal &= (uint8_t)~bit;
     h->join_ms[slot] = 0;
     if (room->count == 0) {
         if (strcmp(reason, "replaced")) /* the same device is joining again right now */
@@ -451,16 +527,23 @@ void session_sweep(struct server *srv, struct now now)
                 began = 1;
             }
             h->last_alive_ms = t;
+            failed = retries_write(srv, h) != 0;
             for (int i = 0; i < BP_MAX_MEMBERS && !failed; i++)
-                if (room->m[i].conn)
+                if (room->m[i].conn && (h->in_journal & (1u << i)))
                     failed = sappend(srv, h, ACC_ALIVE, &room->m[i], max64(t, h->join_ms[i])) != 0;
         }
     }
     if (began) {
-        if (failed)
+        if (failed) {
             srv->ops->rollback(srv->st);
-        else if (srv->ops->commit(srv->st))
+        } else if (srv->ops->commit(srv->st)) {
             log_err("session: cannot commit alive checkpoints");
+        } else {
+            for (unsigned b = 0; b < ROOMS_BUCKETS; b++)
+                for (struct room *room = srv->rooms.b[b]; room; room = room->next)
+                    if (room->session && room->session->last_alive_ms == t)
+                        retries_done(room->session);
+        }
     }
     for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
         for (struct room *room = srv->rooms.b[b]; room; room = room->next) {

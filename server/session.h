@@ -31,6 +31,7 @@
 #define SESSION_ALIVE_SLACK_MS 500  /* the 1 s sweep writes once >= 9.5 s passed: every ~10 s */
 #define SESSION_UPDATE_MS 30000     /* hours_update while a session is open */
 #define SESSION_UNSIGNED_MAX 20     /* records of missed closes sent on one join */
+#define SESSION_RETRY_MAX 16        /* departures waiting to be journaled after a store failure */
 
 struct conn;
 struct room;
@@ -45,6 +46,12 @@ struct hsession {
     int64_t last_alive_ms;           /* last alive sweep (or the open) */
     int64_t last_update_ms;          /* last periodic hours_update */
     int64_t join_ms[BP_MAX_MEMBERS]; /* t of the join of the member in each slot */
+    uint8_t in_journal;              /* slots whose join is journaled (a failed join is not) */
+    /* Departures (leave, lost) the store refused: written again at the next
+     * sweep or close, with their own t, so that the journal never keeps a
+     * member present who has left. */
+    struct store_jev *retry;
+    int nretry;
     struct ledger_live live;         /* the session counted in memory, and the bilan's totals */
 };
 
