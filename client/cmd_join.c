@@ -538,6 +538,36 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
     return app_run_session(s, j->cfg);
 }
 
+/* What a refused invite means, in the words of the person holding the link
+ * (French first: beneficiaries are French speakers, often not technical).
+ * The server's own message (English) was printed as an [error] line. */
+static void explain_refusal(const struct session *s)
+{
+    static const struct {
+        const char *code, *text;
+    } why[] = {
+        {"token_revoked",
+         "ce lien d'invitation a \xc3\xa9t\xc3\xa9 remplac\xc3\xa9 par un lien plus r\xc3\xa9""cent : "
+         "demandez le dernier lien \xc3\xa0 votre consultant. (This invite link was replaced by a "
+         "newer one: ask your consultant for the latest link.)"},
+        {"token_expired",
+         "ce lien d'invitation a expir\xc3\xa9 : demandez un nouveau lien \xc3\xa0 votre consultant. "
+         "(This invite link has expired: ask your consultant for a new one.)"},
+        {"token_used",
+         "ce lien d'invitation a d\xc3\xa9j\xc3\xa0 servi sur un autre appareil : demandez un nouveau "
+         "lien \xc3\xa0 votre consultant, et dites-lui si ce n'\xc3\xa9tait pas vous. (This invite "
+         "link was already used on another device: ask your consultant for a new one, and tell them "
+         "if it was not you.)"},
+        {"unknown_token",
+         "ce lien d'invitation n'est pas reconnu : v\xc3\xa9rifiez que vous l'avez copi\xc3\xa9 en "
+         "entier, ou demandez un nouveau lien \xc3\xa0 votre consultant. (This invite link is not "
+         "known: check that you copied all of it, or ask your consultant for a new one.)"},
+    };
+    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
+        if (!strcmp(s->err_code, why[i].code))
+            fprintf(stderr, "bilan: %s\n", why[i].text);
+}
+
 /* --stats: counters only (no key, no content), written to a temporary file
  * and renamed so that a reader never sees half of it. */
 static int write_stats(const char *path, const struct session *s, const struct e2e *e)
@@ -751,6 +781,8 @@ int cmd_join(struct app *a, int argc, char **argv)
                 "bilan: warning: --expect-files without --recv-dir: files will be refused\n");
     struct ks_server srv;
     rc = run_join(a, &j, &s, &srv, arg, opt_server);
+    if (rc == EXIT_REFUSED && j.by_link)
+        explain_refusal(&s);
     if (stats_file && write_stats(stats_file, &s, &e2e))
         fprintf(stderr, "bilan: cannot write %s: %s\n", stats_file, strerror(errno));
     e2e_free(&e2e);
