@@ -1,8 +1,9 @@
 /* cmd_bilan.c: `bilan bilan create|invite|list`, the consultant's bilans.
  *
  * The invite secret (32 random bytes, the fragment of the invite link) is
- * drawn here, stored locally, and put only into the printed link: it is
- * never sent to the server (PROTOCOL.md §2.3). */
+ * drawn here, a new one for each invite, stored locally with the bilan's
+ * earlier ones, and put only into the printed link: it is never sent to the
+ * server (PROTOCOL.md §2.3). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static const char usage[] =
     "\n"
     "Consultant commands.\n"
     "  create   creates a bilan and prints the invite link for the beneficiary\n"
-    "  invite   prints a new invite link for an existing bilan (same secret)\n"
+    "  invite   prints a new invite link for an existing bilan, with a new secret; the\n"
+    "           earlier links not used yet stop working (\"replaced by a newer link\")\n"
     "  list     lists the bilans this device may join (--local: from this device only)\n"
     "\n"
     "  --label LABEL         a pseudonymous label (1 to 64 bytes): no beneficiary name\n"
@@ -247,21 +249,13 @@ int cmd_bilan(struct app *a, int argc, char **argv)
     }
     if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? NULL : "consultant", &b.srv)))
         return rc;
-    if (goal == GOAL_CREATE) {
-        if (bp_random(b.secret, sizeof b.secret))
-            return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
-    } else if (goal == GOAL_INVITE) {
-        /* Same secret for the same bilan, so an earlier link's secret stays valid. */
-        struct ks_bilan kb;
-        rc = ks_bilan_get(a->ks, b.srv.id, bilan, &kb);
-        if (rc == 0 && kb.has_secret)
-            memcpy(b.secret, kb.secret, sizeof b.secret);
-        else if (rc < 0)
-            return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
-        else if (bp_random(b.secret, sizeof b.secret)) /* bilan created on another device */
-            return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
-        OPENSSL_cleanse(&kb, sizeof kb);
-    }
+    /* A new secret for every invite: a link that leaked before it was
+     * replaced then proves nothing about the new one, and another device of
+     * the consultant could not know an earlier secret anyway. This device
+     * keeps all of them (keystore bilan_secrets) and proves itself with each,
+     * so a beneficiary who joined with an earlier link is still recognised. */
+    if ((goal == GOAL_CREATE || goal == GOAL_INVITE) && bp_random(b.secret, sizeof b.secret))
+        return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
     struct session_hooks hooks = {.reply_ctx = &b, .on_reply = bilan_reply};
     struct session s;
     session_init(&s);

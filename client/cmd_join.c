@@ -150,6 +150,17 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
                 info(s, "no code waiting for an answer from slot %d", c.slot);
             else
                 info(s, "no code waiting for an answer");
+            /* Say why when it is because a pair was ended: the person saw a
+             * code and expects to answer it. */
+            for (int k = 0; k < BP_MAX_MEMBERS; k++)
+                if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k))
+                    info(s,
+                         "slot=%d: la liaison chiffr\xc3\xa9""e avec cet appareil a \xc3\xa9t\xc3\xa9 "
+                         "arr\xc3\xaat\xc3\xa9""e (voir la ligne [e2e] slot=%d refused), son code ne peut "
+                         "plus \xc3\xaatre confirm\xc3\xa9 ; pour recommencer, quittez (/quitter) et "
+                         "rejoignez la salle. (The pair with this device was ended; its code can no longer "
+                         "be confirmed: leave and join again to start over.)",
+                         k, k);
         }
         return;
     case CMD_WHO:
@@ -337,13 +348,16 @@ static void remember_peer(void *ctx, const struct e2e_remember *r)
         fprintf(stderr, "bilan: warning: cannot remember a peer: %s\n", ks_error(j->a->ks));
 }
 
-/* The invite secret and the verified peers of the bilan we are about to join. */
+/* The invite secrets and the verified peers of the bilan we are about to join. */
 static void load_e2e(struct join_ctx *j, const char *bilan)
 {
-    struct ks_bilan kb;
-    if (ks_bilan_get(j->a->ks, j->server_id, bilan, &kb) == 0 && kb.has_secret)
-        e2e_set_secret(j->e2e, kb.secret);
-    OPENSSL_cleanse(&kb, sizeof kb);
+    uint8_t secrets[E2E_SECRETS_MAX][BP_SECRET_LEN];
+    int n = 0;
+    if (ks_bilan_secrets(j->a->ks, j->server_id, bilan, secrets, E2E_SECRETS_MAX, &n))
+        fprintf(stderr, "bilan: warning: cannot read the invite secrets: %s\n", ks_error(j->a->ks));
+    for (int i = 0; i < n; i++)
+        e2e_add_secret(j->e2e, secrets[i]);
+    OPENSSL_cleanse(secrets, sizeof secrets);
     ks_peer_each(j->a->ks, j->server_id, bilan, peer_cb, j);
 }
 
