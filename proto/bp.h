@@ -239,9 +239,15 @@ struct bp_link {
     int has_pin;
     uint8_t pin[BP_FP_LEN];       /* SHA-256 of the server certificate (DER) */
 };
-/* Returns 0 or BP_E_BAD_LINK with *why saying what part is wrong. */
+/* Returns 0 or BP_E_BAD_LINK with *why saying what part is wrong. A link
+ * whose host is not usable (bp_host_usable) is refused. */
 int bp_link_parse(const char *s, struct bp_link *l, const char **why);
-/* Formats l into out (cap bytes). Returns length or BP_E_TOO_LARGE. */
+/* Formats l into out (cap bytes). Returns length, BP_E_TOO_LARGE, or
+ * BP_E_BAD_LINK when l->host is not usable: no link names 0.0.0.0. */
 int bp_link_format(const struct bp_link *l, char *out, size_t cap);
+/* 1 when host (without IPv6 brackets) can be written into a link: not empty,
+ * not "*", not an unspecified address (0.0.0.0, ::, 0:0:0:0:0:0:0:0...),
+ * which name "every interface" to a server and no server to a client. */
+int bp_host_usable(const char *host);
 
 #endif
