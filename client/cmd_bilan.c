@@ -36,6 +36,7 @@ struct bilan_ctx {
     struct ks_server srv;
     uint8_t secret[BP_SECRET_LEN];
     int local;
+    enum net_trust trust; /* how this connection trusted the server */
 };
 
 static void fmt_hm(long long s, char *out, size_t cap)
@@ -78,14 +79,23 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
     memcpy(l.token, kb.token, BP_TOKEN_LEN);
     memcpy(l.secret, b->secret, BP_SECRET_LEN);
     l.has_secret = 1;
-    l.has_pin = b->srv.has_pin;
-    memcpy(l.pin, b->srv.pin, BP_FP_LEN);
+    /* A pin only for a server this connection trusted by its pin: one that
+     * the CA store vouches for is never pinned (its renewal would lock the
+     * beneficiary out), even if this device has an old pin for it. */
+    l.has_pin = b->trust == NET_TRUST_PIN && b->srv.has_pin;
+    if (l.has_pin)
+        memcpy(l.pin, b->srv.pin, BP_FP_LEN);
     char link[1200];
     int n = bp_link_format(&l, link, sizeof link);
     OPENSSL_cleanse(&l, sizeof l);
     OPENSSL_cleanse(&kb, sizeof kb);
     if (n < 0)
-        return cli_fail(EXIT_USAGE, "cannot format the invite link");
+        return cli_fail(EXIT_USAGE,
+                        "cannot format the invite link%s",
+                        bp_host_usable(b->srv.host)
+                            ? ""
+                            : ": this device knows the server as a wildcard address; enrol it again "
+                              "with a link naming the server");
     printf("Invite link for the beneficiary (send it privately; it works once, until it "
            "expires):\n%s\n",
            link);
@@ -110,7 +120,9 @@ static int bilan_reply(void *ctx, struct session *s, enum bp_type t, const json_
 {
     struct bilan_ctx *b = ctx;
     if (t == BP_T_WELCOME) {
-        /* Keep the role and bilan list fresh. */
+        /* Keep the role and bilan list fresh, and forget a pin the CA made
+         * useless. */
+        cli_trust_seen(b->a, &b->srv, b->trust);
         return cli_store_bilans(b->a, b->srv.id, json_object_get(m, "bilans"));
     }
     if (t == BP_T_BILAN_CREATED) {
@@ -268,7 +280,8 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         snprintf(s.bilan, sizeof s.bilan, "%s", bilan);
     s.budget_s = budget;
     s.invite_ttl_s = ttl;
-    struct net_cfg cfg = {.host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin};
+    struct net_cfg cfg = {.host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin,
+                          .trusted_by = &b.trust};
     memcpy(cfg.pin, b.srv.pin, BP_FP_LEN);
     rc = app_run_session(&s, &cfg);
     OPENSSL_cleanse(b.secret, sizeof b.secret);

@@ -106,6 +106,8 @@ struct join_ctx {
     long long server_id; /* of the server we join on (set once known) */
     struct e2e *e2e;
     struct console_lines con; /* what is typed, until a newline */
+    struct ks_server srv;     /* the server, when known from the store (join by id) */
+    enum net_trust trust;     /* how this connection trusted it */
 };
 
 /* ---- the console: lines typed in the room ---- */
@@ -412,6 +414,7 @@ static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t
     if (t != BP_T_WELCOME)
         return 0;
     if (!j->by_link) {
+        cli_trust_seen(j->a, &j->srv, j->trust);
         load_e2e(j, s->bilan);
         send_pending(j, s);
         return 0;
@@ -545,10 +548,12 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
         }
     }
     j->server_id = srv->id;
+    j->srv = *srv;
     j->cfg->host = srv->host;
     j->cfg->port = srv->port;
     j->cfg->has_pin = srv->has_pin;
     memcpy(j->cfg->pin, srv->pin, BP_FP_LEN);
+    j->cfg->trusted_by = &j->trust;
     return app_run_session(s, j->cfg);
 }
 
