@@ -149,6 +149,17 @@ def t_reprint_revokes():
         check(r.returncode == 0, "... and again for the device that redeemed it")
         # An invite past its expiry, with no newer one: still token_expired.
         link4 = invite(s.consultant, s.bilan)
+        # The consultant's device keeps every secret it drew: the beneficiary,
+        # who joined with the third link, is still authenticated by it after a
+        # fourth was printed.
+        common = ["--headless", "--expect-chat", "1", "--timeout", "60"]
+        pa = s.consultant.spawn("join", s.bilan, "--say", "c", *common)
+        pa.wait_line(r"^\[room\] joined bilan=\S+ slot=0 role=consultant")
+        pb = ben.spawn("join", s.bilan, "--say", "b", *common)
+        check(pa.wait_exit() == 0 and pb.wait_exit() == 0, "consultant and beneficiary meet")
+        check(pa.count(r"^\[e2e\] slot=1 authenticated by=invite$") == 1 and
+              pb.count(r"^\[e2e\] slot=0 authenticated by=invite$") == 1,
+              "an earlier link's secret still authenticates both sides after a reprint")
         con = sqlite3.connect(s.server.db(), timeout=30)
         with con:
             n = con.execute("UPDATE invites SET expires = 1000 WHERE used_by IS NULL AND "
@@ -355,6 +366,10 @@ def t_ca_renewal():
         check(stop(server) == 0, "server exits 0")
         cert3, key3, pin3 = pki.issue("srv3", "other.example", "DNS:other.example")
         server, _ = serve(data, cert3, key3, env, port=port)
+        r = admin(data, env, "consultant", "token", "Camille")
+        m = re.search(r"(https://\S+/e/\S+)", r.stdout)
+        check(m and m.group(1).endswith("#" + pin3),
+              "a CA certificate that does not name the links' host: links carry its pin")
         stored_pin(ben, unb64u(pin1))
         for c, what in ((cons, "without a pin"), (ben, "with a stale pin")):
             r = crun(c, env, "bilan", "list")
