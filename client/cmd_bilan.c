@@ -90,12 +90,11 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
     OPENSSL_cleanse(&l, sizeof l);
     OPENSSL_cleanse(&kb, sizeof kb);
     if (n < 0)
-        return cli_fail(EXIT_USAGE,
-                        "cannot format the invite link%s",
+        return cli_fail(EXIT_USAGE, "cannot format the invite link%s",
                         bp_host_usable(b->srv.host)
                             ? ""
-                            : ": this device knows the server as a wildcard address; enrol it again "
-                              "with a link naming the server");
+                            : ": this device knows the server as a wildcard address; enrol it "
+                              "again with a link naming the server");
     printf("Invite link for the beneficiary (send it privately; it works once, until it "
            "expires):\n%s\n",
            link);
@@ -280,8 +279,8 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         snprintf(s.bilan, sizeof s.bilan, "%s", bilan);
     s.budget_s = budget;
     s.invite_ttl_s = ttl;
-    struct net_cfg cfg = {.host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin,
-                          .trusted_by = &b.trust};
+    struct net_cfg cfg = {
+        .host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin, .trusted_by = &b.trust};
     memcpy(cfg.pin, b.srv.pin, BP_FP_LEN);
     rc = app_run_session(&s, &cfg);
     OPENSSL_cleanse(b.secret, sizeof b.secret);

@@ -157,11 +157,12 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
             for (int k = 0; k < BP_MAX_MEMBERS; k++)
                 if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k))
                     info(s,
-                         "slot=%d: la liaison chiffr\xc3\xa9""e avec cet appareil a \xc3\xa9t\xc3\xa9 "
-                         "arr\xc3\xaat\xc3\xa9""e (voir la ligne [e2e] slot=%d refused), son code ne peut "
-                         "plus \xc3\xaatre confirm\xc3\xa9 ; pour recommencer, quittez (/quitter) et "
-                         "rejoignez la salle. (The pair with this device was ended; its code can no longer "
-                         "be confirmed: leave and join again to start over.)",
+                         "slot=%d: la liaison chiffr\xc3\xa9""e avec cet appareil a "
+                         "\xc3\xa9t\xc3\xa9 arr\xc3\xaat\xc3\xa9""e (voir la ligne [e2e] slot=%d "
+                         "refused), son code ne peut plus \xc3\xaatre confirm\xc3\xa9 ; pour "
+                         "recommencer, quittez (/quitter) et rejoignez la salle. (The pair with "
+                         "this device was ended; its code can no longer be confirmed: leave and "
+                         "join again to start over.)",
                          k, k);
         }
         return;
@@ -566,17 +567,17 @@ static void explain_refusal(const struct session *s)
         const char *code, *text;
     } why[] = {
         {"token_revoked",
-         "ce lien d'invitation a \xc3\xa9t\xc3\xa9 remplac\xc3\xa9 par un lien plus r\xc3\xa9""cent : "
-         "demandez le dernier lien \xc3\xa0 votre consultant. (This invite link was replaced by a "
-         "newer one: ask your consultant for the latest link.)"},
+         "ce lien d'invitation a \xc3\xa9t\xc3\xa9 remplac\xc3\xa9 par un lien plus "
+         "r\xc3\xa9""cent : demandez le dernier lien \xc3\xa0 votre consultant. (This invite "
+         "link was replaced by a newer one: ask your consultant for the latest link.)"},
         {"token_expired",
-         "ce lien d'invitation a expir\xc3\xa9 : demandez un nouveau lien \xc3\xa0 votre consultant. "
-         "(This invite link has expired: ask your consultant for a new one.)"},
+         "ce lien d'invitation a expir\xc3\xa9 : demandez un nouveau lien \xc3\xa0 votre "
+         "consultant. (This invite link has expired: ask your consultant for a new one.)"},
         {"token_used",
-         "ce lien d'invitation a d\xc3\xa9j\xc3\xa0 servi sur un autre appareil : demandez un nouveau "
-         "lien \xc3\xa0 votre consultant, et dites-lui si ce n'\xc3\xa9tait pas vous. (This invite "
-         "link was already used on another device: ask your consultant for a new one, and tell them "
-         "if it was not you.)"},
+         "ce lien d'invitation a d\xc3\xa9j\xc3\xa0 servi sur un autre appareil : demandez un "
+         "nouveau lien \xc3\xa0 votre consultant, et dites-lui si ce n'\xc3\xa9tait pas vous. "
+         "(This invite link was already used on another device: ask your consultant for a new "
+         "one, and tell them if it was not you.)"},
         {"unknown_token",
          "ce lien d'invitation n'est pas reconnu : v\xc3\xa9rifiez que vous l'avez copi\xc3\xa9 en "
          "entier, ou demandez un nouveau lien \xc3\xa0 votre consultant. (This invite link is not "

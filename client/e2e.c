@@ -472,9 +472,10 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
     p->known = is_known(e, p->fp);
     if (!checked && m->nproofs && !p->known)
         line(e,
-             "[e2e] slot=%d: cet appareil est venu avec une autre invitation de ce bilan que celles "
-             "que conna\xc3\xaet le v\xc3\xb4tre ; ce n'est pas une alerte : comparez le code \xc3\xa0 voix "
-             "haute (it used another invite of this bilan: not an alarm; compare the code aloud)",
+             "[e2e] slot=%d: cet appareil est venu avec une autre invitation de ce bilan que "
+             "celles que conna\xc3\xaet le v\xc3\xb4tre ; ce n'est pas une alerte : comparez le "
+             "code \xc3\xa0 voix haute (it used another invite of this bilan: not an alarm; "
+             "compare the code aloud)",
              slot);
     if (!p->mac_ok && !p->known && role_had_other(e, p->role, p->fp)) {
         p->changed_key = 1;

@@ -128,13 +128,15 @@ static enum net_trust trust_decide(const struct net *n, X509 *leaf, STACK_OF(X50
 /* Said to a person who may not be technical: what happened, that nothing
  * left, what to do. */
 #define PIN_MISMATCH                                                                               \
-    "le certificat du serveur a chang\xc3\xa9 depuis que ce lien ou cet appareil l'a enregistr\xc3\xa9, " \
-    "et aucune autorit\xc3\xa9 de certification de ce syst\xc3\xa8me ne le garantit. Rien n'a \xc3\xa9t\xc3\xa9 " \
-    "envoy\xc3\xa9. Si le serveur a chang\xc3\xa9 de certificat, demandez un nouveau lien \xc3\xa0 votre "     \
-    "consultant (ou un nouveau lien d'inscription \xc3\xa0 l'administrateur) ; sinon, n'allez pas "   \
-    "plus loin. (The server certificate does not match the pin of the link or of this device, "   \
-    "and no certificate authority of this system vouches for it; nothing was sent. If the "       \
-    "server changed its certificate, ask for a new link; otherwise do not go on.)"
+    "le certificat du serveur a chang\xc3\xa9 depuis que ce lien ou cet appareil l'a "             \
+    "enregistr\xc3\xa9, et aucune autorit\xc3\xa9 de certification de ce "                         \
+    "syst\xc3\xa8me ne le garantit. Rien n'a \xc3\xa9t\xc3\xa9 envoy\xc3\xa9. "                    \
+    "Si le serveur a chang\xc3\xa9 de certificat, demandez un nouveau lien \xc3\xa0 "              \
+    "votre consultant (ou un nouveau lien d'inscription \xc3\xa0 l'administrateur) ; "             \
+    "sinon, n'allez pas plus loin. (The server certificate does not match the pin of the "         \
+    "link or of this device, and no certificate authority of this system vouches for it; "         \
+    "nothing was sent. If the server changed its certificate, ask for a new link; otherwise "      \
+    "do not go on.)"
 
 static void queue_free(struct net *n)
 {
@@ -235,7 +237,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         /* Called for each certificate of the chain: decide once, on the
          * leaf and what the server sent with it. */
         if (n->trust == NET_TRUST_NONE)
-            n->trust = trust_decide(n, X509_STORE_CTX_get0_cert(xs), X509_STORE_CTX_get0_untrusted(xs));
+            n->trust =
+                trust_decide(n, X509_STORE_CTX_get0_cert(xs), X509_STORE_CTX_get0_untrusted(xs));
         if (n->trust == NET_TRUST_NONE) {
             n->pin_failed = 1;
             return 1;
@@ -255,10 +258,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         else if (vr != X509_V_OK && !n->err[0])
             snprintf(n->err, sizeof n->err,
                      "aucune autorit\xc3\xa9 de certification de ce syst\xc3\xa8me ne garantit le "
-                     "certificat du serveur pour ce nom (%s). Rien n'a \xc3\xa9t\xc3\xa9 envoy\xc3\xa9. "
-                     "V\xc3\xa9rifiez l'adresse, ou utilisez le lien complet re\xc3\xa7u (avec son #pin). "
-                     "(The server certificate is not trusted by this system (%s). A server with "
-                     "a self-signed certificate needs the whole link with its #pin, or --pin.)",
+                     "certificat du serveur pour ce nom (%s). Rien n'a \xc3\xa9t\xc3\xa9 "
+                     "envoy\xc3\xa9. V\xc3\xa9rifiez l'adresse, ou utilisez le lien complet "
+                     "re\xc3\xa7u (avec son #pin). (The server certificate is not trusted by this "
+                     "system (%s). A server with a self-signed certificate needs the whole link "
+                     "with its #pin, or --pin.)",
                      X509_verify_cert_error_string(vr), X509_verify_cert_error_string(vr));
         else if (strstr(what, "SSL") || strstr(what, "tls") || strstr(what, "TLS"))
             set_err(n, "TLS handshake failed (%s). The server must speak TLS 1.3", what);

@@ -412,8 +412,8 @@ static int member_ok(const json_t *mb, int *slot, const char **device, const cha
          strcmp(json_string_value(jr), "beneficiary")))
         return 0;
     const json_t *jn = json_object_get(mb, "beneficiary_devices");
-    if (jn && (!json_is_integer(jn) || json_integer_value(jn) < 1 ||
-               json_integer_value(jn) > 1000000))
+    if (jn &&
+        (!json_is_integer(jn) || json_integer_value(jn) < 1 || json_integer_value(jn) > 1000000))
         return 0;
     *slot = (int)json_integer_value(js);
     *device = json_string_value(jd);
@@ -447,18 +447,18 @@ static void warn_devices(struct session *s, int slot, const json_t *mb)
     if (!strcmp(s->role, "consultant"))
         outline(s,
                 "[room] ATTENTION slot=%d: un deuxi\xc3\xa8me appareil utilise l'invitation du "
-                "b\xc3\xa9n\xc3\xa9""ficiaire (%lld appareils b\xc3\xa9n\xc3\xa9""ficiaires pour ce "
-                "bilan). Demandez au b\xc3\xa9n\xc3\xa9""ficiaire si l'appareil %s est bien le sien ; "
-                "sinon, quittez la salle (/quitter) et pr\xc3\xa9venez l'administrateur. (WARNING: a "
-                "second device is using the beneficiary's invite: ask the beneficiary whether device "
-                "%s is really theirs.)\n",
+                "b\xc3\xa9n\xc3\xa9""ficiaire (%lld appareils b\xc3\xa9n\xc3\xa9""ficiaires "
+                "pour ce bilan). Demandez au b\xc3\xa9n\xc3\xa9""ficiaire si l'appareil %s est "
+                "bien le sien ; sinon, quittez la salle (/quitter) et pr\xc3\xa9venez "
+                "l'administrateur. (WARNING: a second device is using the beneficiary's invite: "
+                "ask the beneficiary whether device %s is really theirs.)\n",
                 slot, n, dev, dev);
     else
         outline(s,
-                "[room] ATTENTION slot=%d: un autre appareil est entr\xc3\xa9 avec une invitation de "
-                "ce bilan (%lld appareils). S'il n'est pas \xc3\xa0 vous, dites-le tout de suite au "
-                "consultant. (WARNING: another device joined with an invite of this bilan; if it is "
-                "not yours, tell the consultant now.)\n",
+                "[room] ATTENTION slot=%d: un autre appareil est entr\xc3\xa9 avec une invitation "
+                "de ce bilan (%lld appareils). S'il n'est pas \xc3\xa0 vous, dites-le tout de "
+                "suite au consultant. (WARNING: another device joined with an invite of this "
+                "bilan; if it is not yours, tell the consultant now.)\n",
                 slot, n);
 }
 

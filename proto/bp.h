@@ -74,7 +74,7 @@ enum bp_err {
     BP_E_NOMEM = -23,          /* local only */
     BP_E_BAD_LINK = -24,       /* local only: a link or token did not parse */
     /* -25, -26: other parts of issue 7 */
-    BP_E_TOKEN_REVOKED = -27,  /* "token_revoked": an invite replaced by a newer one */
+    BP_E_TOKEN_REVOKED = -27, /* "token_revoked": an invite replaced by a newer one */
     /* -28: reserved (invites and certificates) */
 };
 #define BP_E_COUNT 25

@@ -173,7 +173,7 @@ int bp_senderkey_open(const uint8_t pair_key[32], const char *bilan,
 enum bp_e2e_kind {
     BP_E2E_COMMIT = 1,  /* {"t":"commit","c":key} */
     BP_E2E_REVEAL,      /* {"t":"reveal","bundle":{sign_pub,dh_pub,eph,sig},"r":key} */
-    BP_E2E_CONFIRM,     /* {"t":"confirm","proofs":[{"sid","mac"}...]?} (none: no invite secret) */
+    BP_E2E_CONFIRM,     /* {"t":"confirm","proofs":[{sid,mac}...]?} (none: no secret) */
     BP_E2E_SAS,         /* {"t":"sas","result":"confirmed"|"rejected"} */
     BP_E2E_KEY,         /* {"t":"key","gen":int,"sealed":base64url of 44 bytes} */
     BP_E2E_ABORT,       /* {"t":"abort","reason":string 1..200}: the sender ended the pair */

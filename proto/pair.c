@@ -418,15 +418,16 @@ static int parse_body(const json_t *body, struct bp_e2e_msg *m, struct bp_verr *
         const json_t *arr = json_object_get(body, "proofs");
         if (!arr)
             return 0;
+        static const char shape[] = "must be an array of at most 8 objects";
         if (!json_is_array(arr) || json_array_size(arr) > BP_E2E_PROOFS_MAX)
-            return perr(e, BP_E_INVALID_FIELD, "proofs", kn, "must be an array of at most 8 objects");
+            return perr(e, BP_E_INVALID_FIELD, "proofs", kn, shape);
         size_t i;
         const json_t *pr;
         json_array_foreach(arr, i, pr)
         {
             struct bp_invite_proof *p = &m->proofs[i];
             if (!json_is_object(pr))
-                return perr(e, BP_E_INVALID_FIELD, "proofs", kn, "must be an array of at most 8 objects");
+                return perr(e, BP_E_INVALID_FIELD, "proofs", kn, shape);
             if ((rc = get_bytes(pr, "sid", kn, p->sid, BP_SECRET_ID_LEN, 1, NULL, e)) ||
                 (rc = get_bytes(pr, "mac", kn, p->mac, BP_MAC_LEN, 1, NULL, e)))
                 return rc;

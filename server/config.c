@@ -116,8 +116,10 @@ int config_parse_public(const char *s, char host[256], int *port, char *why, siz
         return -1;
     }
     if (!bp_host_usable(host)) {
-        snprintf(why, why_len, "--public '%s': give the name (or address) clients use to reach this "
-                 "server, not a wildcard like 0.0.0.0 or ::", s);
+        snprintf(why, why_len,
+                 "--public '%s': give the name (or address) clients use to reach this server, "
+                 "not a wildcard like 0.0.0.0 or ::",
+                 s);
         return -1;
     }
     for (const char *h = host; *h; h++) {

@@ -180,7 +180,8 @@ static json_t *member_obj(const struct room_member *m, int slot)
 {
     char dev[BP_B64_32 + 1];
     bp_b64_encode(m->device, BP_FP_LEN, dev);
-    json_t *o = json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", role_name(m->role));
+    json_t *o =
+        json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", role_name(m->role));
     /* How many beneficiary devices the bilan has (PROTOCOL.md §3.2): more
      * than one means someone else may have used an invite. */
     if (o && m->role == ROLE_BENEFICIARY && m->role_devices > 0)
@@ -594,8 +595,8 @@ static void on_invite_create(struct conn *c, const json_t *msg, const char *ref,
     if (revoked) {
         char f[9];
         fp8(c, f);
-        log_info("device %s reprinted an invite of bilan %s: %lld unused earlier invite(s) revoked", f,
-                 b.id, (long long)revoked);
+        log_info("device %s reprinted an invite of bilan %s: %lld unused earlier invite(s) revoked",
+                 f, b.id, (long long)revoked);
     }
     json_t *o = reply("invite_created", ref);
     if (o) {

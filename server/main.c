@@ -88,9 +88,9 @@ static void help_serve(FILE *f)
           "  --data DIR            data folder (default ./bilan-data), created with mode 0700\n"
           "  --cert FILE           TLS certificate chain (PEM); required without --dev\n"
           "  --key FILE            TLS private key (PEM); required without --dev\n"
-          "  --public HOST[:PORT]  the name (and port) clients use, printed in links (default: the\n"
-          "                        listen address when it is a specific one; with 0.0.0.0, [::] or *\n"
-          "                        no link is printed without it)\n"
+          "  --public HOST[:PORT]  the name (and port) clients use, printed in links\n"
+          "                        (default: the listen address when it is a specific one;\n"
+          "                        with 0.0.0.0, [::] or * no link is printed without it)\n"
           "  --auth-failures N     failed authentications allowed per address per 60 s (default 10)\n"
           "  --queue-kib N         per-receiver queue budget in KiB (default 4096; hard cap 4x)\n"
           "  --invite-ttl SECONDS  default lifetime of invite and enrolment tokens\n"
@@ -167,8 +167,8 @@ static int enrol_link(struct store *st, const uint8_t token[BP_TOKEN_LEN], char 
     return rc;
 }
 
-#define NO_HOST_HINT                                                                                \
-    "this server listens on every interface and was not told the name clients use: restart it "    \
+#define NO_HOST_HINT                                                                               \
+    "this server listens on every interface and was not told the name clients use: restart it "   \
     "with --public HOST[:PORT] (the name in its certificate) to print links"
 
 /* Names of people: 1 to 64 bytes of UTF-8 without control characters. */
@@ -1054,9 +1054,11 @@ static int on_ready(void *arg, int port)
         log_warn("no links will be printed: " NO_HOST_HINT);
         printf("bilan-server: no links: " NO_HOST_HINT "\n");
     } else if (devcert_ca_trusted(cfg->cert, host, &trusted, why, sizeof why)) {
-        log_warn("cannot check the certificate against the CA store (%s): links carry its pin", why);
+        log_warn("cannot check the certificate against the CA store (%s): links carry its pin",
+                 why);
     } else if (trusted) {
-        log_info("links name %s without a pin: the system CA store vouches for the certificate", host);
+        log_info("links name %s without a pin: the system CA store vouches for the certificate",
+                 host);
     } else {
         log_info("links carry the certificate's pin: the system CA store does not vouch for it "
                  "under the name %s (%s)", host, why);

@@ -304,7 +304,9 @@ static void t_no_secret_needs_sas(void)
 static struct bp_identity mallory;
 static uint8_t mal_r[32], mal_eph[BP_KEY_LEN];
 static struct bp_bundle mal_b;
-static int mode; /* 1: swap reveal only; 2: commit+reveal, bad MAC; 3: ...under an unknown sid; 4: no proof */
+/* 1: swap reveal only; 2: commit and reveal, bad MAC; 3: the same under an
+ * unknown sid (both ways); 4: no proof (both ways) */
+static int mode;
 
 static int swap_a_to_b(struct msg *m)
 {
