@@ -120,6 +120,11 @@ def t_reprint_other_device():
         check(pa.wait_exit() == 0, "the consultant leaves with /quitter")
         pb.send_line("/quitter")
         check(pb.wait_exit() == 0, "the beneficiary leaves with /quitter")
+        check(all(p.count(r"interception|refused") == 0 for p in (pa, pb, pc)),
+              "in the whole visit, no alarm and no refused pair on any device")
+        check(pa.count(r"^\[e2e\] slot=1: cet appareil est venu avec une autre invitation") == 1 and
+              pb.count(r"^\[e2e\] slot=0: cet appareil est venu avec une autre invitation") == 1,
+              "each side says plainly that the other came with another invite")
 
         # The earlier, never used link was revoked by the reprint.
         stranger = Client(s.tmp, "stranger")
