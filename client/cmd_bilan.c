@@ -1,8 +1,9 @@
 /* cmd_bilan.c: `bilan bilan create|invite|list`, the consultant's bilans.
  *
  * The invite secret (32 random bytes, the fragment of the invite link) is
- * drawn here, stored locally, and put only into the printed link: it is
- * never sent to the server (PROTOCOL.md §2.3). */
+ * drawn here, a new one for each invite, stored locally with the bilan's
+ * earlier ones, and put only into the printed link: it is never sent to the
+ * server (PROTOCOL.md §2.3). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static const char usage[] =
     "\n"
     "Consultant commands.\n"
     "  create   creates a bilan and prints the invite link for the beneficiary\n"
-    "  invite   prints a new invite link for an existing bilan (same secret)\n"
+    "  invite   prints a new invite link for an existing bilan, with a new secret; the\n"
+    "           earlier links not used yet stop working (\"replaced by a newer link\")\n"
     "  list     lists the bilans this device may join (--local: from this device only)\n"
     "\n"
     "  --label LABEL         a pseudonymous label (1 to 64 bytes): no beneficiary name\n"
@@ -34,6 +36,7 @@ struct bilan_ctx {
     struct ks_server srv;
     uint8_t secret[BP_SECRET_LEN];
     int local;
+    enum net_trust trust; /* how this connection trusted the server */
 };
 
 static void fmt_hm(long long s, char *out, size_t cap)
@@ -76,14 +79,22 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
     memcpy(l.token, kb.token, BP_TOKEN_LEN);
     memcpy(l.secret, b->secret, BP_SECRET_LEN);
     l.has_secret = 1;
-    l.has_pin = b->srv.has_pin;
-    memcpy(l.pin, b->srv.pin, BP_FP_LEN);
+    /* A pin only for a server this connection trusted by its pin: one that
+     * the CA store vouches for is never pinned (its renewal would lock the
+     * beneficiary out), even if this device has an old pin for it. */
+    l.has_pin = b->trust == NET_TRUST_PIN && b->srv.has_pin;
+    if (l.has_pin)
+        memcpy(l.pin, b->srv.pin, BP_FP_LEN);
     char link[1200];
     int n = bp_link_format(&l, link, sizeof link);
     OPENSSL_cleanse(&l, sizeof l);
     OPENSSL_cleanse(&kb, sizeof kb);
     if (n < 0)
-        return cli_fail(EXIT_USAGE, "cannot format the invite link");
+        return cli_fail(EXIT_USAGE, "cannot format the invite link%s",
+                        bp_host_usable(b->srv.host)
+                            ? ""
+                            : ": this device knows the server as a wildcard address; enrol it "
+                              "again with a link naming the server");
     printf("Invite link for the beneficiary (send it privately; it works once, until it "
            "expires):\n%s\n",
            link);
@@ -108,7 +119,9 @@ static int bilan_reply(void *ctx, struct session *s, enum bp_type t, const json_
 {
     struct bilan_ctx *b = ctx;
     if (t == BP_T_WELCOME) {
-        /* Keep the role and bilan list fresh. */
+        /* Keep the role and bilan list fresh, and forget a pin the CA made
+         * useless. */
+        cli_trust_seen(b->a, &b->srv, b->trust);
         return cli_store_bilans(b->a, b->srv.id, json_object_get(m, "bilans"));
     }
     if (t == BP_T_BILAN_CREATED) {
@@ -247,21 +260,13 @@ int cmd_bilan(struct app *a, int argc, char **argv)
     }
     if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? NULL : "consultant", &b.srv)))
         return rc;
-    if (goal == GOAL_CREATE) {
-        if (bp_random(b.secret, sizeof b.secret))
-            return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
-    } else if (goal == GOAL_INVITE) {
-        /* Same secret for the same bilan, so an earlier link's secret stays valid. */
-        struct ks_bilan kb;
-        rc = ks_bilan_get(a->ks, b.srv.id, bilan, &kb);
-        if (rc == 0 && kb.has_secret)
-            memcpy(b.secret, kb.secret, sizeof b.secret);
-        else if (rc < 0)
-            return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
-        else if (bp_random(b.secret, sizeof b.secret)) /* bilan created on another device */
-            return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
-        OPENSSL_cleanse(&kb, sizeof kb);
-    }
+    /* A new secret for every invite: a link that leaked before it was
+     * replaced then proves nothing about the new one, and another device of
+     * the consultant could not know an earlier secret anyway. This device
+     * keeps all of them (keystore bilan_secrets) and proves itself with each,
+     * so a beneficiary who joined with an earlier link is still recognised. */
+    if ((goal == GOAL_CREATE || goal == GOAL_INVITE) && bp_random(b.secret, sizeof b.secret))
+        return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
     struct session_hooks hooks = {.reply_ctx = &b, .on_reply = bilan_reply};
     struct session s;
     session_init(&s);
@@ -274,7 +279,8 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         snprintf(s.bilan, sizeof s.bilan, "%s", bilan);
     s.budget_s = budget;
     s.invite_ttl_s = ttl;
-    struct net_cfg cfg = {.host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin};
+    struct net_cfg cfg = {
+        .host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin, .trusted_by = &b.trust};
     memcpy(cfg.pin, b.srv.pin, BP_FP_LEN);
     rc = app_run_session(&s, &cfg);
     OPENSSL_cleanse(b.secret, sizeof b.secret);

@@ -1,6 +1,7 @@
 /* cmd_enrol.c: `bilan enrol LINK-OR-TOKEN`: redeems a consultant enrolment
- * token (PROTOCOL.md §2.2) and remembers the server, its pin, this device's
- * role and the bilans the welcome lists. */
+ * token (PROTOCOL.md §2.2) and remembers the server, its pin (only when the
+ * connection trusted the server by it, not by CA), this device's role and
+ * the bilans the welcome lists. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,8 +81,10 @@ int cli_store_welcome(struct app *a, const struct net_cfg *cfg, const char *devi
     memset(&srv, 0, sizeof srv);
     snprintf(srv.host, sizeof srv.host, "%s", cfg->host);
     srv.port = cfg->port;
-    srv.has_pin = cfg->has_pin;
-    memcpy(srv.pin, cfg->pin, BP_FP_LEN);
+    /* Without trusted_by, keep what the link said (the caller did not ask). */
+    srv.has_pin = cfg->has_pin && (!cfg->trusted_by || *cfg->trusted_by == NET_TRUST_PIN);
+    if (srv.has_pin)
+        memcpy(srv.pin, cfg->pin, BP_FP_LEN);
     snprintf(srv.role, sizeof srv.role, "%s", bp_str(m, "role", ""));
     snprintf(srv.name, sizeof srv.name, "%s", bp_str(m, "name", ""));
     snprintf(srv.device_name, sizeof srv.device_name, "%s", device_name ? device_name : "");
@@ -89,6 +92,18 @@ int cli_store_welcome(struct app *a, const struct net_cfg *cfg, const char *devi
         return cli_fail(EXIT_USAGE, "cannot save the server: %s", ks_error(a->ks));
     *server_id = srv.id;
     return cli_store_bilans(a, srv.id, json_object_get(m, "bilans"));
+}
+
+void cli_trust_seen(struct app *a, const struct ks_server *srv, enum net_trust t)
+{
+    if (t != NET_TRUST_CA || !srv->has_pin)
+        return;
+    struct ks_server s = *srv;
+    s.has_pin = 0;
+    memset(s.pin, 0, sizeof s.pin);
+    if (ks_server_put(a->ks, &s))
+        fprintf(stderr, "bilan: warning: cannot forget the old pin of the server: %s\n",
+                ks_error(a->ks));
 }
 
 int cli_store_bilans(struct app *a, long long server_id, const json_t *arr)
@@ -179,9 +194,11 @@ int cmd_enrol(struct app *a, int argc, char **argv)
     }
     struct bp_link l;
     struct net_cfg cfg;
+    enum net_trust trust = NET_TRUST_NONE;
     int rc = cli_server_from_link(argv[optind], opt_server, opt_pin, &l, &cfg);
     if (rc)
         return rc;
+    cfg.trusted_by = &trust;
     if (l.kind == BP_LINK_INVITE) {
         OPENSSL_cleanse(&l, sizeof l);
         return cli_fail(EXIT_USAGE,

@@ -106,6 +106,8 @@ struct join_ctx {
     long long server_id; /* of the server we join on (set once known) */
     struct e2e *e2e;
     struct console_lines con; /* what is typed, until a newline */
+    struct ks_server srv;     /* the server, when known from the store (join by id) */
+    enum net_trust trust;     /* how this connection trusted it */
 };
 
 /* ---- the console: lines typed in the room ---- */
@@ -150,6 +152,18 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
                 info(s, "no code waiting for an answer from slot %d", c.slot);
             else
                 info(s, "no code waiting for an answer");
+            /* Say why when it is because a pair was ended: the person saw a
+             * code and expects to answer it. */
+            for (int k = 0; k < BP_MAX_MEMBERS; k++)
+                if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k))
+                    info(s,
+                         "slot=%d: la liaison chiffr\xc3\xa9""e avec cet appareil a "
+                         "\xc3\xa9t\xc3\xa9 arr\xc3\xaat\xc3\xa9""e (voir la ligne [e2e] slot=%d "
+                         "refused), son code ne peut plus \xc3\xaatre confirm\xc3\xa9 ; pour "
+                         "recommencer, quittez (/quitter) et rejoignez la salle. (The pair with "
+                         "this device was ended; its code can no longer be confirmed: leave and "
+                         "join again to start over.)",
+                         k, k);
         }
         return;
     case CMD_WHO:
@@ -349,13 +363,16 @@ static void remember_peer(void *ctx, const struct e2e_remember *r)
         fprintf(stderr, "bilan: warning: cannot remember a peer: %s\n", ks_error(j->a->ks));
 }
 
-/* The invite secret and the verified peers of the bilan we are about to join. */
+/* The invite secrets and the verified peers of the bilan we are about to join. */
 static void load_e2e(struct join_ctx *j, const char *bilan)
 {
-    struct ks_bilan kb;
-    if (ks_bilan_get(j->a->ks, j->server_id, bilan, &kb) == 0 && kb.has_secret)
-        e2e_set_secret(j->e2e, kb.secret);
-    OPENSSL_cleanse(&kb, sizeof kb);
+    uint8_t secrets[E2E_SECRETS_MAX][BP_SECRET_LEN];
+    int n = 0;
+    if (ks_bilan_secrets(j->a->ks, j->server_id, bilan, secrets, E2E_SECRETS_MAX, &n))
+        fprintf(stderr, "bilan: warning: cannot read the invite secrets: %s\n", ks_error(j->a->ks));
+    for (int i = 0; i < n; i++)
+        e2e_add_secret(j->e2e, secrets[i]);
+    OPENSSL_cleanse(secrets, sizeof secrets);
     ks_peer_each(j->a->ks, j->server_id, bilan, peer_cb, j);
 }
 
@@ -410,6 +427,7 @@ static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t
     if (t != BP_T_WELCOME)
         return 0;
     if (!j->by_link) {
+        cli_trust_seen(j->a, &j->srv, j->trust);
         load_e2e(j, s->bilan);
         send_pending(j, s);
         return 0;
@@ -543,11 +561,43 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
         }
     }
     j->server_id = srv->id;
+    j->srv = *srv;
     j->cfg->host = srv->host;
     j->cfg->port = srv->port;
     j->cfg->has_pin = srv->has_pin;
     memcpy(j->cfg->pin, srv->pin, BP_FP_LEN);
+    j->cfg->trusted_by = &j->trust;
     return app_run_session(s, j->cfg);
+}
+
+/* What a refused invite means, in the words of the person holding the link
+ * (French first: beneficiaries are French speakers, often not technical).
+ * The server's own message (English) was printed as an [error] line. */
+static void explain_refusal(const struct session *s)
+{
+    static const struct {
+        const char *code, *text;
+    } why[] = {
+        {"token_revoked",
+         "ce lien d'invitation a \xc3\xa9t\xc3\xa9 remplac\xc3\xa9 par un lien plus "
+         "r\xc3\xa9""cent : demandez le dernier lien \xc3\xa0 votre consultant. (This invite "
+         "link was replaced by a newer one: ask your consultant for the latest link.)"},
+        {"token_expired",
+         "ce lien d'invitation a expir\xc3\xa9 : demandez un nouveau lien \xc3\xa0 votre "
+         "consultant. (This invite link has expired: ask your consultant for a new one.)"},
+        {"token_used",
+         "ce lien d'invitation a d\xc3\xa9j\xc3\xa0 servi sur un autre appareil : demandez un "
+         "nouveau lien \xc3\xa0 votre consultant, et dites-lui si ce n'\xc3\xa9tait pas vous. "
+         "(This invite link was already used on another device: ask your consultant for a new "
+         "one, and tell them if it was not you.)"},
+        {"unknown_token",
+         "ce lien d'invitation n'est pas reconnu : v\xc3\xa9rifiez que vous l'avez copi\xc3\xa9 en "
+         "entier, ou demandez un nouveau lien \xc3\xa0 votre consultant. (This invite link is not "
+         "known: check that you copied all of it, or ask your consultant for a new one.)"},
+    };
+    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
+        if (!strcmp(s->err_code, why[i].code))
+            fprintf(stderr, "bilan: %s\n", why[i].text);
 }
 
 /* --stats: counters only (no key, no content), written to a temporary file
@@ -764,6 +814,8 @@ int cmd_join(struct app *a, int argc, char **argv)
                 "bilan: warning: --expect-files without --recv-dir: files will be refused\n");
     struct ks_server srv;
     rc = run_join(a, &j, &s, &srv, arg, opt_server);
+    if (rc == EXIT_REFUSED && j.by_link)
+        explain_refusal(&s);
     if (stats_file && write_stats(stats_file, &s, &e2e))
         fprintf(stderr, "bilan: cannot write %s: %s\n", stats_file, strerror(errno));
     e2e_free(&e2e);

@@ -80,17 +80,26 @@ int e2e_init(struct e2e *e, const struct bp_identity *id, const uint8_t *secret,
     e->id = id;
     e->slot = -1;
     e->policy = policy;
-    if (secret) {
-        memcpy(e->secret, secret, BP_SECRET_LEN);
-        e->has_secret = 1;
-    }
+    if (secret)
+        e2e_add_secret(e, secret);
     return bp_fingerprint(id->sign_pub, id->dh_pub, e->fp) ? BP_E_CRYPTO : 0;
 }
 
-void e2e_set_secret(struct e2e *e, const uint8_t secret[BP_SECRET_LEN])
+void e2e_add_secret(struct e2e *e, const uint8_t secret[BP_SECRET_LEN])
 {
-    memcpy(e->secret, secret, BP_SECRET_LEN);
-    e->has_secret = 1;
+    for (int i = 0; i < e->nsecrets; i++)
+        if (!bp_ct_cmp(e->secrets[i], secret, BP_SECRET_LEN))
+            return;
+    if (e->nsecrets == E2E_SECRETS_MAX)
+        return;
+    memcpy(e->secrets[e->nsecrets++], secret, BP_SECRET_LEN);
+}
+
+int e2e_pair_ended(const struct e2e *e, int slot)
+{
+    if (slot < 0 || slot >= BP_MAX_MEMBERS || slot == e->slot || !e->in_room)
+        return 0;
+    return e->peers[slot].present && e->peers[slot].st == PAIR_REFUSED;
 }
 
 void e2e_add_known(struct e2e *e, const uint8_t fp[BP_FP_LEN], const char *role)
@@ -326,13 +335,18 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
     struct bp_e2e_msg cf;
     memset(&cf, 0, sizeof cf);
     cf.kind = BP_E2E_CONFIRM;
-    if (e->has_secret) {
-        if (bp_invite_mac(e->secret, e->bilan, p->t, e->fp, cf.mac)) {
+    /* One proof per secret we know: the peer checks the one whose id it
+     * knows (it cannot tell us which before this message). */
+    for (int i = 0; i < e->nsecrets; i++) {
+        struct bp_invite_proof *pr = &cf.proofs[cf.nproofs];
+        if (bp_invite_secret_id(e->secrets[i], e->bilan, pr->sid) ||
+            bp_invite_mac(e->secrets[i], e->bilan, p->t, e->fp, pr->mac)) {
+            OPENSSL_cleanse(&cf, sizeof cf);
             e->failed = 1;
             refuse(e, slot, "a cryptographic operation failed (OpenSSL)");
             return;
         }
-        cf.has_mac = 1;
+        cf.nproofs++;
     }
     p->st = PAIR_CONFIRMING;
     send_msg(e, slot, &cf);
@@ -423,24 +437,46 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
         return;
     }
     p->got_confirm = 1;
-    if (e->has_secret && m->has_mac) {
-        uint8_t want[BP_MAC_LEN];
-        if (bp_invite_mac(e->secret, e->bilan, p->t, p->fp, want)) {
+    /* Every proof under a secret we know must verify: one that does not is
+     * a relay that changed the keys (or the proof). Proofs under secrets we
+     * do not know (the peer joined with, or printed, another invite of this
+     * bilan) prove nothing to us and accuse no one. */
+    int checked = 0;
+    for (int i = 0; i < e->nsecrets; i++) {
+        uint8_t sid[BP_SECRET_ID_LEN], want[BP_MAC_LEN];
+        if (bp_invite_secret_id(e->secrets[i], e->bilan, sid)) {
             e->failed = 1;
             refuse(e, slot, "a cryptographic operation failed (OpenSSL)");
             return;
         }
-        int ok = bp_ct_cmp(want, m->mac, BP_MAC_LEN) == 0;
-        OPENSSL_cleanse(want, sizeof want);
-        if (!ok) {
-            refuse(e, slot,
-                   "its invite proof does not verify: possible interception (the codes differ; "
-                   "do not go on, ask for a new invite)");
-            return;
+        for (int k = 0; k < m->nproofs; k++) {
+            if (bp_ct_cmp(sid, m->proofs[k].sid, BP_SECRET_ID_LEN))
+                continue; /* the sid is public: only the MAC needs constant time */
+            if (bp_invite_mac(e->secrets[i], e->bilan, p->t, p->fp, want)) {
+                e->failed = 1;
+                refuse(e, slot, "a cryptographic operation failed (OpenSSL)");
+                return;
+            }
+            int ok = bp_ct_cmp(want, m->proofs[k].mac, BP_MAC_LEN) == 0;
+            OPENSSL_cleanse(want, sizeof want);
+            if (!ok) {
+                refuse(e, slot,
+                       "its invite proof does not verify: possible interception (the codes differ; "
+                       "do not go on, ask for a new invite)");
+                return;
+            }
+            checked = 1;
         }
-        p->mac_ok = 1;
     }
+    p->mac_ok = checked;
     p->known = is_known(e, p->fp);
+    if (!checked && m->nproofs && !p->known)
+        line(e,
+             "[e2e] slot=%d: cet appareil est venu avec une autre invitation de ce bilan que "
+             "celles que conna\xc3\xaet le v\xc3\xb4tre ; ce n'est pas une alerte : comparez le "
+             "code \xc3\xa0 voix haute (it used another invite of this bilan: not an alarm; "
+             "compare the code aloud)",
+             slot);
     if (!p->mac_ok && !p->known && role_had_other(e, p->role, p->fp)) {
         p->changed_key = 1;
         line(e,
@@ -819,6 +855,6 @@ void e2e_leave(struct e2e *e)
 void e2e_free(struct e2e *e)
 {
     e2e_leave(e);
-    OPENSSL_cleanse(e->secret, sizeof e->secret);
+    OPENSSL_cleanse(e->secrets, sizeof e->secrets);
     OPENSSL_cleanse(e, sizeof *e);
 }

@@ -17,13 +17,16 @@
  * lines (never a key, secret or payload byte), decrypted frames (routing
  * header || plaintext), and peers to remember as authenticated/verified.
  *
- * Trust (§8.2 step 8): a pair is authenticated when the peer's invite MAC
- * verified, when its fingerprint is remembered as verified for this bilan,
- * or when the user confirmed the SAS; verified when the SAS was confirmed
- * (now or earlier). A MAC that does not verify refuses the pair (possible
- * interception) whatever the SAS. A device for a role whose remembered
- * device was another one, not authenticated by MAC, is a changed key: loud
- * warning, no keys until its SAS is confirmed. */
+ * Trust (§8.2 step 8): a pair is authenticated when one of the peer's
+ * invite proofs verified, when its fingerprint is remembered as verified for
+ * this bilan, or when the user confirmed the SAS; verified when the SAS was
+ * confirmed (now or earlier). A proof under a secret we know (its id
+ * matches) that does not verify refuses the pair (possible interception)
+ * whatever the SAS; proofs under secrets we do not know (another invite of
+ * the bilan) leave the pair to the spoken code, with no alarm. A device for
+ * a role whose remembered device was another one, not authenticated by an
+ * invite proof, is a changed key: loud warning, no keys until its SAS is
+ * confirmed. */
 #ifndef CLIENT_E2E_H
 #define CLIENT_E2E_H
 
@@ -42,6 +45,7 @@
 #define E2E_GENS 4        /* generations kept per sender */
 #define E2E_KNOWN_MAX 32
 #define E2E_MET_MAX 16 /* devices paired with in one visit, remembered for receipts */
+#define E2E_SECRETS_MAX BP_E2E_PROOFS_MAX /* invite secrets of the bilan this device knows */
 
 enum e2e_sas_policy {
     E2E_SAS_ASK = 0, /* show the code; unauthenticated pairs stay blocked */
@@ -146,8 +150,12 @@ struct e2e {
     const struct bp_identity *id; /* borrowed */
     uint8_t fp[BP_FP_LEN];
     char bilan[BP_ID_MAX + 1];
-    int has_secret;
-    uint8_t secret[BP_SECRET_LEN];
+    /* The bilan's invite secrets this device knows: a beneficiary device the
+     * one of the link it joined with, a consultant device one per invite it
+     * printed (newest first). Each gives one proof in our confirm; a peer's
+     * proof is checked against the secret with its id. */
+    int nsecrets;
+    uint8_t secrets[E2E_SECRETS_MAX][BP_SECRET_LEN];
     enum e2e_sas_policy policy;
     struct e2e_known known[E2E_KNOWN_MAX];
     int nknown;
@@ -177,9 +185,13 @@ struct e2e {
 /* id is borrowed for the life of e; secret may be NULL. 0 or BP_E_CRYPTO. */
 int e2e_init(struct e2e *e, const struct bp_identity *id, const uint8_t *secret,
              enum e2e_sas_policy policy);
-/* The bilan's invite secret, once the store says which bilan (may come
- * after e2e_init, before e2e_joined). */
-void e2e_set_secret(struct e2e *e, const uint8_t secret[BP_SECRET_LEN]);
+/* One of the bilan's invite secrets, once the store says which bilan (after
+ * e2e_init, before e2e_joined). A secret already known is not added twice;
+ * past E2E_SECRETS_MAX the rest are ignored (give the newest first). */
+void e2e_add_secret(struct e2e *e, const uint8_t secret[BP_SECRET_LEN]);
+/* 1 when the pair with slot was ended (refused, aborted or its code
+ * rejected): its code can no longer be answered. */
+int e2e_pair_ended(const struct e2e *e, int slot);
 /* A device remembered as verified for this bilan (from the store). */
 void e2e_add_known(struct e2e *e, const uint8_t fp[BP_FP_LEN], const char *role);
 /* We joined: fresh ephemeral key and bundle, generation 1. */

@@ -83,7 +83,20 @@ static const char *const migrations[] = {
     "  server_id INTEGER NOT NULL, bilan TEXT NOT NULL, session TEXT NOT NULL,"
     "  seen_at INTEGER NOT NULL,"
     "  PRIMARY KEY (server_id, bilan, session));",
-    /* 5: what this device observed of each session (attend.h, JSON), the
+    /* 5 (issue 7, invites): every invite secret of a bilan this device knows.
+     * A consultant device draws a new secret for each invite it prints and
+     * proves itself with each of them (PROTOCOL.md §8.2 step 6), so that a
+     * beneficiary who joined with any of its links is recognised.
+     * bilans.secret stays the newest one. */
+    "CREATE TABLE bilan_secrets ("
+    "  server_id INTEGER NOT NULL, bilan TEXT NOT NULL,"
+    "  secret BLOB NOT NULL CHECK (length(secret) = 32),"
+    "  added INTEGER NOT NULL,"
+    "  PRIMARY KEY (server_id, bilan, secret),"
+    "  FOREIGN KEY (server_id, bilan) REFERENCES bilans(server_id, bilan) ON DELETE CASCADE);"
+    "INSERT INTO bilan_secrets (server_id, bilan, secret, added)"
+    "  SELECT server_id, bilan, secret, 0 FROM bilans WHERE secret IS NOT NULL;",
+    /* 6: what this device observed of each session (attend.h, JSON), the
      * check before it signs a record; and bounds on everything a server can
      * make this device store: bilans per server, peers and observed sessions
      * per bilan, receipts per bilan. Past a bound, a new bilan or peer is not
@@ -482,7 +495,43 @@ int ks_bilan_put(struct keystore *ks, const struct ks_bilan *b)
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
         return fail(ks, "storing a bilan");
-    return 0;
+    if (!b->has_secret)
+        return 0;
+    /* The secret joins the bilan's list (a known one keeps its place). */
+    if ((rc = prepare(ks,
+                      "INSERT INTO bilan_secrets (server_id, bilan, secret, added)"
+                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                      &st)))
+        return rc;
+    sqlite3_bind_int64(st, 1, b->server_id);
+    sqlite3_bind_text(st, 2, b->bilan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 3, b->secret, BP_SECRET_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (long long)time(NULL));
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : fail(ks, "storing an invite secret");
+}
+
+int ks_bilan_secrets(struct keystore *ks, long long server_id, const char *bilan,
+                     uint8_t (*out)[BP_SECRET_LEN], int max, int *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    int rc = prepare(ks,
+                     "SELECT secret FROM bilan_secrets WHERE server_id = ?1 AND bilan = ?2"
+                     " ORDER BY added DESC, rowid DESC LIMIT ?3",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, server_id);
+    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 3, max);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        if (column_blob32(st, 0, out[*n]))
+            (*n)++;
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading invite secrets");
 }
 
 static int bilan_query(struct keystore *ks, sqlite3_stmt *st, struct ks_bilan *b)

@@ -19,7 +19,7 @@
 #define KS_NOT_FOUND 1
 #define KS_ROLE_MAX 16
 
-/* Bounds on what a server can make this device store (see migration 5). */
+/* Bounds on what a server can make this device store (see migration 6). */
 #define KS_BILANS_MAX 2000   /* bilans per server */
 #define KS_PEERS_MAX 64      /* devices met per bilan */
 #define KS_ATTEND_MAX 200    /* observed sessions per bilan */
@@ -47,7 +47,8 @@ struct ks_bilan {
     char label[BP_LABEL_MAX + 1];
     char role[KS_ROLE_MAX];
     long long budget_s;
-    int has_secret; /* invite secret (fragment of the invite link) */
+    int has_secret; /* invite secret (fragment of the invite link): the newest;
+                     * ks_bilan_put also adds it to the bilan's list of secrets */
     uint8_t secret[BP_SECRET_LEN];
     int has_token; /* latest invite token, consultant side, to reprint */
     uint8_t token[BP_TOKEN_LEN];
@@ -82,6 +83,11 @@ int ks_server_each(struct keystore *ks, int (*cb)(void *arg, const struct ks_ser
  * welcome never erases a secret. */
 int ks_bilan_put(struct keystore *ks, const struct ks_bilan *b);
 int ks_bilan_get(struct keystore *ks, long long server_id, const char *bilan, struct ks_bilan *b);
+/* The bilan's invite secrets this device knows (every secret ks_bilan_put
+ * was given for it), newest first, at most max into out; *n = how many.
+ * The caller wipes out. */
+int ks_bilan_secrets(struct keystore *ks, long long server_id, const char *bilan,
+                     uint8_t (*out)[BP_SECRET_LEN], int max, int *n);
 /* The bilan whose invite token hashes to hash, on any server. */
 int ks_bilan_by_token_hash(struct keystore *ks, const uint8_t hash[32], struct ks_bilan *b);
 /* Calls cb for each bilan (of server_id, or all when server_id is 0). */

@@ -1,13 +1,16 @@
 /* net.c: libwebsockets glue for the client's one connection (see net.h).
  *
- * Trust: with a pin, the server certificate is accepted only if the SHA-256
- * of its leaf (DER) equals the pin; CA chain, dates and host name are then
- * irrelevant (PROTOCOL.md §1.1). The pin is checked twice: in the OpenSSL
- * verify callback (so a mismatch aborts the TLS handshake itself) and again
+ * Trust (PROTOCOL.md §1.1): a certificate that the system CA store verifies
+ * for the host we connect to is trusted that way, pin or no pin: a CA
+ * certificate renewed with a new key (certbot's default) must not lock out a
+ * device that saw a pin for it. Only when that fails is the pin consulted:
+ * the SHA-256 of the leaf (DER) must equal it; chain, dates and host name are
+ * then irrelevant. With a pin, the decision is made in the OpenSSL verify
+ * callback (so a refusal aborts the TLS handshake itself) and checked again
  * at CLIENT_ESTABLISHED before the first message is sent (so no lws code
- * path that skips the verify callback can let an unpinned peer through).
+ * path that skips the verify callback can let an untrusted peer through).
  * Without a pin, lws and OpenSSL verify chain and host name against the
- * system store (SSL_CERT_FILE and SSL_CERT_DIR are honoured).
+ * system store. SSL_CERT_FILE and SSL_CERT_DIR are honoured either way.
  *
  * Must never: log what travels on the connection. */
 #include <errno.h>
@@ -20,9 +23,11 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "net.h"
 #include "util.h"
@@ -55,9 +60,10 @@ struct net {
     struct lws *in_wsi; /* standard input, while it is read */
     int in_fd;          /* our duplicate of fd 0, -1 when none */
     int established, closing, done, pin_failed;
+    enum net_trust trust; /* decided once per connection */
     uint64_t last_rx_ms;
     int close_status; /* close code from the server, 0 if none */
-    char err[512];
+    char err[1024];
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -87,9 +93,50 @@ static int leaf_matches_pin(struct net *n, X509 *leaf)
     return bp_ct_cmp(md, n->cfg.pin, BP_FP_LEN) == 0;
 }
 
+/* Whether leaf (with the untrusted chain the server sent) verifies against
+ * the system CA store for the host we connect to, as lws checks it without
+ * a pin: chain, dates, purpose, and the name or IP address. */
+static int verifies_by_ca(const struct net *n, X509 *leaf, STACK_OF(X509) *chain)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int ok = 0;
+    if (leaf && store && ctx && X509_STORE_set_default_paths(store) == 1 &&
+        X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
+        X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+        X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_SERVER);
+        if (X509_VERIFY_PARAM_set1_ip_asc(vp, n->cfg.host) == 1 ||
+            X509_VERIFY_PARAM_set1_host(vp, n->cfg.host, 0) == 1)
+            ok = X509_verify_cert(ctx) == 1;
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    ERR_clear_error();
+    return ok;
+}
+
+static enum net_trust trust_decide(const struct net *n, X509 *leaf, STACK_OF(X509) *chain)
+{
+    if (verifies_by_ca(n, leaf, chain))
+        return NET_TRUST_CA;
+    if (leaf_matches_pin((struct net *)n, leaf))
+        return NET_TRUST_PIN;
+    return NET_TRUST_NONE;
+}
+
+/* Said to a person who may not be technical: what happened, that nothing
+ * left, what to do. */
 #define PIN_MISMATCH                                                                               \
-    "server certificate does not match the pinned fingerprint (possible interception); "           \
-    "nothing was sent. Check that you used the right link, or ask for a new one"
+    "le certificat du serveur a chang\xc3\xa9 depuis que ce lien ou cet appareil l'a "             \
+    "enregistr\xc3\xa9, et aucune autorit\xc3\xa9 de certification de ce "                         \
+    "syst\xc3\xa8me ne le garantit. Rien n'a \xc3\xa9t\xc3\xa9 envoy\xc3\xa9. "                    \
+    "Si le serveur a chang\xc3\xa9 de certificat, demandez un nouveau lien \xc3\xa0 "              \
+    "votre consultant (ou un nouveau lien d'inscription \xc3\xa0 l'administrateur) ; "             \
+    "sinon, n'allez pas plus loin. (The server certificate does not match the pin of the "         \
+    "link or of this device, and no certificate authority of this system vouches for it; "         \
+    "nothing was sent. If the server changed its certificate, ask for a new link; otherwise "      \
+    "do not go on.)"
 
 static void queue_free(struct net *n)
 {
@@ -187,11 +234,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!n->cfg.has_pin)
             return 0;
         X509_STORE_CTX *xs = user;
-        if (!leaf_matches_pin(n, X509_STORE_CTX_get0_cert(xs))) {
+        /* Called for each certificate of the chain: decide once, on the
+         * leaf and what the server sent with it. */
+        if (n->trust == NET_TRUST_NONE)
+            n->trust =
+                trust_decide(n, X509_STORE_CTX_get0_cert(xs), X509_STORE_CTX_get0_untrusted(xs));
+        if (n->trust == NET_TRUST_NONE) {
             n->pin_failed = 1;
             return 1;
         }
-        /* The pin is the trust anchor: chain, dates and name do not matter. */
+        /* Trusted by CA (verified above, host name included) or by the pin,
+         * the trust anchor then: chain, dates and name do not matter. */
         X509_STORE_CTX_set_error(xs, X509_V_OK);
         return 0;
     }
@@ -202,11 +255,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         const char *what = in ? (const char *)in : "unknown error";
         if (n->pin_failed)
             set_err(n, PIN_MISMATCH "%s", NULL);
-        else if (vr != X509_V_OK)
-            set_err(n,
-                    "the server certificate is not trusted by this system (%s). A server with "
-                    "a self-signed certificate needs the whole link with its #pin, or --pin",
-                    X509_verify_cert_error_string(vr));
+        else if (vr != X509_V_OK && !n->err[0])
+            snprintf(n->err, sizeof n->err,
+                     "aucune autorit\xc3\xa9 de certification de ce syst\xc3\xa8me ne garantit le "
+                     "certificat du serveur pour ce nom (%s). Rien n'a \xc3\xa9t\xc3\xa9 "
+                     "envoy\xc3\xa9. V\xc3\xa9rifiez l'adresse, ou utilisez le lien complet "
+                     "re\xc3\xa7u (avec son #pin). (The server certificate is not trusted by this "
+                     "system (%s). A server with a self-signed certificate needs the whole link "
+                     "with its #pin, or --pin.)",
+                     X509_verify_cert_error_string(vr), X509_verify_cert_error_string(vr));
         else if (strstr(what, "SSL") || strstr(what, "tls") || strstr(what, "TLS"))
             set_err(n, "TLS handshake failed (%s). The server must speak TLS 1.3", what);
         else
@@ -218,16 +275,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED: {
         if (n->cfg.has_pin) {
+            /* Again, from the certificates of the session itself. */
             SSL *ssl = lws_get_ssl(wsi);
             X509 *leaf = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
-            int ok = leaf_matches_pin(n, leaf);
+            n->trust = trust_decide(n, leaf, ssl ? SSL_get_peer_cert_chain(ssl) : NULL);
             X509_free(leaf);
-            if (!ok) {
+            if (n->trust == NET_TRUST_NONE) {
                 n->pin_failed = 1;
                 set_err(n, PIN_MISMATCH "%s", NULL);
                 return -1;
             }
+        } else {
+            n->trust = NET_TRUST_CA; /* lws verified chain and host name */
         }
+        if (n->cfg.trusted_by)
+            *n->cfg.trusted_by = n->trust;
         n->established = 1;
         n->last_rx_ms = cli_now_ms();
         n->h.established(n->h.ctx, n->last_rx_ms);

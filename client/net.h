@@ -2,7 +2,7 @@
  * libwebsockets (the only file of the client that includes lws or OpenSSL's
  * TLS API).
  *
- * Owns: the lws context, the connection, TLS trust (pin or CA store), the
+ * Owns: the lws context, the connection, TLS trust (CA store, else pin), the
  * reading of standard input (a duplicate of fd 0 adopted as a raw file),
  * the
  * outbound queue of control messages, the reassembly of incoming messages,
@@ -24,11 +24,25 @@
 
 struct net;
 
+/* How the server certificate was trusted (PROTOCOL.md §1.1). */
+enum net_trust {
+    NET_TRUST_NONE = 0,
+    NET_TRUST_CA,  /* the system CA store, for cfg->host: never pin it */
+    NET_TRUST_PIN, /* not CA-trusted for cfg->host, but its SHA-256 is cfg->pin */
+};
+
 struct net_cfg {
     const char *host;
     uint16_t port;
-    int has_pin; /* verify the leaf certificate's SHA-256 instead of CA + host */
+    /* A pin (from a link or the store): the certificate is still trusted by
+     * CA and host name first, and by the pin only when that fails, so that a
+     * CA certificate renewed with a new key keeps working. */
+    int has_pin;
     uint8_t pin[BP_FP_LEN];
+    /* May be NULL. Set once the certificate is accepted, before
+     * handlers->established: tells the command whether to keep, store or
+     * print the pin. */
+    enum net_trust *trusted_by;
 };
 
 /* All callbacks run on the lws service thread, inside net_run(). */

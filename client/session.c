@@ -435,6 +435,10 @@ static int member_ok(const json_t *mb, int *slot, const char **device, const cha
         (strcmp(json_string_value(jr), "consultant") &&
          strcmp(json_string_value(jr), "beneficiary")))
         return 0;
+    const json_t *jn = json_object_get(mb, "beneficiary_devices");
+    if (jn &&
+        (!json_is_integer(jn) || json_integer_value(jn) < 1 || json_integer_value(jn) > 1000000))
+        return 0;
     *slot = (int)json_integer_value(js);
     *device = json_string_value(jd);
     *role = json_string_value(jr);
@@ -452,6 +456,36 @@ static void set_member(struct session *s, int slot, const char *device, const ch
     int c = session_member_count(s);
     if (c > s->max_members)
         s->max_members = c;
+}
+
+/* A beneficiary member of a bilan that has more than one beneficiary device
+ * (PROTOCOL.md §3.2, beneficiary_devices): one of them may be someone who
+ * got hold of an invite, and only the people can tell. Loud for the
+ * consultant, who asks; the beneficiary is told too, since it knows its own
+ * devices. */
+static void warn_devices(struct session *s, int slot, const json_t *mb)
+{
+    const json_t *jn = json_object_get(mb, "beneficiary_devices");
+    long long n = json_is_integer(jn) ? (long long)json_integer_value(jn) : 0;
+    if (n < 2 || slot == s->slot || strcmp(s->members[slot].role, "beneficiary"))
+        return;
+    const char *dev = s->members[slot].device;
+    if (!strcmp(s->role, "consultant"))
+        outline(s,
+                "[room] ATTENTION slot=%d: un deuxi\xc3\xa8me appareil utilise l'invitation du "
+                "b\xc3\xa9n\xc3\xa9""ficiaire (%lld appareils b\xc3\xa9n\xc3\xa9""ficiaires "
+                "pour ce bilan). Demandez au b\xc3\xa9n\xc3\xa9""ficiaire si l'appareil %s est "
+                "bien le sien ; sinon, quittez la salle (/quitter) et pr\xc3\xa9venez "
+                "l'administrateur. (WARNING: a second device is using the beneficiary's invite: "
+                "ask the beneficiary whether device %s is really theirs.)\n",
+                slot, n, dev, dev);
+    else
+        outline(s,
+                "[room] ATTENTION slot=%d: un autre appareil est entr\xc3\xa9 avec une invitation "
+                "de ce bilan (%lld appareils). S'il n'est pas \xc3\xa0 vous, dites-le tout de "
+                "suite au consultant. (WARNING: another device joined with an invite of this "
+                "bilan; if it is not yours, tell the consultant now.)\n",
+                slot, n);
 }
 
 static void on_joined(struct session *s, const json_t *m, uint64_t now)
@@ -494,6 +528,13 @@ static void on_joined(struct session *s, const json_t *m, uint64_t now)
         if (s->members[k].present && k != s->slot)
             outline(s, "[room] member slot=%d role=%s device=%s\n", k, s->members[k].role,
                     s->members[k].device);
+    json_array_foreach(arr, i, mb)
+    {
+        int slot;
+        const char *dev, *role;
+        if (member_ok(mb, &slot, &dev, &role))
+            warn_devices(s, slot, mb);
+    }
     if (s->e2e) {
         if (e2e_joined(s->e2e, s->bilan, s->slot, now)) {
             protocol_failure(s, "cannot set up end-to-end encryption (OpenSSL)", NULL);
@@ -527,6 +568,7 @@ static void on_member_joined(struct session *s, const json_t *m, uint64_t now)
     outline(s, "[room] + slot=%d role=%s device=%s\n", slot, s->members[slot].role,
             s->members[slot].device);
     attend_update(s, 0, now);
+    warn_devices(s, slot, m);
     uint8_t fp[BP_FP_LEN];
     if (s->e2e && !device_fp(bp_str(m, "device", ""), fp))
         e2e_member(s->e2e, slot, fp, bp_str(m, "role", ""), 1, now);

@@ -73,8 +73,11 @@ enum bp_err {
     BP_E_CRYPTO = -22,         /* local only: an OpenSSL call failed */
     BP_E_NOMEM = -23,          /* local only */
     BP_E_BAD_LINK = -24,       /* local only: a link or token did not parse */
+    /* -25, -26: other parts of issue 7 */
+    BP_E_TOKEN_REVOKED = -27, /* "token_revoked": an invite replaced by a newer one */
+    /* -28: reserved (invites and certificates) */
 };
-#define BP_E_COUNT 24
+#define BP_E_COUNT 25
 
 /* Wire name of a code ("bad_json"...), or "internal" for an unknown value. */
 const char *bp_err_code(int err);
@@ -238,9 +241,15 @@ struct bp_link {
     int has_pin;
     uint8_t pin[BP_FP_LEN];       /* SHA-256 of the server certificate (DER) */
 };
-/* Returns 0 or BP_E_BAD_LINK with *why saying what part is wrong. */
+/* Returns 0 or BP_E_BAD_LINK with *why saying what part is wrong. A link
+ * whose host is not usable (bp_host_usable) is refused. */
 int bp_link_parse(const char *s, struct bp_link *l, const char **why);
-/* Formats l into out (cap bytes). Returns length or BP_E_TOO_LARGE. */
+/* Formats l into out (cap bytes). Returns length, BP_E_TOO_LARGE, or
+ * BP_E_BAD_LINK when l->host is not usable: no link names 0.0.0.0. */
 int bp_link_format(const struct bp_link *l, char *out, size_t cap);
+/* 1 when host (without IPv6 brackets) can be written into a link: not empty,
+ * not "*", not an unspecified address (0.0.0.0, ::, 0:0:0:0:0:0:0:0...),
+ * which name "every interface" to a server and no server to a client. */
+int bp_host_usable(const char *host);
 
 #endif

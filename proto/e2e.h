@@ -137,6 +137,14 @@ int bp_transcript(const char *bilan, const struct bp_bundle *a, const uint8_t ra
 int bp_invite_mac(const uint8_t secret[BP_SECRET_LEN], const char *bilan, const uint8_t t[32],
                   const uint8_t fp[BP_FP_LEN], uint8_t mac[BP_MAC_LEN]);
 
+/* Which invite secret a MAC is under, without revealing it: the first 8
+ * bytes of HKDF-SHA256(salt "bilan-invite-id-v1", ikm secret, info bilan).
+ * A device that knows no secret with a proof's id cannot check that proof:
+ * the pair is then not authenticated by the invite (PROTOCOL.md §8.2). */
+#define BP_SECRET_ID_LEN 8
+int bp_invite_secret_id(const uint8_t secret[BP_SECRET_LEN], const char *bilan,
+                        uint8_t sid[BP_SECRET_ID_LEN]);
+
 /* Six decimal digits from HKDF-SHA256(salt "", ikm T, info "bilan-sas-v1"):
  * first 4 bytes big-endian mod 10^6, written "482 913". */
 int bp_sas(const uint8_t t[32], char out[BP_SAS_LEN]);
@@ -165,20 +173,28 @@ int bp_senderkey_open(const uint8_t pair_key[32], const char *bilan,
 enum bp_e2e_kind {
     BP_E2E_COMMIT = 1,  /* {"t":"commit","c":key} */
     BP_E2E_REVEAL,      /* {"t":"reveal","bundle":{sign_pub,dh_pub,eph,sig},"r":key} */
-    BP_E2E_CONFIRM,     /* {"t":"confirm","mac":key?}  (mac absent: no invite secret) */
+    BP_E2E_CONFIRM,     /* {"t":"confirm","proofs":[{sid,mac}...]?} (none: no secret) */
     BP_E2E_SAS,         /* {"t":"sas","result":"confirmed"|"rejected"} */
     BP_E2E_KEY,         /* {"t":"key","gen":int,"sealed":base64url of 44 bytes} */
     BP_E2E_ABORT,       /* {"t":"abort","reason":string 1..200}: the sender ended the pair */
 };
 #define BP_E2E_REASON_MAX 200
+#define BP_E2E_PROOFS_MAX 8 /* invite proofs in one confirm: one per secret the sender knows */
+
+/* One invite proof: the MAC of the confirm under one invite secret, and
+ * that secret's id. */
+struct bp_invite_proof {
+    uint8_t sid[BP_SECRET_ID_LEN];
+    uint8_t mac[BP_MAC_LEN];
+};
 
 struct bp_e2e_msg {
     enum bp_e2e_kind kind;
     uint8_t c[32];                 /* commit */
     struct bp_bundle bundle;       /* reveal */
     uint8_t r[32];                 /* reveal */
-    int has_mac;                   /* confirm */
-    uint8_t mac[BP_MAC_LEN];
+    int nproofs;                   /* confirm: 0..BP_E2E_PROOFS_MAX, sids distinct */
+    struct bp_invite_proof proofs[BP_E2E_PROOFS_MAX];
     int sas_confirmed;             /* sas: 1 confirmed, 0 rejected */
     uint64_t gen;                  /* key: 1 .. 2^40 */
     uint8_t sealed[BP_SEALED_KEY_LEN];

@@ -38,6 +38,19 @@ static int key43(const char *s, size_t n, uint8_t out[32])
     return bp_b64_decode(s, n, out, 32) == 32 ? 0 : -1;
 }
 
+int bp_host_usable(const char *host)
+{
+    size_t n = host ? strnlen(host, BP_HOST_MAX + 1) : 0;
+    if (n == 0 || n > BP_HOST_MAX || !strcmp(host, "*"))
+        return 0;
+    /* Only zeros and separators (0.0.0.0, 0, ::, ::0, 0:0::0, ::0.0.0.0) is
+     * an unspecified address, or nothing at all. */
+    for (size_t i = 0; i < n; i++)
+        if (host[i] != '0' && host[i] != '.' && host[i] != ':')
+            return 1;
+    return 0;
+}
+
 int bp_link_parse(const char *s, struct bp_link *l, const char **why)
 {
     const char *dummy;
@@ -82,6 +95,9 @@ int bp_link_parse(const char *s, struct bp_link *l, const char **why)
         return bad(why, "host is empty or too long");
     memcpy(l->host, hs, (size_t)(he - hs));
     l->host[he - hs] = '\0';
+    if (!bp_host_usable(l->host))
+        return bad(why, "the link names no server (0.0.0.0 or :: is 'every interface' on the "
+                        "server's side): ask for a new link");
     l->port = 443;
     if (p < end && *p == ':') {
         unsigned long port = 0;
@@ -134,6 +150,8 @@ int bp_link_format(const struct bp_link *l, char *out, size_t cap)
         int n = snprintf(out, cap, "%s", tok);
         return n < 0 || (size_t)n >= cap ? BP_E_TOO_LARGE : n;
     }
+    if (!bp_host_usable(l->host))
+        return BP_E_BAD_LINK;
     if (l->has_secret)
         bp_b64_encode(l->secret, BP_SECRET_LEN, sec);
     if (l->has_pin)

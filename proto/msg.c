@@ -92,7 +92,7 @@ static const struct schema schemas[] = {
       {"role", F_ROLE, REQ, 0, 0}, {"members", F_ARRAY, REQ, 0, BP_MAX_MEMBERS}}},
     {BP_T_MEMBER_JOINED, "member_joined", BP_TO_CLIENT,
      {{"slot", F_INT, REQ, 0, BP_MAX_MEMBERS - 1}, {"device", F_KEY, REQ, 0, 0},
-      {"role", F_ROLE, REQ, 0, 0}}},
+      {"role", F_ROLE, REQ, 0, 0}, {"beneficiary_devices", F_INT, OPT, 1, 1000000}}},
     {BP_T_MEMBER_LEFT, "member_left", BP_TO_CLIENT,
      {{"slot", F_INT, REQ, 0, BP_MAX_MEMBERS - 1}, {"device", F_KEY, REQ, 0, 0},
       {"role", F_ROLE, REQ, 0, 0}, {"reason", F_STR, REQ, 1, 32}}},

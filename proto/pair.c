@@ -1,8 +1,8 @@
 /* pair.c: the pairwise end-to-end handshake of PROTOCOL.md §8.2-8.3 and the
  * e2e message bodies that carry it.
  *
- * Owns: signed bundles, commitments, the transcript T, the invite-secret MAC,
- * the short authentication string, the pair key, and the sealing of a
+ * Owns: signed bundles, commitments, the transcript T, the invite-secret MAC
+ * and the secret's id, the short authentication string, the pair key, and the sealing of a
  * sender's base key to one peer; parsing and building of e2e bodies.
  *
  * Every byte string hashed, signed, MACed or used as AAD is laid out exactly
@@ -203,6 +203,20 @@ int bp_invite_mac(const uint8_t secret[BP_SECRET_LEN], const char *bilan, const 
     return rc;
 }
 
+int bp_invite_secret_id(const uint8_t secret[BP_SECRET_LEN], const char *bilan,
+                        uint8_t sid[BP_SECRET_ID_LEN])
+{
+    static const char salt[] = "bilan-invite-id-v1"; /* no terminator; not the MAC key's label */
+    int blen = bilan_len(bilan);
+    memset(sid, 0, BP_SECRET_ID_LEN);
+    if (blen < 0)
+        return BP_E_INVALID_FIELD;
+    return bp_hkdf_sha256((const uint8_t *)salt, sizeof salt - 1, secret, BP_SECRET_LEN,
+                          (const uint8_t *)bilan, (size_t)blen, sid, BP_SECRET_ID_LEN)
+               ? BP_E_CRYPTO
+               : 0;
+}
+
 int bp_sas(const uint8_t t[32], char out[BP_SAS_LEN])
 {
     static const char info[] = "bilan-sas-v1";
@@ -397,8 +411,33 @@ static int parse_body(const json_t *body, struct bp_e2e_msg *m, struct bp_verr *
             return rc;
         return get_bytes(body, "r", kn, m->r, 32, 1, NULL, e);
     }
-    case BP_E2E_CONFIRM:
-        return get_bytes(body, "mac", kn, m->mac, BP_MAC_LEN, 0, &m->has_mac, e);
+    case BP_E2E_CONFIRM: {
+        /* A "mac" without an id (clients before invite-secret ids) is an
+         * unknown field: ignored, so such a peer is simply not authenticated
+         * by the invite. */
+        const json_t *arr = json_object_get(body, "proofs");
+        if (!arr)
+            return 0;
+        static const char shape[] = "must be an array of at most 8 objects";
+        if (!json_is_array(arr) || json_array_size(arr) > BP_E2E_PROOFS_MAX)
+            return perr(e, BP_E_INVALID_FIELD, "proofs", kn, shape);
+        size_t i;
+        const json_t *pr;
+        json_array_foreach(arr, i, pr)
+        {
+            struct bp_invite_proof *p = &m->proofs[i];
+            if (!json_is_object(pr))
+                return perr(e, BP_E_INVALID_FIELD, "proofs", kn, shape);
+            if ((rc = get_bytes(pr, "sid", kn, p->sid, BP_SECRET_ID_LEN, 1, NULL, e)) ||
+                (rc = get_bytes(pr, "mac", kn, p->mac, BP_MAC_LEN, 1, NULL, e)))
+                return rc;
+            for (size_t k = 0; k < i; k++)
+                if (!memcmp(m->proofs[k].sid, p->sid, BP_SECRET_ID_LEN))
+                    return perr(e, BP_E_INVALID_FIELD, "proofs", kn, "must not repeat a sid");
+            m->nproofs = (int)i + 1;
+        }
+        return 0;
+    }
     case BP_E2E_SAS: {
         const json_t *r = json_object_get(body, "result");
         if (!r)
@@ -485,10 +524,25 @@ json_t *bp_e2e_build(const struct bp_e2e_msg *m)
               set_b64(b, "sig", m->bundle.sig, BP_SIG_LEN) || set_b64(o, "r", m->r, 32);
         break;
     }
-    case BP_E2E_CONFIRM:
-        if (m->has_mac)
-            bad = set_b64(o, "mac", m->mac, BP_MAC_LEN);
+    case BP_E2E_CONFIRM: {
+        if (m->nproofs < 0 || m->nproofs > BP_E2E_PROOFS_MAX)
+            goto fail;
+        if (!m->nproofs)
+            break;
+        json_t *arr = json_array();
+        if (!arr || json_object_set_new(o, "proofs", arr))
+            goto fail;
+        for (int i = 0; i < m->nproofs && !bad; i++) {
+            for (int k = 0; k < i; k++)
+                if (!memcmp(m->proofs[k].sid, m->proofs[i].sid, BP_SECRET_ID_LEN))
+                    goto fail; /* would not parse on the other side */
+            json_t *pr = json_object();
+            bad = !pr || json_array_append_new(arr, pr) ||
+                  set_b64(pr, "sid", m->proofs[i].sid, BP_SECRET_ID_LEN) ||
+                  set_b64(pr, "mac", m->proofs[i].mac, BP_MAC_LEN);
+        }
         break;
+    }
     case BP_E2E_SAS:
         bad = json_object_set_new(o, "result", json_string(m->sas_confirmed ? "confirmed" : "rejected"));
         break;

@@ -3,9 +3,11 @@
  * Redemption order (why): the signature is checked by the caller before any
  * token lookup, so the store is only consulted for holders of the device key;
  * then "already redeemed by this device" wins over expiry, so a client that
- * crashed before saving the answer can always finish; then expiry; then the
- * role rules. The write re-checks that the token is still unused inside the
- * transaction, so two processes can never both redeem one token. */
+ * crashed before saving the answer can always finish; then "replaced by a
+ * newer invite" (an unused invite is revoked when the bilan's consultant
+ * prints another); then expiry; then the role rules. The write re-checks
+ * that the token is still unused inside the transaction, so two processes
+ * can never both redeem one token. */
 #include <string.h>
 
 #include "auth.h"
@@ -41,6 +43,11 @@ int auth_redeem_decide(const struct store_token *t, const struct store_device *e
 {
     if (t->used_by[0])
         return strcmp(t->used_by, fp) ? BP_E_TOKEN_USED : AUTH_REDEEM_AGAIN;
+    /* Before expiry: a replaced link is usually also expired (its expiry
+     * became the time it was replaced), and "ask for the latest link" is
+     * what the person needs to hear. */
+    if (t->kind == STORE_TOKEN_INVITE && t->replaced)
+        return BP_E_TOKEN_REVOKED;
     if (now >= t->expires)
         return BP_E_TOKEN_EXPIRED;
     if (t->kind == STORE_TOKEN_ENROL) {

@@ -37,7 +37,8 @@ int auth_redeem_decide(const struct store_token *t, const struct store_device *e
 /* Redeems token_hash for the device described by dev (fp, keys, name), in one
  * store transaction. On success fills *out with the device as stored (role,
  * consultant) and returns 0; otherwise a BP_E_* code (BP_E_UNKNOWN_TOKEN,
- * BP_E_TOKEN_USED, BP_E_TOKEN_EXPIRED, BP_E_FORBIDDEN, BP_E_INTERNAL). */
+ * BP_E_TOKEN_USED, BP_E_TOKEN_REVOKED, BP_E_TOKEN_EXPIRED, BP_E_FORBIDDEN,
+ * BP_E_INTERNAL). */
 int auth_redeem(const struct store_ops *ops, struct store *st, const uint8_t token_hash[32],
                 const struct store_device *dev, int64_t now, struct store_device *out);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bp.h"
 #include "config.h"
 
 void config_defaults(struct serve_config *c)
@@ -114,6 +115,13 @@ int config_parse_public(const char *s, char host[256], int *port, char *why, siz
         snprintf(why, why_len, "--public '%s': the host is empty", s);
         return -1;
     }
+    if (!bp_host_usable(host)) {
+        snprintf(why, why_len,
+                 "--public '%s': give the name (or address) clients use to reach this server, "
+                 "not a wildcard like 0.0.0.0 or ::",
+                 s);
+        return -1;
+    }
     for (const char *h = host; *h; h++) {
         char c = *h;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -127,6 +135,19 @@ int config_parse_public(const char *s, char host[256], int *port, char *why, siz
         return -1;
     }
     *port = (int)p;
+    return 0;
+}
+
+int config_link_host(const struct serve_config *c, int port, char *host, size_t cap, int *port_out)
+{
+    /* Never a guess: a wildcard listen address (every interface) says
+     * nothing about the name clients use, and gethostname() is often a name
+     * only the LAN, or nobody, can resolve. */
+    const char *h = c->public_host[0] ? c->public_host : c->listen.host;
+    if (!bp_host_usable(h) || strlen(h) >= cap)
+        return -1;
+    snprintf(host, cap, "%s", h);
+    *port_out = c->public_host[0] && c->public_port ? c->public_port : port;
     return 0;
 }
 

@@ -33,7 +33,8 @@ struct serve_config {
     char data_dir[PATH_MAX];
     char cert[PATH_MAX];
     char key[PATH_MAX];
-    char public_host[256];   /* host put in printed links; "" = from --listen */
+    char public_host[256];   /* host put in printed links; "" = from --listen, when
+                              * that is a specific address (config_link_host) */
     int public_port;         /* 0 = the listening port */
     unsigned auth_failures;
     unsigned queue_kib;
@@ -48,6 +49,11 @@ int config_parse_listen(const char *s, struct listen_addr *out, char *why, size_
 int config_parse_public(const char *s, char host[256], int *port, char *why, size_t why_len);
 /* Decimal integer in [min, max], nothing else. */
 int config_parse_int(const char *s, long long min, long long max, long long *out);
+/* The host and port that printed links name: --public (with its port, else
+ * the listening port), else the listen address when it is a specific one.
+ * -1 when there is none (a wildcard listen address, no --public): then no
+ * link may be printed. port is the port the server listens on. */
+int config_link_host(const struct serve_config *c, int port, char *host, size_t cap, int *port_out);
 /* Formats host for a URL: brackets around IPv6. */
 void config_url_host(const char *host, char *out, size_t cap);
 

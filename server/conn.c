@@ -196,7 +196,13 @@ static json_t *member_obj(const struct room_member *m, int slot)
 {
     char dev[BP_B64_32 + 1];
     bp_b64_encode(m->device, BP_FP_LEN, dev);
-    return json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", role_name(m->role));
+    json_t *o =
+        json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", role_name(m->role));
+    /* How many beneficiary devices the bilan has (PROTOCOL.md §3.2): more
+     * than one means someone else may have used an invite. */
+    if (o && m->role == ROLE_BENEFICIARY && m->role_devices > 0)
+        json_object_set_new(o, "beneficiary_devices", json_integer(m->role_devices));
+    return o;
 }
 
 /* ---- Rooms and back-pressure ---- */
@@ -251,6 +257,7 @@ static void room_leave(struct conn *c, const char *reason, struct now now)
                 continue;
             json_t *o = member_obj(&gone, slot);
             if (o) {
+                json_object_del(o, "beneficiary_devices"); /* joined, member_joined only */
                 json_object_set_new(o, "type", json_string("member_left"));
                 json_object_set_new(o, "reason", json_string(reason));
             }
@@ -364,6 +371,7 @@ static void auth_failed(struct conn *c, int code, const char *ref, struct now no
     case BP_E_UNKNOWN_TOKEN:
     case BP_E_TOKEN_USED:
     case BP_E_TOKEN_EXPIRED:
+    case BP_E_TOKEN_REVOKED:
     case BP_E_UNKNOWN_DEVICE:
         ratelimit_fail(&c->srv->rl, c->ip, now.s);
         c->srv->auth_failed++;
@@ -579,15 +587,32 @@ static void on_invite_create(struct conn *c, const json_t *msg, const char *ref,
         send_error(c, BP_E_FORBIDDEN, "only the consultant who owns this bilan invites to it", ref, now);
         return;
     }
-    int64_t ttl = bp_int(msg, "invite_ttl_s", c->srv->invite_ttl_s);
+    int64_t ttl = bp_int(msg, "invite_ttl_s", c->srv->invite_ttl_s), revoked = 0;
     struct auth_token tok;
     rc = auth_token_new(&tok);
     if (!rc)
-        rc = ops->invite_add(c->srv->st, b.id, ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+        rc = ops->begin(c->srv->st);
+    if (!rc) {
+        /* A reprint replaces the links not used yet: one link in circulation
+         * at a time, and an old one says "replaced" (token_revoked). */
+        rc = ops->invites_revoke(c->srv->st, b.id, ROLE_BENEFICIARY, now.s, &revoked);
+        if (!rc)
+            rc = ops->invite_add(c->srv->st, b.id, ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+        if (!rc)
+            rc = ops->commit(c->srv->st);
+        else
+            ops->rollback(c->srv->st);
+    }
     if (rc) {
         auth_token_wipe(&tok);
         send_error(c, BP_E_INTERNAL, NULL, ref, now);
         return;
+    }
+    if (revoked) {
+        char f[9];
+        fp8(c, f);
+        log_info("device %s reprinted an invite of bilan %s: %lld unused earlier invite(s) revoked",
+                 f, b.id, (long long)revoked);
     }
     json_t *o = reply("invite_created", ref);
     if (o) {
@@ -655,6 +680,15 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
         send_error(c, slot, NULL, ref, now);
         return;
     }
+    /* The bilan's beneficiary devices, counted again at every join so that
+     * the roster and member_joined carry the current number (an invite may
+     * have been redeemed since the others joined). A failed count leaves
+     * the field out rather than refusing the join. */
+    int64_t nben = 0;
+    if (srv->ops->members_count(srv->st, id, ROLE_BENEFICIARY, &nben) == 0)
+        for (int i = 0; i < BP_MAX_MEMBERS; i++)
+            if (room->m[i].conn && room->m[i].role == ROLE_BENEFICIARY)
+                room->m[i].role_devices = nben > 1000000 ? 1000000 : (int)nben;
     c->room = room;
     c->slot = slot;
     c->state = CS_IN_ROOM;

@@ -156,3 +156,50 @@ int devcert_pin(const char *cert_path, uint8_t pin[32], char *why, size_t why_le
         snprintf(why, why_len, "cannot hash the certificate");
     return rc;
 }
+
+int devcert_ca_trusted(const char *cert_path, const char *host, int *trusted, char *why,
+                       size_t why_len)
+{
+    *trusted = 0;
+    FILE *f = fopen(cert_path, "r");
+    if (!f) {
+        snprintf(why, why_len, "cannot read %s: %s", cert_path, strerror(errno));
+        return -1;
+    }
+    X509 *leaf = PEM_read_X509(f, NULL, NULL, NULL), *x;
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    while (leaf && chain && (x = PEM_read_X509(f, NULL, NULL, NULL)))
+        if (!sk_X509_push(chain, x))
+            X509_free(x);
+    fclose(f);
+    ERR_clear_error(); /* the end of the file reads as an error */
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int rc = -1;
+    if (!leaf) {
+        snprintf(why, why_len, "no PEM certificate in the certificate file");
+    } else if (!chain || !store || !ctx || X509_STORE_set_default_paths(store) != 1 ||
+               X509_STORE_CTX_init(ctx, store, leaf, chain) != 1) {
+        ssl_fail(why, why_len, "cannot set up a certificate check");
+    } else {
+        X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+        X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1 &&
+            X509_VERIFY_PARAM_set1_host(vp, host, 0) != 1) {
+            ssl_fail(why, why_len, "cannot set the host name to check");
+        } else {
+            X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_SERVER);
+            *trusted = X509_verify_cert(ctx) == 1;
+            if (!*trusted)
+                snprintf(why, why_len, "%s",
+                         X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+            ERR_clear_error();
+            rc = 0;
+        }
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    sk_X509_pop_free(chain, X509_free);
+    X509_free(leaf);
+    return rc;
+}

@@ -89,7 +89,9 @@ static void help_serve(FILE *f)
           "  --data DIR            data folder (default ./bilan-data), created with mode 0700\n"
           "  --cert FILE           TLS certificate chain (PEM); required without --dev\n"
           "  --key FILE            TLS private key (PEM); required without --dev\n"
-          "  --public HOST[:PORT]  host (and port) printed in links (default: the listen address)\n"
+          "  --public HOST[:PORT]  the name (and port) clients use, printed in links\n"
+          "                        (default: the listen address when it is a specific one;\n"
+          "                        with 0.0.0.0, [::] or * no link is printed without it)\n"
           "  --auth-failures N     failed authentications allowed per address per 60 s (default 10)\n"
           "  --queue-kib N         per-receiver queue budget in KiB (default 4096; hard cap 4x)\n"
           "  --invite-ttl SECONDS  default lifetime of invite and enrolment tokens\n"
@@ -133,7 +135,13 @@ static void fmt_time(int64_t t, char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-/* The enrolment link for token, when the settings know host, port and pin. */
+#define LINK_NOT_YET (-1)  /* the server has not run with this data folder */
+#define LINK_NO_HOST (-2)  /* it runs on every interface without --public */
+
+/* The enrolment link for token, from what the server last stored in the
+ * settings when it started (serve's on_ready): the host and port links name
+ * (empty when it has none), and the pin (empty when the system CA store
+ * vouches for the certificate). 0, LINK_NOT_YET or LINK_NO_HOST. */
 static int enrol_link(struct store *st, const uint8_t token[BP_TOKEN_LEN], char *out, size_t cap)
 {
     char host[256], port[16], pin[64];
@@ -141,9 +149,12 @@ static int enrol_link(struct store *st, const uint8_t token[BP_TOKEN_LEN], char 
     struct bp_link l;
     if (OPS->setting_get(st, "public_host", host, sizeof host) ||
         OPS->setting_get(st, "public_port", port, sizeof port) ||
-        OPS->setting_get(st, "cert_pin", pin, sizeof pin) || config_parse_int(port, 1, 65535, &p) ||
-        strlen(host) > BP_HOST_MAX)
-        return -1;
+        OPS->setting_get(st, "cert_pin", pin, sizeof pin))
+        return LINK_NOT_YET;
+    if (!bp_host_usable(host))
+        return LINK_NO_HOST;
+    if (config_parse_int(port, 1, 65535, &p) || strlen(host) > BP_HOST_MAX)
+        return LINK_NOT_YET;
     memset(&l, 0, sizeof l);
     l.kind = BP_LINK_ENROL;
     if (snprintf(l.host, sizeof l.host, "%s", host) >= (int)sizeof l.host)
@@ -152,10 +163,14 @@ static int enrol_link(struct store *st, const uint8_t token[BP_TOKEN_LEN], char 
     memcpy(l.token, token, BP_TOKEN_LEN);
     if (bp_b64_decode_exact(pin, l.pin, BP_FP_LEN) == 0)
         l.has_pin = 1;
-    int rc = bp_link_format(&l, out, cap) < 0 ? -1 : 0;
+    int rc = bp_link_format(&l, out, cap) < 0 ? LINK_NOT_YET : 0;
     memset(&l, 0, sizeof l);
     return rc;
 }
+
+#define NO_HOST_HINT                                                                               \
+    "this server listens on every interface and was not told the name clients use: restart it "   \
+    "with --public HOST[:PORT] (the name in its certificate) to print links"
 
 /* Names of people: 1 to 64 bytes of UTF-8 without control characters. */
 static int name_ok(const char *s)
@@ -189,11 +204,16 @@ static int print_token(struct store *st, const char *name, const struct auth_tok
     char when[32], link[512];
     fmt_time(expires, when, sizeof when);
     printf("Enrolment token for \"%s\" (single use, valid until %s):\n  %s\n", name, when, tok->b64);
-    if (!enrol_link(st, tok->raw, link, sizeof link))
+    int rc = enrol_link(st, tok->raw, link, sizeof link);
+    if (!rc)
         printf("Enrolment link:\n  %s\n", link);
+    else if (rc == LINK_NO_HOST)
+        printf("(No link: " NO_HOST_HINT ". Meanwhile, give the token to the client together with "
+               "the server address: bilan enrol TOKEN --server HOST:PORT.)\n");
     else
         printf("(No link yet: the server has not run with this data folder. Give the token to "
                "the client together with the server address.)\n");
+    memset(link, 0, sizeof link);
     return 0;
 }
 
@@ -1043,18 +1063,32 @@ static int on_ready(void *arg, int port)
     struct serve_ctx *sc = arg;
     const struct serve_config *cfg = sc->cfg;
     struct store *st = sc->srv->st;
-    char host[256], url_host[300], portbuf[16];
+    char host[256] = "", url_host[300], portbuf[16], why[200];
+    int link_port = port, trusted = 0;
 
-    /* What links should say: --public, else the listen address. */
-    if (cfg->public_host[0])
-        snprintf(host, sizeof host, "%s", cfg->public_host);
-    else if (cfg->listen.host[0])
-        snprintf(host, sizeof host, "%s", cfg->listen.host);
-    else if (gethostname(host, sizeof host) || !host[0])
-        snprintf(host, sizeof host, "localhost");
-    snprintf(portbuf, sizeof portbuf, "%d", cfg->public_port ? cfg->public_port : port);
+    /* What links say (the admin commands read it from the settings): the
+     * public name, never a wildcard; and a pin only when this machine's CA
+     * store does not vouch for the certificate under that name, as the
+     * clients' stores will (PROTOCOL.md §1.1): a CA certificate is renewed
+     * with a new key, and a pin would lock every device out. */
+    int have_host = config_link_host(cfg, port, host, sizeof host, &link_port) == 0;
+    if (!have_host) {
+        host[0] = '\0';
+        log_warn("no links will be printed: " NO_HOST_HINT);
+        printf("bilan-server: no links: " NO_HOST_HINT "\n");
+    } else if (devcert_ca_trusted(cfg->cert, host, &trusted, why, sizeof why)) {
+        log_warn("cannot check the certificate against the CA store (%s): links carry its pin",
+                 why);
+    } else if (trusted) {
+        log_info("links name %s without a pin: the system CA store vouches for the certificate",
+                 host);
+    } else {
+        log_info("links carry the certificate's pin: the system CA store does not vouch for it "
+                 "under the name %s (%s)", host, why);
+    }
+    snprintf(portbuf, sizeof portbuf, "%d", link_port);
     if (OPS->setting_set(st, "public_host", host) || OPS->setting_set(st, "public_port", portbuf) ||
-        OPS->setting_set(st, "cert_pin", sc->pin_b64))
+        OPS->setting_set(st, "cert_pin", have_host && trusted ? "" : sc->pin_b64))
         log_warn("cannot store host and pin in the settings: admin commands will print bare tokens");
 
     if (cfg->dev) {
@@ -1078,10 +1112,13 @@ static int on_ready(void *arg, int port)
                 auth_token_wipe(&tok);
                 return -1;
             }
-            if (enrol_link(st, tok.raw, link, sizeof link))
-                snprintf(link, sizeof link, "%s", tok.b64);
-            printf("bilan-server: created consultant \"%s\"; enrolment link (single use): %s\n",
-                   DEV_CONSULTANT, link);
+            if (enrol_link(st, tok.raw, link, sizeof link) == 0)
+                printf("bilan-server: created consultant \"%s\"; enrolment link (single use): %s\n",
+                       DEV_CONSULTANT, link);
+            else
+                printf("bilan-server: created consultant \"%s\"; enrolment token (single use): %s "
+                       "(no link: set --public HOST[:PORT])\n",
+                       DEV_CONSULTANT, tok.b64);
             auth_token_wipe(&tok);
             memset(link, 0, sizeof link);
         }

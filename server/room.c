@@ -92,6 +92,7 @@ int room_add(struct room *r, void *conn, const uint8_t device[BP_FP_LEN], enum r
             r->m[i].conn = conn;
             memcpy(r->m[i].device, device, BP_FP_LEN);
             r->m[i].role = role;
+            r->m[i].role_devices = 0;
             r->count++;
             return i;
         }

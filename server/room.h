@@ -22,6 +22,8 @@ struct room_member {
     void *conn;                   /* NULL: slot free */
     uint8_t device[BP_FP_LEN];
     enum role role;
+    int role_devices;             /* beneficiaries: the bilan's beneficiary devices, as
+                                   * counted at the room's last join (0: not known) */
 };
 
 struct hsession;                  /* session.c: the open session of a room */

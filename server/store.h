@@ -53,6 +53,9 @@ struct store_token {
     enum role role;                   /* role the token grants */
     int64_t expires;
     char used_by[STORE_FP_B64];       /* "" while unused */
+    int replaced;                     /* invites: a newer invite of the same bilan and role
+                                       * was made while this one was valid (revoked, if
+                                       * unused) */
 };
 
 struct store_bilan {
@@ -178,6 +181,11 @@ struct store_ops {
                            int64_t now, int64_t expires);
     int (*invite_add)(struct store *s, const char *bilan, enum role role, const uint8_t hash[32],
                       int64_t now, int64_t expires);
+    /* Revokes the unused, unexpired invites of bilan for role (their expiry
+     * becomes now): called before invite_add in the same transaction, so that
+     * reprinting an invite leaves one link that works. *n = how many. */
+    int (*invites_revoke)(struct store *s, const char *bilan, enum role role, int64_t now,
+                          int64_t *n);
     /* Looks a token hash up in both tables; BP_E_UNKNOWN_TOKEN if in neither. */
     int (*token_get)(struct store *s, const uint8_t hash[32], struct store_token *out);
     int (*token_mark_used)(struct store *s, enum store_token_kind kind, const uint8_t hash[32],
@@ -195,6 +203,9 @@ struct store_ops {
     int (*member_add)(struct store *s, const char *bilan, const char *fp, enum role role, int64_t now);
     /* The device's role in that bilan as a member, or BP_E_NOT_MEMBER. */
     int (*member_role)(struct store *s, const char *bilan, const char *fp, enum role *role);
+    /* How many devices are members of bilan with role (PROTOCOL.md §3.2:
+     * beneficiary_devices). */
+    int (*members_count)(struct store *s, const char *bilan, enum role role, int64_t *n);
 
     /* ---- Sessions, journal, receipts, budget warnings (schema 2) ---- */
     /* Bilans owned by a consultant, by id. */

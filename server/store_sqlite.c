@@ -457,15 +457,40 @@ static int st_invite_add(struct store *s, const char *bilan, enum role role, con
     return done(s, st, "invite_add");
 }
 
+static int st_invites_revoke(struct store *s, const char *bilan, enum role role, int64_t now,
+                             int64_t *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (prep(s, "UPDATE invites SET expires = ?3 "
+                "WHERE bilan_id = ?1 AND role = ?2 AND used_by IS NULL AND expires > ?3", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = done(s, st, "invites_revoke");
+    if (!rc)
+        *n = sqlite3_changes(s->db);
+    return rc;
+}
+
 static int st_token_get(struct store *s, const uint8_t hash[32], struct store_token *out)
 {
     sqlite3_stmt *st;
     memset(out, 0, sizeof *out);
-    if (prep(s, "SELECT 1, consultant_id, '', 'consultant', expires, ifnull(used_by, '') "
+    /* "replaced": a newer invite of the same bilan and role (by creation
+     * time, then by rowid: invites are never deleted) was made while this
+     * one was still valid. invites_revoke moved this one's expiry to that
+     * moment, so the test also holds for a revoked invite; an invite that
+     * simply ran out before the next one was made stays "expired". */
+    if (prep(s, "SELECT 1, consultant_id, '', 'consultant', expires, ifnull(used_by, ''), 0 "
                 "FROM enrol_tokens WHERE token_hash = ?1 "
                 "UNION ALL "
-                "SELECT 2, 0, bilan_id, role, expires, ifnull(used_by, '') "
-                "FROM invites WHERE token_hash = ?1", &st))
+                "SELECT 2, 0, i.bilan_id, i.role, i.expires, ifnull(i.used_by, ''), "
+                "EXISTS (SELECT 1 FROM invites n WHERE n.bilan_id = i.bilan_id AND n.role = i.role "
+                "AND (n.created > i.created OR (n.created = i.created AND n.rowid > i.rowid)) "
+                "AND n.created <= i.expires) "
+                "FROM invites i WHERE i.token_hash = ?1", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret;
@@ -478,6 +503,7 @@ static int st_token_get(struct store *s, const uint8_t hash[32], struct store_to
         out->role = role_parse(role);
         out->expires = sqlite3_column_int64(st, 4);
         copy_text(st, 5, out->used_by, sizeof out->used_by);
+        out->replaced = sqlite3_column_int(st, 6);
         ret = 0;
     } else {
         ret = rc == SQLITE_DONE ? BP_E_UNKNOWN_TOKEN : fail(s, "token_get");
@@ -664,6 +690,23 @@ static int st_member_role(struct store *s, const char *bilan, const char *fp, en
     } else {
         ret = rc == SQLITE_DONE ? BP_E_NOT_MEMBER : fail(s, "member_role");
     }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int st_members_count(struct store *s, const char *bilan, enum role role, int64_t *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (prep(s, "SELECT count(*) FROM bilan_members WHERE bilan_id = ?1 AND role = ?2", &st))
+        return BP_E_INTERNAL;
+    sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, role_name(role), -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        ret = fail(s, "members_count");
     sqlite3_finalize(st);
     return ret;
 }
@@ -1115,6 +1158,7 @@ const struct store_ops store_sqlite = {
     .consultant_list = st_consultant_list,
     .enrol_token_add = st_enrol_token_add,
     .invite_add = st_invite_add,
+    .invites_revoke = st_invites_revoke,
     .token_get = st_token_get,
     .token_mark_used = st_token_mark_used,
     .device_get = st_device_get,
@@ -1124,6 +1168,7 @@ const struct store_ops store_sqlite = {
     .bilans_for_device = st_bilans_for_device,
     .member_add = st_member_add,
     .member_role = st_member_role,
+    .members_count = st_members_count,
     .bilans_of_consultant = st_bilans_of_consultant,
     .session_add = st_session_add,
     .session_end = st_session_end,

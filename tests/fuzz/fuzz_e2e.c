@@ -38,7 +38,8 @@ static int msg_eq(const struct bp_e2e_msg *a, const struct bp_e2e_msg *b)
     case BP_E2E_REVEAL:
         return !memcmp(&a->bundle, &b->bundle, sizeof a->bundle) && !memcmp(a->r, b->r, sizeof a->r);
     case BP_E2E_CONFIRM:
-        return a->has_mac == b->has_mac && (!a->has_mac || !memcmp(a->mac, b->mac, sizeof a->mac));
+        return a->nproofs == b->nproofs &&
+               !memcmp(a->proofs, b->proofs, sizeof a->proofs[0] * (size_t)a->nproofs);
     case BP_E2E_SAS: return a->sas_confirmed == b->sas_confirmed;
     case BP_E2E_KEY: return a->gen == b->gen && !memcmp(a->sealed, b->sealed, sizeof a->sealed);
     case BP_E2E_ABORT: return !strcmp(a->reason, b->reason);

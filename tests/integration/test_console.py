@@ -22,16 +22,16 @@ PROMPT = r"^\[e2e\] slot={0}: if the other person reads the same code, type /oui
 
 
 def strip_macs(conn, direction, op, payload):
-    """Drops the invite proof from every confirm body: the pair can then only
+    """Drops the invite proofs from every confirm body: the pair can then only
     be authenticated by the people comparing the code (as for a device that
     does not know the invite secret)."""
     if direction != C2S or op != 0x1:
         return [(op, payload)]
     m = json.loads(payload)
     body = m.get("body") if m.get("type") == "e2e" else None
-    if not isinstance(body, dict) or body.get("t") != "confirm" or "mac" not in body:
+    if not isinstance(body, dict) or body.get("t") != "confirm" or "proofs" not in body:
         return [(op, payload)]
-    del body["mac"]
+    del body["proofs"]
     return [(op, json.dumps(m).encode())]
 
 
@@ -117,7 +117,8 @@ def t_reject():
         check(True, "/non: both sides report the rejected code")
         pb.send_line("/oui")
         pb.wait_line(r"^\[info\] no code waiting for an answer$")
-        check(True, "no code is left to confirm on the other side")
+        pb.wait_line(r"^\[info\] slot=0: la liaison chiffrée avec cet appareil a été arrêtée")
+        check(True, "no code is left to confirm on the other side, and it says why")
         pa.send_line("ne doit pas passer")
         pa.wait_line(r"^\[info\] \(en attente du chiffrement\)$")
         pb.send_line("ne doit pas passer non plus")

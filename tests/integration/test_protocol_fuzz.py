@@ -40,10 +40,10 @@ def main():
         cons.enrol(server.enrol_link)
         link = cons.create_bilan("fuzz")
         bilan = re.findall(r"\bbilan=([A-Za-z0-9_-]+)", cons.ok("bilan", "list").stdout)[-1]
-        links = [link] + [re.search(r"^(https://\S+/j/\S+)$", cons.ok("bilan", "invite", bilan).stdout,
-                                    re.M).group(1) for _ in range(2)]
         devs = []
-        for lk in links:
+        for i in range(3):  # each invite printed once the one before is used (a reprint revokes)
+            lk = link if i == 0 else re.search(r"^(https://\S+/j/\S+)$", cons.ok("bilan", "invite", bilan).stdout,
+                                               re.M).group(1)
             d = Device()
             ws = RawWs(server.host, server.port, server.pin)
             check(raw_enrol(ws, d, link_token(lk)).get("type") == "welcome", "raw device enrolled")

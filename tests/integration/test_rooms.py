@@ -375,11 +375,12 @@ def t_relay_rules():
     s = Scene("relay", server_args=["--queue-kib", "256"])
     try:
         host, port, pin = s.server.host, s.server.port, s.server.pin
-        # Two raw devices redeem two invites of the bilan.
-        links = [s.link] + [re.search(r"^(https://\S+/j/\S+)$", s.consultant.ok("bilan", "invite", s.bilan).stdout,
-                                      re.M).group(1)]
+        # Two raw devices redeem two invites of the bilan (each printed once the
+        # one before is used: a reprint revokes the unused ones).
         devs, socks = [], []
-        for link in links:
+        for i in range(2):
+            link = s.link if i == 0 else re.search(
+                r"^(https://\S+/j/\S+)$", s.consultant.ok("bilan", "invite", s.bilan).stdout, re.M).group(1)
             d = Device()
             ws = RawWs(host, port, pin)
             m = raw_enrol(ws, d, link_token(link))

@@ -304,29 +304,80 @@ static void t_no_secret_needs_sas(void)
 static struct bp_identity mallory;
 static uint8_t mal_r[32], mal_eph[BP_KEY_LEN];
 static struct bp_bundle mal_b;
-static int mode; /* 1: swap reveal only, 2: swap commit+reveal, + bad MAC */
+/* 1: swap reveal only; 2: commit and reveal, bad MAC; 3: the same under an
+ * unknown sid (both ways); 4: no proof (both ways) */
+static int mode;
 
 static int swap_a_to_b(struct msg *m)
 {
-    if (m->from != 0 || m->to != 1)
-        return 1;
     struct bp_e2e_msg e;
     struct bp_verr ve;
+    if (m->from == 1 && m->to == 0 && mode >= 3) {
+        /* Downgrade both ways: A cannot check B's proof either. */
+        CHECK(bp_e2e_parse(m->body, &e, &ve) == 0);
+        if (e.kind != BP_E2E_CONFIRM)
+            return 1;
+        if (mode == 3)
+            memset(e.proofs[0].sid, 0x77, sizeof e.proofs[0].sid);
+        else
+            e.nproofs = 0;
+        json_decref(m->body);
+        m->body = bp_e2e_build(&e);
+        return m->body != NULL;
+    }
+    if (m->from != 0 || m->to != 1)
+        return 1;
     CHECK(bp_e2e_parse(m->body, &e, &ve) == 0);
-    if (e.kind == BP_E2E_COMMIT && mode == 2) {
+    if (e.kind == BP_E2E_COMMIT && mode >= 2) {
         CHECK(bp_commit(&mal_b, mal_r, e.c) == 0);
     } else if (e.kind == BP_E2E_REVEAL) {
         e.bundle = mal_b;
         memcpy(e.r, mal_r, 32);
     } else if (e.kind == BP_E2E_CONFIRM) {
-        e.has_mac = 1;
-        memset(e.mac, 0x5a, sizeof e.mac); /* without the invite secret */
+        /* The id of the secret A used, a MAC made without it. */
+        CHECK_EQ_INT(e.nproofs, 1);
+        memset(e.proofs[0].mac, 0x5a, sizeof e.proofs[0].mac);
+        if (mode == 3) /* ... or a proof under a secret B does not know */
+            memset(e.proofs[0].sid, 0x77, sizeof e.proofs[0].sid);
+        if (mode == 4) /* ... or no proof at all */
+            e.nproofs = 0;
     } else {
         return 1;
     }
     json_decref(m->body);
     m->body = bp_e2e_build(&e);
     return m->body != NULL;
+}
+
+/* The relay swaps keys and tells B that slot 0 is mallory's device; A's
+ * bodies go to B through the filter (swap_a_to_b). */
+static void mitm_run(struct node *a, struct node *b)
+{
+    uint8_t mfp[BP_FP_LEN];
+    filter = swap_a_to_b;
+    CHECK(bp_fingerprint(mallory.sign_pub, mallory.dh_pub, mfp) == 0);
+    CHECK(e2e_joined(&a->e, "B1", 0, 0) == 0);
+    CHECK(e2e_joined(&b->e, "B1", 1, 0) == 0);
+    e2e_member(&b->e, 0, mfp, "consultant", 0, 0);
+    e2e_member(&a->e, 1, b->e.fp, "beneficiary", 1, 0);
+    for (int i = 0; i < 64 && qn; i++) {
+        int n = qn;
+        struct msg cur[QMAX];
+        memcpy(cur, q, sizeof q[0] * (size_t)n);
+        qn = 0;
+        for (int k = 0; k < n; k++) {
+            struct msg m = cur[k];
+            if (!filter(&m)) {
+                json_decref(m.body);
+                continue;
+            }
+            if (m.to == 1)
+                e2e_on_body(&b->e, 0, mfp, m.body, 1);
+            else
+                e2e_on_body(&a->e, 1, b->e.fp, m.body, 1);
+            json_decref(m.body);
+        }
+    }
 }
 
 static void t_substituted_bundle(void)
@@ -371,40 +422,39 @@ static void t_substituted_bundle(void)
 
     /* 3: and the server also announces the attacker's fingerprint for slot 0:
      * only the invite MAC catches it, as a possible interception. */
+    mode = 2;
     node_init(&a, 0, SECRET, E2E_SAS_CONFIRM);
     node_init(&b, 1, SECRET, E2E_SAS_CONFIRM);
-    uint8_t mfp[BP_FP_LEN];
-    CHECK(bp_fingerprint(mallory.sign_pub, mallory.dh_pub, mfp) == 0);
-    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
-    CHECK(e2e_joined(&b.e, "B1", 1, 0) == 0);
-    e2e_member(&b.e, 0, mfp, "consultant", 0, 0);
-    e2e_member(&a.e, 1, b.e.fp, "beneficiary", 1, 0);
-    /* the relay delivers A's bodies to B as coming from mallory's device */
-    for (int i = 0; i < 64 && qn; i++) {
-        int n = qn;
-        struct msg cur[QMAX];
-        memcpy(cur, q, sizeof q[0] * (size_t)n);
-        qn = 0;
-        for (int k = 0; k < n; k++) {
-            struct msg m = cur[k];
-            if (!filter(&m)) {
-                json_decref(m.body);
-                continue;
-            }
-            if (m.to == 1)
-                e2e_on_body(&b.e, 0, mfp, m.body, 1);
-            else
-                e2e_on_body(&a.e, 1, b.e.fp, m.body, 1);
-            json_decref(m.body);
-        }
-    }
+    mitm_run(&a, &b);
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
     CHECK(has_line(&b, "possible interception"));
     CHECK(!e2e_can_send(&b.e));
     CHECK(!has_line(&b, "keys gen="));
-    filter = NULL;
     node_free(&a);
     node_free(&b);
+
+    /* 4: the same, but the relay also changes the proof's secret id (or drops
+     * the proof): B can no longer check it, so it falls back on the spoken
+     * code (a downgrade to the SAS, which still shows the relay: the two
+     * codes differ, and nothing is sent before the person confirms). */
+    for (mode = 3; mode <= 4; mode++) {
+        node_init(&a, 0, SECRET, E2E_SAS_ASK);
+        node_init(&b, 1, SECRET, E2E_SAS_ASK);
+        mitm_run(&a, &b);
+        CHECK_EQ_INT(b.e.peers[0].st, PAIR_BLOCKED);
+        CHECK_EQ_INT(a.e.peers[1].st, PAIR_BLOCKED);
+        CHECK(!has_line(&b, "possible interception"));
+        CHECK(strcmp(a.e.peers[1].sas, b.e.peers[0].sas) != 0);
+        CHECK(e2e_sas_pending(&b.e, 0));
+        CHECK(!has_line(&b, "keys gen="));
+        e2e_sas_decide(&b.e, 0, 0, 2); /* the person hears another code: /non */
+        pump(3);
+        CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
+        CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
+        node_free(&a);
+        node_free(&b);
+    }
+    filter = NULL;
     bp_identity_wipe(&mallory);
 }
 
@@ -550,8 +600,132 @@ static void t_late_joiner_and_leaver(void)
     node_free(&c);
 }
 
+static const uint8_t SECRET2[BP_SECRET_LEN] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+                                               9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 7};
+
+static int any_line(const struct node *n, const char *needle)
+{
+    return has_line(n, needle);
+}
+
+/* A consultant device that knows one invite secret and a beneficiary that
+ * joined with another invite of the bilan (printed on another device): no
+ * alarm, the spoken code decides, and /oui works on both sides. */
+static void t_other_invite(void)
+{
+    struct node a, b;
+    struct node *pa[] = {&a};
+    node_init(&a, 0, SECRET, E2E_SAS_ASK);
+    node_init(&b, 1, SECRET2, E2E_SAS_ASK);
+    a.e.interactive = b.e.interactive = 1;
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK(!any_line(&a, "refused") && !any_line(&b, "refused"));
+    CHECK(!any_line(&a, "interception") && !any_line(&b, "interception"));
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_BLOCKED);
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_BLOCKED);
+    CHECK(has_line(&a, "[e2e] slot=1: cet appareil est venu avec une autre invitation"));
+    CHECK(has_line(&b, "[e2e] slot=0: cet appareil est venu avec une autre invitation"));
+    CHECK(has_line(&a, "[e2e] slot=1 not authenticated") && has_line(&a, "/oui 1"));
+    CHECK(e2e_sas_pending(&a.e, 1) && e2e_sas_pending(&b.e, 0));
+    CHECK(!e2e_pair_ended(&a.e, 1));
+    CHECK(strcmp(a.e.peers[1].sas, b.e.peers[0].sas) == 0);
+    CHECK(!e2e_can_send(&a.e) && !has_line(&b, "keys gen="));
+    e2e_sas_decide(&a.e, 1, 1, 2);
+    e2e_sas_decide(&b.e, 0, 1, 2);
+    pump(3);
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_AUTH);
+    CHECK_EQ_INT(b.e.peers[0].st, PAIR_AUTH);
+    CHECK(has_line(&a, "[e2e] slot=1 verified") && has_line(&b, "[e2e] slot=0 verified"));
+    CHECK(e2e_can_send(&a.e) && e2e_can_send(&b.e));
+    uint8_t f[256];
+    int n = seal(&a, "bonjour", f, sizeof f);
+    e2e_open(&b.e, f, (size_t)n, 4);
+    CHECK(got_text(&b, "bonjour"));
+    node_free(&a);
+    node_free(&b);
+
+    /* The changed-key rule still holds for a device under another invite. */
+    node_init(&a, 0, SECRET, E2E_SAS_ASK);
+    node_init(&b, 1, SECRET2, E2E_SAS_ASK);
+    uint8_t other[BP_FP_LEN];
+    memset(other, 0x42, sizeof other);
+    e2e_add_known(&a.e, other, "beneficiary");
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK(has_line(&a, "[e2e] WARNING slot=1 role=beneficiary: changed key"));
+    CHECK(!any_line(&a, "interception"));
+    CHECK_EQ_INT(a.e.peers[1].st, PAIR_BLOCKED);
+    node_free(&a);
+    node_free(&b);
+}
+
+/* A consultant device that printed two invites knows both secrets and gives
+ * a proof under each: a beneficiary from either link is authenticated by the
+ * invite; two beneficiaries from different links fall back on the code. */
+static void t_several_secrets(void)
+{
+    struct node a, b, c;
+    node_init(&a, 0, SECRET2, E2E_SAS_ASK);
+    e2e_add_secret(&a.e, SECRET);
+    e2e_add_secret(&a.e, SECRET2); /* known already: not twice */
+    CHECK_EQ_INT(a.e.nsecrets, 2);
+    node_init(&b, 1, SECRET, E2E_SAS_ASK);
+    node_init(&c, 2, SECRET2, E2E_SAS_ASK);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    struct node *pa[] = {&a}, *pab[] = {&a, &b};
+    join(&b, pa, 1, 0);
+    pump(1);
+    join(&c, pab, 2, 2);
+    pump(3);
+    CHECK(has_line(&a, "[e2e] slot=1 authenticated by=invite"));
+    CHECK(has_line(&a, "[e2e] slot=2 authenticated by=invite"));
+    CHECK(has_line(&b, "[e2e] slot=0 authenticated by=invite"));
+    CHECK(has_line(&c, "[e2e] slot=0 authenticated by=invite"));
+    CHECK_EQ_INT(b.e.peers[2].st, PAIR_BLOCKED);
+    CHECK_EQ_INT(c.e.peers[1].st, PAIR_BLOCKED);
+    CHECK(!any_line(&b, "interception") && !any_line(&c, "interception"));
+    CHECK(!any_line(&a, "refused") && !any_line(&b, "refused") && !any_line(&c, "refused"));
+    /* At most E2E_SECRETS_MAX secrets, the first ones given (newest first). */
+    for (int i = 0; i < 20; i++) {
+        uint8_t x[BP_SECRET_LEN];
+        memset(x, 100 + i, sizeof x);
+        e2e_add_secret(&a.e, x);
+    }
+    CHECK_EQ_INT(a.e.nsecrets, E2E_SECRETS_MAX);
+    CHECK_MEM(a.e.secrets[0], SECRET2, BP_SECRET_LEN);
+    node_free(&a);
+    node_free(&b);
+    node_free(&c);
+}
+
+/* A pair ended by a rejected code: e2e_pair_ended says so (the console
+ * tells the person why /oui has nothing to answer). */
+static void t_pair_ended(void)
+{
+    struct node a, b;
+    struct node *pa[] = {&a};
+    node_init(&a, 0, NULL, E2E_SAS_ASK);
+    node_init(&b, 1, NULL, E2E_SAS_ASK);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    CHECK(!e2e_pair_ended(&a.e, 1) && !e2e_pair_ended(&a.e, 0) && !e2e_pair_ended(&a.e, 3));
+    e2e_sas_decide(&b.e, 0, 0, 2);
+    pump(3);
+    CHECK(e2e_pair_ended(&a.e, 1) && e2e_pair_ended(&b.e, 0));
+    CHECK(!e2e_sas_pending(&a.e, 1));
+    node_free(&a);
+    node_free(&b);
+}
+
 int main(void)
 {
+    t_other_invite();
+    t_several_secrets();
+    t_pair_ended();
     t_handshake_invite();
     t_no_secret_needs_sas();
     t_substituted_bundle();

@@ -1,6 +1,7 @@
 /* test_keystore.c: tests of client/keystore.c in a temporary folder:
  * permissions, identity created once and reloaded, server and bilan
- * round trips, and that refreshing a bilan never erases its secret. */
+ * round trips, that refreshing a bilan never erases its secret, and that
+ * every invite secret of a bilan is kept (migration 5 included). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -165,7 +166,51 @@ int main(void)
     snprintf(p.bilan, sizeof p.bilan, "unknown-bilan"); /* must belong to a stored bilan */
     CHECK(ks_peer_put(ks, &p) != 0);
 
-    /* What this device saw of a session (migration 5): kept, replaced, read back. */
+    /* Invite secrets (migration 5): every secret given for a bilan is kept,
+     * newest first; bilans.secret is the newest. */
+    uint8_t secs[8][BP_SECRET_LEN];
+    int ns = -1;
+    CHECK_EQ_INT(ks_bilan_secrets(ks, sid, "B1", secs, 8, &ns), 0);
+    CHECK_EQ_INT(ns, 1);
+    CHECK_MEM(secs[0], b.secret, 32);
+    for (int i = 0; i < 3; i++) {
+        memset(b.secret, 0x60 + i, 32);
+        CHECK_EQ_INT(ks_bilan_put(ks, &b), 0);
+    }
+    CHECK_EQ_INT(ks_bilan_put(ks, &b), 0); /* the same secret again: not twice */
+    CHECK_EQ_INT(ks_bilan_secrets(ks, sid, "B1", secs, 8, &ns), 0);
+    CHECK_EQ_INT(ns, 4);
+    CHECK_EQ_INT(secs[0][0], 0x62);
+    CHECK_EQ_INT(secs[1][0], 0x61);
+    CHECK_EQ_INT(secs[2][0], 0x60);
+    CHECK_EQ_INT(secs[3][0], 0x5a);
+    CHECK_EQ_INT(ks_bilan_secrets(ks, sid, "B1", secs, 2, &ns), 0);
+    CHECK_EQ_INT(ns, 2);
+    CHECK_EQ_INT(secs[1][0], 0x61);
+    CHECK_EQ_INT(ks_bilan_get(ks, sid, "B1", &r), 0);
+    CHECK_EQ_INT(r.secret[0], 0x62);
+    CHECK_EQ_INT(ks_bilan_secrets(ks, sid, "B2", secs, 8, &ns), 0);
+    CHECK_EQ_INT(ns, 0);
+    ks_close(ks);
+
+    /* A client.db of schema 4 (one secret per bilan) keeps its secret. */
+    sqlite3 *old;
+    CHECK_EQ_INT(sqlite3_open(db, &old), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(old,
+                              "DROP TABLE bilan_secrets; PRAGMA user_version = 4;"
+                              "DROP TRIGGER bilans_bound; DROP TRIGGER peers_bound;"
+                              "DROP TRIGGER sessions_taken_bound; DROP TRIGGER receipts_bound;"
+                              "ALTER TABLE sessions_taken DROP COLUMN obs;"
+                              "UPDATE bilans SET secret = zeroblob(32) WHERE bilan = 'B1';",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(old);
+    CHECK_EQ_INT(ks_open(dir, &ks, why, sizeof why), 0);
+    CHECK_EQ_INT(ks_bilan_secrets(ks, sid, "B1", secs, 8, &ns), 0);
+    CHECK_EQ_INT(ns, 1);
+    static const uint8_t zero32[32];
+    CHECK_MEM(secs[0], zero32, 32);
+    /* What this device saw of a session (migration 6): kept, replaced, read back. */
     char *obs = NULL;
     CHECK_EQ_INT(ks_attend_get(ks, sid, "B1", "S1", &obs), KS_NOT_FOUND);
     CHECK_EQ_INT(ks_attend_put(ks, sid, "B1", "S1", "{\"a\":1}"), 0);
@@ -174,7 +219,7 @@ int main(void)
     CHECK(obs && !strcmp(obs, "{\"a\":2}"));
     free(obs);
 
-    /* Bounds on what a server can make us store (migration 5). */
+    /* Bounds on what a server can make us store (migration 6). */
     sqlite3 *q;
     CHECK_EQ_INT(sqlite3_open(db, &q), SQLITE_OK);
     sqlite3_stmt *st;

@@ -325,6 +325,69 @@ static void test_room_roster(void)
     peer_free(&p);
 }
 
+#define DEV_C "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"
+
+static void enter_as(struct peer *p, const char *role, int slot, const char *members)
+{
+    session_start(&p->s, 0);
+    challenge(&p->s, 0);
+    char w[256], j[1024];
+    snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"%s\",\"device\":\"%s\",\"bilans\":[]}",
+             role, fp64_of(&p->id));
+    feed(&p->s, w, 0);
+    snprintf(j, sizeof j, "{\"type\":\"joined\",\"bilan\":\"B1\",\"slot\":%d,\"role\":\"%s\",\"members\":%s}",
+             slot, role, members);
+    feed(&p->s, j, 0);
+}
+
+/* beneficiary_devices (PROTOCOL.md §3.2): a bilan with more than one
+ * beneficiary device is a loud warning, in the consultant's words for the
+ * consultant and in the beneficiary's for a beneficiary; one device is not. */
+static void test_second_device(void)
+{
+    struct peer p;
+    peer_init(&p, GOAL_JOIN, NULL);
+    enter_as(&p, "consultant", 0,
+             "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\",\"beneficiary_devices\":1}]");
+    CHECK_EQ_INT(p.s.st, ST_IN_ROOM);
+    CHECK(strstr(output(&p), "ATTENTION") == NULL);
+    feed(&p.s, "{\"type\":\"member_joined\",\"slot\":2,\"device\":\"" DEV_C "\",\"role\":\"beneficiary\","
+               "\"beneficiary_devices\":2}", 1);
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=2: un deuxi\xc3\xa8me appareil utilise l'invitation du "
+                             "b\xc3\xa9n\xc3\xa9""ficiaire (2 appareils") != NULL);
+    CHECK(strstr(output(&p), "Demandez au b\xc3\xa9n\xc3\xa9""ficiaire si l'appareil 2021222324252627 est bien "
+                             "le sien") != NULL);
+    CHECK(strstr(output(&p), "ATTENTION slot=1") == NULL);
+    peer_free(&p);
+
+    /* The roster of a consultant who joins after both: both flagged. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    enter_as(&p, "consultant", 0,
+             "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\",\"beneficiary_devices\":2},"
+             "{\"slot\":2,\"device\":\"" DEV_C "\",\"role\":\"beneficiary\",\"beneficiary_devices\":2},"
+             "{\"slot\":3,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]");
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=1: ") != NULL);
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=2: ") != NULL);
+    CHECK(strstr(output(&p), "ATTENTION slot=3") == NULL);
+    peer_free(&p);
+
+    /* A beneficiary device is told in its own words. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    enter_as(&p, "beneficiary", 1, "[]");
+    feed(&p.s, "{\"type\":\"member_joined\",\"slot\":2,\"device\":\"" DEV_C "\",\"role\":\"beneficiary\","
+               "\"beneficiary_devices\":3}", 1);
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=2: un autre appareil est entr\xc3\xa9 avec une invitation "
+                             "de ce bilan (3 appareils)") != NULL);
+    peer_free(&p);
+
+    /* A malformed count in the roster is a protocol failure. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    enter_as(&p, "consultant", 0,
+             "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\",\"beneficiary_devices\":0}]");
+    CHECK(p.s.finished && p.s.st != ST_IN_ROOM);
+    peer_free(&p);
+}
+
 static void test_deadlines(void)
 {
     struct peer p;
@@ -813,6 +876,7 @@ int main(void)
     test_enrol_handshake();
     test_bad_server();
     test_room_roster();
+    test_second_device();
     test_deadlines();
     test_transfer();
     test_e2e_sessions();

@@ -1,4 +1,7 @@
 /* test_link.c: invite/enrolment link parsing and formatting of proto/link.c. */
+#include <stdio.h>
+#include <string.h>
+
 #include "bp.h"
 #include "../check.h"
 
@@ -106,8 +109,40 @@ static void test_format_roundtrip(void)
     CHECK_MEM(m.pin, l.pin, 32);
 }
 
+/* No link ever names "every interface": parse and format both refuse. */
+static void test_unusable_hosts(void)
+{
+    static const char *no[] = {"", "*", "0.0.0.0", "0", "::", "::0", "0:0:0:0:0:0:0:0", "0::0.0.0.0",
+                               "...", ":"};
+    static const char *yes[] = {"127.0.0.1", "::1", "bilan.example.fr", "10.0.0.1", "0.0.0.1",
+                                "fe80::1", "a", "localhost"};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        CHECK(!bp_host_usable(no[i]));
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        CHECK(bp_host_usable(yes[i]));
+    CHECK(!bp_host_usable(NULL));
+    struct bp_link l;
+    const char *why = NULL;
+    CHECK_EQ_INT(bp_link_parse("https://0.0.0.0:443/e/" T43, &l, &why), BP_E_BAD_LINK);
+    CHECK(why && strstr(why, "no server"));
+    CHECK_EQ_INT(bp_link_parse("https://[::]:443/j/" T43 "#" S43, &l, &why), BP_E_BAD_LINK);
+    CHECK_EQ_INT(bp_link_parse("https://[0:0:0:0:0:0:0:0]/j/" T43 "#" S43, &l, &why), BP_E_BAD_LINK);
+    CHECK_EQ_INT(bp_link_parse("https://0.0.0.0/j/" T43 "#" S43 "." P43, &l, &why), BP_E_BAD_LINK);
+    CHECK_EQ_INT(bp_link_parse("https://127.0.0.1/j/" T43 "#" S43, &l, &why), 0);
+    char out[512];
+    snprintf(l.host, sizeof l.host, "0.0.0.0");
+    CHECK_EQ_INT(bp_link_format(&l, out, sizeof out), BP_E_BAD_LINK);
+    snprintf(l.host, sizeof l.host, "::");
+    CHECK_EQ_INT(bp_link_format(&l, out, sizeof out), BP_E_BAD_LINK);
+    l.host[0] = '\0';
+    CHECK_EQ_INT(bp_link_format(&l, out, sizeof out), BP_E_BAD_LINK);
+    l.kind = BP_LINK_TOKEN; /* a bare token names no host: fine */
+    CHECK(bp_link_format(&l, out, sizeof out) == BP_B64_32);
+}
+
 int main(void)
 {
+    test_unusable_hosts();
     test_parse_forms();
     test_parse_refusals();
     test_format_roundtrip();

@@ -179,7 +179,7 @@ static void test_error_table(void)
         BP_E_WRONG_STATE, BP_E_BAD_SIGNATURE, BP_E_UNKNOWN_TOKEN, BP_E_TOKEN_USED,
         BP_E_TOKEN_EXPIRED, BP_E_NOT_MEMBER, BP_E_ROOM_FULL, BP_E_RATE_LIMITED, BP_E_VERSION,
         BP_E_UNKNOWN_DEVICE, BP_E_FORBIDDEN, BP_E_BAD_FRAME, BP_E_TOO_SLOW, BP_E_UNKNOWN_BILAN,
-        BP_E_INTERNAL, BP_E_SHUTDOWN, BP_E_CRYPTO, BP_E_NOMEM, BP_E_BAD_LINK};
+        BP_E_INTERNAL, BP_E_SHUTDOWN, BP_E_CRYPTO, BP_E_NOMEM, BP_E_BAD_LINK, BP_E_TOKEN_REVOKED};
     CHECK_EQ_INT(sizeof all / sizeof all[0], BP_E_COUNT);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         const char *code = bp_err_code(all[i]);
@@ -193,6 +193,9 @@ static void test_error_table(void)
     CHECK_STR(bp_err_code(BP_E_RATE_LIMITED), "rate_limited");
     CHECK_STR(bp_err_code(BP_E_ROOM_FULL), "room_full");
     CHECK_STR(bp_err_code(BP_E_TOKEN_EXPIRED), "token_expired");
+    CHECK_STR(bp_err_code(BP_E_TOKEN_REVOKED), "token_revoked");
+    CHECK_EQ_INT(BP_E_TOKEN_REVOKED, -27); /* fixed: parallel branches number around it */
+    CHECK(!bp_err_is_fatal(BP_E_TOKEN_REVOKED));
     CHECK_STR(bp_err_code(12345), "internal");
     CHECK_EQ_INT(bp_err_from_code("no_such_code"), BP_E_INTERNAL);
     CHECK_EQ_INT(bp_err_from_code(NULL), BP_E_INTERNAL);

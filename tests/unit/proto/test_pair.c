@@ -122,6 +122,12 @@ static void ref_mac(const uint8_t secret[32], const char *bilan, const uint8_t t
     ref_hmac(k, 32, buf, o, mac);
 }
 
+static void ref_sid(const uint8_t secret[32], const char *bilan, uint8_t sid[8])
+{
+    ref_hkdf((const uint8_t *)"bilan-invite-id-v1", 18, secret, 32, (const uint8_t *)bilan,
+             strlen(bilan), sid, 8);
+}
+
 static void ref_sas(const uint8_t t[32], char out[16])
 {
     uint8_t d[4];
@@ -338,6 +344,26 @@ static void test_mac(const uint8_t t[32])
     CHECK(bp_invite_mac(s, NULL, t, X.fp, m2) != 0);
 }
 
+static void test_secret_id(void)
+{
+    uint8_t s[32], s2[32], sid[8], ref[8], sid2[8], k[32];
+    CHECK_EQ_INT(bp_random(s, 32), 0);
+    memcpy(s2, s, 32);
+    s2[31] ^= 1;
+    CHECK_EQ_INT(bp_invite_secret_id(s, BILAN, sid), 0);
+    ref_sid(s, BILAN, ref);
+    CHECK_MEM(sid, ref, 8);
+    CHECK_EQ_INT(bp_invite_secret_id(s2, BILAN, sid2), 0);
+    CHECK(memcmp(sid, sid2, 8) != 0);
+    CHECK_EQ_INT(bp_invite_secret_id(s, "bTestBilan_02", sid2), 0);
+    CHECK(memcmp(sid, sid2, 8) != 0);
+    /* Its own label: not the first bytes of the MAC key. */
+    ref_hkdf((const uint8_t *)"bilan-invite-v1", 15, s, 32, (const uint8_t *)BILAN, strlen(BILAN), k, 32);
+    CHECK(memcmp(sid, k, 8) != 0);
+    CHECK(bp_invite_secret_id(s, NULL, sid2) != 0);
+    CHECK(bp_invite_secret_id(s, "", sid2) != 0);
+}
+
 static int sas_format_ok(const char *s)
 {
     if (strlen(s) != 7 || s[3] != ' ')
@@ -470,7 +496,8 @@ static int msg_eq(const struct bp_e2e_msg *a, const struct bp_e2e_msg *b)
     case BP_E2E_REVEAL:
         return !memcmp(&a->bundle, &b->bundle, sizeof a->bundle) && !memcmp(a->r, b->r, 32);
     case BP_E2E_CONFIRM:
-        return a->has_mac == b->has_mac && (!a->has_mac || !memcmp(a->mac, b->mac, 32));
+        return a->nproofs == b->nproofs &&
+               !memcmp(a->proofs, b->proofs, sizeof a->proofs[0] * (size_t)a->nproofs);
     case BP_E2E_SAS: return a->sas_confirmed == b->sas_confirmed;
     case BP_E2E_KEY: return a->gen == b->gen && !memcmp(a->sealed, b->sealed, sizeof a->sealed);
     case BP_E2E_ABORT: return !strcmp(a->reason, b->reason);
@@ -518,9 +545,25 @@ static void test_bodies(const uint8_t k[32])
     memset(&m, 0, sizeof m);
     m.kind = BP_E2E_CONFIRM;
     round_trip(&m, "confirm");
-    m.has_mac = 1;
-    memset(m.mac, 0xa5, sizeof m.mac);
+    m.nproofs = 1;
+    memset(m.proofs[0].sid, 0x11, sizeof m.proofs[0].sid);
+    memset(m.proofs[0].mac, 0xa5, sizeof m.proofs[0].mac);
     round_trip(&m, "confirm");
+    for (int i = 1; i < BP_E2E_PROOFS_MAX; i++) {
+        memset(m.proofs[i].sid, 0x20 + i, sizeof m.proofs[i].sid);
+        memset(m.proofs[i].mac, 0x40 + i, sizeof m.proofs[i].mac);
+    }
+    m.nproofs = BP_E2E_PROOFS_MAX;
+    round_trip(&m, "confirm");
+    json_t *cj = bp_e2e_build(&m);
+    CHECK(json_array_size(json_object_get(cj, "proofs")) == BP_E2E_PROOFS_MAX);
+    CHECK(json_object_get(cj, "mac") == NULL);
+    json_decref(cj);
+    m.nproofs = BP_E2E_PROOFS_MAX + 1;
+    CHECK(bp_e2e_build(&m) == NULL);
+    m.nproofs = 3;
+    memcpy(m.proofs[2].sid, m.proofs[0].sid, sizeof m.proofs[0].sid);
+    CHECK(bp_e2e_build(&m) == NULL); /* a repeated sid would not parse */
 
     memset(&m, 0, sizeof m);
     m.kind = BP_E2E_SAS;
@@ -581,6 +624,8 @@ static void test_bodies(const uint8_t k[32])
 #define S86 K43 K43
 #define SEALED "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" /* 59 = 44 bytes */
 #define BUNDLE "{\"sign_pub\":\"" K43 "\",\"dh_pub\":\"" K43 "\",\"eph\":\"" K43 "\",\"sig\":\"" S86 "\"}"
+/* An invite proof whose 8-byte sid is 11 copies of base64url letter x. */
+#define PROOF(x) "{\"sid\":\"" #x #x #x #x #x #x #x #x #x #x "A\",\"mac\":\"" K43 "\"}"
 
 static void test_parse_literals(void)
 {
@@ -592,7 +637,11 @@ static void test_parse_literals(void)
         {"{\"c\":\"" K43 "\",\"t\":\"commit\",\"extra\":{\"deep\":[1,2]}}", BP_E2E_COMMIT},
         {"{\"t\":\"reveal\",\"bundle\":" BUNDLE ",\"r\":\"" K43 "\"}", BP_E2E_REVEAL},
         {"{\"t\":\"confirm\"}", BP_E2E_CONFIRM},
-        {"{\"t\":\"confirm\",\"mac\":\"" K43 "\"}", BP_E2E_CONFIRM},
+        {"{\"t\":\"confirm\",\"mac\":\"" K43 "\"}", BP_E2E_CONFIRM}, /* before ids: ignored */
+        {"{\"t\":\"confirm\",\"proofs\":[]}", BP_E2E_CONFIRM},
+        {"{\"t\":\"confirm\",\"proofs\":[" PROOF(A) "]}", BP_E2E_CONFIRM},
+        {"{\"t\":\"confirm\",\"proofs\":[" PROOF(A) "," PROOF(B) "," PROOF(C) "," PROOF(D) ","
+         PROOF(E) "," PROOF(F) "," PROOF(G) "," PROOF(H) "]}", BP_E2E_CONFIRM},
         {"{\"t\":\"sas\",\"result\":\"confirmed\"}", BP_E2E_SAS},
         {"{\"t\":\"sas\",\"result\":\"rejected\",\"code\":\"ignored\"}", BP_E2E_SAS},
         {"{\"t\":\"key\",\"gen\":1,\"sealed\":\"" SEALED "\"}", BP_E2E_KEY},
@@ -615,7 +664,13 @@ static void test_parse_literals(void)
     struct bp_e2e_msg m;
     json_t *j = json_loads("{\"t\":\"confirm\",\"mac\":\"" K43 "\"}", 0, NULL);
     CHECK_EQ_INT(bp_e2e_parse(j, &m, NULL), 0);
-    CHECK_EQ_INT(m.has_mac, 1);
+    CHECK_EQ_INT(m.nproofs, 0);
+    json_decref(j);
+    j = json_loads("{\"t\":\"confirm\",\"proofs\":[" PROOF(A) "," PROOF(B) "]}", 0, NULL);
+    CHECK_EQ_INT(bp_e2e_parse(j, &m, NULL), 0);
+    CHECK_EQ_INT(m.nproofs, 2);
+    static const uint8_t sid_b[8] = {0x04, 0x10, 0x41, 0x04, 0x10, 0x41, 0x04, 0x10};
+    CHECK_MEM(m.proofs[1].sid, sid_b, 8);
     json_decref(j);
     j = json_loads("{\"t\":\"sas\",\"result\":\"confirmed\"}", 0, NULL);
     CHECK_EQ_INT(bp_e2e_parse(j, &m, NULL), 0);
@@ -687,10 +742,26 @@ static void test_refusals(void)
         {"{\"t\":\"reveal\",\"bundle\":{\"sign_pub\":\"" S86 "\",\"dh_pub\":\"" K43 "\",\"eph\":\"" K43
          "\",\"sig\":\"" S86 "\"},\"r\":\"" K43 "\"}", BP_E_INVALID_FIELD, "'sign_pub'"},
         /* confirm */
-        {"{\"t\":\"confirm\",\"mac\":\"" K42 "\"}", BP_E_INVALID_FIELD, "'mac'"},
-        {"{\"t\":\"confirm\",\"mac\":null}", BP_E_INVALID_FIELD, "'mac'"},
-        {"{\"t\":\"confirm\",\"mac\":\"\"}", BP_E_INVALID_FIELD, "'mac'"},
-        {"{\"t\":\"confirm\",\"mac\":true}", BP_E_INVALID_FIELD, "'mac'"},
+        {"{\"t\":\"confirm\",\"proofs\":{}}", BP_E_INVALID_FIELD, "'proofs'"},
+        {"{\"t\":\"confirm\",\"proofs\":null}", BP_E_INVALID_FIELD, "'proofs'"},
+        {"{\"t\":\"confirm\",\"proofs\":\"" K43 "\"}", BP_E_INVALID_FIELD, "'proofs'"},
+        {"{\"t\":\"confirm\",\"proofs\":[\"" K43 "\"]}", BP_E_INVALID_FIELD, "'proofs'"},
+        {"{\"t\":\"confirm\",\"proofs\":[" PROOF(A) "," PROOF(B) "," PROOF(C) "," PROOF(D) ","
+         PROOF(E) "," PROOF(F) "," PROOF(G) "," PROOF(H) "," PROOF(I) "]}", BP_E_INVALID_FIELD, "at most 8"},
+        {"{\"t\":\"confirm\",\"proofs\":[" PROOF(A) "," PROOF(B) "," PROOF(A) "]}", BP_E_INVALID_FIELD,
+         "repeat"},
+        {"{\"t\":\"confirm\",\"proofs\":[{\"mac\":\"" K43 "\"}]}", BP_E_MISSING_FIELD, "'sid'"},
+        {"{\"t\":\"confirm\",\"proofs\":[{\"sid\":\"AAAAAAAAAAA\"}]}", BP_E_MISSING_FIELD, "'mac'"},
+        {"{\"t\":\"confirm\",\"proofs\":[{\"sid\":\"AAAAAAAAAA\",\"mac\":\"" K43 "\"}]}",
+         BP_E_INVALID_FIELD, "11 characters"},
+        {"{\"t\":\"confirm\",\"proofs\":[{\"sid\":\"" K43 "\",\"mac\":\"" K43 "\"}]}",
+         BP_E_INVALID_FIELD, "'sid'"},
+        {"{\"t\":\"confirm\",\"proofs\":[{\"sid\":\"AAAAAAAAAAB\",\"mac\":\"" K43 "\"}]}",
+         BP_E_INVALID_FIELD, "'sid'"}, /* non-canonical trailing bits */
+        {"{\"t\":\"confirm\",\"proofs\":[{\"sid\":\"AAAAAAAAAAA\",\"mac\":\"" K42 "\"}]}",
+         BP_E_INVALID_FIELD, "'mac'"},
+        {"{\"t\":\"confirm\",\"proofs\":[{\"sid\":\"AAAAAAAAAAA\",\"mac\":null}]}",
+         BP_E_INVALID_FIELD, "'mac'"},
         /* sas */
         {"{\"t\":\"sas\"}", BP_E_MISSING_FIELD, "'result'"},
         {"{\"t\":\"sas\",\"result\":\"yes\"}", BP_E_INVALID_FIELD, "'result'"},
@@ -767,6 +838,7 @@ int main(int argc, char **argv)
     test_commit();
     test_transcript(t);
     test_mac(t);
+    test_secret_id();
     test_sas(t);
     test_pair_key(t, k);
     test_senderkey(k);

@@ -51,6 +51,37 @@ int main(void)
     CHECK_EQ_INT(port, 443);
     CHECK(config_parse_public("a b", host, &port, why, sizeof why) < 0);
     CHECK(config_parse_public("h:0", host, &port, why, sizeof why) < 0);
+    /* --public names the server for clients: never a wildcard. */
+    const char *wild[] = {"0.0.0.0", "0.0.0.0:443", "[::]", "[::]:8443", "[0:0:0:0:0:0:0:0]:1"};
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        CHECK(config_parse_public(wild[i], host, &port, why, sizeof why) < 0);
+        CHECK(strstr(why, "wildcard") != NULL);
+    }
+
+    /* The host links name: --public, else a specific listen address, else
+     * none (never 0.0.0.0, ::, or a guess). */
+    struct serve_config sc;
+    char lh[256];
+    int lp = 0;
+    config_defaults(&sc);
+    CHECK_EQ_INT(config_parse_listen("0.0.0.0:443", &sc.listen, why, sizeof why), 0);
+    CHECK(config_link_host(&sc, 443, lh, sizeof lh, &lp) < 0);
+    CHECK_EQ_INT(config_parse_listen("*:443", &sc.listen, why, sizeof why), 0);
+    CHECK(config_link_host(&sc, 443, lh, sizeof lh, &lp) < 0);
+    CHECK_EQ_INT(config_parse_listen("[::]:443", &sc.listen, why, sizeof why), 0);
+    CHECK(config_link_host(&sc, 443, lh, sizeof lh, &lp) < 0);
+    CHECK_EQ_INT(config_parse_public("bilan.example.fr", sc.public_host, &sc.public_port, why, sizeof why), 0);
+    CHECK_EQ_INT(config_link_host(&sc, 443, lh, sizeof lh, &lp), 0);
+    CHECK_STR(lh, "bilan.example.fr");
+    CHECK_EQ_INT(lp, 443);
+    CHECK_EQ_INT(config_parse_public("bilan.example.fr:8443", sc.public_host, &sc.public_port, why, sizeof why), 0);
+    CHECK_EQ_INT(config_link_host(&sc, 443, lh, sizeof lh, &lp), 0);
+    CHECK_EQ_INT(lp, 8443);
+    config_defaults(&sc);
+    CHECK_EQ_INT(config_parse_listen("127.0.0.1:0", &sc.listen, why, sizeof why), 0);
+    CHECK_EQ_INT(config_link_host(&sc, 40123, lh, sizeof lh, &lp), 0);
+    CHECK_STR(lh, "127.0.0.1");
+    CHECK_EQ_INT(lp, 40123);
 
     CHECK_EQ_INT(config_parse_int("10", 1, 100, &v), 0);
     CHECK_EQ_INT(v, 10);
