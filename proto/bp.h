@@ -27,6 +27,8 @@
 #define BP_WS_PATH "/ws"
 #define BP_MAX_CTRL (64 * 1024)     /* largest text (JSON) message, bytes */
 #define BP_MAX_FRAME (1024 * 1024)  /* largest binary message incl. header */
+#define BP_MAX_CTRL_PREAUTH 4096    /* largest text message before welcome; no binary before it */
+#define BP_AUTH_TIMEOUT_S 10        /* welcome due this long after the WebSocket opens */
 #define BP_HDR_LEN 16
 #define BP_MAX_MEMBERS 4            /* members of one bilan room */
 #define BP_PING_S 5                 /* server pings an idle peer after this */
@@ -73,8 +75,10 @@ enum bp_err {
     BP_E_CRYPTO = -22,         /* local only: an OpenSSL call failed */
     BP_E_NOMEM = -23,          /* local only */
     BP_E_BAD_LINK = -24,       /* local only: a link or token did not parse */
+    BP_E_AUTH_TIMEOUT = -25,   /* "auth_timeout" */
+    BP_E_TOO_MANY_CONNECTIONS = -26, /* "too_many_connections" */
 };
-#define BP_E_COUNT 24
+#define BP_E_COUNT 26
 
 /* Wire name of a code ("bad_json"...), or "internal" for an unknown value. */
 const char *bp_err_code(int err);
