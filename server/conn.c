@@ -340,8 +340,15 @@ static void welcome(struct conn *c, const char *ref, const char *opened, struct 
     send_json(c, o, now);
 }
 
-/* Counts a failure for the rate limiter when the code is one §2.2 lists. */
-static void auth_failed(struct conn *c, int code, const char *ref, struct now now)
+/* Rate-limit clock: monotonic seconds, so that a wall-clock step neither
+ * opens nor extends a window. */
+static int64_t rl_now(struct now now)
+{
+    return now.ms / 1000;
+}
+
+/* Whether code is a failure §2.2 counts (it tells a guesser something). */
+static int counted_failure(int code)
 {
     switch (code) {
     case BP_E_BAD_SIGNATURE:
@@ -349,11 +356,27 @@ static void auth_failed(struct conn *c, int code, const char *ref, struct now no
     case BP_E_TOKEN_USED:
     case BP_E_TOKEN_EXPIRED:
     case BP_E_UNKNOWN_DEVICE:
-        ratelimit_fail(&c->srv->rl, c->ip, now.s);
-        c->srv->auth_failed++;
-        break;
+        return 1;
     default:
-        break;
+        return 0;
+    }
+}
+
+/* A failed attempt. limited: the address, the overflow it shares or the
+ * global ceiling was already used up when the attempt began; then the failure
+ * is answered rate_limited, whatever it was, and counted for the address only:
+ * the global ceiling counts only the failures answered with their own code,
+ * which are the ones that tell a guesser something (PROTOCOL.md §2.2). */
+static void auth_failed(struct conn *c, int code, int limited, const char *ref, struct now now)
+{
+    if (counted_failure(code)) {
+        ratelimit_fail(&c->srv->rl, c->ip, rl_now(now), !limited);
+        c->srv->auth_failed++;
+    }
+    if (limited) {
+        log_warn("auth from %s refused: rate limited (%s)", c->ip, bp_err_code(code));
+        send_error(c, BP_E_RATE_LIMITED, NULL, ref, now);
+        return;
     }
     log_info("auth from %s refused: %s", c->ip, bp_err_code(code));
     send_error(c, code, NULL, ref, now);
@@ -390,8 +413,10 @@ static void on_hello(struct conn *c, const json_t *msg, const char *ref, struct 
     send_json(c, o, now);
 }
 
-/* enrol/auth common entry: state, then rate limit. Consumes the challenge. */
-static int attempt_begin(struct conn *c, const char *ref, uint8_t nonce[BP_NONCE_LEN], struct now now)
+/* enrol/auth common entry: state, then rate limit. Consumes the challenge.
+ * *limited: whether this attempt may only succeed (see auth_failed()). */
+static int attempt_begin(struct conn *c, const char *ref, uint8_t nonce[BP_NONCE_LEN], int *limited,
+                         struct now now)
 {
     if (c->state != CS_CHALLENGED) {
         send_error(c, BP_E_WRONG_STATE,
@@ -403,11 +428,8 @@ static int attempt_begin(struct conn *c, const char *ref, uint8_t nonce[BP_NONCE
     memcpy(nonce, c->nonce, BP_NONCE_LEN);
     memset(c->nonce, 0, sizeof c->nonce);
     c->state = CS_NEW;
-    if (ratelimit_blocked(&c->srv->rl, c->ip, now.s)) {
-        log_warn("auth from %s refused: rate limited", c->ip);
-        send_error(c, BP_E_RATE_LIMITED, NULL, ref, now);
-        return -1;
-    }
+    *limited = ratelimit_blocked(&c->srv->rl, c->ip, rl_now(now)) ||
+               ratelimit_global_blocked(&c->srv->rl, rl_now(now));
     return 0;
 }
 
@@ -415,8 +437,15 @@ static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct 
 {
     uint8_t nonce[BP_NONCE_LEN], token[BP_TOKEN_LEN], hash[32], sig[BP_SIG_LEN];
     struct store_device d, out;
-    if (attempt_begin(c, ref, nonce, now))
+    int limited;
+    if (attempt_begin(c, ref, nonce, &limited, now))
         return;
+    if (limited) {
+        /* Before the token is decoded or looked up: a guess gets no answer. */
+        log_warn("enrol from %s refused: rate limited", c->ip);
+        send_error(c, BP_E_RATE_LIMITED, NULL, ref, now);
+        return;
+    }
     memset(&d, 0, sizeof d);
     /* The schema guarantees these decode. */
     if (bp_b64_decode_exact(bp_str(msg, "token", ""), token, sizeof token) ||
@@ -442,7 +471,7 @@ static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct 
         return;
     }
     if (rc) {
-        auth_failed(c, rc, ref, now);
+        auth_failed(c, rc, 0, ref, now);
         return;
     }
     c->dev = out;
@@ -460,7 +489,8 @@ static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct n
 {
     uint8_t nonce[BP_NONCE_LEN], sig[BP_SIG_LEN];
     struct store_device d;
-    if (attempt_begin(c, ref, nonce, now))
+    int limited;
+    if (attempt_begin(c, ref, nonce, &limited, now))
         return;
     const char *dev = bp_str(msg, "device", "");
     if (bp_b64_decode_exact(dev, c->fp, BP_FP_LEN) ||
@@ -472,8 +502,10 @@ static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct n
     if (!rc)
         rc = auth_check_auth_sig(nonce, &d, sig);
     if (rc) {
+        /* Checked even when limited: a valid signature of a known device is
+         * not a guess, so an attack cannot lock members out. */
         memset(c->fp, 0, sizeof c->fp);
-        auth_failed(c, rc, ref, now);
+        auth_failed(c, rc, limited, ref, now);
         return;
     }
     c->dev = d;
