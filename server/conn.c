@@ -6,6 +6,13 @@
  * the request's ref, and fatal from bp_err_is_fatal(). Replies and errors go
  * through the connection's own outbound queue, control messages first.
  *
+ * Strangers (connections not yet welcomed) get little: text messages of at
+ * most BP_MAX_CTRL_PREAUTH bytes, no binary message at all (refused on its
+ * first chunk, nothing buffered), and BP_AUTH_TIMEOUT_S to be welcomed
+ * (conn_sweep). When an address or the whole server is limited, enrol is
+ * refused before its token is looked up, while auth is still verified: only a
+ * valid signature of a known device gets through (§2.2).
+ *
  * e2e messages (§8.1) are relayed as room events without reading or logging
  * their body, which is only measured against its 8 KiB cap.
  *
@@ -321,6 +328,7 @@ static void send_bilans_array(struct conn *c, json_t *o)
 static void welcome(struct conn *c, const char *ref, const char *opened, struct now now)
 {
     c->state = CS_AUTHED;
+    transport_authenticated(c);
     memset(c->nonce, 0, sizeof c->nonce);
     c->consultant_name[0] = '\0';
     if (c->dev.role == ROLE_CONSULTANT &&
@@ -900,6 +908,7 @@ void conn_open(struct conn *c, struct server *srv, void *transport, const char *
     snprintf(c->ip, sizeof c->ip, "%s", ip && *ip ? ip : "?");
     c->last_rx_ms = now.ms;
     c->last_rx_wall_ms = session_wall_ms(now);
+    c->opened_ms = now.ms;
     c->prev = NULL;
     c->next = srv->conns;
     if (srv->conns)
@@ -933,12 +942,25 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
         c->rx_binary = binary ? 1 : 0;
         c->rx_len = 0;
     }
-    size_t cap = c->rx_binary ? BP_MAX_FRAME : BP_MAX_CTRL;
+    /* Before welcome a stranger gets small text only (PROTOCOL.md §2.2):
+     * the state cannot change in the middle of a message, since messages are
+     * handled only once complete. */
+    int authed = c->state >= CS_AUTHED;
+    if (c->rx_binary && !authed) {
+        /* Refused on its first chunk, whatever its size: nothing buffered. */
+        rx_reset(c);
+        conn_kill(c, BP_E_WRONG_STATE, "binary messages are only accepted after authentication "
+                  "(hello, then enrol or auth, then join)", now);
+        return;
+    }
+    size_t cap = c->rx_binary ? BP_MAX_FRAME : authed ? BP_MAX_CTRL : BP_MAX_CTRL_PREAUTH;
     /* Known size of what is coming: refuse before buffering any of it. */
     if (len > cap - c->rx_len || remaining > cap - c->rx_len - len) {
         rx_reset(c);
         send_error(c, BP_E_TOO_LARGE,
-                   c->rx_binary ? "binary message larger than 1 MiB" : "text message larger than 64 KiB",
+                   c->rx_binary ? "binary message larger than 1 MiB"
+                   : authed     ? "text message larger than 64 KiB"
+                                : "text message larger than 4 KiB before authentication",
                    NULL, now);
         return;
     }
@@ -1047,6 +1069,11 @@ void conn_sweep(struct server *srv, struct now now)
             conn_kill(c, BP_E_TOO_SLOW, NULL, now);
         if (c->closing)
             continue;
+        if (c->state < CS_AUTHED && now.ms - c->opened_ms >= BP_AUTH_TIMEOUT_S * 1000) {
+            /* A stranger holds a descriptor and memory: it gets a deadline. */
+            conn_kill(c, BP_E_AUTH_TIMEOUT, NULL, now);
+            continue;
+        }
         if (c->rx_paused) {
             /* We stopped reading it on purpose: its silence is ours. */
             c->last_rx_ms = now.ms;
