@@ -86,9 +86,9 @@ static void test_caps(void)
     CHECK_EQ_INT(ad.n_strangers, 6);
     CHECK_EQ_INT(ad.n_all, 8);                  /* the evicted one holds its socket until released */
     CHECK_EQ_INT(admit_strangers(&ad, &a), 2);
-    CHECK_EQ_INT(admit_get(&ad, id[1])->state, ADMIT_EVICTED);
+    CHECK(admit_get(&ad, id[1]) && admit_get(&ad, id[1])->state == ADMIT_EVICTED);
     admit_authenticated(&ad, id[1]);            /* too late: stays evicted */
-    CHECK_EQ_INT(admit_get(&ad, id[1])->state, ADMIT_EVICTED);
+    CHECK(admit_get(&ad, id[1]) && admit_get(&ad, id[1])->state == ADMIT_EVICTED);
     CHECK_EQ_INT(ad.st.evicted, 1);
     /* Now a and c hold 2 each: the oldest of the two goes (a's id[2], 1002). */
     id[8] = admit_accept(&ad, &d, 1009, &v);
@@ -104,7 +104,8 @@ static void test_caps(void)
     /* Handles ride along; exactly-once release. */
     int x = 7;
     admit_set_handles(&ad, id[9], &x, &ad);
-    CHECK(admit_get(&ad, id[9])->transport == &x && admit_get(&ad, id[9])->conn == &ad);
+    const struct admit_conn *g = admit_get(&ad, id[9]);
+    CHECK(g && g->transport == &x && g->conn == &ad);
     CHECK(admit_get(&ad, -1) == NULL && admit_get(&ad, 10) == NULL);
     for (int i = 0; i < 10; i++)
         CHECK_EQ_INT(admit_release(&ad, id[i]), 0);
