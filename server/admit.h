@@ -28,6 +28,7 @@
 #define ADMIT_PER_ADDR_DEFAULT 8     /* --unauth-per-address */
 #define ADMIT_PER_ADDR_MAX 1000
 #define ADMIT_CONNS_MAX 65536        /* connections in all, whatever the open-file limit */
+#define ADMIT_UNAUTH_DEFAULT_MAX 4096 /* default strangers in all: about 32 KiB each (TLS, lws buffers) */
 
 /* IPv4 addresses as ::ffff:a.b.c.d; IPv6 addresses keep their /64 prefix
  * only, since one subscriber commonly holds a whole /64. */
@@ -72,7 +73,8 @@ struct admit {
 
 /* The caps for an open-file limit of nofile descriptors:
  *   max_conns    = nofile - ADMIT_FD_SPARE, at most ADMIT_CONNS_MAX
- *   unauth_total = the option when non-zero, else max_conns / 2; at most 3/4 of max_conns
+ *   unauth_total = the option when non-zero, else min(max_conns / 2, ADMIT_UNAUTH_DEFAULT_MAX);
+ *                  at most max_conns - max_conns / 4
  *   per_addr     = the option when non-zero, else ADMIT_PER_ADDR_DEFAULT; at most unauth_total
  * Returns 0, or -1 with a sentence in why (a limit below ADMIT_FD_MIN, an
  * option out of range). */

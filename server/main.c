@@ -94,7 +94,7 @@ static void help_serve(FILE *f)
           "                        failed authentications answered per 60 s across all addresses\n"
           "                        (default 100, at most 10000); past it, enrolment waits\n"
           "  --unauth-total N      connections not yet signed in, all addresses together\n"
-          "                        (default: half of what the open-file limit allows)\n"
+          "                        (default: half of what the open-file limit allows, at most 4096)\n"
           "  --unauth-per-address N\n"
           "                        connections not yet signed in per address (default 8)\n"
           "  --queue-kib N         per-receiver queue budget in KiB (default 4096; hard cap 4x)\n"

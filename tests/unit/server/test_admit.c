@@ -34,9 +34,13 @@ static void test_limits(void)
     CHECK_EQ_INT(admit_limits(1024, 0, 0, &m, &t, &p, why, sizeof why), 0);
     CHECK(m == 992 && t == 496 && p == 8);
     CHECK_EQ_INT(admit_limits(20000, 0, 0, &m, &t, &p, why, sizeof why), 0);
-    CHECK(m == 19968 && t == 9984 && p == 8);
+    CHECK(m == 19968 && t == ADMIT_UNAUTH_DEFAULT_MAX && p == 8);   /* not 9984: memory */
+    CHECK_EQ_INT(admit_limits(8224, 0, 0, &m, &t, &p, why, sizeof why), 0);
+    CHECK(m == 8192 && t == 4096);
     CHECK_EQ_INT(admit_limits(UINT64_MAX, 0, 0, &m, &t, &p, why, sizeof why), 0);
-    CHECK(m == ADMIT_CONNS_MAX && t == ADMIT_CONNS_MAX / 2);
+    CHECK(m == ADMIT_CONNS_MAX && t == ADMIT_UNAUTH_DEFAULT_MAX);
+    CHECK_EQ_INT(admit_limits(65536, 20000, 0, &m, &t, &p, why, sizeof why), 0);   /* the option may go higher */
+    CHECK(m == 65504 && t == 20000);
     /* At least a quarter stays for welcomed connections. */
     CHECK_EQ_INT(admit_limits(1024, 744, 0, &m, &t, &p, why, sizeof why), 0);
     CHECK_EQ_INT(t, 744);
