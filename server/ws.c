@@ -29,10 +29,10 @@
  * memory, no room in lws's fd table) or frees the wsi without WSI_DESTROY,
  * lws closes the socket without a word; whatever is still pending is then
  * released when lws_service() returns. So each accepted socket is released
- * exactly once, whatever closes it. Keeping the
- * total under the open-file limit also keeps accept() from failing with
- * EMFILE, which lws 4.1.6 would retry at once, forever (a busy loop that logs
- * a line per try). TLS and HTTP handshakes are bounded by lws
+ * exactly once, whatever closes it.
+ * Keeping the total under the open-file limit also keeps accept() from
+ * failing with EMFILE, which lws 4.1.6 would retry at once, forever (a busy
+ * loop that logs a line per try). TLS and HTTP handshakes are bounded by lws
  * (timeout_secs: 10 s each); welcome by conn_sweep (BP_AUTH_TIMEOUT_S). */
 #include <signal.h>
 #include <stdint.h>
