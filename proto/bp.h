@@ -27,6 +27,8 @@
 #define BP_WS_PATH "/ws"
 #define BP_MAX_CTRL (64 * 1024)     /* largest text (JSON) message, bytes */
 #define BP_MAX_FRAME (1024 * 1024)  /* largest binary message incl. header */
+#define BP_MAX_CTRL_PREAUTH 4096    /* largest text message before welcome; no binary before it */
+#define BP_AUTH_TIMEOUT_S 10        /* welcome due this long after the WebSocket opens */
 #define BP_HDR_LEN 16
 #define BP_MAX_MEMBERS 4            /* members of one bilan room */
 #define BP_PING_S 5                 /* server pings an idle peer after this */
@@ -73,11 +75,12 @@ enum bp_err {
     BP_E_CRYPTO = -22,         /* local only: an OpenSSL call failed */
     BP_E_NOMEM = -23,          /* local only */
     BP_E_BAD_LINK = -24,       /* local only: a link or token did not parse */
-    /* -25, -26: other parts of issue 7 */
+    BP_E_AUTH_TIMEOUT = -25,   /* "auth_timeout" */
+    BP_E_TOO_MANY_CONNECTIONS = -26, /* "too_many_connections" */
     BP_E_TOKEN_REVOKED = -27, /* "token_revoked": an invite replaced by a newer one */
     /* -28: reserved (invites and certificates) */
 };
-#define BP_E_COUNT 25
+#define BP_E_COUNT 27
 
 /* Wire name of a code ("bad_json"...), or "internal" for an unknown value. */
 const char *bp_err_code(int err);

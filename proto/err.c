@@ -37,6 +37,8 @@ static const struct err_row err_table[] = {
     {BP_E_CRYPTO, "crypto", "A cryptographic operation failed.", 1},
     {BP_E_NOMEM, "no_memory", "Out of memory.", 1},
     {BP_E_BAD_LINK, "bad_link", "The link or token could not be read. Copy the whole link you were given.", 0},
+    {BP_E_AUTH_TIMEOUT, "auth_timeout", "The connection did not authenticate within 10 seconds and was closed. Check your network and connect again.", 1},
+    {BP_E_TOO_MANY_CONNECTIONS, "too_many_connections", "The server has too many connections waiting to sign in and closed this one. Connect again in a moment.", 1},
     {BP_E_TOKEN_REVOKED, "token_revoked", "This invite link was replaced by a newer one. Ask the consultant for the latest link.", 0},
 };
 

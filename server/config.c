@@ -8,6 +8,7 @@
 
 #include "bp.h"
 #include "config.h"
+#include "ratelimit.h"
 
 void config_defaults(struct serve_config *c)
 {
@@ -15,6 +16,7 @@ void config_defaults(struct serve_config *c)
     snprintf(c->data_dir, sizeof c->data_dir, "%s", CONFIG_DEFAULT_DATA);
     c->listen.port = CONFIG_DEFAULT_PORT;
     c->auth_failures = CONFIG_DEFAULT_AUTH_FAILURES;
+    c->auth_failures_global = RL_GLOBAL_DEFAULT;
     c->queue_kib = CONFIG_DEFAULT_QUEUE_KIB;
     c->invite_ttl_s = CONFIG_DEFAULT_INVITE_TTL;
 }

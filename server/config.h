@@ -37,6 +37,9 @@ struct serve_config {
                               * that is a specific address (config_link_host) */
     int public_port;         /* 0 = the listening port */
     unsigned auth_failures;
+    unsigned auth_failures_global;
+    unsigned unauth_total;      /* 0: derived from the open-file limit (admit_limits) */
+    unsigned unauth_per_addr;   /* 0: ADMIT_PER_ADDR_DEFAULT */
     unsigned queue_kib;
     int64_t invite_ttl_s;
     int verbose;

@@ -6,6 +6,13 @@
  * the request's ref, and fatal from bp_err_is_fatal(). Replies and errors go
  * through the connection's own outbound queue, control messages first.
  *
+ * Strangers (connections not yet welcomed) get little: text messages of at
+ * most BP_MAX_CTRL_PREAUTH bytes, no binary message at all (refused on its
+ * first chunk, nothing buffered), and BP_AUTH_TIMEOUT_S to be welcomed
+ * (conn_sweep). When an address or the whole server is limited, enrol is
+ * refused before its token is looked up, while auth is still verified: only a
+ * valid signature of a known device gets through (§2.2).
+ *
  * e2e messages (§8.1) are relayed as room events without reading or logging
  * their body, which is only measured against its 8 KiB cap.
  *
@@ -344,6 +351,7 @@ static void send_bilans_array(struct conn *c, json_t *o)
 static void welcome(struct conn *c, const char *ref, const char *opened, struct now now)
 {
     c->state = CS_AUTHED;
+    transport_authenticated(c);
     memset(c->nonce, 0, sizeof c->nonce);
     c->consultant_name[0] = '\0';
     if (c->dev.role == ROLE_CONSULTANT &&
@@ -363,8 +371,15 @@ static void welcome(struct conn *c, const char *ref, const char *opened, struct 
     send_json(c, o, now);
 }
 
-/* Counts a failure for the rate limiter when the code is one §2.2 lists. */
-static void auth_failed(struct conn *c, int code, const char *ref, struct now now)
+/* Rate-limit clock: monotonic seconds, so that a wall-clock step neither
+ * opens nor extends a window. */
+static int64_t rl_now(struct now now)
+{
+    return now.ms / 1000;
+}
+
+/* Whether code is a failure §2.2 counts (it tells a guesser something). */
+static int counted_failure(int code)
 {
     switch (code) {
     case BP_E_BAD_SIGNATURE:
@@ -373,11 +388,27 @@ static void auth_failed(struct conn *c, int code, const char *ref, struct now no
     case BP_E_TOKEN_EXPIRED:
     case BP_E_TOKEN_REVOKED:
     case BP_E_UNKNOWN_DEVICE:
-        ratelimit_fail(&c->srv->rl, c->ip, now.s);
-        c->srv->auth_failed++;
-        break;
+        return 1;
     default:
-        break;
+        return 0;
+    }
+}
+
+/* A failed attempt. limited: the address, the overflow it shares or the
+ * global ceiling was already used up when the attempt began; then the failure
+ * is answered rate_limited, whatever it was, and counted for the address only:
+ * the global ceiling counts only the failures answered with their own code,
+ * which are the ones that tell a guesser something (PROTOCOL.md §2.2). */
+static void auth_failed(struct conn *c, int code, int limited, const char *ref, struct now now)
+{
+    if (counted_failure(code)) {
+        ratelimit_fail(&c->srv->rl, c->ip, rl_now(now), !limited);
+        c->srv->auth_failed++;
+    }
+    if (limited) {
+        log_warn("auth from %s refused: rate limited (%s)", c->ip, bp_err_code(code));
+        send_error(c, BP_E_RATE_LIMITED, NULL, ref, now);
+        return;
     }
     log_info("auth from %s refused: %s", c->ip, bp_err_code(code));
     send_error(c, code, NULL, ref, now);
@@ -414,8 +445,10 @@ static void on_hello(struct conn *c, const json_t *msg, const char *ref, struct 
     send_json(c, o, now);
 }
 
-/* enrol/auth common entry: state, then rate limit. Consumes the challenge. */
-static int attempt_begin(struct conn *c, const char *ref, uint8_t nonce[BP_NONCE_LEN], struct now now)
+/* enrol/auth common entry: state, then rate limit. Consumes the challenge.
+ * *limited: whether this attempt may only succeed (see auth_failed()). */
+static int attempt_begin(struct conn *c, const char *ref, uint8_t nonce[BP_NONCE_LEN], int *limited,
+                         struct now now)
 {
     if (c->state != CS_CHALLENGED) {
         send_error(c, BP_E_WRONG_STATE,
@@ -427,11 +460,8 @@ static int attempt_begin(struct conn *c, const char *ref, uint8_t nonce[BP_NONCE
     memcpy(nonce, c->nonce, BP_NONCE_LEN);
     memset(c->nonce, 0, sizeof c->nonce);
     c->state = CS_NEW;
-    if (ratelimit_blocked(&c->srv->rl, c->ip, now.s)) {
-        log_warn("auth from %s refused: rate limited", c->ip);
-        send_error(c, BP_E_RATE_LIMITED, NULL, ref, now);
-        return -1;
-    }
+    *limited = ratelimit_blocked(&c->srv->rl, c->ip, rl_now(now)) ||
+               ratelimit_global_blocked(&c->srv->rl, rl_now(now));
     return 0;
 }
 
@@ -439,8 +469,15 @@ static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct 
 {
     uint8_t nonce[BP_NONCE_LEN], token[BP_TOKEN_LEN], hash[32], sig[BP_SIG_LEN];
     struct store_device d, out;
-    if (attempt_begin(c, ref, nonce, now))
+    int limited;
+    if (attempt_begin(c, ref, nonce, &limited, now))
         return;
+    if (limited) {
+        /* Before the token is decoded or looked up: a guess gets no answer. */
+        log_warn("enrol from %s refused: rate limited", c->ip);
+        send_error(c, BP_E_RATE_LIMITED, NULL, ref, now);
+        return;
+    }
     memset(&d, 0, sizeof d);
     /* The schema guarantees these decode. */
     if (bp_b64_decode_exact(bp_str(msg, "token", ""), token, sizeof token) ||
@@ -466,7 +503,7 @@ static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct 
         return;
     }
     if (rc) {
-        auth_failed(c, rc, ref, now);
+        auth_failed(c, rc, 0, ref, now);
         return;
     }
     c->dev = out;
@@ -484,7 +521,8 @@ static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct n
 {
     uint8_t nonce[BP_NONCE_LEN], sig[BP_SIG_LEN];
     struct store_device d;
-    if (attempt_begin(c, ref, nonce, now))
+    int limited;
+    if (attempt_begin(c, ref, nonce, &limited, now))
         return;
     const char *dev = bp_str(msg, "device", "");
     if (bp_b64_decode_exact(dev, c->fp, BP_FP_LEN) ||
@@ -496,8 +534,10 @@ static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct n
     if (!rc)
         rc = auth_check_auth_sig(nonce, &d, sig);
     if (rc) {
+        /* Checked even when limited: a valid signature of a known device is
+         * not a guess, so an attack cannot lock members out. */
         memset(c->fp, 0, sizeof c->fp);
-        auth_failed(c, rc, ref, now);
+        auth_failed(c, rc, limited, ref, now);
         return;
     }
     c->dev = d;
@@ -922,6 +962,7 @@ void conn_open(struct conn *c, struct server *srv, void *transport, const char *
     snprintf(c->ip, sizeof c->ip, "%s", ip && *ip ? ip : "?");
     c->last_rx_ms = now.ms;
     c->last_rx_wall_ms = session_wall_ms(now);
+    c->opened_ms = now.ms;
     c->prev = NULL;
     c->next = srv->conns;
     if (srv->conns)
@@ -955,12 +996,25 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
         c->rx_binary = binary ? 1 : 0;
         c->rx_len = 0;
     }
-    size_t cap = c->rx_binary ? BP_MAX_FRAME : BP_MAX_CTRL;
+    /* Before welcome a stranger gets small text only (PROTOCOL.md §2.2):
+     * the state cannot change in the middle of a message, since messages are
+     * handled only once complete. */
+    int authed = c->state >= CS_AUTHED;
+    if (c->rx_binary && !authed) {
+        /* Refused on its first chunk, whatever its size: nothing buffered. */
+        rx_reset(c);
+        conn_kill(c, BP_E_WRONG_STATE, "binary messages are only accepted after authentication "
+                  "(hello, then enrol or auth, then join)", now);
+        return;
+    }
+    size_t cap = c->rx_binary ? BP_MAX_FRAME : authed ? BP_MAX_CTRL : BP_MAX_CTRL_PREAUTH;
     /* Known size of what is coming: refuse before buffering any of it. */
     if (len > cap - c->rx_len || remaining > cap - c->rx_len - len) {
         rx_reset(c);
         send_error(c, BP_E_TOO_LARGE,
-                   c->rx_binary ? "binary message larger than 1 MiB" : "text message larger than 64 KiB",
+                   c->rx_binary ? "binary message larger than 1 MiB"
+                   : authed     ? "text message larger than 64 KiB"
+                                : "text message larger than 4 KiB before authentication",
                    NULL, now);
         return;
     }
@@ -1069,6 +1123,11 @@ void conn_sweep(struct server *srv, struct now now)
             conn_kill(c, BP_E_TOO_SLOW, NULL, now);
         if (c->closing)
             continue;
+        if (c->state < CS_AUTHED && now.ms - c->opened_ms >= BP_AUTH_TIMEOUT_S * 1000) {
+            /* A stranger holds a descriptor and memory: it gets a deadline. */
+            conn_kill(c, BP_E_AUTH_TIMEOUT, NULL, now);
+            continue;
+        }
         if (c->rx_paused) {
             /* We stopped reading it on purpose: its silence is ours. */
             c->last_rx_ms = now.ms;

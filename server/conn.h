@@ -53,6 +53,7 @@ struct conn {
     int64_t last_rx_wall_ms;     /* the same in wall-clock ms: the last sign of life (journal) */
     int64_t last_kf_ms;          /* last keyframe_request on this receiver's behalf */
     int64_t last_ping_ms;        /* last ping we asked for */
+    int64_t opened_ms;           /* WebSocket established: welcome is due BP_AUTH_TIMEOUT_S later */
 
     /* Reassembly of one message; capped at BP_MAX_CTRL / BP_MAX_FRAME. */
     uint8_t *rx;
@@ -69,6 +70,9 @@ void transport_rx_pause(struct conn *c, int pause);
 void transport_close_soon(struct conn *c, int secs);
 /* Tell the transport that c just proved it is alive (resets its idle timer). */
 void transport_alive(struct conn *c);
+/* c was just welcomed: it no longer counts as a stranger for the transport's
+ * connection caps (README "Limits"). Called once per connection. */
+void transport_authenticated(struct conn *c);
 
 /* ---- Lifecycle, called by the transport ---- */
 /* c is zeroed memory; links it into srv. */
@@ -106,7 +110,9 @@ json_t *conn_reply(const char *type, const char *ref);
 void conn_kill(struct conn *c, int code, const char *message, struct now now);
 /* Shutdown: shutting_down to everyone. */
 void conn_shutdown_all(struct server *srv, struct now now);
-/* Once a second: liveness. A connection silent for BP_PING_S - 1 s gets a
+/* Once a second: the authentication deadline (a connection not welcomed
+ * BP_AUTH_TIMEOUT_S after it opened gets the fatal auth_timeout) and
+ * liveness: a connection silent for BP_PING_S - 1 s gets a
  * ping (with a payload, so that its pong is reported: lws does not report
  * empty pongs); one silent for BP_HANGUP_S is closed as "lost". */
 void conn_sweep(struct server *srv, struct now now);

@@ -93,6 +93,13 @@ static void help_serve(FILE *f)
           "                        (default: the listen address when it is a specific one;\n"
           "                        with 0.0.0.0, [::] or * no link is printed without it)\n"
           "  --auth-failures N     failed authentications allowed per address per 60 s (default 10)\n"
+          "  --auth-failures-global N\n"
+          "                        failed authentications answered per 60 s across all addresses\n"
+          "                        (default 100, at most 10000); past it, enrolment waits\n"
+          "  --unauth-total N      connections not yet signed in, all addresses together\n"
+          "                        (default: half of what the open-file limit allows, at most 4096)\n"
+          "  --unauth-per-address N\n"
+          "                        connections not yet signed in per address (default 8)\n"
           "  --queue-kib N         per-receiver queue budget in KiB (default 4096; hard cap 4x)\n"
           "  --invite-ttl SECONDS  default lifetime of invite and enrolment tokens\n"
           "                        (default 604800 = 7 days; 60 to 2592000)\n"
@@ -1019,13 +1026,17 @@ static int cmd_hours(int argc, char **argv)
 
 /* ---- serve ---- */
 
+_Static_assert(RL_GLOBAL_MAX == 10000 && ADMIT_CONNS_MAX == 65536 && ADMIT_PER_ADDR_MAX == 1000,
+               "the option ranges in the messages below");
+
 struct serve_ctx {
     const struct serve_config *cfg;
     struct server *srv;
     char pin_b64[BP_B64_32 + 1];
 };
 
-static void raise_nofile(void)
+/* Raises the open-file limit to its hard limit; returns the limit in force. */
+static uint64_t raise_nofile(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1033,8 +1044,9 @@ static void raise_nofile(void)
         if (setrlimit(RLIMIT_NOFILE, &rl))
             log_warn("cannot raise the open-file limit: %s", strerror(errno));
     }
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        log_debug("open-file limit: %llu", (unsigned long long)rl.rlim_cur);
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return ADMIT_FD_MIN;
+    return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
 }
 
 static int make_data_dir(const char *dir)
@@ -1127,8 +1139,9 @@ static int on_ready(void *arg, int port)
                     url_host, sizeof url_host);
     printf("bilan-server: listening on wss://%s:%d/ws (pin %s)\n", url_host, port, sc->pin_b64);
     fflush(stdout);
-    log_info("listening on %s:%d, queue budget %u KiB, %u auth failures per %d s", url_host, port,
-             cfg->queue_kib, cfg->auth_failures, CONFIG_AUTH_WINDOW_S);
+    log_info("listening on %s:%d, queue budget %u KiB, %u auth failures per address and %u in all per %d s",
+             url_host, port, cfg->queue_kib, cfg->auth_failures, cfg->auth_failures_global,
+             CONFIG_AUTH_WINDOW_S);
     return 0;
 }
 
@@ -1142,6 +1155,9 @@ static int cmd_serve(int argc, char **argv)
         {"key", required_argument, NULL, 'k'},
         {"public", required_argument, NULL, 'p'},
         {"auth-failures", required_argument, NULL, 'a'},
+        {"auth-failures-global", required_argument, NULL, 'g'},
+        {"unauth-total", required_argument, NULL, 'u'},
+        {"unauth-per-address", required_argument, NULL, 'U'},
         {"queue-kib", required_argument, NULL, 'q'},
         {"invite-ttl", required_argument, NULL, 'i'},
         {"verbose", no_argument, NULL, 'v'},
@@ -1183,6 +1199,23 @@ static int cmd_serve(int argc, char **argv)
             if (config_parse_int(optarg, 1, 1000000, &v))
                 return usage_error("serve", "--auth-failures '%s': expected a number from 1 to 1000000", optarg);
             cfg.auth_failures = (unsigned)v;
+            break;
+        case 'g':
+            if (config_parse_int(optarg, 1, RL_GLOBAL_MAX, &v))
+                return usage_error("serve", "--auth-failures-global '%s': expected a number from 1 to 10000",
+                                   optarg);
+            cfg.auth_failures_global = (unsigned)v;
+            break;
+        case 'u':
+            if (config_parse_int(optarg, 1, ADMIT_CONNS_MAX, &v))
+                return usage_error("serve", "--unauth-total '%s': expected a number from 1 to 65536", optarg);
+            cfg.unauth_total = (unsigned)v;
+            break;
+        case 'U':
+            if (config_parse_int(optarg, 1, ADMIT_PER_ADDR_MAX, &v))
+                return usage_error("serve", "--unauth-per-address '%s': expected a number from 1 to 1000",
+                                   optarg);
+            cfg.unauth_per_addr = (unsigned)v;
             break;
         case 'q':
             if (config_parse_int(optarg, 64, 1024 * 1024, &v))
@@ -1227,7 +1260,13 @@ static int cmd_serve(int argc, char **argv)
     if (cfg.dev && cfg.listen.host[0] && strcmp(cfg.listen.host, "127.0.0.1") && strcmp(cfg.listen.host, "::1"))
         log_warn("--dev with a non-loopback --listen: others can reach this development server");
 
-    raise_nofile();
+    uint64_t nofile = raise_nofile();
+    uint32_t max_conns, unauth_total, per_addr;
+    if (admit_limits(nofile, cfg.unauth_total, cfg.unauth_per_addr, &max_conns, &unauth_total, &per_addr, why,
+                     sizeof why)) {
+        fprintf(stderr, "bilan-server serve: %s\n", why);
+        return 1;
+    }
     if (make_data_dir(cfg.data_dir))
         return 1;
     if (!cfg.cert[0]) {
@@ -1264,8 +1303,18 @@ static int cmd_serve(int argc, char **argv)
     srv.soft_budget = (size_t)cfg.queue_kib * 1024;
     srv.invite_ttl_s = cfg.invite_ttl_s;
     ratelimit_init(&srv.rl, cfg.auth_failures, CONFIG_AUTH_WINDOW_S);
+    ratelimit_set_global(&srv.rl, cfg.auth_failures_global);
+    uint64_t seed = 0;
+    if (bp_random((uint8_t *)&seed, sizeof seed) ||
+        admit_init(&srv.admit, max_conns, unauth_total, per_addr, seed)) {
+        fprintf(stderr, "bilan-server serve: out of memory for the connection table\n");
+        return 1;
+    }
+    log_info("connections: at most %u, of which %u not yet signed in (%u per address); "
+             "open-file limit %llu", max_conns, unauth_total, per_addr, (unsigned long long)nofile);
     if (db_path(cfg.data_dir, path, sizeof path) || OPS->open(path, 1, &srv.st, why, sizeof why)) {
         fprintf(stderr, "bilan-server serve: %s\n", why);
+        admit_free(&srv.admit);
         return 1;
     }
     int64_t ended = 0;
@@ -1285,6 +1334,7 @@ static int cmd_serve(int argc, char **argv)
     sc.srv = &srv;
     int rc = ws_serve(&cfg, &srv, on_ready, &sc);
     session_free_all(&srv);
+    admit_free(&srv.admit);
     rooms_clear(&srv.rooms);
     OPS->close(srv.st);
     srv.st = NULL;

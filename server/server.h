@@ -1,7 +1,8 @@
 /* server.h: the state one bilan-server process shares between connections.
  *
- * Owns the registry of rooms, the rate limiter, the list of live connections
- * and the open store. Everything here is touched only from the lws service
+ * Owns the registry of rooms, the rate limiter, the connection caps (admit:
+ * every accepted socket, from TCP accept to close), the list of live
+ * WebSocket connections and the open store. Everything here is touched only from the lws service
  * thread (signal handlers only set `stopping` and wake the loop). */
 #ifndef SERVER_SERVER_H
 #define SERVER_SERVER_H
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admit.h"
 #include "quota.h"
 #include "ratelimit.h"
 #include "room.h"
@@ -25,6 +27,7 @@ struct server {
     struct store *st;
     struct rooms rooms;
     struct ratelimit rl;
+    struct admit admit;          /* filled by ws.c from lws's accept and close callbacks */
     struct quota quota;          /* per-device request quotas (PROTOCOL.md §9.2) */
     struct conn *conns;          /* doubly linked, every established connection */
     size_t nconns;

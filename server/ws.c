@@ -14,8 +14,28 @@
  * (ping 5 s, hang up 15 s) stays as a second line; every received chunk and
  * reported pong confirms validity to it.
  * TLS: OpenSSL's minimum protocol is set to TLS 1.3 on the vhost's SSL_CTX,
- * and the server refuses to start if lws never handed us that SSL_CTX. */
+ * and the server refuses to start if lws never handed us that SSL_CTX.
+ *
+ * Connection caps (admit.c, README "Limits"): every socket lws accepts is
+ * counted from FILTER_NETWORK_CONNECTION (protocols[0], before any byte is
+ * read; a refusal there makes lws close the socket at once) to WSI_DESTROY,
+ * which lws 4.1.6 issues for every wsi it frees, after closing its socket.
+ * lws adopts the socket synchronously right after the filter: WSI_CREATE
+ * (the new wsi), then SERVER_NEW_CLIENT_INSTANTIATED once it is in the poll
+ * table, or WSI_DESTROY if setting it up failed. The admission id is stored
+ * in the wsi's opaque user data at SERVER_NEW_CLIENT_INSTANTIATED (not at
+ * WSI_CREATE: lws resets the opaque data right after it); until then it is
+ * held in g_pending / g_adopting. If adoption fails before WSI_CREATE (no
+ * memory, no room in lws's fd table) or frees the wsi without WSI_DESTROY,
+ * lws closes the socket without a word; whatever is still pending is then
+ * released when lws_service() returns. So each accepted socket is released
+ * exactly once, whatever closes it.
+ * Keeping the total under the open-file limit also keeps accept() from
+ * failing with EMFILE, which lws 4.1.6 would retry at once, forever (a busy
+ * loop that logs a line per try). TLS and HTTP handshakes are bounded by lws
+ * (timeout_secs: 10 s each); welcome by conn_sweep (BP_AUTH_TIMEOUT_S). */
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,12 +55,19 @@ _Static_assert(QUEUE_HEADROOM >= LWS_PRE, "queue headroom must cover LWS_PRE");
 #define SHUTDOWN_WAIT_MS 3000
 #define RX_CHUNK 16384          /* lws's per-connection receive buffer */
 #define HTTP_CHUNK 4096
+#define REFUSAL_REPORT_MS 60000  /* at most one summary of refused connections per minute */
+#define EVICT_GRACE_S 1          /* an evicted stranger gets this long to read why */
 
 static struct server *g_srv;
 static struct lws_context *g_ctx;
 static volatile sig_atomic_t g_signalled;
 static int g_tls_hardened;
 static lws_sorted_usec_list_t g_sweep;   /* embedded timer; cancelled before destroy */
+static int g_pending = -1;               /* admitted by the filter, waiting for WSI_CREATE */
+static int g_adopting = -1;              /* ... then for SERVER_NEW_CLIENT_INSTANTIATED */
+static struct lws *g_adopting_wsi;
+static struct admit_stats g_reported;    /* refusals already summarised in the log */
+static int64_t g_reported_ms;
 
 static struct now now_get(void)
 {
@@ -79,6 +106,103 @@ void transport_alive(struct conn *c)
 {
     if (c->transport)
         lws_validity_confirmed(c->transport);
+}
+
+/* ---- Connection caps ---- */
+
+/* The admission id rides in the wsi's opaque user data, off by one so that
+ * NULL means none. */
+static int wsi_admit_id(struct lws *wsi)
+{
+    void *p = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    return p ? (int)((intptr_t)p - 1) : -1;
+}
+
+void transport_authenticated(struct conn *c)
+{
+    int id = wsi_admit_id(c->transport);
+    if (id >= 0)
+        admit_authenticated(&g_srv->admit, id);
+}
+
+static void admit_done(int id, const char *why)
+{
+    if (admit_release(&g_srv->admit, id))
+        log_err("connection accounting: %s released an unknown connection (%d)", why, id);
+}
+
+/* Admissions lws never finished setting up: their sockets are gone. */
+static void release_pending(void)
+{
+    if (g_pending < 0 && g_adopting < 0)
+        return;
+    log_warn("a connection was accepted but libwebsockets could not set it up (out of memory?)");
+    if (g_pending >= 0)
+        admit_done(g_pending, "failed adoption");
+    if (g_adopting >= 0)
+        admit_done(g_adopting, "failed adoption");
+    g_pending = g_adopting = -1;
+    g_adopting_wsi = NULL;
+}
+
+/* Closes a stranger that admit_accept() evicted to make room. */
+static void evict(int id, struct now now)
+{
+    const struct admit_conn *v = admit_get(&g_srv->admit, id);
+    if (!v)
+        return;
+    struct conn *c = v->conn;
+    struct lws *wsi = v->transport;
+    if (c && c->srv) {
+        /* Still a WebSocket: tell it why, briefly. */
+        conn_kill(c, BP_E_TOO_MANY_CONNECTIONS, NULL, now);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, EVICT_GRACE_S);
+    } else if (wsi) {
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    } else {
+        admit_done(id, "eviction");  /* never bound to a wsi: cannot happen, see release_pending */
+    }
+}
+
+/* FILTER_NETWORK_CONNECTION: 0 admits the socket, 1 makes lws close it. */
+static int on_accept(const struct lws_filter_network_conn_args *f)
+{
+    struct admit_key k;
+    struct now now = now_get();
+    release_pending();
+    if (admit_key_from_sockaddr((const struct sockaddr *)&f->cli_addr, f->clilen, &k))
+        memset(&k, 0, sizeof k);   /* another family: all such peers share one key */
+    int victim;
+    int id = admit_accept(&g_srv->admit, &k, now.ms, &victim);
+    if (id < 0) {
+        if (log_verbose()) {
+            char a[RL_ADDR_MAX];
+            admit_key_text(&k, a, sizeof a);
+            log_debug("connection from %s refused: %s", a,
+                      id == ADMIT_REFUSED_ADDR ? "too many not signed in from this address" : "server full");
+        }
+        return 1;
+    }
+    if (victim >= 0)
+        evict(victim, now);
+    g_pending = id;
+    return 0;
+}
+
+/* Once a minute at most: what the caps refused, without naming anyone. */
+static void report_refusals(struct now now)
+{
+    const struct admit_stats *st = &g_srv->admit.st;
+    if (now.ms - g_reported_ms < REFUSAL_REPORT_MS)
+        return;
+    uint64_t ra = st->refused_addr - g_reported.refused_addr, rf = st->refused_full - g_reported.refused_full,
+             ev = st->evicted - g_reported.evicted;
+    if (ra || rf || ev)
+        log_warn("connections refused in the last minute: %llu over the per-address cap, %llu with the "
+                 "server full; %llu not signed in closed to make room", (unsigned long long)ra,
+                 (unsigned long long)rf, (unsigned long long)ev);
+    g_reported = *st;
+    g_reported_ms = now.ms;
 }
 
 /* ---- TLS ---- */
@@ -139,6 +263,38 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         tls_harden(user);
         return 0;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* wsi is the listener; user the accepted socket's address. */
+        return on_accept(user);
+    case LWS_CALLBACK_WSI_CREATE:
+        if (g_pending >= 0) {
+            admit_set_handles(&g_srv->admit, g_pending, wsi, NULL);
+            g_adopting = g_pending;
+            g_adopting_wsi = wsi;
+            g_pending = -1;
+        }
+        return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        if (wsi == g_adopting_wsi && g_adopting >= 0) {
+            lws_set_opaque_user_data(wsi, (void *)(intptr_t)(g_adopting + 1));
+            g_adopting = -1;
+            g_adopting_wsi = NULL;
+        }
+        break;
+    case LWS_CALLBACK_WSI_DESTROY: {
+        /* Every wsi, WebSocket ones included: user is not ours to read. */
+        int id = wsi_admit_id(wsi);
+        if (id < 0 && wsi == g_adopting_wsi) {
+            id = g_adopting;   /* its setup failed */
+            g_adopting = -1;
+            g_adopting_wsi = NULL;
+        }
+        if (id >= 0) {
+            lws_set_opaque_user_data(wsi, NULL);
+            admit_done(id, "close");
+        }
+        return 0;
+    }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* A WebSocket upgrade that did not select bilan.v1 lands here. */
         return 1;
@@ -199,11 +355,18 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return g_srv->stopping ? 1 : 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
+        /* The address as the caps and the rate limiter count it (an IPv6
+         * peer by its /64). */
         char ip[RL_ADDR_MAX] = "";
-        if (!lws_get_peer_simple(wsi, ip, sizeof ip))
+        int id = wsi_admit_id(wsi);
+        const struct admit_conn *ac = admit_get(&g_srv->admit, id);
+        if (ac)
+            admit_key_text(&ac->key, ip, sizeof ip);
+        else if (!lws_get_peer_simple(wsi, ip, sizeof ip))
             ip[0] = '\0';
         memset(c, 0, sizeof *c);
         conn_open(c, g_srv, wsi, ip, now_get());
+        admit_set_handles(&g_srv->admit, id, wsi, c);
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
@@ -252,6 +415,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     }
     case LWS_CALLBACK_CLOSED:
         conn_closed(c, now_get());
+        admit_set_handles(&g_srv->admit, wsi_admit_id(wsi), wsi, NULL);
         return 0;
     default:
         break;
@@ -283,7 +447,9 @@ static void on_signal(int sig)
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     (void)sul;
-    conn_sweep(g_srv, now_get());
+    struct now n = now_get();
+    conn_sweep(g_srv, n);
+    report_refusals(n);
     lws_sul_schedule(g_ctx, 0, &g_sweep, sweep, US_PER_S);
 }
 
@@ -363,12 +529,22 @@ int ws_serve(const struct serve_config *cfg, struct server *srv, ws_ready_cb rea
             log_err("event loop failed");
             break;
         }
+        release_pending();
     }
     rc = 0;
 out:
     lws_sul_cancel(&g_sweep);
     srv->stopping = 1;
-    lws_context_destroy(g_ctx);  /* closes what is left: CLOSED callbacks run now */
+    lws_context_destroy(g_ctx);  /* closes what is left: CLOSED and WSI_DESTROY callbacks run now */
     g_ctx = NULL;
+    release_pending();
+    const struct admit_stats *st = &srv->admit.st;
+    log_info("connections: %llu accepted, %llu closed, %llu refused (%llu over the per-address cap), "
+             "%llu closed to make room", (unsigned long long)st->accepted, (unsigned long long)st->released,
+             (unsigned long long)(st->refused_addr + st->refused_full), (unsigned long long)st->refused_addr,
+             (unsigned long long)st->evicted);
+    if (srv->admit.n_all || st->errors || st->accepted != st->released)
+        log_err("connection accounting is off: %u still counted, %llu errors", srv->admit.n_all,
+                (unsigned long long)st->errors);
     return rc;
 }

@@ -35,6 +35,10 @@ class TestFailure(Exception):
     pass
 
 
+class TestSkipped(Exception):
+    """Raised by a scenario that cannot run on this machine (ctest SKIP_RETURN_CODE 77)."""
+
+
 def check(cond, what):
     if not cond:
         raise TestFailure(what)
@@ -152,16 +156,18 @@ class Server:
 
     READY = r"bilan-server: listening on wss://([^:/\s]+|\[[^\]]+\]):(\d+)/ws \(pin ([A-Za-z0-9_-]{43})\)"
 
-    def __init__(self, tmp, extra=(), data=None):
+    def __init__(self, tmp, extra=(), data=None, prefix=()):
         self.data = data or os.path.join(tmp, "server-data")
         self.extra = list(extra)
+        self.prefix = list(prefix)   # e.g. prlimit --nofile=N --, run before the binary
         self.proc = None
         self.enrol_link = None
         self.start()
 
     def start(self, port=0):
         self.enrol_link = None
-        argv = [SERVER_BIN, "serve", "--dev", "--data", self.data, "--listen", f"127.0.0.1:{port}"] + self.extra
+        argv = self.prefix + [SERVER_BIN, "serve", "--dev", "--data", self.data, "--listen",
+                              f"127.0.0.1:{port}"] + self.extra
         self.proc = Proc(argv, name="bilan-server")
         m = self.proc.wait_line(self.READY)
         self.host, self.port, self.pin = m.group(1), int(m.group(2)), m.group(3)
@@ -251,13 +257,15 @@ class WsClosed(Exception):
 class RawWs:
     """A minimal RFC 6455 client over TLS, for saying things our client never would."""
 
-    def __init__(self, host, port, pin=None, tls_max=None, subprotocol="bilan.v1", path="/ws"):
+    def __init__(self, host, port, pin=None, tls_max=None, subprotocol="bilan.v1", path="/ws", source=None):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         if tls_max:
             ctx.maximum_version = tls_max
-        raw = socket.create_connection((host, port), timeout=DEADLINE)
+        # source: the local address to connect from (loopback has all of 127.0.0.0/8).
+        raw = socket.create_connection((host, port), timeout=DEADLINE,
+                                       source_address=(source, 0) if source else None)
         self.sock = ctx.wrap_socket(raw, server_hostname=host)
         if pin is not None:
             der = self.sock.getpeercert(binary_form=True)
@@ -455,7 +463,7 @@ def frame(kind, seq, payload, flags=0, slot=0, ts=0, cap=0):
 def run_tests(tests):
     """Runs the named test (argv[1]) or all; prints the closing tally."""
     names = sys.argv[1:] or list(tests)
-    passed = failed = 0
+    passed = failed = skipped = 0
     for n in names:
         print(f"== {n}", flush=True)
         t0 = time.monotonic()
@@ -463,10 +471,13 @@ def run_tests(tests):
             tests[n]()
             passed += 1
             print(f"== {n}: passed ({time.monotonic() - t0:.1f}s)", flush=True)
+        except TestSkipped as e:
+            skipped += 1
+            print(f"== {n}: SKIPPED: {e}", flush=True)
         except Exception as e:  # noqa: BLE001 - report any failure, including harness errors
             failed += 1
             print(f"== {n}: FAILED: {e}", flush=True)
             import traceback
             traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    sys.exit(1 if failed else 77 if skipped and not passed else 0)

@@ -242,9 +242,12 @@ def t_hostile_input():
         def attack():
             results = []
             ws = RawWs(host, port, pin)
-            ws.send_bin(os.urandom(100))  # binary before hello
+            ws.send_bin(os.urandom(100))  # binary before hello: fatal (PROTOCOL.md §2.2)
             m = ws.recv_json()
-            results.append(m.get("code") in ("wrong_state", "bad_frame"))
+            results.append(m.get("code") == "wrong_state" and m.get("fatal") is True)
+            results.append(ws.expect_closed())
+            ws.close()
+            ws = RawWs(host, port, pin)
             ws.send_text("{not json")
             results.append(ws.recv_json().get("code") == "bad_json")
             ws.send_json({"type": "teleport", "ref": "t1"})
@@ -274,9 +277,9 @@ def t_hostile_input():
             results.append(ws.expect_closed())
             ws.close()
             ws = RawWs(host, port, pin)
-            ws.send_frame_head(0x2, 2 * 1024 * 1024, os.urandom(1000))
+            ws.send_frame_head(0x2, 2 * 1024 * 1024, os.urandom(1000))  # before auth: no binary at all
             m = ws.recv_json()
-            results.append(m.get("code") == "too_large" and m.get("fatal") is True)
+            results.append(m.get("code") == "wrong_state" and m.get("fatal") is True)
             results.append(ws.expect_closed())
             ws.close()
             # Raw bytes that are not WebSocket at all.

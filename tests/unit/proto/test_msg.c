@@ -179,7 +179,8 @@ static void test_error_table(void)
         BP_E_WRONG_STATE, BP_E_BAD_SIGNATURE, BP_E_UNKNOWN_TOKEN, BP_E_TOKEN_USED,
         BP_E_TOKEN_EXPIRED, BP_E_NOT_MEMBER, BP_E_ROOM_FULL, BP_E_RATE_LIMITED, BP_E_VERSION,
         BP_E_UNKNOWN_DEVICE, BP_E_FORBIDDEN, BP_E_BAD_FRAME, BP_E_TOO_SLOW, BP_E_UNKNOWN_BILAN,
-        BP_E_INTERNAL, BP_E_SHUTDOWN, BP_E_CRYPTO, BP_E_NOMEM, BP_E_BAD_LINK, BP_E_TOKEN_REVOKED};
+        BP_E_INTERNAL, BP_E_SHUTDOWN, BP_E_CRYPTO, BP_E_NOMEM, BP_E_BAD_LINK,
+        BP_E_AUTH_TIMEOUT, BP_E_TOO_MANY_CONNECTIONS, BP_E_TOKEN_REVOKED};
     CHECK_EQ_INT(sizeof all / sizeof all[0], BP_E_COUNT);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         const char *code = bp_err_code(all[i]);
@@ -201,6 +202,10 @@ static void test_error_table(void)
     CHECK_EQ_INT(bp_err_from_code(NULL), BP_E_INTERNAL);
     CHECK(bp_err_is_fatal(BP_E_TOO_LARGE));
     CHECK(bp_err_is_fatal(BP_E_RATE_LIMITED));
+    CHECK_STR(bp_err_code(BP_E_AUTH_TIMEOUT), "auth_timeout");
+    CHECK_STR(bp_err_code(BP_E_TOO_MANY_CONNECTIONS), "too_many_connections");
+    CHECK(bp_err_is_fatal(BP_E_AUTH_TIMEOUT));
+    CHECK(bp_err_is_fatal(BP_E_TOO_MANY_CONNECTIONS));
     CHECK(bp_err_is_fatal(BP_E_VERSION));
     CHECK(bp_err_is_fatal(BP_E_TOO_SLOW));
     CHECK(!bp_err_is_fatal(BP_E_BAD_JSON));

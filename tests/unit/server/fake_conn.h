@@ -7,7 +7,7 @@
 
 /* ---- fake transport ---- */
 struct fake {
-    int wakes, paused, close_soon, alive;
+    int wakes, paused, close_soon, alive, authenticated;
 };
 static struct fake fakes[8];
 static struct fake *F(struct conn *c) { return (struct fake *)c->transport; }
@@ -15,6 +15,7 @@ void transport_wake(struct conn *c) { F(c)->wakes++; }
 void transport_rx_pause(struct conn *c, int pause) { F(c)->paused = pause; }
 void transport_close_soon(struct conn *c, int secs) { (void)secs; F(c)->close_soon++; }
 void transport_alive(struct conn *c) { F(c)->alive++; }
+void transport_authenticated(struct conn *c) { F(c)->authenticated++; }
 
 static struct server srv;
 static struct conn conns[8];

@@ -2,7 +2,9 @@
  * and a temporary store: handshake, enrolment, rooms and roster events,
  * relay (only the slot byte rewritten), video drops with keyframe requests
  * at most once a second, data back-pressure and resume, the hard cap,
- * replacement, reassembly limits, "lost" on close. */
+ * replacement, reassembly limits, "lost" on close; strangers (small text
+ * only, no binary, the authentication deadline) and the global ceiling of
+ * failed authentications. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +79,272 @@ static int expect_e2e(struct conn *c, int from, const struct bp_identity *id, co
 }
 
 static struct bp_identity ida, idb, idc;
+
+static void open_conn_ip(int i, const char *ip)
+{
+    memset(&conns[i], 0, sizeof conns[i]);
+    memset(&fakes[i], 0, sizeof fakes[i]);
+    conn_open(&conns[i], &srv, &fakes[i], ip, T);
+}
+
+/* A string member of o, "" when absent (o may be NULL). */
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* A JSON text of exactly n bytes: {fields,"pad":"xx..."}. Caller frees. */
+static char *padded(const char *fields, size_t n)
+{
+    char *m = malloc(n + 1);
+    int k = snprintf(m, n + 1, "{%s,\"pad\":\"", fields);
+    memset(m + k, 'x', n - (size_t)k - 2);
+    memcpy(m + n - 2, "\"}", 3);
+    return m;
+}
+
+/* The next message's type, or its code when it is an error (static). */
+static const char *answer(struct conn *c)
+{
+    static char out[40];
+    json_t *j = next_json(c, NULL, NULL);
+    const char *t = j ? json_string_value(json_object_get(j, "type")) : NULL;
+    if (t && !strcmp(t, "error"))
+        t = json_string_value(json_object_get(j, "code"));
+    snprintf(out, sizeof out, "%s", t ? t : "(none)");
+    json_decref(j);
+    return out;
+}
+
+/* hello, then auth as id's device; good = 0 signs a wrong nonce. */
+static const char *try_auth(struct conn *c, const struct bp_identity *id, int good)
+{
+    char buf[512], fp_b64[64], sig_b64[128];
+    uint8_t nonce[32], msg[BP_AUTH_MSG_MAX], sig[64], fp[32];
+    text(c, "{\"type\":\"hello\",\"v\":1}");
+    json_t *ch = NULL;
+    if (!expect_type(c, "challenge", &ch))
+        return "(no challenge)";
+    bp_b64_decode_exact(json_string_value(json_object_get(ch, "nonce")), nonce, 32);
+    json_decref(ch);
+    if (!good)
+        nonce[0] ^= 1;
+    int n = bp_auth_message(nonce, id->sign_pub, id->dh_pub, NULL, 0, msg);
+    bp_ed25519_sign(id->sign_priv, msg, (size_t)n, sig);
+    bp_fingerprint(id->sign_pub, id->dh_pub, fp);
+    bp_b64_encode(fp, 32, fp_b64);
+    bp_b64_encode(sig, 64, sig_b64);
+    snprintf(buf, sizeof buf, "{\"type\":\"auth\",\"device\":\"%s\",\"sig\":\"%s\"}", fp_b64, sig_b64);
+    text(c, buf);
+    return answer(c);
+}
+
+/* hello, then enrol a fresh identity with token_b64; the answer. */
+static const char *try_enrol(struct conn *c, const char *token_b64)
+{
+    static struct bp_identity id;
+    char buf[1024], sp[64], dp[64], sig_b64[128];
+    uint8_t nonce[32], token[32], msg[BP_AUTH_MSG_MAX], sig[64];
+    bp_identity_generate(&id);
+    text(c, "{\"type\":\"hello\",\"v\":1}");
+    json_t *ch = NULL;
+    if (!expect_type(c, "challenge", &ch))
+        return "(no challenge)";
+    bp_b64_decode_exact(json_string_value(json_object_get(ch, "nonce")), nonce, 32);
+    json_decref(ch);
+    bp_b64_decode_exact(token_b64, token, 32);
+    int n = bp_auth_message(nonce, id.sign_pub, id.dh_pub, token, 32, msg);
+    bp_ed25519_sign(id.sign_priv, msg, (size_t)n, sig);
+    bp_b64_encode(id.sign_pub, 32, sp);
+    bp_b64_encode(id.dh_pub, 32, dp);
+    bp_b64_encode(sig, 64, sig_b64);
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"enrol\",\"token\":\"%s\",\"sign_pub\":\"%s\",\"dh_pub\":\"%s\",\"sig\":\"%s\"}",
+             token_b64, sp, dp, sig_b64);
+    text(c, buf);
+    return answer(c);
+}
+
+/* Strangers (PROTOCOL.md §2.2): small text only, no binary, a deadline;
+ * after welcome, today's limits. Uses conns 5-7 and leaves them closed. */
+static void test_strangers(void)
+{
+    struct conn *s = &conns[5], *w = &conns[6], *u = &conns[7];
+    const char *hello = "\"type\":\"hello\",\"v\":1";
+    json_t *er = NULL;
+
+    /* Text before welcome: 4096 bytes pass, 4097 are too_large (fatal). */
+    open_conn(5);
+    char *m = padded(hello, BP_MAX_CTRL_PREAUTH);
+    text(s, m);
+    free(m);
+    CHECK(expect_type(s, "challenge", NULL));
+    m = padded(hello, BP_MAX_CTRL_PREAUTH + 1);
+    text(s, m);
+    free(m);
+    CHECK(expect_type(s, "error", &er));
+    CHECK_STR(jstr(er, "code"), "too_large");
+    CHECK_STR(jstr(er, "message"), "text message larger than 4 KiB before authentication");
+    CHECK(json_is_true(json_object_get(er, "fatal")));
+    json_decref(er);
+    CHECK(s->closing && s->close_status == CC_TOO_BIG);
+    conn_closed(s, T);
+
+    /* Refused on the declared size, before buffering: 8 bytes arrive and the
+     * frame announces 4089 more. */
+    open_conn(5);
+    conn_rx(s, (const uint8_t *)"{\"type\":", 8, 0, 0, BP_MAX_CTRL_PREAUTH - 7, T);
+    CHECK(s->closing && s->rx_cap == 0 && s->rx == NULL);
+    CHECK(expect_error(s, "too_large", 1));
+    conn_closed(s, T);
+    /* Across fragments: 4000 bytes, then a fragment announcing 97 more. */
+    open_conn(5);
+    static uint8_t fill[BP_MAX_CTRL + 2];
+    memset(fill, ' ', sizeof fill);
+    conn_rx(s, fill, 4000, 0, 0, 0, T);
+    CHECK(!s->closing);
+    conn_rx(s, fill, 10, 0, 0, 87, T);
+    CHECK(s->closing && (s->rx == NULL || s->rx_cap <= 16384));
+    CHECK(expect_error(s, "too_large", 1));
+    conn_closed(s, T);
+
+    /* Binary before welcome: refused at its first chunk, fatal, nothing
+     * buffered, whether the connection said hello or not. */
+    open_conn(5);
+    conn_rx(s, (const uint8_t *)"\x01\x03", 2, 1, 0, BP_MAX_FRAME - 2, T);
+    CHECK(s->closing && s->rx == NULL && s->rx_cap == 0);
+    CHECK(expect_error(s, "wrong_state", 1));
+    CHECK(s->close_status == CC_POLICY);
+    conn_rx(s, (const uint8_t *)"\x01\x03", 2, 1, 0, BP_MAX_FRAME - 4, T);   /* the rest: ignored */
+    CHECK(s->rx == NULL && next_json(s, NULL, NULL) == NULL);
+    conn_closed(s, T);
+    open_conn(5);
+    text(s, "{\"type\":\"hello\",\"v\":1}");
+    CHECK(expect_type(s, "challenge", NULL));
+    frame(s, BP_KIND_DATA, 0, 20, 0);
+    CHECK(expect_error(s, "wrong_state", 1));
+    CHECK(s->closing);
+    conn_closed(s, T);
+
+    /* After welcome: 64 KiB text, binary allowed (wrong_state, not fatal,
+     * until join); the transport heard of the welcome once. */
+    open_conn(5);
+    CHECK(auth(s, &ida));
+    CHECK_EQ_INT(fakes[5].authenticated, 1);
+    m = padded("\"type\":\"bilan_list\"", BP_MAX_CTRL);
+    text(s, m);
+    free(m);
+    CHECK(expect_type(s, "bilans", NULL));
+    frame(s, BP_KIND_DATA, 0, 20, 0);
+    CHECK(expect_error(s, "wrong_state", 0));
+    CHECK(!s->closing);
+    m = padded("\"type\":\"bilan_list\"", BP_MAX_CTRL + 1);
+    text(s, m);
+    free(m);
+    CHECK(expect_error(s, "too_large", 1));
+    CHECK_EQ_INT(fakes[5].authenticated, 1);
+    conn_closed(s, T);
+
+    /* The deadline: BP_AUTH_TIMEOUT_S after the WebSocket opened, a silent
+     * stranger and a talking one (challenged) get the fatal auth_timeout; a
+     * welcomed connection stays. */
+    open_conn(5);
+    open_conn(6);
+    open_conn(7);
+    text(u, "{\"type\":\"hello\",\"v\":1}");
+    CHECK(expect_type(u, "challenge", NULL));
+    T.ms += BP_AUTH_TIMEOUT_S * 1000 - 1;
+    CHECK(auth(w, &ida));             /* just in time */
+    conn_sweep(&srv, T);
+    CHECK(!s->closing && !u->closing && !w->closing);
+    T.ms += 1;
+    conn_sweep(&srv, T);
+    CHECK(s->closing && u->closing && !w->closing);
+    CHECK(expect_error(s, "auth_timeout", 1));
+    CHECK(expect_error(u, "auth_timeout", 1));
+    CHECK(conn_should_close(s) && conn_should_close(u));
+    CHECK(fakes[5].close_soon && fakes[7].close_soon);
+    T.ms += 5000;
+    conn_sweep(&srv, T);
+    CHECK(!w->closing);
+    conn_closed(s, T);
+    conn_closed(u, T);
+    conn_closed(w, T);
+}
+
+/* Counting token lookups, to prove that a limited enrol never reaches one. */
+static int token_lookups;
+static int (*real_token_get)(struct store *, const uint8_t[32], struct store_token *);
+static int counting_token_get(struct store *st, const uint8_t hash[32], struct store_token *out)
+{
+    token_lookups++;
+    return real_token_get(st, hash, out);
+}
+
+/* The global ceiling (PROTOCOL.md §2.2), with 2 answered failures per 60 s:
+ * then enrol is refused before any token lookup, from any address; auth is
+ * still verified: a known device with a valid signature gets in, a failing
+ * auth is answered rate_limited and counted for its address only. */
+static void test_rate_global(int64_t alice)
+{
+    static struct store_ops ops;
+    const struct store_ops *saved = srv.ops;
+    struct conn *s = &conns[5];
+    struct auth_token tok;
+    ops = *srv.ops;
+    real_token_get = ops.token_get;
+    ops.token_get = counting_token_get;
+    srv.ops = &ops;
+    ratelimit_init(&srv.rl, 3, 60);
+    ratelimit_set_global(&srv.rl, 2);
+    struct bp_identity idz;
+    bp_identity_generate(&idz);
+
+    open_conn_ip(5, "192.0.2.10");
+    CHECK_STR(try_auth(s, &idz, 1), "unknown_device");
+    conn_closed(s, T);
+    open_conn_ip(5, "192.0.2.11");
+    CHECK_STR(try_enrol(s, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "unknown_token");
+    conn_closed(s, T);
+    CHECK(ratelimit_global_blocked(&srv.rl, T.ms / 1000));
+
+    /* A valid token from a fresh address: refused, never looked up. */
+    CHECK_EQ_INT(auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok), 0);
+    token_lookups = 0;
+    open_conn_ip(5, "192.0.2.12");
+    CHECK_STR(try_enrol(s, tok.b64), "rate_limited");
+    CHECK_EQ_INT(token_lookups, 0);
+    CHECK(s->closing);
+    conn_closed(s, T);
+
+    /* A member still gets in from anywhere. */
+    open_conn_ip(5, "192.0.2.13");
+    CHECK_STR(try_auth(s, &ida, 1), "welcome");
+    conn_closed(s, T);
+
+    /* A failing auth is answered rate_limited, not bad_signature, and counts
+     * for its address (3 make it limited on its own) but not globally. */
+    for (int i = 0; i < 3; i++) {
+        open_conn_ip(5, "192.0.2.14");
+        CHECK_STR(try_auth(s, &ida, 0), "rate_limited");
+        conn_closed(s, T);
+    }
+    CHECK(ratelimit_blocked(&srv.rl, "192.0.2.14", T.ms / 1000));
+    CHECK_EQ_INT(srv.rl.g_count, 2);
+
+    /* 60 s later the ceiling has room again: the token was not consumed. */
+    T.ms += 60000;
+    CHECK(!ratelimit_global_blocked(&srv.rl, T.ms / 1000));
+    open_conn_ip(5, "192.0.2.12");
+    CHECK_STR(try_enrol(s, tok.b64), "welcome");
+    CHECK(token_lookups > 0);
+    conn_closed(s, T);
+    auth_token_wipe(&tok);
+
+    srv.ops = saved;
+    ratelimit_init(&srv.rl, 3, 60);
+}
 
 /* e2e relay (PROTOCOL.md §8.1), with a third member c (a second device of the
  * consultant) in slot 2: to all, to one, wrong state, bad to, size cap,
@@ -225,8 +493,6 @@ int main(void)
     CHECK(expect_error(x, "bad_json", 0));
     text(x, "{\"type\":\"hello\"}");
     CHECK(expect_error(x, "missing_field", 0));
-    frame(x, 1, 0, 20, 0);
-    CHECK(expect_error(x, "wrong_state", 0));
     text(x, "{\"type\":\"hello\",\"v\":7}");
     CHECK(expect_error(x, "version_mismatch", 1));
     CHECK(x->closing && fakes[2].close_soon);
@@ -383,11 +649,14 @@ int main(void)
     CHECK(expect_error(y, "too_large", 1));
     CHECK(y->rx == NULL || y->rx_cap <= 16384);
     conn_closed(y, T);
+    /* Binary messages: only once authenticated (test_strangers). */
     open_conn(4);
+    CHECK(auth(y, &ida));
     conn_rx(y, (const uint8_t *)"\x01\x01", 2, 1, 0, BP_MAX_FRAME - 2, T);  /* exactly 1 MiB: fine */
     CHECK(!y->closing);
     conn_closed(y, T);
     open_conn(4);
+    CHECK(auth(y, &ida));
     conn_rx(y, (const uint8_t *)"\x01\x01", 2, 1, 0, 0, T);                 /* fragment 1: 2 bytes */
     conn_rx(y, (const uint8_t *)"\x01\x01", 2, 1, 0, BP_MAX_FRAME - 3, T);  /* fragment 2 announces 1 too many */
     CHECK(y->closing);
@@ -423,6 +692,12 @@ int main(void)
     conn_shutdown_all(&srv, T);
     CHECK(expect_error(a, "shutting_down", 1));
     conn_closed(a, T);
+    CHECK_EQ_INT(srv.nconns, 0);
+
+    /* On their own, with the clock moving: no room member to keep alive. */
+    srv.stopping = 0;
+    test_strangers();
+    test_rate_global(alice);
     CHECK_EQ_INT(srv.nconns, 0);
 
     srv.ops->close(srv.st);
