@@ -614,7 +614,9 @@ def t_client_tls12_refused():
         ca = make_ca(tmp)
         cert, key = make_leaf(tmp, "localhost", "DNS:localhost,IP:127.0.0.1")
         pin = cert_pin(cert)
-        token = b64u(os.urandom(32))   # never reaches a server
+        # Never reaches a server. A token may start with '-': it goes after
+        # "--" so that it is not read as an option (1 in 64 would fail).
+        token = b64u(os.urandom(32))
         no_ca = dict(os.environ, SSL_CERT_FILE="/nonexistent", SSL_CERT_DIR="/nonexistent")
         with_ca = dict(os.environ, SSL_CERT_FILE=ca, SSL_CERT_DIR="/nonexistent")
         for mode, host, extra, env in (("pinned", "127.0.0.1", ["--pin", pin], no_ca),
@@ -624,7 +626,7 @@ def t_client_tls12_refused():
             good = FakeTlsServer(cert, key)
             servers.append(good)
             c = Client(tmp, f"{mode}-control")
-            run_client(c.argv("enrol", token, "--server", f"{host}:{good.port}", *extra), env)
+            run_client(c.argv("enrol", "--server", f"{host}:{good.port}", *extra, "--", token), env)
             good.close()
             check(any(r["handshake"] == "TLSv1.3" and r["data"].startswith(b"GET /ws ") for r in good.conns),
                   f"{mode}: the client talks to a TLS 1.3 server with this trust (control)")
@@ -632,7 +634,7 @@ def t_client_tls12_refused():
             old = FakeTlsServer(cert, key, max_version=ssl.TLSVersion.TLSv1_2)
             servers.append(old)
             c = Client(tmp, f"{mode}-tls12")
-            r = run_client(c.argv("enrol", token, "--server", f"{host}:{old.port}", *extra), env)
+            r = run_client(c.argv("enrol", "--server", f"{host}:{old.port}", *extra, "--", token), env)
             old.close()
             out = (r.stdout + r.stderr).strip()
             check(r.returncode == 3 and "TLS" in out,
@@ -672,6 +674,7 @@ def t_client_wrong_hostname():
                            text=True, timeout=DEADLINE)
         token = re.findall(r"^\s*([A-Za-z0-9_-]{43})\s*$", r.stdout, re.M)[0]
         thash = hashlib.sha256(unb64u(token)).digest()
+        # The bare token goes after "--": it may start with '-' (1 in 64).
 
         def used():
             with sqlite3.connect("file:" + os.path.join(data, "server.db") + "?mode=ro", uri=True) as c:
@@ -679,7 +682,7 @@ def t_client_wrong_hostname():
 
         env = dict(os.environ, SSL_CERT_FILE=ca, SSL_CERT_DIR="/nonexistent")
         c = Client(tmp, "camille")
-        rr = run_client(c.argv("enrol", token, "--server", f"localhost:{port}"), env)
+        rr = run_client(c.argv("enrol", "--server", f"localhost:{port}", "--", token), env)
         out = (rr.stdout + rr.stderr).strip()
         check(rr.returncode == 3 and "not trusted" in out,
               f"a CA-valid certificate for other.example on localhost is refused (exit {rr.returncode}: {out})")
@@ -688,7 +691,7 @@ def t_client_wrong_hostname():
         server.wait_exit()
         # Control: the same CA, the right name, the same token.
         server, port = start(good_cert, good_key, port)
-        rr = run_client(c.argv("enrol", token, "--server", f"localhost:{port}"), env)
+        rr = run_client(c.argv("enrol", "--server", f"localhost:{port}", "--", token), env)
         check(rr.returncode == 0 and "role=consultant" in rr.stdout,
               f"with a certificate from the same CA for localhost the same token enrols (exit {rr.returncode}: "
               f"{rr.stdout.strip()} {rr.stderr.strip()})")
