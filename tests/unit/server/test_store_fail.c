@@ -375,7 +375,7 @@ struct fcase {
     const char *ok_type;
     int may_answer_internal;      /* 0: the request never answers internal (see session_close) */
     void (*on_fail)(void);        /* after an internal error: what else must hold */
-    void (*on_ok)(void);          /* after the success reply: check it is whole, undo */
+    void (*on_ok)(json_t *reply); /* after the success reply: check it is whole (stored), undo */
     const char *known_bug;        /* see run_case */
 };
 
@@ -413,8 +413,9 @@ static void enrol_fire(void)
     text(n, buf);
 }
 
-static void enrol_ok(void)
+static void enrol_ok(json_t *reply)
 {
+    (void)reply;
     char fp[BP_B64_32 + 1], sql[320];
     fp_b64(&idn, fp);
     /* Whole: the device, its membership and the spent invite, together. */
@@ -445,11 +446,30 @@ static void auth_fire(void)
     text(n, buf);
 }
 
+static void auth_ok(json_t *reply)
+{
+    CHECK_STR(json_string_value(json_object_get(reply, "device")), fpw);
+}
+
 static void auth_fail(void)
 {
     /* Not authenticated: the connection may not do anything yet. */
     text(n, "{\"type\":\"bilan_list\"}");
     CHECK(expect_error(n, "wrong_state", 0));
+}
+
+/* How many invites of bilan (unused) have the hash of this token. */
+static long long invite_rows(const char *bilan, const char *token_b64)
+{
+    uint8_t token[32], h[32];
+    char hex[65], sql[300];
+    if (!token_b64 || bp_b64_decode_exact(token_b64, token, 32) || bp_sha256(token, 32, h))
+        return -1;
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02X", h[i]);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM invites WHERE hex(token_hash) = '%s' AND bilan_id = '%.64s' "
+             "AND used_by IS NULL", hex, bilan);
+    return q1(sql);
 }
 
 /* bilan_create and invite_create by the consultant. */
@@ -458,11 +478,21 @@ static void bilan_create_fire(void)
     text(k, "{\"type\":\"bilan_create\",\"label\":\"again\",\"budget_s\":3600,\"ref\":\"R\"}");
 }
 
-static void bilan_create_ok(void)
+static void bilan_create_ok(json_t *reply)
 {
+    char sql[200];
+    const char *b = json_string_value(json_object_get(reply, "bilan"));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM bilans WHERE id = '%.64s'", b ? b : "");
+    CHECK_EQ_INT(q1(sql), 1);
+    CHECK_EQ_INT(invite_rows(b ? b : "", json_string_value(json_object_get(reply, "invite_token"))), 1);
     /* Whole: no bilan without the invite it was created with. */
     CHECK_EQ_INT(q1("SELECT count(*) FROM bilans b WHERE NOT EXISTS "
                     "(SELECT 1 FROM invites i WHERE i.bilan_id = b.id)"), 0);
+}
+
+static void invite_create_ok(json_t *reply)
+{
+    CHECK_EQ_INT(invite_rows(X, json_string_value(json_object_get(reply, "invite_token"))), 1);
 }
 
 static void invite_create_fire(void)
@@ -493,8 +523,10 @@ static void join_fail(void)
     CHECK_STR(unarmed(w, "{\"type\":\"leave\"}"), "error:wrong_state"); /* w is in no room */
 }
 
-static void join_ok(void)
+static void join_ok(json_t *reply)
 {
+    (void)reply;
+    CHECK_EQ_INT(count_of(k, "member_joined"), 1);
     CHECK_STR(unarmed(w, "{\"type\":\"leave\"}"), "left");
     drain(k);
 }
@@ -505,6 +537,23 @@ static void hours_fire(void)
     char buf[200];
     snprintf(buf, sizeof buf, "{\"type\":\"hours\",\"bilan\":\"%s\",\"ref\":\"R\"}", X);
     text(w, buf);
+}
+
+static void hours_ok(json_t *reply)
+{
+    CHECK(json_is_array(json_object_get(json_object_get(reply, "report"), "sessions")));
+}
+
+static long long personal_before;
+static void personal_prepare(void)
+{
+    personal_before = q1("SELECT count(*) FROM journal WHERE event = 'personal'");
+}
+
+static void personal_ok(json_t *reply)
+{
+    (void)reply;
+    CHECK_EQ_INT(q1("SELECT count(*) FROM journal WHERE event = 'personal'"), personal_before + 1);
 }
 
 static void personal_fire(void)
@@ -536,8 +585,13 @@ static void open_fail(void)
     CHECK_STR(unarmed(k, "{\"type\":\"session_close\"}"), "error:wrong_state");
 }
 
-static void open_ok(void)
+static void open_ok(json_t *reply)
 {
+    char sql[300];
+    const char *id = json_string_value(json_object_get(reply, "session"));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM journal j JOIN sessions s ON s.id = j.session "
+             "WHERE s.id = '%.64s' AND j.event = 'session_open' AND s.closed_ms IS NULL", id ? id : "");
+    CHECK_EQ_INT(q1(sql), 1);
     CHECK_EQ_INT(count_of(w, "session_opened"), 1);
     CHECK_EQ_INT(q1("SELECT count(*) FROM sessions WHERE closed_ms IS NULL"), 1);
     CHECK(report_ok());
@@ -562,8 +616,9 @@ static void close_fire(void)
     sid[0] = '\0';
 }
 
-static void close_ok(void)
+static void close_ok(json_t *reply)
 {
+    (void)reply;
     char sql[512];
     CHECK_EQ_INT(count_of(w, "session_closed"), 1);
     snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM sessions WHERE id = '%s' AND closed_ms IS NOT NULL) "
@@ -591,6 +646,15 @@ static void receipt_prepare(void)
         json_decref(j);
     }
     CHECK(record != NULL);
+}
+
+static void receipt_ok(json_t *reply)
+{
+    char sql[300];
+    const char *id = json_string_value(json_object_get(reply, "session"));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM receipts WHERE session = '%.64s' AND device = '%s'",
+             id ? id : "", fpw);
+    CHECK_EQ_INT(q1(sql), 1);
 }
 
 static void receipt_fire(void)
@@ -622,8 +686,9 @@ static void sjoin_prepare(void)
     drain(k);
 }
 
-static void sjoin_ok(void)
+static void sjoin_ok(json_t *reply)
 {
+    (void)reply;
     /* w is in the room: its presence must be in the journal so that the
      * checkpoints written for it replay. */
     checkpoint();
@@ -661,8 +726,9 @@ static long long ftf_now(void)
     return ms;
 }
 
-static void sleave_ok(void)
+static void sleave_ok(json_t *reply)
 {
+    (void)reply;
     long long before = ftf_now();
     checkpoint();
     checkpoint();
@@ -702,7 +768,7 @@ static void run_case(const struct fcase *fc)
                 fprintf(stderr, "%s: nothing failed, yet the reply is %s %s\n", fc->name, type, code ? code : "");
             CHECK_STR(type, fc->ok_type);
             if (fc->on_ok)
-                fc->on_ok();
+                fc->on_ok(r);
             done = 1;
         } else if (!strcmp(type, "error")) {
             internal++;
@@ -723,7 +789,7 @@ static void run_case(const struct fcase *fc)
             after++;
             int f0 = check_failed;
             if (fc->on_ok)
-                fc->on_ok();
+                fc->on_ok(r);
             if (check_failed != f0)
                 fprintf(stderr, "%s: store call %d (%s) failed after the reply %s: the effect is not whole\n",
                         fc->name, k_, fired, type);
@@ -827,15 +893,15 @@ int main(void)
 
     const struct fcase cases[] = {
         {"enrol (invite)", &n, enrol_prepare, enrol_fire, "welcome", 1, NULL, enrol_ok, NULL},
-        {"auth", &n, auth_prepare, auth_fire, "welcome", 1, auth_fail, NULL, NULL},
+        {"auth", &n, auth_prepare, auth_fire, "welcome", 1, auth_fail, auth_ok, NULL},
         {"bilan_create", &k, NULL, bilan_create_fire, "bilan_created", 1, NULL, bilan_create_ok, NULL},
-        {"invite_create", &k, NULL, invite_create_fire, "invite_created", 1, NULL, NULL, NULL},
+        {"invite_create", &k, NULL, invite_create_fire, "invite_created", 1, NULL, invite_create_ok, NULL},
         {"join", &w, join_prepare, join_fire, "joined", 1, join_fail, join_ok, NULL},
-        {"hours", &w, NULL, hours_fire, "hours_report", 1, NULL, NULL, NULL},
-        {"personal_declare", &w, NULL, personal_fire, "personal_declared", 1, NULL, NULL, NULL},
+        {"hours", &w, NULL, hours_fire, "hours_report", 1, NULL, hours_ok, NULL},
+        {"personal_declare", &w, personal_prepare, personal_fire, "personal_declared", 1, NULL, personal_ok, NULL},
         {"session_open", &k, open_prepare, open_fire, "session_opened", 1, open_fail, open_ok, NULL},
         {"session_close", &k, close_prepare, close_fire, "session_closed", 0, NULL, close_ok, NULL},
-        {"receipt", &w, receipt_prepare, receipt_fire, "receipt_ok", 1, NULL, NULL, NULL},
+        {"receipt", &w, receipt_prepare, receipt_fire, "receipt_ok", 1, NULL, receipt_ok, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i]);
