@@ -15,11 +15,20 @@
 
 int auth_token_new(struct auth_token *t)
 {
-    if (bp_random(t->raw, sizeof t->raw) || bp_sha256(t->raw, sizeof t->raw, t->hash)) {
+    /* A bare token is typed on command lines (`bilan enrol TOKEN`): one that
+     * began with '-' (1 in 64) would be read as an option. Drawing again
+     * costs 1/64 of a bit of the token's 256. */
+    do {
+        if (bp_random(t->raw, sizeof t->raw)) {
+            auth_token_wipe(t);
+            return BP_E_CRYPTO;
+        }
+        bp_b64_encode(t->raw, sizeof t->raw, t->b64);
+    } while (t->b64[0] == '-');
+    if (bp_sha256(t->raw, sizeof t->raw, t->hash)) {
         auth_token_wipe(t);
         return BP_E_CRYPTO;
     }
-    bp_b64_encode(t->raw, sizeof t->raw, t->b64);
     return 0;
 }
 

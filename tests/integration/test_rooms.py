@@ -534,20 +534,22 @@ def t_ca_trust_and_pin():
                             "--data", data], capture_output=True, text=True, timeout=60)
         check(r.returncode == 0, "consultant add works on a production server's database")
         # The token is printed alone on its line (it may start or end with - or _).
+        # It goes after "--" below: one token in 64 starts with '-', which the
+        # client would otherwise read as an option.
         token = re.findall(r"^\s*([A-Za-z0-9_-]{43})\s*$", r.stdout, re.M)[0]
         c = Client(tmp, "camille")
         env_no_ca = dict(os.environ, SSL_CERT_FILE="/nonexistent")
-        rr = subprocess.run(c.argv("enrol", token, "--server", f"localhost:{port}"), capture_output=True,
+        rr = subprocess.run(c.argv("enrol", "--server", f"localhost:{port}", "--", token), capture_output=True,
                             text=True, timeout=60, env=env_no_ca)
         check(rr.returncode == 3, f"without the CA the client refuses the certificate (exit {rr.returncode}: "
               f"{rr.stdout.strip()} {rr.stderr.strip()})")
         wrong_pin = "A" * 43
-        rr = c.run("enrol", token, "--server", f"localhost:{port}", "--pin", wrong_pin)
+        rr = c.run("enrol", "--server", f"localhost:{port}", "--pin", wrong_pin, "--", token)
         check(rr.returncode == 3 and "pin" in (rr.stderr + rr.stdout).lower(),
               f"a wrong pin is refused as a possible interception (exit {rr.returncode}: "
               f"{rr.stdout.strip()} {rr.stderr.strip()})")
         env_ca = dict(os.environ, SSL_CERT_FILE=os.path.join(tmp, "ca.pem"))
-        rr = subprocess.run(c.argv("enrol", token, "--server", f"localhost:{port}"), capture_output=True,
+        rr = subprocess.run(c.argv("enrol", "--server", f"localhost:{port}", "--", token), capture_output=True,
                             text=True, timeout=60, env=env_ca)
         check(rr.returncode == 0 and "consultant" in rr.stdout,
               "with the CA in the trust store the consultant enrols by bare token"

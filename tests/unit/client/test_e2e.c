@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "../check.h"
 #include "../../../client/e2e.h"
 
@@ -458,6 +460,85 @@ static void t_substituted_bundle(void)
     bp_identity_wipe(&mallory);
 }
 
+/* ---- a relay that forges the bundle's signature ---- */
+static struct bp_bundle forged;
+static uint8_t forged_r[32];
+
+/* Replaces A's commit and reveal to B with a commitment to, and the reveal
+ * of, the forged bundle: the commitment matches what B receives. */
+static int forge_a_to_b(struct msg *m)
+{
+    if (m->from != 0 || m->to != 1)
+        return 1;
+    struct bp_e2e_msg e;
+    struct bp_verr ve;
+    CHECK(bp_e2e_parse(m->body, &e, &ve) == 0);
+    if (e.kind == BP_E2E_COMMIT) {
+        CHECK(bp_commit(&forged, forged_r, e.c) == 0);
+    } else if (e.kind == BP_E2E_REVEAL) {
+        e.bundle = forged;
+        memcpy(e.r, forged_r, 32);
+    } else {
+        return 1;
+    }
+    json_decref(m->body);
+    m->body = bp_e2e_build(&e);
+    return m->body != NULL;
+}
+
+/* The relay puts its own ephemeral key into A's bundle and keeps A's identity
+ * keys, so that the bundle's fingerprint is the device the server announced
+ * and the commitment matches: only the client's own check of the bundle
+ * signature (client/e2e.c, on a reveal) stands between it and a pair key
+ * with the relay. B must refuse the pair there, before it shows a code or
+ * derives a key, with and without the invite secret (without it,
+ * --confirm-sas would otherwise trust the pair on the code alone). Two
+ * forgeries: A's signature left over another ephemeral key, and a signature
+ * by another identity key. */
+static void t_bundle_signature_checked(void)
+{
+    struct bp_identity mal;
+    uint8_t mal_priv[BP_KEY_LEN], mal_pub[BP_KEY_LEN];
+    struct bp_bundle mb;
+    CHECK(bp_identity_generate(&mal) == 0);
+    CHECK(bp_random(mal_priv, sizeof mal_priv) == 0 && bp_x25519_public(mal_priv, mal_pub) == 0);
+    CHECK(bp_random(forged_r, sizeof forged_r) == 0);
+    for (int v = 0; v < 4; v++) {
+        struct node a, b;
+        struct node *pa[] = {&a};
+        const uint8_t *secret = v & 1 ? NULL : SECRET;
+        node_init(&a, 0, secret, E2E_SAS_CONFIRM);
+        node_init(&b, 1, secret, E2E_SAS_CONFIRM);
+        CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+        forged = a.e.bundle;
+        memcpy(forged.eph, mal_pub, BP_KEY_LEN);
+        if (v >= 2) {
+            CHECK(bp_bundle_make(&mal, "B1", mal_pub, &mb) == 0);
+            memcpy(forged.sig, mb.sig, BP_SIG_LEN);
+        }
+        CHECK(bp_bundle_verify(&forged, "B1") != 0);   /* the forgery is one */
+        filter = forge_a_to_b;
+        join(&b, pa, 1, 0);
+        pump(1);
+        filter = NULL;
+        pump(2);
+        CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
+        CHECK(has_line(&b, "[e2e] slot=0 refused: its key bundle has a bad signature"));
+        CHECK(!has_line(&b, "[e2e] slot=0 code="));
+        CHECK(!b.e.peers[0].have_pair_key);
+        CHECK(!has_line(&b, "keys gen="));
+        CHECK(!e2e_can_send(&b.e));
+        CHECK_EQ_INT(b.remembered, 0);
+        /* A is told (abort) and stops waiting. */
+        CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
+        CHECK(has_line(&a, "[e2e] slot=1 refused: the other device ended the pair ("));
+        node_free(&a);
+        node_free(&b);
+    }
+    OPENSSL_cleanse(mal_priv, sizeof mal_priv);
+    bp_identity_wipe(&mal);
+}
+
 static int drop_keys_to_b;
 static struct msg kept[8];
 static int nkept;
@@ -729,6 +810,7 @@ int main(void)
     t_handshake_invite();
     t_no_secret_needs_sas();
     t_substituted_bundle();
+    t_bundle_signature_checked();
     t_hold();
     t_late_joiner_and_leaver();
     return check_report();

@@ -7,7 +7,7 @@
  * took part in a closed session and has not signed it gets its record when
  * it joins the room again, until its receipt is stored; a device that was
  * not in that session never gets it; sessions ended by server_restart count
- * as closed. */
+ * as closed. Budget warnings at their exact edges (t_budget_edges). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +112,174 @@ static int sign_record(struct conn *c, const struct bp_identity *id, const json_
              "\"sas_verified\":false,\"sig\":\"%s\"}", r.session, sig);
     text(c, buf);
     return expect_type(c, "receipt_ok", NULL);
+}
+
+/* Drains c; returns how many budget_warning it held, the last one's level,
+ * face_to_face_ms and budget_s in *lv, *ftf, *bs; *upd = hours_update seen. */
+static int warnings(struct conn *c, long long *lv, long long *ftf, long long *bs, int *upd)
+{
+    int n = 0;
+    json_t *j;
+    if (upd)
+        *upd = 0;
+    while ((j = next_json(c, NULL, NULL))) {
+        const char *t = json_string_value(json_object_get(j, "type"));
+        if (t && !strcmp(t, "budget_warning")) {
+            n++;
+            *lv = json_integer_value(json_object_get(j, "level"));
+            *ftf = json_integer_value(json_object_get(j, "face_to_face_ms"));
+            *bs = json_integer_value(json_object_get(j, "budget_s"));
+        } else if (t && !strcmp(t, "hours_update") && upd) {
+            (*upd)++;
+        }
+        json_decref(j);
+    }
+    return n;
+}
+
+/* Budget warnings (PROTOCOL.md §9.2) at their exact edges, to the
+ * millisecond. A bilan of 3600 s (the smallest budget); a consultant device
+ * k1 and the beneficiary w are in the room from the session's open at t0,
+ * so face-to-face = t - t0. A second consultant device k2 joins and leaves
+ * at chosen instants (each join and leave makes the server recompute the
+ * figures and send hours_update); no sweep runs, so nothing else happens.
+ * None at 79.9 % nor at 80 % - 1 ms; level 80 exactly at 2880 s, to the
+ * consultants in the room (k1, k2) and not to the beneficiary devices (w,
+ * later w2 too), once; none at 100 % - 1 ms; level 100 exactly at 3600 s,
+ * once; each recorded once with its instant. */
+static void t_budget_edges(void)
+{
+    struct conn *k1 = &conns[3], *k2 = &conns[4], *w = &conns[5], *w2 = &conns[6];
+    static struct bp_identity idk1, idk2, idw, idw2;
+    struct auth_token tok;
+    int64_t alice = 0;
+    char bilan[80], join[160], sql[256];
+    long long lv = 0, ftf = 0, bs = 0;
+    int upd = 0;
+    CHECK_EQ_INT(srv.ops->consultant_find(srv.st, "alice", &alice), 0);
+    bp_identity_generate(&idk1);
+    bp_identity_generate(&idk2);
+    bp_identity_generate(&idw);
+    bp_identity_generate(&idw2);
+    open_conn(3);
+    CHECK_EQ_INT(auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok), 0);
+    CHECK(enrol(k1, &idk1, tok.b64));
+    open_conn(4);
+    CHECK_EQ_INT(auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok), 0);
+    CHECK(enrol(k2, &idk2, tok.b64));
+    auth_token_wipe(&tok);
+    text(k1, "{\"type\":\"bilan_create\",\"label\":\"edges\",\"budget_s\":3600}");
+    json_t *bc = NULL;
+    CHECK(expect_type(k1, "bilan_created", &bc));
+    if (!bc)
+        return;
+    snprintf(bilan, sizeof bilan, "%s", json_string_value(json_object_get(bc, "bilan")));
+    open_conn(5);
+    CHECK(enrol(w, &idw, json_string_value(json_object_get(bc, "invite_token"))));
+    json_decref(bc);
+    snprintf(join, sizeof join, "{\"type\":\"invite_create\",\"bilan\":\"%s\"}", bilan);
+    text(k1, join);
+    json_t *ic = NULL;
+    CHECK(expect_type(k1, "invite_created", &ic));
+    open_conn(6);
+    CHECK(ic && enrol(w2, &idw2, json_string_value(json_object_get(ic, "invite_token"))));
+    json_decref(ic);
+    snprintf(join, sizeof join, "{\"type\":\"join\",\"bilan\":\"%s\"}", bilan);
+    text(k1, join);
+    text(w, join);
+    drain(k1);
+    text(k1, "{\"type\":\"session_open\",\"phase\":\"conclusion\"}");
+    CHECK(expect_type(k1, "session_opened", NULL));
+    int64_t t0 = T.wall_ms;
+    drain(k1);
+    drain(w);
+    drain(k2);
+    drain(w2);
+
+    /* k2 arrives and leaves at t0 + off; what did each device get? */
+#define AT(off) tick(t0 + (off) - T.wall_ms)
+#define POKE()                                                                                    \
+    do {                                                                                          \
+        text(k2, join);                                                                           \
+        text(k2, "{\"type\":\"leave\"}");                                                         \
+    } while (0)
+    AT(2876400); /* 79.9 % */
+    POKE();
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, &upd), 0);
+    CHECK(upd >= 2);                                /* the figures were recomputed */
+    CHECK_EQ_INT(warnings(k2, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(w, &lv, &ftf, &bs, NULL), 0);
+    AT(2879999); /* 80 % - 1 ms */
+    POKE();
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, &upd), 0);
+    CHECK(upd >= 2);
+    CHECK_EQ_INT(warnings(k2, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(w, &lv, &ftf, &bs, NULL), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM budget_warnings WHERE bilan = '%s'", bilan);
+    CHECK_EQ_INT(q1(sql), 0);
+
+    AT(2880000); /* exactly 80 %: k2 is in the room when the figures cross it */
+    text(k2, join);
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, NULL), 1);
+    CHECK_EQ_INT(lv, 80);
+    CHECK_EQ_INT(ftf, 2880000);
+    CHECK_EQ_INT(bs, 3600);
+    lv = 0;
+    CHECK_EQ_INT(warnings(k2, &lv, &ftf, &bs, NULL), 1);
+    CHECK_EQ_INT(lv, 80);
+    CHECK_EQ_INT(warnings(w, &lv, &ftf, &bs, &upd), 0); /* the beneficiary: figures, no warning */
+    CHECK(upd >= 1);
+    text(k2, "{\"type\":\"leave\"}");
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, NULL), 0);
+    snprintf(sql, sizeof sql, "SELECT t_ms FROM budget_warnings WHERE bilan = '%s' AND level = 80", bilan);
+    CHECK_EQ_INT(q1(sql), t0 + 2880000);
+    AT(2881000); /* once */
+    POKE();
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(k2, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(w, &lv, &ftf, &bs, NULL), 0);
+
+    AT(3000000); /* a second beneficiary device, present from here on */
+    text(w2, join);
+    drain(k1);
+    drain(w);
+    drain(w2);
+    AT(3599999); /* 100 % - 1 ms */
+    POKE();
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(k2, &lv, &ftf, &bs, NULL), 0);
+    AT(3600000); /* exactly 100 % */
+    text(k2, join);
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, NULL), 1);
+    CHECK_EQ_INT(lv, 100);
+    CHECK_EQ_INT(ftf, 3600000);
+    CHECK_EQ_INT(bs, 3600);
+    lv = 0;
+    CHECK_EQ_INT(warnings(k2, &lv, &ftf, &bs, NULL), 1);
+    CHECK_EQ_INT(lv, 100);
+    CHECK_EQ_INT(warnings(w, &lv, &ftf, &bs, &upd), 0);
+    CHECK(upd >= 1);
+    CHECK_EQ_INT(warnings(w2, &lv, &ftf, &bs, &upd), 0);
+    CHECK(upd >= 1);
+    text(k2, "{\"type\":\"leave\"}");
+    AT(3700000); /* once, and nothing past 100 % */
+    POKE();
+    CHECK_EQ_INT(warnings(k1, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(k2, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(w, &lv, &ftf, &bs, NULL), 0);
+    CHECK_EQ_INT(warnings(w2, &lv, &ftf, &bs, NULL), 0);
+#undef POKE
+#undef AT
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM budget_warnings WHERE bilan = '%s'", bilan);
+    CHECK_EQ_INT(q1(sql), 2);
+    snprintf(sql, sizeof sql, "SELECT t_ms FROM budget_warnings WHERE bilan = '%s' AND level = 100", bilan);
+    CHECK_EQ_INT(q1(sql), t0 + 3600000);
+
+    text(k1, "{\"type\":\"session_close\"}");
+    for (int i = 3; i <= 6; i++) {
+        drain(&conns[i]);
+        conn_closed(&conns[i], T);
+    }
 }
 
 int main(void)
@@ -309,6 +477,9 @@ int main(void)
 
     drain(a);
     conn_closed(a, T);
+
+    t_budget_edges();
+
     srv.ops->close(srv.st);
     snprintf(buf, sizeof buf, "rm -rf '%s'", dir);
     if (system(buf) != 0)

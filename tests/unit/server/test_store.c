@@ -125,6 +125,15 @@ int main(void)
     CHECK_EQ_INT(ops->bilan_add(st, &b, now), 0);
     CHECK_EQ_INT(ops->bilan_add(st, &b, now), STORE_E_EXISTS);
     struct auth_token inv, inv_old;
+    /* A bare token never starts with '-' (it would read as an option). */
+    int dash = 0;
+    for (int i = 0; i < 2000; i++) {
+        struct auth_token tt;
+        CHECK_EQ_INT(auth_token_new(&tt), 0);
+        dash += tt.b64[0] == '-';
+        auth_token_wipe(&tt);
+    }
+    CHECK_EQ_INT(dash, 0);
     CHECK_EQ_INT(auth_token_new(&inv), 0);
     CHECK_EQ_INT(ops->invite_add(st, b.id, ROLE_BENEFICIARY, inv.hash, now, now + 100), 0);
     CHECK_EQ_INT(auth_token_new(&inv_old), 0);
