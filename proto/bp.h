@@ -73,8 +73,10 @@ enum bp_err {
     BP_E_CRYPTO = -22,         /* local only: an OpenSSL call failed */
     BP_E_NOMEM = -23,          /* local only */
     BP_E_BAD_LINK = -24,       /* local only: a link or token did not parse */
+    /* -25..-28 are taken by other work on the same issue (merge: keep every row). */
+    BP_E_FLOW = -29,           /* "flow_violation": data past the allowance of a flow hold */
 };
-#define BP_E_COUNT 24
+#define BP_E_COUNT 25              /* rows in err.c's table, not the lowest code */
 
 /* Wire name of a code ("bad_json"...), or "internal" for an unknown value. */
 const char *bp_err_code(int err);
@@ -129,6 +131,8 @@ enum bp_type {
     BP_T_SESSION_OPEN, BP_T_SESSION_CLOSE, BP_T_HOURS, BP_T_PERSONAL_DECLARE, BP_T_RECEIPT,
     BP_T_SESSION_OPENED, BP_T_SESSION_CLOSED, BP_T_HOURS_REPORT, BP_T_PERSONAL_DECLARED,
     BP_T_HOURS_UPDATE, BP_T_BUDGET_WARNING, BP_T_SESSION_RECORD, BP_T_RECEIPT_OK,
+    /* flow control of a sender's data (PROTOCOL.md §4 "Queues"): server -> client */
+    BP_T_FLOW,
     BP_T__COUNT
 };
 

@@ -37,6 +37,7 @@ static const struct err_row err_table[] = {
     {BP_E_CRYPTO, "crypto", "A cryptographic operation failed.", 1},
     {BP_E_NOMEM, "no_memory", "Out of memory.", 1},
     {BP_E_BAD_LINK, "bad_link", "The link or token could not be read. Copy the whole link you were given.", 0},
+    {BP_E_FLOW, "flow_violation", "You kept sending data after the server asked you to hold (flow hold) and went past the allowance: this frame was not relayed to anyone. Send data again only after flow go.", 0},
 };
 
 _Static_assert(sizeof err_table / sizeof err_table[0] == BP_E_COUNT, "one row per error code");
