@@ -39,9 +39,10 @@ struct conn {
 
     struct room *room;
     int slot;
-    uint8_t pause_mask;          /* receivers' slots holding back this sender */
-    uint8_t rx_paused;           /* transport told to stop reading */
-    uint8_t blocking;            /* this receiver's slot is set in some pause_mask */
+    /* Flow control of data (PROTOCOL.md §4 "Queues"). */
+    uint8_t hold_mask;           /* receivers' slots holding back this sender's data */
+    uint8_t blocking;            /* this receiver's slot is set in some hold_mask */
+    uint8_t refusing;            /* past the allowance: its data is refused until go */
     uint8_t closing;             /* flush control messages, then close */
     uint8_t doomed;              /* past the hard cap: cut at the next safe point */
     uint8_t ping_due;            /* the transport should send a ping next */
@@ -49,6 +50,11 @@ struct conn {
 
     struct outq q;
     uint64_t frames_in, frames_out, dropped_video;
+    uint64_t held_bytes;         /* data accepted from this sender since its flow hold */
+    uint64_t allowance;          /* what it may send while held (queue_allowance, at the hold) */
+    uint64_t data_refused;       /* data frames refused past the allowance */
+    uint64_t bytes_out;          /* handed to the transport (progress when it cannot tell more) */
+    struct txwatch txw;          /* drain deadline */
     int64_t last_rx_ms;          /* anything received, pongs included */
     int64_t last_rx_wall_ms;     /* the same in wall-clock ms: the last sign of life (journal) */
     int64_t last_kf_ms;          /* last keyframe_request on this receiver's behalf */
@@ -63,8 +69,14 @@ struct conn {
 /* ---- Transport hooks (ws.c; fakes in tests) ---- */
 /* Ask for a write callback; the transport then calls conn_next_write(). */
 void transport_wake(struct conn *c);
-/* Stop (1) or resume (0) reading from c's socket. */
-void transport_rx_pause(struct conn *c, int pause);
+/* How far the peer has taken what we wrote: *acked, the bytes its TCP has
+ * acknowledged so far (cumulative, never decreasing); *unacked, the bytes
+ * written to the socket and not acknowledged yet. 0, or -1 when the transport
+ * cannot tell (conn.c then counts the bytes it handed to the transport). */
+int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked);
+/* Bytes the peer sent that have reached us and that we have not read yet
+ * (the socket's receive queue); 0 when the transport cannot tell. */
+size_t transport_rx_pending(struct conn *c);
 /* Close c within secs seconds even if it never becomes writable. */
 void transport_close_soon(struct conn *c, int secs);
 /* Tell the transport that c just proved it is alive (resets its idle timer). */
@@ -105,7 +117,9 @@ void conn_kill(struct conn *c, int code, const char *message, struct now now);
 void conn_shutdown_all(struct server *srv, struct now now);
 /* Once a second: liveness. A connection silent for BP_PING_S - 1 s gets a
  * ping (with a payload, so that its pong is reported: lws does not report
- * empty pongs); one silent for BP_HANGUP_S is closed as "lost". */
+ * empty pongs); one silent for BP_HANGUP_S is closed as "lost". And the drain
+ * deadline: one whose peer takes nothing of what it owes for QUEUE_STALL_MS
+ * is cut with too_slow (queue.h, txwatch). */
 void conn_sweep(struct server *srv, struct now now);
 
 #endif
