@@ -398,12 +398,12 @@ def t_hold_ignored():
 
 def t_slow_receiver_client():
     """The real clients: the beneficiary reads through a tap throttled to
-    1 Mbit/s (budget 256 KiB, so that holds come). The consultant's client
+    1 Mbit/s (budget 1 MiB: holds come, and a backlog of more than 15 s). The consultant's client
     pauses on hold and resumes on go; the receiver, slow but moving, is never
     cut; the file arrives intact."""
     from tap import Tap
     tmp = tmpdir("flow-slow")
-    server = Server(tmp, ["--queue-kib", "256"])
+    server = Server(tmp, ["--queue-kib", "1024"])
     tap = None
     ok = False
     try:
@@ -412,7 +412,7 @@ def t_slow_receiver_client():
         consultant.enrol(server.enrol_link)
         link = consultant.create_bilan("Bilan flow slow")
         bilan = re.findall(r"\bbilan=([A-Za-z0-9_-]{1,64})", consultant.ok("bilan", "list").stdout)[-1]
-        size = 2_500_000
+        size = 3_000_000
         src = make_file(os.path.join(tmp, "dossier.bin"), size, seed="slow")
         recv = os.path.join(tmp, "recv")
         os.makedirs(recv)
@@ -424,9 +424,9 @@ def t_slow_receiver_client():
                               "--stats", stats)
         t0 = time.monotonic()
         try:
-            pb.wait_line(r"^\[file\] received name=dossier.bin bytes=2500000 sha256=ok", timeout=120)
+            pb.wait_line(r"^\[file\] received name=dossier.bin bytes=3000000 sha256=ok", timeout=120)
         except TestFailure:
-            raise TestFailure("the file did not arrive\n" + pa.dump() + pb.dump())
+            raise TestFailure("the file did not arrive\n" + pa.dump() + pb.dump() + server.proc.dump())
         took = time.monotonic() - t0
         for p in (pa, pb):
             rc = p.wait_exit(timeout=120)
