@@ -13,11 +13,12 @@ with the real bilan-server and raw members (harness.RawWs) or real clients.
   gets flow_violation (not fatal), its refused frames reach nobody, its audio
   still flows, the frozen member is still cut on time, and after go its data
   is accepted again.
-- slow_receiver_client: the real `bilan` clients; the beneficiary reads through
-  tap.py throttled to 1 Mbit/s. The consultant's client pauses on hold and
-  resumes on go, never past its allowance; the slow but moving receiver is
-  never cut (neither by the drain deadline nor by liveness: its pongs wait
-  behind its backlog); the file arrives intact.
+- slow_receiver_client, slow_receiver_deep_buffers: the real `bilan` clients;
+  the beneficiary reads through tap.py throttled to 1 Mbit/s. The consultant's
+  client pauses on hold and resumes on go, never past its allowance; the slow
+  but moving receiver is never cut (neither by the drain deadline nor by
+  liveness, though its pongs wait behind its backlog); the file arrives
+  intact.
 
 Raw sockets clamp their TCP segment size to 1400 bytes (RawWs mss), so that
 the kernel buffers about as much per connection as on Ethernet rather than the
@@ -396,24 +397,25 @@ def t_hold_ignored():
         raise
 
 
-def t_slow_receiver_client():
-    """The real clients: the beneficiary reads through a tap throttled to
-    1 Mbit/s (budget 1 MiB: holds come, and a backlog of more than 15 s). The consultant's client
-    pauses on hold and resumes on go; the receiver, slow but moving, is never
-    cut; the file arrives intact."""
+def slow_receiver(name, queue_kib, size, mss, expect_holds):
+    """The real clients: the consultant sends a file of size bytes to the
+    beneficiary, who reads through a tap throttled to 1 Mbit/s (its TCP
+    segments clamped to mss, or loopback's when None). Checks that the file
+    arrives intact at that rate, that nobody is cut (neither too_slow nor
+    lost), that the consultant never goes past its allowance, and that it
+    paused on hold and resumed on go (expect_holds) or was never held."""
     from tap import Tap
-    tmp = tmpdir("flow-slow")
-    server = Server(tmp, ["--queue-kib", "1024"])
+    tmp = tmpdir(name)
+    server = Server(tmp, ["--queue-kib", str(queue_kib)])
     tap = None
     ok = False
     try:
-        tap = Tap(tmp, server.host, server.port, server.pin, s2c_bps=1_000_000, mss=MSS)
+        tap = Tap(tmp, server.host, server.port, server.pin, s2c_bps=1_000_000, mss=mss)
         consultant, beneficiary = Client(tmp, "consultant"), Client(tmp, "beneficiary")
         consultant.enrol(server.enrol_link)
-        link = consultant.create_bilan("Bilan flow slow")
+        link = consultant.create_bilan("Bilan " + name)
         bilan = re.findall(r"\bbilan=([A-Za-z0-9_-]{1,64})", consultant.ok("bilan", "list").stdout)[-1]
-        size = 3_000_000
-        src = make_file(os.path.join(tmp, "dossier.bin"), size, seed="slow")
+        src = make_file(os.path.join(tmp, "dossier.bin"), size, seed=name)
         recv = os.path.join(tmp, "recv")
         os.makedirs(recv)
         stats = os.path.join(tmp, "consultant-stats.json")
@@ -424,7 +426,7 @@ def t_slow_receiver_client():
                               "--stats", stats)
         t0 = time.monotonic()
         try:
-            pb.wait_line(r"^\[file\] received name=dossier.bin bytes=3000000 sha256=ok", timeout=120)
+            pb.wait_line(rf"^\[file\] received name=dossier.bin bytes={size} sha256=ok", timeout=120)
         except TestFailure:
             raise TestFailure("the file did not arrive\n" + pa.dump() + pb.dump() + server.proc.dump())
         took = time.monotonic() - t0
@@ -438,14 +440,16 @@ def t_slow_receiver_client():
         paused = [i for i, l in enumerate(pa.lines)
                   if re.match(r"^\[room\] sending paused: slot=\d receives slowly", l)]
         resumed = [i for i, l in enumerate(pa.lines) if l == "[room] sending resumed"]
-        # Holds and resumes alternate; the last hold may outlast the sender,
-        # which leaves once the server has accepted all its frames.
-        check(paused and len(resumed) in (len(paused), len(paused) - 1) and
-              all(p < r for p, r in zip(paused, resumed)) and
-              all(r < p for r, p in zip(resumed, paused[1:])),
-              f"the consultant's client paused on hold and resumed on go ({len(paused)} holds, "
-              f"{len(resumed)} resumes)")
-        sent = next(i for i, l in enumerate(pa.lines) if l.startswith("[file] sent name=dossier.bin"))
+        if expect_holds:
+            # Holds and resumes alternate; the last hold may outlast the
+            # sender, which leaves once the server has accepted all its frames.
+            check(paused and len(resumed) in (len(paused), len(paused) - 1) and
+                  all(p < r for p, r in zip(paused, resumed)) and
+                  all(r < p for r, p in zip(resumed, paused[1:])),
+                  f"the consultant's client paused on hold and resumed on go ({len(paused)} holds, "
+                  f"{len(resumed)} resumes)")
+        else:
+            check(not paused, "the whole file fitted in the budget: no hold")
         check(not [l for l in pa.lines if l.startswith("[error]")],
               "the consultant's client never went past its allowance (no flow_violation)")
         with open(stats) as f:
@@ -455,9 +459,11 @@ def t_slow_receiver_client():
         check("too_slow" not in errs and "took nothing" not in errs and "silent for" not in errs,
               "the slow but moving receiver was never cut (neither too_slow nor lost)")
         check(not tap.errors, f"tap relayed without error ({tap.errors})")
-        print(f"  measured: {len(paused)} holds; the client had "
-              f"{'not yet' if paused[0] < sent else 'already'} handed the whole file to the network at "
-              f"the first hold", flush=True)
+        if paused:
+            sent = next(i for i, l in enumerate(pa.lines) if l.startswith("[file] sent name=dossier.bin"))
+            print(f"  measured: {len(paused)} holds; the client had "
+                  f"{'not yet' if paused[0] < sent else 'already'} handed the whole file to the network "
+                  f"at the first hold", flush=True)
         ok = True
     finally:
         if tap:
@@ -467,10 +473,27 @@ def t_slow_receiver_client():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def t_slow_receiver_client():
+    """Budget 1 MiB and 3 MB to send: holds come. Segments clamped to 1400
+    bytes, as on Ethernet."""
+    slow_receiver("flow-slow", 1024, 3_000_000, MSS, expect_holds=True)
+
+
+def t_slow_receiver_deep_buffers():
+    """The default budget (4 MiB) takes the whole 2.5 MB file at once, and
+    loopback's 64 KiB segments let the kernel buffer all of it on the way:
+    20 s of backlog at 1 Mbit/s, so the pongs to both sides' pings come late.
+    The receiver must still count as alive: on the server because its TCP
+    keeps taking bytes, in the client because any message counts, not only
+    pongs (PROTOCOL.md §1)."""
+    slow_receiver("flow-deep", 4096, 2_500_000, None, expect_holds=False)
+
+
 TESTS = {
     "frozen_receiver": t_frozen_receiver,
     "hold_ignored": t_hold_ignored,
     "slow_receiver_client": t_slow_receiver_client,
+    "slow_receiver_deep_buffers": t_slow_receiver_deep_buffers,
 }
 
 if __name__ == "__main__":
