@@ -2,8 +2,9 @@
  * new -> challenged -> authenticated -> in_room, the handlers of every
  * control message, message reassembly, and the relay of binary frames.
  *
- * Owns the connection's outbound queue, its reassembly buffer and its room
- * membership. The struct lives in lws's per-session memory (ws.c); it is
+ * Owns the connection's outbound queue, its reassembly buffer, its room
+ * membership and its data flow state (who holds it back, its allowance, how
+ * far its peer has taken what it was sent). The struct lives in lws's per-session memory (ws.c); it is
  * never freed here, only emptied by conn_closed(). Another connection may be
  * told to close (conn_kill) but is never torn down from this connection's
  * callback: the transport closes it from its own callback later.
