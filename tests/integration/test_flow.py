@@ -57,12 +57,19 @@ class Scene:
     def __init__(self, name, n_raw, server_args=()):
         self.tmp = tmpdir(name)
         self.server = Server(self.tmp, ["--queue-kib", str(QUEUE_KIB)] + list(server_args))
+        self.members = []
+        try:
+            self._setup(name, n_raw)
+        except Exception:
+            self.close(ok=False)  # no stray server when the setup fails
+            raise
+
+    def _setup(self, name, n_raw):
         self.consultant = Client(self.tmp, "consultant")
         self.consultant.enrol(self.server.enrol_link)
         self.link = self.consultant.create_bilan("Bilan flow " + name)
         self.bilan = re.findall(r"\bbilan=([A-Za-z0-9_-]{1,64})",
                                 self.consultant.ok("bilan", "list").stdout)[-1]
-        self.members = []
         for i in range(n_raw):
             link = self.link if i == 0 else re.search(
                 r"^(https://\S+/j/\S+)$", self.consultant.ok("bilan", "invite", self.bilan).stdout, re.M).group(1)
@@ -278,23 +285,28 @@ def run_sender(ws, slot, reader, honour_hold, log):
 
 def frozen_scene(name, honour_hold):
     s = Scene(name, 3)
-    (S, s_slot), (R, r_slot), (N, n_slot) = s.members
-    for ws in (S, R):  # the others' member_joined
-        while frames_ready(ws, 0.2):
-            pass
-    log = lambda msg: print("  ..", msg, flush=True)  # noqa: E731
-    reader = Reader(R, s_slot, n_slot, DATA_FRAMES - 1 if honour_hold else None)
-    keep = KeepAlive(N)
-    reader.start()
-    keep.start()
+    keep = None
     try:
+        (S, s_slot), (R, r_slot), (N, n_slot) = s.members
+        for ws in (S, R):  # the others' member_joined
+            while frames_ready(ws, 0.2):
+                pass
+        log = lambda msg: print("  ..", msg, flush=True)  # noqa: E731
+        reader = Reader(R, s_slot, n_slot, DATA_FRAMES - 1 if honour_hold else None)
+        keep = KeepAlive(N)
+        reader.start()
+        keep.start()
         ev = run_sender(S, s_slot, reader, honour_hold, log)
-    finally:
         keep.stop.set()
-    reader.done.wait(10)
-    reader.stop = True
-    reader.join(5)
-    return s, ev, reader, keep, (s_slot, r_slot, n_slot)
+        reader.done.wait(10)
+        reader.stop = True
+        reader.join(5)
+        return s, ev, reader, keep, (s_slot, r_slot, n_slot)
+    except Exception:
+        if keep:
+            keep.stop.set()
+        s.close(ok=False)  # the sender failed (a server that stopped reading it): no stray server
+        raise
 
 
 def common_checks(s, ev, reader, keep, slots):
