@@ -143,6 +143,9 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
             info(s, "(en attente du chiffrement)");
         else if (rc == SAY_WAIT_PEER)
             info(s, "(en attente d'un autre participant)");
+        else if (rc == SAY_WAIT_FLOW)
+            info(s, "(en attente : un participant reçoit lentement ; votre message partira dès "
+                    "que possible)");
         return;
     }
     case CMD_YES:
@@ -606,14 +609,15 @@ static int write_stats(const char *path, const struct session *s, const struct e
 {
     const struct e2e_stats *st = &e->stats;
     json_t *o = json_pack(
-        "{s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}", "e2e", "frames_sealed",
+        "{s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "e2e",
+        "frames_sealed",
         (json_int_t)st->frames_sealed, "frames_opened", (json_int_t)st->frames_opened,
         "dropped_replay", (json_int_t)st->dropped_replay, "dropped_auth",
         (json_int_t)st->dropped_auth, "dropped_unknown_kid", (json_int_t)st->dropped_unknown_kid,
         "held", (json_int_t)st->held, "relay", "frames_sent", (json_int_t)s->seq, "frames_in",
         (json_int_t)s->frames_accepted, "frames_out", (json_int_t)s->relay_frames_out,
         "dropped_video", (json_int_t)s->relay_dropped_video, "queued_bytes",
-        (json_int_t)s->relay_queued_bytes);
+        (json_int_t)s->relay_queued_bytes, "flow_holds", (json_int_t)s->flow_holds);
     if (!o) {
         errno = ENOMEM;
         return -1;

@@ -300,6 +300,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_CLIENT_RECEIVE:
         n->last_rx_ms = cli_now_ms();
+        /* Anything from the server proves the connection alive (PROTOCOL.md
+         * §1), not only a pong: on a slow link the pong to our ping waits
+         * behind everything the server had queued for us, which can take
+         * longer than lws's 15 s, and lws alone only counts pongs. */
+        lws_validity_confirmed(wsi);
         return on_receive(n, wsi, in, len);
 
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:

@@ -27,6 +27,7 @@ void session_init(struct session *s)
     s->goal = GOAL_WELCOME;
     s->st = ST_CONNECTING;
     s->slot = -1;
+    s->held_slot = -1;
     s->setup_timeout_ms = 30000;
 }
 
@@ -520,6 +521,8 @@ static void on_joined(struct session *s, const json_t *m, uint64_t now)
         set_member(s, s->slot, fp64, s->role);
     }
     s->st = ST_IN_ROOM;
+    s->data_held = 0; /* a hold never outlives a visit (PROTOCOL.md §4) */
+    s->held_slot = -1;
     if (s->duration_ms)
         s->duration_end = now + s->duration_ms;
     outline(s, "[room] joined bilan=%s slot=%d role=%s members=%d\n", s->bilan, s->slot, s->role,
@@ -596,6 +599,39 @@ static void on_member_left(struct session *s, const json_t *m, uint64_t now)
     if (s->e2e) {
         e2e_member_left(s->e2e, slot, now);
         e2e_kick(s);
+    }
+}
+
+/* flow {kind, state, slot?} (PROTOCOL.md §4 "Queues"): the server holds our
+ * data while a member's queue is past its budget. Kinds and states this
+ * version does not know are ignored, as the protocol asks. */
+static void on_flow(struct session *s, const json_t *m)
+{
+    if ((s->st != ST_IN_ROOM && s->st != ST_LEAVING) || strcmp(bp_str(m, "kind", ""), "data"))
+        return;
+    const char *state = bp_str(m, "state", "");
+    if (!strcmp(state, "hold")) {
+        if (s->data_held)
+            return;
+        s->data_held = 1;
+        s->held_slot = (int)bp_int(m, "slot", -1);
+        s->flow_holds++;
+        if (s->held_slot >= 0)
+            outline(s,
+                    "[room] sending paused: slot=%d receives slowly; chat lines and files wait, "
+                    "nothing is lost\n",
+                    s->held_slot);
+        else
+            outline(s, "[room] sending paused: a member receives slowly; chat lines and files "
+                       "wait, nothing is lost\n");
+    } else if (!strcmp(state, "go")) {
+        if (!s->data_held)
+            return;
+        s->data_held = 0;
+        s->held_slot = -1;
+        outline(s, "[room] sending resumed\n");
+        if (s->st == ST_IN_ROOM && !sends_done(s))
+            s->hooks->want_write(s->hooks->ctx);
     }
 }
 
@@ -732,6 +768,9 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
     case BP_T_E2E_RELAY:
         on_e2e(s, m, now_ms);
         break;
+    case BP_T_FLOW:
+        on_flow(s, m);
+        break;
     default:
         break; /* keyframe_request: nothing to do without media */
     }
@@ -786,6 +825,10 @@ int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now
 {
     /* Sends wait for someone to receive them (the server relays, it does not store). */
     if (s->st != ST_IN_ROOM || !s->tx || datatx_done(s->tx) || !others(s) || cap < BP_HDR_LEN)
+        return 0;
+    /* Held by the server: data waits for go. Only data: audio and video
+     * frames (a later version) must keep going out while held. */
+    if (s->data_held)
         return 0;
     /* End to end: only once a peer is authenticated and holds our key. */
     if (s->e2e && !e2e_can_send(s->e2e))
@@ -949,6 +992,8 @@ int session_say(struct session *s, const char *text, size_t len, const char **wh
         return SAY_WAIT_PEER;
     if (s->e2e && !e2e_can_send(s->e2e))
         return SAY_WAIT_E2E;
+    if (s->data_held)
+        return SAY_WAIT_FLOW;
     s->hooks->want_write(s->hooks->ctx);
     return SAY_SENDING;
 }

@@ -11,7 +11,8 @@
  * JOINING -> IN_ROOM -> LEAVING (leave sent) -> DONE.
  *
  * In a room it prints the "[room]", "[chat]", "[file]" and "[error]" lines
- * of `bilan join` on out, one flushed line per event, and the "[hours]" and
+ * of `bilan join` on out, one flushed line per event (a flow hold from the
+ * server stops its data frames until go), and the "[hours]" and
  * "[receipt]" lines of sessions (PROTOCOL.md §9): it opens a session when
  * asked (--open-session), closes it before leaving (--close-session), and
  * keeps its own account of each session it takes part in (attend.h: its
@@ -155,6 +156,12 @@ struct session {
     int max_members;
     int got_files, got_chat;
     uint32_t seq; /* next data frame sequence number */
+    /* flow hold from the server (PROTOCOL.md §4 "Queues"): no data frame
+     * (chat line, file) goes out until flow go; control messages (and, later,
+     * audio and video) never wait. Ends with the room visit. */
+    int data_held;
+    int held_slot;       /* the slow receiver the hold named, -1 if none */
+    int flow_holds;      /* holds this visit (tests, --stats) */
     uint64_t deadline, setup_deadline, duration_end, leave_deadline;
     int pending_exit;
     uint32_t frames_accepted; /* frames_in from the server's last stats */
@@ -207,6 +214,7 @@ enum session_say_result {
     SAY_SENDING = 0, /* goes out now */
     SAY_WAIT_E2E,    /* queued until end-to-end encryption allows sending */
     SAY_WAIT_PEER,   /* queued until someone else is in the room */
+    SAY_WAIT_FLOW,   /* queued until the server says go (a member receives slowly) */
 };
 /* Queues a typed chat line (text, len bytes, not NUL-terminated: copied).
  * Returns a session_say_result, or a negative code with *why (static): not

@@ -79,8 +79,9 @@ enum bp_err {
     BP_E_TOO_MANY_CONNECTIONS = -26, /* "too_many_connections" */
     BP_E_TOKEN_REVOKED = -27, /* "token_revoked": an invite replaced by a newer one */
     /* -28: reserved (invites and certificates) */
+    BP_E_FLOW = -29,           /* "flow_violation": data past the allowance of a flow hold */
 };
-#define BP_E_COUNT 27
+#define BP_E_COUNT 28              /* rows in err.c's table, not the lowest code */
 
 /* Wire name of a code ("bad_json"...), or "internal" for an unknown value. */
 const char *bp_err_code(int err);
@@ -137,6 +138,8 @@ enum bp_type {
     BP_T_HOURS_UPDATE, BP_T_BUDGET_WARNING, BP_T_SESSION_RECORD, BP_T_RECEIPT_OK,
     /* a signed refusal to sign a record (PROTOCOL.md §9.3) and its ack */
     BP_T_RECEIPT_REFUSAL, BP_T_RECEIPT_REFUSED,
+    /* flow control of a sender's data (PROTOCOL.md §4 "Queues"): server -> client */
+    BP_T_FLOW,
     BP_T__COUNT
 };
 

@@ -129,6 +129,11 @@ static const struct schema schemas[] = {
     {BP_T_SESSION_RECORD, "session_record", BP_TO_CLIENT, {{"record", F_OBJECT, REQ, 0, 0}}},
     {BP_T_RECEIPT_OK, "receipt_ok", BP_TO_CLIENT, {{"session", F_ID, REQ, 0, 0}}},
     {BP_T_RECEIPT_REFUSED, "receipt_refused", BP_TO_CLIENT, {{"session", F_ID, REQ, 0, 0}}},
+    /* flow control (PROTOCOL.md §4 "Queues"); kind and state are checked by the reader, which
+     * ignores values it does not know */
+    {BP_T_FLOW, "flow", BP_TO_CLIENT,
+     {{"kind", F_STR, REQ, 1, 16}, {"state", F_STR, REQ, 1, 16},
+      {"slot", F_INT, OPT, 0, BP_MAX_MEMBERS - 1}, {"allowance", F_INT, OPT, 0, 1LL << 40}}},
 };
 
 const char *bp_type_name(enum bp_type t)

@@ -20,8 +20,24 @@
  * frame with only the sender-slot byte rewritten. Congestion is decided per
  * receiver by queue_decide(): video dropped past the soft budget (and a
  * keyframe_request to the sender, at most one per receiver per second),
- * audio never dropped, data back-pressures the sender, and a receiver past
- * the hard cap is cut with too_slow so that it never holds up the room.
+ * audio never dropped, and a receiver whose audio and control messages would
+ * take it past the hard cap (data is not counted there) is cut with too_slow
+ * so that it never holds up the room.
+ *
+ * Data flow control (PROTOCOL.md §4 "Queues") is a message, never a socket
+ * we stop reading: a sender's socket carries its audio and control messages
+ * too, and those must not wait for someone else's slow link. A data frame
+ * that takes a receiver past the soft budget is queued, and its sender gets
+ * flow hold (once per hold: hold_mask goes from empty to not empty); it gets
+ * flow go when every receiver in its hold_mask is back under half the budget
+ * or gone. Data it sends while held is accepted up to its allowance (what
+ * may have been in flight, queue_allowance()), then refused with
+ * flow_violation until go: a sender that ignores hold only loses its own
+ * frames, never grows anyone's queue further. A connection whose peer
+ * acknowledges nothing of what it owes for QUEUE_STALL_MS is cut with
+ * too_slow (conn_sweep, queue.h txwatch), which also releases the senders it
+ * held; a peer that keeps taking what it owes is alive even when its pongs
+ * wait behind that backlog.
  *
  * Must never: log or echo tokens, keys or payload bytes; free another
  * connection (it is told to close and closes from its own callback). */
@@ -94,7 +110,8 @@ static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, s
 #endif
     (void)now;
     size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-    if (!force && queue_decide(c->q.bytes, len, kind, c->srv->soft_budget) == QV_TOO_SLOW) {
+    if (!force &&
+        queue_decide(c->q.bytes, c->q.data_bytes, len, kind, c->srv->soft_budget) == QV_TOO_SLOW) {
         /* Deferred: we may be iterating c's room on another member's behalf;
          * cutting c here would change the roster under our feet. */
         json_decref(obj);
@@ -212,25 +229,55 @@ static json_t *member_obj(const struct room_member *m, int slot)
     return o;
 }
 
-/* ---- Rooms and back-pressure ---- */
+/* ---- Rooms and data flow control ---- */
 
-static void resume_if_free(struct conn *s)
+/* flow {kind: "data", state, slot?, allowance?} to sender s (PROTOCOL.md §4). */
+static void flow_send(struct conn *s, const char *state, int slot, struct now now)
 {
-    if (!s->pause_mask && s->rx_paused) {
-        s->rx_paused = 0;
-        transport_rx_pause(s, 0);
+    json_t *o = reply("flow", NULL);
+    if (o) {
+        json_object_set_new(o, "kind", json_string("data"));
+        json_object_set_new(o, "state", json_string(state));
+        if (slot >= 0) {
+            json_object_set_new(o, "slot", json_integer(slot));
+            json_object_set_new(o, "allowance", json_integer((json_int_t)s->allowance));
+        }
+    }
+    send_json(s, o, now);
+}
+
+/* Receiver r, past the soft budget, holds back sender s's data. */
+static void flow_hold(struct conn *s, struct conn *r, struct now now)
+{
+    uint8_t bit = (uint8_t)(1u << r->slot);
+    r->blocking = 1;
+    if (s->hold_mask & bit)
+        return;
+    int first = !s->hold_mask;
+    s->hold_mask |= bit;
+    if (first) {
+        s->held_bytes = 0;
+        s->refusing = 0;
+        /* What s already sent and we have not read is in flight for sure. */
+        s->allowance = queue_allowance(s->srv->soft_budget, transport_rx_pending(s));
+        flow_send(s, "hold", r->slot, now);
     }
 }
 
-/* Receiver r (slot) no longer holds anyone back: clear its bit everywhere. */
-static void release_blocked(struct room *room, int slot)
+/* Receiver `slot` no longer holds anyone back (drained, or gone): clear its
+ * bit everywhere; a sender left with no receiver holding it gets go. */
+static void release_blocked(struct room *room, int slot, struct now now)
 {
     uint8_t bit = (uint8_t)(1u << slot);
     for (int i = 0; i < BP_MAX_MEMBERS; i++) {
         struct conn *m = room->m[i].conn;
-        if (m && (m->pause_mask & bit)) {
-            m->pause_mask &= (uint8_t)~bit;
-            resume_if_free(m);
+        if (m && (m->hold_mask & bit)) {
+            m->hold_mask &= (uint8_t)~bit;
+            if (!m->hold_mask) {
+                m->held_bytes = 0;
+                m->refusing = 0;
+                flow_send(m, "go", -1, now);
+            }
         }
     }
 }
@@ -245,10 +292,11 @@ static void room_leave(struct conn *c, const char *reason, struct now now)
     struct room_member gone = room->m[slot];
     assert(gone.conn == c);
     room_remove(room, slot);
-    release_blocked(room, slot);
+    release_blocked(room, slot, now);
     c->blocking = 0;
-    c->pause_mask = 0;
-    resume_if_free(c);
+    c->hold_mask = 0;          /* a hold ends with the membership (PROTOCOL.md §4) */
+    c->held_bytes = 0;
+    c->refusing = 0;
     outq_purge_media(&c->q);   /* frames of a room it is no longer in */
     c->room = NULL;
     c->slot = -1;
@@ -285,11 +333,6 @@ static void begin_close(struct conn *c, const char *room_reason, enum conn_close
     c->close_status = (uint16_t)status;
     room_leave(c, room_reason, now);
     outq_purge_media(&c->q);
-    if (c->rx_paused) {
-        /* Let the transport read the peer's close frame. */
-        c->pause_mask = 0;
-        resume_if_free(c);
-    }
     transport_wake(c);
     transport_close_soon(c, CLOSE_GRACE_S);
 }
@@ -732,8 +775,10 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
     c->room = room;
     c->slot = slot;
     c->state = CS_IN_ROOM;
-    c->pause_mask = 0;
+    c->hold_mask = 0;
     c->blocking = 0;
+    c->held_bytes = 0;
+    c->refusing = 0;
     json_t *members = json_array();
     for (int i = 0; members && i < BP_MAX_MEMBERS; i++)
         if (room->m[i].conn)
@@ -902,8 +947,27 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         send_error(s, rc, why, NULL, now);
         return;
     }
-    s->frames_in++;
     struct server *srv = s->srv;
+    if (h.kind == BP_KIND_DATA && s->hold_mask) {
+        /* Held: what was in flight is welcome, more is refused (to the
+         * sender alone: nobody's queue grows and no receiver is blamed).
+         * Once refusing, everything until go: a smaller frame slipping in
+         * after a refused one would only leave a hole in a transfer. */
+        if (s->refusing || !queue_allowance_ok(s->held_bytes, len, s->allowance)) {
+            s->data_refused++;
+            if (!s->refusing) {
+                char f[9];
+                fp8(s, f);
+                log_info("device %s in bilan %s: data past its flow allowance refused until go", f,
+                         s->room->bilan);
+                s->refusing = 1;
+                send_error(s, BP_E_FLOW, NULL, NULL, now);
+            }
+            return;
+        }
+        s->held_bytes += len;
+    }
+    s->frames_in++;
     /* Snapshot: a receiver cut below leaves the room while we iterate. */
     struct conn *to[BP_MAX_MEMBERS];
     int n = 0;
@@ -914,7 +978,8 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         struct conn *r = to[i];
         if (r->closing || r->room != s->room)
             continue;
-        enum qverdict v = queue_decide(r->q.bytes, len, (enum qkind)h.kind, srv->soft_budget);
+        enum qverdict v = queue_decide(r->q.bytes, r->q.data_bytes, len, (enum qkind)h.kind,
+                                       srv->soft_budget);
         if (v == QV_DROP_VIDEO) {
             r->dropped_video++;
             srv->video_dropped++;
@@ -939,15 +1004,8 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         outq_push(&r->q, m);
         srv->frames_relayed++;
         transport_wake(r);
-        if (v == QV_QUEUE_PAUSE) {
-            /* TCP back-pressure on the data sender only, until r drains. */
-            s->pause_mask |= (uint8_t)(1u << r->slot);
-            r->blocking = 1;
-            if (!s->rx_paused) {
-                s->rx_paused = 1;
-                transport_rx_pause(s, 1);
-            }
-        }
+        if (v == QV_QUEUE_HOLD)
+            flow_hold(s, r, now);
     }
 }
 
@@ -1065,18 +1123,20 @@ struct qmsg *conn_next_write(struct conn *c, struct now now)
 {
     if (c->doomed && !c->closing)
         conn_kill(c, BP_E_TOO_SLOW, NULL, now);
-    return outq_pop(&c->q);
+    struct qmsg *m = outq_pop(&c->q);
+    if (m && c->blocking && c->room && queue_may_resume(c->q.bytes, c->srv->soft_budget)) {
+        c->blocking = 0;
+        release_blocked(c->room, c->slot, now);
+    }
+    return m;
 }
 
 void conn_written(struct conn *c, struct qmsg *m)
 {
     if (!qkind_is_text(m->kind))
         c->frames_out++;
+    c->bytes_out += m->len;
     free(m);
-    if (c->blocking && c->room && queue_may_resume(c->q.bytes, c->srv->soft_budget)) {
-        c->blocking = 0;
-        release_blocked(c->room, c->slot);
-    }
 }
 
 int conn_should_close(const struct conn *c)
@@ -1116,6 +1176,40 @@ void conn_shutdown_all(struct server *srv, struct now now)
         conn_kill(c, BP_E_SHUTDOWN, NULL, now);
 }
 
+/* What the peer took of what we sent (queue.h txwatch): the drain deadline
+ * cuts c when it took nothing of what it owes for QUEUE_STALL_MS (returns
+ * 1); taking QUEUE_PROGRESS_MIN more bytes is a sign of life. */
+static int tx_progress(struct conn *c, struct now now)
+{
+    uint64_t acked, unacked;
+    int tcp = !transport_tx_progress(c, &acked, &unacked);
+    if (!tcp) {
+        acked = c->bytes_out;  /* coarser: a whole message handed over is progress */
+        unacked = 0;
+    }
+    enum txw_verdict v = txwatch_sample(&c->txw, acked, unacked, c->q.count, now.ms);
+    if (v == TXW_ALIVE && tcp) {
+        /* Our ping may wait behind what it is still reading: its pong
+         * cannot be the only proof (PROTOCOL.md §1). */
+        c->last_rx_ms = now.ms;
+        c->last_rx_wall_ms = session_wall_ms(now);
+        transport_alive(c);
+    }
+    if (v != TXW_STALLED)
+        return 0;
+    char f[9];
+    fp8(c, f);
+    log_warn("device %s%s%s: took nothing of what it was sent for %d s (%zu bytes queued, %llu "
+             "unacknowledged), cutting it", c->state >= CS_AUTHED ? f : c->ip,
+             c->room ? " in bilan " : "", c->room ? c->room->bilan : "", QUEUE_STALL_MS / 1000,
+             c->q.bytes, (unsigned long long)unacked);
+    _Static_assert(QUEUE_STALL_MS == 10000, "the message below says 10 s");
+    conn_kill(c, BP_E_TOO_SLOW,
+              "Nothing the server sent you was read for 10 s, so it closed this connection. Check "
+              "your network (and that your client reads what it receives), then rejoin.", now);
+    return 1;
+}
+
 void conn_sweep(struct server *srv, struct now now)
 {
     for (struct conn *c = srv->conns; c; c = c->next) {
@@ -1128,13 +1222,8 @@ void conn_sweep(struct server *srv, struct now now)
             conn_kill(c, BP_E_AUTH_TIMEOUT, NULL, now);
             continue;
         }
-        if (c->rx_paused) {
-            /* We stopped reading it on purpose: its silence is ours. */
-            c->last_rx_ms = now.ms;
-            c->last_rx_wall_ms = session_wall_ms(now);
-            transport_alive(c);
+        if (tx_progress(c, now))
             continue;
-        }
         int64_t silent = now.ms - c->last_rx_ms;
         if (silent >= BP_HANGUP_S * 1000) {
             log_info("connection from %s silent for %d s: closing", c->ip, BP_HANGUP_S);

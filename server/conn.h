@@ -2,8 +2,9 @@
  * new -> challenged -> authenticated -> in_room, the handlers of every
  * control message, message reassembly, and the relay of binary frames.
  *
- * Owns the connection's outbound queue, its reassembly buffer and its room
- * membership. The struct lives in lws's per-session memory (ws.c); it is
+ * Owns the connection's outbound queue, its reassembly buffer, its room
+ * membership and its data flow state (who holds it back, its allowance, how
+ * far its peer has taken what it was sent). The struct lives in lws's per-session memory (ws.c); it is
  * never freed here, only emptied by conn_closed(). Another connection may be
  * told to close (conn_kill) but is never torn down from this connection's
  * callback: the transport closes it from its own callback later.
@@ -39,9 +40,10 @@ struct conn {
 
     struct room *room;
     int slot;
-    uint8_t pause_mask;          /* receivers' slots holding back this sender */
-    uint8_t rx_paused;           /* transport told to stop reading */
-    uint8_t blocking;            /* this receiver's slot is set in some pause_mask */
+    /* Flow control of data (PROTOCOL.md §4 "Queues"). */
+    uint8_t hold_mask;           /* receivers' slots holding back this sender's data */
+    uint8_t blocking;            /* this receiver's slot is set in some hold_mask */
+    uint8_t refusing;            /* past the allowance: its data is refused until go */
     uint8_t closing;             /* flush control messages, then close */
     uint8_t doomed;              /* past the hard cap: cut at the next safe point */
     uint8_t ping_due;            /* the transport should send a ping next */
@@ -49,6 +51,11 @@ struct conn {
 
     struct outq q;
     uint64_t frames_in, frames_out, dropped_video;
+    uint64_t held_bytes;         /* data accepted from this sender since its flow hold */
+    uint64_t allowance;          /* what it may send while held (queue_allowance, at the hold) */
+    uint64_t data_refused;       /* data frames refused past the allowance */
+    uint64_t bytes_out;          /* handed to the transport (progress when it cannot tell more) */
+    struct txwatch txw;          /* drain deadline */
     int64_t last_rx_ms;          /* anything received, pongs included */
     int64_t last_rx_wall_ms;     /* the same in wall-clock ms: the last sign of life (journal) */
     int64_t last_kf_ms;          /* last keyframe_request on this receiver's behalf */
@@ -64,8 +71,14 @@ struct conn {
 /* ---- Transport hooks (ws.c; fakes in tests) ---- */
 /* Ask for a write callback; the transport then calls conn_next_write(). */
 void transport_wake(struct conn *c);
-/* Stop (1) or resume (0) reading from c's socket. */
-void transport_rx_pause(struct conn *c, int pause);
+/* How far the peer has taken what we wrote: *acked, the bytes its TCP has
+ * acknowledged so far (cumulative, never decreasing); *unacked, the bytes
+ * written to the socket and not acknowledged yet. 0, or -1 when the transport
+ * cannot tell (conn.c then counts the bytes it handed to the transport). */
+int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked);
+/* Bytes the peer sent that have reached us and that we have not read yet
+ * (the socket's receive queue); 0 when the transport cannot tell. */
+size_t transport_rx_pending(struct conn *c);
 /* Close c within secs seconds even if it never becomes writable. */
 void transport_close_soon(struct conn *c, int secs);
 /* Tell the transport that c just proved it is alive (resets its idle timer). */
@@ -114,7 +127,9 @@ void conn_shutdown_all(struct server *srv, struct now now);
  * BP_AUTH_TIMEOUT_S after it opened gets the fatal auth_timeout) and
  * liveness: a connection silent for BP_PING_S - 1 s gets a
  * ping (with a payload, so that its pong is reported: lws does not report
- * empty pongs); one silent for BP_HANGUP_S is closed as "lost". */
+ * empty pongs); one silent for BP_HANGUP_S is closed as "lost". And the drain
+ * deadline: one whose peer takes nothing of what it owes for QUEUE_STALL_MS
+ * is cut with too_slow (queue.h, txwatch). */
 void conn_sweep(struct server *srv, struct now now);
 
 #endif

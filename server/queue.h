@@ -4,7 +4,7 @@
  * Owns the queued messages (each one malloc'ed block with transport headroom
  * in front of the bytes). Pure: no clock, no I/O, no lws; the glue (ws.c)
  * writes what outq_pop() hands it. Invariant: q->bytes is the sum of the
- * lengths of the queued messages. */
+ * lengths of the queued messages, q->data_bytes that of the data frames. */
 #ifndef SERVER_QUEUE_H
 #define SERVER_QUEUE_H
 
@@ -36,6 +36,7 @@ struct outq {
     struct qmsg *ctrl_head, *ctrl_tail;
     struct qmsg *media_head, *media_tail;
     size_t bytes;                /* queued payload bytes, both lists */
+    size_t data_bytes;           /* the part of bytes that is data frames (QK_DATA) */
     size_t count;
 };
 
@@ -54,17 +55,66 @@ void outq_purge_media(struct outq *q);
 void outq_clear(struct outq *q);
 
 /* The congestion decision for one frame of len bytes and kind about to be
- * queued for a receiver that already has `queued` bytes waiting, with soft
- * budget `soft` and hard cap 4 * soft. */
+ * queued for a receiver that already has `queued` bytes waiting, `data` of
+ * them data frames, with soft budget `soft` and hard cap 4 * soft.
+ * The soft budget counts everything; the hard cap counts everything but
+ * data: data is bounded by flow control instead (a sender is held past the
+ * soft budget and may then send only its allowance), so data a sender was
+ * allowed to send never gets a receiver cut, while audio and control
+ * messages a receiver cannot take do. */
 enum qverdict {
     QV_QUEUE = 0,        /* queue it */
-    QV_QUEUE_PAUSE = 1,  /* data: queue it, and stop reading from the sender */
+    QV_QUEUE_HOLD = 1,   /* data: queue it, and hold the sender's data (flow hold) */
     QV_DROP_VIDEO = 2,   /* video past the soft budget: drop, count, ask for a keyframe */
     QV_TOO_SLOW = 3,     /* past the hard cap: fatal too_slow for the receiver */
 };
 #define QUEUE_HARD_FACTOR 4
-enum qverdict queue_decide(size_t queued, size_t len, enum qkind kind, size_t soft);
-/* Whether a sender paused because of this receiver may be read again. */
+enum qverdict queue_decide(size_t queued, size_t data, size_t len, enum qkind kind, size_t soft);
+/* Whether a receiver holding back senders is drained enough to release them
+ * (flow go): under half the budget. */
 int queue_may_resume(size_t queued, size_t soft);
+
+/* Data a held sender may still send: what may have been in flight when it
+ * was told to hold. One soft budget, but at least QUEUE_ALLOWANCE_MIN (four
+ * frames of the largest size: in flight is a matter of the network, not of
+ * the budget), plus in_socket, what the sender had already sent that the
+ * server had not read yet when it decided the hold (its socket's receive
+ * queue: certainly sent before the hold). Past it, its data is refused. */
+#define QUEUE_ALLOWANCE_MIN (4u * 1024 * 1024)
+uint64_t queue_allowance(size_t soft, size_t in_socket);
+/* Whether a frame of len bytes still fits in an allowance of which a held
+ * sender has used held_bytes. */
+int queue_allowance_ok(uint64_t held_bytes, size_t len, uint64_t allowance);
+
+/* Drain deadline: a connection that owes its peer bytes (some written to
+ * the socket and not acknowledged, or messages still queued) must see its
+ * peer acknowledge min(what it owed, QUEUE_PROGRESS_MIN) bytes within
+ * QUEUE_STALL_MS, or it is cut (too_slow). Measured on the peer's TCP
+ * acknowledgements, not on our queue: a large message sits whole in the
+ * transport's buffer (lws) while it trickles out, and a receiver that stopped
+ * reading still has its kernel buffers filled for it. A receiver on a slow
+ * link keeps passing: 64 KiB in 10 s is 52 kbit/s.
+ * The same count is a sign of life: a peer that took QUEUE_PROGRESS_MIN more
+ * bytes is reading, even when our ping waits behind megabytes it has not
+ * reached yet (a pure receiver on a slow link sends nothing else). A ping or
+ * a trickle of audio to a peer that stopped reading cannot pass for it. */
+#define QUEUE_STALL_MS 10000
+#define QUEUE_PROGRESS_MIN 65536
+struct txwatch {
+    uint64_t goal;      /* acknowledged count to reach */
+    int64_t since_ms;   /* when goal was set */
+    int armed;          /* something is owed */
+    uint64_t life;      /* acknowledged count at the last sign of life */
+};
+enum txw_verdict {
+    TXW_OK = 0,
+    TXW_ALIVE = 1,      /* QUEUE_PROGRESS_MIN more bytes acknowledged: the peer reads */
+    TXW_STALLED = 2,    /* no progress for QUEUE_STALL_MS: cut it */
+};
+/* One sample (about once a second): acked is the peer's cumulative
+ * acknowledged byte count, unacked what was written and not yet
+ * acknowledged, queued the messages still in our queue. Pure. */
+enum txw_verdict txwatch_sample(struct txwatch *w, uint64_t acked, uint64_t unacked, size_t queued,
+                                int64_t now_ms);
 
 #endif

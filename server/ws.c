@@ -47,6 +47,7 @@
 #include "conn.h"
 #include "landing.h"
 #include "log.h"
+#include "tcpstat.h"
 #include "ws.h"
 
 _Static_assert(QUEUE_HEADROOM >= LWS_PRE, "queue headroom must cover LWS_PRE");
@@ -89,10 +90,19 @@ void transport_wake(struct conn *c)
         lws_callback_on_writable(c->transport);
 }
 
-void transport_rx_pause(struct conn *c, int pause)
+int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
 {
-    if (c->transport)
-        lws_rx_flow_control(c->transport, pause ? 0 : 1);
+    /* The kernel's count, not lws's: lws_write() of a large frame returns
+     * once lws holds it, and lws then flushes it on later WRITEABLEs without
+     * calling us; only the peer's acknowledgements say that it reads. */
+    return c->transport ? tcpstat_tx(lws_get_socket_fd(c->transport), acked, unacked) : -1;
+}
+
+size_t transport_rx_pending(struct conn *c)
+{
+    /* The kernel's receive queue only: what lws or OpenSSL already read
+     * ahead is at most a TLS record, well inside the allowance's base. */
+    return c->transport ? tcpstat_rx_pending(lws_get_socket_fd(c->transport)) : 0;
 }
 
 void transport_close_soon(struct conn *c, int secs)

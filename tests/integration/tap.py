@@ -12,6 +12,12 @@ are unmasked, reassembled into whole messages, passed to the hook, then
 re-masked; server frames likewise without masks. Hooks get (conn, direction,
 opcode, payload) and return the list of (opcode, payload) to send on
 (empty: drop). Control frames (ping, pong, close) pass through unchanged.
+
+For flow-control tests the tap can also be a slow link: s2c_bps reads what
+the server sends at most that fast (the server then sees a receiver on a slow
+link), and mss clamps the TCP segment size of its connections to the server
+(loopback's 64 KiB segments let the kernel buffer megabytes; 1400 behaves
+like Ethernet).
 """
 import base64
 import hashlib
@@ -23,6 +29,7 @@ import ssl
 import struct
 import subprocess
 import threading
+import time
 
 C2S, S2C = "c2s", "s2c"
 
@@ -56,7 +63,9 @@ class TapConn:
 
 
 class Tap:
-    def __init__(self, tmp, server_host, server_port, server_pin, hook=None):
+    def __init__(self, tmp, server_host, server_port, server_pin, hook=None, s2c_bps=None, mss=None):
+        self.s2c_bps = s2c_bps
+        self.mss = mss
         self.server = (server_host, server_port)
         self.server_pin = server_pin
         self.hook = hook
@@ -131,8 +140,14 @@ class Tap:
             cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             cctx.check_hostname = False
             cctx.verify_mode = ssl.CERT_NONE
-            ss = cctx.wrap_socket(socket.create_connection(self.server, timeout=60),
-                                  server_hostname=self.server[0])
+            if self.mss:
+                raw_ss = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                raw_ss.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, self.mss)
+                raw_ss.settimeout(60)
+                raw_ss.connect(self.server)
+            else:
+                raw_ss = socket.create_connection(self.server, timeout=60)
+            ss = cctx.wrap_socket(raw_ss, server_hostname=self.server[0])
             if b64u(hashlib.sha256(ss.getpeercert(binary_form=True)).digest()) != self.server_pin:
                 raise RuntimeError("tap: the real server's certificate does not match its pin")
             ss.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
@@ -163,18 +178,32 @@ class Tap:
         for d in (C2S, S2C):
             if not self._drain(conn, d, state[d], out[d]):
                 return
+        # A token bucket for the server's side when s2c_bps is set: bytes we
+        # may read now, refilled at the rate, at most 16 KiB ahead.
+        rate = self.s2c_bps / 8 if self.s2c_bps else None
+        tokens, last = 0.0, time.monotonic()
         while True:
-            ready = [s for s in socks if s.pending()]
+            wait = 1.0
+            can = list(socks)
+            if rate:
+                now = time.monotonic()
+                tokens, last = min(tokens + (now - last) * rate, 16384.0), now
+                if tokens < 1:
+                    can.remove(ss)
+                    wait = (1 - tokens) / rate
+            ready = [s for s in can if s.pending()]
             if not ready:
-                ready, _, _ = select.select(list(socks), [], [], 1.0)
+                ready, _, _ = select.select(can, [], [], wait)
             for s in ready:
                 d = socks[s]
                 try:
-                    data = s.recv(1 << 18)
+                    data = s.recv(int(tokens) if rate and s is ss else 1 << 18)
                 except ssl.SSLWantReadError:
                     continue
                 if not data:
                     return
+                if rate and s is ss:
+                    tokens -= len(data)
                 state[d][0] += data
                 if not self._drain(conn, d, state[d], out[d]):
                     return

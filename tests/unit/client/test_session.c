@@ -2,7 +2,8 @@
  * checks what it sends, prints and decides: the handshake (signatures that
  * verify), requests, the room roster, chat and file transfer between two
  * sessions wired back to back (datatx -> frames -> datarx), expectations,
- * leave, errors, timeouts and interrupts. */
+ * leave, errors, timeouts and interrupts, and the server's flow hold/go
+ * (no data frame while held, everything sent after go). */
 #define _GNU_SOURCE /* memmem */
 #include <dirent.h>
 #include <stdlib.h>
@@ -870,6 +871,102 @@ static void test_hostile_records(void)
     peer_free(&p);
 }
 
+/* PROTOCOL.md §4 "Queues": a held session produces no data frame; control
+ * messages still go; go resumes and nothing is lost. */
+static void test_flow_hold(void)
+{
+    char tmpl[] = "/tmp/bilan-flow-XXXXXX";
+    CHECK(mkdtemp(tmpl) != NULL);
+    char src[300], recv[300], path[400];
+    snprintf(src, sizeof src, "%s/src.bin", tmpl);
+    snprintf(recv, sizeof recv, "%s/recv", tmpl);
+    mkdir(recv, 0700);
+    FILE *f = fopen(src, "wb");
+    for (int i = 0; i < 700 * 1024; i++)
+        fputc((i * 13 + i / 777) & 0xff, f);
+    fclose(f);
+
+    struct peer a, b;
+    peer_init(&a, GOAL_JOIN, NULL);
+    peer_init(&b, GOAL_JOIN, recv);
+    const char *why;
+    char whyb[300];
+    CHECK_EQ_INT(datatx_add_chat(&a.tx, "premier", &why), 0);
+    CHECK_EQ_INT(datatx_add_file(&a.tx, src, whyb, sizeof whyb), 0);
+    enter_room(&a, 0, "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]", 0);
+    enter_room(&b, 1, "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]", 0);
+
+    static uint8_t frame[BP_MAX_FRAME];
+    struct bp_hdr h;
+    int n = session_next_frame(&a.s, frame, sizeof frame, 1); /* the chat line */
+    CHECK(n > 0);
+    CHECK_EQ_INT(bp_hdr_decode(frame, (size_t)n, &h, NULL), 0);
+    bp_hdr_set_slot(frame, 0);
+    session_on_binary(&b.s, frame, (size_t)n, 1);
+    n = session_next_frame(&a.s, frame, sizeof frame, 1); /* file_begin */
+    CHECK(n > 0);
+    bp_hdr_set_slot(frame, 0);
+    session_on_binary(&b.s, frame, (size_t)n, 1);
+    uint32_t seq_before = a.s.seq;
+
+    /* Hold: no data frame, however often the transport asks. */
+    feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\",\"slot\":1,\"allowance\":4194304}", 2);
+    CHECK(a.s.data_held);
+    CHECK(strstr(output(&a), "[room] sending paused: slot=1 receives slowly") != NULL);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 3), 0);
+    CHECK_EQ_INT(a.s.seq, seq_before);
+    /* A second hold changes nothing; a kind this version does not know is ignored. */
+    feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\",\"slot\":2}", 3);
+    feed(&a.s, "{\"type\":\"flow\",\"kind\":\"video\",\"state\":\"go\"}", 3);
+    feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"later\"}", 3);
+    CHECK(a.s.data_held);
+    CHECK_EQ_INT(a.s.flow_holds, 1);
+    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 3), 0);
+    CHECK(!a.s.finished);
+    /* Control messages do not wait: a request goes out at once. */
+    int sent = a.f.nsent;
+    CHECK_EQ_INT(session_hours_report(&a.s, &why), 0);
+    CHECK_EQ_INT(a.f.nsent, sent + 1);
+    CHECK_STR(last_type(&a.f), "hours");
+    /* A line typed while held waits, and says so. */
+    CHECK_EQ_INT(session_say(&a.s, "pendant la pause", 16, &why), SAY_WAIT_FLOW);
+    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 4), 0);
+
+    /* Go: the transport is asked to write, and everything follows in order. */
+    int ww = a.f.want_write;
+    feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"go\"}", 5);
+    CHECK(!a.s.data_held);
+    CHECK(a.f.want_write > ww);
+    CHECK(strstr(output(&a), "[room] sending resumed\n") != NULL);
+    uint32_t seq = seq_before - 1;
+    int frames = pump(&a, &b, 0, &seq);
+    CHECK_EQ_INT(frames, 3 + 1 + 1); /* 3 chunks, file_end, the line typed while held */
+    snprintf(path, sizeof path, "%s/src.bin", recv);
+    CHECK(file_equal(src, path));
+    CHECK(strstr(output(&b), "[chat] slot=0: premier\n") != NULL);
+    CHECK(strstr(output(&b), "[chat] slot=0: pendant la pause\n") != NULL);
+    /* A go with no hold is harmless. */
+    feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"go\"}", 6);
+    CHECK(!a.s.data_held);
+
+    /* A hold never outlives the visit: a new joined starts free. */
+    feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\"}", 7);
+    CHECK(a.s.data_held);
+    CHECK(strstr(output(&a), "[room] sending paused: a member receives slowly") != NULL);
+    CHECK_EQ_INT(datatx_add_chat(&a.tx, "apres", &why), 0);
+    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 8), 0);
+    a.s.st = ST_JOINING; /* as after leave and join again */
+    feed(&a.s, "{\"type\":\"joined\",\"bilan\":\"B1\",\"slot\":0,\"role\":\"consultant\",\"members\":"
+               "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]}", 9);
+    CHECK(!a.s.data_held);
+    CHECK(session_next_frame(&a.s, frame, sizeof frame, 9) > 0);
+    peer_free(&a);
+    peer_free(&b);
+    snprintf(path, sizeof path, "rm -rf '%s'", tmpl);
+    CHECK_EQ_INT(system(path), 0);
+}
+
 int main(void)
 {
     test_auth_handshake();
@@ -879,6 +976,7 @@ int main(void)
     test_second_device();
     test_deadlines();
     test_transfer();
+    test_flow_hold();
     test_e2e_sessions();
     test_hostile_records();
     return check_report();

@@ -180,7 +180,7 @@ static void test_error_table(void)
         BP_E_TOKEN_EXPIRED, BP_E_NOT_MEMBER, BP_E_ROOM_FULL, BP_E_RATE_LIMITED, BP_E_VERSION,
         BP_E_UNKNOWN_DEVICE, BP_E_FORBIDDEN, BP_E_BAD_FRAME, BP_E_TOO_SLOW, BP_E_UNKNOWN_BILAN,
         BP_E_INTERNAL, BP_E_SHUTDOWN, BP_E_CRYPTO, BP_E_NOMEM, BP_E_BAD_LINK,
-        BP_E_AUTH_TIMEOUT, BP_E_TOO_MANY_CONNECTIONS, BP_E_TOKEN_REVOKED};
+        BP_E_AUTH_TIMEOUT, BP_E_TOO_MANY_CONNECTIONS, BP_E_TOKEN_REVOKED, BP_E_FLOW};
     CHECK_EQ_INT(sizeof all / sizeof all[0], BP_E_COUNT);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         const char *code = bp_err_code(all[i]);
@@ -210,6 +210,10 @@ static void test_error_table(void)
     CHECK(bp_err_is_fatal(BP_E_TOO_SLOW));
     CHECK(!bp_err_is_fatal(BP_E_BAD_JSON));
     CHECK(!bp_err_is_fatal(BP_E_BAD_FRAME));
+    /* Flow control (PROTOCOL.md §4): a fixed number, and the sender stays. */
+    CHECK_EQ_INT(BP_E_FLOW, -29);
+    CHECK_STR(bp_err_code(BP_E_FLOW), "flow_violation");
+    CHECK(!bp_err_is_fatal(BP_E_FLOW));
 }
 
 static void test_accessors(void)
@@ -316,10 +320,50 @@ static void test_hours_messages(void)
     CHECK_STR(bp_type_name(BP_T_RECEIPT_OK), "receipt_ok");
 }
 
+/* PROTOCOL.md §4 "Queues": flow {kind, state, slot?, allowance?}, server -> client only. */
+static void test_flow_message(void)
+{
+    static const struct {
+        const char *json;
+        enum bp_dir dir;
+        int code;
+        const char *detail;
+    } cases[] = {
+        {"{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\",\"slot\":2,\"allowance\":4194304}",
+         BP_TO_CLIENT, 0, ""},
+        {"{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"go\"}", BP_TO_CLIENT, 0, ""},
+        /* Values a reader does not know still validate: it ignores them. */
+        {"{\"type\":\"flow\",\"kind\":\"video\",\"state\":\"slow_down\"}", BP_TO_CLIENT, 0, ""},
+        {"{\"type\":\"flow\",\"state\":\"go\"}", BP_TO_CLIENT, BP_E_MISSING_FIELD, "'kind' in 'flow'"},
+        {"{\"type\":\"flow\",\"kind\":\"data\"}", BP_TO_CLIENT, BP_E_MISSING_FIELD, "'state'"},
+        {"{\"type\":\"flow\",\"kind\":\"\",\"state\":\"go\"}", BP_TO_CLIENT, BP_E_INVALID_FIELD, "'kind'"},
+        {"{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\",\"slot\":4}", BP_TO_CLIENT,
+         BP_E_INVALID_FIELD, "'slot'"},
+        {"{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\",\"allowance\":-1}", BP_TO_CLIENT,
+         BP_E_INVALID_FIELD, "'allowance'"},
+        {"{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"go\"}", BP_TO_SERVER, BP_E_UNKNOWN_TYPE,
+         "flow"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        enum bp_type t = BP_T_NONE;
+        struct bp_verr e = {0};
+        int rc = parse(cases[i].json, cases[i].dir, &t, &e, NULL);
+        if (rc != cases[i].code || (rc && !strstr(e.detail, cases[i].detail)))
+            fprintf(stderr, "flow case %zu %s: rc %d detail '%s'\n", i, cases[i].json, rc, e.detail);
+        CHECK_EQ_INT(rc, cases[i].code);
+        if (rc == 0)
+            CHECK_EQ_INT(t, BP_T_FLOW);
+        else
+            CHECK(strstr(e.detail, cases[i].detail) != NULL);
+    }
+    CHECK_STR(bp_type_name(BP_T_FLOW), "flow");
+}
+
 int main(void)
 {
     test_valid_messages();
     test_hours_messages();
+    test_flow_message();
     test_refusals();
     test_e2e_relay();
     test_ref_and_size();

@@ -7,12 +7,23 @@
 
 /* ---- fake transport ---- */
 struct fake {
-    int wakes, paused, close_soon, alive, authenticated;
+    int wakes, close_soon, alive, authenticated;
+    int tcp;                  /* 1: report acked/unacked like a TCP socket; 0: cannot tell */
+    uint64_t acked, unacked;  /* what the peer's TCP acknowledged / still owes (set by tests) */
+    size_t rx_pending;        /* what it sent that "the kernel" holds unread (set by tests) */
 };
 static struct fake fakes[8];
 static struct fake *F(struct conn *c) { return (struct fake *)c->transport; }
 void transport_wake(struct conn *c) { F(c)->wakes++; }
-void transport_rx_pause(struct conn *c, int pause) { F(c)->paused = pause; }
+int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
+{
+    if (!F(c)->tcp)
+        return -1;
+    *acked = F(c)->acked;
+    *unacked = F(c)->unacked;
+    return 0;
+}
+size_t transport_rx_pending(struct conn *c) { return F(c)->rx_pending; }
 void transport_close_soon(struct conn *c, int secs) { (void)secs; F(c)->close_soon++; }
 void transport_alive(struct conn *c) { F(c)->alive++; }
 void transport_authenticated(struct conn *c) { F(c)->authenticated++; }

@@ -1,11 +1,14 @@
 /* test_queue.c: server/queue.c — outbound queues and the congestion policy of
  * PROTOCOL.md §4 (video dropped past the soft budget, audio never dropped for
- * congestion, data back-pressure, hard cap). */
+ * congestion, data held past it, hard cap), the allowance of a held sender,
+ * and the drain deadline measured on acknowledged bytes (txwatch). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../check.h"
 #include "queue.h"
+
+#define BP_MAX_FRAME_TEST (1024 * 1024)
 
 static struct qmsg *mk(size_t len, enum qkind k, uint8_t tag)
 {
@@ -18,26 +21,36 @@ static void test_policy(void)
 {
     const size_t soft = 4096 * 1024, hard = 4 * soft;
     /* Video: queued under the budget, dropped past it, never "too slow". */
-    CHECK_EQ_INT(queue_decide(0, 1000, QK_VIDEO, soft), QV_QUEUE);
-    CHECK_EQ_INT(queue_decide(soft - 1000, 1000, QK_VIDEO, soft), QV_QUEUE);
-    CHECK_EQ_INT(queue_decide(soft - 999, 1000, QK_VIDEO, soft), QV_DROP_VIDEO);
-    CHECK_EQ_INT(queue_decide(hard + 5, 1000, QK_VIDEO, soft), QV_DROP_VIDEO);
+    CHECK_EQ_INT(queue_decide(0, 0, 1000, QK_VIDEO, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(soft - 1000, 0, 1000, QK_VIDEO, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(soft - 999, 0, 1000, QK_VIDEO, soft), QV_DROP_VIDEO);
+    CHECK_EQ_INT(queue_decide(hard + 5, 0, 1000, QK_VIDEO, soft), QV_DROP_VIDEO);
+    /* ...and data counts in the soft budget. */
+    CHECK_EQ_INT(queue_decide(soft - 999, soft - 999, 1000, QK_VIDEO, soft), QV_DROP_VIDEO);
     /* Audio: never dropped for congestion; past the hard cap the receiver is cut. */
-    CHECK_EQ_INT(queue_decide(soft + 1, 1000, QK_AUDIO, soft), QV_QUEUE);
-    CHECK_EQ_INT(queue_decide(hard - 1000, 1000, QK_AUDIO, soft), QV_QUEUE);
-    CHECK_EQ_INT(queue_decide(hard - 999, 1000, QK_AUDIO, soft), QV_TOO_SLOW);
-    /* Data: queued, pausing the sender past the soft budget, cut past the hard cap. */
-    CHECK_EQ_INT(queue_decide(0, 1000, QK_DATA, soft), QV_QUEUE);
-    CHECK_EQ_INT(queue_decide(soft, 1, QK_DATA, soft), QV_QUEUE_PAUSE);
-    CHECK_EQ_INT(queue_decide(hard - 1, 1, QK_DATA, soft), QV_QUEUE_PAUSE);
-    CHECK_EQ_INT(queue_decide(hard, 1, QK_DATA, soft), QV_TOO_SLOW);
+    CHECK_EQ_INT(queue_decide(soft + 1, 0, 1000, QK_AUDIO, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(hard - 1000, 0, 1000, QK_AUDIO, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(hard - 999, 0, 1000, QK_AUDIO, soft), QV_TOO_SLOW);
+    /* ...the hard cap counts everything but data: data a sender was allowed
+     * to send never gets the receiver cut. */
+    CHECK_EQ_INT(queue_decide(hard + 5000, 6000, 1000, QK_AUDIO, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(hard + 5000, 5000, 1000, QK_AUDIO, soft), QV_TOO_SLOW);
+    /* Data: queued, holding the sender past the soft budget, never cut. */
+    CHECK_EQ_INT(queue_decide(0, 0, 1000, QK_DATA, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(soft - 1000, 0, 1000, QK_DATA, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(soft - 999, 0, 1000, QK_DATA, soft), QV_QUEUE_HOLD);
+    CHECK_EQ_INT(queue_decide(soft, soft, 1, QK_DATA, soft), QV_QUEUE_HOLD);
+    CHECK_EQ_INT(queue_decide(hard - 1, 0, 1, QK_DATA, soft), QV_QUEUE_HOLD);
+    CHECK_EQ_INT(queue_decide(hard, hard, 1, QK_DATA, soft), QV_QUEUE_HOLD);
+    CHECK_EQ_INT(queue_decide(hard * 2, hard, BP_MAX_FRAME_TEST, QK_DATA, soft), QV_QUEUE_HOLD);
     /* Control: like audio. */
-    CHECK_EQ_INT(queue_decide(hard - 10, 10, QK_CTRL, soft), QV_QUEUE);
-    CHECK_EQ_INT(queue_decide(hard - 10, 11, QK_CTRL, soft), QV_TOO_SLOW);
+    CHECK_EQ_INT(queue_decide(hard - 10, 0, 10, QK_CTRL, soft), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(hard - 10, 0, 11, QK_CTRL, soft), QV_TOO_SLOW);
     /* A single frame bigger than the budget, and overflow-safe arithmetic. */
-    CHECK_EQ_INT(queue_decide(0, soft + 1, QK_VIDEO, soft), QV_DROP_VIDEO);
-    CHECK_EQ_INT(queue_decide(SIZE_MAX - 5, 10, QK_AUDIO, soft), QV_TOO_SLOW);
-    CHECK_EQ_INT(queue_decide(0, SIZE_MAX, QK_DATA, soft), QV_TOO_SLOW);
+    CHECK_EQ_INT(queue_decide(0, 0, soft + 1, QK_VIDEO, soft), QV_DROP_VIDEO);
+    CHECK_EQ_INT(queue_decide(SIZE_MAX - 5, 0, 10, QK_AUDIO, soft), QV_TOO_SLOW);
+    CHECK_EQ_INT(queue_decide(0, 0, SIZE_MAX, QK_AUDIO, soft), QV_TOO_SLOW);
+    CHECK_EQ_INT(queue_decide(0, 0, SIZE_MAX, QK_DATA, soft), QV_QUEUE_HOLD);
     /* Resume below half the budget only. */
     CHECK(queue_may_resume(soft / 2 - 1, soft));
     CHECK(!queue_may_resume(soft / 2, soft));
@@ -106,8 +119,21 @@ static void test_outq(void)
     CHECK(m && qmsg_data(m)[0] == 5);
     free(m);
     CHECK(outq_pop(&q) == NULL);
-    CHECK_EQ_INT(queue_decide(0, 10, QK_EVENT, 1000), QV_QUEUE);
-    CHECK_EQ_INT(queue_decide(3995, 10, QK_EVENT, 1000), QV_TOO_SLOW);
+    /* data_bytes follows the data frames through push, pop and purge. */
+    outq_push(&q, mk(70, QK_DATA, 1));
+    outq_push(&q, mk(20, QK_AUDIO, 2));
+    outq_push(&q, mk(30, QK_DATA, 3));
+    outq_push(&q, mk(5, QK_CTRL, 4));
+    CHECK_EQ_INT(q.data_bytes, 100);
+    CHECK_EQ_INT(q.bytes, 125);
+    free(outq_pop(&q));                 /* the control message */
+    free(outq_pop(&q));                 /* data, 70 */
+    CHECK_EQ_INT(q.data_bytes, 30);
+    outq_purge_media(&q);
+    CHECK_EQ_INT(q.data_bytes, 0);
+    CHECK_EQ_INT(q.bytes, 0);
+    CHECK_EQ_INT(queue_decide(0, 0, 10, QK_EVENT, 1000), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide(3995, 0, 10, QK_EVENT, 1000), QV_TOO_SLOW);
     CHECK(qkind_is_text(QK_EVENT) && qkind_is_text(QK_CTRL) && !qkind_is_text(QK_DATA));
     outq_push(&q, mk(7, QK_CTRL, 1));
     outq_push(&q, mk(8, QK_VIDEO, 1));
@@ -117,9 +143,114 @@ static void test_outq(void)
     CHECK(q.ctrl_head == NULL && q.media_head == NULL && q.ctrl_tail == NULL && q.media_tail == NULL);
 }
 
+/* A held sender may still send what was in flight: one budget, at least
+ * four frames of the largest size, plus what it had sent that the server had
+ * not read yet. */
+static void test_allowance(void)
+{
+    const uint64_t min = QUEUE_ALLOWANCE_MIN;
+    CHECK_EQ_INT(min, 4 * BP_MAX_FRAME_TEST);
+    CHECK_EQ_INT(queue_allowance(64 * 1024, 0), min);
+    CHECK_EQ_INT(queue_allowance(4096 * 1024, 0), min);
+    CHECK_EQ_INT(queue_allowance(8192 * 1024, 0), 8192 * 1024);
+    CHECK_EQ_INT(queue_allowance(64 * 1024, 700000), min + 700000);
+    CHECK(queue_allowance_ok(0, 1000, 1000));
+    CHECK(!queue_allowance_ok(0, 1001, 1000));
+    CHECK(queue_allowance_ok(900, 100, 1000));
+    CHECK(!queue_allowance_ok(900, 101, 1000));
+    CHECK(!queue_allowance_ok(1005, 0, 1000));
+    CHECK(!queue_allowance_ok(UINT64_MAX, 1, min));   /* no wrap-around */
+    CHECK(!queue_allowance_ok(1, SIZE_MAX, min));
+}
+
+/* The drain deadline: progress is what the peer's TCP acknowledges. */
+static void test_txwatch(void)
+{
+    struct txwatch w;
+    memset(&w, 0, sizeof w);
+    /* Owing nothing is never late, however long. */
+    CHECK_EQ_INT(txwatch_sample(&w, 0, 0, 0, 0), TXW_OK);
+    CHECK_EQ_INT(txwatch_sample(&w, 0, 0, 0, 60000), TXW_OK);
+    CHECK(!w.armed);
+
+    /* A receiver that stopped reading: its kernel holds 300 KB it does not
+     * acknowledge; our queue still has messages. Cut at exactly 10 s. */
+    memset(&w, 0, sizeof w);
+    w.life = 5000;
+    CHECK_EQ_INT(txwatch_sample(&w, 5000, 300000, 7, 100000), TXW_OK);
+    CHECK(w.armed && w.goal == 5000 + QUEUE_PROGRESS_MIN);
+    CHECK_EQ_INT(txwatch_sample(&w, 5000, 300000, 7, 100000 + QUEUE_STALL_MS - 1), TXW_OK);
+    /* A trickle below the minimum is neither progress nor a sign of life. */
+    CHECK_EQ_INT(txwatch_sample(&w, 5000 + QUEUE_PROGRESS_MIN - 1, 300000, 7,
+                                100000 + QUEUE_STALL_MS - 1), TXW_OK);
+    CHECK_EQ_INT(txwatch_sample(&w, 5000 + QUEUE_PROGRESS_MIN - 1, 300000, 7,
+                                100000 + QUEUE_STALL_MS), TXW_STALLED);
+
+    /* A slow but moving receiver (1 Mbit/s = 125 kB/s) behind deep buffers
+     * (4 MB unacknowledged, 8 MB queued) is never cut, and every sample
+     * proves it alive (its pongs wait behind those megabytes). */
+    memset(&w, 0, sizeof w);
+    uint64_t acked = 0;
+    int alive = 0;
+    for (int64_t t = 0; t <= 120000; t += 1000, acked += 125000) {
+        enum txw_verdict v = txwatch_sample(&w, acked, 4000000, 200, t);
+        CHECK(v != TXW_STALLED);
+        alive += v == TXW_ALIVE;
+    }
+    CHECK_EQ_INT(alive, 120);
+
+    /* The lws case: our queue is empty, one 1 MiB frame sits in lws's buffer
+     * and drains into the kernel at 1 Mbit/s; what lws holds is not counted
+     * anywhere, but the kernel's acknowledgements keep moving. */
+    memset(&w, 0, sizeof w);
+    acked = 0;
+    for (int64_t t = 0; t <= 9000; t += 1000, acked += 125000)
+        CHECK(txwatch_sample(&w, acked, 60000, 0, t) != TXW_STALLED);
+
+    /* A receiver that keeps up with a trickle (audio: 3 kB owed at each
+     * sample, all acknowledged by the next) is never cut, though it never
+     * moves 64 KiB in a second; it is alive every 22 samples (66 kB). */
+    memset(&w, 0, sizeof w);
+    acked = 0;
+    alive = 0;
+    for (int64_t t = 0; t <= 60000; t += 1000) {
+        enum txw_verdict v = txwatch_sample(&w, acked, 3000, 1, t);
+        CHECK(v != TXW_STALLED);
+        alive += v == TXW_ALIVE;
+        acked += 3000;
+    }
+    CHECK_EQ_INT(alive, 2);
+    /* Pings alone (a few dozen bytes every 4 s) are not a sign of life. */
+    memset(&w, 0, sizeof w);
+    for (int64_t t = 0; t <= 600000; t += 1000)
+        CHECK_EQ_INT(txwatch_sample(&w, (uint64_t)t / 100, 0, 0, t), TXW_OK);
+
+    /* Nothing unacknowledged but messages queued that are never handed over
+     * (the transport cannot tell: acked counts bytes handed over): one byte
+     * of progress is asked for, within the same 10 s. */
+    memset(&w, 0, sizeof w);
+    w.life = 777;
+    CHECK_EQ_INT(txwatch_sample(&w, 777, 0, 3, 0), TXW_OK);
+    CHECK(w.goal == 778);
+    CHECK_EQ_INT(txwatch_sample(&w, 777, 0, 3, QUEUE_STALL_MS - 1), TXW_OK);
+    CHECK_EQ_INT(txwatch_sample(&w, 777, 0, 3, QUEUE_STALL_MS), TXW_STALLED);
+    /* ...and a message handed over re-arms the clock. */
+    memset(&w, 0, sizeof w);
+    w.life = 777;
+    CHECK_EQ_INT(txwatch_sample(&w, 777, 0, 3, 0), TXW_OK);
+    CHECK_EQ_INT(txwatch_sample(&w, 900, 0, 2, 9000), TXW_OK);
+    CHECK_EQ_INT(txwatch_sample(&w, 900, 0, 2, 18000), TXW_OK);
+    CHECK_EQ_INT(txwatch_sample(&w, 900, 0, 2, 19000), TXW_STALLED);
+    /* Draining everything disarms it. */
+    CHECK_EQ_INT(txwatch_sample(&w, 900, 0, 0, 20000), TXW_OK);
+    CHECK(!w.armed);
+}
+
 int main(void)
 {
     test_policy();
     test_outq();
+    test_allowance();
+    test_txwatch();
     return check_report();
 }
