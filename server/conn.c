@@ -95,7 +95,7 @@ static void begin_close(struct conn *c, const char *room_reason, enum conn_close
 /* Queues a control message; takes obj. A receiver whose queue would pass the
  * hard cap even for control messages is cut (too_slow); force bypasses the
  * cap for the one fatal error that announces a close. */
-static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, struct now now)
+static void push_json_slot(struct conn *c, json_t *obj, int force, enum qkind kind, int slot, struct now now)
 {
     if (!obj) {
         log_err("conn: cannot build a message (out of memory)");
@@ -127,8 +127,14 @@ static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, s
         return;
     }
     json_decref(obj);
+    m->slot = (uint8_t)slot;
     outq_push(&c->q, m);
     transport_wake(c);
+}
+
+static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, struct now now)
+{
+    push_json_slot(c, obj, force, kind, QUEUE_NO_SLOT, now);
 }
 
 static void send_json(struct conn *c, json_t *obj, struct now now)
@@ -140,14 +146,15 @@ static void send_json(struct conn *c, json_t *obj, struct now now)
     push_json(c, obj, 0, QK_CTRL, now);
 }
 
-/* Room events keep their order among the media frames (see queue.h). */
-static void send_event(struct conn *c, json_t *obj, struct now now)
+/* Room events keep their place among the frames of the member they concern
+ * (slot; see queue.h, "The write order"). */
+static void send_event(struct conn *c, json_t *obj, int slot, struct now now)
 {
     if (c->closing) {
         json_decref(obj);
         return;
     }
-    push_json(c, obj, 0, QK_EVENT, now);
+    push_json_slot(c, obj, 0, QK_EVENT, slot, now);
 }
 
 /* A reply object {"type": type, "ref": ref?}. */
@@ -316,7 +323,7 @@ static void room_leave(struct conn *c, const char *reason, struct now now)
                 json_object_set_new(o, "type", json_string("member_left"));
                 json_object_set_new(o, "reason", json_string(reason));
             }
-            send_event(m, o, now);
+            send_event(m, o, slot, now);
         }
     }
     /* Journal (leave, or lost at the last sign of life) and, when the room
@@ -800,7 +807,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
         json_t *e = member_obj(&room->m[slot], slot);
         if (e)
             json_object_set_new(e, "type", json_string("member_joined"));
-        send_event(m, e, now);
+        send_event(m, e, slot, now);
     }
     session_member_joined(srv, room, slot, now);
     session_send_unsigned(c, now);
@@ -881,7 +888,7 @@ static void on_e2e(struct conn *c, const json_t *msg, const char *ref, struct no
             continue;
         json_t *o = json_pack("{s:s, s:i, s:s, s:O}", "type", "e2e", "from", c->slot, "device", dev,
                               "body", body);
-        send_event(r, o, now);
+        send_event(r, o, c->slot, now);
     }
 }
 
@@ -1001,6 +1008,7 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         }
         memcpy(qmsg_data(m), buf, len);
         bp_hdr_set_slot(qmsg_data(m), (uint8_t)s->slot);
+        m->slot = (uint8_t)s->slot;
         outq_push(&r->q, m);
         srv->frames_relayed++;
         transport_wake(r);

@@ -1,10 +1,14 @@
 /* queue.c: outbound queues and the congestion policy (PROTOCOL.md §4).
  *
- * Why two lists: control messages (errors, roster, keyframe requests) must
- * never wait behind megabytes of video, and are never dropped, so they are
- * written first. Media keeps its arrival order. The policy is a pure function
- * of sizes (and, for the drain deadline, of acknowledged byte counts and a
- * time passed in) so that tests can walk every branch without a socket. */
+ * Why lanes: control messages (errors, replies, keyframe requests) must never
+ * wait behind megabytes of frames, and audio must never wait behind data (a
+ * file to a slow receiver would otherwise delay the voice by seconds). So
+ * each kind has its lane, and frames one lane per sender; a room event waits
+ * only for the earlier frames of the member it concerns, and holds back only
+ * that member's later frames (queue.h, "The write order"). The policy is a
+ * pure function of sizes (and, for the drain deadline, of acknowledged byte
+ * counts and a time passed in) so that tests can walk every branch without a
+ * socket. */
 #include <assert.h>
 #include <stdlib.h>
 
@@ -17,48 +21,120 @@ struct qmsg *qmsg_new(size_t len, enum qkind kind)
         return NULL;
     m->next = NULL;
     m->len = len;
+    m->ord = 0;
     m->kind = (uint8_t)kind;
+    m->slot = QUEUE_NO_SLOT;
     return m;
+}
+
+static void lane_push(struct qlane *l, struct qmsg *m)
+{
+    if (l->tail)
+        l->tail->next = m;
+    else
+        l->head = m;
+    l->tail = m;
+}
+
+static struct qmsg *lane_pop(struct qlane *l)
+{
+    struct qmsg *m = l->head;
+    l->head = m->next;
+    if (!l->head)
+        l->tail = NULL;
+    m->next = NULL;
+    return m;
+}
+
+static int frame_slot(const struct qmsg *m)
+{
+    return m->slot < QUEUE_SLOTS ? m->slot : 0;
+}
+
+static struct qlane *lane_of(struct outq *q, const struct qmsg *m)
+{
+    switch (m->kind) {
+    case QK_CTRL: return &q->ctrl;
+    case QK_EVENT: return &q->events;
+    case QK_AUDIO: return &q->audio[frame_slot(m)];
+    case QK_VIDEO: return &q->video[frame_slot(m)];
+    default: return &q->data[frame_slot(m)];
+    }
 }
 
 void outq_push(struct outq *q, struct qmsg *m)
 {
     m->next = NULL;
-    if (m->kind == QK_CTRL) {
-        if (q->ctrl_tail)
-            q->ctrl_tail->next = m;
-        else
-            q->ctrl_head = m;
-        q->ctrl_tail = m;
-    } else {
-        if (q->media_tail)
-            q->media_tail->next = m;
-        else
-            q->media_head = m;
-        q->media_tail = m;
-    }
+    m->ord = q->next_ord++;
+    lane_push(lane_of(q, m), m);
     q->bytes += m->len;
     if (m->kind == QK_DATA)
         q->data_bytes += m->len;
     q->count++;
 }
 
+/* The earliest queued frame of slot s, over its three lanes, or UINT64_MAX. */
+static uint64_t first_frame(const struct outq *q, int s)
+{
+    uint64_t o = UINT64_MAX;
+    const struct qlane *l[3] = {&q->audio[s], &q->video[s], &q->data[s]};
+    for (int i = 0; i < 3; i++)
+        if (l[i]->head && l[i]->head->ord < o)
+            o = l[i]->head->ord;
+    return o;
+}
+
+/* ev_first[s]: the earliest queued room event about slot s, or UINT64_MAX. */
+static void first_events(const struct outq *q, uint64_t ev_first[QUEUE_SLOTS])
+{
+    int found = 0;
+    for (int s = 0; s < QUEUE_SLOTS; s++)
+        ev_first[s] = UINT64_MAX;
+    for (const struct qmsg *m = q->events.head; m && found < QUEUE_SLOTS; m = m->next)
+        if (m->slot < QUEUE_SLOTS && ev_first[m->slot] == UINT64_MAX) {
+            ev_first[m->slot] = m->ord;
+            found++;
+        }
+}
+
+/* The unblocked head of the lanes ls[QUEUE_SLOTS] that came first. */
+static struct qlane *pick(struct qlane *ls, const uint64_t *ev_first)
+{
+    struct qlane *best = NULL;
+    for (int s = 0; s < QUEUE_SLOTS; s++) {
+        struct qmsg *h = ls[s].head;
+        if (h && h->ord < ev_first[s] && (!best || h->ord < best->head->ord))
+            best = &ls[s];
+    }
+    return best;
+}
+
 struct qmsg *outq_pop(struct outq *q)
 {
-    struct qmsg *m;
-    if (q->ctrl_head) {
-        m = q->ctrl_head;
-        q->ctrl_head = m->next;
-        if (!q->ctrl_head)
-            q->ctrl_tail = NULL;
-    } else if (q->media_head) {
-        m = q->media_head;
-        q->media_head = m->next;
-        if (!q->media_head)
-            q->media_tail = NULL;
-    } else {
-        return NULL;
+    struct qlane *from = NULL;
+    if (q->ctrl.head) {
+        from = &q->ctrl;
+    } else if (q->count) {
+        uint64_t ev_first[QUEUE_SLOTS];
+        first_events(q, ev_first);
+        const struct qmsg *e = q->events.head;
+        int event_free = e && (e->slot >= QUEUE_SLOTS || first_frame(q, e->slot) > e->ord);
+        /* Audio, then the next room event, then video, then data. The head
+         * of the events lane is never blocked for good: the frames it waits
+         * for are older than it, so no event of their member is before them,
+         * and pick() finds them. */
+        from = pick(q->audio, ev_first);
+        if (!from && event_free)
+            from = &q->events;
+        if (!from)
+            from = pick(q->video, ev_first);
+        if (!from)
+            from = pick(q->data, ev_first);
+        assert(from || !q->count);
     }
+    if (!from || !from->head)
+        return NULL;
+    struct qmsg *m = lane_pop(from);
     assert(q->bytes >= m->len && q->count > 0);
     q->bytes -= m->len;
     if (m->kind == QK_DATA) {
@@ -66,34 +142,30 @@ struct qmsg *outq_pop(struct outq *q)
         q->data_bytes -= m->len;
     }
     q->count--;
-    m->next = NULL;
     return m;
+}
+
+static void lane_free(struct outq *q, struct qlane *l)
+{
+    while (l->head) {
+        struct qmsg *m = lane_pop(l);
+        assert(q->bytes >= m->len && q->count > 0);
+        q->bytes -= m->len;
+        if (m->kind == QK_DATA)
+            q->data_bytes -= m->len;
+        q->count--;
+        free(m);
+    }
 }
 
 void outq_purge_media(struct outq *q)
 {
-    struct qmsg *m = q->media_head, *keep = NULL, *keep_tail = NULL;
-    while (m) {
-        struct qmsg *next = m->next;
-        if (m->kind == QK_EVENT) {
-            m->next = NULL;
-            if (keep_tail)
-                keep_tail->next = m;
-            else
-                keep = m;
-            keep_tail = m;
-        } else {
-            assert(q->bytes >= m->len && q->count > 0);
-            q->bytes -= m->len;
-            if (m->kind == QK_DATA)
-                q->data_bytes -= m->len;
-            q->count--;
-            free(m);
-        }
-        m = next;
+    for (int s = 0; s < QUEUE_SLOTS; s++) {
+        lane_free(q, &q->audio[s]);
+        lane_free(q, &q->video[s]);
+        lane_free(q, &q->data[s]);
     }
-    q->media_head = keep;
-    q->media_tail = keep_tail;
+    assert(q->data_bytes == 0);
 }
 
 void outq_clear(struct outq *q)

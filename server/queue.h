@@ -16,37 +16,57 @@
 #define QUEUE_HEADROOM 16
 
 /* What a queued message is. Control messages (text) are never dropped and are
- * written before media. Room events (text: member_joined, member_left) are
- * never dropped either but keep their place among the media frames, so that
- * a receiver never sees a member's frames after that member's member_left.
- * Binary frames keep their kind for accounting. */
+ * written before anything else. Room events (text: member_joined,
+ * member_left, relayed e2e) are never dropped either and keep their place
+ * among the frames of the member they concern (their slot). Binary frames
+ * keep their kind for accounting and for the write order below. */
 enum qkind { QK_CTRL = 0, QK_AUDIO = 1, QK_VIDEO = 2, QK_DATA = 3, QK_EVENT = 4 };
 static inline int qkind_is_text(uint8_t k) { return k == QK_CTRL || k == QK_EVENT; }
+
+#define QUEUE_SLOTS 4        /* senders in a room (BP_MAX_MEMBERS) */
+#define QUEUE_NO_SLOT 0xff   /* a message about no member */
 
 struct qmsg {
     struct qmsg *next;
     size_t len;                  /* bytes after the headroom */
+    uint64_t ord;                /* order of arrival in its queue (set by outq_push) */
     uint8_t kind;                /* enum qkind */
+    uint8_t slot;                /* frames: the sender; events: the member concerned; else QUEUE_NO_SLOT */
     uint8_t mem[];               /* QUEUE_HEADROOM + len */
 };
 
 static inline uint8_t *qmsg_data(struct qmsg *m) { return m->mem + QUEUE_HEADROOM; }
 
+/* The write order (outq_pop): control messages first; then audio, room
+ * events, video, data, each kind in its order of arrival; within those
+ * rules, two orders always hold for one member (slot):
+ *   - a room event is never written before a frame of its member queued
+ *     before it (a member's frames all arrive before its member_left, and
+ *     data under an old key before the e2e message that replaces the key);
+ *   - a frame is never written before a room event of its member queued
+ *     before it (nothing from a new member before its member_joined).
+ * So audio and video never wait behind data (back-pressure holds data
+ * alone), except behind the data of a member whose room event is due. */
+struct qlane {
+    struct qmsg *head, *tail;
+};
 struct outq {
-    struct qmsg *ctrl_head, *ctrl_tail;
-    struct qmsg *media_head, *media_tail;
-    size_t bytes;                /* queued payload bytes, both lists */
+    struct qlane ctrl, events;
+    struct qlane audio[QUEUE_SLOTS], video[QUEUE_SLOTS], data[QUEUE_SLOTS];
+    uint64_t next_ord;
+    size_t bytes;                /* queued payload bytes, all lanes */
     size_t data_bytes;           /* the part of bytes that is data frames (QK_DATA) */
     size_t count;
 };
 
-/* A message with room for len bytes; NULL when out of memory. The caller fills
+/* A message with room for len bytes, about no member (set m->slot for a
+ * frame or a room event); NULL when out of memory. The caller fills
  * qmsg_data() and then gives it to outq_push() or free()s it. */
 struct qmsg *qmsg_new(size_t len, enum qkind kind);
 /* Takes m. */
 void outq_push(struct outq *q, struct qmsg *m);
-/* Next message to write (control first, then media in order); the caller owns
- * it and free()s it. NULL when empty. */
+/* Next message to write (see "The write order" above); the caller owns it
+ * and free()s it. NULL when empty. */
 struct qmsg *outq_pop(struct outq *q);
 /* Frees every queued media frame (the receiver left its room); control
  * messages and room events stay. */

@@ -17,6 +17,12 @@ static struct qmsg *mk(size_t len, enum qkind k, uint8_t tag)
     return m;
 }
 
+static struct qmsg *slotted(struct qmsg *m, uint8_t slot)
+{
+    m->slot = slot;
+    return m;
+}
+
 static void test_policy(void)
 {
     const size_t soft = 4096 * 1024, hard = 4 * soft;
@@ -68,8 +74,8 @@ static void test_outq(void)
     outq_push(&q, mk(20, QK_CTRL, 4));
     CHECK_EQ_INT(q.bytes, 330);
     CHECK_EQ_INT(q.count, 4);
-    /* Control first, in order; then media in arrival order. */
-    uint8_t want[] = {2, 4, 1, 3};
+    /* Control first, in order; then audio before video. */
+    uint8_t want[] = {2, 4, 3, 1};
     for (int i = 0; i < 4; i++) {
         struct qmsg *m = outq_pop(&q);
         CHECK(m != NULL);
@@ -96,19 +102,23 @@ static void test_outq(void)
     m = outq_pop(&q);
     CHECK(m && m->kind == QK_AUDIO && qmsg_data(m)[0] == 5);
     free(m);
-    /* Room events stay in order among media frames and survive a purge. */
-    outq_push(&q, mk(100, QK_AUDIO, 1));
-    outq_push(&q, mk(30, QK_EVENT, 2));
-    outq_push(&q, mk(100, QK_VIDEO, 3));
+    /* A room event comes after its member's earlier frames, before its
+     * later ones; it survives a purge. */
+    outq_push(&q, slotted(mk(100, QK_VIDEO, 1), 2));
+    outq_push(&q, slotted(mk(30, QK_EVENT, 2), 2));
+    outq_push(&q, slotted(mk(100, QK_AUDIO, 3), 2));
     outq_push(&q, mk(10, QK_CTRL, 4));
     m = outq_pop(&q);
     CHECK(m && qmsg_data(m)[0] == 4);   /* control first */
     free(m);
     m = outq_pop(&q);
-    CHECK(m && qmsg_data(m)[0] == 1);   /* then media in order, the event in its place */
+    CHECK(m && qmsg_data(m)[0] == 1);   /* the member's earlier video before its event */
     free(m);
     m = outq_pop(&q);
-    CHECK(m && m->kind == QK_EVENT && qmsg_data(m)[0] == 2);
+    CHECK(m && m->kind == QK_EVENT && qmsg_data(m)[0] == 2); /* then the event, then its later audio */
+    free(m);
+    m = outq_pop(&q);
+    CHECK(m && qmsg_data(m)[0] == 3);
     free(m);
     outq_push(&q, mk(40, QK_EVENT, 5));
     outq_push(&q, mk(50, QK_DATA, 6));
@@ -127,6 +137,7 @@ static void test_outq(void)
     CHECK_EQ_INT(q.data_bytes, 100);
     CHECK_EQ_INT(q.bytes, 125);
     free(outq_pop(&q));                 /* the control message */
+    free(outq_pop(&q));                 /* the audio */
     free(outq_pop(&q));                 /* data, 70 */
     CHECK_EQ_INT(q.data_bytes, 30);
     outq_purge_media(&q);
@@ -140,7 +151,114 @@ static void test_outq(void)
     outq_clear(&q);
     CHECK_EQ_INT(q.bytes, 0);
     CHECK_EQ_INT(q.count, 0);
-    CHECK(q.ctrl_head == NULL && q.media_head == NULL && q.ctrl_tail == NULL && q.media_tail == NULL);
+    CHECK(q.ctrl.head == NULL && q.events.head == NULL && q.audio[0].head == NULL && q.video[0].tail == NULL);
+}
+
+/* Audio never waits behind data: a slow receiver with megabytes of a file
+ * queued still gets the voice next. */
+static void test_audio_before_data(void)
+{
+    struct outq q;
+    memset(&q, 0, sizeof q);
+    for (int i = 0; i < 16; i++)
+        outq_push(&q, slotted(mk(256 * 1024, QK_DATA, (uint8_t)i), 0));
+    outq_push(&q, slotted(mk(120, QK_AUDIO, 100), 0)); /* the file's sender speaks */
+    outq_push(&q, slotted(mk(120, QK_AUDIO, 101), 1)); /* so does another member */
+    outq_push(&q, slotted(mk(9000, QK_VIDEO, 102), 1));
+    struct qmsg *m = outq_pop(&q);
+    CHECK(m && m->kind == QK_AUDIO && qmsg_data(m)[0] == 100);
+    free(m);
+    m = outq_pop(&q);
+    CHECK(m && m->kind == QK_AUDIO && qmsg_data(m)[0] == 101);
+    free(m);
+    m = outq_pop(&q);
+    CHECK(m && m->kind == QK_VIDEO);
+    free(m);
+    for (int i = 0; i < 16; i++) { /* data in its order */
+        m = outq_pop(&q);
+        CHECK(m && m->kind == QK_DATA && qmsg_data(m)[0] == i);
+        free(m);
+    }
+    /* An event about member 0 waits for member 0's earlier data, and holds
+     * back only member 0's later frames; another member's audio passes. */
+    outq_push(&q, slotted(mk(1000, QK_DATA, 1), 0));
+    outq_push(&q, slotted(mk(30, QK_EVENT, 2), 0));    /* member_left of 0 */
+    outq_push(&q, slotted(mk(120, QK_AUDIO, 3), 0));   /* (a new member 0's first audio) */
+    outq_push(&q, slotted(mk(120, QK_AUDIO, 4), 1));
+    uint8_t want[] = {4, 1, 2, 3};
+    for (int i = 0; i < 4; i++) {
+        m = outq_pop(&q);
+        CHECK(m && qmsg_data(m)[0] == want[i]);
+        free(m);
+    }
+    CHECK(outq_pop(&q) == NULL);
+}
+
+/* Random pushes and pops against the rules of queue.h, "The write order". */
+static void test_order_model(void)
+{
+    uint64_t rng = 88172645463325252ULL;
+    for (int round = 0; round < 200; round++) {
+        struct outq q;
+        memset(&q, 0, sizeof q);
+        struct rec {
+            uint64_t ord;
+            int kind, slot, out;
+        } r[256];
+        int n = 0, popped = 0;
+        while (popped < 200) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            if (n < 256 && rng % 3) {
+                static const enum qkind kinds[] = {QK_CTRL, QK_AUDIO, QK_VIDEO, QK_DATA, QK_EVENT};
+                int k = kinds[(rng >> 8) % 5], sl = (int)((rng >> 16) % QUEUE_SLOTS);
+                struct qmsg *m = slotted(mk(1, k, (uint8_t)n), (uint8_t)sl);
+                outq_push(&q, m);
+                r[n] = (struct rec){m->ord, k, sl, 0};
+                n++;
+                continue;
+            }
+            struct qmsg *m = outq_pop(&q);
+            if (!m) {
+                if (n == 256)
+                    break;
+                continue;
+            }
+            struct rec *x = &r[qmsg_data(m)[0]];
+            int ok = 1;
+            for (int i = 0; i < n; i++) {
+                struct rec *y = &r[i];
+                if (y->out || y == x || y->ord > x->ord)
+                    continue;
+                /* y came before x and is still queued: allowed only when x may overtake it. */
+                if (x->kind == QK_CTRL && y->kind != QK_CTRL)
+                    continue;
+                if (y->kind == QK_CTRL)
+                    ok = 0; /* control first, in order */
+                else if (y->kind == x->kind && (x->kind == QK_EVENT || y->slot == x->slot))
+                    ok = 0; /* a lane keeps its order */
+                else if (y->slot == x->slot && (x->kind == QK_EVENT || y->kind == QK_EVENT))
+                    ok = 0; /* an event and its member's frames keep theirs */
+            }
+            /* Audio first: nothing else leaves while an audio frame could. */
+            if (x->kind != QK_AUDIO && x->kind != QK_CTRL)
+                for (int i = 0; i < n; i++) {
+                    struct rec *y = &r[i];
+                    if (y->out || y->kind != QK_AUDIO)
+                        continue;
+                    int blocked = 0;
+                    for (int j = 0; j < n; j++)
+                        blocked |= !r[j].out && r[j].kind == QK_EVENT && r[j].slot == y->slot && r[j].ord < y->ord;
+                    if (!blocked)
+                        ok = 0;
+                }
+            CHECK(ok);
+            x->out = 1;
+            popped++;
+            free(m);
+        }
+        outq_clear(&q);
+        CHECK_EQ_INT(q.count, 0);
+    }
 }
 
 /* A held sender may still send what was in flight: one budget, at least
@@ -248,6 +366,8 @@ static void test_txwatch(void)
 
 int main(void)
 {
+    test_audio_before_data();
+    test_order_model();
     test_policy();
     test_outq();
     test_allowance();
