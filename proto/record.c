@@ -252,46 +252,68 @@ static size_t signed_message(const struct bp_record *r, const struct bp_attestat
     return w.over ? 0 : sizeof receipt_ctx + w.len;
 }
 
-int bp_attest_sign(const struct bp_record *r, struct bp_attestation *a,
-                   const uint8_t priv[BP_KEY_LEN])
+/* The common part of signing a statement about r (an attestation, a
+ * refusal): msg (n bytes, 0 when the statement would not parse) signed by the
+ * device whose keys are sign_pub/dh_pub and fingerprint signer. */
+static int statement_sign(const struct bp_record *r, const uint8_t signer[BP_FP_LEN],
+                          const uint8_t sign_pub[BP_KEY_LEN], const uint8_t dh_pub[BP_KEY_LEN], const uint8_t *msg,
+                          size_t n, const uint8_t priv[BP_KEY_LEN], uint8_t sig[BP_SIG_LEN])
 {
-    uint8_t msg[SIGNED_MAX], fp[BP_FP_LEN];
-    memset(a->sig, 0, sizeof a->sig);
-    size_t n = signed_message(r, a, msg);
+    uint8_t fp[BP_FP_LEN];
+    memset(sig, 0, BP_SIG_LEN);
     if (!n)
         return BP_E_INVALID_FIELD;
-    if (bp_fingerprint(a->sign_pub, a->dh_pub, fp))
+    if (bp_fingerprint(sign_pub, dh_pub, fp))
         return BP_E_CRYPTO;
     /* A device signs only what it could itself verify: its own fingerprint,
      * in a record that names it. */
-    if (memcmp(fp, a->signer, BP_FP_LEN) || !is_participant(r, a->signer))
+    if (memcmp(fp, signer, BP_FP_LEN) || !is_participant(r, signer))
         return BP_E_INVALID_FIELD;
-    int rc = bp_ed25519_sign(priv, msg, n, a->sig);
+    int rc = bp_ed25519_sign(priv, msg, n, sig);
     /* priv must be the key behind sign_pub, or the signature is useless. */
-    if (!rc && bp_ed25519_verify(a->sign_pub, msg, n, a->sig))
+    if (!rc && bp_ed25519_verify(sign_pub, msg, n, sig))
         rc = BP_E_BAD_SIGNATURE;
     if (rc)
-        memset(a->sig, 0, sizeof a->sig);
+        memset(sig, 0, BP_SIG_LEN);
     return rc;
+}
+
+/* The common checks of a statement's signature, after its own fields were
+ * checked: a static reason, or NULL when it verifies. */
+static const char *statement_check(const struct bp_record *r, const uint8_t signer[BP_FP_LEN],
+                                   const uint8_t sign_pub[BP_KEY_LEN], const uint8_t dh_pub[BP_KEY_LEN],
+                                   const uint8_t *msg, size_t n, const uint8_t sig[BP_SIG_LEN])
+{
+    uint8_t fp[BP_FP_LEN];
+    if (bp_fingerprint(sign_pub, dh_pub, fp) || memcmp(fp, signer, BP_FP_LEN))
+        return "the signer is not the fingerprint of sign_pub and dh_pub";
+    if (!is_participant(r, signer))
+        return "the signer is not a participant of the record";
+    if (!n)
+        return "the record is not valid (it would not parse)"; /* not reached: checked before */
+    if (bp_ed25519_verify(sign_pub, msg, n, sig))
+        return "the signature does not verify";
+    return NULL;
+}
+
+int bp_attest_sign(const struct bp_record *r, struct bp_attestation *a,
+                   const uint8_t priv[BP_KEY_LEN])
+{
+    uint8_t msg[SIGNED_MAX];
+    size_t n = signed_message(r, a, msg);
+    return statement_sign(r, a->signer, a->sign_pub, a->dh_pub, msg, n, priv, a->sig);
 }
 
 int bp_attest_verify(const struct bp_record *r, const struct bp_attestation *a, const char **why)
 {
-    uint8_t msg[SIGNED_MAX], fp[BP_FP_LEN];
+    uint8_t msg[SIGNED_MAX];
     const char *reason = NULL;
-    size_t n = 0;
     if (record_check(r))
         reason = "the record is not valid (it would not parse)";
     else if (!attest_fields_ok(a))
         reason = "the attestation is not valid (it would not parse)";
-    else if (bp_fingerprint(a->sign_pub, a->dh_pub, fp) || memcmp(fp, a->signer, BP_FP_LEN))
-        reason = "the signer is not the fingerprint of sign_pub and dh_pub";
-    else if (!is_participant(r, a->signer))
-        reason = "the signer is not a participant of the record";
-    else if (!(n = signed_message(r, a, msg)))
-        reason = "the record is not valid (it would not parse)";   /* not reached: checked above */
-    else if (bp_ed25519_verify(a->sign_pub, msg, n, a->sig))
-        reason = "the signature does not verify";
+    else
+        reason = statement_check(r, a->signer, a->sign_pub, a->dh_pub, msg, signed_message(r, a, msg), a->sig);
     if (why)
         *why = reason;
     return reason ? BP_E_BAD_SIGNATURE : 0;
@@ -330,40 +352,21 @@ static size_t refusal_message(const struct bp_record *r, const struct bp_refusal
 
 int bp_refusal_sign(const struct bp_record *r, struct bp_refusal *f, const uint8_t priv[BP_KEY_LEN])
 {
-    uint8_t msg[REFUSAL_SIGNED_MAX], fp[BP_FP_LEN];
-    memset(f->sig, 0, sizeof f->sig);
+    uint8_t msg[REFUSAL_SIGNED_MAX];
     size_t n = refusal_message(r, f, msg);
-    if (!n)
-        return BP_E_INVALID_FIELD;
-    if (bp_fingerprint(f->sign_pub, f->dh_pub, fp))
-        return BP_E_CRYPTO;
-    if (memcmp(fp, f->signer, BP_FP_LEN) || !is_participant(r, f->signer))
-        return BP_E_INVALID_FIELD;
-    int rc = bp_ed25519_sign(priv, msg, n, f->sig);
-    if (!rc && bp_ed25519_verify(f->sign_pub, msg, n, f->sig))
-        rc = BP_E_BAD_SIGNATURE;
-    if (rc)
-        memset(f->sig, 0, sizeof f->sig);
-    return rc;
+    return statement_sign(r, f->signer, f->sign_pub, f->dh_pub, msg, n, priv, f->sig);
 }
 
 int bp_refusal_verify(const struct bp_record *r, const struct bp_refusal *f, const char **why)
 {
-    uint8_t msg[REFUSAL_SIGNED_MAX], fp[BP_FP_LEN];
+    uint8_t msg[REFUSAL_SIGNED_MAX];
     const char *reason = NULL;
-    size_t n = 0;
     if (record_check(r))
         reason = "the record is not valid (it would not parse)";
     else if (!bp_reason_ok(f->reason))
         reason = "the reason is not valid (1 to 200 bytes of text on one line)";
-    else if (bp_fingerprint(f->sign_pub, f->dh_pub, fp) || memcmp(fp, f->signer, BP_FP_LEN))
-        reason = "the signer is not the fingerprint of sign_pub and dh_pub";
-    else if (!is_participant(r, f->signer))
-        reason = "the signer is not a participant of the record";
-    else if (!(n = refusal_message(r, f, msg)))
-        reason = "the refusal is not valid";
-    else if (bp_ed25519_verify(f->sign_pub, msg, n, f->sig))
-        reason = "the signature does not verify";
+    else
+        reason = statement_check(r, f->signer, f->sign_pub, f->dh_pub, msg, refusal_message(r, f, msg), f->sig);
     if (why)
         *why = reason;
     return reason ? BP_E_BAD_SIGNATURE : 0;

@@ -7,7 +7,7 @@
  * and leaves the struct zeroed; an accepted receipt has a canonical text
  * (the parser accepts nothing bp_record_text would refuse), builds, and the
  * built JSON, through text and back, parses to the identical struct. Every
- * signature is verified: the answer is 0 or BP_E_BAD_SIGNATURE with a reason,
+ * signature and refusal is verified: the answer is 0 or BP_E_BAD_SIGNATURE with a reason,
  * never anything else (the seed corpus holds a receipt whose two signatures
  * verify). */
 #include <stdlib.h>
@@ -53,6 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int v = bp_attest_verify(&rc.record, &rc.sigs[i], &why);
         if (v ? (v != BP_E_BAD_SIGNATURE || !why) : why != NULL)
             abort();
+    }
+    for (size_t i = 0; i < rc.n_refusals; i++) {
+        const char *why = NULL;
+        int v = bp_refusal_verify(&rc.record, &rc.refusals[i], &why);
+        if (v ? (v != BP_E_BAD_SIGNATURE || !why) : why != NULL)
+            abort();
+        if (!bp_reason_ok(rc.refusals[i].reason))
+            abort(); /* the parser accepts only reasons that can be signed */
     }
     json_t *o = bp_receipt_to_json(&rc);
     if (!o)

@@ -666,6 +666,88 @@ static void test_refusals(void)
     json_decref(o);
 }
 
+/* A signed refusal (PROTOCOL.md §9.3): its own text and context string, the
+ * same signer rules as an attestation, its JSON form, and in a receipt. */
+static void test_signed_refusal(void)
+{
+    struct dev A, B, C;
+    dev_new(&A);
+    dev_new(&B);
+    dev_new(&C);
+    struct bp_record r;
+    fixed_record(&r);
+    memcpy(r.participants[0], B.fp, BP_FP_LEN);
+    memcpy(r.participants[1], A.fp, BP_FP_LEN);
+    bp_record_normalize(&r);
+    struct bp_refusal f;
+    memset(&f, 0, sizeof f);
+    memcpy(f.signer, A.fp, BP_FP_LEN);
+    memcpy(f.sign_pub, A.id.sign_pub, BP_KEY_LEN);
+    memcpy(f.dh_pub, A.id.dh_pub, BP_KEY_LEN);
+    snprintf(f.reason, sizeof f.reason, "le relevé compte 8:00:00 de face-à-face");
+    CHECK_EQ_INT(bp_refusal_sign(&r, &f, A.id.sign_priv), 0);
+    const char *why = "x";
+    CHECK_EQ_INT(bp_refusal_verify(&r, &f, &why), 0);
+    CHECK(why == NULL);
+    /* The signed bytes, rebuilt here: "bilan-refusal-v1" 0x00 || record text || signer/reason lines. */
+    char text[BP_RECORD_TEXT_MAX], fp64[BP_B64_32 + 1];
+    static uint8_t msg[8192];
+    int tn = bp_record_text(&r, text, sizeof text);
+    bp_b64_encode(A.fp, BP_FP_LEN, fp64);
+    int n = snprintf((char *)msg + 17, sizeof msg - 17, "%ssigner=%s\nreason=%s\n", text, fp64, f.reason);
+    memcpy(msg, "bilan-refusal-v1", 17); /* with its NUL */
+    CHECK(tn > 0 && n > 0);
+    CHECK_EQ_INT(bp_ed25519_verify(A.id.sign_pub, msg, (size_t)n + 17, f.sig), 0);
+    /* Not an attestation: the same signature does not verify as a receipt. */
+    struct bp_attestation a;
+    attest_for(&A, &a);
+    memcpy(a.sig, f.sig, BP_SIG_LEN);
+    CHECK(bp_attest_verify(&r, &a, NULL) != 0);
+    /* Any change breaks it. */
+    struct bp_refusal g = f;
+    g.reason[0] = 'L';
+    CHECK(bp_refusal_verify(&r, &g, &why) != 0 && strstr(why, "does not verify"));
+    struct bp_record r2 = r;
+    r2.face_to_face_ms++;
+    CHECK(bp_refusal_verify(&r2, &f, NULL) != 0);
+    /* Reasons: one line of 1-200 bytes of UTF-8. */
+    CHECK(!bp_reason_ok(""));
+    CHECK(!bp_reason_ok("deux\nlignes"));
+    CHECK(!bp_reason_ok("\xc3\x28"));
+    char longr[BP_REASON_MAX + 2];
+    memset(longr, 'a', sizeof longr - 1);
+    longr[BP_REASON_MAX + 1] = '\0';
+    CHECK(!bp_reason_ok(longr));
+    longr[BP_REASON_MAX] = '\0';
+    CHECK(bp_reason_ok(longr));
+    /* A non-participant cannot sign one, nor a device with another key. */
+    struct bp_refusal h = f;
+    memcpy(h.signer, C.fp, BP_FP_LEN);
+    memcpy(h.sign_pub, C.id.sign_pub, BP_KEY_LEN);
+    memcpy(h.dh_pub, C.id.dh_pub, BP_KEY_LEN);
+    CHECK_EQ_INT(bp_refusal_sign(&r, &h, C.id.sign_priv), BP_E_INVALID_FIELD);
+    h = f;
+    CHECK(bp_refusal_sign(&r, &h, B.id.sign_priv) != 0);
+    /* JSON, alone and in a receipt file. */
+    json_t *j = bp_refusal_to_json(&f);
+    struct bp_refusal back;
+    struct bp_verr e;
+    CHECK(j && bp_refusal_from_json(j, &back, &e) == 0 && !memcmp(&back, &f, sizeof f));
+    static struct bp_receipt rc, rc2;
+    memset(&rc, 0, sizeof rc);
+    rc.record = r;
+    rc.n_refusals = 1;
+    rc.refusals[0] = f;
+    json_t *rj = bp_receipt_to_json(&rc);
+    CHECK(rj && json_object_get(rj, "refusals") && bp_receipt_from_json(rj, &rc2, &e) == 0);
+    CHECK_EQ_INT(rc2.n_refusals, 1);
+    CHECK(!memcmp(&rc2.refusals[0], &f, sizeof f));
+    json_object_set_new(json_array_get(json_object_get(rj, "refusals"), 0), "reason", json_string("a\tb"));
+    CHECK(bp_receipt_from_json(rj, &rc2, &e) != 0);
+    json_decref(rj);
+    json_decref(j);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -676,5 +758,6 @@ int main(int argc, char **argv)
     test_json_roundtrip();
     test_receipts();
     test_refusals();
+    test_signed_refusal();
     return check_report();
 }
