@@ -137,7 +137,7 @@ static int old_report(struct store *st, struct acc_report *r)
 }
 
 struct figures {
-    int64_t old_event, new_event, old_hours, new_hours, open;
+    int64_t old_event, new_event, old_hours, new_hours, open, close;
 };
 
 static int64_t flip_t;
@@ -211,6 +211,21 @@ static void measure(struct store *st, struct ledger_live *live, int reps_old, in
         ledger_live_free(&l);
     }
     f->open = median(v, reps_new);
+    /* At a close: the session counted once from its own lines (a 2 h
+     * session, ~1,450 lines) and its record built. */
+    struct store_session ss;
+    if (ops->session_get(st, "s-0", &ss))
+        exit(1);
+    for (int i = 0; i < reps_new; i++) {
+        struct store_session_figures fig;
+        char why[320];
+        int64_t t = now_ns();
+        if (ledger_session_compute(ops, st, &ss, LEDGER_RULES, &fig, NULL, why, sizeof why))
+            exit(1);
+        v[i] = now_ns() - t;
+        ledger_figures_free(&fig);
+    }
+    f->close = median(v, reps_new);
 }
 
 static void print_row(const char *what, int64_t before, int64_t after)
@@ -300,10 +315,13 @@ int main(int argc, char **argv)
     print_row("hours request (+JSON report)", f1.old_hours, f1.new_hours);
     printf("  %-28s %8.1f us (once per session open: the frozen rows and the personal total)\n",
            "session open (live begin)", f1.open / 1e3);
+    printf("  %-28s %8.1f us (once per session close: a 2 h session's own lines, its record)\n",
+           "session close (freeze)", f1.close / 1e3);
     printf("%ld journal events (the same bilan and a flood of declarations):\n", big > (long)n_full ? big : (long)n_full);
     print_row("join or leave (+hours_update)", f2.old_event, f2.new_event);
     print_row("hours request (+JSON report)", f2.old_hours, f2.new_hours);
     printf("  %-28s %8.1f us\n", "session open (live begin)", f2.open / 1e3);
+    printf("  %-28s %8.1f us\n", "session close (freeze)", f2.close / 1e3);
 
     /* Past one million events the previous way had no report at all. */
     ops->begin(st);
