@@ -3,8 +3,9 @@
 #
 # Builds (Release, in build-bench/) if needed, starts bilan-server --dev in a
 # temporary folder, enrols a consultant with the bilan client, creates a bilan
-# and two more invites, runs bench_relay with the server's pid and the three
-# invite links, then stops the server (SIGTERM) and removes the folder.
+# and two enrolment tokens of its consultant, runs bench_relay with the
+# server's pid, the invite link and the two tokens, then stops the server
+# (SIGTERM) and removes the folder.
 #
 # Usage: tests/bench/run.sh [bench_relay options...]
 #   e.g. tests/bench/run.sh --bulk-mib 16 --latency-frames 500 --idle 200
@@ -131,11 +132,17 @@ done
 [ -n "$BILAN_ID" ] || die "no bilan id (b + 16 characters) in 'bilan bilan list': $list"
 say "bilan $BILAN_ID created"
 
-out=$(bilan bilan invite "$BILAN_ID" 2>&1) || die "bilan bilan invite failed: $out"
-INV2=$(invite_from "$out")
-out=$(bilan bilan invite "$BILAN_ID" 2>&1) || die "bilan bilan invite failed: $out"
-INV3=$(invite_from "$out")
-{ [ -n "$INV2" ] && [ -n "$INV3" ]; } || die "bilan bilan invite printed no invite link: $out"
+# The two other bench devices enrol as devices of the consultant (who owns the
+# bilan, so they may join it): a further invite would replace INV1 before the
+# bench redeems it (a reprint revokes the unused links).
+consultant_token() {
+    local o
+    o=$("$SERVER" consultant token dev --data "$TMP/server" 2>&1) || die "bilan-server consultant token failed: $o"
+    grep -oE '/e/[A-Za-z0-9_-]{43}' <<<"$o" | head -n 1 | cut -c4- || true
+}
+INV2=$(consultant_token)
+INV3=$(consultant_token)
+{ [ -n "$INV2" ] && [ -n "$INV3" ]; } || die "bilan-server consultant token printed no enrolment token"
 
 # ---- bench ----
 say "running bench_relay $*"
