@@ -25,8 +25,8 @@
 
 #include <jansson.h>
 
-#include "bp.h"
-#include "record.h"
+#include "bp/bp.h"
+#include "bp/record.h"
 
 #define ATTEND_SEEN_MAX 16        /* devices remembered per session (a room holds 4) */
 #define ATTEND_TOL_MS 5000        /* base tolerance of every comparison */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "console.h"
-#include "data.h"
+#include "bp/data.h"
 
 const char console_help[] =
     "[help] type a line and Enter to send it to the room (encrypted end to end)\n"

@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "datarx.h"
 
 void datarx_init(struct datarx *rx, const char *dir, FILE *out)

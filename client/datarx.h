@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "data.h"
+#include "bp/data.h"
 #include "util.h"
 
 #define DATARX_MAX 8                 /* transfers in progress at once */

@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "datatx.h"
 
 void datatx_init(struct datatx *tx)

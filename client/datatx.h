@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "data.h"
+#include "bp/data.h"
 
 #define DATATX_MAX_ITEMS 256
 

@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "bp.h"
-#include "record.h"
+#include "bp/bp.h"
+#include "bp/record.h"
 
 /* 1 if s is one of preliminaire, investigation, conclusion, suivi. */
 int hours_phase_ok(const char *s);

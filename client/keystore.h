@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 #define KS_NOT_FOUND 1
 #define KS_ROLE_MAX 16

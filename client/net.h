@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 struct net;
 

@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "data.h"
+#include "bp/data.h"
 #include "hours.h"
 #include "session.h"
 #include "util.h"

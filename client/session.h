@@ -34,12 +34,12 @@
 
 #include <jansson.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "datarx.h"
 #include "datatx.h"
 #include "attend.h"
-#include "e2e.h"
-#include "record.h"
+#include "e2e_room.h"
+#include "bp/record.h"
 
 struct session;
 

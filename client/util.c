@@ -2,7 +2,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "data.h"
+#include "bp/data.h"
 #include "util.h"
 
 #define DURATION_MAX_S (10LL * 365 * 86400)

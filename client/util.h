@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 /* Process exit codes, stable: scripts and the test harness rely on them. */
 enum cli_exit {

@@ -3,7 +3,7 @@
  * value has exactly one spelling (tokens are compared by hash). */
 #include <string.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

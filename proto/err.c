@@ -3,7 +3,7 @@
  * Codes are stable (PROTOCOL.md §5): append rows, never reorder or rename. */
 #include <string.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 struct err_row {
     int err;

@@ -1,7 +1,7 @@
 /* frame.c: the 16-byte binary frame header (PROTOCOL.md §4), network byte
  * order. Pure and bounded: reads at most BP_HDR_LEN bytes of the buffer and
  * never the payload. */
-#include "bp.h"
+#include "bp/bp.h"
 
 static void put32(uint8_t *p, uint32_t v)
 {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 #define LINK_MAX 1024
 

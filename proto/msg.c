@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 enum field_kind {
     F_STR,   /* UTF-8 string, length in bytes within [min, max] */

@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "e2e.h"
+#include "bp/e2e.h"
 
 #define GEN_MAX (UINT64_C(1) << 40)
 

@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data.h"
-#include "record.h"
+#include "bp/data.h"
+#include "bp/record.h"
 
 static const char *const phases[] = {"preliminaire", "investigation", "conclusion", "suivi"};
 

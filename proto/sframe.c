@@ -36,7 +36,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-#include "e2e.h"
+#include "bp/e2e.h"
 
 #define SFRAME_NH 32 /* SHA-256 output: the size of sframe_secret */
 

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "store.h"
 
 /* A fresh token: 32 random bytes, their base64url form, their SHA-256. */

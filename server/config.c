@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "config.h"
 #include "ratelimit.h"
 

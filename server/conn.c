@@ -49,7 +49,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "log.h"
-#include "session.h"
+#include "attendance.h"
 
 #define LOST_MS (BP_HANGUP_S * 1000 - 500)   /* silent this long before close = "lost" */
 #define KF_INTERVAL_MS 1000
@@ -328,7 +328,7 @@ static void room_leave(struct conn *c, const char *reason, struct now now)
     }
     /* Journal (leave, or lost at the last sign of life) and, when the room
      * emptied, the end of its session (PROTOCOL.md §9.1). */
-    session_member_left(c->srv, room, &gone, slot, reason, c->last_rx_wall_ms, now);
+    attendance_member_left(c->srv, room, &gone, slot, reason, c->last_rx_wall_ms, now);
     rooms_discard_if_empty(&c->srv->rooms, room);
 }
 
@@ -740,7 +740,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
         return;
     }
     /* Each join and leave of an open session is a journal line. */
-    if (session_quota(c, QUOTA_JOIN, ref, now))
+    if (attendance_quota(c, QUOTA_JOIN, ref, now))
         return;
     struct room *room = rooms_get(&srv->rooms, id, 1);
     if (!room) {
@@ -765,7 +765,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
     }
     int slot = room_add(room, c, c->fp, role);
     if (slot < 0) {
-        session_room_check_empty(srv, room, now);
+        attendance_room_check_empty(srv, room, now);
         rooms_discard_if_empty(&srv->rooms, room);
         send_error(c, slot, NULL, ref, now);
         return;
@@ -809,8 +809,8 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
             json_object_set_new(e, "type", json_string("member_joined"));
         send_event(m, e, slot, now);
     }
-    session_member_joined(srv, room, slot, now);
-    session_send_unsigned(c, now);
+    attendance_member_joined(srv, room, slot, now);
+    attendance_send_unsigned(c, now);
     char f[9];
     fp8(c, f);
     log_debug("device %s joined bilan %s slot %d as %s", f, id, slot, role_name(role));
@@ -915,12 +915,12 @@ static void on_text(struct conn *c, const uint8_t *buf, size_t len, struct now n
     case BP_T_LEAVE: on_leave(c, ref, now); break;
     case BP_T_STATS: on_stats(c, ref, now); break;
     case BP_T_E2E: on_e2e(c, msg, ref, now); break;
-    case BP_T_SESSION_OPEN: session_on_open(c, msg, ref, now); break;
-    case BP_T_SESSION_CLOSE: session_on_close(c, ref, now); break;
-    case BP_T_HOURS: session_on_hours(c, msg, ref, now); break;
-    case BP_T_PERSONAL_DECLARE: session_on_personal(c, msg, ref, now); break;
-    case BP_T_RECEIPT: session_on_receipt(c, msg, ref, now); break;
-    case BP_T_RECEIPT_REFUSAL: session_on_refusal(c, msg, ref, now); break;
+    case BP_T_SESSION_OPEN: attendance_on_open(c, msg, ref, now); break;
+    case BP_T_SESSION_CLOSE: attendance_on_close(c, ref, now); break;
+    case BP_T_HOURS: attendance_on_hours(c, msg, ref, now); break;
+    case BP_T_PERSONAL_DECLARE: attendance_on_personal(c, msg, ref, now); break;
+    case BP_T_RECEIPT: attendance_on_receipt(c, msg, ref, now); break;
+    case BP_T_RECEIPT_REFUSAL: attendance_on_refusal(c, msg, ref, now); break;
     default: send_error(c, BP_E_UNKNOWN_TYPE, NULL, ref, now); break;
     }
     json_decref(msg);
@@ -1027,7 +1027,7 @@ void conn_open(struct conn *c, struct server *srv, void *transport, const char *
     c->slot = -1;
     snprintf(c->ip, sizeof c->ip, "%s", ip && *ip ? ip : "?");
     c->last_rx_ms = now.ms;
-    c->last_rx_wall_ms = session_wall_ms(now);
+    c->last_rx_wall_ms = attendance_wall_ms(now);
     c->opened_ms = now.ms;
     c->prev = NULL;
     c->next = srv->conns;
@@ -1053,7 +1053,7 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
              struct now now)
 {
     c->last_rx_ms = now.ms;
-    c->last_rx_wall_ms = session_wall_ms(now);
+    c->last_rx_wall_ms = attendance_wall_ms(now);
     transport_alive(c);
     if (c->closing)
         return;
@@ -1123,7 +1123,7 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
 void conn_pong(struct conn *c, struct now now)
 {
     c->last_rx_ms = now.ms;
-    c->last_rx_wall_ms = session_wall_ms(now);
+    c->last_rx_wall_ms = attendance_wall_ms(now);
     transport_alive(c);
 }
 
@@ -1200,7 +1200,7 @@ static int tx_progress(struct conn *c, struct now now)
         /* Our ping may wait behind what it is still reading: its pong
          * cannot be the only proof (PROTOCOL.md §1). */
         c->last_rx_ms = now.ms;
-        c->last_rx_wall_ms = session_wall_ms(now);
+        c->last_rx_wall_ms = attendance_wall_ms(now);
         transport_alive(c);
     }
     if (v != TXW_STALLED)
@@ -1243,5 +1243,5 @@ void conn_sweep(struct server *srv, struct now now)
             transport_wake(c);
         }
     }
-    session_sweep(srv, now);
+    attendance_sweep(srv, now);
 }

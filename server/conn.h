@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "queue.h"
 #include "server.h"
 #include "store.h"
@@ -106,7 +106,7 @@ int conn_should_close(const struct conn *c);
  * frees its buffers and unlinks it. c's memory is the transport's. */
 void conn_closed(struct conn *c, struct now now);
 
-/* ---- For session.c: replies through c's queue (see conn.c) ---- */
+/* ---- For attendance.c: replies through c's queue (see conn.c) ---- */
 /* Queues a control message (takes obj). */
 void conn_send_json(struct conn *c, json_t *obj, struct now now);
 /* Queues an error (fatal per bp_err_is_fatal); message NULL = the default text. */

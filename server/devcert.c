@@ -17,7 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "devcert.h"
 
 #define VALID_DAYS 730

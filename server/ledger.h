@@ -23,7 +23,7 @@
 #include <stdio.h>
 
 #include "account.h"
-#include "record.h"
+#include "bp/record.h"
 #include "store.h"
 
 #define LEDGER_RULES 2 /* counting rules and line format of the records made today */

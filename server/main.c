@@ -33,7 +33,7 @@
 #include "queue.h"
 #include "report.h"
 #include "server.h"
-#include "session.h"
+#include "attendance.h"
 #include "store.h"
 #include "ws.h"
 
@@ -1333,7 +1333,7 @@ static int cmd_serve(int argc, char **argv)
     sc.cfg = &cfg;
     sc.srv = &srv;
     int rc = ws_serve(&cfg, &srv, on_ready, &sc);
-    session_free_all(&srv);
+    attendance_free_all(&srv);
     admit_free(&srv.admit);
     rooms_clear(&srv.rooms);
     OPS->close(srv.st);

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 #define QUOTA_SLOTS 1024
 

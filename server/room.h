@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 enum role { ROLE_NONE = 0, ROLE_CONSULTANT = 1, ROLE_BENEFICIARY = 2 };
 const char *role_name(enum role r);
@@ -26,7 +26,7 @@ struct room_member {
                                    * counted at the room's last join (0: not known) */
 };
 
-struct hsession;                  /* session.c: the open session of a room */
+struct hsession;                  /* attendance.c: the open session of a room */
 
 struct room {
     struct room *next;            /* registry bucket chain */

@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "account.h"
-#include "record.h"
+#include "bp/record.h"
 #include "room.h"
 
 #define STORE_API_VERSION 4

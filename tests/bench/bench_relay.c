@@ -67,7 +67,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 #define SIZE_SMALL 1024
 #define SIZE_LARGE (50 * 1024)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e2e.h"
+#include "bp/e2e.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,7 +30,7 @@
 
 #include <openssl/evp.h>
 
-#include "e2e.h"
+#include "bp/e2e.h"
 
 static const size_t sizes[] = {100, 30000};
 #define NSIZES (sizeof sizes / sizeof sizes[0])

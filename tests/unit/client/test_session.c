@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "data.h"
+#include "bp/data.h"
 #include "session.h"
 #include "util.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "../check.h"
-#include "data.h"
+#include "bp/data.h"
 #include "util.h"
 
 static long long dur(const char *s)

@@ -1,6 +1,6 @@
 /* test_b64.c: base64url of proto/b64.c against RFC 4648 §10 vectors (with the
  * url alphabet and padding removed) and its strictness. */
-#include "bp.h"
+#include "bp/bp.h"
 #include "../check.h"
 
 static void test_rfc4648(void)

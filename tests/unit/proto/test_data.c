@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "../check.h"
-#include "bp.h"
-#include "data.h"
+#include "bp/bp.h"
+#include "bp/data.h"
 
 static uint8_t buf[BP_DATA_MAX + 64];
 

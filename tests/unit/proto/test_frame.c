@@ -1,5 +1,5 @@
 /* test_frame.c: the 16-byte binary header of proto/frame.c. */
-#include "bp.h"
+#include "bp/bp.h"
 #include "../check.h"
 
 static void test_roundtrip_and_byte_order(void)

@@ -2,7 +2,7 @@
  * RFC 8032 Ed25519, RFC 5869 HKDF; files in tests/vectors/ name their source)
  * and the identity/authentication helpers built on them.
  * Usage: test_ident VECTORS_DIR */
-#include "bp.h"
+#include "bp/bp.h"
 #include "../check.h"
 
 static const char *vdir;

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 #include "../check.h"
 
 #define T43 "dG9rZW4tdG9rZW4tdG9rZW4tdG9rZW4tdG9rZW4tdG8"

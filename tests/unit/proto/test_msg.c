@@ -1,6 +1,6 @@
 /* test_msg.c: control-message validation of proto/msg.c and the error table
  * of proto/err.c. Every wire error code is exercised or checked here. */
-#include "bp.h"
+#include "bp/bp.h"
 #include "../check.h"
 
 #define K43 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

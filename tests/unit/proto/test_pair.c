@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-#include "e2e.h"
+#include "bp/e2e.h"
 #include "../check.h"
 
 static const char BILAN[] = "bTestBilan_01";

@@ -10,7 +10,7 @@
  * argv[1] (the vectors directory) is not needed. */
 #include <string.h>
 
-#include "record.h"
+#include "bp/record.h"
 #include "../check.h"
 
 /* ---- A fixed record and its text, from PROTOCOL.md §9.4 ---- */

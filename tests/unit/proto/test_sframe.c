@@ -5,7 +5,7 @@
  * Usage: test_sframe VECTORS_DIR */
 #include <inttypes.h>
 
-#include "e2e.h"
+#include "bp/e2e.h"
 #include "../check.h"
 
 static const char *vdir;

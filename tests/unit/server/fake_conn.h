@@ -1,6 +1,6 @@
 /* fake_conn.h: the fake transport and the handshake helpers shared by the
  * server unit tests that drive server/conn.c with plain calls (test_conn.c,
- * test_session.c). Test-only; included once per test program, after the
+ * test_attendance.c). Test-only; included once per test program, after the
  * test defines its clock: static struct now T = {...}; */
 #ifndef TEST_FAKE_CONN_H
 #define TEST_FAKE_CONN_H

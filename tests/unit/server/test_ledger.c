@@ -3,7 +3,7 @@
  * same millisecond and a wall clock that may step back, the bilan always has
  * a report, and the report from the store (frozen session rows, ledger.c) is
  * the one a replay of the export gives, and a replay of the export shuffled
- * and partly duplicated. Driven through server/conn.c and server/session.c
+ * and partly duplicated. Driven through server/conn.c and server/attendance.c
  * with the fake transport and a fake clock, seeded: a failure names its seed.
  * Each run ends either cleanly (everyone leaves) or with a crash (the server
  * state is dropped, then restart marks and freezes what was open). */
@@ -16,7 +16,7 @@
 #include "journal_jsonl.h"
 #include "ledger.h"
 #include "log.h"
-#include "session.h"
+#include "attendance.h"
 
 static struct now T = {1700000000, 100000, 1700000000000LL};
 #include "fake_conn.h"
@@ -308,7 +308,7 @@ static void check_reports(int with_live, uint64_t seed)
 /* The server dies: its memory goes without a word to the journal. */
 static void crash(void)
 {
-    session_free_all(&srv);
+    attendance_free_all(&srv);
     rooms_clear(&srv.rooms);
     for (int i = 0; i < 2 * NDEV; i++) {
         if (!live_conn[i])

@@ -1,5 +1,5 @@
 /* test_store_fail.c: store failures injected under server/conn.c and
- * server/session.c, observed the way a client and an auditor observe them.
+ * server/attendance.c, observed the way a client and an auditor observe them.
  *
  * The store is store_sqlite on a temporary file behind a wrapper table of
  * operations (test code only): once armed with k, the k-th store call from
@@ -26,7 +26,7 @@
  * A join or a leave during an open session whose journal line cannot be
  * written must not leave the room and the journal at odds (a later alive
  * checkpoint or rejoin would make the journal unreplayable): these cases ran
- * as known_bug (reported, not counted, failing once fixed) until session.c
+ * as known_bug (reported, not counted, failing once fixed) until attendance.c
  * learnt to leave an unwritten join uncounted and to write a refused
  * departure again; they count now. known_bug stays for the next such find. */
 #include <stdlib.h>
@@ -38,7 +38,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "log.h"
-#include "session.h"
+#include "attendance.h"
 
 static struct now T = {1700000000, 100000, 1700000000000LL};
 #include "fake_conn.h"

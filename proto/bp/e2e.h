@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 /* ======================= SFrame (sframe.c) ======================= */
 

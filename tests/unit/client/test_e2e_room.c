@@ -9,7 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "../check.h"
-#include "../../../client/e2e.h"
+#include "e2e_room.h"
 
 #define QMAX 512
 

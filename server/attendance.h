@@ -1,4 +1,4 @@
-/* session.h: sessions, the presence journal, live hours and attendance
+/* attendance.h: sessions, the presence journal, live hours and attendance
  * receipts on the server (PROTOCOL.md §9, docs/JOURNAL.md).
  *
  * Owns the open session of each room (struct hsession, hung on room->session)
@@ -12,8 +12,8 @@
  * frozen in the store; nothing here reads a bilan's whole journal.
  *
  * Must never: log notes, signatures or keys; UPDATE or DELETE a journal line. */
-#ifndef SERVER_SESSION_H
-#define SERVER_SESSION_H
+#ifndef SERVER_ATTENDANCE_H
+#define SERVER_ATTENDANCE_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@
 #include "account.h"
 #include "ledger.h"
 #include "quota.h"
-#include "record.h"
+#include "bp/record.h"
 #include "server.h"
 #include "store.h"
 
@@ -55,35 +55,35 @@ struct hsession {
     struct ledger_live live;         /* the session counted in memory, and the bilan's totals */
 };
 
-int64_t session_wall_ms(struct now now);
+int64_t attendance_wall_ms(struct now now);
 
 /* Hooks from conn.c. */
-void session_member_joined(struct server *srv, struct room *room, int slot, struct now now);
+void attendance_member_joined(struct server *srv, struct room *room, int slot, struct now now);
 /* gone: the member that just left slot (already removed from room); reason as
  * in member_left ("lost": journaled at last_rx_wall_ms, the last sign of life). */
-void session_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
+void attendance_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
                          const char *reason, int64_t last_rx_wall_ms, struct now now);
 /* Right after c joined its room (joined, then the journal's join): sends c
  * the session_record of each closed session of that bilan in which c's device
  * has a join line and no receipt, the SESSION_UNSIGNED_MAX most recent,
  * oldest first (PROTOCOL.md §9.3). */
-void session_send_unsigned(struct conn *c, struct now now);
+void attendance_send_unsigned(struct conn *c, struct now now);
 /* Closes the room's session if the room is empty (after a failed rejoin). */
-void session_room_check_empty(struct server *srv, struct room *room, struct now now);
+void attendance_room_check_empty(struct server *srv, struct room *room, struct now now);
 /* Once a second: alive checkpoints (one transaction) and periodic hours_update. */
-void session_sweep(struct server *srv, struct now now);
+void attendance_sweep(struct server *srv, struct now now);
 /* At shutdown, before rooms_clear: frees every room's open session. */
-void session_free_all(struct server *srv);
+void attendance_free_all(struct server *srv);
 /* Takes one request of kind from c's device quota (quota.h): 0, or -1 after
  * answering the request (ref) with the non-fatal rate_limited. */
-int session_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now);
+int attendance_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now);
 
 /* Message handlers (PROTOCOL.md §9). */
-void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void session_on_close(struct conn *c, const char *ref, struct now now);
-void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void session_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void session_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void attendance_on_close(struct conn *c, const char *ref, struct now now);
+void attendance_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void attendance_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void attendance_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void attendance_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now);
 
 #endif

@@ -1,4 +1,4 @@
-/* e2e.h: the end-to-end encryption state of one room visit (PROTOCOL.md §8),
+/* e2e_room.h: the end-to-end encryption state of one room visit (PROTOCOL.md §8),
  * as pure logic driven by plain calls: own join, roster changes, relayed e2e
  * bodies, binary frames in and out, ticks. It never reads a clock (time is
  * passed in, in ms), opens a socket or the key store; randomness comes from
@@ -27,16 +27,16 @@
  * a role whose remembered device was another one, not authenticated by an
  * invite proof, is a changed key: loud warning, no keys until its SAS is
  * confirmed. */
-#ifndef CLIENT_E2E_H
-#define CLIENT_E2E_H
+#ifndef CLIENT_E2E_ROOM_H
+#define CLIENT_E2E_ROOM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
-#include "bp.h"
-#include "../proto/e2e.h" /* libbilanproto's: this file shares its name */
+#include "bp/bp.h"
+#include "bp/e2e.h"
 #include "hours.h"
 
 #define E2E_HOLD_MS 2000  /* unknown KID: hold this long */

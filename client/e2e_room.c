@@ -1,4 +1,4 @@
-/* e2e.c: end-to-end encryption of a room visit (see e2e.h, PROTOCOL.md §8).
+/* e2e_room.c: end-to-end encryption of a room visit (see e2e_room.h, PROTOCOL.md §8).
  *
  * Must never: print or hand out a key, a secret or payload bytes (the lines
  * carry slots, codes, generations and reasons only); read a clock; keep a
@@ -10,7 +10,7 @@
 
 #include <openssl/crypto.h>
 
-#include "e2e.h"
+#include "e2e_room.h"
 
 static void line(struct e2e *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void line(struct e2e *e, const char *fmt, ...)

@@ -1,4 +1,4 @@
-/* test_session.c: server/session.c with a fake clock (now.wall_ms) and a
+/* test_attendance.c: server/attendance.c with a fake clock (now.wall_ms) and a
  * temporary store: presence outside a session is not journaled; session_open
  * journals a join per member present; alive checkpoints every ~10 s (never
  * closer than 9.5 s); budget warnings once per level; a silent member is lost
@@ -17,7 +17,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "log.h"
-#include "session.h"
+#include "attendance.h"
 
 static struct now T = {1700000000, 100000, 1700000000000LL};
 #include "fake_conn.h"

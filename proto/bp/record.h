@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "bp.h"
+#include "bp/bp.h"
 
 #define BP_PHASE_MAX 16
 #define BP_RECORD_MAX_PARTICIPANTS 16   /* everyone who was in the session */

@@ -1,5 +1,5 @@
-/* session.c: sessions, the presence journal, live hours and receipts
- * (PROTOCOL.md §9; docs/JOURNAL.md). See session.h.
+/* attendance.c: sessions, the presence journal, live hours and receipts
+ * (PROTOCOL.md §9; docs/JOURNAL.md). See attendance.h.
  *
  * Journal times. Within a session every t is kept >= the largest t already
  * journaled in it (the wall clock may step back), except `lost`, dated at
@@ -24,9 +24,9 @@
 #include "log.h"
 #include "report.h"
 #include "room.h"
-#include "session.h"
+#include "attendance.h"
 
-int64_t session_wall_ms(struct now now)
+int64_t attendance_wall_ms(struct now now)
 {
     return now.wall_ms ? now.wall_ms : now.s * 1000;
 }
@@ -142,7 +142,7 @@ static void check_budget(struct server *srv, struct room *room, const char *bila
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         if (ftf_ms * 100 < budget_ms * levels[i])
             continue;
-        int rc = srv->ops->budget_warning_add(srv->st, bilan, levels[i], session_wall_ms(now));
+        int rc = srv->ops->budget_warning_add(srv->st, bilan, levels[i], attendance_wall_ms(now));
         if (rc)
             continue; /* STORE_E_EXISTS: already warned (or logged failure) */
         log_info("bilan %s: face-to-face time reached %d %% of its budget (%lld of %lld s)", bilan, levels[i],
@@ -166,7 +166,7 @@ static void send_hours(struct server *srv, struct room *room, const struct hsess
     if (o && row) {
         json_object_set_new(o, "session", json_string(h->id));
         json_object_set_new(o, "phase", json_string(account_phase_name(h->phase)));
-        json_object_set_new(o, "session_elapsed_ms", json_integer(max64(0, session_wall_ms(now) - h->start_ms)));
+        json_object_set_new(o, "session_elapsed_ms", json_integer(max64(0, attendance_wall_ms(now) - h->start_ms)));
         json_object_set_new(o, "session_face_to_face_ms", json_integer(row->face_to_face_ms));
     }
     if (o)
@@ -180,7 +180,7 @@ static void hours_update(struct server *srv, struct room *room, struct now now)
     struct hsession *h = room->session;
     struct acc_session row;
     int64_t total;
-    if (!h || ledger_live_figures(&h->live, session_wall_ms(now), &row, &total))
+    if (!h || ledger_live_figures(&h->live, attendance_wall_ms(now), &row, &total))
         return;
     send_hours(srv, room, h, total, &row, now);
 }
@@ -243,7 +243,7 @@ static int collect_unsigned(void *arg, const struct store_session *ss)
     return 0;
 }
 
-void session_send_unsigned(struct conn *c, struct now now)
+void attendance_send_unsigned(struct conn *c, struct now now)
 {
     struct server *srv = c->srv;
     if (c->closing || c->state != CS_IN_ROOM || srv->stopping)
@@ -349,7 +349,7 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
     hsession_free(h);
 }
 
-void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now)
+void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
     if (c->state != CS_IN_ROOM) {
@@ -374,7 +374,7 @@ void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct 
         conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
         return;
     }
-    int64_t t = session_wall_ms(now);
+    int64_t t = attendance_wall_ms(now);
     char why[320];
     h->id[0] = 's';
     h->id[1] = '-';
@@ -435,7 +435,7 @@ void session_on_open(struct conn *c, const json_t *msg, const char *ref, struct 
     hours_update(srv, room, now);
 }
 
-void session_on_close(struct conn *c, const char *ref, struct now now)
+void attendance_on_close(struct conn *c, const char *ref, struct now now)
 {
     if (c->state != CS_IN_ROOM) {
         conn_send_error(c, BP_E_WRONG_STATE, "not in a room", ref, now);
@@ -450,15 +450,15 @@ void session_on_close(struct conn *c, const char *ref, struct now now)
         conn_send_error(c, BP_E_WRONG_STATE, "no session is open in this room", ref, now);
         return;
     }
-    close_session(c->srv, room, session_wall_ms(now), "closed", ref, c, now);
+    close_session(c->srv, room, attendance_wall_ms(now), "closed", ref, c, now);
 }
 
-void session_member_joined(struct server *srv, struct room *room, int slot, struct now now)
+void attendance_member_joined(struct server *srv, struct room *room, int slot, struct now now)
 {
     struct hsession *h = room->session;
     if (!h)
         return;
-    int64_t t = max64(session_wall_ms(now), h->last_t_ms);
+    int64_t t = max64(attendance_wall_ms(now), h->last_t_ms);
     h->join_ms[slot] = t;
     /* A departure of this device still held back must come first, or its
      * join would find it present; without both, this presence is not counted
@@ -472,14 +472,14 @@ void session_member_joined(struct server *srv, struct room *room, int slot, stru
         hours_update(srv, room, now);
 }
 
-void session_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
+void attendance_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
                          const char *reason, int64_t last_rx_wall_ms, struct now now)
 {
     struct hsession *h = room->session;
     if (!h)
         return;
     int lost = !strcmp(reason, "lost");
-    int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : session_wall_ms(now);
+    int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : attendance_wall_ms(now);
     uint8_t bit = (uint8_t)(1u << slot);
     if (h->in_journal & bit) {
         struct store_jev failed;
@@ -504,15 +504,15 @@ void session_member_left(struct server *srv, struct room *room, const struct roo
         hours_update(srv, room, now);
 }
 
-void session_room_check_empty(struct server *srv, struct room *room, struct now now)
+void attendance_room_check_empty(struct server *srv, struct room *room, struct now now)
 {
     if (room->session && room->count == 0)
         close_session(srv, room, room->session->last_t_ms, "empty", NULL, NULL, now);
 }
 
-void session_sweep(struct server *srv, struct now now)
+void attendance_sweep(struct server *srv, struct now now)
 {
-    int64_t t = session_wall_ms(now);
+    int64_t t = attendance_wall_ms(now);
     int began = 0, failed = 0;
     for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
         for (struct room *room = srv->rooms.b[b]; room; room = room->next) {
@@ -556,7 +556,7 @@ void session_sweep(struct server *srv, struct now now)
     }
 }
 
-void session_free_all(struct server *srv)
+void attendance_free_all(struct server *srv)
 {
     for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
         for (struct room *room = srv->rooms.b[b]; room; room = room->next) {
@@ -577,7 +577,7 @@ static int need_authed(struct conn *c, const char *ref, struct now now)
     return 0;
 }
 
-int session_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now)
+int attendance_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now)
 {
     int retry_s = 0;
     if (!quota_take(&c->srv->quota, c->fp, kind, now.ms, &retry_s))
@@ -599,7 +599,7 @@ static const struct ledger_live *live_of(struct server *srv, const char *bilan)
     return room && room->session ? &room->session->live : NULL;
 }
 
-void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now)
+void attendance_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
     if (need_authed(c, ref, now))
@@ -611,12 +611,12 @@ void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct
         conn_send_error(c, rc, NULL, ref, now);
         return;
     }
-    if (session_quota(c, QUOTA_HOURS, ref, now))
+    if (attendance_quota(c, QUOTA_HOURS, ref, now))
         return;
     struct acc_report r;
     char why[320], *text = NULL;
     size_t len = 0;
-    if (ledger_report(srv->ops, srv->st, bilan, live_of(srv, bilan), session_wall_ms(now), &r, why, sizeof why)) {
+    if (ledger_report(srv->ops, srv->st, bilan, live_of(srv, bilan), attendance_wall_ms(now), &r, why, sizeof why)) {
         log_err("session: %s", why);
         conn_send_error(c, BP_E_INTERNAL, "the server cannot compute this bilan's hours (see its log)", ref, now);
         return;
@@ -642,7 +642,7 @@ void session_on_hours(struct conn *c, const json_t *msg, const char *ref, struct
     conn_send_json(c, o, now);
 }
 
-void session_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now)
+void attendance_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
     if (need_authed(c, ref, now))
@@ -659,13 +659,13 @@ void session_on_personal(struct conn *c, const json_t *msg, const char *ref, str
         conn_send_error(c, BP_E_FORBIDDEN, "only the beneficiary of this bilan declares personal work", ref, now);
         return;
     }
-    if (session_quota(c, QUOTA_DECLARE, ref, now))
+    if (attendance_quota(c, QUOTA_DECLARE, ref, now))
         return;
     struct store_jev e;
     memset(&e, 0, sizeof e);
     snprintf(e.bilan, sizeof e.bilan, "%s", bilan);
     e.ev.kind = ACC_PERSONAL;
-    e.ev.t_ms = session_wall_ms(now);
+    e.ev.t_ms = attendance_wall_ms(now);
     e.ev.role = ACC_ROLE_NONE;
     e.ev.phase = ACC_PHASE_NONE;
     e.ev.personal_ms = secs * 1000;
@@ -724,7 +724,7 @@ static int receipt_target(struct conn *c, const json_t *msg, const char *ref, st
     return 0;
 }
 
-void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now)
+void attendance_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
     if (need_authed(c, ref, now))
@@ -762,7 +762,7 @@ void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, stru
     sr.received_audio_ms = a.received_audio_ms;
     sr.sas_verified = a.sas_verified;
     memcpy(sr.sig, a.sig, BP_SIG_LEN);
-    sr.stored_ms = session_wall_ms(now);
+    sr.stored_ms = attendance_wall_ms(now);
     if (srv->ops->receipt_put(srv->st, &sr)) {
         conn_send_error(c, BP_E_INTERNAL, "the server could not store the receipt: send it again", ref, now);
         return;
@@ -776,7 +776,7 @@ void session_on_receipt(struct conn *c, const json_t *msg, const char *ref, stru
     conn_send_json(c, o, now);
 }
 
-void session_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now)
+void attendance_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
     if (need_authed(c, ref, now))
@@ -810,7 +810,7 @@ void session_on_refusal(struct conn *c, const json_t *msg, const char *ref, stru
     snprintf(sr.device, sizeof sr.device, "%s", c->dev.fp);
     snprintf(sr.reason, sizeof sr.reason, "%s", rf.reason);
     memcpy(sr.sig, rf.sig, BP_SIG_LEN);
-    sr.stored_ms = session_wall_ms(now);
+    sr.stored_ms = attendance_wall_ms(now);
     int rc = srv->ops->refusal_put(srv->st, &sr);
     if (rc && rc != STORE_E_EXISTS) {
         conn_send_error(c, BP_E_INTERNAL, "the server could not store the refusal: send it again", ref, now);
