@@ -642,9 +642,10 @@ int e2e_seal(struct e2e *e, const uint8_t hdr[BP_HDR_LEN], const uint8_t *pt, si
 {
     if (!e->in_room || e->failed || !e->gen)
         return BP_E_WRONG_STATE;
-    unsigned stream = hdr[1] & 3;
-    if (stream == 0 || cap < BP_HDR_LEN)
+    const struct bp_kind_info *kind = bp_kind_info(hdr[1]);
+    if (!kind || cap < BP_HDR_LEN)
         return BP_E_INVALID_FIELD;
+    unsigned stream = kind->stream;
     if (!e->kset[stream]) {
         if (bp_sframe_key_derive(e->base, sizeof e->base, bp_kid(e->gen, stream), &e->k[stream]))
             return BP_E_CRYPTO;
@@ -678,7 +679,8 @@ static int try_open(struct e2e *e, int slot, const uint8_t *buf, size_t len, uin
         return 1;
     }
     unsigned stream = bp_kid_stream(kid);
-    if (stream != buf[1]) {
+    const struct bp_kind_info *kind = bp_kind_info(buf[1]);
+    if (!kind || stream != kind->stream) {
         e->stats.dropped_auth++; /* the KID's stream must be the frame's kind */
         return 1;
     }

@@ -89,9 +89,9 @@ struct e2e_gen {
     int used;
     uint64_t gen;
     uint8_t base[BP_BASE_KEY_LEN];
-    struct bp_sframe_key k[4]; /* per stream, derived when first needed */
-    int kset[4];
-    struct bp_replay rw[4];
+    struct bp_sframe_key k[BP_STREAMS]; /* per stream, derived when first needed */
+    int kset[BP_STREAMS];
+    struct bp_replay rw[BP_STREAMS];
     uint64_t erase_at; /* 0: none scheduled */
 };
 
@@ -166,9 +166,9 @@ struct e2e {
     struct bp_bundle bundle;
     uint64_t gen;
     uint8_t base[BP_BASE_KEY_LEN];
-    struct bp_sframe_key k[4];
-    int kset[4];
-    uint64_t ctr[4];
+    struct bp_sframe_key k[BP_STREAMS];
+    int kset[BP_STREAMS];
+    uint64_t ctr[BP_STREAMS];
     struct e2e_peer peers[BP_MAX_MEMBERS];
     struct e2e_stats stats;
     int failed; /* an OpenSSL failure: nothing is sealed any more */

@@ -9,17 +9,11 @@
 #include "hours.h"
 #include "util.h"
 
-const char hours_phases[] = "preliminaire|investigation|conclusion|suivi";
-static const char *const phase_names[] = {"preliminaire", "investigation", "conclusion", "suivi"};
+const char hours_phases[] = BP_PHASE_LIST;
 
 int hours_phase_ok(const char *s)
 {
-    if (!s)
-        return 0;
-    for (size_t i = 0; i < sizeof phase_names / sizeof phase_names[0]; i++)
-        if (!strcmp(s, phase_names[i]))
-            return 1;
-    return 0;
+    return s && bp_phase_parse(s, strlen(s)) != BP_PHASE_NONE;
 }
 
 void hours_fmt_hm(int64_t ms, char *out, size_t cap)
@@ -176,10 +170,10 @@ static void print_csv(FILE *f, const json_t *r, const struct totals *t, int loca
                 s.interruptions);
     }
     const json_t *bp = json_object_get(r, "by_phase");
-    for (size_t k = 0; k < 4; k++) {
-        int64_t ms = sec_ms(bp, phase_names[k]);
+    for (int k = 0; k < BP_PHASE_COUNT; k++) {
+        int64_t ms = sec_ms(bp, bp_phase_name(k));
         hours_fmt_hm(ms, hm, sizeof hm);
-        csv_row(f, "phase", "", phase_names[k], "", "", hm, ms < 0 ? 0 : ms, -1);
+        csv_row(f, "phase", "", bp_phase_name(k), "", "", hm, ms < 0 ? 0 : ms, -1);
     }
     struct {
         const char *name;
@@ -223,9 +217,9 @@ static void print_table(FILE *f, const json_t *r, const struct totals *t, int lo
         fputs("(no sessions)\n", f);
     fputs("\nper phase:", f);
     const json_t *bp = json_object_get(r, "by_phase");
-    for (size_t k = 0; k < 4; k++) {
-        hours_fmt_hm(sec_ms(bp, phase_names[k]), hm, sizeof hm);
-        fprintf(f, "%s %s=%s", k ? "," : "", phase_names[k], hm);
+    for (int k = 0; k < BP_PHASE_COUNT; k++) {
+        hours_fmt_hm(sec_ms(bp, bp_phase_name(k)), hm, sizeof hm);
+        fprintf(f, "%s %s=%s", k ? "," : "", bp_phase_name(k), hm);
     }
     hours_fmt_hm(t->f2f, hm, sizeof hm);
     hours_fmt_hm(t->budget, hm2, sizeof hm2);

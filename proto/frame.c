@@ -1,5 +1,5 @@
 /* frame.c: the 16-byte binary frame header (PROTOCOL.md §4), network byte
- * order. Pure and bounded: reads at most BP_HDR_LEN bytes of the buffer and
+ * order; kinds and their flags are checked against bp/kinds.h. Pure and bounded: reads at most BP_HDR_LEN bytes of the buffer and
  * never the payload. */
 #include "bp/bp.h"
 
@@ -44,16 +44,17 @@ int bp_hdr_decode(const uint8_t *buf, size_t len, struct bp_hdr *h, const char *
         *why = "binary frame header version is not 1";
         return BP_E_BAD_FRAME;
     }
-    if (buf[1] < BP_KIND_AUDIO || buf[1] > BP_KIND_DATA) {
-        *why = "binary frame kind is not 1 (audio), 2 (video) or 3 (data)";
+    const struct bp_kind_info *k = bp_kind_info(buf[1]);
+    if (!k) {
+        *why = "binary frame kind is not in the table of kinds (1 audio, 2 video, 3 data)";
         return BP_E_BAD_FRAME;
     }
     if (buf[2] & ~BP_FLAGS_KNOWN) {
         *why = "binary frame sets reserved flag bits";
         return BP_E_BAD_FRAME;
     }
-    if ((buf[2] & BP_FLAG_KEYFRAME) && buf[1] != BP_KIND_VIDEO) {
-        *why = "keyframe flag set on a frame that is not video";
+    if ((buf[2] & BP_FLAG_KEYFRAME) && !k->keyframes) {
+        *why = "keyframe flag set on a kind that has no keyframes";
         return BP_E_BAD_FRAME;
     }
     h->version = buf[0];

@@ -229,8 +229,8 @@ static int field_ok(const struct field *f, const json_t *v, const char **why)
         }
         return 1;
     case F_ROLE:
-        if (!json_is_string(v) || (strcmp(json_string_value(v), "consultant") &&
-                                   strcmp(json_string_value(v), "beneficiary"))) {
+        if (!json_is_string(v) ||
+            bp_role_parse(json_string_value(v), json_string_length(v)) == BP_ROLE_NONE) {
             *why = "must be \"consultant\" or \"beneficiary\"";
             return 0;
         }
@@ -247,16 +247,12 @@ static int field_ok(const struct field *f, const json_t *v, const char **why)
             return 0;
         }
         return 1;
-    case F_PHASE: {
-        static const char *const phases[] = {"preliminaire", "investigation", "conclusion", "suivi"};
-        if (json_is_string(v))
-            for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++)
-                if (!strcmp(json_string_value(v), phases[i]) &&
-                    json_string_length(v) == strlen(phases[i]))
-                    return 1;
-        *why = "must be \"preliminaire\", \"investigation\", \"conclusion\" or \"suivi\"";
+    case F_PHASE:
+        if (json_is_string(v) &&
+            bp_phase_parse(json_string_value(v), json_string_length(v)) != BP_PHASE_NONE)
+            return 1;
+        *why = "must be one of " BP_PHASE_LIST;
         return 0;
-    }
     }
     *why = "has an unknown kind";
     return 0;

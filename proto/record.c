@@ -23,7 +23,6 @@
 #include "bp/data.h"
 #include "bp/record.h"
 
-static const char *const phases[] = {"preliminaire", "investigation", "conclusion", "suivi"};
 
 /* Signed-message prefixes: the label and its 0x00 (sizeof counts the NUL). */
 static const char receipt_ctx[] = "bilan-receipt-v1";
@@ -59,13 +58,7 @@ static int id_field_ok(const char *s)
     return id_ok(s, strnlen(s, BP_ID_MAX + 1));
 }
 
-static int phase_ok(const char *s, size_t n)
-{
-    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++)
-        if (n == strlen(phases[i]) && !memcmp(s, phases[i], n))
-            return 1;
-    return 0;
-}
+static int phase_ok(const char *s, size_t n) { return bp_phase_parse(s, n) != BP_PHASE_NONE; }
 
 /* 0 if r is a record the parser would accept, else a static reason. */
 static const char *record_check(const struct bp_record *r)
@@ -578,7 +571,7 @@ static int parse_record(const json_t *o, struct bp_record *r, struct bp_verr *e)
         return rc;
     if (!json_is_string(v) || !phase_ok(json_string_value(v), json_string_length(v)))
         return perr(e, BP_E_INVALID_FIELD, "phase", where,
-                    "must be preliminaire, investigation, conclusion or suivi");
+                    "must be one of " BP_PHASE_LIST);
     memcpy(r->phase, json_string_value(v), json_string_length(v) + 1);
     if ((rc = get_ms(o, "start_ms", where, &r->start_ms, e)) ||
         (rc = get_ms(o, "end_ms", where, &r->end_ms, e)) ||

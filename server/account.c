@@ -24,18 +24,8 @@
 static const char *const KIND_NAMES[ACC_KIND_COUNT] = {
     "session_open", "session_close", "join", "leave", "lost", "alive", "personal",
 };
-static const char *const ROLE_NAMES[ACC_ROLE_COUNT] = {"", "consultant", "beneficiary"};
-static const char *const PHASE_NAMES[ACC_PHASE_COUNT] = {
-    "preliminaire", "investigation", "conclusion", "suivi",
-};
-static const char *const PHASE_FR[ACC_PHASE_COUNT] = {
-    "Phase préliminaire", "Phase d'investigation", "Phase de conclusion", "Entretien de suivi",
-};
 
 const char *account_kind_name(int k) { return k >= 0 && k < ACC_KIND_COUNT ? KIND_NAMES[k] : "?"; }
-const char *account_role_name(int r) { return r > 0 && r < ACC_ROLE_COUNT ? ROLE_NAMES[r] : "?"; }
-const char *account_phase_name(int p) { return p >= 0 && p < ACC_PHASE_COUNT ? PHASE_NAMES[p] : "?"; }
-const char *account_phase_label_fr(int p) { return p >= 0 && p < ACC_PHASE_COUNT ? PHASE_FR[p] : "?"; }
 
 static int lookup(const char *const *names, int count, int first, const char *s, size_t len)
 {
@@ -45,8 +35,6 @@ static int lookup(const char *const *names, int count, int first, const char *s,
     return -1;
 }
 int account_kind_parse(const char *s, size_t len) { return lookup(KIND_NAMES, ACC_KIND_COUNT, 0, s, len); }
-int account_role_parse(const char *s, size_t len) { return lookup(ROLE_NAMES, ACC_ROLE_COUNT, 1, s, len); }
-int account_phase_parse(const char *s, size_t len) { return lookup(PHASE_NAMES, ACC_PHASE_COUNT, 0, s, len); }
 
 /* ---- UTC calendar (Howard Hinnant's days_from_civil / civil_from_days) ---- */
 
@@ -153,12 +141,12 @@ static int validate(const struct acc_event *ev, size_t i, struct acc_err *err)
     }
     if (!e->session[0])
         return fail(err, ev, i, "%s without a session id", KIND_NAMES[e->kind]);
-    if (e->kind == ACC_SESSION_OPEN && (e->phase < 0 || e->phase >= ACC_PHASE_COUNT))
+    if (e->kind == ACC_SESSION_OPEN && (e->phase < 0 || e->phase >= BP_PHASE_COUNT))
         return fail(err, ev, i, "session_open of '%s' without a known phase "
                     "(preliminaire, investigation, conclusion or suivi)", e->session);
     if (e->kind >= ACC_JOIN && e->kind <= ACC_ALIVE && !e->device[0])
         return fail(err, ev, i, "%s in session '%s' without a device", KIND_NAMES[e->kind], e->session);
-    if (e->kind == ACC_JOIN && (e->role <= ACC_ROLE_NONE || e->role >= ACC_ROLE_COUNT))
+    if (e->kind == ACC_JOIN && (e->role <= BP_ROLE_NONE || e->role >= BP_ROLE_COUNT))
         return fail(err, ev, i, "join of device '%s' without a known role (consultant or beneficiary)",
                     e->device);
     return 0;
@@ -353,7 +341,7 @@ static int pass_identity(const struct acc_event *ev, size_t n, struct work *w, s
             struct sess *s = &w->sess[w->n_sess++];
             memset(s, 0, sizeof *s);
             s->first_member = w->n_mem;
-            s->phase = ACC_PHASE_NONE;
+            s->phase = BP_PHASE_NONE;
             s->open_ev = (size_t)-1;
             prev_sess = e;
             prev_mem = NULL;
@@ -464,7 +452,7 @@ static void pass_ftf(struct work *w)
         const struct interval *iv = &w->iv[k];
         if (iv->end_ms == iv->start_ms)
             continue;
-        int c = iv->role == ACC_ROLE_CONSULTANT, b = iv->role == ACC_ROLE_BENEFICIARY;
+        int c = iv->role == BP_ROLE_CONSULTANT, b = iv->role == BP_ROLE_BENEFICIARY;
         w->ep[ne++] = (struct endpoint){iv->sess, iv->start_ms, c, b};
         w->ep[ne++] = (struct endpoint){iv->sess, iv->end_ms, -c, -b};
     }

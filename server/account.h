@@ -79,6 +79,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bp/vocab.h"
+
 #define ACC_ID_MAX 64                      /* bytes of a session id, device or bilan id */
 #define ACC_MAX_EVENTS 1000000             /* per computation (and per journal file) */
 #define ACC_MAX_SESSIONS 10000
@@ -97,16 +99,7 @@ enum acc_kind {
     ACC_KIND_COUNT
 };
 
-enum acc_role { ACC_ROLE_NONE, ACC_ROLE_CONSULTANT, ACC_ROLE_BENEFICIARY, ACC_ROLE_COUNT };
-
-enum acc_phase {
-    ACC_PHASE_NONE = -1,
-    ACC_PHASE_PRELIMINAIRE = 0,
-    ACC_PHASE_INVESTIGATION,
-    ACC_PHASE_CONCLUSION,
-    ACC_PHASE_SUIVI,
-    ACC_PHASE_COUNT
-};
+/* Roles and phases: enum bp_role and enum bp_phase of bp/vocab.h. */
 
 /* One journal event. Strings are NUL-terminated inside their arrays; unused
  * ones are "". role is read on join only, phase on session_open only,
@@ -116,8 +109,8 @@ struct acc_event {
     int64_t seq;     /* the server's sequence number (>= 1), or 0 when unknown (format 1) */
     int64_t t_ms;
     int kind;        /* enum acc_kind */
-    int role;        /* enum acc_role */
-    int phase;       /* enum acc_phase */
+    int role;        /* enum bp_role */
+    int phase;       /* enum bp_phase */
     int64_t personal_ms;
     char session[ACC_ID_MAX + 1];
     char device[ACC_ID_MAX + 1];
@@ -132,7 +125,7 @@ struct acc_bilan {
 
 struct acc_session {
     char id[ACC_ID_MAX + 1];
-    int phase;               /* enum acc_phase */
+    int phase;               /* enum bp_phase */
     int64_t start_ms, end_ms;
     int closed;              /* 0: the journal ended with the session open */
     int64_t face_to_face_ms;
@@ -143,7 +136,7 @@ struct acc_report {
     char bilan[ACC_ID_MAX + 1];
     struct acc_session *sessions; /* owned; sorted by start, then id */
     size_t n_sessions;
-    int64_t by_phase_ms[ACC_PHASE_COUNT];
+    int64_t by_phase_ms[BP_PHASE_COUNT];
     int64_t face_to_face_ms, budget_ms, remaining_ms;
     int64_t personal_ms, total_ms, cap_ms;
     int over_budget, over_cap;
@@ -167,12 +160,8 @@ void account_report_free(struct acc_report *r);
 /* Names on the wire and in reports: "session_open", "consultant", "preliminaire"...
  * _parse returns the enum value or -1 for an unknown name (len bytes of s). */
 const char *account_kind_name(int kind);
-const char *account_role_name(int role);
-const char *account_phase_name(int phase);
-const char *account_phase_label_fr(int phase); /* "Phase préliminaire"... */
 int account_kind_parse(const char *s, size_t len);
-int account_role_parse(const char *s, size_t len);
-int account_phase_parse(const char *s, size_t len);
+/* Roles and phases by name: bp_role_name(), bp_phase_parse()... (bp/vocab.h). */
 
 /* Month filter (for monthly reports): [from, to) in ms of UTC month
  * year-month (month 1..12). Returns -1 for a month out of 1970..9999. */

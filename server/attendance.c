@@ -52,12 +52,12 @@ static int sappend_ex(struct server *srv, struct hsession *h, int kind, const st
     snprintf(e.ev.session, sizeof e.ev.session, "%s", h->id);
     e.ev.t_ms = t;
     e.ev.kind = kind;
-    e.ev.role = ACC_ROLE_NONE;
-    e.ev.phase = kind == ACC_SESSION_OPEN ? h->phase : ACC_PHASE_NONE;
+    e.ev.role = BP_ROLE_NONE;
+    e.ev.phase = kind == ACC_SESSION_OPEN ? h->phase : BP_PHASE_NONE;
     if (m) {
         bp_b64_encode(m->device, BP_FP_LEN, e.ev.device);
         if (kind == ACC_JOIN)
-            e.ev.role = m->role == ROLE_CONSULTANT ? ACC_ROLE_CONSULTANT : ACC_ROLE_BENEFICIARY;
+            e.ev.role = m->role == BP_ROLE_CONSULTANT ? BP_ROLE_CONSULTANT : BP_ROLE_BENEFICIARY;
     }
     int rc = srv->ops->journal_append(srv->st, &e);
     if (rc) {
@@ -124,7 +124,7 @@ static void room_broadcast(struct room *room, json_t *o, int consultants_only, s
 {
     for (int i = 0; i < BP_MAX_MEMBERS; i++) {
         struct conn *m = room->m[i].conn;
-        if (!m || (consultants_only && room->m[i].role != ROLE_CONSULTANT))
+        if (!m || (consultants_only && room->m[i].role != BP_ROLE_CONSULTANT))
             continue;
         conn_send_json(m, json_deep_copy(o), now);
     }
@@ -165,7 +165,7 @@ static void send_hours(struct server *srv, struct room *room, const struct hsess
                           "remaining_ms", (json_int_t)(bilan_ftf_ms >= budget ? 0 : budget - bilan_ftf_ms));
     if (o && row) {
         json_object_set_new(o, "session", json_string(h->id));
-        json_object_set_new(o, "phase", json_string(account_phase_name(h->phase)));
+        json_object_set_new(o, "phase", json_string(bp_phase_name(h->phase)));
         json_object_set_new(o, "session_elapsed_ms", json_integer(max64(0, attendance_wall_ms(now) - h->start_ms)));
         json_object_set_new(o, "session_face_to_face_ms", json_integer(row->face_to_face_ms));
     }
@@ -357,7 +357,7 @@ void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, stru
         return;
     }
     struct room *room = c->room;
-    if (room->m[c->slot].role != ROLE_CONSULTANT) {
+    if (room->m[c->slot].role != BP_ROLE_CONSULTANT) {
         conn_send_error(c, BP_E_FORBIDDEN, "only a consultant opens a session", ref, now);
         return;
     }
@@ -380,7 +380,7 @@ void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, stru
     h->id[1] = '-';
     bp_b64_encode(rnd, sizeof rnd, h->id + 2);
     snprintf(h->bilan, sizeof h->bilan, "%s", room->bilan);
-    h->phase = account_phase_parse(ph, strlen(ph));
+    h->phase = bp_phase_parse(ph, strlen(ph));
     h->start_ms = h->last_t_ms = h->last_alive_ms = h->last_update_ms = t;
     /* The bilan's totals, read once for the whole session. */
     if (ledger_live_begin(&h->live, srv->ops, srv->st, h->bilan, h->id, h->phase, t, why, sizeof why)) {
@@ -442,7 +442,7 @@ void attendance_on_close(struct conn *c, const char *ref, struct now now)
         return;
     }
     struct room *room = c->room;
-    if (room->m[c->slot].role != ROLE_CONSULTANT) {
+    if (room->m[c->slot].role != BP_ROLE_CONSULTANT) {
         conn_send_error(c, BP_E_FORBIDDEN, "only a consultant closes a session", ref, now);
         return;
     }
@@ -605,7 +605,7 @@ void attendance_on_hours(struct conn *c, const json_t *msg, const char *ref, str
     if (need_authed(c, ref, now))
         return;
     const char *bilan = bp_str(msg, "bilan", "");
-    enum role role;
+    enum bp_role role;
     int rc = auth_join_role(srv->ops, srv->st, bilan, &c->dev, &role);
     if (rc) {
         conn_send_error(c, rc, NULL, ref, now);
@@ -649,13 +649,13 @@ void attendance_on_personal(struct conn *c, const json_t *msg, const char *ref, 
         return;
     const char *bilan = bp_str(msg, "bilan", "");
     long long secs = bp_int(msg, "seconds", 0);
-    enum role role;
+    enum bp_role role;
     int rc = auth_join_role(srv->ops, srv->st, bilan, &c->dev, &role);
     if (rc == BP_E_UNKNOWN_BILAN || rc == BP_E_INTERNAL) {
         conn_send_error(c, rc, NULL, ref, now);
         return;
     }
-    if (rc || role != ROLE_BENEFICIARY) {
+    if (rc || role != BP_ROLE_BENEFICIARY) {
         conn_send_error(c, BP_E_FORBIDDEN, "only the beneficiary of this bilan declares personal work", ref, now);
         return;
     }
@@ -666,8 +666,8 @@ void attendance_on_personal(struct conn *c, const json_t *msg, const char *ref, 
     snprintf(e.bilan, sizeof e.bilan, "%s", bilan);
     e.ev.kind = ACC_PERSONAL;
     e.ev.t_ms = attendance_wall_ms(now);
-    e.ev.role = ACC_ROLE_NONE;
-    e.ev.phase = ACC_PHASE_NONE;
+    e.ev.role = BP_ROLE_NONE;
+    e.ev.phase = BP_PHASE_NONE;
     e.ev.personal_ms = secs * 1000;
     snprintf(e.ev.device, sizeof e.ev.device, "%s", c->dev.fp);
     snprintf(e.note, sizeof e.note, "%s", bp_str(msg, "note", ""));
@@ -704,7 +704,7 @@ static int receipt_target(struct conn *c, const json_t *msg, const char *ref, st
                         rc == STORE_E_NOTFOUND ? m : NULL, ref, now);
         return -1;
     }
-    enum role role;
+    enum bp_role role;
     rc = auth_join_role(srv->ops, srv->st, ss->bilan, &c->dev, &role);
     if (rc) {
         conn_send_error(c, rc, NULL, ref, now);

@@ -40,7 +40,7 @@ struct room_member;
 struct hsession {
     char id[BP_ID_MAX + 1];
     char bilan[BP_ID_MAX + 1];
-    int phase;                       /* enum acc_phase */
+    int phase;                       /* enum bp_phase */
     int64_t start_ms;                /* session_open t */
     int64_t last_t_ms;               /* largest t journaled in this session */
     int64_t last_alive_ms;           /* last alive sweep (or the open) */

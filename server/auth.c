@@ -62,14 +62,14 @@ int auth_redeem_decide(const struct store_token *t, const struct store_device *e
     if (t->kind == STORE_TOKEN_ENROL) {
         /* A device keeps its role: only a new device, or one already bound to
          * this same consultant, may take a consultant enrolment token. */
-        if (existing && (existing->role != ROLE_CONSULTANT ||
+        if (existing && (existing->role != BP_ROLE_CONSULTANT ||
                          existing->consultant_id != t->consultant_id))
             return BP_E_FORBIDDEN;
         return 0;
     }
-    if (t->role != ROLE_BENEFICIARY)
+    if (t->role != BP_ROLE_BENEFICIARY)
         return BP_E_FORBIDDEN;
-    if (existing && existing->role == ROLE_CONSULTANT)
+    if (existing && existing->role == BP_ROLE_CONSULTANT)
         return BP_E_FORBIDDEN;
     return 0;
 }
@@ -102,7 +102,7 @@ int auth_redeem(const struct store_ops *ops, struct store *st, const uint8_t tok
         *out = existing;
     } else {
         *out = *dev;
-        out->role = t.kind == STORE_TOKEN_ENROL ? ROLE_CONSULTANT : t.role;
+        out->role = t.kind == STORE_TOKEN_ENROL ? BP_ROLE_CONSULTANT : t.role;
         out->consultant_id = t.kind == STORE_TOKEN_ENROL ? t.consultant_id : 0;
         if ((rc = ops->device_add(st, out, now)))
             goto out;
@@ -143,14 +143,14 @@ int auth_check_auth_sig(const uint8_t nonce[BP_NONCE_LEN], const struct store_de
 }
 
 int auth_join_role(const struct store_ops *ops, struct store *st, const char *bilan,
-                   const struct store_device *dev, enum role *role)
+                   const struct store_device *dev, enum bp_role *role)
 {
     struct store_bilan b;
     int rc = ops->bilan_get(st, bilan, &b);
     if (rc)
         return rc;
-    if (dev->role == ROLE_CONSULTANT && dev->consultant_id == b.owner_id) {
-        *role = ROLE_CONSULTANT;
+    if (dev->role == BP_ROLE_CONSULTANT && dev->consultant_id == b.owner_id) {
+        *role = BP_ROLE_CONSULTANT;
         return 0;
     }
     return ops->member_role(st, bilan, dev->fp, role);

@@ -54,7 +54,7 @@ int auth_check_auth_sig(const uint8_t nonce[BP_NONCE_LEN], const struct store_de
 /* The role dev has in bilan: consultant when its consultant owns the bilan,
  * else its member role. BP_E_UNKNOWN_BILAN, BP_E_NOT_MEMBER or BP_E_INTERNAL. */
 int auth_join_role(const struct store_ops *ops, struct store *st, const char *bilan,
-                   const struct store_device *dev, enum role *role);
+                   const struct store_device *dev, enum bp_role *role);
 
 /* Issues an enrolment token for consultant id, valid ttl_s from now. */
 int auth_issue_enrol_token(const struct store_ops *ops, struct store *st, int64_t consultant_id,

@@ -228,10 +228,10 @@ static json_t *member_obj(const struct room_member *m, int slot)
     char dev[BP_B64_32 + 1];
     bp_b64_encode(m->device, BP_FP_LEN, dev);
     json_t *o =
-        json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", role_name(m->role));
+        json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", bp_role_name(m->role));
     /* How many beneficiary devices the bilan has (PROTOCOL.md §3.2): more
      * than one means someone else may have used an invite. */
-    if (o && m->role == ROLE_BENEFICIARY && m->role_devices > 0)
+    if (o && m->role == BP_ROLE_BENEFICIARY && m->role_devices > 0)
         json_object_set_new(o, "beneficiary_devices", json_integer(m->role_devices));
     return o;
 }
@@ -376,7 +376,7 @@ static int collect_bilan(void *arg, const struct store_bilan *b)
 {
     json_t *arr = arg;
     json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "bilan", b->id, "label", b->label, "role",
-                          role_name(b->role), "budget_s", (json_int_t)b->budget_s);
+                          bp_role_name(b->role), "budget_s", (json_int_t)b->budget_s);
     if (!e || json_array_append_new(arr, e))
         return BP_E_NOMEM;
     return 0;
@@ -404,12 +404,12 @@ static void welcome(struct conn *c, const char *ref, const char *opened, struct 
     transport_authenticated(c);
     memset(c->nonce, 0, sizeof c->nonce);
     c->consultant_name[0] = '\0';
-    if (c->dev.role == ROLE_CONSULTANT &&
+    if (c->dev.role == BP_ROLE_CONSULTANT &&
         c->srv->ops->consultant_name(c->srv->st, c->dev.consultant_id, c->consultant_name))
         c->consultant_name[0] = '\0';
     json_t *o = reply("welcome", ref);
     if (o) {
-        json_object_set_new(o, "role", json_string(role_name(c->dev.role)));
+        json_object_set_new(o, "role", json_string(bp_role_name(c->dev.role)));
         json_object_set_new(o, "device", json_string(c->dev.fp));
         if (c->consultant_name[0])
             json_object_set_new(o, "name", json_string(c->consultant_name));
@@ -559,7 +559,7 @@ static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct 
     c->dev = out;
     char f[9];
     fp8(c, f);
-    log_info("device %s enrolled from %s as %s", f, c->ip, role_name(out.role));
+    log_info("device %s enrolled from %s as %s", f, c->ip, bp_role_name(out.role));
     struct store_token t;
     const char *opened = NULL;
     if (!c->srv->ops->token_get(c->srv->st, hash, &t) && t.kind == STORE_TOKEN_INVITE)
@@ -593,7 +593,7 @@ static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct n
     c->dev = d;
     char f[9];
     fp8(c, f);
-    log_info("device %s authenticated from %s as %s", f, c->ip, role_name(d.role));
+    log_info("device %s authenticated from %s as %s", f, c->ip, bp_role_name(d.role));
     welcome(c, ref, NULL, now);
 }
 
@@ -611,7 +611,7 @@ static void on_bilan_create(struct conn *c, const json_t *msg, const char *ref, 
 {
     if (need_authed(c, ref, now))
         return;
-    if (c->dev.role != ROLE_CONSULTANT) {
+    if (c->dev.role != BP_ROLE_CONSULTANT) {
         send_error(c, BP_E_FORBIDDEN, "only consultants create bilans", ref, now);
         return;
     }
@@ -635,7 +635,7 @@ static void on_bilan_create(struct conn *c, const json_t *msg, const char *ref, 
                 break;
         }
         if (!rc)
-            rc = ops->invite_add(c->srv->st, b.id, ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+            rc = ops->invite_add(c->srv->st, b.id, BP_ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
         if (!rc)
             rc = ops->commit(c->srv->st);
         else
@@ -673,7 +673,7 @@ static void on_invite_create(struct conn *c, const json_t *msg, const char *ref,
         send_error(c, rc, NULL, ref, now);
         return;
     }
-    if (c->dev.role != ROLE_CONSULTANT || c->dev.consultant_id != b.owner_id) {
+    if (c->dev.role != BP_ROLE_CONSULTANT || c->dev.consultant_id != b.owner_id) {
         send_error(c, BP_E_FORBIDDEN, "only the consultant who owns this bilan invites to it", ref, now);
         return;
     }
@@ -685,9 +685,9 @@ static void on_invite_create(struct conn *c, const json_t *msg, const char *ref,
     if (!rc) {
         /* A reprint replaces the links not used yet: one link in circulation
          * at a time, and an old one says "replaced" (token_revoked). */
-        rc = ops->invites_revoke(c->srv->st, b.id, ROLE_BENEFICIARY, now.s, &revoked);
+        rc = ops->invites_revoke(c->srv->st, b.id, BP_ROLE_BENEFICIARY, now.s, &revoked);
         if (!rc)
-            rc = ops->invite_add(c->srv->st, b.id, ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+            rc = ops->invite_add(c->srv->st, b.id, BP_ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
         if (!rc)
             rc = ops->commit(c->srv->st);
         else
@@ -733,7 +733,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
     }
     struct server *srv = c->srv;
     const char *id = bp_str(msg, "bilan", "");
-    enum role role;
+    enum bp_role role;
     int rc = auth_join_role(srv->ops, srv->st, id, &c->dev, &role);
     if (rc) {
         send_error(c, rc, NULL, ref, now);
@@ -775,9 +775,9 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
      * have been redeemed since the others joined). A failed count leaves
      * the field out rather than refusing the join. */
     int64_t nben = 0;
-    if (srv->ops->members_count(srv->st, id, ROLE_BENEFICIARY, &nben) == 0)
+    if (srv->ops->members_count(srv->st, id, BP_ROLE_BENEFICIARY, &nben) == 0)
         for (int i = 0; i < BP_MAX_MEMBERS; i++)
-            if (room->m[i].conn && room->m[i].role == ROLE_BENEFICIARY)
+            if (room->m[i].conn && room->m[i].role == BP_ROLE_BENEFICIARY)
                 room->m[i].role_devices = nben > 1000000 ? 1000000 : (int)nben;
     c->room = room;
     c->slot = slot;
@@ -794,7 +794,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
     if (o) {
         json_object_set_new(o, "bilan", json_string(id));
         json_object_set_new(o, "slot", json_integer(slot));
-        json_object_set_new(o, "role", json_string(role_name(role)));
+        json_object_set_new(o, "role", json_string(bp_role_name(role)));
         json_object_set_new(o, "members", members ? members : json_array());
     } else {
         json_decref(members);
@@ -813,7 +813,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
     attendance_send_unsigned(c, now);
     char f[9];
     fp8(c, f);
-    log_debug("device %s joined bilan %s slot %d as %s", f, id, slot, role_name(role));
+    log_debug("device %s joined bilan %s slot %d as %s", f, id, slot, bp_role_name(role));
 }
 
 static void on_leave(struct conn *c, const char *ref, struct now now)

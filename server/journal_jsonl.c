@@ -101,7 +101,7 @@ static int parse_event(json_t *o, size_t line, int format, struct acc_event *e, 
 {
     memset(e, 0, sizeof *e);
     e->line = line > UINT32_MAX ? 0 : (uint32_t)line;
-    e->phase = ACC_PHASE_NONE;
+    e->phase = BP_PHASE_NONE;
     json_t *seq = json_object_get(o, "seq");
     if (seq) {
         if (!json_is_integer(seq) || json_integer_value(seq) < 1)
@@ -137,17 +137,16 @@ static int parse_event(json_t *o, size_t line, int format, struct acc_event *e, 
     json_t *role = json_object_get(o, "role");
     if (role) {
         if (!json_is_string(role) ||
-            (e->role = account_role_parse(json_string_value(role), json_string_length(role))) < 0)
+            (e->role = bp_role_parse(json_string_value(role), json_string_length(role))) == BP_ROLE_NONE)
             return jl_fail(why, cap, line, "\"role\" must be \"consultant\" or \"beneficiary\"");
     } else {
-        e->role = ACC_ROLE_NONE;
+        e->role = BP_ROLE_NONE;
     }
     json_t *phase = json_object_get(o, "phase");
     if (phase) {
         if (!json_is_string(phase) ||
-            (e->phase = account_phase_parse(json_string_value(phase), json_string_length(phase))) < 0)
-            return jl_fail(why, cap, line, "\"phase\" must be preliminaire, investigation, conclusion "
-                           "or suivi");
+            (e->phase = bp_phase_parse(json_string_value(phase), json_string_length(phase))) < 0)
+            return jl_fail(why, cap, line, "\"phase\" must be one of " BP_PHASE_LIST);
     }
     json_t *secs = json_object_get(o, "seconds");
     if (e->kind == ACC_PERSONAL) {
@@ -163,11 +162,10 @@ static int parse_event(json_t *o, size_t line, int format, struct acc_event *e, 
     if (!e->session[0])
         return jl_fail(why, cap, line, "%s without \"session\"", account_kind_name(e->kind));
     if (e->kind == ACC_SESSION_OPEN && e->phase < 0)
-        return jl_fail(why, cap, line, "session_open without \"phase\" (preliminaire, investigation, "
-                       "conclusion or suivi)");
+        return jl_fail(why, cap, line, "session_open without \"phase\" (" BP_PHASE_LIST ")");
     if (e->kind >= ACC_JOIN && e->kind <= ACC_ALIVE && !e->device[0])
         return jl_fail(why, cap, line, "%s without \"device\"", account_kind_name(e->kind));
-    if (e->kind == ACC_JOIN && e->role == ACC_ROLE_NONE)
+    if (e->kind == ACC_JOIN && e->role == BP_ROLE_NONE)
         return jl_fail(why, cap, line, "join without \"role\" (consultant or beneficiary)");
     return 0;
 }
@@ -349,12 +347,12 @@ int journal_jsonl_write_event(const struct acc_event *e, char *out, size_t cap)
         return -1;
     if (e->device[0] && app(out, cap, &k, ",\"device\":%s", dev))
         return -1;
-    if (e->role > ACC_ROLE_NONE && e->role < ACC_ROLE_COUNT &&
-        app(out, cap, &k, ",\"role\":\"%s\"", account_role_name(e->role)))
+    if (e->role > BP_ROLE_NONE && e->role < BP_ROLE_COUNT &&
+        app(out, cap, &k, ",\"role\":\"%s\"", bp_role_name(e->role)))
         return -1;
     if (e->kind == ACC_SESSION_OPEN) {
-        if (e->phase < 0 || e->phase >= ACC_PHASE_COUNT ||
-            app(out, cap, &k, ",\"phase\":\"%s\"", account_phase_name(e->phase)))
+        if (e->phase < 0 || e->phase >= BP_PHASE_COUNT ||
+            app(out, cap, &k, ",\"phase\":\"%s\"", bp_phase_name(e->phase)))
             return -1;
     }
     if (e->kind == ACC_PERSONAL) {

@@ -118,7 +118,7 @@ int ledger_session_compute(const struct store_ops *ops, struct store *st, const 
     }
     snprintf(rec.bilan, sizeof rec.bilan, "%s", ss->bilan);
     snprintf(rec.session, sizeof rec.session, "%s", ss->id);
-    snprintf(rec.phase, sizeof rec.phase, "%s", account_phase_name(row.phase));
+    snprintf(rec.phase, sizeof rec.phase, "%s", bp_phase_name(row.phase));
     rec.start_ms = row.start_ms;
     rec.end_ms = row.end_ms;
     rec.face_to_face_ms = row.face_to_face_ms;
@@ -397,7 +397,7 @@ static int live_events(const struct ledger_live *l, int64_t now_ms, struct acc_e
     c->seq = INT64_MAX;
     c->t_ms = t;
     c->kind = ACC_SESSION_CLOSE;
-    c->phase = ACC_PHASE_NONE;
+    c->phase = BP_PHASE_NONE;
     snprintf(c->session, sizeof c->session, "%s", l->session);
     *out = ev;
     *n = l->n + 1;
@@ -489,7 +489,7 @@ int ledger_report(const struct store_ops *ops, struct store *st, const char *bil
         if (rc)
             break;
         out->n_sessions++;
-        if (row->phase >= 0 && row->phase < ACC_PHASE_COUNT)
+        if (row->phase >= 0 && row->phase < BP_PHASE_COUNT)
             out->by_phase_ms[row->phase] += row->face_to_face_ms;
         out->face_to_face_ms += row->face_to_face_ms;
     }

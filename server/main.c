@@ -488,7 +488,7 @@ struct month_ctx {
     const char *data;
     struct store *st;
     json_t *bilans;
-    int64_t by_phase[ACC_PHASE_COUNT], ftf;
+    int64_t by_phase[BP_PHASE_COUNT], ftf;
     size_t n_sessions;
     int failed;
 };
@@ -504,8 +504,8 @@ static json_t *json_seconds(int64_t ms)
 static json_t *by_phase_obj(const int64_t *ms)
 {
     json_t *o = json_object();
-    for (int p = 0; o && p < ACC_PHASE_COUNT; p++)
-        json_object_set_new(o, account_phase_name(p), json_seconds(ms[p]));
+    for (int p = 0; o && p < BP_PHASE_COUNT; p++)
+        json_object_set_new(o, bp_phase_name(p), json_seconds(ms[p]));
     return o;
 }
 
@@ -533,10 +533,10 @@ static int month_bilan(void *arg, const struct store_bilan *b)
         account_report_free(&r);
         return BP_E_NOMEM;
     }
-    int64_t byp[ACC_PHASE_COUNT] = {0}, ftf = 0;
+    int64_t byp[BP_PHASE_COUNT] = {0}, ftf = 0;
     for (long i = 0; i < n; i++) {
         sel[i] = all[idx[i]];
-        if (sel[i].phase >= 0 && sel[i].phase < ACC_PHASE_COUNT)
+        if (sel[i].phase >= 0 && sel[i].phase < BP_PHASE_COUNT)
             byp[sel[i].phase] += sel[i].face_to_face_ms;
         ftf += sel[i].face_to_face_ms;
     }
@@ -564,7 +564,7 @@ static int month_bilan(void *arg, const struct store_bilan *b)
     json_object_set(o, "remaining_s", json_object_get(full, "remaining_s"));
     json_decref(full);
     json_array_append_new(m->bilans, o);
-    for (int p = 0; p < ACC_PHASE_COUNT; p++)
+    for (int p = 0; p < BP_PHASE_COUNT; p++)
         m->by_phase[p] += byp[p];
     m->ftf += ftf;
     m->n_sessions += (size_t)n;

@@ -108,15 +108,15 @@ static void json_report(struct sb *b, const struct acc_report *r)
         fmt_iso(s->start_ms, is, sizeof is);
         fmt_iso(s->end_ms, ie, sizeof ie);
         sb_printf(b, "%s\n    {\"id\": %s, \"phase\": \"%s\", \"start\": %s, ", i ? "," : "", a.id,
-                  account_phase_name(s->phase), secs(&a, s->start_ms));
+                  bp_phase_name(s->phase), secs(&a, s->start_ms));
         sb_printf(b, "\"end\": %s, \"start_utc\": \"%s\", \"end_utc\": \"%s\", \"closed\": %s, ",
                   secs(&c, s->end_ms), is, ie, s->closed ? "true" : "false");
         sb_printf(b, "\"face_to_face_s\": %s, \"interruptions\": %" PRIu32 "}", secs(&a, s->face_to_face_ms),
                   s->interruptions);
     }
     sb_printf(b, "%s],\n  \"by_phase\": {", r->n_sessions ? "\n  " : "");
-    for (int p = 0; p < ACC_PHASE_COUNT; p++)
-        sb_printf(b, "%s\"%s\": %s", p ? ", " : "", account_phase_name(p), secs(&a, r->by_phase_ms[p]));
+    for (int p = 0; p < BP_PHASE_COUNT; p++)
+        sb_printf(b, "%s\"%s\": %s", p ? ", " : "", bp_phase_name(p), secs(&a, r->by_phase_ms[p]));
     sb_printf(b, "},\n  \"face_to_face_s\": %s,\n", secs(&a, r->face_to_face_ms));
     sb_printf(b, "  \"budget_s\": %s,\n", secs(&a, r->budget_ms));
     sb_printf(b, "  \"remaining_s\": %s,\n", secs(&a, r->remaining_ms));
@@ -153,11 +153,11 @@ static void csv_report(struct sb *b, const struct acc_report *r)
         fmt_iso(s->end_ms, ie, sizeof ie);
         sb_printf(b, "session,");
         csv_field(b, s->id);
-        sb_printf(b, ",%s,%s,%s,%s,%" PRIu32 "\r\n", account_phase_name(s->phase), is, ie,
+        sb_printf(b, ",%s,%s,%s,%s,%" PRIu32 "\r\n", bp_phase_name(s->phase), is, ie,
                   secs(&a, s->face_to_face_ms), s->interruptions);
     }
-    for (int p = 0; p < ACC_PHASE_COUNT; p++)
-        sb_printf(b, "phase,,%s,,,%s,\r\n", account_phase_name(p), secs(&a, r->by_phase_ms[p]));
+    for (int p = 0; p < BP_PHASE_COUNT; p++)
+        sb_printf(b, "phase,,%s,,,%s,\r\n", bp_phase_name(p), secs(&a, r->by_phase_ms[p]));
     const struct { const char *name; int64_t ms; } rows[] = {
         {"face_to_face", r->face_to_face_ms}, {"budget", r->budget_ms}, {"remaining", r->remaining_ms},
         {"personal", r->personal_ms},         {"total", r->total_ms},   {"cap", r->cap_ms},
@@ -182,13 +182,13 @@ static void table_report(struct sb *b, const struct acc_report *r)
         fmt_human(s->start_ms, is, sizeof is);
         fmt_human(s->end_ms, ie, sizeof ie);
         report_fmt_hmm(s->face_to_face_ms, h1, sizeof h1);
-        sb_printf(b, "%-20s  %-13s  %-16s  %-16s  %12s  %13" PRIu32 "%s\n", s->id, account_phase_name(s->phase),
+        sb_printf(b, "%-20s  %-13s  %-16s  %-16s  %12s  %13" PRIu32 "%s\n", s->id, bp_phase_name(s->phase),
                   is, ie, h1, s->interruptions, s->closed ? "" : "  (not closed: ended at the last sign of life)");
     }
     sb_printf(b, "\nBy phase\n");
-    for (int p = 0; p < ACC_PHASE_COUNT; p++) {
+    for (int p = 0; p < BP_PHASE_COUNT; p++) {
         char label[64];
-        snprintf(label, sizeof label, "%s (%s)", account_phase_label_fr(p), account_phase_name(p));
+        snprintf(label, sizeof label, "%s (%s)", bp_phase_label(p, 0), bp_phase_name(p));
         report_fmt_hmm(r->by_phase_ms[p], h1, sizeof h1);
         /* Pad by characters, not bytes: the labels hold é. */
         size_t chars = 0;

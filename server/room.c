@@ -7,20 +7,6 @@
 
 #include "room.h"
 
-const char *role_name(enum role r)
-{
-    return r == ROLE_CONSULTANT ? "consultant" : r == ROLE_BENEFICIARY ? "beneficiary" : "none";
-}
-
-enum role role_parse(const char *s)
-{
-    if (s && !strcmp(s, "consultant"))
-        return ROLE_CONSULTANT;
-    if (s && !strcmp(s, "beneficiary"))
-        return ROLE_BENEFICIARY;
-    return ROLE_NONE;
-}
-
 static unsigned bucket(const char *s)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -85,7 +71,7 @@ int room_find_device(const struct room *r, const uint8_t device[BP_FP_LEN])
     return -1;
 }
 
-int room_add(struct room *r, void *conn, const uint8_t device[BP_FP_LEN], enum role role)
+int room_add(struct room *r, void *conn, const uint8_t device[BP_FP_LEN], enum bp_role role)
 {
     for (int i = 0; i < BP_MAX_MEMBERS; i++) {
         if (!r->m[i].conn) {

@@ -13,15 +13,12 @@
 
 #include "bp/bp.h"
 
-enum role { ROLE_NONE = 0, ROLE_CONSULTANT = 1, ROLE_BENEFICIARY = 2 };
-const char *role_name(enum role r);
-/* ROLE_NONE for anything but "consultant"/"beneficiary". */
-enum role role_parse(const char *s);
+/* Roles: enum bp_role of bp/vocab.h. */
 
 struct room_member {
     void *conn;                   /* NULL: slot free */
     uint8_t device[BP_FP_LEN];
-    enum role role;
+    enum bp_role role;
     int role_devices;             /* beneficiaries: the bilan's beneficiary devices, as
                                    * counted at the room's last join (0: not known) */
 };
@@ -53,7 +50,7 @@ void rooms_clear(struct rooms *rs);
 /* Slot of device in r, or -1. */
 int room_find_device(const struct room *r, const uint8_t device[BP_FP_LEN]);
 /* Puts conn in the lowest free slot and returns it, or BP_E_ROOM_FULL. */
-int room_add(struct room *r, void *conn, const uint8_t device[BP_FP_LEN], enum role role);
+int room_add(struct room *r, void *conn, const uint8_t device[BP_FP_LEN], enum bp_role role);
 /* Frees slot; returns the connection that held it (NULL if it was free). */
 void *room_remove(struct room *r, int slot);
 

@@ -39,7 +39,7 @@ struct store_device {
     char fp[STORE_FP_B64];            /* fingerprint, base64url */
     uint8_t sign_pub[BP_KEY_LEN];
     uint8_t dh_pub[BP_KEY_LEN];
-    enum role role;
+    enum bp_role role;
     int64_t consultant_id;            /* 0 for beneficiary devices */
     char name[BP_NAME_MAX + 1];       /* device name, may be empty */
 };
@@ -50,7 +50,7 @@ struct store_token {
     enum store_token_kind kind;
     int64_t consultant_id;            /* enrolment tokens */
     char bilan[BP_ID_MAX + 1];        /* invites */
-    enum role role;                   /* role the token grants */
+    enum bp_role role;                   /* role the token grants */
     int64_t expires;
     char used_by[STORE_FP_B64];       /* "" while unused */
     int replaced;                     /* invites: a newer invite of the same bilan and role
@@ -64,7 +64,7 @@ struct store_bilan {
     int64_t owner_id;
     int64_t budget_s;
     int64_t created;
-    enum role role;                   /* filled by bilans_for_device */
+    enum bp_role role;                   /* filled by bilans_for_device */
 };
 
 struct store_consultant {
@@ -87,7 +87,7 @@ struct store_consultant {
 struct store_session {
     char id[BP_ID_MAX + 1];
     char bilan[BP_ID_MAX + 1];
-    int phase;                        /* enum acc_phase */
+    int phase;                        /* enum bp_phase */
     int64_t opened_ms, closed_ms;
     char close_reason[16];
     int rules;                        /* 0 while unknown (open), else 1 or 2 */
@@ -179,12 +179,12 @@ struct store_ops {
 
     int (*enrol_token_add)(struct store *s, int64_t consultant_id, const uint8_t hash[32],
                            int64_t now, int64_t expires);
-    int (*invite_add)(struct store *s, const char *bilan, enum role role, const uint8_t hash[32],
+    int (*invite_add)(struct store *s, const char *bilan, enum bp_role role, const uint8_t hash[32],
                       int64_t now, int64_t expires);
     /* Revokes the unused, unexpired invites of bilan for role (their expiry
      * becomes now): called before invite_add in the same transaction, so that
      * reprinting an invite leaves one link that works. *n = how many. */
-    int (*invites_revoke)(struct store *s, const char *bilan, enum role role, int64_t now,
+    int (*invites_revoke)(struct store *s, const char *bilan, enum bp_role role, int64_t now,
                           int64_t *n);
     /* Looks a token hash up in both tables; BP_E_UNKNOWN_TOKEN if in neither. */
     int (*token_get)(struct store *s, const uint8_t hash[32], struct store_token *out);
@@ -200,12 +200,12 @@ struct store_ops {
      * member), newest first, at most max; role set per bilan. */
     int (*bilans_for_device)(struct store *s, const struct store_device *d, int max,
                              store_bilan_cb cb, void *arg);
-    int (*member_add)(struct store *s, const char *bilan, const char *fp, enum role role, int64_t now);
+    int (*member_add)(struct store *s, const char *bilan, const char *fp, enum bp_role role, int64_t now);
     /* The device's role in that bilan as a member, or BP_E_NOT_MEMBER. */
-    int (*member_role)(struct store *s, const char *bilan, const char *fp, enum role *role);
+    int (*member_role)(struct store *s, const char *bilan, const char *fp, enum bp_role *role);
     /* How many devices are members of bilan with role (PROTOCOL.md §3.2:
      * beneficiary_devices). */
-    int (*members_count)(struct store *s, const char *bilan, enum role role, int64_t *n);
+    int (*members_count)(struct store *s, const char *bilan, enum bp_role role, int64_t *n);
 
     /* ---- Sessions, journal, receipts, budget warnings (schema 2) ---- */
     /* Bilans owned by a consultant, by id. */

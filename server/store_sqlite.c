@@ -442,7 +442,7 @@ static int st_enrol_token_add(struct store *s, int64_t consultant_id, const uint
     return done(s, st, "enrol_token_add");
 }
 
-static int st_invite_add(struct store *s, const char *bilan, enum role role, const uint8_t hash[32],
+static int st_invite_add(struct store *s, const char *bilan, enum bp_role role, const uint8_t hash[32],
                          int64_t now, int64_t expires)
 {
     sqlite3_stmt *st;
@@ -451,13 +451,13 @@ static int st_invite_add(struct store *s, const char *bilan, enum role role, con
         return BP_E_INTERNAL;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, bilan, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, bp_role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_int64(st, 5, expires);
     return done(s, st, "invite_add");
 }
 
-static int st_invites_revoke(struct store *s, const char *bilan, enum role role, int64_t now,
+static int st_invites_revoke(struct store *s, const char *bilan, enum bp_role role, int64_t now,
                              int64_t *n)
 {
     sqlite3_stmt *st;
@@ -466,7 +466,7 @@ static int st_invites_revoke(struct store *s, const char *bilan, enum role role,
                 "WHERE bilan_id = ?1 AND role = ?2 AND used_by IS NULL AND expires > ?3", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bp_role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     int rc = done(s, st, "invites_revoke");
     if (!rc)
@@ -500,7 +500,7 @@ static int st_token_get(struct store *s, const uint8_t hash[32], struct store_to
         out->consultant_id = sqlite3_column_int64(st, 1);
         copy_text(st, 2, out->bilan, sizeof out->bilan);
         copy_text(st, 3, role, sizeof role);
-        out->role = role_parse(role);
+        out->role = bp_role_parse(role, strlen(role));
         out->expires = sqlite3_column_int64(st, 4);
         copy_text(st, 5, out->used_by, sizeof out->used_by);
         out->replaced = sqlite3_column_int(st, 6);
@@ -550,7 +550,7 @@ static int st_device_get(struct store *s, const char *fp_in, struct store_device
         memcpy(out->sign_pub, sqlite3_column_blob(st, 1), BP_KEY_LEN);
         memcpy(out->dh_pub, sqlite3_column_blob(st, 2), BP_KEY_LEN);
         copy_text(st, 3, role, sizeof role);
-        out->role = role_parse(role);
+        out->role = bp_role_parse(role, strlen(role));
         out->consultant_id = sqlite3_column_int64(st, 4);
         copy_text(st, 5, out->name, sizeof out->name);
         ret = 0;
@@ -570,8 +570,8 @@ static int st_device_add(struct store *s, const struct store_device *d, int64_t 
     sqlite3_bind_text(st, 1, d->fp, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, d->sign_pub, BP_KEY_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, d->dh_pub, BP_KEY_LEN, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, role_name(d->role), -1, SQLITE_STATIC);
-    if (d->role == ROLE_CONSULTANT)
+    sqlite3_bind_text(st, 4, bp_role_name(d->role), -1, SQLITE_STATIC);
+    if (d->role == BP_ROLE_CONSULTANT)
         sqlite3_bind_int64(st, 5, d->consultant_id);
     else
         sqlite3_bind_null(st, 5);
@@ -604,7 +604,7 @@ static void read_bilan(sqlite3_stmt *st, struct store_bilan *b)
     b->budget_s = sqlite3_column_int64(st, 3);
     b->created = sqlite3_column_int64(st, 4);
     copy_text(st, 5, role, sizeof role);
-    b->role = role_parse(role);
+    b->role = bp_role_parse(role, strlen(role));
 }
 
 static int st_bilan_get(struct store *s, const char *id, struct store_bilan *out)
@@ -656,12 +656,12 @@ static int st_bilans_for_device(struct store *s, const struct store_device *d, i
                 "ORDER BY 5 DESC, 1 LIMIT ?3", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, d->fp, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, d->role == ROLE_CONSULTANT ? d->consultant_id : 0);
+    sqlite3_bind_int64(st, 2, d->role == BP_ROLE_CONSULTANT ? d->consultant_id : 0);
     sqlite3_bind_int(st, 3, max);
     return each_bilan(s, st, cb, arg, "bilans_for_device");
 }
 
-static int st_member_add(struct store *s, const char *bilan, const char *fp, enum role role, int64_t now)
+static int st_member_add(struct store *s, const char *bilan, const char *fp, enum bp_role role, int64_t now)
 {
     sqlite3_stmt *st;
     if (prep(s, "INSERT OR IGNORE INTO bilan_members(bilan_id, device, role, added) "
@@ -669,12 +669,12 @@ static int st_member_add(struct store *s, const char *bilan, const char *fp, enu
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, bp_role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now);
     return done(s, st, "member_add");
 }
 
-static int st_member_role(struct store *s, const char *bilan, const char *fp, enum role *role)
+static int st_member_role(struct store *s, const char *bilan, const char *fp, enum bp_role *role)
 {
     sqlite3_stmt *st;
     if (prep(s, "SELECT role FROM bilan_members WHERE bilan_id = ?1 AND device = ?2", &st))
@@ -685,7 +685,7 @@ static int st_member_role(struct store *s, const char *bilan, const char *fp, en
     if (rc == SQLITE_ROW) {
         char r[16];
         copy_text(st, 0, r, sizeof r);
-        *role = role_parse(r);
+        *role = bp_role_parse(r, strlen(r));
         ret = 0;
     } else {
         ret = rc == SQLITE_DONE ? BP_E_NOT_MEMBER : fail(s, "member_role");
@@ -694,14 +694,14 @@ static int st_member_role(struct store *s, const char *bilan, const char *fp, en
     return ret;
 }
 
-static int st_members_count(struct store *s, const char *bilan, enum role role, int64_t *n)
+static int st_members_count(struct store *s, const char *bilan, enum bp_role role, int64_t *n)
 {
     sqlite3_stmt *st;
     *n = 0;
     if (prep(s, "SELECT count(*) FROM bilan_members WHERE bilan_id = ?1 AND role = ?2", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bp_role_name(role), -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
@@ -730,7 +730,7 @@ static int st_session_add(struct store *s, const struct store_session *ss)
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ss->bilan, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, account_phase_name(ss->phase), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, bp_phase_name(ss->phase), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, ss->opened_ms);
     if (ss->rules)
         sqlite3_bind_int(st, 5, ss->rules);
@@ -756,7 +756,7 @@ static void read_session(sqlite3_stmt *st, struct store_session *o)
     copy_text(st, 0, o->id, sizeof o->id);
     copy_text(st, 1, o->bilan, sizeof o->bilan);
     copy_text(st, 2, phase, sizeof phase);
-    o->phase = account_phase_parse(phase, strlen(phase));
+    o->phase = bp_phase_parse(phase, strlen(phase));
     o->opened_ms = sqlite3_column_int64(st, 3);
     o->closed_ms = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
     copy_text(st, 5, o->close_reason, sizeof o->close_reason);
@@ -837,9 +837,9 @@ static int journal_insert(struct store *s, struct store_jev *e)
     if (v->device[0])
         sqlite3_bind_text(st, 5, v->device, -1, SQLITE_STATIC);
     if (v->kind == ACC_JOIN)
-        sqlite3_bind_text(st, 6, account_role_name(v->role), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, bp_role_name(v->role), -1, SQLITE_STATIC);
     if (v->kind == ACC_SESSION_OPEN)
-        sqlite3_bind_text(st, 7, account_phase_name(v->phase), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, bp_phase_name(v->phase), -1, SQLITE_STATIC);
     if (v->kind == ACC_PERSONAL) {
         sqlite3_bind_int64(st, 8, v->personal_ms / 1000);
         if (e->note[0])
@@ -913,9 +913,9 @@ static int st_journal_of_bilan(struct store *s, const char *bilan, const char *s
         copy_text(st, 4, e->ev.session, sizeof e->ev.session);
         copy_text(st, 5, e->ev.device, sizeof e->ev.device);
         copy_text(st, 6, role, sizeof role);
-        e->ev.role = role[0] ? account_role_parse(role, strlen(role)) : ACC_ROLE_NONE;
+        e->ev.role = role[0] ? bp_role_parse(role, strlen(role)) : BP_ROLE_NONE;
         copy_text(st, 7, phase, sizeof phase);
-        e->ev.phase = phase[0] ? account_phase_parse(phase, strlen(phase)) : ACC_PHASE_NONE;
+        e->ev.phase = phase[0] ? bp_phase_parse(phase, strlen(phase)) : BP_PHASE_NONE;
         e->ev.personal_ms = sqlite3_column_int64(st, 8) * 1000;
         copy_text(st, 9, e->note, sizeof e->note);
         if (e->ev.kind < 0) {

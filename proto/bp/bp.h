@@ -21,6 +21,9 @@
 
 #include <jansson.h>
 
+#include "bp/kinds.h"
+#include "bp/vocab.h"
+
 /* ---- Versions and limits (PROTOCOL.md §1, §6) ---- */
 #define BP_PROTOCOL_VERSION 1
 #define BP_SUBPROTOCOL "bilan.v1"
@@ -93,7 +96,7 @@ int bp_err_from_code(const char *code);
 int bp_err_is_fatal(int err);
 
 /* ---- Binary frame header (PROTOCOL.md §4) ---- */
-enum bp_kind { BP_KIND_AUDIO = 1, BP_KIND_VIDEO = 2, BP_KIND_DATA = 3 };
+/* Kinds: bp/kinds.h. */
 #define BP_FLAG_KEYFRAME 0x01
 #define BP_FLAGS_KNOWN BP_FLAG_KEYFRAME
 

@@ -90,11 +90,13 @@ int bp_replay_check(const struct bp_replay *w, uint64_t ctr);
 /* Records ctr (call only after the frame authenticated). */
 void bp_replay_update(struct bp_replay *w, uint64_t ctr);
 
-/* KID layout (PROTOCOL.md §8.4): gen * 4 + stream, stream 1 audio, 2 video,
- * 3 data; gen is the sender's key generation in this room (1, 2, ...). */
-static inline uint64_t bp_kid(uint64_t gen, unsigned stream) { return gen * 4 + (stream & 3); }
-static inline uint64_t bp_kid_gen(uint64_t kid) { return kid / 4; }
-static inline unsigned bp_kid_stream(uint64_t kid) { return (unsigned)(kid % 4); }
+/* KID layout (PROTOCOL.md §8.4): gen * BP_STREAMS + stream, with the stream
+ * number of the frame's kind (bp/kinds.h: 1 audio, 2 video, 3 data; room for
+ * 15 streams per sender); gen is the sender's key generation in this room
+ * (1, 2, ...). A stream >= BP_STREAMS is a caller's bug. */
+static inline uint64_t bp_kid(uint64_t gen, unsigned stream) { return gen * BP_STREAMS + stream; }
+static inline uint64_t bp_kid_gen(uint64_t kid) { return kid / BP_STREAMS; }
+static inline unsigned bp_kid_stream(uint64_t kid) { return (unsigned)(kid % BP_STREAMS); }
 
 /* ================= Pairwise handshake (pair.c) ================== */
 

@@ -133,9 +133,7 @@ def t_confidential():
         # Every frame is routing header || SFrame (KID of the data stream).
         ok = True
         for b in bins:
-            cfg = b[16]
-            kid = cfg >> 4 & 7 if not cfg & 0x80 else None
-            if b[1] != 3 or (kid is not None and kid % 4 != 3):
+            if b[1] != 3 or sframe_kid(b) % KID_STREAMS != 3:
                 ok = False
         check(ok, "every binary frame is a data frame whose SFrame KID names the data stream")
         for path in (r["sa"], r["sb"]):
@@ -294,15 +292,21 @@ def t_mitm():
 # ---------------------------------------------------------------- d
 
 
-def sframe_gen(frame):
-    """Key generation of a binary frame, from its SFrame header's KID (RFC 9605 §4.3)."""
+KID_STREAMS = 16  # PROTOCOL.md §8.4: KID = gen * 16 + stream
+
+
+def sframe_kid(frame):
+    """KID of a binary frame's SFrame header (RFC 9605 §4.3)."""
     cfg = frame[16]
     if cfg & 0x80:
         n = (cfg >> 4 & 7) + 1
-        kid = int.from_bytes(frame[17:17 + n], "big")
-    else:
-        kid = cfg >> 4 & 7
-    return kid // 4
+        return int.from_bytes(frame[17:17 + n], "big")
+    return cfg >> 4 & 7
+
+
+def sframe_gen(frame):
+    """Key generation of a binary frame, from its KID."""
+    return sframe_kid(frame) // KID_STREAMS
 
 
 def t_leaver_late_joiner():

@@ -84,22 +84,22 @@ static void session(struct store *st, const char *id, int64_t start, int64_t len
     memset(&ss, 0, sizeof ss);
     snprintf(ss.id, sizeof ss.id, "%s", id);
     snprintf(ss.bilan, sizeof ss.bilan, "%s", BILAN);
-    ss.phase = ACC_PHASE_INVESTIGATION;
+    ss.phase = BP_PHASE_INVESTIGATION;
     ss.opened_ms = start;
     ss.rules = LEDGER_RULES;
     ops->session_add(st, &ss);
-    line(st, id, ACC_SESSION_OPEN, NULL, ACC_ROLE_NONE, ACC_PHASE_INVESTIGATION, start, NULL);
-    line(st, id, ACC_JOIN, DEV_C, ACC_ROLE_CONSULTANT, ACC_PHASE_NONE, start, NULL);
-    line(st, id, ACC_JOIN, DEV_B, ACC_ROLE_BENEFICIARY, ACC_PHASE_NONE, start, NULL);
+    line(st, id, ACC_SESSION_OPEN, NULL, BP_ROLE_NONE, BP_PHASE_INVESTIGATION, start, NULL);
+    line(st, id, ACC_JOIN, DEV_C, BP_ROLE_CONSULTANT, BP_PHASE_NONE, start, NULL);
+    line(st, id, ACC_JOIN, DEV_B, BP_ROLE_BENEFICIARY, BP_PHASE_NONE, start, NULL);
     for (int64_t t = start + 10000; t < start + len_ms; t += 10000) {
-        line(st, id, ACC_ALIVE, DEV_C, ACC_ROLE_NONE, ACC_PHASE_NONE, t, NULL);
-        line(st, id, ACC_ALIVE, DEV_B, ACC_ROLE_NONE, ACC_PHASE_NONE, t, NULL);
+        line(st, id, ACC_ALIVE, DEV_C, BP_ROLE_NONE, BP_PHASE_NONE, t, NULL);
+        line(st, id, ACC_ALIVE, DEV_B, BP_ROLE_NONE, BP_PHASE_NONE, t, NULL);
     }
     if (!close)
         return;
-    line(st, id, ACC_LEAVE, DEV_B, ACC_ROLE_NONE, ACC_PHASE_NONE, start + len_ms, NULL);
-    line(st, id, ACC_LEAVE, DEV_C, ACC_ROLE_NONE, ACC_PHASE_NONE, start + len_ms, NULL);
-    line(st, id, ACC_SESSION_CLOSE, NULL, ACC_ROLE_NONE, ACC_PHASE_NONE, start + len_ms, NULL);
+    line(st, id, ACC_LEAVE, DEV_B, BP_ROLE_NONE, BP_PHASE_NONE, start + len_ms, NULL);
+    line(st, id, ACC_LEAVE, DEV_C, BP_ROLE_NONE, BP_PHASE_NONE, start + len_ms, NULL);
+    line(st, id, ACC_SESSION_CLOSE, NULL, BP_ROLE_NONE, BP_PHASE_NONE, start + len_ms, NULL);
     ops->session_end(st, id, start + len_ms, "closed");
 }
 
@@ -147,8 +147,8 @@ static int flip;
 static void flip_member(struct store *st, struct ledger_live *live)
 {
     flip_t += 1000;
-    line(st, "s-live", flip ? ACC_JOIN : ACC_LEAVE, DEV_B, flip ? ACC_ROLE_BENEFICIARY : ACC_ROLE_NONE,
-         ACC_PHASE_NONE, flip_t, live);
+    line(st, "s-live", flip ? ACC_JOIN : ACC_LEAVE, DEV_B, flip ? BP_ROLE_BENEFICIARY : BP_ROLE_NONE,
+         BP_PHASE_NONE, flip_t, live);
     flip = !flip;
 }
 
@@ -205,7 +205,7 @@ static void measure(struct store *st, struct ledger_live *live, int reps_old, in
         struct ledger_live l;
         char why[320];
         int64_t t = now_ns();
-        if (ledger_live_begin(&l, ops, st, BILAN, "s-live", ACC_PHASE_INVESTIGATION, T0, why, sizeof why))
+        if (ledger_live_begin(&l, ops, st, BILAN, "s-live", BP_PHASE_INVESTIGATION, T0, why, sizeof why))
             exit(1);
         v[i] = now_ns() - t;
         ledger_live_free(&l);
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
     ledger_backfill(ops, st, 1000, &frozen); /* what the server does at each close */
     int64_t open_t = T0 + 9LL * 86400000;
     struct ledger_live live;
-    if (ledger_live_begin(&live, ops, st, BILAN, "s-live", ACC_PHASE_INVESTIGATION, open_t, why, sizeof why)) {
+    if (ledger_live_begin(&live, ops, st, BILAN, "s-live", BP_PHASE_INVESTIGATION, open_t, why, sizeof why)) {
         fprintf(stderr, "bench: %s\n", why);
         return 1;
     }
@@ -281,13 +281,13 @@ int main(int argc, char **argv)
     memset(&ss, 0, sizeof ss);
     snprintf(ss.id, sizeof ss.id, "s-live");
     snprintf(ss.bilan, sizeof ss.bilan, BILAN);
-    ss.phase = ACC_PHASE_INVESTIGATION;
+    ss.phase = BP_PHASE_INVESTIGATION;
     ss.opened_ms = open_t;
     ss.rules = LEDGER_RULES;
     ops->session_add(st, &ss);
-    line(st, "s-live", ACC_SESSION_OPEN, NULL, ACC_ROLE_NONE, ACC_PHASE_INVESTIGATION, open_t, &live);
-    line(st, "s-live", ACC_JOIN, DEV_C, ACC_ROLE_CONSULTANT, ACC_PHASE_NONE, open_t, &live);
-    line(st, "s-live", ACC_JOIN, DEV_B, ACC_ROLE_BENEFICIARY, ACC_PHASE_NONE, open_t, &live);
+    line(st, "s-live", ACC_SESSION_OPEN, NULL, BP_ROLE_NONE, BP_PHASE_INVESTIGATION, open_t, &live);
+    line(st, "s-live", ACC_JOIN, DEV_C, BP_ROLE_CONSULTANT, BP_PHASE_NONE, open_t, &live);
+    line(st, "s-live", ACC_JOIN, DEV_B, BP_ROLE_BENEFICIARY, BP_PHASE_NONE, open_t, &live);
     ops->commit(st);
     flip_t = open_t;
     (void)seq_t;
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
     if (big > (long)n_full) {
         ops->begin(st);
         for (long i = (long)n_full; i < big; i++)
-            line(st, NULL, ACC_PERSONAL, DEV_B, ACC_ROLE_NONE, ACC_PHASE_NONE, T0 + 10LL * 86400000 + i, NULL);
+            line(st, NULL, ACC_PERSONAL, DEV_B, BP_ROLE_NONE, BP_PHASE_NONE, T0 + 10LL * 86400000 + i, NULL);
         ops->commit(st);
     }
     measure(st, &live, reps_old, reps_new, &f2);
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
     /* Past one million events the previous way had no report at all. */
     ops->begin(st);
     for (long i = 0; i < 5000; i++)
-        line(st, NULL, ACC_PERSONAL, DEV_B, ACC_ROLE_NONE, ACC_PHASE_NONE, T0 + 11LL * 86400000 + i, NULL);
+        line(st, NULL, ACC_PERSONAL, DEV_B, BP_ROLE_NONE, BP_PHASE_NONE, T0 + 11LL * 86400000 + i, NULL);
     ops->commit(st);
     struct acc_report r;
     int old_ok = old_report(st, &r) == 0;

@@ -302,7 +302,7 @@ static void test_kid_and_keys(void)
 
     uint8_t pt[10] = "0123456789", f[10 + BP_SFRAME_OVERHEAD], back[10];
     int n = bp_sframe_seal(&a, 7, NULL, 0, pt, sizeof pt, f, sizeof f);
-    CHECK_EQ_INT(n, 1 + 10 + 16); /* KID 5 and CTR 7 both fit in the config byte */
+    CHECK_EQ_INT(n, 1 + 1 + 10 + 16); /* CTR 7 fits in the config byte, KID 17 takes one more */
     /* Wrong KID: refused before any decryption. */
     memset(back, 0x33, sizeof back);
     CHECK_EQ_INT(bp_sframe_open(&b, NULL, 0, f, (size_t)n, back, sizeof back, NULL),
@@ -316,25 +316,42 @@ static void test_kid_and_keys(void)
 
     /* Empty payload. */
     n = bp_sframe_seal(&a, 8, NULL, 0, NULL, 0, f, sizeof f);
-    CHECK_EQ_INT(n, 2 + 16);
+    CHECK_EQ_INT(n, 3 + 16);
     uint64_t ctr = 0;
     CHECK_EQ_INT(bp_sframe_open(&a, NULL, 0, f, (size_t)n, back, 0, &ctr), 0);
     CHECK(ctr == 8);
 
-    /* KID helpers (PROTOCOL.md §8.4: gen * 4 + stream). */
-    CHECK(bp_kid(1, BP_KIND_AUDIO) == 5);
-    CHECK(bp_kid(1, BP_KIND_VIDEO) == 6);
-    CHECK(bp_kid(1, BP_KIND_DATA) == 7);
-    CHECK(bp_kid(2, BP_KIND_AUDIO) == 9);
+    /* KID helpers (PROTOCOL.md §8.4: gen * 16 + stream, the stream of the
+     * kind in bp/kinds.h). */
+    CHECK(bp_kid(1, BP_KIND_AUDIO) == 17);
+    CHECK(bp_kid(1, BP_KIND_VIDEO) == 18);
+    CHECK(bp_kid(1, BP_KIND_DATA) == 19);
+    CHECK(bp_kid(2, BP_KIND_AUDIO) == 33);
     for (uint64_t g = 1; g < 70000; g += 997) {
-        for (unsigned s = 1; s <= 3; s++) {
+        for (unsigned s = 1; s < BP_STREAMS; s++) {
             uint64_t kid = bp_kid(g, s);
             CHECK(bp_kid_gen(kid) == g);
             CHECK_EQ_INT(bp_kid_stream(kid), s);
         }
     }
     CHECK(bp_kid_gen(bp_kid(UINT64_C(1) << 40, 2)) == UINT64_C(1) << 40);
-    CHECK_EQ_INT(bp_kid_stream(bp_kid(9, 7)), 3); /* stream is masked to 2 bits */
+    /* Room for at least 8 streams per sender, and no two gens share a KID. */
+    CHECK(BP_STREAMS >= 8);
+    CHECK_EQ_INT(bp_kid_stream(bp_kid(9, 7)), 7);
+    CHECK(bp_kid(9, BP_STREAMS - 1) < bp_kid(10, 0));
+    /* The table of kinds gives each kind one stream, unique, in range. */
+    {
+        unsigned nk;
+        const struct bp_kind_info *ks = bp_kinds(&nk);
+        CHECK(nk >= 3);
+        for (unsigned i = 0; i < nk; i++) {
+            CHECK(ks[i].stream >= 1 && ks[i].stream < BP_STREAMS);
+            CHECK(bp_kind_of_stream(ks[i].stream) == &ks[i]);
+            CHECK(bp_kind_info(ks[i].kind) == &ks[i]);
+        }
+        CHECK(bp_kind_info(0) == NULL && bp_kind_info(BP_KIND_MAX + 1) == NULL);
+        CHECK(bp_kind_of_stream(0) == NULL);
+    }
 
     bp_sframe_key_wipe(&a);
     bp_sframe_key_wipe(&b);

@@ -16,7 +16,7 @@
 
 enum { OPEN = ACC_SESSION_OPEN, CLOSE = ACC_SESSION_CLOSE, JOIN = ACC_JOIN, LEAVE = ACC_LEAVE,
        LOST = ACC_LOST, ALIVE = ACC_ALIVE, PERSONAL = ACC_PERSONAL };
-enum { C = ACC_ROLE_CONSULTANT, B = ACC_ROLE_BENEFICIARY };
+enum { C = BP_ROLE_CONSULTANT, B = BP_ROLE_BENEFICIARY };
 
 static struct acc_event evs[256];
 static size_t nev;
@@ -28,7 +28,7 @@ static void add(int64_t t_rel_ms, int kind, const char *sess, const char *dev, i
     e->seq = (int64_t)nev; /* the server's append order */
     e->t_ms = T0 + t_rel_ms;
     e->kind = kind;
-    e->phase = ACC_PHASE_NONE;
+    e->phase = BP_PHASE_NONE;
     snprintf(e->session, sizeof e->session, "%s", sess ? sess : "");
     snprintf(e->device, sizeof e->device, "%s", dev ? dev : "");
     if (kind == JOIN)
@@ -65,7 +65,7 @@ static int compute(int64_t budget_ms, struct acc_report *r, struct acc_err *err)
 static void build_drop_rejoin(void)
 {
     nev = 0;
-    add(0, OPEN, "S2", NULL, ACC_PHASE_INVESTIGATION);
+    add(0, OPEN, "S2", NULL, BP_PHASE_INVESTIGATION);
     add(0, JOIN, "S2", "cons", C);
     add(S(5), JOIN, "S2", "ben", B);
     add(S(1800.5), ALIVE, "S2", "ben", 0);
@@ -82,7 +82,7 @@ static void test_simple(void)
     struct acc_report r;
     struct acc_err err;
     nev = 0;
-    add(0, OPEN, "S1", NULL, ACC_PHASE_PRELIMINAIRE);
+    add(0, OPEN, "S1", NULL, BP_PHASE_PRELIMINAIRE);
     add(0, JOIN, "S1", "cons", C);
     add(S(60), JOIN, "S1", "ben", B);
     add(S(7260), LEAVE, "S1", "ben", 0);
@@ -91,14 +91,14 @@ static void test_simple(void)
     CHECK_EQ_INT(compute(H(16), &r, &err), 0);
     CHECK_EQ_INT(r.n_sessions, 1);
     CHECK_STR(r.sessions[0].id, "S1");
-    CHECK_EQ_INT(r.sessions[0].phase, ACC_PHASE_PRELIMINAIRE);
+    CHECK_EQ_INT(r.sessions[0].phase, BP_PHASE_PRELIMINAIRE);
     CHECK_EQ_INT(r.sessions[0].start_ms, T0);
     CHECK_EQ_INT(r.sessions[0].end_ms, T0 + 7320000);
     CHECK_EQ_INT(r.sessions[0].closed, 1);
     CHECK_EQ_INT(r.sessions[0].face_to_face_ms, 7200000);
     CHECK_EQ_INT(r.sessions[0].interruptions, 0);
-    CHECK_EQ_INT(r.by_phase_ms[ACC_PHASE_PRELIMINAIRE], 7200000);
-    CHECK_EQ_INT(r.by_phase_ms[ACC_PHASE_INVESTIGATION], 0);
+    CHECK_EQ_INT(r.by_phase_ms[BP_PHASE_PRELIMINAIRE], 7200000);
+    CHECK_EQ_INT(r.by_phase_ms[BP_PHASE_INVESTIGATION], 0);
     CHECK_EQ_INT(r.face_to_face_ms, 7200000);
     CHECK_EQ_INT(r.budget_ms, H(16));
     CHECK_EQ_INT(r.remaining_ms, H(14));
@@ -119,7 +119,7 @@ static void test_drop_rejoin(void)
     CHECK_EQ_INT(r.sessions[0].face_to_face_ms, 1795500 + 5300000); /* [5, 1800.5) + [1900, 7200) */
     CHECK_EQ_INT(r.sessions[0].interruptions, 1);
     CHECK_EQ_INT(r.sessions[0].end_ms, T0 + 7215000);
-    CHECK_EQ_INT(r.by_phase_ms[ACC_PHASE_INVESTIGATION], 7095500);
+    CHECK_EQ_INT(r.by_phase_ms[BP_PHASE_INVESTIGATION], 7095500);
     account_report_free(&r);
     /* A checkpoint written after the last sign of life, before the detection: ignored. */
     add(S(1810), ALIVE, "S2", "ben", 0);
@@ -129,7 +129,7 @@ static void test_drop_rejoin(void)
 
     /* Leave and rejoin in the same millisecond: no gap, no interruption. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(0, JOIN, "S", "cons", C);
     add(0, JOIN, "S", "ben", B);
     add(S(100), LEAVE, "S", "ben", 0);
@@ -142,7 +142,7 @@ static void test_drop_rejoin(void)
 
     /* Three drops: 3 interruptions; a zero-length presence counts nothing. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(0, JOIN, "S", "cons", C);
     for (int k = 0; k < 4; k++) {
         add(S(1000 * k), JOIN, "S", "ben", B);
@@ -162,7 +162,7 @@ static void test_consultant_alone(void)
     struct acc_report r;
     struct acc_err err;
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_CONCLUSION);
+    add(0, OPEN, "S", NULL, BP_PHASE_CONCLUSION);
     add(0, JOIN, "S", "cons", C);
     add(S(3600), LEAVE, "S", "cons", 0);
     add(S(3600), CLOSE, "S", NULL, 0);
@@ -175,7 +175,7 @@ static void test_consultant_alone(void)
 
     /* Beneficiary alone, and two beneficiary devices without a consultant: nothing. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_CONCLUSION);
+    add(0, OPEN, "S", NULL, BP_PHASE_CONCLUSION);
     add(0, JOIN, "S", "ben1", B);
     add(0, JOIN, "S", "ben2", B);
     add(S(600), CLOSE, "S", NULL, 0);
@@ -190,7 +190,7 @@ static void test_double_regard(void)
     struct acc_err err;
     /* C1 [0,3600), C2 [1800,5400), B [600,4000): FtF = [600,4000) = 3400 s, counted once. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_INVESTIGATION);
+    add(0, OPEN, "S", NULL, BP_PHASE_INVESTIGATION);
     add(0, JOIN, "S", "c1", C);
     add(S(600), JOIN, "S", "ben", B);
     add(S(1800), JOIN, "S", "c2", C);
@@ -206,7 +206,7 @@ static void test_double_regard(void)
     /* Hand-over: C1 [0,1000) then C2 [1000,2000), B [0,2000): 2000 s, no interruption;
      * then a gap with no consultant [2000,2500), C1 back [2500,3000): 2500 s, 1. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_INVESTIGATION);
+    add(0, OPEN, "S", NULL, BP_PHASE_INVESTIGATION);
     add(0, JOIN, "S", "c1", C);
     add(0, JOIN, "S", "ben", B);
     add(S(1000), LEAVE, "S", "c1", 0);
@@ -225,7 +225,7 @@ static void test_closed_with_people_inside(void)
     struct acc_report r;
     struct acc_err err;
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_PRELIMINAIRE);
+    add(0, OPEN, "S", NULL, BP_PHASE_PRELIMINAIRE);
     add(0, JOIN, "S", "cons", C);
     add(S(10), JOIN, "S", "ben", B);
     add(S(3610), CLOSE, "S", NULL, 0);
@@ -249,7 +249,7 @@ static void test_crash(void)
     struct acc_err err;
     /* The journal ends mid-session: presences end at their last alive. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_INVESTIGATION);
+    add(0, OPEN, "S", NULL, BP_PHASE_INVESTIGATION);
     add(0, JOIN, "S", "cons", C);
     add(S(2), JOIN, "S", "ben", B);
     for (int k = 1; k <= 4; k++)
@@ -264,7 +264,7 @@ static void test_crash(void)
 
     /* A member with no alive ends at its join: no invented time. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_INVESTIGATION);
+    add(0, OPEN, "S", NULL, BP_PHASE_INVESTIGATION);
     add(0, JOIN, "S", "cons", C);
     add(S(5), JOIN, "S", "ben", B);
     add(S(50), ALIVE, "S", "cons", 0);
@@ -290,8 +290,8 @@ static void test_budget_crossed(void)
     struct acc_report r;
     struct acc_err err;
     nev = 0;
-    add_session("S1", 0, ACC_PHASE_PRELIMINAIRE, H(2));
-    add_session("S2", 7, ACC_PHASE_INVESTIGATION, H(2));
+    add_session("S1", 0, BP_PHASE_PRELIMINAIRE, H(2));
+    add_session("S2", 7, BP_PHASE_INVESTIGATION, H(2));
     CHECK_EQ_INT(compute(H(3), &r, &err), 0);
     CHECK_EQ_INT(r.face_to_face_ms, H(4));
     CHECK_EQ_INT(r.over_budget, 1);
@@ -314,14 +314,14 @@ static void test_personal_over_cap(void)
     for (int k = 0; k < 8; k++)
         add_session(k == 0 ? "P" : k < 5 ? (k == 1 ? "I1" : k == 2 ? "I2" : k == 3 ? "I3" : "I4")
                     : (k == 5 ? "C1" : k == 6 ? "C2" : "C3"),
-                    7 * k, k == 0 ? ACC_PHASE_PRELIMINAIRE : k < 5 ? ACC_PHASE_INVESTIGATION : ACC_PHASE_CONCLUSION,
+                    7 * k, k == 0 ? BP_PHASE_PRELIMINAIRE : k < 5 ? BP_PHASE_INVESTIGATION : BP_PHASE_CONCLUSION,
                     H(2));
     add_personal(H(24) * 10, H(7));
     add_personal(H(24) * 40, H(1));
     CHECK_EQ_INT(compute(H(16), &r, &err), 0);
     CHECK_EQ_INT(r.face_to_face_ms, H(16));
-    CHECK_EQ_INT(r.by_phase_ms[ACC_PHASE_INVESTIGATION], H(8));
-    CHECK_EQ_INT(r.by_phase_ms[ACC_PHASE_CONCLUSION], H(6));
+    CHECK_EQ_INT(r.by_phase_ms[BP_PHASE_INVESTIGATION], H(8));
+    CHECK_EQ_INT(r.by_phase_ms[BP_PHASE_CONCLUSION], H(6));
     CHECK_EQ_INT(r.personal_ms, H(8));
     CHECK_EQ_INT(r.total_ms, H(24));
     CHECK_EQ_INT(r.over_cap, 0); /* exactly 24 h is allowed */
@@ -405,7 +405,7 @@ static void test_same_millisecond(void)
     /* join, leave, join in one write during an open session, then a leave
      * later: present from the second join to the final leave. */
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(0, JOIN, "S", "cons", C);
     add(S(100), JOIN, "S", "ben", B);
     add(S(100), LEAVE, "S", "ben", 0);
@@ -433,7 +433,7 @@ static void test_same_millisecond(void)
         many[i].seq = i + 1;
         many[i].t_ms = T0 + i / 7; /* seven per millisecond */
         many[i].kind = PERSONAL;
-        many[i].phase = ACC_PHASE_NONE;
+        many[i].phase = BP_PHASE_NONE;
         many[i].personal_ms = 60000;
     }
     struct acc_bilan m = meta(H(16));
@@ -472,17 +472,17 @@ static void expect_error(const char *what, const char *needle)
 static void test_errors(void)
 {
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(0, JOIN, "S", "d", C);
     add(S(5), JOIN, "S", "d", C);
     expect_error("join twice", "already present");
     CHECK_EQ_INT(evs[2].line, 0);
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(S(5), LEAVE, "S", "d", 0);
     expect_error("leave absent", "not present");
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(0, JOIN, "S", "d", C);
     add(S(5), LEAVE, "S", "d", 0);
     add(S(6), LOST, "S", "d", 0);
@@ -490,30 +490,30 @@ static void test_errors(void)
     evs[3].kind = ALIVE;
     expect_error("alive after leave", "alive of device 'd'");
     nev = 0;
-    add(S(10), OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(S(10), OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(S(5), JOIN, "S", "d", C);
     expect_error("before open", "before its session_open");
     nev = 0;
     add(0, JOIN, "S", "d", C);
     expect_error("never opened", "never opened");
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(S(10), CLOSE, "S", NULL, 0);
     add(S(11), JOIN, "S", "d", C);
     expect_error("after close", "after its session_close");
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
-    add(S(1), OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
+    add(S(1), OPEN, "S", NULL, BP_PHASE_SUIVI);
     expect_error("open twice", "opened a second time");
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     evs[0].kind = 99;
     expect_error("bad kind", "unknown event kind");
     nev = 0;
     add(0, OPEN, "S", NULL, 7);
     expect_error("bad phase", "known phase");
     nev = 0;
-    add(0, OPEN, "S", NULL, ACC_PHASE_SUIVI);
+    add(0, OPEN, "S", NULL, BP_PHASE_SUIVI);
     add(0, JOIN, "S", "d", 5);
     expect_error("bad role", "known role");
     nev = 0;
@@ -557,10 +557,10 @@ static void test_parse(void)
     CHECK_EQ_INT(j.meta.cap_ms, 86400000);
     CHECK_EQ_INT(j.n, 3);
     CHECK_EQ_INT(j.ev[0].t_ms, 1709542800000LL);
-    CHECK_EQ_INT(j.ev[0].phase, ACC_PHASE_INVESTIGATION);
+    CHECK_EQ_INT(j.ev[0].phase, BP_PHASE_INVESTIGATION);
     CHECK_EQ_INT(j.ev[0].line, 3);
     CHECK_EQ_INT(j.ev[1].t_ms, 1709542800001LL);
-    CHECK_EQ_INT(j.ev[1].role, ACC_ROLE_CONSULTANT);
+    CHECK_EQ_INT(j.ev[1].role, BP_ROLE_CONSULTANT);
     CHECK_STR(j.ev[1].device, "d1");
     CHECK_EQ_INT(j.ev[1].line, 4);
     CHECK_EQ_INT(j.ev[2].kind, ACC_PERSONAL);

@@ -440,7 +440,7 @@ int main(void)
     memset(&ss, 0, sizeof ss);
     snprintf(ss.id, sizeof ss.id, "s-crashed");
     snprintf(ss.bilan, sizeof ss.bilan, "%.64s", bilan);
-    ss.phase = ACC_PHASE_SUIVI;
+    ss.phase = BP_PHASE_SUIVI;
     ss.opened_ms = T.wall_ms;
     CHECK_EQ_INT(srv.ops->session_add(srv.st, &ss), 0);
     const int kinds[] = {ACC_SESSION_OPEN, ACC_JOIN, ACC_ALIVE};
@@ -451,8 +451,8 @@ int main(void)
         snprintf(e.ev.session, sizeof e.ev.session, "s-crashed");
         e.ev.kind = kinds[i];
         e.ev.t_ms = T.wall_ms + i * 10000;
-        e.ev.phase = kinds[i] == ACC_SESSION_OPEN ? ACC_PHASE_SUIVI : ACC_PHASE_NONE;
-        e.ev.role = kinds[i] == ACC_JOIN ? ACC_ROLE_BENEFICIARY : ACC_ROLE_NONE;
+        e.ev.phase = kinds[i] == ACC_SESSION_OPEN ? BP_PHASE_SUIVI : BP_PHASE_NONE;
+        e.ev.role = kinds[i] == ACC_JOIN ? BP_ROLE_BENEFICIARY : BP_ROLE_NONE;
         if (kinds[i] != ACC_SESSION_OPEN)
             snprintf(e.ev.device, sizeof e.ev.device, "%s", fpc);
         CHECK_EQ_INT(srv.ops->journal_append(srv.st, &e), 0);

@@ -80,7 +80,7 @@ static void test_decide(void)
     struct store_token t;
     memset(&t, 0, sizeof t);
     t.kind = STORE_TOKEN_INVITE;
-    t.role = ROLE_BENEFICIARY;
+    t.role = BP_ROLE_BENEFICIARY;
     t.expires = 2000;
     CHECK_EQ_INT(auth_redeem_decide(&t, NULL, "fpA", 1000), 0);
     CHECK_EQ_INT(auth_redeem_decide(&t, NULL, "fpA", 2000), BP_E_TOKEN_EXPIRED);
@@ -120,19 +120,19 @@ static void test_store_replaced(int64_t owner)
     b.budget_s = 3600;
     CHECK_EQ_INT(srv.ops->bilan_add(srv.st, &b, 100), 0);
     CHECK_EQ_INT(auth_token_new(&t1) | auth_token_new(&t2) | auth_token_new(&t3), 0);
-    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, ROLE_BENEFICIARY, t1.hash, 100, 200), 0);
+    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t1.hash, 100, 200), 0);
     /* t1 ran out before t2 was made: still "expired", not "replaced". */
-    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, ROLE_BENEFICIARY, 300, &n), 0);
+    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, BP_ROLE_BENEFICIARY, 300, &n), 0);
     CHECK_EQ_INT(n, 0);
-    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, ROLE_BENEFICIARY, t2.hash, 300, 400), 0);
+    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t2.hash, 300, 400), 0);
     CHECK(!replaced(t1.hash) && !replaced(t2.hash));
     /* t3 made while t2 was valid: t2 is revoked (expiry moved) and replaced. */
-    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, ROLE_BENEFICIARY, 350, &n), 0);
+    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, BP_ROLE_BENEFICIARY, 350, &n), 0);
     CHECK_EQ_INT(n, 1);
-    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, ROLE_BENEFICIARY, t3.hash, 350, 450), 0);
+    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t3.hash, 350, 450), 0);
     CHECK(replaced(t2.hash) && !replaced(t3.hash) && !replaced(t1.hash));
     /* Consultant-role invites are another series. */
-    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, ROLE_CONSULTANT, 360, &n), 0);
+    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, BP_ROLE_CONSULTANT, 360, &n), 0);
     CHECK_EQ_INT(n, 0);
     auth_token_wipe(&t1);
     auth_token_wipe(&t2);
@@ -259,9 +259,9 @@ int main(void)
     CHECK_EQ_INT(devices_of(mj, 2), 2);
     json_decref(mj);
     int64_t n = 0;
-    CHECK_EQ_INT(srv.ops->members_count(srv.st, bilan, ROLE_BENEFICIARY, &n), 0);
+    CHECK_EQ_INT(srv.ops->members_count(srv.st, bilan, BP_ROLE_BENEFICIARY, &n), 0);
     CHECK_EQ_INT(n, 2);
-    CHECK_EQ_INT(srv.ops->members_count(srv.st, bilan, ROLE_CONSULTANT, &n), 0);
+    CHECK_EQ_INT(srv.ops->members_count(srv.st, bilan, BP_ROLE_CONSULTANT, &n), 0);
     CHECK_EQ_INT(n, 0);
 
     /* member_left is not a member object: no count. */

@@ -22,11 +22,11 @@ int main(void)
     CHECK(rooms_get(&rs, "bA", 1) == r);
     CHECK_EQ_INT(rs.count, 1);
 
-    CHECK_EQ_INT(room_add(r, &conns[0], dev[0], ROLE_CONSULTANT), 0);
-    CHECK_EQ_INT(room_add(r, &conns[1], dev[1], ROLE_BENEFICIARY), 1);
-    CHECK_EQ_INT(room_add(r, &conns[2], dev[2], ROLE_BENEFICIARY), 2);
-    CHECK_EQ_INT(room_add(r, &conns[3], dev[3], ROLE_CONSULTANT), 3);
-    CHECK_EQ_INT(room_add(r, &conns[4], dev[4], ROLE_BENEFICIARY), BP_E_ROOM_FULL);
+    CHECK_EQ_INT(room_add(r, &conns[0], dev[0], BP_ROLE_CONSULTANT), 0);
+    CHECK_EQ_INT(room_add(r, &conns[1], dev[1], BP_ROLE_BENEFICIARY), 1);
+    CHECK_EQ_INT(room_add(r, &conns[2], dev[2], BP_ROLE_BENEFICIARY), 2);
+    CHECK_EQ_INT(room_add(r, &conns[3], dev[3], BP_ROLE_CONSULTANT), 3);
+    CHECK_EQ_INT(room_add(r, &conns[4], dev[4], BP_ROLE_BENEFICIARY), BP_E_ROOM_FULL);
     CHECK_EQ_INT(r->count, 4);
 
     /* Lowest free slot after a departure. */
@@ -35,15 +35,15 @@ int main(void)
     CHECK_EQ_INT(r->count, 3);
     CHECK_EQ_INT(room_find_device(r, dev[1]), -1);
     CHECK_EQ_INT(room_find_device(r, dev[2]), 2);
-    CHECK_EQ_INT(room_add(r, &conns[4], dev[4], ROLE_BENEFICIARY), 1);
+    CHECK_EQ_INT(room_add(r, &conns[4], dev[4], BP_ROLE_BENEFICIARY), 1);
 
     /* Replacement: the same device is found, removed, re-added (slot reused). */
     int old = room_find_device(r, dev[2]);
     CHECK_EQ_INT(old, 2);
     CHECK(room_remove(r, old) == &conns[2]);
-    CHECK_EQ_INT(room_add(r, &conns[5], dev[2], ROLE_BENEFICIARY), 2);
+    CHECK_EQ_INT(room_add(r, &conns[5], dev[2], BP_ROLE_BENEFICIARY), 2);
     CHECK(r->m[2].conn == &conns[5]);
-    CHECK_EQ_INT(r->m[2].role, ROLE_BENEFICIARY);
+    CHECK_EQ_INT(r->m[2].role, BP_ROLE_BENEFICIARY);
 
     /* A non-empty room is kept; an empty one discarded. */
     CHECK_EQ_INT(rooms_discard_if_empty(&rs, r), 0);
@@ -65,9 +65,9 @@ int main(void)
     rooms_clear(&rs);
     CHECK_EQ_INT(rs.count, 0);
 
-    CHECK_EQ_INT(role_parse("consultant"), ROLE_CONSULTANT);
-    CHECK_EQ_INT(role_parse("beneficiary"), ROLE_BENEFICIARY);
-    CHECK_EQ_INT(role_parse("admin"), ROLE_NONE);
-    CHECK_STR(role_name(ROLE_BENEFICIARY), "beneficiary");
+    CHECK_EQ_INT(bp_role_parse("consultant", strlen("consultant")), BP_ROLE_CONSULTANT);
+    CHECK_EQ_INT(bp_role_parse("beneficiary", strlen("beneficiary")), BP_ROLE_BENEFICIARY);
+    CHECK_EQ_INT(bp_role_parse("admin", strlen("admin")), BP_ROLE_NONE);
+    CHECK_STR(bp_role_name(BP_ROLE_BENEFICIARY), "beneficiary");
     return check_report();
 }

@@ -94,7 +94,7 @@ int main(void)
     memset(bogus, 7, sizeof bogus);
     CHECK_EQ_INT(auth_redeem(ops, st, bogus, &d1, now, &out), BP_E_UNKNOWN_TOKEN);
     CHECK_EQ_INT(auth_redeem(ops, st, t1.hash, &d1, now + 10, &out), 0);
-    CHECK_EQ_INT(out.role, ROLE_CONSULTANT);
+    CHECK_EQ_INT(out.role, BP_ROLE_CONSULTANT);
     CHECK_EQ_INT(out.consultant_id, alice);
     CHECK_EQ_INT(auth_redeem(ops, st, t1.hash, &d1, now + 20, &out), 0);           /* same device again */
     CHECK_EQ_INT(auth_redeem(ops, st, t1.hash, &d1, now + 999999, &out), 0);       /* even after expiry */
@@ -135,21 +135,21 @@ int main(void)
     }
     CHECK_EQ_INT(dash, 0);
     CHECK_EQ_INT(auth_token_new(&inv), 0);
-    CHECK_EQ_INT(ops->invite_add(st, b.id, ROLE_BENEFICIARY, inv.hash, now, now + 100), 0);
+    CHECK_EQ_INT(ops->invite_add(st, b.id, BP_ROLE_BENEFICIARY, inv.hash, now, now + 100), 0);
     CHECK_EQ_INT(auth_token_new(&inv_old), 0);
-    CHECK_EQ_INT(ops->invite_add(st, b.id, ROLE_BENEFICIARY, inv_old.hash, now - 200, now - 100), 0);
+    CHECK_EQ_INT(ops->invite_add(st, b.id, BP_ROLE_BENEFICIARY, inv_old.hash, now - 200, now - 100), 0);
 
     struct store_device ben, ben2;
     mkdev(&ben, 50);
     mkdev(&ben2, 51);
-    enum role role;
+    enum bp_role role;
     CHECK_EQ_INT(auth_join_role(ops, st, "bnope", &ben, &role), BP_E_UNKNOWN_BILAN);
     CHECK_EQ_INT(auth_redeem(ops, st, inv_old.hash, &ben, now, &out), BP_E_TOKEN_EXPIRED);
     /* A consultant device cannot redeem a beneficiary invite. */
     CHECK_EQ_INT(ops->device_get(st, d1.fp, &d1), 0);
     CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &d1, now, &out), BP_E_FORBIDDEN);
     CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &ben, now, &out), 0);
-    CHECK_EQ_INT(out.role, ROLE_BENEFICIARY);
+    CHECK_EQ_INT(out.role, BP_ROLE_BENEFICIARY);
     CHECK_EQ_INT(out.consultant_id, 0);
     CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &ben, now + 5, &out), 0);
     CHECK_EQ_INT(auth_redeem(ops, st, inv.hash, &ben2, now + 5, &out), BP_E_TOKEN_USED);
@@ -160,14 +160,14 @@ int main(void)
 
     /* Join rights: owner's devices as consultant, members with their role. */
     CHECK_EQ_INT(auth_join_role(ops, st, b.id, &d1, &role), 0);
-    CHECK_EQ_INT(role, ROLE_CONSULTANT);
+    CHECK_EQ_INT(role, BP_ROLE_CONSULTANT);
     CHECK_EQ_INT(ops->device_get(st, d2.fp, &d2), 0);
     CHECK_EQ_INT(auth_join_role(ops, st, b.id, &d2, &role), 0);
-    CHECK_EQ_INT(role, ROLE_CONSULTANT);
+    CHECK_EQ_INT(role, BP_ROLE_CONSULTANT);
     CHECK_EQ_INT(ops->device_get(st, d3.fp, &d3), 0);
     CHECK_EQ_INT(auth_join_role(ops, st, b.id, &d3, &role), BP_E_NOT_MEMBER); /* bob's device */
     CHECK_EQ_INT(auth_join_role(ops, st, b.id, &ben, &role), 0);
-    CHECK_EQ_INT(role, ROLE_BENEFICIARY);
+    CHECK_EQ_INT(role, BP_ROLE_BENEFICIARY);
     CHECK_EQ_INT(auth_join_role(ops, st, b.id, &ben2, &role), BP_E_NOT_MEMBER);
 
     int cnt = 0;
@@ -189,7 +189,7 @@ int main(void)
         hb.owner_id = alice;
         hb.budget_s = 3600;
         CHECK_EQ_INT(ops->bilan_add(st, &hb, now), 0);
-        struct store_session ss = {.phase = ACC_PHASE_SUIVI, .opened_ms = 1000};
+        struct store_session ss = {.phase = BP_PHASE_SUIVI, .opened_ms = 1000};
         snprintf(ss.id, sizeof ss.id, "s1");
         snprintf(ss.bilan, sizeof ss.bilan, "hb1");
         CHECK_EQ_INT(ops->session_add(st, &ss), 0);
@@ -198,12 +198,12 @@ int main(void)
         snprintf(e.bilan, sizeof e.bilan, "hb1");
         snprintf(e.ev.session, sizeof e.ev.session, "s1");
         e.ev.kind = ACC_SESSION_OPEN;
-        e.ev.phase = ACC_PHASE_SUIVI;
+        e.ev.phase = BP_PHASE_SUIVI;
         e.ev.t_ms = 1000;
         CHECK_EQ_INT(ops->journal_append(st, &e), 0);
         int64_t seq1 = e.seq;
         e.ev.kind = ACC_ALIVE;
-        e.ev.phase = ACC_PHASE_NONE;
+        e.ev.phase = BP_PHASE_NONE;
         snprintf(e.ev.device, sizeof e.ev.device, "devA");
         e.ev.t_ms = 11000;
         CHECK_EQ_INT(ops->journal_append(st, &e), 0);
@@ -216,7 +216,7 @@ int main(void)
         CHECK_EQ_INT(ops->session_get(st, "s1", &got), 0);
         CHECK_EQ_INT(got.closed_ms, 11000);
         CHECK_STR(got.close_reason, "server_restart");
-        CHECK_EQ_INT(got.phase, ACC_PHASE_SUIVI);
+        CHECK_EQ_INT(got.phase, BP_PHASE_SUIVI);
         CHECK_EQ_INT(ops->sessions_end_open(st, &ended), 0);
         CHECK_EQ_INT(ended, 0);
         CHECK_EQ_INT(ops->session_get(st, "nope", &got), STORE_E_NOTFOUND);
@@ -262,7 +262,7 @@ int main(void)
         memset(&e, 0, sizeof e);
         snprintf(e.bilan, sizeof e.bilan, "hb1");
         e.ev.kind = ACC_PERSONAL;
-        e.ev.phase = ACC_PHASE_NONE;
+        e.ev.phase = BP_PHASE_NONE;
         e.ev.t_ms = 20000;
         e.ev.personal_ms = 5400000;
         snprintf(e.ev.device, sizeof e.ev.device, "devB");

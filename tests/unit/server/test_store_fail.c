@@ -73,7 +73,7 @@ WRAP(consultant_count, (struct store *s, int64_t *n), (s, n))
 WRAP(consultant_list, (struct store *s, store_consultant_cb cb, void *arg), (s, cb, arg))
 WRAP(enrol_token_add, (struct store *s, int64_t cid, const uint8_t hash[32], int64_t now, int64_t exp),
      (s, cid, hash, now, exp))
-WRAP(invite_add, (struct store *s, const char *bilan, enum role role, const uint8_t hash[32], int64_t now,
+WRAP(invite_add, (struct store *s, const char *bilan, enum bp_role role, const uint8_t hash[32], int64_t now,
                   int64_t exp), (s, bilan, role, hash, now, exp))
 WRAP(token_get, (struct store *s, const uint8_t hash[32], struct store_token *out), (s, hash, out))
 WRAP(token_mark_used, (struct store *s, enum store_token_kind kind, const uint8_t hash[32], const char *fp,
@@ -84,9 +84,9 @@ WRAP(bilan_add, (struct store *s, const struct store_bilan *b, int64_t now), (s,
 WRAP(bilan_get, (struct store *s, const char *id, struct store_bilan *out), (s, id, out))
 WRAP(bilans_for_device, (struct store *s, const struct store_device *d, int max, store_bilan_cb cb, void *arg),
      (s, d, max, cb, arg))
-WRAP(member_add, (struct store *s, const char *bilan, const char *fp, enum role role, int64_t now),
+WRAP(member_add, (struct store *s, const char *bilan, const char *fp, enum bp_role role, int64_t now),
      (s, bilan, fp, role, now))
-WRAP(member_role, (struct store *s, const char *bilan, const char *fp, enum role *role), (s, bilan, fp, role))
+WRAP(member_role, (struct store *s, const char *bilan, const char *fp, enum bp_role *role), (s, bilan, fp, role))
 WRAP(bilans_of_consultant, (struct store *s, int64_t cid, store_bilan_cb cb, void *arg), (s, cid, cb, arg))
 WRAP(session_add, (struct store *s, const struct store_session *ss), (s, ss))
 WRAP(session_end, (struct store *s, const char *id, int64_t closed_ms, const char *reason),
