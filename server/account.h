@@ -1,5 +1,5 @@
 /* account.h: time accounting of a bilan as a pure function of its presence
- * journal (DESIGN.md §6). No I/O, no clock, no global state: the same events
+ * journal (docs/JOURNAL.md). No I/O, no clock, no global state: the same events
  * always give the same report, so `bilan-server hours --replay FILE` and the
  * unit tests recompute exactly what the server would.
  *

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# check_layers.sh: enforces the dependency rule of DESIGN.md §1 on #includes.
+# check_layers.sh: enforces the layering rules of docs/ARCHITECTURE.md on
+# #includes and comments.
 #   proto/  pure: no sockets, files, clocks, lws, SQLite, server or client headers
 #   server/ never links codecs or holds media: no vpx, opus, SDL
 #   client/ and server/ never include each other
+#   glue: libwebsockets only in server/ws.c and client/net.c; SQLite only in
+#         the stores (server/store_sqlite*.c, client/keystore*.c)
+#   the repository stands alone: no file cites a document outside it
+# (check_cycles.py checks that no modules include or call each other in a circle.)
 # Prints each violation and "N passed, N failed".
 set -u
 root=${1:?usage: check_layers.sh REPO_ROOT}
@@ -20,6 +25,29 @@ rule() { # rule DIR REGEX WHY
 rule proto 'libwebsockets|sqlite3|sys/socket|netinet/|arpa/|unistd\.h|fcntl\.h|time\.h|sys/time|dirent|\.\./server|\.\./client|server/|client/' "proto/ must stay pure"
 rule server 'vpx/|opus|SDL|\.\./client|client/' "server/ must not touch media codecs or client code"
 rule client '\.\./server|server/' "client/ must not include server code"
+# Glue files are the only ones that include an outside library's I/O layer.
+glue() { # glue REGEX ALLOWED_PATH_REGEX WHY
+  local hits
+  hits=$(grep -rnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*<($1)" proto server client \
+         --include='*.c' --include='*.h' 2>/dev/null | grep -vE "^($2):")
+  if [ -n "$hits" ]; then
+    echo "layer violation ($3):"; echo "$hits"; fail=$((fail+1))
+  else
+    pass=$((pass+1))
+  fi
+}
+glue 'libwebsockets' 'server/ws\.c|client/net\.c' "only ws.c and net.c wire libwebsockets"
+glue 'sqlite3' 'server/store_sqlite[a-z_]*\.(c|h)|client/keystore[a-z_]*\.(c|h)' "only the stores open SQLite"
+# The repository's documents are the truth: nothing cites one outside it.
+outside='(DESIGN|DOMAIN|STYLE)\.md|\.\./shared/'
+hits=$(grep -rnIE --exclude-dir=corpus --exclude-dir=__pycache__ "$outside" \
+       proto server client tests docs assets scripts .ci README.md CMakeLists.txt 2>/dev/null |
+       grep -v '^tests/lint/check_layers.sh:')
+if [ -n "$hits" ]; then
+  echo "a file cites a document outside the repository:"; echo "$hits"; fail=$((fail+1))
+else
+  pass=$((pass+1))
+fi
 # Nothing in proto/ may print: it reports through return codes.
 if grep -rnE '\b(printf|fprintf|puts|perror|syslog)\s*\(' proto --include='*.c' | grep -v snprintf >/dev/null; then
   echo "proto/ prints:"; grep -rnE '\b(printf|fprintf|puts|perror|syslog)\s*\(' proto --include='*.c' | grep -v snprintf
