@@ -59,7 +59,7 @@ static int sappend_ex(struct server *srv, struct hsession *h, int kind, const st
         if (kind == ACC_JOIN)
             e.ev.role = m->role == BP_ROLE_CONSULTANT ? BP_ROLE_CONSULTANT : BP_ROLE_BENEFICIARY;
     }
-    int rc = srv->ops->journal_append(srv->st, &e);
+    int rc = srv->ops->journal->journal_append(srv->st, &e);
     if (rc) {
         log_err("session: cannot journal %s of session %s in bilan %s", account_kind_name(kind), h->id, h->bilan);
         if (failed)
@@ -82,7 +82,7 @@ static int sappend(struct server *srv, struct hsession *h, int kind, const struc
 static int retries_write(struct server *srv, struct hsession *h)
 {
     for (int i = 0; i < h->nretry; i++) {
-        int rc = srv->ops->journal_append(srv->st, &h->retry[i]);
+        int rc = srv->ops->journal->journal_append(srv->st, &h->retry[i]);
         if (rc)
             return rc;
     }
@@ -142,7 +142,7 @@ static void check_budget(struct server *srv, struct room *room, const char *bila
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         if (ftf_ms * 100 < budget_ms * levels[i])
             continue;
-        int rc = srv->ops->budget_warning_add(srv->st, bilan, levels[i], attendance_wall_ms(now));
+        int rc = srv->ops->journal->budget_warning_add(srv->st, bilan, levels[i], attendance_wall_ms(now));
         if (rc)
             continue; /* STORE_E_EXISTS: already warned (or logged failure) */
         log_info("bilan %s: face-to-face time reached %d %% of its budget (%lld of %lld s)", bilan, levels[i],
@@ -252,7 +252,7 @@ void attendance_send_unsigned(struct conn *c, struct now now)
     if (!u)
         return;
     /* Rows first: a record frozen now writes to the store. */
-    if (srv->ops->sessions_unsigned(srv->st, c->room->bilan, c->dev.fp, SESSION_UNSIGNED_MAX, collect_unsigned, u)) {
+    if (srv->ops->receipts->sessions_unsigned(srv->st, c->room->bilan, c->dev.fp, SESSION_UNSIGNED_MAX, collect_unsigned, u)) {
         log_err("session: cannot list the unsigned sessions of a device in bilan %s", c->room->bilan);
         free(u);
         return;
@@ -300,7 +300,7 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
     if (!rc)
         rc = sappend(srv, h, ACC_SESSION_CLOSE, NULL, t);
     if (!rc)
-        rc = srv->ops->session_end(srv->st, h->id, t, stored);
+        rc = srv->ops->journal->session_end(srv->st, h->id, t, stored);
     if (!rc)
         rc = srv->ops->commit(srv->st);
     else
@@ -318,8 +318,8 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
     /* Frozen once, from the session's own lines: what everyone gets. */
     struct store_session ss;
     json_t *rj = NULL;
-    if (!rc && !srv->ops->session_get(srv->st, h->id, &ss) && (rj = record_json(srv, &ss)) &&
-        (srv->ops->session_get(srv->st, h->id, &ss) || !ss.has_figures)) {
+    if (!rc && !srv->ops->journal->session_get(srv->st, h->id, &ss) && (rj = record_json(srv, &ss)) &&
+        (srv->ops->journal->session_get(srv->st, h->id, &ss) || !ss.has_figures)) {
         json_decref(rj);
         rj = NULL;
     }
@@ -398,7 +398,7 @@ void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, stru
     ss.rules = LEDGER_RULES;
     int rc = srv->ops->begin(srv->st);
     if (!rc)
-        rc = srv->ops->session_add(srv->st, &ss);
+        rc = srv->ops->journal->session_add(srv->st, &ss);
     if (!rc)
         rc = sappend(srv, h, ACC_SESSION_OPEN, NULL, t);
     for (int i = 0; !rc && i < BP_MAX_MEMBERS; i++) {
@@ -671,7 +671,7 @@ void attendance_on_personal(struct conn *c, const json_t *msg, const char *ref, 
     e.ev.personal_ms = secs * 1000;
     snprintf(e.ev.device, sizeof e.ev.device, "%s", c->dev.fp);
     snprintf(e.note, sizeof e.note, "%s", bp_str(msg, "note", ""));
-    if (srv->ops->journal_append(srv->st, &e)) {
+    if (srv->ops->journal->journal_append(srv->st, &e)) {
         conn_send_error(c, BP_E_INTERNAL, "the server could not record the declaration: try again", ref, now);
         return;
     }
@@ -697,7 +697,7 @@ static int receipt_target(struct conn *c, const json_t *msg, const char *ref, st
     struct server *srv = c->srv;
     const char *session = bp_str(msg, "session", "");
     char why[320], m[160];
-    int rc = srv->ops->session_get(srv->st, session, ss);
+    int rc = srv->ops->journal->session_get(srv->st, session, ss);
     if (rc) {
         snprintf(m, sizeof m, "field 'session' in '%s' names no known session", what);
         conn_send_error(c, rc == STORE_E_NOTFOUND ? BP_E_INVALID_FIELD : BP_E_INTERNAL,
@@ -763,7 +763,7 @@ void attendance_on_receipt(struct conn *c, const json_t *msg, const char *ref, s
     sr.sas_verified = a.sas_verified;
     memcpy(sr.sig, a.sig, BP_SIG_LEN);
     sr.stored_ms = attendance_wall_ms(now);
-    if (srv->ops->receipt_put(srv->st, &sr)) {
+    if (srv->ops->receipts->receipt_put(srv->st, &sr)) {
         conn_send_error(c, BP_E_INTERNAL, "the server could not store the receipt: send it again", ref, now);
         return;
     }
@@ -811,7 +811,7 @@ void attendance_on_refusal(struct conn *c, const json_t *msg, const char *ref, s
     snprintf(sr.reason, sizeof sr.reason, "%s", rf.reason);
     memcpy(sr.sig, rf.sig, BP_SIG_LEN);
     sr.stored_ms = attendance_wall_ms(now);
-    int rc = srv->ops->refusal_put(srv->st, &sr);
+    int rc = srv->ops->receipts->refusal_put(srv->st, &sr);
     if (rc && rc != STORE_E_EXISTS) {
         conn_send_error(c, BP_E_INTERNAL, "the server could not store the refusal: send it again", ref, now);
         return;

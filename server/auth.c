@@ -82,9 +82,9 @@ int auth_redeem(const struct store_ops *ops, struct store *st, const uint8_t tok
     int rc, have;
     if ((rc = ops->begin(st)))
         return rc;
-    if ((rc = ops->token_get(st, token_hash, &t)))
+    if ((rc = ops->identity->token_get(st, token_hash, &t)))
         goto out;
-    rc = ops->device_get(st, dev->fp, &existing);
+    rc = ops->identity->device_get(st, dev->fp, &existing);
     if (rc && rc != BP_E_UNKNOWN_DEVICE)
         goto out;
     have = rc == 0;
@@ -104,12 +104,12 @@ int auth_redeem(const struct store_ops *ops, struct store *st, const uint8_t tok
         *out = *dev;
         out->role = t.kind == STORE_TOKEN_ENROL ? BP_ROLE_CONSULTANT : t.role;
         out->consultant_id = t.kind == STORE_TOKEN_ENROL ? t.consultant_id : 0;
-        if ((rc = ops->device_add(st, out, now)))
+        if ((rc = ops->identity->device_add(st, out, now)))
             goto out;
     }
-    if (t.kind == STORE_TOKEN_INVITE && (rc = ops->member_add(st, t.bilan, dev->fp, t.role, now)))
+    if (t.kind == STORE_TOKEN_INVITE && (rc = ops->bilans->member_add(st, t.bilan, dev->fp, t.role, now)))
         goto out;
-    if ((rc = ops->token_mark_used(st, t.kind, token_hash, dev->fp, now)))
+    if ((rc = ops->identity->token_mark_used(st, t.kind, token_hash, dev->fp, now)))
         goto out;
     return ops->commit(st);
 out:
@@ -146,14 +146,14 @@ int auth_join_role(const struct store_ops *ops, struct store *st, const char *bi
                    const struct store_device *dev, enum bp_role *role)
 {
     struct store_bilan b;
-    int rc = ops->bilan_get(st, bilan, &b);
+    int rc = ops->bilans->bilan_get(st, bilan, &b);
     if (rc)
         return rc;
     if (dev->role == BP_ROLE_CONSULTANT && dev->consultant_id == b.owner_id) {
         *role = BP_ROLE_CONSULTANT;
         return 0;
     }
-    return ops->member_role(st, bilan, dev->fp, role);
+    return ops->bilans->member_role(st, bilan, dev->fp, role);
 }
 
 int auth_issue_enrol_token(const struct store_ops *ops, struct store *st, int64_t consultant_id,
@@ -162,7 +162,7 @@ int auth_issue_enrol_token(const struct store_ops *ops, struct store *st, int64_
     int rc = auth_token_new(tok);
     if (rc)
         return rc;
-    rc = ops->enrol_token_add(st, consultant_id, tok->hash, now, now + ttl_s);
+    rc = ops->identity->enrol_token_add(st, consultant_id, tok->hash, now, now + ttl_s);
     if (rc)
         auth_token_wipe(tok);
     return rc;

@@ -391,7 +391,7 @@ static void send_bilans_array(struct conn *c, json_t *o)
         json_decref(arr);
         return;
     }
-    if (c->srv->ops->bilans_for_device(c->srv->st, &c->dev, BILANS_LIST_MAX, collect_bilan, arr))
+    if (c->srv->ops->bilans->bilans_for_device(c->srv->st, &c->dev, BILANS_LIST_MAX, collect_bilan, arr))
         json_array_clear(arr);
     json_object_set_new(o, "bilans", arr);
 }
@@ -405,7 +405,7 @@ static void welcome(struct conn *c, const char *ref, const char *opened, struct 
     memset(c->nonce, 0, sizeof c->nonce);
     c->consultant_name[0] = '\0';
     if (c->dev.role == BP_ROLE_CONSULTANT &&
-        c->srv->ops->consultant_name(c->srv->st, c->dev.consultant_id, c->consultant_name))
+        c->srv->ops->identity->consultant_name(c->srv->st, c->dev.consultant_id, c->consultant_name))
         c->consultant_name[0] = '\0';
     json_t *o = reply("welcome", ref);
     if (o) {
@@ -562,7 +562,7 @@ static void on_enrol(struct conn *c, const json_t *msg, const char *ref, struct 
     log_info("device %s enrolled from %s as %s", f, c->ip, bp_role_name(out.role));
     struct store_token t;
     const char *opened = NULL;
-    if (!c->srv->ops->token_get(c->srv->st, hash, &t) && t.kind == STORE_TOKEN_INVITE)
+    if (!c->srv->ops->identity->token_get(c->srv->st, hash, &t) && t.kind == STORE_TOKEN_INVITE)
         opened = t.bilan;
     welcome(c, ref, opened, now);
 }
@@ -580,7 +580,7 @@ static void on_auth(struct conn *c, const json_t *msg, const char *ref, struct n
         send_error(c, BP_E_INTERNAL, NULL, ref, now);
         return;
     }
-    int rc = c->srv->ops->device_get(c->srv->st, dev, &d);
+    int rc = c->srv->ops->identity->device_get(c->srv->st, dev, &d);
     if (!rc)
         rc = auth_check_auth_sig(nonce, &d, sig);
     if (rc) {
@@ -631,11 +631,11 @@ static void on_bilan_create(struct conn *c, const json_t *msg, const char *ref, 
         for (int i = 0; i < 3; i++) {
             if ((rc = auth_bilan_id_new(b.id)))
                 break;
-            if ((rc = ops->bilan_add(c->srv->st, &b, now.s)) != STORE_E_EXISTS)
+            if ((rc = ops->bilans->bilan_add(c->srv->st, &b, now.s)) != STORE_E_EXISTS)
                 break;
         }
         if (!rc)
-            rc = ops->invite_add(c->srv->st, b.id, BP_ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+            rc = ops->identity->invite_add(c->srv->st, b.id, BP_ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
         if (!rc)
             rc = ops->commit(c->srv->st);
         else
@@ -668,7 +668,7 @@ static void on_invite_create(struct conn *c, const json_t *msg, const char *ref,
     const struct store_ops *ops = c->srv->ops;
     const char *id = bp_str(msg, "bilan", "");
     struct store_bilan b;
-    int rc = ops->bilan_get(c->srv->st, id, &b);
+    int rc = ops->bilans->bilan_get(c->srv->st, id, &b);
     if (rc) {
         send_error(c, rc, NULL, ref, now);
         return;
@@ -685,9 +685,9 @@ static void on_invite_create(struct conn *c, const json_t *msg, const char *ref,
     if (!rc) {
         /* A reprint replaces the links not used yet: one link in circulation
          * at a time, and an old one says "replaced" (token_revoked). */
-        rc = ops->invites_revoke(c->srv->st, b.id, BP_ROLE_BENEFICIARY, now.s, &revoked);
+        rc = ops->identity->invites_revoke(c->srv->st, b.id, BP_ROLE_BENEFICIARY, now.s, &revoked);
         if (!rc)
-            rc = ops->invite_add(c->srv->st, b.id, BP_ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
+            rc = ops->identity->invite_add(c->srv->st, b.id, BP_ROLE_BENEFICIARY, tok.hash, now.s, now.s + ttl);
         if (!rc)
             rc = ops->commit(c->srv->st);
         else
@@ -775,7 +775,7 @@ static void on_join(struct conn *c, const json_t *msg, const char *ref, struct n
      * have been redeemed since the others joined). A failed count leaves
      * the field out rather than refusing the join. */
     int64_t nben = 0;
-    if (srv->ops->members_count(srv->st, id, BP_ROLE_BENEFICIARY, &nben) == 0)
+    if (srv->ops->bilans->members_count(srv->st, id, BP_ROLE_BENEFICIARY, &nben) == 0)
         for (int i = 0; i < BP_MAX_MEMBERS; i++)
             if (room->m[i].conn && room->m[i].role == BP_ROLE_BENEFICIARY)
                 room->m[i].role_devices = nben > 1000000 ? 1000000 : (int)nben;

@@ -50,7 +50,7 @@ static int bilan_meta(const struct store_ops *ops, struct store *st, const char 
 {
     struct store_bilan b;
     memset(meta, 0, sizeof *meta);
-    int rc = ops->bilan_get(st, bilan, &b);
+    int rc = ops->bilans->bilan_get(st, bilan, &b);
     if (rc) {
         snprintf(why, why_cap, rc == BP_E_UNKNOWN_BILAN ? "no bilan '%s' in this database"
                                                         : "cannot read bilan '%s' (see the log)", bilan);
@@ -105,7 +105,7 @@ int ledger_session_compute(const struct store_ops *ops, struct store *st, const 
     int rc = bilan_meta(ops, st, ss->bilan, &meta, why, why_cap);
     if (rc)
         return rc;
-    rc = ops->journal_of_bilan(st, ss->bilan, ss->id, evbuf_push_jev, &b);
+    rc = ops->journal->journal_of_bilan(st, ss->bilan, ss->id, evbuf_push_jev, &b);
     if (rc) {
         snprintf(why, why_cap, "cannot read the journal of session '%s'%s", ss->id,
                  rc == BP_E_TOO_LARGE ? ": more than 1000000 events" : " (see the log)");
@@ -192,7 +192,7 @@ static int freeze(const struct store_ops *ops, struct store *st, const struct st
     int rc = ledger_session_compute(ops, st, ss, ss->rules ? ss->rules : LEDGER_RULES, &f, NULL, why, why_cap);
     if (rc)
         return rc;
-    rc = ops->session_figures_put(st, &f);
+    rc = ops->journal->session_figures_put(st, &f);
     ledger_figures_free(&f);
     if (rc == STORE_E_EXISTS)
         return 0; /* another process froze it first: keep theirs */
@@ -204,7 +204,7 @@ static int freeze(const struct store_ops *ops, struct store *st, const struct st
 int ledger_record_json(const struct store_ops *ops, struct store *st, const struct store_session *ss, char **json,
                        char *why, size_t why_cap)
 {
-    int rc = ops->session_record_get(st, ss->id, json);
+    int rc = ops->journal->session_record_get(st, ss->id, json);
     if (rc != STORE_E_NOTFOUND) {
         if (rc)
             snprintf(why, why_cap, "cannot read the record of session '%s' (see the log)", ss->id);
@@ -216,7 +216,7 @@ int ledger_record_json(const struct store_ops *ops, struct store *st, const stru
     }
     if ((rc = freeze(ops, st, ss, why, why_cap)))
         return rc;
-    rc = ops->session_record_get(st, ss->id, json);
+    rc = ops->journal->session_record_get(st, ss->id, json);
     if (rc)
         snprintf(why, why_cap, "cannot read the record of session '%s' (see the log)", ss->id);
     return rc;
@@ -265,7 +265,7 @@ int ledger_backfill(const struct store_ops *ops, struct store *st, int max, int 
         /* Skipped failures come first in the list again: ask past them. */
         if (want > (int)(sizeof b->ss / sizeof b->ss[0]) - failed)
             want = (int)(sizeof b->ss / sizeof b->ss[0]) - failed;
-        int rc = ops->sessions_without_figures(st, failed + (want > 0 ? want : 1), collect_session, b);
+        int rc = ops->journal->sessions_without_figures(st, failed + (want > 0 ? want : 1), collect_session, b);
         if (rc || b->n <= failed) {
             free(b);
             return rc;
@@ -324,7 +324,7 @@ static int row_of(const struct store_ops *ops, struct store *st, const struct ac
         return 0;
     }
     struct evbuf b = {0};
-    int rc = ops->journal_of_bilan(st, ss->bilan, ss->id, evbuf_push_jev, &b);
+    int rc = ops->journal->journal_of_bilan(st, ss->bilan, ss->id, evbuf_push_jev, &b);
     if (rc)
         snprintf(why, why_cap, "cannot read the journal of session '%s' (see the log)", ss->id);
     else
@@ -344,9 +344,9 @@ int ledger_live_begin(struct ledger_live *l, const struct store_ops *ops, struct
     l->phase = phase;
     l->start_ms = start_ms;
     int rc = bilan_meta(ops, st, bilan, &meta, why, why_cap);
-    if (!rc && (rc = ops->bilan_personal_ms(st, bilan, &l->personal_ms)))
+    if (!rc && (rc = ops->journal->bilan_personal_ms(st, bilan, &l->personal_ms)))
         snprintf(why, why_cap, "cannot read the personal total of bilan '%s'", bilan);
-    if (!rc && (rc = ops->sessions_of_bilan(st, bilan, rows_push, &rows)))
+    if (!rc && (rc = ops->journal->sessions_of_bilan(st, bilan, rows_push, &rows)))
         snprintf(why, why_cap, "cannot read the sessions of bilan '%s'", bilan);
     for (size_t i = 0; !rc && i < rows.n; i++) {
         struct acc_session row;
@@ -442,7 +442,7 @@ static int crossing(const struct store_ops *ops, struct store *st, const struct 
     if (live) {
         rc = live_events(live, now_ms, &b.ev, &b.n);
     } else {
-        rc = ops->journal_of_bilan(st, ss->bilan, ss->id, evbuf_push_jev, &b);
+        rc = ops->journal->journal_of_bilan(st, ss->bilan, ss->id, evbuf_push_jev, &b);
         if (rc)
             snprintf(why, why_cap, "cannot read the journal of session '%s' (see the log)", ss->id);
     }
@@ -463,8 +463,8 @@ int ledger_report(const struct store_ops *ops, struct store *st, const char *bil
         return -1;
     if (live && strcmp(live->bilan, bilan))
         live = NULL;
-    if ((rc = ops->bilan_personal_ms(st, bilan, &out->personal_ms)) ||
-        (rc = ops->sessions_of_bilan(st, bilan, rows_push, &rows))) {
+    if ((rc = ops->journal->bilan_personal_ms(st, bilan, &out->personal_ms)) ||
+        (rc = ops->journal->sessions_of_bilan(st, bilan, rows_push, &rows))) {
         snprintf(why, why_cap, "cannot read the sessions of bilan '%s'%s", bilan,
                  rc == BP_E_TOO_LARGE ? ": more than 10000 sessions" : " (see the log)");
         free(rows.v);
@@ -555,7 +555,7 @@ int ledger_export(const struct store_ops *ops, struct store *st, const char *bil
         return -1;
     }
     struct exporter x = {f, 1, 0};
-    int rc = ops->journal_of_bilan(st, bilan, NULL, export_line, &x);
+    int rc = ops->journal->journal_of_bilan(st, bilan, NULL, export_line, &x);
     if (!x.ok) {
         snprintf(why, why_cap, "write error after %lld events of bilan '%s'", (long long)x.n, bilan);
         return -1;

@@ -39,7 +39,8 @@
 
 #define DEV_CONSULTANT "dev"
 
-static const struct store_ops *const OPS = &store_sqlite;
+/* The store backend, chosen in store_backend.c (the default: sqlite). */
+#define OPS (store_backend(NULL, NULL, 0))
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -290,7 +291,7 @@ static int cmd_consultant(int argc, char **argv)
         fprintf(stderr, "bilan-server consultant: data folder path too long\n");
         return 1;
     }
-    int rc = OPS->open(path, 0, &st, why, sizeof why);
+    int rc = store_open(OPS, path, 0, &st, why, sizeof why);
     if (rc == STORE_E_NODB) {
         fprintf(stderr, "bilan-server consultant: no database in %s (%s): run `bilan-server serve` "
                 "first or pass --data\n", data, path);
@@ -305,10 +306,10 @@ static int cmd_consultant(int argc, char **argv)
     int ret = 1;
     if (is_list) {
         int64_t n = 0;
-        if (OPS->consultant_count(st, &n) == 0 && n == 0) {
+        if (OPS->identity->consultant_count(st, &n) == 0 && n == 0) {
             printf("No consultant yet. Create one with `bilan-server consultant add NAME`.\n");
             ret = 0;
-        } else if (OPS->consultant_list(st, print_consultant, NULL) == 0) {
+        } else if (OPS->identity->consultant_list(st, print_consultant, NULL) == 0) {
             ret = 0;
         } else {
             fprintf(stderr, "bilan-server consultant: cannot read the database\n");
@@ -316,7 +317,7 @@ static int cmd_consultant(int argc, char **argv)
     } else if (is_add) {
         if (OPS->begin(st)) {
             fprintf(stderr, "bilan-server consultant: the database is busy; try again\n");
-        } else if ((rc = OPS->consultant_add(st, name, now, &id)) == STORE_E_EXISTS) {
+        } else if ((rc = OPS->identity->consultant_add(st, name, now, &id)) == STORE_E_EXISTS) {
             OPS->rollback(st);
             fprintf(stderr, "bilan-server consultant: a consultant named \"%s\" already exists; "
                     "use `bilan-server consultant token %s` for a new device\n", name, name);
@@ -333,7 +334,7 @@ static int cmd_consultant(int argc, char **argv)
             ret = 0;
         }
     } else {
-        if ((rc = OPS->consultant_find(st, name, &id)) == STORE_E_NOTFOUND) {
+        if ((rc = OPS->identity->consultant_find(st, name, &id)) == STORE_E_NOTFOUND) {
             fprintf(stderr, "bilan-server consultant: no consultant named \"%s\" (see "
                     "`bilan-server consultant list`)\n", name);
         } else if (rc || auth_issue_enrol_token(OPS, st, id, now, ttl, &tok)) {
@@ -447,7 +448,7 @@ static int open_db(const char *cmd, const char *data, struct store **st)
         fprintf(stderr, "bilan-server %s: --data path too long\n", cmd);
         return 1;
     }
-    if (OPS->open(path, 0, st, why, sizeof why)) {
+    if (store_open(OPS, path, 0, st, why, sizeof why)) {
         fprintf(stderr, "bilan-server %s: %s (use --data DIR to name the server's data folder)\n", cmd, why);
         return 1;
     }
@@ -594,13 +595,13 @@ static int hours_month(const char *data, const char *name, const char *month, in
         return usage_error("hours", "--month '%s': expected YYYY-MM, e.g. 2026-03", month);
     if (open_db("hours", data, &m.st))
         return 1;
-    if (OPS->consultant_find(m.st, name, &cid)) {
+    if (OPS->identity->consultant_find(m.st, name, &cid)) {
         OPS->close(m.st);
         fprintf(stderr, "bilan-server hours: no consultant named \"%s\" (see bilan-server consultant list)\n", name);
         return 1;
     }
     m.bilans = json_array();
-    int rc = m.bilans ? OPS->bilans_of_consultant(m.st, cid, month_bilan, &m) : BP_E_NOMEM;
+    int rc = m.bilans ? OPS->bilans->bilans_of_consultant(m.st, cid, month_bilan, &m) : BP_E_NOMEM;
     OPS->close(m.st);
     if (rc || m.failed) {
         json_decref(m.bilans);
@@ -801,7 +802,7 @@ static int receipt_sig(void *arg, const struct store_receipt *r)
 {
     struct rc_ctx *x = arg;
     struct store_device d;
-    if (x->rc->n_sigs >= BP_RECORD_MAX_PARTICIPANTS || OPS->device_get(x->st, r->device, &d))
+    if (x->rc->n_sigs >= BP_RECORD_MAX_PARTICIPANTS || OPS->identity->device_get(x->st, r->device, &d))
         return 0;
     struct bp_attestation *a = &x->rc->sigs[x->rc->n_sigs];
     memset(a, 0, sizeof *a);
@@ -820,7 +821,7 @@ static int receipt_refusal(void *arg, const struct store_refusal *r)
 {
     struct rc_ctx *x = arg;
     struct store_device d;
-    if (x->rc->n_refusals >= BP_RECORD_MAX_PARTICIPANTS || OPS->device_get(x->st, r->device, &d))
+    if (x->rc->n_refusals >= BP_RECORD_MAX_PARTICIPANTS || OPS->identity->device_get(x->st, r->device, &d))
         return 0;
     struct bp_refusal *f = &x->rc->refusals[x->rc->n_refusals];
     memset(f, 0, sizeof *f);
@@ -846,8 +847,8 @@ static int receipt_session(void *arg, const struct store_session *ss)
         fprintf(stderr, "bilan-server receipts: session %s skipped: %s\n", ss->id, why);
         return 0;
     }
-    if (OPS->receipts_of_session(x->st, ss->id, receipt_sig, x) ||
-        OPS->refusals_of_session(x->st, ss->id, receipt_refusal, x)) {
+    if (OPS->receipts->receipts_of_session(x->st, ss->id, receipt_sig, x) ||
+        OPS->receipts->refusals_of_session(x->st, ss->id, receipt_refusal, x)) {
         x->failed = 1;
         return 1;
     }
@@ -906,14 +907,14 @@ static int cmd_receipts(int argc, char **argv)
     }
     if (open_db("receipts", data, &x.st))
         return 1;
-    if (OPS->bilan_get(x.st, bilan, &b)) {
+    if (OPS->bilans->bilan_get(x.st, bilan, &b)) {
         OPS->close(x.st);
         fprintf(stderr, "bilan-server receipts: no bilan '%s' in this database\n", bilan);
         return 1;
     }
     x.rc = malloc(sizeof *x.rc);
     x.all = json_array();
-    int rc = x.rc && x.all ? OPS->sessions_of_bilan(x.st, bilan, receipt_session, &x) : BP_E_NOMEM;
+    int rc = x.rc && x.all ? OPS->journal->sessions_of_bilan(x.st, bilan, receipt_session, &x) : BP_E_NOMEM;
     OPS->close(x.st);
     free(x.rc);
     if (rc || x.failed) {
@@ -1105,7 +1106,7 @@ static int on_ready(void *arg, int port)
 
     if (cfg->dev) {
         int64_t n = 0, id = 0, now = (int64_t)time(NULL);
-        if (OPS->consultant_count(st, &n)) {
+        if (OPS->identity->consultant_count(st, &n)) {
             log_err("cannot read the consultants");
             return -1;
         }
@@ -1114,7 +1115,7 @@ static int on_ready(void *arg, int port)
             char link[512];
             if (OPS->begin(st))
                 return -1;
-            if (OPS->consultant_add(st, DEV_CONSULTANT, now, &id) ||
+            if (OPS->identity->consultant_add(st, DEV_CONSULTANT, now, &id) ||
                 auth_issue_enrol_token(OPS, st, id, now, cfg->invite_ttl_s, &tok)) {
                 OPS->rollback(st);
                 log_err("cannot create the dev consultant");
@@ -1312,13 +1313,13 @@ static int cmd_serve(int argc, char **argv)
     }
     log_info("connections: at most %u, of which %u not yet signed in (%u per address); "
              "open-file limit %llu", max_conns, unauth_total, per_addr, (unsigned long long)nofile);
-    if (db_path(cfg.data_dir, path, sizeof path) || OPS->open(path, 1, &srv.st, why, sizeof why)) {
+    if (db_path(cfg.data_dir, path, sizeof path) || store_open(OPS, path, 1, &srv.st, why, sizeof why)) {
         fprintf(stderr, "bilan-server serve: %s\n", why);
         admit_free(&srv.admit);
         return 1;
     }
     int64_t ended = 0;
-    if (OPS->sessions_end_open(srv.st, &ended))
+    if (OPS->journal->sessions_end_open(srv.st, &ended))
         log_warn("cannot mark the sessions left open by the last run");
     else if (ended)
         log_info("%lld session(s) left open by the last run marked ended (server_restart); "

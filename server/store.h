@@ -1,17 +1,37 @@
-/* store.h: the server's persistent state behind one table of operations.
+/* store.h: the server's persistent state behind const tables of operations.
  *
- * Owns the contract between the server's logic and its database: consultants,
- * enrolment tokens, bilans, invites, devices, bilan members and settings.
- * store_sqlite.c implements it on one SQLite file; a PostgreSQL store later is
- * a second `const struct store_ops`, not a rewrite. Tokens are only ever seen
- * here as their SHA-256: no operation takes or returns a token.
+ * Owns the contract between the server's logic and its database, cut by
+ * domain: a base (open, close, transactions, settings) and one table per
+ * domain (identity, bilans, journal, receipts), reached from the base table
+ * (ops->identity->device_get). A backend is one `const struct store_ops` and
+ * its domain tables: store_sqlite*.c implement them on one SQLite file; a
+ * PostgreSQL store later is a second set of tables, not a rewrite. Tokens are
+ * only ever seen here as their SHA-256: no operation takes or returns a token.
+ *
+ * Opening goes through store_open(), which first checks with store_ops_check()
+ * that the table is of this API version and that no operation of any domain
+ * is missing: a backend without one fails at open, naming it, rather than
+ * crashing on the first call. store_backend() is the one place that picks a
+ * backend by name.
  *
  * Conventions: every operation returns 0 or a negative code: BP_E_* where the
  * outcome is a protocol answer (BP_E_UNKNOWN_TOKEN, BP_E_UNKNOWN_DEVICE,
  * BP_E_UNKNOWN_BILAN...), STORE_E_* for admin-side outcomes, and BP_E_INTERNAL
  * when the database failed (the store has logged why). Times are Unix seconds
  * passed in by the caller. Strings handed back are copied into the caller's
- * structs; nothing returned points into the store. */
+ * structs; nothing returned points into the store. Callbacks (store_*_cb) are
+ * called during the operation, with structs that live only for that call; a
+ * non-zero return stops the walk and is returned.
+ *
+ * To add a domain (worksheets next):
+ *   1. here: its structs, `struct store_worksheet_ops { ... }` (function
+ *      pointers only), and `const struct store_worksheet_ops *worksheets;`
+ *      appended to struct store_ops; bump STORE_API_VERSION;
+ *   2. store.c: its list of operation names (STORE_WORKSHEET_OPS) and one
+ *      line in store_ops_check (the build fails until every member is listed);
+ *   3. each backend: its migration (store_sqlite.c), its operations
+ *      (store_sqlite_worksheets.c), the pointer in the backend's store_ops;
+ *   4. tests/unit/server/test_store.c: its part of the contract. */
 #ifndef SERVER_STORE_H
 #define SERVER_STORE_H
 
@@ -23,13 +43,16 @@
 #include "bp/record.h"
 #include "room.h"
 
-#define STORE_API_VERSION 4
+/* 5: operations grouped by domain (struct store_ops points to one table per
+ * domain). */
+#define STORE_API_VERSION 5
 
 /* Admin-side outcomes (not wire codes). */
 #define STORE_E_EXISTS (-101)    /* a consultant with that name exists */
 #define STORE_E_NOTFOUND (-102)  /* no consultant / setting with that name */
 #define STORE_E_NODB (-103)      /* open without create found no database */
 #define STORE_E_VERSION (-104)   /* the database was made by a newer server */
+#define STORE_E_BACKEND (-105)   /* the backend's table is incomplete or of another version */
 
 #define STORE_FP_B64 (BP_B64_32 + 1)
 
@@ -147,34 +170,24 @@ typedef int (*store_receipt_cb)(void *arg, const struct store_receipt *r);
 typedef int (*store_refusal_cb)(void *arg, const struct store_refusal *r);
 typedef int (*store_consultant_cb)(void *arg, const struct store_consultant *c);
 
-struct store_ops {
-    int api_version;                  /* STORE_API_VERSION */
-    const char *name;
+typedef int (*store_bilan_cb)(void *arg, const struct store_bilan *b);
+typedef int (*store_session_cb)(void *arg, const struct store_session *s);
+typedef int (*store_jev_cb)(void *arg, const struct store_jev *e);
+typedef int (*store_receipt_cb)(void *arg, const struct store_receipt *r);
+typedef int (*store_refusal_cb)(void *arg, const struct store_refusal *r);
+typedef int (*store_consultant_cb)(void *arg, const struct store_consultant *c);
 
-    /* Opens (with create: creates) the database at path and brings its schema
-     * up to date. *out is set only on success; the caller closes it. why gets
-     * a human reason on failure. */
-    int (*open)(const char *path, int create, struct store **out, char *why, size_t why_len);
-    /* Closes and frees s; NULL is fine. */
-    void (*close)(struct store *s);
-    /* Schema version of the open database (tests, diagnostics). */
-    int (*schema_version)(struct store *s);
-
-    /* Transactions group the read-check-write of a redemption so that two
-     * processes (server and admin command) cannot both redeem one token.
-     * begin takes the write lock at once. */
-    int (*begin)(struct store *s);
-    int (*commit)(struct store *s);
-    void (*rollback)(struct store *s);
-
-    int (*setting_get)(struct store *s, const char *key, char *out, size_t cap); /* or STORE_E_NOTFOUND */
-    int (*setting_set)(struct store *s, const char *key, const char *value);
-
+/* Identity: who is who, and the tokens that make a device someone.
+ * Consultants, their devices and beneficiaries' devices, enrolment tokens and
+ * invites. Invites live here with enrolment tokens, not with bilans, because
+ * they are credentials: token_get finds either kind by its hash, and a
+ * redemption (auth.c) is one transaction over these tables. */
+struct store_identity_ops {
     int (*consultant_add)(struct store *s, const char *name, int64_t now, int64_t *id); /* or STORE_E_EXISTS */
     int (*consultant_find)(struct store *s, const char *name, int64_t *id);         /* or STORE_E_NOTFOUND */
     int (*consultant_name)(struct store *s, int64_t id, char name[BP_NAME_MAX + 1]);
     int (*consultant_count)(struct store *s, int64_t *n);
-    /* Calls cb for each consultant by name; a non-zero cb return stops and is returned. */
+    /* Calls cb for each consultant by name. */
     int (*consultant_list)(struct store *s, store_consultant_cb cb, void *arg);
 
     int (*enrol_token_add)(struct store *s, int64_t consultant_id, const uint8_t hash[32],
@@ -188,28 +201,40 @@ struct store_ops {
                           int64_t *n);
     /* Looks a token hash up in both tables; BP_E_UNKNOWN_TOKEN if in neither. */
     int (*token_get)(struct store *s, const uint8_t hash[32], struct store_token *out);
+    /* BP_E_TOKEN_USED if someone else marked it first. */
     int (*token_mark_used)(struct store *s, enum store_token_kind kind, const uint8_t hash[32],
                            const char *fp, int64_t now);
 
+    /* fp may point into *out. */
     int (*device_get)(struct store *s, const char *fp, struct store_device *out); /* or BP_E_UNKNOWN_DEVICE */
     int (*device_add)(struct store *s, const struct store_device *d, int64_t now);
+};
 
+/* Bilans: what a device may join. The bilans, their owners and their
+ * members, read on every join and every welcome. */
+struct store_bilan_ops {
     int (*bilan_add)(struct store *s, const struct store_bilan *b, int64_t now); /* STORE_E_EXISTS on id clash */
     int (*bilan_get)(struct store *s, const char *id, struct store_bilan *out);  /* or BP_E_UNKNOWN_BILAN */
     /* Bilans the device may join (owned by its consultant, or where it is a
      * member), newest first, at most max; role set per bilan. */
     int (*bilans_for_device)(struct store *s, const struct store_device *d, int max,
                              store_bilan_cb cb, void *arg);
+    /* Bilans owned by a consultant, by id. */
+    int (*bilans_of_consultant)(struct store *s, int64_t consultant_id, store_bilan_cb cb, void *arg);
+    /* Adding an existing member again changes nothing. */
     int (*member_add)(struct store *s, const char *bilan, const char *fp, enum bp_role role, int64_t now);
     /* The device's role in that bilan as a member, or BP_E_NOT_MEMBER. */
     int (*member_role)(struct store *s, const char *bilan, const char *fp, enum bp_role *role);
     /* How many devices are members of bilan with role (PROTOCOL.md §3.2:
      * beneficiary_devices). */
     int (*members_count)(struct store *s, const char *bilan, enum bp_role role, int64_t *n);
+};
 
-    /* ---- Sessions, journal, receipts, budget warnings (schema 2) ---- */
-    /* Bilans owned by a consultant, by id. */
-    int (*bilans_of_consultant)(struct store *s, int64_t consultant_id, store_bilan_cb cb, void *arg);
+/* Journal: the counted hours. Sessions, the append-only journal of presence
+ * lines, each ended session's figures and record frozen once, the personal
+ * total kept with the journal, and budget warnings: everything the hours
+ * report reads (ledger.c) and the attendance writes (attendance.c). */
+struct store_journal_ops {
     int (*session_add)(struct store *s, const struct store_session *ss);
     /* Marks an open session ended (closed_ms, reason). */
     int (*session_end)(struct store *s, const char *id, int64_t closed_ms, const char *reason);
@@ -220,29 +245,16 @@ struct store_ops {
      * "server_restart" and closed_ms = its last journal t. Writes nothing in
      * the journal. *n = how many. */
     int (*sessions_end_open)(struct store *s, int64_t *n);
-    /* Appends one journal line (the journal is append-only: the schema
-     * refuses UPDATE and DELETE on it); e->seq and e->ev.seq are set. A
-     * `personal` line also adds its seconds to the bilan's personal total,
-     * atomically. Autocommit unless inside begin/commit. */
+    /* Appends one journal line (the journal is append-only: no operation
+     * changes or removes a line, and the SQLite schema refuses UPDATE and
+     * DELETE on it); e->seq and e->ev.seq are set. A `personal` line also
+     * adds its seconds to the bilan's personal total, atomically: no line
+     * without its total. Autocommit unless inside begin/commit. */
     int (*journal_append)(struct store *s, struct store_jev *e);
     /* A bilan's journal lines in append order; with session non-NULL only
      * that session's. */
     int (*journal_of_bilan)(struct store *s, const char *bilan, const char *session, store_jev_cb cb,
                             void *arg);
-    /* Inserts or replaces the device's receipt for the session. */
-    int (*receipt_put)(struct store *s, const struct store_receipt *r);
-    int (*receipts_of_session)(struct store *s, const char *session, store_receipt_cb cb, void *arg);
-    /* Closed sessions of bilan (closed_ms set: closed, emptied, shutdown or
-     * server_restart) with a `join` line of device (fingerprint, base64url)
-     * and neither a receipt nor a refusal from it: the max most recently
-     * opened, handed to cb oldest first. */
-    int (*sessions_unsigned)(struct store *s, const char *bilan, const char *device, int max,
-                             store_session_cb cb, void *arg);
-    /* Records that bilan reached level % of its budget: 0 the first time,
-     * STORE_E_EXISTS afterwards. */
-    int (*budget_warning_add)(struct store *s, const char *bilan, int level, int64_t t_ms);
-
-    /* ---- Frozen session figures, personal total, refusals (schema 3) ---- */
     /* Stores a session's figures and record (once: STORE_E_EXISTS if it has
      * them already, so a record is never rewritten). */
     int (*session_figures_put)(struct store *s, const struct store_session_figures *f);
@@ -252,13 +264,88 @@ struct store_ops {
     /* Ended sessions without figures (a close that could not store them,
      * sessions of an older server), at most max, oldest first. */
     int (*sessions_without_figures)(struct store *s, int max, store_session_cb cb, void *arg);
-    /* Sum of the bilan's personal declarations, in ms (kept by journal_append). */
+    /* Sum of the bilan's personal declarations, in ms (kept by
+     * journal_append), or BP_E_UNKNOWN_BILAN. */
     int (*bilan_personal_ms)(struct store *s, const char *bilan, int64_t *ms);
+    /* Records that bilan reached level % of its budget: 0 the first time,
+     * STORE_E_EXISTS afterwards. */
+    int (*budget_warning_add)(struct store *s, const char *bilan, int level, int64_t t_ms);
+};
+
+/* Receipts: what participants signed about a session. Attendance receipts,
+ * signed refusals, and which ended sessions still wait for a device's
+ * signature (asked at each join). */
+struct store_receipt_ops {
+    /* Inserts or replaces the device's receipt for the session. */
+    int (*receipt_put)(struct store *s, const struct store_receipt *r);
+    int (*receipts_of_session)(struct store *s, const char *session, store_receipt_cb cb, void *arg);
     /* Stores a refusal (STORE_E_EXISTS if that device already refused). */
     int (*refusal_put)(struct store *s, const struct store_refusal *r);
     int (*refusals_of_session)(struct store *s, const char *session, store_refusal_cb cb, void *arg);
+    /* Closed sessions of bilan (closed_ms set: closed, emptied, shutdown or
+     * server_restart) with a `join` line of device (fingerprint, base64url)
+     * and neither a receipt nor a refusal from it: the max most recently
+     * opened, handed to cb oldest first. */
+    int (*sessions_unsigned)(struct store *s, const char *bilan, const char *device, int max,
+                             store_session_cb cb, void *arg);
 };
 
+/* A backend: the base operations, which belong to no domain (the database's
+ * life, transactions that span domains, server-wide settings), then one
+ * table per domain. Every pointer is set: store_ops_check() says which is
+ * not. */
+struct store_ops {
+    int api_version;                  /* STORE_API_VERSION */
+    const char *name;                 /* "sqlite": in messages and store_backend() */
+
+    /* Opens (with create: creates) the database at path and brings its schema
+     * up to date. *out is set only on success; the caller closes it. why gets
+     * a human reason on failure. Called through store_open() only. */
+    int (*open)(const char *path, int create, struct store **out, char *why, size_t why_len);
+    /* Closes and frees s; NULL is fine. */
+    void (*close)(struct store *s);
+    /* Schema version of the open database (tests, diagnostics). */
+    int (*schema_version)(struct store *s);
+
+    /* Transactions group the read-check-write of a redemption so that two
+     * processes (server and admin command) cannot both redeem one token, and
+     * span domains (a session's end and its journal line). begin takes the
+     * write lock at once; a commit that fails has rolled back. */
+    int (*begin)(struct store *s);
+    int (*commit)(struct store *s);
+    void (*rollback)(struct store *s);
+
+    int (*setting_get)(struct store *s, const char *key, char *out, size_t cap); /* or STORE_E_NOTFOUND */
+    int (*setting_set)(struct store *s, const char *key, const char *value);
+
+    /* The domains: pointers only, after the base operations (store.c checks
+     * this layout at build time). */
+    const struct store_identity_ops *identity;
+    const struct store_bilan_ops *bilans;
+    const struct store_journal_ops *journal;
+    const struct store_receipt_ops *receipts;
+};
+
+/* Checks that ops can be used by this server: of STORE_API_VERSION, with a
+ * name, every base operation and every domain's every operation set. 0, or
+ * STORE_E_BACKEND with why naming what is wrong, e.g. "store backend 'x':
+ * operation journal.session_add is missing". */
+int store_ops_check(const struct store_ops *ops, char *why, size_t why_len);
+
+/* The one way to open a store: store_ops_check, then ops->open. Same
+ * contract as ops->open. */
+int store_open(const struct store_ops *ops, const char *path, int create, struct store **out, char *why,
+               size_t why_len);
+
+/* The backend called name, or the default one ("sqlite") when name is NULL
+ * or empty. NULL for a name no backend of this build has, with why (may be
+ * NULL) saying which exist. Chosen here only: store_backend.c lists the
+ * backends compiled in. */
+const struct store_ops *store_backend(const char *name, char *why, size_t why_len);
+
+/* The backends compiled in. Server code picks one through store_backend();
+ * tests of one backend's own format (test_store_sqlite.c) and tests that
+ * wrap one name it. */
 extern const struct store_ops store_sqlite;
 
 #endif

@@ -70,7 +70,7 @@ static void line(struct store *st, const char *session, int kind, const char *de
     e.ev.t_ms = t;
     if (kind == ACC_PERSONAL)
         e.ev.personal_ms = 60000;
-    if (ops->journal_append(st, &e)) {
+    if (ops->journal->journal_append(st, &e)) {
         fprintf(stderr, "bench: journal_append failed\n");
         exit(1);
     }
@@ -87,7 +87,7 @@ static void session(struct store *st, const char *id, int64_t start, int64_t len
     ss.phase = BP_PHASE_INVESTIGATION;
     ss.opened_ms = start;
     ss.rules = LEDGER_RULES;
-    ops->session_add(st, &ss);
+    ops->journal->session_add(st, &ss);
     line(st, id, ACC_SESSION_OPEN, NULL, BP_ROLE_NONE, BP_PHASE_INVESTIGATION, start, NULL);
     line(st, id, ACC_JOIN, DEV_C, BP_ROLE_CONSULTANT, BP_PHASE_NONE, start, NULL);
     line(st, id, ACC_JOIN, DEV_B, BP_ROLE_BENEFICIARY, BP_PHASE_NONE, start, NULL);
@@ -100,7 +100,7 @@ static void session(struct store *st, const char *id, int64_t start, int64_t len
     line(st, id, ACC_LEAVE, DEV_B, BP_ROLE_NONE, BP_PHASE_NONE, start + len_ms, NULL);
     line(st, id, ACC_LEAVE, DEV_C, BP_ROLE_NONE, BP_PHASE_NONE, start + len_ms, NULL);
     line(st, id, ACC_SESSION_CLOSE, NULL, BP_ROLE_NONE, BP_PHASE_NONE, start + len_ms, NULL);
-    ops->session_end(st, id, start + len_ms, "closed");
+    ops->journal->session_end(st, id, start + len_ms, "closed");
 }
 
 /* ---- the previous server's way: the whole journal, every time ---- */
@@ -129,7 +129,7 @@ static int old_report(struct store *st, struct acc_report *r)
     struct acc_bilan meta = {.budget_ms = 57600000, .cap_ms = 86400000};
     struct acc_err err;
     snprintf(meta.bilan, sizeof meta.bilan, "%s", BILAN);
-    int rc = ops->journal_of_bilan(st, BILAN, NULL, push, &b);
+    int rc = ops->journal->journal_of_bilan(st, BILAN, NULL, push, &b);
     if (!rc)
         rc = account_compute(b.ev, b.n, &meta, r, &err);
     free(b.ev);
@@ -214,7 +214,7 @@ static void measure(struct store *st, struct ledger_live *live, int reps_old, in
     /* At a close: the session counted once from its own lines (a 2 h
      * session, ~1,450 lines) and its record built. */
     struct store_session ss;
-    if (ops->session_get(st, "s-0", &ss))
+    if (ops->journal->session_get(st, "s-0", &ss))
         exit(1);
     for (int i = 0; i < reps_new; i++) {
         struct store_session_figures fig;
@@ -246,19 +246,19 @@ int main(int argc, char **argv)
         return 1;
     snprintf(path, sizeof path, "%s/server.db", dir);
     struct store *st;
-    if (ops->open(path, 1, &st, why, sizeof why)) {
+    if (store_open(ops, path, 1, &st, why, sizeof why)) {
         fprintf(stderr, "bench: %s\n", why);
         return 1;
     }
     int64_t cid;
-    ops->consultant_add(st, "bench", 1, &cid);
+    ops->identity->consultant_add(st, "bench", 1, &cid);
     struct store_bilan b;
     memset(&b, 0, sizeof b);
     snprintf(b.id, sizeof b.id, BILAN);
     snprintf(b.label, sizeof b.label, "bench");
     b.owner_id = cid;
     b.budget_s = 57600;
-    ops->bilan_add(st, &b, 1);
+    ops->bilans->bilan_add(st, &b, 1);
 
     /* A full bilan: 8 sessions of 2 h, then the open one. */
     ops->begin(st);
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
     ss.phase = BP_PHASE_INVESTIGATION;
     ss.opened_ms = open_t;
     ss.rules = LEDGER_RULES;
-    ops->session_add(st, &ss);
+    ops->journal->session_add(st, &ss);
     line(st, "s-live", ACC_SESSION_OPEN, NULL, BP_ROLE_NONE, BP_PHASE_INVESTIGATION, open_t, &live);
     line(st, "s-live", ACC_JOIN, DEV_C, BP_ROLE_CONSULTANT, BP_PHASE_NONE, open_t, &live);
     line(st, "s-live", ACC_JOIN, DEV_B, BP_ROLE_BENEFICIARY, BP_PHASE_NONE, open_t, &live);
@@ -293,7 +293,7 @@ int main(int argc, char **argv)
     (void)seq_t;
 
     struct evbuf all = {0};
-    ops->journal_of_bilan(st, BILAN, NULL, push, &all);
+    ops->journal->journal_of_bilan(st, BILAN, NULL, push, &all);
     size_t n_full = all.n;
     free(all.ev);
     struct figures f1, f2;

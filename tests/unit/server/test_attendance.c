@@ -156,7 +156,7 @@ static void t_budget_edges(void)
     char bilan[80], join[160], sql[256];
     long long lv = 0, ftf = 0, bs = 0;
     int upd = 0;
-    CHECK_EQ_INT(srv.ops->consultant_find(srv.st, "alice", &alice), 0);
+    CHECK_EQ_INT(srv.ops->identity->consultant_find(srv.st, "alice", &alice), 0);
     bp_identity_generate(&idk1);
     bp_identity_generate(&idk2);
     bp_identity_generate(&idw);
@@ -293,11 +293,11 @@ int main(void)
     srv.soft_budget = 1 << 20;
     srv.invite_ttl_s = 3600;
     ratelimit_init(&srv.rl, 3, 60);
-    if (srv.ops->open(dbpath, 1, &srv.st, why, sizeof why))
+    if (store_open(srv.ops, dbpath, 1, &srv.st, why, sizeof why))
         return 1;
     int64_t alice;
     struct auth_token tok;
-    srv.ops->consultant_add(srv.st, "alice", T.s, &alice);
+    srv.ops->identity->consultant_add(srv.st, "alice", T.s, &alice);
     auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
     struct conn *a = &conns[0], *b = &conns[1];
     bp_identity_generate(&ida);
@@ -442,7 +442,7 @@ int main(void)
     snprintf(ss.bilan, sizeof ss.bilan, "%.64s", bilan);
     ss.phase = BP_PHASE_SUIVI;
     ss.opened_ms = T.wall_ms;
-    CHECK_EQ_INT(srv.ops->session_add(srv.st, &ss), 0);
+    CHECK_EQ_INT(srv.ops->journal->session_add(srv.st, &ss), 0);
     const int kinds[] = {ACC_SESSION_OPEN, ACC_JOIN, ACC_ALIVE};
     for (int i = 0; i < 3; i++) {
         struct store_jev e;
@@ -455,14 +455,14 @@ int main(void)
         e.ev.role = kinds[i] == ACC_JOIN ? BP_ROLE_BENEFICIARY : BP_ROLE_NONE;
         if (kinds[i] != ACC_SESSION_OPEN)
             snprintf(e.ev.device, sizeof e.ev.device, "%s", fpc);
-        CHECK_EQ_INT(srv.ops->journal_append(srv.st, &e), 0);
+        CHECK_EQ_INT(srv.ops->journal->journal_append(srv.st, &e), 0);
     }
     text(c3, buf);
     CHECK_EQ_INT(records(c3, NULL), 0); /* still open in the database: not yet */
     text(c3, "{\"type\":\"leave\"}");
     drain(c3);
     int64_t nend = 0;
-    CHECK_EQ_INT(srv.ops->sessions_end_open(srv.st, &nend), 0);
+    CHECK_EQ_INT(srv.ops->journal->sessions_end_open(srv.st, &nend), 0);
     CHECK_EQ_INT(nend, 1);
     text(c3, buf);
     rec = NULL;

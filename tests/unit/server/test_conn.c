@@ -293,8 +293,11 @@ static void test_rate_global(int64_t alice)
     struct conn *s = &conns[5];
     struct auth_token tok;
     ops = *srv.ops;
-    real_token_get = ops.token_get;
-    ops.token_get = counting_token_get;
+    static struct store_identity_ops identity;
+    identity = *ops.identity;
+    real_token_get = identity.token_get;
+    identity.token_get = counting_token_get;
+    ops.identity = &identity;
     srv.ops = &ops;
     ratelimit_init(&srv.rl, 3, 60);
     ratelimit_set_global(&srv.rl, 2);
@@ -354,7 +357,7 @@ static void test_e2e_relay(struct conn *a, struct conn *b, const char *join)
     struct conn *c = &conns[5];
     struct auth_token tok;
     int64_t alice = 0;
-    CHECK_EQ_INT(srv.ops->consultant_find(srv.st, "alice", &alice), 0);
+    CHECK_EQ_INT(srv.ops->identity->consultant_find(srv.st, "alice", &alice), 0);
     open_conn(5);
     text(c, "{\"type\":\"e2e\",\"body\":{}}");
     CHECK(expect_error(c, "wrong_state", 0));
@@ -548,7 +551,7 @@ static void test_flow(struct conn *a, struct conn *b, const char *join)
     int64_t alice = 0;
     struct seen v;
     const size_t soft = srv.soft_budget;       /* 64 KiB */
-    CHECK_EQ_INT(srv.ops->consultant_find(srv.st, "alice", &alice), 0);
+    CHECK_EQ_INT(srv.ops->identity->consultant_find(srv.st, "alice", &alice), 0);
     open_conn(5);
     CHECK_EQ_INT(auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok), 0);
     bp_identity_generate(&idd);
@@ -752,13 +755,13 @@ int main(void)
     srv.soft_budget = 64 * 1024;
     srv.invite_ttl_s = 3600;
     ratelimit_init(&srv.rl, 3, 60);
-    if (srv.ops->open(path, 1, &srv.st, why, sizeof why)) {
+    if (store_open(srv.ops, path, 1, &srv.st, why, sizeof why)) {
         fprintf(stderr, "%s\n", why);
         return 1;
     }
     int64_t alice;
     struct auth_token tok;
-    srv.ops->consultant_add(srv.st, "alice", T.s, &alice);
+    srv.ops->identity->consultant_add(srv.st, "alice", T.s, &alice);
     auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
 
     struct conn *a = &conns[0], *b = &conns[1], *x = &conns[2];

@@ -103,7 +103,7 @@ static void test_decide(void)
 static int replaced(const uint8_t hash[32])
 {
     struct store_token t;
-    CHECK_EQ_INT(srv.ops->token_get(srv.st, hash, &t), 0);
+    CHECK_EQ_INT(srv.ops->identity->token_get(srv.st, hash, &t), 0);
     return t.replaced;
 }
 
@@ -118,21 +118,21 @@ static void test_store_replaced(int64_t owner)
     snprintf(b.label, sizeof b.label, "r");
     b.owner_id = owner;
     b.budget_s = 3600;
-    CHECK_EQ_INT(srv.ops->bilan_add(srv.st, &b, 100), 0);
+    CHECK_EQ_INT(srv.ops->bilans->bilan_add(srv.st, &b, 100), 0);
     CHECK_EQ_INT(auth_token_new(&t1) | auth_token_new(&t2) | auth_token_new(&t3), 0);
-    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t1.hash, 100, 200), 0);
+    CHECK_EQ_INT(srv.ops->identity->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t1.hash, 100, 200), 0);
     /* t1 ran out before t2 was made: still "expired", not "replaced". */
-    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, BP_ROLE_BENEFICIARY, 300, &n), 0);
+    CHECK_EQ_INT(srv.ops->identity->invites_revoke(srv.st, b.id, BP_ROLE_BENEFICIARY, 300, &n), 0);
     CHECK_EQ_INT(n, 0);
-    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t2.hash, 300, 400), 0);
+    CHECK_EQ_INT(srv.ops->identity->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t2.hash, 300, 400), 0);
     CHECK(!replaced(t1.hash) && !replaced(t2.hash));
     /* t3 made while t2 was valid: t2 is revoked (expiry moved) and replaced. */
-    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, BP_ROLE_BENEFICIARY, 350, &n), 0);
+    CHECK_EQ_INT(srv.ops->identity->invites_revoke(srv.st, b.id, BP_ROLE_BENEFICIARY, 350, &n), 0);
     CHECK_EQ_INT(n, 1);
-    CHECK_EQ_INT(srv.ops->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t3.hash, 350, 450), 0);
+    CHECK_EQ_INT(srv.ops->identity->invite_add(srv.st, b.id, BP_ROLE_BENEFICIARY, t3.hash, 350, 450), 0);
     CHECK(replaced(t2.hash) && !replaced(t3.hash) && !replaced(t1.hash));
     /* Consultant-role invites are another series. */
-    CHECK_EQ_INT(srv.ops->invites_revoke(srv.st, b.id, BP_ROLE_CONSULTANT, 360, &n), 0);
+    CHECK_EQ_INT(srv.ops->identity->invites_revoke(srv.st, b.id, BP_ROLE_CONSULTANT, 360, &n), 0);
     CHECK_EQ_INT(n, 0);
     auth_token_wipe(&t1);
     auth_token_wipe(&t2);
@@ -150,7 +150,7 @@ int main(void)
     srv.soft_budget = 64 * 1024;
     srv.invite_ttl_s = 3600;
     ratelimit_init(&srv.rl, 3, 60);
-    if (srv.ops->open(path, 1, &srv.st, why, sizeof why)) {
+    if (store_open(srv.ops, path, 1, &srv.st, why, sizeof why)) {
         fprintf(stderr, "%s\n", why);
         return 1;
     }
@@ -163,7 +163,7 @@ int main(void)
     bp_identity_generate(&idb1);
     bp_identity_generate(&idb2);
     bp_identity_generate(&idx);
-    srv.ops->consultant_add(srv.st, "alice", T.s, &alice);
+    srv.ops->identity->consultant_add(srv.st, "alice", T.s, &alice);
     test_store_replaced(alice);
     auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
     struct conn *a = &conns[0], *b1 = &conns[1], *b2 = &conns[2], *x = &conns[3];
@@ -192,11 +192,11 @@ int main(void)
     struct store_token st;
     bp_b64_decode_exact(inv1, raw, 32);
     bp_sha256(raw, 32, h);
-    CHECK_EQ_INT(srv.ops->token_get(srv.st, h, &st), 0);
+    CHECK_EQ_INT(srv.ops->identity->token_get(srv.st, h, &st), 0);
     CHECK(st.replaced && st.expires == T.s && !st.used_by[0]);
     bp_b64_decode_exact(inv3, raw, 32);
     bp_sha256(raw, 32, h);
-    CHECK_EQ_INT(srv.ops->token_get(srv.st, h, &st), 0);
+    CHECK_EQ_INT(srv.ops->identity->token_get(srv.st, h, &st), 0);
     CHECK(!st.replaced && st.expires == T.s + 3600);
 
     /* The replaced links: token_revoked, not fatal, and counted as failed
@@ -259,9 +259,9 @@ int main(void)
     CHECK_EQ_INT(devices_of(mj, 2), 2);
     json_decref(mj);
     int64_t n = 0;
-    CHECK_EQ_INT(srv.ops->members_count(srv.st, bilan, BP_ROLE_BENEFICIARY, &n), 0);
+    CHECK_EQ_INT(srv.ops->bilans->members_count(srv.st, bilan, BP_ROLE_BENEFICIARY, &n), 0);
     CHECK_EQ_INT(n, 2);
-    CHECK_EQ_INT(srv.ops->members_count(srv.st, bilan, BP_ROLE_CONSULTANT, &n), 0);
+    CHECK_EQ_INT(srv.ops->bilans->members_count(srv.st, bilan, BP_ROLE_CONSULTANT, &n), 0);
     CHECK_EQ_INT(n, 0);
 
     /* member_left is not a member object: no count. */

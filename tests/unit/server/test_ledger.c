@@ -321,7 +321,7 @@ static void crash(void)
     srv.nconns = 0;
     int64_t n = 0;
     int frozen = 0;
-    CHECK_EQ_INT(srv.ops->sessions_end_open(srv.st, &n), 0);
+    CHECK_EQ_INT(srv.ops->journal->sessions_end_open(srv.st, &n), 0);
     CHECK_EQ_INT(ledger_backfill(srv.ops, srv.st, 1000, &frozen), 0);
     CHECK_EQ_INT(frozen, n);
 }
@@ -342,11 +342,11 @@ int main(void)
         srv.soft_budget = 1 << 20;
         srv.invite_ttl_s = 3600;
         ratelimit_init(&srv.rl, 100, 60);
-        if (srv.ops->open(path, 1, &srv.st, why, sizeof why))
+        if (store_open(srv.ops, path, 1, &srv.st, why, sizeof why))
             return 1;
         int64_t alice;
         struct auth_token tok;
-        srv.ops->consultant_add(srv.st, "alice", T.s, &alice);
+        srv.ops->identity->consultant_add(srv.st, "alice", T.s, &alice);
         auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
         for (int d = 0; d < NDEV; d++)
             bp_identity_generate(&ids[d]);

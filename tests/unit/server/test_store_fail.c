@@ -58,52 +58,62 @@ static int inject(const char *op)
     return 1;
 }
 
-#define WRAP(op, params, args)                                                                     \
+/* WRAP(domain, op, ...) wraps store_sqlite.domain->op; WRAP_BASE a base one. */
+#define WRAP_BASE(op, params, args)                                                                \
     static int f_##op params                                                                       \
     {                                                                                              \
         return inject(#op) ? BP_E_INTERNAL : store_sqlite.op args;                                 \
     }
-WRAP(begin, (struct store *s), (s))
-WRAP(setting_get, (struct store *s, const char *key, char *out, size_t cap), (s, key, out, cap))
-WRAP(setting_set, (struct store *s, const char *key, const char *value), (s, key, value))
-WRAP(consultant_add, (struct store *s, const char *name, int64_t now, int64_t *id), (s, name, now, id))
-WRAP(consultant_find, (struct store *s, const char *name, int64_t *id), (s, name, id))
-WRAP(consultant_name, (struct store *s, int64_t id, char name[BP_NAME_MAX + 1]), (s, id, name))
-WRAP(consultant_count, (struct store *s, int64_t *n), (s, n))
-WRAP(consultant_list, (struct store *s, store_consultant_cb cb, void *arg), (s, cb, arg))
-WRAP(enrol_token_add, (struct store *s, int64_t cid, const uint8_t hash[32], int64_t now, int64_t exp),
+#define WRAP(dom, op, params, args)                                                                \
+    static int f_##op params                                                                       \
+    {                                                                                              \
+        return inject(#op) ? BP_E_INTERNAL : store_sqlite.dom->op args;                            \
+    }
+WRAP_BASE(begin, (struct store *s), (s))
+WRAP_BASE(setting_get, (struct store *s, const char *key, char *out, size_t cap), (s, key, out, cap))
+WRAP_BASE(setting_set, (struct store *s, const char *key, const char *value), (s, key, value))
+WRAP(identity, consultant_add, (struct store *s, const char *name, int64_t now, int64_t *id), (s, name, now, id))
+WRAP(identity, consultant_find, (struct store *s, const char *name, int64_t *id), (s, name, id))
+WRAP(identity, consultant_name, (struct store *s, int64_t id, char name[BP_NAME_MAX + 1]), (s, id, name))
+WRAP(identity, consultant_count, (struct store *s, int64_t *n), (s, n))
+WRAP(identity, consultant_list, (struct store *s, store_consultant_cb cb, void *arg), (s, cb, arg))
+WRAP(identity, enrol_token_add, (struct store *s, int64_t cid, const uint8_t hash[32], int64_t now, int64_t exp),
      (s, cid, hash, now, exp))
-WRAP(invite_add, (struct store *s, const char *bilan, enum bp_role role, const uint8_t hash[32], int64_t now,
-                  int64_t exp), (s, bilan, role, hash, now, exp))
-WRAP(token_get, (struct store *s, const uint8_t hash[32], struct store_token *out), (s, hash, out))
-WRAP(token_mark_used, (struct store *s, enum store_token_kind kind, const uint8_t hash[32], const char *fp,
-                       int64_t now), (s, kind, hash, fp, now))
-WRAP(device_get, (struct store *s, const char *fp, struct store_device *out), (s, fp, out))
-WRAP(device_add, (struct store *s, const struct store_device *d, int64_t now), (s, d, now))
-WRAP(bilan_add, (struct store *s, const struct store_bilan *b, int64_t now), (s, b, now))
-WRAP(bilan_get, (struct store *s, const char *id, struct store_bilan *out), (s, id, out))
-WRAP(bilans_for_device, (struct store *s, const struct store_device *d, int max, store_bilan_cb cb, void *arg),
-     (s, d, max, cb, arg))
-WRAP(member_add, (struct store *s, const char *bilan, const char *fp, enum bp_role role, int64_t now),
+WRAP(identity, invite_add, (struct store *s, const char *bilan, enum bp_role role, const uint8_t hash[32],
+                            int64_t now, int64_t exp), (s, bilan, role, hash, now, exp))
+WRAP(identity, token_get, (struct store *s, const uint8_t hash[32], struct store_token *out), (s, hash, out))
+WRAP(identity, token_mark_used, (struct store *s, enum store_token_kind kind, const uint8_t hash[32],
+                                 const char *fp, int64_t now), (s, kind, hash, fp, now))
+WRAP(identity, device_get, (struct store *s, const char *fp, struct store_device *out), (s, fp, out))
+WRAP(identity, device_add, (struct store *s, const struct store_device *d, int64_t now), (s, d, now))
+WRAP(bilans, bilan_add, (struct store *s, const struct store_bilan *b, int64_t now), (s, b, now))
+WRAP(bilans, bilan_get, (struct store *s, const char *id, struct store_bilan *out), (s, id, out))
+WRAP(bilans, bilans_for_device, (struct store *s, const struct store_device *d, int max, store_bilan_cb cb,
+                                 void *arg), (s, d, max, cb, arg))
+WRAP(bilans, member_add, (struct store *s, const char *bilan, const char *fp, enum bp_role role, int64_t now),
      (s, bilan, fp, role, now))
-WRAP(member_role, (struct store *s, const char *bilan, const char *fp, enum bp_role *role), (s, bilan, fp, role))
-WRAP(bilans_of_consultant, (struct store *s, int64_t cid, store_bilan_cb cb, void *arg), (s, cid, cb, arg))
-WRAP(session_add, (struct store *s, const struct store_session *ss), (s, ss))
-WRAP(session_end, (struct store *s, const char *id, int64_t closed_ms, const char *reason),
+WRAP(bilans, member_role, (struct store *s, const char *bilan, const char *fp, enum bp_role *role),
+     (s, bilan, fp, role))
+WRAP(bilans, bilans_of_consultant, (struct store *s, int64_t cid, store_bilan_cb cb, void *arg), (s, cid, cb, arg))
+WRAP(journal, session_add, (struct store *s, const struct store_session *ss), (s, ss))
+WRAP(journal, session_end, (struct store *s, const char *id, int64_t closed_ms, const char *reason),
      (s, id, closed_ms, reason))
-WRAP(session_get, (struct store *s, const char *id, struct store_session *out), (s, id, out))
-WRAP(sessions_of_bilan, (struct store *s, const char *bilan, store_session_cb cb, void *arg), (s, bilan, cb, arg))
-WRAP(sessions_end_open, (struct store *s, int64_t *n), (s, n))
-WRAP(journal_append, (struct store *s, struct store_jev *e), (s, e))
-WRAP(journal_of_bilan, (struct store *s, const char *bilan, const char *session, store_jev_cb cb, void *arg),
-     (s, bilan, session, cb, arg))
-WRAP(receipt_put, (struct store *s, const struct store_receipt *r), (s, r))
-WRAP(receipts_of_session, (struct store *s, const char *session, store_receipt_cb cb, void *arg),
+WRAP(journal, session_get, (struct store *s, const char *id, struct store_session *out), (s, id, out))
+WRAP(journal, sessions_of_bilan, (struct store *s, const char *bilan, store_session_cb cb, void *arg),
+     (s, bilan, cb, arg))
+WRAP(journal, sessions_end_open, (struct store *s, int64_t *n), (s, n))
+WRAP(journal, journal_append, (struct store *s, struct store_jev *e), (s, e))
+WRAP(journal, journal_of_bilan, (struct store *s, const char *bilan, const char *session, store_jev_cb cb,
+                                 void *arg), (s, bilan, session, cb, arg))
+WRAP(journal, budget_warning_add, (struct store *s, const char *bilan, int level, int64_t t_ms),
+     (s, bilan, level, t_ms))
+WRAP(receipts, receipt_put, (struct store *s, const struct store_receipt *r), (s, r))
+WRAP(receipts, receipts_of_session, (struct store *s, const char *session, store_receipt_cb cb, void *arg),
      (s, session, cb, arg))
-WRAP(sessions_unsigned, (struct store *s, const char *bilan, const char *device, int max, store_session_cb cb,
-                         void *arg), (s, bilan, device, max, cb, arg))
-WRAP(budget_warning_add, (struct store *s, const char *bilan, int level, int64_t t_ms), (s, bilan, level, t_ms))
+WRAP(receipts, sessions_unsigned, (struct store *s, const char *bilan, const char *device, int max,
+                                   store_session_cb cb, void *arg), (s, bilan, device, max, cb, arg))
 #undef WRAP
+#undef WRAP_BASE
 
 /* The store's contract (store_sqlite's st_commit): a COMMIT that fails is
  * rolled back before the error is returned. */
@@ -116,21 +126,41 @@ static int f_commit(struct store *s)
     return store_sqlite.commit(s);
 }
 
+/* Copies of store_sqlite's tables with the operations above replaced;
+ * operations added later pass through. */
 static struct store_ops faulty;
+static struct store_identity_ops faulty_identity;
+static struct store_bilan_ops faulty_bilans;
+static struct store_journal_ops faulty_journal;
+static struct store_receipt_ops faulty_receipts;
 
 static void faulty_init(void)
 {
-    faulty = store_sqlite;   /* operations added later pass through */
+    faulty = store_sqlite;
     faulty.name = "sqlite-with-failures";
-#define SET(op) faulty.op = f_##op
-    SET(begin); SET(commit); SET(setting_get); SET(setting_set); SET(consultant_add); SET(consultant_find);
-    SET(consultant_name); SET(consultant_count); SET(consultant_list); SET(enrol_token_add); SET(invite_add);
-    SET(token_get); SET(token_mark_used); SET(device_get); SET(device_add); SET(bilan_add); SET(bilan_get);
-    SET(bilans_for_device); SET(member_add); SET(member_role); SET(bilans_of_consultant); SET(session_add);
-    SET(session_end); SET(session_get); SET(sessions_of_bilan); SET(sessions_end_open); SET(journal_append);
-    SET(journal_of_bilan); SET(receipt_put); SET(receipts_of_session); SET(sessions_unsigned);
-    SET(budget_warning_add);
+    faulty_identity = *store_sqlite.identity;
+    faulty_bilans = *store_sqlite.bilans;
+    faulty_journal = *store_sqlite.journal;
+    faulty_receipts = *store_sqlite.receipts;
+    faulty.identity = &faulty_identity;
+    faulty.bilans = &faulty_bilans;
+    faulty.journal = &faulty_journal;
+    faulty.receipts = &faulty_receipts;
+#define SET_BASE(op) faulty.op = f_##op
+#define SET(dom, op) faulty_##dom.op = f_##op
+    SET_BASE(begin); SET_BASE(commit); SET_BASE(setting_get); SET_BASE(setting_set);
+    SET(identity, consultant_add); SET(identity, consultant_find); SET(identity, consultant_name);
+    SET(identity, consultant_count); SET(identity, consultant_list); SET(identity, enrol_token_add);
+    SET(identity, invite_add); SET(identity, token_get); SET(identity, token_mark_used);
+    SET(identity, device_get); SET(identity, device_add);
+    SET(bilans, bilan_add); SET(bilans, bilan_get); SET(bilans, bilans_for_device); SET(bilans, member_add);
+    SET(bilans, member_role); SET(bilans, bilans_of_consultant);
+    SET(journal, session_add); SET(journal, session_end); SET(journal, session_get);
+    SET(journal, sessions_of_bilan); SET(journal, sessions_end_open); SET(journal, journal_append);
+    SET(journal, journal_of_bilan); SET(journal, budget_warning_add);
+    SET(receipts, receipt_put); SET(receipts, receipts_of_session); SET(receipts, sessions_unsigned);
 #undef SET
+#undef SET_BASE
 }
 
 /* ---- What an auditor sees: the database, read-only ---- */
@@ -867,13 +897,13 @@ int main(void)
     srv.soft_budget = 1 << 20;
     srv.invite_ttl_s = 3600;
     ratelimit_init(&srv.rl, 1000, 60);
-    if (srv.ops->open(dbpath, 1, &srv.st, why, sizeof why)) {
+    if (store_open(srv.ops, dbpath, 1, &srv.st, why, sizeof why)) {
         fprintf(stderr, "%s\n", why);
         return 1;
     }
     int64_t alice;
     struct auth_token tok;
-    srv.ops->consultant_add(srv.st, "alice", T.s, &alice);
+    srv.ops->identity->consultant_add(srv.st, "alice", T.s, &alice);
     auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok);
     bp_identity_generate(&idk);
     bp_identity_generate(&idw);
