@@ -480,107 +480,30 @@ static int hours_db(const char *data, const char *bilan, int fmt)
 }
 
 /* ---- Monthly report of a consultant ----
- * JSON: {"consultant", "month", "bilans": [{"bilan", "label", "sessions": [as in
- * the bilan report], "by_phase", "face_to_face_s", "budget_s", "remaining_s"}],
- * "by_phase", "face_to_face_s", "sessions"} (docs/JOURNAL.md). */
+ * Each bilan's report is assembled by the ledger; report.c keeps the
+ * month's sessions and formats the whole (report.h). */
 struct month_ctx {
     int year, month;
-    const char *data;
     struct store *st;
-    json_t *bilans;
-    int64_t by_phase[BP_PHASE_COUNT], ftf;
-    size_t n_sessions;
+    struct report_month rm;
     int failed;
 };
-
-static json_t *json_seconds(int64_t ms)
-{
-    char buf[40];
-    if (journal_fmt_seconds(ms, buf, sizeof buf) < 0)
-        return NULL;
-    return json_loads(buf, JSON_DECODE_ANY, NULL);
-}
-
-static json_t *by_phase_obj(const int64_t *ms)
-{
-    json_t *o = json_object();
-    for (int p = 0; o && p < BP_PHASE_COUNT; p++)
-        json_object_set_new(o, bp_phase_name(p), json_seconds(ms[p]));
-    return o;
-}
 
 static int month_bilan(void *arg, const struct store_bilan *b)
 {
     struct month_ctx *m = arg;
     struct acc_report r;
-    char why[512], *text = NULL;
-    size_t tlen, idx[ACC_MAX_SESSIONS];
+    char why[512];
+    size_t idx[ACC_MAX_SESSIONS];
     if (ledger_report(OPS, m->st, b->id, NULL, 0, &r, why, sizeof why)) {
         fprintf(stderr, "bilan-server hours: %s\n", why);
         m->failed = 1;
         return 0;
     }
     long n = account_sessions_in_month(&r, m->year, m->month, idx, ACC_MAX_SESSIONS);
-    if (n <= 0) {
-        account_report_free(&r);
-        return 0;
-    }
-    /* The month's part of the bilan: its sessions, their sums. */
-    struct acc_session *all = r.sessions;
-    size_t nall = r.n_sessions;
-    struct acc_session *sel = calloc((size_t)n, sizeof *sel);
-    if (!sel) {
-        account_report_free(&r);
-        return BP_E_NOMEM;
-    }
-    int64_t byp[BP_PHASE_COUNT] = {0}, ftf = 0;
-    for (long i = 0; i < n; i++) {
-        sel[i] = all[idx[i]];
-        if (sel[i].phase >= 0 && sel[i].phase < BP_PHASE_COUNT)
-            byp[sel[i].phase] += sel[i].face_to_face_ms;
-        ftf += sel[i].face_to_face_ms;
-    }
-    r.sessions = sel;
-    r.n_sessions = (size_t)n;
-    int rc = report_format(&r, REPORT_JSON, &text, &tlen);
-    r.sessions = all;
-    r.n_sessions = nall;
-    free(sel);
-    json_t *full = rc ? NULL : json_loadb(text, tlen, 0, NULL);
-    free(text);
-    json_t *o = json_object();
-    if (!full || !o) {
-        json_decref(full);
-        json_decref(o);
-        account_report_free(&r);
-        return BP_E_NOMEM;
-    }
-    json_object_set_new(o, "bilan", json_string(b->id));
-    json_object_set_new(o, "label", json_string(b->label));
-    json_object_set(o, "sessions", json_object_get(full, "sessions"));
-    json_object_set_new(o, "by_phase", by_phase_obj(byp));
-    json_object_set_new(o, "face_to_face_s", json_seconds(ftf));
-    json_object_set(o, "budget_s", json_object_get(full, "budget_s"));
-    json_object_set(o, "remaining_s", json_object_get(full, "remaining_s"));
-    json_decref(full);
-    json_array_append_new(m->bilans, o);
-    for (int p = 0; p < BP_PHASE_COUNT; p++)
-        m->by_phase[p] += byp[p];
-    m->ftf += ftf;
-    m->n_sessions += (size_t)n;
+    int rc = n > 0 && report_month_add(&m->rm, b->id, b->label, &r, idx, (size_t)n) ? BP_E_NOMEM : 0;
     account_report_free(&r);
-    return 0;
-}
-
-static int64_t json_ms(const json_t *v)
-{
-    return (int64_t)(json_number_value(v) * 1000.0 + (json_number_value(v) >= 0 ? 0.5 : -0.5));
-}
-
-static void hmm(int64_t ms, char *out, size_t cap)
-{
-    if (report_fmt_hmm(ms, out, cap) < 0)
-        snprintf(out, cap, "?");
+    return rc;
 }
 
 static int hours_month(const char *data, const char *name, const char *month, int fmt)
@@ -599,105 +522,20 @@ static int hours_month(const char *data, const char *name, const char *month, in
         fprintf(stderr, "bilan-server hours: no consultant named \"%s\" (see bilan-server consultant list)\n", name);
         return 1;
     }
-    m.bilans = json_array();
-    int rc = m.bilans ? OPS->bilans_of_consultant(m.st, cid, month_bilan, &m) : BP_E_NOMEM;
+    report_month_init(&m.rm, name, month);
+    int rc = OPS->bilans_of_consultant(m.st, cid, month_bilan, &m);
     OPS->close(m.st);
     if (rc || m.failed) {
-        json_decref(m.bilans);
+        report_month_free(&m.rm);
         if (rc)
             fprintf(stderr, "bilan-server hours: cannot read the bilans of \"%s\"\n", name);
         return 1;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "consultant", json_string(name));
-    json_object_set_new(o, "month", json_string(month));
-    json_object_set_new(o, "bilans", m.bilans);
-    json_object_set_new(o, "by_phase", by_phase_obj(m.by_phase));
-    json_object_set_new(o, "face_to_face_s", json_seconds(m.ftf));
-    json_object_set_new(o, "sessions", json_integer((json_int_t)m.n_sessions));
-    char *text = NULL;
-    size_t len = 0;
-    if (fmt == REPORT_JSON) {
-        text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
-        if (text) {
-            len = strlen(text);
-            char *t2 = realloc(text, len + 2);
-            if (t2) {
-                text = t2;
-                text[len++] = '\n';
-                text[len] = '\0';
-            }
-        }
-    } else {
-        /* csv: one row per session, one total row per bilan, one grand total. */
-        size_t cap = 4096, n = 0;
-        text = malloc(cap);
-        char line[1024], h[32];
-        size_t bi;
-        json_t *b;
-#define ADD(...)                                                                          \
-    do {                                                                                  \
-        int k_ = snprintf(line, sizeof line, __VA_ARGS__);                                \
-        if (k_ < 0) break;                                                                \
-        while (text && n + (size_t)k_ + 1 > cap) {                                        \
-            char *t_ = realloc(text, cap *= 2);                                           \
-            if (!t_) { free(text); text = NULL; }                                         \
-            else text = t_;                                                               \
-        }                                                                                 \
-        if (text) { memcpy(text + n, line, (size_t)k_ + 1); n += (size_t)k_; }            \
-    } while (0)
-        if (fmt == REPORT_CSV)
-            ADD("bilan,session,phase,start_utc,end_utc,seconds,interruptions\r\n");
-        else
-            ADD("Heures de %s, %s (UTC)\n", name, month);
-        json_array_foreach(json_object_get(o, "bilans"), bi, b) {
-            const char *id = json_string_value(json_object_get(b, "bilan"));
-            size_t si;
-            json_t *s;
-            if (fmt == REPORT_TABLE)
-                ADD("\nBilan %s (%s)\n", id, json_string_value(json_object_get(b, "label")));
-            json_array_foreach(json_object_get(b, "sessions"), si, s) {
-                const char *ph = json_string_value(json_object_get(s, "phase"));
-                int64_t ms = json_ms(json_object_get(s, "face_to_face_s"));
-                if (fmt == REPORT_CSV) {
-                    char sec[40];
-                    journal_fmt_seconds(ms, sec, sizeof sec);
-                    ADD("%s,%s,%s,%s,%s,%s,%lld\r\n", id, json_string_value(json_object_get(s, "id")), ph,
-                        json_string_value(json_object_get(s, "start_utc")),
-                        json_string_value(json_object_get(s, "end_utc")), sec,
-                        (long long)json_integer_value(json_object_get(s, "interruptions")));
-                } else {
-                    hmm(ms, h, sizeof h);
-                    ADD("  %-22s %-14s %s  %6s  %lld interruption(s)%s\n",
-                        json_string_value(json_object_get(s, "start_utc")), ph,
-                        json_string_value(json_object_get(s, "id")), h,
-                        (long long)json_integer_value(json_object_get(s, "interruptions")),
-                        json_is_false(json_object_get(s, "closed")) ? " (not closed)" : "");
-                }
-            }
-            int64_t bms = json_ms(json_object_get(b, "face_to_face_s"));
-            if (fmt == REPORT_CSV) {
-                char sec[40];
-                journal_fmt_seconds(bms, sec, sizeof sec);
-                ADD("%s,total,,,,%s,\r\n", id, sec);
-            } else {
-                hmm(bms, h, sizeof h);
-                ADD("  Face-a-face du mois : %s\n", h);
-            }
-        }
-        if (fmt == REPORT_CSV) {
-            char sec[40];
-            journal_fmt_seconds(m.ftf, sec, sizeof sec);
-            ADD("total,total,,,,%s,\r\n", sec);
-        } else {
-            hmm(m.ftf, h, sizeof h);
-            ADD("\nTotal : %zu session(s), face-a-face %s\n", m.n_sessions, h);
-        }
-#undef ADD
-        len = n;
-    }
-    json_decref(o);
-    if (!text) {
+    char *text;
+    size_t len;
+    rc = report_month_format(&m.rm, (enum report_format)fmt, &text, &len);
+    report_month_free(&m.rm);
+    if (rc) {
         fprintf(stderr, "bilan-server hours: out of memory\n");
         return 1;
     }
