@@ -2,7 +2,7 @@
  * their values.
  *
  * Owns struct serve_config and its defaults. Pure: parsing reads only its
- * arguments; the checks that touch the file system happen in main.c. Every
+ * arguments; the checks that touch the file system happen in cmd_serve.c. Every
  * refusal fills `why` with a sentence naming the option and the fix. */
 #ifndef SERVER_CONFIG_H
 #define SERVER_CONFIG_H

@@ -1,7 +1,9 @@
-/* report.c: formats a time-accounting report (account.h) as table, CSV or
- * JSON (the formats are described in report.h and docs/JOURNAL.md). Pure:
- * builds a string in a growing buffer bounded by REPORT_MAX; never prints.
- * Numbers go through journal_fmt_seconds so JSON and CSV keep exact ms. */
+/* report.c: formats a time-accounting report (account.h), a bilan's or a
+ * consultant's month, as table, CSV or JSON (the formats are described in
+ * report.h and docs/JOURNAL.md). Pure: builds a string in a growing buffer
+ * bounded by REPORT_MAX from the numbers it is given; never prints, never
+ * reads the store. Numbers go through journal_fmt_seconds so JSON and CSV
+ * keep exact ms. */
 #include "report.h"
 
 #include <inttypes.h>
@@ -220,6 +222,18 @@ static void table_report(struct sb *b, const struct acc_report *r)
     sb_printf(b, "Durations are rounded to the minute for display; use --format json or csv for exact seconds.\n");
 }
 
+/* Hands the buffer over: 0, or -1 (freed) when it ran out of memory. */
+static int sb_finish(struct sb *b, char **out, size_t *len)
+{
+    if (b->oom || !b->p) {
+        free(b->p);
+        return -1;
+    }
+    *out = b->p;
+    *len = b->len;
+    return 0;
+}
+
 int report_format(const struct acc_report *r, enum report_format f, char **out, size_t *len)
 {
     struct sb b = {NULL, 0, 0, 0};
@@ -229,11 +243,234 @@ int report_format(const struct acc_report *r, enum report_format f, char **out, 
         csv_report(&b, r);
     else
         table_report(&b, r);
-    if (b.oom || !b.p) {
-        free(b.p);
+    return sb_finish(&b, out, len);
+}
+
+/* ---- A consultant's month ---- */
+
+void report_month_init(struct report_month *m, const char *consultant, const char *month)
+{
+    memset(m, 0, sizeof *m);
+    m->consultant = consultant;
+    m->month = month;
+}
+
+void report_month_free(struct report_month *m)
+{
+    for (size_t i = 0; i < m->n_bilans; i++) {
+        free(m->bilans[i].bilan);
+        free(m->bilans[i].label);
+        free(m->bilans[i].sessions);
+    }
+    free(m->bilans);
+    memset(m, 0, sizeof *m);
+}
+
+int report_month_add(struct report_month *m, const char *bilan, const char *label, const struct acc_report *r,
+                     const size_t *idx, size_t n)
+{
+    if (!n)
+        return 0;
+    if (m->n_bilans == m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 8;
+        struct report_month_bilan *nb = realloc(m->bilans, ncap * sizeof *nb);
+        if (!nb)
+            return -1;
+        m->bilans = nb;
+        m->cap = ncap;
+    }
+    struct report_month_bilan *mb = &m->bilans[m->n_bilans];
+    memset(mb, 0, sizeof *mb);
+    mb->bilan = strdup(bilan);
+    mb->label = strdup(label);
+    mb->sessions = calloc(n, sizeof *mb->sessions);
+    if (!mb->bilan || !mb->label || !mb->sessions) {
+        free(mb->bilan);
+        free(mb->label);
+        free(mb->sessions);
         return -1;
     }
-    *out = b.p;
-    *len = b.len;
+    for (size_t i = 0; i < n; i++) {
+        const struct acc_session *s = &r->sessions[idx[i]];
+        mb->sessions[i] = *s;
+        if (s->phase >= 0 && s->phase < BP_PHASE_COUNT)
+            mb->by_phase_ms[s->phase] += s->face_to_face_ms;
+        mb->face_to_face_ms += s->face_to_face_ms;
+    }
+    mb->n_sessions = n;
+    mb->budget_ms = r->budget_ms;
+    mb->remaining_ms = r->remaining_ms;
+    for (int p = 0; p < BP_PHASE_COUNT; p++)
+        m->by_phase_ms[p] += mb->by_phase_ms[p];
+    m->face_to_face_ms += mb->face_to_face_ms;
+    m->n_sessions += n;
+    m->n_bilans++;
     return 0;
+}
+
+/* A JSON string escaped as jansson escapes it (this report was once built
+ * with jansson; its bytes are kept): \" \\ \b \f \n \r \t, other control
+ * characters as \u00XX, everything else (DEL, UTF-8) as it is. */
+static void json_str(struct sb *b, const char *s)
+{
+    sb_printf(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        static const char short_esc[] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+        if (*p == '"' || *p == '\\')
+            sb_printf(b, "\\%c", *p);
+        else if (*p < sizeof short_esc && short_esc[*p])
+            sb_printf(b, "\\%c", short_esc[*p]);
+        else if (*p < 0x20)
+            sb_printf(b, "\\u%04X", *p);
+        else
+            sb_printf(b, "%c", *p);
+    }
+    sb_printf(b, "\"");
+}
+
+/* Seconds as jansson wrote journal_fmt_seconds' text after reading it back:
+ * a whole number as it is; a fraction as a double printed with 15
+ * significant digits ("%.15g", ".0" added when that leaves no point, the
+ * exponent without '+' or leading zeros). Up to 10^12 s the text is the
+ * same as journal_fmt_seconds'. */
+static const char *month_secs(struct tmp *t, int64_t ms)
+{
+    secs(t, ms);
+    if (!strchr(t->s, '.'))
+        return t->s;
+    size_t n = (size_t)snprintf(t->s, sizeof t->s, "%.15g", strtod(t->s, NULL));
+    if (n >= sizeof t->s - 2)
+        return t->s;
+    if (!strchr(t->s, '.') && !strchr(t->s, 'e'))
+        memcpy(t->s + n, ".0", 3);
+    char *e = strchr(t->s, 'e');
+    if (e) {
+        char *start = e + 1, *end = e + 2;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        memmove(start, end, strlen(end) + 1);
+    }
+    return t->s;
+}
+
+/* {"preliminaire": s, ...} with members at indent + 2 spaces. */
+static void month_json_phases(struct sb *b, const int64_t *ms, int indent)
+{
+    struct tmp a;
+    sb_printf(b, "{");
+    for (int p = 0; p < BP_PHASE_COUNT; p++)
+        sb_printf(b, "%s\n%*s\"%s\": %s", p ? "," : "", indent + 2, "", bp_phase_name(p), month_secs(&a, ms[p]));
+    sb_printf(b, "\n%*s}", indent, "");
+}
+
+static void month_json_session(struct sb *b, const struct acc_session *s)
+{
+    struct tmp a;
+    char is[40], ie[40];
+    fmt_iso(s->start_ms, is, sizeof is);
+    fmt_iso(s->end_ms, ie, sizeof ie);
+    sb_printf(b, "{\n          \"id\": ");
+    json_str(b, s->id);
+    sb_printf(b, ",\n          \"phase\": ");
+    json_str(b, bp_phase_name(s->phase));
+    sb_printf(b, ",\n          \"start\": %s", month_secs(&a, s->start_ms));
+    sb_printf(b, ",\n          \"end\": %s", month_secs(&a, s->end_ms));
+    sb_printf(b, ",\n          \"start_utc\": \"%s\",\n          \"end_utc\": \"%s\"", is, ie);
+    sb_printf(b, ",\n          \"closed\": %s", s->closed ? "true" : "false");
+    sb_printf(b, ",\n          \"face_to_face_s\": %s", month_secs(&a, s->face_to_face_ms));
+    sb_printf(b, ",\n          \"interruptions\": %" PRIu32 "\n        }", s->interruptions);
+}
+
+static void month_json_bilan(struct sb *b, const struct report_month_bilan *mb)
+{
+    struct tmp a;
+    sb_printf(b, "{\n      \"bilan\": ");
+    json_str(b, mb->bilan);
+    sb_printf(b, ",\n      \"label\": ");
+    json_str(b, mb->label);
+    sb_printf(b, ",\n      \"sessions\": [");
+    for (size_t i = 0; i < mb->n_sessions; i++) {
+        sb_printf(b, "%s\n        ", i ? "," : "");
+        month_json_session(b, &mb->sessions[i]);
+    }
+    sb_printf(b, mb->n_sessions ? "\n      ],\n      \"by_phase\": " : "],\n      \"by_phase\": ");
+    month_json_phases(b, mb->by_phase_ms, 6);
+    sb_printf(b, ",\n      \"face_to_face_s\": %s", month_secs(&a, mb->face_to_face_ms));
+    sb_printf(b, ",\n      \"budget_s\": %s", month_secs(&a, mb->budget_ms));
+    sb_printf(b, ",\n      \"remaining_s\": %s\n    }", month_secs(&a, mb->remaining_ms));
+}
+
+static void month_json(struct sb *b, const struct report_month *m)
+{
+    struct tmp a;
+    sb_printf(b, "{\n  \"consultant\": ");
+    json_str(b, m->consultant);
+    sb_printf(b, ",\n  \"month\": ");
+    json_str(b, m->month);
+    sb_printf(b, ",\n  \"bilans\": [");
+    for (size_t i = 0; i < m->n_bilans; i++) {
+        sb_printf(b, "%s\n    ", i ? "," : "");
+        month_json_bilan(b, &m->bilans[i]);
+    }
+    sb_printf(b, m->n_bilans ? "\n  ],\n  \"by_phase\": " : "],\n  \"by_phase\": ");
+    month_json_phases(b, m->by_phase_ms, 2);
+    sb_printf(b, ",\n  \"face_to_face_s\": %s", month_secs(&a, m->face_to_face_ms));
+    sb_printf(b, ",\n  \"sessions\": %zu\n}\n", m->n_sessions);
+}
+
+static void month_csv(struct sb *b, const struct report_month *m)
+{
+    struct tmp a;
+    char is[40], ie[40];
+    sb_printf(b, "bilan,session,phase,start_utc,end_utc,seconds,interruptions\r\n");
+    for (size_t i = 0; i < m->n_bilans; i++) {
+        const struct report_month_bilan *mb = &m->bilans[i];
+        for (size_t k = 0; k < mb->n_sessions; k++) {
+            const struct acc_session *s = &mb->sessions[k];
+            fmt_iso(s->start_ms, is, sizeof is);
+            fmt_iso(s->end_ms, ie, sizeof ie);
+            sb_printf(b, "%s,%s,%s,%s,%s,%s,%" PRIu32 "\r\n", mb->bilan, s->id, bp_phase_name(s->phase), is, ie,
+                      secs(&a, s->face_to_face_ms), s->interruptions);
+        }
+        sb_printf(b, "%s,total,,,,%s,\r\n", mb->bilan, secs(&a, mb->face_to_face_ms));
+    }
+    sb_printf(b, "total,total,,,,%s,\r\n", secs(&a, m->face_to_face_ms));
+}
+
+static void month_table(struct sb *b, const struct report_month *m)
+{
+    char h[32], is[40];
+    sb_printf(b, "Heures de %s, %s (UTC)\n", m->consultant, m->month);
+    for (size_t i = 0; i < m->n_bilans; i++) {
+        const struct report_month_bilan *mb = &m->bilans[i];
+        sb_printf(b, "\nBilan %s (%s)\n", mb->bilan, mb->label);
+        for (size_t k = 0; k < mb->n_sessions; k++) {
+            const struct acc_session *s = &mb->sessions[k];
+            fmt_iso(s->start_ms, is, sizeof is);
+            if (report_fmt_hmm(s->face_to_face_ms, h, sizeof h) < 0)
+                snprintf(h, sizeof h, "?");
+            sb_printf(b, "  %-22s %-14s %s  %6s  %" PRIu32 " interruption(s)%s\n", is, bp_phase_name(s->phase), s->id,
+                      h, s->interruptions, s->closed ? "" : " (not closed)");
+        }
+        if (report_fmt_hmm(mb->face_to_face_ms, h, sizeof h) < 0)
+            snprintf(h, sizeof h, "?");
+        sb_printf(b, "  Face-a-face du mois : %s\n", h);
+    }
+    if (report_fmt_hmm(m->face_to_face_ms, h, sizeof h) < 0)
+        snprintf(h, sizeof h, "?");
+    sb_printf(b, "\nTotal : %zu session(s), face-a-face %s\n", m->n_sessions, h);
+}
+
+int report_month_format(const struct report_month *m, enum report_format f, char **out, size_t *len)
+{
+    struct sb b = {NULL, 0, 0, 0};
+    if (f == REPORT_JSON)
+        month_json(&b, m);
+    else if (f == REPORT_CSV)
+        month_csv(&b, m);
+    else
+        month_table(&b, m);
+    return sb_finish(&b, out, len);
 }

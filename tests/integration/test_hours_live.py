@@ -248,6 +248,18 @@ def t_session_disconnect_receipts():
         nxt = f"{y + (mth == 12)}-{mth % 12 + 1:02d}"
         mon2 = admin_json(server, "hours", "--consultant", "dev", "--month", nxt, "--format", "json")
         check(mon2["face_to_face_s"] == 0, "the next month is empty")
+        # The same month as CSV and as a table: the same numbers as the JSON.
+        sid = mon["bilans"][0]["sessions"][0]["id"]
+        csv = server.admin("hours", "--consultant", "dev", "--month", month, "--format", "csv").stdout
+        rows = csv.split("\n")  # text mode: the CSV's CRLF reads as \n
+        secs = str(mon["face_to_face_s"])
+        check(rows[0] == "bilan,session,phase,start_utc,end_utc,seconds,interruptions" and len(rows) == 5 and
+              rows[1].startswith(f"{bilan},{sid},") and rows[2] == f"{bilan},total,,,,{secs}," and
+              rows[3] == f"total,total,,,,{secs}," and rows[4] == "",
+              f"the monthly report as CSV: a session row, the bilan's total, the total ({rows})")
+        table = server.admin("hours", "--consultant", "dev", "--month", month).stdout
+        check(table.startswith(f"Heures de dev, {month} (UTC)\n\nBilan {bilan} (") and f" {sid} " in table and
+              "\nTotal : 1 session(s), face-a-face " in table, f"the monthly report as a table ({table!r})")
         r = server.admin("hours", "--consultant", "nobody", "--month", month, check_rc=False)
         check(r.returncode != 0 and "nobody" in r.stderr, "an unknown consultant is a clear error")
         # receipts without --out: a JSON array of receipt files.

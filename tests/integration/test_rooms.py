@@ -497,6 +497,16 @@ def t_landing_and_admin():
         check("Claire Martin" in r.stdout and "dev" in r.stdout, "consultant list shows both consultants")
         r = subprocess.run([os.environ.get("BILAN_SERVER", "bilan-server"), "--help"], capture_output=True, text=True)
         check(r.returncode == 0 and "serve" in r.stdout and "consultant" in r.stdout, "bilan-server --help")
+        # Every command the main help lists has its own help.
+        for cmd in ("serve", "consultant", "hours", "journal", "receipts"):
+            check(f"\n  {cmd} " in r.stdout, f"bilan-server --help lists {cmd}")
+            rc = subprocess.run([os.environ.get("BILAN_SERVER", "bilan-server"), cmd, "--help"],
+                                capture_output=True, text=True)
+            check(rc.returncode == 0 and rc.stdout.startswith(f"Usage: bilan-server {cmd}"),
+                  f"bilan-server {cmd} --help")
+        r = subprocess.run([os.environ.get("BILAN_SERVER", "bilan-server"), "frobnicate"], capture_output=True,
+                           text=True)
+        check(r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, "an unknown command exits 2")
         r = subprocess.run([os.environ.get("BILAN_CLIENT", "bilan"), "--help"], capture_output=True, text=True)
         check(r.returncode == 0 and "join" in r.stdout and "enrol" in r.stdout, "bilan --help")
         for sub in (["join"], ["enrol"], ["identity", "show"], ["bilan", "create"]):
