@@ -8,12 +8,14 @@
  * Invariants: strings are measured with json_string_length, never strlen, so
  * a string with an embedded NUL is judged on all its bytes; a detail is
  * always NUL-terminated, truncated rather than overrun. No allocation. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bp/b64.h"
 #include "bp/data.h"
 #include "bp/fields.h"
+#include "bp/limits.h"
+#include "bp/vocab.h"
 
 int bp_id_ok_len(const char *s, size_t n)
 {

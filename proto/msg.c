@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bp/bp.h"
 #include "bp/fields.h"
+#include "bp/msg.h"
 
 #define REQ BP_FIELD_REQ
 #define OPT BP_FIELD_OPT

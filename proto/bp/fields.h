@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "bp/bp.h"
+#include "bp/err.h"
 
 enum bp_field_kind {
     BP_F_STR,    /* string of min..max bytes, no NUL */
@@ -79,6 +79,9 @@ int bp_field_refuse(const char *name, const char *where, const char *why, struct
 
 /* Index of v's string in words (NULL-terminated), or -1 (also when v is not a string). */
 int bp_field_word(const json_t *v, const char *const *words);
+/* Whether s is a protocol identifier (bilan, session): [A-Za-z0-9_-]{1,64}.
+ * Reads at most BP_ID_MAX + 1 bytes of s. */
+int bp_id_ok(const char *s);
 /* bp_id_ok for n bytes that need no NUL (a JSON string and its length). */
 int bp_id_ok_len(const char *s, size_t n);
 
