@@ -335,6 +335,9 @@ static const char *const kind_words[] = {"commit", "reveal", "confirm", "sas", "
 static const char *const kind_where[] = {"e2e 'commit'", "e2e 'reveal'", "e2e 'confirm'",
                                          "e2e 'sas'",    "e2e 'key'",    "e2e 'abort'"};
 #define KIND_INDEX(k) ((int)(k) - BP_E2E_COMMIT)
+_Static_assert(sizeof kind_where / sizeof kind_where[0] == BP_E2E_ABORT - BP_E2E_COMMIT + 1 &&
+                   sizeof kind_words / sizeof kind_words[0] == BP_E2E_ABORT - BP_E2E_COMMIT + 2,
+               "one word and one place per e2e kind");
 static const char *const sas_words[] = {"confirmed", "rejected", NULL};
 
 #define REQ BP_FIELD_REQ
