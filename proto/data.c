@@ -4,8 +4,8 @@
  * receiver's file code only ever sees bounded, well-formed input. */
 #include <string.h>
 
-#include "bp/bp.h"
 #include "bp/data.h"
+#include "bp/err.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {

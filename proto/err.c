@@ -3,7 +3,7 @@
  * Codes are stable (PROTOCOL.md §5): append rows, never reorder or rename. */
 #include <string.h>
 
-#include "bp/bp.h"
+#include "bp/err.h"
 
 struct err_row {
     int err;

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bp/bp.h"
+#include "bp/b64.h"
+#include "bp/link.h"
 
 #define LINK_MAX 1024
 

@@ -24,6 +24,7 @@
 #include <openssl/params.h>
 
 #include "bp/e2e.h"
+#include "bp/fields.h"
 
 #define GEN_MAX (UINT64_C(1) << 40)
 
@@ -328,36 +329,75 @@ int bp_senderkey_open(const uint8_t pair_key[32], const char *bilan,
 
 /* ---- e2e message bodies ---- */
 
-static const char *const kind_names[] = {NULL, "commit", "reveal", "confirm", "sas", "key", "abort"};
+/* Wire names of the kinds, in enum order from BP_E2E_COMMIT, and how a
+ * refusal names each body ("missing field 'c' in e2e 'commit'"). */
+static const char *const kind_words[] = {"commit", "reveal", "confirm", "sas", "key", "abort", NULL};
+static const char *const kind_where[] = {"e2e 'commit'", "e2e 'reveal'", "e2e 'confirm'",
+                                         "e2e 'sas'",    "e2e 'key'",    "e2e 'abort'"};
+#define KIND_INDEX(k) ((int)(k) - BP_E2E_COMMIT)
+_Static_assert(sizeof kind_where / sizeof kind_where[0] == BP_E2E_ABORT - BP_E2E_COMMIT + 1 &&
+                   sizeof kind_words / sizeof kind_words[0] == BP_E2E_ABORT - BP_E2E_COMMIT + 2,
+               "one word and one place per e2e kind");
+static const char *const sas_words[] = {"confirmed", "rejected", NULL};
 
-static int perr(struct bp_verr *e, int code, const char *field, const char *kind, const char *why)
-{
-    if (e) {
-        e->code = code;
-        if (code == BP_E_MISSING_FIELD)
-            snprintf(e->detail, sizeof e->detail, "missing field '%s' in e2e '%s'", field, kind);
-        else
-            snprintf(e->detail, sizeof e->detail, "field '%s' in e2e '%s' %s", field, kind, why);
-    }
-    return code;
-}
+#define REQ BP_FIELD_REQ
+#define OPT BP_FIELD_OPT
+#define NFIELDS(a) (sizeof(a) / sizeof(a)[0])
+#define PROOFS_SHAPE "must be an array of at most 8 objects"
 
-/* Decodes obj[name], a base64url string of exactly want bytes, into out. */
-static int get_bytes(const json_t *obj, const char *name, const char *kind, uint8_t *out,
-                     size_t want, int required, int *present, struct bp_verr *e)
+/* The fields of each body (PROTOCOL.md §8.2-8.3), checked by bp/fields.h in
+ * the order written; what they mean together is checked here. */
+static const struct bp_field body_type = BP_FIELD_WORDS("t", REQ, kind_words);
+static const struct bp_field commit_fields[] = {BP_FIELD("c", BP_F_B64, REQ, 0, 32)};
+/* The bundle is checked between these two, so its keys are named before r. */
+static const struct bp_field reveal_fields[] = {
+    BP_FIELD("bundle", BP_F_OBJECT, REQ, 0, 0),
+    BP_FIELD("r", BP_F_B64, REQ, 0, 32),
+};
+static const struct bp_field bundle_fields[] = {
+    BP_FIELD("sign_pub", BP_F_B64, REQ, 0, BP_KEY_LEN),
+    BP_FIELD("dh_pub", BP_F_B64, REQ, 0, BP_KEY_LEN),
+    BP_FIELD("eph", BP_F_B64, REQ, 0, BP_KEY_LEN),
+    BP_FIELD("sig", BP_F_B64, REQ, 0, BP_SIG_LEN),
+};
+/* A "mac" without an id (clients before invite-secret ids) is an unknown
+ * field: ignored, so such a peer is simply not authenticated by the invite. */
+static const struct bp_field confirm_fields[] = {
+    BP_FIELD_WHY("proofs", BP_F_ARRAY, OPT, 0, BP_E2E_PROOFS_MAX, PROOFS_SHAPE),
+};
+static const struct bp_field proof_item = BP_FIELD_WHY("proofs", BP_F_OBJECT, REQ, 0, 0, PROOFS_SHAPE);
+static const struct bp_field proof_fields[] = {
+    BP_FIELD("sid", BP_F_B64, REQ, 0, BP_SECRET_ID_LEN),
+    BP_FIELD("mac", BP_F_B64, REQ, 0, BP_MAC_LEN),
+};
+static const struct bp_field sas_fields[] = {BP_FIELD_WORDS("result", REQ, sas_words)};
+static const struct bp_field key_fields[] = {
+    BP_FIELD_WHY("gen", BP_F_INT, REQ, 1, (long long)GEN_MAX, "must be an integer from 1 to 2^40"),
+    BP_FIELD("sealed", BP_F_B64, REQ, 0, BP_SEALED_KEY_LEN),
+};
+/* The reason is shown on a terminal: one line of text. */
+static const struct bp_field abort_fields[] = {BP_FIELD("reason", BP_F_LINE, REQ, 1, BP_E2E_REASON_MAX)};
+
+static int parse_proofs(const json_t *body, struct bp_e2e_msg *m, const char *where,
+                        struct bp_verr *e)
 {
-    const json_t *v = json_object_get(obj, name);
-    if (present)
-        *present = v != NULL;
-    if (!v)
-        return required ? perr(e, BP_E_MISSING_FIELD, name, kind, NULL) : 0;
-    /* Length first: also keeps a string with an embedded NUL away from the decoder. */
-    if (!json_is_string(v) || json_string_length(v) != bp_b64_len(want) ||
-        bp_b64_decode_exact(json_string_value(v), out, want) != 0) {
-        char why[80];
-        snprintf(why, sizeof why, "must be %zu bytes in base64url without padding (%zu characters)",
-                 want, bp_b64_len(want));
-        return perr(e, BP_E_INVALID_FIELD, name, kind, why);
+    int rc = bp_fields_check(body, confirm_fields, NFIELDS(confirm_fields), where, e);
+    if (rc)
+        return rc;
+    const json_t *arr = json_object_get(body, "proofs"), *pr;
+    size_t i;
+    json_array_foreach(arr, i, pr)
+    {
+        struct bp_invite_proof *p = &m->proofs[i];
+        if ((rc = bp_field_check_value(pr, &proof_item, where, e)) ||
+            (rc = bp_fields_check(pr, proof_fields, NFIELDS(proof_fields), where, e)) ||
+            (rc = bp_fields_bytes(pr, "sid", p->sid, BP_SECRET_ID_LEN)) ||
+            (rc = bp_fields_bytes(pr, "mac", p->mac, BP_MAC_LEN)))
+            return rc;
+        for (size_t k = 0; k < i; k++)
+            if (!memcmp(m->proofs[k].sid, p->sid, BP_SECRET_ID_LEN))
+                return bp_field_refuse("proofs", where, "must not repeat a sid", e);
+        m->nproofs = (int)i + 1;
     }
     return 0;
 }
@@ -372,111 +412,45 @@ static int parse_body(const json_t *body, struct bp_e2e_msg *m, struct bp_verr *
         return BP_E_INVALID_FIELD;
     }
     const json_t *t = json_object_get(body, "t");
-    if (!t) {
-        if (e) {
-            e->code = BP_E_MISSING_FIELD;
-            snprintf(e->detail, sizeof e->detail, "missing field 't' in e2e body");
-        }
-        return BP_E_MISSING_FIELD;
-    }
-    const char *ts = json_is_string(t) ? json_string_value(t) : NULL;
-    size_t tl = ts ? json_string_length(t) : 0;
-    m->kind = 0;
-    for (int k = BP_E2E_COMMIT; k <= BP_E2E_ABORT; k++)
-        if (ts && tl == strlen(kind_names[k]) && !memcmp(ts, kind_names[k], tl))
-            m->kind = (enum bp_e2e_kind)k;
-    if (!m->kind) {
-        if (e) {
-            e->code = BP_E_INVALID_FIELD;
-            snprintf(e->detail, sizeof e->detail,
-                     "field 't' in e2e body must be commit, reveal, confirm, sas, key or abort");
-        }
-        return BP_E_INVALID_FIELD;
-    }
-    const char *kn = kind_names[m->kind];
-    int rc;
+    int rc = bp_field_check_value(t, &body_type, "e2e body", e);
+    if (rc)
+        return rc;
+    m->kind = (enum bp_e2e_kind)(BP_E2E_COMMIT + bp_field_word(t, kind_words));
+    const char *where = kind_where[KIND_INDEX(m->kind)];
     switch (m->kind) {
     case BP_E2E_COMMIT:
-        return get_bytes(body, "c", kn, m->c, 32, 1, NULL, e);
+        if ((rc = bp_fields_check(body, commit_fields, NFIELDS(commit_fields), where, e)))
+            return rc;
+        return bp_fields_bytes(body, "c", m->c, sizeof m->c);
     case BP_E2E_REVEAL: {
         const json_t *b = json_object_get(body, "bundle");
-        if (!b)
-            return perr(e, BP_E_MISSING_FIELD, "bundle", kn, NULL);
-        if (!json_is_object(b))
-            return perr(e, BP_E_INVALID_FIELD, "bundle", kn, "must be a JSON object");
-        if ((rc = get_bytes(b, "sign_pub", kn, m->bundle.sign_pub, BP_KEY_LEN, 1, NULL, e)) ||
-            (rc = get_bytes(b, "dh_pub", kn, m->bundle.dh_pub, BP_KEY_LEN, 1, NULL, e)) ||
-            (rc = get_bytes(b, "eph", kn, m->bundle.eph, BP_KEY_LEN, 1, NULL, e)) ||
-            (rc = get_bytes(b, "sig", kn, m->bundle.sig, BP_SIG_LEN, 1, NULL, e)))
+        if ((rc = bp_fields_check(body, reveal_fields, 1, where, e)) ||
+            (rc = bp_fields_check(b, bundle_fields, NFIELDS(bundle_fields), where, e)) ||
+            (rc = bp_fields_check(body, reveal_fields + 1, 1, where, e)) ||
+            (rc = bp_fields_bytes(b, "sign_pub", m->bundle.sign_pub, BP_KEY_LEN)) ||
+            (rc = bp_fields_bytes(b, "dh_pub", m->bundle.dh_pub, BP_KEY_LEN)) ||
+            (rc = bp_fields_bytes(b, "eph", m->bundle.eph, BP_KEY_LEN)) ||
+            (rc = bp_fields_bytes(b, "sig", m->bundle.sig, BP_SIG_LEN)))
             return rc;
-        return get_bytes(body, "r", kn, m->r, 32, 1, NULL, e);
+        return bp_fields_bytes(body, "r", m->r, sizeof m->r);
     }
-    case BP_E2E_CONFIRM: {
-        /* A "mac" without an id (clients before invite-secret ids) is an
-         * unknown field: ignored, so such a peer is simply not authenticated
-         * by the invite. */
-        const json_t *arr = json_object_get(body, "proofs");
-        if (!arr)
-            return 0;
-        static const char shape[] = "must be an array of at most 8 objects";
-        if (!json_is_array(arr) || json_array_size(arr) > BP_E2E_PROOFS_MAX)
-            return perr(e, BP_E_INVALID_FIELD, "proofs", kn, shape);
-        size_t i;
-        const json_t *pr;
-        json_array_foreach(arr, i, pr)
-        {
-            struct bp_invite_proof *p = &m->proofs[i];
-            if (!json_is_object(pr))
-                return perr(e, BP_E_INVALID_FIELD, "proofs", kn, shape);
-            if ((rc = get_bytes(pr, "sid", kn, p->sid, BP_SECRET_ID_LEN, 1, NULL, e)) ||
-                (rc = get_bytes(pr, "mac", kn, p->mac, BP_MAC_LEN, 1, NULL, e)))
-                return rc;
-            for (size_t k = 0; k < i; k++)
-                if (!memcmp(m->proofs[k].sid, p->sid, BP_SECRET_ID_LEN))
-                    return perr(e, BP_E_INVALID_FIELD, "proofs", kn, "must not repeat a sid");
-            m->nproofs = (int)i + 1;
-        }
+    case BP_E2E_CONFIRM:
+        return parse_proofs(body, m, where, e);
+    case BP_E2E_SAS:
+        if ((rc = bp_fields_check(body, sas_fields, NFIELDS(sas_fields), where, e)))
+            return rc;
+        m->sas_confirmed = bp_field_word(json_object_get(body, "result"), sas_words) == 0;
         return 0;
-    }
-    case BP_E2E_SAS: {
-        const json_t *r = json_object_get(body, "result");
-        if (!r)
-            return perr(e, BP_E_MISSING_FIELD, "result", kn, NULL);
-        const char *rs = json_is_string(r) ? json_string_value(r) : NULL;
-        size_t rl = rs ? json_string_length(r) : 0;
-        if (rs && rl == 9 && !memcmp(rs, "confirmed", 9))
-            m->sas_confirmed = 1;
-        else if (rs && rl == 8 && !memcmp(rs, "rejected", 8))
-            m->sas_confirmed = 0;
-        else
-            return perr(e, BP_E_INVALID_FIELD, "result", kn, "must be \"confirmed\" or \"rejected\"");
-        return 0;
-    }
-    case BP_E2E_KEY: {
-        const json_t *g = json_object_get(body, "gen");
-        if (!g)
-            return perr(e, BP_E_MISSING_FIELD, "gen", kn, NULL);
-        if (!json_is_integer(g) || json_integer_value(g) < 1 ||
-            (uint64_t)json_integer_value(g) > GEN_MAX)
-            return perr(e, BP_E_INVALID_FIELD, "gen", kn, "must be an integer from 1 to 2^40");
-        m->gen = (uint64_t)json_integer_value(g);
-        return get_bytes(body, "sealed", kn, m->sealed, BP_SEALED_KEY_LEN, 1, NULL, e);
-    }
-    case BP_E2E_ABORT: {
-        const json_t *r = json_object_get(body, "reason");
-        if (!r)
-            return perr(e, BP_E_MISSING_FIELD, "reason", kn, NULL);
-        size_t rl = json_is_string(r) ? json_string_length(r) : 0;
-        if (rl < 1 || rl > BP_E2E_REASON_MAX)
-            return perr(e, BP_E_INVALID_FIELD, "reason", kn, "must be a string of 1 to 200 bytes");
-        const unsigned char *rs = (const unsigned char *)json_string_value(r);
-        for (size_t i = 0; i < rl; i++)
-            if (rs[i] < 0x20 || rs[i] == 0x7f) /* it is shown on a terminal */
-                return perr(e, BP_E_INVALID_FIELD, "reason", kn, "must not contain control characters");
-        memcpy(m->reason, rs, rl);
-        m->reason[rl] = '\0';
-        return 0;
-    }
+    case BP_E2E_KEY:
+        if ((rc = bp_fields_check(body, key_fields, NFIELDS(key_fields), where, e)))
+            return rc;
+        m->gen = (uint64_t)json_integer_value(json_object_get(body, "gen"));
+        return bp_fields_bytes(body, "sealed", m->sealed, BP_SEALED_KEY_LEN);
+    case BP_E2E_ABORT:
+        if ((rc = bp_fields_check(body, abort_fields, NFIELDS(abort_fields), where, e)))
+            return rc;
+        rc = bp_fields_str(body, "reason", m->reason, sizeof m->reason);
+        return rc < 0 ? rc : 0;
     }
     return BP_E_INVALID_FIELD;   /* not reached */
 }
@@ -508,7 +482,7 @@ json_t *bp_e2e_build(const struct bp_e2e_msg *m)
         return NULL;   /* would not parse on the other side */
     int bad = 0;
     json_t *o = json_object();
-    if (!o || json_object_set_new(o, "t", json_string(kind_names[m->kind])))
+    if (!o || json_object_set_new(o, "t", json_string(kind_words[KIND_INDEX(m->kind)])))
         goto fail;
     switch (m->kind) {
     case BP_E2E_COMMIT:

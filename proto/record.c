@@ -11,7 +11,9 @@
  * the parser refuses any other order, and bp_record_text refuses to render
  * (so nobody signs) a record the parser would refuse. The same validation
  * function (record_check) guards the text, the builder and the parser's
- * result, so the three cannot drift apart.
+ * result, so the three cannot drift apart. Each JSON field is checked by
+ * the shared validator (bp/fields.h) from the tables above the parsers; the
+ * rules between fields (times, participants' order) are written here.
  *
  * Must never: implement a primitive (Ed25519 and SHA-256 are the EVP
  * wrappers of ident.c), do I/O, read a clock, or log. Parsers read only the
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "bp/data.h"
+#include "bp/fields.h"
 #include "bp/record.h"
 
 
@@ -35,27 +38,10 @@ static const char refusal_ctx[] = "bilan-refusal-v1";
 
 /* ---- Validation shared by text, builders and parsers ---- */
 
-static int id_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
-}
-
-/* [A-Za-z0-9_-]{1,BP_ID_MAX}, n bytes (no NUL needed inside). */
-static int id_ok(const char *s, size_t n)
-{
-    if (n < 1 || n > BP_ID_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!id_char(s[i]))
-            return 0;
-    return 1;
-}
-
 /* Bounded read of a fixed char array that must hold a NUL-terminated id. */
 static int id_field_ok(const char *s)
 {
-    return id_ok(s, strnlen(s, BP_ID_MAX + 1));
+    return bp_id_ok_len(s, strnlen(s, BP_ID_MAX + 1));
 }
 
 static int phase_ok(const char *s, size_t n) { return bp_phase_parse(s, n) != BP_PHASE_NONE; }
@@ -475,188 +461,149 @@ fail:
 
 /* ---- JSON parsers ---- */
 
-/* where: "record", "signatures[3]"... */
-static int perr(struct bp_verr *e, int code, const char *field, const char *where, const char *why)
+#define REQ BP_FIELD_REQ
+#define OPT BP_FIELD_OPT
+#define NFIELDS(a) (sizeof(a) / sizeof(a)[0])
+#define MS(name) BP_FIELD_WHY(name, BP_F_INT, REQ, 0, INT64_MAX, "must be a non-negative integer")
+#define FP(name) BP_FIELD(name, BP_F_B64, REQ, 0, BP_FP_LEN)
+
+/* The fields of each object (PROTOCOL.md §9.4), checked by bp/fields.h in
+ * the order written; the rules between fields are checked here. A receipt
+ * file is shown to people who verify it: the reasons are theirs to read. */
+static const struct bp_field record_fields[] = {
+    BP_FIELD_WHY("v", BP_F_INT, REQ, 1, 1, "must be 1"),
+    BP_FIELD("bilan", BP_F_ID, REQ, 0, 0),
+    BP_FIELD("session", BP_F_ID, REQ, 0, 0),
+    BP_FIELD("phase", BP_F_PHASE, REQ, 0, 0),
+    MS("start_ms"),
+    MS("end_ms"),
+    MS("face_to_face_ms"),
+};
+/* After the times agree with each other. */
+static const struct bp_field record_tail[] = {
+    BP_FIELD_WHY("participants", BP_F_ARRAY, REQ, 1, BP_RECORD_MAX_PARTICIPANTS,
+                 "must be an array of 1 to 16 fingerprints"),
+    BP_FIELD("journal_sha256", BP_F_B64, REQ, 0, 32),
+};
+static const struct bp_field attest_fields[] = {
+    FP("signer"),
+    BP_FIELD("sign_pub", BP_F_B64, REQ, 0, BP_KEY_LEN),
+    BP_FIELD("dh_pub", BP_F_B64, REQ, 0, BP_KEY_LEN),
+    MS("received_audio_ms"),
+    BP_FIELD("sas_verified", BP_F_BOOL, REQ, 0, 0),
+    BP_FIELD("sig", BP_F_B64, REQ, 0, BP_SIG_LEN),
+};
+static const struct bp_field refusal_fields[] = {
+    FP("signer"),
+    BP_FIELD("sign_pub", BP_F_B64, REQ, 0, BP_KEY_LEN),
+    BP_FIELD("dh_pub", BP_F_B64, REQ, 0, BP_KEY_LEN),
+    BP_FIELD_WHY("reason", BP_F_LINE, REQ, 1, BP_REASON_MAX,
+                 "must be 1 to 200 bytes of text on one line"),
+    BP_FIELD("sig", BP_F_B64, REQ, 0, BP_SIG_LEN),
+};
+/* Checked one at a time: each array's elements are parsed before the next field. */
+static const struct bp_field receipt_fields[] = {
+    BP_FIELD_WHY("receipt", BP_F_INT, REQ, 1, 1, "must be 1"),
+    BP_FIELD("record", BP_F_OBJECT, REQ, 0, 0),
+    BP_FIELD_WHY("signatures", BP_F_ARRAY, REQ, 0, BP_RECORD_MAX_PARTICIPANTS,
+                 "must be an array of at most 16 signatures"),
+    BP_FIELD_WHY("refusals", BP_F_ARRAY, OPT, 0, BP_RECORD_MAX_PARTICIPANTS,
+                 "must be an array of at most 16 refusals"),
+};
+
+/* "a record must be a JSON object", "signatures[3] must be a JSON object". */
+static int not_object(struct bp_verr *e, const char *article, const char *where)
 {
     if (e) {
-        e->code = code;
-        if (code == BP_E_MISSING_FIELD)
-            snprintf(e->detail, sizeof e->detail, "missing field '%s' in %s", field, where);
-        else
-            snprintf(e->detail, sizeof e->detail, "field '%s' in %s %s", field, where, why);
+        e->code = BP_E_INVALID_FIELD;
+        snprintf(e->detail, sizeof e->detail, "%s%s must be a JSON object", article, where);
     }
-    return code;
+    return BP_E_INVALID_FIELD;
 }
 
-static int get_field(const json_t *o, const char *name, const char *where, const json_t **v,
-                     struct bp_verr *e)
+static int64_t get_int(const json_t *o, const char *name)
 {
-    *v = json_object_get(o, name);
-    return *v ? 0 : perr(e, BP_E_MISSING_FIELD, name, where, NULL);
-}
-
-/* A base64url string of exactly want bytes. */
-static int get_b64(const json_t *o, const char *name, const char *where, uint8_t *out,
-                   size_t want, struct bp_verr *e)
-{
-    const json_t *v;
-    int rc = get_field(o, name, where, &v, e);
-    if (rc)
-        return rc;
-    /* Length first: also keeps a string with an embedded NUL from the decoder. */
-    if (!json_is_string(v) || json_string_length(v) != bp_b64_len(want) ||
-        bp_b64_decode_exact(json_string_value(v), out, want) != 0)
-        return perr(e, BP_E_INVALID_FIELD, name, where,
-                    want == BP_SIG_LEN
-                        ? "must be 64 bytes in base64url without padding (86 characters)"
-                        : "must be 32 bytes in base64url without padding (43 characters)");
-    return 0;
-}
-
-/* A non-negative integer. */
-static int get_ms(const json_t *o, const char *name, const char *where, int64_t *out,
-                  struct bp_verr *e)
-{
-    const json_t *v;
-    int rc = get_field(o, name, where, &v, e);
-    if (rc)
-        return rc;
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return perr(e, BP_E_INVALID_FIELD, name, where, "must be a non-negative integer");
-    *out = (int64_t)json_integer_value(v);
-    return 0;
-}
-
-static int get_one(const json_t *o, const char *name, const char *where, struct bp_verr *e)
-{
-    const json_t *v;
-    int rc = get_field(o, name, where, &v, e);
-    if (rc)
-        return rc;
-    if (!json_is_integer(v) || json_integer_value(v) != 1)
-        return perr(e, BP_E_INVALID_FIELD, name, where, "must be 1");
-    return 0;
-}
-
-static int get_id(const json_t *o, const char *name, const char *where, char out[BP_ID_MAX + 1],
-                  struct bp_verr *e)
-{
-    const json_t *v;
-    int rc = get_field(o, name, where, &v, e);
-    if (rc)
-        return rc;
-    if (!json_is_string(v) || !id_ok(json_string_value(v), json_string_length(v)))
-        return perr(e, BP_E_INVALID_FIELD, name, where,
-                    "must be an identifier of 1 to 64 characters A-Z a-z 0-9 _ -");
-    memcpy(out, json_string_value(v), json_string_length(v));
-    out[json_string_length(v)] = '\0';
-    return 0;
+    return (int64_t)json_integer_value(json_object_get(o, name));
 }
 
 static int parse_record(const json_t *o, struct bp_record *r, struct bp_verr *e)
 {
     static const char where[] = "record";
-    const json_t *v;
     int rc;
-    if (!json_is_object(o)) {
-        if (e) {
-            e->code = BP_E_INVALID_FIELD;
-            snprintf(e->detail, sizeof e->detail, "a record must be a JSON object");
-        }
-        return BP_E_INVALID_FIELD;
-    }
-    if ((rc = get_one(o, "v", where, e)) || (rc = get_id(o, "bilan", where, r->bilan, e)) ||
-        (rc = get_id(o, "session", where, r->session, e)) ||
-        (rc = get_field(o, "phase", where, &v, e)))
+    if (!json_is_object(o))
+        return not_object(e, "a ", where);
+    if ((rc = bp_fields_check(o, record_fields, NFIELDS(record_fields), where, e)))
         return rc;
-    if (!json_is_string(v) || !phase_ok(json_string_value(v), json_string_length(v)))
-        return perr(e, BP_E_INVALID_FIELD, "phase", where,
-                    "must be one of " BP_PHASE_LIST);
-    memcpy(r->phase, json_string_value(v), json_string_length(v) + 1);
-    if ((rc = get_ms(o, "start_ms", where, &r->start_ms, e)) ||
-        (rc = get_ms(o, "end_ms", where, &r->end_ms, e)) ||
-        (rc = get_ms(o, "face_to_face_ms", where, &r->face_to_face_ms, e)))
-        return rc;
+    r->start_ms = get_int(o, "start_ms");
+    r->end_ms = get_int(o, "end_ms");
+    r->face_to_face_ms = get_int(o, "face_to_face_ms");
     if (r->end_ms < r->start_ms)
-        return perr(e, BP_E_INVALID_FIELD, "end_ms", where, "must not be before start_ms");
+        return bp_field_refuse("end_ms", where, "must not be before start_ms", e);
     if (r->face_to_face_ms > r->end_ms - r->start_ms)
-        return perr(e, BP_E_INVALID_FIELD, "face_to_face_ms", where,
-                    "must not exceed end_ms - start_ms");
-    if ((rc = get_field(o, "participants", where, &v, e)))
+        return bp_field_refuse("face_to_face_ms", where, "must not exceed end_ms - start_ms", e);
+    if ((rc = bp_fields_check(o, record_tail, 1, where, e)))
         return rc;
-    size_t n = json_is_array(v) ? json_array_size(v) : 0;
-    if (n < 1 || n > BP_RECORD_MAX_PARTICIPANTS)
-        return perr(e, BP_E_INVALID_FIELD, "participants", where,
-                    "must be an array of 1 to 16 fingerprints");
+    const json_t *v = json_object_get(o, "participants");
+    size_t n = json_array_size(v);
     for (size_t i = 0; i < n; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "participants[%zu]", i);
+        const struct bp_field one = FP(name);
         const json_t *p = json_array_get(v, i);
-        if (!json_is_string(p) || json_string_length(p) != BP_B64_32 ||
-            bp_b64_decode_exact(json_string_value(p), r->participants[i], BP_FP_LEN) != 0) {
-            char name[32];
-            snprintf(name, sizeof name, "participants[%zu]", i);
-            return perr(e, BP_E_INVALID_FIELD, name, where,
-                        "must be 32 bytes in base64url without padding (43 characters)");
-        }
+        if ((rc = bp_field_check_value(p, &one, where, e)))
+            return rc;
+        bp_b64_decode(json_string_value(p), json_string_length(p), r->participants[i], BP_FP_LEN);
         if (i > 0) {
             int c = memcmp(r->participants[i - 1], r->participants[i], BP_FP_LEN);
             if (c == 0)
-                return perr(e, BP_E_INVALID_FIELD, "participants", where,
-                            "must not contain a fingerprint twice");
+                return bp_field_refuse("participants", where, "must not contain a fingerprint twice", e);
             if (c > 0)
-                return perr(e, BP_E_INVALID_FIELD, "participants", where,
-                            "must be sorted ascending by their bytes");
+                return bp_field_refuse("participants", where, "must be sorted ascending by their bytes", e);
         }
     }
     r->n_participants = n;
-    return get_b64(o, "journal_sha256", where, r->journal_sha256, 32, e);
+    if ((rc = bp_fields_check(o, record_tail + 1, 1, where, e)) ||
+        (rc = bp_fields_str(o, "bilan", r->bilan, sizeof r->bilan)) < 0 ||
+        (rc = bp_fields_str(o, "session", r->session, sizeof r->session)) < 0 ||
+        (rc = bp_fields_str(o, "phase", r->phase, sizeof r->phase)) < 0)
+        return rc;
+    return bp_fields_bytes(o, "journal_sha256", r->journal_sha256, 32);
+}
+
+/* The keys an attestation and a refusal share. */
+static int get_signer(const json_t *o, uint8_t signer[BP_FP_LEN], uint8_t sign_pub[BP_KEY_LEN],
+                      uint8_t dh_pub[BP_KEY_LEN], uint8_t sig[BP_SIG_LEN])
+{
+    int rc;
+    if ((rc = bp_fields_bytes(o, "signer", signer, BP_FP_LEN)) ||
+        (rc = bp_fields_bytes(o, "sign_pub", sign_pub, BP_KEY_LEN)) ||
+        (rc = bp_fields_bytes(o, "dh_pub", dh_pub, BP_KEY_LEN)))
+        return rc;
+    return bp_fields_bytes(o, "sig", sig, BP_SIG_LEN);
 }
 
 static int parse_attest(const json_t *o, struct bp_attestation *a, const char *where,
                         struct bp_verr *e)
 {
-    const json_t *v;
     int rc;
-    if (!json_is_object(o)) {
-        if (e) {
-            e->code = BP_E_INVALID_FIELD;
-            snprintf(e->detail, sizeof e->detail, "%s must be a JSON object", where);
-        }
-        return BP_E_INVALID_FIELD;
-    }
-    if ((rc = get_b64(o, "signer", where, a->signer, BP_FP_LEN, e)) ||
-        (rc = get_b64(o, "sign_pub", where, a->sign_pub, BP_KEY_LEN, e)) ||
-        (rc = get_b64(o, "dh_pub", where, a->dh_pub, BP_KEY_LEN, e)) ||
-        (rc = get_ms(o, "received_audio_ms", where, &a->received_audio_ms, e)) ||
-        (rc = get_field(o, "sas_verified", where, &v, e)))
+    if (!json_is_object(o))
+        return not_object(e, "", where);
+    if ((rc = bp_fields_check(o, attest_fields, NFIELDS(attest_fields), where, e)))
         return rc;
-    if (!json_is_boolean(v))
-        return perr(e, BP_E_INVALID_FIELD, "sas_verified", where, "must be true or false");
-    a->sas_verified = json_is_true(v) ? 1 : 0;
-    return get_b64(o, "sig", where, a->sig, BP_SIG_LEN, e);
+    a->received_audio_ms = get_int(o, "received_audio_ms");
+    a->sas_verified = json_is_true(json_object_get(o, "sas_verified")) ? 1 : 0;
+    return get_signer(o, a->signer, a->sign_pub, a->dh_pub, a->sig);
 }
 
 static int parse_refusal(const json_t *o, struct bp_refusal *f, const char *where, struct bp_verr *e)
 {
-    const json_t *v;
     int rc;
-    if (!json_is_object(o)) {
-        if (e) {
-            e->code = BP_E_INVALID_FIELD;
-            snprintf(e->detail, sizeof e->detail, "%s must be a JSON object", where);
-        }
-        return BP_E_INVALID_FIELD;
-    }
-    if ((rc = get_b64(o, "signer", where, f->signer, BP_FP_LEN, e)) ||
-        (rc = get_b64(o, "sign_pub", where, f->sign_pub, BP_KEY_LEN, e)) ||
-        (rc = get_b64(o, "dh_pub", where, f->dh_pub, BP_KEY_LEN, e)) || (rc = get_field(o, "reason", where, &v, e)))
+    if (!json_is_object(o))
+        return not_object(e, "", where);
+    if ((rc = bp_fields_check(o, refusal_fields, NFIELDS(refusal_fields), where, e)) ||
+        (rc = bp_fields_str(o, "reason", f->reason, sizeof f->reason)) < 0)
         return rc;
-    if (!json_is_string(v) || json_string_length(v) > BP_REASON_MAX ||
-        strlen(json_string_value(v)) != json_string_length(v))
-        return perr(e, BP_E_INVALID_FIELD, "reason", where, "must be 1 to 200 bytes of text on one line");
-    memcpy(f->reason, json_string_value(v), json_string_length(v) + 1);
-    if (!bp_reason_ok(f->reason))
-        return perr(e, BP_E_INVALID_FIELD, "reason", where, "must be 1 to 200 bytes of text on one line");
-    return get_b64(o, "sig", where, f->sig, BP_SIG_LEN, e);
+    return get_signer(o, f->signer, f->sign_pub, f->dh_pub, f->sig);
 }
 
 int bp_refusal_from_json(const json_t *o, struct bp_refusal *f, struct bp_verr *e)
@@ -689,25 +636,14 @@ int bp_attest_from_json(const json_t *o, struct bp_attestation *a, struct bp_ver
 static int parse_receipt(const json_t *o, struct bp_receipt *rc, struct bp_verr *e)
 {
     static const char where[] = "receipt";
-    const json_t *v;
     int err;
-    if (!json_is_object(o)) {
-        if (e) {
-            e->code = BP_E_INVALID_FIELD;
-            snprintf(e->detail, sizeof e->detail, "a receipt must be a JSON object");
-        }
-        return BP_E_INVALID_FIELD;
-    }
-    if ((err = get_one(o, "receipt", where, e)) || (err = get_field(o, "record", where, &v, e)))
+    if (!json_is_object(o))
+        return not_object(e, "a ", where);
+    if ((err = bp_fields_check(o, receipt_fields, 2, where, e)) ||
+        (err = parse_record(json_object_get(o, "record"), &rc->record, e)) ||
+        (err = bp_fields_check(o, receipt_fields + 2, 1, where, e)))
         return err;
-    if (!json_is_object(v))
-        return perr(e, BP_E_INVALID_FIELD, "record", where, "must be a JSON object");
-    if ((err = parse_record(v, &rc->record, e)) ||
-        (err = get_field(o, "signatures", where, &v, e)))
-        return err;
-    if (!json_is_array(v) || json_array_size(v) > BP_RECORD_MAX_PARTICIPANTS)
-        return perr(e, BP_E_INVALID_FIELD, "signatures", where,
-                    "must be an array of at most 16 signatures");
+    const json_t *v = json_object_get(o, "signatures");
     for (size_t i = 0; i < json_array_size(v); i++) {
         char sw[40];
         snprintf(sw, sizeof sw, "signatures[%zu]", i);
@@ -715,11 +651,9 @@ static int parse_receipt(const json_t *o, struct bp_receipt *rc, struct bp_verr 
             return err;
     }
     rc->n_sigs = json_array_size(v);
+    if ((err = bp_fields_check(o, receipt_fields + 3, 1, where, e)))
+        return err;
     v = json_object_get(o, "refusals");
-    if (!v)
-        return 0;
-    if (!json_is_array(v) || json_array_size(v) > BP_RECORD_MAX_PARTICIPANTS)
-        return perr(e, BP_E_INVALID_FIELD, "refusals", where, "must be an array of at most 16 refusals");
     for (size_t i = 0; i < json_array_size(v); i++) {
         char sw[40];
         snprintf(sw, sizeof sw, "refusals[%zu]", i);
