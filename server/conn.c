@@ -17,7 +17,9 @@
  * their body, which is only measured against its 8 KiB cap.
  *
  * Relay reads only the 16-byte header: each receiver gets its own copy of the
- * frame with only the sender-slot byte rewritten. Congestion is decided per
+ * frame with only the sender-slot byte rewritten. The frame's kind gives its
+ * queue class through one explicit mapping (queue_class_of_kind, queue.h),
+ * never a cast. Congestion is decided per
  * receiver by queue_decide(): video dropped past the soft budget (and a
  * keyframe_request to the sender, at most one per receiver per second),
  * audio never dropped, and a receiver whose audio and control messages would
@@ -954,8 +956,16 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         send_error(s, rc, why, NULL, now);
         return;
     }
+    /* The header check knows the same table of kinds: a kind without a
+     * class cannot pass it, but if the two tables ever disagree the frame is
+     * refused here, before any queue. */
+    enum qkind cls = queue_class_of_kind(h.kind);
+    if (cls == QK_NONE) {
+        send_error(s, BP_E_BAD_FRAME, "binary frame kind has no queue class on this server", NULL, now);
+        return;
+    }
     struct server *srv = s->srv;
-    if (h.kind == BP_KIND_DATA && s->hold_mask) {
+    if (cls == QK_DATA && s->hold_mask) {
         /* Held: what was in flight is welcome, more is refused (to the
          * sender alone: nobody's queue grows and no receiver is blamed).
          * Once refusing, everything until go: a smaller frame slipping in
@@ -985,8 +995,7 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         struct conn *r = to[i];
         if (r->closing || r->room != s->room)
             continue;
-        enum qverdict v = queue_decide(r->q.bytes, r->q.data_bytes, len, (enum qkind)h.kind,
-                                       srv->soft_budget);
+        enum qverdict v = queue_decide(r->q.bytes, r->q.data_bytes, len, cls, srv->soft_budget);
         if (v == QV_DROP_VIDEO) {
             r->dropped_video++;
             srv->video_dropped++;
@@ -1001,7 +1010,7 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
             conn_kill(r, BP_E_TOO_SLOW, NULL, now);
             continue;
         }
-        struct qmsg *m = qmsg_new(len, (enum qkind)h.kind);
+        struct qmsg *m = qmsg_new(len, cls);
         if (!m) {
             conn_kill(r, BP_E_INTERNAL, "The server ran out of memory relaying to you.", now);
             continue;

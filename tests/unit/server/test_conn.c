@@ -10,6 +10,7 @@
 
 #include "../check.h"
 #include "auth.h"
+#include "bp/kinds.h"
 #include "conn.h"
 #include "log.h"
 
@@ -854,6 +855,17 @@ int main(void)
     CHECK_EQ_INT(b->frames_out, 1);
     frame(a, BP_KIND_DATA, BP_FLAG_KEYFRAME, 100, 0);
     CHECK(expect_error(a, "bad_frame", 0));
+    /* A kind outside the table of kinds has no queue class: refused with
+     * bad_frame before any queue (kind 4 was once the text event class). */
+    for (unsigned k = 0; k < 256; k++) {
+        if (bp_kind_info(k))
+            continue;
+        frame(a, (uint8_t)k, 0, 100, 0);
+        CHECK(expect_error(a, "bad_frame", 0));
+        CHECK(!a->closing);
+    }
+    CHECK_EQ_INT(b->q.count, 0);
+    CHECK_EQ_INT(a->frames_in, 1);
 
     /* Video over the 64 KiB budget: dropped and counted, one keyframe_request
      * per receiver per second to the sender. */
