@@ -118,7 +118,7 @@ static void push_json_slot(struct conn *c, json_t *obj, int force, enum qkind ki
          * cutting c here would change the roster under our feet. */
         json_decref(obj);
         c->doomed = 1;
-        transport_wake(c);
+        c->srv->transport->wake(c);
         return;
     }
     struct qmsg *m = len ? qmsg_new(len, kind) : NULL;
@@ -131,7 +131,7 @@ static void push_json_slot(struct conn *c, json_t *obj, int force, enum qkind ki
     json_decref(obj);
     m->slot = (uint8_t)slot;
     outq_push(&c->q, m);
-    transport_wake(c);
+    c->srv->transport->wake(c);
 }
 
 static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, struct now now)
@@ -268,7 +268,7 @@ static void flow_hold(struct conn *s, struct conn *r, struct now now)
         s->held_bytes = 0;
         s->refusing = 0;
         /* What s already sent and we have not read is in flight for sure. */
-        s->allowance = queue_allowance(s->srv->soft_budget, transport_rx_pending(s));
+        s->allowance = queue_allowance(s->srv->soft_budget, s->srv->transport->rx_pending(s));
         flow_send(s, "hold", r->slot, now);
     }
 }
@@ -342,8 +342,8 @@ static void begin_close(struct conn *c, const char *room_reason, enum conn_close
     c->close_status = (uint16_t)status;
     room_leave(c, room_reason, now);
     outq_purge_media(&c->q);
-    transport_wake(c);
-    transport_close_soon(c, CLOSE_GRACE_S);
+    c->srv->transport->wake(c);
+    c->srv->transport->close_soon(c, CLOSE_GRACE_S);
 }
 
 void conn_kill(struct conn *c, int code, const char *message, struct now now)
@@ -403,7 +403,7 @@ static void send_bilans_array(struct conn *c, json_t *o)
 static void welcome(struct conn *c, const char *ref, const char *opened, struct now now)
 {
     c->state = CS_AUTHED;
-    transport_authenticated(c);
+    c->srv->transport->authenticated(c);
     memset(c->nonce, 0, sizeof c->nonce);
     c->consultant_name[0] = '\0';
     if (c->dev.role == BP_ROLE_CONSULTANT &&
@@ -1020,7 +1020,7 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         m->slot = (uint8_t)s->slot;
         outq_push(&r->q, m);
         srv->frames_relayed++;
-        transport_wake(r);
+        r->srv->transport->wake(r);
         if (v == QV_QUEUE_HOLD)
             flow_hold(s, r, now);
     }
@@ -1030,6 +1030,7 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
 
 void conn_open(struct conn *c, struct server *srv, void *transport, const char *ip, struct now now)
 {
+    assert(srv->transport && srv->transport->api == TRANSPORT_API);
     c->srv = srv;
     c->transport = transport;
     c->state = CS_NEW;
@@ -1063,7 +1064,7 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
 {
     c->last_rx_ms = now.ms;
     c->last_rx_wall_ms = attendance_wall_ms(now);
-    transport_alive(c);
+    c->srv->transport->alive(c);
     if (c->closing)
         return;
     if (!c->rx_active) {
@@ -1133,7 +1134,7 @@ void conn_pong(struct conn *c, struct now now)
 {
     c->last_rx_ms = now.ms;
     c->last_rx_wall_ms = attendance_wall_ms(now);
-    transport_alive(c);
+    c->srv->transport->alive(c);
 }
 
 struct qmsg *conn_next_write(struct conn *c, struct now now)
@@ -1199,7 +1200,7 @@ void conn_shutdown_all(struct server *srv, struct now now)
 static int tx_progress(struct conn *c, struct now now)
 {
     uint64_t acked, unacked;
-    int tcp = !transport_tx_progress(c, &acked, &unacked);
+    int tcp = !c->srv->transport->tx_progress(c, &acked, &unacked);
     if (!tcp) {
         acked = c->bytes_out;  /* coarser: a whole message handed over is progress */
         unacked = 0;
@@ -1210,7 +1211,7 @@ static int tx_progress(struct conn *c, struct now now)
          * cannot be the only proof (PROTOCOL.md §1). */
         c->last_rx_ms = now.ms;
         c->last_rx_wall_ms = attendance_wall_ms(now);
-        transport_alive(c);
+        c->srv->transport->alive(c);
     }
     if (v != TXW_STALLED)
         return 0;
@@ -1245,11 +1246,11 @@ void conn_sweep(struct server *srv, struct now now)
         if (silent >= BP_HANGUP_S * 1000) {
             log_info("connection from %s silent for %d s: closing", c->ip, BP_HANGUP_S);
             begin_close(c, "lost", CC_GOING_AWAY, now);
-            transport_close_soon(c, 0);
+            c->srv->transport->close_soon(c, 0);
         } else if (silent >= (BP_PING_S - 1) * 1000 && now.ms - c->last_ping_ms >= (BP_PING_S - 1) * 1000) {
             c->last_ping_ms = now.ms;
             c->ping_due = 1;
-            transport_wake(c);
+            c->srv->transport->wake(c);
         }
     }
     attendance_sweep(srv, now);

@@ -9,8 +9,9 @@
  * told to close (conn_kill) but is never torn down from this connection's
  * callback: the transport closes it from its own callback later.
  *
- * No lws here: the transport is reached only through the transport_* hooks
- * below, which ws.c implements and unit tests replace. */
+ * No lws here: the transport is reached only through the table of
+ * operations srv->transport (transport.h), which ws.c installs and unit
+ * tests replace. */
 #ifndef SERVER_CONN_H
 #define SERVER_CONN_H
 
@@ -21,6 +22,7 @@
 #include "queue.h"
 #include "server.h"
 #include "store.h"
+#include "transport.h"
 
 enum conn_state { CS_NEW = 0, CS_CHALLENGED, CS_AUTHED, CS_IN_ROOM };
 
@@ -68,27 +70,9 @@ struct conn {
     uint8_t rx_active, rx_binary;
 };
 
-/* ---- Transport hooks (ws.c; fakes in tests) ---- */
-/* Ask for a write callback; the transport then calls conn_next_write(). */
-void transport_wake(struct conn *c);
-/* How far the peer has taken what we wrote: *acked, the bytes its TCP has
- * acknowledged so far (cumulative, never decreasing); *unacked, the bytes
- * written to the socket and not acknowledged yet. 0, or -1 when the transport
- * cannot tell (conn.c then counts the bytes it handed to the transport). */
-int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked);
-/* Bytes the peer sent that have reached us and that we have not read yet
- * (the socket's receive queue); 0 when the transport cannot tell. */
-size_t transport_rx_pending(struct conn *c);
-/* Close c within secs seconds even if it never becomes writable. */
-void transport_close_soon(struct conn *c, int secs);
-/* Tell the transport that c just proved it is alive (resets its idle timer). */
-void transport_alive(struct conn *c);
-/* c was just welcomed: it no longer counts as a stranger for the transport's
- * connection caps (README "Limits"). Called once per connection. */
-void transport_authenticated(struct conn *c);
-
 /* ---- Lifecycle, called by the transport ---- */
-/* c is zeroed memory; links it into srv. */
+/* c is zeroed memory; links it into srv, whose transport must be installed
+ * (srv->transport, TRANSPORT_API). */
 void conn_open(struct conn *c, struct server *srv, void *transport, const char *ip, struct now now);
 /* One chunk of a WebSocket message. binary: the message's type (read at its
  * first chunk); final: last chunk of the message; remaining: bytes still to

@@ -2,8 +2,9 @@
  *
  * Owns the registry of rooms, the rate limiter, the connection caps (admit:
  * every accepted socket, from TCP accept to close), the list of live
- * WebSocket connections and the open store. Everything here is touched only from the lws service
- * thread (signal handlers only set `stopping` and wake the loop). */
+ * WebSocket connections, the open store and the installed transport
+ * (transport.h). Everything here is touched only from the service thread
+ * (signal handlers only set a flag and wake the loop). */
 #ifndef SERVER_SERVER_H
 #define SERVER_SERVER_H
 
@@ -21,10 +22,12 @@
 #define BILANS_LIST_MAX 500      /* bilans listed in welcome/bilans (keeps them < 64 KiB) */
 
 struct conn;
+struct transport_ops;
 
 struct server {
     const struct store_ops *ops;
     struct store *st;
+    const struct transport_ops *transport;  /* installed by ws.c (tests: a fake); never NULL once serving */
     struct rooms rooms;
     struct ratelimit rl;
     struct admit admit;          /* filled by ws.c from lws's accept and close callbacks */
