@@ -291,21 +291,82 @@ static void release_blocked(struct room *room, int slot, struct now now)
     }
 }
 
+/* c (in slot of room, or just removed from it) holds nobody back any more:
+ * the senders it held and nobody else holds get go; its own hold ends with
+ * its membership. */
+static void flow_forget(struct conn *c, struct room *room, int slot, struct now now)
+{
+    release_blocked(room, slot, now);
+    c->blocking = 0;
+    c->hold_mask = 0;          /* a hold ends with the membership (PROTOCOL.md §4) */
+    c->held_bytes = 0;
+    c->refusing = 0;
+}
+
+/* ---- Departures at one safe point ---- */
+
+/* c leaves its room at the end of the event (settle). */
+static void depart_queue(struct conn *c, const char *reason)
+{
+    struct server *srv = c->srv;
+    if (!c->room || c->depart_due)
+        return;
+    c->depart_due = 1;
+    c->depart_reason = reason;
+    c->depart_next = NULL;
+    if (srv->departing_tail)
+        srv->departing_tail->depart_next = c;
+    else
+        srv->departing = c;
+    srv->departing_tail = c;
+}
+
+static struct conn *depart_next(struct server *srv)
+{
+    struct conn *c = srv->departing;
+    if (!c)
+        return NULL;
+    srv->departing = c->depart_next;
+    if (!srv->departing)
+        srv->departing_tail = NULL;
+    c->depart_next = NULL;
+    c->depart_due = 0;
+    return c;
+}
+
+static void depart_cancel(struct conn *c)
+{
+    if (!c->depart_due)
+        return;
+    struct server *srv = c->srv;
+    struct conn *prev = NULL;
+    for (struct conn *p = srv->departing; p; prev = p, p = p->depart_next) {
+        if (p != c)
+            continue;
+        if (prev)
+            prev->depart_next = c->depart_next;
+        else
+            srv->departing = c->depart_next;
+        if (srv->departing_tail == c)
+            srv->departing_tail = prev;
+        break;
+    }
+    c->depart_next = NULL;
+    c->depart_due = 0;
+}
+
 /* Takes c out of its room; the others see member_left(reason). */
 static void room_leave(struct conn *c, const char *reason, struct now now)
 {
     struct room *room = c->room;
     if (!room)
         return;
+    depart_cancel(c);          /* it leaves now, by this path */
     int slot = c->slot;
     struct room_member gone = room->m[slot];
     assert(gone.conn == c);
     room_remove(room, slot);
-    release_blocked(room, slot, now);
-    c->blocking = 0;
-    c->hold_mask = 0;          /* a hold ends with the membership (PROTOCOL.md §4) */
-    c->held_bytes = 0;
-    c->refusing = 0;
+    flow_forget(c, room, slot, now);
     outq_purge_media(&c->q);   /* frames of a room it is no longer in */
     c->room = NULL;
     c->slot = -1;
@@ -334,16 +395,27 @@ static void room_leave(struct conn *c, const char *reason, struct now now)
     rooms_discard_if_empty(&c->srv->rooms, room);
 }
 
+/* Marks c closing; its departure from its room waits for the end of the
+ * event (settle): no room changes under a loop over its members. */
 static void begin_close(struct conn *c, const char *room_reason, enum conn_close status, struct now now)
 {
+    (void)now;
     if (c->closing)
         return;
     c->closing = 1;
     c->close_status = (uint16_t)status;
-    room_leave(c, room_reason, now);
+    depart_queue(c, room_reason);
     outq_purge_media(&c->q);
     c->srv->transport->wake(c);
     c->srv->transport->close_soon(c, CLOSE_GRACE_S);
+}
+
+/* The end of an event: the departures it decided, oldest first. */
+static void settle(struct server *srv, struct now now)
+{
+    struct conn *c;
+    while ((c = depart_next(srv)))
+        room_leave(c, c->depart_reason, now);
 }
 
 void conn_kill(struct conn *c, int code, const char *message, struct now now)
@@ -876,17 +948,11 @@ static void on_e2e(struct conn *c, const json_t *msg, const char *ref, struct no
     }
     char dev[BP_B64_32 + 1];
     bp_b64_encode(c->fp, BP_FP_LEN, dev);
-    /* Snapshot, as in on_binary: a receiver cut meanwhile leaves the room. */
-    struct conn *dst[BP_MAX_MEMBERS];
-    int n = 0;
+    /* Sending never changes the room (a receiver past its cap is only
+     * marked), so the room is walked as it is. */
     for (int i = 0; i < BP_MAX_MEMBERS; i++) {
-        struct conn *m = room->m[i].conn;
-        if (m && m != c && (to < 0 || to == i))
-            dst[n++] = m;
-    }
-    for (int i = 0; i < n; i++) {
-        struct conn *r = dst[i];
-        if (r->closing || r->room != room)
+        struct conn *r = room->m[i].conn;
+        if (!r || r == c || r->closing || (to >= 0 && to != i))
             continue;
         json_t *o = json_pack("{s:s, s:i, s:s, s:O}", "type", "e2e", "from", c->slot, "device", dev,
                               "body", body);
@@ -943,6 +1009,15 @@ static void keyframe_request(struct conn *sender, struct conn *r, struct now now
     send_json(sender, o, now);
 }
 
+/* Receiver r cannot take what it is sent: it is told to close, and from now
+ * on holds nobody back (as if gone). It leaves the room at the end of the
+ * event. */
+static void cut(struct conn *r, int code, const char *message, struct now now)
+{
+    conn_kill(r, code, message, now);
+    flow_forget(r, r->room, r->slot, now);
+}
+
 static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now now)
 {
     if (s->state != CS_IN_ROOM) {
@@ -985,15 +1060,12 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
         s->held_bytes += len;
     }
     s->frames_in++;
-    /* Snapshot: a receiver cut below leaves the room while we iterate. */
-    struct conn *to[BP_MAX_MEMBERS];
-    int n = 0;
-    for (int i = 0; i < BP_MAX_MEMBERS; i++)
-        if (s->room->m[i].conn && s->room->m[i].conn != s)
-            to[n++] = s->room->m[i].conn;
-    for (int i = 0; i < n && !s->closing; i++) {
-        struct conn *r = to[i];
-        if (r->closing || r->room != s->room)
+    /* No member leaves the room during this loop (a cut receiver only gets
+     * marked closing), so the room is walked as it is. */
+    struct room *room = s->room;
+    for (int i = 0; i < BP_MAX_MEMBERS && !s->closing; i++) {
+        struct conn *r = room->m[i].conn;
+        if (!r || r == s || r->closing)
             continue;
         enum qverdict v = queue_decide(r->q.bytes, r->q.data_bytes, len, cls, srv->soft_budget);
         if (v == QV_DROP_VIDEO) {
@@ -1007,12 +1079,12 @@ static void on_binary(struct conn *s, const uint8_t *buf, size_t len, struct now
             fp8(r, f);
             log_warn("device %s in bilan %s: queue past its hard cap (%zu bytes), cutting it", f,
                      r->room->bilan, r->q.bytes);
-            conn_kill(r, BP_E_TOO_SLOW, NULL, now);
+            cut(r, BP_E_TOO_SLOW, NULL, now);
             continue;
         }
         struct qmsg *m = qmsg_new(len, cls);
         if (!m) {
-            conn_kill(r, BP_E_INTERNAL, "The server ran out of memory relaying to you.", now);
+            cut(r, BP_E_INTERNAL, "The server ran out of memory relaying to you.", now);
             continue;
         }
         memcpy(qmsg_data(m), buf, len);
@@ -1059,14 +1131,10 @@ static void rx_reset(struct conn *c)
     }
 }
 
-void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int final, size_t remaining,
-             struct now now)
+/* Reassembly: buffers the chunk, and hands over a complete message. */
+static void rx_chunk(struct conn *c, const uint8_t *in, size_t len, int binary, int final, size_t remaining,
+                     struct now now)
 {
-    c->last_rx_ms = now.ms;
-    c->last_rx_wall_ms = attendance_wall_ms(now);
-    c->srv->transport->alive(c);
-    if (c->closing)
-        return;
     if (!c->rx_active) {
         c->rx_active = 1;
         c->rx_binary = binary ? 1 : 0;
@@ -1130,6 +1198,18 @@ void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int fina
     rx_reset(c);
 }
 
+void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int final, size_t remaining,
+             struct now now)
+{
+    c->last_rx_ms = now.ms;
+    c->last_rx_wall_ms = attendance_wall_ms(now);
+    c->srv->transport->alive(c);
+    if (c->closing)
+        return;
+    rx_chunk(c, in, len, binary, final, remaining, now);
+    settle(c->srv, now);
+}
+
 void conn_pong(struct conn *c, struct now now)
 {
     c->last_rx_ms = now.ms;
@@ -1139,8 +1219,10 @@ void conn_pong(struct conn *c, struct now now)
 
 struct qmsg *conn_next_write(struct conn *c, struct now now)
 {
-    if (c->doomed && !c->closing)
+    if (c->doomed && !c->closing) {
         conn_kill(c, BP_E_TOO_SLOW, NULL, now);
+        settle(c->srv, now);
+    }
     struct qmsg *m = outq_pop(&c->q);
     if (m && c->blocking && c->room && queue_may_resume(c->q.bytes, c->srv->soft_budget)) {
         c->blocking = 0;
@@ -1171,7 +1253,9 @@ void conn_closed(struct conn *c, struct now now)
     fp8(c, f);
     log_debug("connection %s from %s closed in state %s%s", c->state >= CS_AUTHED ? f : "-", c->ip,
               state_names[c->state], lost ? " (lost)" : "");
-    room_leave(c, lost ? "lost" : "disconnected", now);
+    /* Told to close while in a room and not settled yet: it leaves as it
+     * was told to; otherwise as the transport saw it go. */
+    room_leave(c, c->depart_due ? c->depart_reason : lost ? "lost" : "disconnected", now);
     outq_clear(&c->q);
     free(c->rx);
     c->rx = NULL;
@@ -1190,8 +1274,16 @@ void conn_closed(struct conn *c, struct now now)
 void conn_shutdown_all(struct server *srv, struct now now)
 {
     srv->stopping = 1;
-    for (struct conn *c = srv->conns; c; c = c->next)
+    for (struct conn *c = srv->conns; c; c = c->next) {
         conn_kill(c, BP_E_SHUTDOWN, NULL, now);
+        settle(srv, now);
+    }
+}
+
+void conn_evict(struct conn *c, struct now now)
+{
+    conn_kill(c, BP_E_TOO_MANY_CONNECTIONS, NULL, now);
+    settle(c->srv, now);
 }
 
 /* What the peer took of what we sent (queue.h txwatch): the drain deadline
@@ -1228,30 +1320,37 @@ static int tx_progress(struct conn *c, struct now now)
     return 1;
 }
 
+/* One connection's turn in the sweep. */
+static void sweep_one(struct conn *c, struct now now)
+{
+    if (c->doomed && !c->closing)
+        conn_kill(c, BP_E_TOO_SLOW, NULL, now);
+    if (c->closing)
+        return;
+    if (c->state < CS_AUTHED && now.ms - c->opened_ms >= BP_AUTH_TIMEOUT_S * 1000) {
+        /* A stranger holds a descriptor and memory: it gets a deadline. */
+        conn_kill(c, BP_E_AUTH_TIMEOUT, NULL, now);
+        return;
+    }
+    if (tx_progress(c, now))
+        return;
+    int64_t silent = now.ms - c->last_rx_ms;
+    if (silent >= BP_HANGUP_S * 1000) {
+        log_info("connection from %s silent for %d s: closing", c->ip, BP_HANGUP_S);
+        begin_close(c, "lost", CC_GOING_AWAY, now);
+        c->srv->transport->close_soon(c, 0);
+    } else if (silent >= (BP_PING_S - 1) * 1000 && now.ms - c->last_ping_ms >= (BP_PING_S - 1) * 1000) {
+        c->last_ping_ms = now.ms;
+        c->ping_due = 1;
+        c->srv->transport->wake(c);
+    }
+}
+
 void conn_sweep(struct server *srv, struct now now)
 {
     for (struct conn *c = srv->conns; c; c = c->next) {
-        if (c->doomed && !c->closing)
-            conn_kill(c, BP_E_TOO_SLOW, NULL, now);
-        if (c->closing)
-            continue;
-        if (c->state < CS_AUTHED && now.ms - c->opened_ms >= BP_AUTH_TIMEOUT_S * 1000) {
-            /* A stranger holds a descriptor and memory: it gets a deadline. */
-            conn_kill(c, BP_E_AUTH_TIMEOUT, NULL, now);
-            continue;
-        }
-        if (tx_progress(c, now))
-            continue;
-        int64_t silent = now.ms - c->last_rx_ms;
-        if (silent >= BP_HANGUP_S * 1000) {
-            log_info("connection from %s silent for %d s: closing", c->ip, BP_HANGUP_S);
-            begin_close(c, "lost", CC_GOING_AWAY, now);
-            c->srv->transport->close_soon(c, 0);
-        } else if (silent >= (BP_PING_S - 1) * 1000 && now.ms - c->last_ping_ms >= (BP_PING_S - 1) * 1000) {
-            c->last_ping_ms = now.ms;
-            c->ping_due = 1;
-            c->srv->transport->wake(c);
-        }
+        sweep_one(c, now);
+        settle(srv, now);
     }
     attendance_sweep(srv, now);
 }

@@ -5,9 +5,11 @@
  * Owns the connection's outbound queue, its reassembly buffer, its room
  * membership and its data flow state (who holds it back, its allowance, how
  * far its peer has taken what it was sent). The struct lives in lws's per-session memory (ws.c); it is
- * never freed here, only emptied by conn_closed(). Another connection may be
- * told to close (conn_kill) but is never torn down from this connection's
- * callback: the transport closes it from its own callback later.
+ * never freed here, only emptied by conn_closed(). A connection told to
+ * close (a fatal error, conn_kill) is only marked; its departure from its
+ * room (member_left, the journal) happens once, at the end of the event that
+ * decided it, never in the middle of a handler or of another connection's
+ * callback; the transport closes it from its own callback later.
  *
  * No lws here: the transport is reached only through the table of
  * operations srv->transport (transport.h), which ws.c installs and unit
@@ -50,6 +52,10 @@ struct conn {
     uint8_t doomed;              /* past the hard cap: cut at the next safe point */
     uint8_t ping_due;            /* the transport should send a ping next */
     uint16_t close_status;       /* enum conn_close */
+    /* Told to close while in a room: on srv->departing until it leaves. */
+    uint8_t depart_due;
+    const char *depart_reason;   /* static: member_left's reason ("disconnected", "lost") */
+    struct conn *depart_next;
 
     struct outq q;
     uint64_t frames_in, frames_out, dropped_video;
@@ -102,9 +108,12 @@ void conn_send_error_soft(struct conn *c, int code, const char *message, const c
 json_t *conn_reply(const char *type, const char *ref);
 
 /* ---- Server-wide ---- */
-/* Sends a fatal error (code) to c, takes it out of its room and makes the
- * transport close it after flushing. Safe from another connection's callback. */
+/* Sends a fatal error (code) to c and makes the transport close it after
+ * flushing; c leaves its room at the end of the event (the safe point).
+ * Safe from another connection's callback. */
 void conn_kill(struct conn *c, int code, const char *message, struct now now);
+/* A stranger closed to make room (admit.h): too_many_connections. */
+void conn_evict(struct conn *c, struct now now);
 /* Shutdown: shutting_down to everyone. */
 void conn_shutdown_all(struct server *srv, struct now now);
 /* Once a second: the authentication deadline (a connection not welcomed

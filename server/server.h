@@ -2,9 +2,10 @@
  *
  * Owns the registry of rooms, the rate limiter, the connection caps (admit:
  * every accepted socket, from TCP accept to close), the list of live
- * WebSocket connections, the open store and the installed transport
- * (transport.h). Everything here is touched only from the service thread
- * (signal handlers only set a flag and wake the loop). */
+ * WebSocket connections, the departures waiting for their safe point, the
+ * open store and the installed transport (transport.h). Everything here is
+ * touched only from the service thread (signal handlers only set a flag and
+ * wake the loop). */
 #ifndef SERVER_SERVER_H
 #define SERVER_SERVER_H
 
@@ -34,6 +35,9 @@ struct server {
     struct quota quota;          /* per-device request quotas (PROTOCOL.md §9.2) */
     struct conn *conns;          /* doubly linked, every established connection */
     size_t nconns;
+    /* Connections told to close while in a room, oldest first: they leave
+     * it at the end of the event that decided it (conn.c). */
+    struct conn *departing, *departing_tail;
     size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */
     int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
     int stopping;                /* shutdown began: no roster notifications */

@@ -182,7 +182,7 @@ static void evict(int id, struct now now)
     struct lws *wsi = v->transport;
     if (c && c->srv) {
         /* Still a WebSocket: tell it why, briefly. */
-        conn_kill(c, BP_E_TOO_MANY_CONNECTIONS, NULL, now);
+        conn_evict(c, now);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, EVICT_GRACE_S);
     } else if (wsi) {
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);

@@ -908,9 +908,13 @@ int main(void)
         frame(a, BP_KIND_AUDIO, 0, 30000, 3);
     CHECK(b2->closing);
     CHECK(b2->q.bytes < 1024);            /* media purged, only the error */
+    /* Cut during a's frame, it left the room at the end of that event (the
+     * safe point), once: nothing is left pending. */
+    CHECK(b2->room == NULL && b2->state == CS_AUTHED && !b2->depart_due && srv.departing == NULL);
     CHECK(expect_error(b2, "too_slow", 1));
     CHECK(conn_should_close(b2));
     CHECK(expect_type(a, "member_left", NULL));
+    CHECK(next_json(a, NULL, NULL) == NULL);
     conn_closed(b2, T);
 
     /* Reassembly: fragments up to the cap; too_large as soon as the announced
