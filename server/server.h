@@ -36,7 +36,7 @@ struct server {
     struct conn *conns;          /* doubly linked, every established connection */
     size_t nconns;
     /* Connections told to close while in a room, oldest first: they leave
-     * it at the end of the event that decided it (conn.c). */
+     * it at the end of the event that decided it (lifecycle.c). */
     struct conn *departing, *departing_tail;
     size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */
     int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
@@ -51,5 +51,11 @@ struct now {
     int64_t ms;
     int64_t wall_ms;             /* Unix milliseconds (the journal's clock); 0: use s * 1000 */
 };
+
+/* The journal's clock: now.wall_ms, or now.s in ms when a caller left it 0. */
+static inline int64_t now_wall_ms(struct now now)
+{
+    return now.wall_ms ? now.wall_ms : now.s * 1000;
+}
 
 #endif

@@ -4,7 +4,9 @@
  *     security headers; refuses WebSocket upgrades that did not ask for
  *     bilan.v1;
  *   - "bilan.v1": WebSocket connections, each a struct conn in lws's
- *     per-session memory; everything protocol-level happens in conn.c.
+ *     per-session memory; every callback becomes one call into the
+ *     connection's lifecycle (lifecycle.h), and everything protocol-level
+ *     happens below it.
  * The rest of the server reaches lws only through the table ws_transport
  * (transport.h), installed in struct server by ws_serve(): this is the one
  * file that includes libwebsockets.h, and no other file names a symbol of
@@ -50,6 +52,7 @@
 
 #include "conn.h"
 #include "landing.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "tcpstat.h"
 #include "ws.h"

@@ -1,12 +1,13 @@
 /* fake_conn.h: the fake transport (a struct transport_ops table, installed
  * in srv) and the handshake helpers shared by the server unit tests that
- * drive server/conn.c with plain calls (test_conn.c,
+ * drive a connection's lifecycle with plain calls (test_conn.c,
  * test_attendance.c, ...). Test-only; included once per test program, after
  * the test defines its clock: static struct now T = {...}; */
 #ifndef TEST_FAKE_CONN_H
 #define TEST_FAKE_CONN_H
 
 #include "conn.h"
+#include "lifecycle.h"
 
 /* ---- fake transport (transport.h), installed in srv below ---- */
 struct fake {
