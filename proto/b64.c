@@ -3,7 +3,7 @@
  * value has exactly one spelling (tokens are compared by hash). */
 #include <string.h>
 
-#include "bp/bp.h"
+#include "bp/b64.h"
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -1,7 +1,8 @@
 /* frame.c: the 16-byte binary frame header (PROTOCOL.md §4), network byte
  * order; kinds and their flags are checked against bp/kinds.h. Pure and bounded: reads at most BP_HDR_LEN bytes of the buffer and
  * never the payload. */
-#include "bp/bp.h"
+#include "bp/err.h"
+#include "bp/frame.h"
 
 static void put32(uint8_t *p, uint32_t v)
 {

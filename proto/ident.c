@@ -12,7 +12,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "bp/bp.h"
+#include "bp/ident.h"
 
 int bp_random(uint8_t *out, size_t n)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 static const struct bp_kind_info KINDS[] = {
-    {BP_KIND_AUDIO, "audio", 1, 0, 1},
+    {BP_KIND_AUDIO, "audio", 0, 0, 1}, /* never dropped: a receiver too slow for it is cut */
     {BP_KIND_VIDEO, "video", 1, 1, 2},
     {BP_KIND_DATA, "data", 0, 0, 3},
 };

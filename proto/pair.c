@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "bp/b64.h"
 #include "bp/e2e.h"
 #include "bp/fields.h"
 

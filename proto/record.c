@@ -22,9 +22,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bp/b64.h"
 #include "bp/data.h"
 #include "bp/fields.h"
+#include "bp/ident.h"
 #include "bp/record.h"
+#include "bp/vocab.h"
 
 
 /* Signed-message prefixes: the label and its 0x00 (sizeof counts the NUL). */

@@ -1,5 +1,13 @@
-/* attendance.c: sessions, the presence journal, live hours and receipts
- * (PROTOCOL.md §9; docs/JOURNAL.md). See attendance.h.
+/* attendance.c: sessions, the presence journal and live hours (PROTOCOL.md
+ * §9; docs/JOURNAL.md). See attendance.h. The requests about hours and
+ * records (hours, personal_declare, receipt, receipt_refusal) are answered by
+ * handle_hours.c.
+ *
+ * Layering: the roster calls down into attendance when a member joins or
+ * leaves (attendance_member_joined/left), the dispatch table calls its two
+ * handlers, the lifecycle its sweep. Attendance never calls back up: it
+ * reaches connections only through conn.h (sending), never leaves a room or
+ * closes a connection.
  *
  * Journal times. Within a session every t is kept >= the largest t already
  * journaled in it (the wall clock may step back), except `lost`, dated at
@@ -18,18 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "attendance.h"
 #include "conn.h"
 #include "ledger.h"
 #include "log.h"
-#include "report.h"
 #include "room.h"
-#include "attendance.h"
-
-int64_t attendance_wall_ms(struct now now)
-{
-    return now.wall_ms ? now.wall_ms : now.s * 1000;
-}
 
 static int64_t max64(int64_t a, int64_t b)
 {
@@ -142,7 +143,7 @@ static void check_budget(struct server *srv, struct room *room, const char *bila
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         if (ftf_ms * 100 < budget_ms * levels[i])
             continue;
-        int rc = srv->ops->journal->budget_warning_add(srv->st, bilan, levels[i], attendance_wall_ms(now));
+        int rc = srv->ops->journal->budget_warning_add(srv->st, bilan, levels[i], now_wall_ms(now));
         if (rc)
             continue; /* STORE_E_EXISTS: already warned (or logged failure) */
         log_info("bilan %s: face-to-face time reached %d %% of its budget (%lld of %lld s)", bilan, levels[i],
@@ -166,7 +167,7 @@ static void send_hours(struct server *srv, struct room *room, const struct hsess
     if (o && row) {
         json_object_set_new(o, "session", json_string(h->id));
         json_object_set_new(o, "phase", json_string(bp_phase_name(h->phase)));
-        json_object_set_new(o, "session_elapsed_ms", json_integer(max64(0, attendance_wall_ms(now) - h->start_ms)));
+        json_object_set_new(o, "session_elapsed_ms", json_integer(max64(0, now_wall_ms(now) - h->start_ms)));
         json_object_set_new(o, "session_face_to_face_ms", json_integer(row->face_to_face_ms));
     }
     if (o)
@@ -180,7 +181,7 @@ static void hours_update(struct server *srv, struct room *room, struct now now)
     struct hsession *h = room->session;
     struct acc_session row;
     int64_t total;
-    if (!h || ledger_live_figures(&h->live, attendance_wall_ms(now), &row, &total))
+    if (!h || ledger_live_figures(&h->live, now_wall_ms(now), &row, &total))
         return;
     send_hours(srv, room, h, total, &row, now);
 }
@@ -352,10 +353,6 @@ static void close_session(struct server *srv, struct room *room, int64_t t, cons
 void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
-    if (c->state != CS_IN_ROOM) {
-        conn_send_error(c, BP_E_WRONG_STATE, "join the bilan's room before opening a session", ref, now);
-        return;
-    }
     struct room *room = c->room;
     if (room->m[c->slot].role != BP_ROLE_CONSULTANT) {
         conn_send_error(c, BP_E_FORBIDDEN, "only a consultant opens a session", ref, now);
@@ -374,7 +371,7 @@ void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, stru
         conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
         return;
     }
-    int64_t t = attendance_wall_ms(now);
+    int64_t t = now_wall_ms(now);
     char why[320];
     h->id[0] = 's';
     h->id[1] = '-';
@@ -435,12 +432,9 @@ void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, stru
     hours_update(srv, room, now);
 }
 
-void attendance_on_close(struct conn *c, const char *ref, struct now now)
+void attendance_on_close(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
-    if (c->state != CS_IN_ROOM) {
-        conn_send_error(c, BP_E_WRONG_STATE, "not in a room", ref, now);
-        return;
-    }
+    (void)msg;
     struct room *room = c->room;
     if (room->m[c->slot].role != BP_ROLE_CONSULTANT) {
         conn_send_error(c, BP_E_FORBIDDEN, "only a consultant closes a session", ref, now);
@@ -450,7 +444,7 @@ void attendance_on_close(struct conn *c, const char *ref, struct now now)
         conn_send_error(c, BP_E_WRONG_STATE, "no session is open in this room", ref, now);
         return;
     }
-    close_session(c->srv, room, attendance_wall_ms(now), "closed", ref, c, now);
+    close_session(c->srv, room, now_wall_ms(now), "closed", ref, c, now);
 }
 
 void attendance_member_joined(struct server *srv, struct room *room, int slot, struct now now)
@@ -458,7 +452,7 @@ void attendance_member_joined(struct server *srv, struct room *room, int slot, s
     struct hsession *h = room->session;
     if (!h)
         return;
-    int64_t t = max64(attendance_wall_ms(now), h->last_t_ms);
+    int64_t t = max64(now_wall_ms(now), h->last_t_ms);
     h->join_ms[slot] = t;
     /* A departure of this device still held back must come first, or its
      * join would find it present; without both, this presence is not counted
@@ -479,7 +473,7 @@ void attendance_member_left(struct server *srv, struct room *room, const struct 
     if (!h)
         return;
     int lost = !strcmp(reason, "lost");
-    int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : attendance_wall_ms(now);
+    int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : now_wall_ms(now);
     uint8_t bit = (uint8_t)(1u << slot);
     if (h->in_journal & bit) {
         struct store_jev failed;
@@ -512,7 +506,7 @@ void attendance_room_check_empty(struct server *srv, struct room *room, struct n
 
 void attendance_sweep(struct server *srv, struct now now)
 {
-    int64_t t = attendance_wall_ms(now);
+    int64_t t = now_wall_ms(now);
     int began = 0, failed = 0;
     for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
         for (struct room *room = srv->rooms.b[b]; room; room = room->next) {
@@ -564,263 +558,4 @@ void attendance_free_all(struct server *srv)
             room->session = NULL;
         }
     }
-}
-
-/* ---- hours, personal_declare, receipt, receipt_refusal ---- */
-
-static int need_authed(struct conn *c, const char *ref, struct now now)
-{
-    if (c->state < CS_AUTHED) {
-        conn_send_error(c, BP_E_WRONG_STATE, "authenticate first (hello, then enrol or auth)", ref, now);
-        return -1;
-    }
-    return 0;
-}
-
-int attendance_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now)
-{
-    int retry_s = 0;
-    if (!quota_take(&c->srv->quota, c->fp, kind, now.ms, &retry_s))
-        return 0;
-    const struct quota_limit *l = &quota_limits[kind];
-    char msg[240], f[9];
-    log_fp8(c->fp, f);
-    log_warn("device %s: over its quota of %s", f, l->what);
-    snprintf(msg, sizeof msg, "Too many %s from this device: at most %u every %lld minute(s). Try again in %d s.",
-             l->what, l->max, (long long)(l->window_ms / 60000), retry_s);
-    conn_send_error_soft(c, BP_E_RATE_LIMITED, msg, ref, now);
-    return -1;
-}
-
-/* The open session's live figures, when bilan's room has one. */
-static const struct ledger_live *live_of(struct server *srv, const char *bilan)
-{
-    struct room *room = rooms_get(&srv->rooms, bilan, 0);
-    return room && room->session ? &room->session->live : NULL;
-}
-
-void attendance_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now)
-{
-    struct server *srv = c->srv;
-    if (need_authed(c, ref, now))
-        return;
-    const char *bilan = bp_str(msg, "bilan", "");
-    enum bp_role role;
-    int rc = auth_join_role(srv->ops, srv->st, bilan, &c->dev, &role);
-    if (rc) {
-        conn_send_error(c, rc, NULL, ref, now);
-        return;
-    }
-    if (attendance_quota(c, QUOTA_HOURS, ref, now))
-        return;
-    struct acc_report r;
-    char why[320], *text = NULL;
-    size_t len = 0;
-    if (ledger_report(srv->ops, srv->st, bilan, live_of(srv, bilan), attendance_wall_ms(now), &r, why, sizeof why)) {
-        log_err("session: %s", why);
-        conn_send_error(c, BP_E_INTERNAL, "the server cannot compute this bilan's hours (see its log)", ref, now);
-        return;
-    }
-    rc = report_format(&r, REPORT_JSON, &text, &len);
-    account_report_free(&r);
-    json_t *rep = rc ? NULL : json_loadb(text, len, 0, NULL);
-    free(text);
-    json_t *o = rep ? conn_reply("hours_report", ref) : NULL;
-    if (!o) {
-        json_decref(rep);
-        conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
-        return;
-    }
-    json_object_set_new(o, "bilan", json_string(bilan));
-    json_object_set_new(o, "report", rep);
-    if (json_dumpb(o, NULL, 0, JSON_COMPACT) > BP_MAX_CTRL) {
-        json_decref(o);
-        conn_send_error(c, BP_E_INTERNAL, "this bilan's report exceeds 64 KiB: ask for `bilan-server hours`",
-                        ref, now);
-        return;
-    }
-    conn_send_json(c, o, now);
-}
-
-void attendance_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now)
-{
-    struct server *srv = c->srv;
-    if (need_authed(c, ref, now))
-        return;
-    const char *bilan = bp_str(msg, "bilan", "");
-    long long secs = bp_int(msg, "seconds", 0);
-    enum bp_role role;
-    int rc = auth_join_role(srv->ops, srv->st, bilan, &c->dev, &role);
-    if (rc == BP_E_UNKNOWN_BILAN || rc == BP_E_INTERNAL) {
-        conn_send_error(c, rc, NULL, ref, now);
-        return;
-    }
-    if (rc || role != BP_ROLE_BENEFICIARY) {
-        conn_send_error(c, BP_E_FORBIDDEN, "only the beneficiary of this bilan declares personal work", ref, now);
-        return;
-    }
-    if (attendance_quota(c, QUOTA_DECLARE, ref, now))
-        return;
-    struct store_jev e;
-    memset(&e, 0, sizeof e);
-    snprintf(e.bilan, sizeof e.bilan, "%s", bilan);
-    e.ev.kind = ACC_PERSONAL;
-    e.ev.t_ms = attendance_wall_ms(now);
-    e.ev.role = BP_ROLE_NONE;
-    e.ev.phase = BP_PHASE_NONE;
-    e.ev.personal_ms = secs * 1000;
-    snprintf(e.ev.device, sizeof e.ev.device, "%s", c->dev.fp);
-    snprintf(e.note, sizeof e.note, "%s", bp_str(msg, "note", ""));
-    if (srv->ops->journal->journal_append(srv->st, &e)) {
-        conn_send_error(c, BP_E_INTERNAL, "the server could not record the declaration: try again", ref, now);
-        return;
-    }
-    struct room *room = rooms_get(&srv->rooms, bilan, 0);
-    if (room && room->session)
-        room->session->live.personal_ms += secs * 1000;
-    char f[9];
-    log_fp8(c->fp, f);
-    log_info("bilan %s: device %s declared %lld s of personal work", bilan, f, secs);
-    json_t *o = conn_reply("personal_declared", ref);
-    if (o) {
-        json_object_set_new(o, "bilan", json_string(bilan));
-        json_object_set_new(o, "seconds", json_integer(secs));
-    }
-    conn_send_json(c, o, now);
-}
-
-/* The session named by msg's "session", the caller's right to it, and its
- * stored record. 0, or an error already sent. */
-static int receipt_target(struct conn *c, const json_t *msg, const char *ref, struct store_session *ss,
-                          struct bp_record *rec, const char *what, struct now now)
-{
-    struct server *srv = c->srv;
-    const char *session = bp_str(msg, "session", "");
-    char why[320], m[160];
-    int rc = srv->ops->journal->session_get(srv->st, session, ss);
-    if (rc) {
-        snprintf(m, sizeof m, "field 'session' in '%s' names no known session", what);
-        conn_send_error(c, rc == STORE_E_NOTFOUND ? BP_E_INVALID_FIELD : BP_E_INTERNAL,
-                        rc == STORE_E_NOTFOUND ? m : NULL, ref, now);
-        return -1;
-    }
-    enum bp_role role;
-    rc = auth_join_role(srv->ops, srv->st, ss->bilan, &c->dev, &role);
-    if (rc) {
-        conn_send_error(c, rc, NULL, ref, now);
-        return -1;
-    }
-    if (ss->closed_ms < 0) {
-        conn_send_error(c, BP_E_WRONG_STATE, "this session is still open: its record comes when it closes", ref,
-                        now);
-        return -1;
-    }
-    rc = ledger_record(srv->ops, srv->st, ss, rec, why, sizeof why);
-    if (rc) {
-        log_err("session %s: %s", ss->id, why);
-        conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
-        return -1;
-    }
-    return 0;
-}
-
-void attendance_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now)
-{
-    struct server *srv = c->srv;
-    if (need_authed(c, ref, now))
-        return;
-    struct store_session ss;
-    struct bp_record rec;
-    struct bp_attestation a;
-    if (receipt_target(c, msg, ref, &ss, &rec, "receipt", now))
-        return;
-    memset(&a, 0, sizeof a);
-    memcpy(a.signer, c->fp, BP_FP_LEN);
-    memcpy(a.sign_pub, c->dev.sign_pub, BP_KEY_LEN);
-    memcpy(a.dh_pub, c->dev.dh_pub, BP_KEY_LEN);
-    a.received_audio_ms = bp_int(msg, "received_audio_ms", 0);
-    a.sas_verified = json_is_true(json_object_get(msg, "sas_verified"));
-    if (a.received_audio_ms > rec.end_ms - rec.start_ms) {
-        conn_send_error(c, BP_E_INVALID_FIELD, "field 'received_audio_ms' in 'receipt' is longer than the session",
-                        ref, now);
-        return;
-    }
-    const char *vwhy = NULL;
-    if (bp_b64_decode_exact(bp_str(msg, "sig", ""), a.sig, BP_SIG_LEN) || bp_attest_verify(&rec, &a, &vwhy)) {
-        char f[9], m[200];
-        log_fp8(c->fp, f);
-        log_info("session %s: receipt from device %s refused (%s)", ss.id, f, vwhy ? vwhy : "bad signature");
-        snprintf(m, sizeof m, "the receipt's signature does not verify for this session's record and your "
-                 "device key (%s): sign the record of session_record again", vwhy ? vwhy : "bad signature");
-        conn_send_error(c, BP_E_BAD_SIGNATURE, m, ref, now);
-        return;
-    }
-    struct store_receipt sr;
-    memset(&sr, 0, sizeof sr);
-    snprintf(sr.session, sizeof sr.session, "%s", ss.id);
-    snprintf(sr.device, sizeof sr.device, "%s", c->dev.fp);
-    sr.received_audio_ms = a.received_audio_ms;
-    sr.sas_verified = a.sas_verified;
-    memcpy(sr.sig, a.sig, BP_SIG_LEN);
-    sr.stored_ms = attendance_wall_ms(now);
-    if (srv->ops->receipts->receipt_put(srv->st, &sr)) {
-        conn_send_error(c, BP_E_INTERNAL, "the server could not store the receipt: send it again", ref, now);
-        return;
-    }
-    char f[9];
-    log_fp8(c->fp, f);
-    log_info("session %s: receipt from device %s stored", ss.id, f);
-    json_t *o = conn_reply("receipt_ok", ref);
-    if (o)
-        json_object_set_new(o, "session", json_string(ss.id));
-    conn_send_json(c, o, now);
-}
-
-void attendance_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now)
-{
-    struct server *srv = c->srv;
-    if (need_authed(c, ref, now))
-        return;
-    struct store_session ss;
-    struct bp_record rec;
-    struct bp_refusal rf;
-    if (receipt_target(c, msg, ref, &ss, &rec, "receipt_refusal", now))
-        return;
-    memset(&rf, 0, sizeof rf);
-    memcpy(rf.signer, c->fp, BP_FP_LEN);
-    memcpy(rf.sign_pub, c->dev.sign_pub, BP_KEY_LEN);
-    memcpy(rf.dh_pub, c->dev.dh_pub, BP_KEY_LEN);
-    snprintf(rf.reason, sizeof rf.reason, "%s", bp_str(msg, "reason", ""));
-    const char *vwhy = NULL;
-    if (!bp_reason_ok(rf.reason)) {
-        conn_send_error(c, BP_E_INVALID_FIELD, "field 'reason' in 'receipt_refusal' must be 1 to 200 bytes of "
-                        "text without control characters", ref, now);
-        return;
-    }
-    if (bp_b64_decode_exact(bp_str(msg, "sig", ""), rf.sig, BP_SIG_LEN) || bp_refusal_verify(&rec, &rf, &vwhy)) {
-        char m[200];
-        snprintf(m, sizeof m, "the refusal's signature does not verify for this session's record and your device "
-                 "key (%s)", vwhy ? vwhy : "bad signature");
-        conn_send_error(c, BP_E_BAD_SIGNATURE, m, ref, now);
-        return;
-    }
-    struct store_refusal sr;
-    memset(&sr, 0, sizeof sr);
-    snprintf(sr.session, sizeof sr.session, "%s", ss.id);
-    snprintf(sr.device, sizeof sr.device, "%s", c->dev.fp);
-    snprintf(sr.reason, sizeof sr.reason, "%s", rf.reason);
-    memcpy(sr.sig, rf.sig, BP_SIG_LEN);
-    sr.stored_ms = attendance_wall_ms(now);
-    int rc = srv->ops->receipts->refusal_put(srv->st, &sr);
-    if (rc && rc != STORE_E_EXISTS) {
-        conn_send_error(c, BP_E_INTERNAL, "the server could not store the refusal: send it again", ref, now);
-        return;
-    }
-    char f[9];
-    log_fp8(c->fp, f);
-    log_warn("session %s: device %s refused to sign its record", ss.id, f);
-    json_t *o = conn_reply("receipt_refused", ref);
-    if (o)
-        json_object_set_new(o, "session", json_string(ss.id));
-    conn_send_json(c, o, now);
 }

@@ -1,8 +1,9 @@
-/* attendance.h: sessions, the presence journal, live hours and attendance
- * receipts on the server (PROTOCOL.md §9, docs/JOURNAL.md).
+/* attendance.h: sessions, the presence journal and live hours on the server
+ * (PROTOCOL.md §9, docs/JOURNAL.md).
  *
  * Owns the open session of each room (struct hsession, hung on room->session)
- * and every journal write. Decisions take the time from `struct now` (wall
+ * and every journal write of a session (the personal_declare line is written
+ * by handle_hours.c). Decisions take the time from `struct now` (wall
  * milliseconds, now.wall_ms) so that tests drive them with a fake clock.
  *
  * Durability: each journal event is committed (SQLite WAL, synchronous=NORMAL)
@@ -11,7 +12,9 @@
  * Figures come from ledger.h: the open session in memory, ended sessions
  * frozen in the store; nothing here reads a bilan's whole journal.
  *
- * Must never: log notes, signatures or keys; UPDATE or DELETE a journal line. */
+ * Must never: log notes, signatures or keys; UPDATE or DELETE a journal line;
+ * call up into the roster, the lifecycle or the dispatch (it only sends,
+ * through conn.h). */
 #ifndef SERVER_ATTENDANCE_H
 #define SERVER_ATTENDANCE_H
 
@@ -22,7 +25,7 @@
 
 #include "account.h"
 #include "ledger.h"
-#include "quota.h"
+#include "bp/bp.h"
 #include "bp/record.h"
 #include "server.h"
 #include "store.h"
@@ -55,14 +58,13 @@ struct hsession {
     struct ledger_live live;         /* the session counted in memory, and the bilan's totals */
 };
 
-int64_t attendance_wall_ms(struct now now);
-
-/* Hooks from conn.c. */
+/* Called by the roster (roster.c), down: a member joined slot of room. */
 void attendance_member_joined(struct server *srv, struct room *room, int slot, struct now now);
-/* gone: the member that just left slot (already removed from room); reason as
- * in member_left ("lost": journaled at last_rx_wall_ms, the last sign of life). */
+/* Called by the roster, down. gone: the member that just left slot
+ * (already removed from room); reason as in member_left ("lost": journaled
+ * at last_rx_wall_ms, the last sign of life). */
 void attendance_member_left(struct server *srv, struct room *room, const struct room_member *gone, int slot,
-                         const char *reason, int64_t last_rx_wall_ms, struct now now);
+                            const char *reason, int64_t last_rx_wall_ms, struct now now);
 /* Right after c joined its room (joined, then the journal's join): sends c
  * the session_record of each closed session of that bilan in which c's device
  * has a join line and no receipt, the SESSION_UNSIGNED_MAX most recent,
@@ -74,16 +76,11 @@ void attendance_room_check_empty(struct server *srv, struct room *room, struct n
 void attendance_sweep(struct server *srv, struct now now);
 /* At shutdown, before rooms_clear: frees every room's open session. */
 void attendance_free_all(struct server *srv);
-/* Takes one request of kind from c's device quota (quota.h): 0, or -1 after
- * answering the request (ref) with the non-fatal rate_limited. */
-int attendance_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now);
 
-/* Message handlers (PROTOCOL.md §9). */
+/* Handlers of session_open and session_close (PROTOCOL.md §9.1), registered
+ * in the dispatch table (dispatch.c), which checks the state first (in a
+ * room). msg: the validated request (borrowed); ref: its ref or "". */
 void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void attendance_on_close(struct conn *c, const char *ref, struct now now);
-void attendance_on_hours(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void attendance_on_personal(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void attendance_on_receipt(struct conn *c, const json_t *msg, const char *ref, struct now now);
-void attendance_on_refusal(struct conn *c, const json_t *msg, const char *ref, struct now now);
+void attendance_on_close(struct conn *c, const json_t *msg, const char *ref, struct now now);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "bp/bp.h"
 #include "bp/record.h"
 #include "cmd.h"
 #include "ledger.h"

@@ -1,28 +1,40 @@
-/* conn.h: one client connection's state machine (PROTOCOL.md §2.2, §3, §4):
- * new -> challenged -> authenticated -> in_room, the handlers of every
- * control message, message reassembly, and the relay of binary frames.
+/* conn.h: one client connection (struct conn) and its outbound side: the
+ * lowest layer of the connection code, used by every file above it.
  *
- * Owns the connection's outbound queue, its reassembly buffer, its room
- * membership and its data flow state (who holds it back, its allowance, how
- * far its peer has taken what it was sent). The struct lives in lws's per-session memory (ws.c); it is
- * never freed here, only emptied by conn_closed(). Another connection may be
- * told to close (conn_kill) but is never torn down from this connection's
- * callback: the transport closes it from its own callback later.
+ * Owns the connection's outbound queue and the way anything reaches a
+ * connection: a control message, a room event or a frame is queued here and
+ * the transport is woken through srv->transport (transport.h); an error is
+ * built here (code, message, fatal, PROTOCOL.md §5); a connection is told to
+ * close here (conn_close, conn_kill). The struct lives in the transport's
+ * per-session memory (ws.c); it is never freed by the server, only emptied by
+ * conn_closed() (lifecycle.h).
  *
- * No lws here: the transport is reached only through the transport_* hooks
- * below, which ws.c implements and unit tests replace. */
+ * The state machine (PROTOCOL.md §2.2, §3): new -> challenged ->
+ * authenticated -> in_room. Which message is allowed in which state is the
+ * dispatch table's business (dispatch.c).
+ *
+ * Must never: leave a room, journal, free a connection or call up into the
+ * files that use it (lifecycle, dispatch, handlers, roster, relay,
+ * attendance). Closing only marks: the departure from the room happens once,
+ * at the end of the event (lifecycle.c) or when the transport reports the
+ * close. Never log or echo tokens, keys or payload bytes. */
 #ifndef SERVER_CONN_H
 #define SERVER_CONN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "bp/bp.h"
 #include "queue.h"
+#include "quota.h"
 #include "server.h"
 #include "store.h"
+#include "transport.h"
 
 enum conn_state { CS_NEW = 0, CS_CHALLENGED, CS_AUTHED, CS_IN_ROOM };
+#define CS_COUNT 4
 
 /* Close statuses the transport puts in the WebSocket close frame. */
 enum conn_close { CC_NORMAL = 1000, CC_GOING_AWAY = 1001, CC_POLICY = 1008, CC_TOO_BIG = 1009 };
@@ -30,7 +42,7 @@ enum conn_close { CC_NORMAL = 1000, CC_GOING_AWAY = 1001, CC_POLICY = 1008, CC_T
 struct conn {
     struct conn *prev, *next;    /* server->conns */
     struct server *srv;
-    void *transport;             /* struct lws *, opaque here */
+    void *transport;             /* the transport's handle (struct lws *), opaque here */
     enum conn_state state;
     char ip[RL_ADDR_MAX];
     uint8_t nonce[BP_NONCE_LEN];
@@ -40,7 +52,7 @@ struct conn {
 
     struct room *room;
     int slot;
-    /* Flow control of data (PROTOCOL.md §4 "Queues"). */
+    /* Flow control of data (PROTOCOL.md §4 "Queues"; relay.c). */
     uint8_t hold_mask;           /* receivers' slots holding back this sender's data */
     uint8_t blocking;            /* this receiver's slot is set in some hold_mask */
     uint8_t refusing;            /* past the allowance: its data is refused until go */
@@ -48,6 +60,10 @@ struct conn {
     uint8_t doomed;              /* past the hard cap: cut at the next safe point */
     uint8_t ping_due;            /* the transport should send a ping next */
     uint16_t close_status;       /* enum conn_close */
+    /* Told to close while in a room: on srv->departing until it leaves. */
+    uint8_t depart_due;
+    const char *depart_reason;   /* static: member_left's reason ("disconnected", "lost") */
+    struct conn *depart_next;
 
     struct outq q;
     uint64_t frames_in, frames_out, dropped_video;
@@ -68,68 +84,50 @@ struct conn {
     uint8_t rx_active, rx_binary;
 };
 
-/* ---- Transport hooks (ws.c; fakes in tests) ---- */
-/* Ask for a write callback; the transport then calls conn_next_write(). */
-void transport_wake(struct conn *c);
-/* How far the peer has taken what we wrote: *acked, the bytes its TCP has
- * acknowledged so far (cumulative, never decreasing); *unacked, the bytes
- * written to the socket and not acknowledged yet. 0, or -1 when the transport
- * cannot tell (conn.c then counts the bytes it handed to the transport). */
-int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked);
-/* Bytes the peer sent that have reached us and that we have not read yet
- * (the socket's receive queue); 0 when the transport cannot tell. */
-size_t transport_rx_pending(struct conn *c);
-/* Close c within secs seconds even if it never becomes writable. */
-void transport_close_soon(struct conn *c, int secs);
-/* Tell the transport that c just proved it is alive (resets its idle timer). */
-void transport_alive(struct conn *c);
-/* c was just welcomed: it no longer counts as a stranger for the transport's
- * connection caps (README "Limits"). Called once per connection. */
-void transport_authenticated(struct conn *c);
+/* ---- Sending: every message reaches a connection through these ---- */
 
-/* ---- Lifecycle, called by the transport ---- */
-/* c is zeroed memory; links it into srv. */
-void conn_open(struct conn *c, struct server *srv, void *transport, const char *ip, struct now now);
-/* One chunk of a WebSocket message. binary: the message's type (read at its
- * first chunk); final: last chunk of the message; remaining: bytes still to
- * come in the current WebSocket frame. Never reads past len. */
-void conn_rx(struct conn *c, const uint8_t *in, size_t len, int binary, int final, size_t remaining,
-             struct now now);
-void conn_pong(struct conn *c, struct now now);
-/* Next message to write, or NULL; the caller writes it and gives it back with
- * conn_written() (which frees it). */
-struct qmsg *conn_next_write(struct conn *c, struct now now);
-void conn_written(struct conn *c, struct qmsg *m);
-/* Whether the transport should close c now (closing and nothing left). */
-int conn_should_close(const struct conn *c);
-/* The connection is gone: leaves its room (member_left with the right reason),
- * frees its buffers and unlinks it. c's memory is the transport's. */
-void conn_closed(struct conn *c, struct now now);
-
-/* ---- For attendance.c: replies through c's queue (see conn.c) ---- */
-/* Queues a control message (takes obj). */
+/* Queues m (a binary frame with m->slot set, or a message built by the
+ * functions below) and wakes the transport. Takes m. No check: the caller
+ * decided with queue_decide(). */
+static inline void conn_push(struct conn *c, struct qmsg *m)
+{
+    outq_push(&c->q, m);
+    c->srv->transport->wake(c);
+}
+/* Queues a control message (takes obj; dropped when c is closing). A
+ * receiver whose queue would pass the hard cap is marked doomed (cut at the
+ * next safe point), never cut here. */
 void conn_send_json(struct conn *c, json_t *obj, struct now now);
-/* Queues an error (fatal per bp_err_is_fatal); message NULL = the default text. */
+/* Queues a room event about the member in slot (member_joined, member_left,
+ * relayed e2e): it keeps its place among that member's frames (queue.h,
+ * "The write order"). Takes obj. */
+void conn_send_event(struct conn *c, json_t *obj, int slot, struct now now);
+/* Queues an error: code from bp_err_code(), message (NULL = the default
+ * text), the request's ref, fatal per bp_err_is_fatal(); a fatal one closes c
+ * (conn_close, reason "disconnected"). Nothing when c is closing. */
 void conn_send_error(struct conn *c, int code, const char *message, const char *ref, struct now now);
 /* Queues an error that does not close the connection, whatever the code's
  * default (rate_limited on a request over its quota, PROTOCOL.md §9.2). */
 void conn_send_error_soft(struct conn *c, int code, const char *message, const char *ref, struct now now);
-/* {"type": type, "ref": ref?} */
+/* {"type": type, "ref": ref?}, or NULL when out of memory. */
 json_t *conn_reply(const char *type, const char *ref);
+/* Takes one request of kind from c's device quota (quota.h): 0, or -1 after
+ * answering the request (ref) with the non-fatal rate_limited. */
+int conn_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now);
 
-/* ---- Server-wide ---- */
-/* Sends a fatal error (code) to c, takes it out of its room and makes the
- * transport close it after flushing. Safe from another connection's callback. */
+/* ---- Closing: marks only; safe from another connection's callback ---- */
+
+/* c stops taking messages, flushes its control messages and closes (status
+ * goes in the close frame; the transport closes it within a few seconds in
+ * any case). If c is in a room, its departure (member_left with reason, the
+ * journal) is queued on srv->departing for the end of the event. */
+void conn_close(struct conn *c, const char *reason, enum conn_close status, struct now now);
+/* Sends a fatal error (code; message NULL = the default text) and closes c,
+ * even for a code that is not fatal by default (out of memory). */
 void conn_kill(struct conn *c, int code, const char *message, struct now now);
-/* Shutdown: shutting_down to everyone. */
-void conn_shutdown_all(struct server *srv, struct now now);
-/* Once a second: the authentication deadline (a connection not welcomed
- * BP_AUTH_TIMEOUT_S after it opened gets the fatal auth_timeout) and
- * liveness: a connection silent for BP_PING_S - 1 s gets a
- * ping (with a payload, so that its pong is reported: lws does not report
- * empty pongs); one silent for BP_HANGUP_S is closed as "lost". And the drain
- * deadline: one whose peer takes nothing of what it owes for QUEUE_STALL_MS
- * is cut with too_slow (queue.h, txwatch). */
-void conn_sweep(struct server *srv, struct now now);
+/* The oldest departure due, taken off srv->departing, or NULL. */
+struct conn *conn_depart_next(struct server *srv);
+/* Takes c off srv->departing (it is leaving by another path). */
+void conn_depart_cancel(struct conn *c);
 
 #endif

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "account.h"
+#include "bp/bp.h"
 #include "bp/record.h"
 #include "store.h"
 

@@ -12,10 +12,24 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "bp/kinds.h"
 #include "queue.h"
+
+_Static_assert(BP_KIND_MAX == 3, "a new kind of bp/kinds.h needs its queue class in queue_class_of_kind()");
+
+enum qkind queue_class_of_kind(unsigned kind)
+{
+    switch (kind) {
+    case BP_KIND_AUDIO: return QK_AUDIO;
+    case BP_KIND_VIDEO: return QK_VIDEO;
+    case BP_KIND_DATA: return QK_DATA;
+    default: return QK_NONE;
+    }
+}
 
 struct qmsg *qmsg_new(size_t len, enum qkind kind)
 {
+    assert(kind >= QK_CTRL && kind <= QK_EVENT);
     struct qmsg *m = malloc(sizeof *m + QUEUE_HEADROOM + len);
     if (!m)
         return NULL;
@@ -178,7 +192,7 @@ void outq_clear(struct outq *q)
 
 enum qverdict queue_decide(size_t queued, size_t data, size_t len, enum qkind kind, size_t soft)
 {
-    assert(data <= queued);
+    assert(data <= queued && kind != QK_NONE);
     size_t hard = soft * QUEUE_HARD_FACTOR, other = queued - data;
     /* Overflow-safe "queued + len > x". */
     int past_hard = len > hard || other > hard - len;

@@ -20,8 +20,19 @@
  * member_left, relayed e2e) are never dropped either and keep their place
  * among the frames of the member they concern (their slot). Binary frames
  * keep their kind for accounting and for the write order below. */
-enum qkind { QK_CTRL = 0, QK_AUDIO = 1, QK_VIDEO = 2, QK_DATA = 3, QK_EVENT = 4 };
+enum qkind { QK_NONE = -1, QK_CTRL = 0, QK_AUDIO = 1, QK_VIDEO = 2, QK_DATA = 3, QK_EVENT = 4 };
 static inline int qkind_is_text(uint8_t k) { return k == QK_CTRL || k == QK_EVENT; }
+
+/* The class of a binary frame of wire kind `kind` (bp/kinds.h), or QK_NONE
+ * for a kind that is not in the table: the one mapping from the proto's
+ * table of kinds to the queue's classes, never a cast (a wire kind must never
+ * become a text message or an undroppable one by accident). Audio: never
+ * dropped, the receiver is cut past the hard cap; video (droppable, with
+ * keyframes): dropped past the soft budget and a keyframe asked for; data:
+ * never dropped nor cut, its sender is held (flow control). A new kind gets
+ * its row here, and tests/unit/server/test_queue.c checks the two tables
+ * agree. */
+enum qkind queue_class_of_kind(unsigned kind);
 
 #define QUEUE_SLOTS 4        /* senders in a room (BP_MAX_MEMBERS) */
 #define QUEUE_NO_SLOT 0xff   /* a message about no member */

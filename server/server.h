@@ -2,8 +2,10 @@
  *
  * Owns the registry of rooms, the rate limiter, the connection caps (admit:
  * every accepted socket, from TCP accept to close), the list of live
- * WebSocket connections and the open store. Everything here is touched only from the lws service
- * thread (signal handlers only set `stopping` and wake the loop). */
+ * WebSocket connections, the departures waiting for their safe point, the
+ * open store and the installed transport (transport.h). Everything here is
+ * touched only from the service thread (signal handlers only set a flag and
+ * wake the loop). */
 #ifndef SERVER_SERVER_H
 #define SERVER_SERVER_H
 
@@ -21,16 +23,21 @@
 #define BILANS_LIST_MAX 500      /* bilans listed in welcome/bilans (keeps them < 64 KiB) */
 
 struct conn;
+struct transport_ops;
 
 struct server {
     const struct store_ops *ops;
     struct store *st;
+    const struct transport_ops *transport;  /* installed by ws.c (tests: a fake); never NULL once serving */
     struct rooms rooms;
     struct ratelimit rl;
     struct admit admit;          /* filled by ws.c from lws's accept and close callbacks */
     struct quota quota;          /* per-device request quotas (PROTOCOL.md §9.2) */
     struct conn *conns;          /* doubly linked, every established connection */
     size_t nconns;
+    /* Connections told to close while in a room, oldest first: they leave
+     * it at the end of the event that decided it (lifecycle.c). */
+    struct conn *departing, *departing_tail;
     size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */
     int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
     int stopping;                /* shutdown began: no roster notifications */
@@ -44,5 +51,11 @@ struct now {
     int64_t ms;
     int64_t wall_ms;             /* Unix milliseconds (the journal's clock); 0: use s * 1000 */
 };
+
+/* The journal's clock: now.wall_ms, or now.s in ms when a caller left it 0. */
+static inline int64_t now_wall_ms(struct now now)
+{
+    return now.wall_ms ? now.wall_ms : now.s * 1000;
+}
 
 #endif

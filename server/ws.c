@@ -4,7 +4,13 @@
  *     security headers; refuses WebSocket upgrades that did not ask for
  *     bilan.v1;
  *   - "bilan.v1": WebSocket connections, each a struct conn in lws's
- *     per-session memory; everything protocol-level happens in conn.c.
+ *     per-session memory; every callback becomes one call into the
+ *     connection's lifecycle (lifecycle.h), and everything protocol-level
+ *     happens below it.
+ * The rest of the server reaches lws only through the table ws_transport
+ * (transport.h), installed in struct server by ws_serve(): this is the one
+ * file that includes libwebsockets.h, and no other file names a symbol of
+ * it.
  *
  * Writes: the receiver pulls. conn.c queues and asks for WRITEABLE; each
  * WRITEABLE writes exactly one message and re-arms while more is queued.
@@ -46,6 +52,7 @@
 
 #include "conn.h"
 #include "landing.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "tcpstat.h"
 #include "ws.h"
@@ -82,15 +89,15 @@ static struct now now_get(void)
     return n;
 }
 
-/* ---- transport hooks for conn.c ---- */
+/* ---- The transport table (transport.h) ---- */
 
-void transport_wake(struct conn *c)
+static void ws_wake(struct conn *c)
 {
     if (c->transport)
         lws_callback_on_writable(c->transport);
 }
 
-int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
+static int ws_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
 {
     /* The kernel's count, not lws's: lws_write() of a large frame returns
      * once lws holds it, and lws then flushes it on later WRITEABLEs without
@@ -98,25 +105,38 @@ int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
     return c->transport ? tcpstat_tx(lws_get_socket_fd(c->transport), acked, unacked) : -1;
 }
 
-size_t transport_rx_pending(struct conn *c)
+static size_t ws_rx_pending(struct conn *c)
 {
     /* The kernel's receive queue only: what lws or OpenSSL already read
      * ahead is at most a TLS record, well inside the allowance's base. */
     return c->transport ? tcpstat_rx_pending(lws_get_socket_fd(c->transport)) : 0;
 }
 
-void transport_close_soon(struct conn *c, int secs)
+static void ws_close_soon(struct conn *c, int secs)
 {
     /* Never synchronous: we may be inside another connection's callback. */
     if (c->transport)
         lws_set_timeout(c->transport, PENDING_TIMEOUT_USER_OK, secs > 0 ? secs : LWS_TO_KILL_ASYNC);
 }
 
-void transport_alive(struct conn *c)
+static void ws_alive(struct conn *c)
 {
     if (c->transport)
         lws_validity_confirmed(c->transport);
 }
+
+static void ws_authenticated(struct conn *c);
+
+static const struct transport_ops ws_transport = {
+    .api = TRANSPORT_API,
+    .name = "lws",
+    .wake = ws_wake,
+    .tx_progress = ws_tx_progress,
+    .rx_pending = ws_rx_pending,
+    .close_soon = ws_close_soon,
+    .alive = ws_alive,
+    .authenticated = ws_authenticated,
+};
 
 /* ---- Connection caps ---- */
 
@@ -128,7 +148,7 @@ static int wsi_admit_id(struct lws *wsi)
     return p ? (int)((intptr_t)p - 1) : -1;
 }
 
-void transport_authenticated(struct conn *c)
+static void ws_authenticated(struct conn *c)
 {
     int id = wsi_admit_id(c->transport);
     if (id >= 0)
@@ -165,7 +185,7 @@ static void evict(int id, struct now now)
     struct lws *wsi = v->transport;
     if (c && c->srv) {
         /* Still a WebSocket: tell it why, briefly. */
-        conn_kill(c, BP_E_TOO_MANY_CONNECTIONS, NULL, now);
+        conn_evict(c, now);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, EVICT_GRACE_S);
     } else if (wsi) {
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -469,6 +489,7 @@ int ws_serve(const struct serve_config *cfg, struct server *srv, ws_ready_cb rea
     int rc = -1;
 
     g_srv = srv;
+    srv->transport = &ws_transport;
     lws_set_log_level(LLL_ERR | LLL_WARN | (cfg->verbose ? LLL_NOTICE : 0) | (getenv("BILAN_LWS_DEBUG") ? LLL_INFO : 0), log_lws_emit);
 
     memset(&info, 0, sizeof info);

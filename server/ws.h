@@ -2,7 +2,8 @@
  *
  * Owns the lws context, the vhost (TLS 1.3 only, subprotocol bilan.v1 on
  * /ws, the landing page over plain HTTPS), the once-a-second sweep timer and
- * signal handling. Implements the transport_* hooks of conn.h. */
+ * signal handling; installs the transport table (transport.h) in struct
+ * server. */
 #ifndef SERVER_WS_H
 #define SERVER_WS_H
 

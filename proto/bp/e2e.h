@@ -20,7 +20,10 @@
 
 #include <jansson.h>
 
-#include "bp/bp.h"
+#include "bp/err.h"
+#include "bp/frame.h"
+#include "bp/ident.h"
+#include "bp/limits.h"
 
 /* ======================= SFrame (sframe.c) ======================= */
 

@@ -15,7 +15,8 @@
 
 #include <jansson.h>
 
-#include "bp/bp.h"
+#include "bp/err.h"
+#include "bp/limits.h"
 
 #define BP_PHASE_MAX 16
 #define BP_RECORD_MAX_PARTICIPANTS 16   /* everyone who was in the session */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bp/bp.h"
 #include "bp/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bp/bp.h"
 #include "bp/e2e.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

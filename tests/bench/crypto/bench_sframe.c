@@ -30,6 +30,7 @@
 
 #include <openssl/evp.h>
 
+#include "bp/bp.h"
 #include "bp/e2e.h"
 
 static const size_t sizes[] = {100, 30000};

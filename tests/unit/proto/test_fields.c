@@ -9,6 +9,7 @@
  * message built in memory is refused by all three. */
 #include <limits.h>
 
+#include "bp/bp.h"
 #include "bp/e2e.h"
 #include "bp/fields.h"
 #include "bp/record.h"

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "bp/bp.h"
 #include "bp/e2e.h"
 #include "../check.h"
 

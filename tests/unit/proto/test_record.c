@@ -10,6 +10,7 @@
  * argv[1] (the vectors directory) is not needed. */
 #include <string.h>
 
+#include "bp/bp.h"
 #include "bp/record.h"
 #include "../check.h"
 

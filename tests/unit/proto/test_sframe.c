@@ -5,6 +5,7 @@
  * Usage: test_sframe VECTORS_DIR */
 #include <inttypes.h>
 
+#include "bp/bp.h"
 #include "bp/e2e.h"
 #include "../check.h"
 

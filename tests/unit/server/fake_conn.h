@@ -1,11 +1,15 @@
-/* fake_conn.h: the fake transport and the handshake helpers shared by the
- * server unit tests that drive server/conn.c with plain calls (test_conn.c,
- * test_attendance.c). Test-only; included once per test program, after the
- * test defines its clock: static struct now T = {...}; */
+/* fake_conn.h: the fake transport (a struct transport_ops table, installed
+ * in srv) and the handshake helpers shared by the server unit tests that
+ * drive a connection's lifecycle with plain calls (test_conn.c,
+ * test_attendance.c, ...). Test-only; included once per test program, after
+ * the test defines its clock: static struct now T = {...}; */
 #ifndef TEST_FAKE_CONN_H
 #define TEST_FAKE_CONN_H
 
-/* ---- fake transport ---- */
+#include "conn.h"
+#include "lifecycle.h"
+
+/* ---- fake transport (transport.h), installed in srv below ---- */
 struct fake {
     int wakes, close_soon, alive, authenticated;
     int tcp;                  /* 1: report acked/unacked like a TCP socket; 0: cannot tell */
@@ -14,8 +18,8 @@ struct fake {
 };
 static struct fake fakes[8];
 static struct fake *F(struct conn *c) { return (struct fake *)c->transport; }
-void transport_wake(struct conn *c) { F(c)->wakes++; }
-int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
+static void fake_wake(struct conn *c) { F(c)->wakes++; }
+static int fake_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
 {
     if (!F(c)->tcp)
         return -1;
@@ -23,12 +27,23 @@ int transport_tx_progress(struct conn *c, uint64_t *acked, uint64_t *unacked)
     *unacked = F(c)->unacked;
     return 0;
 }
-size_t transport_rx_pending(struct conn *c) { return F(c)->rx_pending; }
-void transport_close_soon(struct conn *c, int secs) { (void)secs; F(c)->close_soon++; }
-void transport_alive(struct conn *c) { F(c)->alive++; }
-void transport_authenticated(struct conn *c) { F(c)->authenticated++; }
+static size_t fake_rx_pending(struct conn *c) { return F(c)->rx_pending; }
+static void fake_close_soon(struct conn *c, int secs) { (void)secs; F(c)->close_soon++; }
+static void fake_alive(struct conn *c) { F(c)->alive++; }
+static void fake_authenticated(struct conn *c) { F(c)->authenticated++; }
+static const struct transport_ops fake_transport = {
+    .api = TRANSPORT_API,
+    .name = "fake",
+    .wake = fake_wake,
+    .tx_progress = fake_tx_progress,
+    .rx_pending = fake_rx_pending,
+    .close_soon = fake_close_soon,
+    .alive = fake_alive,
+    .authenticated = fake_authenticated,
+};
 
-static struct server srv;
+/* The transport is installed before any connection opens, as ws_serve() does. */
+static struct server srv = {.transport = &fake_transport};
 static struct conn conns[8];
 
 static void text(struct conn *c, const char *s)

@@ -10,6 +10,7 @@
 
 #include "../check.h"
 #include "auth.h"
+#include "bp/kinds.h"
 #include "conn.h"
 #include "log.h"
 
@@ -857,6 +858,17 @@ int main(void)
     CHECK_EQ_INT(b->frames_out, 1);
     frame(a, BP_KIND_DATA, BP_FLAG_KEYFRAME, 100, 0);
     CHECK(expect_error(a, "bad_frame", 0));
+    /* A kind outside the table of kinds has no queue class: refused with
+     * bad_frame before any queue (kind 4 was once the text event class). */
+    for (unsigned k = 0; k < 256; k++) {
+        if (bp_kind_info(k))
+            continue;
+        frame(a, (uint8_t)k, 0, 100, 0);
+        CHECK(expect_error(a, "bad_frame", 0));
+        CHECK(!a->closing);
+    }
+    CHECK_EQ_INT(b->q.count, 0);
+    CHECK_EQ_INT(a->frames_in, 1);
 
     /* Video over the 64 KiB budget: dropped and counted, one keyframe_request
      * per receiver per second to the sender. */
@@ -899,9 +911,13 @@ int main(void)
         frame(a, BP_KIND_AUDIO, 0, 30000, 3);
     CHECK(b2->closing);
     CHECK(b2->q.bytes < 1024);            /* media purged, only the error */
+    /* Cut during a's frame, it left the room at the end of that event (the
+     * safe point), once: nothing is left pending. */
+    CHECK(b2->room == NULL && b2->state == CS_AUTHED && !b2->depart_due && srv.departing == NULL);
     CHECK(expect_error(b2, "too_slow", 1));
     CHECK(conn_should_close(b2));
     CHECK(expect_type(a, "member_left", NULL));
+    CHECK(next_json(a, NULL, NULL) == NULL);
     conn_closed(b2, T);
 
     /* Reassembly: fragments up to the cap; too_large as soon as the announced

@@ -335,6 +335,7 @@ int main(void)
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
         rng = 0x9e3779b97f4a7c15ULL * seed;
         memset(&srv, 0, sizeof srv);
+        srv.transport = &fake_transport;
         memset(live_conn, 0, sizeof live_conn);
         seed_failed = 0;
         snprintf(path, sizeof path, "%s/server-%llu.db", dir, (unsigned long long)seed);

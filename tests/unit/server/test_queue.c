@@ -1,11 +1,13 @@
 /* test_queue.c: server/queue.c — outbound queues and the congestion policy of
  * PROTOCOL.md §4 (video dropped past the soft budget, audio never dropped for
  * congestion, data held past it, hard cap), the allowance of a held sender,
- * and the drain deadline measured on acknowledged bytes (txwatch). */
+ * the drain deadline measured on acknowledged bytes (txwatch), and the
+ * mapping from the proto's table of kinds to the queue's classes. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../check.h"
+#include "bp/kinds.h"
 #include "queue.h"
 
 #define BP_MAX_FRAME_TEST (1024 * 1024)
@@ -364,8 +366,61 @@ static void test_txwatch(void)
     CHECK(!w.armed);
 }
 
+/* Every kind of bp/kinds.h has a binary class (never a text one, never
+ * QK_NONE); a class that drops frames is given only to a kind the table
+ * lets a server drop and that has keyframes (a drop asks for one); a kind the
+ * table never lets a server drop is never dropped, whatever the queue; every
+ * other wire value has no class. */
+static void test_kind_classes(void)
+{
+    const size_t soft = 4096 * 1024, hard = 4 * soft;
+    unsigned n = 0;
+    const struct bp_kind_info *kinds = bp_kinds(&n);
+    CHECK(n > 0);
+    for (unsigned i = 0; i < n; i++) {
+        const struct bp_kind_info *k = &kinds[i];
+        enum qkind c = queue_class_of_kind(k->kind);
+        CHECK(c != QK_NONE);
+        if (c == QK_NONE)
+            continue;
+        CHECK(!qkind_is_text((uint8_t)c));
+        CHECK(c != QK_CTRL && c != QK_EVENT);
+        /* Past the soft budget and past the hard cap: what the class does. */
+        enum qverdict past_soft = queue_decide(soft, 0, 1000, c, soft);
+        enum qverdict past_hard = queue_decide(hard, 0, 1000, c, soft);
+        int drops = past_soft == QV_DROP_VIDEO || past_hard == QV_DROP_VIDEO;
+        if (drops)
+            CHECK(k->droppable && k->keyframes);
+        if (!k->droppable)
+            CHECK(!drops);
+        if (k->droppable)
+            CHECK(drops); /* droppable kinds map to a class the server drops */
+        /* A droppable kind with keyframes is dropped before anyone is cut. */
+        if (k->droppable && k->keyframes)
+            CHECK(past_soft == QV_DROP_VIDEO && past_hard == QV_DROP_VIDEO);
+        /* Under the budget every class is queued. */
+        CHECK_EQ_INT(queue_decide(0, 0, 1000, c, soft), QV_QUEUE);
+        /* A queued frame of that class is a binary message. */
+        struct qmsg *m = qmsg_new(16, c);
+        CHECK(m && !qkind_is_text(m->kind));
+        free(m);
+    }
+    CHECK_EQ_INT(queue_class_of_kind(BP_KIND_AUDIO), QK_AUDIO);
+    CHECK_EQ_INT(queue_class_of_kind(BP_KIND_VIDEO), QK_VIDEO);
+    CHECK_EQ_INT(queue_class_of_kind(BP_KIND_DATA), QK_DATA);
+    /* Wire values outside the table (0, 4: once the text event class by a
+     * cast, 5..255) have no class. */
+    for (unsigned v = 0; v < 256; v++)
+        if (!bp_kind_info(v))
+            CHECK_EQ_INT(queue_class_of_kind(v), QK_NONE);
+    CHECK_EQ_INT(queue_class_of_kind(4), QK_NONE);
+    CHECK_EQ_INT(queue_class_of_kind(0), QK_NONE);
+    CHECK_EQ_INT(queue_class_of_kind(1000), QK_NONE);
+}
+
 int main(void)
 {
+    test_kind_classes();
     test_audio_before_data();
     test_order_model();
     test_policy();
