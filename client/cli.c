@@ -138,47 +138,47 @@ static void hook_close(void *ctx)
 /* Callbacks from the network to the session. */
 static void h_established(void *ctx, uint64_t now)
 {
-    session_start(ctx, now);
+    dialog_start(ctx, now);
 }
 
 static void h_text(void *ctx, const char *buf, size_t len, uint64_t now)
 {
-    session_on_text(ctx, buf, len, now);
+    dialog_on_text(ctx, buf, len, now);
 }
 
 static void h_binary(void *ctx, const uint8_t *buf, size_t len, uint64_t now)
 {
-    session_on_binary(ctx, buf, len, now);
+    dialog_on_binary(ctx, buf, len, now);
 }
 
 static int h_next(void *ctx, uint8_t *buf, size_t cap, uint64_t now)
 {
-    return session_next_frame(ctx, buf, cap, now);
+    return dialog_next_frame(ctx, buf, cap, now);
 }
 
 static void h_tick(void *ctx, uint64_t now)
 {
-    session_tick(ctx, now);
+    dialog_tick(ctx, now);
 }
 
 static void h_interrupt(void *ctx, uint64_t now)
 {
-    session_interrupt(ctx, now);
+    dialog_interrupt(ctx, now);
 }
 
 static void h_input(void *ctx, const char *buf, size_t len, uint64_t now)
 {
-    struct session *s = ctx;
+    struct dialog *s = ctx;
     if (s->hooks->on_input)
         s->hooks->on_input(s->hooks->input_ctx, s, buf, len, now);
 }
 
 static void h_closed(void *ctx)
 {
-    session_closed(ctx);
+    dialog_closed(ctx);
 }
 
-int app_run_session(struct session *s, const struct net_cfg *cfg)
+int app_run_dialog(struct dialog *s, const struct net_cfg *cfg)
 {
     struct net_handlers nh = {
         .ctx = s,
@@ -196,12 +196,12 @@ int app_run_session(struct session *s, const struct net_cfg *cfg)
     if (!n)
         return cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, why);
     /* The transport hooks go to this connection; on_reply stays the command's. */
-    struct session_hooks wired = *s->hooks;
+    struct dialog_hooks wired = *s->hooks;
     wired.send_text = hook_send;
     wired.want_write = hook_want_write;
     wired.close = hook_close;
     wired.ctx = n;
-    const struct session_hooks *orig = s->hooks;
+    const struct dialog_hooks *orig = s->hooks;
     s->hooks = &wired;
     net_run(n);
     s->hooks = orig;

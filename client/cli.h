@@ -1,12 +1,12 @@
 /* cli.h: what the subcommands share: the data folder, the key store and
- * identity, finding the server to talk to, and running one session over one
- * connection (net.c + session.c) to an exit code. */
+ * identity, finding the server to talk to, and running one dialog over one
+ * connection (net.c + dialog.c) to an exit code. */
 #ifndef CLIENT_CLI_H
 #define CLIENT_CLI_H
 
 #include "keystore.h"
 #include "net.h"
-#include "session.h"
+#include "dialog.h"
 #include "util.h"
 
 struct app {
@@ -32,7 +32,7 @@ int app_pick_server(struct app *a, const char *opt_server, const char *role, str
 /* Connects to cfg and runs s to its end; returns the exit code. Network
  * failures are printed as "bilan: HOST:PORT: <what happened>". s->hooks
  * must be set with a NULL send_text/want_write/close: they are filled here. */
-int app_run_session(struct session *s, const struct net_cfg *cfg);
+int app_run_dialog(struct dialog *s, const struct net_cfg *cfg);
 
 /* Prints "bilan: <message>" for a local error and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -115,7 +115,7 @@ static int print_bilan(void *arg, const struct ks_bilan *kb)
     return 0;
 }
 
-static int bilan_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+static int bilan_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t *m)
 {
     struct bilan_ctx *b = ctx;
     if (t == BP_T_WELCOME) {
@@ -173,7 +173,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : 0;
     }
     const char *sub = argv[1];
-    enum session_goal goal;
+    enum dialog_goal goal;
     if (!strcmp(sub, "create"))
         goal = GOAL_CREATE;
     else if (!strcmp(sub, "invite"))
@@ -267,9 +267,9 @@ int cmd_bilan(struct app *a, int argc, char **argv)
      * so a beneficiary who joined with an earlier link is still recognised. */
     if ((goal == GOAL_CREATE || goal == GOAL_INVITE) && bp_random(b.secret, sizeof b.secret))
         return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
-    struct session_hooks hooks = {.reply_ctx = &b, .on_reply = bilan_reply};
-    struct session s;
-    session_init(&s);
+    struct dialog_hooks hooks = {.reply_ctx = &b, .on_reply = bilan_reply};
+    struct dialog s;
+    dialog_init(&s);
     s.hooks = &hooks;
     s.id = &a->id;
     s.goal = goal;
@@ -282,7 +282,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
     struct net_cfg cfg = {
         .host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin, .trusted_by = &b.trust};
     memcpy(cfg.pin, b.srv.pin, BP_FP_LEN);
-    rc = app_run_session(&s, &cfg);
+    rc = app_run_dialog(&s, &cfg);
     OPENSSL_cleanse(b.secret, sizeof b.secret);
     return rc;
 }

@@ -129,7 +129,7 @@ struct hours_ctx {
     enum hours_format fmt;
 };
 
-static int hours_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+static int hours_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t *m)
 {
     struct hours_ctx *h = ctx;
     if (t == BP_T_WELCOME)
@@ -151,17 +151,17 @@ static int hours_reply(void *ctx, struct session *s, enum bp_type t, const json_
     return 0;
 }
 
-static int run_request(struct app *a, struct ks_server *srv, struct session *s,
+static int run_request(struct app *a, struct ks_server *srv, struct dialog *s,
                        struct hours_ctx *h)
 {
-    struct session_hooks hooks = {.reply_ctx = h, .on_reply = hours_reply};
+    struct dialog_hooks hooks = {.reply_ctx = h, .on_reply = hours_reply};
     h->a = a;
     h->server_id = srv->id;
     s->hooks = &hooks;
     s->id = &a->id;
     struct net_cfg cfg = {.host = srv->host, .port = srv->port, .has_pin = srv->has_pin};
     memcpy(cfg.pin, srv->pin, BP_FP_LEN);
-    return app_run_session(s, &cfg);
+    return app_run_dialog(s, &cfg);
 }
 
 static int cmd_declare(struct app *a, int argc, char **argv)
@@ -210,8 +210,8 @@ static int cmd_declare(struct app *a, int argc, char **argv)
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
-    struct session s;
-    session_init(&s);
+    struct dialog s;
+    dialog_init(&s);
     if ((rc = pick_bilan(a, bilan, opt_server, &srv, s.bilan)))
         return rc;
     s.goal = GOAL_DECLARE;
@@ -259,8 +259,8 @@ int cmd_hours(struct app *a, int argc, char **argv)
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
-    struct session s;
-    session_init(&s);
+    struct dialog s;
+    dialog_init(&s);
     if ((rc = pick_bilan(a, argc - optind == 1 ? argv[optind] : NULL, opt_server, &srv, s.bilan)))
         return rc;
     s.goal = GOAL_HOURS;

@@ -11,7 +11,7 @@
  * by net.c, cut and parsed by console.c) is sent as chat lines or runs a
  * command (/oui, /non, /qui, /quitter, /aide, /seance, /fin, /heures).
  * Sessions and receipts (PROTOCOL.md §9): --open-session/--close-session
- * drive session.c; signed receipts are kept in the store (receipts table)
+ * drive dialog.c; signed receipts are kept in the store (receipts table)
  * and those never acknowledged are sent again after the next welcome from
  * that server; the sessions it took part in are noted (sessions_taken) so
  * that a record missed at close and sent on a later join is signed. The end
@@ -112,8 +112,8 @@ struct join_ctx {
 
 /* ---- the console: lines typed in the room ---- */
 
-static void info(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void info(struct session *s, const char *fmt, ...)
+static void info(struct dialog *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void info(struct dialog *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -124,7 +124,7 @@ static void info(struct session *s, const char *fmt, ...)
     fflush(s->out);
 }
 
-static void console_command(struct join_ctx *j, struct session *s, const char *line, size_t len,
+static void console_command(struct join_ctx *j, struct dialog *s, const char *line, size_t len,
                             uint64_t now)
 {
     struct console_cmd c;
@@ -136,7 +136,7 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
         return;
     case CMD_CHAT: {
         const char *why = NULL;
-        int rc = session_say(s, c.arg, c.arg_len, &why);
+        int rc = dialog_say(s, c.arg, c.arg_len, &why);
         if (rc < 0)
             info(s, "%s", why);
         else if (rc == SAY_WAIT_E2E)
@@ -150,7 +150,7 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
     }
     case CMD_YES:
     case CMD_NO:
-        if (!session_sas_answer(s, c.slot, c.kind == CMD_YES, now)) {
+        if (!dialog_sas_answer(s, c.slot, c.kind == CMD_YES, now)) {
             if (c.slot >= 0)
                 info(s, "no code waiting for an answer from slot %d", c.slot);
             else
@@ -170,11 +170,11 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
         }
         return;
     case CMD_WHO:
-        session_print_members(s);
+        dialog_print_members(s);
         return;
     case CMD_QUIT:
         info(s, "leaving the room");
-        session_quit(s, now);
+        dialog_quit(s, now);
         return;
     case CMD_HELP:
         fputs(console_help, s->out);
@@ -187,19 +187,19 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
                       phase, sizeof phase);
         if (c.arg_len > BP_PHASE_MAX || !hours_phase_ok(phase))
             info(s, "/seance takes a phase: %s", hours_phases);
-        else if (session_hours_open(s, phase, &why))
+        else if (dialog_hours_open(s, phase, &why))
             info(s, "cannot open a session: %s", why);
         return;
     }
     case CMD_CLOSE: {
         const char *why = NULL;
-        if (session_hours_close(s, &why))
+        if (dialog_hours_close(s, &why))
             info(s, "cannot close the session: %s", why);
         return;
     }
     case CMD_HOURS: {
         const char *why = NULL;
-        if (session_hours_report(s, &why))
+        if (dialog_hours_report(s, &why))
             info(s, "cannot ask for the hours: %s", why);
         return;
     }
@@ -219,7 +219,7 @@ static void console_command(struct join_ctx *j, struct session *s, const char *l
     (void)j;
 }
 
-static void console_event(struct join_ctx *j, struct session *s, enum console_ev ev,
+static void console_event(struct join_ctx *j, struct dialog *s, enum console_ev ev,
                           const char *line, size_t len, uint64_t now)
 {
     if (ev == CONSOLE_TOO_LONG)
@@ -230,7 +230,7 @@ static void console_event(struct join_ctx *j, struct session *s, enum console_ev
         console_command(j, s, line, len, now);
 }
 
-static void console_input(void *ctx, struct session *s, const char *buf, size_t len,
+static void console_input(void *ctx, struct dialog *s, const char *buf, size_t len,
                           uint64_t now)
 {
     struct join_ctx *j = ctx;
@@ -249,7 +249,7 @@ static void console_input(void *ctx, struct session *s, const char *buf, size_t 
 
 /* ---- attendance receipts: a copy in the store, pending ones resent ---- */
 
-static void store_receipt(void *ctx, struct session *s, const char *bilan, const char *session,
+static void store_receipt(void *ctx, struct dialog *s, const char *bilan, const char *session,
                           const json_t *record, const json_t *attestation)
 {
     struct join_ctx *j = ctx;
@@ -270,7 +270,7 @@ static void store_receipt(void *ctx, struct session *s, const char *bilan, const
     free(at);
 }
 
-static void receipt_acked(void *ctx, struct session *s, const char *session)
+static void receipt_acked(void *ctx, struct dialog *s, const char *session)
 {
     struct join_ctx *j = ctx;
     (void)s;
@@ -281,7 +281,7 @@ static void receipt_acked(void *ctx, struct session *s, const char *session)
 
 /* What this device saw of the sessions it took part in, kept for a record
  * that reaches it on a later visit (it was gone when the session closed). */
-static void attend_keep(void *ctx, struct session *s, const char *bilan, const struct attend_obs *o)
+static void attend_keep(void *ctx, struct dialog *s, const char *bilan, const struct attend_obs *o)
 {
     struct join_ctx *j = ctx;
     (void)s;
@@ -294,7 +294,7 @@ static void attend_keep(void *ctx, struct session *s, const char *bilan, const s
     free(text);
 }
 
-static int attend_load(void *ctx, struct session *s, const char *bilan, const char *session, struct attend_obs *o)
+static int attend_load(void *ctx, struct dialog *s, const char *bilan, const char *session, struct attend_obs *o)
 {
     struct join_ctx *j = ctx;
     (void)s;
@@ -315,7 +315,7 @@ static int attend_load(void *ctx, struct session *s, const char *bilan, const ch
  * (the connection ended first): send it again now. */
 static int pending_cb(void *arg, const struct ks_receipt *r)
 {
-    struct session *s = arg;
+    struct dialog *s = arg;
     json_error_t je;
     json_t *o = json_loads(r->attestation, JSON_REJECT_DUPLICATES, &je);
     struct bp_attestation at;
@@ -326,13 +326,13 @@ static int pending_cb(void *arg, const struct ks_receipt *r)
     } else {
         fprintf(s->out, "[receipt] session=%s sending (signed earlier)\n", r->session);
         fflush(s->out);
-        session_send_receipt(s, r->session, at.received_audio_ms, at.sas_verified, at.sig);
+        dialog_send_receipt(s, r->session, at.received_audio_ms, at.sas_verified, at.sig);
     }
     json_decref(o);
     return s->finished;
 }
 
-static void send_pending(struct join_ctx *j, struct session *s)
+static void send_pending(struct join_ctx *j, struct dialog *s)
 {
     if (ks_receipt_each(j->a->ks, j->server_id, 1, pending_cb, s))
         fprintf(stderr, "bilan: warning: cannot read the pending receipts: %s\n",
@@ -424,7 +424,7 @@ static const char *invite_bilan(struct join_ctx *j, const json_t *m)
     return NULL;
 }
 
-static int join_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t *m)
 {
     struct join_ctx *j = ctx;
     if (t != BP_T_WELCOME)
@@ -508,7 +508,7 @@ static int find_cb(void *arg, const struct ks_bilan *b)
     return 0;
 }
 
-static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct ks_server *srv,
+static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct ks_server *srv,
                     const char *arg, const char *opt_server)
 {
     int rc;
@@ -527,10 +527,10 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
             if (rc)
                 return cli_fail(EXIT_USAGE, "the bilan of this link has no server in client.db");
             j->by_link = 0;
-            s->mode = SESSION_AUTH;
+            s->mode = DIALOG_AUTH;
         } else {
             OPENSSL_cleanse(&kb, sizeof kb);
-            s->mode = SESSION_ENROL;
+            s->mode = DIALOG_ENROL;
             memcpy(s->token, j->link.token, BP_TOKEN_LEN);
             snprintf(s->device_name, sizeof s->device_name, "%s", j->device_name);
             memset(srv, 0, sizeof *srv);
@@ -544,7 +544,7 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
             return cli_fail(EXIT_USAGE,
                             "'%s' is neither an invite link (https://...) nor a bilan id", arg);
         snprintf(s->bilan, sizeof s->bilan, "%s", arg);
-        s->mode = SESSION_AUTH;
+        s->mode = DIALOG_AUTH;
         if (opt_server) {
             if ((rc = app_pick_server(a, opt_server, NULL, srv)))
                 return rc;
@@ -570,13 +570,13 @@ static int run_join(struct app *a, struct join_ctx *j, struct session *s, struct
     j->cfg->has_pin = srv->has_pin;
     memcpy(j->cfg->pin, srv->pin, BP_FP_LEN);
     j->cfg->trusted_by = &j->trust;
-    return app_run_session(s, j->cfg);
+    return app_run_dialog(s, j->cfg);
 }
 
 /* What a refused invite means, in the words of the person holding the link
  * (French first: beneficiaries are French speakers, often not technical).
  * The server's own message (English) was printed as an [error] line. */
-static void explain_refusal(const struct session *s)
+static void explain_refusal(const struct dialog *s)
 {
     static const struct {
         const char *code, *text;
@@ -605,7 +605,7 @@ static void explain_refusal(const struct session *s)
 
 /* --stats: counters only (no key, no content), written to a temporary file
  * and renamed so that a reader never sees half of it. */
-static int write_stats(const char *path, const struct session *s, const struct e2e *e)
+static int write_stats(const char *path, const struct dialog *s, const struct e2e *e)
 {
     const struct e2e_stats *st = &e->stats;
     json_t *o = json_pack(
@@ -674,8 +674,8 @@ int cmd_join(struct app *a, int argc, char **argv)
     };
     static struct datatx tx;
     static struct datarx rx;
-    struct session s;
-    session_init(&s);
+    struct dialog s;
+    dialog_init(&s);
     datatx_init(&tx);
     const char *recv_dir = NULL, *opt_server = NULL, *stats_file = NULL;
     enum e2e_sas_policy policy = E2E_SAS_ASK;
@@ -792,7 +792,7 @@ int cmd_join(struct app *a, int argc, char **argv)
     e2e.io.remember = remember_peer;
     j.e2e = &e2e;
     s.e2e = &e2e;
-    struct session_hooks hooks = {
+    struct dialog_hooks hooks = {
         .reply_ctx = &j,
         .on_reply = join_reply,
         .input_ctx = &j,

@@ -9,7 +9,7 @@
  * the liveness policy (ping after 5 s idle, give up after 15 s), SIGINT and
  * SIGTERM while it runs.
  *
- * The logic above it (session.c) is driven through struct net_handlers and
+ * The logic above it (dialog.c) is driven through struct net_handlers and
  * never sees lws. Writes follow "the receiver pulls": net_send_text() and
  * net_want_write() only ask for a WRITEABLE callback; each WRITEABLE writes
  * one message: a queued control message first, else one binary frame pulled

@@ -1,4 +1,4 @@
-/* session.c: the client protocol state machine (see session.h).
+/* dialog.c: the client protocol state machine (see dialog.h).
  *
  * Every message from the server is validated by bp_msg_parse before this
  * file looks at it; a message of a type we do not know is ignored (the
@@ -13,17 +13,17 @@
 
 #include "bp/data.h"
 #include "hours.h"
-#include "session.h"
+#include "dialog.h"
 #include "util.h"
 
 #define LEAVE_WAIT_MS 5000
 
-void session_init(struct session *s)
+void dialog_init(struct dialog *s)
 {
     memset(s, 0, sizeof *s);
     s->out = stdout;
     s->err = stderr;
-    s->mode = SESSION_AUTH;
+    s->mode = DIALOG_AUTH;
     s->goal = GOAL_WELCOME;
     s->st = ST_CONNECTING;
     s->slot = -1;
@@ -31,7 +31,7 @@ void session_init(struct session *s)
     s->setup_timeout_ms = 30000;
 }
 
-int session_member_count(const struct session *s)
+int dialog_member_count(const struct dialog *s)
 {
     int c = 0;
     for (int i = 0; i < BP_MAX_MEMBERS; i++)
@@ -39,7 +39,7 @@ int session_member_count(const struct session *s)
     return c;
 }
 
-static int others(const struct session *s)
+static int others(const struct dialog *s)
 {
     int c = 0;
     for (int i = 0; i < BP_MAX_MEMBERS; i++)
@@ -47,12 +47,12 @@ static int others(const struct session *s)
     return c;
 }
 
-static void attend_out(struct session *s, uint64_t now);
-static void attend_update(struct session *s, int lost, uint64_t now);
-static struct attend_obs *obs_find(struct session *s, const char *id);
-static void attend_save(struct session *s, struct attend_obs *o, uint64_t now);
+static void attend_out(struct dialog *s, uint64_t now);
+static void attend_update(struct dialog *s, int lost, uint64_t now);
+static struct attend_obs *obs_find(struct dialog *s, const char *id);
+static void attend_save(struct dialog *s, struct attend_obs *o, uint64_t now);
 
-void session_finish(struct session *s, int code)
+void dialog_finish(struct dialog *s, int code)
 {
     if (s->finished)
         return;
@@ -70,8 +70,8 @@ void session_finish(struct session *s, int code)
         s->hooks->close(s->hooks->ctx);
 }
 
-static void outline(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void outline(struct session *s, const char *fmt, ...)
+static void outline(struct dialog *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outline(struct dialog *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -80,14 +80,14 @@ static void outline(struct session *s, const char *fmt, ...)
     fflush(s->out);
 }
 
-static void protocol_failure(struct session *s, const char *what, const char *detail)
+static void protocol_failure(struct dialog *s, const char *what, const char *detail)
 {
     fprintf(s->err, "bilan: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    session_finish(s, EXIT_NETWORK);
+    dialog_finish(s, EXIT_NETWORK);
 }
 
 /* Validates obj as a client message, serialises and queues it; takes obj. */
-static int send_msg(struct session *s, json_t *obj)
+static int send_msg(struct dialog *s, json_t *obj)
 {
     struct bp_verr e;
     if (!obj) {
@@ -114,7 +114,7 @@ static int send_msg(struct session *s, json_t *obj)
     return rc;
 }
 
-static void do_leave(struct session *s, int code, uint64_t now)
+static void do_leave(struct dialog *s, int code, uint64_t now)
 {
     if (s->st != ST_IN_ROOM)
         return;
@@ -125,15 +125,15 @@ static void do_leave(struct session *s, int code, uint64_t now)
 }
 
 /* Our close, the record of a closed session or our receipt's ack is due. */
-static int hours_waiting(const struct session *s)
+static int hours_waiting(const struct dialog *s)
 {
     return s->closing || s->await_record || s->await_ok;
 }
 
 /* Leaving: with --close-session and a session open, close it first and
  * leave once its record is signed and acknowledged (or after
- * SESSION_HOURS_WAIT_MS). */
-static void start_leave(struct session *s, int code, uint64_t now)
+ * DIALOG_HOURS_WAIT_MS). */
+static void start_leave(struct dialog *s, int code, uint64_t now)
 {
     if (s->st != ST_IN_ROOM)
         return;
@@ -147,20 +147,20 @@ static void start_leave(struct session *s, int code, uint64_t now)
         s->closing = 1;
         s->leave_after = 1;
         s->pending_exit = code;
-        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+        s->hours_deadline = now + DIALOG_HOURS_WAIT_MS;
         send_msg(s, json_pack("{s:s, s:s}", "type", "session_close", "ref", "session_close"));
         return;
     }
     do_leave(s, code, now);
 }
 
-static int expectations_met(const struct session *s)
+static int expectations_met(const struct dialog *s)
 {
     return s->got_files >= s->expect_files && s->got_chat >= s->expect_chat &&
            s->max_members >= s->expect_members;
 }
 
-static int sends_done(const struct session *s)
+static int sends_done(const struct dialog *s)
 {
     return !s->tx || datatx_done(s->tx);
 }
@@ -168,7 +168,7 @@ static int sends_done(const struct session *s)
 /* Leaving right after the last lws_write could leave our last frames in
  * transit when the server sees the leave; so before leaving we ask for
  * stats until the server has accepted every frame we sent (frames_in). */
-static void ask_stats(struct session *s, uint64_t now)
+static void ask_stats(struct dialog *s, uint64_t now)
 {
     if (s->stats_pending)
         return;
@@ -179,7 +179,7 @@ static void ask_stats(struct session *s, uint64_t now)
 
 /* A consultant other than this device is in the room (it may close the
  * session). */
-static int other_consultant(const struct session *s)
+static int other_consultant(const struct dialog *s)
 {
     for (int i = 0; i < BP_MAX_MEMBERS; i++)
         if (i != s->slot && s->members[i].present && !strcmp(s->members[i].role, "consultant"))
@@ -187,7 +187,7 @@ static int other_consultant(const struct session *s)
     return 0;
 }
 
-static void check_progress(struct session *s, uint64_t now)
+static void check_progress(struct dialog *s, uint64_t now)
 {
     if (s->st != ST_IN_ROOM || !s->scripted || !expectations_met(s) || !sends_done(s))
         return;
@@ -204,7 +204,7 @@ static void check_progress(struct session *s, uint64_t now)
     start_leave(s, EXIT_OK_, now);
 }
 
-static void on_stats(struct session *s, const json_t *m, uint64_t now)
+static void on_stats(struct dialog *s, const json_t *m, uint64_t now)
 {
     s->stats_pending = 0;
     s->got_stats = 1;
@@ -223,7 +223,7 @@ static void on_stats(struct session *s, const json_t *m, uint64_t now)
 
 static int e2e_io_send(void *ctx, int to, json_t *body)
 {
-    struct session *s = ctx;
+    struct dialog *s = ctx;
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING) {
         json_decref(body);
         return BP_E_WRONG_STATE;
@@ -233,18 +233,18 @@ static int e2e_io_send(void *ctx, int to, json_t *body)
 
 static void e2e_io_line(void *ctx, const char *text)
 {
-    outline((struct session *)ctx, "%s\n", text);
+    outline((struct dialog *)ctx, "%s\n", text);
 }
 
-static void deliver_plain(struct session *s, const uint8_t *buf, size_t len, uint64_t now_ms);
+static void deliver_plain(struct dialog *s, const uint8_t *buf, size_t len, uint64_t now_ms);
 
 static void e2e_io_frame(void *ctx, const uint8_t *frame, size_t len, uint64_t now_ms)
 {
-    deliver_plain((struct session *)ctx, frame, len, now_ms);
+    deliver_plain((struct dialog *)ctx, frame, len, now_ms);
 }
 
 /* Sending may have become possible (a pair settled, a key went out). */
-static void e2e_kick(struct session *s)
+static void e2e_kick(struct dialog *s)
 {
     if (s->e2e && s->st == ST_IN_ROOM && !sends_done(s) && e2e_can_send(s->e2e))
         s->hooks->want_write(s->hooks->ctx);
@@ -255,7 +255,7 @@ static int device_fp(const char *b64, uint8_t fp[BP_FP_LEN])
     return bp_b64_decode_exact(b64, fp, BP_FP_LEN);
 }
 
-static void on_e2e(struct session *s, const json_t *m, uint64_t now)
+static void on_e2e(struct dialog *s, const json_t *m, uint64_t now)
 {
     uint8_t fp[BP_FP_LEN];
     if (!s->e2e || (s->st != ST_IN_ROOM && s->st != ST_LEAVING) ||
@@ -265,7 +265,7 @@ static void on_e2e(struct session *s, const json_t *m, uint64_t now)
     e2e_kick(s);
 }
 
-void session_start(struct session *s, uint64_t now_ms)
+void dialog_start(struct dialog *s, uint64_t now_ms)
 {
     s->now_seen = now_ms;
     if (s->e2e) {
@@ -284,13 +284,13 @@ void session_start(struct session *s, uint64_t now_ms)
                           "bilan/" CLI_VERSION));
 }
 
-static void note_rtt(struct session *s, uint64_t sent, uint64_t now)
+static void note_rtt(struct dialog *s, uint64_t sent, uint64_t now)
 {
     if (sent && now >= sent && (int64_t)(now - sent) > s->rtt_ms)
         s->rtt_ms = (int64_t)(now - sent);
 }
 
-static void on_challenge(struct session *s, const json_t *m, uint64_t now)
+static void on_challenge(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_HELLO) {
         protocol_failure(s, "the server sent a challenge out of turn", NULL);
@@ -304,7 +304,7 @@ static void on_challenge(struct session *s, const json_t *m, uint64_t now)
                 "update the older one\n",
                 v, BP_PROTOCOL_VERSION);
         {
-            session_finish(s, EXIT_REFUSED);
+            dialog_finish(s, EXIT_REFUSED);
             return;
         }
     }
@@ -313,7 +313,7 @@ static void on_challenge(struct session *s, const json_t *m, uint64_t now)
         protocol_failure(s, "the server sent an invalid challenge", NULL);
         return;
     }
-    int enrol = s->mode == SESSION_ENROL;
+    int enrol = s->mode == DIALOG_ENROL;
     int n = bp_auth_message(nonce, s->id->sign_pub, s->id->dh_pub, enrol ? s->token : NULL,
                             enrol ? BP_TOKEN_LEN : 0, msg);
     if (n < 0 || bp_ed25519_sign(s->id->sign_priv, msg, (size_t)n, sig)) {
@@ -345,7 +345,7 @@ static void on_challenge(struct session *s, const json_t *m, uint64_t now)
     send_msg(s, o);
 }
 
-static void on_welcome(struct session *s, const json_t *m, uint64_t now)
+static void on_welcome(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_AUTH) {
         protocol_failure(s, "the server sent a welcome out of turn", NULL);
@@ -361,13 +361,13 @@ static void on_welcome(struct session *s, const json_t *m, uint64_t now)
     }
     int rc = s->hooks->on_reply ? s->hooks->on_reply(s->hooks->reply_ctx, s, BP_T_WELCOME, m) : 0;
     if (rc) {
-        session_finish(s, rc);
+        dialog_finish(s, rc);
         return;
     }
     json_t *o = NULL;
     switch (s->goal) {
     case GOAL_WELCOME: {
-        session_finish(s, EXIT_OK_);
+        dialog_finish(s, EXIT_OK_);
         return;
     }
     case GOAL_CREATE:
@@ -405,18 +405,18 @@ static void on_welcome(struct session *s, const json_t *m, uint64_t now)
     send_msg(s, o);
 }
 
-static void on_reply(struct session *s, enum bp_type t, const json_t *m)
+static void on_reply(struct dialog *s, enum bp_type t, const json_t *m)
 {
     if (s->st != ST_REQUEST) {
         protocol_failure(s, "the server sent an unexpected reply", bp_type_name(t));
         return;
     }
     int rc = s->hooks->on_reply ? s->hooks->on_reply(s->hooks->reply_ctx, s, t, m) : 0;
-    session_finish(s, rc);
+    dialog_finish(s, rc);
 }
 
 /* --open-session: once, as soon as someone else is in the room. */
-static void maybe_open(struct session *s)
+static void maybe_open(struct dialog *s)
 {
     if (!s->open_phase[0] || s->open_sent || s->st != ST_IN_ROOM || !others(s) || s->hs_session[0])
         return;
@@ -446,15 +446,15 @@ static int member_ok(const json_t *mb, int *slot, const char **device, const cha
     return 1;
 }
 
-static void set_member(struct session *s, int slot, const char *device, const char *role)
+static void set_member(struct dialog *s, int slot, const char *device, const char *role)
 {
-    struct session_member *mb = &s->members[slot];
+    struct dialog_member *mb = &s->members[slot];
     mb->present = 1;
     snprintf(mb->role, sizeof mb->role, "%s", role);
     cli_device_short(device, mb->device);
     if (bp_b64_decode_exact(device, mb->fp, BP_FP_LEN))
         memset(mb->fp, 0, BP_FP_LEN);
-    int c = session_member_count(s);
+    int c = dialog_member_count(s);
     if (c > s->max_members)
         s->max_members = c;
 }
@@ -464,7 +464,7 @@ static void set_member(struct session *s, int slot, const char *device, const ch
  * got hold of an invite, and only the people can tell. Loud for the
  * consultant, who asks; the beneficiary is told too, since it knows its own
  * devices. */
-static void warn_devices(struct session *s, int slot, const json_t *mb)
+static void warn_devices(struct dialog *s, int slot, const json_t *mb)
 {
     const json_t *jn = json_object_get(mb, "beneficiary_devices");
     long long n = json_is_integer(jn) ? (long long)json_integer_value(jn) : 0;
@@ -489,7 +489,7 @@ static void warn_devices(struct session *s, int slot, const json_t *mb)
                 slot, n);
 }
 
-static void on_joined(struct session *s, const json_t *m, uint64_t now)
+static void on_joined(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_JOINING) {
         protocol_failure(s, "the server sent 'joined' out of turn", NULL);
@@ -526,7 +526,7 @@ static void on_joined(struct session *s, const json_t *m, uint64_t now)
     if (s->duration_ms)
         s->duration_end = now + s->duration_ms;
     outline(s, "[room] joined bilan=%s slot=%d role=%s members=%d\n", s->bilan, s->slot, s->role,
-            session_member_count(s));
+            dialog_member_count(s));
     for (int k = 0; k < BP_MAX_MEMBERS; k++)
         if (s->members[k].present && k != s->slot)
             outline(s, "[room] member slot=%d role=%s device=%s\n", k, s->members[k].role,
@@ -558,7 +558,7 @@ static void on_joined(struct session *s, const json_t *m, uint64_t now)
     check_progress(s, now);
 }
 
-static void on_member_joined(struct session *s, const json_t *m, uint64_t now)
+static void on_member_joined(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -581,7 +581,7 @@ static void on_member_joined(struct session *s, const json_t *m, uint64_t now)
     check_progress(s, now);
 }
 
-static void on_member_left(struct session *s, const json_t *m, uint64_t now)
+static void on_member_left(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -605,7 +605,7 @@ static void on_member_left(struct session *s, const json_t *m, uint64_t now)
 /* flow {kind, state, slot?} (PROTOCOL.md §4 "Queues"): the server holds our
  * data while a member's queue is past its budget. Kinds and states this
  * version does not know are ignored, as the protocol asks. */
-static void on_flow(struct session *s, const json_t *m)
+static void on_flow(struct dialog *s, const json_t *m)
 {
     if ((s->st != ST_IN_ROOM && s->st != ST_LEAVING) || strcmp(bp_str(m, "kind", ""), "data"))
         return;
@@ -635,9 +635,9 @@ static void on_flow(struct session *s, const json_t *m)
     }
 }
 
-static void hours_settle(struct session *s, uint64_t now);
+static void hours_settle(struct dialog *s, uint64_t now);
 
-static void on_error(struct session *s, const json_t *m, const char *ref, uint64_t now)
+static void on_error(struct dialog *s, const json_t *m, const char *ref, uint64_t now)
 {
     const char *code = bp_str(m, "code", "internal");
     const char *msg = bp_str(m, "message", "");
@@ -671,22 +671,22 @@ static void on_error(struct session *s, const json_t *m, const char *ref, uint64
         /* Our leave was refused (we were no longer in the room): we are out anyway. */
         (void)now;
         {
-            session_finish(s, s->pending_exit);
+            dialog_finish(s, s->pending_exit);
             return;
         }
     }
-    session_finish(s, EXIT_REFUSED);
+    dialog_finish(s, EXIT_REFUSED);
 }
 
-static void on_session_opened(struct session *s, const json_t *m, uint64_t now);
-static void on_session_closed(struct session *s, const json_t *m, uint64_t now);
-static void on_hours_update(struct session *s, const json_t *m, uint64_t now);
-static void on_receipt_refused(struct session *s, const json_t *m, uint64_t now);
-static void on_budget_warning(struct session *s, const json_t *m);
-static void on_session_record(struct session *s, const json_t *m, uint64_t now);
-static void on_receipt_ok(struct session *s, const json_t *m, uint64_t now);
+static void on_session_opened(struct dialog *s, const json_t *m, uint64_t now);
+static void on_session_closed(struct dialog *s, const json_t *m, uint64_t now);
+static void on_hours_update(struct dialog *s, const json_t *m, uint64_t now);
+static void on_receipt_refused(struct dialog *s, const json_t *m, uint64_t now);
+static void on_budget_warning(struct dialog *s, const json_t *m);
+static void on_session_record(struct dialog *s, const json_t *m, uint64_t now);
+static void on_receipt_ok(struct dialog *s, const json_t *m, uint64_t now);
 
-void session_on_text(struct session *s, const char *buf, size_t len, uint64_t now_ms)
+void dialog_on_text(struct dialog *s, const char *buf, size_t len, uint64_t now_ms)
 {
     if (s->finished)
         return;
@@ -725,7 +725,7 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
         break;
     case BP_T_LEFT:
         if (s->st == ST_LEAVING)
-            session_finish(s, s->pending_exit);
+            dialog_finish(s, s->pending_exit);
         break;
     case BP_T_ERROR:
         on_error(s, m, ref, now_ms);
@@ -777,7 +777,7 @@ void session_on_text(struct session *s, const char *buf, size_t len, uint64_t no
     json_decref(m);
 }
 
-void session_on_binary(struct session *s, const uint8_t *buf, size_t len, uint64_t now_ms)
+void dialog_on_binary(struct dialog *s, const uint8_t *buf, size_t len, uint64_t now_ms)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -795,7 +795,7 @@ void session_on_binary(struct session *s, const uint8_t *buf, size_t len, uint64
 }
 
 /* One frame in clear (opened by e2e, or a unit test's plain frame). */
-static void deliver_plain(struct session *s, const uint8_t *buf, size_t len, uint64_t now_ms)
+static void deliver_plain(struct dialog *s, const uint8_t *buf, size_t len, uint64_t now_ms)
 {
     if ((s->st != ST_IN_ROOM && s->st != ST_LEAVING) || len < BP_HDR_LEN)
         return;
@@ -821,7 +821,7 @@ static void deliver_plain(struct session *s, const uint8_t *buf, size_t len, uin
     check_progress(s, now_ms);
 }
 
-int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now_ms)
+int dialog_next_frame(struct dialog *s, uint8_t *buf, size_t cap, uint64_t now_ms)
 {
     /* Sends wait for someone to receive them (the server relays, it does not store). */
     if (s->st != ST_IN_ROOM || !s->tx || datatx_done(s->tx) || !others(s) || cap < BP_HDR_LEN)
@@ -875,7 +875,7 @@ int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now
     return total;
 }
 
-void session_tick(struct session *s, uint64_t now_ms)
+void dialog_tick(struct dialog *s, uint64_t now_ms)
 {
     if (s->finished)
         return;
@@ -885,7 +885,7 @@ void session_tick(struct session *s, uint64_t now_ms)
     if (open && now_ms - s->attend_saved_ms >= 30000)
         attend_save(s, open, now_ms);
     if (s->st == ST_LEAVING && now_ms >= s->leave_deadline) {
-        session_finish(s, s->pending_exit);
+        dialog_finish(s, s->pending_exit);
         return;
     }
     if (hours_waiting(s) && s->hours_deadline && now_ms >= s->hours_deadline) {
@@ -926,13 +926,13 @@ void session_tick(struct session *s, uint64_t now_ms)
         }
         fprintf(s->err, "bilan: timed out waiting for the server\n");
         {
-            session_finish(s, EXIT_TIMEOUT);
+            dialog_finish(s, EXIT_TIMEOUT);
             return;
         }
     }
 }
 
-void session_interrupt(struct session *s, uint64_t now_ms)
+void dialog_interrupt(struct dialog *s, uint64_t now_ms)
 {
     if (s->finished)
         return;
@@ -943,10 +943,10 @@ void session_interrupt(struct session *s, uint64_t now_ms)
     if (s->st == ST_LEAVING)
         return;
     fprintf(s->err, "bilan: interrupted\n");
-    session_finish(s, s->goal == GOAL_JOIN ? EXIT_OK_ : EXIT_USAGE);
+    dialog_finish(s, s->goal == GOAL_JOIN ? EXIT_OK_ : EXIT_USAGE);
 }
 
-void session_closed(struct session *s)
+void dialog_closed(struct dialog *s)
 {
     if (!s->finished)
         attend_out(s, s->now_seen);
@@ -966,7 +966,7 @@ void session_closed(struct session *s)
 
 /* ---- what the person in the room asks for ---- */
 
-int session_say(struct session *s, const char *text, size_t len, const char **why)
+int dialog_say(struct dialog *s, const char *text, size_t len, const char **why)
 {
     if (!s->tx || s->finished || s->st == ST_LEAVING) {
         *why = "we are leaving the room: the line was not sent";
@@ -977,7 +977,7 @@ int session_say(struct session *s, const char *text, size_t len, const char **wh
         *why = "a chat line must be 1 to 4096 bytes of UTF-8: the line was not sent";
         return BP_E_INVALID_FIELD;
     }
-    if (datatx_pending(s->tx) >= SESSION_SAY_QUEUE) {
+    if (datatx_pending(s->tx) >= DIALOG_SAY_QUEUE) {
         *why = "64 lines are already waiting to go out: the line was not sent";
         return BP_E_NOMEM;
     }
@@ -998,7 +998,7 @@ int session_say(struct session *s, const char *text, size_t len, const char **wh
     return SAY_SENDING;
 }
 
-int session_sas_answer(struct session *s, int slot, int confirmed, uint64_t now_ms)
+int dialog_sas_answer(struct dialog *s, int slot, int confirmed, uint64_t now_ms)
 {
     if (!s->e2e || (s->st != ST_IN_ROOM && s->st != ST_LEAVING))
         return 0;
@@ -1014,13 +1014,13 @@ int session_sas_answer(struct session *s, int slot, int confirmed, uint64_t now_
     return n;
 }
 
-void session_print_members(struct session *s)
+void dialog_print_members(struct dialog *s)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING) {
         outline(s, "[room] not in the room yet\n");
         return;
     }
-    outline(s, "[room] members=%d slot=%d role=%s (you)\n", session_member_count(s), s->slot,
+    outline(s, "[room] members=%d slot=%d role=%s (you)\n", dialog_member_count(s), s->slot,
             s->role);
     for (int k = 0; k < BP_MAX_MEMBERS; k++)
         if (s->members[k].present && k != s->slot)
@@ -1028,30 +1028,30 @@ void session_print_members(struct session *s)
                     s->members[k].device);
 }
 
-void session_quit(struct session *s, uint64_t now_ms)
+void dialog_quit(struct dialog *s, uint64_t now_ms)
 {
-    session_interrupt(s, now_ms);
+    dialog_interrupt(s, now_ms);
 }
 
 /* ---- sessions, hours, receipts (PROTOCOL.md §9) ---- */
 
 /* ---- this device's account of its sessions (attend.h) ---- */
 
-static int64_t wall(const struct session *s, uint64_t now)
+static int64_t wall(const struct dialog *s, uint64_t now)
 {
     return (int64_t)now + s->wall_offset_ms;
 }
 
-static struct attend_obs *obs_find(struct session *s, const char *id)
+static struct attend_obs *obs_find(struct dialog *s, const char *id)
 {
-    for (int i = 0; i < s->nobs && i < SESSION_SEEN_MAX; i++)
+    for (int i = 0; i < s->nobs && i < DIALOG_SEEN_MAX; i++)
         if (!strcmp(s->obs[i].session, id))
             return &s->obs[i];
     return NULL;
 }
 
 /* The roster as attend.c wants it, us included. */
-static size_t roster(const struct session *s, struct attend_member *out)
+static size_t roster(const struct dialog *s, struct attend_member *out)
 {
     size_t n = 0;
     for (int i = 0; i < BP_MAX_MEMBERS; i++) {
@@ -1064,7 +1064,7 @@ static size_t roster(const struct session *s, struct attend_member *out)
     return n;
 }
 
-static void attend_save(struct session *s, struct attend_obs *o, uint64_t now)
+static void attend_save(struct dialog *s, struct attend_obs *o, uint64_t now)
 {
     attend_tick(o, wall(s, now));
     attend_rtt(o, s->rtt_ms);
@@ -1075,7 +1075,7 @@ static void attend_save(struct session *s, struct attend_obs *o, uint64_t now)
 
 /* A session we take part in, first seen now (opened in front of us, or
  * already open when we came): its account starts with the roster we see. */
-static struct attend_obs *note_seen(struct session *s, const char *id, int have_start, int64_t start_ms,
+static struct attend_obs *note_seen(struct dialog *s, const char *id, int have_start, int64_t start_ms,
                                     int64_t elapsed_ms, uint64_t now)
 {
     if (!id[0])
@@ -1083,7 +1083,7 @@ static struct attend_obs *note_seen(struct session *s, const char *id, int have_
     struct attend_obs *o = obs_find(s, id);
     if (o)
         return o;
-    o = &s->obs[s->nobs % SESSION_SEEN_MAX];
+    o = &s->obs[s->nobs % DIALOG_SEEN_MAX];
     s->nobs++;
     struct attend_member r[BP_MAX_MEMBERS];
     attend_begin(o, id, have_start, start_ms, elapsed_ms, wall(s, now));
@@ -1093,7 +1093,7 @@ static struct attend_obs *note_seen(struct session *s, const char *id, int have_
 }
 
 /* The roster changed while the session hs_session is open. */
-static void attend_update(struct session *s, int lost, uint64_t now)
+static void attend_update(struct dialog *s, int lost, uint64_t now)
 {
     struct attend_obs *o = s->hs_session[0] ? obs_find(s, s->hs_session) : NULL;
     if (!o)
@@ -1108,7 +1108,7 @@ static void attend_update(struct session *s, int lost, uint64_t now)
 
 /* We are out of the room (left, connection gone): the open session's
  * account stops counting our presence. */
-static void attend_out(struct session *s, uint64_t now)
+static void attend_out(struct dialog *s, uint64_t now)
 {
     struct attend_obs *o = s->hs_session[0] ? obs_find(s, s->hs_session) : NULL;
     if (!o || !o->here)
@@ -1119,7 +1119,7 @@ static void attend_out(struct session *s, uint64_t now)
 
 /* The waits are over (or one ended): leave if a leave was waiting, else see
  * whether a scripted leave can go now. */
-static void hours_settle(struct session *s, uint64_t now)
+static void hours_settle(struct dialog *s, uint64_t now)
 {
     if (hours_waiting(s) || s->st != ST_IN_ROOM)
         return;
@@ -1131,7 +1131,7 @@ static void hours_settle(struct session *s, uint64_t now)
     check_progress(s, now);
 }
 
-static void on_session_opened(struct session *s, const json_t *m, uint64_t now)
+static void on_session_opened(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -1141,7 +1141,7 @@ static void on_session_opened(struct session *s, const json_t *m, uint64_t now)
     outline(s, "[hours] session=%s opened phase=%s\n", id, bp_str(m, "phase", ""));
 }
 
-static void on_session_closed(struct session *s, const json_t *m, uint64_t now)
+static void on_session_closed(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -1162,11 +1162,11 @@ static void on_session_closed(struct session *s, const json_t *m, uint64_t now)
     if (s->st == ST_IN_ROOM) {
         /* We were in it: the server sends us its record to sign. */
         s->await_record = 1;
-        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+        s->hours_deadline = now + DIALOG_HOURS_WAIT_MS;
     }
 }
 
-static void on_hours_update(struct session *s, const json_t *m, uint64_t now)
+static void on_hours_update(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -1190,7 +1190,7 @@ static void on_hours_update(struct session *s, const json_t *m, uint64_t now)
     }
 }
 
-static void on_budget_warning(struct session *s, const json_t *m)
+static void on_budget_warning(struct dialog *s, const json_t *m)
 {
     char used[24], budget[24];
     hours_fmt_hm(bp_int(m, "face_to_face_ms", 0), used, sizeof used);
@@ -1199,12 +1199,12 @@ static void on_budget_warning(struct session *s, const json_t *m)
             bp_int(m, "level", 0), used, budget);
 }
 
-int session_send_receipt(struct session *s, const char *session, long long received_audio_ms,
+int dialog_send_receipt(struct dialog *s, const char *session, long long received_audio_ms,
                          int sas_verified, const uint8_t sig[BP_SIG_LEN])
 {
     if (s->finished || !s->hooks || !s->hooks->send_text)
         return BP_E_WRONG_STATE;
-    if (s->nreceipts >= SESSION_RECEIPTS_MAX)
+    if (s->nreceipts >= DIALOG_RECEIPTS_MAX)
         return BP_E_NOMEM;
     char sig64[BP_B64_64 + 1], ref[32];
     bp_b64_encode(sig, BP_SIG_LEN, sig64);
@@ -1218,7 +1218,7 @@ int session_send_receipt(struct session *s, const char *session, long long recei
 
 /* Says no to the record r, with reason, signed so that the refusal is ours
  * and not the server's word (PROTOCOL.md §9.3). */
-static void refuse_record(struct session *s, const struct bp_record *r, const char *sidp, const char *reason,
+static void refuse_record(struct dialog *s, const struct bp_record *r, const char *sidp, const char *reason,
                           uint64_t now)
 {
     struct bp_refusal f;
@@ -1227,7 +1227,7 @@ static void refuse_record(struct session *s, const struct bp_record *r, const ch
     memcpy(f.dh_pub, s->id->dh_pub, BP_KEY_LEN);
     snprintf(f.reason, sizeof f.reason, "%s", reason);
     if (bp_fingerprint(f.sign_pub, f.dh_pub, f.signer) || bp_refusal_sign(r, &f, s->id->sign_priv) ||
-        s->nreceipts >= SESSION_RECEIPTS_MAX) {
+        s->nreceipts >= DIALOG_RECEIPTS_MAX) {
         /* Not a participant of it (or OpenSSL failed): nothing to sign at all. */
         outline(s, "[receipt] session=%s not signed: %s\n", sidp, reason);
         return;
@@ -1241,11 +1241,11 @@ static void refuse_record(struct session *s, const struct bp_record *r, const ch
     if (send_msg(s, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "receipt_refusal", "session", r->session,
                               "reason", f.reason, "sig", sig64, "ref", ref)) == 0) {
         s->await_ok = 1;
-        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+        s->hours_deadline = now + DIALOG_HOURS_WAIT_MS;
     }
 }
 
-static void on_session_record(struct session *s, const json_t *m, uint64_t now)
+static void on_session_record(struct dialog *s, const json_t *m, uint64_t now)
 {
     if (s->st != ST_IN_ROOM && s->st != ST_LEAVING)
         return;
@@ -1308,14 +1308,14 @@ static void on_session_record(struct session *s, const json_t *m, uint64_t now)
         s->hooks->on_receipt(s->hooks->reply_ctx, s, r.bilan, r.session, rj, aj);
         json_decref(aj);
     }
-    if (session_send_receipt(s, r.session, a.received_audio_ms, a.sas_verified, a.sig) == 0) {
+    if (dialog_send_receipt(s, r.session, a.received_audio_ms, a.sas_verified, a.sig) == 0) {
         s->await_ok = 1;
-        s->hours_deadline = now + SESSION_HOURS_WAIT_MS;
+        s->hours_deadline = now + DIALOG_HOURS_WAIT_MS;
     }
     hours_settle(s, now);
 }
 
-static void on_receipt_refused(struct session *s, const json_t *m, uint64_t now)
+static void on_receipt_refused(struct dialog *s, const json_t *m, uint64_t now)
 {
     const char *sid = bp_str(m, "session", "");
     outline(s, "[receipt] session=%s refusal stored by the server\n", sid);
@@ -1324,7 +1324,7 @@ static void on_receipt_refused(struct session *s, const json_t *m, uint64_t now)
     hours_settle(s, now);
 }
 
-static void on_receipt_ok(struct session *s, const json_t *m, uint64_t now)
+static void on_receipt_ok(struct dialog *s, const json_t *m, uint64_t now)
 {
     const char *sid = bp_str(m, "session", "");
     outline(s, "[receipt] session=%s signed\n", sid);
@@ -1335,7 +1335,7 @@ static void on_receipt_ok(struct session *s, const json_t *m, uint64_t now)
     hours_settle(s, now);
 }
 
-int session_hours_open(struct session *s, const char *phase, const char **why)
+int dialog_hours_open(struct dialog *s, const char *phase, const char **why)
 {
     if (s->st != ST_IN_ROOM) {
         *why = "not in the room";
@@ -1349,7 +1349,7 @@ int session_hours_open(struct session *s, const char *phase, const char **why)
                                  "session_open"));
 }
 
-int session_hours_close(struct session *s, const char **why)
+int dialog_hours_close(struct dialog *s, const char **why)
 {
     if (s->st != ST_IN_ROOM) {
         *why = "not in the room";
@@ -1358,7 +1358,7 @@ int session_hours_close(struct session *s, const char **why)
     return send_msg(s, json_pack("{s:s, s:s}", "type", "session_close", "ref", "session_end"));
 }
 
-int session_hours_report(struct session *s, const char **why)
+int dialog_hours_report(struct dialog *s, const char **why)
 {
     if (s->st != ST_IN_ROOM || !s->bilan[0]) {
         *why = "not in the room";

@@ -1,9 +1,9 @@
-/* session.h: the client side of the protocol (PROTOCOL.md §2-4) as a state
+/* dialog.h: the client side of the protocol (PROTOCOL.md §2-4) as a state
  * machine driven by plain calls: connection up, text message, binary
  * message, writable, tick, interrupt, closed. It never touches a socket or
  * the key store: it sends through hooks and hands the replies a command
  * cares about (welcome, bilan_created, invite_created, bilans) to
- * hooks->on_reply. That is what lets tests/unit/client/test_session.c drive
+ * hooks->on_reply. That is what lets tests/unit/client/test_dialog.c drive
  * it with fake server messages.
  *
  * States: CONNECTING -> HELLO (hello sent) -> AUTH (enrol/auth sent) ->
@@ -22,12 +22,12 @@
  * (a copy goes to hooks->on_receipt); otherwise the device sends a signed
  * refusal saying why. A record sent on a later join (we were gone at the
  * close) is checked against the account hooks->attend_load gives back.
- * Leaving waits (at most SESSION_HOURS_WAIT_MS) for our close, the record
+ * Leaving waits (at most DIALOG_HOURS_WAIT_MS) for our close, the record
  * and receipt_ok; a scripted leave also waits while a session is open and
  * another consultant, who may close it, is in the room, so that this device
  * is there to sign. */
-#ifndef CLIENT_SESSION_H
-#define CLIENT_SESSION_H
+#ifndef CLIENT_DIALOG_H
+#define CLIENT_DIALOG_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -41,18 +41,18 @@
 #include "e2e_room.h"
 #include "bp/record.h"
 
-struct session;
+struct dialog;
 
-#define SESSION_SEEN_MAX 8
-#define SESSION_RECEIPTS_MAX 32 /* receipts sent on one connection */
-#define SESSION_HOURS_WAIT_MS 10000 /* for the close, the record and receipt_ok */
+#define DIALOG_SEEN_MAX 8
+#define DIALOG_RECEIPTS_MAX 32 /* receipts sent on one connection */
+#define DIALOG_HOURS_WAIT_MS 10000 /* for the close, the record and receipt_ok */
 
-struct session_hooks {
+struct dialog_hooks {
     void *ctx;       /* for send_text, want_write, close */
     void *reply_ctx; /* for on_reply */
     /* Queues one text message; 0 or a negative code. buf is only borrowed. */
     int (*send_text)(void *ctx, const char *buf, size_t len);
-    /* Data frames are waiting: call session_next_frame() on WRITEABLE. */
+    /* Data frames are waiting: call dialog_next_frame() on WRITEABLE. */
     void (*want_write)(void *ctx);
     /* The session is finished: close the connection. */
     void (*close)(void *ctx);
@@ -60,31 +60,31 @@ struct session_hooks {
      * BP_T_INVITE_CREATED, BP_T_BILANS. Returns 0 to go on, or an exit code
      * (> 0) to finish with; the hook prints its own message then. It may
      * change s->bilan (the bilan to join) on BP_T_WELCOME. */
-    int (*on_reply)(void *reply_ctx, struct session *s, enum bp_type type, const json_t *msg);
+    int (*on_reply)(void *reply_ctx, struct dialog *s, enum bp_type type, const json_t *msg);
     /* May be NULL. Bytes typed on standard input (not cut at line ends);
      * buf NULL and len 0 at the end of input (the session goes on). */
     void *input_ctx;
-    void (*on_input)(void *input_ctx, struct session *s, const char *buf, size_t len,
+    void (*on_input)(void *input_ctx, struct dialog *s, const char *buf, size_t len,
                      uint64_t now_ms);
     /* May be NULL (reply_ctx). This device signed the record of a session
      * (PROTOCOL.md §9.3) and is sending the receipt: keep a copy (record
      * and attestation are borrowed JSON). */
-    void (*on_receipt)(void *reply_ctx, struct session *s, const char *bilan,
+    void (*on_receipt)(void *reply_ctx, struct dialog *s, const char *bilan,
                        const char *session, const json_t *record, const json_t *attestation);
     /* May be NULL (reply_ctx). The server stored our receipt for session. */
-    void (*on_receipt_ok)(void *reply_ctx, struct session *s, const char *session);
+    void (*on_receipt_ok)(void *reply_ctx, struct dialog *s, const char *session);
     /* May be NULL (reply_ctx). What this device observed of a session of
      * bilan changed: keep it beyond this visit (o is borrowed). */
-    void (*on_attend)(void *reply_ctx, struct session *s, const char *bilan, const struct attend_obs *o);
+    void (*on_attend)(void *reply_ctx, struct dialog *s, const char *bilan, const struct attend_obs *o);
     /* May be NULL (reply_ctx). Fills o with what an earlier visit kept of
      * session of bilan: 1, or 0 when it has nothing (the record of a session
      * we were gone at the close of is checked against it). */
-    int (*attend_load)(void *reply_ctx, struct session *s, const char *bilan, const char *session,
+    int (*attend_load)(void *reply_ctx, struct dialog *s, const char *bilan, const char *session,
                        struct attend_obs *o);
 };
 
-enum session_mode { SESSION_AUTH = 1, SESSION_ENROL = 2 };
-enum session_goal {
+enum dialog_mode { DIALOG_AUTH = 1, DIALOG_ENROL = 2 };
+enum dialog_goal {
     GOAL_WELCOME = 1,
     GOAL_CREATE,
     GOAL_INVITE,
@@ -93,7 +93,7 @@ enum session_goal {
     GOAL_HOURS,   /* hours {bilan} -> hours_report (on_reply) */
     GOAL_DECLARE, /* personal_declare -> personal_declared (on_reply) */
 };
-enum session_state {
+enum dialog_state {
     ST_CONNECTING,
     ST_HELLO,
     ST_AUTH,
@@ -104,23 +104,23 @@ enum session_state {
     ST_DONE
 };
 
-struct session_member {
+struct dialog_member {
     int present;
     char role[16];
     char device[17]; /* first 16 hex characters of the fingerprint */
     uint8_t fp[BP_FP_LEN];
 };
 
-struct session {
+struct dialog {
     /* Set by the caller before session_start (session_init gives defaults). */
-    const struct session_hooks *hooks;
+    const struct dialog_hooks *hooks;
     const struct bp_identity *id; /* borrowed */
     FILE *out;                    /* room lines */
     FILE *err;                    /* diagnostics */
-    enum session_mode mode;
-    uint8_t token[BP_TOKEN_LEN]; /* SESSION_ENROL */
+    enum dialog_mode mode;
+    uint8_t token[BP_TOKEN_LEN]; /* DIALOG_ENROL */
     char device_name[BP_NAME_MAX + 1];
-    enum session_goal goal;
+    enum dialog_goal goal;
     char label[BP_LABEL_MAX + 1]; /* GOAL_CREATE */
     long long budget_s;           /* GOAL_CREATE, 0 = server default */
     long long invite_ttl_s;       /* GOAL_CREATE/INVITE, 0 = server default */
@@ -145,14 +145,14 @@ struct session {
     char note[201];                    /* GOAL_DECLARE: optional note */
 
     /* State, readable by the caller and tests. */
-    enum session_state st;
+    enum dialog_state st;
     int finished;
     int exit_code;
     char err_code[33]; /* last error from the server */
     char err_msg[513];
     int slot;
     char role[16];
-    struct session_member members[BP_MAX_MEMBERS];
+    struct dialog_member members[BP_MAX_MEMBERS];
     int max_members;
     int got_files, got_chat;
     uint32_t seq; /* next data frame sequence number */
@@ -174,7 +174,7 @@ struct session {
     /* Sessions and receipts (PROTOCOL.md §9). */
     int open_sent;
     char hs_session[BP_ID_MAX + 1];        /* the session open in the room, "" if none */
-    struct attend_obs obs[SESSION_SEEN_MAX]; /* sessions observed in this visit (ring) */
+    struct attend_obs obs[DIALOG_SEEN_MAX]; /* sessions observed in this visit (ring) */
     int nobs;
     uint64_t hello_sent_ms, join_sent_ms;  /* for the round trips measured */
     int64_t rtt_ms;                        /* largest measured round trip */
@@ -185,32 +185,32 @@ struct session {
     int await_ok;      /* our receipt is out: waiting for receipt_ok */
     int leave_after;   /* leave (pending_exit) once the waits above are over */
     uint64_t hours_deadline;                  /* bound of those waits */
-    char receipt_refs[SESSION_RECEIPTS_MAX][BP_ID_MAX + 1]; /* ref "receipt:N" / "refusal:N" -> session */
+    char receipt_refs[DIALOG_RECEIPTS_MAX][BP_ID_MAX + 1]; /* ref "receipt:N" / "refusal:N" -> session */
     int nreceipts;
 };
 
-/* Defaults: out=stdout, err=stderr, GOAL_WELCOME, SESSION_AUTH. */
-void session_init(struct session *s);
+/* Defaults: out=stdout, err=stderr, GOAL_WELCOME, DIALOG_AUTH. */
+void dialog_init(struct dialog *s);
 
-void session_start(struct session *s, uint64_t now_ms); /* connection up: sends hello */
-void session_on_text(struct session *s, const char *buf, size_t len, uint64_t now_ms);
-void session_on_binary(struct session *s, const uint8_t *buf, size_t len, uint64_t now_ms);
+void dialog_start(struct dialog *s, uint64_t now_ms); /* connection up: sends hello */
+void dialog_on_text(struct dialog *s, const char *buf, size_t len, uint64_t now_ms);
+void dialog_on_binary(struct dialog *s, const uint8_t *buf, size_t len, uint64_t now_ms);
 /* Next binary frame to send (header + data message) into buf; 0 if none. */
-int session_next_frame(struct session *s, uint8_t *buf, size_t cap, uint64_t now_ms);
-void session_tick(struct session *s, uint64_t now_ms);
-void session_interrupt(struct session *s, uint64_t now_ms);
+int dialog_next_frame(struct dialog *s, uint8_t *buf, size_t cap, uint64_t now_ms);
+void dialog_tick(struct dialog *s, uint64_t now_ms);
+void dialog_interrupt(struct dialog *s, uint64_t now_ms);
 /* The connection is gone. Unfinished receives are deleted. */
-void session_closed(struct session *s);
+void dialog_closed(struct dialog *s);
 /* Ends the session with code (the hook's close is called). */
-void session_finish(struct session *s, int code);
+void dialog_finish(struct dialog *s, int code);
 /* Number of room members present, this device included. */
-int session_member_count(const struct session *s);
+int dialog_member_count(const struct dialog *s);
 
 /* ---- what the person in the room asks for (bilan join's console) ---- */
 
-#define SESSION_SAY_QUEUE 64 /* typed lines waiting to go out, at most */
+#define DIALOG_SAY_QUEUE 64 /* typed lines waiting to go out, at most */
 
-enum session_say_result {
+enum dialog_say_result {
     SAY_SENDING = 0, /* goes out now */
     SAY_WAIT_E2E,    /* queued until end-to-end encryption allows sending */
     SAY_WAIT_PEER,   /* queued until someone else is in the room */
@@ -218,30 +218,30 @@ enum session_say_result {
 };
 /* Queues a typed chat line (text, len bytes, not NUL-terminated: copied).
  * Returns a session_say_result, or a negative code with *why (static): not
- * UTF-8 or over 4096 bytes, SESSION_SAY_QUEUE lines already waiting, or the
+ * UTF-8 or over 4096 bytes, DIALOG_SAY_QUEUE lines already waiting, or the
  * session is leaving. */
-int session_say(struct session *s, const char *text, size_t len, const char **why);
+int dialog_say(struct dialog *s, const char *text, size_t len, const char **why);
 /* The user's answer to the codes shown: slot, or -1 for every code shown and
  * not decided yet. Returns how many codes it decided (0: none pending). */
-int session_sas_answer(struct session *s, int slot, int confirmed, uint64_t now_ms);
+int dialog_sas_answer(struct dialog *s, int slot, int confirmed, uint64_t now_ms);
 /* Prints the room's members as "[room] ..." lines on out. */
-void session_print_members(struct session *s);
+void dialog_print_members(struct dialog *s);
 /* The person asked to leave: like SIGINT. */
-void session_quit(struct session *s, uint64_t now_ms);
+void dialog_quit(struct dialog *s, uint64_t now_ms);
 
 /* ---- sessions, hours, receipts (PROTOCOL.md §9) ---- */
 
 /* Asks the server to open a session of phase (consultants; the answer is a
  * "[hours] ..." line or an "[error] ..." line). 0 or a negative code with
  * *why (static). */
-int session_hours_open(struct session *s, const char *phase, const char **why);
+int dialog_hours_open(struct dialog *s, const char *phase, const char **why);
 /* Asks the server to close the open session. */
-int session_hours_close(struct session *s, const char **why);
+int dialog_hours_close(struct dialog *s, const char **why);
 /* Asks for the bilan's report: "[hours] report ..." when it comes. */
-int session_hours_report(struct session *s, const char **why);
+int dialog_hours_report(struct dialog *s, const char **why);
 /* Sends a receipt already signed (a pending one, from the key store) on
  * this connection; "[receipt] session=... signed" when acknowledged. */
-int session_send_receipt(struct session *s, const char *session, long long received_audio_ms,
+int dialog_send_receipt(struct dialog *s, const char *session, long long received_audio_ms,
                          int sas_verified, const uint8_t sig[BP_SIG_LEN]);
 
 #endif
