@@ -119,23 +119,29 @@ int app_pick_server(struct app *a, const char *opt_server, const char *role, str
     return 0;
 }
 
-/* Hooks from the session to the network. */
-static int hook_send(void *ctx, const char *buf, size_t len)
+/* The transport of a dialog: this connection. */
+static int tp_send(void *ctx, const char *buf, size_t len)
 {
     return net_send_text(ctx, buf, len);
 }
 
-static void hook_want_write(void *ctx)
+static void tp_want_write(void *ctx)
 {
     net_want_write(ctx);
 }
 
-static void hook_close(void *ctx)
+static void tp_close(void *ctx)
 {
     net_close(ctx);
 }
 
-/* Callbacks from the network to the session. */
+static const struct dialog_transport net_transport = {
+    .send_text = tp_send,
+    .want_write = tp_want_write,
+    .close = tp_close,
+};
+
+/* The events of the connection, to the dialog. */
 static void h_established(void *ctx, uint64_t now)
 {
     dialog_start(ctx, now);
@@ -153,7 +159,7 @@ static void h_binary(void *ctx, const uint8_t *buf, size_t len, uint64_t now)
 
 static int h_next(void *ctx, uint8_t *buf, size_t cap, uint64_t now)
 {
-    return dialog_next_frame(ctx, buf, cap, now);
+    return dialog_writable(ctx, buf, cap, now);
 }
 
 static void h_tick(void *ctx, uint64_t now)
@@ -168,9 +174,12 @@ static void h_interrupt(void *ctx, uint64_t now)
 
 static void h_input(void *ctx, const char *buf, size_t len, uint64_t now)
 {
-    struct dialog *s = ctx;
-    if (s->hooks->on_input)
-        s->hooks->on_input(s->hooks->input_ctx, s, buf, len, now);
+    dialog_on_input(ctx, buf, len, now);
+}
+
+static void h_wake(void *ctx, uint64_t now)
+{
+    dialog_on_wake(ctx, now);
 }
 
 static void h_closed(void *ctx)
@@ -178,10 +187,16 @@ static void h_closed(void *ctx)
     dialog_closed(ctx);
 }
 
-int app_run_dialog(struct dialog *s, const struct net_cfg *cfg)
+/* What the mux's sources on other threads call (through mux_wake). */
+static void wake_net(void *ctx)
+{
+    net_wake(ctx);
+}
+
+int app_run_dialog(struct dialog *d, const struct net_cfg *cfg)
 {
     struct net_handlers nh = {
-        .ctx = s,
+        .ctx = d,
         .established = h_established,
         .text = h_text,
         .binary = h_binary,
@@ -189,24 +204,24 @@ int app_run_dialog(struct dialog *s, const struct net_cfg *cfg)
         .tick = h_tick,
         .interrupt = h_interrupt,
         .closed = h_closed,
-        .input = s->hooks->on_input ? h_input : NULL,
+        .input = d->app && d->app->on_input ? h_input : NULL,
+        .wake = h_wake,
     };
     char why[300];
     struct net *n = net_new(cfg, &nh, why, sizeof why);
     if (!n)
         return cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, why);
-    /* The transport hooks go to this connection; on_reply stays the command's. */
-    struct dialog_hooks wired = *s->hooks;
-    wired.send_text = hook_send;
-    wired.want_write = hook_want_write;
-    wired.close = hook_close;
-    wired.ctx = n;
-    const struct dialog_hooks *orig = s->hooks;
-    s->hooks = &wired;
+    d->tp = &net_transport;
+    d->tp_ctx = n;
+    mux_set_waker(&d->mux, wake_net, n);
     net_run(n);
-    s->hooks = orig;
-    int code = s->finished ? s->exit_code : EXIT_NETWORK;
-    if (s->lost || !s->finished)
+    /* No wake may reach n once it is freed: producers still running find
+     * nobody to wake from here on. */
+    mux_set_waker(&d->mux, NULL, NULL);
+    d->tp = NULL;
+    d->tp_ctx = NULL;
+    int code = d->finished ? d->exit_code : EXIT_NETWORK;
+    if (d->lost || !d->finished)
         cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, net_error(n));
     net_free(n);
     return code;

@@ -29,9 +29,10 @@ void app_close(struct app *a);
  * Returns 0 or an exit code with a message printed. */
 int app_pick_server(struct app *a, const char *opt_server, const char *role, struct ks_server *out);
 
-/* Connects to cfg and runs s to its end; returns the exit code. Network
- * failures are printed as "bilan: HOST:PORT: <what happened>". s->hooks
- * must be set with a NULL send_text/want_write/close: they are filled here. */
+/* Connects to cfg and runs d to its end; returns the exit code. Network
+ * failures are printed as "bilan: HOST:PORT: <what happened>". The dialog's
+ * transport is this connection while it runs (d->tp is set here), and the
+ * wake of its mux goes to this connection's loop. */
 int app_run_dialog(struct dialog *s, const struct net_cfg *cfg);
 
 /* Prints "bilan: <message>" for a local error and returns code. */
@@ -41,6 +42,10 @@ int cmd_identity(struct app *a, int argc, char **argv);
 int cmd_enrol(struct app *a, int argc, char **argv);
 int cmd_bilan(struct app *a, int argc, char **argv);
 int cmd_join(struct app *a, int argc, char **argv);
+/* `bilan join` with its options already read (join_opts.h): what cmd_join
+ * runs, and what a program that adds media sources (o->on_ready) runs. */
+struct join_opts;
+int join_run(struct app *a, struct join_opts *o);
 int cmd_hours(struct app *a, int argc, char **argv);
 int cmd_receipt(struct app *a, int argc, char **argv); /* a unused: offline */
 

@@ -267,22 +267,24 @@ int cmd_bilan(struct app *a, int argc, char **argv)
      * so a beneficiary who joined with an earlier link is still recognised. */
     if ((goal == GOAL_CREATE || goal == GOAL_INVITE) && bp_random(b.secret, sizeof b.secret))
         return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
-    struct dialog_hooks hooks = {.reply_ctx = &b, .on_reply = bilan_reply};
+    static const struct dialog_app app = {.on_reply = bilan_reply};
     struct dialog s;
     dialog_init(&s);
-    s.hooks = &hooks;
+    s.app = &app;
+    s.app_ctx = &b;
     s.id = &a->id;
-    s.goal = goal;
+    s.req.goal = goal;
     if (label)
-        snprintf(s.label, sizeof s.label, "%s", label);
+        snprintf(s.req.label, sizeof s.req.label, "%s", label);
     if (bilan)
         snprintf(s.bilan, sizeof s.bilan, "%s", bilan);
-    s.budget_s = budget;
-    s.invite_ttl_s = ttl;
+    s.req.budget_s = budget;
+    s.req.invite_ttl_s = ttl;
     struct net_cfg cfg = {
         .host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin, .trusted_by = &b.trust};
     memcpy(cfg.pin, b.srv.pin, BP_FP_LEN);
     rc = app_run_dialog(&s, &cfg);
+    dialog_free(&s);
     OPENSSL_cleanse(b.secret, sizeof b.secret);
     return rc;
 }

@@ -154,14 +154,17 @@ static int hours_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t
 static int run_request(struct app *a, struct ks_server *srv, struct dialog *s,
                        struct hours_ctx *h)
 {
-    struct dialog_hooks hooks = {.reply_ctx = h, .on_reply = hours_reply};
+    static const struct dialog_app app = {.on_reply = hours_reply};
     h->a = a;
     h->server_id = srv->id;
-    s->hooks = &hooks;
+    s->app = &app;
+    s->app_ctx = h;
     s->id = &a->id;
     struct net_cfg cfg = {.host = srv->host, .port = srv->port, .has_pin = srv->has_pin};
     memcpy(cfg.pin, srv->pin, BP_FP_LEN);
-    return app_run_dialog(s, &cfg);
+    int rc = app_run_dialog(s, &cfg);
+    dialog_free(s);
+    return rc;
 }
 
 static int cmd_declare(struct app *a, int argc, char **argv)
@@ -210,14 +213,16 @@ static int cmd_declare(struct app *a, int argc, char **argv)
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
+    char id[BP_ID_MAX + 1];
+    if ((rc = pick_bilan(a, bilan, opt_server, &srv, id)))
+        return rc;
     struct dialog s;
     dialog_init(&s);
-    if ((rc = pick_bilan(a, bilan, opt_server, &srv, s.bilan)))
-        return rc;
-    s.goal = GOAL_DECLARE;
-    s.declare_s = secs;
+    snprintf(s.bilan, sizeof s.bilan, "%s", id);
+    s.req.goal = GOAL_DECLARE;
+    s.req.declare_s = secs;
     if (note)
-        snprintf(s.note, sizeof s.note, "%s", note);
+        snprintf(s.req.note, sizeof s.req.note, "%s", note);
     struct hours_ctx h = {.fmt = HOURS_TABLE};
     return run_request(a, &srv, &s, &h);
 }
@@ -259,11 +264,13 @@ int cmd_hours(struct app *a, int argc, char **argv)
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
+    char id[BP_ID_MAX + 1];
+    if ((rc = pick_bilan(a, argc - optind == 1 ? argv[optind] : NULL, opt_server, &srv, id)))
+        return rc;
     struct dialog s;
     dialog_init(&s);
-    if ((rc = pick_bilan(a, argc - optind == 1 ? argv[optind] : NULL, opt_server, &srv, s.bilan)))
-        return rc;
-    s.goal = GOAL_HOURS;
+    snprintf(s.bilan, sizeof s.bilan, "%s", id);
+    s.req.goal = GOAL_HOURS;
     struct hours_ctx h = {.fmt = fmt};
     return run_request(a, &srv, &s, &h);
 }

@@ -102,12 +102,12 @@ int e2e_pair_ended(const struct e2e *e, int slot)
     return e->peers[slot].present && e->peers[slot].st == PAIR_REFUSED;
 }
 
-void e2e_add_known(struct e2e *e, const uint8_t fp[BP_FP_LEN], const char *role)
+void e2e_add_known(struct e2e *e, const uint8_t fp[BP_FP_LEN], int role)
 {
     if (e->nknown >= E2E_KNOWN_MAX)
         return;
     memcpy(e->known[e->nknown].fp, fp, BP_FP_LEN);
-    snprintf(e->known[e->nknown].role, sizeof e->known[0].role, "%s", role ? role : "");
+    e->known[e->nknown].role = role;
     e->nknown++;
 }
 
@@ -120,10 +120,10 @@ static int is_known(const struct e2e *e, const uint8_t fp[BP_FP_LEN])
 }
 
 /* Another device was remembered as verified for this role. */
-static int role_had_other(const struct e2e *e, const char *role, const uint8_t fp[BP_FP_LEN])
+static int role_had_other(const struct e2e *e, int role, const uint8_t fp[BP_FP_LEN])
 {
     for (int i = 0; i < e->nknown; i++)
-        if (!strcmp(e->known[i].role, role) && memcmp(e->known[i].fp, fp, BP_FP_LEN))
+        if (e->known[i].role == role && memcmp(e->known[i].fp, fp, BP_FP_LEN))
             return 1;
     return 0;
 }
@@ -236,7 +236,7 @@ static void refuse(struct e2e *e, int slot, const char *why)
     refuse_ex(e, slot, why, 1);
 }
 
-void e2e_member(struct e2e *e, int slot, const uint8_t fp[BP_FP_LEN], const char *role, int rekey_,
+void e2e_member(struct e2e *e, int slot, const uint8_t fp[BP_FP_LEN], int role, int rekey_,
                 uint64_t now_ms)
 {
     (void)now_ms;
@@ -247,7 +247,7 @@ void e2e_member(struct e2e *e, int slot, const uint8_t fp[BP_FP_LEN], const char
         peer_wipe(p); /* replaced: a new device or a new connection, a new pair */
     p->present = 1;
     memcpy(p->fp, fp, BP_FP_LEN);
-    snprintf(p->role, sizeof p->role, "%s", role ? role : "");
+    p->role = role;
     if (rekey_)
         rekey(e);
     if (e->failed)
@@ -372,7 +372,7 @@ static void remember(struct e2e *e, int slot, int verified, const char *method)
     struct e2e_remember r;
     memset(&r, 0, sizeof r);
     memcpy(r.fp, p->fp, BP_FP_LEN);
-    snprintf(r.role, sizeof r.role, "%s", p->role);
+    r.role = p->role;
     memcpy(r.sign_pub, p->their_b.sign_pub, BP_KEY_LEN);
     memcpy(r.dh_pub, p->their_b.dh_pub, BP_KEY_LEN);
     r.verified = verified;
@@ -482,7 +482,7 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
         line(e,
              "[e2e] WARNING slot=%d role=%s: changed key: this is not the device remembered for "
              "this role; nothing is exchanged with it until its code is confirmed",
-             slot, p->role);
+             slot, bp_role_name(p->role));
     }
     trust(e, slot, now_ms);
 }
