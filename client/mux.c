@@ -242,8 +242,11 @@ void mux_set_waker(struct mux *m, void (*fn)(void *ctx), void *ctx)
     m->wake_fn = fn;
     m->wake_ctx = ctx;
     pthread_mutex_unlock(&m->wake_mu);
-    if (fn)
-        mux_poke(m);
+    for (unsigned i = 0; fn && i < m->nlanes; i++) {
+        struct mux_lane *l = &m->lane[m->order[i]];
+        if (l->src && !l->src->pending)
+            l->maybe = 1;
+    }
 }
 
 void mux_wake(void *mux)
