@@ -66,7 +66,7 @@ void app_close(struct app *a)
 }
 
 struct pick {
-    const char *role;
+    int role; /* enum bp_role; BP_ROLE_NONE: any */
     int count;
     struct ks_server found;
 };
@@ -74,14 +74,14 @@ struct pick {
 static int pick_cb(void *arg, const struct ks_server *s)
 {
     struct pick *p = arg;
-    if (p->role && strcmp(s->role, p->role))
+    if (p->role && bp_role_parse(s->role, strlen(s->role)) != p->role)
         return 0;
     if (!p->count++)
         p->found = *s;
     return 0;
 }
 
-int app_pick_server(struct app *a, const char *opt_server, const char *role, struct ks_server *out)
+int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_server *out)
 {
     if (opt_server) {
         char host[BP_HOST_MAX + 1];
@@ -96,9 +96,10 @@ int app_pick_server(struct app *a, const char *opt_server, const char *role, str
                             opt_server);
         if (rc)
             return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
-        if (role && strcmp(out->role, role))
+        if (role && bp_role_parse(out->role, strlen(out->role)) != role)
             return cli_fail(EXIT_USAGE, "this device is %s on %s, not %s",
-                            out->role[0] ? out->role : "of unknown role", opt_server, role);
+                            out->role[0] ? out->role : "of unknown role", opt_server,
+                            bp_role_name(role));
         return 0;
     }
     struct pick p = {.role = role};
@@ -109,7 +110,7 @@ int app_pick_server(struct app *a, const char *opt_server, const char *role, str
             EXIT_USAGE,
             role ? "this device is not enrolled as %s on any server: run `bilan enrol LINK` first"
                  : "this device is not enrolled on any server%s: run `bilan enrol LINK` first",
-            role ? role : "");
+            role ? bp_role_name(role) : "");
     if (p.count > 1)
         return cli_fail(
             EXIT_USAGE,

@@ -4,6 +4,7 @@
 #ifndef CLIENT_CLI_H
 #define CLIENT_CLI_H
 
+#include "bp/vocab.h"
 #include "keystore.h"
 #include "net.h"
 #include "dialog.h"
@@ -25,9 +26,10 @@ int app_open(struct app *a);
 void app_close(struct app *a);
 
 /* The server a command should use: the one named by --server (must be known
- * unless allow_unknown), else the only one enrolled with role (NULL: any).
+ * unless allow_unknown), else the only one enrolled with role (enum bp_role;
+ * BP_ROLE_NONE: any).
  * Returns 0 or an exit code with a message printed. */
-int app_pick_server(struct app *a, const char *opt_server, const char *role, struct ks_server *out);
+int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_server *out);
 
 /* Connects to cfg and runs d to its end; returns the exit code. Network
  * failures are printed as "bilan: HOST:PORT: <what happened>". The dialog's

@@ -51,7 +51,7 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
     memset(&kb, 0, sizeof kb);
     kb.server_id = b->srv.id;
     snprintf(kb.bilan, sizeof kb.bilan, "%s", bilan);
-    snprintf(kb.role, sizeof kb.role, "consultant");
+    snprintf(kb.role, sizeof kb.role, "%s", bp_role_name(BP_ROLE_CONSULTANT));
     if (bp_b64_decode_exact(bp_str(m, "invite_token", ""), kb.token, BP_TOKEN_LEN))
         return cli_fail(EXIT_NETWORK, "the server sent an invalid invite token");
     kb.has_token = 1;
@@ -248,7 +248,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
     if (local) {
         long long sid = 0;
         if (opt_server) {
-            if ((rc = app_pick_server(a, opt_server, NULL, &b.srv)))
+            if ((rc = app_pick_server(a, opt_server, BP_ROLE_NONE, &b.srv)))
                 return rc;
             sid = b.srv.id;
         }
@@ -258,7 +258,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
             printf("(no bilans on this device)\n");
         return 0;
     }
-    if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? NULL : "consultant", &b.srv)))
+    if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? BP_ROLE_NONE : BP_ROLE_CONSULTANT, &b.srv)))
         return rc;
     /* A new secret for every invite: a link that leaked before it was
      * replaced then proves nothing about the new one, and another device of

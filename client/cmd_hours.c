@@ -86,7 +86,7 @@ static int pick_bilan(struct app *a, const char *bilan, const char *opt_server,
     if (bilan && !bp_id_ok(bilan))
         return cli_fail(EXIT_USAGE, "'%s' is not a bilan id (1 to 64 of A-Z a-z 0-9 _ -)", bilan);
     if (opt_server) {
-        if ((rc = app_pick_server(a, opt_server, NULL, srv)))
+        if ((rc = app_pick_server(a, opt_server, BP_ROLE_NONE, srv)))
             return rc;
         l.server_id = srv->id;
     }
@@ -99,7 +99,7 @@ static int pick_bilan(struct app *a, const char *bilan, const char *opt_server,
     if (bilan && l.count == 0) {
         /* Not in the local list (e.g. created on another device): ask the
          * server this device is enrolled with. */
-        if (!opt_server && (rc = app_pick_server(a, NULL, NULL, srv)))
+        if (!opt_server && (rc = app_pick_server(a, NULL, BP_ROLE_NONE, srv)))
             return rc;
         snprintf(out_bilan, BP_ID_MAX + 1, "%s", bilan);
         return 0;

@@ -184,7 +184,7 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
         snprintf(s->bilan, sizeof s->bilan, "%s", arg);
         s->req.mode = DIALOG_AUTH;
         if (opt_server) {
-            if ((rc = app_pick_server(a, opt_server, NULL, srv)))
+            if ((rc = app_pick_server(a, opt_server, BP_ROLE_NONE, srv)))
                 return rc;
         } else {
             struct find_ctx f = {.bilan = arg};
@@ -196,7 +196,7 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
                 return cli_fail(EXIT_USAGE,
                                 "bilan %s is known on several servers: add --server HOST:PORT",
                                 arg);
-            } else if ((rc = app_pick_server(a, NULL, NULL, srv))) {
+            } else if ((rc = app_pick_server(a, NULL, BP_ROLE_NONE, srv))) {
                 return rc;
             }
         }
