@@ -13,6 +13,11 @@
  * replay window per KID, frames held for an unknown KID (2 s, 256 per
  * sender), and the counters.
  *
+ * Implemented by e2e_room.c (the state's life: join, members, leave),
+ * e2e_pair.c (the handshake and the trust decision), e2e_frames.c (SFrame
+ * seal and open, held frames, whether sending is allowed) and e2e_core.c
+ * (what they share, private: e2e_core.h).
+ *
  * Emits through struct e2e_io: bodies to send to a slot, human "[e2e] ..."
  * lines (never a key, secret or payload byte), decrypted frames (routing
  * header || plaintext), and peers to remember as authenticated/verified.
