@@ -72,7 +72,7 @@ struct net_handlers {
     /* May be NULL. When set, standard input is read inside the event loop
      * (never blocking it) and each read is handed over as it comes: buf
      * (len bytes, valid during the call) is not cut at line ends. len 0:
-     * end of input or a read error; no call follows, and the session goes
+     * end of input or a read error; no call follows, and the dialog goes
      * on. */
     void (*input)(void *ctx, const char *buf, size_t len, uint64_t now_ms);
     /* May be NULL. net_wake() was called (once per batch of calls made
