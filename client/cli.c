@@ -66,7 +66,7 @@ void app_close(struct app *a)
 }
 
 struct pick {
-    const char *role;
+    int role; /* enum bp_role; BP_ROLE_NONE: any */
     int count;
     struct ks_server found;
 };
@@ -74,14 +74,14 @@ struct pick {
 static int pick_cb(void *arg, const struct ks_server *s)
 {
     struct pick *p = arg;
-    if (p->role && strcmp(s->role, p->role))
+    if (p->role && bp_role_parse(s->role, strlen(s->role)) != p->role)
         return 0;
     if (!p->count++)
         p->found = *s;
     return 0;
 }
 
-int app_pick_server(struct app *a, const char *opt_server, const char *role, struct ks_server *out)
+int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_server *out)
 {
     if (opt_server) {
         char host[BP_HOST_MAX + 1];
@@ -96,9 +96,10 @@ int app_pick_server(struct app *a, const char *opt_server, const char *role, str
                             opt_server);
         if (rc)
             return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
-        if (role && strcmp(out->role, role))
+        if (role && bp_role_parse(out->role, strlen(out->role)) != role)
             return cli_fail(EXIT_USAGE, "this device is %s on %s, not %s",
-                            out->role[0] ? out->role : "of unknown role", opt_server, role);
+                            out->role[0] ? out->role : "of unknown role", opt_server,
+                            bp_role_name(role));
         return 0;
     }
     struct pick p = {.role = role};
@@ -109,7 +110,7 @@ int app_pick_server(struct app *a, const char *opt_server, const char *role, str
             EXIT_USAGE,
             role ? "this device is not enrolled as %s on any server: run `bilan enrol LINK` first"
                  : "this device is not enrolled on any server%s: run `bilan enrol LINK` first",
-            role ? role : "");
+            role ? bp_role_name(role) : "");
     if (p.count > 1)
         return cli_fail(
             EXIT_USAGE,
@@ -119,69 +120,84 @@ int app_pick_server(struct app *a, const char *opt_server, const char *role, str
     return 0;
 }
 
-/* Hooks from the session to the network. */
-static int hook_send(void *ctx, const char *buf, size_t len)
+/* The transport of a dialog: this connection. */
+static int tp_send(void *ctx, const char *buf, size_t len)
 {
     return net_send_text(ctx, buf, len);
 }
 
-static void hook_want_write(void *ctx)
+static void tp_want_write(void *ctx)
 {
     net_want_write(ctx);
 }
 
-static void hook_close(void *ctx)
+static void tp_close(void *ctx)
 {
     net_close(ctx);
 }
 
-/* Callbacks from the network to the session. */
+static const struct dialog_transport net_transport = {
+    .send_text = tp_send,
+    .want_write = tp_want_write,
+    .close = tp_close,
+};
+
+/* The events of the connection, to the dialog. */
 static void h_established(void *ctx, uint64_t now)
 {
-    session_start(ctx, now);
+    dialog_start(ctx, now);
 }
 
 static void h_text(void *ctx, const char *buf, size_t len, uint64_t now)
 {
-    session_on_text(ctx, buf, len, now);
+    dialog_on_text(ctx, buf, len, now);
 }
 
 static void h_binary(void *ctx, const uint8_t *buf, size_t len, uint64_t now)
 {
-    session_on_binary(ctx, buf, len, now);
+    dialog_on_binary(ctx, buf, len, now);
 }
 
 static int h_next(void *ctx, uint8_t *buf, size_t cap, uint64_t now)
 {
-    return session_next_frame(ctx, buf, cap, now);
+    return dialog_writable(ctx, buf, cap, now);
 }
 
 static void h_tick(void *ctx, uint64_t now)
 {
-    session_tick(ctx, now);
+    dialog_tick(ctx, now);
 }
 
 static void h_interrupt(void *ctx, uint64_t now)
 {
-    session_interrupt(ctx, now);
+    dialog_interrupt(ctx, now);
 }
 
 static void h_input(void *ctx, const char *buf, size_t len, uint64_t now)
 {
-    struct session *s = ctx;
-    if (s->hooks->on_input)
-        s->hooks->on_input(s->hooks->input_ctx, s, buf, len, now);
+    dialog_on_input(ctx, buf, len, now);
+}
+
+static void h_wake(void *ctx, uint64_t now)
+{
+    dialog_on_wake(ctx, now);
 }
 
 static void h_closed(void *ctx)
 {
-    session_closed(ctx);
+    dialog_closed(ctx);
 }
 
-int app_run_session(struct session *s, const struct net_cfg *cfg)
+/* What the mux's sources on other threads call (through mux_wake). */
+static void wake_net(void *ctx)
+{
+    net_wake(ctx);
+}
+
+int app_run_dialog(struct dialog *d, const struct net_cfg *cfg)
 {
     struct net_handlers nh = {
-        .ctx = s,
+        .ctx = d,
         .established = h_established,
         .text = h_text,
         .binary = h_binary,
@@ -189,24 +205,24 @@ int app_run_session(struct session *s, const struct net_cfg *cfg)
         .tick = h_tick,
         .interrupt = h_interrupt,
         .closed = h_closed,
-        .input = s->hooks->on_input ? h_input : NULL,
+        .input = d->app && d->app->on_input ? h_input : NULL,
+        .wake = h_wake,
     };
     char why[300];
     struct net *n = net_new(cfg, &nh, why, sizeof why);
     if (!n)
         return cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, why);
-    /* The transport hooks go to this connection; on_reply stays the command's. */
-    struct session_hooks wired = *s->hooks;
-    wired.send_text = hook_send;
-    wired.want_write = hook_want_write;
-    wired.close = hook_close;
-    wired.ctx = n;
-    const struct session_hooks *orig = s->hooks;
-    s->hooks = &wired;
+    d->tp = &net_transport;
+    d->tp_ctx = n;
+    mux_set_waker(&d->mux, wake_net, n);
     net_run(n);
-    s->hooks = orig;
-    int code = s->finished ? s->exit_code : EXIT_NETWORK;
-    if (s->lost || !s->finished)
+    /* No wake may reach n once it is freed: producers still running find
+     * nobody to wake from here on. */
+    mux_set_waker(&d->mux, NULL, NULL);
+    d->tp = NULL;
+    d->tp_ctx = NULL;
+    int code = d->finished ? d->exit_code : EXIT_NETWORK;
+    if (d->lost || !d->finished)
         cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, net_error(n));
     net_free(n);
     return code;

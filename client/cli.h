@@ -1,12 +1,13 @@
 /* cli.h: what the subcommands share: the data folder, the key store and
- * identity, finding the server to talk to, and running one session over one
- * connection (net.c + session.c) to an exit code. */
+ * identity, finding the server to talk to, and running one dialog over one
+ * connection (net.c + dialog.c) to an exit code. */
 #ifndef CLIENT_CLI_H
 #define CLIENT_CLI_H
 
+#include "bp/vocab.h"
 #include "keystore.h"
 #include "net.h"
-#include "session.h"
+#include "dialog.h"
 #include "util.h"
 
 struct app {
@@ -25,14 +26,16 @@ int app_open(struct app *a);
 void app_close(struct app *a);
 
 /* The server a command should use: the one named by --server (must be known
- * unless allow_unknown), else the only one enrolled with role (NULL: any).
+ * unless allow_unknown), else the only one enrolled with role (enum bp_role;
+ * BP_ROLE_NONE: any).
  * Returns 0 or an exit code with a message printed. */
-int app_pick_server(struct app *a, const char *opt_server, const char *role, struct ks_server *out);
+int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_server *out);
 
-/* Connects to cfg and runs s to its end; returns the exit code. Network
- * failures are printed as "bilan: HOST:PORT: <what happened>". s->hooks
- * must be set with a NULL send_text/want_write/close: they are filled here. */
-int app_run_session(struct session *s, const struct net_cfg *cfg);
+/* Connects to cfg and runs d to its end; returns the exit code. Network
+ * failures are printed as "bilan: HOST:PORT: <what happened>". The dialog's
+ * transport is this connection while it runs (d->tp is set here), and the
+ * wake of its mux goes to this connection's loop. */
+int app_run_dialog(struct dialog *s, const struct net_cfg *cfg);
 
 /* Prints "bilan: <message>" for a local error and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -41,6 +44,10 @@ int cmd_identity(struct app *a, int argc, char **argv);
 int cmd_enrol(struct app *a, int argc, char **argv);
 int cmd_bilan(struct app *a, int argc, char **argv);
 int cmd_join(struct app *a, int argc, char **argv);
+/* `bilan join` with its options already read (join_opts.h): what cmd_join
+ * runs, and what a program that adds media sources (o->on_ready) runs. */
+struct join_opts;
+int join_run(struct app *a, struct join_opts *o);
 int cmd_hours(struct app *a, int argc, char **argv);
 int cmd_receipt(struct app *a, int argc, char **argv); /* a unused: offline */
 

@@ -51,7 +51,7 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
     memset(&kb, 0, sizeof kb);
     kb.server_id = b->srv.id;
     snprintf(kb.bilan, sizeof kb.bilan, "%s", bilan);
-    snprintf(kb.role, sizeof kb.role, "consultant");
+    snprintf(kb.role, sizeof kb.role, "%s", bp_role_name(BP_ROLE_CONSULTANT));
     if (bp_b64_decode_exact(bp_str(m, "invite_token", ""), kb.token, BP_TOKEN_LEN))
         return cli_fail(EXIT_NETWORK, "the server sent an invalid invite token");
     kb.has_token = 1;
@@ -115,7 +115,7 @@ static int print_bilan(void *arg, const struct ks_bilan *kb)
     return 0;
 }
 
-static int bilan_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+static int bilan_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t *m)
 {
     struct bilan_ctx *b = ctx;
     if (t == BP_T_WELCOME) {
@@ -173,7 +173,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : 0;
     }
     const char *sub = argv[1];
-    enum session_goal goal;
+    enum dialog_goal goal;
     if (!strcmp(sub, "create"))
         goal = GOAL_CREATE;
     else if (!strcmp(sub, "invite"))
@@ -248,7 +248,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
     if (local) {
         long long sid = 0;
         if (opt_server) {
-            if ((rc = app_pick_server(a, opt_server, NULL, &b.srv)))
+            if ((rc = app_pick_server(a, opt_server, BP_ROLE_NONE, &b.srv)))
                 return rc;
             sid = b.srv.id;
         }
@@ -258,7 +258,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
             printf("(no bilans on this device)\n");
         return 0;
     }
-    if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? NULL : "consultant", &b.srv)))
+    if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? BP_ROLE_NONE : BP_ROLE_CONSULTANT, &b.srv)))
         return rc;
     /* A new secret for every invite: a link that leaked before it was
      * replaced then proves nothing about the new one, and another device of
@@ -267,22 +267,24 @@ int cmd_bilan(struct app *a, int argc, char **argv)
      * so a beneficiary who joined with an earlier link is still recognised. */
     if ((goal == GOAL_CREATE || goal == GOAL_INVITE) && bp_random(b.secret, sizeof b.secret))
         return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
-    struct session_hooks hooks = {.reply_ctx = &b, .on_reply = bilan_reply};
-    struct session s;
-    session_init(&s);
-    s.hooks = &hooks;
+    static const struct dialog_app app = {.on_reply = bilan_reply};
+    struct dialog s;
+    dialog_init(&s);
+    s.app = &app;
+    s.app_ctx = &b;
     s.id = &a->id;
-    s.goal = goal;
+    s.req.goal = goal;
     if (label)
-        snprintf(s.label, sizeof s.label, "%s", label);
+        snprintf(s.req.label, sizeof s.req.label, "%s", label);
     if (bilan)
         snprintf(s.bilan, sizeof s.bilan, "%s", bilan);
-    s.budget_s = budget;
-    s.invite_ttl_s = ttl;
+    s.req.budget_s = budget;
+    s.req.invite_ttl_s = ttl;
     struct net_cfg cfg = {
         .host = b.srv.host, .port = b.srv.port, .has_pin = b.srv.has_pin, .trusted_by = &b.trust};
     memcpy(cfg.pin, b.srv.pin, BP_FP_LEN);
-    rc = app_run_session(&s, &cfg);
+    rc = app_run_dialog(&s, &cfg);
+    dialog_free(&s);
     OPENSSL_cleanse(b.secret, sizeof b.secret);
     return rc;
 }

@@ -136,7 +136,7 @@ struct enrol_ctx {
     const char *device_name;
 };
 
-static int enrol_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+static int enrol_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t *m)
 {
     struct enrol_ctx *e = ctx;
     (void)s;
@@ -215,17 +215,19 @@ int cmd_enrol(struct app *a, int argc, char **argv)
     if ((rc = app_open(a)))
         return rc;
     struct enrol_ctx ectx = {a, &cfg, device_name};
-    struct session_hooks hooks = {.reply_ctx = &ectx, .on_reply = enrol_reply};
-    struct session s;
-    session_init(&s);
-    s.hooks = &hooks;
+    static const struct dialog_app app = {.on_reply = enrol_reply};
+    struct dialog s;
+    dialog_init(&s);
+    s.app = &app;
+    s.app_ctx = &ectx;
     s.id = &a->id;
-    s.mode = SESSION_ENROL;
-    memcpy(s.token, l.token, BP_TOKEN_LEN);
-    snprintf(s.device_name, sizeof s.device_name, "%s", device_name);
-    s.goal = GOAL_WELCOME;
-    rc = app_run_session(&s, &cfg);
-    OPENSSL_cleanse(s.token, sizeof s.token);
+    s.req.mode = DIALOG_ENROL;
+    memcpy(s.req.token, l.token, BP_TOKEN_LEN);
+    snprintf(s.req.device_name, sizeof s.req.device_name, "%s", device_name);
+    s.req.goal = GOAL_WELCOME;
+    rc = app_run_dialog(&s, &cfg);
+    OPENSSL_cleanse(s.req.token, sizeof s.req.token);
+    dialog_free(&s);
     OPENSSL_cleanse(&l, sizeof l);
     return rc;
 }

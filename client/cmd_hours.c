@@ -86,7 +86,7 @@ static int pick_bilan(struct app *a, const char *bilan, const char *opt_server,
     if (bilan && !bp_id_ok(bilan))
         return cli_fail(EXIT_USAGE, "'%s' is not a bilan id (1 to 64 of A-Z a-z 0-9 _ -)", bilan);
     if (opt_server) {
-        if ((rc = app_pick_server(a, opt_server, NULL, srv)))
+        if ((rc = app_pick_server(a, opt_server, BP_ROLE_NONE, srv)))
             return rc;
         l.server_id = srv->id;
     }
@@ -99,7 +99,7 @@ static int pick_bilan(struct app *a, const char *bilan, const char *opt_server,
     if (bilan && l.count == 0) {
         /* Not in the local list (e.g. created on another device): ask the
          * server this device is enrolled with. */
-        if (!opt_server && (rc = app_pick_server(a, NULL, NULL, srv)))
+        if (!opt_server && (rc = app_pick_server(a, NULL, BP_ROLE_NONE, srv)))
             return rc;
         snprintf(out_bilan, BP_ID_MAX + 1, "%s", bilan);
         return 0;
@@ -129,7 +129,7 @@ struct hours_ctx {
     enum hours_format fmt;
 };
 
-static int hours_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+static int hours_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t *m)
 {
     struct hours_ctx *h = ctx;
     if (t == BP_T_WELCOME)
@@ -151,17 +151,20 @@ static int hours_reply(void *ctx, struct session *s, enum bp_type t, const json_
     return 0;
 }
 
-static int run_request(struct app *a, struct ks_server *srv, struct session *s,
+static int run_request(struct app *a, struct ks_server *srv, struct dialog *s,
                        struct hours_ctx *h)
 {
-    struct session_hooks hooks = {.reply_ctx = h, .on_reply = hours_reply};
+    static const struct dialog_app app = {.on_reply = hours_reply};
     h->a = a;
     h->server_id = srv->id;
-    s->hooks = &hooks;
+    s->app = &app;
+    s->app_ctx = h;
     s->id = &a->id;
     struct net_cfg cfg = {.host = srv->host, .port = srv->port, .has_pin = srv->has_pin};
     memcpy(cfg.pin, srv->pin, BP_FP_LEN);
-    return app_run_session(s, &cfg);
+    int rc = app_run_dialog(s, &cfg);
+    dialog_free(s);
+    return rc;
 }
 
 static int cmd_declare(struct app *a, int argc, char **argv)
@@ -210,14 +213,16 @@ static int cmd_declare(struct app *a, int argc, char **argv)
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
-    struct session s;
-    session_init(&s);
-    if ((rc = pick_bilan(a, bilan, opt_server, &srv, s.bilan)))
+    char id[BP_ID_MAX + 1];
+    if ((rc = pick_bilan(a, bilan, opt_server, &srv, id)))
         return rc;
-    s.goal = GOAL_DECLARE;
-    s.declare_s = secs;
+    struct dialog s;
+    dialog_init(&s);
+    snprintf(s.bilan, sizeof s.bilan, "%s", id);
+    s.req.goal = GOAL_DECLARE;
+    s.req.declare_s = secs;
     if (note)
-        snprintf(s.note, sizeof s.note, "%s", note);
+        snprintf(s.req.note, sizeof s.req.note, "%s", note);
     struct hours_ctx h = {.fmt = HOURS_TABLE};
     return run_request(a, &srv, &s, &h);
 }
@@ -259,11 +264,13 @@ int cmd_hours(struct app *a, int argc, char **argv)
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
-    struct session s;
-    session_init(&s);
-    if ((rc = pick_bilan(a, argc - optind == 1 ? argv[optind] : NULL, opt_server, &srv, s.bilan)))
+    char id[BP_ID_MAX + 1];
+    if ((rc = pick_bilan(a, argc - optind == 1 ? argv[optind] : NULL, opt_server, &srv, id)))
         return rc;
-    s.goal = GOAL_HOURS;
+    struct dialog s;
+    dialog_init(&s);
+    snprintf(s.bilan, sizeof s.bilan, "%s", id);
+    s.req.goal = GOAL_HOURS;
     struct hours_ctx h = {.fmt = fmt};
     return run_request(a, &srv, &s, &h);
 }

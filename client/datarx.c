@@ -1,4 +1,5 @@
-/* datarx.c: receiving files (see datarx.h). */
+/* datarx.c: receiving chat lines and files, the data kind's frame sink
+ * (see datarx.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ void datarx_init(struct datarx *rx, const char *dir, FILE *out)
     memset(rx, 0, sizeof *rx);
     rx->dir = dir;
     rx->out = out;
+    rx->err = stderr;
     for (int i = 0; i < DATARX_MAX; i++)
         rx->t[i].fd = -1;
 }
@@ -282,3 +284,55 @@ void datarx_free(struct datarx *rx, const char *why)
             reject(rx, t, why);
     }
 }
+
+static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload, size_t len,
+                      uint64_t now_ms)
+{
+    struct datarx *rx = ctx;
+    (void)now_ms;
+    struct bp_data d;
+    const char *why;
+    if (bp_data_parse(payload, len, &d, &why)) {
+        fprintf(rx->err, "bilan: ignored a malformed data message from slot %u: %s\n", h->slot, why);
+        return 0;
+    }
+    rx->messages++;
+    if (d.type == BP_DATA_CHAT) {
+        char text[BP_CHAT_MAX + 1];
+        cli_printable(d.bytes, d.len, text, sizeof text);
+        fprintf(rx->out, "[chat] slot=%u: %s\n", h->slot, text);
+        fflush(rx->out);
+        rx->chats++;
+    } else {
+        rx->files += datarx_on_data(rx, h->slot, &d);
+    }
+    return 1;
+}
+
+static void sink_taken(void *ctx, uint8_t slot)
+{
+    datarx_slot_taken(ctx, slot);
+}
+
+static void sink_gone(void *ctx, uint8_t slot, uint64_t now_ms)
+{
+    datarx_slot_gone(ctx, slot, now_ms);
+}
+
+static void sink_tick(void *ctx, uint64_t now_ms)
+{
+    datarx_tick(ctx, now_ms);
+}
+
+static void sink_stop(void *ctx, const char *why)
+{
+    datarx_free(ctx, why);
+}
+
+const struct mux_sink datarx_sink = {
+    .frame = sink_frame,
+    .slot_taken = sink_taken,
+    .slot_gone = sink_gone,
+    .tick = sink_tick,
+    .stop = sink_stop,
+};

@@ -1,4 +1,5 @@
-/* datarx.h: the receiving side of file transfer in a room.
+/* datarx.h: the receiving side of chat and file transfer in a room: the
+ * mux's sink of the data kind (datarx_sink, mux.h).
  *
  * Owns the transfers in progress (per sender slot and transfer id), their
  * temporary files ".NAME.part" (created O_EXCL, 0600, in the receive
@@ -7,7 +8,9 @@
  * existing file ("name (1).ext" instead). Whatever fails, the temporary file
  * is deleted. Without a receive folder every file is refused.
  *
- * Prints the "[file] received|rejected" lines on out. */
+ * Prints the "[chat]" and "[file] received|rejected" lines on out, and
+ * counts chat lines, files and data messages received (the dialog's
+ * expectations). */
 #ifndef CLIENT_DATARX_H
 #define CLIENT_DATARX_H
 
@@ -15,6 +18,7 @@
 #include <stdio.h>
 
 #include "bp/data.h"
+#include "mux.h"
 #include "util.h"
 
 #define DATARX_MAX 8                 /* transfers in progress at once */
@@ -37,9 +41,13 @@ struct datarx_transfer {
 struct datarx {
     const char *dir; /* NULL: refuse files (borrowed) */
     FILE *out;
+    FILE *err; /* malformed messages; stderr by default */
     struct datarx_transfer t[DATARX_MAX];
+    int chats, files; /* chat lines shown, files stored */
+    uint64_t messages; /* well-formed data messages handled */
 };
 
+/* err = stderr. */
 void datarx_init(struct datarx *rx, const char *dir, FILE *out);
 /* Handles one file_begin/file_chunk/file_end from slot. Returns 1 when a
  * file was received and stored, 0 otherwise. */
@@ -54,5 +62,11 @@ void datarx_slot_taken(struct datarx *rx, uint8_t slot);
 void datarx_tick(struct datarx *rx, uint64_t now_ms);
 /* Deletes every unfinished transfer (we are leaving). */
 void datarx_free(struct datarx *rx, const char *why);
+
+/* The sink of the data kind (ctx: the datarx): a chat line is shown, a
+ * file message goes to datarx_on_data; a malformed message is reported on
+ * err and dropped. Room events and the end of the visit reach the
+ * transfers (slot_gone, slot_taken, tick, stop = datarx_free). */
+extern const struct mux_sink datarx_sink;
 
 #endif

@@ -1,4 +1,5 @@
-/* datatx.c: the sending side of chat and file transfer (see datatx.h). */
+/* datatx.c: the sending side of chat and file transfer, the data kind's
+ * frame source (see datatx.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,10 +17,13 @@ void datatx_init(struct datatx *tx)
     memset(tx, 0, sizeof *tx);
     tx->fd = -1;
     tx->next_transfer = 1;
+    tx->out = stdout;
+    tx->err = stderr;
 }
 
 void datatx_free(struct datatx *tx)
 {
+    FILE *out = tx->out, *err = tx->err;
     for (int i = 0; i < tx->n; i++) {
         free(tx->items[i].text);
         free(tx->items[i].path);
@@ -27,6 +31,8 @@ void datatx_free(struct datatx *tx)
     if (tx->fd >= 0)
         close(tx->fd);
     datatx_init(tx);
+    tx->out = out;
+    tx->err = err;
 }
 
 /* Items before cur are sent: an interactive join adds lines for hours, so
@@ -212,3 +218,33 @@ int datatx_next(struct datatx *tx, uint8_t *out, size_t cap, enum datatx_event *
     tx->cur++;
     return len;
 }
+
+static int source_next(void *ctx, uint8_t *out, size_t cap, struct mux_meta *meta, uint64_t now_ms)
+{
+    struct datatx *tx = ctx;
+    (void)meta, (void)now_ms;
+    if (cap < BP_DATA_MAX)
+        return 0;
+    enum datatx_event ev;
+    const struct datatx_item *it;
+    int n = datatx_next(tx, out, cap, &ev, &it);
+    if (n <= 0)
+        return n;
+    if (ev == DATATX_FILE_SENT) {
+        fprintf(tx->out, "[file] sent name=%s bytes=%llu\n", it->name, (unsigned long long)it->size);
+        fflush(tx->out);
+    } else if (ev == DATATX_FILE_FAILED) {
+        fprintf(tx->err,
+                "bilan: %s changed or became unreadable while it was sent; "
+                "the receiver will reject it\n",
+                it->path);
+    }
+    return n;
+}
+
+static int source_pending(void *ctx)
+{
+    return datatx_pending(ctx) > 0;
+}
+
+const struct mux_source datatx_source = {.next = source_next, .pending = source_pending};

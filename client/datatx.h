@@ -1,11 +1,14 @@
 /* datatx.h: what `bilan join` sends into the room: chat lines and files, as
- * data messages (proto/data.h) in kind-3 frames.
+ * data messages (proto/bp/data.h) in data frames: the mux's source of the
+ * data kind (datatx_source, mux.h).
  *
  * Owns the send list, the open file being sent and the per-transfer ids.
  * Files are hashed when added (so a missing or unreadable file is a usage
  * error before any connection) and read again chunk by chunk while sending:
  * memory stays one chunk whatever the file size. Items go out in the order
- * chat lines first, then files, one file at a time. */
+ * they were added, one file at a time. As a source it prints the "[file]
+ * sent" line of each file on out (and on err a file that changed while it
+ * was sent). */
 #ifndef CLIENT_DATATX_H
 #define CLIENT_DATATX_H
 
@@ -14,6 +17,7 @@
 #include <stdio.h>
 
 #include "bp/data.h"
+#include "mux.h"
 
 #define DATATX_MAX_ITEMS 256
 
@@ -33,8 +37,10 @@ struct datatx {
     int phase; /* 0 begin, 1 chunks, 2 end */
     uint64_t offset;
     uint32_t next_transfer;
+    FILE *out, *err; /* "[file] sent" lines, problems; stdout and stderr by default */
 };
 
+/* Empty list; out = stdout, err = stderr. */
 void datatx_init(struct datatx *tx);
 void datatx_free(struct datatx *tx);
 /* Adds a chat line: 1..4096 bytes of UTF-8. 0 or BP_E_INVALID_FIELD + *why.
@@ -57,5 +63,10 @@ enum datatx_event { DATATX_NONE = 0, DATATX_CHAT, DATATX_FILE_SENT, DATATX_FILE_
  * then rejects it on size) and *ev = DATATX_FILE_FAILED. */
 int datatx_next(struct datatx *tx, uint8_t *out, size_t cap, enum datatx_event *ev,
                 const struct datatx_item **item);
+
+/* The source of the data kind (ctx: the datatx). It hands out a message
+ * only into room for the largest one (BP_DATA_MAX), so that nothing taken
+ * from the list is lost to a small buffer. */
+extern const struct mux_source datatx_source;
 
 #endif

@@ -13,6 +13,11 @@
  * replay window per KID, frames held for an unknown KID (2 s, 256 per
  * sender), and the counters.
  *
+ * Implemented by e2e_room.c (the state's life: join, members, leave),
+ * e2e_pair.c (the handshake and the trust decision), e2e_frames.c (SFrame
+ * seal and open, held frames, whether sending is allowed) and e2e_core.c
+ * (what they share, private: e2e_core.h).
+ *
  * Emits through struct e2e_io: bodies to send to a slot, human "[e2e] ..."
  * lines (never a key, secret or payload byte), decrypted frames (routing
  * header || plaintext), and peers to remember as authenticated/verified.
@@ -37,6 +42,7 @@
 
 #include "bp/bp.h"
 #include "bp/e2e.h"
+#include "bp/vocab.h"
 #include "hours.h"
 
 #define E2E_HOLD_MS 2000  /* unknown KID: hold this long */
@@ -65,7 +71,7 @@ enum e2e_pair_state {
 
 struct e2e_remember {
     uint8_t fp[BP_FP_LEN];
-    char role[16];
+    int role; /* enum bp_role */
     uint8_t sign_pub[BP_KEY_LEN];
     uint8_t dh_pub[BP_KEY_LEN];
     int verified;       /* SAS confirmed */
@@ -104,7 +110,7 @@ struct e2e_held {
 struct e2e_peer {
     int present;
     uint8_t fp[BP_FP_LEN]; /* device announced by the server for the slot */
-    char role[16];
+    int role;              /* enum bp_role */
     enum e2e_pair_state st;
     uint8_t r[32]; /* our commitment randomness for this pair */
     uint8_t their_c[32];
@@ -138,7 +144,7 @@ struct e2e_peer {
 
 struct e2e_known {
     uint8_t fp[BP_FP_LEN];
-    char role[16];
+    int role; /* enum bp_role */
 };
 
 struct e2e_stats {
@@ -193,12 +199,12 @@ void e2e_add_secret(struct e2e *e, const uint8_t secret[BP_SECRET_LEN]);
  * rejected): its code can no longer be answered. */
 int e2e_pair_ended(const struct e2e *e, int slot);
 /* A device remembered as verified for this bilan (from the store). */
-void e2e_add_known(struct e2e *e, const uint8_t fp[BP_FP_LEN], const char *role);
+void e2e_add_known(struct e2e *e, const uint8_t fp[BP_FP_LEN], int role);
 /* We joined: fresh ephemeral key and bundle, generation 1. */
 int e2e_joined(struct e2e *e, const char *bilan, int slot, uint64_t now_ms);
 /* A member is in the room (roster: rekey 0; member_joined: rekey 1). A
  * member already present in that slot with another device is replaced. */
-void e2e_member(struct e2e *e, int slot, const uint8_t fp[BP_FP_LEN], const char *role, int rekey,
+void e2e_member(struct e2e *e, int slot, const uint8_t fp[BP_FP_LEN], int role, int rekey,
                 uint64_t now_ms);
 void e2e_member_left(struct e2e *e, int slot, uint64_t now_ms);
 /* A relayed e2e body from slot from whose device the server said is fp. */

@@ -1,10 +1,16 @@
-/* keystore.c: SQLite glue for the client's local state (see keystore.h).
+/* keystore.c: the key store's database (see keystore.h): opening
+ * client.db, its schema and migrations, closing, the error text, and the
+ * statement helpers the domain files share (keystore_db.h). The queries of
+ * each domain are in ks_identity.c, ks_servers.c, ks_bilans.c, ks_peers.c,
+ * ks_receipts.c and ks_attend.c.
  *
  * Schema changes are numbered migrations applied in one transaction each and
  * recorded in PRAGMA user_version: append a migration, never edit one that
- * shipped. The file is created 0600 before SQLite opens it (SQLite gives the
- * -wal and -shm files the database's permissions). Private keys are stored
- * raw in BLOBs: the folder's 0700 mode is the protection, as for ssh keys. */
+ * shipped. The whole schema is here, in one list, so that a change is read
+ * in one place. The file is created 0600 before SQLite opens it (SQLite gives
+ * the -wal and -shm files the database's permissions). Private keys are
+ * stored raw in BLOBs: the folder's 0700 mode is the protection, as for ssh
+ * keys. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,12 +25,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
-
-struct keystore {
-    sqlite3 *db;
-    char dir[4096];
-    char err[512];
-};
+#include "keystore_db.h"
 
 static const char *const migrations[] = {
     /* 1: first schema */
@@ -123,7 +124,7 @@ static const char *const migrations[] = {
     "   ORDER BY sent_at = 0 DESC, signed_at DESC, rowid DESC LIMIT -1 OFFSET " KS_STR(KS_RECEIPTS_MAX) "); END;",
 };
 
-static int fail(struct keystore *ks, const char *what)
+int ks__fail(struct keystore *ks, const char *what)
 {
     snprintf(ks->err, sizeof ks->err, "%s: %s", what,
              ks->db ? sqlite3_errmsg(ks->db) : "no database");
@@ -164,7 +165,7 @@ static int migrate(struct keystore *ks)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ks->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return fail(ks, "reading the schema version");
+        return ks__fail(ks, "reading the schema version");
     int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     int n = (int)(sizeof migrations / sizeof migrations[0]);
@@ -177,15 +178,15 @@ static int migrate(struct keystore *ks)
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(ks->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-            return fail(ks, "starting a migration");
+            return ks__fail(ks, "starting a migration");
         if (sqlite3_exec(ks->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(ks->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
-            int rc = fail(ks, "applying a schema migration");
+            int rc = ks__fail(ks, "applying a schema migration");
             sqlite3_exec(ks->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
         }
         if (sqlite3_exec(ks->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            return fail(ks, "committing a migration");
+            return ks__fail(ks, "committing a migration");
     }
     return 0;
 }
@@ -241,7 +242,7 @@ int ks_open(const char *dir, struct keystore **out, char *why, size_t cap)
                      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
                      "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
                      NULL, NULL, NULL) != SQLITE_OK)
-        rc = fail(ks, "configuring the database");
+        rc = ks__fail(ks, "configuring the database");
     if (!rc)
         rc = migrate(ks);
     if (rc) {
@@ -261,14 +262,14 @@ void ks_close(struct keystore *ks)
     free(ks);
 }
 
-static int prepare(struct keystore *ks, const char *sql, sqlite3_stmt **st)
+int ks__prepare(struct keystore *ks, const char *sql, sqlite3_stmt **st)
 {
     if (sqlite3_prepare_v2(ks->db, sql, -1, st, NULL) != SQLITE_OK)
-        return fail(ks, "preparing a query");
+        return ks__fail(ks, "preparing a query");
     return 0;
 }
 
-static void bind_blob_or_null(sqlite3_stmt *st, int i, int has, const uint8_t *p, int n)
+void ks__bind_blob_or_null(sqlite3_stmt *st, int i, int has, const uint8_t *p, int n)
 {
     if (has)
         sqlite3_bind_blob(st, i, p, n, SQLITE_TRANSIENT);
@@ -276,7 +277,7 @@ static void bind_blob_or_null(sqlite3_stmt *st, int i, int has, const uint8_t *p
         sqlite3_bind_null(st, i);
 }
 
-static int column_blob32(sqlite3_stmt *st, int i, uint8_t out[32])
+int ks__column_blob32(sqlite3_stmt *st, int i, uint8_t out[32])
 {
     if (sqlite3_column_type(st, i) != SQLITE_BLOB || sqlite3_column_bytes(st, i) != 32)
         return 0;
@@ -284,494 +285,8 @@ static int column_blob32(sqlite3_stmt *st, int i, uint8_t out[32])
     return 1;
 }
 
-static void column_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+void ks__column_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     snprintf(out, cap, "%s", t ? (const char *)t : "");
-}
-
-int ks_identity(struct keystore *ks, int create, struct bp_identity *id, long long *created)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks, "SELECT sign_priv, dh_priv, created FROM identity WHERE id = 1", &st);
-    if (rc)
-        return rc;
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        int ok = column_blob32(st, 0, id->sign_priv) && column_blob32(st, 1, id->dh_priv);
-        if (created)
-            *created = sqlite3_column_int64(st, 2);
-        sqlite3_finalize(st);
-        if (!ok || bp_identity_derive_public(id)) {
-            bp_identity_wipe(id);
-            snprintf(ks->err, sizeof ks->err, "the identity keys in client.db are damaged");
-            return BP_E_CRYPTO;
-        }
-        return 0;
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE)
-        return fail(ks, "reading the identity");
-    if (!create)
-        return KS_NOT_FOUND;
-    if (bp_identity_generate(id)) {
-        snprintf(ks->err, sizeof ks->err, "generating identity keys failed (OpenSSL)");
-        return BP_E_CRYPTO;
-    }
-    long long now = (long long)time(NULL);
-    rc = prepare(ks, "INSERT INTO identity (id, sign_priv, dh_priv, created) VALUES (1, ?, ?, ?)",
-                 &st);
-    if (rc) {
-        bp_identity_wipe(id);
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, id->sign_priv, BP_KEY_LEN, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 2, id->dh_priv, BP_KEY_LEN, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, now);
-    step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        bp_identity_wipe(id);
-        return fail(ks, "storing the identity");
-    }
-    if (created)
-        *created = now;
-    return 0;
-}
-
-#define SERVER_COLS "id, host, port, pin, role, name, device_name, enrolled_at"
-
-static void server_row(sqlite3_stmt *st, struct ks_server *s)
-{
-    memset(s, 0, sizeof *s);
-    s->id = sqlite3_column_int64(st, 0);
-    column_text(st, 1, s->host, sizeof s->host);
-    s->port = (uint16_t)sqlite3_column_int(st, 2);
-    s->has_pin = column_blob32(st, 3, s->pin);
-    column_text(st, 4, s->role, sizeof s->role);
-    column_text(st, 5, s->name, sizeof s->name);
-    column_text(st, 6, s->device_name, sizeof s->device_name);
-    s->enrolled_at = sqlite3_column_int64(st, 7);
-}
-
-int ks_server_put(struct keystore *ks, struct ks_server *s)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks,
-                     "INSERT INTO servers (host, port, pin, role, name, device_name, enrolled_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                     " ON CONFLICT (host, port) DO UPDATE SET pin = excluded.pin,"
-                     " role = CASE WHEN excluded.role = '' THEN role ELSE excluded.role END,"
-                     " name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END,"
-                     " device_name = CASE WHEN excluded.device_name = '' THEN device_name"
-                     " ELSE excluded.device_name END"
-                     " RETURNING id",
-                     &st);
-    if (rc)
-        return rc;
-    if (!s->enrolled_at)
-        s->enrolled_at = (long long)time(NULL);
-    sqlite3_bind_text(st, 1, s->host, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, s->port);
-    bind_blob_or_null(st, 3, s->has_pin, s->pin, BP_FP_LEN);
-    sqlite3_bind_text(st, 4, s->role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, s->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, s->device_name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, s->enrolled_at);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        s->id = sqlite3_column_int64(st, 0);
-    /* RETURNING rows are final only once the statement has run to completion. */
-    while (step == SQLITE_ROW)
-        step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE)
-        return fail(ks, "storing the server");
-    return 0;
-}
-
-static int server_query(struct keystore *ks, sqlite3_stmt *st, struct ks_server *s)
-{
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        server_row(st, s);
-    sqlite3_finalize(st);
-    if (step == SQLITE_ROW)
-        return 0;
-    if (step == SQLITE_DONE)
-        return KS_NOT_FOUND;
-    return fail(ks, "reading a server");
-}
-
-int ks_server_get(struct keystore *ks, const char *host, uint16_t port, struct ks_server *s)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks, "SELECT " SERVER_COLS " FROM servers WHERE host = ? AND port = ?", &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, port);
-    return server_query(ks, st, s);
-}
-
-int ks_server_by_id(struct keystore *ks, long long id, struct ks_server *s)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks, "SELECT " SERVER_COLS " FROM servers WHERE id = ?", &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
-    return server_query(ks, st, s);
-}
-
-int ks_server_each(struct keystore *ks, int (*cb)(void *arg, const struct ks_server *s), void *arg)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks, "SELECT " SERVER_COLS " FROM servers ORDER BY id", &st);
-    if (rc)
-        return rc;
-    int step;
-    struct ks_server s;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        server_row(st, &s);
-        if (cb(arg, &s))
-            break;
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return fail(ks, "listing servers");
-    return 0;
-}
-
-#define BILAN_COLS                                                                                 \
-    "server_id, bilan, label, role, budget_s, secret, invite_token, invite_expires,"               \
-    " token_hash, redeemed"
-
-static void bilan_row(sqlite3_stmt *st, struct ks_bilan *b)
-{
-    memset(b, 0, sizeof *b);
-    b->server_id = sqlite3_column_int64(st, 0);
-    column_text(st, 1, b->bilan, sizeof b->bilan);
-    column_text(st, 2, b->label, sizeof b->label);
-    column_text(st, 3, b->role, sizeof b->role);
-    b->budget_s = sqlite3_column_int64(st, 4);
-    b->has_secret = column_blob32(st, 5, b->secret);
-    b->has_token = column_blob32(st, 6, b->token);
-    b->invite_expires = sqlite3_column_int64(st, 7);
-    b->has_token_hash = column_blob32(st, 8, b->token_hash);
-    b->redeemed = sqlite3_column_int(st, 9);
-}
-
-int ks_bilan_put(struct keystore *ks, const struct ks_bilan *b)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(
-        ks,
-        "INSERT INTO bilans (" BILAN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-        " ON CONFLICT (server_id, bilan) DO UPDATE SET"
-        " label = CASE WHEN excluded.label = '' THEN label ELSE excluded.label END,"
-        " role = CASE WHEN excluded.role = '' THEN role ELSE excluded.role END,"
-        " budget_s = CASE WHEN excluded.budget_s = 0 THEN budget_s ELSE excluded.budget_s END,"
-        " secret = coalesce(excluded.secret, secret),"
-        " invite_token = coalesce(excluded.invite_token, invite_token),"
-        " invite_expires = CASE WHEN excluded.invite_token IS NULL THEN invite_expires"
-        " ELSE excluded.invite_expires END,"
-        " token_hash = coalesce(excluded.token_hash, token_hash),"
-        " redeemed = max(redeemed, excluded.redeemed)",
-        &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, b->server_id);
-    sqlite3_bind_text(st, 2, b->bilan, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, b->label, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, b->role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, b->budget_s);
-    bind_blob_or_null(st, 6, b->has_secret, b->secret, BP_SECRET_LEN);
-    bind_blob_or_null(st, 7, b->has_token, b->token, BP_TOKEN_LEN);
-    sqlite3_bind_int64(st, 8, b->invite_expires);
-    bind_blob_or_null(st, 9, b->has_token_hash, b->token_hash, 32);
-    sqlite3_bind_int(st, 10, b->redeemed ? 1 : 0);
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE)
-        return fail(ks, "storing a bilan");
-    if (!b->has_secret)
-        return 0;
-    /* The secret joins the bilan's list (a known one keeps its place). */
-    if ((rc = prepare(ks,
-                      "INSERT INTO bilan_secrets (server_id, bilan, secret, added)"
-                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                      &st)))
-        return rc;
-    sqlite3_bind_int64(st, 1, b->server_id);
-    sqlite3_bind_text(st, 2, b->bilan, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 3, b->secret, BP_SECRET_LEN, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, (long long)time(NULL));
-    step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : fail(ks, "storing an invite secret");
-}
-
-int ks_bilan_secrets(struct keystore *ks, long long server_id, const char *bilan,
-                     uint8_t (*out)[BP_SECRET_LEN], int max, int *n)
-{
-    sqlite3_stmt *st;
-    *n = 0;
-    int rc = prepare(ks,
-                     "SELECT secret FROM bilan_secrets WHERE server_id = ?1 AND bilan = ?2"
-                     " ORDER BY added DESC, rowid DESC LIMIT ?3",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 3, max);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-        if (column_blob32(st, 0, out[*n]))
-            (*n)++;
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading invite secrets");
-}
-
-static int bilan_query(struct keystore *ks, sqlite3_stmt *st, struct ks_bilan *b)
-{
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        bilan_row(st, b);
-    sqlite3_finalize(st);
-    if (step == SQLITE_ROW)
-        return 0;
-    if (step == SQLITE_DONE)
-        return KS_NOT_FOUND;
-    return fail(ks, "reading a bilan");
-}
-
-int ks_bilan_get(struct keystore *ks, long long server_id, const char *bilan, struct ks_bilan *b)
-{
-    sqlite3_stmt *st;
-    int rc =
-        prepare(ks, "SELECT " BILAN_COLS " FROM bilans WHERE server_id = ? AND bilan = ?", &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
-    return bilan_query(ks, st, b);
-}
-
-int ks_bilan_by_token_hash(struct keystore *ks, const uint8_t hash[32], struct ks_bilan *b)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks, "SELECT " BILAN_COLS " FROM bilans WHERE token_hash = ? LIMIT 1", &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-    return bilan_query(ks, st, b);
-}
-
-int ks_bilan_each(struct keystore *ks, long long server_id,
-                  int (*cb)(void *arg, const struct ks_bilan *b), void *arg)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks,
-                     "SELECT " BILAN_COLS " FROM bilans WHERE ?1 = 0 OR server_id = ?1"
-                     " ORDER BY server_id, rowid",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    int step;
-    struct ks_bilan b;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        bilan_row(st, &b);
-        int stop = cb(arg, &b);
-        OPENSSL_cleanse(&b, sizeof b);
-        if (stop)
-            break;
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return fail(ks, "listing bilans");
-    return 0;
-}
-
-int ks_peer_put(struct keystore *ks, const struct ks_peer *p)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks,
-                     "INSERT INTO peers (server_id, bilan, device, role, sign_pub, dh_pub, verified,"
-                     " method, first_seen, verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                     " CASE WHEN ?7 THEN ?9 ELSE 0 END)"
-                     " ON CONFLICT (server_id, bilan, device) DO UPDATE SET"
-                     " role = excluded.role,"
-                     " verified_at = CASE WHEN verified = 0 AND excluded.verified THEN ?9"
-                     " ELSE verified_at END,"
-                     " verified = max(verified, excluded.verified)",
-                     &st);
-    if (rc)
-        return rc;
-    long long now = (long long)time(NULL);
-    sqlite3_bind_int64(st, 1, p->server_id);
-    sqlite3_bind_text(st, 2, p->bilan, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 3, p->device, BP_FP_LEN, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, p->role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 5, p->sign_pub, BP_KEY_LEN, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 6, p->dh_pub, BP_KEY_LEN, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 7, p->verified ? 1 : 0);
-    sqlite3_bind_text(st, 8, p->method, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 9, now);
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : fail(ks, "saving a peer");
-}
-
-int ks_peer_each(struct keystore *ks, long long server_id, const char *bilan,
-                 int (*cb)(void *arg, const struct ks_peer *p), void *arg)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks,
-                     "SELECT device, role, sign_pub, dh_pub, verified, method, first_seen,"
-                     " verified_at FROM peers WHERE server_id = ? AND bilan = ? ORDER BY rowid",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct ks_peer p;
-        memset(&p, 0, sizeof p);
-        p.server_id = server_id;
-        snprintf(p.bilan, sizeof p.bilan, "%s", bilan);
-        if (!column_blob32(st, 0, p.device) || !column_blob32(st, 2, p.sign_pub) ||
-            !column_blob32(st, 3, p.dh_pub))
-            continue;
-        column_text(st, 1, p.role, sizeof p.role);
-        p.verified = sqlite3_column_int(st, 4);
-        column_text(st, 5, p.method, sizeof p.method);
-        p.first_seen = sqlite3_column_int64(st, 6);
-        p.verified_at = sqlite3_column_int64(st, 7);
-        if (cb(arg, &p))
-            break;
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading peers");
-}
-
-int ks_receipt_put(struct keystore *ks, const struct ks_receipt *r)
-{
-    sqlite3_stmt *st;
-    /* A record signed again (the server sent it twice) keeps its first
-     * signature time and its acknowledgement. */
-    int rc = prepare(ks,
-                     "INSERT INTO receipts (server_id, bilan, session, record, attestation,"
-                     " signed_at, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
-                     " ON CONFLICT (server_id, bilan, session) DO UPDATE SET"
-                     " record = excluded.record, attestation = excluded.attestation",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, r->server_id);
-    sqlite3_bind_text(st, 2, r->bilan, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, r->session, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, r->record, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, r->attestation, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 6, r->signed_at ? r->signed_at : (long long)time(NULL));
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : fail(ks, "saving a receipt");
-}
-
-int ks_receipt_sent(struct keystore *ks, long long server_id, const char *session)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks,
-                     "UPDATE receipts SET sent_at = ?3 WHERE server_id = ?1 AND session = ?2"
-                     " AND sent_at = 0",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, session, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (long long)time(NULL));
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : fail(ks, "marking a receipt sent");
-}
-
-int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
-                    int (*cb)(void *arg, const struct ks_receipt *r), void *arg)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks,
-                     "SELECT server_id, bilan, session, record, attestation, signed_at, sent_at"
-                     " FROM receipts WHERE (?1 = 0 OR server_id = ?1) AND (?2 = 0 OR sent_at = 0)"
-                     " ORDER BY signed_at, rowid",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_int(st, 2, pending_only ? 1 : 0);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct ks_receipt r;
-        memset(&r, 0, sizeof r);
-        r.server_id = sqlite3_column_int64(st, 0);
-        column_text(st, 1, r.bilan, sizeof r.bilan);
-        column_text(st, 2, r.session, sizeof r.session);
-        r.record = (const char *)sqlite3_column_text(st, 3);
-        r.attestation = (const char *)sqlite3_column_text(st, 4);
-        r.signed_at = sqlite3_column_int64(st, 5);
-        r.sent_at = sqlite3_column_int64(st, 6);
-        if (!r.record || !r.attestation)
-            continue;
-        if (cb(arg, &r))
-            break;
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : fail(ks, "reading receipts");
-}
-
-int ks_attend_put(struct keystore *ks, long long server_id, const char *bilan, const char *session, const char *obs)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(ks,
-                     "INSERT INTO sessions_taken (server_id, bilan, session, seen_at, obs)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET obs = excluded.obs",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, session, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, (long long)time(NULL));
-    sqlite3_bind_text(st, 5, obs, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : fail(ks, "keeping what this device saw of a session");
-}
-
-int ks_attend_get(struct keystore *ks, long long server_id, const char *bilan, const char *session, char **obs)
-{
-    sqlite3_stmt *st;
-    *obs = NULL;
-    int rc = prepare(ks,
-                     "SELECT obs FROM sessions_taken WHERE server_id = ?1 AND bilan = ?2 AND session = ?3"
-                     " AND obs IS NOT NULL",
-                     &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, session, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        *obs = t ? strdup(t) : NULL;
-        rc = *obs ? 0 : BP_E_NOMEM;
-    } else {
-        rc = step == SQLITE_DONE ? KS_NOT_FOUND : fail(ks, "reading what this device saw of a session");
-    }
-    sqlite3_finalize(st);
-    return rc;
 }

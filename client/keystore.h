@@ -7,6 +7,10 @@
  * Must never: print or log a key, token or secret. Callers get them in
  * structs and are responsible for wiping what they copy.
  *
+ * Implemented by keystore.c (the database: open, schema and migrations,
+ * close) and one file per domain: ks_identity.c, ks_servers.c, ks_bilans.c
+ * (with the invite secrets), ks_peers.c, ks_receipts.c, ks_attend.c.
+ *
  * Return convention: 0 on success, KS_NOT_FOUND when a lookup has no row,
  * a negative BP_E_* on failure (with a message on ks_error()). */
 #ifndef CLIENT_KEYSTORE_H

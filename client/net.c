@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ struct net {
     enum net_trust trust; /* decided once per connection */
     uint64_t last_rx_ms;
     int close_status; /* close code from the server, 0 if none */
+    atomic_int woken; /* net_wake() was called since the loop last looked */
     char err[1024];
 };
 
@@ -319,6 +321,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return on_writeable(n, wsi);
 
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        /* lws_cancel_service() from net_wake() or a signal. It reaches the
+         * protocol callback of every vhost and connection: the exchange
+         * makes the first one act for all. */
+        if (atomic_exchange(&n->woken, 0) && n->h.wake)
+            n->h.wake(n->h.ctx, cli_now_ms());
+        return 0;
+
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
         if (wsi != n->wsi)
@@ -440,6 +450,7 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
         net_free(n);
         return NULL;
     }
+    atomic_init(&n->woken, 0);
     n->cfg = *cfg;
     n->h = *h;
     n->in_fd = -1;
@@ -582,6 +593,12 @@ void net_want_write(struct net *n)
 {
     if (n->wsi && n->established)
         lws_callback_on_writable(n->wsi);
+}
+
+void net_wake(struct net *n)
+{
+    atomic_store(&n->woken, 1);
+    lws_cancel_service(n->ctx);
 }
 
 void net_close(struct net *n)

@@ -9,11 +9,16 @@
  * the liveness policy (ping after 5 s idle, give up after 15 s), SIGINT and
  * SIGTERM while it runs.
  *
- * The logic above it (session.c) is driven through struct net_handlers and
+ * The logic above it (dialog.c) is driven through struct net_handlers and
  * never sees lws. Writes follow "the receiver pulls": net_send_text() and
  * net_want_write() only ask for a WRITEABLE callback; each WRITEABLE writes
  * one message: a queued control message first, else one binary frame pulled
- * from handlers->next_frame(). */
+ * from handlers->next_frame().
+ *
+ * Threads: everything runs on the thread of net_run() except net_wake(),
+ * which any thread may call (an encoder with frames ready): it sets a flag
+ * and interrupts the loop's poll with lws_cancel_service(); the loop then
+ * calls handlers->wake. */
 #ifndef CLIENT_NET_H
 #define CLIENT_NET_H
 
@@ -67,9 +72,12 @@ struct net_handlers {
     /* May be NULL. When set, standard input is read inside the event loop
      * (never blocking it) and each read is handed over as it comes: buf
      * (len bytes, valid during the call) is not cut at line ends. len 0:
-     * end of input or a read error; no call follows, and the session goes
+     * end of input or a read error; no call follows, and the dialog goes
      * on. */
     void (*input)(void *ctx, const char *buf, size_t len, uint64_t now_ms);
+    /* May be NULL. net_wake() was called (once per batch of calls made
+     * before the loop saw the first). */
+    void (*wake)(void *ctx, uint64_t now_ms);
 };
 
 /* Creates the lws context and starts connecting. Returns NULL with why
@@ -90,5 +98,8 @@ int net_send_text(struct net *n, const char *buf, size_t len);
 void net_want_write(struct net *n);
 /* Closes once the queued control messages are written. */
 void net_close(struct net *n);
+/* Any thread: wakes the loop, which calls handlers->wake. n must live
+ * until the call returns (stop calling before net_free). */
+void net_wake(struct net *n);
 
 #endif

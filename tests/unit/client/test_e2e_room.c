@@ -134,8 +134,8 @@ static void join(struct node *n, struct node **present, int np, uint64_t now)
     CHECK(e2e_joined(&n->e, "B1", n->slot, now) == 0);
     for (int i = 0; i < np; i++) {
         e2e_member(&n->e, present[i]->slot, present[i]->e.fp,
-                   present[i]->slot == 0 ? "consultant" : "beneficiary", 0, now);
-        e2e_member(&present[i]->e, n->slot, n->e.fp, n->slot == 0 ? "consultant" : "beneficiary", 1,
+                   present[i]->slot == 0 ? BP_ROLE_CONSULTANT : BP_ROLE_BENEFICIARY, 0, now);
+        e2e_member(&present[i]->e, n->slot, n->e.fp, n->slot == 0 ? BP_ROLE_CONSULTANT : BP_ROLE_BENEFICIARY, 1,
                    now);
     }
 }
@@ -277,8 +277,8 @@ static void t_no_secret_needs_sas(void)
     /* A device remembered as verified: authenticated by=known. */
     node_init(&a, 0, NULL, E2E_SAS_ASK);
     node_init(&b, 1, NULL, E2E_SAS_ASK);
-    e2e_add_known(&a.e, b.e.fp, "beneficiary");
-    e2e_add_known(&b.e, a.e.fp, "consultant");
+    e2e_add_known(&a.e, b.e.fp, BP_ROLE_BENEFICIARY);
+    e2e_add_known(&b.e, a.e.fp, BP_ROLE_CONSULTANT);
     CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
     join(&b, pa, 1, 0);
     pump(1);
@@ -292,7 +292,7 @@ static void t_no_secret_needs_sas(void)
     node_init(&b, 1, NULL, E2E_SAS_ASK);
     uint8_t other[BP_FP_LEN];
     memset(other, 0x42, sizeof other);
-    e2e_add_known(&a.e, other, "beneficiary");
+    e2e_add_known(&a.e, other, BP_ROLE_BENEFICIARY);
     CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
     join(&b, pa, 1, 0);
     pump(1);
@@ -360,8 +360,8 @@ static void mitm_run(struct node *a, struct node *b)
     CHECK(bp_fingerprint(mallory.sign_pub, mallory.dh_pub, mfp) == 0);
     CHECK(e2e_joined(&a->e, "B1", 0, 0) == 0);
     CHECK(e2e_joined(&b->e, "B1", 1, 0) == 0);
-    e2e_member(&b->e, 0, mfp, "consultant", 0, 0);
-    e2e_member(&a->e, 1, b->e.fp, "beneficiary", 1, 0);
+    e2e_member(&b->e, 0, mfp, BP_ROLE_CONSULTANT, 0, 0);
+    e2e_member(&a->e, 1, b->e.fp, BP_ROLE_BENEFICIARY, 1, 0);
     for (int i = 0; i < 64 && qn; i++) {
         int n = qn;
         struct msg cur[QMAX];
@@ -732,7 +732,7 @@ static void t_other_invite(void)
     node_init(&b, 1, SECRET2, E2E_SAS_ASK);
     uint8_t other[BP_FP_LEN];
     memset(other, 0x42, sizeof other);
-    e2e_add_known(&a.e, other, "beneficiary");
+    e2e_add_known(&a.e, other, BP_ROLE_BENEFICIARY);
     CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
     join(&b, pa, 1, 0);
     pump(1);

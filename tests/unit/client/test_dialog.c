@@ -1,7 +1,7 @@
-/* test_session.c: drives client/session.c with fake server messages and
+/* test_dialog.c: drives client/dialog.c with fake server messages and
  * checks what it sends, prints and decides: the handshake (signatures that
  * verify), requests, the room roster, chat and file transfer between two
- * sessions wired back to back (datatx -> frames -> datarx), expectations,
+ * dialogs wired back to back (datatx -> frames -> datarx), expectations,
  * leave, errors, timeouts and interrupts, and the server's flow hold/go
  * (no data frame while held, everything sent after go). */
 #define _GNU_SOURCE /* memmem */
@@ -13,7 +13,9 @@
 
 #include "../check.h"
 #include "bp/data.h"
-#include "session.h"
+#include "bp/kinds.h"
+#include "dialog.h"
+#include "e2e_room.h"
 #include "util.h"
 
 /* ---- a fake transport ---- */
@@ -46,14 +48,14 @@ static void f_close(void *ctx)
     ((struct fake *)ctx)->closed++;
 }
 
-static int f_reply(void *ctx, struct session *s, enum bp_type t, const json_t *m)
+static int f_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t *m)
 {
     struct fake *f = ctx;
     (void)s;
     (void)m;
     f->reply_calls++;
     f->last_reply = t;
-    if (t == BP_T_WELCOME && s->goal == GOAL_JOIN && !s->bilan[0])
+    if (t == BP_T_WELCOME && s->req.goal == GOAL_JOIN && !s->bilan[0])
         snprintf(s->bilan, sizeof s->bilan, "B1");
     return 0;
 }
@@ -67,15 +69,17 @@ static const char *last_type(struct fake *f)
     return type;
 }
 
-static void feed(struct session *s, const char *json, uint64_t now)
+static void feed(struct dialog *s, const char *json, uint64_t now)
 {
-    session_on_text(s, json, strlen(json), now);
+    dialog_on_text(s, json, strlen(json), now);
 }
+
+static const struct dialog_transport fake_tp = {f_send, f_want, f_close};
+static const struct dialog_app fake_app = {.on_reply = f_reply};
 
 struct peer {
     struct fake f;
-    struct session_hooks hooks;
-    struct session s;
+    struct dialog s;
     struct bp_identity id;
     FILE *out;
     char *outbuf;
@@ -84,20 +88,22 @@ struct peer {
     struct datarx rx;
 };
 
-static void peer_init(struct peer *p, enum session_goal goal, const char *recv_dir)
+static void peer_init(struct peer *p, enum dialog_goal goal, const char *recv_dir)
 {
     memset(p, 0, sizeof *p);
-    p->hooks = (struct session_hooks){&p->f, &p->f, f_send, f_want, f_close, f_reply, NULL, NULL,
-                                      NULL, NULL, NULL, NULL};
     bp_identity_generate(&p->id);
     p->out = open_memstream(&p->outbuf, &p->outlen);
-    session_init(&p->s);
-    p->s.hooks = &p->hooks;
+    dialog_init(&p->s);
+    p->s.tp = &fake_tp;
+    p->s.tp_ctx = &p->f;
+    p->s.app = &fake_app;
+    p->s.app_ctx = &p->f;
     p->s.id = &p->id;
     p->s.out = p->out;
     p->s.err = stderr;
-    p->s.goal = goal;
+    p->s.req.goal = goal;
     datatx_init(&p->tx);
+    p->tx.out = p->out; /* "[file] sent" lines with the others */
     datarx_init(&p->rx, recv_dir, p->out);
     if (goal == GOAL_JOIN) {
         p->s.tx = &p->tx;
@@ -109,6 +115,7 @@ static void peer_free(struct peer *p)
 {
     datarx_free(&p->rx, "test over");
     datatx_free(&p->tx);
+    dialog_free(&p->s);
     fclose(p->out);
     free(p->outbuf);
     bp_identity_wipe(&p->id);
@@ -123,7 +130,7 @@ static const char *output(struct peer *p)
 static char nonce64[BP_B64_32 + 1];
 static uint8_t nonce[32];
 
-static void challenge(struct session *s, uint64_t now)
+static void challenge(struct dialog *s, uint64_t now)
 {
     char msg[256];
     memset(nonce, 0x42, sizeof nonce);
@@ -147,7 +154,7 @@ static void test_auth_handshake(void)
 {
     struct peer p;
     peer_init(&p, GOAL_LIST, NULL);
-    session_start(&p.s, 1000);
+    dialog_start(&p.s, 1000);
     CHECK_EQ_INT(p.f.nsent, 1);
     json_t *o = json_loads(p.f.sent[0], 0, NULL);
     CHECK_STR(bp_str(o, "type", ""), "hello");
@@ -186,17 +193,17 @@ static void test_enrol_handshake(void)
 {
     struct peer p;
     peer_init(&p, GOAL_WELCOME, NULL);
-    p.s.mode = SESSION_ENROL;
-    memset(p.s.token, 0x33, sizeof p.s.token);
-    snprintf(p.s.device_name, sizeof p.s.device_name, "laptop");
-    session_start(&p.s, 0);
+    p.s.req.mode = DIALOG_ENROL;
+    memset(p.s.req.token, 0x33, sizeof p.s.req.token);
+    snprintf(p.s.req.device_name, sizeof p.s.req.device_name, "laptop");
+    dialog_start(&p.s, 0);
     challenge(&p.s, 1);
     json_t *o = json_loads(p.f.sent[1], 0, NULL);
     CHECK_STR(bp_str(o, "type", ""), "enrol");
     CHECK_STR(bp_str(o, "device_name", ""), "laptop");
     uint8_t tok[32], sig[64], msg[BP_AUTH_MSG_MAX], pub[32];
     CHECK_EQ_INT(bp_b64_decode_exact(bp_str(o, "token", ""), tok, 32), 0);
-    CHECK_MEM(tok, p.s.token, 32);
+    CHECK_MEM(tok, p.s.req.token, 32);
     CHECK_EQ_INT(bp_b64_decode_exact(bp_str(o, "sign_pub", ""), pub, 32), 0);
     CHECK_MEM(pub, p.id.sign_pub, 32);
     CHECK_EQ_INT(bp_b64_decode_exact(bp_str(o, "sig", ""), sig, 64), 0);
@@ -218,7 +225,7 @@ static void test_bad_server(void)
 {
     struct peer p;
     peer_init(&p, GOAL_WELCOME, NULL);
-    session_start(&p.s, 0);
+    dialog_start(&p.s, 0);
     /* Unknown types are ignored (additive protocol changes). */
     feed(&p.s, "{\"type\":\"future_thing\",\"x\":1}", 1);
     CHECK(!p.s.finished);
@@ -229,31 +236,31 @@ static void test_bad_server(void)
     peer_free(&p);
 
     peer_init(&p, GOAL_WELCOME, NULL);
-    session_start(&p.s, 0);
+    dialog_start(&p.s, 0);
     feed(&p.s, "{\"type\":\"challenge\",\"v\":2,\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", 1);
     CHECK_EQ_INT(p.s.exit_code, EXIT_REFUSED); /* version mismatch */
     peer_free(&p);
 
     /* A welcome before any challenge is out of turn. */
     peer_init(&p, GOAL_WELCOME, NULL);
-    session_start(&p.s, 0);
+    dialog_start(&p.s, 0);
     feed(&p.s, "{\"type\":\"welcome\",\"role\":\"consultant\",\"device\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", 1);
     CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
     peer_free(&p);
 
     /* Silence during setup times out (exit 4). */
     peer_init(&p, GOAL_WELCOME, NULL);
-    session_start(&p.s, 0);
-    session_tick(&p.s, 29999);
+    dialog_start(&p.s, 0);
+    dialog_tick(&p.s, 29999);
     CHECK(!p.s.finished);
-    session_tick(&p.s, 30000);
+    dialog_tick(&p.s, 30000);
     CHECK_EQ_INT(p.s.exit_code, EXIT_TIMEOUT);
     peer_free(&p);
 
     /* Connection lost before the end. */
     peer_init(&p, GOAL_WELCOME, NULL);
-    session_start(&p.s, 0);
-    session_closed(&p.s);
+    dialog_start(&p.s, 0);
+    dialog_closed(&p.s);
     CHECK(p.s.lost);
     CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
     peer_free(&p);
@@ -262,7 +269,7 @@ static void test_bad_server(void)
 /* Brings p into room B1 at slot with the given roster JSON. */
 static void enter_room(struct peer *p, int slot, const char *members, uint64_t now)
 {
-    session_start(&p->s, now);
+    dialog_start(&p->s, now);
     challenge(&p->s, now);
     char w[256];
     snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"beneficiary\",\"device\":\"%s\",\"bilans\":[]}",
@@ -282,8 +289,8 @@ static void test_room_roster(void)
 {
     struct peer p;
     peer_init(&p, GOAL_JOIN, NULL);
-    p.s.scripted = 1;
-    p.s.expect_members = 3;
+    p.s.script.scripted = 1;
+    p.s.script.expect_members = 3;
     enter_room(&p, 1,
                "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"},"
                "{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]",
@@ -306,7 +313,7 @@ static void test_room_roster(void)
 
     /* join refused: [error] line and exit 2. */
     peer_init(&p, GOAL_JOIN, NULL);
-    session_start(&p.s, 0);
+    dialog_start(&p.s, 0);
     challenge(&p.s, 0);
     char w[256];
     snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"beneficiary\",\"device\":\"%s\"}", fp64_of(&p.id));
@@ -330,7 +337,7 @@ static void test_room_roster(void)
 
 static void enter_as(struct peer *p, const char *role, int slot, const char *members)
 {
-    session_start(&p->s, 0);
+    dialog_start(&p->s, 0);
     challenge(&p->s, 0);
     char w[256], j[1024];
     snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"%s\",\"device\":\"%s\",\"bilans\":[]}",
@@ -394,11 +401,11 @@ static void test_deadlines(void)
     struct peer p;
     /* --duration: leave, exit 0. */
     peer_init(&p, GOAL_JOIN, NULL);
-    p.s.duration_ms = 5000;
+    p.s.script.duration_ms = 5000;
     enter_room(&p, 0, "[]", 100);
-    session_tick(&p.s, 5099);
+    dialog_tick(&p.s, 5099);
     CHECK_EQ_INT(p.s.st, ST_IN_ROOM);
-    session_tick(&p.s, 5100);
+    dialog_tick(&p.s, 5100);
     CHECK_EQ_INT(p.s.st, ST_LEAVING);
     feed(&p.s, "{\"type\":\"left\",\"bilan\":\"B1\"}", 5101);
     CHECK_EQ_INT(p.s.exit_code, 0);
@@ -406,15 +413,15 @@ static void test_deadlines(void)
 
     /* --timeout with expectations unmet: leave, exit 4, even if left never comes. */
     peer_init(&p, GOAL_JOIN, NULL);
-    p.s.scripted = 1;
-    p.s.expect_chat = 1;
-    p.s.timeout_ms = 2000;
+    p.s.script.scripted = 1;
+    p.s.script.expect_chat = 1;
+    p.s.script.timeout_ms = 2000;
     enter_room(&p, 0, "[]", 0);
-    session_tick(&p.s, 2000);
+    dialog_tick(&p.s, 2000);
     CHECK_EQ_INT(p.s.st, ST_LEAVING);
-    session_tick(&p.s, 6999);
+    dialog_tick(&p.s, 6999);
     CHECK(!p.s.finished);
-    session_tick(&p.s, 7000);
+    dialog_tick(&p.s, 7000);
     CHECK(p.s.finished);
     CHECK_EQ_INT(p.s.exit_code, EXIT_TIMEOUT);
     peer_free(&p);
@@ -422,20 +429,20 @@ static void test_deadlines(void)
     /* SIGINT in the room: leave cleanly, exit 0. */
     peer_init(&p, GOAL_JOIN, NULL);
     enter_room(&p, 0, "[]", 0);
-    session_interrupt(&p.s, 1);
+    dialog_interrupt(&p.s, 1);
     CHECK_STR(last_type(&p.f), "leave");
     feed(&p.s, "{\"type\":\"left\",\"bilan\":\"B1\"}", 2);
     CHECK_EQ_INT(p.s.exit_code, 0);
     peer_free(&p);
 }
 
-/* Pumps every frame a's session produces into b's, as the server would
+/* Pumps every frame a's dialog produces into b's, as the server would
  * (overwriting the sender slot). Returns the number of frames. */
 static int pump(struct peer *a, struct peer *b, uint8_t slot, uint32_t *last_seq)
 {
     static uint8_t frame[BP_MAX_FRAME];
     int frames = 0, n;
-    while ((n = session_next_frame(&a->s, frame, sizeof frame, 50)) > 0) {
+    while ((n = dialog_writable(&a->s, frame, sizeof frame, 50)) > 0) {
         struct bp_hdr h;
         CHECK_EQ_INT(bp_hdr_decode(frame, (size_t)n, &h, NULL), 0);
         CHECK_EQ_INT(h.kind, BP_KIND_DATA);
@@ -444,7 +451,7 @@ static int pump(struct peer *a, struct peer *b, uint8_t slot, uint32_t *last_seq
             CHECK_EQ_INT(h.seq, *last_seq + 1);
         *last_seq = h.seq;
         bp_hdr_set_slot(frame, slot);
-        session_on_binary(&b->s, frame, (size_t)n, 50);
+        dialog_on_binary(&b->s, frame, (size_t)n, 50);
         frames++;
     }
     return frames;
@@ -500,15 +507,15 @@ static void test_transfer(void)
     CHECK(datatx_add_file(&a.tx, "/nonexistent/x", whyb, sizeof whyb) < 0);
     CHECK(datatx_add_file(&a.tx, tmpl, whyb, sizeof whyb) < 0); /* a folder */
     CHECK(datatx_add_chat(&a.tx, "", &why) < 0);
-    a.s.scripted = 1;
-    b.s.scripted = 1;
-    b.s.expect_files = 2;
-    b.s.expect_chat = 1;
+    a.s.script.scripted = 1;
+    b.s.script.scripted = 1;
+    b.s.script.expect_files = 2;
+    b.s.script.expect_chat = 1;
 
     enter_room(&a, 0, "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]", 0);
     /* Alone: nothing is sent yet. */
     uint8_t frame[64];
-    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 1), 0);
+    CHECK_EQ_INT(dialog_writable(&a.s, frame, sizeof frame, 1), 0);
     CHECK_EQ_INT(a.s.st, ST_IN_ROOM);
     enter_room(&b, 1,
                "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"},"
@@ -528,7 +535,7 @@ static void test_transfer(void)
     CHECK_STR(last_type(&a.f), "stats");
     feed(&a.s, "{\"type\":\"stats\",\"queued_bytes\":0,\"dropped_video\":0,\"frames_in\":7,\"frames_out\":0}", 60);
     CHECK_EQ_INT(a.s.st, ST_IN_ROOM);
-    session_tick(&a.s, 100);
+    dialog_tick(&a.s, 100);
     CHECK_STR(last_type(&a.f), "stats"); /* asked again */
     feed(&a.s, "{\"type\":\"stats\",\"queued_bytes\":0,\"dropped_video\":0,\"frames_in\":8,\"frames_out\":0}", 300);
     CHECK_EQ_INT(a.s.st, ST_LEAVING);
@@ -543,8 +550,8 @@ static void test_transfer(void)
     struct stat sb;
     CHECK_EQ_INT(stat(path, &sb), 0);
     CHECK_EQ_INT(sb.st_mode & 0777, 0600);
-    CHECK_EQ_INT(b.s.got_files, 2);
-    CHECK_EQ_INT(b.s.got_chat, 1);
+    CHECK_EQ_INT(b.rx.files, 2);
+    CHECK_EQ_INT(b.rx.chats, 1);
     CHECK_EQ_INT(b.s.st, ST_LEAVING); /* expectations met */
     CHECK_EQ_INT(count_parts(recv), 0);
     peer_free(&a);
@@ -573,7 +580,7 @@ static void test_transfer(void)
     seq = UINT32_MAX;
     pump(&a, &b, 0, &seq);
     CHECK(strstr(output(&b), "[file] rejected name=rapport final.pdf: not accepting files") != NULL);
-    CHECK_EQ_INT(b.s.got_files, 0);
+    CHECK_EQ_INT(b.rx.files, 0);
     peer_free(&a);
     peer_free(&b);
 
@@ -584,13 +591,13 @@ static void test_transfer(void)
     struct bp_hdr h = {1, BP_KIND_DATA, 0, 0, 0, 0, 0};
     bp_hdr_encode(&h, fr);
     int n = bp_data_encode_file_begin(9, 3, sha, "x.txt", 5, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 1);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 1);
     CHECK_EQ_INT(count_parts(recv), 1);
     n = bp_data_encode_chunk_hdr(9, 0, fr + 16, sizeof fr - 16);
     memcpy(fr + 16 + n, "abc", 3);
-    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 2);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n + 3, 2);
     n = bp_data_encode_file_end(9, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 3);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 3);
     CHECK(strstr(output(&b), "[file] rejected name=x.txt: SHA-256 does not match") != NULL);
     CHECK_EQ_INT(count_parts(recv), 0);
     snprintf(path, sizeof path, "%s/x.txt", recv);
@@ -598,19 +605,19 @@ static void test_transfer(void)
 
     /* Oversize announcement refused; a sender leaving mid-transfer deletes its temp file. */
     n = bp_data_encode_file_begin(10, (4ULL << 30) + 1, sha, "huge.bin", 8, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 4);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 4);
     CHECK(strstr(output(&b), "[file] rejected name=huge.bin: larger than 4 GiB") != NULL);
     n = bp_data_encode_file_begin(11, 100, sha, "half.txt", 8, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 5);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 5);
     n = bp_data_encode_chunk_hdr(11, 0, fr + 16, sizeof fr - 16);
     memcpy(fr + 16 + n, "abc", 3);
-    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 6);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n + 3, 6);
     /* Out-of-order chunk on another transfer is rejected. */
     n = bp_data_encode_file_begin(12, 100, sha, "ooo.txt", 7, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 7);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 7);
     n = bp_data_encode_chunk_hdr(12, 50, fr + 16, sizeof fr - 16);
     memcpy(fr + 16 + n, "abc", 3);
-    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 8);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n + 3, 8);
     CHECK(strstr(output(&b), "[file] rejected name=ooo.txt: chunk out of order") != NULL);
     CHECK_EQ_INT(count_parts(recv), 1);
     feed(&b.s, "{\"type\":\"member_left\",\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\",\"reason\":\"disconnected\"}", 9);
@@ -619,10 +626,10 @@ static void test_transfer(void)
     CHECK_EQ_INT(count_parts(recv), 1);
     n = bp_data_encode_chunk_hdr(11, 3, fr + 16, sizeof fr - 16);
     memcpy(fr + 16 + n, "def", 3);
-    session_on_binary(&b.s, fr, 16 + (size_t)n + 3, 9); /* still accepted */
-    session_tick(&b.s, 9 + DATARX_GRACE_MS - 1);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n + 3, 9); /* still accepted */
+    dialog_tick(&b.s, 9 + DATARX_GRACE_MS - 1);
     CHECK_EQ_INT(count_parts(recv), 1);
-    session_tick(&b.s, 9 + DATARX_GRACE_MS);
+    dialog_tick(&b.s, 9 + DATARX_GRACE_MS);
     CHECK(strstr(output(&b), "[file] rejected name=half.txt: transfer interrupted: the sender left") != NULL);
     CHECK_EQ_INT(count_parts(recv), 0);
 
@@ -631,19 +638,19 @@ static void test_transfer(void)
     uint8_t zero_sha[32];
     bp_sha256((const uint8_t *)"", 0, zero_sha);
     n = bp_data_encode_file_begin(13, 0, zero_sha, "..\x1b[1mevil", 10, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 11);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 11);
     n = bp_data_encode_file_end(13, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 12);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 12);
     snprintf(path, sizeof path, "[file] received name=_[1mevil bytes=0 sha256=ok path=%s/_[1mevil\n", recv);
     CHECK(strstr(output(&b), path) != NULL);
     n = bp_data_encode_chat("a\x07" "b\nc", 5, fr + 16, sizeof fr - 16);
-    session_on_binary(&b.s, fr, 16 + (size_t)n, 13);
+    dialog_on_binary(&b.s, fr, 16 + (size_t)n, 13);
     CHECK(strstr(output(&b), "[chat] slot=0: a?b?c\n") != NULL);
     /* Malformed data messages and bad headers are ignored, not fatal. */
     fr[16] = 0x09;
-    session_on_binary(&b.s, fr, 20, 14);
+    dialog_on_binary(&b.s, fr, 20, 14);
     fr[0] = 2;
-    session_on_binary(&b.s, fr, 20, 15);
+    dialog_on_binary(&b.s, fr, 20, 15);
     CHECK(!b.s.finished);
     peer_free(&b);
     CHECK_EQ_INT(count_parts(recv), 0);
@@ -653,7 +660,7 @@ static void test_transfer(void)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
-/* ---- two sessions with end-to-end encryption, through a fake relay ---- */
+/* ---- two dialogs with end-to-end encryption, through a fake relay ---- */
 struct epeer {
     struct peer p; /* first: the fake hooks cast ctx to struct fake */
     struct e2e e;
@@ -683,6 +690,8 @@ static int r_send(void *ctx, const char *buf, size_t len)
     return f_send(&ep->p.f, buf, len);
 }
 
+static const struct dialog_transport relay_tp = {r_send, f_want, f_close};
+
 static void relay_all(struct epeer **eps, int n, uint64_t now)
 {
     for (int i = 0; i < rqn; i++) {
@@ -698,13 +707,13 @@ static void epeer_init(struct epeer *ep, int slot, const uint8_t *secret)
 {
     peer_init(&ep->p, GOAL_JOIN, NULL);
     ep->slot = slot;
-    ep->p.hooks.ctx = ep;
-    ep->p.hooks.send_text = r_send;
+    ep->p.s.tp = &relay_tp;
+    ep->p.s.tp_ctx = ep;
     CHECK_EQ_INT(e2e_init(&ep->e, &ep->p.id, secret, E2E_SAS_ASK), 0);
     ep->p.s.e2e = &ep->e;
 }
 
-static void test_e2e_sessions(void)
+static void test_e2e_dialogs(void)
 {
     static struct epeer a, b;
     static const uint8_t secret[BP_SECRET_LEN] = {7};
@@ -712,7 +721,7 @@ static void test_e2e_sessions(void)
     epeer_init(&b, 1, secret);
     const char *why;
     CHECK_EQ_INT(datatx_add_chat(&a.p.tx, "mots confidentiels", &why), 0);
-    a.p.s.scripted = 1;
+    a.p.s.script.scripted = 1;
     char fa[BP_B64_32 + 1], fb[BP_B64_32 + 1], roster[512], mj[256];
     snprintf(fa, sizeof fa, "%s", fp64_of(&a.p.id));
     snprintf(fb, sizeof fb, "%s", fp64_of(&b.p.id));
@@ -728,20 +737,20 @@ static void test_e2e_sessions(void)
     feed(&a.p.s, mj, 0);
     static uint8_t frame[BP_MAX_FRAME];
     /* Handshake not done: nothing goes out, in clear or otherwise. */
-    CHECK_EQ_INT(session_next_frame(&a.p.s, frame, sizeof frame, 1), 0);
+    CHECK_EQ_INT(dialog_writable(&a.p.s, frame, sizeof frame, 1), 0);
     struct epeer *eps[] = {&a, &b};
     for (int i = 0; i < 8 && rqn; i++)
         relay_all(eps, 2, 2);
     CHECK(strstr(output(&a.p), "[e2e] slot=1 authenticated by=invite\n") != NULL);
     CHECK(strstr(output(&b.p), "[e2e] slot=0 authenticated by=invite\n") != NULL);
     CHECK(strstr(output(&b.p), "[e2e] slot=0 keys gen=") != NULL);
-    int n = session_next_frame(&a.p.s, frame, sizeof frame, 3);
+    int n = dialog_writable(&a.p.s, frame, sizeof frame, 3);
     CHECK(n > BP_HDR_LEN);
     CHECK(n > 0 && memmem(frame, (size_t)n, "confidentiels", 13) == NULL);
     CHECK_EQ_INT(frame[1], BP_KIND_DATA);
     CHECK_EQ_INT(a.e.stats.frames_sealed, 1);
     if (n > 0)
-        session_on_binary(&b.p.s, frame, (size_t)n, 4);
+        dialog_on_binary(&b.p.s, frame, (size_t)n, 4);
     CHECK(strstr(output(&b.p), "[chat] slot=0: mots confidentiels\n") != NULL);
     CHECK_EQ_INT(b.e.stats.frames_opened, 1);
     /* A plain (unsealed) frame is not shown. */
@@ -749,11 +758,11 @@ static void test_e2e_sessions(void)
     struct bp_hdr h = {.version = 1, .kind = BP_KIND_DATA, .slot = 0, .seq = 9};
     bp_hdr_encode(&h, frame);
     memcpy(frame + BP_HDR_LEN, plain, sizeof plain - 1);
-    session_on_binary(&b.p.s, frame, BP_HDR_LEN + sizeof plain - 1, 5);
+    dialog_on_binary(&b.p.s, frame, BP_HDR_LEN + sizeof plain - 1, 5);
     CHECK(strstr(output(&b.p), "texte en clair") == NULL);
     CHECK_EQ_INT(b.e.stats.frames_opened, 1);
-    session_closed(&a.p.s);
-    session_closed(&b.p.s);
+    dialog_closed(&a.p.s);
+    dialog_closed(&b.p.s);
     static const uint8_t zero[BP_KEY_LEN];
     CHECK_MEM(a.e.eph_priv, zero, BP_KEY_LEN); /* erased on leave */
     e2e_free(&a.e);
@@ -806,7 +815,7 @@ static void test_hostile_records(void)
 
     /* A welcome for another device: not ours to go on with. */
     peer_init(&p, GOAL_JOIN, NULL);
-    session_start(&p.s, 0);
+    dialog_start(&p.s, 0);
     challenge(&p.s, 0);
     feed(&p.s, "{\"type\":\"welcome\",\"role\":\"beneficiary\",\"device\":\"" DEV_A "\"}", 1);
     CHECK(p.s.finished);
@@ -871,7 +880,7 @@ static void test_hostile_records(void)
     peer_free(&p);
 }
 
-/* PROTOCOL.md §4 "Queues": a held session produces no data frame; control
+/* PROTOCOL.md §4 "Queues": a held dialog produces no data frame; control
  * messages still go; go resumes and nothing is lost. */
 static void test_flow_hold(void)
 {
@@ -898,45 +907,45 @@ static void test_flow_hold(void)
 
     static uint8_t frame[BP_MAX_FRAME];
     struct bp_hdr h;
-    int n = session_next_frame(&a.s, frame, sizeof frame, 1); /* the chat line */
+    int n = dialog_writable(&a.s, frame, sizeof frame, 1); /* the chat line */
     CHECK(n > 0);
     CHECK_EQ_INT(bp_hdr_decode(frame, (size_t)n, &h, NULL), 0);
     bp_hdr_set_slot(frame, 0);
-    session_on_binary(&b.s, frame, (size_t)n, 1);
-    n = session_next_frame(&a.s, frame, sizeof frame, 1); /* file_begin */
+    dialog_on_binary(&b.s, frame, (size_t)n, 1);
+    n = dialog_writable(&a.s, frame, sizeof frame, 1); /* file_begin */
     CHECK(n > 0);
     bp_hdr_set_slot(frame, 0);
-    session_on_binary(&b.s, frame, (size_t)n, 1);
-    uint32_t seq_before = a.s.seq;
+    dialog_on_binary(&b.s, frame, (size_t)n, 1);
+    uint32_t seq_before = mux_seq(&a.s.mux, BP_KIND_DATA);
 
     /* Hold: no data frame, however often the transport asks. */
     feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\",\"slot\":1,\"allowance\":4194304}", 2);
-    CHECK(a.s.data_held);
+    CHECK(mux_held(&a.s.mux, BP_KIND_DATA));
     CHECK(strstr(output(&a), "[room] sending paused: slot=1 receives slowly") != NULL);
     for (int i = 0; i < 5; i++)
-        CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 3), 0);
-    CHECK_EQ_INT(a.s.seq, seq_before);
+        CHECK_EQ_INT(dialog_writable(&a.s, frame, sizeof frame, 3), 0);
+    CHECK_EQ_INT(mux_seq(&a.s.mux, BP_KIND_DATA), seq_before);
     /* A second hold changes nothing; a kind this version does not know is ignored. */
     feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\",\"slot\":2}", 3);
     feed(&a.s, "{\"type\":\"flow\",\"kind\":\"video\",\"state\":\"go\"}", 3);
     feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"later\"}", 3);
-    CHECK(a.s.data_held);
-    CHECK_EQ_INT(a.s.flow_holds, 1);
-    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 3), 0);
+    CHECK(mux_held(&a.s.mux, BP_KIND_DATA));
+    CHECK_EQ_INT(a.s.flow.holds, 1);
+    CHECK_EQ_INT(dialog_writable(&a.s, frame, sizeof frame, 3), 0);
     CHECK(!a.s.finished);
     /* Control messages do not wait: a request goes out at once. */
     int sent = a.f.nsent;
-    CHECK_EQ_INT(session_hours_report(&a.s, &why), 0);
+    CHECK_EQ_INT(dialog_hours_report(&a.s, &why), 0);
     CHECK_EQ_INT(a.f.nsent, sent + 1);
     CHECK_STR(last_type(&a.f), "hours");
     /* A line typed while held waits, and says so. */
-    CHECK_EQ_INT(session_say(&a.s, "pendant la pause", 16, &why), SAY_WAIT_FLOW);
-    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 4), 0);
+    CHECK_EQ_INT(dialog_say(&a.s, "pendant la pause", 16, &why), SAY_WAIT_FLOW);
+    CHECK_EQ_INT(dialog_writable(&a.s, frame, sizeof frame, 4), 0);
 
     /* Go: the transport is asked to write, and everything follows in order. */
     int ww = a.f.want_write;
     feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"go\"}", 5);
-    CHECK(!a.s.data_held);
+    CHECK(!mux_held(&a.s.mux, BP_KIND_DATA));
     CHECK(a.f.want_write > ww);
     CHECK(strstr(output(&a), "[room] sending resumed\n") != NULL);
     uint32_t seq = seq_before - 1;
@@ -948,19 +957,19 @@ static void test_flow_hold(void)
     CHECK(strstr(output(&b), "[chat] slot=0: pendant la pause\n") != NULL);
     /* A go with no hold is harmless. */
     feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"go\"}", 6);
-    CHECK(!a.s.data_held);
+    CHECK(!mux_held(&a.s.mux, BP_KIND_DATA));
 
     /* A hold never outlives the visit: a new joined starts free. */
     feed(&a.s, "{\"type\":\"flow\",\"kind\":\"data\",\"state\":\"hold\"}", 7);
-    CHECK(a.s.data_held);
+    CHECK(mux_held(&a.s.mux, BP_KIND_DATA));
     CHECK(strstr(output(&a), "[room] sending paused: a member receives slowly") != NULL);
     CHECK_EQ_INT(datatx_add_chat(&a.tx, "apres", &why), 0);
-    CHECK_EQ_INT(session_next_frame(&a.s, frame, sizeof frame, 8), 0);
+    CHECK_EQ_INT(dialog_writable(&a.s, frame, sizeof frame, 8), 0);
     a.s.st = ST_JOINING; /* as after leave and join again */
     feed(&a.s, "{\"type\":\"joined\",\"bilan\":\"B1\",\"slot\":0,\"role\":\"consultant\",\"members\":"
                "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\"}]}", 9);
-    CHECK(!a.s.data_held);
-    CHECK(session_next_frame(&a.s, frame, sizeof frame, 9) > 0);
+    CHECK(!mux_held(&a.s.mux, BP_KIND_DATA));
+    CHECK(dialog_writable(&a.s, frame, sizeof frame, 9) > 0);
     peer_free(&a);
     peer_free(&b);
     snprintf(path, sizeof path, "rm -rf '%s'", tmpl);
@@ -977,7 +986,7 @@ int main(void)
     test_deadlines();
     test_transfer();
     test_flow_hold();
-    test_e2e_sessions();
+    test_e2e_dialogs();
     test_hostile_records();
     return check_report();
 }

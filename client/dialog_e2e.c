@@ -1,0 +1,111 @@
+/* dialog_e2e.c: end-to-end encryption's glue (see dialog_e2e.h); e2e_room.c
+ * does the work. */
+#include <string.h>
+
+#include "dialog_e2e.h"
+#include "e2e_room.h"
+
+static int io_send(void *ctx, int to, json_t *body)
+{
+    struct dialog *d = ctx;
+    if (!dialog_in_room(d)) {
+        json_decref(body);
+        return BP_E_WRONG_STATE;
+    }
+    return dialog_send(d, json_pack("{s:s, s:i, s:o}", "type", "e2e", "to", to, "body", body));
+}
+
+static void io_line(void *ctx, const char *text)
+{
+    dialog_print(ctx, "%s\n", text);
+}
+
+/* An opened frame (possibly held until its key came): to its kind's sink. */
+static void io_frame(void *ctx, const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+    struct dialog *d = ctx;
+    if (dialog_in_room(d))
+        mux_deliver(&d->mux, frame, len, now_ms);
+}
+
+void dialog_e2e_attach(struct dialog *d)
+{
+    if (!d->e2e)
+        return;
+    d->e2e->io.ctx = d;
+    d->e2e->io.send = io_send;
+    d->e2e->io.line = io_line;
+    d->e2e->io.frame = io_frame;
+    d->mux.e2e = d->e2e;
+}
+
+int dialog_e2e_joined(struct dialog *d, const json_t *m, uint64_t now)
+{
+    if (!d->e2e)
+        return 0;
+    if (e2e_joined(d->e2e, d->bilan, d->room.slot, now)) {
+        dialog_fail(d, "cannot set up end-to-end encryption (OpenSSL)", NULL);
+        return -1;
+    }
+    size_t i;
+    json_t *mb;
+    json_array_foreach(json_object_get(m, "members"), i, mb)
+    {
+        int slot = (int)bp_int(mb, "slot", -1);
+        const char *role = bp_str(mb, "role", "");
+        uint8_t fp[BP_FP_LEN];
+        /* The roster was checked member by member (dialog_room_joined). */
+        if (slot >= 0 && slot < BP_MAX_MEMBERS && slot != d->room.slot &&
+            !dialog_device_fp(bp_str(mb, "device", ""), fp))
+            e2e_member(d->e2e, slot, fp, bp_role_parse(role, strlen(role)), 0, now);
+    }
+    return 0;
+}
+
+void dialog_e2e_member_joined(struct dialog *d, int slot, const json_t *m, uint64_t now)
+{
+    uint8_t fp[BP_FP_LEN];
+    const char *role = bp_str(m, "role", "");
+    if (d->e2e && !dialog_device_fp(bp_str(m, "device", ""), fp))
+        e2e_member(d->e2e, slot, fp, bp_role_parse(role, strlen(role)), 1, now);
+}
+
+void dialog_e2e_member_left(struct dialog *d, int slot, uint64_t now)
+{
+    if (d->e2e)
+        e2e_member_left(d->e2e, slot, now);
+}
+
+void dialog_e2e_body(struct dialog *d, const json_t *m, uint64_t now)
+{
+    uint8_t fp[BP_FP_LEN];
+    if (!d->e2e || !dialog_in_room(d) || dialog_device_fp(bp_str(m, "device", ""), fp))
+        return;
+    e2e_on_body(d->e2e, (int)bp_int(m, "from", 0), fp, json_object_get(m, "body"), now);
+}
+
+void dialog_e2e_tick(struct dialog *d, uint64_t now)
+{
+    if (d->e2e)
+        e2e_tick(d->e2e, now);
+}
+
+void dialog_e2e_leave(struct dialog *d)
+{
+    if (d->e2e)
+        e2e_leave(d->e2e); /* forward secrecy: the ephemeral and media keys go now */
+}
+
+int dialog_sas_answer(struct dialog *d, int slot, int confirmed, uint64_t now_ms)
+{
+    if (!d->e2e || !dialog_in_room(d))
+        return 0;
+    int n = 0;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+        if ((slot >= 0 && i != slot) || !e2e_sas_pending(d->e2e, i))
+            continue;
+        e2e_sas_decide(d->e2e, i, confirmed, now_ms);
+        n++;
+    }
+    return n;
+}

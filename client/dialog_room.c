@@ -1,0 +1,256 @@
+/* dialog_room.c: the roster, the room lines, the flow hold, our leave and
+ * the person's chat lines (see dialog_room.h). */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "bp/kinds.h"
+#include "dialog_room.h"
+#include "e2e_room.h"
+#include "util.h"
+
+/* A member of joined's roster, checked: slot, device, role and the
+ * optional count of beneficiary devices. */
+static int member_ok(const json_t *mb, int *slot, const char **device, int *role)
+{
+    const json_t *js = json_object_get(mb, "slot"), *jd = json_object_get(mb, "device"),
+                 *jr = json_object_get(mb, "role");
+    uint8_t tmp[BP_FP_LEN];
+    if (!json_is_integer(js) || json_integer_value(js) < 0 ||
+        json_integer_value(js) >= BP_MAX_MEMBERS || !json_is_string(jd) ||
+        bp_b64_decode_exact(json_string_value(jd), tmp, sizeof tmp) || !json_is_string(jr))
+        return 0;
+    int r = bp_role_parse(json_string_value(jr), json_string_length(jr));
+    if (r == BP_ROLE_NONE)
+        return 0;
+    const json_t *jn = json_object_get(mb, "beneficiary_devices");
+    if (jn &&
+        (!json_is_integer(jn) || json_integer_value(jn) < 1 || json_integer_value(jn) > 1000000))
+        return 0;
+    *slot = (int)json_integer_value(js);
+    *device = json_string_value(jd);
+    *role = r;
+    return 1;
+}
+
+static void set_member(struct dialog *d, int slot, const char *device, int role)
+{
+    struct dialog_member *mb = &d->room.members[slot];
+    mb->present = 1;
+    mb->role = role;
+    cli_device_short(device, mb->device);
+    if (bp_b64_decode_exact(device, mb->fp, BP_FP_LEN))
+        memset(mb->fp, 0, BP_FP_LEN);
+    int c = dialog_member_count(d);
+    if (c > d->room.max_members)
+        d->room.max_members = c;
+}
+
+/* A beneficiary member of a bilan that has more than one beneficiary device
+ * (PROTOCOL.md §3.2, beneficiary_devices): one of them may be someone who
+ * got hold of an invite, and only the people can tell. Loud for the
+ * consultant, who asks; the beneficiary is told too, since it knows its own
+ * devices. */
+static void warn_devices(struct dialog *d, int slot, const json_t *mb)
+{
+    const json_t *jn = json_object_get(mb, "beneficiary_devices");
+    long long n = json_is_integer(jn) ? (long long)json_integer_value(jn) : 0;
+    if (n < 2 || slot == d->room.slot || d->room.members[slot].role != BP_ROLE_BENEFICIARY)
+        return;
+    const char *dev = d->room.members[slot].device;
+    if (d->room.role == BP_ROLE_CONSULTANT)
+        dialog_print(
+            d,
+            "[room] ATTENTION slot=%d: un deuxi\xc3\xa8me appareil utilise l'invitation du "
+            "b\xc3\xa9n\xc3\xa9"
+            "ficiaire (%lld appareils b\xc3\xa9n\xc3\xa9"
+            "ficiaires "
+            "pour ce bilan). Demandez au b\xc3\xa9n\xc3\xa9"
+            "ficiaire si l'appareil %s est "
+            "bien le sien ; sinon, quittez la salle (/quitter) et pr\xc3\xa9venez "
+            "l'administrateur. (WARNING: a second device is using the beneficiary's "
+            "invite: ask the beneficiary whether device %s is really theirs.)\n",
+            slot, n, dev, dev);
+    else
+        dialog_print(d,
+                     "[room] ATTENTION slot=%d: un autre appareil est entr\xc3\xa9 avec une "
+                     "invitation de ce bilan (%lld appareils). S'il n'est pas \xc3\xa0 vous, "
+                     "dites-le tout de suite au consultant. (WARNING: another device joined "
+                     "with an invite of this bilan; if it is not yours, tell the consultant "
+                     "now.)\n",
+                     slot, n);
+}
+
+int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
+{
+    if (d->st != ST_JOINING) {
+        dialog_fail(d, "the server sent 'joined' out of turn", NULL);
+        return -1;
+    }
+    const json_t *arr = json_object_get(m, "members");
+    dialog_note_rtt(d, d->req.join_sent_ms, now);
+    d->room.slot = (int)bp_int(m, "slot", 0);
+    const char *role = bp_str(m, "role", "");
+    d->room.role = bp_role_parse(role, strlen(role));
+    snprintf(d->bilan, sizeof d->bilan, "%s", bp_str(m, "bilan", ""));
+    memset(d->room.members, 0, sizeof d->room.members);
+    size_t i;
+    json_t *mb;
+    json_array_foreach(arr, i, mb)
+    {
+        int slot, r;
+        const char *dev;
+        if (!member_ok(mb, &slot, &dev, &r)) {
+            dialog_fail(d, "the server sent an invalid member in 'joined'", NULL);
+            return -1;
+        }
+        set_member(d, slot, dev, r);
+    }
+    if (!d->room.members[d->room.slot].present) { /* the roster includes us; be lenient if not */
+        uint8_t fp[BP_FP_LEN];
+        char fp64[BP_B64_32 + 1];
+        bp_fingerprint(d->id->sign_pub, d->id->dh_pub, fp);
+        bp_b64_encode(fp, sizeof fp, fp64);
+        set_member(d, d->room.slot, fp64, d->room.role);
+    }
+    d->st = ST_IN_ROOM;
+    /* A hold never outlives a visit (PROTOCOL.md §4). */
+    unsigned nk;
+    const struct bp_kind_info *k = bp_kinds(&nk);
+    for (unsigned x = 0; x < nk; x++)
+        mux_hold(&d->mux, k[x].kind, 0);
+    d->flow.held_slot = -1;
+    d->mux.slot = (uint8_t)d->room.slot;
+    dialog_print(d, "[room] joined bilan=%s slot=%d role=%s members=%d\n", d->bilan, d->room.slot,
+                 bp_role_name(d->room.role), dialog_member_count(d));
+    for (int s = 0; s < BP_MAX_MEMBERS; s++)
+        if (d->room.members[s].present && s != d->room.slot)
+            dialog_print(d, "[room] member slot=%d role=%s device=%s\n", s,
+                         bp_role_name(d->room.members[s].role), d->room.members[s].device);
+    json_array_foreach(arr, i, mb)
+    {
+        int slot, r;
+        const char *dev;
+        if (member_ok(mb, &slot, &dev, &r))
+            warn_devices(d, slot, mb);
+    }
+    return 0;
+}
+
+int dialog_room_member_joined(struct dialog *d, const json_t *m)
+{
+    if (!dialog_in_room(d))
+        return -1;
+    int slot = (int)bp_int(m, "slot", 0);
+    if (slot == d->room.slot)
+        return -1;
+    mux_slot_taken(&d->mux, (uint8_t)slot); /* a transfer of the slot's last sender ends first */
+    const char *role = bp_str(m, "role", "");
+    set_member(d, slot, bp_str(m, "device", ""), bp_role_parse(role, strlen(role)));
+    dialog_print(d, "[room] + slot=%d role=%s device=%s\n", slot,
+                 bp_role_name(d->room.members[slot].role), d->room.members[slot].device);
+    warn_devices(d, slot, m);
+    return slot;
+}
+
+int dialog_room_member_left(struct dialog *d, const json_t *m)
+{
+    if (!dialog_in_room(d))
+        return -1;
+    int slot = (int)bp_int(m, "slot", 0);
+    if (slot == d->room.slot)
+        return -1;
+    char reason[40];
+    const char *r = bp_str(m, "reason", "");
+    cli_printable((const uint8_t *)r, strlen(r), reason, sizeof reason);
+    d->room.members[slot].present = 0;
+    dialog_print(d, "[room] - slot=%d role=%s reason=%s\n", slot, bp_str(m, "role", ""), reason);
+    return slot;
+}
+
+/* flow {kind, state, slot?} (PROTOCOL.md §4 "Queues"): the server holds our
+ * data while a member's queue is past its budget. Kinds and states this
+ * version does not know are ignored, as the protocol asks. */
+void dialog_room_flow(struct dialog *d, const json_t *m)
+{
+    const struct bp_kind_info *data = bp_kind_info(BP_KIND_DATA);
+    if (!dialog_in_room(d) || strcmp(bp_str(m, "kind", ""), data->name))
+        return;
+    const char *state = bp_str(m, "state", "");
+    if (!strcmp(state, "hold")) {
+        if (mux_held(&d->mux, data->kind))
+            return;
+        mux_hold(&d->mux, data->kind, 1);
+        d->flow.held_slot = (int)bp_int(m, "slot", -1);
+        d->flow.holds++;
+        if (d->flow.held_slot >= 0)
+            dialog_print(d,
+                         "[room] sending paused: slot=%d receives slowly; chat lines and files "
+                         "wait, nothing is lost\n",
+                         d->flow.held_slot);
+        else
+            dialog_print(d, "[room] sending paused: a member receives slowly; chat lines and "
+                            "files wait, nothing is lost\n");
+    } else if (!strcmp(state, "go")) {
+        if (!mux_held(&d->mux, data->kind))
+            return;
+        mux_hold(&d->mux, data->kind, 0);
+        d->flow.held_slot = -1;
+        dialog_print(d, "[room] sending resumed\n");
+    }
+}
+
+void dialog_room_leave(struct dialog *d, int code, uint64_t now)
+{
+    if (d->st != ST_IN_ROOM)
+        return;
+    d->script.pending_exit = code;
+    d->st = ST_LEAVING;
+    d->script.leave_deadline = now + DIALOG_LEAVE_WAIT_MS;
+    dialog_send(d, json_pack("{s:s}", "type", "leave"));
+}
+
+int dialog_say(struct dialog *d, const char *text, size_t len, const char **why)
+{
+    if (!d->tx || d->finished || d->st == ST_LEAVING) {
+        *why = "we are leaving the room: the line was not sent";
+        return BP_E_WRONG_STATE;
+    }
+    if (len < 1 || len > BP_CHAT_MAX || memchr(text, '\0', len) ||
+        !bp_utf8_valid((const uint8_t *)text, len)) {
+        *why = "a chat line must be 1 to 4096 bytes of UTF-8: the line was not sent";
+        return BP_E_INVALID_FIELD;
+    }
+    if (datatx_pending(d->tx) >= DIALOG_SAY_QUEUE) {
+        *why = "64 lines are already waiting to go out: the line was not sent";
+        return BP_E_NOMEM;
+    }
+    char copy[BP_CHAT_MAX + 1];
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    int rc = datatx_add_chat(d->tx, copy, why);
+    OPENSSL_cleanse(copy, len);
+    if (rc)
+        return rc;
+    if (d->st != ST_IN_ROOM || !dialog_others(d))
+        return SAY_WAIT_PEER;
+    if (d->e2e && !e2e_can_send(d->e2e))
+        return SAY_WAIT_E2E;
+    if (mux_held(&d->mux, BP_KIND_DATA))
+        return SAY_WAIT_FLOW;
+    return SAY_SENDING;
+}
+
+void dialog_print_members(struct dialog *d)
+{
+    if (!dialog_in_room(d)) {
+        dialog_print(d, "[room] not in the room yet\n");
+        return;
+    }
+    dialog_print(d, "[room] members=%d slot=%d role=%s (you)\n", dialog_member_count(d),
+                 d->room.slot, bp_role_name(d->room.role));
+    for (int k = 0; k < BP_MAX_MEMBERS; k++)
+        if (d->room.members[k].present && k != d->room.slot)
+            dialog_print(d, "[room] member slot=%d role=%s device=%s\n", k,
+                         bp_role_name(d->room.members[k].role), d->room.members[k].device);
+}

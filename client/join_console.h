@@ -1,0 +1,29 @@
+/* join_console.h: the console of `bilan join`: what the person types in
+ * the room (standard input, read inside the event loop by net.c, cut and
+ * parsed by console.c) sent as chat lines or run as commands (/oui, /non,
+ * /qui, /quitter, /aide, /seance, /fin, /heures), and the "[info] ..."
+ * lines that answer them.
+ *
+ * Owns the line being typed. The end of standard input (/dev/null, a
+ * closed pipe, Ctrl-D) only stops the reading and the code prompts. */
+#ifndef CLIENT_JOIN_CONSOLE_H
+#define CLIENT_JOIN_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "console.h"
+#include "dialog.h"
+
+struct join_console {
+    struct console_lines con; /* what is typed, until a newline */
+    struct e2e *e2e;          /* borrowed: codes to answer, pairs ended */
+};
+
+void join_console_init(struct join_console *j, struct e2e *e2e);
+/* Bytes typed (buf NULL, len 0: the end of input), as the dialog's
+ * on_input hands them over. */
+void join_console_input(struct join_console *j, struct dialog *s, const char *buf, size_t len,
+                        uint64_t now);
+
+#endif
