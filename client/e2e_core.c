@@ -14,7 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "e2e_core.h"
-#include "e2e_room.h"
+#include "e2e_state.h"
 
 void e2e__line(struct e2e *e, const char *fmt, ...)
 {

@@ -6,6 +6,9 @@
 #   client/ and server/ never include each other
 #   glue: libwebsockets only in server/ws.c and client/net.c; SQLite only in
 #         the stores (server/store_sqlite*.c, client/keystore*.c and ks_*.c)
+#   a family's private header (store_sqlite_int.h, keystore_db.h, e2e_core.h)
+#         is included by its own files only
+#   no source file over 700 lines
 #   the repository stands alone: no file cites a document outside it
 # (check_cycles.py checks that no modules include or call each other in a circle.)
 # Prints each violation and "N passed, N failed".
@@ -38,6 +41,20 @@ glue() { # glue REGEX ALLOWED_PATH_REGEX WHY
 }
 glue 'libwebsockets' 'server/ws\.c|client/net\.c' "only ws.c and net.c wire libwebsockets"
 glue 'sqlite3' 'server/store_sqlite[a-z_]*\.(c|h)|client/(keystore|ks_)[a-z_]*\.(c|h)' "only the stores open SQLite"
+# A family's private header is included by that family only.
+private() { # private HEADER FAMILY_REGEX
+  local hits
+  hits=$(grep -rlE "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"$1\"" proto server client tests \
+         --include='*.c' --include='*.h' 2>/dev/null | grep -vE "^($2)$")
+  if [ -n "$hits" ]; then
+    echo "private header $1 included outside its family:"; echo "$hits"; fail=$((fail+1))
+  else
+    pass=$((pass+1))
+  fi
+}
+private store_sqlite_int.h 'server/store_sqlite[a-z_]*\.(c|h)'
+private keystore_db.h 'client/(keystore|ks_)[a-z_]*\.(c|h)|client/keystore_db\.h'
+private e2e_core.h 'client/e2e_[a-z_]*\.(c|h)'
 # The repository's documents are the truth: nothing cites one outside it.
 outside='(DESIGN|DOMAIN|STYLE)\.md|\.\./shared/'
 hits=$(grep -rnIE --exclude-dir=corpus --exclude-dir=__pycache__ "$outside" \
@@ -45,6 +62,13 @@ hits=$(grep -rnIE --exclude-dir=corpus --exclude-dir=__pycache__ "$outside" \
        grep -v '^tests/lint/check_layers.sh:')
 if [ -n "$hits" ]; then
   echo "a file cites a document outside the repository:"; echo "$hits"; fail=$((fail+1))
+else
+  pass=$((pass+1))
+fi
+# A file past 700 lines is doing two jobs (docs/ARCHITECTURE.md §1).
+big=$(find proto server client -name '*.[ch]' -exec wc -l {} + | awk '$2 != "total" && $1 > 700 {print $2 ": " $1 " lines"}')
+if [ -n "$big" ]; then
+  echo "files over 700 lines (split them by job):"; echo "$big"; fail=$((fail+1))
 else
   pass=$((pass+1))
 fi
