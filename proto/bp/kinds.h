@@ -8,6 +8,10 @@
  * tests a kind by its literal value. Adding a kind is a row here, a queue
  * class on the server and a source/sink in the client.
  *
+ * The rows are in the order a sender serves its sources (audio, then video,
+ * then data: PROTOCOL.md §4 "Order"); the client's mux relies on it, and a
+ * new row goes where its priority puts it (its wire value need not follow).
+ *
  * Must never: hold state. Pure constants and lookups. */
 #ifndef BP_KINDS_H
 #define BP_KINDS_H
