@@ -18,6 +18,7 @@
 #include "bp/bp.h"
 #include "bp/record.h"
 #include "cmd.h"
+#include "config.h"
 #include "ledger.h"
 
 /* ---- journal export ---- */
@@ -34,28 +35,38 @@ const char cmd_journal_help[] =
     "  --data DIR    data folder (default ./bilan-data)\n"
     "  -h, --help    this help\n";
 
-int cmd_journal_run(const struct cmd *self, int argc, char **argv)
+/* --out and --data, shared by both commands: -1 to go on (optind at the
+ * first operand), else the exit code (--help printed, or a usage error). */
+static int export_options(const struct cmd *self, int argc, char **argv, const char **out, const char **data)
 {
-    const struct store_ops *ops = cmd_store_ops();
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
         {"data", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *data = "./bilan-data";
     int o;
     optind = 0;
     opterr = 0;
     while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (o) {
-        case 'o': out = optarg; break;
-        case 'd': data = optarg; break;
+        case 'o': *out = optarg; break;
+        case 'd': *data = optarg; break;
         case 'h': cmd_help(self, stdout); return 0;
         case ':': return cmd_usage_error(self, "option %s needs a value", argv[optind - 1]);
         default: return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    return -1;
+}
+
+int cmd_journal_run(const struct cmd *self, int argc, char **argv)
+{
+    const struct store_ops *ops = cmd_store_ops();
+    const char *out = NULL, *data = CONFIG_DEFAULT_DATA;
+    int rc0 = export_options(self, argc, argv, &out, &data);
+    if (rc0 >= 0)
+        return rc0;
     if (optind >= argc || strcmp(argv[optind], "export"))
         return cmd_usage_error(self, "%s", "expected: journal export BILAN");
     if (optind + 2 != argc)
@@ -187,25 +198,10 @@ static int receipt_session(void *arg, const struct store_session *ss)
 int cmd_receipts_run(const struct cmd *self, int argc, char **argv)
 {
     const struct store_ops *ops = cmd_store_ops();
-    static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"data", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *out = NULL, *data = "./bilan-data";
-    int o;
-    optind = 0;
-    opterr = 0;
-    while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'o': out = optarg; break;
-        case 'd': data = optarg; break;
-        case 'h': cmd_help(self, stdout); return 0;
-        case ':': return cmd_usage_error(self, "option %s needs a value", argv[optind - 1]);
-        default: return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    const char *out = NULL, *data = CONFIG_DEFAULT_DATA;
+    int rc0 = export_options(self, argc, argv, &out, &data);
+    if (rc0 >= 0)
+        return rc0;
     if (optind + 1 != argc)
         return cmd_usage_error(self, "%s", "expected exactly one BILAN");
     const char *bilan = argv[optind];
