@@ -210,6 +210,27 @@ static void t_handshake_invite(void)
     CHECK_EQ_INT(a.e.stats.frames_sealed, 2);
     CHECK_EQ_INT(b.e.stats.frames_opened, 2);
 
+    /* A frame whose KID names another stream than its kind's (sealed with
+     * A's real key of the audio stream, the header saying data) is dropped:
+     * streams never share keys or counters (PROTOCOL.md §8.4). */
+    {
+        const struct bp_kind_info *audio = bp_kind_info(BP_KIND_AUDIO);
+        struct bp_sframe_key k;
+        CHECK_EQ_INT(bp_sframe_key_derive(a.e.base, sizeof a.e.base, bp_kid(a.e.gen, audio->stream), &k), 0);
+        struct bp_hdr h = {.version = 1, .kind = BP_KIND_DATA, .slot = 0, .seq = 9};
+        uint8_t meta[BP_SFRAME_META_LEN];
+        bp_hdr_encode(&h, g);
+        bp_sframe_meta(g, meta);
+        int w = bp_sframe_seal(&k, 0, meta, sizeof meta, (const uint8_t *)"trois", 5, g + BP_HDR_LEN,
+                               sizeof g - BP_HDR_LEN);
+        CHECK(w > 0);
+        uint64_t dropped = b.e.stats.dropped_auth;
+        e2e_open(&b.e, g, BP_HDR_LEN + (size_t)w, 6);
+        CHECK_EQ_INT(b.frames, 2);
+        CHECK(b.e.stats.dropped_auth == dropped + 1);
+        bp_sframe_key_wipe(&k);
+    }
+
     /* Leaving erases the ephemeral key and the media keys. */
     e2e_leave(&a.e);
     static const uint8_t zero[BP_KEY_LEN];
