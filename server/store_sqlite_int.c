@@ -84,3 +84,18 @@ void sq_read_session(sqlite3_stmt *st, struct store_session *o)
     o->face_to_face_ms = sqlite3_column_int64(st, 9);
     o->interruptions = sqlite3_column_int64(st, 10);
 }
+
+int sq_each_session(struct store *s, sqlite3_stmt *st, store_session_cb cb, void *arg, const char *what)
+{
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_session ss;
+        sq_read_session(st, &ss);
+        if ((ret = cb(arg, &ss)))
+            break;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = sq_fail(s, what);
+    sqlite3_finalize(st);
+    return ret;
+}

@@ -38,6 +38,10 @@ void sq_copy_text(sqlite3_stmt *st, int col, char *out, size_t cap);
 #define SQ_SESSION_COLS "id, bilan, phase, opened_ms, closed_ms, ifnull(close_reason, ''), ifnull(rules, 0), " \
                         "end_ms, ifnull(closed_in_journal, 0), ifnull(face_to_face_ms, 0), ifnull(interruptions, 0)"
 void sq_read_session(sqlite3_stmt *st, struct store_session *o);
+/* Hands each row of st (a prepared and bound SELECT of SQ_SESSION_COLS) to
+ * cb; a non-zero cb return stops and is returned. Finalizes st; a failed
+ * step is logged under what and is BP_E_INTERNAL. */
+int sq_each_session(struct store *s, sqlite3_stmt *st, store_session_cb cb, void *arg, const char *what);
 
 /* The domains, one file each. */
 extern const struct store_identity_ops store_sqlite_identity;

@@ -65,17 +65,7 @@ static int st_sessions_of_bilan(struct store *s, const char *bilan, store_sessio
     if (sq_prep(s, "SELECT " SQ_SESSION_COLS " FROM sessions WHERE bilan = ?1 ORDER BY opened_ms, id", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_session ss;
-        sq_read_session(st, &ss);
-        if ((ret = cb(arg, &ss)))
-            break;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = sq_fail(s, "sessions_of_bilan");
-    sqlite3_finalize(st);
-    return ret;
+    return sq_each_session(s, st, cb, arg, "sessions_of_bilan");
 }
 
 static int st_sessions_end_open(struct store *s, int64_t *n)
@@ -256,17 +246,7 @@ static int st_sessions_without_figures(struct store *s, int max, store_session_c
                    "ORDER BY opened_ms, id LIMIT ?1", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_int(st, 1, max);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_session ss;
-        sq_read_session(st, &ss);
-        if ((ret = cb(arg, &ss)))
-            break;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = sq_fail(s, "sessions_without_figures");
-    sqlite3_finalize(st);
-    return ret;
+    return sq_each_session(s, st, cb, arg, "sessions_without_figures");
 }
 
 static int st_bilan_personal_ms(struct store *s, const char *bilan, int64_t *ms)

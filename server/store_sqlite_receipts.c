@@ -72,17 +72,7 @@ static int st_sessions_unsigned(struct store *s, const char *bilan, const char *
     sqlite3_bind_text(st, 1, bilan, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, max);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_session ss;
-        sq_read_session(st, &ss);
-        if ((ret = cb(arg, &ss)))
-            break;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = sq_fail(s, "sessions_unsigned");
-    sqlite3_finalize(st);
-    return ret;
+    return sq_each_session(s, st, cb, arg, "sessions_unsigned");
 }
 
 static int st_refusal_put(struct store *s, const struct store_refusal *r)
