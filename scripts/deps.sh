@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config git ca-certificates openssl
           libwebsockets-dev libssl-dev libsqlite3-dev libjansson-dev
-          python3 python3-cryptography)
+          python3 python3-cryptography
+          libvpx-dev libopus-dev libyuv-dev libspeexdsp-dev libjpeg62-turbo-dev ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -52,17 +52,27 @@ def resolve(root, src, inc):
 
 
 def objects(build):
-    """{module: object path} for our library and program objects."""
+    """{module: object path} for our library and program objects, in any
+    folder under proto/, server/ and client/ (build/X/CMakeFiles/T.dir/f.c.o
+    is the object of source X/f.c)."""
     out = {}
     for d in DIRS:
-        top = os.path.join(build, d, "CMakeFiles")
-        for dp, _, fs in os.walk(top):
+        for dp, _, fs in os.walk(os.path.join(build, d)):
             for f in fs:
-                if f.endswith(".c.o"):
-                    src = f[:-4]  # x.c.o -> x
-                    # A stale object of a renamed source ties nothing.
-                    if os.path.isfile(os.path.join(ROOT, d, src + ".c")):
-                        out[d + "/" + src] = os.path.join(dp, f)
+                if not f.endswith(".c.o"):
+                    continue
+                path = os.path.join(dp, f)
+                rel = os.path.relpath(path, build)
+                if "/CMakeFiles/" not in "/" + rel:
+                    continue
+                top, inner = ("/" + rel).split("/CMakeFiles/", 1)
+                inner = inner.split(".dir/", 1)[1] if ".dir/" in inner else None
+                if inner is None:
+                    continue
+                src = os.path.normpath(os.path.join(top.lstrip("/"), inner[:-2]))  # x.c.o -> x.c
+                # A stale object of a renamed source ties nothing.
+                if os.path.isfile(os.path.join(ROOT, src)):
+                    out[src[:-2]] = path
     return out
 
 
