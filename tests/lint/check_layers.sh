@@ -4,7 +4,9 @@
 #   proto/  pure: no sockets, files, clocks, lws, SQLite, server or client headers
 #   server/ never links codecs or holds media: no vpx, opus, SDL
 #   client/ and server/ never include each other
-#   glue: libwebsockets only in server/ws.c and client/net.c; SQLite only in
+#   glue: codecs and media libraries (libvpx, libopus, libyuv, speexdsp,
+#         libjpeg, SDL) only in client/media/;
+#         libwebsockets only in server/ws.c and client/net.c; SQLite only in
 #         the stores (server/store_sqlite*.c, client/keystore*.c and ks_*.c)
 #   a family's private header (store_sqlite_int.h, keystore_db.h, e2e_core.h)
 #         is included by its own files only
@@ -40,6 +42,7 @@ glue() { # glue REGEX ALLOWED_PATH_REGEX WHY
   fi
 }
 glue 'libwebsockets' 'server/ws\.c|client/net\.c' "only ws.c and net.c wire libwebsockets"
+glue 'vpx/|opus|libyuv|speex/|jpeglib|SDL' 'client/media/[a-z_0-9]*\.(c|h)' "only client/media/ includes codecs and media libraries"
 glue 'sqlite3' 'server/store_sqlite[a-z_]*\.(c|h)|client/(keystore|ks_)[a-z_]*\.(c|h)' "only the stores open SQLite"
 # A family's private header is included by that family only.
 private() { # private HEADER FAMILY_REGEX
