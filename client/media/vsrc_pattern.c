@@ -1,5 +1,5 @@
 /* vsrc_pattern.c: the synthetic test pattern source ("pattern"). Eight
- * colour bars over a luma ramp, both moving 2 pixels left per frame, and
+ * colour bars over a striped luma ramp, both moving 2 pixels left per frame, and
  * the frame index drawn as big seven-segment digits in a black box at the
  * top left, so a person watching and a PSNR check both see which sent
  * frame a received one is.
@@ -83,6 +83,18 @@ static void draw_counter(struct vframe *f, uint32_t index)
         draw_digit(f, pad + i * (dw + gap), pad, dw, dh, t, (int)(n % 10));
 }
 
+/* The lower band: a grey ramp under diagonal stripes (a triangle wave of
+ * period 24 px, +-40 levels), so the encoder has real detail and motion to
+ * code, as from a camera, not only flat bars. */
+static uint8_t ramp(unsigned px, unsigned y, int w)
+{
+    int base = 40 + (int)(px * 175 / (unsigned)w);
+    int t = (int)((px + y) % 24);
+    int stripe = (t < 12 ? t : 24 - t) * 80 / 12 - 40;
+    int v = base + stripe;
+    return (uint8_t)(v < 16 ? 16 : v > 235 ? 235 : v);
+}
+
 static void pattern_draw(struct vframe *f, uint32_t index)
 {
     int w = f->width, h = f->height, cw = vframe_half(w), ch = vframe_half(h);
@@ -92,8 +104,7 @@ static void pattern_draw(struct vframe *f, uint32_t index)
         uint8_t *row = f->y + (size_t)y * f->stride_y;
         for (int x = 0; x < w; x++) {
             unsigned px = ((unsigned)x + shift) % (unsigned)w;
-            row[x] = y < ramp_top ? bars[px * 8 / (unsigned)w][0]
-                                  : (uint8_t)(16 + px * 219 / (unsigned)w);
+            row[x] = y < ramp_top ? bars[px * 8 / (unsigned)w][0] : ramp(px, (unsigned)y, w);
         }
     }
     for (int y = 0; y < ch; y++) {
