@@ -233,6 +233,14 @@ static void test_broken(void)
                  VM_E_NEED_KEYFRAME);
     CHECK_EQ_INT(vp8_decoder_decode(d, inter, inter_len, &out, &r), VM_E_NEED_KEYFRAME);
     CHECK_EQ_INT(vp8_decoder_decode(d, key, key_len, &out, &r), 0);
+    /* A keyframe cut anywhere is refused (libvpx alone decodes many of
+     * these, flagging them corrupt: the decoder must not show them). */
+    int cut_refused = 0;
+    for (int k = 1; k < 20; k++)
+        cut_refused += vp8_decoder_decode(d, key, key_len * (size_t)k / 20, &out, &r) ==
+                       VM_E_NEED_KEYFRAME;
+    CHECK_EQ_INT(cut_refused, 19);
+    CHECK_EQ_INT(vp8_decoder_decode(d, key, key_len, &out, &r), 0);
     /* Damaged copies of the keyframe: whatever libvpx says, 0 or an error. */
     int errors = 0;
     for (int k = 0; k < 200; k++) {
