@@ -37,7 +37,8 @@ struct vp8_encoder {
     vpx_codec_enc_cfg_t cfg;
     int inited;
     int force_key;
-    int64_t pts;
+    int64_t pts;  /* of the last picture encoded */
+    int started;  /* a picture was encoded (pts is meaningful) */
     uint8_t *buf; /* the last packet, copied out of libvpx's iterator */
     size_t buf_cap;
 };
@@ -182,11 +183,17 @@ int vp8_encoder_encode(struct vp8_encoder *e, const struct vframe *pic, struct v
     img.stride[VPX_PLANE_U] = pic->stride_uv;
     img.stride[VPX_PLANE_V] = pic->stride_uv;
     vpx_enc_frame_flags_t flags = e->force_key ? VPX_EFLAG_FORCE_KF : 0;
-    if (vpx_codec_encode(&e->ctx, &img, e->pts, 1, flags, VPX_DL_REALTIME) != VPX_CODEC_OK) {
+    /* The picture's index is its time in frames: when rate control skips
+     * pictures before encoding, libvpx sees the longer interval and gives the
+     * next frame the bits of the skipped ones. Times must rise, so a repeated
+     * or older index counts as the next frame. */
+    int64_t pts = e->started && (int64_t)pic->index <= e->pts ? e->pts + 1 : (int64_t)pic->index;
+    if (vpx_codec_encode(&e->ctx, &img, pts, 1, flags, VPX_DL_REALTIME) != VPX_CODEC_OK) {
         *why = "libvpx failed to encode a VP8 frame";
         return VM_E_CODEC;
     }
-    e->pts++;
+    e->pts = pts;
+    e->started = 1;
     e->force_key = 0;
     /* With no lag and one pass, at most one frame packet comes out; copy it
      * so it outlives the iterator (libvpx reuses that memory). */
