@@ -42,8 +42,9 @@ struct vp8_decoder;
 int vp8_encoder_new(struct vp8_encoder **out, const struct vp8_enc_params *p, const char **why);
 void vp8_encoder_free(struct vp8_encoder *e);
 
-/* Encodes one picture of the encoder's size (its index is copied to the
- * packet). Returns 1 and fills *pkt, 0 when the encoder produced nothing
+/* Encodes one picture of the encoder's size. Its index is copied to the
+ * packet and is libvpx's time in frames: skip pictures by not encoding them
+ * and the rate stays right (an index not above the last counts as the next). Returns 1 and fills *pkt, 0 when the encoder produced nothing
  * for this picture (a dropped frame), or VM_E_ARG / VM_E_CODEC with *why.
  * The picture is only read during the call. */
 int vp8_encoder_encode(struct vp8_encoder *e, const struct vframe *pic, struct vp8_packet *pkt,

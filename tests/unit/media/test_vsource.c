@@ -3,6 +3,7 @@
  * moves, the y4m reader refuses bad headers with their reason, reports a
  * truncated frame with the file and frame number, loops, and scales. */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "../check.h"
 #include "tmpdir.h"
@@ -101,6 +102,24 @@ static void test_headers(void)
     const char *noc = "YUV4MPEG2 W5 H3 F25:1\n"; /* C defaults to 420jpeg; odd sizes round up */
     CHECK_EQ_INT(vy4m_header_parse(noc, strlen(noc), &h, &why), 0);
     CHECK_EQ_INT(h.frame_len, 15 + 2 * 3 * 2);
+    const char *accepted[] = {"YUV4MPEG2 W8 H8 F30:1 C420\n", "YUV4MPEG2 W8 H8 F30:1 C420jpeg\n",
+                              "YUV4MPEG2 W8 H8 F30:1 C420paldv\n", "YUV4MPEG2 F1:1 H8 W8 It \n"};
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
+        CHECK_EQ_INT(vy4m_header_parse(accepted[i], strlen(accepted[i]), &h, &why), 0);
+    /* Random and mutated bytes: refused or accepted, always within bounds
+     * (the ASan build reads past nothing). */
+    srand(11);
+    for (int k = 0; k < 2000; k++) {
+        char junk[64];
+        size_t n = (size_t)(rand() % (int)sizeof junk);
+        memcpy(junk, ok, n);
+        for (int j = 0; j < 3 && n; j++)
+            junk[rand() % (int)n] = (char)rand();
+        int rc = vy4m_header_parse(junk, n, &h, &why);
+        CHECK(rc == 0 || rc == VM_E_FORMAT);
+        if (rc == 0)
+            CHECK(h.header_len <= n && h.width >= 1 && h.fps_den >= 1);
+    }
     refused("RIFF W640 H480 F30:1\n", "not a YUV4MPEG2");
     refused("YUV4MPEG2 W640 H480 F30:1 C444\n", "4:2:0");
     refused("YUV4MPEG2 W640 H480 F30:1 C420p10\n", "4:2:0");
