@@ -17,7 +17,8 @@
  *   overshoot held to 15 %; VP8E_SET_MAX_INTRA_BITRATE_PCT 300 caps a
  *   keyframe at about 3 frames' worth so it does not hold audio back.
  * - rc_dropframe_thresh = 0: the encoder never drops frames by itself;
- *   dropping is rate control's decision, made before encoding.
+ *   dropping is rate control's decision, made before encoding; the
+ *   picture's index is the pts, so a skipped picture's bits go to the next.
  *
  * Decoder: after any error or a frame libvpx reports corrupt, the decoder
  * waits for a keyframe and refuses everything else (need_key). */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "../check.h"
-#include "tmpdir.h"
+#include "test_vtmp.h"
 #include "vsink_y4m.h"
 #include "vsource.h"
 

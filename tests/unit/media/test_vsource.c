@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "../check.h"
-#include "tmpdir.h"
+#include "test_vtmp.h"
 #include "vsource.h"
 #include "vy4m.h"
 

@@ -1,4 +1,4 @@
-/* tmpdir.h: a temporary folder for one media test program, removed with
+/* test_vtmp.h: a temporary folder for one media test program, removed with
  * its files at the end (the tests write only flat files into it). */
 #ifndef TEST_MEDIA_TMPDIR_H
 #define TEST_MEDIA_TMPDIR_H
