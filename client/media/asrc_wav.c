@@ -57,6 +57,10 @@ static int wav_open(void **state, const char *path, const char **why)
         *why = "out of memory";
         return BP_E_NOMEM;
     }
+    if (!*path) {
+        *why = "no file named (use wav:PATH)";
+        goto fail;
+    }
     w->f = fopen(path, "rb");
     if (!w->f) {
         *why = errno == ENOENT ? "no such file" : "cannot open the file";

@@ -106,6 +106,8 @@ static void test_specs(void)
     CHECK_EQ_INT(asource_open(&s, "wav:/nonexistent/x.wav", &why, msg, sizeof msg),
                  BP_E_INVALID_FIELD);
     CHECK(strstr(why, "no such file") && strstr(msg, "/nonexistent/x.wav: no such file"));
+    CHECK_EQ_INT(asource_open(&s, "wav:", &why, NULL, 0), BP_E_INVALID_FIELD);
+    CHECK(strstr(why, "no file named") != NULL);
     CHECK_EQ_INT(asource_open(&s, "/nonexistent/y.WAV", &why, msg, sizeof msg),
                  BP_E_INVALID_FIELD); /* a bare .wav path is a file too */
     CHECK(strstr(msg, "/nonexistent/y.WAV: no such file") != NULL);

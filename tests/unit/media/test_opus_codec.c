@@ -271,6 +271,41 @@ static void test_fec_vs_plc(void)
     CHECK(e_fec < e_plc);
 }
 
+/* Without an expected loss the encoder codes no FEC: the FEC path then
+ * gives exactly PLC's guess (why opc_enc_new sets a loss by default). And a
+ * lower bitrate gives smaller packets. */
+static void test_fec_needs_loss(void)
+{
+    static int16_t fec_out[NBLK * AFRAME_SAMPLES], plc_out[NBLK * AFRAME_SAMPLES];
+    struct opc_enc *e = NULL;
+    const char *why = NULL;
+    CHECK_EQ_INT(opc_enc_new(&e, 0, 0, &why), 0);
+    if (!e)
+        return;
+    make_voice(orig, NBLK);
+    encode_all(e, orig, NBLK);
+    long bytes32 = 0;
+    for (int k = 0; k < NBLK; k++)
+        bytes32 += pkt_len[k];
+    int lost[NBLK] = {0};
+    lost[15] = lost[28] = lost[40] = 1;
+    struct opc_dec_stats st;
+    decode_with_losses(lost, 1, fec_out, &st);
+    CHECK_EQ_INT(st.fec, 3);
+    decode_with_losses(lost, 0, plc_out, &st);
+    CHECK(memcmp(fec_out, plc_out, sizeof fec_out) == 0);
+    CHECK_EQ_INT(opc_enc_set_bitrate(e, 12000, &why), 0);
+    encode_all(e, orig, NBLK);
+    long bytes12 = 0;
+    for (int k = 10; k < NBLK; k++) /* after the rate settled */
+        bytes12 += pkt_len[k];
+    bytes12 = bytes12 * NBLK / (NBLK - 10);
+    printf("voice-like signal: %.1f kbit/s at 32000, %.1f kbit/s at 12000\n",
+           bytes32 * 8.0 / (NBLK * 0.02) / 1000, bytes12 * 8.0 / (NBLK * 0.02) / 1000);
+    CHECK(bytes12 < bytes32 / 2);
+    opc_enc_free(e);
+}
+
 /* The last packet is lost: nothing follows, so PLC fills the block. */
 static void test_plc_at_end(void)
 {
@@ -349,6 +384,7 @@ int main(void)
     test_settings();
     test_tone_snr();
     test_fec_vs_plc();
+    test_fec_needs_loss();
     test_plc_at_end();
     test_corrupt();
     return check_report();
