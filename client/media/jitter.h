@@ -108,7 +108,8 @@ struct jitter_out {
 int jitter_tick(struct jitter *jb, uint64_t now_us, struct jitter_out *out);
 
 /* Video: releases the oldest held frame if it is due at now_us (its media
- * time + base + target delay); frames missing before it are given up (counted
+ * time + base + delay: the target at once when it grows, shrinking toward it
+ * by 2 ms per released frame); frames missing before it are given up (counted
  * lost, out.lost_before). out.kind is FRAME or NONE. Call until NONE. Returns
  * 0 or BP_E_WRONG_STATE for an audio buffer. */
 int jitter_pop(struct jitter *jb, uint64_t now_us, struct jitter_out *out);

@@ -6,7 +6,8 @@
  * loses nothing, grows the delay and shrinks it back slowly; a loss with the
  * next frame present is FEC-able, without it not; reordering by 2;
  * duplicates; seq and media_ts wrapping at 2^32; the caps (slots, bytes,
- * settings); the video use (released when due). Prints the settled figures. */
+ * settings); the video use (released when due, a burst's extra delay given
+ * back 2 ms per frame). Prints the settled figures. */
 #include <stdint.h>
 
 #include "../check.h"
@@ -351,7 +352,9 @@ static void test_video(void)
     for (int i = 0; i < n; i++)
         arrive[i] = (int64_t)i * 33333 + TRANSIT_US + uniform(-20000, 20000);
     arrive[300] = -1;
-    int64_t max_err = 0;
+    for (int i = 400; i < 406; i++) /* a 200 ms gap, then a burst */
+        arrive[i] = arrive[406];
+    int64_t max_err = 0, last_release = -1, min_gap_after = INT64_MAX, max_target = 0;
     uint64_t due;
     CHECK_EQ_INT(jitter_next_due(jb, &due), 0);
     for (int64_t now = 0; now < 21000000; now += 1000) {
@@ -376,7 +379,16 @@ static void test_video(void)
             lost_before += (int)o.lost_before;
             if ((int64_t)now - (int64_t)due > max_err)
                 max_err = (int64_t)now - (int64_t)due;
+            /* from 1 s after the burst: the shrink spreads over frames */
+            if (last_release >= 0 && now > arrive[406] + 1000000 &&
+                now - last_release < min_gap_after)
+                min_gap_after = now - last_release;
+            last_release = now;
         }
+        struct jitter_stats vs;
+        jitter_stats_get(jb, &vs);
+        if (vs.target_delay_us > max_target)
+            max_target = vs.target_delay_us;
         CHECK_EQ_INT(jitter_pop(jb, (uint64_t)now, &o), 0);
         CHECK_EQ_INT(o.kind, JITTER_NONE);
     }
@@ -388,6 +400,10 @@ static void test_video(void)
     CHECK(order_ok);
     CHECK_EQ_INT(lost_before, 1);
     CHECK_EQ_INT(late_late, 0);
+    CHECK(max_target >= 190000);
+    printf("video     max target %.1f ms; after the burst frames released >= %.1f ms apart\n",
+           max_target / 1000.0, min_gap_after / 1000.0);
+    CHECK(min_gap_after >= 25000);
     CHECK(st.target_delay_us >= 35000 && st.target_delay_us <= 40000);
     CHECK_EQ_INT(st.played + st.late, 599);
     CHECK(max_err < 1000);
