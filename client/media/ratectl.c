@@ -37,6 +37,7 @@
 
 #define KEY_GRACE_US 1000000LL /* skips this soon after a keyframe are its own doing */
 #define RX_TTL_US 2000000LL    /* a receiver's queue delay counts this long after its report */
+#define DBUSY_TTL_US 2000000LL /* a busy link's D is the link's rate this long */
 #define RTT_BUCKETS 5          /* the RTT minimum is over 5 buckets of 2 s */
 #define RTT_BUCKET_US 2000000LL
 #define DT_MIN_US 10000LL      /* rates are measured over at least 10 ms... */
@@ -57,8 +58,9 @@ struct ratectl {
     int64_t ceiling_bps;  /* 0: none known */
 
     /* measurements */
-    int have_d;
-    int64_t d_Bps, d_us;  /* the last known delivery rate, and when */
+    int have_d, have_dbusy;
+    int64_t d_Bps;        /* the last known delivery rate */
+    int64_t dbusy_Bps, dbusy_us; /* the last one measured on a busy link, and when */
     int64_t drain_Bps;    /* what the backlog is assumed to drain at */
     int64_t audio_bps, video_bps; /* smoothed, 1/4 per observation */
     int64_t backlog;      /* at the last observation */
@@ -229,7 +231,7 @@ static void target_set(struct ratectl *rc, int64_t n, int64_t bps, enum ratectl_
 }
 
 /* A cut on a congestion signal; 1 if the target moved. d_Bps is the
- * delivery rate known now (0: none). */
+ * delivery rate of a busy link in the last 2 s (0: none): the link's rate. */
 static int decrease(struct ratectl *rc, int64_t n, int sig_delay, int sig_skip, int sig_rx,
                     int own_high, int64_t d_Bps)
 {
@@ -248,9 +250,13 @@ static int decrease(struct ratectl *rc, int64_t n, int sig_delay, int sig_skip, 
             why = RATECTL_DEC_DELAY;
         }
     }
-    if (sig_skip && fit_ok && room * FIT / 1000 < nt) {
-        nt = room * FIT / 1000;
-        why = RATECTL_DEC_SKIP;
+    if (sig_skip) {
+        /* Without a busy link's D, as a delay signal. */
+        int64_t c = fit_ok ? min64(t, room * FIT / 1000) : t * CUT_DELAY / 1000;
+        if (c < nt) {
+            nt = c;
+            why = RATECTL_DEC_SKIP;
+        }
     }
     if (sig_rx && t * CUT_RECEIVER / 1000 < nt) {
         nt = t * CUT_RECEIVER / 1000;
@@ -301,7 +307,7 @@ static int increase(struct ratectl *rc, int64_t n)
 int ratectl_observe(struct ratectl *rc, const struct ratectl_obs *obs)
 {
     int64_t n, dt, backlog, d, rtt, ab, vb, rx_drops = 0, own, own_Bps;
-    int sig_delay, sig_skip, sig_rx, can_change, in_hold, changed = 0;
+    int sig_delay, sig_skip, sig_rx, can_change, in_hold, busy, changed = 0;
     int64_t high = (int64_t)rc->cfg.high_mark_ms * 1000, low = (int64_t)rc->cfg.low_mark_ms * 1000;
 
     n = time_take(rc, obs->now_us);
@@ -321,19 +327,25 @@ int ratectl_observe(struct ratectl *rc, const struct ratectl_obs *obs)
         rc->audio_bps = rate_smooth(rc->audio_bps, ab, dtc);
         rc->video_bps = rate_smooth(rc->video_bps, vb, dtc);
     }
+    /* D measures the link only when the link was busy. When the kernel says
+     * the sample was app-limited, or no more than one frame at our own rate
+     * is waiting (a frame just queued), the link carried all we gave it and
+     * may carry more. */
+    own_Bps = (rc->target_bps + rc->audio_bps) / 8;
+    busy = !obs->app_limited && backlog > own_Bps / rc->cfg.fps;
     if (d > 0) {
         rc->have_d = 1;
         rc->d_Bps = d;
-        rc->d_us = n;
+        if (busy) {
+            rc->have_dbusy = 1;
+            rc->dbusy_Bps = d;
+            rc->dbusy_us = n;
+        }
     }
     /* What the backlog drains at: D, without it the last known one, without
-     * any our own sending rate. D measures the link only when the link was
-     * busy: when the kernel says the sample was app-limited, or the backlog
-     * is no more than two frames at our own rate (a frame just queued), the
-     * link carried all we gave it, and may carry more: at least our rate. */
-    own_Bps = (rc->target_bps + rc->audio_bps) / 8;
+     * any our own sending rate; on an idle link at least our own rate. */
     rc->drain_Bps = rc->have_d ? rc->d_Bps : own_Bps;
-    if (obs->app_limited || backlog <= 2 * own_Bps / rc->cfg.fps)
+    if (!busy)
         rc->drain_Bps = max64(rc->drain_Bps, own_Bps);
     rc->drain_Bps = max64(rc->drain_Bps, MIN_DRAIN_BPS);
 
@@ -374,7 +386,8 @@ int ratectl_observe(struct ratectl *rc, const struct ratectl_obs *obs)
          * cut has not shown yet, and skipping drains the queue meanwhile. */
         if (can_change && (!in_hold || (sig_delay && rc->delay_us > rc->delay_at_dec_us)))
             changed = decrease(rc, n, sig_delay, sig_skip, sig_rx, own > high,
-                               rc->have_d && n - rc->d_us <= RX_TTL_US ? rc->d_Bps : 0);
+                               rc->have_dbusy && n - rc->dbusy_us <= DBUSY_TTL_US ? rc->dbusy_Bps
+                                                                                  : 0);
     } else if (rc->delay_us < low && can_change && !in_hold) {
         changed = increase(rc, n);
     }

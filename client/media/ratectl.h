@@ -18,10 +18,12 @@
  *    rate D (0 = unknown), the smoothed RTT, the audio and video bytes sent
  *    since the last one, and, when one arrived, the server's report on our
  *    worst receiver (video frames it dropped for it, its queue delay).
+ *  - D is the link's rate only when measured on a busy link: not
+ *    app-limited (the kernel's flag) and more than one frame (at our own
+ *    rate) waiting; else it only shows what we sent.
  *  - The delay we add is: backlog / D (the time our queue takes to drain;
- *    without D: the last known D, else our own rate; when D was measured on
- *    an idle link, app-limited or a backlog of at most two frames, it only
- *    shows what we sent, so at least our own rate) + the RTT above its
+ *    without D: the last known D, else our own rate; on a link not busy at
+ *    least our own rate) + the RTT above its
  *    10-s minimum (a queue in the network) + the worst receiver's queue
  *    delay at the server (kept 2 s after its report).
  *  - Three congestion signals: the delay is above the high mark (150 ms);
@@ -30,10 +32,11 @@
  *    size is expected to hold the queue); the server dropped video frames
  *    for our worst receiver.
  *  - Decrease, on a signal: delay -> min(0.85 x target, 0.90 x (D - audio));
- *    skips -> min(target, 0.90 x (D - audio)) (fit under the link);
- *    receiver drops -> 0.75 x target (we do not know that receiver's rate).
- *    The part based on D applies only when D is known and the local part of
- *    the delay is what is high (D says nothing of another receiver's path).
+ *    skips -> min(target, 0.90 x (D - audio)) (fit under the link), or
+ *    0.85 x target without D; receiver drops -> 0.75 x target (we do not
+ *    know that receiver's rate). The part based on D applies only with a
+ *    busy link's D of the last 2 s, and when the local part of the delay
+ *    (or skipping) is the signal (D says nothing of another receiver's path).
  *    The ceiling, the highest rate believed to fit, becomes
  *    0.95 x (D - audio) (or the new target when D cannot tell). A second
  *    decrease waits 1 s (the hold) unless the delay is still growing.

@@ -16,7 +16,10 @@
  * untouched; the server's drop report alone lowers the rate, its queue delay
  * too; an RTT rising alone lowers it; no probe while the encoder is
  * app-limited; keyframe pacing and coalescing; garbage inputs; the config's
- * ranges. Prints the figures. */
+ * ranges. In every simulation: no two target changes less than 500 ms
+ * apart, no rise within 1 s of a cut. Prints the figures (RATECTL_TRACE=1 in
+ * the environment also prints the 500 kbit/s run, observation by
+ * observation). */
 #include <stdint.h>
 
 #include "../check.h"
@@ -71,6 +74,8 @@ struct sim {
     int nlat;
     int64_t lat_t[MAXLAT], lat_us[MAXLAT];
     int64_t skipped_at[MAXLOG]; /* skipped count at each observation */
+    /* the invariants: changes 500 ms apart at least, no rise within 1 s of a cut */
+    int64_t prev_kbps, last_change_t, last_dec_t, min_change_gap, min_rise_after_cut;
 };
 
 static struct sim S;
@@ -88,10 +93,15 @@ static void sim_init(struct sim *s, int64_t link_Bps)
     }
     s->enc_bps = (int64_t)ratectl_bitrate_kbps(s->rc) * 1000;
     s->avg_dur_us = 1000000 / FPS;
+    s->prev_kbps = ratectl_bitrate_kbps(s->rc);
+    s->last_change_t = s->last_dec_t = -10000000;
+    s->min_change_gap = s->min_rise_after_cut = INT64_MAX;
 }
 
 static void sim_free(struct sim *s)
 {
+    CHECK(s->min_change_gap >= 500000);
+    CHECK(s->min_rise_after_cut >= 1000000);
     ratectl_free(s->rc);
     s->rc = NULL;
 }
@@ -189,6 +199,17 @@ static void observe(struct sim *s)
     memset(&s->rx, 0, sizeof(s->rx));
     ratectl_observe(s->rc, &o);
     s->carried = s->a_sent = s->v_sent = 0;
+    if (ratectl_bitrate_kbps(s->rc) != s->prev_kbps) {
+        int64_t k = ratectl_bitrate_kbps(s->rc);
+        if (s->t - s->last_change_t < s->min_change_gap)
+            s->min_change_gap = s->t - s->last_change_t;
+        if (k > s->prev_kbps && s->t - s->last_dec_t < s->min_rise_after_cut)
+            s->min_rise_after_cut = s->t - s->last_dec_t;
+        if (k < s->prev_kbps)
+            s->last_dec_t = s->t;
+        s->last_change_t = s->t;
+        s->prev_kbps = k;
+    }
     if (s->nlog < MAXLOG) {
         s->log_t[s->nlog] = s->t;
         s->log_kbps[s->nlog] = ratectl_bitrate_kbps(s->rc);
