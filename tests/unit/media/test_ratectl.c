@@ -15,7 +15,8 @@
  * 10 s; a drop from 1500 to 300 skips frames until the backlog drains, audio
  * untouched; the server's drop report alone lowers the rate, its queue delay
  * too; an RTT rising alone lowers it; no probe while the encoder is
- * app-limited; keyframe pacing and coalescing; garbage inputs; the config's
+ * app-limited; keyframe pacing and coalescing; the skips after a keyframe
+ * are not taken for congestion; garbage inputs; the config's
  * ranges. In every simulation: no two target changes less than 500 ms
  * apart, no rise within 1 s of a cut. Prints the figures (RATECTL_TRACE=1 in
  * the environment also prints the 500 kbit/s run, observation by
@@ -578,6 +579,43 @@ static void test_keyframes(void)
     ratectl_free(rc);
 }
 
+/* A keyframe holds a 500 kbit/s link's queue for a few frames: the skips
+ * it causes are no congestion. The same bytes as a delta frame are. */
+static void test_keyframe_grace(void)
+{
+    for (int key = 1; key >= 0; key--) {
+        struct ratectl *rc;
+        struct ratectl_obs o;
+        struct ratectl_stats st;
+        CHECK_EQ_INT(ratectl_new(NULL, &rc, NULL), 0);
+        memset(&o, 0, sizeof(o));
+        o.delivery_Bps = 62500;
+        o.srtt_us = 40000;
+        o.audio_bytes = 400;
+        ratectl_observe(rc, &o); /* t = 0; no video sent: no probe */
+        o.now_us = 580000;
+        ratectl_observe(rc, &o);
+        if (key) {
+            ratectl_keyframe_request(rc, 600000);
+            CHECK_EQ_INT(ratectl_video_admit(rc, 600000, 2500), RATECTL_ENCODE_KEY);
+        } else {
+            CHECK_EQ_INT(ratectl_video_admit(rc, 600000, 7500), RATECTL_ENCODE);
+        }
+        CHECK_EQ_INT(ratectl_video_admit(rc, 633333, 2000), RATECTL_SKIP);
+        o.now_us = 700000;
+        o.backlog_bytes = 4000;
+        ratectl_observe(rc, &o);
+        ratectl_stats_get(rc, &st);
+        if (key) {
+            CHECK_EQ_INT(ratectl_bitrate_kbps(rc), 500);
+        } else {
+            CHECK(ratectl_bitrate_kbps(rc) <= 450); /* 0.9 x (D - audio) */
+            CHECK_EQ_INT(st.last_reason, RATECTL_DEC_SKIP);
+        }
+        ratectl_free(rc);
+    }
+}
+
 static int64_t pick(void)
 {
     static const int64_t odd[] = {INT64_MIN, -1000000, -1, 0, 1, 7, 1000, 1000000000,
@@ -644,6 +682,10 @@ static void test_garbage(void)
             verdict_ok = 0;
         if (ratectl_bitrate_kbps(rc) < 150 || ratectl_bitrate_kbps(rc) > 1500)
             in_range = 0;
+        ratectl_stats_get(rc, &st);
+        if (st.delay_us < 0 || st.delay_us > 60000000 || st.local_delay_us < 0 ||
+            st.drain_Bps <= 0 || st.audio_bps < 0 || st.video_bps < 0)
+            in_range = 0;
     }
     ratectl_stats_get(rc, &st);
     CHECK(in_range);
@@ -697,6 +739,7 @@ int main(void)
     test_app_limited(0);
     test_app_limited(1);
     test_keyframes();
+    test_keyframe_grace();
     test_garbage();
     return check_report();
 }
