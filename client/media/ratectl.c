@@ -310,6 +310,7 @@ int ratectl_observe(struct ratectl *rc, const struct ratectl_obs *obs)
     int sig_delay, sig_skip, sig_rx, can_change, in_hold, busy, changed = 0;
     int64_t high = (int64_t)rc->cfg.high_mark_ms * 1000, low = (int64_t)rc->cfg.low_mark_ms * 1000;
 
+    assert(rc && obs);
     n = time_take(rc, obs->now_us);
     dt = rc->started ? n - rc->last_obs_us : 0;
     if (!rc->started) {
@@ -414,9 +415,11 @@ static int congested_now(const struct ratectl *rc, int64_t n)
 
 int ratectl_video_admit(struct ratectl *rc, int64_t now_us, int64_t expected_bytes)
 {
-    int64_t n = time_take(rc, now_us), exp, gap;
+    int64_t n, exp, gap;
     int verdict = RATECTL_ENCODE;
 
+    assert(rc);
+    n = time_take(rc, now_us);
     if (rc->started) {
         /* The backlog now, projected from the last observation. */
         int64_t el = min64(n - rc->last_obs_us, DT_MAX_US), drain = rc->drain_Bps, proj;

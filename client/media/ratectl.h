@@ -51,7 +51,9 @@
  *    follows a new target within a few frames; 500 ms (15 frames, 5
  *    observations) lets the effect of one change show in the backlog and
  *    the delivery rate before the next is decided, and still cuts a rate
- *    within half a second. Skipping frames covers the meantime.
+ *    within half a second. Skipping frames covers the meantime; a signal
+ *    seen while no change is allowed yet (outside the hold) is kept for the
+ *    first observation that may act on it.
  *  - Per video picture (ratectl_video_admit): skip it while the backlog,
  *    projected from the last observation (+ frames admitted since, + audio
  *    at its measured rate, - D x elapsed), exceeds what one frame interval
@@ -118,6 +120,8 @@ struct ratectl_obs {
 int ratectl_new(const struct ratectl_config *cfg, struct ratectl **out, const char **why);
 void ratectl_free(struct ratectl *rc); /* NULL is fine */
 
+/* rc and obs are never NULL (asserted) in the calls below. */
+
 /* Feeds one observation (read only during the call). Returns 1 when the
  * target changed (call vp8_encoder_set_bitrate with ratectl_bitrate_kbps),
  * else 0. A now_us earlier than the last one counts as the last one. */
@@ -157,7 +161,7 @@ struct ratectl_stats {
     uint64_t decreases, increases;
     uint64_t admitted, skipped;     /* pictures */
     uint64_t key_requests, key_granted;
-    uint64_t clamped;               /* observation fields out of range, clamped */
+    uint64_t clamped;               /* inputs out of range, or times stepping back: clamped */
     int64_t delay_us;               /* the delay at the last observation (all parts) */
     int64_t local_delay_us;         /* of which our backlog */
     int64_t rtt_excess_us;          /* of which the RTT above its minimum */
