@@ -40,8 +40,8 @@ void frameq_free(struct frameq *q)
     pthread_mutex_destroy(&q->mu);
 }
 
-int frameq_push(struct frameq *q, const uint8_t *payload, size_t len, uint8_t flags,
-                uint32_t media_ts)
+static int push(struct frameq *q, const uint8_t *payload, size_t len, uint8_t flags,
+                uint32_t media_ts, int has_times, uint32_t capture_ms)
 {
     if (len > q->max_len) {
         pthread_mutex_lock(&q->mu);
@@ -65,7 +65,10 @@ int frameq_push(struct frameq *q, const uint8_t *payload, size_t len, uint8_t fl
     it->len = len;
     it->flags = flags;
     it->media_ts = media_ts;
+    it->has_times = (uint8_t)has_times;
+    it->capture_ms = capture_ms;
     q->n++;
+    q->bytes += len;
     q->pushed++;
     pthread_mutex_unlock(&q->mu);
     /* Outside our lock: the wake takes the mux's, and the loop takes ours
@@ -73,6 +76,34 @@ int frameq_push(struct frameq *q, const uint8_t *payload, size_t len, uint8_t fl
     if (q->wake)
         q->wake(q->wake_ctx);
     return 0;
+}
+
+int frameq_push(struct frameq *q, const uint8_t *payload, size_t len, uint8_t flags,
+                uint32_t media_ts)
+{
+    return push(q, payload, len, flags, media_ts, 0, 0);
+}
+
+int frameq_push_timed(struct frameq *q, const uint8_t *payload, size_t len, uint8_t flags,
+                      uint32_t media_ts, uint32_t capture_ms)
+{
+    return push(q, payload, len, flags, media_ts, 1, capture_ms);
+}
+
+unsigned frameq_room(struct frameq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    unsigned n = q->cap - q->n;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+size_t frameq_bytes(struct frameq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    size_t n = q->bytes;
+    pthread_mutex_unlock(&q->mu);
+    return n;
 }
 
 static void deadline_in(struct timespec *ts, unsigned ms)
@@ -131,6 +162,7 @@ static int frameq_next(void *ctx, uint8_t *out, size_t cap, struct mux_meta *met
     q->items[q->head].buf = NULL;
     q->head = (q->head + 1) % q->cap;
     q->n--;
+    q->bytes -= it.len;
     q->pulled++;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
@@ -138,6 +170,8 @@ static int frameq_next(void *ctx, uint8_t *out, size_t cap, struct mux_meta *met
     free(it.buf);
     meta->flags = it.flags;
     meta->media_ts = it.media_ts;
+    meta->has_times = it.has_times;
+    meta->capture_ms = it.capture_ms;
     return (int)it.len;
 }
 

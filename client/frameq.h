@@ -26,7 +26,9 @@ struct frameq_item {
     uint8_t *buf;
     size_t len;
     uint8_t flags;
+    uint8_t has_times; /* media_ts and capture_ms are the producer's (else the mux's) */
     uint32_t media_ts;
+    uint32_t capture_ms;
 };
 
 struct frameq {
@@ -35,6 +37,7 @@ struct frameq {
     struct frameq_item *items;
     unsigned cap, head, n;
     size_t max_len;
+    size_t bytes; /* payload bytes waiting */
     void (*wake)(void *ctx); /* called after each push, outside the lock */
     void *wake_ctx;
     uint64_t pushed, pulled, refused, too_big;
@@ -50,6 +53,15 @@ void frameq_free(struct frameq *q);
  * (or memory is), BP_E_TOO_LARGE over max_len. */
 int frameq_push(struct frameq *q, const uint8_t *payload, size_t len, uint8_t flags,
                 uint32_t media_ts);
+/* Producer: a media frame with its own times (the header's media_ts and
+ * capture_ms, PROTOCOL.md §4.2): otherwise as frameq_push. */
+int frameq_push_timed(struct frameq *q, const uint8_t *payload, size_t len, uint8_t flags,
+                      uint32_t media_ts, uint32_t capture_ms);
+/* Free places now (a producer that must push several frames together, the
+ * chunks of one video frame, checks first: it is the only one pushing). */
+unsigned frameq_room(struct frameq *q);
+/* Payload bytes waiting now (part of the sender's backlog). */
+size_t frameq_bytes(struct frameq *q);
 /* Producer: waits until the queue has room (1) or timeout_ms passed (0). */
 int frameq_wait_room(struct frameq *q, unsigned timeout_ms);
 /* Producer: waits until every frame pushed was pulled (1) or timeout_ms

@@ -129,7 +129,7 @@ static int lane_next(struct mux *m, struct mux_lane *l, uint8_t *buf, size_t cap
         pt = buf + BP_HDR_LEN;
         ptcap = cap - BP_HDR_LEN;
     }
-    struct mux_meta meta = {0, 0};
+    struct mux_meta meta = {0, 0, 0, 0};
     int n = l->src->next(l->src_ctx, pt, ptcap, &meta, now_ms);
     if (n <= 0 || (size_t)n > ptcap) {
         if (n == 0 && !l->src->pending)
@@ -142,8 +142,8 @@ static int lane_next(struct mux *m, struct mux_lane *l, uint8_t *buf, size_t cap
         .flags = l->info->keyframes ? (uint8_t)(meta.flags & BP_FLAG_KEYFRAME) : 0,
         .slot = m->slot,
         .seq = l->seq++,
-        .media_ts = meta.media_ts ? meta.media_ts : (uint32_t)now_ms,
-        .capture_ms = (uint32_t)now_ms,
+        .media_ts = meta.has_times || meta.media_ts ? meta.media_ts : (uint32_t)now_ms,
+        .capture_ms = meta.has_times ? meta.capture_ms : (uint32_t)now_ms,
     };
     bp_hdr_encode(&h, buf);
     int total = BP_HDR_LEN + n;

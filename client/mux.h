@@ -40,7 +40,10 @@ struct e2e;
 /* What a source says about the frame it wrote, beyond its payload. */
 struct mux_meta {
     uint8_t flags;     /* BP_FLAG_KEYFRAME, only for kinds whose row allows it */
-    uint32_t media_ts; /* the stream's clock; 0: the capture time in ms */
+    uint32_t media_ts; /* the stream's clock; 0 without has_times: the send time in ms */
+    int has_times;       /* media_ts and capture_ms are the source's (a media frame:
+                            capture_ms in the server's clock, PROTOCOL.md §4.3) */
+    uint32_t capture_ms; /* with has_times; else the header gets the send time */
 };
 
 struct mux_source {

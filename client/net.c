@@ -14,6 +14,7 @@
  *
  * Must never: log what travels on the connection. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,6 +32,7 @@
 #include <openssl/x509v3.h>
 
 #include "net.h"
+#include "tcpinfo.h"
 #include "util.h"
 
 #define QUEUE_MAX 256
@@ -293,6 +295,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (n->cfg.trusted_by)
             *n->cfg.trusted_by = n->trust;
         n->established = 1;
+        /* Keeps the kernel's unsent bytes small (net.h). A refusal only
+         * costs priority on a slow link: go on without it. */
+        (void)tcpinfo_set_lowat((int)lws_get_socket_fd(wsi), NET_NOTSENT_LOWAT);
         n->last_rx_ms = cli_now_ms();
         n->h.established(n->h.ctx, n->last_rx_ms);
         if (n->head || n->closing)
@@ -593,6 +598,16 @@ void net_want_write(struct net *n)
 {
     if (n->wsi && n->established)
         lws_callback_on_writable(n->wsi);
+}
+
+void net_tcp_info(struct net *n, struct tcpinfo *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!n->wsi || !n->established)
+        return;
+    tcpinfo_read((int)lws_get_socket_fd(n->wsi), t);
+    if (t->ok && lws_partial_buffered(n->wsi))
+        t->notsent_bytes += BP_MAX_FRAME / 64; /* lws holds part of a frame: a guess */
 }
 
 void net_wake(struct net *n)

@@ -98,6 +98,16 @@ int net_send_text(struct net *n, const char *buf, size_t len);
 void net_want_write(struct net *n);
 /* Closes once the queued control messages are written. */
 void net_close(struct net *n);
+/* Loop thread: what the kernel says of the connection's socket (tcpinfo.h;
+ * t->ok = 0 when unknown); also counts bytes lws
+ * holds in its own buffer (a partial write) in notsent_bytes. */
+struct tcpinfo;
+void net_tcp_info(struct net *n, struct tcpinfo *t);
+/* The unsent backlog the socket may hold before it stops asking for more
+ * (TCP_NOTSENT_LOWAT), set at connection: small, so that what waits stays
+ * in our queues where audio can still pass video. */
+#define NET_NOTSENT_LOWAT (4 * 1024)
+
 /* Any thread: wakes the loop, which calls handlers->wake. n must live
  * until the call returns (stop calling before net_free). */
 void net_wake(struct net *n);
