@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tcpinfo.h"
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -136,10 +137,16 @@ static void tp_close(void *ctx)
     net_close(ctx);
 }
 
+static void tp_tcp_info(void *ctx, struct tcpinfo *t)
+{
+    net_tcp_info(ctx, t);
+}
+
 static const struct dialog_transport net_transport = {
     .send_text = tp_send,
     .want_write = tp_want_write,
     .close = tp_close,
+    .tcp_info = tp_tcp_info,
 };
 
 /* The events of the connection, to the dialog. */

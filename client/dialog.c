@@ -358,8 +358,14 @@ static void on_hours_reply(struct dialog *d, const struct msg_in *in)
         dialog_hours_report_line(d, in->m);
 }
 
-/* Types this version does not act on (keyframe_request: no media yet) have
- * no row. */
+/* Media control (PROTOCOL.md §4.3): for the call, when there is one. */
+static void on_media(struct dialog *d, const struct msg_in *in)
+{
+    if (d->media && d->media->on_msg)
+        d->media->on_msg(d->media_ctx, d, in->type, in->m, in->ref, in->now);
+}
+
+/* Every type this client reads has a row; others are ignored. */
 static void (*const on_type[BP_T__COUNT])(struct dialog *, const struct msg_in *) = {
     [BP_T_CHALLENGE] = on_challenge,
     [BP_T_WELCOME] = on_welcome,
@@ -383,6 +389,9 @@ static void (*const on_type[BP_T__COUNT])(struct dialog *, const struct msg_in *
     [BP_T_RECEIPT_REFUSED] = on_receipt_refused,
     [BP_T_HOURS_REPORT] = on_hours_reply,
     [BP_T_PERSONAL_DECLARED] = on_hours_reply,
+    [BP_T_KEYFRAME_REQUEST] = on_media,
+    [BP_T_MEDIA_REPORT] = on_media,
+    [BP_T_CLOCK_REPLY] = on_media,
 };
 
 /* ---- events ---- */
@@ -465,6 +474,8 @@ void dialog_tick(struct dialog *d, uint64_t now_ms)
     dialog_hours_tick(d, now_ms);
     mux_tick(&d->mux, now_ms);
     dialog_e2e_tick(d, now_ms);
+    if (d->media && d->media->tick)
+        d->media->tick(d->media_ctx, d, now_ms);
     settle(d, now_ms);
 }
 
@@ -498,6 +509,8 @@ void dialog_on_input(struct dialog *d, const char *buf, size_t len, uint64_t now
 void dialog_on_wake(struct dialog *d, uint64_t now_ms)
 {
     mux_poke(&d->mux);
+    if (!d->finished && d->media && d->media->tick)
+        d->media->tick(d->media_ctx, d, now_ms);
     settle(d, now_ms);
 }
 

@@ -30,6 +30,7 @@
 
 struct dialog;
 struct e2e;
+struct tcpinfo;
 
 #define DIALOG_SEEN_MAX 8          /* sessions observed in one visit (a ring) */
 #define DIALOG_RECEIPTS_MAX 32     /* receipts sent on one connection */
@@ -45,6 +46,18 @@ struct dialog_transport {
     void (*want_write)(void *ctx);
     /* The dialog is over: close the connection (after what is queued). */
     void (*close)(void *ctx);
+    /* May be NULL. What the kernel says of the connection (rate control). */
+    void (*tcp_info)(void *ctx, struct tcpinfo *t);
+};
+
+/* The call's side of the dialog (call.c): media control messages and time.
+ * May be absent (no media). Both run on the loop thread, inside an event. */
+struct dialog_media {
+    /* keyframe_request, media_report or clock (validated), for the call. */
+    void (*on_msg)(void *ctx, struct dialog *d, enum bp_type type, const json_t *m,
+                   const char *ref, uint64_t now_ms);
+    /* Every tick (100 ms) and after each wake from another thread. */
+    void (*tick)(void *ctx, struct dialog *d, uint64_t now_ms);
 };
 
 /* What the command provides. Every slot but on_reply may be NULL; all get
@@ -189,6 +202,8 @@ struct dialog {
     void *tp_ctx;
     const struct dialog_app *app; /* may be NULL: no hooks */
     void *app_ctx;
+    const struct dialog_media *media; /* may be NULL: no call */
+    void *media_ctx;
     const struct bp_identity *id; /* borrowed */
     FILE *out;                    /* room lines */
     FILE *err;                    /* diagnostics */

@@ -74,7 +74,7 @@ static void feed(struct dialog *s, const char *json, uint64_t now)
     dialog_on_text(s, json, strlen(json), now);
 }
 
-static const struct dialog_transport fake_tp = {f_send, f_want, f_close};
+static const struct dialog_transport fake_tp = {f_send, f_want, f_close, NULL};
 static const struct dialog_app fake_app = {.on_reply = f_reply};
 
 struct peer {
@@ -690,7 +690,7 @@ static int r_send(void *ctx, const char *buf, size_t len)
     return f_send(&ep->p.f, buf, len);
 }
 
-static const struct dialog_transport relay_tp = {r_send, f_want, f_close};
+static const struct dialog_transport relay_tp = {r_send, f_want, f_close, NULL};
 
 static void relay_all(struct epeer **eps, int n, uint64_t now)
 {
