@@ -218,13 +218,14 @@ json_t *attend_to_json(const struct attend_obs *o)
     }
     if (!seen)
         return NULL;
-    return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:b}", "session",
+    return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:b, s:I}", "session",
                      o->session, "have_start", o->have_start, "start_ms", (json_int_t)o->start_ms, "elapsed0_ms",
                      (json_int_t)o->elapsed0_ms, "first_ms", (json_int_t)o->first_ms, "last_ms",
                      (json_int_t)o->last_ms, "closed", o->closed, "end_ms", (json_int_t)o->end_ms, "closed_ftf_ms",
                      (json_int_t)o->closed_ftf_ms, "present_ms", (json_int_t)o->present_ms, "ftf_ms",
                      (json_int_t)o->ftf_ms, "transitions", o->transitions, "lost_seen", o->lost_seen, "rtt_ms",
-                     (json_int_t)o->rtt_ms, "seen", seen, "seen_overflow", o->seen_overflow);
+                     (json_int_t)o->rtt_ms, "seen", seen, "seen_overflow", o->seen_overflow,
+                     "audio_ms", (json_int_t)o->audio_ms);
 }
 
 static int get_i64(const json_t *j, const char *k, int64_t *v)
@@ -259,6 +260,9 @@ int attend_from_json(const json_t *j, struct attend_obs *o)
         get_i64(j, "ftf_ms", &o->ftf_ms) || get_i64(j, "transitions", &tr) || get_i64(j, "lost_seen", &lost) ||
         get_i64(j, "rtt_ms", &o->rtt_ms) || get_bool(j, "seen_overflow", &o->seen_overflow) ||
         tr > 1000000 || lost > 1000000 || o->last_ms < o->first_ms)
+        goto bad;
+    /* Absent in what an earlier version kept: no audio then. */
+    if (json_object_get(j, "audio_ms") && get_i64(j, "audio_ms", &o->audio_ms))
         goto bad;
     o->transitions = (int)tr;
     o->lost_seen = (int)lost;

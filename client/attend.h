@@ -54,6 +54,8 @@ struct attend_obs {
     int transitions;       /* roster changes while open (each may shift a boundary by a round trip) */
     int lost_seen;         /* members we saw `lost` while it was open */
     int64_t rtt_ms;        /* largest round trip measured (capped) */
+    int64_t audio_ms;      /* audio of the others decoded (not concealed) while it was open:
+                              the attestation's received_audio_ms (PROTOCOL.md §9.3) */
     size_t n_seen;
     uint8_t seen[ATTEND_SEEN_MAX][BP_FP_LEN]; /* devices in our roster while it was open, us included */
     int seen_overflow;     /* more than ATTEND_SEEN_MAX: the "names a device never seen" check is off */

@@ -34,6 +34,10 @@ int dialog_hours_error(struct dialog *d, const char *ref, int fatal);
 void dialog_hours_roster(struct dialog *d, int lost, uint64_t now);
 void dialog_hours_out(struct dialog *d, uint64_t now);
 void dialog_hours_tick(struct dialog *d, uint64_t now);
+/* ms of the others' audio were decoded (not concealed) just now: counted
+ * for the open session, if any, while we are in the room (what our receipt
+ * attests as received_audio_ms). */
+void dialog_hours_audio(struct dialog *d, int64_t ms);
 
 /* Our close, the record of a closed session or our receipt's ack is due. */
 int dialog_hours_waiting(const struct dialog *d);

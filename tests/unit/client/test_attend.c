@@ -254,6 +254,7 @@ static void test_joined_late_and_json(void)
     attend_rtt(&o, 9999); /* capped */
     CHECK_EQ_INT(o.rtt_ms, ATTEND_RTT_CAP_MS);
     attend_tick(&o, T0 + 1800000);
+    o.audio_ms = 1234560;
     json_t *j = attend_to_json(&o);
     CHECK(j != NULL);
     CHECK_EQ_INT(attend_from_json(j, &back), 0);
@@ -261,6 +262,7 @@ static void test_joined_late_and_json(void)
     CHECK_STR(back.session, "S1");
     CHECK_EQ_INT(back.elapsed0_ms, 600000);
     CHECK_EQ_INT(back.present_ms, 1800000);
+    CHECK_EQ_INT(back.audio_ms, 1234560);
     CHECK_EQ_INT(back.n_seen, 2);
     CHECK(!memcmp(back.seen[1], cons, BP_FP_LEN));
     CHECK_EQ_INT(back.here, 0); /* the in-room state does not survive a visit */
@@ -283,7 +285,19 @@ static void test_joined_late_and_json(void)
         "{\"session\":\"S1\",\"have_start\":true,\"start_ms\":0,\"elapsed0_ms\":0,\"first_ms\":0,\"last_ms\":0,"
         "\"closed\":false,\"end_ms\":0,\"closed_ftf_ms\":0,\"present_ms\":0,\"ftf_ms\":0,\"transitions\":0,"
         "\"lost_seen\":0,\"rtt_ms\":0,\"seen\":[\"x\"],\"seen_overflow\":false}",
+        "{\"session\":\"S1\",\"have_start\":true,\"start_ms\":0,\"elapsed0_ms\":0,\"first_ms\":0,\"last_ms\":0,"
+        "\"closed\":false,\"end_ms\":0,\"closed_ftf_ms\":0,\"present_ms\":0,\"ftf_ms\":0,\"transitions\":0,"
+        "\"lost_seen\":0,\"rtt_ms\":0,\"seen\":[],\"seen_overflow\":false,\"audio_ms\":-20}",
     };
+    /* What an earlier version kept has no audio_ms: read as no audio. */
+    json_t *old = json_loads("{\"session\":\"S1\",\"have_start\":true,\"start_ms\":0,\"elapsed0_ms\":0,"
+                             "\"first_ms\":0,\"last_ms\":0,\"closed\":false,\"end_ms\":0,\"closed_ftf_ms\":0,"
+                             "\"present_ms\":0,\"ftf_ms\":0,\"transitions\":0,\"lost_seen\":0,\"rtt_ms\":0,"
+                             "\"seen\":[],\"seen_overflow\":false}", 0, NULL);
+    CHECK(old != NULL);
+    CHECK_EQ_INT(attend_from_json(old, &back), 0);
+    CHECK_EQ_INT(back.audio_ms, 0);
+    json_decref(old);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *b = json_loads(bad[i], 0, NULL);
         CHECK(b != NULL);
