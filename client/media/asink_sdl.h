@@ -14,6 +14,10 @@
  * block older than the last one written is too late to place: it is
  * counted and dropped.
  *
+ * Threads: open and close from one thread at a time, the same that opens
+ * microphones (SDL_InitSubSystem is not thread-safe); write and stats from
+ * one thread (the playback thread).
+ *
  * Must never: block (SDL_QueueAudio copies), or queue without bound. */
 #ifndef BILAN_ASINK_SDL_H
 #define BILAN_ASINK_SDL_H
@@ -29,8 +33,9 @@ struct asink_sdl;
 struct asink_sdl_stats {
     uint64_t blocks;    /* blocks queued for playing */
     uint64_t skipped;   /* blocks not queued: ASINK_SDL_MAX_QUEUED_MS already waiting */
-    uint64_t underruns; /* writes that found the queue empty after the first:
-                           the device had run dry (a gap was heard) */
+    uint64_t underruns; /* writes that found SDL's queue empty, after the first:
+                           the device had run dry, or was within one 10 ms
+                           period of it (SDL does not say which) */
     uint64_t gaps;      /* blocks between two writes that were never written */
     uint64_t late;      /* blocks dropped because a later one was already queued */
     uint32_t queued_ms; /* audio waiting in SDL's queue now */

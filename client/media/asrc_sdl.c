@@ -13,6 +13,11 @@
  * reason changes with each call), valid until that thread's next call into
  * this file or asink_sdl.c's twin.
  *
+ * SDL_InitSubSystem and SDL_QuitSubSystem are not thread-safe: open and
+ * close microphones and speakers (asink_sdl.c) from one thread at a time,
+ * e.g. the main thread before and after the media threads run; next may
+ * run on any one thread.
+ *
  * Owns: the SDL audio device, the ring, its mutex and condition, one
  * reference to SDL's audio subsystem. Must never: spin, block in next
  * longer than MIC_WAIT_MS, or call SDL while holding the ring's mutex (the
@@ -39,8 +44,7 @@ struct mic {
     SDL_mutex *lock;
     SDL_cond *ready;
     int16_t ring[MIC_RING_SAMPLES];
-    size_t head, count;     /* oldest sample, samples held */
-    uint64_t dropped;       /* samples dropped on a full ring */
+    size_t head, count; /* oldest sample, samples held */
 };
 
 static const char *driver_name(void)
@@ -57,14 +61,12 @@ static void SDLCALL mic_callback(void *user, Uint8 *stream, int len)
     size_t n = (size_t)len / sizeof(int16_t);
     if (n > MIC_RING_SAMPLES) { /* keep only the newest ring's worth */
         in += n - MIC_RING_SAMPLES;
-        m->dropped += n - MIC_RING_SAMPLES;
         n = MIC_RING_SAMPLES;
     }
     SDL_LockMutex(m->lock);
     size_t over = m->count + n > MIC_RING_SAMPLES ? m->count + n - MIC_RING_SAMPLES : 0;
     m->head = (m->head + over) % MIC_RING_SAMPLES;
     m->count -= over;
-    m->dropped += over;
     size_t tail = (m->head + m->count) % MIC_RING_SAMPLES;
     size_t first = MIC_RING_SAMPLES - tail < n ? MIC_RING_SAMPLES - tail : n;
     memcpy(m->ring + tail, in, first * sizeof *in);

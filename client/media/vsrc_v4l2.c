@@ -240,11 +240,13 @@ static int device_error(const char *path, const char *step, int err, char *why, 
     case ENXIO:
         snprintf(why, cap, "%s : la caméra a été débranchée (camera disconnected)", path);
         return VM_E_IO;
-    case ENOTTY:
-    case EINVAL:
-        snprintf(why, cap, "%s : ce n'est pas une caméra (not a video capture device)", path);
-        return VM_E_FORMAT;
     default:
+        /* ENOTTY (or EINVAL) to QUERYCAP: the node does not speak V4L2; to
+         * a later call it is a driver's refusal, said as such below. */
+        if ((err == ENOTTY || err == EINVAL) && strcmp(step, "VIDIOC_QUERYCAP") == 0) {
+            snprintf(why, cap, "%s : ce n'est pas une caméra (not a video capture device)", path);
+            return VM_E_FORMAT;
+        }
         snprintf(why, cap, "%s : %s impossible : %s (%s failed)", path, step, strerror(err),
                  step);
         return VM_E_IO;
@@ -439,7 +441,7 @@ static int v4l2_open(struct vsource **out, const char *spec, const struct vsourc
     }
     struct stat st;
     if (fstat(c->fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
-        rc = device_error(spec, "fstat", ENOTTY, why, why_cap);
+        rc = device_error(spec, "VIDIOC_QUERYCAP", ENOTTY, why, why_cap); /* a file */
         goto fail;
     }
     struct v4l2_capability cap;
