@@ -32,10 +32,10 @@ int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)
 {
     *out = NULL;
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) < 0) {
-        snprintf(sink_why, sizeof sink_why,
-                 "le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s (SDL audio failed to start)",
-                 SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto",
-                 SDL_GetError());
+        snprintf(
+            sink_why, sizeof sink_why,
+            "le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s (SDL audio failed to start)",
+            SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto", SDL_GetError());
         *why = sink_why;
         return BP_E_INTERNAL;
     }
@@ -73,9 +73,10 @@ int asink_sdl_write(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_
                     const char **why)
 {
     if (SDL_GetAudioDeviceStatus(s->dev) == SDL_AUDIO_STOPPED) {
-        snprintf(sink_why, sizeof sink_why,
-                 "haut-parleur « %s » : la sortie son a disparu (débranchée ?) (speaker disconnected)",
-                 s->name);
+        snprintf(
+            sink_why, sizeof sink_why,
+            "haut-parleur « %s » : la sortie son a disparu (débranchée ?) (speaker disconnected)",
+            s->name);
         *why = sink_why;
         return BP_E_INTERNAL;
     }

@@ -106,17 +106,18 @@ static void list_devices(char *buf, size_t cap)
 static int mic_open_named(void **state, const char *name, const char **why)
 {
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) < 0) {
-        snprintf(mic_why, sizeof mic_why,
-                 "le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s (SDL audio failed to start)",
-                 SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto",
-                 SDL_GetError());
+        snprintf(
+            mic_why, sizeof mic_why,
+            "le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s (SDL audio failed to start)",
+            SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto", SDL_GetError());
         *why = mic_why;
         return BP_E_INTERNAL;
     }
     if (SDL_GetNumAudioDevices(1) == 0) {
         snprintf(mic_why, sizeof mic_why,
                  "aucun micro trouvé (pilote %s) ; branchez-en un ou vérifiez que PulseAudio "
-                 "ou PipeWire tourne (no microphone found)", driver_name());
+                 "ou PipeWire tourne (no microphone found)",
+                 driver_name());
         *why = mic_why;
         SDL_QuitSubSystem(SDL_INIT_AUDIO);
         return BP_E_UNKNOWN_DEVICE;
@@ -180,8 +181,8 @@ static int mic_next(void *state, int16_t pcm[AFRAME_SAMPLES], const char **why)
         if (m->count < AFRAME_SAMPLES)
             SDL_CondWaitTimeout(m->ready, m->lock, MIC_SLICE_MS);
         if (m->count >= AFRAME_SAMPLES) {
-            size_t first = MIC_RING_SAMPLES - m->head < AFRAME_SAMPLES
-                               ? MIC_RING_SAMPLES - m->head : AFRAME_SAMPLES;
+            size_t first = MIC_RING_SAMPLES - m->head < AFRAME_SAMPLES ? MIC_RING_SAMPLES - m->head
+                                                                       : AFRAME_SAMPLES;
             memcpy(pcm, m->ring + m->head, first * sizeof *pcm);
             memcpy(pcm + first, m->ring, (AFRAME_SAMPLES - first) * sizeof *pcm);
             m->head = (m->head + AFRAME_SAMPLES) % MIC_RING_SAMPLES;
@@ -200,7 +201,8 @@ static int mic_next(void *state, int16_t pcm[AFRAME_SAMPLES], const char **why)
         if (SDL_GetTicks() - start >= MIC_WAIT_MS) {
             snprintf(mic_why, sizeof mic_why,
                      "micro « %s » : aucun son depuis %d ms (pilote %s) (the microphone "
-                     "delivers nothing)", m->name, MIC_WAIT_MS, driver_name());
+                     "delivers nothing)",
+                     m->name, MIC_WAIT_MS, driver_name());
             *why = mic_why;
             return BP_E_INTERNAL;
         }

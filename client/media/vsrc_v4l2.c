@@ -98,7 +98,8 @@ static int convert_jpeg(const uint8_t *bytes, size_t len, int w, int h, struct v
     jpeg_mem_src(&d, bytes, (unsigned long)len);
     jpeg_read_header(&d, TRUE);
     if ((int)d.image_width != w || (int)d.image_height != h) {
-        snprintf(why, why_cap, "image JPEG de %ux%u au lieu de %dx%d (JPEG frame of the wrong size)",
+        snprintf(why, why_cap,
+                 "image JPEG de %ux%u au lieu de %dx%d (JPEG frame of the wrong size)",
                  d.image_width, d.image_height, w, h);
         jpeg_destroy_decompress(&d);
         return VM_E_FORMAT;
@@ -133,10 +134,10 @@ static int convert_jpeg(const uint8_t *bytes, size_t len, int w, int h, struct v
 int v4l2_convert(uint32_t fourcc, const uint8_t *bytes, size_t len, int src_w, int src_h,
                  int src_stride, struct vframe *out, char *why, size_t why_cap)
 {
-    if (src_w < 2 || src_h < 2 || (src_w & 1) || (src_h & 1) || !out->mem ||
-        out->width != src_w || out->height != src_h) {
-        snprintf(why, why_cap, "conversion %dx%d into a %dx%d picture", src_w, src_h,
-                 out->width, out->height);
+    if (src_w < 2 || src_h < 2 || (src_w & 1) || (src_h & 1) || !out->mem || out->width != src_w ||
+        out->height != src_h) {
+        snprintf(why, why_cap, "conversion %dx%d into a %dx%d picture", src_w, src_h, out->width,
+                 out->height);
         return VM_E_ARG;
     }
     char fc[5];
@@ -144,8 +145,9 @@ int v4l2_convert(uint32_t fourcc, const uint8_t *bytes, size_t len, int src_w, i
     case VSRC_V4L2_YUYV: {
         int stride = src_stride ? src_stride : 2 * src_w;
         if (stride < 2 * src_w || len < (size_t)stride * (size_t)(src_h - 1) + 2u * src_w) {
-            snprintf(why, why_cap, "image YUYV trop courte : %zu octets pour %dx%d (short YUYV frame)",
-                     len, src_w, src_h);
+            snprintf(why, why_cap,
+                     "image YUYV trop courte : %zu octets pour %dx%d (short YUYV frame)", len,
+                     src_w, src_h);
             return VM_E_FORMAT;
         }
         YUY2ToI420(bytes, stride, out->y, out->stride_y, out->u, out->stride_uv, out->v,
@@ -160,6 +162,27 @@ int v4l2_convert(uint32_t fourcc, const uint8_t *bytes, size_t len, int src_w, i
                  v4l2_fourcc_str(fourcc, fc));
         return VM_E_ARG;
     }
+}
+
+int v4l2_size_nearer(int cw, int ch, int bw, int bh, int w, int h)
+{
+    long dc = labs((long)cw - w) + labs((long)ch - h), db = labs((long)bw - w) + labs((long)bh - h);
+    return dc < db || (dc == db && (long)cw * ch > (long)bw * bh);
+}
+
+int v4l2_choose(const struct v4l2_offer *offers, size_t n, int want_w, int want_h, int want_fps)
+{
+    int yuyv = -1, mjpg = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (offers[i].fourcc == VSRC_V4L2_YUYV && yuyv < 0)
+            yuyv = (int)i;
+        if ((offers[i].fourcc == VSRC_V4L2_MJPG || offers[i].fourcc == VSRC_V4L2_JPEG) && mjpg < 0)
+            mjpg = (int)i;
+    }
+    if (yuyv >= 0 && offers[yuyv].width == want_w && offers[yuyv].height == want_h &&
+        offers[yuyv].max_fps >= want_fps)
+        return yuyv;
+    return mjpg >= 0 ? mjpg : yuyv;
 }
 
 /* ---- the device ---- */
@@ -214,25 +237,33 @@ static void v4l2_close(struct vsource *s)
     free(c);
 }
 
-/* The sentence for an errno of open, REQBUFS or STREAMON. */
+/* The sentence for errno err of a step (open, an ioctl, mmap): what a
+ * person can do about it when we know, else the step and strerror. */
 static int device_error(const char *path, const char *step, int err, char *why, size_t cap)
 {
     switch (err) {
     case ENOENT:
-        snprintf(why, cap, "%s : caméra introuvable, ce périphérique n'existe pas (no such camera device)", path);
+        snprintf(why, cap,
+                 "%s : caméra introuvable, ce périphérique n'existe pas (no such camera device)",
+                 path);
         return VM_E_IO;
     case EACCES:
     case EPERM:
-        snprintf(why, cap, "%s : accès refusé ; ajoutez l'utilisateur au groupe video "
+        snprintf(why, cap,
+                 "%s : accès refusé ; ajoutez l'utilisateur au groupe video "
                  "(sudo usermod -aG video $USER) puis reconnectez-vous "
-                 "(permission denied: add the user to the group video)", path);
+                 "(permission denied: add the user to the group video)",
+                 path);
         return VM_E_IO;
     case EBUSY:
-        snprintf(why, cap, "%s : la caméra est déjà utilisée par un autre programme ; "
-                 "fermez-le puis réessayez (camera busy: another program is using it)", path);
+        snprintf(why, cap,
+                 "%s : la caméra est déjà utilisée par un autre programme ; "
+                 "fermez-le puis réessayez (camera busy: another program is using it)",
+                 path);
         return VM_E_IO;
     case ENOSPC:
-        snprintf(why, cap, "%s : bande passante USB insuffisante ; branchez la caméra sur un "
+        snprintf(why, cap,
+                 "%s : bande passante USB insuffisante ; branchez la caméra sur un "
                  "autre port ou choisissez une taille plus petite (not enough USB bandwidth)",
                  path);
         return VM_E_IO;
@@ -247,8 +278,7 @@ static int device_error(const char *path, const char *step, int err, char *why, 
             snprintf(why, cap, "%s : ce n'est pas une caméra (not a video capture device)", path);
             return VM_E_FORMAT;
         }
-        snprintf(why, cap, "%s : %s impossible : %s (%s failed)", path, step, strerror(err),
-                 step);
+        snprintf(why, cap, "%s : %s impossible : %s (%s failed)", path, step, strerror(err), step);
         return VM_E_IO;
     }
 }
@@ -259,7 +289,7 @@ static int device_error(const char *path, const char *step, int err, char *why, 
 static void nearest_size(int fd, uint32_t fourcc, int w, int h, int *bw, int *bh)
 {
     struct v4l2_frmsizeenum e = {.pixel_format = fourcc};
-    long best = -1;
+    int any = 0;
     *bw = w;
     *bh = h;
     for (e.index = 0; xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &e) == 0; e.index++) {
@@ -269,20 +299,22 @@ static void nearest_size(int fd, uint32_t fourcc, int w, int h, int *bw, int *bh
             ch = (int)e.discrete.height;
         } else {
             const struct v4l2_frmsize_stepwise *r = &e.stepwise;
-            unsigned sw = r->step_width ? r->step_width : 1, sh = r->step_height ? r->step_height : 1;
-            unsigned tw = (unsigned)w < r->min_width ? r->min_width
-                          : (unsigned)w > r->max_width ? r->max_width : (unsigned)w;
-            unsigned th = (unsigned)h < r->min_height ? r->min_height
-                          : (unsigned)h > r->max_height ? r->max_height : (unsigned)h;
+            unsigned sw = r->step_width ? r->step_width : 1,
+                     sh = r->step_height ? r->step_height : 1;
+            unsigned tw = (unsigned)w < r->min_width   ? r->min_width
+                          : (unsigned)w > r->max_width ? r->max_width
+                                                       : (unsigned)w;
+            unsigned th = (unsigned)h < r->min_height   ? r->min_height
+                          : (unsigned)h > r->max_height ? r->max_height
+                                                        : (unsigned)h;
             cw = (int)(r->min_width + (tw - r->min_width) / sw * sw);
             ch = (int)(r->min_height + (th - r->min_height) / sh * sh);
         }
-        long d = labs((long)cw - w) + labs((long)ch - h);
-        if (best < 0 || d < best || (d == best && (long)cw * ch > (long)*bw * *bh)) {
-            best = d;
+        if (!any || v4l2_size_nearer(cw, ch, *bw, *bh, w, h)) {
             *bw = cw;
             *bh = ch;
         }
+        any = 1;
         if (e.type != V4L2_FRMSIZE_TYPE_DISCRETE)
             break;
     }
@@ -292,13 +324,13 @@ static void nearest_size(int fd, uint32_t fourcc, int w, int h, int *bw, int *bh
  * driver does not say (then S_PARM decides). */
 static double max_fps(int fd, uint32_t fourcc, int w, int h)
 {
-    struct v4l2_frmivalenum e = {.pixel_format = fourcc, .width = (unsigned)w,
-                                 .height = (unsigned)h};
+    struct v4l2_frmivalenum e = {
+        .pixel_format = fourcc, .width = (unsigned)w, .height = (unsigned)h};
     double best = -1;
     for (e.index = 0; xioctl(fd, VIDIOC_ENUM_FRAMEINTERVALS, &e) == 0; e.index++) {
         /* Step-wise ranges: the minimum interval is the fastest rate. */
-        const struct v4l2_fract *f = e.type == V4L2_FRMIVAL_TYPE_DISCRETE ? &e.discrete
-                                                                          : &e.stepwise.min;
+        const struct v4l2_fract *f =
+            e.type == V4L2_FRMIVAL_TYPE_DISCRETE ? &e.discrete : &e.stepwise.min;
         if (f->numerator && (double)f->denominator / f->numerator > best)
             best = (double)f->denominator / f->numerator;
         if (e.type != V4L2_FRMIVAL_TYPE_DISCRETE)
@@ -307,10 +339,12 @@ static double max_fps(int fd, uint32_t fourcc, int w, int h)
     return best < 0 ? 1e9 : best;
 }
 
-/* Picks the format and size (see the header comment); 0 or VM_E_FORMAT
- * listing what the camera offers. */
+/* Picks the format and size (v4l2_choose on what the device enumerates);
+ * 0 or VM_E_FORMAT listing what the camera offers. */
 static int choose_format(struct vsrc_v4l2 *c, char *why, size_t cap)
 {
+    struct v4l2_offer offers[2];
+    size_t n = 0;
     int has_yuyv = 0, has_mjpg = 0;
     uint32_t mjpg = VSRC_V4L2_MJPG;
     char offered[160] = "", fc[5];
@@ -322,33 +356,32 @@ static int choose_format(struct vsrc_v4l2 *c, char *why, size_t cap)
             has_mjpg = 1;
             mjpg = d.pixelformat;
         }
-        size_t n = strlen(offered);
-        if (n + 6 < sizeof offered)
-            snprintf(offered + n, sizeof offered - n, "%s%s", n ? " " : "",
+        size_t used = strlen(offered);
+        if (used + 6 < sizeof offered)
+            snprintf(offered + used, sizeof offered - used, "%s%s", used ? " " : "",
                      v4l2_fourcc_str(d.pixelformat, fc));
     }
     const struct vsource_params *p = &c->head.p;
-    int yw = 0, yh = 0, mw = 0, mh = 0;
     if (has_yuyv)
-        nearest_size(c->fd, VSRC_V4L2_YUYV, p->width, p->height, &yw, &yh);
+        offers[n++].fourcc = VSRC_V4L2_YUYV;
     if (has_mjpg)
-        nearest_size(c->fd, mjpg, p->width, p->height, &mw, &mh);
-    if (has_yuyv && yw == p->width && yh == p->height &&
-        max_fps(c->fd, VSRC_V4L2_YUYV, yw, yh) >= p->fps) {
-        c->fourcc = VSRC_V4L2_YUYV;
-        c->cam_w = yw, c->cam_h = yh;
-    } else if (has_mjpg) {
-        c->fourcc = mjpg;
-        c->cam_w = mw, c->cam_h = mh;
-    } else if (has_yuyv) {
-        c->fourcc = VSRC_V4L2_YUYV;
-        c->cam_w = yw, c->cam_h = yh;
-    } else {
-        snprintf(why, cap, "%s : aucun format d'image pris en charge ; la caméra propose : %s "
-                 "(no supported format: we read YUYV or MJPEG)", c->path,
-                 *offered ? offered : "rien (nothing)");
+        offers[n++].fourcc = mjpg;
+    for (size_t i = 0; i < n; i++) {
+        nearest_size(c->fd, offers[i].fourcc, p->width, p->height, &offers[i].width,
+                     &offers[i].height);
+        offers[i].max_fps = max_fps(c->fd, offers[i].fourcc, offers[i].width, offers[i].height);
+    }
+    int pick = v4l2_choose(offers, n, p->width, p->height, p->fps);
+    if (pick < 0) {
+        snprintf(why, cap,
+                 "%s : aucun format d'image pris en charge ; la caméra propose : %s "
+                 "(no supported format: we read YUYV or MJPEG)",
+                 c->path, *offered ? offered : "rien (nothing)");
         return VM_E_FORMAT;
     }
+    c->fourcc = offers[pick].fourcc;
+    c->cam_w = offers[pick].width;
+    c->cam_h = offers[pick].height;
     return VM_OK;
 }
 
@@ -371,8 +404,8 @@ static int set_format(struct vsrc_v4l2 *c, char *why, size_t cap)
     c->cam_w = (int)f.fmt.pix.width;
     c->cam_h = (int)f.fmt.pix.height;
     c->stride = (int)f.fmt.pix.bytesperline;
-    if (c->cam_w < 2 || c->cam_h < 2 || c->cam_w > VFRAME_MAX_SIDE ||
-        c->cam_h > VFRAME_MAX_SIDE || (c->cam_w & 1) || (c->cam_h & 1)) {
+    if (c->cam_w < 2 || c->cam_h < 2 || c->cam_w > VFRAME_MAX_SIDE || c->cam_h > VFRAME_MAX_SIDE ||
+        (c->cam_w & 1) || (c->cam_h & 1)) {
         snprintf(why, cap, "%s : taille d'image %dx%d inutilisable (unusable picture size)",
                  c->path, c->cam_w, c->cam_h);
         return VM_E_FORMAT;
@@ -388,9 +421,8 @@ static int set_format(struct vsrc_v4l2 *c, char *why, size_t cap)
 
 static int start_streaming(struct vsrc_v4l2 *c, char *why, size_t cap)
 {
-    struct v4l2_requestbuffers rb = {.count = V4L2_BUFFERS,
-                                     .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-                                     .memory = V4L2_MEMORY_MMAP};
+    struct v4l2_requestbuffers rb = {
+        .count = V4L2_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
     if (xioctl(c->fd, VIDIOC_REQBUFS, &rb) < 0)
         return device_error(c->path, "VIDIOC_REQBUFS", errno, why, cap);
     if (rb.count < 2) {
@@ -399,13 +431,13 @@ static int start_streaming(struct vsrc_v4l2 *c, char *why, size_t cap)
         return VM_E_IO;
     }
     for (unsigned i = 0; i < rb.count && i < V4L2_BUFFERS; i++) {
-        struct v4l2_buffer b = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-                                .memory = V4L2_MEMORY_MMAP, .index = i};
+        struct v4l2_buffer b = {
+            .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP, .index = i};
         if (xioctl(c->fd, VIDIOC_QUERYBUF, &b) < 0)
             return device_error(c->path, "VIDIOC_QUERYBUF", errno, why, cap);
         c->buf[i].len = b.length;
-        c->buf[i].start = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd,
-                               b.m.offset);
+        c->buf[i].start =
+            mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, b.m.offset);
         c->n_buf = i + 1;
         if (c->buf[i].start == MAP_FAILED)
             return device_error(c->path, "mmap", errno, why, cap);
@@ -453,7 +485,8 @@ static int v4l2_open(struct vsource **out, const char *spec, const struct vsourc
     uint32_t caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps : cap.capabilities;
     if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
         /* A UVC camera also has a metadata node (often the odd /dev/videoN). */
-        snprintf(why, why_cap, "%s (%.32s) : ce n'est pas une caméra qui filme ; essayez un "
+        snprintf(why, why_cap,
+                 "%s (%.32s) : ce n'est pas une caméra qui filme ; essayez un "
                  "autre /dev/videoN (not a video capture device: try another /dev/videoN)",
                  spec, (const char *)cap.card);
         rc = VM_E_FORMAT;
@@ -501,9 +534,10 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
     for (;;) {
         long long left = deadline - now_ms();
         if (left <= 0) {
-            snprintf(why, why_cap, "%s : la caméra ne donne plus d'image depuis %d ms%s%s "
-                     "(the camera stopped sending pictures)", c->path, V4L2_WAIT_MS,
-                     *last ? " ; dernière erreur : " : "", last);
+            snprintf(why, why_cap,
+                     "%s : la caméra ne donne plus d'image depuis %d ms%s%s "
+                     "(the camera stopped sending pictures)",
+                     c->path, V4L2_WAIT_MS, *last ? " ; dernière erreur : " : "", last);
             return VM_E_IO;
         }
         struct pollfd pf = {.fd = c->fd, .events = POLLIN};
@@ -516,8 +550,7 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
             continue; /* the deadline check above reports it */
         if (pf.revents & (POLLERR | POLLHUP | POLLNVAL))
             return disconnected(c, why, why_cap);
-        struct v4l2_buffer b = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-                                .memory = V4L2_MEMORY_MMAP};
+        struct v4l2_buffer b = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
         if (xioctl(c->fd, VIDIOC_DQBUF, &b) < 0) {
             if (errno == EAGAIN)
                 continue;
@@ -531,8 +564,8 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
         } else {
             struct vframe *dst = c->cam.mem ? &c->cam : pic;
             size_t used = b.bytesused < c->buf[b.index].len ? b.bytesused : c->buf[b.index].len;
-            rc = v4l2_convert(c->fourcc, c->buf[b.index].start, used, c->cam_w, c->cam_h,
-                              c->stride, dst, last, sizeof last);
+            rc = v4l2_convert(c->fourcc, c->buf[b.index].start, used, c->cam_w, c->cam_h, c->stride,
+                              dst, last, sizeof last);
         }
         if (xioctl(c->fd, VIDIOC_QBUF, &b) < 0)
             return errno == ENODEV || errno == EIO
@@ -545,8 +578,8 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
             return rc;
         }
         if (c->cam.mem && vframe_scale(pic, &c->cam) != VM_OK) {
-            snprintf(why, why_cap, "%s: cannot scale %dx%d to %dx%d", c->path, c->cam_w,
-                     c->cam_h, pic->width, pic->height);
+            snprintf(why, why_cap, "%s: cannot scale %dx%d to %dx%d", c->path, c->cam_w, c->cam_h,
+                     pic->width, pic->height);
             return VM_E_ARG;
         }
         vsrc_stamp(s, pic);

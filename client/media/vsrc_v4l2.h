@@ -29,6 +29,23 @@
 int v4l2_convert(uint32_t fourcc, const uint8_t *bytes, size_t len, int src_w, int src_h,
                  int src_stride, struct vframe *out, char *why, size_t why_cap);
 
+/* What a camera offers in one format: its size nearest to the one asked
+ * for, and the highest frame rate at that size (a large number when the
+ * driver does not say). */
+struct v4l2_offer {
+    uint32_t fourcc;
+    int width, height;
+    double max_fps;
+};
+
+/* The format to use (see vsrc_v4l2.c's header comment): the index in
+ * offers, or -1 when none is YUYV, MJPG or JPEG. */
+int v4l2_choose(const struct v4l2_offer *offers, size_t n, int want_w, int want_h, int want_fps);
+
+/* 1 when size c (cw x ch) is nearer to w x h than size b: a smaller
+ * |dw| + |dh|, or the same and a larger area. */
+int v4l2_size_nearer(int cw, int ch, int bw, int bh, int w, int h);
+
 /* The fourcc as 4 printable characters and a NUL into buf[5]. */
 const char *v4l2_fourcc_str(uint32_t fourcc, char buf[5]);
 

@@ -234,8 +234,7 @@ static void test_speaker_disk(void)
             found++;
         i += AFRAME_SAMPLES;
     }
-    printf("speaker file: %ld bytes, %d of %d accepted blocks found in order\n", len, found,
-           n_acc);
+    printf("speaker file: %ld bytes, %d of %d accepted blocks found in order\n", len, found, n_acc);
     CHECK_EQ_INT(found, n_acc);
     free(all);
 }

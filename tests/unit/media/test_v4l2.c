@@ -45,17 +45,17 @@ static void test_yuyv(void)
             bad += f.u[y * f.stride_uv + x] != 100 + x || f.v[y * f.stride_uv + x] != 200 - x;
     CHECK_EQ_INT(bad, 0);
     /* A short buffer (the last row cut) is refused, not read past. */
-    CHECK_EQ_INT(v4l2_convert(VSRC_V4L2_YUYV, buf, STRIDE * (H - 1) + 2 * W - 1, W, H, STRIDE,
-                              &f, why, sizeof why),
+    CHECK_EQ_INT(v4l2_convert(VSRC_V4L2_YUYV, buf, STRIDE * (H - 1) + 2 * W - 1, W, H, STRIDE, &f,
+                              why, sizeof why),
                  VM_E_FORMAT);
     CHECK(strstr(why, "YUYV") != NULL);
     /* The picture must be the buffer's size; an unknown fourcc is refused. */
-    CHECK_EQ_INT(v4l2_convert(VSRC_V4L2_YUYV, buf, sizeof buf, W, H + 2, STRIDE, &f, why,
-                              sizeof why),
-                 VM_E_ARG);
-    CHECK_EQ_INT(v4l2_convert(0x34363248u /* H264 */, buf, sizeof buf, W, H, 0, &f, why,
-                              sizeof why),
-                 VM_E_ARG);
+    CHECK_EQ_INT(
+        v4l2_convert(VSRC_V4L2_YUYV, buf, sizeof buf, W, H + 2, STRIDE, &f, why, sizeof why),
+        VM_E_ARG);
+    CHECK_EQ_INT(
+        v4l2_convert(0x34363248u /* H264 */, buf, sizeof buf, W, H, 0, &f, why, sizeof why),
+        VM_E_ARG);
     CHECK(strstr(why, "H264") != NULL);
     vframe_free(&f);
 }
@@ -138,8 +138,8 @@ static void test_mjpeg(void)
     /* Damaged JPEGs: each cut, the empty buffer, garbage, a corrupted body. */
     int refused = 0, cuts = 0;
     for (unsigned long cut = 0; cut < len; cut += len / 23 + 1, cuts++)
-        refused += v4l2_convert(VSRC_V4L2_MJPG, jpg, cut, W, H, 0, &f, why, sizeof why) ==
-                   VM_E_FORMAT;
+        refused +=
+            v4l2_convert(VSRC_V4L2_MJPG, jpg, cut, W, H, 0, &f, why, sizeof why) == VM_E_FORMAT;
     CHECK_EQ_INT(refused, cuts);
     CHECK(strstr(why, "JPEG") != NULL);
     uint8_t junk[512];
@@ -158,6 +158,39 @@ static void test_mjpeg(void)
     free(bad);
     free(jpg);
     vframe_free(&f);
+}
+
+/* The format choice of a typical USB 2 webcam: YUYV up to 640x480 at 30
+ * fps (720p at 10 fps), MJPEG at every size at 30 fps. */
+static void test_choose(void)
+{
+    struct v4l2_offer cam[] = {
+        {VSRC_V4L2_YUYV, 640, 480, 30},
+        {VSRC_V4L2_MJPG, 640, 480, 30},
+    };
+    CHECK_EQ_INT(v4l2_choose(cam, 2, 640, 480, 30), 0); /* YUYV: size and rate met */
+    CHECK_EQ_INT(v4l2_choose(cam, 2, 640, 480, 60), 1); /* YUYV too slow: MJPEG */
+    cam[0].width = 1280, cam[0].height = 720, cam[0].max_fps = 10;
+    cam[1].width = 1280, cam[1].height = 720;
+    CHECK_EQ_INT(v4l2_choose(cam, 2, 1280, 720, 30), 1); /* 720p YUYV at 10 fps: MJPEG */
+    CHECK_EQ_INT(v4l2_choose(cam, 2, 1280, 720, 10), 0);
+    cam[0].width = 800, cam[0].height = 600, cam[0].max_fps = 30;
+    CHECK_EQ_INT(v4l2_choose(cam, 2, 1280, 720, 30), 1); /* YUYV lacks the size */
+    CHECK_EQ_INT(v4l2_choose(cam, 1, 1280, 720, 30), 0); /* YUYV only: its nearest size */
+    cam[1].fourcc = VSRC_V4L2_JPEG;
+    CHECK_EQ_INT(v4l2_choose(cam + 1, 1, 640, 480, 30), 0);
+    struct v4l2_offer other[] = {{0x34363248u /* H264 */, 640, 480, 30},
+                                 {0x59455247u /* GREY */, 640, 480, 30}};
+    CHECK_EQ_INT(v4l2_choose(other, 2, 640, 480, 30), -1);
+    CHECK_EQ_INT(v4l2_choose(other, 0, 640, 480, 30), -1);
+
+    /* Nearest size: smallest |dw| + |dh|, the larger on a tie. */
+    CHECK(v4l2_size_nearer(640, 480, 320, 240, 640, 480));
+    CHECK(!v4l2_size_nearer(320, 240, 640, 480, 640, 480));
+    CHECK(v4l2_size_nearer(1280, 720, 640, 480, 1024, 576));
+    CHECK(v4l2_size_nearer(660, 500, 620, 460, 640, 480)); /* tie: the larger */
+    CHECK(!v4l2_size_nearer(620, 460, 660, 500, 640, 480));
+    CHECK(!v4l2_size_nearer(640, 480, 640, 480, 640, 480)); /* not nearer than itself */
 }
 
 /* Opens path as a camera (through the table, so that paths outside
@@ -209,6 +242,7 @@ int main(void)
     }
     test_yuyv();
     test_mjpeg();
+    test_choose();
     test_errors();
     tmp_remove();
     return check_report();
