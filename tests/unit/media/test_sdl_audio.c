@@ -131,6 +131,28 @@ static void test_mic_errors(void)
         asource_close(s);
     }
 
+    /* A microphone that gives nothing: next gives up after its bound (the
+     * disk driver made to wait 1.5 s before its first block), not before. */
+    char in[512];
+    setenv("SDL_AUDIODRIVER", "disk", 1);
+    setenv("SDL_DISKAUDIOFILEIN", tmp_path(in, sizeof in, "mic.raw"), 1);
+    setenv("SDL_DISKAUDIODELAY", "1500", 1);
+    rc = asource_open(&s, "default", &why, msg, sizeof msg);
+    CHECK_EQ_INT(rc, 0);
+    if (!rc) {
+        struct aframe f;
+        Uint32 t0 = SDL_GetTicks();
+        rc = asource_next(s, &f, &why);
+        Uint32 waited = SDL_GetTicks() - t0;
+        printf("silent microphone: %d after %u ms: %s\n", rc, (unsigned)waited, why);
+        CHECK_EQ_INT(rc, BP_E_INTERNAL);
+        CHECK(strstr(why, "aucun son depuis 1000 ms") != NULL);
+        CHECK(strstr(why, "(the microphone delivers nothing)") != NULL);
+        CHECK(waited >= 1000 && waited < 1450);
+        asource_close(s); /* waits for SDL's thread to end its 1.5 s delay */
+    }
+    unsetenv("SDL_DISKAUDIODELAY");
+
     /* No microphone at all: ALSA on a machine without a sound card. */
     setenv("SDL_AUDIODRIVER", "alsa", 1);
     int n = -1;
