@@ -13,6 +13,12 @@
  * English in parentheses: the camera is absent, busy, not a camera, has no
  * format we read, is forbidden (group video) or was unplugged mid-call.
  *
+ * next hands out the newest picture the camera has (older ones waiting
+ * since the last call are given back unread): a caller slower than the
+ * camera gets fewer pictures, never late ones. Its capture_us is the
+ * nominal time (index / fps) like every source's; the capture thread
+ * stamps its own clock when next returns.
+ *
  * Owns: the file descriptor, the mapped buffers, one picture at the
  * camera's size. Must never: block in next longer than V4L2_WAIT_MS, keep a
  * buffer dequeued between calls, or write pixels by hand. */
@@ -523,6 +529,21 @@ static int disconnected(struct vsrc_v4l2 *c, char *why, size_t cap)
     return VM_E_IO;
 }
 
+/* Replaces *b by the newest buffer the driver has filled, giving the older
+ * ones back (a caller slower than the camera would otherwise see pictures
+ * up to V4L2_BUFFERS frames late). 0, or -1 when the device is gone. */
+static int newest_buffer(struct vsrc_v4l2 *c, struct v4l2_buffer *b)
+{
+    for (;;) {
+        struct v4l2_buffer n = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+        if (xioctl(c->fd, VIDIOC_DQBUF, &n) < 0)
+            return errno == ENODEV || errno == EIO ? -1 : 0; /* EAGAIN: b is the newest */
+        if (xioctl(c->fd, VIDIOC_QBUF, b) < 0)
+            return -1;
+        *b = n;
+    }
+}
+
 /* Waits for the next good buffer and converts it into pic. A damaged
  * buffer (the driver's error flag, a broken JPEG) is given back and the
  * next one awaited; only silence for V4L2_WAIT_MS is an error. */
@@ -558,6 +579,9 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
                 return disconnected(c, why, why_cap);
             return device_error(c->path, "VIDIOC_DQBUF", errno, why, why_cap);
         }
+        /* Pictures waiting since our last call are old: keep the newest. */
+        if (newest_buffer(c, &b) < 0)
+            return disconnected(c, why, why_cap);
         int rc = VM_E_FORMAT;
         if (b.index >= c->n_buf || (b.flags & V4L2_BUF_FLAG_ERROR) || b.bytesused == 0) {
             snprintf(last, sizeof last, "tampon marqué en erreur (buffer flagged as damaged)");
