@@ -15,7 +15,8 @@ struct asource {
     uint64_t seq;
 };
 
-static const struct asource_ops *const kinds[] = {&asrc_tone_ops, &asrc_wav_ops};
+static const struct asource_ops *const kinds[] = {&asrc_tone_ops, &asrc_wav_ops,
+                                                  &asrc_mic_default_ops, &asrc_mic_ops};
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -41,7 +42,8 @@ int asource_open(struct asource **out, const char *spec, const char **why, char 
         ops = &asrc_wav_ops;
         arg = spec;
     }
-    const char *reason = "unknown audio source (use tone, tone:HZ, wav:PATH or a .wav file)";
+    const char *reason = "unknown audio source (use tone, tone:HZ, wav:PATH, a .wav file, "
+                         "default or mic:NAME)";
     int r = BP_E_INVALID_FIELD;
     struct asource *s = NULL;
     if (ops) {
@@ -62,7 +64,7 @@ int asource_open(struct asource **out, const char *spec, const char **why, char 
     if (why)
         *why = reason;
     if (msg && msg_cap)
-        snprintf(msg, msg_cap, "%s: %s", ops ? arg : spec, reason);
+        snprintf(msg, msg_cap, "%s: %s", ops && *arg ? arg : spec, reason);
     return r;
 }
 
@@ -79,6 +81,11 @@ int asource_next(struct asource *s, struct aframe *f, const char **why)
 unsigned asource_loops(const struct asource *s)
 {
     return s->ops->loops(s->state);
+}
+
+int asource_is_live(const struct asource *s)
+{
+    return s->ops->live;
 }
 
 void asource_close(struct asource *s)

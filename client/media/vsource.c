@@ -5,7 +5,8 @@
 
 #include "vsource.h"
 
-static const struct vsource_ops *const types[] = {&vsrc_pattern_ops, &vsrc_y4m_ops};
+static const struct vsource_ops *const types[] = {&vsrc_pattern_ops, &vsrc_y4m_ops,
+                                                  &vsrc_v4l2_ops};
 
 int vsource_open(struct vsource **out, const char *spec, const struct vsource_params *p,
                  char *why, size_t why_cap)
@@ -14,7 +15,7 @@ int vsource_open(struct vsource **out, const char *spec, const struct vsource_pa
     for (size_t i = 0; spec && i < sizeof types / sizeof types[0]; i++)
         if (types[i]->matches(spec))
             return types[i]->open(out, spec, p, why, why_cap);
-    snprintf(why, why_cap, "unknown video source '%s' (expected 'pattern' or a .y4m file)",
+    snprintf(why, why_cap, "unknown video source '%s' (expected 'pattern', a .y4m file or /dev/videoN)",
              spec ? spec : "");
     return VM_E_ARG;
 }
@@ -32,6 +33,11 @@ int vsource_next(struct vsource *s, struct vframe *pic, char *why, size_t why_ca
 int vsource_width(const struct vsource *s)
 {
     return s->p.width;
+}
+
+int vsource_is_live(const struct vsource *s)
+{
+    return s->ops->live;
 }
 
 int vsource_height(const struct vsource *s)

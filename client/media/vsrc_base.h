@@ -1,7 +1,7 @@
 /* vsrc_base.h: what every video source type shares: the operations table,
  * the head of an open source, its parameters and two helpers (defaults,
  * stamping). Below vsource.c (which picks a type) and the types
- * (vsrc_pattern.c, vsrc_y4m.c), so neither calls the other.
+ * (vsrc_pattern.c, vsrc_y4m.c, vsrc_v4l2.c), so neither calls the other.
  * See vsource.h for the contract. */
 #ifndef CLIENT_MEDIA_VSRC_BASE_H
 #define CLIENT_MEDIA_VSRC_BASE_H
@@ -30,6 +30,11 @@ struct vsource_ops {
      * with why filled. */
     int (*next)(struct vsource *s, struct vframe *pic, char *why, size_t why_cap);
     void (*close)(struct vsource *s);
+    /* 1 for a device that gives pictures at its own pace (a camera): next
+     * blocks until the device has one, so the capture thread must not pace
+     * it; 0 (the default of a table that omits it) for a file or synthetic
+     * source that answers at once and is paced by its caller. */
+    int live;
 };
 
 struct vsource {
@@ -38,9 +43,11 @@ struct vsource {
     unsigned long next_index;
 };
 
-/* The source types, one table each (vsrc_pattern.c, vsrc_y4m.c). */
+/* The source types, one table each (vsrc_pattern.c, vsrc_y4m.c,
+ * vsrc_v4l2.c). */
 extern const struct vsource_ops vsrc_pattern_ops;
 extern const struct vsource_ops vsrc_y4m_ops;
+extern const struct vsource_ops vsrc_v4l2_ops;
 
 /* For the source types: resolves zeros in p to defaults, checks sizes.
  * 0 or VM_E_ARG with why. */

@@ -1,0 +1,13 @@
+# tests/unit/media/devices.cmake: unit tests of the real devices. There is
+# no camera on a build machine: test_v4l2 checks the conversions on
+# synthetic YUYV and JPEG bytes and the errors on paths that are not
+# cameras. The SDL tests run SDL's "disk" audio driver (a raw file stands
+# for the microphone and the speaker) or its "dummy" driver (no device).
+add_executable(test_v4l2 ${CMAKE_CURRENT_SOURCE_DIR}/test_v4l2.c)
+target_link_libraries(test_v4l2 PRIVATE bilanvideo m)
+target_compile_options(test_v4l2 PRIVATE ${BILAN_WARNINGS})
+add_test(NAME unit.media.v4l2 COMMAND test_v4l2)
+add_executable(test_sdl_audio ${CMAKE_CURRENT_SOURCE_DIR}/test_sdl_audio.c)
+target_link_libraries(test_sdl_audio PRIVATE bilanaudio)
+target_compile_options(test_sdl_audio PRIVATE ${BILAN_WARNINGS})
+add_test(NAME unit.media.sdl_audio COMMAND test_sdl_audio)
