@@ -92,6 +92,7 @@ struct cr_video {
     int started;        /* a frame was decoded since the sender (re)appeared */
     int need_key;       /* frames were lost or refused since: only a keyframe helps */
     int have_last, wanted;
+    int completed;      /* a frame was reassembled since the sender (re)appeared */
     uint32_t last_frame;
     uint64_t last_want_us;
     struct vframe held; /* a decoded picture waiting for lip sync */

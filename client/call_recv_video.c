@@ -83,8 +83,9 @@ void cr_video_arrive(struct call_recv *r, const struct cr_item *it)
     }
     /* A new sender whose first frame is no keyframe: ask at once rather
      * than after the jitter delay. */
-    if (!v->started && !v->have_last && !f.keyframe)
+    if (!v->completed && !f.keyframe)
         want_keyframe(r, slot, it->arrival_us);
+    v->completed = 1;
     if (f.len + CR_VIDEO_PREFIX > CR_VIDEO_SLOT_BYTES) {
         v->refused++; /* the gap it leaves asks for a keyframe */
         return;
