@@ -15,10 +15,14 @@
  *
  * Outputs: --video-out FILE.y4m gets the video of ONE sender (the first
  * remote whose frame is rendered; its picture N at position N, vsink_y4m.h);
- * --audio-out FILE.wav gets the audio of that same sender when it is known,
- * else the first heard (its block seq at position seq, asink_wav.h), and
- * "default" plays the mix of all remotes on the speaker (asink_sdl.h, when
- * built). Stats: per remote and stream.
+ * --audio-out FILE.wav gets the audio of that same sender when it is known
+ * at the first block played, else the first heard, for the whole call (its
+ * block seq at position seq, asink_wav.h; a concealed block is written at
+ * its seq, a stall is not: the file keeps silence there), and "default"
+ * plays the mix of all remotes on the speaker (asink_sdl.h, when built: on
+ * this branch call_recv_new refuses "default" with a sentence saying the
+ * speaker comes with the devices module; see cr_speaker_open in
+ * call_recv_audio.c). Stats: per remote and stream.
  *
  * Clocks: local times are CLOCK_MONOTONIC. The header's capture_ms is the
  * sender's estimate of the server clock (ms mod 2^32, PROTOCOL.md §4.3);
@@ -80,16 +84,25 @@ unsigned call_recv_take_keyframe_wants(struct call_recv *r);
  * (PROTOCOL.md §9 received_audio_ms). */
 uint64_t call_recv_take_audio_ms(struct call_recv *r, unsigned slot);
 
-/* Statistics as a new JSON object (caller decrefs): per remote slot that
- * sent anything, {"slot":n, "audio":{...}, "video":{...}} with, for audio:
- * frames received, played, concealed_fec, concealed_plc, stalls, late,
- * dropped (by reason), gaps_over_60ms (runs of concealment or stalls longer
- * than 60 ms), latency_ms {p50, p95, samples}, kbps (array of per-second
- * received bitrates); for video: chunks received, frames complete,
- * incomplete (given up), decoded, rendered, dropped (by reason: late,
- * undecodable, avsync_late, ...), keyframes, keyframe_requests, latency_ms
- * {p50, p95, samples}, lipsync_ms {p50, abs_p95}, kbps; plus the queue's
- * counters. Safe to call while running (takes the lock). */
+/* Statistics as a new JSON object (caller decrefs):
+ * {"slots":[...], "video_slot":n|-1, "audio_slot":n|-1 (whose streams the
+ * files get), "queue":{queued, queue_full, malformed_audio, malformed_video,
+ * nomem, peak_items, peak_bytes}}; "slots" has, per remote slot that
+ * sent anything since it (re)appeared,
+ * {"slot":n, "audio":{...}, "video":{...}} with, for audio:
+ * "frames" received, played, concealed_fec, concealed_plc, stalls, late,
+ * decode_errors, dropped (by reason), gaps_over_60ms (runs of concealment or
+ * stalls longer than 60 ms), delay_ms and target_delay_ms (jitter buffer),
+ * latency_ms {p50, p95, samples}, kbps (array of per-second received
+ * bitrates, the last 600 seconds); for video: chunks received, complete
+ * (frames reassembled), incomplete (given up), lost (frames the jitter
+ * buffer gave up), decoded, rendered, dropped (by reason: late,
+ * undecodable, decode_errors, avsync_late, ..., and chunks_* refused by
+ * reassembly), keyframes, keyframe_requests, write_errors, latency_ms
+ * {p50, p95, samples}, lipsync_ms {p50, abs_p95, samples}, kbps. Counts of
+ * video frames: rendered + avsync_late + undecodable + decode_errors + lost
+ * = frames the jitter buffer took. A percentile with no sample is null.
+ * Safe to call while running (takes the lock). */
 json_t *call_recv_stats_json(struct call_recv *r);
 
 #endif

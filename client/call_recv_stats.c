@@ -121,12 +121,15 @@ static json_t *video_json(const struct cr_video *v, struct avsync *av, const str
     memset(&js, 0, sizeof js);
     if (v->jb)
         jitter_stats_get(v->jb, &js);
+    /* Frames, then chunks (refused by reassembly: vasm.h). */
     json_t *dropped = json_pack(
-        "{sI sI sI sI sI sI sI sI}", "late", (json_int_t)(js.late + vs->late), "undecodable",
+        "{sI sI sI sI sI sI sI sI sI sI sI sI}", "late", (json_int_t)js.late, "undecodable",
         (json_int_t)v->undecodable, "decode_errors", (json_int_t)v->decode_errors, "avsync_late",
-        (json_int_t)v->avsync_late, "duplicate", (json_int_t)(js.duplicate + vs->duplicate),
-        "overflow", (json_int_t)js.overflow, "oversize", (json_int_t)(js.oversize + vs->too_large),
-        "mismatch", (json_int_t)vs->mismatch);
+        (json_int_t)v->avsync_late, "duplicate", (json_int_t)js.duplicate, "overflow",
+        (json_int_t)js.overflow, "oversize", (json_int_t)(js.oversize + v->refused),
+        "chunks_late", (json_int_t)vs->late, "chunks_duplicate", (json_int_t)vs->duplicate,
+        "chunks_mismatch", (json_int_t)vs->mismatch, "chunks_too_large",
+        (json_int_t)vs->too_large, "skipped_by_jitter", (json_int_t)js.skipped);
     json_t *o = json_pack(
         "{sI sI sI sI sI sI sI sI sI so}", "chunks", (json_int_t)v->chunks, "complete",
         (json_int_t)vs->complete, "incomplete", (json_int_t)vs->given_up, "lost",
