@@ -44,6 +44,9 @@ static const struct schema schemas[] = {
     {BP_T_JOIN, "join", BP_TO_SERVER, {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0)}},
     {BP_T_LEAVE, "leave", BP_TO_SERVER, {{0}}},
     {BP_T_STATS, "stats", BP_TO_SERVER, {{0}}},
+    /* media (PROTOCOL.md §4.3): a receiver asks a sender for a keyframe; the clock */
+    {BP_T_KEYFRAME_WANT, "keyframe_request", BP_TO_SERVER, {BP_FIELD("slot", BP_F_INT, REQ, 0, BP_MAX_MEMBERS - 1)}},
+    {BP_T_CLOCK, "clock", BP_TO_SERVER, {{0}}},
     {BP_T_E2E, "e2e", BP_TO_SERVER,
      {BP_FIELD("to", BP_F_INT, OPT, 0, BP_MAX_MEMBERS - 1), BP_FIELD("body", BP_F_OBJECT, REQ, 0, 0)}},
     /* sessions, hours, receipts (PROTOCOL.md §9) */
@@ -87,6 +90,9 @@ static const struct schema schemas[] = {
       BP_FIELD("frames_in", BP_F_INT, REQ, 0, 1LL << 50), BP_FIELD("frames_out", BP_F_INT, REQ, 0, 1LL << 50)}},
     {BP_T_KEYFRAME_REQUEST, "keyframe_request", BP_TO_CLIENT,
      {BP_FIELD("slot", BP_F_INT, OPT, 0, BP_MAX_MEMBERS - 1), BP_FIELD("reason", BP_F_STR, OPT, 0, 32)}},
+    {BP_T_CLOCK_REPLY, "clock", BP_TO_CLIENT, {BP_FIELD("server_ms", BP_F_INT, REQ, 0, 1LL << 50)}},
+    /* each receiver object is checked by the reader (PROTOCOL.md §4.3) */
+    {BP_T_MEDIA_REPORT, "media_report", BP_TO_CLIENT, {BP_FIELD("receivers", BP_F_ARRAY, REQ, 0, BP_MAX_MEMBERS)}},
     {BP_T_ERROR, "error", BP_TO_CLIENT,
      {BP_FIELD("code", BP_F_STR, REQ, 1, 32), BP_FIELD("message", BP_F_STR, REQ, 0, 512), BP_FIELD("fatal", BP_F_BOOL, OPT, 0, 0)}},
     {BP_T_E2E_RELAY, "e2e", BP_TO_CLIENT,

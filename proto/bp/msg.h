@@ -21,11 +21,11 @@ enum bp_type {
     BP_T_NONE = 0,
     /* client -> server */
     BP_T_HELLO, BP_T_ENROL, BP_T_AUTH, BP_T_BILAN_CREATE, BP_T_INVITE_CREATE,
-    BP_T_BILAN_LIST, BP_T_JOIN, BP_T_LEAVE, BP_T_STATS,
+    BP_T_BILAN_LIST, BP_T_JOIN, BP_T_LEAVE, BP_T_STATS, BP_T_KEYFRAME_WANT, BP_T_CLOCK,
     /* server -> client */
     BP_T_CHALLENGE, BP_T_WELCOME, BP_T_BILAN_CREATED, BP_T_INVITE_CREATED,
     BP_T_BILANS, BP_T_JOINED, BP_T_MEMBER_JOINED, BP_T_MEMBER_LEFT, BP_T_LEFT,
-    BP_T_STATS_REPLY, BP_T_KEYFRAME_REQUEST, BP_T_ERROR,
+    BP_T_STATS_REPLY, BP_T_KEYFRAME_REQUEST, BP_T_CLOCK_REPLY, BP_T_MEDIA_REPORT, BP_T_ERROR,
     /* end-to-end relay (PROTOCOL.md §8.1): e2e {to?, body} client -> server,
      * e2e {from, device, body} server -> client */
     BP_T_E2E, BP_T_E2E_RELAY,
