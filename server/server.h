@@ -43,6 +43,9 @@ struct server {
     int stopping;                /* shutdown began: no roster notifications */
     /* Totals for the shutdown summary. */
     uint64_t frames_relayed, video_dropped, auth_ok, auth_failed;
+    /* keyframe_request from receivers (PROTOCOL.md §4.3): forwarded, dropped
+     * by the pacing, ignored (an empty slot, the requester's own). */
+    uint64_t kf_forwarded, kf_paced, kf_ignored;
 };
 
 /* Monotonic milliseconds, wall seconds and wall milliseconds, read once per event and passed in. */
