@@ -39,6 +39,7 @@ struct server {
      * it at the end of the event that decided it (lifecycle.c). */
     struct conn *departing, *departing_tail;
     size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */
+    int64_t video_delay_ms;      /* video waiting longer drops new video (queue_decide_frame); 0: the default */
     int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
     int stopping;                /* shutdown began: no roster notifications */
     /* Totals for the shutdown summary. */
