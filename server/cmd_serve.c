@@ -23,6 +23,7 @@
 #include "devcert.h"
 #include "ledger.h"
 #include "log.h"
+#include "queue.h"
 #include "server.h"
 #include "ws.h"
 
@@ -58,12 +59,17 @@ const char cmd_serve_help[] =
     "  --unauth-per-address N\n"
     "                        connections not yet signed in per address (default 8)\n"
     "  --queue-kib N         per-receiver queue budget in KiB (default 4096; hard cap 4x)\n"
+    "  --video-delay-ms N    video is dropped for a receiver whose oldest audio or video\n"
+    "                        has waited longer than this at the server (default 500;\n"
+    "                        100 to 10000)\n"
     "  --invite-ttl SECONDS  default lifetime of invite and enrolment tokens\n"
     "                        (default 604800 = 7 days; 60 to 2592000)\n"
     "  -v, --verbose         more detail in the log (stderr)\n"
     "  -h, --help            this help\n";
 
-_Static_assert(RL_GLOBAL_MAX == 10000 && ADMIT_CONNS_MAX == 65536 && ADMIT_PER_ADDR_MAX == 1000,
+_Static_assert(RL_GLOBAL_MAX == 10000 && ADMIT_CONNS_MAX == 65536 && ADMIT_PER_ADDR_MAX == 1000 &&
+                   QUEUE_VIDEO_DELAY_MS_DEFAULT == 500 && QUEUE_VIDEO_DELAY_MS_MIN == 100 &&
+                   QUEUE_VIDEO_DELAY_MS_MAX == 10000,
                "the option ranges in the messages below");
 
 struct serve_ctx {
@@ -179,8 +185,8 @@ static int on_ready(void *arg, int port)
                     url_host, sizeof url_host);
     printf("bilan-server: listening on wss://%s:%d/ws (pin %s)\n", url_host, port, sc->pin_b64);
     fflush(stdout);
-    log_info("listening on %s:%d, queue budget %u KiB, %u auth failures per address and %u in all per %d s",
-             url_host, port, cfg->queue_kib, cfg->auth_failures, cfg->auth_failures_global,
+    log_info("listening on %s:%d, queue budget %u KiB, video delay %u ms, %u auth failures per address and "
+             "%u in all per %d s", url_host, port, cfg->queue_kib, cfg->video_delay_ms, cfg->auth_failures, cfg->auth_failures_global,
              CONFIG_AUTH_WINDOW_S);
     return 0;
 }
@@ -203,6 +209,7 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
         {"unauth-total", required_argument, NULL, 'u'},
         {"unauth-per-address", required_argument, NULL, 'U'},
         {"queue-kib", required_argument, NULL, 'q'},
+        {"video-delay-ms", required_argument, NULL, 'V'},
         {"invite-ttl", required_argument, NULL, 'i'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -264,6 +271,12 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
             if (config_parse_int(optarg, 64, 1024 * 1024, &v))
                 return cmd_usage_error(self, "--queue-kib '%s': expected KiB from 64 to 1048576", optarg);
             cfg->queue_kib = (unsigned)v;
+            break;
+        case 'V':
+            if (config_parse_int(optarg, QUEUE_VIDEO_DELAY_MS_MIN, QUEUE_VIDEO_DELAY_MS_MAX, &v))
+                return cmd_usage_error(self, "--video-delay-ms '%s': expected milliseconds from 100 to 10000",
+                                       optarg);
+            cfg->video_delay_ms = (unsigned)v;
             break;
         case 'i':
             if (config_parse_int(optarg, CONFIG_TTL_MIN, CONFIG_TTL_MAX, &v))
@@ -355,6 +368,7 @@ int cmd_serve_run(const struct cmd *self, int argc, char **argv)
     memset(&srv, 0, sizeof srv);
     srv.ops = ops;
     srv.soft_budget = (size_t)cfg.queue_kib * 1024;
+    srv.video_delay_ms = cfg.video_delay_ms;
     srv.invite_ttl_s = cfg.invite_ttl_s;
     ratelimit_init(&srv.rl, cfg.auth_failures, CONFIG_AUTH_WINDOW_S);
     ratelimit_set_global(&srv.rl, cfg.auth_failures_global);
@@ -396,8 +410,11 @@ int cmd_serve_run(const struct cmd *self, int argc, char **argv)
         fprintf(stderr, "bilan-server serve: could not start (see the log above)\n");
         return 1;
     }
-    log_info("stopped: %llu frames relayed, %llu video frames dropped, %llu authentications "
-             "(%llu failed)", (unsigned long long)srv.frames_relayed, (unsigned long long)srv.video_dropped,
-             (unsigned long long)srv.auth_ok, (unsigned long long)srv.auth_failed);
+    log_info("stopped: %llu frames relayed, %llu video frames dropped, %llu keyframe requests forwarded "
+             "(%llu paced, %llu about no one), %llu authentications (%llu failed)",
+             (unsigned long long)srv.frames_relayed, (unsigned long long)srv.video_dropped,
+             (unsigned long long)srv.kf_forwarded, (unsigned long long)srv.kf_paced,
+             (unsigned long long)srv.kf_ignored, (unsigned long long)srv.auth_ok,
+             (unsigned long long)srv.auth_failed);
     return 0;
 }

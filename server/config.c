@@ -8,6 +8,7 @@
 
 #include "bp/bp.h"
 #include "config.h"
+#include "queue.h"
 #include "ratelimit.h"
 
 void config_defaults(struct serve_config *c)
@@ -18,6 +19,7 @@ void config_defaults(struct serve_config *c)
     c->auth_failures = CONFIG_DEFAULT_AUTH_FAILURES;
     c->auth_failures_global = RL_GLOBAL_DEFAULT;
     c->queue_kib = CONFIG_DEFAULT_QUEUE_KIB;
+    c->video_delay_ms = QUEUE_VIDEO_DELAY_MS_DEFAULT;
     c->invite_ttl_s = CONFIG_DEFAULT_INVITE_TTL;
 }
 

@@ -41,6 +41,7 @@ struct serve_config {
     unsigned unauth_total;      /* 0: derived from the open-file limit (admit_limits) */
     unsigned unauth_per_addr;   /* 0: ADMIT_PER_ADDR_DEFAULT */
     unsigned queue_kib;
+    unsigned video_delay_ms;    /* video dropped for a receiver whose media waited longer */
     int64_t invite_ttl_s;
     int verbose;
 };

@@ -56,7 +56,7 @@ static void utf8_sanitize(char *s)
 /* Queues a text message; takes obj. A receiver whose queue would pass the
  * hard cap even for control messages is doomed (cut at the next safe point);
  * force bypasses the cap for the one fatal error that announces a close. */
-static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, int slot)
+static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, int slot, struct now now)
 {
     if (!obj) {
         log_err("conn: cannot build a message (out of memory)");
@@ -88,27 +88,26 @@ static void push_json(struct conn *c, json_t *obj, int force, enum qkind kind, i
     }
     json_decref(obj);
     m->slot = (uint8_t)slot;
+    m->queued_ms = now.ms;
     conn_push(c, m);
 }
 
 void conn_send_json(struct conn *c, json_t *obj, struct now now)
 {
-    (void)now;
     if (c->closing) {
         json_decref(obj);
         return;
     }
-    push_json(c, obj, 0, QK_CTRL, QUEUE_NO_SLOT);
+    push_json(c, obj, 0, QK_CTRL, QUEUE_NO_SLOT, now);
 }
 
 void conn_send_event(struct conn *c, json_t *obj, int slot, struct now now)
 {
-    (void)now;
     if (c->closing) {
         json_decref(obj);
         return;
     }
-    push_json(c, obj, 0, QK_EVENT, slot);
+    push_json(c, obj, 0, QK_EVENT, slot, now);
 }
 
 json_t *conn_reply(const char *type, const char *ref)
@@ -145,20 +144,19 @@ void conn_send_error(struct conn *c, int code, const char *message, const char *
     int fatal = bp_err_is_fatal(code);
     json_t *o = error_obj(code, message, ref, fatal);
     if (!fatal) {
-        push_json(c, o, 0, QK_CTRL, QUEUE_NO_SLOT);
+        push_json(c, o, 0, QK_CTRL, QUEUE_NO_SLOT, now);
         return;
     }
-    push_json(c, o, 1, QK_CTRL, QUEUE_NO_SLOT);
+    push_json(c, o, 1, QK_CTRL, QUEUE_NO_SLOT, now);
     conn_close(c, "disconnected", code == BP_E_SHUTDOWN ? CC_GOING_AWAY : code == BP_E_TOO_LARGE ? CC_TOO_BIG : CC_POLICY,
                now);
 }
 
 void conn_send_error_soft(struct conn *c, int code, const char *message, const char *ref, struct now now)
 {
-    (void)now;
     if (c->closing)
         return;
-    push_json(c, error_obj(code, message, ref, 0), 0, QK_CTRL, QUEUE_NO_SLOT);
+    push_json(c, error_obj(code, message, ref, 0), 0, QK_CTRL, QUEUE_NO_SLOT, now);
 }
 
 int conn_quota(struct conn *c, enum quota_kind kind, const char *ref, struct now now)
@@ -221,7 +219,7 @@ void conn_kill(struct conn *c, int code, const char *message, struct now now)
         json_object_set_new(o, "message", json_string(message ? message : bp_err_message(code)));
         json_object_set_new(o, "fatal", json_true());
     }
-    push_json(c, o, 1, QK_CTRL, QUEUE_NO_SLOT);
+    push_json(c, o, 1, QK_CTRL, QUEUE_NO_SLOT, now);
     conn_close(c, "disconnected", CC_POLICY, now);
 }
 

@@ -15,6 +15,7 @@
 #include "handle_bilan.h"
 #include "handle_e2e.h"
 #include "handle_hours.h"
+#include "handle_media.h"
 #include "handle_room.h"
 
 #define PREAUTH (CSM(CS_NEW) | CSM(CS_CHALLENGED))
@@ -38,6 +39,9 @@ static const struct dispatch_row ROWS[BP_T__COUNT] = {
     /* Rooms (§3.3). */
     [BP_T_JOIN] = {handle_join, CSM(CS_AUTHED), AUTH_FIRST, CSM(CS_IN_ROOM), "already in a room: send leave first"},
     [BP_T_LEAVE] = {handle_leave, IN_ROOM, NOT_IN_ROOM, 0, NULL},
+    /* Media control (§4.3). */
+    [BP_T_KEYFRAME_WANT] = {handle_keyframe_want, IN_ROOM, NOT_IN_ROOM, 0, NULL},
+    [BP_T_CLOCK] = {handle_clock, AUTHED, AUTH_FIRST, 0, NULL},
     /* End to end (§8.1). */
     [BP_T_E2E] = {handle_e2e, IN_ROOM, "e2e messages are only relayed after join", 0, NULL},
     /* Sessions, hours and receipts (§9). */

@@ -27,6 +27,7 @@
 #include "dispatch.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "media_report.h"
 #include "relay.h"
 #include "roster.h"
 
@@ -297,5 +298,6 @@ void conn_sweep(struct server *srv, struct now now)
         sweep_one(c, now);
         settle(srv, now);
     }
+    media_report_sweep(srv, now);
     attendance_sweep(srv, now);
 }

@@ -52,8 +52,9 @@ void conn_shutdown_all(struct server *srv, struct now now);
  * payload, so that its pong is reported: lws does not report empty pongs);
  * one silent for BP_HANGUP_S is closed as "lost". And the drain deadline:
  * one whose peer takes nothing of what it owes for QUEUE_STALL_MS is cut with
- * too_slow (queue.h, txwatch). Then attendance's sweep (alive checkpoints,
- * hours_update). */
+ * too_slow (queue.h, txwatch). Then the media reports to the members that
+ * sent audio or video (media_report.h) and attendance's sweep (alive
+ * checkpoints, hours_update). */
 void conn_sweep(struct server *srv, struct now now);
 
 #endif

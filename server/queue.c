@@ -36,6 +36,7 @@ struct qmsg *qmsg_new(size_t len, enum qkind kind)
     m->next = NULL;
     m->len = len;
     m->ord = 0;
+    m->queued_ms = 0;
     m->kind = (uint8_t)kind;
     m->slot = QUEUE_NO_SLOT;
     return m;
@@ -172,6 +173,21 @@ static void lane_free(struct outq *q, struct qlane *l)
     }
 }
 
+int64_t outq_media_wait_ms(const struct outq *q, int64_t now_ms)
+{
+    int found = 0;
+    int64_t oldest = 0;
+    for (int s = 0; s < QUEUE_SLOTS; s++) {
+        const struct qmsg *h[2] = {q->audio[s].head, q->video[s].head};
+        for (int i = 0; i < 2; i++)
+            if (h[i] && (!found || h[i]->queued_ms < oldest)) {
+                oldest = h[i]->queued_ms;
+                found = 1;
+            }
+    }
+    return found && now_ms > oldest ? now_ms - oldest : 0;
+}
+
 void outq_purge_media(struct outq *q)
 {
     for (int s = 0; s < QUEUE_SLOTS; s++) {
@@ -212,6 +228,14 @@ enum qverdict queue_decide(size_t queued, size_t data, size_t len, enum qkind ki
     default:
         return past_hard ? QV_TOO_SLOW : QV_QUEUE;
     }
+}
+
+enum qverdict queue_decide_frame(size_t queued, size_t data, size_t len, enum qkind kind, size_t soft,
+                                 int64_t wait_ms, int64_t delay_ms)
+{
+    if (kind == QK_VIDEO && wait_ms > delay_ms)
+        return QV_DROP_VIDEO;
+    return queue_decide(queued, data, len, kind, soft);
 }
 
 int queue_may_resume(size_t queued, size_t soft)

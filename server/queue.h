@@ -41,6 +41,8 @@ struct qmsg {
     struct qmsg *next;
     size_t len;                  /* bytes after the headroom */
     uint64_t ord;                /* order of arrival in its queue (set by outq_push) */
+    int64_t queued_ms;           /* when it was queued (monotonic ms, set by whoever queues it):
+                                  * the media wait (outq_media_wait_ms) is read from it */
     uint8_t kind;                /* enum qkind */
     uint8_t slot;                /* frames: the sender; events: the member concerned; else QUEUE_NO_SLOT */
     uint8_t mem[];               /* QUEUE_HEADROOM + len */
@@ -79,6 +81,13 @@ void outq_push(struct outq *q, struct qmsg *m);
 /* Next message to write (see "The write order" above); the caller owns it
  * and free()s it. NULL when empty. */
 struct qmsg *outq_pop(struct outq *q);
+/* How long the oldest audio or video frame in q has waited at now_ms (ms;
+ * 0 when there is none): the delay a new frame would join, as a receiver's
+ * link makes it. Data frames are not counted (a file transfer is not
+ * congestion: it is held by flow control and waits behind media anyway), nor
+ * control messages and room events. Each lane is in order of arrival, so the
+ * oldest is the earliest of the lanes' heads. */
+int64_t outq_media_wait_ms(const struct outq *q, int64_t now_ms);
 /* Frees every queued media frame (the receiver left its room); control
  * messages and room events stay. */
 void outq_purge_media(struct outq *q);
@@ -101,6 +110,17 @@ enum qverdict {
 };
 #define QUEUE_HARD_FACTOR 4
 enum qverdict queue_decide(size_t queued, size_t data, size_t len, enum qkind kind, size_t soft);
+/* queue_decide() for a binary frame, plus the delay rule (PROTOCOL.md §4
+ * "Queues"): a video frame is dropped (QV_DROP_VIDEO) when the receiver's
+ * media wait (outq_media_wait_ms) is already over delay_ms, whatever its
+ * size: a frame that would be shown seconds late is worse than none, and
+ * dropping it lets the audio queued with it catch up. Audio and data never
+ * are (audio is never dropped; data is flow controlled). */
+#define QUEUE_VIDEO_DELAY_MS_DEFAULT 500
+#define QUEUE_VIDEO_DELAY_MS_MIN 100
+#define QUEUE_VIDEO_DELAY_MS_MAX 10000
+enum qverdict queue_decide_frame(size_t queued, size_t data, size_t len, enum qkind kind, size_t soft,
+                                 int64_t wait_ms, int64_t delay_ms);
 /* Whether a receiver holding back senders is drained enough to release them
  * (flow go): under half the budget. */
 int queue_may_resume(size_t queued, size_t soft);

@@ -5,8 +5,11 @@
  * frame with only the sender-slot byte rewritten. The frame's kind gives its
  * queue class through one explicit mapping (queue_class_of_kind, queue.h),
  * never a cast. Congestion is decided per receiver by queue_decide(): video
- * dropped past the soft budget (and a keyframe_request to the sender, at most
- * one per receiver per second), audio never dropped, and a receiver whose
+ * dropped past the soft budget or when the receiver's oldest audio or video
+ * has waited more than the video delay (queue_decide_frame; and a
+ * keyframe_request to the sender, at most one per receiver per second,
+ * and a count per sender and receiver for the sender's media_report,
+ * media_report.c), audio never dropped, and a receiver whose
  * audio and control messages would take it past the hard cap (data is not
  * counted there) is cut with too_slow so that it never holds up the room.
  * A cut receiver stays in the room until the end of the event (lifecycle.c):
@@ -95,6 +98,12 @@ void relay_drained(struct conn *c, struct now now)
 void relay_forget(struct conn *c, struct room *room, int slot, struct now now)
 {
     release_blocked(room, slot, now);
+    /* The next member in that slot is someone else: its drops start at 0. */
+    for (int i = 0; i < BP_MAX_MEMBERS; i++) {
+        struct conn *m = room->m[i].conn;
+        if (m && m != c)
+            m->dropped_for[slot] = 0;
+    }
     c->blocking = 0;
     c->hold_mask = 0;          /* a hold ends with the membership (PROTOCOL.md §4) */
     c->held_bytes = 0;
@@ -166,16 +175,22 @@ void relay_frame(struct conn *s, const uint8_t *buf, size_t len, struct now now)
         s->held_bytes += len;
     }
     s->frames_in++;
+    if (cls == QK_AUDIO || cls == QK_VIDEO)
+        s->media_sent = 1;   /* s gets a media_report at the next sweep */
     /* No member leaves the room during this loop (a cut receiver only gets
      * marked closing), so the room is walked as it is. */
     for (int i = 0; i < BP_MAX_MEMBERS && !s->closing; i++) {
         struct conn *r = room->m[i].conn;
         if (!r || r == s || r->closing)
             continue;
-        enum qverdict v = queue_decide(r->q.bytes, r->q.data_bytes, len, cls, srv->soft_budget);
+        int64_t wait = cls == QK_VIDEO ? outq_media_wait_ms(&r->q, now.ms) : 0;
+        enum qverdict v = queue_decide_frame(r->q.bytes, r->q.data_bytes, len, cls, srv->soft_budget, wait,
+                                             srv->video_delay_ms ? srv->video_delay_ms
+                                                                 : QUEUE_VIDEO_DELAY_MS_DEFAULT);
         if (v == QV_DROP_VIDEO) {
             r->dropped_video++;
             srv->video_dropped++;
+            s->dropped_for[i]++;   /* for s's next media_report */
             keyframe_request(s, r, now);
             continue;
         }
@@ -195,6 +210,7 @@ void relay_frame(struct conn *s, const uint8_t *buf, size_t len, struct now now)
         memcpy(qmsg_data(m), buf, len);
         bp_hdr_set_slot(qmsg_data(m), (uint8_t)s->slot);
         m->slot = (uint8_t)s->slot;
+        m->queued_ms = now.ms;
         conn_push(r, m);
         srv->frames_relayed++;
         if (v == QV_QUEUE_HOLD)

@@ -114,6 +114,9 @@ int roster_join(struct conn *c, const char *bilan, enum bp_role role, const char
     c->blocking = 0;
     c->held_bytes = 0;
     c->refusing = 0;
+    memset(c->kf_forward_ms, 0, sizeof c->kf_forward_ms);
+    memset(c->dropped_for, 0, sizeof c->dropped_for);
+    c->media_sent = 0;
     json_t *members = json_array();
     for (int i = 0; members && i < BP_MAX_MEMBERS; i++)
         if (room->m[i].conn)

@@ -39,10 +39,14 @@ struct server {
      * it at the end of the event that decided it (lifecycle.c). */
     struct conn *departing, *departing_tail;
     size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */
+    int64_t video_delay_ms;      /* video waiting longer drops new video (queue_decide_frame); 0: the default */
     int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
     int stopping;                /* shutdown began: no roster notifications */
     /* Totals for the shutdown summary. */
     uint64_t frames_relayed, video_dropped, auth_ok, auth_failed;
+    /* keyframe_request from receivers (PROTOCOL.md §4.3): forwarded, dropped
+     * by the pacing, ignored (an empty slot, the requester's own). */
+    uint64_t kf_forwarded, kf_paced, kf_ignored;
 };
 
 /* Monotonic milliseconds, wall seconds and wall milliseconds, read once per event and passed in. */

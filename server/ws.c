@@ -47,6 +47,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 
@@ -65,6 +69,16 @@ _Static_assert(QUEUE_HEADROOM >= LWS_PRE, "queue headroom must cover LWS_PRE");
 #define HTTP_CHUNK 4096
 #define REFUSAL_REPORT_MS 60000  /* at most one summary of refused connections per minute */
 #define EVICT_GRACE_S 1          /* an evicted stranger gets this long to read why */
+/* Unsent bytes the kernel may hold for a connection before it stops
+ * reporting it writable (TCP_NOTSENT_LOWAT). Our queue keeps the priorities
+ * (control, then audio before video, PROTOCOL.md §4), but only for what is
+ * still in it: without a limit, the kernel takes megabytes of video off the
+ * queue at once (its send buffer grows to the window), and an audio frame
+ * queued after them waits seconds behind them on a slow link, invisible to
+ * the delay rule and to media_report. 16 KiB is a few video chunks: the
+ * link stays busy (the kernel refills well before it runs dry) and a new
+ * audio frame waits at most that much behind what is already written. */
+#define NOTSENT_LOWAT (16 * 1024)
 
 static struct server *g_srv;
 static struct lws_context *g_ctx;
@@ -373,6 +387,23 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* ---- WebSocket: bilan.v1 ---- */
 
+/* NOTSENT_LOWAT on a client's socket; a failure (an old kernel, another
+ * system) costs only latency under congestion: said once, at debug level. */
+static void limit_unsent(struct lws *wsi)
+{
+#ifdef TCP_NOTSENT_LOWAT
+    static int said;
+    int fd = lws_get_socket_fd(wsi), v = NOTSENT_LOWAT;
+    if ((fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof v)) && !said) {
+        said = 1;
+        log_debug("cannot limit unsent bytes in the kernel (TCP_NOTSENT_LOWAT): audio may wait behind "
+                  "video on slow links");
+    }
+#else
+    (void)wsi;
+#endif
+}
+
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct conn *c = user;
@@ -395,6 +426,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         else if (!lws_get_peer_simple(wsi, ip, sizeof ip))
             ip[0] = '\0';
         memset(c, 0, sizeof *c);
+        limit_unsent(wsi);
         conn_open(c, g_srv, wsi, ip, now_get());
         admit_set_handles(&g_srv->admit, id, wsi, c);
         return 0;

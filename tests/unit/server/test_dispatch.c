@@ -46,6 +46,8 @@ static const struct sample {
     {BP_T_JOIN, "{\"type\":\"join\",\"bilan\":\"b1\",\"ref\":\"r\"}", {AF, AF, NULL, "already in a room: send leave first"}},
     {BP_T_LEAVE, "{\"type\":\"leave\",\"ref\":\"r\"}", {NIR, NIR, NIR, NULL}},
     {BP_T_STATS, "{\"type\":\"stats\",\"ref\":\"r\"}", {NIR, NIR, NIR, NULL}},
+    {BP_T_KEYFRAME_WANT, "{\"type\":\"keyframe_request\",\"slot\":1,\"ref\":\"r\"}", {NIR, NIR, NIR, NULL}},
+    {BP_T_CLOCK, "{\"type\":\"clock\",\"ref\":\"r\"}", {AF, AF, NULL, NULL}},
     {BP_T_E2E, "{\"type\":\"e2e\",\"body\":{},\"ref\":\"r\"}", {E2E, E2E, E2E, NULL}},
     {BP_T_SESSION_OPEN, "{\"type\":\"session_open\",\"phase\":\"investigation\",\"ref\":\"r\"}", {OPEN, OPEN, OPEN, NULL}},
     {BP_T_SESSION_CLOSE, "{\"type\":\"session_close\",\"ref\":\"r\"}", {NIR, NIR, NIR, NULL}},
@@ -219,6 +221,26 @@ int main(void)
     refusals_in(ch, CS_CHALLENGED);
     refusals_in(au, CS_AUTHED);
     refusals_in(in, CS_IN_ROOM);
+
+    /* The allowed media control messages (PROTOCOL.md §4.3): clock answers
+     * with the wall clock and the ref, authenticated or in a room; a
+     * keyframe_request naming an empty slot or one's own gets nothing. */
+    for (int k = 0; k < 2; k++) {
+        struct conn *c = k ? in : au;
+        text(c, "{\"type\":\"clock\",\"ref\":\"r\"}");
+        json_t *cl = NULL;
+        CHECK(expect_type(c, "clock", &cl));
+        CHECK(json_integer_value(json_object_get(cl, "server_ms")) == T.wall_ms);
+        CHECK_STR(json_string_value(json_object_get(cl, "ref")), "r");
+        json_decref(cl);
+    }
+    char kr[80];
+    snprintf(kr, sizeof kr, "{\"type\":\"keyframe_request\",\"slot\":%d}", in->slot);
+    text(in, kr);
+    text(in, "{\"type\":\"keyframe_request\",\"slot\":3}");
+    CHECK(next_json(in, NULL, NULL) == NULL);
+    CHECK(!in->closing);
+    CHECK(srv.kf_ignored == 2 && srv.kf_forwarded == 0);
 
     /* Binary frames are no control messages: before join, wrong_state with
      * their own message (not fatal once authenticated). */

@@ -1,7 +1,8 @@
 /* test_queue.c: server/queue.c — outbound queues and the congestion policy of
  * PROTOCOL.md §4 (video dropped past the soft budget, audio never dropped for
  * congestion, data held past it, hard cap), the allowance of a held sender,
- * the drain deadline measured on acknowledged bytes (txwatch), and the
+ * the delay rule for video and the media wait it reads, the drain
+ * deadline measured on acknowledged bytes (txwatch), and the
  * mapping from the proto's table of kinds to the queue's classes. */
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,59 @@ static void test_policy(void)
     CHECK(queue_may_resume(soft / 2 - 1, soft));
     CHECK(!queue_may_resume(soft / 2, soft));
     CHECK(!queue_may_resume(soft, soft));
+}
+
+/* The delay rule (PROTOCOL.md §4 "Queues"): video is dropped once the
+ * receiver's oldest audio or video has waited over the limit, whatever the
+ * sizes; audio, data and control never are by it; under the limit the
+ * size rules decide as before. */
+static void test_delay_rule(void)
+{
+    const size_t soft = 4096 * 1024;
+    CHECK_EQ_INT(queue_decide_frame(0, 0, 1000, QK_VIDEO, soft, 500, 500), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide_frame(0, 0, 1000, QK_VIDEO, soft, 501, 500), QV_DROP_VIDEO);
+    CHECK_EQ_INT(queue_decide_frame(0, 0, 1000, QK_VIDEO, soft, 99, 100), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide_frame(0, 0, 1000, QK_VIDEO, soft, 10001, 10000), QV_DROP_VIDEO);
+    CHECK_EQ_INT(queue_decide_frame(0, 0, 1000, QK_AUDIO, soft, 60000, 500), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide_frame(0, 0, 1000, QK_DATA, soft, 60000, 500), QV_QUEUE);
+    CHECK_EQ_INT(queue_decide_frame(0, 0, 10, QK_CTRL, soft, 60000, 500), QV_QUEUE);
+    /* Under the limit, the budget still decides. */
+    CHECK_EQ_INT(queue_decide_frame(soft, 0, 1000, QK_VIDEO, soft, 0, 500), QV_DROP_VIDEO);
+    CHECK_EQ_INT(queue_decide_frame(soft, 0, 1000, QK_DATA, soft, 0, 500), QV_QUEUE_HOLD);
+    CHECK_EQ_INT(queue_decide_frame(soft * 4, 0, 1000, QK_AUDIO, soft, 0, 500), QV_TOO_SLOW);
+}
+
+static struct qmsg *at(struct qmsg *m, int64_t ms)
+{
+    m->queued_ms = ms;
+    return m;
+}
+
+/* The media wait: the oldest audio or video frame, over every sender's
+ * lanes; data, control messages and room events do not count. */
+static void test_media_wait(void)
+{
+    struct outq q;
+    memset(&q, 0, sizeof q);
+    CHECK(outq_media_wait_ms(&q, 1000) == 0);
+    outq_push(&q, at(mk(10, QK_CTRL, 1), 10));
+    outq_push(&q, at(slotted(mk(10, QK_EVENT, 2), 2), 20));
+    outq_push(&q, at(slotted(mk(100, QK_DATA, 3), 0), 50));
+    CHECK(outq_media_wait_ms(&q, 1000) == 0);
+    outq_push(&q, at(slotted(mk(100, QK_VIDEO, 4), 3), 200));
+    outq_push(&q, at(slotted(mk(100, QK_AUDIO, 5), 1), 100));
+    outq_push(&q, at(slotted(mk(100, QK_VIDEO, 6), 1), 300));
+    CHECK(outq_media_wait_ms(&q, 1000) == 900);
+    CHECK(outq_media_wait_ms(&q, 50) == 0);    /* a clock before the stamp: no wait */
+    /* Written in order: control, audio (100), event, then video (200). */
+    for (int i = 0; i < 2; i++)
+        free(outq_pop(&q));
+    CHECK(outq_media_wait_ms(&q, 1000) == 800);
+    for (int i = 0; i < 3; i++)
+        free(outq_pop(&q));
+    CHECK_EQ_INT(q.count, 1);                  /* the data frame alone */
+    CHECK(outq_media_wait_ms(&q, 1000) == 0);
+    outq_clear(&q);
 }
 
 static void test_outq(void)
@@ -424,6 +478,8 @@ int main(void)
     test_audio_before_data();
     test_order_model();
     test_policy();
+    test_delay_rule();
+    test_media_wait();
     test_outq();
     test_allowance();
     test_txwatch();
