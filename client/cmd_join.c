@@ -23,6 +23,7 @@
 
 #include <openssl/crypto.h>
 
+#include "call.h"
 #include "cli.h"
 #include "enrol.h"
 #include "join_console.h"
@@ -243,7 +244,8 @@ static void explain_refusal(const struct dialog *s)
 
 /* --stats: counters only (no key, no content), written to a temporary file
  * and renamed so that a reader never sees half of it. */
-static int write_stats(const char *path, const struct dialog *s, const struct e2e *e)
+static int write_stats(const char *path, const struct dialog *s, const struct e2e *e,
+                       struct call *call)
 {
     const struct e2e_stats *st = &e->stats;
     json_t *o = json_pack(
@@ -256,6 +258,8 @@ static int write_stats(const char *path, const struct dialog *s, const struct e2
         (json_int_t)s->relay.frames_accepted, "frames_out", (json_int_t)s->relay.frames_out,
         "dropped_video", (json_int_t)s->relay.dropped_video, "queued_bytes",
         (json_int_t)s->relay.queued_bytes, "flow_holds", (json_int_t)s->flow.holds);
+    if (o && call)
+        json_object_set_new(o, "media", call_stats_json(call));
     if (!o) {
         errno = ENOMEM;
         return -1;
@@ -347,12 +351,34 @@ int join_run(struct app *a, struct join_opts *o)
                 "bilan: warning: --expect-files without --recv-dir: files will be refused\n");
     if (o->on_ready)
         o->on_ready(o->on_ready_ctx, &s);
+    /* The call: sources and files are opened before any connection, so a
+     * wrong --video or --audio is said at once. */
+    struct call_config cc = {.video = o->video, .audio = o->audio, .video_out = o->video_out,
+                             .audio_out = o->audio_out, .width = o->width, .height = o->height,
+                             .fps = o->fps, .err = stderr};
+    struct call *call = NULL;
+    char why[600];
+    why[0] = 0;
+    if (call_wanted(&cc) &&
+        (call_new(&call, &cc, why, sizeof why) || call_attach(call, &s, why, sizeof why))) {
+        call_free(call);
+        e2e_free(&e2e);
+        datarx_free(&rx, "no visit");
+        dialog_free(&s);
+        return cli_fail(EXIT_USAGE, "%s", why);
+    }
     struct ks_server srv;
     rc = run_join(a, &j, &s, &srv, arg, o->opt_server);
     if (rc == EXIT_REFUSED && j.by_link)
         explain_refusal(&s);
-    if (o->stats_file && write_stats(o->stats_file, &s, &e2e))
+    if (call && call_stop(call, why, sizeof why)) {
+        fprintf(stderr, "bilan: %s\n", why);
+        if (!rc)
+            rc = EXIT_USAGE;
+    }
+    if (o->stats_file && write_stats(o->stats_file, &s, &e2e, call))
         fprintf(stderr, "bilan: cannot write %s: %s\n", o->stats_file, strerror(errno));
+    call_free(call);
     e2e_free(&e2e);
     OPENSSL_cleanse(s.req.token, sizeof s.req.token);
     OPENSSL_cleanse(&j.link, sizeof j.link);

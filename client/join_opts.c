@@ -26,10 +26,21 @@ static const char join_usage[] =
     "  --timeout SECONDS    give up (exit 4) if expectations are not met by then\n"
     "  --server HOST:PORT   which server, if the bilan id is known on several\n"
     "  --headless           no window (this version has no window yet)\n"
+    "\n"
+    "Video and sound (none by default in this version):\n"
+    "  --video SOURCE       pattern (a moving test picture), FILE.y4m (looped),\n"
+    "                       /dev/videoN (a camera), or none\n"
+    "  --audio SOURCE       tone[:HZ], FILE.wav (looped), default (the microphone),\n"
+    "                       mic:NAME, or none\n"
+    "  --video-out FILE.y4m write the other person's video (frame N at position N)\n"
+    "  --audio-out OUT      FILE.wav (the other person's sound), or default (speaker)\n"
+    "  --size WxH           picture size sent, 640x480 by default (e.g. 1280x720)\n"
+    "  --fps N              pictures per second sent, 30 by default (5..60)\n"
     "  --confirm-sas        confirm every security code as soon as it is shown: only\n"
     "                       after you compared the codes with the other person (or tests)\n"
     "  --reject-sas         reject every security code (ends those pairs)\n"
-    "  --stats FILE.json    write end-to-end and relay counters to FILE.json at exit\n"
+    "  --stats FILE.json    write end-to-end, relay and media counters to FILE.json\n"
+    "                       at exit (frames, losses, latency, bitrate over time)\n"
     "  --open-session PHASE (consultant) open a session as soon as someone else is in\n"
     "                       the room; PHASE: preliminaire, investigation, conclusion, suivi\n"
     "  --close-session      (consultant) close the open session before leaving (when\n"
@@ -80,6 +91,27 @@ static int parse_count(const char *opt, const char *v, int max, int *out)
     return 0;
 }
 
+/* WxH, even sides from 16 to 1920 x 1088 (what VP8 and the sinks take). */
+static int parse_size(const char *v, int *w, int *h)
+{
+    char *end;
+    long a = strtol(v, &end, 10), b = 0;
+    if (end != v && (*end == 'x' || *end == 'X')) {
+        const char *p = end + 1;
+        b = strtol(p, &end, 10);
+        if (end != p && !*end && a >= 16 && b >= 16 && a <= 1920 && b <= 1088 && a % 2 == 0 &&
+            b % 2 == 0) {
+            *w = (int)a;
+            *h = (int)b;
+            return 0;
+        }
+    }
+    return cli_fail(EXIT_USAGE,
+                    "--size %s : taille attendue LARGEURxHAUTEUR, nombres pairs de 16 \xc3\xa0 "
+                    "1920x1088, par exemple 640x480 (expected WxH, even, 16 to 1920x1088)",
+                    v);
+}
+
 static int parse_seconds(const char *opt, const char *v, uint64_t *out_ms)
 {
     long long s;
@@ -115,6 +147,12 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         {"stats", required_argument, NULL, 1003},
         {"open-session", required_argument, NULL, 1004},
         {"close-session", no_argument, NULL, 1005},
+        {"video", required_argument, NULL, 1006},
+        {"audio", required_argument, NULL, 1007},
+        {"video-out", required_argument, NULL, 1008},
+        {"audio-out", required_argument, NULL, 1009},
+        {"size", required_argument, NULL, 1010},
+        {"fps", required_argument, NULL, 1011},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -176,6 +214,26 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
             break;
         case 1005:
             o->close_on_leave = 1;
+            break;
+        case 1006:
+            o->video = optarg;
+            break;
+        case 1007:
+            o->audio = optarg;
+            break;
+        case 1008:
+            o->video_out = optarg;
+            break;
+        case 1009:
+            o->audio_out = optarg;
+            break;
+        case 1010:
+            rc = parse_size(optarg, &o->width, &o->height);
+            break;
+        case 1011:
+            rc = parse_count("--fps", optarg, 60, &o->fps);
+            if (!rc && o->fps < 5)
+                rc = cli_fail(EXIT_USAGE, "--fps %s: expected 5 to 60", optarg);
             break;
         case 'h':
             fputs(join_usage, stdout);

@@ -26,6 +26,10 @@ struct join_opts {
     uint64_t duration_ms, timeout_ms;
     char open_phase[BP_PHASE_MAX + 1]; /* --open-session */
     int close_on_leave;                /* --close-session */
+    /* The call (call.h): --video, --audio, --video-out, --audio-out,
+     * --size, --fps. All NULL/0: no media. */
+    const char *video, *audio, *video_out, *audio_out;
+    int width, height, fps;
     /* May be NULL. Called once the dialog is set up, before it connects:
      * the place to add media sources and sinks to d->mux (mux.h). */
     void (*on_ready)(void *ctx, struct dialog *d);
