@@ -28,7 +28,7 @@
 #define SERIES_MAX 900 /* per-second points kept: 15 min */
 
 struct series_pt {
-    uint32_t t_s;
+    int64_t t_ms; /* the server's clock (Unix ms): figures line up across devices */
     uint32_t target_kbps, sent_kbps;
 };
 
@@ -458,7 +458,7 @@ static void series_add(struct call_send *c, uint64_t now_ms, int kbps)
         return;
     uint64_t bytes = c->a_bytes + c->v_bytes, dt = now_ms - c->series_last;
     struct series_pt *p = &c->series[c->nseries++];
-    p->t_s = (uint32_t)((now_ms - c->series_t0) / 1000u);
+    p->t_ms = (int64_t)now_ms + atomic_load(&c->offset_ms);
     p->target_kbps = (uint32_t)kbps;
     p->sent_kbps = (uint32_t)((bytes - c->series_bytes) * 8u / dt);
     c->series_last = now_ms;
@@ -533,7 +533,8 @@ json_t *call_send_stats_json(struct call_send *c)
         pthread_mutex_unlock(&c->rc_mu);
         json_t *series = json_array();
         for (unsigned i = 0; series && i < c->nseries; i++)
-            json_array_append_new(series, json_pack("{s:i, s:i, s:i}", "t", (int)c->series[i].t_s,
+            json_array_append_new(series, json_pack("{s:f, s:i, s:i}", "t",
+                                                    (double)c->series[i].t_ms / 1000.0,
                                                     "target_kbps", (int)c->series[i].target_kbps,
                                                     "sent_kbps", (int)c->series[i].sent_kbps));
         json_object_set_new(
