@@ -65,6 +65,8 @@ struct tx {
     int send_from_pic;   /* pictures before it are encoded but not sent */
     uint32_t drop_frame; /* drop one chunk of this frame number (or the frame) */
     int drop_armed;
+    int audio, video;    /* what it sends */
+    int64_t drop_aseq;   /* the audio block of this seq is lost (-1: none) */
     int answer_wants;    /* a want makes the next picture a keyframe */
     size_t piece;        /* VP8 bytes per chunk: BP_VCHUNK_DATA_MAX, or less (any
                             cut is valid: the receiver never assumes one) */
@@ -77,6 +79,7 @@ static void tx_open(struct tx *t, uint8_t slot)
 {
     memset(t, 0, sizeof *t);
     t->slot = slot;
+    t->drop_aseq = -1;
     char why[VSOURCE_WHY_MAX];
     const char *r = NULL;
     struct vsource_params p = {.width = W, .height = H};
@@ -159,6 +162,11 @@ static void tx_audio(struct tx *t, struct call_recv *r)
     CHECK_EQ_INT(asource_next(t->asrc, &f, &why), 0);
     int n = opc_enc_encode(t->aenc, f.pcm, pkt, sizeof pkt, &why);
     CHECK(n > 0);
+    if ((int64_t)t->aseq == t->drop_aseq) {
+        t->aseq++;
+        t->sent_blocks++; /* sent, lost on the way */
+        return;
+    }
     CHECK_EQ_INT(deliver(r, &call_recv_audio_sink, BP_KIND_AUDIO, t->slot, 0, t->aseq,
                          t->aseq * BP_AUDIO_BLOCK, pkt, (size_t)n),
                  1);
@@ -166,37 +174,48 @@ static void tx_audio(struct tx *t, struct call_recv *r)
     t->sent_blocks++;
 }
 
-/* Sends for ms milliseconds at real pace: audio every 20 ms (if audio),
- * video every 33.3 ms; wants are taken as the loop would (every 5 ms). */
-static void drive(struct tx *t, struct call_recv *r, unsigned ms, int audio)
+/* Sends for ms milliseconds at real pace from n senders: audio every 20 ms
+ * (those with audio set), video every 33.3 ms (those with video set);
+ * wants are taken as the loop would (every 5 ms). */
+static void drive_many(struct tx **t, unsigned n, struct call_recv *r, unsigned ms)
 {
     uint64_t t0 = now_us(), end = t0 + (uint64_t)ms * 1000, na = t0, nv = t0;
     for (;;) {
         uint64_t now = now_us();
         if (now >= end)
             break;
-        if (audio && now >= na) {
-            tx_audio(t, r);
-            na += 20000;
+        int do_a = now >= na, do_v = now >= nv;
+        for (unsigned i = 0; i < n; i++) {
+            if (do_a && t[i]->audio)
+                tx_audio(t[i], r);
+            if (do_v && t[i]->video)
+                tx_video(t[i], r);
         }
-        if (now >= nv) {
-            tx_video(t, r);
-            nv += 33333;
-        }
+        na += do_a ? 20000 : 0;
+        nv += do_v ? 33333 : 0;
         unsigned w = call_recv_take_keyframe_wants(r);
-        if (w & (1u << t->slot)) {
-            t->wants_seen++;
-            if (!t->first_want_us)
-                t->first_want_us = now_us();
-            if (t->answer_wants)
-                vp8_encoder_request_keyframe(t->enc);
+        for (unsigned i = 0; i < n; i++) {
+            if (!(w & (1u << t[i]->slot)))
+                continue;
+            t[i]->wants_seen++;
+            if (!t[i]->first_want_us)
+                t[i]->first_want_us = now_us();
+            if (t[i]->answer_wants)
+                vp8_encoder_request_keyframe(t[i]->enc);
         }
         /* Wake at least every 5 ms to take wants as a loop would. */
-        uint64_t next = audio && na < nv ? na : nv;
+        uint64_t next = na < nv ? na : nv;
         if (next > now_us() + 5000)
             next = now_us() + 5000;
         sleep_until(next < end ? next : end);
     }
+}
+
+static void drive(struct tx *t, struct call_recv *r, unsigned ms, int audio)
+{
+    t->audio = audio;
+    t->video = 1;
+    drive_many(&t, 1, r, ms);
 }
 
 /* A figure of slot's stream ("audio" or "video"), or -1. */
@@ -407,6 +426,14 @@ static void test_clean(void)
     CHECK(vp50 >= 0 && vp50 < 500);
     CHECK(ap50 >= 20 && ap50 < 500);
     CHECK(json_array_size(json_object_get(json_object_get(s0, "audio"), "kbps")) >= 1);
+    /* Video was shown on the voice's clock, within the drop limit. */
+    json_t *ls = json_object_get(json_object_get(s0, "video"), "lipsync_ms");
+    printf("clean: lip sync p50 %lld ms, |p95| %lld ms over %lld frames\n",
+           (long long)json_integer_value(json_object_get(ls, "p50")),
+           (long long)json_integer_value(json_object_get(ls, "abs_p95")),
+           (long long)json_integer_value(json_object_get(ls, "samples")));
+    CHECK(json_integer_value(json_object_get(ls, "samples")) > 20);
+    CHECK(json_integer_value(json_object_get(ls, "abs_p95")) <= 80);
     json_decref(st);
     CHECK_EQ_INT(call_recv_stop(r, why, sizeof why), 0);
     CHECK_EQ_INT(call_recv_stop(r, why, sizeof why), 0); /* idempotent */
@@ -425,11 +452,13 @@ static void test_clean(void)
     tx_close(&t);
 }
 
-/* A chunk lost: the receiver wants a keyframe; no broken picture is shown. */
+/* A chunk lost: the receiver wants a keyframe; no broken picture is shown.
+ * An audio block lost: rebuilt (FEC from the next packet, or PLC), written
+ * at its place. */
 static void test_lost_chunk(void)
 {
-    char vp[512], why[256];
-    struct call_recv *r = make(tmp_path(vp, sizeof vp, "lost.y4m"), NULL);
+    char vp[512], ap[512], why[256];
+    struct call_recv *r = make(tmp_path(vp, sizeof vp, "lost.y4m"), tmp_path(ap, sizeof ap, "lost.wav"));
     if (!r)
         return;
     atomic_store(&wakes, 0);
@@ -440,8 +469,15 @@ static void test_lost_chunk(void)
     t.drop_armed = 1;
     t.piece = 200; /* delta frames of the pattern are small: several chunks each */
     t.answer_wants = 1;
-    drive(&t, r, 1500, 0);
-    CHECK(wait_done(r, 2, t.sent_frames, 0));
+    t.drop_aseq = 20;
+    drive(&t, r, 1500, 1);
+    CHECK(wait_done(r, 2, t.sent_frames, t.sent_blocks));
+    long long fec = stat_of(r, 2, "audio", "concealed_fec");
+    long long plc = stat_of(r, 2, "audio", "concealed_plc");
+    printf("lost block: concealed by FEC %lld, by PLC %lld\n", fec, plc);
+    CHECK_EQ_INT(stat_of(r, 2, "audio", "frames"), t.sent_blocks - 1);
+    CHECK(fec + plc >= 1);
+    CHECK(fec >= 1); /* the next packet was there: FEC, not a guess */
     long long kreq = stat_of(r, 2, "video", "keyframe_requests");
     long long undec = dropped_of(r, 2, "undecodable");
     printf("lost chunk: %u frames sent, %u chunk dropped; wants %u, requests %lld, undecodable "
@@ -465,6 +501,10 @@ static void test_lost_chunk(void)
     printf("lost chunk: .y4m %ld pictures, %ld good, %ld repeats\n", n, good, repeats);
     CHECK(repeats >= 1);         /* the undecodable ones */
     CHECK(good + repeats == n);  /* and nothing else: no broken picture */
+    double rms = 0;
+    long blocks = wav_blocks(ap, &rms);
+    CHECK(blocks >= (long)t.sent_blocks - 3 && blocks <= (long)t.sent_blocks);
+    CHECK(rms > 3000 && rms < 9000); /* the concealed block is in, no hole */
     call_recv_free(r);
     tx_close(&t);
 }
@@ -497,6 +537,62 @@ static void test_starts_with_delta(void)
     CHECK_EQ_INT(y4m_frames(vp, &hl), 0);
     call_recv_free(r);
     tx_close(&t);
+}
+
+/* Two senders at once: the file gets the first one rendered, both are
+ * decoded. Then one leaves and comes back: it starts again at frame 0 with
+ * a keyframe, which is decoded (not taken for a late frame). */
+static void test_two_senders_and_rejoin(void)
+{
+    char vp[512], why[256];
+    struct call_recv *r = make(tmp_path(vp, sizeof vp, "two.y4m"), NULL);
+    if (!r)
+        return;
+    CHECK_EQ_INT(call_recv_start(r, on_wake, NULL), 0);
+    struct tx a, b, b2;
+    tx_open(&a, 0);
+    tx_open(&b, 3);
+    a.video = b.video = 1;
+    b.audio = 1;
+    struct tx *both[2] = {&a, &b};
+    drive_many(both, 2, r, 1000);
+    CHECK(wait_done(r, 0, a.sent_frames, 0));
+    CHECK(wait_done(r, 3, b.sent_frames, b.sent_blocks));
+    CHECK_EQ_INT(stat_of(r, 0, "video", "decoded"), a.sent_frames);
+    CHECK_EQ_INT(stat_of(r, 3, "video", "decoded"), b.sent_frames);
+    json_t *st = call_recv_stats_json(r);
+    int chosen = (int)json_integer_value(json_object_get(st, "video_slot"));
+    json_decref(st);
+    CHECK(chosen == 0 || chosen == 3);
+    /* b leaves; a new member takes slot 3 and starts at frame 0. */
+    call_recv_video_sink.slot_gone(r, 3, 0);
+    call_recv_audio_sink.slot_gone(r, 3, 0);
+    tx_open(&b2, 3);
+    b2.video = b2.audio = 1;
+    both[1] = &b2;
+    drive_many(both, 2, r, 600);
+    CHECK(wait_done(r, 0, a.sent_frames, 0));
+    CHECK(wait_done(r, 3, b2.sent_frames, b2.sent_blocks));
+    long long dec = stat_of(r, 3, "video", "decoded");
+    printf("two senders: slot %d in the file; after the rejoin %u frames sent, %lld decoded, "
+           "%lld requests\n", chosen, b2.sent_frames, dec,
+           stat_of(r, 3, "video", "keyframe_requests"));
+    CHECK_EQ_INT(dec, b2.sent_frames); /* counters started afresh, every frame decoded */
+    CHECK_EQ_INT(stat_of(r, 3, "video", "keyframe_requests"), 0);
+    CHECK_EQ_INT(stat_of(r, 3, "audio", "frames"), b2.sent_blocks);
+    CHECK_EQ_INT(call_recv_stop(r, why, sizeof why), 0);
+    long hl = 0, n = y4m_frames(vp, &hl);
+    struct tx *in_file = chosen == 0 ? &a : &b;
+    /* Only the chosen sender's pictures, each at its place (a rejoined b
+     * would restart at picture 0: ignored, positions already written). */
+    CHECK(n >= (long)in_file->sent_frames - 2);
+    long repeats = 0;
+    long good = check_pictures(vp, in_file, n < (long)in_file->sent_frames ? n : (long)in_file->sent_frames, &repeats);
+    CHECK(good >= (long)in_file->sent_frames - 2);
+    call_recv_free(r);
+    tx_close(&a);
+    tx_close(&b);
+    tx_close(&b2);
 }
 
 /* Malformed payloads are counted and refused; garbage that passes the
@@ -602,6 +698,7 @@ int main(void)
     test_clean();
     test_lost_chunk();
     test_starts_with_delta();
+    test_two_senders_and_rejoin();
     tmp_remove();
     return check_report();
 }
