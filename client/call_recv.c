@@ -71,7 +71,11 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
     return 0;
 fail:
     call_recv_free(r);
-    return rc ? rc : BP_E_NOMEM;
+    if (rc == 0) { /* a copy of a path failed */
+        snprintf(why, why_cap, "mémoire insuffisante (out of memory)");
+        rc = BP_E_NOMEM;
+    }
+    return rc;
 }
 
 /* Resets one sender's state (playout thread, state_mu held). */
