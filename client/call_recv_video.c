@@ -64,7 +64,8 @@ void cr_video_arrive(struct call_recv *r, const struct cr_item *it)
         return; /* checked on the loop thread already */
     v->chunks++;
     cr_series_bytes(r, &v->ser, it->len, it->arrival_us);
-    struct vasm_meta m = {.media_ts = it->h.media_ts, .capture_ms = it->h.capture_ms,
+    struct vasm_meta m = {.media_ts = it->h.media_ts,
+                          .capture_ms = it->h.capture_ms,
                           .keyframe = (it->h.flags & BP_FLAG_KEYFRAME) != 0};
     struct vasm_frame f;
     if (vasm_push(r->vasm, slot, &c, &m, it->arrival_us, &f) != VASM_COMPLETE)

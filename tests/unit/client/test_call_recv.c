@@ -47,7 +47,8 @@ static uint64_t now_us(void)
 
 static void sleep_until(uint64_t t_us)
 {
-    struct timespec ts = {.tv_sec = (time_t)(t_us / 1000000), .tv_nsec = (long)(t_us % 1000000) * 1000};
+    struct timespec ts = {.tv_sec = (time_t)(t_us / 1000000),
+                          .tv_nsec = (long)(t_us % 1000000) * 1000};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
     }
 }
@@ -67,12 +68,12 @@ struct tx {
     int send_from_pic;   /* pictures before it are encoded but not sent */
     uint32_t drop_frame; /* drop one chunk of this frame number (or the frame) */
     int drop_armed;
-    int audio, video;    /* what it sends */
-    int64_t drop_aseq;   /* audio blocks drop_aseq .. +drop_acount-1 are lost (-1: none) */
+    int audio, video;  /* what it sends */
+    int64_t drop_aseq; /* audio blocks drop_aseq .. +drop_acount-1 are lost (-1: none) */
     unsigned drop_acount;
-    int answer_wants;    /* a want makes the next picture a keyframe */
-    size_t piece;        /* VP8 bytes per chunk: BP_VCHUNK_DATA_MAX, or less (any
-                            cut is valid: the receiver never assumes one) */
+    int answer_wants; /* a want makes the next picture a keyframe */
+    size_t piece;     /* VP8 bytes per chunk: BP_VCHUNK_DATA_MAX, or less (any
+                         cut is valid: the receiver never assumes one) */
     /* What happened. */
     unsigned sent_frames, sent_blocks, wants_seen, dropped_chunks;
     uint64_t first_video_us, first_want_us;
@@ -108,8 +109,13 @@ static void tx_close(struct tx *t)
 static int deliver(struct call_recv *r, const struct mux_sink *sink, uint8_t kind, uint8_t slot,
                    uint8_t flags, uint32_t seq, uint32_t media_ts, const uint8_t *p, size_t len)
 {
-    struct bp_hdr h = {.version = 1, .kind = kind, .flags = flags, .slot = slot, .seq = seq,
-                       .media_ts = media_ts, .capture_ms = (uint32_t)(now_us() / 1000)};
+    struct bp_hdr h = {.version = 1,
+                       .kind = kind,
+                       .flags = flags,
+                       .slot = slot,
+                       .seq = seq,
+                       .media_ts = media_ts,
+                       .capture_ms = (uint32_t)(now_us() / 1000)};
     return sink->frame(r, &h, p, len, now_us() / 1000);
 }
 
@@ -143,8 +149,8 @@ static void tx_video(struct tx *t, struct call_recv *r)
             continue;
         }
         uint8_t buf[BP_VCHUNK_HDR + BP_VCHUNK_DATA_MAX];
-        struct bp_vchunk c = {.frame = frame, .picture = picture, .index = (uint16_t)i,
-                              .count = (uint16_t)count};
+        struct bp_vchunk c = {
+            .frame = frame, .picture = picture, .index = (uint16_t)i, .count = (uint16_t)count};
         bp_vchunk_encode_hdr(&c, buf);
         memcpy(buf + BP_VCHUNK_HDR, pkt.data + off, n);
         CHECK_EQ_INT(deliver(r, &call_recv_video_sink, BP_KIND_VIDEO, t->slot,
@@ -372,8 +378,8 @@ static long wav_blocks(const char *path, double *rms_mid)
 
 static struct call_recv *make(const char *vout, const char *aout)
 {
-    struct call_recv_config cfg = {.video_out = vout, .audio_out = aout, .width = W, .height = H,
-                                   .fps = 30};
+    struct call_recv_config cfg = {
+        .video_out = vout, .audio_out = aout, .width = W, .height = H, .fps = 30};
     struct call_recv *r = NULL;
     char why[256] = "";
     int rc = call_recv_new(&r, &cfg, why, sizeof why);
@@ -387,7 +393,8 @@ static struct call_recv *make(const char *vout, const char *aout)
 static void test_clean(void)
 {
     char vp[512], ap[512], why[256];
-    struct call_recv *r = make(tmp_path(vp, sizeof vp, "clean.y4m"), tmp_path(ap, sizeof ap, "clean.wav"));
+    struct call_recv *r =
+        make(tmp_path(vp, sizeof vp, "clean.y4m"), tmp_path(ap, sizeof ap, "clean.wav"));
     if (!r)
         return;
     call_recv_set_clock_offset(r, 0);
@@ -448,8 +455,8 @@ static void test_clean(void)
     CHECK(good >= n - 2);
     double rms = 0;
     long blocks = wav_blocks(ap, &rms);
-    printf("clean: .y4m %ld pictures (%ld good, %ld repeats), .wav %ld blocks, rms %.0f\n", n,
-           good, repeats, blocks, rms);
+    printf("clean: .y4m %ld pictures (%ld good, %ld repeats), .wav %ld blocks, rms %.0f\n", n, good,
+           repeats, blocks, rms);
     CHECK(blocks >= (long)t.sent_blocks - 3 && blocks <= (long)t.sent_blocks);
     CHECK(rms > 3000 && rms < 9000); /* the tone's -12 dBFS: ~5800 */
     call_recv_free(r);
@@ -462,7 +469,8 @@ static void test_clean(void)
 static void test_lost_chunk(void)
 {
     char vp[512], ap[512], why[256];
-    struct call_recv *r = make(tmp_path(vp, sizeof vp, "lost.y4m"), tmp_path(ap, sizeof ap, "lost.wav"));
+    struct call_recv *r =
+        make(tmp_path(vp, sizeof vp, "lost.y4m"), tmp_path(ap, sizeof ap, "lost.wav"));
     if (!r)
         return;
     atomic_store(&wakes, 0);
@@ -481,8 +489,8 @@ static void test_lost_chunk(void)
     long long plc = stat_of(r, 2, "audio", "concealed_plc");
     printf("lost block: concealed by FEC %lld, by PLC %lld\n", fec, plc);
     CHECK_EQ_INT(stat_of(r, 2, "audio", "frames"), t.sent_blocks - 2);
-    CHECK(fec >= 1); /* the next packet was there: FEC, not a guess */
-    CHECK(plc >= 1); /* it was not */
+    CHECK(fec >= 1);       /* the next packet was there: FEC, not a guess */
+    CHECK(plc >= 1);       /* it was not */
     CHECK(fec + plc <= 4); /* a loaded machine may add a late one */
     long long kreq = stat_of(r, 2, "video", "keyframe_requests");
     long long undec = dropped_of(r, 2, "undecodable");
@@ -505,8 +513,8 @@ static void test_lost_chunk(void)
     long repeats = 0;
     long good = check_pictures(vp, &t, n, &repeats);
     printf("lost chunk: .y4m %ld pictures, %ld good, %ld repeats\n", n, good, repeats);
-    CHECK(repeats >= 1);         /* the undecodable ones */
-    CHECK(good + repeats == n);  /* and nothing else: no broken picture */
+    CHECK(repeats >= 1);        /* the undecodable ones */
+    CHECK(good + repeats == n); /* and nothing else: no broken picture */
     double rms = 0;
     long blocks = wav_blocks(ap, &rms);
     CHECK(blocks >= (long)t.sent_blocks - 3 && blocks <= (long)t.sent_blocks);
@@ -581,8 +589,8 @@ static void test_two_senders_and_rejoin(void)
     CHECK(wait_done(r, 3, b2.sent_frames, b2.sent_blocks));
     long long dec = stat_of(r, 3, "video", "decoded");
     printf("two senders: slot %d in the file; after the rejoin %u frames sent, %lld decoded, "
-           "%lld requests\n", chosen, b2.sent_frames, dec,
-           stat_of(r, 3, "video", "keyframe_requests"));
+           "%lld requests\n",
+           chosen, b2.sent_frames, dec, stat_of(r, 3, "video", "keyframe_requests"));
     CHECK_EQ_INT(dec, b2.sent_frames); /* counters started afresh, every frame decoded */
     CHECK_EQ_INT(stat_of(r, 3, "video", "keyframe_requests"), 0);
     CHECK_EQ_INT(stat_of(r, 3, "audio", "frames"), b2.sent_blocks);
@@ -593,7 +601,8 @@ static void test_two_senders_and_rejoin(void)
      * would restart at picture 0: ignored, positions already written). */
     CHECK(n >= (long)in_file->sent_frames - 2);
     long repeats = 0;
-    long good = check_pictures(vp, in_file, n < (long)in_file->sent_frames ? n : (long)in_file->sent_frames, &repeats);
+    long good = check_pictures(
+        vp, in_file, n < (long)in_file->sent_frames ? n : (long)in_file->sent_frames, &repeats);
     CHECK(good >= (long)in_file->sent_frames - 2);
     call_recv_free(r);
     tx_close(&a);
@@ -678,7 +687,8 @@ static void test_queue_full_and_speaker(void)
         taken += deliver(r, &call_recv_audio_sink, BP_KIND_AUDIO, 1, 0, s, s * 960, p, sizeof p);
     CHECK_EQ_INT(taken, 1024);
     json_t *st = call_recv_stats_json(r);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(st, "queue"), "queue_full")), 6);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(st, "queue"), "queue_full")),
+                 6);
     json_decref(st);
     call_recv_free(r);
 
