@@ -71,7 +71,11 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
     return 0;
 fail:
     call_recv_free(r);
-    return rc ? rc : BP_E_NOMEM;
+    if (rc == 0) { /* a copy of a path failed */
+        snprintf(why, why_cap, "mémoire insuffisante (out of memory)");
+        rc = BP_E_NOMEM;
+    }
+    return rc;
 }
 
 /* Resets one sender's state (playout thread, state_mu held). */
@@ -287,9 +291,9 @@ static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload,
     const char *why = NULL;
     struct bp_vchunk c;
     int ok = h->slot < BP_MAX_MEMBERS &&
-             (h->kind == BP_KIND_AUDIO ? bp_audio_check(len, &why) == 0
+             (h->kind == BP_KIND_AUDIO   ? bp_audio_check(len, &why) == 0
               : h->kind == BP_KIND_VIDEO ? bp_vchunk_decode(payload, len, &c, &why) == 0
-                                          : 0);
+                                         : 0);
     if (!ok) {
         pthread_mutex_lock(&r->q.mu);
         if (h->kind == BP_KIND_AUDIO)
@@ -363,13 +367,13 @@ json_t *call_recv_stats_json(struct call_recv *r)
     pthread_mutex_unlock(&r->state_mu);
     json_object_set_new(o, "slots", slots);
     pthread_mutex_lock(&r->q.mu);
-    json_object_set_new(
-        o, "queue",
-        json_pack("{sI sI sI sI sI si sI}", "queued", (json_int_t)r->q.queued, "queue_full",
-                  (json_int_t)r->q.queue_full, "malformed_audio", (json_int_t)r->q.malformed_audio,
-                  "malformed_video", (json_int_t)r->q.malformed_video, "nomem",
-                  (json_int_t)r->q.nomem, "peak_items", (int)r->q.peak_items, "peak_bytes",
-                  (json_int_t)r->q.peak_bytes));
+    json_object_set_new(o, "queue",
+                        json_pack("{sI sI sI sI sI si sI}", "queued", (json_int_t)r->q.queued,
+                                  "queue_full", (json_int_t)r->q.queue_full, "malformed_audio",
+                                  (json_int_t)r->q.malformed_audio, "malformed_video",
+                                  (json_int_t)r->q.malformed_video, "nomem", (json_int_t)r->q.nomem,
+                                  "peak_items", (int)r->q.peak_items, "peak_bytes",
+                                  (json_int_t)r->q.peak_bytes));
     pthread_mutex_unlock(&r->q.mu);
     return o;
 }

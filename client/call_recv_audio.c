@@ -31,7 +31,10 @@ int cr_speaker_open(struct call_recv *r, char *why, size_t why_cap)
     return BP_E_INVALID_FIELD;
 }
 
-void cr_speaker_close(struct call_recv *r) { r->spk = NULL; }
+void cr_speaker_close(struct call_recv *r)
+{
+    r->spk = NULL;
+}
 
 static void cr_speaker_play(struct call_recv *r, const int16_t mix[AFRAME_SAMPLES])
 {
@@ -166,6 +169,8 @@ void cr_audio_tick(struct call_recv *r, uint64_t now_us)
         return;
     int16_t mix[AFRAME_SAMPLES];
     for (unsigned i = 0; i < AFRAME_SAMPLES; i++)
-        mix[i] = (int16_t)(acc[i] > INT16_MAX ? INT16_MAX : acc[i] < INT16_MIN ? INT16_MIN : acc[i]);
+        mix[i] = (int16_t)(acc[i] > INT16_MAX   ? INT16_MAX
+                           : acc[i] < INT16_MIN ? INT16_MIN
+                                                : acc[i]);
     cr_speaker_play(r, mix);
 }

@@ -31,14 +31,14 @@
 #include "vp8.h"
 #include "vsink_y4m.h"
 
-#define CR_QUEUE_ITEMS 1024             /* frames waiting for the playout thread, at most */
-#define CR_QUEUE_BYTES (16u << 20)      /* and their payload bytes */
-#define CR_TICK_US 20000                /* the audio clock */
-#define CR_BEHIND_US 200000             /* a thread this late starts its clock afresh */
-#define CR_WANT_REPEAT_US 500000        /* a keyframe want is repeated at most this often */
-#define CR_LAT_RING 512                 /* latency samples kept per stream */
-#define CR_KBPS_MAX 600                 /* seconds of bitrate kept per stream (the last ones) */
-#define CR_GAP_TICKS 4                  /* concealed ticks in a row that make a gap over 60 ms */
+#define CR_QUEUE_ITEMS 1024        /* frames waiting for the playout thread, at most */
+#define CR_QUEUE_BYTES (16u << 20) /* and their payload bytes */
+#define CR_TICK_US 20000           /* the audio clock */
+#define CR_BEHIND_US 200000        /* a thread this late starts its clock afresh */
+#define CR_WANT_REPEAT_US 500000   /* a keyframe want is repeated at most this often */
+#define CR_LAT_RING 512            /* latency samples kept per stream */
+#define CR_KBPS_MAX 600            /* seconds of bitrate kept per stream (the last ones) */
+#define CR_GAP_TICKS 4             /* concealed ticks in a row that make a gap over 60 ms */
 /* What the playout thread stores in a jitter buffer before the codec bytes:
  * audio u32 capture_ms; video u32 capture_ms, u8 keyframe, u32 picture. */
 #define CR_AUDIO_PREFIX 4
@@ -89,10 +89,10 @@ struct cr_audio {
 struct cr_video {
     struct jitter *jb;
     struct vp8_decoder *dec;
-    int started;        /* a frame was decoded since the sender (re)appeared */
-    int need_key;       /* frames were lost or refused since: only a keyframe helps */
+    int started;  /* a frame was decoded since the sender (re)appeared */
+    int need_key; /* frames were lost or refused since: only a keyframe helps */
     int have_last, wanted;
-    int completed;      /* a frame was reassembled since the sender (re)appeared */
+    int completed; /* a frame was reassembled since the sender (re)appeared */
     uint32_t last_frame;
     uint64_t last_want_us;
     struct vframe held; /* a decoded picture waiting for lip sync */
@@ -124,11 +124,11 @@ struct call_recv {
     struct vasm *vasm;
     struct vsink_y4m *y4m;
     struct asink_wav *wav;
-    void *spk;              /* the speaker, when there is one */
+    void *spk;                  /* the speaker, when there is one */
     int video_slot, audio_slot; /* whose stream the files get; -1: not chosen yet */
-    uint8_t *scratch;       /* one frame with its prefix, before jitter_push */
-    int wake_pending;       /* new keyframe wants to announce */
-    char sink_err[256];     /* the first sink failure, for call_recv_stop */
+    uint8_t *scratch;           /* one frame with its prefix, before jitter_push */
+    int wake_pending;           /* new keyframe wants to announce */
+    char sink_err[256];         /* the first sink failure, for call_recv_stop */
     int sink_rc;
     uint64_t t0_us;
 

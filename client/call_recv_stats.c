@@ -25,7 +25,8 @@ void cr_latency_sample(struct call_recv *r, struct cr_series *s, uint32_t captur
         return;
     /* The server's clock now, in ms mod 2^32, against the sender's stamp on
      * that clock: a signed 32-bit difference survives the wrap. */
-    uint32_t server_now = (uint32_t)((int64_t)(now_us / 1000) + (int64_t)atomic_load(&r->offset_ms));
+    uint32_t server_now =
+        (uint32_t)((int64_t)(now_us / 1000) + (int64_t)atomic_load(&r->offset_ms));
     s->lat[s->lat_at] = (int32_t)(server_now - capture_ms);
     s->lat_at = (s->lat_at + 1) % CR_LAT_RING;
     if (s->lat_n < CR_LAT_RING)
@@ -102,14 +103,13 @@ static json_t *audio_json(const struct cr_audio *a)
                                 (json_int_t)js.duplicate, "overflow", (json_int_t)js.overflow,
                                 "oversize", (json_int_t)js.oversize, "skipped",
                                 (json_int_t)js.skipped, "refused", (json_int_t)a->refused);
-    json_t *o = json_pack("{sI sI sI sI sI sI sI sI so si si}", "frames", (json_int_t)a->received,
-                          "played", (json_int_t)a->played, "concealed_fec", (json_int_t)a->fec,
-                          "concealed_plc", (json_int_t)a->plc, "stalls", (json_int_t)a->stalls,
-                          "late", (json_int_t)js.late, "decode_errors",
-                          (json_int_t)a->decode_errors, "gaps_over_60ms",
-                          (json_int_t)a->gaps_over_60ms, "dropped", dropped, "delay_ms",
-                          (int)(js.current_delay_us / 1000), "target_delay_ms",
-                          (int)(js.target_delay_us / 1000));
+    json_t *o = json_pack(
+        "{sI sI sI sI sI sI sI sI so si si}", "frames", (json_int_t)a->received, "played",
+        (json_int_t)a->played, "concealed_fec", (json_int_t)a->fec, "concealed_plc",
+        (json_int_t)a->plc, "stalls", (json_int_t)a->stalls, "late", (json_int_t)js.late,
+        "decode_errors", (json_int_t)a->decode_errors, "gaps_over_60ms",
+        (json_int_t)a->gaps_over_60ms, "dropped", dropped, "delay_ms",
+        (int)(js.current_delay_us / 1000), "target_delay_ms", (int)(js.target_delay_us / 1000));
     json_object_set_new(o, "latency_ms", latency_json(&a->ser));
     json_object_set_new(o, "kbps", kbps_json(&a->ser));
     return o;
@@ -126,17 +126,17 @@ static json_t *video_json(const struct cr_video *v, struct avsync *av, const str
         "{sI sI sI sI sI sI sI sI sI sI sI sI}", "late", (json_int_t)js.late, "undecodable",
         (json_int_t)v->undecodable, "decode_errors", (json_int_t)v->decode_errors, "avsync_late",
         (json_int_t)v->avsync_late, "duplicate", (json_int_t)js.duplicate, "overflow",
-        (json_int_t)js.overflow, "oversize", (json_int_t)(js.oversize + v->refused),
-        "chunks_late", (json_int_t)vs->late, "chunks_duplicate", (json_int_t)vs->duplicate,
-        "chunks_mismatch", (json_int_t)vs->mismatch, "chunks_too_large",
-        (json_int_t)vs->too_large, "skipped_by_jitter", (json_int_t)js.skipped);
-    json_t *o = json_pack(
-        "{sI sI sI sI sI sI sI sI sI so}", "chunks", (json_int_t)v->chunks, "complete",
-        (json_int_t)vs->complete, "incomplete", (json_int_t)vs->given_up, "lost",
-        (json_int_t)js.lost_plc, "decoded", (json_int_t)v->decoded, "rendered",
-        (json_int_t)v->rendered, "keyframes", (json_int_t)v->keyframes, "keyframe_requests",
-        (json_int_t)v->keyframe_requests, "write_errors", (json_int_t)v->write_errors, "dropped",
-        dropped);
+        (json_int_t)js.overflow, "oversize", (json_int_t)(js.oversize + v->refused), "chunks_late",
+        (json_int_t)vs->late, "chunks_duplicate", (json_int_t)vs->duplicate, "chunks_mismatch",
+        (json_int_t)vs->mismatch, "chunks_too_large", (json_int_t)vs->too_large,
+        "skipped_by_jitter", (json_int_t)js.skipped);
+    json_t *o =
+        json_pack("{sI sI sI sI sI sI sI sI sI so}", "chunks", (json_int_t)v->chunks, "complete",
+                  (json_int_t)vs->complete, "incomplete", (json_int_t)vs->given_up, "lost",
+                  (json_int_t)js.lost_plc, "decoded", (json_int_t)v->decoded, "rendered",
+                  (json_int_t)v->rendered, "keyframes", (json_int_t)v->keyframes,
+                  "keyframe_requests", (json_int_t)v->keyframe_requests, "write_errors",
+                  (json_int_t)v->write_errors, "dropped", dropped);
     json_object_set_new(o, "latency_ms", latency_json(&v->ser));
     struct avsync_stats as;
     memset(&as, 0, sizeof as);

@@ -64,7 +64,8 @@ void cr_video_arrive(struct call_recv *r, const struct cr_item *it)
         return; /* checked on the loop thread already */
     v->chunks++;
     cr_series_bytes(r, &v->ser, it->len, it->arrival_us);
-    struct vasm_meta m = {.media_ts = it->h.media_ts, .capture_ms = it->h.capture_ms,
+    struct vasm_meta m = {.media_ts = it->h.media_ts,
+                          .capture_ms = it->h.capture_ms,
                           .keyframe = (it->h.flags & BP_FLAG_KEYFRAME) != 0};
     struct vasm_frame f;
     if (vasm_push(r->vasm, slot, &c, &m, it->arrival_us, &f) != VASM_COMPLETE)
@@ -124,6 +125,25 @@ static void render_held(struct call_recv *r, unsigned slot, uint64_t now_us)
         return;
     v->held_valid = 0;
     render(r, slot, &v->held, v->held_capture_ms, now_us);
+}
+
+/* The held picture's time has come: lip sync is asked again (the voice may
+ * have moved), which records the offset of a synced render. */
+static void held_due(struct call_recv *r, unsigned slot, uint64_t now_us)
+{
+    struct cr_slot *s = &r->slot[slot];
+    struct cr_video *v = &s->v;
+    struct avsync_decision d = {.action = AVSYNC_RENDER};
+    if (s->av)
+        avsync_video(s->av, v->held_capture_ms, now_us, &d);
+    if (d.action == AVSYNC_WAIT && d.at_us > now_us) {
+        v->held_at_us = d.at_us;
+    } else if (d.action == AVSYNC_DROP) {
+        v->held_valid = 0;
+        v->avsync_late++;
+    } else {
+        render_held(r, slot, now_us);
+    }
 }
 
 /* One frame released by the jitter buffer. */
@@ -195,7 +215,7 @@ void cr_video_poll(struct call_recv *r, uint64_t now_us, uint64_t *next_us)
         if (!v->jb)
             continue;
         if (v->held_valid && now_us >= v->held_at_us)
-            render_held(r, slot, now_us);
+            held_due(r, slot, now_us);
         struct jitter_out o;
         while (jitter_pop(v->jb, now_us, &o) == 0 && o.kind == JITTER_FRAME)
             decode_one(r, slot, &o, now_us);

@@ -20,15 +20,15 @@ struct vasm_slot {
     uint16_t count, have;
     uint64_t first_us;
     size_t reserved;
-    uint8_t *buf;        /* count * BP_VCHUNK_DATA_MAX bytes */
-    uint16_t *lens;      /* count lengths, 0 = not here yet */
+    uint8_t *buf;   /* count * BP_VCHUNK_DATA_MAX bytes */
+    uint16_t *lens; /* count lengths, 0 = not here yet */
 };
 
 struct vasm_sender {
     struct vasm_slot *slots; /* cfg.frames */
     int have_done;
-    uint32_t done;           /* newest frame completed or given up */
-    uint8_t *out;            /* the frame handed out last */
+    uint32_t done; /* newest frame completed or given up */
+    uint8_t *out;  /* the frame handed out last */
     size_t held;
     struct vasm_stats st;
 };
@@ -111,7 +111,10 @@ void vasm_free(struct vasm *v)
 }
 
 /* a - b as a signed serial difference (frame numbers wrap). */
-static int32_t serial_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+static int32_t serial_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
 
 static void mark_done(struct vasm_sender *s, uint32_t frame)
 {
@@ -222,8 +225,8 @@ static int complete(struct vasm *v, struct vasm_sender *s, struct vasm_slot *f,
     return VASM_COMPLETE;
 }
 
-int vasm_push(struct vasm *v, unsigned sender, const struct bp_vchunk *c,
-              const struct vasm_meta *m, uint64_t now_us, struct vasm_frame *out)
+int vasm_push(struct vasm *v, unsigned sender, const struct bp_vchunk *c, const struct vasm_meta *m,
+              uint64_t now_us, struct vasm_frame *out)
 {
     if (sender >= v->cfg.senders || c->count == 0 || c->count > BP_VCHUNK_COUNT_MAX ||
         c->index >= c->count || c->len == 0 || c->len > BP_VCHUNK_DATA_MAX || !c->data)

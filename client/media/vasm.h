@@ -31,10 +31,10 @@
 struct vasm;
 
 struct vasm_config {
-    unsigned senders;   /* senders (slots) 0 .. senders-1, 1..64 */
-    unsigned frames;    /* frames in progress per sender, 1..16 (default 4) */
-    size_t bytes_max;   /* bytes reserved per sender, at least one largest
-                           frame (default 4 MiB) */
+    unsigned senders;    /* senders (slots) 0 .. senders-1, 1..64 */
+    unsigned frames;     /* frames in progress per sender, 1..16 (default 4) */
+    size_t bytes_max;    /* bytes reserved per sender, at least one largest
+                            frame (default 4 MiB) */
     uint32_t timeout_us; /* a frame unfinished for this long is given up (default 1 s) */
 };
 
@@ -74,8 +74,8 @@ struct vasm_frame {
 /* Adds chunk c (parsed by bp_vchunk_decode) of sender at now_us. Returns
  * a vasm_result, or BP_E_INVALID_FIELD for a sender out of range or a chunk
  * that breaks media.h's bounds, BP_E_NOMEM. */
-int vasm_push(struct vasm *v, unsigned sender, const struct bp_vchunk *c,
-              const struct vasm_meta *m, uint64_t now_us, struct vasm_frame *out);
+int vasm_push(struct vasm *v, unsigned sender, const struct bp_vchunk *c, const struct vasm_meta *m,
+              uint64_t now_us, struct vasm_frame *out);
 /* Gives up the frames of every sender older than the timeout at now_us.
  * Returns how many were given up. */
 unsigned vasm_expire(struct vasm *v, uint64_t now_us);
@@ -84,12 +84,12 @@ unsigned vasm_expire(struct vasm *v, uint64_t now_us);
 void vasm_reset(struct vasm *v, unsigned sender);
 
 struct vasm_stats {
-    uint64_t chunks;     /* chunks kept (STORED or COMPLETE) */
-    uint64_t complete;   /* frames handed out */
-    uint64_t given_up;   /* frames dropped unfinished (newer complete, timeout, room) */
+    uint64_t chunks;   /* chunks kept (STORED or COMPLETE) */
+    uint64_t complete; /* frames handed out */
+    uint64_t given_up; /* frames dropped unfinished (newer complete, timeout, room) */
     uint64_t duplicate, late, mismatch, too_large;
-    size_t bytes_held;   /* reserved now by frames in progress */
-    size_t bytes_peak;   /* the most ever reserved at once for one sender */
+    size_t bytes_held; /* reserved now by frames in progress */
+    size_t bytes_peak; /* the most ever reserved at once for one sender */
     unsigned in_progress;
 };
 

@@ -35,15 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct bp_vchunk c;
         const char *cwhy = NULL;
         if (bp_vchunk_decode(data + at, len, &c, &cwhy) == 0) {
-            struct vasm_meta m = {.media_ts = c.frame * 3000u, .capture_ms = c.frame,
-                                  .keyframe = keyframe};
+            struct vasm_meta m = {
+                .media_ts = c.frame * 3000u, .capture_ms = c.frame, .keyframe = keyframe};
             struct vasm_frame out;
             int rc = vasm_push(v, sender, &c, &m, now, &out);
             if (sender >= cfg.senders ? rc >= 0 : rc < 0)
                 abort();
-            if (rc == VASM_COMPLETE &&
-                (out.frame != c.frame || out.len == 0 ||
-                 out.len > (size_t)c.count * BP_VCHUNK_DATA_MAX))
+            if (rc == VASM_COMPLETE && (out.frame != c.frame || out.len == 0 ||
+                                        out.len > (size_t)c.count * BP_VCHUNK_DATA_MAX))
                 abort();
             if (rc == VASM_COMPLETE && out.len)
                 (void)((volatile const uint8_t *)out.data)[out.len - 1];

@@ -3,10 +3,12 @@
  * chunks and real Opus packets of a tone, with proper headers, at real pace
  * (the sender is paced; results are awaited by polling a condition with a
  * deadline). Checks the .y4m (every picture at its position, PSNR against
- * what was sent), the .wav (the blocks, the tone's level), the counters, a
- * lost chunk (a keyframe want, no broken picture in the file), a stream
- * that starts with a delta frame (a want at once, repeated at most every
- * 500 ms), malformed payloads (counted), a full queue, a sender leaving. */
+ * what was sent), the .wav (the blocks, the tone's level), the counters and
+ * lip sync, a lost chunk (a keyframe want, no broken picture in the file),
+ * lost audio blocks (PLC, then FEC, in the file), a stream that starts with
+ * a delta frame (a want at once, repeated at most every 500 ms), two
+ * senders and a rejoin at frame 0, malformed payloads (counted), a full
+ * queue, a sender leaving, the speaker not built yet. */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,7 +47,8 @@ static uint64_t now_us(void)
 
 static void sleep_until(uint64_t t_us)
 {
-    struct timespec ts = {.tv_sec = (time_t)(t_us / 1000000), .tv_nsec = (long)(t_us % 1000000) * 1000};
+    struct timespec ts = {.tv_sec = (time_t)(t_us / 1000000),
+                          .tv_nsec = (long)(t_us % 1000000) * 1000};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
     }
 }
@@ -65,9 +68,12 @@ struct tx {
     int send_from_pic;   /* pictures before it are encoded but not sent */
     uint32_t drop_frame; /* drop one chunk of this frame number (or the frame) */
     int drop_armed;
-    int answer_wants;    /* a want makes the next picture a keyframe */
-    size_t piece;        /* VP8 bytes per chunk: BP_VCHUNK_DATA_MAX, or less (any
-                            cut is valid: the receiver never assumes one) */
+    int audio, video;  /* what it sends */
+    int64_t drop_aseq; /* audio blocks drop_aseq .. +drop_acount-1 are lost (-1: none) */
+    unsigned drop_acount;
+    int answer_wants; /* a want makes the next picture a keyframe */
+    size_t piece;     /* VP8 bytes per chunk: BP_VCHUNK_DATA_MAX, or less (any
+                         cut is valid: the receiver never assumes one) */
     /* What happened. */
     unsigned sent_frames, sent_blocks, wants_seen, dropped_chunks;
     uint64_t first_video_us, first_want_us;
@@ -77,6 +83,7 @@ static void tx_open(struct tx *t, uint8_t slot)
 {
     memset(t, 0, sizeof *t);
     t->slot = slot;
+    t->drop_aseq = -1;
     char why[VSOURCE_WHY_MAX];
     const char *r = NULL;
     struct vsource_params p = {.width = W, .height = H};
@@ -102,8 +109,13 @@ static void tx_close(struct tx *t)
 static int deliver(struct call_recv *r, const struct mux_sink *sink, uint8_t kind, uint8_t slot,
                    uint8_t flags, uint32_t seq, uint32_t media_ts, const uint8_t *p, size_t len)
 {
-    struct bp_hdr h = {.version = 1, .kind = kind, .flags = flags, .slot = slot, .seq = seq,
-                       .media_ts = media_ts, .capture_ms = (uint32_t)(now_us() / 1000)};
+    struct bp_hdr h = {.version = 1,
+                       .kind = kind,
+                       .flags = flags,
+                       .slot = slot,
+                       .seq = seq,
+                       .media_ts = media_ts,
+                       .capture_ms = (uint32_t)(now_us() / 1000)};
     return sink->frame(r, &h, p, len, now_us() / 1000);
 }
 
@@ -137,8 +149,8 @@ static void tx_video(struct tx *t, struct call_recv *r)
             continue;
         }
         uint8_t buf[BP_VCHUNK_HDR + BP_VCHUNK_DATA_MAX];
-        struct bp_vchunk c = {.frame = frame, .picture = picture, .index = (uint16_t)i,
-                              .count = (uint16_t)count};
+        struct bp_vchunk c = {
+            .frame = frame, .picture = picture, .index = (uint16_t)i, .count = (uint16_t)count};
         bp_vchunk_encode_hdr(&c, buf);
         memcpy(buf + BP_VCHUNK_HDR, pkt.data + off, n);
         CHECK_EQ_INT(deliver(r, &call_recv_video_sink, BP_KIND_VIDEO, t->slot,
@@ -159,6 +171,12 @@ static void tx_audio(struct tx *t, struct call_recv *r)
     CHECK_EQ_INT(asource_next(t->asrc, &f, &why), 0);
     int n = opc_enc_encode(t->aenc, f.pcm, pkt, sizeof pkt, &why);
     CHECK(n > 0);
+    if (t->drop_aseq >= 0 && (int64_t)t->aseq >= t->drop_aseq &&
+        (int64_t)t->aseq < t->drop_aseq + t->drop_acount) {
+        t->aseq++;
+        t->sent_blocks++; /* sent, lost on the way */
+        return;
+    }
     CHECK_EQ_INT(deliver(r, &call_recv_audio_sink, BP_KIND_AUDIO, t->slot, 0, t->aseq,
                          t->aseq * BP_AUDIO_BLOCK, pkt, (size_t)n),
                  1);
@@ -166,37 +184,48 @@ static void tx_audio(struct tx *t, struct call_recv *r)
     t->sent_blocks++;
 }
 
-/* Sends for ms milliseconds at real pace: audio every 20 ms (if audio),
- * video every 33.3 ms; wants are taken as the loop would (every 5 ms). */
-static void drive(struct tx *t, struct call_recv *r, unsigned ms, int audio)
+/* Sends for ms milliseconds at real pace from n senders: audio every 20 ms
+ * (those with audio set), video every 33.3 ms (those with video set);
+ * wants are taken as the loop would (every 5 ms). */
+static void drive_many(struct tx **t, unsigned n, struct call_recv *r, unsigned ms)
 {
     uint64_t t0 = now_us(), end = t0 + (uint64_t)ms * 1000, na = t0, nv = t0;
     for (;;) {
         uint64_t now = now_us();
         if (now >= end)
             break;
-        if (audio && now >= na) {
-            tx_audio(t, r);
-            na += 20000;
+        int do_a = now >= na, do_v = now >= nv;
+        for (unsigned i = 0; i < n; i++) {
+            if (do_a && t[i]->audio)
+                tx_audio(t[i], r);
+            if (do_v && t[i]->video)
+                tx_video(t[i], r);
         }
-        if (now >= nv) {
-            tx_video(t, r);
-            nv += 33333;
-        }
+        na += do_a ? 20000 : 0;
+        nv += do_v ? 33333 : 0;
         unsigned w = call_recv_take_keyframe_wants(r);
-        if (w & (1u << t->slot)) {
-            t->wants_seen++;
-            if (!t->first_want_us)
-                t->first_want_us = now_us();
-            if (t->answer_wants)
-                vp8_encoder_request_keyframe(t->enc);
+        for (unsigned i = 0; i < n; i++) {
+            if (!(w & (1u << t[i]->slot)))
+                continue;
+            t[i]->wants_seen++;
+            if (!t[i]->first_want_us)
+                t[i]->first_want_us = now_us();
+            if (t[i]->answer_wants)
+                vp8_encoder_request_keyframe(t[i]->enc);
         }
         /* Wake at least every 5 ms to take wants as a loop would. */
-        uint64_t next = audio && na < nv ? na : nv;
+        uint64_t next = na < nv ? na : nv;
         if (next > now_us() + 5000)
             next = now_us() + 5000;
         sleep_until(next < end ? next : end);
     }
+}
+
+static void drive(struct tx *t, struct call_recv *r, unsigned ms, int audio)
+{
+    t->audio = audio;
+    t->video = 1;
+    drive_many(&t, 1, r, ms);
 }
 
 /* A figure of slot's stream ("audio" or "video"), or -1. */
@@ -349,8 +378,8 @@ static long wav_blocks(const char *path, double *rms_mid)
 
 static struct call_recv *make(const char *vout, const char *aout)
 {
-    struct call_recv_config cfg = {.video_out = vout, .audio_out = aout, .width = W, .height = H,
-                                   .fps = 30};
+    struct call_recv_config cfg = {
+        .video_out = vout, .audio_out = aout, .width = W, .height = H, .fps = 30};
     struct call_recv *r = NULL;
     char why[256] = "";
     int rc = call_recv_new(&r, &cfg, why, sizeof why);
@@ -364,7 +393,8 @@ static struct call_recv *make(const char *vout, const char *aout)
 static void test_clean(void)
 {
     char vp[512], ap[512], why[256];
-    struct call_recv *r = make(tmp_path(vp, sizeof vp, "clean.y4m"), tmp_path(ap, sizeof ap, "clean.wav"));
+    struct call_recv *r =
+        make(tmp_path(vp, sizeof vp, "clean.y4m"), tmp_path(ap, sizeof ap, "clean.wav"));
     if (!r)
         return;
     call_recv_set_clock_offset(r, 0);
@@ -407,6 +437,14 @@ static void test_clean(void)
     CHECK(vp50 >= 0 && vp50 < 500);
     CHECK(ap50 >= 20 && ap50 < 500);
     CHECK(json_array_size(json_object_get(json_object_get(s0, "audio"), "kbps")) >= 1);
+    /* Video was shown on the voice's clock, within the drop limit. */
+    json_t *ls = json_object_get(json_object_get(s0, "video"), "lipsync_ms");
+    printf("clean: lip sync p50 %lld ms, |p95| %lld ms over %lld frames\n",
+           (long long)json_integer_value(json_object_get(ls, "p50")),
+           (long long)json_integer_value(json_object_get(ls, "abs_p95")),
+           (long long)json_integer_value(json_object_get(ls, "samples")));
+    CHECK(json_integer_value(json_object_get(ls, "samples")) > 20);
+    CHECK(json_integer_value(json_object_get(ls, "abs_p95")) <= 80);
     json_decref(st);
     CHECK_EQ_INT(call_recv_stop(r, why, sizeof why), 0);
     CHECK_EQ_INT(call_recv_stop(r, why, sizeof why), 0); /* idempotent */
@@ -417,19 +455,22 @@ static void test_clean(void)
     CHECK(good >= n - 2);
     double rms = 0;
     long blocks = wav_blocks(ap, &rms);
-    printf("clean: .y4m %ld pictures (%ld good, %ld repeats), .wav %ld blocks, rms %.0f\n", n,
-           good, repeats, blocks, rms);
+    printf("clean: .y4m %ld pictures (%ld good, %ld repeats), .wav %ld blocks, rms %.0f\n", n, good,
+           repeats, blocks, rms);
     CHECK(blocks >= (long)t.sent_blocks - 3 && blocks <= (long)t.sent_blocks);
     CHECK(rms > 3000 && rms < 9000); /* the tone's -12 dBFS: ~5800 */
     call_recv_free(r);
     tx_close(&t);
 }
 
-/* A chunk lost: the receiver wants a keyframe; no broken picture is shown. */
+/* A chunk lost: the receiver wants a keyframe; no broken picture is shown.
+ * Two audio blocks lost: the first guessed (PLC), the second rebuilt from
+ * the next packet's FEC, both written at their place. */
 static void test_lost_chunk(void)
 {
-    char vp[512], why[256];
-    struct call_recv *r = make(tmp_path(vp, sizeof vp, "lost.y4m"), NULL);
+    char vp[512], ap[512], why[256];
+    struct call_recv *r =
+        make(tmp_path(vp, sizeof vp, "lost.y4m"), tmp_path(ap, sizeof ap, "lost.wav"));
     if (!r)
         return;
     atomic_store(&wakes, 0);
@@ -440,8 +481,17 @@ static void test_lost_chunk(void)
     t.drop_armed = 1;
     t.piece = 200; /* delta frames of the pattern are small: several chunks each */
     t.answer_wants = 1;
-    drive(&t, r, 1500, 0);
-    CHECK(wait_done(r, 2, t.sent_frames, 0));
+    t.drop_aseq = 20; /* 20 and 21: 20 is guessed (PLC), 21 rebuilt from 22's FEC */
+    t.drop_acount = 2;
+    drive(&t, r, 1500, 1);
+    CHECK(wait_done(r, 2, t.sent_frames, t.sent_blocks));
+    long long fec = stat_of(r, 2, "audio", "concealed_fec");
+    long long plc = stat_of(r, 2, "audio", "concealed_plc");
+    printf("lost block: concealed by FEC %lld, by PLC %lld\n", fec, plc);
+    CHECK_EQ_INT(stat_of(r, 2, "audio", "frames"), t.sent_blocks - 2);
+    CHECK(fec >= 1);       /* the next packet was there: FEC, not a guess */
+    CHECK(plc >= 1);       /* it was not */
+    CHECK(fec + plc <= 4); /* a loaded machine may add a late one */
     long long kreq = stat_of(r, 2, "video", "keyframe_requests");
     long long undec = dropped_of(r, 2, "undecodable");
     printf("lost chunk: %u frames sent, %u chunk dropped; wants %u, requests %lld, undecodable "
@@ -463,8 +513,12 @@ static void test_lost_chunk(void)
     long repeats = 0;
     long good = check_pictures(vp, &t, n, &repeats);
     printf("lost chunk: .y4m %ld pictures, %ld good, %ld repeats\n", n, good, repeats);
-    CHECK(repeats >= 1);         /* the undecodable ones */
-    CHECK(good + repeats == n);  /* and nothing else: no broken picture */
+    CHECK(repeats >= 1);        /* the undecodable ones */
+    CHECK(good + repeats == n); /* and nothing else: no broken picture */
+    double rms = 0;
+    long blocks = wav_blocks(ap, &rms);
+    CHECK(blocks >= (long)t.sent_blocks - 3 && blocks <= (long)t.sent_blocks);
+    CHECK(rms > 3000 && rms < 9000); /* the concealed block is in, no hole */
     call_recv_free(r);
     tx_close(&t);
 }
@@ -497,6 +551,63 @@ static void test_starts_with_delta(void)
     CHECK_EQ_INT(y4m_frames(vp, &hl), 0);
     call_recv_free(r);
     tx_close(&t);
+}
+
+/* Two senders at once: the file gets the first one rendered, both are
+ * decoded. Then one leaves and comes back: it starts again at frame 0 with
+ * a keyframe, which is decoded (not taken for a late frame). */
+static void test_two_senders_and_rejoin(void)
+{
+    char vp[512], why[256];
+    struct call_recv *r = make(tmp_path(vp, sizeof vp, "two.y4m"), NULL);
+    if (!r)
+        return;
+    CHECK_EQ_INT(call_recv_start(r, on_wake, NULL), 0);
+    struct tx a, b, b2;
+    tx_open(&a, 0);
+    tx_open(&b, 3);
+    a.video = b.video = 1;
+    b.audio = 1;
+    struct tx *both[2] = {&a, &b};
+    drive_many(both, 2, r, 1000);
+    CHECK(wait_done(r, 0, a.sent_frames, 0));
+    CHECK(wait_done(r, 3, b.sent_frames, b.sent_blocks));
+    CHECK_EQ_INT(stat_of(r, 0, "video", "decoded"), a.sent_frames);
+    CHECK_EQ_INT(stat_of(r, 3, "video", "decoded"), b.sent_frames);
+    json_t *st = call_recv_stats_json(r);
+    int chosen = (int)json_integer_value(json_object_get(st, "video_slot"));
+    json_decref(st);
+    CHECK(chosen == 0 || chosen == 3);
+    /* b leaves; a new member takes slot 3 and starts at frame 0. */
+    call_recv_video_sink.slot_gone(r, 3, 0);
+    call_recv_audio_sink.slot_gone(r, 3, 0);
+    tx_open(&b2, 3);
+    b2.video = b2.audio = 1;
+    both[1] = &b2;
+    drive_many(both, 2, r, 600);
+    CHECK(wait_done(r, 0, a.sent_frames, 0));
+    CHECK(wait_done(r, 3, b2.sent_frames, b2.sent_blocks));
+    long long dec = stat_of(r, 3, "video", "decoded");
+    printf("two senders: slot %d in the file; after the rejoin %u frames sent, %lld decoded, "
+           "%lld requests\n",
+           chosen, b2.sent_frames, dec, stat_of(r, 3, "video", "keyframe_requests"));
+    CHECK_EQ_INT(dec, b2.sent_frames); /* counters started afresh, every frame decoded */
+    CHECK_EQ_INT(stat_of(r, 3, "video", "keyframe_requests"), 0);
+    CHECK_EQ_INT(stat_of(r, 3, "audio", "frames"), b2.sent_blocks);
+    CHECK_EQ_INT(call_recv_stop(r, why, sizeof why), 0);
+    long hl = 0, n = y4m_frames(vp, &hl);
+    struct tx *in_file = chosen == 0 ? &a : &b;
+    /* Only the chosen sender's pictures, each at its place (a rejoined b
+     * would restart at picture 0: ignored, positions already written). */
+    CHECK(n >= (long)in_file->sent_frames - 2);
+    long repeats = 0;
+    long good = check_pictures(
+        vp, in_file, n < (long)in_file->sent_frames ? n : (long)in_file->sent_frames, &repeats);
+    CHECK(good >= (long)in_file->sent_frames - 2);
+    call_recv_free(r);
+    tx_close(&a);
+    tx_close(&b);
+    tx_close(&b2);
 }
 
 /* Malformed payloads are counted and refused; garbage that passes the
@@ -576,7 +687,8 @@ static void test_queue_full_and_speaker(void)
         taken += deliver(r, &call_recv_audio_sink, BP_KIND_AUDIO, 1, 0, s, s * 960, p, sizeof p);
     CHECK_EQ_INT(taken, 1024);
     json_t *st = call_recv_stats_json(r);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(st, "queue"), "queue_full")), 6);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(st, "queue"), "queue_full")),
+                 6);
     json_decref(st);
     call_recv_free(r);
 
@@ -602,6 +714,7 @@ int main(void)
     test_clean();
     test_lost_chunk();
     test_starts_with_delta();
+    test_two_senders_and_rejoin();
     tmp_remove();
     return check_report();
 }

@@ -20,12 +20,15 @@ static void fill(uint8_t *b, size_t len, unsigned seed)
 static int push_chunk(struct vasm *v, unsigned sender, uint32_t frame, const uint8_t *b, size_t len,
                       unsigned idx, uint64_t now, struct vasm_frame *out)
 {
-    struct bp_vchunk c = {.frame = frame, .picture = frame * 2, .index = (uint16_t)idx,
+    struct bp_vchunk c = {.frame = frame,
+                          .picture = frame * 2,
+                          .index = (uint16_t)idx,
                           .count = (uint16_t)bp_vchunk_count(len)};
     c.data = b + (size_t)idx * BP_VCHUNK_DATA_MAX;
     size_t rest = len - (size_t)idx * BP_VCHUNK_DATA_MAX;
     c.len = rest < BP_VCHUNK_DATA_MAX ? rest : BP_VCHUNK_DATA_MAX;
-    struct vasm_meta m = {.media_ts = frame * 3000, .capture_ms = frame * 33, .keyframe = frame == 0};
+    struct vasm_meta m = {
+        .media_ts = frame * 3000, .capture_ms = frame * 33, .keyframe = frame == 0};
     return vasm_push(v, sender, &c, &m, now, out);
 }
 
@@ -198,8 +201,12 @@ static void test_memory_bound(void)
     /* Frames claiming the largest count, each with one chunk: each reserves
      * 1.2 MB, so only 3 fit in 4 MiB; older ones are given up for newer. */
     for (uint32_t f = 0; f < 20; f++) {
-        struct bp_vchunk c = {.frame = f, .picture = f, .index = 0, .count = BP_VCHUNK_COUNT_MAX,
-                              .data = d, .len = sizeof d};
+        struct bp_vchunk c = {.frame = f,
+                              .picture = f,
+                              .index = 0,
+                              .count = BP_VCHUNK_COUNT_MAX,
+                              .data = d,
+                              .len = sizeof d};
         struct vasm_meta m = {.media_ts = f};
         CHECK_EQ_INT(vasm_push(v, 0, &c, &m, f, &out), VASM_STORED);
         struct vasm_stats st;
@@ -212,8 +219,12 @@ static void test_memory_bound(void)
     CHECK_EQ_INT(st.given_up, 17);
     CHECK(st.bytes_peak <= cfg.bytes_max);
     /* An older frame than those in progress does not push them out. */
-    struct bp_vchunk c = {.frame = 16, .picture = 16, .index = 0, .count = BP_VCHUNK_COUNT_MAX,
-                          .data = d, .len = sizeof d};
+    struct bp_vchunk c = {.frame = 16,
+                          .picture = 16,
+                          .index = 0,
+                          .count = BP_VCHUNK_COUNT_MAX,
+                          .data = d,
+                          .len = sizeof d};
     struct vasm_meta m = {.media_ts = 16};
     CHECK_EQ_INT(vasm_push(v, 0, &c, &m, 30, &out), VASM_LATE);
     vasm_free(v);
