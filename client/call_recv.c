@@ -38,6 +38,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
     pthread_cond_init(&r->q.cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&r->state_mu, NULL);
+    r->gone = json_array();
     int rc = BP_E_NOMEM;
     const char *swhy = "out of memory";
     struct vasm_config vc;
@@ -82,6 +83,14 @@ fail:
 static void slot_reset(struct call_recv *r, unsigned slot)
 {
     struct cr_slot *s = &r->slot[slot];
+    /* Its figures outlive it: a call's stats tell about everyone heard. */
+    if (s->seen && r->gone && json_array_size(r->gone) < CR_GONE_MAX) {
+        json_t *j = cr_slot_json(r, slot);
+        if (j) {
+            json_object_set_new(j, "left", json_true());
+            json_array_append_new(r->gone, j);
+        }
+    }
     cr_audio_reset(&s->a);
     cr_video_reset(&s->v);
     avsync_free(s->av);
@@ -245,6 +254,7 @@ void call_recv_free(struct call_recv *r)
         avsync_free(r->slot[i].av);
     }
     vasm_free(r->vasm);
+    json_decref(r->gone);
     free(r->scratch);
     free(r->video_out);
     free(r->audio_out);
@@ -362,6 +372,9 @@ json_t *call_recv_stats_json(struct call_recv *r)
     for (unsigned i = 0; i < BP_MAX_MEMBERS; i++)
         if (r->slot[i].seen)
             json_array_append_new(slots, cr_slot_json(r, i));
+    size_t k;
+    json_t *g;
+    json_array_foreach(r->gone, k, g) json_array_append(slots, g); /* senders that left */
     json_object_set_new(o, "video_slot", json_integer(r->video_slot));
     json_object_set_new(o, "audio_slot", json_integer(r->audio_slot));
     pthread_mutex_unlock(&r->state_mu);

@@ -19,10 +19,8 @@
  * at the first block played, else the first heard, for the whole call (its
  * block seq at position seq, asink_wav.h; a concealed block is written at
  * its seq, a stall is not: the file keeps silence there), and "default"
- * plays the mix of all remotes on the speaker (asink_sdl.h, when built: on
- * this branch call_recv_new refuses "default" with a sentence saying the
- * speaker comes with the devices module; see cr_speaker_open in
- * call_recv_audio.c). Stats: per remote and stream.
+ * plays the mix of all remotes on the speaker (asink_sdl.h, SDL2). Stats:
+ * per remote and stream.
  *
  * Clocks: local times are CLOCK_MONOTONIC. The header's capture_ms is the
  * sender's estimate of the server clock (ms mod 2^32, PROTOCOL.md §4.3);
@@ -99,7 +97,13 @@ uint64_t call_recv_take_audio_ms(struct call_recv *r, unsigned slot);
  * buffer gave up), decoded, rendered, dropped (by reason: late,
  * undecodable, decode_errors, avsync_late, ..., and chunks_* refused by
  * reassembly), keyframes, keyframe_requests, write_errors, latency_ms
- * {p50, p95, samples}, lipsync_ms {p50, abs_p95, samples}, kbps. Counts of
+ * {p50, p95, samples}, lipsync_ms {p50, abs_p95, samples}, kbps,
+ * first_decode_ms (from the sender's first chunk here to its first decoded
+ * frame: how long a newcomer waits for a keyframe), max_render_gap_ms (the
+ * longest freeze once pictures came). Each slot also has "timeline": per
+ * second of the server's clock (Unix s, the last 300), {t, audio {played,
+ * fec, plc, stalls}, video {rendered, latency_ms [each frame's]}}. A sender
+ * that left keeps its entry, with "left": true, after the present ones. Counts of
  * video frames: rendered + avsync_late + undecodable + decode_errors + lost
  * = frames the jitter buffer took. A percentile with no sample is null.
  * Safe to call while running (takes the lock). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bp/err.h"
+#include "asink_sdl.h"
 #include "call_recv_int.h"
 
 static uint32_t be32(const uint8_t *p)
@@ -19,27 +20,40 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The speaker. asink_sdl (client/media/asink_sdl.h, the devices module) is
- * not on this branch yet: until it is, "default" is refused with a clear
- * sentence. The glue replaces these two functions and cr_speaker_play. */
+/* The speaker ("default"): SDL2 through client/media/asink_sdl.h, which
+ * keeps at most 200 ms queued so that a delay never grows in a call. */
 int cr_speaker_open(struct call_recv *r, char *why, size_t why_cap)
 {
-    r->spk = NULL;
-    snprintf(why, why_cap,
-             "la sortie sur le haut-parleur arrive avec le module des périphériques "
-             "(speaker output comes with the devices module)");
-    return BP_E_INVALID_FIELD;
+    struct asink_sdl *k = NULL;
+    const char *w = NULL;
+    int rc = asink_sdl_open(&k, NULL, &w);
+    if (rc) {
+        snprintf(why, why_cap, "%s", w ? w : "le haut-parleur ne s'ouvre pas (cannot open the speaker)");
+        r->spk = NULL;
+        return rc;
+    }
+    r->spk = k;
+    r->spk_seq = 0;
+    return 0;
 }
 
 void cr_speaker_close(struct call_recv *r)
 {
+    const char *w = NULL;
+    asink_sdl_close(r->spk, &w);
     r->spk = NULL;
 }
 
+/* The mix of this tick, as the next block of the speaker's stream. A
+ * speaker that went away (unplugged) is reported once and closed. */
 static void cr_speaker_play(struct call_recv *r, const int16_t mix[AFRAME_SAMPLES])
 {
-    (void)r;
-    (void)mix;
+    const char *w = NULL;
+    int rc = asink_sdl_write(r->spk, r->spk_seq++, mix, &w);
+    if (rc) {
+        cr_sink_error(r, rc, "default", w);
+        cr_speaker_close(r);
+    }
 }
 
 static void mix_add(int32_t *acc, const int16_t *pcm)
@@ -142,6 +156,17 @@ static int tick_slot(struct call_recv *r, unsigned slot, uint64_t now_us,
             a->plc++;
             write_block(r, slot, o.seq, pcm);
         }
+    }
+    struct cr_tl_pt *p = cr_tl_now(r, slot, now_us);
+    if (p) {
+        if (!concealed)
+            p->a_played++;
+        else if (o.kind == JITTER_STALL)
+            p->a_stalls++;
+        else if (o.kind == JITTER_LOST && o.fec)
+            p->a_fec++;
+        else
+            p->a_plc++;
     }
     if (!concealed) {
         a->conceal_run = 0;

@@ -38,6 +38,9 @@
 #define CR_WANT_REPEAT_US 500000   /* a keyframe want is repeated at most this often */
 #define CR_LAT_RING 512            /* latency samples kept per stream */
 #define CR_KBPS_MAX 600            /* seconds of bitrate kept per stream (the last ones) */
+#define CR_TL_MAX 300              /* seconds of timeline kept per sender (the last ones) */
+#define CR_TL_LAT 64               /* video latency samples kept per second of timeline */
+#define CR_GONE_MAX 16             /* figures of senders that left, kept for the stats */
 #define CR_GAP_TICKS 4             /* concealed ticks in a row that make a gap over 60 ms */
 /* What the playout thread stores in a jitter buffer before the codec bytes:
  * audio u32 capture_ms; video u32 capture_ms, u8 keyframe, u32 picture. */
@@ -95,6 +98,8 @@ struct cr_video {
     int completed; /* a frame was reassembled since the sender (re)appeared */
     uint32_t last_frame;
     uint64_t last_want_us;
+    uint64_t first_chunk_us, first_decode_us; /* how long a newcomer waits for a picture */
+    uint64_t last_render_us, max_render_gap_us; /* the longest freeze once started */
     struct vframe held; /* a decoded picture waiting for lip sync */
     int held_valid;
     uint64_t held_at_us;
@@ -104,8 +109,21 @@ struct cr_video {
     struct cr_series ser;
 };
 
+/* One second of one sender, on the server's clock (Unix seconds): what
+ * was played and concealed, and each video frame's latency, so that a
+ * test or a person can look at one stretch of a call (a link limited for
+ * 20 s) rather than at the whole. */
+struct cr_tl_pt {
+    int64_t t_s;
+    uint32_t a_played, a_fec, a_plc, a_stalls, v_rendered;
+    uint16_t v_lat_n;
+    int16_t v_lat[CR_TL_LAT]; /* ms, clamped to +-32767 */
+};
+
 struct cr_slot {
     int seen; /* sent anything since the start or its last reset */
+    struct cr_tl_pt tl[CR_TL_MAX]; /* a ring */
+    unsigned tl_n, tl_at;
     struct cr_audio a;
     struct cr_video v;
     struct avsync *av;
@@ -124,7 +142,9 @@ struct call_recv {
     struct vasm *vasm;
     struct vsink_y4m *y4m;
     struct asink_wav *wav;
-    void *spk;                  /* the speaker, when there is one */
+    void *spk;                  /* the speaker (struct asink_sdl), when there is one */
+    json_t *gone;               /* figures of senders that left (at most CR_GONE_MAX) */
+    uint64_t spk_seq;           /* blocks given to it */
     int video_slot, audio_slot; /* whose stream the files get; -1: not chosen yet */
     uint8_t *scratch;           /* one frame with its prefix, before jitter_push */
     int wake_pending;           /* new keyframe wants to announce */
@@ -175,6 +195,9 @@ void cr_latency_sample(struct call_recv *r, struct cr_series *s, uint32_t captur
 void cr_series_bytes(struct call_recv *r, struct cr_series *s, size_t len, uint64_t arrival_us);
 /* The JSON object of one slot (state_mu held). */
 json_t *cr_slot_json(struct call_recv *r, unsigned slot);
+/* The timeline point of the current second (server clock) for slot, or
+ * NULL before the clock offset is known. */
+struct cr_tl_pt *cr_tl_now(struct call_recv *r, unsigned slot, uint64_t now_us);
 /* The first sink failure is kept for call_recv_stop. */
 void cr_sink_error(struct call_recv *r, int rc, const char *what, const char *why);
 

@@ -33,6 +33,44 @@ void cr_latency_sample(struct call_recv *r, struct cr_series *s, uint32_t captur
         s->lat_n++;
 }
 
+struct cr_tl_pt *cr_tl_now(struct call_recv *r, unsigned slot, uint64_t now_us)
+{
+    if (!atomic_load(&r->offset_set))
+        return NULL;
+    struct cr_slot *s = &r->slot[slot];
+    int64_t t = ((int64_t)(now_us / 1000) + (int64_t)atomic_load(&r->offset_ms)) / 1000;
+    if (s->tl_n) {
+        struct cr_tl_pt *last = &s->tl[(s->tl_at + CR_TL_MAX - 1) % CR_TL_MAX];
+        if (last->t_s >= t)
+            return last; /* this second (or an offset that stepped back a little) */
+    }
+    struct cr_tl_pt *p = &s->tl[s->tl_at];
+    memset(p, 0, sizeof *p);
+    p->t_s = t;
+    s->tl_at = (s->tl_at + 1) % CR_TL_MAX;
+    if (s->tl_n < CR_TL_MAX)
+        s->tl_n++;
+    return p;
+}
+
+static json_t *timeline_json(const struct cr_slot *s)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < s->tl_n; i++) {
+        const struct cr_tl_pt *p = &s->tl[(s->tl_at + CR_TL_MAX - s->tl_n + i) % CR_TL_MAX];
+        json_t *lat = json_array();
+        for (unsigned k = 0; lat && k < p->v_lat_n; k++)
+            json_array_append_new(lat, json_integer(p->v_lat[k]));
+        json_array_append_new(
+            a, json_pack("{sI s{sI sI sI sI} s{sI so}}", "t", (json_int_t)p->t_s, "audio", "played",
+                         (json_int_t)p->a_played, "fec", (json_int_t)p->a_fec, "plc",
+                         (json_int_t)p->a_plc, "stalls", (json_int_t)p->a_stalls, "video",
+                         "rendered", (json_int_t)p->v_rendered, "latency_ms",
+                         lat ? lat : json_array()));
+    }
+    return a ? a : json_array();
+}
+
 static void kbps_push(struct cr_series *s, uint32_t kbps)
 {
     s->kbps[s->kbps_at] = kbps;
@@ -148,6 +186,13 @@ static json_t *video_json(const struct cr_video *v, struct avsync *av, const str
                                                "samples", (int)as.samples)
                                    : json_pack("{sn sn si}", "p50", "abs_p95", "samples", 0));
     json_object_set_new(o, "kbps", kbps_json(&v->ser));
+    json_object_set_new(o, "first_decode_ms",
+                        v->first_decode_us && v->first_chunk_us
+                            ? json_integer((json_int_t)((v->first_decode_us - v->first_chunk_us) / 1000))
+                            : json_null());
+    json_object_set_new(o, "max_render_gap_ms",
+                        v->rendered > 1 ? json_integer((json_int_t)(v->max_render_gap_us / 1000))
+                                        : json_null());
     return o;
 }
 
@@ -156,8 +201,8 @@ json_t *cr_slot_json(struct call_recv *r, unsigned slot)
     struct cr_slot *s = &r->slot[slot];
     struct vasm_stats vs;
     vasm_stats_get(r->vasm, slot, &vs);
-    return json_pack("{si so so}", "slot", (int)slot, "audio", audio_json(&s->a), "video",
-                     video_json(&s->v, s->av, &vs));
+    return json_pack("{si so so so}", "slot", (int)slot, "audio", audio_json(&s->a), "video",
+                     video_json(&s->v, s->av, &vs), "timeline", timeline_json(s));
 }
 
 void cr_sink_error(struct call_recv *r, int rc, const char *what, const char *why)

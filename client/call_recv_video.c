@@ -63,6 +63,8 @@ void cr_video_arrive(struct call_recv *r, const struct cr_item *it)
     if (bp_vchunk_decode(it->data, it->len, &c, &why) != 0)
         return; /* checked on the loop thread already */
     v->chunks++;
+    if (!v->first_chunk_us)
+        v->first_chunk_us = it->arrival_us;
     cr_series_bytes(r, &v->ser, it->len, it->arrival_us);
     struct vasm_meta m = {.media_ts = it->h.media_ts,
                           .capture_ms = it->h.capture_ms,
@@ -115,7 +117,19 @@ static void render(struct call_recv *r, unsigned slot, const struct vframe *pic,
         }
     }
     v->rendered++;
+    if (v->last_render_us && now_us - v->last_render_us > v->max_render_gap_us)
+        v->max_render_gap_us = now_us - v->last_render_us;
+    v->last_render_us = now_us;
     cr_latency_sample(r, &v->ser, capture_ms, now_us);
+    struct cr_tl_pt *p = cr_tl_now(r, slot, now_us);
+    if (p) {
+        p->v_rendered++;
+        if (p->v_lat_n < CR_TL_LAT) {
+            uint32_t server_now = (uint32_t)((int64_t)(now_us / 1000) + atomic_load(&r->offset_ms));
+            int32_t l = (int32_t)(server_now - capture_ms);
+            p->v_lat[p->v_lat_n++] = (int16_t)(l > 32767 ? 32767 : l < -32767 ? -32767 : l);
+        }
+    }
 }
 
 static void render_held(struct call_recv *r, unsigned slot, uint64_t now_us)
@@ -179,6 +193,8 @@ static void decode_one(struct call_recv *r, unsigned slot, const struct jitter_o
     v->need_key = 0;
     v->wanted = 0; /* the next want goes out at once */
     v->started = 1;
+    if (!v->first_decode_us)
+        v->first_decode_us = now_us;
     v->decoded++;
     if (keyframe)
         v->keyframes++;
