@@ -108,6 +108,7 @@ struct worker {
     unsigned idx;
     struct lws_context *ctx;
     lws_sorted_usec_list_t tick;
+    uint64_t next_tick;         /* ns: see pace() in bench_load_net.c */
     pthread_t th;
     unsigned seen;              /* last command generation taken */
     enum cmd cmd;

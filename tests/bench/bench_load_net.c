@@ -32,6 +32,7 @@
 #include "bp/media.h"
 
 #define TICK_US 2000
+#define TICK_EARLY_US 1200
 #define RX_KEEP 64               /* bytes of a binary message kept: header, stamps */
 #define HANDSHAKES_PER_WORKER 48 /* connections signing in at once, per worker */
 
@@ -412,24 +413,40 @@ static const struct lws_protocols protocols[] = {
     {"load", load_cb, 0, 16384, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-/* Every TICK_US: frames come due on each member's schedule. */
+/* The lws timer only bounds lws_service's poll; see pace(). */
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     struct worker *w = lws_container_of(sul, struct worker, tick);
-    if (w->cmd == CMD_RUN) {
-        uint64_t now = bench_now_ns(), stop = w->c->w1;
-        for (unsigned i = 0; i < w->npeers; i++) {
-            struct peer *p = w->peers[i];
-            unsigned before = p->a_due + p->v_due;
-            for (; p->next_a <= now && p->next_a < stop; p->next_a += LOAD_AUDIO_NS)
-                p->a_due++;
-            for (; p->next_v <= now && p->next_v < stop; p->next_v += LOAD_VIDEO_NS)
-                p->v_due += (LOAD_VIDEO_FRAME_BYTES + BP_VCHUNK_DATA_MAX - 1) / BP_VCHUNK_DATA_MAX;
-            if (p->wsi && p->a_due + p->v_due != before)
-                lws_callback_on_writable(p->wsi);
-        }
-    }
     lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, TICK_US);
+}
+
+/* Frames come due on each member's schedule. Run from the worker's loop
+ * when the next tick is less than TICK_EARLY_US away, not from the lws timer
+ * itself: lws 4.1 polls with the timer's remaining time rounded down to
+ * whole ms, so the last ms before a timer is spent polling with timeout 0
+ * (a busy loop that would make the generator look saturated). The timer
+ * (re-armed here, never reached) only bounds the poll. Frames due within
+ * the next TICK_EARLY_US go now: at most that early, never late by a tick. */
+static void pace(struct worker *w)
+{
+    uint64_t now = bench_now_ns();
+    if (now + TICK_EARLY_US * 1000u < w->next_tick)
+        return;
+    w->next_tick = now + TICK_US * 1000u;
+    lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, TICK_US);
+    if (w->cmd != CMD_RUN)
+        return;
+    uint64_t horizon = now + TICK_EARLY_US * 1000u, stop = w->c->w1;
+    for (unsigned i = 0; i < w->npeers; i++) {
+        struct peer *p = w->peers[i];
+        unsigned before = p->a_due + p->v_due;
+        for (; p->next_a <= horizon && p->next_a < stop; p->next_a += LOAD_AUDIO_NS)
+            p->a_due++;
+        for (; p->next_v <= horizon && p->next_v < stop; p->next_v += LOAD_VIDEO_NS)
+            p->v_due += (LOAD_VIDEO_FRAME_BYTES + BP_VCHUNK_DATA_MAX - 1) / BP_VCHUNK_DATA_MAX;
+        if (p->wsi && p->a_due + p->v_due != before)
+            lws_callback_on_writable(p->wsi);
+    }
 }
 
 int load_worker_init(struct worker *w, struct ctl *c, unsigned idx, unsigned fds)
@@ -561,6 +578,7 @@ void *load_worker_main(void *arg)
             pthread_cond_broadcast(&c->cv);
             pthread_mutex_unlock(&c->mu);
         }
+        pace(w);
         if (lws_service(w->ctx, 0) < 0) {
             load_fail(c, "lws_service failed");
             break;
