@@ -81,6 +81,26 @@ double bench_self_cpu_s(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+int bench_machine_cpu_s(double *busy, double *total)
+{
+    unsigned long long v[8] = {0};
+    FILE *fp = fopen("/proc/stat", "r");
+    int n;
+    if (!fp)
+        return -1;
+    n = fscanf(fp, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]);
+    fclose(fp);
+    if (n < 5)
+        return -1;
+    double hz = (double)sysconf(_SC_CLK_TCK), all = 0;
+    for (int i = 0; i < 8; i++)
+        all += (double)v[i];
+    *total = all / hz;
+    *busy = (all - (double)v[3] - (double)v[4]) / hz;
+    return 0;
+}
+
 int bench_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
     char *end;

@@ -24,6 +24,10 @@ double bench_proc_cpu_s(long pid);
 /* CPU seconds of this process (getrusage). */
 double bench_self_cpu_s(void);
 
+/* Busy and total CPU seconds of the whole machine so far, all cores (from
+ * /proc/stat; busy = all but idle and iowait): 0, or -1. */
+int bench_machine_cpu_s(double *busy, double *total);
+
 /* Parses a decimal in lo..hi: 0 and *out, or -1. */
 int bench_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
 
