@@ -10,8 +10,9 @@
  *     /proc/PID/stat; 100 % = one core);
  *   - relay latency p50 / p99, audio and video (send time to receive time,
  *     same process, CLOCK_MONOTONIC);
- *   - messages sent, received and lost in the window (the server may drop
- *     video for a slow receiver; audio it must not);
+ *   - messages sent in the window, received, and missing (not received 3 s
+ *     after the window: dropped by the server, which may drop video for a
+ *     slow receiver but never audio, or still queued somewhere);
  *   - the generator's own CPU (process and busiest worker thread) and its
  *     send lag p99 (due time to write): when a worker is near a full core or
  *     the lag grows, the generator, not the server, may be the limit, and
@@ -336,7 +337,7 @@ static void print_and_json(const struct opts *o, const struct level_fig *f, unsi
                            json_t *jl)
 {
     printf("\n%6s %8s %10s %7s %13s %13s %22s %22s %9s\n", "rooms", "server", "generator", "others",
-           "audio ms", "video ms", "audio sent/recv/lost", "video msgs sent/recv/lost",
+           "audio ms", "video ms", "audio sent/recv/miss", "video msgs sent/recv/miss",
            "lag p99");
     printf("%6s %8s %10s %7s %13s %13s %22s %22s %9s\n", "", "CPU", "CPU (thr)", "CPU", "p50 / p99",
            "p50 / p99", "", "", "ms");
@@ -461,14 +462,24 @@ out:
                "  %u s measured per level after %u ms of warm-up; %u generator thread(s); "
                "%ld core(s) online shared by server and generator.\n"
                "  CPU: 100%% = one core (generator: whole process, busiest thread in "
-               "parentheses;\n  others: the rest of the machine, other processes). Latency: send to receive through the server.\n",
+               "parentheses;\n  others: the rest of the machine, other processes). Latency: send to receive "
+               "through the server.\n  miss: sent in the window, not received 3 s after it "
+               "(dropped by the server: video only; or still queued).\n",
                o.host, o.port, o.pid, LOAD_AUDIO_BYTES, LOAD_VIDEO_FRAME_BYTES,
                BP_VCHUNK_DATA_MAX, o.duration_s, o.warmup_ms, o.workers, ncpu);
         print_and_json(&o, figs, nfig, jl);
+        /* The first level at 70 % or more, unless the setup saturated first:
+         * past that point the server's CPU says more about the shortage
+         * than about the server. */
+        unsigned overloaded_at = 0;
         for (unsigned i = 0; i < nfig; i++) {
             if (figs[i].srv_cpu >= 0.7) {
                 at70 = prev_n + (0.7 - prev_cpu) / (figs[i].srv_cpu - prev_cpu) *
                                     ((double)figs[i].n - prev_n);
+                break;
+            }
+            if (figs[i].gen_saturated || figs[i].machine_saturated || figs[i].p99[LK_AUDIO] > 100) {
+                overloaded_at = figs[i].n;
                 break;
             }
             prev_n = figs[i].n;
@@ -477,11 +488,22 @@ out:
         if (!isnan(at70))
             printf("\nserver at 70%% of one core: about %.0f rooms (linear between measured "
                    "levels)\n", at70);
+        else if (overloaded_at && prev_n > 0)
+            printf("\nserver at 70%% of one core: not reached before the setup saturated at %u "
+                   "rooms\n  (generator or cores saturated, or audio p99 over 100 ms); at %.0f "
+                   "rooms the server used %.2f%% of a core per room,\n  which would reach 70%% "
+                   "at about %.0f rooms if linear (extrapolated, not measured)\n",
+                   overloaded_at, prev_n, 100 * prev_cpu / prev_n, 0.7 / (prev_cpu / prev_n));
+        else if (overloaded_at)
+            printf("\nserver at 70%% of one core: not measured: the setup saturated at %u "
+                   "rooms already\n", overloaded_at);
         else if (nfig)
             printf("\nserver at 70%% of one core: not reached up to %u rooms\n",
                    figs[nfig - 1].n);
         root = json_pack("{s:o,s:b,s:i}", "levels", jl, "ok", rc == 0, "cpus_online",
                          (int)ncpu);
+        json_object_set_new(root, "setup_saturated_at_rooms",
+                            overloaded_at ? json_integer(overloaded_at) : json_null());
         json_object_set_new(root, "rooms_at_70pct_core", isnan(at70) ? json_null()
                                                                         : json_real(at70));
         char *s = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
