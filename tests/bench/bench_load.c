@@ -54,6 +54,7 @@ struct level_fig {
     double others_cpu;                    /* the rest of the machine: other processes */
     double p50[LK_N], p99[LK_N], lag_p99; /* ms */
     unsigned long long sent[LK_N], rcvd[LK_N], other_text;
+    long long dropped_video;              /* the server's count (stats), -1 unknown */
     int gen_saturated, machine_saturated;
 };
 
@@ -171,6 +172,7 @@ static int run_level(struct ctl *c, unsigned n, struct level_fig *f)
             atomic_store(&c->workers[i].rcvd[k], 0);
         }
         atomic_store(&c->workers[i].other_text, 0);
+        atomic_store(&c->workers[i].dropped_video, 0);
     }
     c->nrooms = n;
     c->w0 = c->w1 = 0;
@@ -211,6 +213,13 @@ static int run_level(struct ctl *c, unsigned n, struct level_fig *f)
     }
     for (unsigned i = 0; i < c->nworkers; i++)
         f->other_text += atomic_load(&c->workers[i].other_text);
+    /* The server's own count of video it dropped for each receiver (during
+     * the whole level, warm-up and drain included). */
+    post(c, CMD_STATS);
+    if (wait_done(c, o->timeout_s, "the answers to stats"))
+        return -1;
+    for (unsigned i = 0; i < c->nworkers; i++)
+        f->dropped_video += (long long)atomic_load(&c->workers[i].dropped_video);
     post(c, CMD_CLOSE);
     if (wait_done(c, o->timeout_s, "connections to close"))
         return -1;
@@ -333,38 +342,53 @@ static int read_tokens(const char *path, struct room *rooms, unsigned n)
     return got < n ? -1 : 0;
 }
 
-static void print_and_json(const struct opts *o, const struct level_fig *f, unsigned nf,
-                           json_t *jl)
+/* One table: CPU and latency, then one of counts, a row per level each. */
+static void print_and_json(const struct level_fig *f, unsigned nf, json_t *jl)
 {
-    printf("\n%6s %8s %10s %7s %13s %13s %22s %22s %9s\n", "rooms", "server", "generator", "others",
-           "audio ms", "video ms", "audio sent/recv/miss", "video msgs sent/recv/miss",
-           "lag p99");
-    printf("%6s %8s %10s %7s %13s %13s %22s %22s %9s\n", "", "CPU", "CPU (thr)", "CPU", "p50 / p99",
-           "p50 / p99", "", "", "ms");
+    printf("\n%6s %8s %10s %7s %9s %15s %15s\n", "rooms", "server", "generator", "others",
+           "send lag", "audio ms", "video ms");
+    printf("%6s %8s %10s %7s %9s %15s %15s\n", "", "CPU", "CPU (thr)", "CPU", "p99 ms",
+           "p50 / p99", "p50 / p99");
     for (unsigned i = 0; i < nf; i++) {
-        char a[40], v[40], gc[24];
-        snprintf(a, sizeof a, "%llu/%llu/%llu", f[i].sent[0], f[i].rcvd[0],
-                 f[i].sent[0] - f[i].rcvd[0]);
-        snprintf(v, sizeof v, "%llu/%llu/%llu", f[i].sent[1], f[i].rcvd[1],
-                 f[i].sent[1] - f[i].rcvd[1]);
+        char gc[24];
         snprintf(gc, sizeof gc, "%.0f%% (%.0f%%)", f[i].gen_cpu * 100, f[i].busiest_thread * 100);
-        printf("%6u %7.0f%% %10s %6.0f%% %5.1f / %5.1f %5.1f / %5.1f %22s %22s %9.1f%s%s\n", f[i].n,
-               f[i].srv_cpu * 100, gc, f[i].others_cpu * 100, f[i].p50[0], f[i].p99[0], f[i].p50[1], f[i].p99[1], a, v,
-               f[i].lag_p99, f[i].gen_saturated ? "  GENERATOR SATURATED" : "",
+        printf("%6u %7.0f%% %10s %6.0f%% %9.1f %6.1f / %6.1f %6.1f / %6.1f%s%s\n", f[i].n,
+               f[i].srv_cpu * 100, gc, f[i].others_cpu * 100, f[i].lag_p99, f[i].p50[0],
+               f[i].p99[0], f[i].p50[1], f[i].p99[1],
+               f[i].gen_saturated ? "  GENERATOR SATURATED" : "",
                f[i].machine_saturated ? "  CORES SATURATED" : "");
-        json_array_append_new(
-            jl, json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:b,s:b}",
-                          "rooms", f[i].n, "server_cpu", f[i].srv_cpu, "generator_cpu",
-                          f[i].gen_cpu, "generator_busiest_thread", f[i].busiest_thread, "others_cpu", f[i].others_cpu,
-                          "audio_p50_ms", f[i].p50[0], "audio_p99_ms", f[i].p99[0],
-                          "video_p50_ms", f[i].p50[1], "video_p99_ms", f[i].p99[1],
-                          "send_lag_p99_ms", f[i].lag_p99, "audio_sent", (json_int_t)f[i].sent[0],
-                          "audio_received", (json_int_t)f[i].rcvd[0], "video_sent",
-                          (json_int_t)f[i].sent[1], "video_received", (json_int_t)f[i].rcvd[1],
-                          "other_messages", (json_int_t)f[i].other_text, "generator_saturated",
-                          f[i].gen_saturated, "cores_saturated", f[i].machine_saturated));
     }
-    (void)o;
+    printf("\n%6s %27s %27s %10s\n", "rooms", "audio frames", "video chunks", "video");
+    printf("%6s %27s %27s %10s\n", "", "sent / received / missing", "sent / received / missing",
+           "dropped *");
+    for (unsigned i = 0; i < nf; i++) {
+        char a[48], v[48];
+        snprintf(a, sizeof a, "%llu / %llu / %llu", f[i].sent[0], f[i].rcvd[0],
+                 f[i].sent[0] - f[i].rcvd[0]);
+        snprintf(v, sizeof v, "%llu / %llu / %llu", f[i].sent[1], f[i].rcvd[1],
+                 f[i].sent[1] - f[i].rcvd[1]);
+        printf("%6u %27s %27s %10lld\n", f[i].n, a, v, f[i].dropped_video);
+        json_t *j = json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "rooms", f[i].n,
+                              "server_cpu", f[i].srv_cpu, "generator_cpu", f[i].gen_cpu,
+                              "generator_busiest_thread", f[i].busiest_thread, "others_cpu",
+                              f[i].others_cpu, "audio_p50_ms", f[i].p50[0], "audio_p99_ms",
+                              f[i].p99[0], "video_p50_ms", f[i].p50[1], "video_p99_ms",
+                              f[i].p99[1], "send_lag_p99_ms", f[i].lag_p99);
+        json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "audio_sent",
+                                        (json_int_t)f[i].sent[0], "audio_received",
+                                        (json_int_t)f[i].rcvd[0], "video_sent",
+                                        (json_int_t)f[i].sent[1], "video_received",
+                                        (json_int_t)f[i].rcvd[1], "server_dropped_video",
+                                        (json_int_t)f[i].dropped_video, "other_messages",
+                                        (json_int_t)f[i].other_text, "generator_saturated",
+                                        f[i].gen_saturated, "cores_saturated",
+                                        f[i].machine_saturated);
+        json_object_update(j, counts);
+        json_decref(counts);
+        json_array_append_new(jl, j);
+    }
+    printf("  * video chunks the server dropped for a slow receiver, by its own count "
+           "(`stats`),\n    over the whole level (warm-up and drain included)\n");
 }
 
 int main(int argc, char **argv)
@@ -467,7 +491,7 @@ out:
                "(dropped by the server: video only; or still queued).\n",
                o.host, o.port, o.pid, LOAD_AUDIO_BYTES, LOAD_VIDEO_FRAME_BYTES,
                BP_VCHUNK_DATA_MAX, o.duration_s, o.warmup_ms, o.workers, ncpu);
-        print_and_json(&o, figs, nfig, jl);
+        print_and_json(figs, nfig, jl);
         /* The first level at 70 % or more, unless the setup saturated first:
          * past that point the server's CPU says more about the shortage
          * than about the server. */

@@ -87,7 +87,7 @@ struct samples {
     size_t n[LK_N + 1], cap[LK_N + 1];
 };
 
-enum cmd { CMD_NONE, CMD_SETUP, CMD_CONNECT, CMD_RUN, CMD_CLOSE, CMD_QUIT };
+enum cmd { CMD_NONE, CMD_SETUP, CMD_CONNECT, CMD_RUN, CMD_STATS, CMD_CLOSE, CMD_QUIT };
 
 struct ctl {
     pthread_mutex_t mu;
@@ -118,6 +118,8 @@ struct worker {
     uint8_t *txbuf;
     atomic_ullong sent[LK_N], rcvd[LK_N];  /* in the window */
     atomic_ullong other_text;   /* server messages the bench does not use */
+    unsigned stats_replies;     /* CMD_STATS: `stats` answers received */
+    atomic_ullong dropped_video; /* sum of their dropped_video */
     struct samples s;
 };
 

@@ -228,14 +228,19 @@ static void on_text(struct worker *w, struct peer *p)
     case BP_T_MEMBER_JOINED:
         p->others = 1;
         break;
+    case BP_T_STATS_REPLY: /* the server's count for this connection (one level) */
+        atomic_fetch_add(&w->dropped_video, (unsigned long long)bp_int(root, "dropped_video", 0));
+        w->stats_replies++;
+        break;
     case BP_T_MEMBER_LEFT:
         p->others = 0;
-        if (w->cmd == CMD_RUN)
+        if (w->cmd == CMD_RUN || w->cmd == CMD_STATS)
             load_fail(w->c, "a member left its room during the run (reason %s)",
                       bp_str(root, "reason", "?"));
         break;
     case BP_T_ERROR:
-        if (json_is_true(json_object_get(root, "fatal")) || w->cmd != CMD_RUN)
+        if (json_is_true(json_object_get(root, "fatal")) ||
+            (w->cmd != CMD_RUN && w->cmd != CMD_STATS))
             load_fail(w->c, "server error %s: %s%s", bp_str(root, "code", "?"),
                       bp_str(root, "message", ""),
                       json_is_true(json_object_get(root, "fatal")) ? " (fatal)" : "");
@@ -516,6 +521,11 @@ static void start_cmd(struct worker *w)
             p->a_due = p->v_due = 0;
         }
         break;
+    case CMD_STATS:
+        w->stats_replies = 0;
+        for (unsigned i = 0; i < w->npeers; i++)
+            send_json(w->peers[i], json_pack("{s:s}", "type", "stats"));
+        break;
     case CMD_CLOSE:
         for (unsigned i = 0; i < w->npeers; i++)
             peer_close(w->peers[i]);
@@ -547,6 +557,8 @@ static int cmd_done(struct worker *w)
         }
         return ready == w->npeers;
     }
+    case CMD_STATS:
+        return w->stats_replies == w->npeers;
     case CMD_CLOSE:
         for (unsigned i = 0; i < w->npeers; i++)
             if (w->peers[i]->wsi)
