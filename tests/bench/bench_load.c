@@ -495,7 +495,7 @@ out:
         /* The first level at 70 % or more, unless the setup saturated first:
          * past that point the server's CPU says more about the shortage
          * than about the server. */
-        unsigned overloaded_at = 0;
+        unsigned overloaded_at = 0, overloaded_idx = 0;
         for (unsigned i = 0; i < nfig; i++) {
             if (figs[i].srv_cpu >= 0.7) {
                 at70 = prev_n + (0.7 - prev_cpu) / (figs[i].srv_cpu - prev_cpu) *
@@ -504,6 +504,7 @@ out:
             }
             if (figs[i].gen_saturated || figs[i].machine_saturated || figs[i].p99[LK_AUDIO] > 100) {
                 overloaded_at = figs[i].n;
+                overloaded_idx = i;
                 break;
             }
             prev_n = figs[i].n;
@@ -513,11 +514,12 @@ out:
             printf("\nserver at 70%% of one core: about %.0f rooms (linear between measured "
                    "levels)\n", at70);
         else if (overloaded_at && prev_n > 0)
-            printf("\nserver at 70%% of one core: not reached before the setup saturated at %u "
-                   "rooms\n  (generator or cores saturated, or audio p99 over 100 ms); at %.0f "
-                   "rooms the server used %.2f%% of a core per room,\n  which would reach 70%% "
-                   "at about %.0f rooms if linear (extrapolated, not measured)\n",
-                   overloaded_at, prev_n, 100 * prev_cpu / prev_n, 0.7 / (prev_cpu / prev_n));
+            printf("\nserver at 70%% of one core: not measured: the setup saturated first, at "
+                   "%u rooms (generator or\n  cores saturated, or audio p99 over 100 ms), where "
+                   "the server used %.0f%%; at %.0f rooms, the last\n  level before, it used "
+                   "%.0f%% (%.2f%% of a core per room)\n",
+                   overloaded_at, 100 * figs[overloaded_idx].srv_cpu, prev_n, 100 * prev_cpu,
+                   100 * prev_cpu / prev_n);
         else if (overloaded_at)
             printf("\nserver at 70%% of one core: not measured: the setup saturated at %u "
                    "rooms already\n", overloaded_at);
