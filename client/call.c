@@ -35,16 +35,6 @@ struct call {
     int64_t worst_queue_ms;
 };
 
-static int on(const char *s)
-{
-    return s && *s && strcmp(s, "none") != 0;
-}
-
-int call_wanted(const struct call_config *cfg)
-{
-    return on(cfg->video) || on(cfg->audio) || cfg->video_out || cfg->audio_out;
-}
-
 int call_new(struct call **out, const struct call_config *cfg, char *why, size_t why_cap)
 {
     *out = NULL;

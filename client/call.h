@@ -32,8 +32,6 @@ struct call_config {
     FILE *err;
 };
 
-/* 1 when cfg asks for any media at all. */
-int call_wanted(const struct call_config *cfg);
 /* Opens sources, encoders and output files. 0 and *out, or a negative
  * code with a sentence in why. */
 int call_new(struct call **out, const struct call_config *cfg, char *why, size_t why_cap);

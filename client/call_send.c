@@ -287,10 +287,14 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
         if ((rc = vsource_open(&c->vs, cfg->video, &p, why, why_cap)))
             goto fail;
         c->video_live = vsource_is_live(c->vs); /* a device paces itself */
+        /* One picture now: a file with no whole picture, or a camera that
+         * gives none, is said before any connection, not in the call. */
+        if ((rc = vframe_alloc(&c->pic, c->width, c->height)) ||
+            (rc = vsource_next(c->vs, &c->pic, why, why_cap)))
+            goto fail;
         struct vp8_enc_params ep = {.width = c->width, .height = c->height, .fps = c->fps,
                                     .bitrate_kbps = ratectl_bitrate_kbps(c->rc)};
-        if ((rc = vframe_alloc(&c->pic, c->width, c->height)) ||
-            (rc = vp8_encoder_new(&c->venc, &ep, &w))) {
+        if ((rc = vp8_encoder_new(&c->venc, &ep, &w))) {
             snprintf(why, why_cap, "VP8 encoder %dx%d: %s", c->width, c->height,
                      w ? w : "cannot allocate");
             goto fail;
@@ -307,6 +311,11 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
             goto fail;
         }
         c->audio_live = asource_is_live(c->as);
+        struct aframe first;
+        if ((rc = asource_next(c->as, &first, &w))) {
+            snprintf(why, why_cap, "%s: %s", cfg->audio, w ? w : "no sound");
+            goto fail;
+        }
         if ((rc = opc_enc_new(&c->aenc, 0, -1, &w))) {
             snprintf(why, why_cap, "Opus encoder: %s", w ? w : "?");
             goto fail;
