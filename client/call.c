@@ -89,7 +89,7 @@ static void on_clock(struct call *c, const json_t *m, const char *ref, uint64_t 
 static void on_report(struct call *c, const json_t *m)
 {
     const json_t *rs = json_object_get(m, "receivers");
-    int64_t dropped = 0, queue = 0;
+    int64_t dropped = 0, queue = 0, rate_kbps = 0, worst = -1;
     size_t i;
     const json_t *r;
     json_array_foreach(rs, i, r)
@@ -103,15 +103,27 @@ static void on_report(struct call *c, const json_t *m)
             c->bad_reports++;
             return;
         }
+        const json_t *rk = json_object_get(r, "rate_kbps"); /* optional */
+        if (rk && (!json_is_integer(rk) || json_integer_value(rk) < 0)) {
+            c->bad_reports++;
+            return;
+        }
         if (json_integer_value(dv) > dropped)
             dropped = json_integer_value(dv);
         if (json_integer_value(q) > queue)
             queue = json_integer_value(q);
+        /* The worst receiver's link: the one media waits longest for (its
+         * drops come from that wait). */
+        int64_t badness = json_integer_value(q) + 1000 * (json_integer_value(dv) > 0);
+        if (badness > worst) {
+            worst = badness;
+            rate_kbps = rk ? json_integer_value(rk) : 0;
+        }
     }
     c->reports++;
     if (queue > c->worst_queue_ms)
         c->worst_queue_ms = queue;
-    call_send_receiver_report(c->snd, dropped, queue);
+    call_send_receiver_report(c->snd, dropped, queue, rate_kbps);
 }
 
 static void media_msg(void *ctx, struct dialog *d, enum bp_type t, const json_t *m, const char *ref,

@@ -41,6 +41,7 @@
 #define CR_TL_MAX 300              /* seconds of timeline kept per sender (the last ones) */
 #define CR_TL_LAT 64               /* video latency samples kept per second of timeline */
 #define CR_GONE_MAX 16             /* figures of senders that left, kept for the stats */
+#define CR_LATE_SHOW_US 500000     /* video late for the voice this long is shown late */
 #define CR_GAP_TICKS 4             /* concealed ticks in a row that make a gap over 60 ms */
 /* What the playout thread stores in a jitter buffer before the codec bytes:
  * audio u32 capture_ms; video u32 capture_ms, u8 keyframe, u32 picture. */
@@ -48,6 +49,8 @@
 #define CR_VIDEO_PREFIX 9
 #define CR_VIDEO_SLOT_BYTES (512u * 1024u + CR_VIDEO_PREFIX)
 #define CR_VIDEO_SLOTS 16
+#define CR_VIDEO_MIN_DELAY_US 40000 /* the video jitter buffer: 40..100 ms (call_recv_video.c) */
+#define CR_VIDEO_MAX_DELAY_US 100000
 
 /* One opened frame on its way to the playout thread (or, with reset set, a
  * sender that left: its state is reset in order with its frames). */
@@ -100,6 +103,8 @@ struct cr_video {
     uint64_t last_want_us;
     uint64_t first_chunk_us, first_decode_us; /* how long a newcomer waits for a picture */
     uint64_t last_render_us, max_render_gap_us; /* the longest freeze once started */
+    uint64_t late_since_us;   /* video has been too late for lip sync since (0: it is not) */
+    uint64_t rendered_late;   /* shown out of lip sync, rather than not at all */
     struct vframe held; /* a decoded picture waiting for lip sync */
     int held_valid;
     uint64_t held_at_us;

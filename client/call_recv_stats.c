@@ -186,6 +186,7 @@ static json_t *video_json(const struct cr_video *v, struct avsync *av, const str
                                                "samples", (int)as.samples)
                                    : json_pack("{sn sn si}", "p50", "abs_p95", "samples", 0));
     json_object_set_new(o, "kbps", kbps_json(&v->ser));
+    json_object_set_new(o, "rendered_late", json_integer((json_int_t)v->rendered_late));
     json_object_set_new(o, "first_decode_ms",
                         v->first_decode_us && v->first_chunk_us
                             ? json_integer((json_int_t)((v->first_decode_us - v->first_chunk_us) / 1000))

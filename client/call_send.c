@@ -53,7 +53,7 @@ struct call_send {
     /* Rate control, shared by the loop (observe) and the video thread. */
     pthread_mutex_t rc_mu;
     struct ratectl *rc;
-    int64_t rx_dropped, rx_queue_ms;
+    int64_t rx_dropped, rx_queue_ms, rx_rate_kbps;
     int rx_present;
     int key_wanted; /* under rc_mu: a request to hand to ratectl */
     /* Threads' counters. */
@@ -445,9 +445,11 @@ void call_send_keyframe(struct call_send *c, uint64_t now_ms)
     want_key_locked(c);
 }
 
-void call_send_receiver_report(struct call_send *c, int64_t dropped_video, int64_t queue_ms)
+void call_send_receiver_report(struct call_send *c, int64_t dropped_video, int64_t queue_ms,
+                               int64_t rate_kbps)
 {
     pthread_mutex_lock(&c->rc_mu);
+    c->rx_rate_kbps = rate_kbps > 0 ? rate_kbps : 0;
     c->rx_dropped += dropped_video > 0 ? dropped_video : 0;
     if (!c->rx_present || queue_ms > c->rx_queue_ms)
         c->rx_queue_ms = queue_ms > 0 ? queue_ms : 0;
@@ -496,8 +498,9 @@ void call_send_observe(struct call_send *c, const struct tcpinfo *t, uint64_t no
         o.rx.present = 1;
         o.rx.video_dropped = c->rx_dropped;
         o.rx.queue_delay_ms = c->rx_queue_ms;
+        o.rx.rate_Bps = c->rx_rate_kbps * 1000 / 8;
         c->rx_present = 0;
-        c->rx_dropped = c->rx_queue_ms = 0;
+        c->rx_dropped = c->rx_queue_ms = c->rx_rate_kbps = 0;
     }
     ratectl_observe(c->rc, &o);
     int kbps = ratectl_bitrate_kbps(c->rc);

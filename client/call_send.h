@@ -71,8 +71,10 @@ void call_send_set_clock_offset(struct call_send *c, int64_t offset_ms);
 /* A keyframe is wanted (a receiver, a new key epoch): paced by ratectl. */
 void call_send_keyframe(struct call_send *c, uint64_t now_ms);
 /* The server's report on our receivers (media_report): the worst of them
- * goes into the next observation. */
-void call_send_receiver_report(struct call_send *c, int64_t dropped_video, int64_t queue_ms);
+ * (its drops, its queue delay, its busy link's rate or 0) goes into the
+ * next observation. */
+void call_send_receiver_report(struct call_send *c, int64_t dropped_video, int64_t queue_ms,
+                               int64_t rate_kbps);
 /* One observation (every ~100 ms): t may be NULL or !t->ok (unknown). */
 void call_send_observe(struct call_send *c, const struct tcpinfo *t, uint64_t now_ms);
 /* Whether a kind is on. */

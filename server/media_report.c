@@ -10,7 +10,10 @@
  *
  * The wait is the oldest audio or video frame's (data is not counted: a
  * file on its way is held by flow control, not a sign of a slow link for
- * media), measured at the time of the report. Members that sent nothing get
+ * media), measured at the time of the report. With it, while media waits
+ * for a receiver, the rate its link takes our bytes at (the kernel's
+ * delivery rate of its socket, when not app-limited): a sender can then go
+ * under that receiver's link at once. Members that sent nothing get
  * nothing: a pure receiver has no rate to adapt. */
 #include <string.h>
 
@@ -28,6 +31,8 @@ json_t *media_report_build(const struct media_rx rx[BP_MAX_MEMBERS])
         json_t *o = json_pack("{s:i, s:I, s:I, s:I}", "slot", i, "dropped_video", (json_int_t)rx[i].dropped_video,
                               "queue_ms", (json_int_t)(rx[i].queue_ms > 0 ? rx[i].queue_ms : 0),
                               "queued_bytes", (json_int_t)rx[i].queued_bytes);
+        if (o && rx[i].rate_kbps)
+            json_object_set_new(o, "rate_kbps", json_integer(rx[i].rate_kbps));
         if (!o || json_array_append_new(arr, o)) {
             json_decref(arr);
             return NULL;
@@ -55,6 +60,14 @@ static json_t *report_of(const struct conn *s, struct now now)
         rx[i].dropped_video = s->dropped_for[i];
         rx[i].queue_ms = outq_media_wait_ms(&r->q, now.ms);
         rx[i].queued_bytes = r->q.bytes;
+        /* The receiver's link rate, said only while it is the limit: media
+         * waits for it and the kernel measured a busy link (else the rate
+         * is only what we had to send it). */
+        uint64_t rate = 0;
+        int app_limited = 1;
+        if (rx[i].queue_ms > 0 && s->srv->transport->tx_rate &&
+            s->srv->transport->tx_rate((struct conn *)r, &rate, &app_limited) == 0 && !app_limited)
+            rx[i].rate_kbps = (uint32_t)(rate * 8 / 1000 > UINT32_MAX ? UINT32_MAX : rate * 8 / 1000);
     }
     return media_report_build(rx);
 }

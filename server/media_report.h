@@ -25,10 +25,11 @@ struct media_rx {
     uint32_t dropped_video;      /* the sender's video dropped for it since the last report */
     int64_t queue_ms;            /* outq_media_wait_ms() of its queue now */
     size_t queued_bytes;         /* its queue's bytes now, all kinds */
+    uint32_t rate_kbps;          /* its link's rate while busy (0: unknown, not said) */
 };
 
 /* {"type": "media_report", "receivers": [{slot, dropped_video, queue_ms,
- * queued_bytes}, ...]} with one object per present slot, in slot order; NULL
+ * queued_bytes, rate_kbps (only when known)}, ...]} with one object per present slot, in slot order; NULL
  * when no slot is present (nothing to report) or out of memory. Pure. */
 json_t *media_report_build(const struct media_rx rx[BP_MAX_MEMBERS]);
 /* Once a second: a media_report to each member in a room that sent audio or

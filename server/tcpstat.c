@@ -29,6 +29,18 @@ int tcpstat_tx(int fd, uint64_t *acked, uint64_t *unacked)
     return 0;
 }
 
+int tcpstat_rate(int fd, uint64_t *delivery_Bps, int *app_limited)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+        len < offsetof(struct tcp_info, tcpi_delivery_rate) + sizeof ti.tcpi_delivery_rate)
+        return -1;
+    *delivery_Bps = ti.tcpi_delivery_rate;
+    *app_limited = ti.tcpi_delivery_rate_app_limited;
+    return 0;
+}
+
 size_t tcpstat_rx_pending(int fd)
 {
     int inq = 0;
@@ -40,6 +52,12 @@ size_t tcpstat_rx_pending(int fd)
 int tcpstat_tx(int fd, uint64_t *acked, uint64_t *unacked)
 {
     (void)fd, (void)acked, (void)unacked;
+    return -1;
+}
+
+int tcpstat_rate(int fd, uint64_t *delivery_Bps, int *app_limited)
+{
+    (void)fd, (void)delivery_Bps, (void)app_limited;
     return -1;
 }
 

@@ -18,6 +18,10 @@
  * yet (sent or not). Returns 0, or -1 when the system cannot tell (not
  * Linux, not TCP, an old kernel): outputs are then untouched. */
 int tcpstat_tx(int fd, uint64_t *acked, uint64_t *unacked);
+/* The kernel's delivery rate of fd (bytes/s) and whether it was measured
+ * while the application had too little to send. 0, or -1 when the system
+ * cannot tell (outputs untouched). */
+int tcpstat_rate(int fd, uint64_t *delivery_Bps, int *app_limited);
 /* Bytes received on fd that the application has not read yet (its receive
  * queue); 0 when the system cannot tell. */
 size_t tcpstat_rx_pending(int fd);

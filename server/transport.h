@@ -34,6 +34,11 @@ struct transport_ops {
     /* Bytes the peer sent that have reached us and that we have not read yet
      * (the socket's receive queue); 0 when the transport cannot tell. */
     size_t (*rx_pending)(struct conn *c);
+    /* May be NULL. The rate the peer's link takes our bytes at (the
+     * kernel's delivery rate, bytes/s), and whether that measure was
+     * app-limited (we had too little to send: it is then only what we
+     * sent). 0, or -1 when the transport cannot tell. For media_report. */
+    int (*tx_rate)(struct conn *c, uint64_t *delivery_Bps, int *app_limited);
     /* Close c within secs seconds even if it never becomes writable (0: as
      * soon as the loop gets there). Never synchronous. */
     void (*close_soon)(struct conn *c, int secs);

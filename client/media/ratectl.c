@@ -30,7 +30,10 @@
 #define CUT_RECEIVER 750  /* x target on a receiver's drops */
 #define FIT 900           /* x (D - audio): the rate a cut fits under */
 #define CEILING 950       /* x (D - audio): the ceiling after a cut */
-#define PROBE 1200        /* x target per probe step */
+#define PROBE 1200        /* x target per probe step... */
+#define PROBE_GENTLE 1080 /* ...but the first steps past the ceiling only this... */
+#define PROBE_GENTLE_STEPS 3
+#define PROBE_GENTLE_US 1000000LL /* ...and this far apart */
 #define RAMP 100          /* + target x this per step toward the ceiling... */
 #define RAMP_MIN_BPS 25000 /* ...at least this */
 #define KEY_FACTOR 3      /* a keyframe's bytes, in delta frames (vp8.c: intra cap 300 %) */
@@ -67,6 +70,9 @@ struct ratectl {
     int64_t admitted_since; /* video bytes admitted since then (expected sizes) */
     int64_t delay_us, local_delay_us, rtt_excess_us;
     int64_t rx_delay_us, rx_until_us;
+    int64_t rx_rate_Bps;  /* the worst receiver's busy link rate (0: none in the last 2 s) */
+    int probe_steps;      /* probe steps since the last decrease */
+    int dec_by_receiver;  /* the last decrease was for a receiver (its feedback is slow) */
     int64_t rtt_min[RTT_BUCKETS]; /* 0 = empty; [0] is the current bucket */
     int64_t rtt_bucket_us;        /* when the current bucket began */
     int have_rtt_bucket;
@@ -235,13 +241,18 @@ static void target_set(struct ratectl *rc, int64_t n, int64_t bps, enum ratectl_
 static int decrease(struct ratectl *rc, int64_t n, int sig_delay, int sig_skip, int sig_rx,
                     int own_high, int64_t d_Bps)
 {
-    int64_t t = rc->target_bps, nt = t, room = 0, ceil;
+    int64_t t = rc->target_bps, nt = t, room = 0, ceil, rx_room = -1;
     enum ratectl_reason why = RATECTL_NONE;
     int fit_ok = d_Bps > 0;
 
+    /* The receiver's own link, measured by the server while busy: a cut
+     * for that receiver (its drops, or a delay mostly its queue) goes just
+     * under it, at once, instead of by steps of a quarter. */
+    int rx_known = rc->rx_rate_Bps > 0 &&
+                   (sig_rx || (sig_delay && rc->rx_delay_us > rc->delay_us / 2));
     if (fit_ok)
         room = max64(d_Bps * 8 - rc->audio_bps, 0); /* what the link leaves video */
-    if (sig_delay) {
+    if (sig_delay && (!rx_known || own_high)) {
         int64_t c = t * CUT_DELAY / 1000;
         if (own_high && fit_ok)
             c = min64(c, room * FIT / 1000);
@@ -258,7 +269,14 @@ static int decrease(struct ratectl *rc, int64_t n, int sig_delay, int sig_skip, 
             why = RATECTL_DEC_SKIP;
         }
     }
-    if (sig_rx && t * CUT_RECEIVER / 1000 < nt) {
+    if (rx_known) {
+        rx_room = max64(rc->rx_rate_Bps * 8 - rc->audio_bps, 0);
+        int64_t c = rx_room * FIT / 1000;
+        if (c < nt) {
+            nt = c;
+            why = RATECTL_DEC_RECEIVER;
+        }
+    } else if (sig_rx && t * CUT_RECEIVER / 1000 < nt) {
         nt = t * CUT_RECEIVER / 1000;
         why = RATECTL_DEC_RECEIVER;
     }
@@ -269,8 +287,12 @@ static int decrease(struct ratectl *rc, int64_t n, int sig_delay, int sig_skip, 
     ceil = nt;
     if (fit_ok && (own_high || sig_skip) && why != RATECTL_DEC_RECEIVER)
         ceil = room * CEILING / 1000;
+    else if (why == RATECTL_DEC_RECEIVER && rx_room >= 0)
+        ceil = rx_room * CEILING / 1000;
     rc->ceiling_bps = max64(nt, min64(ceil, t));
     rc->have_dec = 1;
+    rc->probe_steps = 0;
+    rc->dec_by_receiver = why == RATECTL_DEC_RECEIVER || (sig_delay && rc->rx_delay_us > rc->delay_us / 2);
     rc->last_dec_us = n;
     rc->delay_at_dec_us = rc->delay_us;
     rc->st.decreases++;
@@ -293,7 +315,14 @@ static int increase(struct ratectl *rc, int64_t n)
         /* A still picture leaves the target unused: raising it tests nothing. */
         if (rc->video_bps * 2 < t)
             return 0;
-        nt = t * PROBE / 1000;
+        /* Just past a ceiling found by a receiver's cut: gently, and slowly
+         * enough for its next report (once a second) to come back between
+         * two steps. Our own link answers within an observation. */
+        int gentle = rc->have_dec && rc->dec_by_receiver && rc->probe_steps < PROBE_GENTLE_STEPS;
+        if (gentle && n - rc->last_change_us < PROBE_GENTLE_US)
+            return 0;
+        nt = t * (gentle ? PROBE_GENTLE : PROBE) / 1000;
+        rc->probe_steps++;
         why = RATECTL_INC_PROBE;
     }
     nt = min64(nt, rc->max_bps);
@@ -355,9 +384,11 @@ int ratectl_observe(struct ratectl *rc, const struct ratectl_obs *obs)
     if (obs->rx.present) {
         rx_drops = clamp(rc, obs->rx.video_dropped, 0, MAX_RX_DROPS);
         rc->rx_delay_us = clamp(rc, obs->rx.queue_delay_ms, 0, MAX_RX_DELAY_MS) * 1000;
+        rc->rx_rate_Bps = clamp(rc, obs->rx.rate_Bps, 0, MAX_RATE_BPS);
         rc->rx_until_us = n + RX_TTL_US;
     } else if (n >= rc->rx_until_us) {
         rc->rx_delay_us = 0;
+        rc->rx_rate_Bps = 0;
     }
     own = rc->local_delay_us + rc->rtt_excess_us;
     rc->delay_us = min64(own + rc->rx_delay_us, MAX_DELAY_US);

@@ -33,18 +33,24 @@
  *    for our worst receiver.
  *  - Decrease, on a signal: delay -> min(0.85 x target, 0.90 x (D - audio));
  *    skips -> min(target, 0.90 x (D - audio)) (fit under the link), or
- *    0.85 x target without D; receiver drops -> 0.75 x target (we do not
- *    know that receiver's rate). The part based on D applies only with a
+ *    0.85 x target without D; receiver drops -> 0.75 x target, or, when
+ *    the server reported that receiver's busy link rate R (media_report's
+ *    rate_kbps), min(0.75 x target, 0.90 x (R - audio)); a delay that is
+ *    mostly the receiver's queue is cut to R the same way. The part based on D applies only with a
  *    busy link's D of the last 2 s, and when the local part of the delay
  *    (or skipping) is the signal (D says nothing of another receiver's path).
  *    The ceiling, the highest rate believed to fit, becomes
- *    0.95 x (D - audio) (or the new target when D cannot tell). A second
+ *    0.95 x (D - audio) (0.95 x (R - audio) for a receiver's cut; or the
+ *    new target when neither tells). A second
  *    decrease waits 1 s (the hold) unless the delay is still growing.
  *  - Increase, when the delay is under the low mark (50 ms), no frame was
  *    skipped, the receiver reported no drop and the hold is over: below the
  *    ceiling, toward it by 10 % (at least 25 kbit/s) per step; at or above
  *    it, once 5 s have passed since the last decrease, by x 1.2 per step
- *    (a probe: the link may have got better; the ceiling follows). No probe
+ *    (a probe: the link may have got better; the ceiling follows). After a
+ *    cut for a receiver, the first three probe steps are gentle, x 1.08
+ *    each and 1 s apart: its feedback comes once a second, so a link just
+ *    found full is crossed by 8 % at most before it says so. No probe
  *    while the encoder sends under half its target (a still picture: a
  *    higher target would be untested).
  *  - At most one change per 500 ms: vp8.c's CBR buffer is 500 ms, so libvpx
@@ -99,6 +105,8 @@ struct ratectl_rx_report {
     int present;
     int64_t video_dropped;  /* video frames the server dropped for it since its last report */
     int64_t queue_delay_ms; /* how long its queue at the server holds a frame now */
+    int64_t rate_Bps;       /* its link's rate as the server measured it while its
+                               queue was busy (bytes/s); 0 = unknown */
 };
 
 /* One observation. Negative values count as 0; each value is clamped to a

@@ -498,6 +498,60 @@ static void test_rtt_rise(void)
     sim_free(s);
 }
 
+/* The receiver's link rate in the report (media_report's rate_kbps): one
+ * cut goes under it at once, and the probes after it start gently (x 1.08,
+ * 1 s apart) before the usual x 1.2 steps. */
+static void test_receiver_rate(void)
+{
+    struct sim *s = &S;
+    struct ratectl_stats st;
+    sim_init(s, UNLIMITED);
+    sim_run(s, 10000000);
+    CHECK_EQ_INT(ratectl_bitrate_kbps(s->rc), 1500);
+    s->rx.present = 1;
+    s->rx.video_dropped = 3;
+    s->rx.queue_delay_ms = 400;
+    s->rx.rate_Bps = 500000 / 8; /* a 500 kbit/s downlink */
+    sim_run(s, 10300000);
+    ratectl_stats_get(s->rc, &st);
+    int cut = ratectl_bitrate_kbps(s->rc);
+    printf("receiver at 500 kbit/s reported: 1500 -> %d kbit/s in one step (%llu decrease)\n", cut,
+           (unsigned long long)st.decreases);
+    CHECK(cut <= 450 && cut >= 380); /* 0.9 x (500 - audio) */
+    CHECK_EQ_INT(st.decreases, 1);
+    CHECK_EQ_INT(st.last_reason, RATECTL_DEC_RECEIVER);
+    CHECK(st.ceiling_kbps > 0 && st.ceiling_kbps <= 475);
+    /* No more reports: after the wait, the first probe steps are small and
+     * a second apart. */
+    int64_t prev = cut, t_prev = 10300000, steps = 0, min_gap = 1LL << 40;
+    for (int64_t t = 10400000; t <= 30000000; t += 100000) {
+        sim_run(s, t);
+        int64_t k = ratectl_bitrate_kbps(s->rc);
+        if (getenv("RATECTL_TRACE") && k != prev) {
+            struct ratectl_stats s2;
+            ratectl_stats_get(s->rc, &s2);
+            printf("t %.1f %lld -> %lld %s ceiling %lld\n", t / 1e6, (long long)prev, (long long)k,
+                   ratectl_reason_name(s2.last_reason), (long long)s2.ceiling_kbps);
+        }
+        if (k > prev && k > st.ceiling_kbps) {
+            if (steps < 3) {
+                CHECK(k * 1000 <= prev * 1085); /* x 1.08 */
+                if (steps > 0 && t - t_prev < min_gap)
+                    min_gap = t - t_prev;
+            }
+            steps++;
+            t_prev = t;
+        }
+        prev = k;
+    }
+    printf("then %lld probe steps; the first ones at least %.1f s apart; at 30 s %d kbit/s\n",
+           (long long)steps, min_gap / 1e6, ratectl_bitrate_kbps(s->rc));
+    CHECK(steps >= 4);
+    CHECK(min_gap >= 1000000);
+    CHECK_EQ_INT(ratectl_bitrate_kbps(s->rc), 1500); /* and the fast ones bring it back */
+    sim_free(s);
+}
+
 /* A still picture: the encoder sends 30 % of its target; no probing. */
 static void test_app_limited(int no_flag)
 {
@@ -509,6 +563,11 @@ static void test_app_limited(int no_flag)
     CHECK_EQ_INT(ratectl_bitrate_kbps(s->rc), 500);
     s->fill = 1000;
     sim_run(s, 20000000);
+    if (getenv("RATECTL_TRACE"))
+        for (int i = 0; i < s->nlog; i++)
+            if (i == 0 || s->log_kbps[i] != s->log_kbps[i - 1])
+                printf("app-limited %d: t %.1f kbps %lld\n", no_flag, s->log_t[i] / 1e6,
+                       (long long)s->log_kbps[i]);
     CHECK_EQ_INT(ratectl_bitrate_kbps(s->rc), 1500);
     sim_free(s);
 }
@@ -741,5 +800,6 @@ int main(void)
     test_keyframes();
     test_keyframe_grace();
     test_garbage();
+    test_receiver_rate();
     return check_report();
 }

@@ -64,8 +64,8 @@ static void test_build(void)
     struct media_rx rx[BP_MAX_MEMBERS];
     memset(rx, 0, sizeof rx);
     CHECK(media_report_build(rx) == NULL);   /* nobody to report on */
-    rx[3] = (struct media_rx){1, 7, 420, 123456};
-    rx[1] = (struct media_rx){1, 0, -5, 0};  /* a clock that went back: no negative wait */
+    rx[3] = (struct media_rx){1, 7, 420, 123456, 480};
+    rx[1] = (struct media_rx){1, 0, -5, 0, 0};  /* a clock that went back: no negative wait */
     json_t *o = media_report_build(rx);
     CHECK(o != NULL);
     if (!o)
@@ -82,7 +82,9 @@ static void test_build(void)
     CHECK(json_integer_value(json_object_get(r3, "dropped_video")) == 7);
     CHECK(json_integer_value(json_object_get(r3, "queue_ms")) == 420);
     CHECK(json_integer_value(json_object_get(r3, "queued_bytes")) == 123456);
-    CHECK_EQ_INT(json_object_size(r3), 4);
+    CHECK(json_integer_value(json_object_get(r3, "rate_kbps")) == 480);
+    CHECK_EQ_INT(json_object_size(r3), 5);
+    CHECK(json_object_get(r1, "rate_kbps") == NULL); /* unknown: not said */
     json_decref(o);
 }
 
