@@ -2,7 +2,9 @@
 # demo.sh: installs dependencies, builds, then shows the product's main job on
 # loopback: a bilan-server in dev mode, a consultant who enrols and creates a
 # bilan, a beneficiary who joins from the invite link, and the two meeting in
-# the room over TLS 1.3 to exchange a chat line and a file each way.
+# the room over TLS 1.3 to exchange a chat line and a file each way, then
+# holding a 10-second video call (test picture and tone, end to end
+# encrypted) inside a counted session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -41,13 +43,12 @@ echo "$out" | sed 's/^/   /'
 invite=$(grep -o '^https://[^ ]*/j/[^ ]*' <<<"$out")
 bilan=$("$client" --data "$tmp/consultant" bilan list | grep -o 'bilan=[A-Za-z0-9_-]*' | tail -1 | cut -d= -f2)
 
-say "4. Both join the room, check the spoken code, open a session, say hello and exchange a document"
+say "4. Both join the room, check the spoken code, say hello and exchange a document"
 echo "Programme personnalisé — version de travail" >"$tmp/programme.txt"
 head -c 200000 /dev/urandom >"$tmp/questionnaire.bin"
 mkdir -p "$tmp/recv-consultant" "$tmp/recv-beneficiary"
 "$client" --data "$tmp/consultant" join "$bilan" --headless --say "Bonjour, je suis votre consultante." \
   --send-file "$tmp/programme.txt" --recv-dir "$tmp/recv-consultant" \
-  --open-session preliminaire --close-session \
   --expect-files 1 --expect-chat 1 --timeout 60 | sed 's/^/   consultant:  /' &
 c_pid=$!
 "$client" --data "$tmp/beneficiary" join "$invite" --headless --say "Bonjour !" \
@@ -55,10 +56,32 @@ c_pid=$!
   --expect-files 1 --expect-chat 1 --timeout 60 | sed 's/^/   beneficiary: /'
 wait "$c_pid"
 
-say "5. Result: files, the hours the server counted, and the co-signed attendance record"
+say "5. A 10-second video call in a session: a moving test picture and a tone each way (VP8 + Opus, SFrame)"
+media=(--headless --video pattern --audio tone --duration 10)
+"$client" --data "$tmp/consultant" join "$bilan" "${media[@]}" --open-session preliminaire --close-session \
+  --video-out "$tmp/consultant-sees.y4m" --stats "$tmp/consultant.json" | sed 's/^/   consultant:  /' &
+c_pid=$!
+"$client" --data "$tmp/beneficiary" join "$invite" "${media[@]}" --duration 11 \
+  --video-out "$tmp/beneficiary-sees.y4m" --audio-out "$tmp/beneficiary-hears.wav" \
+  --stats "$tmp/beneficiary.json" | sed 's/^/   beneficiary: /'
+wait "$c_pid"
+python3 - "$tmp" <<'PY'
+import json, sys
+tmp = sys.argv[1]
+for who, f in (("consultant", "consultant.json"), ("beneficiary", "beneficiary.json")):
+    m = json.load(open(f"{tmp}/{f}"))["media"]
+    for r in m["receive"]["slots"]:
+        v, a = r["video"], r["audio"]
+        print(f"   {who} received {v['rendered']} pictures and {a['played']} blocks of 20 ms of sound "
+              f"({a['concealed_fec'] + a['concealed_plc']} concealed); capture to screen: video "
+              f"{v['latency_ms']['p50']} ms, sound {a['latency_ms']['p50']} ms (median)")
+PY
+echo "   (the beneficiary's received picture: ffplay $tmp/beneficiary-sees.y4m, until the demo ends)"
+
+say "6. Result: files, the hours the server counted, and the co-signed attendance record"
 cmp -s "$tmp/programme.txt" "$tmp/recv-beneficiary/programme.txt" && echo "   programme.txt arrived intact at the beneficiary"
 cmp -s "$tmp/questionnaire.bin" "$tmp/recv-consultant/questionnaire.bin" && echo "   questionnaire.bin arrived intact at the consultant"
-echo "   (the demo session lasts about a second: 0:00 once rounded; --format json gives exact seconds)"
+echo "   (the demo session lasts about 10 s: 0:00 once rounded; --format json gives exact seconds)"
 "$server" hours "$bilan" --data "$tmp/server" | sed 's/^/   /'
 "$server" receipts "$bilan" --data "$tmp/server" --out "$tmp/receipts" >/dev/null
 for r in "$tmp"/receipts/*.json; do

@@ -78,6 +78,7 @@ struct conn {
     /* Live media (PROTOCOL.md §4.3): reset at each join (roster.c). */
     int64_t kf_forward_ms[BP_MAX_MEMBERS]; /* last keyframe_request forwarded from this member to each slot */
     uint8_t media_sent;          /* sent audio or video since its last media_report */
+    uint64_t last_report_ms;     /* when it got its last media_report (0: never) */
     uint32_t dropped_for[BP_MAX_MEMBERS]; /* its video dropped for the receiver in each slot, since then */
     int64_t last_ping_ms;        /* last ping we asked for */
     int64_t opened_ms;           /* WebSocket established: welcome is due BP_AUTH_TIMEOUT_S later */

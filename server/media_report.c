@@ -72,15 +72,31 @@ static json_t *report_of(const struct conn *s, struct now now)
     return media_report_build(rx);
 }
 
+/* Sends c its report and starts its counters over. */
+static void report_now(struct conn *c, struct now now)
+{
+    json_t *o = report_of(c, now);
+    if (o)
+        conn_send_json(c, o, now);
+    c->media_sent = 0;
+    c->last_report_ms = now.ms;
+    memset(c->dropped_for, 0, sizeof c->dropped_for);
+}
+
 void media_report_sweep(struct server *srv, struct now now)
 {
     for (struct conn *c = srv->conns; c; c = c->next) {
         if (c->state != CS_IN_ROOM || !c->room || c->closing || !c->media_sent)
             continue;
-        json_t *o = report_of(c, now);
-        if (o)
-            conn_send_json(c, o, now);
-        c->media_sent = 0;
-        memset(c->dropped_for, 0, sizeof c->dropped_for);
+        report_now(c, now);
     }
+}
+
+void media_report_urgent(struct conn *s, struct now now)
+{
+    if (s->state != CS_IN_ROOM || !s->room || s->closing)
+        return;
+    if (s->last_report_ms && now.ms - s->last_report_ms < MEDIA_REPORT_URGENT_GAP_MS)
+        return;
+    report_now(s, now);
 }

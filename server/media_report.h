@@ -36,5 +36,12 @@ json_t *media_report_build(const struct media_rx rx[BP_MAX_MEMBERS]);
  * video since its last one and has other members; its counters start over
  * (also when it is alone: there was nobody to drop anything for). */
 void media_report_sweep(struct server *srv, struct now now);
+/* Sooner than the sweep: sender s's video waits long for a receiver (over
+ * MEDIA_REPORT_URGENT_MS) or was dropped for one; s gets its report now,
+ * at most every MEDIA_REPORT_URGENT_GAP_MS. A sender probing into a
+ * receiver's full link learns it within a quarter second, not a second. */
+#define MEDIA_REPORT_URGENT_MS 150
+#define MEDIA_REPORT_URGENT_GAP_MS 250
+void media_report_urgent(struct conn *s, struct now now);
 
 #endif

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "media_report.h"
 #include "relay.h"
 #include "room.h"
 
@@ -177,6 +178,7 @@ void relay_frame(struct conn *s, const uint8_t *buf, size_t len, struct now now)
     s->frames_in++;
     if (cls == QK_AUDIO || cls == QK_VIDEO)
         s->media_sent = 1;   /* s gets a media_report at the next sweep */
+    int urgent = 0; /* s's video waits long for someone, or was dropped: report now */
     /* No member leaves the room during this loop (a cut receiver only gets
      * marked closing), so the room is walked as it is. */
     for (int i = 0; i < BP_MAX_MEMBERS && !s->closing; i++) {
@@ -184,6 +186,7 @@ void relay_frame(struct conn *s, const uint8_t *buf, size_t len, struct now now)
         if (!r || r == s || r->closing)
             continue;
         int64_t wait = cls == QK_VIDEO ? outq_media_wait_ms(&r->q, now.ms) : 0;
+        urgent |= wait >= MEDIA_REPORT_URGENT_MS;
         enum qverdict v = queue_decide_frame(r->q.bytes, r->q.data_bytes, len, cls, srv->soft_budget, wait,
                                              srv->video_delay_ms ? srv->video_delay_ms
                                                                  : QUEUE_VIDEO_DELAY_MS_DEFAULT);
@@ -191,6 +194,7 @@ void relay_frame(struct conn *s, const uint8_t *buf, size_t len, struct now now)
             r->dropped_video++;
             srv->video_dropped++;
             s->dropped_for[i]++;   /* for s's next media_report */
+            urgent = 1;
             keyframe_request(s, r, now);
             continue;
         }
@@ -216,4 +220,6 @@ void relay_frame(struct conn *s, const uint8_t *buf, size_t len, struct now now)
         if (v == QV_QUEUE_HOLD)
             flow_hold(s, r, now);
     }
+    if (urgent && !s->closing)
+        media_report_urgent(s, now);
 }

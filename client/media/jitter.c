@@ -291,8 +291,13 @@ int jitter_tick(struct jitter *jb, uint64_t now_us, struct jitter_out *out)
     }
     jb->cur_us = (int64_t)now_us - jb->play_media_us - jb->base_us;
     /* Empty: we cannot tell a loss from a gap in arrivals, so we wait (the
-     * frames of a burst are then played, not declared lost). */
-    if (!jb->held || jb->cur_us < jb->target_us) {
+     * frames of a burst are then played, not declared lost). Below the
+     * target by more than half a frame: the delay grows by a stall. The
+     * half frame is the caller's tick jitter (a playout thread woken a few
+     * ms late or early on a loaded machine): without it every early tick
+     * stalled and the next skip took the frame back, a click twice a
+     * second, measured. */
+    if (!jb->held || jb->cur_us + frame / 2 < jb->target_us) {
         out->kind = JITTER_STALL;
         jb->st.stalls++;
         if (!jb->held)
@@ -300,7 +305,7 @@ int jitter_tick(struct jitter *jb, uint64_t now_us, struct jitter_out *out)
         return 0;
     }
     struct jslot *n = held_at(jb, jb->next);
-    if (n && jb->cur_us >= jb->target_us + frame &&
+    if (n && jb->cur_us >= jb->target_us + 2 * frame &&
         now_us - jb->last_skip_us >= jb->cfg.shrink_every_us && held_at(jb, jb->next + 1)) {
         slot_release(jb, n);
         jb->st.skipped++;

@@ -64,7 +64,11 @@ int opc_enc_new(struct opc_enc **out, int bitrate_bps, int loss_pct, const char 
     if (opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(bitrate_bps)) != OPUS_OK ||
         opus_encoder_ctl(e->enc, OPUS_SET_INBAND_FEC(1)) != OPUS_OK ||
         opus_encoder_ctl(e->enc, OPUS_SET_PACKET_LOSS_PERC(loss_pct)) != OPUS_OK ||
-        opus_encoder_ctl(e->enc, OPUS_SET_DTX(0)) != OPUS_OK) {
+        opus_encoder_ctl(e->enc, OPUS_SET_DTX(0)) != OPUS_OK ||
+        /* Constant bitrate: every packet the same size. The server sees
+         * sizes (PROTOCOL.md §8.7); with variable bitrate, packet sizes
+         * follow the speech closely enough to guess words from them. */
+        opus_encoder_ctl(e->enc, OPUS_SET_VBR(0)) != OPUS_OK) {
         set_why(why, "opus refused an encoder setting", BP_E_INTERNAL);
         goto fail;
     }

@@ -1,7 +1,7 @@
 /* opus_codec.h: the Opus encoder and decoder of our audio, one 20 ms mono
  * block (aframe.h) per packet, and the decoder's loss concealment.
  *
- * Settings (why, see opus_codec.c): 48 kHz, 20 ms, OPUS_APPLICATION_VOIP,
+ * Settings (why, see opus_codec.c): 48 kHz, 20 ms, OPUS_APPLICATION_VOIP, constant bitrate,
  * in-band FEC on with an expected loss (default 10 %), 32 kbit/s by
  * default, DTX off.
  *

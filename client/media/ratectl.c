@@ -33,7 +33,14 @@
 #define PROBE 1200        /* x target per probe step... */
 #define PROBE_GENTLE 1080 /* ...but the first steps past the ceiling only this... */
 #define PROBE_GENTLE_STEPS 3
-#define PROBE_GENTLE_US 1000000LL /* ...and this far apart */
+#define PROBE_GENTLE_US 1000000LL /* ...and this far apart (every step, after a receiver's cut) */
+#define RX_CAP_TTL_US 10000000LL /* a receiver's busy link rate caps the target this long... */
+#define RX_ZONE_TTL_US 40000000LL /* ...then probes near it are gentle this long... */
+#define RX_ZONE 1300              /* ...up to this x that rate */
+#define FIT_RX 800         /* x (R - audio): a receiver's rate, measured by another kernel
+                              on bursts, reads high; its link carries our framing too */
+#define RX_DRAIN_MIN 600          /* x the fit: the deepest cut for a receiver's queue */
+#define RX_DRAIN_US_PER_MILLE 1500 /* ...1/1000 less per 1.5 ms of its queue (500 ms: 0.67) */
 #define RAMP 100          /* + target x this per step toward the ceiling... */
 #define RAMP_MIN_BPS 25000 /* ...at least this */
 #define KEY_FACTOR 3      /* a keyframe's bytes, in delta frames (vp8.c: intra cap 300 %) */
@@ -73,6 +80,7 @@ struct ratectl {
     int64_t rx_rate_Bps;  /* the worst receiver's busy link rate (0: none in the last 2 s) */
     int probe_steps;      /* probe steps since the last decrease */
     int dec_by_receiver;  /* the last decrease was for a receiver (its feedback is slow) */
+    int64_t rx_cap_bps, rx_cap_us; /* what a receiver's link carried for video at its last cut */
     int64_t rtt_min[RTT_BUCKETS]; /* 0 = empty; [0] is the current bucket */
     int64_t rtt_bucket_us;        /* when the current bucket began */
     int have_rtt_bucket;
@@ -271,7 +279,10 @@ static int decrease(struct ratectl *rc, int64_t n, int sig_delay, int sig_skip, 
     }
     if (rx_known) {
         rx_room = max64(rc->rx_rate_Bps * 8 - rc->audio_bps, 0);
-        int64_t c = rx_room * FIT / 1000;
+        /* Under the link, and deeper while its queue is long: at 0.9 of
+         * the link a 500 ms queue takes 5 s to drain, at 0.7 under 2 s. */
+        int64_t drain = max64(RX_DRAIN_MIN, 1000 - rc->rx_delay_us / RX_DRAIN_US_PER_MILLE);
+        int64_t c = rx_room * FIT_RX / 1000 * drain / 1000;
         if (c < nt) {
             nt = c;
             why = RATECTL_DEC_RECEIVER;
@@ -289,6 +300,7 @@ static int decrease(struct ratectl *rc, int64_t n, int sig_delay, int sig_skip, 
         ceil = room * CEILING / 1000;
     else if (why == RATECTL_DEC_RECEIVER && rx_room >= 0)
         ceil = rx_room * CEILING / 1000;
+
     rc->ceiling_bps = max64(nt, min64(ceil, t));
     rc->have_dec = 1;
     rc->probe_steps = 0;
@@ -318,14 +330,27 @@ static int increase(struct ratectl *rc, int64_t n)
         /* Just past a ceiling found by a receiver's cut: gently, and slowly
          * enough for its next report (once a second) to come back between
          * two steps. Our own link answers within an observation. */
-        int gentle = rc->have_dec && rc->dec_by_receiver && rc->probe_steps < PROBE_GENTLE_STEPS;
-        if (gentle && n - rc->last_change_us < PROBE_GENTLE_US)
+        int by_rx = rc->have_dec && rc->dec_by_receiver;
+        /* Gentle after a receiver's cut (its report comes once a second),
+         * and near a receiver's link measured busy in the last 40 s: a link
+         * just found full is crossed by 8 % at most before it says so. */
+        int near_rx = rc->rx_cap_bps > 0 && n - rc->rx_cap_us < RX_ZONE_TTL_US &&
+                      t < rc->rx_cap_bps * RX_ZONE / 1000;
+        int gentle = (by_rx && rc->probe_steps < PROBE_GENTLE_STEPS) || near_rx;
+        if (near_rx && n - rc->last_change_us < PROBE_GENTLE_US)
+            return 0;
+        if (by_rx && n - rc->last_change_us < PROBE_GENTLE_US)
             return 0;
         nt = t * (gentle ? PROBE_GENTLE : PROBE) / 1000;
         rc->probe_steps++;
         why = RATECTL_INC_PROBE;
     }
     nt = min64(nt, rc->max_bps);
+    /* A receiver's link measured busy in the last 10 s is not probed past:
+     * its queue would be seconds long before its report said so. Once its
+     * queue stays empty (no rate reported) for 10 s, probing resumes. */
+    if (rc->rx_cap_bps > 0 && n - rc->rx_cap_us < RX_CAP_TTL_US)
+        nt = min64(nt, max64(rc->rx_cap_bps, rc->min_bps));
     if (nt <= t)
         return 0;
     rc->st.increases++;
@@ -386,6 +411,10 @@ int ratectl_observe(struct ratectl *rc, const struct ratectl_obs *obs)
         rc->rx_delay_us = clamp(rc, obs->rx.queue_delay_ms, 0, MAX_RX_DELAY_MS) * 1000;
         rc->rx_rate_Bps = clamp(rc, obs->rx.rate_Bps, 0, MAX_RATE_BPS);
         rc->rx_until_us = n + RX_TTL_US;
+        if (rc->rx_rate_Bps > 0) {
+            rc->rx_cap_bps = max64(rc->rx_rate_Bps * 8 - rc->audio_bps, 0) * FIT_RX / 1000;
+            rc->rx_cap_us = n;
+        }
     } else if (n >= rc->rx_until_us) {
         rc->rx_delay_us = 0;
         rc->rx_rate_Bps = 0;

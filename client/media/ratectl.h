@@ -35,8 +35,10 @@
  *    skips -> min(target, 0.90 x (D - audio)) (fit under the link), or
  *    0.85 x target without D; receiver drops -> 0.75 x target, or, when
  *    the server reported that receiver's busy link rate R (media_report's
- *    rate_kbps), min(0.75 x target, 0.90 x (R - audio)); a delay that is
- *    mostly the receiver's queue is cut to R the same way. The part based on D applies only with a
+ *    rate_kbps), 0.80 x (R - audio) x (1 - its queue delay / 1.5 s, at
+ *    least 0.6): under its link, deeper while its queue is long so that the
+ *    queue drains in about 2 s; a delay that is mostly the receiver's queue
+ *    is cut to R the same way. The part based on D applies only with a
  *    busy link's D of the last 2 s, and when the local part of the delay
  *    (or skipping) is the signal (D says nothing of another receiver's path).
  *    The ceiling, the highest rate believed to fit, becomes
@@ -48,9 +50,13 @@
  *    ceiling, toward it by 10 % (at least 25 kbit/s) per step; at or above
  *    it, once 5 s have passed since the last decrease, by x 1.2 per step
  *    (a probe: the link may have got better; the ceiling follows). After a
- *    cut for a receiver, the first three probe steps are gentle, x 1.08
- *    each and 1 s apart: its feedback comes once a second, so a link just
- *    found full is crossed by 8 % at most before it says so. No probe
+ *    cut for a receiver, probe steps are 1 s apart (its feedback comes once
+ *    a second) and the first three are gentle, x 1.08. And no increase goes
+ *    past 0.8 x (R - audio) while a report gave a receiver's busy link rate
+ *    R in the last 10 s: that receiver's queue would be seconds long before
+ *    its report said so; once its queue stays empty for 10 s (no rate),
+ *    probing resumes, gently (x 1.08, 1 s apart) up to 1.3 x that rate for
+ *    the next 30 s, then at x 1.2. No probe
  *    while the encoder sends under half its target (a still picture: a
  *    higher target would be untested).
  *  - At most one change per 500 ms: vp8.c's CBR buffer is 500 ms, so libvpx

@@ -48,8 +48,8 @@ else
         cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
     fi
     say "building bilan-server, bench_media and bench_load"
-    cmake --build "$B" -j2 --target bilan-server bench_media bench_load >/dev/null ||
-        die "build failed (run: cmake --build $B --target bilan-server bench_media bench_load)"
+    cmake --build "$B" -j2 --target bilan-server bilan bench_media bench_load >/dev/null ||
+        die "build failed (run: cmake --build $B --target bilan-server bilan bench_media bench_load)"
 fi
 for f in "$SERVER" "$MEDIA" "$LOAD"; do
     [ -x "$f" ] || die "$f missing after the build"
@@ -141,4 +141,10 @@ src=0
 wait "$SPID" || src=$?
 SPID=
 [ $src -eq 0 ] || say "warning: bilan-server exited with status $src after SIGTERM"
+
+# ---- a real call: latency end to end and the clients' CPU ----
+if [ "${BENCH_NO_CALL:-0}" != 1 ]; then
+    say "running call_bench.py (two real clients, 640x480, 20 s)"
+    python3 "$ROOT/tests/bench/call_bench.py" "$B" ${BENCH_CALL_ARGS:-} || die "call_bench failed"
+fi
 say "done"

@@ -40,7 +40,7 @@ struct sim {
     int64_t settle_us;
     uint32_t max_target, max_cur;
     uint32_t last_cur; /* the delay when the last frame played */
-    int64_t back_to_min_us; /* first time after the max when cur <= 60 ms */
+    int64_t back_to_min_us; /* first time after the max when cur <= 80 ms (the target, 40, + 2 frames: where shrinking stops) */
     int fec_payload_ok;
     int lost_seq[16], lost_fec_flag[16], nlost;
 };
@@ -133,7 +133,7 @@ static void sim_run(struct jitter *jb, struct sim *s, int64_t end_us)
             s->max_cur = st.current_delay_us;
             s->back_to_min_us = -1;
         }
-        if (s->max_cur > 150000 && s->back_to_min_us < 0 && st.current_delay_us <= 60000)
+        if (s->max_cur > 150000 && s->back_to_min_us < 0 && st.current_delay_us <= 80000)
             s->back_to_min_us = now;
     }
 }
@@ -214,6 +214,47 @@ static void test_jitter30(void)
     jitter_free(jb);
 }
 
+/* A playout thread on a loaded machine ticks 3 ms early to 9 ms late, and
+ * arrivals vary by 8 ms: once playing, no stall and no skip beyond the
+ * first settling; every frame played. Before the half-frame slack, each early tick stalled and the next
+ * skip took a frame back: two clicks a second. */
+static void test_tick_jitter(void)
+{
+    struct jitter *jb = audio_jb(0);
+    struct jitter_out o;
+    int64_t next_arrival = 0;
+    uint32_t pushed = 0, lcg = 7;
+    uint64_t played = 0, stalls_after_start = 0;
+    int started = 0;
+    for (int k = 0; k < 1500; k++) {
+        lcg = lcg * 1103515245u + 12345u;
+        int64_t tick = 100000 + (int64_t)k * FRAME_US + (int64_t)((lcg >> 16) % 12000) - 3000;
+        for (; next_arrival <= tick;) {
+            uint8_t b = (uint8_t)pushed;
+            jitter_push(jb, pushed, pushed * 960u, &b, 1, (uint64_t)next_arrival);
+            pushed++;
+            lcg = lcg * 1103515245u + 12345u;
+            next_arrival = (int64_t)pushed * FRAME_US + TRANSIT_US + (int64_t)((lcg >> 16) % 8000);
+        }
+        CHECK_EQ_INT(jitter_tick(jb, (uint64_t)tick, &o), 0);
+        if (o.kind == JITTER_FRAME) {
+            started = 1;
+            played++;
+        } else if (started && o.kind == JITTER_STALL) {
+            stalls_after_start++;
+        }
+    }
+    struct jitter_stats st;
+    jitter_stats_get(jb, &st);
+    printf("tick jitter -3..+9 ms, arrivals 0..8 ms: played %llu, stalls once playing %llu, skipped %llu\n",
+           (unsigned long long)played, (unsigned long long)stalls_after_start,
+           (unsigned long long)st.skipped);
+    CHECK(stalls_after_start <= 2); /* the first settling, at most */
+    CHECK(st.skipped <= 2);
+    CHECK(played >= 1490);
+    jitter_free(jb);
+}
+
 /* Frames captured in [4.0 s, 4.2 s) are held by the network and arrive all
  * at once with the 4.2 s one. */
 static void test_burst(void)
@@ -227,7 +268,7 @@ static void test_burst(void)
     struct jitter_stats st;
     jitter_stats_get(jb, &st);
     print_stats("burst", jb, S.last_cur);
-    printf("burst     max target %.1f ms, max delay %.1f ms, back to <= 60 ms %.2f s after the "
+    printf("burst     max target %.1f ms, max delay %.1f ms, back to <= 80 ms %.2f s after the "
            "burst\n",
            S.max_target / 1000.0, S.max_cur / 1000.0, (S.back_to_min_us - burst_at) / 1e6);
     CHECK(S.order_ok);
@@ -237,7 +278,7 @@ static void test_burst(void)
     CHECK(st.stalls_empty >= 7);
     /* slowly: not before the burst left the window (5 s) and 1 skip/500 ms */
     CHECK(S.back_to_min_us - burst_at >= 7000000);
-    CHECK(S.last_cur <= 60000);
+    CHECK(S.last_cur <= 80000);
     CHECK(st.skipped >= 7 && st.skipped <= 9);
     CHECK_EQ_INT(count_played(&S) + st.skipped, 1000);
     jitter_free(jb);
@@ -415,6 +456,7 @@ int main(void)
     test_steady();
     test_jitter30();
     test_burst();
+    test_tick_jitter();
     test_loss();
     test_reorder_dup();
     test_caps();

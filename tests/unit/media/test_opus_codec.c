@@ -379,8 +379,41 @@ static void test_corrupt(void)
     opc_dec_free(d);
 }
 
+/* Constant bitrate: silence, a tone and noise make packets of one size (the
+ * server sees sizes: PROTOCOL.md §8.7). */
+static void test_constant_size(void)
+{
+    struct opc_enc *e = NULL;
+    const char *why = NULL;
+    int16_t pcm[AFRAME_SAMPLES];
+    uint8_t cbr_pkt[OPC_MAX_PACKET];
+    int first = -1, same = 1, n = 0;
+    uint32_t x = 12345;
+    CHECK_EQ_INT(opc_enc_new(&e, 0, -1, &why), 0);
+    for (int k = 0; k < 150 && e; k++) {
+        for (int i = 0; i < AFRAME_SAMPLES; i++) {
+            x = x * 1103515245u + 12345u;
+            pcm[i] = k < 50    ? 0                                                   /* silence */
+                     : k < 100 ? (int16_t)(8000.0 * sin(2 * M_PI * 440 * i / 48000.0)) /* a tone */
+                               : (int16_t)((int32_t)(x >> 16) - 32768);             /* noise */
+        }
+        n = opc_enc_encode(e, pcm, cbr_pkt, sizeof cbr_pkt, &why);
+        if (k < 5)
+            continue; /* the first packets settle */
+        if (first < 0)
+            first = n;
+        same &= n == first;
+    }
+    printf("constant bitrate: every packet %d bytes over silence, tone and noise: %s\n", first,
+           same ? "yes" : "NO");
+    CHECK(first > 0);
+    CHECK(same);
+    opc_enc_free(e);
+}
+
 int main(void)
 {
+    test_constant_size();
     test_settings();
     test_tone_snr();
     test_fec_vs_plc();

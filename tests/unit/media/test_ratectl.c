@@ -517,16 +517,18 @@ static void test_receiver_rate(void)
     int cut = ratectl_bitrate_kbps(s->rc);
     printf("receiver at 500 kbit/s reported: 1500 -> %d kbit/s in one step (%llu decrease)\n", cut,
            (unsigned long long)st.decreases);
-    CHECK(cut <= 450 && cut >= 380); /* 0.9 x (500 - audio) */
+    CHECK(cut <= 300 && cut >= 250); /* 0.8 x (500 - audio) x (1 - 400/1500): drains its queue */
     CHECK_EQ_INT(st.decreases, 1);
     CHECK_EQ_INT(st.last_reason, RATECTL_DEC_RECEIVER);
     CHECK(st.ceiling_kbps > 0 && st.ceiling_kbps <= 475);
     /* No more reports: after the wait, the first probe steps are small and
      * a second apart. */
-    int64_t prev = cut, t_prev = 10300000, steps = 0, min_gap = 1LL << 40;
+    int64_t prev = cut, t_prev = 10300000, steps = 0, min_gap = 1LL << 40, max_capped = 0;
     for (int64_t t = 10400000; t <= 30000000; t += 100000) {
         sim_run(s, t);
         int64_t k = ratectl_bitrate_kbps(s->rc);
+        if (t < 20200000 && k > max_capped)
+            max_capped = k; /* the receiver's link caps it for 10 s */
         if (getenv("RATECTL_TRACE") && k != prev) {
             struct ratectl_stats s2;
             ratectl_stats_get(s->rc, &s2);
@@ -546,6 +548,9 @@ static void test_receiver_rate(void)
     }
     printf("then %lld probe steps; the first ones at least %.1f s apart; at 30 s %d kbit/s\n",
            (long long)steps, min_gap / 1e6, ratectl_bitrate_kbps(s->rc));
+    printf("for 10 s after the report the target stays under the receiver's link: at most %lld kbit/s\n",
+           (long long)max_capped);
+    CHECK(max_capped <= 420); /* 0.8 x (500 - audio), + a ramp step */
     CHECK(steps >= 4);
     CHECK(min_gap >= 1000000);
     CHECK_EQ_INT(ratectl_bitrate_kbps(s->rc), 1500); /* and the fast ones bring it back */

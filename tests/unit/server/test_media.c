@@ -149,6 +149,17 @@ static void test_reports(struct conn *a, struct conn *b, struct conn *c)
     CHECK(srv.video_dropped == dropped + 1);
     CHECK(b->dropped_video == 1 && c->dropped_video == 0);
     CHECK(expect_kf(a, b->slot, "congestion"));
+    /* ...and a's report comes at once, not at the next sweep: its video
+     * was dropped for b (PROTOCOL.md §4.3, "sooner"). */
+    json_t *urg = NULL;
+    CHECK(expect_type(a, "media_report", &urg));
+    if (urg) {
+        json_t *ub = report_entry(urg, b->slot);
+        CHECK(ub && json_integer_value(json_object_get(ub, "dropped_video")) == 1);
+        CHECK(ub && json_integer_value(json_object_get(ub, "queue_ms")) == 600);
+    }
+    json_decref(urg);
+    CHECK(a->dropped_for[b->slot] == 0 && a->last_report_ms == (uint64_t)T.ms);
     CHECK_EQ_INT(b->q.count, 1);          /* the audio alone */
     CHECK_EQ_INT(c->q.count, 1);          /* the video */
     /* Audio is never dropped by the delay. */
@@ -166,7 +177,7 @@ static void test_reports(struct conn *a, struct conn *b, struct conn *c)
         CHECK_EQ_INT(json_array_size(json_object_get(rep, "receivers")), 2);
         json_t *rb = report_entry(rep, b->slot), *rc = report_entry(rep, c->slot);
         CHECK(rb && rc && !report_entry(rep, a->slot));
-        CHECK(json_integer_value(json_object_get(rb, "dropped_video")) == 1);
+        CHECK(json_integer_value(json_object_get(rb, "dropped_video")) == 0); /* said already */
         CHECK(json_integer_value(json_object_get(rb, "queue_ms")) == 700);
         CHECK(json_integer_value(json_object_get(rb, "queued_bytes")) == (json_int_t)b_bytes);
         CHECK(json_integer_value(json_object_get(rc, "dropped_video")) == 0);
