@@ -15,12 +15,14 @@ reads of the processes' output; the measuring window is a timed read too.
 import argparse
 import json
 import os
+import queue
 import re
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -32,15 +34,32 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+def reader(proc):
+    """A thread that hands the process's output over line by line."""
+    q = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            q.put(line)
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    proc.lines_q = q
+    return proc
+
+
 def wait_line(proc, pattern, timeout, lines):
     end = time.monotonic() + timeout
     rx = re.compile(pattern)
-    while time.monotonic() < end:
-        r, _, _ = select.select([proc.stdout], [], [], max(0.0, end - time.monotonic()))
-        if not r:
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
             break
-        line = proc.stdout.readline()
-        if not line:
+        try:
+            line = proc.lines_q.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
             break
         lines.append(line)
         m = rx.search(line)
@@ -62,9 +81,10 @@ def main():
     try:
         srv = subprocess.Popen([server, "serve", "--dev", "--data", os.path.join(tmp, "srv"), "--listen",
                                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        reader(srv)
         procs.append(srv)
         lines = []
-        wait_line(srv, r"listening on wss://", 30, lines)
+        wait_line(srv, r"enrolment link", 30, lines)
         link = next(re.search(r"(https://\S+/e/\S+)", l).group(1) for l in lines if "/e/" in l)
         ca, cb = os.path.join(tmp, "ca"), os.path.join(tmp, "cb")
         subprocess.run([client, "--data", ca, "enrol", link], check=True, capture_output=True, timeout=60)
@@ -78,11 +98,13 @@ def main():
                  "--duration", dur]
         pa = subprocess.Popen([client, "--data", ca, "join", bil, *media, "--stats", os.path.join(tmp, "a.json")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        reader(pa)
         procs.append(pa)
         la, lb = [], []
         wait_line(pa, r"^\[room\] joined", 30, la)
         pb = subprocess.Popen([client, "--data", cb, "join", invite, *media, "--stats", os.path.join(tmp, "b.json")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        reader(pb)
         procs.append(pb)
         wait_line(pb, r"keys gen=", 30, lb)
         wait_line(pa, r"keys gen=", 30, la)
