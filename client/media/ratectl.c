@@ -36,7 +36,8 @@
 #define PROBE_GENTLE_US 1000000LL /* ...and this far apart (every step, after a receiver's cut) */
 #define RX_CAP_TTL_US 10000000LL /* a receiver's busy link rate caps the target this long... */
 #define RX_ZONE_TTL_US 40000000LL /* ...then probes near it are gentle this long... */
-#define RX_ZONE 1300              /* ...up to this x that rate */
+#define RX_ZONE 1300              /* ...up to this x that rate (less audio): the rate
+                                     reads low or high by a fifth from one report to the next */
 #define FIT_RX 800         /* x (R - audio): a receiver's rate, measured by another kernel
                               on bursts, reads high; its link carries our framing too */
 #define RX_DRAIN_MIN 600          /* x the fit: the deepest cut for a receiver's queue */
@@ -81,6 +82,7 @@ struct ratectl {
     int probe_steps;      /* probe steps since the last decrease */
     int dec_by_receiver;  /* the last decrease was for a receiver (its feedback is slow) */
     int64_t rx_cap_bps, rx_cap_us; /* what a receiver's link carried for video at its last cut */
+    int64_t rx_room_bps;           /* that link's rate less audio (the cap is 0.8 of it) */
     int64_t rtt_min[RTT_BUCKETS]; /* 0 = empty; [0] is the current bucket */
     int64_t rtt_bucket_us;        /* when the current bucket began */
     int have_rtt_bucket;
@@ -335,7 +337,7 @@ static int increase(struct ratectl *rc, int64_t n)
          * and near a receiver's link measured busy in the last 40 s: a link
          * just found full is crossed by 8 % at most before it says so. */
         int near_rx = rc->rx_cap_bps > 0 && n - rc->rx_cap_us < RX_ZONE_TTL_US &&
-                      t < rc->rx_cap_bps * RX_ZONE / 1000;
+                      t < rc->rx_room_bps * RX_ZONE / 1000;
         int gentle = (by_rx && rc->probe_steps < PROBE_GENTLE_STEPS) || near_rx;
         if (near_rx && n - rc->last_change_us < PROBE_GENTLE_US)
             return 0;
@@ -412,7 +414,8 @@ int ratectl_observe(struct ratectl *rc, const struct ratectl_obs *obs)
         rc->rx_rate_Bps = clamp(rc, obs->rx.rate_Bps, 0, MAX_RATE_BPS);
         rc->rx_until_us = n + RX_TTL_US;
         if (rc->rx_rate_Bps > 0) {
-            rc->rx_cap_bps = max64(rc->rx_rate_Bps * 8 - rc->audio_bps, 0) * FIT_RX / 1000;
+            rc->rx_room_bps = max64(rc->rx_rate_Bps * 8 - rc->audio_bps, 0);
+            rc->rx_cap_bps = rc->rx_room_bps * FIT_RX / 1000;
             rc->rx_cap_us = n;
         }
     } else if (n >= rc->rx_until_us) {
