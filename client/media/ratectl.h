@@ -55,7 +55,7 @@
  *    past 0.8 x (R - audio) while a report gave a receiver's busy link rate
  *    R in the last 10 s: that receiver's queue would be seconds long before
  *    its report said so; once its queue stays empty for 10 s (no rate),
- *    probing resumes, gently (x 1.08, 1 s apart) up to 1.3 x that rate for
+ *    probing resumes, gently (x 1.08, 1 s apart) up to 1.3 x (R - audio) for
  *    the next 30 s, then at x 1.2. No probe
  *    while the encoder sends under half its target (a still picture: a
  *    higher target would be untested).
