@@ -31,12 +31,12 @@
 #define FIT 900           /* x (D - audio): the rate a cut fits under */
 #define CEILING 950       /* x (D - audio): the ceiling after a cut */
 #define PROBE 1200        /* x target per probe step... */
-#define PROBE_GENTLE 1080 /* ...but the first steps past the ceiling only this... */
+#define PROBE_GENTLE 1050 /* ...but the first steps past the ceiling only this... */
 #define PROBE_GENTLE_STEPS 3
 #define PROBE_GENTLE_US 1000000LL /* ...and this far apart (every step, after a receiver's cut) */
 #define RX_CAP_TTL_US 10000000LL /* a receiver's busy link rate caps the target this long... */
 #define RX_ZONE_TTL_US 40000000LL /* ...then probes near it are gentle this long... */
-#define RX_ZONE 1300              /* ...up to this x that rate (less audio): the rate
+#define RX_ZONE 1150              /* ...up to this x that rate (less audio): the rate
                                      reads low or high by a fifth from one report to the next */
 #define FIT_RX 800         /* x (R - audio): a receiver's rate, measured by another kernel
                               on bursts, reads high; its link carries our framing too */
@@ -335,7 +335,7 @@ static int increase(struct ratectl *rc, int64_t n)
         int by_rx = rc->have_dec && rc->dec_by_receiver;
         /* Gentle after a receiver's cut (its report comes once a second),
          * and near a receiver's link measured busy in the last 40 s: a link
-         * just found full is crossed by 8 % at most before it says so. */
+         * just found full is crossed by 5 % at most before it says so. */
         int near_rx = rc->rx_cap_bps > 0 && n - rc->rx_cap_us < RX_ZONE_TTL_US &&
                       t < rc->rx_room_bps * RX_ZONE / 1000;
         int gentle = (by_rx && rc->probe_steps < PROBE_GENTLE_STEPS) || near_rx;

@@ -51,11 +51,11 @@
  *    it, once 5 s have passed since the last decrease, by x 1.2 per step
  *    (a probe: the link may have got better; the ceiling follows). After a
  *    cut for a receiver, probe steps are 1 s apart (its feedback comes once
- *    a second) and the first three are gentle, x 1.08. And no increase goes
+ *    a second) and the first three are gentle, x 1.05. And no increase goes
  *    past 0.8 x (R - audio) while a report gave a receiver's busy link rate
  *    R in the last 10 s: that receiver's queue would be seconds long before
  *    its report said so; once its queue stays empty for 10 s (no rate),
- *    probing resumes, gently (x 1.08, 1 s apart) up to 1.3 x (R - audio) for
+ *    probing resumes, gently (x 1.05, 1 s apart) up to 1.15 x (R - audio) for
  *    the next 30 s, then at x 1.2. No probe
  *    while the encoder sends under half its target (a still picture: a
  *    higher target would be untested).
