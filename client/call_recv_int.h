@@ -192,10 +192,11 @@ void cr_video_reset(struct cr_video *v);
 
 /* call_recv_stats.c */
 uint64_t cr_now_us(void);
-/* Latency sample for a frame captured at capture_ms played at now_us, when
- * the clock offset is known. */
-void cr_latency_sample(struct call_recv *r, struct cr_series *s, uint32_t capture_ms,
-                       uint64_t now_us);
+/* Latency of a frame captured at capture_ms played at now_us (ms), kept in
+ * s's ring and returned, when the clock offset is known; else CR_NO_LATENCY. */
+#define CR_NO_LATENCY INT32_MIN /* no clock offset yet: no sample */
+int32_t cr_latency_sample(struct call_recv *r, struct cr_series *s, uint32_t capture_ms,
+                          uint64_t now_us);
 /* len payload bytes arrived at arrival_us for the stream. */
 void cr_series_bytes(struct call_recv *r, struct cr_series *s, size_t len, uint64_t arrival_us);
 /* The JSON object of one slot (state_mu held). */

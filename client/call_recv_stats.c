@@ -18,19 +18,20 @@ uint64_t cr_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-void cr_latency_sample(struct call_recv *r, struct cr_series *s, uint32_t capture_ms,
-                       uint64_t now_us)
+int32_t cr_latency_sample(struct call_recv *r, struct cr_series *s, uint32_t capture_ms,
+                          uint64_t now_us)
 {
     if (!atomic_load(&r->offset_set))
-        return;
+        return CR_NO_LATENCY;
     /* The server's clock now, in ms mod 2^32, against the sender's stamp on
      * that clock: a signed 32-bit difference survives the wrap. */
-    uint32_t server_now =
-        (uint32_t)((int64_t)(now_us / 1000) + (int64_t)atomic_load(&r->offset_ms));
-    s->lat[s->lat_at] = (int32_t)(server_now - capture_ms);
+    uint32_t server_now = (uint32_t)((int64_t)(now_us / 1000) + (int64_t)atomic_load(&r->offset_ms));
+    int32_t l = (int32_t)(server_now - capture_ms);
+    s->lat[s->lat_at] = l;
     s->lat_at = (s->lat_at + 1) % CR_LAT_RING;
     if (s->lat_n < CR_LAT_RING)
         s->lat_n++;
+    return l;
 }
 
 struct cr_tl_pt *cr_tl_now(struct call_recv *r, unsigned slot, uint64_t now_us)

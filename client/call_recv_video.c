@@ -127,15 +127,12 @@ static void render(struct call_recv *r, unsigned slot, const struct vframe *pic,
     if (v->last_render_us && now_us - v->last_render_us > v->max_render_gap_us)
         v->max_render_gap_us = now_us - v->last_render_us;
     v->last_render_us = now_us;
-    cr_latency_sample(r, &v->ser, capture_ms, now_us);
-    struct cr_tl_pt *p = cr_tl_now(r, slot, now_us);
+    int32_t l = cr_latency_sample(r, &v->ser, capture_ms, now_us);
+    struct cr_tl_pt *p = cr_tl_now(r, slot, now_us); /* NULL exactly when l is CR_NO_LATENCY */
     if (p) {
         p->v_rendered++;
-        if (p->v_lat_n < CR_TL_LAT) {
-            uint32_t server_now = (uint32_t)((int64_t)(now_us / 1000) + atomic_load(&r->offset_ms));
-            int32_t l = (int32_t)(server_now - capture_ms);
+        if (p->v_lat_n < CR_TL_LAT && l != CR_NO_LATENCY)
             p->v_lat[p->v_lat_n++] = (int16_t)(l > 32767 ? 32767 : l < -32767 ? -32767 : l);
-        }
     }
 }
 
