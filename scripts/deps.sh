@@ -6,7 +6,8 @@ packages=(build-essential cmake pkg-config git ca-certificates openssl
           libwebsockets-dev libssl-dev libsqlite3-dev libjansson-dev
           python3 python3-cryptography
           libvpx-dev libopus-dev libyuv-dev libspeexdsp-dev libjpeg62-turbo-dev ffmpeg
-          libsdl2-dev vpx-tools iproute2)
+          libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core gettext vpx-tools iproute2
+          xvfb xauth xdotool espeak-ng chromium dpkg-dev file)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
