@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "i18n.h"
 
 static const char usage[] =
     "Usage: bilan [--data DIR] COMMAND [ARGS...]\n"
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
     int c;
     /* Our files hold keys: nothing we create is for others to read. */
     umask(077);
+    i18n_init();
     /* A peer that vanishes must give a clear "connection lost", not kill us
      * through a write on its closed socket (OpenSSL writes with write()). */
     signal(SIGPIPE, SIG_IGN);
