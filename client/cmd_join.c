@@ -337,6 +337,16 @@ int join_run(struct app *a, struct join_opts *o)
     s.hours.wall_offset_ms = cli_wall_ms() - (int64_t)cli_now_ms();
     s.tx = &o->tx;
     s.rx = &rx;
+    /* What the person reads: sentences (room_news.h), or the machine lines
+     * for scripts and tests (--machine). */
+    s.machine = o->machine;
+    if (!o->machine) {
+        s.news.out = stdout;
+        rx.out = NULL;
+        o->tx.out = NULL;
+    }
+    rx.news = &s.news;
+    o->tx.news = &s.news;
     s.script.expect_files = o->expect_files;
     s.script.expect_chat = o->expect_chat;
     s.script.expect_members = o->expect_members;

@@ -5,20 +5,8 @@
 #include <string.h>
 
 #include "console.h"
+#include "words.h"
 #include "bp/data.h"
-
-const char console_help[] =
-    "[help] type a line and Enter to send it to the room (encrypted end to end)\n"
-    "[help] /oui or /yes [SLOT]  the other person read the same code: confirm it\n"
-    "[help] /non or /no [SLOT]   the codes differ: reject it (ends that pair)\n"
-    "[help] /qui or /who         who is in the room\n"
-    "[help] /seance or /session PHASE  (consultant) open a session: preliminaire,\n"
-    "[help]                      investigation, conclusion or suivi\n"
-    "[help] /fin or /close       (consultant) close the session\n"
-    "[help] /heures or /hours    face-to-face hours used and left\n"
-    "[help] /quitter or /quit    leave the room\n"
-    "[help] /aide or /help       this list\n"
-    "[help] //text               send a line that starts with '/'\n";
 
 void console_lines_init(struct console_lines *c)
 {
@@ -80,9 +68,15 @@ static int is_blank(char ch)
 }
 
 /* Is the word w (wl bytes) one of the names? */
+/* Commands as a person types them: capitals and accents do not matter
+ * ("/Oui" from a phone's keyboard, "/séance"). */
 static int word_is(const char *w, size_t wl, const char *a, const char *b)
 {
-    return (strlen(a) == wl && !memcmp(w, a, wl)) || (strlen(b) == wl && !memcmp(w, b, wl));
+    char f[64];
+    if (wl >= sizeof f / 2)
+        return 0;
+    words_fold(w, wl, f, sizeof f);
+    return !strcmp(f, a) || !strcmp(f, b);
 }
 
 void console_parse(const char *line, size_t len, int max_slot, struct console_cmd *out)

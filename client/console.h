@@ -64,7 +64,4 @@ struct console_cmd {
  * largest slot number accepted as an argument. */
 void console_parse(const char *line, size_t len, int max_slot, struct console_cmd *out);
 
-/* The /aide text: lines starting with "[help] ", each ending with "\n". */
-extern const char console_help[];
-
 #endif

@@ -11,6 +11,8 @@
 
 #include "bp/bp.h"
 #include "datarx.h"
+#include "i18n.h"
+#include "room_news.h"
 
 void datarx_init(struct datarx *rx, const char *dir, FILE *out)
 {
@@ -22,10 +24,15 @@ void datarx_init(struct datarx *rx, const char *dir, FILE *out)
         rx->t[i].fd = -1;
 }
 
-static void line(struct datarx *rx, const char *fmt, const char *a, const char *b)
+/* A refused file: the machine line and the person's sentence. */
+static void refused(struct datarx *rx, uint8_t slot, const char *name, const char *why)
 {
-    fprintf(rx->out, fmt, a, b);
-    fflush(rx->out);
+    if (rx->out) {
+        fprintf(rx->out, "[file] rejected name=%s: %s\n", name, why);
+        fflush(rx->out);
+    }
+    if (rx->news)
+        room_news_file_refused(rx->news, slot, name, why);
 }
 
 static void drop(struct datarx_transfer *t)
@@ -41,7 +48,7 @@ static void drop(struct datarx_transfer *t)
 
 static void reject(struct datarx *rx, struct datarx_transfer *t, const char *why)
 {
-    line(rx, "[file] rejected name=%s: %s\n", t->name, why);
+    refused(rx, t->slot, t->name, why);
     drop(t);
 }
 
@@ -97,14 +104,14 @@ static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
 {
     struct datarx_transfer *t = find(rx, slot, d->transfer);
     if (t) /* a peer reusing an id in flight: the old transfer is broken */
-        reject(rx, t, "the sender restarted this transfer");
+        reject(rx, t, _("l'envoi a recommencé depuis le début"));
     for (int i = 0; i < DATARX_MAX && !t; i++)
         if (!rx->t[i].used)
             t = &rx->t[i];
     char name[CLI_SAFE_NAME_MAX + 1];
     cli_safe_name(d->bytes, d->len, name, CLI_SAFE_NAME_MAX);
     if (!t) {
-        line(rx, "[file] rejected name=%s: %s\n", name, "too many transfers at once");
+        refused(rx, slot, name, _("trop de fichiers arrivent en même temps"));
         return 0;
     }
     memset(t, 0, sizeof *t);
@@ -117,25 +124,26 @@ static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
     memcpy(t->name, name, sizeof name);
     if (!rx->dir) {
         t->refused = 1;
-        line(rx, "[file] rejected name=%s: %s\n", t->name,
-             "not accepting files (run join with --recv-dir DIR to accept them)");
+        refused(rx, slot, t->name,
+                _("cet appareil n'accepte pas de fichiers : rejoignez la salle avec --recv-dir "
+                  "DOSSIER pour les recevoir"));
         return 0;
     }
     if (d->size > DATARX_SIZE_MAX) {
         t->refused = 1;
-        line(rx, "[file] rejected name=%s: %s\n", t->name, "larger than 4 GiB");
+        refused(rx, slot, t->name, _("plus de 4 Gio"));
         return 0;
     }
     t->md = EVP_MD_CTX_new();
     if (!t->md || EVP_DigestInit_ex(t->md, EVP_sha256(), NULL) != 1) {
-        reject(rx, t, "cannot compute SHA-256 (OpenSSL)");
+        reject(rx, t, _("calcul de l'empreinte SHA-256 impossible (OpenSSL)"));
         return 0;
     }
     t->fd = open_tmp(rx, t);
     if (t->fd < 0) {
         char why[300];
-        snprintf(why, sizeof why, "cannot create a temporary file in %s: %s", rx->dir,
-                 strerror(errno));
+        snprintf(why, sizeof why, _("impossible de créer un fichier temporaire dans %s : %s"),
+                 rx->dir, strerror(errno));
         reject(rx, t, why);
     }
     return 0;
@@ -160,11 +168,11 @@ static int on_chunk(struct datarx *rx, struct datarx_transfer *t, const struct b
     if (t->refused)
         return 0;
     if (d->offset != t->got) {
-        reject(rx, t, "chunk out of order");
+        reject(rx, t, _("morceaux reçus dans le désordre"));
         return 0;
     }
     if (d->len > t->size - t->got) {
-        reject(rx, t, "more data than the announced size");
+        reject(rx, t, _("plus de données que la taille annoncée"));
         return 0;
     }
     if (write_all(t->fd, d->bytes, d->len)) {
@@ -174,7 +182,7 @@ static int on_chunk(struct datarx *rx, struct datarx_transfer *t, const struct b
         return 0;
     }
     if (EVP_DigestUpdate(t->md, d->bytes, d->len) != 1) {
-        reject(rx, t, "cannot compute SHA-256 (OpenSSL)");
+        reject(rx, t, _("calcul de l'empreinte SHA-256 impossible (OpenSSL)"));
         return 0;
     }
     t->got += d->len;
@@ -190,11 +198,11 @@ static int on_end(struct datarx *rx, struct datarx_transfer *t)
     uint8_t md[32];
     unsigned int mdlen = 0;
     if (t->got != t->size) {
-        reject(rx, t, "incomplete: fewer bytes than announced");
+        reject(rx, t, _("incomplet : moins d'octets que la taille annoncée"));
         return 0;
     }
     if (EVP_DigestFinal_ex(t->md, md, &mdlen) != 1 || mdlen != 32 || bp_ct_cmp(md, t->sha256, 32)) {
-        reject(rx, t, "SHA-256 does not match: the file was damaged in transit");
+        reject(rx, t, _("l'empreinte SHA-256 ne correspond pas : le fichier a été abîmé en route"));
         return 0;
     }
     if (fsync(t->fd) || close(t->fd)) {
@@ -209,14 +217,18 @@ static int on_end(struct datarx *rx, struct datarx_transfer *t)
     char path[4352];
     if (publish(rx, t, path, sizeof path)) {
         char why[200];
-        snprintf(why, sizeof why, "cannot name the received file: %s", strerror(errno));
+        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"), strerror(errno));
         unlink(t->tmp);
         reject(rx, t, why);
         return 0;
     }
-    fprintf(rx->out, "[file] received name=%s bytes=%llu sha256=ok path=%s\n", t->name,
-            (unsigned long long)t->size, path);
-    fflush(rx->out);
+    if (rx->out) {
+        fprintf(rx->out, "[file] received name=%s bytes=%llu sha256=ok path=%s\n", t->name,
+                (unsigned long long)t->size, path);
+        fflush(rx->out);
+    }
+    if (rx->news)
+        room_news_file_received(rx->news, t->slot, t->name, (unsigned long long)t->size, path);
     drop(t);
     return 1;
 }
@@ -235,7 +247,7 @@ int datarx_on_data(struct datarx *rx, uint8_t slot, const struct bp_data *d)
     return 0;
 }
 
-#define ORPHAN_WHY "transfer interrupted: the sender left"
+#define ORPHAN_WHY _("envoi interrompu : l'expéditeur est parti")
 
 void datarx_slot_gone(struct datarx *rx, uint8_t slot, uint64_t now_ms)
 {
@@ -300,8 +312,12 @@ static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload,
     if (d.type == BP_DATA_CHAT) {
         char text[BP_CHAT_MAX + 1];
         cli_printable(d.bytes, d.len, text, sizeof text);
-        fprintf(rx->out, "[chat] slot=%u: %s\n", h->slot, text);
-        fflush(rx->out);
+        if (rx->out) {
+            fprintf(rx->out, "[chat] slot=%u: %s\n", h->slot, text);
+            fflush(rx->out);
+        }
+        if (rx->news)
+            room_news_chat(rx->news, h->slot, text);
         rx->chats++;
     } else {
         rx->files += datarx_on_data(rx, h->slot, &d);

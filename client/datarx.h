@@ -21,6 +21,8 @@
 #include "mux.h"
 #include "util.h"
 
+struct room_news;
+
 #define DATARX_MAX 8                 /* transfers in progress at once */
 #define DATARX_SIZE_MAX (4ULL << 30) /* largest file accepted */
 
@@ -40,8 +42,9 @@ struct datarx_transfer {
 
 struct datarx {
     const char *dir; /* NULL: refuse files (borrowed) */
-    FILE *out;
+    FILE *out; /* machine lines ("[chat] ...", "[file] ..."); NULL: none */
     FILE *err; /* malformed messages; stderr by default */
+    struct room_news *news; /* the person's sentences; NULL: none (borrowed) */
     struct datarx_transfer t[DATARX_MAX];
     int chats, files; /* chat lines shown, files stored */
     uint64_t messages; /* well-formed data messages handled */

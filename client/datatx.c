@@ -11,6 +11,8 @@
 
 #include "bp/bp.h"
 #include "datatx.h"
+#include "i18n.h"
+#include "room_news.h"
 
 void datatx_init(struct datatx *tx)
 {
@@ -24,6 +26,7 @@ void datatx_init(struct datatx *tx)
 void datatx_free(struct datatx *tx)
 {
     FILE *out = tx->out, *err = tx->err;
+    struct room_news *news = tx->news;
     for (int i = 0; i < tx->n; i++) {
         free(tx->items[i].text);
         free(tx->items[i].path);
@@ -33,6 +36,7 @@ void datatx_free(struct datatx *tx)
     datatx_init(tx);
     tx->out = out;
     tx->err = err;
+    tx->news = news;
 }
 
 /* Items before cur are sent: an interactive join adds lines for hours, so
@@ -231,12 +235,17 @@ static int source_next(void *ctx, uint8_t *out, size_t cap, struct mux_meta *met
     if (n <= 0)
         return n;
     if (ev == DATATX_FILE_SENT) {
-        fprintf(tx->out, "[file] sent name=%s bytes=%llu\n", it->name, (unsigned long long)it->size);
-        fflush(tx->out);
+        if (tx->out) {
+            fprintf(tx->out, "[file] sent name=%s bytes=%llu\n", it->name,
+                    (unsigned long long)it->size);
+            fflush(tx->out);
+        }
+        if (tx->news)
+            room_news_file_sent(tx->news, it->name, (unsigned long long)it->size);
     } else if (ev == DATATX_FILE_FAILED) {
         fprintf(tx->err,
-                "bilan: %s changed or became unreadable while it was sent; "
-                "the receiver will reject it\n",
+                _("bilan : %s a changé ou n'a plus pu être lu pendant l'envoi ; le destinataire "
+                  "le refusera. Envoyez-le de nouveau.\n"),
                 it->path);
     }
     return n;

@@ -19,6 +19,8 @@
 #include "bp/data.h"
 #include "mux.h"
 
+struct room_news;
+
 #define DATATX_MAX_ITEMS 256
 
 struct datatx_item {
@@ -37,7 +39,8 @@ struct datatx {
     int phase; /* 0 begin, 1 chunks, 2 end */
     uint64_t offset;
     uint32_t next_transfer;
-    FILE *out, *err; /* "[file] sent" lines, problems; stdout and stderr by default */
+    FILE *out, *err; /* "[file] sent" lines (NULL: none), problems; stdout and stderr by default */
+    struct room_news *news; /* the person's sentences; NULL: none (borrowed) */
 };
 
 /* Empty list; out = stdout, err = stderr. */

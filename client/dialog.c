@@ -36,6 +36,8 @@ void dialog_init(struct dialog *d)
     d->room.slot = -1;
     d->flow.held_slot = -1;
     d->script.setup_timeout_ms = 30000;
+    d->machine = 1;
+    room_news_init(&d->news, NULL, NULL);
     mux_init(&d->mux);
 }
 

@@ -15,6 +15,8 @@
 
 void dialog_print(struct dialog *d, const char *fmt, ...)
 {
+    if (!d->machine)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vfprintf(d->out, fmt, ap);

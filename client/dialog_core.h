@@ -27,6 +27,7 @@
 #include "datarx.h"
 #include "datatx.h"
 #include "mux.h"
+#include "room_news.h"
 
 struct dialog;
 struct e2e;
@@ -205,8 +206,13 @@ struct dialog {
     const struct dialog_media *media; /* may be NULL: no call */
     void *media_ctx;
     const struct bp_identity *id; /* borrowed */
-    FILE *out;                    /* room lines */
+    FILE *out;                    /* machine room lines ("[room] ..."), when machine */
     FILE *err;                    /* diagnostics */
+    /* The machine lines (dialog_print) are printed only when machine is set
+     * (dialog_init sets it; `bilan join` clears it unless --machine). What
+     * the person reads goes through news: sentences and the window's model. */
+    int machine;
+    struct room_news news;
     struct dialog_request req;
     char bilan[BP_ID_MAX + 1]; /* GOAL_INVITE/JOIN/HOURS/DECLARE; the room's once joined */
     /* GOAL_JOIN: the data kind (borrowed; tx may be NULL), registered with

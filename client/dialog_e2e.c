@@ -4,6 +4,7 @@
 
 #include "dialog_e2e.h"
 #include "e2e_room.h"
+#include "i18n.h"
 
 static int io_send(void *ctx, int to, json_t *body)
 {
@@ -18,6 +19,57 @@ static int io_send(void *ctx, int to, json_t *body)
 static void io_line(void *ctx, const char *text)
 {
     dialog_print(ctx, "%s\n", text);
+}
+
+/* A fact about a pair, in words for the person (room_news.h). */
+static void io_news(void *ctx, enum e2e_news what, int slot, const char *code)
+{
+    struct dialog *d = ctx;
+    struct room_news *n = &d->news;
+    char who[160];
+    room_news_who(n, slot, who, sizeof who);
+    switch (what) {
+    case E2E_NEWS_CODE:
+    case E2E_NEWS_CODE_ASK:
+        room_news_code(n, slot, code ? code : "", what == E2E_NEWS_CODE_ASK);
+        return;
+    case E2E_NEWS_INVITE:
+        room_news_trust(n, slot, ROOM_TRUST_INVITE);
+        return;
+    case E2E_NEWS_KNOWN:
+        room_news_trust(n, slot, ROOM_TRUST_KNOWN);
+        return;
+    case E2E_NEWS_VERIFIED:
+        room_news_trust(n, slot, ROOM_TRUST_VERIFIED);
+        return;
+    case E2E_NEWS_BLOCKED:
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("Rien n'est envoyé à %s tant que le code n'est pas confirmé : comparez-le "
+                        "à voix haute, puis tapez /oui."),
+                      who);
+        return;
+    case E2E_NEWS_OTHER_INVITE:
+        room_news_say(n, ROOM_LINE_NOTICE,
+                      _("%s est venu avec une autre invitation de ce bilan. Ce n'est pas une "
+                        "alerte : comparez le code à voix haute."),
+                      who);
+        return;
+    case E2E_NEWS_CHANGED_KEY:
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("ATTENTION : %s n'utilise pas l'appareil connu jusqu'ici. Rien n'est "
+                        "échangé tant que le code n'est pas confirmé à voix haute."),
+                      who);
+        return;
+    case E2E_NEWS_REJECTED_BY_US:
+        room_news_refused(n, slot, ROOM_REFUSED_BY_US);
+        return;
+    case E2E_NEWS_REJECTED_BY_PEER:
+        room_news_refused(n, slot, ROOM_REFUSED_BY_PEER);
+        return;
+    case E2E_NEWS_FAILED:
+        room_news_refused(n, slot, ROOM_REFUSED_OTHER);
+        return;
+    }
 }
 
 /* An opened frame (possibly held until its key came): to its kind's sink. */
@@ -35,6 +87,7 @@ void dialog_e2e_attach(struct dialog *d)
     d->e2e->io.ctx = d;
     d->e2e->io.send = io_send;
     d->e2e->io.line = io_line;
+    d->e2e->io.news = io_news;
     d->e2e->io.frame = io_frame;
     d->mux.e2e = d->e2e;
 }

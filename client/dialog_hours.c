@@ -120,6 +120,7 @@ void dialog_hours_opened(struct dialog *d, const json_t *m, uint64_t now)
     snprintf(d->hours.session, sizeof d->hours.session, "%s", id);
     note_seen(d, id, 1, bp_int(m, "start_ms", 0), 0, now);
     dialog_print(d, "[hours] session=%s opened phase=%s\n", id, bp_str(m, "phase", ""));
+    room_news_session_opened(&d->news, bp_str(m, "phase", ""), 0, now);
 }
 
 void dialog_hours_closed(struct dialog *d, const json_t *m, uint64_t now)
@@ -139,6 +140,7 @@ void dialog_hours_closed(struct dialog *d, const json_t *m, uint64_t now)
         attend_save(d, o, now);
     }
     dialog_print(d, "[hours] session=%s closed face_to_face=%s reason=%s\n", id, hms, reason);
+    room_news_session_closed(&d->news, bp_int(m, "face_to_face_ms", 0));
     if (!strcmp(h->session, id))
         h->session[0] = '\0';
     h->closing = 0;
@@ -168,9 +170,13 @@ void dialog_hours_update(struct dialog *d, const json_t *m, uint64_t now)
             snprintf(d->hours.session, sizeof d->hours.session, "%s", sid);
         dialog_print(d, "[hours] used=%s budget=%s left=%s session=%s elapsed=%s face_to_face=%s\n",
                      used, budget, left, sid, el, f2f);
+        room_news_session_opened(&d->news, bp_str(m, "phase", ""),
+                                 bp_int(m, "session_elapsed_ms", 0), now);
     } else {
         dialog_print(d, "[hours] used=%s budget=%s left=%s\n", used, budget, left);
     }
+    room_news_hours(&d->news, bp_int(m, "face_to_face_ms", 0), bp_int(m, "budget_s", 0) * 1000,
+                    bp_int(m, "remaining_ms", 0));
 }
 
 void dialog_hours_budget_warning(struct dialog *d, const json_t *m)
@@ -180,6 +186,8 @@ void dialog_hours_budget_warning(struct dialog *d, const json_t *m)
     hours_fmt_hm(bp_int(m, "budget_s", 0) * 1000, budget, sizeof budget);
     dialog_print(d, "[hours] WARNING: %lld %% of the face-to-face budget used (%s of %s)\n",
                  bp_int(m, "level", 0), used, budget);
+    room_news_budget(&d->news, (int)bp_int(m, "level", 0), bp_int(m, "face_to_face_ms", 0),
+                     bp_int(m, "budget_s", 0) * 1000);
 }
 
 void dialog_hours_report_line(struct dialog *d, const json_t *m)

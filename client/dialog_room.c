@@ -7,6 +7,7 @@
 #include "bp/kinds.h"
 #include "dialog_room.h"
 #include "e2e_room.h"
+#include "i18n.h"
 #include "util.h"
 
 /* A member of joined's roster, checked: slot, device, role and the
@@ -27,10 +28,25 @@ static int member_ok(const json_t *mb, int *slot, const char **device, int *role
     if (jn &&
         (!json_is_integer(jn) || json_integer_value(jn) < 1 || json_integer_value(jn) > 1000000))
         return 0;
+    const json_t *jname = json_object_get(mb, "name");
+    if (jname && (!json_is_string(jname) || json_string_length(jname) < 1 ||
+                  json_string_length(jname) > BP_NAME_MAX))
+        return 0;
     *slot = (int)json_integer_value(js);
     *device = json_string_value(jd);
     *role = r;
     return 1;
+}
+
+/* A consultant's name (PROTOCOL.md §3.2, member object) as text to show:
+ * control characters and bad UTF-8 dropped; "" when absent. */
+static void member_name(const json_t *mb, char out[ROOM_NAME_MAX + 1])
+{
+    const json_t *jn = json_object_get(mb, "name");
+    out[0] = '\0';
+    if (json_is_string(jn))
+        cli_printable((const uint8_t *)json_string_value(jn), json_string_length(jn), out,
+                      ROOM_NAME_MAX + 1);
 }
 
 static void set_member(struct dialog *d, int slot, const char *device, int role)
@@ -58,27 +74,28 @@ static void warn_devices(struct dialog *d, int slot, const json_t *mb)
     if (n < 2 || slot == d->room.slot || d->room.members[slot].role != BP_ROLE_BENEFICIARY)
         return;
     const char *dev = d->room.members[slot].device;
-    if (d->room.role == BP_ROLE_CONSULTANT)
-        dialog_print(
-            d,
-            "[room] ATTENTION slot=%d: un deuxi\xc3\xa8me appareil utilise l'invitation du "
-            "b\xc3\xa9n\xc3\xa9"
-            "ficiaire (%lld appareils b\xc3\xa9n\xc3\xa9"
-            "ficiaires "
-            "pour ce bilan). Demandez au b\xc3\xa9n\xc3\xa9"
-            "ficiaire si l'appareil %s est "
-            "bien le sien ; sinon, quittez la salle (/quitter) et pr\xc3\xa9venez "
-            "l'administrateur. (WARNING: a second device is using the beneficiary's "
-            "invite: ask the beneficiary whether device %s is really theirs.)\n",
-            slot, n, dev, dev);
-    else
+    if (d->room.role == BP_ROLE_CONSULTANT) {
         dialog_print(d,
-                     "[room] ATTENTION slot=%d: un autre appareil est entr\xc3\xa9 avec une "
-                     "invitation de ce bilan (%lld appareils). S'il n'est pas \xc3\xa0 vous, "
-                     "dites-le tout de suite au consultant. (WARNING: another device joined "
-                     "with an invite of this bilan; if it is not yours, tell the consultant "
-                     "now.)\n",
+                     "[room] ATTENTION slot=%d beneficiary_devices=%lld device=%s: "
+                     "second beneficiary device\n",
+                     slot, n, dev);
+        room_news_say(&d->news, ROOM_LINE_WARNING,
+                      _("ATTENTION : un deuxième appareil utilise l'invitation du bénéficiaire "
+                        "(%lld appareils pour ce bilan). Demandez au bénéficiaire si l'appareil "
+                        "%s est bien le sien ; sinon, quittez la salle (/quitter) et prévenez "
+                        "l'administrateur."),
+                      n, dev);
+    } else {
+        dialog_print(d,
+                     "[room] ATTENTION slot=%d beneficiary_devices=%lld: another device with an "
+                     "invite of this bilan\n",
                      slot, n);
+        room_news_say(&d->news, ROOM_LINE_WARNING,
+                      _("ATTENTION : un autre appareil est entré avec une invitation de ce bilan "
+                        "(%lld appareils). S'il n'est pas à vous, dites-le tout de suite à votre "
+                        "consultante ou votre consultant."),
+                      n);
+    }
 }
 
 int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
@@ -123,6 +140,7 @@ int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
     d->mux.slot = (uint8_t)d->room.slot;
     dialog_print(d, "[room] joined bilan=%s slot=%d role=%s members=%d\n", d->bilan, d->room.slot,
                  bp_role_name(d->room.role), dialog_member_count(d));
+    room_news_joined(&d->news, d->room.slot, d->room.role);
     for (int s = 0; s < BP_MAX_MEMBERS; s++)
         if (d->room.members[s].present && s != d->room.slot)
             dialog_print(d, "[room] member slot=%d role=%s device=%s\n", s,
@@ -131,8 +149,12 @@ int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
     {
         int slot, r;
         const char *dev;
-        if (member_ok(mb, &slot, &dev, &r))
-            warn_devices(d, slot, mb);
+        char name[ROOM_NAME_MAX + 1];
+        if (!member_ok(mb, &slot, &dev, &r) || slot == d->room.slot)
+            continue;
+        member_name(mb, name);
+        room_news_member(&d->news, slot, r, name, 0);
+        warn_devices(d, slot, mb);
     }
     return 0;
 }
@@ -149,6 +171,9 @@ int dialog_room_member_joined(struct dialog *d, const json_t *m)
     set_member(d, slot, bp_str(m, "device", ""), bp_role_parse(role, strlen(role)));
     dialog_print(d, "[room] + slot=%d role=%s device=%s\n", slot,
                  bp_role_name(d->room.members[slot].role), d->room.members[slot].device);
+    char name[ROOM_NAME_MAX + 1];
+    member_name(m, name);
+    room_news_member(&d->news, slot, d->room.members[slot].role, name, 1);
     warn_devices(d, slot, m);
     return slot;
 }
@@ -165,6 +190,7 @@ int dialog_room_member_left(struct dialog *d, const json_t *m)
     cli_printable((const uint8_t *)r, strlen(r), reason, sizeof reason);
     d->room.members[slot].present = 0;
     dialog_print(d, "[room] - slot=%d role=%s reason=%s\n", slot, bp_str(m, "role", ""), reason);
+    room_news_member_left(&d->news, slot, reason);
     return slot;
 }
 
@@ -191,12 +217,14 @@ void dialog_room_flow(struct dialog *d, const json_t *m)
         else
             dialog_print(d, "[room] sending paused: a member receives slowly; chat lines and "
                             "files wait, nothing is lost\n");
+        room_news_flow(&d->news, 1);
     } else if (!strcmp(state, "go")) {
         if (!mux_held(&d->mux, data->kind))
             return;
         mux_hold(&d->mux, data->kind, 0);
         d->flow.held_slot = -1;
         dialog_print(d, "[room] sending resumed\n");
+        room_news_flow(&d->news, 0);
     }
 }
 

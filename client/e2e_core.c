@@ -119,6 +119,12 @@ void e2e__note_met(struct e2e *e, const uint8_t fp[32], int verified)
     e->met[e->nmet++].verified = verified;
 }
 
+void e2e__news(struct e2e *e, int what, int slot, const char *code)
+{
+    if (e->io.news)
+        e->io.news(e->io.ctx, (enum e2e_news)what, slot, code);
+}
+
 void e2e__refuse_ex(struct e2e *e, int slot, const char *why, int notify)
 {
     struct e2e_peer *p = &e->peers[slot];
@@ -129,6 +135,8 @@ void e2e__refuse_ex(struct e2e *e, int slot, const char *why, int notify)
     int had_key = p->sent_gen != 0;
     p->st = PAIR_REFUSED;
     e2e__line(e, "[e2e] slot=%d refused: %s", slot, why);
+    if (notify && p->sas_local >= 0) /* a rejected code was said already */
+        e2e__news(e, E2E_NEWS_FAILED, slot, NULL);
     if (notify) {
         struct bp_e2e_msg m;
         memset(&m, 0, sizeof m);

@@ -17,6 +17,8 @@ struct bp_e2e_msg;
 /* One human line through io.line ("[e2e] slot=1 ..."): slots, codes,
  * generations and reasons only. */
 void e2e__line(struct e2e *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A fact for the person (io.news), when there is a listener. */
+void e2e__news(struct e2e *e, int what, int slot, const char *code);
 /* Sends body m to the member in slot to (through io.send). 0 or a code. */
 int e2e__send(struct e2e *e, int to, const struct bp_e2e_msg *m);
 

@@ -110,6 +110,7 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
     OPENSSL_cleanse(&cf, sizeof cf);
     e2e__line(e, "[e2e] slot=%d code=%s (Lisez ce code \xc3\xa0 voix haute : %s)", slot, p->sas,
               p->sas);
+    e2e__news(e, e->policy == E2E_SAS_ASK ? E2E_NEWS_CODE_ASK : E2E_NEWS_CODE, slot, p->sas);
     if (e->policy != E2E_SAS_ASK)
         e2e_sas_decide(e, slot, e->policy == E2E_SAS_CONFIRM, now_ms);
     else if (e->interactive)
@@ -160,6 +161,7 @@ static void trust(struct e2e *e, int slot, uint64_t now_ms)
                     "confirmed: type /oui %d once you compared it aloud (or join with "
                     "--confirm-sas)",
                     slot, slot);
+            e2e__news(e, E2E_NEWS_BLOCKED, slot, NULL);
         }
         return;
     }
@@ -170,6 +172,11 @@ static void trust(struct e2e *e, int slot, uint64_t now_ms)
     int verified = p->sas_local > 0 || known;
     if (verified)
         e2e__line(e, "[e2e] slot=%d verified", slot);
+    /* One fact for the person: the strongest. */
+    e2e__news(e, p->sas_local > 0 ? E2E_NEWS_VERIFIED
+                 : known          ? E2E_NEWS_KNOWN
+                                  : E2E_NEWS_INVITE,
+              slot, NULL);
     remember(e, slot, verified, p->sas_local > 0 ? "sas" : by_mac ? "invite" : "known");
     e2e__send_key(e, slot);
     if (p->has_stash) {
@@ -236,6 +243,8 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
             "code \xc3\xa0 voix haute (it used another invite of this bilan: not an alarm; "
             "compare the code aloud)",
             slot);
+    if (!checked && m->nproofs && !p->known)
+        e2e__news(e, E2E_NEWS_OTHER_INVITE, slot, NULL);
     if (!p->mac_ok && !p->known && role_had_other(e, p->role, p->fp)) {
         p->changed_key = 1;
         e2e__line(
@@ -243,6 +252,7 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
             "[e2e] WARNING slot=%d role=%s: changed key: this is not the device remembered for "
             "this role; nothing is exchanged with it until its code is confirmed",
             slot, bp_role_name(p->role));
+        e2e__news(e, E2E_NEWS_CHANGED_KEY, slot, NULL);
     }
     trust(e, slot, now_ms);
 }
@@ -262,6 +272,7 @@ static void on_sas(struct e2e *e, int slot, const struct bp_e2e_msg *m)
     if (p->st == PAIR_REFUSED)
         return;
     e2e__line(e, "[e2e] slot=%d sas rejected by=peer", slot);
+    e2e__news(e, E2E_NEWS_REJECTED_BY_PEER, slot, NULL);
     e2e__refuse_ex(e, slot, "the other person rejected the code", 0);
 }
 
@@ -324,12 +335,14 @@ void e2e_sas_decide(struct e2e *e, int slot, int confirmed, uint64_t now_ms)
     e2e__send(e, slot, &m);
     if (!confirmed) {
         e2e__line(e, "[e2e] slot=%d sas rejected by=us", slot);
+        e2e__news(e, E2E_NEWS_REJECTED_BY_US, slot, NULL);
         e2e__refuse_ex(e, slot, "the code was rejected on this device",
                        0); /* the sas body said so */
         return;
     }
     if (p->st == PAIR_AUTH) { /* already authenticated (invite, known): now verified too */
         e2e__line(e, "[e2e] slot=%d verified", slot);
+        e2e__news(e, E2E_NEWS_VERIFIED, slot, NULL);
         remember(e, slot, 1, "sas");
         return;
     }

@@ -54,12 +54,30 @@ struct e2e_remember {
     const char *method; /* "invite", "known", "sas" */
 };
 
+/* What the person should be told of a pair, as a fact (the dialog's glue
+ * turns it into words: room_news.h). */
+enum e2e_news {
+    E2E_NEWS_CODE = 1,       /* a code to read aloud (code set); nothing to answer */
+    E2E_NEWS_CODE_ASK,       /* the same, and the person answers yes or no */
+    E2E_NEWS_INVITE,         /* authenticated by its invite */
+    E2E_NEWS_KNOWN,          /* a device confirmed before */
+    E2E_NEWS_VERIFIED,       /* the code was confirmed */
+    E2E_NEWS_BLOCKED,        /* nothing is sent to it until the code is confirmed */
+    E2E_NEWS_OTHER_INVITE,   /* it came with another invite of the bilan: compare the code */
+    E2E_NEWS_CHANGED_KEY,    /* not the device remembered for its role */
+    E2E_NEWS_REJECTED_BY_US, /* this person said the codes differ */
+    E2E_NEWS_REJECTED_BY_PEER,
+    E2E_NEWS_FAILED, /* the pair ended for another reason */
+};
+
 struct e2e_io {
     void *ctx;
     /* Sends body (taken: the callee decrefs) to the member in slot to. */
     int (*send)(void *ctx, int to, json_t *body);
-    /* One human line, without newline ("[e2e] slot=1 ..."). */
+    /* One machine line, without newline ("[e2e] slot=1 ..."). */
     void (*line)(void *ctx, const char *text);
+    /* A fact for the person (code: the spoken code, else NULL). May be NULL. */
+    void (*news)(void *ctx, enum e2e_news what, int slot, const char *code);
     /* A decrypted frame: the 16-byte routing header then the plaintext. */
     void (*frame)(void *ctx, const uint8_t *frame, size_t len, uint64_t now_ms);
     /* A peer became authenticated (or verified): store it. May be NULL. */

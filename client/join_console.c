@@ -5,18 +5,56 @@
 
 #include "e2e_room.h"
 #include "hours.h"
+#include "i18n.h"
 #include "join_console.h"
 #include "util.h"
+#include "words.h"
 
+/* An answer to what the person typed: a sentence (or "[info] sentence"
+ * among the machine lines). */
 static void info(struct dialog *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void info(struct dialog *s, const char *fmt, ...)
 {
+    char text[ROOM_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    fputs("[info] ", s->out);
-    vfprintf(s->out, fmt, ap);
-    fputc('\n', s->out);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    if (s->machine) {
+        fprintf(s->out, "[info] %s\n", text);
+        fflush(s->out);
+    } else {
+        room_news_say(&s->news, ROOM_LINE_NOTICE, "%s", text);
+    }
+}
+
+static const char help_text[] = N_(
+    "Tapez une ligne puis Entrée pour l'envoyer à la salle (chiffrée de bout en bout).\n"
+    "/oui [N]       l'autre personne lit le même code : le confirmer\n"
+    "/non [N]       les codes sont différents : le refuser\n"
+    "/qui           qui est dans la salle\n"
+    "/seance PHASE  (consultant) ouvrir une séance : preliminaire, investigation,\n"
+    "               conclusion ou suivi\n"
+    "/fin           (consultant) terminer la séance\n"
+    "/heures        les heures en face à face utilisées et restantes\n"
+    "/quitter       quitter la salle (comme Ctrl-D)\n"
+    "/aide          cette liste\n"
+    "//texte        envoyer une ligne qui commence par « / »\n");
+
+static void print_help(struct dialog *s)
+{
+    const char *h = _(help_text);
+    if (!s->machine) {
+        room_news_say(&s->news, ROOM_LINE_NOTICE, "%s", h);
+        return;
+    }
+    /* Machine lines: one "[help] " line per line of the text. */
+    for (const char *p = h; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        fprintf(s->out, "[help] %.*s\n", (int)n, p);
+        p += n + (nl != NULL);
+    }
     fflush(s->out);
 }
 
@@ -24,6 +62,25 @@ void join_console_init(struct join_console *j, struct e2e *e2e)
 {
     console_lines_init(&j->con);
     j->e2e = e2e;
+    j->tty = 0;
+}
+
+static void open_session(struct dialog *s, const struct console_cmd *c)
+{
+    const char *wire, *near, *why = NULL;
+    char typed[BP_PHASE_MAX * 2 + 2];
+    cli_printable((const uint8_t *)c->arg, c->arg_len < sizeof typed - 1 ? c->arg_len : sizeof typed - 1,
+                  typed, sizeof typed);
+    if (words_phase(c->arg, c->arg_len, &wire, &near)) {
+        if (near)
+            info(s, _("« %s » n'est pas une phase. Vouliez-vous dire « %s » ? Tapez /seance %s"),
+                 typed, near, near);
+        else
+            info(s, _("/seance demande une phase : %s"), BP_PHASE_LIST);
+        return;
+    }
+    if (dialog_hours_open(s, wire, &why))
+        info(s, _("Impossible d'ouvrir une séance : %s"), why);
 }
 
 static void console_command(struct join_console *j, struct dialog *s, const char *line, size_t len,
@@ -39,98 +96,90 @@ static void console_command(struct join_console *j, struct dialog *s, const char
     case CMD_CHAT: {
         const char *why = NULL;
         int rc = dialog_say(s, c.arg, c.arg_len, &why);
-        if (rc < 0)
+        if (rc < 0) {
             info(s, "%s", why);
-        else if (rc == SAY_WAIT_E2E)
-            info(s, "(en attente du chiffrement)");
+            return;
+        }
+        char text[BP_CHAT_MAX + 1];
+        cli_printable((const uint8_t *)c.arg, c.arg_len, text, sizeof text);
+        room_news_chat_mine(&s->news, text);
+        if (rc == SAY_WAIT_E2E)
+            info(s, "%s", _("(en attente du chiffrement)"));
         else if (rc == SAY_WAIT_PEER)
-            info(s, "(en attente d'un autre participant)");
+            info(s, "%s", _("(en attente d'un autre participant)"));
         else if (rc == SAY_WAIT_FLOW)
-            info(s, "(en attente : un participant reçoit lentement ; votre message partira dès "
-                    "que possible)");
+            info(s, "%s",
+                 _("(en attente : un participant reçoit lentement ; votre message partira dès "
+                   "que possible)"));
         return;
     }
     case CMD_YES:
     case CMD_NO:
         if (!dialog_sas_answer(s, c.slot, c.kind == CMD_YES, now)) {
-            if (c.slot >= 0)
-                info(s, "no code waiting for an answer from slot %d", c.slot);
-            else
-                info(s, "no code waiting for an answer");
+            info(s, "%s", _("Aucun code n'attend de réponse."));
             /* Say why when it is because a pair was ended: the person saw a
              * code and expects to answer it. */
             for (int k = 0; k < BP_MAX_MEMBERS; k++)
-                if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k))
+                if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k)) {
+                    char who[160];
+                    room_news_who(&s->news, k, who, sizeof who);
                     info(s,
-                         "slot=%d: la liaison chiffr\xc3\xa9"
-                         "e avec cet appareil a "
-                         "\xc3\xa9t\xc3\xa9 arr\xc3\xaat\xc3\xa9"
-                         "e (voir la ligne [e2e] slot=%d "
-                         "refused), son code ne peut plus \xc3\xaatre confirm\xc3\xa9 ; pour "
-                         "recommencer, quittez (/quitter) et rejoignez la salle. (The pair with "
-                         "this device was ended; its code can no longer be confirmed: leave and "
-                         "join again to start over.)",
-                         k, k);
+                         _("La liaison chiffrée avec %s a été arrêtée : son code ne peut plus "
+                           "être confirmé. Pour recommencer, quittez (/quitter) puis rejoignez "
+                           "la salle : un nouveau code sera affiché."),
+                         who);
+                }
         }
         return;
     case CMD_WHO:
         dialog_print_members(s);
         return;
     case CMD_QUIT:
-        info(s, "leaving the room");
+        info(s, "%s", _("Vous quittez la salle."));
         dialog_quit(s, now);
         return;
     case CMD_HELP:
-        fputs(console_help, s->out);
-        fflush(s->out);
+        print_help(s);
         return;
-    case CMD_SESSION: {
-        char phase[BP_PHASE_MAX + 2];
-        const char *why = NULL;
-        cli_printable((const uint8_t *)c.arg,
-                      c.arg_len < sizeof phase - 1 ? c.arg_len : sizeof phase - 1, phase,
-                      sizeof phase);
-        if (c.arg_len > BP_PHASE_MAX || !hours_phase_ok(phase))
-            info(s, "/seance takes a phase: %s", hours_phases);
-        else if (dialog_hours_open(s, phase, &why))
-            info(s, "cannot open a session: %s", why);
+    case CMD_SESSION:
+        open_session(s, &c);
         return;
-    }
     case CMD_CLOSE: {
         const char *why = NULL;
         if (dialog_hours_close(s, &why))
-            info(s, "cannot close the session: %s", why);
+            info(s, _("Impossible de terminer la séance : %s"), why);
         return;
     }
     case CMD_HOURS: {
         const char *why = NULL;
         if (dialog_hours_report(s, &why))
-            info(s, "cannot ask for the hours: %s", why);
+            info(s, _("Impossible de demander les heures : %s"), why);
         return;
     }
     case CMD_UNKNOWN:
-        info(s, "unknown command %s: type /aide (or /help) for the list", word);
+        info(s, _("Commande inconnue %s : tapez /aide pour la liste."), word);
         return;
     case CMD_BAD_ARG:
         if (!strcmp(word, "/oui") || !strcmp(word, "/yes") || !strcmp(word, "/non") ||
             !strcmp(word, "/no"))
-            info(s, "%s takes nothing or a slot number from 0 to %d", word, BP_MAX_MEMBERS - 1);
+            info(s, _("%s s'emploie seul, ou suivi d'un numéro de 0 à %d"), word,
+                 BP_MAX_MEMBERS - 1);
         else if (!strcmp(word, "/seance") || !strcmp(word, "/session"))
-            info(s, "%s takes a phase: %s", word, hours_phases);
+            info(s, _("%s demande une phase : %s"), word, BP_PHASE_LIST);
         else
-            info(s, "%s takes no argument", word);
+            info(s, _("%s s'emploie seul"), word);
         return;
     }
-    (void)j;
 }
 
 static void console_event(struct join_console *j, struct dialog *s, enum console_ev ev,
                           const char *line, size_t len, uint64_t now)
 {
     if (ev == CONSOLE_TOO_LONG)
-        info(s, "line too long (over %d bytes): discarded", CONSOLE_LINE_MAX);
+        info(s, _("Ligne trop longue (plus de %d octets) : elle n'a pas été envoyée."),
+             CONSOLE_LINE_MAX);
     else if (ev == CONSOLE_BAD_UTF8)
-        info(s, "this line is not UTF-8 text: discarded");
+        info(s, "%s", _("Cette ligne n'est pas du texte UTF-8 : elle n'a pas été envoyée."));
     else if (ev == CONSOLE_LINE)
         console_command(j, s, line, len, now);
 }
@@ -141,10 +190,16 @@ void join_console_input(struct join_console *j, struct dialog *s, const char *bu
     const char *line = NULL;
     size_t ll = 0;
     enum console_ev ev;
-    if (!buf) { /* end of input: no more prompts, the room goes on */
+    if (!buf) {
         j->e2e->interactive = 0;
         ev = console_lines_end(&j->con, &line, &ll);
         console_event(j, s, ev, line, ll, now);
+        /* Ctrl-D at a terminal means "I am done": leave as /quitter does. A
+         * script's input (a pipe, /dev/null) ending only stops the reading. */
+        if (j->tty && !s->finished) {
+            info(s, "%s", _("Fin de la saisie (Ctrl-D) : vous quittez la salle."));
+            dialog_quit(s, now);
+        }
         return;
     }
     while (!s->finished &&

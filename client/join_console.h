@@ -1,11 +1,12 @@
 /* join_console.h: the console of `bilan join`: what the person types in
  * the room (standard input, read inside the event loop by net.c, cut and
  * parsed by console.c) sent as chat lines or run as commands (/oui, /non,
- * /qui, /quitter, /aide, /seance, /fin, /heures), and the "[info] ..."
- * lines that answer them.
+ * /qui, /quitter, /aide, /seance, /fin, /heures), and the sentences that
+ * answer them ("[info] ..." among the machine lines).
  *
- * Owns the line being typed. The end of standard input (/dev/null, a
- * closed pipe, Ctrl-D) only stops the reading and the code prompts. */
+ * Owns the line being typed. The end of standard input at a terminal
+ * (Ctrl-D) leaves the room as /quitter does, and says so; the end of a
+ * script's input (/dev/null, a closed pipe) only stops the reading. */
 #ifndef CLIENT_JOIN_CONSOLE_H
 #define CLIENT_JOIN_CONSOLE_H
 
@@ -18,6 +19,7 @@
 struct join_console {
     struct console_lines con; /* what is typed, until a newline */
     struct e2e *e2e;          /* borrowed: codes to answer, pairs ended */
+    int tty;                  /* standard input is a terminal (a person) */
 };
 
 void join_console_init(struct join_console *j, struct e2e *e2e);

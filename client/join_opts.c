@@ -7,86 +7,88 @@
 
 #include "cli.h"
 #include "hours.h"
+#include "i18n.h"
 #include "join_opts.h"
+#include "words.h"
 
-static const char join_usage[] =
-    "Usage: bilan join LINK-OR-BILAN-ID [options]\n"
+/* French source: i18n.h gives the English when the locale asks. */
+static const char join_usage[] = N_(
+    "Utilisation : bilan join LIEN-OU-BILAN [options]\n"
     "\n"
-    "Joins the room of a bilan: with the invite link you were given (quote it),\n"
-    "or with the id of a bilan this device already knows (`bilan bilan list`).\n"
+    "Entre dans la salle d'un bilan : avec le lien d'invitation reçu (entre\n"
+    "guillemets), ou avec l'identifiant d'un bilan que cet appareil connaît déjà\n"
+    "(voir `bilan bilan list`).\n"
     "\n"
-    "  --send-file FILE     send FILE to the others once someone is in the room (repeatable)\n"
-    "  --say TEXT           send a chat line once someone is in the room (repeatable)\n"
-    "  --recv-dir DIR       accept files from the others into DIR (otherwise refused)\n"
-    "  --expect-files N     leave after receiving N files\n"
-    "  --expect-chat N      leave after receiving N chat lines\n"
-    "  --expect-members N   leave after the room had N members at once (you included;\n"
-    "                       more than 4 never happens: stay until --duration/--timeout)\n"
-    "  --duration SECONDS   leave after this long in the room (exit 0)\n"
-    "  --timeout SECONDS    give up (exit 4) if expectations are not met by then\n"
-    "  --server HOST:PORT   which server, if the bilan id is known on several\n"
-    "  --headless           no window (this version has no window yet)\n"
+    "Dans la salle, tapez une ligne puis Entrée pour l'envoyer aux autres, ou une\n"
+    "commande :\n"
+    "  /oui [N]             l'autre personne lit le même code : le confirmer\n"
+    "  /non [N]             les codes sont différents : le refuser\n"
+    "  /qui                 qui est dans la salle\n"
+    "  /seance PHASE        (consultant) ouvrir une séance : preliminaire,\n"
+    "                       investigation, conclusion ou suivi\n"
+    "  /fin                 (consultant) terminer la séance\n"
+    "  /heures              les heures en face à face utilisées et restantes\n"
+    "  /quitter             quitter la salle (comme Ctrl-C ou Ctrl-D)\n"
+    "  /aide                la liste des commandes\n"
+    "Les commandes anglaises (/yes, /no, /who, /session, /close, /hours, /quit,\n"
+    "/help) marchent aussi.\n"
     "\n"
-    "Video and sound (none by default in this version):\n"
-    "  --video SOURCE       pattern (a moving test picture), FILE.y4m (looped),\n"
-    "                       /dev/videoN (a camera), or none\n"
-    "  --audio SOURCE       tone[:HZ], FILE.wav (looped), default (the microphone),\n"
-    "                       mic:NAME, or none\n"
-    "  --video-out FILE.y4m write the other person's video (frame N at position N)\n"
-    "  --audio-out OUT      FILE.wav (the other person's sound), or default (speaker)\n"
-    "  --size WxH           picture size sent, 640x480 by default (e.g. 1280x720)\n"
-    "  --fps N              pictures per second sent, 30 by default (5..60)\n"
-    "  --confirm-sas        confirm every security code as soon as it is shown: only\n"
-    "                       after you compared the codes with the other person (or tests)\n"
-    "  --reject-sas         reject every security code (ends those pairs)\n"
-    "  --stats FILE.json    write end-to-end, relay and media counters to FILE.json\n"
-    "                       at exit (frames, losses, latency, bitrate over time)\n"
-    "  --open-session PHASE (consultant) open a session as soon as someone else is in\n"
-    "                       the room; PHASE: preliminaire, investigation, conclusion, suivi\n"
-    "  --close-session      (consultant) close the open session before leaving (when\n"
-    "                       expectations are met, at --duration's end, on Ctrl-C or /quit)\n"
+    "Tout ce qui passe dans la salle est chiffré de bout en bout : le serveur le\n"
+    "transmet sans pouvoir le lire. Pour chaque autre appareil, un code de 6\n"
+    "chiffres s'affiche : lisez-le à voix haute l'un à l'autre, puis tapez /oui si\n"
+    "c'est le même code, /non s'il est différent. Chaque entrée dans la salle tire\n"
+    "de nouvelles clés : le code change à chaque fois.\n"
     "\n"
-    "In the room, type a line and Enter to send it to the others, or a command:\n"
-    "  /oui, /yes [SLOT]    the other person reads the same code: confirm it\n"
-    "  /non, /no [SLOT]     the codes differ: reject it (ends that pair)\n"
-    "  /qui, /who           who is in the room\n"
-    "  /seance, /session PHASE  (consultant) open a session of that phase\n"
-    "  /fin, /close         (consultant) close the session\n"
-    "  /heures, /hours      face-to-face hours used and left in this bilan\n"
-    "  /quitter, /quit      leave the room (like Ctrl-C)\n"
-    "  /aide, /help         the list of commands\n"
-    "Lines typed before the encryption allows sending wait (64 at most).\n"
+    "Le temps en face à face n'est compté que pendant une séance, que la\n"
+    "consultante ou le consultant ouvre et termine. À la fin d'une séance, chaque\n"
+    "appareil présent signe le relevé du serveur (une attestation de présence ;\n"
+    "voir `bilan receipt verify`).\n"
     "\n"
-    "Everything sent in the room is encrypted end to end: the server relays it\n"
-    "without being able to read it. For each other device a 6-digit code is shown\n"
-    "(\"[e2e] slot=N code=482 913\"): read it aloud to each other, then type /oui\n"
-    "if the codes are the same, /non if they differ (without a SLOT, the answer\n"
-    "goes to every code shown and not answered yet). Devices that joined with the\n"
-    "invite link are authenticated by it and exchange at once (confirming the code\n"
-    "makes them verified); a device authenticated neither by the invite nor by an\n"
-    "earlier confirmed code gets nothing until its code is confirmed. Without a\n"
-    "person at the keyboard, --confirm-sas accepts every code as soon as it is\n"
-    "shown (compare them aloud at once and leave if they differ) and --reject-sas\n"
-    "rejects them. Each join draws new keys, so the code changes every time. A\n"
-    "confirmed code is remembered for the bilan.\n"
+    "Options :\n"
+    "  --headless           pas de fenêtre : la salle en mode texte\n"
+    "  --machine            lignes pour les scripts (« [room] slot=1 ... ») au lieu\n"
+    "                       des phrases\n"
+    "  --recv-dir DOSSIER   accepter les fichiers des autres dans DOSSIER\n"
+    "                       (sinon ils sont refusés)\n"
+    "  --send-file FICHIER  envoyer FICHIER aux autres dès que quelqu'un est là\n"
+    "                       (peut être répété)\n"
+    "  --say TEXTE          envoyer une ligne dès que quelqu'un est là (répétable)\n"
+    "  --server HÔTE:PORT   quel serveur, si le bilan est connu sur plusieurs\n"
     "\n"
-    "With --say, --send-file or --expect-*, join leaves once everything is sent\n"
-    "and every expectation is met; otherwise it stays until --duration, /quit or\n"
-    "Ctrl-C. The end of standard input (Ctrl-D, /dev/null) does not leave.\n"
-    "Durations also accept 90s, 5m, 1h30.\n"
+    "Image et son (aucun par défaut dans cette version) :\n"
+    "  --video SOURCE       pattern (une mire animée), FICHIER.y4m (en boucle),\n"
+    "                       /dev/videoN (une caméra), ou none\n"
+    "  --audio SOURCE       tone[:HZ], FICHIER.wav (en boucle), default (le micro),\n"
+    "                       mic:NOM, ou none\n"
+    "  --video-out FICHIER.y4m  enregistrer l'image de l'autre personne\n"
+    "  --audio-out SORTIE   FICHIER.wav (le son de l'autre personne), ou default\n"
+    "                       (le haut-parleur)\n"
+    "  --size LxH           taille de l'image envoyée, 640x480 par défaut\n"
+    "  --fps N              images par seconde envoyées, 30 par défaut (5 à 60)\n"
     "\n"
-    "Sessions: the server counts face-to-face time only inside a session, which a\n"
-    "consultant opens and closes. Lines \"[hours] ...\" show the time used and left;\n"
-    "at the close every device present signs the server's record of the session (an\n"
-    "attendance receipt, \"[receipt] session=... signed\"; see `bilan receipt verify`).\n"
-    "A receipt that could not be sent goes out at the next `bilan join` to that server.\n";
+    "Séances (consultant) :\n"
+    "  --open-session PHASE ouvrir une séance dès qu'une autre personne est là\n"
+    "  --close-session      terminer la séance avant de partir\n"
+    "\n"
+    "Pour les essais et les scripts :\n"
+    "  --confirm-sas        confirmer chaque code dès qu'il s'affiche (seulement\n"
+    "                       après avoir comparé les codes, ou pour des essais)\n"
+    "  --reject-sas         refuser chaque code\n"
+    "  --expect-files N     partir après avoir reçu N fichiers\n"
+    "  --expect-chat N      partir après avoir reçu N lignes\n"
+    "  --expect-members N   partir quand la salle a eu N personnes à la fois\n"
+    "  --duration DURÉE     partir après ce temps dans la salle (code 0)\n"
+    "  --timeout DURÉE      abandonner (code 4) si les attentes ne sont pas remplies\n"
+    "  --stats FICHIER.json écrire les compteurs (chiffrement, relais, image, son)\n"
+    "Les durées s'écrivent en secondes ou 90s, 5m, 1h30.\n");
 
 static int parse_count(const char *opt, const char *v, int max, int *out)
 {
     char *end;
     long n = strtol(v, &end, 10);
     if (!*v || *end || n < 0 || n > max)
-        return cli_fail(EXIT_USAGE, "%s %s: expected a whole number from 0 to %d", opt, v, max);
+        return cli_fail(EXIT_USAGE, _("%s %s : un nombre entier de 0 à %d est attendu"), opt, v,
+                        max);
     *out = (int)n;
     return 0;
 }
@@ -107,8 +109,8 @@ static int parse_size(const char *v, int *w, int *h)
         }
     }
     return cli_fail(EXIT_USAGE,
-                    "--size %s : taille attendue LARGEURxHAUTEUR, nombres pairs de 16 \xc3\xa0 "
-                    "1920x1088, par exemple 640x480 (expected WxH, even, 16 to 1920x1088)",
+                    _("--size %s : taille attendue LARGEURxHAUTEUR, nombres pairs de 16 à "
+                      "1920x1088, par exemple 640x480"),
                     v);
 }
 
@@ -125,8 +127,25 @@ static int parse_seconds(const char *opt, const char *v, uint64_t *out_ms)
         *out_ms = (uint64_t)(d * 1000.0);
         return 0;
     }
-    return cli_fail(EXIT_USAGE, "%s %s: expected a positive number of seconds (or 90s, 5m, 1h30)",
-                    opt, v);
+    return cli_fail(EXIT_USAGE,
+                    _("%s %s : une durée positive est attendue, en secondes ou 90s, 5m, 1h30"), opt,
+                    v);
+}
+
+/* --open-session PHASE as a person types it (capitals, accents, a typo). */
+static int phase_arg(const char *v, char out[BP_PHASE_MAX + 1])
+{
+    const char *wire, *near;
+    if (!words_phase(v, strlen(v), &wire, &near)) {
+        snprintf(out, BP_PHASE_MAX + 1, "%s", wire);
+        return 0;
+    }
+    if (near)
+        return cli_fail(EXIT_USAGE,
+                        _("--open-session %s : cette phase n'existe pas. Vouliez-vous dire « %s » ?"),
+                        v, near);
+    return cli_fail(EXIT_USAGE, _("--open-session %s : la phase est l'une de : %s"), v,
+                    BP_PHASE_LIST);
 }
 
 int join_opts_parse(struct join_opts *o, int argc, char **argv)
@@ -153,6 +172,7 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         {"audio-out", required_argument, NULL, 1009},
         {"size", required_argument, NULL, 1010},
         {"fps", required_argument, NULL, 1011},
+        {"machine", no_argument, NULL, 1012},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -167,11 +187,11 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         switch (c) {
         case 'f':
             if (datatx_add_file(&o->tx, optarg, why, sizeof why))
-                rc = cli_fail(EXIT_USAGE, "--send-file: %s", why);
+                rc = cli_fail(EXIT_USAGE, "--send-file : %s", why);
             break;
         case 'S':
             if (datatx_add_chat(&o->tx, optarg, &w))
-                rc = cli_fail(EXIT_USAGE, "--say: %s", w);
+                rc = cli_fail(EXIT_USAGE, "--say : %s", w);
             break;
         case 'r':
             o->recv_dir = optarg;
@@ -195,22 +215,21 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
             o->opt_server = optarg;
             break;
         case 'H':
-            break; /* no window in this version: headless is the only mode */
+            o->headless = 1;
+            break;
         case 1001:
         case 1002:
             if (o->policy != E2E_SAS_ASK)
-                rc = cli_fail(EXIT_USAGE, "--confirm-sas and --reject-sas exclude each other");
+                rc = cli_fail(EXIT_USAGE,
+                              _("--confirm-sas et --reject-sas ne vont pas ensemble : choisissez "
+                                "l'un des deux"));
             o->policy = c == 1001 ? E2E_SAS_CONFIRM : E2E_SAS_REJECT;
             break;
         case 1003:
             o->stats_file = optarg;
             break;
         case 1004:
-            if (!hours_phase_ok(optarg))
-                rc = cli_fail(EXIT_USAGE, "--open-session %s: the phase is one of %s", optarg,
-                              hours_phases);
-            else
-                snprintf(o->open_phase, sizeof o->open_phase, "%s", optarg);
+            rc = phase_arg(optarg, o->open_phase);
             break;
         case 1005:
             o->close_on_leave = 1;
@@ -233,14 +252,17 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         case 1011:
             rc = parse_count("--fps", optarg, 60, &o->fps);
             if (!rc && o->fps < 5)
-                rc = cli_fail(EXIT_USAGE, "--fps %s: expected 5 to 60", optarg);
+                rc = cli_fail(EXIT_USAGE, _("--fps %s : de 5 à 60 images par seconde"), optarg);
+            break;
+        case 1012:
+            o->machine = 1;
             break;
         case 'h':
-            fputs(join_usage, stdout);
+            fputs(_(join_usage), stdout);
             datatx_free(&o->tx);
             return -1;
         default:
-            fputs(join_usage, stderr);
+            fputs(_(join_usage), stderr);
             rc = EXIT_USAGE;
             break;
         }
@@ -248,12 +270,12 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
             break;
     }
     if (!rc && argc - optind != 1) {
-        fputs(join_usage, stderr);
+        fputs(_(join_usage), stderr);
         rc = EXIT_USAGE;
     }
     struct stat sb;
     if (!rc && o->recv_dir && (stat(o->recv_dir, &sb) || !S_ISDIR(sb.st_mode)))
-        rc = cli_fail(EXIT_USAGE, "--recv-dir %s: not an existing folder", o->recv_dir);
+        rc = cli_fail(EXIT_USAGE, _("--recv-dir %s : ce dossier n'existe pas"), o->recv_dir);
     if (rc) {
         datatx_free(&o->tx);
         return rc;

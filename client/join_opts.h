@@ -26,6 +26,8 @@ struct join_opts {
     uint64_t duration_ms, timeout_ms;
     char open_phase[BP_PHASE_MAX + 1]; /* --open-session */
     int close_on_leave;                /* --close-session */
+    int machine;                       /* --machine: "[room] ..." lines, not sentences */
+    int headless;                      /* --headless: no window */
     /* The call (call.h): --video, --audio, --video-out, --audio-out,
      * --size, --fps. All NULL/0: no media. */
     const char *video, *audio, *video_out, *audio_out;

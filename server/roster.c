@@ -18,12 +18,17 @@
 #include "room.h"
 #include "roster.h"
 
-/* {slot, device, role, beneficiary_devices?} of the member in slot. */
+/* {slot, device, role, name?, beneficiary_devices?} of the member in slot. */
 static json_t *member_obj(const struct room_member *m, int slot)
 {
     char dev[BP_B64_32 + 1];
     bp_b64_encode(m->device, BP_FP_LEN, dev);
     json_t *o = json_pack("{s:i, s:s, s:s}", "slot", slot, "device", dev, "role", bp_role_name(m->role));
+    /* A consultant's enrolment name, so that the beneficiary sees who is
+     * there in plain words (PROTOCOL.md §3.2, member object). */
+    const struct conn *mc = m->conn;
+    if (o && m->role == BP_ROLE_CONSULTANT && mc && mc->consultant_name[0])
+        json_object_set_new(o, "name", json_string(mc->consultant_name));
     /* How many beneficiary devices the bilan has (PROTOCOL.md §3.2): more
      * than one means someone else may have used an invite. */
     if (o && m->role == BP_ROLE_BENEFICIARY && m->role_devices > 0)

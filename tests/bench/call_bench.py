@@ -94,7 +94,7 @@ def main():
         bil = re.findall(r"bilan=([A-Za-z0-9_-]+)", subprocess.run(
             [client, "--data", ca, "bilan", "list"], check=True, capture_output=True, text=True).stdout)[-1]
         dur = str(a.seconds + 10)
-        media = ["--headless", "--confirm-sas", "--video", "pattern", "--audio", "tone", "--size", a.size,
+        media = ["--headless", "--machine", "--confirm-sas", "--video", "pattern", "--audio", "tone", "--size", a.size,
                  "--duration", dur]
         pa = subprocess.Popen([client, "--data", ca, "join", bil, *media, "--stats", os.path.join(tmp, "a.json")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

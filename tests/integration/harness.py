@@ -203,7 +203,13 @@ class Client:
         self.data = os.path.join(tmp, "client-" + name)
 
     def argv(self, *args):
-        return [CLIENT_BIN, "--data", self.data] + list(args)
+        args = list(args)
+        # The tests read the machine lines ("[room] slot=1 ..."), not the
+        # sentences a person reads: `bilan join --machine`.
+        if args and args[0] == "join" and "--words" not in args:
+            args.insert(1, "--machine")
+        args = [a for a in args if a != "--words"]
+        return [CLIENT_BIN, "--data", self.data] + args
 
     def run(self, *args, timeout=DEADLINE):
         r = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout,

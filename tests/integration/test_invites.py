@@ -194,7 +194,7 @@ def t_reprint_revokes():
 # ---------------------------------------------------------------- second device
 
 
-WARN = r"^\[room\] ATTENTION slot={}: .*deuxième appareil.*Demandez au bénéficiaire"
+WARN = r"^\[room\] ATTENTION slot={} beneficiary_devices=\d+ device=\S+: second beneficiary device"
 
 
 def t_second_device_warning():
@@ -217,7 +217,7 @@ def t_second_device_warning():
         pa.wait_line(WARN.format(2))
         check(True, "a second beneficiary device arriving is a loud warning for the consultant")
         check(pa.count(WARN.format(1)) == 0, "the first beneficiary device alone raised no warning")
-        p1.wait_line(r"^\[room\] ATTENTION slot=2: ")
+        p1.wait_line(r"^\[room\] ATTENTION slot=2 beneficiary_devices=\d+: another device")
         check(True, "the first beneficiary device is told too")
         # The consultant comes back: the roster flags both devices.
         pa.signal(signal.SIGINT)

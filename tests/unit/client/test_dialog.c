@@ -355,13 +355,16 @@ static void test_second_device(void)
 {
     struct peer p;
     peer_init(&p, GOAL_JOIN, NULL);
+    p.s.news.out = p.out; /* the sentences too */
     enter_as(&p, "consultant", 0,
              "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\",\"beneficiary_devices\":1}]");
     CHECK_EQ_INT(p.s.st, ST_IN_ROOM);
     CHECK(strstr(output(&p), "ATTENTION") == NULL);
     feed(&p.s, "{\"type\":\"member_joined\",\"slot\":2,\"device\":\"" DEV_C "\",\"role\":\"beneficiary\","
                "\"beneficiary_devices\":2}", 1);
-    CHECK(strstr(output(&p), "[room] ATTENTION slot=2: un deuxi\xc3\xa8me appareil utilise l'invitation du "
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=2 beneficiary_devices=2 device=2021222324252627: "
+                             "second beneficiary device") != NULL);
+    CHECK(strstr(output(&p), "ATTENTION : un deuxi\xc3\xa8me appareil utilise l'invitation du "
                              "b\xc3\xa9n\xc3\xa9""ficiaire (2 appareils") != NULL);
     CHECK(strstr(output(&p), "Demandez au b\xc3\xa9n\xc3\xa9""ficiaire si l'appareil 2021222324252627 est bien "
                              "le sien") != NULL);
@@ -370,21 +373,24 @@ static void test_second_device(void)
 
     /* The roster of a consultant who joins after both: both flagged. */
     peer_init(&p, GOAL_JOIN, NULL);
+    p.s.news.out = p.out; /* the sentences too */
     enter_as(&p, "consultant", 0,
              "[{\"slot\":1,\"device\":\"" DEV_B "\",\"role\":\"beneficiary\",\"beneficiary_devices\":2},"
              "{\"slot\":2,\"device\":\"" DEV_C "\",\"role\":\"beneficiary\",\"beneficiary_devices\":2},"
              "{\"slot\":3,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]");
-    CHECK(strstr(output(&p), "[room] ATTENTION slot=1: ") != NULL);
-    CHECK(strstr(output(&p), "[room] ATTENTION slot=2: ") != NULL);
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=1 ") != NULL);
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=2 ") != NULL);
     CHECK(strstr(output(&p), "ATTENTION slot=3") == NULL);
     peer_free(&p);
 
     /* A beneficiary device is told in its own words. */
     peer_init(&p, GOAL_JOIN, NULL);
+    p.s.news.out = p.out; /* the sentences too */
     enter_as(&p, "beneficiary", 1, "[]");
     feed(&p.s, "{\"type\":\"member_joined\",\"slot\":2,\"device\":\"" DEV_C "\",\"role\":\"beneficiary\","
                "\"beneficiary_devices\":3}", 1);
-    CHECK(strstr(output(&p), "[room] ATTENTION slot=2: un autre appareil est entr\xc3\xa9 avec une invitation "
+    CHECK(strstr(output(&p), "[room] ATTENTION slot=2 beneficiary_devices=3: another device") != NULL);
+    CHECK(strstr(output(&p), "ATTENTION : un autre appareil est entr\xc3\xa9 avec une invitation "
                              "de ce bilan (3 appareils)") != NULL);
     peer_free(&p);
 
@@ -579,7 +585,7 @@ static void test_transfer(void)
     enter_room(&b, 1, "[{\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\"}]", 0);
     seq = UINT32_MAX;
     pump(&a, &b, 0, &seq);
-    CHECK(strstr(output(&b), "[file] rejected name=rapport final.pdf: not accepting files") != NULL);
+    CHECK(strstr(output(&b), "[file] rejected name=rapport final.pdf: cet appareil n'accepte pas de fichiers") != NULL);
     CHECK_EQ_INT(b.rx.files, 0);
     peer_free(&a);
     peer_free(&b);
@@ -598,7 +604,7 @@ static void test_transfer(void)
     dialog_on_binary(&b.s, fr, 16 + (size_t)n + 3, 2);
     n = bp_data_encode_file_end(9, fr + 16, sizeof fr - 16);
     dialog_on_binary(&b.s, fr, 16 + (size_t)n, 3);
-    CHECK(strstr(output(&b), "[file] rejected name=x.txt: SHA-256 does not match") != NULL);
+    CHECK(strstr(output(&b), "[file] rejected name=x.txt: l'empreinte SHA-256 ne correspond pas") != NULL);
     CHECK_EQ_INT(count_parts(recv), 0);
     snprintf(path, sizeof path, "%s/x.txt", recv);
     CHECK(access(path, F_OK) != 0);
@@ -606,7 +612,7 @@ static void test_transfer(void)
     /* Oversize announcement refused; a sender leaving mid-transfer deletes its temp file. */
     n = bp_data_encode_file_begin(10, (4ULL << 30) + 1, sha, "huge.bin", 8, fr + 16, sizeof fr - 16);
     dialog_on_binary(&b.s, fr, 16 + (size_t)n, 4);
-    CHECK(strstr(output(&b), "[file] rejected name=huge.bin: larger than 4 GiB") != NULL);
+    CHECK(strstr(output(&b), "[file] rejected name=huge.bin: plus de 4 Gio") != NULL);
     n = bp_data_encode_file_begin(11, 100, sha, "half.txt", 8, fr + 16, sizeof fr - 16);
     dialog_on_binary(&b.s, fr, 16 + (size_t)n, 5);
     n = bp_data_encode_chunk_hdr(11, 0, fr + 16, sizeof fr - 16);
@@ -618,7 +624,7 @@ static void test_transfer(void)
     n = bp_data_encode_chunk_hdr(12, 50, fr + 16, sizeof fr - 16);
     memcpy(fr + 16 + n, "abc", 3);
     dialog_on_binary(&b.s, fr, 16 + (size_t)n + 3, 8);
-    CHECK(strstr(output(&b), "[file] rejected name=ooo.txt: chunk out of order") != NULL);
+    CHECK(strstr(output(&b), "[file] rejected name=ooo.txt: morceaux reçus dans le désordre") != NULL);
     CHECK_EQ_INT(count_parts(recv), 1);
     feed(&b.s, "{\"type\":\"member_left\",\"slot\":0,\"device\":\"" DEV_A "\",\"role\":\"consultant\",\"reason\":\"disconnected\"}", 9);
     /* The server may deliver member_left ahead of queued data: a grace period. */
@@ -630,7 +636,7 @@ static void test_transfer(void)
     dialog_tick(&b.s, 9 + DATARX_GRACE_MS - 1);
     CHECK_EQ_INT(count_parts(recv), 1);
     dialog_tick(&b.s, 9 + DATARX_GRACE_MS);
-    CHECK(strstr(output(&b), "[file] rejected name=half.txt: transfer interrupted: the sender left") != NULL);
+    CHECK(strstr(output(&b), "[file] rejected name=half.txt: envoi interrompu : l'expéditeur est parti") != NULL);
     CHECK_EQ_INT(count_parts(recv), 0);
 
     /* A hostile name is made safe; chat control characters are neutralised. */
