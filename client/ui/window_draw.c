@@ -473,8 +473,9 @@ static void draw_panel(struct window *w)
     if (p == PANEL_CODE) {
         draw_text(w, 0, t->text, _("Code de sécurité"), w->lay.panel_title, 1);
         draw_text(w, 2, t->text, s->code, w->lay.panel_big, 1);
-        /* The question on two lines when it does not fit on one. */
-        const char *q = _("Lisez-le à voix haute : l'autre personne voit-elle le même ?");
+        /* The question on two lines when it does not fit on one (cut at
+         * spaces; the French non-breaking ones before ":" and "?" hold). */
+        const char *q = _("Lisez-le à voix haute\xc2\xa0: l'autre personne voit-elle le même code\xc2\xa0?");
         struct ui_rect r = w->lay.panel_text;
         if (win_text_width(w, 0, q) <= r.w) {
             draw_text(w, 0, t->text, q, r, 1);
