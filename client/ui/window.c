@@ -284,9 +284,12 @@ static void trace_layout(struct window *w)
         return;
     char line[sizeof w->lay_trace];
     const struct ui_layout *l = &w->lay;
-    snprintf(line, sizeof line, "[window] remote=%d,%d,%d,%d self=%d,%d,%d,%d pt=%d hc=%d panel=%d",
+    snprintf(line, sizeof line,
+             "[window] remote=%d,%d,%d,%d self=%d,%d,%d,%d pt=%d hc=%d panel=%d focus=%d mic=%d "
+             "cam=%d",
              l->remote.x, l->remote.y, l->remote.w, l->remote.h, l->self.x, l->self.y, l->self.w,
-             l->self.h, w->pt, w->hc, (int)win_panel_now(w));
+             l->self.h, w->pt, w->hc, (int)win_panel_now(w), w->focus, w->snap.mic_muted,
+             w->snap.cam_muted);
     if (strcmp(line, w->lay_trace)) {
         snprintf(w->lay_trace, sizeof w->lay_trace, "%s", line);
         fprintf(stderr, "%s\n", line);

@@ -537,13 +537,18 @@ void win_draw(struct window *w, uint64_t now_ms)
         frame(w, w->lay.self, 2, 0, t->panel_border);
     /* Captions: who is who, in plain words. */
     char cap[ROOM_LINE_MAX];
-    if (other >= 0 && s->people[other].role == BP_ROLE_CONSULTANT && s->people[other].name[0])
+    int consultant = other >= 0 && s->people[other].role == BP_ROLE_CONSULTANT;
+    if (consultant && s->people[other].name[0])
         snprintf(cap, sizeof cap, "%s : %s", role_words(BP_ROLE_CONSULTANT),
                  s->people[other].name);
     else if (other >= 0)
         snprintf(cap, sizeof cap, "%s", role_words(s->people[other].role));
     else
         snprintf(cap, sizeof cap, "%s", w->remote.valid ? role_words(BP_ROLE_NONE) : "");
+    /* Large text: the name alone, or the shorter words, rather than half. */
+    if (consultant && win_text_width(w, 1, cap) > w->lay.cap_remote.w)
+        snprintf(cap, sizeof cap, "%s",
+                 s->people[other].name[0] ? s->people[other].name : _("Consultante / consultant"));
     draw_text(w, 1, t->text, cap, w->lay.cap_remote, 0);
     snprintf(cap, sizeof cap, "%s%s", _("Vous"), s->mic_muted ? _(" — Micro coupé") : "");
     draw_text(w, 1, s->mic_muted ? t->warn : t->text, cap, w->lay.cap_self, 1);

@@ -103,7 +103,7 @@ struct window {
     int dirty; /* our own state changed: redraw */
     int last_second;
     struct ui_layout lay;
-    char lay_trace[160]; /* the last layout line printed (BILAN_WINDOW_TRACE) */
+    char lay_trace[240]; /* the last layout line printed (BILAN_WINDOW_TRACE) */
     /* The buttons of this frame: the panel's, then the bar's. */
     struct win_button btn[2 * UI_BUTTONS_MAX];
     struct ui_rect btn_rect[2 * UI_BUTTONS_MAX];

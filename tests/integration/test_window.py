@@ -131,9 +131,10 @@ def trace(proc, start=0):
     if not lines:
         return None
     m = re.search(r"remote=(-?\d+),(-?\d+),(\d+),(\d+) self=(-?\d+),(-?\d+),(\d+),(\d+) pt=(\d+) hc=(\d) "
-                  r"panel=(\d)", lines[-1])
+                  r"panel=(\d) focus=(-?\d+) mic=(\d) cam=(\d)", lines[-1])
     v = [int(x) for x in m.groups()]
-    return {"remote": v[0:4], "self": v[4:8], "pt": v[8], "hc": v[9], "panel": v[10]}
+    return {"remote": v[0:4], "self": v[4:8], "pt": v[8], "hc": v[9], "panel": v[10], "focus": v[11],
+            "mic": v[12], "cam": v[13]}
 
 
 def wait_trace(proc, what, cond, timeout=DEADLINE):
@@ -260,6 +261,23 @@ def t_two_windows():
         path = os.path.join(out, "window-beneficiary-muted.png")
         db.shot(path)
         print(f"  artefact: {path}", flush=True)
+
+        check(trace(pb)["mic"] == 1, "the beneficiary's window says its microphone is muted")
+
+        # Keyboard only: Tab twice reaches the camera's button, Entrée mutes
+        # it (our picture gives way to "Caméra coupée"), C unmutes it.
+        da.keys("Tab", "Tab")
+        wait_trace(pa, "the focus on the camera's button", lambda t: t["focus"] == 1)
+        da.keys("Return")
+        wait_trace(pa, "the camera muted", lambda t: t["cam"] == 1)
+        path = os.path.join(out, "window-consultant-camera-muted.png")
+        t = trace(pa)
+        rgb = da.shot(path)
+        print(f"  artefact: {path}", flush=True)
+        sok, swhy = pattern_ok(rgb, t["self"], mirrored=True)
+        check(not sok, f"no picture of ours while the camera is muted ({swhy})")
+        da.keys("c")
+        wait_trace(pa, "the camera back", lambda t: t["cam"] == 0)
 
         # F2 and Ctrl+plus in the consultant's window.
         da.keys("F2", "ctrl+plus")
