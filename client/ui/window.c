@@ -16,6 +16,7 @@
 #include "bp/vocab.h"
 #include "i18n.h"
 #include "vmailbox.h"
+#include "window.h"
 #include "window_int.h"
 
 static uint64_t mono_ms(void)
@@ -40,7 +41,7 @@ static void post(struct window *w, enum room_cmd_kind kind, int slot, int on, co
     c.on = on;
     if (text)
         snprintf(c.text, sizeof c.text, "%s", text);
-    room_model_post(w->cfg.model, &c); /* full: the person presses again */
+    room_model_post(w->model, &c); /* full: the person presses again */
 }
 
 static void set_text_size(struct window *w, int pt)
@@ -259,17 +260,17 @@ static void pick_remote(struct window *w)
     int slot = -1;
     for (int i = 0; i < BP_MAX_MEMBERS && slot < 0; i++)
         if (w->snap.people[i].present && !w->snap.people[i].me && i != w->snap.my_slot &&
-            w->cfg.remote[i])
+            w->remote_boxes[i])
             slot = i;
     for (int i = 0; i < BP_MAX_MEMBERS && slot < 0; i++)
-        if (w->cfg.remote[i] && vmailbox_count(w->cfg.remote[i]) > 0 && i != w->snap.my_slot)
+        if (w->remote_boxes[i] && vmailbox_count(w->remote_boxes[i]) > 0 && i != w->snap.my_slot)
             slot = i;
     if (slot == w->remote_slot)
         return;
     win_pic_free(&w->remote);
     memset(&w->remote, 0, sizeof w->remote);
     w->remote_slot = slot;
-    w->remote.box = slot >= 0 ? w->cfg.remote[slot] : NULL;
+    w->remote.box = slot >= 0 ? w->remote_boxes[slot] : NULL;
     w->dirty = 1;
 }
 
@@ -332,7 +333,7 @@ static void run(struct window *w)
         if (now - last_draw < WIN_FRAME_MS)
             continue;
         title_update(w);
-        room_model_snapshot(w->cfg.model, &w->snap);
+        room_model_snapshot(w->model, &w->snap);
         pick_remote(w);
         int changed = w->dirty || w->snap.version != w->drawn_version;
         changed |= win_pic_update(w, &w->remote, now);
@@ -396,7 +397,7 @@ static void *thread_main(void *arg)
         ready(w, -1);
         return NULL;
     }
-    int W = w->cfg.width > 0 ? w->cfg.width : 1280, H = w->cfg.height > 0 ? w->cfg.height : 720;
+    int W = w->width, H = w->height;
     if (TTF_Init() < 0 || win_fonts_open(w, w->why, sizeof w->why)) {
         if (!w->why[0])
             snprintf(w->why, sizeof w->why, "SDL_ttf : %s", TTF_GetError());
@@ -429,12 +430,15 @@ int window_open(struct window **out, const struct window_config *cfg, char *why,
         snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         return -1;
     }
-    w->cfg = *cfg;
-    w->cfg.title = NULL;
+    w->model = cfg->model;
+    for (int i = 0; i < BP_MAX_MEMBERS; i++)
+        w->remote_boxes[i] = cfg->remote[i];
     snprintf(w->title, sizeof w->title, "%s", cfg->title ? cfg->title : "Bilan");
     w->pt = cfg->text_pt ? cfg->text_pt : UI_TEXT_DEFAULT_PT;
     w->pt = w->pt < UI_TEXT_MIN_PT ? UI_TEXT_MIN_PT : w->pt > UI_TEXT_MAX_PT ? UI_TEXT_MAX_PT : w->pt;
     w->hc = cfg->high_contrast;
+    w->width = cfg->width > 0 ? cfg->width : 1280;
+    w->height = cfg->height > 0 ? cfg->height : 720;
     w->focus = -1;
     w->remote_slot = -1;
     w->answered_slot = -1;

@@ -12,10 +12,10 @@
 #include <SDL.h>
 #include <SDL_ttf.h>
 
+#include "bp/limits.h"
 #include "layout.h"
 #include "room_model.h"
 #include "vframe.h"
-#include "window.h"
 
 #define WIN_FONT_DIR "/usr/share/fonts/truetype/dejavu/"
 #define WIN_FONT WIN_FONT_DIR "DejaVuSans.ttf"
@@ -74,7 +74,10 @@ struct win_pic { /* one picture box and its texture */
 };
 
 struct window {
-    struct window_config cfg;
+    /* What window_open was given (window.h's struct window_config). */
+    struct room_model *model;
+    struct vmailbox *remote_boxes[BP_MAX_MEMBERS];
+    int width, height; /* the window's size when it opens */
     pthread_t th;
     atomic_int stop;
     /* The handshake of window_open. */
