@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -26,10 +27,12 @@
 #include "call.h"
 #include "cli.h"
 #include "enrol.h"
+#include "i18n.h"
 #include "join_console.h"
 #include "join_opts.h"
 #include "join_store.h"
 #include "join_window.h"
+#include "words.h"
 
 struct join_ctx {
     struct app *a;
@@ -135,6 +138,11 @@ struct find_ctx {
     const char *bilan;
     int count;
     long long server_id;
+    /* Nothing matched exactly: the known id the person probably meant. */
+    char folded[BP_ID_MAX + 1];
+    char same[BP_ID_MAX + 1]; /* equal but for capitals */
+    char near[BP_ID_MAX + 1]; /* a typo away (distance 1 or 2) */
+    int near_dist, near_ties;
 };
 
 static int find_cb(void *arg, const struct ks_bilan *b)
@@ -143,6 +151,46 @@ static int find_cb(void *arg, const struct ks_bilan *b)
     if (!strcmp(b->bilan, f->bilan)) {
         f->count++;
         f->server_id = b->server_id;
+        return 0;
+    }
+    char k[BP_ID_MAX + 1];
+    words_fold(b->bilan, strlen(b->bilan), k, sizeof k);
+    if (!strcmp(k, f->folded)) {
+        snprintf(f->same, sizeof f->same, "%s", b->bilan);
+        return 0;
+    }
+    int d = words_distance(k, f->folded);
+    if (d <= 2 && (!f->near[0] || d < f->near_dist)) {
+        snprintf(f->near, sizeof f->near, "%s", b->bilan);
+        f->near_dist = d;
+        f->near_ties = 0;
+    } else if (d <= 2 && d == f->near_dist && strcmp(f->near, b->bilan)) {
+        f->near_ties = 1;
+    }
+    return 0;
+}
+
+/* One window per room on a device: a second `bilan join` of the same bilan
+ * from the same data folder would replace the first one's connection (the
+ * server keeps one per device) and both would fight over the room. The
+ * lock is the kernel's (flock): it goes with the process, even on a crash. */
+static int lock_room(const struct app *a, const char *bilan)
+{
+    static int fd = -1;
+    char path[4200];
+    if (fd >= 0 || !bilan[0])
+        return 0;
+    if (snprintf(path, sizeof path, "%s/join-%s.lock", a->data_dir, bilan) >= (int)sizeof path)
+        return 0;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0; /* no lock rather than no meeting */
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        close(fd);
+        fd = -1;
+        return cli_fail(EXIT_USAGE,
+                        _("cette salle est déjà ouverte dans une autre fenêtre de cet appareil : "
+                          "continuez dans cette fenêtre-là, ou fermez-la avant de rejoindre ici."));
     }
     return 0;
 }
@@ -190,7 +238,18 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
                 return rc;
         } else {
             struct find_ctx f = {.bilan = arg};
+            words_fold(arg, strlen(arg), f.folded, sizeof f.folded);
             ks_bilan_each(a->ks, 0, find_cb, &f);
+            if (!f.count && f.same[0]) { /* capitals typed otherwise: the person means it */
+                f.bilan = arg = f.same;
+                snprintf(s->bilan, sizeof s->bilan, "%s", arg);
+                ks_bilan_each(a->ks, 0, find_cb, &f);
+            } else if (!f.count && f.near[0] && !f.near_ties) {
+                return cli_fail(EXIT_USAGE,
+                                _("le bilan « %s » n'est pas connu de cet appareil. Vouliez-vous "
+                                  "dire « %s » ? (la liste : bilan bilan list)"),
+                                arg, f.near);
+            }
             if (f.count == 1) {
                 if (ks_server_by_id(a->ks, f.server_id, srv))
                     return cli_fail(EXIT_USAGE, "bilan %s has no server in client.db", arg);
@@ -203,6 +262,8 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
             }
         }
     }
+    if ((rc = lock_room(a, s->bilan)))
+        return rc;
     j->store.server_id = srv->id;
     j->srv = *srv;
     j->cfg->host = srv->host;
@@ -326,6 +387,7 @@ int join_run(struct app *a, struct join_opts *o)
     e2e.io.remember = join_store_remember_peer;
     j.store.e2e = &e2e;
     join_console_init(&j.console, &e2e);
+    j.console.tty = isatty(STDIN_FILENO);
     /* Prompts for codes while standard input may be read (until its end). */
     e2e.interactive = o->policy == E2E_SAS_ASK;
     static struct dialog s;
@@ -348,6 +410,14 @@ int join_run(struct app *a, struct join_opts *o)
     }
     rx.news = &s.news;
     o->tx.news = &s.news;
+    if (!o->machine && j.console.tty) {
+        /* A person at a terminal: the room's sentences never split the line
+         * being typed (term.h). */
+        term_open(&j.console.term);
+        s.news.before = term_before_print;
+        s.news.after = term_after_print;
+        s.news.term_ctx = &j.console.term;
+    }
     s.script.expect_files = o->expect_files;
     s.script.expect_chat = o->expect_chat;
     s.script.expect_members = o->expect_members;
@@ -393,12 +463,13 @@ int join_run(struct app *a, struct join_opts *o)
             rc = EXIT_USAGE;
     }
     if (o->stats_file && write_stats(o->stats_file, &s, &e2e, call))
-        fprintf(stderr, "bilan: cannot write %s: %s\n", o->stats_file, strerror(errno));
+        fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file, strerror(errno));
+    term_close(&j.console.term);
     call_free(call);
     e2e_free(&e2e);
     OPENSSL_cleanse(s.req.token, sizeof s.req.token);
     OPENSSL_cleanse(&j.link, sizeof j.link);
-    datarx_free(&rx, "transfer interrupted: we left the room");
+    datarx_free(&rx, _("envoi interrompu : vous avez quitté la salle"));
     dialog_free(&s);
     return rc;
 }

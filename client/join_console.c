@@ -202,7 +202,16 @@ void join_console_input(struct join_console *j, struct dialog *s, const char *bu
         }
         return;
     }
+    static char lines[TERM_LINE_MAX + 1];
+    if (j->term.active) { /* keys one by one: the editor makes the lines */
+        len = term_keys(&j->term, buf, len, lines, sizeof lines);
+        buf = lines;
+    }
     while (!s->finished &&
            (ev = console_lines_feed(&j->con, &buf, &len, &line, &ll)) != CONSOLE_NONE)
         console_event(j, s, ev, line, ll, now);
+    if (j->term.ended && !s->finished) {
+        j->term.ended = 0;
+        join_console_input(j, s, NULL, 0, now);
+    }
 }

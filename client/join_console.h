@@ -15,11 +15,13 @@
 
 #include "console.h"
 #include "dialog.h"
+#include "term.h"
 
 struct join_console {
     struct console_lines con; /* what is typed, until a newline */
     struct e2e *e2e;          /* borrowed: codes to answer, pairs ended */
     int tty;                  /* standard input is a terminal (a person) */
+    struct term term;         /* at a terminal: the line being typed, kept whole */
 };
 
 void join_console_init(struct join_console *j, struct e2e *e2e);

@@ -151,6 +151,111 @@ class Proc:
                     f"\n--- {self.name} stderr ---\n" + "\n".join(self.err_lines[-40:]) + "\n")
 
 
+class PtyProc:
+    """A child process at a terminal: its stdin and stdout are a pseudo-terminal
+    (what a person's shell gives), stderr a pipe. type() sends keys as a person
+    types them; lines are what the terminal shows, one per '\\n', with carriage
+    returns and ANSI control sequences removed; raw() is every byte as written."""
+
+    ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+    def __init__(self, argv, env=None, name=None):
+        import pty
+        self.argv = argv
+        self.name = name or os.path.basename(argv[0])
+        self._raw = bytearray()
+        self.err_lines = []
+        self._cond = threading.Condition()
+        master, slave = pty.openpty()
+        self.master = master
+        self.p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env,
+                                  close_fds=True, start_new_session=True)
+        os.close(slave)
+        self._t1 = threading.Thread(target=self._pump_pty, daemon=True)
+        self._t2 = threading.Thread(target=self._pump_err, daemon=True)
+        self._t1.start()
+        self._t2.start()
+
+    def _pump_pty(self):
+        while True:
+            try:
+                b = os.read(self.master, 65536)
+            except OSError:
+                b = b""
+            with self._cond:
+                if b:
+                    self._raw += b
+                self._cond.notify_all()
+            if not b:
+                return
+
+    def _pump_err(self):
+        for line in self.p.stderr:
+            with self._cond:
+                self.err_lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+                self._cond.notify_all()
+
+    def raw(self):
+        with self._cond:
+            return bytes(self._raw)
+
+    @property
+    def lines(self):
+        # As a terminal shows it: a carriage return goes back to the start of
+        # the line (what follows overwrites it; ours always clear it first).
+        text = self.raw().decode("utf-8", "replace")
+        return [self.ANSI.sub("", l.rstrip("\r").rsplit("\r", 1)[-1]) for l in text.split("\n")]
+
+    def wait_line(self, pattern, timeout=DEADLINE, start=0, stderr=False):
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                sink = self.err_lines if stderr else self.lines
+                for line in sink[start:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                if self.p.poll() is not None and not self._t1.is_alive():
+                    raise TestFailure(f"{self.name} exited ({self.p.returncode}) before printing /{pattern}/\n"
+                                      + self.dump())
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise TestFailure(f"{self.name} did not print /{pattern}/ within {timeout}s\n" + self.dump())
+                self._cond.wait(min(left, 0.5))
+
+    def type(self, keys):
+        os.write(self.master, keys.encode("utf-8") if isinstance(keys, str) else keys)
+
+    def count(self, pattern):
+        rx = re.compile(pattern)
+        return sum(1 for l in self.lines if rx.search(l))
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+    def signal(self, sig):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+
+    def wait_exit(self, timeout=DEADLINE):
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            raise TestFailure(f"{self.name} did not exit within {timeout}s\n" + self.dump())
+        self._t1.join(5)
+        self._t2.join(5)
+        return rc
+
+    def dump(self):
+        return (f"--- {self.name} terminal ---\n" + "\n".join(self.lines[-60:]) +
+                f"\n--- {self.name} stderr ---\n" + "\n".join(self.err_lines[-40:]) + "\n")
+
+
 class Server:
     """bilan-server serve --dev in a temporary data folder on an ephemeral port."""
 

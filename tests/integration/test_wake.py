@@ -43,7 +43,7 @@ def t_thread_frames():
         pb = beneficiary.spawn("join", link, "--headless", "--stats", stats, "--timeout", "120")
         procs.append(pb)
         pb.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=beneficiary")
-        probe = Proc([PROBE, consultant.data, str(FRAMES), bilan, "--headless", "--timeout", "120"],
+        probe = Proc([PROBE, consultant.data, str(FRAMES), bilan, "--headless", "--machine", "--timeout", "120"],
                      name="wake_probe")
         procs.append(probe)
         probe.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=consultant")
