@@ -274,8 +274,8 @@ static void pick_remote(struct window *w)
     w->dirty = 1;
 }
 
-/* BILAN_WINDOW_TRACE=1: one machine line on stderr per new layout (tests
- * find the pictures in a screenshot with it). */
+/* BILAN_WINDOW_TRACE=1: one machine line on stderr per new layout and
+ * state (tests find the pictures and the first button with it). */
 static void trace_layout(struct window *w)
 {
     static const char *env;
@@ -287,10 +287,11 @@ static void trace_layout(struct window *w)
     const struct ui_layout *l = &w->lay;
     snprintf(line, sizeof line,
              "[window] remote=%d,%d,%d,%d self=%d,%d,%d,%d pt=%d hc=%d panel=%d focus=%d mic=%d "
-             "cam=%d",
+             "cam=%d session=%d button0=%d,%d,%d,%d",
              l->remote.x, l->remote.y, l->remote.w, l->remote.h, l->self.x, l->self.y, l->self.w,
              l->self.h, w->pt, w->hc, (int)win_panel_now(w), w->focus, w->snap.mic_muted,
-             w->snap.cam_muted);
+             w->snap.cam_muted, w->snap.session_open, w->btn_rect[0].x, w->btn_rect[0].y,
+             w->btn_rect[0].w, w->btn_rect[0].h);
     if (strcmp(line, w->lay_trace)) {
         snprintf(w->lay_trace, sizeof w->lay_trace, "%s", line);
         fprintf(stderr, "%s\n", line);

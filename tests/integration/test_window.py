@@ -16,12 +16,15 @@ Scenario (one ctest entry):
                - the key M in the beneficiary's window mutes its microphone:
                  the consultant's --stats timeline shows its audio stop (no
                  block played in the seconds after), having played before;
+               - Tab, Tab, Entrée mutes the consultant's camera (its own
+                 picture gives way), C brings it back; S then a click on
+                 "Préliminaire" opens a session, S closes it;
                - F2 and Ctrl+plus in the consultant's window switch to high
                  contrast and 20 pt; Échap then O leaves (exit 0) on both.
 Screenshots are kept (their paths are printed) in BILAN_ARTEFACTS (the
 build's Testing/window folder under ctest).
 
-Skipped (77) when Xvfb, xdotool, xwininfo or ffmpeg are missing. Waits poll the
+Skipped (77) when Xvfb, xdotool, xwininfo, xprop or ffmpeg are missing. Waits poll the
 clients' output or the screen against a deadline; the only timed phase is
 the few seconds of muted microphone the statistics are judged on.
 """
@@ -131,10 +134,11 @@ def trace(proc, start=0):
     if not lines:
         return None
     m = re.search(r"remote=(-?\d+),(-?\d+),(\d+),(\d+) self=(-?\d+),(-?\d+),(\d+),(\d+) pt=(\d+) hc=(\d) "
-                  r"panel=(\d) focus=(-?\d+) mic=(\d) cam=(\d)", lines[-1])
+                  r"panel=(\d) focus=(-?\d+) mic=(\d) cam=(\d) session=(\d) button0=(-?\d+),(-?\d+),(\d+),(\d+)",
+                  lines[-1])
     v = [int(x) for x in m.groups()]
     return {"remote": v[0:4], "self": v[4:8], "pt": v[8], "hc": v[9], "panel": v[10], "focus": v[11],
-            "mic": v[12], "cam": v[13]}
+            "mic": v[12], "cam": v[13], "session": v[14], "button0": v[15:19]}
 
 
 def wait_trace(proc, what, cond, timeout=DEADLINE):
@@ -194,7 +198,7 @@ def pattern_ok(rgb, rect, mirrored):
 
 
 def t_two_windows():
-    for tool in ("Xvfb", "xdotool", "xwininfo", "ffmpeg"):
+    for tool in ("Xvfb", "xdotool", "xwininfo", "xprop", "ffmpeg"):
         if not shutil.which(tool):
             raise TestSkipped(f"{tool} is not installed")
     out = artefacts()
@@ -224,6 +228,10 @@ def t_two_windows():
         # The spoken code, in both windows; O confirms it in each.
         wait_trace(pa, "the code panel", lambda t: t["panel"] == 1)
         wait_trace(pb, "the code panel", lambda t: t["panel"] == 1)
+        r = subprocess.run(["xprop", "-id", da.window_id(), "_NET_WM_NAME"], env=da.env(), capture_output=True,
+                           timeout=30)
+        title = r.stdout.decode("utf-8", "replace")
+        check("Bilan — Bilan fenêtre" in title, f"the consultant's window is titled with the bilan's name ({title!r})")
         tb = trace(pb)
         check(tb["pt"] == 32 and tb["hc"] == 1, f"--text-size 32 --high-contrast are taken ({tb})")
         for d, tag in ((da, "consultant"), (db, "beneficiary")):
@@ -278,6 +286,20 @@ def t_two_windows():
         check(not sok, f"no picture of ours while the camera is muted ({swhy})")
         da.keys("c")
         wait_trace(pa, "the camera back", lambda t: t["cam"] == 0)
+
+        # The consultant opens a session: S shows the phases, a click on the
+        # first ("Préliminaire") opens it; S again closes it.
+        da.keys("s")
+        t = wait_trace(pa, "the phase chooser", lambda t: t["panel"] == 3)
+        x, y, w, h = t["button0"]
+        da.xdotool("mousemove", "--sync", str(x + w // 2), str(y + h // 2), "click", "1")
+        pa.wait_line(r"^\[hours\] session=\S+ opened phase=preliminaire")
+        wait_trace(pa, "the session open", lambda t: t["session"] == 1 and t["panel"] == 0)
+        path = os.path.join(out, "window-consultant-session.png")
+        da.shot(path)
+        print(f"  artefact: {path}", flush=True)
+        da.keys("s")
+        pa.wait_line(r"^\[hours\] session=\S+ closed")
 
         # F2 and Ctrl+plus in the consultant's window.
         da.keys("F2", "ctrl+plus")
