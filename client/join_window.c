@@ -23,6 +23,27 @@ static int label_cb(void *arg, const struct ks_bilan *b)
     return 0;
 }
 
+/* "Bilan — <its name, or its id>" */
+static void title_of(struct app *a, const char *bilan, char *out, size_t cap)
+{
+    struct label_find f = {.bilan = bilan};
+    if (bilan && a && a->ks)
+        ks_bilan_each(a->ks, 0, label_cb, &f);
+    if (bilan)
+        snprintf(out, cap, "Bilan — %s", f.label[0] ? f.label : bilan);
+    else
+        snprintf(out, cap, "Bilan");
+}
+
+/* The room's bilan became known (after an invite's welcome): the title. */
+static void on_bilan(void *ctx, const char *bilan)
+{
+    struct join_window *jw = ctx;
+    char title[200];
+    title_of(jw->a, bilan, title, sizeof title);
+    window_set_title(jw->win, title);
+}
+
 void join_window_open(struct join_window *jw, struct app *a, const struct join_opts *o,
                       struct dialog *d, struct call *call, const char *bilan)
 {
@@ -40,21 +61,17 @@ void join_window_open(struct join_window *jw, struct app *a, const struct join_o
         wc.mine = pics.mine;
         for (int i = 0; i < BP_MAX_MEMBERS; i++)
             wc.remote[i] = pics.slot[i];
-        /* "Bilan — <its name, or its id>" */
         char title[200];
-        struct label_find f = {.bilan = bilan};
-        if (bilan && a->ks)
-            ks_bilan_each(a->ks, 0, label_cb, &f);
-        if (bilan)
-            snprintf(title, sizeof title, "Bilan — %s", f.label[0] ? f.label : bilan);
-        else
-            snprintf(title, sizeof title, "Bilan");
+        title_of(a, bilan, title, sizeof title);
         wc.title = title;
         wc.text_pt = o->text_pt;
         wc.high_contrast = o->high_contrast;
         if (jw->model && window_open(&jw->win, &wc, why, sizeof why) == 0) {
             d->news.model = jw->model;
             room_cmds_attach(&jw->cmds, jw->model, d, call);
+            jw->a = a;
+            jw->cmds.on_bilan = on_bilan;
+            jw->cmds.on_bilan_ctx = jw;
             return;
         }
         room_model_free(jw->model);

@@ -22,6 +22,7 @@ struct join_opts;
 struct window;
 
 struct join_window {
+    struct app *a;
     struct room_model *model;
     struct window *win;
     struct room_cmds cmds;

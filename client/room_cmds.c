@@ -1,5 +1,6 @@
 /* room_cmds.c: the window's requests done on the loop thread, and the
  * call's state in the room model (see room_cmds.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "call.h"
@@ -109,6 +110,10 @@ static void cmds_tick(void *ctx, struct dialog *d, uint64_t now)
     while (n++ < 32 && !d->finished && room_model_take(rc->m, &c))
         run_one(rc, &c, now);
     figures(rc, now);
+    if (rc->on_bilan && d->bilan[0] && strcmp(d->bilan, rc->bilan_seen)) {
+        snprintf(rc->bilan_seen, sizeof rc->bilan_seen, "%s", d->bilan);
+        rc->on_bilan(rc->on_bilan_ctx, d->bilan);
+    }
 }
 
 static void cmds_msg(void *ctx, struct dialog *d, enum bp_type t, const json_t *m,

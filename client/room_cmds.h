@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "bp/limits.h"
 #include "room_model.h"
 
 struct call;
@@ -39,6 +40,11 @@ struct room_cmds {
     const struct dialog_media *inner; /* the call's hooks, called first */
     void *inner_ctx;
     uint64_t last_fig_ms;
+    /* May be NULL: called when the dialog learns which bilan the room is
+     * (an invite link says it only in the welcome), for the window's title. */
+    void (*on_bilan)(void *ctx, const char *bilan);
+    void *on_bilan_ctx;
+    char bilan_seen[BP_ID_MAX + 1];
 };
 
 /* After call_attach (whose hooks it wraps) and before the dialog starts:

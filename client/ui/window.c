@@ -205,7 +205,6 @@ static void key(struct window *w, const SDL_Keysym *k)
             act(w, ACT_BIGGER);
         return;
     case SDLK_MINUS:
-    case SDLK_6: /* "-" on a French keyboard's 6 key */
     case SDLK_KP_MINUS:
         if (ctrl || k->sym == SDLK_KP_MINUS)
             act(w, ACT_SMALLER);
@@ -393,6 +392,14 @@ static void *thread_main(void *arg)
     struct window *w = arg;
     /* The client handles SIGINT and SIGTERM itself (leave the room). */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    /* A display, or none: SDL would otherwise try the console's own
+     * drivers (KMS/DRM) when the announced display does not answer. The
+     * person's SDL_VIDEODRIVER, if any, is kept. */
+    const char *x = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
+    if (!getenv("SDL_VIDEODRIVER"))
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, wl && *wl && x && *x ? "wayland,x11"
+                                          : wl && *wl       ? "wayland"
+                                                            : "x11");
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
         snprintf(w->why, sizeof w->why, _("pas d'écran utilisable (%s)"), SDL_GetError());
         ready(w, -1);

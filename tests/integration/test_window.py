@@ -20,7 +20,9 @@ Scenario (one ctest entry):
                  picture gives way), C brings it back; S then a click on
                  "Préliminaire" opens a session, S closes it;
                - F2 and Ctrl+plus in the consultant's window switch to high
-                 contrast and 20 pt; Échap then O leaves (exit 0) on both.
+                 contrast and 20 pt; Échap then O leaves (exit 0) on both;
+               - without a display (none, or one that does not answer) the
+                 client says so in French and the room goes on in text.
 Screenshots are kept (their paths are printed) in BILAN_ARTEFACTS (the
 build's Testing/window folder under ctest).
 
@@ -243,6 +245,11 @@ def t_two_windows():
         pa.wait_line(r"^\[e2e\] slot=1 verified")
         pb.wait_line(r"^\[e2e\] slot=0 verified")
         wait_trace(pa, "no panel once the code is answered", lambda t: t["panel"] == 0)
+        r = subprocess.run(["xprop", "-id", db.window_id(), "_NET_WM_NAME"], env=db.env(), capture_output=True,
+                           timeout=30)
+        title = r.stdout.decode("utf-8", "replace")
+        check("Bilan — Bilan fenêtre" in title,
+              f"the beneficiary's window (joined by the link) is titled with the bilan once known ({title!r})")
         wait_trace(pb, "no panel once the code is answered", lambda t: t["panel"] == 0)
 
         # The other's test pattern, large; ours, small and mirrored.
@@ -317,6 +324,20 @@ def t_two_windows():
         if (rca, rcb) != (0, 0):
             raise TestFailure(f"exits {rca}, {rcb} (0, 0 expected)\n" + pa.dump() + pb.dump())
         check(True, "Échap then O leaves, on both sides (exit 0)")
+
+        # Without a display: said in French, and the room goes on in text.
+        for display in (None, ":1999"):
+            env = dict(os.environ)
+            env.pop("DISPLAY", None)
+            env.pop("WAYLAND_DISPLAY", None)
+            if display:
+                env["DISPLAY"] = display
+            r = subprocess.run(consultant.argv("join", bilan, "--duration", "1", "--timeout", "60"), env=env,
+                               capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+            check(r.returncode == 0 and "Pas d'écran disponible : la salle continue en mode texte." in r.stderr
+                  and re.search(r"^\[room\] joined", r.stdout, re.M),
+                  f"DISPLAY={display}: no window, said in French, the room in text (rc {r.returncode}, "
+                  f"stderr {r.stderr[-300:]!r})")
 
         with open(os.path.join(tmp, "stats-a.json")) as f:
             sa = json.load(f)
