@@ -297,6 +297,23 @@ static void trace_layout(struct window *w)
     }
 }
 
+/* A new line in the model: shown for a while (and redrawn when it goes). */
+static void toast_update(struct window *w, uint64_t now)
+{
+    const struct room_snapshot *s = &w->snap;
+    if (s->nlines <= 0)
+        return;
+    const struct room_line *l = &s->lines[s->nlines - 1];
+    if (s->nlines == w->lines_seen && !strcmp(l->text, w->last_line))
+        return;
+    w->lines_seen = s->nlines;
+    snprintf(w->last_line, sizeof w->last_line, "%s", l->text);
+    snprintf(w->toast, sizeof w->toast, "%s", l->text);
+    w->toast_kind = l->kind;
+    w->toast_until = now + WIN_TOAST_MS;
+    w->dirty = 1;
+}
+
 static void title_update(struct window *w)
 {
     char t[WIN_TITLE_MAX];
@@ -335,6 +352,7 @@ static void run(struct window *w)
         title_update(w);
         room_model_snapshot(w->model, &w->snap);
         pick_remote(w);
+        toast_update(w, now);
         int changed = w->dirty || w->snap.version != w->drawn_version;
         changed |= win_pic_update(w, &w->remote, now);
         changed |= win_pic_update(w, &w->mine, now);
@@ -385,6 +403,10 @@ static void teardown(struct window *w)
     if (TTF_WasInit())
         TTF_Quit();
     SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    /* The last user of SDL (no speaker, no microphone): SDL_Quit lets go of
+     * what only it frees (its D-Bus connection). */
+    if (!SDL_WasInit(SDL_INIT_EVERYTHING))
+        SDL_Quit();
 }
 
 static void *thread_main(void *arg)
@@ -402,6 +424,7 @@ static void *thread_main(void *arg)
                                                             : "x11");
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
         snprintf(w->why, sizeof w->why, _("pas d'écran utilisable (%s)"), SDL_GetError());
+        teardown(w);
         ready(w, -1);
         return NULL;
     }

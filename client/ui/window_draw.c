@@ -552,6 +552,18 @@ void win_draw(struct window *w, uint64_t now_ms)
     draw_text(w, 1, t->text, cap, w->lay.cap_remote, 0);
     snprintf(cap, sizeof cap, "%s%s", _("Vous"), s->mic_muted ? _(" — Micro coupé") : "");
     draw_text(w, 1, s->mic_muted ? t->warn : t->text, cap, w->lay.cap_self, 1);
+    /* The room's latest line, over the top of the pictures for a while. */
+    if (!w->lay.has_panel && w->toast[0] && now_ms < w->toast_until && w->lay.video.h > 0) {
+        struct ui_rect band = {w->lay.video.x, w->lay.video.y, w->lay.video.w,
+                               w->lay.line_h + w->lay.pad};
+        SDL_SetRenderDrawBlendMode(w->ren, SDL_BLENDMODE_BLEND);
+        SDL_Color bg = t->panel;
+        bg.a = w->hc ? 255 : 225;
+        fill(w, band, bg);
+        SDL_SetRenderDrawBlendMode(w->ren, SDL_BLENDMODE_NONE);
+        struct ui_rect txt = {band.x + w->lay.pad, band.y, band.w - 2 * w->lay.pad, band.h};
+        draw_text(w, 0, w->toast_kind == ROOM_LINE_WARNING ? t->warn : t->text, w->toast, txt, 0);
+    }
     if (w->lay.has_panel)
         draw_panel(w);
     int first = w->lay.has_panel ? 0 : w->npanel_btn;

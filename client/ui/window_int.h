@@ -24,6 +24,7 @@
 #define WIN_TEXT_CACHE 96 /* rendered strings kept as textures */
 #define WIN_TITLE_MAX 200
 #define WIN_TEXT_STEP 2 /* points per Ctrl+plus / Ctrl+minus */
+#define WIN_TOAST_MS 8000 /* how long the room's latest line stays shown */
 
 /* What a button does. */
 enum win_act {
@@ -105,6 +106,13 @@ struct window {
     int focus; /* index among the focusable buttons, -1 none */
     int dirty; /* our own state changed: redraw */
     int last_second;
+    /* The room's latest line (a chat line, a notice, a warning), shown over
+     * the top of the pictures for WIN_TOAST_MS after it came. */
+    char toast[ROOM_LINE_MAX];
+    int toast_kind;
+    uint64_t toast_until;
+    int lines_seen;
+    char last_line[ROOM_LINE_MAX];
     struct ui_layout lay;
     char lay_trace[240]; /* the last layout line printed (BILAN_WINDOW_TRACE) */
     /* The buttons of this frame: the panel's, then the bar's. */

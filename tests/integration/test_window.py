@@ -84,6 +84,16 @@ class Display:
         e["BILAN_WINDOW_TRACE"] = "1"
         e.setdefault("SDL_RENDER_DRIVER", "software")
         e["SDL_AUDIODRIVER"] = "dummy"
+        e["SDL_VIDEO_ALLOW_SCREENSAVER"] = "1"
+        e["SDL_IM_MODULE"] = "none"
+        # Under AddressSanitizer: no leak check for the windows' clients.
+        # SDL's X11 driver loads libdbus and other libraries with dlopen and
+        # closes them at SDL_Quit; libdbus keeps blocks it frees only in
+        # dbus_shutdown(), which SDL never calls, and once unloaded they
+        # cannot be named in a suppression. Memory errors are still caught;
+        # the client's leaks are checked by every other test (no SDL video).
+        if "ASAN_OPTIONS" in e:
+            e["ASAN_OPTIONS"] += ":detect_leaks=0"
         return e
 
     def xdotool(self, *args):
@@ -332,6 +342,8 @@ def t_two_windows():
             env.pop("WAYLAND_DISPLAY", None)
             if display:
                 env["DISPLAY"] = display
+                if "ASAN_OPTIONS" in env:  # SDL tried its X11 driver: see Display.env()
+                    env["ASAN_OPTIONS"] += ":detect_leaks=0"
             r = subprocess.run(consultant.argv("join", bilan, "--duration", "1", "--timeout", "60"), env=env,
                                capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
             check(r.returncode == 0 and "Pas d'écran disponible : la salle continue en mode texte." in r.stderr
