@@ -280,6 +280,7 @@ def t_two_windows():
 
         # M mutes the beneficiary's microphone: its audio stops at the consultant.
         db.keys("m")
+        wait_trace(pb, "the microphone muted", lambda t: t["mic"] == 1)
         t_mute = time.time()
         time.sleep(4)  # the muted stretch the statistics are judged on (a timed phase, on purpose)
         t_after = time.time()
@@ -287,7 +288,6 @@ def t_two_windows():
         db.shot(path)
         print(f"  artefact: {path}", flush=True)
 
-        check(trace(pb)["mic"] == 1, "the beneficiary's window says its microphone is muted")
 
         # Keyboard only: Tab twice reaches the camera's button, Entrée mutes
         # it (our picture gives way to "Caméra coupée"), C unmutes it.
