@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -41,6 +42,7 @@ struct join_ctx {
     char device_name[BP_NAME_MAX + 1];
     struct join_store store;
     struct join_console console;
+    char downloads[4096]; /* where accepted files go without --recv-dir */
     struct ks_server srv; /* the server, when known from the store (join by id) */
     enum net_trust trust; /* how this connection trusted it */
 };
@@ -94,6 +96,12 @@ static void app_input(void *ctx, struct dialog *d, const char *buf, size_t len, 
     join_console_input(&j->console, d, buf, len, now);
 }
 
+static void app_tick(void *ctx, struct dialog *d, uint64_t now)
+{
+    struct join_ctx *j = ctx;
+    join_console_tick(&j->console, d, now);
+}
+
 static void app_receipt(void *ctx, struct dialog *d, const char *bilan, const char *session,
                         const json_t *record, const json_t *attestation)
 {
@@ -131,7 +139,32 @@ static const struct dialog_app join_app = {
     .on_receipt_ok = app_receipt_ok,
     .on_attend = app_attend,
     .attend_load = app_attend_load,
+    .tick = app_tick,
 };
+
+/* Where accepted files go without --recv-dir: the desktop's downloads
+ * folder (XDG_DOWNLOAD_DIR, then ~/Téléchargements or ~/Downloads), else a
+ * folder in the data folder. 1 when out names an existing folder. */
+static int download_dir(const struct app *a, char *out, size_t cap)
+{
+    struct stat sb;
+    const char *x = getenv("XDG_DOWNLOAD_DIR"), *home = getenv("HOME");
+    if (x && *x && !stat(x, &sb) && S_ISDIR(sb.st_mode)) {
+        snprintf(out, cap, "%s", x);
+        return 1;
+    }
+    static const char *const tries[] = {"Téléchargements", "Downloads"};
+    for (size_t i = 0; home && i < sizeof tries / sizeof tries[0]; i++) {
+        snprintf(out, cap, "%s/%s", home, tries[i]);
+        if (!stat(out, &sb) && S_ISDIR(sb.st_mode))
+            return 1;
+    }
+    if (snprintf(out, cap, "%.4000s/fichiers-recus", a->data_dir) >= (int)cap)
+        return 0;
+    if (mkdir(out, 0700) && errno != EEXIST)
+        return 0;
+    return !stat(out, &sb) && S_ISDIR(sb.st_mode);
+}
 
 struct find_ctx {
     const char *bilan;
@@ -409,6 +442,13 @@ int join_run(struct app *a, struct join_opts *o)
     }
     rx.news = &s.news;
     o->tx.news = &s.news;
+    rx.reply = &o->tx; /* file answers go back to their senders */
+    if (!o->recv_dir && !o->machine && j.console.tty && download_dir(a, j.downloads, sizeof j.downloads)) {
+        /* A person at the keyboard: files are offered, and go to the
+         * downloads folder once accepted (/accepter). */
+        rx.dir = j.downloads;
+        rx.ask = 1;
+    }
     if (!o->machine && j.console.tty) {
         /* A person at a terminal: the room's sentences never split the line
          * being typed (term.h). */
@@ -460,6 +500,7 @@ int join_run(struct app *a, struct join_opts *o)
     if (o->stats_file && write_stats(o->stats_file, &s, &e2e, call))
         fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file, strerror(errno));
     term_close(&j.console.term);
+    join_console_free(&j.console);
     call_free(call);
     e2e_free(&e2e);
     OPENSSL_cleanse(s.req.token, sizeof s.req.token);

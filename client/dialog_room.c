@@ -138,6 +138,8 @@ int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
         mux_hold(&d->mux, k[x].kind, 0);
     d->flow.held_slot = -1;
     d->mux.slot = (uint8_t)d->room.slot;
+    if (d->rx)
+        d->rx->self_slot = d->room.slot;
     dialog_print(d, "[room] joined bilan=%s slot=%d role=%s members=%d\n", d->bilan, d->room.slot,
                  bp_role_name(d->room.role), dialog_member_count(d));
     room_news_joined(&d->news, d->room.slot, d->room.role);

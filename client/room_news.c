@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "bp/data.h"
 #include "bp/vocab.h"
 #include "i18n.h"
 #include "room_news.h"
@@ -13,6 +14,22 @@ void room_news_init(struct room_news *n, FILE *out, struct room_model *model)
     n->out = out;
     n->model = model;
     n->my_slot = -1;
+}
+
+/* "12,5 Mo": sizes as a person reads them (a decimal comma in French,
+ * whatever the C locale says). */
+static void size_words(unsigned long long b, char *out, size_t cap)
+{
+    static const unsigned long long unit[] = {1000ULL, 1000000ULL, 1000000000ULL};
+    const char *names[] = {_("ko"), _("Mo"), _("Go")};
+    if (b < 1000) {
+        snprintf(out, cap, _("%llu octets"), b);
+        return;
+    }
+    int u = b < 1000000ULL ? 0 : b < 1000000000ULL ? 1 : 2;
+    unsigned long long tenths = (b * 10 + unit[u] / 2) / unit[u];
+    snprintf(out, cap, "%llu%s%llu %s", tenths / 10, i18n_english() ? "." : ",", tenths % 10,
+             names[u]);
 }
 
 static int slot_ok(int slot)
@@ -394,18 +411,107 @@ void room_news_file_received(struct room_news *n, int slot, const char *name,
 {
     char who[160];
     room_news_who(n, slot, who, sizeof who);
-    room_news_say(n, ROOM_LINE_NOTICE, _("Fichier reçu de %s : %s (%llu octets), enregistré dans %s"),
-                  who, name, bytes, path);
+    char size[32];
+    size_words(bytes, size, sizeof size);
+    room_news_say(n, ROOM_LINE_NOTICE, _("Fichier reçu de %s : « %s » (%s), enregistré ici : %s"),
+                  who, name, size, path);
 }
 
 void room_news_file_sent(struct room_news *n, const char *name, unsigned long long bytes)
 {
-    room_news_say(n, ROOM_LINE_NOTICE, _("Fichier envoyé : %s (%llu octets)."), name, bytes);
+    char size[32];
+    size_words(bytes, size, sizeof size);
+    room_news_say(n, ROOM_LINE_NOTICE, _("Fichier envoyé : « %s » (%s)."), name, size);
 }
 
 void room_news_file_refused(struct room_news *n, int slot, const char *name, const char *why)
 {
     char who[160];
     room_news_who(n, slot, who, sizeof who);
-    room_news_say(n, ROOM_LINE_WARNING, _("Fichier de %s refusé : %s (%s)."), who, name, why);
+    room_news_say(n, ROOM_LINE_WARNING, _("Fichier « %s » de %s non enregistré : %s."), name, who,
+                  why);
+}
+
+void room_news_file_offer(struct room_news *n, int slot, const char *name, unsigned long long bytes,
+                          const char *dir)
+{
+    char who[160], size[32];
+    room_news_who(n, slot, who, sizeof who);
+    size_words(bytes, size, sizeof size);
+    if (n->model) {
+        struct room_snapshot *s = room_model_edit(n->model);
+        s->files_waiting++;
+        snprintf(s->file_name, sizeof s->file_name, "%s", name);
+        s->file_slot = slot;
+        s->file_bytes = bytes;
+        room_model_done(n->model);
+    }
+    room_news_say(n, ROOM_LINE_NOTICE,
+                  _("%s vous envoie « %s » (%s). Tapez /accepter pour l'enregistrer dans %s, ou "
+                    "/refuser."),
+                  who, name, size, dir);
+}
+
+void room_news_files_decided(struct room_news *n, int waiting)
+{
+    if (!n->model)
+        return;
+    struct room_snapshot *s = room_model_edit(n->model);
+    s->files_waiting = waiting;
+    if (!waiting)
+        s->file_name[0] = 0;
+    room_model_done(n->model);
+}
+
+void room_news_file_answer(struct room_news *n, int slot, const char *name, int answer)
+{
+    char who[160], file[300];
+    room_news_who(n, slot, who, sizeof who);
+    if (name)
+        snprintf(file, sizeof file, "« %s »", name);
+    else
+        snprintf(file, sizeof file, "%s", _("votre fichier"));
+    switch (answer) {
+    case BP_FILE_RECEIVED:
+        room_news_say(n, ROOM_LINE_NOTICE, _("%s a bien reçu %s."), who, file);
+        return;
+    case BP_FILE_DECLINED:
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("%s n'a pas accepté %s (refusé, ou son appareil ne prend pas de "
+                        "fichiers)."),
+                      who, file);
+        return;
+    case BP_FILE_TOO_LARGE:
+        room_news_say(n, ROOM_LINE_WARNING, _("%s n'a pas pu recevoir %s : il est trop gros."),
+                      who, file);
+        return;
+    case BP_FILE_DAMAGED:
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("%s a reçu %s abîmé et l'a supprimé : envoyez-le de nouveau (/envoyer)."),
+                      who, file);
+        return;
+    case BP_FILE_NOT_STORED:
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("%s n'a pas pu enregistrer %s (disque plein ou dossier inaccessible)."),
+                      who, file);
+        return;
+    case BP_FILE_INTERRUPTED:
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("L'envoi de %s à %s a été interrompu : envoyez-le de nouveau (/envoyer)."),
+                      file, who);
+        return;
+    default:
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("%s n'a pas pu recevoir %s tout de suite (trop de fichiers à la fois) : "
+                        "réessayez dans un moment."),
+                      who, file);
+        return;
+    }
+}
+
+void room_news_file_sending(struct room_news *n, const char *name, unsigned long long bytes)
+{
+    char size[32];
+    size_words(bytes, size, sizeof size);
+    room_news_say(n, ROOM_LINE_NOTICE, _("Envoi de « %s » (%s)…"), name, size);
 }

@@ -103,5 +103,16 @@ void room_news_file_received(struct room_news *n, int slot, const char *name,
                              unsigned long long bytes, const char *path);
 void room_news_file_sent(struct room_news *n, const char *name, unsigned long long bytes);
 void room_news_file_refused(struct room_news *n, int slot, const char *name, const char *why);
+/* A file the person in slot sends, waiting for this person's yes (dir: where
+ * it will go). */
+void room_news_file_offer(struct room_news *n, int slot, const char *name, unsigned long long bytes,
+                          const char *dir);
+/* The files waiting were answered (none wait any more). */
+void room_news_files_decided(struct room_news *n, int waiting);
+/* What the receiver in slot did with our file (name NULL: unknown);
+ * answer: enum bp_file_answer. */
+void room_news_file_answer(struct room_news *n, int slot, const char *name, int answer);
+/* We started sending a file from the room (/envoyer). */
+void room_news_file_sending(struct room_news *n, const char *name, unsigned long long bytes);
 
 #endif

@@ -45,9 +45,13 @@ class Scene:
         self.bilan = re.findall(r"\bbilan=([A-Za-z0-9_-]{1,64})", r.stdout)[-1]
         self.beneficiary = Client(self.tmp, "beneficiary")
 
-    def join(self, who, target):
+    def join(self, who, target, home=None):
         # "--words": the harness would add --machine to a join otherwise.
-        return PtyProc(who.argv("join", target, "--headless", "--words"), env=env_fr(),
+        env = env_fr()
+        if home:
+            env["HOME"] = home
+            env.pop("XDG_DOWNLOAD_DIR", None)
+        return PtyProc(who.argv("join", target, "--headless", "--words"), env=env,
                        name=f"bilan[{who.name}]")
 
     def close(self):
@@ -191,5 +195,76 @@ def t_no_dead_ends():
         raise
 
 
+def t_files_in_the_room():
+    """Files sent from inside the room (/envoyer), offered to the other person
+    who accepts (/accepter: into their downloads folder) or refuses
+    (/refuser); the sender is told either way."""
+    s = Scene("files")
+    pa = pb = None
+    homes = {}
+    for who in ("a", "b"):
+        homes[who] = os.path.join(s.tmp, "home-" + who)
+        os.makedirs(os.path.join(homes[who], "Téléchargements"))
+    try:
+        pa = s.join(s.consultant, s.bilan, home=homes["a"])
+        pb = s.join(s.beneficiary, s.link, home=homes["b"])
+        pa.wait_line(CODE)
+        pb.wait_line(CODE)
+        pa.type("/oui\r")
+        pb.type("/oui\r")
+        pa.wait_line(r"Code confirmé")
+        pb.wait_line(r"Code confirmé")
+        cv = os.path.join(homes["b"], "cv final.pdf")
+        with open(cv, "wb") as f:
+            f.write(os.urandom(300_000))
+        pb.type("/envoyer ~/cv final.pdf\r")
+        pb.wait_line(r"Envoi de « cv final\.pdf » \(300,0 ko\)…")
+        pa.wait_line(r"Bénéficiaire vous envoie « cv final\.pdf » \(300,0 ko\)\. Tapez /accepter pour "
+                     r"l'enregistrer dans .*/Téléchargements, ou /refuser\.")
+        check(True, "the file sent from the room is offered to the other person, with its size")
+        pb.wait_line(r"Fichier envoyé : « cv final\.pdf »")
+        dl = os.path.join(homes["a"], "Téléchargements")
+        check(os.listdir(dl) == [] or all(n.startswith(".") for n in os.listdir(dl)),
+              "nothing is named in the downloads folder before the person said yes")
+        pa.type("/accepter\r")
+        pa.wait_line(r"Fichier reçu de Bénéficiaire : « cv final\.pdf » \(300,0 ko\), enregistré ici : "
+                     + re.escape(os.path.join(dl, "cv final.pdf")) + "$")
+        with open(cv, "rb") as f1, open(os.path.join(dl, "cv final.pdf"), "rb") as f2:
+            check(f1.read() == f2.read(), "the accepted file is the one sent, byte for byte")
+        pb.wait_line(r"Votre consultante / votre consultant, Marie Dupont a bien reçu « cv final\.pdf »\.")
+        check(True, "the sender is told the file arrived")
+
+        # The other way, refused.
+        prog = os.path.join(homes["a"], "programme.txt")
+        with open(prog, "w") as f:
+            f.write("Programme personnalisé\n")
+        pa.type("/envoyer '" + prog + "'\r")  # quoted, as a terminal's drag and drop gives it
+        pb.wait_line(r"vous envoie « programme\.txt »")
+        pb.type("/refuser\r")
+        pb.wait_line(r"1 fichier refusé\.")
+        pa.wait_line(r"Bénéficiaire n'a pas accepté « programme\.txt »")
+        check(True, "a refused file: the sender is told")
+        dlb = os.path.join(homes["b"], "Téléchargements")
+        check(os.listdir(dlb) == [], f"nothing left in the refusing side's folder ({os.listdir(dlb)})")
+        pb.type("/accepter\r")
+        pb.wait_line(r"Aucun fichier n'attend votre réponse\.")
+        pb.type("/envoyer /nulle/part.pdf\r")
+        pb.wait_line(r"Fichier non envoyé : impossible d'ouvrir /nulle/part\.pdf")
+        pb.type("/envoyr x\r")
+        pb.wait_line(r"Commande inconnue /envoyr\. Vouliez-vous dire /envoyer \?")
+        check(True, "a missing file and a mistyped command say what to do")
+        for p in (pa, pb):
+            p.type("/quitter\r")
+            check(p.wait_exit() == 0, f"{p.name} leaves")
+        check(s.close() == 0, "server exits 0")
+    except Exception:
+        for p in (pa, pb):
+            if p:
+                p.kill()
+        s.close()
+        raise
+
+
 if __name__ == "__main__":
-    run_tests({"plain_french": t_plain_french, "no_dead_ends": t_no_dead_ends})
+    run_tests({"plain_french": t_plain_french, "no_dead_ends": t_no_dead_ends,
+               "files_in_the_room": t_files_in_the_room})
