@@ -314,26 +314,20 @@ static void explain_refusal(const struct dialog *s)
     static const struct {
         const char *code, *text;
     } why[] = {
-        {"token_revoked",
-         "ce lien d'invitation a \xc3\xa9t\xc3\xa9 remplac\xc3\xa9 par un lien plus "
-         "r\xc3\xa9""cent : demandez le dernier lien \xc3\xa0 votre consultant. (This invite "
-         "link was replaced by a newer one: ask your consultant for the latest link.)"},
-        {"token_expired",
-         "ce lien d'invitation a expir\xc3\xa9 : demandez un nouveau lien \xc3\xa0 votre "
-         "consultant. (This invite link has expired: ask your consultant for a new one.)"},
-        {"token_used",
-         "ce lien d'invitation a d\xc3\xa9j\xc3\xa0 servi sur un autre appareil : demandez un "
-         "nouveau lien \xc3\xa0 votre consultant, et dites-lui si ce n'\xc3\xa9tait pas vous. "
-         "(This invite link was already used on another device: ask your consultant for a new "
-         "one, and tell them if it was not you.)"},
-        {"unknown_token",
-         "ce lien d'invitation n'est pas reconnu : v\xc3\xa9rifiez que vous l'avez copi\xc3\xa9 en "
-         "entier, ou demandez un nouveau lien \xc3\xa0 votre consultant. (This invite link is not "
-         "known: check that you copied all of it, or ask your consultant for a new one.)"},
+        {"token_revoked", N_("ce lien d'invitation a été remplacé par un lien plus récent : "
+                             "demandez le dernier lien à votre consultante ou votre consultant.")},
+        {"token_expired", N_("ce lien d'invitation a expiré : demandez un nouveau lien à votre "
+                             "consultante ou votre consultant.")},
+        {"token_used", N_("ce lien d'invitation a déjà servi sur un autre appareil : demandez un "
+                          "nouveau lien à votre consultante ou votre consultant, et dites-lui si "
+                          "ce n'était pas vous.")},
+        {"unknown_token", N_("ce lien d'invitation n'est pas reconnu : vérifiez que vous l'avez "
+                             "copié en entier, ou demandez un nouveau lien à votre consultante ou "
+                             "votre consultant.")},
     };
     for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
         if (!strcmp(s->err_code, why[i].code))
-            fprintf(stderr, "bilan: %s\n", why[i].text);
+            fprintf(stderr, "bilan : %s\n", _(why[i].text));
 }
 
 /* --stats: counters only (no key, no content), written to a temporary file
