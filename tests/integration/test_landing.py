@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 
-from harness import DEADLINE, TestFailure, TestSkipped, check, run_tests
+from harness import CLIENT_BIN, DEADLINE, TestFailure, TestSkipped, check, run_tests
 from test_rooms import Scene
 
 CHROMIUM = os.environ.get("BILAN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -186,6 +186,31 @@ def t_browser():
         check(b"HEAD /downloads/bilan.deb " in seen, "the recorder saw the package check")
         check(secret.encode() not in seen and frag.encode() not in seen,
               f"no byte of the {len(seen)} the server received carries the fragment")
+
+        check(re.search(r'<html lang="fr"', dom) is not None, "the page says it is in French (screen readers)")
+        status = element(dom, "copie-etat")
+        check(status is not None and 'role="status"' in status["attrs"] and 'aria-live="polite"' in status["attrs"],
+              "the copy button's result is announced to screen readers")
+        check('type="button"' in element(dom, "copier")["attrs"], "the copy button is a real button (keyboard)")
+
+        # An enrolment link: the button enrols, the pin stays in the browser.
+        r = s.server.admin("consultant", "token", "dev")
+        enrol = through(re.search(r"(https://\S+/e/\S+)", r.stdout).group(1), rec.port)
+        pin = enrol.split("#", 1)[1]
+        dom = dump_dom(s.tmp, enrol)
+        check(element(dom, "ouvrir")["href"] == "bilan:" + enrol and "inscription" in element(dom, "ouvrir")["text"],
+              "an enrolment link's button is bilan: + the whole link, and says it enrols")
+        check(pin.encode() not in rec.seen(), "the enrolment link's fragment never reached the server either")
+
+        # The command as copied, pasted into a shell: it joins the room.
+        dom = dump_dom(s.tmp, s.link)
+        typed = element(dom, "commande")["text"]
+        env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(CLIENT_BIN)) + ":/usr/bin:/bin",
+                   BILAN_HOME=os.path.join(s.tmp, "pasted"))
+        r = subprocess.run(["sh", "-c", typed + " --headless --duration 1"], env=env, capture_output=True,
+                           text=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
+        check(r.returncode == 0, "the copied command, pasted into a shell, joins the room" +
+              ("" if r.returncode == 0 else "\n" + r.stdout + r.stderr))
 
         # A link edited to slip a command into the page: no button, no command.
         bad = path + "#" + secret + "';touch${IFS}/tmp/pwned;'"
