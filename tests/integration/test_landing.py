@@ -261,7 +261,7 @@ def t_download():
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
 
-        def get(n_read=None):
+        def get(n_read=None, method=b"GET"):
             raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             if n_read:
                 # A small window: the server cannot push the whole file into
@@ -271,7 +271,7 @@ def t_download():
             raw.settimeout(DEADLINE)
             raw.connect((s.server.host, s.server.port))
             sock = ctx.wrap_socket(raw)
-            sock.sendall(b"GET /downloads/bilan.deb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            sock.sendall(method + b" /downloads/bilan.deb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             buf = b""
             while True:
                 d = sock.recv(65536)
@@ -291,12 +291,14 @@ def t_download():
               "under its own file name")
         pid = s.server.proc.p.pid
         base = open_fds(pid)
+        for _ in range(3):
+            check(get(method=b"HEAD").startswith(b"HTTP/1.1 200"), "HEAD /downloads/bilan.deb: 200")
         for _ in range(4):
             get(n_read=20000)
         end = time.monotonic() + DEADLINE
         while open_fds(pid) > base and time.monotonic() < end:
             time.sleep(0.05)   # polling the server's descriptor table; the deadline bounds a failure
-        check(open_fds(pid) <= base, "downloads cut short leave no file open in the server")
+        check(open_fds(pid) <= base, "HEAD requests and downloads cut short leave no file open in the server")
         check(s.server.alive() and get().endswith(big), "and the server still serves the package whole")
         s.close()
     except Exception:
