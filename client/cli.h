@@ -49,6 +49,7 @@ int cmd_join(struct app *a, int argc, char **argv);
 struct join_opts;
 int join_run(struct app *a, struct join_opts *o);
 int cmd_hours(struct app *a, int argc, char **argv);
+int cmd_open(struct app *a, int argc, char **argv); /* join or enrol, from a link a click gives */
 int cmd_receipt(struct app *a, int argc, char **argv); /* a unused: offline */
 
 #endif

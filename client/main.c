@@ -21,6 +21,7 @@ static const char usage[] =
     "  bilan create|invite|list\n"
     "                       create a bilan and its invite link, reprint it, list bilans\n"
     "  join LINK-OR-ID      join a bilan's room (chat and file transfer, sessions)\n"
+    "  open LINK            open an invite or enrolment link (https: or bilan:), as a click does\n"
     "  hours [BILAN]        face-to-face hours of a bilan; `hours declare DURATION`:\n"
     "                       personal work (beneficiary)\n"
     "  receipt verify FILE  check an attendance receipt offline\n"
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
         fn = cmd_bilan;
     else if (!strcmp(cmd, "join"))
         fn = cmd_join;
+    else if (!strcmp(cmd, "open"))
+        fn = cmd_open;
     else if (!strcmp(cmd, "hours"))
         fn = cmd_hours;
     else if (!strcmp(cmd, "receipt"))
