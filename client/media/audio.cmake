@@ -11,3 +11,9 @@ add_library(bilanaudio STATIC
 target_include_directories(bilanaudio PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(bilanaudio PUBLIC bilanproto PkgConfig::OPUS PkgConfig::SPEEXDSP m)
 target_compile_options(bilanaudio PRIVATE ${BILAN_WARNINGS})
+# The echo canceller and noise suppressor of the microphone (issue 10, part
+# 5): speexdsp's echo canceller and preprocessor behind aec.h. Shared by
+# the playout thread (the speaker's blocks) and the capture thread.
+target_sources(bilanaudio PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/aec.c)
+find_package(Threads REQUIRED)
+target_link_libraries(bilanaudio PUBLIC Threads::Threads)
