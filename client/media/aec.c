@@ -30,27 +30,42 @@
  * 200 ms, varying, and the filter would chase it. We align on time instead.
  *
  * Alignment. Positions are absolute sample numbers: pos = us * 48 / 1000.
+ * The canceller models mic[n] = sum h[k] ref[n - k] for k in 0..tail: the
+ * reference must never come after the echo it explains, and the delay
+ * between them must stay put (a shifted reference is a new echo path to
+ * learn). Both stamps err in one known direction, and we keep it so:
  *  - A far block is stamped with the earliest instant it can leave the
  *    speaker (now + what SDL has queued ahead of it): the truth is later by
- *    the device's own buffer (0-10 ms) and latency. While SDL's queue does
- *    not run dry, consecutive blocks play back to back: a stamp within
- *    AEC_SNAP_MS of the end of the previous block is snapped to it (the
- *    scheduling jitter of "now" and SDL's 10-ms pulls never shift the
- *    reference). A stamp further away starts a new run (counted
- *    realign_far): after the speaker ran dry (a gap, zero-filled, since the
- *    device played silence) or when the sound card's clock has drifted
- *    AEC_SNAP_MS away from the monotonic clock.
+ *    the device's own buffer (0-10 ms, SDL pulls 10-ms periods) and the
+ *    output latency. While SDL's queue does not run dry, consecutive blocks
+ *    play back to back, so the block goes right after the previous one
+ *    (far_next), unless its stamp is earlier by more than AEC_HYST_MS:
+ *    then it goes at its stamp (every stamp is an upper bound of the
+ *    truth, so the earliest wins). That moves the reference a few times in
+ *    the first second, while SDL's 10-ms jitter is explored, then only when
+ *    the sound card's clock runs fast; the hysteresis keeps sub-ms jitter
+ *    from moving it at all (each move is a new echo path to learn:
+ *    following every new minimum cost 10 dB of ERLE in the test). A stamp
+ *    more than AEC_SNAP_MS after far_next starts a new run (realign_far):
+ *    the speaker ran dry and played silence (zero-filled), or its clock
+ *    runs slow; one more than AEC_SNAP_MS earlier is taken and counted the
+ *    same (something odd happened).
  *  - A near block is stamped with the latest instant its first sample can
  *    have entered the microphone (now - 20 ms when the block is handed
- *    over): the truth is earlier by the capture buffers. Same snapping,
- *    counted realign_near.
- *  - The reference of the near block at q is the ring from q - LEAD.
- * So the echo the microphone hears is never earlier than our stamps say
- * except by the snapping tolerance (at most AEC_SNAP_MS on each side), and
- * AEC_LEAD_MS = 2 x AEC_SNAP_MS keeps the reference ahead of the echo; the
- * filter covers echo delays from -LEAD to tail - LEAD (-30 to 270 ms by
- * default) around the stamps: device buffers of a few tens of ms each way
- * plus reverberation fit.
+ *    over): the truth is earlier by the capture buffers. Mirror rule:
+ *    right after the previous block, unless the stamp is later by more than
+ *    AEC_HYST_MS (then the stamp); a stamp more than AEC_SNAP_MS away from
+ *    near_next either way starts a new run (realign_near: a stall, dropped
+ *    samples, a clock running fast).
+ *  - The reference of the near block at q is the ring from q: by the stamps
+ *    the sound that left the speaker while the block was captured. With
+ *    the rules above the real echo is never earlier than that by more than
+ *    2 x AEC_HYST_MS, whatever the jitter (and both devices' buffers, at
+ *    least a 10-ms period each, cover that); it is later by the acoustic
+ *    delay plus those buffers (typically 20-100 ms), which the 300-ms
+ *    filter covers with room for the reverberation. And the reference is in the ring when the
+ *    microphone asks: a far block is written no later than its stamp, and
+ *    the near block is processed after q + 20 ms.
  *  - The ring keeps AEC_RING samples (1.37 s) behind the furthest far
  *    sample written; everything in it is valid (written, or zero-filled as
  *    a gap). A near block reading beyond the written end gets silence (the
@@ -74,7 +89,7 @@
 #define AEC_RING 65536 /* samples, a power of two: 1.37 s at 48 kHz */
 #define RING_MASK (AEC_RING - 1)
 #define SNAP ((int64_t)AEC_SNAP_MS * AFRAME_RATE / 1000)
-#define LEAD ((int64_t)AEC_LEAD_MS * AFRAME_RATE / 1000)
+#define HYST ((int64_t)AEC_HYST_MS * AFRAME_RATE / 1000)
 #define ERLE_SKIP_BLOCKS 100 /* 2 s of convergence before the ERLE estimate counts */
 #define ERLE_KEEP 250        /* per-block figures the median is taken over */
 /* A reference block quieter than -50 dBFS (mean square) is silence. */
@@ -196,10 +211,13 @@ int aec_far(struct aec *a, const int16_t pcm[AFRAME_SAMPLES], int64_t play_us)
     int64_t p = us_to_pos(play_us);
     pthread_mutex_lock(&a->mu);
     if (a->have_far) {
-        if (p >= a->far_next - SNAP && p <= a->far_next + SNAP)
+        if (p > a->far_next + SNAP)
+            a->st.realign_far++; /* the speaker ran dry (or its clock is slow) */
+        else if (p > a->far_next - HYST)
             p = a->far_next; /* back to back in SDL's queue */
-        else
-            a->st.realign_far++;
+        else if (p < a->far_next - SNAP)
+            a->st.realign_far++; /* a tighter upper bound of the truth, by far */
+        /* else: an earlier stamp, a tighter upper bound: taken */
         if (p > a->far_end) { /* the speaker played silence in between */
             int64_t gap = p - a->far_end;
             ring_put(a, p - (gap < AEC_RING ? gap : AEC_RING), NULL,
@@ -219,7 +237,7 @@ int aec_far(struct aec *a, const int16_t pcm[AFRAME_SAMPLES], int64_t play_us)
 /* The reference for the near block at q (capture thread). */
 static void take_ref(struct aec *a, int64_t q, int16_t *ref)
 {
-    int64_t r0 = q - LEAD;
+    int64_t r0 = q;
     uint64_t lost = 0;
     pthread_mutex_lock(&a->mu);
     for (int64_t i = 0; i < AFRAME_SAMPLES; i++) {
@@ -252,10 +270,13 @@ int aec_near(struct aec *a, const int16_t in[AFRAME_SAMPLES], int16_t out[AFRAME
         return BP_E_INVALID_FIELD;
     int64_t q = us_to_pos(capture_us);
     int realigned = 0;
-    if (a->have_near && (q < a->near_next - SNAP || q > a->near_next + SNAP))
-        realigned = 1;
-    else if (a->have_near)
+    if (a->have_near && q < a->near_next - SNAP)
+        realigned = 1; /* a stall, or the microphone's clock runs fast */
+    else if (a->have_near && q < a->near_next + HYST)
         q = a->near_next; /* the microphone's blocks are back to back */
+    else if (a->have_near && q > a->near_next + SNAP)
+        realigned = 1; /* the microphone dropped samples, or a long stall */
+    /* else: a later stamp, a tighter lower bound: taken */
     a->near_next = q + AFRAME_SAMPLES;
     a->have_near = 1;
     take_ref(a, q, a->ref);

@@ -27,8 +27,8 @@
 #define AEC_TAIL_MS 300       /* default filter length */
 #define AEC_TAIL_MIN_MS 40
 #define AEC_TAIL_MAX_MS 1000
-#define AEC_SNAP_MS 15        /* a stamp this close to the expected one is taken as contiguous */
-#define AEC_LEAD_MS 30        /* the reference is read this much before the stamps say */
+#define AEC_SNAP_MS 15        /* a stamp this much off the expected one starts a new run */
+#define AEC_HYST_MS 2         /* a tighter stamp moves the reference only by more than this */
 
 /* flags: everything is on when 0 (a zeroed config is the product's). The
  * others exist for tests and measurements. */

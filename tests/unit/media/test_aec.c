@@ -110,28 +110,38 @@ static int in_seg(int n, double a, double b)
     return n >= (int)(a * SEC) && n < (int)(b * SEC);
 }
 
-/* The room of the header comment. */
-static void build_room(void)
+/* The room of the header comment; tight: only a direct path of 1 ms at
+ * -6 dB (a laptop's speaker next to its microphone). */
+static void build_room(int tight)
 {
     static const double delay_ms[] = {40, 47, 58, 75, 110};
     static const double gain_db[] = {-8, -17, -22, -28, -34};
+    unsigned paths = tight ? 1 : sizeof delay_ms / sizeof *delay_ms;
+    rng = 12345;
     for (int n = 0; n < TOTAL; n++) {
         far_sig[n] = (in_seg(n, 0, 8) || in_seg(n, 12, 20)) ? far_sp[n] : 0;
         near_sig[n] = (in_seg(n, 8, 16)) ? near_sp[n] : 0;
     }
     for (int n = 0; n < TOTAL; n++) {
         double v = near_sig[n] + gauss() * 32768.0 * pow(10, -66 / 20.0);
-        for (unsigned r = 0; r < sizeof delay_ms / sizeof *delay_ms; r++) {
-            int d = (int)(delay_ms[r] * AFRAME_RATE / 1000);
+        for (unsigned r = 0; r < paths; r++) {
+            int d = (int)((tight ? 1 : delay_ms[r]) * AFRAME_RATE / 1000);
             if (n >= d)
-                v += far_sig[n - d] * pow(10, gain_db[r] / 20.0);
+                v += far_sig[n - d] * pow(10, (tight ? -6 : gain_db[r]) / 20.0);
         }
         mic[n] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
     }
 }
 
+/* How the stamps err from the truth (µs): a fixed offset plus a jitter of
+ * 0..jit (far: subtracted, near: added, the directions the product errs). */
+struct stamps {
+    int64_t far_off, far_jit, near_off, near_jit;
+};
+static const struct stamps product_stamps = {-5000, 10000, 10000, 5000};
+
 /* Runs the room through a canceller with flags; out[] gets the result. */
-static int run(unsigned flags, struct aec_stats *st)
+static int run(unsigned flags, const struct stamps *sp, struct aec_stats *st)
 {
     struct aec *a = NULL;
     const char *why = NULL;
@@ -143,10 +153,12 @@ static int run(unsigned flags, struct aec_stats *st)
     for (int j = 0; j < NBLK; j++) {
         /* The playout thread runs AHEAD blocks in front of the speaker. */
         for (int k = j == 0 ? 0 : j + AHEAD; k <= j + AHEAD && k < NBLK; k++) {
-            int64_t play = t0 + (int64_t)k * AFRAME_US - 5000 - (int64_t)(rnd() % 10000);
+            int64_t play = t0 + (int64_t)k * AFRAME_US + sp->far_off -
+                           (sp->far_jit ? (int64_t)(rnd() % (uint32_t)sp->far_jit) : 0);
             CHECK_EQ_INT(aec_far(a, far_sig + k * AFRAME_SAMPLES, play), 0);
         }
-        int64_t cap = t0 + (int64_t)j * AFRAME_US + 10000 + (int64_t)(rnd() % 5000);
+        int64_t cap = t0 + (int64_t)j * AFRAME_US + sp->near_off +
+                      (sp->near_jit ? (int64_t)(rnd() % (uint32_t)sp->near_jit) : 0);
         CHECK_EQ_INT(aec_near(a, mic + j * AFRAME_SAMPLES, out + j * AFRAME_SAMPLES, cap), 0);
     }
     aec_stats(a, st);
@@ -195,10 +207,10 @@ static void test_echo_path(void)
 {
     struct aec_stats st;
     int lag = 0;
-    build_room();
+    build_room(0);
 
     /* The product's configuration. */
-    CHECK_EQ_INT(run(0, &st), 0);
+    CHECK_EQ_INT(run(0, &product_stamps, &st), 0);
     double erle_a = seg_erle(2, 8), erle_d = seg_erle(16, 20);
     double rho_b = seg_rho(8, 12, &lag);
     int lag_c = 0;
@@ -224,15 +236,30 @@ static void test_echo_path(void)
     CHECK(st.erle_db >= 20.0); /* its own figure (a median: double talk is a quarter) */
 
     /* Without the residual echo suppressor: the linear filter alone. */
-    CHECK_EQ_INT(run(AEC_NO_SUPPRESS, &st), 0);
+    CHECK_EQ_INT(run(AEC_NO_SUPPRESS, &product_stamps, &st), 0);
     printf("aec (no residual suppression): ERLE A %.1f dB, D %.1f dB, rho B %.3f C %.3f\n",
            seg_erle(2, 8), seg_erle(16, 20), seg_rho(8, 12, &lag), seg_rho(12, 16, &lag_c));
 
     /* Pass-through: the measurement sees the echo. */
-    CHECK_EQ_INT(run(AEC_FLAGS_ALL, &st), 0);
+    CHECK_EQ_INT(run(AEC_FLAGS_ALL, &product_stamps, &st), 0);
     double erle_p = seg_erle(2, 8);
     printf("aec (pass-through): ERLE A %.1f dB, rho B %.3f\n", erle_p, seg_rho(8, 12, &lag));
     CHECK(erle_p < 3.0);
+}
+
+/* A laptop: the echo comes 1 ms after the sound leaves the speaker, and
+ * the stamps are exact but for their jitter (in the directions the product
+ * errs). The reference must not come after the echo (aec.c, Alignment). */
+static void test_tight_room(void)
+{
+    struct aec_stats st;
+    build_room(1);
+    struct stamps sp = {0, 10000, 0, 5000};
+    CHECK_EQ_INT(run(0, &sp, &st), 0);
+    double erle = seg_erle(2, 8);
+    printf("aec (tight room: 1-ms echo, exact stamps): ERLE A %.1f dB, D %.1f dB\n", erle,
+           seg_erle(16, 20));
+    CHECK(erle >= 20.0);
 }
 
 static void test_silence_and_noise(void)
@@ -341,8 +368,9 @@ static void test_alignment(void)
     aec_stats(a, &st);
     CHECK_EQ_INT(st.realign_far, 0);
     CHECK_EQ_INT(st.realign_near, 0);
-    /* Near block 0 reads 30 ms before the speaker's first sample (the
-     * lead): silence; block 1 half of it: active. */
+    /* Tracked: far at t, t+14, t+28 then back to back (the last ends at
+     * t+988 ms); near at t, t+24, t+48, t+72 then back to back (the last
+     * begins at t+992 ms, after the speaker's end: silence). */
     CHECK_EQ_INT(st.far_active, 49);
     /* The speaker ran dry for 200 ms, the microphone stalled 100 ms. */
     CHECK_EQ_INT(aec_far(a, b, t + 60 * AFRAME_US), 0);
@@ -357,6 +385,14 @@ static void test_alignment(void)
     CHECK_EQ_INT(aec_near(a, b, o, t + 56 * AFRAME_US), 0);
     aec_stats(a, &st);
     CHECK_EQ_INT(st.ref_lost, AFRAME_SAMPLES);
+    /* The speaker ran dry 780 ms: the ring there holds older sound, but the
+     * reference read in the gap is the silence the speaker played. */
+    uint64_t active = st.far_active;
+    CHECK_EQ_INT(aec_far(a, b, t + 200 * AFRAME_US), 0);
+    CHECK_EQ_INT(aec_near(a, b, o, t + 180 * AFRAME_US), 0);
+    aec_stats(a, &st);
+    CHECK_EQ_INT(st.far_active, active);
+    CHECK_EQ_INT(st.realign_far, 2);
     aec_free(a);
 }
 
@@ -391,5 +427,6 @@ int main(void)
         return check_failed ? 1 : 77;
     }
     test_echo_path();
+    test_tight_room();
     return check_report();
 }
