@@ -30,6 +30,7 @@ struct call_config {
     const char *video_out, *audio_out; /* sinks (call_recv.h); NULL: nothing written */
     int width, height, fps;           /* 0: 640 x 480 at 30 */
     FILE *err;
+    int echo_cancel; /* echo cancellation asked (call_send.h says when it runs) */
 };
 
 /* Opens sources, encoders and output files. 0 and *out, or a negative

@@ -79,7 +79,12 @@ static const char join_usage[] =
     "consultant opens and closes. Lines \"[hours] ...\" show the time used and left;\n"
     "at the close every device present signs the server's record of the session (an\n"
     "attendance receipt, \"[receipt] session=... signed\"; see `bilan receipt verify`).\n"
-    "A receipt that could not be sent goes out at the next `bilan join` to that server.\n";
+    "A receipt that could not be sent goes out at the next `bilan join` to that server.\n"
+    "\n"
+    "Écho : avec le micro (--audio default ou mic:NOM) et le haut-parleur\n"
+    "(--audio-out default), le son du micro passe par une annulation d'écho et une\n"
+    "réduction du bruit : l'autre personne ne s'entend pas en retour.\n"
+    "  --no-echo-cancel     la couper (avec un casque, ou pour comparer)\n";
 
 static int parse_count(const char *opt, const char *v, int max, int *out)
 {
@@ -153,6 +158,7 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         {"audio-out", required_argument, NULL, 1009},
         {"size", required_argument, NULL, 1010},
         {"fps", required_argument, NULL, 1011},
+        {"no-echo-cancel", no_argument, NULL, 1100},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -234,6 +240,9 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
             rc = parse_count("--fps", optarg, 60, &o->fps);
             if (!rc && o->fps < 5)
                 rc = cli_fail(EXIT_USAGE, "--fps %s: expected 5 to 60", optarg);
+            break;
+        case 1100:
+            o->no_echo_cancel = 1;
             break;
         case 'h':
             fputs(join_usage, stdout);

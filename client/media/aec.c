@@ -31,41 +31,43 @@
  *
  * Alignment. Positions are absolute sample numbers: pos = us * 48 / 1000.
  * The canceller models mic[n] = sum h[k] ref[n - k] for k in 0..tail: the
- * reference must never come after the echo it explains, and the delay
- * between them must stay put (a shifted reference is a new echo path to
- * learn). Both stamps err in one known direction, and we keep it so:
- *  - A far block is stamped with the earliest instant it can leave the
- *    speaker (now + what SDL has queued ahead of it): the truth is later by
- *    the device's own buffer (0-10 ms, SDL pulls 10-ms periods) and the
- *    output latency. While SDL's queue does not run dry, consecutive blocks
- *    play back to back, so the block goes right after the previous one
- *    (far_next), unless its stamp is earlier by more than AEC_HYST_MS:
- *    then it goes at its stamp (every stamp is an upper bound of the
- *    truth, so the earliest wins). That moves the reference a few times in
- *    the first second, while SDL's 10-ms jitter is explored, then only when
- *    the sound card's clock runs fast; the hysteresis keeps sub-ms jitter
- *    from moving it at all (each move is a new echo path to learn:
- *    following every new minimum cost 10 dB of ERLE in the test). A stamp
- *    more than AEC_SNAP_MS after far_next starts a new run (realign_far):
- *    the speaker ran dry and played silence (zero-filled), or its clock
- *    runs slow; one more than AEC_SNAP_MS earlier is taken and counted the
- *    same (something odd happened).
- *  - A near block is stamped with the latest instant its first sample can
- *    have entered the microphone (now - 20 ms when the block is handed
- *    over): the truth is earlier by the capture buffers. Mirror rule:
- *    right after the previous block, unless the stamp is later by more than
- *    AEC_HYST_MS (then the stamp); a stamp more than AEC_SNAP_MS away from
- *    near_next either way starts a new run (realign_near: a stall, dropped
- *    samples, a clock running fast).
+ * reference must never come after the echo it explains (k < 0 cannot be
+ * learnt), and the delay between them must stay put (a shifted reference
+ * is a new echo path to learn). Each stamp is a one-sided bound of the
+ * truth, and we only ever move towards the safe side:
+ *  - A far block is stamped with a lower bound of the instant it leaves
+ *    the speaker: "now" read BEFORE SDL's queued size, plus that size; the
+ *    truth is later by the device's own buffer (0-10 ms, SDL pulls 10-ms
+ *    periods), the output latency and any delay between the two reads.
+ *    While SDL's queue does not run dry, consecutive blocks play back to
+ *    back, so a block goes right after the previous one (far_next), unless
+ *    its stamp is earlier by more than AEC_HYST_MS: then it goes at its
+ *    stamp. So the reference position never exceeds any stamp's bound,
+ *    even when the sound card's clock runs fast and the truth drifts
+ *    earlier. The hysteresis keeps sub-ms jitter from moving it at all
+ *    (each move is a new echo path to learn: following every new minimum
+ *    cost 10 dB of ERLE in the test). A stamp more than AEC_SNAP_MS after
+ *    far_next starts a new run (realign_far): the speaker ran dry and
+ *    played silence (zero-filled), or its clock runs slow; one more than
+ *    AEC_SNAP_MS earlier is taken and counted the same.
+ *  - A near block is stamped with an upper bound of the instant its first
+ *    sample entered the microphone: "now" read after the block was handed
+ *    over, minus 20 ms; the truth is earlier by the capture buffers.
+ *    Mirror rule: right after the previous block, unless the stamp is later
+ *    by more than AEC_HYST_MS (then the stamp, counted realign_near beyond
+ *    AEC_SNAP_MS: dropped samples, a stall); a stamp more than AEC_SNAP_MS
+ *    before near_next starts a new run (realign_near).
  *  - The reference of the near block at q is the ring from q: by the stamps
- *    the sound that left the speaker while the block was captured. With
- *    the rules above the real echo is never earlier than that by more than
- *    2 x AEC_HYST_MS, whatever the jitter (and both devices' buffers, at
- *    least a 10-ms period each, cover that); it is later by the acoustic
- *    delay plus those buffers (typically 20-100 ms), which the 300-ms
- *    filter covers with room for the reverberation. And the reference is in the ring when the
- *    microphone asks: a far block is written no later than its stamp, and
- *    the near block is processed after q + 20 ms.
+ *    the sound that left the speaker while the block was captured. By the
+ *    rules above the real echo is never earlier than that, whatever the
+ *    jitter or drift; it is later by the acoustic delay, both devices'
+ *    buffers and the stamps' looseness (the jitter of SDL's periods and of
+ *    the threads: ~10-20 ms), typically 30-120 ms in all, which the 300-ms
+ *    filter covers with room for the reverberation. Reading later than q
+ *    would buy room for a negative error we do not have, at the price of a
+ *    reference not yet written when SDL's queue is short; reading at q,
+ *    the far block covering it was written no later than its stamp, before
+ *    the near block is processed (after q + 20 ms).
  *  - The ring keeps AEC_RING samples (1.37 s) behind the furthest far
  *    sample written; everything in it is valid (written, or zero-filled as
  *    a gap). A near block reading beyond the written end gets silence (the
