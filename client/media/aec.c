@@ -99,8 +99,8 @@
 
 struct aec {
     unsigned flags;
-    SpeexEchoState *echo;       /* NULL with AEC_NO_CANCEL */
-    SpeexPreprocessState *pre;  /* NULL when neither denoise nor suppression */
+    SpeexEchoState *echo;      /* NULL with AEC_NO_CANCEL */
+    SpeexPreprocessState *pre; /* NULL when neither denoise nor suppression */
     /* Capture thread only. */
     int have_near;
     int64_t near_next;

@@ -23,12 +23,12 @@
 
 #include "aframe.h"
 
-#define AEC_FRAME 480         /* speex frame: 10 ms at 48 kHz (see aec.c) */
-#define AEC_TAIL_MS 300       /* default filter length */
+#define AEC_FRAME 480   /* speex frame: 10 ms at 48 kHz (see aec.c) */
+#define AEC_TAIL_MS 300 /* default filter length */
 #define AEC_TAIL_MIN_MS 40
 #define AEC_TAIL_MAX_MS 1000
-#define AEC_SNAP_MS 15        /* a stamp this much off the expected one starts a new run */
-#define AEC_HYST_MS 2         /* a tighter stamp moves the reference only by more than this */
+#define AEC_SNAP_MS 15 /* a stamp this much off the expected one starts a new run */
+#define AEC_HYST_MS 2  /* a tighter stamp moves the reference only by more than this */
 
 /* flags: everything is on when 0 (a zeroed config is the product's). The
  * others exist for tests and measurements. */
@@ -48,18 +48,18 @@ struct aec_config {
 struct aec;
 
 struct aec_stats {
-    uint64_t near_blocks; /* microphone blocks processed */
-    uint64_t far_blocks;  /* speaker blocks taken as reference */
-    uint64_t far_active;  /* near blocks whose reference was not silent */
+    uint64_t near_blocks;               /* microphone blocks processed */
+    uint64_t far_blocks;                /* speaker blocks taken as reference */
+    uint64_t far_active;                /* near blocks whose reference was not silent */
     uint64_t realign_far, realign_near; /* stamps that broke contiguity (see aec.c) */
-    uint64_t ref_lost;    /* reference samples overwritten before the microphone asked */
-    double erle_db;       /* echo return loss enhancement, our estimate: the
-                             median, over the last 250 far-active blocks after
-                             the first 2 s, of 10 log10(in energy / out
-                             energy) per block; 0 when none yet. A block where
-                             both speak counts the near voice as echo left
-                             (low): the median holds while that is under half
-                             of the far end's speech */
+    uint64_t ref_lost; /* reference samples overwritten before the microphone asked */
+    double erle_db;    /* echo return loss enhancement, our estimate: the
+                          median, over the last 250 far-active blocks after
+                          the first 2 s, of 10 log10(in energy / out
+                          energy) per block; 0 when none yet. A block where
+                          both speak counts the near voice as echo left
+                          (low): the median holds while that is under half
+                          of the far end's speech */
 };
 
 /* A canceller for 48 kHz mono blocks. cfg NULL: the defaults. 0 and *out,

@@ -47,7 +47,7 @@
 #define TOTAL (20 * SEC)
 #define NBLK (TOTAL / AFRAME_SAMPLES)
 #define LAG_MAX (AFRAME_RATE / 50) /* 20 ms */
-#define AHEAD 5                     /* far blocks handed over before they play */
+#define AHEAD 5                    /* far blocks handed over before they play */
 /* Double talk: speex's residual echo suppressor attenuates by
  * echo_active_db where it believes echo is left, which colours the near
  * voice; measured 0.946 here, as in B: the same bar. */
@@ -218,9 +218,9 @@ static void test_echo_path(void)
     printf("aec: ERLE A(2-8 s) %.1f dB, D(16-20 s) %.1f dB; near kept rho B %.3f (lag %d), "
            "C double talk %.3f (lag %d); own estimate %.1f dB over %llu far-active blocks; "
            "realign far %llu near %llu, ref_lost %llu\n",
-           erle_a, erle_d, rho_b, lag, rho_c, lag_c, st.erle_db,
-           (unsigned long long)st.far_active, (unsigned long long)st.realign_far,
-           (unsigned long long)st.realign_near, (unsigned long long)st.ref_lost);
+           erle_a, erle_d, rho_b, lag, rho_c, lag_c, st.erle_db, (unsigned long long)st.far_active,
+           (unsigned long long)st.realign_far, (unsigned long long)st.realign_near,
+           (unsigned long long)st.ref_lost);
     for (int sec = 0; sec < 20; sec++)
         printf("%.0f ", seg_erle(sec, sec + 1));
     printf("(ERLE per second)\n");
@@ -409,13 +409,14 @@ int main(void)
     char fp[128], np[128];
     snprintf(fp, sizeof fp, "%s/far.wav", dir);
     snprintf(np, sizeof np, "%s/near.wav", dir);
-    int ok = espeak("fr", "50", fp,
-                    "Bonjour, je vous appelle au sujet de votre bilan de comp\xc3\xa9tences. "
-                    "Nous allons parler de votre parcours, de vos envies, et des m\xc3\xa9tiers "
-                    "qui vous int\xc3\xa9ressent aujourd'hui.") == 0 &&
-             espeak("fr+f3", "70", np,
-                    "Oui, merci beaucoup, je vous entends tr\xc3\xa8s bien. J'ai pr\xc3\xa9par\xc3\xa9 "
-                    "quelques questions sur la formation et sur les horaires.") == 0;
+    int ok =
+        espeak("fr", "50", fp,
+               "Bonjour, je vous appelle au sujet de votre bilan de comp\xc3\xa9tences. "
+               "Nous allons parler de votre parcours, de vos envies, et des m\xc3\xa9tiers "
+               "qui vous int\xc3\xa9ressent aujourd'hui.") == 0 &&
+        espeak("fr+f3", "70", np,
+               "Oui, merci beaucoup, je vous entends tr\xc3\xa8s bien. J'ai pr\xc3\xa9par\xc3\xa9 "
+               "quelques questions sur la formation et sur les horaires.") == 0;
     if (ok)
         ok = load(fp, far_sp, TOTAL) == 0 && load(np, near_sp, TOTAL) == 0;
     unlink(fp);
