@@ -52,15 +52,24 @@
  *    AEC_SNAP_MS earlier is taken and counted the same.
  *  - A near block is stamped with an upper bound of the instant its first
  *    sample entered the microphone: "now" read after the block was handed
- *    over, minus 20 ms; the truth is earlier by the capture buffers.
- *    Mirror rule: right after the previous block, unless the stamp is later
- *    by more than AEC_HYST_MS (then the stamp, counted realign_near beyond
- *    AEC_SNAP_MS: dropped samples, a stall); a stamp more than AEC_SNAP_MS
- *    before near_next starts a new run (realign_near).
+ *    over, minus 20 ms; the truth is earlier by the capture buffers and by
+ *    however late the capture thread was. The block goes right after the
+ *    previous one (near_next), unless its stamp is earlier by more than
+ *    AEC_HYST_MS: a tighter bound, taken (counted realign_near beyond
+ *    AEC_SNAP_MS). A later stamp is only a late delivery (the thread was
+ *    not scheduled, the device handed blocks in a burst) and is ignored,
+ *    unless 5 blocks in a row (100 ms) are all later by more than
+ *    AEC_SNAP_MS: then samples were dropped or the microphone's clock runs
+ *    slow, and the position moves up by the smallest of those excesses
+ *    (counted realign_near). The position may thus trail the truth by up
+ *    to AEC_SNAP_MS, only after such a drop or drift, and the capture
+ *    buffers (at least a 10-ms period) cover most of it.
+ *    Following late stamps instead made the reference jump back and forth
+ *    22 times in 8 s on this loaded machine (integration.media.echo_wiring).
  *  - The reference of the near block at q is the ring from q: by the stamps
  *    the sound that left the speaker while the block was captured. By the
  *    rules above the real echo is never earlier than that, whatever the
- *    jitter or drift; it is later by the acoustic delay, both devices'
+ *    jitter (but for the rare trail above); it is later by the acoustic delay, both devices'
  *    buffers and the stamps' looseness (the jitter of SDL's periods and of
  *    the threads: ~10-20 ms), typically 30-120 ms in all, which the 300-ms
  *    filter covers with room for the reverberation. Reading later than q
@@ -92,6 +101,7 @@
 #define RING_MASK (AEC_RING - 1)
 #define SNAP ((int64_t)AEC_SNAP_MS * AFRAME_RATE / 1000)
 #define HYST ((int64_t)AEC_HYST_MS * AFRAME_RATE / 1000)
+#define NEAR_LATE_RUN 5      /* 100 ms of blocks all stamped late: the truth moved */
 #define ERLE_SKIP_BLOCKS 100 /* 2 s of convergence before the ERLE estimate counts */
 #define ERLE_KEEP 250        /* per-block figures the median is taken over */
 /* A reference block quieter than -50 dBFS (mean square) is silence. */
@@ -104,6 +114,8 @@ struct aec {
     /* Capture thread only. */
     int have_near;
     int64_t near_next;
+    int late_run;     /* blocks in a row stamped later than contiguity */
+    int64_t late_min; /* by how much, at least */
     int16_t ref[AFRAME_SAMPLES], tmp[AFRAME_SAMPLES];
     /* Under mu. */
     pthread_mutex_t mu;
@@ -272,13 +284,27 @@ int aec_near(struct aec *a, const int16_t in[AFRAME_SAMPLES], int16_t out[AFRAME
         return BP_E_INVALID_FIELD;
     int64_t q = us_to_pos(capture_us);
     int realigned = 0;
-    if (a->have_near && q < a->near_next - SNAP)
-        realigned = 1; /* a stall, or the microphone's clock runs fast */
-    else if (a->have_near && q < a->near_next + HYST)
+    if (!a->have_near) {
+        /* the first stamp */
+    } else if (q < a->near_next - HYST) {
+        realigned = q < a->near_next - SNAP; /* a tighter upper bound: taken */
+        a->late_run = 0;
+    } else if (q <= a->near_next + SNAP) {
         q = a->near_next; /* the microphone's blocks are back to back */
-    else if (a->have_near && q > a->near_next + SNAP)
-        realigned = 1; /* the microphone dropped samples, or a long stall */
-    /* else: a later stamp, a tighter lower bound: taken */
+        a->late_run = 0;
+    } else {
+        /* Much later than contiguity: a late delivery (it says nothing),
+         * unless NEAR_LATE_RUN blocks in a row are: samples were dropped,
+         * or the microphone's clock runs slow. */
+        int64_t late = q - a->near_next;
+        a->late_min = a->late_run == 0 || late < a->late_min ? late : a->late_min;
+        q = a->near_next;
+        if (++a->late_run >= NEAR_LATE_RUN) {
+            q += a->late_min;
+            realigned = 1;
+            a->late_run = 0;
+        }
+    }
     a->near_next = q + AFRAME_SAMPLES;
     a->have_near = 1;
     take_ref(a, q, a->ref);
