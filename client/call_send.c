@@ -541,12 +541,13 @@ static json_t *aec_json(struct call_send *c)
         return json_pack("{s:b, s:s}", "on", 0, "off_reason", c->aec_off ? c->aec_off : "?");
     struct aec_stats st;
     aec_stats(c->aec, &st);
-    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "on", 1, "blocks",
+    /* No far-end sound heard yet: no estimate (null), not 0 dB. */
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "on", 1, "blocks",
                      (json_int_t)st.near_blocks, "far_blocks", (json_int_t)st.far_blocks,
                      "far_active", (json_int_t)st.far_active, "realign_far",
                      (json_int_t)st.realign_far, "realign_near", (json_int_t)st.realign_near,
                      "ref_lost", (json_int_t)st.ref_lost, "erle_db",
-                     round(st.erle_db * 10.0) / 10.0);
+                     st.erle_blocks ? json_real(round(st.erle_db * 10.0) / 10.0) : json_null());
 }
 
 json_t *call_send_stats_json(struct call_send *c)

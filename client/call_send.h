@@ -99,7 +99,8 @@ int call_send_has_audio(const struct call_send *c);
 /* Statistics as a new JSON object (caller decrefs): audio {frames_sent,
  * bytes_sent, dropped {queue_full}, encoded, echo_cancel {on, off_reason
  * ("option", "no speaker", "not a microphone") or blocks, far_blocks,
- * far_active, realign_far, realign_near, ref_lost, erle_db (aec.h)}}, video {frames_encoded,
+ * far_active, realign_far, realign_near, ref_lost, erle_db (aec.h; null
+ * before any far-end sound)}}, video {frames_encoded,
  * chunks_sent, bytes_sent, keyframes, skipped_rate, dropped {queue_full,
  * source}, keyframe_requests}, rate {target_kbps now, min/max seen,
  * decreases, increases, last_reason, series: per second {t, target_kbps,

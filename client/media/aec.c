@@ -353,4 +353,5 @@ void aec_stats(struct aec *a, struct aec_stats *out)
     pthread_mutex_unlock(&a->mu);
     qsort(v, n, sizeof *v, cmp_float);
     out->erle_db = n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0) : 0.0;
+    out->erle_blocks = n;
 }

@@ -52,14 +52,15 @@ struct aec_stats {
     uint64_t far_blocks;                /* speaker blocks taken as reference */
     uint64_t far_active;                /* near blocks whose reference was not silent */
     uint64_t realign_far, realign_near; /* stamps that broke contiguity (see aec.c) */
-    uint64_t ref_lost; /* reference samples overwritten before the microphone asked */
-    double erle_db;    /* echo return loss enhancement, our estimate: the
-                          median, over the last 250 far-active blocks after
-                          the first 2 s, of 10 log10(in energy / out
-                          energy) per block; 0 when none yet. A block where
-                          both speak counts the near voice as echo left
-                          (low): the median holds while that is under half
-                          of the far end's speech */
+    uint64_t ref_lost;    /* reference samples overwritten before the microphone asked */
+    double erle_db;       /* echo return loss enhancement, our estimate: the
+                             median, over the last 250 far-active blocks after
+                             the first 2 s, of 10 log10(in energy / out
+                             energy) per block; 0 when none yet. A block where
+                             both speak counts the near voice as echo left
+                             (low): the median holds while that is under half
+                             of the far end's speech */
+    uint32_t erle_blocks; /* figures the median was taken over (0: no estimate) */
 };
 
 /* A canceller for 48 kHz mono blocks. cfg NULL: the defaults. 0 and *out,

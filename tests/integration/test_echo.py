@@ -75,6 +75,7 @@ def t_wiring():
               f"the other's sound on the speaker is its reference ({ea.get('far_blocks')} blocks, "
               f"{ea.get('far_active')} active)")
         check(ea.get("ref_lost") == 0, "no reference lost")
+        check(isinstance(ea.get("erle_db"), float), f"an ERLE estimate ({ea.get('erle_db')})")
         check(eb == {"on": False, "off_reason": "option"}, f"--no-echo-cancel turns it off ({eb})")
         # A tone is not a microphone: nothing to cancel.
         pc = spawn_with_devices(s.beneficiary, s, "c", s.link, "--duration", "1",

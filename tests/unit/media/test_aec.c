@@ -281,6 +281,7 @@ static void test_echo_path(void)
     CHECK_EQ_INT(st.realign_near, 0);
     CHECK_EQ_INT(st.ref_lost, 0);
     CHECK(st.erle_db >= 20.0); /* its own figure (a median: double talk is a quarter) */
+    CHECK_EQ_INT(st.erle_blocks, 250);
     print_cost();
 
     /* Without the residual echo suppressor: the linear filter alone. */
@@ -389,6 +390,7 @@ static void test_bad_arguments(void)
     aec_stats(a, &st);
     CHECK_EQ_INT(st.far_blocks, 0);
     CHECK_EQ_INT(st.near_blocks, 0);
+    CHECK_EQ_INT(st.erle_blocks, 0);
     aec_free(a);
     aec_free(NULL);
 }
