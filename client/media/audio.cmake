@@ -1,6 +1,7 @@
 # libbilanaudio: the audio half of client/media. Glue over libopus
-# (opus_codec.c) and speexdsp (asrc_wav.c); the rest is plain C. Headless:
-# no threads and no SDL here (the capture and playback threads come later).
+# (opus_codec.c) and speexdsp (asrc_wav.c, aec.c); the rest is plain C.
+# Starts no thread of its own (aec.c only locks a mutex between the threads
+# that call it); SDL joins through devices.cmake.
 add_library(bilanaudio STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/opus_codec.c
   ${CMAKE_CURRENT_SOURCE_DIR}/awav.c
