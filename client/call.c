@@ -47,7 +47,7 @@ int call_new(struct call **out, const struct call_config *cfg, char *why, size_t
     clocksync_init(&c->cs);
     struct call_send_config sc = {.video = cfg->video, .audio = cfg->audio, .width = cfg->width,
                                   .height = cfg->height, .fps = cfg->fps, .err = cfg->err,
-                                  .echo_cancel = cfg->echo_cancel,
+                                  .echo_cancel = !cfg->no_echo_cancel,
                                   .speaker = cfg->audio_out && !strcmp(cfg->audio_out, "default")};
     int rc = call_send_new(&c->snd, &sc, why, why_cap);
     if (!rc) {

@@ -358,7 +358,7 @@ int join_run(struct app *a, struct join_opts *o)
     struct call_config cc = {.video = o->video, .audio = o->audio, .video_out = o->video_out,
                              .audio_out = o->audio_out, .width = o->width, .height = o->height,
                              .fps = o->fps, .err = stderr,
-                             .echo_cancel = !o->no_echo_cancel};
+                             .no_echo_cancel = o->no_echo_cancel};
     struct call *call = NULL;
     char why[600];
     why[0] = 0;
