@@ -471,7 +471,8 @@ int join_run(struct app *a, struct join_opts *o)
      * receipts) even when nothing is recorded or played. */
     struct call_config cc = {.video = o->video, .audio = o->audio, .video_out = o->video_out,
                              .audio_out = o->audio_out, .width = o->width, .height = o->height,
-                             .fps = o->fps, .err = stderr};
+                             .fps = o->fps, .err = stderr,
+                             .no_echo_cancel = o->no_echo_cancel};
     struct call *call = NULL;
     char why[600];
     why[0] = 0;
