@@ -229,7 +229,7 @@ def t_two_way():
         files = [os.path.join(out, f) for f in os.listdir(out) if f.endswith(".json")]
         check(len(files) == 1, f"the server exported the session's receipt ({files})")
         r = s.consultant.run("receipt", "verify", files[0])
-        heard = re.findall(r"received audio (\d+):(\d\d):(\d\d), code verified yes\): VALID", r.stdout)
+        heard = re.findall(r"audio reçu (\d+):(\d\d):(\d\d), code vérifié : oui\) : VALIDE", r.stdout)
         check(r.returncode == 0 and len(heard) == 2,
               f"both signatures are valid and carry the audio received (rc {r.returncode}): " + r.stdout[:500])
         secs = [int(h) * 3600 + int(m) * 60 + int(x) for h, m, x in heard]
