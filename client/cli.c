@@ -1,5 +1,6 @@
 /* cli.c: shared plumbing of the subcommands (see cli.h). */
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,17 @@ int cli_fail(int code, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return code;
+}
+
+int cli_bad_option(char **argv, const char *usage)
+{
+    /* getopt's own message is glibc's English where no French locale is
+     * generated: callers set opterr = 0 and say it here. optind is past
+     * the offending word (or its missing value). */
+    const char *word = optind > 0 ? argv[optind - 1] : "?";
+    fprintf(stderr, _("bilan : option inconnue, ou sans sa valeur : « %s »\n\n"), word);
+    fputs(usage, stderr);
+    return EXIT_USAGE;
 }
 
 const char *cli_role_word(int role)

@@ -200,6 +200,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
     int local = 0, c, rc;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
     argc--, argv++;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "l:b:t:s:Lh", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
@@ -223,8 +224,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
             fputs(_(usage), stdout);
             return 0;
         default:
-            fputs(_(usage), stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage));
         }
     }
     const char *bilan = NULL;

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "enrol.h"
 #include "i18n.h"
+#include "proto_words.h"
 
 static const char usage[] = N_(
     "Utilisation : bilan enrol LIEN-OU-JETON [--server HÔTE:PORT] [--pin EMPREINTE]\n"
@@ -33,7 +34,8 @@ int cli_server_from_link(const char *arg, const char *opt_server, const char *op
 {
     const char *why;
     if (bp_link_parse(arg, l, &why))
-        return cli_fail(EXIT_USAGE, _("lien illisible : %s ; copiez le lien entier, entre guillemets"), why);
+        return cli_fail(EXIT_USAGE, _("lien illisible : %s ; copiez le lien entier, entre guillemets"),
+                        proto_words(why));
     if (l->kind == BP_LINK_TOKEN) {
         if (!opt_server)
             return cli_fail(EXIT_USAGE,
@@ -178,6 +180,7 @@ int cmd_enrol(struct app *a, int argc, char **argv)
     const char *opt_server = NULL, *opt_pin = NULL, *opt_name = NULL;
     int c;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "s:p:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -193,8 +196,7 @@ int cmd_enrol(struct app *a, int argc, char **argv)
             fputs(_(usage), stdout);
             return 0;
         default:
-            fputs(_(usage), stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage));
         }
     }
     if (argc - optind != 1) {

@@ -195,6 +195,7 @@ static int cmd_declare(struct app *a, int argc, char **argv)
     const char *bilan = NULL, *note = NULL, *opt_server = NULL;
     int c, rc;
     optind = 0;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "b:n:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -210,8 +211,7 @@ static int cmd_declare(struct app *a, int argc, char **argv)
             fputs(_(usage_hours), stdout);
             return 0;
         default:
-            fputs(_(usage_hours), stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage_hours));
         }
     }
     if (argc - optind != 1)
@@ -258,6 +258,7 @@ int cmd_hours(struct app *a, int argc, char **argv)
     enum hours_format fmt = HOURS_TABLE;
     int c, rc;
     optind = 0;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "f:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
@@ -272,8 +273,7 @@ int cmd_hours(struct app *a, int argc, char **argv)
             fputs(_(usage_hours), stdout);
             return 0;
         default:
-            fputs(_(usage_hours), stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage_hours));
         }
     }
     if (argc - optind > 1)

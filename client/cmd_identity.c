@@ -50,13 +50,13 @@ int cmd_identity(struct app *a, int argc, char **argv)
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(_(usage), stdout);
             return 0;
         }
-        fputs(_(usage), stderr);
-        return EXIT_USAGE;
+        return cli_bad_option(argv, _(usage));
     }
     if (optind >= argc || strcmp(argv[optind], "show") || optind + 1 != argc) {
         if (optind < argc && !strcmp(argv[optind], "show"))

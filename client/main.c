@@ -58,6 +58,7 @@ int main(int argc, char **argv)
      * through a write on its closed socket (OpenSSL writes with write()). */
     signal(SIGPIPE, SIG_IGN);
     /* '+': stop at the command, its options are its own. */
+    opterr = 0; /* our message, in the reader's words (cli_bad_option) */
     while ((c = getopt_long(argc, argv, "+d:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -70,10 +71,10 @@ int main(int argc, char **argv)
             printf("bilan %s (protocol %d)\n", CLI_VERSION, BP_PROTOCOL_VERSION);
             return 0;
         default:
-            fputs(_(usage), stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage));
         }
     }
+    opterr = 1; /* commands that still rely on getopt's message */
     if (optind >= argc) {
         fputs(_(usage), stderr);
         return EXIT_USAGE;
