@@ -287,7 +287,7 @@ static void print_tableur(FILE *f, const json_t *r, const struct totals *t, int 
         fr_row(f, rows[k].name, "", "", "", "", rows[k].ms, -1);
     /* Yes/no answers in the second column, after the figures. */
     fprintf(f, "budget dépassé;%s\r\nmaximum légal dépassé;%s\r\n"
-               "événements en double ignorés;%lld\r\n",
+               "lignes en double ignorées;%lld\r\n",
             t->over_budget ? "oui" : "non", t->over_cap ? "oui" : "non", t->duplicates);
 }
 

@@ -10,6 +10,7 @@
 
 #include "awav.h"
 #include "bp/err.h"
+#include "i18n.h"
 
 /* The RIFF size (u32) counts 36 header bytes plus the data. */
 #define SINK_MAX_BLOCKS ((UINT32_MAX - 36u) / AFRAME_BYTES)
@@ -34,14 +35,14 @@ int asink_wav_open(struct asink_wav **out, const char *path, const char **why)
     *out = NULL;
     struct asink_wav *s = calloc(1, sizeof *s);
     if (!s) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         return BP_E_NOMEM;
     }
     uint8_t h[AWAV_HEADER_LEN];
     awav_header_put(h, 0);
     s->f = fopen(path, "wb");
     if (!s->f || fwrite(h, 1, sizeof h, s->f) != sizeof h) {
-        *why = "cannot create the .wav file";
+        *why = _("impossible de créer le fichier .wav");
         if (s->f)
             fclose(s->f);
         free(s);
@@ -70,7 +71,7 @@ int asink_wav_write(struct asink_wav *s, uint64_t seq, const int16_t pcm[AFRAME_
 {
     if (seq >= SINK_MAX_BLOCKS) {
         if (why)
-            *why = "block past the 4 GiB a .wav file can hold";
+            *why = _("bloc au-delà des 4 Gio qu'un fichier .wav peut contenir");
         return BP_E_TOO_LARGE;
     }
     uint8_t buf[AFRAME_BYTES];

@@ -9,5 +9,5 @@ add_library(bilanaudio STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/asrc_wav.c
   ${CMAKE_CURRENT_SOURCE_DIR}/asink_wav.c)
 target_include_directories(bilanaudio PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(bilanaudio PUBLIC bilanproto PkgConfig::OPUS PkgConfig::SPEEXDSP m)
+target_link_libraries(bilanaudio PUBLIC bilanproto bilani18n PkgConfig::OPUS PkgConfig::SPEEXDSP m)
 target_compile_options(bilanaudio PRIVATE ${BILAN_WARNINGS})

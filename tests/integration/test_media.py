@@ -281,7 +281,7 @@ def t_bad_input():
         pa.wait_line(r"^\[room\] joined bilan=\S+ slot=0")
         pb = s.beneficiary.spawn("join", s.link, "--headless", "--confirm-sas", "--duration", "4",
                                  "--video", "none", "--audio", "none", "--stats", s.path("stats-b.json"))
-        pa.wait_line(r"cut\.y4m: frame 2 is truncated", stderr=True)
+        pa.wait_line(r"cut\.y4m : l'image 2 est tronquée", stderr=True)
         check(pb.wait_exit(60) == 0, "the other side stays its 4 s")
         pa.signal(2)
         check(pa.wait_exit(60) == 0, "a file cut mid-call stops the video with a sentence naming it, "
