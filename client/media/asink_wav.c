@@ -78,22 +78,22 @@ int asink_wav_write(struct asink_wav *s, uint64_t seq, const int16_t pcm[AFRAME_
     if (seq > s->n_blocks) {
         memset(buf, 0, sizeof buf);
         if (seek_block(s, s->n_blocks) != 0)
-            return fail_io(s, why, "cannot seek in the .wav file");
+            return fail_io(s, why, _("impossible de se déplacer dans le fichier .wav"));
         for (uint64_t i = s->n_blocks; i < seq; i++)
             if (fwrite(buf, 1, sizeof buf, s->f) != sizeof buf)
-                return fail_io(s, why, "cannot write the .wav file");
+                return fail_io(s, why, _("impossible d'écrire le fichier .wav (disque plein ?)"));
         s->st.gap_blocks += seq - s->n_blocks;
         s->n_blocks = seq;
     } else if (seq < s->n_blocks) {
         s->st.rewrites++;
         if (seek_block(s, seq) != 0)
-            return fail_io(s, why, "cannot seek in the .wav file");
+            return fail_io(s, why, _("impossible de se déplacer dans le fichier .wav"));
     } else if (seek_block(s, seq) != 0) {
-        return fail_io(s, why, "cannot seek in the .wav file");
+        return fail_io(s, why, _("impossible de se déplacer dans le fichier .wav"));
     }
     put_le(buf, pcm);
     if (fwrite(buf, 1, sizeof buf, s->f) != sizeof buf)
-        return fail_io(s, why, "cannot write the .wav file");
+        return fail_io(s, why, _("impossible d'écrire le fichier .wav (disque plein ?)"));
     if (seq == s->n_blocks)
         s->n_blocks++;
     s->st.blocks++;
@@ -113,11 +113,11 @@ int asink_wav_close(struct asink_wav *s, const char **why)
     uint8_t h[AWAV_HEADER_LEN];
     awav_header_put(h, (uint32_t)(s->n_blocks * AFRAME_BYTES));
     if (s->failed)
-        r = fail_io(s, why, "an earlier write to the .wav file failed");
+        r = fail_io(s, why, _("une écriture précédente du fichier .wav a échoué"));
     else if (fseek(s->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, s->f) != sizeof h)
-        r = fail_io(s, why, "cannot fix the .wav header");
+        r = fail_io(s, why, _("impossible de finir l'en-tête du fichier .wav"));
     if (fclose(s->f) != 0 && r == 0)
-        r = fail_io(s, why, "cannot flush the .wav file");
+        r = fail_io(s, why, _("impossible de vider le fichier .wav sur le disque"));
     free(s);
     return r;
 }
