@@ -68,7 +68,7 @@ int main(int argc, char **argv)
             fputs(_(usage), stdout);
             return 0;
         case 'V':
-            printf("bilan %s (protocol %d)\n", CLI_VERSION, BP_PROTOCOL_VERSION);
+            printf(_("bilan %s (protocole %d)\n"), CLI_VERSION, BP_PROTOCOL_VERSION);
             return 0;
         default:
             return cli_bad_option(argv, _(usage));
