@@ -118,6 +118,16 @@ def t_catalogue():
         # both languages (phase, interruptions, h:mm...): no accented letter left over.
         same = [m for m in wanted if have[m][0] == m and ACCENTS.search(m)]
         check(not same, f"no French sentence copied as its own translation: {same[:5]}")
+        # proto_words.c matches proto/'s reasons word for word: a reason reworded in proto/
+        # would silently fall back to English.
+        def literals(path):
+            text = open(os.path.join(ROOT, path), encoding="utf-8").read()
+            return re.sub(r'"\s*"', "", text)
+        pw, link = literals("client/proto_words.c"), literals("proto/link.c")
+        reasons = re.findall(r'\{"((?:[^"\\]|\\.)*)",\s*N_', pw)
+        stale = [r for r in reasons if f'"{r}"' not in link]
+        check(len(reasons) >= 10 and not stale,
+              f"client/proto_words.c names {len(reasons)} reasons of proto/link.c, all current ({stale})")
         r = subprocess.run(["msgfmt", "--check", "--check-format", "-o", os.devnull, PO],
                            capture_output=True, text=True)
         check(r.returncode == 0, f"msgfmt --check-format po/en.po: printf formats agree ({r.stderr.strip()[:800]})")
