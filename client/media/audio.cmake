@@ -10,7 +10,7 @@ add_library(bilanaudio STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/asrc_wav.c
   ${CMAKE_CURRENT_SOURCE_DIR}/asink_wav.c)
 target_include_directories(bilanaudio PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(bilanaudio PUBLIC bilanproto PkgConfig::OPUS PkgConfig::SPEEXDSP m)
+target_link_libraries(bilanaudio PUBLIC bilanproto bilani18n PkgConfig::OPUS PkgConfig::SPEEXDSP m)
 target_compile_options(bilanaudio PRIVATE ${BILAN_WARNINGS})
 # The echo canceller and noise suppressor of the microphone (issue 10, part
 # 5): speexdsp's echo canceller and preprocessor behind aec.h. Shared by
