@@ -436,6 +436,7 @@ int join_run(struct app *a, struct join_opts *o)
     }
     rx.news = &s.news;
     o->tx.news = &s.news;
+    s.news.auto_session = o->open_phase[0] != 0;
     rx.reply = &o->tx; /* file answers go back to their senders */
     if (!o->recv_dir && !o->machine && j.console.tty && download_dir(a, j.downloads, sizeof j.downloads)) {
         /* A person at the keyboard: files are offered, and go to the

@@ -132,7 +132,7 @@ static void sync_people(struct room_news *n)
             beneficiaries++;
     }
     s->not_counted_notice = n->my_role == BP_ROLE_CONSULTANT && consultants && beneficiaries &&
-                            !n->session_open;
+                            !n->session_open && !n->auto_session;
     room_model_done(n->model);
 }
 
@@ -144,6 +144,8 @@ static void maybe_notice(struct room_news *n)
         n->notice_said = 0;
         return;
     }
+    if (n->auto_session)
+        return;
     int beneficiary = 0;
     for (int k = 0; k < BP_MAX_MEMBERS; k++)
         beneficiary |= n->who[k].present && n->who[k].role == BP_ROLE_BENEFICIARY;

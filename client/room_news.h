@@ -59,6 +59,7 @@ struct room_news {
     int session_open;
     char hours_said[160]; /* the last hours sentence: said again only when it changes */
     int notice_said;      /* the "not counted" notice was said for this meeting */
+    int auto_session;     /* a session opens by itself (--open-session): no notice */
 };
 
 /* Starts empty (no sentences, no model until set). */

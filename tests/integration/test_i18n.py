@@ -46,7 +46,6 @@ ACCENTS = re.compile(r"[àâäçéèêëîïôöùûüÿœÀÂÇÉÈÊËÎÏÔÙ
 
 # Outputs owned by another engineer (CONTEXT: the lead converts them).
 PENDING = {
-    "join --help": "client/join_opts.c (lead)",
     "enrol: no server on the port": "client/net.c (lead)",
 }
 
