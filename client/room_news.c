@@ -333,6 +333,7 @@ void room_news_session_opened(struct room_news *n, const char *phase, int64_t el
     int was_open = n->session_open;
     n->session_open = 1;
     n->notice_said = 0;
+    n->auto_session = 0; /* opened: from now on the person opens them */
     int p = bp_phase_parse(phase, strlen(phase));
     if (n->model) {
         struct room_snapshot *s = room_model_edit(n->model);
