@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -42,6 +43,7 @@ struct join_ctx {
     char device_name[BP_NAME_MAX + 1];
     struct join_store store;
     struct join_console console;
+    char downloads[4096]; /* where accepted files go without --recv-dir */
     struct ks_server srv; /* the server, when known from the store (join by id) */
     enum net_trust trust; /* how this connection trusted it */
 };
@@ -95,6 +97,12 @@ static void app_input(void *ctx, struct dialog *d, const char *buf, size_t len, 
     join_console_input(&j->console, d, buf, len, now);
 }
 
+static void app_tick(void *ctx, struct dialog *d, uint64_t now)
+{
+    struct join_ctx *j = ctx;
+    join_console_tick(&j->console, d, now);
+}
+
 static void app_receipt(void *ctx, struct dialog *d, const char *bilan, const char *session,
                         const json_t *record, const json_t *attestation)
 {
@@ -132,7 +140,32 @@ static const struct dialog_app join_app = {
     .on_receipt_ok = app_receipt_ok,
     .on_attend = app_attend,
     .attend_load = app_attend_load,
+    .tick = app_tick,
 };
+
+/* Where accepted files go without --recv-dir: the desktop's downloads
+ * folder (XDG_DOWNLOAD_DIR, then ~/Téléchargements or ~/Downloads), else a
+ * folder in the data folder. 1 when out names an existing folder. */
+static int download_dir(const struct app *a, char *out, size_t cap)
+{
+    struct stat sb;
+    const char *x = getenv("XDG_DOWNLOAD_DIR"), *home = getenv("HOME");
+    if (x && *x && !stat(x, &sb) && S_ISDIR(sb.st_mode)) {
+        snprintf(out, cap, "%s", x);
+        return 1;
+    }
+    static const char *const tries[] = {"Téléchargements", "Downloads"};
+    for (size_t i = 0; home && i < sizeof tries / sizeof tries[0]; i++) {
+        snprintf(out, cap, "%s/%s", home, tries[i]);
+        if (!stat(out, &sb) && S_ISDIR(sb.st_mode))
+            return 1;
+    }
+    if (snprintf(out, cap, "%.4000s/fichiers-recus", a->data_dir) >= (int)cap)
+        return 0;
+    if (mkdir(out, 0700) && errno != EEXIST)
+        return 0;
+    return !stat(out, &sb) && S_ISDIR(sb.st_mode);
+}
 
 struct find_ctx {
     const char *bilan;
@@ -282,26 +315,20 @@ static void explain_refusal(const struct dialog *s)
     static const struct {
         const char *code, *text;
     } why[] = {
-        {"token_revoked",
-         "ce lien d'invitation a \xc3\xa9t\xc3\xa9 remplac\xc3\xa9 par un lien plus "
-         "r\xc3\xa9""cent : demandez le dernier lien \xc3\xa0 votre consultant. (This invite "
-         "link was replaced by a newer one: ask your consultant for the latest link.)"},
-        {"token_expired",
-         "ce lien d'invitation a expir\xc3\xa9 : demandez un nouveau lien \xc3\xa0 votre "
-         "consultant. (This invite link has expired: ask your consultant for a new one.)"},
-        {"token_used",
-         "ce lien d'invitation a d\xc3\xa9j\xc3\xa0 servi sur un autre appareil : demandez un "
-         "nouveau lien \xc3\xa0 votre consultant, et dites-lui si ce n'\xc3\xa9tait pas vous. "
-         "(This invite link was already used on another device: ask your consultant for a new "
-         "one, and tell them if it was not you.)"},
-        {"unknown_token",
-         "ce lien d'invitation n'est pas reconnu : v\xc3\xa9rifiez que vous l'avez copi\xc3\xa9 en "
-         "entier, ou demandez un nouveau lien \xc3\xa0 votre consultant. (This invite link is not "
-         "known: check that you copied all of it, or ask your consultant for a new one.)"},
+        {"token_revoked", N_("ce lien d'invitation a été remplacé par un lien plus récent : "
+                             "demandez le dernier lien à votre consultante ou votre consultant.")},
+        {"token_expired", N_("ce lien d'invitation a expiré : demandez un nouveau lien à votre "
+                             "consultante ou votre consultant.")},
+        {"token_used", N_("ce lien d'invitation a déjà servi sur un autre appareil : demandez un "
+                          "nouveau lien à votre consultante ou votre consultant, et dites-lui si "
+                          "ce n'était pas vous.")},
+        {"unknown_token", N_("ce lien d'invitation n'est pas reconnu : vérifiez que vous l'avez "
+                             "copié en entier, ou demandez un nouveau lien à votre consultante ou "
+                             "votre consultant.")},
     };
     for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
         if (!strcmp(s->err_code, why[i].code))
-            fprintf(stderr, "bilan: %s\n", why[i].text);
+            fprintf(stderr, "bilan : %s\n", _(why[i].text));
 }
 
 /* --stats: counters only (no key, no content), written to a temporary file
@@ -410,6 +437,14 @@ int join_run(struct app *a, struct join_opts *o)
     }
     rx.news = &s.news;
     o->tx.news = &s.news;
+    s.news.auto_session = o->open_phase[0] != 0;
+    rx.reply = &o->tx; /* file answers go back to their senders */
+    if (!o->recv_dir && !o->machine && j.console.tty && download_dir(a, j.downloads, sizeof j.downloads)) {
+        /* A person at the keyboard: files are offered, and go to the
+         * downloads folder once accepted (/accepter). */
+        rx.dir = j.downloads;
+        rx.ask = 1;
+    }
     if (!o->machine && j.console.tty) {
         /* A person at a terminal: the room's sentences never split the line
          * being typed (term.h). */
@@ -438,7 +473,8 @@ int join_run(struct app *a, struct join_opts *o)
      * receipts) even when nothing is recorded or played. */
     struct call_config cc = {.video = o->video, .audio = o->audio, .video_out = o->video_out,
                              .audio_out = o->audio_out, .width = o->width, .height = o->height,
-                             .fps = o->fps, .err = stderr};
+                             .fps = o->fps, .err = stderr,
+                             .no_echo_cancel = o->no_echo_cancel};
     struct call *call = NULL;
     char why[600];
     why[0] = 0;
@@ -465,6 +501,7 @@ int join_run(struct app *a, struct join_opts *o)
     if (o->stats_file && write_stats(o->stats_file, &s, &e2e, call))
         fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file, strerror(errno));
     term_close(&j.console.term);
+    join_console_free(&j.console);
     call_free(call);
     e2e_free(&e2e);
     OPENSSL_cleanse(s.req.token, sizeof s.req.token);

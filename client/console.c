@@ -141,8 +141,22 @@ void console_parse(const char *line, size_t len, int max_slot, struct console_cm
         out->arg_len = al;
         return;
     }
+    if (word_is(w, wl, "/envoyer", "/send")) {
+        if (!al) {
+            out->kind = CMD_BAD_ARG;
+            return;
+        }
+        out->kind = CMD_SEND;
+        out->arg = a;
+        out->arg_len = al;
+        return;
+    }
     if (word_is(w, wl, "/qui", "/who"))
         out->kind = CMD_WHO;
+    else if (word_is(w, wl, "/accepter", "/accept"))
+        out->kind = CMD_ACCEPT;
+    else if (word_is(w, wl, "/refuser", "/refuse"))
+        out->kind = CMD_REFUSE;
     else if (word_is(w, wl, "/quitter", "/quit"))
         out->kind = CMD_QUIT;
     else if (word_is(w, wl, "/aide", "/help"))

@@ -47,6 +47,9 @@ enum console_cmd_kind {
     CMD_SESSION,   /* /seance /session PHASE: arg/arg_len the phase as typed */
     CMD_CLOSE,     /* /fin /close */
     CMD_HOURS,     /* /heures /hours */
+    CMD_SEND,      /* /envoyer /send PATH: arg/arg_len the path (spaces kept) */
+    CMD_ACCEPT,    /* /accepter /accept: the files waiting */
+    CMD_REFUSE,    /* /refuser /refuse */
     CMD_UNKNOWN,   /* arg/arg_len: the command word as typed (with its '/') */
     CMD_BAD_ARG,   /* a known command with an argument it does not take (or lacks one) */
 };

@@ -12,6 +12,7 @@
 #include "bp/bp.h"
 #include "datarx.h"
 #include "i18n.h"
+#include "datatx.h"
 #include "room_news.h"
 
 void datarx_init(struct datarx *rx, const char *dir, FILE *out)
@@ -20,13 +21,24 @@ void datarx_init(struct datarx *rx, const char *dir, FILE *out)
     rx->dir = dir;
     rx->out = out;
     rx->err = stderr;
+    rx->self_slot = -1;
     for (int i = 0; i < DATARX_MAX; i++)
         rx->t[i].fd = -1;
 }
 
-/* A refused file: the machine line and the person's sentence. */
-static void refused(struct datarx *rx, uint8_t slot, const char *name, const char *why)
+/* What became of a file, back to its sender (best effort: a full queue
+ * loses the answer, never the file). */
+static void answer(struct datarx *rx, uint8_t slot, uint32_t id, int code)
 {
+    if (rx->reply)
+        datatx_add_answer(rx->reply, slot, id, code);
+}
+
+/* A refused file: the machine line, the person's sentence, the sender's answer. */
+static void refused(struct datarx *rx, uint8_t slot, uint32_t id, const char *name, int code,
+                    const char *why)
+{
+    answer(rx, slot, id, code);
     if (rx->out) {
         fprintf(rx->out, "[file] rejected name=%s: %s\n", name, why);
         fflush(rx->out);
@@ -40,15 +52,17 @@ static void drop(struct datarx_transfer *t)
     if (t->fd >= 0) {
         close(t->fd);
         unlink(t->tmp);
+    } else if (t->complete) { /* closed, never named */
+        unlink(t->tmp);
     }
     EVP_MD_CTX_free(t->md);
     memset(t, 0, sizeof *t);
     t->fd = -1;
 }
 
-static void reject(struct datarx *rx, struct datarx_transfer *t, const char *why)
+static void reject(struct datarx *rx, struct datarx_transfer *t, int code, const char *why)
 {
-    refused(rx, t->slot, t->name, why);
+    refused(rx, t->slot, t->id, t->name, code, why);
     drop(t);
 }
 
@@ -104,14 +118,14 @@ static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
 {
     struct datarx_transfer *t = find(rx, slot, d->transfer);
     if (t) /* a peer reusing an id in flight: the old transfer is broken */
-        reject(rx, t, _("l'envoi a recommencé depuis le début"));
+        reject(rx, t, BP_FILE_INTERRUPTED, _("l'envoi a recommencé depuis le début"));
     for (int i = 0; i < DATARX_MAX && !t; i++)
         if (!rx->t[i].used)
             t = &rx->t[i];
     char name[CLI_SAFE_NAME_MAX + 1];
     cli_safe_name(d->bytes, d->len, name, CLI_SAFE_NAME_MAX);
     if (!t) {
-        refused(rx, slot, name, _("trop de fichiers arrivent en même temps"));
+        refused(rx, slot, d->transfer, name, BP_FILE_BUSY, _("trop de fichiers arrivent en même temps"));
         return 0;
     }
     memset(t, 0, sizeof *t);
@@ -124,19 +138,19 @@ static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
     memcpy(t->name, name, sizeof name);
     if (!rx->dir) {
         t->refused = 1;
-        refused(rx, slot, t->name,
+        refused(rx, slot, t->id, t->name, BP_FILE_DECLINED,
                 _("cet appareil n'accepte pas de fichiers : rejoignez la salle avec --recv-dir "
                   "DOSSIER pour les recevoir"));
         return 0;
     }
     if (d->size > DATARX_SIZE_MAX) {
         t->refused = 1;
-        refused(rx, slot, t->name, _("plus de 4 Gio"));
+        refused(rx, slot, t->id, t->name, BP_FILE_TOO_LARGE, _("plus de 4 Gio"));
         return 0;
     }
     t->md = EVP_MD_CTX_new();
     if (!t->md || EVP_DigestInit_ex(t->md, EVP_sha256(), NULL) != 1) {
-        reject(rx, t, _("calcul de l'empreinte SHA-256 impossible (OpenSSL)"));
+        reject(rx, t, BP_FILE_NOT_STORED, _("calcul de l'empreinte SHA-256 impossible (OpenSSL)"));
         return 0;
     }
     t->fd = open_tmp(rx, t);
@@ -144,7 +158,18 @@ static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
         char why[300];
         snprintf(why, sizeof why, _("impossible de créer un fichier temporaire dans %s : %s"),
                  rx->dir, strerror(errno));
-        reject(rx, t, why);
+        reject(rx, t, BP_FILE_NOT_STORED, why);
+        return 0;
+    }
+    if (rx->ask) { /* received meanwhile, named only once the person says yes */
+        t->waiting = 1;
+        if (rx->out) {
+            fprintf(rx->out, "[file] offered name=%s bytes=%llu slot=%u\n", t->name,
+                    (unsigned long long)t->size, slot);
+            fflush(rx->out);
+        }
+        if (rx->news)
+            room_news_file_offer(rx->news, slot, t->name, (unsigned long long)t->size, rx->dir);
     }
     return 0;
 }
@@ -168,25 +193,77 @@ static int on_chunk(struct datarx *rx, struct datarx_transfer *t, const struct b
     if (t->refused)
         return 0;
     if (d->offset != t->got) {
-        reject(rx, t, _("morceaux reçus dans le désordre"));
+        reject(rx, t, BP_FILE_DAMAGED, _("morceaux reçus dans le désordre"));
         return 0;
     }
     if (d->len > t->size - t->got) {
-        reject(rx, t, _("plus de données que la taille annoncée"));
+        reject(rx, t, BP_FILE_DAMAGED, _("plus de données que la taille annoncée"));
         return 0;
     }
     if (write_all(t->fd, d->bytes, d->len)) {
         char why[200];
-        snprintf(why, sizeof why, "cannot write: %s", strerror(errno));
-        reject(rx, t, why);
+        snprintf(why, sizeof why, _("écriture impossible : %s"), strerror(errno));
+        reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
     if (EVP_DigestUpdate(t->md, d->bytes, d->len) != 1) {
-        reject(rx, t, _("calcul de l'empreinte SHA-256 impossible (OpenSSL)"));
+        reject(rx, t, BP_FILE_NOT_STORED, _("calcul de l'empreinte SHA-256 impossible (OpenSSL)"));
         return 0;
     }
     t->got += d->len;
     return 0;
+}
+
+/* A checked, closed file gets its name in the folder. 1 if stored. */
+static int finish(struct datarx *rx, struct datarx_transfer *t)
+{
+    char path[4352];
+    if (publish(rx, t, path, sizeof path)) {
+        char why[200];
+        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"), strerror(errno));
+        unlink(t->tmp);
+        reject(rx, t, BP_FILE_NOT_STORED, why);
+        return 0;
+    }
+    answer(rx, t->slot, t->id, BP_FILE_RECEIVED);
+    if (rx->out) {
+        fprintf(rx->out, "[file] received name=%s bytes=%llu sha256=ok path=%s\n", t->name,
+                (unsigned long long)t->size, path);
+        fflush(rx->out);
+    }
+    if (rx->news)
+        room_news_file_received(rx->news, t->slot, t->name, (unsigned long long)t->size, path);
+    drop(t);
+    return 1;
+}
+
+int datarx_decide(struct datarx *rx, int yes, int *stored)
+{
+    int n = 0;
+    *stored = 0;
+    for (int i = 0; i < DATARX_MAX; i++) {
+        struct datarx_transfer *t = &rx->t[i];
+        if (!t->used || !t->waiting)
+            continue;
+        n++;
+        if (!yes) {
+            reject(rx, t, BP_FILE_DECLINED, _("vous l'avez refusé"));
+            continue;
+        }
+        t->waiting = 0;
+        if (t->complete)
+            *stored += finish(rx, t);
+    }
+    rx->files += *stored;
+    return n;
+}
+
+int datarx_waiting(const struct datarx *rx)
+{
+    int n = 0;
+    for (int i = 0; i < DATARX_MAX; i++)
+        n += rx->t[i].used && rx->t[i].waiting;
+    return n;
 }
 
 static int on_end(struct datarx *rx, struct datarx_transfer *t)
@@ -198,39 +275,27 @@ static int on_end(struct datarx *rx, struct datarx_transfer *t)
     uint8_t md[32];
     unsigned int mdlen = 0;
     if (t->got != t->size) {
-        reject(rx, t, _("incomplet : moins d'octets que la taille annoncée"));
+        reject(rx, t, BP_FILE_DAMAGED, _("incomplet : moins d'octets que la taille annoncée"));
         return 0;
     }
     if (EVP_DigestFinal_ex(t->md, md, &mdlen) != 1 || mdlen != 32 || bp_ct_cmp(md, t->sha256, 32)) {
-        reject(rx, t, _("l'empreinte SHA-256 ne correspond pas : le fichier a été abîmé en route"));
+        reject(rx, t, BP_FILE_DAMAGED, _("l'empreinte SHA-256 ne correspond pas : le fichier a été abîmé en route"));
         return 0;
     }
     if (fsync(t->fd) || close(t->fd)) {
         t->fd = -1;
         unlink(t->tmp);
         char why[200];
-        snprintf(why, sizeof why, "cannot write: %s", strerror(errno));
-        reject(rx, t, why);
+        snprintf(why, sizeof why, _("écriture impossible : %s"), strerror(errno));
+        reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
     t->fd = -1;
-    char path[4352];
-    if (publish(rx, t, path, sizeof path)) {
-        char why[200];
-        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"), strerror(errno));
-        unlink(t->tmp);
-        reject(rx, t, why);
+    if (t->waiting) { /* checked; named when the person says yes */
+        t->complete = 1;
         return 0;
     }
-    if (rx->out) {
-        fprintf(rx->out, "[file] received name=%s bytes=%llu sha256=ok path=%s\n", t->name,
-                (unsigned long long)t->size, path);
-        fflush(rx->out);
-    }
-    if (rx->news)
-        room_news_file_received(rx->news, t->slot, t->name, (unsigned long long)t->size, path);
-    drop(t);
-    return 1;
+    return finish(rx, t);
 }
 
 int datarx_on_data(struct datarx *rx, uint8_t slot, const struct bp_data *d)
@@ -253,7 +318,7 @@ void datarx_slot_gone(struct datarx *rx, uint8_t slot, uint64_t now_ms)
 {
     for (int i = 0; i < DATARX_MAX; i++) {
         struct datarx_transfer *t = &rx->t[i];
-        if (t->used && t->slot == slot && !t->orphan_deadline)
+        if (t->used && t->slot == slot && !t->orphan_deadline && !t->complete)
             t->orphan_deadline = now_ms + DATARX_GRACE_MS;
     }
 }
@@ -262,12 +327,12 @@ void datarx_slot_taken(struct datarx *rx, uint8_t slot)
 {
     for (int i = 0; i < DATARX_MAX; i++) {
         struct datarx_transfer *t = &rx->t[i];
-        if (!t->used || t->slot != slot || !t->orphan_deadline)
+        if (!t->used || t->slot != slot || !t->orphan_deadline || t->complete)
             continue;
         if (t->refused)
             drop(t);
         else
-            reject(rx, t, ORPHAN_WHY);
+            reject(rx, t, BP_FILE_INTERRUPTED, ORPHAN_WHY);
     }
 }
 
@@ -275,12 +340,12 @@ void datarx_tick(struct datarx *rx, uint64_t now_ms)
 {
     for (int i = 0; i < DATARX_MAX; i++) {
         struct datarx_transfer *t = &rx->t[i];
-        if (!t->used || !t->orphan_deadline || now_ms < t->orphan_deadline)
+        if (!t->used || !t->orphan_deadline || now_ms < t->orphan_deadline || t->complete)
             continue;
         if (t->refused)
             drop(t);
         else
-            reject(rx, t, ORPHAN_WHY);
+            reject(rx, t, BP_FILE_INTERRUPTED, ORPHAN_WHY);
     }
 }
 
@@ -293,8 +358,26 @@ void datarx_free(struct datarx *rx, const char *why)
         if (t->refused)
             drop(t);
         else
-            reject(rx, t, why);
+            reject(rx, t, BP_FILE_INTERRUPTED, why);
     }
+}
+
+/* A receiver's answer about a file: only the sender's business. */
+static void on_answer(struct datarx *rx, uint8_t from, const struct bp_data *d)
+{
+    static const char *const words[] = {"?", "received", "declined", "too_large", "damaged",
+                                        "not_stored", "interrupted", "busy"};
+    if (rx->self_slot < 0 || d->to_slot != rx->self_slot)
+        return;
+    const struct datatx_item *it = rx->reply ? datatx_find_transfer(rx->reply, d->transfer) : NULL;
+    const char *name = it ? it->name : "?";
+    if (rx->out) {
+        fprintf(rx->out, "[file] answer name=%s slot=%u answer=%s\n", name, from,
+                words[d->answer <= BP_FILE_ANSWER_MAX ? d->answer : 0]);
+        fflush(rx->out);
+    }
+    if (rx->news)
+        room_news_file_answer(rx->news, from, it ? it->name : NULL, d->answer);
 }
 
 static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload, size_t len,
@@ -305,7 +388,7 @@ static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload,
     struct bp_data d;
     const char *why;
     if (bp_data_parse(payload, len, &d, &why)) {
-        fprintf(rx->err, "bilan: ignored a malformed data message from slot %u: %s\n", h->slot, why);
+        fprintf(rx->err, _("bilan : message illisible ignoré (appareil %u) : %s\n"), h->slot, why);
         return 0;
     }
     rx->messages++;
@@ -319,6 +402,8 @@ static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload,
         if (rx->news)
             room_news_chat(rx->news, h->slot, text);
         rx->chats++;
+    } else if (d.type == BP_DATA_FILE_ANSWER) {
+        on_answer(rx, h->slot, &d);
     } else {
         rx->files += datarx_on_data(rx, h->slot, &d);
     }

@@ -8,8 +8,14 @@
  * existing file ("name (1).ext" instead). Whatever fails, the temporary file
  * is deleted. Without a receive folder every file is refused.
  *
- * Prints the "[chat]" and "[file] received|rejected" lines on out, and
- * counts chat lines, files and data messages received (the dialog's
+ * With ask set, a file is received into a temporary file but named in the
+ * folder only once the person said yes (datarx_decide: /accepter, or the
+ * window's button); no deletes it. Every file gets a file_answer back to
+ * its sender (received, declined, damaged...: PROTOCOL.md §4.1) through
+ * reply, and the answers about our own files are told to the person.
+ *
+ * Prints the "[chat]" and "[file] received|rejected|answer" lines on out,
+ * and counts chat lines, files and data messages received (the dialog's
  * expectations). */
 #ifndef CLIENT_DATARX_H
 #define CLIENT_DATARX_H
@@ -22,6 +28,7 @@
 #include "util.h"
 
 struct room_news;
+struct datatx;
 
 #define DATARX_MAX 8                 /* transfers in progress at once */
 #define DATARX_SIZE_MAX (4ULL << 30) /* largest file accepted */
@@ -29,6 +36,8 @@ struct room_news;
 struct datarx_transfer {
     int used;
     int refused; /* not accepted: swallow its chunks */
+    int waiting; /* ask: the person has not said yes or no yet */
+    int complete; /* checked and closed, waiting for the person's yes */
     uint8_t slot;
     uint32_t id;
     int fd;
@@ -45,6 +54,9 @@ struct datarx {
     FILE *out; /* machine lines ("[chat] ...", "[file] ..."); NULL: none */
     FILE *err; /* malformed messages; stderr by default */
     struct room_news *news; /* the person's sentences; NULL: none (borrowed) */
+    int ask;                /* files wait for the person's yes (dir must be set) */
+    struct datatx *reply;   /* where file_answers go; NULL: none (borrowed) */
+    int self_slot;          /* our slot: answers about our files (-1: none) */
     struct datarx_transfer t[DATARX_MAX];
     int chats, files; /* chat lines shown, files stored */
     uint64_t messages; /* well-formed data messages handled */
@@ -63,6 +75,12 @@ int datarx_on_data(struct datarx *rx, uint8_t slot, const struct bp_data *d);
 void datarx_slot_gone(struct datarx *rx, uint8_t slot, uint64_t now_ms);
 void datarx_slot_taken(struct datarx *rx, uint8_t slot);
 void datarx_tick(struct datarx *rx, uint64_t now_ms);
+/* The person's answer to the files waiting for it (ask): yes names them
+ * in the folder (at once, or when they finish), no deletes them. Returns
+ * how many files were decided; *stored counts those stored now. */
+int datarx_decide(struct datarx *rx, int yes, int *stored);
+/* Files waiting for the person's answer. */
+int datarx_waiting(const struct datarx *rx);
 /* Deletes every unfinished transfer (we are leaving). */
 void datarx_free(struct datarx *rx, const char *why);
 

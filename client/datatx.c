@@ -56,7 +56,26 @@ static void make_room(struct datatx *tx)
 
 int datatx_pending(const struct datatx *tx)
 {
-    return tx->n - tx->cur;
+    return tx->n - tx->cur + tx->nanswers;
+}
+
+int datatx_add_answer(struct datatx *tx, int to_slot, uint32_t transfer, int answer)
+{
+    if (tx->nanswers >= DATATX_ANSWERS || to_slot < 0 || to_slot >= BP_MAX_MEMBERS)
+        return BP_E_NOMEM;
+    struct datatx_answer *a = &tx->answers[tx->nanswers++];
+    a->to_slot = (uint8_t)to_slot;
+    a->transfer = transfer;
+    a->answer = (uint8_t)answer;
+    return 0;
+}
+
+const struct datatx_item *datatx_find_transfer(const struct datatx *tx, uint32_t transfer)
+{
+    for (int i = 0; i < tx->n; i++)
+        if (tx->items[i].is_file && tx->items[i].transfer == transfer && transfer)
+            return &tx->items[i];
+    return NULL;
 }
 
 int datatx_add_chat(struct datatx *tx, const char *text, const char **why)
@@ -64,17 +83,17 @@ int datatx_add_chat(struct datatx *tx, const char *text, const char **why)
     make_room(tx);
     size_t n = strlen(text);
     if (n < 1 || n > BP_CHAT_MAX || !bp_utf8_valid((const uint8_t *)text, n)) {
-        *why = "a chat line must be 1 to 4096 bytes of UTF-8";
+        *why = _("une ligne doit faire de 1 à 4096 octets de texte UTF-8");
         return BP_E_INVALID_FIELD;
     }
     if (tx->n >= DATATX_MAX_ITEMS) {
-        *why = "too many --say and --send-file options (at most 256)";
+        *why = _("trop de lignes et de fichiers en attente d'envoi (256 au plus)");
         return BP_E_INVALID_FIELD;
     }
     struct datatx_item *it = &tx->items[tx->n];
     memset(it, 0, sizeof *it);
     if (!(it->text = strdup(text))) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         return BP_E_NOMEM;
     }
     tx->n++;
@@ -110,19 +129,19 @@ int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap)
 {
     make_room(tx);
     if (tx->n >= DATATX_MAX_ITEMS) {
-        snprintf(why, cap, "too many --say and --send-file options (at most 256)");
+        snprintf(why, cap, "%s", _("trop de lignes et de fichiers en attente d'envoi (256 au plus)"));
         return BP_E_INVALID_FIELD;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb)) {
-        snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
+        snprintf(why, cap, _("impossible d'ouvrir %s : %s"), path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return BP_E_INVALID_FIELD;
     }
     if (!S_ISREG(sb.st_mode)) {
-        snprintf(why, cap, "%s is not a regular file", path);
+        snprintf(why, cap, _("%s n'est pas un fichier ordinaire (un dossier ?)"), path);
         close(fd);
         return BP_E_INVALID_FIELD;
     }
@@ -148,19 +167,36 @@ int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap)
     EVP_MD_CTX_free(md);
     close(fd);
     if (!ok) {
-        snprintf(why, cap, "cannot read %s: %s", path, r < 0 ? strerror(rerr) : "hashing failed");
+        snprintf(why, cap, _("impossible de lire %s : %s"), path,
+                 r < 0 ? strerror(rerr) : _("calcul de l'empreinte impossible"));
         return BP_E_INVALID_FIELD;
     }
     if (total > 4ULL << 30) {
-        snprintf(why, cap, "%s is larger than 4 GiB, the most a peer accepts", path);
+        snprintf(why, cap, _("%s fait plus de 4 Gio, le plus qu'un autre appareil accepte"), path);
         return BP_E_INVALID_FIELD;
     }
+    return datatx_add_hashed(tx, path, total, it->sha256, why, cap);
+}
+
+int datatx_add_hashed(struct datatx *tx, const char *path, uint64_t size, const uint8_t sha256[32],
+                      char *why, size_t cap)
+{
+    make_room(tx);
+    if (tx->n >= DATATX_MAX_ITEMS) {
+        snprintf(why, cap, "%s", _("trop de lignes et de fichiers en attente d'envoi (256 au plus)"));
+        return BP_E_INVALID_FIELD;
+    }
+    struct datatx_item *it = &tx->items[tx->n];
+    uint8_t digest[32];
+    memcpy(digest, sha256, 32); /* sha256 may be it->sha256 itself */
+    memset(it, 0, sizeof *it);
     if (!(it->path = strdup(path))) {
-        snprintf(why, cap, "out of memory");
+        snprintf(why, cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
     }
+    memcpy(it->sha256, digest, 32);
     it->is_file = 1;
-    it->size = total;
+    it->size = size;
     wire_name(path, it->name);
     tx->n++;
     return 0;
@@ -168,7 +204,7 @@ int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap)
 
 int datatx_done(const struct datatx *tx)
 {
-    return tx->cur >= tx->n;
+    return tx->cur >= tx->n && !tx->nanswers;
 }
 
 int datatx_next(struct datatx *tx, uint8_t *out, size_t cap, enum datatx_event *ev,
@@ -176,6 +212,15 @@ int datatx_next(struct datatx *tx, uint8_t *out, size_t cap, enum datatx_event *
 {
     *ev = DATATX_NONE;
     *item = NULL;
+    if (tx->nanswers) { /* a few bytes: never behind a long file */
+        const struct datatx_answer *a = &tx->answers[0];
+        int len = bp_data_encode_file_answer(a->to_slot, a->transfer, a->answer, out, cap);
+        if (len < 0)
+            return len;
+        memmove(tx->answers, tx->answers + 1, (size_t)(tx->nanswers - 1) * sizeof tx->answers[0]);
+        tx->nanswers--;
+        return len;
+    }
     if (tx->cur >= tx->n)
         return 0;
     struct datatx_item *it = &tx->items[tx->cur];
@@ -188,6 +233,7 @@ int datatx_next(struct datatx *tx, uint8_t *out, size_t cap, enum datatx_event *
     }
     uint32_t id = tx->next_transfer;
     if (tx->phase == 0) {
+        it->transfer = id;
         tx->fd = open(it->path, O_RDONLY | O_CLOEXEC);
         tx->offset = 0;
         tx->phase = tx->fd >= 0 && it->size > 0 ? 1 : 2;

@@ -30,6 +30,15 @@ struct datatx_item {
     char name[BP_FILE_NAME_MAX + 1]; /* file: name sent to peers */
     uint64_t size;
     uint8_t sha256[32];
+    uint32_t transfer; /* file: its id once file_begin went out (0 before) */
+};
+
+/* A file_answer waiting to go out (datarx queues them): small, ahead of
+ * everything else. */
+#define DATATX_ANSWERS 32
+struct datatx_answer {
+    uint8_t to_slot, answer;
+    uint32_t transfer;
 };
 
 struct datatx {
@@ -39,6 +48,8 @@ struct datatx {
     int phase; /* 0 begin, 1 chunks, 2 end */
     uint64_t offset;
     uint32_t next_transfer;
+    struct datatx_answer answers[DATATX_ANSWERS];
+    int nanswers;
     FILE *out, *err; /* "[file] sent" lines (NULL: none), problems; stdout and stderr by default */
     struct room_news *news; /* the person's sentences; NULL: none (borrowed) */
 };
@@ -53,6 +64,15 @@ int datatx_add_chat(struct datatx *tx, const char *text, const char **why);
  * (its base name, made legal for the wire). On failure returns a negative
  * code and writes the reason into why (cap bytes). */
 int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap);
+/* Adds a file already checked and hashed elsewhere (filehash.h): size and
+ * SHA-256 as computed there. 0 or a negative code with why. */
+int datatx_add_hashed(struct datatx *tx, const char *path, uint64_t size, const uint8_t sha256[32],
+                      char *why, size_t cap);
+/* Queues a file_answer to the sender in to_slot (0, or BP_E_NOMEM when 32
+ * already wait: the answer is then lost, the file is not). */
+int datatx_add_answer(struct datatx *tx, int to_slot, uint32_t transfer, int answer);
+/* The file this device sent as transfer, or NULL (long gone, or not ours). */
+const struct datatx_item *datatx_find_transfer(const struct datatx *tx, uint32_t transfer);
 /* 1 when everything has been handed to the network. */
 int datatx_done(const struct datatx *tx);
 /* Items not yet handed to the network (the one being sent included). */

@@ -478,6 +478,8 @@ void dialog_tick(struct dialog *d, uint64_t now_ms)
     dialog_e2e_tick(d, now_ms);
     if (d->media && d->media->tick)
         d->media->tick(d->media_ctx, d, now_ms);
+    if (d->app && d->app->tick)
+        d->app->tick(d->app_ctx, d, now_ms);
     settle(d, now_ms);
 }
 
@@ -513,6 +515,8 @@ void dialog_on_wake(struct dialog *d, uint64_t now_ms)
     mux_poke(&d->mux);
     if (!d->finished && d->media && d->media->tick)
         d->media->tick(d->media_ctx, d, now_ms);
+    if (!d->finished && d->app && d->app->tick)
+        d->app->tick(d->app_ctx, d, now_ms);
     settle(d, now_ms);
 }
 

@@ -86,6 +86,9 @@ struct dialog_app {
      * when it has nothing. */
     int (*attend_load)(void *ctx, struct dialog *d, const char *bilan, const char *session,
                        struct attend_obs *o);
+    /* Every tick (100 ms) and after each wake from another thread: what
+     * other threads handed over (a file hashed, a window's command). */
+    void (*tick)(void *ctx, struct dialog *d, uint64_t now_ms);
 };
 
 enum dialog_mode { DIALOG_AUTH = 1, DIALOG_ENROL = 2 };

@@ -101,7 +101,7 @@ static void warn_devices(struct dialog *d, int slot, const json_t *mb)
 int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
 {
     if (d->st != ST_JOINING) {
-        dialog_fail(d, "the server sent 'joined' out of turn", NULL);
+        dialog_fail(d, _("le serveur a envoyé « joined » à contretemps"), NULL);
         return -1;
     }
     const json_t *arr = json_object_get(m, "members");
@@ -118,7 +118,7 @@ int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
         int slot, r;
         const char *dev;
         if (!member_ok(mb, &slot, &dev, &r)) {
-            dialog_fail(d, "the server sent an invalid member in 'joined'", NULL);
+            dialog_fail(d, _("le serveur a envoyé un participant invalide dans « joined »"), NULL);
             return -1;
         }
         set_member(d, slot, dev, r);
@@ -138,6 +138,8 @@ int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
         mux_hold(&d->mux, k[x].kind, 0);
     d->flow.held_slot = -1;
     d->mux.slot = (uint8_t)d->room.slot;
+    if (d->rx)
+        d->rx->self_slot = d->room.slot;
     dialog_print(d, "[room] joined bilan=%s slot=%d role=%s members=%d\n", d->bilan, d->room.slot,
                  bp_role_name(d->room.role), dialog_member_count(d));
     room_news_joined(&d->news, d->room.slot, d->room.role);
@@ -241,16 +243,16 @@ void dialog_room_leave(struct dialog *d, int code, uint64_t now)
 int dialog_say(struct dialog *d, const char *text, size_t len, const char **why)
 {
     if (!d->tx || d->finished || d->st == ST_LEAVING) {
-        *why = "we are leaving the room: the line was not sent";
+        *why = _("vous quittez la salle : la ligne n'a pas été envoyée");
         return BP_E_WRONG_STATE;
     }
     if (len < 1 || len > BP_CHAT_MAX || memchr(text, '\0', len) ||
         !bp_utf8_valid((const uint8_t *)text, len)) {
-        *why = "a chat line must be 1 to 4096 bytes of UTF-8: the line was not sent";
+        *why = _("une ligne doit faire de 1 à 4096 octets de texte UTF-8 : elle n'a pas été envoyée");
         return BP_E_INVALID_FIELD;
     }
     if (datatx_pending(d->tx) >= DIALOG_SAY_QUEUE) {
-        *why = "64 lines are already waiting to go out: the line was not sent";
+        *why = _("64 lignes attendent déjà de partir : celle-ci n'a pas été envoyée");
         return BP_E_NOMEM;
     }
     char copy[BP_CHAT_MAX + 1];
@@ -269,12 +271,33 @@ int dialog_say(struct dialog *d, const char *text, size_t len, const char **why)
     return SAY_SENDING;
 }
 
+/* /qui in words: everyone present, by name. */
+static void say_members(struct dialog *d)
+{
+    char line[ROOM_LINE_MAX], who[200];
+    size_t n = 0;
+    line[0] = '\0';
+    for (int k = 0; k < BP_MAX_MEMBERS; k++) {
+        if (!d->room.members[k].present)
+            continue;
+        room_news_who(&d->news, k, WHO_INTRO, who, sizeof who);
+        int w = snprintf(line + n, sizeof line - n, "%s%s", n ? " ; " : "", who);
+        if (w < 0 || (size_t)w >= sizeof line - n)
+            break;
+        n += (size_t)w;
+    }
+    room_news_say(&d->news, ROOM_LINE_NOTICE, _("Dans la salle (%d) : %s."),
+                  dialog_member_count(d), line);
+}
+
 void dialog_print_members(struct dialog *d)
 {
     if (!dialog_in_room(d)) {
         dialog_print(d, "[room] not in the room yet\n");
+        room_news_say(&d->news, ROOM_LINE_NOTICE, "%s", _("Vous n'êtes pas encore dans la salle."));
         return;
     }
+    say_members(d);
     dialog_print(d, "[room] members=%d slot=%d role=%s (you)\n", dialog_member_count(d),
                  d->room.slot, bp_role_name(d->room.role));
     for (int k = 0; k < BP_MAX_MEMBERS; k++)

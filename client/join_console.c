@@ -1,6 +1,7 @@
 /* join_console.c: the console of `bilan join` (see join_console.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "e2e_room.h"
@@ -37,6 +38,9 @@ static const char help_text[] = N_(
     "               conclusion ou suivi\n"
     "/fin           (consultant) terminer la séance\n"
     "/heures        les heures en face à face utilisées et restantes\n"
+    "/envoyer CHEMIN  envoyer un fichier aux autres\n"
+    "/accepter      enregistrer les fichiers qu'on vous envoie\n"
+    "/refuser       les refuser\n"
     "/quitter       quitter la salle (comme Ctrl-D)\n"
     "/aide          cette liste\n"
     "//texte        envoyer une ligne qui commence par « / »\n");
@@ -63,6 +67,73 @@ void join_console_init(struct join_console *j, struct e2e *e2e)
     console_lines_init(&j->con);
     j->e2e = e2e;
     j->tty = 0;
+}
+
+int join_console_send_file(struct join_console *j, struct dialog *s, const char *typed)
+{
+    /* As a person gives a path: "~/..." is the home folder; a terminal's
+     * drag and drop quotes it. */
+    char path[4096];
+    size_t n = strlen(typed);
+    if (n >= 2 && (typed[0] == '\'' || typed[0] == '"') && typed[n - 1] == typed[0]) {
+        typed++;
+        n -= 2;
+    }
+    const char *home = getenv("HOME");
+    if (n >= 2 && typed[0] == '~' && typed[1] == '/' && home)
+        snprintf(path, sizeof path, "%s/%.*s", home, (int)(n - 2), typed + 2);
+    else
+        snprintf(path, sizeof path, "%.*s", (int)n, typed);
+    char why[600];
+    if (!s->tx) {
+        info(s, "%s", _("Cette salle n'envoie pas de fichiers."));
+        return -1;
+    }
+    if (filehash_start(&j->hash, path, why, sizeof why)) {
+        info(s, _("Fichier non envoyé : %s"), why);
+        return -1;
+    }
+    return 0;
+}
+
+void join_console_tick(struct join_console *j, struct dialog *s, uint64_t now)
+{
+    char path[4096], why[600];
+    uint64_t size;
+    uint8_t sha[32];
+    int ok;
+    (void)now;
+    while (filehash_take(&j->hash, path, sizeof path, &size, sha, &ok, why, sizeof why)) {
+        if (!ok || datatx_add_hashed(s->tx, path, size, sha, why, sizeof why)) {
+            info(s, _("Fichier non envoyé : %s"), why);
+            continue;
+        }
+        const struct datatx_item *it = &s->tx->items[s->tx->n - 1];
+        room_news_file_sending(&s->news, it->name, (unsigned long long)it->size);
+        if (dialog_in_room(s) && !dialog_others(s))
+            info(s, "%s", _("(il partira dès qu'une autre personne sera dans la salle)"));
+        mux_poke(&s->mux);
+    }
+}
+
+void join_console_files(struct join_console *j, struct dialog *s, int yes)
+{
+    (void)j;
+    int stored = 0;
+    int n = s->rx ? datarx_decide(s->rx, yes, &stored) : 0;
+    if (!n)
+        info(s, "%s", _("Aucun fichier n'attend votre réponse."));
+    else if (!yes)
+        info(s, n > 1 ? _("%d fichiers refusés.") : _("%d fichier refusé."), n);
+    if (s->rx)
+        room_news_files_decided(&s->news, datarx_waiting(s->rx));
+    if (stored)
+        s->script.progress = 1;
+}
+
+void join_console_free(struct join_console *j)
+{
+    filehash_free(&j->hash);
 }
 
 static void open_session(struct dialog *s, const struct console_cmd *c)
@@ -122,7 +193,7 @@ static void console_command(struct join_console *j, struct dialog *s, const char
             for (int k = 0; k < BP_MAX_MEMBERS; k++)
                 if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k)) {
                     char who[160];
-                    room_news_who(&s->news, k, who, sizeof who);
+                    room_news_who(&s->news, k, WHO_OBJECT, who, sizeof who);
                     info(s,
                          _("La liaison chiffrée avec %s a été arrêtée : son code ne peut plus "
                            "être confirmé. Pour recommencer, quittez (/quitter) puis rejoignez "
@@ -150,15 +221,35 @@ static void console_command(struct join_console *j, struct dialog *s, const char
             info(s, _("Impossible de terminer la séance : %s"), why);
         return;
     }
+    case CMD_SEND: {
+        char path[4096];
+        snprintf(path, sizeof path, "%.*s", (int)c.arg_len, c.arg);
+        join_console_send_file(j, s, path);
+        return;
+    }
+    case CMD_ACCEPT:
+    case CMD_REFUSE:
+        join_console_files(j, s, c.kind == CMD_ACCEPT);
+        return;
     case CMD_HOURS: {
         const char *why = NULL;
         if (dialog_hours_report(s, &why))
             info(s, _("Impossible de demander les heures : %s"), why);
         return;
     }
-    case CMD_UNKNOWN:
-        info(s, _("Commande inconnue %s : tapez /aide pour la liste."), word);
+    case CMD_UNKNOWN: {
+        static const char *const known[] = {"/oui", "/non", "/qui", "/seance", "/fin",
+                                            "/heures", "/envoyer", "/accepter", "/refuser",
+                                            "/quitter", "/aide"};
+        int near;
+        words_lookup(c.arg, c.arg_len, known, (int)(sizeof known / sizeof known[0]), &near);
+        if (near >= 0)
+            info(s, _("Commande inconnue %s. Vouliez-vous dire %s ? (/aide pour la liste)"), word,
+                 known[near]);
+        else
+            info(s, _("Commande inconnue %s : tapez /aide pour la liste."), word);
         return;
+    }
     case CMD_BAD_ARG:
         if (!strcmp(word, "/oui") || !strcmp(word, "/yes") || !strcmp(word, "/non") ||
             !strcmp(word, "/no"))
@@ -166,6 +257,9 @@ static void console_command(struct join_console *j, struct dialog *s, const char
                  BP_MAX_MEMBERS - 1);
         else if (!strcmp(word, "/seance") || !strcmp(word, "/session"))
             info(s, _("%s demande une phase : %s"), word, BP_PHASE_LIST);
+        else if (!strcmp(word, "/envoyer") || !strcmp(word, "/send"))
+            info(s, _("%s demande le chemin du fichier, par exemple : /envoyer ~/Documents/cv.pdf"),
+                 word);
         else
             info(s, _("%s s'emploie seul"), word);
         return;

@@ -15,6 +15,7 @@
 
 #include "console.h"
 #include "dialog.h"
+#include "filehash.h"
 #include "term.h"
 
 struct join_console {
@@ -22,6 +23,7 @@ struct join_console {
     struct e2e *e2e;          /* borrowed: codes to answer, pairs ended */
     int tty;                  /* standard input is a terminal (a person) */
     struct term term;         /* at a terminal: the line being typed, kept whole */
+    struct filehash hash;     /* files given to /envoyer, hashed off the loop */
 };
 
 void join_console_init(struct join_console *j, struct e2e *e2e);
@@ -29,5 +31,14 @@ void join_console_init(struct join_console *j, struct e2e *e2e);
  * on_input hands them over. */
 void join_console_input(struct join_console *j, struct dialog *s, const char *buf, size_t len,
                         uint64_t now);
+/* On the dialog's ticks: files hashed for /envoyer join the send list. */
+void join_console_tick(struct join_console *j, struct dialog *s, uint64_t now);
+/* A file to send from the room (/envoyer, the window): checked and hashed
+ * off the loop, then sent. 0, or -1 with the reason said to the person. */
+int join_console_send_file(struct join_console *j, struct dialog *s, const char *path);
+/* The person's answer to the files sent to it (/accepter, /refuser, the window). */
+void join_console_files(struct join_console *j, struct dialog *s, int yes);
+/* Waits for the hashing threads (at the end of the visit). */
+void join_console_free(struct join_console *j);
 
 #endif

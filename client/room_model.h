@@ -80,6 +80,12 @@ struct room_snapshot {
     int mic_muted, cam_muted;
     int has_mic, has_cam; /* this visit sends sound / pictures at all */
 
+    /* Files sent to this person, waiting for a yes or no (the last one named). */
+    int files_waiting;
+    char file_name[256];
+    int file_slot;
+    unsigned long long file_bytes;
+
     struct room_line lines[ROOM_LINES]; /* oldest first */
     int nlines;
 };
@@ -94,6 +100,9 @@ enum room_cmd_kind {
     ROOM_CMD_OPEN_SESSION, /* text: the phase's wire name */
     ROOM_CMD_CLOSE_SESSION,
     ROOM_CMD_CHAT, /* text: one line */
+    ROOM_CMD_FILES_ACCEPT, /* the files waiting: yes */
+    ROOM_CMD_FILES_REFUSE, /* no */
+    ROOM_CMD_SEND_FILE,    /* text: a file's path */
 };
 struct room_cmd {
     enum room_cmd_kind kind;

@@ -59,13 +59,22 @@ struct room_news {
     int session_open;
     char hours_said[160]; /* the last hours sentence: said again only when it changes */
     int notice_said;      /* the "not counted" notice was said for this meeting */
+    int auto_session;     /* a session opens by itself (--open-session): no notice */
 };
 
 /* Starts empty (no sentences, no model until set). */
 void room_news_init(struct room_news *n, FILE *out, struct room_model *model);
 
-/* A person's label as a sentence starts with it ("Vous", "Bénéficiaire"...). */
-void room_news_who(const struct room_news *n, int slot, char *out, size_t cap);
+/* How a person is named, by where the words go in a sentence. A
+ * consultant with a known name is named by it; otherwise by role. */
+enum room_who {
+    WHO_SUBJECT = 1, /* starts a sentence: "Marie Dupont", "Le ou la bénéficiaire", "Vous" */
+    WHO_OBJECT,      /* inside one, after "avec": "Marie Dupont", "le ou la bénéficiaire" */
+    WHO_INTRO,       /* presented, after a colon: "Marie Dupont, votre consultante / votre
+                      * consultant", "le ou la bénéficiaire" */
+    WHO_LABEL,       /* a name tag (chat lines, the window): "Marie Dupont", "Bénéficiaire" */
+};
+void room_news_who(const struct room_news *n, int slot, enum room_who form, char *out, size_t cap);
 
 /* A plain sentence (already French source, through _()): to the console and
  * the window's lines. kind: ROOM_LINE_NOTICE or ROOM_LINE_WARNING. */
@@ -103,5 +112,16 @@ void room_news_file_received(struct room_news *n, int slot, const char *name,
                              unsigned long long bytes, const char *path);
 void room_news_file_sent(struct room_news *n, const char *name, unsigned long long bytes);
 void room_news_file_refused(struct room_news *n, int slot, const char *name, const char *why);
+/* A file the person in slot sends, waiting for this person's yes (dir: where
+ * it will go). */
+void room_news_file_offer(struct room_news *n, int slot, const char *name, unsigned long long bytes,
+                          const char *dir);
+/* The files waiting were answered (none wait any more). */
+void room_news_files_decided(struct room_news *n, int waiting);
+/* What the receiver in slot did with our file (name NULL: unknown);
+ * answer: enum bp_file_answer. */
+void room_news_file_answer(struct room_news *n, int slot, const char *name, int answer);
+/* We started sending a file from the room (/envoyer). */
+void room_news_file_sending(struct room_news *n, const char *name, unsigned long long bytes);
 
 #endif

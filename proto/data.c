@@ -6,6 +6,7 @@
 
 #include "bp/data.h"
 #include "bp/err.h"
+#include "bp/limits.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -155,6 +156,17 @@ int bp_data_parse(const uint8_t *buf, size_t len, struct bp_data *d, const char 
             return bad(why, "file_end must be exactly 5 bytes");
         d->transfer = get32(buf + 1);
         break;
+    case BP_DATA_FILE_ANSWER:
+        if (len != BP_DATA_ANSWER_LEN)
+            return bad(why, "file_answer must be exactly 7 bytes");
+        d->to_slot = buf[1];
+        d->transfer = get32(buf + 2);
+        d->answer = buf[6];
+        if (d->to_slot >= BP_MAX_MEMBERS)
+            return bad(why, "file_answer slot must be 0 to 3");
+        if (d->answer < 1 || d->answer > BP_FILE_ANSWER_MAX)
+            return bad(why, "file_answer answer must be 1 to 7");
+        break;
     default:
         return bad(why, "unknown data message type");
     }
@@ -206,4 +218,18 @@ int bp_data_encode_file_end(uint32_t transfer, uint8_t *out, size_t cap)
     out[0] = BP_DATA_FILE_END;
     put32(out + 1, transfer);
     return BP_DATA_END_LEN;
+}
+
+int bp_data_encode_file_answer(uint8_t to_slot, uint32_t transfer, uint8_t answer, uint8_t *out,
+                               size_t cap)
+{
+    if (to_slot >= BP_MAX_MEMBERS || answer < 1 || answer > BP_FILE_ANSWER_MAX)
+        return BP_E_INVALID_FIELD;
+    if (cap < BP_DATA_ANSWER_LEN)
+        return BP_E_TOO_LARGE;
+    out[0] = BP_DATA_FILE_ANSWER;
+    out[1] = to_slot;
+    put32(out + 2, transfer);
+    out[6] = answer;
+    return BP_DATA_ANSWER_LEN;
 }

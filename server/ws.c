@@ -280,12 +280,35 @@ struct http_pss {
     const unsigned char *body;
     size_t len, sent;
     int close_after;
+    int fd_plus1;   /* a file being sent (landing_resp.fd + 1; 0: none, as lws zeroes the pss) */
 };
+
+/* Ends a file transfer: the descriptor landing_route() handed over. */
+static void http_file_done(struct http_pss *p)
+{
+    if (p && p->fd_plus1) {
+        close(p->fd_plus1 - 1);
+        p->fd_plus1 = 0;
+    }
+}
 
 static int http_respond(struct lws *wsi, struct http_pss *p, const struct landing_resp *r, int head)
 {
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *q = start, *end = buf + sizeof buf - 1;
+    http_file_done(p);
+    if (r->fd >= 0) {
+        if (head) {
+            close(r->fd);
+        } else {
+            p->fd_plus1 = r->fd + 1;
+        }
+    }
     if (lws_add_http_common_headers(wsi, r->status, r->content_type, r->len, &q, end))
+        return -1;
+    if (r->disposition[0] &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"content-disposition:",
+                                    (const unsigned char *)r->disposition,
+                                    (int)strlen(r->disposition), &q, end))
         return -1;
     for (int i = 0; landing_headers[i]; i += 2)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)landing_headers[i],
@@ -303,7 +326,7 @@ static int http_respond(struct lws *wsi, struct http_pss *p, const struct landin
             return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
-    p->body = r->body;
+    p->body = r->fd >= 0 ? NULL : r->body;
     p->len = r->len;
     p->sent = 0;
     lws_callback_on_writable(wsi);
@@ -352,12 +375,18 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* A WebSocket upgrade that did not select bilan.v1 lands here. */
         return 1;
+    case LWS_CALLBACK_CLOSED_HTTP:
+        /* A download cut short: its file is still open. */
+        http_file_done(p);
+        break;
     case LWS_CALLBACK_HTTP: {
         struct landing_resp r;
         int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
         int head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
         if (!get && !head) {
             static const char msg[] = "405 method not allowed\n";
+            memset(&r, 0, sizeof r);
+            r.fd = -1;
             r.status = 405;
             r.content_type = "text/plain; charset=utf-8";
             r.body = (const unsigned char *)msg;
@@ -369,22 +398,34 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return http_respond(wsi, p, &r, head);
     }
     case LWS_CALLBACK_HTTP_WRITEABLE: {
-        if (!p || !p->body)
+        if (!p || (!p->body && !p->fd_plus1))
             break;
         unsigned char buf[LWS_PRE + HTTP_CHUNK];
         size_t n = p->len - p->sent;
         if (n > HTTP_CHUNK)
             n = HTTP_CHUNK;
         int last = p->sent + n == p->len;
-        memcpy(buf + LWS_PRE, p->body + p->sent, n);
-        if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+        if (p->fd_plus1) {
+            /* A file changed under us (shorter, unreadable): cut the
+             * connection; the client sees an incomplete download. */
+            if (pread(p->fd_plus1 - 1, buf + LWS_PRE, n, (off_t)p->sent) != (ssize_t)n) {
+                http_file_done(p);
+                return -1;
+            }
+        } else {
+            memcpy(buf + LWS_PRE, p->body + p->sent, n);
+        }
+        if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
+            http_file_done(p);
             return -1;
+        }
         p->sent += n;
         if (!last) {
             lws_callback_on_writable(wsi);
             return 0;
         }
         p->body = NULL;
+        http_file_done(p);
         if (p->close_after)
             return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -532,6 +573,7 @@ int ws_serve(const struct serve_config *cfg, struct server *srv, ws_ready_cb rea
 
     g_srv = srv;
     srv->transport = &ws_transport;
+    landing_init(cfg->data_dir);
     lws_set_log_level(LLL_ERR | LLL_WARN | (cfg->verbose ? LLL_NOTICE : 0) | (getenv("BILAN_LWS_DEBUG") ? LLL_INFO : 0), log_lws_emit);
 
     memset(&info, 0, sizeof info);

@@ -484,8 +484,8 @@ def t_landing_and_admin():
         tok = s.link.split("/j/")[1].split("#")[0]
         r = urllib.request.urlopen(f"{url}/j/{tok}", context=ctx, timeout=30)
         page = r.read().decode()
-        check(r.status == 200 and "bilan join" in page and "lang=\"fr\"" in page,
-              "the landing page explains in French how to join")
+        check(r.status == 200 and "Ouvrir dans l'application Bilan" in page and "bilan open" in page
+              and "lang=\"fr\"" in page, "the landing page explains in French how to join")
         check(tok not in page, "the landing page does not echo the token")
         try:
             urllib.request.urlopen(f"{url}/nope", context=ctx, timeout=30)

@@ -128,6 +128,26 @@ static void test_chunk_end(void)
     CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_END_LEN + 1, &d, &why), BP_E_BAD_FRAME);
     CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_END_LEN - 1, &d, &why), BP_E_BAD_FRAME);
     CHECK_EQ_INT(bp_data_encode_file_end(1, buf, 4), BP_E_TOO_LARGE);
+
+    /* file_answer: the receiver tells the sender what became of its file. */
+    CHECK_EQ_INT(bp_data_encode_file_answer(2, 0xcafe0001, BP_FILE_DAMAGED, buf, sizeof buf),
+                 BP_DATA_ANSWER_LEN);
+    CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_ANSWER_LEN, &d, &why), 0);
+    CHECK(d.type == BP_DATA_FILE_ANSWER && d.to_slot == 2 && d.transfer == 0xcafe0001u &&
+          d.answer == BP_FILE_DAMAGED);
+    CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_ANSWER_LEN - 1, &d, &why), BP_E_BAD_FRAME);
+    CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_ANSWER_LEN + 1, &d, &why), BP_E_BAD_FRAME);
+    buf[1] = BP_MAX_MEMBERS; /* no such slot */
+    CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_ANSWER_LEN, &d, &why), BP_E_BAD_FRAME);
+    buf[1] = 0;
+    buf[6] = 0; /* no such answer */
+    CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_ANSWER_LEN, &d, &why), BP_E_BAD_FRAME);
+    buf[6] = BP_FILE_ANSWER_MAX + 1;
+    CHECK_EQ_INT(bp_data_parse(buf, BP_DATA_ANSWER_LEN, &d, &why), BP_E_BAD_FRAME);
+    CHECK_EQ_INT(bp_data_encode_file_answer(4, 1, BP_FILE_RECEIVED, buf, sizeof buf),
+                 BP_E_INVALID_FIELD);
+    CHECK_EQ_INT(bp_data_encode_file_answer(0, 1, 0, buf, sizeof buf), BP_E_INVALID_FIELD);
+    CHECK_EQ_INT(bp_data_encode_file_answer(0, 1, BP_FILE_RECEIVED, buf, 6), BP_E_TOO_LARGE);
 }
 
 static void test_garbage(void)
@@ -136,7 +156,7 @@ static void test_garbage(void)
     const char *why = NULL;
     CHECK_EQ_INT(bp_data_parse(buf, 0, &d, &why), BP_E_BAD_FRAME);
     for (int t = 0; t < 256; t++) {
-        if (t >= 1 && t <= 4)
+        if (t >= 1 && t <= 5)
             continue;
         buf[0] = (uint8_t)t;
         CHECK_EQ_INT(bp_data_parse(buf, 10, &d, &why), BP_E_BAD_FRAME);
@@ -144,7 +164,7 @@ static void test_garbage(void)
     CHECK(why && strstr(why, "unknown"));
     /* Every length of every type: never reads past len (ASan checks the rest). */
     uint8_t *tight;
-    for (int t = 1; t <= 4; t++)
+    for (int t = 1; t <= 5; t++)
         for (size_t len = 0; len < 64; len++) {
             tight = malloc(len ? len : 1);
             memset(tight, 'a', len);

@@ -105,7 +105,7 @@ int main(void)
     CHECK(strstr(r1.content_type, "text/html") != NULL);
     CHECK(r1.len > 500);
     CHECK(find(r1.body, r1.len, "SECRETTOKEN") == NULL);
-    CHECK(find(r1.body, r1.len, "bilan join") != NULL);
+    CHECK(find(r1.body, r1.len, "bilan open") != NULL);
     CHECK(find(r1.body, r1.len, "lang=\"fr\"") != NULL);
     landing_route("/e/anything", &r2);
     CHECK_EQ_INT(r2.status, 200);
