@@ -488,7 +488,7 @@ int join_run(struct app *a, struct join_opts *o)
     struct ks_server srv;
     /* The window (join_window.h): the room as a person sees it, or text. */
     static struct join_window jw;
-    join_window_open(&jw, a, o, &s, call, j.by_link ? NULL : arg);
+    join_window_open(&jw, a, o, &s, call, &j.console, j.by_link ? NULL : arg);
     rc = run_join(a, &j, &s, &srv, arg, o->opt_server);
     join_window_close(&jw, &s);
     if (rc == EXIT_REFUSED && j.by_link)

@@ -45,7 +45,8 @@ static void on_bilan(void *ctx, const char *bilan)
 }
 
 void join_window_open(struct join_window *jw, struct app *a, const struct join_opts *o,
-                      struct dialog *d, struct call *call, const char *bilan)
+                      struct dialog *d, struct call *call, struct join_console *console,
+                      const char *bilan)
 {
     memset(jw, 0, sizeof *jw);
     if (o->headless)
@@ -68,7 +69,7 @@ void join_window_open(struct join_window *jw, struct app *a, const struct join_o
         wc.high_contrast = o->high_contrast;
         if (jw->model && window_open(&jw->win, &wc, why, sizeof why) == 0) {
             d->news.model = jw->model;
-            room_cmds_attach(&jw->cmds, jw->model, d, call);
+            room_cmds_attach(&jw->cmds, jw->model, d, call, console);
             jw->a = a;
             jw->cmds.on_bilan = on_bilan;
             jw->cmds.on_bilan_ctx = jw;

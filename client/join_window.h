@@ -18,6 +18,7 @@
 struct app;
 struct call;
 struct dialog;
+struct join_console;
 struct join_opts;
 struct window;
 
@@ -28,11 +29,13 @@ struct join_window {
     struct room_cmds cmds;
 };
 
-/* After call_attach, before the dialog starts. bilan: the bilan's id when
+/* After call_attach, before the dialog starts. console: what files go
+ * through (the window asks the same). bilan: the bilan's id when
  * known (joined by id), else NULL (the title then says "Bilan"). The room
  * goes on without a window whatever happens here. */
 void join_window_open(struct join_window *jw, struct app *a, const struct join_opts *o,
-                      struct dialog *d, struct call *call, const char *bilan);
+                      struct dialog *d, struct call *call, struct join_console *console,
+                      const char *bilan);
 /* After the dialog's end: closes the window, lets the model go. */
 void join_window_close(struct join_window *jw, struct dialog *d);
 

@@ -7,6 +7,7 @@
 #include "dialog.h"
 #include "hours.h"
 #include "i18n.h"
+#include "join_console.h"
 #include "room_cmds.h"
 
 #define FIGURES_MS 500 /* how often the call's state is looked at */
@@ -62,6 +63,15 @@ static void run_one(struct room_cmds *rc, const struct room_cmd *c, uint64_t now
     case ROOM_CMD_CLOSE_SESSION:
         if (dialog_hours_close(d, &why))
             warn(rc, _("Impossible de clore la séance"), why);
+        break;
+    case ROOM_CMD_FILES_ACCEPT:
+    case ROOM_CMD_FILES_REFUSE:
+        if (rc->console)
+            join_console_files(rc->console, d, c->kind == ROOM_CMD_FILES_ACCEPT);
+        break;
+    case ROOM_CMD_SEND_FILE:
+        if (rc->console)
+            join_console_send_file(rc->console, d, c->text);
         break;
     case ROOM_CMD_CHAT:
         if (dialog_say(d, c->text, strlen(c->text), &why) < 0)
@@ -127,9 +137,10 @@ static void cmds_msg(void *ctx, struct dialog *d, enum bp_type t, const json_t *
 static const struct dialog_media cmds_media = {.on_msg = cmds_msg, .tick = cmds_tick};
 
 void room_cmds_attach(struct room_cmds *rc, struct room_model *m, struct dialog *d,
-                      struct call *call)
+                      struct call *call, struct join_console *console)
 {
     memset(rc, 0, sizeof *rc);
+    rc->console = console;
     rc->m = m;
     rc->d = d;
     rc->call = call;

@@ -6,7 +6,8 @@
  * every media tick and every wake passes here first), drains the posted
  * commands and calls what the console calls for the same request:
  * dialog_sas_answer, dialog_quit, dialog_hours_open / _close, dialog_say,
- * and the call's mute. It also keeps the model's mic_muted, cam_muted,
+ * the console's file answers and sends (join_console.h), and the call's
+ * mute. It also keeps the model's mic_muted, cam_muted,
  * has_mic, has_cam, quality and rtt_ms up to date from the call.
  *
  * Owns: nothing but its wiring. Runs on the loop thread only. Must never:
@@ -23,6 +24,7 @@
 
 struct call;
 struct dialog;
+struct join_console;
 struct dialog_media;
 
 /* Connection quality in one place: a round trip up to ROOM_Q_GOOD_RTT_MS
@@ -37,6 +39,7 @@ struct room_cmds {
     struct room_model *m;
     struct dialog *d;
     struct call *call;                /* may be NULL: no media */
+    struct join_console *console;     /* files are taken and sent as the console does; may be NULL */
     const struct dialog_media *inner; /* the call's hooks, called first */
     void *inner_ctx;
     uint64_t last_fig_ms;
@@ -48,9 +51,10 @@ struct room_cmds {
 };
 
 /* After call_attach (whose hooks it wraps) and before the dialog starts:
- * the model's posts wake the dialog's loop (mux_wake). call may be NULL. */
+ * the model's posts wake the dialog's loop (mux_wake). call and console
+ * may be NULL. */
 void room_cmds_attach(struct room_cmds *rc, struct room_model *m, struct dialog *d,
-                      struct call *call);
+                      struct call *call, struct join_console *console);
 /* The quality for a round trip (ms, -1 unknown) and a concealed share
  * (percent, -1 unknown): pure, for tests. */
 enum room_quality room_quality_of(int rtt_ms, int loss_pct);

@@ -2,7 +2,8 @@
  * its buttons do (see window.h; drawing is window_draw.c).
  *
  * Keys (French first; letters follow the keyboard's layout):
- *   O / N         answer the code (Oui / Non), or the leave question
+ *   O / N         answer the code (Oui / Non), files sent to us (keep /
+ *                 refuse), or the leave question
  *   M, C          mute or unmute the microphone, the camera
  *   S             (consultant) open a session (then 1..4 for its phase) or close it
  *   Échap         leave (asks "Quitter la séance ?"), or cancel a question
@@ -123,6 +124,15 @@ static void act(struct window *w, enum win_act a)
         w->answered_slot = s->code_slot;
         open_panel(w, PANEL_NONE);
         break;
+    case ACT_FILES_YES:
+    case ACT_FILES_NO:
+        if (win_panel_now(w) != PANEL_FILES)
+            break;
+        post(w, a == ACT_FILES_YES ? ROOM_CMD_FILES_ACCEPT : ROOM_CMD_FILES_REFUSE, -1, 0, NULL);
+        snprintf(w->files_answered, sizeof w->files_answered, "%s", s->file_name);
+        w->files_answered_n = s->files_waiting;
+        open_panel(w, PANEL_NONE);
+        break;
     case ACT_LEAVE_YES:
         post(w, ROOM_CMD_LEAVE, -1, 0, NULL);
         open_panel(w, PANEL_NONE);
@@ -220,10 +230,10 @@ static void key(struct window *w, const SDL_Keysym *k)
     }
     switch (k->sym) {
     case SDLK_o:
-        act(w, p == PANEL_LEAVE ? ACT_LEAVE_YES : ACT_CODE_YES);
+        act(w, p == PANEL_LEAVE ? ACT_LEAVE_YES : p == PANEL_FILES ? ACT_FILES_YES : ACT_CODE_YES);
         break;
     case SDLK_n:
-        act(w, p == PANEL_LEAVE ? ACT_LEAVE_NO : ACT_CODE_NO);
+        act(w, p == PANEL_LEAVE ? ACT_LEAVE_NO : p == PANEL_FILES ? ACT_FILES_NO : ACT_CODE_NO);
         break;
     case SDLK_m:
         act(w, ACT_MIC);
@@ -360,9 +370,11 @@ static void run(struct window *w)
         changed |= second != w->last_second; /* the timer, "Image figée" */
         if (!changed)
             continue;
-        /* A code answered and replaced by the model: forget the answer. */
+        /* A code (files) answered and replaced by the model: forget it. */
         if (!w->snap.code_pending)
             w->answered_code[0] = 0;
+        if (!w->snap.files_waiting)
+            w->files_answered_n = 0;
         enum win_panel before = win_panel_now(w);
         win_build(w);
         (void)before;

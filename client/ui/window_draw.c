@@ -264,6 +264,9 @@ enum win_panel win_panel_now(const struct window *w)
     if (s->code_pending && s->conn == ROOM_IN &&
         !(s->code_slot == w->answered_slot && !strcmp(s->code, w->answered_code)))
         return PANEL_CODE;
+    if (s->files_waiting > 0 && s->conn == ROOM_IN &&
+        !(s->files_waiting == w->files_answered_n && !strcmp(s->file_name, w->files_answered)))
+        return PANEL_FILES;
     return PANEL_NONE;
 }
 
@@ -293,6 +296,11 @@ void win_build(struct window *w)
         in.panel_text = 2;
         add(w, _("Oui (O)"), NULL, ACT_CODE_YES, 0);
         add(w, _("Non (N)"), NULL, ACT_CODE_NO, 0);
+    } else if (p == PANEL_FILES) {
+        in.panel_title = 1;
+        in.panel_text = 2;
+        add(w, _("Enregistrer (O)"), NULL, ACT_FILES_YES, 0);
+        add(w, _("Refuser (N)"), NULL, ACT_FILES_NO, 0);
     } else if (p == PANEL_LEAVE) {
         in.panel_title = 1;
         add(w, _("Oui, quitter (O)"), NULL, ACT_LEAVE_YES, 0);
@@ -463,6 +471,33 @@ static void draw_pic(struct window *w, struct win_pic *p, struct ui_rect r, int 
     }
 }
 
+/* text centred in r, on two lines when it does not fit on one (cut at
+ * spaces; the French non-breaking ones before ":" and "?" hold). */
+static void two_lines(struct window *w, const char *text, struct ui_rect r)
+{
+    const struct theme *t = th(w);
+    if (win_text_width(w, 0, text) <= r.w) {
+        draw_text(w, 0, t->text, text, r, 1);
+        return;
+    }
+    char a[ROOM_LINE_MAX];
+    snprintf(a, sizeof a, "%s", text);
+    char *cut = NULL;
+    for (char *sp = strchr(a, ' '); sp; sp = strchr(sp + 1, ' ')) {
+        *sp = 0;
+        int fits = win_text_width(w, 0, a) <= r.w;
+        *sp = ' ';
+        if (!fits)
+            break;
+        cut = sp;
+    }
+    if (cut)
+        *cut = 0;
+    struct ui_rect r1 = {r.x, r.y, r.w, r.h / 2}, r2 = {r.x, r.y + r.h / 2, r.w, r.h / 2};
+    draw_text(w, 0, t->text, a, r1, 1);
+    draw_text(w, 0, t->text, cut ? cut + 1 : "", r2, 1);
+}
+
 static void draw_panel(struct window *w)
 {
     const struct theme *t = th(w);
@@ -473,30 +508,24 @@ static void draw_panel(struct window *w)
     if (p == PANEL_CODE) {
         draw_text(w, 0, t->text, _("Code de sécurité"), w->lay.panel_title, 1);
         draw_text(w, 2, t->text, s->code, w->lay.panel_big, 1);
-        /* The question on two lines when it does not fit on one (cut at
-         * spaces; the French non-breaking ones before ":" and "?" hold). */
-        const char *q = _("Lisez-le à voix haute\xc2\xa0: l'autre personne voit-elle le même code\xc2\xa0?");
-        struct ui_rect r = w->lay.panel_text;
-        if (win_text_width(w, 0, q) <= r.w) {
-            draw_text(w, 0, t->text, q, r, 1);
-        } else {
-            char a[ROOM_LINE_MAX];
-            snprintf(a, sizeof a, "%s", q);
-            char *cut = NULL;
-            for (char *sp = strchr(a, ' '); sp; sp = strchr(sp + 1, ' ')) {
-                *sp = 0;
-                int fits = win_text_width(w, 0, a) <= r.w;
-                *sp = ' ';
-                if (!fits)
-                    break;
-                cut = sp;
-            }
-            if (cut)
-                *cut = 0;
-            struct ui_rect r1 = {r.x, r.y, r.w, r.h / 2}, r2 = {r.x, r.y + r.h / 2, r.w, r.h / 2};
-            draw_text(w, 0, t->text, a, r1, 1);
-            draw_text(w, 0, t->text, cut ? cut + 1 : "", r2, 1);
-        }
+        two_lines(w, _("Lisez-le à voix haute\xc2\xa0: l'autre personne voit-elle le même code\xc2\xa0?"),
+                  w->lay.panel_text);
+    } else if (p == PANEL_FILES) {
+        char line[ROOM_LINE_MAX], size[32];
+        if (s->files_waiting > 1)
+            snprintf(line, sizeof line, _("%d fichiers vous sont envoyés"), s->files_waiting);
+        else
+            snprintf(line, sizeof line, "%s", _("Un fichier vous est envoyé"));
+        draw_text(w, 1, t->text, line, w->lay.panel_title, 1);
+        if (s->file_bytes >= 1024 * 1024)
+            snprintf(size, sizeof size, _("%.1f Mo"), (double)s->file_bytes / (1024.0 * 1024.0));
+        else
+            snprintf(size, sizeof size, _("%llu ko"), (s->file_bytes + 1023) / 1024);
+        snprintf(line, sizeof line, _("« %s » (%s), de %s. L'enregistrer\xc2\xa0?"), s->file_name,
+                 size, s->file_slot >= 0 && s->file_slot < BP_MAX_MEMBERS
+                           ? role_words(s->people[s->file_slot].role)
+                           : role_words(BP_ROLE_NONE));
+        two_lines(w, line, w->lay.panel_text);
     } else if (p == PANEL_LEAVE) {
         draw_text(w, 1, t->text, _("Quitter la séance ?"), w->lay.panel_title, 1);
     } else if (p == PANEL_PHASE) {

@@ -43,10 +43,12 @@ enum win_act {
     ACT_PHASE_0, /* + index into win_phases */
     ACT_PHASE_3 = ACT_PHASE_0 + 3,
     ACT_CANCEL,
+    ACT_FILES_YES,
+    ACT_FILES_NO,
 };
 
 /* The panel shown over the pictures. */
-enum win_panel { PANEL_NONE = 0, PANEL_CODE, PANEL_LEAVE, PANEL_PHASE };
+enum win_panel { PANEL_NONE = 0, PANEL_CODE, PANEL_LEAVE, PANEL_PHASE, PANEL_FILES };
 
 struct win_button {
     const char *label;       /* long label, as drawn when there is room */
@@ -103,6 +105,8 @@ struct window {
     enum win_panel panel;
     char answered_code[16]; /* the code we answered (hidden until the model moves on) */
     int answered_slot;
+    char files_answered[256]; /* the file we answered, with how many waited */
+    int files_answered_n;
     int focus; /* index among the focusable buttons, -1 none */
     int dirty; /* our own state changed: redraw */
     int last_second;

@@ -46,13 +46,15 @@ static const struct panel panels[] = {
     {"none", 0, 0, 0, {NULL}},
     {"code", 1, 1, 2, {"Oui (O)", "Non (N)", NULL}},
     {"leave", 1, 0, 0, {"Oui, quitter (O)", "Non, rester (N)", NULL}},
+    {"files", 1, 0, 2, {"Enregistrer (O)", "Refuser (N)", NULL}},
     {"phase", 1, 0, 0,
-     {"Préliminaire", "Investigation", "Conclusion", "Suivi", "Annuler (Échap)", NULL}},
+     {"Préliminaire (1)", "Investigation (2)", "Conclusion (3)", "Suivi (4)", "Annuler (Échap)",
+      NULL}},
 };
 
-/* The bar as a consultant sees it (the most buttons), muted labels (the
- * longest). */
-static const char *bar_long[] = {"Micro coupé (M)", "Caméra coupée (C)", "Clore la séance (S)",
+/* The bar as a consultant sees it (the most buttons), with its longest
+ * labels. */
+static const char *bar_long[] = {"Micro ouvert (M)", "Caméra ouverte (C)", "Ouvrir une séance (S)",
                                  "Quitter (Échap)", "A− (Ctrl −)", "A+ (Ctrl +)",
                                  "Contraste (F2)"};
 static const char *bar_short[] = {"Micro coupé", "Caméra coupée", "Séance", "Quitter",
