@@ -62,20 +62,23 @@ class Display:
 
     def __init__(self):
         self.proc = None
+        # The first free number whose server comes up (another test may take
+        # a number between our look and Xvfb's start: then the next one).
         for n in range(91, 200):
-            if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
-                self.n = n
-                break
-        else:
-            raise TestSkipped("no free X display number")
-        self.name = f":{self.n}"
-        self.proc = subprocess.Popen(["Xvfb", self.name, "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 20
-        while not os.path.exists(f"/tmp/.X11-unix/X{self.n}"):
-            if self.proc.poll() is not None or time.monotonic() > end:
-                raise TestSkipped(f"Xvfb {self.name} did not start")
-            time.sleep(0.05)  # polling for the socket, not a wait for an event we could block on
+            if os.path.exists(f"/tmp/.X11-unix/X{n}") or os.path.exists(f"/tmp/.X{n}-lock"):
+                continue
+            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            end = time.monotonic() + 20
+            while not os.path.exists(f"/tmp/.X11-unix/X{n}") and proc.poll() is None and time.monotonic() < end:
+                time.sleep(0.05)  # polling for the socket, not a wait for an event we could block on
+            if proc.poll() is None and os.path.exists(f"/tmp/.X11-unix/X{n}"):
+                self.proc, self.n, self.name = proc, n, f":{n}"
+                return
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+        raise TestSkipped("no X display could be started with Xvfb")
 
     def env(self):
         e = dict(os.environ)
