@@ -34,6 +34,7 @@ import json
 import math
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
@@ -61,24 +62,27 @@ class Display:
     """An Xvfb server on a free display number."""
 
     def __init__(self):
-        self.proc = None
-        # The first free number whose server comes up (another test may take
-        # a number between our look and Xvfb's start: then the next one).
-        for n in range(91, 200):
-            if os.path.exists(f"/tmp/.X11-unix/X{n}") or os.path.exists(f"/tmp/.X{n}-lock"):
-                continue
-            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            end = time.monotonic() + 20
-            while not os.path.exists(f"/tmp/.X11-unix/X{n}") and proc.poll() is None and time.monotonic() < end:
-                time.sleep(0.05)  # polling for the socket, not a wait for an event we could block on
-            if proc.poll() is None and os.path.exists(f"/tmp/.X11-unix/X{n}"):
-                self.proc, self.n, self.name = proc, n, f":{n}"
-                return
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(10)
-        raise TestSkipped("no X display could be started with Xvfb")
+        # -displayfd: Xvfb takes the first free display number itself and
+        # writes it when ready (no race with another test picking numbers).
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", f"{W}x{H}x24",
+                                      "-nolisten", "tcp"], pass_fds=(w,),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        got = b""
+        end = time.monotonic() + 20
+        while not got.endswith(b"\n"):
+            left = end - time.monotonic()
+            ready, _, _ = select.select([r], [], [], max(0, left))
+            chunk = os.read(r, 16) if ready else b""
+            if not chunk:
+                os.close(r)
+                self.close()
+                raise TestSkipped("Xvfb did not start")
+            got += chunk
+        os.close(r)
+        self.n = int(got.strip())
+        self.name = f":{self.n}"
 
     def env(self):
         e = dict(os.environ)
