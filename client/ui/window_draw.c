@@ -473,11 +473,10 @@ static void draw_pic(struct window *w, struct win_pic *p, struct ui_rect r, int 
 
 /* text centred in r, on two lines when it does not fit on one (cut at
  * spaces; the French non-breaking ones before ":" and "?" hold). */
-static void two_lines(struct window *w, const char *text, struct ui_rect r)
+static void two_lines_in(struct window *w, SDL_Color c, const char *text, struct ui_rect r)
 {
-    const struct theme *t = th(w);
     if (win_text_width(w, 0, text) <= r.w) {
-        draw_text(w, 0, t->text, text, r, 1);
+        draw_text(w, 0, c, text, r, 1);
         return;
     }
     char a[ROOM_LINE_MAX];
@@ -494,8 +493,13 @@ static void two_lines(struct window *w, const char *text, struct ui_rect r)
     if (cut)
         *cut = 0;
     struct ui_rect r1 = {r.x, r.y, r.w, r.h / 2}, r2 = {r.x, r.y + r.h / 2, r.w, r.h / 2};
-    draw_text(w, 0, t->text, a, r1, 1);
-    draw_text(w, 0, t->text, cut ? cut + 1 : "", r2, 1);
+    draw_text(w, 0, c, a, r1, 1);
+    draw_text(w, 0, c, cut ? cut + 1 : "", r2, 1);
+}
+
+static void two_lines(struct window *w, const char *text, struct ui_rect r)
+{
+    two_lines_in(w, th(w)->text, text, r);
 }
 
 static void draw_panel(struct window *w)
@@ -574,24 +578,36 @@ void win_draw(struct window *w, uint64_t now_ms)
         snprintf(cap, sizeof cap, "%s", role_words(s->people[other].role));
     else
         snprintf(cap, sizeof cap, "%s", w->remote.valid ? role_words(BP_ROLE_NONE) : "");
-    /* Large text: the name alone, or the shorter words, rather than half. */
-    if (consultant && win_text_width(w, 1, cap) > w->lay.cap_remote.w)
-        snprintf(cap, sizeof cap, "%s",
-                 s->people[other].name[0] ? s->people[other].name : _("Consultante / consultant"));
+    /* Large text: shorter words, then the name alone, rather than half. */
+    if (consultant && win_text_width(w, 1, cap) > w->lay.cap_remote.w) {
+        if (s->people[other].name[0])
+            snprintf(cap, sizeof cap, "%s : %s", _("Consultante / consultant"),
+                     s->people[other].name);
+        else
+            snprintf(cap, sizeof cap, "%s", _("Consultante / consultant"));
+        if (s->people[other].name[0] && win_text_width(w, 1, cap) > w->lay.cap_remote.w)
+            snprintf(cap, sizeof cap, "%s", s->people[other].name);
+    }
     draw_text(w, 1, t->text, cap, w->lay.cap_remote, 0);
     snprintf(cap, sizeof cap, "%s%s", _("Vous"), s->mic_muted ? _(" — Micro coupé") : "");
     draw_text(w, 1, s->mic_muted ? t->warn : t->text, cap, w->lay.cap_self, 1);
     /* The room's latest line, over the top of the pictures for a while. */
     if (!w->lay.has_panel && w->toast[0] && now_ms < w->toast_until && w->lay.video.h > 0) {
+        /* Two lines when one is not enough (what does not fit then is cut). */
+        int inner = w->lay.video.w - 2 * w->lay.pad;
+        int lines = win_text_width(w, 0, w->toast) > inner ? 2 : 1;
         struct ui_rect band = {w->lay.video.x, w->lay.video.y, w->lay.video.w,
-                               w->lay.line_h + w->lay.pad};
+                               lines * w->lay.line_h + w->lay.pad};
+        if (band.h > w->lay.video.h)
+            band.h = w->lay.video.h;
         SDL_SetRenderDrawBlendMode(w->ren, SDL_BLENDMODE_BLEND);
         SDL_Color bg = t->panel;
         bg.a = w->hc ? 255 : 225;
         fill(w, band, bg);
         SDL_SetRenderDrawBlendMode(w->ren, SDL_BLENDMODE_NONE);
-        struct ui_rect txt = {band.x + w->lay.pad, band.y, band.w - 2 * w->lay.pad, band.h};
-        draw_text(w, 0, w->toast_kind == ROOM_LINE_WARNING ? t->warn : t->text, w->toast, txt, 0);
+        struct ui_rect txt = {band.x + w->lay.pad, band.y + w->lay.pad / 2, inner,
+                              band.h - w->lay.pad};
+        two_lines_in(w, w->toast_kind == ROOM_LINE_WARNING ? t->warn : t->text, w->toast, txt);
     }
     if (w->lay.has_panel)
         draw_panel(w);
