@@ -27,8 +27,12 @@
  * Opus and whether or not we are sending (it keeps adapting); the playout
  * thread feeds it what the speaker plays (call_send_aec -> call_recv).
  *
+ * The person's mute (call_send_mute) stops a stream at its source: a
+ * muted microphone or camera sends nothing at all; our own latest picture
+ * goes to a box for the window (call_send_preview) before encoding.
+ *
  * Owns: the sources, encoders, both frameqs, the rate controller, the
- * echo canceller, the threads, the counters. Must never: encode or capture on the loop thread,
+ * echo canceller, the preview box, the threads, the counters. Must never: encode or capture on the loop thread,
  * push part of a video frame (all its chunks or none), or drop audio for
  * rate (only a full queue, a loop that stopped pulling, loses audio). */
 #ifndef CLIENT_CALL_SEND_H
