@@ -33,6 +33,10 @@ struct call {
     /* counters */
     uint64_t reports, key_requests_in, key_requests_out, bad_reports;
     int64_t worst_queue_ms;
+    /* The link's figures for a window (call_link_figures). */
+    int srtt_ms;
+    uint64_t fig_ms, fig_played, fig_missed;
+    int fig_loss;
 };
 
 int call_new(struct call **out, const struct call_config *cfg, char *why, size_t why_cap)
@@ -44,6 +48,7 @@ int call_new(struct call **out, const struct call_config *cfg, char *why, size_t
         return BP_E_NOMEM;
     }
     c->cfg = *cfg;
+    c->srtt_ms = c->fig_loss = -1;
     clocksync_init(&c->cs);
     struct call_send_config sc = {.video = cfg->video, .audio = cfg->audio, .width = cfg->width,
                                   .height = cfg->height, .fps = cfg->fps, .err = cfg->err,
@@ -199,6 +204,7 @@ static void media_tick(void *ctx, struct dialog *d, uint64_t now)
     if (d->tp && d->tp->tcp_info)
         d->tp->tcp_info(d->tp_ctx, &t);
     call_send_observe(c->snd, &t, now);
+    c->srtt_ms = t.ok && t.srtt_us ? (int)(t.srtt_us / 1000u) : -1;
     /* The others' audio decoded since the last look: wall time with some
      * audio from anyone (several speakers at once count once). */
     uint64_t heard = 0;
@@ -264,4 +270,62 @@ void call_free(struct call *c)
     call_recv_free(c->rcv); /* first: its playout thread feeds the send half's aec */
     call_send_free(c->snd);
     free(c);
+}
+
+void call_picture_boxes(struct call *c, struct call_pictures *out)
+{
+    out->mine = call_send_preview(c->snd);
+    for (unsigned i = 0; i < BP_MAX_MEMBERS; i++)
+        out->slot[i] = call_recv_picture_box(c->rcv, i);
+}
+
+void call_mute(struct call *c, int mic, int cam)
+{
+    call_send_mute(c->snd, mic, cam);
+}
+
+void call_media_state(struct call *c, int *has_mic, int *has_cam, int *mic_muted, int *cam_muted)
+{
+    *has_mic = call_send_has_audio(c->snd);
+    *has_cam = call_send_has_video(c->snd);
+    call_send_muted(c->snd, mic_muted, cam_muted);
+}
+
+/* Sums, over the remote slots of the receive figures, the audio blocks
+ * played and those concealed (lost on the way). Stalls are left out: a
+ * sender that muted its microphone sends nothing, which is no fault of
+ * the link. */
+static void audio_totals(json_t *st, uint64_t *played, uint64_t *missed)
+{
+    size_t i;
+    json_t *slot;
+    *played = *missed = 0;
+    json_array_foreach(json_object_get(st, "slots"), i, slot)
+    {
+        json_t *a = json_object_get(slot, "audio");
+        *played += (uint64_t)json_integer_value(json_object_get(a, "played"));
+        *missed += (uint64_t)(json_integer_value(json_object_get(a, "concealed_fec")) +
+                              json_integer_value(json_object_get(a, "concealed_plc")));
+    }
+}
+
+void call_link_figures(struct call *c, int *rtt_ms, int *loss_pct)
+{
+    *rtt_ms = c->srtt_ms;
+    uint64_t now = c->d ? c->d->now_seen : 0;
+    /* The receive figures cost a lock and some JSON: once a second. */
+    if (now - c->fig_ms >= 1000 || !c->fig_ms) {
+        json_t *st = call_recv_stats_json(c->rcv);
+        uint64_t played, missed;
+        audio_totals(st, &played, &missed);
+        json_decref(st);
+        if (played < c->fig_played || missed < c->fig_missed) /* a sender left: start again */
+            c->fig_played = c->fig_missed = 0;
+        uint64_t dp = played - c->fig_played, dm = missed - c->fig_missed;
+        c->fig_loss = dp + dm ? (int)(dm * 100 / (dp + dm)) : -1;
+        c->fig_played = played;
+        c->fig_missed = missed;
+        c->fig_ms = now ? now : 1;
+    }
+    *loss_pct = c->fig_loss;
 }

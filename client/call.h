@@ -22,6 +22,8 @@
 
 #include <jansson.h>
 
+#include "bp/limits.h"
+
 struct call;
 struct dialog;
 
@@ -48,5 +50,28 @@ int call_stop(struct call *c, char *why, size_t why_cap);
 /* {"send": ..., "receive": ..., "clock": {...}} (caller decrefs). */
 json_t *call_stats_json(struct call *c);
 void call_free(struct call *c); /* stops first; NULL is fine */
+
+/* ---- for a window (issue 10) ---- */
+
+/* The latest pictures (media/vmailbox.h; any thread, they live as long as
+ * the call): ours as captured (empty while the camera is muted), and each
+ * remote slot's as rendered (empty once that sender left). */
+struct vmailbox;
+struct call_pictures {
+    struct vmailbox *mine;
+    struct vmailbox *slot[BP_MAX_MEMBERS];
+};
+void call_picture_boxes(struct call *c, struct call_pictures *out);
+/* Mute (any thread): 1 mutes, 0 unmutes, -1 leaves it (call_send_mute:
+ * a muted stream sends nothing). */
+void call_mute(struct call *c, int mic, int cam);
+/* What this visit sends at all, and what is muted now. */
+void call_media_state(struct call *c, int *has_mic, int *has_cam, int *mic_muted,
+                      int *cam_muted);
+/* Loop thread: the link as the call measures it: the socket's smoothed
+ * round trip (ms, -1 unknown) and the share of the others' audio that had
+ * to be concealed (lost or late) over about the last second (percent, -1
+ * when no audio was expected). */
+void call_link_figures(struct call *c, int *rtt_ms, int *loss_pct);
 
 #endif

@@ -39,6 +39,8 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
     pthread_cond_init(&r->q.cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&r->state_mu, NULL);
+    for (unsigned i = 0; i < BP_MAX_MEMBERS; i++)
+        vmailbox_init(&r->boxes[i]);
     r->gone = json_array();
     int rc = BP_E_NOMEM;
     const char *swhy = "out of memory";
@@ -97,6 +99,7 @@ static void slot_reset(struct call_recv *r, unsigned slot)
     avsync_free(s->av);
     memset(s, 0, sizeof *s);
     vasm_reset(r->vasm, slot);
+    vmailbox_clear(&r->boxes[slot]); /* a window shows no picture of a sender that left */
 }
 
 static void process(struct call_recv *r, struct cr_item *it)
@@ -253,6 +256,7 @@ void call_recv_free(struct call_recv *r)
         cr_audio_reset(&r->slot[i].a);
         cr_video_reset(&r->slot[i].v);
         avsync_free(r->slot[i].av);
+        vmailbox_destroy(&r->boxes[i]);
     }
     vasm_free(r->vasm);
     json_decref(r->gone);
@@ -390,4 +394,9 @@ json_t *call_recv_stats_json(struct call_recv *r)
                                   (json_int_t)r->q.peak_bytes));
     pthread_mutex_unlock(&r->q.mu);
     return o;
+}
+
+struct vmailbox *call_recv_picture_box(struct call_recv *r, unsigned slot)
+{
+    return slot < BP_MAX_MEMBERS ? &r->boxes[slot] : NULL;
 }

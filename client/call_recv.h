@@ -86,6 +86,12 @@ unsigned call_recv_take_keyframe_wants(struct call_recv *r);
  * (PROTOCOL.md §9 received_audio_ms). */
 uint64_t call_recv_take_audio_ms(struct call_recv *r, unsigned slot);
 
+/* The latest picture rendered from slot (any thread; the box lives as long
+ * as r): what a window shows. Cleared when that sender leaves. NULL for a
+ * slot out of range. */
+struct vmailbox;
+struct vmailbox *call_recv_picture_box(struct call_recv *r, unsigned slot);
+
 /* Statistics as a new JSON object (caller decrefs):
  * {"slots":[...], "video_slot":n|-1, "audio_slot":n|-1 (whose streams the
  * files get), "queue":{queued, queue_full, malformed_audio, malformed_video,

@@ -28,6 +28,7 @@
 #include "opus_codec.h"
 #include "vasm.h"
 #include "vframe.h"
+#include "vmailbox.h"
 #include "vp8.h"
 #include "vsink_y4m.h"
 
@@ -157,6 +158,9 @@ struct call_recv {
     char sink_err[256];         /* the first sink failure, for call_recv_stop */
     int sink_rc;
     uint64_t t0_us;
+
+    /* Any thread: each sender's latest picture, for a window (vmailbox.h). */
+    struct vmailbox boxes[BP_MAX_MEMBERS];
 
     /* Any thread. */
     atomic_uint wants;

@@ -2,7 +2,9 @@
  * (call_recv.h): chunks -> reassembly (vasm.h) -> a video jitter buffer per
  * remote slot keyed by the frame number -> continuity check -> VP8 decoder
  * -> lip sync on that member's audio (avsync.h) -> the .y4m file (one
- * sender: the first rendered), with a capture-to-render latency sample.
+ * sender: the first rendered) and that sender's picture box (the latest
+ * picture, for a window: vmailbox.h), with a capture-to-render latency
+ * sample.
  *
  * Continuity: a frame is only decoded when the decoder holds everything it
  * refers to: after frames were lost (given up by the jitter buffer, a gap
@@ -123,6 +125,7 @@ static void render(struct call_recv *r, unsigned slot, const struct vframe *pic,
             cr_sink_error(r, rc, r->video_out, why);
         }
     }
+    vmailbox_put(&r->boxes[slot], pic); /* no memory: the window shows no picture */
     v->rendered++;
     if (v->last_render_us && now_us - v->last_render_us > v->max_render_gap_us)
         v->max_render_gap_us = now_us - v->last_render_us;

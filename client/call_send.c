@@ -15,6 +15,7 @@
 #include "asource.h"
 #include "ratectl.h"
 #include "tcpinfo.h"
+#include "vmailbox.h"
 #include "vp8.h"
 #include "vsource.h"
 
@@ -53,6 +54,10 @@ struct call_send {
     pthread_t vth, ath;
     int vth_on, ath_on;
     atomic_int stop, sending, offset_valid;
+    /* The person's mute (call_send_mute): nothing is encoded or sent for a
+     * muted stream, not silence or black: receivers see the stream stop. */
+    atomic_int mic_muted, cam_muted;
+    struct vmailbox preview; /* our own latest picture, for the window */
     atomic_llong offset_ms;
     /* Rate control, shared by the loop (observe) and the video thread. */
     pthread_mutex_t rc_mu;
@@ -181,6 +186,14 @@ static void *video_main(void *arg)
             break;
         }
         uint64_t now = mono_us();
+        /* The source keeps its pace (a camera's buffers must be drained);
+         * a muted camera shows nothing here and sends nothing. */
+        if (atomic_load(&c->cam_muted)) {
+            vmailbox_clear(&c->preview);
+            was_sending = 0; /* unmuted: receivers start again from a keyframe */
+            continue;
+        }
+        vmailbox_put(&c->preview, &c->pic);
         if (!atomic_load(&c->sending)) {
             was_sending = 0;
             continue;
@@ -250,7 +263,7 @@ static void *audio_main(void *arg)
          * entered the microphone 20 ms before, at the latest (aec.c). */
         if (c->aec)
             aec_near(c->aec, f.pcm, f.pcm, (int64_t)(now - AFRAME_US));
-        if (!atomic_load(&c->sending))
+        if (!atomic_load(&c->sending) || atomic_load(&c->mic_muted))
             continue;
         int n = opc_enc_encode(c->aenc, f.pcm, pkt, sizeof pkt, &why);
         if (n <= 0)
@@ -278,6 +291,7 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
         return BP_E_NOMEM;
     }
     c->cfg = *cfg;
+    vmailbox_init(&c->preview);
     if (!c->cfg.err)
         c->cfg.err = stderr;
     c->width = cfg->width ? cfg->width : 640;
@@ -393,6 +407,7 @@ void call_send_free(struct call_send *c)
         frameq_free(&c->aq);
     ratectl_free(c->rc);
     pthread_mutex_destroy(&c->rc_mu);
+    vmailbox_destroy(&c->preview);
     free(c);
 }
 
@@ -451,6 +466,25 @@ int call_send_has_audio(const struct call_send *c)
 void call_send_set_sending(struct call_send *c, int on)
 {
     atomic_store(&c->sending, on ? 1 : 0);
+}
+
+void call_send_mute(struct call_send *c, int mic, int cam)
+{
+    if (mic >= 0)
+        atomic_store(&c->mic_muted, mic ? 1 : 0);
+    if (cam >= 0)
+        atomic_store(&c->cam_muted, cam ? 1 : 0);
+}
+
+void call_send_muted(struct call_send *c, int *mic, int *cam)
+{
+    *mic = atomic_load(&c->mic_muted);
+    *cam = atomic_load(&c->cam_muted);
+}
+
+struct vmailbox *call_send_preview(struct call_send *c)
+{
+    return &c->preview;
 }
 
 void call_send_set_clock_offset(struct call_send *c, int64_t offset_ms)

@@ -27,8 +27,12 @@
  * Opus and whether or not we are sending (it keeps adapting); the playout
  * thread feeds it what the speaker plays (call_send_aec -> call_recv).
  *
+ * The person's mute (call_send_mute) stops a stream at its source: a
+ * muted microphone or camera sends nothing at all; our own latest picture
+ * goes to a box for the window (call_send_preview) before encoding.
+ *
  * Owns: the sources, encoders, both frameqs, the rate controller, the
- * echo canceller, the threads, the counters. Must never: encode or capture on the loop thread,
+ * echo canceller, the preview box, the threads, the counters. Must never: encode or capture on the loop thread,
  * push part of a video frame (all its chunks or none), or drop audio for
  * rate (only a full queue, a loop that stopped pulling, loses audio). */
 #ifndef CLIENT_CALL_SEND_H
@@ -78,6 +82,17 @@ const struct mux_source *call_send_video_source(struct call_send *c);
 
 /* Loop thread. */
 void call_send_set_sending(struct call_send *c, int on);
+/* The person's mute (any thread): mic / cam 1 mutes, 0 unmutes, -1 leaves
+ * it. A muted stream sends nothing at all (not silence, not black): the
+ * source keeps its pace and its pictures are dropped. Unmuting the camera
+ * starts again with a keyframe. */
+void call_send_mute(struct call_send *c, int mic, int cam);
+void call_send_muted(struct call_send *c, int *mic, int *cam);
+/* Our own latest captured picture (vmailbox.h; cleared while the camera is
+ * muted), for the window's preview. Lives as long as c. */
+struct vmailbox;
+struct vmailbox *call_send_preview(struct call_send *c);
+
 /* Server ms = local ms + offset (any thread). */
 void call_send_set_clock_offset(struct call_send *c, int64_t offset_ms);
 /* A keyframe is wanted (a receiver, a new key epoch): paced by ratectl. */

@@ -32,6 +32,7 @@
 #include "join_console.h"
 #include "join_opts.h"
 #include "join_store.h"
+#include "join_window.h"
 #include "words.h"
 
 struct join_ctx {
@@ -485,7 +486,11 @@ int join_run(struct app *a, struct join_opts *o)
         return cli_fail(EXIT_USAGE, "%s", why);
     }
     struct ks_server srv;
+    /* The window (join_window.h): the room as a person sees it, or text. */
+    static struct join_window jw;
+    join_window_open(&jw, a, o, &s, call, &j.console, j.by_link ? NULL : arg);
     rc = run_join(a, &j, &s, &srv, arg, o->opt_server);
+    join_window_close(&jw, &s);
     if (rc == EXIT_REFUSED && j.by_link)
         explain_refusal(&s);
     if (call && call_stop(call, why, sizeof why)) {

@@ -46,6 +46,9 @@ static const char join_usage[] = N_(
     "\n"
     "Options :\n"
     "  --headless           pas de fenêtre : la salle en mode texte\n"
+    "  --window             une fenêtre (par défaut quand un écran est là)\n"
+    "  --text-size PT       taille du texte de la fenêtre, de 16 à 32 points\n"
+    "  --high-contrast      fenêtre en contraste élevé (touche F2)\n"
     "  --machine            lignes pour les scripts (« [room] slot=1 ... ») au lieu\n"
     "                       des phrases\n"
     "  --recv-dir DOSSIER   accepter les fichiers des autres dans DOSSIER\n"
@@ -178,6 +181,9 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         {"size", required_argument, NULL, 1010},
         {"fps", required_argument, NULL, 1011},
         {"machine", no_argument, NULL, 1012},
+        {"window", no_argument, NULL, 1013},
+        {"text-size", required_argument, NULL, 1014},
+        {"high-contrast", no_argument, NULL, 1015},
         {"no-echo-cancel", no_argument, NULL, 1100},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -262,6 +268,17 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
             break;
         case 1012:
             o->machine = 1;
+            break;
+        case 1013: /* the window (client/ui/window.h) */
+            o->window = 1;
+            break;
+        case 1014:
+            rc = parse_count("--text-size", optarg, 32, &o->text_pt);
+            if (!rc && o->text_pt < 16)
+                rc = cli_fail(EXIT_USAGE, _("--text-size %s : de 16 à 32 points"), optarg);
+            break;
+        case 1015:
+            o->high_contrast = 1;
             break;
         case 1100:
             o->no_echo_cancel = 1;

@@ -28,6 +28,9 @@ struct join_opts {
     int close_on_leave;                /* --close-session */
     int machine;                       /* --machine: "[room] ..." lines, not sentences */
     int headless;                      /* --headless: no window */
+    /* The window (client/ui/window.h): --window (1; 0: when a display is
+     * there), --text-size PT (0: default), --high-contrast. */
+    int window, text_pt, high_contrast;
     /* The call (call.h): --video, --audio, --video-out, --audio-out,
      * --size, --fps. All NULL/0: no media. */
     const char *video, *audio, *video_out, *audio_out;
