@@ -25,6 +25,8 @@ static const char usage[] =
     "  hours [BILAN]        face-to-face hours of a bilan; `hours declare DURATION`:\n"
     "                       personal work (beneficiary)\n"
     "  receipt verify FILE  check an attendance receipt offline\n"
+    "  devices              caméras, micros et haut-parleurs, avec l'option pour chacun\n"
+    "  test-media           essayer caméra, micro et haut-parleur avant la séance\n"
     "\n"
     "Options:\n"
     "  --data DIR           data folder (default $BILAN_HOME, else $XDG_DATA_HOME/bilan,\n"
@@ -94,6 +96,10 @@ int main(int argc, char **argv)
         fn = cmd_hours;
     else if (!strcmp(cmd, "receipt"))
         return cmd_receipt(NULL, sub_argc, sub_argv); /* offline: no data folder */
+    else if (!strcmp(cmd, "devices"))
+        return cmd_devices(NULL, sub_argc, sub_argv); /* offline: no data folder */
+    else if (!strcmp(cmd, "test-media"))
+        return cmd_testmedia(NULL, sub_argc, sub_argv); /* offline: no data folder */
     if (!fn)
         return cli_fail(EXIT_USAGE, "unknown command '%s' (see bilan --help)", cmd);
     static struct app app;
