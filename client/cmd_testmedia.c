@@ -100,7 +100,7 @@ static void draw_meter(const struct mtest_level *l)
     char bar[TM_METER_CELLS * 3 + 1];
     mcheck_bar(l->rms_dbfs, TM_METER_CELLS, bar, sizeof bar);
     printf("\r\033[K  %s [%s] %4.0f dB  %s", _("Micro"), bar, l->rms_dbfs,
-           l->max_dbfs >= MCHECK_SILENCE_DBFS ? _("je vous entends")
+           mcheck_heard(l->max_dbfs) ? _("je vous entends")
                                               : _("parlez pour tester votre micro"));
     fflush(stdout);
 }

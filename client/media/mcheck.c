@@ -22,6 +22,11 @@ void mcheck_level(const int16_t *pcm, size_t n, struct mcheck_level *out)
     out->rms_dbfs = db < MCHECK_FLOOR_DBFS ? MCHECK_FLOOR_DBFS : db;
 }
 
+int mcheck_heard(double max_dbfs)
+{
+    return max_dbfs >= MCHECK_SILENCE_DBFS;
+}
+
 int mcheck_bar(double dbfs, int width, char *buf, size_t cap)
 {
     if (width < 0)

@@ -39,6 +39,9 @@ struct mcheck_level {
 };
 void mcheck_level(const int16_t *pcm, size_t n, struct mcheck_level *out);
 
+/* 1 when a microphone whose loudest block was max_dbfs heard something. */
+int mcheck_heard(double max_dbfs);
+
 /* Draws a level as a bar of width cells in buf (at least width * 3 + 1
  * bytes: the filled cell is "█", 3 bytes in UTF-8; the empty one "·", 2):
  * MCHECK_FLOOR_DBFS is empty, 0 dBFS full, linear in dB between. Returns

@@ -247,7 +247,7 @@ void mtest_audio_result(struct mtest *m, struct mtest_audio_result *out)
     *out = m->ares;
     out->blocks = m->level.blocks;
     out->max_dbfs = m->level.max_dbfs;
-    out->heard = m->level.blocks > 0 && m->level.max_dbfs >= MCHECK_SILENCE_DBFS;
+    out->heard = m->level.blocks > 0 && mcheck_heard(m->level.max_dbfs);
     pthread_mutex_unlock(&m->mu);
 }
 
