@@ -46,14 +46,17 @@ int call_new(struct call **out, const struct call_config *cfg, char *why, size_t
     c->cfg = *cfg;
     clocksync_init(&c->cs);
     struct call_send_config sc = {.video = cfg->video, .audio = cfg->audio, .width = cfg->width,
-                                  .height = cfg->height, .fps = cfg->fps, .err = cfg->err};
+                                  .height = cfg->height, .fps = cfg->fps, .err = cfg->err,
+                                  .echo_cancel = !cfg->no_echo_cancel,
+                                  .speaker = cfg->audio_out && !strcmp(cfg->audio_out, "default")};
     int rc = call_send_new(&c->snd, &sc, why, why_cap);
     if (!rc) {
         struct call_recv_config rc_cfg = {.video_out = cfg->video_out,
                                           .audio_out = cfg->audio_out,
                                           .width = cfg->width ? cfg->width : 640,
                                           .height = cfg->height ? cfg->height : 480,
-                                          .fps = cfg->fps ? cfg->fps : 30};
+                                          .fps = cfg->fps ? cfg->fps : 30,
+                                          .aec = call_send_aec(c->snd)};
         rc = call_recv_new(&c->rcv, &rc_cfg, why, why_cap);
     }
     if (rc) {
@@ -258,7 +261,7 @@ void call_free(struct call *c)
 {
     if (!c)
         return;
+    call_recv_free(c->rcv); /* first: its playout thread feeds the send half's aec */
     call_send_free(c->snd);
-    call_recv_free(c->rcv);
     free(c);
 }

@@ -30,6 +30,9 @@ struct call_config {
     const char *video_out, *audio_out; /* sinks (call_recv.h); NULL: nothing written */
     int width, height, fps;           /* 0: 640 x 480 at 30 */
     FILE *err;
+    int no_echo_cancel; /* 1: echo cancellation off; 0 (a zeroed config): on,
+                           when a microphone and the speaker are both in use
+                           (call_send.h) */
 };
 
 /* Opens sources, encoders and output files. 0 and *out, or a negative

@@ -31,6 +31,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
     r->width = cfg->width > 0 ? cfg->width : 640;
     r->height = cfg->height > 0 ? cfg->height : 480;
     r->fps = cfg->fps > 0 ? cfg->fps : 30;
+    r->aec = cfg->aec;
     pthread_mutex_init(&r->q.mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -42,6 +42,7 @@
 #include "mux.h"
 
 struct call_recv;
+struct aec;
 
 struct call_recv_config {
     const char *video_out; /* .y4m path, or NULL */
@@ -49,6 +50,9 @@ struct call_recv_config {
     int width, height;     /* of the .y4m file (pictures of another size are scaled) */
     int fps;               /* of the .y4m header */
     int self_slot_hint;    /* unused: our slot is learnt from slot events */
+    struct aec *aec;       /* the echo canceller (media/aec.h) the speaker's blocks
+                              feed as its reference, or NULL; not owned, and
+                              must outlive call_recv_stop */
 };
 
 /* 0 and *out, or a negative BP_E_* / VM_E_* with a sentence in why (naming

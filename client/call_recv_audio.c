@@ -3,7 +3,8 @@
  * decoder, ticked every 20 ms by the playout thread: a frame is decoded, a
  * lost one rebuilt from the next packet's FEC or guessed (PLC), a stall
  * concealed; the block goes to the .wav file at the sender's seq, its
- * capture time to lip sync, and the mix of all remotes to the speaker.
+ * capture time to lip sync, and the mix of all remotes to the speaker
+ * (and, as the reference, to the echo canceller of our microphone).
  *
  * Must never: run on the loop thread, write a stall to the file (it has no
  * seq: the file keeps silence there), or wrap a mixed sample (saturating
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "bp/err.h"
+#include "aec.h"
 #include "asink_sdl.h"
 #include "call_recv_int.h"
 
@@ -45,12 +47,19 @@ void cr_speaker_close(struct call_recv *r)
 }
 
 /* The mix of this tick, as the next block of the speaker's stream. A
- * speaker that went away (unplugged) is reported once and closed. */
+ * speaker that went away (unplugged) is reported once and closed. What SDL
+ * queued, and only that, is the echo canceller's reference, stamped with
+ * the earliest instant it can be heard: the clock read BEFORE SDL's queue
+ * size, plus that size (aec.c, Alignment). */
 static void cr_speaker_play(struct call_recv *r, const int16_t mix[AFRAME_SAMPLES])
 {
     const char *w = NULL;
-    int rc = asink_sdl_write(r->spk, r->spk_seq++, mix, &w);
-    if (rc) {
+    uint32_t ahead_us = 0;
+    uint64_t now = cr_now_us();
+    int rc = asink_sdl_play(r->spk, r->spk_seq++, mix, &ahead_us, &w);
+    if (rc == 1 && r->aec)
+        aec_far(r->aec, mix, (int64_t)(now + ahead_us));
+    if (rc < 0) {
         cr_sink_error(r, rc, "default", w);
         cr_speaker_close(r);
     }

@@ -148,6 +148,7 @@ struct call_recv {
     struct vsink_y4m *y4m;
     struct asink_wav *wav;
     void *spk;                  /* the speaker (struct asink_sdl), when there is one */
+    struct aec *aec;            /* fed what the speaker plays (not owned), or NULL */
     json_t *gone;               /* figures of senders that left (at most CR_GONE_MAX) */
     uint64_t spk_seq;           /* blocks given to it */
     int video_slot, audio_slot; /* whose stream the files get; -1: not chosen yet */

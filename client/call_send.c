@@ -1,10 +1,12 @@
 /* call_send.c: the send half of a call (see call_send.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "aec.h"
 #include "bp/bp.h"
 #include "bp/media.h"
 #include "call_send.h"
@@ -44,6 +46,8 @@ struct call_send {
     struct asource *as;
     struct opc_enc *aenc;
     int audio_live;
+    struct aec *aec;           /* NULL: off, for aec_off */
+    const char *aec_off;       /* why it is off (static) */
     struct frameq vq, aq;
     int vq_ok, aq_ok;
     pthread_t vth, ath;
@@ -242,6 +246,10 @@ static void *audio_main(void *arg)
             break;
         }
         uint64_t now = mono_us();
+        /* now is read after the block was handed over: its first sample
+         * entered the microphone 20 ms before, at the latest (aec.c). */
+        if (c->aec)
+            aec_near(c->aec, f.pcm, f.pcm, (int64_t)(now - AFRAME_US));
         if (!atomic_load(&c->sending))
             continue;
         int n = opc_enc_encode(c->aenc, f.pcm, pkt, sizeof pkt, &why);
@@ -323,6 +331,13 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
         if ((rc = frameq_init(&c->aq, AUDIO_QUEUE, BP_AUDIO_PACKET_MAX, NULL, NULL)))
             goto fail;
         c->aq_ok = 1;
+        c->aec_off = !cfg->echo_cancel ? "option" : !cfg->speaker ? "no speaker"
+                     : !c->audio_live  ? "not a microphone"
+                                       : NULL;
+        if (!c->aec_off && (rc = aec_new(&c->aec, NULL, &w))) {
+            snprintf(why, why_cap, "annulation d'écho : %s (echo canceller)", w ? w : "?");
+            goto fail;
+        }
     }
     *out = c;
     return 0;
@@ -371,6 +386,7 @@ void call_send_free(struct call_send *c)
     vframe_free(&c->pic);
     asource_close(c->as);
     opc_enc_free(c->aenc);
+    aec_free(c->aec);
     if (c->vq_ok)
         frameq_free(&c->vq);
     if (c->aq_ok)
@@ -415,6 +431,11 @@ const struct mux_source *call_send_audio_source(struct call_send *c)
 const struct mux_source *call_send_video_source(struct call_send *c)
 {
     return c->venc ? &video_source : NULL;
+}
+
+struct aec *call_send_aec(struct call_send *c)
+{
+    return c->aec;
 }
 
 int call_send_has_video(const struct call_send *c)
@@ -513,6 +534,22 @@ void call_send_observe(struct call_send *c, const struct tcpinfo *t, uint64_t no
         series_add(c, now_ms, kbps);
 }
 
+/* The echo canceller's figures (aec.h), or why it is off. */
+static json_t *aec_json(struct call_send *c)
+{
+    if (!c->aec)
+        return json_pack("{s:b, s:s}", "on", 0, "off_reason", c->aec_off ? c->aec_off : "?");
+    struct aec_stats st;
+    aec_stats(c->aec, &st);
+    /* No far-end sound heard yet: no estimate (null), not 0 dB. */
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "on", 1, "blocks",
+                     (json_int_t)st.near_blocks, "far_blocks", (json_int_t)st.far_blocks,
+                     "far_active", (json_int_t)st.far_active, "realign_far",
+                     (json_int_t)st.realign_far, "realign_near", (json_int_t)st.realign_near,
+                     "ref_lost", (json_int_t)st.ref_lost, "erle_db",
+                     st.erle_blocks ? json_real(round(st.erle_db * 10.0) / 10.0) : json_null());
+}
+
 json_t *call_send_stats_json(struct call_send *c)
 {
     json_t *o = json_object();
@@ -521,11 +558,11 @@ json_t *call_send_stats_json(struct call_send *c)
     if (c->aenc)
         json_object_set_new(
             o, "audio",
-            json_pack("{s:I, s:I, s:I, s:{s:I}, s:b}", "frames_sent", (json_int_t)c->a_frames,
+            json_pack("{s:I, s:I, s:I, s:{s:I}, s:b, s:o}", "frames_sent", (json_int_t)c->a_frames,
                       "bytes_sent", (json_int_t)c->a_bytes, "encoded",
                       (json_int_t)atomic_load(&c->a_encoded), "dropped", "queue_full",
                       (json_int_t)atomic_load(&c->a_qfull), "source_failed",
-                      atomic_load(&c->a_failed)));
+                      atomic_load(&c->a_failed), "echo_cancel", aec_json(c)));
     if (c->venc) {
         json_object_set_new(
             o, "video",

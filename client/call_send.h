@@ -22,8 +22,13 @@
  * headers carry capture times in the server clock, PROTOCOL.md §4.3); the
  * sources keep their pace. Turning sending on asks for a keyframe.
  *
+ * Echo cancellation (media/aec.h): when on (call_send_config), each
+ * microphone block goes through the canceller on the audio thread, before
+ * Opus and whether or not we are sending (it keeps adapting); the playout
+ * thread feeds it what the speaker plays (call_send_aec -> call_recv).
+ *
  * Owns: the sources, encoders, both frameqs, the rate controller, the
- * threads, the counters. Must never: encode or capture on the loop thread,
+ * echo canceller, the threads, the counters. Must never: encode or capture on the loop thread,
  * push part of a video frame (all its chunks or none), or drop audio for
  * rate (only a full queue, a loop that stopped pulling, loses audio). */
 #ifndef CLIENT_CALL_SEND_H
@@ -37,6 +42,7 @@
 
 #include "mux.h"
 
+struct aec;
 struct call_send;
 struct tcpinfo;
 
@@ -45,6 +51,12 @@ struct call_send_config {
     const char *audio;      /* "tone[:HZ]", FILE.wav, "default"; NULL or "none": no audio */
     int width, height, fps; /* 0: 640 x 480 at 30 */
     FILE *err;              /* where a device lost mid-call is reported (stderr) */
+    /* Echo cancellation and noise suppression of the microphone
+     * (media/aec.h): asked (on by default in `bilan join`), and whether the
+     * others are played on a speaker. It runs only when both hold and the
+     * audio source is a microphone (a live source): there is no acoustic
+     * path from a .wav sink to a .wav or tone source. */
+    int echo_cancel, speaker;
 };
 
 /* Opens the sources and encoders (so that a bad --video or --audio is an
@@ -77,12 +89,18 @@ void call_send_receiver_report(struct call_send *c, int64_t dropped_video, int64
                                int64_t rate_kbps);
 /* One observation (every ~100 ms): t may be NULL or !t->ok (unknown). */
 void call_send_observe(struct call_send *c, const struct tcpinfo *t, uint64_t now_ms);
+/* The echo canceller, or NULL when off: for the receive half's speaker
+ * (it must stop using it before call_send_free). */
+struct aec *call_send_aec(struct call_send *c);
 /* Whether a kind is on. */
 int call_send_has_video(const struct call_send *c);
 int call_send_has_audio(const struct call_send *c);
 
 /* Statistics as a new JSON object (caller decrefs): audio {frames_sent,
- * bytes_sent, dropped {queue_full}, encoded}, video {frames_encoded,
+ * bytes_sent, dropped {queue_full}, encoded, echo_cancel {on, off_reason
+ * ("option", "no speaker", "not a microphone") or blocks, far_blocks,
+ * far_active, realign_far, realign_near, ref_lost, erle_db (aec.h; null
+ * before any far-end sound)}}, video {frames_encoded,
  * chunks_sent, bytes_sent, keyframes, skipped_rate, dropped {queue_full,
  * source}, keyframe_requests}, rate {target_kbps now, min/max seen,
  * decreases, increases, last_reason, series: per second {t, target_kbps,

@@ -1,22 +1,44 @@
 /* cli.c: shared plumbing of the subcommands (see cli.h). */
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "tcpinfo.h"
 
 int cli_fail(int code, const char *fmt, ...)
 {
     va_list ap;
-    fputs("bilan: ", stderr);
+    fputs(_("bilan : "), stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return code;
+}
+
+int cli_bad_option(char **argv, const char *usage)
+{
+    /* getopt's own message is glibc's English where no French locale is
+     * generated: callers set opterr = 0 and say it here. optind is past
+     * the offending word (or its missing value). */
+    const char *word = optind > 0 ? argv[optind - 1] : "?";
+    fprintf(stderr, _("bilan : option inconnue, ou sans sa valeur : « %s »\n\n"), word);
+    fputs(usage, stderr);
+    return EXIT_USAGE;
+}
+
+const char *cli_role_word(int role)
+{
+    if (role == BP_ROLE_CONSULTANT)
+        return _("consultant");
+    if (role == BP_ROLE_BENEFICIARY)
+        return _("bénéficiaire");
+    return _("sans rôle connu");
 }
 
 int app_resolve_dir(struct app *a, const char *opt_dir)
@@ -32,18 +54,18 @@ int app_resolve_dir(struct app *a, const char *opt_dir)
     else if ((env = getenv("HOME")) && *env)
         n = snprintf(a->data_dir, sizeof a->data_dir, "%s/.local/share/bilan", env);
     else
-        return cli_fail(EXIT_USAGE, "no data folder: set HOME or BILAN_HOME, or pass --data DIR");
+        return cli_fail(EXIT_USAGE, _("aucun dossier de données : définissez HOME ou BILAN_HOME, ou donnez --data DOSSIER"));
     if (n < 0 || (size_t)n >= sizeof a->data_dir - 32)
-        return cli_fail(EXIT_USAGE, "data folder path is too long");
+        return cli_fail(EXIT_USAGE, _("le chemin du dossier de données est trop long"));
     if (a->data_dir[0] != '/') {
         /* Absolute, so that `identity show` says where the keys really are. */
         char cwd[2048], rel[4096];
         if (!getcwd(cwd, sizeof cwd))
-            return cli_fail(EXIT_USAGE, "cannot resolve the data folder %s", a->data_dir);
+            return cli_fail(EXIT_USAGE, _("impossible de trouver le chemin complet du dossier de données %s"), a->data_dir);
         snprintf(rel, sizeof rel, "%s", a->data_dir);
         n = snprintf(a->data_dir, sizeof a->data_dir, "%s/%s", cwd, rel);
         if (n < 0 || (size_t)n >= sizeof a->data_dir - 32)
-            return cli_fail(EXIT_USAGE, "data folder path is too long");
+            return cli_fail(EXIT_USAGE, _("le chemin du dossier de données est trop long"));
     }
     return 0;
 }
@@ -55,7 +77,7 @@ int app_open(struct app *a)
         return cli_fail(EXIT_USAGE, "%s", why);
     int rc = ks_identity(a->ks, 1, &a->id, &a->id_created);
     if (rc)
-        return cli_fail(EXIT_USAGE, "cannot load this device's identity: %s", ks_error(a->ks));
+        return cli_fail(EXIT_USAGE, _("impossible de lire l'identité de cet appareil : %s"), ks_error(a->ks));
     return 0;
 }
 
@@ -89,18 +111,18 @@ int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_s
         uint16_t port;
         const char *why;
         if (cli_parse_hostport(opt_server, host, &port, &why))
-            return cli_fail(EXIT_USAGE, "--server %s: %s", opt_server, why);
+            return cli_fail(EXIT_USAGE, "--server %s : %s", opt_server, why);
         int rc = ks_server_get(a->ks, host, port, out);
         if (rc == KS_NOT_FOUND)
             return cli_fail(EXIT_USAGE,
-                            "this device is not enrolled with %s: run `bilan enrol LINK` first",
+                            _("cet appareil n'est pas inscrit sur %s : lancez d'abord `bilan enrol LIEN`"),
                             opt_server);
         if (rc)
             return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
         if (role && bp_role_parse(out->role, strlen(out->role)) != role)
-            return cli_fail(EXIT_USAGE, "this device is %s on %s, not %s",
-                            out->role[0] ? out->role : "of unknown role", opt_server,
-                            bp_role_name(role));
+            return cli_fail(EXIT_USAGE, _("cet appareil est %s sur %s, pas %s"),
+                            cli_role_word(bp_role_parse(out->role, strlen(out->role))),
+                            opt_server, cli_role_word(role));
         return 0;
     }
     struct pick p = {.role = role};
@@ -109,14 +131,16 @@ int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_s
     if (p.count == 0)
         return cli_fail(
             EXIT_USAGE,
-            role ? "this device is not enrolled as %s on any server: run `bilan enrol LINK` first"
-                 : "this device is not enrolled on any server%s: run `bilan enrol LINK` first",
-            role ? bp_role_name(role) : "");
+            role ? _("cet appareil n'est inscrit comme %s sur aucun serveur : lancez d'abord "
+                     "`bilan enrol LIEN`")
+                 : _("cet appareil n'est inscrit sur aucun serveur%s : lancez d'abord "
+                     "`bilan enrol LIEN` (ou `bilan join LIEN` avec un lien d'invitation)"),
+            role ? cli_role_word(role) : "");
     if (p.count > 1)
         return cli_fail(
             EXIT_USAGE,
-            "this device is enrolled on several servers: say which with --server HOST:PORT "
-            "(see `bilan identity show`)");
+            _("cet appareil est inscrit sur plusieurs serveurs : choisissez-en un avec "
+              "--server HÔTE:PORT (voir `bilan identity show`)"));
     *out = p.found;
     return 0;
 }

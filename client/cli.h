@@ -39,6 +39,15 @@ int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_s
  * wake of its mux goes to this connection's loop. */
 int app_run_dialog(struct dialog *s, const struct net_cfg *cfg);
 
+/* A word getopt refused (unknown option, or one missing its value): says
+ * which, then prints usage (already translated) on stderr; EXIT_USAGE.
+ * Callers set opterr = 0 before their getopt loop. */
+int cli_bad_option(char **argv, const char *usage);
+
+/* The role in the reader's words ("consultant", "bénéficiaire"), for
+ * sentences; the wire name (bp_role_name) stays in machine lines. */
+const char *cli_role_word(int role);
+
 /* Prints "bilan: <message>" for a local error and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

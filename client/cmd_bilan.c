@@ -12,24 +12,29 @@
 
 #include "cli.h"
 #include "enrol.h"
+#include "i18n.h"
 
-static const char usage[] =
-    "Usage: bilan bilan create --label LABEL [--budget DURATION] [--invite-ttl DURATION] [--server "
-    "HOST:PORT]\n"
-    "       bilan bilan invite BILAN [--invite-ttl DURATION] [--server HOST:PORT]\n"
-    "       bilan bilan list [--local] [--server HOST:PORT]\n"
+static const char usage[] = N_(
+    "Utilisation : bilan bilan create --label LIBELLÉ [--budget DURÉE] [--invite-ttl DURÉE]\n"
+    "                                 [--server HÔTE:PORT]\n"
+    "              bilan bilan invite BILAN [--invite-ttl DURÉE] [--server HÔTE:PORT]\n"
+    "              bilan bilan list [--local] [--server HÔTE:PORT]\n"
     "\n"
-    "Consultant commands.\n"
-    "  create   creates a bilan and prints the invite link for the beneficiary\n"
-    "  invite   prints a new invite link for an existing bilan, with a new secret; the\n"
-    "           earlier links not used yet stop working (\"replaced by a newer link\")\n"
-    "  list     lists the bilans this device may join (--local: from this device only)\n"
+    "Commandes du consultant.\n"
+    "  create   crée un bilan et affiche le lien d'invitation pour le bénéficiaire\n"
+    "  invite   affiche un nouveau lien d'invitation pour un bilan existant, avec un\n"
+    "           nouveau secret ; les liens précédents pas encore utilisés cessent de\n"
+    "           marcher (« remplacé par un lien plus récent »)\n"
+    "  list     liste les bilans que cet appareil peut rejoindre (--local : d'après cet\n"
+    "           appareil seulement)\n"
     "\n"
-    "  --label LABEL         a pseudonymous label (1 to 64 bytes): no beneficiary name\n"
-    "  --budget DURATION     face-to-face budget, 1h to 24h (default 16h)\n"
-    "  --invite-ttl DURATION how long the invite link works, 1m to 30d (default 7d)\n"
-    "  --server HOST:PORT    which server, when this device is enrolled on several\n"
-    "Durations: 16h, 90m, 1h30, 3600s, 7d, or plain seconds.\n";
+    "  --label LIBELLÉ       un libellé pseudonyme (1 à 64 octets) : jamais le nom du\n"
+    "                        bénéficiaire\n"
+    "  --budget DURÉE        budget de face-à-face, de 1h à 24h (16h par défaut)\n"
+    "  --invite-ttl DURÉE    durée de validité du lien d'invitation, de 1m à 30d\n"
+    "                        (7d par défaut)\n"
+    "  --server HÔTE:PORT    le serveur, si cet appareil est inscrit sur plusieurs\n"
+    "Durées : 16h, 90m, 1h30, 3600s, 7d (jours), ou un nombre de secondes.\n");
 
 struct bilan_ctx {
     struct app *a;
@@ -53,7 +58,8 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
     snprintf(kb.bilan, sizeof kb.bilan, "%s", bilan);
     snprintf(kb.role, sizeof kb.role, "%s", bp_role_name(BP_ROLE_CONSULTANT));
     if (bp_b64_decode_exact(bp_str(m, "invite_token", ""), kb.token, BP_TOKEN_LEN))
-        return cli_fail(EXIT_NETWORK, "the server sent an invalid invite token");
+        return cli_fail(EXIT_NETWORK, _("le serveur a envoyé un jeton d'invitation invalide : réessayez, ou "
+                                           "prévenez l'administrateur"));
     kb.has_token = 1;
     kb.invite_expires = bp_int(m, "invite_expires", 0);
     bp_sha256(kb.token, BP_TOKEN_LEN, kb.token_hash);
@@ -68,7 +74,8 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
         OPENSSL_cleanse(&kb, sizeof kb);
         return cli_fail(
             EXIT_USAGE,
-            "cannot save the bilan (the link was not printed, run `bilan bilan invite %s`): %s",
+            _("impossible d'enregistrer le bilan (le lien n'a pas été affiché : lancez "
+              "`bilan bilan invite %s`) : %s"),
             bilan, ks_error(b->a->ks));
     }
     struct bp_link l;
@@ -90,13 +97,14 @@ static int print_invite(struct bilan_ctx *b, const char *bilan, const json_t *m)
     OPENSSL_cleanse(&l, sizeof l);
     OPENSSL_cleanse(&kb, sizeof kb);
     if (n < 0)
-        return cli_fail(EXIT_USAGE, "cannot format the invite link%s",
+        return cli_fail(EXIT_USAGE, "%s",
                         bp_host_usable(b->srv.host)
-                            ? ""
-                            : ": this device knows the server as a wildcard address; enrol it "
-                              "again with a link naming the server");
-    printf("Invite link for the beneficiary (send it privately; it works once, until it "
-           "expires):\n%s\n",
+                            ? _("impossible d'écrire le lien d'invitation")
+                            : _("impossible d'écrire le lien d'invitation : cet appareil connaît "
+                                "le serveur par une adresse générique ; inscrivez-le à nouveau "
+                                "avec un lien qui nomme le serveur"));
+    printf(_("Lien d'invitation pour le bénéficiaire (envoyez-le en privé ; il sert une "
+             "fois, jusqu'à son expiration) :\n%s\n"),
            link);
     fflush(stdout);
     OPENSSL_cleanse(link, sizeof link);
@@ -129,7 +137,8 @@ static int bilan_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t
         const char *lb = bp_str(m, "label", "");
         cli_printable((const uint8_t *)lb, strlen(lb), label, sizeof label);
         fmt_hm(bp_int(m, "budget_s", 0), budget, sizeof budget);
-        printf("Created bilan=%s label=%s budget=%s\n", bp_str(m, "bilan", ""), label, budget);
+        printf(_("Bilan créé : bilan=%s label=%s budget=%s\n"), bp_str(m, "bilan", ""), label,
+               budget);
         return print_invite(b, bp_str(m, "bilan", ""), m);
     }
     if (t == BP_T_INVITE_CREATED)
@@ -141,7 +150,7 @@ static int bilan_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t
         int count = 0;
         ks_bilan_each(b->a->ks, b->srv.id, print_bilan, &count);
         if (!count)
-            printf("(no bilans)\n");
+            printf(_("(aucun bilan)\n"));
         fflush(stdout);
     }
     return 0;
@@ -151,9 +160,10 @@ static int parse_dur(const char *opt, const char *v, long long min, long long ma
 {
     const char *why;
     if (cli_parse_duration(v, out, &why))
-        return cli_fail(EXIT_USAGE, "%s %s: %s", opt, v, why);
+        return cli_fail(EXIT_USAGE, "%s %s : %s", opt, v, why);
     if (*out < min || *out > max)
-        return cli_fail(EXIT_USAGE, "%s %s: must be between %llds and %llds", opt, v, min, max);
+        return cli_fail(EXIT_USAGE, _("%s %s : la durée doit être comprise entre %llds et %llds"), opt, v, min,
+                        max);
     return 0;
 }
 
@@ -169,7 +179,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+        fputs(_(usage), argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;
     }
     const char *sub = argv[1];
@@ -182,13 +192,15 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         goal = GOAL_LIST;
     else
         return cli_fail(EXIT_USAGE,
-                        "unknown `bilan bilan` command '%s' (create, invite or list; see --help)",
+                        _("commande `bilan bilan` inconnue « %s » : create, invite ou list "
+                          "(voir --help)"),
                         sub);
     const char *label = NULL, *opt_server = NULL;
     long long budget = 0, ttl = 0;
     int local = 0, c, rc;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
     argc--, argv++;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "l:b:t:s:Lh", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
@@ -209,37 +221,39 @@ int cmd_bilan(struct app *a, int argc, char **argv)
             local = 1;
             break;
         case 'h':
-            fputs(usage, stdout);
+            fputs(_(usage), stdout);
             return 0;
         default:
-            fputs(usage, stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage));
         }
     }
     const char *bilan = NULL;
     if (goal == GOAL_INVITE) {
         if (argc - optind != 1)
             return cli_fail(EXIT_USAGE,
-                            "`bilan bilan invite` needs the bilan id (see `bilan bilan list`)");
+                            _("`bilan bilan invite` demande l'identifiant du bilan (voir "
+                              "`bilan bilan list`)"));
         bilan = argv[optind];
         if (!bp_id_ok(bilan))
-            return cli_fail(EXIT_USAGE, "'%s' is not a bilan id (1 to 64 of A-Z a-z 0-9 _ -)",
+            return cli_fail(EXIT_USAGE, _("« %s » n'est pas un identifiant de bilan (1 à 64 caractères parmi "
+                              "A-Z a-z 0-9 _ -)"),
                             bilan);
     } else if (argc != optind) {
-        return cli_fail(EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+        return cli_fail(EXIT_USAGE, _("argument en trop : « %s » (voir --help)"), argv[optind]);
     }
     if (goal == GOAL_CREATE) {
         if (!label)
             return cli_fail(EXIT_USAGE,
-                            "`bilan bilan create` needs --label LABEL (a pseudonym, not a name)");
+                            _("`bilan bilan create` demande --label LIBELLÉ (un pseudonyme, "
+                              "pas un nom)"));
         size_t n = strlen(label);
         if (n < 1 || n > BP_LABEL_MAX)
-            return cli_fail(EXIT_USAGE, "--label must be 1 to 64 bytes");
+            return cli_fail(EXIT_USAGE, _("--label doit faire de 1 à 64 octets"));
     } else if (label || budget) {
-        return cli_fail(EXIT_USAGE, "--label and --budget only apply to `bilan bilan create`");
+        return cli_fail(EXIT_USAGE, _("--label et --budget ne servent qu'à `bilan bilan create`"));
     }
     if (local && goal != GOAL_LIST)
-        return cli_fail(EXIT_USAGE, "--local only applies to `bilan bilan list`");
+        return cli_fail(EXIT_USAGE, _("--local ne sert qu'à `bilan bilan list`"));
     if ((rc = app_open(a)))
         return rc;
     struct bilan_ctx b;
@@ -255,7 +269,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         int count = 0;
         ks_bilan_each(a->ks, sid, print_bilan, &count);
         if (!count)
-            printf("(no bilans on this device)\n");
+            printf(_("(aucun bilan sur cet appareil)\n"));
         return 0;
     }
     if ((rc = app_pick_server(a, opt_server, goal == GOAL_LIST ? BP_ROLE_NONE : BP_ROLE_CONSULTANT, &b.srv)))
@@ -266,7 +280,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
      * keeps all of them (keystore bilan_secrets) and proves itself with each,
      * so a beneficiary who joined with an earlier link is still recognised. */
     if ((goal == GOAL_CREATE || goal == GOAL_INVITE) && bp_random(b.secret, sizeof b.secret))
-        return cli_fail(EXIT_USAGE, "cannot draw random bytes (OpenSSL)");
+        return cli_fail(EXIT_USAGE, _("impossible de tirer des octets aléatoires (OpenSSL)"));
     static const struct dialog_app app = {.on_reply = bilan_reply};
     struct dialog s;
     dialog_init(&s);

@@ -11,47 +11,55 @@
 
 #include "cli.h"
 #include "enrol.h"
+#include "i18n.h"
+#include "proto_words.h"
 
-static const char usage[] =
-    "Usage: bilan enrol LINK-OR-TOKEN [--server HOST:PORT] [--pin PIN] [--name DEVICE_NAME]\n"
+static const char usage[] = N_(
+    "Utilisation : bilan enrol LIEN-OU-JETON [--server HÔTE:PORT] [--pin EMPREINTE]\n"
+    "                         [--name NOM_APPAREIL]\n"
     "\n"
-    "Enrols this device with a bilan server, using the enrolment link an\n"
-    "administrator gave you: https://HOST:PORT/e/<token>#<pin>.\n"
+    "Inscrit cet appareil sur un serveur de bilans, avec le lien d'inscription\n"
+    "qu'un administrateur vous a donné : https://HÔTE:PORT/e/<jeton>#<empreinte>.\n"
     "\n"
-    "  LINK-OR-TOKEN        the whole link (quote it), or the bare 43-character token\n"
-    "  --server HOST:PORT   the server, needed with a bare token\n"
-    "  --pin PIN            SHA-256 of the server certificate (43 base64url characters);\n"
-    "                       without a pin the certificate must be trusted by the system\n"
-    "  --name DEVICE_NAME   how this device is named on the server (default: host name)\n";
+    "  LIEN-OU-JETON        le lien entier (entre guillemets), ou le jeton seul\n"
+    "                       (43 caractères)\n"
+    "  --server HÔTE:PORT   le serveur, nécessaire avec un jeton seul\n"
+    "  --pin EMPREINTE      SHA-256 du certificat du serveur (43 caractères base64url) ;\n"
+    "                       sans empreinte, le certificat doit être reconnu par le système\n"
+    "  --name NOM_APPAREIL  le nom de cet appareil sur le serveur (par défaut : le nom\n"
+    "                       de la machine)\n");
 
 int cli_server_from_link(const char *arg, const char *opt_server, const char *opt_pin,
                          struct bp_link *l, struct net_cfg *cfg)
 {
     const char *why;
     if (bp_link_parse(arg, l, &why))
-        return cli_fail(EXIT_USAGE, "cannot read the link: %s", why);
+        return cli_fail(EXIT_USAGE, _("lien illisible : %s ; copiez le lien entier, entre guillemets"),
+                        proto_words(why));
     if (l->kind == BP_LINK_TOKEN) {
         if (!opt_server)
             return cli_fail(EXIT_USAGE,
-                            "a bare token needs --server HOST:PORT (or give the whole link)");
+                            _("un jeton seul demande --server HÔTE:PORT (ou donnez le lien "
+                              "entier)"));
         if (cli_parse_hostport(opt_server, l->host, &l->port, &why))
-            return cli_fail(EXIT_USAGE, "--server %s: %s", opt_server, why);
+            return cli_fail(EXIT_USAGE, "--server %s : %s", opt_server, why);
     } else if (opt_server) {
         char host[BP_HOST_MAX + 1];
         uint16_t port;
         if (cli_parse_hostport(opt_server, host, &port, &why))
-            return cli_fail(EXIT_USAGE, "--server %s: %s", opt_server, why);
+            return cli_fail(EXIT_USAGE, "--server %s : %s", opt_server, why);
         if (strcmp(host, l->host) || port != l->port)
-            return cli_fail(EXIT_USAGE, "--server %s differs from the server in the link",
+            return cli_fail(EXIT_USAGE, _("--server %s n'est pas le serveur du lien : retirez --server"),
                             opt_server);
     }
     if (opt_pin) {
         uint8_t pin[BP_FP_LEN];
         if (bp_b64_decode_exact(opt_pin, pin, sizeof pin))
             return cli_fail(EXIT_USAGE,
-                            "--pin must be 43 base64url characters (SHA-256 of the certificate)");
+                            _("--pin attend 43 caractères base64url (le SHA-256 du "
+                              "certificat)"));
         if (l->has_pin && memcmp(pin, l->pin, sizeof pin))
-            return cli_fail(EXIT_USAGE, "--pin differs from the pin in the link");
+            return cli_fail(EXIT_USAGE, _("--pin n'est pas l'empreinte du lien : retirez --pin"));
         memcpy(l->pin, pin, sizeof pin);
         l->has_pin = 1;
     }
@@ -89,7 +97,7 @@ int cli_store_welcome(struct app *a, const struct net_cfg *cfg, const char *devi
     snprintf(srv.name, sizeof srv.name, "%s", bp_str(m, "name", ""));
     snprintf(srv.device_name, sizeof srv.device_name, "%s", device_name ? device_name : "");
     if (ks_server_put(a->ks, &srv))
-        return cli_fail(EXIT_USAGE, "cannot save the server: %s", ks_error(a->ks));
+        return cli_fail(EXIT_USAGE, _("impossible d'enregistrer le serveur : %s"), ks_error(a->ks));
     *server_id = srv.id;
     return cli_store_bilans(a, srv.id, json_object_get(m, "bilans"));
 }
@@ -102,7 +110,8 @@ void cli_trust_seen(struct app *a, const struct ks_server *srv, enum net_trust t
     s.has_pin = 0;
     memset(s.pin, 0, sizeof s.pin);
     if (ks_server_put(a->ks, &s))
-        fprintf(stderr, "bilan: warning: cannot forget the old pin of the server: %s\n",
+        fprintf(stderr, _("bilan : attention : l'ancienne empreinte du serveur n'a pas pu "
+                          "être oubliée : %s\n"),
                 ks_error(a->ks));
 }
 
@@ -125,7 +134,7 @@ int cli_store_bilans(struct app *a, long long server_id, const json_t *arr)
         snprintf(kb.role, sizeof kb.role, "%s", role);
         kb.budget_s = budget > 0 ? budget : 0;
         if (ks_bilan_put(a->ks, &kb))
-            return cli_fail(EXIT_USAGE, "cannot save a bilan: %s", ks_error(a->ks));
+            return cli_fail(EXIT_USAGE, _("impossible d'enregistrer un bilan : %s"), ks_error(a->ks));
     }
     return 0;
 }
@@ -151,8 +160,10 @@ static int enrol_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t
     cli_printable((const uint8_t *)nm, strlen(nm), name, sizeof name);
     cli_device_short(bp_str(m, "device", ""), dev);
     int v6 = strchr(e->cfg->host, ':') != NULL;
-    printf("enrolled server=%s%s%s:%u role=%s device=%s%s%s\n", v6 ? "[" : "", e->cfg->host,
-           v6 ? "]" : "", e->cfg->port, bp_str(m, "role", "?"), dev, name[0] ? " name=" : "", name);
+    /* The key=value words stay: scripts read them after the sentence. */
+    printf(_("Appareil inscrit : server=%s%s%s:%u role=%s device=%s%s%s\n"), v6 ? "[" : "",
+           e->cfg->host, v6 ? "]" : "", e->cfg->port, bp_str(m, "role", "?"), dev,
+           name[0] ? " name=" : "", name);
     fflush(stdout);
     return 0;
 }
@@ -169,6 +180,7 @@ int cmd_enrol(struct app *a, int argc, char **argv)
     const char *opt_server = NULL, *opt_pin = NULL, *opt_name = NULL;
     int c;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "s:p:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -181,15 +193,14 @@ int cmd_enrol(struct app *a, int argc, char **argv)
             opt_name = optarg;
             break;
         case 'h':
-            fputs(usage, stdout);
+            fputs(_(usage), stdout);
             return 0;
         default:
-            fputs(usage, stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage));
         }
     }
     if (argc - optind != 1) {
-        fputs(usage, stderr);
+        fputs(_(usage), stderr);
         return EXIT_USAGE;
     }
     struct bp_link l;
@@ -202,12 +213,13 @@ int cmd_enrol(struct app *a, int argc, char **argv)
     if (l.kind == BP_LINK_INVITE) {
         OPENSSL_cleanse(&l, sizeof l);
         return cli_fail(EXIT_USAGE,
-                        "this is an invite link for a bilan: open it with `bilan join LINK`");
+                        _("ceci est un lien d'invitation à un bilan : ouvrez-le avec "
+                          "`bilan join LIEN`"));
     }
     char device_name[BP_NAME_MAX + 1];
     if (opt_name) {
         if (!*opt_name || strlen(opt_name) > BP_NAME_MAX)
-            return cli_fail(EXIT_USAGE, "--name must be 1 to 64 bytes");
+            return cli_fail(EXIT_USAGE, _("--name doit faire de 1 à 64 octets"));
         snprintf(device_name, sizeof device_name, "%s", opt_name);
     } else {
         cli_default_device_name(device_name, sizeof device_name);

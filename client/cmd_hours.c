@@ -6,6 +6,7 @@
  * this file parses the command line, finds the bilan and its server in the
  * key store and runs one request over one connection. */
 #include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,41 +16,45 @@
 #include "cli.h"
 #include "enrol.h"
 #include "hours.h"
+#include "i18n.h"
 
-static const char usage_hours[] =
-    "Usage: bilan hours [BILAN] [--format table|csv|json] [--server HOST:PORT]\n"
-    "       bilan hours declare DURATION [--bilan BILAN] [--note TEXT] [--server HOST:PORT]\n"
+static const char usage_hours[] = N_(
+    "Utilisation : bilan hours [BILAN] [--format table|tableur|csv|json] [--server HÔTE:PORT]\n"
+    "              bilan hours declare DURÉE [--bilan BILAN] [--note TEXTE] [--server HÔTE:PORT]\n"
     "\n"
-    "hours            asks the server for the bilan's face-to-face hours and prints them:\n"
-    "                 each session (phase, start and end in local time, face-to-face time,\n"
-    "                 interruptions), totals per phase, the time used, the budget and what\n"
-    "                 is left, the personal work declared, the total against the legal\n"
-    "                 maximum of 24 h, and warnings. Without BILAN: the only bilan this\n"
-    "                 device knows.\n"
-    "  --format F     table (default, for people), csv (RFC 4180) or json (the server's\n"
-    "                 report object, as received)\n"
-    "declare          (beneficiary) declares personal work done outside the sessions:\n"
-    "                 DURATION from 1m to 24h, like 1h30, 45m, 2h\n"
-    "  --bilan BILAN  which bilan, if this device knows several\n"
-    "  --note TEXT    a short note (at most 200 bytes) kept with the declaration\n"
-    "  --server H:P   which server, when the bilan id is known on several\n"
+    "hours            demande au serveur les heures de face-à-face du bilan et les\n"
+    "                 affiche : chaque séance (phase, début et fin en heure locale, temps\n"
+    "                 de face-à-face, interruptions), les totaux par phase, le temps\n"
+    "                 utilisé, le budget et ce qu'il en reste, le travail personnel\n"
+    "                 déclaré, le total face au maximum légal de 24 h, et les alertes.\n"
+    "                 Sans BILAN : le seul bilan que connaît cet appareil.\n"
+    "  --format F     table (par défaut, à lire), tableur (pour un tableur ou un\n"
+    "                 financeur : séparateur « ; », dates jj/mm/aaaa, durées h:mm,\n"
+    "                 UTF-8 avec BOM), csv (RFC 4180, pour les scripts) ou json (le\n"
+    "                 relevé du serveur tel quel)\n"
+    "declare          (bénéficiaire) déclare du travail personnel fait hors des\n"
+    "                 séances : DURÉE de 1m à 24h, comme 1h30, 45m, 2h\n"
+    "  --bilan BILAN  quel bilan, si cet appareil en connaît plusieurs\n"
+    "  --note TEXTE   une courte note (200 octets au plus) gardée avec la déclaration\n"
+    "  --server H:P   quel serveur, si l'identifiant du bilan est connu sur plusieurs\n"
     "\n"
-    "Exit codes: 0 ok, 1 usage or bad input, 2 refused by the server, 3 network, 4 timeout.\n";
+    "Codes de sortie : 0 réussi, 1 commande ou données incorrectes, 2 refusé par le\n"
+    "serveur, 3 réseau, 4 délai dépassé.\n");
 
-static const char usage_receipt[] =
-    "Usage: bilan receipt verify FILE\n"
+static const char usage_receipt[] = N_(
+    "Utilisation : bilan receipt verify FICHIER\n"
     "\n"
-    "Checks an attendance receipt offline (no network, no data folder): FILE is one\n"
-    "receipt ({\"receipt\":1, \"record\":..., \"signatures\":[...]}) or a JSON array of them\n"
-    "(what `bilan-server receipts BILAN` prints). For each receipt it prints the\n"
-    "session (bilan, session, phase, start and end in UTC, face-to-face time), each\n"
-    "signature (VALID or INVALID, and why), each participant who refused to sign and\n"
-    "why (a device refuses a record that does not agree with what it saw itself),\n"
-    "and each participant who did not answer.\n"
+    "Vérifie un relevé de présence sans réseau ni dossier de données : FICHIER est un\n"
+    "relevé ({\"receipt\":1, \"record\":..., \"signatures\":[...]}) ou une liste JSON de\n"
+    "relevés (ce qu'affiche `bilan-server receipts BILAN`). Pour chaque relevé : la\n"
+    "séance (bilan, séance, phase, début et fin en UTC, temps de face-à-face), chaque\n"
+    "signature (VALIDE ou INVALIDE, et pourquoi), chaque participant qui a refusé de\n"
+    "signer et pourquoi (un appareil refuse un relevé qui ne correspond pas à ce qu'il\n"
+    "a vu lui-même), et chaque participant qui n'a pas répondu.\n"
     "\n"
-    "Exit codes: 0 every signature valid and every participant signed, 5 some\n"
-    "signature invalid, 7 a participant refused to sign, 6 all valid but some\n"
-    "missing, 1 unreadable file.\n";
+    "Codes de sortie : 0 toutes les signatures valides et tous les participants ont\n"
+    "signé, 5 une signature invalide, 7 un participant a refusé de signer, 6 tout est\n"
+    "valide mais il manque des signatures, 1 fichier illisible.\n");
 
 /* ---- which bilan ---- */
 
@@ -84,7 +89,10 @@ static int pick_bilan(struct app *a, const char *bilan, const char *opt_server,
     struct bilans l;
     memset(&l, 0, sizeof l);
     if (bilan && !bp_id_ok(bilan))
-        return cli_fail(EXIT_USAGE, "'%s' is not a bilan id (1 to 64 of A-Z a-z 0-9 _ -)", bilan);
+        return cli_fail(EXIT_USAGE,
+                        _("« %s » n'est pas un identifiant de bilan (1 à 64 caractères parmi "
+                          "A-Z a-z 0-9 _ -)"),
+                        bilan);
     if (opt_server) {
         if ((rc = app_pick_server(a, opt_server, BP_ROLE_NONE, srv)))
             return rc;
@@ -106,17 +114,24 @@ static int pick_bilan(struct app *a, const char *bilan, const char *opt_server,
     }
     if (l.count == 0)
         return cli_fail(EXIT_USAGE,
-                        "this device knows no bilan%s: join one with its invite link first "
-                        "(`bilan join LINK`), or name it",
-                        opt_server ? " on that server" : "");
+                        opt_server ? _("cet appareil ne connaît aucun bilan sur ce serveur : "
+                                       "rejoignez-en un avec son lien d'invitation (`bilan join "
+                                       "LIEN`), ou nommez-le")
+                                   : _("cet appareil ne connaît aucun bilan : rejoignez-en un "
+                                       "avec son lien d'invitation (`bilan join LIEN`), ou "
+                                       "nommez-le"));
     if (l.count > 1)
         return cli_fail(EXIT_USAGE,
-                        bilan ? "bilan %s is known on several servers: add --server HOST:PORT"
-                              : "this device knows several bilans (%s): say which",
+                        bilan ? _("le bilan %s est connu sur plusieurs serveurs : ajoutez "
+                                  "--server HÔTE:PORT")
+                              : _("cet appareil connaît plusieurs bilans (%s) : nommez celui "
+                                  "que vous voulez"),
                         bilan ? bilan : l.list);
     snprintf(out_bilan, BP_ID_MAX + 1, "%s", l.first.bilan);
     if (!opt_server && ks_server_by_id(a->ks, l.first.server_id, srv))
-        return cli_fail(EXIT_USAGE, "bilan %s has no server in client.db", l.first.bilan);
+        return cli_fail(EXIT_USAGE, _("le bilan %s n'a pas de serveur dans client.db : rejoignez-le à nouveau "
+                                "avec son lien"),
+                        l.first.bilan);
     OPENSSL_cleanse(&l.first, sizeof l.first); /* holds the invite secret */
     return 0;
 }
@@ -137,14 +152,15 @@ static int hours_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t
     if (t == BP_T_HOURS_REPORT) {
         const char *why;
         if (hours_report_print(stdout, json_object_get(m, "report"), h->fmt, 1, &why))
-            return cli_fail(EXIT_NETWORK, "the server's report is unreadable: %s", why);
+            return cli_fail(EXIT_NETWORK, _("le relevé envoyé par le serveur est illisible : %s"), why);
         fflush(stdout);
         return 0;
     }
     if (t == BP_T_PERSONAL_DECLARED) {
         char hm[24];
         hours_fmt_hm(bp_int(m, "seconds", 0) * 1000, hm, sizeof hm);
-        printf("declared %s of personal work for bilan=%s\n", hm, bp_str(m, "bilan", s->bilan));
+        printf(_("Travail personnel déclaré : %s pour bilan=%s\n"), hm,
+               bp_str(m, "bilan", s->bilan));
         fflush(stdout);
         return 0;
     }
@@ -179,6 +195,7 @@ static int cmd_declare(struct app *a, int argc, char **argv)
     const char *bilan = NULL, *note = NULL, *opt_server = NULL;
     int c, rc;
     optind = 0;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "b:n:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -191,25 +208,25 @@ static int cmd_declare(struct app *a, int argc, char **argv)
             opt_server = optarg;
             break;
         case 'h':
-            fputs(usage_hours, stdout);
+            fputs(_(usage_hours), stdout);
             return 0;
         default:
-            fputs(usage_hours, stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage_hours));
         }
     }
     if (argc - optind != 1)
         return cli_fail(EXIT_USAGE,
-                        "`bilan hours declare` needs one DURATION, like 1h30 or 45m (see --help)");
+                        _("`bilan hours declare` demande une DURÉE, comme 1h30 ou 45m (voir "
+                          "--help)"));
     const char *why;
     long long secs;
     if (cli_parse_duration(argv[optind], &secs, &why))
-        return cli_fail(EXIT_USAGE, "%s: %s", argv[optind], why);
+        return cli_fail(EXIT_USAGE, "%s : %s", argv[optind], why);
     if (secs < 60 || secs > 86400)
-        return cli_fail(EXIT_USAGE, "%s: personal work is declared from 1m to 24h at a time",
+        return cli_fail(EXIT_USAGE, _("%s : le travail personnel se déclare de 1m à 24h à la fois"),
                         argv[optind]);
     if (note && (strlen(note) > 200 || !bp_utf8_valid((const uint8_t *)note, strlen(note))))
-        return cli_fail(EXIT_USAGE, "--note: at most 200 bytes of UTF-8 text");
+        return cli_fail(EXIT_USAGE, _("--note : 200 octets de texte UTF-8 au plus"));
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
@@ -241,26 +258,26 @@ int cmd_hours(struct app *a, int argc, char **argv)
     enum hours_format fmt = HOURS_TABLE;
     int c, rc;
     optind = 0;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "f:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             fmt = hours_format_parse(optarg);
             if (!fmt)
-                return cli_fail(EXIT_USAGE, "--format %s: expected table, csv or json", optarg);
+                return cli_fail(EXIT_USAGE, _("--format %s : choisissez table, tableur, csv ou json"), optarg);
             break;
         case 's':
             opt_server = optarg;
             break;
         case 'h':
-            fputs(usage_hours, stdout);
+            fputs(_(usage_hours), stdout);
             return 0;
         default:
-            fputs(usage_hours, stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage_hours));
         }
     }
     if (argc - optind > 1)
-        return cli_fail(EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind + 1]);
+        return cli_fail(EXIT_USAGE, _("argument en trop : « %s » (voir --help)"), argv[optind + 1]);
     if ((rc = app_open(a)))
         return rc;
     struct ks_server srv;
@@ -281,23 +298,31 @@ int cmd_receipt(struct app *a, int argc, char **argv)
 {
     (void)a;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage_receipt, argc < 2 ? stderr : stdout);
+        fputs(_(usage_receipt), argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;
     }
     if (strcmp(argv[1], "verify"))
-        return cli_fail(EXIT_USAGE, "unknown `bilan receipt` command '%s' (verify; see --help)",
+        return cli_fail(EXIT_USAGE, _("commande `bilan receipt` inconnue « %s » : la seule est verify (voir "
+                          "--help)"),
                         argv[1]);
     if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-        fputs(usage_receipt, stdout);
+        fputs(_(usage_receipt), stdout);
         return 0;
     }
     if (argc != 3)
-        return cli_fail(EXIT_USAGE, "`bilan receipt verify` needs one FILE (see --help)");
+        return cli_fail(EXIT_USAGE, _("`bilan receipt verify` demande un FICHIER (voir --help)"));
     json_error_t je;
-    json_t *doc = json_load_file(argv[2], JSON_REJECT_DUPLICATES, &je);
+    FILE *fp = fopen(argv[2], "rb");
+    if (!fp)
+        return cli_fail(EXIT_USAGE, _("%s : impossible de lire le fichier : %s"), argv[2],
+                        i18n_strerror(errno));
+    json_t *doc = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
+    fclose(fp);
     if (!doc)
-        return cli_fail(EXIT_USAGE, "%s: not readable JSON: %s (line %d, column %d, byte %d)",
-                        argv[2], je.text, je.line, je.column, je.position);
+        return cli_fail(EXIT_USAGE,
+                        _("%s : ce n'est pas un relevé lisible (JSON incorrect ligne %d, "
+                          "colonne %d, octet %d)"),
+                        argv[2], je.line, je.column, je.position);
     int rc = hours_receipt_verify(stdout, stderr, doc);
     json_decref(doc);
     return rc;

@@ -6,19 +6,25 @@
 #include <time.h>
 
 #include "cli.h"
+#include "i18n.h"
 
-static const char usage[] =
-    "Usage: bilan identity show\n"
+static const char usage[] = N_(
+    "Utilisation : bilan identity show\n"
     "\n"
-    "Shows this device's identity: its fingerprint (read it to the other person\n"
-    "to compare), its public keys, when it was created, the data folder, and the\n"
-    "servers it is enrolled with. Private keys are never shown.\n";
+    "Montre l'identité de cet appareil : son empreinte (lisez-la à l'autre personne\n"
+    "pour la comparer), ses clés publiques, sa date de création, le dossier des\n"
+    "données et les serveurs où il est inscrit. Les clés privées ne sont jamais\n"
+    "montrées.\n");
 
 static void fmt_time(long long t, char *out, size_t cap)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm))
+    /* French dates are day/month/year; the catalogue gives the English
+     * order. xgettext: a strftime() format, not printf(). */
+    /* xgettext:no-c-format */
+    const char *f = _("%d/%m/%Y %H:%M:%S UTC");
+    if (!gmtime_r(&tt, &tm) || !strftime(out, cap, f, &tm))
         snprintf(out, cap, "%lld", t);
 }
 
@@ -29,9 +35,12 @@ static int print_server(void *arg, const struct ks_server *s)
     fmt_time(s->enrolled_at, when, sizeof when);
     cli_printable((const uint8_t *)s->name, strlen(s->name), name, sizeof name);
     int v6 = strchr(s->host, ':') != NULL;
-    printf("  %s%s%s:%u  role=%s%s%s  trust=%s  enrolled %s\n", v6 ? "[" : "", s->host,
-           v6 ? "]" : "", s->port, s->role[0] ? s->role : "?", name[0] ? "  name=" : "", name,
-           s->has_pin ? "pinned certificate" : "system CA store", when);
+    /* role= and name= stay wire words: scripts read them. */
+    printf(_("  %s%s%s:%u  role=%s%s%s  confiance : %s  inscrit le %s\n"), v6 ? "[" : "",
+           s->host, v6 ? "]" : "", s->port, s->role[0] ? s->role : "?",
+           name[0] ? "  name=" : "", name,
+           s->has_pin ? _("certificat épinglé") : _("autorités de certification du système"),
+           when);
     (*(int *)arg)++;
     return 0;
 }
@@ -41,18 +50,18 @@ int cmd_identity(struct app *a, int argc, char **argv)
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            fputs(_(usage), stdout);
             return 0;
         }
-        fputs(usage, stderr);
-        return EXIT_USAGE;
+        return cli_bad_option(argv, _(usage));
     }
     if (optind >= argc || strcmp(argv[optind], "show") || optind + 1 != argc) {
         if (optind < argc && !strcmp(argv[optind], "show"))
-            return cli_fail(EXIT_USAGE, "`identity show` takes no arguments");
-        fputs(usage, stderr);
+            return cli_fail(EXIT_USAGE, _("`identity show` ne prend pas d'argument"));
+        fputs(_(usage), stderr);
         return EXIT_USAGE;
     }
     int rc = app_open(a);
@@ -66,17 +75,18 @@ int cmd_identity(struct app *a, int argc, char **argv)
     bp_b64_encode(a->id.sign_pub, BP_KEY_LEN, sp);
     bp_b64_encode(a->id.dh_pub, BP_KEY_LEN, dp);
     fmt_time(a->id_created, when, sizeof when);
-    printf("Fingerprint:       %s\n", human);
-    printf("Device id:         %s\n", fp64);
-    printf("Signing key:       %s (Ed25519, public)\n", sp);
-    printf("Key agreement key: %s (X25519, public)\n", dp);
-    printf("Created:           %s\n", when);
-    printf("Data folder:       %s\n", ks_dir(a->ks));
-    printf("Servers:\n");
+    printf(_("Empreinte :             %s\n"), human);
+    printf(_("Identifiant :           %s\n"), fp64);
+    printf(_("Clé de signature :      %s (Ed25519, publique)\n"), sp);
+    printf(_("Clé d'échange :         %s (X25519, publique)\n"), dp);
+    printf(_("Créée le :              %s\n"), when);
+    printf(_("Dossier des données :   %s\n"), ks_dir(a->ks));
+    printf(_("Serveurs :\n"));
     int count = 0;
     if (ks_server_each(a->ks, print_server, &count))
         return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
     if (!count)
-        printf("  (none yet: enrol with `bilan enrol LINK` or join with an invite link)\n");
+        printf(_("  (aucun pour l'instant : inscrivez cet appareil avec `bilan enrol LIEN`, ou\n"
+                 "  rejoignez un bilan avec `bilan join LIEN` et un lien d'invitation)\n"));
     return 0;
 }

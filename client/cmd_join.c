@@ -436,6 +436,7 @@ int join_run(struct app *a, struct join_opts *o)
     }
     rx.news = &s.news;
     o->tx.news = &s.news;
+    s.news.auto_session = o->open_phase[0] != 0;
     rx.reply = &o->tx; /* file answers go back to their senders */
     if (!o->recv_dir && !o->machine && j.console.tty && download_dir(a, j.downloads, sizeof j.downloads)) {
         /* A person at the keyboard: files are offered, and go to the
@@ -471,7 +472,8 @@ int join_run(struct app *a, struct join_opts *o)
      * receipts) even when nothing is recorded or played. */
     struct call_config cc = {.video = o->video, .audio = o->audio, .video_out = o->video_out,
                              .audio_out = o->audio_out, .width = o->width, .height = o->height,
-                             .fps = o->fps, .err = stderr};
+                             .fps = o->fps, .err = stderr,
+                             .no_echo_cancel = o->no_echo_cancel};
     struct call *call = NULL;
     char why[600];
     why[0] = 0;

@@ -26,8 +26,9 @@ static void io_news(void *ctx, enum e2e_news what, int slot, const char *code)
 {
     struct dialog *d = ctx;
     struct room_news *n = &d->news;
-    char who[160];
-    room_news_who(n, slot, who, sizeof who);
+    char who[160], subject[160];
+    room_news_who(n, slot, WHO_OBJECT, who, sizeof who);
+    room_news_who(n, slot, WHO_SUBJECT, subject, sizeof subject);
     switch (what) {
     case E2E_NEWS_CODE:
     case E2E_NEWS_CODE_ASK:
@@ -44,21 +45,21 @@ static void io_news(void *ctx, enum e2e_news what, int slot, const char *code)
         return;
     case E2E_NEWS_BLOCKED:
         room_news_say(n, ROOM_LINE_WARNING,
-                      _("Rien n'est envoyé à %s tant que le code n'est pas confirmé : comparez-le "
-                        "à voix haute, puis tapez /oui."),
+                      _("Tant que le code n'est pas confirmé, rien n'est envoyé : comparez-le à voix "
+                        "haute avec %s, puis tapez /oui."),
                       who);
         return;
     case E2E_NEWS_OTHER_INVITE:
         room_news_say(n, ROOM_LINE_NOTICE,
-                      _("%s est venu avec une autre invitation de ce bilan. Ce n'est pas une "
-                        "alerte : comparez le code à voix haute."),
-                      who);
+                      _("%s a utilisé une autre invitation de ce bilan. Ce n'est pas une alerte : "
+                        "comparez le code à voix haute."),
+                      subject);
         return;
     case E2E_NEWS_CHANGED_KEY:
         room_news_say(n, ROOM_LINE_WARNING,
                       _("ATTENTION : %s n'utilise pas l'appareil connu jusqu'ici. Rien n'est "
                         "échangé tant que le code n'est pas confirmé à voix haute."),
-                      who);
+                      subject);
         return;
     case E2E_NEWS_REJECTED_BY_US:
         room_news_refused(n, slot, ROOM_REFUSED_BY_US);

@@ -274,13 +274,13 @@ int dialog_say(struct dialog *d, const char *text, size_t len, const char **why)
 /* /qui in words: everyone present, by name. */
 static void say_members(struct dialog *d)
 {
-    char line[ROOM_LINE_MAX], who[160];
+    char line[ROOM_LINE_MAX], who[200];
     size_t n = 0;
     line[0] = '\0';
     for (int k = 0; k < BP_MAX_MEMBERS; k++) {
         if (!d->room.members[k].present)
             continue;
-        room_news_who(&d->news, k, who, sizeof who);
+        room_news_who(&d->news, k, WHO_INTRO, who, sizeof who);
         int w = snprintf(line + n, sizeof line - n, "%s%s", n ? " ; " : "", who);
         if (w < 0 || (size_t)w >= sizeof line - n)
             break;

@@ -36,10 +36,14 @@ static void *run(void *arg)
                  j->path);
     } else {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
-        static _Thread_local uint8_t buf[1 << 16];
+        /* On the heap: a thread-local buffer would be static TLS, which
+         * glibc carves from every thread's stack (SDL's audio thread asks
+         * for a small one and then fails to start). */
+        enum { BUF = 1 << 16 };
+        uint8_t *buf = malloc(BUF);
         ssize_t r = 0;
-        int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-        while (ok && (r = read(fd, buf, sizeof buf)) != 0) {
+        int ok = md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+        while (ok && (r = read(fd, buf, BUF)) != 0) {
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0)
@@ -51,6 +55,7 @@ static void *run(void *arg)
         int rerr = errno;
         j->ok = ok && r == 0 && EVP_DigestFinal_ex(md, j->sha256, &n) == 1 && n == 32;
         EVP_MD_CTX_free(md);
+        free(buf);
         if (!j->ok)
             snprintf(j->why, sizeof j->why, _("impossible de lire %s : %s"), j->path,
                      r < 0 ? strerror(rerr) : _("calcul de l'empreinte impossible"));

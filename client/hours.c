@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "hours.h"
+#include "i18n.h"
 #include "util.h"
 
 const char hours_phases[] = BP_PHASE_LIST;
@@ -42,10 +43,24 @@ void hours_fmt_time(int64_t unix_ms, int local, char *out, size_t cap)
         snprintf(out, cap, "?");
 }
 
+void hours_fmt_when(int64_t unix_ms, int local, char *out, size_t cap)
+{
+    time_t t = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    /* French dates are day/month/year; the catalogue gives the English
+     * order. A strftime() format, not printf(): */
+    /* xgettext:no-c-format */
+    const char *fmt = _("%d/%m/%Y %H:%M");
+    if (!(local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) || !strftime(out, cap, fmt, &tm))
+        snprintf(out, cap, "?");
+}
+
 int hours_format_parse(const char *s)
 {
     if (!s)
         return 0;
+    if (!strcmp(s, "tableur") || !strcmp(s, "csv-fr"))
+        return HOURS_TABLEUR;
     if (!strcmp(s, "table"))
         return HOURS_TABLE;
     if (!strcmp(s, "csv"))
@@ -86,15 +101,15 @@ static int read_totals(const json_t *r, struct totals *t, const char **why)
     t->cap = sec_ms(r, "cap_s");
     if (t->f2f < 0 || t->budget < 0 || t->remaining < 0 || t->personal < 0 || t->total < 0 ||
         t->cap < 0) {
-        *why = "the report lacks one of face_to_face_s, budget_s, remaining_s, personal_s, "
-               "total_s, cap_s";
+        *why = _("il manque au relevé l'un des champs face_to_face_s, budget_s, remaining_s, "
+                 "personal_s, total_s, cap_s");
         return BP_E_INVALID_FIELD;
     }
     t->over_budget = json_is_true(json_object_get(r, "over_budget"));
     t->over_cap = json_is_true(json_object_get(r, "over_cap"));
     t->duplicates = bp_int(r, "duplicates_ignored", 0);
     if (!json_is_array(json_object_get(r, "sessions"))) {
-        *why = "the report has no sessions array";
+        *why = _("le relevé n'a pas de liste de séances (sessions)");
         return BP_E_INVALID_FIELD;
     }
     return 0;
@@ -188,15 +203,119 @@ static void print_csv(FILE *f, const json_t *r, const struct totals *t, int loca
             t->over_budget, t->over_cap, t->duplicates);
 }
 
+/* ---- the funders' spreadsheet (tableur), French conventions ----
+ * What a French spreadsheet opens by a double click: ';' between fields
+ * (French Excel's list separator: ',' is its decimal comma), a UTF-8 byte
+ * order mark (without it Excel reads the file as Windows-1252 and "séance"
+ * shows as "sÃ©ance"; LibreOffice ignores it), dates dd/mm/yyyy, durations
+ * h:mm, seconds with a decimal comma, CRLF. Always French, whatever the
+ * locale: it is the file a French funder reads. Scripts use csv or json. */
+
+static void fr_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ";\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void fr_date(int64_t ms, int local, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!(local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) ||
+        !strftime(out, cap, "%d/%m/%Y %H:%M", &tm))
+        snprintf(out, cap, "?");
+}
+
+/* One row: kind, session, phase, start, end, h:mm, seconds, interruptions.
+ * ms < 0: no seconds; interruptions < 0: empty. */
+static void fr_row(FILE *f, const char *kind, const char *id, const char *phase, const char *start,
+                   const char *end, int64_t ms, long long interruptions)
+{
+    char hm[24] = "";
+    if (ms >= 0)
+        hours_fmt_hm(ms, hm, sizeof hm);
+    fr_field(f, kind);
+    fputc(';', f);
+    fr_field(f, id);
+    fprintf(f, ";%s;%s;%s;%s;", phase, start, end, hm);
+    if (ms >= 0)
+        fprintf(f, "%lld,%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+    fputc(';', f);
+    if (interruptions >= 0)
+        fprintf(f, "%lld", interruptions);
+    fputs("\r\n", f);
+}
+
+static void print_tableur(FILE *f, const json_t *r, const struct totals *t, int local)
+{
+    char a[32], b[32];
+    fputs("\xef\xbb\xbf", f); /* the byte order mark: see above */
+    fputs("ligne;séance;phase;début;fin;durée (h:mm);secondes;interruptions\r\n", f);
+    size_t i;
+    const json_t *o;
+    json_array_foreach(json_object_get(r, "sessions"), i, o)
+    {
+        struct sess s;
+        if (!read_session(o, &s))
+            continue;
+        fr_date(s.start, local, a, sizeof a);
+        fr_date(s.end, local, b, sizeof b);
+        fr_row(f, s.closed ? "séance" : "séance non close", s.id, s.phase, a, b, s.f2f,
+               s.interruptions);
+    }
+    const json_t *bp = json_object_get(r, "by_phase");
+    for (int k = 0; k < BP_PHASE_COUNT; k++) {
+        int64_t ms = sec_ms(bp, bp_phase_name(k));
+        fr_row(f, "total de la phase", "", bp_phase_name(k), "", "", ms < 0 ? 0 : ms, -1);
+    }
+    struct {
+        const char *name;
+        int64_t ms;
+    } rows[] = {{"face-à-face", t->f2f},          {"budget", t->budget},
+                {"reste", t->remaining},          {"travail personnel", t->personal},
+                {"total", t->total},              {"maximum légal", t->cap}};
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++)
+        fr_row(f, rows[k].name, "", "", "", "", rows[k].ms, -1);
+    /* Yes/no answers in the second column, after the figures. */
+    fprintf(f, "budget dépassé;%s\r\nmaximum légal dépassé;%s\r\n"
+               "lignes en double ignorées;%lld\r\n",
+            t->over_budget ? "oui" : "non", t->over_cap ? "oui" : "non", t->duplicates);
+}
+
+/* s, then spaces up to width characters (UTF-8 aware: "début" is five). */
+static void pad(FILE *f, const char *s, int width)
+{
+    int n = 0;
+    for (const char *p = s; *p; p++)
+        n += ((unsigned char)*p & 0xc0) != 0x80;
+    fputs(s, f);
+    for (; n < width; n++)
+        fputc(' ', f);
+}
+
 static void print_table(FILE *f, const json_t *r, const struct totals *t, int local)
 {
     char a[32], b[32], hm[24], hm2[24], hm3[24];
     char bilan[BP_ID_MAX + 1];
     const char *bid = bp_str(r, "bilan", "?");
     snprintf(bilan, sizeof bilan, "%s", bid);
-    fprintf(f, "Bilan %s: face-to-face hours (times in %s)\n\n", bilan, local ? "local time" : "UTC");
-    fprintf(f, "%-20s %-14s %-19s  %-19s  %7s  %s\n", "session", "phase", "start", "end", "h:mm",
-            "interruptions");
+    fprintf(f, _("Bilan %s : heures de face-à-face (%s)\n\n"), bilan,
+            local ? _("heure locale") : _("heure UTC"));
+    pad(f, _("séance"), 21);
+    pad(f, _("phase"), 15);
+    pad(f, _("début"), 18);
+    pad(f, _("fin"), 18);
+    pad(f, _("h:mm"), 7);
+    fprintf(f, "%s\n", _("interruptions"));
     size_t i, n = 0;
     int open = 0;
     const json_t *o;
@@ -205,17 +324,17 @@ static void print_table(FILE *f, const json_t *r, const struct totals *t, int lo
         struct sess s;
         if (!read_session(o, &s))
             continue;
-        hours_fmt_time(s.start, local, a, sizeof a);
-        hours_fmt_time(s.end, local, b, sizeof b);
+        hours_fmt_when(s.start, local, a, sizeof a);
+        hours_fmt_when(s.end, local, b, sizeof b);
         hours_fmt_hm(s.f2f, hm, sizeof hm);
-        fprintf(f, "%-20.64s %-14.16s %-19s  %-19s  %7s  %lld%s\n", s.id, s.phase, a, b, hm,
-                s.interruptions, s.closed ? "" : "  (not closed: server stopped)");
+        fprintf(f, "%-20.64s %-14.16s %-16s  %-16s  %5s  %lld%s\n", s.id, s.phase, a, b, hm,
+                s.interruptions, s.closed ? "" : _("  (non close : le serveur s'est arrêté)"));
         open += !s.closed;
         n++;
     }
     if (!n)
-        fputs("(no sessions)\n", f);
-    fputs("\nper phase:", f);
+        fputs(_("(aucune séance)\n"), f);
+    fputs(_("\npar phase :"), f);
     const json_t *bp = json_object_get(r, "by_phase");
     for (int k = 0; k < BP_PHASE_COUNT; k++) {
         hours_fmt_hm(sec_ms(bp, bp_phase_name(k)), hm, sizeof hm);
@@ -224,23 +343,23 @@ static void print_table(FILE *f, const json_t *r, const struct totals *t, int lo
     hours_fmt_hm(t->f2f, hm, sizeof hm);
     hours_fmt_hm(t->budget, hm2, sizeof hm2);
     hours_fmt_hm(t->remaining, hm3, sizeof hm3);
-    fprintf(f, "\nface-to-face: used %s of a %s budget, %s left\n", hm, hm2, hm3);
+    fprintf(f, _("\nface-à-face : %s utilisées sur un budget de %s, il reste %s\n"), hm, hm2, hm3);
     hours_fmt_hm(t->personal, hm, sizeof hm);
-    fprintf(f, "personal work declared: %s\n", hm);
+    fprintf(f, _("travail personnel déclaré : %s\n"), hm);
     hours_fmt_hm(t->total, hm, sizeof hm);
     hours_fmt_hm(t->cap, hm2, sizeof hm2);
-    fprintf(f, "total: %s of the %s legal maximum\n", hm, hm2);
-    fputs("flags:", f);
+    fprintf(f, _("total : %s sur le maximum légal de %s\n"), hm, hm2);
+    fputs(_("alertes :"), f);
     if (t->over_budget)
-        fputs(" OVER BUDGET", f);
+        fputs(_(" BUDGET DÉPASSÉ"), f);
     if (t->over_cap)
-        fputs(" OVER THE LEGAL MAXIMUM", f);
+        fputs(_(" MAXIMUM LÉGAL DÉPASSÉ"), f);
     if (open)
-        fprintf(f, " %d session(s) not closed", open);
+        fprintf(f, _(" %d séance(s) non close(s)"), open);
     if (t->duplicates)
-        fprintf(f, " %lld duplicate event(s) ignored", t->duplicates);
+        fprintf(f, _(" %lld événement(s) en double ignoré(s)"), t->duplicates);
     if (!t->over_budget && !t->over_cap && !open && !t->duplicates)
-        fputs(" none", f);
+        fputs(_(" aucune"), f);
     fputc('\n', f);
 }
 
@@ -248,12 +367,12 @@ int hours_report_print(FILE *f, const json_t *report, enum hours_format fmt, int
                        const char **why)
 {
     if (!json_is_object(report)) {
-        *why = "the report is not a JSON object";
+        *why = _("le relevé n'est pas un objet JSON");
         return BP_E_INVALID_FIELD;
     }
     if (fmt == HOURS_JSON) {
         if (json_dumpf(report, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
-            *why = "cannot write the report";
+            *why = _("impossible d'écrire le relevé");
             return BP_E_INTERNAL;
         }
         fputc('\n', f);
@@ -265,6 +384,8 @@ int hours_report_print(FILE *f, const json_t *report, enum hours_format fmt, int
         return rc;
     if (fmt == HOURS_CSV)
         print_csv(f, report, &t, local);
+    else if (fmt == HOURS_TABLEUR)
+        print_tableur(f, report, &t, local);
     else
         print_table(f, report, &t, local);
     return 0;
@@ -337,15 +458,15 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
             const char *sid = bp_str(json_object_get(o, "record"), "session", "?");
             char sp[BP_ID_MAX + 1];
             cli_printable((const uint8_t *)sid, strlen(sid), sp, sizeof sp);
-            fprintf(out, "receipt session=%s: INVALID (%s)\n", sp,
+            fprintf(out, _("relevé session=%s : INVALIDE (%s)\n"), sp,
                     e.detail[0] ? e.detail : bp_err_message(e.code));
             return RECEIPT_INVALID;
         }
         if (many)
-            fprintf(err, "bilan: receipt %zu of the array is not a valid receipt: %s\n",
+            fprintf(err, _("bilan : l'élément %zu de la liste n'est pas un relevé valide : %s\n"),
                     index + 1, e.detail[0] ? e.detail : bp_err_message(e.code));
         else
-            fprintf(err, "bilan: not a valid receipt: %s\n",
+            fprintf(err, _("bilan : ce n'est pas un relevé valide : %s\n"),
                     e.detail[0] ? e.detail : bp_err_message(e.code));
         return RECEIPT_UNREADABLE;
     }
@@ -368,11 +489,12 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
         for (size_t k = 0; k < i && !bad; k++)
             if (!memcmp(rc.sigs[k].signer, at->signer, BP_FP_LEN)) {
                 bad = 1;
-                why = "a second signature from the same device";
+                why = _("une deuxième signature du même appareil");
             }
-        fprintf(out, "  signed by %s (received audio %s, code verified %s): %s%s%s%s\n", fp, audio,
-                at->sas_verified ? "yes" : "no", bad ? "INVALID" : "VALID", bad ? " (" : "",
-                bad ? (why ? why : "signature does not verify") : "", bad ? ")" : "");
+        fprintf(out, _("  signé par %s (audio reçu %s, code vérifié : %s) : %s%s%s%s\n"), fp,
+                audio, at->sas_verified ? _("oui") : _("non"),
+                bad ? _("INVALIDE") : _("VALIDE"), bad ? " (" : "",
+                bad ? (why ? why : _("la signature ne se vérifie pas")) : "", bad ? ")" : "");
         invalid |= bad;
     }
     int refused = 0;
@@ -386,10 +508,11 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
         for (size_t k = 0; k < rc.n_sigs && !bad; k++)
             if (!memcmp(rc.sigs[k].signer, f->signer, BP_FP_LEN)) {
                 bad = 1;
-                why = "the same device also signed the record";
+                why = _("le même appareil a aussi signé le relevé");
             }
-        fprintf(out, "  REFUSED by %s: %s (refusal signature %s%s%s%s)\n", fp, reason, bad ? "INVALID" : "valid",
-                bad ? ": " : "", bad ? (why ? why : "does not verify") : "", "");
+        fprintf(out, _("  REFUSÉ par %s : %s (signature du refus %s%s%s)\n"), fp, reason,
+                bad ? _("INVALIDE") : _("valide"), bad ? " : " : "",
+                bad ? (why ? why : _("ne se vérifie pas")) : "");
         invalid |= bad;
         refused |= !bad;
     }
@@ -402,7 +525,7 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
         if (!signed_) {
             char fp[17];
             hours_fp_short(r->participants[p], fp);
-            fprintf(out, "  missing signature from %s\n", fp);
+            fprintf(out, _("  signature manquante : %s\n"), fp);
             missing = 1;
         }
     }
@@ -416,7 +539,8 @@ int hours_receipt_verify(FILE *out, FILE *err, const json_t *doc)
         size_t i;
         const json_t *o;
         if (!json_array_size(doc)) {
-            fprintf(err, "bilan: the file holds an empty array: no receipt to verify\n");
+            fprintf(err, _("bilan : le fichier contient une liste vide : aucun relevé à "
+                           "vérifier\n"));
             return RECEIPT_UNREADABLE;
         }
         json_array_foreach(doc, i, o)

@@ -34,8 +34,15 @@ void hours_fmt_hms(int64_t ms, char *out, size_t cap);
  * process's local time zone (local = 1). */
 void hours_fmt_time(int64_t unix_ms, int local, char *out, size_t cap);
 
-enum hours_format { HOURS_TABLE = 1, HOURS_CSV, HOURS_JSON };
-/* "table", "csv", "json" -> the format, or 0. */
+/* Unix milliseconds for people: "dd/mm/yyyy HH:MM" in French, the English
+ * order in English (the catalogue holds the strftime format). */
+void hours_fmt_when(int64_t unix_ms, int local, char *out, size_t cap);
+
+/* table: for people, in the reader's language; csv: RFC 4180 for scripts,
+ * never changes; json: as received; tableur: the funders' spreadsheet in
+ * French conventions (';', dd/mm/yyyy, h:mm, UTF-8 with a BOM). */
+enum hours_format { HOURS_TABLE = 1, HOURS_CSV, HOURS_JSON, HOURS_TABLEUR };
+/* "table", "csv", "json", "tableur" (or "csv-fr") -> the format, or 0. */
 int hours_format_parse(const char *s);
 /* Prints report (the hours_report's object) in fmt on f. Table times are in
  * local time (local = 1) or UTC. Returns 0, or BP_E_INVALID_FIELD with *why

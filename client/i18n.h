@@ -23,6 +23,10 @@ int i18n_english(void);
 /* The text to show for a French source sentence. */
 const char *i18n_text(const char *french) __attribute__((format_arg(1)));
 
+/* What errno err means, in the reader's words for the usual causes
+ * (ENOENT, EACCES...), strerror() for the rest. The text is static. */
+const char *i18n_strerror(int err);
+
 #define _(s) i18n_text(s)
 #define N_(s) (s)
 

@@ -193,7 +193,7 @@ static void console_command(struct join_console *j, struct dialog *s, const char
             for (int k = 0; k < BP_MAX_MEMBERS; k++)
                 if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k)) {
                     char who[160];
-                    room_news_who(&s->news, k, who, sizeof who);
+                    room_news_who(&s->news, k, WHO_OBJECT, who, sizeof who);
                     info(s,
                          _("La liaison chiffrée avec %s a été arrêtée : son code ne peut plus "
                            "être confirmé. Pour recommencer, quittez (/quitter) puis rejoignez "

@@ -66,6 +66,11 @@ static const char join_usage[] = N_(
     "  --size LxH           taille de l'image envoyée, 640x480 par défaut\n"
     "  --fps N              images par seconde envoyées, 30 par défaut (5 à 60)\n"
     "\n"
+    "  --no-echo-cancel     couper l'annulation d'écho (avec un casque, ou pour\n"
+    "                       comparer) : avec le micro et le haut-parleur, le son du\n"
+    "                       micro passe par une annulation d'écho et une réduction\n"
+    "                       du bruit, pour que l'autre personne ne s'entende pas\n"
+    "\n"
     "Séances (consultant) :\n"
     "  --open-session PHASE ouvrir une séance dès qu'une autre personne est là\n"
     "  --close-session      terminer la séance avant de partir\n"
@@ -173,6 +178,7 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         {"size", required_argument, NULL, 1010},
         {"fps", required_argument, NULL, 1011},
         {"machine", no_argument, NULL, 1012},
+        {"no-echo-cancel", no_argument, NULL, 1100},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -256,6 +262,9 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
             break;
         case 1012:
             o->machine = 1;
+            break;
+        case 1100:
+            o->no_echo_cancel = 1;
             break;
         case 'h':
             fputs(_(join_usage), stdout);

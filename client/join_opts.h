@@ -36,6 +36,7 @@ struct join_opts {
      * the place to add media sources and sinks to d->mux (mux.h). */
     void (*on_ready)(void *ctx, struct dialog *d);
     void *on_ready_ctx;
+    int no_echo_cancel; /* --no-echo-cancel (call_send.h: echo cancellation) */
 };
 
 /* Reads argv into o (o->tx initialised here). Returns 0, an exit code with

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "dialog.h"
+#include "i18n.h"
 #include "join_store.h"
 
 void join_store_receipt(struct join_store *j, const char *bilan, const char *session,
@@ -21,8 +22,10 @@ void join_store_receipt(struct join_store *j, const char *bilan, const char *ses
     r.record = rt;
     r.attestation = at;
     if (!rt || !at || ks_receipt_put(j->a->ks, &r))
-        fprintf(stderr, "bilan: warning: cannot keep a copy of the receipt of session %s: %s\n",
-                session, rt && at ? ks_error(j->a->ks) : "out of memory");
+        fprintf(stderr,
+                _("bilan : attention : impossible de garder une copie du relevé de la séance "
+                  "%s : %s\n"),
+                session, rt && at ? ks_error(j->a->ks) : _("mémoire insuffisante"));
     free(rt);
     free(at);
 }
@@ -30,7 +33,9 @@ void join_store_receipt(struct join_store *j, const char *bilan, const char *ses
 void join_store_receipt_sent(struct join_store *j, const char *session)
 {
     if (ks_receipt_sent(j->a->ks, j->server_id, session))
-        fprintf(stderr, "bilan: warning: cannot note that the receipt of %s was sent: %s\n",
+        fprintf(stderr,
+                _("bilan : attention : impossible de noter l'envoi du relevé de la séance "
+                  "%s : %s\n"),
                 session, ks_error(j->a->ks));
 }
 
@@ -42,8 +47,10 @@ void join_store_attend_put(struct join_store *j, const char *bilan, const struct
     char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
     json_decref(js);
     if (!text || ks_attend_put(j->a->ks, j->server_id, bilan, o->session, text))
-        fprintf(stderr, "bilan: warning: cannot keep what this device saw of session %s: %s\n",
-                o->session, text ? ks_error(j->a->ks) : "out of memory");
+        fprintf(stderr,
+                _("bilan : attention : impossible de garder ce que cet appareil a vu de la "
+                  "séance %s : %s\n"),
+                o->session, text ? ks_error(j->a->ks) : _("mémoire insuffisante"));
     free(text);
 }
 
@@ -53,7 +60,9 @@ int join_store_attend_get(struct join_store *j, const char *bilan, const char *s
     char *text = NULL;
     int rc = ks_attend_get(j->a->ks, j->server_id, bilan, session, &text);
     if (rc < 0)
-        fprintf(stderr, "bilan: warning: cannot read what this device saw of session %s: %s\n",
+        fprintf(stderr,
+                _("bilan : attention : impossible de lire ce que cet appareil a vu de la "
+                  "séance %s : %s\n"),
                 session, ks_error(j->a->ks));
     json_error_t je;
     json_t *js = rc == 0 && text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
@@ -73,7 +82,8 @@ static int pending_cb(void *arg, const struct ks_receipt *r)
     struct bp_attestation at;
     struct bp_verr e;
     if (!o || bp_attest_from_json(o, &at, &e)) {
-        fprintf(stderr, "bilan: warning: the stored receipt of session %s is unreadable\n",
+        fprintf(stderr,
+                _("bilan : attention : le relevé gardé de la séance %s est illisible\n"),
                 r->session);
     } else {
         fprintf(s->out, "[receipt] session=%s sending (signed earlier)\n", r->session);
@@ -87,7 +97,9 @@ static int pending_cb(void *arg, const struct ks_receipt *r)
 void join_store_send_pending(struct join_store *j, struct dialog *s)
 {
     if (ks_receipt_each(j->a->ks, j->server_id, 1, pending_cb, s))
-        fprintf(stderr, "bilan: warning: cannot read the pending receipts: %s\n",
+        fprintf(stderr,
+                _("bilan : attention : impossible de lire les relevés en attente d'envoi : "
+                  "%s\n"),
                 ks_error(j->a->ks));
 }
 
@@ -113,7 +125,8 @@ void join_store_remember_peer(void *store_ctx, const struct e2e_remember *r)
     p.verified = r->verified;
     snprintf(p.method, sizeof p.method, "%s", r->method);
     if (ks_peer_put(j->a->ks, &p))
-        fprintf(stderr, "bilan: warning: cannot remember a peer: %s\n", ks_error(j->a->ks));
+        fprintf(stderr, _("bilan : attention : impossible de retenir un correspondant : %s\n"),
+                ks_error(j->a->ks));
 }
 
 /* The invite secrets and the verified peers of the bilan we are about to join. */
@@ -122,7 +135,9 @@ void join_store_load_e2e(struct join_store *j, const char *bilan)
     uint8_t secrets[E2E_SECRETS_MAX][BP_SECRET_LEN];
     int n = 0;
     if (ks_bilan_secrets(j->a->ks, j->server_id, bilan, secrets, E2E_SECRETS_MAX, &n))
-        fprintf(stderr, "bilan: warning: cannot read the invite secrets: %s\n", ks_error(j->a->ks));
+        fprintf(stderr, _("bilan : attention : impossible de lire les secrets d'invitation : "
+                          "%s\n"),
+                ks_error(j->a->ks));
     for (int i = 0; i < n; i++)
         e2e_add_secret(j->e2e, secrets[i]);
     OPENSSL_cleanse(secrets, sizeof secrets);

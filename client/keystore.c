@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
+#include "i18n.h"
 #include "keystore_db.h"
 
 static const char *const migrations[] = {
@@ -126,8 +127,10 @@ static const char *const migrations[] = {
 
 int ks__fail(struct keystore *ks, const char *what)
 {
-    snprintf(ks->err, sizeof ks->err, "%s: %s", what,
-             ks->db ? sqlite3_errmsg(ks->db) : "no database");
+    /* SQLite's own words stay as it says them (English): they are for
+     * whoever fixes the file; ours say what we were doing. */
+    snprintf(ks->err, sizeof ks->err, _("%s : %s"), what,
+             ks->db ? sqlite3_errmsg(ks->db) : _("base non ouverte"));
     return BP_E_INTERNAL;
 }
 
@@ -165,28 +168,30 @@ static int migrate(struct keystore *ks)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ks->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return ks__fail(ks, "reading the schema version");
+        return ks__fail(ks, _("lecture de la version du schéma"));
     int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     int n = (int)(sizeof migrations / sizeof migrations[0]);
     if (v > n) {
         snprintf(ks->err, sizeof ks->err,
-                 "client.db has schema version %d, newer than this bilan (%d): update bilan", v, n);
+                 _("client.db a la version de schéma %d, plus récente que ce bilan (%d) : "
+                   "mettez bilan à jour"),
+                 v, n);
         return BP_E_INTERNAL;
     }
     for (; v < n; v++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(ks->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-            return ks__fail(ks, "starting a migration");
+            return ks__fail(ks, _("début d'une mise à jour du schéma"));
         if (sqlite3_exec(ks->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(ks->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
-            int rc = ks__fail(ks, "applying a schema migration");
+            int rc = ks__fail(ks, _("mise à jour du schéma"));
             sqlite3_exec(ks->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
         }
         if (sqlite3_exec(ks->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            return ks__fail(ks, "committing a migration");
+            return ks__fail(ks, _("fin d'une mise à jour du schéma"));
     }
     return 0;
 }
@@ -196,23 +201,24 @@ int ks_open(const char *dir, struct keystore **out, char *why, size_t cap)
     *out = NULL;
     struct keystore *ks = calloc(1, sizeof *ks);
     if (!ks) {
-        snprintf(why, cap, "out of memory");
+        snprintf(why, cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
     }
     if (strlen(dir) + sizeof "/client.db" > sizeof ks->dir) {
-        snprintf(why, cap, "data folder path is too long");
+        snprintf(why, cap, "%s", _("le chemin du dossier de données est trop long"));
         free(ks);
         return BP_E_INTERNAL;
     }
     snprintf(ks->dir, sizeof ks->dir, "%s", dir);
     if (mkdirs(dir)) {
-        snprintf(why, cap, "cannot create the data folder %s: %s", dir, strerror(errno));
+        snprintf(why, cap, _("impossible de créer le dossier de données %s : %s"), dir,
+                 i18n_strerror(errno));
         free(ks);
         return BP_E_INTERNAL;
     }
     struct stat sb;
     if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
-        snprintf(why, cap, "data folder %s is not a folder", dir);
+        snprintf(why, cap, _("le dossier de données %s n'est pas un dossier"), dir);
         free(ks);
         return BP_E_INTERNAL;
     }
@@ -222,7 +228,7 @@ int ks_open(const char *dir, struct keystore **out, char *why, size_t cap)
     snprintf(path, sizeof path, "%s/client.db", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
+        snprintf(why, cap, _("impossible d'ouvrir %s : %s"), path, i18n_strerror(errno));
         free(ks);
         return BP_E_INTERNAL;
     }
@@ -230,8 +236,8 @@ int ks_open(const char *dir, struct keystore **out, char *why, size_t cap)
     close(fd);
     if (sqlite3_open_v2(path, &ks->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
         SQLITE_OK) {
-        snprintf(why, cap, "cannot open %s: %s", path,
-                 ks->db ? sqlite3_errmsg(ks->db) : "out of memory");
+        snprintf(why, cap, _("impossible d'ouvrir %s : %s"), path,
+                 ks->db ? sqlite3_errmsg(ks->db) : _("mémoire insuffisante"));
         sqlite3_close(ks->db);
         free(ks);
         return BP_E_INTERNAL;
@@ -242,7 +248,7 @@ int ks_open(const char *dir, struct keystore **out, char *why, size_t cap)
                      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
                      "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
                      NULL, NULL, NULL) != SQLITE_OK)
-        rc = ks__fail(ks, "configuring the database");
+        rc = ks__fail(ks, _("configuration de la base"));
     if (!rc)
         rc = migrate(ks);
     if (rc) {
@@ -265,7 +271,7 @@ void ks_close(struct keystore *ks)
 int ks__prepare(struct keystore *ks, const char *sql, sqlite3_stmt **st)
 {
     if (sqlite3_prepare_v2(ks->db, sql, -1, st, NULL) != SQLITE_OK)
-        return ks__fail(ks, "preparing a query");
+        return ks__fail(ks, _("préparation d'une requête"));
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
+#include "i18n.h"
 #include "keystore_db.h"
 
 int ks_attend_put(struct keystore *ks, long long server_id, const char *bilan, const char *session,
@@ -30,7 +31,7 @@ int ks_attend_put(struct keystore *ks, long long server_id, const char *bilan, c
     sqlite3_bind_text(st, 5, obs, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : ks__fail(ks, "keeping what this device saw of a session");
+    return step == SQLITE_DONE ? 0 : ks__fail(ks, _("enregistrement de ce que cet appareil a vu d'une séance"));
 }
 
 int ks_attend_get(struct keystore *ks, long long server_id, const char *bilan, const char *session,
@@ -55,7 +56,7 @@ int ks_attend_get(struct keystore *ks, long long server_id, const char *bilan, c
         rc = *obs ? 0 : BP_E_NOMEM;
     } else {
         rc = step == SQLITE_DONE ? KS_NOT_FOUND
-                                 : ks__fail(ks, "reading what this device saw of a session");
+                                 : ks__fail(ks, _("lecture de ce que cet appareil a vu d'une séance"));
     }
     sqlite3_finalize(st);
     return rc;

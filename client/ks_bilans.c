@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
+#include "i18n.h"
 #include "keystore_db.h"
 
 #define BILAN_COLS                                                                                 \
@@ -65,7 +66,7 @@ int ks_bilan_put(struct keystore *ks, const struct ks_bilan *b)
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
-        return ks__fail(ks, "storing a bilan");
+        return ks__fail(ks, _("enregistrement d'un bilan"));
     if (!b->has_secret)
         return 0;
     /* The secret joins the bilan's list (a known one keeps its place). */
@@ -80,7 +81,7 @@ int ks_bilan_put(struct keystore *ks, const struct ks_bilan *b)
     sqlite3_bind_int64(st, 4, (long long)time(NULL));
     step = sqlite3_step(st);
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : ks__fail(ks, "storing an invite secret");
+    return step == SQLITE_DONE ? 0 : ks__fail(ks, _("enregistrement d'un secret d'invitation"));
 }
 
 int ks_bilan_secrets(struct keystore *ks, long long server_id, const char *bilan,
@@ -102,7 +103,7 @@ int ks_bilan_secrets(struct keystore *ks, long long server_id, const char *bilan
         if (ks__column_blob32(st, 0, out[*n]))
             (*n)++;
     sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ks__fail(ks, "reading invite secrets");
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ks__fail(ks, _("lecture des secrets d'invitation"));
 }
 
 static int bilan_query(struct keystore *ks, sqlite3_stmt *st, struct ks_bilan *b)
@@ -115,7 +116,7 @@ static int bilan_query(struct keystore *ks, sqlite3_stmt *st, struct ks_bilan *b
         return 0;
     if (step == SQLITE_DONE)
         return KS_NOT_FOUND;
-    return ks__fail(ks, "reading a bilan");
+    return ks__fail(ks, _("lecture d'un bilan"));
 }
 
 int ks_bilan_get(struct keystore *ks, long long server_id, const char *bilan, struct ks_bilan *b)
@@ -162,6 +163,6 @@ int ks_bilan_each(struct keystore *ks, long long server_id,
     }
     sqlite3_finalize(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return ks__fail(ks, "listing bilans");
+        return ks__fail(ks, _("liste des bilans"));
     return 0;
 }

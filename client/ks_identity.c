@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
+#include "i18n.h"
 #include "keystore_db.h"
 
 int ks_identity(struct keystore *ks, int create, struct bp_identity *id, long long *created)
@@ -27,18 +28,21 @@ int ks_identity(struct keystore *ks, int create, struct bp_identity *id, long lo
         sqlite3_finalize(st);
         if (!ok || bp_identity_derive_public(id)) {
             bp_identity_wipe(id);
-            snprintf(ks->err, sizeof ks->err, "the identity keys in client.db are damaged");
+            snprintf(ks->err, sizeof ks->err, "%s",
+                     _("les clés d'identité de client.db sont abîmées : gardez une copie du "
+                       "dossier et demandez de l'aide"));
             return BP_E_CRYPTO;
         }
         return 0;
     }
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
-        return ks__fail(ks, "reading the identity");
+        return ks__fail(ks, _("lecture de l'identité"));
     if (!create)
         return KS_NOT_FOUND;
     if (bp_identity_generate(id)) {
-        snprintf(ks->err, sizeof ks->err, "generating identity keys failed (OpenSSL)");
+        snprintf(ks->err, sizeof ks->err, "%s",
+                 _("la création des clés d'identité a échoué (OpenSSL)"));
         return BP_E_CRYPTO;
     }
     long long now = (long long)time(NULL);
@@ -55,7 +59,7 @@ int ks_identity(struct keystore *ks, int create, struct bp_identity *id, long lo
     sqlite3_finalize(st);
     if (step != SQLITE_DONE) {
         bp_identity_wipe(id);
-        return ks__fail(ks, "storing the identity");
+        return ks__fail(ks, _("enregistrement de l'identité"));
     }
     if (created)
         *created = now;

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
+#include "i18n.h"
 #include "keystore_db.h"
 
 int ks_peer_put(struct keystore *ks, const struct ks_peer *p)
@@ -40,7 +41,7 @@ int ks_peer_put(struct keystore *ks, const struct ks_peer *p)
     sqlite3_bind_int64(st, 9, now);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : ks__fail(ks, "saving a peer");
+    return step == SQLITE_DONE ? 0 : ks__fail(ks, _("enregistrement d'un correspondant"));
 }
 
 int ks_peer_each(struct keystore *ks, long long server_id, const char *bilan,
@@ -73,5 +74,5 @@ int ks_peer_each(struct keystore *ks, long long server_id, const char *bilan,
             break;
     }
     sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ks__fail(ks, "reading peers");
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ks__fail(ks, _("lecture des correspondants"));
 }

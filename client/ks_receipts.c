@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
+#include "i18n.h"
 #include "keystore_db.h"
 
 int ks_receipt_put(struct keystore *ks, const struct ks_receipt *r)
@@ -33,7 +34,7 @@ int ks_receipt_put(struct keystore *ks, const struct ks_receipt *r)
     sqlite3_bind_int64(st, 6, r->signed_at ? r->signed_at : (long long)time(NULL));
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : ks__fail(ks, "saving a receipt");
+    return step == SQLITE_DONE ? 0 : ks__fail(ks, _("enregistrement d'un relevé"));
 }
 
 int ks_receipt_sent(struct keystore *ks, long long server_id, const char *session)
@@ -50,7 +51,7 @@ int ks_receipt_sent(struct keystore *ks, long long server_id, const char *sessio
     sqlite3_bind_int64(st, 3, (long long)time(NULL));
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : ks__fail(ks, "marking a receipt sent");
+    return step == SQLITE_DONE ? 0 : ks__fail(ks, _("note de l'envoi d'un relevé"));
 }
 
 int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
@@ -84,5 +85,5 @@ int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
             break;
     }
     sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ks__fail(ks, "reading receipts");
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ks__fail(ks, _("lecture des relevés"));
 }

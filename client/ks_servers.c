@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "keystore.h"
+#include "i18n.h"
 #include "keystore_db.h"
 
 #define SERVER_COLS "id, host, port, pin, role, name, device_name, enrolled_at"
@@ -59,7 +60,7 @@ int ks_server_put(struct keystore *ks, struct ks_server *s)
         step = sqlite3_step(st);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
-        return ks__fail(ks, "storing the server");
+        return ks__fail(ks, _("enregistrement du serveur"));
     return 0;
 }
 
@@ -73,7 +74,7 @@ static int server_query(struct keystore *ks, sqlite3_stmt *st, struct ks_server 
         return 0;
     if (step == SQLITE_DONE)
         return KS_NOT_FOUND;
-    return ks__fail(ks, "reading a server");
+    return ks__fail(ks, _("lecture d'un serveur"));
 }
 
 int ks_server_get(struct keystore *ks, const char *host, uint16_t port, struct ks_server *s)
@@ -113,6 +114,6 @@ int ks_server_each(struct keystore *ks, int (*cb)(void *arg, const struct ks_ser
     }
     sqlite3_finalize(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return ks__fail(ks, "listing servers");
+        return ks__fail(ks, _("liste des serveurs"));
     return 0;
 }

@@ -10,32 +10,41 @@
 #include "cli.h"
 #include "i18n.h"
 
-static const char usage[] =
-    "Usage: bilan [--data DIR] COMMAND [ARGS...]\n"
+/* The usage, French in the source (English in po/en.po). */
+static const char usage[] = N_(
+    "Utilisation : bilan [--data DOSSIER] COMMANDE [ARGUMENTS...]\n"
     "\n"
-    "Bilan Remote client: remote career assessments (bilans de compétences).\n"
+    "Client Bilan Remote : les bilans de compétences à distance.\n"
     "\n"
-    "Commands:\n"
-    "  identity show        show this device's fingerprint, keys and servers\n"
-    "  enrol LINK           enrol this device with an enrolment link (consultants)\n"
+    "Commandes :\n"
+    "  identity show        montre l'empreinte de cet appareil, ses clés et ses serveurs\n"
+    "  enrol LIEN           inscrit cet appareil avec un lien d'inscription (consultants)\n"
     "  bilan create|invite|list\n"
-    "                       create a bilan and its invite link, reprint it, list bilans\n"
-    "  join LINK-OR-ID      join a bilan's room (chat and file transfer, sessions)\n"
-    "  open LINK            open an invite or enrolment link (https: or bilan:), as a click does\n"
-    "  hours [BILAN]        face-to-face hours of a bilan; `hours declare DURATION`:\n"
-    "                       personal work (beneficiary)\n"
-    "  receipt verify FILE  check an attendance receipt offline\n"
-    "  devices              caméras, micros et haut-parleurs, avec l'option pour chacun\n"
-    "  test-media           essayer caméra, micro et haut-parleur avant la séance\n"
+    "                       crée un bilan et son lien d'invitation, en donne un nouveau,\n"
+    "                       liste les bilans\n"
+    "  join LIEN-OU-BILAN   entre dans la salle d'un bilan (messages, fichiers, séances)\n"
+    "  open LIEN            ouvre un lien d'invitation ou d'inscription (https: ou\n"
+    "                       bilan:), comme un clic\n"
+    "  hours [BILAN]        heures de face-à-face d'un bilan ; `hours declare DURÉE` :\n"
+    "                       déclarer du travail personnel (bénéficiaire)\n"
+    "  receipt verify FICHIER\n"
+    "                       vérifie un relevé de présence, sans réseau\n"
+    "  devices              liste les caméras, micros et haut-parleurs, avec l'option\n"
+    "                       à donner pour chacun\n"
+    "  test-media           essaie la caméra, le micro et le haut-parleur avant la séance\n"
     "\n"
-    "Options:\n"
-    "  --data DIR           data folder (default $BILAN_HOME, else $XDG_DATA_HOME/bilan,\n"
-    "                       else ~/.local/share/bilan)\n"
-    "  --help               this help; `bilan COMMAND --help` for a command\n"
-    "  --version            print the version\n"
+    "Options :\n"
+    "  --data DOSSIER       dossier des données (par défaut $BILAN_HOME, sinon\n"
+    "                       $XDG_DATA_HOME/bilan, sinon ~/.local/share/bilan)\n"
+    "  --help               cette aide ; `bilan COMMANDE --help` pour une commande\n"
+    "  --version            affiche la version\n"
     "\n"
-    "Exit codes: 0 ok, 1 usage or bad input, 2 refused by the server,\n"
-    "3 network or TLS failure, 4 timed out (`receipt verify`: 5 invalid, 6 incomplete, 7 refused).\n";
+    "Langue : français ; en anglais si la langue demandée (LANGUAGE, LC_ALL,\n"
+    "LC_MESSAGES ou LANG) commence par « en ».\n"
+    "\n"
+    "Codes de sortie : 0 réussi, 1 commande ou données incorrectes, 2 refusé par\n"
+    "le serveur, 3 réseau ou TLS, 4 délai dépassé (`receipt verify` : 5 invalide,\n"
+    "6 incomplet, 7 refusé).\n");
 
 int main(int argc, char **argv)
 {
@@ -54,31 +63,32 @@ int main(int argc, char **argv)
      * through a write on its closed socket (OpenSSL writes with write()). */
     signal(SIGPIPE, SIG_IGN);
     /* '+': stop at the command, its options are its own. */
+    opterr = 0; /* our message, in the reader's words (cli_bad_option) */
     while ((c = getopt_long(argc, argv, "+d:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             data = optarg;
             break;
         case 'h':
-            fputs(usage, stdout);
+            fputs(_(usage), stdout);
             return 0;
         case 'V':
-            printf("bilan %s (protocol %d)\n", CLI_VERSION, BP_PROTOCOL_VERSION);
+            printf(_("bilan %s (protocole %d)\n"), CLI_VERSION, BP_PROTOCOL_VERSION);
             return 0;
         default:
-            fputs(usage, stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(argv, _(usage));
         }
     }
+    opterr = 1; /* commands that still rely on getopt's message */
     if (optind >= argc) {
-        fputs(usage, stderr);
+        fputs(_(usage), stderr);
         return EXIT_USAGE;
     }
     const char *cmd = argv[optind];
     int sub_argc = argc - optind;
     char **sub_argv = argv + optind;
     if (!strcmp(cmd, "help")) {
-        fputs(usage, stdout);
+        fputs(_(usage), stdout);
         return 0;
     }
     int (*fn)(struct app *, int, char **) = NULL;
@@ -101,7 +111,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "test-media"))
         return cmd_testmedia(NULL, sub_argc, sub_argv); /* offline: no data folder */
     if (!fn)
-        return cli_fail(EXIT_USAGE, "unknown command '%s' (see bilan --help)", cmd);
+        return cli_fail(EXIT_USAGE, _("commande inconnue « %s » : les commandes sont dans bilan --help"), cmd);
     static struct app app;
     if (app_resolve_dir(&app, data))
         return EXIT_USAGE;

@@ -37,32 +37,39 @@ static int slot_ok(int slot)
     return slot >= 0 && slot < BP_MAX_MEMBERS;
 }
 
-void room_news_who(const struct room_news *n, int slot, char *out, size_t cap)
+void room_news_who(const struct room_news *n, int slot, enum room_who form, char *out, size_t cap)
 {
     if (slot == n->my_slot && slot >= 0) {
-        snprintf(out, cap, "%s", _("Vous"));
+        snprintf(out, cap, "%s", form == WHO_OBJECT ? _("vous") : _("Vous"));
         return;
     }
-    if (!slot_ok(slot)) {
-        snprintf(out, cap, "%s", _("Un participant"));
-        return;
-    }
-    const struct room_news_person *p = &n->who[slot];
-    if (p->role == BP_ROLE_CONSULTANT) {
+    const struct room_news_person *p = slot_ok(slot) ? &n->who[slot] : NULL;
+    int role = p ? p->role : BP_ROLE_NONE;
+    if (role == BP_ROLE_CONSULTANT) {
         /* The beneficiary's consultant is "votre" consultant; another
-         * consultant sees a colleague. */
-        const char *label = n->my_role == BP_ROLE_BENEFICIARY
-                                ? _("Votre consultante / votre consultant")
-                                : _("Consultante / consultant");
-        if (p->name[0])
-            snprintf(out, cap, "%s, %s", label, p->name);
+         * consultant (double regard) sees a colleague. */
+        int mine = n->my_role == BP_ROLE_BENEFICIARY;
+        const char *role_lower = mine ? _("votre consultante / votre consultant")
+                                      : _("consultante / consultant");
+        const char *role_upper = mine ? _("Votre consultante / votre consultant")
+                                      : _("Consultante / consultant");
+        if (p->name[0] && form == WHO_INTRO)
+            snprintf(out, cap, "%s, %s", p->name, role_lower);
+        else if (p->name[0])
+            snprintf(out, cap, "%s", p->name);
         else
-            snprintf(out, cap, "%s", label);
-    } else if (p->role == BP_ROLE_BENEFICIARY) {
-        snprintf(out, cap, "%s", _("Bénéficiaire"));
-    } else {
-        snprintf(out, cap, "%s", _("Un participant"));
+            snprintf(out, cap, "%s",
+                     form == WHO_OBJECT || form == WHO_INTRO ? role_lower : role_upper);
+        return;
     }
+    if (role == BP_ROLE_BENEFICIARY) {
+        snprintf(out, cap, "%s",
+                 form == WHO_LABEL                            ? _("Bénéficiaire")
+                 : form == WHO_OBJECT || form == WHO_INTRO ? _("le ou la bénéficiaire")
+                                                           : _("Le ou la bénéficiaire"));
+        return;
+    }
+    snprintf(out, cap, "%s", form == WHO_OBJECT ? _("un participant") : _("Un participant"));
 }
 
 /* "3 h 05", to the nearest minute (as the hours table rounds). */
@@ -125,7 +132,7 @@ static void sync_people(struct room_news *n)
             beneficiaries++;
     }
     s->not_counted_notice = n->my_role == BP_ROLE_CONSULTANT && consultants && beneficiaries &&
-                            !n->session_open;
+                            !n->session_open && !n->auto_session;
     room_model_done(n->model);
 }
 
@@ -137,6 +144,8 @@ static void maybe_notice(struct room_news *n)
         n->notice_said = 0;
         return;
     }
+    if (n->auto_session)
+        return;
     int beneficiary = 0;
     for (int k = 0; k < BP_MAX_MEMBERS; k++)
         beneficiary |= n->who[k].present && n->who[k].role == BP_ROLE_BENEFICIARY;
@@ -178,10 +187,10 @@ void room_news_member(struct room_news *n, int slot, int role, const char *name,
     p->role = role;
     snprintf(p->name, sizeof p->name, "%s", name ? name : "");
     sync_people(n);
-    char who[160];
-    room_news_who(n, slot, who, sizeof who);
+    char who[200];
+    room_news_who(n, slot, WHO_INTRO, who, sizeof who);
     if (arrived)
-        room_news_say(n, ROOM_LINE_NOTICE, _("%s vient d'entrer dans la salle."), who);
+        room_news_say(n, ROOM_LINE_NOTICE, _("Arrivée dans la salle : %s."), who);
     else
         room_news_say(n, ROOM_LINE_NOTICE, _("Dans la salle : %s."), who);
     maybe_notice(n);
@@ -192,7 +201,7 @@ void room_news_member_left(struct room_news *n, int slot, const char *reason)
     if (!slot_ok(slot) || slot == n->my_slot)
         return;
     char who[160];
-    room_news_who(n, slot, who, sizeof who);
+    room_news_who(n, slot, WHO_SUBJECT, who, sizeof who);
     n->who[slot].present = 0;
     if (n->model) {
         struct room_snapshot *s = room_model_edit(n->model);
@@ -208,7 +217,7 @@ void room_news_member_left(struct room_news *n, int slot, const char *reason)
         room_news_say(n, ROOM_LINE_NOTICE, _("%s revient avec une nouvelle connexion."), who);
     else
         room_news_say(n, ROOM_LINE_NOTICE,
-                      _("%s a perdu la connexion. Sa place l'attend : il ou elle peut revenir."),
+                      _("%s a perdu la connexion ; sa place l'attend dans la salle."),
                       who);
 }
 
@@ -241,7 +250,7 @@ void room_news_link(struct room_news *n, enum room_conn conn, int retry_left_s)
 void room_news_code(struct room_news *n, int slot, const char *code, int ask)
 {
     char who[160];
-    room_news_who(n, slot, who, sizeof who);
+    room_news_who(n, slot, WHO_OBJECT, who, sizeof who);
     if (n->model) {
         struct room_snapshot *s = room_model_edit(n->model);
         if (!s->code_pending || s->code_slot == slot) {
@@ -272,7 +281,7 @@ static void code_answered(struct room_news *n, int slot, int verified)
 void room_news_trust(struct room_news *n, int slot, enum room_trust how)
 {
     char who[160];
-    room_news_who(n, slot, who, sizeof who);
+    room_news_who(n, slot, WHO_OBJECT, who, sizeof who);
     if (how == ROOM_TRUST_VERIFIED) {
         code_answered(n, slot, 1);
         room_news_say(n, ROOM_LINE_NOTICE,
@@ -295,8 +304,9 @@ void room_news_trust(struct room_news *n, int slot, enum room_trust how)
 
 void room_news_refused(struct room_news *n, int slot, enum room_refusal why)
 {
-    char who[160];
-    room_news_who(n, slot, who, sizeof who);
+    char who[160], subject[160];
+    room_news_who(n, slot, WHO_OBJECT, who, sizeof who);
+    room_news_who(n, slot, WHO_SUBJECT, subject, sizeof subject);
     code_answered(n, slot, 0);
     if (why == ROOM_REFUSED_OTHER) {
         room_news_say(n, ROOM_LINE_WARNING,
@@ -305,11 +315,12 @@ void room_news_refused(struct room_news *n, int slot, enum room_refusal why)
                       who);
         return;
     }
-    room_news_say(n, ROOM_LINE_WARNING,
-                  why == ROOM_REFUSED_BY_US
-                      ? _("Vous avez refusé le code : rien n'est échangé avec %s.")
-                      : _("%s a refusé le code : rien n'est échangé entre vous."),
-                  who);
+    if (why == ROOM_REFUSED_BY_US)
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("Vous avez refusé le code : rien n'est échangé avec %s."), who);
+    else
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("%s a refusé le code : rien n'est échangé entre vous."), subject);
     room_news_say(n, ROOM_LINE_NOTICE, "%s",
                   _("Si c'était une erreur, quittez (/quitter) puis rejoignez la salle : un "
                     "nouveau code sera affiché. Si les codes étaient vraiment différents, "
@@ -322,6 +333,7 @@ void room_news_session_opened(struct room_news *n, const char *phase, int64_t el
     int was_open = n->session_open;
     n->session_open = 1;
     n->notice_said = 0;
+    n->auto_session = 0; /* opened: from now on the person opens them */
     int p = bp_phase_parse(phase, strlen(phase));
     if (n->model) {
         struct room_snapshot *s = room_model_edit(n->model);
@@ -394,7 +406,7 @@ void room_news_budget(struct room_news *n, int pct, int64_t used_ms, int64_t bud
 void room_news_chat(struct room_news *n, int slot, const char *text)
 {
     char who[160], line[ROOM_LINE_MAX];
-    room_news_who(n, slot, who, sizeof who);
+    room_news_who(n, slot, WHO_LABEL, who, sizeof who);
     snprintf(line, sizeof line, "%s : %s", who, text);
     emit(n, ROOM_LINE_CHAT, slot, line);
 }
@@ -410,10 +422,10 @@ void room_news_file_received(struct room_news *n, int slot, const char *name,
                              unsigned long long bytes, const char *path)
 {
     char who[160];
-    room_news_who(n, slot, who, sizeof who);
+    room_news_who(n, slot, WHO_OBJECT, who, sizeof who);
     char size[32];
     size_words(bytes, size, sizeof size);
-    room_news_say(n, ROOM_LINE_NOTICE, _("Fichier reçu de %s : « %s » (%s), enregistré ici : %s"),
+    room_news_say(n, ROOM_LINE_NOTICE, _("Fichier reçu, envoyé par %s : « %s » (%s), enregistré ici : %s"),
                   who, name, size, path);
 }
 
@@ -427,16 +439,16 @@ void room_news_file_sent(struct room_news *n, const char *name, unsigned long lo
 void room_news_file_refused(struct room_news *n, int slot, const char *name, const char *why)
 {
     char who[160];
-    room_news_who(n, slot, who, sizeof who);
-    room_news_say(n, ROOM_LINE_WARNING, _("Fichier « %s » de %s non enregistré : %s."), name, who,
-                  why);
+    room_news_who(n, slot, WHO_OBJECT, who, sizeof who);
+    room_news_say(n, ROOM_LINE_WARNING, _("Fichier « %s » (envoyé par %s) non enregistré : %s."),
+                  name, who, why);
 }
 
 void room_news_file_offer(struct room_news *n, int slot, const char *name, unsigned long long bytes,
                           const char *dir)
 {
     char who[160], size[32];
-    room_news_who(n, slot, who, sizeof who);
+    room_news_who(n, slot, WHO_SUBJECT, who, sizeof who);
     size_words(bytes, size, sizeof size);
     if (n->model) {
         struct room_snapshot *s = room_model_edit(n->model);
@@ -466,7 +478,7 @@ void room_news_files_decided(struct room_news *n, int waiting)
 void room_news_file_answer(struct room_news *n, int slot, const char *name, int answer)
 {
     char who[160], file[300];
-    room_news_who(n, slot, who, sizeof who);
+    room_news_who(n, slot, WHO_SUBJECT, who, sizeof who);
     if (name)
         snprintf(file, sizeof file, "« %s »", name);
     else
@@ -497,8 +509,8 @@ void room_news_file_answer(struct room_news *n, int slot, const char *name, int 
         return;
     case BP_FILE_INTERRUPTED:
         room_news_say(n, ROOM_LINE_WARNING,
-                      _("L'envoi de %s à %s a été interrompu : envoyez-le de nouveau (/envoyer)."),
-                      file, who);
+                      _("%s : l'envoi de %s a été interrompu ; envoyez-le de nouveau (/envoyer)."),
+                      who, file);
         return;
     default:
         room_news_say(n, ROOM_LINE_WARNING,

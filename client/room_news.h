@@ -59,13 +59,22 @@ struct room_news {
     int session_open;
     char hours_said[160]; /* the last hours sentence: said again only when it changes */
     int notice_said;      /* the "not counted" notice was said for this meeting */
+    int auto_session;     /* a session opens by itself (--open-session): no notice */
 };
 
 /* Starts empty (no sentences, no model until set). */
 void room_news_init(struct room_news *n, FILE *out, struct room_model *model);
 
-/* A person's label as a sentence starts with it ("Vous", "Bénéficiaire"...). */
-void room_news_who(const struct room_news *n, int slot, char *out, size_t cap);
+/* How a person is named, by where the words go in a sentence. A
+ * consultant with a known name is named by it; otherwise by role. */
+enum room_who {
+    WHO_SUBJECT = 1, /* starts a sentence: "Marie Dupont", "Le ou la bénéficiaire", "Vous" */
+    WHO_OBJECT,      /* inside one, after "avec": "Marie Dupont", "le ou la bénéficiaire" */
+    WHO_INTRO,       /* presented, after a colon: "Marie Dupont, votre consultante / votre
+                      * consultant", "le ou la bénéficiaire" */
+    WHO_LABEL,       /* a name tag (chat lines, the window): "Marie Dupont", "Bénéficiaire" */
+};
+void room_news_who(const struct room_news *n, int slot, enum room_who form, char *out, size_t cap);
 
 /* A plain sentence (already French source, through _()): to the console and
  * the window's lines. kind: ROOM_LINE_NOTICE or ROOM_LINE_WARNING. */

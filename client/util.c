@@ -4,6 +4,7 @@
 
 #include "bp/data.h"
 #include "util.h"
+#include "i18n.h"
 
 #define DURATION_MAX_S (10LL * 365 * 86400)
 
@@ -33,21 +34,21 @@ int cli_parse_duration(const char *s, long long *out_s, const char **why)
     if (!why)
         why = &dummy;
     if (!s || !*s) {
-        *why = "empty duration";
+        *why = _("durée vide");
         return BP_E_INVALID_FIELD;
     }
     long long total = 0, last_unit = 0;
     const char *p = s;
     while (*p) {
         if (*p < '0' || *p > '9') {
-            *why = "expected a number (examples: 16h, 90m, 1h30, 3600s, 7d, 3600)";
+            *why = _("un nombre est attendu (exemples : 16h, 90m, 1h30, 3600s, 7d, 3600)");
             return BP_E_INVALID_FIELD;
         }
         long long v = 0;
         int digits = 0;
         while (*p >= '0' && *p <= '9') {
             if (++digits > 12) {
-                *why = "number too large";
+                *why = _("nombre trop grand");
                 return BP_E_INVALID_FIELD;
             }
             v = v * 10 + (*p++ - '0');
@@ -57,24 +58,24 @@ int cli_parse_duration(const char *s, long long *out_s, const char **why)
             /* "3600" alone is seconds; "1h30" means 30 of the unit below hours. */
             unit = last_unit ? unit_below(last_unit) : 1;
             if (!unit) {
-                *why = "a bare number after seconds has no unit";
+                *why = _("un nombre seul après les secondes n'a pas d'unité");
                 return BP_E_INVALID_FIELD;
             }
         } else {
             unit = unit_seconds(*p);
             if (!unit) {
-                *why = "unknown unit (use d, h, m or s)";
+                *why = _("unité inconnue (utilisez d, h, m ou s)");
                 return BP_E_INVALID_FIELD;
             }
             p++;
         }
         if (last_unit && unit >= last_unit) {
-            *why = "units must go from larger to smaller (1h30m, not 30m1h)";
+            *why = _("les unités vont de la plus grande à la plus petite (1h30m, pas 30m1h)");
             return BP_E_INVALID_FIELD;
         }
         last_unit = unit;
         if (v > DURATION_MAX_S / unit || total + v * unit > DURATION_MAX_S) {
-            *why = "duration longer than ten years";
+            *why = _("durée de plus de dix ans");
             return BP_E_INVALID_FIELD;
         }
         total += v * unit;
@@ -90,14 +91,14 @@ int cli_parse_hostport(const char *s, char *host, uint16_t *port, const char **w
         why = &dummy;
     const char *hs, *he, *p;
     if (!s || !*s) {
-        *why = "empty server address";
+        *why = _("adresse du serveur vide");
         return BP_E_INVALID_FIELD;
     }
     if (*s == '[') {
         hs = s + 1;
         he = strchr(hs, ']');
         if (!he || he == hs) {
-            *why = "bracketed IPv6 address is malformed (use [::1]:8443)";
+            *why = _("adresse IPv6 entre crochets mal formée (écrivez [::1]:8443)");
             return BP_E_INVALID_FIELD;
         }
         p = he + 1;
@@ -105,7 +106,7 @@ int cli_parse_hostport(const char *s, char *host, uint16_t *port, const char **w
         hs = s;
         he = strrchr(s, ':');
         if (he && strchr(s, ':') != he) {
-            *why = "IPv6 addresses must be bracketed: [::1]:8443";
+            *why = _("une adresse IPv6 s'écrit entre crochets : [::1]:8443");
             return BP_E_INVALID_FIELD;
         }
         if (!he)
@@ -114,14 +115,14 @@ int cli_parse_hostport(const char *s, char *host, uint16_t *port, const char **w
     }
     size_t hl = (size_t)(he - hs);
     if (hl == 0 || hl > BP_HOST_MAX) {
-        *why = "host name is empty or too long";
+        *why = _("nom d'hôte vide ou trop long");
         return BP_E_INVALID_FIELD;
     }
     for (size_t i = 0; i < hl; i++) {
         char c = hs[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '.' || (*s == '[' && c == ':'))) {
-            *why = "host name has characters other than letters, digits, '-' and '.'";
+            *why = _("le nom d'hôte ne peut contenir que des lettres, des chiffres, « - » et « . »");
             return BP_E_INVALID_FIELD;
         }
     }
@@ -133,11 +134,11 @@ int cli_parse_hostport(const char *s, char *host, uint16_t *port, const char **w
         while (*p >= '0' && *p <= '9' && digits < 6)
             v = v * 10 + (unsigned long)(*p++ - '0'), digits++;
         if (!digits || *p || v == 0 || v > 65535) {
-            *why = "port must be a number from 1 to 65535";
+            *why = _("le port doit être un nombre de 1 à 65535");
             return BP_E_INVALID_FIELD;
         }
     } else if (*p) {
-        *why = "unexpected characters after the host (use HOST:PORT)";
+        *why = _("caractères en trop après l'hôte (écrivez HÔTE:PORT)");
         return BP_E_INVALID_FIELD;
     }
     memcpy(host, hs, hl);

@@ -17,9 +17,9 @@
 #define HOURS_FILE_MAX (256u << 20) /* 256 MiB: far above a bilan's journal */
 
 const char cmd_hours_help[] =
-    "Usage: bilan-server hours BILAN [--format table|csv|json] [--data DIR]\n"
+    "Usage: bilan-server hours BILAN [--format table|tableur|csv|json] [--data DIR]\n"
     "       bilan-server hours --consultant NAME --month YYYY-MM [--format ...] [--data DIR]\n"
-    "       bilan-server hours --replay FILE [--format table|csv|json]\n"
+    "       bilan-server hours --replay FILE [--format table|tableur|csv|json]\n"
     "\n"
     "Computes the hours report of a bilan (see docs/JOURNAL.md): per session phase, start,\n"
     "end, face-to-face time and interruptions; totals per phase; face-to-face used, budget\n"
@@ -31,8 +31,11 @@ const char cmd_hours_help[] =
     "  --replay FILE          from an exported journal (\"-\" for stdin); reads only FILE\n"
     "\n"
     "Options:\n"
-    "  --format FMT           table (default; h:mm, rounded for display), csv or json\n"
-    "                         (exact seconds, millisecond precision)\n"
+    "  --format FMT           table (default; for people, in French: dd/mm/yyyy, h:mm\n"
+    "                         rounded for display), tableur (for a funder's spreadsheet:\n"
+    "                         French header, ';', dd/mm/yyyy, h:mm, decimal comma, UTF-8\n"
+    "                         with a BOM; also csv-fr), csv or json (for scripts: exact\n"
+    "                         seconds, millisecond precision, never change)\n"
     "  --data DIR             data folder (default ./bilan-data)\n"
     "  -h, --help             this help\n"
     "\n"
@@ -258,7 +261,7 @@ int cmd_hours_run(const struct cmd *self, int argc, char **argv)
             break;
         case 'f':
             if ((fmt = report_format_parse(optarg)) < 0)
-                return cmd_usage_error(self, "--format '%s': expected table, csv or json", optarg);
+                return cmd_usage_error(self, "--format '%s': expected table, tableur, csv or json", optarg);
             break;
         case 'h':
             cmd_help(self, stdout);

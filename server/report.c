@@ -55,7 +55,11 @@ static void sb_printf(struct sb *b, const char *fmt, ...)
 
 int report_format_parse(const char *s)
 {
-    return !strcmp(s, "table") ? REPORT_TABLE : !strcmp(s, "csv") ? REPORT_CSV : !strcmp(s, "json") ? REPORT_JSON : -1;
+    return !strcmp(s, "table")                               ? REPORT_TABLE
+           : !strcmp(s, "csv")                               ? REPORT_CSV
+           : !strcmp(s, "json")                              ? REPORT_JSON
+           : !strcmp(s, "tableur") || !strcmp(s, "csv-fr") ? REPORT_TABLEUR
+                                                             : -1;
 }
 
 int report_fmt_hmm(int64_t ms, char *out, size_t cap)
@@ -77,13 +81,6 @@ static void fmt_iso(int64_t ms, char *out, size_t cap)
                  u.sec, u.ms);
     else
         snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", u.year, u.month, u.day, u.hour, u.min, u.sec);
-}
-
-static void fmt_human(int64_t ms, char *out, size_t cap)
-{
-    struct acc_utc u;
-    account_utc_from_ms(ms, &u);
-    snprintf(out, cap, "%04d-%02d-%02d %02d:%02d", u.year, u.month, u.day, u.hour, u.min);
 }
 
 /* Scratch strings: a number of seconds, an escaped id. */
@@ -170,56 +167,139 @@ static void csv_report(struct sb *b, const struct acc_report *r)
               r->over_cap, r->duplicates_ignored);
 }
 
+/* dd/mm/yyyy HH:MM in UTC: French dates for people and spreadsheets. */
+static void fmt_fr(int64_t ms, char *out, size_t cap)
+{
+    struct acc_utc u;
+    account_utc_from_ms(ms, &u);
+    snprintf(out, cap, "%02d/%02d/%04d %02d:%02d", u.day, u.month, u.year, u.hour, u.min);
+}
+
+/* s padded with spaces to width characters (UTF-8 aware: labels hold é). */
+static void sb_pad(struct sb *b, const char *s, int width)
+{
+    int chars = 0;
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++)
+        chars += (*q & 0xc0) != 0x80;
+    sb_printf(b, "%s%*s", s, chars < width ? width - chars : 0, "");
+}
+
 static void table_report(struct sb *b, const struct acc_report *r)
 {
     char h1[32], h2[32], h3[32], is[40], ie[40];
-    sb_printf(b, "Bilan %s: face-to-face hours\n\n", r->bilan);
+    sb_printf(b, "Bilan %s : heures de face-à-face (heures UTC)\n\n", r->bilan);
     if (!r->n_sessions)
-        sb_printf(b, "No session in the journal.\n");
+        sb_printf(b, "Aucune séance dans le journal.\n");
     else
-        sb_printf(b, "%-20s  %-13s  %-16s  %-16s  %12s  %13s\n", "Session", "Phase", "Start (UTC)", "End (UTC)",
-                  "Face-to-face", "Interruptions");
+        sb_printf(b, "Séance                Phase          Début (UTC)       Fin (UTC)         "
+                     "Face-à-face  Interruptions\n");
     for (size_t i = 0; i < r->n_sessions; i++) {
         const struct acc_session *s = &r->sessions[i];
-        fmt_human(s->start_ms, is, sizeof is);
-        fmt_human(s->end_ms, ie, sizeof ie);
+        fmt_fr(s->start_ms, is, sizeof is);
+        fmt_fr(s->end_ms, ie, sizeof ie);
         report_fmt_hmm(s->face_to_face_ms, h1, sizeof h1);
-        sb_printf(b, "%-20s  %-13s  %-16s  %-16s  %12s  %13" PRIu32 "%s\n", s->id, bp_phase_name(s->phase),
-                  is, ie, h1, s->interruptions, s->closed ? "" : "  (not closed: ended at the last sign of life)");
+        sb_printf(b, "%-20s  %-13s  %-16s  %-16s  %11s  %13" PRIu32 "%s\n", s->id, bp_phase_name(s->phase),
+                  is, ie, h1, s->interruptions,
+                  s->closed ? "" : "  (non close : arrêtée au dernier signe de vie)");
     }
-    sb_printf(b, "\nBy phase\n");
+    sb_printf(b, "\nPar phase\n");
     for (int p = 0; p < BP_PHASE_COUNT; p++) {
         char label[64];
         snprintf(label, sizeof label, "%s (%s)", bp_phase_label(p, 0), bp_phase_name(p));
         report_fmt_hmm(r->by_phase_ms[p], h1, sizeof h1);
-        /* Pad by characters, not bytes: the labels hold é. */
-        size_t chars = 0;
-        for (const unsigned char *q = (const unsigned char *)label; *q; q++)
-            chars += (*q & 0xc0) != 0x80;
-        sb_printf(b, "  %s%*s  %8s\n", label, chars < 40 ? (int)(40 - chars) : 0, "", h1);
+        sb_printf(b, "  ");
+        sb_pad(b, label, 40);
+        sb_printf(b, "  %8s\n", h1);
     }
     report_fmt_hmm(r->face_to_face_ms, h1, sizeof h1);
     report_fmt_hmm(r->budget_ms, h2, sizeof h2);
     report_fmt_hmm(r->remaining_ms, h3, sizeof h3);
-    sb_printf(b, "\nFace-to-face   %8s  of a budget of %s, remaining %s\n", h1, h2, h3);
+    sb_printf(b, "\nFace-à-face        %8s  sur un budget de %s, reste %s\n", h1, h2, h3);
     report_fmt_hmm(r->personal_ms, h1, sizeof h1);
-    sb_printf(b, "Personal work  %8s  (declared by the beneficiary)\n", h1);
+    sb_printf(b, "Travail personnel  %8s  (déclaré par le bénéficiaire)\n", h1);
     report_fmt_hmm(r->total_ms, h1, sizeof h1);
     report_fmt_hmm(r->cap_ms, h2, sizeof h2);
-    sb_printf(b, "Total          %8s  of the legal cap of %s\n", h1, h2);
+    sb_printf(b, "Total              %8s  sur le maximum légal de %s\n", h1, h2);
     if (r->over_budget) {
         report_fmt_hmm(r->face_to_face_ms - r->budget_ms, h1, sizeof h1);
-        fmt_human(r->budget_reached_ms, is, sizeof is);
-        sb_printf(b, "OVER BUDGET by %s (budget reached %s UTC)\n", h1, is);
+        fmt_fr(r->budget_reached_ms, is, sizeof is);
+        sb_printf(b, "BUDGET DÉPASSÉ de %s (budget atteint le %s UTC)\n", h1, is);
     }
     if (r->over_cap) {
         report_fmt_hmm(r->total_ms - r->cap_ms, h1, sizeof h1);
-        sb_printf(b, "OVER THE LEGAL CAP by %s\n", h1);
+        sb_printf(b, "MAXIMUM LÉGAL DÉPASSÉ de %s\n", h1);
     }
     if (r->duplicates_ignored)
-        sb_printf(b, "(%zu duplicate journal line%s ignored)\n", r->duplicates_ignored,
-                  r->duplicates_ignored == 1 ? "" : "s");
-    sb_printf(b, "Durations are rounded to the minute for display; use --format json or csv for exact seconds.\n");
+        sb_printf(b, "(%zu ligne%s du journal en double ignorée%s)\n", r->duplicates_ignored,
+                  r->duplicates_ignored == 1 ? "" : "s", r->duplicates_ignored == 1 ? "" : "s");
+    sb_printf(b, "Les durées sont arrondies à la minute ; --format json ou csv donne les secondes "
+                 "exactes.\n");
+}
+
+/* ---- tableur: the funders' spreadsheet, French conventions ----
+ * ';' between fields (French Excel's list separator: ',' is its decimal
+ * comma), a UTF-8 byte order mark (without it Excel reads Windows-1252 and
+ * shows "sÃ©ance"), dates dd/mm/yyyy HH:MM (UTC), durations h:mm, seconds
+ * with a decimal comma, CRLF. For people and spreadsheets; scripts use csv. */
+#define TABLEUR_BOM "\xef\xbb\xbf"
+
+static void fr_field(struct sb *b, const char *s)
+{
+    if (!strpbrk(s, ";\"\r\n")) {
+        sb_printf(b, "%s", s);
+        return;
+    }
+    sb_printf(b, "\"");
+    for (; *s; s++)
+        sb_printf(b, *s == '"' ? "\"\"" : "%c", *s);
+    sb_printf(b, "\"");
+}
+
+/* "h:mm;seconds" with a decimal comma. */
+static void fr_duration(struct sb *b, int64_t ms)
+{
+    struct tmp a;
+    char h[32];
+    report_fmt_hmm(ms, h, sizeof h);
+    secs(&a, ms);
+    char *dot = strchr(a.s, '.');
+    if (dot)
+        *dot = ',';
+    sb_printf(b, "%s;%s", h, a.s);
+}
+
+static void tableur_report(struct sb *b, const struct acc_report *r)
+{
+    char is[40], ie[40];
+    sb_printf(b, TABLEUR_BOM "ligne;séance;phase;début (UTC);fin (UTC);durée (h:mm);secondes;"
+                 "interruptions\r\n");
+    for (size_t i = 0; i < r->n_sessions; i++) {
+        const struct acc_session *s = &r->sessions[i];
+        fmt_fr(s->start_ms, is, sizeof is);
+        fmt_fr(s->end_ms, ie, sizeof ie);
+        sb_printf(b, "%s;", s->closed ? "séance" : "séance non close");
+        fr_field(b, s->id);
+        sb_printf(b, ";%s;%s;%s;", bp_phase_name(s->phase), is, ie);
+        fr_duration(b, s->face_to_face_ms);
+        sb_printf(b, ";%" PRIu32 "\r\n", s->interruptions);
+    }
+    for (int p = 0; p < BP_PHASE_COUNT; p++) {
+        sb_printf(b, "total de la phase;;%s;;;", bp_phase_name(p));
+        fr_duration(b, r->by_phase_ms[p]);
+        sb_printf(b, ";\r\n");
+    }
+    const struct { const char *name; int64_t ms; } rows[] = {
+        {"face-à-face", r->face_to_face_ms}, {"budget", r->budget_ms},   {"reste", r->remaining_ms},
+        {"travail personnel", r->personal_ms}, {"total", r->total_ms}, {"maximum légal", r->cap_ms},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sb_printf(b, "%s;;;;;", rows[i].name);
+        fr_duration(b, rows[i].ms);
+        sb_printf(b, ";\r\n");
+    }
+    /* Yes/no answers in the second column, after the figures. */
+    sb_printf(b, "budget dépassé;%s\r\nmaximum légal dépassé;%s\r\nlignes en double ignorées;%zu\r\n",
+              r->over_budget ? "oui" : "non", r->over_cap ? "oui" : "non", r->duplicates_ignored);
 }
 
 /* Hands the buffer over: 0, or -1 (freed) when it ran out of memory. */
@@ -241,6 +321,8 @@ int report_format(const struct acc_report *r, enum report_format f, char **out, 
         json_report(&b, r);
     else if (f == REPORT_CSV)
         csv_report(&b, r);
+    else if (f == REPORT_TABLEUR)
+        tableur_report(&b, r);
     else
         table_report(&b, r);
     return sb_finish(&b, out, len);
@@ -448,19 +530,52 @@ static void month_table(struct sb *b, const struct report_month *m)
         sb_printf(b, "\nBilan %s (%s)\n", mb->bilan, mb->label);
         for (size_t k = 0; k < mb->n_sessions; k++) {
             const struct acc_session *s = &mb->sessions[k];
-            fmt_iso(s->start_ms, is, sizeof is);
+            fmt_fr(s->start_ms, is, sizeof is);
             if (report_fmt_hmm(s->face_to_face_ms, h, sizeof h) < 0)
                 snprintf(h, sizeof h, "?");
-            sb_printf(b, "  %-22s %-14s %s  %6s  %" PRIu32 " interruption(s)%s\n", is, bp_phase_name(s->phase), s->id,
-                      h, s->interruptions, s->closed ? "" : " (not closed)");
+            sb_printf(b, "  %-16s  %-14s %s  %6s  %" PRIu32 " interruption(s)%s\n", is, bp_phase_name(s->phase),
+                      s->id, h, s->interruptions, s->closed ? "" : " (non close)");
         }
         if (report_fmt_hmm(mb->face_to_face_ms, h, sizeof h) < 0)
             snprintf(h, sizeof h, "?");
-        sb_printf(b, "  Face-a-face du mois : %s\n", h);
+        sb_printf(b, "  Face-à-face du mois : %s\n", h);
     }
     if (report_fmt_hmm(m->face_to_face_ms, h, sizeof h) < 0)
         snprintf(h, sizeof h, "?");
-    sb_printf(b, "\nTotal : %zu session(s), face-a-face %s\n", m->n_sessions, h);
+    sb_printf(b, "\nTotal : %zu séance(s), face-à-face %s\n", m->n_sessions, h);
+}
+
+/* The month for a spreadsheet (see tableur_report). */
+static void month_tableur(struct sb *b, const struct report_month *m)
+{
+    char is[40], ie[40];
+    sb_printf(b, TABLEUR_BOM "bilan;libellé;séance;phase;début (UTC);fin (UTC);durée (h:mm);secondes;"
+                 "interruptions\r\n");
+    for (size_t i = 0; i < m->n_bilans; i++) {
+        const struct report_month_bilan *mb = &m->bilans[i];
+        for (size_t k = 0; k < mb->n_sessions; k++) {
+            const struct acc_session *s = &mb->sessions[k];
+            fmt_fr(s->start_ms, is, sizeof is);
+            fmt_fr(s->end_ms, ie, sizeof ie);
+            fr_field(b, mb->bilan);
+            sb_printf(b, ";");
+            fr_field(b, mb->label);
+            sb_printf(b, ";");
+            fr_field(b, s->id);
+            sb_printf(b, ";%s;%s;%s;", bp_phase_name(s->phase), is, ie);
+            fr_duration(b, s->face_to_face_ms);
+            sb_printf(b, ";%" PRIu32 "\r\n", s->interruptions);
+        }
+        fr_field(b, mb->bilan);
+        sb_printf(b, ";");
+        fr_field(b, mb->label);
+        sb_printf(b, ";total du bilan;;;;");
+        fr_duration(b, mb->face_to_face_ms);
+        sb_printf(b, ";\r\n");
+    }
+    sb_printf(b, "total;;;;;;");
+    fr_duration(b, m->face_to_face_ms);
+    sb_printf(b, ";\r\n");
 }
 
 int report_month_format(const struct report_month *m, enum report_format f, char **out, size_t *len)
@@ -470,6 +585,8 @@ int report_month_format(const struct report_month *m, enum report_format f, char
         month_json(&b, m);
     else if (f == REPORT_CSV)
         month_csv(&b, m);
+    else if (f == REPORT_TABLEUR)
+        month_tableur(&b, m);
     else
         month_table(&b, m);
     return sb_finish(&b, out, len);

@@ -14,7 +14,15 @@
  *        phase, then one row each: face_to_face, budget, remaining, personal,
  *        total, cap (seconds column), over_budget, over_cap,
  *        duplicates_ignored (0/1 or a count in the seconds column).
- * table: for people; h:mm, French phase labels with their ids.
+ * table: for people, in French; dates dd/mm/yyyy HH:MM (UTC), h:mm, French
+ *        phase labels with their ids.
+ * tableur: the funders' spreadsheet, French conventions: a UTF-8 byte order
+ *        mark, header "ligne;séance;phase;début (UTC);fin (UTC);durée (h:mm);
+ *        secondes;interruptions", ';' separators, dd/mm/yyyy HH:MM, h:mm and
+ *        seconds with a decimal comma; rows "séance" (or "séance non close"),
+ *        "total de la phase", then face-à-face, budget, reste, travail
+ *        personnel, total, maximum légal; then "budget dépassé;oui|non",
+ *        "maximum légal dépassé;oui|non", "lignes en double ignorées;N".
  *
  * A consultant's month (`bilan-server hours --consultant NAME --month M`):
  * the sessions that started in one UTC month, over all of that consultant's
@@ -29,7 +37,10 @@
  * csv:   header "bilan,session,phase,start_utc,end_utc,seconds,interruptions";
  *        one row per session, one "BILAN,total" row per bilan, one
  *        "total,total" row (fields as they are: ids carry no comma).
- * table: for people; h:mm.
+ * table: for people, in French; dd/mm/yyyy HH:MM, h:mm.
+ * tableur: as a bilan's: header "bilan;libellé;séance;phase;début (UTC);
+ *        fin (UTC);durée (h:mm);secondes;interruptions", one row per session,
+ *        one "total du bilan" row per bilan, one "total" row.
  *
  * Never: read the store or print; the caller brings the numbers. */
 #ifndef BILAN_REPORT_H
@@ -40,9 +51,9 @@
 
 #include "account.h"
 
-enum report_format { REPORT_TABLE, REPORT_CSV, REPORT_JSON };
+enum report_format { REPORT_TABLE, REPORT_CSV, REPORT_JSON, REPORT_TABLEUR };
 
-/* "table", "csv", "json" -> the format, or -1. */
+/* "table", "csv", "json", "tableur" (or "csv-fr") -> the format, or -1. */
 int report_format_parse(const char *s);
 
 /* Formats r; *out is a NUL-terminated malloc'd string the caller frees, *len

@@ -85,6 +85,15 @@ int asink_sdl_spec(const char *spec, const char **device)
 int asink_sdl_write(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_SAMPLES],
                     const char **why)
 {
+    uint32_t ahead;
+    int rc = asink_sdl_play(s, seq, pcm, &ahead, why);
+    return rc < 0 ? rc : 0;
+}
+
+int asink_sdl_play(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_SAMPLES],
+                   uint32_t *ahead_us, const char **why)
+{
+    *ahead_us = 0;
     if (SDL_GetAudioDeviceStatus(s->dev) == SDL_AUDIO_STOPPED) {
         snprintf(
             sink_why, sizeof sink_why,
@@ -118,7 +127,8 @@ int asink_sdl_write(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_
     s->written = 1;
     s->last_seq = seq;
     s->st.blocks++;
-    return 0;
+    *ahead_us = (uint32_t)((uint64_t)queued * 1000u / BYTES_PER_MS);
+    return 1;
 }
 
 void asink_sdl_stats(const struct asink_sdl *s, struct asink_sdl_stats *out)

@@ -55,6 +55,12 @@ int asink_sdl_spec(const char *spec, const char **device);
  * *why when the device is gone (unplugged) or SDL refuses. */
 int asink_sdl_write(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_SAMPLES],
                     const char **why);
+/* The same, saying whether the block was queued: 1 with *ahead_us = the
+ * audio SDL held ahead of it (so it starts to play no earlier than that
+ * from the moment of the call: what the echo canceller's reference needs,
+ * aec.h), 0 when skipped or late (not played), or a negative BP_E_*. */
+int asink_sdl_play(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_SAMPLES],
+                   uint32_t *ahead_us, const char **why);
 void asink_sdl_stats(const struct asink_sdl *s, struct asink_sdl_stats *out);
 /* Stop playing (what is still queued is dropped) and free s; NULL is a
  * no-op. Returns 0 (kept as an int for asink_wav_close's shape). */

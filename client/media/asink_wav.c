@@ -10,6 +10,7 @@
 
 #include "awav.h"
 #include "bp/err.h"
+#include "i18n.h"
 
 /* The RIFF size (u32) counts 36 header bytes plus the data. */
 #define SINK_MAX_BLOCKS ((UINT32_MAX - 36u) / AFRAME_BYTES)
@@ -34,14 +35,14 @@ int asink_wav_open(struct asink_wav **out, const char *path, const char **why)
     *out = NULL;
     struct asink_wav *s = calloc(1, sizeof *s);
     if (!s) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         return BP_E_NOMEM;
     }
     uint8_t h[AWAV_HEADER_LEN];
     awav_header_put(h, 0);
     s->f = fopen(path, "wb");
     if (!s->f || fwrite(h, 1, sizeof h, s->f) != sizeof h) {
-        *why = "cannot create the .wav file";
+        *why = _("impossible de créer le fichier .wav");
         if (s->f)
             fclose(s->f);
         free(s);
@@ -70,29 +71,29 @@ int asink_wav_write(struct asink_wav *s, uint64_t seq, const int16_t pcm[AFRAME_
 {
     if (seq >= SINK_MAX_BLOCKS) {
         if (why)
-            *why = "block past the 4 GiB a .wav file can hold";
+            *why = _("bloc au-delà des 4 Gio qu'un fichier .wav peut contenir");
         return BP_E_TOO_LARGE;
     }
     uint8_t buf[AFRAME_BYTES];
     if (seq > s->n_blocks) {
         memset(buf, 0, sizeof buf);
         if (seek_block(s, s->n_blocks) != 0)
-            return fail_io(s, why, "cannot seek in the .wav file");
+            return fail_io(s, why, _("impossible de se déplacer dans le fichier .wav"));
         for (uint64_t i = s->n_blocks; i < seq; i++)
             if (fwrite(buf, 1, sizeof buf, s->f) != sizeof buf)
-                return fail_io(s, why, "cannot write the .wav file");
+                return fail_io(s, why, _("impossible d'écrire le fichier .wav (disque plein ?)"));
         s->st.gap_blocks += seq - s->n_blocks;
         s->n_blocks = seq;
     } else if (seq < s->n_blocks) {
         s->st.rewrites++;
         if (seek_block(s, seq) != 0)
-            return fail_io(s, why, "cannot seek in the .wav file");
+            return fail_io(s, why, _("impossible de se déplacer dans le fichier .wav"));
     } else if (seek_block(s, seq) != 0) {
-        return fail_io(s, why, "cannot seek in the .wav file");
+        return fail_io(s, why, _("impossible de se déplacer dans le fichier .wav"));
     }
     put_le(buf, pcm);
     if (fwrite(buf, 1, sizeof buf, s->f) != sizeof buf)
-        return fail_io(s, why, "cannot write the .wav file");
+        return fail_io(s, why, _("impossible d'écrire le fichier .wav (disque plein ?)"));
     if (seq == s->n_blocks)
         s->n_blocks++;
     s->st.blocks++;
@@ -112,11 +113,11 @@ int asink_wav_close(struct asink_wav *s, const char **why)
     uint8_t h[AWAV_HEADER_LEN];
     awav_header_put(h, (uint32_t)(s->n_blocks * AFRAME_BYTES));
     if (s->failed)
-        r = fail_io(s, why, "an earlier write to the .wav file failed");
+        r = fail_io(s, why, _("une écriture précédente du fichier .wav a échoué"));
     else if (fseek(s->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, s->f) != sizeof h)
-        r = fail_io(s, why, "cannot fix the .wav header");
+        r = fail_io(s, why, _("impossible de finir l'en-tête du fichier .wav"));
     if (fclose(s->f) != 0 && r == 0)
-        r = fail_io(s, why, "cannot flush the .wav file");
+        r = fail_io(s, why, _("impossible de vider le fichier .wav sur le disque"));
     free(s);
     return r;
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 struct asource {
     const struct asource_ops *ops;
@@ -42,15 +43,14 @@ int asource_open(struct asource **out, const char *spec, const char **why, char 
         ops = &asrc_wav_ops;
         arg = spec;
     }
-    const char *reason = "unknown audio source (use tone, tone:HZ, wav:PATH, a .wav file, "
-                         "default or mic:NAME)";
+    const char *reason = _("source audio inconnue (choisissez tone, tone:HZ, wav:CHEMIN, un fichier .wav, default ou mic:NOM)");
     int r = BP_E_INVALID_FIELD;
     struct asource *s = NULL;
     if (ops) {
         s = calloc(1, sizeof *s);
         if (!s) {
             r = BP_E_NOMEM;
-            reason = "out of memory";
+            reason = _("mémoire insuffisante");
         } else {
             s->ops = ops;
             r = ops->open(&s->state, arg, &reason);
@@ -64,7 +64,7 @@ int asource_open(struct asource **out, const char *spec, const char **why, char 
     if (why)
         *why = reason;
     if (msg && msg_cap)
-        snprintf(msg, msg_cap, "%s: %s", ops && *arg ? arg : spec, reason);
+        snprintf(msg, msg_cap, _("%s : %s"), ops && *arg ? arg : spec, reason);
     return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include "asrc.h"
 #include "bp/err.h"
+#include "i18n.h"
 
 #define TONE_DEFAULT_HZ 440.0
 #define TONE_AMPLITUDE 8192.0
@@ -28,13 +29,13 @@ static int tone_open(void **state, const char *arg, const char **why)
         char *end = NULL;
         hz = strtod(arg, &end);
         if (end == arg || *end != '\0' || !(hz >= 1.0 && hz <= TONE_MAX_HZ)) {
-            *why = "tone frequency must be a number of Hz in 1..20000";
+            *why = _("la fréquence du son de test doit être un nombre de Hz de 1 à 20000");
             return BP_E_INVALID_FIELD;
         }
     }
     struct tone *t = calloc(1, sizeof *t);
     if (!t) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         return BP_E_NOMEM;
     }
     t->step = 2.0 * M_PI * hz / AFRAME_RATE;

@@ -18,6 +18,7 @@
 #include "asrc.h"
 #include "awav.h"
 #include "bp/err.h"
+#include "i18n.h"
 
 /* Quality 4 of 0..10 (speexdsp's default): alias-free in the voice band at a
  * small cost; the input is a test or prompt file, not music for a studio. */
@@ -54,27 +55,27 @@ static int wav_open(void **state, const char *path, const char **why)
     uint8_t *head = NULL;
     struct wavsrc *w = calloc(1, sizeof *w);
     if (!w) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         return BP_E_NOMEM;
     }
     if (!*path) {
-        *why = "no file named (use wav:PATH)";
+        *why = _("aucun fichier nommé (écrivez wav:CHEMIN)");
         goto fail;
     }
     w->f = fopen(path, "rb");
     if (!w->f) {
-        *why = errno == ENOENT ? "no such file" : "cannot open the file";
+        *why = errno == ENOENT ? _("ce fichier n'existe pas") : _("impossible d'ouvrir le fichier");
         goto fail;
     }
     head = malloc(AWAV_HEAD_MAX);
     if (!head) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         r = BP_E_NOMEM;
         goto fail;
     }
     size_t got = fread(head, 1, AWAV_HEAD_MAX, w->f);
     if (ferror(w->f)) {
-        *why = "read error";
+        *why = _("erreur de lecture");
         goto fail;
     }
     r = awav_parse(head, got, &w->info, why);
@@ -82,7 +83,7 @@ static int wav_open(void **state, const char *path, const char **why)
         goto fail;
     r = BP_E_INVALID_FIELD;
     if (fseek(w->f, 0, SEEK_END) != 0) {
-        *why = "cannot seek in the file";
+        *why = _("impossible de se déplacer dans le fichier");
         goto fail;
     }
     long size = ftell(w->f);
@@ -92,18 +93,18 @@ static int wav_open(void **state, const char *path, const char **why)
     w->data_len = w->info.data_len < have ? w->info.data_len : have;
     w->data_len -= w->data_len % (2 * w->info.channels);
     if (w->data_len == 0) {
-        *why = "the data chunk holds no samples";
+        *why = _("le bloc data ne contient aucun échantillon");
         goto fail;
     }
     if (fseek(w->f, (long)w->info.data_off, SEEK_SET) != 0) {
-        *why = "cannot seek in the file";
+        *why = _("impossible de se déplacer dans le fichier");
         goto fail;
     }
     if (w->info.rate != AFRAME_RATE) {
         int err = 0;
         w->rs = speex_resampler_init(1, w->info.rate, AFRAME_RATE, WAV_RESAMPLE_QUALITY, &err);
         if (!w->rs || err != RESAMPLER_ERR_SUCCESS) {
-            *why = "the resampler refused the sample rate";
+            *why = _("le rééchantillonneur a refusé la fréquence d'échantillonnage");
             goto fail;
         }
         speex_resampler_skip_zeros(w->rs); /* no leading silence of its latency */
@@ -122,7 +123,7 @@ static int read_chunk(struct wavsrc *w, int16_t *mono, size_t *n, const char **w
 {
     if (w->pos >= w->data_len) {
         if (fseek(w->f, (long)w->info.data_off, SEEK_SET) != 0) {
-            *why = "cannot seek back to the start of the file";
+            *why = _("impossible de revenir au début du fichier");
             return BP_E_INTERNAL;
         }
         w->pos = 0;
@@ -134,7 +135,7 @@ static int read_chunk(struct wavsrc *w, int16_t *mono, size_t *n, const char **w
     uint8_t raw[WAV_CHUNK * 4];
     size_t got = fread(raw, frame, want, w->f);
     if (got == 0) {
-        *why = ferror(w->f) ? "read error" : "the file shrank while being read";
+        *why = ferror(w->f) ? _("erreur de lecture") : "the file shrank while being read";
         return BP_E_INTERNAL;
     }
     for (size_t i = 0; i < got; i++) {
@@ -174,7 +175,7 @@ static int wav_next(void *state, int16_t pcm[AFRAME_SAMPLES], const char **why)
                                             w->fifo + w->fifo_n,
                                             &out_len) != RESAMPLER_ERR_SUCCESS ||
                 (in_len == 0 && out_len == 0)) {
-                *why = "the resampler failed";
+                *why = _("le rééchantillonnage a échoué");
                 return BP_E_INTERNAL;
             }
             used += in_len;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 struct jslot {
     int used;
@@ -108,7 +109,7 @@ int jitter_new(const struct jitter_config *cfg, struct jitter **out, const char 
     return 0;
 fail:
     if (why)
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
     jitter_free(jb);
     return BP_E_NOMEM;
 }

@@ -5,5 +5,5 @@ add_library(bilanplayout STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/jitter.c
   ${CMAKE_CURRENT_SOURCE_DIR}/avsync.c)
 target_include_directories(bilanplayout PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(bilanplayout PUBLIC bilanproto)
+target_link_libraries(bilanplayout PUBLIC bilanproto bilani18n)
 target_compile_options(bilanplayout PRIVATE ${BILAN_WARNINGS})

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 /* Input ceilings: values above are garbage or beyond anything a call sees. */
 #define MAX_BACKLOG 1000000000LL   /* 1 GB */
@@ -155,7 +156,7 @@ int ratectl_new(const struct ratectl_config *cfg, struct ratectl **out, const ch
     rc = calloc(1, sizeof(*rc));
     if (!rc) {
         if (why)
-            *why = "ratectl: out of memory";
+            *why = _("ratectl : mémoire insuffisante");
         return BP_E_NOMEM;
     }
     rc->cfg = *cfg;

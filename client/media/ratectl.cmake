@@ -6,5 +6,5 @@
 add_library(bilanratectl STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/ratectl.c)
 target_include_directories(bilanratectl PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(bilanratectl PUBLIC bilanproto)
+target_link_libraries(bilanratectl PUBLIC bilanproto bilani18n)
 target_compile_options(bilanratectl PRIVATE ${BILAN_WARNINGS})

@@ -12,5 +12,5 @@ add_library(bilanvideo STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/vsrc_y4m.c
   ${CMAKE_CURRENT_SOURCE_DIR}/vsink_y4m.c)
 target_include_directories(bilanvideo PUBLIC ${CMAKE_CURRENT_SOURCE_DIR} ${YUV_INCLUDE_DIR})
-target_link_libraries(bilanvideo PUBLIC bilanproto PkgConfig::VPX ${YUV_LIBRARY} PkgConfig::JPEG)
+target_link_libraries(bilanvideo PUBLIC bilanproto bilani18n PkgConfig::VPX ${YUV_LIBRARY} PkgConfig::JPEG)
 target_compile_options(bilanvideo PRIVATE ${BILAN_WARNINGS})

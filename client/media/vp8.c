@@ -32,6 +32,7 @@
 #include <vpx/vpx_encoder.h>
 
 #include "vp8.h"
+#include "i18n.h"
 
 struct vp8_encoder {
     vpx_codec_ctx_t ctx;
@@ -68,25 +69,25 @@ int vp8_encoder_new(struct vp8_encoder **out, const struct vp8_enc_params *p, co
     /* VP8 codes 16-bit sizes, libvpx wants even I420 here; our cap is lower. */
     if (d.width < 16 || d.height < 16 || d.width > VFRAME_MAX_SIDE ||
         d.height > VFRAME_MAX_SIDE || (d.width & 1) || (d.height & 1)) {
-        *why = "VP8 picture size must be even, 16..4096 on each side";
+        *why = _("la taille d'image VP8 doit être paire, de 16 à 4096 de chaque côté");
         return VM_E_ARG;
     }
     if (d.fps < 1 || d.fps > 120) {
-        *why = "VP8 frame rate must be 1..120 frames per second";
+        *why = _("la cadence VP8 doit être de 1 à 120 images par seconde");
         return VM_E_ARG;
     }
     if (d.bitrate_kbps < VP8_BITRATE_MIN_KBPS || d.bitrate_kbps > VP8_BITRATE_MAX_KBPS) {
-        *why = "VP8 bitrate must be 150..1500 kbit/s";
+        *why = _("le débit VP8 doit être de 150 à 1500 kbit/s");
         return VM_E_ARG;
     }
     struct vp8_encoder *e = calloc(1, sizeof *e);
     if (!e) {
-        *why = "out of memory for the VP8 encoder";
+        *why = _("mémoire insuffisante pour l'encodeur VP8");
         return VM_E_NOMEM;
     }
     vpx_codec_iface_t *cx = vpx_codec_vp8_cx();
     if (vpx_codec_enc_config_default(cx, &e->cfg, 0) != VPX_CODEC_OK) {
-        *why = "libvpx gave no default VP8 encoder configuration";
+        *why = _("libvpx n'a pas donné de réglages par défaut pour l'encodeur VP8");
         goto fail;
     }
     vpx_codec_enc_cfg_t *c = &e->cfg;
@@ -111,14 +112,14 @@ int vp8_encoder_new(struct vp8_encoder **out, const struct vp8_enc_params *p, co
     c->rc_resize_allowed = 0;
     c->kf_mode = VPX_KF_DISABLED;
     if (vpx_codec_enc_init(&e->ctx, cx, c, 0) != VPX_CODEC_OK) {
-        *why = "libvpx refused the VP8 encoder settings";
+        *why = _("libvpx a refusé les réglages de l'encodeur VP8");
         goto fail;
     }
     e->inited = 1;
     if (vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, VP8_SPEED) != VPX_CODEC_OK ||
         vpx_codec_control(&e->ctx, VP8E_SET_MAX_INTRA_BITRATE_PCT, 300u) != VPX_CODEC_OK ||
         vpx_codec_control(&e->ctx, VP8E_SET_NOISE_SENSITIVITY, 0u) != VPX_CODEC_OK) {
-        *why = "libvpx refused a VP8 encoder control (speed, intra cap, noise)";
+        *why = _("libvpx a refusé un réglage de l'encodeur VP8 (vitesse, plafond intra, bruit)");
         goto fail;
     }
     *out = e;
@@ -151,13 +152,13 @@ int vp8_encoder_bitrate(const struct vp8_encoder *e)
 int vp8_encoder_set_bitrate(struct vp8_encoder *e, int kbps, const char **why)
 {
     if (kbps < VP8_BITRATE_MIN_KBPS || kbps > VP8_BITRATE_MAX_KBPS) {
-        *why = "VP8 bitrate must be 150..1500 kbit/s";
+        *why = _("le débit VP8 doit être de 150 à 1500 kbit/s");
         return VM_E_ARG;
     }
     vpx_codec_enc_cfg_t c = e->cfg;
     c.rc_target_bitrate = (unsigned)kbps;
     if (vpx_codec_enc_config_set(&e->ctx, &c) != VPX_CODEC_OK) {
-        *why = "libvpx refused the new VP8 bitrate";
+        *why = _("libvpx a refusé le nouveau débit VP8");
         return VM_E_CODEC;
     }
     e->cfg = c;
@@ -168,13 +169,13 @@ int vp8_encoder_encode(struct vp8_encoder *e, const struct vframe *pic, struct v
                        const char **why)
 {
     if (!pic->y || pic->width != (int)e->cfg.g_w || pic->height != (int)e->cfg.g_h) {
-        *why = "picture size differs from the VP8 encoder's";
+        *why = _("la taille de l'image n'est pas celle de l'encodeur VP8");
         return VM_E_ARG;
     }
     /* Wrap, not copy: point libvpx at our planes and strides. */
     vpx_image_t img;
     if (!vpx_img_wrap(&img, VPX_IMG_FMT_I420, e->cfg.g_w, e->cfg.g_h, 1, pic->y)) {
-        *why = "libvpx could not wrap the picture";
+        *why = _("libvpx n'a pas pu prendre l'image");
         return VM_E_CODEC;
     }
     img.planes[VPX_PLANE_Y] = pic->y;
@@ -190,7 +191,7 @@ int vp8_encoder_encode(struct vp8_encoder *e, const struct vframe *pic, struct v
      * or older index counts as the next frame. */
     int64_t pts = e->started && (int64_t)pic->index <= e->pts ? e->pts + 1 : (int64_t)pic->index;
     if (vpx_codec_encode(&e->ctx, &img, pts, 1, flags, VPX_DL_REALTIME) != VPX_CODEC_OK) {
-        *why = "libvpx failed to encode a VP8 frame";
+        *why = _("libvpx n'a pas pu encoder une image VP8");
         return VM_E_CODEC;
     }
     e->pts = pts;
@@ -207,7 +208,7 @@ int vp8_encoder_encode(struct vp8_encoder *e, const struct vframe *pic, struct v
         if (p->data.frame.sz > e->buf_cap) {
             uint8_t *nb = realloc(e->buf, p->data.frame.sz);
             if (!nb) {
-                *why = "out of memory for a VP8 packet";
+                *why = _("mémoire insuffisante pour un paquet VP8");
                 return VM_E_NOMEM;
             }
             e->buf = nb;
@@ -228,13 +229,13 @@ int vp8_decoder_new(struct vp8_decoder **out, const char **why)
     *out = NULL;
     struct vp8_decoder *d = calloc(1, sizeof *d);
     if (!d) {
-        *why = "out of memory for the VP8 decoder";
+        *why = _("mémoire insuffisante pour le décodeur VP8");
         return VM_E_NOMEM;
     }
     vpx_codec_dec_cfg_t cfg = {.threads = 1, .w = 0, .h = 0};
     if (vpx_codec_dec_init(&d->ctx, vpx_codec_vp8_dx(), &cfg, 0) != VPX_CODEC_OK) {
         free(d);
-        *why = "libvpx could not start a VP8 decoder";
+        *why = _("libvpx n'a pas pu démarrer un décodeur VP8");
         return VM_E_CODEC;
     }
     d->inited = 1;
@@ -258,33 +259,33 @@ int vp8_decoder_decode(struct vp8_decoder *d, const uint8_t *data, size_t len,
 {
     *pic = NULL;
     if (!data || len == 0 || len > UINT32_MAX) {
-        *why = "empty VP8 frame";
+        *why = _("image VP8 vide");
         return VM_E_NEED_KEYFRAME;
     }
     vpx_codec_stream_info_t si = {.sz = sizeof si};
     int is_key = vpx_codec_peek_stream_info(vpx_codec_vp8_dx(), data, (unsigned)len, &si) ==
                      VPX_CODEC_OK && si.is_kf;
     if (d->need_key && !is_key) {
-        *why = "VP8 decoder waits for a keyframe (an earlier frame was lost or broken)";
+        *why = _("le décodeur VP8 attend une image clé (une image précédente a été perdue ou abîmée)");
         return VM_E_NEED_KEYFRAME;
     }
     if (vpx_codec_decode(&d->ctx, data, (unsigned)len, NULL, 0) != VPX_CODEC_OK) {
         d->need_key = 1;
-        *why = "VP8 frame is corrupt or truncated";
+        *why = _("image VP8 abîmée ou tronquée");
         return VM_E_NEED_KEYFRAME;
     }
     int corrupt = 0;
     if (vpx_codec_control(&d->ctx, VP8D_GET_FRAME_CORRUPTED, &corrupt) != VPX_CODEC_OK ||
         corrupt) {
         d->need_key = 1;
-        *why = "VP8 frame decoded as corrupt";
+        *why = _("image VP8 décodée comme abîmée");
         return VM_E_NEED_KEYFRAME;
     }
     vpx_codec_iter_t it = NULL;
     vpx_image_t *img = vpx_codec_get_frame(&d->ctx, &it);
     if (!img || img->fmt != VPX_IMG_FMT_I420) {
         d->need_key = 1;
-        *why = "VP8 frame gave no I420 picture";
+        *why = _("l'image VP8 n'a donné aucune image I420");
         return VM_E_NEED_KEYFRAME;
     }
     d->need_key = 0;
@@ -292,7 +293,7 @@ int vp8_decoder_decode(struct vp8_decoder *d, const uint8_t *data, size_t len,
     if (d->pic.width != w || d->pic.height != h) {
         vframe_free(&d->pic);
         if (vframe_alloc(&d->pic, w, h) != VM_OK) {
-            *why = "out of memory (or oversized) for a decoded VP8 picture";
+            *why = _("mémoire insuffisante (ou taille excessive) pour une image VP8 décodée");
             d->need_key = 1;
             return VM_E_NOMEM;
         }

@@ -8,6 +8,7 @@
 
 #include "vsink_y4m.h"
 #include "vy4m.h"
+#include "i18n.h"
 
 struct vsink_y4m {
     FILE *f;
@@ -23,26 +24,26 @@ int vsink_y4m_open(struct vsink_y4m **out, const char *path, int width, int heig
     *out = NULL;
     if (width < 2 || height < 2 || width > VFRAME_MAX_SIDE || height > VFRAME_MAX_SIDE ||
         (width & 1) || (height & 1) || fps_num < 1 || fps_den < 1) {
-        snprintf(why, why_cap, "%s: bad size %dx%d or rate %d:%d for a y4m file", path, width,
+        snprintf(why, why_cap, _("%s : taille %dx%d ou cadence %d:%d impossible pour un fichier y4m"), path, width,
                  height, fps_num, fps_den);
         return VM_E_ARG;
     }
     int rc = VM_E_NOMEM;
     struct vsink_y4m *k = calloc(1, sizeof *k);
     if (!k || !(k->path = strdup(path)) || vframe_alloc(&k->last, width, height) != VM_OK) {
-        snprintf(why, why_cap, "%s: out of memory", path);
+        snprintf(why, why_cap, _("%s : mémoire insuffisante"), path);
         goto fail;
     }
     k->f = fopen(path, "wb");
     if (!k->f) {
-        snprintf(why, why_cap, "%s: cannot create: %s", path, strerror(errno));
+        snprintf(why, why_cap, _("%s : impossible de créer le fichier : %s"), path, i18n_strerror(errno));
         rc = VM_E_IO;
         goto fail;
     }
     char hdr[128];
     int n = vy4m_header_write(hdr, sizeof hdr, width, height, fps_num, fps_den);
     if (n < 0 || fwrite(hdr, 1, (size_t)n, k->f) != (size_t)n) {
-        snprintf(why, why_cap, "%s: cannot write the header: %s", path, strerror(errno));
+        snprintf(why, why_cap, _("%s : impossible d'écrire l'en-tête : %s"), path, i18n_strerror(errno));
         rc = VM_E_IO;
         goto fail;
     }
@@ -74,8 +75,8 @@ static int put_frame(struct vsink_y4m *k, char *why, size_t why_cap)
     if (fwrite("FRAME\n", 1, 6, k->f) != 6 ||
         put_plane(k->f, p->y, p->stride_y, p->width, p->height) ||
         put_plane(k->f, p->u, p->stride_uv, cw, ch) || put_plane(k->f, p->v, p->stride_uv, cw, ch)) {
-        snprintf(why, why_cap, "%s: write failed at frame %lu: %s", k->path, k->next,
-                 strerror(errno));
+        snprintf(why, why_cap, _("%s : l'écriture a échoué à l'image %lu : %s"), k->path, k->next,
+                 i18n_strerror(errno));
         return VM_E_IO;
     }
     k->next++;
@@ -91,14 +92,14 @@ int vsink_y4m_write(struct vsink_y4m *k, const struct vframe *pic, char *why, si
     }
     unsigned long gap = pic->index - k->next;
     if (gap > VSINK_Y4M_MAX_GAP) {
-        snprintf(why, why_cap, "%s: frame %lu would leave a gap of %lu frames (most %d)",
+        snprintf(why, why_cap, _("%s : l'image %lu laisserait un trou de %lu images (%d au plus)"),
                  k->path, (unsigned long)pic->index, gap, VSINK_Y4M_MAX_GAP);
         return VM_E_ARG;
     }
     /* Before the first picture there is nothing to repeat: the first one
      * fills the positions it missed. */
     if (k->next == 0 && k->st.written == 0 && vframe_scale(&k->last, pic) != VM_OK) {
-        snprintf(why, why_cap, "%s: cannot scale a %dx%d picture", k->path, pic->width,
+        snprintf(why, why_cap, _("%s : impossible de mettre à la taille une image %dx%d"), k->path, pic->width,
                  pic->height);
         return VM_E_ARG;
     }
@@ -109,7 +110,7 @@ int vsink_y4m_write(struct vsink_y4m *k, const struct vframe *pic, char *why, si
         k->st.repeated++;
     }
     if (vframe_scale(&k->last, pic) != VM_OK) {
-        snprintf(why, why_cap, "%s: cannot scale a %dx%d picture", k->path, pic->width,
+        snprintf(why, why_cap, _("%s : impossible de mettre à la taille une image %dx%d"), k->path, pic->width,
                  pic->height);
         return VM_E_ARG;
     }
@@ -127,7 +128,7 @@ int vsink_y4m_close(struct vsink_y4m *k, char *why, size_t why_cap)
         return VM_OK;
     int rc = VM_OK;
     if (fclose(k->f) != 0) {
-        snprintf(why, why_cap, "%s: closing failed: %s", k->path, strerror(errno));
+        snprintf(why, why_cap, _("%s : la fermeture a échoué : %s"), k->path, i18n_strerror(errno));
         rc = VM_E_IO;
     }
     vframe_free(&k->last);

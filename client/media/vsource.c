@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vsource.h"
+#include "i18n.h"
 
 static const struct vsource_ops *const types[] = {&vsrc_pattern_ops, &vsrc_y4m_ops,
                                                   &vsrc_v4l2_ops};
@@ -15,7 +16,7 @@ int vsource_open(struct vsource **out, const char *spec, const struct vsource_pa
     for (size_t i = 0; spec && i < sizeof types / sizeof types[0]; i++)
         if (types[i]->matches(spec))
             return types[i]->open(out, spec, p, why, why_cap);
-    snprintf(why, why_cap, "unknown video source '%s' (expected 'pattern', a .y4m file or /dev/videoN)",
+    snprintf(why, why_cap, _("source vidéo inconnue « %s » : choisissez pattern (mire de test), un fichier .y4m ou une caméra /dev/videoN"),
              spec ? spec : "");
     return VM_E_ARG;
 }
@@ -23,7 +24,7 @@ int vsource_open(struct vsource **out, const char *spec, const struct vsource_pa
 int vsource_next(struct vsource *s, struct vframe *pic, char *why, size_t why_cap)
 {
     if (!pic->mem || pic->width != s->p.width || pic->height != s->p.height) {
-        snprintf(why, why_cap, "picture is not %dx%d, the %s source's size", s->p.width,
+        snprintf(why, why_cap, _("l'image ne fait pas %dx%d, la taille de la source %s"), s->p.width,
                  s->p.height, s->ops->name);
         return VM_E_ARG;
     }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "vsrc_base.h"
+#include "i18n.h"
 
 int vsrc_params_resolve(struct vsource_params *out, const struct vsource_params *p,
                            char *why, size_t why_cap)
@@ -18,12 +19,12 @@ int vsrc_params_resolve(struct vsource_params *out, const struct vsource_params 
         d.fps = 30;
     if (d.width < 2 || d.height < 2 || d.width > VFRAME_MAX_SIDE ||
         d.height > VFRAME_MAX_SIDE || (d.width & 1) || (d.height & 1)) {
-        snprintf(why, why_cap, "video size %dx%d: each side must be even, 2..%d", d.width,
+        snprintf(why, why_cap, _("taille vidéo %dx%d : chaque côté doit être pair, de 2 à %d"), d.width,
                  d.height, VFRAME_MAX_SIDE);
         return VM_E_ARG;
     }
     if (d.fps < 1 || d.fps > 120) {
-        snprintf(why, why_cap, "video frame rate %d: must be 1..120", d.fps);
+        snprintf(why, why_cap, _("cadence vidéo %d : elle doit être de 1 à 120 images par seconde"), d.fps);
         return VM_E_ARG;
     }
     *out = d;

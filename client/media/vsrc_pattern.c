@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vsrc_base.h"
+#include "i18n.h"
 
 #define STEP 2        /* pixels moved per frame; even keeps chroma aligned */
 #define DIGITS 6      /* frame counter 000000..999999 */
@@ -134,7 +135,7 @@ static int pattern_open(struct vsource **out, const char *spec, const struct vso
         return rc;
     struct vsrc_pattern *s = calloc(1, sizeof *s);
     if (!s) {
-        snprintf(why, why_cap, "out of memory for the test pattern");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante pour la mire de test"));
         return VM_E_NOMEM;
     }
     s->head.ops = &vsrc_pattern_ops;

@@ -41,6 +41,7 @@
 
 #include "vsrc_base.h"
 #include "vsrc_v4l2.h"
+#include "i18n.h"
 
 #define V4L2_BUFFERS 4
 #define V4L2_WAIT_MS 2000 /* a camera at 5 fps or more answers well within this */
@@ -91,13 +92,13 @@ static int convert_jpeg(const uint8_t *bytes, size_t len, int w, int h, struct v
     fail.mgr.emit_message = jpeg_fail_message;
     jpeg_create_decompress(&d);
     if (setjmp(fail.jump)) {
-        snprintf(why, why_cap, "image JPEG abîmée : %s (damaged JPEG frame)", fail.msg);
+        snprintf(why, why_cap, _("image JPEG abîmée : %s"), fail.msg);
         jpeg_destroy_decompress(&d);
         free(band);
         return VM_E_FORMAT;
     }
     if (len == 0 || len > 0xffffffffu) {
-        snprintf(why, why_cap, "image JPEG vide (empty JPEG frame)");
+        snprintf(why, why_cap, _("image JPEG vide"));
         jpeg_destroy_decompress(&d);
         return VM_E_FORMAT;
     }
@@ -105,7 +106,7 @@ static int convert_jpeg(const uint8_t *bytes, size_t len, int w, int h, struct v
     jpeg_read_header(&d, TRUE);
     if ((int)d.image_width != w || (int)d.image_height != h) {
         snprintf(why, why_cap,
-                 "image JPEG de %ux%u au lieu de %dx%d (JPEG frame of the wrong size)",
+                 _("image JPEG de %ux%u au lieu de %dx%d"),
                  d.image_width, d.image_height, w, h);
         jpeg_destroy_decompress(&d);
         return VM_E_FORMAT;
@@ -117,7 +118,7 @@ static int convert_jpeg(const uint8_t *bytes, size_t len, int w, int h, struct v
     band = malloc(row * JPEG_BAND_ROWS);
     if (!band) {
         jpeg_destroy_decompress(&d);
-        snprintf(why, why_cap, "out of memory");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         return VM_E_NOMEM;
     }
     /* Bands of an even number of rows keep the chroma rows aligned. */
@@ -142,7 +143,7 @@ int v4l2_convert(uint32_t fourcc, const uint8_t *bytes, size_t len, int src_w, i
 {
     if (src_w < 2 || src_h < 2 || (src_w & 1) || (src_h & 1) || !out->mem || out->width != src_w ||
         out->height != src_h) {
-        snprintf(why, why_cap, "conversion %dx%d into a %dx%d picture", src_w, src_h, out->width,
+        snprintf(why, why_cap, _("conversion d'une image %dx%d en %dx%d impossible"), src_w, src_h, out->width,
                  out->height);
         return VM_E_ARG;
     }
@@ -152,7 +153,7 @@ int v4l2_convert(uint32_t fourcc, const uint8_t *bytes, size_t len, int src_w, i
         int stride = src_stride ? src_stride : 2 * src_w;
         if (stride < 2 * src_w || len < (size_t)stride * (size_t)(src_h - 1) + 2u * src_w) {
             snprintf(why, why_cap,
-                     "image YUYV trop courte : %zu octets pour %dx%d (short YUYV frame)", len,
+                     _("image YUYV trop courte : %zu octets pour %dx%d"), len,
                      src_w, src_h);
             return VM_E_FORMAT;
         }
@@ -164,7 +165,7 @@ int v4l2_convert(uint32_t fourcc, const uint8_t *bytes, size_t len, int src_w, i
     case VSRC_V4L2_JPEG:
         return convert_jpeg(bytes, len, src_w, src_h, out, why, why_cap);
     default:
-        snprintf(why, why_cap, "format %s non pris en charge (unsupported pixel format)",
+        snprintf(why, why_cap, _("format d'image %s non pris en charge"),
                  v4l2_fourcc_str(fourcc, fc));
         return VM_E_ARG;
     }
@@ -250,41 +251,37 @@ static int device_error(const char *path, const char *step, int err, char *why, 
     switch (err) {
     case ENOENT:
         snprintf(why, cap,
-                 "%s : caméra introuvable, ce périphérique n'existe pas (no such camera device)",
+                 _("%s : caméra introuvable, ce périphérique n'existe pas"),
                  path);
         return VM_E_IO;
     case EACCES:
     case EPERM:
         snprintf(why, cap,
-                 "%s : accès refusé ; ajoutez l'utilisateur au groupe video "
-                 "(sudo usermod -aG video $USER) puis reconnectez-vous "
-                 "(permission denied: add the user to the group video)",
+                 _("%s : accès refusé ; ajoutez l'utilisateur au groupe video (sudo usermod -aG video $USER) puis reconnectez-vous"),
                  path);
         return VM_E_IO;
     case EBUSY:
         snprintf(why, cap,
-                 "%s : la caméra est déjà utilisée par un autre programme ; "
-                 "fermez-le puis réessayez (camera busy: another program is using it)",
+                 _("%s : la caméra est déjà utilisée par un autre programme ; fermez-le puis réessayez"),
                  path);
         return VM_E_IO;
     case ENOSPC:
         snprintf(why, cap,
-                 "%s : bande passante USB insuffisante ; branchez la caméra sur un "
-                 "autre port ou choisissez une taille plus petite (not enough USB bandwidth)",
+                 _("%s : bande passante USB insuffisante ; branchez la caméra sur un autre port ou choisissez une taille plus petite"),
                  path);
         return VM_E_IO;
     case ENODEV:
     case ENXIO:
-        snprintf(why, cap, "%s : la caméra a été débranchée (camera disconnected)", path);
+        snprintf(why, cap, _("%s : la caméra a été débranchée"), path);
         return VM_E_IO;
     default:
         /* ENOTTY (or EINVAL) to QUERYCAP: the node does not speak V4L2; to
          * a later call it is a driver's refusal, said as such below. */
         if ((err == ENOTTY || err == EINVAL) && strcmp(step, "VIDIOC_QUERYCAP") == 0) {
-            snprintf(why, cap, "%s : ce n'est pas une caméra (not a video capture device)", path);
+            snprintf(why, cap, _("%s : ce n'est pas une caméra"), path);
             return VM_E_FORMAT;
         }
-        snprintf(why, cap, "%s : %s impossible : %s (%s failed)", path, step, strerror(err), step);
+        snprintf(why, cap, _("%s : %s impossible : %s"), path, step, i18n_strerror(err));
         return VM_E_IO;
     }
 }
@@ -380,9 +377,8 @@ static int choose_format(struct vsrc_v4l2 *c, char *why, size_t cap)
     int pick = v4l2_choose(offers, n, p->width, p->height, p->fps);
     if (pick < 0) {
         snprintf(why, cap,
-                 "%s : aucun format d'image pris en charge ; la caméra propose : %s "
-                 "(no supported format: we read YUYV or MJPEG)",
-                 c->path, *offered ? offered : "rien (nothing)");
+                 _("%s : aucun format d'image pris en charge (nous lisons YUYV ou MJPEG) ; la caméra propose : %s"),
+                 c->path, *offered ? offered : _("rien"));
         return VM_E_FORMAT;
     }
     c->fourcc = offers[pick].fourcc;
@@ -403,7 +399,7 @@ static int set_format(struct vsrc_v4l2 *c, char *why, size_t cap)
         return device_error(c->path, "VIDIOC_S_FMT", errno, why, cap);
     char fc[5];
     if (f.fmt.pix.pixelformat != c->fourcc) {
-        snprintf(why, cap, "%s : la caméra refuse le format %s (the camera refused the format)",
+        snprintf(why, cap, _("%s : la caméra refuse le format %s"),
                  c->path, v4l2_fourcc_str(c->fourcc, fc));
         return VM_E_FORMAT;
     }
@@ -412,7 +408,7 @@ static int set_format(struct vsrc_v4l2 *c, char *why, size_t cap)
     c->stride = (int)f.fmt.pix.bytesperline;
     if (c->cam_w < 2 || c->cam_h < 2 || c->cam_w > VFRAME_MAX_SIDE || c->cam_h > VFRAME_MAX_SIDE ||
         (c->cam_w & 1) || (c->cam_h & 1)) {
-        snprintf(why, cap, "%s : taille d'image %dx%d inutilisable (unusable picture size)",
+        snprintf(why, cap, _("%s : taille d'image %dx%d inutilisable"),
                  c->path, c->cam_w, c->cam_h);
         return VM_E_FORMAT;
     }
@@ -432,8 +428,8 @@ static int start_streaming(struct vsrc_v4l2 *c, char *why, size_t cap)
     if (xioctl(c->fd, VIDIOC_REQBUFS, &rb) < 0)
         return device_error(c->path, "VIDIOC_REQBUFS", errno, why, cap);
     if (rb.count < 2) {
-        snprintf(why, cap, "%s : la caméra n'accorde que %u tampon (only %u buffer granted)",
-                 c->path, rb.count, rb.count);
+        snprintf(why, cap, _("%s : la caméra n'accorde que %u tampon"),
+                 c->path, rb.count);
         return VM_E_IO;
     }
     for (unsigned i = 0; i < rb.count && i < V4L2_BUFFERS; i++) {
@@ -467,7 +463,7 @@ static int v4l2_open(struct vsource **out, const char *spec, const struct vsourc
     struct vsrc_v4l2 *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(spec))) {
         free(c);
-        snprintf(why, why_cap, "%s: out of memory", spec);
+        snprintf(why, why_cap, _("%s : mémoire insuffisante"), spec);
         return VM_E_NOMEM;
     }
     c->head.ops = &vsrc_v4l2_ops;
@@ -492,8 +488,7 @@ static int v4l2_open(struct vsource **out, const char *spec, const struct vsourc
     if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
         /* A UVC camera also has a metadata node (often the odd /dev/videoN). */
         snprintf(why, why_cap,
-                 "%s (%.32s) : ce n'est pas une caméra qui filme ; essayez un "
-                 "autre /dev/videoN (not a video capture device: try another /dev/videoN)",
+                 _("%s (%.32s) : ce n'est pas une caméra qui filme ; essayez un autre /dev/videoN"),
                  spec, (const char *)cap.card);
         rc = VM_E_FORMAT;
         goto fail;
@@ -503,7 +498,7 @@ static int v4l2_open(struct vsource **out, const char *spec, const struct vsourc
         goto fail;
     if ((c->cam_w != r.width || c->cam_h != r.height) &&
         vframe_alloc(&c->cam, c->cam_w, c->cam_h) != VM_OK) {
-        snprintf(why, why_cap, "%s: out of memory for a %dx%d picture", spec, c->cam_w, c->cam_h);
+        snprintf(why, why_cap, _("%s : mémoire insuffisante pour une image %dx%d"), spec, c->cam_w, c->cam_h);
         rc = VM_E_NOMEM;
         goto fail;
     }
@@ -525,7 +520,7 @@ static long long now_ms(void)
 
 static int disconnected(struct vsrc_v4l2 *c, char *why, size_t cap)
 {
-    snprintf(why, cap, "%s : la caméra a été débranchée (camera disconnected)", c->path);
+    snprintf(why, cap, _("%s : la caméra a été débranchée"), c->path);
     return VM_E_IO;
 }
 
@@ -556,9 +551,8 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
         long long left = deadline - now_ms();
         if (left <= 0) {
             snprintf(why, why_cap,
-                     "%s : la caméra ne donne plus d'image depuis %d ms%s%s "
-                     "(the camera stopped sending pictures)",
-                     c->path, V4L2_WAIT_MS, *last ? " ; dernière erreur : " : "", last);
+                     _("%s : la caméra ne donne plus d'image depuis %d ms%s%s"),
+                     c->path, V4L2_WAIT_MS, *last ? _(" ; dernière erreur : ") : "", last);
             return VM_E_IO;
         }
         struct pollfd pf = {.fd = c->fd, .events = POLLIN};
@@ -584,7 +578,7 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
             return disconnected(c, why, why_cap);
         int rc = VM_E_FORMAT;
         if (b.index >= c->n_buf || (b.flags & V4L2_BUF_FLAG_ERROR) || b.bytesused == 0) {
-            snprintf(last, sizeof last, "tampon marqué en erreur (buffer flagged as damaged)");
+            snprintf(last, sizeof last, _("tampon marqué en erreur"));
         } else {
             struct vframe *dst = c->cam.mem ? &c->cam : pic;
             size_t used = b.bytesused < c->buf[b.index].len ? b.bytesused : c->buf[b.index].len;
@@ -602,7 +596,7 @@ static int v4l2_next(struct vsource *s, struct vframe *pic, char *why, size_t wh
             return rc;
         }
         if (c->cam.mem && vframe_scale(pic, &c->cam) != VM_OK) {
-            snprintf(why, why_cap, "%s: cannot scale %dx%d to %dx%d", c->path, c->cam_w, c->cam_h,
+            snprintf(why, why_cap, _("%s : impossible de mettre une image %dx%d à la taille %dx%d"), c->path, c->cam_w, c->cam_h,
                      pic->width, pic->height);
             return VM_E_ARG;
         }

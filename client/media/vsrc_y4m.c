@@ -15,6 +15,7 @@
 
 #include "vsrc_base.h"
 #include "vy4m.h"
+#include "i18n.h"
 
 struct vsrc_y4m {
     struct vsource head;
@@ -54,14 +55,14 @@ static int y4m_open(struct vsource **out, const char *spec, const struct vsource
     struct vsrc_y4m *y = calloc(1, sizeof *y);
     if (!y || !(y->path = strdup(spec))) {
         free(y);
-        snprintf(why, why_cap, "%s: out of memory", spec);
+        snprintf(why, why_cap, _("%s : mémoire insuffisante"), spec);
         return VM_E_NOMEM;
     }
     y->head.ops = &vsrc_y4m_ops;
     y->head.p = r;
     y->f = fopen(spec, "rb");
     if (!y->f) {
-        snprintf(why, why_cap, "%s: cannot open: %s", spec, strerror(errno));
+        snprintf(why, why_cap, _("%s : impossible d'ouvrir le fichier : %s"), spec, i18n_strerror(errno));
         rc = VM_E_IO;
         goto fail;
     }
@@ -69,18 +70,18 @@ static int y4m_open(struct vsource **out, const char *spec, const struct vsource
     size_t n = fread(buf, 1, sizeof buf, y->f);
     const char *reason;
     if ((rc = vy4m_header_parse(buf, n, &y->hdr, &reason)) != VM_OK) {
-        snprintf(why, why_cap, "%s: %s", spec, reason);
+        snprintf(why, why_cap, _("%s : %s"), spec, reason);
         goto fail;
     }
     y->data_start = (long)y->hdr.header_len;
     if (fseek(y->f, y->data_start, SEEK_SET) != 0) {
-        snprintf(why, why_cap, "%s: cannot seek: %s", spec, strerror(errno));
+        snprintf(why, why_cap, _("%s : impossible de se déplacer dans le fichier : %s"), spec, i18n_strerror(errno));
         rc = VM_E_IO;
         goto fail;
     }
     /* The planes are read straight into a packed picture: the file's layout. */
     if ((rc = vframe_alloc(&y->pic, y->hdr.width, y->hdr.height)) != VM_OK) {
-        snprintf(why, why_cap, "%s: out of memory for a %dx%d picture", spec, y->hdr.width,
+        snprintf(why, why_cap, _("%s : mémoire insuffisante pour une image %dx%d"), spec, y->hdr.width,
                  y->hdr.height);
         goto fail;
     }
@@ -107,8 +108,8 @@ static int read_frame_header(struct vsrc_y4m *y, char *why, size_t why_cap)
     size_t hl;
     const char *reason;
     if (vy4m_frame_header_len(line, n, &hl, &reason) != VM_OK || hl != n) {
-        snprintf(why, why_cap, "%s: frame %lu: %s", y->path, y->in_file,
-                 feof(y->f) ? "truncated (the file ends inside its header)" : reason);
+        snprintf(why, why_cap, _("%s : image %lu : %s"), y->path, y->in_file,
+                 feof(y->f) ? _("tronquée (le fichier s'arrête dans son en-tête)") : reason);
         return VM_E_FORMAT;
     }
     return 1;
@@ -120,20 +121,20 @@ static int y4m_next(struct vsource *s, struct vframe *pic, char *why, size_t why
     int rc = read_frame_header(y, why, why_cap);
     if (rc == 0) {
         if (y->in_file == 0) {
-            snprintf(why, why_cap, "%s: the file holds no frame", y->path);
+            snprintf(why, why_cap, _("%s : le fichier ne contient aucune image"), y->path);
             return VM_E_FORMAT;
         }
         /* Loop: back to the first frame. */
         if (fseek(y->f, y->data_start, SEEK_SET) != 0) {
-            snprintf(why, why_cap, "%s: cannot seek back to loop: %s", y->path,
-                     strerror(errno));
+            snprintf(why, why_cap, _("%s : impossible de revenir au début pour reboucler : %s"), y->path,
+                     i18n_strerror(errno));
             return VM_E_IO;
         }
         clearerr(y->f);
         y->in_file = 0;
         rc = read_frame_header(y, why, why_cap);
         if (rc == 0) {
-            snprintf(why, why_cap, "%s: the file shrank while being read", y->path);
+            snprintf(why, why_cap, _("%s : le fichier a raccourci pendant la lecture"), y->path);
             return VM_E_IO;
         }
     }
@@ -142,16 +143,16 @@ static int y4m_next(struct vsource *s, struct vframe *pic, char *why, size_t why
     size_t got = fread(y->pic.mem, 1, y->hdr.frame_len, y->f);
     if (got != y->hdr.frame_len) {
         if (ferror(y->f))
-            snprintf(why, why_cap, "%s: frame %lu: read error: %s", y->path, y->in_file,
-                     strerror(errno));
+            snprintf(why, why_cap, _("%s : image %lu : erreur de lecture : %s"), y->path, y->in_file,
+                     i18n_strerror(errno));
         else
-            snprintf(why, why_cap, "%s: frame %lu is truncated (%zu of %zu bytes)", y->path,
+            snprintf(why, why_cap, _("%s : l'image %lu est tronquée (%zu octets sur %zu)"), y->path,
                      y->in_file, got, y->hdr.frame_len);
         return ferror(y->f) ? VM_E_IO : VM_E_FORMAT;
     }
     y->in_file++;
     if (vframe_scale(pic, &y->pic) != VM_OK) {
-        snprintf(why, why_cap, "%s: cannot scale %dx%d to %dx%d", y->path, y->pic.width,
+        snprintf(why, why_cap, _("%s : impossible de mettre une image %dx%d à la taille %dx%d"), y->path, y->pic.width,
                  y->pic.height, pic->width, pic->height);
         return VM_E_ARG;
     }

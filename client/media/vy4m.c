@@ -6,6 +6,7 @@
 
 #include "vframe.h"
 #include "vy4m.h"
+#include "i18n.h"
 
 #define MAGIC "YUV4MPEG2"
 
@@ -37,13 +38,13 @@ int vy4m_header_parse(const char *buf, size_t len, struct vy4m_header *h, const 
     memset(h, 0, sizeof *h);
     size_t m = strlen(MAGIC);
     if (len < m || memcmp(buf, MAGIC, m) != 0) {
-        *why = "not a YUV4MPEG2 file (it does not start with \"YUV4MPEG2\")";
+        *why = _("ce n'est pas un fichier YUV4MPEG2 (il ne commence pas par « YUV4MPEG2 »)");
         return VM_E_FORMAT;
     }
     size_t lim = len < VY4M_HEADER_MAX ? len : VY4M_HEADER_MAX;
     const char *nl = memchr(buf, '\n', lim);
     if (!nl) {
-        *why = "YUV4MPEG2 header has no end of line within 512 bytes";
+        *why = _("l'en-tête YUV4MPEG2 n'a pas de fin de ligne dans ses 512 premiers octets");
         return VM_E_FORMAT;
     }
     long w = -1, hh = -1, fn = -1, fd = -1;
@@ -51,7 +52,7 @@ int vy4m_header_parse(const char *buf, size_t len, struct vy4m_header *h, const 
     const char *p = buf + m, *end = nl;
     while (p < end) {
         if (*p != ' ') {
-            *why = "YUV4MPEG2 header: tags must be separated by one space";
+            *why = _("en-tête YUV4MPEG2 : les champs doivent être séparés par une espace");
             return VM_E_FORMAT;
         }
         p++;
@@ -64,20 +65,20 @@ int vy4m_header_parse(const char *buf, size_t len, struct vy4m_header *h, const 
         switch (*t) {
         case 'W':
             if (!(q = read_uint(t + 1, p, &w)) || q != p) {
-                *why = "YUV4MPEG2 header: W (width) is not a number";
+                *why = _("en-tête YUV4MPEG2 : W (largeur) n'est pas un nombre");
                 return VM_E_FORMAT;
             }
             break;
         case 'H':
             if (!(q = read_uint(t + 1, p, &hh)) || q != p) {
-                *why = "YUV4MPEG2 header: H (height) is not a number";
+                *why = _("en-tête YUV4MPEG2 : H (hauteur) n'est pas un nombre");
                 return VM_E_FORMAT;
             }
             break;
         case 'F':
             if (!(q = read_uint(t + 1, p, &fn)) || q >= p || *q != ':' ||
                 !(q = read_uint(q + 1, p, &fd)) || q != p) {
-                *why = "YUV4MPEG2 header: F (frame rate) is not num:den";
+                *why = _("en-tête YUV4MPEG2 : F (cadence) n'est pas de la forme num:den");
                 return VM_E_FORMAT;
             }
             break;
@@ -85,33 +86,32 @@ int vy4m_header_parse(const char *buf, size_t len, struct vy4m_header *h, const 
             colour_ok = tag_is(t + 1, p, "420") || tag_is(t + 1, p, "420jpeg") ||
                         tag_is(t + 1, p, "420paldv") || tag_is(t + 1, p, "420mpeg2");
             if (!colour_ok) {
-                *why = "YUV4MPEG2 header: colour space (C) is not 8-bit 4:2:0 "
-                       "(420, 420jpeg, 420paldv or 420mpeg2)";
+                *why = _("en-tête YUV4MPEG2 : l'espace de couleurs (C) n'est pas du 4:2:0 sur 8 bits (420, 420jpeg, 420paldv ou 420mpeg2)");
                 return VM_E_FORMAT;
             }
             break;
         case 'I': case 'A': case 'X':
             break; /* interlacing, aspect and comments do not change the bytes */
         default:
-            *why = "YUV4MPEG2 header: unknown tag";
+            *why = _("en-tête YUV4MPEG2 : champ inconnu");
             return VM_E_FORMAT;
         }
     }
     if (w < 0 || hh < 0) {
-        *why = "YUV4MPEG2 header: W or H (size) is missing";
+        *why = _("en-tête YUV4MPEG2 : il manque W ou H (la taille)");
         return VM_E_FORMAT;
     }
     if (w < 1 || hh < 1 || w > VFRAME_MAX_SIDE || hh > VFRAME_MAX_SIDE ||
         w * hh > VFRAME_MAX_PIXELS) {
-        *why = "YUV4MPEG2 header: size is zero or larger than 4096x4096";
+        *why = _("en-tête YUV4MPEG2 : la taille est nulle ou dépasse 4096x4096");
         return VM_E_FORMAT;
     }
     if (fn < 0) {
-        *why = "YUV4MPEG2 header: F (frame rate) is missing";
+        *why = _("en-tête YUV4MPEG2 : il manque F (la cadence)");
         return VM_E_FORMAT;
     }
     if (fn < 1 || fd < 1) {
-        *why = "YUV4MPEG2 header: F (frame rate) has a zero";
+        *why = _("en-tête YUV4MPEG2 : F (la cadence) contient un zéro");
         return VM_E_FORMAT;
     }
     h->width = (int)w;
@@ -127,13 +127,13 @@ int vy4m_header_parse(const char *buf, size_t len, struct vy4m_header *h, const 
 int vy4m_frame_header_len(const char *buf, size_t len, size_t *out, const char **why)
 {
     if (len < 5 || memcmp(buf, "FRAME", 5) != 0 || (len > 5 && buf[5] != '\n' && buf[5] != ' ')) {
-        *why = "frame does not start with \"FRAME\"";
+        *why = _("l'image ne commence pas par « FRAME »");
         return VM_E_FORMAT;
     }
     size_t lim = len < VY4M_HEADER_MAX ? len : VY4M_HEADER_MAX;
     const char *nl = memchr(buf, '\n', lim);
     if (!nl) {
-        *why = "frame header has no end of line";
+        *why = _("l'en-tête de l'image n'a pas de fin de ligne");
         return VM_E_FORMAT;
     }
     *out = (size_t)(nl - buf) + 1;

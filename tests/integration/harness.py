@@ -151,7 +151,7 @@ class Proc:
                     f"\n--- {self.name} stderr ---\n" + "\n".join(self.err_lines[-40:]) + "\n")
 
 
-class PtyProc:
+class PtyProc(Proc):
     """A child process at a terminal: its stdin and stdout are a pseudo-terminal
     (what a person's shell gives), stderr a pipe. type() sends keys as a person
     types them; lines are what the terminal shows, one per '\\n', with carriage
@@ -226,30 +226,6 @@ class PtyProc:
 
     def type(self, keys):
         os.write(self.master, keys.encode("utf-8") if isinstance(keys, str) else keys)
-
-    def count(self, pattern):
-        rx = re.compile(pattern)
-        return sum(1 for l in self.lines if rx.search(l))
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
-
-    def signal(self, sig):
-        if self.p.poll() is None:
-            self.p.send_signal(sig)
-
-    def wait_exit(self, timeout=DEADLINE):
-        try:
-            rc = self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-            raise TestFailure(f"{self.name} did not exit within {timeout}s\n" + self.dump())
-        self._t1.join(5)
-        self._t2.join(5)
-        return rc
 
     def dump(self):
         return (f"--- {self.name} terminal ---\n" + "\n".join(self.lines[-60:]) +

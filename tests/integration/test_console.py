@@ -117,7 +117,7 @@ def t_reject():
         check(True, "/non: both sides report the rejected code")
         pb.send_line("/oui")
         pb.wait_line(r"^\[info\] Aucun code n'attend de réponse\.$")
-        pb.wait_line(r"^\[info\] La liaison chiffrée avec Votre consultante / votre consultant.* a été arrêtée.*rejoignez la salle : un nouveau code")
+        pb.wait_line(r"^\[info\] La liaison chiffrée avec (votre consultante / votre consultant|\S.*) a été arrêtée.*rejoignez la salle : un nouveau code")
         check(True, "no code is left to confirm on the other side, and it says why")
         pa.send_line("ne doit pas passer")
         pa.wait_line(r"^\[info\] \(en attente du chiffrement\)$")

@@ -6,6 +6,7 @@ are computed by hand in the comments, not by the code under test.
 Usage: test_hours.py [sample]; env BILAN_SERVER = path of bilan-server."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,11 @@ def main():
 
     rc, out, err = run("--replay", SAMPLE)
     check(rc == 0 and "12:27" in out and "Phase d'investigation" in out, f"table: {rc} {err}")
+    check(rc == 0 and "Face-à-face" in out and "sur un budget de 16:00" in out and
+          re.search(r"\b\d\d/\d\d/\d{4} \d\d:\d\d\b", out), f"table in French, dates dd/mm/yyyy: {out[:300]}")
+    rc, out, err = run("--replay", SAMPLE, "--format", "tableur")
+    check(rc == 0 and out.startswith("\ufeffligne;séance;phase;début (UTC);") and
+          "\nface-à-face;;;;;12:27;44800,25;\n" in out, f"tableur: BOM, ';', h:mm, decimal comma: {out[:300]} {err}")
     rc, out, err = run("--replay", SAMPLE, "--format", "csv")
     # (text mode turns the CSV's CRLF into \n)
     check(rc == 0 and out.startswith("row,id,phase,start_utc,end_utc,seconds,interruptions\n")
@@ -97,7 +103,7 @@ def main():
     rc, out, err = run()
     check(rc == 2 and "give exactly one of BILAN" in err, f"no source: {rc} {err}")
     rc, out, err = run("--replay", SAMPLE, "--format", "xml")
-    check(rc == 2 and "expected table, csv or json" in err, f"bad format: {rc} {err}")
+    check(rc == 2 and "expected table, tableur, csv or json" in err, f"bad format: {rc} {err}")
     rc, out, err = run("--help")
     check(rc == 0 and "Usage: bilan-server hours" in out, "help")
     print("ok" if not failures else f"{len(failures)} failed")

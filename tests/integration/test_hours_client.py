@@ -66,21 +66,25 @@ def t_session_receipts_report():
               rep["sessions"][0]["phase"] == "investigation",
               "bilan hours --format json shows the one session")
         r = beneficiary.ok("hours")
-        check(sa in r.stdout and "16:00 budget" in r.stdout, "bilan hours prints the table")
+        check(sa in r.stdout and "budget de 16:00" in r.stdout, "bilan hours prints the table (French)")
+        r = beneficiary.ok("hours", "--format", "tableur")
+        check(r.stdout.startswith("\ufeffligne;séance;phase;début;fin;") and
+              re.search(rf"^séance;{re.escape(sa)};investigation;\d\d/\d\d/\d{{4}} \d\d:\d\d;", r.stdout, re.M),
+              "bilan hours --format tableur: BOM, ';', dd/mm/yyyy")
         r = beneficiary.ok("hours", "--format", "csv")
         check(r.stdout.startswith("row,id,phase,") and f"session,{sa},investigation," in r.stdout,
               "bilan hours --format csv")
 
         # Personal work.
         r = beneficiary.ok("hours", "declare", "1h30", "--note", "lecture des fiches métier")
-        check(re.search(rf"^declared 1:30 of personal work for bilan={re.escape(s.bilan)}$",
+        check(re.search(rf"^Travail personnel déclaré : 1:30 pour bilan={re.escape(s.bilan)}$",
                         r.stdout, re.M) is not None, "hours declare 1h30 is acknowledged")
         rep = json.loads(beneficiary.ok("hours", "--format", "json").stdout)
         check(rep["personal_s"] == 5400, "the report counts 5400 s of personal work")
         r = s.consultant.run("hours", "declare", "1h")
         check(r.returncode == 2, "a consultant cannot declare personal work (exit 2)")
         r = beneficiary.run("hours", "declare", "30s")
-        check(r.returncode == 1 and "1m to 24h" in r.stderr, "30s is refused locally (exit 1)")
+        check(r.returncode == 1 and "de 1m à 24h" in r.stderr, "30s is refused locally (exit 1)")
 
         # The receipts, exported by the server and checked offline.
         out = os.path.join(s.tmp, "receipts")
@@ -89,7 +93,7 @@ def t_session_receipts_report():
         path = os.path.join(out, f"{sa}.json")
         check(os.path.exists(path), f"bilan-server receipts wrote {sa}.json")
         rc, so, se = verify(beneficiary, path)
-        signers = re.findall(r"^  signed by ([0-9a-f]{16}) \(received audio 0:00:00, code verified yes\): VALID$",
+        signers = re.findall(r"^  signé par ([0-9a-f]{16}) \(audio reçu 0:00:00, code vérifié : oui\) : VALIDE$",
                              so, re.M)
         if rc != 0 or len(set(signers)) != 2:
             raise TestFailure(f"receipt verify: rc={rc}\n{so}\n{se}")
@@ -108,7 +112,7 @@ def t_session_receipts_report():
             with open(tp, "w") as f:
                 json.dump(tampered, f)
             rc, so, se = verify(beneficiary, tp)
-            check(rc == 5 and "INVALID" in so and "VALID\n" not in so.replace("INVALID", ""),
+            check(rc == 5 and "INVALIDE" in so and "VALIDE\n" not in so.replace("INVALIDE", ""),
                   f"face_to_face_ms {delta:+d}: exit 5, INVALID")
         tampered = json.loads(json.dumps(doc))
         tampered["signatures"][0]["sas_verified"] = not tampered["signatures"][0]["sas_verified"]
@@ -116,7 +120,7 @@ def t_session_receipts_report():
         with open(tp, "w") as f:
             json.dump(tampered, f)
         rc, so, se = verify(beneficiary, tp)
-        check(rc == 5 and so.count(": VALID") == 1 and so.count("INVALID (") == 1,
+        check(rc == 5 and so.count(": VALIDE") == 1 and so.count("INVALIDE (") == 1,
               "one signer's attestation changed: exit 5, that signature INVALID")
         incomplete = json.loads(json.dumps(doc))
         gone = incomplete["signatures"].pop()
@@ -124,13 +128,13 @@ def t_session_receipts_report():
         with open(ip, "w") as f:
             json.dump(incomplete, f)
         rc, so, se = verify(beneficiary, ip)
-        check(rc == 6 and re.search(r"^  missing signature from [0-9a-f]{16}$", so, re.M),
-              "one signature removed: exit 6, missing signature from ...")
+        check(rc == 6 and re.search(r"^  signature manquante : [0-9a-f]{16}$", so, re.M),
+              "one signature removed: exit 6, signature manquante : ...")
         bp = os.path.join(s.tmp, "broken.json")
         with open(bp, "w") as f:
             f.write('{"receipt": 1, "record": ')
         rc, so, se = verify(beneficiary, bp)
-        check(rc == 1 and "line 1" in se, "an unreadable file: exit 1 with the JSON error position")
+        check(rc == 1 and "ligne 1" in se, "an unreadable file: exit 1 with the JSON error position")
         del gone
         check(s.close() == 0, "server exits 0")
     except Exception:
@@ -171,8 +175,8 @@ def t_missed_close_signed_later():
         s.server.admin("receipts", s.bilan, "--out", out)
         path = os.path.join(out, f"{sid}.json")
         rc, so, se = verify(beneficiary, path)
-        signed = re.findall(r"^  signed by ([0-9a-f]{16}) .*: VALID$", so, re.M)
-        missing = re.findall(r"^  missing signature from ([0-9a-f]{16})$", so, re.M)
+        signed = re.findall(r"^  signé par ([0-9a-f]{16}) .*: VALIDE$", so, re.M)
+        missing = re.findall(r"^  signature manquante : ([0-9a-f]{16})$", so, re.M)
         if rc != 6 or len(signed) != 1 or len(missing) != 1 or signed == missing:
             raise TestFailure(f"receipt verify (before): rc={rc}\n{so}\n{se}")
         check(True, "receipt verify: exit 6, the beneficiary's signature is missing")
@@ -191,7 +195,7 @@ def t_missed_close_signed_later():
         os.makedirs(out, exist_ok=True)
         s.server.admin("receipts", s.bilan, "--out", out)
         rc, so, se = verify(beneficiary, os.path.join(out, f"{sid}.json"))
-        signers = re.findall(r"^  signed by ([0-9a-f]{16}) .*: VALID$", so, re.M)
+        signers = re.findall(r"^  signé par ([0-9a-f]{16}) .*: VALIDE$", so, re.M)
         if rc != 0 or sorted(signers) != sorted(signed + missing):
             raise TestFailure(f"receipt verify (after): rc={rc}\n{so}\n{se}")
         check(True, "receipt verify: exit 0, both signatures VALID")

@@ -259,7 +259,7 @@ def t_session_disconnect_receipts():
               f"the monthly report as CSV: a session row, the bilan's total, the total ({rows})")
         table = server.admin("hours", "--consultant", "dev", "--month", month).stdout
         check(table.startswith(f"Heures de dev, {month} (UTC)\n\nBilan {bilan} (") and f" {sid} " in table and
-              "\nTotal : 1 session(s), face-a-face " in table, f"the monthly report as a table ({table!r})")
+              "\nTotal : 1 séance(s), face-à-face " in table, f"the monthly report as a table ({table!r})")
         r = server.admin("hours", "--consultant", "nobody", "--month", month, check_rc=False)
         check(r.returncode != 0 and "nobody" in r.stderr, "an unknown consultant is a clear error")
         # receipts without --out: a JSON array of receipt files.

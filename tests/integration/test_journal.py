@@ -228,14 +228,14 @@ def t_refusal_and_frozen_record():
               doc["refusals"][0]["signer"] == b64u(ben.dev.fp), "the export carries the refusal")
         check(verify_receipt(doc) == [b64u(ben.dev.fp)], "the consultant's signature verifies")
         r = subprocess.run([CLIENT_BIN, "receipt", "verify", path], capture_output=True, text=True, timeout=30)
-        check(r.returncode == 7 and f"REFUSED by {ben.dev.fp[:8].hex()}: {reason} (refusal signature valid)" in r.stdout,
+        check(r.returncode == 7 and f"REFUSÉ par {ben.dev.fp[:8].hex()} : {reason} (signature du refus valide)" in r.stdout,
               f"bilan receipt verify: exit 7, the refusal and why ({r.returncode}: {r.stdout} {r.stderr})")
         tampered = json.loads(json.dumps(doc))
         tampered["refusals"][0]["reason"] = "autre chose"
         tp = os.path.join(tmp, "tampered.json")
         json.dump(tampered, open(tp, "w"))
         r = subprocess.run([CLIENT_BIN, "receipt", "verify", tp], capture_output=True, text=True, timeout=30)
-        check(r.returncode == 5 and "refusal signature INVALID" in r.stdout, "a changed reason is INVALID (exit 5)")
+        check(r.returncode == 5 and "signature du refus INVALIDE" in r.stdout, "a changed reason is INVALID (exit 5)")
         for p in (cons, ben):
             p.ws.close()
         check(server.stop() == 0, "server exits 0")
@@ -336,7 +336,7 @@ def t_migrate_v2():
         check(verify_receipt(doc) == [fb], "the signature made before the upgrade still verifies")
         r = subprocess.run([CLIENT_BIN, "receipt", "verify", os.path.join(out, "s-old.json")],
                            capture_output=True, text=True, timeout=30)
-        check(r.returncode == 6 and ": VALID" in r.stdout, f"bilan receipt verify: VALID, one missing (exit {r.returncode})")
+        check(r.returncode == 6 and ": VALIDE" in r.stdout, f"bilan receipt verify: VALID, one missing (exit {r.returncode})")
         three_reports_agree(server, "B1", tmp)
         check(server.stop() == 0, "server exits 0")
         ok = True

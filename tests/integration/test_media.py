@@ -229,7 +229,7 @@ def t_two_way():
         files = [os.path.join(out, f) for f in os.listdir(out) if f.endswith(".json")]
         check(len(files) == 1, f"the server exported the session's receipt ({files})")
         r = s.consultant.run("receipt", "verify", files[0])
-        heard = re.findall(r"received audio (\d+):(\d\d):(\d\d), code verified yes\): VALID", r.stdout)
+        heard = re.findall(r"audio reçu (\d+):(\d\d):(\d\d), code vérifié : oui\) : VALIDE", r.stdout)
         check(r.returncode == 0 and len(heard) == 2,
               f"both signatures are valid and carry the audio received (rc {r.returncode}): " + r.stdout[:500])
         secs = [int(h) * 3600 + int(m) * 60 + int(x) for h, m, x in heard]
@@ -281,7 +281,7 @@ def t_bad_input():
         pa.wait_line(r"^\[room\] joined bilan=\S+ slot=0")
         pb = s.beneficiary.spawn("join", s.link, "--headless", "--confirm-sas", "--duration", "4",
                                  "--video", "none", "--audio", "none", "--stats", s.path("stats-b.json"))
-        pa.wait_line(r"cut\.y4m: frame 2 is truncated", stderr=True)
+        pa.wait_line(r"cut\.y4m : l'image 2 est tronquée", stderr=True)
         check(pb.wait_exit(60) == 0, "the other side stays its 4 s")
         pa.signal(2)
         check(pa.wait_exit(60) == 0, "a file cut mid-call stops the video with a sentence naming it, "

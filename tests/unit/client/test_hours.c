@@ -37,7 +37,12 @@ static void test_phases_and_durations(void)
     CHECK_EQ_INT(hours_format_parse("table"), HOURS_TABLE);
     CHECK_EQ_INT(hours_format_parse("csv"), HOURS_CSV);
     CHECK_EQ_INT(hours_format_parse("json"), HOURS_JSON);
+    CHECK_EQ_INT(hours_format_parse("tableur"), HOURS_TABLEUR);
+    CHECK_EQ_INT(hours_format_parse("csv-fr"), HOURS_TABLEUR);
     CHECK_EQ_INT(hours_format_parse("xml"), 0);
+    /* For people (French: this test runs without i18n_init): dd/mm/yyyy. */
+    hours_fmt_when(1710752400000, 0, b, sizeof b);
+    CHECK_STR(b, "18/03/2024 09:00");
 }
 
 /* docs/JOURNAL.md's example as the server reports it. */
@@ -69,12 +74,13 @@ static void test_report(void)
     int rc;
     char *t = print_report(r, HOURS_TABLE, &rc);
     CHECK_EQ_INT(rc, 0);
-    CHECK(strstr(t, "S03") && strstr(t, "investigation") && strstr(t, "2024-03-18 09:00:00") &&
-          strstr(t, "2024-03-18 11:00:00"));
-    CHECK(strstr(t, "used 1:57 of a 16:00 budget, 14:03 left") != NULL);
-    CHECK(strstr(t, "personal work declared: 7:00") != NULL);
-    CHECK(strstr(t, "total: 8:57 of the 24:00 legal maximum") != NULL);
-    CHECK(strstr(t, "investigation=1:57") && strstr(t, "flags: none"));
+    /* The table is for people: French, dates dd/mm/yyyy, durations h:mm. */
+    CHECK(strstr(t, "S03") && strstr(t, "investigation") && strstr(t, "18/03/2024 09:00") &&
+          strstr(t, "18/03/2024 11:00"));
+    CHECK(strstr(t, "face-à-face : 1:57 utilisées sur un budget de 16:00, il reste 14:03") != NULL);
+    CHECK(strstr(t, "travail personnel déclaré : 7:00") != NULL);
+    CHECK(strstr(t, "total : 8:57 sur le maximum légal de 24:00") != NULL);
+    CHECK(strstr(t, "investigation=1:57") && strstr(t, "alertes : aucune"));
     free(t);
     char *c = print_report(r, HOURS_CSV, &rc);
     CHECK_EQ_INT(rc, 0);
@@ -86,13 +92,26 @@ static void test_report(void)
     CHECK(strstr(c, "\r\npersonal,,,,,7:00,25200.000,\r\n") != NULL);
     CHECK(strstr(c, "\r\nover_cap,,,,,,0,\r\n") != NULL);
     free(c);
+    /* The funders' spreadsheet: BOM, ';', French header, dd/mm/yyyy, h:mm,
+     * decimal comma. */
+    c = print_report(r, HOURS_TABLEUR, &rc);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(!strncmp(c, "\xef\xbb\xbfligne;séance;phase;début;fin;durée (h:mm);secondes;"
+                      "interruptions\r\n", 72));
+    CHECK(strstr(c, "\r\nséance;S03;investigation;18/03/2024 09:00;18/03/2024 11:00;1:57;"
+                    "7000,250;1\r\n") != NULL);
+    CHECK(strstr(c, "\r\ntotal de la phase;;investigation;;;1:57;7000,250;\r\n") != NULL);
+    CHECK(strstr(c, "\r\nreste;;;;;14:03;50599,750;\r\n") != NULL);
+    CHECK(strstr(c, "\r\nbudget dépassé;non\r\n") != NULL);
+    CHECK(!strstr(c, ",,")); /* no comma-separated row slipped in */
+    free(c);
     /* Over budget and cap, a session never closed: the flags say so. */
     json_object_set_new(r, "over_budget", json_true());
     json_object_set_new(r, "over_cap", json_true());
     json_object_set_new(json_array_get(json_object_get(r, "sessions"), 0), "closed", json_false());
     t = print_report(r, HOURS_TABLE, &rc);
-    CHECK(strstr(t, "OVER BUDGET") && strstr(t, "OVER THE LEGAL MAXIMUM") &&
-          strstr(t, "1 session(s) not closed"));
+    CHECK(strstr(t, "BUDGET DÉPASSÉ") && strstr(t, "MAXIMUM LÉGAL DÉPASSÉ") &&
+          strstr(t, "1 séance(s) non close(s)"));
     free(t);
     c = print_report(r, HOURS_CSV, &rc);
     CHECK(strstr(c, "\r\nsession_not_closed,S03,") && strstr(c, "\r\nover_budget,,,,,,1,\r\n"));
@@ -223,11 +242,11 @@ static void test_receipt_verify(void)
     CHECK(strstr(out, "receipt bilan=B-1 session=S-1 phase=investigation "
                       "start=2024-03-18 09:00:00 UTC end=2024-03-18 11:00:00 UTC "
                       "face_to_face=1:56:40\n") == out);
-    snprintf(line, sizeof line, "  signed by %s (received audio 0:00:00, code verified yes): VALID\n", fc);
+    snprintf(line, sizeof line, "  signé par %s (audio reçu 0:00:00, code vérifié : oui) : VALIDE\n", fc);
     CHECK(strstr(out, line) != NULL);
-    snprintf(line, sizeof line, "  signed by %s (received audio 0:00:00, code verified no): VALID\n", fb);
+    snprintf(line, sizeof line, "  signé par %s (audio reçu 0:00:00, code vérifié : non) : VALIDE\n", fb);
     CHECK(strstr(out, line) != NULL);
-    CHECK(!strstr(out, "missing"));
+    CHECK(!strstr(out, "manquante"));
     free(out);
 
     /* An array of receipts (bilan-server receipts BILAN). */
@@ -241,7 +260,7 @@ static void test_receipt_verify(void)
     json_t *rec = json_object_get(doc, "record");
     json_object_set_new(rec, "face_to_face_ms", json_integer(7000251));
     CHECK_EQ_INT(verify(doc, &out), RECEIPT_INVALID);
-    CHECK(strstr(out, "INVALID (") != NULL && !strstr(out, ": VALID"));
+    CHECK(strstr(out, "INVALIDE (") != NULL && !strstr(out, ": VALIDE"));
     free(out);
     CHECK_EQ_INT(verify(arr, &out), RECEIPT_INVALID); /* the array shares the object */
     free(out);
@@ -249,7 +268,7 @@ static void test_receipt_verify(void)
      * contradicts itself is invalid too. */
     json_object_set_new(rec, "face_to_face_ms", json_integer(7200001));
     CHECK_EQ_INT(verify(doc, &out), RECEIPT_INVALID);
-    CHECK(strstr(out, "INVALID (") != NULL);
+    CHECK(strstr(out, "INVALIDE (") != NULL);
     free(out);
     json_object_set_new(rec, "face_to_face_ms", json_integer(7000250));
     CHECK_EQ_INT(verify(doc, &out), RECEIPT_OK);
@@ -258,7 +277,7 @@ static void test_receipt_verify(void)
     /* Incomplete: the beneficiary's signature removed. */
     json_array_remove(json_object_get(doc, "signatures"), 1);
     CHECK_EQ_INT(verify(doc, &out), RECEIPT_INCOMPLETE);
-    snprintf(line, sizeof line, "  missing signature from %s\n", fb);
+    snprintf(line, sizeof line, "  signature manquante : %s\n", fb);
     CHECK(strstr(out, line) != NULL);
     free(out);
 

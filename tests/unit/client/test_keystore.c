@@ -278,7 +278,7 @@ int main(void)
     sqlite3_close(raw);
     CHECK(ks_open(dir, &ks, why, sizeof why) < 0);
     CHECK(ks == NULL);
-    CHECK(strstr(why, "newer") != NULL);
+    CHECK(strstr(why, "plus récente") != NULL);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
     CHECK_EQ_INT(system(cmd), 0);

@@ -63,12 +63,11 @@ static void test_sentences(void)
     room_news_joined(&n, 1, BP_ROLE_BENEFICIARY);
     CHECK(strstr(take(), "Vous êtes dans la salle."));
     room_news_member(&n, 0, BP_ROLE_CONSULTANT, "Marie Dupont", 0);
-    CHECK(strstr(take(), "Dans la salle : Votre consultante / votre consultant, Marie Dupont."));
+    CHECK(strstr(take(), "Dans la salle : Marie Dupont, votre consultante / votre consultant."));
     /* Nobody is ever named by a slot number or a fingerprint. */
     room_news_code(&n, 0, "482 913", 1);
     const char *t = take();
-    CHECK(strstr(t, "Code à lire à voix haute avec Votre consultante / votre consultant, Marie "
-                    "Dupont : 482 913") &&
+    CHECK(strstr(t, "Code à lire à voix haute avec Marie Dupont : 482 913") &&
           strstr(t, "/oui") && !strstr(t, "slot"));
     struct room_snapshot s;
     room_model_snapshot(m, &s);
@@ -83,7 +82,7 @@ static void test_sentences(void)
 
     /* Chat: the other's lines carry their name, ours are marked "Vous". */
     room_news_chat(&n, 0, "Bonjour");
-    CHECK(!strcmp(take(), "Votre consultante / votre consultant, Marie Dupont : Bonjour\n"));
+    CHECK(!strcmp(take(), "Marie Dupont : Bonjour\n"));
     room_news_chat_mine(&n, "Bonjour à vous");
     CHECK(!strcmp(take(), "Vous : Bonjour à vous\n"));
     room_model_snapshot(m, &s);
@@ -117,8 +116,8 @@ static void test_sentences(void)
     CHECK(!strcmp(take(), ""));
     room_model_snapshot(m, &s);
     CHECK(s.people[2].present && !strcmp(s.lines[s.nlines - 1].text,
-                                         "Votre consultante / votre consultant vient d'entrer "
-                                         "dans la salle."));
+                                         "Arrivée dans la salle : votre consultante / votre "
+                                         "consultant."));
     room_model_free(m);
 }
 
@@ -131,7 +130,7 @@ static void test_consultant_notice(void)
     take();
     room_news_member(&n, 1, BP_ROLE_BENEFICIARY, "", 1);
     const char *t = take();
-    CHECK(strstr(t, "Bénéficiaire vient d'entrer") &&
+    CHECK(strstr(t, "Arrivée dans la salle : le ou la bénéficiaire.") &&
           strstr(t, "Aucune séance ouverte : ce temps n'est pas compté"));
     struct room_snapshot s;
     room_model_snapshot(m, &s);

@@ -68,7 +68,7 @@ static void test_gaps_and_sizes(void)
     fill(pcm, 300);
     CHECK_EQ_INT(asink_wav_write(s, 2, pcm, &why), 0); /* 2 arrives late */
     CHECK_EQ_INT(asink_wav_write(s, (uint64_t)1 << 40, pcm, &why), BP_E_TOO_LARGE);
-    CHECK(strstr(why, "4 GiB") != NULL);
+    CHECK(strstr(why, "4 Gio") != NULL);
     struct asink_wav_stats st;
     asink_wav_stats(s, &st);
     CHECK_EQ_INT(st.blocks, 4);
@@ -114,7 +114,7 @@ static void test_empty(void)
     free(b);
     unlink(path);
     CHECK_EQ_INT(asink_wav_open(&s, "/nonexistent/dir/x.wav", &why), BP_E_INTERNAL);
-    CHECK(s == NULL && strstr(why, "cannot create") != NULL);
+    CHECK(s == NULL && strstr(why, "impossible de créer") != NULL);
     CHECK_EQ_INT(asink_wav_close(NULL, &why), 0);
 }
 

@@ -97,20 +97,20 @@ static void test_specs(void)
     const char *why = NULL;
     char msg[256];
     CHECK_EQ_INT(asource_open(&s, "microphone", &why, msg, sizeof msg), BP_E_INVALID_FIELD);
-    CHECK(s == NULL && strstr(why, "unknown audio source") && strstr(msg, "microphone:"));
+    CHECK(s == NULL && strstr(why, "source audio inconnue") && strstr(msg, "microphone :"));
     CHECK_EQ_INT(asource_open(&s, "tone:abc", &why, msg, sizeof msg), BP_E_INVALID_FIELD);
-    CHECK(strstr(why, "1..20000") != NULL);
+    CHECK(strstr(why, "de 1 à 20000") != NULL);
     CHECK_EQ_INT(asource_open(&s, "tone:0", &why, NULL, 0), BP_E_INVALID_FIELD);
     CHECK_EQ_INT(asource_open(&s, "tone:30000", &why, NULL, 0), BP_E_INVALID_FIELD);
     CHECK_EQ_INT(asource_open(&s, "tones", &why, NULL, 0), BP_E_INVALID_FIELD);
     CHECK_EQ_INT(asource_open(&s, "wav:/nonexistent/x.wav", &why, msg, sizeof msg),
                  BP_E_INVALID_FIELD);
-    CHECK(strstr(why, "no such file") && strstr(msg, "/nonexistent/x.wav: no such file"));
+    CHECK(strstr(why, "n'existe pas") && strstr(msg, "/nonexistent/x.wav : ce fichier n'existe pas"));
     CHECK_EQ_INT(asource_open(&s, "wav:", &why, NULL, 0), BP_E_INVALID_FIELD);
-    CHECK(strstr(why, "no file named") != NULL);
+    CHECK(strstr(why, "aucun fichier nommé") != NULL);
     CHECK_EQ_INT(asource_open(&s, "/nonexistent/y.WAV", &why, msg, sizeof msg),
                  BP_E_INVALID_FIELD); /* a bare .wav path is a file too */
-    CHECK(strstr(msg, "/nonexistent/y.WAV: no such file") != NULL);
+    CHECK(strstr(msg, "/nonexistent/y.WAV : ce fichier n'existe pas") != NULL);
     asource_close(NULL);
 }
 
@@ -241,23 +241,23 @@ static void test_wav_refused(void)
     expect_file_refused("8-bit", write_wav("u8.wav", 1, 1, 48000, 8, 100, gen_ramp, 0),
                         "8-bit");
     expect_file_refused("float", write_wav("f32.wav", 3, 1, 48000, 32, 100, gen_ramp, 0),
-                        "floating point");
+                        "virgule flottante");
     expect_file_refused("7 kHz", write_wav("r7k.wav", 1, 1, 7000, 16, 100, gen_ramp, 0),
-                        "8000..192000");
+                        "8000 à 192000");
     expect_file_refused("empty data", write_wav("nodata.wav", 1, 1, 48000, 16, 0, gen_ramp, 0),
-                        "no samples");
+                        "aucun échantillon");
     char path[128];
     snprintf(path, sizeof path, "%s/trunc.wav", dir);
     FILE *f = fopen(path, "wb");
     fwrite("RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0", 1, 22, f); /* cut in fmt */
     fclose(f);
-    expect_file_refused("truncated", path, "truncated header");
+    expect_file_refused("truncated", path, "en-tête tronqué");
     snprintf(path, sizeof path, "%s/fmtonly.wav", dir);
     f = fopen(path, "wb");
     fwrite("RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\xbb\0\0\0\x77\x01\0\x02\0\x10\0",
            1, 36, f);
     fclose(f);
-    expect_file_refused("no data chunk", path, "no data chunk");
+    expect_file_refused("no data chunk", path, "aucun bloc data");
 }
 
 static void cleanup(void)

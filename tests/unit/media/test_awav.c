@@ -108,31 +108,31 @@ static void test_refusals(void)
     n = build(p, 1, 1, 48000, 8, 0, 1, 1);
     expect_refused(p, n, "8-bit");
     n = build(p, 3, 1, 48000, 32, 0, 1, 1);
-    expect_refused(p, n, "floating point");
+    expect_refused(p, n, "virgule flottante");
     n = build(p, 0x55, 1, 48000, 16, 0, 1, 1); /* MP3 in a WAV */
-    expect_refused(p, n, "not PCM");
+    expect_refused(p, n, "pas PCM");
     n = build(p, 1, 1, 48000, 24, 0, 1, 1);
-    expect_refused(p, n, "not 16-bit");
+    expect_refused(p, n, "pas sur 16 bits");
     n = build(p, 1, 3, 48000, 16, 0, 1, 1);
-    expect_refused(p, n, "mono or stereo");
+    expect_refused(p, n, "mono ou stéréo");
     n = build(p, 1, 1, 7999, 16, 0, 1, 1);
-    expect_refused(p, n, "8000..192000");
+    expect_refused(p, n, "8000 à 192000");
     n = build(p, 1, 1, 192001, 16, 0, 1, 1);
-    expect_refused(p, n, "8000..192000");
+    expect_refused(p, n, "8000 à 192000");
     n = build(p, 1, 1, 48000, 16, 1, 1, 0);
-    expect_refused(p, n, "no data chunk");
+    expect_refused(p, n, "aucun bloc data");
     n = build(p, 1, 1, 48000, 16, 1, 0, 1);
-    expect_refused(p, n, "before the fmt");
+    expect_refused(p, n, "avant le bloc fmt");
     n = build(p, 1, 1, 48000, 16, 1, 0, 0);
-    expect_refused(p, n, "no fmt chunk");
+    expect_refused(p, n, "aucun bloc fmt");
     n = build(p, 1, 1, 48000, 16, 1, 1, 1);
-    expect_refused(p, 22, "truncated header"); /* inside the LIST chunk */
+    expect_refused(p, 22, "en-tête tronqué"); /* inside the LIST chunk */
     n = build(p, 1, 1, 48000, 16, 0, 1, 1);
-    expect_refused(p, 20, "truncated header");
-    expect_refused(p, 30, "truncated header"); /* inside the fmt chunk */
-    expect_refused(p, 8, "truncated header");
+    expect_refused(p, 20, "en-tête tronqué");
+    expect_refused(p, 30, "en-tête tronqué"); /* inside the fmt chunk */
+    expect_refused(p, 8, "en-tête tronqué");
     memcpy(p, "RIFX", 4);
-    expect_refused(p, n, "not a RIFF/WAVE");
+    expect_refused(p, n, "pas un fichier RIFF/WAVE");
     /* extensible with a PCM sub-format is read; with float it is refused */
     uint8_t ext[40] = {0xFE, 0xFF, 1, 0, 0x80, 0xBB, 0, 0, 0, 0, 0, 0, 2, 0, 16, 0, 22, 0};
     ext[24] = 1;
@@ -143,7 +143,7 @@ static void test_refusals(void)
     const char *why = NULL;
     CHECK_EQ_INT(awav_parse(p, off + 8, &info, &why), 0);
     p[12 + 8 + 24] = 3;
-    expect_refused(p, off + 8, "floating point");
+    expect_refused(p, off + 8, "virgule flottante");
 }
 
 int main(void)

@@ -115,7 +115,7 @@ static void test_mic_errors(void)
     int rc = asource_open(&s, "default", &why, msg, sizeof msg);
     printf("driver nosuchdriver: %d %s\n", rc, msg);
     CHECK_EQ_INT(rc, BP_E_INTERNAL);
-    CHECK(strstr(msg, "default: ") == msg); /* the spec, then the sentence */
+    CHECK(strstr(msg, "default : ") == msg); /* the spec, then the sentence */
     CHECK(strstr(why, "nosuchdriver") != NULL);
     CHECK(strstr(why, "le son ne démarre pas") < strstr(why, "(SDL audio failed to start)"));
 

@@ -58,7 +58,7 @@ static void test_pattern(void)
     CHECK_EQ_INT(vsource_next(a, &small, why, sizeof why), VM_E_ARG);
     struct vsource *c = NULL;
     CHECK_EQ_INT(vsource_open(&c, "bars", NULL, why, sizeof why), VM_E_ARG);
-    CHECK(strstr(why, "'bars'") != NULL);
+    CHECK(strstr(why, "« bars »") != NULL);
     struct vsource_params odd = {.width = 641, .height = 480};
     CHECK_EQ_INT(vsource_open(&c, "pattern", &odd, why, sizeof why), VM_E_ARG);
     CHECK(c == NULL);
@@ -120,19 +120,19 @@ static void test_headers(void)
         if (rc == 0)
             CHECK(h.header_len <= n && h.width >= 1 && h.fps_den >= 1);
     }
-    refused("RIFF W640 H480 F30:1\n", "not a YUV4MPEG2");
+    refused("RIFF W640 H480 F30:1\n", "pas un fichier YUV4MPEG2");
     refused("YUV4MPEG2 W640 H480 F30:1 C444\n", "4:2:0");
     refused("YUV4MPEG2 W640 H480 F30:1 C420p10\n", "4:2:0");
-    refused("YUV4MPEG2 W0 H480 F30:1\n", "size");
-    refused("YUV4MPEG2 W100000 H100000 F30:1\n", "size");
-    refused("YUV4MPEG2 W4096 H4097 F30:1\n", "size");
-    refused("YUV4MPEG2 W9999999999 H4 F30:1\n", "W (width)");
-    refused("YUV4MPEG2 W640 H480\n", "F (frame rate) is missing");
-    refused("YUV4MPEG2 W640 H480 F30:0\n", "zero");
+    refused("YUV4MPEG2 W0 H480 F30:1\n", "taille");
+    refused("YUV4MPEG2 W100000 H100000 F30:1\n", "taille");
+    refused("YUV4MPEG2 W4096 H4097 F30:1\n", "taille");
+    refused("YUV4MPEG2 W9999999999 H4 F30:1\n", "W (largeur)");
+    refused("YUV4MPEG2 W640 H480\n", "il manque F (la cadence)");
+    refused("YUV4MPEG2 W640 H480 F30:0\n", "zéro");
     refused("YUV4MPEG2 W640 H480 F30\n", "num:den");
-    refused("YUV4MPEG2 H480 F30:1\n", "missing");
-    refused("YUV4MPEG2 W640 H480 F30:1 Q1\n", "unknown tag");
-    refused("YUV4MPEG2 W640 H480 F30:1", "end of line");
+    refused("YUV4MPEG2 H480 F30:1\n", "il manque");
+    refused("YUV4MPEG2 W640 H480 F30:1 Q1\n", "champ inconnu");
+    refused("YUV4MPEG2 W640 H480 F30:1", "fin de ligne");
     size_t n;
     CHECK_EQ_INT(vy4m_frame_header_len("FRAME Ixx\n", 10, &n, &why), 0);
     CHECK_EQ_INT(n, 10);
@@ -188,13 +188,13 @@ static void test_y4m_source(void)
     CHECK_EQ_INT(vsource_next(s, &f, why, sizeof why), VM_E_FORMAT);
     printf("truncated file: %s\n", why);
     CHECK(strstr(why, "cut.y4m") != NULL);
-    CHECK(strstr(why, "frame 2") != NULL);
+    CHECK(strstr(why, "image 2") != NULL);
     vsource_close(s);
     /* A file with a header and no frame. */
     write_tiny(tmp_path(path, sizeof path, "empty.y4m"), 0, -1);
     CHECK_EQ_INT(vsource_open(&s, path, &p, why, sizeof why), 0);
     CHECK_EQ_INT(vsource_next(s, &f, why, sizeof why), VM_E_FORMAT);
-    CHECK(strstr(why, "no frame") != NULL);
+    CHECK(strstr(why, "aucune image") != NULL);
     vsource_close(s);
     /* A bad header names the file and the reason. */
     tmp_write(tmp_path(path, sizeof path, "c444.y4m"), "YUV4MPEG2 W4 H2 F30:1 C444\n", 27);

@@ -756,15 +756,29 @@ static void test_report(void)
     free(out);
 
     CHECK_EQ_INT(report_format(&r, REPORT_TABLE, &out, &len), 0);
-    CHECK(strstr(out, "2024-03-04 09:00") != NULL);
+    CHECK(strstr(out, "04/03/2024 09:00") != NULL); /* French dates for people */
     CHECK(strstr(out, "1:58") != NULL);                  /* 7095.5 s = 1 h 58 min 15.5 s */
     CHECK(strstr(out, "Phase d'investigation (investigation)") != NULL);
-    CHECK(strstr(out, "of a budget of 16:00, remaining 14:02") != NULL);
-    CHECK(strstr(out, "OVER") == NULL);
+    CHECK(strstr(out, "sur un budget de 16:00, reste 14:02") != NULL);
+    CHECK(strstr(out, "DÉPASSÉ") == NULL);
+    free(out);
+
+    /* The funders' spreadsheet: BOM, ';', French header, dd/mm/yyyy, h:mm and
+     * seconds with a decimal comma. */
+    CHECK_EQ_INT(report_format(&r, REPORT_TABLEUR, &out, &len), 0);
+    CHECK(!strncmp(out, "\xef\xbb\xbfligne;séance;phase;début (UTC);fin (UTC);durée (h:mm);secondes;"
+                        "interruptions\r\n", strlen("\xef\xbb\xbfligne;séance;phase;début (UTC);fin (UTC);"
+                        "durée (h:mm);secondes;interruptions\r\n")));
+    CHECK(strstr(out, "\r\nséance;S2;investigation;04/03/2024 09:00;04/03/2024 11:00;1:58;7095,5;1\r\n") != NULL);
+    CHECK(strstr(out, "\r\nface-à-face;;;;;1:58;7095,5;\r\n") != NULL);
+    CHECK(strstr(out, "\r\nbudget dépassé;non\r\n") != NULL);
+    CHECK(strstr(out, ",,") == NULL);
     free(out);
     account_report_free(&r);
 
     CHECK_EQ_INT(report_format_parse("json"), REPORT_JSON);
+    CHECK_EQ_INT(report_format_parse("tableur"), REPORT_TABLEUR);
+    CHECK_EQ_INT(report_format_parse("csv-fr"), REPORT_TABLEUR);
     CHECK_EQ_INT(report_format_parse("xml"), -1);
 
     struct acc_utc u;

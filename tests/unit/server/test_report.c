@@ -95,15 +95,15 @@ static void test_table_and_csv(void)
     CHECK_STR(t, "Heures de Zoé \"Z\", Martin, 2024-03 (UTC)\n"
                  "\n"
                  "Bilan B-1 (Sample, \"quoted\")\n"
-                 "  2024-03-04T09:00:00Z   preliminaire   S1    2:00  0 interruption(s)\n"
-                 "  2024-03-05T09:00:00.123Z investigation  S2    0:50  2 interruption(s)\n"
-                 "  Face-a-face du mois : 2:50\n"
+                 "  04/03/2024 09:00  preliminaire   S1    2:00  0 interruption(s)\n"
+                 "  05/03/2024 09:00  investigation  S2    0:50  2 interruption(s)\n"
+                 "  Face-à-face du mois : 2:50\n"
                  "\n"
                  "Bilan B-2 (Deux)\n"
-                 "  2024-03-06T09:00:00Z   suivi          Z1    0:00  0 interruption(s) (not closed)\n"
-                 "  Face-a-face du mois : 0:00\n"
+                 "  06/03/2024 09:00  suivi          Z1    0:00  0 interruption(s) (non close)\n"
+                 "  Face-à-face du mois : 0:00\n"
                  "\n"
-                 "Total : 3 session(s), face-a-face 2:50\n");
+                 "Total : 3 séance(s), face-à-face 2:50\n");
     free(t);
     t = fmt(&m, REPORT_CSV);
     CHECK_STR(t, "bilan,session,phase,start_utc,end_utc,seconds,interruptions\r\n"
@@ -114,12 +114,25 @@ static void test_table_and_csv(void)
                  "B-2,total,,,,0,\r\n"
                  "total,total,,,,10199.455,\r\n");
     free(t);
+    /* The spreadsheet: the label with its comma and quotes needs no quoting
+     * for ',' but does for '"'; decimal commas; BOM. */
+    t = fmt(&m, REPORT_TABLEUR);
+    CHECK_STR(t, "\xef\xbb\xbf" "bilan;libellé;séance;phase;début (UTC);fin (UTC);durée (h:mm);secondes;"
+                 "interruptions\r\n"
+                 "B-1;\"Sample, \"\"quoted\"\"\";S1;preliminaire;04/03/2024 09:00;04/03/2024 11:02;2:00;7200;0\r\n"
+                 "B-1;\"Sample, \"\"quoted\"\"\";S2;investigation;05/03/2024 09:00;05/03/2024 10:00;0:50;"
+                 "2999,455;2\r\n"
+                 "B-1;\"Sample, \"\"quoted\"\"\";total du bilan;;;;2:50;10199,455;\r\n"
+                 "B-2;Deux;Z1;suivi;06/03/2024 09:00;06/03/2024 09:01;0:00;0;0\r\n"
+                 "B-2;Deux;total du bilan;;;;0:00;0;\r\n"
+                 "total;;;;;;2:50;10199,455;\r\n");
+    free(t);
     report_month_free(&m);
 
     /* A consultant without a session that month. */
     report_month_init(&m, "dev", "2025-01");
     t = fmt(&m, REPORT_TABLE);
-    CHECK_STR(t, "Heures de dev, 2025-01 (UTC)\n\nTotal : 0 session(s), face-a-face 0:00\n");
+    CHECK_STR(t, "Heures de dev, 2025-01 (UTC)\n\nTotal : 0 séance(s), face-à-face 0:00\n");
     free(t);
     t = fmt(&m, REPORT_CSV);
     CHECK_STR(t, "bilan,session,phase,start_utc,end_utc,seconds,interruptions\r\ntotal,total,,,,0,\r\n");
