@@ -18,7 +18,7 @@
 #include "vsrc_v4l2.h"
 
 static const char devices_usage[] =
-    N_("Usage : bilan devices [--format texte|json]\n"
+    N_("Utilisation : bilan devices [--format texte|json]\n"
        "\n"
        "Liste les caméras, les micros et les haut-parleurs de cet ordinateur, avec\n"
        "pour chacun l'option à donner à `bilan join` ou à `bilan test-media`\n"

@@ -34,7 +34,7 @@
 #define TM_LOW_FPS 10.0 /* below: the camera works, but poorly lit or overloaded */
 
 static const char tm_usage[] =
-    N_("Usage : bilan test-media [OPTIONS]\n"
+    N_("Utilisation : bilan test-media [OPTIONS]\n"
        "\n"
        "Essaie la caméra, le micro et le haut-parleur avant une séance : pendant\n"
        "quelques secondes, la caméra filme (images par seconde, image noire ou\n"
