@@ -171,7 +171,7 @@ static int report_text(const struct tm_opts *o, const char *video, const char *v
     int ok = 1;
     printf("\n%s\n", _("Résultat"));
     if (video) {
-        printf("  %s %s : ", _("Caméra"), video);
+        printf(_("  Caméra %s : "), video);
         if (*verr) {
             printf("%s\n", verr);
             ok = 0;
@@ -199,13 +199,13 @@ static int report_text(const struct tm_opts *o, const char *video, const char *v
                 printf("    %s\n", _("L'image est bonne."));
         }
     } else if (!is_none(o->video) || !o->video) {
-        printf("  %s : %s\n", _("Caméra"),
+        printf(_("  Caméra : %s\n"),
                _("Aucune caméra trouvée : branchez-la, ou vérifiez qu'une autre application ne "
                  "l'utilise pas ; sous Linux, votre compte doit être dans le groupe video."));
         ok = 0;
     }
     if (!is_none(o->audio)) {
-        printf("  %s %s : ", _("Micro"), o->audio);
+        printf(_("  Micro %s : "), o->audio);
         if (*aerr) {
             printf("%s\n", aerr);
             ok = 0;
@@ -221,7 +221,7 @@ static int report_text(const struct tm_opts *o, const char *video, const char *v
         }
     }
     if (sp->tried) {
-        printf("  %s %s : ", _("Haut-parleur"), o->out);
+        printf(_("  Haut-parleur %s : "), o->out);
         if (!sp->played) {
             printf("%s\n", sp->error);
             ok = 0;

@@ -159,6 +159,12 @@ def t_sources():
     check(abs(len(s) - 72000) <= 960, "1.5 s of test sound written")
     check(-20 < rms_dbfs(s) < -12, f"the chime is at a sane level ({rms_dbfs(s):.1f} dBFS)")
 
+    en = dict(os.environ, LANG="en_US.UTF-8")
+    en.pop("LANGUAGE", None), en.pop("LC_ALL", None), en.pop("LC_MESSAGES", None)
+    r = run(["test-media", "--video", "pattern", "--audio", "tone", "--audio-out", "none", "--duration", "1"], en)
+    check(r.returncode == 0 and "Camera pattern: 640x480" in r.stdout
+          and "Everything is ready for the session." in r.stdout and "é" not in r.stdout,
+          "English when the locale asks" + ("" if r.returncode == 0 else "\n" + r.stdout))
     r = run(["test-media", "--video", "pattern", "--size", "320x240", "--audio", "tone:1000",
              "--audio-out", out, "--duration", "1", "--format", "json"], env())
     check(r.returncode == 0, "json run exits 0" + ("" if r.returncode == 0 else "\n" + r.stdout + r.stderr))
