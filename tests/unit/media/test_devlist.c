@@ -170,10 +170,54 @@ static void test_words(void)
     free(t);
 }
 
-int main(void)
+/* Under fake_v4l2.c (LD_PRELOAD): video0 -> /dev/zero is a camera, video1
+ * -> /dev/null is not one; FAKE_V4L2_BUSY makes the camera busy. */
+static void test_fake_camera(void)
+{
+    char p[512];
+    CHECK_EQ_INT(symlink("/dev/zero", tmp_path(p, sizeof p, "video0")), 0);
+    CHECK_EQ_INT(symlink("/dev/null", tmp_path(p, sizeof p, "video1")), 0);
+    setenv("BILAN_V4L2_DIR", tmp_root, 1);
+    unsetenv("FAKE_V4L2_BUSY");
+    devlist_cameras(&d);
+    CHECK_EQ_INT(d.n_cams, 2);
+    CHECK_EQ_INT(d.cams[0].state, DEVLIST_CAM_OK);
+    CHECK_STR(d.cams[0].card, "Fake Cam");
+    CHECK_EQ_INT(d.cams[0].n_formats, 2); /* H264 is not listed: we do not read it */
+    CHECK_EQ_INT(d.cams[0].formats[0].fourcc, VSRC_V4L2_YUYV);
+    CHECK_EQ_INT(d.cams[0].formats[0].n_sizes, 2);
+    CHECK_EQ_INT(d.cams[0].formats[0].sizes[1].width, 1280);
+    CHECK_EQ_INT(d.cams[0].formats[1].fourcc, VSRC_V4L2_MJPG);
+    CHECK_EQ_INT(d.cams[0].formats[1].sizes[0].height, 1080);
+    CHECK_EQ_INT(d.cams[1].state, DEVLIST_CAM_NOT_CAMERA);
+    CHECK_EQ_INT(devlist_camera_count(&d), 1);
+    char *t = render(0, &d);
+    CHECK(strstr(t, "/video0 : Fake Cam\n") != NULL);
+    CHECK(strstr(t, "YUYV : 640x480 1280x720\n") != NULL);
+    CHECK(strstr(t, "Aucune caméra") == NULL);
+    free(t);
+    setenv("FAKE_V4L2_BUSY", "1", 1);
+    devlist_cameras(&d);
+    CHECK_EQ_INT(d.cams[0].state, DEVLIST_CAM_BUSY);
+    CHECK_EQ_INT(devlist_camera_count(&d), 1);
+    unsetenv("FAKE_V4L2_BUSY");
+}
+
+int main(int argc, char **argv)
 {
     if (!tmp_make())
         return 1;
+    if (argc > 1 && !strcmp(argv[1], "fake-camera")) {
+        /* Only meaningful under the shim: without it there is no camera. */
+        if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "fake_v4l2")) {
+            printf("needs LD_PRELOAD=libfake_v4l2.so: skipped\n");
+            tmp_remove();
+            return 77;
+        }
+        test_fake_camera();
+        tmp_remove();
+        return check_report();
+    }
     test_scan();
     tmp_remove();
     test_audio_dummy();
