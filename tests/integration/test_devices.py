@@ -118,6 +118,30 @@ def t_listing():
     check("--video" not in r.stdout, "no --video option offered for a node that is not a camera")
     check("Aucune caméra trouvée" in r.stdout, "still: no camera found")
 
+    shim = os.environ.get("BILAN_FAKE_V4L2")
+    if shim and os.path.exists(shim):
+        # A pretend camera (tests/unit/media/fake_v4l2.c): /dev/zero answers V4L2.
+        cam = os.path.join(tmp, "dev-cam")
+        os.mkdir(cam)
+        os.symlink("/dev/zero", os.path.join(cam, "video0"))
+        os.symlink("/dev/null", os.path.join(cam, "video1"))
+        pre = dict(LD_PRELOAD=shim, ASAN_OPTIONS="verify_asan_link_order=0", BILAN_V4L2_DIR=cam,
+                   SDL_AUDIODRIVER="dummy")
+        r = run(["devices"], env(**pre))
+        check(r.returncode == 0 and f"{cam}/video0 : Fake Cam" in r.stdout, "a camera is listed with its name")
+        check("YUYV : 640x480 1280x720" in r.stdout and "MJPEG : 1920x1080" in r.stdout,
+              "its formats and sizes")
+        check(f"à utiliser avec : --video {cam}/video0" in r.stdout, "with the option for bilan join")
+        check("Aucune caméra" not in r.stdout and "occupée" not in r.stdout, "no advice when a camera is there")
+        r = run(["devices"], env(FAKE_V4L2_BUSY="1", **pre))
+        check("Fake Cam (occupée : une autre application l'utilise" in r.stdout, "a busy camera is said busy")
+        r = run(["devices", "--format", "json"], env(**pre))
+        c0 = json.loads(r.stdout)["cameras"][0]
+        check(c0["state"] == "ok" and c0["value"] == f"{cam}/video0" and c0["formats"][0]["sizes"] == [[640, 480], [1280, 720]],
+              "json: the camera, its value and sizes")
+    else:
+        print("  (no fake_v4l2 shim: the camera listing is checked by unit.media.devlist_fake_camera only)")
+
     r = run(["devices", "--format", "json"], env(BILAN_V4L2_DIR=fake, SDL_AUDIODRIVER="dummy"))
     check(r.returncode == 0, "--format json exits 0")
     doc = json.loads(r.stdout)
