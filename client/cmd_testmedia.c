@@ -16,6 +16,7 @@
  * when nobody can give one, or call the test passed on a silent or black
  * device. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,16 @@ struct tm_speaker {
     char error[384];
 };
 
+/* Ctrl-C: the test stops where it is, the meter's line is cleared and what
+ * was measured so far is reported (as a failure: the test did not finish). */
+static volatile sig_atomic_t tm_interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    tm_interrupted = 1;
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec t;
@@ -112,7 +123,7 @@ static void run_capture(struct mtest *m, const struct tm_opts *o, int video_on, 
     if (!o->json)
         printf(_("Essai pendant %d secondes…"), o->seconds), printf("\n");
     int64_t end = mono_ms() + (int64_t)o->seconds * 1000;
-    while (mono_ms() < end) {
+    while (mono_ms() < end && !tm_interrupted) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
         nanosleep(&ts, NULL);
         if (audio_on && o->meter) {
@@ -133,7 +144,7 @@ static int ask_heard(void)
         printf("%s ", _("Entendez-vous le son ? (o/n)"));
         fflush(stdout);
         char line[64];
-        if (!fgets(line, sizeof line, stdin))
+        if (tm_interrupted || !fgets(line, sizeof line, stdin))
             return -1;
         char c = line[0];
         if (c == 'o' || c == 'O' || c == 'y' || c == 'Y')
@@ -148,7 +159,7 @@ static void run_speaker(const struct tm_opts *o, struct tm_speaker *sp)
     sp->tried = 1;
     if (!o->json)
         printf("%s\n", _("Son d'essai sur le haut-parleur…"));
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 3 && !tm_interrupted; round++) {
         if (mtest_play_sound(o->out, TM_SOUND_MS, sp->error, sizeof sp->error) != 0)
             return;
         sp->played = 1;
@@ -352,6 +363,11 @@ int cmd_testmedia(struct app *a, int argc, char **argv)
     int video_on = video && mtest_video_start(m, video, o.width, o.height, verr, sizeof verr) == 0;
     int audio_on =
         !is_none(o.audio) && mtest_audio_start(m, o.audio, aerr, sizeof aerr) == 0;
+    /* No SA_RESTART: the question's read returns at Ctrl-C. */
+    struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     run_capture(m, &o, video_on, audio_on);
     struct mtest_video_result v;
     struct mtest_audio_result ar;
@@ -359,9 +375,13 @@ int cmd_testmedia(struct app *a, int argc, char **argv)
     mtest_audio_result(m, &ar);
     mtest_free(m);
     struct tm_speaker sp = {0};
-    if (!is_none(o.out))
+    if (!is_none(o.out) && !tm_interrupted)
         run_speaker(&o, &sp);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (tm_interrupted && !o.json)
+        printf("\n%s\n", _("Essai interrompu."));
     int ok = o.json ? report_json(&o, video, verr, &v, aerr, &ar, &sp)
                     : report_text(&o, video, verr, &v, aerr, &ar, &sp);
-    return ok ? 0 : 1;
+    return ok && !tm_interrupted ? 0 : 1;
 }

@@ -24,6 +24,7 @@ Run one scenario: test_devices.py NAME; all: test_devices.py.
 """
 import json
 import math
+import signal
 import os
 import struct
 import subprocess
@@ -317,6 +318,22 @@ def t_interactive():
             wait_count(p, r"Montez le volume", i + 1)
     check(p.wait_exit() == 1, "answer n three times: exit 1")
     p.wait_line(r"son joué mais pas entendu : vérifiez le volume")
+
+    # Ctrl-C during the test: stops at once, clears the meter, reports, exit 1.
+    p = PtyProc([CLIENT_BIN, "test-media", "--video", "pattern", "--audio", "tone", "--audio-out", out,
+                 "--duration", "60"], env=env())
+    wait_count(p, r"Essai pendant 60 secondes", 1)
+    end = time.monotonic() + DEADLINE
+    while "je vous entends" not in p.raw().decode("utf-8", "replace"):
+        if time.monotonic() > end or p.p.poll() is not None:
+            raise TestFailure("the meter never heard the tone\n" + p.dump())
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    p.signal(signal.SIGINT)
+    check(p.wait_exit() == 1, "Ctrl-C: exit 1")
+    check(time.monotonic() - t0 < 10, "Ctrl-C stops the test at once, not after 60 s")
+    p.wait_line(r"^Essai interrompu\.$")
+    p.wait_line(r"Caméra pattern : 640x480")
 
 
 if __name__ == "__main__":
