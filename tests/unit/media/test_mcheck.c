@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../check.h"
+#include "asink_sdl.h"
 #include "mcheck.h"
 #include "mtest.h"
 #include "test_vtmp.h"
@@ -239,6 +240,18 @@ static void test_sound_file(void)
     CHECK(mtest_play_sound("/nonexistent/dir/x.wav", 100, why, sizeof why) != 0);
 }
 
+/* asink_sdl_spec: which --audio-out values name a speaker (what test-media
+ * and `bilan devices` rely on). */
+static void test_speaker_spec(void)
+{
+    const char *dev = "x";
+    CHECK(asink_sdl_spec("default", &dev) && dev == NULL);
+    CHECK(asink_sdl_spec("speaker:HDMI 2", &dev) && dev && !strcmp(dev, "HDMI 2"));
+    CHECK(!asink_sdl_spec("speaker:", &dev));
+    CHECK(!asink_sdl_spec("out.wav", &dev));
+    CHECK(!asink_sdl_spec(NULL, &dev));
+}
+
 int main(void)
 {
     if (!tmp_make())
@@ -249,6 +262,7 @@ int main(void)
     test_live_good();
     test_live_bad();
     test_sound_file();
+    test_speaker_spec();
     tmp_remove();
     return check_report();
 }
