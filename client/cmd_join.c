@@ -327,7 +327,7 @@ static void explain_refusal(const struct dialog *s)
     };
     for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
         if (!strcmp(s->err_code, why[i].code))
-            fprintf(stderr, "bilan : %s\n", _(why[i].text));
+            fprintf(stderr, _("bilan : %s\n"), _(why[i].text));
 }
 
 /* --stats: counters only (no key, no content), written to a temporary file

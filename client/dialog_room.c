@@ -281,7 +281,7 @@ static void say_members(struct dialog *d)
         if (!d->room.members[k].present)
             continue;
         room_news_who(&d->news, k, WHO_INTRO, who, sizeof who);
-        int w = snprintf(line + n, sizeof line - n, "%s%s", n ? " ; " : "", who);
+        int w = snprintf(line + n, sizeof line - n, "%s%s", n ? _(" ; ") : "", who);
         if (w < 0 || (size_t)w >= sizeof line - n)
             break;
         n += (size_t)w;

@@ -238,9 +238,11 @@ static void console_command(struct join_console *j, struct dialog *s, const char
         return;
     }
     case CMD_UNKNOWN: {
-        static const char *const known[] = {"/oui", "/non", "/qui", "/seance", "/fin",
-                                            "/heures", "/envoyer", "/accepter", "/refuser",
-                                            "/quitter", "/aide"};
+        /* Both languages: the suggestion is the command nearest to what was typed. */
+        static const char *const known[] = {
+            "/oui",  "/non",   "/qui",     "/seance",  "/fin",    "/heures", "/envoyer", "/accepter",
+            "/refuser", "/quitter", "/aide", "/yes", "/no", "/who", "/session", "/close", "/hours",
+            "/send", "/accept", "/refuse", "/quit", "/help"};
         int near;
         words_lookup(c.arg, c.arg_len, known, (int)(sizeof known / sizeof known[0]), &near);
         if (near >= 0)

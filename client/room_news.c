@@ -480,7 +480,7 @@ void room_news_file_answer(struct room_news *n, int slot, const char *name, int 
     char who[160], file[300];
     room_news_who(n, slot, WHO_SUBJECT, who, sizeof who);
     if (name)
-        snprintf(file, sizeof file, "« %s »", name);
+        snprintf(file, sizeof file, _("« %s »"), name);
     else
         snprintf(file, sizeof file, "%s", _("votre fichier"));
     switch (answer) {
