@@ -157,6 +157,13 @@ def t_listing():
     check(r.returncode == 0 and "Le son ne démarre pas" in r.stdout and "pactl info" in r.stdout,
           "no sound system: said with what to do")
 
+    en = dict(os.environ, LANG="en_US.UTF-8", BILAN_V4L2_DIR=empty, SDL_AUDIODRIVER="dummy")
+    for k in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        en.pop(k, None)
+    r = run(["devices"], en)
+    check(r.returncode == 0 and "Cameras\n" in r.stdout and "No camera found: plug it in" in r.stdout
+          and "use it with: --audio 'mic:System audio capture device'" in r.stdout and "é" not in r.stdout,
+          "English when the locale asks")
     r = run(["devices", "--help"], env())
     check(r.returncode == 0 and r.stdout.startswith("Utilisation : bilan devices") and "Liste les caméras" in r.stdout,
           "--help in French")
