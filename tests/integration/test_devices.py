@@ -16,6 +16,9 @@ the devices.
 - disk: through SDL's disk driver the microphone is heard from its file, and
   the test sound really reaches the speaker (`speaker:NAME` names the file
   the disk driver writes): the file holds the two notes of the chime.
+- fake_camera: the pretend camera (LD_PRELOAD, tests/unit/media/fake_v4l2.c)
+  through the real V4L2 code: a moving picture passes at about 30 pictures per
+  second, a black one is dark and frozen, a busy one is said busy.
 - interactive: at a terminal the meter is drawn in place ("parlez pour
   tester votre micro"), "Entendez-vous le son ? (o/n)" is asked; "o" passes,
   "n" three times fails with advice.
@@ -31,7 +34,7 @@ import subprocess
 import time
 import wave
 
-from harness import CLIENT_BIN, DEADLINE, PtyProc, TestFailure, check, run_tests, tmpdir
+from harness import CLIENT_BIN, DEADLINE, PtyProc, TestFailure, TestSkipped, check, run_tests, tmpdir
 
 FRENCH = dict(os.environ, LANGUAGE="fr", LC_ALL="C.UTF-8", LANG="fr_FR.UTF-8")
 
@@ -343,6 +346,32 @@ def t_interactive():
     p.wait_line(r"Caméra pattern : 640x480")
 
 
+def t_fake_camera():
+    """test-media through the client's real V4L2 code, on the pretend camera
+    (tests/unit/media/fake_v4l2.c: /dev/video42 opens /dev/zero, which then
+    streams YUYV like a driver)."""
+    shim = os.environ.get("BILAN_FAKE_V4L2")
+    if not shim or not os.path.exists(shim):
+        raise TestSkipped("no fake_v4l2 shim (BILAN_FAKE_V4L2)")
+    pre = dict(LD_PRELOAD=shim, ASAN_OPTIONS="verify_asan_link_order=0", FAKE_V4L2_PATH="/dev/video42")
+    args = ["test-media", "--video", "/dev/video42", "--audio", "none", "--audio-out", "none", "--duration", "2"]
+    r = run(args + ["--format", "json"], env(**pre))
+    doc = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check(r.returncode == 0 and doc.get("ok") is True, "a working camera passes" +
+          ("" if r.returncode == 0 else "\n" + r.stdout + r.stderr))
+    v = doc["video"]
+    check((v["width"], v["height"]) == (640, 480), "at the size asked for")
+    check(25 < v["fps"] < 35, f"at the camera's pace, about 30 pictures per second ({v['fps']:.1f})")
+    check(v["frames"] >= 40 and not v["dark"] and not v["frozen"] and v["mean_luma"] > 60,
+          f"a moving, lit picture ({v['frames']} pictures, mean luma {v['mean_luma']:.0f})")
+    r = run(args, env(FAKE_V4L2_BLACK="1", **pre))
+    check(r.returncode == 1 and "Image noire ou trop sombre" in r.stdout and "L'image ne bouge pas" in r.stdout,
+          "a camera giving black pictures: dark and frozen, exit 1")
+    r = run(args, env(FAKE_V4L2_BUSY="1", **pre))
+    check(r.returncode == 1 and "la caméra est déjà utilisée par un autre programme" in r.stdout,
+          "a busy camera: said, with what to do, exit 1")
+
+
 if __name__ == "__main__":
     run_tests({"listing": t_listing, "sources": t_sources, "problems": t_problems, "disk": t_disk,
-               "interactive": t_interactive})
+               "interactive": t_interactive, "fake_camera": t_fake_camera})
