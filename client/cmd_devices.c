@@ -50,8 +50,8 @@ static void shell_quote(FILE *f, const char *s)
 
 static const char *state_name(enum devlist_cam_state s)
 {
-    static const char *const names[] = {"ok", "busy", "not_camera", "no_format", "forbidden",
-                                        "error"};
+    static const char *const names[] = {"ok",        "busy",      "not_camera",
+                                        "no_format", "forbidden", "error"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "error";
 }
 
@@ -155,16 +155,14 @@ int devices_print_text(FILE *f, const struct devlist *d)
     return 0;
 }
 
-static json_t *audio_json(const struct devlist_audio *a, int n, const char *opt,
-                          const char *prefix)
+static json_t *audio_json(const struct devlist_audio *a, int n, const char *opt, const char *prefix)
 {
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         char v[160];
         snprintf(v, sizeof v, "%s%s", prefix, a[i].name);
-        json_array_append_new(arr, json_pack("{s:s, s:b, s:s, s:s}", "name", a[i].name,
-                                             "default", a[i].is_default, "option", opt, "value",
-                                             v));
+        json_array_append_new(arr, json_pack("{s:s, s:b, s:s, s:s}", "name", a[i].name, "default",
+                                             a[i].is_default, "option", opt, "value", v));
     }
     return arr;
 }
@@ -191,12 +189,12 @@ int devices_print_json(FILE *f, const struct devlist *d)
                             c->card, "state", state_name(c->state), "usable", usable, "formats",
                             fmts, "option", "--video", "value", usable ? c->path : NULL));
     }
-    json_t *doc = json_pack("{s:s, s:o, s:b, s:s, s:s?, s:o, s:o}", "camera_dir", d->cam_dir,
-                            "cameras", cams, "audio_ok", d->audio_ok, "audio_driver",
-                            d->audio_driver, "audio_error", d->audio_ok ? NULL : d->audio_why,
-                            "microphones", audio_json(d->mics, d->n_mics, "--audio", "mic:"),
-                            "speakers",
-                            audio_json(d->speakers, d->n_speakers, "--audio-out", "speaker:"));
+    json_t *doc =
+        json_pack("{s:s, s:o, s:b, s:s, s:s?, s:o, s:o}", "camera_dir", d->cam_dir, "cameras", cams,
+                  "audio_ok", d->audio_ok, "audio_driver", d->audio_driver, "audio_error",
+                  d->audio_ok ? NULL : d->audio_why, "microphones",
+                  audio_json(d->mics, d->n_mics, "--audio", "mic:"), "speakers",
+                  audio_json(d->speakers, d->n_speakers, "--audio-out", "speaker:"));
     if (!doc)
         return -1;
     int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

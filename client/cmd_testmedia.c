@@ -111,8 +111,7 @@ static void draw_meter(const struct mtest_level *l)
     char bar[TM_METER_CELLS * 3 + 1];
     mcheck_bar(l->rms_dbfs, TM_METER_CELLS, bar, sizeof bar);
     printf("\r\033[K  %s [%s] %4.0f dB  %s", _("Micro"), bar, l->rms_dbfs,
-           mcheck_heard(l->max_dbfs) ? _("je vous entends")
-                                              : _("parlez pour tester votre micro"));
+           mcheck_heard(l->max_dbfs) ? _("je vous entends") : _("parlez pour tester votre micro"));
     fflush(stdout);
 }
 
@@ -265,18 +264,23 @@ static int report_json(const struct tm_opts *o, const char *video, const char *v
                        "ok", vok, "width", v->width, "height", v->height, "frames", v->frames,
                        "fps", v->fps, "mean_luma", v->mean_luma, "dark", v->dark, "frozen",
                        v->frozen, "error",
-                       !video ? "no camera" : *verr ? verr : *v->error ? v->error : NULL);
+                       !video      ? "no camera"
+                       : *verr     ? verr
+                       : *v->error ? v->error
+                                   : NULL);
     if (!is_none(o->audio))
-        ja = json_pack("{s:s, s:b, s:i, s:f, s:b, s:s?}", "source", o->audio, "ok", aok,
-                       "blocks", a->blocks, "max_dbfs", a->max_dbfs, "heard", a->heard, "error",
-                       *aerr ? aerr : *a->error ? a->error : NULL);
+        ja = json_pack("{s:s, s:b, s:i, s:f, s:b, s:s?}", "source", o->audio, "ok", aok, "blocks",
+                       a->blocks, "max_dbfs", a->max_dbfs, "heard", a->heard, "error",
+                       *aerr       ? aerr
+                       : *a->error ? a->error
+                                   : NULL);
     if (sp->tried)
         js = json_pack("{s:s, s:b, s:b, s:o, s:s?}", "sink", o->out, "ok", sok, "played",
                        sp->played, "heard", sp->asked ? json_boolean(sp->heard) : json_null(),
                        "error", sp->played ? NULL : sp->error);
-    json_t *doc = json_pack("{s:o, s:o, s:o, s:b, s:f, s:f}", "video", jv, "audio", ja,
-                            "speaker", js, "ok", ok, "dark_luma", MCHECK_DARK_LUMA,
-                            "silence_dbfs", MCHECK_SILENCE_DBFS);
+    json_t *doc =
+        json_pack("{s:o, s:o, s:o, s:b, s:f, s:f}", "video", jv, "audio", ja, "speaker", js, "ok",
+                  ok, "dark_luma", MCHECK_DARK_LUMA, "silence_dbfs", MCHECK_SILENCE_DBFS);
     json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(doc);
@@ -286,10 +290,14 @@ static int report_json(const struct tm_opts *o, const char *video, const char *v
 static int parse_opts(struct tm_opts *o, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"video", required_argument, NULL, 'v'},   {"audio", required_argument, NULL, 'a'},
-        {"audio-out", required_argument, NULL, 'o'}, {"duration", required_argument, NULL, 'd'},
-        {"size", required_argument, NULL, 's'},    {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"video", required_argument, NULL, 'v'},
+        {"audio", required_argument, NULL, 'a'},
+        {"audio-out", required_argument, NULL, 'o'},
+        {"duration", required_argument, NULL, 'd'},
+        {"size", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     optind = 0;
@@ -308,8 +316,9 @@ static int parse_opts(struct tm_opts *o, int argc, char **argv)
         case 'd': {
             long s = strtol(optarg, &end, 10);
             if (*end || end == optarg || s < 1 || s > 60)
-                return cli_fail(EXIT_USAGE, _("--duration %s : donnez un nombre de secondes "
-                                              "de 1 à 60."),
+                return cli_fail(EXIT_USAGE,
+                                _("--duration %s : donnez un nombre de secondes "
+                                  "de 1 à 60."),
                                 optarg);
             o->seconds = (int)s;
             break;
@@ -318,8 +327,9 @@ static int parse_opts(struct tm_opts *o, int argc, char **argv)
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 16 ||
                 o->height < 16 || o->width > 1920 || o->height > 1088 || (o->width & 1) ||
                 (o->height & 1))
-                return cli_fail(EXIT_USAGE, _("--size %s : donnez LARGEURxHAUTEUR, chaque côté "
-                                              "pair, de 16 à 1920x1088."),
+                return cli_fail(EXIT_USAGE,
+                                _("--size %s : donnez LARGEURxHAUTEUR, chaque côté "
+                                  "pair, de 16 à 1920x1088."),
                                 optarg);
             break;
         case 'f':
@@ -361,8 +371,7 @@ int cmd_testmedia(struct app *a, int argc, char **argv)
         return cli_fail(1, "%s", _("mémoire insuffisante."));
     char verr[384] = "", aerr[384] = "";
     int video_on = video && mtest_video_start(m, video, o.width, o.height, verr, sizeof verr) == 0;
-    int audio_on =
-        !is_none(o.audio) && mtest_audio_start(m, o.audio, aerr, sizeof aerr) == 0;
+    int audio_on = !is_none(o.audio) && mtest_audio_start(m, o.audio, aerr, sizeof aerr) == 0;
     /* No SA_RESTART: the question's read returns at Ctrl-C. */
     struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
     sigemptyset(&sa.sa_mask);

@@ -23,12 +23,12 @@
 
 /* What a /dev/videoN node turned out to be. */
 enum devlist_cam_state {
-    DEVLIST_CAM_OK = 0,      /* a camera we can read (formats listed) */
-    DEVLIST_CAM_BUSY,        /* a camera another program is using now */
-    DEVLIST_CAM_NOT_CAMERA,  /* a node that does not film (UVC metadata) or not V4L2 */
-    DEVLIST_CAM_NO_FORMAT,   /* films, but in no format we read (YUYV, MJPEG) */
-    DEVLIST_CAM_FORBIDDEN,   /* cannot be opened: permission (group video) */
-    DEVLIST_CAM_ERROR,       /* cannot be opened for another reason (errno in err) */
+    DEVLIST_CAM_OK = 0,     /* a camera we can read (formats listed) */
+    DEVLIST_CAM_BUSY,       /* a camera another program is using now */
+    DEVLIST_CAM_NOT_CAMERA, /* a node that does not film (UVC metadata) or not V4L2 */
+    DEVLIST_CAM_NO_FORMAT,  /* films, but in no format we read (YUYV, MJPEG) */
+    DEVLIST_CAM_FORBIDDEN,  /* cannot be opened: permission (group video) */
+    DEVLIST_CAM_ERROR,      /* cannot be opened for another reason (errno in err) */
 };
 
 struct devlist_size {
@@ -38,14 +38,14 @@ struct devlist_size {
 struct devlist_format {
     uint32_t fourcc; /* VSRC_V4L2_YUYV, _MJPG or _JPEG */
     struct devlist_size sizes[DEVLIST_MAX_SIZES];
-    int n_sizes;     /* 0: the driver lists no discrete size (any size) */
+    int n_sizes; /* 0: the driver lists no discrete size (any size) */
 };
 
 struct devlist_camera {
-    char path[256];        /* "/dev/video0": the value of `--video` */
-    char card[64];         /* the driver's name for it ("" when unknown) */
+    char path[256]; /* "/dev/video0": the value of `--video` */
+    char card[64];  /* the driver's name for it ("" when unknown) */
     enum devlist_cam_state state;
-    int err;               /* errno, for DEVLIST_CAM_ERROR */
+    int err; /* errno, for DEVLIST_CAM_ERROR */
     struct devlist_format formats[DEVLIST_MAX_FORMATS];
     int n_formats;
 };
@@ -58,7 +58,7 @@ struct devlist_audio {
 struct devlist {
     struct devlist_camera cams[DEVLIST_MAX_CAMERAS];
     int n_cams;
-    char cam_dir[256];     /* the folder searched */
+    char cam_dir[256]; /* the folder searched */
     struct devlist_audio mics[DEVLIST_MAX_AUDIO], speakers[DEVLIST_MAX_AUDIO];
     int n_mics, n_speakers;
     int audio_ok;          /* 0: SDL's audio did not start (audio_why says why) */

@@ -57,9 +57,9 @@ double mcheck_luma_diff(const struct vframe *a, const struct vframe *b);
 /* What a few seconds of pictures add up to: fed picture by picture. */
 struct mcheck_video {
     unsigned frames;
-    double luma_sum;      /* of each picture's mean luma */
-    double luma_max;      /* the brightest picture's mean */
-    unsigned moving;      /* pictures that differ from the one before */
+    double luma_sum;           /* of each picture's mean luma */
+    double luma_max;           /* the brightest picture's mean */
+    unsigned moving;           /* pictures that differ from the one before */
     int64_t first_us, last_us; /* arrival times of the first and last */
 };
 /* Adds picture f, arrived at now_us (a monotonic clock), whose difference

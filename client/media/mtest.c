@@ -31,16 +31,16 @@ struct mtest {
     struct vsource *vs;
     pthread_t vt;
     int v_running;
-    struct vframe newest; /* under mu */
-    uint64_t newest_seq;  /* under mu: pictures read so far */
-    struct mcheck_video vstat; /* under mu */
+    struct vframe newest;           /* under mu */
+    uint64_t newest_seq;            /* under mu: pictures read so far */
+    struct mcheck_video vstat;      /* under mu */
     struct mtest_video_result vres; /* under mu */
     /* audio */
     struct asource *as;
     pthread_t at;
     int a_running;
-    struct mtest_level level;        /* under mu */
-    struct mtest_audio_result ares;  /* under mu */
+    struct mtest_level level;       /* under mu */
+    struct mtest_audio_result ares; /* under mu */
 };
 
 static int64_t now_us(void)

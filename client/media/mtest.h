@@ -26,20 +26,20 @@
 struct mtest;
 
 struct mtest_video_result {
-    int started;        /* the source opened */
+    int started; /* the source opened */
     unsigned frames;
-    int width, height;  /* the pictures' size */
+    int width, height; /* the pictures' size */
     double fps;
-    double mean_luma;   /* over all pictures */
-    int dark, frozen;   /* mcheck_video_dark / _frozen */
-    char error[320];    /* the source failed mid-way ("" when not) */
+    double mean_luma; /* over all pictures */
+    int dark, frozen; /* mcheck_video_dark / _frozen */
+    char error[320];  /* the source failed mid-way ("" when not) */
 };
 
 struct mtest_audio_result {
     int started;
-    unsigned blocks;    /* 20 ms blocks read */
-    double max_dbfs;    /* the loudest block's RMS */
-    int heard;          /* max_dbfs >= MCHECK_SILENCE_DBFS */
+    unsigned blocks; /* 20 ms blocks read */
+    double max_dbfs; /* the loudest block's RMS */
+    int heard;       /* max_dbfs >= MCHECK_SILENCE_DBFS */
     char error[384];
 };
 

@@ -33,12 +33,12 @@
 #define FRAME_NS 33333333LL
 
 static struct {
-    unsigned w, h, n;          /* format, buffers granted */
-    size_t len, stride_pages;  /* bytes per buffer, offset step */
+    unsigned w, h, n;         /* format, buffers granted */
+    size_t len, stride_pages; /* bytes per buffer, offset step */
     uint8_t *mem[NBUF];
     int queued[NBUF];
-    unsigned order;            /* frames handed out */
-    long long next_ns;         /* when the next frame is due */
+    unsigned order;    /* frames handed out */
+    long long next_ns; /* when the next frame is due */
 } cam;
 
 static long long now_ns(void)

@@ -33,8 +33,8 @@ static void test_scan(void)
 
     CHECK_EQ_INT(tmp_write(tmp_path(p, sizeof p, "video10"), "x", 1), 0);
     CHECK_EQ_INT(tmp_write(tmp_path(p, sizeof p, "video2"), "x", 1), 0);
-    CHECK_EQ_INT(tmp_write(tmp_path(p, sizeof p, "videoX"), "x", 1), 0);   /* not a node name */
-    CHECK_EQ_INT(tmp_write(tmp_path(p, sizeof p, "media0"), "x", 1), 0);   /* not video */
+    CHECK_EQ_INT(tmp_write(tmp_path(p, sizeof p, "videoX"), "x", 1), 0);    /* not a node name */
+    CHECK_EQ_INT(tmp_write(tmp_path(p, sizeof p, "media0"), "x", 1), 0);    /* not video */
     CHECK_EQ_INT(symlink("/dev/null", tmp_path(p, sizeof p, "video0")), 0); /* char, not V4L2 */
     devlist_cameras(&d);
     CHECK_EQ_INT(d.n_cams, 3);
@@ -117,7 +117,7 @@ static void test_words(void)
     CHECK(strstr(t, "--video /dev/video0\n") != NULL);
     CHECK(strstr(t, "--video /dev/video2\n") != NULL); /* busy: still usable once freed */
     CHECK(strstr(t, "occupée") != NULL);
-    CHECK(strstr(t, "--video /dev/video1") == NULL);    /* not a camera: no option */
+    CHECK(strstr(t, "--video /dev/video1") == NULL); /* not a camera: no option */
     CHECK(strstr(t, "/dev/video1 : pas une caméra") != NULL);
     CHECK(strstr(t, "« Built-in Audio Analog Stereo » (par défaut)") != NULL);
     CHECK(strstr(t, "--audio 'mic:Built-in Audio Analog Stereo' (ou --audio default)") != NULL);
@@ -138,8 +138,9 @@ static void test_words(void)
     CHECK_STR(json_string_value(json_object_get(json_array_get(cams, 2), "state")), "busy");
     json_t *f0 = json_array_get(json_object_get(json_array_get(cams, 0), "formats"), 0);
     CHECK_STR(json_string_value(json_object_get(f0, "fourcc")), "YUYV");
-    CHECK_EQ_INT(json_integer_value(json_array_get(json_array_get(json_object_get(f0, "sizes"), 1), 0)),
-                 1280);
+    CHECK_EQ_INT(
+        json_integer_value(json_array_get(json_array_get(json_object_get(f0, "sizes"), 1), 0)),
+        1280);
     json_t *m0 = json_array_get(json_object_get(doc, "microphones"), 0);
     CHECK_STR(json_string_value(json_object_get(m0, "value")), "mic:Built-in Audio Analog Stereo");
     CHECK(json_is_true(json_object_get(m0, "default")));

@@ -56,9 +56,9 @@ static void test_bar(void)
     CHECK_STR(buf, "██████████");
     CHECK_EQ_INT(mcheck_bar(-45, 10, buf, sizeof buf), 5);
     CHECK_STR(buf, "█████·····");
-    CHECK_EQ_INT(mcheck_bar(12, 4, buf, sizeof buf), 4);    /* clipped */
-    CHECK_EQ_INT(mcheck_bar(-200, 4, buf, sizeof buf), 0);  /* clipped */
-    CHECK_EQ_INT(mcheck_bar(0, 10, buf, 20), 0);            /* too small: empty, no overflow */
+    CHECK_EQ_INT(mcheck_bar(12, 4, buf, sizeof buf), 4);   /* clipped */
+    CHECK_EQ_INT(mcheck_bar(-200, 4, buf, sizeof buf), 0); /* clipped */
+    CHECK_EQ_INT(mcheck_bar(0, 10, buf, 20), 0);           /* too small: empty, no overflow */
     CHECK_STR(buf, "");
 }
 
