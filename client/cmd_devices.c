@@ -59,7 +59,7 @@ static void print_formats(FILE *f, const struct devlist_camera *c)
 {
     for (int i = 0; i < c->n_formats; i++) {
         const struct devlist_format *x = &c->formats[i];
-        fprintf(f, "      %s :", x->fourcc == VSRC_V4L2_YUYV ? "YUYV" : "MJPEG");
+        fprintf(f, _("      %s :"), x->fourcc == VSRC_V4L2_YUYV ? "YUYV" : "MJPEG");
         if (x->n_sizes == 0)
             fprintf(f, " %s", _("toutes tailles"));
         for (int k = 0; k < x->n_sizes; k++)
@@ -77,7 +77,7 @@ static void print_cameras(FILE *f, const struct devlist *d)
         switch (c->state) {
         case DEVLIST_CAM_OK:
         case DEVLIST_CAM_BUSY:
-            fprintf(f, "  %s : %s%s\n", c->path, card,
+            fprintf(f, _("  %s : %s%s\n"), c->path, card,
                     c->state == DEVLIST_CAM_BUSY
                         ? _(" (occupée : une autre application l'utilise, fermez-la avant la "
                             "séance)")
@@ -88,21 +88,21 @@ static void print_cameras(FILE *f, const struct devlist *d)
             fputc('\n', f);
             break;
         case DEVLIST_CAM_NOT_CAMERA:
-            fprintf(f, "  %s : %s\n", c->path,
+            fprintf(f, _("  %s : %s\n"), c->path,
                     _("pas une caméra qui filme (souvent la seconde entrée d'une même caméra) : "
                       "ignorée"));
             break;
         case DEVLIST_CAM_NO_FORMAT:
-            fprintf(f, "  %s : %s : %s\n", c->path, card,
+            fprintf(f, _("  %s : %s : %s\n"), c->path, card,
                     _("ne donne aucune image que Bilan sait lire (ni YUYV ni MJPEG)"));
             break;
         case DEVLIST_CAM_FORBIDDEN:
-            fprintf(f, "  %s : %s\n", c->path,
+            fprintf(f, _("  %s : %s\n"), c->path,
                     _("accès refusé : ajoutez votre compte au groupe video "
                       "(sudo usermod -aG video $USER) puis reconnectez-vous"));
             break;
         default:
-            fprintf(f, "  %s : %s %s\n", c->path, _("impossible à ouvrir :"), strerror(c->err));
+            fprintf(f, _("  %s : %s %s\n"), c->path, _("impossible à ouvrir :"), strerror(c->err));
             break;
         }
     }
