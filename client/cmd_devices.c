@@ -117,7 +117,9 @@ static void print_audio(FILE *f, const char *title, const struct devlist_audio *
 {
     fprintf(f, "%s\n", title);
     for (int i = 0; i < n; i++) {
-        fprintf(f, "  « %s »%s\n", a[i].name, a[i].is_default ? _(" (par défaut)") : "");
+        fputs("  ", f);
+        fprintf(f, _("« %s »"), a[i].name);
+        fprintf(f, "%s\n", a[i].is_default ? _(" (par défaut)") : "");
         fprintf(f, "      %s %s ", _("à utiliser avec :"), opt);
         char v[160];
         snprintf(v, sizeof v, "%s%s", prefix, a[i].name);
