@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asink_sdl.h"
 #include "call.h"
 #include "call_recv.h"
 #include "call_send.h"
@@ -53,7 +54,7 @@ int call_new(struct call **out, const struct call_config *cfg, char *why, size_t
     struct call_send_config sc = {.video = cfg->video, .audio = cfg->audio, .width = cfg->width,
                                   .height = cfg->height, .fps = cfg->fps, .err = cfg->err,
                                   .echo_cancel = !cfg->no_echo_cancel,
-                                  .speaker = cfg->audio_out && !strcmp(cfg->audio_out, "default")};
+                                  .speaker = asink_sdl_spec(cfg->audio_out, &(const char *){NULL})};
     int rc = call_send_new(&c->snd, &sc, why, why_cap);
     if (!rc) {
         struct call_recv_config rc_cfg = {.video_out = cfg->video_out,

@@ -7,6 +7,7 @@
  * Must never: decode, scale or write a file on the loop thread; block the
  * loop thread longer than a queue append; grow the queue past
  * CR_QUEUE_ITEMS items or CR_QUEUE_BYTES bytes. */
+#include "asink_sdl.h"
 #include "call_recv.h"
 
 #include <stdio.h>
@@ -61,7 +62,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
         r->audio_out = strdup(cfg->audio_out);
         if (!r->audio_out)
             goto fail;
-        if (strcmp(cfg->audio_out, "default") == 0) {
+        if (asink_sdl_spec(cfg->audio_out, &(const char *){NULL})) {
             r->speaker = 1;
             if ((rc = cr_speaker_open(r, why, why_cap)) != 0)
                 goto fail;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "bp/err.h"
 #include "aec.h"
 #include "asink_sdl.h"
@@ -22,15 +23,17 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The speaker ("default"): SDL2 through client/media/asink_sdl.h, which
+/* The speaker ("default" or "speaker:NAME"): SDL2 through client/media/asink_sdl.h, which
  * keeps at most 200 ms queued so that a delay never grows in a call. */
 int cr_speaker_open(struct call_recv *r, char *why, size_t why_cap)
 {
     struct asink_sdl *k = NULL;
     const char *w = NULL;
-    int rc = asink_sdl_open(&k, NULL, &w);
+    const char *device = NULL;
+    asink_sdl_spec(r->audio_out, &device); /* "default" or "speaker:NAME" */
+    int rc = asink_sdl_open(&k, device, &w);
     if (rc) {
-        snprintf(why, why_cap, "%s", w ? w : "le haut-parleur ne s'ouvre pas (cannot open the speaker)");
+        snprintf(why, why_cap, "%s", w ? w : _("le haut-parleur ne s'ouvre pas"));
         r->spk = NULL;
         return rc;
     }

@@ -138,7 +138,7 @@ struct cr_slot {
 struct call_recv {
     char *video_out, *audio_out;
     int width, height, fps;
-    int speaker; /* audio_out is "default" */
+    int speaker; /* audio_out is a speaker: "default" or "speaker:NAME" */
 
     struct cr_queue q;
 

@@ -4,6 +4,8 @@
 #ifndef CLIENT_CLI_H
 #define CLIENT_CLI_H
 
+#include <stdio.h>
+
 #include "bp/vocab.h"
 #include "keystore.h"
 #include "net.h"
@@ -60,5 +62,13 @@ int join_run(struct app *a, struct join_opts *o);
 int cmd_hours(struct app *a, int argc, char **argv);
 int cmd_open(struct app *a, int argc, char **argv); /* join or enrol, from a link a click gives */
 int cmd_receipt(struct app *a, int argc, char **argv); /* a unused: offline */
+/* `bilan devices` and `bilan test-media` (issue 10): offline, a unused. */
+int cmd_devices(struct app *a, int argc, char **argv);
+int cmd_testmedia(struct app *a, int argc, char **argv);
+/* The words of `bilan devices` for a listing d (media/devlist.h), for
+ * people or for scripts: 0, or -1 when f refuses. */
+struct devlist;
+int devices_print_text(FILE *f, const struct devlist *d);
+int devices_print_json(FILE *f, const struct devlist *d);
 
 #endif

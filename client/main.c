@@ -29,6 +29,9 @@ static const char usage[] = N_(
     "                       déclarer du travail personnel (bénéficiaire)\n"
     "  receipt verify FICHIER\n"
     "                       vérifie un relevé de présence, sans réseau\n"
+    "  devices              liste les caméras, micros et haut-parleurs, avec l'option\n"
+    "                       à donner pour chacun\n"
+    "  test-media           essaie la caméra, le micro et le haut-parleur avant la séance\n"
     "\n"
     "Options :\n"
     "  --data DOSSIER       dossier des données (par défaut $BILAN_HOME, sinon\n"
@@ -103,6 +106,10 @@ int main(int argc, char **argv)
         fn = cmd_hours;
     else if (!strcmp(cmd, "receipt"))
         return cmd_receipt(NULL, sub_argc, sub_argv); /* offline: no data folder */
+    else if (!strcmp(cmd, "devices"))
+        return cmd_devices(NULL, sub_argc, sub_argv); /* offline: no data folder */
+    else if (!strcmp(cmd, "test-media"))
+        return cmd_testmedia(NULL, sub_argc, sub_argv); /* offline: no data folder */
     if (!fn)
         return cli_fail(EXIT_USAGE, _("commande inconnue « %s » : les commandes sont dans bilan --help"), cmd);
     static struct app app;

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <SDL.h>
 
@@ -66,6 +67,18 @@ int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)
     }
     SDL_PauseAudioDevice(s->dev, 0);
     *out = s;
+    return 0;
+}
+
+int asink_sdl_spec(const char *spec, const char **device)
+{
+    *device = NULL;
+    if (!spec || strcmp(spec, "default") == 0)
+        return spec != NULL;
+    if (strncmp(spec, "speaker:", 8) == 0 && spec[8]) {
+        *device = spec + 8;
+        return 1;
+    }
     return 0;
 }
 

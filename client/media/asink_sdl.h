@@ -46,6 +46,10 @@ struct asink_sdl_stats {
  * naming the device and SDL's driver, French then English, in a per-thread
  * buffer valid until this thread's next call into asink_sdl or asrc_sdl. */
 int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why);
+/* Whether an `--audio-out` spec names a speaker: "default" (*device set to
+ * NULL) or "speaker:NAME" (*device points at NAME inside spec, the name
+ * `bilan devices` lists). 1 then, else 0 (a file). */
+int asink_sdl_spec(const char *spec, const char **device);
 /* Queue block seq (pcm: AFRAME_SAMPLES, read only); see the header comment
  * for skips, gaps and late blocks (all return 0). A negative BP_E_* with
  * *why when the device is gone (unplugged) or SDL refuses. */
