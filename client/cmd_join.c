@@ -40,6 +40,7 @@ struct join_ctx {
     struct join_console console;
     struct ks_server srv; /* the server, when known from the store (join by id) */
     enum net_trust trust; /* how this connection trusted it */
+    int welcomed;         /* welcomes so far (more than one: reconnections) */
 };
 
 /* The welcome: join by id, or redeem the invite of the link. */
@@ -48,6 +49,12 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     struct join_ctx *j = ctx;
     if (t != BP_T_WELCOME)
         return 0;
+    if (j->welcomed++) {
+        /* A reconnection (dialog.h): the device is known now; keys again. */
+        join_store_load_e2e(&j->store, s->bilan);
+        join_store_send_pending(&j->store, s);
+        return 0;
+    }
     if (!j->by_link) {
         cli_trust_seen(j->a, &j->srv, j->trust);
         join_store_load_e2e(&j->store, s->bilan);
@@ -78,6 +85,9 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     if (rc)
         return cli_fail(EXIT_USAGE, "cannot save the bilan: %s", ks_error(j->a->ks));
     snprintf(s->bilan, sizeof s->bilan, "%s", id);
+    /* The invite is spent: a reconnection authenticates with the key. */
+    s->req.mode = DIALOG_AUTH;
+    OPENSSL_cleanse(s->req.token, sizeof s->req.token);
     j->store.server_id = sid;
     join_store_load_e2e(&j->store, id);
     join_store_send_pending(&j->store, s);
@@ -341,6 +351,7 @@ int join_run(struct app *a, struct join_opts *o)
     s.script.expect_chat = o->expect_chat;
     s.script.expect_members = o->expect_members;
     s.script.duration_ms = o->duration_ms;
+    s.link.rc.window_ms = (uint64_t)o->reconnect_s * 1000; /* 0: --reconnect-for 0, never */
     s.script.timeout_ms = o->timeout_ms;
     s.script.scripted = o->tx.n > 0 || o->expect_files || o->expect_chat || o->expect_members;
     s.script.want_relay_stats = o->stats_file != NULL;

@@ -23,6 +23,9 @@ static const char join_usage[] =
     "  --expect-members N   leave after the room had N members at once (you included;\n"
     "                       more than 4 never happens: stay until --duration/--timeout)\n"
     "  --duration SECONDS   leave after this long in the room (exit 0)\n"
+    "  --reconnect-for SECONDS  when the connection drops, try again for this long\n"
+    "                       (0.5, 1, 2, 4, 8 s apart) before giving up with exit 3\n"
+    "                       (default 120; 0: never)\n"
     "  --timeout SECONDS    give up (exit 4) if expectations are not met by then\n"
     "  --server HOST:PORT   which server, if the bilan id is known on several\n"
     "  --headless           no window (this version has no window yet)\n"
@@ -153,12 +156,14 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         {"audio-out", required_argument, NULL, 1009},
         {"size", required_argument, NULL, 1010},
         {"fps", required_argument, NULL, 1011},
+        {"reconnect-for", required_argument, NULL, 1099},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     datatx_init(&o->tx);
     o->policy = E2E_SAS_ASK;
+    o->reconnect_s = RECONNECT_WINDOW_DEFAULT_S;
     int c, rc = 0;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
     while ((c = getopt_long(argc, argv, "f:S:r:F:C:M:d:t:s:Hh", opts, NULL)) != -1) {
@@ -235,6 +240,13 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
             if (!rc && o->fps < 5)
                 rc = cli_fail(EXIT_USAGE, "--fps %s: expected 5 to 60", optarg);
             break;
+        case 1099: {
+            uint64_t ms = 0;
+            if (strcmp(optarg, "0") && !(rc = parse_seconds("--reconnect-for", optarg, &ms)) && ms > 86400000)
+                rc = cli_fail(EXIT_USAGE, "--reconnect-for %s: at most one day", optarg);
+            o->reconnect_s = (int)(ms / 1000);
+            break;
+        }
         case 'h':
             fputs(join_usage, stdout);
             datatx_free(&o->tx);

@@ -306,7 +306,7 @@ def t_kill9_mid_session():
         server.start(port=port)
         check(server.port == port, "restarted on the same port")
         sid = opened["session"]
-        server.proc.wait_line(rf"session {sid} of bilan \S+: nobody came back", stderr=True)
+        server.proc.wait_line(rf"session {sid} of bilan \S+ ended \(server_restart\)", stderr=True)
         with sqlite3.connect(db, uri=True) as c:
             reason = c.execute("SELECT close_reason FROM sessions WHERE id = ?", (sid,)).fetchone()[0]
         check(reason == "server_restart", "nobody came back within the grace: session ended (server_restart)")
