@@ -70,6 +70,17 @@ def meet(s, ben_prefix=()):
     return pa, pb, sid
 
 
+RECONNECTING = r"^\[room\] reconnecting in_s=[0-9.]+ left_s=\d+$"
+
+
+def wait_tries(p, n):
+    """Waits until p said it is reconnecting n times (n attempts scheduled)."""
+    rx = re.compile(RECONNECTING)
+    while p.count(RECONNECTING) < n:
+        seen = [j for j, l in enumerate(p.lines) if rx.search(l)]
+        p.wait_line(RECONNECTING, start=seen[-1] + 1 if seen else 0)
+
+
 def hold(seconds, procs):
     """Lets the meeting run for `seconds` (a phase of the scenario, measured
     in time on purpose), failing at once if one of procs ends."""
@@ -142,9 +153,12 @@ def t_server_kill9():
         t_kill = time.time()
         s.server.proc.signal(signal.SIGKILL)
         s.server.proc.wait_exit()
-        pa.wait_line(r"^\[room\] reconnecting in_s=[0-9.]+ left_s=\d+$")
-        pb.wait_line(r"^\[room\] reconnecting in_s=[0-9.]+ left_s=\d+$")
-        check(True, "both clients say they are reconnecting")
+        # A restart takes a while: both clients try three times (0.5, 1 and
+        # 2 s apart) before the server is back, so they come back seconds
+        # after it starts, within its grace.
+        for p in (pa, pb):
+            wait_tries(p, 3)
+        check(True, "both clients say they are reconnecting, and try again")
         port = s.server.port
         s.server.start(port=port)
         check(s.server.port == port, "the server restarted on the same port and data")
