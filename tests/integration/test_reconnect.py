@@ -192,6 +192,7 @@ def t_server_kill9():
         crow = [x for x in json.loads(r.stdout)["sessions"] if x["id"] == sid][0]
         check(crow["interruptions"] == 1 and crow["face_to_face_s"] == row["face_to_face_s"],
               "`bilan hours` shows the same session, one interruption")
+        check(s.server.stop() == 0, "the restarted server exits 0")
         ok = True
     finally:
         for p in (pa, pb):
@@ -260,6 +261,7 @@ def t_link_cut():
         print(f"  figure: face-to-face {row['face_to_face_s']:.2f} s, break {gap:.2f} s", flush=True)
         check(lo <= row["face_to_face_s"] <= hi,
               f"and matches what the test saw ({lo:.1f} <= {row['face_to_face_s']:.1f} <= {hi:.1f} s)")
+        check(s.server.stop() == 0, "the server exits 0")
         ok = True
     finally:
         for p in (pa, pb):
