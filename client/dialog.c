@@ -183,6 +183,12 @@ static int link_may_retry(const struct dialog *d)
  * (the script, the sends, the sessions seen, the hours' clock). */
 static void link_reset(struct dialog *d)
 {
+    /* The others are gone from this connection's point of view: their
+     * streams end (the call stops concealing them; a new join may give
+     * them other slots). */
+    for (int i = 0; i < BP_MAX_MEMBERS; i++)
+        if (i != d->room.slot && d->room.members[i].present)
+            mux_slot_gone(&d->mux, (uint8_t)i, d->now_seen);
     memset(&d->room, 0, sizeof d->room);
     d->room.slot = -1;
     memset(&d->flow, 0, sizeof d->flow);

@@ -14,6 +14,10 @@ the session going (PROTOCOL.md §1 "Reconnection", §9.1; docs/JOURNAL.md).
                 session less the break as the journal dates it (from the last
                 sign of life before the cut to the rejoin). Skipped (77)
                 without root or iproute2.
+  call_resumes  a call (test pattern and tone) through a kill -9 and restart:
+                after the return each side hears (>= 90 % of audio played
+                clean) and sees (>= 10 pictures a second) the other again:
+                server clock measured again, keys renewed, keyframes.
   give_up       the server is killed and never comes back: with
                 --reconnect-for 3 the client tries for 3 s, then says in
                 French that it cannot reach the server and exits 3.
@@ -300,7 +304,57 @@ def t_give_up():
         s.close(ok)
 
 
-TESTS = {"server_kill9": t_server_kill9, "link_cut": t_link_cut, "give_up": t_give_up}
+def t_call_resumes():
+    s = Scene("call")
+    pa = pb = None
+    ok = False
+    try:
+        def margs(tag):
+            return ["--headless", "--confirm-sas", "--video", "pattern", "--audio", "tone", "--size", "320x240",
+                    "--stats", os.path.join(s.tmp, f"stats-{tag}.json")]
+        pa = s.consultant.spawn("join", s.bilan, *margs("a"))
+        pa.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=consultant")
+        pb = s.beneficiary.spawn("join", s.link, *margs("b"))
+        pb.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=beneficiary")
+        hold(4, [pa, pb])
+        s.server.proc.signal(signal.SIGKILL)
+        s.server.proc.wait_exit()
+        for p in (pa, pb):
+            wait_tries(p, 2)
+        s.server.start(port=s.server.port)
+        for p in (pa, pb):
+            p.wait_line(r"^\[room\] reconnected$")
+        t_back = time.time()
+        hold(8, [pa, pb])
+        for p in (pa, pb):
+            p.signal(signal.SIGINT)
+            check(p.wait_exit() == 0, f"{p.name} leaves cleanly")
+        for tag, who in (("a", "consultant"), ("b", "beneficiary")):
+            with open(os.path.join(s.tmp, f"stats-{tag}.json")) as f:
+                st = json.load(f)
+            best = (0.0, 0, 0)
+            for r in st["media"]["receive"].get("slots", []):
+                pts = [p for p in r.get("timeline", []) if t_back + 2 <= p["t"] < t_back + 8]
+                played = sum(p["audio"]["played"] for p in pts)
+                bad = sum(p["audio"]["fec"] + p["audio"]["plc"] + p["audio"]["stalls"] for p in pts)
+                frames = sum(len(p["video"]["latency_ms"]) for p in pts)
+                if played > best[1]:
+                    best = (played / (played + bad) if played + bad else 0.0, played, frames)
+            print(f"  figure: {who} after the return: audio clean {best[0]:.3f} ({best[1]} played), "
+                  f"{best[2]} pictures in 6 s", flush=True)
+            check(best[1] >= 200 and best[0] >= 0.9, f"{who} hears the other again after the restart")
+            check(best[2] >= 60, f"{who} sees the other again after the restart")
+        check(s.server.stop() == 0, "the restarted server exits 0")
+        ok = True
+    finally:
+        for p in (pa, pb):
+            if p and not ok:
+                p.kill()
+        s.close(ok)
+
+
+TESTS = {"server_kill9": t_server_kill9, "link_cut": t_link_cut, "give_up": t_give_up,
+         "call_resumes": t_call_resumes}
 
 if __name__ == "__main__":
     run_tests(TESTS)
