@@ -9,7 +9,8 @@
  * not in that session never gets it; sessions ended by server_restart count
  * as closed. Budget warnings at their exact edges (t_budget_edges).
  * Reconnection (t_grace): a device back on a new connection while its old
- * one is silent is `lost` at the old one's last sign of life; a room
+ * one is silent is `lost` at the old one's last sign of life, and so is a
+ * connection closed after 4 s of silence with a ping unanswered; a room
  * emptied without a leave keeps its session open for the grace, a return
  * continues it (one interruption per break), and after the grace it closes
  * at the last departure; a session a crash left open is resumed at startup
@@ -429,11 +430,38 @@ static void t_grace(void)
         drain(k);
     }
     CHECK(w->room != NULL); /* not yet lost: 15 s */
-    int64_t t_back = T.wall_ms;
+    int64_t t_back = T.wall_ms, t_back0 = t_back;
     w = rejoin(5, &idw, join);
     conn_closed(&conns[4], T);
     CHECK_EQ_INT(q1s("SELECT t_ms FROM journal WHERE event = 'lost' AND session = '%s'", sid), last_w);
     CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'join' AND session = '%s'", sid), t_back);
+
+    /* A connection that closes without a leave after 4 s of silence with
+     * a ping of ours unanswered (a dead link whose reset came through
+     * later) is lost at its last sign of life; one closed while it still
+     * answered leaves at the close. */
+    for (int i = 0; i < 2; i++) {
+        second(k, w);
+        drain(k);
+        drain(w);
+    }
+    int64_t last_w2 = T.wall_ms;
+    for (int i = 0; i < 5; i++) {
+        second(k, NULL);
+        drain(k);
+    }
+    conn_closed(w, T);
+    CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'lost' AND session = '%s'", sid), last_w2);
+    t_back = T.wall_ms;
+    w = rejoin(4, &idw, join);
+    second(k, w);
+    drain(k);
+    drain(w);
+    int64_t t_reset = T.wall_ms;
+    conn_closed(w, T); /* heard 0 s ago: disconnected now */
+    CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'leave' AND session = '%s'", sid), t_reset);
+    w = rejoin(5, &idw, join);
+    CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'join' AND session = '%s'", sid), t_reset);
 
     /* Both links drop without a leave: the session waits. */
     for (int i = 0; i < 4; i++) {
@@ -462,8 +490,8 @@ static void t_grace(void)
     drain(k);
     drain(w);
     CHECK(row_of_session(bilan, sid, &row));
-    CHECK_EQ_INT(row.interruptions, 2);
-    CHECK_EQ_INT(row.face_to_face_ms, (last_w - t0) + (t_drop - t_back) + (t_close - t_ret));
+    CHECK_EQ_INT(row.interruptions, 3); /* the leave and join at t_reset touch: one interval */
+    CHECK_EQ_INT(row.face_to_face_ms, (last_w - t0) + (last_w2 - t_back0) + (t_drop - t_back) + (t_close - t_ret));
     CHECK_EQ_INT(q1s("SELECT count(*) FROM sessions WHERE id = '%s' AND close_reason = 'closed'", sid), 1);
 
     /* Nobody comes back: closed at the last departure once the grace is over. */
