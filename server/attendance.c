@@ -23,7 +23,8 @@
  * continues it, and the gap is one interruption. A replaced connection
  * (the same device on a new one) is journaled `lost` at its last sign of
  * life, like a silent one. Sessions a crash left open are resumed the same
- * way at startup (resume.c). Every line gets its
+ * way at startup (resume.c), and so are those open when the server stops:
+ * a restart is a break like any other. Every line gets its
  * sequence number from the store: its identity (account.h).
  *
  * Figures. The open session is counted in memory (ledger.h): a journal
@@ -512,7 +513,9 @@ void attendance_member_left(struct server *srv, struct room *room, const struct 
     if (room->count == 0) {
         if (!strcmp(reason, "replaced"))
             return; /* the same device is joining again right now */
-        if (!strcmp(reason, "left") || srv->stopping) {
+        if (srv->stopping)
+            return; /* left open: the next start resumes it (resume.c) */
+        if (!strcmp(reason, "left")) {
             close_session(srv, room, h->last_t_ms, "empty", NULL, NULL, now);
             return;
         }
@@ -598,10 +601,9 @@ void attendance_free_all(struct server *srv)
 {
     for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
         for (struct room *room = srv->rooms.b[b]; room; room = room->next) {
-            /* A session waiting for a return ends with the server, at its
-             * last departure (stored "shutdown" while stopping). */
-            if (room->session && !room->count && srv->st)
-                close_session(srv, room, room->session->last_t_ms, "empty", NULL, NULL, (struct now){0, 0, 0});
+            /* A session still open (its members' departures journaled)
+             * stays open in the store: the next start resumes it, and
+             * closes it at its last t if nobody comes back (resume.c). */
             hsession_free(room->session);
             room->session = NULL;
         }

@@ -93,8 +93,9 @@ int attendance_resume_all(struct server *srv, struct now now, int64_t *n);
 void attendance_sweep(struct server *srv, struct now now);
 /* The grace of an emptied session: srv->session_grace_ms or SESSION_GRACE_MS. */
 int64_t attendance_grace_ms(const struct server *srv);
-/* At shutdown, before rooms_clear: closes the sessions still waiting for a
- * return (empty rooms) and frees every room's open session. */
+/* At shutdown, before rooms_clear: frees every room's open session. The
+ * sessions stay open in the store (their members' departures journaled as
+ * they left): the next start resumes them (attendance_resume_all). */
 void attendance_free_all(struct server *srv);
 
 /* Handlers of session_open and session_close (PROTOCOL.md §9.1), registered

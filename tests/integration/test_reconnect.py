@@ -8,6 +8,9 @@ the session going (PROTOCOL.md §1 "Reconnection", §9.1; docs/JOURNAL.md).
                 the session closed with one interruption, and its
                 face-to-face time is the time both were there, less at most
                 the checkpoint loss before the crash (<= 10.5 s).
+  server_sigterm the same with a graceful stop (SIGTERM: shutting_down): the
+                session stays open through the restart, presence ends at the
+                stop itself.
   link_cut      the beneficiary in its own network namespace; its link is cut
                 for 5 s (veth down): it reconnects by itself, chat crosses
                 afterwards; one interruption, and the face-to-face time is the
@@ -147,16 +150,27 @@ def wait_alive(s, sid, n):
     raise TestFailure(f"fewer than {n} alive checkpoints in session {sid}")
 
 
-def t_server_kill9():
-    s = Scene("kill9")
+def restart(sig):
+    """The server stops mid-session (sig: SIGKILL, a crash; SIGTERM, a
+    graceful stop that says shutting_down) and restarts on the same port and
+    data while both clients try to come back."""
+    crash = sig == signal.SIGKILL
+    s = Scene("kill9" if crash else "sigterm")
     pa = pb = None
     ok = False
     try:
         pa, pb, sid = meet(s)
-        wait_alive(s, sid, 2)
+        if crash:
+            wait_alive(s, sid, 2)
+        else:
+            hold(3, [pa, pb])
         t_kill = time.time()
-        s.server.proc.signal(signal.SIGKILL)
-        s.server.proc.wait_exit()
+        s.server.proc.signal(sig)
+        rc = s.server.proc.wait_exit()
+        if not crash:
+            check(rc == 0, "the server stops cleanly on SIGTERM")
+            for p in (pa, pb):
+                p.wait_line(r"^\[error\] code=shutting_down: ")
         # A restart takes a while: both clients try three times (0.5, 1 and
         # 2 s apart) before the server is back, so they come back seconds
         # after it starts, within its grace.
@@ -177,18 +191,23 @@ def t_server_kill9():
         row, lines = close_and_report(s, pa, pb, sid)
         check(row["closed"], "the session is closed by the consultant")
         check(row["interruptions"] == 1, f"one interruption ({row['interruptions']})")
-        # Face-to-face: open .. last checkpoint before the crash, then the
+        # Face-to-face: open .. the end of presence before the stop (the last
+        # checkpoint after a crash, the stop itself after SIGTERM), then the
         # rejoin of the second member .. the close.
-        lost = [t for t, ev, _ in lines if ev == "lost"]
+        ended = [t for t, ev, _ in lines if ev == ("lost" if crash else "leave")]
         joins = [t for t, ev, _ in lines if ev == "join"]
-        check(len(lost) == 2 and len(joins) == 4, "two presences ended at the restart, two joins after it")
+        check(len(ended) == 2 and len(joins) == 4,
+              f"two presences ended by the stop ({'lost' if crash else 'leave'}), two joins after it")
         t_back = max(joins[2:]) / 1000
         before = row["face_to_face_s"] - (row["end"] - t_back)
         loss = (t_kill - row["start"]) - before
-        print(f"  figure: face-to-face {row['face_to_face_s']:.1f} s; before the crash {before:.1f} s, "
-              f"{loss:.1f} s lost to the checkpoint; back {t_back - t_kill:.1f} s after the kill", flush=True)
-        check(0 <= loss <= 10.5, f"the time before the crash is counted up to the last checkpoint ({loss:.1f} s)")
-        check(abs(before - (min(lost) / 1000 - row["start"])) < 0.002, "and ends exactly there")
+        print(f"  figure: face-to-face {row['face_to_face_s']:.1f} s; before the stop {before:.1f} s, "
+              f"{loss:.2f} s lost; back {t_back - t_kill:.1f} s after the stop", flush=True)
+        if crash:
+            check(0 <= loss <= 10.5, f"the time before the crash is counted up to the last checkpoint ({loss:.1f} s)")
+        else:
+            check(-0.5 <= loss <= 0.5, f"the time before the stop is counted up to the stop ({loss:.2f} s)")
+        check(abs(before - (min(ended) / 1000 - row["start"])) < 0.002, "and ends exactly there")
         after = row["face_to_face_s"] - before
         check(t_fin - t_back_seen - 0.1 <= after <= t_fin - t_kill + 0.5,
               f"the time together after the return is counted ({after:.1f} s)")
@@ -203,6 +222,14 @@ def t_server_kill9():
             if p and not ok:
                 p.kill()
         s.close(ok)
+
+
+def t_server_kill9():
+    restart(signal.SIGKILL)
+
+
+def t_server_sigterm():
+    restart(signal.SIGTERM)
 
 
 def t_link_cut():
@@ -353,7 +380,8 @@ def t_call_resumes():
         s.close(ok)
 
 
-TESTS = {"server_kill9": t_server_kill9, "link_cut": t_link_cut, "give_up": t_give_up,
+TESTS = {"server_kill9": t_server_kill9, "server_sigterm": t_server_sigterm, "link_cut": t_link_cut,
+         "give_up": t_give_up,
          "call_resumes": t_call_resumes}
 
 if __name__ == "__main__":
