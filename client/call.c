@@ -31,6 +31,8 @@ struct call {
     uint64_t last_obs_ms;
     uint64_t our_gen;
     int sending;
+    int link_seen;  /* d->link.connects when the clock was last measured */
+    int kf_on_join; /* a reconnection: ask the others for a keyframe once back in */
     /* counters */
     uint64_t reports, key_requests_in, key_requests_out, bad_reports;
     int64_t worst_queue_ms;
@@ -180,9 +182,30 @@ static void send_keyframe_wants(struct call *c, struct dialog *d)
 static void media_tick(void *ctx, struct dialog *d, uint64_t now)
 {
     struct call *c = ctx;
+    if (d->link.connects != c->link_seen) {
+        /* A new connection (reconnection, dialog.h): the server may have
+         * restarted, so its clock is measured again before media goes; our
+         * keys start over at generation 1 (a keyframe follows them), and
+         * the others' pictures are asked afresh. */
+        c->kf_on_join = c->link_seen != 0;
+        c->link_seen = d->link.connects;
+        clocksync_init(&c->cs);
+        c->clock_valid = 0;
+        c->clock_out = 0;
+        c->next_clock_ms = 0;
+        c->our_gen = 0;
+    }
     int in_room = d->st == ST_IN_ROOM;
     if (in_room)
         ask_clock(c, d, now);
+    if (in_room && c->kf_on_join) {
+        c->kf_on_join = 0;
+        for (int s = 0; s < BP_MAX_MEMBERS; s++)
+            if (s != d->room.slot && d->room.members[s].present) {
+                c->key_requests_out++;
+                dialog_send(d, json_pack("{s:s, s:i}", "type", "keyframe_request", "slot", s));
+            }
+    }
     int can = in_room && dialog_others(d) && c->clock_valid && (!d->e2e || e2e_can_send(d->e2e));
     if (can != c->sending) {
         c->sending = can;

@@ -216,7 +216,8 @@ static void h_wake(void *ctx, uint64_t now)
 
 static void h_closed(void *ctx)
 {
-    dialog_closed(ctx);
+    struct dialog *d = ctx;
+    dialog_link_closed(d, d->tp_ctx ? net_close_status(d->tp_ctx) : 0, cli_now_ms());
 }
 
 /* What the mux's sources on other threads call (through mux_wake). */
@@ -239,22 +240,42 @@ int app_run_dialog(struct dialog *d, const struct net_cfg *cfg)
         .input = d->app && d->app->on_input ? h_input : NULL,
         .wake = h_wake,
     };
-    char why[300];
-    struct net *n = net_new(cfg, &nh, why, sizeof why);
-    if (!n)
-        return cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, why);
-    d->tp = &net_transport;
-    d->tp_ctx = n;
-    mux_set_waker(&d->mux, wake_net, n);
-    net_run(n);
-    /* No wake may reach n once it is freed: producers still running find
-     * nobody to wake from here on. */
-    mux_set_waker(&d->mux, NULL, NULL);
-    d->tp = NULL;
-    d->tp_ctx = NULL;
+    char why[300], last_err[1100];
+    last_err[0] = '\0';
+    /* One connection, or, for a join that loses its connection, one after
+     * another until it is back in the room or its window is over
+     * (dialog_link_closed, dialog_reconnect_delay). */
+    for (;;) {
+        struct net *n = net_new(cfg, &nh, why, sizeof why);
+        if (!n && !d->link.reconnecting)
+            return cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, why);
+        if (n) {
+            d->tp = &net_transport;
+            d->tp_ctx = n;
+            mux_set_waker(&d->mux, wake_net, n);
+            net_run(n);
+            /* No wake may reach n once it is freed: producers still running
+             * find nobody to wake from here on. */
+            mux_set_waker(&d->mux, NULL, NULL);
+            d->tp = NULL;
+            d->tp_ctx = NULL;
+            snprintf(last_err, sizeof last_err, "%s", net_error(n));
+            net_free(n);
+        }
+        if (d->finished || !d->link.reconnecting)
+            break;
+        uint32_t rnd = 0;
+        (void)bp_random((uint8_t *)&rnd, sizeof rnd);
+        int64_t ms = dialog_reconnect_delay(d, cli_now_ms(), rnd);
+        if (ms < 0)
+            break;
+        if (net_pause((uint64_t)ms)) {
+            dialog_interrupt(d, cli_now_ms()); /* Ctrl-C while waiting: we stop here */
+            break;
+        }
+    }
     int code = d->finished ? d->exit_code : EXIT_NETWORK;
-    if (d->lost || !d->finished)
-        cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, net_error(n));
-    net_free(n);
+    if ((d->lost || !d->finished) && last_err[0])
+        cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, last_err);
     return code;
 }

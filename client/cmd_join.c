@@ -46,6 +46,7 @@ struct join_ctx {
     char downloads[4096]; /* where accepted files go without --recv-dir */
     struct ks_server srv; /* the server, when known from the store (join by id) */
     enum net_trust trust; /* how this connection trusted it */
+    int welcomed;         /* welcomes so far (more than one: reconnections) */
 };
 
 /* The welcome: join by id, or redeem the invite of the link. */
@@ -54,6 +55,12 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     struct join_ctx *j = ctx;
     if (t != BP_T_WELCOME)
         return 0;
+    if (j->welcomed++) {
+        /* A reconnection (dialog.h): the device is known now; keys again. */
+        join_store_load_e2e(&j->store, s->bilan);
+        join_store_send_pending(&j->store, s);
+        return 0;
+    }
     if (!j->by_link) {
         cli_trust_seen(j->a, &j->srv, j->trust);
         join_store_load_e2e(&j->store, s->bilan);
@@ -84,6 +91,9 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     if (rc)
         return cli_fail(EXIT_USAGE, "cannot save the bilan: %s", ks_error(j->a->ks));
     snprintf(s->bilan, sizeof s->bilan, "%s", id);
+    /* The invite is spent: a reconnection authenticates with the key. */
+    s->req.mode = DIALOG_AUTH;
+    OPENSSL_cleanse(s->req.token, sizeof s->req.token);
     j->store.server_id = sid;
     join_store_load_e2e(&j->store, id);
     join_store_send_pending(&j->store, s);
@@ -101,6 +111,13 @@ static void app_tick(void *ctx, struct dialog *d, uint64_t now)
 {
     struct join_ctx *j = ctx;
     join_console_tick(&j->console, d, now);
+}
+
+/* The link to the server (reconnection): the person's words and the window. */
+static void app_link(void *ctx, struct dialog *d, int reconnecting, int retry_left_s)
+{
+    (void)ctx;
+    room_news_link(&d->news, reconnecting ? ROOM_RECONNECTING : ROOM_IN, retry_left_s);
 }
 
 static void app_receipt(void *ctx, struct dialog *d, const char *bilan, const char *session,
@@ -141,6 +158,7 @@ static const struct dialog_app join_app = {
     .on_attend = app_attend,
     .attend_load = app_attend_load,
     .tick = app_tick,
+    .on_link = app_link,
 };
 
 /* Where accepted files go without --recv-dir: the desktop's downloads
@@ -228,9 +246,25 @@ static int lock_room(const struct app *a, const char *bilan)
     return 0;
 }
 
-static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct ks_server *srv,
-                    const char *arg, const char *opt_server)
+/* Files are offered to a person (at a terminal or in a window) and go to
+ * the downloads folder once accepted; a script without --recv-dir refuses
+ * them. */
+static void offer_files(struct app *a, struct join_ctx *j, struct dialog *s,
+                        const struct join_opts *o, int window)
 {
+    if (o->recv_dir || o->machine || !s->rx || (!j->console.tty && !window))
+        return;
+    if (download_dir(a, j->downloads, sizeof j->downloads)) {
+        s->rx->dir = j->downloads;
+        s->rx->ask = 1;
+    }
+}
+
+static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct ks_server *srv,
+                    const char *arg, const struct join_opts *o, struct join_window *jw,
+                    struct call *call)
+{
+    const char *opt_server = o->opt_server;
     int rc;
     if (j->by_link) {
         uint8_t h[32];
@@ -304,6 +338,10 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
     j->cfg->has_pin = srv->has_pin;
     memcpy(j->cfg->pin, srv->pin, BP_FP_LEN);
     j->cfg->trusted_by = &j->trust;
+    /* The window opens once the room is ours to open (the lock above): a
+     * second join of the same room never flashes a window before its error. */
+    join_window_open(jw, a, o, s, call, &j->console, j->by_link ? NULL : arg);
+    offer_files(a, j, s, o, jw->win != NULL);
     return app_run_dialog(s, j->cfg);
 }
 
@@ -439,12 +477,6 @@ int join_run(struct app *a, struct join_opts *o)
     o->tx.news = &s.news;
     s.news.auto_session = o->open_phase[0] != 0;
     rx.reply = &o->tx; /* file answers go back to their senders */
-    if (!o->recv_dir && !o->machine && j.console.tty && download_dir(a, j.downloads, sizeof j.downloads)) {
-        /* A person at the keyboard: files are offered, and go to the
-         * downloads folder once accepted (/accepter). */
-        rx.dir = j.downloads;
-        rx.ask = 1;
-    }
     if (!o->machine && j.console.tty) {
         /* A person at a terminal: the room's sentences never split the line
          * being typed (term.h). */
@@ -457,6 +489,7 @@ int join_run(struct app *a, struct join_opts *o)
     s.script.expect_chat = o->expect_chat;
     s.script.expect_members = o->expect_members;
     s.script.duration_ms = o->duration_ms;
+    s.link.rc.window_ms = (uint64_t)o->reconnect_s * 1000; /* 0: --reconnect-for 0, never */
     s.script.timeout_ms = o->timeout_ms;
     s.script.scripted = o->tx.n > 0 || o->expect_files || o->expect_chat || o->expect_members;
     s.script.want_relay_stats = o->stats_file != NULL;
@@ -488,8 +521,8 @@ int join_run(struct app *a, struct join_opts *o)
     struct ks_server srv;
     /* The window (join_window.h): the room as a person sees it, or text. */
     static struct join_window jw;
-    join_window_open(&jw, a, o, &s, call, &j.console, j.by_link ? NULL : arg);
-    rc = run_join(a, &j, &s, &srv, arg, o->opt_server);
+    memset(&jw, 0, sizeof jw);
+    rc = run_join(a, &j, &s, &srv, arg, o, &jw, call);
     join_window_close(&jw, &s);
     if (rc == EXIT_REFUSED && j.by_link)
         explain_refusal(&s);

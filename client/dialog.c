@@ -21,6 +21,7 @@
 #include "dialog.h"
 #include "dialog_auth.h"
 #include "e2e_room.h"
+#include "i18n.h"
 #include "util.h"
 
 #define STATS_RETRY_MS 200 /* between two stats asked before a scripted leave */
@@ -171,6 +172,38 @@ static void teardown(struct dialog *d, const char *why, int close)
         d->tp->close(d->tp_ctx);
 }
 
+/* A lost connection is worth another: a join that got in once, with a
+ * reconnection window, and that was not leaving. */
+static int link_may_retry(const struct dialog *d)
+{
+    return d->req.goal == GOAL_JOIN && d->link.rc.window_ms && d->link.joined_once && !d->finished &&
+           d->st != ST_LEAVING;
+}
+
+/* The visit on that connection is over, the dialog is not: back to the
+ * state of a dialog about to connect, with what outlives a visit kept
+ * (the script, the sends, the sessions seen, the hours' clock). */
+static void link_reset(struct dialog *d)
+{
+    /* The others are gone from this connection's point of view: their
+     * streams end (the call stops concealing them; a new join may give
+     * them other slots). */
+    for (int i = 0; i < BP_MAX_MEMBERS; i++)
+        if (i != d->room.slot && d->room.members[i].present)
+            mux_slot_gone(&d->mux, (uint8_t)i, d->now_seen);
+    memset(&d->room, 0, sizeof d->room);
+    d->room.slot = -1;
+    memset(&d->flow, 0, sizeof d->flow);
+    d->flow.held_slot = -1;
+    d->relay.pending = 0;
+    d->relay.frames_accepted = 0;
+    d->mux.sent = 0; /* frames_in of the next connection's stats count from there */
+    d->hours.session[0] = '\0'; /* the next hours_update says if it still runs */
+    d->hours.closing = 0;
+    d->script.setup_deadline = 0; /* the reconnection window bounds the setup now */
+    d->st = ST_CONNECTING;
+}
+
 /* The one re-evaluation after every event. */
 static void settle(struct dialog *d, uint64_t now)
 {
@@ -234,7 +267,18 @@ static void on_joined(struct dialog *d, const struct msg_in *in)
 {
     if (dialog_room_joined(d, in->m, in->now) || dialog_e2e_joined(d, in->m, in->now))
         return;
-    if (d->script.duration_ms)
+    d->link.joined_once = 1;
+    if (d->link.reconnecting) {
+        d->link.reconnecting = 0;
+        d->link.reconnects++;
+        reconnect_ok(&d->link.rc);
+        dialog_print(d, "[room] reconnected\n");
+        if (d->app && d->app->on_link)
+            d->app->on_link(d->app_ctx, d, 0, 0);
+        else
+            fprintf(d->err, "bilan: %s\n", _("Reconnecté : la réunion continue."));
+    }
+    if (d->script.duration_ms && !d->script.duration_end) /* --duration counts from the first join */
         d->script.duration_end = in->now + d->script.duration_ms;
     d->hours.try_open = 1;
     d->script.progress = 1;
@@ -279,6 +323,12 @@ static void on_error(struct dialog *d, const struct msg_in *in)
     int fatal = json_is_true(json_object_get(in->m, "fatal"));
     if (dialog_hours_error(d, in->ref, fatal))
         return;
+    if (fatal && link_may_retry(d) && (!strcmp(d->err_code, "shutting_down") || !strcmp(d->err_code, "too_slow"))) {
+        /* The server stops or cut a slow link: the close follows, and the
+         * join is tried again (dialog_link_closed). */
+        dialog_print(d, "[error] code=%s: %s\n", d->err_code, d->err_msg);
+        return;
+    }
     if (d->req.goal == GOAL_JOIN)
         dialog_print(d, "[error] code=%s: %s\n", d->err_code, d->err_msg);
     else
@@ -401,6 +451,14 @@ static void (*const on_type[BP_T__COUNT])(struct dialog *, const struct msg_in *
 void dialog_start(struct dialog *d, uint64_t now_ms)
 {
     d->now_seen = now_ms;
+    if (d->link.connects++) {
+        /* Another connection of the same dialog: hello, auth and join
+         * again; the script's deadlines and sources are already set. */
+        d->torn_down = 0;
+        dialog_auth_hello(d, now_ms);
+        settle(d, now_ms);
+        return;
+    }
     dialog_e2e_attach(d);
     if (d->tx)
         mux_set_source(&d->mux, BP_KIND_DATA, &datatx_source, d->tx);
@@ -524,6 +582,54 @@ void dialog_finish(struct dialog *d, int code)
 {
     dialog_end(d, code);
     settle(d, d->now_seen);
+}
+
+void dialog_link_closed(struct dialog *d, int close_status, uint64_t now_ms)
+{
+    if (d->finished)
+        return;
+    if (d->link.reconnecting && d->st == ST_CONNECTING)
+        return; /* an attempt that never connected: nothing to let go */
+    /* 1000: a newer connection of this device replaced this one (another
+     * window): coming back would push it out in turn. */
+    if (!link_may_retry(d) || close_status == 1000) {
+        dialog_closed(d);
+        return;
+    }
+    teardown(d, "transfer interrupted: the connection dropped", 0);
+    link_reset(d);
+    d->link.reconnecting = 1;
+    reconnect_lost(&d->link.rc, now_ms);
+}
+
+int64_t dialog_reconnect_delay(struct dialog *d, uint64_t now_ms, uint32_t rnd)
+{
+    if (d->finished || !d->link.reconnecting)
+        return -1;
+    uint64_t left = 0;
+    int first = d->link.rc.attempts == 0;
+    int64_t ms = reconnect_next(&d->link.rc, now_ms, rnd, &left);
+    if (ms < 0) {
+        dialog_print(d, "[room] reconnect gave_up after_s=%llu\n",
+                     (unsigned long long)(d->link.rc.window_ms / 1000));
+        fprintf(d->err, "bilan: ");
+        fprintf(d->err, _("impossible de joindre le serveur depuis %llu s : la réunion est interrompue. "
+                          "Vérifiez votre connexion à Internet, puis relancez la même commande pour "
+                          "revenir dans la salle."),
+                (unsigned long long)(d->link.rc.window_ms / 1000));
+        fputc('\n', d->err);
+        d->lost = 1;
+        dialog_end(d, EXIT_NETWORK);
+        return -1;
+    }
+    int left_s = (int)((left + 999) / 1000);
+    dialog_print(d, "[room] reconnecting in_s=%.1f left_s=%d\n", (double)ms / 1000.0, left_s);
+    if (d->app && d->app->on_link)
+        d->app->on_link(d->app_ctx, d, 1, left_s);
+    else if (first)
+        fprintf(d->err, "bilan: %s\n",
+                _("La connexion au serveur est coupée. Reconnexion en cours…"));
+    return ms;
 }
 
 void dialog_closed(struct dialog *d)

@@ -14,7 +14,9 @@
  *
  * States: CONNECTING -> HELLO (hello sent) -> AUTH (enrol/auth sent) ->
  * then per goal: DONE (enrol), REQUEST (create/invite/list/hours/declare)
- * -> DONE, or JOINING -> IN_ROOM -> LEAVING (leave sent) -> DONE.
+ * -> DONE, or JOINING -> IN_ROOM -> LEAVING (leave sent) -> DONE. A join
+ * whose connection drops goes back to CONNECTING and starts again on the
+ * next connection (d->link, dialog_link_closed).
  *
  * Each event updates the state through the job it concerns (dialog_auth,
  * dialog_room, dialog_e2e, dialog_hours, the mux), then dialog.c settles,
@@ -64,6 +66,17 @@ void dialog_on_input(struct dialog *d, const char *buf, size_t len, uint64_t now
 void dialog_on_wake(struct dialog *d, uint64_t now_ms);
 /* The connection is gone. Unfinished receives are deleted. */
 void dialog_closed(struct dialog *d);
+/* The same, with the WebSocket close code the server sent (0: none) and
+ * the time: a GOAL_JOIN dialog that had joined and did not leave (and was
+ * not replaced, close 1000, nor refused) is not over then but waits to
+ * reconnect (d->link.reconnecting). */
+void dialog_link_closed(struct dialog *d, int close_status, uint64_t now_ms);
+/* Between connections of a reconnecting dialog: the delay before the next
+ * attempt (ms), said on out ("[room] reconnecting in_s=... left_s=...")
+ * and to the application (on_link); or -1 once the window is over: the
+ * dialog is then finished (EXIT_NETWORK) with a message on err. rnd: any
+ * random number (the delays' spread). */
+int64_t dialog_reconnect_delay(struct dialog *d, uint64_t now_ms, uint32_t rnd);
 
 /* ---- for the command ---- */
 

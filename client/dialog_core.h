@@ -28,6 +28,7 @@
 #include "datatx.h"
 #include "mux.h"
 #include "room_news.h"
+#include "reconnect.h"
 
 struct dialog;
 struct e2e;
@@ -89,6 +90,13 @@ struct dialog_app {
     /* Every tick (100 ms) and after each wake from another thread: what
      * other threads handed over (a file hashed, a window's command). */
     void (*tick)(void *ctx, struct dialog *d, uint64_t now_ms);
+    /* The link to the server (GOAL_JOIN, reconnection): reconnecting 1
+     * when the connection dropped and the next attempt starts in in_ms
+     * (retry_left_s: seconds before giving up); reconnecting 0 once back in
+     * the room. The machine line ([room] reconnecting / reconnected) is
+     * printed by the dialog either way; without this hook the dialog also
+     * says it in French on err. */
+    void (*on_link)(void *ctx, struct dialog *d, int reconnecting, int retry_left_s);
 };
 
 enum dialog_mode { DIALOG_AUTH = 1, DIALOG_ENROL = 2 };
@@ -200,6 +208,19 @@ struct dialog_hours {
     int nreceipts;
 };
 
+/* The connection under a GOAL_JOIN dialog: one dialog may live over several
+ * (PROTOCOL.md §1 "Reconnection"). A connection lost after a join, without
+ * our leave, is retried (reconnect.h) until link.rc.window_ms have passed;
+ * the new connection says hello, authenticates and joins again, and the
+ * visit's state (roster, keys, transfers) starts over. */
+struct dialog_link {
+    struct reconnect rc; /* rc.window_ms 0: never reconnect */
+    int connects;        /* connections established so far */
+    int joined_once;     /* a join succeeded on some connection */
+    int reconnecting;    /* lost: waiting for, or in, an attempt */
+    int reconnects;      /* rejoins after a loss, this run */
+};
+
 struct dialog {
     /* Wiring, set by the caller before dialog_start. */
     const struct dialog_transport *tp; /* set by app_run_dialog */
@@ -241,6 +262,7 @@ struct dialog {
     struct dialog_script script;
     struct dialog_relay relay;
     struct dialog_hours hours;
+    struct dialog_link link;
     int torn_down; /* what ends with the visit was let go (settle, dialog_closed) */
 };
 

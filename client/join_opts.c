@@ -57,6 +57,9 @@ static const char join_usage[] = N_(
     "                       (peut être répété)\n"
     "  --say TEXTE          envoyer une ligne dès que quelqu'un est là (répétable)\n"
     "  --server HÔTE:PORT   quel serveur, si le bilan est connu sur plusieurs\n"
+    "  --reconnect-for DURÉE  si la connexion tombe, réessayer pendant ce temps\n"
+    "                       (0,5, 1, 2, 4, puis 8 s d'écart) avant d'abandonner\n"
+    "                       (code 3) ; 120 s par défaut, 0 : jamais\n"
     "\n"
     "Image et son (aucun par défaut dans cette version) :\n"
     "  --video SOURCE       pattern (une mire animée), FICHIER.y4m (en boucle),\n"
@@ -185,12 +188,14 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         {"text-size", required_argument, NULL, 1014},
         {"high-contrast", no_argument, NULL, 1015},
         {"no-echo-cancel", no_argument, NULL, 1100},
+        {"reconnect-for", required_argument, NULL, 1099},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     datatx_init(&o->tx);
     o->policy = E2E_SAS_ASK;
+    o->reconnect_s = RECONNECT_WINDOW_DEFAULT_S;
     int c, rc = 0;
     optind = 0; /* 0, not 1: glibc then resets its state and permutes (options after operands) */
     while ((c = getopt_long(argc, argv, "f:S:r:F:C:M:d:t:s:Hh", opts, NULL)) != -1) {
@@ -283,6 +288,13 @@ int join_opts_parse(struct join_opts *o, int argc, char **argv)
         case 1100:
             o->no_echo_cancel = 1;
             break;
+        case 1099: {
+            uint64_t ms = 0;
+            if (strcmp(optarg, "0") && !(rc = parse_seconds("--reconnect-for", optarg, &ms)) && ms > 86400000)
+                rc = cli_fail(EXIT_USAGE, _("--reconnect-for %s : au plus un jour"), optarg);
+            o->reconnect_s = (int)(ms / 1000);
+            break;
+        }
         case 'h':
             fputs(_(join_usage), stdout);
             datatx_free(&o->tx);

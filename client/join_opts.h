@@ -12,6 +12,7 @@
 #include "bp/bp.h"
 #include "datatx.h"
 #include "e2e_room.h"
+#include "reconnect.h"
 
 struct dialog;
 
@@ -35,6 +36,7 @@ struct join_opts {
      * --size, --fps. All NULL/0: no media. */
     const char *video, *audio, *video_out, *audio_out;
     int width, height, fps;
+    int reconnect_s; /* --reconnect-for: seconds of reconnection attempts (0: none) */
     /* May be NULL. Called once the dialog is set up, before it connects:
      * the place to add media sources and sinks to d->mux (mux.h). */
     void (*on_ready)(void *ctx, struct dialog *d);

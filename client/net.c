@@ -16,12 +16,14 @@
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -63,6 +65,7 @@ struct net {
     struct lws *in_wsi; /* standard input, while it is read */
     int in_fd;          /* our duplicate of fd 0, -1 when none */
     int established, closing, done, pin_failed;
+    int dead; /* silent too long: being reset (check_silence) */
     enum net_trust trust; /* decided once per connection */
     uint64_t last_rx_ms;
     int close_status; /* close code from the server, 0 if none */
@@ -339,8 +342,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (wsi != n->wsi)
             return 0;
         if (!n->closing) {
-            if (cli_now_ms() - n->last_rx_ms >= (BP_HANGUP_S - 1) * 1000u)
-                set_err(n, "connection lost: no answer from the server for 15 s%s", NULL);
+            if (cli_now_ms() - n->last_rx_ms >= (NET_SILENT_S - 1) * 1000u)
+                set_err(n, "connection lost: no answer from the server for %s", n->dead ? "4 s" : "15 s");
             else
                 set_err(n, "the server closed the connection%s", NULL);
         }
@@ -408,15 +411,41 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* Ping an idle server after 5 s, drop it after 15 s of silence (§1). */
+/* Ping an idle server after 1 s (net.h). lws's own hang-up stays at the
+ * protocol's 15 s as a backstop: the 4 s one is on_tick's, which resets
+ * the connection rather than close it. */
 static const lws_retry_bo_t liveness = {
-    .secs_since_valid_ping = BP_PING_S,
+    .secs_since_valid_ping = NET_PING_S,
     .secs_since_valid_hangup = BP_HANGUP_S,
 };
+
+/* Nothing from the server for NET_SILENT_S: the path is broken. The socket
+ * is reset, not closed: a close frame and a FIN would be sent again and again
+ * and reach the server when the path comes back, just before our new
+ * connection, and the server would date our departure then; a reset is
+ * sent once, lost on a dead path, and the new connection then replaces the
+ * old one, whose presence the server ends at its last sign of life. */
+static void check_silence(struct net *n)
+{
+    if (!n->wsi || !n->established || n->closing || n->dead ||
+        cli_now_ms() - n->last_rx_ms < NET_SILENT_S * 1000u)
+        return;
+    n->dead = 1;
+    set_err(n, "connection lost: no answer from the server for 4 s%s", NULL);
+    /* connect(AF_UNSPEC) drops a TCP connection at once with a reset
+     * (Linux, BSD): whatever lws then tries to say (a close frame, a FIN)
+     * fails locally instead of waiting for the path to come back. */
+    struct sockaddr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_family = AF_UNSPEC;
+    (void)connect((int)lws_get_socket_fd(n->wsi), &sa, sizeof sa);
+    lws_set_timeout(n->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
 
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
     struct net *n = lws_container_of(sul, struct net, tick);
+    check_silence(n);
     if (n->h.tick)
         n->h.tick(n->h.ctx, cli_now_ms());
     lws_sul_schedule(n->ctx, 0, &n->tick, on_tick, TICK_MS * LWS_US_PER_MS);
@@ -564,6 +593,34 @@ void net_free(struct net *n)
     free(n->rx);
     free(n->tx);
     free(n);
+}
+
+int net_close_status(const struct net *n)
+{
+    return n->close_status;
+}
+
+int net_pause(uint64_t ms)
+{
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sig_atomic_t seen = signals_seen;
+    uint64_t end = cli_now_ms() + ms;
+    int hit = 0;
+    for (;;) {
+        uint64_t now = cli_now_ms();
+        if ((hit = signals_seen != seen) || now >= end)
+            break;
+        /* A signal interrupts poll() (no SA_RESTART): we act at once. */
+        (void)poll(NULL, 0, (int)(end - now > 100 ? 100 : end - now));
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return hit;
 }
 
 const char *net_error(const struct net *n)

@@ -6,8 +6,8 @@
  * reading of standard input (a duplicate of fd 0 adopted as a raw file),
  * the
  * outbound queue of control messages, the reassembly of incoming messages,
- * the liveness policy (ping after 5 s idle, give up after 15 s), SIGINT and
- * SIGTERM while it runs.
+ * the liveness policy (ping after NET_PING_S idle, give up after
+ * NET_SILENT_S of silence), SIGINT and SIGTERM while it runs.
  *
  * The logic above it (dialog.c) is driven through struct net_handlers and
  * never sees lws. Writes follow "the receiver pulls": net_send_text() and
@@ -107,6 +107,20 @@ void net_tcp_info(struct net *n, struct tcpinfo *t);
  * (TCP_NOTSENT_LOWAT), set at connection: small, so that what waits stays
  * in our queues where audio can still pass video. */
 #define NET_NOTSENT_LOWAT (4 * 1024)
+/* Liveness (PROTOCOL.md §1): a ping after 1 s without anything from the
+ * server, the connection held lost (and reset) after 4 s. Anything from
+ * the server counts, and a server answers a ping at once, so 4 s of silence
+ * means the path is broken: a `bilan join` then reconnects (dialog.h)
+ * rather than wait for TCP, which may hold a dead link for minutes. */
+#define NET_PING_S 1
+#define NET_SILENT_S 4
+
+/* The WebSocket close code the server sent (1000: replaced by a newer
+ * connection of this device, 1001: shutting down...), 0 if none. */
+int net_close_status(const struct net *n);
+/* Between two connections (reconnection): waits ms without a connection,
+ * SIGINT and SIGTERM caught as in net_run. Returns 1 when one arrived. */
+int net_pause(uint64_t ms);
 
 /* Any thread: wakes the loop, which calls handlers->wake. n must live
  * until the call returns (stop calling before net_free). */

@@ -152,14 +152,22 @@ static void maybe_notice(struct room_news *n)
     if (!beneficiary || n->notice_said)
         return;
     n->notice_said = 1;
-    room_news_say(n, ROOM_LINE_WARNING,
-                  _("Aucune séance ouverte : ce temps n'est pas compté. Pour compter les heures, "
-                    "ouvrez une séance : /seance PHASE (%s)."),
-                  BP_PHASE_LIST);
+    if (n->model) /* a window: its button first */
+        room_news_say(n, ROOM_LINE_WARNING, "%s",
+                      _("Aucune séance ouverte : ce temps n'est pas compté. Pour compter les "
+                        "heures, ouvrez une séance : bouton « Ouvrir une séance » (touche S)."));
+    else
+        room_news_say(n, ROOM_LINE_WARNING,
+                      _("Aucune séance ouverte : ce temps n'est pas compté. Pour compter les "
+                        "heures, ouvrez une séance : /seance PHASE (%s)."),
+                      BP_PHASE_LIST);
 }
 
 void room_news_joined(struct room_news *n, int my_slot, int my_role)
 {
+    n->rejoined = n->reconnecting;
+    if (n->rejoined)
+        memcpy(n->prev, n->who, sizeof n->prev);
     memset(n->who, 0, sizeof n->who);
     n->my_slot = my_slot;
     n->my_role = my_role;
@@ -175,7 +183,19 @@ void room_news_joined(struct room_news *n, int my_slot, int my_role)
         room_model_done(n->model);
     }
     sync_people(n);
-    room_news_say(n, ROOM_LINE_NOTICE, "%s", _("Vous êtes dans la salle."));
+    if (!n->rejoined)
+        room_news_say(n, ROOM_LINE_NOTICE, "%s", _("Vous êtes dans la salle."));
+}
+
+/* After a reconnection: the person in slot was already here before it. */
+static int seen_before(const struct room_news *n, int role, const char *name)
+{
+    if (!n->rejoined)
+        return 0;
+    for (int k = 0; k < BP_MAX_MEMBERS; k++)
+        if (n->prev[k].present && n->prev[k].role == role && !strcmp(n->prev[k].name, name))
+            return 1;
+    return 0;
 }
 
 void room_news_member(struct room_news *n, int slot, int role, const char *name, int arrived)
@@ -187,6 +207,8 @@ void room_news_member(struct room_news *n, int slot, int role, const char *name,
     p->role = role;
     snprintf(p->name, sizeof p->name, "%s", name ? name : "");
     sync_people(n);
+    if (!arrived && seen_before(n, role, p->name))
+        return; /* still here after our reconnection: nothing new */
     char who[200];
     room_news_who(n, slot, WHO_INTRO, who, sizeof who);
     if (arrived)
@@ -239,11 +261,16 @@ void room_news_link(struct room_news *n, enum room_conn conn, int retry_left_s)
         s->retry_left_s = retry_left_s;
         room_model_done(n->model);
     }
-    if (conn == ROOM_RECONNECTING)
-        room_news_say(n, ROOM_LINE_WARNING,
-                      _("Connexion perdue. Reconnexion… (encore %d s avant d'abandonner)"),
-                      retry_left_s);
-    else if (conn == ROOM_LEFT)
+    if (conn == ROOM_RECONNECTING) {
+        if (!n->reconnecting) /* said once per break, not at every try */
+            room_news_say(n, ROOM_LINE_WARNING,
+                          _("Connexion perdue. Reconnexion… (jusqu'à %d s avant d'abandonner)"),
+                          retry_left_s);
+        n->reconnecting = 1;
+    } else if (conn == ROOM_IN && n->reconnecting) {
+        n->reconnecting = 0;
+        room_news_say(n, ROOM_LINE_NOTICE, "%s", _("Reconnecté : la réunion continue."));
+    } else if (conn == ROOM_LEFT)
         room_news_say(n, ROOM_LINE_NOTICE, "%s", _("Vous avez quitté la salle."));
 }
 
@@ -280,6 +307,12 @@ static void code_answered(struct room_news *n, int slot, int verified)
 
 void room_news_trust(struct room_news *n, int slot, enum room_trust how)
 {
+    if (n->rejoined && how != ROOM_TRUST_VERIFIED && slot_ok(slot) &&
+        seen_before(n, n->who[slot].role, n->who[slot].name)) {
+        if (how == ROOM_TRUST_KNOWN) /* known again after our reconnection: nothing to say */
+            code_answered(n, slot, 1);
+        return;
+    }
     char who[160];
     room_news_who(n, slot, WHO_OBJECT, who, sizeof who);
     if (how == ROOM_TRUST_VERIFIED) {

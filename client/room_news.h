@@ -60,6 +60,10 @@ struct room_news {
     char hours_said[160]; /* the last hours sentence: said again only when it changes */
     int notice_said;      /* the "not counted" notice was said for this meeting */
     int auto_session;     /* a session opens by itself (--open-session): no notice */
+    /* Reconnection: the room is joined again; who was there before is not
+     * announced again, nor the links made again with known devices. */
+    int reconnecting, rejoined;
+    struct room_news_person prev[BP_MAX_MEMBERS];
 };
 
 /* Starts empty (no sentences, no model until set). */

@@ -15,7 +15,16 @@
  * session_open, personal: the wall clock now; alive: the sweep's now for
  * every member present; session_close: now when a consultant closes it,
  * else (room emptied) the largest t journaled in the session, i.e. the last
- * departure (or a lost member's last sign of life). Every line gets its
+ * departure (or a lost member's last sign of life).
+ *
+ * Reconnection (PROTOCOL.md §9.1). A room emptied by a `leave` closes its
+ * session at once; emptied any other way (lost, reset, closed, replaced) it
+ * keeps it open for the grace (attendance_grace_ms): a member back in time
+ * continues it, and the gap is one interruption. A replaced connection
+ * (the same device on a new one) is journaled `lost` at its last sign of
+ * life, like a silent one. Sessions a crash left open are resumed the same
+ * way at startup (resume.c), and so are those open when the server stops:
+ * a restart is a break like any other. Every line gets its
  * sequence number from the store: its identity (account.h).
  *
  * Figures. The open session is counted in memory (ledger.h): a journal
@@ -454,6 +463,14 @@ void attendance_member_joined(struct server *srv, struct room *room, int slot, s
         return;
     int64_t t = max64(now_wall_ms(now), h->last_t_ms);
     h->join_ms[slot] = t;
+    if (h->empty_since_ms) {
+        /* A return within the grace: the session goes on, and the break
+         * between the last departure and this join is one interruption. */
+        log_info("session %s of bilan %s continues: a member came back after %lld s", h->id, h->bilan,
+                 (long long)((now_wall_ms(now) - h->empty_since_ms) / 1000));
+        h->empty_since_ms = 0;
+        h->resumed = 0;
+    }
     /* A departure of this device still held back must come first, or its
      * join would find it present; without both, this presence is not counted
      * (the store failed: better uncounted than a journal that contradicts itself). */
@@ -472,7 +489,11 @@ void attendance_member_left(struct server *srv, struct room *room, const struct 
     struct hsession *h = room->session;
     if (!h)
         return;
-    int lost = !strcmp(reason, "lost");
+    /* lost: silent for 15 s; replaced: the same device came back on a new
+     * connection, perhaps after a silent break (a link that dropped). Both
+     * end the presence at the old connection's last sign of life, so the
+     * break counts as an interruption. */
+    int lost = !strcmp(reason, "lost") || !strcmp(reason, "replaced");
     int64_t t = lost ? max64(last_rx_wall_ms, h->join_ms[slot]) : now_wall_ms(now);
     uint8_t bit = (uint8_t)(1u << slot);
     if (h->in_journal & bit) {
@@ -490,8 +511,19 @@ void attendance_member_left(struct server *srv, struct room *room, const struct 
     h->in_journal &= (uint8_t)~bit;
     h->join_ms[slot] = 0;
     if (room->count == 0) {
-        if (strcmp(reason, "replaced")) /* the same device is joining again right now */
+        if (!strcmp(reason, "replaced"))
+            return; /* the same device is joining again right now */
+        if (srv->stopping)
+            return; /* left open: the next start resumes it (resume.c) */
+        if (!strcmp(reason, "left")) {
             close_session(srv, room, h->last_t_ms, "empty", NULL, NULL, now);
+            return;
+        }
+        /* Nobody said goodbye: a link dropped. The session waits for a
+         * return (the sweep closes it at this departure after the grace). */
+        h->empty_since_ms = now_wall_ms(now);
+        log_info("session %s of bilan %s: the room emptied without a leave (%s); kept open %lld s for a "
+                 "return", h->id, h->bilan, reason, (long long)(attendance_grace_ms(srv) / 1000));
         return;
     }
     if (!srv->stopping)
@@ -539,10 +571,25 @@ void attendance_sweep(struct server *srv, struct now now)
                         retries_done(room->session);
         }
     }
+    /* Emptied rooms whose grace is over: nobody came back. The close is at
+     * the last departure (or, after a restart, the last checkpoint). */
+    for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
+        struct room *next;
+        for (struct room *room = srv->rooms.b[b]; room; room = next) {
+            next = room->next;
+            struct hsession *h = room->session;
+            if (!h || room->count || !h->empty_since_ms || t - h->empty_since_ms < attendance_grace_ms(srv))
+                continue;
+            log_info("session %s of bilan %s: nobody came back within %lld s", h->id, h->bilan,
+                     (long long)(attendance_grace_ms(srv) / 1000));
+            close_session(srv, room, h->last_t_ms, h->resumed ? "server_restart" : "empty", NULL, NULL, now);
+            rooms_discard_if_empty(&srv->rooms, room);
+        }
+    }
     for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
         for (struct room *room = srv->rooms.b[b]; room; room = room->next) {
             struct hsession *h = room->session;
-            if (!h || t - h->last_update_ms < SESSION_UPDATE_MS)
+            if (!h || !room->count || t - h->last_update_ms < SESSION_UPDATE_MS)
                 continue;
             h->last_update_ms = t;
             hours_update(srv, room, now);
@@ -554,8 +601,16 @@ void attendance_free_all(struct server *srv)
 {
     for (unsigned b = 0; b < ROOMS_BUCKETS; b++) {
         for (struct room *room = srv->rooms.b[b]; room; room = room->next) {
+            /* A session still open (its members' departures journaled)
+             * stays open in the store: the next start resumes it, and
+             * closes it at its last t if nobody comes back (resume.c). */
             hsession_free(room->session);
             room->session = NULL;
         }
     }
+}
+
+int64_t attendance_grace_ms(const struct server *srv)
+{
+    return srv->session_grace_ms > 0 ? srv->session_grace_ms : SESSION_GRACE_MS;
 }

@@ -35,6 +35,11 @@
 #define SESSION_UPDATE_MS 30000     /* hours_update while a session is open */
 #define SESSION_UNSIGNED_MAX 20     /* records of missed closes sent on one join */
 #define SESSION_RETRY_MAX 16        /* departures waiting to be journaled after a store failure */
+/* A session whose room emptied without a `leave` (connections lost, reset,
+ * closed, replaced), or that a crash left open, stays open this long for
+ * its members to come back (PROTOCOL.md §9.1): the client's own reconnection
+ * gives up after 2 minutes too. struct server's session_grace_ms overrides it. */
+#define SESSION_GRACE_MS 120000
 
 struct conn;
 struct room;
@@ -56,6 +61,11 @@ struct hsession {
     struct store_jev *retry;
     int nretry;
     struct ledger_live live;         /* the session counted in memory, and the bilan's totals */
+    /* The room emptied without a `leave` (or the server restarted): the
+     * wall time it happened, 0 while someone is present. The sweep closes
+     * the session at its last t once the grace has passed. */
+    int64_t empty_since_ms;
+    int resumed;                     /* left open by the last run; nobody came back yet */
 };
 
 /* Called by the roster (roster.c), down: a member joined slot of room. */
@@ -72,9 +82,20 @@ void attendance_member_left(struct server *srv, struct room *room, const struct 
 void attendance_send_unsigned(struct conn *c, struct now now);
 /* Closes the room's session if the room is empty (after a failed rejoin). */
 void attendance_room_check_empty(struct server *srv, struct room *room, struct now now);
-/* Once a second: alive checkpoints (one transaction) and periodic hours_update. */
+/* At startup, instead of ending them: every session the last run left open
+ * (a crash) is held open in its (empty) room for the grace, its members'
+ * presence ended by a `lost` line at their last alive checkpoint, so that
+ * their return continues it (one interruption). A session that cannot be
+ * resumed is ended as before (server_restart). *n = sessions resumed. */
+int attendance_resume_all(struct server *srv, struct now now, int64_t *n);
+/* Once a second: alive checkpoints (one transaction), periodic hours_update,
+ * and the close of sessions whose room stayed empty past the grace. */
 void attendance_sweep(struct server *srv, struct now now);
-/* At shutdown, before rooms_clear: frees every room's open session. */
+/* The grace of an emptied session: srv->session_grace_ms or SESSION_GRACE_MS. */
+int64_t attendance_grace_ms(const struct server *srv);
+/* At shutdown, before rooms_clear: frees every room's open session. The
+ * sessions stay open in the store (their members' departures journaled as
+ * they left): the next start resumes them (attendance_resume_all). */
 void attendance_free_all(struct server *srv);
 
 /* Handlers of session_open and session_close (PROTOCOL.md §9.1), registered

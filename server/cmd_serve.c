@@ -64,7 +64,9 @@ const char cmd_serve_help[] =
     "                        100 to 10000)\n"
     "  --invite-ttl SECONDS  default lifetime of invite and enrolment tokens\n"
     "                        (default 604800 = 7 days; 60 to 2592000)\n"
-    "  -v, --verbose         more detail in the log (stderr)\n"
+    "  --session-grace SECONDS  how long a session whose room emptied without a\n"
+    "                        leave (lost links, a crash) waits for its members to\n"
+    "                        come back (default 120)\n"    "  -v, --verbose         more detail in the log (stderr)\n"
     "  -h, --help            this help\n";
 
 _Static_assert(RL_GLOBAL_MAX == 10000 && ADMIT_CONNS_MAX == 65536 && ADMIT_PER_ADDR_MAX == 1000 &&
@@ -211,6 +213,7 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
         {"queue-kib", required_argument, NULL, 'q'},
         {"video-delay-ms", required_argument, NULL, 'V'},
         {"invite-ttl", required_argument, NULL, 'i'},
+        {"session-grace", required_argument, NULL, 'G'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -282,6 +285,11 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
             if (config_parse_int(optarg, CONFIG_TTL_MIN, CONFIG_TTL_MAX, &v))
                 return cmd_usage_error(self, "--invite-ttl '%s': expected seconds from 60 to 2592000", optarg);
             cfg->invite_ttl_s = v;
+            break;
+        case 'G':
+            if (config_parse_int(optarg, 1, 86400, &v))
+                return cmd_usage_error(self, "--session-grace '%s': expected seconds from 1 to 86400", optarg);
+            cfg->session_grace_s = v;
             break;
         case 'v':
             cfg->verbose = 1;
@@ -385,12 +393,16 @@ int cmd_serve_run(const struct cmd *self, int argc, char **argv)
         admit_free(&srv.admit);
         return 1;
     }
-    int64_t ended = 0;
-    if (ops->journal->sessions_end_open(srv.st, &ended))
-        log_warn("cannot mark the sessions left open by the last run");
-    else if (ended)
-        log_info("%lld session(s) left open by the last run marked ended (server_restart); "
-                 "their presence ends at each member's last alive checkpoint", (long long)ended);
+    /* Sessions left open by a crash wait for their members (resume.c). */
+    int64_t resumed = 0;
+    srv.session_grace_ms = cfg.session_grace_s * 1000;
+    struct now started = {(int64_t)time(NULL), 0, 0};
+    if (attendance_resume_all(&srv, started, &resumed))
+        log_warn("cannot resume or end the sessions left open by the last run");
+    else if (resumed)
+        log_info("%lld session(s) left open by the last run wait %lld s for their members; their presence "
+                 "ended at each member's last alive checkpoint", (long long)resumed,
+                 (long long)(attendance_grace_ms(&srv) / 1000));
     /* Ended sessions without frozen figures (the run before crashed, or an
      * older server made them): counted once now, from their own lines. */
     int frozen = 0;

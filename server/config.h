@@ -43,6 +43,7 @@ struct serve_config {
     unsigned queue_kib;
     unsigned video_delay_ms;    /* video dropped for a receiver whose media waited longer */
     int64_t invite_ttl_s;
+    int64_t session_grace_s;    /* --session-grace; 0: SESSION_GRACE_MS */
     int verbose;
 };
 

@@ -32,6 +32,13 @@
 #include "roster.h"
 
 #define LOST_MS (BP_HANGUP_S * 1000 - 500)   /* silent this long before close = "lost" */
+/* A peer silent this long gets a ping (PROTOCOL.md §1). Sooner than the
+ * protocol's 5 s: a ping left unanswered (GONE_MS of silence) tells, when the
+ * connection then closes without a leave, that the peer was already gone
+ * (a link that dropped, whose reset came through when it came back): it
+ * is "lost" at its last sign of life, not "disconnected" at the close. */
+#define PING_AFTER_MS 2000
+#define GONE_MS 4000 /* silent this long with a ping out (sent at 2-3 s): gone */
 #define RX_KEEP 16384                         /* reassembly buffer kept between messages */
 
 static const char *const state_names[CS_COUNT] = {"new", "challenged", "authenticated", "in_room"};
@@ -196,7 +203,8 @@ void conn_closed(struct conn *c, struct now now)
     struct server *srv = c->srv;
     if (!srv)
         return; /* never opened */
-    int lost = now.ms - c->last_rx_ms >= LOST_MS;
+    int lost = now.ms - c->last_rx_ms >= LOST_MS ||
+               (c->last_ping_ms > c->last_rx_ms && now.ms - c->last_rx_ms >= GONE_MS);
     char f[9];
     log_fp8(c->fp, f);
     log_debug("connection %s from %s closed in state %s%s", c->state >= CS_AUTHED ? f : "-", c->ip,
@@ -285,7 +293,7 @@ static void sweep_one(struct conn *c, struct now now)
         log_info("connection from %s silent for %d s: closing", c->ip, BP_HANGUP_S);
         conn_close(c, "lost", CC_GOING_AWAY, now);
         c->srv->transport->close_soon(c, 0);
-    } else if (silent >= (BP_PING_S - 1) * 1000 && now.ms - c->last_ping_ms >= (BP_PING_S - 1) * 1000) {
+    } else if (silent >= PING_AFTER_MS && now.ms - c->last_ping_ms >= PING_AFTER_MS) {
         c->last_ping_ms = now.ms;
         c->ping_due = 1;
         c->srv->transport->wake(c);

@@ -41,6 +41,7 @@ struct server {
     size_t soft_budget;          /* bytes; the hard cap is QUEUE_HARD_FACTOR times this */
     int64_t video_delay_ms;      /* video waiting longer drops new video (queue_decide_frame); 0: the default */
     int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
+    int64_t session_grace_ms;    /* an emptied (not left) session waits this long; 0: SESSION_GRACE_MS */
     int stopping;                /* shutdown began: no roster notifications */
     /* Totals for the shutdown summary. */
     uint64_t frames_relayed, video_dropped, auth_ok, auth_failed;

@@ -24,6 +24,7 @@
     X(member_role) X(members_count)
 #define STORE_JOURNAL_OPS(X)                                                                   \
     X(session_add) X(session_end) X(session_get) X(sessions_of_bilan) X(sessions_end_open)     \
+    X(sessions_open)                                                                           \
     X(journal_append) X(journal_of_bilan) X(session_figures_put) X(session_record_get)        \
     X(sessions_without_figures) X(bilan_personal_ms) X(budget_warning_add)
 #define STORE_RECEIPT_OPS(X)                                                                   \

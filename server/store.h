@@ -245,6 +245,9 @@ struct store_journal_ops {
      * "server_restart" and closed_ms = its last journal t. Writes nothing in
      * the journal. *n = how many. */
     int (*sessions_end_open)(struct store *s, int64_t *n);
+    /* Every session still open (closed_ms unset), by opened_ms: at startup,
+     * the sessions the last run left open (attendance_resume_all). */
+    int (*sessions_open)(struct store *s, store_session_cb cb, void *arg);
     /* Appends one journal line (the journal is append-only: no operation
      * changes or removes a line, and the SQLite schema refuses UPDATE and
      * DELETE on it); e->seq and e->ev.seq are set. A `personal` line also

@@ -83,6 +83,14 @@ static int st_sessions_end_open(struct store *s, int64_t *n)
     return rc;
 }
 
+static int st_sessions_open(struct store *s, store_session_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    if (sq_prep(s, "SELECT " SQ_SESSION_COLS " FROM sessions WHERE closed_ms IS NULL ORDER BY opened_ms, id", &st))
+        return BP_E_INTERNAL;
+    return sq_each_session(s, st, cb, arg, "sessions_open");
+}
+
 static int journal_insert(struct store *s, struct store_jev *e)
 {
     sqlite3_stmt *st;
@@ -282,6 +290,7 @@ const struct store_journal_ops store_sqlite_journal = {
     .session_get = st_session_get,
     .sessions_of_bilan = st_sessions_of_bilan,
     .sessions_end_open = st_sessions_end_open,
+    .sessions_open = st_sessions_open,
     .journal_append = st_journal_append,
     .journal_of_bilan = st_journal_of_bilan,
     .session_figures_put = st_session_figures_put,

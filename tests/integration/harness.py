@@ -29,6 +29,10 @@ import time
 SERVER_BIN = os.environ.get("BILAN_SERVER", "bilan-server")
 CLIENT_BIN = os.environ.get("BILAN_CLIENT", "bilan")
 DEADLINE = float(os.environ.get("BILAN_TEST_DEADLINE", "60"))  # seconds, failure bound only
+# Clients run without a display unless a test gives them one (test_window.py
+# starts its own Xvfb): no window ever opens on a developer's desktop.
+for _var in ("DISPLAY", "WAYLAND_DISPLAY"):
+    os.environ.pop(_var, None)
 
 
 class TestFailure(Exception):

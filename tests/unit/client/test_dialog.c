@@ -3,7 +3,10 @@
  * verify), requests, the room roster, chat and file transfer between two
  * dialogs wired back to back (datatx -> frames -> datarx), expectations,
  * leave, errors, timeouts and interrupts, and the server's flow hold/go
- * (no data frame while held, everything sent after go). */
+ * (no data frame while held, everything sent after go); reconnection: a
+ * join lost in the room waits and joins again (a fatal refusal, a
+ * replacing window, a leave, no join yet or no window end it at once), and
+ * gives up at its window's end. */
 #define _GNU_SOURCE /* memmem */
 #include <dirent.h>
 #include <stdlib.h>
@@ -982,6 +985,117 @@ static void test_flow_hold(void)
     CHECK_EQ_INT(system(path), 0);
 }
 
+/* ---- reconnection (dialog.h: dialog_link_closed, dialog_reconnect_delay) ---- */
+static void rejoin(struct peer *p, uint64_t now)
+{
+    dialog_start(&p->s, now);
+    CHECK_STR(last_type(&p->f), "hello");
+    challenge(&p->s, now);
+    CHECK_STR(last_type(&p->f), "auth"); /* the key, never the spent invite */
+    char w[256];
+    snprintf(w, sizeof w, "{\"type\":\"welcome\",\"role\":\"beneficiary\",\"device\":\"%s\"}",
+             fp64_of(&p->id));
+    feed(&p->s, w, now);
+    CHECK_STR(last_type(&p->f), "join");
+    feed(&p->s, "{\"type\":\"joined\",\"bilan\":\"B1\",\"slot\":2,\"role\":\"beneficiary\",\"members\":[]}",
+         now);
+}
+
+static void test_reconnect(void)
+{
+    struct peer p;
+    /* Lost in the room: not over; back after the delay, said both ways. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.link.rc.window_ms = 10000;
+    enter_room(&p, 0, "[]", 0);
+    dialog_link_closed(&p.s, 0, 100);
+    CHECK(!p.s.finished);
+    CHECK(p.s.link.reconnecting);
+    CHECK_EQ_INT(p.s.st, ST_CONNECTING);
+    CHECK_EQ_INT(dialog_reconnect_delay(&p.s, 100, 0), 500);
+    CHECK(strstr(output(&p), "[room] reconnecting in_s=0.5 left_s=10\n") != NULL);
+    dialog_link_closed(&p.s, 0, 600); /* an attempt that never connected */
+    CHECK(!p.s.finished);
+    CHECK_EQ_INT(dialog_reconnect_delay(&p.s, 600, 0), 1000);
+    rejoin(&p, 1700);
+    CHECK_EQ_INT(p.s.st, ST_IN_ROOM);
+    CHECK(!p.s.link.reconnecting);
+    CHECK_EQ_INT(p.s.link.reconnects, 1);
+    CHECK_EQ_INT(p.s.room.slot, 2);
+    CHECK(strstr(output(&p), "[room] reconnected\n") != NULL);
+
+    /* Lost again, and the server never comes back: the window's end. */
+    dialog_link_closed(&p.s, 1006, 5000);
+    uint64_t now = 5000;
+    int64_t d;
+    int tries = 0;
+    while ((d = dialog_reconnect_delay(&p.s, now, 0)) >= 0) {
+        now += (uint64_t)d;
+        tries++;
+        dialog_link_closed(&p.s, 0, now);
+    }
+    CHECK_EQ_INT(now, 15000);
+    CHECK_EQ_INT(tries, 5); /* 0.5 1 2 4 and the rest (2.5) */
+    CHECK(p.s.finished);
+    CHECK(p.s.lost);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
+    CHECK(strstr(output(&p), "[room] reconnect gave_up after_s=10\n") != NULL);
+    peer_free(&p);
+
+    /* The server shuts down: its fatal shutting_down is not the end. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.link.rc.window_ms = 10000;
+    enter_room(&p, 0, "[]", 0);
+    feed(&p.s, "{\"type\":\"error\",\"code\":\"shutting_down\",\"message\":\"x\",\"fatal\":true}", 1);
+    CHECK(!p.s.finished);
+    dialog_link_closed(&p.s, 1001, 2);
+    CHECK(p.s.link.reconnecting);
+    peer_free(&p);
+
+    /* Fatal refusals, replaced by another window, leaving, never joined,
+     * no window: over at once. */
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.link.rc.window_ms = 10000;
+    enter_room(&p, 0, "[]", 0);
+    feed(&p.s, "{\"type\":\"error\",\"code\":\"not_member\",\"message\":\"x\",\"fatal\":true}", 1);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_REFUSED);
+    dialog_link_closed(&p.s, 1008, 2);
+    CHECK(!p.s.link.reconnecting);
+    peer_free(&p);
+
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.link.rc.window_ms = 10000;
+    enter_room(&p, 0, "[]", 0);
+    dialog_link_closed(&p.s, 1000, 2);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
+    peer_free(&p);
+
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.link.rc.window_ms = 10000;
+    enter_room(&p, 0, "[]", 0);
+    dialog_interrupt(&p.s, 1);
+    CHECK_EQ_INT(p.s.st, ST_LEAVING);
+    dialog_link_closed(&p.s, 0, 2);
+    CHECK(p.s.finished);
+    peer_free(&p);
+
+    peer_init(&p, GOAL_JOIN, NULL);
+    p.s.link.rc.window_ms = 10000;
+    dialog_start(&p.s, 0);
+    dialog_link_closed(&p.s, 0, 1);
+    CHECK(p.s.finished);
+    CHECK_EQ_INT(p.s.exit_code, EXIT_NETWORK);
+    peer_free(&p);
+
+    peer_init(&p, GOAL_JOIN, NULL);
+    enter_room(&p, 0, "[]", 0);
+    dialog_link_closed(&p.s, 0, 1);
+    CHECK(p.s.finished);
+    peer_free(&p);
+}
+
 int main(void)
 {
     test_auth_handshake();
@@ -994,5 +1108,6 @@ int main(void)
     test_flow_hold();
     test_e2e_dialogs();
     test_hostile_records();
+    test_reconnect();
     return check_report();
 }

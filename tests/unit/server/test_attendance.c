@@ -7,7 +7,16 @@
  * took part in a closed session and has not signed it gets its record when
  * it joins the room again, until its receipt is stored; a device that was
  * not in that session never gets it; sessions ended by server_restart count
- * as closed. Budget warnings at their exact edges (t_budget_edges). */
+ * as closed. Budget warnings at their exact edges (t_budget_edges).
+ * Reconnection (t_grace): a device back on a new connection while its old
+ * one is silent is `lost` at the old one's last sign of life, and so is a
+ * connection closed after 4 s of silence with a ping unanswered; a room
+ * emptied without a leave keeps its session open for the grace, a return
+ * continues it (one interruption per break), and after the grace it closes
+ * at the last departure; a session a crash left open is resumed at startup
+ * (lost lines at the last checkpoint), continued by a return, or closed at
+ * its last checkpoint (server_restart) when nobody comes back; a session
+ * open when the server stops stays open for the next start to resume. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -282,6 +291,294 @@ static void t_budget_edges(void)
     }
 }
 
+/* hello + auth of an enrolled device on a fresh connection; 1 on welcome. */
+static int auth_again(struct conn *c, const struct bp_identity *id)
+{
+    char buf[512], fp64[BP_B64_32 + 1], sig64[BP_B64_64 + 1];
+    uint8_t nonce[32], fp[BP_FP_LEN], msg[BP_AUTH_MSG_MAX], sig[64];
+    text(c, "{\"type\":\"hello\",\"v\":1}");
+    json_t *ch = NULL;
+    if (!expect_type(c, "challenge", &ch))
+        return 0;
+    bp_b64_decode_exact(json_string_value(json_object_get(ch, "nonce")), nonce, 32);
+    json_decref(ch);
+    int n = bp_auth_message(nonce, id->sign_pub, id->dh_pub, NULL, 0, msg);
+    bp_ed25519_sign(id->sign_priv, msg, (size_t)n, sig);
+    bp_fingerprint(id->sign_pub, id->dh_pub, fp);
+    bp_b64_encode(fp, BP_FP_LEN, fp64);
+    bp_b64_encode(sig, 64, sig64);
+    snprintf(buf, sizeof buf, "{\"type\":\"auth\",\"device\":\"%s\",\"sig\":\"%s\"}", fp64, sig64);
+    text(c, buf);
+    return expect_type(c, "welcome", NULL);
+}
+
+/* A new connection in conns[i] for id, joined to the room (join: the message). */
+static struct conn *rejoin(int i, const struct bp_identity *id, const char *join)
+{
+    open_conn(i);
+    CHECK(auth_again(&conns[i], id));
+    text(&conns[i], join);
+    CHECK(expect_type(&conns[i], "joined", NULL));
+    drain(&conns[i]);
+    return &conns[i];
+}
+
+/* The report row of session sid (1 if found). */
+static int row_of_session(const char *bilan, const char *sid, struct acc_session *out)
+{
+    struct acc_report r;
+    char why[256];
+    int found = 0;
+    if (ledger_report(srv.ops, srv.st, bilan, NULL, T.wall_ms, &r, why, sizeof why))
+        return 0;
+    for (size_t i = 0; i < r.n_sessions; i++)
+        if (!strcmp(r.sessions[i].id, sid)) {
+            *out = r.sessions[i];
+            found = 1;
+        }
+    account_report_free(&r);
+    return found;
+}
+
+static long long q1s(const char *fmt, const char *a)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, fmt, a);
+    return q1(sql);
+}
+
+/* A crashed session written by hand: open at t, k and w join at t, alive
+ * checkpoints at t + 10 s and t + 20 s; open in the store. */
+static void crashed_session(const char *bilan, const char *sid, const char *fk, const char *fw, int64_t t)
+{
+    struct store_session ss;
+    memset(&ss, 0, sizeof ss);
+    snprintf(ss.id, sizeof ss.id, "%s", sid);
+    snprintf(ss.bilan, sizeof ss.bilan, "%.64s", bilan);
+    ss.phase = BP_PHASE_SUIVI;
+    ss.opened_ms = t;
+    ss.rules = LEDGER_RULES;
+    CHECK_EQ_INT(srv.ops->journal->session_add(srv.st, &ss), 0);
+    struct { int kind; int64_t dt; const char *dev; int role; } lines[] = {
+        {ACC_SESSION_OPEN, 0, NULL, 0}, {ACC_JOIN, 0, fk, BP_ROLE_CONSULTANT},
+        {ACC_JOIN, 0, fw, BP_ROLE_BENEFICIARY}, {ACC_ALIVE, 10000, fk, 0}, {ACC_ALIVE, 10000, fw, 0},
+        {ACC_ALIVE, 20000, fk, 0}, {ACC_ALIVE, 20000, fw, 0}};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        struct store_jev e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.bilan, sizeof e.bilan, "%.64s", bilan);
+        snprintf(e.ev.session, sizeof e.ev.session, "%s", sid);
+        e.ev.kind = lines[i].kind;
+        e.ev.t_ms = t + lines[i].dt;
+        e.ev.phase = lines[i].kind == ACC_SESSION_OPEN ? BP_PHASE_SUIVI : BP_PHASE_NONE;
+        e.ev.role = lines[i].kind == ACC_JOIN ? lines[i].role : BP_ROLE_NONE;
+        if (lines[i].dev)
+            snprintf(e.ev.device, sizeof e.ev.device, "%s", lines[i].dev);
+        CHECK_EQ_INT(srv.ops->journal->journal_append(srv.st, &e), 0);
+    }
+}
+
+static void t_grace(void)
+{
+    static struct bp_identity idk, idw;
+    struct auth_token tok;
+    int64_t alice = 0;
+    char bilan[80], join[160], sid[80], fk[BP_B64_32 + 1], fw[BP_B64_32 + 1];
+    struct acc_session row;
+    srv.session_grace_ms = 30000;
+    CHECK_EQ_INT(srv.ops->identity->consultant_find(srv.st, "alice", &alice), 0);
+    bp_identity_generate(&idk);
+    bp_identity_generate(&idw);
+    open_conn(3);
+    CHECK_EQ_INT(auth_issue_enrol_token(srv.ops, srv.st, alice, T.s, 3600, &tok), 0);
+    CHECK(enrol(&conns[3], &idk, tok.b64));
+    auth_token_wipe(&tok);
+    text(&conns[3], "{\"type\":\"bilan_create\",\"label\":\"grace\"}");
+    json_t *bc = NULL;
+    CHECK(expect_type(&conns[3], "bilan_created", &bc));
+    if (!bc)
+        return;
+    snprintf(bilan, sizeof bilan, "%s", json_string_value(json_object_get(bc, "bilan")));
+    open_conn(4);
+    CHECK(enrol(&conns[4], &idw, json_string_value(json_object_get(bc, "invite_token"))));
+    json_decref(bc);
+    bp_b64_encode(conns[3].fp, BP_FP_LEN, fk);
+    bp_b64_encode(conns[4].fp, BP_FP_LEN, fw);
+    snprintf(join, sizeof join, "{\"type\":\"join\",\"bilan\":\"%s\"}", bilan);
+    struct conn *k = &conns[3], *w = &conns[4];
+    text(k, join);
+    text(w, join);
+    drain(k);
+    drain(w);
+    text(k, "{\"type\":\"session_open\",\"phase\":\"suivi\"}");
+    json_t *so = NULL;
+    CHECK(expect_type(k, "session_opened", &so));
+    snprintf(sid, sizeof sid, "%s", so ? json_string_value(json_object_get(so, "session")) : "");
+    json_decref(so);
+    int64_t t0 = T.wall_ms;
+
+    /* w's link goes silent for 6 s; it comes back on a new connection
+     * (replaced): lost at its last sign of life, then a join now. */
+    for (int i = 0; i < 5; i++) {
+        second(k, w);
+        drain(k);
+        drain(w);
+    }
+    int64_t last_w = T.wall_ms;
+    for (int i = 0; i < 6; i++) {
+        second(k, NULL);
+        drain(k);
+    }
+    CHECK(w->room != NULL); /* not yet lost: 15 s */
+    int64_t t_back = T.wall_ms, t_back0 = t_back;
+    w = rejoin(5, &idw, join);
+    conn_closed(&conns[4], T);
+    CHECK_EQ_INT(q1s("SELECT t_ms FROM journal WHERE event = 'lost' AND session = '%s'", sid), last_w);
+    CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'join' AND session = '%s'", sid), t_back);
+
+    /* A connection that closes without a leave after 4 s of silence with
+     * a ping of ours unanswered (a dead link whose reset came through
+     * later) is lost at its last sign of life; one closed while it still
+     * answered leaves at the close. */
+    for (int i = 0; i < 2; i++) {
+        second(k, w);
+        drain(k);
+        drain(w);
+    }
+    int64_t last_w2 = T.wall_ms;
+    for (int i = 0; i < 5; i++) {
+        second(k, NULL);
+        drain(k);
+    }
+    conn_closed(w, T);
+    CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'lost' AND session = '%s'", sid), last_w2);
+    t_back = T.wall_ms;
+    w = rejoin(4, &idw, join);
+    second(k, w);
+    drain(k);
+    drain(w);
+    int64_t t_reset = T.wall_ms;
+    conn_closed(w, T); /* heard 0 s ago: disconnected now */
+    CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'leave' AND session = '%s'", sid), t_reset);
+    w = rejoin(5, &idw, join);
+    CHECK_EQ_INT(q1s("SELECT max(t_ms) FROM journal WHERE event = 'join' AND session = '%s'", sid), t_reset);
+
+    /* Both links drop without a leave: the session waits. */
+    for (int i = 0; i < 4; i++) {
+        second(k, w);
+        drain(k);
+        drain(w);
+    }
+    int64_t t_drop = T.wall_ms;
+    conn_closed(k, T);
+    conn_closed(w, T);
+    for (int i = 0; i < 29; i++)
+        second(NULL, NULL);
+    CHECK_EQ_INT(q1s("SELECT count(*) FROM journal WHERE event = 'session_close' AND session = '%s'", sid), 0);
+    CHECK(rooms_get(&srv.rooms, bilan, 0) != NULL);
+    /* They come back within the grace: the session goes on. */
+    int64_t t_ret = T.wall_ms;
+    k = rejoin(3, &idk, join);
+    w = rejoin(4, &idw, join);
+    for (int i = 0; i < 10; i++)
+        second(k, w);
+    int64_t t_close = T.wall_ms;
+    drain(k);
+    drain(w);
+    text(k, "{\"type\":\"session_close\"}");
+    CHECK(expect_type(k, "session_closed", NULL));
+    drain(k);
+    drain(w);
+    CHECK(row_of_session(bilan, sid, &row));
+    CHECK_EQ_INT(row.interruptions, 3); /* the leave and join at t_reset touch: one interval */
+    CHECK_EQ_INT(row.face_to_face_ms, (last_w - t0) + (last_w2 - t_back0) + (t_drop - t_back) + (t_close - t_ret));
+    CHECK_EQ_INT(q1s("SELECT count(*) FROM sessions WHERE id = '%s' AND close_reason = 'closed'", sid), 1);
+
+    /* Nobody comes back: closed at the last departure once the grace is over. */
+    text(k, "{\"type\":\"session_open\",\"phase\":\"suivi\"}");
+    so = NULL;
+    CHECK(expect_type(k, "session_opened", &so));
+    snprintf(sid, sizeof sid, "%s", so ? json_string_value(json_object_get(so, "session")) : "");
+    json_decref(so);
+    drain(w);
+    second(k, w);
+    conn_closed(w, T);
+    second(k, NULL);
+    int64_t t_last = T.wall_ms;
+    conn_closed(k, T);
+    for (int i = 0; i < 29; i++)
+        second(NULL, NULL);
+    CHECK_EQ_INT(q1s("SELECT count(*) FROM journal WHERE event = 'session_close' AND session = '%s'", sid), 0);
+    second(NULL, NULL);
+    CHECK_EQ_INT(q1s("SELECT t_ms FROM journal WHERE event = 'session_close' AND session = '%s'", sid), t_last);
+    CHECK_EQ_INT(q1s("SELECT count(*) FROM sessions WHERE id = '%s' AND close_reason = 'empty'", sid), 1);
+    CHECK(rooms_get(&srv.rooms, bilan, 0) == NULL);
+
+    /* A crash left a session open: resumed at startup, continued by a return. */
+    int64_t tc = T.wall_ms - 60000;
+    crashed_session(bilan, "s-resumed", fk, fw, tc);
+    int64_t nres = 0;
+    CHECK_EQ_INT(attendance_resume_all(&srv, T, &nres), 0);
+    CHECK_EQ_INT(nres, 1);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM journal WHERE event = 'lost' AND session = 's-resumed'"), 2);
+    CHECK_EQ_INT(q1("SELECT min(t_ms) FROM journal WHERE event = 'lost' AND session = 's-resumed'"), tc + 20000);
+    second(NULL, NULL);
+    t_ret = T.wall_ms;
+    k = rejoin(3, &idk, join);
+    w = rejoin(4, &idw, join);
+    for (int i = 0; i < 5; i++)
+        second(k, w);
+    t_close = T.wall_ms;
+    drain(k);
+    drain(w);
+    text(k, "{\"type\":\"session_close\"}");
+    CHECK(expect_type(k, "session_closed", NULL));
+    drain(k);
+    drain(w);
+    CHECK(row_of_session(bilan, "s-resumed", &row));
+    CHECK_EQ_INT(row.interruptions, 1);
+    CHECK_EQ_INT(row.face_to_face_ms, 20000 + (t_close - t_ret));
+    CHECK_EQ_INT(row.closed, 1);
+    conn_closed(k, T);
+    conn_closed(w, T);
+
+    /* Nobody comes back after the crash: closed at the last checkpoint. */
+    tc = T.wall_ms - 60000;
+    crashed_session(bilan, "s-abandoned", fk, fw, tc);
+    CHECK_EQ_INT(attendance_resume_all(&srv, T, &nres), 0);
+    CHECK_EQ_INT(nres, 1);
+    for (int i = 0; i < 30; i++)
+        second(NULL, NULL);
+    CHECK_EQ_INT(q1("SELECT t_ms FROM journal WHERE event = 'session_close' AND session = 's-abandoned'"),
+                 tc + 20000);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM sessions WHERE id = 's-abandoned' AND close_reason = 'server_restart' "
+                    "AND closed_ms IS NOT NULL"), 1);
+    CHECK(row_of_session(bilan, "s-abandoned", &row));
+    CHECK_EQ_INT(row.face_to_face_ms, 20000);
+    CHECK(rooms_get(&srv.rooms, bilan, 0) == NULL);
+
+    /* The server stops with a session open: it stays open in the store,
+     * and the next start resumes it like after a crash. */
+    tc = T.wall_ms - 60000;
+    crashed_session(bilan, "s-stopped", fk, fw, tc);
+    CHECK_EQ_INT(attendance_resume_all(&srv, T, &nres), 0);
+    CHECK_EQ_INT(nres, 1);
+    srv.stopping = 1;
+    attendance_free_all(&srv);
+    srv.stopping = 0;
+    CHECK_EQ_INT(q1("SELECT count(*) FROM journal WHERE event = 'session_close' AND session = 's-stopped'"), 0);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM sessions WHERE id = 's-stopped' AND closed_ms IS NULL"), 1);
+    CHECK_EQ_INT(attendance_resume_all(&srv, T, &nres), 0);
+    CHECK_EQ_INT(nres, 1);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM journal WHERE event = 'lost' AND session = 's-stopped'"), 2);
+    for (int i = 0; i < 30; i++)
+        second(NULL, NULL);
+    CHECK_EQ_INT(q1("SELECT t_ms FROM journal WHERE event = 'session_close' AND session = 's-stopped'"), tc + 20000);
+    CHECK_EQ_INT(q1("SELECT count(*) FROM sessions WHERE id = 's-stopped' AND close_reason = 'server_restart'"), 1);
+    CHECK(rooms_get(&srv.rooms, bilan, 0) == NULL);
+    srv.session_grace_ms = 0;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/bilan-test-session-XXXXXX", why[256], buf[256], sql[256];
@@ -479,6 +776,7 @@ int main(void)
     conn_closed(a, T);
 
     t_budget_edges();
+    t_grace();
 
     srv.ops->close(srv.st);
     snprintf(buf, sizeof buf, "rm -rf '%s'", dir);

@@ -102,6 +102,7 @@ WRAP(journal, session_get, (struct store *s, const char *id, struct store_sessio
 WRAP(journal, sessions_of_bilan, (struct store *s, const char *bilan, store_session_cb cb, void *arg),
      (s, bilan, cb, arg))
 WRAP(journal, sessions_end_open, (struct store *s, int64_t *n), (s, n))
+WRAP(journal, sessions_open, (struct store *s, store_session_cb cb, void *arg), (s, cb, arg))
 WRAP(journal, journal_append, (struct store *s, struct store_jev *e), (s, e))
 WRAP(journal, journal_of_bilan, (struct store *s, const char *bilan, const char *session, store_jev_cb cb,
                                  void *arg), (s, bilan, session, cb, arg))
@@ -156,7 +157,7 @@ static void faulty_init(void)
     SET(bilans, bilan_add); SET(bilans, bilan_get); SET(bilans, bilans_for_device); SET(bilans, member_add);
     SET(bilans, member_role); SET(bilans, bilans_of_consultant);
     SET(journal, session_add); SET(journal, session_end); SET(journal, session_get);
-    SET(journal, sessions_of_bilan); SET(journal, sessions_end_open); SET(journal, journal_append);
+    SET(journal, sessions_of_bilan); SET(journal, sessions_end_open); SET(journal, sessions_open); SET(journal, journal_append);
     SET(journal, journal_of_bilan); SET(journal, budget_warning_add);
     SET(receipts, receipt_put); SET(receipts, receipts_of_session); SET(receipts, sessions_unsigned);
 #undef SET
