@@ -403,6 +403,10 @@ int main(void)
                 account_report_free(&r);
             }
         }
+        /* As the server at exit: a room whose members were lost keeps its
+         * session through the grace (PROTOCOL §9.1); it goes with the rest. */
+        attendance_free_all(&srv);
+        rooms_clear(&srv.rooms);
         srv.ops->close(srv.st);
         srv.st = NULL;
     }
