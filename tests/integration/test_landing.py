@@ -68,13 +68,25 @@ class Recorder:
             threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
 
     def _serve(self, raw):
+        # The server is dialled only once the browser has said something:
+        # Chromium preconnects sockets it may use much later (or never), and
+        # a loaded machine can hold a page's request back past the server's
+        # 10 s wait for one; dialled early, the server would hang up on such
+        # an idle socket and the page would load empty (ERR_EMPTY_RESPONSE).
         try:
             cs = self.ctx.wrap_socket(raw, server_side=True)
+            first = cs.recv(65536)
+            if not first:
+                cs.close()
+                return
+            with self.lock:
+                self.received.append(first)
             cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             cctx.check_hostname = False
             cctx.verify_mode = ssl.CERT_NONE
             cctx.set_alpn_protocols(["http/1.1"])
             ss = cctx.wrap_socket(socket.create_connection(self.target, timeout=DEADLINE))
+            ss.sendall(first)
         except (OSError, ssl.SSLError):
             raw.close()
             return
