@@ -1,7 +1,7 @@
 /* window_int.h: the private state of the room's window, shared by its two
  * files: window.c (the thread, events, keys, what the buttons do) and
- * window_draw.c (text, buttons, pictures, icons); testwin.c (the window of
- * `bilan test-media`) borrows the same struct for its drawing, so that both
+ * window_draw.c (text, buttons, pictures, icons); testwin*.c (the window of
+ * `bilan test-media`) borrow the same struct for their drawing, so that both
  * windows look and read alike. Everything here belongs to the window's
  * thread, except the fields under mu. */
 #ifndef CLIENT_UI_WINDOW_INT_H

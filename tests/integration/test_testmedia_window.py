@@ -12,9 +12,12 @@ Scenario (one ctest entry):
                the speaker's file does not exist until the key J, then holds
                the chime (660 Hz then 880 Hz); O answers "heard"; Échap
                closes: exit 0, the report on stdout says everything is ready
-               and the speaker was heard;
+               and the speaker was heard, and the window's last verdict
+               (BILAN_WINDOW_TRACE) is that report line for line;
              - a silent .wav at --text-size 32 --high-contrast: the meter is
-               not lit, "not heard" in the verdict, Échap: exit 1;
+               not lit, "not heard" in the verdict; F2 and Ctrl+minus give
+               normal contrast at 30 pt; Tab then Entrée on « Fermer »
+               closes: exit 1;
              - without a display: one line says the test goes on in the
                terminal, and it does (exit 0); --headless says nothing.
 The screenshots are kept (their paths are printed) in BILAN_ARTEFACTS.
@@ -46,14 +49,14 @@ def french(d):
 
 def wtrace(proc):
     with proc._cond:
-        lines = [l for l in proc.err_lines if l.startswith("[testwin] ")]
+        lines = [l for l in proc.err_lines if l.startswith("[testwin] picture=")]
     if not lines:
         return None
     m = re.search(r"picture=(-?\d+),(-?\d+),(\d+),(\d+) meter=(-?\d+),(-?\d+),(\d+),(\d+) lit=(\d+) "
-                  r"heard=(\d) sound=(\d) verdict=(\d+) pt=(\d+) hc=(\d)", lines[-1])
+                  r"heard=(\d) sound=(\d) verdict=(\d+) pt=(\d+) hc=(\d) focus=(-?\d+)", lines[-1])
     v = [int(x) for x in m.groups()]
     return {"picture": v[0:4], "meter": v[4:8], "lit": v[8], "heard": v[9], "sound": v[10],
-            "verdict": v[11], "pt": v[12], "hc": v[13]}
+            "verdict": v[11], "pt": v[12], "hc": v[13], "focus": v[14]}
 
 
 def wait_wtrace(proc, what, cond):
@@ -66,6 +69,19 @@ def wait_wtrace(proc, what, cond):
             break
         time.sleep(0.1)  # polling the window's output
     raise TestFailure(f"the window never showed {what} (last: {wtrace(proc)})\n" + proc.dump())
+
+
+def verdict_shown(proc):
+    """The last verdict the window showed ("[testwin] verdict KIND TEXT"
+    lines, each verdict whole, its conclusion (kind 4 or 5) last)."""
+    with proc._cond:
+        out = [(int(m.group(1)), m.group(2).strip()) for m in
+               (re.match(r"\[testwin\] verdict (\d+) (.*)$", l) for l in proc.err_lines) if m]
+    ends = [i for i, (k, _) in enumerate(out) if k in (4, 5)]
+    if not ends:
+        return []
+    begin = ends[-2] + 1 if len(ends) >= 2 else 0
+    return [t for _, t in out[begin:ends[-1] + 1]]
 
 
 def meter_lit(rgb, rect, colour):
@@ -142,6 +158,10 @@ def t_testmedia():
         check(rc == 0 and "Tout est prêt pour la séance." in text and
               re.search(r"Haut-parleur \S+ : son entendu\.", text) and "Caméra pattern : 640x480" in text,
               f"Échap closes: exit 0, the report says ready and heard (rc {rc})\n{text}")
+        shown = verdict_shown(p)
+        printed = [l.strip() for l in p.lines if l.startswith("  ") or l.startswith("Tout est")]
+        check(shown == printed, f"the window's last verdict is the terminal's report, line for line\n"
+                                f"{shown}\n{printed}")
 
         # 2. a silent microphone, large text, high contrast.
         p = Proc([CLIENT_BIN, "test-media", "--window", "--video", "pattern", "--audio", quiet,
@@ -155,10 +175,17 @@ def t_testmedia():
         print(f"  artefact: {path}", flush=True)
         lit = max(meter_lit(rgb, t["meter"], GOOD_HC), meter_lit(rgb, t["meter"], GOOD))
         check(lit < 0.05, f"the meter is not lit for silence ({lit:.2f})")
-        d.keys("Escape")
+        d.keys("F2", "ctrl+minus")
+        wait_wtrace(p, "normal contrast at 30 pt", lambda t: t["hc"] == 0 and t["pt"] == 30)
+        # Keyboard only: Tab reaches the first button ("Fermer": no speaker
+        # here, so no sound button), Entrée presses it.
+        d.keys("Tab")
+        wait_wtrace(p, "the focus on the first button", lambda t: t["focus"] == 0)
+        d.keys("Return")
         rc = p.wait_exit()
         text = "\n".join(p.lines)
-        check(rc == 1 and "aucun son entendu" in text, f"silence: exit 1, said (rc {rc})\n{text}")
+        check(rc == 1 and "aucun son entendu" in text,
+              f"Tab, Entrée on « Fermer » closes; silence: exit 1, said (rc {rc})\n{text}")
 
         # 3. no display: one line, the test in the terminal.
         e = french(None)
