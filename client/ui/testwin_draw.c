@@ -223,6 +223,8 @@ void tw_layout(struct testwin *t)
     }
     if (vmin > avail / 2)
         vmin = avail / 2;
+    if (!t->verdict_seen.n)
+        vh = vmin = lh; /* "Le résultat arrive…" */
     int mid = avail - (vh ? vh + pad : 0);
     if (mid < right)
         mid = avail - right - pad >= vmin ? right : avail - (vmin ? vmin + pad : 0);
@@ -297,6 +299,11 @@ static void draw_verdict(struct testwin *t)
     struct ui_rect r = t->verdict_r;
     if (r.h <= 0)
         return;
+    if (!t->verdict_seen.n) {
+        draw_wrapped(w, 0, win_colour(w, WC_DIM),
+                     _("Le résultat arrive dans quelques secondes…"), r);
+        return;
+    }
     int y = r.y, order[TESTWIN_LINES], n = verdict_order(&t->verdict_seen, order);
     for (int o = 0; o < n && y < r.y + r.h; o++) {
         int i = order[o];
@@ -351,10 +358,15 @@ void tw_trace(struct testwin *t, uint64_t now)
     const struct window *w = &t->w;
     snprintf(line, sizeof line,
              "[testwin] picture=%d,%d,%d,%d meter=%d,%d,%d,%d lit=%d heard=%d sound=%d "
-             "verdict=%d pt=%d hc=%d focus=%d buttons=%d",
+             "verdict=%d pt=%d hc=%d focus=%d buttons=%d words=%d,%d,%d,%d sound_words=%d,%d,%d,%d "
+             "verdict_area=%d,%d,%d,%d bar=%d,%d,%d,%d",
              t->pic.x, t->pic.y, t->pic.w, t->pic.h, t->meter.x, t->meter.y, t->meter.w,
              t->meter.h, t->lit_pct / 10 * 10, t->heard_until > now, (int)t->sound_seen,
-             t->verdict_seen.n, w->pt, w->hc, w->focus, w->nbtn);
+             t->verdict_seen.n, w->pt, w->hc, w->focus, w->nbtn, t->meter_words.x,
+             t->meter_words.y, t->meter_words.w, t->meter_words.h, t->sound_words.x,
+             t->sound_words.y, t->sound_words.w, t->sound_words.h, t->verdict_r.x, t->verdict_r.y,
+             t->verdict_r.w, t->verdict_r.h, w->btn_rect[0].x, w->btn_rect[0].y,
+             w->btn_rect[0].w, w->btn_rect[0].h);
     if (strcmp(line, t->trace)) {
         snprintf(t->trace, sizeof t->trace, "%s", line);
         fprintf(stderr, "%s\n", line);

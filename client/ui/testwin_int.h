@@ -49,7 +49,7 @@ struct testwin {
     int lit_pct; /* of the meter, as drawn */
     struct ui_rect title, pic, pic_cap, meter_cap, meter, meter_words, sound_cap, sound_words,
         verdict_r;
-    char trace[240];
+    char trace[400];
 };
 
 /* testwin_draw.c */

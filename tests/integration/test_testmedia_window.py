@@ -18,9 +18,12 @@ Scenario (one ctest entry):
                not lit, "not heard" in the verdict; F2 and Ctrl+minus give
                normal contrast at 30 pt; Tab then Entrée on « Fermer »
                closes: exit 1;
+             - Ctrl-C closes the window at once: "Essai interrompu.", exit 1;
              - without a display: one line says the test goes on in the
                terminal, and it does (exit 0); --headless says nothing.
-The screenshots are kept (their paths are printed) in BILAN_ARTEFACTS.
+At 18, 32 and 30 pt the window's regions (picture, meter, words, verdict,
+buttons) are checked not to overlap nor leave the screen. The screenshots
+are kept (their paths are printed) in BILAN_ARTEFACTS.
 
 Skipped (77) when Xvfb, xdotool, xwininfo or ffmpeg are missing. Waits poll
 the window's output, the file or the screen against a deadline.
@@ -29,6 +32,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import time
@@ -55,8 +59,24 @@ def wtrace(proc):
     m = re.search(r"picture=(-?\d+),(-?\d+),(\d+),(\d+) meter=(-?\d+),(-?\d+),(\d+),(\d+) lit=(\d+) "
                   r"heard=(\d) sound=(\d) verdict=(\d+) pt=(\d+) hc=(\d) focus=(-?\d+)", lines[-1])
     v = [int(x) for x in m.groups()]
+    rects = {k: [int(x) for x in r.split(",")] for k, r in
+             re.findall(r" (words|sound_words|verdict_area|bar)=(-?\d+,-?\d+,\d+,\d+)", lines[-1])}
     return {"picture": v[0:4], "meter": v[4:8], "lit": v[8], "heard": v[9], "sound": v[10],
-            "verdict": v[11], "pt": v[12], "hc": v[13], "focus": v[14]}
+            "verdict": v[11], "pt": v[12], "hc": v[13], "focus": v[14], **rects}
+
+
+def check_regions(t):
+    """No two regions of the window share a pixel, none leaves the screen,
+    the verdict ends above the buttons."""
+    names = ["picture", "meter", "words", "sound_words", "verdict_area", "bar"]
+    rs = {n: t[n] for n in names if t[n][2] > 0 and t[n][3] > 0}
+    for n, (x, y, w, h) in rs.items():
+        check(x >= 0 and y >= 0 and x + w <= W and y + h <= 720, f"{n} {t[n]} inside the window")
+    items = list(rs.items())
+    for i, (a, (ax, ay, aw, ah)) in enumerate(items):
+        for b, (bx, by, bw, bh) in items[i + 1:]:
+            check(ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay,
+                  f"{a} {t[a]} and {b} {t[b]} do not overlap (at {t['pt']} pt)")
 
 
 def wait_wtrace(proc, what, cond):
@@ -124,6 +144,7 @@ def t_testmedia():
                   "--audio-out", chime, "--duration", "1"], env=french(d), name="bilan test-media")
         t = wait_wtrace(p, "the verdict and a lit meter", lambda t: t["verdict"] > 0 and t["lit"] > 0)
         check(t["heard"] == 1 and t["sound"] == 0, f"the tone is heard, the sound not played yet ({t})")
+        check_regions(t)
         path = os.path.join(out, "testmedia.png")
         end = time.monotonic() + DEADLINE
         while True:
@@ -172,6 +193,7 @@ def t_testmedia():
                  env=french(d), name="bilan test-media")
         t = wait_wtrace(p, "the verdict", lambda t: t["verdict"] > 0)
         check(t["pt"] == 32 and t["hc"] == 1, f"--text-size 32 --high-contrast are taken ({t})")
+        check_regions(t)
         check(t["lit"] == 0 and t["heard"] == 0, f"silence: nothing lit, not heard ({t})")
         path = os.path.join(out, "testmedia-silent-32pt-contrast.png")
         rgb = d.shot(path)
@@ -179,7 +201,7 @@ def t_testmedia():
         lit = max(meter_lit(rgb, t["meter"], GOOD_HC), meter_lit(rgb, t["meter"], GOOD))
         check(lit < 0.05, f"the meter is not lit for silence ({lit:.2f})")
         d.keys("F2", "ctrl+minus")
-        wait_wtrace(p, "normal contrast at 30 pt", lambda t: t["hc"] == 0 and t["pt"] == 30)
+        check_regions(wait_wtrace(p, "normal contrast at 30 pt", lambda t: t["hc"] == 0 and t["pt"] == 30))
         # Keyboard only: Tab reaches the first button ("Fermer": no speaker
         # here, so no sound button), Entrée presses it.
         d.keys("Tab")
@@ -190,7 +212,18 @@ def t_testmedia():
         check(rc == 1 and "aucun son entendu" in text,
               f"Tab, Entrée on « Fermer » closes; silence: exit 1, said (rc {rc})\n{text}")
 
-        # 3. no display: one line, the test in the terminal.
+        # 3. Ctrl-C while the window is open: it closes, "interrupted", exit 1.
+        p = Proc([CLIENT_BIN, "test-media", "--window", "--video", "pattern", "--audio", "tone",
+                  "--audio-out", "none", "--duration", "1"], env=french(d), name="bilan test-media")
+        wait_wtrace(p, "the verdict", lambda t: t["verdict"] > 0)
+        t0 = time.monotonic()
+        p.p.send_signal(signal.SIGINT)
+        rc = p.wait_exit()
+        text = "\n".join(p.lines)
+        check(rc == 1 and "Essai interrompu." in text and time.monotonic() - t0 < 10,
+              f"Ctrl-C closes the window at once: interrupted, exit 1 (rc {rc})\n{text}")
+
+        # 4. no display: one line, the test in the terminal.
         e = french(None)
         e.pop("DISPLAY", None)
         e.pop("WAYLAND_DISPLAY", None)
