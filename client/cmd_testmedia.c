@@ -388,6 +388,10 @@ static void run_window(struct testwin *t, struct mtest *m, const struct tm_opts 
         } else if ((r == TW_REQ_HEARD_YES || r == TW_REQ_HEARD_NO) && sp->played) {
             sp->asked = 1;
             sp->heard = r == TW_REQ_HEARD_YES;
+            /* The verdict first: a window that shows the answer shows the
+             * verdict that counts it. */
+            if (mono_ms() >= verdict_at)
+                window_verdict(t, m, o, video, verr, aerr, sp);
             testwin_set_sound(t, sp->heard ? TW_SOUND_HEARD : TW_SOUND_NOT_HEARD, NULL);
         } else {
             changed = 0;
