@@ -13,7 +13,8 @@ Scenario (one ctest entry):
                the chime (660 Hz then 880 Hz); O answers "heard"; Échap
                closes: exit 0, the report on stdout says everything is ready
                and the speaker was heard, and the window's last verdict
-               (BILAN_WINDOW_TRACE) is that report line for line;
+               (BILAN_WINDOW_TRACE) is that report line for line; a click
+               on « Rejouer le son (J) » plays it again;
              - a silent .wav at --text-size 32 --high-contrast: the meter is
                not lit, "not heard" in the verdict; F2 and Ctrl+minus give
                normal contrast at 30 pt; Tab then Entrée on « Fermer »
@@ -176,6 +177,18 @@ def t_testmedia():
         path = os.path.join(out, "testmedia-heard.png")
         d.shot(path)  # README's picture (docs/img/testmedia.png)
         print(f"  artefact: {path}", flush=True)
+        # A click on the first button (« Rejouer le son (J) ») plays it again.
+        x, y, w, h = wtrace(p)["bar"]
+        d.xdotool("mousemove", "--sync", str(x + w // 2), str(y + h // 2), "click", "1")
+        end = time.monotonic() + DEADLINE
+        while p.count(r"^\[test-media\] sound=played$") < 2:
+            if time.monotonic() > end:
+                raise TestFailure("a click on « Rejouer le son » did not play it again\n" + p.dump())
+            time.sleep(0.1)  # polling the command's output
+        wait_wtrace(p, "the question again", lambda t: t["sound"] == 2)
+        check(True, "a click on « Rejouer le son (J) » plays the sound again and asks again")
+        d.keys("o")
+        wait_wtrace(p, "the sound heard", lambda t: t["sound"] == 3)
         d.keys("Escape")
         rc = p.wait_exit()
         text = "\n".join(p.lines)
