@@ -45,7 +45,7 @@ static void post(struct window *w, enum room_cmd_kind kind, int slot, int on, co
     room_model_post(w->model, &c); /* full: the person presses again */
 }
 
-static void set_text_size(struct window *w, int pt)
+void win_set_text_size(struct window *w, int pt)
 {
     if (pt < UI_TEXT_MIN_PT)
         pt = UI_TEXT_MIN_PT;
@@ -104,10 +104,10 @@ static void act(struct window *w, enum win_act a)
         open_panel(w, PANEL_LEAVE);
         break;
     case ACT_SMALLER:
-        set_text_size(w, w->pt - WIN_TEXT_STEP);
+        win_set_text_size(w, w->pt - WIN_TEXT_STEP);
         break;
     case ACT_BIGGER:
-        set_text_size(w, w->pt + WIN_TEXT_STEP);
+        win_set_text_size(w, w->pt + WIN_TEXT_STEP);
         break;
     case ACT_CONTRAST:
         w->hc = !w->hc;
@@ -401,7 +401,7 @@ static void ready(struct window *w, int rc)
     pthread_mutex_unlock(&w->mu);
 }
 
-static void teardown(struct window *w)
+void win_sdl_close(struct window *w)
 {
     win_pic_free(&w->remote);
     win_pic_free(&w->mine);
@@ -421,9 +421,8 @@ static void teardown(struct window *w)
         SDL_Quit();
 }
 
-static void *thread_main(void *arg)
+int win_sdl_open(struct window *w)
 {
-    struct window *w = arg;
     /* The client handles SIGINT and SIGTERM itself (leave the room). */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     /* A display, or none: SDL would otherwise try the console's own
@@ -436,17 +435,15 @@ static void *thread_main(void *arg)
                                                             : "x11");
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
         snprintf(w->why, sizeof w->why, _("pas d'écran utilisable (%s)"), SDL_GetError());
-        teardown(w);
-        ready(w, -1);
-        return NULL;
+        win_sdl_close(w);
+        return -1;
     }
     int W = w->width, H = w->height;
     if (TTF_Init() < 0 || win_fonts_open(w, w->why, sizeof w->why)) {
         if (!w->why[0])
             snprintf(w->why, sizeof w->why, "SDL_ttf : %s", TTF_GetError());
-        teardown(w);
-        ready(w, -1);
-        return NULL;
+        win_sdl_close(w);
+        return -1;
     }
     w->win = SDL_CreateWindow(w->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, W, H,
                               SDL_WINDOW_RESIZABLE);
@@ -454,14 +451,23 @@ static void *thread_main(void *arg)
         w->ren = SDL_CreateRenderer(w->win, -1, 0);
     if (!w->ren) {
         snprintf(w->why, sizeof w->why, _("impossible d'ouvrir la fenêtre (%s)"), SDL_GetError());
-        teardown(w);
+        win_sdl_close(w);
+        return -1;
+    }
+    SDL_SetWindowMinimumSize(w->win, 640, 480);
+    return 0;
+}
+
+static void *thread_main(void *arg)
+{
+    struct window *w = arg;
+    if (win_sdl_open(w)) {
         ready(w, -1);
         return NULL;
     }
-    SDL_SetWindowMinimumSize(w->win, 640, 480);
     ready(w, 1);
     run(w);
-    teardown(w);
+    win_sdl_close(w);
     return NULL;
 }
 
