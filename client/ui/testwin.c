@@ -238,25 +238,10 @@ static void run(struct testwin *t)
     }
 }
 
-static void ready(struct testwin *t, int rc)
+/* What the window's thread runs once the window is up (win_thread_start). */
+static void run_test(void *arg)
 {
-    pthread_mutex_lock(&t->w.mu);
-    t->w.ready = rc;
-    pthread_cond_signal(&t->w.cv);
-    pthread_mutex_unlock(&t->w.mu);
-}
-
-static void *thread_main(void *arg)
-{
-    struct testwin *t = arg;
-    if (win_sdl_open(&t->w)) {
-        ready(t, -1);
-        return NULL;
-    }
-    ready(t, 1);
-    run(t);
-    win_sdl_close(&t->w);
-    return NULL;
+    run(arg);
 }
 
 int testwin_open(struct testwin **out, const struct testwin_config *cfg, char *why, size_t why_cap)
@@ -274,32 +259,8 @@ int testwin_open(struct testwin **out, const struct testwin_config *cfg, char *w
     snprintf(t->video_error, sizeof t->video_error, "%s", cfg->video_error ? cfg->video_error : "");
     snprintf(t->audio_error, sizeof t->audio_error, "%s", cfg->audio_error ? cfg->audio_error : "");
     snprintf(w->title, sizeof w->title, "%s", _("Bilan — essai de la caméra et du son"));
-    w->pt = cfg->text_pt ? cfg->text_pt : UI_TEXT_DEFAULT_PT;
-    w->pt = w->pt < UI_TEXT_MIN_PT ? UI_TEXT_MIN_PT : w->pt > UI_TEXT_MAX_PT ? UI_TEXT_MAX_PT : w->pt;
-    w->hc = cfg->high_contrast;
-    w->width = cfg->width > 0 ? cfg->width : 1280;
-    w->height = cfg->height > 0 ? cfg->height : 720;
-    w->focus = -1;
-    w->dirty = 1;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->th, NULL, thread_main, t)) {
-        snprintf(why, why_cap, "%s", _("impossible de démarrer la fenêtre"));
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
-        free(t);
-        return -1;
-    }
-    pthread_mutex_lock(&w->mu);
-    while (!w->ready)
-        pthread_cond_wait(&w->cv, &w->mu);
-    int rc = w->ready;
-    pthread_mutex_unlock(&w->mu);
-    if (rc < 0) {
-        pthread_join(w->th, NULL);
-        snprintf(why, why_cap, "%s", w->why);
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
+    win_settings(w, cfg->text_pt, cfg->high_contrast, cfg->width, cfg->height);
+    if (win_thread_start(w, run_test, t, why, why_cap)) {
         free(t);
         return -1;
     }
@@ -311,9 +272,6 @@ void testwin_close(struct testwin *t)
 {
     if (!t)
         return;
-    atomic_store(&t->w.stop, 1);
-    pthread_join(t->w.th, NULL);
-    pthread_cond_destroy(&t->w.cv);
-    pthread_mutex_destroy(&t->w.mu);
+    win_thread_stop(&t->w);
     free(t);
 }

@@ -466,9 +466,61 @@ static void *thread_main(void *arg)
         return NULL;
     }
     ready(w, 1);
-    run(w);
+    w->run(w->run_arg);
     win_sdl_close(w);
     return NULL;
+}
+
+void win_settings(struct window *w, int text_pt, int high_contrast, int width, int height)
+{
+    w->pt = text_pt ? text_pt : UI_TEXT_DEFAULT_PT;
+    w->pt = w->pt < UI_TEXT_MIN_PT ? UI_TEXT_MIN_PT : w->pt > UI_TEXT_MAX_PT ? UI_TEXT_MAX_PT : w->pt;
+    w->hc = high_contrast;
+    w->width = width > 0 ? width : 1280;
+    w->height = height > 0 ? height : 720;
+    w->focus = -1;
+    w->dirty = 1;
+}
+
+int win_thread_start(struct window *w, void (*run_fn)(void *arg), void *arg, char *why, size_t why_cap)
+{
+    w->run = run_fn;
+    w->run_arg = arg;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, thread_main, w)) {
+        snprintf(why, why_cap, "%s", _("impossible de démarrer la fenêtre"));
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!w->ready)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = w->ready;
+    pthread_mutex_unlock(&w->mu);
+    if (rc < 0) {
+        pthread_join(w->th, NULL);
+        snprintf(why, why_cap, "%s", w->why);
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    return 0;
+}
+
+void win_thread_stop(struct window *w)
+{
+    atomic_store(&w->stop, 1);
+    pthread_join(w->th, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+}
+
+/* The room's window runs its own loop (run). */
+static void run_room(void *arg)
+{
+    run(arg);
 }
 
 int window_open(struct window **out, const struct window_config *cfg, char *why, size_t why_cap)
@@ -483,35 +535,11 @@ int window_open(struct window **out, const struct window_config *cfg, char *why,
     for (int i = 0; i < BP_MAX_MEMBERS; i++)
         w->remote_boxes[i] = cfg->remote[i];
     snprintf(w->title, sizeof w->title, "%s", cfg->title ? cfg->title : "Bilan");
-    w->pt = cfg->text_pt ? cfg->text_pt : UI_TEXT_DEFAULT_PT;
-    w->pt = w->pt < UI_TEXT_MIN_PT ? UI_TEXT_MIN_PT : w->pt > UI_TEXT_MAX_PT ? UI_TEXT_MAX_PT : w->pt;
-    w->hc = cfg->high_contrast;
-    w->width = cfg->width > 0 ? cfg->width : 1280;
-    w->height = cfg->height > 0 ? cfg->height : 720;
-    w->focus = -1;
+    win_settings(w, cfg->text_pt, cfg->high_contrast, cfg->width, cfg->height);
     w->remote_slot = -1;
     w->answered_slot = -1;
-    w->dirty = 1;
     w->mine.box = cfg->mine;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->th, NULL, thread_main, w)) {
-        snprintf(why, why_cap, "%s", _("impossible de démarrer la fenêtre"));
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
-        free(w);
-        return -1;
-    }
-    pthread_mutex_lock(&w->mu);
-    while (!w->ready)
-        pthread_cond_wait(&w->cv, &w->mu);
-    int rc = w->ready;
-    pthread_mutex_unlock(&w->mu);
-    if (rc < 0) {
-        pthread_join(w->th, NULL);
-        snprintf(why, why_cap, "%s", w->why);
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
+    if (win_thread_start(w, run_room, w, why, why_cap)) {
         free(w);
         return -1;
     }
@@ -531,9 +559,6 @@ void window_close(struct window *w)
 {
     if (!w)
         return;
-    atomic_store(&w->stop, 1);
-    pthread_join(w->th, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    win_thread_stop(w);
     free(w);
 }

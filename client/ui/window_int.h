@@ -85,6 +85,8 @@ struct window {
     int width, height; /* the window's size when it opens */
     pthread_t th;
     atomic_int stop;
+    void (*run)(void *arg); /* what the thread runs once its window is up */
+    void *run_arg;
     /* The handshake of window_open. */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -175,5 +177,16 @@ int win_sdl_open(struct window *w);
 void win_sdl_close(struct window *w);
 /* New text size (clamped to UI_TEXT_MIN_PT..UI_TEXT_MAX_PT): the fonts are reopened. */
 void win_set_text_size(struct window *w, int pt);
+/* The life of a window's thread, the same for every window of client/ui/:
+ * win_settings fills what both windows take from their options (text size
+ * clamped, contrast, size: 0 x 0 is 1280 x 720, no focus, a first draw);
+ * win_thread_start starts a thread that opens SDL (win_sdl_open), then
+ * runs run(arg) until w->stop, then closes SDL (win_sdl_close), and
+ * returns once the window is up: 0, or -1 with a sentence in why (the
+ * thread is then joined and nothing is left but w itself, for the caller
+ * to free). win_thread_stop asks the thread to stop and joins it. */
+void win_settings(struct window *w, int text_pt, int high_contrast, int width, int height);
+int win_thread_start(struct window *w, void (*run)(void *arg), void *arg, char *why, size_t why_cap);
+void win_thread_stop(struct window *w);
 
 #endif
