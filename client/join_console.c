@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "e2e_room.h"
-#include "hours.h"
 #include "i18n.h"
 #include "join_console.h"
+#include "room_acts.h"
 #include "util.h"
 #include "words.h"
 
@@ -136,71 +136,31 @@ void join_console_free(struct join_console *j)
     filehash_free(&j->hash);
 }
 
-static void open_session(struct dialog *s, const struct console_cmd *c)
-{
-    const char *wire, *near, *why = NULL;
-    char typed[BP_PHASE_MAX * 2 + 2];
-    cli_printable((const uint8_t *)c->arg, c->arg_len < sizeof typed - 1 ? c->arg_len : sizeof typed - 1,
-                  typed, sizeof typed);
-    if (words_phase(c->arg, c->arg_len, &wire, &near)) {
-        if (near)
-            info(s, _("« %s » n'est pas une phase. Vouliez-vous dire « %s » ? Tapez /seance %s"),
-                 typed, near, near);
-        else
-            info(s, _("/seance demande une phase : %s"), BP_PHASE_LIST);
-        return;
-    }
-    if (dialog_hours_open(s, wire, &why))
-        info(s, _("Impossible d'ouvrir une séance : %s"), why);
-}
-
 static void console_command(struct join_console *j, struct dialog *s, const char *line, size_t len,
                             uint64_t now)
 {
     struct console_cmd c;
     console_parse(line, len, BP_MAX_MEMBERS - 1, &c);
-    char word[40];
+    char word[40], said[ROOM_LINE_MAX];
     cli_printable((const uint8_t *)c.arg, c.arg_len, word, sizeof word);
     switch (c.kind) {
     case CMD_EMPTY:
         return;
     case CMD_CHAT: {
-        const char *why = NULL;
-        int rc = dialog_say(s, c.arg, c.arg_len, &why);
-        if (rc < 0) {
-            info(s, "%s", why);
-            return;
+        int rc = room_act_say(s, c.arg, c.arg_len, said, sizeof said);
+        if (rc >= 0) {
+            char text[BP_CHAT_MAX + 1];
+            cli_printable((const uint8_t *)c.arg, c.arg_len, text, sizeof text);
+            room_news_chat_mine(&s->news, text);
         }
-        char text[BP_CHAT_MAX + 1];
-        cli_printable((const uint8_t *)c.arg, c.arg_len, text, sizeof text);
-        room_news_chat_mine(&s->news, text);
-        if (rc == SAY_WAIT_E2E)
-            info(s, "%s", _("(en attente du chiffrement)"));
-        else if (rc == SAY_WAIT_PEER)
-            info(s, "%s", _("(en attente d'un autre participant)"));
-        else if (rc == SAY_WAIT_FLOW)
-            info(s, "%s",
-                 _("(en attente : un participant reçoit lentement ; votre message partira dès "
-                   "que possible)"));
+        if (said[0])
+            info(s, "%s", said);
         return;
     }
     case CMD_YES:
     case CMD_NO:
-        if (!dialog_sas_answer(s, c.slot, c.kind == CMD_YES, now)) {
-            info(s, "%s", _("Aucun code n'attend de réponse."));
-            /* Say why when it is because a pair was ended: the person saw a
-             * code and expects to answer it. */
-            for (int k = 0; k < BP_MAX_MEMBERS; k++)
-                if ((c.slot < 0 || c.slot == k) && e2e_pair_ended(j->e2e, k)) {
-                    char who[160];
-                    room_news_who(&s->news, k, WHO_OBJECT, who, sizeof who);
-                    info(s,
-                         _("La liaison chiffrée avec %s a été arrêtée : son code ne peut plus "
-                           "être confirmé. Pour recommencer, quittez (/quitter) puis rejoignez "
-                           "la salle : un nouveau code sera affiché."),
-                         who);
-                }
-        }
+        if (room_act_code(s, j->e2e, c.slot, c.kind == CMD_YES, now, said, sizeof said))
+            info(s, "%s", said);
         return;
     case CMD_WHO:
         dialog_print_members(s);
@@ -213,14 +173,13 @@ static void console_command(struct join_console *j, struct dialog *s, const char
         print_help(s);
         return;
     case CMD_SESSION:
-        open_session(s, &c);
+        if (room_act_open_session(s, c.arg, c.arg_len, said, sizeof said))
+            info(s, "%s", said);
         return;
-    case CMD_CLOSE: {
-        const char *why = NULL;
-        if (dialog_hours_close(s, &why))
-            info(s, _("Impossible de terminer la séance : %s"), why);
+    case CMD_CLOSE:
+        if (room_act_close_session(s, said, sizeof said))
+            info(s, "%s", said);
         return;
-    }
     case CMD_SEND: {
         char path[4096];
         snprintf(path, sizeof path, "%.*s", (int)c.arg_len, c.arg);

@@ -5,9 +5,9 @@
 
 #include "call.h"
 #include "dialog.h"
-#include "hours.h"
 #include "i18n.h"
 #include "join_console.h"
+#include "room_acts.h"
 #include "room_cmds.h"
 
 #define FIGURES_MS 500 /* how often the call's state is looked at */
@@ -24,10 +24,8 @@ enum room_quality room_quality_of(int rtt_ms, int loss_pct)
     return ROOM_Q_POOR;
 }
 
-static void warn(struct room_cmds *rc, const char *what, const char *why)
+static void warn(struct room_cmds *rc, const char *line)
 {
-    char line[ROOM_LINE_MAX];
-    snprintf(line, sizeof line, "%s%s%s", what, why ? " : " : "", why ? why : "");
     struct room_snapshot *s = room_model_edit(rc->m);
     room_model_add_line(s, ROOM_LINE_WARNING, -1, line);
     room_model_done(rc->m);
@@ -36,12 +34,13 @@ static void warn(struct room_cmds *rc, const char *what, const char *why)
 static void run_one(struct room_cmds *rc, const struct room_cmd *c, uint64_t now)
 {
     struct dialog *d = rc->d;
-    const char *why = NULL;
+    char said[ROOM_LINE_MAX];
     switch (c->kind) {
     case ROOM_CMD_CODE_YES:
     case ROOM_CMD_CODE_NO:
-        if (!dialog_sas_answer(d, c->slot, c->kind == ROOM_CMD_CODE_YES, now))
-            warn(rc, _("Aucun code n'attend de réponse."), NULL);
+        if (room_act_code(d, rc->console ? rc->console->e2e : NULL, c->slot, c->kind == ROOM_CMD_CODE_YES, now,
+                          said, sizeof said))
+            warn(rc, said);
         break;
     case ROOM_CMD_MUTE_MIC:
         if (rc->call)
@@ -55,14 +54,12 @@ static void run_one(struct room_cmds *rc, const struct room_cmd *c, uint64_t now
         dialog_quit(d, now);
         break;
     case ROOM_CMD_OPEN_SESSION:
-        if (!hours_phase_ok(c->text))
-            warn(rc, _("Phase inconnue."), NULL);
-        else if (dialog_hours_open(d, c->text, &why))
-            warn(rc, _("Impossible d'ouvrir la séance"), why);
+        if (room_act_open_session(d, c->text, strlen(c->text), said, sizeof said))
+            warn(rc, said);
         break;
     case ROOM_CMD_CLOSE_SESSION:
-        if (dialog_hours_close(d, &why))
-            warn(rc, _("Impossible de clore la séance"), why);
+        if (room_act_close_session(d, said, sizeof said))
+            warn(rc, said);
         break;
     case ROOM_CMD_FILES_ACCEPT:
     case ROOM_CMD_FILES_REFUSE:
@@ -74,8 +71,8 @@ static void run_one(struct room_cmds *rc, const struct room_cmd *c, uint64_t now
             join_console_send_file(rc->console, d, c->text);
         break;
     case ROOM_CMD_CHAT:
-        if (dialog_say(d, c->text, strlen(c->text), &why) < 0)
-            warn(rc, _("Message non envoyé"), why);
+        if (room_act_say(d, c->text, strlen(c->text), said, sizeof said))
+            warn(rc, said);
         break;
     }
 }

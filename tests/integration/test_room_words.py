@@ -149,6 +149,10 @@ def t_no_dead_ends():
                      r"code sera affiché\.")
         pa.wait_line(r"Le ou la bénéficiaire a refusé le code : rien n'est échangé entre vous\.")
         check(True, "both are told the code was refused, and how to get a new one")
+        pb.type("/oui\r")  # changing one's mind once refused: told why it is too late, and what to do
+        pb.wait_line(r"Aucun code n'attend de réponse\. La liaison chiffrée avec Marie Dupont.* a été "
+                     r"arrêtée : son code ne peut plus être confirmé\. Pour recommencer, quittez")
+        check(True, "a code answered after the pair ended: told why, and how to start again")
         pb.type("/quitter\r")
         check(pb.wait_exit() == 0, "the beneficiary leaves")
         pa.wait_line(r"Le ou la bénéficiaire a quitté la salle\.")
