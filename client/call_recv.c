@@ -18,6 +18,7 @@
 #include "bp/err.h"
 #include "bp/media.h"
 #include "call_recv_int.h"
+#include "i18n.h"
 
 int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, char *why,
                   size_t why_cap)
@@ -25,7 +26,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
     *out = NULL;
     struct call_recv *r = calloc(1, sizeof *r);
     if (!r) {
-        snprintf(why, why_cap, "mémoire insuffisante (out of memory)");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
     }
     r->video_slot = r->audio_slot = -1;
@@ -67,8 +68,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
             if ((rc = cr_speaker_open(r, why, why_cap)) != 0)
                 goto fail;
         } else if ((rc = asink_wav_open(&r->wav, cfg->audio_out, &swhy)) != 0) {
-            snprintf(why, why_cap, "%s : impossible d'écrire le son (cannot write the audio): %s",
-                     cfg->audio_out, swhy);
+            snprintf(why, why_cap, _("%s : impossible d'écrire le son : %s"), cfg->audio_out, swhy);
             goto fail;
         }
     }
@@ -77,7 +77,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
 fail:
     call_recv_free(r);
     if (rc == 0) { /* a copy of a path failed */
-        snprintf(why, why_cap, "mémoire insuffisante (out of memory)");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         rc = BP_E_NOMEM;
     }
     return rc;

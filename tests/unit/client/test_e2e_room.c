@@ -422,12 +422,12 @@ static void t_substituted_bundle(void)
     join(&b, pa, 1, 0);
     pump(1);
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-    CHECK(has_line(&b, "[e2e] slot=0 refused:") && has_line(&b, "commitment"));
+    CHECK(has_line(&b, "[e2e] slot=0 refused:") && has_line(&b, "engagement"));
     CHECK(!e2e_can_send(&b.e));
     /* Only B saw the fault; its abort body tells A, which stops waiting. */
     CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
-    CHECK(has_line(&a, "[e2e] slot=1 refused: the other device ended the pair ("));
-    CHECK(has_line(&a, "commitment"));
+    CHECK(has_line(&a, "[e2e] slot=1 refused: l'autre appareil a mis fin à la liaison ("));
+    CHECK(has_line(&a, "engagement"));
     node_free(&a);
     node_free(&b);
 
@@ -439,7 +439,7 @@ static void t_substituted_bundle(void)
     join(&b, pa, 1, 0);
     pump(1);
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-    CHECK(has_line(&b, "not those of the device the server announced"));
+    CHECK(has_line(&b, "pas celles de l'appareil annoncé par le serveur"));
     node_free(&a);
     node_free(&b);
 
@@ -450,7 +450,7 @@ static void t_substituted_bundle(void)
     node_init(&b, 1, SECRET, E2E_SAS_CONFIRM);
     mitm_run(&a, &b);
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-    CHECK(has_line(&b, "possible interception"));
+    CHECK(has_line(&b, "interception possible"));
     CHECK(!e2e_can_send(&b.e));
     CHECK(!has_line(&b, "keys gen="));
     node_free(&a);
@@ -466,7 +466,7 @@ static void t_substituted_bundle(void)
         mitm_run(&a, &b);
         CHECK_EQ_INT(b.e.peers[0].st, PAIR_BLOCKED);
         CHECK_EQ_INT(a.e.peers[1].st, PAIR_BLOCKED);
-        CHECK(!has_line(&b, "possible interception"));
+        CHECK(!has_line(&b, "interception possible"));
         CHECK(strcmp(a.e.peers[1].sas, b.e.peers[0].sas) != 0);
         CHECK(e2e_sas_pending(&b.e, 0));
         CHECK(!has_line(&b, "keys gen="));
@@ -544,7 +544,7 @@ static void t_bundle_signature_checked(void)
         filter = NULL;
         pump(2);
         CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-        CHECK(has_line(&b, "[e2e] slot=0 refused: its key bundle has a bad signature"));
+        CHECK(has_line(&b, "[e2e] slot=0 refused: la signature de ses clés est fausse"));
         CHECK(!has_line(&b, "[e2e] slot=0 code="));
         CHECK(!b.e.peers[0].have_pair_key);
         CHECK(!has_line(&b, "keys gen="));
@@ -552,7 +552,7 @@ static void t_bundle_signature_checked(void)
         CHECK_EQ_INT(b.remembered, 0);
         /* A is told (abort) and stops waiting. */
         CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
-        CHECK(has_line(&a, "[e2e] slot=1 refused: the other device ended the pair ("));
+        CHECK(has_line(&a, "[e2e] slot=1 refused: l'autre appareil a mis fin à la liaison ("));
         node_free(&a);
         node_free(&b);
     }
