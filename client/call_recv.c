@@ -45,12 +45,12 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
         vmailbox_init(&r->boxes[i]);
     r->gone = json_array();
     int rc = BP_E_NOMEM;
-    const char *swhy = "out of memory";
+    const char *swhy = _("mémoire insuffisante");
     struct vasm_config vc;
     vasm_config_default(&vc, BP_MAX_MEMBERS);
     r->scratch = malloc(CR_VIDEO_SLOT_BYTES);
     if (!r->scratch || (rc = vasm_new(&vc, &r->vasm, &swhy)) != 0) {
-        snprintf(why, why_cap, "réception : %s (receive side)", swhy);
+        snprintf(why, why_cap, _("réception : %s"), swhy);
         goto fail;
     }
     if (cfg->video_out) {
@@ -239,8 +239,7 @@ int call_recv_stop(struct call_recv *r, char *why, size_t why_cap)
         if (c && !rc) {
             rc = c;
             if (why)
-                snprintf(why, why_cap, "%s : fichier son incomplet (audio file incomplete): %s",
-                         r->audio_out, awhy);
+                snprintf(why, why_cap, _("%s : fichier son incomplet : %s"), r->audio_out, awhy);
         }
     }
     cr_speaker_close(r);

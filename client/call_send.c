@@ -252,9 +252,7 @@ static void *audio_main(void *arg)
             pace(&t0, &k, AFRAME_US);
         const char *why = NULL;
         if (asource_next(c->as, &f, &why)) {
-            fprintf(c->cfg.err,
-                    "bilan: le son s'arr\xc3\xaate (%s). (Audio stopped: %s.)\n", why ? why : "?",
-                    why ? why : "?");
+            fprintf(c->cfg.err, _("bilan : le son s'arrête (%s).\n"), why ? why : "?");
             atomic_store(&c->a_failed, 1);
             break;
         }

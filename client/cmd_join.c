@@ -547,7 +547,7 @@ int join_run(struct app *a, struct join_opts *o)
     if (rc == EXIT_REFUSED && s.err_code[0])
         explain_refusal(&s, j.by_link);
     if (call && call_stop(call, why, sizeof why)) {
-        fprintf(stderr, "bilan: %s\n", why);
+        fprintf(stderr, "%s%s\n", _("bilan : "), why);
         if (!rc)
             rc = EXIT_USAGE;
     }

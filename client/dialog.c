@@ -279,7 +279,7 @@ static void on_joined(struct dialog *d, const struct msg_in *in)
         if (d->app && d->app->on_link)
             d->app->on_link(d->app_ctx, d, 0, 0);
         else
-            fprintf(d->err, "bilan: %s\n", _("Reconnecté : la réunion continue."));
+            fprintf(d->err, "%s%s\n", _("bilan : "), _("Reconnecté : la réunion continue."));
     }
     if (d->script.duration_ms && !d->script.duration_end) /* --duration counts from the first join */
         d->script.duration_end = in->now + d->script.duration_ms;
@@ -619,7 +619,7 @@ int64_t dialog_reconnect_delay(struct dialog *d, uint64_t now_ms, uint32_t rnd)
     if (ms < 0) {
         dialog_print(d, "[room] reconnect gave_up after_s=%llu\n",
                      (unsigned long long)(d->link.rc.window_ms / 1000));
-        fprintf(d->err, "bilan: ");
+        fputs(_("bilan : "), d->err);
         fprintf(d->err, _("impossible de joindre le serveur depuis %llu s : la réunion est interrompue. "
                           "Vérifiez votre connexion à Internet, puis relancez la même commande pour "
                           "revenir dans la salle."),
@@ -634,7 +634,7 @@ int64_t dialog_reconnect_delay(struct dialog *d, uint64_t now_ms, uint32_t rnd)
     if (d->app && d->app->on_link)
         d->app->on_link(d->app_ctx, d, 1, left_s);
     else if (first)
-        fprintf(d->err, "bilan: %s\n",
+        fprintf(d->err, "%s%s\n", _("bilan : "),
                 _("La connexion au serveur est coupée. Reconnexion en cours…"));
     return ms;
 }

@@ -490,7 +490,7 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
 {
     struct net *n = calloc(1, sizeof *n);
     if (!n || !(n->rx = malloc(BP_MAX_FRAME)) || !(n->tx = malloc(LWS_PRE + BP_MAX_FRAME))) {
-        snprintf(why, cap, "out of memory");
+        snprintf(why, cap, "%s", _("mémoire insuffisante"));
         net_free(n);
         return NULL;
     }
