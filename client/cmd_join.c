@@ -552,7 +552,7 @@ int join_run(struct app *a, struct join_opts *o)
             rc = EXIT_USAGE;
     }
     if (o->stats_file && write_stats(o->stats_file, &s, &e2e, call))
-        fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file, strerror(errno));
+        fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file, i18n_strerror(errno));
     term_close(&j.console.term);
     join_console_free(&j.console);
     call_free(call);

@@ -157,7 +157,7 @@ static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
     if (t->fd < 0) {
         char why[300];
         snprintf(why, sizeof why, _("impossible de créer un fichier temporaire dans %s : %s"),
-                 rx->dir, strerror(errno));
+                 rx->dir, i18n_strerror(errno));
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
@@ -202,7 +202,7 @@ static int on_chunk(struct datarx *rx, struct datarx_transfer *t, const struct b
     }
     if (write_all(t->fd, d->bytes, d->len)) {
         char why[200];
-        snprintf(why, sizeof why, _("écriture impossible : %s"), strerror(errno));
+        snprintf(why, sizeof why, _("écriture impossible : %s"), i18n_strerror(errno));
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
@@ -220,7 +220,7 @@ static int finish(struct datarx *rx, struct datarx_transfer *t)
     char path[4352];
     if (publish(rx, t, path, sizeof path)) {
         char why[200];
-        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"), strerror(errno));
+        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"), i18n_strerror(errno));
         unlink(t->tmp);
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
@@ -286,7 +286,7 @@ static int on_end(struct datarx *rx, struct datarx_transfer *t)
         t->fd = -1;
         unlink(t->tmp);
         char why[200];
-        snprintf(why, sizeof why, _("écriture impossible : %s"), strerror(errno));
+        snprintf(why, sizeof why, _("écriture impossible : %s"), i18n_strerror(errno));
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
