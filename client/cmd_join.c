@@ -451,7 +451,10 @@ int join_run(struct app *a, struct join_opts *o)
     if (!strncmp(arg, "https://", 8) || strchr(arg, '#')) {
         const char *why;
         if (bp_link_parse(arg, &j.link, &why))
-            return cli_fail(EXIT_USAGE, _("lien d'invitation illisible : %s ; copiez le lien entier"),
+            /* Some reasons already say what to do (proto/link.c: "copy the whole link"). */
+            return cli_fail(EXIT_USAGE,
+                            strstr(why, "copy") ? _("lien d'invitation illisible : %s")
+                                                : _("lien d'invitation illisible : %s ; copiez le lien entier"),
                             proto_words(why));
         if (j.link.kind != BP_LINK_INVITE)
             return cli_fail(EXIT_USAGE,

@@ -215,6 +215,9 @@ def cases(tmp):
         ("identity show", data + ["identity", "show"]),
         ("enrol: no server on the port", data + ["enrol", f"https://127.0.0.1:{port}/e/{token}#{token}"]),
         ("join: no server on the port", data + ["join", f"https://127.0.0.1:{port}/j/{token}#{token}"]),
+        ("join: an enrolment link", data + ["join", f"https://127.0.0.1:{port}/e/{token}#{token}"]),
+        ("join: a broken invite link", data + ["join", f"https://127.0.0.1:{port}/j/{token}"]),
+        ("join: neither a link nor a bilan id", data + ["join", "x!y"]),
     ]
     return [(n, a, True) for n, a in helps] + [(n, a, False) for n, a in errors]
 
