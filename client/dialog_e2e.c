@@ -68,10 +68,15 @@ static void io_news(void *ctx, enum e2e_news what, int slot, const char *code)
         room_news_refused(n, slot, ROOM_REFUSED_BY_PEER);
         return;
     case E2E_NEWS_FAILED:
+    case E2E_NEWS_ENDED_BY_PEER:
         room_news_refused(n, slot, ROOM_REFUSED_OTHER);
-        /* The reason is a French source sentence of e2e_pair.c (N_()). */
+        /* The reason is a French source sentence of e2e_pair.c (N_()), said
+         * from the side of the device that gave it. */
         if (code && *code)
-            room_news_say(n, ROOM_LINE_NOTICE, _("Raison : %s."), _(code));
+            room_news_say(n, ROOM_LINE_NOTICE,
+                          what == E2E_NEWS_FAILED ? _("Raison : %s.")
+                                                  : _("Raison donnée par l'autre appareil : %s."),
+                          _(code));
         if (code && strstr(code, "interception"))
             room_news_say(n, ROOM_LINE_WARNING, "%s",
                           _("Quelqu'un s'est peut-être placé entre vous : ne continuez pas, et "

@@ -18,6 +18,31 @@
 #include "i18n.h"
 
 static void trust(struct e2e *e, int slot, uint64_t now_ms);
+
+/* The reasons this client gives in an abort (the N_() sentences below), to
+ * recognise them in a peer's: only those are shown to the person. */
+static const char *const reasons[] = {
+    N_("échange non conforme au protocole (un second engagement)"),
+    N_("échange non conforme au protocole (clés révélées avant l'engagement)"),
+    N_("ses clés ne correspondent pas à son engagement (interception possible)"),
+    N_("la signature de ses clés est fausse (interception possible)"),
+    N_("ses clés ne sont pas celles de l'appareil annoncé par le serveur (interception possible)"),
+    N_("une opération de chiffrement a échoué (OpenSSL)"),
+    N_("le code a été refusé sur cet appareil"),
+    N_("échange non conforme au protocole (confirmation inattendue)"),
+    N_("échange non conforme au protocole (confirmation avant les clés)"),
+    N_("sa preuve d'invitation est fausse : interception possible (les codes diffèrent ; "
+       "n'allez pas plus loin, demandez une nouvelle invitation)"),
+    N_("échange non conforme au protocole (message de liaison illisible)"),
+};
+
+static const char *known_reason(const char *r)
+{
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (!strcmp(r, reasons[i]))
+            return reasons[i];
+    return NULL;
+}
 static void on_key(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t now_ms);
 
 static int is_known(const struct e2e *e, const uint8_t fp[BP_FP_LEN])
@@ -395,6 +420,9 @@ void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const jso
          * same for every reader's locale. */
         snprintf(why, sizeof why, N_("l'autre appareil a mis fin à la liaison (%s)"), m.reason);
         e2e__refuse_ex(e, from, why, 0);
+        /* The person is told too; the reason only when it is one of ours:
+         * whoever relays the body must not put its own words on screen. */
+        e2e__news(e, E2E_NEWS_ENDED_BY_PEER, from, known_reason(m.reason));
         break;
     }
     }

@@ -59,6 +59,17 @@ static void n_line(void *ctx, const char *text)
         snprintf(n->lines[n->nlines++], sizeof n->lines[0], "%s", text);
 }
 
+/* What the person is told of a failure, as a line: "[news] failed|ended slot=N reason=R|-". */
+static void n_news(void *ctx, enum e2e_news what, int slot, const char *code)
+{
+    if (what == E2E_NEWS_FAILED || what == E2E_NEWS_ENDED_BY_PEER) {
+        char line[300];
+        snprintf(line, sizeof line, "[news] %s slot=%d reason=%s",
+                 what == E2E_NEWS_FAILED ? "failed" : "ended", slot, code ? code : "-");
+        n_line(ctx, line);
+    }
+}
+
 static void n_frame(void *ctx, const uint8_t *f, size_t len, uint64_t now)
 {
     struct node *n = ctx;
@@ -99,6 +110,7 @@ static void node_init(struct node *n, int slot, const uint8_t *secret, enum e2e_
     n->e.io.send = n_send;
     n->e.io.line = n_line;
     n->e.io.frame = n_frame;
+    n->e.io.news = n_news;
     n->e.io.store_ctx = n;
     n->e.io.remember = n_remember;
     nodes[slot] = n;
@@ -428,6 +440,9 @@ static void t_substituted_bundle(void)
     CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
     CHECK(has_line(&a, "[e2e] slot=1 refused: l'autre appareil a mis fin à la liaison ("));
     CHECK(has_line(&a, "engagement"));
+    /* Both people are told, with the reason (French source: _() where shown). */
+    CHECK(has_line(&b, "[news] failed slot=0 reason=ses clés ne correspondent pas à son engagement"));
+    CHECK(has_line(&a, "[news] ended slot=1 reason=ses clés ne correspondent pas à son engagement"));
     node_free(&a);
     node_free(&b);
 
@@ -823,8 +838,42 @@ static void t_pair_ended(void)
     node_free(&b);
 }
 
+/* An abort's reason reaches the person only when it is one this client gives:
+ * whoever relays the body must not put its own words on their screen. */
+static void t_abort_reason(void)
+{
+    struct node a, b;
+    struct node *pa[] = {&a};
+    node_init(&a, 0, NULL, E2E_SAS_ASK);
+    node_init(&b, 1, NULL, E2E_SAS_ASK);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    struct bp_e2e_msg m;
+    memset(&m, 0, sizeof m);
+    m.kind = BP_E2E_ABORT;
+    snprintf(m.reason, sizeof m.reason, "%s", "appelez vite le 01 23 45 67 89");
+    json_t *body = bp_e2e_build(&m);
+    CHECK(body != NULL);
+    e2e_on_body(&a.e, 1, b.e.fp, body, 2);
+    json_decref(body);
+    CHECK(e2e_pair_ended(&a.e, 1));
+    CHECK(has_line(&a, "[news] ended slot=1 reason=-"));
+    CHECK(!has_line(&a, "reason=appelez"));
+    snprintf(m.reason, sizeof m.reason, "%s", "la signature de ses clés est fausse (interception possible)");
+    body = bp_e2e_build(&m);
+    CHECK(body != NULL);
+    e2e_on_body(&b.e, 0, a.e.fp, body, 2);
+    json_decref(body);
+    CHECK(e2e_pair_ended(&b.e, 0));
+    CHECK(has_line(&b, "[news] ended slot=0 reason=la signature de ses clés est fausse (interception possible)"));
+    node_free(&a);
+    node_free(&b);
+}
+
 int main(void)
 {
+    t_abort_reason();
     t_other_invite();
     t_several_secrets();
     t_pair_ended();
