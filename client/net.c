@@ -637,7 +637,7 @@ int net_pause(uint64_t ms)
 
 const char *net_error(const struct net *n)
 {
-    return n->err[0] ? n->err : "no error";
+    return n->err[0] ? n->err : _("aucune erreur");
 }
 
 int net_send_text(struct net *n, const char *buf, size_t len)

@@ -27,7 +27,7 @@ struct asink_sdl {
 static const char *driver_name(void)
 {
     const char *d = SDL_GetCurrentAudioDriver();
-    return d ? d : "aucun (none)";
+    return d ? d : _("aucun");
 }
 
 int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)

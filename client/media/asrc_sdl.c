@@ -51,7 +51,7 @@ struct mic {
 static const char *driver_name(void)
 {
     const char *d = SDL_GetCurrentAudioDriver();
-    return d ? d : "aucun (none)";
+    return d ? d : _("aucun");
 }
 
 /* SDL's thread: append len bytes of S16 samples, oldest dropped first. */
@@ -101,7 +101,7 @@ static void list_devices(char *buf, size_t cap)
         used = strlen(buf);
     }
     if (n <= 0)
-        snprintf(buf + used, cap - used, "aucun (none)");
+        snprintf(buf + used, cap - used, "%s", _("aucun"));
 }
 
 static int mic_open_named(void **state, const char *name, const char **why)
