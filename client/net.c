@@ -88,8 +88,7 @@ static void on_signal(int sig)
         lws_cancel_service(signal_ctx);
 }
 
-/* The first error of a connection is the one the person reads: in their
- * words (i18n.h), saying what happened and what to do. */
+/* The first error of a connection is the one the person reads (i18n.h). */
 __attribute__((format(printf, 2, 3))) static void set_err(struct net *n, const char *fmt, ...)
 {
     if (n->err[0])
@@ -269,6 +268,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                       "certificat du serveur pour ce nom (%s). Rien n'a été envoyé. "
                       "Vérifiez l'adresse, ou utilisez le lien complet reçu (avec son #pin)."),
                     net_words_untrusted(vr));
+        else if (!strncmp(what, "HS:", 3)) /* lws: the HTTP upgrade to WebSocket failed */
+            set_err(n, "%s",
+                    _("un serveur répond sur ce port, mais ce n'est pas un serveur Bilan : vérifiez "
+                      "l'adresse et le port du lien."));
         else if (strstr(what, "SSL") || strstr(what, "tls") || strstr(what, "TLS"))
             set_err(n, "%s",
                     _("la connexion sécurisée avec le serveur a échoué : ce n'est "
@@ -541,8 +544,9 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
     if (h->input)
         watch_input(n);
     if (!lws_client_connect_via_info(&ci) && !n->done) {
-        snprintf(why, cap, _("impossible de se connecter à %s:%u : vérifiez l'adresse du lien."),
-                 cfg->host, cfg->port);
+        snprintf(why, cap, "%s",
+                 _("impossible de joindre ce serveur : vérifiez son nom dans le lien et votre "
+                   "connexion à Internet."));
         net_free(n);
         return NULL;
     }

@@ -15,7 +15,8 @@ french: `bilan --help`, every `bilan COMMAND --help` and a set of typical
 
 network: the errors of a connection, against a real server (bilan-server --dev)
   and a fake one: no server on the port, a link whose pin is not the server's
-  certificate, a TLS handshake with something that is not TLS, an enrolment
+  certificate, a TLS handshake with something that is not TLS, an HTTPS server
+  that is not Bilan, an enrolment
   link and an invite link the server does not know, a join of a bilan the
   server does not have: the same three languages,
   and each output must say what happened (a phrase of the expected sentence,
@@ -289,8 +290,9 @@ def t_french():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def not_tls_server():
-    """A port that answers TLS with plain HTTP and hangs up: (port, stop)."""
+def fake_server(tls=None):
+    """A port that is not a Bilan server: (port, stop). Without tls it answers TLS
+    with plain HTTP; with tls (an ssl.SSLContext) it speaks HTTPS and answers 404."""
     import socket
     import threading
     ls = socket.socket()
@@ -306,8 +308,12 @@ def not_tls_server():
             except OSError:
                 continue
             try:
+                c.settimeout(5)
+                if tls:
+                    c = tls.wrap_socket(c, server_side=True)
                 c.recv(4096)
-                c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                status = b"404 Not Found" if tls else b"400 Bad Request"
+                c.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             except OSError:
                 pass
             c.close()
@@ -323,14 +329,19 @@ def t_network():
             not os.path.exists(os.environ.get("BILAN_SERVER", "")):
         raise TestSkipped("no bilan-server (BILAN_SERVER)")
     tmp = tempfile.mkdtemp(prefix="bilan-i18n-net-")
-    server, stop_fake = None, None
+    server, stop_fake, stop_https = None, None, None
     try:
         server = Server(tmp)
         port, pin = server.port, server.pin
         data = ["--data", os.path.join(tmp, "client")]
         other = "A" * 43 if pin != "A" * 43 else "B" * 43  # a pin that is not the server's
         token = "Q" * 43                                      # a token the server never made
-        fake_port, stop_fake = not_tls_server()
+        import ssl
+        fake_port, stop_fake = fake_server()
+        # An HTTPS server with the dev server's own certificate (so the pin matches).
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(os.path.join(server.data, "cert.pem"), os.path.join(server.data, "key.pem"))
+        https_port, stop_https = fake_server(tls)
         real = server.enrol_link
         check(real and real.endswith("#" + pin), f"the server printed its enrolment link ({real})")
         base = f"https://127.0.0.1:{port}"
@@ -341,6 +352,9 @@ def t_network():
             ("network: not a TLS server on the port",
              data + ["enrol", f"https://127.0.0.1:{fake_port}/e/{token}#{pin}"], False,
              "la connexion sécurisée avec le serveur a échoué", "the secure connection to the server failed"),
+            ("network: an HTTPS server that is not Bilan",
+             data + ["enrol", f"https://127.0.0.1:{https_port}/e/{token}#{pin}"], False,
+             "ce n'est pas un serveur Bilan", "it is not a Bilan server"),
             ("network: an enrolment link the server does not know",
              data + ["enrol", f"{base}/e/{token}#{pin}"], False,
              "ce lien n'est pas reconnu par le serveur", "the server does not recognise this link"),
@@ -361,8 +375,9 @@ def t_network():
         check(True, f"{n + m} connection errors French by default and English on demand")
         check(server.alive(), "the server is still up")
     finally:
-        if stop_fake:
-            stop_fake()
+        for stop in (stop_fake, stop_https):
+            if stop:
+                stop()
         if server:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
