@@ -122,8 +122,9 @@ void dialog_auth_welcome(struct dialog *d, const json_t *m, uint64_t now)
     if (bp_fingerprint(d->id->sign_pub, d->id->dh_pub, me) ||
         bp_b64_decode_exact(bp_str(m, "device", ""), said, BP_FP_LEN) ||
         memcmp(me, said, BP_FP_LEN)) {
-        dialog_fail(d, _("le serveur a accueilli un autre appareil que celui-ci : rien n'a été envoyé ; "
-                          "n'allez pas plus loin et prévenez votre consultante ou votre consultant"),
+        dialog_fail(d, _("le serveur a accueilli un autre appareil que celui-ci : la connexion est "
+                          "arrêtée ; n'allez pas plus loin et prévenez votre consultante ou votre "
+                          "consultant"),
                     NULL);
         return;
     }
@@ -151,7 +152,6 @@ void dialog_auth_welcome(struct dialog *d, const json_t *m, uint64_t now)
 void dialog_auth_reply(struct dialog *d, enum bp_type t, const json_t *m)
 {
     if (d->st != ST_REQUEST) {
-        (void)t;
         dialog_fail(d, _("le serveur a répondu dans le désordre : ce n'est peut-être pas un serveur Bilan"), NULL);
         return;
     }
