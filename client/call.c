@@ -260,7 +260,9 @@ int call_attach(struct call *c, struct dialog *d, char *why, size_t why_cap)
     if (!rc)
         rc = call_send_start(c->snd, mux_wake, &d->mux);
     if (rc)
-        snprintf(why, why_cap, "%s", _("impossible de lancer le son et l'image (mémoire ou système saturé) : réessayez"));
+        snprintf(
+            why, why_cap, "%s",
+            _("impossible de lancer le son et l'image (mémoire ou système saturé) : réessayez"));
     return rc;
 }
 

@@ -213,8 +213,9 @@ static void *video_main(void *arg)
         struct vp8_packet pkt;
         int rc = vp8_encoder_encode(c->venc, &c->pic, &pkt, &w);
         if (rc < 0) {
-            fprintf(c->cfg.err, _("bilan : l'encodeur vidéo (VP8) a échoué (%s) : la vidéo s'arrête, le son "
-                                   "continue.\n"),
+            fprintf(c->cfg.err,
+                    _("bilan : l'encodeur vidéo (VP8) a échoué (%s) : la vidéo s'arrête, le son "
+                      "continue.\n"),
                     w ? w : "?");
             atomic_store(&c->v_failed, 1);
             break;
@@ -328,7 +329,9 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
         msg[0] = 0;
         if ((rc = asource_open(&c->as, cfg->audio, &w, msg, sizeof msg))) {
             snprintf(why, why_cap, "%s",
-                     msg[0] ? msg : w ? w : _("impossible d'ouvrir la source du son (micro ou fichier)"));
+                     msg[0] ? msg
+                     : w    ? w
+                            : _("impossible d'ouvrir la source du son (micro ou fichier)"));
             goto fail;
         }
         c->audio_live = asource_is_live(c->as);

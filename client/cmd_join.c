@@ -90,7 +90,8 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     rc = ks_bilan_put(j->a->ks, &kb);
     OPENSSL_cleanse(&kb, sizeof kb);
     if (rc)
-        return cli_fail(EXIT_USAGE, _("impossible d'enregistrer le bilan : %s"), ks_error(j->a->ks));
+        return cli_fail(EXIT_USAGE, _("impossible d'enregistrer le bilan : %s"),
+                        ks_error(j->a->ks));
     snprintf(s->bilan, sizeof s->bilan, "%s", id);
     /* The invite is spent: a reconnection authenticates with the key. */
     s->req.mode = DIALOG_AUTH;
@@ -299,10 +300,11 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
         }
     } else {
         if (!bp_id_ok(arg))
-            return cli_fail(EXIT_USAGE,
-                            _("« %s » n'est ni un lien d'invitation (https://...) ni un identifiant "
-                              "de bilan"),
-                            arg);
+            return cli_fail(
+                EXIT_USAGE,
+                _("« %s » n'est ni un lien d'invitation (https://...) ni un identifiant "
+                  "de bilan"),
+                arg);
         snprintf(s->bilan, sizeof s->bilan, "%s", arg);
         s->req.mode = DIALOG_AUTH;
         if (opt_server) {
@@ -324,10 +326,11 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
             }
             if (f.count == 1) {
                 if (ks_server_by_id(a->ks, f.server_id, srv))
-                    return cli_fail(EXIT_USAGE,
-                                    _("cet appareil ne sait plus sur quel serveur est le bilan %s : "
-                                      "rejoignez-le avec le lien d'invitation reçu"),
-                                    arg);
+                    return cli_fail(
+                        EXIT_USAGE,
+                        _("cet appareil ne sait plus sur quel serveur est le bilan %s : "
+                          "rejoignez-le avec le lien d'invitation reçu"),
+                        arg);
             } else if (f.count > 1) {
                 return cli_fail(EXIT_USAGE,
                                 _("le bilan %s existe sur plusieurs serveurs : ajoutez --server "
@@ -380,8 +383,8 @@ static void explain_refusal(const struct dialog *s, int by_link)
             fprintf(stderr, _("bilan : %s\n"), _(why[i].text));
             return;
         }
-    fprintf(stderr, _("bilan : le serveur a refusé : %s (code=%s)\n"), proto_code_words(s->err_code),
-            s->err_code);
+    fprintf(stderr, _("bilan : le serveur a refusé : %s (code=%s)\n"),
+            proto_code_words(s->err_code), s->err_code);
 }
 
 /* --stats: counters only (no key, no content), written to a temporary file
@@ -453,13 +456,15 @@ int join_run(struct app *a, struct join_opts *o)
         if (bp_link_parse(arg, &j.link, &why))
             /* Some reasons already say what to do (proto/link.c: "copy the whole link"). */
             return cli_fail(EXIT_USAGE,
-                            strstr(why, "copy") ? _("lien d'invitation illisible : %s")
-                                                : _("lien d'invitation illisible : %s ; copiez le lien entier"),
+                            strstr(why, "copy")
+                                ? _("lien d'invitation illisible : %s")
+                                : _("lien d'invitation illisible : %s ; copiez le lien entier"),
                             proto_words(why));
         if (j.link.kind != BP_LINK_INVITE)
-            return cli_fail(EXIT_USAGE,
-                            _("c'est un lien d'inscription, pas une invitation : tapez `bilan enrol "
-                              "LIEN`"));
+            return cli_fail(
+                EXIT_USAGE,
+                _("c'est un lien d'inscription, pas une invitation : tapez `bilan enrol "
+                  "LIEN`"));
         j.by_link = 1;
         cli_default_device_name(j.device_name, sizeof j.device_name);
     }
@@ -555,7 +560,8 @@ int join_run(struct app *a, struct join_opts *o)
             rc = EXIT_USAGE;
     }
     if (o->stats_file && write_stats(o->stats_file, &s, &e2e, call))
-        fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file, i18n_strerror(errno));
+        fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file,
+                i18n_strerror(errno));
     term_close(&j.console.term);
     join_console_free(&j.console);
     call_free(call);

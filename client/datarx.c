@@ -220,7 +220,8 @@ static int finish(struct datarx *rx, struct datarx_transfer *t)
     char path[4352];
     if (publish(rx, t, path, sizeof path)) {
         char why[200];
-        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"), i18n_strerror(errno));
+        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"),
+                 i18n_strerror(errno));
         unlink(t->tmp);
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;

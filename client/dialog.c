@@ -143,9 +143,10 @@ static void deadlines_script(struct dialog *d, uint64_t now)
     if ((!setup_late && !(sc->deadline && now >= sc->deadline)) || d->st == ST_LEAVING)
         return;
     if (d->st != ST_IN_ROOM) {
-        fprintf(d->err, "%s",
-                _("bilan : le serveur n'a pas répondu à temps : vérifiez votre connexion à Internet, "
-                  "puis réessayez.\n"));
+        fprintf(
+            d->err, "%s",
+            _("bilan : le serveur n'a pas répondu à temps : vérifiez votre connexion à Internet, "
+              "puis réessayez.\n"));
         dialog_end(d, EXIT_TIMEOUT);
         return;
     }
@@ -335,8 +336,8 @@ static void on_error(struct dialog *d, const struct msg_in *in)
     if (d->req.goal == GOAL_JOIN)
         dialog_print(d, "[error] code=%s: %s\n", d->err_code, d->err_msg);
     else
-        fprintf(d->err, _("bilan : le serveur a refusé : %s (code=%s)\n"), proto_code_words(d->err_code),
-                d->err_code);
+        fprintf(d->err, _("bilan : le serveur a refusé : %s (code=%s)\n"),
+                proto_code_words(d->err_code), d->err_code);
     if (d->st == ST_IN_ROOM && !fatal)
         return; /* e.g. bad_frame for one frame: the room goes on */
     /* Our leave refused (we were no longer in the room): we are out anyway. */
@@ -489,8 +490,10 @@ void dialog_on_text(struct dialog *d, const char *buf, size_t len, uint64_t now_
     if (rc == BP_E_UNKNOWN_TYPE)
         return; /* a newer server's additive message */
     if (rc) {
-        dialog_fail(d, _("le serveur a envoyé un message illisible : ce n'est peut-être pas un serveur Bilan, ou "
-                          "il n'est pas à jour"),
+        dialog_fail(d,
+                    _("le serveur a envoyé un message illisible : ce n'est peut-être pas un "
+                      "serveur Bilan, ou "
+                      "il n'est pas à jour"),
                     NULL);
     } else {
         struct msg_in in = {t, m, ref, now_ms};
@@ -524,7 +527,8 @@ int dialog_writable(struct dialog *d, uint8_t *buf, size_t cap, uint64_t now_ms)
         return 0;
     int n = mux_next(&d->mux, buf, cap, now_ms);
     if (n < 0) {
-        dialog_fail(d, _("impossible de chiffrer ce qui part : quittez puis rejoignez la salle"), NULL);
+        dialog_fail(d, _("impossible de chiffrer ce qui part : quittez puis rejoignez la salle"),
+                    NULL);
         n = 0;
     } else if (n > 0 && d->tx && datatx_done(d->tx)) {
         d->script.progress = 1; /* the last data frame went: the script may end */

@@ -50,9 +50,11 @@ int dialog_send(struct dialog *d, json_t *obj)
     }
     if (bp_msg_validate(obj, BP_TO_SERVER, NULL, &e)) {
         json_decref(obj);
-        dialog_fail(d, _("erreur interne de Bilan (un message mal formé) : réessayez, et si cela recommence, "
-                        "signalez-le"),
-                    e.detail);
+        dialog_fail(
+            d,
+            _("erreur interne de Bilan (un message mal formé) : réessayez, et si cela recommence, "
+              "signalez-le"),
+            e.detail);
         return e.code;
     }
     char *txt = json_dumps(obj, JSON_COMPACT);

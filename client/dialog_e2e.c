@@ -110,9 +110,11 @@ int dialog_e2e_joined(struct dialog *d, const json_t *m, uint64_t now)
     if (!d->e2e)
         return 0;
     if (e2e_joined(d->e2e, d->bilan, d->room.slot, now)) {
-        dialog_fail(d, _("impossible de préparer le chiffrement de bout en bout (OpenSSL) : quittez puis "
-                          "rejoignez la salle"),
-                    NULL);
+        dialog_fail(
+            d,
+            _("impossible de préparer le chiffrement de bout en bout (OpenSSL) : quittez puis "
+              "rejoignez la salle"),
+            NULL);
         return -1;
     }
     size_t i;

@@ -400,7 +400,7 @@ int dialog_hours_open(struct dialog *d, const char *phase, const char **why)
         return BP_E_INVALID_FIELD;
     }
     int rc = dialog_send(d, json_pack("{s:s, s:s, s:s}", "type", "session_open", "phase", phase,
-                                    "ref", "session_open"));
+                                      "ref", "session_open"));
     if (rc)
         *why = proto_err_words(rc);
     return rc;

@@ -85,12 +85,14 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->st != PAIR_REVEALED) {
-        e2e__refuse(e, slot, N_("échange non conforme au protocole (clés révélées avant l'engagement)"));
+        e2e__refuse(e, slot,
+                    N_("échange non conforme au protocole (clés révélées avant l'engagement)"));
         return;
     }
     uint8_t c[32], fp[BP_FP_LEN];
     if (bp_commit(&m->bundle, m->r, c) || bp_ct_cmp(c, p->their_c, 32)) {
-        e2e__refuse(e, slot, N_("ses clés ne correspondent pas à son engagement (interception possible)"));
+        e2e__refuse(e, slot,
+                    N_("ses clés ne correspondent pas à son engagement (interception possible)"));
         return;
     }
     if (bp_bundle_verify(&m->bundle, e->bilan)) {
@@ -98,9 +100,9 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
         return;
     }
     if (bp_bundle_fp(&m->bundle, fp) || bp_ct_cmp(fp, p->fp, BP_FP_LEN)) {
-        e2e__refuse(
-            e, slot,
-            N_("ses clés ne sont pas celles de l'appareil annoncé par le serveur (interception possible)"));
+        e2e__refuse(e, slot,
+                    N_("ses clés ne sont pas celles de l'appareil annoncé par le serveur "
+                       "(interception possible)"));
         return;
     }
     p->their_b = m->bundle;
@@ -250,10 +252,10 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
             int ok = bp_ct_cmp(want, m->proofs[k].mac, BP_MAC_LEN) == 0;
             OPENSSL_cleanse(want, sizeof want);
             if (!ok) {
-                e2e__refuse(
-                    e, slot,
-                    N_("sa preuve d'invitation est fausse : interception possible (les codes diffèrent ; "
-                       "n'allez pas plus loin, demandez une nouvelle invitation)"));
+                e2e__refuse(e, slot,
+                            N_("sa preuve d'invitation est fausse : interception possible (les "
+                               "codes diffèrent ; "
+                               "n'allez pas plus loin, demandez une nouvelle invitation)"));
                 return;
             }
             checked = 1;
@@ -395,7 +397,8 @@ void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const jso
     struct bp_e2e_msg m;
     struct bp_verr ve;
     if (bp_e2e_parse(body, &m, &ve)) {
-        e2e__refuse(e, from, N_("échange non conforme au protocole (message de liaison illisible)"));
+        e2e__refuse(e, from,
+                    N_("échange non conforme au protocole (message de liaison illisible)"));
         return;
     }
     switch (m.kind) {

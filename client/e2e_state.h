@@ -67,8 +67,8 @@ enum e2e_news {
     E2E_NEWS_CHANGED_KEY,    /* not the device remembered for its role */
     E2E_NEWS_REJECTED_BY_US, /* this person said the codes differ */
     E2E_NEWS_REJECTED_BY_PEER,
-    E2E_NEWS_FAILED, /* the pair ended for another reason (code: that reason, a French
-                      * source sentence: _() gives it in the reader's words) */
+    E2E_NEWS_FAILED,        /* the pair ended for another reason (code: that reason, a French
+                             * source sentence: _() gives it in the reader's words) */
     E2E_NEWS_ENDED_BY_PEER, /* the other device ended the pair (code: its reason when it is
                              * one this client gives, else NULL) */
 };

@@ -30,7 +30,8 @@ static void *run(void *arg)
     int fd = open(j->path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb)) {
-        snprintf(j->why, sizeof j->why, _("impossible d'ouvrir %s : %s"), j->path, i18n_strerror(errno));
+        snprintf(j->why, sizeof j->why, _("impossible d'ouvrir %s : %s"), j->path,
+                 i18n_strerror(errno));
     } else if (!S_ISREG(sb.st_mode)) {
         snprintf(j->why, sizeof j->why, _("%s n'est pas un fichier ordinaire (un dossier ?)"),
                  j->path);

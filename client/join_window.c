@@ -82,7 +82,8 @@ void join_window_open(struct join_window *jw, struct app *a, const struct join_o
         fprintf(stderr, "%s%s (%s)\n", _("bilan : "),
                 _("Pas d'écran disponible : la salle continue en mode texte."), why);
     else
-        fprintf(stderr, "%s%s\n", _("bilan : "), _("Pas d'écran disponible : la salle continue en mode texte."));
+        fprintf(stderr, "%s%s\n", _("bilan : "),
+                _("Pas d'écran disponible : la salle continue en mode texte."));
 }
 
 void join_window_close(struct join_window *jw, struct dialog *d)

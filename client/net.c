@@ -164,8 +164,7 @@ static int on_writeable(struct net *n, struct lws *wsi)
         OPENSSL_cleanse(m->buf, LWS_PRE + m->len);
         free(m);
         if (w < 0) {
-            set_err(n, "%s", _("la connexion au serveur a été coupée pendant un envoi : "
-                                  "vérifiez votre connexion à Internet."));
+            set_err(n, "%s", net_words_write_failed());
             return -1;
         }
         lws_callback_on_writable(wsi);
@@ -181,8 +180,7 @@ static int on_writeable(struct net *n, struct lws *wsi)
     if (len <= 0)
         return 0; /* nothing to send until net_want_write() */
     if (lws_write(wsi, n->tx + LWS_PRE, (size_t)len, LWS_WRITE_BINARY) < len) {
-        set_err(n, "%s", _("la connexion au serveur a été coupée pendant un envoi : "
-                                  "vérifiez votre connexion à Internet."));
+        set_err(n, "%s", net_words_write_failed());
         return -1;
     }
     /* One frame per WRITEABLE: lws calls us again only once this one is out
@@ -268,20 +266,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                       "certificat du serveur pour ce nom (%s). Rien n'a été envoyé. "
                       "Vérifiez l'adresse, ou utilisez le lien complet reçu (avec son #pin)."),
                     net_words_untrusted(vr));
-        else if (!strncmp(what, "HS:", 3)) /* lws: the HTTP upgrade to WebSocket failed */
-            set_err(n, "%s",
-                    _("un serveur répond sur ce port, mais ce n'est pas un serveur Bilan : vérifiez "
-                      "l'adresse et le port du lien."));
-        else if (strstr(what, "SSL") || strstr(what, "tls") || strstr(what, "TLS"))
-            set_err(n, "%s",
-                    _("la connexion sécurisée avec le serveur a échoué : ce n'est "
-                      "peut-être pas un serveur Bilan, ou il n'accepte pas TLS 1.3. Vérifiez "
-                      "l'adresse et le port du lien."));
         else
-            set_err(n, "%s",
-                    _("le serveur ne répond pas sur ce port : vérifiez l'adresse du lien et "
-                      "votre connexion à Internet, ou demandez à votre consultante ou votre "
-                      "consultant si le service est ouvert."));
+            set_err(n, "%s", net_words_connect_failed(what));
         n->wsi = NULL;
         n->done = 1;
         return 0;
@@ -516,8 +502,9 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
     info.connect_timeout_secs = 15;
     n->ctx = lws_create_context(&info);
     if (!n->ctx) {
-        snprintf(why, cap, "%s", _("impossible de préparer la connexion réseau : réessayez ; "
-                                  "si cela recommence, redémarrez l'ordinateur."));
+        snprintf(why, cap, "%s",
+                 _("impossible de préparer la connexion réseau : réessayez ; "
+                   "si cela recommence, redémarrez l'ordinateur."));
         net_free(n);
         return NULL;
     }

@@ -1,8 +1,11 @@
-/* net_words.c: what the connection's trust decisions mean, in the reader's
- * words (French first, English through the catalogue: i18n.h), for net.c.
- * OpenSSL's own reasons are English and technical; a person reads these.
+/* net_words.c: what the connection's failures and trust decisions mean, in
+ * the reader's words (French first, English through the catalogue: i18n.h),
+ * for net.c. The reasons of libwebsockets and OpenSSL are English and
+ * technical; a person reads these.
  *
  * Owns: static sentences only. Must never: name a key, a pin or a token. */
+#include <string.h>
+
 #include <openssl/x509_vfy.h>
 
 #include "i18n.h"
@@ -43,4 +46,25 @@ const char *net_words_untrusted(long vr)
 const char *net_words_pin_mismatch(void)
 {
     return _(pin_mismatch);
+}
+
+const char *net_words_connect_failed(const char *lws_reason)
+{
+    const char *r = lws_reason ? lws_reason : "";
+    if (!strncmp(r, "HS:", 3)) /* lws: the HTTP upgrade to WebSocket failed */
+        return _("un serveur répond sur ce port, mais ce n'est pas un serveur Bilan : vérifiez "
+                 "l'adresse et le port du lien.");
+    if (strstr(r, "SSL") || strstr(r, "tls") || strstr(r, "TLS"))
+        return _("la connexion sécurisée avec le serveur a échoué : ce n'est peut-être pas un "
+                 "serveur Bilan, ou il n'accepte pas TLS 1.3. Vérifiez l'adresse et le port du "
+                 "lien.");
+    return _("le serveur ne répond pas sur ce port : vérifiez l'adresse du lien et votre "
+             "connexion à Internet, ou demandez à votre consultante ou votre consultant si le "
+             "service est ouvert.");
+}
+
+const char *net_words_write_failed(void)
+{
+    return _("la connexion au serveur a été coupée pendant un envoi : vérifiez votre connexion "
+             "à Internet.");
 }

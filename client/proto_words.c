@@ -61,33 +61,45 @@ static const struct {
     int err;
     const char *french;
 } codes[] = {
-    {BP_E_BAD_JSON, N_("le serveur n'a pas compris un message de ce programme : mettez Bilan à jour")},
-    {BP_E_UNKNOWN_TYPE, N_("le serveur ne connaît pas une demande de ce programme : mettez Bilan ou le "
-                           "serveur à jour")},
-    {BP_E_MISSING_FIELD, N_("le serveur n'a pas compris un message de ce programme : mettez Bilan à jour")},
-    {BP_E_INVALID_FIELD, N_("une valeur envoyée au serveur n'est pas acceptée (nom trop long, caractère "
-                            "interdit...) : vérifiez ce que vous avez tapé")},
+    {BP_E_BAD_JSON,
+     N_("le serveur n'a pas compris un message de ce programme : mettez Bilan à jour")},
+    {BP_E_UNKNOWN_TYPE,
+     N_("le serveur ne connaît pas une demande de ce programme : mettez Bilan ou le "
+        "serveur à jour")},
+    {BP_E_MISSING_FIELD,
+     N_("le serveur n'a pas compris un message de ce programme : mettez Bilan à jour")},
+    {BP_E_INVALID_FIELD,
+     N_("une valeur envoyée au serveur n'est pas acceptée (nom trop long, caractère "
+        "interdit...) : vérifiez ce que vous avez tapé")},
     {BP_E_TOO_LARGE, N_("un message était trop long pour le serveur")},
     {BP_E_WRONG_STATE, N_("cette demande n'est pas possible à ce moment-là : réessayez")},
     {BP_E_BAD_SIGNATURE, N_("le serveur n'a pas reconnu la signature de cet appareil : réessayez")},
-    {BP_E_UNKNOWN_TOKEN, N_("ce lien n'est pas reconnu par le serveur : vérifiez que vous l'avez copié en "
-                            "entier, ou demandez un nouveau lien à votre consultante ou votre consultant")},
-    {BP_E_TOKEN_USED, N_("ce lien a déjà servi sur un autre appareil : demandez un nouveau lien à votre "
-                         "consultante ou votre consultant")},
-    {BP_E_TOKEN_EXPIRED, N_("ce lien a expiré : demandez un nouveau lien à votre consultante ou votre "
-                            "consultant (ou à l'administrateur pour une inscription)")},
+    {BP_E_UNKNOWN_TOKEN,
+     N_("ce lien n'est pas reconnu par le serveur : vérifiez que vous l'avez copié en "
+        "entier, ou demandez un nouveau lien à votre consultante ou votre consultant")},
+    {BP_E_TOKEN_USED,
+     N_("ce lien a déjà servi sur un autre appareil : demandez un nouveau lien à votre "
+        "consultante ou votre consultant")},
+    {BP_E_TOKEN_EXPIRED,
+     N_("ce lien a expiré : demandez un nouveau lien à votre consultante ou votre "
+        "consultant (ou à l'administrateur pour une inscription)")},
     {BP_E_NOT_MEMBER, N_("cet appareil ne fait pas partie de ce bilan : rejoignez-le avec le lien "
                          "d'invitation reçu")},
-    {BP_E_ROOM_FULL, N_("la salle est pleine (4 appareils au plus) : réessayez quand quelqu'un sera parti")},
-    {BP_E_RATE_LIMITED, N_("trop d'essais manqués depuis votre adresse : attendez une minute avant de "
-                           "réessayer")},
-    {BP_E_VERSION, N_("ce programme et le serveur ne parlent pas la même version : mettez Bilan à jour")},
-    {BP_E_UNKNOWN_DEVICE, N_("cet appareil n'est pas inscrit sur ce serveur : inscrivez-le d'abord avec "
-                             "le lien reçu")},
+    {BP_E_ROOM_FULL,
+     N_("la salle est pleine (4 appareils au plus) : réessayez quand quelqu'un sera parti")},
+    {BP_E_RATE_LIMITED,
+     N_("trop d'essais manqués depuis votre adresse : attendez une minute avant de "
+        "réessayer")},
+    {BP_E_VERSION,
+     N_("ce programme et le serveur ne parlent pas la même version : mettez Bilan à jour")},
+    {BP_E_UNKNOWN_DEVICE,
+     N_("cet appareil n'est pas inscrit sur ce serveur : inscrivez-le d'abord avec "
+        "le lien reçu")},
     {BP_E_FORBIDDEN, N_("votre rôle ne permet pas cette action")},
     {BP_E_BAD_FRAME, N_("un bloc de son, d'image ou de fichier a été refusé par le serveur")},
-    {BP_E_TOO_SLOW, N_("votre connexion était trop lente pour suivre la salle : vérifiez votre réseau "
-                       "et rejoignez la salle")},
+    {BP_E_TOO_SLOW,
+     N_("votre connexion était trop lente pour suivre la salle : vérifiez votre réseau "
+        "et rejoignez la salle")},
     {BP_E_UNKNOWN_BILAN, N_("aucun bilan ne porte cet identifiant")},
     {BP_E_INTERNAL, N_("le serveur a eu un problème : réessayez ; si cela recommence, prévenez "
                        "l'administrateur")},
@@ -95,12 +107,14 @@ static const struct {
     {BP_E_CRYPTO, N_("une opération de chiffrement a échoué")},
     {BP_E_NOMEM, N_("mémoire insuffisante")},
     {BP_E_BAD_LINK, N_("le lien n'a pas pu être lu : copiez le lien reçu en entier")},
-    {BP_E_AUTH_TIMEOUT, N_("la connexion a été trop lente à s'identifier : vérifiez votre réseau et "
-                           "réessayez")},
+    {BP_E_AUTH_TIMEOUT,
+     N_("la connexion a été trop lente à s'identifier : vérifiez votre réseau et "
+        "réessayez")},
     {BP_E_TOO_MANY_CONNECTIONS, N_("le serveur a trop de connexions en attente : réessayez dans un "
                                    "moment")},
-    {BP_E_TOKEN_REVOKED, N_("ce lien a été remplacé par un plus récent : demandez le dernier lien à "
-                            "votre consultante ou votre consultant")},
+    {BP_E_TOKEN_REVOKED,
+     N_("ce lien a été remplacé par un plus récent : demandez le dernier lien à "
+        "votre consultante ou votre consultant")},
     {BP_E_FLOW, N_("des données ont été envoyées alors que le serveur demandait d'attendre : elles "
                    "n'ont pas été transmises")},
 };

@@ -35,8 +35,7 @@ int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)
     *out = NULL;
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) < 0) {
         snprintf(
-            sink_why, sizeof sink_why,
-            _("le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s"),
+            sink_why, sizeof sink_why, _("le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s"),
             SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto", SDL_GetError());
         *why = sink_why;
         return BP_E_INTERNAL;
@@ -120,8 +119,9 @@ int asink_sdl_play(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_S
         s->st.gaps += seq - s->last_seq - 1;
     }
     if (SDL_QueueAudio(s->dev, pcm, AFRAME_BYTES) < 0) {
-        snprintf(sink_why, sizeof sink_why, _("haut-parleur « %s » : %s (le son n'a pas pu être joué)"),
-                 s->name, SDL_GetError());
+        snprintf(sink_why, sizeof sink_why,
+                 _("haut-parleur « %s » : %s (le son n'a pas pu être joué)"), s->name,
+                 SDL_GetError());
         *why = sink_why;
         return BP_E_INTERNAL;
     }

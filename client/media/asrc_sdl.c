@@ -108,8 +108,7 @@ static int mic_open_named(void **state, const char *name, const char **why)
 {
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) < 0) {
         snprintf(
-            mic_why, sizeof mic_why,
-            _("le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s"),
+            mic_why, sizeof mic_why, _("le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s"),
             SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto", SDL_GetError());
         *why = mic_why;
         return BP_E_INTERNAL;

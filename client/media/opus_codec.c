@@ -50,7 +50,8 @@ int opc_enc_new(struct opc_enc **out, int bitrate_bps, int loss_pct, const char 
     if (loss_pct < 0)
         loss_pct = OPC_LOSS_DEFAULT;
     if (bitrate_bps < OPC_BITRATE_MIN || bitrate_bps > OPC_BITRATE_MAX)
-        return set_why(why, _("débit du son (Opus) hors de 6000..128000 bit/s"), BP_E_INVALID_FIELD);
+        return set_why(why, _("débit du son (Opus) hors de 6000..128000 bit/s"),
+                       BP_E_INVALID_FIELD);
     if (loss_pct > 100)
         return set_why(why, _("taux de perte attendu (Opus) hors de 0..100 %"), BP_E_INVALID_FIELD);
     struct opc_enc *e = calloc(1, sizeof *e);
@@ -83,7 +84,8 @@ fail:
 int opc_enc_set_bitrate(struct opc_enc *e, int bitrate_bps, const char **why)
 {
     if (bitrate_bps < OPC_BITRATE_MIN || bitrate_bps > OPC_BITRATE_MAX)
-        return set_why(why, _("débit du son (Opus) hors de 6000..128000 bit/s"), BP_E_INVALID_FIELD);
+        return set_why(why, _("débit du son (Opus) hors de 6000..128000 bit/s"),
+                       BP_E_INVALID_FIELD);
     if (opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(bitrate_bps)) != OPUS_OK)
         return set_why(why, _("l'encodeur du son (Opus) a refusé le débit"), BP_E_INTERNAL);
     return 0;
@@ -185,7 +187,8 @@ int opc_dec_conceal(struct opc_dec *d, const uint8_t *next, size_t next_len,
     }
     int n = opus_decode(d->dec, NULL, 0, pcm, AFRAME_SAMPLES, 0);
     if (n != AFRAME_SAMPLES)
-        return set_why(why, _("le masquage d'un paquet de son (Opus) perdu a échoué"), BP_E_INTERNAL);
+        return set_why(why, _("le masquage d'un paquet de son (Opus) perdu a échoué"),
+                       BP_E_INTERNAL);
     d->st.plc++;
     return AFRAME_SAMPLES;
 }

@@ -441,8 +441,10 @@ static void t_substituted_bundle(void)
     CHECK(has_line(&a, "[e2e] slot=1 refused: l'autre appareil a mis fin à la liaison ("));
     CHECK(has_line(&a, "engagement"));
     /* Both people are told, with the reason (French source: _() where shown). */
-    CHECK(has_line(&b, "[news] failed slot=0 reason=ses clés ne correspondent pas à son engagement"));
-    CHECK(has_line(&a, "[news] ended slot=1 reason=ses clés ne correspondent pas à son engagement"));
+    CHECK(
+        has_line(&b, "[news] failed slot=0 reason=ses clés ne correspondent pas à son engagement"));
+    CHECK(
+        has_line(&a, "[news] ended slot=1 reason=ses clés ne correspondent pas à son engagement"));
     node_free(&a);
     node_free(&b);
 
@@ -860,13 +862,16 @@ static void t_abort_reason(void)
     CHECK(e2e_pair_ended(&a.e, 1));
     CHECK(has_line(&a, "[news] ended slot=1 reason=-"));
     CHECK(!has_line(&a, "reason=appelez"));
-    snprintf(m.reason, sizeof m.reason, "%s", "la signature de ses clés est fausse (interception possible)");
+    snprintf(m.reason, sizeof m.reason, "%s",
+             "la signature de ses clés est fausse (interception possible)");
     body = bp_e2e_build(&m);
     CHECK(body != NULL);
     e2e_on_body(&b.e, 0, a.e.fp, body, 2);
     json_decref(body);
     CHECK(e2e_pair_ended(&b.e, 0));
-    CHECK(has_line(&b, "[news] ended slot=0 reason=la signature de ses clés est fausse (interception possible)"));
+    CHECK(has_line(
+        &b,
+        "[news] ended slot=0 reason=la signature de ses clés est fausse (interception possible)"));
     node_free(&a);
     node_free(&b);
 }
