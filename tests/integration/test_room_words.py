@@ -116,6 +116,11 @@ def t_plain_french():
         for p in (pa, pb):
             bad = [l for l in p.lines if MACHINE.search(l)]
             check(not bad, f"{p.name}: no machine line or slot number ({bad[:2]})")
+        # ... and no English sentence (the word list of test_i18n.py).
+        from test_i18n import english_words
+        for p in (pa, pb):
+            en = [l for l in p.lines if english_words(l)]
+            check(not en, f"{p.name}: no English sentence in the room ({en[:3]})")
 
         # Ctrl-D on an empty line leaves, and says so.
         pb.type("\x04")
