@@ -8,6 +8,7 @@
 
 #include "hours.h"
 #include "i18n.h"
+#include "proto_words.h"
 #include "util.h"
 
 const char hours_phases[] = BP_PHASE_LIST;
@@ -448,6 +449,7 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
 {
     struct bp_receipt rc;
     struct bp_verr e;
+    char verr_words[200];
     memset(&e, 0, sizeof e);
     if (bp_receipt_from_json(o, &rc, &e)) {
         /* Shaped like a receipt but inconsistent (a number changed so that
@@ -459,15 +461,15 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
             char sp[BP_ID_MAX + 1];
             cli_printable((const uint8_t *)sid, strlen(sid), sp, sizeof sp);
             fprintf(out, _("relevé session=%s : INVALIDE (%s)\n"), sp,
-                    e.detail[0] ? e.detail : bp_err_message(e.code));
+                    proto_verr_words(&e, verr_words, sizeof verr_words));
             return RECEIPT_INVALID;
         }
         if (many)
             fprintf(err, _("bilan : l'élément %zu de la liste n'est pas un relevé valide : %s\n"),
-                    index + 1, e.detail[0] ? e.detail : bp_err_message(e.code));
+                    index + 1, proto_verr_words(&e, verr_words, sizeof verr_words));
         else
             fprintf(err, _("bilan : ce n'est pas un relevé valide : %s\n"),
-                    e.detail[0] ? e.detail : bp_err_message(e.code));
+                    proto_verr_words(&e, verr_words, sizeof verr_words));
         return RECEIPT_UNREADABLE;
     }
     const struct bp_record *r = &rc.record;

@@ -7,6 +7,7 @@
  * in English. A reason missing from the table is shown as proto/ wrote it:
  * add it here when proto/ gains one (tests/integration/test_i18n.py checks
  * the bad-link reasons a person is likely to meet). */
+#include <stdio.h>
 #include <string.h>
 
 #include "bp/err.h"
@@ -130,4 +131,20 @@ const char *proto_err_words(int err)
 const char *proto_code_words(const char *code)
 {
     return proto_err_words(bp_err_from_code(code));
+}
+
+const char *proto_verr_words(const struct bp_verr *e, char *buf, size_t cap)
+{
+    /* proto/fields.c and record.c word their details in three shapes; the
+     * field's name is a wire name, the same in every language. */
+    char name[64];
+    if (sscanf(e->detail, "missing field '%63[^']'", name) == 1)
+        snprintf(buf, cap, _("il manque le champ « %s »"), name);
+    else if (sscanf(e->detail, "field '%63[^']'", name) == 1)
+        snprintf(buf, cap, _("le champ « %s » a une valeur invalide"), name);
+    else if (strstr(e->detail, "must be a JSON object"))
+        snprintf(buf, cap, "%s", _("une partie n'a pas la forme attendue (un objet JSON)"));
+    else
+        snprintf(buf, cap, "%s", proto_err_words(e->code));
+    return buf;
 }

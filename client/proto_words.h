@@ -3,6 +3,9 @@
  * const table; never allocates. */
 #ifndef CLIENT_PROTO_WORDS_H
 #define CLIENT_PROTO_WORDS_H
+#include <stddef.h>
+
+#include "bp/err.h"
 
 /* The sentence to show for why; why itself when the table lacks it; "" for
  * NULL. The result is static. */
@@ -13,5 +16,8 @@ const char *proto_err_words(int err);
 /* The same for a wire code ("token_used"); an unknown code reads as
  * "internal" does. */
 const char *proto_code_words(const char *code);
+/* What a validation failure of proto/ (a receipt, a record) means, written
+ * into buf (cap bytes); returns buf. */
+const char *proto_verr_words(const struct bp_verr *e, char *buf, size_t cap);
 
 #endif

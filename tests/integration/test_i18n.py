@@ -174,6 +174,12 @@ def cases(tmp):
     bad_json = os.path.join(tmp, "broken.json")
     with open(bad_json, "w") as f:
         f.write('{"receipt": 1, ')
+    not_receipt = os.path.join(tmp, "not-receipt.json")
+    with open(not_receipt, "w") as f:
+        f.write('{"a": 1}')
+    half_receipt = os.path.join(tmp, "half-receipt.json")
+    with open(half_receipt, "w") as f:
+        f.write('{"receipt": 1, "record": {"session": "S"}, "signatures": []}')
     token = "A" * 43
     # A port nothing listens on: bind, read the port, close.
     import socket
@@ -207,6 +213,8 @@ def cases(tmp):
         ("receipt verify without a file", ["receipt", "verify"]),
         ("unreadable file", ["receipt", "verify", os.path.join(tmp, "absent", "x.json")]),
         ("not JSON", ["receipt", "verify", bad_json]),
+        ("JSON, not a receipt", ["receipt", "verify", not_receipt]),
+        ("a receipt missing a field", ["receipt", "verify", half_receipt]),
         ("bad link", data + ["enrol", "http://exemple"]),
         ("invite link given to enrol", data + ["enrol", f"https://127.0.0.1:{port}/j/{token}#{token}"]),
         ("bad port", data + ["enrol", "--server", "127.0.0.1:99999", token]),
