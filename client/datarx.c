@@ -12,6 +12,7 @@
 #include "bp/bp.h"
 #include "datarx.h"
 #include "i18n.h"
+#include "proto_words.h"
 #include "datatx.h"
 #include "room_news.h"
 
@@ -389,7 +390,8 @@ static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload,
     struct bp_data d;
     const char *why;
     if (bp_data_parse(payload, len, &d, &why)) {
-        fprintf(rx->err, _("bilan : message illisible ignoré (appareil %u) : %s\n"), h->slot, why);
+        fprintf(rx->err, _("bilan : message illisible ignoré (appareil %u) : %s\n"), h->slot,
+                proto_words(why));
         return 0;
     }
     rx->messages++;

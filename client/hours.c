@@ -493,10 +493,11 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
                 bad = 1;
                 why = _("une deuxième signature du même appareil");
             }
-        fprintf(out, _("  signé par %s (audio reçu %s, code vérifié : %s) : %s%s%s%s\n"), fp,
-                audio, at->sas_verified ? _("oui") : _("non"),
-                bad ? _("INVALIDE") : _("VALIDE"), bad ? " (" : "",
-                bad ? (why ? why : _("la signature ne se vérifie pas")) : "", bad ? ")" : "");
+        fprintf(out, _("  signé par %s (audio reçu %s, code vérifié : %s) : %s%s%s%s\n"), fp, audio,
+                at->sas_verified ? _("oui") : _("non"), bad ? _("INVALIDE") : _("VALIDE"),
+                bad ? " (" : "",
+                bad ? (why ? proto_words(why) : _("la signature ne se vérifie pas")) : "",
+                bad ? ")" : "");
         invalid |= bad;
     }
     int refused = 0;
@@ -514,7 +515,7 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
             }
         fprintf(out, _("  REFUSÉ par %s : %s (signature du refus %s%s%s)\n"), fp, reason,
                 bad ? _("INVALIDE") : _("valide"), bad ? " : " : "",
-                bad ? (why ? why : _("ne se vérifie pas")) : "");
+                bad ? (why ? proto_words(why) : _("ne se vérifie pas")) : "");
         invalid |= bad;
         refused |= !bad;
     }
