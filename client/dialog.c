@@ -338,8 +338,15 @@ static void on_error(struct dialog *d, const struct msg_in *in)
     else
         fprintf(d->err, _("bilan : le serveur a refusé : %s (code=%s)\n"),
                 proto_code_words(d->err_code), d->err_code);
-    if (d->st == ST_IN_ROOM && !fatal)
-        return; /* e.g. bad_frame for one frame: the room goes on */
+    if (d->st == ST_IN_ROOM && !fatal) {
+        /* The room goes on. A refused request (a session a beneficiary may
+         * not open...) is said in words; a refused frame is only counted. */
+        if (d->req.goal == GOAL_JOIN && strcmp(d->err_code, "bad_frame") &&
+            strcmp(d->err_code, "flow_violation"))
+            room_news_say(&d->news, ROOM_LINE_WARNING, _("Le serveur a refusé : %s."),
+                          proto_code_words(d->err_code));
+        return;
+    }
     /* Our leave refused (we were no longer in the room): we are out anyway. */
     dialog_end(d, d->st == ST_LEAVING && !fatal ? d->script.pending_exit : EXIT_REFUSED);
 }

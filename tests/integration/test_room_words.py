@@ -81,6 +81,11 @@ def t_plain_french():
         pb.wait_line(r"Code confirmé")
         check(True, "the code is confirmed on both sides")
 
+        # A request the server refuses in the room is said, not silent.
+        pb.type("/seance preliminaire\r")
+        pb.wait_line(r"^(> )?Le serveur a refusé : votre rôle ne permet pas cette action\.$")
+        check(True, "the beneficiary's /seance: the server's refusal is said in words")
+
         # A phase with a typo gets a suggestion; capitals and accents are fine.
         pa.type("/seance prelimnaire\r")
         pa.wait_line(r"« prelimnaire » n'est pas une phase\. Vouliez-vous dire « preliminaire » \?")
