@@ -2,7 +2,8 @@
  * clicks a link (packaging/bilan.desktop: Exec=bilan open %u), and what the
  * landing page's copied command says. It does what the person means: an
  * invite link joins that bilan's room (`bilan join`), an enrolment link
- * enrols this device (`bilan enrol`).
+ * enrols this device (`bilan enrol`). Started from the desktop (no
+ * terminal), its errors are also shown in a box (desk_errors.h).
  *
  * Accepted forms (PROTOCOL.md §2.3, "bilan: links"):
  *   bilan:https://HOST[:PORT]/j/<token>#<secret>[.<pin>]   (what the page builds)
@@ -22,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "desk_errors.h"
 #include "i18n.h"
 #include "join_opts.h"
 
@@ -106,7 +108,7 @@ static int explain(const char *https, int form_ok)
                       "consultant."));
 }
 
-int cmd_open(struct app *a, int argc, char **argv)
+static int open_link(struct app *a, int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(_(open_usage), argc < 2 ? stderr : stdout);
@@ -146,4 +148,13 @@ out:
     OPENSSL_cleanse(&l, sizeof l);
     OPENSSL_cleanse(link, sizeof link);
     return rc;
+}
+
+/* A click on the desktop gives no terminal: what goes wrong is also shown
+ * in a box (desk_errors.h), or the person would see nothing happen. */
+int cmd_open(struct app *a, int argc, char **argv)
+{
+    struct desk_errors d;
+    desk_errors_begin(&d, argc, argv);
+    return desk_errors_end(&d, open_link(a, argc, argv));
 }

@@ -1,20 +1,24 @@
 /* cmd_testmedia.c: `bilan test-media`: what a person does before a
- * session. For a few seconds it reads the camera (pictures per second,
- * black or too dark, frozen) and the microphone (a level meter drawn in
- * place on the terminal: "parlez pour tester votre micro"), then plays a
- * test sound on the speaker and, when someone is there, asks whether they
+ * session. With a display (or --window) a window shows the camera's
+ * picture, a microphone level meter and a button for the test sound, then
+ * the verdict, until the person closes it (ui/testwin.h). Without one (or
+ * --headless), in the terminal: for a few seconds it reads the camera
+ * (pictures per second, black or too dark, frozen) and the microphone (a
+ * level meter drawn in place: "parlez pour tester votre micro"), then plays
+ * a test sound on the speaker and, when someone is there, asks whether they
  * heard it. Each problem comes with what to do. Non-interactive (standard
  * input not a terminal): no question, a summary, exit 0 when everything
  * asked for works and 1 otherwise; `--format json` for scripts.
  *
  * The measuring is media/mtest.c (threads, sources) over media/mcheck.c
- * (thresholds); this file owns the options, the meter's drawing and the
- * words. A window (client/ui/) can show the same test: mtest_picture and
- * mtest_level are what it needs.
+ * (thresholds); the verdict's sentences are testmedia_report.c (the same
+ * for the terminal and the window); this file owns the options, the
+ * terminal's meter, the window's loop (the sound is played here, never on
+ * the window's thread) and the exit code.
  *
  * Must never: leave the terminal's line half drawn, wait for an answer
- * when nobody can give one, or call the test passed on a silent or black
- * device. */
+ * when nobody can give one, block the window on a device, or call the test
+ * passed on a silent or black device. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,10 +33,13 @@
 #include "devlist.h"
 #include "i18n.h"
 #include "mtest.h"
+#include "testmedia_report.h"
+#include "ui/testwin.h"
+#include "ui/window.h"
 
 #define TM_SOUND_MS 1500
 #define TM_METER_CELLS 30
-#define TM_LOW_FPS 10.0 /* below: the camera works, but poorly lit or overloaded */
+#define TM_WINDOW_POLL_MS 50 /* the window's requests, the verdict's refresh */
 
 static const char tm_usage[] =
     N_("Utilisation : bilan test-media [OPTIONS]\n"
@@ -44,6 +51,10 @@ static const char tm_usage[] =
        "l'avez entendu. Chaque problème est expliqué avec ce qu'il faut faire.\n"
        "Rien n'est enregistré ni envoyé.\n"
        "\n"
+       "Quand un écran est là, l'essai se fait dans une fenêtre : votre image, le\n"
+       "niveau du micro, un bouton « Jouer un son d'essai » (touche J), puis le\n"
+       "résultat ; « Fermer » ou Échap la ferme. Le résultat est aussi écrit ici.\n"
+       "\n"
        "Options :\n"
        "  --video SOURCE      la caméra (/dev/videoN), pattern, FICHIER.y4m ou none\n"
        "                      (par défaut : la première caméra de `bilan devices`)\n"
@@ -54,6 +65,10 @@ static const char tm_usage[] =
        "  --duration S        secondes d'essai de la caméra et du micro, 1 à 60 (5)\n"
        "  --size LxH          taille des images demandée à la caméra (640x480)\n"
        "  --format F          texte (par défaut) ou json (pour les scripts)\n"
+       "  --window            une fenêtre (par défaut quand un écran est là)\n"
+       "  --headless          pas de fenêtre : l'essai dans le terminal\n"
+       "  --text-size PT      taille du texte de la fenêtre, de 16 à 32 points\n"
+       "  --high-contrast     fenêtre en contraste élevé (touche F2)\n"
        "  --help              cette aide\n"
        "\n"
        "Sans terminal (entrée standard redirigée), aucune question n'est posée ;\n"
@@ -62,12 +77,8 @@ static const char tm_usage[] =
 struct tm_opts {
     const char *video, *audio, *out;
     int seconds, width, height, json, interactive, meter;
+    int window, headless, text_pt, high_contrast;
     char cam[256];
-};
-
-struct tm_speaker {
-    int tried, played, asked, heard;
-    char error[384];
 };
 
 /* Ctrl-C: the test stops where it is, the meter's line is cleared and what
@@ -173,79 +184,39 @@ static void run_speaker(const struct tm_opts *o, struct tm_speaker *sp)
     }
 }
 
-/* Prints the text report; returns 1 when everything tried works. */
+static void results_of(struct tm_results *r, const struct tm_opts *o, const char *video,
+                       const char *verr, const struct mtest_video_result *v, const char *aerr,
+                       const struct mtest_audio_result *a, const struct tm_speaker *sp)
+{
+    *r = (struct tm_results){.video = video,
+                             .video_wanted = !is_none(o->video) || !o->video,
+                             .verr = verr,
+                             .v = v,
+                             .audio = is_none(o->audio) ? NULL : o->audio,
+                             .aerr = aerr,
+                             .a = a,
+                             .out = o->out,
+                             .sp = sp};
+}
+
+/* Prints the text report (testmedia_report.c's lines); returns 1 when
+ * everything tried works. */
 static int report_text(const struct tm_opts *o, const char *video, const char *verr,
                        const struct mtest_video_result *v, const char *aerr,
                        const struct mtest_audio_result *a, const struct tm_speaker *sp)
 {
-    int ok = 1;
+    struct tm_results r;
+    struct testwin_verdict vd;
+    results_of(&r, o, video, verr, v, aerr, a, sp);
+    int ok = tm_verdict(&r, &vd);
     printf("\n%s\n", _("Résultat"));
-    if (video) {
-        printf(_("  Caméra %s : "), video);
-        if (*verr) {
-            printf("%s\n", verr);
-            ok = 0;
-        } else if (v->frames == 0) {
-            printf("%s %s\n", _("aucune image reçue."), *v->error ? v->error : "");
-            ok = 0;
-        } else {
-            printf(_("%dx%d, %.1f images par seconde."), v->width, v->height, v->fps);
-            printf("\n");
-            if (*v->error)
-                printf("    %s\n", v->error), ok = 0;
-            if (v->dark)
-                printf("    %s\n", _("Image noire ou trop sombre : retirez le cache de "
-                                     "l'objectif, ouvrez le volet de la caméra, allumez une "
-                                     "lumière face à vous.")),
-                    ok = 0;
-            if (v->frozen)
-                printf("    %s\n", _("L'image ne bouge pas : débranchez et rebranchez la "
-                                     "caméra, ou fermez les autres applications vidéo.")),
-                    ok = 0;
-            if (v->fps > 0 && v->fps < TM_LOW_FPS)
-                printf("    %s\n", _("Peu d'images par seconde : plus de lumière aide la "
-                                     "caméra ; fermez les autres applications."));
-            if (!v->dark && !v->frozen && !*v->error)
-                printf("    %s\n", _("L'image est bonne."));
-        }
-    } else if (!is_none(o->video) || !o->video) {
-        printf(_("  Caméra : %s\n"),
-               _("Aucune caméra trouvée : branchez-la, ou vérifiez qu'une autre application ne "
-                 "l'utilise pas ; sous Linux, votre compte doit être dans le groupe video."));
-        ok = 0;
+    for (int i = 0; i < vd.n; i++) {
+        enum testwin_kind k = vd.line[i].kind;
+        if (k == TW_READY || k == TW_FIX)
+            printf("\n%s\n", vd.line[i].text);
+        else
+            printf("%s%s\n", k == TW_DEVICE || k == TW_PROBLEM ? "  " : "    ", vd.line[i].text);
     }
-    if (!is_none(o->audio)) {
-        printf(_("  Micro %s : "), o->audio);
-        if (*aerr) {
-            printf("%s\n", aerr);
-            ok = 0;
-        } else if (a->heard) {
-            printf(_("son entendu (jusqu'à %.0f dB)."), a->max_dbfs);
-            printf("\n");
-        } else {
-            printf("%s\n", *a->error ? a->error
-                                     : _("aucun son entendu : vérifiez que le micro n'est pas "
-                                         "coupé (bouton ou touche du clavier), qu'il est bien "
-                                         "choisi (bilan devices), et parlez plus près."));
-            ok = 0;
-        }
-    }
-    if (sp->tried) {
-        printf(_("  Haut-parleur %s : "), o->out);
-        if (!sp->played) {
-            printf("%s\n", sp->error);
-            ok = 0;
-        } else if (sp->asked && !sp->heard) {
-            printf("%s\n", _("son joué mais pas entendu : vérifiez le volume et que le son "
-                             "n'est pas coupé, choisissez un autre haut-parleur "
-                             "(bilan devices), ou branchez un casque."));
-            ok = 0;
-        } else {
-            printf("%s\n", sp->asked ? _("son entendu.") : _("son d'essai joué."));
-        }
-    }
-    printf("\n%s\n", ok ? _("Tout est prêt pour la séance.")
-                        : _("À corriger avant la séance : voir ci-dessus."));
     return ok;
 }
 
@@ -297,6 +268,10 @@ static int parse_opts(struct tm_opts *o, int argc, char **argv)
         {"size", required_argument, NULL, 's'},
         {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
+        {"window", no_argument, NULL, 'W'},
+        {"headless", no_argument, NULL, 'H'},
+        {"text-size", required_argument, NULL, 'T'},
+        {"high-contrast", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -338,6 +313,22 @@ static int parse_opts(struct tm_opts *o, int argc, char **argv)
             else if (strcmp(optarg, "texte") && strcmp(optarg, "text"))
                 return cli_fail(EXIT_USAGE, _("--format %s : choisissez texte ou json."), optarg);
             break;
+        case 'W':
+            o->window = 1;
+            break;
+        case 'H':
+            o->headless = 1;
+            break;
+        case 'T': {
+            long pt = strtol(optarg, &end, 10);
+            if (*end || end == optarg || pt < 16 || pt > 32)
+                return cli_fail(EXIT_USAGE, _("--text-size %s : de 16 à 32 points"), optarg);
+            o->text_pt = (int)pt;
+            break;
+        }
+        case 'C':
+            o->high_contrast = 1;
+            break;
         case 'h':
             fputs(_(tm_usage), stdout);
             return -1;
@@ -346,9 +337,102 @@ static int parse_opts(struct tm_opts *o, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (o->window && o->headless)
+        return cli_fail(EXIT_USAGE, "%s", _("--window et --headless : choisissez l'un ou l'autre."));
     if (optind < argc)
         return cli_fail(EXIT_USAGE, _("argument inattendu « %s » (voir bilan test-media --help)."),
                         argv[optind]);
+    return 0;
+}
+
+/* The verdict so far, shown in the window. */
+static void window_verdict(struct testwin *t, struct mtest *m, const struct tm_opts *o,
+                           const char *video, const char *verr, const char *aerr,
+                           const struct tm_speaker *sp)
+{
+    struct mtest_video_result v;
+    struct mtest_audio_result ar;
+    mtest_video_result(m, &v);
+    mtest_audio_result(m, &ar);
+    struct tm_results r;
+    struct testwin_verdict vd;
+    results_of(&r, o, video, verr, &v, aerr, &ar, sp);
+    tm_verdict(&r, &vd);
+    testwin_set_verdict(t, &vd);
+}
+
+/* The test in the window, until the person closes it (or Ctrl-C). The
+ * sound is played here, on the command's thread, while the window goes on
+ * drawing on its own; the verdict comes after --duration seconds and is
+ * kept up to date. */
+static void run_window(struct testwin *t, struct mtest *m, const struct tm_opts *o,
+                       const char *video, const char *verr, const char *aerr,
+                       struct tm_speaker *sp)
+{
+    int64_t verdict_at = mono_ms() + (int64_t)o->seconds * 1000, next = verdict_at;
+    if (is_none(o->out))
+        testwin_set_sound(t, TW_SOUND_NONE, NULL);
+    while (!tm_interrupted) {
+        enum testwin_req r = testwin_take(t);
+        if (r == TW_REQ_CLOSE)
+            break;
+        int changed = 1;
+        if (r == TW_REQ_PLAY && !is_none(o->out)) {
+            testwin_set_sound(t, TW_SOUND_PLAYING, NULL);
+            sp->tried = 1;
+            sp->asked = sp->heard = 0;
+            sp->played = mtest_play_sound(o->out, TM_SOUND_MS, sp->error, sizeof sp->error) == 0;
+            testwin_set_sound(t, sp->played ? TW_SOUND_ASK : TW_SOUND_FAILED, sp->error);
+            printf("[test-media] sound=%s\n", sp->played ? "played" : "failed");
+            fflush(stdout);
+        } else if ((r == TW_REQ_HEARD_YES || r == TW_REQ_HEARD_NO) && sp->played) {
+            sp->asked = 1;
+            sp->heard = r == TW_REQ_HEARD_YES;
+            /* The verdict first: a window that shows the answer shows the
+             * verdict that counts it. */
+            if (mono_ms() >= verdict_at)
+                window_verdict(t, m, o, video, verr, aerr, sp);
+            testwin_set_sound(t, sp->heard ? TW_SOUND_HEARD : TW_SOUND_NOT_HEARD, NULL);
+        } else {
+            changed = 0;
+            if (r == TW_REQ_NONE) {
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = TM_WINDOW_POLL_MS * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        }
+        int64_t now = mono_ms();
+        if (now >= verdict_at && (changed || now >= next)) {
+            window_verdict(t, m, o, video, verr, aerr, sp);
+            next = now + 500;
+        }
+    }
+}
+
+/* 1 when the test runs in a window (t then open), 0 in the terminal (said
+ * on stderr in one line, unless asked for). */
+static int open_window(struct testwin **t, struct mtest *m, const struct tm_opts *o,
+                       int video_on, int audio_on, const char *verr, const char *aerr)
+{
+    *t = NULL;
+    if (o->headless || (o->json && !o->window))
+        return 0;
+    char why[300] = "";
+    if (o->window || window_display_announced()) {
+        struct testwin_config c = {.mtest = m,
+                                   .video = video_on,
+                                   .audio = audio_on,
+                                   .video_error = verr,
+                                   .audio_error = aerr,
+                                   .text_pt = o->text_pt,
+                                   .high_contrast = o->high_contrast};
+        if (testwin_open(t, &c, why, sizeof why) == 0)
+            return 1;
+    }
+    if (why[0])
+        fprintf(stderr, "bilan: %s (%s)\n", _("Pas d'écran disponible : l'essai se fait dans le terminal."),
+                why);
+    else
+        fprintf(stderr, "bilan: %s\n", _("Pas d'écran disponible : l'essai se fait dans le terminal."));
     return 0;
 }
 
@@ -377,14 +461,22 @@ int cmd_testmedia(struct app *a, int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    run_capture(m, &o, video_on, audio_on);
+    struct tm_speaker sp = {0};
+    struct testwin *t;
+    int windowed = open_window(&t, m, &o, video_on, audio_on, verr, aerr);
+    if (windowed) {
+        run_window(t, m, &o, video, verr, aerr, &sp);
+        testwin_close(t);
+        mtest_stop(m);
+    } else {
+        run_capture(m, &o, video_on, audio_on);
+    }
     struct mtest_video_result v;
     struct mtest_audio_result ar;
     mtest_video_result(m, &v);
     mtest_audio_result(m, &ar);
     mtest_free(m);
-    struct tm_speaker sp = {0};
-    if (!is_none(o.out) && !tm_interrupted)
+    if (!windowed && !is_none(o.out) && !tm_interrupted)
         run_speaker(&o, &sp);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -135,10 +135,12 @@ static int read_session(const json_t *o, struct sess *s)
     return s->id && s->phase && s->start >= 0 && s->end >= 0 && s->f2f >= 0;
 }
 
-/* RFC 4180 field: quoted only when it must be. */
-static void csv_field(FILE *f, const char *s)
+/* RFC 4180 field with separator sep (',' for csv, ';' for the tableur):
+ * quoted only when it must be. */
+static void sep_field(FILE *f, const char *s, char sep)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
+    const char special[] = {sep, '"', '\r', '\n', '\0'};
+    if (!strpbrk(s, special)) {
         fputs(s, f);
         return;
     }
@@ -149,6 +151,16 @@ static void csv_field(FILE *f, const char *s)
         fputc(*s, f);
     }
     fputc('"', f);
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    sep_field(f, s, ',');
+}
+
+static void fr_field(FILE *f, const char *s)
+{
+    sep_field(f, s, ';');
 }
 
 static void csv_row(FILE *f, const char *row, const char *id, const char *phase, const char *start,
@@ -211,21 +223,6 @@ static void print_csv(FILE *f, const json_t *r, const struct totals *t, int loca
  * shows as "sÃ©ance"; LibreOffice ignores it), dates dd/mm/yyyy, durations
  * h:mm, seconds with a decimal comma, CRLF. Always French, whatever the
  * locale: it is the file a French funder reads. Scripts use csv or json. */
-
-static void fr_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ";\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static void fr_date(int64_t ms, int local, char *out, size_t cap)
 {

@@ -128,10 +128,12 @@ static void json_report(struct sb *b, const struct acc_report *r)
     sb_printf(b, "  \"duplicates_ignored\": %zu\n}\n", r->duplicates_ignored);
 }
 
-/* RFC 4180 field: quoted when it holds a comma, quote or line break. */
-static void csv_field(struct sb *b, const char *s)
+/* RFC 4180 field with separator sep (',' for csv, ';' for the tableur):
+ * quoted when it holds the separator, a quote or a line break. */
+static void sep_field(struct sb *b, const char *s, char sep)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
+    const char special[] = {sep, '"', '\r', '\n', '\0'};
+    if (!strpbrk(s, special)) {
         sb_printf(b, "%s", s);
         return;
     }
@@ -139,6 +141,11 @@ static void csv_field(struct sb *b, const char *s)
     for (; *s; s++)
         sb_printf(b, *s == '"' ? "\"\"" : "%c", *s);
     sb_printf(b, "\"");
+}
+
+static void csv_field(struct sb *b, const char *s)
+{
+    sep_field(b, s, ',');
 }
 
 static void csv_report(struct sb *b, const struct acc_report *r)
@@ -245,14 +252,7 @@ static void table_report(struct sb *b, const struct acc_report *r)
 
 static void fr_field(struct sb *b, const char *s)
 {
-    if (!strpbrk(s, ";\"\r\n")) {
-        sb_printf(b, "%s", s);
-        return;
-    }
-    sb_printf(b, "\"");
-    for (; *s; s++)
-        sb_printf(b, *s == '"' ? "\"\"" : "%c", *s);
-    sb_printf(b, "\"");
+    sep_field(b, s, ';');
 }
 
 /* "h:mm;seconds" with a decimal comma. */

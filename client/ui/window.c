@@ -45,7 +45,7 @@ static void post(struct window *w, enum room_cmd_kind kind, int slot, int on, co
     room_model_post(w->model, &c); /* full: the person presses again */
 }
 
-static void set_text_size(struct window *w, int pt)
+void win_set_text_size(struct window *w, int pt)
 {
     if (pt < UI_TEXT_MIN_PT)
         pt = UI_TEXT_MIN_PT;
@@ -104,10 +104,10 @@ static void act(struct window *w, enum win_act a)
         open_panel(w, PANEL_LEAVE);
         break;
     case ACT_SMALLER:
-        set_text_size(w, w->pt - WIN_TEXT_STEP);
+        win_set_text_size(w, w->pt - WIN_TEXT_STEP);
         break;
     case ACT_BIGGER:
-        set_text_size(w, w->pt + WIN_TEXT_STEP);
+        win_set_text_size(w, w->pt + WIN_TEXT_STEP);
         break;
     case ACT_CONTRAST:
         w->hc = !w->hc;
@@ -401,7 +401,7 @@ static void ready(struct window *w, int rc)
     pthread_mutex_unlock(&w->mu);
 }
 
-static void teardown(struct window *w)
+void win_sdl_close(struct window *w)
 {
     win_pic_free(&w->remote);
     win_pic_free(&w->mine);
@@ -421,9 +421,8 @@ static void teardown(struct window *w)
         SDL_Quit();
 }
 
-static void *thread_main(void *arg)
+int win_sdl_open(struct window *w)
 {
-    struct window *w = arg;
     /* The client handles SIGINT and SIGTERM itself (leave the room). */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     /* A display, or none: SDL would otherwise try the console's own
@@ -436,17 +435,15 @@ static void *thread_main(void *arg)
                                                             : "x11");
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
         snprintf(w->why, sizeof w->why, _("pas d'écran utilisable (%s)"), SDL_GetError());
-        teardown(w);
-        ready(w, -1);
-        return NULL;
+        win_sdl_close(w);
+        return -1;
     }
     int W = w->width, H = w->height;
     if (TTF_Init() < 0 || win_fonts_open(w, w->why, sizeof w->why)) {
         if (!w->why[0])
             snprintf(w->why, sizeof w->why, "SDL_ttf : %s", TTF_GetError());
-        teardown(w);
-        ready(w, -1);
-        return NULL;
+        win_sdl_close(w);
+        return -1;
     }
     w->win = SDL_CreateWindow(w->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, W, H,
                               SDL_WINDOW_RESIZABLE);
@@ -454,15 +451,76 @@ static void *thread_main(void *arg)
         w->ren = SDL_CreateRenderer(w->win, -1, 0);
     if (!w->ren) {
         snprintf(w->why, sizeof w->why, _("impossible d'ouvrir la fenêtre (%s)"), SDL_GetError());
-        teardown(w);
+        win_sdl_close(w);
+        return -1;
+    }
+    SDL_SetWindowMinimumSize(w->win, 640, 480);
+    return 0;
+}
+
+static void *thread_main(void *arg)
+{
+    struct window *w = arg;
+    if (win_sdl_open(w)) {
         ready(w, -1);
         return NULL;
     }
-    SDL_SetWindowMinimumSize(w->win, 640, 480);
     ready(w, 1);
-    run(w);
-    teardown(w);
+    w->run(w->run_arg);
+    win_sdl_close(w);
     return NULL;
+}
+
+void win_settings(struct window *w, int text_pt, int high_contrast, int width, int height)
+{
+    w->pt = text_pt ? text_pt : UI_TEXT_DEFAULT_PT;
+    w->pt = w->pt < UI_TEXT_MIN_PT ? UI_TEXT_MIN_PT : w->pt > UI_TEXT_MAX_PT ? UI_TEXT_MAX_PT : w->pt;
+    w->hc = high_contrast;
+    w->width = width > 0 ? width : 1280;
+    w->height = height > 0 ? height : 720;
+    w->focus = -1;
+    w->dirty = 1;
+}
+
+int win_thread_start(struct window *w, void (*run_fn)(void *arg), void *arg, char *why, size_t why_cap)
+{
+    w->run = run_fn;
+    w->run_arg = arg;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, thread_main, w)) {
+        snprintf(why, why_cap, "%s", _("impossible de démarrer la fenêtre"));
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!w->ready)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = w->ready;
+    pthread_mutex_unlock(&w->mu);
+    if (rc < 0) {
+        pthread_join(w->th, NULL);
+        snprintf(why, why_cap, "%s", w->why);
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    return 0;
+}
+
+void win_thread_stop(struct window *w)
+{
+    atomic_store(&w->stop, 1);
+    pthread_join(w->th, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+}
+
+/* The room's window runs its own loop (run). */
+static void run_room(void *arg)
+{
+    run(arg);
 }
 
 int window_open(struct window **out, const struct window_config *cfg, char *why, size_t why_cap)
@@ -477,35 +535,11 @@ int window_open(struct window **out, const struct window_config *cfg, char *why,
     for (int i = 0; i < BP_MAX_MEMBERS; i++)
         w->remote_boxes[i] = cfg->remote[i];
     snprintf(w->title, sizeof w->title, "%s", cfg->title ? cfg->title : "Bilan");
-    w->pt = cfg->text_pt ? cfg->text_pt : UI_TEXT_DEFAULT_PT;
-    w->pt = w->pt < UI_TEXT_MIN_PT ? UI_TEXT_MIN_PT : w->pt > UI_TEXT_MAX_PT ? UI_TEXT_MAX_PT : w->pt;
-    w->hc = cfg->high_contrast;
-    w->width = cfg->width > 0 ? cfg->width : 1280;
-    w->height = cfg->height > 0 ? cfg->height : 720;
-    w->focus = -1;
+    win_settings(w, cfg->text_pt, cfg->high_contrast, cfg->width, cfg->height);
     w->remote_slot = -1;
     w->answered_slot = -1;
-    w->dirty = 1;
     w->mine.box = cfg->mine;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->th, NULL, thread_main, w)) {
-        snprintf(why, why_cap, "%s", _("impossible de démarrer la fenêtre"));
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
-        free(w);
-        return -1;
-    }
-    pthread_mutex_lock(&w->mu);
-    while (!w->ready)
-        pthread_cond_wait(&w->cv, &w->mu);
-    int rc = w->ready;
-    pthread_mutex_unlock(&w->mu);
-    if (rc < 0) {
-        pthread_join(w->th, NULL);
-        snprintf(why, why_cap, "%s", w->why);
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
+    if (win_thread_start(w, run_room, w, why, why_cap)) {
         free(w);
         return -1;
     }
@@ -525,9 +559,6 @@ void window_close(struct window *w)
 {
     if (!w)
         return;
-    atomic_store(&w->stop, 1);
-    pthread_join(w->th, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    win_thread_stop(w);
     free(w);
 }

@@ -196,6 +196,11 @@ int win_pic_update(struct window *w, struct win_pic *p, uint64_t now_ms)
     }
     if (got == 0)
         return 0;
+    return win_pic_upload(w, p, now_ms);
+}
+
+int win_pic_upload(struct window *w, struct win_pic *p, uint64_t now_ms)
+{
     if (!p->tex || p->tw != p->pic.width || p->th != p->pic.height) {
         if (p->tex)
             SDL_DestroyTexture(p->tex);
@@ -615,4 +620,58 @@ void win_draw(struct window *w, uint64_t now_ms)
     for (int i = first; i < w->nbtn; i++)
         draw_button(w, i, i == w->focus);
     SDL_RenderPresent(w->ren);
+}
+
+/* ---- for the other windows of client/ui/ (testwin.c): the same drawing ---- */
+
+SDL_Color win_colour(const struct window *w, enum win_colour c)
+{
+    const struct theme *t = th(w);
+    switch (c) {
+    case WC_BG:
+        return t->bg;
+    case WC_TEXT:
+        return t->text;
+    case WC_DIM:
+        return t->dim;
+    case WC_PANEL:
+        return t->panel;
+    case WC_BORDER:
+        return t->panel_border;
+    case WC_GOOD:
+        return t->good;
+    case WC_WARN:
+        return t->warn;
+    case WC_POOR:
+        return t->poor;
+    default:
+        return t->video_bg;
+    }
+}
+
+void win_draw_text(struct window *w, int font, SDL_Color c, const char *s, struct ui_rect r,
+                   int align)
+{
+    draw_text(w, font, c, s, r, align);
+}
+
+void win_fill(struct window *w, struct ui_rect r, SDL_Color c)
+{
+    fill(w, r, c);
+}
+
+void win_frame(struct window *w, struct ui_rect r, int t, int out, SDL_Color c)
+{
+    frame(w, r, t, out, c);
+}
+
+void win_draw_button(struct window *w, int i, int focused)
+{
+    draw_button(w, i, focused);
+}
+
+void win_draw_pic(struct window *w, struct win_pic *p, struct ui_rect r, int mirror,
+                  const char *none, uint64_t now_ms)
+{
+    draw_pic(w, p, r, mirror, none, now_ms);
 }

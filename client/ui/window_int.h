@@ -1,7 +1,9 @@
 /* window_int.h: the private state of the room's window, shared by its two
- * files only: window.c (the thread, events, keys, what the buttons do) and
- * window_draw.c (text, buttons, pictures, icons). Everything here belongs
- * to the window's thread, except the fields under mu. */
+ * files: window.c (the thread, events, keys, what the buttons do) and
+ * window_draw.c (text, buttons, pictures, icons); testwin*.c (the window of
+ * `bilan test-media`) borrow the same struct for their drawing, so that both
+ * windows look and read alike. Everything here belongs to the window's
+ * thread, except the fields under mu. */
 #ifndef CLIENT_UI_WINDOW_INT_H
 #define CLIENT_UI_WINDOW_INT_H
 
@@ -83,6 +85,8 @@ struct window {
     int width, height; /* the window's size when it opens */
     pthread_t th;
     atomic_int stop;
+    void (*run)(void *arg); /* what the thread runs once its window is up */
+    void *run_arg;
     /* The handshake of window_open. */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -139,8 +143,50 @@ void win_draw(struct window *w, uint64_t now_ms);
 void win_pic_free(struct win_pic *p);
 /* Takes a new picture from the box into its texture: 1 new, 0 none. */
 int win_pic_update(struct window *w, struct win_pic *p, uint64_t now_ms);
+/* Takes p->pic (already filled) into its texture: 1 done, 0 no texture. */
+int win_pic_upload(struct window *w, struct win_pic *p, uint64_t now_ms);
 /* The panel the person sees now (code panel from the snapshot). */
 enum win_panel win_panel_now(const struct window *w);
 extern const char *const win_phases[4];
+
+/* The same drawing for the other windows of client/ui/ (testwin.c), which
+ * use a struct window for its renderer, fonts, strings and buttons only. */
+enum win_colour { WC_BG, WC_TEXT, WC_DIM, WC_PANEL, WC_BORDER, WC_GOOD, WC_WARN, WC_POOR, WC_VIDEO };
+/* The colour c in the current theme (normal or high contrast). */
+SDL_Color win_colour(const struct window *w, enum win_colour c);
+/* s in r (align 0 left, 1 centred), cut at r's edges; font 0 regular, 1 bold, 2 big. */
+void win_draw_text(struct window *w, int font, SDL_Color c, const char *s, struct ui_rect r,
+                   int align);
+void win_fill(struct window *w, struct ui_rect r, SDL_Color c);
+/* A frame of thickness t around r, outside it by out pixels. */
+void win_frame(struct window *w, struct ui_rect r, int t, int out, SDL_Color c);
+/* Button i of w->btn in w->btn_rect[i] (the short label past w->npanel_btn
+ * when w->lay.bar_short). */
+void win_draw_button(struct window *w, int i, int focused);
+/* A picture in r (mirrored or not), or the words none when there is none;
+ * "Image figée" over it when no new one came for 2 s. */
+void win_draw_pic(struct window *w, struct win_pic *p, struct ui_rect r, int mirror,
+                  const char *none, uint64_t now_ms);
+
+/* window.c */
+/* SDL's video, the fonts, the window (w->title, w->width x w->height) and
+ * its renderer, on the calling thread: 0, or -1 with w->why (everything
+ * already closed). */
+int win_sdl_open(struct window *w);
+/* Frees w->mine and w->remote, the fonts, the window; lets SDL go. */
+void win_sdl_close(struct window *w);
+/* New text size (clamped to UI_TEXT_MIN_PT..UI_TEXT_MAX_PT): the fonts are reopened. */
+void win_set_text_size(struct window *w, int pt);
+/* The life of a window's thread, the same for every window of client/ui/:
+ * win_settings fills what both windows take from their options (text size
+ * clamped, contrast, size: 0 x 0 is 1280 x 720, no focus, a first draw);
+ * win_thread_start starts a thread that opens SDL (win_sdl_open), then
+ * runs run(arg) until w->stop, then closes SDL (win_sdl_close), and
+ * returns once the window is up: 0, or -1 with a sentence in why (the
+ * thread is then joined and nothing is left but w itself, for the caller
+ * to free). win_thread_stop asks the thread to stop and joins it. */
+void win_settings(struct window *w, int text_pt, int high_contrast, int width, int height);
+int win_thread_start(struct window *w, void (*run)(void *arg), void *arg, char *why, size_t why_cap);
+void win_thread_stop(struct window *w);
 
 #endif

@@ -228,6 +228,22 @@ class PtyProc(Proc):
                     raise TestFailure(f"{self.name} did not print /{pattern}/ within {timeout}s\n" + self.dump())
                 self._cond.wait(min(left, 0.5))
 
+    def wait_raw(self, pattern, timeout=DEADLINE):
+        """The first match of pattern in every byte written so far (decoded),
+        waiting for more bytes until timeout: what follows a line (a redraw)
+        may still be on its way when the line itself has been seen."""
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                m = rx.search(bytes(self._raw).decode("utf-8", "replace"))
+                if m:
+                    return m
+                left = end - time.monotonic()
+                if left <= 0 or self.p.poll() is not None:
+                    return None
+                self._cond.wait(min(left, 0.5))
+
     def type(self, keys):
         os.write(self.master, keys.encode("utf-8") if isinstance(keys, str) else keys)
 

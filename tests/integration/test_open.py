@@ -9,14 +9,24 @@ part 7; the desktop entry's Exec=bilan open %u), with the real server.
 - errors: a link without its # part, a damaged secret, a bare token,
   another scheme, an encoded control byte: exit 1 with a French sentence
   saying what to do, and never the link, its token or its secret.
+- desktop: as the desktop entry runs it (no terminal, a display: Xvfb), a
+  link that cannot be opened shows a window titled Bilan with the very
+  sentences the command printed (they also still reach stderr), on screen
+  (its red frame in a screenshot), until the person presses Échap; a
+  server that does not answer is said the same way (exit 3); a command that
+  succeeds shows none, and --headless shows none. Skipped (77) without
+  Xvfb, xdotool, xwininfo or ffmpeg.
 
 Run one scenario: test_open.py NAME; all: test_open.py.
 """
 import os
 import re
+import shutil
+import socket
 import subprocess
+import time
 
-from harness import CLIENT_BIN, DEADLINE, Client, check, run_tests
+from harness import CLIENT_BIN, DEADLINE, Client, Proc, TestFailure, TestSkipped, check, run_tests
 from test_rooms import Scene
 
 FRENCH = dict(os.environ, LANGUAGE="fr", LC_ALL="fr_FR.UTF-8", LC_MESSAGES="fr_FR.UTF-8", LANG="fr_FR.UTF-8")
@@ -107,5 +117,102 @@ def t_errors():
         raise
 
 
+def free_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def box_line(proc):
+    """What the box says (its [msgbox] trace line), or None while not shown."""
+    with proc._cond:
+        for line in proc.err_lines:
+            if line.startswith("[msgbox] shown: "):
+                return line[len("[msgbox] shown: "):]
+    return None
+
+
+def wait_box(disp, proc, what):
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        said = box_line(proc)
+        if said is not None:
+            r = subprocess.run(["xwininfo", "-root", "-children"], env=disp.env(), capture_output=True,
+                               text=True, timeout=30)
+            if re.search(r'^\s+0x[0-9a-f]+ "Bilan"', r.stdout, re.M):
+                return said
+        if proc.p.poll() is not None:
+            break
+        time.sleep(0.1)  # polling the display
+    raise TestFailure(f"{what}: no box titled Bilan\n" + proc.dump())
+
+
+def red_frame(pixels):
+    """How many pixels of the box's red frame (0xb0, 0x00, 0x20) the screen shows."""
+    return sum(1 for i in range(0, len(pixels), 3)
+               if abs(pixels[i] - 0xb0) < 12 and pixels[i + 1] < 12 and abs(pixels[i + 2] - 0x20) < 12)
+
+
+def t_desktop():
+    from test_window import Display, artefacts
+    for tool in ("Xvfb", "xdotool", "xwininfo", "ffmpeg"):
+        if not shutil.which(tool):
+            raise TestSkipped(f"{tool} is not installed")
+    disp = Display()
+    s = Scene("open-desktop")
+    procs = []
+    try:
+        path, frag = s.link.split("#", 1)
+        token = path.rsplit("/", 1)[1]
+        ben = Client(s.tmp, "ben")
+        env = dict(disp.env(), **{k: FRENCH[k] for k in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")})
+
+        def click(name, url, *extra):
+            # stdin and stderr are not terminals (Proc gives pipes), as from a desktop entry.
+            p = Proc([CLIENT_BIN, "--data", ben.data, "open", url] + list(extra), env=env, name=name)
+            procs.append(p)
+            return p
+
+        # A link without its # part: the box says what the command said.
+        p = click("bad-link", "bilan:" + path)
+        said = wait_box(disp, p, "a link without its # part")
+        check(p.p.poll() is None, "the command waits while its box is shown")
+        check("incomplet" in said and said[0].isupper() and not said.startswith("bilan"),
+              f"the box says the command's sentence, without the 'bilan :' prefix ({said[:70]}...)")
+        check(token not in said and frag[:20] not in said, "the box shows neither the token nor the secret")
+        pixels = disp.shot(os.path.join(artefacts(), "open-desktop-box.png"))
+        check(red_frame(pixels) > 2000, "the box is on the screen (its red frame in a screenshot)")
+        disp.keys("Escape")
+        check(p.wait_exit() == 1, "Échap closes the box and the command exits 1 (a bad link)")
+        with p._cond:
+            err = "\n".join(l for l in p.err_lines if not l.startswith("["))
+        check("incomplet" in err, "what the box said also reached stderr (the session's journal)")
+
+        # A server that does not answer: said in a box too.
+        dead = re.sub(r"^https://127\.0\.0\.1:\d+/", f"https://127.0.0.1:{free_port()}/", s.link)
+        p = click("no-server", "bilan:" + dead)
+        said = wait_box(disp, p, "a server that does not answer")
+        port = dead.split(":")[2].split("/")[0]
+        check(port in said and not said.startswith("[") and "[window]" not in said,
+              f"a server that does not answer is said in the box, machine lines left out ({said[:70]}...)")
+        disp.keys("Return")
+        check(p.wait_exit() == 3, "Entrée closes it and the command exits 3 (network)")
+
+        # Nothing went wrong: no box (the command ends on its own).
+        p = click("help", "bilan:" + s.link, "--help")
+        check(p.wait_exit() == 0 and box_line(p) is None, "a command that succeeds shows no box")
+        # --headless: the person asked for no window at all.
+        p = click("headless", "bilan:" + path, "--headless")
+        check(p.wait_exit() == 1 and box_line(p) is None, "--headless shows no box, even on an error")
+        s.close()
+    except Exception:
+        s.close(ok=False)
+        raise
+    finally:
+        for p in procs:
+            p.kill()
+        disp.close()
+
+
 if __name__ == "__main__":
-    run_tests({"forms": t_forms, "enrol": t_enrol, "errors": t_errors})
+    run_tests({"forms": t_forms, "enrol": t_enrol, "errors": t_errors, "desktop": t_desktop})

@@ -102,11 +102,9 @@ def t_plain_french():
         pb.wait_line(r"^(> )?Vous : " + re.escape(text) + "$")
         check(True, "the beneficiary's own line is marked 'Vous'")
         pa.wait_line(r"^Bénéficiaire : " + re.escape(text) + "$")
-        raw = pa.raw().decode("utf-8", "replace")
-        i = raw.rindex("Bénéficiaire : " + text)
-        after = re.match(r"Bénéficiaire : " + re.escape(text) + r"\r?\n(\r\x1b\[K)?> en cours de fr",
-                         raw[i:])
-        check(raw[i - 4:i] == "\r\x1b[K" and after is not None,
+        # The redraw follows the message: wait for it (bounded) before judging.
+        after = pa.wait_raw(r"(.{4})Bénéficiaire : " + re.escape(text) + r"\r?\n(\r\x1b\[K)?> en cours de fr")
+        check(after is not None and after.group(1) == "\r\x1b[K",
               "the message is printed above the line being typed, which is drawn again whole")
         pa.type("appe\r")
         pb.wait_line(r"Marie Dupont : en cours de frappe$")

@@ -9,7 +9,8 @@
 #         client/ui/, the room's window, which includes no codec;
 #         libwebsockets only in server/ws.c and client/net.c; SQLite only in
 #         the stores (server/store_sqlite*.c, client/keystore*.c and ks_*.c)
-#   a family's private header (store_sqlite_int.h, keystore_db.h, e2e_core.h)
+#   a family's private header (store_sqlite_int.h, keystore_db.h, e2e_core.h,
+#         testwin_int.h)
 #         is included by its own files only
 #   no source file over 700 lines
 #   the repository stands alone: no file cites a document outside it
@@ -60,6 +61,7 @@ private() { # private HEADER FAMILY_REGEX
 private store_sqlite_int.h 'server/store_sqlite[a-z_]*\.(c|h)'
 private keystore_db.h 'client/(keystore|ks_)[a-z_]*\.(c|h)|client/keystore_db\.h'
 private e2e_core.h 'client/e2e_[a-z_]*\.(c|h)'
+private testwin_int.h 'client/ui/testwin[a-z_]*\.(c|h)'
 # The repository's documents are the truth: nothing cites one outside it.
 outside='(DESIGN|DOMAIN|STYLE)\.md|\.\./shared/'
 hits=$(grep -rnIE --exclude-dir=corpus --exclude-dir=__pycache__ "$outside" \

@@ -129,6 +129,21 @@ static void test_table_and_csv(void)
     free(t);
     report_month_free(&m);
 
+    /* The tableur quotes what holds its own separator, ';', and nothing
+     * else: a ';' would split the label over two columns, a ',' would not. */
+    char semi[] = "Lyon; site 2";
+    build(&m, semi);
+    t = fmt(&m, REPORT_TABLEUR);
+    CHECK(strstr(t, "\r\nB-1;\"Lyon; site 2\";S1;preliminaire;") != NULL);
+    free(t);
+    report_month_free(&m);
+    char comma[] = "Lyon, site 2";
+    build(&m, comma);
+    t = fmt(&m, REPORT_TABLEUR);
+    CHECK(strstr(t, "\r\nB-1;Lyon, site 2;S1;preliminaire;") != NULL);
+    free(t);
+    report_month_free(&m);
+
     /* A consultant without a session that month. */
     report_month_init(&m, "dev", "2025-01");
     t = fmt(&m, REPORT_TABLE);
