@@ -9,6 +9,7 @@
 #include "clocksync.h"
 #include "dialog.h"
 #include "e2e_room.h"
+#include "i18n.h"
 #include "tcpinfo.h"
 
 #define OBSERVE_MS 100        /* rate control's observation period */
@@ -47,7 +48,7 @@ int call_new(struct call **out, const struct call_config *cfg, char *why, size_t
     *out = NULL;
     struct call *c = calloc(1, sizeof *c);
     if (!c) {
-        snprintf(why, why_cap, "out of memory");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
     }
     c->cfg = *cfg;
@@ -259,7 +260,9 @@ int call_attach(struct call *c, struct dialog *d, char *why, size_t why_cap)
     if (!rc)
         rc = call_send_start(c->snd, mux_wake, &d->mux);
     if (rc)
-        snprintf(why, why_cap, "cannot start the media threads");
+        snprintf(
+            why, why_cap, "%s",
+            _("impossible de lancer le son et l'image (mémoire ou système saturé) : réessayez"));
     return rc;
 }
 

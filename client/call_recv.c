@@ -18,6 +18,7 @@
 #include "bp/err.h"
 #include "bp/media.h"
 #include "call_recv_int.h"
+#include "i18n.h"
 
 int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, char *why,
                   size_t why_cap)
@@ -25,7 +26,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
     *out = NULL;
     struct call_recv *r = calloc(1, sizeof *r);
     if (!r) {
-        snprintf(why, why_cap, "mémoire insuffisante (out of memory)");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
     }
     r->video_slot = r->audio_slot = -1;
@@ -44,12 +45,12 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
         vmailbox_init(&r->boxes[i]);
     r->gone = json_array();
     int rc = BP_E_NOMEM;
-    const char *swhy = "out of memory";
+    const char *swhy = _("mémoire insuffisante");
     struct vasm_config vc;
     vasm_config_default(&vc, BP_MAX_MEMBERS);
     r->scratch = malloc(CR_VIDEO_SLOT_BYTES);
     if (!r->scratch || (rc = vasm_new(&vc, &r->vasm, &swhy)) != 0) {
-        snprintf(why, why_cap, "réception : %s (receive side)", swhy);
+        snprintf(why, why_cap, _("réception : %s"), swhy);
         goto fail;
     }
     if (cfg->video_out) {
@@ -67,8 +68,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
             if ((rc = cr_speaker_open(r, why, why_cap)) != 0)
                 goto fail;
         } else if ((rc = asink_wav_open(&r->wav, cfg->audio_out, &swhy)) != 0) {
-            snprintf(why, why_cap, "%s : impossible d'écrire le son (cannot write the audio): %s",
-                     cfg->audio_out, swhy);
+            snprintf(why, why_cap, _("%s : impossible d'écrire le son : %s"), cfg->audio_out, swhy);
             goto fail;
         }
     }
@@ -77,7 +77,7 @@ int call_recv_new(struct call_recv **out, const struct call_recv_config *cfg, ch
 fail:
     call_recv_free(r);
     if (rc == 0) { /* a copy of a path failed */
-        snprintf(why, why_cap, "mémoire insuffisante (out of memory)");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         rc = BP_E_NOMEM;
     }
     return rc;
@@ -239,8 +239,7 @@ int call_recv_stop(struct call_recv *r, char *why, size_t why_cap)
         if (c && !rc) {
             rc = c;
             if (why)
-                snprintf(why, why_cap, "%s : fichier son incomplet (audio file incomplete): %s",
-                         r->audio_out, awhy);
+                snprintf(why, why_cap, _("%s : fichier son incomplet : %s"), r->audio_out, awhy);
         }
     }
     cr_speaker_close(r);

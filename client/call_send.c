@@ -11,6 +11,7 @@
 #include "bp/media.h"
 #include "call_send.h"
 #include "frameq.h"
+#include "i18n.h"
 #include "opus_codec.h"
 #include "asource.h"
 #include "ratectl.h"
@@ -178,10 +179,7 @@ static void *video_main(void *arg)
         if (!c->video_live)
             pace(&t0, &k, period);
         if (vsource_next(c->vs, &c->pic, why, sizeof why)) {
-            fprintf(c->cfg.err,
-                    "bilan: la vid\xc3\xa9o s'arr\xc3\xaate : %s ; le son continue. "
-                    "(Video stopped: see above; audio goes on.)\n",
-                    why);
+            fprintf(c->cfg.err, _("bilan : la vidéo s'arrête : %s ; le son continue.\n"), why);
             atomic_store(&c->v_failed, 1);
             break;
         }
@@ -215,7 +213,10 @@ static void *video_main(void *arg)
         struct vp8_packet pkt;
         int rc = vp8_encoder_encode(c->venc, &c->pic, &pkt, &w);
         if (rc < 0) {
-            fprintf(c->cfg.err, "bilan: the VP8 encoder failed (%s); video stopped\n", w ? w : "?");
+            fprintf(c->cfg.err,
+                    _("bilan : l'encodeur vidéo (VP8) a échoué (%s) : la vidéo s'arrête, le son "
+                      "continue.\n"),
+                    w ? w : "?");
             atomic_store(&c->v_failed, 1);
             break;
         }
@@ -252,9 +253,7 @@ static void *audio_main(void *arg)
             pace(&t0, &k, AFRAME_US);
         const char *why = NULL;
         if (asource_next(c->as, &f, &why)) {
-            fprintf(c->cfg.err,
-                    "bilan: le son s'arr\xc3\xaate (%s). (Audio stopped: %s.)\n", why ? why : "?",
-                    why ? why : "?");
+            fprintf(c->cfg.err, _("bilan : le son s'arrête (%s).\n"), why ? why : "?");
             atomic_store(&c->a_failed, 1);
             break;
         }
@@ -287,7 +286,7 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
     *out = NULL;
     struct call_send *c = calloc(1, sizeof *c);
     if (!c) {
-        snprintf(why, why_cap, "out of memory");
+        snprintf(why, why_cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
     }
     c->cfg = *cfg;
@@ -301,7 +300,7 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
     const char *w = NULL;
     int rc = ratectl_new(NULL, &c->rc, &w);
     if (rc) {
-        snprintf(why, why_cap, "rate control: %s", w ? w : "?");
+        snprintf(why, why_cap, _("réglage du débit : %s"), w ? w : "?");
         goto fail;
     }
     if (spec_on(cfg->video)) {
@@ -317,8 +316,8 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
         struct vp8_enc_params ep = {.width = c->width, .height = c->height, .fps = c->fps,
                                     .bitrate_kbps = ratectl_bitrate_kbps(c->rc)};
         if ((rc = vp8_encoder_new(&c->venc, &ep, &w))) {
-            snprintf(why, why_cap, "VP8 encoder %dx%d: %s", c->width, c->height,
-                     w ? w : "cannot allocate");
+            snprintf(why, why_cap, _("encodeur vidéo (VP8) %dx%d : %s"), c->width, c->height,
+                     w ? w : _("mémoire insuffisante"));
             goto fail;
         }
         if ((rc = frameq_init(&c->vq, VIDEO_QUEUE, BP_VCHUNK_HDR + BP_VCHUNK_DATA_MAX, NULL, NULL)))
@@ -329,17 +328,20 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
         char msg[400];
         msg[0] = 0;
         if ((rc = asource_open(&c->as, cfg->audio, &w, msg, sizeof msg))) {
-            snprintf(why, why_cap, "%s", msg[0] ? msg : w ? w : "cannot open the audio source");
+            snprintf(why, why_cap, "%s",
+                     msg[0] ? msg
+                     : w    ? w
+                            : _("impossible d'ouvrir la source du son (micro ou fichier)"));
             goto fail;
         }
         c->audio_live = asource_is_live(c->as);
         struct aframe first;
         if ((rc = asource_next(c->as, &first, &w))) {
-            snprintf(why, why_cap, "%s: %s", cfg->audio, w ? w : "no sound");
+            snprintf(why, why_cap, _("%s : %s"), cfg->audio, w ? w : _("aucun son"));
             goto fail;
         }
         if ((rc = opc_enc_new(&c->aenc, 0, -1, &w))) {
-            snprintf(why, why_cap, "Opus encoder: %s", w ? w : "?");
+            snprintf(why, why_cap, _("encodeur du son (Opus) : %s"), w ? w : "?");
             goto fail;
         }
         if ((rc = frameq_init(&c->aq, AUDIO_QUEUE, BP_AUDIO_PACKET_MAX, NULL, NULL)))
@@ -349,7 +351,7 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
                      : !c->audio_live  ? "not a microphone"
                                        : NULL;
         if (!c->aec_off && (rc = aec_new(&c->aec, NULL, &w))) {
-            snprintf(why, why_cap, "annulation d'écho : %s (echo canceller)", w ? w : "?");
+            snprintf(why, why_cap, _("annulation d'écho : %s"), w ? w : "?");
             goto fail;
         }
     }
@@ -357,7 +359,7 @@ int call_send_new(struct call_send **out, const struct call_send_config *cfg, ch
     return 0;
 fail:
     if (!why[0])
-        snprintf(why, why_cap, "cannot set up the media");
+        snprintf(why, why_cap, "%s", _("impossible de préparer le son et l'image"));
     call_send_free(c);
     return rc ? rc : BP_E_INTERNAL;
 }

@@ -102,7 +102,8 @@ static void print_cameras(FILE *f, const struct devlist *d)
                       "(sudo usermod -aG video $USER) puis reconnectez-vous"));
             break;
         default:
-            fprintf(f, _("  %s : %s %s\n"), c->path, _("impossible à ouvrir :"), strerror(c->err));
+            fprintf(f, _("  %s : %s %s\n"), c->path, _("impossible à ouvrir :"),
+                    i18n_strerror(c->err));
             break;
         }
     }

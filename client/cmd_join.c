@@ -33,6 +33,7 @@
 #include "join_opts.h"
 #include "join_store.h"
 #include "join_window.h"
+#include "proto_words.h"
 #include "words.h"
 
 struct join_ctx {
@@ -75,8 +76,8 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     const char *id = join_store_invite_bilan(&j->store, m);
     if (!id)
         return cli_fail(EXIT_REFUSED,
-                        "the server accepted the invite but did not say which bilan it "
-                        "opens; run `bilan bilan list` and `bilan join BILAN-ID`");
+                        _("le serveur a accepté l'invitation sans dire quel bilan elle ouvre : "
+                          "tapez `bilan bilan list`, puis `bilan join IDENTIFIANT`"));
     struct ks_bilan kb;
     memset(&kb, 0, sizeof kb);
     kb.server_id = sid;
@@ -89,7 +90,8 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     rc = ks_bilan_put(j->a->ks, &kb);
     OPENSSL_cleanse(&kb, sizeof kb);
     if (rc)
-        return cli_fail(EXIT_USAGE, "cannot save the bilan: %s", ks_error(j->a->ks));
+        return cli_fail(EXIT_USAGE, _("impossible d'enregistrer le bilan : %s"),
+                        ks_error(j->a->ks));
     snprintf(s->bilan, sizeof s->bilan, "%s", id);
     /* The invite is spent: a reconnection authenticates with the key. */
     s->req.mode = DIALOG_AUTH;
@@ -280,7 +282,9 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
             rc = ks_server_by_id(a->ks, kb.server_id, srv);
             OPENSSL_cleanse(&kb, sizeof kb);
             if (rc)
-                return cli_fail(EXIT_USAGE, "the bilan of this link has no server in client.db");
+                return cli_fail(EXIT_USAGE, "%s",
+                                _("cet appareil ne sait plus sur quel serveur est le bilan de ce "
+                                  "lien : inscrivez-le de nouveau avec le lien reçu"));
             j->by_link = 0;
             s->req.mode = DIALOG_AUTH;
         } else {
@@ -296,8 +300,11 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
         }
     } else {
         if (!bp_id_ok(arg))
-            return cli_fail(EXIT_USAGE,
-                            "'%s' is neither an invite link (https://...) nor a bilan id", arg);
+            return cli_fail(
+                EXIT_USAGE,
+                _("« %s » n'est ni un lien d'invitation (https://...) ni un identifiant "
+                  "de bilan"),
+                arg);
         snprintf(s->bilan, sizeof s->bilan, "%s", arg);
         s->req.mode = DIALOG_AUTH;
         if (opt_server) {
@@ -319,10 +326,15 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
             }
             if (f.count == 1) {
                 if (ks_server_by_id(a->ks, f.server_id, srv))
-                    return cli_fail(EXIT_USAGE, "bilan %s has no server in client.db", arg);
+                    return cli_fail(
+                        EXIT_USAGE,
+                        _("cet appareil ne sait plus sur quel serveur est le bilan %s : "
+                          "rejoignez-le avec le lien d'invitation reçu"),
+                        arg);
             } else if (f.count > 1) {
                 return cli_fail(EXIT_USAGE,
-                                "bilan %s is known on several servers: add --server HOST:PORT",
+                                _("le bilan %s existe sur plusieurs serveurs : ajoutez --server "
+                                  "HÔTE:PORT"),
                                 arg);
             } else if ((rc = app_pick_server(a, NULL, BP_ROLE_NONE, srv))) {
                 return rc;
@@ -345,10 +357,12 @@ static int run_join(struct app *a, struct join_ctx *j, struct dialog *s, struct 
     return app_run_dialog(s, j->cfg);
 }
 
-/* What a refused invite means, in the words of the person holding the link
- * (French first: beneficiaries are French speakers, often not technical).
- * The server's own message (English) was printed as an [error] line. */
-static void explain_refusal(const struct dialog *s)
+/* What a refused join means, in the words of the person holding the link
+ * (French first: beneficiaries are French speakers, often not technical):
+ * an invite's own words, else the code's (proto_words.h: a full room, a
+ * device that is not a member...). The server's own message (English) went
+ * to the [error] machine line only. */
+static void explain_refusal(const struct dialog *s, int by_link)
 {
     static const struct {
         const char *code, *text;
@@ -364,9 +378,13 @@ static void explain_refusal(const struct dialog *s)
                              "copié en entier, ou demandez un nouveau lien à votre consultante ou "
                              "votre consultant.")},
     };
-    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
-        if (!strcmp(s->err_code, why[i].code))
+    for (size_t i = 0; by_link && i < sizeof why / sizeof why[0]; i++)
+        if (!strcmp(s->err_code, why[i].code)) {
             fprintf(stderr, _("bilan : %s\n"), _(why[i].text));
+            return;
+        }
+    fprintf(stderr, _("bilan : le serveur a refusé : %s (code=%s)\n"),
+            proto_code_words(s->err_code), s->err_code);
 }
 
 /* --stats: counters only (no key, no content), written to a temporary file
@@ -436,10 +454,17 @@ int join_run(struct app *a, struct join_opts *o)
     if (!strncmp(arg, "https://", 8) || strchr(arg, '#')) {
         const char *why;
         if (bp_link_parse(arg, &j.link, &why))
-            return cli_fail(EXIT_USAGE, "cannot read the invite link: %s", why);
-        if (j.link.kind != BP_LINK_INVITE)
+            /* Some reasons already say what to do (proto/link.c: "copy the whole link"). */
             return cli_fail(EXIT_USAGE,
-                            "this is an enrolment link, not an invite: use `bilan enrol LINK`");
+                            strstr(why, "copy")
+                                ? _("lien d'invitation illisible : %s")
+                                : _("lien d'invitation illisible : %s ; copiez le lien entier"),
+                            proto_words(why));
+        if (j.link.kind != BP_LINK_INVITE)
+            return cli_fail(
+                EXIT_USAGE,
+                _("c'est un lien d'inscription, pas une invitation : tapez `bilan enrol "
+                  "LIEN`"));
         j.by_link = 1;
         cli_default_device_name(j.device_name, sizeof j.device_name);
     }
@@ -447,7 +472,9 @@ int join_run(struct app *a, struct join_opts *o)
         return rc;
     datarx_init(&rx, o->recv_dir, stdout);
     if (e2e_init(&e2e, &a->id, NULL, o->policy))
-        return cli_fail(EXIT_USAGE, "cannot set up end-to-end encryption (OpenSSL)");
+        return cli_fail(EXIT_USAGE, "%s",
+                        _("impossible de préparer le chiffrement de bout en bout (OpenSSL) : "
+                          "réessayez"));
     e2e.io.store_ctx = &j.store;
     e2e.io.remember = join_store_remember_peer;
     j.store.e2e = &e2e;
@@ -496,8 +523,9 @@ int join_run(struct app *a, struct join_opts *o)
     snprintf(s.hours.open_phase, sizeof s.hours.open_phase, "%s", o->open_phase);
     s.hours.close_on_leave = o->close_on_leave;
     if (!o->recv_dir && o->expect_files)
-        fprintf(stderr,
-                "bilan: warning: --expect-files without --recv-dir: files will be refused\n");
+        fprintf(stderr, "%s",
+                _("bilan : attention : --expect-files sans --recv-dir : les fichiers seront "
+                  "refusés\n"));
     if (o->on_ready)
         o->on_ready(o->on_ready_ctx, &s);
     /* The call: sources and files are opened before any connection, so a
@@ -524,15 +552,16 @@ int join_run(struct app *a, struct join_opts *o)
     memset(&jw, 0, sizeof jw);
     rc = run_join(a, &j, &s, &srv, arg, o, &jw, call);
     join_window_close(&jw, &s);
-    if (rc == EXIT_REFUSED && j.by_link)
-        explain_refusal(&s);
+    if (rc == EXIT_REFUSED && s.err_code[0])
+        explain_refusal(&s, j.by_link);
     if (call && call_stop(call, why, sizeof why)) {
-        fprintf(stderr, "bilan: %s\n", why);
+        fprintf(stderr, "%s%s\n", _("bilan : "), why);
         if (!rc)
             rc = EXIT_USAGE;
     }
     if (o->stats_file && write_stats(o->stats_file, &s, &e2e, call))
-        fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file, strerror(errno));
+        fprintf(stderr, _("bilan : impossible d'écrire %s : %s\n"), o->stats_file,
+                i18n_strerror(errno));
     term_close(&j.console.term);
     join_console_free(&j.console);
     call_free(call);

@@ -12,6 +12,7 @@
 #include "bp/bp.h"
 #include "datarx.h"
 #include "i18n.h"
+#include "proto_words.h"
 #include "datatx.h"
 #include "room_news.h"
 
@@ -157,7 +158,7 @@ static int on_begin(struct datarx *rx, uint8_t slot, const struct bp_data *d)
     if (t->fd < 0) {
         char why[300];
         snprintf(why, sizeof why, _("impossible de créer un fichier temporaire dans %s : %s"),
-                 rx->dir, strerror(errno));
+                 rx->dir, i18n_strerror(errno));
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
@@ -202,7 +203,7 @@ static int on_chunk(struct datarx *rx, struct datarx_transfer *t, const struct b
     }
     if (write_all(t->fd, d->bytes, d->len)) {
         char why[200];
-        snprintf(why, sizeof why, _("écriture impossible : %s"), strerror(errno));
+        snprintf(why, sizeof why, _("écriture impossible : %s"), i18n_strerror(errno));
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
@@ -220,7 +221,8 @@ static int finish(struct datarx *rx, struct datarx_transfer *t)
     char path[4352];
     if (publish(rx, t, path, sizeof path)) {
         char why[200];
-        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"), strerror(errno));
+        snprintf(why, sizeof why, _("impossible de nommer le fichier reçu : %s"),
+                 i18n_strerror(errno));
         unlink(t->tmp);
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
@@ -286,7 +288,7 @@ static int on_end(struct datarx *rx, struct datarx_transfer *t)
         t->fd = -1;
         unlink(t->tmp);
         char why[200];
-        snprintf(why, sizeof why, _("écriture impossible : %s"), strerror(errno));
+        snprintf(why, sizeof why, _("écriture impossible : %s"), i18n_strerror(errno));
         reject(rx, t, BP_FILE_NOT_STORED, why);
         return 0;
     }
@@ -388,7 +390,8 @@ static int sink_frame(void *ctx, const struct bp_hdr *h, const uint8_t *payload,
     struct bp_data d;
     const char *why;
     if (bp_data_parse(payload, len, &d, &why)) {
-        fprintf(rx->err, _("bilan : message illisible ignoré (appareil %u) : %s\n"), h->slot, why);
+        fprintf(rx->err, _("bilan : message illisible ignoré (appareil %u) : %s\n"), h->slot,
+                proto_words(why));
         return 0;
     }
     rx->messages++;

@@ -135,7 +135,7 @@ int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb)) {
-        snprintf(why, cap, _("impossible d'ouvrir %s : %s"), path, strerror(errno));
+        snprintf(why, cap, _("impossible d'ouvrir %s : %s"), path, i18n_strerror(errno));
         if (fd >= 0)
             close(fd);
         return BP_E_INVALID_FIELD;
@@ -168,7 +168,7 @@ int datatx_add_file(struct datatx *tx, const char *path, char *why, size_t cap)
     close(fd);
     if (!ok) {
         snprintf(why, cap, _("impossible de lire %s : %s"), path,
-                 r < 0 ? strerror(rerr) : _("calcul de l'empreinte impossible"));
+                 r < 0 ? i18n_strerror(rerr) : _("calcul de l'empreinte impossible"));
         return BP_E_INVALID_FIELD;
     }
     if (total > 4ULL << 30) {

@@ -22,6 +22,7 @@
 #include "dialog_auth.h"
 #include "e2e_room.h"
 #include "i18n.h"
+#include "proto_words.h"
 #include "util.h"
 
 #define STATS_RETRY_MS 200 /* between two stats asked before a scripted leave */
@@ -142,7 +143,10 @@ static void deadlines_script(struct dialog *d, uint64_t now)
     if ((!setup_late && !(sc->deadline && now >= sc->deadline)) || d->st == ST_LEAVING)
         return;
     if (d->st != ST_IN_ROOM) {
-        fprintf(d->err, "bilan: timed out waiting for the server\n");
+        fprintf(
+            d->err, "%s",
+            _("bilan : le serveur n'a pas répondu à temps : vérifiez votre connexion à Internet, "
+              "puis réessayez.\n"));
         dialog_end(d, EXIT_TIMEOUT);
         return;
     }
@@ -151,10 +155,10 @@ static void deadlines_script(struct dialog *d, uint64_t now)
     sc->timed_out = 1;
     int files = d->rx ? d->rx->files : 0, chats = d->rx ? d->rx->chats : 0;
     fprintf(d->err,
-            "bilan: timed out: received %d/%d files, %d/%d chat messages, "
-            "saw %d/%d members, sends %s\n",
+            _("bilan : temps écoulé : %d fichier(s) reçu(s) sur %d, %d message(s) sur %d, "
+              "%d membre(s) vu(s) sur %d, envois %s\n"),
             files, sc->expect_files, chats, sc->expect_chat, d->room.max_members,
-            sc->expect_members, sends_done(d) ? "complete" : "incomplete");
+            sc->expect_members, sends_done(d) ? _("terminés") : _("inachevés"));
     leave_start(d, EXIT_TIMEOUT, now);
 }
 
@@ -236,7 +240,7 @@ static void settle(struct dialog *d, uint64_t now)
         mux_pending(&d->mux) && d->tp && d->tp->want_write)
         d->tp->want_write(d->tp_ctx);
     if (d->finished)
-        teardown(d, "transfer interrupted: we left the room", 1);
+        teardown(d, _("envoi interrompu : vous avez quitté la salle"), 1);
 }
 
 /* ---- text messages: one handler per type ---- */
@@ -276,7 +280,7 @@ static void on_joined(struct dialog *d, const struct msg_in *in)
         if (d->app && d->app->on_link)
             d->app->on_link(d->app_ctx, d, 0, 0);
         else
-            fprintf(d->err, "bilan: %s\n", _("Reconnecté : la réunion continue."));
+            fprintf(d->err, "%s%s\n", _("bilan : "), _("Reconnecté : la réunion continue."));
     }
     if (d->script.duration_ms && !d->script.duration_end) /* --duration counts from the first join */
         d->script.duration_end = in->now + d->script.duration_ms;
@@ -332,9 +336,17 @@ static void on_error(struct dialog *d, const struct msg_in *in)
     if (d->req.goal == GOAL_JOIN)
         dialog_print(d, "[error] code=%s: %s\n", d->err_code, d->err_msg);
     else
-        fprintf(d->err, "bilan: the server refused (code=%s): %s\n", d->err_code, d->err_msg);
-    if (d->st == ST_IN_ROOM && !fatal)
-        return; /* e.g. bad_frame for one frame: the room goes on */
+        fprintf(d->err, _("bilan : le serveur a refusé : %s (code=%s)\n"),
+                proto_code_words(d->err_code), d->err_code);
+    if (d->st == ST_IN_ROOM && !fatal) {
+        /* The room goes on. A refused request (a session a beneficiary may
+         * not open...) is said in words; a refused frame is only counted. */
+        if (d->req.goal == GOAL_JOIN && strcmp(d->err_code, "bad_frame") &&
+            strcmp(d->err_code, "flow_violation"))
+            room_news_say(&d->news, ROOM_LINE_WARNING, _("Le serveur a refusé : %s."),
+                          proto_code_words(d->err_code));
+        return;
+    }
     /* Our leave refused (we were no longer in the room): we are out anyway. */
     dialog_end(d, d->st == ST_LEAVING && !fatal ? d->script.pending_exit : EXIT_REFUSED);
 }
@@ -485,7 +497,11 @@ void dialog_on_text(struct dialog *d, const char *buf, size_t len, uint64_t now_
     if (rc == BP_E_UNKNOWN_TYPE)
         return; /* a newer server's additive message */
     if (rc) {
-        dialog_fail(d, "the server sent an invalid message", e.detail);
+        dialog_fail(d,
+                    _("le serveur a envoyé un message illisible : ce n'est peut-être pas un "
+                      "serveur Bilan, ou "
+                      "il n'est pas à jour"),
+                    NULL);
     } else {
         struct msg_in in = {t, m, ref, now_ms};
         if (t > BP_T_NONE && t < BP_T__COUNT && on_type[t])
@@ -502,7 +518,8 @@ void dialog_on_binary(struct dialog *d, const uint8_t *buf, size_t len, uint64_t
     struct bp_hdr h;
     const char *why;
     if (bp_hdr_decode(buf, len, &h, &why)) {
-        fprintf(d->err, "bilan: ignored an invalid frame from the server: %s\n", why);
+        (void)why; /* proto/'s reason is for developers */
+        fprintf(d->err, "%s", _("bilan : un bloc illisible venu du serveur a été ignoré.\n"));
         return;
     }
     mux_receive(&d->mux, buf, len, now_ms);
@@ -517,7 +534,8 @@ int dialog_writable(struct dialog *d, uint8_t *buf, size_t cap, uint64_t now_ms)
         return 0;
     int n = mux_next(&d->mux, buf, cap, now_ms);
     if (n < 0) {
-        dialog_fail(d, "cannot encrypt a frame", bp_err_message(n));
+        dialog_fail(d, _("impossible de chiffrer ce qui part : quittez puis rejoignez la salle"),
+                    NULL);
         n = 0;
     } else if (n > 0 && d->tx && datatx_done(d->tx)) {
         d->script.progress = 1; /* the last data frame went: the script may end */
@@ -550,7 +568,7 @@ void dialog_interrupt(struct dialog *d, uint64_t now_ms)
          * must find us leaving. */
         leave_start(d, EXIT_OK_, now_ms);
     } else if (d->st != ST_LEAVING) {
-        fprintf(d->err, "bilan: interrupted\n");
+        fprintf(d->err, "%s", _("bilan : interrompu.\n"));
         dialog_end(d, d->req.goal == GOAL_JOIN ? EXIT_OK_ : EXIT_USAGE);
     }
     settle(d, now_ms);
@@ -596,7 +614,7 @@ void dialog_link_closed(struct dialog *d, int close_status, uint64_t now_ms)
         dialog_closed(d);
         return;
     }
-    teardown(d, "transfer interrupted: the connection dropped", 0);
+    teardown(d, _("envoi interrompu : la connexion a été coupée"), 0);
     link_reset(d);
     d->link.reconnecting = 1;
     reconnect_lost(&d->link.rc, now_ms);
@@ -612,7 +630,7 @@ int64_t dialog_reconnect_delay(struct dialog *d, uint64_t now_ms, uint32_t rnd)
     if (ms < 0) {
         dialog_print(d, "[room] reconnect gave_up after_s=%llu\n",
                      (unsigned long long)(d->link.rc.window_ms / 1000));
-        fprintf(d->err, "bilan: ");
+        fputs(_("bilan : "), d->err);
         fprintf(d->err, _("impossible de joindre le serveur depuis %llu s : la réunion est interrompue. "
                           "Vérifiez votre connexion à Internet, puis relancez la même commande pour "
                           "revenir dans la salle."),
@@ -627,7 +645,7 @@ int64_t dialog_reconnect_delay(struct dialog *d, uint64_t now_ms, uint32_t rnd)
     if (d->app && d->app->on_link)
         d->app->on_link(d->app_ctx, d, 1, left_s);
     else if (first)
-        fprintf(d->err, "bilan: %s\n",
+        fprintf(d->err, "%s%s\n", _("bilan : "),
                 _("La connexion au serveur est coupée. Reconnexion en cours…"));
     return ms;
 }
@@ -637,7 +655,7 @@ void dialog_closed(struct dialog *d)
     if (!d->finished) {
         d->lost = 1;
         dialog_end(d, EXIT_NETWORK);
-        teardown(d, "transfer interrupted: the connection closed", 0);
+        teardown(d, _("envoi interrompu : la connexion a été fermée"), 0);
     }
     /* Already over: what the visit held went at its end. */
 }

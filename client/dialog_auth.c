@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "dialog_auth.h"
+#include "i18n.h"
 #include "util.h"
 
 void dialog_auth_hello(struct dialog *d, uint64_t now)
@@ -18,30 +19,39 @@ void dialog_auth_hello(struct dialog *d, uint64_t now)
 void dialog_auth_challenge(struct dialog *d, const json_t *m, uint64_t now)
 {
     if (d->st != ST_HELLO) {
-        dialog_fail(d, "the server sent a challenge out of turn", NULL);
+        dialog_fail(
+            d, _("le serveur a répondu dans le désordre : ce n'est peut-être pas un serveur Bilan"),
+            NULL);
         return;
     }
     dialog_note_rtt(d, d->req.hello_sent_ms, now);
     long long v = bp_int(m, "v", 0);
     if (v != BP_PROTOCOL_VERSION) {
-        fprintf(d->err,
-                "bilan: the server speaks protocol version %lld, this client %d: "
-                "update the older one\n",
-                v, BP_PROTOCOL_VERSION);
+        fprintf(
+            d->err,
+            _("bilan : le serveur parle la version %lld du protocole, ce programme la version %d : "
+              "il faut mettre à jour le plus ancien des deux (Bilan, ou le serveur : prévenez "
+              "l'administrateur)\n"),
+            v, BP_PROTOCOL_VERSION);
         dialog_end(d, EXIT_REFUSED);
         return;
     }
     const struct bp_identity *id = d->id;
     uint8_t nonce[BP_NONCE_LEN], msg[BP_AUTH_MSG_MAX], sig[BP_SIG_LEN];
     if (bp_b64_decode_exact(bp_str(m, "nonce", ""), nonce, sizeof nonce)) {
-        dialog_fail(d, "the server sent an invalid challenge", NULL);
+        dialog_fail(
+            d,
+            _("le serveur a envoyé un message illisible : ce n'est peut-être pas un serveur Bilan"),
+            NULL);
         return;
     }
     int enrol = d->req.mode == DIALOG_ENROL;
     int n = bp_auth_message(nonce, id->sign_pub, id->dh_pub, enrol ? d->req.token : NULL,
                             enrol ? BP_TOKEN_LEN : 0, msg);
     if (n < 0 || bp_ed25519_sign(id->sign_priv, msg, (size_t)n, sig)) {
-        dialog_fail(d, "signing the challenge failed (OpenSSL)", NULL);
+        dialog_fail(
+            d, _("cet appareil n'a pas pu signer sa demande de connexion (OpenSSL) : réessayez"),
+            NULL);
         return;
     }
     char sig64[BP_B64_64 + 1], a[BP_B64_32 + 1], b[BP_B64_32 + 1], c[BP_B64_32 + 1];
@@ -59,7 +69,8 @@ void dialog_auth_challenge(struct dialog *d, const json_t *m, uint64_t now)
     } else {
         uint8_t fp[BP_FP_LEN];
         if (bp_fingerprint(id->sign_pub, id->dh_pub, fp)) {
-            dialog_fail(d, "computing the fingerprint failed (OpenSSL)", NULL);
+            dialog_fail(
+                d, _("cet appareil n'a pas pu calculer son empreinte (OpenSSL) : réessayez"), NULL);
             return;
         }
         bp_b64_encode(fp, sizeof fp, a);
@@ -111,7 +122,9 @@ static json_t *request_of(struct dialog *d)
 void dialog_auth_welcome(struct dialog *d, const json_t *m, uint64_t now)
 {
     if (d->st != ST_AUTH) {
-        dialog_fail(d, "the server sent a welcome out of turn", NULL);
+        dialog_fail(
+            d, _("le serveur a répondu dans le désordre : ce n'est peut-être pas un serveur Bilan"),
+            NULL);
         return;
     }
     /* A server that welcomes another device is not talking to us: nothing it
@@ -120,7 +133,11 @@ void dialog_auth_welcome(struct dialog *d, const json_t *m, uint64_t now)
     if (bp_fingerprint(d->id->sign_pub, d->id->dh_pub, me) ||
         bp_b64_decode_exact(bp_str(m, "device", ""), said, BP_FP_LEN) ||
         memcmp(me, said, BP_FP_LEN)) {
-        dialog_fail(d, "the server welcomed another device than this one", NULL);
+        dialog_fail(d,
+                    _("le serveur a accueilli un autre appareil que celui-ci : la connexion est "
+                      "arrêtée ; n'allez pas plus loin et prévenez votre consultante ou votre "
+                      "consultant"),
+                    NULL);
         return;
     }
     int rc = d->app && d->app->on_reply ? d->app->on_reply(d->app_ctx, d, BP_T_WELCOME, m) : 0;
@@ -147,7 +164,9 @@ void dialog_auth_welcome(struct dialog *d, const json_t *m, uint64_t now)
 void dialog_auth_reply(struct dialog *d, enum bp_type t, const json_t *m)
 {
     if (d->st != ST_REQUEST) {
-        dialog_fail(d, "the server sent an unexpected reply", bp_type_name(t));
+        dialog_fail(
+            d, _("le serveur a répondu dans le désordre : ce n'est peut-être pas un serveur Bilan"),
+            NULL);
         return;
     }
     int rc = d->app && d->app->on_reply ? d->app->on_reply(d->app_ctx, d, t, m) : 0;

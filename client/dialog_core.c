@@ -11,6 +11,8 @@
 #include <openssl/crypto.h>
 
 #include "dialog_core.h"
+#include "i18n.h"
+#include "proto_words.h"
 #include "util.h"
 
 void dialog_print(struct dialog *d, const char *fmt, ...)
@@ -35,7 +37,7 @@ void dialog_end(struct dialog *d, int code)
 
 void dialog_fail(struct dialog *d, const char *what, const char *detail)
 {
-    fprintf(d->err, "bilan: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    fprintf(d->err, "%s%s%s%s\n", _("bilan : "), what, detail ? " : " : "", detail ? detail : "");
     dialog_end(d, EXIT_NETWORK);
 }
 
@@ -43,18 +45,22 @@ int dialog_send(struct dialog *d, json_t *obj)
 {
     struct bp_verr e;
     if (!obj) {
-        dialog_fail(d, "out of memory", NULL);
+        dialog_fail(d, _("mémoire insuffisante"), NULL);
         return BP_E_NOMEM;
     }
     if (bp_msg_validate(obj, BP_TO_SERVER, NULL, &e)) {
         json_decref(obj);
-        dialog_fail(d, "internal error: built an invalid message", e.detail);
+        dialog_fail(
+            d,
+            _("erreur interne de Bilan (un message mal formé) : réessayez, et si cela recommence, "
+              "signalez-le"),
+            e.detail);
         return e.code;
     }
     char *txt = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
     if (!txt) {
-        dialog_fail(d, "out of memory", NULL);
+        dialog_fail(d, _("mémoire insuffisante"), NULL);
         return BP_E_NOMEM;
     }
     size_t len = strlen(txt);
@@ -62,7 +68,7 @@ int dialog_send(struct dialog *d, json_t *obj)
     OPENSSL_cleanse(txt, len); /* may carry a token or a signature */
     free(txt);
     if (rc)
-        dialog_fail(d, "cannot queue a message to the server", bp_err_message(rc));
+        dialog_fail(d, _("impossible d'envoyer un message au serveur"), proto_err_words(rc));
     return rc;
 }
 

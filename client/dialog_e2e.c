@@ -68,7 +68,19 @@ static void io_news(void *ctx, enum e2e_news what, int slot, const char *code)
         room_news_refused(n, slot, ROOM_REFUSED_BY_PEER);
         return;
     case E2E_NEWS_FAILED:
+    case E2E_NEWS_ENDED_BY_PEER:
         room_news_refused(n, slot, ROOM_REFUSED_OTHER);
+        /* The reason is a French source sentence of e2e_pair.c (N_()), said
+         * from the side of the device that gave it. */
+        if (code && *code)
+            room_news_say(n, ROOM_LINE_NOTICE,
+                          what == E2E_NEWS_FAILED ? _("Raison : %s.")
+                                                  : _("Raison donnée par l'autre appareil : %s."),
+                          _(code));
+        if (code && strstr(code, "interception"))
+            room_news_say(n, ROOM_LINE_WARNING, "%s",
+                          _("Quelqu'un s'est peut-être placé entre vous : ne continuez pas, et "
+                            "prévenez votre consultante ou votre consultant par téléphone."));
         return;
     }
 }
@@ -98,7 +110,11 @@ int dialog_e2e_joined(struct dialog *d, const json_t *m, uint64_t now)
     if (!d->e2e)
         return 0;
     if (e2e_joined(d->e2e, d->bilan, d->room.slot, now)) {
-        dialog_fail(d, "cannot set up end-to-end encryption (OpenSSL)", NULL);
+        dialog_fail(
+            d,
+            _("impossible de préparer le chiffrement de bout en bout (OpenSSL) : quittez puis "
+              "rejoignez la salle"),
+            NULL);
         return -1;
     }
     size_t i;

@@ -11,6 +11,8 @@
 #include "dialog_hours.h"
 #include "e2e_room.h"
 #include "hours.h"
+#include "i18n.h"
+#include "proto_words.h"
 #include "util.h"
 
 /* ---- this device's account of its sessions (attend.h) ---- */
@@ -390,32 +392,41 @@ void dialog_hours_send_close(struct dialog *d, uint64_t now)
 int dialog_hours_open(struct dialog *d, const char *phase, const char **why)
 {
     if (d->st != ST_IN_ROOM) {
-        *why = "not in the room";
+        *why = _("vous n'êtes pas (encore) dans la salle");
         return BP_E_WRONG_STATE;
     }
     if (!hours_phase_ok(phase)) {
-        *why = "the phase is one of preliminaire, investigation, conclusion, suivi";
+        *why = _("la phase est l'une de : preliminaire, investigation, conclusion, suivi");
         return BP_E_INVALID_FIELD;
     }
-    return dialog_send(d, json_pack("{s:s, s:s, s:s}", "type", "session_open", "phase", phase,
-                                    "ref", "session_open"));
+    int rc = dialog_send(d, json_pack("{s:s, s:s, s:s}", "type", "session_open", "phase", phase,
+                                      "ref", "session_open"));
+    if (rc)
+        *why = proto_err_words(rc);
+    return rc;
 }
 
 int dialog_hours_close(struct dialog *d, const char **why)
 {
     if (d->st != ST_IN_ROOM) {
-        *why = "not in the room";
+        *why = _("vous n'êtes pas (encore) dans la salle");
         return BP_E_WRONG_STATE;
     }
-    return dialog_send(d, json_pack("{s:s, s:s}", "type", "session_close", "ref", "session_end"));
+    int rc = dialog_send(d, json_pack("{s:s, s:s}", "type", "session_close", "ref", "session_end"));
+    if (rc)
+        *why = proto_err_words(rc);
+    return rc;
 }
 
 int dialog_hours_report(struct dialog *d, const char **why)
 {
     if (d->st != ST_IN_ROOM || !d->bilan[0]) {
-        *why = "not in the room";
+        *why = _("vous n'êtes pas (encore) dans la salle");
         return BP_E_WRONG_STATE;
     }
-    return dialog_send(
+    int rc = dialog_send(
         d, json_pack("{s:s, s:s, s:s}", "type", "hours", "bilan", d->bilan, "ref", "hours"));
+    if (rc)
+        *why = proto_err_words(rc);
+    return rc;
 }

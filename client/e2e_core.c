@@ -136,7 +136,7 @@ void e2e__refuse_ex(struct e2e *e, int slot, const char *why, int notify)
     p->st = PAIR_REFUSED;
     e2e__line(e, "[e2e] slot=%d refused: %s", slot, why);
     if (notify && p->sas_local >= 0) /* a rejected code was said already */
-        e2e__news(e, E2E_NEWS_FAILED, slot, NULL);
+        e2e__news(e, E2E_NEWS_FAILED, slot, why);
     if (notify) {
         struct bp_e2e_msg m;
         memset(&m, 0, sizeof m);

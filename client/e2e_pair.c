@@ -15,8 +15,34 @@
 
 #include "e2e_core.h"
 #include "e2e_room.h"
+#include "i18n.h"
 
 static void trust(struct e2e *e, int slot, uint64_t now_ms);
+
+/* The reasons this client gives in an abort (the N_() sentences below), to
+ * recognise them in a peer's: only those are shown to the person. */
+static const char *const reasons[] = {
+    N_("échange non conforme au protocole (un second engagement)"),
+    N_("échange non conforme au protocole (clés révélées avant l'engagement)"),
+    N_("ses clés ne correspondent pas à son engagement (interception possible)"),
+    N_("la signature de ses clés est fausse (interception possible)"),
+    N_("ses clés ne sont pas celles de l'appareil annoncé par le serveur (interception possible)"),
+    N_("une opération de chiffrement a échoué (OpenSSL)"),
+    N_("le code a été refusé sur cet appareil"),
+    N_("échange non conforme au protocole (confirmation inattendue)"),
+    N_("échange non conforme au protocole (confirmation avant les clés)"),
+    N_("sa preuve d'invitation est fausse : interception possible (les codes diffèrent ; "
+       "n'allez pas plus loin, demandez une nouvelle invitation)"),
+    N_("échange non conforme au protocole (message de liaison illisible)"),
+};
+
+static const char *known_reason(const char *r)
+{
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (!strcmp(r, reasons[i]))
+            return reasons[i];
+    return NULL;
+}
 static void on_key(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t now_ms);
 
 static int is_known(const struct e2e *e, const uint8_t fp[BP_FP_LEN])
@@ -40,7 +66,7 @@ static void on_commit(struct e2e *e, int slot, const struct bp_e2e_msg *m)
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->have_c || p->st != PAIR_COMMITTED) {
-        e2e__refuse(e, slot, "protocol violation (a second commitment)");
+        e2e__refuse(e, slot, N_("échange non conforme au protocole (un second engagement)"));
         return;
     }
     memcpy(p->their_c, m->c, 32);
@@ -59,22 +85,24 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->st != PAIR_REVEALED) {
-        e2e__refuse(e, slot, "protocol violation (a reveal before the commitments)");
+        e2e__refuse(e, slot,
+                    N_("échange non conforme au protocole (clés révélées avant l'engagement)"));
         return;
     }
     uint8_t c[32], fp[BP_FP_LEN];
     if (bp_commit(&m->bundle, m->r, c) || bp_ct_cmp(c, p->their_c, 32)) {
-        e2e__refuse(e, slot, "its keys do not match its commitment (possible interception)");
+        e2e__refuse(e, slot,
+                    N_("ses clés ne correspondent pas à son engagement (interception possible)"));
         return;
     }
     if (bp_bundle_verify(&m->bundle, e->bilan)) {
-        e2e__refuse(e, slot, "its key bundle has a bad signature (possible interception)");
+        e2e__refuse(e, slot, N_("la signature de ses clés est fausse (interception possible)"));
         return;
     }
     if (bp_bundle_fp(&m->bundle, fp) || bp_ct_cmp(fp, p->fp, BP_FP_LEN)) {
-        e2e__refuse(
-            e, slot,
-            "its keys are not those of the device the server announced (possible interception)");
+        e2e__refuse(e, slot,
+                    N_("ses clés ne sont pas celles de l'appareil annoncé par le serveur "
+                       "(interception possible)"));
         return;
     }
     p->their_b = m->bundle;
@@ -85,7 +113,7 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
                         : bp_transcript(e->bilan, &p->their_b, p->their_r, &e->bundle, p->r, p->t);
     if (rc || bp_sas(p->t, p->sas) || bp_pair_key(e->eph_priv, p->their_b.eph, p->t, p->pair_key)) {
         e->failed = 1;
-        e2e__refuse(e, slot, "a cryptographic operation failed (OpenSSL)");
+        e2e__refuse(e, slot, N_("une opération de chiffrement a échoué (OpenSSL)"));
         return;
     }
     p->have_pair_key = 1;
@@ -100,7 +128,7 @@ static void on_reveal(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint6
             bp_invite_mac(e->secrets[i], e->bilan, p->t, e->fp, pr->mac)) {
             OPENSSL_cleanse(&cf, sizeof cf);
             e->failed = 1;
-            e2e__refuse(e, slot, "a cryptographic operation failed (OpenSSL)");
+            e2e__refuse(e, slot, N_("une opération de chiffrement a échoué (OpenSSL)"));
             return;
         }
         cf.nproofs++;
@@ -146,7 +174,7 @@ static void trust(struct e2e *e, int slot, uint64_t now_ms)
     if (p->st != PAIR_CONFIRMING && p->st != PAIR_BLOCKED)
         return;
     if (p->sas_local < 0) {
-        e2e__refuse(e, slot, "the code was rejected on this device");
+        e2e__refuse(e, slot, N_("le code a été refusé sur cet appareil"));
         return;
     }
     int by_mac = p->mac_ok && !p->changed_key;
@@ -192,12 +220,12 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
 {
     struct e2e_peer *p = &e->peers[slot];
     if (p->got_confirm || (p->st != PAIR_CONFIRMING && p->st != PAIR_REVEALED)) {
-        e2e__refuse(e, slot, "protocol violation (an unexpected confirmation)");
+        e2e__refuse(e, slot, N_("échange non conforme au protocole (confirmation inattendue)"));
         return;
     }
     if (p->st == PAIR_REVEALED) {
         /* Their reveal has not come: a confirm cannot precede it on one relay. */
-        e2e__refuse(e, slot, "protocol violation (a confirmation before the keys)");
+        e2e__refuse(e, slot, N_("échange non conforme au protocole (confirmation avant les clés)"));
         return;
     }
     p->got_confirm = 1;
@@ -210,7 +238,7 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
         uint8_t sid[BP_SECRET_ID_LEN], want[BP_MAC_LEN];
         if (bp_invite_secret_id(e->secrets[i], e->bilan, sid)) {
             e->failed = 1;
-            e2e__refuse(e, slot, "a cryptographic operation failed (OpenSSL)");
+            e2e__refuse(e, slot, N_("une opération de chiffrement a échoué (OpenSSL)"));
             return;
         }
         for (int k = 0; k < m->nproofs; k++) {
@@ -218,16 +246,16 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
                 continue; /* the sid is public: only the MAC needs constant time */
             if (bp_invite_mac(e->secrets[i], e->bilan, p->t, p->fp, want)) {
                 e->failed = 1;
-                e2e__refuse(e, slot, "a cryptographic operation failed (OpenSSL)");
+                e2e__refuse(e, slot, N_("une opération de chiffrement a échoué (OpenSSL)"));
                 return;
             }
             int ok = bp_ct_cmp(want, m->proofs[k].mac, BP_MAC_LEN) == 0;
             OPENSSL_cleanse(want, sizeof want);
             if (!ok) {
-                e2e__refuse(
-                    e, slot,
-                    "its invite proof does not verify: possible interception (the codes differ; "
-                    "do not go on, ask for a new invite)");
+                e2e__refuse(e, slot,
+                            N_("sa preuve d'invitation est fausse : interception possible (les "
+                               "codes diffèrent ; "
+                               "n'allez pas plus loin, demandez une nouvelle invitation)"));
                 return;
             }
             checked = 1;
@@ -240,8 +268,7 @@ static void on_confirm(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint
             e,
             "[e2e] slot=%d: cet appareil est venu avec une autre invitation de ce bilan que "
             "celles que conna\xc3\xaet le v\xc3\xb4tre ; ce n'est pas une alerte : comparez le "
-            "code \xc3\xa0 voix haute (it used another invite of this bilan: not an alarm; "
-            "compare the code aloud)",
+            "code \xc3\xa0 voix haute",
             slot);
     if (!checked && m->nproofs && !p->known)
         e2e__news(e, E2E_NEWS_OTHER_INVITE, slot, NULL);
@@ -273,7 +300,7 @@ static void on_sas(struct e2e *e, int slot, const struct bp_e2e_msg *m)
         return;
     e2e__line(e, "[e2e] slot=%d sas rejected by=peer", slot);
     e2e__news(e, E2E_NEWS_REJECTED_BY_PEER, slot, NULL);
-    e2e__refuse_ex(e, slot, "the other person rejected the code", 0);
+    e2e__refuse_ex(e, slot, N_("l'autre personne a refusé le code"), 0);
 }
 
 static void on_key(struct e2e *e, int slot, const struct bp_e2e_msg *m, uint64_t now_ms)
@@ -336,7 +363,7 @@ void e2e_sas_decide(struct e2e *e, int slot, int confirmed, uint64_t now_ms)
     if (!confirmed) {
         e2e__line(e, "[e2e] slot=%d sas rejected by=us", slot);
         e2e__news(e, E2E_NEWS_REJECTED_BY_US, slot, NULL);
-        e2e__refuse_ex(e, slot, "the code was rejected on this device",
+        e2e__refuse_ex(e, slot, N_("le code a été refusé sur cet appareil"),
                        0); /* the sas body said so */
         return;
     }
@@ -370,7 +397,8 @@ void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const jso
     struct bp_e2e_msg m;
     struct bp_verr ve;
     if (bp_e2e_parse(body, &m, &ve)) {
-        e2e__refuse(e, from, "protocol violation (an invalid handshake message)");
+        e2e__refuse(e, from,
+                    N_("échange non conforme au protocole (message de liaison illisible)"));
         return;
     }
     switch (m.kind) {
@@ -391,8 +419,13 @@ void e2e_on_body(struct e2e *e, int from, const uint8_t fp[BP_FP_LEN], const jso
         break;
     case BP_E2E_ABORT: {
         char why[BP_E2E_REASON_MAX + 48];
-        snprintf(why, sizeof why, "the other device ended the pair (%s)", m.reason);
+        /* The machine line keeps the French source (as the wire does): the
+         * same for every reader's locale. */
+        snprintf(why, sizeof why, N_("l'autre appareil a mis fin à la liaison (%s)"), m.reason);
         e2e__refuse_ex(e, from, why, 0);
+        /* The person is told too; the reason only when it is one of ours:
+         * whoever relays the body must not put its own words on screen. */
+        e2e__news(e, E2E_NEWS_ENDED_BY_PEER, from, known_reason(m.reason));
         break;
     }
     }

@@ -67,7 +67,10 @@ enum e2e_news {
     E2E_NEWS_CHANGED_KEY,    /* not the device remembered for its role */
     E2E_NEWS_REJECTED_BY_US, /* this person said the codes differ */
     E2E_NEWS_REJECTED_BY_PEER,
-    E2E_NEWS_FAILED, /* the pair ended for another reason */
+    E2E_NEWS_FAILED,        /* the pair ended for another reason (code: that reason, a French
+                             * source sentence: _() gives it in the reader's words) */
+    E2E_NEWS_ENDED_BY_PEER, /* the other device ended the pair (code: its reason when it is
+                             * one this client gives, else NULL) */
 };
 
 struct e2e_io {
@@ -76,7 +79,8 @@ struct e2e_io {
     int (*send)(void *ctx, int to, json_t *body);
     /* One machine line, without newline ("[e2e] slot=1 ..."). */
     void (*line)(void *ctx, const char *text);
-    /* A fact for the person (code: the spoken code, else NULL). May be NULL. */
+    /* A fact for the person (code: the spoken code, the reason of a failure,
+     * else NULL). May be NULL. */
     void (*news)(void *ctx, enum e2e_news what, int slot, const char *code);
     /* A decrypted frame: the 16-byte routing header then the plaintext. */
     void (*frame)(void *ctx, const uint8_t *frame, size_t len, uint64_t now_ms);

@@ -30,7 +30,8 @@ static void *run(void *arg)
     int fd = open(j->path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb)) {
-        snprintf(j->why, sizeof j->why, _("impossible d'ouvrir %s : %s"), j->path, strerror(errno));
+        snprintf(j->why, sizeof j->why, _("impossible d'ouvrir %s : %s"), j->path,
+                 i18n_strerror(errno));
     } else if (!S_ISREG(sb.st_mode)) {
         snprintf(j->why, sizeof j->why, _("%s n'est pas un fichier ordinaire (un dossier ?)"),
                  j->path);
@@ -58,7 +59,7 @@ static void *run(void *arg)
         free(buf);
         if (!j->ok)
             snprintf(j->why, sizeof j->why, _("impossible de lire %s : %s"), j->path,
-                     r < 0 ? strerror(rerr) : _("calcul de l'empreinte impossible"));
+                     r < 0 ? i18n_strerror(rerr) : _("calcul de l'empreinte impossible"));
         else if (j->size > (4ULL << 30)) {
             j->ok = 0;
             snprintf(j->why, sizeof j->why,

@@ -8,6 +8,7 @@
 
 #include "hours.h"
 #include "i18n.h"
+#include "proto_words.h"
 #include "util.h"
 
 const char hours_phases[] = BP_PHASE_LIST;
@@ -445,6 +446,7 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
 {
     struct bp_receipt rc;
     struct bp_verr e;
+    char verr_words[200];
     memset(&e, 0, sizeof e);
     if (bp_receipt_from_json(o, &rc, &e)) {
         /* Shaped like a receipt but inconsistent (a number changed so that
@@ -456,15 +458,15 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
             char sp[BP_ID_MAX + 1];
             cli_printable((const uint8_t *)sid, strlen(sid), sp, sizeof sp);
             fprintf(out, _("relevé session=%s : INVALIDE (%s)\n"), sp,
-                    e.detail[0] ? e.detail : bp_err_message(e.code));
+                    proto_verr_words(&e, verr_words, sizeof verr_words));
             return RECEIPT_INVALID;
         }
         if (many)
             fprintf(err, _("bilan : l'élément %zu de la liste n'est pas un relevé valide : %s\n"),
-                    index + 1, e.detail[0] ? e.detail : bp_err_message(e.code));
+                    index + 1, proto_verr_words(&e, verr_words, sizeof verr_words));
         else
             fprintf(err, _("bilan : ce n'est pas un relevé valide : %s\n"),
-                    e.detail[0] ? e.detail : bp_err_message(e.code));
+                    proto_verr_words(&e, verr_words, sizeof verr_words));
         return RECEIPT_UNREADABLE;
     }
     const struct bp_record *r = &rc.record;
@@ -488,10 +490,11 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
                 bad = 1;
                 why = _("une deuxième signature du même appareil");
             }
-        fprintf(out, _("  signé par %s (audio reçu %s, code vérifié : %s) : %s%s%s%s\n"), fp,
-                audio, at->sas_verified ? _("oui") : _("non"),
-                bad ? _("INVALIDE") : _("VALIDE"), bad ? " (" : "",
-                bad ? (why ? why : _("la signature ne se vérifie pas")) : "", bad ? ")" : "");
+        fprintf(out, _("  signé par %s (audio reçu %s, code vérifié : %s) : %s%s%s%s\n"), fp, audio,
+                at->sas_verified ? _("oui") : _("non"), bad ? _("INVALIDE") : _("VALIDE"),
+                bad ? " (" : "",
+                bad ? (why ? proto_words(why) : _("la signature ne se vérifie pas")) : "",
+                bad ? ")" : "");
         invalid |= bad;
     }
     int refused = 0;
@@ -509,7 +512,7 @@ static int verify_one(FILE *out, FILE *err, const json_t *o, size_t index, int m
             }
         fprintf(out, _("  REFUSÉ par %s : %s (signature du refus %s%s%s)\n"), fp, reason,
                 bad ? _("INVALIDE") : _("valide"), bad ? " : " : "",
-                bad ? (why ? why : _("ne se vérifie pas")) : "");
+                bad ? (why ? proto_words(why) : _("ne se vérifie pas")) : "");
         invalid |= bad;
         refused |= !bad;
     }

@@ -79,10 +79,11 @@ void join_window_open(struct join_window *jw, struct app *a, const struct join_o
         jw->model = NULL;
     }
     if (why[0])
-        fprintf(stderr, "bilan: %s (%s)\n",
+        fprintf(stderr, "%s%s (%s)\n", _("bilan : "),
                 _("Pas d'écran disponible : la salle continue en mode texte."), why);
     else
-        fprintf(stderr, "bilan: %s\n", _("Pas d'écran disponible : la salle continue en mode texte."));
+        fprintf(stderr, "%s%s\n", _("bilan : "),
+                _("Pas d'écran disponible : la salle continue en mode texte."));
 }
 
 void join_window_close(struct join_window *jw, struct dialog *d)

@@ -14,6 +14,7 @@
  *
  * Must never: log what travels on the connection. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -33,7 +34,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "i18n.h"
 #include "net.h"
+#include "net_words.h"
 #include "tcpinfo.h"
 #include "util.h"
 
@@ -85,10 +88,15 @@ static void on_signal(int sig)
         lws_cancel_service(signal_ctx);
 }
 
-static void set_err(struct net *n, const char *fmt, const char *a)
+/* The first error of a connection is the one the person reads (i18n.h). */
+__attribute__((format(printf, 2, 3))) static void set_err(struct net *n, const char *fmt, ...)
 {
-    if (!n->err[0])
-        snprintf(n->err, sizeof n->err, fmt, a ? a : "");
+    if (n->err[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->err, sizeof n->err, fmt, ap);
+    va_end(ap);
 }
 
 static int leaf_matches_pin(struct net *n, X509 *leaf)
@@ -132,19 +140,6 @@ static enum net_trust trust_decide(const struct net *n, X509 *leaf, STACK_OF(X50
     return NET_TRUST_NONE;
 }
 
-/* Said to a person who may not be technical: what happened, that nothing
- * left, what to do. */
-#define PIN_MISMATCH                                                                               \
-    "le certificat du serveur a chang\xc3\xa9 depuis que ce lien ou cet appareil l'a "             \
-    "enregistr\xc3\xa9, et aucune autorit\xc3\xa9 de certification de ce "                         \
-    "syst\xc3\xa8me ne le garantit. Rien n'a \xc3\xa9t\xc3\xa9 envoy\xc3\xa9. "                    \
-    "Si le serveur a chang\xc3\xa9 de certificat, demandez un nouveau lien \xc3\xa0 "              \
-    "votre consultant (ou un nouveau lien d'inscription \xc3\xa0 l'administrateur) ; "             \
-    "sinon, n'allez pas plus loin. (The server certificate does not match the pin of the "         \
-    "link or of this device, and no certificate authority of this system vouches for it; "         \
-    "nothing was sent. If the server changed its certificate, ask for a new link; otherwise "      \
-    "do not go on.)"
-
 static void queue_free(struct net *n)
 {
     while (n->head) {
@@ -169,7 +164,7 @@ static int on_writeable(struct net *n, struct lws *wsi)
         OPENSSL_cleanse(m->buf, LWS_PRE + m->len);
         free(m);
         if (w < 0) {
-            set_err(n, "writing to the server failed%s", NULL);
+            set_err(n, "%s", net_words_write_failed());
             return -1;
         }
         lws_callback_on_writable(wsi);
@@ -185,7 +180,7 @@ static int on_writeable(struct net *n, struct lws *wsi)
     if (len <= 0)
         return 0; /* nothing to send until net_want_write() */
     if (lws_write(wsi, n->tx + LWS_PRE, (size_t)len, LWS_WRITE_BINARY) < len) {
-        set_err(n, "writing to the server failed%s", NULL);
+        set_err(n, "%s", net_words_write_failed());
         return -1;
     }
     /* One frame per WRITEABLE: lws calls us again only once this one is out
@@ -211,7 +206,10 @@ static int on_receive(struct net *n, struct lws *wsi, const void *in, size_t len
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
         return 0;
     if (n->rx_overflow) {
-        set_err(n, "the server sent a message larger than the protocol allows%s", NULL);
+        set_err(n, "%s",
+                _("le serveur a envoyé un message trop long pour Bilan : ce n'est peut-être "
+                  "pas un serveur Bilan, ou il n'est pas à jour. Prévenez votre consultante "
+                  "ou votre consultant."));
         return -1;
     }
     uint64_t now = cli_now_ms();
@@ -261,20 +259,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
         const char *what = in ? (const char *)in : "unknown error";
         if (n->pin_failed)
-            set_err(n, PIN_MISMATCH "%s", NULL);
-        else if (vr != X509_V_OK && !n->err[0])
-            snprintf(n->err, sizeof n->err,
-                     "aucune autorit\xc3\xa9 de certification de ce syst\xc3\xa8me ne garantit le "
-                     "certificat du serveur pour ce nom (%s). Rien n'a \xc3\xa9t\xc3\xa9 "
-                     "envoy\xc3\xa9. V\xc3\xa9rifiez l'adresse, ou utilisez le lien complet "
-                     "re\xc3\xa7u (avec son #pin). (The server certificate is not trusted by this "
-                     "system (%s). A server with a self-signed certificate needs the whole link "
-                     "with its #pin, or --pin.)",
-                     X509_verify_cert_error_string(vr), X509_verify_cert_error_string(vr));
-        else if (strstr(what, "SSL") || strstr(what, "tls") || strstr(what, "TLS"))
-            set_err(n, "TLS handshake failed (%s). The server must speak TLS 1.3", what);
+            set_err(n, "%s", net_words_pin_mismatch());
+        else if (vr != X509_V_OK)
+            set_err(n,
+                    _("aucune autorité de certification de ce système ne garantit le "
+                      "certificat du serveur pour ce nom (%s). Rien n'a été envoyé. "
+                      "Vérifiez l'adresse, ou utilisez le lien complet reçu (avec son #pin)."),
+                    net_words_untrusted(vr));
         else
-            set_err(n, "cannot connect (%s): is the server running, and the address right?", what);
+            set_err(n, "%s", net_words_connect_failed(what));
         n->wsi = NULL;
         n->done = 1;
         return 0;
@@ -289,7 +282,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             X509_free(leaf);
             if (n->trust == NET_TRUST_NONE) {
                 n->pin_failed = 1;
-                set_err(n, PIN_MISMATCH "%s", NULL);
+                set_err(n, "%s", net_words_pin_mismatch());
                 return -1;
             }
         } else {
@@ -343,9 +336,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return 0;
         if (!n->closing) {
             if (cli_now_ms() - n->last_rx_ms >= (NET_SILENT_S - 1) * 1000u)
-                set_err(n, "connection lost: no answer from the server for %s", n->dead ? "4 s" : "15 s");
+                set_err(n,
+                        _("connexion perdue : le serveur ne répond plus depuis %s. Vérifiez "
+                          "votre connexion à Internet."),
+                        n->dead ? "4 s" : "15 s");
             else
-                set_err(n, "the server closed the connection%s", NULL);
+                set_err(n, "%s", _("le serveur a fermé la connexion : réessayez dans un moment."));
         }
         n->wsi = NULL;
         n->done = 1;
@@ -431,7 +427,10 @@ static void check_silence(struct net *n)
         cli_now_ms() - n->last_rx_ms < NET_SILENT_S * 1000u)
         return;
     n->dead = 1;
-    set_err(n, "connection lost: no answer from the server for 4 s%s", NULL);
+    set_err(n,
+            _("connexion perdue : le serveur ne répond plus depuis %s. Vérifiez "
+              "votre connexion à Internet."),
+            "4 s");
     /* connect(AF_UNSPEC) drops a TCP connection at once with a reset
      * (Linux, BSD): whatever lws then tries to say (a close frame, a FIN)
      * fails locally instead of waiting for the path to come back. */
@@ -480,7 +479,7 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
 {
     struct net *n = calloc(1, sizeof *n);
     if (!n || !(n->rx = malloc(BP_MAX_FRAME)) || !(n->tx = malloc(LWS_PRE + BP_MAX_FRAME))) {
-        snprintf(why, cap, "out of memory");
+        snprintf(why, cap, "%s", _("mémoire insuffisante"));
         net_free(n);
         return NULL;
     }
@@ -503,7 +502,9 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
     info.connect_timeout_secs = 15;
     n->ctx = lws_create_context(&info);
     if (!n->ctx) {
-        snprintf(why, cap, "cannot create the network context (libwebsockets)");
+        snprintf(why, cap, "%s",
+                 _("impossible de préparer la connexion réseau : réessayez ; "
+                   "si cela recommence, redémarrez l'ordinateur."));
         net_free(n);
         return NULL;
     }
@@ -530,7 +531,9 @@ struct net *net_new(const struct net_cfg *cfg, const struct net_handlers *h, cha
     if (h->input)
         watch_input(n);
     if (!lws_client_connect_via_info(&ci) && !n->done) {
-        snprintf(why, cap, "cannot start connecting to %s:%u", cfg->host, cfg->port);
+        snprintf(why, cap, "%s",
+                 _("impossible de joindre ce serveur : vérifiez son nom dans le lien et votre "
+                   "connexion à Internet."));
         net_free(n);
         return NULL;
     }
@@ -561,7 +564,7 @@ int net_run(struct net *n)
                 first_signal_ms = cli_now_ms();
             if (seen >= 2 && cli_now_ms() - first_signal_ms >= 1000 && !n->err[0]) {
                 /* A second Ctrl-C: the user does not want to wait for the server. */
-                set_err(n, "interrupted%s", NULL);
+                set_err(n, "%s", _("interrompu : vous avez appuyé deux fois sur Ctrl-C."));
                 break;
             }
             if (n->h.interrupt)
@@ -576,7 +579,7 @@ int net_run(struct net *n)
         n->h.closed(n->h.ctx);
     if (n->closing && !n->err[0])
         return 0;
-    set_err(n, "the connection ended unexpectedly%s", NULL);
+    set_err(n, "%s", _("la connexion au serveur s'est arrêtée sans raison connue : réessayez."));
     return BP_E_INTERNAL;
 }
 
@@ -625,7 +628,7 @@ int net_pause(uint64_t ms)
 
 const char *net_error(const struct net *n)
 {
-    return n->err[0] ? n->err : "no error";
+    return n->err[0] ? n->err : _("aucune erreur");
 }
 
 int net_send_text(struct net *n, const char *buf, size_t len)

@@ -98,6 +98,7 @@
 #include <speex/speex_preprocess.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 #define AEC_RING 65536 /* samples, a power of two: 1.37 s at 48 kHz */
 #define RING_MASK (AEC_RING - 1)
@@ -162,7 +163,7 @@ int aec_new(struct aec **out, const struct aec_config *cfg, const char **why)
     }
     struct aec *a = calloc(1, sizeof *a);
     if (!a) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         return BP_E_NOMEM;
     }
     a->flags = cfg->flags;
@@ -197,7 +198,7 @@ int aec_new(struct aec **out, const struct aec_config *cfg, const char **why)
     return 0;
 nomem:
     aec_free(a);
-    *why = "out of memory";
+    *why = _("mémoire insuffisante");
     return BP_E_NOMEM;
 }
 

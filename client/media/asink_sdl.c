@@ -10,6 +10,7 @@
 #include <SDL.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 #define BYTES_PER_MS (AFRAME_RATE / 1000 * 2)
 
@@ -26,7 +27,7 @@ struct asink_sdl {
 static const char *driver_name(void)
 {
     const char *d = SDL_GetCurrentAudioDriver();
-    return d ? d : "aucun (none)";
+    return d ? d : _("aucun");
 }
 
 int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)
@@ -34,8 +35,7 @@ int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)
     *out = NULL;
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) < 0) {
         snprintf(
-            sink_why, sizeof sink_why,
-            "le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s (SDL audio failed to start)",
+            sink_why, sizeof sink_why, _("le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s"),
             SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto", SDL_GetError());
         *why = sink_why;
         return BP_E_INTERNAL;
@@ -43,10 +43,10 @@ int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)
     struct asink_sdl *s = calloc(1, sizeof *s);
     if (!s) {
         SDL_QuitSubSystem(SDL_INIT_AUDIO);
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         return BP_E_NOMEM;
     }
-    snprintf(s->name, sizeof s->name, "%s", device ? device : "défaut (default)");
+    snprintf(s->name, sizeof s->name, "%s", device ? device : _("défaut"));
     SDL_AudioSpec want;
     SDL_zero(want);
     want.freq = AFRAME_RATE;
@@ -57,8 +57,8 @@ int asink_sdl_open(struct asink_sdl **out, const char *device, const char **why)
     s->dev = SDL_OpenAudioDevice(device, 0, &want, NULL, 0);
     if (!s->dev) {
         snprintf(sink_why, sizeof sink_why,
-                 "haut-parleur « %s » impossible à ouvrir (pilote %s, %d sortie(s) listée(s)) : "
-                 "%s (cannot open the speaker)",
+                 _("haut-parleur « %s » impossible à ouvrir (pilote %s, %d sortie(s) "
+                   "listée(s)) : %s"),
                  s->name, driver_name(), SDL_GetNumAudioDevices(0), SDL_GetError());
         *why = sink_why;
         free(s);
@@ -119,8 +119,9 @@ int asink_sdl_play(struct asink_sdl *s, uint64_t seq, const int16_t pcm[AFRAME_S
         s->st.gaps += seq - s->last_seq - 1;
     }
     if (SDL_QueueAudio(s->dev, pcm, AFRAME_BYTES) < 0) {
-        snprintf(sink_why, sizeof sink_why, "haut-parleur « %s » : %s (cannot queue audio)",
-                 s->name, SDL_GetError());
+        snprintf(sink_why, sizeof sink_why,
+                 _("haut-parleur « %s » : %s (le son n'a pas pu être joué)"), s->name,
+                 SDL_GetError());
         *why = sink_why;
         return BP_E_INTERNAL;
     }

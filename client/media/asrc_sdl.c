@@ -30,6 +30,7 @@
 
 #include "asrc.h"
 #include "bp/err.h"
+#include "i18n.h"
 
 #define MIC_RING_MS 500
 #define MIC_RING_SAMPLES (AFRAME_RATE / 1000 * MIC_RING_MS)
@@ -50,7 +51,7 @@ struct mic {
 static const char *driver_name(void)
 {
     const char *d = SDL_GetCurrentAudioDriver();
-    return d ? d : "aucun (none)";
+    return d ? d : _("aucun");
 }
 
 /* SDL's thread: append len bytes of S16 samples, oldest dropped first. */
@@ -100,23 +101,22 @@ static void list_devices(char *buf, size_t cap)
         used = strlen(buf);
     }
     if (n <= 0)
-        snprintf(buf + used, cap - used, "aucun (none)");
+        snprintf(buf + used, cap - used, "%s", _("aucun"));
 }
 
 static int mic_open_named(void **state, const char *name, const char **why)
 {
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) < 0) {
         snprintf(
-            mic_why, sizeof mic_why,
-            "le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s (SDL audio failed to start)",
+            mic_why, sizeof mic_why, _("le son ne démarre pas (pilote SDL_AUDIODRIVER=%s) : %s"),
             SDL_getenv("SDL_AUDIODRIVER") ? SDL_getenv("SDL_AUDIODRIVER") : "auto", SDL_GetError());
         *why = mic_why;
         return BP_E_INTERNAL;
     }
     if (SDL_GetNumAudioDevices(1) == 0) {
         snprintf(mic_why, sizeof mic_why,
-                 "aucun micro trouvé (pilote %s) ; branchez-en un ou vérifiez que PulseAudio "
-                 "ou PipeWire tourne (no microphone found)",
+                 _("aucun micro trouvé (pilote %s) ; branchez-en un ou vérifiez que PulseAudio "
+                   "ou PipeWire tourne"),
                  driver_name());
         *why = mic_why;
         SDL_QuitSubSystem(SDL_INIT_AUDIO);
@@ -124,7 +124,7 @@ static int mic_open_named(void **state, const char *name, const char **why)
     }
     struct mic *m = calloc(1, sizeof *m);
     if (!m || !(m->lock = SDL_CreateMutex()) || !(m->ready = SDL_CreateCond())) {
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
         if (m)
             mic_free(m, 1);
         else
@@ -143,11 +143,9 @@ static int mic_open_named(void **state, const char *name, const char **why)
     m->dev = SDL_OpenAudioDevice(name, 1, &want, &have, 0);
     if (!m->dev) {
         snprintf(mic_why, sizeof mic_why,
-                 "micro « %s » impossible à ouvrir (pilote %s) : %s ; micros disponibles : ",
+                 _("micro « %s » impossible à ouvrir (pilote %s) : %s ; micros disponibles : "),
                  m->name, driver_name(), SDL_GetError());
         list_devices(mic_why, sizeof mic_why);
-        snprintf(mic_why + strlen(mic_why), sizeof mic_why - strlen(mic_why),
-                 " (cannot open the microphone)");
         *why = mic_why;
         mic_free(m, 1);
         return BP_E_UNKNOWN_DEVICE;
@@ -166,7 +164,7 @@ static int mic_open_default(void **state, const char *arg, const char **why)
 static int mic_open(void **state, const char *arg, const char **why)
 {
     if (!arg || !*arg) {
-        *why = "nommez le micro : mic:NOM, ou « default » (name the microphone: mic:NAME)";
+        *why = _("nommez le micro : mic:NOM, ou « default »");
         return BP_E_INVALID_FIELD;
     }
     return mic_open_named(state, arg, why);
@@ -200,8 +198,8 @@ static int mic_next(void *state, int16_t pcm[AFRAME_SAMPLES], const char **why)
         }
         if (SDL_GetTicks() - start >= MIC_WAIT_MS) {
             snprintf(mic_why, sizeof mic_why,
-                     "micro « %s » : aucun son depuis %d ms (pilote %s) (the microphone "
-                     "delivers nothing)",
+                     _("micro « %s » : aucun son depuis %d ms (pilote %s) : vérifiez qu'il est "
+                       "branché et qu'il n'est pas coupé"),
                      m->name, MIC_WAIT_MS, driver_name());
             *why = mic_why;
             return BP_E_INTERNAL;

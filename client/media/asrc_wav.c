@@ -135,7 +135,7 @@ static int read_chunk(struct wavsrc *w, int16_t *mono, size_t *n, const char **w
     uint8_t raw[WAV_CHUNK * 4];
     size_t got = fread(raw, frame, want, w->f);
     if (got == 0) {
-        *why = ferror(w->f) ? _("erreur de lecture") : "the file shrank while being read";
+        *why = ferror(w->f) ? _("erreur de lecture") : _("le fichier a rétréci pendant sa lecture");
         return BP_E_INTERNAL;
     }
     for (size_t i = 0; i < got; i++) {

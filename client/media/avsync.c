@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 struct avsync {
     struct avsync_config cfg;
@@ -45,7 +46,7 @@ int avsync_new(const struct avsync_config *cfg, struct avsync **out, const char 
     return 0;
 fail:
     if (why)
-        *why = "out of memory";
+        *why = _("mémoire insuffisante");
     avsync_free(av);
     return BP_E_NOMEM;
 }

@@ -22,6 +22,7 @@
 #include "asink_wav.h"
 #include "asource.h"
 #include "bp/err.h"
+#include "i18n.h"
 #include "vsource.h"
 
 struct mtest {
@@ -80,7 +81,7 @@ static void *video_main(void *arg)
     char why[VSOURCE_WHY_MAX];
     if (vframe_alloc(&cur, w, h) || vframe_alloc(&prev, w, h)) {
         pthread_mutex_lock(&m->mu);
-        snprintf(m->vres.error, sizeof m->vres.error, "mémoire insuffisante (out of memory)");
+        snprintf(m->vres.error, sizeof m->vres.error, "%s", _("mémoire insuffisante"));
         pthread_mutex_unlock(&m->mu);
         goto out;
     }
@@ -119,7 +120,7 @@ int mtest_video_start(struct mtest *m, const char *spec, int w, int h, char *why
     if (rc)
         return rc;
     if (vframe_alloc(&m->newest, vsource_width(m->vs), vsource_height(m->vs)) != VM_OK) {
-        snprintf(why, cap, "mémoire insuffisante (out of memory)");
+        snprintf(why, cap, "%s", _("mémoire insuffisante"));
         vsource_close(m->vs);
         m->vs = NULL;
         return VM_E_NOMEM;
@@ -128,7 +129,7 @@ int mtest_video_start(struct mtest *m, const char *spec, int w, int h, char *why
     m->vres.width = vsource_width(m->vs);
     m->vres.height = vsource_height(m->vs);
     if (pthread_create(&m->vt, NULL, video_main, m) != 0) {
-        snprintf(why, cap, "impossible de lancer la lecture vidéo (cannot start a thread)");
+        snprintf(why, cap, "%s", _("impossible de lancer la lecture vidéo"));
         vsource_close(m->vs);
         m->vs = NULL;
         m->vres.started = 0;
@@ -175,7 +176,7 @@ int mtest_audio_start(struct mtest *m, const char *spec, char *why, size_t cap)
         return rc;
     m->ares.started = 1;
     if (pthread_create(&m->at, NULL, audio_main, m) != 0) {
-        snprintf(why, cap, "impossible de lancer la lecture du son (cannot start a thread)");
+        snprintf(why, cap, "%s", _("impossible de lancer la lecture du son"));
         asource_close(m->as);
         m->as = NULL;
         m->ares.started = 0;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 struct opc_enc {
     OpusEncoder *enc;
@@ -49,16 +50,17 @@ int opc_enc_new(struct opc_enc **out, int bitrate_bps, int loss_pct, const char 
     if (loss_pct < 0)
         loss_pct = OPC_LOSS_DEFAULT;
     if (bitrate_bps < OPC_BITRATE_MIN || bitrate_bps > OPC_BITRATE_MAX)
-        return set_why(why, "opus bitrate outside 6000..128000 bit/s", BP_E_INVALID_FIELD);
+        return set_why(why, _("débit du son (Opus) hors de 6000..128000 bit/s"),
+                       BP_E_INVALID_FIELD);
     if (loss_pct > 100)
-        return set_why(why, "opus expected loss outside 0..100 %", BP_E_INVALID_FIELD);
+        return set_why(why, _("taux de perte attendu (Opus) hors de 0..100 %"), BP_E_INVALID_FIELD);
     struct opc_enc *e = calloc(1, sizeof *e);
     if (!e)
-        return set_why(why, "out of memory for the opus encoder", BP_E_NOMEM);
+        return set_why(why, _("mémoire insuffisante pour l'encodeur du son (Opus)"), BP_E_NOMEM);
     int oerr = 0;
     e->enc = opus_encoder_create(AFRAME_RATE, 1, OPUS_APPLICATION_VOIP, &oerr);
     if (!e->enc || oerr != OPUS_OK) {
-        set_why(why, "opus_encoder_create failed", BP_E_INTERNAL);
+        set_why(why, _("l'encodeur du son (Opus) n'a pas démarré"), BP_E_INTERNAL);
         goto fail;
     }
     if (opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(bitrate_bps)) != OPUS_OK ||
@@ -69,7 +71,7 @@ int opc_enc_new(struct opc_enc **out, int bitrate_bps, int loss_pct, const char 
          * sizes (PROTOCOL.md §8.7); with variable bitrate, packet sizes
          * follow the speech closely enough to guess words from them. */
         opus_encoder_ctl(e->enc, OPUS_SET_VBR(0)) != OPUS_OK) {
-        set_why(why, "opus refused an encoder setting", BP_E_INTERNAL);
+        set_why(why, _("l'encodeur du son (Opus) a refusé un réglage"), BP_E_INTERNAL);
         goto fail;
     }
     *out = e;
@@ -82,18 +84,19 @@ fail:
 int opc_enc_set_bitrate(struct opc_enc *e, int bitrate_bps, const char **why)
 {
     if (bitrate_bps < OPC_BITRATE_MIN || bitrate_bps > OPC_BITRATE_MAX)
-        return set_why(why, "opus bitrate outside 6000..128000 bit/s", BP_E_INVALID_FIELD);
+        return set_why(why, _("débit du son (Opus) hors de 6000..128000 bit/s"),
+                       BP_E_INVALID_FIELD);
     if (opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(bitrate_bps)) != OPUS_OK)
-        return set_why(why, "opus refused the bitrate", BP_E_INTERNAL);
+        return set_why(why, _("l'encodeur du son (Opus) a refusé le débit"), BP_E_INTERNAL);
     return 0;
 }
 
 int opc_enc_set_loss(struct opc_enc *e, int loss_pct, const char **why)
 {
     if (loss_pct < 0 || loss_pct > 100)
-        return set_why(why, "opus expected loss outside 0..100 %", BP_E_INVALID_FIELD);
+        return set_why(why, _("taux de perte attendu (Opus) hors de 0..100 %"), BP_E_INVALID_FIELD);
     if (opus_encoder_ctl(e->enc, OPUS_SET_PACKET_LOSS_PERC(loss_pct)) != OPUS_OK)
-        return set_why(why, "opus refused the expected loss", BP_E_INTERNAL);
+        return set_why(why, _("l'encodeur du son (Opus) a refusé le taux de perte"), BP_E_INTERNAL);
     return 0;
 }
 
@@ -104,9 +107,9 @@ int opc_enc_encode(struct opc_enc *e, const int16_t pcm[AFRAME_SAMPLES], uint8_t
         cap = OPC_MAX_PACKET;
     int n = opus_encode(e->enc, pcm, AFRAME_SAMPLES, out, (opus_int32)cap);
     if (n == OPUS_BUFFER_TOO_SMALL)
-        return set_why(why, "output buffer too small for the opus packet", BP_E_TOO_LARGE);
+        return set_why(why, _("place insuffisante pour le paquet de son (Opus)"), BP_E_TOO_LARGE);
     if (n <= 0)
-        return set_why(why, "opus_encode failed", BP_E_INTERNAL);
+        return set_why(why, _("l'encodage du son (Opus) a échoué"), BP_E_INTERNAL);
     return n;
 }
 
@@ -124,12 +127,12 @@ int opc_dec_new(struct opc_dec **out, const char **why)
     *out = NULL;
     struct opc_dec *d = calloc(1, sizeof *d);
     if (!d)
-        return set_why(why, "out of memory for the opus decoder", BP_E_NOMEM);
+        return set_why(why, _("mémoire insuffisante pour le décodeur du son (Opus)"), BP_E_NOMEM);
     int oerr = 0;
     d->dec = opus_decoder_create(AFRAME_RATE, 1, &oerr);
     if (!d->dec || oerr != OPUS_OK) {
         opc_dec_free(d);
-        return set_why(why, "opus_decoder_create failed", BP_E_INTERNAL);
+        return set_why(why, _("le décodeur du son (Opus) n'a pas démarré"), BP_E_INTERNAL);
     }
     *out = d;
     return 0;
@@ -140,14 +143,14 @@ int opc_dec_new(struct opc_dec **out, const char **why)
 static int check_packet(const uint8_t *pkt, size_t len, const char **why)
 {
     if (!pkt || len == 0)
-        return set_why(why, "empty opus packet", BP_E_BAD_FRAME);
+        return set_why(why, _("paquet de son (Opus) vide"), BP_E_BAD_FRAME);
     if (len > OPC_MAX_PACKET)
-        return set_why(why, "opus packet longer than 1275 bytes", BP_E_BAD_FRAME);
+        return set_why(why, _("paquet de son (Opus) de plus de 1275 octets"), BP_E_BAD_FRAME);
     int n = opus_packet_get_nb_samples(pkt, (opus_int32)len, AFRAME_RATE);
     if (n < 0)
-        return set_why(why, "corrupt opus packet (bad table of contents)", BP_E_BAD_FRAME);
+        return set_why(why, _("paquet de son (Opus) abîmé (en-tête invalide)"), BP_E_BAD_FRAME);
     if (n != AFRAME_SAMPLES)
-        return set_why(why, "opus packet does not hold 20 ms", BP_E_BAD_FRAME);
+        return set_why(why, _("le paquet de son (Opus) ne fait pas 20 ms"), BP_E_BAD_FRAME);
     return 0;
 }
 
@@ -161,7 +164,7 @@ int opc_dec_decode(struct opc_dec *d, const uint8_t *pkt, size_t len,
             d->st.decoded++;
             return AFRAME_SAMPLES;
         }
-        r = set_why(why, "corrupt opus packet (decoder refused it)", BP_E_BAD_FRAME);
+        r = set_why(why, _("paquet de son (Opus) abîmé (refusé par le décodeur)"), BP_E_BAD_FRAME);
     }
     d->st.errors++;
     return r;
@@ -184,7 +187,8 @@ int opc_dec_conceal(struct opc_dec *d, const uint8_t *next, size_t next_len,
     }
     int n = opus_decode(d->dec, NULL, 0, pcm, AFRAME_SAMPLES, 0);
     if (n != AFRAME_SAMPLES)
-        return set_why(why, "opus packet loss concealment failed", BP_E_INTERNAL);
+        return set_why(why, _("le masquage d'un paquet de son (Opus) perdu a échoué"),
+                       BP_E_INTERNAL);
     d->st.plc++;
     return AFRAME_SAMPLES;
 }

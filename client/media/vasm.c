@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bp/err.h"
+#include "i18n.h"
 
 #define VASM_SENDERS_MAX 64
 #define VASM_FRAMES_MAX 16
@@ -81,7 +82,7 @@ int vasm_new(const struct vasm_config *cfg, struct vasm **out, const char **why)
     return 0;
 nomem:
     vasm_free(v);
-    *why = "out of memory";
+    *why = _("mémoire insuffisante");
     return BP_E_NOMEM;
 }
 

@@ -13,11 +13,21 @@ french: `bilan --help`, every `bilan COMMAND --help` and a set of typical
   the same outputs are English (no French accented letter, no French function
   word, and English function words present where there are sentences).
 
-A few outputs come from files another engineer converts (PENDING below): they
-are run and reported, and do not fail the test while listed there. When one
-speaks French, the test says so: remove it from PENDING.
+network: the errors of a connection, against a real server (bilan-server --dev)
+  and a fake one: no server on the port, a link whose pin is not the server's
+  certificate, a TLS handshake with something that is not TLS, an HTTPS server
+  that is not Bilan, an enrolment
+  link and an invite link the server does not know, a join of a bilan the
+  server does not have: the same three languages,
+  and each output must say what happened (a phrase of the expected sentence,
+  in French and in English), so that another error cannot pass for it.
 
-Run: test_i18n.py catalogue|french (BILAN_CLIENT = the bilan binary).
+A few outputs may come from files another engineer converts (PENDING below):
+they are run and reported, and do not fail the test while listed there. When
+one speaks French, the test says so: remove it from PENDING.
+
+Run: test_i18n.py catalogue|french|network (BILAN_CLIENT = the bilan binary,
+BILAN_SERVER = bilan-server for network).
 """
 import os
 import re
@@ -27,7 +37,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import CLIENT_BIN, TestFailure, TestSkipped, check, run_tests  # noqa: E402
+from harness import CLIENT_BIN, Server, TestFailure, TestSkipped, check, run_tests  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PO = os.environ.get("BILAN_EN_PO", os.path.join(ROOT, "po", "en.po"))
@@ -44,10 +54,8 @@ FRENCH = ("le la les des du une est pour avec vous votre dans pas sur cet cette 
           "ou et ne un de voir n'est d'un d'une l'".split())
 ACCENTS = re.compile(r"[àâäçéèêëîïôöùûüÿœÀÂÇÉÈÊËÎÏÔÙÛÜŒ«»]")
 
-# Outputs owned by another engineer (CONTEXT: the lead converts them).
-PENDING = {
-    "enrol: no server on the port": "client/net.c (lead)",
-}
+# Outputs owned by another engineer, not converted yet: none left.
+PENDING = {}
 
 
 def po_entries(path):
@@ -122,11 +130,20 @@ def t_catalogue():
         def literals(path):
             text = open(os.path.join(ROOT, path), encoding="utf-8").read()
             return re.sub(r'"\s*"', "", text)
-        pw, link = literals("client/proto_words.c"), literals("proto/link.c")
+        pw = literals("client/proto_words.c")
+        protos = "".join(literals(os.path.join("proto", f)) for f in sorted(os.listdir(os.path.join(ROOT, "proto")))
+                         if f.endswith(".c"))
         reasons = re.findall(r'\{"((?:[^"\\]|\\.)*)",\s*N_', pw)
-        stale = [r for r in reasons if f'"{r}"' not in link]
-        check(len(reasons) >= 10 and not stale,
-              f"client/proto_words.c names {len(reasons)} reasons of proto/link.c, all current ({stale})")
+        stale = [r for r in reasons if f'"{r}"' not in protos]
+        check(len(reasons) >= 30 and not stale,
+              f"client/proto_words.c names {len(reasons)} reasons of proto/*.c, all current ({stale})")
+        # Every error code of proto/err.c (what the server refuses with) has its sentence:
+        # a code added there without one would reach people as "unknown error".
+        errs = re.findall(r"\{(BP_E_\w+),\s*\"", literals("proto/err.c"))
+        worded = set(re.findall(r"\{(BP_E_\w+),\s*N_\(", pw))
+        check(len(errs) >= 20 and not [e for e in errs if e not in worded],
+              f"client/proto_words.c words all {len(errs)} error codes of proto/err.c "
+              f"({[e for e in errs if e not in worded]})")
         r = subprocess.run(["msgfmt", "--check", "--check-format", "-o", os.devnull, PO],
                            capture_output=True, text=True)
         check(r.returncode == 0, f"msgfmt --check-format po/en.po: printf formats agree ({r.stderr.strip()[:800]})")
@@ -159,6 +176,12 @@ def cases(tmp):
     bad_json = os.path.join(tmp, "broken.json")
     with open(bad_json, "w") as f:
         f.write('{"receipt": 1, ')
+    not_receipt = os.path.join(tmp, "not-receipt.json")
+    with open(not_receipt, "w") as f:
+        f.write('{"a": 1}')
+    half_receipt = os.path.join(tmp, "half-receipt.json")
+    with open(half_receipt, "w") as f:
+        f.write('{"receipt": 1, "record": {"session": "S"}, "signatures": []}')
     token = "A" * 43
     # A port nothing listens on: bind, read the port, close.
     import socket
@@ -192,6 +215,8 @@ def cases(tmp):
         ("receipt verify without a file", ["receipt", "verify"]),
         ("unreadable file", ["receipt", "verify", os.path.join(tmp, "absent", "x.json")]),
         ("not JSON", ["receipt", "verify", bad_json]),
+        ("JSON, not a receipt", ["receipt", "verify", not_receipt]),
+        ("a receipt missing a field", ["receipt", "verify", half_receipt]),
         ("bad link", data + ["enrol", "http://exemple"]),
         ("invite link given to enrol", data + ["enrol", f"https://127.0.0.1:{port}/j/{token}#{token}"]),
         ("bad port", data + ["enrol", "--server", "127.0.0.1:99999", token]),
@@ -200,6 +225,10 @@ def cases(tmp):
         ("identity show takes nothing more", data + ["identity", "show", "x"]),
         ("identity show", data + ["identity", "show"]),
         ("enrol: no server on the port", data + ["enrol", f"https://127.0.0.1:{port}/e/{token}#{token}"]),
+        ("join: no server on the port", data + ["join", f"https://127.0.0.1:{port}/j/{token}#{token}"]),
+        ("join: an enrolment link", data + ["join", f"https://127.0.0.1:{port}/e/{token}#{token}"]),
+        ("join: a broken invite link", data + ["join", f"https://127.0.0.1:{port}/j/{token}"]),
+        ("join: neither a link nor a bilan id", data + ["join", "x!y"]),
     ]
     return [(n, a, True) for n, a in helps] + [(n, a, False) for n, a in errors]
 
@@ -214,49 +243,157 @@ def run(argv, lang):
     return r.returncode, r.stdout + r.stderr
 
 
+def judge(cases_, n_label="outputs"):
+    """Runs each (name, argv, is_help[, fr_phrase, en_phrase]) in French (LANG=fr_FR.UTF-8
+    and unset) and in English; fails with every output that speaks the wrong language
+    (or lacks its phrase)."""
+    failures, pending_seen = [], []
+    n = 0
+    for case in cases_:
+        name, argv, is_help = case[:3]
+        fr_phrase, en_phrase = (case[3], case[4]) if len(case) > 3 else (None, None)
+        outs = {}
+        for lang in ("fr_FR.UTF-8", None, "en_US.UTF-8"):
+            rc, out = run(argv, lang)
+            outs[lang] = out
+            if not out.strip():
+                failures.append(f"{name} [{lang}]: printed nothing (exit {rc})")
+        problems = []
+        for lang in ("fr_FR.UTF-8", None):
+            en = english_words(outs[lang])
+            if en:
+                problems.append(f"LANG={lang or '(unset)'}: English words {en} in:\n{outs[lang]}")
+            if not french_words(outs[lang]) and not ACCENTS.search(outs[lang]):
+                problems.append(f"LANG={lang or '(unset)'}: no French sentence in:\n{outs[lang]}")
+            if fr_phrase and fr_phrase not in outs[lang]:
+                problems.append(f"LANG={lang or '(unset)'}: not the expected error ({fr_phrase!r}):\n{outs[lang]}")
+        en_out = outs["en_US.UTF-8"]
+        if ACCENTS.search(en_out) or french_words(en_out):
+            problems.append(f"LANG=en_US.UTF-8: French ({french_words(en_out)}) in:\n{en_out}")
+        if is_help and len(english_words(en_out)) < 3:
+            problems.append(f"LANG=en_US.UTF-8: the help is not English:\n{en_out}")
+        if en_phrase and en_phrase not in en_out:
+            problems.append(f"LANG=en_US.UTF-8: not the expected error ({en_phrase!r}):\n{en_out}")
+        n += 1
+        if name in PENDING:
+            pending_seen.append(name)
+            print(f"  pending ({PENDING[name]}): {name}: "
+                  + ("still has English" if problems else "now French: remove it from PENDING"))
+            continue
+        if problems:
+            failures.append(f"{name} ({' '.join(argv)}):\n  " + "\n  ".join(problems))
+        else:
+            check(True, f"{name}: French, and English with LANG=en_US.UTF-8")
+    if failures:
+        raise TestFailure(f"{len(failures)} of {n} {n_label}:\n" + "\n".join(failures))
+    return n, pending_seen
+
+
 def t_french():
     tmp = tempfile.mkdtemp(prefix="bilan-i18n-")
     try:
-        failures, pending_seen = [], []
-        n = 0
-        for name, argv, is_help in cases(tmp):
-            outs = {}
-            for lang in ("fr_FR.UTF-8", None, "en_US.UTF-8"):
-                rc, out = run(argv, lang)
-                outs[lang] = out
-                if not out.strip():
-                    failures.append(f"{name} [{lang}]: printed nothing (exit {rc})")
-            problems = []
-            for lang in ("fr_FR.UTF-8", None):
-                en = english_words(outs[lang])
-                if en:
-                    problems.append(f"LANG={lang or '(unset)'}: English words {en} in:\n{outs[lang]}")
-                if not french_words(outs[lang]) and not ACCENTS.search(outs[lang]):
-                    problems.append(f"LANG={lang or '(unset)'}: no French sentence in:\n{outs[lang]}")
-            en_out = outs["en_US.UTF-8"]
-            if ACCENTS.search(en_out) or french_words(en_out):
-                problems.append(f"LANG=en_US.UTF-8: French ({french_words(en_out)}) in:\n{en_out}")
-            if is_help and len(english_words(en_out)) < 3:
-                problems.append(f"LANG=en_US.UTF-8: the help is not English:\n{en_out}")
-            n += 1
-            if name in PENDING:
-                pending_seen.append(name)
-                print(f"  pending ({PENDING[name]}): {name}: "
-                      + ("still has English" if problems else "now French: remove it from PENDING"))
-                continue
-            if problems:
-                failures.append(f"{name} ({' '.join(argv)}):\n  " + "\n  ".join(problems))
-            else:
-                check(True, f"{name}: French, and English with LANG=en_US.UTF-8")
-        check(sorted(pending_seen) == sorted(PENDING), "every PENDING case is still run")
-        if failures:
-            raise TestFailure(f"{len(failures)} of {n} outputs:\n" + "\n".join(failures))
-        check(True, f"{n - len(PENDING)} outputs French by default and English on demand")
+        n, pending_seen = judge(cases(tmp))
+        check(sorted(pending_seen) == sorted(k for k in PENDING if not k.startswith("network:")),
+              "every PENDING case is still run")
+        check(True, f"{n - len(pending_seen)} outputs French by default and English on demand")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-TESTS = {"catalogue": t_catalogue, "french": t_french}
+def fake_server(tls=None):
+    """A port that is not a Bilan server: (port, stop). Without tls it answers TLS
+    with plain HTTP; with tls (an ssl.SSLContext) it speaks HTTPS and answers 404."""
+    import socket
+    import threading
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    ls.settimeout(0.2)
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                c, _a = ls.accept()
+            except OSError:
+                continue
+            try:
+                c.settimeout(5)
+                if tls:
+                    c = tls.wrap_socket(c, server_side=True)
+                c.recv(4096)
+                status = b"404 Not Found" if tls else b"400 Bad Request"
+                c.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
+            c.close()
+        ls.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return ls.getsockname()[1], lambda: (done.set(), t.join(5))
+
+
+def t_network():
+    if not shutil.which(os.environ.get("BILAN_SERVER", "bilan-server")) and \
+            not os.path.exists(os.environ.get("BILAN_SERVER", "")):
+        raise TestSkipped("no bilan-server (BILAN_SERVER)")
+    tmp = tempfile.mkdtemp(prefix="bilan-i18n-net-")
+    server, stop_fake, stop_https = None, None, None
+    try:
+        server = Server(tmp)
+        port, pin = server.port, server.pin
+        data = ["--data", os.path.join(tmp, "client")]
+        other = "A" * 43 if pin != "A" * 43 else "B" * 43  # a pin that is not the server's
+        token = "Q" * 43                                      # a token the server never made
+        import ssl
+        fake_port, stop_fake = fake_server()
+        # An HTTPS server with the dev server's own certificate (so the pin matches).
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(os.path.join(server.data, "cert.pem"), os.path.join(server.data, "key.pem"))
+        https_port, stop_https = fake_server(tls)
+        real = server.enrol_link
+        check(real and real.endswith("#" + pin), f"the server printed its enrolment link ({real})")
+        base = f"https://127.0.0.1:{port}"
+        n, _p = judge([
+            ("network: a pin that is not the server's certificate",
+             data + ["enrol", real.rsplit("#", 1)[0] + "#" + other], False,
+             "le certificat du serveur a changé", "the server certificate has changed"),
+            ("network: not a TLS server on the port",
+             data + ["enrol", f"https://127.0.0.1:{fake_port}/e/{token}#{pin}"], False,
+             "la connexion sécurisée avec le serveur a échoué", "the secure connection to the server failed"),
+            ("network: an HTTPS server that is not Bilan",
+             data + ["enrol", f"https://127.0.0.1:{https_port}/e/{token}#{pin}"], False,
+             "ce n'est pas un serveur Bilan", "it is not a Bilan server"),
+            ("network: an enrolment link the server does not know",
+             data + ["enrol", f"{base}/e/{token}#{pin}"], False,
+             "ce lien n'est pas reconnu par le serveur", "the server does not recognise this link"),
+            ("network: an invite link the server does not know",
+             data + ["join", "--headless", f"{base}/j/{token}#{token}.{pin}"], False,
+             "n'est pas reconnu", "not recognised"),
+        ], "connection errors")
+        # The real link, once: this device is a consultant of that server now. A join of
+        # a bilan the server does not have is refused by the server (not by the link).
+        r = subprocess.run([CLIENT_BIN] + data + ["enrol", real], capture_output=True, text=True,
+                           timeout=60)
+        check(r.returncode == 0, f"the real enrolment link works after all that ({r.stderr.strip()})")
+        m, _p = judge([
+            ("network: a bilan the server does not have",
+             data + ["join", "--headless", "inconnu-42"], False,
+             "le serveur a refusé", "the server refused"),
+        ], "refusals")
+        check(True, f"{n + m} connection errors French by default and English on demand")
+        check(server.alive(), "the server is still up")
+    finally:
+        for stop in (stop_fake, stop_https):
+            if stop:
+                stop()
+        if server:
+            server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+TESTS = {"catalogue": t_catalogue, "french": t_french, "network": t_network}
 
 if __name__ == "__main__":
     run_tests(TESTS)

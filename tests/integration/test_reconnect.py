@@ -321,6 +321,9 @@ def t_give_up():
         err = "\n".join(pa.err_lines)
         check("impossible de joindre le serveur depuis 3 s" in err and "relancez la même commande" in err,
               "a clear French message says what happened and what to do")
+        from test_i18n import english_words  # the same word list as the language test
+        check(not english_words(err) and "ne répond pas sur ce port" in err,
+              f"every line a person reads is French, the last error of the connection too:\n{err}")
         n = pa.count(r"^\[room\] reconnecting ")
         check(3 <= n <= 6, f"it tried with backoff: {n} attempts in 3 s (0.5, 1, 2 s apart)")
         check(3 <= took <= 3 + 6, f"it gave up after the stated time ({took:.1f} s)")

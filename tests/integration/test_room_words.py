@@ -81,6 +81,11 @@ def t_plain_french():
         pb.wait_line(r"Code confirmé")
         check(True, "the code is confirmed on both sides")
 
+        # A request the server refuses in the room is said, not silent.
+        pb.type("/seance preliminaire\r")
+        pb.wait_line(r"^(> )?Le serveur a refusé : votre rôle ne permet pas cette action\.$")
+        check(True, "the beneficiary's /seance: the server's refusal is said in words")
+
         # A phase with a typo gets a suggestion; capitals and accents are fine.
         pa.type("/seance prelimnaire\r")
         pa.wait_line(r"« prelimnaire » n'est pas une phase\. Vouliez-vous dire « preliminaire » \?")
@@ -114,6 +119,11 @@ def t_plain_french():
         for p in (pa, pb):
             bad = [l for l in p.lines if MACHINE.search(l)]
             check(not bad, f"{p.name}: no machine line or slot number ({bad[:2]})")
+        # ... and no English sentence (the word list of test_i18n.py).
+        from test_i18n import english_words
+        for p in (pa, pb):
+            en = [l for l in p.lines if english_words(l)]
+            check(not en, f"{p.name}: no English sentence in the room ({en[:3]})")
 
         # Ctrl-D on an empty line leaves, and says so.
         pb.type("\x04")

@@ -59,6 +59,17 @@ static void n_line(void *ctx, const char *text)
         snprintf(n->lines[n->nlines++], sizeof n->lines[0], "%s", text);
 }
 
+/* What the person is told of a failure, as a line: "[news] failed|ended slot=N reason=R|-". */
+static void n_news(void *ctx, enum e2e_news what, int slot, const char *code)
+{
+    if (what == E2E_NEWS_FAILED || what == E2E_NEWS_ENDED_BY_PEER) {
+        char line[300];
+        snprintf(line, sizeof line, "[news] %s slot=%d reason=%s",
+                 what == E2E_NEWS_FAILED ? "failed" : "ended", slot, code ? code : "-");
+        n_line(ctx, line);
+    }
+}
+
 static void n_frame(void *ctx, const uint8_t *f, size_t len, uint64_t now)
 {
     struct node *n = ctx;
@@ -99,6 +110,7 @@ static void node_init(struct node *n, int slot, const uint8_t *secret, enum e2e_
     n->e.io.send = n_send;
     n->e.io.line = n_line;
     n->e.io.frame = n_frame;
+    n->e.io.news = n_news;
     n->e.io.store_ctx = n;
     n->e.io.remember = n_remember;
     nodes[slot] = n;
@@ -422,12 +434,17 @@ static void t_substituted_bundle(void)
     join(&b, pa, 1, 0);
     pump(1);
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-    CHECK(has_line(&b, "[e2e] slot=0 refused:") && has_line(&b, "commitment"));
+    CHECK(has_line(&b, "[e2e] slot=0 refused:") && has_line(&b, "engagement"));
     CHECK(!e2e_can_send(&b.e));
     /* Only B saw the fault; its abort body tells A, which stops waiting. */
     CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
-    CHECK(has_line(&a, "[e2e] slot=1 refused: the other device ended the pair ("));
-    CHECK(has_line(&a, "commitment"));
+    CHECK(has_line(&a, "[e2e] slot=1 refused: l'autre appareil a mis fin à la liaison ("));
+    CHECK(has_line(&a, "engagement"));
+    /* Both people are told, with the reason (French source: _() where shown). */
+    CHECK(
+        has_line(&b, "[news] failed slot=0 reason=ses clés ne correspondent pas à son engagement"));
+    CHECK(
+        has_line(&a, "[news] ended slot=1 reason=ses clés ne correspondent pas à son engagement"));
     node_free(&a);
     node_free(&b);
 
@@ -439,7 +456,7 @@ static void t_substituted_bundle(void)
     join(&b, pa, 1, 0);
     pump(1);
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-    CHECK(has_line(&b, "not those of the device the server announced"));
+    CHECK(has_line(&b, "pas celles de l'appareil annoncé par le serveur"));
     node_free(&a);
     node_free(&b);
 
@@ -450,7 +467,7 @@ static void t_substituted_bundle(void)
     node_init(&b, 1, SECRET, E2E_SAS_CONFIRM);
     mitm_run(&a, &b);
     CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-    CHECK(has_line(&b, "possible interception"));
+    CHECK(has_line(&b, "interception possible"));
     CHECK(!e2e_can_send(&b.e));
     CHECK(!has_line(&b, "keys gen="));
     node_free(&a);
@@ -466,7 +483,7 @@ static void t_substituted_bundle(void)
         mitm_run(&a, &b);
         CHECK_EQ_INT(b.e.peers[0].st, PAIR_BLOCKED);
         CHECK_EQ_INT(a.e.peers[1].st, PAIR_BLOCKED);
-        CHECK(!has_line(&b, "possible interception"));
+        CHECK(!has_line(&b, "interception possible"));
         CHECK(strcmp(a.e.peers[1].sas, b.e.peers[0].sas) != 0);
         CHECK(e2e_sas_pending(&b.e, 0));
         CHECK(!has_line(&b, "keys gen="));
@@ -544,7 +561,7 @@ static void t_bundle_signature_checked(void)
         filter = NULL;
         pump(2);
         CHECK_EQ_INT(b.e.peers[0].st, PAIR_REFUSED);
-        CHECK(has_line(&b, "[e2e] slot=0 refused: its key bundle has a bad signature"));
+        CHECK(has_line(&b, "[e2e] slot=0 refused: la signature de ses clés est fausse"));
         CHECK(!has_line(&b, "[e2e] slot=0 code="));
         CHECK(!b.e.peers[0].have_pair_key);
         CHECK(!has_line(&b, "keys gen="));
@@ -552,7 +569,7 @@ static void t_bundle_signature_checked(void)
         CHECK_EQ_INT(b.remembered, 0);
         /* A is told (abort) and stops waiting. */
         CHECK_EQ_INT(a.e.peers[1].st, PAIR_REFUSED);
-        CHECK(has_line(&a, "[e2e] slot=1 refused: the other device ended the pair ("));
+        CHECK(has_line(&a, "[e2e] slot=1 refused: l'autre appareil a mis fin à la liaison ("));
         node_free(&a);
         node_free(&b);
     }
@@ -823,8 +840,45 @@ static void t_pair_ended(void)
     node_free(&b);
 }
 
+/* An abort's reason reaches the person only when it is one this client gives:
+ * whoever relays the body must not put its own words on their screen. */
+static void t_abort_reason(void)
+{
+    struct node a, b;
+    struct node *pa[] = {&a};
+    node_init(&a, 0, NULL, E2E_SAS_ASK);
+    node_init(&b, 1, NULL, E2E_SAS_ASK);
+    CHECK(e2e_joined(&a.e, "B1", 0, 0) == 0);
+    join(&b, pa, 1, 0);
+    pump(1);
+    struct bp_e2e_msg m;
+    memset(&m, 0, sizeof m);
+    m.kind = BP_E2E_ABORT;
+    snprintf(m.reason, sizeof m.reason, "%s", "appelez vite le 01 23 45 67 89");
+    json_t *body = bp_e2e_build(&m);
+    CHECK(body != NULL);
+    e2e_on_body(&a.e, 1, b.e.fp, body, 2);
+    json_decref(body);
+    CHECK(e2e_pair_ended(&a.e, 1));
+    CHECK(has_line(&a, "[news] ended slot=1 reason=-"));
+    CHECK(!has_line(&a, "reason=appelez"));
+    snprintf(m.reason, sizeof m.reason, "%s",
+             "la signature de ses clés est fausse (interception possible)");
+    body = bp_e2e_build(&m);
+    CHECK(body != NULL);
+    e2e_on_body(&b.e, 0, a.e.fp, body, 2);
+    json_decref(body);
+    CHECK(e2e_pair_ended(&b.e, 0));
+    CHECK(has_line(
+        &b,
+        "[news] ended slot=0 reason=la signature de ses clés est fausse (interception possible)"));
+    node_free(&a);
+    node_free(&b);
+}
+
 int main(void)
 {
+    t_abort_reason();
     t_other_invite();
     t_several_secrets();
     t_pair_ended();

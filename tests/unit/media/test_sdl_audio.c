@@ -99,7 +99,7 @@ static void test_mic_disk(void)
     CHECK_EQ_INT(rc, BP_E_UNKNOWN_DEVICE);
     CHECK(s == NULL);
     CHECK(strstr(msg, "/nonexistent/dir/mic.raw") != NULL);
-    CHECK(strstr(why, "impossible à ouvrir") && strstr(why, "(cannot open the microphone)"));
+    CHECK(strstr(why, "impossible à ouvrir") != NULL);
     CHECK(strstr(why, "pilote disk") != NULL);
     CHECK(strstr(why, "System audio capture device") != NULL); /* the list */
     CHECK_EQ_INT(asource_open(&s, "mic:", &why, msg, sizeof msg), BP_E_INVALID_FIELD);
@@ -117,7 +117,7 @@ static void test_mic_errors(void)
     CHECK_EQ_INT(rc, BP_E_INTERNAL);
     CHECK(strstr(msg, "default : ") == msg); /* the spec, then the sentence */
     CHECK(strstr(why, "nosuchdriver") != NULL);
-    CHECK(strstr(why, "le son ne démarre pas") < strstr(why, "(SDL audio failed to start)"));
+    CHECK(strstr(why, "le son ne démarre pas") != NULL);
 
     /* The dummy driver lists one capture device that gives silence. */
     setenv("SDL_AUDIODRIVER", "dummy", 1);
@@ -147,7 +147,7 @@ static void test_mic_errors(void)
         printf("silent microphone: %d after %u ms: %s\n", rc, (unsigned)waited, why);
         CHECK_EQ_INT(rc, BP_E_INTERNAL);
         CHECK(strstr(why, "aucun son depuis 1000 ms") != NULL);
-        CHECK(strstr(why, "(the microphone delivers nothing)") != NULL);
+        CHECK(strstr(why, "vérifiez qu'il est branché") != NULL);
         CHECK(waited >= 1000 && waited < 1450);
         asource_close(s); /* waits for SDL's thread to end its 1.5 s delay */
     }
@@ -164,7 +164,7 @@ static void test_mic_errors(void)
         rc = asource_open(&s, "default", &why, msg, sizeof msg);
         printf("no microphone: %d %s\n", rc, msg);
         CHECK_EQ_INT(rc, BP_E_UNKNOWN_DEVICE);
-        CHECK(strstr(why, "aucun micro trouvé") && strstr(why, "(no microphone found)"));
+        CHECK(strstr(why, "aucun micro trouvé") && !strstr(why, "found"));
         CHECK(strstr(why, "pilote alsa") != NULL);
     } else {
         printf("this machine has %d ALSA microphone(s): the no-microphone case is not tried\n", n);
@@ -270,7 +270,7 @@ static void test_speaker_errors(void)
     printf("speaker /nonexistent: %d %s\n", rc, why);
     CHECK_EQ_INT(rc, BP_E_UNKNOWN_DEVICE);
     CHECK(k == NULL);
-    CHECK(strstr(why, "/nonexistent/dir/out.raw") && strstr(why, "(cannot open the speaker)"));
+    CHECK(strstr(why, "/nonexistent/dir/out.raw") && strstr(why, "impossible à ouvrir"));
     setenv("SDL_AUDIODRIVER", "nosuchdriver", 1);
     CHECK_EQ_INT(asink_sdl_open(&k, NULL, &why), BP_E_INTERNAL);
     CHECK(strstr(why, "nosuchdriver") != NULL);
