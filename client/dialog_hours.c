@@ -399,6 +399,10 @@ int dialog_hours_open(struct dialog *d, const char *phase, const char **why)
         *why = _("la phase est l'une de : preliminaire, investigation, conclusion, suivi");
         return BP_E_INVALID_FIELD;
     }
+    if (d->hours.session[0]) { /* the server would refuse it, in less helpful words */
+        *why = _("une séance est déjà ouverte ; pour changer de phase, terminez-la d'abord (/fin)");
+        return BP_E_WRONG_STATE;
+    }
     int rc = dialog_send(d, json_pack("{s:s, s:s, s:s}", "type", "session_open", "phase", phase,
                                       "ref", "session_open"));
     if (rc)
@@ -410,6 +414,10 @@ int dialog_hours_close(struct dialog *d, const char **why)
 {
     if (d->st != ST_IN_ROOM) {
         *why = _("vous n'êtes pas (encore) dans la salle");
+        return BP_E_WRONG_STATE;
+    }
+    if (!d->hours.session[0]) { /* the server would refuse it, in less helpful words */
+        *why = _("aucune séance n'est ouverte");
         return BP_E_WRONG_STATE;
     }
     int rc = dialog_send(d, json_pack("{s:s, s:s}", "type", "session_close", "ref", "session_end"));

@@ -94,6 +94,10 @@ def t_plain_french():
         pb.wait_line(r"Séance ouverte \(Phase préliminaire\)")
         pb.wait_line(r"Heures en face à face : \d+ h \d\d sur 16 h 00, il reste \d+ h \d\d\.")
         check(True, "the phase typed with capitals and accents opened the session; hours are said")
+        pa.type("/seance suivi\r")  # a second session while one is open: told how to change phase
+        pa.wait_line(r"Impossible d'ouvrir une séance : une séance est déjà ouverte ; pour changer de phase, "
+                     r"terminez-la d'abord \(/fin\)")
+        check(True, "a session opened twice says one is open and how to change phase")
 
         # The consultant types half a line; a message arrives meanwhile.
         pa.type("en cours de fr")
@@ -163,6 +167,9 @@ def t_no_dead_ends():
         pb.wait_line(r"Aucun code n'attend de réponse\. La liaison chiffrée avec Marie Dupont.* a été "
                      r"arrêtée : son code ne peut plus être confirmé\. Pour recommencer, quittez")
         check(True, "a code answered after the pair ended: told why, and how to start again")
+        pa.type("/fin\r")  # no session open yet: told so, in plain words
+        pa.wait_line(r"^Impossible de clore la séance : aucune séance n'est ouverte\.?$")
+        check(True, "/fin without an open session says there is none")
         pb.type("/quitter\r")
         check(pb.wait_exit() == 0, "the beneficiary leaves")
         pa.wait_line(r"Le ou la bénéficiaire a quitté la salle\.")
