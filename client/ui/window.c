@@ -296,11 +296,11 @@ static void trace_layout(struct window *w)
     const struct ui_layout *l = &w->lay;
     snprintf(line, sizeof line,
              "[window] remote=%d,%d,%d,%d self=%d,%d,%d,%d pt=%d hc=%d panel=%d focus=%d mic=%d "
-             "cam=%d session=%d button0=%d,%d,%d,%d",
+             "cam=%d session=%d button0=%d,%d,%d,%d conn=%d",
              l->remote.x, l->remote.y, l->remote.w, l->remote.h, l->self.x, l->self.y, l->self.w,
              l->self.h, w->pt, w->hc, (int)win_panel_now(w), w->focus, w->snap.mic_muted,
              w->snap.cam_muted, w->snap.session_open, w->btn_rect[0].x, w->btn_rect[0].y,
-             w->btn_rect[0].w, w->btn_rect[0].h);
+             w->btn_rect[0].w, w->btn_rect[0].h, (int)w->snap.conn);
     if (strcmp(line, w->lay_trace)) {
         snprintf(w->lay_trace, sizeof w->lay_trace, "%s", line);
         fprintf(stderr, "%s\n", line);

@@ -116,8 +116,9 @@ def t_reject():
         pb.wait_line(r"^\[e2e\] slot=0 sas rejected by=peer$")
         check(True, "/non: both sides report the rejected code")
         pb.send_line("/oui")
-        pb.wait_line(r"^\[info\] Aucun code n'attend de réponse\.$")
-        pb.wait_line(r"^\[info\] La liaison chiffrée avec (votre consultante / votre consultant|\S.*) a été arrêtée.*rejoignez la salle : un nouveau code")
+        # One answer (room_acts.c), the same in the window: no code waits, and why.
+        pb.wait_line(r"^\[info\] Aucun code n'attend de réponse\. La liaison chiffrée avec "
+                     r"(votre consultante / votre consultant|\S.*) a été arrêtée.*rejoignez la salle : un nouveau code")
         check(True, "no code is left to confirm on the other side, and it says why")
         pa.send_line("ne doit pas passer")
         pa.wait_line(r"^\[info\] \(en attente du chiffrement\)$")

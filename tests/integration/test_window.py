@@ -36,6 +36,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -156,8 +157,10 @@ def trace(proc, start=0):
                   r"panel=(\d) focus=(-?\d+) mic=(\d) cam=(\d) session=(\d) button0=(-?\d+),(-?\d+),(\d+),(\d+)",
                   lines[-1])
     v = [int(x) for x in m.groups()]
+    conn = re.search(r" conn=(\d)", lines[-1])
     return {"remote": v[0:4], "self": v[4:8], "pt": v[8], "hc": v[9], "panel": v[10], "focus": v[11],
-            "mic": v[12], "cam": v[13], "session": v[14], "button0": v[15:19]}
+            "mic": v[12], "cam": v[13], "session": v[14], "button0": v[15:19],
+            "conn": int(conn.group(1)) if conn else -1}
 
 
 def wait_trace(proc, what, cond, timeout=DEADLINE):
@@ -381,5 +384,67 @@ def t_two_windows():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# room_model.h's enum room_conn, as the trace line gives it.
+CONN_IN, CONN_RECONNECTING = 1, 2
+
+
+def t_reconnecting():
+    """The server is killed (kill -9) under a window: the window says
+    « Reconnexion… » (its status, and a screenshot kept), then, the server
+    back on the same port and data, the room again; Échap then O leaves."""
+    for tool in ("Xvfb", "xdotool", "xwininfo", "ffmpeg"):
+        if not shutil.which(tool):
+            raise TestSkipped(f"{tool} is not installed")
+    out = artefacts()
+    tmp = tmpdir("window-reconnect")
+    server = Server(tmp)
+    da = None
+    procs = []
+    ok = False
+    try:
+        da = Display()
+        consultant = Client(tmp, "consultant")
+        consultant.enrol(server.enrol_link)
+        link = consultant.create_bilan("Bilan reconnexion")
+        r = consultant.ok("bilan", "list")
+        bilan = re.findall(r"\bbilan=([A-Za-z0-9_-]{1,64})", r.stdout)[-1]
+        beneficiary = Client(tmp, "beneficiary")
+        pa = Proc(consultant.argv("join", bilan, "--timeout", "120", "--window"), env=da.env(),
+                  name="bilan[consultant]")
+        procs.append(pa)
+        pa.wait_line(r"^\[room\] joined bilan=\S+ slot=0")
+        pb = Proc(beneficiary.argv("join", link, "--headless", "--timeout", "120"), name="bilan[beneficiary]")
+        procs.append(pb)
+        pb.wait_line(r"^\[room\] joined bilan=\S+ slot=1")
+        wait_trace(pa, "the room", lambda t: t["conn"] == CONN_IN)
+
+        port = server.port
+        server.stop(signal.SIGKILL)
+        t = wait_trace(pa, "« Reconnexion… »", lambda t: t["conn"] == CONN_RECONNECTING)
+        path = os.path.join(out, "window-reconnecting.png")
+        da.shot(path)
+        print(f"  artefact: {path}", flush=True)
+        check(pa.p.poll() is None, "the window stays open while the server is away")
+        server.start(port=port)
+        check(server.port == port, "the server is back on the same port and data")
+        wait_trace(pa, "the room again", lambda t: t["conn"] == CONN_IN)
+        pa.wait_line(r"^\[room\] reconnected$")
+        check(True, "the window shows the room again once the server is back")
+
+        da.keys("Escape")
+        wait_trace(pa, "the leave question", lambda t: t["panel"] == 2)
+        da.keys("o")
+        check(pa.wait_exit(60) == 0, "Échap then O leaves after the reconnection (exit 0)")
+        ok = True
+    finally:
+        for p in procs:
+            p.kill()
+        if da:
+            da.close()
+        server.stop()
+        if ok and os.environ.get("BILAN_KEEP_TMP") is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    run_tests({"two_windows": t_two_windows})
+    run_tests({"two_windows": t_two_windows, "reconnecting": t_reconnecting})
