@@ -14,6 +14,7 @@
 
 #include "bp/fields.h"
 #include "bp/msg.h"
+#include "bp/ws_seal.h"
 
 #define REQ BP_FIELD_REQ
 #define OPT BP_FIELD_OPT
@@ -61,6 +62,12 @@ static const struct schema schemas[] = {
       BP_FIELD("sas_verified", BP_F_BOOL, REQ, 0, 0), BP_FIELD("sig", BP_F_B64, REQ, 0, BP_SIG_LEN)}},
     {BP_T_RECEIPT_REFUSAL, "receipt_refusal", BP_TO_SERVER,
      {BP_FIELD("session", BP_F_ID, REQ, 0, 0), BP_FIELD("reason", BP_F_STR, REQ, 1, 200), BP_FIELD("sig", BP_F_B64, REQ, 0, BP_SIG_LEN)}},
+    /* worksheets (PROTOCOL.md §10): the sealed bytes are base64url, checked by the server's handler */
+    {BP_T_SHEET_PUSH, "sheet_push", BP_TO_SERVER,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("op", BP_F_B64, REQ, 0, BP_WS_OPID_LEN),
+      BP_FIELD("sealed", BP_F_STR, REQ, BP_WS_SEALED_B64_MIN, BP_WS_SEALED_B64_MAX)}},
+    {BP_T_SHEET_PULL, "sheet_pull", BP_TO_SERVER,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("after", BP_F_INT, REQ, 0, 1LL << 50)}},
     /* server -> client */
     {BP_T_CHALLENGE, "challenge", BP_TO_CLIENT,
      {BP_FIELD("v", BP_F_INT, REQ, 0, 65535), BP_FIELD("nonce", BP_F_B64, REQ, 0, BP_KEY_LEN), BP_FIELD("server", BP_F_STR, OPT, 0, BP_NAME_MAX)}},
@@ -124,6 +131,13 @@ static const struct schema schemas[] = {
     {BP_T_RECEIPT_REFUSED, "receipt_refused", BP_TO_CLIENT, {BP_FIELD("session", BP_F_ID, REQ, 0, 0)}},
     /* flow control (PROTOCOL.md §4 "Queues"); kind and state are checked by the reader, which
      * ignores values it does not know */
+    {BP_T_SHEET_PUSHED, "sheet_pushed", BP_TO_CLIENT,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("op", BP_F_B64, REQ, 0, BP_WS_OPID_LEN),
+      BP_FIELD("seq", BP_F_INT, REQ, 1, 1LL << 50)}},
+    /* each operation object is checked by the reader (PROTOCOL.md §10.2) */
+    {BP_T_SHEET_OPS, "sheet_ops", BP_TO_CLIENT,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("ops", BP_F_ARRAY, REQ, 0, BP_WS_OPS_PER_MSG),
+      BP_FIELD("more", BP_F_BOOL, REQ, 0, 0)}},
     {BP_T_FLOW, "flow", BP_TO_CLIENT,
      {BP_FIELD("kind", BP_F_STR, REQ, 1, 16), BP_FIELD("state", BP_F_STR, REQ, 1, 16),
       BP_FIELD("slot", BP_F_INT, OPT, 0, BP_MAX_MEMBERS - 1), BP_FIELD("allowance", BP_F_INT, OPT, 0, 1LL << 40)}},

@@ -15,6 +15,7 @@
 #include "handle_bilan.h"
 #include "handle_e2e.h"
 #include "handle_hours.h"
+#include "handle_sheets.h"
 #include "handle_media.h"
 #include "handle_room.h"
 
@@ -51,6 +52,9 @@ static const struct dispatch_row ROWS[BP_T__COUNT] = {
     [BP_T_PERSONAL_DECLARE] = {handle_personal_declare, AUTHED, AUTH_FIRST, 0, NULL},
     [BP_T_RECEIPT] = {handle_receipt, AUTHED, AUTH_FIRST, 0, NULL},
     [BP_T_RECEIPT_REFUSAL] = {handle_receipt_refusal, AUTHED, AUTH_FIRST, 0, NULL},
+    /* Worksheets (§10): in the room or not (a device catches up on connect). */
+    [BP_T_SHEET_PUSH] = {handle_sheet_push, AUTHED, AUTH_FIRST, 0, NULL},
+    [BP_T_SHEET_PULL] = {handle_sheet_pull, AUTHED, AUTH_FIRST, 0, NULL},
 };
 
 const struct dispatch_row *dispatch_row_of(enum bp_type t)

@@ -10,6 +10,10 @@ const struct quota_limit quota_limits[QUOTA_KINDS] = {
     [QUOTA_JOIN] = {30, 60 * 1000, "room joins"},
     [QUOTA_HOURS] = {20, 60 * 1000, "hours requests"},
     [QUOTA_DECLARE] = {20, 10 * 60 * 1000, "declarations of personal work"},
+    /* Worksheets: a person types a few operations a second at most; a device
+     * catching up after days offline pushes its backlog in a few minutes. */
+    [QUOTA_SHEET_PUSH] = {6000, 60 * 1000, "worksheet operations"},
+    [QUOTA_SHEET_PULL] = {600, 60 * 1000, "worksheet pulls"},
 };
 
 static int expired(const struct quota_entry *e, int64_t now_ms)

@@ -29,6 +29,7 @@
     X(sessions_without_figures) X(bilan_personal_ms) X(budget_warning_add)
 #define STORE_RECEIPT_OPS(X)                                                                   \
     X(receipt_put) X(receipts_of_session) X(refusal_put) X(refusals_of_session) X(sessions_unsigned)
+#define STORE_WORKSHEET_OPS(X) X(sheet_op_put) X(sheet_ops_after) X(sheet_usage)
 /* The base: everything between `open` and the first domain pointer. */
 #define STORE_BASE_OPS(X) \
     X(open) X(close) X(schema_version) X(begin) X(commit) X(rollback) X(setting_get) X(setting_set)
@@ -44,10 +45,11 @@ STORE_OPS_LISTED(store_identity_ops, STORE_IDENTITY_OPS);
 STORE_OPS_LISTED(store_bilan_ops, STORE_BILAN_OPS);
 STORE_OPS_LISTED(store_journal_ops, STORE_JOURNAL_OPS);
 STORE_OPS_LISTED(store_receipt_ops, STORE_RECEIPT_OPS);
+STORE_OPS_LISTED(store_worksheet_ops, STORE_WORKSHEET_OPS);
 _Static_assert(offsetof(struct store_ops, identity) - offsetof(struct store_ops, open) ==
                    (0 STORE_BASE_OPS(STORE_OP_COUNT)) * STORE_FN_SIZE,
                "store.c: list every base operation of struct store_ops (before the domains)");
-_Static_assert(sizeof(struct store_ops) - offsetof(struct store_ops, identity) == 4 * sizeof(void *),
+_Static_assert(sizeof(struct store_ops) - offsetof(struct store_ops, identity) == 5 * sizeof(void *),
                "store.c: check every domain of struct store_ops in store_ops_check");
 
 /* The name of the first operation of o that is NULL, or NULL if none is. */
@@ -73,6 +75,12 @@ static const char *journal_missing(const struct store_journal_ops *o)
 static const char *receipts_missing(const struct store_receipt_ops *o)
 {
     STORE_RECEIPT_OPS(STORE_OP_MISSING)
+    return NULL;
+}
+
+static const char *worksheets_missing(const struct store_worksheet_ops *o)
+{
+    STORE_WORKSHEET_OPS(STORE_OP_MISSING)
     return NULL;
 }
 
@@ -128,7 +136,9 @@ int store_ops_check(const struct store_ops *ops, char *why, size_t why_len)
         (rc = domain_check(name, "journal", ops->journal, ops->journal ? journal_missing(ops->journal) : NULL, why,
                            why_len)) ||
         (rc = domain_check(name, "receipts", ops->receipts,
-                           ops->receipts ? receipts_missing(ops->receipts) : NULL, why, why_len)))
+                           ops->receipts ? receipts_missing(ops->receipts) : NULL, why, why_len)) ||
+        (rc = domain_check(name, "worksheets", ops->worksheets,
+                           ops->worksheets ? worksheets_missing(ops->worksheets) : NULL, why, why_len)))
         return rc;
     return 0;
 }

@@ -23,14 +23,14 @@
  * called during the operation, with structs that live only for that call; a
  * non-zero return stops the walk and is returned.
  *
- * To add a domain (worksheets next):
- *   1. here: its structs, `struct store_worksheet_ops { ... }` (function
- *      pointers only), and `const struct store_worksheet_ops *worksheets;`
+ * To add a domain (as worksheets was):
+ *   1. here: its structs, `struct store_X_ops { ... }` (function
+ *      pointers only), and `const struct store_X_ops *X;`
  *      appended to struct store_ops; bump STORE_API_VERSION;
- *   2. store.c: its list of operation names (STORE_WORKSHEET_OPS) and one
+ *   2. store.c: its list of operation names (STORE_X_OPS) and one
  *      line in store_ops_check (the build fails until every member is listed);
  *   3. each backend: its migration (store_sqlite.c), its operations
- *      (store_sqlite_worksheets.c), the pointer in the backend's store_ops;
+ *      (store_sqlite_X.c), the pointer in the backend's store_ops;
  *   4. tests/unit/server/test_store.c: its part of the contract. */
 #ifndef SERVER_STORE_H
 #define SERVER_STORE_H
@@ -41,11 +41,12 @@
 #include "bp/bp.h"
 #include "account.h"
 #include "bp/record.h"
+#include "bp/ws_seal.h"
 #include "room.h"
 
 /* 5: operations grouped by domain (struct store_ops points to one table per
- * domain). */
-#define STORE_API_VERSION 5
+ * domain). 6: the worksheets domain. */
+#define STORE_API_VERSION 6
 
 /* Admin-side outcomes (not wire codes). */
 #define STORE_E_EXISTS (-101)    /* a consultant with that name exists */
@@ -293,6 +294,32 @@ struct store_receipt_ops {
                              store_session_cb cb, void *arg);
 };
 
+/* ---- worksheets (PROTOCOL.md §10): sealed operations the server cannot
+ * read, kept in the order it gave them ---- */
+struct store_sheet_op {
+    char bilan[BP_ID_MAX + 1];
+    int64_t seq;                 /* 1, 2, ... in the bilan: the server's order */
+    uint8_t op[BP_WS_OPID_LEN];  /* the author's id for it */
+    char author[STORE_FP_B64];   /* the pushing device's fingerprint, base64url */
+    const uint8_t *sealed;       /* borrowed: valid during the call or callback */
+    size_t sealed_len;
+    int64_t stored_ms;
+};
+typedef int (*store_sheet_op_cb)(void *arg, const struct store_sheet_op *o);
+
+struct store_worksheet_ops {
+    /* Appends o (bilan, op, author, sealed, stored_ms) with the next seq of
+     * its bilan, written into o->seq. When the bilan already has that op id:
+     * STORE_E_EXISTS, o->seq set to the stored one, *same 1 if the stored
+     * author and bytes are o's (a repeat), 0 if not (a clash). */
+    int (*sheet_op_put)(struct store *s, struct store_sheet_op *o, int *same);
+    /* The operations of bilan with seq > after, in seq order, at most max. */
+    int (*sheet_ops_after)(struct store *s, const char *bilan, int64_t after, int max, store_sheet_op_cb cb,
+                           void *arg);
+    /* How many operations bilan holds, and their sealed bytes. */
+    int (*sheet_usage)(struct store *s, const char *bilan, int64_t *count, int64_t *bytes);
+};
+
 /* A backend: the base operations, which belong to no domain (the database's
  * life, transactions that span domains, server-wide settings), then one
  * table per domain. Every pointer is set: store_ops_check() says which is
@@ -327,6 +354,7 @@ struct store_ops {
     const struct store_bilan_ops *bilans;
     const struct store_journal_ops *journal;
     const struct store_receipt_ops *receipts;
+    const struct store_worksheet_ops *worksheets;
 };
 
 /* Checks that ops can be used by this server: of STORE_API_VERSION, with a

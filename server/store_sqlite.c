@@ -138,6 +138,17 @@ static const char *const migrations[] = {
     "CREATE TRIGGER session_record_frozen BEFORE UPDATE OF record ON sessions "
     "  WHEN OLD.record IS NOT NULL "
     "  BEGIN SELECT RAISE(ABORT, 'a session record is never rewritten'); END;",
+    /* 4: worksheets' sealed operations (PROTOCOL.md §10), in the order the
+     * server gave them; the server cannot read them. */
+    "CREATE TABLE sheet_ops ("
+    "  bilan TEXT NOT NULL REFERENCES bilans(id),"
+    "  seq INTEGER NOT NULL CHECK (seq >= 1),"
+    "  op BLOB NOT NULL CHECK (length(op) = 16),"
+    "  author TEXT NOT NULL,"
+    "  sealed BLOB NOT NULL,"
+    "  stored_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (bilan, seq),"
+    "  UNIQUE (bilan, op));",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -312,4 +323,5 @@ const struct store_ops store_sqlite = {
     .bilans = &store_sqlite_bilans,
     .journal = &store_sqlite_journal,
     .receipts = &store_sqlite_receipts,
+    .worksheets = &store_sqlite_worksheets,
 };

@@ -48,5 +48,6 @@ extern const struct store_identity_ops store_sqlite_identity;
 extern const struct store_bilan_ops store_sqlite_bilans;
 extern const struct store_journal_ops store_sqlite_journal;
 extern const struct store_receipt_ops store_sqlite_receipts;
+extern const struct store_worksheet_ops store_sqlite_worksheets;
 
 #endif

@@ -37,6 +37,9 @@ enum bp_type {
     BP_T_RECEIPT_REFUSAL, BP_T_RECEIPT_REFUSED,
     /* flow control of a sender's data (PROTOCOL.md §4 "Queues"): server -> client */
     BP_T_FLOW,
+    /* worksheets' sealed operations (PROTOCOL.md §10): sheet_push, sheet_pull
+     * client -> server; sheet_pushed, sheet_ops server -> client */
+    BP_T_SHEET_PUSH, BP_T_SHEET_PULL, BP_T_SHEET_PUSHED, BP_T_SHEET_OPS,
     BP_T__COUNT
 };
 

@@ -38,7 +38,15 @@
 #define BP_WS_TAG_LEN 16
 #define BP_WS_WRAP_LEN (BP_WS_NONCE_LEN + BP_WS_KEY_LEN + BP_WS_TAG_LEN) /* 60 */
 #define BP_WS_SEAL_OVERHEAD (BP_WS_NONCE_LEN + BP_WS_TAG_LEN)            /* 28 */
-#define BP_WS_OP_MAX 65536 /* an operation's plaintext, bytes (a 20,000-byte text escaped fits) */
+/* An operation's plaintext, bytes: a 20,000-byte text with every character
+ * escaped fits, and its sealed form in base64url still fits in one control
+ * message (BP_MAX_CTRL, 64 KiB) with the message around it. */
+#define BP_WS_OP_MAX 46000
+#define BP_WS_SEALED_MIN (BP_WS_SEAL_OVERHEAD + 1)
+#define BP_WS_SEALED_MAX (BP_WS_OP_MAX + BP_WS_SEAL_OVERHEAD)
+#define BP_WS_SEALED_B64_MIN ((BP_WS_SEALED_MIN * 4 + 2) / 3)   /* base64url without padding */
+#define BP_WS_SEALED_B64_MAX ((BP_WS_SEALED_MAX * 4 + 2) / 3)
+#define BP_WS_OPS_PER_MSG 256 /* operations in one sheet_ops message, at most */
 
 /* A new document key (random). 0 or BP_E_CRYPTO. */
 int bp_ws_key_new(uint8_t key[BP_WS_KEY_LEN]);

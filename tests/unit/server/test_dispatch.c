@@ -61,6 +61,11 @@ static const struct sample {
     {BP_T_RECEIPT_REFUSAL, "{\"type\":\"receipt_refusal\",\"session\":\"s1\",\"reason\":\"no\",\"sig\":\"" SIG
      "\",\"ref\":\"r\"}",
      {AF, AF, NULL, NULL}},
+    {BP_T_SHEET_PUSH,
+     "{\"type\":\"sheet_push\",\"bilan\":\"b1\",\"op\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"sealed\":\""
+     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"ref\":\"r\"}",
+     {AF, AF, NULL, NULL}},
+    {BP_T_SHEET_PULL, "{\"type\":\"sheet_pull\",\"bilan\":\"b1\",\"after\":0,\"ref\":\"r\"}", {AF, AF, NULL, NULL}},
 };
 #define NSAMPLES (sizeof SAMPLES / sizeof SAMPLES[0])
 

@@ -92,6 +92,7 @@ static struct store_identity_ops x_identity;
 static struct store_bilan_ops x_bilans;
 static struct store_journal_ops x_journal;
 static struct store_receipt_ops x_receipts;
+static struct store_worksheet_ops x_worksheets;
 
 static void copy_tables(const struct store_ops *ops)
 {
@@ -100,11 +101,13 @@ static void copy_tables(const struct store_ops *ops)
     x_bilans = *ops->bilans;
     x_journal = *ops->journal;
     x_receipts = *ops->receipts;
+    x_worksheets = *ops->worksheets;
     x_ops.name = "x";
     x_ops.identity = &x_identity;
     x_ops.bilans = &x_bilans;
     x_ops.journal = &x_journal;
     x_ops.receipts = &x_receipts;
+    x_ops.worksheets = &x_worksheets;
 }
 
 static void test_check(const struct store_ops *ops)
@@ -156,6 +159,15 @@ static void test_check(const struct store_ops *ops)
     copy_tables(ops);
     x_ops.receipts = NULL;
     check_refused(&x_ops, "store backend 'x': domain receipts is missing");
+    copy_tables(ops);
+    x_worksheets.sheet_op_put = NULL;
+    check_refused(&x_ops, "store backend 'x': operation worksheets.sheet_op_put is missing");
+    copy_tables(ops);
+    x_worksheets.sheet_usage = NULL;
+    check_refused(&x_ops, "store backend 'x': operation worksheets.sheet_usage is missing");
+    copy_tables(ops);
+    x_ops.worksheets = NULL;
+    check_refused(&x_ops, "store backend 'x': domain worksheets is missing");
     copy_tables(ops);
     x_ops.api_version = STORE_API_VERSION - 1;
     char expect[200];
@@ -291,6 +303,28 @@ static void jev(struct store_jev *e, const char *bilan, const char *session, enu
     e->ev.kind = kind;
     e->ev.phase = BP_PHASE_NONE;
     e->ev.t_ms = t_ms;
+}
+
+struct sheet_rows {
+    int n;
+    int64_t seq[8];
+    size_t len[8];
+    int first_byte[8], op_first[8];
+    char author[8][STORE_FP_B64];
+};
+
+static int row_sheet(void *arg, const struct store_sheet_op *o)
+{
+    struct sheet_rows *r = arg;
+    if (r->n < 8) {
+        r->seq[r->n] = o->seq;
+        r->len[r->n] = o->sealed_len;
+        r->first_byte[r->n] = o->sealed_len ? o->sealed[0] : -1;
+        r->op_first[r->n] = o->op[0];
+        snprintf(r->author[r->n], sizeof r->author[r->n], "%s", o->author);
+    }
+    r->n++;
+    return 0;
 }
 
 static void test_contract(const struct store_ops *ops, const char *path)
@@ -682,6 +716,52 @@ static void test_contract(const struct store_ops *ops, const char *path)
         memset(&rw, 0, sizeof rw);
         CHECK_EQ_INT(rc->receipts_of_session(st, "s1", row_receipt, &rw), 0);
         CHECK_EQ_INT(rw.n, 0);
+    }
+
+    /* Worksheets: sealed operations in the bilan's order, a repeat known
+     * as such, another operation under a used id refused, pages in order. */
+    {
+        const struct store_worksheet_ops *ws = ops->worksheets;
+        struct sheet_rows sr;
+        uint8_t blob[3][40];
+        struct store_sheet_op o[3];
+        for (int i = 0; i < 3; i++) {
+            memset(&o[i], 0, sizeof o[i]);
+            memset(blob[i], 0xa0 + i, sizeof blob[i]);
+            snprintf(o[i].bilan, sizeof o[i].bilan, "%s", b.id);
+            memset(o[i].op, i + 1, BP_WS_OPID_LEN);
+            snprintf(o[i].author, sizeof o[i].author, "%s", i == 1 ? "author-b" : "author-a");
+            o[i].sealed = blob[i];
+            o[i].sealed_len = sizeof blob[i] - (size_t)i;
+            o[i].stored_ms = now * 1000 + i;
+        }
+        int same = -1;
+        for (int i = 0; i < 3; i++) {
+            CHECK_EQ_INT(ws->sheet_op_put(st, &o[i], &same), 0);
+            CHECK_EQ_INT(o[i].seq, i + 1);
+        }
+        struct store_sheet_op again = o[1];
+        again.seq = 0;
+        CHECK_EQ_INT(ws->sheet_op_put(st, &again, &same), STORE_E_EXISTS);
+        CHECK(same == 1 && again.seq == 2);
+        uint8_t other[40];
+        memset(other, 0x55, sizeof other);
+        again.sealed = other;
+        CHECK_EQ_INT(ws->sheet_op_put(st, &again, &same), STORE_E_EXISTS);
+        CHECK_EQ_INT(same, 0);
+        int64_t count = 0, bytes = 0;
+        CHECK_EQ_INT(ws->sheet_usage(st, b.id, &count, &bytes), 0);
+        CHECK(count == 3 && bytes == 40 + 39 + 38);
+        memset(&sr, 0, sizeof sr);
+        CHECK_EQ_INT(ws->sheet_ops_after(st, b.id, 0, 2, row_sheet, &sr), 0);
+        CHECK(sr.n == 2 && sr.seq[0] == 1 && sr.seq[1] == 2 && sr.len[1] == 39 && sr.first_byte[1] == 0xa1);
+        CHECK_STR(sr.author[1], "author-b");
+        memset(&sr, 0, sizeof sr);
+        CHECK_EQ_INT(ws->sheet_ops_after(st, b.id, 2, 10, row_sheet, &sr), 0);
+        CHECK(sr.n == 1 && sr.seq[0] == 3 && sr.op_first[0] == 3);
+        memset(&sr, 0, sizeof sr);
+        CHECK_EQ_INT(ws->sheet_ops_after(st, "bNoSuchBilan", 0, 10, row_sheet, &sr), 0);
+        CHECK_EQ_INT(sr.n, 0);
     }
 
     /* Transactions: a rollback leaves nothing, a commit keeps all; a

@@ -65,12 +65,12 @@ static void test_fresh(void)
     CHECK_EQ_INT(store_open(ops, path, 1, &st, why, sizeof why), 0);
     if (!st)
         return;
-    CHECK_EQ_INT(ops->schema_version(st), 3);
+    CHECK_EQ_INT(ops->schema_version(st), 4);
     ops->close(st);
     CHECK_EQ_INT(store_open(ops, path, 0, &st, why, sizeof why), 0);
     if (!st)
         return;
-    CHECK_EQ_INT(ops->schema_version(st), 3);
+    CHECK_EQ_INT(ops->schema_version(st), 4);
     struct stat sb;
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
     sqlite3 *db = NULL;
@@ -177,7 +177,7 @@ static void test_migrate_v2(void)
     CHECK_EQ_INT(store_open(ops, path, 0, &st, why, sizeof why), 0);
     if (!st)
         return;
-    CHECK_EQ_INT(ops->schema_version(st), 3);
+    CHECK_EQ_INT(ops->schema_version(st), 4);
     struct store_session got;
     CHECK_EQ_INT(ops->journal->session_get(st, "s-old", &got), 0);
     CHECK(got.rules == 1 && !got.has_figures && got.closed_ms == 2000);
