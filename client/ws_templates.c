@@ -17,6 +17,12 @@ int ws_templates_load_all(struct ws_templates *out, char *why, size_t why_cap)
 {
     size_t n = 0;
     const struct ws_template_src *src = ws_templates_builtin(&n);
+    return ws_templates_load(src, n, out, why, why_cap);
+}
+
+int ws_templates_load(const struct ws_template_src *src, size_t n, struct ws_templates *out, char *why,
+                      size_t why_cap)
+{
     out->t = calloc(n ? n : 1, sizeof *out->t);
     out->n = 0;
     if (!out->t) {

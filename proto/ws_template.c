@@ -153,10 +153,9 @@ static int get_line(struct out *o, const struct place *p, const json_t *obj, con
         return refuse(o, p, BP_E_INVALID_FIELD, "« %s » est vide", key);
     if (n > max)
         return refuse(o, p, BP_E_INVALID_FIELD, "« %s » fait %zu octets : %zu au plus", key, n, max);
-    /* jansson only builds UTF-8 from a text; an embedded NUL is refused
-     * by the parser (no JSON_ALLOW_NUL), but the length says the truth. */
-    if (!bp_utf8_valid((const uint8_t *)s, n) || memchr(s, '\0', n))
-        return refuse(o, p, BP_E_INVALID_FIELD, "« %s » n'est pas de l'UTF-8 valide", key);
+    /* No UTF-8 or NUL check here: the text came through json_loadb, which
+     * refuses invalid UTF-8 and, without JSON_ALLOW_NUL, \u0000 (both
+     * tested); has_control also refuses a NUL. */
     if (has_control(s, n, 0))
         return refuse(o, p, BP_E_INVALID_FIELD,
                       "« %s » contient un caractère de contrôle (un retour à la ligne ?) : il tient sur une ligne",
@@ -559,7 +558,7 @@ static int text_ok(struct out *o, const json_t *v, size_t max, int multiline, co
         return refuse(o, NULL, BP_E_TOO_LARGE, "%s fait %zu octets : %zu au plus", what, n, max);
     if (!bp_utf8_valid((const uint8_t *)s, n))
         return refuse(o, NULL, BP_E_INVALID_FIELD, "%s n'est pas de l'UTF-8 valide", what);
-    if (memchr(s, '\0', n) || has_control(s, n, multiline))
+    if (has_control(s, n, multiline)) /* a NUL is a control character */
         return refuse(o, NULL, BP_E_INVALID_FIELD,
                       multiline ? "%s contient un caractère de contrôle (seuls le retour à la ligne et la "
                                   "tabulation sont permis)"

@@ -151,6 +151,20 @@ static void test_shipped(void)
     CHECK(ws_templates_find(&ts, "satisfaction_suivi")->phase == BP_PHASE_SUIVI);
     ws_templates_free(&ts);
     CHECK(ts.t == NULL && ts.n == 0);
+    /* One bad template fails the whole load, naming its file first. */
+    const char *good = src[0].json;
+    const char *bad = with_fields("{'id':'f','label':'L','kind':'texte','editors':'both'}");
+    const struct ws_template_src two[] = {{src[0].id, good, src[0].len}, {"t", bad, strlen(bad)}};
+    CHECK_EQ_INT(ws_templates_load(two, 2, &ts, why, sizeof why), BP_E_INVALID_FIELD);
+    CHECK(strstr(why, "modèle « assets/worksheets/t.json » : section « s », champ « f » : le type « texte »") != NULL);
+    CHECK(ts.t == NULL && ts.n == 0);
+    /* and one whose id is not its file's name */
+    const struct ws_template_src renamed[] = {{"u", bad, strlen(bad)}};
+    CHECK_EQ_INT(ws_templates_load(renamed, 1, &ts, why, sizeof why), BP_E_INVALID_FIELD);
+    CHECK(strstr(why, "« u.json »") != NULL);
+    CHECK_EQ_INT(ws_templates_load(two, 1, &ts, why, sizeof why), 0);
+    CHECK_EQ_INT(ts.n, 1);
+    ws_templates_free(&ts);
 }
 
 static void test_good(void)
@@ -401,6 +415,7 @@ static void test_values(void)
                                    "{'id':'mu','label':'L','kind':'multi','editors':'both','options':["
                                    "{'id':'a','label':'A'},{'id':'b','label':'B'}]},"
                                    "{'id':'sc','label':'L','kind':'scale','min':1,'max':5,'editors':'both'},"
+                                   "{'id':'sz','label':'L','kind':'scale','min':0,'max':10,'editors':'both'},"
                                    "{'id':'li','label':'L','kind':'list','editors':'both'},"
                                    "{'id':'da','label':'L','kind':'date','editors':'both'}"),
                        NULL, &vt, why, sizeof why),
@@ -450,6 +465,9 @@ static void test_values(void)
     NO("sc", json_integer(-4294967295LL), BP_E_INVALID_FIELD, "de 1 à 5");
     NO("sc", json_real(3.0), BP_E_INVALID_FIELD, "nombre entier");
     NO("sc", json_string("3"), BP_E_INVALID_FIELD, "nombre entier");
+    OK("sz", json_integer(0));
+    NO("sz", json_real(0.0), BP_E_INVALID_FIELD, "la valeur doit être un nombre entier de 0 à 10");
+    NO("sz", json_real(2.0), BP_E_INVALID_FIELD, "nombre entier");
     /* list */
     OK("li", j("['une chose','une autre, « accentuée »']"));
     OK("li", j("[]"));
