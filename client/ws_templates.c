@@ -20,8 +20,8 @@ int ws_templates_load_all(struct ws_templates *out, char *why, size_t why_cap)
     return ws_templates_load(src, n, out, why, why_cap);
 }
 
-int ws_templates_load(const struct ws_template_src *src, size_t n, struct ws_templates *out, char *why,
-                      size_t why_cap)
+int ws_templates_load(const struct ws_template_src *src, size_t n, struct ws_templates *out,
+                      char *why, size_t why_cap)
 {
     out->t = calloc(n ? n : 1, sizeof *out->t);
     out->n = 0;
@@ -32,10 +32,12 @@ int ws_templates_load(const struct ws_template_src *src, size_t n, struct ws_tem
     }
     for (size_t i = 0; i < n; i++) {
         char place[512];
-        int rc = bp_ws_template_parse(src[i].json, src[i].len, src[i].id, &out->t[i], place, sizeof place);
+        int rc = bp_ws_template_parse(src[i].json, src[i].len, src[i].id, &out->t[i], place,
+                                      sizeof place);
         if (rc) {
             if (why && why_cap)
-                snprintf(why, why_cap, _("modèle « assets/worksheets/%s.json » : %s"), src[i].id, place);
+                snprintf(why, why_cap, _("modèle « assets/worksheets/%s.json » : %s"), src[i].id,
+                         place);
             ws_templates_free(out);
             return rc;
         }

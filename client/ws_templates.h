@@ -37,8 +37,8 @@ struct ws_templates {
  * ws_templates_free. */
 int ws_templates_load_all(struct ws_templates *out, char *why, size_t why_cap);
 /* The same over any table src[0..n-1] (tests hand it bad templates). */
-int ws_templates_load(const struct ws_template_src *src, size_t n, struct ws_templates *out, char *why,
-                      size_t why_cap);
+int ws_templates_load(const struct ws_template_src *src, size_t n, struct ws_templates *out,
+                      char *why, size_t why_cap);
 /* The template named id in ts, or NULL. */
 const struct bp_ws_template *ws_templates_find(const struct ws_templates *ts, const char *id);
 void ws_templates_free(struct ws_templates *ts);

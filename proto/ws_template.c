@@ -68,8 +68,9 @@ static int refuse(struct out *o, const struct place *p, int code, const char *fm
             w += p->fld ? (size_t)snprintf(where + w, sizeof where - w, ", champ « %s »", p->fld)
                         : (size_t)snprintf(where + w, sizeof where - w, ", champ n° %zu", p->fld_n);
         if (p->opt_n && w < sizeof where)
-            w += p->opt ? (size_t)snprintf(where + w, sizeof where - w, ", option « %s »", p->opt)
-                        : (size_t)snprintf(where + w, sizeof where - w, ", option n° %zu", p->opt_n);
+            w += p->opt
+                     ? (size_t)snprintf(where + w, sizeof where - w, ", option « %s »", p->opt)
+                     : (size_t)snprintf(where + w, sizeof where - w, ", option n° %zu", p->opt_n);
     }
     char msg[400];
     va_list ap;
@@ -128,7 +129,8 @@ static int has_control(const char *s, size_t n, int multiline)
             return 1;
         if (c == 0x7f)
             return 1;
-        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f)
+        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0x9f)
             return 1;
     }
     return 0;
@@ -136,8 +138,8 @@ static int has_control(const char *s, size_t n, int multiline)
 
 /* Checks obj[key], a one-line text of 1..max bytes, and copies it into *dst
  * (left NULL when absent and optional). */
-static int get_line(struct out *o, const struct place *p, const json_t *obj, const char *key, size_t max,
-                    int required, char **dst)
+static int get_line(struct out *o, const struct place *p, const json_t *obj, const char *key,
+                    size_t max, int required, char **dst)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v) {
@@ -152,20 +154,23 @@ static int get_line(struct out *o, const struct place *p, const json_t *obj, con
     if (n == 0)
         return refuse(o, p, BP_E_INVALID_FIELD, "« %s » est vide", key);
     if (n > max)
-        return refuse(o, p, BP_E_INVALID_FIELD, "« %s » fait %zu octets : %zu au plus", key, n, max);
+        return refuse(o, p, BP_E_INVALID_FIELD, "« %s » fait %zu octets : %zu au plus", key, n,
+                      max);
     /* No UTF-8 or NUL check here: the text came through json_loadb, which
      * refuses invalid UTF-8 and, without JSON_ALLOW_NUL, \u0000 (both
      * tested); has_control also refuses a NUL. */
     if (has_control(s, n, 0))
         return refuse(o, p, BP_E_INVALID_FIELD,
-                      "« %s » contient un caractère de contrôle (un retour à la ligne ?) : il tient sur une ligne",
+                      "« %s » contient un caractère de contrôle (un retour à la ligne ?) : il "
+                      "tient sur une ligne",
                       key);
     *dst = strndup(s, n);
     return *dst ? 0 : refuse(o, p, BP_E_NOMEM, "mémoire insuffisante");
 }
 
 /* Checks obj[key] ("id"), copies it into dst and returns 0. */
-static int get_id(struct out *o, const struct place *p, const json_t *obj, const char *key, char *dst)
+static int get_id(struct out *o, const struct place *p, const json_t *obj, const char *key,
+                  char *dst)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v)
@@ -175,8 +180,8 @@ static int get_id(struct out *o, const struct place *p, const json_t *obj, const
     char q[48];
     if (!id_ok(json_string_value(v), json_string_length(v)))
         return refuse(o, p, BP_E_INVALID_FIELD,
-                      "l'identifiant « %s » ne va pas : 1 à %d caractères parmi a-z, 0-9 et _", quoted(v, q),
-                      BP_WS_ID_MAX);
+                      "l'identifiant « %s » ne va pas : 1 à %d caractères parmi a-z, 0-9 et _",
+                      quoted(v, q), BP_WS_ID_MAX);
     memcpy(dst, json_string_value(v), json_string_length(v) + 1);
     return 0;
 }
@@ -184,35 +189,40 @@ static int get_id(struct out *o, const struct place *p, const json_t *obj, const
 /* Refuses a key of obj not in allowed (NULL-terminated), listed in list: a
  * misspelt optional key ("hepl") would otherwise vanish without a word. A
  * key of another kind of field is named as such rather than "unknown". */
-static int keys_known(struct out *o, const struct place *p, const json_t *obj, const char *const *allowed,
-                      const char *list)
+static int keys_known(struct out *o, const struct place *p, const json_t *obj,
+                      const char *const *allowed, const char *list)
 {
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         int ok = 0;
         for (size_t i = 0; allowed[i] && !ok; i++)
             ok = !strcmp(key, allowed[i]);
         if (ok)
             continue;
         if (!strcmp(key, "options"))
-            return refuse(o, p, BP_E_INVALID_FIELD, "« options » ne va qu'avec les types choice et multi");
-        if (!strcmp(key, "min") || !strcmp(key, "max") || !strcmp(key, "min_label") || !strcmp(key, "max_label"))
+            return refuse(o, p, BP_E_INVALID_FIELD,
+                          "« options » ne va qu'avec les types choice et multi");
+        if (!strcmp(key, "min") || !strcmp(key, "max") || !strcmp(key, "min_label") ||
+            !strcmp(key, "max_label"))
             return refuse(o, p, BP_E_INVALID_FIELD, "« %s » ne va qu'avec le type scale", key);
         char q[48];
-        return refuse(o, p, BP_E_INVALID_FIELD, "la clé « %s » n'est pas connue (%s)", quoted_s(key, strlen(key), q),
-                      list);
+        return refuse(o, p, BP_E_INVALID_FIELD, "la clé « %s » n'est pas connue (%s)",
+                      quoted_s(key, strlen(key), q), list);
     }
     return 0;
 }
 
-static int get_int(struct out *o, const struct place *p, const json_t *obj, const char *key, int *dst)
+static int get_int(struct out *o, const struct place *p, const json_t *obj, const char *key,
+                   int *dst)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v)
         return refuse(o, p, BP_E_MISSING_FIELD, "« %s » manque", key);
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100)
-        return refuse(o, p, BP_E_INVALID_FIELD, "« %s » doit être un nombre entier de 0 à 100", key);
+        return refuse(o, p, BP_E_INVALID_FIELD, "« %s » doit être un nombre entier de 0 à 100",
+                      key);
     *dst = (int)json_integer_value(v);
     return 0;
 }
@@ -221,8 +231,9 @@ static int parse_options(struct out *o, struct place *p, const json_t *fj, struc
 {
     const json_t *a = json_object_get(fj, "options");
     if (!a)
-        return refuse(o, p, BP_E_MISSING_FIELD, "« options » manque : le type %s en a besoin (1 à %d)",
-                      kind_names[f->kind], BP_WS_OPTIONS_MAX);
+        return refuse(o, p, BP_E_MISSING_FIELD,
+                      "« options » manque : le type %s en a besoin (1 à %d)", kind_names[f->kind],
+                      BP_WS_OPTIONS_MAX);
     if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > BP_WS_OPTIONS_MAX)
         return refuse(o, p, BP_E_INVALID_FIELD, "« options » doit être une liste de 1 à %d options",
                       BP_WS_OPTIONS_MAX);
@@ -237,14 +248,16 @@ static int parse_options(struct out *o, struct place *p, const json_t *fj, struc
         p->opt = NULL;
         p->opt_n = i + 1;
         if (!json_is_object(oj))
-            return refuse(o, p, BP_E_INVALID_FIELD, "une option est un objet {\"id\": ..., \"label\": ...}");
+            return refuse(o, p, BP_E_INVALID_FIELD,
+                          "une option est un objet {\"id\": ..., \"label\": ...}");
         int rc = get_id(o, p, oj, "id", op->id);
         if (rc)
             return rc;
         p->opt = op->id;
         for (size_t k = 0; k < i; k++)
             if (!strcmp(f->options[k].id, op->id))
-                return refuse(o, p, BP_E_INVALID_FIELD, "l'option « %s » est déjà dans ce champ", op->id);
+                return refuse(o, p, BP_E_INVALID_FIELD, "l'option « %s » est déjà dans ce champ",
+                              op->id);
         if ((rc = get_line(o, p, oj, "label", BP_WS_LABEL_MAX, 1, &op->label)) ||
             (rc = keys_known(o, p, oj, keys, "id, label")))
             return rc;
@@ -260,21 +273,25 @@ static int parse_kind(struct out *o, const struct place *p, const json_t *fj, st
     if (!v)
         return refuse(o, p, BP_E_MISSING_FIELD, "« kind » manque (" KINDS_LIST ")");
     for (size_t k = 0; k < N_KINDS && json_is_string(v); k++)
-        if (!strcmp(json_string_value(v), kind_names[k]) && json_string_length(v) == strlen(kind_names[k])) {
+        if (!strcmp(json_string_value(v), kind_names[k]) &&
+            json_string_length(v) == strlen(kind_names[k])) {
             f->kind = (enum bp_ws_kind)k;
             return 0;
         }
     char q[48];
     if (!json_is_string(v))
         return refuse(o, p, BP_E_INVALID_FIELD, "« kind » doit être un de : " KINDS_LIST);
-    return refuse(o, p, BP_E_INVALID_FIELD, "le type « %s » n'existe pas (" KINDS_LIST ")", quoted(v, q));
+    return refuse(o, p, BP_E_INVALID_FIELD, "le type « %s » n'existe pas (" KINDS_LIST ")",
+                  quoted(v, q));
 }
 
-static int parse_editors(struct out *o, const struct place *p, const json_t *fj, struct bp_ws_field *f)
+static int parse_editors(struct out *o, const struct place *p, const json_t *fj,
+                         struct bp_ws_field *f)
 {
     const json_t *v = json_object_get(fj, "editors");
     if (!v)
-        return refuse(o, p, BP_E_MISSING_FIELD, "« editors » manque (consultant, beneficiary, both)");
+        return refuse(o, p, BP_E_MISSING_FIELD,
+                      "« editors » manque (consultant, beneficiary, both)");
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     if (s && n == 10 && !strcmp(s, "consultant"))
@@ -284,15 +301,17 @@ static int parse_editors(struct out *o, const struct place *p, const json_t *fj,
     else if (s && n == 4 && !strcmp(s, "both"))
         f->editors = BP_WS_BOTH;
     else
-        return refuse(o, p, BP_E_INVALID_FIELD,
-                      "« editors » doit être consultant, beneficiary ou both (qui peut écrire ce champ)");
+        return refuse(
+            o, p, BP_E_INVALID_FIELD,
+            "« editors » doit être consultant, beneficiary ou both (qui peut écrire ce champ)");
     return 0;
 }
 
 static int parse_field(struct out *o, struct place *p, const json_t *fj, struct bp_ws_field *f)
 {
     if (!json_is_object(fj))
-        return refuse(o, p, BP_E_INVALID_FIELD, "un champ est un objet {\"id\": ..., \"label\": ..., \"kind\": ...}");
+        return refuse(o, p, BP_E_INVALID_FIELD,
+                      "un champ est un objet {\"id\": ..., \"label\": ..., \"kind\": ...}");
     int rc = get_id(o, p, fj, "id", f->id);
     if (rc)
         return rc;
@@ -302,7 +321,8 @@ static int parse_field(struct out *o, struct place *p, const json_t *fj, struct 
         (rc = get_line(o, p, fj, "help", BP_WS_HELP_MAX, 0, &f->help)))
         return rc;
     static const char *const base[] = {"id", "label", "help", "kind", "editors", NULL};
-    static const char *const with_options[] = {"id", "label", "help", "kind", "editors", "options", NULL};
+    static const char *const with_options[] = {"id",      "label",   "help", "kind",
+                                               "editors", "options", NULL};
     static const char *const with_scale[] = {"id",  "label", "help",      "kind",      "editors",
                                              "min", "max",   "min_label", "max_label", NULL};
     const char *const *keys = base;
@@ -316,8 +336,8 @@ static int parse_field(struct out *o, struct place *p, const json_t *fj, struct 
         if ((rc = get_int(o, p, fj, "min", &f->min)) || (rc = get_int(o, p, fj, "max", &f->max)))
             return rc;
         if (f->min >= f->max)
-            return refuse(o, p, BP_E_INVALID_FIELD, "« min » (%d) doit être plus petit que « max » (%d)", f->min,
-                          f->max);
+            return refuse(o, p, BP_E_INVALID_FIELD,
+                          "« min » (%d) doit être plus petit que « max » (%d)", f->min, f->max);
         if ((rc = get_line(o, p, fj, "min_label", BP_WS_LABEL_MAX, 0, &f->min_label)) ||
             (rc = get_line(o, p, fj, "max_label", BP_WS_LABEL_MAX, 0, &f->max_label)))
             return rc;
@@ -339,18 +359,21 @@ static int field_taken(const struct bp_ws_template *t, size_t sec, size_t fld, c
     return 0;
 }
 
-static int parse_section(struct out *o, struct place *p, struct bp_ws_template *t, size_t si, const json_t *sj)
+static int parse_section(struct out *o, struct place *p, struct bp_ws_template *t, size_t si,
+                         const json_t *sj)
 {
     struct bp_ws_section *s = &t->sections[si];
     if (!json_is_object(sj))
-        return refuse(o, p, BP_E_INVALID_FIELD, "une section est un objet {\"id\": ..., \"title\": ..., \"fields\": [...]}");
+        return refuse(o, p, BP_E_INVALID_FIELD,
+                      "une section est un objet {\"id\": ..., \"title\": ..., \"fields\": [...]}");
     int rc = get_id(o, p, sj, "id", s->id);
     if (rc)
         return rc;
     p->sec = s->id;
     for (size_t k = 0; k < si; k++)
         if (!strcmp(t->sections[k].id, s->id))
-            return refuse(o, p, BP_E_INVALID_FIELD, "une autre section porte déjà l'identifiant « %s »", s->id);
+            return refuse(o, p, BP_E_INVALID_FIELD,
+                          "une autre section porte déjà l'identifiant « %s »", s->id);
     static const char *const keys[] = {"id", "title", "fields", NULL};
     if ((rc = get_line(o, p, sj, "title", BP_WS_LABEL_MAX, 1, &s->title)) ||
         (rc = keys_known(o, p, sj, keys, "id, title, fields")))
@@ -359,7 +382,8 @@ static int parse_section(struct out *o, struct place *p, struct bp_ws_template *
     if (!a)
         return refuse(o, p, BP_E_MISSING_FIELD, "« fields » manque");
     if (!json_is_array(a) || json_array_size(a) < 1)
-        return refuse(o, p, BP_E_INVALID_FIELD, "« fields » doit être une liste d'au moins un champ");
+        return refuse(o, p, BP_E_INVALID_FIELD,
+                      "« fields » doit être une liste d'au moins un champ");
     s->fields = calloc(json_array_size(a), sizeof *s->fields);
     if (!s->fields)
         return refuse(o, p, BP_E_NOMEM, "mémoire insuffisante");
@@ -371,7 +395,8 @@ static int parse_section(struct out *o, struct place *p, struct bp_ws_template *
             return rc;
         if (field_taken(t, si, i, s->fields[i].id))
             return refuse(o, p, BP_E_INVALID_FIELD,
-                          "un autre champ du modèle porte déjà l'identifiant « %s » (un champ est nommé par son "
+                          "un autre champ du modèle porte déjà l'identifiant « %s » (un champ est "
+                          "nommé par son "
                           "identifiant seul)",
                           s->fields[i].id);
     }
@@ -380,22 +405,26 @@ static int parse_section(struct out *o, struct place *p, struct bp_ws_template *
     return 0;
 }
 
-static int parse_top(struct out *o, const json_t *root, const char *expect_id, struct bp_ws_template *t)
+static int parse_top(struct out *o, const json_t *root, const char *expect_id,
+                     struct bp_ws_template *t)
 {
     struct place p = {0};
     if (!json_is_object(root))
-        return refuse(o, &p, BP_E_INVALID_FIELD, "un modèle est un objet JSON {\"format\": 1, \"id\": ...}");
+        return refuse(o, &p, BP_E_INVALID_FIELD,
+                      "un modèle est un objet JSON {\"format\": 1, \"id\": ...}");
     const json_t *fmt = json_object_get(root, "format");
     if (!fmt)
         return refuse(o, &p, BP_E_MISSING_FIELD, "« format » manque (1)");
     if (!json_is_integer(fmt) || json_integer_value(fmt) != 1)
-        return refuse(o, &p, BP_E_INVALID_FIELD, "« format » doit valoir 1 : ce programme ne lit que le format 1");
+        return refuse(o, &p, BP_E_INVALID_FIELD,
+                      "« format » doit valoir 1 : ce programme ne lit que le format 1");
     int rc = get_id(o, &p, root, "id", t->id);
     if (rc)
         return rc;
     if (expect_id && strcmp(expect_id, t->id))
         return refuse(o, &p, BP_E_INVALID_FIELD,
-                      "l'identifiant « %s » n'est pas le nom du fichier (« %.*s.json ») : ils doivent être égaux",
+                      "l'identifiant « %s » n'est pas le nom du fichier (« %.*s.json ») : ils "
+                      "doivent être égaux",
                       t->id, BP_WS_ID_MAX + 20, expect_id);
     static const char *const keys[] = {"format", "id", "title", "phase", "intro", "sections", NULL};
     if ((rc = get_line(o, &p, root, "title", BP_WS_LABEL_MAX, 1, &t->title)) ||
@@ -405,19 +434,21 @@ static int parse_top(struct out *o, const json_t *root, const char *expect_id, s
     const json_t *ph = json_object_get(root, "phase");
     if (!ph)
         return refuse(o, &p, BP_E_MISSING_FIELD, "« phase » manque (" BP_PHASE_LIST ")");
-    t->phase = json_is_string(ph) ? bp_phase_parse(json_string_value(ph), json_string_length(ph)) : BP_PHASE_NONE;
+    t->phase = json_is_string(ph) ? bp_phase_parse(json_string_value(ph), json_string_length(ph))
+                                  : BP_PHASE_NONE;
     if (t->phase == BP_PHASE_NONE) {
         char q[48];
         if (json_is_string(ph))
-            return refuse(o, &p, BP_E_INVALID_FIELD, "la phase « %s » n'existe pas (" BP_PHASE_LIST ")",
-                          quoted(ph, q));
+            return refuse(o, &p, BP_E_INVALID_FIELD,
+                          "la phase « %s » n'existe pas (" BP_PHASE_LIST ")", quoted(ph, q));
         return refuse(o, &p, BP_E_INVALID_FIELD, "« phase » doit être un de : " BP_PHASE_LIST);
     }
     const json_t *a = json_object_get(root, "sections");
     if (!a)
         return refuse(o, &p, BP_E_MISSING_FIELD, "« sections » manque");
     if (!json_is_array(a) || json_array_size(a) < 1)
-        return refuse(o, &p, BP_E_INVALID_FIELD, "« sections » doit être une liste d'au moins une section");
+        return refuse(o, &p, BP_E_INVALID_FIELD,
+                      "« sections » doit être une liste d'au moins une section");
     t->sections = calloc(json_array_size(a), sizeof *t->sections);
     if (!t->sections)
         return refuse(o, &p, BP_E_NOMEM, "mémoire insuffisante");
@@ -431,8 +462,8 @@ static int parse_top(struct out *o, const json_t *root, const char *expect_id, s
     return 0;
 }
 
-int bp_ws_template_parse(const char *json, size_t len, const char *expect_id, struct bp_ws_template **out,
-                         char *why, size_t why_cap)
+int bp_ws_template_parse(const char *json, size_t len, const char *expect_id,
+                         struct bp_ws_template **out, char *why, size_t why_cap)
 {
     struct out o = {why, why_cap};
     if (why && why_cap)
@@ -444,12 +475,15 @@ int bp_ws_template_parse(const char *json, size_t len, const char *expect_id, st
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &e);
     if (!root) {
         if (json_error_code(&e) == json_error_invalid_utf8)
-            return refuse(&o, NULL, BP_E_BAD_JSON, "le texte n'est pas de l'UTF-8 valide (ligne %d, colonne %d)",
-                          e.line, e.column);
+            return refuse(&o, NULL, BP_E_BAD_JSON,
+                          "le texte n'est pas de l'UTF-8 valide (ligne %d, colonne %d)", e.line,
+                          e.column);
         if (json_error_code(&e) == json_error_duplicate_key)
-            return refuse(&o, NULL, BP_E_BAD_JSON, "une clé est écrite deux fois dans un objet (ligne %d)", e.line);
+            return refuse(&o, NULL, BP_E_BAD_JSON,
+                          "une clé est écrite deux fois dans un objet (ligne %d)", e.line);
         return refuse(&o, NULL, BP_E_BAD_JSON,
-                      "ce n'est pas du JSON lisible (ligne %d, colonne %d) : vérifiez les virgules, guillemets et "
+                      "ce n'est pas du JSON lisible (ligne %d, colonne %d) : vérifiez les "
+                      "virgules, guillemets et "
                       "accolades",
                       e.line, e.column);
     }
@@ -511,7 +545,8 @@ static int option_index(const struct bp_ws_field *f, const json_t *v)
     if (!json_is_string(v))
         return -1;
     for (size_t k = 0; k < f->n_options; k++)
-        if (json_string_length(v) == strlen(f->options[k].id) && !strcmp(json_string_value(v), f->options[k].id))
+        if (json_string_length(v) == strlen(f->options[k].id) &&
+            !strcmp(json_string_value(v), f->options[k].id))
             return (int)k;
     return -1;
 }
@@ -559,12 +594,14 @@ static int text_ok(struct out *o, const json_t *v, size_t max, int multiline, co
     if (!bp_utf8_valid((const uint8_t *)s, n))
         return refuse(o, NULL, BP_E_INVALID_FIELD, "%s n'est pas de l'UTF-8 valide", what);
     if (has_control(s, n, multiline)) /* a NUL is a control character */
-        return refuse(o, NULL, BP_E_INVALID_FIELD,
-                      multiline ? "%s contient un caractère de contrôle (seuls le retour à la ligne et la "
-                                  "tabulation sont permis)"
-                                : "%s contient un caractère de contrôle (un retour à la ligne ?) : il tient sur "
-                                  "une ligne",
-                      what);
+        return refuse(
+            o, NULL, BP_E_INVALID_FIELD,
+            multiline
+                ? "%s contient un caractère de contrôle (seuls le retour à la ligne et la "
+                  "tabulation sont permis)"
+                : "%s contient un caractère de contrôle (un retour à la ligne ?) : il tient sur "
+                  "une ligne",
+            what);
     return 0;
 }
 
@@ -588,30 +625,32 @@ int bp_ws_value_check(const struct bp_ws_field *f, const json_t *v, char *why, s
         return 0;
     case BP_WS_MULTI:
         if (!json_is_array(v))
-            return refuse(&o, NULL, BP_E_INVALID_FIELD, "la valeur doit être une liste d'options : %s",
+            return refuse(&o, NULL, BP_E_INVALID_FIELD,
+                          "la valeur doit être une liste d'options : %s",
                           option_list(f, opts, sizeof opts));
         for (size_t i = 0; i < json_array_size(v); i++) {
             int k = option_index(f, json_array_get(v, i));
             if (k < 0)
-                return refuse(&o, NULL, BP_E_INVALID_FIELD, "l'élément n° %zu n'est pas une des options : %s",
-                              i + 1, option_list(f, opts, sizeof opts));
+                return refuse(&o, NULL, BP_E_INVALID_FIELD,
+                              "l'élément n° %zu n'est pas une des options : %s", i + 1,
+                              option_list(f, opts, sizeof opts));
             for (size_t j = 0; j < i; j++)
                 if (option_index(f, json_array_get(v, j)) == k)
-                    return refuse(&o, NULL, BP_E_INVALID_FIELD, "l'option « %s » est choisie deux fois",
-                                  f->options[k].id);
+                    return refuse(&o, NULL, BP_E_INVALID_FIELD,
+                                  "l'option « %s » est choisie deux fois", f->options[k].id);
         }
         return 0;
     case BP_WS_SCALE:
         if (!json_is_integer(v) || json_integer_value(v) < f->min || json_integer_value(v) > f->max)
-            return refuse(&o, NULL, BP_E_INVALID_FIELD, "la valeur doit être un nombre entier de %d à %d", f->min,
-                          f->max);
+            return refuse(&o, NULL, BP_E_INVALID_FIELD,
+                          "la valeur doit être un nombre entier de %d à %d", f->min, f->max);
         return 0;
     case BP_WS_LIST:
         if (!json_is_array(v))
             return refuse(&o, NULL, BP_E_INVALID_FIELD, "la valeur doit être une liste de textes");
         if (json_array_size(v) > BP_WS_LIST_ITEMS)
-            return refuse(&o, NULL, BP_E_TOO_LARGE, "la liste a %zu éléments : %d au plus", json_array_size(v),
-                          BP_WS_LIST_ITEMS);
+            return refuse(&o, NULL, BP_E_TOO_LARGE, "la liste a %zu éléments : %d au plus",
+                          json_array_size(v), BP_WS_LIST_ITEMS);
         for (size_t i = 0; i < json_array_size(v); i++) {
             const json_t *it = json_array_get(v, i);
             char what[40];

@@ -20,20 +20,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_why(const char *why, size_t cap)
 {
     const char *end = memchr(why, '\0', cap);
-    if (!end || (cap > 1 && end == why) || !bp_utf8_valid((const uint8_t *)why, (size_t)(end - why)))
+    if (!end || (cap > 1 && end == why) ||
+        !bp_utf8_valid((const uint8_t *)why, (size_t)(end - why)))
         abort();
 }
 
 static void check_field(const struct bp_ws_template *t, const struct bp_ws_field *f)
 {
     char why[256];
-    if (bp_ws_template_field(t, f->id) != f || f->kind > BP_WS_DATE || f->editors < BP_WS_CONSULTANT ||
-        f->editors > BP_WS_BOTH || !f->label || !f->label[0])
+    if (bp_ws_template_field(t, f->id) != f || f->kind > BP_WS_DATE ||
+        f->editors < BP_WS_CONSULTANT || f->editors > BP_WS_BOTH || !f->label || !f->label[0])
         abort();
     int opts = f->kind == BP_WS_CHOICE || f->kind == BP_WS_MULTI;
     if (opts != (f->n_options > 0) || f->n_options > BP_WS_OPTIONS_MAX)
         abort();
-    if (bp_ws_value_check(f, NULL, why, sizeof why) || bp_ws_value_check(f, json_null(), why, sizeof why))
+    if (bp_ws_value_check(f, NULL, why, sizeof why) ||
+        bp_ws_value_check(f, json_null(), why, sizeof why))
         abort();
     for (size_t k = 0; k < f->n_options; k++) {
         json_t *v = json_string(f->options[k].id);
@@ -46,8 +48,10 @@ static void check_field(const struct bp_ws_template *t, const struct bp_ws_field
     if (f->kind == BP_WS_SCALE) {
         if (f->min < 0 || f->min >= f->max || f->max > 100)
             abort();
-        json_t *lo = json_integer(f->min), *hi = json_integer(f->max), *out = json_integer(f->min - 1);
-        if (bp_ws_value_check(f, lo, why, sizeof why) || bp_ws_value_check(f, hi, why, sizeof why) ||
+        json_t *lo = json_integer(f->min), *hi = json_integer(f->max),
+               *out = json_integer(f->min - 1);
+        if (bp_ws_value_check(f, lo, why, sizeof why) ||
+            bp_ws_value_check(f, hi, why, sizeof why) ||
             bp_ws_value_check(f, out, why, sizeof why) != BP_E_INVALID_FIELD)
             abort();
         check_why(why, sizeof why);
@@ -67,14 +71,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char why[512];
     int rc = bp_ws_template_parse((const char *)data, size, NULL, &t, why, sizeof why);
     if (rc) {
-        if ((rc != BP_E_BAD_JSON && rc != BP_E_MISSING_FIELD && rc != BP_E_INVALID_FIELD && rc != BP_E_NOMEM) ||
+        if ((rc != BP_E_BAD_JSON && rc != BP_E_MISSING_FIELD && rc != BP_E_INVALID_FIELD &&
+             rc != BP_E_NOMEM) ||
             t != NULL)
             abort();
         check_why(why, sizeof why);
         /* A small buffer: cut on a character, never past its end. */
         char small[24];
         memset(small, 'x', sizeof small);
-        if (bp_ws_template_parse((const char *)data, size, NULL, &t, small, 20) != rc || small[20] != 'x')
+        if (bp_ws_template_parse((const char *)data, size, NULL, &t, small, 20) != rc ||
+            small[20] != 'x')
             abort();
         check_why(small, 20);
         return 0;
