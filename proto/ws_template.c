@@ -347,7 +347,7 @@ static int parse_field(struct out *o, struct place *p, const json_t *fj, struct 
     return keys_known(o, p, fj, keys, list);
 }
 
-/* Whether a field id is already used in the template, before field f. */
+/* Whether a field id is already used in the template, before field fld of section sec. */
 static int field_taken(const struct bp_ws_template *t, size_t sec, size_t fld, const char *id)
 {
     for (size_t s = 0; s <= sec; s++) {

@@ -7,7 +7,10 @@
  * rule it was checked for (ids, unique field ids, kinds, editors, scale
  * bounds, options only where they belong), each field is found by its id,
  * the empty value fits every field, each option fits its choice and multi,
- * min and max fit a scale and min - 1 does not. */
+ * min and max fit a scale and min - 1 does not.
+ * An input may carry a value after a NUL byte (template, NUL, JSON value):
+ * checked against every field of the template, an accepted value has the
+ * shape its kind promises, a refused one a known code and a sentence. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +66,100 @@ static void check_field(const struct bp_ws_template *t, const struct bp_ws_field
     }
 }
 
+/* Whether s[0..n) has a control character other than \n and \t (multiline). */
+static int controls(const char *s, size_t n, int multiline)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f ||
+            (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0))
+            return 1;
+    }
+    return 0;
+}
+
+static int is_option(const struct bp_ws_field *f, const json_t *v)
+{
+    for (size_t k = 0; json_is_string(v) && k < f->n_options; k++)
+        if (!strcmp(json_string_value(v), f->options[k].id) &&
+            json_string_length(v) == strlen(f->options[k].id))
+            return 1;
+    return 0;
+}
+
+/* v accepted by f: it has the shape f's kind promises. */
+static int fits(const struct bp_ws_field *f, const json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    switch (f->kind) {
+    case BP_WS_TEXT:
+        return s && n <= BP_WS_TEXT_MAX && bp_utf8_valid((const uint8_t *)s, n) &&
+               !controls(s, n, 1);
+    case BP_WS_CHOICE:
+        return is_option(f, v);
+    case BP_WS_MULTI:
+        if (!json_is_array(v) || json_array_size(v) > f->n_options)
+            return 0;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (!is_option(f, json_array_get(v, i)))
+                return 0;
+            for (size_t j = 0; j < i; j++) /* distinct */
+                if (json_equal(json_array_get(v, i), json_array_get(v, j)))
+                    return 0;
+        }
+        return 1;
+    case BP_WS_SCALE:
+        return json_is_integer(v) && json_integer_value(v) >= f->min &&
+               json_integer_value(v) <= f->max;
+    case BP_WS_LIST:
+        if (!json_is_array(v) || json_array_size(v) > BP_WS_LIST_ITEMS)
+            return 0;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            const json_t *it = json_array_get(v, i);
+            size_t m = json_string_length(it);
+            if (!json_is_string(it) || m < 1 || m > BP_WS_ITEM_MAX ||
+                controls(json_string_value(it), m, 0))
+                return 0;
+        }
+        return 1;
+    case BP_WS_DATE:
+        return s && n == 10 && s[4] == '-' && s[7] == '-';
+    }
+    return 0;
+}
+
+static void check_value(const struct bp_ws_template *t, const uint8_t *data, size_t size)
+{
+    json_t *v = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!v)
+        return;
+    for (size_t s = 0; s < t->n_sections; s++)
+        for (size_t i = 0; i < t->sections[s].n_fields; i++) {
+            const struct bp_ws_field *f = &t->sections[s].fields[i];
+            char why[256];
+            int rc = bp_ws_value_check(f, v, why, sizeof why);
+            if (rc == 0 && !json_is_null(v) && !fits(f, v))
+                abort();
+            if (rc) {
+                if (rc != BP_E_INVALID_FIELD && rc != BP_E_TOO_LARGE)
+                    abort();
+                check_why(why, sizeof why);
+            }
+        }
+    json_decref(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const uint8_t *nul = memchr(data, 0, size);
+    const uint8_t *value = NULL;
+    size_t value_len = 0;
+    if (nul) {
+        value = nul + 1;
+        value_len = size - (size_t)(value - data);
+        size = (size_t)(nul - data);
+    }
     if (size > 1 << 16)
         return 0;
     struct bp_ws_template *t = (void *)1;
@@ -101,6 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bp_ws_template_parse((const char *)data, size, t->id, &u, why, sizeof why) || !u)
         abort();
     bp_ws_template_free(u);
+    if (value)
+        check_value(t, value, value_len);
     bp_ws_template_free(t);
     return 0;
 }
