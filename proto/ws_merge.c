@@ -280,9 +280,10 @@ static int apply_set(struct bp_ws_replica *r, struct node *x)
     set_skip(r, x, BP_WS_APPLIED, NULL);
     x->field = f;
     x->n_repl = 0;
+    /* A node's field is set only while it is applied: same field means applied too. */
     for (size_t i = 0; i < x->n_kids; i++) {
         struct node *k = x->kids[i];
-        if (applied(k) && k->field == f && bp_ws_hlc_cmp(&x->op.hlc, &k->op.hlc) < 0)
+        if (k->field == f && bp_ws_hlc_cmp(&x->op.hlc, &k->op.hlc) < 0)
             x->n_repl++;
     }
     if (!x->n_repl) {
@@ -292,7 +293,7 @@ static int apply_set(struct bp_ws_replica *r, struct node *x)
     }
     for (size_t i = 0; i < x->op.n_parents; i++) {
         struct node *p = tab_get(&r->nodes, x->op.parents[i]);
-        if (p && applied(p) && p->field == f && bp_ws_hlc_cmp(&p->op.hlc, &x->op.hlc) < 0 &&
+        if (p && p->field == f && bp_ws_hlc_cmp(&p->op.hlc, &x->op.hlc) < 0 &&
             p->n_repl++ == 0)
             head_remove(p);
     }

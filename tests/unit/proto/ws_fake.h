@@ -17,13 +17,13 @@
  *   choix  choice  both         "a" "b" "c"
  *   liste  list    both         keeps versions
  *   jour   date    beneficiary  "YYYY-MM-DD" (shape only) */
-static int fake_role(void *ctx, const char *device)
+static inline int fake_role(void *ctx, const char *device)
 {
     (void)ctx;
     return device[0] == 'C' ? BP_WS_CONSULTANT : device[0] == 'B' ? BP_WS_BENEFICIARY : 0;
 }
 
-static int fake_check(void *ctx, const char *tmpl, const char *field, const json_t *v, int role, int *keeps,
+static inline int fake_check(void *ctx, const char *tmpl, const char *field, const json_t *v, int role, int *keeps,
                       char *why, size_t cap)
 {
     (void)ctx;
@@ -68,7 +68,7 @@ static int fake_check(void *ctx, const char *tmpl, const char *field, const json
 static const struct bp_ws_rules fake_rules = {NULL, fake_role, fake_check};
 
 /* Op or sheet id n (22 characters) into out[23]. */
-static void fake_id(unsigned n, char *out)
+static inline void fake_id(unsigned n, char *out)
 {
     uint8_t b[16] = {0};
     memcpy(b + 12, &n, sizeof n);
@@ -77,7 +77,7 @@ static void fake_id(unsigned n, char *out)
 }
 
 /* Device n of a role ('C' or 'B' first) into out[44]. */
-static void fake_device(char role, unsigned n, char *out)
+static inline void fake_device(char role, unsigned n, char *out)
 {
     uint8_t b[32] = {0};
     b[0] = (uint8_t)((role == 'C' ? 2 : role == 'B' ? 1 : 3) << 2);
@@ -86,7 +86,7 @@ static void fake_device(char role, unsigned n, char *out)
 }
 
 /* An operation in memory (value taken; parents: n ids). */
-static void fake_op(struct bp_ws_op *op, enum bp_ws_op_type type, const char *id, const char *sheet,
+static inline void fake_op(struct bp_ws_op *op, enum bp_ws_op_type type, const char *id, const char *sheet,
                     const char *name, json_t *value, const char (*parents)[BP_WS_OPID_LEN + 1], size_t n,
                     uint64_t ms, uint32_t counter, const char *device)
 {
