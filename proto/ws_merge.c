@@ -400,7 +400,8 @@ static int head_order(const void *a, const void *b)
 
 static void field_sort(struct field *f)
 {
-    qsort(f->heads, f->n_heads, sizeof *f->heads, head_order);
+    if (f->n_heads > 1) /* qsort's array may not be NULL, even empty */
+        qsort(f->heads, f->n_heads, sizeof *f->heads, head_order);
     for (size_t i = 0; i < f->n_heads; i++)
         f->heads[i]->head_at = i + 1;
 }
@@ -482,8 +483,10 @@ int bp_ws_replica_digest(struct bp_ws_replica *r, uint8_t out[32])
     for (size_t i = 0; i < r->n_fields; i++)
         field_sort(r->all_fields[i]);
     /* Sorting the arrays themselves is harmless: their order means nothing. */
-    qsort(r->all_sheets, r->n_sheets, sizeof *r->all_sheets, sheet_by_id);
-    qsort(r->held, r->n_held, sizeof *r->held, by_id);
+    if (r->n_sheets > 1)
+        qsort(r->all_sheets, r->n_sheets, sizeof *r->all_sheets, sheet_by_id);
+    if (r->n_held > 1)
+        qsort(r->held, r->n_held, sizeof *r->held, by_id);
     for (size_t i = 0; i < r->n_sheets; i++) {
         const struct sheet *s = r->all_sheets[i];
         char line[128];
