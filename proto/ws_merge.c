@@ -337,8 +337,30 @@ static int add_create(struct bp_ws_replica *r, struct node *n)
     return 0;
 }
 
+/* Cheap checks of an op built in memory: what the tables and arrays rely on
+ * (the full check is bp_ws_op_parse's, or bp_ws_op_encode's). */
+static int op_shape_ok(const struct bp_ws_op *op)
+{
+    if (strnlen(op->id, sizeof op->id) != BP_WS_OPID_LEN || strnlen(op->sheet, sizeof op->sheet) != BP_WS_OPID_LEN ||
+        strnlen(op->device, sizeof op->device) != BP_WS_DEVICE_LEN || op->type > BP_WS_OP_DELETE)
+        return 0;
+    if (op->type == BP_WS_OP_CREATE)
+        return bp_ws_name_ok(op->tmpl, strnlen(op->tmpl, sizeof op->tmpl));
+    if (op->type != BP_WS_OP_SET)
+        return 1;
+    if (!bp_ws_name_ok(op->field, strnlen(op->field, sizeof op->field)) || op->n_parents > BP_WS_PARENTS_MAX ||
+        (op->n_parents && !op->parents))
+        return 0;
+    for (size_t i = 0; i < op->n_parents; i++)
+        if (strnlen(op->parents[i], sizeof op->parents[i]) != BP_WS_OPID_LEN)
+            return 0;
+    return 1;
+}
+
 int bp_ws_replica_add(struct bp_ws_replica *r, const struct bp_ws_op *op)
 {
+    if (!op_shape_ok(op))
+        return BP_E_INVALID_FIELD;
     struct node *n = node_get(r, op->id);
     if (!n)
         return BP_E_NOMEM;

@@ -54,11 +54,13 @@ struct bp_ws_replica;
 struct bp_ws_replica *bp_ws_replica_new(const struct bp_ws_rules *rules);
 void bp_ws_replica_free(struct bp_ws_replica *r);
 
-/* Adds a copy of op (op is not taken). 1 when it was new, 0 when the
- * replica already held that op id (the same operation: ignored),
+/* Adds a copy of op (op is not taken; it comes from bp_ws_op_parse, or is
+ * one bp_ws_op_encode accepts). 1 when it was new, 0 when the replica
+ * already held that op id (the same operation: ignored),
  * BP_E_INVALID_FIELD when it held that id with other content (the first
- * stays: two honest devices never draw the same 16 random bytes), or
- * BP_E_NOMEM (nothing changed). */
+ * stays: two honest devices never draw the same 16 random bytes) or when
+ * op's ids or names are malformed, or BP_E_NOMEM (the replica may then be
+ * half-way through the add: free it and load it again). */
 int bp_ws_replica_add(struct bp_ws_replica *r, const struct bp_ws_op *op);
 /* Parses json (bp_ws_op_parse) and adds it; e says why it was refused. */
 int bp_ws_replica_add_json(struct bp_ws_replica *r, const char *json, size_t len, struct bp_verr *e);

@@ -244,6 +244,23 @@ static void test_json(void)
     free(s);
     bp_ws_op_clear(&op);
     CHECK_EQ_INT(bp_ws_replica_count(r), 1);
+    /* An op built in memory with a malformed id, field or parent is refused. */
+    fake_op(&op, BP_WS_OP_SET, ID[2], S1, "texte", json_string("x"), NULL, 0, 2, 0, DC);
+    op.id[5] = 0;
+    CHECK_EQ_INT(bp_ws_replica_add(r, &op), BP_E_INVALID_FIELD);
+    strcpy(op.id, ID[2]);
+    strcpy(op.field, "Texte");
+    CHECK_EQ_INT(bp_ws_replica_add(r, &op), BP_E_INVALID_FIELD);
+    strcpy(op.field, "texte");
+    op.n_parents = 1; /* and no array */
+    CHECK_EQ_INT(bp_ws_replica_add(r, &op), BP_E_INVALID_FIELD);
+    op.n_parents = 0;
+    op.type = (enum bp_ws_op_type)7;
+    CHECK_EQ_INT(bp_ws_replica_add(r, &op), BP_E_INVALID_FIELD);
+    op.type = BP_WS_OP_SET;
+    CHECK_EQ_INT(bp_ws_replica_add(r, &op), 1);
+    bp_ws_op_clear(&op);
+    CHECK_EQ_INT(bp_ws_replica_count(r), 2);
     bp_ws_replica_free(r);
 }
 
