@@ -195,11 +195,12 @@ static struct sheet *sheet_get(struct bp_ws_replica *r, const char *id)
     if (!(s = calloc(1, sizeof *s)))
         return NULL;
     memcpy(s->id, id, BP_WS_OPID_LEN + 1);
-    if (tab_put(&r->sheets, s->id, s) || push(&r->all_sheets, &r->n_sheets, &r->cap_sheets, s)) {
-        /* tab_put may have kept it: leave it owned by the table, never half-freed. */
+    if (tab_put(&r->sheets, s->id, s)) {
+        free(s);
         return NULL;
     }
-    return s;
+    /* From here the table owns it (bp_ws_replica_free frees through the tables). */
+    return push(&r->all_sheets, &r->n_sheets, &r->cap_sheets, s) ? NULL : s;
 }
 
 static void field_key(char *key, const char *sheet, const char *field)
@@ -566,10 +567,12 @@ void bp_ws_replica_free(struct bp_ws_replica *r)
             free(s->fields);
             free(s);
         }
-    for (size_t i = 0; i < r->n_fields; i++) {
-        free(r->all_fields[i]->heads);
-        free(r->all_fields[i]);
-    }
+    for (size_t i = 0; i < r->fields.nb; i++)
+        for (struct hent *e = r->fields.b[i]; e; e = e->next) {
+            struct field *f = e->val;
+            free(f->heads);
+            free(f);
+        }
     tab_free(&r->nodes);
     tab_free(&r->sheets);
     tab_free(&r->fields);
