@@ -213,7 +213,7 @@ static void field_key(char *key, const char *sheet, const char *field)
 
 static struct field *field_get(struct bp_ws_replica *r, struct sheet *s, const char *name)
 {
-    char key[sizeof ((struct field *)0)->key];
+    char key[sizeof((struct field *)0)->key];
     field_key(key, s->id, name);
     struct field *f = tab_get(&r->fields, key);
     if (f)
@@ -226,7 +226,8 @@ static struct field *field_get(struct bp_ws_replica *r, struct sheet *s, const c
         free(f);
         return NULL;
     }
-    if (push(&r->all_fields, &r->n_fields, &r->cap_fields, f) || push(&s->fields, &s->n_fields, &s->cap_fields, f))
+    if (push(&r->all_fields, &r->n_fields, &r->cap_fields, f) ||
+        push(&s->fields, &s->n_fields, &s->cap_fields, f))
         return NULL;
     return f;
 }
@@ -268,8 +269,8 @@ static int apply_set(struct bp_ws_replica *r, struct node *x)
     char why[200] = "";
     int keeps = 0;
     int role = r->rules.device_role ? r->rules.device_role(r->rules.ctx, x->op.device) : 0;
-    int rc = r->rules.field_check(r->rules.ctx, s->create->op.tmpl, x->op.field, x->op.value, role, &keeps,
-                                  why, sizeof why);
+    int rc = r->rules.field_check(r->rules.ctx, s->create->op.tmpl, x->op.field, x->op.value, role,
+                                  &keeps, why, sizeof why);
     if (rc) {
         set_skip(r, x, rc, why);
         return 0;
@@ -294,8 +295,7 @@ static int apply_set(struct bp_ws_replica *r, struct node *x)
     }
     for (size_t i = 0; i < x->op.n_parents; i++) {
         struct node *p = tab_get(&r->nodes, x->op.parents[i]);
-        if (p && p->field == f && bp_ws_hlc_cmp(&p->op.hlc, &x->op.hlc) < 0 &&
-            p->n_repl++ == 0)
+        if (p && p->field == f && bp_ws_hlc_cmp(&p->op.hlc, &x->op.hlc) < 0 && p->n_repl++ == 0)
             head_remove(p);
     }
     return 0;
@@ -342,15 +342,16 @@ static int add_create(struct bp_ws_replica *r, struct node *n)
  * (the full check is bp_ws_op_parse's, or bp_ws_op_encode's). */
 static int op_shape_ok(const struct bp_ws_op *op)
 {
-    if (strnlen(op->id, sizeof op->id) != BP_WS_OPID_LEN || strnlen(op->sheet, sizeof op->sheet) != BP_WS_OPID_LEN ||
+    if (strnlen(op->id, sizeof op->id) != BP_WS_OPID_LEN ||
+        strnlen(op->sheet, sizeof op->sheet) != BP_WS_OPID_LEN ||
         strnlen(op->device, sizeof op->device) != BP_WS_DEVICE_LEN || op->type > BP_WS_OP_DELETE)
         return 0;
     if (op->type == BP_WS_OP_CREATE)
         return bp_ws_name_ok(op->tmpl, strnlen(op->tmpl, sizeof op->tmpl));
     if (op->type != BP_WS_OP_SET)
         return 1;
-    if (!bp_ws_name_ok(op->field, strnlen(op->field, sizeof op->field)) || op->n_parents > BP_WS_PARENTS_MAX ||
-        (op->n_parents && !op->parents))
+    if (!bp_ws_name_ok(op->field, strnlen(op->field, sizeof op->field)) ||
+        op->n_parents > BP_WS_PARENTS_MAX || (op->n_parents && !op->parents))
         return 0;
     for (size_t i = 0; i < op->n_parents; i++)
         if (strnlen(op->parents[i], sizeof op->parents[i]) != BP_WS_OPID_LEN)
@@ -436,7 +437,7 @@ size_t bp_ws_replica_heads(struct bp_ws_replica *r, const char *sheet, const cha
         *conflict = 0;
     if (strlen(sheet) > BP_WS_OPID_LEN || strlen(field) > BP_WS_NAME_MAX)
         return 0;
-    char key[sizeof ((struct field *)0)->key];
+    char key[sizeof((struct field *)0)->key];
     field_key(key, sheet, field);
     struct field *f = tab_get(&r->fields, key);
     if (!f)
@@ -449,7 +450,8 @@ size_t bp_ws_replica_heads(struct bp_ws_replica *r, const char *sheet, const cha
     return f->n_heads;
 }
 
-int bp_ws_replica_sheet(const struct bp_ws_replica *r, const char *sheet, const char **tmpl, int *deleted)
+int bp_ws_replica_sheet(const struct bp_ws_replica *r, const char *sheet, const char **tmpl,
+                        int *deleted)
 {
     const struct sheet *s = tab_get(&r->sheets, sheet);
     if (!s || (!s->create && !s->deleted))
@@ -513,7 +515,8 @@ int bp_ws_replica_digest(struct bp_ws_replica *r, uint8_t out[32])
     for (size_t i = 0; i < r->n_sheets; i++) {
         const struct sheet *s = r->all_sheets[i];
         char line[128];
-        int n = snprintf(line, sizeof line, "S %s %s %d\n", s->id, s->create ? s->create->id : "-", s->deleted);
+        int n = snprintf(line, sizeof line, "S %s %s %d\n", s->id, s->create ? s->create->id : "-",
+                         s->deleted);
         EVP_DigestUpdate(md, line, (size_t)n);
     }
     for (size_t i = 0; i < r->n_held; i++) {

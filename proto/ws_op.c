@@ -23,14 +23,17 @@ static const struct bp_field common_spec[] = {
     BP_FIELD("hlc", BP_F_ARRAY, BP_FIELD_REQ, 2, 2),
     BP_FIELD("device", BP_F_B64, BP_FIELD_REQ, 0, 32),
 };
-static const struct bp_field hlc_ms = BP_FIELD("hlc[0]", BP_F_INT, BP_FIELD_REQ, 0, (long long)BP_WS_HLC_MS_MAX);
+static const struct bp_field hlc_ms =
+    BP_FIELD("hlc[0]", BP_F_INT, BP_FIELD_REQ, 0, (long long)BP_WS_HLC_MS_MAX);
 static const struct bp_field hlc_counter =
     BP_FIELD("hlc[1]", BP_F_INT, BP_FIELD_REQ, 0, BP_WS_HLC_COUNTER_MAX);
 static const struct bp_field create_spec[] = {
-    BP_FIELD_WHY("template", BP_F_STR, BP_FIELD_REQ, 1, BP_WS_NAME_MAX, "must be 1 to 40 characters a-z 0-9 _"),
+    BP_FIELD_WHY("template", BP_F_STR, BP_FIELD_REQ, 1, BP_WS_NAME_MAX,
+                 "must be 1 to 40 characters a-z 0-9 _"),
 };
 static const struct bp_field set_spec[] = {
-    BP_FIELD_WHY("field", BP_F_STR, BP_FIELD_REQ, 1, BP_WS_NAME_MAX, "must be 1 to 40 characters a-z 0-9 _"),
+    BP_FIELD_WHY("field", BP_F_STR, BP_FIELD_REQ, 1, BP_WS_NAME_MAX,
+                 "must be 1 to 40 characters a-z 0-9 _"),
     BP_FIELD("parents", BP_F_ARRAY, BP_FIELD_REQ, 0, BP_WS_PARENTS_MAX),
 };
 static const struct bp_field parent_row = BP_FIELD("parents[]", BP_F_B64, BP_FIELD_REQ, 0, 16);
@@ -87,7 +90,8 @@ static int set_fields(const json_t *o, struct bp_ws_op *op, struct bp_verr *e)
     if (!v)
         return bp_field_check_value(NULL, &value_row, WHERE, e);
     if (!value_shape_ok(v))
-        return bp_field_refuse("value", WHERE, "must be null, a string, an integer or an array of strings", e);
+        return bp_field_refuse("value", WHERE,
+                               "must be null, a string, an integer or an array of strings", e);
     const json_t *ps = json_object_get(o, "parents");
     size_t n = json_array_size(ps);
     if (n) {
@@ -133,7 +137,8 @@ int bp_ws_op_from_json(const json_t *o, struct bp_ws_op *out, struct bp_verr *e)
 
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)o, key, v) {
+    json_object_foreach((json_t *)o, key, v)
+    {
         int ok = 0;
         for (int i = 0; allowed[out->type][i] && !ok; i++)
             ok = !strcmp(key, allowed[out->type][i]);
@@ -157,7 +162,8 @@ int bp_ws_op_parse(const char *json, size_t len, struct bp_ws_op *out, struct bp
     if (len > BP_WS_OP_MAX) {
         if (e) {
             e->code = BP_E_TOO_LARGE;
-            snprintf(e->detail, sizeof e->detail, "operation of %zu bytes (at most %d)", len, BP_WS_OP_MAX);
+            snprintf(e->detail, sizeof e->detail, "operation of %zu bytes (at most %d)", len,
+                     BP_WS_OP_MAX);
         }
         return BP_E_TOO_LARGE;
     }
@@ -177,8 +183,8 @@ int bp_ws_op_parse(const char *json, size_t len, struct bp_ws_op *out, struct bp
 
 char *bp_ws_op_encode(const struct bp_ws_op *op, size_t *len)
 {
-    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:[I,I], s:s}", "v", 1, "op", op->id, "sheet", op->sheet,
-                          "type", type_words[op->type], "hlc", (json_int_t)op->hlc.ms,
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:[I,I], s:s}", "v", 1, "op", op->id, "sheet",
+                          op->sheet, "type", type_words[op->type], "hlc", (json_int_t)op->hlc.ms,
                           (json_int_t)op->hlc.counter, "device", op->device);
     if (!o)
         return NULL;

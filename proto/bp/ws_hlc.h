@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#define BP_WS_HLC_COUNTER_MAX 65535u            /* counter < 2^16 */
-#define BP_WS_HLC_MS_MAX 9007199254740991ull    /* 2^53 - 1: exact in every JSON reader */
+#define BP_WS_HLC_COUNTER_MAX 65535u         /* counter < 2^16 */
+#define BP_WS_HLC_MS_MAX 9007199254740991ull /* 2^53 - 1: exact in every JSON reader */
 
 struct bp_ws_hlc {
     uint64_t ms;

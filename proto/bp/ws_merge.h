@@ -63,7 +63,8 @@ void bp_ws_replica_free(struct bp_ws_replica *r);
  * half-way through the add: free it and load it again). */
 int bp_ws_replica_add(struct bp_ws_replica *r, const struct bp_ws_op *op);
 /* Parses json (bp_ws_op_parse) and adds it; e says why it was refused. */
-int bp_ws_replica_add_json(struct bp_ws_replica *r, const char *json, size_t len, struct bp_verr *e);
+int bp_ws_replica_add_json(struct bp_ws_replica *r, const char *json, size_t len,
+                           struct bp_verr *e);
 
 /* Operations held. */
 size_t bp_ws_replica_count(const struct bp_ws_replica *r);
@@ -78,7 +79,8 @@ size_t bp_ws_replica_skipped(const struct bp_ws_replica *r);
 /* Whether the sheet is known (a create or a delete held): 1 and its
  * template (the create with the smallest (hlc, device, op id); "" when only
  * a delete is held) and whether it is deleted; 0 when unknown. */
-int bp_ws_replica_sheet(const struct bp_ws_replica *r, const char *sheet, const char **tmpl, int *deleted);
+int bp_ws_replica_sheet(const struct bp_ws_replica *r, const char *sheet, const char **tmpl,
+                        int *deleted);
 
 /* The field's heads, winner first then by (hlc, device, op id) falling:
  * writes min(n, cap) operations into heads (may be NULL with cap 0) and

@@ -20,12 +20,13 @@
 #include "bp/err.h"
 #include "bp/ws_hlc.h"
 
-#define BP_WS_OPID_LEN 22      /* op and sheet ids: 16 bytes in base64url */
-#define BP_WS_DEVICE_LEN 43    /* device fingerprint: 32 bytes in base64url */
-#define BP_WS_NAME_MAX 40      /* template and field ids: [a-z0-9_]{1,40} */
-#define BP_WS_PARENTS_MAX 64   /* heads one edit may replace */
-#define BP_WS_OP_MAX (1 << 20) /* bytes of one operation's JSON (a list: 100 x 2,000 bytes, escaped) */
-#define BP_WS_VALUE_ITEMS 100  /* elements of an array value */
+#define BP_WS_OPID_LEN 22    /* op and sheet ids: 16 bytes in base64url */
+#define BP_WS_DEVICE_LEN 43  /* device fingerprint: 32 bytes in base64url */
+#define BP_WS_NAME_MAX 40    /* template and field ids: [a-z0-9_]{1,40} */
+#define BP_WS_PARENTS_MAX 64 /* heads one edit may replace */
+#define BP_WS_OP_MAX                                                                               \
+    (1 << 20) /* bytes of one operation's JSON (a list: 100 x 2,000 bytes, escaped) */
+#define BP_WS_VALUE_ITEMS 100 /* elements of an array value */
 
 enum bp_ws_op_type { BP_WS_OP_CREATE, BP_WS_OP_SET, BP_WS_OP_DELETE };
 
@@ -33,9 +34,9 @@ struct bp_ws_op {
     char id[BP_WS_OPID_LEN + 1];
     char sheet[BP_WS_OPID_LEN + 1];
     enum bp_ws_op_type type;
-    char tmpl[BP_WS_NAME_MAX + 1];  /* create only, else "" */
-    char field[BP_WS_NAME_MAX + 1]; /* set only, else "" */
-    json_t *value;                  /* set only: owned (json null: empty), else NULL */
+    char tmpl[BP_WS_NAME_MAX + 1];       /* create only, else "" */
+    char field[BP_WS_NAME_MAX + 1];      /* set only, else "" */
+    json_t *value;                       /* set only: owned (json null: empty), else NULL */
     char (*parents)[BP_WS_OPID_LEN + 1]; /* set only: owned, n_parents ids, distinct */
     size_t n_parents;
     struct bp_ws_hlc hlc;

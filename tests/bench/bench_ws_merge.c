@@ -52,8 +52,8 @@ static int role(void *ctx, const char *device)
 }
 
 /* Every field a text both may edit: what costs most (versions kept). */
-static int text_fields(void *ctx, const char *tmpl, const char *field, const json_t *v, int r, int *keeps,
-                       char *why, size_t cap)
+static int text_fields(void *ctx, const char *tmpl, const char *field, const json_t *v, int r,
+                       int *keeps, char *why, size_t cap)
 {
     (void)ctx, (void)tmpl, (void)r, (void)why, (void)cap;
     if (field)
@@ -115,8 +115,10 @@ static char **history(size_t n, size_t **lens)
             strcpy(op.sheet, sheets[pick(NSHEETS)]);
             snprintf(op.field, sizeof op.field, "champ_%u", pick(NFIELDS));
             char text[200];
-            snprintf(text, sizeof text, "Réponse %zu : un paragraphe de texte tapé par la personne, "
-                                        "avec des accents et une deuxième ligne.\nFin.", k);
+            snprintf(text, sizeof text,
+                     "Réponse %zu : un paragraphe de texte tapé par la personne, "
+                     "avec des accents et une deuxième ligne.\nFin.",
+                     k);
             op.value = json_string(text);
             const struct bp_ws_op *h[BP_WS_PARENTS_MAX];
             size_t nh = bp_ws_replica_heads(rep[w], op.sheet, op.field, h, BP_WS_PARENTS_MAX, NULL);
@@ -229,18 +231,22 @@ int main(int argc, char **argv)
     int bad = 0;
     for (int s = 0; s < 2; s++)
         bad |= measure(sizes[s], (int)rounds, &res[s]);
-    printf("%7s %10s | %9s %9s %11s | %10s %12s | %10s %10s\n", "ops", "bytes/op", "parse ns", "merge ns",
-           "shuffled ns", "merge only", "merge/parse", "digest ms", "conflicts");
+    printf("%7s %10s | %9s %9s %11s | %10s %12s | %10s %10s\n", "ops", "bytes/op", "parse ns",
+           "merge ns", "shuffled ns", "merge only", "merge/parse", "digest ms", "conflicts");
     for (int s = 0; s < 2; s++)
         printf("%7zu %10.0f | %9.0f %9.0f %11.0f | %10.0f %12.2f | %10.2f %10zu\n", res[s].n,
                (double)res[s].bytes / (double)res[s].n, res[s].parse, res[s].merge, res[s].shuffled,
-               res[s].merge - res[s].parse, res[s].merge / res[s].parse, res[s].digest / 1e6, res[s].conflicts);
+               res[s].merge - res[s].parse, res[s].merge / res[s].parse, res[s].digest / 1e6,
+               res[s].conflicts);
     printf("BENCH_JSON {\"bench\":\"ws_merge\",\"rounds\":%ld,\"results\":[", rounds);
     for (int s = 0; s < 2; s++)
-        printf("%s{\"ops\":%zu,\"bytes_per_op\":%.0f,\"parse_ns\":%.0f,\"merge_ns\":%.0f,\"shuffled_ns\":%.0f,"
-               "\"merge_over_parse\":%.3f,\"shuffled_over_parse\":%.3f,\"digest_ms\":%.3f,\"conflicts\":%zu}",
-               s ? "," : "", res[s].n, (double)res[s].bytes / (double)res[s].n, res[s].parse, res[s].merge,
-               res[s].shuffled, res[s].merge / res[s].parse, res[s].shuffled / res[s].parse, res[s].digest / 1e6, res[s].conflicts);
+        printf("%s{\"ops\":%zu,\"bytes_per_op\":%.0f,\"parse_ns\":%.0f,\"merge_ns\":%.0f,"
+               "\"shuffled_ns\":%.0f,"
+               "\"merge_over_parse\":%.3f,\"shuffled_over_parse\":%.3f,\"digest_ms\":%.3f,"
+               "\"conflicts\":%zu}",
+               s ? "," : "", res[s].n, (double)res[s].bytes / (double)res[s].n, res[s].parse,
+               res[s].merge, res[s].shuffled, res[s].merge / res[s].parse,
+               res[s].shuffled / res[s].parse, res[s].digest / 1e6, res[s].conflicts);
     printf("],\"ok\":%s}\n", bad ? "false" : "true");
     if (bad)
         fprintf(stderr, "bench_ws_merge: an operation was refused or the replicas differ\n");

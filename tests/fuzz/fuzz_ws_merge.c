@@ -24,8 +24,8 @@ static int any_role(void *ctx, const char *device)
 
 /* Template "t" only; fields starting with 'x' unknown; "c..." consultant
  * only; odd-length strings refused; "t..." fields keep versions. */
-static int some_fields(void *ctx, const char *tmpl, const char *field, const json_t *v, int role, int *keeps,
-                       char *why, size_t cap)
+static int some_fields(void *ctx, const char *tmpl, const char *field, const json_t *v, int role,
+                       int *keeps, char *why, size_t cap)
 {
     (void)ctx, (void)why, (void)cap;
     if (strcmp(tmpl, "t"))
@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!(r[k] = bp_ws_replica_new(&rules)))
                 abort();
         for (size_t i = 0; i < n; i++) {
-            if (bp_ws_replica_add(r[0], &ops[i]) < 0 || bp_ws_replica_add(r[1], &ops[n - 1 - i]) < 0 ||
+            if (bp_ws_replica_add(r[0], &ops[i]) < 0 ||
+                bp_ws_replica_add(r[1], &ops[n - 1 - i]) < 0 ||
                 bp_ws_replica_add(r[2], &ops[i]) < 0 || bp_ws_replica_add(r[2], &ops[i / 2]) < 0)
                 abort();
         }

@@ -19,8 +19,8 @@ static int any_role(void *ctx, const char *device)
 
 /* Every template known; a field whose name starts with 'x' unknown; a value
  * of an odd length refused; text ("t...") keeps versions. */
-static int some_fields(void *ctx, const char *tmpl, const char *field, const json_t *v, int role, int *keeps,
-                       char *why, size_t cap)
+static int some_fields(void *ctx, const char *tmpl, const char *field, const json_t *v, int role,
+                       int *keeps, char *why, size_t cap)
 {
     (void)ctx, (void)tmpl, (void)role, (void)why, (void)cap;
     if (!field)

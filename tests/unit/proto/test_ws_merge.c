@@ -15,8 +15,9 @@
 static char S1[23], S2[23], DC[44], DB[44], DB2[44];
 static char ID[40][23];
 
-static int add(struct bp_ws_replica *r, enum bp_ws_op_type type, int id, const char *sheet, const char *name,
-               json_t *value, const int *parents, size_t n, uint64_t ms, uint32_t counter, const char *device)
+static int add(struct bp_ws_replica *r, enum bp_ws_op_type type, int id, const char *sheet,
+               const char *name, json_t *value, const int *parents, size_t n, uint64_t ms,
+               uint32_t counter, const char *device)
 {
     char ps[8][BP_WS_OPID_LEN + 1];
     for (size_t i = 0; i < n; i++)
@@ -29,7 +30,8 @@ static int add(struct bp_ws_replica *r, enum bp_ws_op_type type, int id, const c
 }
 
 /* Heads of a field as op numbers, winner first, into out; returns n. */
-static size_t heads(struct bp_ws_replica *r, const char *sheet, const char *field, int *out, int *conflict)
+static size_t heads(struct bp_ws_replica *r, const char *sheet, const char *field, int *out,
+                    int *conflict)
 {
     const struct bp_ws_op *h[16];
     size_t n = bp_ws_replica_heads(r, sheet, field, h, 16, conflict);
@@ -59,26 +61,33 @@ static void test_text(void)
     CHECK_EQ_INT(bp_ws_replica_heads(r, S1, "texte", NULL, 0, NULL), 0);
     /* Sequential: each lists the one before. */
     CHECK_EQ_INT(add(r, BP_WS_OP_SET, 2, S1, "texte", json_string("un"), NULL, 0, 20, 0, DC), 1);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 3, S1, "texte", json_string("deux"), (int[]){2}, 1, 21, 0, DB), 1);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 4, S1, "texte", json_string("trois"), (int[]){3}, 1, 22, 0, DC), 1);
+    CHECK_EQ_INT(
+        add(r, BP_WS_OP_SET, 3, S1, "texte", json_string("deux"), (int[]){2}, 1, 21, 0, DB), 1);
+    CHECK_EQ_INT(
+        add(r, BP_WS_OP_SET, 4, S1, "texte", json_string("trois"), (int[]){3}, 1, 22, 0, DC), 1);
     CHECK_EQ_INT(heads(r, S1, "texte", h, &conflict), 1);
     CHECK(h[0] == 4 && conflict == 0);
     CHECK_STR(winner_text(r, S1, "texte"), "trois");
     /* Two concurrent edits of 4: a conflict, both kept, the winner by ms. */
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 5, S1, "texte", json_string("B"), (int[]){4}, 1, 30, 0, DB), 1);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 6, S1, "texte", json_string("C"), (int[]){4}, 1, 29, 5, DC), 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 5, S1, "texte", json_string("B"), (int[]){4}, 1, 30, 0, DB),
+                 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 6, S1, "texte", json_string("C"), (int[]){4}, 1, 29, 5, DC),
+                 1);
     CHECK_EQ_INT(heads(r, S1, "texte", h, &conflict), 2);
     CHECK(h[0] == 5 && h[1] == 6 && conflict == 1);
     /* Same ms: the counter decides; same counter: the device. */
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 7, S1, "texte", json_string("C2"), (int[]){4}, 1, 30, 1, DC), 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 7, S1, "texte", json_string("C2"), (int[]){4}, 1, 30, 1, DC),
+                 1);
     CHECK_EQ_INT(heads(r, S1, "texte", h, &conflict), 3);
     CHECK(h[0] == 7 && h[1] == 5 && h[2] == 6);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 8, S1, "texte", json_string("B2"), (int[]){4}, 1, 30, 1, DB2), 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 8, S1, "texte", json_string("B2"), (int[]){4}, 1, 30, 1, DB2),
+                 1);
     CHECK_EQ_INT(heads(r, S1, "texte", h, &conflict), 4);
     /* DB2 and DC: "C..." > "B..." as bytes. */
     CHECK(h[0] == 7 && h[1] == 8);
     /* Resolve: parents = all heads. One head, no conflict. */
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 9, S1, "texte", json_string("fusion"), (int[]){5, 6, 7, 8}, 4, 31, 0, DB),
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 9, S1, "texte", json_string("fusion"), (int[]){5, 6, 7, 8}, 4,
+                     31, 0, DB),
                  1);
     CHECK_EQ_INT(heads(r, S1, "texte", h, &conflict), 1);
     CHECK(h[0] == 9 && conflict == 0);
@@ -87,15 +96,19 @@ static void test_text(void)
     CHECK(bp_ws_replica_get(r, ID[5]) != NULL);
     CHECK_EQ_INT(bp_ws_replica_status(r, ID[5], NULL), 0);
     /* The same op again is ignored; the same id with other content refused. */
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 9, S1, "texte", json_string("fusion"), (int[]){5, 6, 7, 8}, 4, 31, 0, DB),
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 9, S1, "texte", json_string("fusion"), (int[]){5, 6, 7, 8}, 4,
+                     31, 0, DB),
                  0);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 9, S1, "texte", json_string("autre"), (int[]){5, 6, 7, 8}, 4, 31, 0, DB),
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 9, S1, "texte", json_string("autre"), (int[]){5, 6, 7, 8}, 4,
+                     31, 0, DB),
                  BP_E_INVALID_FIELD);
     CHECK_EQ_INT(bp_ws_replica_count(r), 9);
     CHECK_STR(winner_text(r, S1, "texte"), "fusion");
     /* A list keeps versions too. */
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 10, S1, "liste", json_pack("[s]", "x"), NULL, 0, 40, 0, DB), 1);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 11, S1, "liste", json_pack("[s]", "y"), NULL, 0, 40, 0, DC), 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 10, S1, "liste", json_pack("[s]", "x"), NULL, 0, 40, 0, DB),
+                 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 11, S1, "liste", json_pack("[s]", "y"), NULL, 0, 40, 0, DC),
+                 1);
     CHECK_EQ_INT(heads(r, S1, "liste", h, &conflict), 2);
     CHECK(conflict == 1 && h[0] == 11);
     /* Delete: the sheet is gone, its operations stay. */
@@ -114,8 +127,10 @@ static void test_choice_date(void)
     CHECK_EQ_INT(add(r, BP_WS_OP_SET, 3, S1, "choix", json_string("b"), NULL, 0, 20, 0, DB), 1);
     CHECK_EQ_INT(heads(r, S1, "choix", h, &conflict), 2);
     CHECK(conflict == 0 && h[0] == 2);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 4, S1, "jour", json_string("2026-12-01"), NULL, 0, 20, 0, DB), 1);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 5, S1, "jour", json_string("2026-12-02"), NULL, 0, 21, 0, DB2), 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 4, S1, "jour", json_string("2026-12-01"), NULL, 0, 20, 0, DB),
+                 1);
+    CHECK_EQ_INT(
+        add(r, BP_WS_OP_SET, 5, S1, "jour", json_string("2026-12-02"), NULL, 0, 21, 0, DB2), 1);
     CHECK_EQ_INT(heads(r, S1, "jour", h, &conflict), 2);
     CHECK(conflict == 0 && h[0] == 5);
     bp_ws_replica_free(r);
@@ -141,7 +156,8 @@ static void test_refused(void)
     CHECK_EQ_INT(bp_ws_replica_status(r, ID[3], &why), BP_WS_ROLE);
     CHECK(why && strstr(why, "note") != NULL);
     CHECK_EQ_INT(bp_ws_replica_heads(r, S1, "note", NULL, 0, NULL), 0);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 4, S1, "jour", json_string("2026-01-01"), NULL, 0, 30, 0, DC), 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 4, S1, "jour", json_string("2026-01-01"), NULL, 0, 30, 0, DC),
+                 1);
     CHECK_EQ_INT(bp_ws_replica_status(r, ID[4], NULL), BP_WS_ROLE);
     /* Unknown field, bad value, unknown device role. */
     CHECK_EQ_INT(add(r, BP_WS_OP_SET, 5, S1, "inconnu", json_string("x"), NULL, 0, 30, 0, DC), 1);
@@ -150,14 +166,16 @@ static void test_refused(void)
     CHECK_EQ_INT(bp_ws_replica_status(r, ID[6], NULL), BP_WS_BAD_VALUE);
     char dx[44];
     fake_device('X', 1, dx);
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 7, S1, "texte", json_string("x"), (int[]){2}, 1, 30, 0, dx), 1);
+    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 7, S1, "texte", json_string("x"), (int[]){2}, 1, 30, 0, dx),
+                 1);
     CHECK_EQ_INT(bp_ws_replica_status(r, ID[7], NULL), BP_WS_ROLE);
     /* A refused op replaces nothing. */
     CHECK_EQ_INT(heads(r, S1, "texte", h, NULL), 1);
     CHECK(h[0] == 2);
     CHECK_EQ_INT(bp_ws_replica_skipped(r), 5);
     /* A forged parent link backwards in time does not replace. */
-    CHECK_EQ_INT(add(r, BP_WS_OP_SET, 8, S1, "texte", json_string("vieux"), (int[]){2}, 1, 19, 0, DC), 1);
+    CHECK_EQ_INT(
+        add(r, BP_WS_OP_SET, 8, S1, "texte", json_string("vieux"), (int[]){2}, 1, 19, 0, DC), 1);
     CHECK_EQ_INT(heads(r, S1, "texte", h, NULL), 2);
     /* Unknown template: the create is reported, its sets are not applied. */
     CHECK_EQ_INT(add(r, BP_WS_OP_CREATE, 9, S2, "autre", NULL, NULL, 0, 10, 0, DC), 1);
@@ -183,9 +201,9 @@ static void test_orders(void)
         uint64_t ms;
         const char *dev;
     } h[] = {
-        {BP_WS_OP_CREATE, NULL, {0}, 0, 1, DC},    {BP_WS_OP_SET, "a", {0}, 0, 2, DC},
-        {BP_WS_OP_SET, "b", {2}, 1, 3, DB},        {BP_WS_OP_SET, "c", {3}, 1, 4, DB},
-        {BP_WS_OP_SET, "d", {2}, 1, 5, DC},        {BP_WS_OP_SET, "e", {4, 5}, 2, 6, DB},
+        {BP_WS_OP_CREATE, NULL, {0}, 0, 1, DC}, {BP_WS_OP_SET, "a", {0}, 0, 2, DC},
+        {BP_WS_OP_SET, "b", {2}, 1, 3, DB},     {BP_WS_OP_SET, "c", {3}, 1, 4, DB},
+        {BP_WS_OP_SET, "d", {2}, 1, 5, DC},     {BP_WS_OP_SET, "e", {4, 5}, 2, 6, DB},
         {BP_WS_OP_SET, "f", {3}, 1, 7, DB2},
     };
     size_t n = sizeof h / sizeof h[0];

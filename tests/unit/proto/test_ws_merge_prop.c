@@ -71,7 +71,8 @@ static struct {
     uint64_t now;
 } w;
 
-static const char *const FIELDS[] = {"texte", "texte", "texte", "note", "choix", "liste", "jour", "inconnu"};
+static const char *const FIELDS[] = {"texte", "texte", "texte", "note",
+                                     "choix", "liste", "jour",  "inconnu"};
 
 /* What the runs went through, so a generator that stopped making
  * conflicts or early children would be seen (and fail). */
@@ -143,7 +144,8 @@ static int edit(int i)
             char text[64];
             snprintf(text, sizeof text, "r%d op%d « é »", i, w.n);
             if (!strcmp(op->field, "choix"))
-                op->value = json_string(pick(10) == 0 ? "z" : (const char *[]){"a", "b", "c"}[pick(3)]);
+                op->value =
+                    json_string(pick(10) == 0 ? "z" : (const char *[]){"a", "b", "c"}[pick(3)]);
             else if (!strcmp(op->field, "liste"))
                 op->value = json_pack("[s,s]", text, "x");
             else if (!strcmp(op->field, "jour"))
@@ -197,7 +199,8 @@ static const char *oracle_template(const char *sheet)
 {
     const struct bp_ws_op *best = NULL;
     for (int k = 0; k < w.n; k++)
-        if (w.op[k].type == BP_WS_OP_CREATE && !strcmp(w.op[k].sheet, sheet) && (!best || order(&w.op[k], best) < 0))
+        if (w.op[k].type == BP_WS_OP_CREATE && !strcmp(w.op[k].sheet, sheet) &&
+            (!best || order(&w.op[k], best) < 0))
             best = &w.op[k];
     return best ? best->tmpl : NULL;
 }
@@ -209,7 +212,8 @@ static int oracle_applied(int k, int *keeps)
         return 0;
     const char *t = oracle_template(op->sheet);
     char why[200];
-    return t && fake_check(NULL, t, op->field, op->value, fake_role(NULL, op->device), keeps, why, sizeof why) == 0;
+    return t && fake_check(NULL, t, op->field, op->value, fake_role(NULL, op->device), keeps, why,
+                           sizeof why) == 0;
 }
 
 static int lists(const struct bp_ws_op *child, const char *id)
@@ -244,8 +248,9 @@ static int oracle_check(struct bp_ws_replica *r)
                 continue;
             int replaced = 0;
             for (int b = 0; b < w.n && !replaced; b++)
-                replaced = ok[b] && !strcmp(w.op[b].sheet, x->sheet) && !strcmp(w.op[b].field, x->field) &&
-                           lists(&w.op[b], w.op[a].id) && bp_ws_hlc_cmp(&w.op[a].hlc, &w.op[b].hlc) < 0;
+                replaced = ok[b] && !strcmp(w.op[b].sheet, x->sheet) &&
+                           !strcmp(w.op[b].field, x->field) && lists(&w.op[b], w.op[a].id) &&
+                           bp_ws_hlc_cmp(&w.op[a].hlc, &w.op[b].hlc) < 0;
             if (!replaced)
                 want[nw++] = &w.op[a];
         }
@@ -355,9 +360,10 @@ int main(void)
         failed += bad;
         CHECK(!bad);
     }
-    printf("%ld runs, %ld operations typed; at the end %ld text/list conflicts (x3 replicas), %ld not "
-           "applied; %ld received before a parent, %ld duplicates\n",
-           runs, ops, st_conflicts, st_skipped, st_orphans, st_dups);
+    printf(
+        "%ld runs, %ld operations typed; at the end %ld text/list conflicts (x3 replicas), %ld not "
+        "applied; %ld received before a parent, %ld duplicates\n",
+        runs, ops, st_conflicts, st_skipped, st_orphans, st_dups);
     if (runs >= 100 && !failed) {
         CHECK(st_conflicts > 0);
         CHECK(st_skipped > 0);

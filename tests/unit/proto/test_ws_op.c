@@ -20,10 +20,11 @@
 static const char *SET = "{\"device\":\"" DEV "\",\"field\":\"texte\",\"hlc\":[1733040000000,3],"
                          "\"op\":\"" ID2 "\",\"parents\":[\"" ID1 "\"],\"sheet\":\"" SH "\","
                          "\"type\":\"set\",\"v\":1,\"value\":\"Été\\nligne 2\"}";
-static const char *CREATE = "{\"device\":\"" DEV "\",\"hlc\":[5,0],\"op\":\"" ID1 "\",\"sheet\":\"" SH
-                            "\",\"template\":\"synthese\",\"type\":\"create\",\"v\":1}";
-static const char *DELETE = "{\"device\":\"" DEV "\",\"hlc\":[9,65535],\"op\":\"" ID1 "\",\"sheet\":\"" SH
-                            "\",\"type\":\"delete\",\"v\":1}";
+static const char *CREATE =
+    "{\"device\":\"" DEV "\",\"hlc\":[5,0],\"op\":\"" ID1 "\",\"sheet\":\"" SH
+    "\",\"template\":\"synthese\",\"type\":\"create\",\"v\":1}";
+static const char *DELETE = "{\"device\":\"" DEV "\",\"hlc\":[9,65535],\"op\":\"" ID1
+                            "\",\"sheet\":\"" SH "\",\"type\":\"delete\",\"v\":1}";
 
 /* Parses s and expects its canonical bytes to be exactly s. */
 static void round_trip(const char *s)
@@ -94,8 +95,9 @@ static void test_ops(void)
     bp_ws_op_clear(&op);
 
     /* Keys in any order, spaces: the same canonical bytes. */
-    const char *loose = "{ \"v\": 1, \"type\": \"create\", \"template\": \"synthese\", \"sheet\": \"" SH
-                        "\", \"op\": \"" ID1 "\", \"hlc\": [5, 0], \"device\": \"" DEV "\" }";
+    const char *loose =
+        "{ \"v\": 1, \"type\": \"create\", \"template\": \"synthese\", \"sheet\": \"" SH
+        "\", \"op\": \"" ID1 "\", \"hlc\": [5, 0], \"device\": \"" DEV "\" }";
     CHECK_EQ_INT(bp_ws_op_parse(loose, strlen(loose), &op, NULL), 0);
     a = bp_ws_op_encode(&op, NULL);
     CHECK(a && !strcmp(a, CREATE));
@@ -106,11 +108,13 @@ static void test_ops(void)
     refused_set("\"Été\\nligne 2\"", "null", 0, "");
     refused_set("\"Été\\nligne 2\"", "3", 0, "");
     refused_set("\"Été\\nligne 2\"", "[\"a\",\"b\"]", 0, "");
-    refused_set("\"Été\\nligne 2\"", "1.5", BP_E_INVALID_FIELD, "field 'value' in operation must be null, a string");
+    refused_set("\"Été\\nligne 2\"", "1.5", BP_E_INVALID_FIELD,
+                "field 'value' in operation must be null, a string");
     refused_set("\"Été\\nligne 2\"", "{\"a\":1}", BP_E_INVALID_FIELD, "field 'value'");
     refused_set("\"Été\\nligne 2\"", "[1]", BP_E_INVALID_FIELD, "field 'value'");
     refused_set("\"Été\\nligne 2\"", "true", BP_E_INVALID_FIELD, "field 'value'");
-    refused_set(",\"value\":\"Été\\nligne 2\"", "", BP_E_MISSING_FIELD, "missing field 'value' in operation");
+    refused_set(",\"value\":\"Été\\nligne 2\"", "", BP_E_MISSING_FIELD,
+                "missing field 'value' in operation");
 
     /* Every common field. */
     refused_set("\"v\":1", "\"v\":2", BP_E_INVALID_FIELD, "field 'v' in operation must be 1");
@@ -126,11 +130,12 @@ static void test_ops(void)
     refused_set(DEV, ID1, BP_E_INVALID_FIELD, "field 'device'");
     refused_set("\"texte\"", "\"Texte\"", BP_E_INVALID_FIELD, "field 'field'");
     refused_set("\"texte\"", "\"\"", BP_E_INVALID_FIELD, "field 'field'");
-    refused_set("\"parents\":[\"" ID1 "\"]", "\"parents\":[\"" ID1 "\",\"" ID1 "\"]", BP_E_INVALID_FIELD,
-                "field 'parents' in operation must not repeat an id");
+    refused_set("\"parents\":[\"" ID1 "\"]", "\"parents\":[\"" ID1 "\",\"" ID1 "\"]",
+                BP_E_INVALID_FIELD, "field 'parents' in operation must not repeat an id");
     refused_set("\"parents\":[\"" ID1 "\"]", "\"parents\":[\"" ID2 "\"]", BP_E_INVALID_FIELD,
                 "must not list the operation itself");
-    refused_set("\"parents\":[\"" ID1 "\"]", "\"parents\":[3]", BP_E_INVALID_FIELD, "field 'parents[]'");
+    refused_set("\"parents\":[\"" ID1 "\"]", "\"parents\":[3]", BP_E_INVALID_FIELD,
+                "field 'parents[]'");
     refused_set("\"parents\":[\"" ID1 "\"],", "", BP_E_MISSING_FIELD, "missing field 'parents'");
     refused_set("\"v\":1", "\"v\":1,\"template\":\"t\"", BP_E_INVALID_FIELD,
                 "field 'template' in operation is not allowed");

@@ -23,8 +23,8 @@ static inline int fake_role(void *ctx, const char *device)
     return device[0] == 'C' ? BP_WS_CONSULTANT : device[0] == 'B' ? BP_WS_BENEFICIARY : 0;
 }
 
-static inline int fake_check(void *ctx, const char *tmpl, const char *field, const json_t *v, int role, int *keeps,
-                      char *why, size_t cap)
+static inline int fake_check(void *ctx, const char *tmpl, const char *field, const json_t *v,
+                             int role, int *keeps, char *why, size_t cap)
 {
     (void)ctx;
     if (strcmp(tmpl, "t")) {
@@ -86,9 +86,10 @@ static inline void fake_device(char role, unsigned n, char *out)
 }
 
 /* An operation in memory (value taken; parents: n ids). */
-static inline void fake_op(struct bp_ws_op *op, enum bp_ws_op_type type, const char *id, const char *sheet,
-                    const char *name, json_t *value, const char (*parents)[BP_WS_OPID_LEN + 1], size_t n,
-                    uint64_t ms, uint32_t counter, const char *device)
+static inline void fake_op(struct bp_ws_op *op, enum bp_ws_op_type type, const char *id,
+                           const char *sheet, const char *name, json_t *value,
+                           const char (*parents)[BP_WS_OPID_LEN + 1], size_t n, uint64_t ms,
+                           uint32_t counter, const char *device)
 {
     memset(op, 0, sizeof *op);
     op->type = type;
