@@ -10,7 +10,9 @@
  * Must never: drop an operation it was given (every one stays, applied or
  * not), read a template itself (the rules below answer for the templates
  * and the devices' roles), or cost more than the operation's own parents,
- * children and heads per add (hash tables by op id, sheet and field). */
+ * children and heads per add (hash tables by op id, sheet and field); the
+ * one exception is a sheet's create, which applies the sets that waited
+ * for it (or, from a hostile device, re-applies the sheet's sets). */
 #ifndef BP_WS_MERGE_H
 #define BP_WS_MERGE_H
 
