@@ -239,6 +239,23 @@ static void test_orders(void)
             CHECK_MEM(d, first, 32);
         bp_ws_replica_free(r);
     }
+    /* The same ops with another rule's answer (a role refused): another digest. */
+    {
+        struct bp_ws_rules strict = fake_rules;
+        strict.device_role = NULL; /* every author unknown: every set refused */
+        struct bp_ws_replica *a = bp_ws_replica_new(&fake_rules), *b = bp_ws_replica_new(&strict);
+        uint8_t da[32], db[32];
+        for (int k = 0; k < 2; k++) {
+            struct bp_ws_replica *x = k ? b : a;
+            add(x, BP_WS_OP_CREATE, 1, S1, "t", NULL, NULL, 0, 1, 0, DC);
+            add(x, BP_WS_OP_SET, 2, S1, "texte", json_string("a"), NULL, 0, 2, 0, DC);
+        }
+        CHECK_EQ_INT(bp_ws_replica_status(b, ID[2], NULL), BP_WS_ROLE);
+        CHECK(bp_ws_replica_digest(a, da) == 0 && bp_ws_replica_digest(b, db) == 0);
+        CHECK(memcmp(da, db, 32) != 0);
+        bp_ws_replica_free(a);
+        bp_ws_replica_free(b);
+    }
     /* A different set: a different digest. */
     struct bp_ws_replica *r = bp_ws_replica_new(&fake_rules);
     add(r, BP_WS_OP_CREATE, 1, S1, "t", NULL, NULL, 0, 1, 0, DC);
