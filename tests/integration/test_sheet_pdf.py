@@ -14,6 +14,9 @@ synthese    the synthèse's legal sections, in French, in the template's order.
 flow        a long text flows over 3 pages or more: every line of it is there
             in order, each page says « Page N sur M », and no body line goes
             below the bottom margin into the page's foot (a line is never cut).
+orphans     many short fields over several pages: a label is always on the page
+            of its value's first line, a section's title on the page of its
+            first field.
 large_print the same value measured with pdftotext -bbox: ~11 pt normally,
             ~18 pt in large print.
 markdown    the Markdown: title "#", sections "##", labels bold, `*_#` escaped.
@@ -168,6 +171,26 @@ def t_flow(tmp):
     check(any(w[0] == 2 and w[1].startswith("ligne") for w in ws), "the text continues on page 2")
 
 
+def t_orphans(tmp):
+    secs, values = [], {}
+    for s in range(12):
+        fields = []
+        for f in range(5):
+            n = s * 5 + f
+            fields.append({"id": f"f{n}", "label": f"Étiquette{n:02d}", "kind": "text"})
+            values[f"f{n}"] = "\n".join(f"valeur{n:02d}x{k}" for k in range(n % 4 + 1))
+        secs.append({"id": f"s{s}", "title": f"Partie{s:02d}", "fields": fields})
+    out = os.path.join(tmp, "orphans.pdf")
+    r = export(tmp, {"id": "orph", "title": "Beaucoup de champs", "sections": secs}, values, out)
+    check(r.returncode == 0, f"the export succeeds ({r.stderr.strip()})")
+    check(pages(out)[0] >= 3, "the sheet takes 3 pages or more")
+    at = {w[1]: w[0] for w in words(out)}
+    lone = [n for n in range(60) if at[f"Étiquette{n:02d}"] != at[f"valeur{n:02d}x0"]]
+    check(not lone, f"every label is on the page of its value's first line ({lone})")
+    lone = [s for s in range(12) if at[f"Partie{s:02d}"] != at[f"Étiquette{s * 5:02d}"]]
+    check(not lone, f"every section's title is on the page of its first field ({lone})")
+
+
 def height_of(pdf, word):
     hs = [w[3] - w[2] for w in words(pdf) if w[1] == word]
     if not hs:
@@ -214,7 +237,7 @@ def t_bad_path(tmp):
     check(os.stat(good).st_mode & 0o077 == 0, "the PDF is readable by its owner only")
 
 
-TESTS = {"content": t_content, "synthese": t_synthese, "flow": t_flow, "large_print": t_large_print,
+TESTS = {"content": t_content, "synthese": t_synthese, "flow": t_flow, "orphans": t_orphans, "large_print": t_large_print,
          "markdown": t_markdown, "bad_path": t_bad_path}
 
 
