@@ -230,13 +230,18 @@ int sheet_pdf_write(const char *path, const struct bp_ws_template *t, const json
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, t->title);
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, "Bilan Remote");
     cairo_t *cr = cairo_create(surf);
-    PangoContext *pc = pango_cairo_create_context(cr);
+    /* A font map of our own, freed below: pango's default one lives until
+     * the process ends and keeps every font it loaded (a leak under ASan). */
+    PangoFontMap *fm = pango_cairo_font_map_new();
+    PangoContext *pc = pango_font_map_create_context(fm);
+    pango_cairo_update_context(cr, pc);
     struct pdf p = {.cr = cr, .pc = pc, .sz = o && o->large_print ? &large : &normal};
     document(&p, t, values, o); /* counting */
     p.pages = p.page;
     p.draw = 1;
     document(&p, t, values, o);
     g_object_unref(pc);
+    g_object_unref(fm);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
     cairo_surface_finish(surf);

@@ -74,13 +74,24 @@ SYNTHESE = {"id": "synthese", "title": "Document de synthèse", "sections": [
     for i, t in enumerate(LEGAL)]}
 
 
+def sanitizer_env():
+    """Under AddressSanitizer (-DBILAN_SANITIZE=ON): fontconfig's leak of its
+    configuration is suppressed by its function name (lsan_fontconfig.supp),
+    which needs full stacks: fontconfig and pango have no frame pointers."""
+    env = dict(os.environ)
+    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan_fontconfig.supp")
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "fast_unwind_on_malloc=0"]))
+    env["LSAN_OPTIONS"] = ":".join(filter(None, [env.get("LSAN_OPTIONS"), f"suppressions={supp}"]))
+    return env
+
+
 def export(tmp, template, values, out, *args):
     tp, vp = os.path.join(tmp, "template.json"), os.path.join(tmp, "values.json")
     with open(tp, "w", encoding="utf-8") as f:
         json.dump(template, f, ensure_ascii=False)
     with open(vp, "w", encoding="utf-8") as f:
         json.dump(values, f, ensure_ascii=False)
-    r = subprocess.run([TOOL, tp, vp, out, *args], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([TOOL, tp, vp, out, *args], capture_output=True, text=True, timeout=60, env=sanitizer_env())
     os.unlink(tp)
     os.unlink(vp)
     return r
