@@ -6,47 +6,55 @@
 #include "doc_file.h"
 #include "i18n.h"
 
-/* Escaped anywhere: emphasis, code, links, html, headings, tables, images,
- * strikethrough. At the start of a line also what opens a list, a quote or
- * a heading underline ("- ", "+ ", "1. ", "> ", "==="). */
-void sheet_md_escape(FILE *f, const char *s)
+/* Escaped anywhere: emphasis, code, links, html and entities, headings,
+ * tables, images, strikethrough. At the start of a line also what opens a
+ * list, a quote or a heading underline ("- ", "+ ", "1. ", "=== "), and a
+ * first space (four would open a code block). A '\n' (never in a label; in a
+ * newer client's list item, perhaps) becomes a space: one line stays one. */
+static void escape_n(FILE *f, const char *s, size_t n)
 {
-    const char *p = s;
-    while (*p == ' ')
-        fputc(*p++, f);
-    if (*p == '-' || *p == '+' || *p == '=') {
+    const char *p = s, *end = s + n;
+    if (p < end && (*p == ' ' || *p == '\t')) {
+        fputs(*p == ' ' ? "&#32;" : "&#9;", f);
+        p++;
+    }
+    if (p < end && (*p == '-' || *p == '+' || *p == '=')) {
         fputc('\\', f);
         fputc(*p++, f);
-    } else if (*p >= '0' && *p <= '9') {
-        while (*p >= '0' && *p <= '9')
+    } else if (p < end && *p >= '0' && *p <= '9') {
+        while (p < end && *p >= '0' && *p <= '9')
             fputc(*p++, f);
-        if (*p == '.' || *p == ')') {
+        if (p < end && (*p == '.' || *p == ')')) {
             fputc('\\', f);
             fputc(*p++, f);
         }
     }
-    for (; *p; p++) {
-        if (strchr("\\`*_{}[]<>#|!~", *p))
+    for (; p < end; p++) {
+        if (*p == '\n' || *p == '\r') {
+            fputc(' ', f);
+            continue;
+        }
+        if (strchr("\\`*_{}[]<>#|!~&", *p))
             fputc('\\', f);
         fputc(*p, f);
     }
+}
+
+void sheet_md_escape(FILE *f, const char *s)
+{
+    escape_n(f, s, strlen(s));
 }
 
 /* A text value: its lines kept (a hard break "  " inside a paragraph), its
  * blank lines kept as paragraph breaks. */
 static void para(FILE *f, const char *s)
 {
-    char line[BP_WS_TEXT_MAX + 1];
     while (*s) {
         size_t n = strcspn(s, "\n");
-        if (n > BP_WS_TEXT_MAX)
-            n = BP_WS_TEXT_MAX;
-        memcpy(line, s, n);
-        line[n] = 0;
+        escape_n(f, s, n);
         s += n;
         if (*s == '\n')
             s++;
-        sheet_md_escape(f, line);
         int more = *s && *s != '\n' && n;
         fputs(more ? "  \n" : "\n", f);
     }

@@ -126,6 +126,13 @@ static void text(struct pdf *p, const char *s, double size, int bold, int italic
     flow(p, layout(p, s, size, bold, italic, A4_W - 2 * MARGIN), MARGIN, grey);
 }
 
+/* A line of the title block; takes s (g_strdup_printf'd: never cut). */
+static void line(struct pdf *p, char *s)
+{
+    text(p, s, p->sz->body, 0, 0, 0);
+    g_free(s);
+}
+
 static void bullet(struct pdf *p, const char *s)
 {
     double indent = p->sz->body; /* the bullet sits one em in */
@@ -133,9 +140,9 @@ static void bullet(struct pdf *p, const char *s)
     int bw, bh;
     pango_layout_get_size(b, &bw, &bh);
     g_object_unref(b);
-    char buf[BP_WS_ITEM_MAX + 8];
-    snprintf(buf, sizeof buf, "• %s", s);
+    char *buf = g_strdup_printf("• %s", s); /* whole: a cut could split a UTF-8 character */
     PangoLayout *l = layout(p, buf, p->sz->body, 0, 0, A4_W - 2 * MARGIN - indent);
+    g_free(buf);
     pango_layout_set_indent(l, -bw); /* hanging: wrapped lines align after the bullet */
     flow(p, l, MARGIN + indent, 0);
 }
@@ -169,21 +176,18 @@ static void document(struct pdf *p, const struct bp_ws_template *t, const json_t
                      const struct sheet_doc_opts *o)
 {
     const struct sizes *z = p->sz;
-    char line[BP_WS_LABEL_MAX + 64], today[11];
+    char today[11];
     p->page = 1;
     p->y = top;
     text(p, t->title, z->title, 1, 0, 0);
     p->y += z->body * 0.5;
     if (o && o->bilan_label) {
-        snprintf(line, sizeof line, _("Bilan : %s"), o->bilan_label);
-        text(p, line, z->body, 0, 0, 0);
+        line(p, g_strdup_printf(_("Bilan : %s"), o->bilan_label));
     }
     if (o && o->beneficiary) {
-        snprintf(line, sizeof line, _("Bénéficiaire : %s"), o->beneficiary);
-        text(p, line, z->body, 0, 0, 0);
+        line(p, g_strdup_printf(_("Bénéficiaire : %s"), o->beneficiary));
     }
-    snprintf(line, sizeof line, _("Exporté le %s"), sheet_doc_date(o, today));
-    text(p, line, z->body, 0, 0, 0);
+    line(p, g_strdup_printf(_("Exporté le %s"), sheet_doc_date(o, today)));
     if (t->intro) {
         p->y += z->body * 0.5;
         text(p, t->intro, z->body, 0, 1, 0.3);

@@ -20,6 +20,12 @@ orphans     many short fields over several pages: a label is always on the page
 large_print the same value measured with pdftotext -bbox: ~11 pt normally,
             ~18 pt in large print.
 markdown    the Markdown: title "#", sections "##", labels bold, `*_#` escaped.
+odd_values  values of the wrong shape (a newer client's, a misbehaving device's)
+            show « (valeur illisible) », an unknown option its id, an empty list
+            « (non renseigné) », values that are not an object leave every field
+            empty; a 1,500-letter word stays inside the right margin; a 400-letter
+            name is shown whole; Markdown escapes what opens a code block, a list,
+            a quote, an entity or a link at the start of a line or anywhere.
 bad_path    a folder that does not exist: exit 1, a French sentence saying so,
             no file; a successful export leaves no temporary file behind.
 Run: test_sheet_pdf.py [SCENARIO...]; exit 77 when poppler-utils is missing.
@@ -234,6 +240,32 @@ def t_markdown(tmp):
           "a text's lines and paragraphs are kept")
 
 
+def t_odd_values(tmp):
+    out = os.path.join(tmp, "odd.pdf")
+    odd = {"contexte": 42, "nature": "opt_inconnue", "atouts": "opt_ecoute", "urgence": "trois",
+           "etapes": [], "debut": "9 mars", "vide": "Mot" + "z" * 1500}
+    r = export(tmp, KINDS, odd, out, "--beneficiary", "é" * 400)
+    check(r.returncode == 0, f"the export succeeds ({r.stderr.strip()})")
+    txt = text_of(out)
+    check(txt.count("(valeur illisible)") == 4, "four values of the wrong shape say « (valeur illisible) »")
+    check("opt_inconnue" in txt, "an unknown option is shown by its id")
+    check(re.search(r"Étapes prévues\s+\(non renseigné\)", txt), "an empty list says « (non renseigné) »")
+    check(txt.count("é") >= 400, "a 400-letter name is shown whole")
+    right = max(float(m) for m in re.findall(r'xMax="([\d.]+)"', text_of(out, "-bbox")))
+    check(right <= 595.28 - MARGIN + 0.5, f"a 1,500-letter word stays inside the right margin ({right:.1f})")
+    r = export(tmp, KINDS, [], out)
+    check(r.returncode == 0 and text_of(out).count("(non renseigné)") == 7,
+          "values that are not an object: every field « (non renseigné) »")
+    md_out = os.path.join(tmp, "odd.md")
+    r = export(tmp, KINDS, {"contexte": "    code ?\n1. liste\n- tiret\n> cite\n&eacute; [lien](x) `c`",
+                            "etapes": ["deux\nlignes"]}, md_out, "--md")
+    check(r.returncode == 0, "the Markdown export succeeds")
+    md = open(md_out, encoding="utf-8").read()
+    check("\n&#32;   code ?  \n1\\. liste  \n\\- tiret  \n\\> cite  \n\\&eacute; \\[lien\\](x) \\`c\\`\n" in md,
+          "code block, numbered list, list, quote, entity, link and code escaped")
+    check("\n- deux lignes\n" in md, "an item with a line break stays one item")
+
+
 def t_bad_path(tmp):
     for fmt in ([], ["--md"]):
         out = os.path.join(tmp, "absent", "fiche.pdf")
@@ -249,7 +281,7 @@ def t_bad_path(tmp):
 
 
 TESTS = {"content": t_content, "synthese": t_synthese, "flow": t_flow, "orphans": t_orphans, "large_print": t_large_print,
-         "markdown": t_markdown, "bad_path": t_bad_path}
+         "markdown": t_markdown, "odd_values": t_odd_values, "bad_path": t_bad_path}
 
 
 def main():
