@@ -37,6 +37,7 @@ struct pdf {
     int page;      /* 1-based */
     int pages;     /* known in the drawing pass */
     double y;      /* top of the next line */
+    const char *tag; /* the next block's structure tag (tagged PDF); NULL: "P" */
 };
 
 static const double top = MARGIN, bottom = A4_H - MARGIN - 14; /* room for the foot */
@@ -55,6 +56,11 @@ static PangoLayout *layout(struct pdf *p, const char *text, double size, int bol
     pango_font_description_free(fd);
     pango_layout_set_width(l, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    /* No ligatures: a reader's search or copy of "fi" finds the letters. */
+    PangoAttrList *at = pango_attr_list_new();
+    pango_attr_list_insert(at, pango_attr_font_features_new("liga=0, clig=0"));
+    pango_layout_set_attributes(l, at);
+    pango_attr_list_unref(at);
     pango_layout_set_text(l, text, -1);
     return l;
 }
@@ -99,16 +105,29 @@ static double first_line_height(PangoLayout *l)
     return (double)r.height / PANGO_SCALE;
 }
 
-/* Places l's lines from y at x, each whole on a page; takes l. */
+/* Places l's lines from y at x, each whole on a page; takes l. In the
+ * drawing pass the block is marked with p->tag (then reset), so that a
+ * screen reader finds the headings and paragraphs; a block cut by a page
+ * ends its tag before the page's foot and opens it again after. */
 static void flow(struct pdf *p, PangoLayout *l, double x, double grey)
 {
+    const char *tag = p->tag ? p->tag : "P";
+    int open = 0;
+    p->tag = NULL;
     PangoLayoutIter *it = pango_layout_get_iter(l);
     do {
         PangoRectangle r;
         pango_layout_iter_get_line_extents(it, NULL, &r);
         double h = (double)r.height / PANGO_SCALE;
+        if (open && p->y + h > bottom && p->y > top) {
+            cairo_tag_end(p->cr, tag);
+            open = 0;
+        }
         need(p, h);
         if (p->draw) {
+            if (!open)
+                cairo_tag_begin(p->cr, tag, NULL);
+            open = 1;
             PangoLayoutLine *line = pango_layout_iter_get_line_readonly(it);
             double base = (double)(pango_layout_iter_get_baseline(it) - r.y) / PANGO_SCALE;
             cairo_set_source_rgb(p->cr, grey, grey, grey);
@@ -117,6 +136,8 @@ static void flow(struct pdf *p, PangoLayout *l, double x, double grey)
         }
         p->y += h;
     } while (pango_layout_iter_next_line(it));
+    if (open)
+        cairo_tag_end(p->cr, tag);
     pango_layout_iter_free(it);
     g_object_unref(l);
 }
@@ -154,6 +175,7 @@ static void field(struct pdf *p, const struct bp_ws_field *f, const json_t *v)
     PangoLayout *lab = layout(p, f->label, z->body, 1, 0, A4_W - 2 * MARGIN);
     /* A label never ends a page alone: it needs its value's first line. */
     need(p, first_line_height(lab) * 2.2);
+    p->tag = "H3";
     flow(p, lab, MARGIN, 0);
     p->y += z->body * 0.2;
     if (sheet_value_pieces(f, v, &pc)) {
@@ -179,6 +201,7 @@ static void document(struct pdf *p, const struct bp_ws_template *t, const json_t
     char today[11];
     p->page = 1;
     p->y = top;
+    p->tag = "H1";
     text(p, t->title, z->title, 1, 0, 0);
     p->y += z->body * 0.5;
     if (o && o->bilan_label) {
@@ -198,6 +221,7 @@ static void document(struct pdf *p, const struct bp_ws_template *t, const json_t
         PangoLayout *h = layout(p, sec->title, z->section, 1, 0, A4_W - 2 * MARGIN);
         /* A section's title never ends a page: it needs its first field. */
         need(p, first_line_height(h) + z->body * 3.5);
+        p->tag = "H2";
         flow(p, h, MARGIN, 0);
         p->y += z->body * 0.6;
         for (size_t i = 0; i < sec->n_fields; i++)

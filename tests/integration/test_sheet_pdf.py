@@ -9,7 +9,9 @@ content     every kind of field with a value (accents, « », œ, ’): pdftotex
             shows the section title, every value, choices by their labels (not
             their ids), bullets, a scale as « 3 sur 5 » with its labels, a date
             as dd/mm/yyyy, « (non renseigné) » for the empty field; the title
-            block; pdffonts: DejaVu Sans embedded; pdfinfo: the title.
+            block; pdffonts: DejaVu Sans embedded; pdfinfo: the title, and the
+            structure tags (title H1, sections H2, labels H3, values P); no
+            ligature (a search for "fi" finds the letters).
 synthese    the synthèse's legal sections, in French, in the template's order.
 flow        a long text flows over 3 pages or more: every line of it is there
             in order, each page says « Page N sur M », and no body line goes
@@ -154,6 +156,12 @@ def t_content(tmp):
     check(emb and all("DejaVu" in ln for ln in fonts.splitlines()[2:] if ln.strip()),
           "pdffonts: DejaVu Sans embedded, no other font")
     check(re.search(r"^Title:\s+Fiche d'essai « complète »$", pages(out)[1], re.M), "pdfinfo: the PDF's title")
+    check("ﬁ" not in text_of(out) and "Une fiche pour l’essai." in txt, "no ligature: « fi » stays two letters")
+    st = subprocess.run(["pdfinfo", "-struct-text", out], capture_output=True, text=True, timeout=60).stdout
+    tags = re.findall(r'^\s*(H1|H2|H3|P) \(block\)\n\s*"(.*)"$', st, re.M)
+    check(("H1", "Fiche d'essai « complète »") in tags and ("H2", "Circonstances et motivations") in tags
+          and ("H3", "Champ laissé vide") in tags and ("P", "Réorientation choisie") in tags,
+          "structure tags: the title H1, sections H2, labels H3, values P (pdfinfo -struct-text)")
 
 
 def t_synthese(tmp):
