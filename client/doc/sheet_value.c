@@ -121,12 +121,18 @@ static int pieces_of(const struct bp_ws_field *f, const json_t *v, struct sheet_
     return add(out, SHEET_NOTE, _("(valeur illisible)"));
 }
 
+/* Only spaces, tabs and line breaks: nothing a reader would see. */
+static int blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == 0;
+}
+
 int sheet_value_pieces(const struct bp_ws_field *f, const json_t *v, struct sheet_pieces *out)
 {
     out->v = NULL;
     out->n = 0;
     int rc;
-    if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)))
+    if (!v || json_is_null(v) || (json_is_string(v) && blank(json_string_value(v))))
         rc = add(out, SHEET_NOTE, _("(non renseigné)"));
     else
         rc = pieces_of(f, v, out);
