@@ -10,7 +10,9 @@
 
 static void say(char *why, size_t cap, const char *path, int err)
 {
-    snprintf(why, cap, _("impossible d'écrire « %s » : %s. Choisissez un dossier qui existe et où vous pouvez écrire."),
+    snprintf(why, cap,
+             _("impossible d'écrire « %s » : %s. Choisissez un dossier qui existe et où vous "
+               "pouvez écrire."),
              path, i18n_strerror(err));
 }
 

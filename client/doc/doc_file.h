@@ -12,8 +12,8 @@
 #include <stdio.h>
 
 struct doc_file {
-    FILE *f;         /* write here */
-    char tmp[4200];  /* the temporary file's path */
+    FILE *f;          /* write here */
+    char tmp[4200];   /* the temporary file's path */
     const char *path; /* borrowed: the target */
 };
 

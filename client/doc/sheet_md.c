@@ -61,7 +61,8 @@ static void para(FILE *f, const char *s)
     fputc('\n', f);
 }
 
-int sheet_md_print(FILE *f, const struct bp_ws_template *t, const json_t *values, const struct sheet_doc_opts *o)
+int sheet_md_print(FILE *f, const struct bp_ws_template *t, const json_t *values,
+                   const struct sheet_doc_opts *o)
 {
     char today[11];
     fputs("# ", f);

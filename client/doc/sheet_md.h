@@ -21,7 +21,8 @@
 int sheet_md_write(const char *path, const struct bp_ws_template *t, const json_t *values,
                    const struct sheet_doc_opts *o, char *why, size_t cap);
 /* The same to an open stream (tests, standard output). 0 or -1 (write error). */
-int sheet_md_print(FILE *f, const struct bp_ws_template *t, const json_t *values, const struct sheet_doc_opts *o);
+int sheet_md_print(FILE *f, const struct bp_ws_template *t, const json_t *values,
+                   const struct sheet_doc_opts *o);
 /* s with Markdown's meaningful characters escaped, on one line ('\n' becomes a space). */
 void sheet_md_escape(FILE *f, const char *s);
 

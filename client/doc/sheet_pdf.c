@@ -18,8 +18,8 @@
 #include "doc_file.h"
 #include "i18n.h"
 
-#define A4_W 595.2756 /* points: 210 mm */
-#define A4_H 841.8898 /* 297 mm */
+#define A4_W 595.2756  /* points: 210 mm */
+#define A4_H 841.8898  /* 297 mm */
 #define MARGIN 56.6929 /* 20 mm */
 #define FONT "DejaVu Sans"
 
@@ -33,16 +33,17 @@ struct pdf {
     cairo_t *cr;
     PangoContext *pc;
     const struct sizes *sz;
-    int draw;      /* 0: counting pages */
-    int page;      /* 1-based */
-    int pages;     /* known in the drawing pass */
-    double y;      /* top of the next line */
+    int draw;        /* 0: counting pages */
+    int page;        /* 1-based */
+    int pages;       /* known in the drawing pass */
+    double y;        /* top of the next line */
     const char *tag; /* the next block's structure tag (tagged PDF); NULL: "P" */
 };
 
 static const double top = MARGIN, bottom = A4_H - MARGIN - 14; /* room for the foot */
 
-static PangoLayout *layout(struct pdf *p, const char *text, double size, int bold, int italic, double width)
+static PangoLayout *layout(struct pdf *p, const char *text, double size, int bold, int italic,
+                           double width)
 {
     PangoLayout *l = pango_layout_new(p->pc);
     PangoFontDescription *fd = pango_font_description_from_string(FONT);
@@ -281,8 +282,8 @@ int sheet_pdf_write(const char *path, const struct bp_ws_template *t, const json
         if (sk.err)
             snprintf(why, cap, _("impossible d'écrire « %s » : %s."), path, i18n_strerror(sk.err));
         else
-            snprintf(why, cap, _("le PDF « %s » n'a pas pu être fait (%s) : rien n'a été écrit."), path,
-                     cairo_status_to_string(st));
+            snprintf(why, cap, _("le PDF « %s » n'a pas pu être fait (%s) : rien n'a été écrit."),
+                     path, cairo_status_to_string(st));
         return -1;
     }
     return doc_file_commit(&d, why, cap);

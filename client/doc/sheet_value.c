@@ -91,7 +91,8 @@ static int pieces_of(const struct bp_ws_field *f, const json_t *v, struct sheet_
             break;
         size_t i;
         const json_t *it;
-        json_array_foreach(v, i, it) {
+        json_array_foreach(v, i, it)
+        {
             if (!json_is_string(it))
                 return add(out, SHEET_NOTE, _("(valeur illisible)"));
             const char *s = json_string_value(it);
@@ -105,7 +106,8 @@ static int pieces_of(const struct bp_ws_field *f, const json_t *v, struct sheet_
     case BP_WS_SCALE: {
         if (!json_is_integer(v))
             break;
-        int n = snprintf(buf, sizeof buf, _("%lld sur %d"), (long long)json_integer_value(v), f->max);
+        int n =
+            snprintf(buf, sizeof buf, _("%lld sur %d"), (long long)json_integer_value(v), f->max);
         if (f->min_label || f->max_label)
             snprintf(buf + n, sizeof buf - (size_t)n, " (%d : %s ; %d : %s)", f->min,
                      f->min_label ? f->min_label : "…", f->max, f->max_label ? f->max_label : "…");

@@ -19,10 +19,10 @@
 /* What the exports take besides the template and the values. Strings are
  * borrowed for the call; NULL means "not shown". */
 struct sheet_doc_opts {
-    int large_print;          /* PDF: 18-pt body instead of 11 (Markdown ignores it) */
-    const char *bilan_label;  /* the bilan's name, as the person knows it */
-    const char *beneficiary;  /* the beneficiary's name, optional */
-    const char *date;         /* "dd/mm/yyyy" of the export; NULL: today */
+    int large_print;         /* PDF: 18-pt body instead of 11 (Markdown ignores it) */
+    const char *bilan_label; /* the bilan's name, as the person knows it */
+    const char *beneficiary; /* the beneficiary's name, optional */
+    const char *date;        /* "dd/mm/yyyy" of the export; NULL: today */
 };
 
 enum sheet_piece_kind {

@@ -101,8 +101,9 @@ static void unload(struct bp_ws_template *t)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: sheet_pdf_tool TEMPLATE.json VALUES.json OUT [--md] [--large-print] "
-                        "[--bilan L] [--beneficiary N] [--date D]\n");
+        fprintf(stderr,
+                "usage: sheet_pdf_tool TEMPLATE.json VALUES.json OUT [--md] [--large-print] "
+                "[--bilan L] [--beneficiary N] [--date D]\n");
         return 2;
     }
     struct sheet_doc_opts o = {0};

@@ -107,7 +107,8 @@ static const char *md(const char *s)
 static void test_md_escape(void)
 {
     CHECK_STR(md("*gras* _it_ #tag"), "\\*gras\\* \\_it\\_ \\#tag");
-    CHECK_STR(md("[lien](x) <b> `c` a|b ~s~ !i &amp; \\"), "\\[lien\\](x) \\<b\\> \\`c\\` a\\|b \\~s\\~ \\!i \\&amp; \\\\");
+    CHECK_STR(md("[lien](x) <b> `c` a|b ~s~ !i &amp; \\"),
+              "\\[lien\\](x) \\<b\\> \\`c\\` a\\|b \\~s\\~ \\!i \\&amp; \\\\");
     CHECK_STR(md("- tiret"), "\\- tiret");
     CHECK_STR(md("+ plus"), "\\+ plus");
     CHECK_STR(md("12. douze"), "12\\. douze");
