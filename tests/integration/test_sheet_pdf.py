@@ -28,6 +28,10 @@ odd_values  values of the wrong shape (a newer client's, a misbehaving device's)
             empty; a 1,500-letter word stays inside the right margin; a 400-letter
             name is shown whole; Markdown escapes what opens a code block, a list,
             a quote, an entity or a link at the start of a line or anywhere.
+shipped     every template of assets/worksheets/ (BILAN_WORKSHEETS; SKIP while
+            there is none), a value in each field: the PDF (normal and large
+            print) shows its title, every section title in order, every label
+            and every chosen option's label; the Markdown has every section.
 bad_path    a folder that does not exist: exit 1, a French sentence saying so,
             no file; a successful export leaves no temporary file behind.
 Run: test_sheet_pdf.py [SCENARIO...]; exit 77 when poppler-utils is missing.
@@ -50,10 +54,24 @@ class Fail(Exception):
     pass
 
 
+class Skip(Exception):
+    pass
+
+
 def check(cond, what):
     if not cond:
         raise Fail(what)
     print("  ok:", what, flush=True)
+
+
+def valid(t, phase="investigation"):
+    """t with what docs/WORKSHEETS.md requires besides (format, phase, editors),
+    so that the real parser takes it once it is in the tree."""
+    t = dict(t, format=1, phase=phase)
+    for sec in t["sections"]:
+        for f in sec["fields"]:
+            f.setdefault("editors", "both")
+    return t
 
 
 KINDS = {
@@ -70,6 +88,7 @@ KINDS = {
         {"id": "etapes", "label": "Étapes prévues", "kind": "list"},
         {"id": "debut", "label": "Début", "kind": "date"},
         {"id": "vide", "label": "Champ laissé vide", "kind": "text"}]}]}
+KINDS = valid(KINDS)
 VALUES = {
     "contexte": "Première ligne : un cœur d’œuvre « entre guillemets ».\nDeuxième ligne gardée.\n\n"
                 "Nouveau paragraphe *gras* _penché_ #dièse",
@@ -80,6 +99,7 @@ LEGAL = ["Circonstances du bilan", "Compétences et aptitudes", "Projet professi
 SYNTHESE = {"id": "synthese", "title": "Document de synthèse", "sections": [
     {"id": f"s{i}", "title": t, "fields": [{"id": f"f{i}", "label": f"Rédaction {i}", "kind": "text"}]}
     for i, t in enumerate(LEGAL)]}
+SYNTHESE = valid(SYNTHESE, "conclusion")
 
 
 def sanitizer_env():
@@ -207,7 +227,7 @@ def t_orphans(tmp):
             values[f"f{n}"] = "\n".join(f"valeur{n:02d}x{k}" for k in range(n % 4 + 1))
         secs.append({"id": f"s{s}", "title": f"Partie{s:02d}", "fields": fields})
     out = os.path.join(tmp, "orphans.pdf")
-    r = export(tmp, {"id": "orph", "title": "Beaucoup de champs", "sections": secs}, values, out)
+    r = export(tmp, valid({"id": "orph", "title": "Beaucoup de champs", "sections": secs}), values, out)
     check(r.returncode == 0, f"the export succeeds ({r.stderr.strip()})")
     check(pages(out)[0] >= 3, "the sheet takes 3 pages or more")
     at = {w[1]: w[0] for w in words(out)}
@@ -275,6 +295,51 @@ def t_odd_values(tmp):
     check("\n- deux lignes\n" in md, "an item with a line break stays one item")
 
 
+def sample(f):
+    """A value that fits field f (docs/WORKSHEETS.md, the table of kinds)."""
+    k = f["kind"]
+    if k == "text":
+        return f"Réponse « {f['id']} » : l’été où tout a changé."
+    if k == "choice":
+        return f["options"][-1]["id"]
+    if k == "multi":
+        return [o["id"] for o in f["options"]]
+    if k == "scale":
+        return f["max"]
+    if k == "list":
+        return ["Premier élément", "Second élément"]
+    return "2026-12-01"
+
+
+def t_shipped(tmp):
+    folder = os.environ.get("BILAN_WORKSHEETS", "")
+    files = sorted(f for f in os.listdir(folder) if f.endswith(".json")) if os.path.isdir(folder) else []
+    if not files:
+        raise Skip("no template in assets/worksheets yet")
+    for name in files:
+        t = json.load(open(os.path.join(folder, name), encoding="utf-8"))
+        fields = [f for sec in t["sections"] for f in sec["fields"]]
+        values = {f["id"]: sample(f) for f in fields}
+        for large in ([], ["--large-print"]):
+            out = os.path.join(tmp, "shipped.pdf")
+            r = export(tmp, t, values, out, *large)
+            check(r.returncode == 0, f"{name} {large}: the export succeeds ({r.stderr.strip()})")
+            txt = squash(text_of(out))
+            at = [txt.find(squash(sec["title"])) for sec in t["sections"]]
+            check(txt.startswith(squash(t["title"])) and all(a >= 0 for a in at) and at == sorted(at),
+                  f"{name}: its title and its {len(at)} section titles, in order")
+            lost = [f["label"] for f in fields if squash(f["label"]) not in txt]
+            lost += [o["label"] for f in fields if f["kind"] in ("choice", "multi") for o in f["options"][-1:]
+                     if squash(o["label"]) not in txt]
+            check(not lost, f"{name}: every label and chosen option shown ({lost[:3]})")
+            os.unlink(out)
+        md = os.path.join(tmp, "shipped.md")
+        check(export(tmp, t, values, md, "--md").returncode == 0, f"{name}: the Markdown export succeeds")
+        text = open(md, encoding="utf-8").read()
+        check(text.count("\n## ") == len(t["sections"]), f"{name}: one ## heading per section")
+        os.unlink(md)
+
+
 def t_bad_path(tmp):
     for fmt in ([], ["--md"]):
         out = os.path.join(tmp, "absent", "fiche.pdf")
@@ -290,7 +355,7 @@ def t_bad_path(tmp):
 
 
 TESTS = {"content": t_content, "synthese": t_synthese, "flow": t_flow, "orphans": t_orphans, "large_print": t_large_print,
-         "markdown": t_markdown, "odd_values": t_odd_values, "bad_path": t_bad_path}
+         "markdown": t_markdown, "odd_values": t_odd_values, "shipped": t_shipped, "bad_path": t_bad_path}
 
 
 def main():
@@ -301,19 +366,22 @@ def main():
     if missing:
         print(f"SKIP: {', '.join(missing)} missing (Debian: poppler-utils)")
         return 77
-    failed = 0
+    failed = skipped = 0
     for name in sys.argv[1:] or list(TESTS):
         print(f"== {name}", flush=True)
         tmp = tempfile.mkdtemp(prefix="bilan-sheet-")
         try:
             TESTS[name](tmp)
             print(f"== {name}: passed")
+        except Skip as e:
+            skipped += 1
+            print(f"== {name}: SKIP: {e}")
         except Fail as e:
             failed += 1
             print(f"== {name}: FAILED: {e}")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return 1 if failed else 77 if skipped else 0
 
 
 if __name__ == "__main__":

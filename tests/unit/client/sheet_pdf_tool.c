@@ -2,10 +2,12 @@
  * exists: sheet_pdf_tool TEMPLATE.json VALUES.json OUT [--md] [--large-print]
  * [--bilan LABEL] [--beneficiary NAME] [--date DD/MM/YYYY].
  *
- * The template is read by a small loader of its own (test only, no checks:
- * proto/ws_template.c, written in parallel, is the real one; switch to
- * bp_ws_template_parse once it is on main). Exit 0, or 1 with the export's
- * French sentence on stderr. */
+ * With proto/ws_template.c in the tree (BILAN_HAVE_WS_TEMPLATE, set by
+ * CMake), the template is parsed and checked by bp_ws_template_parse, so the
+ * test's templates and the shipped ones go through the real rules; without
+ * it (this part of issue 11 was written in parallel), by a small loader of
+ * its own that checks nothing. Exit 0; 1 with the export's French sentence
+ * on stderr; 2 for a bad argument or template. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "sheet_md.h"
 #include "sheet_pdf.h"
 
+#ifndef BILAN_HAVE_WS_TEMPLATE
 static char *dup_or_null(const json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -97,6 +100,35 @@ static void unload(struct bp_ws_template *t)
     free(t->intro);
     free(t);
 }
+#endif
+
+#ifdef BILAN_HAVE_WS_TEMPLATE
+/* The whole file as a NUL-terminated string, or NULL. */
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    do {
+        if (len + 4096 + 1 > cap) {
+            char *nb = realloc(buf, cap = (cap + 4096) * 2);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        n = fread(buf + len, 1, 4096, f);
+        len += n;
+    } while (n);
+    fclose(f);
+    buf[len] = 0;
+    return buf;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -130,13 +162,28 @@ int main(int argc, char **argv)
         fprintf(stderr, "sheet_pdf_tool: bad JSON: %s\n", e.text);
         return 2;
     }
-    struct bp_ws_template *t = load(tj);
     char why[1024];
+#ifdef BILAN_HAVE_WS_TEMPLATE
+    struct bp_ws_template *t = NULL;
+    char *text = read_all(argv[1]); /* its own bytes: the parser refuses a key written twice */
+    if (!text || bp_ws_template_parse(text, strlen(text), NULL, &t, why, sizeof why)) {
+        fprintf(stderr, "sheet_pdf_tool: %s: %s\n", argv[1], text ? why : "unreadable");
+        free(text);
+        return 2;
+    }
+    free(text);
+#else
+    struct bp_ws_template *t = load(tj);
+#endif
     int rc = md ? sheet_md_write(argv[3], t, vj, &o, why, sizeof why)
                 : sheet_pdf_write(argv[3], t, vj, &o, why, sizeof why);
     if (rc)
         fprintf(stderr, "%s\n", why);
+#ifdef BILAN_HAVE_WS_TEMPLATE
+    bp_ws_template_free(t);
+#else
     unload(t);
+#endif
     json_decref(tj);
     json_decref(vj);
     return rc ? 1 : 0;
