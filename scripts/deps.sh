@@ -7,7 +7,8 @@ packages=(build-essential cmake pkg-config git ca-certificates openssl
           python3 python3-cryptography
           libvpx-dev libopus-dev libyuv-dev libspeexdsp-dev libjpeg62-turbo-dev ffmpeg
           libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core gettext vpx-tools iproute2
-          xvfb xauth xdotool espeak-ng chromium dpkg-dev file)
+          xvfb xauth xdotool espeak-ng chromium dpkg-dev file
+          libcairo2-dev libpango1.0-dev poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,7 +2,7 @@
 # po-update.sh: refreshes the message catalogue after sentences changed in
 # the client's source.
 #   1. po/bilan.pot: every sentence wrapped in _() or N_() in client/*.c,
-#      client/media/*.c and client/ui/*.c (xgettext, French source, UTF-8);
+#      client/media/*.c, client/ui/*.c and client/doc/*.c (xgettext, French source, UTF-8);
 #   2. po/en.po: merged with the new template (msgmerge): new sentences come
 #      in untranslated, changed ones are marked "fuzzy", gone ones obsolete.
 # Then translate what msgfmt --statistics reports as untranslated or fuzzy in
@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # Sorted, so the template does not change with the order of the shell's glob.
-mapfile -t files < <(ls client/*.c client/media/*.c client/ui/*.c 2>/dev/null | LC_ALL=C sort)
+mapfile -t files < <(ls client/*.c client/media/*.c client/ui/*.c client/doc/*.c 2>/dev/null | LC_ALL=C sort)
 xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
   --add-comments=TRANSLATORS: --package-name=bilan --msgid-bugs-address="the issue tracker of Bilan Remote" \
   --no-wrap --sort-by-file -o po/bilan.pot "${files[@]}"

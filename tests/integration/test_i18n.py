@@ -2,7 +2,7 @@
 """test_i18n.py: French first, English when the locale asks (client/i18n.h).
 
 catalogue: every sentence wrapped in _() or N_() in the client's sources
-  (client/*.c, client/media/*.c, client/ui/*.c, extracted by xgettext as
+  (client/*.c, client/media/*.c, client/ui/*.c, client/doc/*.c, extracted by xgettext as
   scripts/po-update.sh does) has a translation in po/en.po, not empty, not
   fuzzy, and msgfmt --check (printf formats of msgid and msgstr agree) passes.
 french: `bilan --help`, every `bilan COMMAND --help` and a set of typical
@@ -101,7 +101,7 @@ def t_catalogue():
     tmp = tempfile.mkdtemp(prefix="bilan-i18n-")
     try:
         files = []
-        for d in ("client", "client/media", "client/ui"):
+        for d in ("client", "client/media", "client/ui", "client/doc"):
             full = os.path.join(ROOT, d)
             if os.path.isdir(full):
                 files += sorted(os.path.join(d, f) for f in os.listdir(full) if f.endswith(".c"))

@@ -6,7 +6,8 @@
 #   client/ and server/ never include each other
 #   glue: codecs and media libraries (libvpx, libopus, libyuv, speexdsp,
 #         libjpeg, SDL) only in client/media/; SDL (with SDL_ttf) also in
-#         client/ui/, the room's window, which includes no codec;
+#         client/ui/, the room's window, which includes no codec; cairo and
+#         pango only in client/doc/ (a sheet's PDF);
 #         libwebsockets only in server/ws.c and client/net.c; SQLite only in
 #         the stores (server/store_sqlite*.c, client/keystore*.c and ks_*.c)
 #   a family's private header (store_sqlite_int.h, keystore_db.h, e2e_core.h,
@@ -46,6 +47,7 @@ glue() { # glue REGEX ALLOWED_PATH_REGEX WHY
 glue 'libwebsockets' 'server/ws\.c|client/net\.c' "only ws.c and net.c wire libwebsockets"
 glue 'vpx/|opus|libyuv|speex/|jpeglib' 'client/media/[a-z_0-9]*\.(c|h)' "only client/media/ includes codecs and media libraries"
 glue 'SDL' 'client/(media|ui)/[a-z_0-9]*\.(c|h)' "only client/media/ and client/ui/ (the window) include SDL"
+glue 'cairo|pango/' 'client/doc/[a-z_0-9]*\.(c|h)' "only client/doc/ (a sheet's PDF) includes cairo and pango"
 glue 'sqlite3' 'server/store_sqlite[a-z_]*\.(c|h)|client/(keystore|ks_)[a-z_]*\.(c|h)' "only the stores open SQLite"
 # A family's private header is included by that family only.
 private() { # private HEADER FAMILY_REGEX
