@@ -11,7 +11,7 @@ Scenarios (one per ctest entry; run one: test_media.py NAME):
                   accepts the files, the receipts attest the audio heard
   poor_link       the beneficiary in its own network namespace behind a veth
                   pair limited by tc tbf to 500 kbit/s, then unlimited: the
-                  sender adapts (audio clean, video latency p95 < 400 ms) and
+                  sender adapts (audio clean, video latency p95 < 400 ms, 800 under ASan) and
                   comes back up once the limit is lifted (skipped, 77, where
                   namespaces cannot be made)
   stalled_member  a third member stops reading (SIGSTOP): the consultant's
@@ -337,6 +337,15 @@ def audio_clean_ratio(points):
     return played / (played + bad) if played + bad else 0.0, played, bad
 
 
+# The promise is judged in the normal build. Under AddressSanitizer (CI's
+# second pass) the encoder and decoder run two to three times slower, and a
+# picture's own encoding time counts in its latency: there the bound is
+# doubled (seen at 409 ms for a 400 ms bound), so that pass still catches a
+# sender that stops adapting (seconds late), not the sanitizer's cost.
+SANITIZED = "ASAN_OPTIONS" in os.environ
+LATENCY_P95_MS = 800 if SANITIZED else 400
+
+
 def p95(values):
     v = sorted(values)
     return v[max(0, (len(v) * 95 + 99) // 100 - 1)] if v else None
@@ -438,7 +447,8 @@ def t_poor_link():
                   f"{len(lat)} frames", flush=True)
             check(len(pts) >= 12, f"{who}'s timeline covers the limited phase ({len(pts)} s)")
             check(ratio >= 0.98, f"{who}: >= 98 % of audio played without concealment under 500 kbit/s")
-            check(q is not None and q < 400, f"{who}: video latency p95 < 400 ms under 500 kbit/s ({q})")
+            check(q is not None and q < LATENCY_P95_MS,
+                  f"{who}: video latency p95 < {LATENCY_P95_MS} ms under 500 kbit/s ({q})")
         # The beneficiary's own sending (its uplink was the limited one).
         ser = sb["media"]["send"]["rate"]["series"]
         before = [p["sent_kbps"] for p in ser if t_limit - 4 <= p["t"] < t_limit]
