@@ -90,10 +90,11 @@ static void draw(const struct box *b)
 }
 
 /* Draws, and again when uncovered, until the person closes it. */
-static void show_until_closed(const struct box *b)
+static void show_until_closed(const struct box *b, const char *text)
 {
     SDL_Event ev;
     draw(b);
+    trace(text); /* once drawn: a test may look at the screen from then on */
     while (SDL_WaitEvent(&ev)) {
         if (ev.type == SDL_QUIT)
             return;
@@ -149,8 +150,7 @@ static int own_box(const char *title, const char *text)
     SDL_SetWindowPosition(win, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED);
     SDL_ShowWindow(win);
     SDL_RaiseWindow(win);
-    trace(text);
-    show_until_closed(&b);
+    show_until_closed(&b, text);
     rc = 0;
 out:
     if (label)

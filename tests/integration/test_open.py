@@ -180,7 +180,13 @@ def t_desktop():
         check("incomplet" in said and said[0].isupper() and not said.startswith("bilan"),
               f"the box says the command's sentence, without the 'bilan :' prefix ({said[:70]}...)")
         check(token not in said and frag[:20] not in said, "the box shows neither the token nor the secret")
-        pixels = disp.shot(os.path.join(artefacts(), "open-desktop-box.png"))
+        # The window system may show it a moment after it was drawn: look again until then.
+        end = time.monotonic() + DEADLINE
+        while True:
+            pixels = disp.shot(os.path.join(artefacts(), "open-desktop-box.png"))
+            if red_frame(pixels) > 2000 or time.monotonic() > end:
+                break
+            time.sleep(0.2)  # polling the screen
         check(red_frame(pixels) > 2000, "the box is on the screen (its red frame in a screenshot)")
         disp.keys("Escape")
         check(p.wait_exit() == 1, "Échap closes the box and the command exits 1 (a bad link)")
