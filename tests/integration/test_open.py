@@ -21,7 +21,6 @@ Run one scenario: test_open.py NAME; all: test_open.py.
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
@@ -114,12 +113,6 @@ def t_errors():
     except Exception:
         s.close(ok=False)
         raise
-
-
-def free_port():
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
 
 
 def box_line(proc):
