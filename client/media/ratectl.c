@@ -109,7 +109,7 @@ void ratectl_config_default(struct ratectl_config *cfg)
     cfg->high_mark_ms = 150;
     cfg->change_every_ms = 500;
     cfg->hold_ms = 1000;
-    cfg->probe_wait_ms = 5000;
+    cfg->probe_wait_ms = 4000;
     cfg->key_gap_ms = 500;
     cfg->key_gap_congested_ms = 2000;
 }

@@ -48,7 +48,7 @@
  *  - Increase, when the delay is under the low mark (50 ms), no frame was
  *    skipped, the receiver reported no drop and the hold is over: below the
  *    ceiling, toward it by 10 % (at least 25 kbit/s) per step; at or above
- *    it, once 5 s have passed since the last decrease, by x 1.2 per step
+ *    it, once 4 s have passed since the last decrease, by x 1.2 per step
  *    (a probe: the link may have got better; the ceiling follows). After a
  *    cut for a receiver, probe steps are 1 s apart (its feedback comes once
  *    a second) and the first three are gentle, x 1.05. And no increase goes
