@@ -123,6 +123,13 @@ static const char *const migrations[] = {
     "  DELETE FROM receipts WHERE rowid IN (SELECT rowid FROM receipts"
     "   WHERE server_id = NEW.server_id AND bilan = NEW.bilan"
     "   ORDER BY sent_at = 0 DESC, signed_at DESC, rowid DESC LIMIT -1 OFFSET " KS_STR(KS_RECEIPTS_MAX) "); END;",
+    /* 7: the worksheets' document key of each bilan (PROTOCOL.md §10.2) and
+     * the devices this device wrapped it for (so each gets it once). */
+    "CREATE TABLE doc_keys (server_id INTEGER NOT NULL, bilan TEXT NOT NULL, key BLOB NOT NULL,"
+    "  kid TEXT NOT NULL, claimed INTEGER NOT NULL DEFAULT 0, stored_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (server_id, bilan));"
+    "CREATE TABLE doc_key_wraps (server_id INTEGER NOT NULL, bilan TEXT NOT NULL, kid TEXT NOT NULL,"
+    "  device BLOB NOT NULL, wrapped_at INTEGER NOT NULL, PRIMARY KEY (server_id, bilan, kid, device));",
 };
 
 int ks__fail(struct keystore *ks, const char *what)

@@ -148,4 +148,30 @@ int ks_receipt_each(struct keystore *ks, long long server_id, int pending_only,
 int ks_attend_put(struct keystore *ks, long long server_id, const char *bilan, const char *session, const char *obs);
 int ks_attend_get(struct keystore *ks, long long server_id, const char *bilan, const char *session, char **obs);
 
+/* A bilan's worksheet document key on this device, and the devices this
+ * device wrapped it for (PROTOCOL.md §10.2); ks_dockeys.c. The key is
+ * secret: callers wipe what they copy (OPENSSL_cleanse). Deleting it is the
+ * crypto-shredding of PROTOCOL.md §10.5 (the rows go, freed pages are
+ * overwritten: secure_delete, and the write-ahead log is truncated). */
+#define KS_KID_LEN 22 /* base64url of 16 bytes */
+
+struct ks_dockey {
+    uint8_t key[32];
+    char kid[KS_KID_LEN + 1];
+    int claimed; /* the server stored it as the bilan's key (our own wrap or one received) */
+};
+
+/* 0, KS_NOT_FOUND, or a negative BP_E_* (message on ks_error). */
+int ks_dockey_get(struct keystore *ks, long long server_id, const char *bilan, struct ks_dockey *k);
+/* Stores (replaces) the bilan's key. */
+int ks_dockey_put(struct keystore *ks, long long server_id, const char *bilan, const struct ks_dockey *k);
+/* The key and every wrap record of the bilan are deleted (nothing: 0). */
+int ks_dockey_delete(struct keystore *ks, long long server_id, const char *bilan);
+
+/* Whether this device already wrapped the bilan's key (kid) for device. */
+int ks_dockey_wrapped(struct keystore *ks, long long server_id, const char *bilan, const char *kid,
+                      const uint8_t device[BP_FP_LEN]);
+int ks_dockey_mark_wrapped(struct keystore *ks, long long server_id, const char *bilan, const char *kid,
+                           const uint8_t device[BP_FP_LEN]);
+
 #endif

@@ -64,7 +64,7 @@ static const struct schema schemas[] = {
      {BP_FIELD("session", BP_F_ID, REQ, 0, 0), BP_FIELD("reason", BP_F_STR, REQ, 1, 200), BP_FIELD("sig", BP_F_B64, REQ, 0, BP_SIG_LEN)}},
     /* worksheets (PROTOCOL.md §10): the sealed bytes are base64url, checked by the server's handler */
     {BP_T_SHEET_PUSH, "sheet_push", BP_TO_SERVER,
-     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("op", BP_F_B64, REQ, 0, BP_WS_OPID_LEN),
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("op", BP_F_B64, REQ, 0, BP_WS_OPID_RAW),
       BP_FIELD("sealed", BP_F_STR, REQ, BP_WS_SEALED_B64_MIN, BP_WS_SEALED_B64_MAX)}},
     {BP_T_SHEET_PULL, "sheet_pull", BP_TO_SERVER,
      {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("after", BP_F_INT, REQ, 0, 1LL << 50)}},
@@ -132,7 +132,7 @@ static const struct schema schemas[] = {
     /* flow control (PROTOCOL.md §4 "Queues"); kind and state are checked by the reader, which
      * ignores values it does not know */
     {BP_T_SHEET_PUSHED, "sheet_pushed", BP_TO_CLIENT,
-     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("op", BP_F_B64, REQ, 0, BP_WS_OPID_LEN),
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("op", BP_F_B64, REQ, 0, BP_WS_OPID_RAW),
       BP_FIELD("seq", BP_F_INT, REQ, 1, 1LL << 50)}},
     /* each operation object is checked by the reader (PROTOCOL.md §10.2) */
     {BP_T_SHEET_OPS, "sheet_ops", BP_TO_CLIENT,

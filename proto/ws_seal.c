@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "bp/b64.h"
 #include "bp/err.h"
 #include "bp/ident.h"
 
@@ -83,6 +84,23 @@ int bp_ws_key_new(uint8_t key[BP_WS_KEY_LEN])
     return bp_random(key, BP_WS_KEY_LEN) ? BP_E_CRYPTO : 0;
 }
 
+int bp_ws_kid(const uint8_t key[BP_WS_KEY_LEN], char out[BP_WS_KID_LEN + 1])
+{
+    static const char label[] = "bilan-ws-kid-v1"; /* and its NUL */
+    uint8_t md[32];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(c, label, sizeof label) && EVP_DigestUpdate(c, key, BP_WS_KEY_LEN) &&
+             EVP_DigestFinal_ex(c, md, &mdlen) && mdlen == sizeof md;
+    EVP_MD_CTX_free(c);
+    if (!ok)
+        return BP_E_CRYPTO;
+    bp_b64_encode(md, 16, out);
+    out[BP_WS_KID_LEN] = '\0';
+    return 0;
+}
+
 /* The wrap's key between two devices (either side computes it). */
 static int wrap_key(const uint8_t my_priv[BP_KEY_LEN], const uint8_t peer_pub[BP_KEY_LEN], const char *bilan,
                     int blen, const uint8_t from_fp[BP_FP_LEN], const uint8_t to_fp[BP_FP_LEN], uint8_t k[32])
@@ -136,7 +154,7 @@ int bp_ws_key_unwrap(const uint8_t to_dh_priv[BP_KEY_LEN], const uint8_t to_fp[B
     return rc ? BP_E_CRYPTO : 0;
 }
 
-long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_LEN],
+long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_RAW],
                    const uint8_t author_fp[BP_FP_LEN], const uint8_t *op, size_t len, uint8_t *out, size_t cap)
 {
     int blen = bilan_len(bilan);
@@ -145,7 +163,7 @@ long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const ui
     if (cap < len + BP_WS_SEAL_OVERHEAD)
         return BP_E_TOO_LARGE;
     uint8_t aad[AAD_MAX];
-    size_t alen = context(aad, OP_LABEL, bilan, blen, op_id, BP_WS_OPID_LEN, author_fp, BP_FP_LEN);
+    size_t alen = context(aad, OP_LABEL, bilan, blen, op_id, BP_WS_OPID_RAW, author_fp, BP_FP_LEN);
     if (bp_random(out, BP_WS_NONCE_LEN) ||
         bp_ws_gcm_seal_nonce(key, out, aad, alen, op, len, out + BP_WS_NONCE_LEN)) {
         OPENSSL_cleanse(out, len + BP_WS_SEAL_OVERHEAD);
@@ -154,7 +172,7 @@ long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const ui
     return (long)(len + BP_WS_SEAL_OVERHEAD);
 }
 
-long bp_ws_op_open(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_LEN],
+long bp_ws_op_open(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_RAW],
                    const uint8_t author_fp[BP_FP_LEN], const uint8_t *sealed, size_t len, uint8_t *out,
                    size_t cap)
 {
@@ -165,7 +183,7 @@ long bp_ws_op_open(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const ui
     if (cap < n)
         return BP_E_TOO_LARGE;
     uint8_t aad[AAD_MAX];
-    size_t alen = context(aad, OP_LABEL, bilan, blen, op_id, BP_WS_OPID_LEN, author_fp, BP_FP_LEN);
+    size_t alen = context(aad, OP_LABEL, bilan, blen, op_id, BP_WS_OPID_RAW, author_fp, BP_FP_LEN);
     if (gcm_open(key, sealed, aad, alen, sealed + BP_WS_NONCE_LEN, n, out))
         return BP_E_CRYPTO;
     return (long)n;

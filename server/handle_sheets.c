@@ -48,7 +48,7 @@ static json_t *op_object(const struct store_sheet_op *o)
     char *sealed = malloc(bp_b64_len(o->sealed_len) + 1);
     if (!sealed)
         return NULL;
-    bp_b64_encode(o->op, BP_WS_OPID_LEN, id);
+    bp_b64_encode(o->op, BP_WS_OPID_RAW, id);
     bp_b64_encode(o->sealed, o->sealed_len, sealed);
     json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)o->seq, "op", id, "author", o->author,
                           "sealed", sealed);
@@ -92,7 +92,7 @@ void handle_sheet_push(struct conn *c, const json_t *msg, const char *ref, struc
     const char *b64 = bp_str(msg, "sealed", "");
     uint8_t *sealed = malloc(BP_WS_SEALED_MAX);
     int n = sealed ? bp_b64_decode(b64, strlen(b64), sealed, BP_WS_SEALED_MAX) : BP_E_INTERNAL;
-    if (bp_b64_decode_exact(bp_str(msg, "op", ""), o.op, BP_WS_OPID_LEN) || n < BP_WS_SEALED_MIN) {
+    if (bp_b64_decode_exact(bp_str(msg, "op", ""), o.op, BP_WS_OPID_RAW) || n < BP_WS_SEALED_MIN) {
         conn_send_error(c, n == BP_E_INTERNAL ? BP_E_INTERNAL : BP_E_INVALID_FIELD,
                         n == BP_E_INTERNAL ? NULL : "field 'sealed' in 'sheet_push' is not a sealed operation",
                         ref, now);
@@ -126,7 +126,7 @@ void handle_sheet_push(struct conn *c, const json_t *msg, const char *ref, struc
     free(sealed);
     json_t *r = conn_reply("sheet_pushed", ref);
     char id[BP_B64_32 + 1];
-    bp_b64_encode(o.op, BP_WS_OPID_LEN, id);
+    bp_b64_encode(o.op, BP_WS_OPID_RAW, id);
     if (r) {
         json_object_set_new(r, "bilan", json_string(bilan));
         json_object_set_new(r, "op", json_string(id));

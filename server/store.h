@@ -299,7 +299,7 @@ struct store_receipt_ops {
 struct store_sheet_op {
     char bilan[BP_ID_MAX + 1];
     int64_t seq;                 /* 1, 2, ... in the bilan: the server's order */
-    uint8_t op[BP_WS_OPID_LEN];  /* the author's id for it */
+    uint8_t op[BP_WS_OPID_RAW];  /* the author's id for it */
     char author[STORE_FP_B64];   /* the pushing device's fingerprint, base64url */
     const uint8_t *sealed;       /* borrowed: valid during the call or callback */
     size_t sealed_len;

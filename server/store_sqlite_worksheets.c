@@ -17,7 +17,7 @@ static int existing(struct store *s, struct store_sheet_op *o, int *same)
     if (sq_prep(s, "SELECT seq, author, sealed FROM sheet_ops WHERE bilan = ?1 AND op = ?2", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, o->bilan, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, o->op, BP_WS_OPID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, o->op, BP_WS_OPID_RAW, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret;
     if (rc == SQLITE_ROW) {
         o->seq = sqlite3_column_int64(st, 0);
@@ -47,7 +47,7 @@ static int st_sheet_op_put(struct store *s, struct store_sheet_op *o, int *same)
                    "RETURNING seq", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, o->bilan, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, o->op, BP_WS_OPID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, o->op, BP_WS_OPID_RAW, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, o->author, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, o->sealed, (int)o->sealed_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, o->stored_ms);
@@ -79,8 +79,8 @@ static int st_sheet_ops_after(struct store *s, const char *bilan, int64_t after,
         memset(&o, 0, sizeof o);
         snprintf(o.bilan, sizeof o.bilan, "%s", bilan);
         o.seq = sqlite3_column_int64(st, 0);
-        if (sqlite3_column_bytes(st, 1) == BP_WS_OPID_LEN)
-            memcpy(o.op, sqlite3_column_blob(st, 1), BP_WS_OPID_LEN);
+        if (sqlite3_column_bytes(st, 1) == BP_WS_OPID_RAW)
+            memcpy(o.op, sqlite3_column_blob(st, 1), BP_WS_OPID_RAW);
         sq_copy_text(st, 2, o.author, sizeof o.author);
         o.sealed = sqlite3_column_blob(st, 3);
         o.sealed_len = (size_t)sqlite3_column_bytes(st, 3);

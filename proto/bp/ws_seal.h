@@ -33,7 +33,7 @@
 #include "bp/limits.h"
 
 #define BP_WS_KEY_LEN 32                                   /* the document key */
-#define BP_WS_OPID_LEN 16                                  /* an operation id, raw */
+#define BP_WS_OPID_RAW 16 /* an operation or sheet id, raw (ws_op.h: BP_WS_OPID_LEN, its base64url) */
 #define BP_WS_NONCE_LEN 12
 #define BP_WS_TAG_LEN 16
 #define BP_WS_WRAP_LEN (BP_WS_NONCE_LEN + BP_WS_KEY_LEN + BP_WS_TAG_LEN) /* 60 */
@@ -50,6 +50,11 @@
 
 /* A new document key (random). 0 or BP_E_CRYPTO. */
 int bp_ws_key_new(uint8_t key[BP_WS_KEY_LEN]);
+/* The key's id (PROTOCOL.md §10.2): base64url of the first 16 bytes of
+ * SHA-256("bilan-ws-kid-v1" 0x00 || key), 22 characters and a NUL. 0 or
+ * BP_E_CRYPTO. It names the key on the wire; it reveals nothing of it. */
+#define BP_WS_KID_LEN 22
+int bp_ws_kid(const uint8_t key[BP_WS_KEY_LEN], char out[BP_WS_KID_LEN + 1]);
 /* Wraps key from device (from_dh_priv, from_fp) to device (to_dh_pub,
  * to_fp) for bilan. 0, BP_E_INVALID_FIELD (bilan not an id) or BP_E_CRYPTO. */
 int bp_ws_key_wrap(const uint8_t from_dh_priv[BP_KEY_LEN], const uint8_t from_fp[BP_FP_LEN],
@@ -63,14 +68,14 @@ int bp_ws_key_unwrap(const uint8_t to_dh_priv[BP_KEY_LEN], const uint8_t to_fp[B
 
 /* Seals op (len bytes, 1..BP_WS_OP_MAX) into out (cap at least len +
  * BP_WS_SEAL_OVERHEAD). Returns the sealed length, or a negative BP_E_*. */
-long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_LEN],
+long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_RAW],
                    const uint8_t author_fp[BP_FP_LEN], const uint8_t *op, size_t len, uint8_t *out, size_t cap);
 /* Opens sealed (len bytes) into out (cap at least len - overhead). Returns
  * the plaintext length, or BP_E_CRYPTO when it does not authenticate (wrong
  * key, bilan, op id or author; altered), BP_E_INVALID_FIELD when too short
  * or too long. When it does not authenticate, out is left zeroed (GCM
  * decrypts before it checks the tag: nothing unchecked is kept). */
-long bp_ws_op_open(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_LEN],
+long bp_ws_op_open(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_RAW],
                    const uint8_t author_fp[BP_FP_LEN], const uint8_t *sealed, size_t len, uint8_t *out,
                    size_t cap);
 

@@ -2,6 +2,7 @@
  * permissions, identity created once and reloaded, server and bilan
  * round trips, that refreshing a bilan never erases its secret, and that
  * every invite secret of a bilan is kept (migration 5 included). */
+#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +35,18 @@ static int peer_cb(void *arg, const struct ks_peer *p)
     ps->verified_at = p->verified_at;
     snprintf(ps->method, sizeof ps->method, "%s", p->method);
     return 0;
+}
+
+/* 1 if the file holds the n bytes of pat, 0 if not, -1 if unreadable. */
+static int file_holds(const char *path, const uint8_t *pat, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    static uint8_t buf[1 << 22];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return memmem(buf, len, pat, n) != NULL;
 }
 
 int main(void)
@@ -198,6 +211,7 @@ int main(void)
     CHECK_EQ_INT(sqlite3_open(db, &old), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(old,
                               "DROP TABLE bilan_secrets; PRAGMA user_version = 4;"
+                              "DROP TABLE doc_keys; DROP TABLE doc_key_wraps;"
                               "DROP TRIGGER bilans_bound; DROP TRIGGER peers_bound;"
                               "DROP TRIGGER sessions_taken_bound; DROP TRIGGER receipts_bound;"
                               "ALTER TABLE sessions_taken DROP COLUMN obs;"
@@ -218,6 +232,41 @@ int main(void)
     CHECK_EQ_INT(ks_attend_get(ks, sid, "B1", "S1", &obs), 0);
     CHECK(obs && !strcmp(obs, "{\"a\":2}"));
     free(obs);
+
+    /* The worksheets' document key (migration 7): stored, read back,
+     * replaced; wraps remembered per key id; deleted with its wraps. */
+    struct ks_dockey dk, got;
+    memset(&dk, 0, sizeof dk);
+    memset(dk.key, 0x5a, sizeof dk.key);
+    snprintf(dk.kid, sizeof dk.kid, "%s", "AAAAAAAAAAAAAAAAAAAAAA");
+    static const uint8_t dev1[32] = {1}, dev2[32] = {2};
+    CHECK_EQ_INT(ks_dockey_get(ks, sid, "B1", &got), KS_NOT_FOUND);
+    CHECK_EQ_INT(ks_dockey_put(ks, sid, "B1", &dk), 0);
+    CHECK_EQ_INT(ks_dockey_get(ks, sid, "B1", &got), 0);
+    CHECK(!memcmp(got.key, dk.key, 32) && !strcmp(got.kid, dk.kid) && got.claimed == 0);
+    dk.claimed = 1;
+    CHECK_EQ_INT(ks_dockey_put(ks, sid, "B1", &dk), 0);
+    CHECK_EQ_INT(ks_dockey_get(ks, sid, "B1", &got), 0);
+    CHECK_EQ_INT(got.claimed, 1);
+    CHECK_EQ_INT(ks_dockey_get(ks, sid, "B2", &got), KS_NOT_FOUND);
+    CHECK_EQ_INT(ks_dockey_wrapped(ks, sid, "B1", dk.kid, dev1), 0);
+    CHECK_EQ_INT(ks_dockey_mark_wrapped(ks, sid, "B1", dk.kid, dev1), 0);
+    CHECK_EQ_INT(ks_dockey_mark_wrapped(ks, sid, "B1", dk.kid, dev1), 0);
+    CHECK_EQ_INT(ks_dockey_wrapped(ks, sid, "B1", dk.kid, dev1), 1);
+    CHECK_EQ_INT(ks_dockey_wrapped(ks, sid, "B1", dk.kid, dev2), 0);
+    CHECK_EQ_INT(ks_dockey_wrapped(ks, sid, "B1", "BBBBBBBBBBBBBBBBBBBBBB", dev1), 0);
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    /* Closed and opened again: the key is in the database file itself. */
+    ks_close(ks);
+    CHECK_EQ_INT(ks_open(dir, &ks, why, sizeof why), 0);
+    CHECK_EQ_INT(file_holds(db, dk.key, 32), 1);
+    CHECK_EQ_INT(ks_dockey_delete(ks, sid, "B1"), 0);
+    CHECK_EQ_INT(ks_dockey_get(ks, sid, "B1", &got), KS_NOT_FOUND);
+    /* Crypto-shredding: no copy of the key's bytes in the file or its log. */
+    CHECK_EQ_INT(file_holds(db, dk.key, 32), 0);
+    CHECK(file_holds(wal, dk.key, 32) <= 0);
+    CHECK_EQ_INT(ks_dockey_wrapped(ks, sid, "B1", dk.kid, dev1), 0);
 
     /* Bounds on what a server can make us store (migration 6). */
     sqlite3 *q;

@@ -231,8 +231,24 @@ static void test_ops(void)
     bp_identity_wipe(&b.id);
 }
 
+/* The key id (PROTOCOL.md §10.2): a known answer computed outside this
+ * code (Python's hashlib: SHA-256 of the label, its NUL and bytes 0..31),
+ * and two keys never share one. */
+static void test_kid(void)
+{
+    uint8_t k[32], k2[32];
+    char kid[BP_WS_KID_LEN + 1], kid2[BP_WS_KID_LEN + 1];
+    for (int i = 0; i < 32; i++)
+        k[i] = (uint8_t)i;
+    CHECK(bp_ws_kid(k, kid) == 0 && strcmp(kid, "Jp1hFoNgDEiTOV2XZDZJAw") == 0);
+    memcpy(k2, k, 32);
+    k2[31] ^= 1;
+    CHECK(bp_ws_kid(k2, kid2) == 0 && strlen(kid2) == BP_WS_KID_LEN && strcmp(kid, kid2) != 0);
+}
+
 int main(void)
 {
+    test_kid();
     test_gcm_vectors();
     test_wrap();
     test_ops();

@@ -729,7 +729,7 @@ static void test_contract(const struct store_ops *ops, const char *path)
             memset(&o[i], 0, sizeof o[i]);
             memset(blob[i], 0xa0 + i, sizeof blob[i]);
             snprintf(o[i].bilan, sizeof o[i].bilan, "%s", b.id);
-            memset(o[i].op, i + 1, BP_WS_OPID_LEN);
+            memset(o[i].op, i + 1, BP_WS_OPID_RAW);
             snprintf(o[i].author, sizeof o[i].author, "%s", i == 1 ? "author-b" : "author-a");
             o[i].sealed = blob[i];
             o[i].sealed_len = sizeof blob[i] - (size_t)i;
