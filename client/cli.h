@@ -33,6 +33,12 @@ void app_close(struct app *a);
  * Returns 0 or an exit code with a message printed. */
 int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_server *out);
 
+/* The bilan a command is about (bilan, or the only one this device knows)
+ * and its server (opt_server: --server, may be NULL); out_bilan holds
+ * BP_ID_MAX + 1 bytes. 0, or an exit code with a message printed. */
+int cli_pick_bilan(struct app *a, const char *bilan, const char *opt_server, struct ks_server *srv,
+                   char *out_bilan);
+
 /* Connects to cfg and runs d to its end; returns the exit code. Network
  * failures are printed as "bilan: HOST:PORT: <what happened>". The dialog's
  * transport is this connection while it runs (d->tp is set here), and the
