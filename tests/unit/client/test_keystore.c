@@ -201,6 +201,7 @@ int main(void)
                               "DROP TRIGGER bilans_bound; DROP TRIGGER peers_bound;"
                               "DROP TRIGGER sessions_taken_bound; DROP TRIGGER receipts_bound;"
                               "ALTER TABLE sessions_taken DROP COLUMN obs;"
+                              "DROP TABLE ws_ops; DROP TABLE ws_state;" /* migration 7 */
                               "UPDATE bilans SET secret = zeroblob(32) WHERE bilan = 'B1';",
                               NULL, NULL, NULL),
                  SQLITE_OK);
