@@ -515,6 +515,7 @@ void dialog_on_text(struct dialog *d, const char *buf, size_t len, uint64_t now_
     if (d->finished)
         return;
     d->now_seen = now_ms;
+    d->text_in += len;
     enum bp_type t;
     json_t *m;
     struct bp_verr e;

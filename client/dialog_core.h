@@ -272,6 +272,7 @@ struct dialog {
     /* State, readable by the caller and tests. */
     enum dialog_state st;
     int finished;
+    uint64_t text_in, text_out; /* bytes of text messages received and sent (payloads) */
     int exit_code;
     int lost;          /* the connection ended before the dialog did */
     char err_code[33]; /* last error from the server */

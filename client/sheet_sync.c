@@ -193,8 +193,11 @@ static void done(struct sheet_sync *s, struct dialog *d)
     s->ph = PH_LIVE;
     s->n.done = 1;
     s->n.pending_left = (long)sheets_pending_count(s->sh);
-    dialog_print(d, "[sheets] synced bilan=%s pushed=%ld received=%ld held=%ld refused=%ld pending=%ld\n",
-                 s->bilan, s->n.pushed, s->n.received, s->n.held, s->n.refused, s->n.pending_left);
+    dialog_print(d,
+                 "[sheets] synced bilan=%s pushed=%ld received=%ld held=%ld refused=%ld pending=%ld "
+                 "text_out=%llu text_in=%llu\n",
+                 s->bilan, s->n.pushed, s->n.received, s->n.held, s->n.refused, s->n.pending_left,
+                 (unsigned long long)d->text_out, (unsigned long long)d->text_in);
     end_if_done(s, d, 0);
 }
 
