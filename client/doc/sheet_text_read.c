@@ -500,11 +500,13 @@ int sheet_text_read(const char *buf, size_t len, const struct bp_ws_template *t,
     struct slot *cur = NULL;
     for (size_t i = 0; i < all.n; i++) {
         const struct ln *x = &all.v[i];
-        if (!bp_utf8_valid((const uint8_t *)x->p, x->n)) {
+        int is_marker = x->n >= 2 && x->p[0] == '#' && x->p[1] == '#' && (x->n == 2 || x->p[2] != '#');
+        /* A comment's bytes do not count, not even when they are not UTF-8. */
+        if ((!x->n || x->p[0] != '#' || is_marker) && !bp_utf8_valid((const uint8_t *)x->p, x->n)) {
             fail(&r, x->no, NULL, _("cette ligne a des caractères illisibles. Enregistrez le texte en UTF-8 (le codage habituel) et réécrivez les lettres accentuées."));
             goto done;
         }
-        if (x->n >= 2 && x->p[0] == '#' && x->p[1] == '#' && (x->n == 2 || x->p[2] != '#')) {
+        if (is_marker) {
             size_t k = 0;
             size_t next = n_order ? order[n_order - 1] + 1 : 0;
             if (marker(&r, t, x, slots, n_fields, next, &k))
