@@ -142,9 +142,10 @@ static void kind_help(FILE *f, const struct bp_ws_field *fl)
     case BP_WS_CHOICE:
     case BP_WS_MULTI:
         comment(f, "",
-                fl->kind == BP_WS_CHOICE
-                    ? _("Un seul choix : écrivez son code (le mot avant « : ») ou son intitulé. Les choix :")
-                    : _("Plusieurs choix possibles : un par ligne, « - » puis son code (le mot avant « : »). Les choix :"));
+                fl->kind == BP_WS_CHOICE ? _("Un seul choix : écrivez son code (le mot avant « : "
+                                             "») ou son intitulé. Les choix :")
+                                         : _("Plusieurs choix possibles : un par ligne, « - » puis "
+                                             "son code (le mot avant « : »). Les choix :"));
         for (size_t k = 0; k < fl->n_options; k++) {
             snprintf(b, sizeof b, "%s : %s", fl->options[k].id, fl->options[k].label);
             comment(f, "    - ", b);
@@ -171,7 +172,9 @@ static void kind_help(FILE *f, const struct bp_ws_field *fl)
 static int conflict_lines(FILE *f, const struct bp_ws_field *fl, const json_t *alts)
 {
     char b[80];
-    comment(f, "", _("Attention : plusieurs versions de ce champ ont été écrites en même temps. Les voici :"));
+    comment(
+        f, "",
+        _("Attention : plusieurs versions de ce champ ont été écrites en même temps. Les voici :"));
     for (size_t k = 0; k < json_array_size(alts); k++) {
         snprintf(b, sizeof b, _("Version %zu :"), k + 1);
         comment(f, "", b);
@@ -217,10 +220,13 @@ int sheet_text_write(FILE *f, const struct bp_ws_template *t, const json_t *valu
         comment(f, "", t->intro);
     comment(f, "", "");
     comment(f, "", _("Comment faire :"));
-    comment(f, "- ", _("Écrivez sous chaque titre. Les lignes qui commencent par # ne comptent pas."));
+    comment(f, "- ",
+            _("Écrivez sous chaque titre. Les lignes qui commencent par # ne comptent pas."));
     comment(f, "- ", _("Enregistrez et fermez l'éditeur pour appliquer."));
     comment(f, "- ", _("Pour vider un champ, effacez ce qui est écrit sous son titre."));
-    comment(f, "- ", _("Ne changez pas le code entre crochets [ ] à la fin des titres « ## » : il dit quel champ suit."));
+    comment(f, "- ",
+            _("Ne changez pas le code entre crochets [ ] à la fin des titres « ## » : il dit quel "
+              "champ suit."));
     comment(f, "- ", _("Pour écrire une ligne qui commence par #, écrivez \\# à la place."));
     comment(f, "- ", _("Pour ne rien changer, effacez tout le texte, enregistrez et fermez."));
     for (size_t s = 0; s < t->n_sections; s++) {
@@ -276,7 +282,8 @@ int sheet_text_reopen(FILE *f, const char *buf, size_t len, const char *why, int
             *p = ' ';
     fprintf(f, BANNER "%s\n", b);
     fputs(BANNER, f);
-    fputs(_("Corrigez, puis enregistrez et fermez. Pour tout abandonner, effacez tout le texte."), f);
+    fputs(_("Corrigez, puis enregistrez et fermez. Pour tout abandonner, effacez tout le texte."),
+          f);
     fputc('\n', f);
     no = 1;
     /* A BOM would land under the banner, where it is no longer one. */

@@ -43,9 +43,8 @@ struct rd {
 
 /* why = "champ « label » : " + the sentence (or the sentence alone when f
  * is NULL), cut on a character when cap is small. Returns -1. */
-__attribute__((format(printf, 4, 5))) static int fail(struct rd *r, int no,
-                                                      const struct bp_ws_field *f,
-                                                      const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+fail(struct rd *r, int no, const struct bp_ws_field *f, const char *fmt, ...)
 {
     if (r->line)
         *r->line = no;
@@ -249,8 +248,8 @@ static int date_iso(const char *p, size_t n, char iso[11])
 }
 
 /* The value of f the lines l say, checked: *out (JSON null when empty). */
-static int parse_value(struct rd *r, const struct bp_ws_field *f, const struct lines *l,
-                       int marker, json_t **out)
+static int parse_value(struct rd *r, const struct bp_ws_field *f, const struct lines *l, int marker,
+                       json_t **out)
 {
     char e[80], ids[400], why[300];
     *out = NULL;
@@ -288,12 +287,16 @@ static int parse_value(struct rd *r, const struct bp_ws_field *f, const struct l
             int k = option_of(f, x->p, x->n);
             if (k < 0) {
                 json_decref(v);
-                return fail(r, x->no, f, _("« %s » n'est pas un des choix. Écrivez un de ces codes : %s."),
+                return fail(r, x->no, f,
+                            _("« %s » n'est pas un des choix. Écrivez un de ces codes : %s."),
                             echo(e, x->p, x->n), option_ids(f, ids));
             }
             if (f->kind == BP_WS_CHOICE && first) {
                 json_decref(v);
-                return fail(r, x->no, f, _("un seul choix est possible (un autre est écrit ligne %d). Gardez-en un seul."), first);
+                return fail(r, x->no, f,
+                            _("un seul choix est possible (un autre est écrit ligne %d). Gardez-en "
+                              "un seul."),
+                            first);
             }
             first = first ? first : x->no;
             if (f->kind == BP_WS_CHOICE) {
@@ -317,15 +320,19 @@ static int parse_value(struct rd *r, const struct bp_ws_field *f, const struct l
     case BP_WS_DATE: {
         const struct ln *x = &l->v[0];
         if (l->n > 1)
-            return fail(r, l->v[1].no, f, f->kind == BP_WS_DATE
-                                              ? _("une seule date est attendue, sur une ligne. Effacez les autres lignes.")
-                                              : _("un seul nombre est attendu, sur une ligne. Effacez les autres lignes."));
+            return fail(
+                r, l->v[1].no, f,
+                f->kind == BP_WS_DATE
+                    ? _("une seule date est attendue, sur une ligne. Effacez les autres lignes.")
+                    : _("un seul nombre est attendu, sur une ligne. Effacez les autres lignes."));
         if (f->kind == BP_WS_DATE) {
             char iso[11];
             if (date_iso(x->p, x->n, iso) || !(v = json_string(iso)) ||
                 bp_ws_value_check(f, v, why, sizeof why)) {
                 json_decref(v);
-                return fail(r, x->no, f, _("« %s » n'est pas une date du calendrier. Écrivez-la jj/mm/aaaa, par exemple 09/03/2026."),
+                return fail(r, x->no, f,
+                            _("« %s » n'est pas une date du calendrier. Écrivez-la jj/mm/aaaa, par "
+                              "exemple 09/03/2026."),
                             echo(e, x->p, x->n));
             }
             break;
@@ -335,11 +342,14 @@ static int parse_value(struct rd *r, const struct bp_ws_field *f, const struct l
         while (i < x->n && x->p[i] >= '0' && x->p[i] <= '9' && n < 1000000)
             n = n * 10 + (x->p[i++] - '0');
         if (!i || i != x->n)
-            return fail(r, x->no, f, _("« %s » n'est pas un nombre entier. Écrivez un nombre entier de %d à %d."),
-                        echo(e, x->p, x->n), f->min, f->max);
+            return fail(
+                r, x->no, f,
+                _("« %s » n'est pas un nombre entier. Écrivez un nombre entier de %d à %d."),
+                echo(e, x->p, x->n), f->min, f->max);
         if (n < f->min || n > f->max)
-            return fail(r, x->no, f, _("%lld est hors de l'échelle. Écrivez un nombre entier de %d à %d."),
-                        n, f->min, f->max);
+            return fail(r, x->no, f,
+                        _("%lld est hors de l'échelle. Écrivez un nombre entier de %d à %d."), n,
+                        f->min, f->max);
         v = json_integer(n);
         break;
     }
@@ -360,14 +370,17 @@ static int parse_value(struct rd *r, const struct bp_ws_field *f, const struct l
             if (bad) {
                 json_decref(it);
                 json_decref(v);
-                return fail(r, x->no, f, _("cet élément ne convient pas (%s). Corrigez-le ou effacez-le."),
+                return fail(r, x->no, f,
+                            _("cet élément ne convient pas (%s). Corrigez-le ou effacez-le."),
                             it ? why : _("texte illisible"));
             }
             if (json_array_size(v) == BP_WS_LIST_ITEMS) {
                 json_decref(it);
                 json_decref(v);
-                return fail(r, x->no, f, _("une liste a %d éléments au plus. Regroupez ou effacez des éléments."),
-                            BP_WS_LIST_ITEMS);
+                return fail(
+                    r, x->no, f,
+                    _("une liste a %d éléments au plus. Regroupez ou effacez des éléments."),
+                    BP_WS_LIST_ITEMS);
             }
             json_array_append_new(v, it);
         }
@@ -384,7 +397,8 @@ static int parse_value(struct rd *r, const struct bp_ws_field *f, const struct l
     int rc = bp_ws_value_check(f, v, why, sizeof why);
     if (rc) {
         json_decref(v);
-        return fail(r, l->v[0].no, f, rc == BP_E_TOO_LARGE ? _("%s. Raccourcissez-le.") : _("%s. Corrigez-le."), why);
+        return fail(r, l->v[0].no, f,
+                    rc == BP_E_TOO_LARGE ? _("%s. Raccourcissez-le.") : _("%s. Corrigez-le."), why);
     }
     *out = v;
     return 0;
@@ -419,7 +433,8 @@ static int field(struct rd *r, const struct lines *all, const struct slot *s, in
     int unchanged = !rc && (json_is_null(v) ? empty(before) : before && json_equal(v, before));
     if (!unchanged && !sheet_text_may_edit(s->f, role)) {
         rc = fail(r, l.n ? l.v[0].no : s->marker, s->f,
-                  _("vous ne pouvez pas le modifier : %s. Remettez ce qui était écrit, ou effacez son titre « ## » et ce qui le suit."),
+                  _("vous ne pouvez pas le modifier : %s. Remettez ce qui était écrit, ou effacez "
+                    "son titre « ## » et ce qui le suit."),
                   sheet_text_editors(s->f));
     }
     free(l.v);
@@ -449,7 +464,10 @@ static int marker(struct rd *r, const struct bp_ws_template *t, const struct ln 
             open = x->p + i;
     const struct bp_ws_field *hint = field_at(t, next < n_fields ? next : 0);
     if (x->n < 3 || x->p[x->n - 1] != ']' || !open)
-        return fail(r, x->no, NULL, _("une ligne qui commence par ## est le titre d'un champ et finit par son code entre crochets, par exemple [%s]. Remettez le code effacé, ou écrivez \\## pour un texte qui commence par ##."),
+        return fail(r, x->no, NULL,
+                    _("une ligne qui commence par ## est le titre d'un champ et finit par son code "
+                      "entre crochets, par exemple [%s]. Remettez le code effacé, ou écrivez \\## "
+                      "pour un texte qui commence par ##."),
                     hint->id);
     const char *id = open + 1;
     size_t n = (size_t)(x->p + x->n - 1 - id);
@@ -458,18 +476,21 @@ static int marker(struct rd *r, const struct bp_ws_template *t, const struct ln 
         if (strlen(f->id) != n || memcmp(f->id, id, n))
             continue;
         if (slots[i].f)
-            return fail(r, x->no, f, _("il apparaît deux fois (ligne %d et ici). Gardez un seul titre « ## … [%s] » avec la valeur voulue."),
+            return fail(r, x->no, f,
+                        _("il apparaît deux fois (ligne %d et ici). Gardez un seul titre « ## … "
+                          "[%s] » avec la valeur voulue."),
                         slots[i].marker, f->id);
         *k = i;
         return 0;
     }
-    return fail(r, x->no, NULL, _("le code [%s] n'est celui d'aucun champ de cette fiche. Remettez le code d'origine, par exemple [%s], ou effacez ce titre."),
+    return fail(r, x->no, NULL,
+                _("le code [%s] n'est celui d'aucun champ de cette fiche. Remettez le code "
+                  "d'origine, par exemple [%s], ou effacez ce titre."),
                 echo(e, id, n), hint->id);
 }
 
 int sheet_text_read(const char *buf, size_t len, const struct bp_ws_template *t, int role,
-                    const json_t *values_before, json_t **changes, char *why, size_t cap,
-                    int *line)
+                    const json_t *values_before, json_t **changes, char *why, size_t cap, int *line)
 {
     struct rd r = {why, cap, line};
     struct lines all = {NULL, 0};
@@ -481,8 +502,10 @@ int sheet_text_read(const char *buf, size_t len, const struct bp_ws_template *t,
     if (why && cap)
         why[0] = '\0';
     if (len > SHEET_TEXT_MAX)
-        return fail(&r, 0, NULL, _("le texte est trop long (%u octets au plus) : ce n'est pas celui de la fiche."),
-                    SHEET_TEXT_MAX);
+        return fail(
+            &r, 0, NULL,
+            _("le texte est trop long (%u octets au plus) : ce n'est pas celui de la fiche."),
+            SHEET_TEXT_MAX);
     if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) { /* a BOM: not text */
         buf += 3;
         len -= 3;
@@ -500,10 +523,13 @@ int sheet_text_read(const char *buf, size_t len, const struct bp_ws_template *t,
     struct slot *cur = NULL;
     for (size_t i = 0; i < all.n; i++) {
         const struct ln *x = &all.v[i];
-        int is_marker = x->n >= 2 && x->p[0] == '#' && x->p[1] == '#' && (x->n == 2 || x->p[2] != '#');
+        int is_marker =
+            x->n >= 2 && x->p[0] == '#' && x->p[1] == '#' && (x->n == 2 || x->p[2] != '#');
         /* A comment's bytes do not count, not even when they are not UTF-8. */
         if ((!x->n || x->p[0] != '#' || is_marker) && !bp_utf8_valid((const uint8_t *)x->p, x->n)) {
-            fail(&r, x->no, NULL, _("cette ligne a des caractères illisibles. Enregistrez le texte en UTF-8 (le codage habituel) et réécrivez les lettres accentuées."));
+            fail(&r, x->no, NULL,
+                 _("cette ligne a des caractères illisibles. Enregistrez le texte en UTF-8 (le "
+                   "codage habituel) et réécrivez les lettres accentuées."));
             goto done;
         }
         if (is_marker) {
@@ -520,7 +546,9 @@ int sheet_text_read(const char *buf, size_t len, const struct bp_ws_template *t,
             cur->to = all.n;
             order[n_order++] = k;
         } else if (!cur && x->n && x->p[0] != '#') {
-            fail(&r, x->no, NULL, _("ce texte n'est sous aucun titre de champ. Écrivez-le sous le titre « ## » du champ voulu, ou mettez # devant."));
+            fail(&r, x->no, NULL,
+                 _("ce texte n'est sous aucun titre de champ. Écrivez-le sous le titre « ## » du "
+                   "champ voulu, ou mettez # devant."));
             goto done;
         }
     }

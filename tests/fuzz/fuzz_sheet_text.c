@@ -7,10 +7,9 @@
  * *changes NULL, says why in NUL-terminated UTF-8 that fits its buffer (also
  * a small one, cut on a character) and gives a line within the text; the
  * same text reopened with its error (sheet_text_reopen) is refused with the
- * same words (but for line numbers, which move). An acceptance gives only fields of the template that the role
- * may edit, each value accepted by bp_ws_value_check and different from
- * before; the sheet with those changes, written and read back, gives no
- * change. */
+ * same words (but for line numbers, which move). An acceptance gives only fields of the template
+ * that the role may edit, each value accepted by bp_ws_value_check and different from before; the
+ * sheet with those changes, written and read back, gives no change. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,8 +88,8 @@ static int same_words(const char *a, const char *b)
     }
 }
 
-static void refused(const struct bp_ws_template *t, int role, const json_t *before, const char *text,
-                    size_t len, const char *why, int line)
+static void refused(const struct bp_ws_template *t, int role, const json_t *before,
+                    const char *text, size_t len, const char *why, int line)
 {
     check_why(why, 600);
     if (line < 0 || line > lines_of((const uint8_t *)text, len))

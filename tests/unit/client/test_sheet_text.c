@@ -29,9 +29,9 @@ static json_t *filled(const struct bp_ws_field *f)
     case BP_WS_CHOICE:
         return json_string(f->options[f->n_options - 1].id);
     case BP_WS_MULTI:
-        return f->n_options > 1 ? json_pack("[ss]", f->options[f->n_options - 1].id,
-                                             f->options[0].id)
-                                : json_pack("[s]", f->options[0].id);
+        return f->n_options > 1
+                   ? json_pack("[ss]", f->options[f->n_options - 1].id, f->options[0].id)
+                   : json_pack("[s]", f->options[0].id);
     case BP_WS_SCALE:
         return json_integer(f->max);
     case BP_WS_LIST:
@@ -81,7 +81,8 @@ static const char *read_form(const struct bp_ws_template *t, const char *text, s
     return dump;
 }
 
-static const char *rd(const struct bp_ws_template *t, const char *text, int role, const json_t *before)
+static const char *rd(const struct bp_ws_template *t, const char *text, int role,
+                      const json_t *before)
 {
     return read_form(t, text, strlen(text), role, before);
 }
@@ -133,15 +134,18 @@ static void load_test_template(void)
         "{\"id\":\"choix\",\"label\":\"Votre situation\",\"kind\":\"choice\",\"editors\":\"both\","
         "\"options\":[{\"id\":\"salarie\",\"label\":\"Salarié\"},{\"id\":\"sans_emploi\","
         "\"label\":\"Sans emploi\"}]},"
-        "{\"id\":\"multi\",\"label\":\"Vos centres d'intérêt\",\"kind\":\"multi\",\"editors\":\"both\","
+        "{\"id\":\"multi\",\"label\":\"Vos centres "
+        "d'intérêt\",\"kind\":\"multi\",\"editors\":\"both\","
         "\"options\":[{\"id\":\"nature\",\"label\":\"La nature\"},{\"id\":\"chiffres\",\"label\":"
         "\"Les chiffres\"},{\"id\":\"gens\",\"label\":\"Les gens\"}]}]},"
         "{\"id\":\"s2\",\"title\":\"Seconde partie\",\"fields\":["
         "{\"id\":\"echelle\",\"label\":\"Votre énergie\",\"kind\":\"scale\",\"editors\":\"both\","
         "\"min\":1,\"max\":5,\"min_label\":\"Faible\",\"max_label\":\"Forte\"},"
         "{\"id\":\"liste\",\"label\":\"Pistes\",\"kind\":\"list\",\"editors\":\"both\"},"
-        "{\"id\":\"quand\",\"label\":\"Date du rendez-vous\",\"kind\":\"date\",\"editors\":\"both\"},"
-        "{\"id\":\"avis\",\"label\":\"Avis du consultant\",\"kind\":\"text\",\"editors\":\"consultant\"}"
+        "{\"id\":\"quand\",\"label\":\"Date du "
+        "rendez-vous\",\"kind\":\"date\",\"editors\":\"both\"},"
+        "{\"id\":\"avis\",\"label\":\"Avis du "
+        "consultant\",\"kind\":\"text\",\"editors\":\"consultant\"}"
         "]}]}";
     char w[256];
     CHECK_EQ_INT(bp_ws_template_parse(json, strlen(json), "essai", &tpl, w, sizeof w), 0);
@@ -174,7 +178,8 @@ static void test_edits(void)
     json_t *b = before();
     char *text = write_form(tpl, b, NULL, CONS, NULL);
     CHECK(strstr(text, "## Vos motivations [texte]\n"));
-    CHECK(strstr(text, "Écrivez sous chaque titre. Les lignes qui commencent par # ne comptent pas."));
+    CHECK(strstr(text,
+                 "Écrivez sous chaque titre. Les lignes qui commencent par # ne comptent pas."));
     CHECK(strstr(text, "Enregistrez et fermez l'éditeur pour appliquer."));
     CHECK(strstr(text, "Première partie"));
     CHECK(strstr(text, "#     - sans_emploi : Sans emploi\n"));
@@ -209,12 +214,19 @@ static void test_edits(void)
     /* Into an empty sheet; a field without its marker is left alone. */
     r = rd(tpl, "## Vos motivations [texte]\nBonjour\n## [echelle]\n3\n", BENE, NULL);
     CHECK_STR(r ? r : why, "{\"echelle\":3,\"texte\":\"Bonjour\"}");
+    /* Empty before, empty after, written another way: no change. */
+    json_t *e = json_pack("{s:[], s:s}", "liste", "texte", "  ");
+    r = rd(tpl, "## [liste]\n-\n- \n## [texte]\n\n", CONS, e);
+    CHECK_STR(r ? r : why, "{}");
+    json_decref(e);
     r = rd(tpl, "# rien\n\n", BENE, b);
     CHECK_STR(r ? r : why, "{}");
     r = rd(tpl, "", BENE, b);
     CHECK_STR(r ? r : why, "{}");
     /* BOM, CRLF, trailing spaces, no final newline. */
-    r = rd(tpl, "\xef\xbb\xbf# é\r\n## Vos motivations [texte]  \r\nLigne 1 \t\r\nLigne 2\r\n\r\n## X [echelle]\r\n4 ",
+    r = rd(tpl,
+           "\xef\xbb\xbf# é\r\n## Vos motivations [texte]  \r\nLigne 1 \t\r\nLigne 2\r\n\r\n## X "
+           "[echelle]\r\n4 ",
            CONS, b);
     CHECK_STR(r ? r : why, "{\"echelle\":4,\"texte\":\"Ligne 1\\nLigne 2\"}");
     /* A text line that starts with # is written escaped and comes back. */
@@ -240,9 +252,11 @@ static void refused(int at, const char *text, int role, const char *w1, const ch
 static void test_errors(void)
 {
     refused(3, "# a\n\n## Titre [inconnu]\n", CONS, "[inconnu]", "aucun champ");
-    refused(3, "## [texte]\nA\n## Encore [texte]\nB\n", CONS, "« Vos motivations »", "deux fois (ligne 1");
+    refused(3, "## [texte]\nA\n## Encore [texte]\nB\n", CONS, "« Vos motivations »",
+            "deux fois (ligne 1");
     refused(2, "# a\nBonjour\n## [texte]\n", CONS, "aucun titre de champ", "mettez # devant");
     refused(2, "## [texte]\n## Titre sans code\n", CONS, "entre crochets", "\\##");
+    refused(1, "## Vos motivations [texte] à revoir\nA\n", CONS, "entre crochets", "[texte]");
     refused(3, "## [choix]\n\ncadre\n", CONS, "« Votre situation »", "salarie, sans_emploi");
     refused(3, "## [choix]\nsalarie\nsans_emploi\n", CONS, "un seul choix", "ligne 2");
     refused(3, "## [multi]\ngens\nfoot\n", CONS, "« foot »", "nature, chiffres, gens");
@@ -250,12 +264,25 @@ static void test_errors(void)
     refused(2, "## [echelle]\n6\n", CONS, "« Votre énergie »", "de 1 à 5");
     refused(2, "## [echelle]\n0\n", CONS, "hors de l'échelle", "de 1 à 5");
     refused(2, "## [echelle]\ntrois\n", CONS, "« trois »", "nombre entier de 1 à 5");
+    refused(2, "## [echelle]\n3,5\n", CONS, "« 3,5 »", "nombre entier de 1 à 5");
     refused(3, "## [echelle]\n3\n4\n", CONS, "un seul nombre", NULL);
     refused(2, "## [quand]\n31/02/2026\n", CONS, "« Date du rendez-vous »", "jj/mm/aaaa");
     refused(2, "## [quand]\ndemain\n", CONS, "« demain »", "09/03/2026");
     refused(2, "## [quand]\n01/01/1850\n", CONS, "pas une date", NULL);
     refused(3, "## [liste]\n- a\n- b\x01\n", CONS, "« Pistes »", "contrôle");
     refused(2, "## [texte]\nLatin-1 : \xe9t\xe9\n", CONS, "UTF-8", NULL);
+    refused(3, "## [texte]\n\nA\x01B\n", CONS, "« Vos motivations »", "contrôle");
+    static char big[BP_WS_TEXT_MAX + 100];
+    memset(big, 'a', sizeof big - 1);
+    memcpy(big, "## [texte]\n", 11);
+    refused(2, big, CONS, "« Vos motivations »", "Raccourcissez");
+    static char many[2000];
+    size_t n = (size_t)sprintf(many, "## [liste]\n");
+    for (int i = 0; i <= BP_WS_LIST_ITEMS; i++)
+        n += (size_t)sprintf(many + n, "- %d\n", i);
+    refused(BP_WS_LIST_ITEMS + 2, many, CONS, "« Pistes »", "100 éléments au plus");
+    refused(4, "# x\n## [liste]\n- ok\n-\t\x1b[31m\n", CONS, "« Pistes »",
+            "Corrigez-le ou effacez-le");
     /* Read-only: the beneficiary may not change the consultant's field. */
     refused(2, "## [avis]\nMoins bien\n", BENE, "« Avis du consultant »", "consultant");
     refused(1, "## [avis]\n\n\n", BENE, "vous ne pouvez pas le modifier", NULL);
@@ -267,8 +294,9 @@ static void test_read_only(void)
     json_t *b = before();
     char *text = write_form(tpl, b, NULL, BENE, NULL);
     CHECK(!strstr(text, "[avis]"));
-    CHECK(strstr(text, "# --- Avis du consultant (seul le consultant ou la consultante peut le modifier)\n"
-                       "#     Très bien\n"));
+    CHECK(strstr(
+        text, "# --- Avis du consultant (seul le consultant ou la consultante peut le modifier)\n"
+              "#     Très bien\n"));
     CHECK(strstr(text, "## Vos motivations [texte]"));
     /* Written back the same way: no change, no error. */
     const char *r = rd(tpl, "## [avis]\nTrès bien\n", BENE, b);
@@ -289,7 +317,8 @@ static void test_conflicts(void)
                           "Version de Marc", "multi", "nature", "gens", "chiffres");
     char *text = write_form(tpl, b, c, CONS, NULL);
     CHECK(strstr(text, "plusieurs versions de ce champ"));
-    CHECK(strstr(text, "# Version 1 :\n#     Version de Léa\n#     sur deux lignes\n# Version 2 :\n#     Version de Marc\n"));
+    CHECK(strstr(text, "# Version 1 :\n#     Version de Léa\n#     sur deux lignes\n# Version 2 "
+                       ":\n#     Version de Marc\n"));
     CHECK(strstr(text, "# Version 2 :\n#     - Les gens\n#     - Les chiffres\n"));
     /* Resolved by writing the wanted value. */
     const char *r = rd(tpl, edit(text, "Ancien texte\n", "Version de Marc\n"), CONS, b);
@@ -322,6 +351,16 @@ static void test_reopen(void)
     sheet_text_reopen(m, out, strlen(out), why, line);
     fclose(m);
     CHECK_STR(again, out);
+    /* A BOM stays first, never under the banner. */
+    free(again);
+    again = NULL;
+    m = open_memstream(&again, &len);
+    sheet_text_reopen(m, "\xef\xbb\xbf## [echelle]\n9", 17, "x", 2);
+    fclose(m);
+    CHECK(!strstr(again, "\xef\xbb\xbf"));
+    CHECK(strstr(again, "# !! Ligne 6 : x\n"));
+    CHECK(rd(tpl, again, CONS, b) == NULL);
+    CHECK_EQ_INT(line, 6);
     /* Fixed: read as the person wrote it. */
     char *fixed = strdup(again);
     char *nine = strstr(fixed, "\n9\n");
