@@ -169,7 +169,9 @@ static void kind_help(FILE *f, const struct bp_ws_field *fl)
     }
 }
 
-static int conflict_lines(FILE *f, const struct bp_ws_field *fl, const json_t *alts)
+/* The competing values of a conflict, all of them; who may edit says how
+ * it is resolved. */
+static int conflict_lines(FILE *f, const struct bp_ws_field *fl, const json_t *alts, int editable)
 {
     char b[80];
     comment(
@@ -181,26 +183,42 @@ static int conflict_lines(FILE *f, const struct bp_ws_field *fl, const json_t *a
         if (show_value(f, fl, json_array_get(alts, k), "    "))
             return -1;
     }
-    comment(f, "", _("Écrivez ci-dessous la version à garder (ou un mélange des versions)."));
+    if (editable)
+        comment(f, "", _("Écrivez ci-dessous la version à garder (ou un mélange des versions)."));
+    else
+        comment(f, "", _("Version retenue pour l'instant :"));
     return 0;
 }
 
 static int field(FILE *f, const struct bp_ws_field *fl, const json_t *v, const json_t *alts,
                  int role)
 {
+    int editable = sheet_text_may_edit(fl, role);
+    int conflict = json_is_array(alts) && json_array_size(alts);
     fputc('\n', f);
-    if (!sheet_text_may_edit(fl, role)) {
+    if (!editable) {
         char b[BP_WS_LABEL_MAX + 200];
         snprintf(b, sizeof b, "%s (%s)", fl->label, editors_words(fl));
         comment(f, "--- ", b);
+        if (conflict && conflict_lines(f, fl, alts, 0))
+            return -1;
         return show_value(f, fl, v, "    ");
     }
     fprintf(f, "## %s [%s]\n", fl->label, fl->id);
     if (fl->help)
         comment(f, "", fl->help);
     kind_help(f, fl);
-    if (json_is_array(alts) && json_array_size(alts) && conflict_lines(f, fl, alts))
+    if (conflict && conflict_lines(f, fl, alts, 1))
         return -1;
+    /* A value this field cannot take (a newer device's?) is said, and kept
+     * as long as the person leaves its lines as they are. */
+    char why[300], b[400];
+    if (bp_ws_value_check(fl, v, why, sizeof why)) {
+        snprintf(b, sizeof b, _("La valeur enregistrée ne convient pas à ce champ : %s."), why);
+        comment(f, "", b);
+        if (show_value(f, fl, v, "    "))
+            return -1;
+    }
     return sheet_text_value_lines(f, fl, v);
 }
 

@@ -320,10 +320,33 @@ static void test_conflicts(void)
     CHECK(strstr(text, "# Version 1 :\n#     Version de Léa\n#     sur deux lignes\n# Version 2 "
                        ":\n#     Version de Marc\n"));
     CHECK(strstr(text, "# Version 2 :\n#     - Les gens\n#     - Les chiffres\n"));
+    /* A read-only field's conflict is shown too. */
+    json_t *c2 = json_pack("{s:[ss]}", "avis", "Bien", "Pas mal");
+    text = write_form(tpl, b, c2, BENE, NULL);
+    CHECK(strstr(text, "# Version 2 :\n#     Pas mal\n# Version retenue pour l'instant :\n#     "
+                       "Très bien\n"));
+    json_decref(c2);
+    text = write_form(tpl, b, c, CONS, NULL);
     /* Resolved by writing the wanted value. */
     const char *r = rd(tpl, edit(text, "Ancien texte\n", "Version de Marc\n"), CONS, b);
     CHECK_STR(r ? r : why, "{\"texte\":\"Version de Marc\"}");
     json_decref(c);
+    json_decref(b);
+}
+
+/* A value the field cannot take: said, kept while left as it is. */
+static void test_odd_value(void)
+{
+    json_t *b = json_pack("{s:i, s:i}", "echelle", 9, "texte", 3);
+    char *text = write_form(tpl, b, NULL, CONS, NULL);
+    CHECK(strstr(text,
+                 "# La valeur enregistrée ne convient pas à ce champ : la valeur doit être un "
+                 "nombre entier de 1 à 5.\n#     9 sur 5"));
+    CHECK(strstr(text, "\n9\n"));
+    const char *r = rd(tpl, text, CONS, b);
+    CHECK_STR(r ? r : why, "{}");
+    r = rd(tpl, edit(text, "\n9\n", "\n4\n"), CONS, b);
+    CHECK_STR(r ? r : why, "{\"echelle\":4}");
     json_decref(b);
 }
 
@@ -384,6 +407,7 @@ int main(void)
         test_errors();
         test_read_only();
         test_conflicts();
+        test_odd_value();
         test_reopen();
         bp_ws_template_free(tpl);
     }
