@@ -1,7 +1,7 @@
 /* cmd_sheet.c: `bilan sheet ...`, a bilan's worksheets on this device
  * (docs/WORKSHEETS.md): the list of subcommands and their help, finding the
  * bilan in client.db, and the edits (new, set, resolve, delete). Reading
- * (show, conflicts, export) is cmd_sheet_show.c.
+ * (show, conflicts, export) is cmd_sheet_show.c; what both use, sheet_cli.c.
  *
  * Everything here works offline: an edit is an operation stored on this
  * device (sheets.h) and sent at the next sync. Owns: the command line and
@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
-#include "cmd_sheet.h"
+#include "cmd_sheet_show.h"
+#include "sheet_cli.h"
 #include "bp/vocab.h"
 #include "i18n.h"
 #include "sheet_input.h"
@@ -207,34 +207,6 @@ static int open_bilan(struct sheet_cli *c, const struct sheet_opts *o)
         return cli_fail(EXIT_USAGE, _("impossible de lire les fiches du bilan %s : %s"),
                         c->bilan, why);
     return 0;
-}
-
-int sheet_cli_find(struct sheet_cli *c, const char *word, char out[SHEETS_ID_LEN + 1])
-{
-    char why[512];
-    if (sheets_find(c->s, word, out, why, sizeof why))
-        return cli_fail(EXIT_USAGE, "%s", why);
-    return 0;
-}
-
-void sheet_cli_saved(void)
-{
-    printf("%s\n", _("Enregistré sur cet appareil ; envoyé à la prochaine synchronisation "
-                     "(bilan sheet sync)."));
-}
-
-void sheet_cli_when(unsigned long long ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!ms || !localtime_r(&t, &tm)) {
-        snprintf(out, cap, "%s", _("date inconnue"));
-        return;
-    }
-    char d[16], h[8];
-    strftime(d, sizeof d, "%d/%m/%Y", &tm);
-    strftime(h, sizeof h, "%H:%M", &tm);
-    snprintf(out, cap, _("%s à %s"), d, h);
 }
 
 /* ---- templates, list ---- */

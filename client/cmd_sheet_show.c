@@ -1,5 +1,5 @@
 /* cmd_sheet_show.c: `bilan sheet show`, `conflicts` and `export`: a sheet
- * read on this device (see cmd_sheet.h).
+ * read on this device (see cmd_sheet_show.h).
  *
  * Owns: the readable French form of a sheet on a terminal (sections,
  * fields with their ids, values as the exports show them, conflicts marked
@@ -9,54 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd_sheet.h"
+#include "cmd_sheet_show.h"
+#include "sheet_cli.h"
 #include "bp/vocab.h"
 #include "doc/sheet_md.h"
 #include "doc/sheet_pdf.h"
 #include "doc/sheet_value.h"
 #include "i18n.h"
-
-void sheet_cli_print_value(FILE *f, const struct bp_ws_field *fl, const json_t *v,
-                           const char *indent)
-{
-    struct sheet_pieces p;
-    if (sheet_value_pieces(fl, v, &p)) {
-        fprintf(f, "%s%s\n", indent, _("(mémoire insuffisante)"));
-        return;
-    }
-    for (size_t i = 0; i < p.n; i++) {
-        /* A paragraph may hold several lines: each one indented. */
-        const char *t = p.v[i].text;
-        int first = 1;
-        while (first || *t) {
-            size_t n = strcspn(t, "\n");
-            fprintf(f, "%s%s%.*s\n", indent,
-                    p.v[i].kind == SHEET_BULLET ? (first ? "- " : "  ") : "", (int)n, t);
-            t += n + (t[n] == '\n');
-            first = 0;
-        }
-    }
-    sheet_pieces_free(&p);
-}
-
-void sheet_cli_print_versions(FILE *f, const struct bp_ws_field *fl, const json_t *versions,
-                              const char *indent)
-{
-    char in2[64];
-    snprintf(in2, sizeof in2, "%s    ", indent);
-    for (size_t i = 0; i < json_array_size(versions); i++) {
-        const json_t *v = json_array_get(versions, i);
-        const char *role = json_string_value(json_object_get(v, "role"));
-        int r = role ? bp_role_parse(role, strlen(role)) : 0;
-        char when[64];
-        sheet_cli_when((unsigned long long)json_integer_value(json_object_get(v, "ms")), when,
-                       sizeof when);
-        fprintf(f, _("%sversion %zu (%s, %s%s)%s :\n"), indent, i + 1, cli_role_word(r), when,
-                json_is_true(json_object_get(v, "self")) ? _(", cet appareil") : "",
-                i == 0 ? _(", montrée pour l'instant") : "");
-        sheet_cli_print_value(f, fl, json_object_get(v, "value"), in2);
-    }
-}
 
 /* The sheet named by word, its info, values and conflicts: 0 or an exit code. */
 static int load(struct sheet_cli *c, const char *word, struct sheets_info *info, json_t **values,

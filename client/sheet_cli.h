@@ -1,9 +1,11 @@
-/* cmd_sheet.h: what the files of `bilan sheet` share (cmd_sheet.c: the
+/* sheet_cli.h: what the files of `bilan sheet` share (cmd_sheet.c: the
  * dispatch, finding the bilan, the edits; cmd_sheet_show.c: show,
- * conflicts, export; cmd_sheet_edit.c: edit in $EDITOR). Private to them,
- * and to the sync the lead adds as one more subcommand. */
-#ifndef CLIENT_CMD_SHEET_H
-#define CLIENT_CMD_SHEET_H
+ * conflicts, export; the sync, one more subcommand), and the helpers of
+ * sheet_cli.c: naming a sheet, dates, values and versions as a terminal
+ * shows them. A module of its own so that the subcommands' files depend on
+ * it and never on each other. */
+#ifndef CLIENT_SHEET_CLI_H
+#define CLIENT_SHEET_CLI_H
 
 #include <stdio.h>
 
@@ -51,9 +53,5 @@ void sheet_cli_print_versions(FILE *f, const struct bp_ws_field *fl, const json_
                               const char *indent);
 /* "01/12/2026 à 10:32" (local time) of a clock's milliseconds. */
 void sheet_cli_when(unsigned long long ms, char *out, size_t cap);
-
-int sheet_cmd_show(struct sheet_cli *c, const struct sheet_opts *o, int nargs, char **args);
-int sheet_cmd_conflicts(struct sheet_cli *c, const struct sheet_opts *o, int nargs, char **args);
-int sheet_cmd_export(struct sheet_cli *c, const struct sheet_opts *o, int nargs, char **args);
 
 #endif
