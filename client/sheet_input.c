@@ -9,25 +9,6 @@
 #include "sheet_input.h"
 #include "i18n.h"
 
-const char *sheet_input_kind_word(enum bp_ws_kind k)
-{
-    switch (k) {
-    case BP_WS_TEXT:
-        return _("texte");
-    case BP_WS_CHOICE:
-        return _("un choix");
-    case BP_WS_MULTI:
-        return _("plusieurs choix");
-    case BP_WS_SCALE:
-        return _("une note");
-    case BP_WS_LIST:
-        return _("une liste");
-    case BP_WS_DATE:
-        return _("une date");
-    }
-    return "?";
-}
-
 /* s[0..n-1] without the spaces around it, into out (cap bytes). */
 static void trimmed(const char *s, size_t n, char *out, size_t cap)
 {

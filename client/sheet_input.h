@@ -23,7 +23,4 @@
 int sheet_input_parse(const struct bp_ws_field *f, const char *text, json_t **out, char *why,
                       size_t cap);
 
-/* The kind in the reader's words ("texte", "choix", ...). Static. */
-const char *sheet_input_kind_word(enum bp_ws_kind k);
-
 #endif
