@@ -68,6 +68,8 @@ int join_run(struct app *a, struct join_opts *o);
 int cmd_hours(struct app *a, int argc, char **argv);
 int cmd_open(struct app *a, int argc, char **argv); /* join or enrol, from a link a click gives */
 int cmd_receipt(struct app *a, int argc, char **argv); /* a unused: offline */
+/* `bilan sheet ...` (issue 11): a bilan's worksheets on this device (cmd_sheet.h). */
+int cmd_sheet(struct app *a, int argc, char **argv);
 /* `bilan devices` and `bilan test-media` (issue 10): offline, a unused. */
 int cmd_devices(struct app *a, int argc, char **argv);
 int cmd_testmedia(struct app *a, int argc, char **argv);

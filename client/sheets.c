@@ -140,7 +140,8 @@ static int rule_field(void *ctx, const char *template_id, const char *field, con
     *keeps_versions = 0;
     const struct bp_ws_template *t = ws_templates_find(&s->tpl, template_id);
     if (!t) {
-        snprintf(why, cap, "unknown template '%s'", template_id);
+        snprintf(why, cap, _("modèle « %s » inconnu de cet appareil : mettez bilan à jour"),
+                 template_id);
         return BP_WS_UNKNOWN_TEMPLATE;
     }
     if (!field)

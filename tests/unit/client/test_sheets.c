@@ -19,6 +19,7 @@
 #include "bp/vocab.h"
 #include "keystore.h"
 #include "ks_sheets.h"
+#include "sheet_input.h"
 #include "sheets.h"
 
 /* ---- the server's log ---- */
@@ -537,15 +538,17 @@ static void test_shred(struct dev *a, const char *root)
     CHECK(text != NULL);
     if (!text)
         return;
-    CHECK_EQ_INT(set_str(a->s, s1, text->id, "GARDE-MOI-42"), 0);
-    CHECK_EQ_INT(set_str(a->s, s2, text->id, "EFFACE-MOI-42 envoyé"), 0);
+    char fid[BP_WS_NAME_MAX + 1]; /* text points into a->s's templates, freed at its close */
+    snprintf(fid, sizeof fid, "%s", text->id);
+    CHECK_EQ_INT(set_str(a->s, s1, fid, "GARDE-MOI-42"), 0);
+    CHECK_EQ_INT(set_str(a->s, s2, fid, "EFFACE-MOI-42 envoyé"), 0);
     push(a->s, a->fp, a->role, &p);
-    CHECK_EQ_INT(set_str(a->s, s2, text->id, "EFFACE-MOI-43 en attente"), 0);
-    CHECK_EQ_INT(set_str(a->s, s1, text->id, "GARDE-MOI-44 en attente"), 0);
+    CHECK_EQ_INT(set_str(a->s, s2, fid, "EFFACE-MOI-43 en attente"), 0);
+    CHECK_EQ_INT(set_str(a->s, s1, fid, "GARDE-MOI-44 en attente"), 0);
     struct sheets *other;
     CHECK_EQ_INT(sheets_open(a->ks, SRV, "b2", a->fp, a->role, &other, why, sizeof why), 0);
     CHECK_EQ_INT(sheets_new(other, "recit", s3, why, sizeof why), 0);
-    CHECK_EQ_INT(set_str(other, s3, text->id, "AUTRE-BILAN-42"), 0);
+    CHECK_EQ_INT(set_str(other, s3, fid, "AUTRE-BILAN-42"), 0);
     sheets_close(other);
     sheets_close(a->s);
     a->s = NULL;
@@ -557,7 +560,7 @@ static void test_shred(struct dev *a, const char *root)
     CHECK_EQ_INT(sheets_info(a->s, s1, &info), 0);
     CHECK_EQ_INT(sheets_pending_count(a->s), 0); /* a closed bilan takes no push */
     json_t *v = sheets_values(a->s, s1);
-    CHECK_STR(value_of(v, text->id), "GARDE-MOI-42");
+    CHECK_STR(value_of(v, fid), "GARDE-MOI-42");
     json_decref(v);
     dev_close(a);
     char db[400], wal[400];
@@ -581,8 +584,61 @@ static void test_shred(struct dev *a, const char *root)
     CHECK(file_has(db, "AUTRE-BILAN-42") || file_has(wal, "AUTRE-BILAN-42"));
 }
 
+/* What a person types, per kind (sheet_input.c). */
+static void test_input(void)
+{
+    struct ws_templates ts;
+    char why[1024];
+    CHECK_EQ_INT(ws_templates_load_all(&ts, why, sizeof why), 0);
+    const struct bp_ws_template *t = ws_templates_find(&ts, "analyse_demande");
+    const struct bp_ws_template *plan = ws_templates_find(&ts, "plan_action");
+    if (!t || !plan)
+        return;
+    struct {
+        const struct bp_ws_template *t;
+        const char *field, *typed, *json; /* json NULL: refused */
+    } cases[] = {
+        {t, "demande_mots", "deux\nlignes ", "\"deux\\nlignes \""},
+        {t, "demande_mots", "", "null"},
+        {t, "rapport_projet", "aucune_idee", "\"aucune_idee\""},
+        {t, "rapport_projet", "Aucune idée pour l'instant", "\"aucune_idee\""},
+        {t, "rapport_projet", "des idées", "\"idees_non_explorees\""},
+        {t, "rapport_projet", "peut-être", NULL},
+        {t, "preoccupations", "orientation, Création, orientation", "[\"orientation\",\"creation\"]"},
+        {t, "preoccupations", "orientation, nope", NULL},
+        {t, "urgence", " 4 ", "4"},
+        {t, "urgence", "4.5", NULL},
+        {t, "urgence", "beaucoup", NULL},
+        {t, "pistes", "a | b\nc\n\n", "[\"a\",\"b\",\"c\"]"},
+        {t, "pistes", "a|b", "[\"a|b\"]"},
+        {plan, "echeance", "09/03/2026", "\"2026-03-09\""},
+        {plan, "echeance", "9/3/2026", "\"2026-03-09\""},
+        {plan, "echeance", "2026-03-09", "\"2026-03-09\""},
+        {plan, "echeance", "demain", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *v = NULL;
+        const struct bp_ws_field *f = bp_ws_template_field(cases[i].t, cases[i].field);
+        int rc = f ? sheet_input_parse(f, cases[i].typed, &v, why, sizeof why) : -2;
+        if (!cases[i].json) {
+            CHECK_EQ_INT(rc, -1);
+            CHECK(strstr(why, cases[i].field) != NULL);
+        } else {
+            char *got = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            if (rc || !got || strcmp(got, cases[i].json))
+                fprintf(stderr, "input %s '%s': %d %s\n", cases[i].field, cases[i].typed, rc,
+                        got ? got : why);
+            CHECK(rc == 0 && got && !strcmp(got, cases[i].json));
+            free(got);
+        }
+        json_decref(v);
+    }
+    ws_templates_free(&ts);
+}
+
 int main(void)
 {
+    test_input();
     char root[] = "/tmp/bilan-sheets-XXXXXX";
     CHECK(mkdtemp(root) != NULL);
     struct dev p, a, b, d;
