@@ -17,6 +17,7 @@
 
 #include "cmd_sheet_show.h"
 #include "sheet_cli.h"
+#include "sheet_net.h"
 #include "bp/vocab.h"
 #include "i18n.h"
 #include "sheet_input.h"
@@ -26,8 +27,8 @@ static const char usage[] = N_(
     "\n"
     "Les fiches de travail d'un bilan (programme, récit de parcours, synthèse...),\n"
     "sur cet appareil. Tout marche sans réseau : une modification est enregistrée\n"
-    "ici et envoyée à la prochaine synchronisation, chiffrée (le serveur ne peut pas\n"
-    "la lire).\n"
+    "ici, puis envoyée aussitôt si le serveur répond, sinon à la prochaine\n"
+    "synchronisation ; toujours chiffrée (le serveur ne peut pas la lire).\n"
     "\n"
     "Commandes :\n"
     "  templates              les modèles de fiche de cet appareil\n"
@@ -41,11 +42,15 @@ static const char usage[] = N_(
     "  export ID --format md|pdf [--large-print] [-o FICHIER]\n"
     "                         la fiche en Markdown ou en PDF, faite sur cet appareil\n"
     "  delete ID              supprime une fiche pour tous les appareils du bilan\n"
+    "  sync                   envoie vos modifications et reçoit celles des autres\n"
+    "  consent FICHE...       (bénéficiaire) garder ces fiches un an après la fin du\n"
+    "                         bilan, pour le suivi ; --none retire votre accord\n"
     "\n"
     "ID : l'identifiant d'une fiche (`bilan sheet list`), ou son début (4 caractères\n"
     "au moins) s'il n'y en a qu'une qui commence ainsi.\n"
     "  --bilan BILAN          quel bilan, si cet appareil en connaît plusieurs\n"
     "  --server HÔTE:PORT     quel serveur, si le bilan est connu sur plusieurs\n"
+    "  --offline              (new, set, resolve, delete) ne pas envoyer tout de suite\n"
     "`bilan sheet COMMANDE --help` : l'aide d'une commande.\n"
     "\n"
     "Codes de sortie : 0 réussi, 1 commande ou données incorrectes (fiche ou champ\n"
@@ -401,13 +406,19 @@ int cmd_sheet(struct app *a, int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"keep", required_argument, NULL, 'k'},   {"value", required_argument, NULL, 'v'},
         {"large-print", no_argument, NULL, 'L'},  {"all", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"offline", no_argument, NULL, 'O'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(_(usage), argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;
     }
+    /* What talks to the server (cmd_sheet_net.c). */
+    if (!strcmp(argv[1], "sync"))
+        return sheet_net_sync_cmd(a, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "consent"))
+        return sheet_net_consent_cmd(a, argc - 1, argv + 1);
     const struct sheet_sub *sub = NULL;
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (!strcmp(argv[1], subs[i].name))
@@ -432,6 +443,7 @@ int cmd_sheet(struct app *a, int argc, char **argv)
         case 'v': o.value = optarg; break;
         case 'L': o.large_print = 1; break;
         case 'A': o.all = 1; break;
+        case 'O': o.offline = 1; break;
         case 'h': help = 1; break;
         case 'k': {
             char *end;
@@ -470,5 +482,16 @@ int cmd_sheet(struct app *a, int argc, char **argv)
     if (!rc)
         rc = sub->run(&cli, &o, nargs, argv + optind);
     sheets_close(cli.s);
+    cli.s = NULL;
+    int edits = sub->run == cmd_new || sub->run == cmd_set || sub->run == cmd_resolve ||
+                sub->run == cmd_delete;
+    if (!rc && edits) {
+        /* Saved here first; sent now when the server can be reached (a
+         * failure to send is said, and the change waits: it is not lost). */
+        if (o.offline)
+            printf("%s\n", _("Il partira à la prochaine synchronisation (bilan sheet sync)."));
+        else if (sheet_net_try_sync(a, cli.bilan, o.server) == 0)
+            printf("%s\n", _("Envoyé, chiffré : les autres appareils du bilan le recevront."));
+    }
     return rc;
 }

@@ -131,6 +131,10 @@ static int sync_run(struct app *a, const char *bilan, const char *opt_server, in
             printf(_(", %ld encore en attente"), n->pending_left);
         printf(".\n");
     }
+    if (rc == EXIT_NETWORK || rc == EXIT_TIMEOUT)
+        fprintf(stderr, "%s\n", _("bilan : pas de connexion au serveur pour l'instant : les modifications sont "
+                                  "enregistrées sur cet appareil et partiront à la prochaine synchronisation "
+                                  "(bilan sheet sync)."));
     fflush(stdout);
     dialog_free(&d);
     sheet_sync_free(sync);
@@ -139,12 +143,7 @@ static int sync_run(struct app *a, const char *bilan, const char *opt_server, in
 
 int sheet_net_try_sync(struct app *a, const char *bilan, const char *opt_server)
 {
-    int rc = sync_run(a, bilan, opt_server, 1, 0);
-    if (rc == EXIT_NETWORK || rc == EXIT_TIMEOUT)
-        fprintf(stderr, "%s\n", _("bilan : pas de connexion au serveur pour l'instant : la modification est "
-                                  "enregistrée sur cet appareil et partira à la prochaine synchronisation "
-                                  "(bilan sheet sync)."));
-    return rc;
+    return sync_run(a, bilan, opt_server, 1, 0);
 }
 
 static const char usage_sync[] = N_(

@@ -21,8 +21,7 @@ int sheet_cli_find(struct sheet_cli *c, const char *word, char out[SHEETS_ID_LEN
 
 void sheet_cli_saved(void)
 {
-    printf("%s\n", _("Enregistré sur cet appareil ; envoyé à la prochaine synchronisation "
-                     "(bilan sheet sync)."));
+    printf("%s\n", _("Enregistré sur cet appareil."));
 }
 
 void sheet_cli_when(unsigned long long ms, char *out, size_t cap)

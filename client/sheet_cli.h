@@ -18,6 +18,7 @@ struct sheet_opts {
     const char *format, *output, *value;
     int keep; /* --keep N: 1-based, 0 when not given */
     int large_print, all;
+    int offline; /* --offline: a change is not sent at once (sheet_net.h) */
 };
 
 /* One bilan's worksheets, open for a subcommand. */
