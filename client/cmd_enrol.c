@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "enrol.h"
 #include "i18n.h"
-#include "sheet_sync.h"
+#include "sheet_shred.h"
 #include "proto_words.h"
 
 static const char usage[] = N_(

@@ -488,10 +488,11 @@ int cmd_sheet(struct app *a, int argc, char **argv)
     if (!rc && edits) {
         /* Saved here first; sent now when the server can be reached (a
          * failure to send is said, and the change waits: it is not lost). */
+        FILE *say = sub->run == cmd_new ? stderr : stdout; /* `new` prints the id alone */
         if (o.offline)
-            printf("%s\n", _("Il partira à la prochaine synchronisation (bilan sheet sync)."));
+            fprintf(say, "%s\n", _("Il partira à la prochaine synchronisation (bilan sheet sync)."));
         else if (sheet_net_try_sync(a, cli.bilan, o.server) == 0)
-            printf("%s\n", _("Envoyé, chiffré : les autres appareils du bilan le recevront."));
+            fprintf(say, "%s\n", _("Envoyé, chiffré : les autres appareils du bilan le recevront."));
     }
     return rc;
 }

@@ -25,7 +25,6 @@
 #define PUSH_WINDOW 32 /* pushes in flight: enough to fill a round trip, few to resend */
 #define PEERS_MAX 16   /* authenticated peers remembered in one visit */
 #define SEALED_B64_CAP (BP_WS_SEALED_B64_MAX + 1)
-#define KEEP_MAX 64 /* sheets a consent keeps, at most (PROTOCOL.md §10.3) */
 
 enum phase { PH_IDLE, PH_KEY, PH_CLAIM, PH_PUSH, PH_PULL, PH_LIVE, PH_NOKEY, PH_CLOSED, PH_FAILED };
 
@@ -103,27 +102,6 @@ void sheet_sync_free(struct sheet_sync *s)
 const struct sheet_sync_counts *sheet_sync_counts(const struct sheet_sync *s)
 {
     return &s->n;
-}
-
-/* ---- shredding ---- */
-
-int sheet_sync_shred(struct keystore *ks, long long server_id, const char *bilan, const json_t *kept,
-                     int purged, FILE *err)
-{
-    const char *keep[KEEP_MAX];
-    size_t nkeep = 0, i;
-    json_t *v;
-    if (!purged && json_is_array(kept))
-        json_array_foreach(kept, i, v) if (json_is_string(v) && nkeep < KEEP_MAX)
-            keep[nkeep++] = json_string_value(v);
-    int rc = sheets_shred(ks, server_id, bilan, keep, nkeep);
-    if (!rc && nkeep == 0)
-        rc = ks_dockey_delete(ks, server_id, bilan);
-    if (rc && err)
-        fprintf(err, _("bilan : les fiches du bilan %s, qui est clos, n'ont pas pu être effacées de cet "
-                       "appareil : %s\n"),
-                bilan, ks_error(ks));
-    return rc ? -1 : 0;
 }
 
 /* ---- sending ---- */

@@ -23,6 +23,7 @@
 
 #include "dialog_core.h"
 #include "keystore.h"
+#include "sheet_shred.h"
 
 struct sheet_sync;
 struct e2e_remember;
@@ -60,12 +61,5 @@ extern const struct dialog_sheets sheet_sync_hooks;
 /* A peer became authenticated in the room (e2e's remember hook, after the
  * store kept it): it gets the key now, or as soon as this device has it. */
 void sheet_sync_peer(struct sheet_sync *s, struct dialog *d, const struct e2e_remember *r);
-
-/* A bilan closed (PROTOCOL.md §10.5): the replica of every sheet not in
- * kept (a JSON array of sheet ids, may be NULL) is deleted, and the document
- * key too when nothing is kept or purged is set. 0, or -1 with a message on
- * err. Used by the sync and by the commands that see bilan objects. */
-int sheet_sync_shred(struct keystore *ks, long long server_id, const char *bilan,
-                     const json_t *kept, int purged, FILE *err);
 
 #endif

@@ -57,6 +57,11 @@ def check(cond, what):
 
 
 def run(data, *args, env=None):
+    """bilan on data; an edit is made --offline (these devices have no server:
+    the sending is integration.worksheets' part)."""
+    if len(args) >= 2 and args[0] == "sheet" and args[1] in ("new", "set", "resolve", "delete", "edit") \
+            and "--help" not in args:
+        args = args + ("--offline",)
     e = dict(os.environ, LANG="fr_FR.UTF-8", LANGUAGE="", LC_ALL="")
     if env:
         e.update(env)
@@ -112,7 +117,7 @@ def fill(data, sid):
                          ("pistes", "boulangerie | fleuriste"),
                          ("contraintes", "Mercredis pris")]:
         r = run(data, "sheet", "set", sid[:6], field, value)
-        check(r.returncode == 0 and "Enregistré sur cet appareil ; envoyé à la prochaine synchronisation" in r.stdout,
+        check(r.returncode == 0 and "Enregistré sur cet appareil." in r.stdout and "prochaine synchronisation" in r.stdout,
               f"set {field} (by a prefix of the id) is saved on this device ({r.stderr.strip()})")
 
 
