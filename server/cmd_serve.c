@@ -52,6 +52,8 @@ const char cmd_serve_help[] =
     "                        (default: the listen address when it is a specific one;\n"
     "                        with 0.0.0.0, [::] or * no link is printed without it)\n"
     "  --auth-failures N     failed authentications allowed per address per 60 s (default 10)\n"
+    "  --sheet-push-quota N  worksheet operations a device may push per minute (default\n"
+    "                        6000: people type far fewer; raise it for a benchmark)\n"
     "  --auth-failures-global N\n"
     "                        failed authentications answered per 60 s across all addresses\n"
     "                        (default 100, at most 10000); past it, enrolment waits\n"
@@ -221,6 +223,7 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
         {"invite-ttl", required_argument, NULL, 'i'},
         {"session-grace", required_argument, NULL, 'G'},
         {"test-clock-offset", required_argument, NULL, 'T'},
+        {"sheet-push-quota", required_argument, NULL, 'W'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -259,6 +262,12 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
             if (config_parse_int(optarg, 1, 1000000, &v))
                 return cmd_usage_error(self, "--auth-failures '%s': expected a number from 1 to 1000000", optarg);
             cfg->auth_failures = (unsigned)v;
+            break;
+        case 'W':
+            if (config_parse_int(optarg, 1, 1000000, &v))
+                return cmd_usage_error(self, "--sheet-push-quota '%s': expected a number from 1 to 1000000",
+                                       optarg);
+            cfg->sheet_push_quota = (unsigned)v;
             break;
         case 'g':
             if (config_parse_int(optarg, 1, RL_GLOBAL_MAX, &v))
@@ -393,6 +402,7 @@ int cmd_serve_run(const struct cmd *self, int argc, char **argv)
     srv.invite_ttl_s = cfg.invite_ttl_s;
     ratelimit_init(&srv.rl, cfg.auth_failures, CONFIG_AUTH_WINDOW_S);
     ratelimit_set_global(&srv.rl, cfg.auth_failures_global);
+    srv.quota.max[QUOTA_SHEET_PUSH] = cfg.sheet_push_quota;
     uint64_t seed = 0;
     if (bp_random((uint8_t *)&seed, sizeof seed) ||
         admit_init(&srv.admit, max_conns, unauth_total, per_addr, seed)) {
