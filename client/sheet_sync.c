@@ -23,6 +23,7 @@
 #include "sheets.h"
 
 #define PUSH_WINDOW 32 /* pushes in flight: enough to fill a round trip, few to resend */
+#define IDLE_MS 30000  /* `bilan sheet sync` gives up after this long without a reply */
 #define PEERS_MAX 16   /* authenticated peers remembered in one visit */
 #define SEALED_B64_CAP (BP_WS_SEALED_B64_MAX + 1)
 
@@ -588,8 +589,13 @@ static void on_pushed(struct sheet_sync *s, struct dialog *d, const json_t *m)
     if (s->ph != PH_PUSH || strcmp(bp_str(m, "bilan", ""), s->bilan) ||
         bp_b64_decode_exact(bp_str(m, "op", ""), op, sizeof op))
         return;
-    if (sheets_mark_pushed(s->sh, op, bp_int(m, "seq", 0)) == 0)
+    long long seq = bp_int(m, "seq", 0);
+    if (sheets_mark_pushed(s->sh, op, seq) == 0)
         s->n.pushed++;
+    /* Ours, and next in the bilan's order: nothing before it is missing, so
+     * the pull need not bring it back. */
+    if (seq == sheets_after(s->sh) + 1)
+        sheets_set_after(s->sh, seq);
     s->acked++;
     push_more(s, d);
 }
@@ -597,7 +603,10 @@ static void on_pushed(struct sheet_sync *s, struct dialog *d, const json_t *m)
 static void hook_msg(void *ctx, struct dialog *d, enum bp_type t, const json_t *m, const char *ref, uint64_t now)
 {
     struct sheet_sync *s = ctx;
-    (void)now;
+    /* A long catch-up is not late while the server answers: the command's
+     * deadline counts from the last reply. */
+    if (d->script.setup_deadline)
+        d->script.setup_deadline = now + IDLE_MS;
     if (t == BP_T_BILAN_CLOSED) {
         if (!strcmp(bp_str(m, "bilan", ""), s->bilan) && s->ph != PH_CLOSED)
             closed(s, d, m);

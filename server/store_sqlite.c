@@ -179,7 +179,19 @@ static const char *const migrations[] = {
     "  statement TEXT NOT NULL,"
     "  sig BLOB NOT NULL CHECK (length(sig) = 64),"
     "  at INTEGER NOT NULL,"
-    "  stored_ms INTEGER NOT NULL);",
+    "  stored_ms INTEGER NOT NULL);"
+    /* The bilan's worksheet usage (its limits, §10.1), kept by triggers so
+     * that a push does not sum every operation before it. */
+    "ALTER TABLE bilans ADD COLUMN sheet_ops_n INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE bilans ADD COLUMN sheet_ops_bytes INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE bilans SET sheet_ops_n = (SELECT count(*) FROM sheet_ops o WHERE o.bilan = bilans.id),"
+    "  sheet_ops_bytes = (SELECT ifnull(sum(length(sealed)), 0) FROM sheet_ops o WHERE o.bilan = bilans.id);"
+    "CREATE TRIGGER sheet_ops_count_in AFTER INSERT ON sheet_ops BEGIN"
+    "  UPDATE bilans SET sheet_ops_n = sheet_ops_n + 1, sheet_ops_bytes = sheet_ops_bytes + length(NEW.sealed)"
+    "  WHERE id = NEW.bilan; END;"
+    "CREATE TRIGGER sheet_ops_count_out AFTER DELETE ON sheet_ops BEGIN"
+    "  UPDATE bilans SET sheet_ops_n = sheet_ops_n - 1, sheet_ops_bytes = sheet_ops_bytes - length(OLD.sealed)"
+    "  WHERE id = OLD.bilan; END;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
