@@ -173,7 +173,7 @@ static void done(struct sheet_sync *s, struct dialog *d)
     s->n.done = 1;
     s->n.pending_left = (long)sheets_pending_count(s->sh);
     dialog_print(d,
-                 "[sheets] synced bilan=%s pushed=%ld received=%ld held=%ld refused=%ld pending=%ld "
+                 "[sheets] synced bilan=%s pushed=%ld received=%ld held=%ld unreadable=%ld pending=%ld "
                  "text_out=%llu text_in=%llu\n",
                  s->bilan, s->n.pushed, s->n.received, s->n.held, s->n.refused, s->n.pending_left,
                  (unsigned long long)d->text_out, (unsigned long long)d->text_in);
@@ -477,7 +477,7 @@ static void apply_one(struct sheet_sync *s, const json_t *e)
         fprintf(s->cfg.err, "[sheets] seq=%lld held: %s\n", seq, why);
     } else {
         s->n.refused++;
-        fprintf(s->cfg.err, "[sheets] seq=%lld refused: %s\n", seq, why[0] ? why : "refused by the replica");
+        fprintf(s->cfg.err, "[sheets] seq=%lld not applied: %s\n", seq, why[0] ? why : "the replica would not take it");
     }
     if (seq > 0)
         sheets_set_after(s->sh, seq);
