@@ -605,7 +605,7 @@ static void hook_msg(void *ctx, struct dialog *d, enum bp_type t, const json_t *
     struct sheet_sync *s = ctx;
     /* A long catch-up is not late while the server answers: the command's
      * deadline counts from the last reply. */
-    if (d->script.setup_deadline)
+    if (s->cfg.end_when_done && d->script.setup_deadline)
         d->script.setup_deadline = now + IDLE_MS;
     if (t == BP_T_BILAN_CLOSED) {
         if (!strcmp(bp_str(m, "bilan", ""), s->bilan) && s->ph != PH_CLOSED)
