@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "cmd_sheet_edit.h"
 #include "cmd_sheet_show.h"
 #include "sheet_cli.h"
 #include "bp/vocab.h"
@@ -35,6 +36,7 @@ static const char usage[] = N_(
     "  new MODÈLE             crée une fiche ; affiche son identifiant\n"
     "  show ID                montre une fiche, section par section\n"
     "  set ID CHAMP VALEUR    remplit un champ (VALEUR vide : le vide)\n"
+    "  edit ID                ouvre la fiche dans votre éditeur de texte\n"
     "  conflicts [ID]         les champs écrits en même temps sur deux appareils\n"
     "  resolve ID CHAMP (--keep N | --value VALEUR)\n"
     "                         choisit la version à garder (rien n'est perdu)\n"
@@ -90,6 +92,15 @@ static const char usage_set[] = N_(
     "  date            jj/mm/aaaa (ou aaaa-mm-jj)\n"
     "Une VALEUR vide (\"\") vide le champ. `bilan sheet show ID` donne les champs.\n"
     "Si VALEUR commence par « - », écrivez « -- » avant : set ID CHAMP -- \"-x\".\n");
+
+static const char usage_edit[] = N_(
+    "Utilisation : bilan sheet edit ID [--bilan BILAN] [--server HÔTE:PORT]\n"
+    "\n"
+    "Ouvre la fiche dans votre éditeur de texte ($VISUAL, sinon $EDITOR, sinon\n"
+    "editor, sinon vi), sous une forme lisible expliquée en tête du texte. À la\n"
+    "fermeture, chaque champ changé est enregistré ; un champ en conflit que vous\n"
+    "réécrivez est résolu. Si le texte ne se relit pas, l'éditeur se rouvre avec\n"
+    "l'erreur en tête : rien de ce que vous avez écrit n'est perdu.\n");
 
 static const char usage_conflicts[] = N_(
     "Utilisation : bilan sheet conflicts [ID] [--bilan BILAN] [--server HÔTE:PORT]\n"
@@ -388,6 +399,7 @@ static const struct sheet_sub subs[] = {
     {"new", cmd_new, usage_new, 1, 1, 1},
     {"show", sheet_cmd_show, usage_show, 1, 1, 1},
     {"set", cmd_set, usage_set, 3, 3, 1},
+    {"edit", sheet_cmd_edit, usage_edit, 1, 1, 1},
     {"conflicts", sheet_cmd_conflicts, usage_conflicts, 0, 1, 1},
     {"resolve", cmd_resolve, usage_resolve, 2, 2, 1},
     {"export", sheet_cmd_export, usage_export, 1, 1, 1},
