@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../check.h"
@@ -353,8 +354,9 @@ static void test_pending(struct dev *a, const char *sheet)
 }
 
 /* An operation written by hand for another device, appended to the log. */
-static struct entry *craft(const char *sheet, uint8_t tag, const uint8_t author[32], int role,
-                           const char *field, const char *value_json, const char *parents)
+static struct entry *craft_at(const char *sheet, uint8_t tag, const uint8_t author[32], int role,
+                              const char *field, const char *value_json, const char *parents,
+                              long long ms)
 {
     struct entry *e = &log_v[log_n];
     memset(e, 0, sizeof *e);
@@ -367,12 +369,18 @@ static struct entry *craft(const char *sheet, uint8_t tag, const uint8_t author[
     bp_b64_encode(e->op, 16, id);
     bp_b64_encode(author, 32, dev);
     snprintf(buf, sizeof buf,
-             "{\"device\":\"%s\",\"field\":\"%s\",\"hlc\":[%d,0],\"op\":\"%s\",\"parents\":[%s],"
+             "{\"device\":\"%s\",\"field\":\"%s\",\"hlc\":[%lld,0],\"op\":\"%s\",\"parents\":[%s],"
              "\"sheet\":\"%s\",\"type\":\"set\",\"v\":1,\"value\":%s}",
-             dev, field, 1000 + tag, id, parents, sheet, value_json);
+             dev, field, ms, id, parents, sheet, value_json);
     e->json = strdup(buf);
     e->len = strlen(buf);
     return e;
+}
+
+static struct entry *craft(const char *sheet, uint8_t tag, const uint8_t author[32], int role,
+                           const char *field, const char *value_json, const char *parents)
+{
+    return craft_at(sheet, tag, author, role, field, value_json, parents, 1000 + tag);
 }
 
 static int apply(struct sheets *s, const struct entry *e, char *why, size_t cap)
@@ -452,6 +460,56 @@ static void test_remote(struct dev *a, struct dev *b, const char *sheet)
     CHECK_EQ_INT(pull(a->s), 5); /* its own five come back (repeats); the three held are said */
     digest(a->s, da);
     CHECK_MEM(da, db, 32);
+
+    /* The clock is persisted: a value stamped far ahead, then a reopen, then
+     * a local edit: the edit is stamped after it (and wins). */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long ahead = (long long)now.tv_sec * 1000 + 86400000LL * 365;
+    const struct bp_ws_op *h[2];
+    CHECK_EQ_INT(sheets_heads(b->s, sheet, "contraintes", h, 2, NULL), 0);
+    e = craft_at(sheet, 0xE5, c, BP_ROLE_CONSULTANT, "contraintes", "\"d'avance\"", "", ahead);
+    CHECK_EQ_INT(apply(b->s, e, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_set_after(b->s, e->seq), 0);
+    dev_reopen(b);
+    CHECK_EQ_INT(set_str(b->s, sheet, "contraintes", "après"), 0);
+    CHECK_EQ_INT(sheets_heads(b->s, sheet, "contraintes", h, 2, NULL), 1);
+    char bdev[44];
+    bp_b64_encode(b->fp, 32, bdev);
+    CHECK((long long)h[0]->hlc.ms >= ahead && !strcmp(h[0]->device, bdev));
+    json_t *after = sheets_values(b->s, sheet);
+    CHECK_STR(value_of(after, "contraintes"), "après");
+    json_decref(after);
+}
+
+/* The bounds a server cannot push past (KS_WS_OPS_MAX): the count is
+ * checked on insert (set here by hand, 200,000 inserts would be slow). */
+static void test_bounds(struct dev *a)
+{
+    char why[1024], sid[SHEETS_ID_LEN + 1];
+    struct sheets *s;
+    CHECK_EQ_INT(sheets_open(a->ks, SRV, "full", a->fp, a->role, &s, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_new(s, "recit", sid, why, sizeof why), 0);
+    sheets_close(s);
+    char db[400];
+    snprintf(db, sizeof db, "%s/client.db", a->dir);
+    sqlite3 *raw;
+    CHECK_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(raw, "UPDATE ws_state SET n_ops = " KS_STR(KS_WS_OPS_MAX)
+                                   " WHERE bilan = 'full'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK_EQ_INT(sheets_open(a->ks, SRV, "full", a->fp, a->role, &s, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_new(s, "recit", sid, why, sizeof why), BP_E_TOO_LARGE);
+    CHECK(strstr(why, "pleines") != NULL);
+    uint8_t c[32];
+    memset(c, 0xC1, 32);
+    struct entry *e = craft(sid, 0xE6, c, BP_ROLE_CONSULTANT, "nope", "1", "");
+    log_n--; /* not for the others */
+    CHECK_EQ_INT(sheets_apply_remote(s, 1, e->op, e->sheet, e->author, e->role, e->json, e->len,
+                                     why, sizeof why), BP_E_TOO_LARGE);
+    free(e->json);
+    CHECK_EQ_INT(bp_ws_replica_count(sheets_replica(s)), 1);
+    sheets_close(s);
 }
 
 /* Two devices edit the same and different fields offline, then exchange
@@ -562,10 +620,12 @@ static void test_shred(struct dev *a, const char *root)
     json_t *v = sheets_values(a->s, s1);
     CHECK_STR(value_of(v, fid), "GARDE-MOI-42");
     json_decref(v);
-    dev_close(a);
     char db[400], wal[400];
     snprintf(db, sizeof db, "%s/a/client.db", root);
     snprintf(wal, sizeof wal, "%s/a/client.db-wal", root);
+    /* Still open: the shred's own checkpoint, not the close's, cleaned the WAL. */
+    CHECK(!file_has(db, "EFFACE-MOI-42") && !file_has(wal, "EFFACE-MOI-42"));
+    dev_close(a);
     CHECK(!file_has(db, "EFFACE-MOI-42") && !file_has(wal, "EFFACE-MOI-42"));
     CHECK(!file_has(db, "EFFACE-MOI-43") && !file_has(wal, "EFFACE-MOI-43"));
     CHECK(!file_has(db, "GARDE-MOI-44") && !file_has(wal, "GARDE-MOI-44"));
@@ -654,6 +714,7 @@ int main(void)
     test_local(&a, sheet);
     test_remote(&a, &b, sheet);
     test_converge(&a, &b, &d, sheet);
+    test_bounds(&a);
     dev_close(&b);
     dev_close(&d);
     test_shred(&a, root);
