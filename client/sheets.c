@@ -320,10 +320,14 @@ int sheets_new(struct sheets *s, const char *template_id, char sheet_id_out[SHEE
     op.type = BP_WS_OP_CREATE;
     snprintf(op.tmpl, sizeof op.tmpl, "%s", template_id);
     uint8_t raw[16];
-    if (new_id(op.sheet, raw)) {
-        snprintf(why, cap, "%s", _("le générateur de nombres aléatoires a échoué"));
-        return BP_E_CRYPTO;
-    }
+    /* A person types this id on a command line: one starting with '-'
+     * would read as an option there (1 draw in 64 is redrawn). */
+    do {
+        if (new_id(op.sheet, raw)) {
+            snprintf(why, cap, "%s", _("le générateur de nombres aléatoires a échoué"));
+            return BP_E_CRYPTO;
+        }
+    } while (op.sheet[0] == '-');
     int rc = commit_local(s, &op, why, cap);
     if (!rc)
         snprintf(sheet_id_out, SHEETS_ID_LEN + 1, "%s", op.sheet);

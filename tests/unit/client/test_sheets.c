@@ -226,6 +226,8 @@ static void dev_close(struct dev *d)
     d->ks = NULL;
 }
 
+static int apply(struct sheets *s, const struct entry *e, char *why, size_t cap);
+
 /* Local edits: stored pending, in order, reloaded identically. */
 static void test_local(struct dev *a, char sheet[SHEETS_ID_LEN + 1])
 {
@@ -351,6 +353,25 @@ static void test_pending(struct dev *a, const char *sheet)
     CHECK_EQ_INT(sheets_set_after(a->s, 3), 0); /* never lowered */
     dev_reopen(a);
     CHECK_EQ_INT(sheets_after(a->s), 7);
+
+    /* A lost sheet_pushed: our own operations come back in a pull, and are
+     * no longer pending (nor pushed twice). */
+    struct pusher r;
+    memset(&r, 0, sizeof r);
+    r.author = a->fp;
+    r.role = a->role;
+    before = log_n;
+    CHECK_EQ_INT(sheets_pending_each(a->s, push_cb, &r), 0);
+    CHECK_EQ_INT(r.n, 4);
+    char why[512];
+    for (size_t i = 0; i < r.n; i++)
+        CHECK_EQ_INT(apply(a->s, &log_v[before + i], why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_pending_count(a->s), 0);
+    dev_reopen(a);
+    CHECK_EQ_INT(sheets_pending_count(a->s), 0);
+    for (size_t i = 0; i < r.n; i++)
+        free(log_v[before + i].json);
+    log_n = before;
 }
 
 /* An operation written by hand for another device, appended to the log. */
