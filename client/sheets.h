@@ -46,7 +46,8 @@
 struct sheets;
 
 /* Loads every stored operation of (server_id, bilan) into a replica with the
- * real rules. self_role: enum bp_role of this device in the bilan
+ * real rules (the bilan need not be in the bilans table: the rows are keyed
+ * by (server_id, bilan) alone). self_role: enum bp_role of this device in the bilan
  * (BP_ROLE_CONSULTANT or BP_ROLE_BENEFICIARY). ks is borrowed and must
  * outlive *out. 0 and *out, or a negative BP_E_* with why. */
 int sheets_open(struct keystore *ks, long long server_id, const char *bilan,
@@ -60,6 +61,7 @@ void sheets_close(struct sheets *s);
  * (templates and this device's role), stores it PENDING (no seq yet) and
  * applies it to the replica. French error in why ("le champ « x » n'existe
  * pas dans « Récit de parcours » : les champs sont ..."). */
+/* A new sheet's id never starts with '-' (people type it on command lines). */
 int sheets_new(struct sheets *s, const char *template_id, char sheet_id_out[SHEETS_ID_LEN + 1],
                char *why, size_t cap);
 /* value: JSON null (empty), or what the field's kind takes (not taken).
@@ -98,7 +100,8 @@ int sheets_set_after(struct sheets *s, long long seq);
  * yet: why says which), or a negative BP_E_* when it is refused and not
  * stored (does not parse, ids or author differ from those given, the same
  * op id with other content, another role for a known device, the bilan's
- * bounds reached). Nothing but why is said: the caller reports. */
+ * bounds reached). Nothing but why is said: the caller reports, and
+ * moves past a refused one with sheets_set_after (its seq is not stored). */
 int sheets_apply_remote(struct sheets *s, long long seq, const uint8_t op[16],
                         const char *sheet_b64, const uint8_t author[BP_FP_LEN], int author_role,
                         const char *json, size_t len, char *why, size_t cap);
