@@ -95,7 +95,7 @@ static char *slurp(const char *path, size_t *len, char *why, size_t cap)
     fclose(f);
     if (!buf || err || n > SHEET_TEXT_MAX) {
         snprintf(why, cap, "%s",
-                 !buf ? _("mémoire insuffisante")
+                 !buf  ? _("mémoire insuffisante")
                  : err ? _("lecture impossible du texte enregistré")
                        : _("le texte enregistré est trop grand (1 Mio au plus)"));
         free(buf);
@@ -176,8 +176,8 @@ int sheet_cmd_edit(struct sheet_cli *c, const struct sheet_opts *o, int nargs, c
     snprintf(path, sizeof path, "%s/bilan-fiche-XXXXXX.txt", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemps(path, 4); /* 0600: a sheet belongs to the beneficiary */
     if (!values || !conflicts || fd < 0) {
-        rc = cli_fail(EXIT_USAGE, fd < 0 ? _("impossible de créer un fichier temporaire : %s")
-                                         : "%s",
+        rc = cli_fail(EXIT_USAGE,
+                      fd < 0 ? _("impossible de créer un fichier temporaire : %s") : "%s",
                       fd < 0 ? i18n_strerror(errno) : _("mémoire insuffisante"));
         goto done;
     }
@@ -195,8 +195,8 @@ int sheet_cmd_edit(struct sheet_cli *c, const struct sheet_opts *o, int nargs, c
         buf = NULL;
         if (!shown || run_editor(path, why, sizeof why) ||
             !(buf = slurp(path, &len, why, sizeof why))) {
-            rc = cli_fail(EXIT_USAGE, _("%s ; rien n'est enregistré (le texte reste dans %s)"),
-                          why, path);
+            rc = cli_fail(EXIT_USAGE, _("%s ; rien n'est enregistré (le texte reste dans %s)"), why,
+                          path);
             break;
         }
         if (len == shown_len && !memcmp(buf, shown, len)) {
@@ -214,8 +214,8 @@ int sheet_cmd_edit(struct sheet_cli *c, const struct sheet_opts *o, int nargs, c
             break;
         }
         int line = 0;
-        if (sheet_text_read(buf, len, info.t, c->role, values, &changes, why, sizeof why,
-                            &line) == 0)
+        if (sheet_text_read(buf, len, info.t, c->role, values, &changes, why, sizeof why, &line) ==
+            0)
             break;
         /* Reopen on the person's own text, with the error at the top. */
         fprintf(stderr, _("bilan : ligne %d : %s (l'éditeur se rouvre)\n"), line, why);

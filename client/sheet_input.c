@@ -47,8 +47,8 @@ static const struct bp_ws_option *option(const struct bp_ws_field *f, const char
 
 static int bad_option(const struct bp_ws_field *f, const char *w, char *why, size_t cap)
 {
-    int n = snprintf(why, cap, _("le champ « %s » n'a pas de choix « %s » : les choix sont "), f->id,
-                     w);
+    int n = snprintf(why, cap, _("le champ « %s » n'a pas de choix « %s » : les choix sont "),
+                     f->id, w);
     for (size_t i = 0; i < f->n_options && n >= 0 && (size_t)n < cap; i++)
         n += snprintf(why + n, cap - (size_t)n, "%s%s (%s)", i ? ", " : "", f->options[i].id,
                       f->options[i].label);
@@ -63,8 +63,7 @@ static int parse_date(const struct bp_ws_field *f, const char *t, json_t **out, 
     char iso[48];
     if (sscanf(t, "%4d-%2d-%2d%c", &y, &m, &d, &end) == 3 && strlen(t) == 10) {
         snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
-    } else if (sscanf(t, "%2d/%2d/%4d%c", &d, &m, &y, &end) == 3 && y >= 1000 && d >= 0 &&
-               m >= 0) {
+    } else if (sscanf(t, "%2d/%2d/%4d%c", &d, &m, &y, &end) == 3 && y >= 1000 && d >= 0 && m >= 0) {
         snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
     } else {
         snprintf(why, cap,
@@ -102,8 +101,10 @@ int sheet_input_parse(const struct bp_ws_field *f, const char *text, json_t **ou
         char *end;
         long v = strtol(one, &end, 10);
         if (*end || end == one || v < -1000000 || v > 1000000) {
-            snprintf(why, cap, _("le champ « %s » attend un nombre entier de %d à %d : « %s » n'en est pas un"),
-                     f->id, f->min, f->max, one);
+            snprintf(
+                why, cap,
+                _("le champ « %s » attend un nombre entier de %d à %d : « %s » n'en est pas un"),
+                f->id, f->min, f->max, one);
             return -1;
         }
         *out = json_integer(v);

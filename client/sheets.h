@@ -40,8 +40,8 @@
 #include "ws_templates.h"
 
 #define SHEETS_ID_LEN BP_WS_OPID_LEN /* a sheet or op id in base64url: 22 characters */
-#define SHEETS_HELD 1                /* sheets_apply_remote: stored, but the rules do not apply it */
-#define SHEETS_DEVICES_MAX 256       /* distinct authors one replica knows the role of */
+#define SHEETS_HELD 1          /* sheets_apply_remote: stored, but the rules do not apply it */
+#define SHEETS_DEVICES_MAX 256 /* distinct authors one replica knows the role of */
 
 struct sheets;
 
@@ -123,15 +123,15 @@ int sheets_shred(struct keystore *ks, long long server_id, const char *bilan,
 /* One sheet of the replica, as a list shows it. */
 struct sheets_info {
     char id[SHEETS_ID_LEN + 1];
-    char tmpl[BP_WS_NAME_MAX + 1];   /* "" when only a delete is held */
-    const struct bp_ws_template *t;  /* NULL: a template this device does not ship */
-    const char *title;               /* the template's title, or its id when unknown */
-    char label[128];                 /* what tells two copies apart: the first line of the
-                                      * first text field set, cut at 120 bytes; "" when none */
-    uint64_t created_ms;             /* the create's clock (Unix ms), 0 when unknown */
+    char tmpl[BP_WS_NAME_MAX + 1];  /* "" when only a delete is held */
+    const struct bp_ws_template *t; /* NULL: a template this device does not ship */
+    const char *title;              /* the template's title, or its id when unknown */
+    char label[128];                /* what tells two copies apart: the first line of the
+                                     * first text field set, cut at 120 bytes; "" when none */
+    uint64_t created_ms;            /* the create's clock (Unix ms), 0 when unknown */
     int deleted;
-    size_t pending;                  /* operations of the sheet not yet sent */
-    size_t conflicts;                /* fields with more than one version kept */
+    size_t pending;   /* operations of the sheet not yet sent */
+    size_t conflicts; /* fields with more than one version kept */
 };
 
 /* Calls cb for each sheet (deleted ones only with with_deleted), oldest

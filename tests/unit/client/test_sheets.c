@@ -62,8 +62,8 @@ static int push_cb(void *arg, const uint8_t op[16], const char sheet[SHEETS_ID_L
     json_t *o = json_loadb(json, len, 0, NULL);
     const char *type = json_string_value(json_object_get(o, "type"));
     const char *field = json_string_value(json_object_get(o, "field"));
-    snprintf(p->fields[p->n], sizeof p->fields[0], "%s%s%s", type ? type : "?",
-             field ? ":" : "", field ? field : "");
+    snprintf(p->fields[p->n], sizeof p->fields[0], "%s%s%s", type ? type : "?", field ? ":" : "",
+             field ? field : "");
     json_decref(o);
     p->n++;
     return 0;
@@ -189,7 +189,6 @@ static const char *field_conflicts(struct sheets *s, const char *sheet, const ch
     return both;
 }
 
-
 struct dev {
     char dir[300];
     struct keystore *ks;
@@ -236,7 +235,8 @@ static void test_local(struct dev *a, char sheet[SHEETS_ID_LEN + 1])
     CHECK_EQ_INT(strlen(sheet), SHEETS_ID_LEN);
     CHECK_EQ_INT(set_str(a->s, sheet, "demande_mots", "premier jet"), 0);
     CHECK_EQ_INT(set_json(a->s, sheet, "urgence", "3", why, sizeof why), 0);
-    CHECK_EQ_INT(set_json(a->s, sheet, "pistes", "[\"boulangerie\", \"fleuriste\"]", why, sizeof why), 0);
+    CHECK_EQ_INT(
+        set_json(a->s, sheet, "pistes", "[\"boulangerie\", \"fleuriste\"]", why, sizeof why), 0);
     CHECK_EQ_INT(set_str(a->s, sheet, "demande_mots", "Je veux changer de métier."), 0);
     CHECK_EQ_INT(sheets_pending_count(a->s), 5);
     json_t *v = sheets_values(a->s, sheet);
@@ -300,7 +300,8 @@ static int hlc_cb(void *arg, const uint8_t op[16], const char sheet[SHEETS_ID_LE
     struct last_hlc *h = arg;
     json_t *o = json_loadb(json, len, 0, NULL);
     json_t *a = json_object_get(o, "hlc");
-    long long ms = json_integer_value(json_array_get(a, 0)), c = json_integer_value(json_array_get(a, 1));
+    long long ms = json_integer_value(json_array_get(a, 0)),
+              c = json_integer_value(json_array_get(a, 1));
     if (ms < h->ms || (ms == h->ms && c <= h->counter))
         h->ordered = 0;
     h->ms = ms;
@@ -406,8 +407,8 @@ static struct entry *craft(const char *sheet, uint8_t tag, const uint8_t author[
 
 static int apply(struct sheets *s, const struct entry *e, char *why, size_t cap)
 {
-    return sheets_apply_remote(s, e->seq, e->op, e->sheet, e->author, e->role, e->json, e->len,
-                               why, cap);
+    return sheets_apply_remote(s, e->seq, e->op, e->sheet, e->author, e->role, e->json, e->len, why,
+                               cap);
 }
 
 static void test_remote(struct dev *a, struct dev *b, const char *sheet)
@@ -516,8 +517,11 @@ static void test_bounds(struct dev *a)
     snprintf(db, sizeof db, "%s/client.db", a->dir);
     sqlite3 *raw;
     CHECK_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
-    CHECK_EQ_INT(sqlite3_exec(raw, "UPDATE ws_state SET n_ops = " KS_STR(KS_WS_OPS_MAX)
-                                   " WHERE bilan = 'full'", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(
+        sqlite3_exec(raw,
+                     "UPDATE ws_state SET n_ops = " KS_STR(KS_WS_OPS_MAX) " WHERE bilan = 'full'",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(raw);
     CHECK_EQ_INT(sheets_open(a->ks, SRV, "full", a->fp, a->role, &s, why, sizeof why), 0);
     CHECK_EQ_INT(sheets_new(s, "recit", sid, why, sizeof why), BP_E_TOO_LARGE);
@@ -527,7 +531,8 @@ static void test_bounds(struct dev *a)
     struct entry *e = craft(sid, 0xE6, c, BP_ROLE_CONSULTANT, "nope", "1", "");
     log_n--; /* not for the others */
     CHECK_EQ_INT(sheets_apply_remote(s, 1, e->op, e->sheet, e->author, e->role, e->json, e->len,
-                                     why, sizeof why), BP_E_TOO_LARGE);
+                                     why, sizeof why),
+                 BP_E_TOO_LARGE);
     free(e->json);
     CHECK_EQ_INT(bp_ws_replica_count(sheets_replica(s)), 1);
     sheets_close(s);
@@ -569,7 +574,8 @@ static void test_converge(struct dev *a, struct dev *b, struct dev *d, const cha
     CHECK_EQ_INT(sheets_info(b->s, sheet, &info), 0);
     CHECK_EQ_INT(info.conflicts, 1);
     json_t *v = sheets_values(b->s, sheet);
-    CHECK_EQ_INT(json_integer_value(json_object_get(v, "urgence")), 4); /* different fields: both kept */
+    CHECK_EQ_INT(json_integer_value(json_object_get(v, "urgence")),
+                 4); /* different fields: both kept */
     CHECK_STR(json_string_value(json_array_get(json_object_get(v, "pistes"), 0)), "menuiserie");
     json_decref(v);
 
@@ -587,11 +593,11 @@ static void test_converge(struct dev *a, struct dev *b, struct dev *d, const cha
     CHECK_EQ_INT(sheets_heads(a->s, sheet, "demande_mots", h, 4, NULL), 1);
     CHECK_EQ_INT(bp_ws_replica_status(sheets_replica(a->s), old0, NULL), BP_WS_APPLIED);
     CHECK_EQ_INT(bp_ws_replica_status(sheets_replica(a->s), old1, NULL), BP_WS_APPLIED);
-    CHECK_STR(json_string_value(bp_ws_replica_get(sheets_replica(a->s), old1)->value),
-              strcmp(json_string_value(bp_ws_replica_get(sheets_replica(a->s), old0)->value),
-                     "version A")
-                  ? "version A"
-                  : "version B");
+    CHECK_STR(
+        json_string_value(bp_ws_replica_get(sheets_replica(a->s), old1)->value),
+        strcmp(json_string_value(bp_ws_replica_get(sheets_replica(a->s), old0)->value), "version A")
+            ? "version A"
+            : "version B");
     v = sheets_values(a->s, sheet);
     CHECK_STR(value_of(v, "demande_mots"), "version A, puis B");
     json_decref(v);
@@ -685,7 +691,8 @@ static void test_input(void)
         {t, "rapport_projet", "Aucune idée pour l'instant", "\"aucune_idee\""},
         {t, "rapport_projet", "des idées", "\"idees_non_explorees\""},
         {t, "rapport_projet", "peut-être", NULL},
-        {t, "preoccupations", "orientation, Création, orientation", "[\"orientation\",\"creation\"]"},
+        {t, "preoccupations", "orientation, Création, orientation",
+         "[\"orientation\",\"creation\"]"},
         {t, "preoccupations", "orientation, nope", NULL},
         {t, "urgence", " 4 ", "4"},
         {t, "urgence", "4.5", NULL},
