@@ -21,6 +21,8 @@
  * plus its own changes; an edit made on a stale view only adds a head (a
  * conflict kept, never a value lost).
  *
+ * One thread at a time: a sheets object is not locked.
+ *
  * Return convention: 0 on success, a negative BP_E_* on failure with a
  * French sentence in why (cap bytes); functions without why report through
  * ks_error of the key store. */
@@ -75,7 +77,8 @@ int sheets_delete(struct sheets *s, const char *sheet_id, char *why, size_t cap)
 /* Calls cb for each pending operation in the order it was made, with its
  * op id (16 raw bytes), its sheet (base64url) and its canonical JSON (the
  * plaintext to seal; valid during the call). Stops when cb returns non-zero
- * and returns that value; else 0, or a negative BP_E_*. */
+ * and returns that value; else 0, or a negative BP_E_*. cb must not change
+ * s (mark the pushes after the walk, as their replies come). */
 int sheets_pending_each(struct sheets *s,
                         int (*cb)(void *arg, const uint8_t op[16],
                                   const char sheet_b64[SHEETS_ID_LEN + 1], const char *json,
