@@ -227,6 +227,13 @@ static void dev_close(struct dev *d)
 
 static int apply(struct sheets *s, const struct entry *e, char *why, size_t cap);
 
+static int count_sheets(void *arg, const struct sheets_info *i)
+{
+    (void)i;
+    (*(int *)arg)++;
+    return 0;
+}
+
 /* Local edits: stored pending, in order, reloaded identically. */
 static void test_local(struct dev *a, char sheet[SHEETS_ID_LEN + 1])
 {
@@ -504,6 +511,50 @@ static void test_remote(struct dev *a, struct dev *b, const char *sheet)
     json_decref(after);
 }
 
+/* Naming sheets: deleted ones, and a prefix two sheets share. */
+static void test_find(struct dev *a)
+{
+    char why[1024], sid[SHEETS_ID_LEN + 1], found[SHEETS_ID_LEN + 1];
+    struct sheets *s;
+    CHECK_EQ_INT(sheets_open(a->ks, SRV, "names", a->fp, a->role, &s, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_new(s, "recit", sid, why, sizeof why), 0);
+    CHECK(sid[0] != '-');
+    CHECK_EQ_INT(sheets_delete(s, sid, why, sizeof why), 0);
+    CHECK(sheets_find(s, sid, found, why, sizeof why) < 0 && strstr(why, "supprimée"));
+    CHECK(set_json(s, sid, "x", "1", why, sizeof why) < 0 && strstr(why, "supprimée"));
+    CHECK(sheets_delete(s, sid, why, sizeof why) < 0 && strstr(why, "déjà supprimée"));
+    int n = 0;
+    CHECK_EQ_INT(sheets_list(s, 0, count_sheets, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(sheets_list(s, 1, count_sheets, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    /* Two sheets (another device's) whose ids start alike. */
+    uint8_t c[32];
+    memset(c, 0xC3, 32);
+    char dev[44];
+    bp_b64_encode(c, 32, dev);
+    const char *ids[2] = {"ZZZZZZAAAAAAAAAAAAAAAA", "ZZZZZZBAAAAAAAAAAAAAAA"};
+    for (int i = 0; i < 2; i++) {
+        char json[512];
+        uint8_t op[16], raw[16];
+        memset(op, 0x70 + i, 16);
+        char opid[23];
+        bp_b64_encode(op, 16, opid);
+        CHECK_EQ_INT(bp_b64_decode_exact(ids[i], raw, 16), 0);
+        snprintf(json, sizeof json,
+                 "{\"device\":\"%s\",\"hlc\":[5,%d],\"op\":\"%s\",\"sheet\":\"%s\","
+                 "\"template\":\"recit\",\"type\":\"create\",\"v\":1}",
+                 dev, i, opid, ids[i]);
+        CHECK_EQ_INT(sheets_apply_remote(s, i + 1, op, ids[i], c, BP_ROLE_CONSULTANT, json,
+                                         strlen(json), why, sizeof why),
+                     0);
+    }
+    CHECK(sheets_find(s, "ZZZZZZ", found, why, sizeof why) < 0 && strstr(why, "plusieurs"));
+    CHECK_EQ_INT(sheets_find(s, "ZZZZZZB", found, why, sizeof why), 0);
+    CHECK_STR(found, ids[1]);
+    sheets_close(s);
+}
+
 /* The bounds a server cannot push past (KS_WS_OPS_MAX): the count is
  * checked on insert (set here by hand, 200,000 inserts would be slow). */
 static void test_bounds(struct dev *a)
@@ -743,6 +794,7 @@ int main(void)
     test_remote(&a, &b, sheet);
     test_converge(&a, &b, &d, sheet);
     test_bounds(&a);
+    test_find(&a);
     dev_close(&b);
     dev_close(&d);
     test_shred(&a, root);
