@@ -243,7 +243,7 @@ static int list_cb(void *arg, const struct sheets_info *i)
     sheet_cli_when(i->created_ms, when, sizeof when);
     printf("%s  %s", i->id, i->title);
     if (i->label[0])
-        printf(" — « %s »", i->label);
+        printf(_(" — « %s »"), i->label);
     if (i->deleted)
         printf("  %s", _("(supprimée)"));
     printf(_("  créée le %s"), when);
