@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "cmd_sheet_edit.h"
 #include "cmd_sheet_show.h"
 #include "sheet_cli.h"
 #include "sheet_net.h"
@@ -36,6 +37,7 @@ static const char usage[] = N_(
     "  new MODÈLE             crée une fiche ; affiche son identifiant\n"
     "  show ID                montre une fiche, section par section\n"
     "  set ID CHAMP VALEUR    remplit un champ (VALEUR vide : le vide)\n"
+    "  edit ID                ouvre la fiche dans votre éditeur de texte\n"
     "  conflicts [ID]         les champs écrits en même temps sur deux appareils\n"
     "  resolve ID CHAMP (--keep N | --value VALEUR)\n"
     "                         choisit la version à garder (rien n'est perdu)\n"
@@ -50,7 +52,7 @@ static const char usage[] = N_(
     "au moins) s'il n'y en a qu'une qui commence ainsi.\n"
     "  --bilan BILAN          quel bilan, si cet appareil en connaît plusieurs\n"
     "  --server HÔTE:PORT     quel serveur, si le bilan est connu sur plusieurs\n"
-    "  --offline              (new, set, resolve, delete) ne pas envoyer tout de suite\n"
+    "  --offline              (new, set, edit, resolve, delete) ne pas envoyer tout de suite\n"
     "`bilan sheet COMMANDE --help` : l'aide d'une commande.\n"
     "\n"
     "Codes de sortie : 0 réussi, 1 commande ou données incorrectes (fiche ou champ\n"
@@ -95,6 +97,15 @@ static const char usage_set[] = N_(
     "  date            jj/mm/aaaa (ou aaaa-mm-jj)\n"
     "Une VALEUR vide (\"\") vide le champ. `bilan sheet show ID` donne les champs.\n"
     "Si VALEUR commence par « - », écrivez « -- » avant : set ID CHAMP -- \"-x\".\n");
+
+static const char usage_edit[] = N_(
+    "Utilisation : bilan sheet edit ID [--bilan BILAN] [--server HÔTE:PORT]\n"
+    "\n"
+    "Ouvre la fiche dans votre éditeur de texte ($VISUAL, sinon $EDITOR, sinon\n"
+    "editor, sinon vi), sous une forme lisible expliquée en tête du texte. À la\n"
+    "fermeture, chaque champ changé est enregistré ; un champ en conflit que vous\n"
+    "réécrivez est résolu. Si le texte ne se relit pas, l'éditeur se rouvre avec\n"
+    "l'erreur en tête : rien de ce que vous avez écrit n'est perdu.\n");
 
 static const char usage_conflicts[] = N_(
     "Utilisation : bilan sheet conflicts [ID] [--bilan BILAN] [--server HÔTE:PORT]\n"
@@ -237,7 +248,7 @@ static int list_cb(void *arg, const struct sheets_info *i)
     sheet_cli_when(i->created_ms, when, sizeof when);
     printf("%s  %s", i->id, i->title);
     if (i->label[0])
-        printf(" — « %s »", i->label);
+        printf(_(" — « %s »"), i->label);
     if (i->deleted)
         printf("  %s", _("(supprimée)"));
     printf(_("  créée le %s"), when);
@@ -393,6 +404,7 @@ static const struct sheet_sub subs[] = {
     {"new", cmd_new, usage_new, 1, 1, 1},
     {"show", sheet_cmd_show, usage_show, 1, 1, 1},
     {"set", cmd_set, usage_set, 3, 3, 1},
+    {"edit", sheet_cmd_edit, usage_edit, 1, 1, 1},
     {"conflicts", sheet_cmd_conflicts, usage_conflicts, 0, 1, 1},
     {"resolve", cmd_resolve, usage_resolve, 2, 2, 1},
     {"export", sheet_cmd_export, usage_export, 1, 1, 1},
@@ -484,7 +496,7 @@ int cmd_sheet(struct app *a, int argc, char **argv)
     sheets_close(cli.s);
     cli.s = NULL;
     int edits = sub->run == cmd_new || sub->run == cmd_set || sub->run == cmd_resolve ||
-                sub->run == cmd_delete;
+                sub->run == cmd_delete || sub->run == sheet_cmd_edit;
     if (!rc && edits) {
         /* Saved here first; sent now when the server can be reached (a
          * failure to send is said, and the change waits: it is not lost). */

@@ -70,8 +70,9 @@ int sheet_cmd_show(struct sheet_cli *c, const struct sheet_opts *o, int nargs, c
             const json_t *alts = json_object_get(conflicts, f->id);
             printf("\n%s [%s]", f->label, f->id);
             if (!((int)f->editors & ws_role))
-                printf(" %s", f->editors == BP_WS_CONSULTANT ? _("(rempli par le consultant)")
-                                                            : _("(rempli par le ou la bénéficiaire)"));
+                printf(" %s", f->editors == BP_WS_CONSULTANT
+                                  ? _("(rempli par le consultant)")
+                                  : _("(rempli par le ou la bénéficiaire)"));
             if (alts)
                 printf(_("  [CONFLIT : %zu versions]"), json_array_size(alts));
             putchar('\n');
@@ -181,8 +182,9 @@ int sheet_cmd_export(struct sheet_cli *c, const struct sheet_opts *o, int nargs,
     json_decref(values);
     json_decref(conflicts);
     if (rc)
-        return (!pdf && !o->output) ? cli_fail(EXIT_USAGE, "%s", _("écriture impossible sur la sortie standard"))
-                                    : cli_fail(EXIT_USAGE, "%s", why);
+        return (!pdf && !o->output)
+                   ? cli_fail(EXIT_USAGE, "%s", _("écriture impossible sur la sortie standard"))
+                   : cli_fail(EXIT_USAGE, "%s", why);
     if (nconf)
         fprintf(stderr,
                 _("attention : %zu champs ont plusieurs versions ; l'export montre celle affichée "

@@ -62,8 +62,8 @@ static int exec2(struct keystore *ks, const char *sql, long long server_id, cons
 
 static int ensure_state(struct keystore *ks, long long server_id, const char *bilan)
 {
-    return exec2(ks, "INSERT OR IGNORE INTO ws_state (server_id, bilan) VALUES (?1, ?2)",
-                 server_id, bilan);
+    return exec2(ks, "INSERT OR IGNORE INTO ws_state (server_id, bilan) VALUES (?1, ?2)", server_id,
+                 bilan);
 }
 
 static int begin(struct keystore *ks)
@@ -105,11 +105,12 @@ static int put_in(struct keystore *ks, long long server_id, const char *bilan, c
         return BP_E_TOO_LARGE;
     }
     sqlite3_stmt *st;
-    rc = ks__prepare(ks,
-                     "INSERT INTO ws_ops (server_id, bilan, op, sheet, seq, author, role, json, ord)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                     "  (SELECT next_ord FROM ws_state WHERE server_id = ?1 AND bilan = ?2))",
-                     &st);
+    rc =
+        ks__prepare(ks,
+                    "INSERT INTO ws_ops (server_id, bilan, op, sheet, seq, author, role, json, ord)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                    "  (SELECT next_ord FROM ws_state WHERE server_id = ?1 AND bilan = ?2))",
+                    &st);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, server_id);
@@ -176,9 +177,8 @@ int ks_ws_get(struct keystore *ks, long long server_id, const char *bilan, const
     if (json)
         *json = NULL;
     *seq = 0;
-    int rc = ks__prepare(ks,
-                         "SELECT seq, json FROM ws_ops WHERE server_id = ?1 AND bilan = ?2 AND op = ?3",
-                         &st);
+    int rc = ks__prepare(
+        ks, "SELECT seq, json FROM ws_ops WHERE server_id = ?1 AND bilan = ?2 AND op = ?3", &st);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, server_id);
@@ -193,7 +193,8 @@ int ks_ws_get(struct keystore *ks, long long server_id, const char *bilan, const
             rc = *json ? 0 : BP_E_NOMEM;
         }
     } else {
-        rc = step == SQLITE_DONE ? KS_NOT_FOUND : ks__fail(ks, _("lecture d'une opération d'une fiche"));
+        rc = step == SQLITE_DONE ? KS_NOT_FOUND
+                                 : ks__fail(ks, _("lecture d'une opération d'une fiche"));
     }
     sqlite3_finalize(st);
     return rc;
@@ -203,10 +204,11 @@ int ks_ws_pushed(struct keystore *ks, long long server_id, const char *bilan, co
                  long long seq)
 {
     sqlite3_stmt *st;
-    int rc = ks__prepare(ks,
-                         "UPDATE ws_ops SET seq = ?4 WHERE server_id = ?1 AND bilan = ?2 AND op = ?3"
-                         " AND seq IS NULL",
-                         &st);
+    int rc =
+        ks__prepare(ks,
+                    "UPDATE ws_ops SET seq = ?4 WHERE server_id = ?1 AND bilan = ?2 AND op = ?3"
+                    " AND seq IS NULL",
+                    &st);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, server_id);
@@ -224,9 +226,8 @@ int ks_ws_set_after(struct keystore *ks, long long server_id, const char *bilan,
     if (rc)
         return rc;
     sqlite3_stmt *st;
-    rc = ks__prepare(ks,
-                     "UPDATE ws_state SET after = max(after, ?3) WHERE server_id = ?1 AND bilan = ?2",
-                     &st);
+    rc = ks__prepare(
+        ks, "UPDATE ws_state SET after = max(after, ?3) WHERE server_id = ?1 AND bilan = ?2", &st);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, server_id);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "sheet_input.h"
+#include "bp/data.h"
 #include "i18n.h"
 
 /* s[0..n-1] without the spaces around it, into out (cap bytes). */
@@ -45,32 +46,59 @@ static const struct bp_ws_option *option(const struct bp_ws_field *f, const char
     return hit;
 }
 
+/* What was typed, as a refusal quotes it: at most 60 bytes, cut between
+ * two characters, "…" when cut (the text is valid UTF-8 by then). */
+static const char *quoted(const char *w, char out[72])
+{
+    size_t n = strlen(w);
+    if (n <= 60)
+        return w;
+    n = 60;
+    while (n && ((unsigned char)w[n] & 0xC0) == 0x80)
+        n--;
+    snprintf(out, 72, "%.*s…", (int)n, w);
+    return out;
+}
+
 static int bad_option(const struct bp_ws_field *f, const char *w, char *why, size_t cap)
 {
-    int n = snprintf(why, cap, _("le champ « %s » n'a pas de choix « %s » : les choix sont "), f->id,
-                     w);
-    for (size_t i = 0; i < f->n_options && n >= 0 && (size_t)n < cap; i++)
-        n += snprintf(why + n, cap - (size_t)n, "%s%s (%s)", i ? ", " : "", f->options[i].id,
-                      f->options[i].label);
+    char q[72];
+    int r = snprintf(why, cap, _("le champ « %s » n'a pas de choix « %s » : les choix sont "),
+                     f->id, quoted(w, q));
+    size_t n = r < 0 ? 0 : (size_t)r;
+    /* Whole options only: a sentence cut inside a word (or a character)
+     * reads as a fault of its own. */
+    for (size_t i = 0; i < f->n_options && n + 1 < cap; i++) {
+        char item[2 * BP_WS_LABEL_MAX + 16];
+        int m = snprintf(item, sizeof item, "%s%s (%s)", i ? ", " : "", f->options[i].id,
+                         f->options[i].label);
+        if (m < 0 || n + (size_t)m + sizeof "…" > cap) {
+            if (n + sizeof "…" <= cap)
+                memcpy(why + n, "…", sizeof "…");
+            break;
+        }
+        memcpy(why + n, item, (size_t)m + 1);
+        n += (size_t)m;
+    }
     return -1;
 }
 
 static int parse_date(const struct bp_ws_field *f, const char *t, json_t **out, char *why,
                       size_t cap)
 {
+    char q[72];
     int d, m, y;
     char end;
     char iso[48];
     if (sscanf(t, "%4d-%2d-%2d%c", &y, &m, &d, &end) == 3 && strlen(t) == 10) {
         snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
-    } else if (sscanf(t, "%2d/%2d/%4d%c", &d, &m, &y, &end) == 3 && y >= 1000 && d >= 0 &&
-               m >= 0) {
+    } else if (sscanf(t, "%2d/%2d/%4d%c", &d, &m, &y, &end) == 3 && y >= 1000 && d >= 0 && m >= 0) {
         snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
     } else {
         snprintf(why, cap,
                  _("le champ « %s » attend une date écrite jj/mm/aaaa (par exemple 09/03/2026) : "
                    "« %s » n'en est pas une"),
-                 f->id, t);
+                 f->id, quoted(t, q));
         return -1;
     }
     *out = json_string(iso);
@@ -81,6 +109,11 @@ int sheet_input_parse(const struct bp_ws_field *f, const char *text, json_t **ou
                       size_t cap)
 {
     *out = NULL;
+    /* Checked first: every refusal below quotes what was typed. */
+    if (!bp_utf8_valid((const uint8_t *)text, strlen(text))) {
+        snprintf(why, cap, _("le champ « %s » : ce texte n'est pas de l'UTF-8 valide"), f->id);
+        return -1;
+    }
     char one[BP_WS_ITEM_MAX + 1];
     trimmed(text, strlen(text), one, sizeof one);
     if (!one[0] && (f->kind != BP_WS_TEXT || !text[0] || strspn(text, " \t\n") == strlen(text))) {
@@ -99,11 +132,13 @@ int sheet_input_parse(const struct bp_ws_field *f, const char *text, json_t **ou
         break;
     }
     case BP_WS_SCALE: {
-        char *end;
+        char *end, q[72];
         long v = strtol(one, &end, 10);
         if (*end || end == one || v < -1000000 || v > 1000000) {
-            snprintf(why, cap, _("le champ « %s » attend un nombre entier de %d à %d : « %s » n'en est pas un"),
-                     f->id, f->min, f->max, one);
+            snprintf(
+                why, cap,
+                _("le champ « %s » attend un nombre entier de %d à %d : « %s » n'en est pas un"),
+                f->id, f->min, f->max, quoted(one, q));
             return -1;
         }
         *out = json_integer(v);

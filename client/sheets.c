@@ -283,8 +283,8 @@ static int commit_local(struct sheets *s, struct bp_ws_op *op, char *why, size_t
         snprintf(why, cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
     }
-    int rc = ks_ws_put(s->ks, s->server_id, s->bilan, raw, sheet, 0, s->self_fp, s->self_role,
-                       json, len, op->hlc.ms, op->hlc.counter);
+    int rc = ks_ws_put(s->ks, s->server_id, s->bilan, raw, sheet, 0, s->self_fp, s->self_role, json,
+                       len, op->hlc.ms, op->hlc.counter);
     free(json);
     if (rc) {
         snprintf(why, cap, "%s", ks_error(s->ks));
@@ -320,10 +320,14 @@ int sheets_new(struct sheets *s, const char *template_id, char sheet_id_out[SHEE
     op.type = BP_WS_OP_CREATE;
     snprintf(op.tmpl, sizeof op.tmpl, "%s", template_id);
     uint8_t raw[16];
-    if (new_id(op.sheet, raw)) {
-        snprintf(why, cap, "%s", _("le générateur de nombres aléatoires a échoué"));
-        return BP_E_CRYPTO;
-    }
+    /* A person types this id on a command line: one starting with '-'
+     * would read as an option there (1 draw in 64 is redrawn). */
+    do {
+        if (new_id(op.sheet, raw)) {
+            snprintf(why, cap, "%s", _("le générateur de nombres aléatoires a échoué"));
+            return BP_E_CRYPTO;
+        }
+    } while (op.sheet[0] == '-');
     int rc = commit_local(s, &op, why, cap);
     if (!rc)
         snprintf(sheet_id_out, SHEETS_ID_LEN + 1, "%s", op.sheet);
@@ -501,8 +505,8 @@ static int held(struct sheets *s, const char *id, char *why, size_t cap)
 
 /* A copy of op the replica or the file already holds: 0 when it is the
  * same operation, else a refusal. */
-static int same_op(struct sheets *s, long long seq, const uint8_t raw[16], const struct bp_ws_op *op,
-                   const char *canon, char *why, size_t cap)
+static int same_op(struct sheets *s, long long seq, const uint8_t raw[16],
+                   const struct bp_ws_op *op, const char *canon, char *why, size_t cap)
 {
     long long had_seq;
     char *stored = NULL;

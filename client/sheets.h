@@ -21,6 +21,8 @@
  * plus its own changes; an edit made on a stale view only adds a head (a
  * conflict kept, never a value lost).
  *
+ * One thread at a time: a sheets object is not locked.
+ *
  * Return convention: 0 on success, a negative BP_E_* on failure with a
  * French sentence in why (cap bytes); functions without why report through
  * ks_error of the key store. */
@@ -40,13 +42,14 @@
 #include "ws_templates.h"
 
 #define SHEETS_ID_LEN BP_WS_OPID_LEN /* a sheet or op id in base64url: 22 characters */
-#define SHEETS_HELD 1                /* sheets_apply_remote: stored, but the rules do not apply it */
-#define SHEETS_DEVICES_MAX 256       /* distinct authors one replica knows the role of */
+#define SHEETS_HELD 1          /* sheets_apply_remote: stored, but the rules do not apply it */
+#define SHEETS_DEVICES_MAX 256 /* distinct authors one replica knows the role of */
 
 struct sheets;
 
 /* Loads every stored operation of (server_id, bilan) into a replica with the
- * real rules. self_role: enum bp_role of this device in the bilan
+ * real rules (the bilan need not be in the bilans table: the rows are keyed
+ * by (server_id, bilan) alone). self_role: enum bp_role of this device in the bilan
  * (BP_ROLE_CONSULTANT or BP_ROLE_BENEFICIARY). ks is borrowed and must
  * outlive *out. 0 and *out, or a negative BP_E_* with why. */
 int sheets_open(struct keystore *ks, long long server_id, const char *bilan,
@@ -60,6 +63,7 @@ void sheets_close(struct sheets *s);
  * (templates and this device's role), stores it PENDING (no seq yet) and
  * applies it to the replica. French error in why ("le champ « x » n'existe
  * pas dans « Récit de parcours » : les champs sont ..."). */
+/* A new sheet's id never starts with '-' (people type it on command lines). */
 int sheets_new(struct sheets *s, const char *template_id, char sheet_id_out[SHEETS_ID_LEN + 1],
                char *why, size_t cap);
 /* value: JSON null (empty), or what the field's kind takes (not taken).
@@ -73,7 +77,8 @@ int sheets_delete(struct sheets *s, const char *sheet_id, char *why, size_t cap)
 /* Calls cb for each pending operation in the order it was made, with its
  * op id (16 raw bytes), its sheet (base64url) and its canonical JSON (the
  * plaintext to seal; valid during the call). Stops when cb returns non-zero
- * and returns that value; else 0, or a negative BP_E_*. */
+ * and returns that value; else 0, or a negative BP_E_*. cb must not change
+ * s (mark the pushes after the walk, as their replies come). */
 int sheets_pending_each(struct sheets *s,
                         int (*cb)(void *arg, const uint8_t op[16],
                                   const char sheet_b64[SHEETS_ID_LEN + 1], const char *json,
@@ -98,7 +103,8 @@ int sheets_set_after(struct sheets *s, long long seq);
  * yet: why says which), or a negative BP_E_* when it is refused and not
  * stored (does not parse, ids or author differ from those given, the same
  * op id with other content, another role for a known device, the bilan's
- * bounds reached). Nothing but why is said: the caller reports. */
+ * bounds reached). Nothing but why is said: the caller reports, and
+ * moves past a refused one with sheets_set_after (its seq is not stored). */
 int sheets_apply_remote(struct sheets *s, long long seq, const uint8_t op[16],
                         const char *sheet_b64, const uint8_t author[BP_FP_LEN], int author_role,
                         const char *json, size_t len, char *why, size_t cap);
@@ -120,15 +126,15 @@ int sheets_shred(struct keystore *ks, long long server_id, const char *bilan,
 /* One sheet of the replica, as a list shows it. */
 struct sheets_info {
     char id[SHEETS_ID_LEN + 1];
-    char tmpl[BP_WS_NAME_MAX + 1];   /* "" when only a delete is held */
-    const struct bp_ws_template *t;  /* NULL: a template this device does not ship */
-    const char *title;               /* the template's title, or its id when unknown */
-    char label[128];                 /* what tells two copies apart: the first line of the
-                                      * first text field set, cut at 120 bytes; "" when none */
-    uint64_t created_ms;             /* the create's clock (Unix ms), 0 when unknown */
+    char tmpl[BP_WS_NAME_MAX + 1];  /* "" when only a delete is held */
+    const struct bp_ws_template *t; /* NULL: a template this device does not ship */
+    const char *title;              /* the template's title, or its id when unknown */
+    char label[128];                /* what tells two copies apart: the first line of the
+                                     * first text field set, cut at 120 bytes; "" when none */
+    uint64_t created_ms;            /* the create's clock (Unix ms), 0 when unknown */
     int deleted;
-    size_t pending;                  /* operations of the sheet not yet sent */
-    size_t conflicts;                /* fields with more than one version kept */
+    size_t pending;   /* operations of the sheet not yet sent */
+    size_t conflicts; /* fields with more than one version kept */
 };
 
 /* Calls cb for each sheet (deleted ones only with with_deleted), oldest

@@ -20,6 +20,12 @@ errors    exit 1 with a French sentence: an unknown sheet, an unknown field
           other role, an unknown template (the templates listed), --keep
           without a conflict, a data folder that knows no bilan; nothing is
           stored by a refused edit; --help for each subcommand.
+edit_text `bilan sheet edit` with a scripted $EDITOR (sheet_editor.py): a bad
+          value reopens the editor on the person's text with the error at the top,
+          the fix is saved, no temporary file is left; closing without a change
+          saves nothing; a missing editor is said; a conflict is shown with both
+          versions and resolved by the text written; the other role's fields
+          are not editable.
 conflicts two devices edit the same field and different ones offline; after the
           relay both list the same two versions (`conflicts`, `show`
           [CONFLIT]); `resolve --keep 2` on one, relayed: no conflict left on
@@ -56,17 +62,27 @@ def check(cond, what):
     print(f"  ok: {what}")
 
 
-def run(data, *args, env=None):
+def sanitizer_env():
+    """Under AddressSanitizer (-DBILAN_SANITIZE=ON) the PDF export meets
+    fontconfig's leak of its configuration: suppressed as test_sheet_pdf.py
+    does (lsan_fontconfig.supp, full stacks)."""
+    env = dict(os.environ, LANG="fr_FR.UTF-8", LANGUAGE="", LC_ALL="")
+    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan_fontconfig.supp")
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "fast_unwind_on_malloc=0"]))
+    env["LSAN_OPTIONS"] = ":".join(filter(None, [env.get("LSAN_OPTIONS"), f"suppressions={supp}"]))
+    return env
+
+
+def run(data, *args, cwd=None, env=None):
     """bilan on data; an edit is made --offline (these devices have no server:
     the sending is integration.worksheets' part)."""
     if len(args) >= 2 and args[0] == "sheet" and args[1] in ("new", "set", "resolve", "delete", "edit") \
             and "--help" not in args:
         args = args + ("--offline",)
-    e = dict(os.environ, LANG="fr_FR.UTF-8", LANGUAGE="", LC_ALL="")
-    if env:
-        e.update(env)
+    e = sanitizer_env()
+    e.update(env or {})
     return subprocess.run([BILAN, "--data", data, *args], capture_output=True, text=True,
-                          timeout=60, env=e)
+                          timeout=60, env=e, cwd=cwd)
 
 
 def device(tmp, name, role, bilan="b1"):
@@ -203,7 +219,7 @@ def t_errors(tmp):
     empty = device(tmp, "c", "consultant", bilan=None)
     r = run(empty, "sheet", "list")
     check(r.returncode == 1 and "ne connaît aucun bilan" in r.stderr, "a data folder without a bilan says so")
-    for sub in ("templates", "list", "new", "show", "set", "conflicts", "resolve", "export", "delete"):
+    for sub in ("templates", "list", "new", "show", "set", "edit", "conflicts", "resolve", "export", "delete"):
         r = run(data, "sheet", sub, "--help")
         check(r.returncode == 0 and r.stdout.startswith(f"Utilisation : bilan sheet {sub}"),
               f"bilan sheet {sub} --help")
@@ -287,13 +303,67 @@ def t_export(tmp):
             check(want in flat, f"the PDF shows « {want} »")
     cwd = os.path.join(tmp, "here")
     os.mkdir(cwd)
-    r = subprocess.run([BILAN, "--data", data, "sheet", "export", sid, "--format", "pdf"], cwd=cwd,
-                       capture_output=True, text=True, timeout=60)
+    r = run(data, "sheet", "export", sid, "--format", "pdf", cwd=cwd)
     check(r.returncode == 0 and os.listdir(cwd) == [f"analyse_demande-{sid[:8]}.pdf"],
           f"without -o the PDF lands in the current folder ({os.listdir(cwd)})")
 
 
-TESTS = {"edit": t_edit, "errors": t_errors, "conflicts": t_conflicts, "export": t_export}
+EDITOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sheet_editor.py")
+
+
+def t_edit_text(tmp):
+    a = device(tmp, "a", "consultant")
+    b = device(tmp, "b", "beneficiary")
+    sid = new_sheet(a)
+    tmpdir = os.path.join(tmp, "t")
+    os.mkdir(tmpdir)
+    log, count = os.path.join(tmp, "seen"), os.path.join(tmp, "count")
+    ed = {"EDITOR": f"{sys.executable} {EDITOR}", "VISUAL": "", "TMPDIR": tmpdir, "ED_LOG": log,
+          "ED_COUNT": count, "ED_FIELD": "urgence", "ED_FIRST": "beaucoup", "ED_VALUE": "3"}
+    r = run(a, "sheet", "edit", sid[:5], env=ed)
+    seen = open(log, encoding="utf-8").read().split("\n\f\n")
+    check(r.returncode == 0 and open(count).read() == "2", f"a bad value reopens the editor once ({r.stderr.strip()})")
+    check("ligne" in r.stderr and "« beaucoup »" in r.stderr and "nombre entier" in r.stderr,
+          "… saying the line and what to write")
+    check("# !! " in seen[1] and "beaucoup" in seen[1], "… on the person's own text, the error at the top")
+    check("3 sur 5" in run(a, "sheet", "show", sid).stdout, "the corrected value is saved")
+    check(os.listdir(tmpdir) == [], "the temporary file is gone")
+    check(seen[0].startswith("# Fiche « Grille d'analyse de la demande »") and "## Urgence, criticité [urgence]" in seen[0],
+          "the editor got the sheet's text form")
+    # The editor is left without a change: nothing is saved.
+    before = rows(a, "SELECT count(*) FROM ws_ops")[0][0]
+    r = run(a, "sheet", "edit", sid, env={"EDITOR": "true", "VISUAL": "", "TMPDIR": tmpdir})
+    check(r.returncode == 0 and "Rien n'a changé" in r.stdout and rows(a, "SELECT count(*) FROM ws_ops")[0][0] == before,
+          "an editor closed without a change saves nothing")
+    r = run(a, "sheet", "edit", sid, env={"EDITOR": "/nonexistent/editor", "VISUAL": "", "TMPDIR": tmpdir})
+    check(r.returncode == 1 and "introuvable" in r.stderr and "rien n'est enregistré" in r.stderr,
+          f"a missing editor is said ({r.stderr.strip()})")
+    for f in os.listdir(tmpdir):
+        os.unlink(os.path.join(tmpdir, f))
+    # A conflict resolved by writing the field again in the editor.
+    run(a, "sheet", "set", sid, "demande_mots", "socle")
+    relay(tmp, "push", a)
+    relay(tmp, "pull", b)
+    run(a, "sheet", "set", sid, "demande_mots", "version A")
+    run(b, "sheet", "set", sid, "demande_mots", "version B")
+    relay(tmp, "push", a)
+    relay(tmp, "push", b)
+    relay(tmp, "pull", b)
+    open(log, "w").close()
+    r = run(b, "sheet", "edit", sid, env=dict(ed, ED_FIELD="demande_mots", ED_FIRST="", ED_VALUE="A et B"))
+    seen = open(log, encoding="utf-8").read()
+    check(r.returncode == 0 and "version A" in seen and "version B" in seen,
+          "the editor shows both versions of a field in conflict")
+    check("## Urgence, criticité [urgence]" not in seen and "urgence" in seen,
+          "a field of the other role is shown, not editable")
+    relay(tmp, "push", b)
+    relay(tmp, "pull", a)
+    for d in (a, b):
+        check("Aucun conflit" in run(d, "sheet", "conflicts").stdout and "  A et B\n" in run(d, "sheet", "show", sid).stdout,
+              "the conflict is resolved by the text written in the editor")
+
+
+TESTS = {"edit": t_edit, "edit_text": t_edit_text, "errors": t_errors, "conflicts": t_conflicts, "export": t_export}
 
 
 def main():

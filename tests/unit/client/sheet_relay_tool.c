@@ -53,9 +53,9 @@ static int push_cb(void *arg, const uint8_t op[16], const char sheet[SHEETS_ID_L
         return 1;
     char id[23];
     bp_b64_encode(op, 16, id);
-    json_t *line = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s%}", "seq", (json_int_t)++p->seq, "op",
-                             id, "sheet", sheet, "author", p->author, "role", p->role, "json",
-                             json, len);
+    json_t *line =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s%}", "seq", (json_int_t)++p->seq, "op", id, "sheet",
+                  sheet, "author", p->author, "role", p->role, "json", json, len);
     if (!line || json_dumpf(line, p->log, JSON_COMPACT) || fputc('\n', p->log) == EOF)
         return 1;
     json_decref(line);
@@ -135,10 +135,9 @@ int main(int argc, char **argv)
                 rc = 1;
                 continue;
             }
-            int a = sheets_apply_remote(s, seq, op,
-                                        json_string_value(json_object_get(lines[i], "sheet")),
-                                        author, bp_role_parse(r, strlen(r)), js, strlen(js), why,
-                                        sizeof why);
+            int a = sheets_apply_remote(
+                s, seq, op, json_string_value(json_object_get(lines[i], "sheet")), author,
+                bp_role_parse(r, strlen(r)), js, strlen(js), why, sizeof why);
             printf("[relay] pull seq=%lld rc=%d%s%s\n", seq, a, a ? " " : "", a ? why : "");
             if (a < 0)
                 rc = 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../check.h"
@@ -61,8 +62,8 @@ static int push_cb(void *arg, const uint8_t op[16], const char sheet[SHEETS_ID_L
     json_t *o = json_loadb(json, len, 0, NULL);
     const char *type = json_string_value(json_object_get(o, "type"));
     const char *field = json_string_value(json_object_get(o, "field"));
-    snprintf(p->fields[p->n], sizeof p->fields[0], "%s%s%s", type ? type : "?",
-             field ? ":" : "", field ? field : "");
+    snprintf(p->fields[p->n], sizeof p->fields[0], "%s%s%s", type ? type : "?", field ? ":" : "",
+             field ? field : "");
     json_decref(o);
     p->n++;
     return 0;
@@ -188,7 +189,6 @@ static const char *field_conflicts(struct sheets *s, const char *sheet, const ch
     return both;
 }
 
-
 struct dev {
     char dir[300];
     struct keystore *ks;
@@ -225,6 +225,15 @@ static void dev_close(struct dev *d)
     d->ks = NULL;
 }
 
+static int apply(struct sheets *s, const struct entry *e, char *why, size_t cap);
+
+static int count_sheets(void *arg, const struct sheets_info *i)
+{
+    (void)i;
+    (*(int *)arg)++;
+    return 0;
+}
+
 /* Local edits: stored pending, in order, reloaded identically. */
 static void test_local(struct dev *a, char sheet[SHEETS_ID_LEN + 1])
 {
@@ -233,7 +242,8 @@ static void test_local(struct dev *a, char sheet[SHEETS_ID_LEN + 1])
     CHECK_EQ_INT(strlen(sheet), SHEETS_ID_LEN);
     CHECK_EQ_INT(set_str(a->s, sheet, "demande_mots", "premier jet"), 0);
     CHECK_EQ_INT(set_json(a->s, sheet, "urgence", "3", why, sizeof why), 0);
-    CHECK_EQ_INT(set_json(a->s, sheet, "pistes", "[\"boulangerie\", \"fleuriste\"]", why, sizeof why), 0);
+    CHECK_EQ_INT(
+        set_json(a->s, sheet, "pistes", "[\"boulangerie\", \"fleuriste\"]", why, sizeof why), 0);
     CHECK_EQ_INT(set_str(a->s, sheet, "demande_mots", "Je veux changer de métier."), 0);
     CHECK_EQ_INT(sheets_pending_count(a->s), 5);
     json_t *v = sheets_values(a->s, sheet);
@@ -297,7 +307,8 @@ static int hlc_cb(void *arg, const uint8_t op[16], const char sheet[SHEETS_ID_LE
     struct last_hlc *h = arg;
     json_t *o = json_loadb(json, len, 0, NULL);
     json_t *a = json_object_get(o, "hlc");
-    long long ms = json_integer_value(json_array_get(a, 0)), c = json_integer_value(json_array_get(a, 1));
+    long long ms = json_integer_value(json_array_get(a, 0)),
+              c = json_integer_value(json_array_get(a, 1));
     if (ms < h->ms || (ms == h->ms && c <= h->counter))
         h->ordered = 0;
     h->ms = ms;
@@ -350,11 +361,31 @@ static void test_pending(struct dev *a, const char *sheet)
     CHECK_EQ_INT(sheets_set_after(a->s, 3), 0); /* never lowered */
     dev_reopen(a);
     CHECK_EQ_INT(sheets_after(a->s), 7);
+
+    /* A lost sheet_pushed: our own operations come back in a pull, and are
+     * no longer pending (nor pushed twice). */
+    struct pusher r;
+    memset(&r, 0, sizeof r);
+    r.author = a->fp;
+    r.role = a->role;
+    before = log_n;
+    CHECK_EQ_INT(sheets_pending_each(a->s, push_cb, &r), 0);
+    CHECK_EQ_INT(r.n, 4);
+    char why[512];
+    for (size_t i = 0; i < r.n; i++)
+        CHECK_EQ_INT(apply(a->s, &log_v[before + i], why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_pending_count(a->s), 0);
+    dev_reopen(a);
+    CHECK_EQ_INT(sheets_pending_count(a->s), 0);
+    for (size_t i = 0; i < r.n; i++)
+        free(log_v[before + i].json);
+    log_n = before;
 }
 
 /* An operation written by hand for another device, appended to the log. */
-static struct entry *craft(const char *sheet, uint8_t tag, const uint8_t author[32], int role,
-                           const char *field, const char *value_json, const char *parents)
+static struct entry *craft_at(const char *sheet, uint8_t tag, const uint8_t author[32], int role,
+                              const char *field, const char *value_json, const char *parents,
+                              long long ms)
 {
     struct entry *e = &log_v[log_n];
     memset(e, 0, sizeof *e);
@@ -367,18 +398,24 @@ static struct entry *craft(const char *sheet, uint8_t tag, const uint8_t author[
     bp_b64_encode(e->op, 16, id);
     bp_b64_encode(author, 32, dev);
     snprintf(buf, sizeof buf,
-             "{\"device\":\"%s\",\"field\":\"%s\",\"hlc\":[%d,0],\"op\":\"%s\",\"parents\":[%s],"
+             "{\"device\":\"%s\",\"field\":\"%s\",\"hlc\":[%lld,0],\"op\":\"%s\",\"parents\":[%s],"
              "\"sheet\":\"%s\",\"type\":\"set\",\"v\":1,\"value\":%s}",
-             dev, field, 1000 + tag, id, parents, sheet, value_json);
+             dev, field, ms, id, parents, sheet, value_json);
     e->json = strdup(buf);
     e->len = strlen(buf);
     return e;
 }
 
+static struct entry *craft(const char *sheet, uint8_t tag, const uint8_t author[32], int role,
+                           const char *field, const char *value_json, const char *parents)
+{
+    return craft_at(sheet, tag, author, role, field, value_json, parents, 1000 + tag);
+}
+
 static int apply(struct sheets *s, const struct entry *e, char *why, size_t cap)
 {
-    return sheets_apply_remote(s, e->seq, e->op, e->sheet, e->author, e->role, e->json, e->len,
-                               why, cap);
+    return sheets_apply_remote(s, e->seq, e->op, e->sheet, e->author, e->role, e->json, e->len, why,
+                               cap);
 }
 
 static void test_remote(struct dev *a, struct dev *b, const char *sheet)
@@ -452,6 +489,104 @@ static void test_remote(struct dev *a, struct dev *b, const char *sheet)
     CHECK_EQ_INT(pull(a->s), 5); /* its own five come back (repeats); the three held are said */
     digest(a->s, da);
     CHECK_MEM(da, db, 32);
+
+    /* The clock is persisted: a value stamped far ahead, then a reopen, then
+     * a local edit: the edit is stamped after it (and wins). */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long ahead = (long long)now.tv_sec * 1000 + 86400000LL * 365;
+    const struct bp_ws_op *h[2];
+    CHECK_EQ_INT(sheets_heads(b->s, sheet, "contraintes", h, 2, NULL), 0);
+    e = craft_at(sheet, 0xE5, c, BP_ROLE_CONSULTANT, "contraintes", "\"d'avance\"", "", ahead);
+    CHECK_EQ_INT(apply(b->s, e, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_set_after(b->s, e->seq), 0);
+    dev_reopen(b);
+    CHECK_EQ_INT(set_str(b->s, sheet, "contraintes", "après"), 0);
+    CHECK_EQ_INT(sheets_heads(b->s, sheet, "contraintes", h, 2, NULL), 1);
+    char bdev[44];
+    bp_b64_encode(b->fp, 32, bdev);
+    CHECK((long long)h[0]->hlc.ms >= ahead && !strcmp(h[0]->device, bdev));
+    json_t *after = sheets_values(b->s, sheet);
+    CHECK_STR(value_of(after, "contraintes"), "après");
+    json_decref(after);
+}
+
+/* Naming sheets: deleted ones, and a prefix two sheets share. */
+static void test_find(struct dev *a)
+{
+    char why[1024], sid[SHEETS_ID_LEN + 1], found[SHEETS_ID_LEN + 1];
+    struct sheets *s;
+    CHECK_EQ_INT(sheets_open(a->ks, SRV, "names", a->fp, a->role, &s, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_new(s, "recit", sid, why, sizeof why), 0);
+    CHECK(sid[0] != '-');
+    CHECK_EQ_INT(sheets_delete(s, sid, why, sizeof why), 0);
+    CHECK(sheets_find(s, sid, found, why, sizeof why) < 0 && strstr(why, "supprimée"));
+    CHECK(set_json(s, sid, "x", "1", why, sizeof why) < 0 && strstr(why, "supprimée"));
+    CHECK(sheets_delete(s, sid, why, sizeof why) < 0 && strstr(why, "déjà supprimée"));
+    int n = 0;
+    CHECK_EQ_INT(sheets_list(s, 0, count_sheets, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(sheets_list(s, 1, count_sheets, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    /* Two sheets (another device's) whose ids start alike. */
+    uint8_t c[32];
+    memset(c, 0xC3, 32);
+    char dev[44];
+    bp_b64_encode(c, 32, dev);
+    const char *ids[2] = {"ZZZZZZAAAAAAAAAAAAAAAA", "ZZZZZZBAAAAAAAAAAAAAAA"};
+    for (int i = 0; i < 2; i++) {
+        char json[512];
+        uint8_t op[16], raw[16];
+        memset(op, 0x70 + i, 16);
+        char opid[23];
+        bp_b64_encode(op, 16, opid);
+        CHECK_EQ_INT(bp_b64_decode_exact(ids[i], raw, 16), 0);
+        snprintf(json, sizeof json,
+                 "{\"device\":\"%s\",\"hlc\":[5,%d],\"op\":\"%s\",\"sheet\":\"%s\","
+                 "\"template\":\"recit\",\"type\":\"create\",\"v\":1}",
+                 dev, i, opid, ids[i]);
+        CHECK_EQ_INT(sheets_apply_remote(s, i + 1, op, ids[i], c, BP_ROLE_CONSULTANT, json,
+                                         strlen(json), why, sizeof why),
+                     0);
+    }
+    CHECK(sheets_find(s, "ZZZZZZ", found, why, sizeof why) < 0 && strstr(why, "plusieurs"));
+    CHECK_EQ_INT(sheets_find(s, "ZZZZZZB", found, why, sizeof why), 0);
+    CHECK_STR(found, ids[1]);
+    sheets_close(s);
+}
+
+/* The bounds a server cannot push past (KS_WS_OPS_MAX): the count is
+ * checked on insert (set here by hand, 200,000 inserts would be slow). */
+static void test_bounds(struct dev *a)
+{
+    char why[1024], sid[SHEETS_ID_LEN + 1];
+    struct sheets *s;
+    CHECK_EQ_INT(sheets_open(a->ks, SRV, "full", a->fp, a->role, &s, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_new(s, "recit", sid, why, sizeof why), 0);
+    sheets_close(s);
+    char db[400];
+    snprintf(db, sizeof db, "%s/client.db", a->dir);
+    sqlite3 *raw;
+    CHECK_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    CHECK_EQ_INT(
+        sqlite3_exec(raw,
+                     "UPDATE ws_state SET n_ops = " KS_STR(KS_WS_OPS_MAX) " WHERE bilan = 'full'",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK_EQ_INT(sheets_open(a->ks, SRV, "full", a->fp, a->role, &s, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_new(s, "recit", sid, why, sizeof why), BP_E_TOO_LARGE);
+    CHECK(strstr(why, "pleines") != NULL);
+    uint8_t c[32];
+    memset(c, 0xC1, 32);
+    struct entry *e = craft(sid, 0xE6, c, BP_ROLE_CONSULTANT, "nope", "1", "");
+    log_n--; /* not for the others */
+    CHECK_EQ_INT(sheets_apply_remote(s, 1, e->op, e->sheet, e->author, e->role, e->json, e->len,
+                                     why, sizeof why),
+                 BP_E_TOO_LARGE);
+    free(e->json);
+    CHECK_EQ_INT(bp_ws_replica_count(sheets_replica(s)), 1);
+    sheets_close(s);
 }
 
 /* Two devices edit the same and different fields offline, then exchange
@@ -490,7 +625,8 @@ static void test_converge(struct dev *a, struct dev *b, struct dev *d, const cha
     CHECK_EQ_INT(sheets_info(b->s, sheet, &info), 0);
     CHECK_EQ_INT(info.conflicts, 1);
     json_t *v = sheets_values(b->s, sheet);
-    CHECK_EQ_INT(json_integer_value(json_object_get(v, "urgence")), 4); /* different fields: both kept */
+    CHECK_EQ_INT(json_integer_value(json_object_get(v, "urgence")),
+                 4); /* different fields: both kept */
     CHECK_STR(json_string_value(json_array_get(json_object_get(v, "pistes"), 0)), "menuiserie");
     json_decref(v);
 
@@ -508,11 +644,11 @@ static void test_converge(struct dev *a, struct dev *b, struct dev *d, const cha
     CHECK_EQ_INT(sheets_heads(a->s, sheet, "demande_mots", h, 4, NULL), 1);
     CHECK_EQ_INT(bp_ws_replica_status(sheets_replica(a->s), old0, NULL), BP_WS_APPLIED);
     CHECK_EQ_INT(bp_ws_replica_status(sheets_replica(a->s), old1, NULL), BP_WS_APPLIED);
-    CHECK_STR(json_string_value(bp_ws_replica_get(sheets_replica(a->s), old1)->value),
-              strcmp(json_string_value(bp_ws_replica_get(sheets_replica(a->s), old0)->value),
-                     "version A")
-                  ? "version A"
-                  : "version B");
+    CHECK_STR(
+        json_string_value(bp_ws_replica_get(sheets_replica(a->s), old1)->value),
+        strcmp(json_string_value(bp_ws_replica_get(sheets_replica(a->s), old0)->value), "version A")
+            ? "version A"
+            : "version B");
     v = sheets_values(a->s, sheet);
     CHECK_STR(value_of(v, "demande_mots"), "version A, puis B");
     json_decref(v);
@@ -562,10 +698,12 @@ static void test_shred(struct dev *a, const char *root)
     json_t *v = sheets_values(a->s, s1);
     CHECK_STR(value_of(v, fid), "GARDE-MOI-42");
     json_decref(v);
-    dev_close(a);
     char db[400], wal[400];
     snprintf(db, sizeof db, "%s/a/client.db", root);
     snprintf(wal, sizeof wal, "%s/a/client.db-wal", root);
+    /* Still open: the shred's own checkpoint, not the close's, cleaned the WAL. */
+    CHECK(!file_has(db, "EFFACE-MOI-42") && !file_has(wal, "EFFACE-MOI-42"));
+    dev_close(a);
     CHECK(!file_has(db, "EFFACE-MOI-42") && !file_has(wal, "EFFACE-MOI-42"));
     CHECK(!file_has(db, "EFFACE-MOI-43") && !file_has(wal, "EFFACE-MOI-43"));
     CHECK(!file_has(db, "GARDE-MOI-44") && !file_has(wal, "GARDE-MOI-44"));
@@ -604,7 +742,8 @@ static void test_input(void)
         {t, "rapport_projet", "Aucune idée pour l'instant", "\"aucune_idee\""},
         {t, "rapport_projet", "des idées", "\"idees_non_explorees\""},
         {t, "rapport_projet", "peut-être", NULL},
-        {t, "preoccupations", "orientation, Création, orientation", "[\"orientation\",\"creation\"]"},
+        {t, "preoccupations", "orientation, Création, orientation",
+         "[\"orientation\",\"creation\"]"},
         {t, "preoccupations", "orientation, nope", NULL},
         {t, "urgence", " 4 ", "4"},
         {t, "urgence", "4.5", NULL},
@@ -654,6 +793,8 @@ int main(void)
     test_local(&a, sheet);
     test_remote(&a, &b, sheet);
     test_converge(&a, &b, &d, sheet);
+    test_bounds(&a);
+    test_find(&a);
     dev_close(&b);
     dev_close(&d);
     test_shred(&a, root);
