@@ -27,9 +27,12 @@ real server, spoken by raw devices over TLS (test_authz.Peer).
   keeps nothing: its operations, wraps and key id go.
 - purge: a bilan closed 366 days ago (server started with
   --test-clock-offset -366 days) and one closed now: `bilan-server purge`
-  deletes the first's kept operations, wraps and consent and prints counts,
-  keeps the second's; a server started 366 days later purges the second at
-  start (said in its log); bilan objects say purged; hours still answer.
+  deletes the first's kept operations, wraps and consent and prints counts
+  (with a clock 3 days back it finds nothing due), keeps the second's; a
+  server started 366 days later has purged the second before it listens
+  (said in its log); bilan objects say purged; hours still answer.
+- list_size: welcome's and bilans' list of bilan objects (longer once
+  closed) stays under 64 KiB: fewer bilans, not a message too long.
 
 Run one scenario: test_sheet_close.py NAME; all: test_sheet_close.py.
 """
@@ -131,6 +134,9 @@ def t_keys():
              "wrap": b64u(W1)}], f"BX in the room gets it at once, with A's keys ({m})")
         A2.barrier()
         check(not A2.seen("sheet_keys"), "another member in the room does not")
+        check(key_put(A2, X, K1, A2).get("type") == "sheet_key_stored", "A2, in the room, wraps for itself")
+        A2.barrier()
+        check(not A2.seen("sheet_keys"), "its own wrap is not sent back to it")
         # Replace, and a second maker (the second consultant device, under the kid).
         W2, W3 = os.urandom(60), os.urandom(60)
         key_put(A, X, K1, BX, W2)
@@ -138,12 +144,14 @@ def t_keys():
         m = BX.ok({"type": "sheet_key_get", "bilan": X}, "sheet_keys")
         got = {k["from"]: k for k in m["keys"]}
         check(m["kid"] == b64u(K1) and len(m["keys"]) == 2, f"BX gets two wraps, one per maker ({len(m['keys'])})")
+        BX.barrier()
+        check(len(BX.seen("sheet_keys")) == 2, "and got each of them live, in the room")
         check(got[b64u(A.dev.fp)]["wrap"] == b64u(W2), "A's wrap for BX was replaced by the newer one")
         check(got[b64u(A2.dev.fp)] == {"from": b64u(A2.dev.fp), "sign_pub": b64u(A2.dev.sign_pub),
                                        "dh_pub": b64u(A2.dev.dh_pub), "wrap": b64u(W3)},
               "each with the enrolled keys of its maker")
-        check(db_one(server, "SELECT count(*) FROM sheet_wraps WHERE bilan = ?", (X,)) == 3,
-              "the database holds three wraps (A->A, A->BX, A2->BX)")
+        check(db_one(server, "SELECT count(*) FROM sheet_wraps WHERE bilan = ?", (X,)) == 4,
+              "the database holds four wraps (A->A, A2->A2, A->BX, A2->BX)")
         check(key_put(BX, X, K1, A2).get("type") == "sheet_key_stored", "a beneficiary may wrap the kid's key too")
         m = A.ok({"type": "sheet_key_get", "bilan": X}, "sheet_keys")
         check([k["from"] for k in m["keys"]] == [b64u(A.dev.fp)], "A gets only the wraps addressed to it")
@@ -154,7 +162,7 @@ def t_keys():
         devs = [A, A2, BX] + [new_beneficiary(server, A, X, f"P{i}") for i in range(6)]
         n = db_one(server, "SELECT count(*) FROM sheet_wraps WHERE bilan = ?", (X,))
         pairs = [(f, t) for f in devs for t in devs]
-        have = {(A.name, A.name), (A.name, BX.name), (A2.name, BX.name), (BX.name, A2.name)}
+        have = {(A.name, A.name), (A2.name, A2.name), (A.name, BX.name), (A2.name, BX.name), (BX.name, A2.name)}
         for f, t in pairs:
             if n == 64:
                 break
@@ -377,6 +385,9 @@ def t_purge():
         NEW, PNEW, mn = closed_bilan(server, A, "NEW", [b64u(S2)], n_ops=4)
         check(left_of(server, NEW) == (2, 2, 1), "NEW keeps S2's two operations, its wraps and the consent")
 
+        r = server.admin("purge", "--test-clock-offset", str(-3 * DAY))
+        check(r.stdout.strip().splitlines()[-1] == "purge: bilans=0 ops=0 bytes=0 wraps=0 consents=0"
+              and left_of(server, OLD) == (2, 2, 1), f"`purge` on a clock 3 days back finds nothing due ({r.stdout})")
         r = server.admin("purge")  # the real clock: OLD was closed 366 days ago
         lines = r.stdout.splitlines()
         check(any(l.startswith(f"purged {OLD} closed={mo['closed']} ") and " ops=2 " in l and " wraps=2 " in l
@@ -403,10 +414,10 @@ def t_purge():
         server.stop()
         server.extra = NO_LIMIT + ["--test-clock-offset", str(year)]
         server.start()
+        check(left_of(server, NEW) == (0, 0, 0), "once it listens, NEW's kept operations, wraps and consent are gone")
         server.proc.wait_line(r"TEST CLOCK", stderr=True)
         m = server.proc.wait_line(r"purge: 1 bilan\(s\) purged, 2 operation\(s\) \((\d+) bytes\)", stderr=True)
         check(int(m.group(1)) == 50 + 1 + 50 + 3, f"the start's purge logs its counts ({m.group(0)})")
-        check(left_of(server, NEW) == (0, 0, 0), "and NEW's kept operations, wraps and consent are gone")
 
         r = server.admin("purge", "--help")
         check("purge" in r.stdout and "FOR TESTS ONLY" in r.stdout, "purge --help says the test clock is for tests")
@@ -416,5 +427,31 @@ def t_purge():
         raise
 
 
+def t_list_size():
+    """Closed bilans' objects are longer (closed, sheets_kept): the list in
+    welcome and bilans stays under 64 KiB: the oldest are left out."""
+    tmp, server, A, BX, X = setup("sheetclose-list")
+    try:
+        ids = [X]
+        for i in range(490):
+            ids.append(A.ok({"type": "bilan_create", "label": f"{i:03d}" + "L" * 61, "budget_s": 3600},
+                            "bilan_created")["bilan"])
+        A.ws.send_json({"type": "bilan_list", "ref": "big"})
+        while True:
+            op, p = A.ws.recv_frame()
+            if op == 0x1 and json.loads(p).get("ref") == "big":
+                break
+        got = [o["bilan"] for o in json.loads(p)["bilans"]]
+        check(len(p) < 65536, f"the bilans message stays under 64 KiB ({len(p)} bytes, {len(got)} bilans)")
+        check(len(set(got)) == len(got) and set(got) <= set(ids) and 300 < len(got) < len(ids),
+              "fewer bilans, each once (the newest by their second of creation)")
+        A.close()
+        BX.close()
+        check(server.stop() == 0, "server exits 0")
+    except Exception:
+        server.stop()
+        raise
+
+
 if __name__ == "__main__":
-    run_tests({"keys": t_keys, "consent": t_consent, "close": t_close, "purge": t_purge})
+    run_tests({"keys": t_keys, "consent": t_consent, "close": t_close, "purge": t_purge, "list_size": t_list_size})
