@@ -23,6 +23,15 @@ static int collect_bilan(void *arg, const struct store_bilan *b)
                           bp_role_name(b->role), "budget_s", (json_int_t)b->budget_s);
     if (!e || json_array_append_new(arr, e))
         return BP_E_NOMEM;
+    /* The close (PROTOCOL.md §10.4): when, what was kept, when purged. */
+    if (b->closed)
+        json_object_set_new(e, "closed", json_integer(b->closed));
+    json_t *kept = b->closed && !b->purged && b->sheets_kept[0] ? json_loads(b->sheets_kept, 0, NULL) : NULL;
+    if (json_is_array(kept) && json_array_size(kept))
+        json_object_set(e, "sheets_kept", kept);
+    json_decref(kept);
+    if (b->purged)
+        json_object_set_new(e, "purged", json_integer(b->purged));
     return 0;
 }
 
@@ -102,6 +111,10 @@ void handle_invite_create(struct conn *c, const json_t *msg, const char *ref, st
     }
     if (c->dev.role != BP_ROLE_CONSULTANT || c->dev.consultant_id != b.owner_id) {
         conn_send_error(c, BP_E_FORBIDDEN, "only the consultant who owns this bilan invites to it", ref, now);
+        return;
+    }
+    if (b.closed) { /* a closed bilan takes no new member (§10.4) */
+        conn_send_error(c, BP_E_BILAN_CLOSED, NULL, ref, now);
         return;
     }
     int64_t ttl = bp_int(msg, "invite_ttl_s", c->srv->invite_ttl_s), revoked = 0;

@@ -47,6 +47,8 @@
 #define BP_WS_SEALED_B64_MIN ((BP_WS_SEALED_MIN * 4 + 2) / 3)   /* base64url without padding */
 #define BP_WS_SEALED_B64_MAX ((BP_WS_SEALED_MAX * 4 + 2) / 3)
 #define BP_WS_OPS_PER_MSG 256 /* operations in one sheet_ops message, at most */
+#define BP_WS_KID_LEN 16      /* a document key's id: SHA-256("bilan-ws-kid-v1" 0 || key)[0..15] */
+#define BP_WS_WRAPS_MAX 64    /* key wraps a bilan holds, at most (PROTOCOL.md §10.2) */
 
 /* A new document key (random). 0 or BP_E_CRYPTO. */
 int bp_ws_key_new(uint8_t key[BP_WS_KEY_LEN]);
