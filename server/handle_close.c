@@ -75,15 +75,11 @@ void handle_bilan_close(struct conn *c, const json_t *msg, const char *ref, stru
         conn_send_error(c, BP_E_FORBIDDEN, "only the consultant of this bilan closes it", ref, now);
         return;
     }
-    if (b.closed) {
-        conn_send_error(c, BP_E_BILAN_CLOSED, NULL, ref, now);
-        return;
-    }
     /* An open session (in its room, or waiting for its members after a
-     * restart: still open in the store) would count hours into a closed bilan. */
-    struct room *room = rooms_get(&srv->rooms, bilan, 0);
-    int open = room && room->session;
-    if (!open && ops->journal->sessions_of_bilan(srv->st, bilan, open_session, &open)) {
+     * restart) is open in the store: it would count hours into a closed
+     * bilan. A second close is refused by the store's bilan_close. */
+    int open = 0;
+    if (ops->journal->sessions_of_bilan(srv->st, bilan, open_session, &open)) {
         conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
         return;
     }
@@ -114,6 +110,7 @@ void handle_bilan_close(struct conn *c, const json_t *msg, const char *ref, stru
     log_info("device %s closed bilan %s: %lld operation(s) deleted (%lld bytes), %lld kept in %zu sheet(s)%s", f,
              bilan, (long long)n.deleted_ops, (long long)n.deleted_bytes, (long long)n.kept_ops, k.n_sheets,
              k.n_sheets ? "" : "; key wraps and consent deleted");
+    struct room *room = rooms_get(&srv->rooms, bilan, 0);
     for (int i = 0; room && i < BP_MAX_MEMBERS; i++) {
         struct conn *r = room->m[i].conn;
         if (r && r != c && !r->closing)

@@ -51,14 +51,15 @@ static json_t *keys_message(const char *bilan, const char *kid, json_t *keys)
     return m;
 }
 
-/* The new wrap, now, to its `to` device if it sits in the bilan's room. */
+/* The new wrap, now, to its `to` device if it sits in the bilan's room
+ * (not back to the device that put it: it has the key). */
 static void pass_on(struct conn *c, const char *bilan, const char *kid, const uint8_t to[BP_FP_LEN],
                     const uint8_t wrap[BP_WS_WRAP_LEN], struct now now)
 {
     struct room *room = rooms_get(&c->srv->rooms, bilan, 0);
     int slot = room ? room_find_device(room, to) : -1;
     struct conn *r = slot >= 0 ? room->m[slot].conn : NULL;
-    if (!r || r->closing)
+    if (!r || r == c || r->closing)
         return;
     json_t *keys = json_array(), *one = wrap_object(c->dev.fp, c->dev.sign_pub, c->dev.dh_pub, wrap);
     if (!keys || !one || json_array_append_new(keys, one)) {

@@ -153,7 +153,8 @@ static int st_sheet_kid_set(struct store *s, const char *bilan, const char *kid)
     return rc;
 }
 
-/* One integer of a query with one text parameter (count, sum...). */
+/* The one integer of a query (count, sum...) with text parameters a and b
+ * (b may be NULL: a query with one). */
 static int int_of(struct store *s, const char *sql, const char *a, const char *b, int64_t *out, const char *what)
 {
     sqlite3_stmt *st;

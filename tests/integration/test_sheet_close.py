@@ -27,9 +27,10 @@ real server, spoken by raw devices over TLS (test_authz.Peer).
   keeps nothing: its operations, wraps and key id go.
 - purge: a bilan closed 366 days ago (server started with
   --test-clock-offset -366 days) and one closed now: `bilan-server purge`
-  deletes the first's kept operations, wraps and consent and prints counts,
-  keeps the second's; a server started 366 days later purges the second at
-  start (said in its log); bilan objects say purged; hours still answer.
+  deletes the first's kept operations, wraps and consent and prints counts
+  (with a clock 3 days back it finds nothing due), keeps the second's; a
+  server started 366 days later has purged the second before it listens
+  (said in its log); bilan objects say purged; hours still answer.
 
 Run one scenario: test_sheet_close.py NAME; all: test_sheet_close.py.
 """
@@ -377,6 +378,9 @@ def t_purge():
         NEW, PNEW, mn = closed_bilan(server, A, "NEW", [b64u(S2)], n_ops=4)
         check(left_of(server, NEW) == (2, 2, 1), "NEW keeps S2's two operations, its wraps and the consent")
 
+        r = server.admin("purge", "--test-clock-offset", str(-3 * DAY))
+        check(r.stdout.strip().splitlines()[-1] == "purge: bilans=0 ops=0 bytes=0 wraps=0 consents=0"
+              and left_of(server, OLD) == (2, 2, 1), f"`purge` on a clock 3 days back finds nothing due ({r.stdout})")
         r = server.admin("purge")  # the real clock: OLD was closed 366 days ago
         lines = r.stdout.splitlines()
         check(any(l.startswith(f"purged {OLD} closed={mo['closed']} ") and " ops=2 " in l and " wraps=2 " in l
@@ -403,10 +407,10 @@ def t_purge():
         server.stop()
         server.extra = NO_LIMIT + ["--test-clock-offset", str(year)]
         server.start()
+        check(left_of(server, NEW) == (0, 0, 0), "once it listens, NEW's kept operations, wraps and consent are gone")
         server.proc.wait_line(r"TEST CLOCK", stderr=True)
         m = server.proc.wait_line(r"purge: 1 bilan\(s\) purged, 2 operation\(s\) \((\d+) bytes\)", stderr=True)
         check(int(m.group(1)) == 50 + 1 + 50 + 3, f"the start's purge logs its counts ({m.group(0)})")
-        check(left_of(server, NEW) == (0, 0, 0), "and NEW's kept operations, wraps and consent are gone")
 
         r = server.admin("purge", "--help")
         check("purge" in r.stdout and "FOR TESTS ONLY" in r.stdout, "purge --help says the test clock is for tests")
