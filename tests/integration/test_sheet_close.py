@@ -132,6 +132,9 @@ def t_keys():
              "wrap": b64u(W1)}], f"BX in the room gets it at once, with A's keys ({m})")
         A2.barrier()
         check(not A2.seen("sheet_keys"), "another member in the room does not")
+        check(key_put(A2, X, K1, A2).get("type") == "sheet_key_stored", "A2, in the room, wraps for itself")
+        A2.barrier()
+        check(not A2.seen("sheet_keys"), "its own wrap is not sent back to it")
         # Replace, and a second maker (the second consultant device, under the kid).
         W2, W3 = os.urandom(60), os.urandom(60)
         key_put(A, X, K1, BX, W2)
@@ -139,12 +142,14 @@ def t_keys():
         m = BX.ok({"type": "sheet_key_get", "bilan": X}, "sheet_keys")
         got = {k["from"]: k for k in m["keys"]}
         check(m["kid"] == b64u(K1) and len(m["keys"]) == 2, f"BX gets two wraps, one per maker ({len(m['keys'])})")
+        BX.barrier()
+        check(len(BX.seen("sheet_keys")) == 2, "and got each of them live, in the room")
         check(got[b64u(A.dev.fp)]["wrap"] == b64u(W2), "A's wrap for BX was replaced by the newer one")
         check(got[b64u(A2.dev.fp)] == {"from": b64u(A2.dev.fp), "sign_pub": b64u(A2.dev.sign_pub),
                                        "dh_pub": b64u(A2.dev.dh_pub), "wrap": b64u(W3)},
               "each with the enrolled keys of its maker")
-        check(db_one(server, "SELECT count(*) FROM sheet_wraps WHERE bilan = ?", (X,)) == 3,
-              "the database holds three wraps (A->A, A->BX, A2->BX)")
+        check(db_one(server, "SELECT count(*) FROM sheet_wraps WHERE bilan = ?", (X,)) == 4,
+              "the database holds four wraps (A->A, A2->A2, A->BX, A2->BX)")
         check(key_put(BX, X, K1, A2).get("type") == "sheet_key_stored", "a beneficiary may wrap the kid's key too")
         m = A.ok({"type": "sheet_key_get", "bilan": X}, "sheet_keys")
         check([k["from"] for k in m["keys"]] == [b64u(A.dev.fp)], "A gets only the wraps addressed to it")
@@ -155,7 +160,7 @@ def t_keys():
         devs = [A, A2, BX] + [new_beneficiary(server, A, X, f"P{i}") for i in range(6)]
         n = db_one(server, "SELECT count(*) FROM sheet_wraps WHERE bilan = ?", (X,))
         pairs = [(f, t) for f in devs for t in devs]
-        have = {(A.name, A.name), (A.name, BX.name), (A2.name, BX.name), (BX.name, A2.name)}
+        have = {(A.name, A.name), (A2.name, A2.name), (A.name, BX.name), (A2.name, BX.name), (BX.name, A2.name)}
         for f, t in pairs:
             if n == 64:
                 break
