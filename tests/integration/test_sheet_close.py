@@ -31,6 +31,8 @@ real server, spoken by raw devices over TLS (test_authz.Peer).
   (with a clock 3 days back it finds nothing due), keeps the second's; a
   server started 366 days later has purged the second before it listens
   (said in its log); bilan objects say purged; hours still answer.
+- list_size: welcome's and bilans' list of bilan objects (longer once
+  closed) stays under 64 KiB: fewer bilans, not a message too long.
 
 Run one scenario: test_sheet_close.py NAME; all: test_sheet_close.py.
 """
@@ -425,5 +427,31 @@ def t_purge():
         raise
 
 
+def t_list_size():
+    """Closed bilans' objects are longer (closed, sheets_kept): the list in
+    welcome and bilans stays under 64 KiB: the oldest are left out."""
+    tmp, server, A, BX, X = setup("sheetclose-list")
+    try:
+        ids = [X]
+        for i in range(490):
+            ids.append(A.ok({"type": "bilan_create", "label": f"{i:03d}" + "L" * 61, "budget_s": 3600},
+                            "bilan_created")["bilan"])
+        A.ws.send_json({"type": "bilan_list", "ref": "big"})
+        while True:
+            op, p = A.ws.recv_frame()
+            if op == 0x1 and json.loads(p).get("ref") == "big":
+                break
+        got = [o["bilan"] for o in json.loads(p)["bilans"]]
+        check(len(p) < 65536, f"the bilans message stays under 64 KiB ({len(p)} bytes, {len(got)} bilans)")
+        check(len(set(got)) == len(got) and set(got) <= set(ids) and 300 < len(got) < len(ids),
+              "fewer bilans, each once (the newest by their second of creation)")
+        A.close()
+        BX.close()
+        check(server.stop() == 0, "server exits 0")
+    except Exception:
+        server.stop()
+        raise
+
+
 if __name__ == "__main__":
-    run_tests({"keys": t_keys, "consent": t_consent, "close": t_close, "purge": t_purge})
+    run_tests({"keys": t_keys, "consent": t_consent, "close": t_close, "purge": t_purge, "list_size": t_list_size})
