@@ -19,6 +19,8 @@
 #include <openssl/rand.h>
 
 #include "sheets.h"
+
+#include "bp/ws_seal.h"
 #include "bp/b64.h"
 #include "bp/vocab.h"
 #include "i18n.h"
@@ -282,6 +284,16 @@ static int commit_local(struct sheets *s, struct bp_ws_op *op, char *why, size_t
         free(json);
         snprintf(why, cap, "%s", _("mémoire insuffisante"));
         return BP_E_NOMEM;
+    }
+    if (len > BP_WS_PLAIN_MAX) {
+        /* A list of 100 long items fits a field but not one sealed message
+         * (PROTOCOL.md §10.1): refused here, before it could wait forever. */
+        free(json);
+        snprintf(why, cap,
+                 _("cette valeur est trop longue pour être partagée (%zu octets une fois écrite, %d au "
+                   "plus) : raccourcissez-la ou répartissez-la sur plusieurs champs"),
+                 len, BP_WS_PLAIN_MAX);
+        return BP_E_TOO_LARGE;
     }
     int rc = ks_ws_put(s->ks, s->server_id, s->bilan, raw, sheet, 0, s->self_fp, s->self_role, json,
                        len, op->hlc.ms, op->hlc.counter);

@@ -587,6 +587,27 @@ static void test_bounds(struct dev *a)
     free(e->json);
     CHECK_EQ_INT(bp_ws_replica_count(sheets_replica(s)), 1);
     sheets_close(s);
+
+    /* A value that fits its field but not one sealed operation (a list of
+     * long items): refused with the sizes said, nothing pending; a shorter
+     * one goes. */
+    CHECK_EQ_INT(sheets_open(a->ks, SRV, "long", a->fp, a->role, &s, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_new(s, "synthese", sid, why, sizeof why), 0);
+    size_t before = sheets_pending_count(s);
+    json_t *items = json_array();
+    static char item[BP_WS_ITEM_MAX + 1];
+    memset(item, 'a', BP_WS_ITEM_MAX);
+    for (int i = 0; i < 30; i++)
+        json_array_append_new(items, json_string(item));
+    CHECK_EQ_INT(sheets_set(s, sid, "competences_cles", items, why, sizeof why), BP_E_TOO_LARGE);
+    CHECK(strstr(why, "trop longue") != NULL && strstr(why, "46000") != NULL);
+    CHECK_EQ_INT(sheets_pending_count(s), before);
+    while (json_array_size(items) > 20)
+        json_array_remove(items, 0);
+    CHECK_EQ_INT(sheets_set(s, sid, "competences_cles", items, why, sizeof why), 0);
+    CHECK_EQ_INT(sheets_pending_count(s), before + 1);
+    json_decref(items);
+    sheets_close(s);
 }
 
 /* Two devices edit the same and different fields offline, then exchange
