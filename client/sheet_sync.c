@@ -26,6 +26,7 @@
 #define IDLE_MS 30000  /* `bilan sheet sync` gives up after this long without a reply */
 #define PEERS_MAX 16   /* authenticated peers remembered in one visit */
 #define SEALED_B64_CAP (BP_WS_SEALED_B64_MAX + 1)
+#define SEQ_MAX (1LL << 50) /* the largest `after` a sheet_pull may name (proto/msg.c) */
 
 enum phase { PH_IDLE, PH_KEY, PH_CLAIM, PH_PUSH, PH_PULL, PH_LIVE, PH_NOKEY, PH_CLOSED, PH_FAILED };
 
@@ -376,8 +377,7 @@ static void forget_key(struct sheet_sync *s)
 {
     ks_dockey_delete(s->cfg.ks, s->cfg.server_id, s->bilan);
     OPENSSL_cleanse(&s->key, sizeof s->key);
-    s->have_key = 0;
-    s->n.have_key = 0;
+    s->have_key = s->n.have_key = 0;
 }
 
 static void on_keys(struct sheet_sync *s, struct dialog *d, const json_t *m, const char *ref)
@@ -446,7 +446,8 @@ static void apply_one(struct sheet_sync *s, const json_t *e)
     uint8_t *sealed = NULL, *plain = NULL;
     long plen = -1;
     int rc = -1;
-    if (!json_is_object(e) || seq <= 0 || bp_b64_decode_exact(bp_str(e, "op", ""), op, sizeof op) ||
+    if (!json_is_object(e) || seq <= 0 || seq > SEQ_MAX ||
+        bp_b64_decode_exact(bp_str(e, "op", ""), op, sizeof op) ||
         bp_b64_decode_exact(bp_str(e, "author", ""), author, sizeof author) ||
         strlen(bp_str(e, "sheet", "")) != SHEETS_ID_LEN || n64 > BP_WS_SEALED_B64_MAX) {
         snprintf(why, sizeof why, "malformed entry");
@@ -479,7 +480,7 @@ static void apply_one(struct sheet_sync *s, const json_t *e)
         s->n.refused++;
         fprintf(s->cfg.err, "[sheets] seq=%lld refused: %s\n", seq, why[0] ? why : "refused by the replica");
     }
-    if (seq > 0)
+    if (seq > 0 && seq <= SEQ_MAX) /* past it, every later pull would be an invalid message */
         sheets_set_after(s->sh, seq);
 }
 
@@ -555,8 +556,7 @@ static void hook_ready(void *ctx, struct dialog *d, uint64_t now)
             fail(s, d, EXIT_USAGE);
             return;
         }
-        s->have_key = ks_dockey_get(s->cfg.ks, s->cfg.server_id, s->bilan, &s->key) == 0;
-        s->n.have_key = s->have_key;
+        s->n.have_key = s->have_key = ks_dockey_get(s->cfg.ks, s->cfg.server_id, s->bilan, &s->key) == 0;
     }
     pend_clear(s);
     s->pull_out = 0;
