@@ -40,6 +40,7 @@ struct pend {
 struct peer {
     uint8_t fp[BP_FP_LEN];
     uint8_t dh_pub[BP_KEY_LEN];
+    int given; /* wrapped in this visit: not again while the server's answer is on its way */
 };
 
 struct sheet_sync {
@@ -148,13 +149,13 @@ static int wrap_send(struct sheet_sync *s, struct dialog *d, const uint8_t fp[BP
                : 0;
 }
 
-static void wrap_for_peer(struct sheet_sync *s, struct dialog *d, const struct peer *p)
+static void wrap_for_peer(struct sheet_sync *s, struct dialog *d, struct peer *p)
 {
     if (!s->have_key || !s->key.claimed || s->ph == PH_CLOSED)
         return;
-    if (ks_dockey_wrapped(s->cfg.ks, s->cfg.server_id, s->bilan, s->key.kid, p->fp))
+    if (p->given || ks_dockey_wrapped(s->cfg.ks, s->cfg.server_id, s->bilan, s->key.kid, p->fp))
         return;
-    if (wrap_send(s, d, p->fp, p->dh_pub, "sheet:wrap"))
+    if (!(p->given = !wrap_send(s, d, p->fp, p->dh_pub, "sheet:wrap")))
         fprintf(s->cfg.err, "%s\n", _("bilan : la clé des fiches n'a pas pu être transmise à l'autre appareil"));
 }
 
@@ -350,8 +351,7 @@ static void wrap_take(struct sheet_sync *s, const json_t *e, const char *kid)
         return;
     }
     s->key = k;
-    s->have_key = 1;
-    s->n.have_key = 1;
+    s->have_key = s->n.have_key = 1;
     OPENSSL_cleanse(&k, sizeof k);
 }
 
