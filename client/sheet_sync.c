@@ -367,7 +367,7 @@ static void make_key(struct sheet_sync *s, struct dialog *d)
         return;
     }
     s->key = k;
-    s->have_key = 1;
+    s->have_key = s->n.have_key = 1;
     s->n.made_key = 1;
     OPENSSL_cleanse(&k, sizeof k);
     claim(s, d);
