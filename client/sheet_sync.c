@@ -488,12 +488,12 @@ static void on_ops(struct sheet_sync *s, struct dialog *d, const json_t *m, cons
 {
     const json_t *ops = json_object_get(m, "ops"), *e;
     size_t i;
-    if (strcmp(bp_str(m, "bilan", ""), s->bilan) || !s->sh)
-        return;
+    if (strcmp(bp_str(m, "bilan", ""), s->bilan) || !s->sh || !s->have_key)
+        return; /* without the key ours is zeros, which anyone can seal under */
     int reply = !strcmp(ref, "sheet:pull");
     if (!reply) {
         /* Live: applied in order; a gap (we missed some) is a pull. */
-        if (s->ph != PH_LIVE || !s->have_key)
+        if (s->ph != PH_LIVE)
             return;
         e = json_array_get(ops, 0);
         if (!e)
