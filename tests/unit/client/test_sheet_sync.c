@@ -896,6 +896,39 @@ static void test_seq_bounds(void)
     dev_free(&b);
 }
 
+/* A device without the key takes no operation, not even a pull's answer it
+ * did not ask for: without a key, the sync's key is all zeros, which anyone
+ * can seal under. */
+static void test_no_key_no_ops(void)
+{
+    struct dev c, b;
+    struct conn x;
+    struct plains ps = {.n = 0};
+    char sheets_[1][SHEETS_ID_LEN + 1], kid[BP_WS_KID_LEN + 1];
+    uint8_t k[BP_WS_KEY_LEN], zero[BP_WS_KEY_LEN];
+    memset(zero, 0, sizeof zero);
+    dev_make(&c, "c9", BP_ROLE_CONSULTANT);
+    dev_make(&b, "b9", BP_ROLE_BENEFICIARY);
+    key_new(k, kid);
+    consultant_ops(&c, 1, "écrit par le serveur", &ps, sheets_);
+    conn_open(&x, &b, 0);
+    srv(&x, keys_msg(kid, NULL, "sheet:keyget"));
+    CHECK_EQ_INT(sheet_sync_counts(x.s)->have_key, 0);
+    json_t *ops = json_array();
+    for (size_t i = 0; i < ps.n; i++)
+        json_array_append_new(ops, entry((long long)i + 1, &ps.p[i], &c, zero));
+    srv(&x, ops_msg(ops, 0, "sheet:pull"));
+    CHECK_EQ_INT(sheet_sync_counts(x.s)->received, 0);
+    CHECK_EQ_INT(ops_held(&b), 0);
+    srv(&x, ops_msg(one(entry(1, &ps.p[0], &c, zero)), 0, NULL)); /* live */
+    CHECK_EQ_INT(ops_held(&b), 0);
+    CHECK_EQ_INT(x.nsent, 1);
+    conn_close(&x);
+    plains_free(&ps);
+    dev_free(&c);
+    dev_free(&b);
+}
+
 /* In the room: a live operation next in order is applied; one after a gap
  * is a pull from where we are. */
 static void test_live_gap(void)
@@ -1128,6 +1161,7 @@ int main(void)
     test_other_kid();
     test_ops_refused();
     test_seq_bounds();
+    test_no_key_no_ops();
     test_live_gap();
     test_rate_limited();
     test_closed();
