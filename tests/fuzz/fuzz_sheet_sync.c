@@ -15,8 +15,9 @@
  * (0x22..., a ks_peer row of the bilan) and an unknown device U (0x33...).
  * Invariants: no crash, no leak; the only key ever stored is K (which P
  * wraps), or one this device made and claimed itself, never one from an
- * untrusted wrap; every message the sync sends validates (dialog_send would
- * otherwise fail the dialog with EXIT_NETWORK).
+ * untrusted wrap; a device that never held a key applied no operation;
+ * every message the sync sends validates (dialog_send would otherwise fail
+ * the dialog with EXIT_NETWORK).
  *
  * The seed corpus (corpus/sheet_sync) is written by this file with
  * FUZZ_SHEET_SYNC_SEEDS=dir set (wraps and seals use random nonces);
@@ -222,17 +223,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         feed(s, &d, honest, (size_t)n, now++);
     }
     const char *p = (const char *)data + 1, *end = (const char *)data + size;
+    struct ks_dockey k;
+    int ever_key = ks_dockey_get(ks, srv_id, BILAN, &k) == 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         feed(s, &d, p, len, now++);
+        ever_key |= ks_dockey_get(ks, srv_id, BILAN, &k) == 0;
         p += len + 1;
     }
+    if (!ever_key && (sheet_sync_counts(s)->received || sheet_sync_counts(s)->held))
+        abort(); /* applied without a key: sealed under zeros */
     /* Every message sent was valid: none failed the dialog. */
     if (d.finished && d.exit_code == EXIT_NETWORK)
         abort();
     /* The key stored is K, or one this device claimed itself. */
-    struct ks_dockey k;
     if (ks_dockey_get(ks, srv_id, BILAN, &k) == 0 && memcmp(k.key, K, sizeof K)) {
         int mine = 0;
         char kid[BP_WS_KID_LEN + 1];
@@ -297,12 +302,14 @@ struct ops_text {
     char first_op[SHEETS_ID_LEN + 1];
 };
 
+static const uint8_t *seal_key = K;
+
 static int seal_cb(void *arg, const uint8_t op[16], const char sheet[SHEETS_ID_LEN + 1], const char *json, size_t len)
 {
     struct ops_text *o = arg;
     uint8_t sealed[4096];
     char s64[6000], op64[SHEETS_ID_LEN + 1], a64[BP_B64_32 + 1];
-    long n = bp_ws_op_seal(K, BILAN, op, peer_fp, (const uint8_t *)json, len, sealed, sizeof sealed);
+    long n = bp_ws_op_seal(seal_key, BILAN, op, peer_fp, (const uint8_t *)json, len, sealed, sizeof sealed);
     if (n < 0)
         abort();
     bp_b64_encode(sealed, (size_t)n, s64);
@@ -334,6 +341,17 @@ static void write_seeds(const char *dir)
     sheets_pending_each(sh, seal_cb, &o);
     fputs("],\"more\":false,\"ref\":\"sheet:pull\"}\n", o.f);
     fclose(o.f);
+    static const uint8_t zeros[BP_WS_KEY_LEN];
+    struct ops_text z = {NULL, 0, NULL, 1, ""};
+    seal_key = zeros; /* what a device without the key would open with */
+    z.f = open_memstream(&z.text, &z.len);
+    fprintf(z.f, "{\"type\":\"sheet_keys\",\"bilan\":\"B1\",\"kid\":\"%s\",\"keys\":[],\"ref\":\"sheet:keyget\"}\n"
+                 "{\"type\":\"sheet_ops\",\"bilan\":\"B1\",\"ops\":[", KID);
+    sheets_pending_each(sh, seal_cb, &z);
+    fputs("],\"more\":false,\"ref\":\"sheet:pull\"}\n", z.f);
+    fclose(z.f);
+    seed_file(dir, "ops_under_zeros_no_key", 0, z.text);
+    free(z.text);
     sheets_close(sh);
     ks_close(pks);
 
