@@ -12,9 +12,11 @@
  * hashing to `from`, opening for this device and this bilan, and the key's
  * kid equal to `kid`; a server announcing another kid than our claimed key
  * gets nothing; operations that do not open, do not match their listing or
- * are malformed are refused and counted, the others apply and `after` moves
- * past them; a live operation after a gap is a pull; a rate limit stops the
- * push and keeps the rest pending; a close shreds; a peer gets one wrap. */
+ * are malformed (a seq past 2^50 too) are refused and counted, the others
+ * apply and `after` moves past them; a device without the key applies
+ * nothing (its key would be zeros); messages of another bilan are not ours;
+ * a live operation after a gap is a pull; a rate limit stops the push and
+ * keeps the rest pending; a close shreds; a peer gets one wrap per visit. */
 #define _GNU_SOURCE /* open_memstream, memmem */
 #include <stdlib.h>
 #include <string.h>
