@@ -109,11 +109,6 @@ const struct sheet_sync_counts *sheet_sync_counts(const struct sheet_sync *s)
 
 /* ---- sending ---- */
 
-static int send_obj(struct dialog *d, json_t *o)
-{
-    return dialog_send(d, o);
-}
-
 static void end_if_done(struct sheet_sync *s, struct dialog *d, int code)
 {
     if (s->cfg.end_when_done && !d->finished)
@@ -130,7 +125,7 @@ static void ask_keys(struct sheet_sync *s, struct dialog *d)
 {
     s->key_asks++;
     s->ph = PH_KEY;
-    send_obj(d, json_pack("{s:s, s:s, s:s}", "type", "sheet_key_get", "bilan", s->bilan, "ref", "sheet:keyget"));
+    dialog_send(d, json_pack("{s:s, s:s, s:s}", "type", "sheet_key_get", "bilan", s->bilan, "ref", "sheet:keyget"));
 }
 
 /* A wrap of our key for (fp, dh_pub): 0, or -1. */
@@ -143,8 +138,8 @@ static int wrap_send(struct sheet_sync *s, struct dialog *d, const uint8_t fp[BP
         return -1;
     bp_b64_encode(w, sizeof w, w64);
     bp_b64_encode(fp, BP_FP_LEN, to);
-    return send_obj(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_key_put", "bilan", s->bilan,
-                                 "kid", s->key.kid, "to", to, "wrap", w64, "ref", ref))
+    return dialog_send(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_key_put", "bilan", s->bilan,
+                                    "kid", s->key.kid, "to", to, "wrap", w64, "ref", ref))
                ? -1
                : 0;
 }
@@ -165,8 +160,8 @@ static void pull(struct sheet_sync *s, struct dialog *d)
 {
     s->ph = PH_PULL;
     s->pull_out = 1;
-    send_obj(d, json_pack("{s:s, s:s, s:I, s:s}", "type", "sheet_pull", "bilan", s->bilan, "after",
-                          (json_int_t)sheets_after(s->sh), "ref", "sheet:pull"));
+    dialog_send(d, json_pack("{s:s, s:s, s:I, s:s}", "type", "sheet_pull", "bilan", s->bilan, "after",
+                             (json_int_t)sheets_after(s->sh), "ref", "sheet:pull"));
 }
 
 static void done(struct sheet_sync *s, struct dialog *d)
@@ -195,9 +190,9 @@ static int push_one(struct sheet_sync *s, struct dialog *d, const struct pend *p
         if (n > 0) {
             bp_b64_encode(sealed, (size_t)n, b64);
             bp_b64_encode(p->op, BP_WS_OPID_RAW, op64);
-            rc = send_obj(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_push", "bilan",
-                                       s->bilan, "op", op64, "sheet", p->sheet, "sealed", b64, "ref",
-                                       "sheet:push"));
+            rc = dialog_send(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_push", "bilan",
+                                          s->bilan, "op", op64, "sheet", p->sheet, "sealed", b64, "ref",
+                                          "sheet:push"));
         }
     }
     free(sealed);
