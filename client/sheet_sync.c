@@ -581,8 +581,13 @@ static void on_stored(struct sheet_sync *s, struct dialog *d, const json_t *m, c
 static void on_pushed(struct sheet_sync *s, struct dialog *d, const json_t *m)
 {
     uint8_t op[BP_WS_OPID_RAW];
+    size_t i = 0;
     if (s->ph != PH_PUSH || strcmp(bp_str(m, "bilan", ""), s->bilan) ||
         bp_b64_decode_exact(bp_str(m, "op", ""), op, sizeof op))
+        return;
+    while (i < s->sent && memcmp(s->pend[i].op, op, BP_WS_OPID_RAW))
+        i++;
+    if (i == s->sent) /* not one we sent: marked, it would never be */
         return;
     long long seq = bp_int(m, "seq", 0);
     if (sheets_mark_pushed(s->sh, op, seq) == 0)
