@@ -1017,6 +1017,42 @@ static void test_rate_limited(void)
     dev_free(&a);
 }
 
+/* A sheet_pushed for an operation this sync did not send (still waiting
+ * outside the window, or unknown): nothing is marked pushed, `after` does
+ * not move, so the operation is still sent, now or at the next sync. */
+static void test_pushed_unsent(void)
+{
+    struct dev a;
+    struct conn x;
+    struct plains ps = {.n = 0};
+    char why[512], sheet[SHEETS_ID_LEN + 1], kid[BP_WS_KID_LEN + 1], op64[SHEETS_ID_LEN + 1];
+    uint8_t k[BP_WS_KEY_LEN];
+    dev_make(&a, "q1", BP_ROLE_CONSULTANT);
+    key_new(k, kid);
+    key_store(&a, k, 1);
+    struct sheets *sh = replica(&a);
+    CHECK_EQ_INT(sheets_new(sh, "analyse_demande", sheet, why, sizeof why), 0);
+    for (int i = 0; i < 39; i++)
+        set_text(sh, sheet, "demande_mots", i % 2 ? "pair" : "impair");
+    CHECK_EQ_INT(sheets_pending_each(sh, collect_cb, &ps), 0);
+    sheets_close(sh);
+    CHECK_EQ_INT(ps.n, 40);
+    conn_open(&x, &a, 1);
+    srv(&x, keys_msg(kid, NULL, "sheet:keyget"));
+    CHECK_EQ_INT(n_type(&x, "sheet_push"), 32);
+    bp_b64_encode(ps.p[34].op, 16, op64); /* the 35th: not sent yet */
+    srv(&x, pushed_msg(op64, 1));
+    CHECK_EQ_INT(sheet_sync_counts(x.s)->pushed, 0);
+    CHECK_EQ_INT(n_type(&x, "sheet_push"), 32);
+    conn_close(&x); /* the connection drops */
+    sh = replica(&a);
+    CHECK_EQ_INT(sheets_pending_count(sh), 40);
+    CHECK_EQ_INT(sheets_after(sh), 0);
+    sheets_close(sh);
+    plains_free(&ps);
+    dev_free(&a);
+}
+
 /* bilan_closed: the replica of the sheets not kept goes, and the key too
  * when nothing is kept; nothing is sent or applied after. */
 static void test_closed(void)
@@ -1166,6 +1202,7 @@ int main(void)
     test_no_key_no_ops();
     test_live_gap();
     test_rate_limited();
+    test_pushed_unsent();
     test_closed();
     test_peer_once();
     char cmd[400];
