@@ -587,7 +587,7 @@ static void on_pushed(struct sheet_sync *s, struct dialog *d, const json_t *m)
         return;
     while (i < s->sent && memcmp(s->pend[i].op, op, BP_WS_OPID_RAW))
         i++;
-    if (i == s->sent) /* not one we sent: marked, it would never be */
+    if (i == s->sent) /* not one we sent: marking it would keep it from ever being sent */
         return;
     long long seq = bp_int(m, "seq", 0);
     if (sheets_mark_pushed(s->sh, op, seq) == 0)
