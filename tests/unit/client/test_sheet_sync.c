@@ -16,7 +16,9 @@
  * apply and `after` moves past them; a device without the key applies
  * nothing (its key would be zeros); messages of another bilan are not ours;
  * a live operation after a gap is a pull; a rate limit stops the push and
- * keeps the rest pending; a close shreds; a peer gets one wrap per visit. */
+ * keeps the rest pending; a close shreds; a peer gets one wrap per visit;
+ * a refused key_get ends the command, a refused wrap is wrapped again next
+ * visit, an operation the rules hold is counted held. */
 #define _GNU_SOURCE /* open_memstream, memmem */
 #include <stdlib.h>
 #include <string.h>
@@ -1190,6 +1192,79 @@ static void test_peer_once(void)
     dev_free(&b);
 }
 
+/* The server refuses: the key_get (not a member) ends `bilan sheet sync`
+ * with 2 and nothing else is sent; a refused wrap is not marked given, so
+ * the next visit wraps again. An operation the rules hold (a beneficiary's
+ * value in a consultant's field) is stored, counted held and said. */
+static void test_refusals_and_held(void)
+{
+    struct dev a, b, c, p, w;
+    struct conn x;
+    struct plains ps = {.n = 0};
+    char sheets_[1][SHEETS_ID_LEN + 1], kid[BP_WS_KID_LEN + 1], why[512];
+    uint8_t k[BP_WS_KEY_LEN];
+    key_new(k, kid);
+    dev_make(&b, "f1", BP_ROLE_BENEFICIARY);
+    conn_open(&x, &b, 1);
+    srv_err(&x, "sheet:keyget", "not_member");
+    CHECK(x.d.finished && x.d.exit_code == EXIT_REFUSED);
+    CHECK_EQ_INT(x.nsent, 1);
+    CHECK(strstr(errs(&x), "refusé la synchronisation") != NULL);
+    conn_close(&x);
+
+    dev_make(&a, "f2", BP_ROLE_CONSULTANT);
+    dev_make(&p, NULL, BP_ROLE_BENEFICIARY);
+    key_store(&a, k, 1);
+    struct e2e_remember rp = remember(&p);
+    for (int visit = 0; visit < 2; visit++) {
+        conn_open(&x, &a, 0);
+        srv(&x, keys_msg(kid, NULL, "sheet:keyget"));
+        sheet_sync_peer(x.s, &x.d, &rp);
+        CHECK_EQ_INT(n_type(&x, "sheet_key_put"), 1); /* the first visit's refusal marked nothing */
+        srv_err(&x, "sheet:wrap", "invalid_field");
+        CHECK_EQ_INT(sheet_sync_counts(x.s)->wraps_given, 0);
+        CHECK(!x.d.finished);
+        conn_close(&x);
+    }
+
+    dev_make(&c, "f3", BP_ROLE_CONSULTANT);
+    consultant_ops(&c, 1, "texte", &ps, sheets_);
+    dev_make(&w, "f4", BP_ROLE_CONSULTANT); /* makes the edit a consultant may make... */
+    struct sheets *sh = replica(&w);
+    for (size_t i = 0; i < ps.n; i++)
+        CHECK_EQ_INT(sheets_apply_remote(sh, (long long)i + 1, ps.p[i].op, ps.p[i].sheet, c.fp, c.role,
+                                         ps.p[i].json, ps.p[i].len, why, sizeof why),
+                     0);
+    json_t *v = json_integer(2);
+    CHECK_EQ_INT(sheets_set(sh, sheets_[0], "urgence", v, why, sizeof why), 0);
+    json_decref(v);
+    size_t first = ps.n;
+    CHECK_EQ_INT(sheets_pending_each(sh, collect_cb, &ps), 0);
+    sheets_close(sh);
+    CHECK_EQ_INT(ps.n, first + 1);
+    w.role = BP_ROLE_BENEFICIARY; /* ...but the bilan lists it as a beneficiary's device */
+    struct dev r;
+    with_key(&r, "f5", &c, k, &x, 1);
+    json_t *ops = json_array();
+    for (size_t i = 0; i < first; i++)
+        json_array_append_new(ops, entry((long long)i + 1, &ps.p[i], &c, k));
+    json_array_append_new(ops, entry((long long)first + 1, &ps.p[first], &w, k));
+    srv(&x, ops_msg(ops, 0, "sheet:pull"));
+    CHECK_EQ_INT(sheet_sync_counts(x.s)->received, 3);
+    CHECK_EQ_INT(sheet_sync_counts(x.s)->held, 1);
+    CHECK_EQ_INT(sheet_sync_counts(x.s)->refused, 0);
+    CHECK(strstr(errs(&x), "seq=3 held") != NULL);
+    CHECK_EQ_INT(ops_held(&r), 3);
+    conn_close(&x);
+    plains_free(&ps);
+    dev_free(&a);
+    dev_free(&b);
+    dev_free(&c);
+    dev_free(&p);
+    dev_free(&w);
+    dev_free(&r);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(root) != NULL);
@@ -1205,6 +1280,7 @@ int main(void)
     test_pushed_unsent();
     test_closed();
     test_peer_once();
+    test_refusals_and_held();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)
