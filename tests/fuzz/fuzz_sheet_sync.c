@@ -89,11 +89,28 @@ static void fixed_identity(struct bp_identity *id, uint8_t fill, uint8_t fp[BP_F
 
 static void write_seeds(const char *dir);
 
+static char db_dir[] = "/tmp/bilan-fuzz-sheetsync-XXXXXX";
+
+static void rm_dir(const char *d)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", d);
+}
+
+static void cleanup(void)
+{
+    ks_close(ks);
+    rm_dir(db_dir);
+}
+
 static void setup(void)
 {
-    char dir[] = "/tmp/bilan-fuzz-sheetsync-XXXXXX", why[256];
-    if (!mkdtemp(dir) || ks_open(dir, &ks, why, sizeof why))
+    char why[256];
+    if (!mkdtemp(db_dir) || ks_open(db_dir, &ks, why, sizeof why))
         abort();
+    atexit(cleanup);
     fixed_identity(&self, 0x11, self_fp);
     fixed_identity(&peer, 0x22, peer_fp);
     fixed_identity(&unknown, 0x33, unknown_fp);
@@ -354,6 +371,7 @@ static void write_seeds(const char *dir)
     free(z.text);
     sheets_close(sh);
     ks_close(pks);
+    rm_dir(pdir);
 
     char *text;
     line = wrap_line(&peer, peer_fp, K, KID);
