@@ -26,6 +26,7 @@
 #define IDLE_MS 30000  /* `bilan sheet sync` gives up after this long without a reply */
 #define PEERS_MAX 16   /* authenticated peers remembered in one visit */
 #define SEALED_B64_CAP (BP_WS_SEALED_B64_MAX + 1)
+#define SEQ_MAX (1LL << 50) /* the largest `after` a sheet_pull may name (proto/msg.c) */
 
 enum phase { PH_IDLE, PH_KEY, PH_CLAIM, PH_PUSH, PH_PULL, PH_LIVE, PH_NOKEY, PH_CLOSED, PH_FAILED };
 
@@ -39,6 +40,7 @@ struct pend {
 struct peer {
     uint8_t fp[BP_FP_LEN];
     uint8_t dh_pub[BP_KEY_LEN];
+    int given; /* wrapped in this visit: not again while the server's answer is on its way */
 };
 
 struct sheet_sync {
@@ -107,11 +109,6 @@ const struct sheet_sync_counts *sheet_sync_counts(const struct sheet_sync *s)
 
 /* ---- sending ---- */
 
-static int send_obj(struct dialog *d, json_t *o)
-{
-    return dialog_send(d, o);
-}
-
 static void end_if_done(struct sheet_sync *s, struct dialog *d, int code)
 {
     if (s->cfg.end_when_done && !d->finished)
@@ -128,7 +125,7 @@ static void ask_keys(struct sheet_sync *s, struct dialog *d)
 {
     s->key_asks++;
     s->ph = PH_KEY;
-    send_obj(d, json_pack("{s:s, s:s, s:s}", "type", "sheet_key_get", "bilan", s->bilan, "ref", "sheet:keyget"));
+    dialog_send(d, json_pack("{s:s, s:s, s:s}", "type", "sheet_key_get", "bilan", s->bilan, "ref", "sheet:keyget"));
 }
 
 /* A wrap of our key for (fp, dh_pub): 0, or -1. */
@@ -141,19 +138,19 @@ static int wrap_send(struct sheet_sync *s, struct dialog *d, const uint8_t fp[BP
         return -1;
     bp_b64_encode(w, sizeof w, w64);
     bp_b64_encode(fp, BP_FP_LEN, to);
-    return send_obj(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_key_put", "bilan", s->bilan,
-                                 "kid", s->key.kid, "to", to, "wrap", w64, "ref", ref))
+    return dialog_send(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_key_put", "bilan", s->bilan,
+                                    "kid", s->key.kid, "to", to, "wrap", w64, "ref", ref))
                ? -1
                : 0;
 }
 
-static void wrap_for_peer(struct sheet_sync *s, struct dialog *d, const struct peer *p)
+static void wrap_for_peer(struct sheet_sync *s, struct dialog *d, struct peer *p)
 {
     if (!s->have_key || !s->key.claimed || s->ph == PH_CLOSED)
         return;
-    if (ks_dockey_wrapped(s->cfg.ks, s->cfg.server_id, s->bilan, s->key.kid, p->fp))
+    if (p->given || ks_dockey_wrapped(s->cfg.ks, s->cfg.server_id, s->bilan, s->key.kid, p->fp))
         return;
-    if (wrap_send(s, d, p->fp, p->dh_pub, "sheet:wrap"))
+    if (!(p->given = !wrap_send(s, d, p->fp, p->dh_pub, "sheet:wrap")))
         fprintf(s->cfg.err, "%s\n", _("bilan : la clé des fiches n'a pas pu être transmise à l'autre appareil"));
 }
 
@@ -163,8 +160,8 @@ static void pull(struct sheet_sync *s, struct dialog *d)
 {
     s->ph = PH_PULL;
     s->pull_out = 1;
-    send_obj(d, json_pack("{s:s, s:s, s:I, s:s}", "type", "sheet_pull", "bilan", s->bilan, "after",
-                          (json_int_t)sheets_after(s->sh), "ref", "sheet:pull"));
+    dialog_send(d, json_pack("{s:s, s:s, s:I, s:s}", "type", "sheet_pull", "bilan", s->bilan, "after",
+                             (json_int_t)sheets_after(s->sh), "ref", "sheet:pull"));
 }
 
 static void done(struct sheet_sync *s, struct dialog *d)
@@ -193,9 +190,9 @@ static int push_one(struct sheet_sync *s, struct dialog *d, const struct pend *p
         if (n > 0) {
             bp_b64_encode(sealed, (size_t)n, b64);
             bp_b64_encode(p->op, BP_WS_OPID_RAW, op64);
-            rc = send_obj(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_push", "bilan",
-                                       s->bilan, "op", op64, "sheet", p->sheet, "sealed", b64, "ref",
-                                       "sheet:push"));
+            rc = dialog_send(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sheet_push", "bilan",
+                                          s->bilan, "op", op64, "sheet", p->sheet, "sealed", b64, "ref",
+                                          "sheet:push"));
         }
     }
     free(sealed);
@@ -349,8 +346,7 @@ static void wrap_take(struct sheet_sync *s, const json_t *e, const char *kid)
         return;
     }
     s->key = k;
-    s->have_key = 1;
-    s->n.have_key = 1;
+    s->have_key = s->n.have_key = 1;
     OPENSSL_cleanse(&k, sizeof k);
 }
 
@@ -366,7 +362,7 @@ static void make_key(struct sheet_sync *s, struct dialog *d)
         return;
     }
     s->key = k;
-    s->have_key = 1;
+    s->have_key = s->n.have_key = 1;
     s->n.made_key = 1;
     OPENSSL_cleanse(&k, sizeof k);
     claim(s, d);
@@ -376,8 +372,7 @@ static void forget_key(struct sheet_sync *s)
 {
     ks_dockey_delete(s->cfg.ks, s->cfg.server_id, s->bilan);
     OPENSSL_cleanse(&s->key, sizeof s->key);
-    s->have_key = 0;
-    s->n.have_key = 0;
+    s->have_key = s->n.have_key = 0;
 }
 
 static void on_keys(struct sheet_sync *s, struct dialog *d, const json_t *m, const char *ref)
@@ -446,7 +441,8 @@ static void apply_one(struct sheet_sync *s, const json_t *e)
     uint8_t *sealed = NULL, *plain = NULL;
     long plen = -1;
     int rc = -1;
-    if (!json_is_object(e) || seq <= 0 || bp_b64_decode_exact(bp_str(e, "op", ""), op, sizeof op) ||
+    if (!json_is_object(e) || seq <= 0 || seq > SEQ_MAX ||
+        bp_b64_decode_exact(bp_str(e, "op", ""), op, sizeof op) ||
         bp_b64_decode_exact(bp_str(e, "author", ""), author, sizeof author) ||
         strlen(bp_str(e, "sheet", "")) != SHEETS_ID_LEN || n64 > BP_WS_SEALED_B64_MAX) {
         snprintf(why, sizeof why, "malformed entry");
@@ -479,7 +475,7 @@ static void apply_one(struct sheet_sync *s, const json_t *e)
         s->n.refused++;
         fprintf(s->cfg.err, "[sheets] seq=%lld not applied: %s\n", seq, why[0] ? why : "the replica would not take it");
     }
-    if (seq > 0)
+    if (seq > 0 && seq <= SEQ_MAX) /* past it, every later pull would be an invalid message */
         sheets_set_after(s->sh, seq);
 }
 
@@ -487,12 +483,12 @@ static void on_ops(struct sheet_sync *s, struct dialog *d, const json_t *m, cons
 {
     const json_t *ops = json_object_get(m, "ops"), *e;
     size_t i;
-    if (strcmp(bp_str(m, "bilan", ""), s->bilan) || !s->sh)
-        return;
+    if (strcmp(bp_str(m, "bilan", ""), s->bilan) || !s->sh || !s->have_key)
+        return; /* without the key ours is zeros, which anyone can seal under */
     int reply = !strcmp(ref, "sheet:pull");
     if (!reply) {
         /* Live: applied in order; a gap (we missed some) is a pull. */
-        if (s->ph != PH_LIVE || !s->have_key)
+        if (s->ph != PH_LIVE)
             return;
         e = json_array_get(ops, 0);
         if (!e)
@@ -555,8 +551,7 @@ static void hook_ready(void *ctx, struct dialog *d, uint64_t now)
             fail(s, d, EXIT_USAGE);
             return;
         }
-        s->have_key = ks_dockey_get(s->cfg.ks, s->cfg.server_id, s->bilan, &s->key) == 0;
-        s->n.have_key = s->have_key;
+        s->n.have_key = s->have_key = ks_dockey_get(s->cfg.ks, s->cfg.server_id, s->bilan, &s->key) == 0;
     }
     pend_clear(s);
     s->pull_out = 0;
@@ -586,8 +581,13 @@ static void on_stored(struct sheet_sync *s, struct dialog *d, const json_t *m, c
 static void on_pushed(struct sheet_sync *s, struct dialog *d, const json_t *m)
 {
     uint8_t op[BP_WS_OPID_RAW];
+    size_t i = 0;
     if (s->ph != PH_PUSH || strcmp(bp_str(m, "bilan", ""), s->bilan) ||
         bp_b64_decode_exact(bp_str(m, "op", ""), op, sizeof op))
+        return;
+    while (i < s->sent && memcmp(s->pend[i].op, op, BP_WS_OPID_RAW))
+        i++;
+    if (i == s->sent) /* not one we sent: marking it would keep it from ever being sent */
         return;
     long long seq = bp_int(m, "seq", 0);
     if (sheets_mark_pushed(s->sh, op, seq) == 0)
