@@ -20,13 +20,14 @@
 #include "bp/ws_seal.h"
 #include "e2e_state.h"
 #include "i18n.h"
+#include "sheet_entry.h"
+#include "sheet_roles.h"
 #include "sheets.h"
 
 #define PUSH_WINDOW 32 /* pushes in flight: enough to fill a round trip, few to resend */
 #define IDLE_MS 30000  /* `bilan sheet sync` gives up after this long without a reply */
 #define PEERS_MAX 16   /* authenticated peers remembered in one visit */
 #define SEALED_B64_CAP (BP_WS_SEALED_B64_MAX + 1)
-#define SEQ_MAX (1LL << 50) /* the largest `after` a sheet_pull may name (proto/msg.c) */
 
 enum phase { PH_IDLE, PH_KEY, PH_CLAIM, PH_PUSH, PH_PULL, PH_LIVE, PH_NOKEY, PH_CLOSED, PH_FAILED };
 
@@ -61,6 +62,7 @@ struct sheet_sync {
     int pull_out;
     struct peer peers[PEERS_MAX];
     int npeers;
+    struct sheet_roles roles; /* devices authenticated in the room: their role there */
 };
 
 int sheet_sync_new(const struct sheet_sync_cfg *cfg, struct sheet_sync **out)
@@ -420,63 +422,38 @@ static void on_keys(struct sheet_sync *s, struct dialog *d, const json_t *m, con
 
 /* ---- operations received ---- */
 
+/* The role a field's editors are checked against (PROTOCOL.md §10.1): ours,
+ * else sheet_roles' answer. */
 static int author_role(struct sheet_sync *s, const uint8_t author[BP_FP_LEN], int listed)
 {
-    if (!memcmp(author, s->self_fp, BP_FP_LEN))
-        return s->role;
-    return listed; /* sheets.c keeps the first role it stored for a device */
+    return !memcmp(author, s->self_fp, BP_FP_LEN) ? s->role : sheet_roles_of(&s->roles, author, listed);
 }
 
 /* One entry of sheet_ops, opened and handed to the replica. A refused one
  * is said with its seq and passed over (the others still apply); `after`
  * moves past it either way, so that a pull never stalls on it. */
-static void apply_one(struct sheet_sync *s, const json_t *e)
+static void apply_one(struct sheet_sync *s, const json_t *j)
 {
-    long long seq = bp_int(e, "seq", 0);
-    const char *sealed64 = bp_str(e, "sealed", "");
-    const char *role_s = bp_str(e, "role", "");
-    uint8_t op[BP_WS_OPID_RAW], author[BP_FP_LEN];
+    struct sheet_entry e;
     char why[256] = "";
-    size_t n64 = strlen(sealed64);
-    uint8_t *sealed = NULL, *plain = NULL;
-    long plen = -1;
     int rc = -1;
-    if (!json_is_object(e) || seq <= 0 || seq > SEQ_MAX ||
-        bp_b64_decode_exact(bp_str(e, "op", ""), op, sizeof op) ||
-        bp_b64_decode_exact(bp_str(e, "author", ""), author, sizeof author) ||
-        strlen(bp_str(e, "sheet", "")) != SHEETS_ID_LEN || n64 > BP_WS_SEALED_B64_MAX) {
-        snprintf(why, sizeof why, "malformed entry");
-    } else {
-        sealed = malloc(BP_WS_SEALED_MAX);
-        plain = malloc(BP_WS_SEALED_MAX);
-        int sl = sealed ? bp_b64_decode(sealed64, n64, sealed, BP_WS_SEALED_MAX) : -1;
-        if (sl < BP_WS_SEALED_MIN || !plain)
-            snprintf(why, sizeof why, "sealed bytes malformed");
-        else if ((plen = bp_ws_op_open(s->key.key, s->bilan, op, author, sealed, (size_t)sl, plain,
-                                       BP_WS_SEALED_MAX)) < 0)
-            snprintf(why, sizeof why, "does not open under the bilan's document key");
-        else
-            rc = sheets_apply_remote(s->sh, seq, op, bp_str(e, "sheet", ""), author,
-                                     author_role(s, author, bp_role_parse(role_s, strlen(role_s))),
-                                     (const char *)plain, (size_t)plen, why, sizeof why);
-    }
-    if (plain) {
-        OPENSSL_cleanse(plain, BP_WS_SEALED_MAX);
-        free(plain);
-    }
-    free(sealed);
+    if (sheet_entry_open(j, s->key.key, s->bilan, &e, why, sizeof why) == 0)
+        rc = sheets_apply_remote(s->sh, e.seq, e.op, e.sheet, e.author, author_role(s, e.author, e.role),
+                                 (const char *)e.plain, e.len, why, sizeof why);
     if (rc == 0) {
         s->n.received++;
     } else if (rc == SHEETS_HELD) {
         s->n.received++;
         s->n.held++;
-        fprintf(s->cfg.err, "[sheets] seq=%lld held: %s\n", seq, why);
+        fprintf(s->cfg.err, "[sheets] seq=%lld held: %s\n", e.seq, why);
     } else {
         s->n.refused++;
-        fprintf(s->cfg.err, "[sheets] seq=%lld not applied: %s\n", seq, why[0] ? why : "the replica would not take it");
+        fprintf(s->cfg.err, "[sheets] seq=%lld not applied: %s\n", e.seq,
+                why[0] ? why : "the replica would not take it");
     }
-    if (seq > 0 && seq <= SEQ_MAX) /* past it, every later pull would be an invalid message */
-        sheets_set_after(s->sh, seq);
+    if (e.seq > 0)
+        sheets_set_after(s->sh, e.seq);
+    sheet_entry_clear(&e);
 }
 
 static void on_ops(struct sheet_sync *s, struct dialog *d, const json_t *m, const char *ref)
@@ -553,6 +530,7 @@ static void hook_ready(void *ctx, struct dialog *d, uint64_t now)
         }
         s->n.have_key = s->have_key = ks_dockey_get(s->cfg.ks, s->cfg.server_id, s->bilan, &s->key) == 0;
     }
+    sheet_roles_load(&s->roles, s->cfg.ks, s->cfg.server_id, s->bilan); /* the room's roles, as known now */
     pend_clear(s);
     s->pull_out = 0;
     s->key_asks = 0;
@@ -685,6 +663,7 @@ const struct dialog_sheets sheet_sync_hooks = {
 
 void sheet_sync_peer(struct sheet_sync *s, struct dialog *d, const struct e2e_remember *r)
 {
+    sheet_roles_note(&s->roles, r->fp, r->role);
     struct peer *p = NULL;
     for (int i = 0; i < s->npeers; i++)
         if (!memcmp(s->peers[i].fp, r->fp, BP_FP_LEN))

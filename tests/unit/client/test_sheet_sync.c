@@ -843,11 +843,11 @@ static void test_ops_refused(void)
     CHECK_EQ_INT(n->refused, 7);
     for (int seq = 2; seq <= 8; seq++) {
         char line[32];
-        snprintf(line, sizeof line, "seq=%d refused", seq);
+        snprintf(line, sizeof line, "seq=%d not applied", seq);
         CHECK(strstr(errs(&x), line) != NULL);
     }
     CHECK(strstr(errs(&x), "seq=9 ") == NULL);
-    CHECK(strstr(errs(&x), "seq=2 refused: does not open") != NULL);
+    CHECK(strstr(errs(&x), "seq=2 not applied: does not open") != NULL);
     CHECK_STR(value_of(&b, sheets_[0], "demande_mots"), "texte");
     CHECK_STR(value_of(&b, sheets_[1], "demande_mots"), "texte");
     CHECK_EQ_INT(ops_held(&b), 4);
@@ -1265,6 +1265,58 @@ static void test_refusals_and_held(void)
     dev_free(&r);
 }
 
+/* A device this one authenticated in the room as the beneficiary's: the
+ * server lists its edit of a consultant's field as a consultant's; the role
+ * seen in the room wins (PROTOCOL.md §10.1): the edit is held, not applied. */
+static void test_room_role_wins(void)
+{
+    struct dev c, w, r;
+    struct conn x;
+    struct plains ps = {.n = 0};
+    char sheets_[1][SHEETS_ID_LEN + 1], kid[BP_WS_KID_LEN + 1], why[512];
+    uint8_t k[BP_WS_KEY_LEN];
+    key_new(k, kid);
+    dev_make(&c, "g1", BP_ROLE_CONSULTANT);
+    consultant_ops(&c, 1, "texte", &ps, sheets_);
+    dev_make(&w, "g2", BP_ROLE_CONSULTANT); /* a replica that lets it write the field */
+    struct sheets *sh = replica(&w);
+    for (size_t i = 0; i < ps.n; i++)
+        CHECK_EQ_INT(sheets_apply_remote(sh, (long long)i + 1, ps.p[i].op, ps.p[i].sheet, c.fp, c.role,
+                                         ps.p[i].json, ps.p[i].len, why, sizeof why),
+                     0);
+    json_t *v = json_integer(4);
+    CHECK_EQ_INT(sheets_set(sh, sheets_[0], "urgence", v, why, sizeof why), 0);
+    json_decref(v);
+    size_t first = ps.n;
+    CHECK_EQ_INT(sheets_pending_each(sh, collect_cb, &ps), 0);
+    sheets_close(sh);
+    dev_make(&r, "g3", BP_ROLE_BENEFICIARY);
+    trust(&r, &c, BILAN);
+    w.role = BP_ROLE_BENEFICIARY; /* what r saw of w in the room */
+    trust(&r, &w, BILAN);
+    w.role = BP_ROLE_CONSULTANT; /* what the server lists */
+    key_store(&r, k, 1);
+    conn_open(&x, &r, 1);
+    srv(&x, keys_msg(kid, NULL, "sheet:keyget"));
+    json_t *ops = json_array();
+    for (size_t i = 0; i < first; i++)
+        json_array_append_new(ops, entry((long long)i + 1, &ps.p[i], &c, k));
+    json_array_append_new(ops, entry((long long)first + 1, &ps.p[first], &w, k));
+    srv(&x, ops_msg(ops, 0, "sheet:pull"));
+    CHECK_EQ_INT(sheet_sync_counts(x.s)->held, 1);
+    CHECK(strstr(errs(&x), "held") != NULL);
+    conn_close(&x);
+    struct sheets *rs = replica(&r);
+    json_t *vals = sheets_values(rs, sheets_[0]);
+    CHECK(vals && json_object_get(vals, "urgence") == NULL); /* not applied */
+    json_decref(vals);
+    sheets_close(rs);
+    plains_free(&ps);
+    dev_free(&c);
+    dev_free(&w);
+    dev_free(&r);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(root) != NULL);
@@ -1281,6 +1333,7 @@ int main(void)
     test_closed();
     test_peer_once();
     test_refusals_and_held();
+    test_room_role_wins();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)
