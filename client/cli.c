@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 #include "i18n.h"
 #include "tcpinfo.h"
@@ -278,4 +280,82 @@ int app_run_dialog(struct dialog *d, const struct net_cfg *cfg)
     if ((d->lost || !d->finished) && last_err[0])
         cli_fail(EXIT_NETWORK, "%s:%u: %s", cfg->host, cfg->port, last_err);
     return code;
+}
+
+/* ---- which bilan ---- */
+
+struct bilans {
+    long long server_id; /* 0: any */
+    const char *want;    /* NULL: any */
+    int count;
+    struct ks_bilan first;
+    char list[1024];
+};
+
+static int bilans_cb(void *arg, const struct ks_bilan *b)
+{
+    struct bilans *l = arg;
+    if (l->want && strcmp(l->want, b->bilan))
+        return 0;
+    if (!l->count)
+        l->first = *b;
+    size_t n = strlen(l->list);
+    if (n + strlen(b->bilan) + 3 < sizeof l->list)
+        snprintf(l->list + n, sizeof l->list - n, "%s%s", n ? ", " : "", b->bilan);
+    l->count++;
+    return 0;
+}
+
+int cli_pick_bilan(struct app *a, const char *bilan, const char *opt_server,
+                      struct ks_server *srv, char *out_bilan)
+{
+    int rc;
+    struct bilans l;
+    memset(&l, 0, sizeof l);
+    if (bilan && !bp_id_ok(bilan))
+        return cli_fail(EXIT_USAGE,
+                        _("« %s » n'est pas un identifiant de bilan (1 à 64 caractères parmi "
+                          "A-Z a-z 0-9 _ -)"),
+                        bilan);
+    if (opt_server) {
+        if ((rc = app_pick_server(a, opt_server, BP_ROLE_NONE, srv)))
+            return rc;
+        l.server_id = srv->id;
+    }
+    l.want = bilan;
+    rc = ks_bilan_each(a->ks, l.server_id, bilans_cb, &l);
+    OPENSSL_cleanse(l.first.secret, sizeof l.first.secret);
+    OPENSSL_cleanse(l.first.token, sizeof l.first.token);
+    if (rc)
+        return cli_fail(EXIT_USAGE, "%s", ks_error(a->ks));
+    if (bilan && l.count == 0) {
+        /* Not in the local list (e.g. created on another device): ask the
+         * server this device is enrolled with. */
+        if (!opt_server && (rc = app_pick_server(a, NULL, BP_ROLE_NONE, srv)))
+            return rc;
+        snprintf(out_bilan, BP_ID_MAX + 1, "%s", bilan);
+        return 0;
+    }
+    if (l.count == 0)
+        return cli_fail(EXIT_USAGE,
+                        opt_server ? _("cet appareil ne connaît aucun bilan sur ce serveur : "
+                                       "rejoignez-en un avec son lien d'invitation (`bilan join "
+                                       "LIEN`), ou nommez-le")
+                                   : _("cet appareil ne connaît aucun bilan : rejoignez-en un "
+                                       "avec son lien d'invitation (`bilan join LIEN`), ou "
+                                       "nommez-le"));
+    if (l.count > 1)
+        return cli_fail(EXIT_USAGE,
+                        bilan ? _("le bilan %s est connu sur plusieurs serveurs : ajoutez "
+                                  "--server HÔTE:PORT")
+                              : _("cet appareil connaît plusieurs bilans (%s) : nommez celui "
+                                  "que vous voulez"),
+                        bilan ? bilan : l.list);
+    snprintf(out_bilan, BP_ID_MAX + 1, "%s", l.first.bilan);
+    if (!opt_server && ks_server_by_id(a->ks, l.first.server_id, srv))
+        return cli_fail(EXIT_USAGE, _("le bilan %s n'a pas de serveur dans client.db : rejoignez-le à nouveau "
+                                "avec son lien"),
+                        l.first.bilan);
+    OPENSSL_cleanse(&l.first, sizeof l.first); /* holds the invite secret */
+    return 0;
 }

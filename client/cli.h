@@ -33,6 +33,12 @@ void app_close(struct app *a);
  * Returns 0 or an exit code with a message printed. */
 int app_pick_server(struct app *a, const char *opt_server, int role, struct ks_server *out);
 
+/* The bilan a command is about (bilan, or the only one this device knows)
+ * and its server (opt_server: --server, may be NULL); out_bilan holds
+ * BP_ID_MAX + 1 bytes. 0, or an exit code with a message printed. */
+int cli_pick_bilan(struct app *a, const char *bilan, const char *opt_server, struct ks_server *srv,
+                   char *out_bilan);
+
 /* Connects to cfg and runs d to its end; returns the exit code. Network
  * failures are printed as "bilan: HOST:PORT: <what happened>". The dialog's
  * transport is this connection while it runs (d->tp is set here), and the
@@ -62,6 +68,8 @@ int join_run(struct app *a, struct join_opts *o);
 int cmd_hours(struct app *a, int argc, char **argv);
 int cmd_open(struct app *a, int argc, char **argv); /* join or enrol, from a link a click gives */
 int cmd_receipt(struct app *a, int argc, char **argv); /* a unused: offline */
+/* `bilan sheet ...` (issue 11): a bilan's worksheets on this device (cmd_sheet.h). */
+int cmd_sheet(struct app *a, int argc, char **argv);
 /* `bilan devices` and `bilan test-media` (issue 10): offline, a unused. */
 int cmd_devices(struct app *a, int argc, char **argv);
 int cmd_testmedia(struct app *a, int argc, char **argv);

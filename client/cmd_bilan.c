@@ -13,12 +13,14 @@
 #include "cli.h"
 #include "enrol.h"
 #include "i18n.h"
+#include "sheet_net.h"
 
 static const char usage[] = N_(
     "Utilisation : bilan bilan create --label LIBELLÉ [--budget DURÉE] [--invite-ttl DURÉE]\n"
     "                                 [--server HÔTE:PORT]\n"
     "              bilan bilan invite BILAN [--invite-ttl DURÉE] [--server HÔTE:PORT]\n"
     "              bilan bilan list [--local] [--server HÔTE:PORT]\n"
+    "              bilan bilan close BILAN [--yes] [--server HÔTE:PORT]\n"
     "\n"
     "Commandes du consultant.\n"
     "  create   crée un bilan et affiche le lien d'invitation pour le bénéficiaire\n"
@@ -27,6 +29,8 @@ static const char usage[] = N_(
     "           marcher (« remplacé par un lien plus récent »)\n"
     "  list     liste les bilans que cet appareil peut rejoindre (--local : d'après cet\n"
     "           appareil seulement)\n"
+    "  close    clôt le bilan à la fin de l'action : ses fiches sont effacées, sauf\n"
+    "           celles que le bénéficiaire a demandé à garder (voir close --help)\n"
     "\n"
     "  --label LIBELLÉ       un libellé pseudonyme (1 à 64 octets) : jamais le nom du\n"
     "                        bénéficiaire\n"
@@ -184,6 +188,8 @@ int cmd_bilan(struct app *a, int argc, char **argv)
     }
     const char *sub = argv[1];
     enum dialog_goal goal;
+    if (!strcmp(sub, "close"))
+        return sheet_net_close_cmd(a, argc - 1, argv + 1);
     if (!strcmp(sub, "create"))
         goal = GOAL_CREATE;
     else if (!strcmp(sub, "invite"))
@@ -192,7 +198,7 @@ int cmd_bilan(struct app *a, int argc, char **argv)
         goal = GOAL_LIST;
     else
         return cli_fail(EXIT_USAGE,
-                        _("commande `bilan bilan` inconnue « %s » : create, invite ou list "
+                        _("commande `bilan bilan` inconnue « %s » : create, invite, list ou close "
                           "(voir --help)"),
                         sub);
     const char *label = NULL, *opt_server = NULL;

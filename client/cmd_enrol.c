@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "enrol.h"
 #include "i18n.h"
+#include "sheet_shred.h"
 #include "proto_words.h"
 
 static const char usage[] = N_(
@@ -136,7 +137,22 @@ int cli_store_bilans(struct app *a, long long server_id, const json_t *arr)
         if (ks_bilan_put(a->ks, &kb))
             return cli_fail(EXIT_USAGE, _("impossible d'enregistrer un bilan : %s"), ks_error(a->ks));
     }
+    cli_shred_closed(a, server_id, arr);
     return 0;
+}
+
+void cli_shred_closed(struct app *a, long long server_id, const json_t *arr)
+{
+    size_t i;
+    json_t *b;
+    json_array_foreach(arr, i, b)
+    {
+        const char *id = bp_str(b, "bilan", NULL);
+        if (!id || !bp_id_ok(id) || !json_is_integer(json_object_get(b, "closed")))
+            continue;
+        sheet_sync_shred(a->ks, server_id, id, json_object_get(b, "sheets_kept"),
+                         json_is_integer(json_object_get(b, "purged")), stderr);
+    }
 }
 
 struct enrol_ctx {

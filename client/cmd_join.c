@@ -34,6 +34,7 @@
 #include "join_store.h"
 #include "join_window.h"
 #include "proto_words.h"
+#include "sheet_sync.h"
 #include "words.h"
 
 struct join_ctx {
@@ -48,6 +49,7 @@ struct join_ctx {
     struct ks_server srv; /* the server, when known from the store (join by id) */
     enum net_trust trust; /* how this connection trusted it */
     int welcomed;         /* welcomes so far (more than one: reconnections) */
+    struct sheet_sync *sync; /* the worksheets in the room (PROTOCOL.md §10.5) */
 };
 
 /* The welcome: join by id, or redeem the invite of the link. */
@@ -56,6 +58,20 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     struct join_ctx *j = ctx;
     if (t != BP_T_WELCOME)
         return 0;
+    if (j->store.server_id)
+        cli_shred_closed(j->a, j->store.server_id, json_object_get(m, "bilans"));
+    if (!j->sync && j->store.server_id) {
+        /* The worksheets follow the room: caught up at each join, live
+         * while in it; a failure to start them is said and the room goes on. */
+        struct sheet_sync_cfg sc = {.ks = j->a->ks, .server_id = j->store.server_id, .id = &j->a->id,
+                                    .err = stderr};
+        if (sheet_sync_new(&sc, &j->sync) == 0) {
+            s->sheets = &sheet_sync_hooks;
+            s->sheets_ctx = j->sync;
+            j->store.sync = j->sync;
+            j->store.dlg = s;
+        }
+    }
     if (j->welcomed++) {
         /* A reconnection (dialog.h): the device is known now; keys again. */
         join_store_load_e2e(&j->store, s->bilan);
@@ -97,6 +113,15 @@ static int join_reply(void *ctx, struct dialog *s, enum bp_type t, const json_t 
     s->req.mode = DIALOG_AUTH;
     OPENSSL_cleanse(s->req.token, sizeof s->req.token);
     j->store.server_id = sid;
+    if (!j->sync) {
+        struct sheet_sync_cfg sc = {.ks = j->a->ks, .server_id = sid, .id = &j->a->id, .err = stderr};
+        if (sheet_sync_new(&sc, &j->sync) == 0) {
+            s->sheets = &sheet_sync_hooks;
+            s->sheets_ctx = j->sync;
+            j->store.sync = j->sync;
+            j->store.dlg = s;
+        }
+    }
     join_store_load_e2e(&j->store, id);
     join_store_send_pending(&j->store, s);
     return 0;
@@ -566,6 +591,7 @@ int join_run(struct app *a, struct join_opts *o)
     join_console_free(&j.console);
     call_free(call);
     e2e_free(&e2e);
+    sheet_sync_free(j.sync);
     OPENSSL_cleanse(s.req.token, sizeof s.req.token);
     OPENSSL_cleanse(&j.link, sizeof j.link);
     datarx_free(&rx, _("envoi interrompu : vous avez quitté la salle"));

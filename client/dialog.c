@@ -286,6 +286,8 @@ static void on_joined(struct dialog *d, const struct msg_in *in)
         d->script.duration_end = in->now + d->script.duration_ms;
     d->hours.try_open = 1;
     d->script.progress = 1;
+    if (d->sheets && d->sheets->on_ready)
+        d->sheets->on_ready(d->sheets_ctx, d, in->now);
 }
 
 static void on_member_joined(struct dialog *d, const struct msg_in *in)
@@ -326,6 +328,9 @@ static void on_error(struct dialog *d, const struct msg_in *in)
     cli_printable((const uint8_t *)msg, strlen(msg), d->err_msg, sizeof d->err_msg);
     int fatal = json_is_true(json_object_get(in->m, "fatal"));
     if (dialog_hours_error(d, in->ref, fatal))
+        return;
+    if (in->ref && !strncmp(in->ref, "sheet:", 6) && d->sheets && d->sheets->on_error &&
+        d->sheets->on_error(d->sheets_ctx, d, in->ref, d->err_code, fatal))
         return;
     if (fatal && link_may_retry(d) && (!strcmp(d->err_code, "shutting_down") || !strcmp(d->err_code, "too_slow"))) {
         /* The server stops or cut a slow link: the close follows, and the
@@ -429,6 +434,21 @@ static void on_media(struct dialog *d, const struct msg_in *in)
         d->media->on_msg(d->media_ctx, d, in->type, in->m, in->ref, in->now);
 }
 
+/* The worksheets (PROTOCOL.md §10): for the sync, when there is one. A
+ * bilan_closed is the reply of `bilan bilan close` (GOAL_CLOSE), and
+ * sheet_consented that of a consent. */
+static void on_sheets(struct dialog *d, const struct msg_in *in)
+{
+    if (d->st == ST_REQUEST &&
+        ((d->req.goal == GOAL_CLOSE && in->type == BP_T_BILAN_CLOSED) ||
+         (d->req.goal == GOAL_CONSENT && in->type == BP_T_SHEET_CONSENTED))) {
+        dialog_auth_reply(d, in->type, in->m);
+        return;
+    }
+    if (d->sheets && d->sheets->on_msg)
+        d->sheets->on_msg(d->sheets_ctx, d, in->type, in->m, in->ref ? in->ref : "", in->now);
+}
+
 /* Every type this client reads has a row; others are ignored. */
 static void (*const on_type[BP_T__COUNT])(struct dialog *, const struct msg_in *) = {
     [BP_T_CHALLENGE] = on_challenge,
@@ -456,6 +476,12 @@ static void (*const on_type[BP_T__COUNT])(struct dialog *, const struct msg_in *
     [BP_T_KEYFRAME_REQUEST] = on_media,
     [BP_T_MEDIA_REPORT] = on_media,
     [BP_T_CLOCK_REPLY] = on_media,
+    [BP_T_SHEET_PUSHED] = on_sheets,
+    [BP_T_SHEET_OPS] = on_sheets,
+    [BP_T_SHEET_KEYS] = on_sheets,
+    [BP_T_SHEET_KEY_STORED] = on_sheets,
+    [BP_T_SHEET_CONSENTED] = on_sheets,
+    [BP_T_BILAN_CLOSED] = on_sheets,
 };
 
 /* ---- events ---- */
@@ -489,6 +515,7 @@ void dialog_on_text(struct dialog *d, const char *buf, size_t len, uint64_t now_
     if (d->finished)
         return;
     d->now_seen = now_ms;
+    d->text_in += len;
     enum bp_type t;
     json_t *m;
     struct bp_verr e;

@@ -115,6 +115,15 @@ static json_t *request_of(struct dialog *d)
     case GOAL_JOIN:
         o = json_pack("{s:s, s:s}", "type", "join", "bilan", d->bilan);
         break;
+    case GOAL_SHEETS:
+        return NULL; /* the worksheets' side makes its own requests */
+    case GOAL_CLOSE:
+        o = json_pack("{s:s, s:s}", "type", "bilan_close", "bilan", d->bilan);
+        break;
+    case GOAL_CONSENT:
+        o = json_pack("{s:s, s:s, s:s, s:s}", "type", "sheet_consent", "bilan", d->bilan, "statement",
+                      r->statement, "sig", r->statement_sig);
+        break;
     }
     return o;
 }
@@ -149,6 +158,15 @@ void dialog_auth_welcome(struct dialog *d, const json_t *m, uint64_t now)
         return; /* the command's hook failed something on the way */
     if (d->req.goal == GOAL_WELCOME) {
         dialog_end(d, EXIT_OK_);
+        return;
+    }
+    if (d->req.goal == GOAL_SHEETS) {
+        d->st = ST_REQUEST;
+        if (!d->sheets) {
+            dialog_end(d, EXIT_USAGE);
+            return;
+        }
+        d->sheets->on_ready(d->sheets_ctx, d, now);
         return;
     }
     json_t *o = request_of(d);

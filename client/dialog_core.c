@@ -65,6 +65,8 @@ int dialog_send(struct dialog *d, json_t *obj)
     }
     size_t len = strlen(txt);
     int rc = d->tp && d->tp->send_text ? d->tp->send_text(d->tp_ctx, txt, len) : BP_E_WRONG_STATE;
+    if (rc == 0)
+        d->text_out += len;
     OPENSSL_cleanse(txt, len); /* may carry a token or a signature */
     free(txt);
     if (rc)

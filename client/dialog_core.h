@@ -99,6 +99,19 @@ struct dialog_app {
     void (*on_link)(void *ctx, struct dialog *d, int reconnecting, int retry_left_s);
 };
 
+/* The worksheets' side of the dialog (sheet_sync.c, PROTOCOL.md §10). */
+struct dialog_sheets {
+    /* Welcomed (GOAL_SHEETS) or in the room (GOAL_JOIN, each join): the
+     * catch-up starts. */
+    void (*on_ready)(void *ctx, struct dialog *d, uint64_t now_ms);
+    /* sheet_pushed, sheet_ops, sheet_keys, sheet_key_stored or
+     * bilan_closed (validated); ref "" when unsolicited. */
+    void (*on_msg)(void *ctx, struct dialog *d, enum bp_type type, const json_t *m,
+                   const char *ref, uint64_t now_ms);
+    /* An error whose ref starts with "sheet:": 1 when handled. */
+    int (*on_error)(void *ctx, struct dialog *d, const char *ref, const char *code, int fatal);
+};
+
 enum dialog_mode { DIALOG_AUTH = 1, DIALOG_ENROL = 2 };
 enum dialog_goal {
     GOAL_WELCOME = 1,
@@ -108,6 +121,9 @@ enum dialog_goal {
     GOAL_JOIN,
     GOAL_HOURS,   /* hours {bilan} -> hours_report (on_reply) */
     GOAL_DECLARE, /* personal_declare -> personal_declared (on_reply) */
+    GOAL_SHEETS,  /* the worksheets' catch-up (d->sheets), which ends the dialog */
+    GOAL_CLOSE,   /* bilan_close -> bilan_closed (on_reply) */
+    GOAL_CONSENT, /* sheet_consent -> sheet_consented (on_reply) */
 };
 enum dialog_state {
     ST_CONNECTING,
@@ -132,6 +148,8 @@ struct dialog_request {
     long long invite_ttl_s;               /* GOAL_CREATE/INVITE, 0 = server default */
     long long declare_s;                  /* GOAL_DECLARE: seconds of personal work */
     char note[201];                       /* GOAL_DECLARE: optional note */
+    char statement[4097];                 /* GOAL_CONSENT: the signed statement (§10.3) */
+    char statement_sig[BP_B64_64 + 1];    /* GOAL_CONSENT: its signature */
     uint64_t hello_sent_ms, join_sent_ms; /* for the round trips measured */
 };
 
@@ -229,6 +247,8 @@ struct dialog {
     void *app_ctx;
     const struct dialog_media *media; /* may be NULL: no call */
     void *media_ctx;
+    const struct dialog_sheets *sheets; /* may be NULL: no worksheets */
+    void *sheets_ctx;
     const struct bp_identity *id; /* borrowed */
     FILE *out;                    /* machine room lines ("[room] ..."), when machine */
     FILE *err;                    /* diagnostics */
@@ -252,6 +272,7 @@ struct dialog {
     /* State, readable by the caller and tests. */
     enum dialog_state st;
     int finished;
+    uint64_t text_in, text_out; /* bytes of text messages received and sent (payloads) */
     int exit_code;
     int lost;          /* the connection ended before the dialog did */
     char err_code[33]; /* last error from the server */

@@ -25,5 +25,9 @@ int cli_store_welcome(struct app *a, const struct net_cfg *cfg, const char *devi
 void cli_trust_seen(struct app *a, const struct ks_server *srv, enum net_trust t);
 /* Saves an array of bilan objects (from welcome or bilans). */
 int cli_store_bilans(struct app *a, long long server_id, const json_t *arr);
+/* The worksheets of every bilan of arr that is closed are shredded on this
+ * device (PROTOCOL.md §10.5: all but the kept sheets; all and the key when
+ * none is kept or it was purged). A failure is said on stderr. */
+void cli_shred_closed(struct app *a, long long server_id, const json_t *arr);
 
 #endif

@@ -127,6 +127,8 @@ void join_store_remember_peer(void *store_ctx, const struct e2e_remember *r)
     if (ks_peer_put(j->a->ks, &p))
         fprintf(stderr, _("bilan : attention : impossible de retenir un correspondant : %s\n"),
                 ks_error(j->a->ks));
+    else if (j->sync)
+        sheet_sync_peer(j->sync, j->dlg, r); /* it is trusted now: the worksheets' key may go to it */
 }
 
 /* The invite secrets and the verified peers of the bilan we are about to join. */

@@ -17,6 +17,7 @@
 #include "attend.h"
 #include "cli.h"
 #include "e2e_room.h"
+#include "sheet_sync.h"
 
 #define JOIN_KNOWN_MAX 64
 
@@ -24,6 +25,8 @@ struct join_store {
     struct app *a;
     long long server_id;                       /* of the server we join on (set once known) */
     struct e2e *e2e;                           /* borrowed */
+    struct sheet_sync *sync;                   /* borrowed, may be NULL: gets each peer authenticated */
+    struct dialog *dlg;                        /* the dialog the sync sends on */
     char known[JOIN_KNOWN_MAX][BP_ID_MAX + 1]; /* bilans redeemed here before this enrol */
     int nknown;
 };

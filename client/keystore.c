@@ -2,7 +2,7 @@
  * client.db, its schema and migrations, closing, the error text, and the
  * statement helpers the domain files share (keystore_db.h). The queries of
  * each domain are in ks_identity.c, ks_servers.c, ks_bilans.c, ks_peers.c,
- * ks_receipts.c and ks_attend.c.
+ * ks_receipts.c, ks_attend.c and ks_sheets.c (the worksheet replica).
  *
  * Schema changes are numbered migrations applied in one transaction each and
  * recorded in PRAGMA user_version: append a migration, never edit one that
@@ -123,7 +123,35 @@ static const char *const migrations[] = {
     "  DELETE FROM receipts WHERE rowid IN (SELECT rowid FROM receipts"
     "   WHERE server_id = NEW.server_id AND bilan = NEW.bilan"
     "   ORDER BY sent_at = 0 DESC, signed_at DESC, rowid DESC LIMIT -1 OFFSET " KS_STR(KS_RECEIPTS_MAX) "); END;",
-    /* 7: the worksheets' document key of each bilan (PROTOCOL.md §10.2) and
+    /* 7 (issue 11, worksheets): the replica of each bilan's worksheets
+     * (ks_sheets.c): every operation this device holds, as its canonical
+     * JSON plaintext (what is sealed), with the seq the server gave it
+     * (NULL while pending: made here, not yet pushed), its author and the
+     * author's role (what the rules check a field's editors against), and
+     * ord, the order it was stored in (pending ops are pushed in that
+     * order). ws_state: per bilan, the last seq applied, the hybrid clock,
+     * and the counts the bounds are checked on (KS_WS_OPS_MAX,
+     * KS_WS_BYTES_MAX in ks_sheets.h; checked by ks_ws_put). */
+    "CREATE TABLE ws_ops ("
+    "  server_id INTEGER NOT NULL, bilan TEXT NOT NULL,"
+    "  op BLOB NOT NULL CHECK (length(op) = 16),"
+    "  sheet BLOB NOT NULL CHECK (length(sheet) = 16),"
+    "  seq INTEGER CHECK (seq IS NULL OR seq >= 1),"
+    "  author BLOB NOT NULL CHECK (length(author) = 32),"
+    "  role TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  ord INTEGER NOT NULL,"
+    "  PRIMARY KEY (server_id, bilan, op));"
+    "CREATE UNIQUE INDEX ws_ops_ord ON ws_ops(server_id, bilan, ord);"
+    "CREATE INDEX ws_ops_sheet ON ws_ops(server_id, bilan, sheet);"
+    "CREATE TABLE ws_state ("
+    "  server_id INTEGER NOT NULL, bilan TEXT NOT NULL,"
+    "  after INTEGER NOT NULL DEFAULT 0,"
+    "  hlc_ms INTEGER NOT NULL DEFAULT 0, hlc_counter INTEGER NOT NULL DEFAULT 0,"
+    "  n_ops INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+    "  next_ord INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (server_id, bilan));",
+    /* 8: the worksheets' document key of each bilan (PROTOCOL.md §10.2) and
      * the devices this device wrapped it for (so each gets it once). */
     "CREATE TABLE doc_keys (server_id INTEGER NOT NULL, bilan TEXT NOT NULL, key BLOB NOT NULL,"
     "  kid TEXT NOT NULL, claimed INTEGER NOT NULL DEFAULT 0, stored_at INTEGER NOT NULL,"

@@ -27,6 +27,8 @@ static const char usage[] = N_(
     "                       bilan:), comme un clic\n"
     "  hours [BILAN]        heures de face-à-face d'un bilan ; `hours declare DURÉE` :\n"
     "                       déclarer du travail personnel (bénéficiaire)\n"
+    "  sheet COMMANDE       les fiches de travail d'un bilan (programme, synthèse...) :\n"
+    "                       `bilan sheet --help`\n"
     "  receipt verify FICHIER\n"
     "                       vérifie un relevé de présence, sans réseau\n"
     "  devices              liste les caméras, micros et haut-parleurs, avec l'option\n"
@@ -104,6 +106,8 @@ int main(int argc, char **argv)
         fn = cmd_open;
     else if (!strcmp(cmd, "hours"))
         fn = cmd_hours;
+    else if (!strcmp(cmd, "sheet"))
+        fn = cmd_sheet;
     else if (!strcmp(cmd, "receipt"))
         return cmd_receipt(NULL, sub_argc, sub_argv); /* offline: no data folder */
     else if (!strcmp(cmd, "devices"))

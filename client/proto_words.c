@@ -147,6 +147,10 @@ static const struct {
         "votre consultante ou votre consultant")},
     {BP_E_FLOW, N_("des données ont été envoyées alors que le serveur demandait d'attendre : elles "
                    "n'ont pas été transmises")},
+    {BP_E_BILAN_CLOSED,
+     N_("ce bilan a été clos par votre consultante ou votre consultant : il n'accepte plus "
+        "de séance, de modification ni d'accord ; ses fiches gardées et ses heures restent "
+        "consultables")},
 };
 
 const char *proto_err_words(int err)

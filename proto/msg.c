@@ -14,6 +14,7 @@
 
 #include "bp/fields.h"
 #include "bp/msg.h"
+#include "bp/ws_consent.h"
 #include "bp/ws_seal.h"
 
 #define REQ BP_FIELD_REQ
@@ -65,9 +66,20 @@ static const struct schema schemas[] = {
     /* worksheets (PROTOCOL.md §10): the sealed bytes are base64url, checked by the server's handler */
     {BP_T_SHEET_PUSH, "sheet_push", BP_TO_SERVER,
      {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("op", BP_F_B64, REQ, 0, BP_WS_OPID_RAW),
+      BP_FIELD("sheet", BP_F_B64, REQ, 0, BP_WS_OPID_RAW),
       BP_FIELD("sealed", BP_F_STR, REQ, BP_WS_SEALED_B64_MIN, BP_WS_SEALED_B64_MAX)}},
     {BP_T_SHEET_PULL, "sheet_pull", BP_TO_SERVER,
      {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("after", BP_F_INT, REQ, 0, 1LL << 50)}},
+    /* the document key (§10.2): kid is 16 bytes, to a fingerprint, wrap 60 bytes */
+    {BP_T_SHEET_KEY_PUT, "sheet_key_put", BP_TO_SERVER,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("kid", BP_F_B64, REQ, 0, BP_WS_KID_RAW),
+      BP_FIELD("to", BP_F_B64, REQ, 0, BP_KEY_LEN), BP_FIELD("wrap", BP_F_B64, REQ, 0, BP_WS_WRAP_LEN)}},
+    {BP_T_SHEET_KEY_GET, "sheet_key_get", BP_TO_SERVER, {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0)}},
+    /* the consent (§10.3): the statement's own fields are checked by ws_consent.c */
+    {BP_T_SHEET_CONSENT, "sheet_consent", BP_TO_SERVER,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("statement", BP_F_STR, REQ, 2, BP_WS_CONSENT_MAX),
+      BP_FIELD("sig", BP_F_B64, REQ, 0, BP_SIG_LEN)}},
+    {BP_T_BILAN_CLOSE, "bilan_close", BP_TO_SERVER, {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0)}},
     /* server -> client */
     {BP_T_CHALLENGE, "challenge", BP_TO_CLIENT,
      {BP_FIELD("v", BP_F_INT, REQ, 0, 65535), BP_FIELD("nonce", BP_F_B64, REQ, 0, BP_KEY_LEN), BP_FIELD("server", BP_F_STR, OPT, 0, BP_NAME_MAX)}},
@@ -138,6 +150,20 @@ static const struct schema schemas[] = {
     {BP_T_SHEET_OPS, "sheet_ops", BP_TO_CLIENT,
      {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("ops", BP_F_ARRAY, REQ, 0, BP_WS_OPS_PER_MSG),
       BP_FIELD("more", BP_F_BOOL, REQ, 0, 0)}},
+    {BP_T_SHEET_KEY_STORED, "sheet_key_stored", BP_TO_CLIENT,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("to", BP_F_B64, REQ, 0, BP_KEY_LEN)}},
+    /* each wrap object is checked by the reader (PROTOCOL.md §10.2) */
+    {BP_T_SHEET_KEYS, "sheet_keys", BP_TO_CLIENT,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("kid", BP_F_B64, OPT, 0, BP_WS_KID_RAW),
+      BP_FIELD("keys", BP_F_ARRAY, REQ, 0, BP_WS_WRAPS_MAX)}},
+    {BP_T_SHEET_CONSENTED, "sheet_consented", BP_TO_CLIENT,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("sheets", BP_F_ARRAY, REQ, 0, BP_WS_CONSENT_SHEETS),
+      BP_FIELD("at", BP_F_INT, REQ, 0, 1LL << 40)}},
+    {BP_T_BILAN_CLOSED, "bilan_closed", BP_TO_CLIENT,
+     {BP_FIELD("bilan", BP_F_ID, REQ, 0, 0), BP_FIELD("closed", BP_F_INT, REQ, 0, 1LL << 40),
+      BP_FIELD("deleted_ops", BP_F_INT, REQ, 0, 1LL << 50), BP_FIELD("deleted_bytes", BP_F_INT, REQ, 0, 1LL << 50),
+      BP_FIELD("kept_sheets", BP_F_ARRAY, REQ, 0, BP_WS_CONSENT_SHEETS),
+      BP_FIELD("kept_ops", BP_F_INT, REQ, 0, 1LL << 50)}},
     {BP_T_FLOW, "flow", BP_TO_CLIENT,
      {BP_FIELD("kind", BP_F_STR, REQ, 1, 16), BP_FIELD("state", BP_F_STR, REQ, 1, 16),
       BP_FIELD("slot", BP_F_INT, OPT, 0, BP_MAX_MEMBERS - 1), BP_FIELD("allowance", BP_F_INT, OPT, 0, 1LL << 40)}},

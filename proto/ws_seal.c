@@ -46,7 +46,7 @@ int bp_ws_gcm_seal_nonce(const uint8_t key[32], const uint8_t nonce[BP_WS_NONCE_
 {
     int n = 0;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    int ok = ctx && len <= (size_t)BP_WS_OP_MAX &&
+    int ok = ctx && len <= (size_t)BP_WS_PLAIN_MAX &&
              EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, BP_WS_NONCE_LEN, NULL) == 1 &&
              EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
@@ -158,7 +158,7 @@ long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const ui
                    const uint8_t author_fp[BP_FP_LEN], const uint8_t *op, size_t len, uint8_t *out, size_t cap)
 {
     int blen = bilan_len(bilan);
-    if (blen < 0 || len < 1 || len > BP_WS_OP_MAX)
+    if (blen < 0 || len < 1 || len > BP_WS_PLAIN_MAX)
         return BP_E_INVALID_FIELD;
     if (cap < len + BP_WS_SEAL_OVERHEAD)
         return BP_E_TOO_LARGE;
@@ -177,7 +177,7 @@ long bp_ws_op_open(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const ui
                    size_t cap)
 {
     int blen = bilan_len(bilan);
-    if (blen < 0 || len < BP_WS_SEAL_OVERHEAD + 1 || len > BP_WS_OP_MAX + BP_WS_SEAL_OVERHEAD)
+    if (blen < 0 || len < BP_WS_SEAL_OVERHEAD + 1 || len > BP_WS_PLAIN_MAX + BP_WS_SEAL_OVERHEAD)
         return BP_E_INVALID_FIELD;
     size_t n = len - BP_WS_SEAL_OVERHEAD;
     if (cap < n)

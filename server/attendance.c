@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "attendance.h"
+#include "auth.h"
 #include "conn.h"
 #include "ledger.h"
 #include "log.h"
@@ -370,6 +371,11 @@ void attendance_on_open(struct conn *c, const json_t *msg, const char *ref, stru
     if (room->session) {
         conn_send_error(c, BP_E_WRONG_STATE, "a session is already open in this room: close it first", ref,
                         now);
+        return;
+    }
+    int closed = auth_bilan_open(srv->ops, srv->st, room->bilan);
+    if (closed) { /* closed while its members sat in the room (§10.4) */
+        conn_send_error(c, closed, NULL, ref, now);
         return;
     }
     const char *ph = bp_str(msg, "phase", "");

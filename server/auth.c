@@ -156,6 +156,13 @@ int auth_join_role(const struct store_ops *ops, struct store *st, const char *bi
     return ops->bilans->member_role(st, bilan, dev->fp, role);
 }
 
+int auth_bilan_open(const struct store_ops *ops, struct store *st, const char *bilan)
+{
+    struct store_bilan b;
+    int rc = ops->bilans->bilan_get(st, bilan, &b);
+    return rc ? rc : b.closed ? BP_E_BILAN_CLOSED : 0;
+}
+
 int auth_issue_enrol_token(const struct store_ops *ops, struct store *st, int64_t consultant_id,
                            int64_t now, int64_t ttl_s, struct auth_token *tok)
 {

@@ -56,6 +56,10 @@ int auth_check_auth_sig(const uint8_t nonce[BP_NONCE_LEN], const struct store_de
 int auth_join_role(const struct store_ops *ops, struct store *st, const char *bilan,
                    const struct store_device *dev, enum bp_role *role);
 
+/* Whether bilan still takes changes (PROTOCOL.md §10.4): 0 while open;
+ * BP_E_BILAN_CLOSED once closed, BP_E_UNKNOWN_BILAN or BP_E_INTERNAL. */
+int auth_bilan_open(const struct store_ops *ops, struct store *st, const char *bilan);
+
 /* Issues an enrolment token for consultant id, valid ttl_s from now. */
 int auth_issue_enrol_token(const struct store_ops *ops, struct store *st, int64_t consultant_id,
                            int64_t now, int64_t ttl_s, struct auth_token *tok);

@@ -78,5 +78,7 @@ int cmd_journal_run(const struct cmd *self, int argc, char **argv);     /* cmd_e
 extern const char cmd_journal_help[];
 int cmd_receipts_run(const struct cmd *self, int argc, char **argv);    /* cmd_export.c */
 extern const char cmd_receipts_help[];
+int cmd_purge_run(const struct cmd *self, int argc, char **argv);       /* cmd_purge.c */
+extern const char cmd_purge_help[];
 
 #endif

@@ -23,6 +23,7 @@
 #include "devcert.h"
 #include "ledger.h"
 #include "log.h"
+#include "purge.h"
 #include "queue.h"
 #include "server.h"
 #include "ws.h"
@@ -51,6 +52,8 @@ const char cmd_serve_help[] =
     "                        (default: the listen address when it is a specific one;\n"
     "                        with 0.0.0.0, [::] or * no link is printed without it)\n"
     "  --auth-failures N     failed authentications allowed per address per 60 s (default 10)\n"
+    "  --sheet-push-quota N  worksheet operations a device may push per minute (default\n"
+    "                        6000: people type far fewer; raise it for a benchmark)\n"
     "  --auth-failures-global N\n"
     "                        failed authentications answered per 60 s across all addresses\n"
     "                        (default 100, at most 10000); past it, enrolment waits\n"
@@ -66,7 +69,12 @@ const char cmd_serve_help[] =
     "                        (default 604800 = 7 days; 60 to 2592000)\n"
     "  --session-grace SECONDS  how long a session whose room emptied without a\n"
     "                        leave (lost links, a crash) waits for its members to\n"
-    "                        come back (default 120)\n"    "  -v, --verbose         more detail in the log (stderr)\n"
+    "                        come back (default 120)\n"
+    "  --test-clock-offset SECONDS\n"
+    "                        FOR TESTS ONLY: move the clock of the bilans' close, the\n"
+    "                        purge and the consent's dating by SECONDS (said loudly at\n"
+    "                        start); never on a real server\n"
+    "  -v, --verbose         more detail in the log (stderr)\n"
     "  -h, --help            this help\n";
 
 _Static_assert(RL_GLOBAL_MAX == 10000 && ADMIT_CONNS_MAX == 65536 && ADMIT_PER_ADDR_MAX == 1000 &&
@@ -214,6 +222,8 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
         {"video-delay-ms", required_argument, NULL, 'V'},
         {"invite-ttl", required_argument, NULL, 'i'},
         {"session-grace", required_argument, NULL, 'G'},
+        {"test-clock-offset", required_argument, NULL, 'T'},
+        {"sheet-push-quota", required_argument, NULL, 'W'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -253,6 +263,12 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
                 return cmd_usage_error(self, "--auth-failures '%s': expected a number from 1 to 1000000", optarg);
             cfg->auth_failures = (unsigned)v;
             break;
+        case 'W':
+            if (config_parse_int(optarg, 1, 1000000, &v))
+                return cmd_usage_error(self, "--sheet-push-quota '%s': expected a number from 1 to 1000000",
+                                       optarg);
+            cfg->sheet_push_quota = (unsigned)v;
+            break;
         case 'g':
             if (config_parse_int(optarg, 1, RL_GLOBAL_MAX, &v))
                 return cmd_usage_error(self, "--auth-failures-global '%s': expected a number from 1 to 10000",
@@ -290,6 +306,12 @@ static int serve_options(const struct cmd *self, int argc, char **argv, struct s
             if (config_parse_int(optarg, 1, 86400, &v))
                 return cmd_usage_error(self, "--session-grace '%s': expected seconds from 1 to 86400", optarg);
             cfg->session_grace_s = v;
+            break;
+        case 'T':
+            if (config_parse_int(optarg, -PURGE_TEST_CLOCK_MAX_S, PURGE_TEST_CLOCK_MAX_S, &v))
+                return cmd_usage_error(self, "--test-clock-offset '%s': expected seconds from -315360000 to "
+                                       "315360000 (10 years)", optarg);
+            cfg->test_clock_offset_s = v;
             break;
         case 'v':
             cfg->verbose = 1;
@@ -380,6 +402,7 @@ int cmd_serve_run(const struct cmd *self, int argc, char **argv)
     srv.invite_ttl_s = cfg.invite_ttl_s;
     ratelimit_init(&srv.rl, cfg.auth_failures, CONFIG_AUTH_WINDOW_S);
     ratelimit_set_global(&srv.rl, cfg.auth_failures_global);
+    srv.quota.max[QUOTA_SHEET_PUSH] = cfg.sheet_push_quota;
     uint64_t seed = 0;
     if (bp_random((uint8_t *)&seed, sizeof seed) ||
         admit_init(&srv.admit, max_conns, unauth_total, per_addr, seed)) {
@@ -410,6 +433,13 @@ int cmd_serve_run(const struct cmd *self, int argc, char **argv)
         log_warn("cannot count the sessions that have no figures yet");
     else if (frozen)
         log_info("%d ended session(s) counted and their records frozen", frozen);
+    /* The purge (PROTOCOL.md §10.4): now, then every 24 h (lifecycle's sweep). */
+    srv.test_clock_offset_s = cfg.test_clock_offset_s;
+    if (srv.test_clock_offset_s)
+        log_warn("TEST CLOCK: the clock of the close, the purge and the consent is moved by %lld s (%lld days): "
+                 "for tests only, never on a real server", (long long)srv.test_clock_offset_s,
+                 (long long)(srv.test_clock_offset_s / 86400));
+    purge_tick(&srv, started);
     sc.cfg = &cfg;
     sc.srv = &srv;
     rc = ws_serve(&cfg, &srv, on_ready, &sc);

@@ -44,6 +44,8 @@ struct serve_config {
     unsigned video_delay_ms;    /* video dropped for a receiver whose media waited longer */
     int64_t invite_ttl_s;
     int64_t session_grace_s;    /* --session-grace; 0: SESSION_GRACE_MS */
+    int64_t test_clock_offset_s; /* --test-clock-offset: tests only (PROTOCOL.md §10.4) */
+    unsigned sheet_push_quota;   /* --sheet-push-quota: per device per minute; 0: the default */
     int verbose;
 };
 

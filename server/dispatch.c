@@ -13,8 +13,10 @@
 #include "dispatch.h"
 #include "handle_auth.h"
 #include "handle_bilan.h"
+#include "handle_close.h"
 #include "handle_e2e.h"
 #include "handle_hours.h"
+#include "handle_sheet_keys.h"
 #include "handle_sheets.h"
 #include "handle_media.h"
 #include "handle_room.h"
@@ -55,6 +57,10 @@ static const struct dispatch_row ROWS[BP_T__COUNT] = {
     /* Worksheets (§10): in the room or not (a device catches up on connect). */
     [BP_T_SHEET_PUSH] = {handle_sheet_push, AUTHED, AUTH_FIRST, 0, NULL},
     [BP_T_SHEET_PULL] = {handle_sheet_pull, AUTHED, AUTH_FIRST, 0, NULL},
+    [BP_T_SHEET_KEY_PUT] = {handle_sheet_key_put, AUTHED, AUTH_FIRST, 0, NULL},
+    [BP_T_SHEET_KEY_GET] = {handle_sheet_key_get, AUTHED, AUTH_FIRST, 0, NULL},
+    [BP_T_SHEET_CONSENT] = {handle_sheet_consent, AUTHED, AUTH_FIRST, 0, NULL},
+    [BP_T_BILAN_CLOSE] = {handle_bilan_close, AUTHED, AUTH_FIRST, 0, NULL},
 };
 
 const struct dispatch_row *dispatch_row_of(enum bp_type t)

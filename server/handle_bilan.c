@@ -16,26 +16,53 @@
 #include "handle_bilan.h"
 #include "log.h"
 
+/* The bilan objects of one message: at most BILANS_LIST_MAX, and fewer when
+ * they would pass BILANS_LIST_BYTES (a closed bilan's sheets_kept makes its
+ * object longer): the message stays under BP_MAX_CTRL. Newest first, so the
+ * oldest are the ones left out. */
+#define BILANS_LIST_BYTES (56 * 1024)
+struct bilan_list {
+    json_t *arr;
+    size_t bytes;
+};
+
 static int collect_bilan(void *arg, const struct store_bilan *b)
 {
-    json_t *arr = arg;
+    struct bilan_list *l = arg;
     json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "bilan", b->id, "label", b->label, "role",
                           bp_role_name(b->role), "budget_s", (json_int_t)b->budget_s);
-    if (!e || json_array_append_new(arr, e))
+    if (!e)
+        return BP_E_NOMEM;
+    /* The close (PROTOCOL.md §10.4): when, what was kept, when purged. */
+    if (b->closed)
+        json_object_set_new(e, "closed", json_integer(b->closed));
+    json_t *kept = b->closed && !b->purged && b->sheets_kept[0] ? json_loads(b->sheets_kept, 0, NULL) : NULL;
+    if (json_is_array(kept) && json_array_size(kept))
+        json_object_set(e, "sheets_kept", kept);
+    json_decref(kept);
+    if (b->purged)
+        json_object_set_new(e, "purged", json_integer(b->purged));
+    size_t n = json_dumpb(e, NULL, 0, JSON_COMPACT) + 1;
+    if (l->bytes + n > BILANS_LIST_BYTES) {
+        json_decref(e);
+        return 1; /* full: the walk stops, the list so far stays */
+    }
+    l->bytes += n;
+    if (json_array_append_new(l->arr, e))
         return BP_E_NOMEM;
     return 0;
 }
 
 void handle_bilan_list_fill(struct conn *c, json_t *o)
 {
-    json_t *arr = json_array();
-    if (!arr || !o) {
-        json_decref(arr);
+    struct bilan_list l = {json_array(), 0};
+    if (!l.arr || !o) {
+        json_decref(l.arr);
         return;
     }
-    if (c->srv->ops->bilans->bilans_for_device(c->srv->st, &c->dev, BILANS_LIST_MAX, collect_bilan, arr))
-        json_array_clear(arr);
-    json_object_set_new(o, "bilans", arr);
+    if (c->srv->ops->bilans->bilans_for_device(c->srv->st, &c->dev, BILANS_LIST_MAX, collect_bilan, &l) < 0)
+        json_array_clear(l.arr);
+    json_object_set_new(o, "bilans", l.arr);
 }
 
 void handle_bilan_create(struct conn *c, const json_t *msg, const char *ref, struct now now)
@@ -102,6 +129,10 @@ void handle_invite_create(struct conn *c, const json_t *msg, const char *ref, st
     }
     if (c->dev.role != BP_ROLE_CONSULTANT || c->dev.consultant_id != b.owner_id) {
         conn_send_error(c, BP_E_FORBIDDEN, "only the consultant who owns this bilan invites to it", ref, now);
+        return;
+    }
+    if (b.closed) { /* a closed bilan takes no new member (§10.4) */
+        conn_send_error(c, BP_E_BILAN_CLOSED, NULL, ref, now);
         return;
     }
     int64_t ttl = bp_int(msg, "invite_ttl_s", c->srv->invite_ttl_s), revoked = 0;

@@ -20,6 +20,8 @@ void handle_join(struct conn *c, const json_t *msg, const char *ref, struct now 
     const char *id = bp_str(msg, "bilan", "");
     enum bp_role role;
     int rc = auth_join_role(srv->ops, srv->st, id, &c->dev, &role);
+    if (!rc)
+        rc = auth_bilan_open(srv->ops, srv->st, id); /* a closed bilan has no room (§10.4) */
     if (rc) {
         conn_send_error(c, rc, NULL, ref, now);
         return;

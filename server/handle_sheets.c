@@ -1,7 +1,10 @@
-/* handle_sheets.c: the worksheets' sealed operations (PROTOCOL.md §10):
- * sheet_push stores one in the bilan's order and passes it on at once to
- * the bilan's other members in its room; sheet_pull hands a device what it
- * has not seen, in order, a message at a time.
+/* handle_sheets.c: the worksheets' sealed operations (PROTOCOL.md §10.1):
+ * sheet_push stores one in the bilan's order, with its sheet and its
+ * author's role, and passes it on at once to the bilan's other members in
+ * its room; sheet_pull hands a device what it has not seen, in order, a
+ * message at a time (also after the close: the kept sheets). The key
+ * wraps and the consent are handle_sheet_keys.c's, the close
+ * handle_close.c's.
  *
  * The server cannot read an operation (it holds no document key): it checks
  * who may write to the bilan (its members), the sizes, the quotas, and that
@@ -23,18 +26,21 @@
 #define SHEET_OPS_MAX 200000
 #define SHEET_BYTES_MAX (512LL * 1024 * 1024)
 /* A sheet_ops message stays under BP_MAX_CTRL (64 KiB): each operation
- * costs its base64url plus SHEET_OP_ENVELOPE (its seq, id, author and keys
- * take about 60 bytes), and a page takes operations while they fit in the
- * budget; the first always goes, and alone it fits (BP_WS_SEALED_B64_MAX). */
-#define SHEET_REPLY_BUDGET (56 * 1024)
-#define SHEET_OP_ENVELOPE 100
+ * costs its base64url plus SHEET_OP_ENVELOPE (its seq, id, sheet, author,
+ * role and keys take at most 170 bytes), and a page takes operations while
+ * they fit in the budget, which leaves room for the message around them
+ * (its bilan and ref: under 200 bytes); the first always goes, and alone it
+ * fits (BP_WS_SEALED_B64_MAX). 256 of the smallest seals fit in a page. */
+#define SHEET_REPLY_BUDGET (60 * 1024)
+#define SHEET_OP_ENVELOPE 180
 
-/* The bilan named in msg, if c's device is one of its members. */
-static const char *member_bilan(struct conn *c, const json_t *msg, const char *ref, struct now now)
+/* The bilan named in msg, if c's device is one of its members (its role
+ * there in *role). */
+static const char *member_bilan(struct conn *c, const json_t *msg, const char *ref, struct now now,
+                                enum bp_role *role)
 {
     const char *bilan = bp_str(msg, "bilan", "");
-    enum bp_role role;
-    int rc = auth_join_role(c->srv->ops, c->srv->st, bilan, &c->dev, &role);
+    int rc = auth_join_role(c->srv->ops, c->srv->st, bilan, &c->dev, role);
     if (rc) {
         conn_send_error(c, rc, NULL, ref, now);
         return NULL;
@@ -50,8 +56,9 @@ static json_t *op_object(const struct store_sheet_op *o)
         return NULL;
     bp_b64_encode(o->op, BP_WS_OPID_RAW, id);
     bp_b64_encode(o->sealed, o->sealed_len, sealed);
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)o->seq, "op", id, "author", o->author,
-                          "sealed", sealed);
+    const char *role = bp_role_name(o->role);
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)o->seq, "op", id, "sheet",
+                          o->sheet, "author", o->author, "role", role ? role : "", "sealed", sealed);
     free(sealed);
     return j;
 }
@@ -81,13 +88,21 @@ static void pass_on(struct conn *c, const struct store_sheet_op *o, struct now n
 void handle_sheet_push(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
-    const char *bilan = member_bilan(c, msg, ref, now);
+    enum bp_role role;
+    const char *bilan = member_bilan(c, msg, ref, now, &role);
     if (!bilan || conn_quota(c, QUOTA_SHEET_PUSH, ref, now))
         return;
+    int closed = auth_bilan_open(srv->ops, srv->st, bilan);
+    if (closed) { /* a closed bilan takes no change (§10.4) */
+        conn_send_error(c, closed, NULL, ref, now);
+        return;
+    }
     struct store_sheet_op o;
     memset(&o, 0, sizeof o);
     snprintf(o.bilan, sizeof o.bilan, "%s", bilan);
     snprintf(o.author, sizeof o.author, "%s", c->dev.fp);
+    snprintf(o.sheet, sizeof o.sheet, "%s", bp_str(msg, "sheet", "")); /* 16 bytes: checked by the schema */
+    o.role = role;
     o.stored_ms = now_wall_ms(now);
     const char *b64 = bp_str(msg, "sealed", "");
     uint8_t *sealed = malloc(BP_WS_SEALED_MAX);
@@ -161,7 +176,8 @@ static int pull_one(void *arg, const struct store_sheet_op *o)
 void handle_sheet_pull(struct conn *c, const json_t *msg, const char *ref, struct now now)
 {
     struct server *srv = c->srv;
-    const char *bilan = member_bilan(c, msg, ref, now);
+    enum bp_role role;
+    const char *bilan = member_bilan(c, msg, ref, now, &role);
     if (!bilan || conn_quota(c, QUOTA_SHEET_PULL, ref, now))
         return;
     struct pull p = {json_array(), SHEET_REPLY_BUDGET, bp_int(msg, "after", 0), 0};

@@ -28,6 +28,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "media_report.h"
+#include "purge.h"
 #include "relay.h"
 #include "roster.h"
 
@@ -308,4 +309,5 @@ void conn_sweep(struct server *srv, struct now now)
     }
     media_report_sweep(srv, now);
     attendance_sweep(srv, now);
+    purge_tick(srv, now); /* every 24 h (PROTOCOL.md §10.4) */
 }

@@ -6,6 +6,7 @@
  *   consultant add|token|list      cmd_consultant.c  accounts, on the same database
  *   hours                          cmd_hours.c       a bilan's or a consultant's month
  *   journal export, receipts       cmd_export.c      a bilan's evidence as files
+ *   purge                          cmd_purge.c       closed bilans' worksheets, a year on
  *
  * stdout carries only what a person or a test reads (the ready line, tokens
  * and links, reports); logs go to stderr. Admin commands work while the
@@ -36,6 +37,8 @@ static const struct cmd commands[] = {
      cmd_journal_help},
     {"receipts", {{"receipts BILAN", "a bilan's attendance receipts (co-signed session records)"}},
      cmd_receipts_run, cmd_receipts_help},
+    {"purge", {{"purge", "delete what closed bilans kept, one year after their close"}}, cmd_purge_run,
+     cmd_purge_help},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -59,7 +59,7 @@ int quota_take(struct quota *q, const uint8_t device[BP_FP_LEN], enum quota_kind
         e->window_start[kind] = now_ms;
         e->count[kind] = 0;
     }
-    if (e->count[kind] >= l->max) {
+    if (e->count[kind] >= (q->max[kind] ? q->max[kind] : l->max)) {
         if (retry_s)
             *retry_s = (int)((e->window_start[kind] + l->window_ms - now_ms + 999) / 1000);
         return 1;

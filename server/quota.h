@@ -39,6 +39,7 @@ struct quota_entry {
 
 struct quota {
     struct quota_entry e[QUOTA_SLOTS];
+    uint32_t max[QUOTA_KINDS]; /* 0: quota_limits[kind].max (a server option may raise one) */
 };
 
 /* Counts one request of kind by device and returns 0, or returns 1 without

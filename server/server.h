@@ -43,6 +43,10 @@ struct server {
     int64_t invite_ttl_s;        /* default for bilan_create/invite_create */
     int64_t session_grace_ms;    /* an emptied (not left) session waits this long; 0: SESSION_GRACE_MS */
     int stopping;                /* shutdown began: no roster notifications */
+    /* Tests only (--test-clock-offset, PROTOCOL.md §10.4): seconds added to
+     * the wall clock of the close, the purge and the consent's dating. */
+    int64_t test_clock_offset_s;
+    int64_t purge_next_s;        /* the next purge, on the moved clock (purge.c) */
     /* Totals for the shutdown summary. */
     uint64_t frames_relayed, video_dropped, auth_ok, auth_failed;
     /* keyframe_request from receivers (PROTOCOL.md §4.3): forwarded, dropped
@@ -61,6 +65,13 @@ struct now {
 static inline int64_t now_wall_ms(struct now now)
 {
     return now.wall_ms ? now.wall_ms : now.s * 1000;
+}
+
+/* The clock of the close, the purge and the consent (PROTOCOL.md §10.4):
+ * wall seconds, moved by the test-only offset. */
+static inline int64_t server_clock_s(const struct server *srv, struct now now)
+{
+    return now.s + srv->test_clock_offset_s;
 }
 
 #endif

@@ -29,7 +29,9 @@
     X(sessions_without_figures) X(bilan_personal_ms) X(budget_warning_add)
 #define STORE_RECEIPT_OPS(X)                                                                   \
     X(receipt_put) X(receipts_of_session) X(refusal_put) X(refusals_of_session) X(sessions_unsigned)
-#define STORE_WORKSHEET_OPS(X) X(sheet_op_put) X(sheet_ops_after) X(sheet_usage)
+#define STORE_WORKSHEET_OPS(X)                                                                 \
+    X(sheet_op_put) X(sheet_ops_after) X(sheet_usage) X(sheet_kid_get) X(sheet_kid_set) X(sheet_wrap_put) \
+    X(sheet_wraps_to) X(sheet_consent_put) X(sheet_consent_get) X(bilan_close) X(bilans_to_purge) X(bilan_purge)
 /* The base: everything between `open` and the first domain pointer. */
 #define STORE_BASE_OPS(X) \
     X(open) X(close) X(schema_version) X(begin) X(commit) X(rollback) X(setting_get) X(setting_set)

@@ -41,12 +41,14 @@
 #include "bp/bp.h"
 #include "account.h"
 #include "bp/record.h"
+#include "bp/ws_consent.h"
 #include "bp/ws_seal.h"
 #include "room.h"
 
 /* 5: operations grouped by domain (struct store_ops points to one table per
- * domain). 6: the worksheets domain. */
-#define STORE_API_VERSION 6
+ * domain). 6: the worksheets domain. 7: worksheets' sheets and roles, key
+ * wraps, consent, close and purge (PROTOCOL.md §10.1-10.4). */
+#define STORE_API_VERSION 7
 
 /* Admin-side outcomes (not wire codes). */
 #define STORE_E_EXISTS (-101)    /* a consultant with that name exists */
@@ -89,6 +91,11 @@ struct store_bilan {
     int64_t budget_s;
     int64_t created;
     enum bp_role role;                   /* filled by bilans_for_device */
+    /* The close (PROTOCOL.md §10.4): 0 while open / not purged; sheets_kept
+     * is the JSON array of the sheet ids kept at the close ("" when none or
+     * after the purge). */
+    int64_t closed, purged;
+    char sheets_kept[BP_WS_CONSENT_SHEETS * (BP_WS_SHEET_B64 + 3) + 3];
 };
 
 struct store_consultant {
@@ -301,11 +308,39 @@ struct store_sheet_op {
     int64_t seq;                 /* 1, 2, ... in the bilan: the server's order */
     uint8_t op[BP_WS_OPID_RAW];  /* the author's id for it */
     char author[STORE_FP_B64];   /* the pushing device's fingerprint, base64url */
+    char sheet[BP_WS_SHEET_B64 + 1]; /* the sheet it belongs to (base64url), seen by the server */
+    enum bp_role role;           /* the author's role in the bilan when it pushed */
     const uint8_t *sealed;       /* borrowed: valid during the call or callback */
     size_t sealed_len;
     int64_t stored_ms;
 };
 typedef int (*store_sheet_op_cb)(void *arg, const struct store_sheet_op *o);
+
+/* A wrap of the bilan's document key from one device to another (§10.2).
+ * sheet_wraps_to also fills the maker's enrolled public keys. */
+struct store_sheet_wrap {
+    char bilan[BP_ID_MAX + 1];
+    char from[STORE_FP_B64], to[STORE_FP_B64];
+    uint8_t wrap[BP_WS_WRAP_LEN];
+    uint8_t from_sign_pub[BP_KEY_LEN], from_dh_pub[BP_KEY_LEN];
+    int64_t stored_ms;
+};
+typedef int (*store_sheet_wrap_cb)(void *arg, const struct store_sheet_wrap *w);
+
+/* The beneficiary's latest signed consent (§10.3), kept as it came. */
+struct store_sheet_consent {
+    char bilan[BP_ID_MAX + 1];
+    char device[STORE_FP_B64];
+    char statement[BP_WS_CONSENT_MAX + 1];
+    uint8_t sig[BP_SIG_LEN];
+    int64_t at;                  /* the statement's own `at` */
+    int64_t stored_ms;
+};
+
+/* What a close or a purge removed and kept (§10.4). */
+struct store_sheet_counts {
+    int64_t deleted_ops, deleted_bytes, kept_ops, deleted_wraps, deleted_consents;
+};
 
 struct store_worksheet_ops {
     /* Appends o (bilan, op, author, sealed, stored_ms) with the next seq of
@@ -318,6 +353,35 @@ struct store_worksheet_ops {
                            void *arg);
     /* How many operations bilan holds, and their sealed bytes. */
     int (*sheet_usage)(struct store *s, const char *bilan, int64_t *count, int64_t *bytes);
+
+    /* The bilan's document key id (22 characters), or STORE_E_NOTFOUND
+     * while it has none. */
+    int (*sheet_kid_get)(struct store *s, const char *bilan, char kid[BP_WS_SHEET_B64 + 1]);
+    /* Fixes the bilan's key id: 0, or STORE_E_EXISTS when it has one. */
+    int (*sheet_kid_set)(struct store *s, const char *bilan, const char *kid);
+    /* Stores w (bilan, from, to, wrap, stored_ms), replacing the wrap of
+     * the same (from, to). BP_E_TOO_LARGE when the pair is new and the
+     * bilan holds max wraps already. */
+    int (*sheet_wrap_put)(struct store *s, const struct store_sheet_wrap *w, int max);
+    /* The wraps of bilan addressed to device to, by maker, with the maker's keys. */
+    int (*sheet_wraps_to)(struct store *s, const char *bilan, const char *to, store_sheet_wrap_cb cb,
+                          void *arg);
+    /* Stores c as the bilan's consent, replacing the earlier one. */
+    int (*sheet_consent_put)(struct store *s, const struct store_sheet_consent *c);
+    /* The bilan's consent, or STORE_E_NOTFOUND. */
+    int (*sheet_consent_get)(struct store *s, const char *bilan, struct store_sheet_consent *out);
+    /* Closes bilan at closed (Unix seconds): marks it, deletes every
+     * operation whose sheet is not in kept (n ids, base64url); with n == 0
+     * also deletes the key wraps, the key id and the consent. *out counts.
+     * BP_E_BILAN_CLOSED when it was closed already, BP_E_UNKNOWN_BILAN.
+     * One transaction is the caller's (begin/commit). */
+    int (*bilan_close)(struct store *s, const char *bilan, int64_t closed, const char (*kept)[BP_WS_SHEET_B64 + 1],
+                       size_t n, struct store_sheet_counts *out);
+    /* Bilans closed at or before closed_before and not purged yet, by id. */
+    int (*bilans_to_purge)(struct store *s, int64_t closed_before, store_bilan_cb cb, void *arg);
+    /* The purge of one closed bilan: deletes its operations, wraps, key id
+     * and consent, and marks it purged at now. *out counts. */
+    int (*bilan_purge)(struct store *s, const char *bilan, int64_t now, struct store_sheet_counts *out);
 };
 
 /* A backend: the base operations, which belong to no domain (the database's

@@ -149,6 +149,49 @@ static const char *const migrations[] = {
     "  stored_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (bilan, seq),"
     "  UNIQUE (bilan, op));",
+    /* 5: each operation's sheet (kept or deleted by sheet at the close) and
+     * its author's role (PROTOCOL.md §10.1; operations stored before have
+     * no sheet, and their role is computed now as the server enrolled it);
+     * the document key's id and wraps (§10.2); the beneficiary's consent
+     * (§10.3); the close and the purge (§10.4). */
+    "ALTER TABLE sheet_ops ADD COLUMN sheet TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sheet_ops ADD COLUMN role TEXT NOT NULL DEFAULT '';"
+    "UPDATE sheet_ops SET role = CASE WHEN EXISTS (SELECT 1 FROM devices d JOIN bilans b "
+    "  ON b.owner_id = d.consultant_id WHERE d.fingerprint = sheet_ops.author AND b.id = sheet_ops.bilan) "
+    "  THEN 'consultant' ELSE ifnull((SELECT m.role FROM bilan_members m WHERE m.bilan_id = sheet_ops.bilan "
+    "  AND m.device = sheet_ops.author), '') END;"
+    "CREATE INDEX sheet_ops_sheet ON sheet_ops(bilan, sheet);"
+    "ALTER TABLE bilans ADD COLUMN closed INTEGER;"
+    "ALTER TABLE bilans ADD COLUMN sheets_kept TEXT;"
+    "ALTER TABLE bilans ADD COLUMN purged INTEGER;"
+    "ALTER TABLE bilans ADD COLUMN sheet_kid TEXT;"
+    "CREATE TABLE sheet_wraps ("
+    "  bilan TEXT NOT NULL REFERENCES bilans(id),"
+    "  from_device TEXT NOT NULL REFERENCES devices(fingerprint),"
+    "  to_device TEXT NOT NULL REFERENCES devices(fingerprint),"
+    "  wrap BLOB NOT NULL CHECK (length(wrap) = 60),"
+    "  stored_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (bilan, from_device, to_device));"
+    "CREATE INDEX sheet_wraps_to ON sheet_wraps(bilan, to_device);"
+    "CREATE TABLE sheet_consents ("
+    "  bilan TEXT PRIMARY KEY REFERENCES bilans(id),"
+    "  device TEXT NOT NULL REFERENCES devices(fingerprint),"
+    "  statement TEXT NOT NULL,"
+    "  sig BLOB NOT NULL CHECK (length(sig) = 64),"
+    "  at INTEGER NOT NULL,"
+    "  stored_ms INTEGER NOT NULL);"
+    /* The bilan's worksheet usage (its limits, §10.1), kept by triggers so
+     * that a push does not sum every operation before it. */
+    "ALTER TABLE bilans ADD COLUMN sheet_ops_n INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE bilans ADD COLUMN sheet_ops_bytes INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE bilans SET sheet_ops_n = (SELECT count(*) FROM sheet_ops o WHERE o.bilan = bilans.id),"
+    "  sheet_ops_bytes = (SELECT ifnull(sum(length(sealed)), 0) FROM sheet_ops o WHERE o.bilan = bilans.id);"
+    "CREATE TRIGGER sheet_ops_count_in AFTER INSERT ON sheet_ops BEGIN"
+    "  UPDATE bilans SET sheet_ops_n = sheet_ops_n + 1, sheet_ops_bytes = sheet_ops_bytes + length(NEW.sealed)"
+    "  WHERE id = NEW.bilan; END;"
+    "CREATE TRIGGER sheet_ops_count_out AFTER DELETE ON sheet_ops BEGIN"
+    "  UPDATE bilans SET sheet_ops_n = sheet_ops_n - 1, sheet_ops_bytes = sheet_ops_bytes - length(OLD.sealed)"
+    "  WHERE id = OLD.bilan; END;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

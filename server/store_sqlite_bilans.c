@@ -25,6 +25,9 @@ static int st_bilan_add(struct store *s, const struct store_bilan *b, int64_t no
     return sq_done(s, st, "bilan_add");
 }
 
+/* The close's columns (§10.4), after the six read_bilan reads first. */
+#define BILAN_CLOSE_COLS "ifnull(closed, 0), ifnull(purged, 0), ifnull(sheets_kept, '')"
+
 static void read_bilan(sqlite3_stmt *st, struct store_bilan *b)
 {
     char role[16];
@@ -36,12 +39,16 @@ static void read_bilan(sqlite3_stmt *st, struct store_bilan *b)
     b->created = sqlite3_column_int64(st, 4);
     sq_copy_text(st, 5, role, sizeof role);
     b->role = bp_role_parse(role, strlen(role));
+    b->closed = sqlite3_column_int64(st, 6);
+    b->purged = sqlite3_column_int64(st, 7);
+    sq_copy_text(st, 8, b->sheets_kept, sizeof b->sheets_kept);
 }
 
 static int st_bilan_get(struct store *s, const char *id, struct store_bilan *out)
 {
     sqlite3_stmt *st;
-    if (sq_prep(s, "SELECT id, label, owner_id, budget_s, created, '' FROM bilans WHERE id = ?1", &st))
+    if (sq_prep(s, "SELECT id, label, owner_id, budget_s, created, '', " BILAN_CLOSE_COLS " FROM bilans WHERE id = ?1",
+                &st))
         return BP_E_INTERNAL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret;
@@ -78,10 +85,11 @@ static int st_bilans_for_device(struct store *s, const struct store_device *d, i
     sqlite3_stmt *st;
     /* A consultant device sees its consultant's bilans as consultant; any
      * device sees the bilans it is a member of. Ownership wins on overlap. */
-    if (sq_prep(s, "SELECT id, label, owner_id, budget_s, created, 'consultant' FROM bilans "
+    if (sq_prep(s, "SELECT id, label, owner_id, budget_s, created, 'consultant', " BILAN_CLOSE_COLS " FROM bilans "
                    "WHERE ?2 != 0 AND owner_id = ?2 "
                    "UNION ALL "
-                   "SELECT b.id, b.label, b.owner_id, b.budget_s, b.created, m.role "
+                   "SELECT b.id, b.label, b.owner_id, b.budget_s, b.created, m.role, "
+                   "ifnull(b.closed, 0), ifnull(b.purged, 0), ifnull(b.sheets_kept, '') "
                    "FROM bilan_members m JOIN bilans b ON b.id = m.bilan_id "
                    "WHERE m.device = ?1 AND NOT (?2 != 0 AND b.owner_id = ?2) "
                    "ORDER BY 5 DESC, 1 LIMIT ?3", &st))
@@ -145,7 +153,7 @@ static int st_members_count(struct store *s, const char *bilan, enum bp_role rol
 static int st_bilans_of_consultant(struct store *s, int64_t consultant_id, store_bilan_cb cb, void *arg)
 {
     sqlite3_stmt *st;
-    if (sq_prep(s, "SELECT id, label, owner_id, budget_s, created, 'consultant' FROM bilans "
+    if (sq_prep(s, "SELECT id, label, owner_id, budget_s, created, 'consultant', " BILAN_CLOSE_COLS " FROM bilans "
                    "WHERE owner_id = ?1 ORDER BY id", &st))
         return BP_E_INTERNAL;
     sqlite3_bind_int64(st, 1, consultant_id);

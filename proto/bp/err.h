@@ -37,8 +37,9 @@ enum bp_err {
     BP_E_TOKEN_REVOKED = -27, /* "token_revoked": an invite replaced by a newer one */
     /* -28: reserved (invites and certificates) */
     BP_E_FLOW = -29,           /* "flow_violation": data past the allowance of a flow hold */
+    BP_E_BILAN_CLOSED = -30,   /* "bilan_closed": the bilan was closed (PROTOCOL.md §10.4) */
 };
-#define BP_E_COUNT 28              /* rows in err.c's table, not the lowest code */
+#define BP_E_COUNT 29              /* rows in err.c's table, not the lowest code */
 
 /* Wire name of a code ("bad_json"...), or "internal" for an unknown value. */
 const char *bp_err_code(int err);

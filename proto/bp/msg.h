@@ -40,6 +40,10 @@ enum bp_type {
     /* worksheets' sealed operations (PROTOCOL.md §10): sheet_push, sheet_pull
      * client -> server; sheet_pushed, sheet_ops server -> client */
     BP_T_SHEET_PUSH, BP_T_SHEET_PULL, BP_T_SHEET_PUSHED, BP_T_SHEET_OPS,
+    /* the document key's wraps, the consent, the close (PROTOCOL.md §10.2-10.4):
+     * four requests, then their replies */
+    BP_T_SHEET_KEY_PUT, BP_T_SHEET_KEY_GET, BP_T_SHEET_CONSENT, BP_T_BILAN_CLOSE,
+    BP_T_SHEET_KEY_STORED, BP_T_SHEET_KEYS, BP_T_SHEET_CONSENTED, BP_T_BILAN_CLOSED,
     BP_T__COUNT
 };
 

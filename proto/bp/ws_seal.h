@@ -41,12 +41,14 @@
 /* An operation's plaintext, bytes: a 20,000-byte text with every character
  * escaped fits, and its sealed form in base64url still fits in one control
  * message (BP_MAX_CTRL, 64 KiB) with the message around it. */
-#define BP_WS_OP_MAX 46000
+#define BP_WS_PLAIN_MAX 46000 /* bytes of an operation that can be sealed (ws_op.h: BP_WS_OP_MAX, what parses) */
 #define BP_WS_SEALED_MIN (BP_WS_SEAL_OVERHEAD + 1)
-#define BP_WS_SEALED_MAX (BP_WS_OP_MAX + BP_WS_SEAL_OVERHEAD)
+#define BP_WS_SEALED_MAX (BP_WS_PLAIN_MAX + BP_WS_SEAL_OVERHEAD)
 #define BP_WS_SEALED_B64_MIN ((BP_WS_SEALED_MIN * 4 + 2) / 3)   /* base64url without padding */
 #define BP_WS_SEALED_B64_MAX ((BP_WS_SEALED_MAX * 4 + 2) / 3)
 #define BP_WS_OPS_PER_MSG 256 /* operations in one sheet_ops message, at most */
+#define BP_WS_KID_RAW 16      /* a document key's id: SHA-256("bilan-ws-kid-v1" 0 || key)[0..15] */
+#define BP_WS_WRAPS_MAX 64    /* key wraps a bilan holds, at most (PROTOCOL.md §10.2) */
 
 /* A new document key (random). 0 or BP_E_CRYPTO. */
 int bp_ws_key_new(uint8_t key[BP_WS_KEY_LEN]);
@@ -66,7 +68,7 @@ int bp_ws_key_unwrap(const uint8_t to_dh_priv[BP_KEY_LEN], const uint8_t to_fp[B
                      const uint8_t from_dh_pub[BP_KEY_LEN], const uint8_t from_fp[BP_FP_LEN], const char *bilan,
                      const uint8_t in[BP_WS_WRAP_LEN], uint8_t key[BP_WS_KEY_LEN]);
 
-/* Seals op (len bytes, 1..BP_WS_OP_MAX) into out (cap at least len +
+/* Seals op (len bytes, 1..BP_WS_PLAIN_MAX) into out (cap at least len +
  * BP_WS_SEAL_OVERHEAD). Returns the sealed length, or a negative BP_E_*. */
 long bp_ws_op_seal(const uint8_t key[BP_WS_KEY_LEN], const char *bilan, const uint8_t op_id[BP_WS_OPID_RAW],
                    const uint8_t author_fp[BP_FP_LEN], const uint8_t *op, size_t len, uint8_t *out, size_t cap);

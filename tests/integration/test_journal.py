@@ -326,7 +326,8 @@ def t_migrate_v2():
         check(by["s-old"]["face_to_face_s"] == 500 and by["s-flap"]["face_to_face_s"] == 60,
               f"both sessions report, the flap no longer breaks the journal ({rep['sessions']})")
         with sqlite3.connect("file:" + server.db() + "?mode=ro", uri=True) as c:
-            check(c.execute("PRAGMA user_version").fetchone()[0] == 4, "migrated to the latest schema (4: worksheets)")
+            check(c.execute("PRAGMA user_version").fetchone()[0] == 5,
+                  "migrated to the latest schema (5: worksheet keys, consent, close)")
             rows = dict(c.execute("SELECT id, rules FROM sessions").fetchall())
             check(rows == {"s-old": 1, "s-flap": 1}, "sessions of the previous release keep rules 1")
         out = os.path.join(tmp, "receipts")

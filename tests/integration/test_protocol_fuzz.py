@@ -23,9 +23,11 @@ from harness import (Client, Device, RawWs, Server, TestFailure, b64u, check, fr
                      raw_auth, raw_enrol, tmpdir)
 
 TYPES = ["hello", "enrol", "auth", "bilan_create", "invite_create", "bilan_list", "join", "leave", "stats",
-         "e2e", "session_open", "session_close", "hours", "personal_declare", "receipt", "teleport"]
+         "e2e", "session_open", "session_close", "hours", "personal_declare", "receipt", "teleport",
+         "sheet_push", "sheet_pull", "sheet_key_put", "sheet_key_get", "sheet_consent", "bilan_close"]
 FIELDS = ["v", "token", "sign_pub", "dh_pub", "sig", "device", "label", "budget_s", "bilan", "to", "body",
-          "phase", "seconds", "note", "session", "received_audio_ms", "sas_verified", "ref", "invite_ttl_s"]
+          "phase", "seconds", "note", "session", "received_audio_ms", "sas_verified", "ref", "invite_ttl_s",
+          "op", "sheet", "sealed", "after", "kid", "wrap", "statement"]
 
 
 def main():

@@ -6,12 +6,13 @@
   operations; each gets the bilan's next seq; a repeat (same op id, same
   author and bytes) gets its seq again and is not stored twice; the same op
   id with other bytes is refused; the beneficiary pulls them all, in order,
-  with their authors; a member in the room gets a new operation at once; the
+  with their authors, sheets and roles; a member in the room gets a new operation at once; the
   operations outlive a server restart; pulls come in pages (256 at most,
   or fewer when large) that end with more=false, with no gap and no repeat.
 - who_may: a device of another bilan may neither push nor pull there
   (not_member), an unknown bilan is unknown_bilan; malformed op ids and
-  sealed bytes are refused with the field named; nothing of it is stored.
+  sealed bytes, and a sheet id missing or malformed, are refused with the
+  field named; nothing of it is stored.
 
 Run one scenario: test_sheets.py NAME; all: test_sheets.py.
 """
@@ -27,18 +28,22 @@ def sealed(n, tag):
     return b64u(tag.to_bytes(2, "big") + os.urandom(n - 2))
 
 
-def push(peer, bilan, op, data):
-    return peer.req({"type": "sheet_push", "bilan": bilan, "op": b64u(op), "sealed": data})
+SHEET = b"\x05" * 16  # the sheet of the operations these tests push, unless told
 
 
-def pull_all(peer, bilan, after=0):
-    """Every page from after on: [(seq, op, author, sealed)], and the page sizes."""
+def push(peer, bilan, op, data, sheet=SHEET):
+    return peer.req({"type": "sheet_push", "bilan": bilan, "op": b64u(op), "sheet": b64u(sheet), "sealed": data})
+
+
+def pull_all(peer, bilan, after=0, full=False):
+    """Every page from after on: [(seq, op, author, sealed)] (with full, the
+    entries as sent), and the page sizes."""
     got, pages = [], []
     while True:
         m = peer.ok({"type": "sheet_pull", "bilan": bilan, "after": after}, "sheet_ops")
         pages.append(len(m["ops"]))
         for o in m["ops"]:
-            got.append((o["seq"], o["op"], o["author"], o["sealed"]))
+            got.append(o if full else (o["seq"], o["op"], o["author"], o["sealed"]))
         if m["ops"]:
             after = m["ops"][-1]["seq"]
         if not m["more"]:
@@ -66,7 +71,7 @@ def t_store_and_order():
             op = os.urandom(16)
             data = sealed(60 + i, i)
             who = A if i % 2 == 0 else BX
-            m = push(who, X, op, data)
+            m = push(who, X, op, data, sheet=bytes([i % 2]) * 16)
             if m.get("type") != "sheet_pushed" or m["seq"] != i + 1 or m["op"] != b64u(op):
                 raise TestFailure(f"push {i + 1} by {who.name}: {m}")
             ops.append((i + 1, b64u(op), who, data))
@@ -81,6 +86,10 @@ def t_store_and_order():
         got, _ = pull_all(BX, X)
         want = [(s, o, b64u(w.dev.fp), d) for s, o, w, d in ops]
         check(got == want, "the beneficiary pulls every operation in order, with its author and its bytes")
+        full, _ = pull_all(BX, X, full=True)
+        check([(o["sheet"], o["role"]) for o in full] ==
+              [(b64u(bytes([i % 2]) * 16), "consultant" if i % 2 == 0 else "beneficiary") for i in range(5)],
+              "each entry names its sheet and its author's role in the bilan (§10.1)")
         got, _ = pull_all(A, X, after=3)
         check([g[0] for g in got] == [4, 5], "a pull after seq 3 gives 4 and 5")
 
@@ -92,7 +101,8 @@ def t_store_and_order():
         check(push(A, X, op6, d6)["seq"] == 6, "push 6 while both are in the room")
         m = BX.wait("sheet_ops")
         check(len(m["ops"]) == 1 and m["ops"][0]["seq"] == 6 and m["ops"][0]["sealed"] == d6
-              and m["ops"][0]["author"] == b64u(A.dev.fp) and m["more"] is False,
+              and m["ops"][0]["author"] == b64u(A.dev.fp) and m["more"] is False
+              and m["ops"][0]["sheet"] == b64u(SHEET) and m["ops"][0]["role"] == "consultant",
               "the other member in the room gets it at once")
         A.barrier()
         check(not A.seen("sheet_ops"), "the pusher is not sent its own operation back")
@@ -144,11 +154,16 @@ def t_who_may():
             ({"sealed": "A" * 20}, "'sealed'", "sealed bytes shorter than a seal"),
             ({"sealed": "*" * 60}, "'sealed'", "sealed bytes that are not base64url"),
             ({"sealed": "A" * 62000}, "'sealed'", "sealed bytes longer than an operation may be"),
+            ({"sheet": "AAAA"}, "'sheet'", "a sheet id that is not 16 bytes"),
+            ({"sheet": None}, "'sheet'", "no sheet id (§10.1: required)"),
         ]
         for over, field, what in bad:
-            msg = dict({"type": "sheet_push", "bilan": X, "op": b64u(os.urandom(16)), "sealed": sealed(50, 5)}, **over)
+            msg = dict({"type": "sheet_push", "bilan": X, "op": b64u(os.urandom(16)), "sheet": b64u(SHEET),
+                        "sealed": sealed(50, 5)}, **over)
+            msg = {k: v for k, v in msg.items() if v is not None}
             m = A.req(msg)
-            check(m.get("type") == "error" and m["code"] in ("invalid_field", "too_large") and field in m["message"],
+            check(m.get("type") == "error" and m["code"] in ("invalid_field", "too_large", "missing_field")
+                  and field in m["message"],
                   f"{what}: refused, the field named ({m.get('code')}: {m.get('message')})")
         got, _ = pull_all(A, X)
         check([g[0] for g in got] == [1], "nothing refused was stored")

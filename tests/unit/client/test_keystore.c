@@ -211,10 +211,11 @@ int main(void)
     CHECK_EQ_INT(sqlite3_open(db, &old), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(old,
                               "DROP TABLE bilan_secrets; PRAGMA user_version = 4;"
-                              "DROP TABLE doc_keys; DROP TABLE doc_key_wraps;"
                               "DROP TRIGGER bilans_bound; DROP TRIGGER peers_bound;"
                               "DROP TRIGGER sessions_taken_bound; DROP TRIGGER receipts_bound;"
                               "ALTER TABLE sessions_taken DROP COLUMN obs;"
+                              "DROP TABLE ws_ops; DROP TABLE ws_state;" /* migration 7 */
+                              "DROP TABLE doc_keys; DROP TABLE doc_key_wraps;" /* migration 8 */
                               "UPDATE bilans SET secret = zeroblob(32) WHERE bilan = 'B1';",
                               NULL, NULL, NULL),
                  SQLITE_OK);
@@ -233,7 +234,7 @@ int main(void)
     CHECK(obs && !strcmp(obs, "{\"a\":2}"));
     free(obs);
 
-    /* The worksheets' document key (migration 7): stored, read back,
+    /* The worksheets' document key (migration 8): stored, read back,
      * replaced; wraps remembered per key id; deleted with its wraps. */
     struct ks_dockey dk, got;
     memset(&dk, 0, sizeof dk);

@@ -180,7 +180,7 @@ static void test_error_table(void)
         BP_E_TOKEN_EXPIRED, BP_E_NOT_MEMBER, BP_E_ROOM_FULL, BP_E_RATE_LIMITED, BP_E_VERSION,
         BP_E_UNKNOWN_DEVICE, BP_E_FORBIDDEN, BP_E_BAD_FRAME, BP_E_TOO_SLOW, BP_E_UNKNOWN_BILAN,
         BP_E_INTERNAL, BP_E_SHUTDOWN, BP_E_CRYPTO, BP_E_NOMEM, BP_E_BAD_LINK,
-        BP_E_AUTH_TIMEOUT, BP_E_TOO_MANY_CONNECTIONS, BP_E_TOKEN_REVOKED, BP_E_FLOW};
+        BP_E_AUTH_TIMEOUT, BP_E_TOO_MANY_CONNECTIONS, BP_E_TOKEN_REVOKED, BP_E_FLOW, BP_E_BILAN_CLOSED};
     CHECK_EQ_INT(sizeof all / sizeof all[0], BP_E_COUNT);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         const char *code = bp_err_code(all[i]);
@@ -214,6 +214,10 @@ static void test_error_table(void)
     CHECK_EQ_INT(BP_E_FLOW, -29);
     CHECK_STR(bp_err_code(BP_E_FLOW), "flow_violation");
     CHECK(!bp_err_is_fatal(BP_E_FLOW));
+    /* Closing a bilan (PROTOCOL.md §10.4): a fixed number, not fatal. */
+    CHECK_EQ_INT(BP_E_BILAN_CLOSED, -30);
+    CHECK_STR(bp_err_code(BP_E_BILAN_CLOSED), "bilan_closed");
+    CHECK(!bp_err_is_fatal(BP_E_BILAN_CLOSED));
 }
 
 static void test_accessors(void)

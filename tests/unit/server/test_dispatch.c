@@ -19,6 +19,7 @@ static struct now T = {1700000000, 100000, 1700000000000LL};
 
 #define KEY "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define SIG KEY KEY
+#define WRAP "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" /* 60 bytes */
 #define AF "authenticate first (hello, then enrol or auth)"
 #define NIR "not in a room"
 #define NEWC "send hello first, then sign the challenge"
@@ -62,10 +63,20 @@ static const struct sample {
      "\",\"ref\":\"r\"}",
      {AF, AF, NULL, NULL}},
     {BP_T_SHEET_PUSH,
-     "{\"type\":\"sheet_push\",\"bilan\":\"b1\",\"op\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"sealed\":\""
+     "{\"type\":\"sheet_push\",\"bilan\":\"b1\",\"op\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"sheet\":\"AAAAAAAAAAAAAAAAAAAAAA\","
+     "\"sealed\":\""
      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"ref\":\"r\"}",
      {AF, AF, NULL, NULL}},
     {BP_T_SHEET_PULL, "{\"type\":\"sheet_pull\",\"bilan\":\"b1\",\"after\":0,\"ref\":\"r\"}", {AF, AF, NULL, NULL}},
+    {BP_T_SHEET_KEY_PUT,
+     "{\"type\":\"sheet_key_put\",\"bilan\":\"b1\",\"kid\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"to\":\"" KEY
+     "\",\"wrap\":\"" WRAP "\",\"ref\":\"r\"}",
+     {AF, AF, NULL, NULL}},
+    {BP_T_SHEET_KEY_GET, "{\"type\":\"sheet_key_get\",\"bilan\":\"b1\",\"ref\":\"r\"}", {AF, AF, NULL, NULL}},
+    {BP_T_SHEET_CONSENT, "{\"type\":\"sheet_consent\",\"bilan\":\"b1\",\"statement\":\"{}\",\"sig\":\"" SIG
+     "\",\"ref\":\"r\"}",
+     {AF, AF, NULL, NULL}},
+    {BP_T_BILAN_CLOSE, "{\"type\":\"bilan_close\",\"bilan\":\"b1\",\"ref\":\"r\"}", {AF, AF, NULL, NULL}},
 };
 #define NSAMPLES (sizeof SAMPLES / sizeof SAMPLES[0])
 

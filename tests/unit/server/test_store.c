@@ -13,7 +13,9 @@
  * consultants, token redemption (single use, expiry, idempotent redeem by
  * the same device, roles that cannot change), invites, join rights, members,
  * sessions, the journal and its personal total, frozen figures, budget
- * warnings, receipts and refusals, transactions. A new backend adds its
+ * warnings, receipts and refusals, worksheets (operations with their sheet
+ * and role, the document key's id and wraps, the consent, the close and
+ * the purge), transactions. A new backend adds its
  * fixture to `fixtures` and runs this program with its name.
  *
  * What only the SQLite file has (schema numbers, file mode, WAL, triggers,
@@ -166,6 +168,12 @@ static void test_check(const struct store_ops *ops)
     x_worksheets.sheet_usage = NULL;
     check_refused(&x_ops, "store backend 'x': operation worksheets.sheet_usage is missing");
     copy_tables(ops);
+    x_worksheets.sheet_wrap_put = NULL;
+    check_refused(&x_ops, "store backend 'x': operation worksheets.sheet_wrap_put is missing");
+    copy_tables(ops);
+    x_worksheets.bilan_purge = NULL;
+    check_refused(&x_ops, "store backend 'x': operation worksheets.bilan_purge is missing");
+    copy_tables(ops);
     x_ops.worksheets = NULL;
     check_refused(&x_ops, "store backend 'x': domain worksheets is missing");
     copy_tables(ops);
@@ -311,6 +319,8 @@ struct sheet_rows {
     size_t len[8];
     int first_byte[8], op_first[8];
     char author[8][STORE_FP_B64];
+    char sheet[8][BP_WS_SHEET_B64 + 1];
+    enum bp_role role[8];
 };
 
 static int row_sheet(void *arg, const struct store_sheet_op *o)
@@ -322,9 +332,128 @@ static int row_sheet(void *arg, const struct store_sheet_op *o)
         r->first_byte[r->n] = o->sealed_len ? o->sealed[0] : -1;
         r->op_first[r->n] = o->op[0];
         snprintf(r->author[r->n], sizeof r->author[r->n], "%s", o->author);
+        snprintf(r->sheet[r->n], sizeof r->sheet[r->n], "%s", o->sheet);
+        r->role[r->n] = o->role;
     }
     r->n++;
     return 0;
+}
+
+#define SHEET_A "AQEBAQEBAQEBAQEBAQEBAQ"
+#define SHEET_B "AgICAgICAgICAgICAgICAg"
+
+struct wrap_rows {
+    int n;
+    char from[4][STORE_FP_B64];
+    uint8_t first[4], sign0[4];
+};
+
+static int row_wrap(void *arg, const struct store_sheet_wrap *w)
+{
+    struct wrap_rows *r = arg;
+    if (r->n < 4) {
+        snprintf(r->from[r->n], sizeof r->from[r->n], "%s", w->from);
+        r->first[r->n] = w->wrap[0];
+        r->sign0[r->n] = w->from_sign_pub[0];
+    }
+    r->n++;
+    return 0;
+}
+
+static int first_bilan(void *arg, const struct store_bilan *b)
+{
+    snprintf(arg, BP_ID_MAX + 1, "%s", b->id);
+    return 1;
+}
+
+/* The document key's id and wraps, the consent, the close and the purge
+ * (PROTOCOL.md §10.2-10.4) on bilan, which holds three operations: two of
+ * SHEET_A (40 and 38 bytes), one of SHEET_B (39 bytes); d1 and d2 are
+ * enrolled devices. */
+static void test_keys_close(const struct store_ops *ops, struct store *st, const char *bilan,
+                            const struct store_device *d1, const struct store_device *d2, int64_t now)
+{
+    const struct store_worksheet_ops *ws = ops->worksheets;
+    char kid[BP_WS_SHEET_B64 + 1];
+    CHECK_EQ_INT(ws->sheet_kid_get(st, bilan, kid), STORE_E_NOTFOUND);
+    CHECK_EQ_INT(ws->sheet_kid_set(st, bilan, "KID1KID1KID1KID1KID1KI"), 0);
+    CHECK_EQ_INT(ws->sheet_kid_set(st, bilan, "KID2KID2KID2KID2KID2KI"), STORE_E_EXISTS); /* the first wins */
+    CHECK_EQ_INT(ws->sheet_kid_get(st, bilan, kid), 0);
+    CHECK_STR(kid, "KID1KID1KID1KID1KID1KI");
+
+    struct store_sheet_wrap w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.bilan, sizeof w.bilan, "%s", bilan);
+    snprintf(w.from, sizeof w.from, "%s", d1->fp);
+    snprintf(w.to, sizeof w.to, "%s", d1->fp);
+    memset(w.wrap, 0x11, sizeof w.wrap);
+    CHECK_EQ_INT(ws->sheet_wrap_put(st, &w, 2), 0);
+    snprintf(w.to, sizeof w.to, "%s", d2->fp);
+    CHECK_EQ_INT(ws->sheet_wrap_put(st, &w, 2), 0);
+    memset(w.wrap, 0x22, sizeof w.wrap); /* the same pair: replaced */
+    CHECK_EQ_INT(ws->sheet_wrap_put(st, &w, 2), 0);
+    struct wrap_rows wr = {0};
+    CHECK_EQ_INT(ws->sheet_wraps_to(st, bilan, d2->fp, row_wrap, &wr), 0);
+    CHECK(wr.n == 1 && wr.first[0] == 0x22 && wr.sign0[0] == d1->sign_pub[0]);
+    CHECK_STR(wr.from[0], d1->fp);
+    snprintf(w.from, sizeof w.from, "%s", d2->fp); /* a third pair past max 2 */
+    CHECK_EQ_INT(ws->sheet_wrap_put(st, &w, 2), BP_E_TOO_LARGE);
+    CHECK_EQ_INT(ws->sheet_wrap_put(st, &w, 3), 0);
+
+    struct store_sheet_consent c, got;
+    memset(&c, 0, sizeof c);
+    CHECK_EQ_INT(ws->sheet_consent_get(st, bilan, &got), STORE_E_NOTFOUND);
+    snprintf(c.bilan, sizeof c.bilan, "%s", bilan);
+    snprintf(c.device, sizeof c.device, "%s", d2->fp);
+    snprintf(c.statement, sizeof c.statement, "{\"first\":1}");
+    memset(c.sig, 0x33, sizeof c.sig);
+    c.at = now;
+    CHECK_EQ_INT(ws->sheet_consent_put(st, &c), 0);
+    snprintf(c.statement, sizeof c.statement, "{\"second\":2}"); /* the newest replaces */
+    c.at = now + 5;
+    CHECK_EQ_INT(ws->sheet_consent_put(st, &c), 0);
+    CHECK_EQ_INT(ws->sheet_consent_get(st, bilan, &got), 0);
+    CHECK(got.at == now + 5 && got.sig[63] == 0x33);
+    CHECK_STR(got.statement, "{\"second\":2}");
+
+    /* The close keeps SHEET_A's operations, the wraps and the consent. */
+    const char kept[1][BP_WS_SHEET_B64 + 1] = {SHEET_A};
+    struct store_sheet_counts n;
+    CHECK_EQ_INT(ws->bilan_close(st, "bNoSuchBilan", now + 10, kept, 1, &n), BP_E_UNKNOWN_BILAN);
+    CHECK_EQ_INT(ws->bilan_close(st, bilan, now + 10, kept, 1, &n), 0);
+    CHECK(n.deleted_ops == 1 && n.deleted_bytes == 39 && n.kept_ops == 2 && n.deleted_wraps == 0 &&
+          n.deleted_consents == 0);
+    CHECK_EQ_INT(ws->bilan_close(st, bilan, now + 11, kept, 1, &n), BP_E_BILAN_CLOSED);
+    struct store_bilan b;
+    CHECK_EQ_INT(ops->bilans->bilan_get(st, bilan, &b), 0);
+    CHECK(b.closed == now + 10 && b.purged == 0);
+    CHECK_STR(b.sheets_kept, "[\"" SHEET_A "\"]");
+    int64_t count, bytes;
+    CHECK_EQ_INT(ws->sheet_usage(st, bilan, &count, &bytes), 0);
+    CHECK(count == 2 && bytes == 40 + 38);
+    CHECK_EQ_INT(ws->sheet_consent_get(st, bilan, &got), 0);
+    CHECK_EQ_INT(ws->sheet_kid_get(st, bilan, kid), 0);
+
+    /* The purge: due only once closed_before reaches the close. */
+    char due[BP_ID_MAX + 1] = "";
+    CHECK_EQ_INT(ws->bilans_to_purge(st, now + 9, first_bilan, due), 0);
+    CHECK_STR(due, "");
+    CHECK_EQ_INT(ws->bilans_to_purge(st, now + 10, first_bilan, due), 1);
+    CHECK_STR(due, bilan);
+    CHECK_EQ_INT(ws->bilan_purge(st, bilan, now + 20, &n), 0);
+    CHECK(n.deleted_ops == 2 && n.deleted_bytes == 78 && n.deleted_wraps == 3 && n.deleted_consents == 1);
+    CHECK_EQ_INT(ops->bilans->bilan_get(st, bilan, &b), 0);
+    CHECK(b.closed == now + 10 && b.purged == now + 20 && !b.sheets_kept[0]);
+    CHECK_EQ_INT(ws->sheet_usage(st, bilan, &count, &bytes), 0);
+    CHECK_EQ_INT(count, 0);
+    CHECK_EQ_INT(ws->sheet_consent_get(st, bilan, &got), STORE_E_NOTFOUND);
+    CHECK_EQ_INT(ws->sheet_kid_get(st, bilan, kid), STORE_E_NOTFOUND);
+    wr.n = 0;
+    CHECK_EQ_INT(ws->sheet_wraps_to(st, bilan, d2->fp, row_wrap, &wr), 0);
+    CHECK_EQ_INT(wr.n, 0);
+    due[0] = '\0';
+    CHECK_EQ_INT(ws->bilans_to_purge(st, now + 1000, first_bilan, due), 0);
+    CHECK_STR(due, ""); /* purged once */
 }
 
 static void test_contract(const struct store_ops *ops, const char *path)
@@ -731,6 +860,8 @@ static void test_contract(const struct store_ops *ops, const char *path)
             snprintf(o[i].bilan, sizeof o[i].bilan, "%s", b.id);
             memset(o[i].op, i + 1, BP_WS_OPID_RAW);
             snprintf(o[i].author, sizeof o[i].author, "%s", i == 1 ? "author-b" : "author-a");
+            snprintf(o[i].sheet, sizeof o[i].sheet, "%s", i == 1 ? SHEET_B : SHEET_A);
+            o[i].role = i == 1 ? BP_ROLE_BENEFICIARY : BP_ROLE_CONSULTANT;
             o[i].sealed = blob[i];
             o[i].sealed_len = sizeof blob[i] - (size_t)i;
             o[i].stored_ms = now * 1000 + i;
@@ -756,12 +887,16 @@ static void test_contract(const struct store_ops *ops, const char *path)
         CHECK_EQ_INT(ws->sheet_ops_after(st, b.id, 0, 2, row_sheet, &sr), 0);
         CHECK(sr.n == 2 && sr.seq[0] == 1 && sr.seq[1] == 2 && sr.len[1] == 39 && sr.first_byte[1] == 0xa1);
         CHECK_STR(sr.author[1], "author-b");
+        CHECK_STR(sr.sheet[1], SHEET_B);
+        CHECK_STR(sr.sheet[0], SHEET_A);
+        CHECK(sr.role[0] == BP_ROLE_CONSULTANT && sr.role[1] == BP_ROLE_BENEFICIARY);
         memset(&sr, 0, sizeof sr);
         CHECK_EQ_INT(ws->sheet_ops_after(st, b.id, 2, 10, row_sheet, &sr), 0);
         CHECK(sr.n == 1 && sr.seq[0] == 3 && sr.op_first[0] == 3);
         memset(&sr, 0, sizeof sr);
         CHECK_EQ_INT(ws->sheet_ops_after(st, "bNoSuchBilan", 0, 10, row_sheet, &sr), 0);
         CHECK_EQ_INT(sr.n, 0);
+        test_keys_close(ops, st, b.id, &d1, &d2, now);
     }
 
     /* Transactions: a rollback leaves nothing, a commit keeps all; a

@@ -1,7 +1,8 @@
 /* test_store_sqlite.c: what only the SQLite backend (server/store_sqlite*.c)
  * promises, seen in its file: the schema number, the file's mode and WAL
  * journal, the triggers that keep the journal append-only and a stored record
- * frozen, the migration of a schema-2 file (the previous release), a newer
+ * frozen, the migration of a schema-2 file (the previous release) and of a
+ * schema-4 file (sealed operations before their sheet and role), a newer
  * file refused, and tokens stored only as hashes (their bytes appear nowhere
  * in the file). The store's contract, the same for every backend, is
  * test_store.c. */
@@ -65,12 +66,12 @@ static void test_fresh(void)
     CHECK_EQ_INT(store_open(ops, path, 1, &st, why, sizeof why), 0);
     if (!st)
         return;
-    CHECK_EQ_INT(ops->schema_version(st), 4);
+    CHECK_EQ_INT(ops->schema_version(st), 5);
     ops->close(st);
     CHECK_EQ_INT(store_open(ops, path, 0, &st, why, sizeof why), 0);
     if (!st)
         return;
-    CHECK_EQ_INT(ops->schema_version(st), 4);
+    CHECK_EQ_INT(ops->schema_version(st), 5);
     struct stat sb;
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
     sqlite3 *db = NULL;
@@ -177,7 +178,7 @@ static void test_migrate_v2(void)
     CHECK_EQ_INT(store_open(ops, path, 0, &st, why, sizeof why), 0);
     if (!st)
         return;
-    CHECK_EQ_INT(ops->schema_version(st), 4);
+    CHECK_EQ_INT(ops->schema_version(st), 5);
     struct store_session got;
     CHECK_EQ_INT(ops->journal->session_get(st, "s-old", &got), 0);
     CHECK(got.rules == 1 && !got.has_figures && got.closed_ms == 2000);
@@ -190,6 +191,64 @@ static void test_migrate_v2(void)
     CHECK_EQ_INT(q1(path, "SELECT count(*) FROM refusals"), 0);
 }
 
+static int role_of(void *arg, const struct store_sheet_op *o)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+    out[n] = o->role == BP_ROLE_CONSULTANT ? 'c' : o->role == BP_ROLE_BENEFICIARY ? 'b' : '-';
+    out[n + 1] = o->sheet[0] ? 's' : '0';
+    return 0;
+}
+
+/* A schema-4 file (issue 11's first part) with operations by the bilan's
+ * consultant, its beneficiary and a device that is neither: brought to 5,
+ * each operation has its author's role as the server enrolled it (none for
+ * the stranger) and no sheet; the bilan is open, without a key; a close
+ * without consent deletes them all. */
+static void test_migrate_v4(void)
+{
+    char path[256], why[256];
+    snprintf(path, sizeof path, "%s/v4.db", dir);
+    FILE *f = fopen(SCHEMA_V4_SQL, "r");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    static char sql[1 << 16];
+    size_t len = fread(sql, 1, sizeof sql - 1, f);
+    fclose(f);
+    sql[len] = '\0';
+    CHECK_EQ_INT(raw_exec(path, sql), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path,
+                          "INSERT INTO consultants VALUES (1, 'alice', 1);"
+                          "INSERT INTO devices VALUES ('dA', zeroblob(32), zeroblob(32), 'consultant', 1, '', 1);"
+                          "INSERT INTO devices VALUES ('dB', zeroblob(32), zeroblob(32), 'beneficiary', NULL, '', 1);"
+                          "INSERT INTO bilans VALUES ('B1', 'old', 1, 57600, 1, 0);"
+                          "INSERT INTO bilan_members VALUES ('B1', 'dB', 'beneficiary', 1);"
+                          "INSERT INTO sheet_ops VALUES ('B1', 1, zeroblob(16), 'dA', x'00', 1);"
+                          "INSERT INTO sheet_ops VALUES ('B1', 2, x'01010101010101010101010101010101', 'dB', x'00', 1);"
+                          "INSERT INTO sheet_ops VALUES ('B1', 3, x'02020202020202020202020202020202', 'dX', x'00', 1);"),
+                 SQLITE_OK);
+    CHECK_EQ_INT(q1(path, "PRAGMA user_version"), 4);
+    struct store *st = NULL;
+    CHECK_EQ_INT(store_open(ops, path, 0, &st, why, sizeof why), 0);
+    if (!st)
+        return;
+    CHECK_EQ_INT(ops->schema_version(st), 5);
+    char roles[16] = "";
+    CHECK_EQ_INT(ops->worksheets->sheet_ops_after(st, "B1", 0, 10, role_of, roles), 0);
+    CHECK_STR(roles, "c0b0-0");
+    struct store_bilan b;
+    CHECK_EQ_INT(ops->bilans->bilan_get(st, "B1", &b), 0);
+    CHECK(b.closed == 0 && b.purged == 0 && b.sheets_kept[0] == '\0');
+    char kid[BP_WS_SHEET_B64 + 1];
+    CHECK_EQ_INT(ops->worksheets->sheet_kid_get(st, "B1", kid), STORE_E_NOTFOUND);
+    struct store_sheet_counts n;
+    CHECK_EQ_INT(ops->worksheets->bilan_close(st, "B1", 100, NULL, 0, &n), 0);
+    CHECK(n.deleted_ops == 3 && n.kept_ops == 0);
+    ops->close(st);
+    CHECK_EQ_INT(q1(path, "SELECT count(*) FROM sheet_ops"), 0);
+}
+
 int main(void)
 {
     log_init(0);
@@ -199,6 +258,7 @@ int main(void)
     }
     test_fresh();
     test_migrate_v2();
+    test_migrate_v4();
     char rm[300];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     if (system(rm) != 0)
