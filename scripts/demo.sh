@@ -87,5 +87,25 @@ echo "   (the demo session lasts about 10 s: 0:00 once rounded; --format json gi
 for r in "$tmp"/receipts/*.json; do
   "$client" receipt verify "$r" | sed 's/^/   /' || true
 done
+
+say "7. Shared worksheets, end to end encrypted: the consultant starts the synthèse, the beneficiary adds their words"
+# The beneficiary's device got the worksheets' key in the room above, once its
+# pair with the consultant's was authenticated by the invite link.
+sheet=$("$client" --data "$tmp/consultant" sheet new synthese --bilan "$bilan" 2>/dev/null)
+"$client" --data "$tmp/consultant" sheet set "$sheet" contexte \
+  "Reconversion souhaitée après quinze ans dans la logistique." --bilan "$bilan" | sed 's/^/   consultant:  /'
+"$client" --data "$tmp/beneficiary" sheet sync --bilan "$bilan" | sed 's/^/   beneficiary: /'
+"$client" --data "$tmp/beneficiary" sheet set "$sheet" mots_projet \
+  "Je veux travailler avec mes mains, au grand air." --bilan "$bilan" | sed 's/^/   beneficiary: /'
+"$client" --data "$tmp/consultant" sheet sync --bilan "$bilan" | sed 's/^/   consultant:  /'
+"$client" --data "$tmp/consultant" sheet export "$sheet" --format pdf -o "$tmp/synthese.pdf" --bilan "$bilan" 2>&1 \
+  | sed 's/^/   consultant:  /'
+if cat "$tmp"/server/server.db* | grep -a -q "grand air"; then
+  echo "   ERROR: the server's database holds the worksheet's text"
+else
+  echo "   the server's database holds none of that text: only sealed operations"
+fi
+echo "   (the synthèse as a PDF, made on the consultant's device: $tmp/synthese.pdf)"
+
 echo
 echo "Demo finished. Next: README.md (deployment, configuration, CLI reference)."
