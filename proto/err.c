@@ -41,7 +41,7 @@ static const struct err_row err_table[] = {
     {BP_E_TOO_MANY_CONNECTIONS, "too_many_connections", "The server has too many connections waiting to sign in and closed this one. Connect again in a moment.", 1},
     {BP_E_TOKEN_REVOKED, "token_revoked", "This invite link was replaced by a newer one. Ask the consultant for the latest link.", 0},
     {BP_E_FLOW, "flow_violation", "You kept sending data after the server asked you to hold (flow hold) and went past the allowance: this frame was not relayed to anyone. Send data again only after flow go.", 0},
-    {BP_E_BILAN_CLOSED, "bilan_closed", "This bilan was closed by its consultant: it takes no new session, member, worksheet change, key or consent. Its kept worksheets and its hours can still be read.", 0},
+    {BP_E_BILAN_CLOSED, "bilan_closed", "This bilan was closed by its consultant: it takes no new session, member, worksheet change, key, consent or declared personal work. Its kept worksheets and its hours can still be read.", 0},
 };
 
 _Static_assert(sizeof err_table / sizeof err_table[0] == BP_E_COUNT, "one row per error code");

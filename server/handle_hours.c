@@ -83,6 +83,10 @@ void handle_personal_declare(struct conn *c, const json_t *msg, const char *ref,
         conn_send_error(c, BP_E_FORBIDDEN, "only the beneficiary of this bilan declares personal work", ref, now);
         return;
     }
+    if ((rc = auth_bilan_open(srv->ops, srv->st, bilan))) { /* its time is over (PROTOCOL.md §10.4) */
+        conn_send_error(c, rc == BP_E_BILAN_CLOSED ? rc : BP_E_INTERNAL, NULL, ref, now);
+        return;
+    }
     if (conn_quota(c, QUOTA_DECLARE, ref, now))
         return;
     struct store_jev e;

@@ -21,7 +21,8 @@ real server, spoken by raw devices over TLS (test_authz.Peer).
   file then holds only the consented sheets' operations, with the key wraps
   and the consent; the reply and the bilan_closed of the member in the room
   count what went and stayed; a second close and join, invite_create,
-  session_open, sheet_push, sheet_key_put, sheet_consent get bilan_closed;
+  session_open, sheet_push, sheet_key_put, sheet_consent, personal_declare
+  get bilan_closed;
   sheet_pull (the kept sheets), sheet_key_get and hours still answer; the
   bilan object says closed and sheets_kept. A bilan closed without consent
   keeps nothing: its operations, wraps and key id go.
@@ -285,6 +286,8 @@ def t_close():
         refused(BX.req(consent_msg(BX.dev, X, statement(BX.dev, X, kept, int(time.time())))), "bilan_closed",
                 "sheet_consent")
         refused(A.req({"type": "invite_create", "bilan": X}), "bilan_closed", "invite_create")
+        refused(BX.req({"type": "personal_declare", "bilan": X, "seconds": 3600}), "bilan_closed",
+                "personal_declare (the bilan's time is over)")
         A.ok({"type": "leave"}, "left")
         refused(A.req({"type": "join", "bilan": X}), "bilan_closed", "join")
         m = BX.ok({"type": "sheet_pull", "bilan": X, "after": 0}, "sheet_ops")
