@@ -76,7 +76,7 @@ void handle_sheet_key_put(struct conn *c, const json_t *msg, const char *ref, st
     const char *bilan = bp_str(msg, "bilan", "");
     const char *kid = bp_str(msg, "kid", "");
     enum bp_role role, to_role;
-    if (member_of(c, bilan, &role, ref, now))
+    if (member_of(c, bilan, &role, ref, now) || conn_quota(c, QUOTA_SHEET_KEY, ref, now))
         return;
     int rc = auth_bilan_open(ops, srv->st, bilan);
     if (rc) {
@@ -162,7 +162,7 @@ void handle_sheet_key_get(struct conn *c, const json_t *msg, const char *ref, st
     struct server *srv = c->srv;
     const char *bilan = bp_str(msg, "bilan", "");
     enum bp_role role;
-    if (member_of(c, bilan, &role, ref, now))
+    if (member_of(c, bilan, &role, ref, now) || conn_quota(c, QUOTA_SHEET_KEY, ref, now))
         return;
     char kid[BP_WS_SHEET_B64 + 1];
     json_t *keys = json_array();
@@ -202,6 +202,8 @@ void handle_sheet_consent(struct conn *c, const json_t *msg, const char *ref, st
         conn_send_error(c, BP_E_FORBIDDEN, "only a beneficiary device of this bilan gives the consent", ref, now);
         return;
     }
+    if (conn_quota(c, QUOTA_CONSENT, ref, now))
+        return;
     int rc = auth_bilan_open(srv->ops, srv->st, bilan);
     if (rc) {
         conn_send_error(c, rc, NULL, ref, now);

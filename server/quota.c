@@ -14,6 +14,10 @@ const struct quota_limit quota_limits[QUOTA_KINDS] = {
      * catching up after days offline pushes its backlog in a few minutes. */
     [QUOTA_SHEET_PUSH] = {6000, 60 * 1000, "worksheet operations"},
     [QUOTA_SHEET_PULL] = {600, 60 * 1000, "worksheet pulls"},
+    /* A device asks for the key at each connection and wraps it once per
+     * peer; a person consents a few times at most. Each writes the store. */
+    [QUOTA_SHEET_KEY] = {600, 60 * 1000, "worksheet key requests"},
+    [QUOTA_CONSENT] = {20, 10 * 60 * 1000, "consents"},
 };
 
 static int expired(const struct quota_entry *e, int64_t now_ms)

@@ -18,7 +18,10 @@
 
 #define QUOTA_SLOTS 1024
 
-enum quota_kind { QUOTA_JOIN, QUOTA_HOURS, QUOTA_DECLARE, QUOTA_SHEET_PUSH, QUOTA_SHEET_PULL, QUOTA_KINDS };
+enum quota_kind {
+    QUOTA_JOIN, QUOTA_HOURS, QUOTA_DECLARE, QUOTA_SHEET_PUSH, QUOTA_SHEET_PULL, QUOTA_SHEET_KEY, QUOTA_CONSENT,
+    QUOTA_KINDS
+};
 
 struct quota_limit {
     uint32_t max;       /* requests allowed per window */

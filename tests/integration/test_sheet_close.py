@@ -173,6 +173,11 @@ def t_keys():
         f, t = next((f, t) for f, t in pairs[::-1] if (f.name, t.name) not in have)
         refused(key_put(f, X, K1, t), "too_large", "a 65th wrap")
         check(key_put(A, X, K1, BX).get("type") == "sheet_key_stored", "replacing one of the 64 still works")
+        # 600 key requests (put and get) per device per minute.
+        got = [A.req({"type": "sheet_key_get", "bilan": X}).get("code") for _ in range(620)]
+        check(got[-1] == "rate_limited" and got.count(None) < 600,
+              f"a device past its key requests is rate limited ({got.count('rate_limited')} refused)")
+        refused(key_put(A, X, K1, BX), "rate_limited", "a wrap past the key requests")
         for p in devs + [B]:
             p.close()
         check(server.stop() == 0, "server exits 0")
@@ -224,6 +229,10 @@ def t_consent():
               "another beneficiary device of the bilan gives a newer one")
         row = db_query(server, "SELECT device, statement FROM sheet_consents WHERE bilan = ?", (X,))
         check(row == [(b64u(BX2.dev.fp), newer)], "the newest replaces the earlier one")
+        # 20 consents per device per 10 minutes, counted before they are checked.
+        codes = [BX.req(dict(msg, sig=b64u(bytes(64)))).get("code") for _ in range(10)]
+        check(codes[-1] == "rate_limited" and codes.count("rate_limited") >= 1 and
+              set(codes) <= {"bad_signature", "rate_limited"}, f"a device past its consents is rate limited ({codes})")
         for p in (A, BX, BX2, B):
             p.close()
         check(server.stop() == 0, "server exits 0")
