@@ -326,9 +326,10 @@ static void wrap_take(struct sheet_sync *s, const json_t *e, const char *kid)
             why = "the key is not the bilan's";
     }
     if (why) {
-        char h[40];
-        bp_fingerprint_human(from, h);
-        fprintf(s->cfg.err, "[sheets] key wrap from %s ignored: %s\n", why[0] == 'm' ? "?" : h, why);
+        char h[40] = "?";
+        if (why[0] != 'm') /* "malformed": `from` may not have been read */
+            bp_fingerprint_human(from, h);
+        fprintf(s->cfg.err, "[sheets] key wrap from %s ignored: %s\n", h, why);
         OPENSSL_cleanse(&k, sizeof k);
         return;
     }
