@@ -169,6 +169,20 @@ int ks__fail(struct keystore *ks, const char *what)
     return BP_E_INTERNAL;
 }
 
+int ks__exec_bilan(struct keystore *ks, const char *sql, long long server_id, const char *bilan,
+                   const char *what)
+{
+    sqlite3_stmt *st;
+    int rc = ks__prepare(ks, sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, server_id);
+    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : ks__fail(ks, what);
+}
+
 const char *ks_error(const struct keystore *ks)
 {
     return ks->err;

@@ -34,5 +34,9 @@ void ks__bind_blob_or_null(sqlite3_stmt *st, int i, int has, const uint8_t *p, i
 int ks__column_blob32(sqlite3_stmt *st, int i, uint8_t out[32]);
 /* Copies a TEXT column into out (cap bytes, "" when NULL). */
 void ks__column_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+/* Runs one statement with (server_id, bilan) bound as ?1 and ?2 (a row it
+ * returns is ignored): 0, or ks__fail's code with what. */
+int ks__exec_bilan(struct keystore *ks, const char *sql, long long server_id, const char *bilan,
+                   const char *what);
 
 #endif

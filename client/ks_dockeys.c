@@ -55,24 +55,14 @@ int ks_dockey_put(struct keystore *ks, long long server_id, const char *bilan, c
     return step == SQLITE_DONE ? 0 : ks__fail(ks, _("enregistrement de la clé des fiches"));
 }
 
-static int exec_bilan(struct keystore *ks, const char *sql, long long server_id, const char *bilan)
-{
-    sqlite3_stmt *st;
-    int rc = ks__prepare(ks, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? 0 : ks__fail(ks, _("effacement de la clé des fiches"));
-}
 
 int ks_dockey_delete(struct keystore *ks, long long server_id, const char *bilan)
 {
-    int rc = exec_bilan(ks, "DELETE FROM doc_keys WHERE server_id = ? AND bilan = ?", server_id, bilan);
+    int rc = ks__exec_bilan(ks, "DELETE FROM doc_keys WHERE server_id = ?1 AND bilan = ?2", server_id, bilan,
+                            _("effacement de la clé des fiches"));
     if (!rc)
-        rc = exec_bilan(ks, "DELETE FROM doc_key_wraps WHERE server_id = ? AND bilan = ?", server_id, bilan);
+        rc = ks__exec_bilan(ks, "DELETE FROM doc_key_wraps WHERE server_id = ?1 AND bilan = ?2", server_id,
+                            bilan, _("effacement de la clé des fiches"));
     /* secure_delete overwrote the freed pages of the database; the
      * write-ahead log may still hold the key's page until a checkpoint. */
     if (!rc)

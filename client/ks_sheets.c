@@ -46,18 +46,9 @@ int ks_ws_state(struct keystore *ks, long long server_id, const char *bilan,
                : ks__fail(ks, _("lecture de l'état des fiches d'un bilan"));
 }
 
-/* Runs one statement with (server_id, bilan) as ?1 and ?2. */
 static int exec2(struct keystore *ks, const char *sql, long long server_id, const char *bilan)
 {
-    sqlite3_stmt *st;
-    int rc = ks__prepare(ks, sql, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_text(st, 2, bilan, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : ks__fail(ks, _("écriture des fiches"));
+    return ks__exec_bilan(ks, sql, server_id, bilan, _("écriture des fiches"));
 }
 
 static int ensure_state(struct keystore *ks, long long server_id, const char *bilan)
