@@ -41,25 +41,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
 BILAN = os.environ.get("BILAN_CLIENT", "")
 RELAY = os.environ.get("BILAN_RELAY", "")
 
 
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-    print(f"  ok: {what}")
+from tmp_tests import Fail, Skip, check, run_in_tmp  # noqa: F401 (Fail, Skip raised by scenarios)
 
 
 def sanitizer_env():
@@ -371,22 +359,7 @@ def main():
         if not tool or not os.access(tool, os.X_OK):
             print(f"{name} is not set", file=sys.stderr)
             return 2
-    failed = skipped = 0
-    for name in sys.argv[1:] or list(TESTS):
-        print(f"== {name}", flush=True)
-        tmp = tempfile.mkdtemp(prefix="bilan-sheet-cli-")
-        try:
-            TESTS[name](tmp)
-            print(f"== {name}: passed")
-        except Skip as e:
-            skipped += 1
-            print(f"== {name}: SKIP: {e}")
-        except Fail as e:
-            failed += 1
-            print(f"== {name}: FAILED: {e}")
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 77 if skipped else 0
+    return run_in_tmp(TESTS, "bilan-sheet-cli-")
 
 
 if __name__ == "__main__":

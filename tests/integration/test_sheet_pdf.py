@@ -42,7 +42,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 TOOL = os.environ.get("BILAN_SHEET_TOOL", "")
 A4_H = 841.89
@@ -50,18 +49,7 @@ MARGIN = 56.69
 DEJAVU_RATIO = 1.163  # pdftotext's word box height / font size, for DejaVu Sans
 
 
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-    print("  ok:", what, flush=True)
+from tmp_tests import Fail, Skip, check, run_in_tmp  # noqa: F401 (Fail, Skip raised by scenarios)
 
 
 def valid(t, phase="investigation"):
@@ -370,22 +358,7 @@ def main():
     if missing:
         print(f"SKIP: {', '.join(missing)} missing (Debian: poppler-utils)")
         return 77
-    failed = skipped = 0
-    for name in sys.argv[1:] or list(TESTS):
-        print(f"== {name}", flush=True)
-        tmp = tempfile.mkdtemp(prefix="bilan-sheet-")
-        try:
-            TESTS[name](tmp)
-            print(f"== {name}: passed")
-        except Skip as e:
-            skipped += 1
-            print(f"== {name}: SKIP: {e}")
-        except Fail as e:
-            failed += 1
-            print(f"== {name}: FAILED: {e}")
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 77 if skipped else 0
+    return run_in_tmp(TESTS, "bilan-sheet-")
 
 
 if __name__ == "__main__":
