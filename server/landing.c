@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "landing.h"
+#include "webapp.h"
 
 extern const unsigned char landing_html[];
 extern const size_t landing_html_len;
@@ -129,8 +130,11 @@ void landing_route(const char *path, struct landing_resp *r)
 {
     memset(r, 0, sizeof *r);
     r->fd = -1;
+    r->headers = landing_headers;
     if (!path)
         path = "";
+    if (webapp_route(path, r))
+        return;
     if (link_path(path, "/j/") || link_path(path, "/e/")) {
         r->status = 200;
         r->content_type = "text/html; charset=utf-8";

@@ -1,6 +1,6 @@
 /* landing.h: what the server answers to plain HTTPS requests: the French
  * landing page for invite and enrolment links (/j/..., /e/...) and its script
- * (/landing.js), the client package when the administrator put one in
+ * (/landing.js), the browser client (webapp.h: /w/..., /web/...), the client package when the administrator put one in
  * DATA/downloads (/downloads/bilan.deb), /healthz, and 404 for everything
  * else.
  *
@@ -24,6 +24,9 @@ struct landing_resp {
      * from here on (reads len bytes from offset 0, then closes it); -1: none. */
     int fd;
     char disposition[160];       /* content-disposition value, or "" */
+    /* The security headers to send (name, value pairs, NULL-terminated):
+     * landing_headers, or the browser client's (webapp.h). */
+    const char *const *headers;
 };
 
 /* The server's data folder: /downloads/bilan.deb serves the newest
@@ -34,7 +37,8 @@ void landing_init(const char *data_dir);
 /* Response for a GET/HEAD of path (no query string). Sets every field of r. */
 void landing_route(const char *path, struct landing_resp *r);
 
-/* Headers sent with every HTTP response (name, value pairs, NULL-terminated). */
+/* Headers of every HTTP response but the browser client's (name, value
+ * pairs, NULL-terminated). */
 extern const char *const landing_headers[];
 
 #endif

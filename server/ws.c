@@ -310,10 +310,10 @@ static int http_respond(struct lws *wsi, struct http_pss *p, const struct landin
                                     (const unsigned char *)r->disposition,
                                     (int)strlen(r->disposition), &q, end))
         return -1;
-    for (int i = 0; landing_headers[i]; i += 2)
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)landing_headers[i],
-                                        (const unsigned char *)landing_headers[i + 1],
-                                        (int)strlen(landing_headers[i + 1]), &q, end))
+    const char *const *hdr = r->headers ? r->headers : landing_headers;
+    for (int i = 0; hdr[i]; i += 2)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)hdr[i], (const unsigned char *)hdr[i + 1],
+                                        (int)strlen(hdr[i + 1]), &q, end))
             return -1;
     if (r->status == 426 &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"upgrade:",
@@ -391,6 +391,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             r.content_type = "text/plain; charset=utf-8";
             r.body = (const unsigned char *)msg;
             r.len = sizeof msg - 1;
+            r.headers = landing_headers;
             p->close_after = 1;
         } else {
             landing_route((const char *)in, &r);

@@ -1,0 +1,96 @@
+"""test_web.py: the browser client as the server hands it out (issue 12).
+
+- page: /w/<token> serves the room page with a strict content security
+  policy (scripts from the server only, none inline, Trusted Types), every
+  module preloaded under subresource integrity, and it runs in Chromium
+  without a console error; no request carries the link's fragment.
+- assets: every /web/ file is served byte for byte as in assets/web/ (and the
+  worksheet templates of assets/worksheets/), and its
+  SHA-384 is the integrity the page names; unknown names are 404.
+
+Run one scenario: test_web.py NAME; all: test_web.py.
+"""
+import base64
+import hashlib
+import os
+import re
+import ssl
+import urllib.request
+
+from harness import TestFailure, check, run_tests
+from web_scene import WebScene, room_url
+
+WEB_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "assets", "web")
+
+
+def fetch(scene, path):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(scene.base() + path, context=ctx, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def t_page():
+    s = WebScene("web-page")
+    ok = False
+    try:
+        token = re.search(r"/j/([A-Za-z0-9_-]{43})#", s.link).group(1)
+        frag = s.link.split("#", 1)[1]
+        status, headers, body = fetch(s, f"/w/{token}")
+        check(status == 200, "/w/<token> answers 200")
+        csp = headers.get("content-security-policy", "")
+        check("script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp,
+              "the page's CSP allows scripts from the server only, never inline or eval")
+        check("connect-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp,
+              "connections to the server only, nothing else by default, no framing")
+        check("require-trusted-types-for 'script'" in csp, "DOM sinks behind Trusted Types")
+        html = body.decode()
+        check(not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "no inline script in the page")
+        modules = sorted(f for f in os.listdir(WEB_DIR) if f.endswith(".js"))
+        for m in modules:
+            check(re.search(r'<link rel="modulepreload" href="/web/' + re.escape(m) + r'" integrity="sha384-', html),
+                  f"{m} is preloaded under integrity")
+        page = s.open_room()
+        page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
+        errors = [l for l in page.console() if l.startswith(("error", "exception"))]
+        check(not errors, f"no console error ({errors[:3]})")
+        sent = page.requests()
+        check(any(u.endswith(f"/w/{token}") for _, u, _ in sent), "the browser asked for the page")
+        check(all(frag not in u and frag.split(".")[0] not in u for _, u, _ in sent),
+              f"none of the {len(sent)} requests carries the fragment")
+        ok = True
+    finally:
+        s.close(ok)
+
+
+def t_assets():
+    s = WebScene("web-assets")
+    ok = False
+    try:
+        token = re.search(r"/j/([A-Za-z0-9_-]{43})#", s.link).group(1)
+        html = fetch(s, f"/w/{token}")[2].decode()
+        tdir = os.path.join(WEB_DIR, "..", "worksheets")
+        files = [os.path.join(WEB_DIR, n) for n in os.listdir(WEB_DIR) if n != "room.html"]
+        files += [os.path.join(tdir, n) for n in os.listdir(tdir)]
+        for path in sorted(files):
+            n = os.path.basename(path)
+            status, headers, body = fetch(s, f"/web/{n}")
+            with open(path, "rb") as f:
+                want = f.read()
+            check(status == 200 and body == want, f"/web/{n} is served byte for byte")
+            sri = "sha384-" + base64.b64encode(hashlib.sha384(want).digest()).decode()
+            check(f'integrity="{sri}"' in html, f"the page names {n}'s true SHA-384")
+            check("script-src 'self'" in headers.get("content-security-policy", ""), f"{n} carries the CSP")
+        for bad in ("/web/", "/web/nope.js", "/web/../server.db", "/w/", "/w/a/b"):
+            check(fetch(s, bad)[0] == 404, f"{bad} is 404")
+        ok = True
+    finally:
+        s.close(ok)
+
+
+if __name__ == "__main__":
+    run_tests({"page": t_page, "assets": t_assets})
