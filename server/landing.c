@@ -133,8 +133,15 @@ void landing_route(const char *path, struct landing_resp *r)
     r->headers = landing_headers;
     if (!path)
         path = "";
-    if (webapp_route(path, r))
+    struct web_answer web;
+    if (webapp_route(path, &web)) {
+        r->status = 200;
+        r->content_type = web.content_type;
+        r->body = web.body;
+        r->len = web.len;
+        r->headers = web.headers;
         return;
+    }
     if (link_path(path, "/j/") || link_path(path, "/e/")) {
         r->status = 200;
         r->content_type = "text/html; charset=utf-8";

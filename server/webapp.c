@@ -29,27 +29,25 @@ static int token_path(const char *path)
     return !strncmp(path, "/w/", 3) && path[3] && !strchr(path + 3, '/');
 }
 
-int webapp_route(const char *path, struct landing_resp *r)
+int webapp_route(const char *path, struct web_answer *a)
 {
     if (!path)
         return 0;
     if (token_path(path)) {
-        r->status = 200;
-        r->content_type = "text/html; charset=utf-8";
-        r->body = web_page;
-        r->len = web_page_len;
-        r->headers = webapp_headers;
+        a->content_type = "text/html; charset=utf-8";
+        a->body = web_page;
+        a->len = web_page_len;
+        a->headers = webapp_headers;
         return 1;
     }
     if (strncmp(path, "/web/", 5))
         return 0;
-    for (const struct web_asset *a = web_assets; a->name; a++)
-        if (!strcmp(path + 5, a->name)) {
-            r->status = 200;
-            r->content_type = a->content_type;
-            r->body = a->data;
-            r->len = a->len;
-            r->headers = webapp_headers;
+    for (const struct web_asset *w = web_assets; w->name; w++)
+        if (!strcmp(path + 5, w->name)) {
+            a->content_type = w->content_type;
+            a->body = w->data;
+            a->len = w->len;
+            a->headers = webapp_headers;
             return 1;
         }
     return 0;

@@ -12,8 +12,6 @@
 
 #include <stddef.h>
 
-#include "landing.h"
-
 struct web_asset {
     const char *name;          /* served as /web/<name> */
     const char *content_type;
@@ -27,8 +25,17 @@ extern const struct web_asset web_assets[];
 extern const unsigned char *const web_page;
 extern const size_t web_page_len;
 
-/* Fills r and returns 1 when path is one of these routes, else 0. */
-int webapp_route(const char *path, struct landing_resp *r);
+/* One answer of these routes (landing.c copies it into its response). */
+struct web_answer {
+    const char *content_type;
+    const unsigned char *body;
+    size_t len;
+    const char *const *headers;   /* webapp_headers */
+};
+
+/* Fills a and returns 1 when path is one of these routes (status 200),
+ * else 0. */
+int webapp_route(const char *path, struct web_answer *a);
 
 /* The headers of those answers (name, value pairs, NULL-terminated). */
 extern const char *const webapp_headers[];
