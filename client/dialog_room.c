@@ -98,6 +98,26 @@ static void warn_devices(struct dialog *d, int slot, const json_t *mb)
     }
 }
 
+/* A member whose device said it is the browser client (PROTOCOL.md §3.2,
+ * member object's browser): the same encryption, but the page's code comes
+ * from the server each time, so a server run by someone else could change
+ * it. Said to the person, once per arrival; the machine line for scripts. */
+static void note_browser(struct dialog *d, int slot, const json_t *mb)
+{
+    if (!json_is_true(json_object_get(mb, "browser")) || slot == d->room.slot)
+        return;
+    dialog_print(d, "[room] browser slot=%d\n", slot);
+    if (d->room.members[slot].role == BP_ROLE_BENEFICIARY)
+        room_news_say(&d->news, ROOM_LINE_NOTICE,
+                      _("Le bénéficiaire est connecté depuis un navigateur web, sans l'application. "
+                        "Le chiffrement de bout en bout est le même, mais le code de la page vient du "
+                        "serveur à chaque visite : si l'application Bilan peut être installée, elle "
+                        "reste la plus sûre."));
+    else
+        room_news_say(&d->news, ROOM_LINE_NOTICE,
+                      _("Cet appareil est connecté depuis un navigateur web, sans l'application."));
+}
+
 int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
 {
     if (d->st != ST_JOINING) {
@@ -157,6 +177,7 @@ int dialog_room_joined(struct dialog *d, const json_t *m, uint64_t now)
         member_name(mb, name);
         room_news_member(&d->news, slot, r, name, 0);
         warn_devices(d, slot, mb);
+        note_browser(d, slot, mb);
     }
     return 0;
 }
@@ -177,6 +198,7 @@ int dialog_room_member_joined(struct dialog *d, const json_t *m)
     member_name(m, name);
     room_news_member(&d->news, slot, d->room.members[slot].role, name, 1);
     warn_devices(d, slot, m);
+    note_browser(d, slot, m);
     return slot;
 }
 

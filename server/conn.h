@@ -49,6 +49,7 @@ struct conn {
     uint8_t fp[BP_FP_LEN];       /* authenticated device */
     struct store_device dev;
     char consultant_name[BP_NAME_MAX + 1];
+    uint8_t browser;             /* hello.client said "bilan-web/...": the browser client */
 
     struct room *room;
     int slot;

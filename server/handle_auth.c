@@ -106,6 +106,10 @@ void handle_hello(struct conn *c, const json_t *msg, const char *ref, struct now
         conn_send_error(c, BP_E_INTERNAL, NULL, ref, now);
         return;
     }
+    /* What the device says it is, passed on to the room as it was said
+     * (PROTOCOL.md §3.2, member object): the browser client runs code this
+     * server delivers, and the people in the room should know. */
+    c->browser = !strncmp(bp_str(msg, "client", ""), BP_BROWSER_CLIENT, strlen(BP_BROWSER_CLIENT));
     char nonce[BP_B64_32 + 1];
     bp_b64_encode(c->nonce, sizeof c->nonce, nonce);
     c->state = CS_CHALLENGED;

@@ -18,7 +18,7 @@
 #include "room.h"
 #include "roster.h"
 
-/* {slot, device, role, name?, beneficiary_devices?} of the member in slot. */
+/* {slot, device, role, name?, browser?, beneficiary_devices?} of the member in slot. */
 static json_t *member_obj(const struct room_member *m, int slot)
 {
     char dev[BP_B64_32 + 1];
@@ -31,6 +31,8 @@ static json_t *member_obj(const struct room_member *m, int slot)
         json_object_set_new(o, "name", json_string(mc->consultant_name));
     /* How many beneficiary devices the bilan has (PROTOCOL.md §3.2): more
      * than one means someone else may have used an invite. */
+    if (o && mc && mc->browser)
+        json_object_set_new(o, "browser", json_true());
     if (o && m->role == BP_ROLE_BENEFICIARY && m->role_devices > 0)
         json_object_set_new(o, "beneficiary_devices", json_integer(m->role_devices));
     return o;

@@ -9,6 +9,9 @@
 #define BP_PROTOCOL_VERSION 1
 #define BP_SUBPROTOCOL "bilan.v1"
 #define BP_WS_PATH "/ws"
+/* hello.client of the browser client starts with this (PROTOCOL.md §3.2,
+ * member object's browser). */
+#define BP_BROWSER_CLIENT "bilan-web/"
 #define BP_MAX_CTRL (64 * 1024)     /* largest text (JSON) message, bytes */
 #define BP_MAX_FRAME (1024 * 1024)  /* largest binary message incl. header */
 #define BP_MAX_CTRL_PREAUTH 4096    /* largest text message before welcome; no binary before it */

@@ -549,16 +549,16 @@ class Device:
                             hashlib.sha256(token).digest())
 
 
-def raw_hello(ws, v=1):
-    ws.send_json({"type": "hello", "v": v, "client": "harness"})
+def raw_hello(ws, v=1, client="harness"):
+    ws.send_json({"type": "hello", "v": v, "client": client})
     m = ws.recv_json()
     if m.get("type") != "challenge":
         raise TestFailure(f"expected challenge, got {m}")
     return unb64u(m["nonce"])
 
 
-def raw_enrol(ws, dev, token):
-    nonce = raw_hello(ws)
+def raw_enrol(ws, dev, token, client="harness"):
+    nonce = raw_hello(ws, client=client)
     ws.send_json({"type": "enrol", "token": b64u(token), "sign_pub": b64u(dev.sign_pub),
                   "dh_pub": b64u(dev.dh_pub), "sig": b64u(dev.enrol_sig(nonce, token))})
     return ws.recv_json()

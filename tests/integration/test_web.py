@@ -4,6 +4,9 @@
   policy (scripts from the server only, none inline, Trusted Types), every
   module preloaded under subresource integrity, and it runs in Chromium
   without a console error; no request carries the link's fragment.
+- browser_flag: a device whose hello says bilan-web/ is a member with
+  browser: true, and the native consultant prints `[room] browser slot=N`
+  (and tells its person); a native member is not flagged.
 - assets: every /web/ file is served byte for byte as in assets/web/ (and the
   worksheet templates of assets/worksheets/), and its
   SHA-384 is the integrity the page names; unknown names are 404.
@@ -17,7 +20,8 @@ import re
 import ssl
 import urllib.request
 
-from harness import TestFailure, check, run_tests
+from harness import Device, RawWs, TestFailure, check, link_token, raw_enrol, run_tests
+from test_rooms import Scene
 from web_scene import WebScene, room_url
 
 WEB_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "assets", "web")
@@ -93,5 +97,41 @@ def t_assets():
         s.close(ok)
 
 
+def t_browser_flag():
+    """A device whose hello says bilan-web/ is shown to the others as on
+    the browser (member object's browser, PROTOCOL.md §3.2), and the native
+    consultant says so; a device that says anything else is not."""
+    s = Scene("web-flag")
+    ok = False
+    try:
+        pa = s.consultant.spawn("join", s.bilan, "--headless", "--timeout", "60")
+        pa.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=consultant")
+        dev = Device()
+        ws = RawWs(s.server.host, s.server.port, s.server.pin)
+        m = raw_enrol(ws, dev, link_token(s.link), client="bilan-web/0.1 test")
+        check(m.get("type") == "welcome", "a device saying bilan-web/ enrols with the invite")
+        ws.send_json({"type": "join", "bilan": s.bilan})
+        m = ws.recv_json()
+        while m.get("type") != "joined":
+            m = ws.recv_json()
+        me = [x for x in m["members"] if x["slot"] == m["slot"]][0]
+        other = [x for x in m["members"] if x["slot"] != m["slot"]][0]
+        check(me.get("browser") is True, "its own member object says browser")
+        check("browser" not in other, "the native consultant's does not")
+        pa.wait_line(rf"^\[room\] \+ slot={m['slot']} role=beneficiary")
+        pa.wait_line(rf"^\[room\] browser slot={m['slot']}$")
+        check(pa.count(r"^\[room\] browser slot=") == 1, "only the browser member is flagged")
+        pa.kill()
+        # Joining a room where the browser member already is: the roster says so.
+        pb = s.consultant.spawn("join", s.bilan, "--headless", "--timeout", "60")
+        pb.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=consultant")
+        pb.wait_line(rf"^\[room\] browser slot={m['slot']}$")
+        pb.kill()
+        ws.close()
+        ok = True
+    finally:
+        s.close(ok)
+
+
 if __name__ == "__main__":
-    run_tests({"page": t_page, "assets": t_assets})
+    run_tests({"page": t_page, "assets": t_assets, "browser_flag": t_browser_flag})
