@@ -5,7 +5,9 @@
  * (the part after '#', which browsers never send to the server):
  *   - the button's link: "bilan:" followed by the whole https link
  *     (PROTOCOL.md §2.3), which the desktop entry hands to `bilan open`;
- *   - the command to copy: bilan open 'https://...#...'.
+ *   - the command to copy: bilan open 'https://...#...';
+ *   - for an invite, the link to join in this browser instead:
+ *     /w/<token>#<fragment> (the browser client, same origin).
  * Only an address of the exact shape of our links is used (token and
  * secret are 43 base64url characters): anything else, for example a link
  * someone edited to slip a shell command into the page, gets an
@@ -47,6 +49,12 @@
     show("bloc-commande");
     if (m[1] === "e") {
       say("ouvrir", "Ouvrir dans l'application Bilan (inscription de cet appareil)");
+    } else {
+      /* The browser client: the same token under /w/, the fragment kept
+       * (it stays in the browser there too). Invites only: a consultant
+       * enrols with the application. */
+      byId("navigateur").href = "/w/" + loc.pathname.slice(3) + frag;
+      show("bloc-navigateur");
     }
   }
 

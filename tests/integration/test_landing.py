@@ -7,6 +7,8 @@
   fragment included, and the command to copy is `bilan open '<link>'`; yet
   no byte the server received carries the fragment (the secret, the pin).
   A link edited to hold a shell command gets no button and no command.
+  The page also offers "Rejoindre dans ce navigateur", a link to the browser
+  client's page /w/<token>#<fragment> (invites only).
 - download: with no package in DATA/downloads the page says to ask for it;
   with DATA/downloads/bilan_*.deb the page offers the download,
   /downloads/bilan.deb serves the newest one by version with its file name,
@@ -190,6 +192,12 @@ def t_browser():
               "the command to copy is pre-filled with the whole link")
         check(element(dom, "copier") is not None and not element(dom, "bloc-commande")["hidden"],
               "a copy button is shown with the command")
+        web = element(dom, "navigateur")
+        check(web is not None and "Rejoindre dans ce navigateur" in web["text"]
+              and not element(dom, "bloc-navigateur")["hidden"],
+              "the page offers to join in this browser (the browser client)")
+        check(web["href"] == f"/w/{token}#{frag}",
+              "that link is the browser client's page for the same token, fragment included")
         check(not element(dom, "bloc-sans-paquet")["hidden"] and element(dom, "bloc-telecharger")["hidden"],
               "without a package on the server, the page says to ask for the application")
         seen = rec.seen()
@@ -212,6 +220,8 @@ def t_browser():
         dom = dump_dom(s.tmp, enrol)
         check(element(dom, "ouvrir")["href"] == "bilan:" + enrol and "inscription" in element(dom, "ouvrir")["text"],
               "an enrolment link's button is bilan: + the whole link, and says it enrols")
+        check(element(dom, "bloc-navigateur")["hidden"],
+              "an enrolment link is not offered the browser (a consultant enrols with the application)")
         check(pin.encode() not in rec.seen(), "the enrolment link's fragment never reached the server either")
 
         # The command as copied, pasted into a shell: it joins the room.
@@ -229,6 +239,7 @@ def t_browser():
         dom = dump_dom(s.tmp, bad)
         check(not element(dom, "lien-abime")["hidden"], "an edited link is said to be damaged")
         check(element(dom, "bloc-ouvrir")["hidden"] and element(dom, "bloc-commande")["hidden"]
+              and element(dom, "bloc-navigateur")["hidden"]
               and "touch" not in element(dom, "commande")["text"],
               "an edited link gets no button and no command")
         # An invite link without its fragment: told to open the whole link.
