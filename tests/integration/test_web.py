@@ -7,6 +7,8 @@
 - browser_flag: a device whose hello says bilan-web/ is a member with
   browser: true, and the native consultant prints `[room] browser slot=N`
   (and tells its person); a native member is not flagged.
+- a11y: axe-core's WCAG 2.1 A/AA rules find nothing on the page (skipped
+  when axe-core can be neither fetched nor found in the cache).
 - assets: every /web/ file is served byte for byte as in assets/web/ (and the
   worksheet templates of assets/worksheets/), and its
   SHA-384 is the integrity the page names; unknown names are 404.
@@ -20,6 +22,7 @@ import re
 import ssl
 import urllib.request
 
+from axe import axe_run, describe
 from harness import Device, RawWs, TestFailure, check, link_token, raw_enrol, run_tests
 from test_rooms import Scene
 from web_scene import WebScene, room_url
@@ -133,5 +136,25 @@ def t_browser_flag():
         s.close(ok)
 
 
+def t_a11y():
+    """WCAG 2.1 A and AA rules (axe-core, tests/integration/axe.py) on the
+    room page as it loads. First a control: an unlabelled field added to the
+    page must be reported, so a silent axe cannot pass the test."""
+    s = WebScene("web-a11y")
+    ok = False
+    try:
+        page = s.open_room()
+        page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
+        v = axe_run(page)
+        check(not v, "no WCAG 2.1 AA violation on the page as it loads" + ("\n" + describe(v) if v else ""))
+        page.eval("(() => { const i = document.createElement('input'); i.id = 'controle-axe';"
+                  " document.body.appendChild(i); return true; })()")
+        v = axe_run(page)
+        check(any(x["id"] == "label" for x in v), "control: axe reports a field without a label")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 if __name__ == "__main__":
-    run_tests({"page": t_page, "assets": t_assets, "browser_flag": t_browser_flag})
+    run_tests({"page": t_page, "assets": t_assets, "browser_flag": t_browser_flag, "a11y": t_a11y})
