@@ -1,0 +1,241 @@
+// attend.js: attendance receipts in the browser (PROTOCOL.md §9.3, §9.4):
+// what this device itself observed of each session, the check of the
+// server's session record against it, and the signed receipt or signed
+// refusal. The same rules, texts and French reasons as the native client
+// (client/attend.c, proto/record.c): a record is signed only if it agrees
+// with what this device saw.
+//
+// Times: `now` is this device's clock in Unix ms; durations are differences
+// of it, never compared with the server's clock. Server times (start_ms,
+// end_ms) are compared only with server times it sent before.
+import { b64u, compare, concat, label0, unb64u, utf8 } from './bytes.js';
+
+export const TOL_MS = 5000;          // base tolerance of every comparison
+export const RTT_CAP_MS = 5000;      // a measured round trip counts for at most this
+export const LOST_MS = 15000;        // a lost member is dated up to this before we learn it
+export const SEEN_MAX = 16;          // devices remembered per session
+export const PARTICIPANTS_MAX = 16;
+export const REASON_MAX = 200;       // bytes of a refusal's reason
+const PHASES = ['preliminaire', 'investigation', 'conclusion', 'suivi'];
+const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+function isMs(v) { return Number.isSafeInteger(v) && v >= 0; }
+
+/** A session record (§9.4) checked as strictly as the C parser; null when
+ * any field or rule does not hold. Participants stay base64url strings. */
+export function parseRecord(o) {
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return null;
+  if (o.v !== 1 || typeof o.bilan !== 'string' || !ID_RE.test(o.bilan) ||
+      typeof o.session !== 'string' || !ID_RE.test(o.session) || !PHASES.includes(o.phase) ||
+      !isMs(o.start_ms) || !isMs(o.end_ms) || !isMs(o.face_to_face_ms)) return null;
+  if (o.end_ms < o.start_ms || o.face_to_face_ms > o.end_ms - o.start_ms) return null;
+  const p = o.participants;
+  if (!Array.isArray(p) || p.length < 1 || p.length > PARTICIPANTS_MAX) return null;
+  const raw = [];
+  for (const x of p) {
+    const b = unb64u(x, 32);
+    if (!b) return null;
+    if (raw.length && compare(raw[raw.length - 1], b) >= 0) return null;   // sorted, unique
+    raw.push(b);
+  }
+  if (!unb64u(o.journal_sha256, 32)) return null;
+  return { v: 1, bilan: o.bilan, session: o.session, phase: o.phase, start_ms: o.start_ms, end_ms: o.end_ms,
+    face_to_face_ms: o.face_to_face_ms, participants: p.slice(), journal_sha256: o.journal_sha256 };
+}
+
+/** The record's canonical text (§9.4). */
+export function recordText(r) {
+  let t = 'bilan-session-record-v1\n' + `bilan=${r.bilan}\nsession=${r.session}\nphase=${r.phase}\n` +
+    `start_ms=${r.start_ms}\nend_ms=${r.end_ms}\nface_to_face_ms=${r.face_to_face_ms}\n`;
+  for (const p of r.participants) t += `participant=${p}\n`;
+  return t + `journal_sha256=${r.journal_sha256}\n`;
+}
+
+/** A refusal's reason: 1 to 200 bytes of UTF-8 on one line, no control character. */
+export function reasonOk(s) {
+  if (typeof s !== 'string') return false;
+  const n = utf8(s).length;
+  return n >= 1 && n <= REASON_MAX && !/[\u0000-\u001f\u007f]/.test(s);
+}
+
+/** A reason cut to fit REASON_MAX bytes without splitting a character. */
+function fitReason(s) {
+  let out = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  while (utf8(out).length > REASON_MAX) out = Array.from(out).slice(0, -1).join('');
+  return out;
+}
+
+/** The receipt message to sign: what §9.4 signs. identity: {fp, sign(msg)}. */
+export function receiptMessage(r, signerB64, receivedAudioMs, sasVerified) {
+  const attest = `signer=${signerB64}\nreceived_audio_ms=${receivedAudioMs}\nsas_verified=${sasVerified ? 1 : 0}\n`;
+  return concat(label0('bilan-receipt-v1'), utf8(recordText(r)), utf8(attest));
+}
+
+export function refusalMessage(r, signerB64, reason) {
+  return concat(label0('bilan-refusal-v1'), utf8(recordText(r)), utf8(`signer=${signerB64}\nreason=${reason}\n`));
+}
+
+/** The `receipt` control message for r, signed by identity (§9.3). A
+ * device signs only a record that names it. */
+export async function signReceipt(identity, r, receivedAudioMs, sasVerified) {
+  const me = b64u(identity.fp);
+  if (!r.participants.includes(me) || !isMs(receivedAudioMs)) throw new Error('refusing to sign this record');
+  const sig = await identity.sign(receiptMessage(r, me, receivedAudioMs, sasVerified));
+  return { type: 'receipt', session: r.session, received_audio_ms: receivedAudioMs, sas_verified: !!sasVerified,
+    sig: b64u(sig) };
+}
+
+export async function signRefusal(identity, r, reason) {
+  const me = b64u(identity.fp);
+  const why = fitReason(reason);
+  if (!r.participants.includes(me) || !reasonOk(why)) throw new Error('refusing to sign this refusal');
+  const sig = await identity.sign(refusalMessage(r, me, why));
+  return { type: 'receipt_refusal', session: r.session, reason: why, sig: b64u(sig) };
+}
+
+function hms(ms) {
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function shortFp(b64) {
+  const b = unb64u(b64, 32);
+  return b ? Array.from(b.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join('') : '?';
+}
+
+/** What this device observed of one session (client/attend.c's attend_obs). */
+export class Observation {
+  /** First sight: in session_opened (haveStart, startMs) or in an
+   * hours_update of a session already open (elapsedMs). */
+  constructor(session, haveStart, startMs, elapsedMs, now) {
+    this.session = session;
+    this.have_start = !!haveStart;
+    this.start_ms = haveStart ? startMs : 0;
+    this.elapsed0_ms = haveStart ? 0 : Math.max(0, elapsedMs);
+    this.first_ms = this.last_ms = now;
+    this.closed = false;
+    this.end_ms = 0;
+    this.closed_ftf_ms = 0;
+    this.present_ms = 0;
+    this.ftf_ms = 0;
+    this.transitions = 0;
+    this.lost_seen = 0;
+    this.rtt_ms = 0;
+    this.audio_ms = 0;
+    this.seen = [];            // base64url fingerprints, us included
+    this.seen_overflow = false;
+    this.here = false;         // in-room state, not kept across visits
+    this.both = false;
+  }
+
+  accrue(now) {
+    if (this.closed || now <= this.last_ms) {
+      if (!this.closed) this.last_ms = Math.max(this.last_ms, now);
+      return;
+    }
+    const d = now - this.last_ms;
+    if (this.here) this.present_ms += d;
+    if (this.here && this.both) this.ftf_ms += d;
+    this.last_ms = now;
+  }
+
+  /** The roster changed (or was first given): [{device (b64), consultant}]
+   * present, us included when here. change: false for the first roster. */
+  roster(members, here, change, now) {
+    this.accrue(now);
+    if (this.closed) return;
+    if (change) this.transitions++;
+    let c = false, b = false;
+    for (const m of members) {
+      c ||= !!m.consultant;
+      b ||= !m.consultant;
+      if (!here || this.seen.includes(m.device)) continue;
+      if (this.seen.length < SEEN_MAX) this.seen.push(m.device);
+      else this.seen_overflow = true;
+    }
+    this.here = !!here;
+    this.both = !!here && c && b;
+  }
+
+  lost() { if (!this.closed) this.lost_seen++; }
+
+  tick(now) { this.accrue(now); }
+
+  close(endMs, ftfMs, now) {
+    this.accrue(now);
+    if (this.closed) return;
+    this.closed = true;
+    this.end_ms = endMs;
+    this.closed_ftf_ms = ftfMs;
+    this.here = this.both = false;
+  }
+
+  rtt(ms) { this.rtt_ms = Math.max(this.rtt_ms, Math.min(ms, RTT_CAP_MS)); }
+
+  tolerance() { return TOL_MS + (this.transitions + 2) * this.rtt_ms; }
+
+  /** null when this device may sign r, else the reason in plain French
+   * (it goes into the signed refusal and onto the screen). */
+  check(r, bilan, selfB64, now) {
+    const tol = this.tolerance();
+    const dur = r.end_ms - r.start_ms, f = r.face_to_face_ms;
+    if (r.bilan !== bilan) return 'le relevé concerne un autre bilan que celui où se trouve cet appareil';
+    if (r.session !== this.session) return 'le relevé concerne une autre séance que celle observée par cet appareil';
+    if (!r.participants.includes(selfB64)) return 'le relevé ne compte pas cet appareil parmi les participants';
+    if (this.have_start && r.start_ms !== this.start_ms)
+      return 'le relevé fait commencer la séance à un autre moment que celui annoncé à son ouverture';
+    if (this.closed && (r.end_ms !== this.end_ms || f !== this.closed_ftf_ms))
+      return 'le relevé ne correspond pas à la fin de séance annoncée à cet appareil';
+    const span = this.last_ms - this.first_ms + this.elapsed0_ms;
+    if (this.closed && Math.abs(dur - span) > tol)
+      return `le relevé donne une durée de séance de ${hms(dur)}, cet appareil a mesuré ${hms(span)}`;
+    if (!this.closed && dur + tol < span)
+      return `le relevé donne une durée de séance de ${hms(dur)}, mais cet appareil l'a vue ouverte pendant ${hms(span)}`;
+    const since = now - this.first_ms + this.elapsed0_ms;
+    if (!this.closed && dur > since + tol)
+      return `le relevé donne une durée de séance de ${hms(dur)}, mais elle n'était ouverte que depuis ${hms(since)} ` +
+        'quand cet appareil l\'a vue';
+    const away = Math.max(0, dur - this.present_ms);
+    if (f > this.ftf_ms + away + tol)
+      return `le relevé compte ${hms(f)} de face-à-face, cet appareil en a vu ${hms(this.ftf_ms)} ` +
+        `(et était absent ${hms(away)})`;
+    if (away <= tol && f + tol + this.lost_seen * LOST_MS < this.ftf_ms)
+      return `le relevé ne compte que ${hms(f)} de face-à-face, cet appareil en a vu ${hms(this.ftf_ms)}`;
+    for (const d of this.seen)
+      if (!r.participants.includes(d))
+        return `le relevé oublie un appareil présent dans la salle (${shortFp(d)})`;
+    if (away <= tol && !this.seen_overflow)
+      for (const d of r.participants)
+        if (!this.seen.includes(d))
+          return `le relevé nomme un appareil que cet appareil n'a jamais vu dans la salle (${shortFp(d)})`;
+    return null;
+  }
+
+  /** For the store (a record may come on a later visit): the in-room state is not kept. */
+  toJSON() {
+    const o = {};
+    for (const k of ['session', 'have_start', 'start_ms', 'elapsed0_ms', 'first_ms', 'last_ms', 'closed', 'end_ms',
+      'closed_ftf_ms', 'present_ms', 'ftf_ms', 'transitions', 'lost_seen', 'rtt_ms', 'audio_ms', 'seen_overflow'])
+      o[k] = this[k];
+    o.seen = this.seen.slice();
+    return o;
+  }
+
+  /** Strict: null when anything is off. */
+  static fromJSON(j) {
+    if (!j || typeof j !== 'object' || typeof j.session !== 'string' || !ID_RE.test(j.session) ||
+        !Array.isArray(j.seen) || j.seen.length > SEEN_MAX) return null;
+    const ints = ['start_ms', 'elapsed0_ms', 'first_ms', 'last_ms', 'end_ms', 'closed_ftf_ms', 'present_ms', 'ftf_ms',
+      'transitions', 'lost_seen', 'rtt_ms', 'audio_ms'];
+    if (ints.some((k) => !isMs(j[k])) || j.last_ms < j.first_ms) return null;
+    if (['have_start', 'closed', 'seen_overflow'].some((k) => typeof j[k] !== 'boolean')) return null;
+    if (j.seen.some((d) => !unb64u(d, 32))) return null;
+    const o = new Observation(j.session, false, 0, 0, 0);
+    for (const k of ints) o[k] = j[k];
+    o.have_start = j.have_start;
+    o.closed = j.closed;
+    o.seen_overflow = j.seen_overflow;
+    o.seen = j.seen.slice();
+    return o;
+  }
+}
