@@ -13,6 +13,9 @@
   session opened), another session, a forgotten or invented device are
   refused with their French reason.
 
+- flow: sessions.js as the room drives it (hours, observation kept in the
+  store, receipt on the spot and on a later visit, forged record refused).
+
 Run one scenario: test_web_attend.py NAME; all: test_web_attend.py.
 """
 import json
@@ -172,5 +175,70 @@ def t_check():
         s.close(ok)
 
 
+FLOW = MAKE + """
+const S = await import('/web/sessions.js');
+let clock = 5000000;
+const kept = new Map();
+const store = {getObs: async (b, s) => kept.get(b + '/' + s), putObs: async (b, s, j) => { kept.set(b + '/' + s, j); }};
+const sent = [], seen = [];
+const mk = () => new S.Sessions({identity: id, bilan: 'b1', store, send: (m) => sent.push(m),
+  met: () => new Map([[other, true]]), now: () => clock,
+  events: {hours: (h) => seen.push(['hours', h]), session: (x) => seen.push(['session', x]),
+           receipt: (x) => seen.push(['receipt', x]), budget: (x) => seen.push(['budget', x])}});
+let ss = mk();
+await ss.rosterChanged([{device: me, role: 'beneficiary'}, {device: other, role: 'consultant'}], true, false);
+await ss.onMessage({type: 'hours_update', bilan: 'b1', face_to_face_ms: 600000, budget_s: 57600, remaining_ms: 57000000});
+await ss.onMessage({type: 'session_opened', bilan: 'b1', session: 's1', phase: 'investigation', start_ms: rec.start_ms});
+clock += 3500000;
+await ss.rosterChanged([{device: me, role: 'beneficiary'}], true, false);
+clock += 100000;
+await ss.onMessage({type: 'session_closed', bilan: 'b1', session: 's1', end_ms: rec.end_ms,
+                    face_to_face_ms: rec.face_to_face_ms, reason: 'closed'});
+"""
+
+
+def t_flow():
+    """sessions.js as the room drives it: the hours in h:mm, the session's
+    observation kept in the store, the record signed (verified by the
+    native tool) and, on a later visit, a record checked from the store; a
+    forged record refused with its reason, signed."""
+    s = WebScene("web-attend-flow")
+    ok = False
+    try:
+        page = s.open_room()
+        out = in_page(page, FLOW + """
+            await ss.onMessage({type: 'session_record', record: rec});
+            const first = sent.slice();
+            // A later visit: a new page state, the observation from the store only.
+            ss = mk();
+            await ss.onMessage({type: 'session_record', record: rec});
+            const later = sent.slice(first.length);
+            // A forged record: 8 hours claimed.
+            ss = mk();
+            const r8 = {...rec, end_ms: rec.start_ms + 8 * 3600000, face_to_face_ms: 8 * 3600000};
+            await ss.onMessage({type: 'session_record', record: r8});
+            const forged = sent.slice(first.length + later.length);
+            return {rec, first, later, forged, seen, me: B.b64u(id.fp), sign_pub: B.b64u(id.signPub),
+                    dh_pub: B.b64u(id.dhPub)};""")
+        hours = [x[1] for x in out["seen"] if x[0] == "hours"]
+        check(hours and hours[0]["used"] == "0:10" and hours[0]["budget"] == "16:00" and hours[0]["left"] == "15:50",
+              f"the hours are shown as h:mm: {hours[:1]}")
+        check(len(out["first"]) == 1 and out["first"][0]["type"] == "receipt"
+              and out["first"][0]["sas_verified"] is True, f"the record is signed: {out['first']}")
+        for name, msg in (("live", out["first"][0]), ("later", out["later"][0] if out["later"] else None)):
+            check(msg is not None and msg["type"] == "receipt", f"a receipt is sent ({name})")
+            sig = {"signer": out["me"], "sign_pub": out["sign_pub"], "dh_pub": out["dh_pub"],
+                   "received_audio_ms": msg["received_audio_ms"], "sas_verified": msg["sas_verified"],
+                   "sig": msg["sig"]}
+            rc, text = verify(s.tmp, f"{name}.json", {"receipt": 1, "record": out["rec"], "signatures": [sig]})
+            check(rc == 6, f"its signature verifies with bilan receipt verify ({name}): {rc}\n{text}")
+        f = out["forged"]
+        check(len(f) == 1 and f[0]["type"] == "receipt_refusal" and "fin de séance annoncée" in f[0]["reason"],
+              f"a forged record is refused, with its reason: {f}")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 if __name__ == "__main__":
-    run_tests({"sign": t_sign, "parse": t_parse, "check": t_check})
+    run_tests({"sign": t_sign, "parse": t_parse, "check": t_check, "flow": t_flow})
