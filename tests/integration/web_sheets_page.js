@@ -1,0 +1,146 @@
+// web_sheets_page.js: the browser half of test_web_sheets.py, evaluated in
+// the room page (never served): it loads the sheets modules from /web/ and
+// defines window.T, whose functions take and give JSON (bytes in base64url).
+(async () => {
+  const [canon, op, merge, tpl, keys, sheets, bytes, wc] = await Promise.all([
+    import('/web/sheets_canon.js'), import('/web/sheets_op.js'), import('/web/sheets_merge.js'),
+    import('/web/sheets_template.js'), import('/web/sheets_keys.js'), import('/web/sheets.js'),
+    import('/web/bytes.js'), import('/web/wcrypto.js')]);
+  const { b64u, unb64u, utf8 } = bytes;
+
+  // A small seeded generator (mulberry32): the same values on every run.
+  function rng(seed) {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  function randomString(r) {
+    const pools = [[0x20, 0x7e], [0x01, 0x1f], [0x7f, 0x9f], [0xa0, 0x2ff], [0x2000, 0x206f],
+      [0xe000, 0xffff], [0x1f300, 0x1f6ff], [0x10000, 0x10ffff]];
+    let s = '';
+    const n = Math.floor(r() * 12);
+    for (let i = 0; i < n; i++) {
+      const [lo, hi] = pools[Math.floor(r() * pools.length)];
+      const cp = lo + Math.floor(r() * (hi - lo + 1));
+      s += String.fromCodePoint(cp);
+    }
+    return s;
+  }
+
+  function randomValue(r, depth) {
+    const k = Math.floor(r() * (depth > 3 ? 6 : 8));
+    switch (k) {
+      case 0: return [null, true, false][Math.floor(r() * 3)];
+      case 1: return Math.floor((r() - 0.5) * 2 ** (1 + Math.floor(r() * 52)));
+      case 2: return [2n ** 63n - 1n, -(2n ** 63n), 2n ** 53n + 1n, -(2n ** 60n)][Math.floor(r() * 4)];
+      case 3: return new canon.Real([(r() - 0.5) * 10 ** Math.floor((r() - 0.5) * 40), 2 ** -25, 1e21, 5e-324, -0,
+        100, 0.1, 1 / 3][Math.floor(r() * 8)]);
+      case 4: case 5: return randomString(r);
+      case 6: return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+      default: {
+        const o = {};
+        for (let i = Math.floor(r() * 5); i > 0; i--) o[randomString(r) || 'k'] = randomValue(r, depth + 1);
+        return o;
+      }
+    }
+  }
+
+  const T = {
+    /** texts (b64u bytes) -> canonical bytes (b64u) or null when refused. */
+    canonTexts(texts) {
+      return texts.map((t) => {
+        try { return b64u(canon.canonicalBytes(canon.parseJson(unb64u(t)))); } catch { return null; }
+      });
+    },
+    /** n random values made in JS, as canonical bytes (b64u). */
+    canonRandom(seed, n) {
+      const r = rng(seed), out = [];
+      while (out.length < n) out.push(b64u(canon.canonicalBytes([randomValue(r, 0)])));
+      return out;
+    },
+
+    async seal(keyB64, bilan, items) {
+      const key = unb64u(keyB64, 32);
+      return Promise.all(items.map(async (it) => b64u(await op.sealOp(key, bilan, unb64u(it.op, 16), unb64u(it.author, 32),
+        unb64u(it.plain)))));
+    },
+    /** Opens and parses: {plain, error, canon} like web_sheets_ref open. */
+    async open(keyB64, bilan, items) {
+      const key = unb64u(keyB64, 32);
+      return Promise.all(items.map(async (it) => {
+        const plain = await op.openOp(key, bilan, unb64u(it.op, 16), unb64u(it.author, 32), unb64u(it.sealed));
+        if (!plain) return { plain: null, error: null, canon: null };
+        try {
+          return { plain: b64u(plain), error: null, canon: b64u(utf8(op.encodeOp(op.parseOp(plain)))) };
+        } catch (e) {
+          return { plain: b64u(plain), error: e.message, canon: null };
+        }
+      }));
+    },
+    /** Operations made with sheets_op (canonical text), for the seal test. */
+    makeOps(author) {
+      const sheet = op.newId(), a = op.newId();
+      const list = [
+        { v: 1, op: a, sheet, type: 'create', template: 'plan_action', hlc: [1733040000000, 0], device: author },
+        { v: 1, op: op.newId(), sheet, type: 'set', field: 'obstacles', value: 'Été « très » chargé\n\t\u0001 \\ " / \u2028 😀',
+          parents: [], hlc: [1733040000001, 3], device: author },
+        { v: 1, op: op.newId(), sheet, type: 'set', field: 'etapes_court', value: ['un', 'deux ✓'], parents: [a],
+          hlc: [1733040000002, 65535], device: author },
+        { v: 1, op: op.newId(), sheet, type: 'set', field: 'x', value: 2n ** 62n, parents: [], hlc: [2 ** 53 - 1, 0], device: author },
+        { v: 1, op: op.newId(), sheet, type: 'delete', hlc: [1733040000003, 0], device: author },
+      ];
+      return list.map((o) => ({ op: o.op, plain: b64u(utf8(op.encodeOp(o))) }));
+    },
+
+    /** Digests of one set of operations added in several orders. */
+    async merge(templatesFromServer, roles, ops, orders) {
+      const T0 = await tpl.Templates.load(async (id) => new Uint8Array(await (await fetch(`/web/${id}.json`)).arrayBuffer()));
+      const roleNum = (d) => ({ consultant: 1, beneficiary: 2 })[roles[d]] || 0;
+      const digests = [];
+      let status = {}, fields = {};
+      for (const order of orders) {
+        const rep = new merge.Replica(T0.rules(roleNum));
+        for (const i of order) {
+          try { rep.add(op.parseOp(ops[i])); } catch { /* the same id with other content: refused */ }
+        }
+        digests.push(bytes.hex(await rep.digest()));
+        if (!Object.keys(status).length) {
+          for (const t of ops) { const o = op.parseOp(t); status[o.op] = rep.status(o.op); }
+          for (const t of ops) {
+            const o = op.parseOp(t);
+            if (o.type === 'set') {
+              const h = rep.heads(o.sheet, o.field);
+              fields[`${o.sheet}/${o.field}`] = { n: h.heads.length, conflict: h.conflict, winner: h.heads[0] ? h.heads[0].op : null };
+            }
+          }
+        }
+      }
+      return { digests, status, fields };
+    },
+    hlc(steps) {
+      const c = [0, 0], out = [];
+      for (const s of steps) {
+        if (s[0] === 'local') op.hlcLocal(c, s[1]); else op.hlcReceive(c, [s[1], s[2]], s[3]);
+        out.push([c[0], c[1]]);
+      }
+      return out;
+    },
+
+    /** A device identity as identity.js will give it (non-extractable private keys). */
+    async identity() {
+      const s = await wc.ed25519Generate(), d = await wc.x25519Generate();
+      const fp = await keys.fingerprint(s.pub, d.pub);
+      return { signPub: s.pub, dhPub: d.pub, fp, dhPriv: d.priv, sign: (m) => wc.ed25519Sign(s.priv, m) };
+    },
+    pub(id) { return { sign_pub: b64u(id.signPub), dh_pub: b64u(id.dhPub), fp: b64u(id.fp) }; },
+  };
+  T.mods = { canon, op, merge, tpl, keys, sheets, bytes, wc };
+  window.T = T;
+  return true;
+})()
