@@ -53,6 +53,15 @@ export class Sheets {
     this.phase = 'idle';
     this.closedInfo = null;
     this.listeners = new Set();
+    this.queue = Promise.resolve();
+  }
+
+  /** Runs fn after every earlier call has finished: edits, sync, live
+   * messages and the close never interleave on the replica. */
+  serial(fn) {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   async open() {
@@ -131,7 +140,10 @@ export class Sheets {
     return op;
   }
 
-  async create(templateId) {
+  create(templateId) { return this.serial(() => this.createNow(templateId)); }
+
+  async createNow(templateId) {
+    if (this.closedInfo) throw new SheetsError('ce bilan est clos : ses fiches ne peuvent plus être modifiées');
     if (!this.templates.find(templateId)) throw new SheetsError(`le modèle « ${templateId} » n'existe pas`);
     let sheet;
     do { sheet = newId(); } while (sheet[0] === '-');
@@ -140,6 +152,7 @@ export class Sheets {
   }
 
   editable(sheetId) {
+    if (this.closedInfo) throw new SheetsError('ce bilan est clos : ses fiches ne peuvent plus être modifiées');
     const info = this.replica.sheetInfo(sheetId);
     if (!info) throw new SheetsError(`aucune fiche ${sheetId} dans ce bilan`);
     if (info.deleted) throw new SheetsError('cette fiche a été supprimée : elle ne peut plus être modifiée');
@@ -150,7 +163,9 @@ export class Sheets {
 
   /** Sets a field (null empties it); parents are all its heads, winner
    * first, at most 64: a set on a field in conflict resolves it. */
-  async set(sheetId, fieldId, value) {
+  set(sheetId, fieldId, value) { return this.serial(() => this.setNow(sheetId, fieldId, value)); }
+
+  async setNow(sheetId, fieldId, value) {
     const t = this.editable(sheetId);
     const f = t.byId.get(fieldId);
     if (!f) throw new SheetsError(`le champ « ${fieldId} » n'existe pas dans « ${t.title} »`);
@@ -160,7 +175,9 @@ export class Sheets {
     return this.commit({ type: 'set', sheet: sheetId, field: fieldId, value, parents });
   }
 
-  async remove(sheetId) {
+  remove(sheetId) { return this.serial(() => this.removeNow(sheetId)); }
+
+  async removeNow(sheetId) {
     this.editable(sheetId);
     return this.commit({ type: 'delete', sheet: sheetId });
   }
@@ -208,7 +225,9 @@ export class Sheets {
 
   /** A peer authenticated in the room (§8.2 step 8): its role there wins
    * for its operations, and it gets the key if this device has it. */
-  async peerAuthenticated({ fp, dhPub, role }) {
+  peerAuthenticated(peer) { return this.serial(() => this.peerNow(peer)); }
+
+  async peerNow({ fp, dhPub, role }) {
     const fpB64 = typeof fp === 'string' ? fp : b64u(fp);
     this.peers.set(fpB64, dhPub);
     if (role) this.roomRoles.set(fpB64, role);
@@ -259,7 +278,9 @@ export class Sheets {
 
   /** The catch-up: key, then pending operations pushed in the order they
    * were made, then pulls until `more` is false. Returns the counts. */
-  async sync() {
+  sync() { return this.serial(() => this.syncNow()); }
+
+  async syncNow() {
     if (this.closedInfo) return this.counts;
     try {
       if (!(await this.keyPhase())) {
@@ -279,7 +300,7 @@ export class Sheets {
       }
       this.phase = 'live';
     } catch (e) {
-      if (e && e.code === 'bilan_closed') { await this.closed({ bilan: this.bilan }); return this.counts; }
+      if (e && e.code === 'bilan_closed') { await this.closedNow({ bilan: this.bilan }); return this.counts; }
       this.phase = 'failed';
       throw e;
     }
@@ -361,18 +382,20 @@ export class Sheets {
   }
 
   /** A control message without ref that concerns the worksheets. */
-  async onLive(msg) {
+  onLive(msg) { return this.serial(() => this.liveNow(msg)); }
+
+  async liveNow(msg) {
     if (!msg || msg.bilan !== this.bilan) return;
-    if (msg.type === 'bilan_closed') return this.closed(msg);
+    if (msg.type === 'bilan_closed') return this.closedNow(msg);
     if (this.closedInfo) return;
     if (msg.type === 'sheet_keys') {
       await this.takeKeys(msg);
-      if (this.phase === 'nokey' && this.st.key && this.st.claimed) await this.sync();
+      if (this.phase === 'nokey' && this.st.key && this.st.claimed) await this.syncNow();
       return;
     }
     if (msg.type === 'sheet_ops' && this.phase === 'live' && Array.isArray(msg.ops) && msg.ops.length) {
       const first = msg.ops[0];
-      if (Number.isInteger(first.seq) && first.seq > this.st.after + 1) return this.sync(); // a gap: pull
+      if (Number.isInteger(first.seq) && first.seq > this.st.after + 1) return this.syncNow(); // a gap: pull
       await this.applyOps(msg);
     }
   }
@@ -387,7 +410,9 @@ export class Sheets {
   }
 
   /** Signs and sends the consent (the beneficiary's device only). */
-  async consent(sheetIds) {
+  consent(sheetIds) { return this.serial(() => this.consentNow(sheetIds)); }
+
+  async consentNow(sheetIds) {
     const statement = this.consentStatement(sheetIds, Math.floor(this.now() / 1000));
     const sig = await signConsent(this.id, statement);
     return this.request({ type: 'sheet_consent', bilan: this.bilan, statement, sig: b64u(sig) });
@@ -396,7 +421,9 @@ export class Sheets {
   /** bilan_closed (a reply, a live message, or closed bilan object): the
    * replica of every sheet not kept goes, and the pending operations; with
    * nothing kept, the key and every trace. */
-  async closed(msg) {
+  closed(msg) { return this.serial(() => this.closedNow(msg)); }
+
+  async closedNow(msg) {
     const keep = Array.isArray(msg.kept_sheets) ? msg.kept_sheets.filter((s) => typeof s === 'string') : [];
     this.closedInfo = { kept: keep };
     this.phase = 'closed';

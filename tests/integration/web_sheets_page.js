@@ -2,10 +2,10 @@
 // the room page (never served): it loads the sheets modules from /web/ and
 // defines window.T, whose functions take and give JSON (bytes in base64url).
 (async () => {
-  const [canon, op, merge, tpl, keys, sheets, bytes, wc] = await Promise.all([
+  const [canon, op, merge, tpl, keys, sheets, bytes, wc, form] = await Promise.all([
     import('/web/sheets_canon.js'), import('/web/sheets_op.js'), import('/web/sheets_merge.js'),
     import('/web/sheets_template.js'), import('/web/sheets_keys.js'), import('/web/sheets.js'),
-    import('/web/bytes.js'), import('/web/wcrypto.js')]);
+    import('/web/bytes.js'), import('/web/wcrypto.js'), import('/web/sheets_form.js')]);
   const { b64u, unb64u, utf8 } = bytes;
 
   // A small seeded generator (mulberry32): the same values on every run.
@@ -48,6 +48,79 @@
         for (let i = Math.floor(r() * 5); i > 0; i--) o[randomString(r) || 'k'] = randomValue(r, depth + 1);
         return o;
       }
+    }
+  }
+
+
+  /** A stand-in for the server's side of §10.1 and §10.2 (ordered store,
+   * repeats, pages, wraps, first key wins, close), for the Sheets class. */
+  class FakeServer {
+    constructor(bilan) {
+      this.bilan = bilan; this.ops = []; this.kid = null; this.wraps = []; this.devices = new Map();
+      this.live = new Map(); this.closed = null; this.consents = [];
+    }
+    device(id, role) { this.devices.set(b64u(id.fp), { id, role }); }
+    client(id) {
+      const me = b64u(id.fp);
+      return async (m) => this.answer(me, m);
+    }
+    fail(code) { const e = new Error(code); e.code = code; throw e; }
+    async answer(me, m) {
+      const dev = this.devices.get(me);
+      if (!dev || m.bilan !== this.bilan) this.fail('not_member');
+      const closing = ['sheet_push', 'sheet_key_put', 'sheet_consent'];
+      if (this.closed && closing.includes(m.type)) this.fail('bilan_closed');
+      if (m.type === 'sheet_key_get') {
+        const keys = this.wraps.filter((w) => w.to === me).map((w) => {
+          const f = this.devices.get(w.from).id;
+          return { from: w.from, sign_pub: b64u(f.signPub), dh_pub: b64u(f.dhPub), wrap: w.wrap };
+        });
+        const r = { type: 'sheet_keys', bilan: this.bilan, keys };
+        if (this.kid) r.kid = this.kid;
+        return r;
+      }
+      if (m.type === 'sheet_key_put') {
+        if (!this.devices.has(m.to)) this.fail('invalid_field');
+        if (!this.kid) { if (dev.role !== 'consultant') this.fail('forbidden'); this.kid = m.kid; }
+        else if (m.kid !== this.kid) this.fail('invalid_field');
+        this.wraps = this.wraps.filter((w) => !(w.from === me && w.to === m.to));
+        this.wraps.push({ from: me, to: m.to, wrap: m.wrap });
+        return { type: 'sheet_key_stored', bilan: this.bilan, to: m.to };
+      }
+      if (m.type === 'sheet_push') {
+        const had = this.ops.find((o) => o.op === m.op);
+        if (had) {
+          if (had.author !== me || had.sealed !== m.sealed) this.fail('invalid_field');
+          return { type: 'sheet_pushed', bilan: this.bilan, op: m.op, seq: had.seq };
+        }
+        const e = { seq: this.ops.length + 1, op: m.op, sheet: m.sheet, author: me, role: dev.role, sealed: m.sealed };
+        this.ops.push(e);
+        for (const [fp, s] of this.live) if (fp !== me) s.onLive({ type: 'sheet_ops', bilan: this.bilan, ops: [e], more: false });
+        return { type: 'sheet_pushed', bilan: this.bilan, op: m.op, seq: e.seq };
+      }
+      if (m.type === 'sheet_pull') {
+        const ops = this.ops.filter((o) => o.seq > m.after).slice(0, 3);
+        const last = ops.length ? ops[ops.length - 1].seq : m.after;
+        return { type: 'sheet_ops', bilan: this.bilan, ops, more: last < this.ops.length };
+      }
+      if (m.type === 'sheet_consent') {
+        if (dev.role !== 'beneficiary') this.fail('forbidden');
+        const ok = await wc.ed25519Verify(dev.id.signPub, bytes.concat(bytes.label0('bilan-consent-v1'), utf8(m.statement)),
+          unb64u(m.sig));
+        if (!ok) this.fail('bad_signature');
+        const st = canon.parseJson(m.statement);
+        this.consents.push(st);
+        return { type: 'sheet_consented', bilan: this.bilan, sheets: st.sheets, at: st.at };
+      }
+      return this.fail('unknown');
+    }
+    close() {
+      const kept = this.consents.length ? this.consents[this.consents.length - 1].sheets : [];
+      this.ops = this.ops.filter((o) => kept.includes(o.sheet));
+      if (!kept.length) { this.wraps = []; this.kid = null; }
+      this.closed = { type: 'bilan_closed', bilan: this.bilan, closed: 1, deleted_ops: 0, deleted_bytes: 0,
+        kept_sheets: kept, kept_ops: this.ops.length };
+      return this.closed;
     }
   }
 
@@ -140,7 +213,8 @@
     },
     pub(id) { return { sign_pub: b64u(id.signPub), dh_pub: b64u(id.dhPub), fp: b64u(id.fp) }; },
   };
-  T.mods = { canon, op, merge, tpl, keys, sheets, bytes, wc };
+  T.FakeServer = FakeServer;
+  T.mods = { canon, op, merge, tpl, keys, sheets, bytes, wc, form };
   window.T = T;
   return true;
 })()

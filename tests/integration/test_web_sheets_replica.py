@@ -1,0 +1,106 @@
+"""test_web_sheets_replica.py: the `replica` scenario of test_web_sheets.py
+(kept apart for its length): two browser devices, a consultant and a
+beneficiary, each with the Sheets class on IndexedDB, meet through a
+stand-in for the server's ordered store (web_sheets_page.js FakeServer)."""
+
+SETUP = """(async () => {
+  const S = T.mods.sheets.Sheets;
+  const templates = await T.mods.tpl.Templates.load(async (id) =>
+      new Uint8Array(await (await fetch(`/web/${id}.json`)).arrayBuffer()));
+  const IC = await T.identity(), IB = await T.identity(), IZ = await T.identity();
+  const srv = new T.FakeServer(bilan);
+  srv.device(IC, 'consultant'); srv.device(IB, 'beneficiary'); srv.device(IZ, 'beneficiary');
+  const logs = [];
+  const make = (id, role) => new S({request: srv.client(id), identity: id, bilan, role, templates,
+                                    log: (l) => logs.push(l)});
+  window.R = {S, templates, IC, IB, IZ, srv, logs, make, b64u: T.mods.bytes.b64u};
+  R.C = await make(IC, 'consultant').open();
+  R.B = await make(IB, 'beneficiary').open();
+  return true; })()"""
+
+
+def replica_body(env, ref, check):
+    bilan = env.scene.bilan
+    check(env.js(SETUP, bilan=bilan), "two devices open their replicas (IndexedDB 'bilan-sheets')")
+    env.js("R.C.sync().then(() => true)")
+    check(env.js("R.C.phase === 'live' && R.srv.kid !== null && R.srv.wraps.length === 1"),
+          "the consultant's device makes the document key and claims it with a wrap to itself")
+    env.js("R.B.sync().then(() => true)")
+    check(env.js("R.B.phase === 'nokey' && R.B.st.key === null"), "the beneficiary has no key before authentication")
+    # a wrap from a device the beneficiary never authenticated: refused
+    refused = env.js("""(async () => {
+        const k = await T.mods.keys.newDocKey();
+        const w = await T.mods.keys.wrapKey(R.IZ, R.IB.dhPub, R.IB.fp, bilan, k.key);
+        await R.B.onLive({type: 'sheet_keys', bilan, kid: k.kid, keys: [{from: R.b64u(R.IZ.fp),
+            sign_pub: R.b64u(R.IZ.signPub), dh_pub: R.b64u(R.IZ.dhPub), wrap: R.b64u(w)}]});
+        return [R.B.counts.wrapsRefused, R.B.st.key === null]; })()""", bilan=bilan)
+    check(refused == [1, True], "a wrap from a device not authenticated in the room is refused, no key taken")
+    env.js("""(async () => {
+        await R.C.peerAuthenticated({fp: R.IB.fp, dhPub: R.IB.dhPub, role: 'beneficiary'});
+        await R.B.peerAuthenticated({fp: R.IC.fp, dhPub: R.IC.dhPub, role: 'consultant'});
+        await R.B.sync(); return true; })()""")
+    check(env.js("R.C.counts.wrapsGiven === 1 && R.B.phase === 'live' && R.B.st.kid === R.srv.kid"),
+          "once authenticated, the consultant wraps the key for the beneficiary, who takes it")
+    env.js("""(async () => {
+        R.srv.live.set(R.b64u(R.IC.fp), R.C);
+        R.P = await R.C.create('plan_action');
+        await R.C.set(R.P, 'projet_vise', 'Premier jet');
+        await R.C.sync(); await R.B.sync(); return true; })()""")
+    check(env.js("R.B.field(R.P, 'projet_vise').value") == "Premier jet", "the beneficiary sees the consultant's sheet")
+    # offline edits on both sides
+    env.js("""(async () => {
+        R.srv.live.clear();
+        await R.C.set(R.P, 'projet_vise', 'Version du consultant');
+        await R.C.set(R.P, 'accompagnement_cep', 'propose');
+        await R.B.set(R.P, 'projet_vise', 'Version de la bénéficiaire ✓');
+        R.M = await R.B.create('motivation');
+        await R.B.set(R.M, 'valeur_autonomie', 4);
+        await R.B.set(R.M, 'activites_aimees', ['lire', 'écrire']);
+        return true; })()""")
+    refusals = env.js("""(async () => { const out = [];
+        for (const [s, f, v] of [[R.P, 'accompagnement_cep', 'propose'], [R.M, 'valeur_autonomie', 9], [R.P, 'x', 1]]) {
+          try { await R.B.set(s, f, v); out.push('accepted'); } catch (e) { out.push(e.message); } }
+        return out; })()""")
+    check("consultant" in refusals[0] and "1 à 5" in refusals[1] and "n'existe pas" in refusals[2],
+          f"edits the rules forbid are refused in French before they become operations ({refusals})")
+    check(env.js("R.B.pendingCount()") == 4, "the beneficiary's four offline operations are stored pending")
+    env.js("(async () => { R.B.db.close(); R.B = await R.make(R.IB, 'beneficiary').open(); return true; })()")
+    check(env.js("R.B.pendingCount()") == 4 and env.js("R.B.field(R.M, 'valeur_autonomie').value") == 4,
+          "after a reload (a new replica from IndexedDB) nothing is lost: 4 pending, values shown")
+    env.js("""(async () => {
+        await R.B.peerAuthenticated({fp: R.IC.fp, dhPub: R.IC.dhPub, role: 'consultant'});
+        await R.C.sync(); await R.B.sync(); await R.C.sync(); return true; })()""")
+    check(env.js("R.B.pendingCount()") == 0 and env.js("R.C.pendingCount()") == 0, "every pending operation pushed")
+    dc, db = env.js("Promise.all([R.C.digest(), R.B.digest()]).then(d => d.map(T.mods.bytes.hex))")
+    check(dc == db, f"both browsers hold the same state ({dc[:16]}...)")
+    pv = env.js("R.C.field(R.P, 'projet_vise')")
+    texts = {pv["value"], *pv["versions"]}
+    check(pv["conflict"] and texts == {"Version du consultant", "Version de la bénéficiaire ✓"},
+          "the field edited offline on both sides keeps both texts as a conflict: nothing lost")
+    check(env.js("R.C.field(R.M, 'activites_aimees').value") == ["lire", "écrire"], "the beneficiary's new sheet reached the consultant")
+    # the same operations in C give the same state
+    rows = env.js("R.B.db.rows().then(rs => rs.map(r => ({json: r.json, author: r.author, role: r.role})))")
+    roles = {r["author"]: r["role"] for r in rows}
+    c = ref({"cmd": "merge", "roles": roles, "ops": [r["json"] for r in rows], "orders": [list(range(len(rows)))]})
+    check(c["digests"][0] == dc, f"C's merge of the same {len(rows)} stored operations gives the browsers' digest")
+    # resolve the conflict from the beneficiary's side
+    env.js("(async () => { await R.B.set(R.P, 'projet_vise', 'Version commune'); await R.B.sync(); await R.C.sync(); return true; })()")
+    pv = env.js("R.C.field(R.P, 'projet_vise')")
+    check(not pv["conflict"] and pv["value"] == "Version commune", "a set on a field in conflict resolves it")
+    # export
+    md = env.js("T.mods.form.sheetMarkdown(R.C, R.M)")
+    check("# " in md and "4 sur 5" in md and "- lire" in md and "(non renseigné)" in md,
+          "the Markdown export shows titles, a scale as « 4 sur 5 », list items and empty fields")
+    # consent and close: only the consented sheet stays, then nothing
+    r = env.js("R.B.consent([R.M]).then(r => r.sheets)")
+    check(r == [env.js("R.M")], "the beneficiary's signed consent is accepted (signature checked by the stand-in)")
+    env.js("""(async () => { const m = R.srv.close(); await R.C.onLive(m); await R.B.onLive(m); return true; })()""")
+    check(env.js("R.C.list().map(s => s.id)") == [env.js("R.M")] and env.js("R.B.list().map(s => s.id)") == [env.js("R.M")],
+          "after the close both replicas hold only the kept sheet")
+    check(env.js("R.B.db.rows().then(rs => rs.every(r => r.sheet === R.M))"), "the other sheets' rows are gone from IndexedDB")
+    r = env.js("R.B.set(R.M, 'valeur_autonomie', 2).then(() => 'accepted', e => e.message)")
+    check("clos" in r, f"an edit after the close is refused ({r})")
+    check(env.js("R.B.db.state().then(s => s.key !== null)"), "with a sheet kept the document key stays (the follow-up)")
+    env.js("""(async () => { await R.B.onLive({type: 'bilan_closed', bilan, kept_sheets: []}); return true; })()""", bilan=bilan)
+    check(env.js("R.B.db.rows().then(rs => rs.length)") == 0 and env.js("R.B.db.state().then(s => s.key === null)"),
+          "with nothing kept every row and the document key are deleted")
