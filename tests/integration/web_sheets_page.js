@@ -124,6 +124,45 @@
     }
   }
 
+
+  /** A minimal WebSocket session of this test page only (the product's is
+   * conn.js): hello, enrol with the invite token (§2.2), then request(msg)
+   * with a ref, the reply or the error with that ref. No room is joined:
+   * the sheet messages are allowed once authenticated (§10.1). */
+  async function session(identity, tokenB64) {
+    const ws = new WebSocket(`wss://${location.host}/ws`, 'bilan.v1');
+    const inbox = [], waiters = [];
+    let n = 0;
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      const i = waiters.findIndex((w) => w.match(m));
+      if (i >= 0) waiters.splice(i, 1)[0].resolve(m); else inbox.push(m);
+    };
+    const next = (match) => new Promise((resolve) => {
+      const i = inbox.findIndex(match);
+      if (i >= 0) resolve(inbox.splice(i, 1)[0]); else waiters.push({ match, resolve });
+    });
+    await new Promise((ok, ko) => { ws.onopen = ok; ws.onerror = () => ko(new Error('websocket')); });
+    ws.send(JSON.stringify({ type: 'hello', v: 1, client: 'test_web_sheets' }));
+    const ch = await next((m) => m.type === 'challenge' || m.type === 'error');
+    if (ch.type !== 'challenge') throw new Error(`no challenge: ${ch.code}`);
+    const token = unb64u(tokenB64, 32);
+    const msg = bytes.concat(bytes.label0('bilan-enrol-v1'), unb64u(ch.nonce, 32), identity.signPub, identity.dhPub,
+      await wc.sha256(token));
+    ws.send(JSON.stringify({ type: 'enrol', token: tokenB64, sign_pub: b64u(identity.signPub), dh_pub: b64u(identity.dhPub),
+      sig: b64u(await identity.sign(msg)), device_name: 'navigateur de test' }));
+    const w = await next((m) => m.type === 'welcome' || m.type === 'error');
+    if (w.type !== 'welcome') throw new Error(`no welcome: ${w.code}`);
+    const request = async (m) => {
+      const ref = `t${++n}`;
+      ws.send(JSON.stringify({ ...m, ref }));
+      const r = await next((x) => x.ref === ref);
+      if (r.type === 'error') { const e = new Error(r.code); e.code = r.code; throw e; }
+      return r;
+    };
+    return { ws, welcome: w, request };
+  }
+
   const T = {
     /** texts (b64u bytes) -> canonical bytes (b64u) or null when refused. */
     canonTexts(texts) {
@@ -214,6 +253,7 @@
     pub(id) { return { sign_pub: b64u(id.signPub), dh_pub: b64u(id.dhPub), fp: b64u(id.fp) }; },
   };
   T.FakeServer = FakeServer;
+  T.session = session;
   T.mods = { canon, op, merge, tpl, keys, sheets, bytes, wc, form };
   window.T = T;
   return true;
