@@ -47,6 +47,24 @@ def replica_body(env, ref, check):
         await R.C.set(R.P, 'projet_vise', 'Premier jet');
         await R.C.sync(); await R.B.sync(); return true; })()""")
     check(env.js("R.B.field(R.P, 'projet_vise').value") == "Premier jet", "the beneficiary sees the consultant's sheet")
+    # a server that moves an operation to another sheet, or lends it to another author
+    moved = env.js("""(async () => {
+        const before = R.B.counts.refused;
+        R.srv.live.clear();                                    // the consultant pulls them later, tampered
+        R.Z = await R.make(R.IZ, 'beneficiary').open();      // a third device, given the key by hand
+        R.Z.st = {...R.Z.st, key: R.C.st.key, kid: R.C.st.kid, claimed: true};
+        await R.Z.db.putState(R.Z.st); await R.Z.sync();
+        await R.Z.set(R.P, 'obstacles', 'déplacé'); await R.Z.set(R.P, 'organismes', ['prêté']);
+        await R.Z.sync();
+        const n = R.srv.ops.length;
+        R.srv.ops[n - 2].sheet = R.srv.ops[0].op;          // listed under another sheet id
+        R.srv.ops[n - 1].author = R.b64u(R.IC.fp);         // listed as the consultant's
+        R.srv.ops[n - 1].role = 'consultant';
+        await R.B.sync();
+        return [R.B.counts.refused - before, R.B.field(R.P, 'obstacles').value, R.B.field(R.P, 'organismes').value,
+                R.B.st.after === n]; })()""")
+    check(moved == [2, None, None, True], "an operation the server lists under another sheet or author is refused "
+                                          f"and not applied; the pull moves past it ({moved})")
     # offline edits on both sides
     env.js("""(async () => {
         R.srv.live.clear();
@@ -84,9 +102,11 @@ def replica_body(env, ref, check):
     c = ref({"cmd": "merge", "roles": roles, "ops": [r["json"] for r in rows], "orders": [list(range(len(rows)))]})
     check(c["digests"][0] == dc, f"C's merge of the same {len(rows)} stored operations gives the browsers' digest")
     # resolve the conflict from the beneficiary's side
-    env.js("(async () => { await R.B.set(R.P, 'projet_vise', 'Version commune'); await R.B.sync(); await R.C.sync(); return true; })()")
+    env.js("""(async () => { R.srv.live.set(R.b64u(R.IC.fp), R.C);
+        await R.B.set(R.P, 'projet_vise', 'Version commune'); await R.B.sync(); await R.C.queue; return true; })()""")
     pv = env.js("R.C.field(R.P, 'projet_vise')")
-    check(not pv["conflict"] and pv["value"] == "Version commune", "a set on a field in conflict resolves it")
+    check(not pv["conflict"] and pv["value"] == "Version commune",
+          "a set on a field in conflict resolves it, and reaches the other device live (sheet_ops without ref)")
     # export
     md = env.js("T.mods.form.sheetMarkdown(R.C, R.M)")
     check("# " in md and "4 sur 5" in md and "- lire" in md and "(non renseigné)" in md,
