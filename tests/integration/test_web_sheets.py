@@ -19,7 +19,8 @@ server's page.
   roles, bad values, unknown fields and templates, two creates of one
   sheet, a set before its create, deletes, repeats) added in many orders:
   every order gives one digest (bp_ws_replica_digest) in JS and in C, the
-  same; per-operation status equal.
+  same; per-operation status equal. Templates: the shipped ones load, and
+  about forty broken copies are refused by both, mostly in the same words.
 - keys: a document key wrapped in C opens in the browser and the reverse,
   with the same kid; takeWrap refuses a wrap from a device not
   authenticated, a wrong kid, keys that do not give `from`, another bilan.
@@ -404,7 +405,88 @@ def t_merge():
         check(f[P + "/etapes_court"]["n"] == 2, "a forged parent newer than its child replaces nothing")
         fewer = ref({"cmd": "merge", "roles": roles, "ops": texts, "orders": [list(range(len(texts) - 1))]})
         check(fewer["digests"][0] != c["digests"][0], "one operation less gives another digest")
+        check_templates(env)
     scenario("merge", body)
+
+
+
+# ---------------------------------------------------------------- templates
+
+def template_cases():
+    """The shipped templates and broken copies of synthese.json: (name, bytes, expected id)."""
+    out = []
+    for n in sorted(os.listdir(TEMPLATES)):
+        with open(os.path.join(TEMPLATES, n), "rb") as f:
+            out.append((n, f.read(), n[:-5]))
+    with open(os.path.join(TEMPLATES, "synthese.json"), encoding="utf-8") as f:
+        base = json.load(f)
+
+    def mut(name, fn, expect="synthese"):
+        t = json.loads(json.dumps(base))
+        fn(t)
+        out.append((name, json.dumps(t, ensure_ascii=False).encode(), expect))
+
+    f0 = lambda t: t["sections"][0]["fields"][0]  # noqa: E731 - a text field
+    mut("unknown top key", lambda t: t.update(auteur="x"))
+    mut("misspelt help", lambda t: f0(t).update(hepl="aide"))
+    mut("min on a text", lambda t: f0(t).update(min=1))
+    mut("options on a text", lambda t: f0(t).update(options=[{"id": "a", "label": "A"}]))
+    mut("unknown kind", lambda t: f0(t).update(kind="liste"))
+    mut("kind not a string", lambda t: f0(t).update(kind=3))
+    mut("editors", lambda t: f0(t).update(editors="tous"))
+    mut("label on two lines", lambda t: f0(t).update(label="a\nb"))
+    mut("C1 control in a label", lambda t: f0(t).update(label="a\u0085b"))
+    mut("DEL in a title", lambda t: t.update(title="a\u007fb"))
+    mut("label of 202 bytes", lambda t: f0(t).update(label="é" * 101))
+    mut("label of 200 bytes", lambda t: f0(t).update(label="é" * 100))
+    mut("empty label", lambda t: f0(t).update(label=""))
+    mut("missing label", lambda t: f0(t).pop("label"))
+    mut("help of 1001 bytes", lambda t: f0(t).update(help="h" * 1001))
+    mut("field id twice", lambda t: t["sections"][1]["fields"].append(dict(f0(t))))
+    mut("section id twice", lambda t: t["sections"].append(dict(t["sections"][0])))
+    mut("format 2", lambda t: t.update(format=2))
+    mut("format 1.0", lambda t: t.update(format=1.0))
+    mut("id not the file's", lambda t: None, expect="autre")
+    mut("id upper case", lambda t: t.update(id="Synthese"), expect=None)
+    mut("phase", lambda t: t.update(phase="fin"))
+    mut("no sections", lambda t: t.update(sections=[]))
+    mut("no fields", lambda t: t["sections"][0].update(fields=[]))
+    mut("field not an object", lambda t: t["sections"][0]["fields"].insert(1, "champ"))
+    mut("scale min = max", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "scale", "editors": "both", "min": 3, "max": 3}))
+    mut("scale max 101", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "scale", "editors": "both", "min": 0, "max": 101}))
+    mut("scale without min", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "scale", "editors": "both", "max": 5}))
+    mut("scale labels", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "scale", "editors": "both", "min": 1, "max": 5, "min_label": "peu"}))
+    mut("choice without options", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "choice", "editors": "both"}))
+    mut("option id twice", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "multi", "editors": "both", "options": [{"id": "a", "label": "A"}, {"id": "a", "label": "B"}]}))
+    mut("51 options", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "choice", "editors": "both", "options": [{"id": f"o{i}", "label": "O"} for i in range(51)]}))
+    mut("option with a key more", lambda t: t["sections"][0]["fields"].append(
+        {"id": "z", "label": "Z", "kind": "choice", "editors": "both", "options": [{"id": "a", "label": "A", "aide": "x"}]}))
+    text = json.dumps(base, ensure_ascii=False).encode()
+    out.append(("repeated key", text.replace(b'"format": 1,', b'"format": 1, "format": 1,', 1), "synthese"))
+    out.append(("BOM", b"\xef\xbb\xbf" + text, "synthese"))
+    out.append(("not UTF-8", text.replace("é".encode(), b"\xe9", 1), "synthese"))
+    out.append(("cut short", text[:-2], "synthese"))
+    return out
+
+
+def check_templates(env):
+    cases = template_cases()
+    items = [{"text": b64u(t), "id": i} for _, t, i in cases]
+    c = ref({"cmd": "template", "items": items})["out"]
+    j = env.js("T.templates(items)", items=items)
+    for (name, _, _), cv, jv in zip(cases, c, j):
+        check((cv == "ok") == (jv == "ok"), f"template {name}: {'accepted' if cv == 'ok' else 'refused'} by both"
+                                            f" (C: {cv[:90]}; JS: {jv[:90]})")
+    check(sum(1 for x in c if x == "ok") == 12, "the 10 shipped templates (and the two near misses) load; every broken copy is refused")
+    same = sum(1 for cv, jv in zip(c, j) if cv == jv)
+    check(same >= len(c) - 4, f"{same} of {len(c)} verdicts are the same French sentence in C and JS")
 
 
 # ---------------------------------------------------------------- keys

@@ -235,6 +235,12 @@
       }
       return { digests, status, fields };
     },
+    /** Templates checked at load: "ok" or the French refusal. */
+    templates(items) {
+      return items.map((it) => {
+        try { tpl.parseTemplate(unb64u(it.text), it.id); return 'ok'; } catch (e) { return e.message; }
+      });
+    },
     hlc(steps) {
       const c = [0, 0], out = [];
       for (const s of steps) {

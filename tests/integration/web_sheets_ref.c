@@ -18,6 +18,7 @@
  *   unwrap  {dh_priv, fp, from_dh_pub, from_fp, bilan, wrap} -> {key|null, kid}
  *   consent {sign_pub, statement: b64, sig} -> {parse: "ok"|why, verify: bool, canon}
  *   hlc     {steps: [["local", now] | ["recv", ms, counter, now]]} -> {stamps: [[ms, c]]}
+ *   template {items: [{text: b64, id}]} -> {out: ["ok" | French refusal]}
  * A test tool: it handles private test keys on purpose. Exit 0, or 1 with
  * the reason on stderr. */
 #include <dirent.h>
@@ -326,6 +327,25 @@ static json_t *cmd_hlc(const json_t *req)
     return json_pack("{s:o}", "stamps", out);
 }
 
+static json_t *cmd_template(const json_t *req)
+{
+    json_t *out = json_array(), *it;
+    size_t i;
+    json_array_foreach(json_object_get(req, "items"), i, it)
+    {
+        size_t n;
+        uint8_t *text = bytes(it, "text", &n);
+        char why[600];
+        struct bp_ws_template *t = NULL;
+        int rc = bp_ws_template_parse((const char *)text, n, json_string_value(json_object_get(it, "id")), &t, why,
+                                      sizeof why);
+        json_array_append_new(out, json_string(rc ? why : "ok"));
+        bp_ws_template_free(t);
+        free(text);
+    }
+    return json_pack("{s:o}", "out", out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -345,6 +365,7 @@ int main(int argc, char **argv)
                   : !strcmp(cmd, "unwrap")  ? cmd_wrap(req, 1)
                   : !strcmp(cmd, "consent") ? cmd_consent(req)
                   : !strcmp(cmd, "hlc")     ? cmd_hlc(req)
+                  : !strcmp(cmd, "template") ? cmd_template(req)
                                             : NULL;
     if (!ans)
         return die("unknown cmd");
