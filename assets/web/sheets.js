@@ -423,6 +423,15 @@ export class Sheets {
    * nothing kept, the key and every trace. */
   closed(msg) { return this.serial(() => this.closedNow(msg)); }
 
+  /** A bilan object (§3.2, in welcome or bilans): a closed bilan keeps
+   * only sheets_kept; a purged one nothing (§10.5). */
+  bilanInfo(b) {
+    if (!b || b.bilan !== this.bilan || !Number.isInteger(b.closed)) return Promise.resolve();
+    const kept = Number.isInteger(b.purged) || !Array.isArray(b.sheets_kept) ? [] : b.sheets_kept;
+    if (this.closedInfo && this.closedInfo.kept.length === kept.length) return Promise.resolve(); // already done
+    return this.closed({ type: 'bilan_closed', bilan: this.bilan, kept_sheets: kept });
+  }
+
   async closedNow(msg) {
     const keep = Array.isArray(msg.kept_sheets) ? msg.kept_sheets.filter((s) => typeof s === 'string') : [];
     this.closedInfo = { kept: keep };

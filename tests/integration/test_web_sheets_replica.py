@@ -96,6 +96,28 @@ def replica_body(env, ref, check):
     check(pv["conflict"] and texts == {"Version du consultant", "Version de la bénéficiaire ✓"},
           "the field edited offline on both sides keeps both texts as a conflict: nothing lost")
     check(env.js("R.C.field(R.M, 'activites_aimees').value") == ["lire", "écrire"], "the beneficiary's new sheet reached the consultant")
+    form = env.js("""(async () => {
+        const box = document.createElement('div'); document.body.append(box);
+        T.mods.form.renderSheet(box, R.C, R.P);
+        const controls = [...box.querySelectorAll('input, textarea, select')];
+        const unlabelled = controls.filter((c) => !box.querySelector(`label[for="${c.id}"]`)
+            && !(c.closest('[aria-labelledby]') && c.type !== 'radio' && c.type !== 'checkbox'));
+        const keep = [...box.querySelectorAll('button')].filter((b) => b.textContent === 'Garder cette version').length;
+        const link = box.querySelector('a[download]');
+        const t = R.C.template(R.P);
+        const rb = document.createElement('div'); document.body.append(rb);
+        T.mods.form.renderSheet(rb, R.B, R.P);
+        const ro = rb.querySelector('input[name][value="propose"]');
+        const out = {controls: controls.length, unlabelled: unlabelled.length, keep,
+            legends: box.querySelectorAll('fieldset > legend').length, sections: t.sections.length,
+            blob: !!link && link.href.startsWith('blob:'), readonly: !!ro && ro.disabled,
+            fr: box.querySelector('label').textContent};
+        box.remove(); rb.remove(); return out; })()""")
+    check(form["controls"] > 10 and form["unlabelled"] == 0, f"the form gives every one of its {form['controls']} controls a label")
+    check(form["legends"] == form["sections"], "each section is a fieldset with its title as legend")
+    check(form["keep"] == 1, "the field in conflict offers its other version with a « Garder cette version » button")
+    check(form["blob"], "the sheet downloads as a file (a Blob link)")
+    check(form["readonly"], "in the beneficiary's view a consultant's field is read-only")
     # the same operations in C give the same state
     rows = env.js("R.B.db.rows().then(rs => rs.map(r => ({json: r.json, author: r.author, role: r.role})))")
     roles = {r["author"]: r["role"] for r in rows}
@@ -121,6 +143,7 @@ def replica_body(env, ref, check):
     r = env.js("R.B.set(R.M, 'valeur_autonomie', 2).then(() => 'accepted', e => e.message)")
     check("clos" in r, f"an edit after the close is refused ({r})")
     check(env.js("R.B.db.state().then(s => s.key !== null)"), "with a sheet kept the document key stays (the follow-up)")
-    env.js("""(async () => { await R.B.onLive({type: 'bilan_closed', bilan, kept_sheets: []}); return true; })()""", bilan=bilan)
+    env.js("""(async () => { await R.B.bilanInfo({bilan, label: 'x', role: 'beneficiary', budget_s: 1, closed: 5, purged: 6});
+                             return true; })()""", bilan=bilan)
     check(env.js("R.B.db.rows().then(rs => rs.length)") == 0 and env.js("R.B.db.state().then(s => s.key === null)"),
-          "with nothing kept every row and the document key are deleted")
+          "after the purge (a bilan object with `purged`) every row and the document key are deleted")
