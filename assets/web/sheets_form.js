@@ -81,11 +81,14 @@ export function valuePieces(f, v) {
 }
 
 /** The sheet as Markdown, as `bilan sheet export ID --format md` writes it. */
-export function sheetMarkdown(sheets, sheetId, today = new Date()) {
+export function sheetMarkdown(sheets, sheetId, today = new Date(), { bilanLabel = '', beneficiary = '' } = {}) {
   const t = sheets.template(sheetId);
   if (!t) return '';
   const d = `${String(today.getDate()).padStart(2, '0')}/${String(today.getMonth() + 1).padStart(2, '0')}/${today.getFullYear()}`;
-  let out = `# ${mdEscape(t.title)}\n\nExporté le ${d}\n\n`;
+  let out = `# ${mdEscape(t.title)}\n\n`;
+  if (bilanLabel) out += `Bilan : ${mdEscape(bilanLabel)}  \n`;
+  if (beneficiary) out += `Bénéficiaire : ${mdEscape(beneficiary)}  \n`;
+  out += `Exporté le ${d}\n\n`;
   if (t.intro) out += `*${mdEscape(t.intro)}*\n\n`;
   for (const sec of t.sections) {
     out += `## ${mdEscape(sec.title)}\n\n`;
@@ -104,9 +107,9 @@ export function sheetMarkdown(sheets, sheetId, today = new Date()) {
 
 /** A link that downloads the sheet as a Markdown file (a Blob URL; the
  * caller revokes it with URL.revokeObjectURL when the view goes). */
-export function downloadLink(sheets, sheetId) {
+export function downloadLink(sheets, sheetId, opts = {}) {
   const t = sheets.template(sheetId);
-  const url = URL.createObjectURL(new Blob([sheetMarkdown(sheets, sheetId)], { type: 'text/markdown;charset=utf-8' }));
+  const url = URL.createObjectURL(new Blob([sheetMarkdown(sheets, sheetId, new Date(), opts)], { type: 'text/markdown;charset=utf-8' }));
   return el('a', { href: url, download: `${t ? t.id : 'fiche'}-${sheetId}.md`, text: 'Télécharger la fiche (texte)' });
 }
 

@@ -88,3 +88,10 @@ def native_body(env, ref, check):
     env.js("N.S.sync().then(() => true)")
     pv = env.js("N.S.field(sid, 'projet_vise')", sid=sid)
     check(not pv["conflict"] and pv["value"] == "Version commune", "a conflict resolved natively is resolved in the browser")
+    # the same Markdown export on both sides
+    md_c = bilan_sheet("export", sid, "--format", "md").stdout
+    first = md_c.split("\n")[2]
+    label = first[len("Bilan : "):-2] if first.startswith("Bilan : ") else ""
+    md_j = env.js("T.mods.form.sheetMarkdown(N.S, sid, new Date(), {bilanLabel: label})", sid=sid, label=label)
+    check(md_j == md_c, "the browser's Markdown export is the native client's, byte for byte"
+                        + ("" if md_j == md_c else f"\nC:\n{md_c[:600]}\nJS:\n{md_j[:600]}"))
