@@ -193,7 +193,7 @@ export class Sheets {
    * is the bilan's. */
   async takeKeys(m) {
     if (!m || m.bilan !== this.bilan || !Array.isArray(m.keys)) return;
-    for (const e of m.keys) {
+    for (const e of m.keys.slice(0, 64)) {
       const r = await takeWrap(this.id, this.bilan, e, m.kid, (fp) => this.isAuthenticated(fp));
       if (r.why) {
         this.counts.wrapsRefused++;
@@ -395,7 +395,7 @@ export class Sheets {
     }
     if (msg.type === 'sheet_ops' && this.phase === 'live' && Array.isArray(msg.ops) && msg.ops.length) {
       const first = msg.ops[0];
-      if (Number.isInteger(first.seq) && first.seq > this.st.after + 1) return this.syncNow(); // a gap: pull
+      if (first && Number.isInteger(first.seq) && first.seq > this.st.after + 1) return this.syncNow(); // a gap: pull
       await this.applyOps(msg);
     }
   }

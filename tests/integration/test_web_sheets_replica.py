@@ -65,6 +65,23 @@ def replica_body(env, ref, check):
                 R.B.st.after === n]; })()""")
     check(moved == [2, None, None, True], "an operation the server lists under another sheet or author is refused "
                                           f"and not applied; the pull moves past it ({moved})")
+    # garbage from the server: refused and counted, never thrown
+    junk = env.js("""(async () => {
+        const before = R.B.counts.refused, after = R.B.st.after;
+        const n = after + 1;
+        const bad = [null, 7, {seq: 'x'}, {seq: 2 ** 51, op: 'a', sheet: 'b', author: 'c', sealed: 'd'},
+                     {seq: n, op: '!!', sheet: R.P, author: R.b64u(R.IC.fp), role: 'consultant', sealed: 'AAAA'},
+                     {seq: n + 1, op: R.P, sheet: R.P, author: R.b64u(R.IC.fp), role: 'consultant', sealed: 'A'.repeat(80)}];
+        await R.B.onLive({type: 'sheet_ops', bilan, ops: bad.slice(3), more: false});
+        await R.B.applyOps({type: 'sheet_ops', bilan, ops: bad, more: false});
+        await R.B.onLive({type: 'sheet_keys', bilan, kid: 7, keys: [null, {from: 1}, 'x']});
+        await R.B.onLive({type: 'sheet_ops', bilan, ops: [null]});
+        await R.B.onLive(null); await R.B.onLive({type: 'sheet_ops'});
+        const out = [R.B.counts.refused - before, R.B.st.after - after];
+        R.B.st = {...R.B.st, after}; await R.B.db.putState(R.B.st);   // the stand-in never gave those seqs
+        return out; })()""", bilan=bilan)
+    check(junk[0] >= 6 and junk[1] == 2, f"malformed entries and wraps from the server are refused and counted, "
+                                         f"never thrown; a seq above 2^50 does not move `after` ({junk})")
     # offline edits on both sides
     env.js("""(async () => {
         R.srv.live.clear();
