@@ -288,6 +288,9 @@ def t_seal():
         o = env.js("T.open(k, bilan, items)", k=b64u(os.urandom(32)), bilan=bilan,
                    items=[dict(op=items[0]["op"], author=author, sealed=csealed[0])])
         check(o[0]["plain"] is None, "the browser refuses an operation under another key")
+        o = env.js("T.open(k, bilan, items)", k=b64u(key), bilan=bilan,
+                   items=[dict(op=items[1]["op"], author=author, sealed=csealed[0])])
+        check(o[0]["plain"] is None, "the browser refuses a C-sealed operation given another op id")
         # the same verdict on hand-written plaintexts
         ids = {"d": author, "o": b64u(os.urandom(16)), "s": b64u(os.urandom(16))}
         plains = [(name, (text % ids).encode()) for name, text in BAD_PLAINS]
