@@ -14,7 +14,7 @@
 // device, the sync's order. Must never: apply an operation that is not
 // stored first, open a wrap from a device not authenticated here, or say a
 // key, a value or a seal in a log (counts and seqs only).
-import { b64u, unb64u, utf8, fromUtf8 } from './bytes.js';
+import { b64u, unb64u, utf8 } from './bytes.js';
 import { canonical } from './sheets_canon.js';
 import { parseOp, encodeOp, sealOp, openOp, hlcLocal, hlcReceive, newId, PLAIN_MAX, b64Exact } from './sheets_op.js';
 import { Replica, APPLIED, NO_CREATE } from './sheets_merge.js';
@@ -32,7 +32,9 @@ export class Sheets {
    * the protocol's error code); identity {signPub, dhPub, fp, dhPriv,
    * sign(msg)}; role 'consultant' | 'beneficiary'; templates a Templates
    * (default: loaded from /web/); trust {isVerified(fpB64)} the devices
-   * authenticated in this bilan's room; log(line) for counts (no content). */
+   * authenticated in this bilan's room; log(line) for counts (no content).
+   * store (store.js's) is accepted and not used: the replica keeps its own
+   * database, "bilan-sheets" (sheets_db.js). */
   constructor({ store = null, request, identity, bilan, role, templates = null, trust = null, now = () => Date.now(),
     log = () => {}, dbName = undefined }) {
     this.store = store;
@@ -452,4 +454,3 @@ export async function signConsent(identity, statement) {
   return identity.sign(m);
 }
 
-export { fromUtf8 };
