@@ -22,6 +22,23 @@ SETUP = """(async () => {
 def replica_body(env, ref, check):
     bilan = env.scene.bilan
     check(env.js(SETUP, bilan=bilan), "two devices open their replicas (IndexedDB 'bilan-sheets')")
+    race = env.js("""(async () => {
+        // two consultant devices race to make the key: the first put wins, the loser drops its own
+        const A = await T.identity(), B2 = await T.identity(), srv = new T.FakeServer(bilan);
+        srv.device(A, 'consultant'); srv.device(B2, 'consultant');
+        const mk = (id) => new R.S({request: srv.client(id), identity: id, bilan, role: 'consultant',
+                                    templates: R.templates}).open();
+        const a = await mk(A), b = await mk(B2);
+        await Promise.all([a.sync(), b.sync()]);
+        const lost = [a, b].filter((x) => x.phase === 'nokey' && x.st.key === null).length;
+        const [w, l] = a.phase === 'live' ? [a, b] : [b, a];
+        await w.peerAuthenticated({fp: l.id.fp, dhPub: l.id.dhPub, role: 'consultant'});
+        await l.peerAuthenticated({fp: w.id.fp, dhPub: w.id.dhPub, role: 'consultant'});
+        await l.sync();
+        const out = [lost, srv.kid === w.st.kid, l.phase, l.st.kid === w.st.kid];
+        a.db.close(); b.db.close(); return out; })()""", bilan=bilan + "-course")
+    check(race == [1, True, "live", True], "two consultant devices that race: one key wins, the loser drops its own, "
+                                          f"then takes a wrap of the winner's once authenticated ({race})")
     env.js("R.C.sync().then(() => true)")
     check(env.js("R.C.phase === 'live' && R.srv.kid !== null && R.srv.wraps.length === 1"),
           "the consultant's device makes the document key and claims it with a wrap to itself")
