@@ -133,6 +133,8 @@ def scenario(fn):
             fn(lab)
             errs = lab.errors()
             check(not errs, f"no console error or uncaught exception ({errs[:3]})")
+            bugs = [l for l in lab.page.console() if "internal error" in l or "handler failed" in l]
+            check(not bugs, f"no internal error swallowed by RoomE2E ({bugs[:3]})")
         finally:
             lab.close()
     return run
@@ -287,5 +289,42 @@ def t_sframe(lab):
     check(cc["pts"] == [""], "the last counter's frame, sealed in the browser, opens in C")
 
 
+@scenario
+def t_room(lab):
+    r = lab.call("room")
+    check(r["inviteAuth"] and r["byInvite"], "two RoomE2E with the invite secret authenticate each other by the invite")
+    check(r["codeA"] and r["codeA"] == r["codeB"], "both show the same 6-digit code")
+    check(r["heldBeforeKey"], "a frame that comes before its sender key is held, not dropped")
+    check(r["heldReleased"], "once the key comes, the held frame is opened and handed to onFrame")
+    check(r["aCanSend"] and r["aToB"] and r["bToA"], "frames sealed by one open at the other, both ways")
+    check(r["replayRefused"], "a replayed frame is refused and counted")
+    check(r["tamperRefused"], "a frame with a changed payload or routing-header byte is refused and counted")
+    check(r["threeAuth"], "a third member joins: every pair authenticated, everyone can send")
+    check(r["rekeyedOnJoin"], "a join makes a new generation (another KID)")
+    check(r["newGenOpens"], "the new generation's frames open at both other members")
+    check(r["leaverCannotRead"], "after a member leaves, the frames that follow do not open at the leaver's device")
+    check(r["hostileRefused"], "hostile frames and bodies are refused without an exception")
+    check(r["sasBlocked"] and r["sasNoSendBefore"], "without a secret the pair waits for the code; nothing can be sent")
+    check(r["sasCodesEqual"], "the codes are equal on both sides")
+    check(r["sasAuth"] and r["sasVerified"] and r["sasFrame"],
+          "once both confirm the code, the pair is verified, remembered, and frames flow")
+    check(r["changedKey"], "another device for a remembered role, without an invite proof: changed key, blocked")
+    check(r["knownAgain"], "a device verified before is trusted again without a new code (known)")
+
+
+@scenario
+def t_relay_swap(lab):
+    r = lab.call("relaySwap")
+    check(r["bothBlocked"] and r["noKeys"], "a relay in the middle: neither real device authenticates its pair; no key is sent")
+    check(r["codeA"] and r["codeB"] and r["codeA"] != r["codeB"], "the two codes differ (the people would see it)")
+    check(r["m1CannotRead"], "the relay's device cannot open the victim's frames")
+    check(r["rejectedEnds"], "a rejected code ends the pair on both sides")
+    check(r["macFails"], "a relay that copies the other pair's invite proof: the MAC fails, possible interception")
+    check(r["abortTold"], "the peer is told by an abort body with the reason")
+    check(r["swapRefused"], "a relay that swaps the revealed bundle: refused (commitment)")
+    check(r["wrongDeviceRefused"], "a bundle of another device than the announced one: refused")
+
+
 if __name__ == "__main__":
-    run_tests({"vectors": t_vectors, "pairing": t_pairing, "sframe": t_sframe})
+    run_tests({"vectors": t_vectors, "pairing": t_pairing, "sframe": t_sframe, "room": t_room,
+               "relay_swap": t_relay_swap})
