@@ -304,6 +304,7 @@ def t_room(lab):
     check(r["newGenOpens"], "the new generation's frames open at both other members")
     check(r["leaverCannotRead"], "after a member leaves, the frames that follow do not open at the leaver's device")
     check(r["hostileRefused"], "hostile frames and bodies are refused without an exception")
+    check(r["otherDeviceIgnored"], "a body from another device than the one announced for its slot is ignored and counted")
     check(r["sasBlocked"] and r["sasNoSendBefore"], "without a secret the pair waits for the code; nothing can be sent")
     check(r["sasCodesEqual"], "the codes are equal on both sides")
     check(r["sasAuth"] and r["sasVerified"] and r["sasFrame"],
@@ -315,7 +316,7 @@ def t_room(lab):
 @scenario
 def t_relay_swap(lab):
     r = lab.call("relaySwap")
-    check(r["bothBlocked"] and r["noKeys"], "a relay in the middle: neither real device authenticates its pair; no key is sent")
+    check(r["bothBlocked"] and r["noKeys"], "a relay in the middle: neither real device authenticates its pair; no key is sent, even at a rekey")
     check(r["codeA"] and r["codeB"] and r["codeA"] != r["codeB"], "the two codes differ (the people would see it)")
     check(r["m1CannotRead"], "the relay's device cannot open the victim's frames")
     check(r["rejectedEnds"], "a rejected code ends the pair on both sides")
@@ -323,6 +324,8 @@ def t_relay_swap(lab):
     check(r["abortTold"], "the peer is told by an abort body with the reason")
     check(r["swapRefused"], "a relay that swaps the revealed bundle: refused (commitment)")
     check(r["wrongDeviceRefused"], "a bundle of another device than the announced one: refused")
+    check(r["badSignatureRefused"], "a bundle whose signature is wrong: refused")
+    check(r["bounceRefused"], "our own bundle bounced back as another member's: refused")
 
 
 if __name__ == "__main__":

@@ -292,6 +292,10 @@ export async function room() {
       try { await c.e2e.onE2e(0, a.member.device, body); await b.e2e.onE2e(7, 'zz', body); } catch { threw = true; }
     }
     out.hostileRefused = !threw;
+    // A body for slot 0 from a device the server did not announce there: ignored, the pair goes on.
+    const refusedBefore = b.e2e.counters().refusedBodies;
+    await b.e2e.onE2e(0, b64u(random(32)), { t: 'commit', c: b64u(random(32)) });
+    out.otherDeviceIgnored = peerOf(b, 0)?.state === 'authenticated' && b.e2e.counters().refusedBodies === refusedBefore + 1;
     out.stats = b.e2e.counters();
     a.e2e.leave(); b.e2e.leave(); c.e2e.leave();
   }
@@ -365,6 +369,9 @@ export async function relaySwap() {
   await meet(m2, b);
   out.bothBlocked = !!(await until(() => peerOf(a, 1)?.state === 'blocked' && peerOf(b, 0)?.state === 'blocked'));
   out.codeA = a.codes[1]; out.codeB = b.codes[0];
+  // A member comes: A rekeys, and still sends nothing to the blocked pair.
+  await a.e2e.memberJoined({ slot: 2, device: b64u(random(32)), role: 'consultant' });
+  await sleep(50);
   out.noKeys = !a.e2e.canSend() && !b.e2e.canSend() && !relayA.log.some((x) => x.from === 0 && x.t === 'key')
     && !relayB.log.some((x) => x.from === 1 && x.t === 'key');
   const f = relayA.frame(0, await a.e2e.seal(hdr(1, 1), random(10)));
@@ -407,7 +414,27 @@ export async function relaySwap() {
   b4.e2e.joined(1, [a4.member, b4.member]);
   a4.e2e.memberJoined({ ...b4.member, device: b64u(other.fp) });
   out.wrongDeviceRefused = !!(await until(() => a4.news.some(([s, st, d]) => s === 1 && st === 'failed' && /annoncé/.test(d || ''))));
-  // 5. Bodies are refused from a device the server did not announce for the slot.
   for (const d of [a4, b4]) d.e2e.leave();
+  // 5. A peer whose bundle signature is wrong (it claims keys it cannot sign with).
+  const relay5 = new FakeRelay();
+  const forger = await makeIdentity();
+  forger.sign = async () => random(64);
+  const a5 = await device(RoomE2E, { bilan, secrets: [secret], role: 'consultant', relay: relay5, slot: 0 });
+  const b5 = await device(RoomE2E, { bilan, secrets: [secret], role: 'beneficiary', relay: relay5, slot: 1, identity: forger });
+  await meet(a5, b5);
+  out.badSignatureRefused = !!(await until(() => a5.news.some(([s, st, d]) => s === 1 && st === 'failed' && /signature/.test(d || ''))));
+  for (const d of [a5, b5]) d.e2e.leave();
+  // 6. The relay bounces A's own messages back to it as another member's.
+  const relay6 = new FakeRelay();
+  const a6 = await device(RoomE2E, { bilan, secrets: [secret], role: 'consultant', relay: relay6, slot: 0 });
+  relay6.add(1, a6.e2e, a6.member.device);
+  relay6.sender = (from) => (to, body) => {
+    setTimeout(() => a6.e2e.onE2e(1, a6.member.device, JSON.parse(JSON.stringify(body))), 0);
+  };
+  a6.e2e.sendFn = relay6.sender(0);
+  await a6.e2e.joined(0, [a6.member]);
+  a6.e2e.memberJoined({ slot: 1, device: a6.member.device, role: 'beneficiary' });
+  out.bounceRefused = !!(await until(() => a6.news.some(([s, st, d]) => s === 1 && st === 'failed' && /annoncé/.test(d || ''))));
+  a6.e2e.leave();
   return out;
 }
