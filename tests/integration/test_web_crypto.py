@@ -3,7 +3,7 @@ PROTOCOL.md §2.1, §8.2-8.4) against libbilanproto, both directions.
 
 The browser side runs assets/web/pair.js, sframe.js and e2e.js in headless
 Chromium (through web_crypto_check.js); the C side is web_vectors, linked
-against bilanproto. The modules are served from 127.0.0.1 by a small static
+against bilanproto, and web_e2e_peer, the native client's e2e state machine. The modules are served from 127.0.0.1 by a small static
 server of this test (a secure context, so WebCrypto works): test_web.assets
 checks that bilan-server serves the same bytes.
 
@@ -28,6 +28,16 @@ checks that bilan-server serves the same bytes.
   without an exception.
 - relay_swap: a relay that swaps the bundles: the codes differ or the invite
   MAC fails, and no key is exchanged.
+- native: the browser's RoomE2E paired with the native client's own state
+  machine (client/e2e_room.h, through web_e2e_peer) over this test's relay:
+  both authenticate by the invite proof and show the same code; frames both
+  ways; the native side refuses the browser's frame replayed or changed;
+  after the browser's rekey its frames still open; a reveal changed by the
+  relay is refused by the browser, whose abort body the native side reads as
+  one of its own reasons.
+- native_sas: the same without a secret: the same code, nothing sent before
+  both confirm, then frames both ways; a code rejected natively ends the
+  pair in the browser.
 
 Run one scenario: test_web_crypto.py NAME; all: test_web_crypto.py.
 """
@@ -328,6 +338,175 @@ def t_relay_swap(lab):
     check(r["bounceRefused"], "our own bundle bounced back as another member's: refused")
 
 
+class NativePeer:
+    """web_e2e_peer: the native client's e2e state machine as one member."""
+
+    def __init__(self):
+        tool = os.environ.get("BILAN_WEB_E2E_PEER")
+        if not tool or not os.access(tool, os.X_OK):
+            raise TestSkipped("BILAN_WEB_E2E_PEER is not set (run through ctest)")
+        self.p = subprocess.Popen([tool], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.sends, self.news, self.lines, self.frames = [], [], [], []
+
+    def cmd(self, **c):
+        """Runs one command; its own events (sends, news, lines, frames are also kept)."""
+        self.p.stdin.write(json.dumps(c) + "\n")
+        self.p.stdin.flush()
+        evs = []
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise TestFailure(f"web_e2e_peer exited during {c['cmd']}")
+            ev = json.loads(line)
+            if ev["ev"] == "done":
+                return evs
+            evs.append(ev)
+            {"send": self.sends, "news": self.news, "line": self.lines, "frame": self.frames}.get(
+                ev["ev"], []).append(ev)
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+def relay(lab, nat, nat_member, web_member, tamper=None):
+    """Carries bodies both ways until neither side has anything to say."""
+    for _ in range(200):
+        moved = 0
+        while nat.sends:
+            ev = nat.sends.pop(0)
+            body = tamper("native", ev["body"]) if tamper else ev["body"]
+            if ev["to"] == web_member["slot"] and body is not None:
+                lab.call("webCmd", {"cmd": "body", "from": nat_member["slot"], "device": nat_member["device"],
+                                    "body": body})
+            moved += 1
+        lab.call("webCmd", {"cmd": "state"})   # lets the browser's queue run dry
+        for m in lab.call("webOutbox"):
+            body = tamper("web", m["body"]) if tamper else m["body"]
+            if m["to"] == nat_member["slot"] and body is not None:
+                nat.cmd(cmd="body", **{"from": web_member["slot"]}, device=web_member["device"], body=body)
+            moved += 1
+        if not moved:
+            return
+    raise TestFailure("the two sides never stopped talking")
+
+
+def meet_native(lab, nat, secret, bilan, tamper=None, web_secret=True):
+    """The native consultant in slot 0, the browser beneficiary in slot 1, as the server tells them."""
+    dev = nat.cmd(cmd="init", policy="ask", **({"secret": b64u(secret)} if secret else {}))[0]["device"]
+    nat_member = {"slot": 0, "device": dev, "role": "consultant"}
+    web_member = lab.call("webPeer", {"bilan": bilan, "secrets": [b64u(secret)] if secret and web_secret else [],
+                                      "role": "beneficiary", "slot": 1})
+    nat.cmd(cmd="joined", bilan=bilan, slot=0, members=[nat_member])
+    lab.call("webCmd", {"cmd": "joined", "slot": 1, "members": [nat_member, web_member]})
+    nat.cmd(cmd="member_joined", member=web_member)
+    relay(lab, nat, nat_member, web_member, tamper)
+    return nat_member, web_member
+
+
+def frames_both_ways(lab, nat, nat_member, web_member):
+    pt = os.urandom(120)
+    h = header(1, seq=7)
+    f = nat.cmd(cmd="seal", header=b64u(h), pt=b64u(pt))[0]["frame"]
+    check(f is not None, "the native side seals an audio frame")
+    r = lab.call("webCmd", {"cmd": "open", "frame": f, "slot": nat_member["slot"]})
+    check(r and r["pt"] == b64u(pt) and r["slot"] == 0 and r["kind"] == 1,
+          "a frame sealed by the native state machine opens in the browser's RoomE2E")
+    pt2 = os.urandom(2000)
+    f2 = lab.call("webCmd", {"cmd": "seal", "header": b64u(header(2, 1, seq=3)), "pt": b64u(pt2)})
+    check(f2 is not None, "the browser seals a video keyframe")
+    b = bytearray(unb64u(f2))
+    b[3] = web_member["slot"]
+    nat.cmd(cmd="open", frame=b64u(bytes(b)))
+    check(nat.frames and unb64u(nat.frames[-1]["frame"])[16:] == pt2,
+          "a frame sealed by the browser's RoomE2E opens in the native state machine")
+    return bytes(b)
+
+
+@scenario
+def t_native(lab):
+    nat = NativePeer()
+    try:
+        secret = os.urandom(32)
+        nat_member, web_member = meet_native(lab, nat, secret, "b_native-01")
+        st = lab.call("webCmd", {"cmd": "state"})
+        codes = [n["code"] for n in nat.news if n["code"] and n["what"] in (1, 2)]
+        check(codes and st["codes"].get("0") and codes[0].replace(" ", "") == st["codes"]["0"],
+              f"the native side and the browser show the same code")
+        check(any("slot=1 authenticated by=invite" in l["text"] for l in nat.lines),
+              "the native side authenticates the browser by the invite proof")
+        check(st["peers"][0]["authenticated"] and st["peers"][0]["by"] == "invite",
+              "the browser authenticates the native side by the invite proof")
+        check(st["canSend"] and nat.cmd(cmd="state")[0]["can_send"], "both can send")
+        frame = frames_both_ways(lab, nat, nat_member, web_member)
+        n0 = len(nat.frames)
+        nat.cmd(cmd="open", frame=b64u(frame))
+        fresh = lab.call("webCmd", {"cmd": "seal", "header": b64u(header(3, seq=4)), "pt": b64u(b"donnees")})
+        bad = bytearray(unb64u(fresh))
+        bad[3] = web_member["slot"]
+        bad[-5] ^= 1
+        nat.cmd(cmd="open", frame=b64u(bytes(bad)))
+        s = nat.cmd(cmd="state")[0]["stats"]
+        check(len(nat.frames) == n0 and s["replay"] == 1 and s["auth"] == 1,
+              "the native side refuses the browser's frame replayed, and with a changed byte")
+        # The browser rekeys when a member joins: the native side gets the new key.
+        lab.call("webCmd", {"cmd": "member_joined", "member": {"slot": 2, "device": b64u(os.urandom(32)),
+                                                               "role": "beneficiary"}})
+        relay(lab, nat, nat_member, web_member)
+        frames_both_ways(lab, nat, nat_member, web_member)
+        check(True, "after the browser's rekey (a member joined) its frames still open natively")
+
+        # A new visit where the relay changes the native side's r in its reveal.
+        def tamper(side, body):
+            if side == "native" and body.get("t") == "reveal":
+                body = dict(body, r=b64u(os.urandom(32)))
+            return body
+        nat.lines.clear()
+        nat.news.clear()
+        nat_member, web_member = meet_native(lab, nat, secret, "b_native-01", tamper)
+        st = lab.call("webCmd", {"cmd": "state"})
+        check(st["peers"][0]["state"] == "refused" and any(
+            n[1] == "failed" and "engagement" in (n[2] or "") for n in st["news"]),
+            "the browser refuses a reveal that does not match the commitment")
+        check(any("refused: l'autre appareil a mis fin" in l["text"] and "engagement" in l["text"]
+                  for l in nat.lines), "the native side reads the browser's abort body and ends the pair")
+        check(any(n["what"] == 12 and n["code"] and "engagement" in n["code"] for n in nat.news),
+              "the native side recognises the reason as one of its own (shown to the person)")
+    finally:
+        nat.close()
+
+
+@scenario
+def t_native_sas(lab):
+    nat = NativePeer()
+    try:
+        nat_member, web_member = meet_native(lab, nat, None, "b_native-02")
+        st = lab.call("webCmd", {"cmd": "state"})
+        codes = [n["code"] for n in nat.news if n["code"] and n["what"] == 2]
+        check(codes and codes[0].replace(" ", "") == st["codes"].get("0"),
+              "without a secret, both show the same code to be read aloud")
+        check(st["peers"][0]["state"] == "blocked" and not st["canSend"] and not nat.cmd(cmd="state")[0]["can_send"],
+              "nothing can be sent before the code is confirmed")
+        lab.call("webCmd", {"cmd": "answer", "slot": 0, "confirmed": True})
+        relay(lab, nat, nat_member, web_member)
+        nat.cmd(cmd="sas", slot=1, confirmed=True)
+        relay(lab, nat, nat_member, web_member)
+        st = lab.call("webCmd", {"cmd": "state"})
+        check(st["peers"][0]["verified"] and st["canSend"], "the browser: confirmed on both sides, verified, can send")
+        check(nat.cmd(cmd="state")[0]["can_send"], "the native side too")
+        frames_both_ways(lab, nat, nat_member, web_member)
+        # A second visit: the native person says the codes differ.
+        nat.news.clear()
+        nat_member, web_member = meet_native(lab, nat, None, "b_native-02")
+        nat.cmd(cmd="sas", slot=1, confirmed=False)
+        relay(lab, nat, nat_member, web_member)
+        st = lab.call("webCmd", {"cmd": "state"})
+        check(st["peers"][0]["state"] == "refused" and any(n[1] == "rejected_by_peer" for n in st["news"]),
+              "a code rejected on the native side ends the pair in the browser")
+    finally:
+        nat.close()
+
+
 if __name__ == "__main__":
     run_tests({"vectors": t_vectors, "pairing": t_pairing, "sframe": t_sframe, "room": t_room,
-               "relay_swap": t_relay_swap})
+               "relay_swap": t_relay_swap, "native": t_native, "native_sas": t_native_sas})

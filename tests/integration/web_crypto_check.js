@@ -438,3 +438,55 @@ export async function relaySwap() {
   a6.e2e.leave();
   return out;
 }
+
+// ---- one RoomE2E paired with the native state machine (web_e2e_peer) ----
+// The test's Python relays: it drains webOutbox() to the native peer and
+// hands the native peer's bodies and frames to webCmd().
+
+export async function webPeer({ bilan, secrets = [], role, slot }) {
+  const { RoomE2E } = await import('/web/e2e.js');
+  const id = await makeIdentity();
+  const w = { id, outbox: [], codes: {}, news: [], frames: [] };
+  w.e2e = new RoomE2E({
+    identity: id, bilan, secrets: secrets.map((s) => unb64u(s)), trust: memTrust(),
+    send: (to, body) => { w.outbox.push({ to, body: JSON.parse(JSON.stringify(body)) }); },
+    events: {
+      onCode: (s, c) => { w.codes[s] = c; },
+      onPeer: (s, st, d) => { w.news.push([s, st, d]); },
+      onFrame: (s, kind, header, pt) => { w.frames.push({ s, kind, pt: b64u(pt) }); },
+    },
+  });
+  w.member = { slot, device: b64u(id.fp), role };
+  state.web = w;
+  return w.member;
+}
+
+export function webOutbox() { const o = state.web.outbox; state.web.outbox = []; return o; }
+
+/** One command to the browser's RoomE2E; its result as JSON. */
+export async function webCmd(c) {
+  const w = state.web;
+  switch (c.cmd) {
+    case 'joined': return w.e2e.joined(c.slot, c.members);
+    case 'member_joined': return w.e2e.memberJoined(c.member);
+    case 'member_left': return w.e2e.memberLeft(c.slot);
+    case 'body': await w.e2e.onE2e(c.from, c.device, c.body); return true;
+    case 'answer': await w.e2e.answerCode(c.slot, c.confirmed); return true;
+    case 'seal': {
+      const f = await w.e2e.seal(unb64u(c.header), unb64u(c.pt));
+      return f && b64u(f);
+    }
+    case 'open': {
+      const f = unb64u(c.frame);
+      if (c.slot !== undefined) f[3] = c.slot;
+      const r = await w.e2e.open(f);
+      return r && { slot: r.slot, kind: r.kind, header: b64u(r.header), pt: b64u(r.plaintext) };
+    }
+    case 'state':
+      await w.e2e.idle();
+      return { canSend: w.e2e.canSend(), peers: w.e2e.peers(), codes: w.codes, news: w.news, frames: w.frames,
+        stats: w.e2e.counters() };
+    case 'leave': w.e2e.leave(); return true;
+    default: return null;
+  }
+}
