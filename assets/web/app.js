@@ -9,7 +9,8 @@ import { RoomView } from './ui.js';
 import { readPageInvite, rememberInviteBilan } from './link.js';
 import { loadIdentity } from './identity.js';
 import { RoomConnection, roomUrl } from './conn.js';
-import { addBilanSecret, bilanSecrets, put } from './store.js';
+import { addBilanSecret, bilanSecrets, put, trustStore } from './store.js';
+import { RoomE2E } from './e2e.js';
 import { KIND, decodeData, encodeChat, packHeader } from './frame.js';
 
 const view = new RoomView();
@@ -94,8 +95,9 @@ async function onJoined(msg) {
   room.slot = msg.slot;
   room.dataSeq = 0;
   room.members = new Map(msg.members.map((m) => [m.slot, m]));
+  const ready = startE2e(msg);
   showMembers();
-  await startE2e(msg);
+  await ready;
   updateChat();
 }
 
@@ -124,13 +126,63 @@ function onError(code, fatal) {
   if (!fatal && room.conn && room.conn.phase === 'in_room') view.addLine(errorText(code));
 }
 
-// ---- end-to-end layer (e2e.js, by the crypto helper): wired when present
+// ---- end-to-end layer (e2e.js): the pairwise handshakes, the code, the keys
 
-async function startE2e(/* joinedMsg */) { /* wired after the merge of e2e.js */ }
-function leaveE2e() { if (room.e2e) { room.e2e.leave(); room.e2e = null; } }
-async function onE2e(/* msg */) { /* wired after the merge of e2e.js */ }
+/** Made at once when the room is joined (before any await), so that the
+ * peers' e2e messages that follow `joined` find it. */
+function startE2e(msg) {
+  leaveE2e();
+  room.e2e = new RoomE2E({
+    identity: room.identity,
+    bilan: msg.bilan,
+    secrets: room.secrets,
+    trust: trustStore(msg.bilan),
+    send: (to, body) => room.conn.sendJson(Number.isInteger(to) ? { type: 'e2e', to, body } : { type: 'e2e', body }),
+    events: { onCode, onPeer, onFrame: onPlainFrame },
+  });
+  return room.e2e.joined(msg.slot, msg.members);
+}
 
-function chatReady() { return !!room.e2e && room.conn && room.conn.phase === 'in_room'; }
+function leaveE2e() {
+  if (room.e2e) { room.e2e.leave(); room.e2e = null; }
+  for (const slot of [...view.codes.keys()]) view.dropCode(slot);
+}
+
+function onE2e(msg) {
+  if (room.e2e) return room.e2e.onE2e(msg.from, msg.device, msg.body);
+  room.refused++;
+  return undefined;
+}
+
+function onCode(slot, code) {
+  if (typeof code !== 'string' || !/^\d{6}$/.test(code)) return;
+  view.showCode(slot, code, who(room.members.get(slot)));
+  view.setState(t('codeAnnounce', { who: who(room.members.get(slot)) }), 'wait', 'in_room');
+}
+
+const PEER_WORDS = {
+  invite: ['peerAuthenticated', 'ok'], known: ['peerAuthenticated', 'ok'], verified: ['peerVerified', 'ok'],
+  failed: ['peerFailed', 'error'], blocked: ['peerBlocked', 'error'], changed_key: ['peerChangedKey', 'error'],
+  other_invite: ['peerOtherInvite', 'error'], rejected_by_peer: ['peerRejected', 'error'],
+  rejected_by_us: ['codeRefused', 'error'], ended_by_peer: ['peerEnded', 'error'],
+};
+
+function onPeer(slot, state /* , detail: the peer's words, never shown raw */) {
+  const words = PEER_WORDS[state];
+  if (!words) return;
+  const w = who(room.members.get(slot));
+  if (state === 'verified') view.dropCode(slot);
+  if (words[1] === 'error') view.dropCode(slot);
+  view.addLine(t(words[0], { who: w }));
+  if (state === 'verified' || state === 'invite' || state === 'known') {
+    view.setState(t('inRoom'), 'ok', 'in_room');
+  } else {
+    view.setState(t(words[0], { who: w }), 'error', 'in_room');
+  }
+  updateChat();
+}
+
+function chatReady() { return !!room.e2e && room.conn && room.conn.phase === 'in_room' && room.e2e.canSend(); }
 function updateChat() { view.setChatEnabled(chatReady()); }
 
 async function onBinary(bytes) {
@@ -177,9 +229,16 @@ async function main() {
     return;
   }
   room.invite = invite;
+  // The invite secrets this device knows for the bilan, ready before the
+  // join (RoomE2E proves itself with each, §2.3).
+  room.secrets = invite.bilan ? await bilanSecrets(invite.bilan) : [];
+  if (invite.secret && !room.secrets.some((x) => x.every((b, i) => b === invite.secret[i]))) {
+    room.secrets.push(invite.secret);
+  }
   if (!invite.secret) view.addLine(t('noSecret'));
   room.identity = await loadIdentity();
   view.onSend = sendChat;
+  view.onAnswer = (slot, yes) => { if (room.e2e) room.e2e.answerCode(slot, yes).then(updateChat); };
   view.onLeave = () => room.conn && room.conn.leave();
   room.conn = new RoomConnection({
     url: roomUrl(),
@@ -194,6 +253,8 @@ async function main() {
       onControl: () => {} },
   });
   room.conn.start();
+  // canSend() changes when our key reached every peer, with no event of its own.
+  setInterval(updateChat, 500);
   // The same link opened again in this tab changes only the fragment (no
   // new page): read it, keep the secret, and take it off the address bar.
   window.addEventListener('hashchange', () => {
@@ -220,6 +281,8 @@ globalThis.bilanRoom = Object.freeze({
   bilan: () => room.bilan,
   members: () => [...room.members.values()].map((m) => ({ slot: m.slot, role: m.role })),
   chatIn: () => room.chatIn,
+  peers: () => room.e2e ? room.e2e.peers().map((p) => ({ slot: p.slot, role: p.role, state: p.state,
+    authenticated: p.authenticated, verified: p.verified, by: p.by })) : [],
   clockRoundTrip: () => room.conn && room.conn.clockRoundTrip(),
   serverNowMs: () => room.conn ? room.conn.serverNowMs() : Date.now(),
   keysExtractable: () => room.identity ? room.identity.extractable() : null,

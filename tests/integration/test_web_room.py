@@ -21,6 +21,7 @@ consultant, and stays there across a lost link.
 
 Run one scenario: test_web_room.py NAME; all: test_web_room.py.
 """
+import base64
 import json
 import re
 import signal
@@ -172,6 +173,9 @@ def t_code():
         pa.wait_line(r"^\[e2e\] slot=\d verified$")
         page.wait("document.getElementById('code').hidden", what="the code panel closes after Oui")
         page.wait("!document.getElementById('message').disabled", what="the chat opens")
+        peers = page.eval("bilanRoom.peers()")
+        check(len(peers) == 1 and peers[0]["role"] == "consultant" and peers[0]["verified"] and
+              peers[0]["by"] == "invite", f"the page authenticated the consultant by the invite and verified it ({peers})")
         page.eval("(() => { const i = document.getElementById('message'); i.value = 'bonjour depuis le navigateur';"
                   " document.getElementById('envoi').requestSubmit(); return 1; })()")
         pa.wait_line(r"^\[chat\] slot=\d: bonjour depuis le navigateur$")
@@ -179,6 +183,13 @@ def t_code():
         page.wait("[...document.querySelectorAll('#fil li')].some(li => li.textContent.endsWith('bonjour depuis le natif'))",
                   what="the page shows the consultant's chat line")
         check(page.eval("bilanRoom.chatIn()") == 1, "exactly one chat line arrived on the page")
+        check(pa.count(r"^\[e2e\] slot=\d authenticated by=invite$") == 1,
+              "the native consultant authenticated the page by the invite secret")
+        sent = [e["params"]["response"] for e in s.browser.events("Network.webSocketFrameSent", page.session)]
+        binary = [base64.b64decode(r["payloadData"]) for r in sent if r.get("opcode") == 2]
+        check(binary and all(b"depuis le navigateur" not in b for b in binary) and
+              all("depuis le navigateur" not in r.get("payloadData", "") for r in sent),
+              f"the chat line left the page sealed ({len(binary)} binary frames, none holds the text)")
         rc = pa.wait_exit()
         check(rc == 0, f"the native consultant got its chat line and left cleanly ({rc})")
         pa = None
