@@ -23,6 +23,7 @@ Run one scenario: test_web_room.py NAME; all: test_web_room.py.
 """
 import base64
 import json
+import os
 import re
 import signal
 import time
@@ -277,6 +278,47 @@ def t_second_visit():
         s.close(ok)
 
 
+def t_policy():
+    """conn.js's rules against a fake server in the page (web_room_policy.js),
+    and frame.js against hostile bytes."""
+    s = scene("web-room-policy")
+    ok = False
+    try:
+        page = s.browser.open(s.base() + "/web/frame.js")   # a page of the server's origin, under its CSP
+        with open(os.path.join(os.path.dirname(__file__), "web_room_policy.js")) as f:
+            r = page.eval(f.read(), timeout=120)
+        check(r["replaced"] == {"state": "replaced", "retried": False, "hello": "hello"},
+              f"close 1000 (another window): no retry ({r['replaced']})")
+        check(r["refused"]["state"] == "refused" and r["refused"]["code"] == "token_used" and
+              not r["refused"]["retried"] and r["refused"]["sent"] == ["hello", "enrol"],
+              f"a refused enrolment: stopped with its code, no retry ({r['refused']})")
+        check(r["hostile"]["state"] == "in_room" and r["hostile"]["refused"] >= 7 and r["hostile"]["joinSent"],
+              f"hostile and early messages are refused and counted, the join goes on ({r['hostile']})")
+        check(r["alive"]["state"] == "in_room" and r["alive"]["connections"] == 3 and r["alive"]["answered"] >= 5,
+              f"answered clocks keep the connection for 5 s ({r['alive']})")
+        check(59000 <= r["alive"]["offset"] <= 61000, f"the server clock offset is estimated ({r['alive']['offset']} ms)")
+        sl = r["silence"]
+        check(3500 <= sl["lostAfterMs"] <= 5500 and sl["clocksAsked"] >= 2 and "reconnecting" in sl["states"],
+              f"silence: clocks asked, the link reset after about 4 s, reconnecting ({sl})")
+        bo = r["backoff"]
+        check(len(bo["delays"]) >= 4 and all(0.8 * b <= d <= b for d, b in zip(bo["delays"], [500, 1000, 2000, 4000])),
+              f"retries after 0.5, 1, 2, 4 s, each up to a fifth shorter ({bo['delays']})")
+        check(bo["table"] == [500, 1000, 2000, 4000, 8000], "then every 8 s")
+        check(bo["state"] == "gave_up" and not bo["retriedAfter"], "after 2 minutes it gives up, and stays so")
+        fr = r["frames"]
+        check(fr["header"] == [16, 3, 0xFFFFFFFE, 7, 5, 0], f"the 16-byte header round-trips ({fr['header']})")
+        check(all(fr["refusedHeaders"]), f"short, other version, unknown kinds, reserved flags, keyframe "
+              f"on audio/data refused; on video accepted ({fr['refusedHeaders']})")
+        check(fr["chat"] == {"type": "chat", "text": "bonjour é"}, "a chat line round-trips")
+        check(all(x is None for x in fr["refusedChat"]), "empty, too long, bad UTF-8, unknown type: refused")
+        check(fr["fileBegin"] == ["file_begin", 9, 1000, "cv.pdf"], "file_begin round-trips")
+        check(all(x is None for x in fr["refusedFiles"]), "bad names, truncated, out-of-range answers refused")
+        check(fr["answer"] == {"type": "file_answer", "slot": 2, "id": 77, "answer": 1}, "file_answer round-trips")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 if __name__ == "__main__":
     run_tests({"enrol_join": t_enrol_join, "code": t_code, "reconnect": t_reconnect,
-               "second_visit": t_second_visit})
+               "second_visit": t_second_visit, "policy": t_policy})
