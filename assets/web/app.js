@@ -1,5 +1,295 @@
-// app.js: the room page's entry point: reads the invite link from the
-// address bar (the secret stays in the browser) and starts the room.
-const etat = document.getElementById('etat');
-etat.textContent = 'Page prête.';
-document.documentElement.dataset.ready = '1';
+// app.js: the room page's entry point. Reads the invite from the page's own
+// address (link.js: the secret stays in the browser), loads or makes this
+// browser's device identity (identity.js), connects and joins the room
+// (conn.js), and tells the person what happens (ui.js) in plain words:
+// who is there, the state of the connection, the spoken code, the chat.
+
+import { errorText, plain, t } from './i18n.js';
+import { RoomView } from './ui.js';
+import { readPageInvite, rememberInviteBilan } from './link.js';
+import { loadIdentity } from './identity.js';
+import { RoomConnection, roomUrl } from './conn.js';
+import { addBilanSecret, bilanSecrets, put, trustStore } from './store.js';
+import { RoomE2E } from './e2e.js';
+import { KIND, decodeData, encodeChat, packHeader } from './frame.js';
+
+const view = new RoomView();
+const room = {
+  conn: null,
+  identity: null,
+  bilan: null,
+  slot: null,
+  members: new Map(),       // slot -> member object of the roster
+  dataSeq: 0,
+  e2e: null,                // RoomE2E once the crypto layer is wired
+  refused: 0,               // frames or data messages dropped (malformed, unopened)
+  chatIn: 0,
+};
+
+/** How the person is told who a member is. */
+function who(m) {
+  if (!m) return '?';
+  if (m.slot === room.slot) return t('you');
+  if (m.role === 'consultant') {
+    const name = plain(m.name);
+    return name ? t('consultantNamed', { name }) : t('consultant');
+  }
+  return t('otherDevice');
+}
+
+function showMembers() {
+  const list = [...room.members.values()].sort((a, b) =>
+    (b.slot === room.slot) - (a.slot === room.slot) || a.slot - b.slot);
+  const alone = list.length === 1 && list[0].slot === room.slot;
+  view.setMembers(list.map((m) => ({ slot: m.slot, text: who(m), me: m.slot === room.slot })),
+    alone ? t('alone') : null);
+}
+
+const STATE_VIEW = {
+  connecting: ['connecting', 'wait'],
+  signing_in: ['signingIn', 'wait'],
+  joining: ['joining', 'wait'],
+  in_room: ['inRoom', 'ok'],
+  reconnecting: ['reconnecting', 'wait'],
+  gave_up: ['gaveUp', 'error'],
+  replaced: ['replaced', 'error'],
+  left: ['left', 'wait'],
+};
+
+function onState(state, info) {
+  if (state === 'refused') {
+    view.setState(errorText(info.code), 'error', state);
+  } else if (STATE_VIEW[state]) {
+    // A first connection says "Connexion…"; every later try says "Reconnexion…".
+    const key = (state === 'connecting' || state === 'signing_in' || state === 'joining') &&
+      room.everJoined ? 'reconnecting' : STATE_VIEW[state][0];
+    view.setState(t(key), STATE_VIEW[state][1], state);
+  }
+  if (state !== 'in_room') {
+    if (room.slot !== null) {
+      room.members.clear();
+      showMembers();
+      room.slot = null;
+      leaveE2e();
+    }
+    updateChat();
+  }
+}
+
+async function onWelcome(msg) {
+  if (msg.bilan) {
+    await rememberInviteBilan(room.invite.token, msg.bilan);
+  }
+  const bilan = room.conn.bilan;
+  if (bilan && room.invite.secret) await addBilanSecret(bilan, room.invite.secret);
+  for (const b of msg.bilans) {
+    if (b && typeof b.bilan === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(b.bilan)) {
+      await put('bilans', b.bilan, { bilan: b.bilan, label: plain(b.label), role: b.role, budget_s: b.budget_s });
+    }
+  }
+}
+
+async function onJoined(msg) {
+  room.everJoined = true;
+  room.bilan = msg.bilan;
+  room.slot = msg.slot;
+  room.dataSeq = 0;
+  room.members = new Map(msg.members.map((m) => [m.slot, m]));
+  const ready = startE2e(msg);
+  showMembers();
+  await ready;
+  updateChat();
+}
+
+async function onMemberJoined(msg) {
+  room.members.set(msg.slot, msg);
+  showMembers();
+  view.addLine(t('joinedMsg', { who: who(msg) }));
+  if (room.e2e) await room.e2e.memberJoined(msg);
+  updateChat();
+}
+
+function onMemberLeft(msg) {
+  const m = room.members.get(msg.slot) || msg;
+  room.members.delete(msg.slot);
+  showMembers();
+  view.dropCode(msg.slot);
+  // `replaced`: the same device came back at once; its member_joined follows.
+  if (msg.reason !== 'replaced') view.addLine(t(msg.reason === 'lost' ? 'lostMsg' : 'leftMsg', { who: who(m) }));
+  if (room.e2e) room.e2e.memberLeft(msg.slot);
+  updateChat();
+}
+
+function onError(code, fatal) {
+  // Refusals of the handshake and the join become the state line (onState);
+  // others are shown once in the log, in plain words.
+  if (!fatal && room.conn && room.conn.phase === 'in_room') view.addLine(errorText(code));
+}
+
+// ---- end-to-end layer (e2e.js): the pairwise handshakes, the code, the keys
+
+/** Made at once when the room is joined (before any await), so that the
+ * peers' e2e messages that follow `joined` find it. */
+function startE2e(msg) {
+  leaveE2e();
+  room.e2e = new RoomE2E({
+    identity: room.identity,
+    bilan: msg.bilan,
+    secrets: room.secrets,
+    trust: trustStore(msg.bilan),
+    send: (to, body) => room.conn.sendJson(Number.isInteger(to) ? { type: 'e2e', to, body } : { type: 'e2e', body }),
+    events: { onCode, onPeer, onFrame: onPlainFrame },
+  });
+  return room.e2e.joined(msg.slot, msg.members);
+}
+
+function leaveE2e() {
+  if (room.e2e) { room.e2e.leave(); room.e2e = null; }
+  for (const slot of [...view.codes.keys()]) view.dropCode(slot);
+}
+
+function onE2e(msg) {
+  if (room.e2e) return room.e2e.onE2e(msg.from, msg.device, msg.body);
+  room.refused++;
+  return undefined;
+}
+
+function onCode(slot, code) {
+  if (typeof code !== 'string' || !/^\d{6}$/.test(code)) return;
+  view.showCode(slot, code, who(room.members.get(slot)));
+  view.setState(t('codeAnnounce', { who: who(room.members.get(slot)) }), 'wait', 'in_room');
+}
+
+const PEER_WORDS = {
+  invite: ['peerAuthenticated', 'ok'], known: ['peerAuthenticated', 'ok'], verified: ['peerVerified', 'ok'],
+  failed: ['peerFailed', 'error'], blocked: ['peerBlocked', 'error'], changed_key: ['peerChangedKey', 'error'],
+  other_invite: ['peerOtherInvite', 'error'], rejected_by_peer: ['peerRejected', 'error'],
+  rejected_by_us: ['codeRefused', 'error'], ended_by_peer: ['peerEnded', 'error'],
+};
+
+function onPeer(slot, state /* , detail: the peer's words, never shown raw */) {
+  const words = PEER_WORDS[state];
+  if (!words) return;
+  const w = who(room.members.get(slot));
+  if (state === 'verified') view.dropCode(slot);
+  if (words[1] === 'error') view.dropCode(slot);
+  view.addLine(t(words[0], { who: w }));
+  if (state === 'verified' || state === 'invite' || state === 'known') {
+    view.setState(t('inRoom'), 'ok', 'in_room');
+  } else {
+    view.setState(t(words[0], { who: w }), 'error', 'in_room');
+  }
+  updateChat();
+}
+
+function chatReady() { return !!room.e2e && room.conn && room.conn.phase === 'in_room' && room.e2e.canSend(); }
+function updateChat() { view.setChatEnabled(chatReady()); }
+
+async function onBinary(bytes) {
+  if (!room.e2e) { room.refused++; return; }
+  const got = await room.e2e.open(bytes);
+  if (!got) { room.refused++; return; }
+  onPlainFrame(got.slot, got.kind, got.header, got.plaintext);
+}
+
+function onPlainFrame(slot, kind, header, plaintext) {
+  if (kind !== KIND.data) return;          // media: media.js, once wired
+  const msg = decodeData(plaintext);
+  if (!msg) { room.refused++; return; }
+  if (msg.type === 'chat') {
+    room.chatIn++;
+    view.addLine(t('chatFrom', { who: who(room.members.get(slot)), text: plain(msg.text, 4096) }), 'pair');
+  }
+}
+
+async function sendChat(text) {
+  const payload = encodeChat(text);
+  if (!payload) { view.addLine(t('chatTooLong')); return false; }
+  if (!chatReady()) return false;
+  const header = packHeader({ kind: KIND.data, seq: room.dataSeq++, ts: 0,
+    captureMs: room.conn.serverNowMs() });
+  const frame = await room.e2e.seal(header, payload);
+  if (!frame || !room.conn.sendBinary(frame)) return false;
+  view.addLine(t('chatFrom', { who: t('you'), text }), 'moi');
+  return true;
+}
+
+// ---- start
+
+async function main() {
+  await view.init();
+  document.documentElement.dataset.ready = '1';
+  if (!globalThis.crypto || !crypto.subtle || !globalThis.indexedDB) {
+    view.setState(t('noWebCrypto'), 'error', 'unsupported');
+    return;
+  }
+  const invite = await readPageInvite();
+  if (invite.error) {
+    view.setState(t('badLink'), 'error', 'bad_link');
+    return;
+  }
+  room.invite = invite;
+  // The invite secrets this device knows for the bilan, ready before the
+  // join (RoomE2E proves itself with each, §2.3).
+  room.secrets = invite.bilan ? await bilanSecrets(invite.bilan) : [];
+  if (invite.secret && !room.secrets.some((x) => x.every((b, i) => b === invite.secret[i]))) {
+    room.secrets.push(invite.secret);
+  }
+  if (!invite.secret) view.addLine(t('noSecret'));
+  room.identity = await loadIdentity();
+  view.onSend = sendChat;
+  view.onAnswer = (slot, yes) => { if (room.e2e) room.e2e.answerCode(slot, yes).then(updateChat); };
+  view.onLeave = () => room.conn && room.conn.leave();
+  room.conn = new RoomConnection({
+    url: roomUrl(),
+    identity: room.identity,
+    token: invite.token,
+    tokenBytes: invite.tokenBytes,
+    bilan: invite.bilan,
+    // A link this browser already redeemed is not redeemed again: the
+    // device signs in with its own key (PROTOCOL §2.2, §1 "Reconnection").
+    enrol: !invite.bilan,
+    events: { onState, onWelcome, onJoined, onMemberJoined, onMemberLeft, onE2e, onBinary, onError,
+      onControl: () => {} },
+  });
+  room.conn.start();
+  // canSend() changes when our key reached every peer, with no event of its own.
+  setInterval(updateChat, 500);
+  // The same link opened again in this tab changes only the fragment (no
+  // new page): read it, keep the secret, and take it off the address bar.
+  window.addEventListener('hashchange', () => {
+    readPageInvite().then(async (again) => {
+      if (again.secret && again.token === room.invite.token && room.bilan) {
+        await addBilanSecret(room.bilan, again.secret);
+      }
+    }).catch(() => {});
+  });
+  // Leaving the page says goodbye, so the others read "a quitté la salle"
+  // at once rather than a lost connection seconds later.
+  window.addEventListener('pagehide', () => { if (room.conn) room.conn.leave(); });
+}
+
+// What the tests (and a curious person's console) may read: states and
+// counts, never a key, a token or the invite secret.
+globalThis.bilanRoom = Object.freeze({
+  state: () => room.conn && room.conn.state,
+  phase: () => room.conn && room.conn.phase,
+  welcomes: () => room.conn ? [...room.conn.welcomes] : [],
+  connections: () => room.conn ? room.conn.connections : 0,
+  refused: () => room.refused + (room.conn ? room.conn.refused : 0),
+  slot: () => room.slot,
+  bilan: () => room.bilan,
+  members: () => [...room.members.values()].map((m) => ({ slot: m.slot, role: m.role })),
+  chatIn: () => room.chatIn,
+  peers: () => room.e2e ? room.e2e.peers().map((p) => ({ slot: p.slot, role: p.role, state: p.state,
+    authenticated: p.authenticated, verified: p.verified, by: p.by })) : [],
+  clockRoundTrip: () => room.conn && room.conn.clockRoundTrip(),
+  serverNowMs: () => room.conn ? room.conn.serverNowMs() : Date.now(),
+  keysExtractable: () => room.identity ? room.identity.extractable() : null,
+  secretsKnown: async () => room.bilan ? (await bilanSecrets(room.bilan)).length : 0,
+});
+
+main().catch((e) => {
+  view.setState(t('noWebCrypto'), 'error', 'failed');
+  console.error('bilan: la page n’a pas pu démarrer (' + (e && e.name) + ')');
+});

@@ -1,0 +1,324 @@
+"""test_web_room.py: the browser room page (issue 12, "conn"): a beneficiary
+who opens the invite link in Chromium is in the room with the native
+consultant, and stays there across a lost link.
+
+- enrol_join: the page enrols with the invite token and joins; the native
+  consultant sees the beneficiary arrive; the page names the consultant and
+  "Vous"; the device's private keys, read back from IndexedDB, cannot be
+  exported; the invite secret is in no HTTP request, no WebSocket message,
+  no console line, and not in the address bar once the page has read it;
+  a link with a damaged fragment is refused without connecting.
+- code: both sides show the same 6-digit code; Oui on the page and
+  --confirm-sas on the native side; one chat line each way (needs e2e.js).
+- reconnect: the server frozen (SIGSTOP: no FIN, only silence) is noticed by
+  the page's liveness within about 4 s ("Reconnexion…"), and it is back in
+  the room when the server runs again; then the server killed (kill -9) and
+  restarted on the same port and data: "Reconnexion…" again, then back in
+  the room, each time by `auth` (never the spent invite).
+- second_visit: reloading the page (no fragment any more) and opening the
+  whole link again both sign in with the stored identity (`auth`), and the
+  native consultant sees the same device each time.
+
+Run one scenario: test_web_room.py NAME; all: test_web_room.py.
+"""
+import base64
+import json
+import os
+import re
+import signal
+import time
+
+from harness import TestFailure, check, run_tests
+from web_scene import WebScene, room_url
+
+JOINED = r"^\[room\] joined bilan=\S+ slot=\d role=consultant"
+BEN_IN = r"^\[room\] \+ slot=(\d) role=beneficiary device=([0-9a-f]{16})"
+CODE = r"^\[e2e\] slot=(\d) code=(\d{3} \d{3})"
+
+
+def scene(name):
+    # The page speaks French first; headless Chromium would say en-US.
+    return WebScene(name, browser_args=("--lang=fr-FR", "--accept-lang=fr-FR,fr"))
+
+
+def consultant_in_room(s, *extra):
+    pa = s.consultant.spawn("join", s.bilan, "--headless", "--timeout", "240", "--expect-members", "99",
+                            *extra)
+    pa.wait_line(JOINED)
+    return pa
+
+
+def in_room(page, what="the page is in the room"):
+    page.wait("globalThis.bilanRoom && bilanRoom.state() === 'in_room'", what=what)
+
+
+def ws_sent(s, page):
+    """Every WebSocket message the page sent (text payloads as Chromium saw them)."""
+    return [e["params"]["response"].get("payloadData", "")
+            for e in s.browser.events("Network.webSocketFrameSent", page.session)]
+
+
+def state_text(page):
+    return page.eval("document.getElementById('etat').textContent")
+
+
+def members_text(page):
+    return page.eval("[...document.querySelectorAll('#membres li')].map(li => li.textContent)")
+
+
+def line_after(p, pattern, n):
+    """The index just after the n-th line of p matching pattern (so that
+    wait_line(start=...) finds the next one)."""
+    rx = re.compile(pattern)
+    seen = 0
+    for i, l in enumerate(list(p.lines)):
+        if rx.search(l):
+            seen += 1
+            if seen == n:
+                return i + 1
+    raise TestFailure(f"{p.name} printed fewer than {n} lines /{pattern}/")
+
+
+def stop_proc(p):
+    if p.p.poll() is None:
+        p.signal(signal.SIGINT)
+    p.wait_exit()
+
+
+IDB_KEYS = """(async () => {
+  const db = await new Promise((ok, ko) => { const q = indexedDB.open('bilan');
+    q.onsuccess = () => ok(q.result); q.onerror = () => ko(q.error); });
+  const rec = await new Promise((ok) => { const q = db.transaction('identity').objectStore('identity').get('device');
+    q.onsuccess = () => ok(q.result); });
+  const out = [];
+  for (const k of [rec.signPriv, rec.dhPriv]) {
+    out.push(k instanceof CryptoKey ? k.type + '/' + k.extractable : 'not a key');
+    try { await crypto.subtle.exportKey('pkcs8', k); out.push('exported'); } catch (e) { out.push(e.name); }
+  }
+  db.close();
+  return out;
+})()"""
+
+
+def t_enrol_join():
+    s = scene("web-room-enrol")
+    ok = False
+    pa = None
+    try:
+        token = re.search(r"/j/([A-Za-z0-9_-]{43})#", s.link).group(1)
+        secret = s.link.split("#", 1)[1].split(".")[0]
+        pa = consultant_in_room(s)
+        page = s.open_room()
+        in_room(page)
+        check(page.eval("bilanRoom.welcomes()") == ["enrol"], "the page was welcomed by redeeming the invite (enrol)")
+        m = pa.wait_line(BEN_IN)
+        check(m is not None, f"the native consultant sees the beneficiary join (slot {m.group(1)})")
+        page.wait("[...document.querySelectorAll('#membres li')].some(li => "
+                  "li.textContent.startsWith('Votre consultante / votre consultant'))",
+                  what="the page names the consultant")
+        names = members_text(page)
+        check(names[0] == "Vous" and len(names) == 2, f"the page lists the person first as « Vous » ({names})")
+        check(state_text(page) == "Vous êtes dans la salle du rendez-vous.", "the state line says so in French")
+        check(page.eval("bilanRoom.members().map(m => m.role).sort().join()") == "beneficiary,consultant",
+              "the roster holds the consultant and the beneficiary")
+        keys = page.eval(IDB_KEYS)
+        check(keys == ["private/false", "InvalidAccessError", "private/false", "InvalidAccessError"],
+              f"both private keys stored in IndexedDB are non-extractable CryptoKeys ({keys})")
+        check(page.eval("bilanRoom.keysExtractable()") is False, "the page's own identity says the same")
+        href = page.eval("location.href")
+        check(href == f"{s.base()}/w/{token}", "the address bar no longer holds the fragment")
+        hist = [e["url"] for e in page.send("Page.getNavigationHistory")["entries"]]
+        check(hist and all(secret not in u and "#" not in u for u in hist),
+              f"no entry of the tab's history keeps the fragment ({len(hist)} entries)")
+        check(page.eval("bilanRoom.secretsKnown()") == 1, "the invite secret is kept in IndexedDB for the bilan")
+        sent = page.requests()
+        check(all(secret not in u for _, u, _ in sent) and all(secret not in json.dumps(h) for _, _, h in sent),
+              f"none of the {len(sent)} HTTP requests carries the secret (URL or headers)")
+        frames = ws_sent(s, page)
+        check(any('"type":"enrol"' in f for f in frames), f"the WebSocket messages were captured ({len(frames)})")
+        check(all(secret not in f for f in frames), "no WebSocket message carries the secret")
+        check(all(secret not in l for l in page.console()), "no console line carries the secret")
+        check(page.eval("bilanRoom.clockRoundTrip() !== null"), "the server clock was measured (clock)")
+        skew = abs(page.eval("bilanRoom.serverNowMs() - Date.now()"))
+        check(skew < 1000, f"the server clock estimate is close to this machine's ({skew:.0f} ms)")
+        # A damaged fragment: refused in plain words, nothing sent.
+        bad = s.browser.open(room_url(s.link).split("#")[0] + "#" + secret[:20])
+        bad.wait("document.documentElement.dataset.conn === 'bad_link'", what="the damaged link is refused")
+        check("lien" in state_text(bad) and not ws_sent(s, bad), "a damaged link is explained and nothing is sent")
+        stop_proc(pa)
+        pa = None
+        page.wait("bilanRoom.members().length === 1", what="the page sees the consultant leave")
+        ok = True
+    finally:
+        if pa:
+            pa.kill()
+        s.close(ok)
+
+
+def t_code():
+    s = scene("web-room-code")
+    ok = False
+    pa = None
+    try:
+        pa = s.consultant.spawn("join", s.bilan, "--headless", "--timeout", "120", "--confirm-sas",
+                                "--say", "bonjour depuis le natif", "--expect-chat", "1")
+        pa.wait_line(JOINED)
+        page = s.open_room()
+        in_room(page)
+        shown = page.wait("!document.getElementById('code').hidden && "
+                          "document.getElementById('code-chiffres').textContent", what="the page shows a code")
+        native = pa.wait_line(CODE).group(2)
+        check(re.fullmatch(r"\d{3} \d{3}", shown) is not None and shown == native,
+              f"the page and the native client show the same code ({shown} / {native})")
+        page.eval("document.getElementById('code-oui').click()")
+        pa.wait_line(r"^\[e2e\] slot=\d verified$")
+        page.wait("document.getElementById('code').hidden", what="the code panel closes after Oui")
+        page.wait("!document.getElementById('message').disabled", what="the chat opens")
+        peers = page.eval("bilanRoom.peers()")
+        check(len(peers) == 1 and peers[0]["role"] == "consultant" and peers[0]["verified"] and
+              peers[0]["by"] == "invite", f"the page authenticated the consultant by the invite and verified it ({peers})")
+        page.eval("(() => { const i = document.getElementById('message'); i.value = 'bonjour depuis le navigateur';"
+                  " document.getElementById('envoi').requestSubmit(); return 1; })()")
+        pa.wait_line(r"^\[chat\] slot=\d: bonjour depuis le navigateur$")
+        check(True, "the native consultant got the page's chat line")
+        page.wait("[...document.querySelectorAll('#fil li')].some(li => li.textContent.endsWith('bonjour depuis le natif'))",
+                  what="the page shows the consultant's chat line")
+        check(page.eval("bilanRoom.chatIn()") == 1, "exactly one chat line arrived on the page")
+        check(pa.count(r"^\[e2e\] slot=\d authenticated by=invite$") == 1,
+              "the native consultant authenticated the page by the invite secret")
+        sent = [e["params"]["response"] for e in s.browser.events("Network.webSocketFrameSent", page.session)]
+        binary = [base64.b64decode(r["payloadData"]) for r in sent if r.get("opcode") == 2]
+        check(binary and all(b"depuis le navigateur" not in b for b in binary) and
+              all("depuis le navigateur" not in r.get("payloadData", "") for r in sent),
+              f"the chat line left the page sealed ({len(binary)} binary frames, none holds the text)")
+        rc = pa.wait_exit()
+        check(rc == 0, f"the native consultant got its chat line and left cleanly ({rc})")
+        pa = None
+        ok = True
+    finally:
+        if pa:
+            pa.kill()
+        s.close(ok)
+
+
+def t_reconnect():
+    s = scene("web-room-reconnect")
+    ok = False
+    pa = None
+    try:
+        pa = consultant_in_room(s)
+        page = s.open_room()
+        in_room(page)
+        pa.wait_line(BEN_IN)
+        # Frozen server: the TCP connection stays up, only silence says it is gone.
+        s.server.proc.signal(signal.SIGSTOP)
+        t0 = time.monotonic()
+        try:
+            page.wait("document.getElementById('etat').textContent === 'Reconnexion…'", timeout=15,
+                      what="the page notices the silence")
+            took = time.monotonic() - t0
+        finally:
+            s.server.proc.signal(signal.SIGCONT)
+        check(3.0 <= took <= 8.0, f"a silent server is found lost by the page's liveness ({took:.1f} s)")
+        in_room(page, "back in the room after the freeze")
+        check(page.eval("bilanRoom.welcomes()") == ["enrol", "auth"], "the page came back by auth, not the invite")
+        # Killed and restarted on the same port and data.
+        port = s.server.port
+        s.server.stop(signal.SIGKILL)
+        page.wait("document.getElementById('etat').textContent === 'Reconnexion…'", timeout=15,
+                  what="the page says it reconnects")
+        s.server.start(port=port)
+        in_room(page, "back in the room after the restart")
+        page.wait("bilanRoom.members().some(m => m.role === 'consultant')", what="the consultant is back too")
+        check(page.eval("bilanRoom.welcomes()") == ["enrol", "auth", "auth"], "each return signs in with auth")
+        check(state_text(page) == "Vous êtes dans la salle du rendez-vous.", "the state line says it is in the room")
+        check(page.eval("bilanRoom.refused()") == 0, "no message was refused on the way")
+        ok = True
+    finally:
+        if pa:
+            pa.kill()
+        s.close(ok)
+
+
+def t_second_visit():
+    s = scene("web-room-second")
+    ok = False
+    pa = None
+    try:
+        pa = consultant_in_room(s)
+        page = s.open_room()
+        in_room(page)
+        dev1 = pa.wait_line(BEN_IN).group(2)
+        # Reload: the address has no fragment any more; the secret comes from IndexedDB.
+        page.navigate(page.eval("location.href"))
+        in_room(page, "in the room again after a reload")
+        check(page.eval("bilanRoom.welcomes()") == ["auth"], "the reloaded page signs in with its identity (auth)")
+        check(page.eval("bilanRoom.secretsKnown()") == 1, "the invite secret is still known after the reload")
+        dev2 = pa.wait_line(BEN_IN, start=line_after(pa, BEN_IN, 1)).group(2)
+        # The whole link in the same tab changes only the fragment: no new
+        # page, but the fragment must not stay on screen.
+        page.send("Page.navigate", {"url": room_url(s.link)})
+        page.wait("location.hash === '' && location.pathname.startsWith('/w/')",
+                  what="the fragment of a link opened again in the tab is taken off")
+        check(page.eval("bilanRoom.connections()") == 1, "still the same connection")
+        before = len(pa.lines)
+        page.navigate("about:blank")
+        pa.wait_line(r"^\[room\] - slot=\d role=beneficiary reason=left$", start=before)
+        check(True, "leaving the page says goodbye (the consultant reads reason=left)")
+        page.navigate(room_url(s.link))
+        in_room(page, "in the room again from the whole link")
+        check(page.eval("bilanRoom.welcomes()") == ["auth"], "the whole link again: auth, not a new enrolment")
+        dev3 = pa.wait_line(BEN_IN, start=line_after(pa, BEN_IN, 2)).group(2)
+        check(dev1 == dev2 == dev3, f"the consultant saw the same device each time ({dev1} {dev2} {dev3})")
+        check(page.eval("location.hash") == "", "the fragment is gone again")
+        ok = True
+    finally:
+        if pa:
+            pa.kill()
+        s.close(ok)
+
+
+def t_policy():
+    """conn.js's rules against a fake server in the page (web_room_policy.js),
+    and frame.js against hostile bytes."""
+    s = scene("web-room-policy")
+    ok = False
+    try:
+        page = s.browser.open(s.base() + "/web/frame.js")   # a page of the server's origin, under its CSP
+        with open(os.path.join(os.path.dirname(__file__), "web_room_policy.js")) as f:
+            r = page.eval(f.read(), timeout=120)
+        check(r["replaced"] == {"state": "replaced", "retried": False, "hello": "hello"},
+              f"close 1000 (another window): no retry ({r['replaced']})")
+        check(r["refused"]["state"] == "refused" and r["refused"]["code"] == "token_used" and
+              not r["refused"]["retried"] and r["refused"]["sent"] == ["hello", "enrol"],
+              f"a refused enrolment: stopped with its code, no retry ({r['refused']})")
+        check(r["hostile"]["state"] == "in_room" and r["hostile"]["refused"] >= 7 and r["hostile"]["joinSent"],
+              f"hostile and early messages are refused and counted, the join goes on ({r['hostile']})")
+        check(r["alive"]["state"] == "in_room" and r["alive"]["connections"] == 3 and r["alive"]["answered"] >= 5,
+              f"answered clocks keep the connection for 5 s ({r['alive']})")
+        check(59000 <= r["alive"]["offset"] <= 61000, f"the server clock offset is estimated ({r['alive']['offset']} ms)")
+        sl = r["silence"]
+        check(3500 <= sl["lostAfterMs"] <= 5500 and sl["clocksAsked"] >= 2 and "reconnecting" in sl["states"],
+              f"silence: clocks asked, the link reset after about 4 s, reconnecting ({sl})")
+        bo = r["backoff"]
+        check(len(bo["delays"]) >= 4 and all(0.8 * b <= d <= b for d, b in zip(bo["delays"], [500, 1000, 2000, 4000])),
+              f"retries after 0.5, 1, 2, 4 s, each up to a fifth shorter ({bo['delays']})")
+        check(bo["table"] == [500, 1000, 2000, 4000, 8000], "then every 8 s")
+        check(bo["state"] == "gave_up" and not bo["retriedAfter"], "after 2 minutes it gives up, and stays so")
+        fr = r["frames"]
+        check(fr["header"] == [16, 3, 0xFFFFFFFE, 7, 5, 0], f"the 16-byte header round-trips ({fr['header']})")
+        check(all(fr["refusedHeaders"]), f"short, other version, unknown kinds, reserved flags, keyframe "
+              f"on audio/data refused; on video accepted ({fr['refusedHeaders']})")
+        check(fr["chat"] == {"type": "chat", "text": "bonjour é"}, "a chat line round-trips")
+        check(all(x is None for x in fr["refusedChat"]), "empty, too long, bad UTF-8, unknown type: refused")
+        check(fr["fileBegin"] == ["file_begin", 9, 1000, "cv.pdf"], "file_begin round-trips")
+        check(all(x is None for x in fr["refusedFiles"]), "bad names, truncated, out-of-range answers refused")
+        check(fr["answer"] == {"type": "file_answer", "slot": 2, "id": 77, "answer": 1}, "file_answer round-trips")
+        ok = True
+    finally:
+        s.close(ok)
+
+
+if __name__ == "__main__":
+    run_tests({"enrol_join": t_enrol_join, "code": t_code, "reconnect": t_reconnect,
+               "second_visit": t_second_visit, "policy": t_policy})
