@@ -504,3 +504,38 @@ export async function webCmd(c) {
     default: return null;
   }
 }
+
+// ---- receipts (§9.3-9.4) ----
+
+/** A browser device for the receipts test: its fingerprint, kept in state. */
+export async function receiptDevice() {
+  state.rdev = await makeIdentity();
+  return b64u(state.rdev.fp);
+}
+
+/** What the browser makes and checks of a record: its text, its receipt and
+ * refusal, and its verdict on C's. */
+export async function receipts({ record, cReceipt, cRefusal, reason, other }) {
+  const R = await import('/web/receipts.js');
+  const r = R.parseRecord(record);
+  const out = { parsed: !!r };
+  if (!r) return out;
+  out.text = R.recordText(r);
+  out.receipt = await R.signReceipt(state.rdev, r, { receivedAudioMs: 61000, sasVerified: true });
+  out.refusal = await R.signRefusal(state.rdev, r, reason);
+  out.cReceipt = cReceipt ? await R.verifyReceipt(record, cReceipt) : 'none';
+  out.cRefusal = cRefusal ? await R.verifyRefusal(record, cRefusal) : 'none';
+  if (cReceipt) {
+    const ftf = { ...record, face_to_face_ms: record.face_to_face_ms + 1 };
+    out.cReceiptOtherRecord = await R.verifyReceipt(ftf, cReceipt);
+    out.cReceiptOtherSas = await R.verifyReceipt(record, { ...cReceipt, sas_verified: !cReceipt.sas_verified });
+    out.cReceiptOtherKey = await R.verifyReceipt(record, { ...cReceipt, dh_pub: other });
+    out.cRefusalOtherReason = await R.verifyRefusal(record, { ...cRefusal, reason: cRefusal.reason + '.' });
+  }
+  const unsorted = { ...record, participants: [...record.participants].reverse() };
+  out.unsortedRefused = record.participants.length > 1 && R.parseRecord(unsorted) === null;
+  const notMe = { ...record, participants: record.participants.filter((p) => p !== b64u(state.rdev.fp)) };
+  out.notNamedRefused = (await R.signReceipt(state.rdev, R.parseRecord(notMe))) === null;
+  out.badReasonRefused = (await R.signRefusal(state.rdev, r, 'deux\nlignes')) === null;
+  return out;
+}
