@@ -536,6 +536,7 @@ def t_receipts(lab):
     check(r["cReceiptOtherRecord"] and r["cReceiptOtherSas"] and r["cReceiptOtherKey"] and r["cRefusalOtherReason"],
           "the browser refuses C's receipt for another face-to-face time, another sas_verified, another key; "
           "and C's refusal with another reason")
+    check(r["notParticipantRefused"], "the browser refuses a well-signed receipt whose signer the record does not name")
     check(r["unsortedRefused"] and r["notNamedRefused"] and r["badReasonRefused"],
           "the browser refuses unsorted participants, signing a record that does not name it, a two-line reason")
     att, ref = r["receipt"], r["refusal"]

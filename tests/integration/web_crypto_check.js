@@ -536,6 +536,11 @@ export async function receipts({ record, cReceipt, cRefusal, reason, other }) {
   out.unsortedRefused = record.participants.length > 1 && R.parseRecord(unsorted) === null;
   const notMe = { ...record, participants: record.participants.filter((p) => p !== b64u(state.rdev.fp)) };
   out.notNamedRefused = (await R.signReceipt(state.rdev, R.parseRecord(notMe))) === null;
+  // A well-signed receipt of a record that does not name its signer: refused all the same.
+  const forged = { signer: b64u(state.rdev.fp), sign_pub: b64u(state.rdev.signPub), dh_pub: b64u(state.rdev.dhPub),
+    received_audio_ms: 0, sas_verified: false,
+    sig: b64u(await state.rdev.sign(R.receiptMessage(R.parseRecord(notMe), state.rdev.fp, 0, false))) };
+  out.notParticipantRefused = /participant/.test((await R.verifyReceipt(notMe, forged)) || '');
   out.badReasonRefused = (await R.signRefusal(state.rdev, r, 'deux\nlignes')) === null;
   return out;
 }
