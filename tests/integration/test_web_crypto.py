@@ -26,8 +26,11 @@ checks that bilan-server serves the same bytes.
 - room: two RoomE2E in one page through a fake relay reach the same code,
   then exchange frames both ways; hostile bodies and frames are refused
   without an exception.
-- relay_swap: a relay that swaps the bundles: the codes differ or the invite
-  MAC fails, and no key is exchanged.
+- relay_swap: a relay in the middle: the codes differ and no key is sent
+  (even at a rekey); a copied invite proof fails its MAC; a swapped bundle
+  fails its commitment; a bundle of another device than the announced one,
+  a forged signature, our own bundle bounced back, a reveal before the
+  commits and a second commit are refused (abort body sent).
 - native: the browser's RoomE2E paired with the native client's own state
   machine (client/e2e_room.h, through web_e2e_peer) over this test's relay:
   both authenticate by the invite proof and show the same code; frames both
@@ -342,6 +345,8 @@ def t_relay_swap(lab):
     check(r["wrongDeviceRefused"], "a bundle of another device than the announced one: refused")
     check(r["badSignatureRefused"], "a bundle whose signature is wrong: refused")
     check(r["bounceRefused"], "our own bundle bounced back as another member's: refused")
+    check(r["revealFirst"] and r["secondCommit"],
+          "a reveal before the commits, or a second commit, ends the pair with an abort body")
 
 
 class NativePeer:

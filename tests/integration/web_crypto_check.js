@@ -450,6 +450,24 @@ export async function relaySwap() {
   a6.e2e.memberJoined({ slot: 1, device: a6.member.device, role: 'beneficiary' });
   out.bounceRefused = !!(await until(() => a6.news.some(([s, st, d]) => s === 1 && st === 'failed' && /annoncé/.test(d || ''))));
   a6.e2e.leave();
+  // 7. Out of order: a reveal before any commit, then a second commit, each ends the pair.
+  for (const [name, bodies, word] of [['revealFirst', ['reveal'], /avant l'engagement/],
+    ['secondCommit', ['commit', 'commit'], /second engagement/]]) {
+    const relay7 = new FakeRelay();
+    const a7 = await device(RoomE2E, { bilan, secrets: [secret], role: 'consultant', relay: relay7, slot: 0 });
+    const b7 = await makeIdentity();
+    const eph7 = await x25519Generate();
+    const bundle7 = await P.makeBundle(b7, bilan, eph7.pub);
+    await a7.e2e.joined(0, [a7.member]);
+    await a7.e2e.memberJoined({ slot: 1, device: b64u(b7.fp), role: 'beneficiary' });
+    for (const t of bodies) {
+      const body = t === 'reveal' ? P.buildBody({ t, bundle: bundle7, r: random(32) }) : P.buildBody({ t, c: random(32) });
+      await a7.e2e.onE2e(1, b64u(b7.fp), body);
+    }
+    out[name] = a7.news.some(([s, st, d]) => s === 1 && st === 'failed' && word.test(d || ''))
+      && relay7.log.some((x) => x.from === 0 && x.t === 'abort');
+    a7.e2e.leave();
+  }
   return out;
 }
 
