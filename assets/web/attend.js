@@ -2,95 +2,57 @@
 // what this device itself observed of each session, the check of the
 // server's session record against it, and the signed receipt or signed
 // refusal. The same rules, texts and French reasons as the native client
-// (client/attend.c, proto/record.c): a record is signed only if it agrees
-// with what this device saw.
+// (client/attend.c); the bytes signed are receipts.js's (proto/record.c's).
+// A record is signed only if it agrees with what this device saw.
 //
 // Times: `now` is this device's clock in Unix ms; durations are differences
 // of it, never compared with the server's clock. Server times (start_ms,
 // end_ms) are compared only with server times it sent before.
-import { b64u, compare, concat, label0, unb64u, utf8 } from './bytes.js';
+import { b64u, unb64u, utf8 } from './bytes.js';
+import * as receipts from './receipts.js';
 
 export const TOL_MS = 5000;          // base tolerance of every comparison
 export const RTT_CAP_MS = 5000;      // a measured round trip counts for at most this
 export const LOST_MS = 15000;        // a lost member is dated up to this before we learn it
 export const SEEN_MAX = 16;          // devices remembered per session
-export const PARTICIPANTS_MAX = 16;
-export const REASON_MAX = 200;       // bytes of a refusal's reason
-const PHASES = ['preliminaire', 'investigation', 'conclusion', 'suivi'];
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 function isMs(v) { return Number.isSafeInteger(v) && v >= 0; }
 
-/** A session record (§9.4) checked as strictly as the C parser; null when
- * any field or rule does not hold. Participants stay base64url strings. */
+/** A session record (§9.4) read strictly (receipts.js, as the C parser),
+ * in the record's own field names with the participants as base64url
+ * strings, for the checks below; null when it would not parse. */
 export function parseRecord(o) {
-  if (!o || typeof o !== 'object' || Array.isArray(o)) return null;
-  if (o.v !== 1 || typeof o.bilan !== 'string' || !ID_RE.test(o.bilan) ||
-      typeof o.session !== 'string' || !ID_RE.test(o.session) || !PHASES.includes(o.phase) ||
-      !isMs(o.start_ms) || !isMs(o.end_ms) || !isMs(o.face_to_face_ms)) return null;
-  if (o.end_ms < o.start_ms || o.face_to_face_ms > o.end_ms - o.start_ms) return null;
-  const p = o.participants;
-  if (!Array.isArray(p) || p.length < 1 || p.length > PARTICIPANTS_MAX) return null;
-  const raw = [];
-  for (const x of p) {
-    const b = unb64u(x, 32);
-    if (!b) return null;
-    if (raw.length && compare(raw[raw.length - 1], b) >= 0) return null;   // sorted, unique
-    raw.push(b);
-  }
-  if (!unb64u(o.journal_sha256, 32)) return null;
-  return { v: 1, bilan: o.bilan, session: o.session, phase: o.phase, start_ms: o.start_ms, end_ms: o.end_ms,
-    face_to_face_ms: o.face_to_face_ms, participants: p.slice(), journal_sha256: o.journal_sha256 };
+  const parsed = receipts.parseRecord(o);
+  if (!parsed) return null;
+  return { v: 1, bilan: parsed.bilan, session: parsed.session, phase: parsed.phase, start_ms: parsed.startMs,
+    end_ms: parsed.endMs, face_to_face_ms: parsed.faceToFaceMs, participants: parsed.participants.map(b64u),
+    journal_sha256: b64u(parsed.journalSha256), parsed };
 }
 
-/** The record's canonical text (§9.4). */
-export function recordText(r) {
-  let t = 'bilan-session-record-v1\n' + `bilan=${r.bilan}\nsession=${r.session}\nphase=${r.phase}\n` +
-    `start_ms=${r.start_ms}\nend_ms=${r.end_ms}\nface_to_face_ms=${r.face_to_face_ms}\n`;
-  for (const p of r.participants) t += `participant=${p}\n`;
-  return t + `journal_sha256=${r.journal_sha256}\n`;
-}
-
-/** A refusal's reason: 1 to 200 bytes of UTF-8 on one line, no control character. */
-export function reasonOk(s) {
-  if (typeof s !== 'string') return false;
-  const n = utf8(s).length;
-  return n >= 1 && n <= REASON_MAX && !/[\u0000-\u001f\u007f]/.test(s);
-}
-
-/** A reason cut to fit REASON_MAX bytes without splitting a character. */
+/** A reason cut to fit receipts.REASON_MAX bytes without splitting a
+ * character, controls made spaces (it is one line of signed text). */
 function fitReason(s) {
   let out = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  while (utf8(out).length > REASON_MAX) out = Array.from(out).slice(0, -1).join('');
+  while (utf8(out).length > receipts.REASON_MAX) out = Array.from(out).slice(0, -1).join('');
   return out;
 }
 
-/** The receipt message to sign: what §9.4 signs. identity: {fp, sign(msg)}. */
-export function receiptMessage(r, signerB64, receivedAudioMs, sasVerified) {
-  const attest = `signer=${signerB64}\nreceived_audio_ms=${receivedAudioMs}\nsas_verified=${sasVerified ? 1 : 0}\n`;
-  return concat(label0('bilan-receipt-v1'), utf8(recordText(r)), utf8(attest));
-}
-
-export function refusalMessage(r, signerB64, reason) {
-  return concat(label0('bilan-refusal-v1'), utf8(recordText(r)), utf8(`signer=${signerB64}\nreason=${reason}\n`));
-}
-
-/** The `receipt` control message for r, signed by identity (§9.3). A
- * device signs only a record that names it. */
+/** The `receipt` control message for r (from parseRecord), signed by
+ * identity {fp, signPub, dhPub, sign} (§9.3). A device signs only a record
+ * that names it: anything else throws. */
 export async function signReceipt(identity, r, receivedAudioMs, sasVerified) {
-  const me = b64u(identity.fp);
-  if (!r.participants.includes(me) || !isMs(receivedAudioMs)) throw new Error('refusing to sign this record');
-  const sig = await identity.sign(receiptMessage(r, me, receivedAudioMs, sasVerified));
-  return { type: 'receipt', session: r.session, received_audio_ms: receivedAudioMs, sas_verified: !!sasVerified,
-    sig: b64u(sig) };
+  const a = await receipts.signReceipt(identity, r.parsed, { receivedAudioMs, sasVerified: !!sasVerified });
+  if (!a) throw new Error('refusing to sign this record');
+  return { type: 'receipt', session: r.session, received_audio_ms: a.received_audio_ms,
+    sas_verified: a.sas_verified, sig: a.sig };
 }
 
+/** The `receipt_refusal` control message for r, with reason, signed. */
 export async function signRefusal(identity, r, reason) {
-  const me = b64u(identity.fp);
-  const why = fitReason(reason);
-  if (!r.participants.includes(me) || !reasonOk(why)) throw new Error('refusing to sign this refusal');
-  const sig = await identity.sign(refusalMessage(r, me, why));
-  return { type: 'receipt_refusal', session: r.session, reason: why, sig: b64u(sig) };
+  const f = await receipts.signRefusal(identity, r.parsed, fitReason(reason));
+  if (!f) throw new Error('refusing to sign this refusal');
+  return { type: 'receipt_refusal', session: r.session, reason: f.reason, sig: f.sig };
 }
 
 function hms(ms) {
