@@ -58,7 +58,7 @@ export class MediaSender {
       pictures: 0, framesEncoded: 0, keyframes: 0, chunksSent: 0, videoBytes: 0,
       skippedRate: 0, skippedBusy: 0, keyframeRequests: 0, encodeErrors: 0,
       width: 0, height: 0, encodeLatencyMs: 0,
-      audioPackets: 0, audioBytes: 0, audioSizeMin: 0, audioSizeMax: 0, audioRefused: 0,
+      audioBlocks: 0, audioInput: '', audioPackets: 0, audioBytes: 0, audioSizeMin: 0, audioSizeMax: 0, audioRefused: 0,
       audioConfig: null,
     };
     this.obsTimer = setInterval(() => this.observe(), 100);
@@ -88,6 +88,10 @@ export class MediaSender {
 
   async startVideo(track) {
     this.vtrack = track;
+    // The camera's own rate (Chromium's fake camera gives 20/s): the
+    // encoder's rate control and the skip budget count in its frames.
+    const fps = track.getSettings ? track.getSettings().frameRate : 0;
+    if (fps >= 1 && fps <= 60) { this.fps = Math.round(fps); this.rc.fps = this.fps; }
     const proc = new MediaStreamTrackProcessor({ track });
     this.vreader = proc.readable.getReader();
     this.venc = new VideoEncoder({
@@ -204,10 +208,13 @@ export class MediaSender {
 
   audioIn(data) {
     const now = performance.now();
+    this.st.audioBlocks++;
+    this.st.audioInput = `${data.sampleRate} Hz x ${data.numberOfChannels} ${data.format}`;
     try {
       if (!this.aenc && !this.aencPending) {
-        this.aencPending = this.audioEncoder(data.sampleRate).then(
-          (e) => { this.aenc = e; this.aRate = data.sampleRate; },
+        const rate = data.sampleRate;  // read now: data is closed when the promise settles
+        this.aencPending = this.audioEncoder(rate).then(
+          (e) => { this.aenc = e; this.aRate = rate; },
           (e) => { this.onError('audio encoder', e); });
       }
       if (!this.aenc || this.muted.audio || data.sampleRate !== this.aRate) return;
