@@ -17,7 +17,8 @@ import { parseVideo, videoRefusal, audioRefusal, headerFields, VideoAssembler,
 const WANT_REPEAT_MS = 500;
 const JITTER_WINDOW = 250;         // arrivals (5 s of audio), as jitter.c
 const JITTER_MIN_MS = 40, JITTER_MAX_MS = 400;
-const DECODE_QUEUE_MAX = 8;        // frames waiting in a decoder before we give up on it
+const DECODE_QUEUE_MAX = 8;
+const BT601 = { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', fullRange: false };        // frames waiting in a decoder before we give up on it
 
 /** Whether VP8 bytes start a keyframe (frame tag bit 0 = 0, then the start
  * code 9d 01 2a and a non-zero size), and its size. */
@@ -50,7 +51,11 @@ class SlotVideo {
       output: (f) => this.shown(f),
       error: () => { this.st.decodeErrors++; this.dec = null; this.needKey = true; this.want(); },
     });
-    this.dec.configure({ codec: 'vp8', optimizeForLatency: true });
+    // VP8 carries no colour matrix; the native sender's pictures are
+    // BT.601 video range (cameras through libyuv, the test pattern) and the
+    // native window shows them so (SDL's BT.601). Chromium would assume
+    // BT.709 and shift every colour (green 191 -> 161).
+    this.dec.configure({ codec: 'vp8', optimizeForLatency: true, colorSpace: BT601 });
     return this.dec;
   }
 
