@@ -83,6 +83,14 @@ def open_page(name):
     return s, page
 
 
+def wait_media(page, cond, what):
+    """page.wait, and on a timeout the media's figures in the failure."""
+    try:
+        return page.wait(cond, what=what)
+    except TestFailure as e:
+        raise TestFailure(f"{e}\nmedia.stats(): {json.dumps(page.eval('media.stats()'))[:3000]}")
+
+
 def page_errors(page):
     """Console errors, but for the missing /favicon.ico (the server has
     none; every module of the page is checked to have loaded)."""
@@ -162,8 +170,8 @@ def t_to_native():
         cpu0, t0 = proc_cpu_s(s.browser.proc.pid), time.monotonic()
         got = page.eval(START_SENDER)
         check(got == {"camera": True, "microphone": True}, f"the fake camera and microphone open ({got})")
-        page.wait("media.stats().send.framesEncoded >= 60 && media.stats().send.audioPackets >= 150",
-                  what="3 s of video and audio encoded (the fake camera gives 20 pictures a second)")
+        wait_media(page, "media.stats().send.framesEncoded >= 60 && media.stats().send.audioPackets >= 150",
+                   "3 s of video and audio encoded (the fake camera gives 20 pictures a second)")
         cpu1, t1 = proc_cpu_s(s.browser.proc.pid), time.monotonic()
         page.eval("media.flush().then(() => { media.stop(); return 1; })")
         st = page.eval("media.stats().send")
@@ -212,7 +220,10 @@ def feed_js(start_frame=0, limit=None):
   let lastFrame = -1, fed = 0;
   for (const r of recs) {
     if (r.kind === 2 && (r.frame < %d || r.frame >= %d)) continue;
-    if (r.kind === 2 && r.frame !== lastFrame) { lastFrame = r.frame; await T.sleep(8); }
+    if (r.kind === 2 && r.frame !== lastFrame) {
+      // Real time (30 pictures a second), as a sender's pictures arrive.
+      lastFrame = r.frame; await T.sleep(33);
+    }
     media.onFrame(0, r.kind, r.header, r.payload.slice());
     fed++;
   }
@@ -291,8 +302,8 @@ def t_from_native():
         check(page.eval(RECEIVER), "the playout worklet (media_worklet.js) loads under the page's CSP")
         page.eval(f"window.native = T.unb64('{base64.b64encode(blob).decode()}'); 1")
         fed = page.eval(feed_js())
-        page.wait(f"(() => {{ const s = media.stats().recv.slots[0]; return s && s.video.decoded >= {n} "
-                  f"&& s.audio.decoded >= s.audio.packets; }})()", what="every native frame decoded")
+        wait_media(page, f"(() => {{ const s = media.stats().recv.slots[0]; return s && s.video.decoded >= {n} "
+                   f"&& s.audio.decoded >= s.audio.packets; }})()", "every native frame decoded")
         st = page.eval("media.stats()")
         v, a = st["recv"]["slots"]["0"]["video"], st["recv"]["slots"]["0"]["audio"]
         print(f"browser receiver: {json.dumps(st['recv'])[:1500]}")
@@ -303,8 +314,8 @@ def t_from_native():
         check(a["packets"] == n * 50 // 30 and a["decoded"] == a["packets"] and a["decodeErrors"] == 0
               and a["lost"] == 0, f"WebCodecs decodes all {a['packets']} native Opus packets")
         check(st["recv"]["refused"]["total"] == 0, "nothing the native sender made is refused")
-        page.wait("(() => { const p = media.stats().recv.slots[0].audio.playout; return p && p.played > 0; })()",
-                  what="the worklet plays the decoded audio")
+        wait_media(page, "(() => { const p = media.stats().recv.slots[0].audio.playout; return p && p.played > 0; })()",
+                   "the worklet plays the decoded audio")
         samples = page.eval("samples")
         check(len(samples) >= 6, f"{len(samples)} pictures sampled on the canvas")
         matched = compared = 0
@@ -337,16 +348,16 @@ def t_keyframe():
     ok = False
     try:
         page.eval(START_SENDER)
-        page.wait("media.stats().send.framesEncoded >= 25", what="25 frames encoded")
+        wait_media(page, "media.stats().send.framesEncoded >= 25", "25 frames encoded")
         # Two requests together (two receivers lost their way at once): one keyframe.
         p_req = page.eval("(() => { media.onKeyframeRequest({ slot: 1, reason: 'decode' }); "
                           "media.onKeyframeRequest({ slot: 2, reason: 'congestion' }); "
                           "return media.sender.picture; })()")
-        page.wait("media.stats().send.keyframes >= 2", what="a keyframe after the requests")
+        wait_media(page, "media.stats().send.keyframes >= 2", "a keyframe after the requests")
         # One more just after that keyframe: answered, but not sooner than 500 ms after it.
         page.eval("media.onKeyframeRequest({ slot: 1, reason: 'decode' }); 1")
-        page.wait("media.stats().send.keyframes >= 3 && media.stats().send.framesEncoded >= 60",
-                  what="the third request's keyframe")
+        wait_media(page, "media.stats().send.keyframes >= 3 && media.stats().send.framesEncoded >= 60",
+                   "the third request's keyframe")
         page.eval("media.flush().then(() => { media.stop(); return 1; })")
         frames = page.eval("sent.filter((r) => r[0] === 2).map((r) => [new DataView(r[4].buffer).getUint32(0), "
                            "new DataView(r[4].buffer).getUint32(4), r[1], r[2]])")
@@ -374,7 +385,7 @@ def t_keyframe():
         check(page.eval("wants.length") >= 1 and page.eval("wants.every((s) => s === 0)"),
               f"the receiver asked slot 0 for a keyframe ({page.eval('wants.length')} requests, 500 ms apart)")
         page.eval(feed_js(start_frame=0, limit=10))
-        page.wait("media.stats().recv.slots[0].video.decoded >= 10", what="decoding from the keyframe on")
+        wait_media(page, "media.stats().recv.slots[0].video.decoded >= 10", "decoding from the keyframe on")
         check(not page_errors(page), f"no console error ({page_errors(page)[:3]})")
         ok = True
     finally:
@@ -472,7 +483,7 @@ def t_hostile():
         blob = native_records(s, 30)
         page.eval(f"window.native = T.unb64('{base64.b64encode(blob).decode()}'); 1")
         page.eval(feed_js().replace("media.onFrame(0,", "media.onFrame(1,"))
-        page.wait("media.stats().recv.slots[1].video.decoded >= 30", what="a good stream decodes after the garbage")
+        wait_media(page, "media.stats().recv.slots[1].video.decoded >= 30", "a good stream decodes after the garbage")
         check(not [l for l in page_errors(page) if "exception" in l], "no uncaught exception")
         ok = True
     finally:
