@@ -434,6 +434,12 @@ HOSTILE = r"""
   const inter = chunk(1, 0, 40, 100); inter[12] = 0x01;
   const keyNoFlag = chunk(1, 0, 40, 101); keyNoFlag.set([0x10, 0, 0, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01], 12);
   bad.push([2, hdr(2, 1), inter], [2, hdr(2, 0), keyNoFlag]);
+  // Chunks that do not make one frame (another frame's chunk in the middle,
+  // a count that changes): what was built is dropped, nothing decoded.
+  const k0 = chunk(2, 0, 40, 500); k0.set([0x10, 0, 0, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01], 12);
+  const mixed = [[k0, 1], [chunk(2, 1, 40, 501), 1], [chunk(3, 0, 40, 502), 0], [chunk(2, 1, 40, 502), 0]];
+  for (const [c, f] of mixed) media.onFrame(2, 2, hdr(2, f), c);
+  out.mixed = media.stats().recv.slots[2].video;
   let thrown = 0;
   for (const [k, h, p] of bad) { try { media.onFrame(0, k, h, p); } catch { thrown++; } }
   try { media.onFrame(9, 1, hdr(1), Uint8Array.of(0x78, 1)); } catch { thrown++; }
@@ -476,6 +482,9 @@ def t_hostile():
             "audio not 20 ms of Opus", "audio with flags", "bad header", "not a media kind",
             "video keyframe flag on a VP8 inter frame", "video VP8 keyframe without the flag", "bad slot")),
             "each with its reason")
+        mixed = r["mixed"]
+        check(mixed["frames"] == 0 and mixed["assemblyBroken"] == 2 and mixed["decoded"] == 0,
+              f"chunks of different frames or counts never make a frame ({mixed['assemblyBroken']} dropped)")
         check(page.eval("1 + 1") == 2, "the page survives")
         st = page.eval("media.stats().recv")
         print(f"after random bytes: {json.dumps(st['slots'].get('1'))}")
