@@ -437,7 +437,9 @@ HOSTILE = r"""
   // Chunks that do not make one frame (another frame's chunk in the middle,
   // a count that changes): what was built is dropped, nothing decoded.
   const k0 = chunk(2, 0, 40, 500); k0.set([0x10, 0, 0, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01], 12);
-  const mixed = [[k0, 1], [chunk(2, 1, 40, 501), 1], [chunk(3, 0, 40, 502), 0], [chunk(2, 1, 40, 502), 0]];
+  const k1 = chunk(3, 0, 40, 600); k1.set(k0.subarray(12, 22), 12);
+  const mixed = [[k0, 1], [chunk(2, 1, 40, 501), 1], [chunk(3, 0, 40, 502), 0], [chunk(2, 1, 40, 502), 0],
+                 [k1, 1], [chunk(3, 2, 40, 600), 1], [chunk(3, 2, 40, 600), 1]];  // index 1 missing
   for (const [c, f] of mixed) media.onFrame(2, 2, hdr(2, f), c);
   out.mixed = media.stats().recv.slots[2].video;
   let thrown = 0;
@@ -483,8 +485,8 @@ def t_hostile():
             "video keyframe flag on a VP8 inter frame", "video VP8 keyframe without the flag", "bad slot")),
             "each with its reason")
         mixed = r["mixed"]
-        check(mixed["frames"] == 0 and mixed["assemblyBroken"] == 2 and mixed["decoded"] == 0,
-              f"chunks of different frames or counts never make a frame ({mixed['assemblyBroken']} dropped)")
+        check(mixed["frames"] == 0 and mixed["assemblyBroken"] == 3 and mixed["decoded"] == 0,
+              f"chunks of different frames, counts, or a missing index never make a frame ({mixed['assemblyBroken']} dropped)")
         check(page.eval("1 + 1") == 2, "the page survives")
         st = page.eval("media.stats().recv")
         print(f"after random bytes: {json.dumps(st['slots'].get('1'))}")
