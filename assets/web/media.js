@@ -12,7 +12,9 @@
 //   m.attach(localVideoEl, remoteCanvasEl);
 //   m.onFrame(slot, kind, header, plaintext);    // header: 16 bytes or parsed
 //   m.onKeyframeRequest(msg); m.onMediaReport(msg); m.newKeyGeneration();
-//   m.setMuted('audio' | 'video', bool); m.memberLeft(slot); m.stats(); m.stop();
+//   m.setMuted('audio' | 'video', bool); m.memberLeft(slot); m.show(slot);
+//   await m.resumeAudio();   // from a click: browsers start sound only then
+//   m.stats(); m.stop();
 //
 // events (all optional): requestKeyframe(slot) -> the caller sends
 // keyframe_request {slot}; onVideo(slot, {picture, width, height}) after a
@@ -75,7 +77,7 @@ export class Media {
       stream = await ask({ audio }) || await ask({ video });
     }
     this.stream = stream;
-    this.receiver.prepareAudio();
+    this.resumeAudio();
     if (!stream) return got;
     const vt = stream.getVideoTracks()[0], at = stream.getAudioTracks()[0];
     if (at) { await this.sender.startAudio(at); got.microphone = true; }
@@ -108,6 +110,16 @@ export class Media {
     this.lastDrawn = { slot, picture: meta ? meta.picture : -1, frame: meta ? meta.frame : -1,
                        width: frame.displayWidth, height: frame.displayHeight };
     this.call('onVideo', slot, this.lastDrawn);
+  }
+
+  /** Starts (or resumes) sound playout: browsers keep an AudioContext
+   * suspended until the person did something on the page, so the app calls
+   * this from a click or key handler (start() tries it too). */
+  async resumeAudio() {
+    await this.receiver.prepareAudio();
+    const ctx = this.receiver.ctx;
+    if (ctx && ctx.state === 'suspended') await ctx.resume().catch(() => {});
+    return ctx ? ctx.state : 'none';
   }
 
   /** Chooses whose picture the canvas shows. */
