@@ -174,6 +174,12 @@ def t_to_native():
         cpu0, t0 = proc_cpu_s(s.browser.proc.pid), time.monotonic()
         got = page.eval(START_SENDER)
         check(got == {"camera": True, "microphone": True}, f"the fake camera and microphone open ({got})")
+        aset = page.eval("media.stream.getAudioTracks()[0].getSettings()")
+        vset = page.eval("media.stream.getVideoTracks()[0].getSettings()")
+        check(aset.get("echoCancellation") is True and aset.get("noiseSuppression") is True
+              and aset.get("autoGainControl") is True,
+              "the microphone is opened with echo cancellation, noise suppression and gain control")
+        check((vset.get("width"), vset.get("height")) == (640, 480), f"the camera at 640x480 ({vset.get('frameRate')}/s)")
         wait_media(page, "media.stats().send.framesEncoded >= 60 && media.stats().send.audioPackets >= 150",
                    "3 s of video and audio encoded (the fake camera gives 20 pictures a second)")
         cpu1, t1 = proc_cpu_s(s.browser.proc.pid), time.monotonic()
@@ -182,7 +188,9 @@ def t_to_native():
         print(f"measure: Chromium CPU while capturing and encoding 640x480 + Opus: "
               f"{100 * (cpu1 - cpu0) / (t1 - t0):.0f} % of one core over {t1 - t0:.1f} s "
               f"(the whole browser, page and fake devices included); encode latency "
-              f"{st['encodeLatencyMs']} ms; audio config {st['audioConfig']}")
+              f"{st['encodeLatencyMs']} ms; {st['framesEncoded']} frames of {st['pictures']} pictures "
+              f"(skipped: encoder busy {st['skippedBusy']}, rate {st['skippedRate']}); "
+              f"audio config {st['audioConfig']}")
         blob = base64.b64decode(page.eval("T.b64(T.records(sent))"))
         r = ref_check(s, blob)
         v, a = r["video"], r["audio"]
