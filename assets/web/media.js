@@ -12,6 +12,7 @@
 //   m.attach(localVideoEl, remoteCanvasEl);
 //   m.onFrame(slot, kind, header, plaintext);    // header: 16 bytes or parsed
 //   m.onKeyframeRequest(msg); m.onMediaReport(msg); m.newKeyGeneration();
+//   m.joined();              // at each join: frame numbers and audio ts from 0
 //   m.setMuted('audio' | 'video', bool); m.memberLeft(slot); m.show(slot);
 //   await m.resumeAudio();   // from a click: browsers start sound only then
 //   m.stats(); m.stop();
@@ -141,6 +142,15 @@ export class Media {
   onMediaReport(msg) {
     const list = Array.isArray(msg) ? msg : msg && (msg.receivers || msg.report);
     this.sender.rc.report(performance.now(), list);
+  }
+
+  /** We joined (or joined again after a reconnection): our frame numbers
+   * and audio timestamps restart from 0 with the caller's sequences, the
+   * others' streams restart too. */
+  joined() {
+    this.sender.restart();
+    for (const s of [...this.receiver.slots.keys()]) this.receiver.memberLeft(s);
+    this.drawSlot = null;
   }
 
   setMuted(kind, on) {

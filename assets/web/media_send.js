@@ -245,6 +245,15 @@ export class MediaSender {
     s.audioSizeMax = Math.max(s.audioSizeMax, p.length);
   }
 
+  /** A (re)join: frame numbers and audio timestamps start again from 0
+   * (§4.2, as the caller's sequences do) and the first frame is a keyframe. */
+  restart() {
+    this.frameNo = 0;
+    this.audioSent = 0;
+    this.keyWanted = true;
+    this.lastKeyMs = -1e9;
+  }
+
   setMuted(kind, on) {
     if (kind !== 'audio' && kind !== 'video') return;
     this.muted[kind] = !!on;

@@ -587,6 +587,8 @@ LOOPBACK = r"""
       const h = new Uint8Array(16); const v = new DataView(h.buffer);
       h[0] = 1; h[1] = kind; h[2] = flags; h[3] = 0;
       v.setUint32(4, seq[kind]++); v.setUint32(8, ts); v.setUint32(12, cap);
+      if (window.afterJoin && !afterJoin[kind])
+        afterJoin[kind] = { flags, ts, frame: kind === 2 ? new DataView(p.buffer, p.byteOffset).getUint32(0) : null };
       rx.onFrame(0, kind, h, p);
     },
   });
@@ -604,6 +606,11 @@ def t_loopback():
                    "&& s.audio.decoded >= 150 && s.audio.playout && s.audio.playout.played > 0; })()",
                    "the second Media decodes the first's video and audio")
         st = page.eval("({ send: media.stats().send, recv: rx.stats().recv })")
+        page.eval("window.afterJoin = {}; media.joined(); 1")
+        wait_media(page, "afterJoin[1] && afterJoin[2]", "media after joining again")
+        aj = page.eval("afterJoin")
+        check(aj["2"]["frame"] == 0 and aj["2"]["flags"] == 1 and aj["1"]["ts"] == 0,
+              f"joining again: frame numbers and audio ts start from 0, with a keyframe ({aj})")
         page.eval("media.stop(); rx.stop(); 1")
         v, a = st["recv"]["slots"]["0"]["video"], st["recv"]["slots"]["0"]["audio"]
         print(f"measure: browser -> browser capture-to-render {v['latencyAvgMs']} ms on average "
