@@ -49,6 +49,7 @@ export class MediaSender {
     this.congestedAt = -1e9;
     this.picture = 0;            // source pictures seen
     this.frameNo = 0;            // encoded frames sent
+    this.epoch = 0;              // joins: frames encoded before the last one are not sent
     this.audioSent = 0;          // audio packets sent (media_ts = n * 960)
     this.videoMeta = new Map();  // encoder timestamp -> {picture, local ms}
     this.audioInAt = null;       // {ts µs, local ms} of the last microphone block
@@ -135,7 +136,7 @@ export class MediaSender {
         this.keyWanted = false;
         this.lastKeyMs = now;
       }
-      this.videoMeta.set(frame.timestamp, { picture, local: now });
+      this.videoMeta.set(frame.timestamp, { picture, local: now, epoch: this.epoch });
       if (this.videoMeta.size > 64) this.videoMeta.delete(this.videoMeta.keys().next().value);
       this.venc.encode(frame, { keyFrame: key });
     } catch (e) {
@@ -150,6 +151,9 @@ export class MediaSender {
     const meta = this.videoMeta.get(chunk.timestamp);
     if (!meta) return;  // its picture was before a reconfiguration
     this.videoMeta.delete(chunk.timestamp);
+    // Encoded before a (re)join: it refers to frames the new room never
+    // saw, and frame numbers restart at 0 with a keyframe.
+    if (meta.epoch !== this.epoch) return;
     const data = new Uint8Array(chunk.byteLength);
     chunk.copyTo(data);
     const key = chunk.type === 'key';
@@ -248,6 +252,7 @@ export class MediaSender {
   /** A (re)join: frame numbers and audio timestamps start again from 0
    * (§4.2, as the caller's sequences do) and the first frame is a keyframe. */
   restart() {
+    this.epoch++;
     this.frameNo = 0;
     this.audioSent = 0;
     this.keyWanted = true;
