@@ -9,6 +9,19 @@
 // for an unknown KID (2 s, 256 per sender), older generations erased 5 s
 // after a newer one is used.
 //
+// Events (what the page tells the person; never a key):
+//   onCode(slot, '482913')   the 6 digits to read aloud (sasDisplay of pair.js
+//                            writes "482 913"); answer with answerCode(slot, yes)
+//   onPeer(slot, state, detail) with state one of: 'invite' (authenticated by
+//     its invite proof), 'known' (a device confirmed before), 'verified' (code
+//     confirmed), 'blocked' (nothing sent until the code is confirmed),
+//     'other_invite' (came with another invite of the bilan: compare the
+//     code, no alarm), 'changed_key' (not the device remembered for its role:
+//     loud warning), 'rejected_by_us', 'rejected_by_peer', 'failed' (detail:
+//     the French reason, REASONS), 'ended_by_peer' (detail: its reason when it
+//     is one of REASONS, else null)
+//   onFrame(slot, kind, header16, plaintext) for frames released after holding.
+//
 // Every public method runs in one queue, in call order (WebCrypto is
 // asynchronous; the handshake's order matters as in the C code), and never
 // throws: a wrong or hostile body or frame is refused and counted.

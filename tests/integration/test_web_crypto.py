@@ -26,8 +26,11 @@ checks that bilan-server serves the same bytes.
 - room: two RoomE2E in one page through a fake relay reach the same code,
   then exchange frames both ways; hostile bodies and frames are refused
   without an exception.
-- relay_swap: a relay that swaps the bundles: the codes differ or the invite
-  MAC fails, and no key is exchanged.
+- relay_swap: a relay in the middle: the codes differ and no key is sent
+  (even at a rekey); a copied invite proof fails its MAC; a swapped bundle
+  fails its commitment; a bundle of another device than the announced one,
+  a forged signature, our own bundle bounced back, a reveal before the
+  commits and a second commit are refused (abort body sent).
 - native: the browser's RoomE2E paired with the native client's own state
   machine (client/e2e_room.h, through web_e2e_peer) over this test's relay:
   both authenticate by the invite proof and show the same code; frames both
@@ -38,6 +41,12 @@ checks that bilan-server serves the same bytes.
 - native_sas: the same without a secret: the same code, nothing sent before
   both confirm, then frames both ways; a code rejected natively ends the
   pair in the browser.
+- receipts (§9.3-9.4): the canonical record text is C's byte for byte; a
+  receipt and a refusal signed in the browser verify in C and with `bilan
+  receipt verify` (VALIDE, exit 0; a changed record INVALIDE, exit 5), and
+  C's verify in the browser; either side refuses them for another record,
+  figure, key or reason; the browser does not sign a record that does not
+  name it.
 
 Run one scenario: test_web_crypto.py NAME; all: test_web_crypto.py.
 """
@@ -336,6 +345,8 @@ def t_relay_swap(lab):
     check(r["wrongDeviceRefused"], "a bundle of another device than the announced one: refused")
     check(r["badSignatureRefused"], "a bundle whose signature is wrong: refused")
     check(r["bounceRefused"], "our own bundle bounced back as another member's: refused")
+    check(r["revealFirst"] and r["secondCommit"],
+          "a reveal before the commits, or a second commit, ends the pair with an abort body")
 
 
 class NativePeer:
@@ -507,6 +518,65 @@ def t_native_sas(lab):
         nat.close()
 
 
+@scenario
+def t_receipts(lab):
+    a, other = c_ops({"op": "keys"}, {"op": "keys"})
+    b_fp = lab.call("receiptDevice")
+    parts = sorted([a["fp"], b_fp], key=unb64u)
+    record = {"v": 1, "bilan": "b_receipt-01", "session": "s_0042", "phase": "investigation",
+              "start_ms": 1764579600000, "end_ms": 1764583200000, "face_to_face_ms": 3500000,
+              "participants": parts, "journal_sha256": b64u(os.urandom(32))}
+    reason = "la durée ne correspond pas à ce que cet appareil a vu (écart de 12 min)"
+    text, c_att, c_ref = c_ops(
+        {"op": "record_text", "record": record},
+        {"op": "record_sign", "record": record, "sign_priv": a["sign_priv"], "dh_priv": a["dh_priv"],
+         "received_audio_ms": 3400000, "sas_verified": True},
+        {"op": "refusal_sign", "record": record, "sign_priv": a["sign_priv"], "dh_priv": a["dh_priv"],
+         "reason": reason})
+    r = lab.call("receipts", {"record": record, "cReceipt": c_att["attestation"], "cRefusal": c_ref["refusal"],
+                              "reason": reason, "other": other["dh_pub"]})
+    check(r["parsed"] and r["text"] == text["text"], "§9.4: the browser's canonical record text is C's byte for byte")
+    check(r["cReceipt"] is None, "a receipt signed in C verifies in the browser")
+    check(r["cRefusal"] is None, "a refusal signed in C verifies in the browser")
+    check(r["cReceiptOtherRecord"] and r["cReceiptOtherSas"] and r["cReceiptOtherKey"] and r["cRefusalOtherReason"],
+          "the browser refuses C's receipt for another face-to-face time, another sas_verified, another key; "
+          "and C's refusal with another reason")
+    check(r["notParticipantRefused"], "the browser refuses a well-signed receipt whose signer the record does not name")
+    check(r["unsortedRefused"] and r["notNamedRefused"] and r["badReasonRefused"],
+          "the browser refuses unsorted participants, signing a record that does not name it, a two-line reason")
+    att, ref = r["receipt"], r["refusal"]
+    check(att and ref, "the browser signs a receipt and a refusal")
+    ftf = dict(record, face_to_face_ms=record["face_to_face_ms"] + 1)
+    res = c_ops({"op": "record_verify", "record": record, "attestation": att},
+                {"op": "refusal_verify", "record": record, "refusal": ref},
+                {"op": "record_verify", "record": ftf, "attestation": att},
+                {"op": "record_verify", "record": record, "attestation": dict(att, received_audio_ms=61001)},
+                {"op": "refusal_verify", "record": record, "refusal": dict(ref, reason=reason + ".")})
+    check(res[0]["ok"], "a receipt signed in the browser (WebCrypto Ed25519) verifies in C")
+    check(res[1]["ok"], "a refusal signed in the browser verifies in C")
+    check(not res[2]["ok"] and not res[3]["ok"] and not res[4]["ok"],
+          "C refuses the browser's receipt for another record or figure, and its refusal with another reason")
+    client = os.environ.get("BILAN_CLIENT")
+    if client and os.access(client, os.X_OK):
+        path = os.path.join(lab.tmp, "receipt.json")
+        with open(path, "w") as f:
+            json.dump({"receipt": 1, "record": record, "signatures": [att, c_att["attestation"]]}, f)
+        env = dict(os.environ, HOME=lab.tmp, XDG_DATA_HOME=os.path.join(lab.tmp, "data"),
+                   XDG_CONFIG_HOME=os.path.join(lab.tmp, "config"), LANG="fr_FR.UTF-8")
+        p = subprocess.run([client, "receipt", "verify", path], capture_output=True, text=True, env=env,
+                           timeout=DEADLINE)
+        check(p.returncode == 0 and p.stdout.count(": VALIDE") == 2,
+              f"`bilan receipt verify`: the browser's and C's signatures are both VALIDE (exit {p.returncode})")
+        with open(path, "w") as f:
+            json.dump({"receipt": 1, "record": ftf, "signatures": [att]}, f)
+        p = subprocess.run([client, "receipt", "verify", path], capture_output=True, text=True, env=env,
+                           timeout=DEADLINE)
+        check(p.returncode == 5 and "INVALIDE" in p.stdout, "`bilan receipt verify` of a changed record: INVALIDE (exit 5)")
+    else:
+        print("  note: BILAN_CLIENT is not set: `bilan receipt verify` not run", flush=True)
+
+
 if __name__ == "__main__":
     run_tests({"vectors": t_vectors, "pairing": t_pairing, "sframe": t_sframe, "room": t_room,
-               "relay_swap": t_relay_swap, "native": t_native, "native_sas": t_native_sas})
+               "relay_swap": t_relay_swap, "native": t_native, "native_sas": t_native_sas,
+               "receipts": t_receipts})

@@ -221,6 +221,17 @@ async function meet(a, b) {
 
 const peerOf = (d, slot) => d.e2e.peers().find((p) => p.slot === slot) || null;
 
+/** What d gets of frame f: opened at once, or held and released once the
+ * sender's key (still on its way through the relay) comes; null if neither. */
+async function recv(d, f) {
+  const n = d.frames.length;
+  const r = await d.e2e.open(f);
+  if (r) return r;
+  await until(() => d.frames.length > n, 3000);
+  const g = d.frames[n];
+  return g ? { slot: g.s, kind: g.kind, plaintext: unb64u(g.pt) } : null;
+}
+
 /** Two devices with the invite secret; then the spoken-code path; held frames;
  * rekey on join and leave; hostile input. */
 export async function room() {
@@ -252,11 +263,11 @@ export async function room() {
     out.aCanSend = !!(await until(() => a.e2e.canSend()));
     const pt2 = random(1200);
     const f2 = relay.frame(0, await a.e2e.seal(hdr(2, 2, 1), pt2));
-    const r2 = await b.e2e.open(f2);
+    const r2 = await recv(b, f2);
     out.aToB = !!r2 && r2.slot === 0 && r2.kind === 2 && equal(r2.plaintext, pt2);
     const pt3 = random(30);
     await until(() => b.e2e.canSend());
-    const r3 = await a.e2e.open(relay.frame(1, await b.e2e.seal(hdr(3, 1), pt3)));
+    const r3 = await recv(a, relay.frame(1, await b.e2e.seal(hdr(3, 1), pt3)));
     out.bToA = !!r3 && r3.slot === 1 && equal(r3.plaintext, pt3);
     out.replayRefused = (await b.e2e.open(f2)) === null && b.e2e.counters().droppedReplay === 1;
     // Fresh frames (not replays), each with one changed byte.
@@ -274,14 +285,17 @@ export async function room() {
     const pt4 = random(20);
     const f4 = await a.e2e.seal(hdr(1, 10), pt4);
     out.rekeyedOnJoin = f4[16] !== f1[16] || f4[17] !== f1[17]; // another KID
-    const r4b = await b.e2e.open(relay.frame(0, f4)), r4c = await c.e2e.open(relay.frame(0, f4));
+    const r4b = await recv(b, relay.frame(0, f4)), r4c = await recv(c, relay.frame(0, f4));
     out.newGenOpens = !!r4b && !!r4c && equal(r4b.plaintext, pt4) && equal(r4c.plaintext, pt4);
     await a.e2e.memberLeft(2); await b.e2e.memberLeft(2);
     await until(() => a.e2e.canSend());
     const pt5 = random(20);
     const f5 = relay.frame(0, await a.e2e.seal(hdr(1, 11), pt5));
-    const r5b = await until(async () => (await b.e2e.open(f5)) || b.frames.length > 1);
-    out.leaverCannotRead = (await c.e2e.open(f5)) === null && !!r5b;
+    const nC = c.frames.length;
+    const r5b = await recv(b, f5);
+    const r5c = await c.e2e.open(f5);
+    await sleep(100);
+    out.leaverCannotRead = r5c === null && c.frames.length === nC && !!r5b && equal(r5b.plaintext, pt5);
     // 3. Hostile input never throws and is refused.
     const hostile = [new Uint8Array(0), new Uint8Array(15), random(16), random(400), 'x', null, f1.subarray(0, 20)];
     let threw = false;
@@ -314,7 +328,7 @@ export async function room() {
     out.sasVerified = peerOf(a, 1)?.verified && peerOf(b, 0)?.verified && a.trust.verified.has(b.member.device)
       && b.trust.verified.has(a.member.device);
     const pt = random(64);
-    const r = await b.e2e.open(relay.frame(0, await a.e2e.seal(hdr(1, 1), pt)));
+    const r = await recv(b, relay.frame(0, await a.e2e.seal(hdr(1, 1), pt)));
     out.sasFrame = !!r && equal(r.plaintext, pt);
     a.e2e.leave(); b.e2e.leave();
     // 5. The same consultant device meets another beneficiary device (no invite):
@@ -436,6 +450,24 @@ export async function relaySwap() {
   a6.e2e.memberJoined({ slot: 1, device: a6.member.device, role: 'beneficiary' });
   out.bounceRefused = !!(await until(() => a6.news.some(([s, st, d]) => s === 1 && st === 'failed' && /annoncé/.test(d || ''))));
   a6.e2e.leave();
+  // 7. Out of order: a reveal before any commit, then a second commit, each ends the pair.
+  for (const [name, bodies, word] of [['revealFirst', ['reveal'], /avant l'engagement/],
+    ['secondCommit', ['commit', 'commit'], /second engagement/]]) {
+    const relay7 = new FakeRelay();
+    const a7 = await device(RoomE2E, { bilan, secrets: [secret], role: 'consultant', relay: relay7, slot: 0 });
+    const b7 = await makeIdentity();
+    const eph7 = await x25519Generate();
+    const bundle7 = await P.makeBundle(b7, bilan, eph7.pub);
+    await a7.e2e.joined(0, [a7.member]);
+    await a7.e2e.memberJoined({ slot: 1, device: b64u(b7.fp), role: 'beneficiary' });
+    for (const t of bodies) {
+      const body = t === 'reveal' ? P.buildBody({ t, bundle: bundle7, r: random(32) }) : P.buildBody({ t, c: random(32) });
+      await a7.e2e.onE2e(1, b64u(b7.fp), body);
+    }
+    out[name] = a7.news.some(([s, st, d]) => s === 1 && st === 'failed' && word.test(d || ''))
+      && relay7.log.some((x) => x.from === 0 && x.t === 'abort');
+    a7.e2e.leave();
+  }
   return out;
 }
 
@@ -489,4 +521,44 @@ export async function webCmd(c) {
     case 'leave': w.e2e.leave(); return true;
     default: return null;
   }
+}
+
+// ---- receipts (§9.3-9.4) ----
+
+/** A browser device for the receipts test: its fingerprint, kept in state. */
+export async function receiptDevice() {
+  state.rdev = await makeIdentity();
+  return b64u(state.rdev.fp);
+}
+
+/** What the browser makes and checks of a record: its text, its receipt and
+ * refusal, and its verdict on C's. */
+export async function receipts({ record, cReceipt, cRefusal, reason, other }) {
+  const R = await import('/web/receipts.js');
+  const r = R.parseRecord(record);
+  const out = { parsed: !!r };
+  if (!r) return out;
+  out.text = R.recordText(r);
+  out.receipt = await R.signReceipt(state.rdev, r, { receivedAudioMs: 61000, sasVerified: true });
+  out.refusal = await R.signRefusal(state.rdev, r, reason);
+  out.cReceipt = cReceipt ? await R.verifyReceipt(record, cReceipt) : 'none';
+  out.cRefusal = cRefusal ? await R.verifyRefusal(record, cRefusal) : 'none';
+  if (cReceipt) {
+    const ftf = { ...record, face_to_face_ms: record.face_to_face_ms + 1 };
+    out.cReceiptOtherRecord = await R.verifyReceipt(ftf, cReceipt);
+    out.cReceiptOtherSas = await R.verifyReceipt(record, { ...cReceipt, sas_verified: !cReceipt.sas_verified });
+    out.cReceiptOtherKey = await R.verifyReceipt(record, { ...cReceipt, dh_pub: other });
+    out.cRefusalOtherReason = await R.verifyRefusal(record, { ...cRefusal, reason: cRefusal.reason + '.' });
+  }
+  const unsorted = { ...record, participants: [...record.participants].reverse() };
+  out.unsortedRefused = record.participants.length > 1 && R.parseRecord(unsorted) === null;
+  const notMe = { ...record, participants: record.participants.filter((p) => p !== b64u(state.rdev.fp)) };
+  out.notNamedRefused = (await R.signReceipt(state.rdev, R.parseRecord(notMe))) === null;
+  // A well-signed receipt of a record that does not name its signer: refused all the same.
+  const forged = { signer: b64u(state.rdev.fp), sign_pub: b64u(state.rdev.signPub), dh_pub: b64u(state.rdev.dhPub),
+    received_audio_ms: 0, sas_verified: false,
+    sig: b64u(await state.rdev.sign(R.receiptMessage(R.parseRecord(notMe), state.rdev.fp, 0, false))) };
+  out.notParticipantRefused = /participant/.test((await R.verifyReceipt(notMe, forged)) || '');
+  out.badReasonRefused = (await R.signRefusal(state.rdev, r, 'deux\nlignes')) === null;
+  return out;
 }

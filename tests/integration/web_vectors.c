@@ -22,6 +22,11 @@
  *   sframe_open {base, frames: [...]}     -> {pts: [pt or null per frame]} with one replay window
  *                                            per KID over the list, and the KID-stream check
  *   parse {body}                          -> {ok, t}   (bp_e2e_parse of a body built elsewhere)
+ *   record_text {record}                  -> {text} (§9.4 canonical text) or {text: null}
+ *   record_sign {record, sign_priv, dh_priv, received_audio_ms, sas_verified} -> {attestation}
+ *   record_verify {record, attestation}   -> {ok, why}
+ *   refusal_sign {record, sign_priv, dh_priv, reason} -> {refusal}
+ *   refusal_verify {record, refusal}      -> {ok, why}
  *
  * A test tool: it prints private keys it was given or made (test keys only),
  * which no product code may do. Exits 2 on malformed input. */
@@ -34,6 +39,7 @@
 #include "bp/b64.h"
 #include "bp/e2e.h"
 #include "bp/kinds.h"
+#include "bp/record.h"
 
 static void die(const char *why)
 {
@@ -191,6 +197,66 @@ static json_t *op_sframe_seal(const json_t *o)
     return json_pack("{s:o}", "frame", b64(out, BP_HDR_LEN + (size_t)w));
 }
 
+/* §9.3-9.4: receipts and refusals of a session record. */
+static json_t *op_record(const char *op, const json_t *o)
+{
+    struct bp_record r;
+    struct bp_verr e;
+    if (bp_record_from_json(json_object_get(o, "record"), &r, &e))
+        return json_pack("{s:n,s:b,s:s}", "text", "ok", 0, "why", "record does not parse");
+    if (!strcmp(op, "record_text")) {
+        static char text[BP_RECORD_TEXT_MAX];
+        if (bp_record_text(&r, text, sizeof text) < 0)
+            die("record_text");
+        return json_pack("{s:s}", "text", text);
+    }
+    struct bp_identity id;
+    if (!strcmp(op, "record_sign") || !strcmp(op, "refusal_sign")) {
+        get(o, "sign_priv", id.sign_priv, 32);
+        get(o, "dh_priv", id.dh_priv, 32);
+        if (bp_identity_derive_public(&id))
+            die("keys");
+    }
+    if (!strcmp(op, "record_sign")) {
+        struct bp_attestation a;
+        memset(&a, 0, sizeof a);
+        memcpy(a.sign_pub, id.sign_pub, 32);
+        memcpy(a.dh_pub, id.dh_pub, 32);
+        if (bp_fingerprint(id.sign_pub, id.dh_pub, a.signer))
+            die("fp");
+        a.received_audio_ms = json_integer_value(json_object_get(o, "received_audio_ms"));
+        a.sas_verified = json_is_true(json_object_get(o, "sas_verified"));
+        if (bp_attest_sign(&r, &a, id.sign_priv))
+            return json_pack("{s:n}", "attestation");
+        return json_pack("{s:o}", "attestation", bp_attest_to_json(&a));
+    }
+    if (!strcmp(op, "refusal_sign")) {
+        struct bp_refusal f;
+        memset(&f, 0, sizeof f);
+        memcpy(f.sign_pub, id.sign_pub, 32);
+        memcpy(f.dh_pub, id.dh_pub, 32);
+        if (bp_fingerprint(id.sign_pub, id.dh_pub, f.signer))
+            die("fp");
+        snprintf(f.reason, sizeof f.reason, "%s", str(o, "reason"));
+        if (bp_refusal_sign(&r, &f, id.sign_priv))
+            return json_pack("{s:n}", "refusal");
+        return json_pack("{s:o}", "refusal", bp_refusal_to_json(&f));
+    }
+    const char *why = NULL;
+    if (!strcmp(op, "record_verify")) {
+        struct bp_attestation a;
+        if (bp_attest_from_json(json_object_get(o, "attestation"), &a, &e))
+            return json_pack("{s:b,s:s}", "ok", 0, "why", "attestation does not parse");
+        int rc = bp_attest_verify(&r, &a, &why);
+        return json_pack("{s:b,s:s?}", "ok", rc == 0, "why", why);
+    }
+    struct bp_refusal f;
+    if (bp_refusal_from_json(json_object_get(o, "refusal"), &f, &e))
+        return json_pack("{s:b,s:s}", "ok", 0, "why", "refusal does not parse");
+    int rc = bp_refusal_verify(&r, &f, &why);
+    return json_pack("{s:b,s:s?}", "ok", rc == 0, "why", why);
+}
+
 static json_t *run(const json_t *o)
 {
     const char *op = str(o, "op");
@@ -285,6 +351,8 @@ static json_t *run(const json_t *o)
         return op_sframe_seal(o);
     if (!strcmp(op, "sframe_open"))
         return op_sframe_open(o);
+    if (!strncmp(op, "record_", 7) || !strncmp(op, "refusal_", 8))
+        return op_record(op, o);
     if (!strcmp(op, "parse")) {
         struct bp_e2e_msg m;
         int rc = bp_e2e_parse(json_object_get(o, "body"), &m, NULL);
