@@ -163,7 +163,7 @@ function onCode(slot, code) {
 const PEER_WORDS = {
   invite: ['peerAuthenticated', 'ok'], known: ['peerAuthenticated', 'ok'], verified: ['peerVerified', 'ok'],
   failed: ['peerFailed', 'error'], blocked: ['peerBlocked', 'error'], changed_key: ['peerChangedKey', 'error'],
-  other_invite: ['peerOtherInvite', 'error'], rejected_by_peer: ['peerRejected', 'error'],
+  other_invite: ['peerOtherInvite', 'wait'], rejected_by_peer: ['peerRejected', 'error'],
   rejected_by_us: ['codeRefused', 'error'], ended_by_peer: ['peerEnded', 'error'],
 };
 
@@ -176,6 +176,8 @@ function onPeer(slot, state /* , detail: the peer's words, never shown raw */) {
   view.addLine(t(words[0], { who: w }));
   if (state === 'verified' || state === 'invite' || state === 'known') {
     view.setState(t('inRoom'), 'ok', 'in_room');
+  } else if (words[1] === 'wait') {
+    view.setState(t(words[0], { who: w }), 'wait', 'in_room');
   } else {
     view.setState(t(words[0], { who: w }), 'error', 'in_room');
   }

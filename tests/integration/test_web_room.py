@@ -292,9 +292,11 @@ def t_policy():
         check(r["refused"]["state"] == "refused" and r["refused"]["code"] == "token_used" and
               not r["refused"]["retried"] and r["refused"]["sent"] == ["hello", "enrol"],
               f"a refused enrolment: stopped with its code, no retry ({r['refused']})")
+        check(r["wrongWelcome"] == {"joinSent": False, "reset": True, "welcomes": 0},
+              f"a welcome naming another device is refused: no join, the link reset ({r['wrongWelcome']})")
         check(r["hostile"]["state"] == "in_room" and r["hostile"]["refused"] >= 7 and r["hostile"]["joinSent"],
               f"hostile and early messages are refused and counted, the join goes on ({r['hostile']})")
-        check(r["alive"]["state"] == "in_room" and r["alive"]["connections"] == 3 and r["alive"]["answered"] >= 5,
+        check(r["alive"]["state"] == "in_room" and r["alive"]["connections"] == 5 and r["alive"]["answered"] >= 5,
               f"answered clocks keep the connection for 5 s ({r['alive']})")
         check(59000 <= r["alive"]["offset"] <= 61000, f"the server clock offset is estimated ({r['alive']['offset']} ms)")
         sl = r["silence"]

@@ -61,6 +61,22 @@
     out.refused = { state: c.state, code: (states.at(-1)[1] || {}).code, retried: made.length !== n,
       sent: sentTypes(ws) };
   }
+  // 2b. A welcome for another device (a server answering someone else's
+  // handshake): not believed, no join, the link reset.
+  {
+    const states = [];
+    const c = mk(states);
+    c.start();
+    const ws = made.at(-1);
+    open(ws);
+    msg(ws, { type: 'challenge', v: 1, nonce: 'E'.repeat(43), server: 'x' });
+    await until(() => sentTypes(ws).includes('enrol'));
+    const n = made.length;
+    msg(ws, { type: 'welcome', role: 'beneficiary', device: 'Q'.repeat(43), bilans: [], bilan: 'b1' });
+    await until(() => made.length > n, 3000);
+    out.wrongWelcome = { joinSent: sentTypes(ws).includes('join'), reset: made.length > n, welcomes: c.welcomes.length };
+    c.finish('left');
+  }
   // 3. Live room, then silence: clocks are asked for, and 4 s of silence is a lost link.
   {
     const states = [];
