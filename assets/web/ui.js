@@ -99,7 +99,8 @@ export class RoomView {
     const log = $('fil');
     log.append(li);
     while (log.children.length > 500) log.firstElementChild.remove();
-    log.scrollTop = log.scrollHeight;
+    const journal = $('fil-journal');
+    journal.scrollTop = journal.scrollHeight;
   }
 
   setChatEnabled(on) {

@@ -7,7 +7,8 @@
 - browser_flag: a device whose hello says bilan-web/ is a member with
   browser: true, and the native consultant prints `[room] browser slot=N`
   (and tells its person); a native member is not flagged.
-- a11y: axe-core's WCAG 2.1 A/AA rules find nothing on the page (skipped
+- a11y: axe-core's WCAG 2.1 A/AA rules find nothing on the page as it
+  loads, in the room with the code shown, and at the largest text (skipped
   when axe-core can be neither fetched nor found in the cache).
 - assets: every /web/ file is served byte for byte as in assets/web/ (and the
   worksheet templates of assets/worksheets/), and its
@@ -138,21 +139,38 @@ def t_browser_flag():
 
 def t_a11y():
     """WCAG 2.1 A and AA rules (axe-core, tests/integration/axe.py) on the
-    room page as it loads. First a control: an unlabelled field added to the
-    page must be reported, so a silent axe cannot pass the test."""
-    s = WebScene("web-a11y")
+    room page in the states a person meets: as it loads, in the room with the
+    code to read aloud (Oui / Non), and at the largest text. First a control:
+    an unlabelled field added to the page must be reported, so a silent axe
+    cannot pass the test."""
+    s = WebScene("web-a11y", browser_args=("--lang=fr-FR", "--accept-lang=fr-FR,fr"))
     ok = False
+    pa = None
     try:
+        pa = s.consultant.spawn("join", s.bilan, "--headless", "--timeout", "120")
+        pa.wait_line(r"^\[room\] joined bilan=\S+ slot=\d role=consultant")
         page = s.open_room()
         page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
         v = axe_run(page)
         check(not v, "no WCAG 2.1 AA violation on the page as it loads" + ("\n" + describe(v) if v else ""))
+        page.wait("!document.getElementById('code').hidden && document.getElementById('code-chiffres').textContent",
+                  what="the page shows the code to read aloud")
+        v = axe_run(page)
+        check(not v, "none in the room with the code and Oui / Non shown" + ("\n" + describe(v) if v else ""))
+        page.eval("(() => { for (let i = 0; i < 10; i++) document.getElementById('texte-plus').click();"
+                  " return true; })()")
+        big = page.eval("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        check(big >= 32, f"the text-size button reaches at least 32 px ({big})")
+        v = axe_run(page)
+        check(not v, "none at the largest text" + ("\n" + describe(v) if v else ""))
         page.eval("(() => { const i = document.createElement('input'); i.id = 'controle-axe';"
                   " document.body.appendChild(i); return true; })()")
         v = axe_run(page)
         check(any(x["id"] == "label" for x in v), "control: axe reports a field without a label")
         ok = True
     finally:
+        if pa:
+            pa.kill()
         s.close(ok)
 
 
