@@ -143,6 +143,9 @@ const EN = {
   err_bad_bilan: 'No meeting is linked to this link for this browser. Ask your consultant for a new link.',
 };
 
+/** Both catalogues, for the test that checks they say the same things. */
+export const CATALOGUES = Object.freeze({ fr: FR, en: EN });
+
 export const lang = (typeof navigator !== 'undefined' && /^en\b/i.test(navigator.language || '')) ? 'en' : 'fr';
 const TABLE = lang === 'en' ? EN : FR;
 

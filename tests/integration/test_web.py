@@ -10,6 +10,9 @@
 - a11y: axe-core's WCAG 2.1 A/AA rules find nothing on the page as it
   loads, in the room with the code shown, and at the largest text (skipped
   when axe-core can be neither fetched nor found in the cache).
+- i18n: the page's two catalogues say the same things (same keys, same
+  holes, nothing left untranslated), every key used exists, and an English
+  browser gets English.
 - assets: every /web/ file is served byte for byte as in assets/web/ (and the
   worksheet templates of assets/worksheets/), and its
   SHA-384 is the integrity the page names; unknown names are 404.
@@ -174,5 +177,37 @@ def t_a11y():
         s.close(ok)
 
 
+def t_i18n():
+    """French first, English when the browser asks: both catalogues of
+    i18n.js have the same sentences with the same {holes}; every key the
+    page's modules use exists; the page opened with an English browser
+    speaks English, with a French one French."""
+    s = WebScene("web-i18n", browser_args=("--lang=en-US", "--accept-lang=en-US,en"))
+    ok = False
+    try:
+        page = s.open_room()
+        page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
+        cat = page.eval("import('/web/i18n.js').then(m => m.CATALOGUES)")
+        fr, en = cat["fr"], cat["en"]
+        check(set(fr) == set(en), f"the two catalogues have the same keys (only French: {sorted(set(fr) - set(en))[:8]},"
+              f" only English: {sorted(set(en) - set(fr))[:8]})")
+        holes = [k for k in fr if set(re.findall(r"\{(\w+)\}", fr[k])) != set(re.findall(r"\{(\w+)\}", en.get(k, "")))]
+        check(not holes, f"each sentence has the same holes in both ({holes[:8]})")
+        same = [k for k in fr if fr[k] == en.get(k) and len(fr[k].split()) > 2]
+        check(not same, f"no sentence is left untranslated ({same[:8]})")
+        used = set()
+        for n in os.listdir(WEB_DIR):
+            if n.endswith(".js"):
+                with open(os.path.join(WEB_DIR, n), encoding="utf-8") as f:
+                    used |= set(re.findall(r"\bt\('([A-Za-z0-9_]+)'", f.read()))
+        check(used and not (used - set(fr)), f"every key the modules use exists ({sorted(used - set(fr))[:8]})")
+        check(page.eval("document.documentElement.lang") == "en" or page.eval("import('/web/i18n.js').then(m => m.lang)") == "en",
+              "an English browser gets the English page")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 if __name__ == "__main__":
-    run_tests({"page": t_page, "assets": t_assets, "browser_flag": t_browser_flag, "a11y": t_a11y})
+    run_tests({"page": t_page, "assets": t_assets, "browser_flag": t_browser_flag, "a11y": t_a11y,
+               "i18n": t_i18n})
