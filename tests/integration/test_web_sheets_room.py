@@ -14,7 +14,9 @@ worksheet panel opens the consultant's sheet.
   « Garder cette version » reaches the native client; the synthèse the page
   offers for download (a Blob, fetched by Chromium's download) is the native
   Markdown export byte for byte; a marker typed in the page is in no file of
-  the server's data and in no WebSocket message the page sent.
+  the server's data, in no WebSocket message the page sent or received.
+  (This replaces the sheets helper's first `native` scenario, which had its
+  own WebSocket session and read the key from the consultant's client.db.)
 
 Run: test_web_sheets_room.py native (through ctest: BILAN_WEB_SHEETS_REF set).
 """
@@ -202,6 +204,9 @@ def t_native():
         # The marker typed in the page never left it in clear.
         sent = ws_sent(s, page)
         check(sent and all(MARK not in f for f in sent), f"none of the {len(sent)} WebSocket messages the page sent holds it")
+        got = [e["params"]["response"].get("payloadData", "")
+               for e in s.browser.events("Network.webSocketFrameReceived", page.session)]
+        check(got and all(MARK not in f for f in got), f"nor any of the {len(got)} the server sent the page")
         check(MARK in md_page, "(the marker is in the page's own export: the search can find it)")
         hits = []
         for root, _, names in os.walk(s.server.data):
