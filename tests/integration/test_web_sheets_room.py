@@ -18,7 +18,14 @@ worksheet panel opens the consultant's sheet.
   (This replaces the sheets helper's first `native` scenario, which had its
   own WebSocket session and read the key from the consultant's client.db.)
 
-Run: test_web_sheets_room.py native (through ctest: BILAN_WEB_SHEETS_REF set).
+- glue: sheets_room.js alone in the page, with a stand-in connection and
+  e2e layer: requests matched by ref (errors too, with their code), the
+  link's loss fails what waits, strays counted; no peer is given to the
+  worksheets unless e2e.js says its pair is authenticated (every other
+  state refused), and then with its checked dh_pub and room role; only
+  live worksheet messages without ref reach Sheets.
+
+Run: test_web_sheets_room.py native|glue (through ctest: BILAN_WEB_SHEETS_REF set).
 """
 import base64
 import os
@@ -223,5 +230,77 @@ def t_native():
         s.close(ok)
 
 
+GLUE = """(async () => {
+  const { SheetsRoom } = await import('/web/sheets_room.js');
+  const out = {};
+  // request(): replies matched by ref, errors by ref with their code, the
+  // link's loss fails what waits, a stray reply is counted.
+  const sent = [];
+  const conn = { phase: 'in_room', sendJson: (m) => { sent.push(m); return true; } };
+  const r = new SheetsRoom();
+  r.conn = conn;
+  const a = r.request({ type: 'sheet_pull', bilan: 'b', after: 0 });
+  const b = r.request({ type: 'sheet_pull', bilan: 'b', after: 1 });
+  out.refs = sent.map((m) => m.ref);
+  r.onControl({ type: 'sheet_ops', ref: sent[1].ref, ops: [], more: false, n: 2 });
+  out.second = (await b).n;
+  out.errorTaken = r.onError('not_member', sent[0].ref);
+  out.firstCode = await a.then(() => 'resolved', (e) => e.code);
+  out.otherError = r.onError('bad_message', 'join');
+  r.onControl({ type: 'sheet_ops', ref: 'sh999', ops: [] });
+  out.stray = r.counts.stray;
+  const c = r.request({ type: 'sheet_key_get', bilan: 'b' });
+  r.onState('reconnecting');
+  out.lostCode = await c.then(() => 'resolved', (e) => e.code);
+  conn.sendJson = () => false;
+  out.offlineCode = await r.request({ type: 'sheet_key_get', bilan: 'b' }).then(() => 'resolved', (e) => e.code);
+  // peer(): only a pair e2e.js says is authenticated is given to Sheets.
+  const given = [];
+  r.sheets = { phase: 'live', peerAuthenticated: async (p) => { given.push(p); }, onLive: async () => {} };
+  const dh = new Uint8Array(32).fill(7);
+  const e2e = (st, auth) => ({ peers: () => [{ slot: 3, role: 'consultant', fp: 'F'.repeat(43), authenticated: auth }],
+    peerDhPub: () => (auth ? dh : null) });
+  for (const st of ['failed', 'blocked', 'changed_key', 'other_invite', 'rejected_by_peer', 'rejected_by_us',
+                    'ended_by_peer', 'code', undefined]) r.peer(3, st, e2e(st, false));
+  r.peer(3, 'invite', e2e('invite', false));       // the state says so, e2e's pair does not
+  r.peer(4, 'invite', e2e('invite', true));        // another slot than the authenticated one
+  out.beforeAuth = given.length;
+  for (const st of ['invite', 'known', 'verified']) r.peer(3, st, e2e(st, true));
+  await new Promise((ok) => setTimeout(ok, 0));
+  out.afterAuth = given.map((p) => p.role + ':' + p.dhPub.length + ':' + p.fp.length);
+  // Live messages: only sheet_ops / sheet_keys / bilan_closed without ref.
+  const live = [];
+  r.sheets.onLive = async (m) => { live.push(m.type); };
+  for (const m of [{ type: 'sheet_ops', bilan: 'b', ops: [] }, { type: 'sheet_keys', bilan: 'b', keys: [] },
+                   { type: 'bilan_closed', bilan: 'b' }, { type: 'sheet_ops', ref: 'join', ops: [] },
+                   { type: 'media_report' }, { type: 'sheet_pushed', bilan: 'b' }]) r.onControl(m);
+  out.live = live;
+  return out; })()"""
+
+
+def t_glue():
+    s = WebScene("web-sheets-glue")
+    ok = False
+    try:
+        page = s.open_room()
+        page.wait("globalThis.bilanRoom && bilanRoom.state() === 'in_room'", what="the page is in the room")
+        r = page.eval(GLUE)
+        check(r["refs"] == ["sh1", "sh2"], f"each worksheet request carries its own ref ({r['refs']})")
+        check(r["second"] == 2 and r["errorTaken"] and r["firstCode"] == "not_member",
+              "replies are matched by ref, out of order; an error with our ref rejects with its code")
+        check(r["otherError"] is False, "an error answering the page's join is not taken as a worksheet answer")
+        check(r["stray"] == 1, "a reply to no request of ours is counted, not thrown")
+        check(r["lostCode"] == "offline" and r["offlineCode"] == "offline",
+              "a request waiting when the link goes, or made without a link, fails at once (code offline)")
+        check(r["beforeAuth"] == 0, "no peer reaches the worksheets before e2e.js says its pair is authenticated")
+        check(r["afterAuth"] == ["consultant:32:43"] * 3,
+              f"an authenticated pair is given with its checked dh_pub and its room role ({r['afterAuth']})")
+        check(r["live"] == ["sheet_ops", "sheet_keys", "bilan_closed"],
+              f"only the live worksheet messages without ref reach Sheets ({r['live']})")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 if __name__ == "__main__":
-    run_tests({"native": t_native})
+    run_tests({"native": t_native, "glue": t_glue})
