@@ -259,7 +259,7 @@ GLUE = """(async () => {
   r.sheets = { phase: 'live', peerAuthenticated: async (p) => { given.push(p); }, onLive: async () => {} };
   const dh = new Uint8Array(32).fill(7);
   const e2e = (st, auth) => ({ peers: () => [{ slot: 3, role: 'consultant', fp: 'F'.repeat(43), authenticated: auth }],
-    peerDhPub: () => (auth ? dh : null) });
+    peerDhPub: () => dh });       // the glue's own rule must hold even so
   for (const st of ['failed', 'blocked', 'changed_key', 'other_invite', 'rejected_by_peer', 'rejected_by_us',
                     'ended_by_peer', 'code', undefined]) r.peer(3, st, e2e(st, false));
   r.peer(3, 'invite', e2e('invite', false));       // the state says so, e2e's pair does not
@@ -268,6 +268,15 @@ GLUE = """(async () => {
   for (const st of ['invite', 'known', 'verified']) r.peer(3, st, e2e(st, true));
   await new Promise((ok) => setTimeout(ok, 0));
   out.afterAuth = given.map((p) => p.role + ':' + p.dhPub.length + ':' + p.fp.length);
+  // e2e.js's accessor: the dh_pub of a checked bundle, for an authenticated pair only.
+  const { RoomE2E } = await import('/web/e2e.js');
+  const real = new RoomE2E({ identity: {}, bilan: 'b', send: () => {} });
+  for (const st of ['committed', 'revealed', 'confirming', 'refused', 'blocked', 'authenticated']) {
+    real.peersBySlot.set(5, { slot: 5, st, theirB: { dhPub: dh } });
+    out['dh_' + st] = real.peerDhPub(5) ? real.peerDhPub(5).length : null;
+  }
+  out.dhCopy = real.peerDhPub(5) !== dh;
+  out.dhNone = real.peerDhPub(6);
   // Live messages: only sheet_ops / sheet_keys / bilan_closed without ref.
   const live = [];
   r.sheets.onLive = async (m) => { live.push(m.type); };
@@ -295,6 +304,10 @@ def t_glue():
         check(r["beforeAuth"] == 0, "no peer reaches the worksheets before e2e.js says its pair is authenticated")
         check(r["afterAuth"] == ["consultant:32:43"] * 3,
               f"an authenticated pair is given with its checked dh_pub and its room role ({r['afterAuth']})")
+        dh = {k[3:]: v for k, v in r.items() if k.startswith("dh_")}
+        check(dh == {"committed": None, "revealed": None, "confirming": None, "refused": None, "blocked": None,
+                     "authenticated": 32} and r["dhCopy"] and r["dhNone"] is None,
+              f"e2e.js's peerDhPub gives a peer's dh_pub (a copy) only once its pair is authenticated ({dh})")
         check(r["live"] == ["sheet_ops", "sheet_keys", "bilan_closed"],
               f"only the live worksheet messages without ref reach Sheets ({r['live']})")
         ok = True
