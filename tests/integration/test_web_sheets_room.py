@@ -268,6 +268,15 @@ GLUE = """(async () => {
   for (const st of ['invite', 'known', 'verified']) r.peer(3, st, e2e(st, true));
   await new Promise((ok) => setTimeout(ok, 0));
   out.afterAuth = given.map((p) => p.role + ':' + p.dhPub.length + ':' + p.fp.length);
+  // Still without the key when a pair is authenticated: its wrap may have
+  // come (and been refused) before: one more sync asks for it again.
+  let syncs = 0;
+  r.conn = { phase: 'in_room', sendJson: () => true };
+  r.sheets = { phase: 'nokey', peerAuthenticated: async () => {}, sync: async () => { syncs++; },
+    pendingCount: async () => 0, list: () => [] };
+  r.peer(3, 'invite', e2e('invite', true));
+  await new Promise((ok) => setTimeout(ok, 10));
+  out.keylessSyncs = syncs;
   // e2e.js's accessor: the dh_pub of a checked bundle, for an authenticated pair only.
   const { RoomE2E } = await import('/web/e2e.js');
   const real = new RoomE2E({ identity: {}, bilan: 'b', send: () => {} });
@@ -308,6 +317,7 @@ def t_glue():
         check(dh == {"committed": None, "revealed": None, "confirming": None, "refused": None, "blocked": None,
                      "authenticated": 32} and r["dhCopy"] and r["dhNone"] is None,
               f"e2e.js's peerDhPub gives a peer's dh_pub (a copy) only once its pair is authenticated ({dh})")
+        check(r["keylessSyncs"] == 1, "a keyless page syncs again when a pair is authenticated (its wrap may be waiting)")
         check(r["live"] == ["sheet_ops", "sheet_keys", "bilan_closed"],
               f"only the live worksheet messages without ref reach Sheets ({r['live']})")
         ok = True
