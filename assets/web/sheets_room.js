@@ -242,6 +242,8 @@ export class SheetsRoom {
       (a.tagName === 'INPUT' && a.type !== 'radio' && a.type !== 'checkbox'));
     if (!force && typing) return;
     this.stale = false;
+    // The keyboard's place (which field) survives the redraw.
+    const at = a && this.form.contains(a) ? [...this.form.querySelectorAll('.champ')].findIndex((c) => c.contains(a)) : -1;
     if (this.url) URL.revokeObjectURL(this.url);
     this.url = null;
     if (!this.sheets.list().some((s) => s.id === this.openId)) { this.form.replaceChildren(); this.openId = null; return; }
@@ -251,12 +253,15 @@ export class SheetsRoom {
     const old = this.form.querySelector('a[download]');
     if (old) {
       URL.revokeObjectURL(old.href);
-      const a = downloadLink(this.sheets, this.openId, { bilanLabel: this.label });
-      a.id = 'fiche-telecharger';
-      this.url = a.href;
-      old.replaceWith(a);
+      const link = downloadLink(this.sheets, this.openId, { bilanLabel: this.label });
+      link.id = 'fiche-telecharger';
+      this.url = link.href;
+      old.replaceWith(link);
     }
     this.form.prepend(errors);
+    const row = at >= 0 ? this.form.querySelectorAll('.champ')[at] : null;
+    const again = row && row.querySelector('textarea:not([disabled]), input:not([disabled]), button');
+    if (again) again.focus();
   }
 
   /** What tests may read: counts and states, never a value or a key. */

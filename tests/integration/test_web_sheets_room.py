@@ -178,10 +178,13 @@ def t_native():
 
         # Resolved in the page with « Garder cette version » (the first other version).
         kept = page.eval("""(() => { const li = document.querySelector('#fiche li');
-          li.querySelector('button').click(); return li.querySelector('span').textContent; })()""")
+          const b = li.querySelector('button'); b.focus(); b.click(); return li.querySelector('span').textContent; })()""")
         page.wait("!document.querySelector('#fiche li button') && "
                   "document.getElementById('fiches-etat').textContent === 'Fiches à jour.'",
                   timeout=30, what="the conflict is resolved on the page and sent")
+        where = page.eval("(() => { const c = document.activeElement.closest('.champ');"
+                          " return c ? c.querySelector('label, p').textContent : null; })()")
+        check(where == "Le projet retenu", f"the keyboard stays on the field after the redraw ({where})")
         check(value_of(page, "Le projet retenu") == kept, f"the page keeps the version chosen ({kept!r})")
         bilan_sheet("sync")
         shown = bilan_sheet("show", sid).stdout
