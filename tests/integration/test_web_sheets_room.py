@@ -11,7 +11,8 @@ worksheet panel opens the consultant's sheet.
   (kept, said pending), the native client edits offline too; both sync: no
   loss, the same conflict on both sides, the same digest as the native
   client.db's operations; the conflict resolved in the browser with
-  « Garder cette version » reaches the native client; the synthèse the page
+  « Garder cette version » reaches the native client; the synthèse started
+  by the consultant gets the beneficiary's words in the page; the one the page
   offers for download (a Blob, fetched by Chromium's download) is the native
   Markdown export byte for byte; a marker typed in the page is in no file of
   the server's data, in no WebSocket message the page sent or received.
@@ -190,7 +191,25 @@ def t_native():
         shown = bilan_sheet("show", sid).stdout
         check("CONFLIT" not in shown and kept in shown, "the resolution made in the page reaches the native client")
 
-        # The synthèse: the page's download is the native export.
+        # The synthèse: started by the consultant, the beneficiary's words
+        # added in the page, and the page's download is the native export.
+        r = bilan_sheet("new", "synthese")
+        syn = re.findall(r"^([A-Za-z0-9_-]{22})$", r.stdout, re.M)[0]
+        bilan_sheet("set", syn, "contexte", "Reconversion souhaitée après dix ans en logistique")
+        page.wait(f"!!document.querySelector('#fiches-liste button[data-sheet=\"{syn}\"]')", timeout=30,
+                  what="the consultant's synthèse appears live in the page's list")
+        page.eval(f"(document.querySelector('#fiches-liste button[data-sheet=\"{syn}\"]').click(), 1)")
+        page.wait("(%s)('Ce qui a amené le bilan') && (%s)('Ce qui a amené le bilan').value.startsWith('Reconversion')"
+                  % (BY_LABEL, BY_LABEL), what="the synthèse opens with the consultant's text")
+        check(page.eval("(%s)('Ce qui a amené le bilan').disabled" % BY_LABEL),
+              "a field only the consultant fills is read-only in the beneficiary's page")
+        check(type_in(page, "Vos mots sur votre projet", f"Je veux ouvrir mon atelier {MARK}"),
+              "the beneficiary writes their words in the synthèse")
+        page.wait("document.getElementById('fiches-etat').textContent === 'Fiches à jour.'", timeout=30,
+                  what="the words are sent")
+        bilan_sheet("sync")
+        check(f"Je veux ouvrir mon atelier {MARK}" in bilan_sheet("show", syn).stdout,
+              "the native client has the beneficiary's words in the synthèse")
         dl = os.path.join(s.tmp, "telechargements")
         os.makedirs(dl, exist_ok=True)
         s.browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": dl})
@@ -206,8 +225,8 @@ def t_native():
             raise TestFailure("the synthèse was not downloaded")
         with open(os.path.join(dl, files[0]), encoding="utf-8") as f:
             md_page = f.read()
-        md_native = bilan_sheet("export", sid, "--format", "md").stdout
-        check(files[0] == f"plan_action-{sid}.md", f"the download is named after the sheet ({files[0]})")
+        md_native = bilan_sheet("export", syn, "--format", "md").stdout
+        check(files[0] == f"synthese-{syn}.md", f"the download is named after the sheet ({files[0]})")
         check(md_page == md_native, "the synthèse downloaded from the page is the native Markdown export, byte for byte"
               + ("" if md_page == md_native else f"\nnative:\n{md_native[:500]}\npage:\n{md_page[:500]}"))
 
