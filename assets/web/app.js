@@ -12,8 +12,10 @@ import { RoomConnection, roomUrl } from './conn.js';
 import { addBilanSecret, bilanSecrets, put, trustStore } from './store.js';
 import { RoomE2E } from './e2e.js';
 import { KIND, decodeData, encodeChat, packHeader } from './frame.js';
+import { SheetsRoom } from './sheets_room.js';
 
 const view = new RoomView();
+const sheetsRoom = new SheetsRoom();    // the worksheets: sheets_room.js
 const room = {
   conn: null,
   identity: null,
@@ -57,6 +59,7 @@ const STATE_VIEW = {
 };
 
 function onState(state, info) {
+  sheetsRoom.onState(state);
   if (state === 'refused') {
     view.setState(errorText(info.code), 'error', state);
   } else if (STATE_VIEW[state]) {
@@ -87,6 +90,7 @@ async function onWelcome(msg) {
       await put('bilans', b.bilan, { bilan: b.bilan, label: plain(b.label), role: b.role, budget_s: b.budget_s });
     }
   }
+  sheetsRoom.welcome(msg, room.conn, room.identity).catch(() => {});
 }
 
 async function onJoined(msg) {
@@ -120,7 +124,8 @@ function onMemberLeft(msg) {
   updateChat();
 }
 
-function onError(code, fatal) {
+function onError(code, fatal, ref) {
+  if (sheetsRoom.onError(code, ref)) return;   // a worksheet request's answer
   // Refusals of the handshake and the join become the state line (onState);
   // others are shown once in the log, in plain words.
   if (!fatal && room.conn && room.conn.phase === 'in_room') view.addLine(errorText(code));
@@ -168,6 +173,7 @@ const PEER_WORDS = {
 };
 
 function onPeer(slot, state /* , detail: the peer's words, never shown raw */) {
+  sheetsRoom.peer(slot, state, room.e2e);
   const words = PEER_WORDS[state];
   if (!words) return;
   const w = who(room.members.get(slot));
@@ -252,7 +258,7 @@ async function main() {
     // device signs in with its own key (PROTOCOL §2.2, §1 "Reconnection").
     enrol: !invite.bilan,
     events: { onState, onWelcome, onJoined, onMemberJoined, onMemberLeft, onE2e, onBinary, onError,
-      onControl: () => {} },
+      onControl: (msg) => sheetsRoom.onControl(msg) },
   });
   room.conn.start();
   // canSend() changes when our key reached every peer, with no event of its own.
@@ -288,6 +294,7 @@ globalThis.bilanRoom = Object.freeze({
   clockRoundTrip: () => room.conn && room.conn.clockRoundTrip(),
   serverNowMs: () => room.conn ? room.conn.serverNowMs() : Date.now(),
   keysExtractable: () => room.identity ? room.identity.extractable() : null,
+  sheets: () => sheetsRoom.info(),
   secretsKnown: async () => room.bilan ? (await bilanSecrets(room.bilan)).length : 0,
 });
 

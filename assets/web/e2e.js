@@ -567,6 +567,14 @@ export class RoomE2E {
     }));
   }
 
+  /** The X25519 dh_pub of an authenticated peer, from the bundle it signed
+   * and we checked (sheets_room.js wraps the worksheets' key to it); null
+   * for any other peer. */
+  peerDhPub(slot) {
+    const p = this.peersBySlot.get(slot);
+    return p && p.st === AUTH && p.theirB ? p.theirB.dhPub.slice() : null;
+  }
+
   counters() { return { ...this.stats }; }
 
   /** Resolves once every call made so far has been handled (tests, shutdown). */

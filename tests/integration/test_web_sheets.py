@@ -32,12 +32,8 @@ server's page.
   reload, synced both ways with nothing lost (a conflict keeps both texts),
   the same digest in both browsers and in C; the close keeps only the
   consented sheet, then nothing.
-- native: the browser (its own small WebSocket session, enrolled with the
-  invite) and the native client (`bilan sheet`) edit one sheet offline and
-  sync through the real server: both show the same two versions of the
-  field edited on both sides, the other fields of each, and the native
-  client.db's operations give the browser replica's digest
-  (test_web_sheets_native.py says what is scaffolded).
+- native: in the real room page, with the native consultant; see
+  test_web_sheets_room.py (integration.web_sheets.native).
 
 Run one scenario: test_web_sheets.py NAME; all: test_web_sheets.py.
 """
@@ -576,11 +572,6 @@ def t_replica():
     scenario("replica", lambda env: replica_body(env, ref, check))
 
 
-def t_native():
-    from test_web_sheets_native import native_body
-    scenario("native", lambda env: native_body(env, ref, check))
-
-
 if __name__ == "__main__":
     run_tests({"canon": t_canon, "seal": t_seal, "merge": t_merge, "keys": t_keys, "consent": t_consent,
-               "replica": t_replica, "native": t_native})
+               "replica": t_replica})
