@@ -12,6 +12,8 @@ import { RoomConnection, roomUrl } from './conn.js';
 import { addBilanSecret, bilanSecrets, put, trustStore } from './store.js';
 import { RoomE2E } from './e2e.js';
 import { KIND, decodeData, encodeChat, packHeader } from './frame.js';
+import { CallRoom } from './call_room.js';
+import { HoursRoom } from './hours_room.js';
 
 const view = new RoomView();
 const room = {
@@ -24,6 +26,8 @@ const room = {
   e2e: null,                // RoomE2E once the crypto layer is wired
   refused: 0,               // frames or data messages dropped (malformed, unopened)
   chatIn: 0,
+  call: null,               // CallRoom (call_room.js): camera, microphone, pictures
+  hours: null,              // HoursRoom (hours_room.js): hours, sessions, receipts
 };
 
 /** How the person is told who a member is. */
@@ -71,6 +75,8 @@ function onState(state, info) {
       showMembers();
       room.slot = null;
       leaveE2e();
+      room.call.left();
+      room.hours.left().catch(() => {});
     }
     updateChat();
   }
@@ -96,8 +102,12 @@ async function onJoined(msg) {
   room.dataSeq = 0;
   room.members = new Map(msg.members.map((m) => [m.slot, m]));
   const ready = startE2e(msg);
+  room.call.joined();
+  // Before any await too: the server's hours_update may follow `joined` at once.
+  const hoursReady = room.hours.joined(msg.bilan, msg.slot, msg.members);
   showMembers();
   await ready;
+  await hoursReady;
   updateChat();
 }
 
@@ -106,6 +116,8 @@ async function onMemberJoined(msg) {
   showMembers();
   view.addLine(t('joinedMsg', { who: who(msg) }));
   if (room.e2e) await room.e2e.memberJoined(msg);
+  room.call.memberJoined(msg.slot);
+  await room.hours.roster([...room.members.values()], false);
   updateChat();
 }
 
@@ -117,6 +129,8 @@ function onMemberLeft(msg) {
   // `replaced`: the same device came back at once; its member_joined follows.
   if (msg.reason !== 'replaced') view.addLine(t(msg.reason === 'lost' ? 'lostMsg' : 'leftMsg', { who: who(m) }));
   if (room.e2e) room.e2e.memberLeft(msg.slot);
+  room.call.memberLeft(msg.slot);
+  room.hours.roster([...room.members.values()], msg.reason === 'lost').catch(() => {});
   updateChat();
 }
 
@@ -193,7 +207,8 @@ async function onBinary(bytes) {
 }
 
 function onPlainFrame(slot, kind, header, plaintext) {
-  if (kind !== KIND.data) return;          // media: media.js, once wired
+  if (room.call.onFrame(slot, kind, header, plaintext)) return;   // audio, video
+  if (kind !== KIND.data) return;
   const msg = decodeData(plaintext);
   if (!msg) { room.refused++; return; }
   if (msg.type === 'chat') {
@@ -212,6 +227,13 @@ async function sendChat(text) {
   if (!frame || !room.conn.sendBinary(frame)) return false;
   view.addLine(t('chatFrom', { who: t('you'), text }), 'moi');
   return true;
+}
+
+// Control messages of the call (keyframe_request, media_report) and of the
+// hours (§9); others (flow, stats...) are not used by the page.
+function onControl(msg) {
+  if (room.call.onControl(msg)) return;
+  room.hours.onControl(msg).catch(() => { room.refused++; });
 }
 
 // ---- start
@@ -237,6 +259,11 @@ async function main() {
   }
   if (!invite.secret) view.addLine(t('noSecret'));
   room.identity = await loadIdentity();
+  room.call = new CallRoom({ conn: () => room.conn, e2e: () => room.e2e,
+    onAudioMs: (slot, ms) => room.hours.audio(ms) });
+  room.hours = new HoursRoom({ identity: room.identity, conn: () => room.conn, e2e: () => room.e2e });
+  room.call.mount(document.getElementById('salle'));
+  room.hours.mount(document.getElementById('salle'));
   view.onSend = sendChat;
   view.onAnswer = (slot, yes) => { if (room.e2e) room.e2e.answerCode(slot, yes).then(updateChat); };
   view.onLeave = () => room.conn && room.conn.leave();
@@ -250,11 +277,11 @@ async function main() {
     // device signs in with its own key (PROTOCOL §2.2, §1 "Reconnection").
     enrol: !invite.bilan,
     events: { onState, onWelcome, onJoined, onMemberJoined, onMemberLeft, onE2e, onBinary, onError,
-      onControl: () => {} },
+      onControl },
   });
   room.conn.start();
   // canSend() changes when our key reached every peer, with no event of its own.
-  setInterval(updateChat, 500);
+  setInterval(() => { updateChat(); room.call.tick(); room.hours.tick(); }, 500);
   // The same link opened again in this tab changes only the fragment (no
   // new page): read it, keep the secret, and take it off the address bar.
   window.addEventListener('hashchange', () => {
@@ -287,6 +314,8 @@ globalThis.bilanRoom = Object.freeze({
   serverNowMs: () => room.conn ? room.conn.serverNowMs() : Date.now(),
   keysExtractable: () => room.identity ? room.identity.extractable() : null,
   secretsKnown: async () => room.bilan ? (await bilanSecrets(room.bilan)).length : 0,
+  call: () => room.call ? room.call.stats() : null,
+  hours: () => room.hours ? room.hours.stats() : null,
 });
 
 main().catch((e) => {
