@@ -335,7 +335,7 @@ def t_private():
                 raise TestFailure("the marker is in a WebSocket text message")
             if secret in data:
                 raise TestFailure("the invite secret is in a WebSocket message")
-        check(n_bin > 200, f"none of {len(sent) + len(got)} WebSocket messages ({n_bin} binary) holds the "
+        check(n_bin > 50, f"none of {len(sent) + len(got)} WebSocket messages ({n_bin} binary) holds the "
                            "marker or the secret")
         s.server.stop()
         files = 0
