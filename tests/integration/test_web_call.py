@@ -21,6 +21,10 @@ microphone, through the room page (app.js, call_room.js, hours_room.js).
   record (received_audio_ms from decoded audio); `bilan-server receipts`
   exports it and `bilan receipt verify` finds both signatures valid
   (exit 0), the page's with the code verified.
+- words: hours_room.js alone in the page, fed the server's §9 messages: the
+  hours in h:mm, the phase in French, both budget warnings, a session ended,
+  a malformed record refused in plain words (nothing signed), messages
+  of another bilan ignored, hostile fields never thrown.
 - private: a chat marker sent from the page reaches the native consultant
   but appears in none of the WebSocket messages the page sent or received
   (what the server received from it and sent to it: Chromium's own record)
@@ -358,5 +362,78 @@ def t_private():
         s.close(ok)
 
 
+WORDS_JS = r"""
+(async () => {
+  const { HoursRoom } = await import('/web/hours_room.js');
+  const { loadIdentity } = await import('/web/identity.js');
+  const B = await import('/web/bytes.js');
+  const id = await loadIdentity();
+  const sent = [];
+  const box = document.createElement('div'); document.body.appendChild(box);
+  const anchor = document.createElement('p'); box.appendChild(anchor);
+  const h = new HoursRoom({ identity: id, conn: () => ({ sendJson: (m) => sent.push(m), clockRoundTrip: () => 12 }),
+                            e2e: () => null });
+  h.mount(anchor);
+  const me = B.b64u(id.fp);
+  await h.joined('b1', 1, [{ slot: 1, device: me, role: 'beneficiary' }]);
+  const out = {};
+  const snap = (k) => { out[k] = h.stats().text; };
+  await h.onControl({ type: 'hours_update', bilan: 'b1', face_to_face_ms: 3 * 3600000 + 5 * 60000 + 31000,
+    budget_s: 16 * 3600, remaining_ms: 12 * 3600000 + 54 * 60000 + 29000, session: 's1', phase: 'conclusion',
+    session_elapsed_ms: 65000, session_face_to_face_ms: 60000 });
+  snap('hours');
+  await h.onControl({ type: 'budget_warning', bilan: 'b1', level: 80, face_to_face_ms: 46080000, budget_s: 57600 });
+  snap('w80');
+  await h.onControl({ type: 'budget_warning', bilan: 'b1', level: 100, face_to_face_ms: 57600000, budget_s: 57600 });
+  snap('w100');
+  out.other = await h.onControl({ type: 'hours_update', bilan: 'b2', face_to_face_ms: 1, budget_s: 1, remaining_ms: 0 });
+  snap('afterOther');
+  await h.onControl({ type: 'session_closed', bilan: 'b1', session: 's1', end_ms: Date.now(), face_to_face_ms: 3723000 });
+  snap('closed');
+  const rec = { v: 1, bilan: 'b1', session: 's9', phase: 'conclusion', start_ms: 1, end_ms: 2, face_to_face_ms: 1,
+                participants: ['AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], journal_sha256: 'x' };
+  await h.onControl({ type: 'session_record', bilan: 'b1', record: rec });
+  snap('record');
+  let threw = null;
+  for (const bad of [{ type: 'hours_update', bilan: 'b1', face_to_face_ms: 'x', budget_s: null, session: 7 },
+                     { type: 'session_record', bilan: 'b1', record: 'nope' },
+                     { type: 'budget_warning', bilan: 'b1', level: {}, face_to_face_ms: -5 }]) {
+    try { await h.onControl(bad); } catch (e) { threw = String(e && e.name); }
+  }
+  out.threw = threw;
+  out.sent = sent.map((m) => m.type);
+  return out;
+})()
+"""
+
+
+def t_words():
+    s = scene("web-call-words")
+    ok = False
+    try:
+        page = s.open_room()
+        page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
+        out = page.eval(WORDS_JS)
+        check(out["hours"]["total"] == "Heures utilisées : 3:06 sur 16:00. Il reste 12:54.",
+              f"the hours in h:mm, rounded to the minute ({out['hours']['total']})")
+        check(re.fullmatch(r"Séance en cours \(phase de conclusion\) depuis 0:01:0[5-9]\.", out["hours"]["session"])
+              is not None, f"the phase in French and the session's timer ({out['hours']['session']})")
+        check(out["w80"]["warning"] == "Attention : 80 % des heures du bilan sont utilisées (12:48 sur 16:00).",
+              f"the 80 % warning ({out['w80']['warning']})")
+        check(out["w100"]["warning"].startswith("Toutes les heures du bilan sont utilisées (16:00 sur 16:00)."),
+              f"the 100 % warning ({out['w100']['warning']})")
+        check(out["other"] is False and out["afterOther"]["total"] == out["hours"]["total"],
+              "a message of another bilan is ignored")
+        check(out["closed"]["session"] == "Séance terminée : 1:02:03 en face à face.",
+              f"the session ended ({out['closed']['session']})")
+        check(out["record"]["receipt"] == "Relevé de la séance refusé par cet appareil : "
+              "le serveur a envoyé un relevé illisible.", f"a malformed record, in plain words ({out['record']['receipt']})")
+        check(out["threw"] is None, "hostile fields are never thrown")
+        check(out["sent"] == [], f"nothing is signed for it ({out['sent']})")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 if __name__ == "__main__":
-    run_tests({"meet": t_meet, "session": t_session, "private": t_private})
+    run_tests({"meet": t_meet, "session": t_session, "words": t_words, "private": t_private})
