@@ -75,7 +75,7 @@ function onState(state, info) {
       showMembers();
       room.slot = null;
       leaveE2e();
-      room.call.left();
+      room.call.left(state === 'left' || state === 'replaced' || state === 'gave_up');
       room.hours.left().catch(() => {});
     }
     updateChat();

@@ -36,6 +36,7 @@ const WORDS = {
   muteMic: 'Couper le micro (touche M)', unmuteMic: 'Rétablir le micro (touche M)',
   muteCam: 'Couper la caméra (touche C)', unmuteCam: 'Rétablir la caméra (touche C)',
   noPicture: "Pas encore d'image de l'autre personne.",
+  ended: 'Appel terminé : la caméra et le micro sont fermés.',
 };
 
 const AUDIO_MS_PER_PACKET = 20;   // §4.2: one Opus packet is 20 ms
@@ -60,14 +61,13 @@ export class CallRoom {
     this.counts = { sealed: 0, sent: 0, notReady: 0, sealFailed: 0, opened: 0, keyframeAsked: 0 };
     this.audioSeen = new Map();        // slot -> audio packets decoded, already counted
     this.ui = null;
+    this.ended = false;                // left for good: never restarted
   }
 
   // ---- the view
 
   /** Builds the call's section and puts it before `before` (an element of the page). */
   mount(before) {
-    const link = el('link', { rel: 'stylesheet', href: '/web/call.css' });
-    document.head.appendChild(link);
     const sec = el('section', { id: 'appel', 'aria-labelledby': 'appel-titre' });
     sec.appendChild(el('h2', { id: 'appel-titre' }, WORDS.title));
     const screens = el('div', { class: 'ecrans' });
@@ -78,6 +78,13 @@ export class CallRoom {
     self.autoplay = true;
     self.playsInline = true;
     screens.append(remote, self);
+    // Styles through the CSSOM (the page's CSP allows it; no stylesheet of
+    // our own to name in room.html): the other person large, ourselves
+    // small in a corner and mirrored, as people expect to see themselves.
+    Object.assign(screens.style, { position: 'relative', maxWidth: '48rem' });
+    Object.assign(remote.style, { display: 'block', width: '100%', height: 'auto', background: '#222' });
+    Object.assign(self.style, { position: 'absolute', right: '0.5rem', bottom: '0.5rem', width: '25%',
+      height: 'auto', transform: 'scaleX(-1)', border: '2px solid #fff', background: '#444' });
     const status = el('p', { id: 'appel-etat', role: 'status', 'aria-live': 'polite' }, WORDS.waiting);
     const picture = el('p', { id: 'appel-image', class: 'discret' }, WORDS.noPicture);
     const buttons = el('div', { class: 'boutons', role: 'group', 'aria-label': WORDS.title });
@@ -86,6 +93,8 @@ export class CallRoom {
     const micState = el('span', { id: 'micro-etat', class: 'etat-appareil' });
     const camState = el('span', { id: 'camera-etat', class: 'etat-appareil' });
     buttons.append(mic, micState, cam, camState);
+    Object.assign(buttons.style, { display: 'flex', flexWrap: 'wrap', gap: '0.5rem', alignItems: 'center' });
+    for (const e of [micState, camState]) Object.assign(e.style, { fontWeight: 'bold', padding: '0.1rem 0.4rem' });
     sec.append(screens, picture, buttons, status);
     before.parentNode.insertBefore(sec, before);
     this.ui = { remote, self, status, picture, mic, cam, micState, camState };
@@ -113,7 +122,8 @@ export class CallRoom {
   showDevices() {
     if (!this.ui) return;
     const { mic, cam, micState, camState } = this.ui;
-    const micAbsent = this.got && !this.got.microphone, camAbsent = this.got && !this.got.camera;
+    const micAbsent = this.ended || (this.got && !this.got.microphone);
+    const camAbsent = this.ended || (this.got && !this.got.camera);
     mic.textContent = this.muted.audio ? WORDS.unmuteMic : WORDS.muteMic;
     cam.textContent = this.muted.video ? WORDS.unmuteCam : WORDS.muteCam;
     mic.setAttribute('aria-pressed', String(this.muted.audio));
@@ -122,8 +132,12 @@ export class CallRoom {
     cam.disabled = !!camAbsent;
     micState.textContent = this.muted.audio || micAbsent ? WORDS.micOff : WORDS.micOn;
     camState.textContent = this.muted.video || camAbsent ? WORDS.camOff : WORDS.camOn;
-    micState.dataset.on = String(!(this.muted.audio || micAbsent));
-    camState.dataset.on = String(!(this.muted.video || camAbsent));
+    // The state in words and in colour (the words alone say it all).
+    for (const [e, on] of [[micState, !(this.muted.audio || micAbsent)], [camState, !(this.muted.video || camAbsent)]]) {
+      e.dataset.on = String(on);
+      e.style.background = on ? '#dff0d8' : '#f8d7da';
+      e.style.color = on ? '#1d4d14' : '#6b1219';
+    }
     this.ui.self.hidden = !!(this.muted.video || camAbsent);
   }
 
@@ -139,7 +153,7 @@ export class CallRoom {
    * media once the keys are ready, and counts the audio heard. */
   tick() {
     const e2e = this.e2e();
-    if (!this.media && !this.starting && e2e && e2e.canSend()) this.start();
+    if (!this.media && !this.starting && !this.ended && e2e && e2e.canSend()) this.start();
     this.countAudio();
   }
 
@@ -206,10 +220,19 @@ export class CallRoom {
     if (this.media) { this.media.memberLeft(slot); this.media.newKeyGeneration(); }
   }
 
-  /** We left the room (connection lost, replaced, left): keep the devices
-   * open for a quick return; nothing is sent meanwhile (send() checks). */
-  left() {
-    if (this.ui && !this.media) this.setStatus(WORDS.waiting);
+  /** We are out of the room. For good (the person left, another tab took
+   * the place, the connection gave up): the camera and microphone close
+   * (their lights go off). Connection lost for now: they stay open for a
+   * quick return; nothing is sent meanwhile (send() checks). */
+  left(forGood) {
+    if (forGood && this.media) {
+      this.stop();
+      this.ended = true;
+      this.setStatus(WORDS.ended);
+      this.showDevices();
+    } else if (this.ui && !this.media) {
+      this.setStatus(WORDS.waiting);
+    }
   }
 
   /** An opened audio or video frame of a member. */
