@@ -105,6 +105,7 @@ def browser_call(build, seconds):
         select.select([], [], [], 3.0)            # let the rate settle
         c0, m0, n0, t0 = chromium_cpu(s.browser), page_metrics(page), cpu_s(pa.p.pid), time.monotonic()
         lv, la = [], []
+        first = page.eval(LAT)
         end = t0 + seconds
         while time.monotonic() < end:
             v = page.eval(LAT)
@@ -132,6 +133,9 @@ def browser_call(build, seconds):
             "to_native": {"video": nv, "audio": na, "decoded": ndec},
             "browser_decoded": last[2] if last else None, "browser_sent_frames": st["framesEncoded"],
             "browser_kbps": st.get("targetKbps"), "native_rc": rc,
+            # What the page encoded in the window, per second (real time: 50 audio packets).
+            "audio_per_s": (last[5] - first[5]) / wall if first and last else None,
+            "video_per_s": (last[4] - first[4]) / wall if first and last else None,
         }
     finally:
         if pa and pa.p.poll() is None:
@@ -211,6 +215,9 @@ def main():
           f"audio p50 {tn['audio']['p50']} ms p95 {tn['audio']['p95']} ms ({tn['decoded']} frames decoded)")
     print(f"    browser sent {w['browser_sent_frames']} video frames (target {w['browser_kbps']} kbit/s), "
           f"decoded {w['browser_decoded']}; native exit {w['native_rc']}")
+    if w["audio_per_s"] is not None:
+        print(f"    the page encoded {w['audio_per_s']:.1f} audio packets/s (50 is real time) and "
+              f"{w['video_per_s']:.1f} pictures/s in the window")
     print("  native consultant <-> native beneficiary:")
     print(f"    CPU (% of one core): consultant {n['cpu_a']:.1f}, beneficiary {n['cpu_b']:.1f}")
     for who, k in (("consultant -> beneficiary", "to_beneficiary"), ("beneficiary -> consultant", "to_consultant")):
