@@ -13,6 +13,8 @@ import { addBilanSecret, bilanSecrets, put, trustStore } from './store.js';
 import { RoomE2E } from './e2e.js';
 import { KIND, decodeData, encodeChat, packHeader } from './frame.js';
 import { SheetsRoom } from './sheets_room.js';
+import { CallRoom } from './call_room.js';
+import { HoursRoom } from './hours_room.js';
 
 const view = new RoomView();
 const sheetsRoom = new SheetsRoom();    // the worksheets: sheets_room.js
@@ -26,6 +28,8 @@ const room = {
   e2e: null,                // RoomE2E once the crypto layer is wired
   refused: 0,               // frames or data messages dropped (malformed, unopened)
   chatIn: 0,
+  call: null,               // CallRoom (call_room.js): camera, microphone, pictures
+  hours: null,              // HoursRoom (hours_room.js): hours, sessions, receipts
 };
 
 /** How the person is told who a member is. */
@@ -74,6 +78,8 @@ function onState(state, info) {
       showMembers();
       room.slot = null;
       leaveE2e();
+      room.call.left(state === 'left' || state === 'replaced' || state === 'gave_up');
+      room.hours.left().catch(() => {});
     }
     updateChat();
   }
@@ -100,8 +106,12 @@ async function onJoined(msg) {
   room.dataSeq = 0;
   room.members = new Map(msg.members.map((m) => [m.slot, m]));
   const ready = startE2e(msg);
+  room.call.joined();
+  // Before any await too: the server's hours_update may follow `joined` at once.
+  const hoursReady = room.hours.joined(msg.bilan, msg.slot, msg.members);
   showMembers();
   await ready;
+  await hoursReady;
   updateChat();
 }
 
@@ -110,6 +120,8 @@ async function onMemberJoined(msg) {
   showMembers();
   view.addLine(t('joinedMsg', { who: who(msg) }));
   if (room.e2e) await room.e2e.memberJoined(msg);
+  room.call.memberJoined(msg.slot);
+  await room.hours.roster([...room.members.values()], false);
   updateChat();
 }
 
@@ -121,6 +133,8 @@ function onMemberLeft(msg) {
   // `replaced`: the same device came back at once; its member_joined follows.
   if (msg.reason !== 'replaced') view.addLine(t(msg.reason === 'lost' ? 'lostMsg' : 'leftMsg', { who: who(m) }));
   if (room.e2e) room.e2e.memberLeft(msg.slot);
+  room.call.memberLeft(msg.slot);
+  room.hours.roster([...room.members.values()], msg.reason === 'lost').catch(() => {});
   updateChat();
 }
 
@@ -201,7 +215,8 @@ async function onBinary(bytes) {
 }
 
 function onPlainFrame(slot, kind, header, plaintext) {
-  if (kind !== KIND.data) return;          // media: media.js, once wired
+  if (room.call.onFrame(slot, kind, header, plaintext)) return;   // audio, video
+  if (kind !== KIND.data) return;
   const msg = decodeData(plaintext);
   if (!msg) { room.refused++; return; }
   if (msg.type === 'chat') {
@@ -220,6 +235,14 @@ async function sendChat(text) {
   if (!frame || !room.conn.sendBinary(frame)) return false;
   view.addLine(t('chatFrom', { who: t('you'), text }), 'moi');
   return true;
+}
+
+// Control messages of the call (keyframe_request, media_report) and of the
+// hours (§9); others (flow, stats...) are not used by the page.
+function onControl(msg) {
+  sheetsRoom.onControl(msg);          // worksheet replies (by ref) and live sheet messages
+  if (room.call.onControl(msg)) return;
+  room.hours.onControl(msg).catch(() => { room.refused++; });
 }
 
 // ---- start
@@ -245,6 +268,11 @@ async function main() {
   }
   if (!invite.secret) view.addLine(t('noSecret'));
   room.identity = await loadIdentity();
+  room.call = new CallRoom({ conn: () => room.conn, e2e: () => room.e2e,
+    onAudioMs: (slot, ms) => room.hours.audio(ms) });
+  room.hours = new HoursRoom({ identity: room.identity, conn: () => room.conn, e2e: () => room.e2e });
+  room.call.mount(document.getElementById('salle'));
+  room.hours.mount(document.getElementById('salle'));
   view.onSend = sendChat;
   view.onAnswer = (slot, yes) => { if (room.e2e) room.e2e.answerCode(slot, yes).then(updateChat); };
   view.onLeave = () => room.conn && room.conn.leave();
@@ -258,11 +286,11 @@ async function main() {
     // device signs in with its own key (PROTOCOL §2.2, §1 "Reconnection").
     enrol: !invite.bilan,
     events: { onState, onWelcome, onJoined, onMemberJoined, onMemberLeft, onE2e, onBinary, onError,
-      onControl: (msg) => sheetsRoom.onControl(msg) },
+      onControl },
   });
   room.conn.start();
   // canSend() changes when our key reached every peer, with no event of its own.
-  setInterval(updateChat, 500);
+  setInterval(() => { updateChat(); room.call.tick(); room.hours.tick(); }, 500);
   // The same link opened again in this tab changes only the fragment (no
   // new page): read it, keep the secret, and take it off the address bar.
   window.addEventListener('hashchange', () => {
@@ -296,6 +324,8 @@ globalThis.bilanRoom = Object.freeze({
   keysExtractable: () => room.identity ? room.identity.extractable() : null,
   sheets: () => sheetsRoom.info(),
   secretsKnown: async () => room.bilan ? (await bilanSecrets(room.bilan)).length : 0,
+  call: () => room.call ? room.call.stats() : null,
+  hours: () => room.hours ? room.hours.stats() : null,
 });
 
 main().catch((e) => {

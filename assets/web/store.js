@@ -17,6 +17,7 @@ const STORES = {
   secrets: 1,    // bilan id -> [Uint8Array(32), ...] invite secrets of that bilan
   peers: 1,      // `${bilan}/${fpB64}` -> {bilan, fp, role, at}
   settings: 1,   // small preferences ('textSize' ...), nothing secret
+  observations: 2, // `${bilan}/${session}` -> a session's observation (sessions.js, attend.js)
 };
 
 export const DB_NAME = 'bilan';

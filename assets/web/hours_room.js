@@ -1,0 +1,217 @@
+// hours_room.js: the hours in the room page. Wires sessions.js (the
+// session's observation, the record signed or refused, PROTOCOL.md §9) to
+// the connection, the store and the end-to-end layer, and shows the person
+// in plain French: the hours used and left (h:mm), the session open now,
+// its phase and its timer, budget warnings, and what became of the record.
+//
+//   const hours = new HoursRoom({identity, conn: () => room.conn,
+//                                e2e: () => room.e2e});
+//   hours.mount(beforeEl);
+//   await hours.joined(bilan, mySlot, members); hours.roster(members, lost);
+//   await hours.onControl(msg) -> bool; hours.audio(ms); hours.tick();
+//   hours.left(); hours.stats();
+import { Sessions, fmtHMS } from './sessions.js';
+import { get, put } from './store.js';
+
+const PHASES = {
+  preliminaire: 'phase préliminaire',
+  investigation: "phase d'investigation",
+  conclusion: 'phase de conclusion',
+  suivi: 'suivi',
+};
+
+const WORDS = {
+  title: 'Heures du bilan',
+  none: 'Les heures du bilan s’afficheront ici pendant le rendez-vous.',
+  hours: (h) => `Heures utilisées : ${h.used} sur ${h.budget}. Il reste ${h.left}.`,
+  noSession: 'Aucune séance en cours.',
+  session: (phase, hms) => `Séance en cours (${phase}) depuis ${hms}.`,
+  closed: (hms) => `Séance terminée : ${hms} en face à face.`,
+  warn80: (w) => `Attention : 80 % des heures du bilan sont utilisées (${w.used} sur ${w.budget}).`,
+  warn100: (w) => `Toutes les heures du bilan sont utilisées (${w.used} sur ${w.budget}). La séance n'est pas coupée.`,
+  signed: 'Relevé de la séance vérifié et signé par cet appareil.',
+  refused: (r) => `Relevé de la séance refusé par cet appareil : ${r}.`,
+};
+
+function el(tag, attrs = {}, text = null) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== null) e.textContent = text;
+  return e;
+}
+
+/** The observations of sessions, kept in the store per bilan and session. */
+export const obsStore = {
+  getObs: (bilan, session) => get('observations', `${bilan}/${session}`),
+  putObs: (bilan, session, json) => put('observations', `${bilan}/${session}`, json),
+};
+
+export class HoursRoom {
+  constructor({ identity, conn, e2e }) {
+    this.identity = identity;
+    this.conn = conn;
+    this.e2e = e2e;
+    this.sessions = null;
+    this.bilan = null;
+    this.met = new Map();          // fp (b64u) -> code confirmed (kept for the whole visit)
+    this.last = { hours: null, session: null, warning: null, receipts: [] };
+    this.timer = null;             // {phase, elapsedMs, at}: the open session's clock
+    this.ui = null;
+    this.queue = Promise.resolve();
+  }
+
+  mount(before) {
+    const sec = el('section', { id: 'heures', 'aria-labelledby': 'heures-titre' });
+    sec.appendChild(el('h2', { id: 'heures-titre' }, WORDS.title));
+    const total = el('p', { id: 'heures-total' }, WORDS.none);
+    const session = el('p', { id: 'heures-seance' }, WORDS.noSession);
+    const warning = el('p', { id: 'heures-alerte', role: 'alert' });
+    const receipt = el('p', { id: 'heures-releve', role: 'status', 'aria-live': 'polite' });
+    warning.hidden = true;
+    receipt.hidden = true;
+    sec.append(total, session, warning, receipt);
+    before.parentNode.insertBefore(sec, before);
+    this.ui = { total, session, warning, receipt };
+  }
+
+  show(key, text) {
+    const e = this.ui && this.ui[key];
+    if (!e) return;
+    if (e.textContent !== text) e.textContent = text;
+    e.hidden = !text;
+  }
+
+  /** Who we met in this visit and whether their code was confirmed (now or
+   * on an earlier visit: e2e.js's `verified`). Kept after they leave, as a
+   * record may come after. */
+  updateMet() {
+    const e2e = this.e2e();
+    if (!e2e) return this.met;
+    for (const p of e2e.peers()) {
+      if (p.authenticated) this.met.set(p.fp, !!p.verified || !!this.met.get(p.fp));
+    }
+    return this.met;
+  }
+
+  /** We joined a room: a Sessions for its bilan (one per bilan, kept over reconnections). */
+  async joined(bilan, mySlot, members) {
+    if (!this.sessions || this.bilan !== bilan) {
+      this.bilan = bilan;
+      this.met = new Map();
+      this.sessions = new Sessions({
+        identity: this.identity, bilan, store: obsStore,
+        send: (msg) => { const c = this.conn(); if (c) c.sendJson(msg); },
+        met: () => this.updateMet(),
+        events: {
+          hours: (h) => this.onHours(h),
+          session: (s) => this.onSession(s),
+          budget: (w) => this.onBudget(w),
+          receipt: (r) => this.onReceipt(r),
+        },
+      });
+    }
+    const c = this.conn();
+    const rt = c && c.clockRoundTrip();
+    if (rt) this.sessions.rtt(rt);
+    await this.roster(members, false);
+  }
+
+  /** members: the room's roster (objects of joined / member_joined, us included). */
+  async roster(members, lost) {
+    if (!this.sessions) return;
+    const list = members.filter((m) => typeof m.device === 'string').map((m) => ({ device: m.device, role: m.role }));
+    await this.sessions.rosterChanged(list, true, !!lost);
+  }
+
+  /** Left the room (for now): we are not in the session's room any more. */
+  async left() {
+    this.timer = null;
+    if (this.sessions) await this.sessions.rosterChanged([], false, false);
+    this.showTimer();
+  }
+
+  /** The server's §9 messages, one after the other (an observation is
+   * saved before the next message is looked at). */
+  onControl(msg) {
+    if (!this.sessions) return Promise.resolve(false);
+    if (msg.bilan !== undefined && msg.bilan !== this.bilan) return Promise.resolve(false);
+    const s = this.sessions;
+    const done = this.queue.then(() => s.onMessage(msg));
+    this.queue = done.catch(() => {});
+    return done;
+  }
+
+  /** ms of others' audio decoded (the receipt's received_audio_ms). */
+  audio(ms) { if (this.sessions) this.sessions.audio(ms); }
+
+  tick() {
+    if (!this.sessions) return;
+    const c = this.conn();
+    const rt = c && c.clockRoundTrip();
+    if (rt) this.sessions.rtt(rt);
+    this.updateMet();
+    this.showTimer();
+    this.sessions.tick().catch(() => {});
+  }
+
+  // ---- what the person reads
+
+  onHours(h) {
+    this.last.hours = h;
+    this.show('total', WORDS.hours(h));
+    if (h.session) {
+      this.timer = { phase: h.phase, elapsedMs: h.elapsedMs, at: performance.now() };
+    } else {
+      this.timer = null;
+    }
+    this.showTimer();
+  }
+
+  onSession(s) {
+    this.last.session = s;
+    if (s.open) {
+      this.timer = { phase: s.phase, elapsedMs: 0, at: performance.now() };
+      this.show('receipt', '');
+    } else {
+      this.timer = null;
+      this.show('session', WORDS.closed(fmtHMS(s.faceToFaceMs)));
+      return;
+    }
+    this.showTimer();
+  }
+
+  showTimer() {
+    if (!this.ui) return;
+    if (!this.timer) {
+      if (!this.last.session || this.last.session.open) this.show('session', WORDS.noSession);
+      return;
+    }
+    const t = this.timer;
+    const phase = PHASES[t.phase] || 'phase non précisée';
+    this.show('session', WORDS.session(phase, fmtHMS(t.elapsedMs + performance.now() - t.at)));
+  }
+
+  onBudget(w) {
+    this.last.warning = w;
+    this.show('warning', w.level >= 100 ? WORDS.warn100(w) : WORDS.warn80(w));
+  }
+
+  onReceipt(r) {
+    this.last.receipts.push({ session: r.session, signed: r.signed, reason: r.reason });
+    this.show('receipt', r.signed ? WORDS.signed : WORDS.refused(r.reason));
+  }
+
+  /** What tests read: what was shown, no key, no signature. */
+  stats() {
+    const s = this.sessions;
+    // The open session's observation, else the last one seen in this visit.
+    const o = s ? (s.open ? s.obs.get(s.open) : [...s.obs.values()].pop()) : null;
+    return {
+      bilan: this.bilan, open: s ? s.open : '', hours: this.last.hours, session: this.last.session,
+      warning: this.last.warning, receipts: this.last.receipts.slice(),
+      audioMs: o ? o.audio_ms : null, met: [...this.met.values()],
+      text: this.ui ? { total: this.ui.total.textContent, session: this.ui.session.textContent,
+        warning: this.ui.warning.textContent, receipt: this.ui.receipt.textContent } : null,
+    };
+  }
+}
