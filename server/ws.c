@@ -281,6 +281,7 @@ struct http_pss {
     size_t len, sent;
     int close_after;
     int fd_plus1;   /* a file being sent (landing_resp.fd + 1; 0: none, as lws zeroes the pss) */
+    int drain_due;  /* the last bytes were written but lws still holds some: end once they left */
 };
 
 /* Ends a file transfer: the descriptor landing_route() handed over. */
@@ -399,6 +400,19 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return http_respond(wsi, p, &r, head);
     }
     case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (p && p->drain_due) {
+            /* Ended only once lws sent what it buffered of the last write:
+             * closing earlier (Connection: close) would drop those bytes,
+             * and the client would get a download cut short. */
+            if (lws_partial_buffered(wsi)) {
+                lws_callback_on_writable(wsi);
+                return 0;
+            }
+            p->drain_due = 0;
+            if (p->close_after)
+                return -1;
+            return lws_http_transaction_completed(wsi) ? -1 : 0;
+        }
         if (!p || (!p->body && !p->fd_plus1))
             break;
         unsigned char buf[LWS_PRE + HTTP_CHUNK];
@@ -427,6 +441,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         p->body = NULL;
         http_file_done(p);
+        if (lws_partial_buffered(wsi)) {
+            p->drain_due = 1;
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
         if (p->close_after)
             return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;

@@ -309,7 +309,9 @@ def t_download():
         r = get()
         head, body = r.split(b"\r\n\r\n", 1)
         check(head.startswith(b"HTTP/1.1 200") and body == big,
-              "/downloads/bilan.deb serves the newest package by version (0.10.0 over 0.9.0), whole")
+              "/downloads/bilan.deb serves the newest package by version (0.10.0 over 0.9.0), whole"
+              + ("" if head.startswith(b"HTTP/1.1 200") and body == big else
+                 f" (got {head[:300]!r}, {len(body)} of {len(big)} bytes)"))
         check(b'content-disposition: attachment; filename="bilan_0.10.0_amd64.deb"' in head.lower(),
               "under its own file name")
         pid = s.server.proc.p.pid
