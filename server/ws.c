@@ -276,6 +276,8 @@ static void tls_harden(SSL_CTX *ctx)
 
 /* ---- HTTP: landing page ---- */
 
+#define HTTP_PROGRESS_TIMEOUT_S 10 /* a body's transfer is cut after this long without progress */
+
 struct http_pss {
     const unsigned char *body;
     size_t len, sent;
@@ -435,6 +437,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return -1;
         }
         p->sent += n;
+        /* A body may take longer than lws's 10-s limit for the HTTP
+         * exchange (a package over a slow link): each chunk that leaves
+         * renews it, so only a transfer that stops moving is cut. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, HTTP_PROGRESS_TIMEOUT_S);
         if (!last) {
             lws_callback_on_writable(wsi);
             return 0;

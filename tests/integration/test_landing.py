@@ -255,6 +255,43 @@ def t_browser():
         raise
 
 
+def t_slow_download():
+    """A package read slowly (a beneficiary on a slow link) arrives whole:
+    the server renews its HTTP timeout while the body moves, instead of
+    cutting the transfer about 30 s in (lws's limit for the exchange)."""
+    s = Scene("slow-download")
+    ok = False
+    try:
+        downloads = os.path.join(s.server.data, "downloads")
+        os.makedirs(downloads)
+        big = os.urandom(1 << 20) * 6
+        with open(os.path.join(downloads, "bilan_1.0.0_amd64.deb"), "wb") as f:
+            f.write(big)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection((s.server.host, s.server.port), timeout=DEADLINE)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock = ctx.wrap_socket(raw)
+        sock.sendall(b"GET /downloads/bilan.deb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        buf, t0 = b"", time.monotonic()
+        # A slow reader: the pace is the point of the test (the client's
+        # own link), not a wait for something to happen.
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                break
+            buf += d
+            time.sleep(0.02)
+        sock.close()
+        took = time.monotonic() - t0
+        body = buf.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in buf else b""
+        check(body == big, f"a 6 MiB package read slowly for {took:.0f} s arrives whole ({len(body)} bytes)")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -332,4 +369,4 @@ def t_download():
 
 
 if __name__ == "__main__":
-    run_tests({"browser": t_browser, "download": t_download})
+    run_tests({"browser": t_browser, "download": t_download, "slow_download": t_slow_download})
