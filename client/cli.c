@@ -74,6 +74,10 @@ int app_resolve_dir(struct app *a, const char *opt_dir)
 
 int app_open(struct app *a)
 {
+    /* Opened already: a command that syncs after its edit (bilan sheet new)
+     * opens through two paths; a second ks_open would leak the first. */
+    if (a->ks)
+        return 0;
     char why[600];
     if (ks_open(a->data_dir, &a->ks, why, sizeof why))
         return cli_fail(EXIT_USAGE, "%s", why);
