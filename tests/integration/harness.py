@@ -145,6 +145,12 @@ class Proc:
         self._t2.join(5)
         return rc
 
+    def wait_ok(self, what, timeout=DEADLINE):
+        """wait_exit that must end with 0; a failure shows the child's output."""
+        rc = self.wait_exit(timeout)
+        if rc != 0:
+            raise TestFailure(f"{what} (exit {rc})\n" + self.dump())
+
     def signal(self, sig):
         if self.p.poll() is None:
             self.p.send_signal(sig)
