@@ -16,7 +16,8 @@
 //   call.memberJoined(slot); call.memberLeft(slot); call.left();
 //   call.onFrame(slot, kind, header, plaintext); call.onControl(msg) -> bool;
 //   call.stats()   // counts only: no key, no secret, no media bytes
-import { Media } from './media.js';
+import { Media, mediaSupport } from './media.js';
+import { t } from './i18n.js';
 import { KIND, packHeader } from './frame.js';
 
 // What the person reads (French first; the page has no other language yet
@@ -101,10 +102,10 @@ export class CallRoom {
     mic.addEventListener('click', () => this.toggle('audio'));
     cam.addEventListener('click', () => this.toggle('video'));
     document.addEventListener('keydown', (ev) => {
-      const t = ev.target;
+      const target = ev.target;
       // Letters typed in the chat stay letters.
-      if (ev.ctrlKey || ev.metaKey || ev.altKey || (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' ||
-          t.isContentEditable))) return;
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || (target && (target.tagName === 'INPUT' ||
+          target.tagName === 'TEXTAREA' || target.isContentEditable))) return;
       if (ev.key === 'm' || ev.key === 'M') { ev.preventDefault(); this.toggle('audio'); }
       if (ev.key === 'c' || ev.key === 'C') { ev.preventDefault(); this.toggle('video'); }
     });
@@ -113,6 +114,10 @@ export class CallRoom {
     document.addEventListener('click', resume);
     document.addEventListener('keydown', resume);
     this.showDevices();
+    // Said from the start, so that a person can change browsers before the
+    // meeting rather than in the middle of it.
+    const can = mediaSupport();
+    if (!can.send) this.setStatus(t(can.receive ? 'callReceiveOnly' : 'callUnsupported'));
   }
 
   setStatus(text) {
@@ -153,11 +158,20 @@ export class CallRoom {
    * media once the keys are ready, and counts the audio heard. */
   tick() {
     const e2e = this.e2e();
-    if (!this.media && !this.starting && !this.ended && e2e && e2e.canSend()) this.start();
+    if (!this.media && !this.starting && !this.ended && !this.unsupported && e2e && e2e.canSend()) this.start();
     this.countAudio();
   }
 
   async start() {
+    const can = mediaSupport();
+    if (!can.send && !can.receive) {
+      // Nothing of the call works here: say so once, and where it does.
+      this.unsupported = true;
+      this.got = { camera: false, microphone: false };
+      this.setStatus(t('callUnsupported'));
+      this.showDevices();
+      return;
+    }
     this.starting = true;
     this.setStatus(WORDS.starting);
     const media = new Media({
@@ -181,7 +195,7 @@ export class CallRoom {
       this.got = { camera: false, microphone: false };
     }
     this.starting = false;
-    this.setStatus(!this.got.camera && !this.got.microphone ? WORDS.noDevices
+    this.setStatus(!can.send ? t('callReceiveOnly') : !this.got.camera && !this.got.microphone ? WORDS.noDevices
       : !this.got.camera ? WORDS.noCamera : !this.got.microphone ? WORDS.noMicrophone : WORDS.running);
     this.showDevices();
   }
@@ -230,7 +244,7 @@ export class CallRoom {
       this.ended = true;
       this.setStatus(WORDS.ended);
       this.showDevices();
-    } else if (this.ui && !this.media) {
+    } else if (this.ui && !this.media && !this.unsupported) {
       this.setStatus(WORDS.waiting);
     }
   }

@@ -71,6 +71,8 @@ const FR = {
   err_bilan_closed: 'Ce bilan est terminé : la salle est fermée.',
   err_other: 'Le serveur a refusé une demande ({code}).',
   err_bad_bilan: 'Aucun rendez-vous n’est associé à ce lien pour ce navigateur. Demandez un nouveau lien à votre consultante ou à votre consultant.',
+  callUnsupported: 'Ce navigateur ne permet pas l’appel vidéo : ni image ni son dans cette page. Pour l’appel, ouvrez ce même lien dans Chrome, Edge ou Chromium à jour, ou utilisez l’application Bilan. Les messages, les heures et les fiches fonctionnent ici.',
+  callReceiveOnly: 'Ce navigateur ne peut pas envoyer votre image ni votre son : vous voyez et entendez l’autre personne, mais elle ne vous voit pas et ne vous entend pas. Pour l’appel complet, ouvrez ce même lien dans Chrome, Edge ou Chromium à jour, ou utilisez l’application Bilan.',
 };
 
 const EN = {
@@ -141,6 +143,8 @@ const EN = {
   err_bilan_closed: 'This assessment is over: the room is closed.',
   err_other: 'The server refused a request ({code}).',
   err_bad_bilan: 'No meeting is linked to this link for this browser. Ask your consultant for a new link.',
+  callUnsupported: 'This browser cannot hold the video call: no picture and no sound in this page. For the call, open this same link in an up-to-date Chrome, Edge or Chromium, or use the Bilan application. Messages, hours and worksheets work here.',
+  callReceiveOnly: 'This browser cannot send your picture or your sound: you see and hear the other person, but they neither see nor hear you. For the whole call, open this same link in an up-to-date Chrome, Edge or Chromium, or use the Bilan application.',
 };
 
 /** Both catalogues, for the test that checks they say the same things. */

@@ -9,6 +9,7 @@
 //   const m = new Media({send(kind, flags, ts, captureMs, payload),
 //                        serverNowMs(), bufferedAmount(), events});
 //   await m.start({camera: true, microphone: true});
+//   mediaSupport() -> {send, receive}: what this browser can do
 //   m.attach(localVideoEl, remoteCanvasEl);
 //   m.onFrame(slot, kind, header, plaintext);    // header: 16 bytes or parsed
 //   m.onKeyframeRequest(msg); m.onMediaReport(msg); m.newKeyGeneration();
@@ -28,6 +29,22 @@ export const CAPTURE = {
   audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true,
            channelCount: 1, sampleRate: 48000 },
 };
+
+/** What this browser can do of the call (g: the global object, for tests).
+ * Sending needs MediaStreamTrackProcessor (Chromium, Chrome and Edge only at
+ * the time of writing) and the WebCodecs encoders; receiving needs the
+ * decoders and an AudioWorklet. The page says what is missing in words
+ * instead of failing as if the camera were absent. */
+export function mediaSupport(g = globalThis) {
+  const has = (names) => names.every((n) => typeof g[n] === 'function');
+  const md = g.navigator && g.navigator.mediaDevices;
+  return {
+    send: has(['MediaStreamTrackProcessor', 'VideoEncoder', 'AudioEncoder', 'AudioData']) &&
+      !!md && typeof md.getUserMedia === 'function',
+    receive: has(['VideoDecoder', 'AudioDecoder', 'EncodedVideoChunk', 'EncodedAudioChunk', 'AudioContext',
+      'AudioWorkletNode']),
+  };
+}
 
 export class Media {
   constructor({ send, serverNowMs, bufferedAmount, events = {} } = {}) {
@@ -66,6 +83,7 @@ export class Media {
    * obtained: {camera, microphone} (false for a device refused or absent). */
   async start({ camera = true, microphone = true, width = CAPTURE.width, height = CAPTURE.height } = {}) {
     const got = { camera: false, microphone: false };
+    if (!mediaSupport().send) { camera = microphone = false; }   // never ask for what cannot be sent
     const ask = async (c) => {
       try { return await navigator.mediaDevices.getUserMedia(c); } catch { return null; }
     };

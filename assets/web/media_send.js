@@ -213,6 +213,11 @@ export class MediaSender {
   audioIn(data) {
     const now = performance.now();
     this.st.audioBlocks++;
+    const c = this.cap || (this.cap = { ts0: data.timestamp, local0: now, samples: 0 });
+    c.samples += data.numberOfFrames;
+    this.st.audioSamplesMs = Math.round(c.samples / data.sampleRate * 1000);
+    this.st.audioTsMs = Math.round((data.timestamp - c.ts0) / 1000 + data.numberOfFrames / data.sampleRate * 1000);
+    this.st.audioWallMs = Math.round(now - c.local0);
     this.st.audioInput = `${data.sampleRate} Hz x ${data.numberOfChannels} ${data.format}`;
     try {
       if (!this.aenc && !this.aencPending) {

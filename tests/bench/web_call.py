@@ -136,6 +136,9 @@ def browser_call(build, seconds):
             # What the page encoded in the window, per second (real time: 50 audio packets).
             "audio_per_s": (last[5] - first[5]) / wall if first and last else None,
             "video_per_s": (last[4] - first[4]) / wall if first and last else None,
+            # The microphone since the call began: its samples, its own
+            # timestamps and the page's clock, each as milliseconds.
+            "mic": {k: st.get(k) for k in ("audioSamplesMs", "audioTsMs", "audioWallMs", "audioFilledMs")},
         }
     finally:
         if pa and pa.p.poll() is None:
@@ -218,6 +221,11 @@ def main():
     if w["audio_per_s"] is not None:
         print(f"    the page encoded {w['audio_per_s']:.1f} audio packets/s (50 is real time) and "
               f"{w['video_per_s']:.1f} pictures/s in the window")
+    mic = w["mic"]
+    if mic.get("audioWallMs"):
+        print(f"    the page's microphone over {mic['audioWallMs']} ms of the page's clock: "
+              f"{mic['audioSamplesMs']} ms of samples, its timestamps span {mic['audioTsMs']} ms, "
+              f"{mic.get('audioFilledMs') or 0} ms filled with silence (samples that never came)")
     print("  native consultant <-> native beneficiary:")
     print(f"    CPU (% of one core): consultant {n['cpu_a']:.1f}, beneficiary {n['cpu_b']:.1f}")
     for who, k in (("consultant -> beneficiary", "to_beneficiary"), ("beneficiary -> consultant", "to_consultant")):

@@ -142,10 +142,14 @@ class Browser:
             return [e for e in self._events if (method is None or e.get("method") == method)
                     and (session is None or e.get("sessionId") == session)]
 
-    def open(self, url):
+    def open(self, url, init_script=None):
+        """A new tab at url; init_script (JavaScript) runs in it before the
+        page's own scripts (to take a feature away, as another browser)."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, target, session)
+        if init_script:
+            page.send("Page.addScriptToEvaluateOnNewDocument", {"source": init_script})
         page.navigate(url)
         return page
 

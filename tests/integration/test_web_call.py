@@ -31,6 +31,14 @@ microphone, through the room page (app.js, call_room.js, hours_room.js).
   nor in any file of the server's data directory; the invite secret is in
   no HTTP request and no WebSocket message.
 
+- other_browser: the page in a Chromium without MediaStreamTrackProcessor
+  (as Firefox and Safari): the call panel says from the start that this
+  browser cannot send picture and sound and which browsers can; no device
+  is asked for, the buttons are disabled, the native side's picture and
+  sound are decoded all the same. Then without the decoders too: the panel
+  says the call is not possible here, the call never starts, and a chat
+  message still reaches the native side.
+
 Run one scenario: test_web_call.py NAME; all: test_web_call.py.
 """
 import base64
@@ -420,6 +428,72 @@ WORDS_JS = r"""
 """
 
 
+# Another browser, as the page sees it: Chromium without what Firefox and
+# Safari lack (MediaStreamTrackProcessor), and without the decoders either.
+# getUserMedia is counted: a page that cannot send must not ask for devices.
+COUNT_GUM = ("globalThis.gumCalls = 0; { const md = navigator.mediaDevices; const g = md.getUserMedia.bind(md); "
+             "md.getUserMedia = (c) => { globalThis.gumCalls++; return g(c); }; }")
+NO_MSTP = "delete globalThis.MediaStreamTrackProcessor;"
+NO_DECODERS = "delete globalThis.VideoDecoder; delete globalThis.AudioDecoder;"
+RECEIVE_ONLY = "Ce navigateur ne peut pas envoyer votre image ni votre son"
+UNSUPPORTED = "Ce navigateur ne permet pas l’appel vidéo"
+
+
+def t_other_browser():
+    """A browser that cannot capture (no MediaStreamTrackProcessor) says so
+    in words from the start, never asks for the camera, and still shows and
+    plays the native side; one that can neither capture nor decode says the
+    call is not possible here and where it is, and the room goes on."""
+    s = scene("web-call-other")
+    ok = False
+    pa = None
+    try:
+        pa = s.consultant.spawn(*native_args(s, "native", "--duration", "60"))
+        pa.wait_line(JOINED)
+        page = s.open_room(init_script=COUNT_GUM + NO_MSTP)
+        page.wait("globalThis.bilanRoom && bilanRoom.state() === 'in_room'", what="the page is in the room")
+        status = "document.getElementById('appel-etat').textContent"
+        check(page.eval(status).startswith(RECEIVE_ONLY),
+              f"before the code, the call panel says this browser cannot send ({page.eval(status)[:80]})")
+        page.wait("!document.getElementById('code').hidden", what="the page shows the code")
+        page.eval("document.getElementById('code-oui').click()")
+        pa.wait_line(r"^\[e2e\] slot=\d verified$")
+        wait_call(page, "c.started && r && r.video.decoded >= 30 && r.audio.decoded >= 50",
+                  "the page decodes the native side's picture and sound all the same")
+        check(page.eval(status).startswith(RECEIVE_ONLY) and "Chrome, Edge ou Chromium" in page.eval(status),
+              "once the call runs, the panel still says what is missing and which browser to use")
+        st = call_stats(page)
+        check(page.eval("globalThis.gumCalls") == 0 and st["got"] == {"camera": False, "microphone": False},
+              f"the page never asked for the camera or the microphone ({page.eval('globalThis.gumCalls')} calls)")
+        check(page.eval("[document.getElementById('micro').disabled, document.getElementById('camera').disabled]")
+              == [True, True], "the microphone and camera buttons are disabled")
+        check(st["counts"]["sent"] == 0 and st["media"]["send"]["framesEncoded"] == 0,
+              f"nothing was encoded or sent ({st['counts']})")
+        check(not page_errors(page), f"no console error ({page_errors(page)[:3]})")
+        # Next visit, in a browser without the decoders either.
+        page.send("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DECODERS})
+        page.navigate(page.eval("location.href"))
+        page.wait("globalThis.bilanRoom && bilanRoom.state() === 'in_room'", what="the page is in the room again")
+        check(page.eval(status).startswith(UNSUPPORTED) and "Les messages, les heures et les fiches" in page.eval(status),
+              f"without decoders the panel says the call is not possible here ({page.eval(status)[:80]})")
+        page.wait("bilanRoom.peers().length === 1 && bilanRoom.peers()[0].authenticated",
+                  what="the page and the native side are paired again")
+        page.wait("!document.getElementById('message').disabled", what="the chat opens")
+        page.eval("(() => { const i = document.getElementById('message'); i.value = 'sans appel'; "
+                  "document.getElementById('envoi').requestSubmit(); return 1; })()")
+        pa.wait_line(r"^\[chat\] slot=\d: sans appel$")
+        check(True, "the room goes on: a message reaches the native side")
+        st = call_stats(page)
+        check(not st["started"] and page.eval(status).startswith(UNSUPPORTED) and page.eval("globalThis.gumCalls") == 0,
+              f"the call never starts, the words stay, no device asked ({st['started']})")
+        check(not page_errors(page), f"no console error ({page_errors(page)[:3]})")
+        ok = True
+    finally:
+        if pa and pa.p.poll() is None:
+            pa.kill()
+        s.close(ok)
+
+
 def t_words():
     s = scene("web-call-words")
     ok = False
@@ -449,4 +523,5 @@ def t_words():
 
 
 if __name__ == "__main__":
-    run_tests({"meet": t_meet, "session": t_session, "words": t_words, "private": t_private})
+    run_tests({"meet": t_meet, "session": t_session, "words": t_words, "private": t_private,
+               "other_browser": t_other_browser})

@@ -37,8 +37,8 @@ class WebScene(Scene):
     def base(self):
         return f"https://{self.server.host}:{self.server.port}"
 
-    def open_room(self, link=None):
-        return self.browser.open(room_url(link or self.link))
+    def open_room(self, link=None, init_script=None):
+        return self.browser.open(room_url(link or self.link), init_script)
 
     def close(self, ok=True):
         self.browser.close()
