@@ -20,6 +20,9 @@ import { RateControl } from './media_ratectl.js';
 const KEY_EVERY_MS = 500;
 const KEY_EVERY_CONGESTED_MS = 2000;
 const ENCODER_BUSY = 2;        // pictures queued in the encoder before we skip
+const GAP_MIN_US = 5000;       // a microphone gap below this is timestamp jitter
+const GAP_MAX_US = 5000000;    // silence put in for one gap at most
+const AUDIO_QUEUE = 100;       // microphone blocks the capture may hold for us (1 s of 10-ms blocks)
 
 export const VIDEO_CONFIG = (width, height, kbps, fps) => ({
   codec: 'vp8', width, height, framerate: fps, bitrate: kbps * 1000,
@@ -60,8 +63,9 @@ export class MediaSender {
       skippedRate: 0, skippedBusy: 0, keyframeRequests: 0, encodeErrors: 0,
       width: 0, height: 0, encodeLatencyMs: 0,
       audioBlocks: 0, audioInput: '', audioPackets: 0, audioBytes: 0, audioSizeMin: 0, audioSizeMax: 0, audioRefused: 0,
-      audioConfig: null,
+      audioConfig: null, audioGaps: 0, audioFilledMs: 0,
     };
+    this.aNext = null;           // µs: where the next microphone block should start
     this.obsTimer = setInterval(() => this.observe(), 100);
   }
 
@@ -185,7 +189,9 @@ export class MediaSender {
 
   async startAudio(track) {
     this.atrack = track;
-    const proc = new MediaStreamTrackProcessor({ track });
+    // A deeper queue than Chromium's default: the main thread's pauses
+    // (decoding, drawing, crypto) must not cost microphone blocks.
+    const proc = new MediaStreamTrackProcessor({ track, maxBufferSize: AUDIO_QUEUE });
     this.areader = proc.readable.getReader();
     (async () => {
       for (;;) {
@@ -226,7 +232,9 @@ export class MediaSender {
           (e) => { this.aenc = e; this.aRate = rate; },
           (e) => { this.onError('audio encoder', e); });
       }
-      if (!this.aenc || this.muted.audio || data.sampleRate !== this.aRate) return;
+      if (!this.aenc || this.muted.audio || data.sampleRate !== this.aRate) { this.aNext = null; return; }
+      this.fillGap(data.timestamp, data.sampleRate);
+      this.aNext = data.timestamp + Math.round(data.numberOfFrames * 1e6 / data.sampleRate);
       const mono = toMono(data);
       this.audioInAt = { ts: data.timestamp, local: now - (data.numberOfFrames / data.sampleRate) * 1000 };
       this.aenc.encode(mono);
@@ -236,6 +244,33 @@ export class MediaSender {
       this.onError('audio encode', e);
     } finally {
       data.close();
+    }
+  }
+
+  /** Microphone blocks that never reached us (the capture dropped them
+   * while the page was busy) come back as silence of the same length, from
+   * their timestamps: the receiver plays packets one per 20 ms in order
+   * (§4.2), so each missing packet would put the other side 20 ms further
+   * behind for good (measured: seconds within half a minute under load).
+   * A gap longer than GAP_MAX_US (the page frozen in the background) is
+   * filled up to that much only. */
+  fillGap(ts, rate) {
+    if (this.aNext === null || this.aNext === undefined) return;
+    let gap = Math.min(ts - this.aNext, GAP_MAX_US);
+    if (gap < GAP_MIN_US) return;
+    this.st.audioGaps++;
+    let at = this.aNext;
+    while (gap > 0) {
+      const n = Math.min(Math.round(gap * rate / 1e6), rate / 10);   // at most 100 ms a block
+      if (n <= 0) break;
+      const z = new AudioData({ format: 'f32-planar', sampleRate: rate, numberOfFrames: n, numberOfChannels: 1,
+                                timestamp: at, data: new Float32Array(n) });
+      this.aenc.encode(z);
+      z.close();
+      const us = Math.round(n * 1e6 / rate);
+      this.st.audioFilledMs += us / 1000;
+      at += us;
+      gap -= us;
     }
   }
 

@@ -9,11 +9,16 @@
 // held; an empty buffer is an underrun (silence played, counted as
 // concealment, and playing waits for the target again: the delay grows at
 // once); more than the target plus one block held makes it drop one block,
-// at most one every 500 ms (the delay shrinks slowly, counted as skipped).
+// at most one every 500 ms (the delay shrinks slowly, counted as skipped),
+// or every 100 ms while more than 200 ms above the target: a page's main
+// thread can stall for a second where the native client's threads do not,
+// and a second behind in a conversation is worse than a few short cuts.
 // Never allocates while playing beyond the blocks it is given.
 
 const BLOCK = 960;              // 20 ms at 48 kHz
 const SHRINK_EVERY_S = 0.5;
+const SHRINK_FAST_S = 0.1;
+const FAR_BEHIND = 10 * BLOCK;  // 200 ms above the target
 
 class Playout extends AudioWorkletProcessor {
   constructor() {
@@ -51,8 +56,8 @@ class Playout extends AudioWorkletProcessor {
     const out = outputs[0] && outputs[0][0];
     if (!out) return true;
     if (!this.playing && this.held >= this.targetSamples) this.playing = true;
-    if (this.playing && this.held > this.targetSamples + BLOCK &&
-        currentTime - this.lastShrink >= SHRINK_EVERY_S) {
+    const every = this.held > this.targetSamples + FAR_BEHIND ? SHRINK_FAST_S : SHRINK_EVERY_S;
+    if (this.playing && this.held > this.targetSamples + BLOCK && currentTime - this.lastShrink >= every) {
       this.dropOne();
       this.lastShrink = currentTime;
     }

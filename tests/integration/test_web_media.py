@@ -572,6 +572,54 @@ def t_ratectl():
         s.close(ok)
 
 
+MIC_GAPS = r"""
+(async () => {
+  const { MediaSender } = await import('/web/media_send.js');
+  const ts = [];
+  const snd = new MediaSender({ send: (kind, flags, t, cap, p) => { if (kind === 1) ts.push(t); },
+                                serverNowMs: () => Date.now() });
+  const block = (us) => new AudioData({ format: 'f32-planar', sampleRate: 48000, numberOfFrames: 480,
+    numberOfChannels: 1, timestamp: us, data: new Float32Array(480).fill(0.1) });
+  snd.audioIn(block(0));                 // the encoder opens on the first block
+  await snd.aencPending;
+  let t = 10000;
+  const feed = (ms) => { for (let i = 0; i < ms / 10; i++) { snd.audioIn(block(t)); t += 10000; } };
+  feed(1000);
+  t += 200000;                           // 200 ms the capture lost
+  feed(1000);
+  snd.setMuted('audio', true); feed(500); snd.setMuted('audio', false);
+  feed(1000);
+  t += 60000000;                         // a minute with the page frozen
+  feed(200);
+  await snd.flush();
+  const st = snd.stats();
+  snd.stop();
+  return { packets: ts.length, contiguous: ts.every((x, i) => x === i * 960), gaps: st.audioGaps,
+           filledMs: Math.round(st.audioFilledMs) };
+})()
+"""
+
+
+def t_mic_gaps():
+    """Microphone blocks lost before the page read them come back as silence
+    of the same length, so the packets keep real time: 1 s, 200 ms lost, 1 s
+    (110 packets of 20 ms), 0.5 s muted (none, nothing filled), 1 s (50),
+    then a minute frozen (5 s filled at most: 250) and 0.2 s (10)."""
+    s, page = open_page("web-media-mic-gaps")
+    ok = False
+    try:
+        r = page.eval(MIC_GAPS)
+        print(f"mic gaps: {json.dumps(r)}")
+        check(r["contiguous"], "audio timestamps are one packet apart, from 0")
+        check(r["gaps"] == 2 and abs(r["filledMs"] - 5200) <= 20,
+              f"two gaps filled: 200 ms and 5 s of the minute ({r['gaps']}, {r['filledMs']} ms)")
+        check(abs(r["packets"] - 420) <= 4,
+              f"420 packets of 20 ms: lost time filled, muted time not ({r['packets']})")
+        ok = True
+    finally:
+        s.close(ok)
+
+
 LOOPBACK = r"""
 (async () => {
   // Two Media objects in one page, the first's payloads handed to the
@@ -634,4 +682,4 @@ def t_loopback():
 
 if __name__ == "__main__":
     run_tests({"to_native": t_to_native, "from_native": t_from_native, "keyframe": t_keyframe,
-               "hostile": t_hostile, "ratectl": t_ratectl, "loopback": t_loopback})
+               "hostile": t_hostile, "ratectl": t_ratectl, "loopback": t_loopback, "mic_gaps": t_mic_gaps})
