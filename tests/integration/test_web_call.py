@@ -427,8 +427,10 @@ def t_words():
     try:
         page = s.open_room()
         page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
-        fr = page.eval("(() => Object.fromEntries(['appel-titre', 'micro', 'camera', 'heures-titre']"
-                       ".map((id) => [id, document.getElementById(id).textContent])))()")
+        fr = page.wait("(() => { const ids = ['appel-titre', 'micro', 'camera', 'heures-titre'];"
+                       " return ids.every((id) => document.getElementById(id)) &&"
+                       " Object.fromEntries(ids.map((id) => [id, document.getElementById(id).textContent])); })()",
+                       what="the call and hours panels")
         check(fr == {"appel-titre": "Appel vidéo", "micro": "Couper le micro (touche M)",
                      "camera": "Couper la caméra (touche C)",
                      "heures-titre": "Heures du bilan"},
