@@ -4,7 +4,7 @@
 // (conn.js), and tells the person what happens (ui.js) in plain words:
 // who is there, the state of the connection, the spoken code, the chat.
 
-import { errorText, plain, t } from './i18n.js';
+import { errorText, fromFrench, plain, t } from './i18n.js';
 import { RoomView } from './ui.js';
 import { readPageInvite, rememberInviteBilan } from './link.js';
 import { loadIdentity } from './identity.js';
@@ -186,7 +186,7 @@ const PEER_WORDS = {
   rejected_by_us: ['codeRefused', 'error'], ended_by_peer: ['peerEnded', 'error'],
 };
 
-function onPeer(slot, state /* , detail: the peer's words, never shown raw */) {
+function onPeer(slot, state, detail) {
   sheetsRoom.peer(slot, state, room.e2e);
   const words = PEER_WORDS[state];
   if (!words) return;
@@ -194,6 +194,14 @@ function onPeer(slot, state /* , detail: the peer's words, never shown raw */) {
   if (state === 'verified') view.dropCode(slot);
   if (words[1] === 'error') view.dropCode(slot);
   view.addLine(t(words[0], { who: w }));
+  // The reason, as the native client says it: only one of the native
+  // client's own reasons (e2e_*), in the page's language; a peer's other
+  // words are never shown.
+  const reason = (state === 'failed' || state === 'ended_by_peer') && detail ? fromFrench(detail, 'e2e_') : null;
+  if (reason) {
+    view.addLine(t(state === 'failed' ? 'peerReason' : 'peerReasonGiven', { reason }));
+    if (detail.includes('interception')) view.addLine(t('peerInterception'));
+  }
   if (state === 'verified' || state === 'invite' || state === 'known') {
     view.setState(t('inRoom'), 'ok', 'in_room');
   } else if (words[1] === 'wait') {

@@ -2,7 +2,7 @@
 // what this device itself observed of each session, the check of the
 // server's session record against it, and the signed receipt or signed
 // refusal. The same rules, texts and French reasons as the native client
-// (client/attend.c); the bytes signed are receipts.js's (proto/record.c's).
+// (client/attend.c; the reasons' words are i18n.js's rec_*); the bytes signed are receipts.js's (proto/record.c's).
 // A record is signed only if it agrees with what this device saw.
 //
 // Times: `now` is this device's clock in Unix ms; durations are differences
@@ -10,6 +10,7 @@
 // end_ms) are compared only with server times it sent before.
 import { b64u, unb64u, utf8 } from './bytes.js';
 import * as receipts from './receipts.js';
+import { fr } from './i18n.js';
 
 export const TOL_MS = 5000;          // base tolerance of every comparison
 export const RTT_CAP_MS = 5000;      // a measured round trip counts for at most this
@@ -136,41 +137,40 @@ export class Observation {
 
   tolerance() { return TOL_MS + (this.transitions + 2) * this.rtt_ms; }
 
-  /** null when this device may sign r, else the reason in plain French
-   * (it goes into the signed refusal and onto the screen). */
-  check(r, bilan, selfB64, now) {
+  /** null when this device may sign r, else why not: {key, params} of
+   * i18n.js's rec_* sentences (reason() gives the French to sign, t() the
+   * words for the screen). */
+  checkWhy(r, bilan, selfB64, now) {
     const tol = this.tolerance();
     const dur = r.end_ms - r.start_ms, f = r.face_to_face_ms;
-    if (r.bilan !== bilan) return 'le relevé concerne un autre bilan que celui où se trouve cet appareil';
-    if (r.session !== this.session) return 'le relevé concerne une autre séance que celle observée par cet appareil';
-    if (!r.participants.includes(selfB64)) return 'le relevé ne compte pas cet appareil parmi les participants';
-    if (this.have_start && r.start_ms !== this.start_ms)
-      return 'le relevé fait commencer la séance à un autre moment que celui annoncé à son ouverture';
-    if (this.closed && (r.end_ms !== this.end_ms || f !== this.closed_ftf_ms))
-      return 'le relevé ne correspond pas à la fin de séance annoncée à cet appareil';
+    const no = (key, params = {}) => ({ key, params });
+    if (r.bilan !== bilan) return no('rec_otherBilan');
+    if (r.session !== this.session) return no('rec_otherSession');
+    if (!r.participants.includes(selfB64)) return no('rec_notParticipant');
+    if (this.have_start && r.start_ms !== this.start_ms) return no('rec_otherStart');
+    if (this.closed && (r.end_ms !== this.end_ms || f !== this.closed_ftf_ms)) return no('rec_otherEnd');
     const span = this.last_ms - this.first_ms + this.elapsed0_ms;
-    if (this.closed && Math.abs(dur - span) > tol)
-      return `le relevé donne une durée de séance de ${hms(dur)}, cet appareil a mesuré ${hms(span)}`;
-    if (!this.closed && dur + tol < span)
-      return `le relevé donne une durée de séance de ${hms(dur)}, mais cet appareil l'a vue ouverte pendant ${hms(span)}`;
+    if (this.closed && Math.abs(dur - span) > tol) return no('rec_durClosed', { dur: hms(dur), span: hms(span) });
+    if (!this.closed && dur + tol < span) return no('rec_durOpen', { dur: hms(dur), span: hms(span) });
     const since = now - this.first_ms + this.elapsed0_ms;
-    if (!this.closed && dur > since + tol)
-      return `le relevé donne une durée de séance de ${hms(dur)}, mais elle n'était ouverte que depuis ${hms(since)} ` +
-        'quand cet appareil l\'a vue';
+    if (!this.closed && dur > since + tol) return no('rec_durEarly', { dur: hms(dur), since: hms(since) });
     const away = Math.max(0, dur - this.present_ms);
-    if (f > this.ftf_ms + away + tol)
-      return `le relevé compte ${hms(f)} de face-à-face, cet appareil en a vu ${hms(this.ftf_ms)} ` +
-        `(et était absent ${hms(away)})`;
+    if (f > this.ftf_ms + away + tol) return no('rec_ftfMore', { ftf: hms(f), seen: hms(this.ftf_ms), away: hms(away) });
     if (away <= tol && f + tol + this.lost_seen * LOST_MS < this.ftf_ms)
-      return `le relevé ne compte que ${hms(f)} de face-à-face, cet appareil en a vu ${hms(this.ftf_ms)}`;
+      return no('rec_ftfLess', { ftf: hms(f), seen: hms(this.ftf_ms) });
     for (const d of this.seen)
-      if (!r.participants.includes(d))
-        return `le relevé oublie un appareil présent dans la salle (${shortFp(d)})`;
+      if (!r.participants.includes(d)) return no('rec_forgot', { fp: shortFp(d) });
     if (away <= tol && !this.seen_overflow)
       for (const d of r.participants)
-        if (!this.seen.includes(d))
-          return `le relevé nomme un appareil que cet appareil n'a jamais vu dans la salle (${shortFp(d)})`;
+        if (!this.seen.includes(d)) return no('rec_invented', { fp: shortFp(d) });
     return null;
+  }
+
+  /** null when this device may sign r, else the reason in plain French, as
+   * the native client words it (it goes into the signed refusal). */
+  check(r, bilan, selfB64, now) {
+    const why = this.checkWhy(r, bilan, selfB64, now);
+    return why ? fr(why.key, why.params) : null;
   }
 
   /** For the store (a record may come on a later visit): the in-room state is not kept. */

@@ -17,28 +17,10 @@
 //   call.onFrame(slot, kind, header, plaintext); call.onControl(msg) -> bool;
 //   call.stats()   // counts only: no key, no secret, no media bytes
 import { Media, mediaSupport } from './media.js';
-import { t } from './i18n.js';
 import { KIND, packHeader } from './frame.js';
+import { t } from './i18n.js';
 
-// What the person reads (French first; the page has no other language yet
-// for these words).
-const WORDS = {
-  title: 'Appel vidéo',
-  remote: "Image de l'autre personne",
-  self: 'Votre image (comme dans un miroir)',
-  waiting: "L'appel commencera quand la connexion sera protégée.",
-  starting: 'Ouverture de la caméra et du micro…',
-  running: 'Appel en cours, chiffré de bout en bout.',
-  noDevices: "La caméra et le micro n'ont pas pu être ouverts : vous pouvez écrire dans les messages.",
-  noCamera: "La caméra n'a pas pu être ouverte : l'autre personne vous entend sans vous voir.",
-  noMicrophone: "Le micro n'a pas pu être ouvert : l'autre personne vous voit sans vous entendre.",
-  micOn: 'Micro ouvert', micOff: 'Micro coupé',
-  camOn: 'Caméra allumée', camOff: 'Caméra coupée',
-  muteMic: 'Couper le micro (touche M)', unmuteMic: 'Rétablir le micro (touche M)',
-  muteCam: 'Couper la caméra (touche C)', unmuteCam: 'Rétablir la caméra (touche C)',
-  noPicture: "Pas encore d'image de l'autre personne.",
-  ended: 'Appel terminé : la caméra et le micro sont fermés.',
-};
+// What the person reads: i18n.js's call_* sentences.
 
 const AUDIO_MS_PER_PACKET = 20;   // §4.2: one Opus packet is 20 ms
 
@@ -70,11 +52,11 @@ export class CallRoom {
   /** Builds the call's section and puts it before `before` (an element of the page). */
   mount(before) {
     const sec = el('section', { id: 'appel', 'aria-labelledby': 'appel-titre' });
-    sec.appendChild(el('h2', { id: 'appel-titre' }, WORDS.title));
+    sec.appendChild(el('h2', { id: 'appel-titre' }, t('call_title')));
     const screens = el('div', { class: 'ecrans' });
-    const remote = el('canvas', { id: 'video-autre', role: 'img', 'aria-label': WORDS.remote,
+    const remote = el('canvas', { id: 'video-autre', role: 'img', 'aria-label': t('call_remote'),
       width: '640', height: '480' });
-    const self = el('video', { id: 'video-moi', 'aria-label': WORDS.self });
+    const self = el('video', { id: 'video-moi', 'aria-label': t('call_self') });
     self.muted = true;                 // our own sound is never played back to us
     self.autoplay = true;
     self.playsInline = true;
@@ -86,9 +68,9 @@ export class CallRoom {
     Object.assign(remote.style, { display: 'block', width: '100%', height: 'auto', background: '#222' });
     Object.assign(self.style, { position: 'absolute', right: '0.5rem', bottom: '0.5rem', width: '25%',
       height: 'auto', transform: 'scaleX(-1)', border: '2px solid #fff', background: '#444' });
-    const status = el('p', { id: 'appel-etat', role: 'status', 'aria-live': 'polite' }, WORDS.waiting);
-    const picture = el('p', { id: 'appel-image', class: 'discret' }, WORDS.noPicture);
-    const buttons = el('div', { class: 'boutons', role: 'group', 'aria-label': WORDS.title });
+    const status = el('p', { id: 'appel-etat', role: 'status', 'aria-live': 'polite' }, t('call_waiting'));
+    const picture = el('p', { id: 'appel-image', class: 'discret' }, t('call_noPicture'));
+    const buttons = el('div', { class: 'boutons', role: 'group', 'aria-label': t('call_title') });
     const mic = el('button', { type: 'button', id: 'micro', 'aria-pressed': 'false' });
     const cam = el('button', { type: 'button', id: 'camera', 'aria-pressed': 'false' });
     const micState = el('span', { id: 'micro-etat', class: 'etat-appareil' });
@@ -129,14 +111,14 @@ export class CallRoom {
     const { mic, cam, micState, camState } = this.ui;
     const micAbsent = this.ended || (this.got && !this.got.microphone);
     const camAbsent = this.ended || (this.got && !this.got.camera);
-    mic.textContent = this.muted.audio ? WORDS.unmuteMic : WORDS.muteMic;
-    cam.textContent = this.muted.video ? WORDS.unmuteCam : WORDS.muteCam;
+    mic.textContent = this.muted.audio ? t('call_unmuteMic') : t('call_muteMic');
+    cam.textContent = this.muted.video ? t('call_unmuteCam') : t('call_muteCam');
     mic.setAttribute('aria-pressed', String(this.muted.audio));
     cam.setAttribute('aria-pressed', String(this.muted.video));
     mic.disabled = !!micAbsent;
     cam.disabled = !!camAbsent;
-    micState.textContent = this.muted.audio || micAbsent ? WORDS.micOff : WORDS.micOn;
-    camState.textContent = this.muted.video || camAbsent ? WORDS.camOff : WORDS.camOn;
+    micState.textContent = this.muted.audio || micAbsent ? t('call_micOff') : t('call_micOn');
+    camState.textContent = this.muted.video || camAbsent ? t('call_camOff') : t('call_camOn');
     // The state in words and in colour (the words alone say it all).
     for (const [e, on] of [[micState, !(this.muted.audio || micAbsent)], [camState, !(this.muted.video || camAbsent)]]) {
       e.dataset.on = String(on);
@@ -173,7 +155,7 @@ export class CallRoom {
       return;
     }
     this.starting = true;
-    this.setStatus(WORDS.starting);
+    this.setStatus(t('call_starting'));
     const media = new Media({
       send: (kind, flags, ts, captureMs, payload) => this.send(kind, flags, ts, captureMs, payload),
       serverNowMs: () => { const c = this.conn(); return c ? c.serverNowMs() : Date.now(); },
@@ -195,8 +177,8 @@ export class CallRoom {
       this.got = { camera: false, microphone: false };
     }
     this.starting = false;
-    this.setStatus(!can.send ? t('callReceiveOnly') : !this.got.camera && !this.got.microphone ? WORDS.noDevices
-      : !this.got.camera ? WORDS.noCamera : !this.got.microphone ? WORDS.noMicrophone : WORDS.running);
+    this.setStatus(!can.send ? t('callReceiveOnly') : !this.got.camera && !this.got.microphone ? t('call_noDevices')
+      : !this.got.camera ? t('call_noCamera') : !this.got.microphone ? t('call_noMicrophone') : t('call_running'));
     this.showDevices();
   }
 
@@ -242,10 +224,10 @@ export class CallRoom {
     if (forGood && this.media) {
       this.stop();
       this.ended = true;
-      this.setStatus(WORDS.ended);
+      this.setStatus(t('call_ended'));
       this.showDevices();
     } else if (this.ui && !this.media && !this.unsupported) {
-      this.setStatus(WORDS.waiting);
+      this.setStatus(t('call_waiting'));
     }
   }
 

@@ -31,6 +31,7 @@ import { b64u, equal, compare, random, unb64u } from './bytes.js';
 import { x25519Generate } from './wcrypto.js';
 import * as P from './pair.js';
 import * as S from './sframe.js';
+import { fr } from './i18n.js';
 
 const HOLD_MS = 2000;
 const HOLD_MAX = 256;
@@ -45,24 +46,15 @@ const BLOCKED = 'blocked', AUTH = 'authenticated', REFUSED = 'refused';
 const ORDER = [NONE, COMMITTED, REVEALED, CONFIRMING, BLOCKED, AUTH, REFUSED];
 const atLeast = (st, ref) => ORDER.indexOf(st) >= ORDER.indexOf(ref);
 
-// The reasons the native client gives in an abort, word for word (a peer's
-// reason is shown to the person only when it is one of these).
-export const REASONS = Object.freeze({
-  secondCommit: 'échange non conforme au protocole (un second engagement)',
-  revealEarly: "échange non conforme au protocole (clés révélées avant l'engagement)",
-  commitMismatch: 'ses clés ne correspondent pas à son engagement (interception possible)',
-  badSignature: 'la signature de ses clés est fausse (interception possible)',
-  wrongDevice: "ses clés ne sont pas celles de l'appareil annoncé par le serveur (interception possible)",
-  crypto: 'une opération de chiffrement a échoué (OpenSSL)',
-  rejectedHere: 'le code a été refusé sur cet appareil',
-  unexpectedConfirm: 'échange non conforme au protocole (confirmation inattendue)',
-  confirmEarly: 'échange non conforme au protocole (confirmation avant les clés)',
-  badProof: "sa preuve d'invitation est fausse : interception possible (les codes diffèrent ; "
-    + "n'allez pas plus loin, demandez une nouvelle invitation)",
-  unreadable: 'échange non conforme au protocole (message de liaison illisible)',
-});
+// The reasons the native client gives in an abort, word for word: the
+// French of i18n.js's e2e_* sentences, whatever the page's language (a
+// peer's reason is shown to the person only when it is one of these, in
+// the page's language: fromFrench(reason, 'e2e_')).
+export const REASONS = Object.freeze(Object.fromEntries(['secondCommit', 'revealEarly', 'commitMismatch',
+  'badSignature', 'wrongDevice', 'crypto', 'rejectedHere', 'unexpectedConfirm', 'confirmEarly', 'badProof',
+  'unreadable'].map((k) => [k, fr(`e2e_${k}`)])));
 const KNOWN_REASONS = new Set(Object.values(REASONS));
-const REJECTED_BY_PEER = "l'autre personne a refusé le code";
+const REJECTED_BY_PEER = fr('e2e_rejectedByPeer');
 
 function newPeer(slot, fp, role) {
   return {
@@ -287,7 +279,7 @@ export class RoomE2E {
         case 'sas': return this.onSas(p, m);
         case 'key': return this.onKey(p, m);
         case 'abort':
-          await this.refuse(p, `l'autre appareil a mis fin à la liaison (${m.reason})`, false);
+          await this.refuse(p, fr('e2e_endedByPeer', { reason: m.reason }), false);
           // Whoever relays the body must not put its own words on screen.
           this.emit('onPeer', p.slot, 'ended_by_peer', KNOWN_REASONS.has(m.reason) ? m.reason : null);
           return undefined;

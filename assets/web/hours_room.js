@@ -1,7 +1,7 @@
 // hours_room.js: the hours in the room page. Wires sessions.js (the
 // session's observation, the record signed or refused, PROTOCOL.md §9) to
 // the connection, the store and the end-to-end layer, and shows the person
-// in plain French: the hours used and left (h:mm), the session open now,
+// in plain words (French first, English when the browser asks): the hours used and left (h:mm), the session open now,
 // its phase and its timer, budget warnings, and what became of the record.
 //
 //   const hours = new HoursRoom({identity, conn: () => room.conn,
@@ -12,26 +12,10 @@
 //   hours.left(); hours.stats();
 import { Sessions, fmtHMS } from './sessions.js';
 import { get, put } from './store.js';
+import { t } from './i18n.js';
 
-const PHASES = {
-  preliminaire: 'phase préliminaire',
-  investigation: "phase d'investigation",
-  conclusion: 'phase de conclusion',
-  suivi: 'suivi',
-};
-
-const WORDS = {
-  title: 'Heures du bilan',
-  none: 'Les heures du bilan s’afficheront ici pendant le rendez-vous.',
-  hours: (h) => `Heures utilisées : ${h.used} sur ${h.budget}. Il reste ${h.left}.`,
-  noSession: 'Aucune séance en cours.',
-  session: (phase, hms) => `Séance en cours (${phase}) depuis ${hms}.`,
-  closed: (hms) => `Séance terminée : ${hms} en face à face.`,
-  warn80: (w) => `Attention : 80 % des heures du bilan sont utilisées (${w.used} sur ${w.budget}).`,
-  warn100: (w) => `Toutes les heures du bilan sont utilisées (${w.used} sur ${w.budget}). La séance n'est pas coupée.`,
-  signed: 'Relevé de la séance vérifié et signé par cet appareil.',
-  refused: (r) => `Relevé de la séance refusé par cet appareil : ${r}.`,
-};
+// What the person reads: i18n.js's hours_* and phase_* sentences.
+const PHASES = new Set(['preliminaire', 'investigation', 'conclusion', 'suivi']);
 
 function el(tag, attrs = {}, text = null) {
   const e = document.createElement(tag);
@@ -62,9 +46,9 @@ export class HoursRoom {
 
   mount(before) {
     const sec = el('section', { id: 'heures', 'aria-labelledby': 'heures-titre' });
-    sec.appendChild(el('h2', { id: 'heures-titre' }, WORDS.title));
-    const total = el('p', { id: 'heures-total' }, WORDS.none);
-    const session = el('p', { id: 'heures-seance' }, WORDS.noSession);
+    sec.appendChild(el('h2', { id: 'heures-titre' }, t('hours_title')));
+    const total = el('p', { id: 'heures-total' }, t('hours_none'));
+    const session = el('p', { id: 'heures-seance' }, t('hours_noSession'));
     const warning = el('p', { id: 'heures-alerte', role: 'alert' });
     const receipt = el('p', { id: 'heures-releve', role: 'status', 'aria-live': 'polite' });
     warning.hidden = true;
@@ -158,7 +142,7 @@ export class HoursRoom {
 
   onHours(h) {
     this.last.hours = h;
-    this.show('total', WORDS.hours(h));
+    this.show('total', t('hours_total', { used: h.used, budget: h.budget, left: h.left }));
     if (h.session) {
       this.timer = { phase: h.phase, elapsedMs: h.elapsedMs, at: performance.now() };
     } else {
@@ -174,7 +158,7 @@ export class HoursRoom {
       this.show('receipt', '');
     } else {
       this.timer = null;
-      this.show('session', WORDS.closed(fmtHMS(s.faceToFaceMs)));
+      this.show('session', t('hours_closed', { hms: fmtHMS(s.faceToFaceMs) }));
       return;
     }
     this.showTimer();
@@ -183,22 +167,24 @@ export class HoursRoom {
   showTimer() {
     if (!this.ui) return;
     if (!this.timer) {
-      if (!this.last.session || this.last.session.open) this.show('session', WORDS.noSession);
+      if (!this.last.session || this.last.session.open) this.show('session', t('hours_noSession'));
       return;
     }
-    const t = this.timer;
-    const phase = PHASES[t.phase] || 'phase non précisée';
-    this.show('session', WORDS.session(phase, fmtHMS(t.elapsedMs + performance.now() - t.at)));
+    const tm = this.timer;
+    const phase = t(PHASES.has(tm.phase) ? `phase_${tm.phase}` : 'phase_unknown');
+    this.show('session', t('hours_session', { phase, hms: fmtHMS(tm.elapsedMs + performance.now() - tm.at) }));
   }
 
   onBudget(w) {
     this.last.warning = w;
-    this.show('warning', w.level >= 100 ? WORDS.warn100(w) : WORDS.warn80(w));
+    this.show('warning', t(w.level >= 100 ? 'hours_warn100' : 'hours_warn80', { used: w.used, budget: w.budget }));
   }
 
   onReceipt(r) {
     this.last.receipts.push({ session: r.session, signed: r.signed, reason: r.reason });
-    this.show('receipt', r.signed ? WORDS.signed : WORDS.refused(r.reason));
+    // r.reason is the signed reason, in French as the native client's;
+    // r.shown says it in the page's language.
+    this.show('receipt', r.signed ? t('hours_signed') : t('hours_refused', { reason: r.shown || r.reason }));
   }
 
   /** What tests read: what was shown, no key, no signature. */

@@ -9,6 +9,7 @@
 // the roster's changes, and sends what this module returns through send().
 import { b64u, unb64u } from './bytes.js';
 import { Observation, parseRecord, signReceipt, signRefusal } from './attend.js';
+import { fr, t } from './i18n.js';
 
 const SAVE_EVERY_MS = 30000;   // the open session's observation is kept this often (a crash loses little)
 
@@ -35,7 +36,8 @@ export class Sessions {
    * was confirmed, now or on an earlier visit);
    * events: {hours({used, budget, left, session, phase, elapsedMs, faceToFaceMs}),
    * session({open, phase, faceToFaceMs}), budget({level, used, budget}),
-   * receipt({session, signed, reason})}; now(): this device's clock (ms).
+   * receipt({session, signed, reason (French, as signed), shown (the page's
+   * language)})}; now(): this device's clock (ms).
    */
   constructor({ identity, bilan, store, send, met, events, now }) {
     this.identity = identity;
@@ -148,14 +150,17 @@ export class Sessions {
    * this device saw, else refused with the reason (signed too). */
   async record(json) {
     const r = parseRecord(json);
+    // The reason is signed in French (the native client's words); the
+    // person reads it in the page's language (shown).
+    const refused = (session, key, params = {}) => ({ session, signed: false, reason: fr(key, params),
+      shown: t(key, params) });
     if (!r) {
-      this.events.receipt?.({ session: '', signed: false, reason: 'le serveur a envoyé un relevé illisible' });
+      this.events.receipt?.(refused('', 'rec_unreadable'));
       return;
     }
     if (r.bilan !== this.bilan || !r.participants.includes(this.me)) {
       // Nothing of ours to sign or refuse: a record of another bilan, or not naming us.
-      this.events.receipt?.({ session: r.session, signed: false,
-        reason: 'le relevé ne concerne pas cet appareil dans ce bilan' });
+      this.events.receipt?.(refused(r.session, 'rec_notOurs'));
       return;
     }
     let o = this.obs.get(r.session);
@@ -163,15 +168,16 @@ export class Sessions {
       const kept = await this.store.getObs(this.bilan, r.session).catch(() => undefined);
       o = kept ? Observation.fromJSON(kept) : null;
     }
-    let reason = o ? null : 'cet appareil n\'a aucune trace de sa présence à cette séance';
+    let why = o ? null : { key: 'rec_noTrace', params: {} };
     if (o) {
       o.tick(this.now());
       o.rtt(this.rttMs);
-      reason = o.check(r, this.bilan, this.me, this.now());
+      why = o.checkWhy(r, this.bilan, this.me, this.now());
     }
-    if (reason) {
-      this.send(await signRefusal(this.identity, r, reason));
-      this.events.receipt?.({ session: r.session, signed: false, reason });
+    if (why) {
+      const said = refused(r.session, why.key, why.params);
+      this.send(await signRefusal(this.identity, r, said.reason));
+      this.events.receipt?.(said);
       return;
     }
     // sas_verified (as hours_sas_verified): at least one other participant

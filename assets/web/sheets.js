@@ -21,10 +21,13 @@ import { Replica, APPLIED, NO_CREATE } from './sheets_merge.js';
 import { Templates } from './sheets_template.js';
 import { takeWrap, wrapKey, newDocKey } from './sheets_keys.js';
 import { SheetsDb } from './sheets_db.js';
+import { t } from './i18n.js';
 
 export const ROLE_NUM = { consultant: 1, beneficiary: 2 };
 const SEQ_MAX = 2 ** 50;
 
+/** An edit or a request refused; its message is a sentence for the person,
+ * in the page's language (i18n.js's sheetErr_*, rule_*, val_*). */
 export class SheetsError extends Error {}
 
 export class Sheets {
@@ -70,7 +73,7 @@ export class Sheets {
     if (!this.templates) {
       this.templates = await Templates.load(async (id) => {
         const r = await fetch(`/web/${id}.json`);
-        if (!r.ok) throw new SheetsError(`modèle ${id} introuvable`);
+        if (!r.ok) throw new SheetsError(t('sheetErr_templateMissing', { id }));
         return new Uint8Array(await r.arrayBuffer());
       });
     }
@@ -100,8 +103,8 @@ export class Sheets {
   list() {
     return this.replica.sheetIds().map((id) => {
       const info = this.replica.sheetInfo(id);
-      const t = this.templates.find(info.template);
-      return { id, template: info.template, title: t ? t.title : '', deleted: info.deleted };
+      const tpl = this.templates.find(info.template);
+      return { id, template: info.template, title: tpl ? tpl.title : '', deleted: info.deleted };
     }).filter((s) => !s.deleted);
   }
 
@@ -132,7 +135,7 @@ export class Sheets {
     op.hlc = hlcLocal(clock, this.now());
     const json = encodeOp(op);
     if (utf8(json).length > PLAIN_MAX) {
-      throw new SheetsError('cette valeur est trop longue pour être partagée : raccourcissez-la ou répartissez-la sur plusieurs champs');
+      throw new SheetsError(t('sheetErr_tooLong'));
     }
     const st = { ...this.st, hlc: clock };
     await this.db.put({ op: op.op, sheet: op.sheet, seq: 0, author: this.self, role: this.role, json }, st);
@@ -145,8 +148,8 @@ export class Sheets {
   create(templateId) { return this.serial(() => this.createNow(templateId)); }
 
   async createNow(templateId) {
-    if (this.closedInfo) throw new SheetsError('ce bilan est clos : ses fiches ne peuvent plus être modifiées');
-    if (!this.templates.find(templateId)) throw new SheetsError(`le modèle « ${templateId} » n'existe pas`);
+    if (this.closedInfo) throw new SheetsError(t('sheetErr_closed'));
+    if (!this.templates.find(templateId)) throw new SheetsError(t('sheetErr_noTemplate', { id: templateId }));
     let sheet;
     do { sheet = newId(); } while (sheet[0] === '-');
     await this.commit({ type: 'create', sheet, template: templateId });
@@ -154,13 +157,13 @@ export class Sheets {
   }
 
   editable(sheetId) {
-    if (this.closedInfo) throw new SheetsError('ce bilan est clos : ses fiches ne peuvent plus être modifiées');
+    if (this.closedInfo) throw new SheetsError(t('sheetErr_closed'));
     const info = this.replica.sheetInfo(sheetId);
-    if (!info) throw new SheetsError(`aucune fiche ${sheetId} dans ce bilan`);
-    if (info.deleted) throw new SheetsError('cette fiche a été supprimée : elle ne peut plus être modifiée');
-    const t = this.templates.find(info.template);
-    if (!t) throw new SheetsError('cette fiche suit un modèle que cette page ne connaît pas');
-    return t;
+    if (!info) throw new SheetsError(t('sheetErr_noSheet', { id: sheetId }));
+    if (info.deleted) throw new SheetsError(t('sheetErr_deleted'));
+    const tpl = this.templates.find(info.template);
+    if (!tpl) throw new SheetsError(t('sheetErr_unknownTemplate'));
+    return tpl;
   }
 
   /** Sets a field (null empties it); parents are all its heads, winner
@@ -168,10 +171,10 @@ export class Sheets {
   set(sheetId, fieldId, value) { return this.serial(() => this.setNow(sheetId, fieldId, value)); }
 
   async setNow(sheetId, fieldId, value) {
-    const t = this.editable(sheetId);
-    const f = t.byId.get(fieldId);
-    if (!f) throw new SheetsError(`le champ « ${fieldId} » n'existe pas dans « ${t.title} »`);
-    const r = this.templates.rules(() => ROLE_NUM[this.role]).fieldCheck(t.id, fieldId, value, ROLE_NUM[this.role]);
+    const tpl = this.editable(sheetId);
+    const f = tpl.byId.get(fieldId);
+    if (!f) throw new SheetsError(t('sheetErr_noField', { field: fieldId, title: tpl.title }));
+    const r = this.templates.rules(() => ROLE_NUM[this.role]).fieldCheck(tpl.id, fieldId, value, ROLE_NUM[this.role]);
     if (r.skip) throw new SheetsError(r.why);
     const parents = this.replica.heads(sheetId, fieldId).heads.slice(0, 64).map((h) => h.op);
     return this.commit({ type: 'set', sheet: sheetId, field: fieldId, value, parents });
@@ -251,7 +254,7 @@ export class Sheets {
       await this.db.putState(this.st);
       return false;
     }
-    if (this.st.key) throw new SheetsError('le serveur annonce une autre clé des fiches que celle de cet appareil');
+    if (this.st.key) throw new SheetsError(t('sheetErr_otherKey'));
     if (!kid && this.role === 'consultant') {
       const { key, kid: k } = await newDocKey();
       this.st = { ...this.st, key, kid: k, claimed: false };
@@ -407,7 +410,7 @@ export class Sheets {
   /** The canonical statement of a consent to keep sheetIds. */
   consentStatement(sheetIds, atSeconds) {
     const sheets = [...new Set(sheetIds)].sort();
-    if (sheets.length > 64 || !sheets.every((s) => b64Exact(s, 16))) throw new SheetsError('fiches mal nommées');
+    if (sheets.length > 64 || !sheets.every((s) => b64Exact(s, 16))) throw new SheetsError(t('sheetErr_badNames'));
     return canonical({ at: atSeconds, bilan: this.bilan, device: this.self, sheets, type: 'consent', v: 1 });
   }
 

@@ -4,9 +4,14 @@
 // title, « Exporté le », sections, bold labels, values by kind, escapes)
 // offered as a download link (a Blob).
 //
+// Words: i18n.js's form_* (the page's language) and md_* (the export:
+// always French, fr(), as the native export it must equal byte for byte).
+//
 // Owns: the DOM of one sheet. Must never: use innerHTML or any HTML string
 // (Trusted Types would refuse it): createElement and textContent only;
 // write a field the person's role may not edit (shown read-only).
+
+import { fr, t } from './i18n.js';
 
 function el(tag, props = {}, ...kids) {
   const e = document.createElement(tag);
@@ -58,7 +63,7 @@ function mdPara(s) {
 
 /** The pieces a value shows as (client/doc/sheet_value.c). */
 export function valuePieces(f, v) {
-  const none = [{ kind: 'note', text: '(non renseigné)' }];
+  const none = [{ kind: 'note', text: fr('md_empty') }];
   if (v === null || v === undefined || (typeof v === 'string' && !/[^ \t\r\n]/.test(v))) return none;
   const label = (id) => (f.options || []).find((o) => o.id === id)?.label ?? id;
   switch (f.kind) {
@@ -70,27 +75,27 @@ export function valuePieces(f, v) {
       return v.map((x) => ({ kind: 'bullet', text: f.kind === 'multi' ? label(x) : String(x) }));
     case 'scale': {
       if (typeof v !== 'number' && typeof v !== 'bigint') break;
-      let t = `${v} sur ${f.max}`;
-      if (f.minLabel || f.maxLabel) t += ` (${f.min} : ${f.minLabel || '…'} ; ${f.max} : ${f.maxLabel || '…'})`;
-      return [{ kind: 'para', text: t }];
+      let s = fr('md_scale', { v, max: f.max });
+      if (f.minLabel || f.maxLabel) s += ` (${f.min} : ${f.minLabel || '…'} ; ${f.max} : ${f.maxLabel || '…'})`;
+      return [{ kind: 'para', text: s }];
     }
     case 'date': if (frDate(v)) return [{ kind: 'para', text: frDate(v) }]; break;
     default: break;
   }
-  return [{ kind: 'note', text: '(valeur illisible)' }];
+  return [{ kind: 'note', text: fr('md_unreadable') }];
 }
 
 /** The sheet as Markdown, as `bilan sheet export ID --format md` writes it. */
 export function sheetMarkdown(sheets, sheetId, today = new Date(), { bilanLabel = '', beneficiary = '' } = {}) {
-  const t = sheets.template(sheetId);
-  if (!t) return '';
+  const tpl = sheets.template(sheetId);
+  if (!tpl) return '';
   const d = `${String(today.getDate()).padStart(2, '0')}/${String(today.getMonth() + 1).padStart(2, '0')}/${today.getFullYear()}`;
-  let out = `# ${mdEscape(t.title)}\n\n`;
-  if (bilanLabel) out += `Bilan : ${mdEscape(bilanLabel)}  \n`;
-  if (beneficiary) out += `Bénéficiaire : ${mdEscape(beneficiary)}  \n`;
-  out += `Exporté le ${d}\n\n`;
-  if (t.intro) out += `*${mdEscape(t.intro)}*\n\n`;
-  for (const sec of t.sections) {
+  let out = `# ${mdEscape(tpl.title)}\n\n`;
+  if (bilanLabel) out += `${fr('md_bilan', { label: mdEscape(bilanLabel) })}  \n`;
+  if (beneficiary) out += `${fr('md_beneficiary', { name: mdEscape(beneficiary) })}  \n`;
+  out += `${fr('md_exported', { date: d })}\n\n`;
+  if (tpl.intro) out += `*${mdEscape(tpl.intro)}*\n\n`;
+  for (const sec of tpl.sections) {
     out += `## ${mdEscape(sec.title)}\n\n`;
     for (const f of sec.fields) {
       out += `**${mdEscape(f.label)}**\n\n`;
@@ -108,9 +113,9 @@ export function sheetMarkdown(sheets, sheetId, today = new Date(), { bilanLabel 
 /** A link that downloads the sheet as a Markdown file (a Blob URL; the
  * caller revokes it with URL.revokeObjectURL when the view goes). */
 export function downloadLink(sheets, sheetId, opts = {}) {
-  const t = sheets.template(sheetId);
+  const tpl = sheets.template(sheetId);
   const url = URL.createObjectURL(new Blob([sheetMarkdown(sheets, sheetId, new Date(), opts)], { type: 'text/markdown;charset=utf-8' }));
-  return el('a', { href: url, download: `${t ? t.id : 'fiche'}-${sheetId}.md`, text: 'Télécharger la fiche (texte)' });
+  return el('a', { href: url, download: `${tpl ? tpl.id : 'fiche'}-${sheetId}.md`, text: t('form_download') });
 }
 
 // ---- the form ----
@@ -128,7 +133,7 @@ function control(f, value, editable, id) {
   if (f.kind === 'list') {
     const c = el('textarea', { ...common, rows: '4', 'aria-describedby': `${id}-aide` });
     c.value = Array.isArray(value) ? value.join('\n') : '';
-    const help = el('p', { id: `${id}-aide`, class: 'aide', text: 'Un élément par ligne.' });
+    const help = el('p', { id: `${id}-aide`, class: 'aide', text: t('form_listHelp') });
     return { node: el('div', {}, c, help), read: () => { const v = c.value.split('\n').map((x) => x.trim()).filter(Boolean); return v.length ? v : null; } };
   }
   if (f.kind === 'date') {
@@ -153,7 +158,7 @@ function control(f, value, editable, id) {
   if (!multi) {
     const i = el('input', { type: 'radio', name: id, id: `${id}-aucun`, value: '', disabled: !editable });
     i.checked = typeof value !== 'string';
-    box.append(el('div', {}, i, el('label', { for: `${id}-aucun`, text: 'Aucune réponse' })));
+    box.append(el('div', {}, i, el('label', { for: `${id}-aucun`, text: t('form_noAnswer') })));
   }
   const read = () => {
     const on = inputs.filter((i) => i.checked).map((i) => i.value);
@@ -162,24 +167,25 @@ function control(f, value, editable, id) {
   return { node: box, read, grouped: true };
 }
 
-const WHO = { 1: 'la consultante ou le consultant', 2: 'la ou le bénéficiaire' };
+// Who may fill a field the person may not: editors 1 (consultant) or 2 (beneficiary).
+const ONLY = { 1: 'form_onlyConsultant', 2: 'form_onlyBeneficiary' };
 
 /** Renders the sheet into container (replacing what it held). Each change
  * is saved when the control loses focus or changes (sheets.set); a field
  * in conflict shows its versions with a button to keep each one. onError
- * gets a French sentence to show. */
+ * gets a sentence to show, in the page's language. */
 export function renderSheet(container, sheets, sheetId, { onError = () => {} } = {}) {
-  const t = sheets.template(sheetId);
+  const tpl = sheets.template(sheetId);
   container.replaceChildren();
-  if (!t) { container.append(el('p', { text: 'Cette fiche ne peut pas être affichée.' })); return; }
-  const form = el('form', { 'aria-label': t.title, noValidate: true });
+  if (!tpl) { container.append(el('p', { text: t('form_cannotShow') })); return; }
+  const form = el('form', { 'aria-label': tpl.title, noValidate: true });
   form.addEventListener('submit', (e) => e.preventDefault());
-  form.append(el('h2', { text: t.title }));
-  if (t.intro) form.append(el('p', { text: t.intro }));
+  form.append(el('h2', { text: tpl.title }));
+  if (tpl.intro) form.append(el('p', { text: tpl.intro }));
   const save = async (f, read) => {
     try { await sheets.set(sheetId, f.id, read()); } catch (e) { onError(e.message); }
   };
-  for (const sec of t.sections) {
+  for (const sec of tpl.sections) {
     const fs = el('fieldset', {}, el('legend', { text: sec.title }));
     for (const f of sec.fields) {
       const id = `fiche-${++uid}`;
@@ -189,17 +195,17 @@ export function renderSheet(container, sheets, sheetId, { onError = () => {} } =
       const title = el(c.grouped ? 'p' : 'label', c.grouped ? { id: `${id}-titre`, text: f.label } : { for: id, text: f.label });
       const row = el('div', { class: 'champ' }, title);
       if (f.help) row.append(el('p', { class: 'aide', text: f.help }));
-      if (!editable) row.append(el('p', { class: 'aide', text: `Seul·e ${WHO[f.editors] || ''} peut remplir ce champ.` }));
+      if (!editable) row.append(el('p', { class: 'aide', text: t(ONLY[f.editors] || 'form_readOnly') }));
       row.append(c.node);
       if (editable) c.node.addEventListener('change', () => save(f, c.read));
       if (state.conflict) {
-        const list = el('ul', { 'aria-label': `Autres versions de « ${f.label} »` });
+        const list = el('ul', { 'aria-label': t('form_otherVersions', { label: f.label }) });
         for (const v of state.versions) {
-          const keep = el('button', { type: 'button', text: 'Garder cette version' });
+          const keep = el('button', { type: 'button', text: t('form_keepVersion') });
           keep.addEventListener('click', () => save(f, () => v));
           list.append(el('li', {}, el('span', { text: Array.isArray(v) ? v.join(', ') : String(v) }), ' ', keep));
         }
-        row.append(el('p', { role: 'status', text: 'Deux personnes ont modifié ce champ en même temps : choisissez la version à garder, ou écrivez-en une nouvelle.' }), list);
+        row.append(el('p', { role: 'status', text: t('form_conflict') }), list);
       }
       fs.append(row);
     }

@@ -18,6 +18,7 @@
 import { Sheets } from './sheets.js';
 import { renderSheet, downloadLink } from './sheets_form.js';
 import { trustStore } from './store.js';
+import { t } from './i18n.js';
 
 const REPLY_MS = 15000;
 const AUTHENTICATED = new Set(['invite', 'known', 'verified']);
@@ -35,7 +36,7 @@ function el(tag, props = {}, ...kids) {
 }
 
 function coded(code) {
-  const e = new Error(`la demande n'a pas abouti (${code})`);
+  const e = new Error(t('sheets_requestFailed', { code }));
   e.code = code;
   return e;
 }
@@ -185,7 +186,7 @@ export class SheetsRoom {
     this.list = el('ul', { id: 'fiches-liste', 'aria-labelledby': 'fiches-titre' });
     this.form = el('div', { id: 'fiche' });
     this.panel = el('section', { id: 'fiches', 'aria-labelledby': 'fiches-titre' },
-      el('h2', { id: 'fiches-titre', text: 'Fiches de travail' }), this.status, this.list, this.form);
+      el('h2', { id: 'fiches-titre', text: t('sheets_title') }), this.status, this.list, this.form);
     const leave = document.getElementById('quitter');
     const before = leave && leave.parentElement && leave.parentElement.parentElement === host ? leave.parentElement : null;
     host.insertBefore(this.panel, before);
@@ -199,14 +200,14 @@ export class SheetsRoom {
     if (n === undefined) n = await this.sheets.pendingCount().catch(() => 0);
     const ph = this.sheets.phase;
     let text;
-    if (ph === 'closed') text = 'Ce bilan est clos : les fiches ne peuvent plus être modifiées.';
-    else if (ph === 'nokey') text = 'Les fiches s’ouvriront quand la connexion avec votre consultante ou votre consultant sera protégée.';
+    if (ph === 'closed') text = t('sheets_closed');
+    else if (ph === 'nokey') text = t('sheets_noKey');
     else if (n) {
-      const one = n === 1;
-      text = (one ? '1 modification est enregistrée sur cet appareil' : `${n} modifications sont enregistrées sur cet appareil`) +
-        (this.connected() ? ' : envoi en cours.' : one ? ' : elle sera envoyée au retour de la connexion.'
-          : ' : elles seront envoyées au retour de la connexion.');
-    } else text = ph === 'live' ? 'Fiches à jour.' : 'Fiches enregistrées sur cet appareil.';
+      // One and many are two sentences (both languages say them differently).
+      const on = this.connected();
+      text = n === 1 ? t(on ? 'sheets_pendingOneSending' : 'sheets_pendingOneOffline')
+        : t(on ? 'sheets_pendingManySending' : 'sheets_pendingManyOffline', { n });
+    } else text = ph === 'live' ? t('sheets_upToDate') : t('sheets_savedHere');
     if (this.status.textContent !== text) this.status.textContent = text;
   }
 
@@ -214,9 +215,9 @@ export class SheetsRoom {
     if (!this.list) return;
     const items = this.sheets.list();
     this.list.replaceChildren();
-    if (!items.length) this.list.append(el('li', { text: 'Aucune fiche pour le moment.' }));
+    if (!items.length) this.list.append(el('li', { text: t('sheets_none') }));
     for (const it of items) {
-      const b = el('button', { type: 'button', 'data-sheet': it.id, text: `Ouvrir la fiche « ${it.title || it.template} »` });
+      const b = el('button', { type: 'button', 'data-sheet': it.id, text: t('sheets_open', { title: it.title || it.template }) });
       if (it.id === this.openId) b.setAttribute('aria-current', 'true');
       b.addEventListener('click', () => this.openSheet(it.id));
       this.list.append(el('li', {}, b));
@@ -248,7 +249,7 @@ export class SheetsRoom {
     this.url = null;
     if (!this.sheets.list().some((s) => s.id === this.openId)) { this.form.replaceChildren(); this.openId = null; return; }
     const errors = el('p', { role: 'alert', class: 'erreur' });
-    renderSheet(this.form, this.sheets, this.openId, { onError: (t) => { errors.textContent = t; } });
+    renderSheet(this.form, this.sheets, this.openId, { onError: (text) => { errors.textContent = text; } });
     // The synthèse names the bilan as the native export does (its label).
     const old = this.form.querySelector('a[download]');
     if (old) {

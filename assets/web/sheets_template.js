@@ -5,11 +5,16 @@
 //
 // Owns: the list of templates this client ships (the same files as
 // assets/worksheets/, served at /web/<id>.json), their refusals in French
-// naming the place ("section « s », champ « f » : ..."). All or none are
-// loaded: two devices must never disagree on what a field is.
+// naming the place ("section « s », champ « f » : ..."), word for word as
+// proto/ws_template.c's (integration.web_sheets compares them; the native
+// validator has no English either: they are for template authors, never
+// shown in the room page). All or none are loaded: two devices must never
+// disagree on what a field is. A value's refusals and the merge's rules
+// are for the person: in the page's language (i18n.js).
 // Must never: accept a template the C client would refuse.
 import { parseJson, isObject, isInteger, utf8Length, CanonError } from './sheets_canon.js';
 import { APPLIED, UNKNOWN_TEMPLATE, UNKNOWN_FIELD, BAD_VALUE, ROLE } from './sheets_merge.js';
+import { t } from './i18n.js';
 
 /** The templates the native client compiles in (assets/worksheets/). */
 export const TEMPLATE_IDS = ['analyse_demande', 'enquete_metier', 'motivation', 'plan_action', 'portefeuille',
@@ -215,55 +220,54 @@ function dateOk(s) {
   return d <= [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1] + (mo === 2 && leap ? 1 : 0);
 }
 
+// A value's refusals are for the person filling the form: in the page's
+// language (i18n.js's val_*); `what` is already said in it.
 function textWhy(v, max, multiline, what) {
   const n = utf8Length(v);
-  if (n > max) return `${what} fait ${n} octets : ${max} au plus`;
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) return `${what} n'est pas de l'UTF-8 valide`;
-  if (hasControl(v, multiline)) {
-    return multiline ? `${what} contient un caractère de contrôle (seuls le retour à la ligne et la tabulation sont permis)`
-      : `${what} contient un caractère de contrôle (un retour à la ligne ?) : il tient sur une ligne`;
-  }
+  if (n > max) return t('val_tooLong', { what, n, max });
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) return t('val_utf8', { what });
+  if (hasControl(v, multiline)) return t(multiline ? 'val_controlMulti' : 'val_controlLine', { what });
   return '';
 }
 
-/** '' when v (null: empty) fits field f, else a French sentence. */
+/** '' when v (null: empty) fits field f, else a sentence for the person. */
 export function valueWhy(f, v) {
   if (v === null || v === undefined) return '';
   const opts = f.options ? f.options.map((o) => o.id).join(', ') : '';
   const isOpt = (x) => typeof x === 'string' && f.options.some((o) => o.id === x);
   switch (f.kind) {
     case 'text':
-      if (typeof v !== 'string') return 'la valeur doit être un texte';
-      return textWhy(v, TEXT_MAX, true, 'le texte');
+      if (typeof v !== 'string') return t('val_text');
+      return textWhy(v, TEXT_MAX, true, t('val_theText'));
     case 'choice':
-      return isOpt(v) ? '' : `la valeur doit être une des options : ${opts}`;
+      return isOpt(v) ? '' : t('val_choice', { opts });
     case 'multi': {
-      if (!Array.isArray(v)) return `la valeur doit être une liste d'options : ${opts}`;
+      if (!Array.isArray(v)) return t('val_multi', { opts });
       for (let i = 0; i < v.length; i++) {
-        if (!isOpt(v[i])) return `l'élément n° ${i + 1} n'est pas une des options : ${opts}`;
-        if (v.indexOf(v[i]) < i) return `l'option « ${v[i]} » est choisie deux fois`;
+        if (!isOpt(v[i])) return t('val_notOption', { n: i + 1, opts });
+        if (v.indexOf(v[i]) < i) return t('val_twice', { id: v[i] });
       }
       return '';
     }
     case 'scale':
-      if (!isInteger(v) || v < f.min || v > f.max) return `la valeur doit être un nombre entier de ${f.min} à ${f.max}`;
+      if (!isInteger(v) || v < f.min || v > f.max) return t('val_scale', { min: f.min, max: f.max });
       return '';
     case 'list': {
-      if (!Array.isArray(v)) return 'la valeur doit être une liste de textes';
-      if (v.length > LIST_ITEMS) return `la liste a ${v.length} éléments : ${LIST_ITEMS} au plus`;
+      if (!Array.isArray(v)) return t('val_list');
+      if (v.length > LIST_ITEMS) return t('val_listLong', { n: v.length, max: LIST_ITEMS });
       for (let i = 0; i < v.length; i++) {
-        const what = `l'élément n° ${i + 1}`;
-        if (typeof v[i] !== 'string') return `${what} doit être un texte`;
-        if (v[i].length === 0) return `${what} est vide`;
+        const what = t('val_item', { n: i + 1 });
+        if (typeof v[i] !== 'string') return t('val_itemText', { what });
+        if (v[i].length === 0) return t('val_itemEmpty', { what });
         const w = textWhy(v[i], ITEM_MAX, false, what);
         if (w) return w;
       }
       return '';
     }
     case 'date':
-      return typeof v === 'string' && dateOk(v) ? '' : 'la valeur doit être une date réelle écrite AAAA-MM-JJ, de 1900 à 2199';
+      return typeof v === 'string' && dateOk(v) ? '' : t('val_date');
     default:
-      return 'type de champ inconnu';
+      return t('val_unknownKind');
   }
 }
 
@@ -296,21 +300,20 @@ export class Templates {
     return {
       deviceRole: roleOf,
       fieldCheck: (tid, field, value, authorRole) => {
-        const t = this.find(tid);
-        if (!t) return { skip: UNKNOWN_TEMPLATE, keeps: false, why: `modèle « ${tid} » inconnu de cet appareil : mettez la page à jour` };
+        const tpl = this.find(tid);
+        if (!tpl) return { skip: UNKNOWN_TEMPLATE, keeps: false, why: t('rule_unknownTemplate', { id: tid }) };
         if (field === null) return { skip: APPLIED, keeps: false, why: '' };
-        const f = t.byId.get(field);
-        if (!f) return { skip: UNKNOWN_FIELD, keeps: false, why: `le champ « ${field} » n'existe pas dans « ${t.title} »` };
+        const f = tpl.byId.get(field);
+        if (!f) return { skip: UNKNOWN_FIELD, keeps: false, why: t('sheetErr_noField', { field, title: tpl.title }) };
         const keeps = f.kind === 'text' || f.kind === 'list';
         if (!(authorRole & f.editors)) {
           return {
             skip: ROLE, keeps,
-            why: f.editors === CONSULTANT ? `le champ « ${field} » ne peut être rempli que par le consultant`
-              : `le champ « ${field} » ne peut être rempli que par le ou la bénéficiaire`,
+            why: t(f.editors === CONSULTANT ? 'rule_onlyConsultant' : 'rule_onlyBeneficiary', { field }),
           };
         }
         const w = valueWhy(f, value);
-        if (w) return { skip: BAD_VALUE, keeps, why: `le champ « ${field} » : ${w}` };
+        if (w) return { skip: BAD_VALUE, keeps, why: t('rule_badValue', { field, why: w }) };
         return { skip: APPLIED, keeps, why: '' };
       },
     };

@@ -11,8 +11,10 @@
   loads, in the room with the code shown, and at the largest text (skipped
   when axe-core can be neither fetched nor found in the cache).
 - i18n: the page's two catalogues say the same things (same keys, same
-  holes, nothing left untranslated), every key used exists, and an English
-  browser gets English.
+  holes, nothing left untranslated), every key used exists, no module but
+  i18n.js holds a French sentence (web_french.py), and an English browser
+  gets English in the room (call, hours, worksheets panels) while what
+  leaves the page as data stays the native client's French.
 - assets: every /web/ file is served byte for byte as in assets/web/ (and the
   worksheet templates of assets/worksheets/), and its
   SHA-384 is the integrity the page names; unknown names are 404.
@@ -21,6 +23,7 @@ Run one scenario: test_web.py NAME; all: test_web.py.
 """
 import base64
 import hashlib
+import json
 import os
 import re
 import ssl
@@ -29,7 +32,10 @@ import urllib.request
 from axe import axe_run, describe
 from harness import Device, RawWs, TestFailure, check, link_token, raw_enrol, run_tests
 from test_rooms import Scene
+from test_web_call import WORDS_JS, meet
+from test_web_media import page_errors
 from web_scene import WebScene, room_url
+import web_french
 
 WEB_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "assets", "web")
 
@@ -177,16 +183,51 @@ def t_a11y():
         s.close(ok)
 
 
+def call_args(src, i):
+    """The text of a call's arguments, from just after its "(" to the matching ")"."""
+    depth, j = 1, i
+    while j < len(src) and depth:
+        depth += {"(": 1, ")": -1}.get(src[j], 0)
+        j += 1
+    return src[i:j - 1]
+
+
+# The English page in the room: the call and hours panels' words (i18n.js).
+EN_ROOM = {
+    "appel-titre": "Video call",
+    "micro": "Mute the microphone (M key)",
+    "camera": "Turn the camera off (C key)",
+    "micro-etat": "Microphone on",
+    "camera-etat": "Camera on",
+    "heures-titre": "Assessment hours",
+}
+
+TEXT_OF = "(() => { const o = {}; for (const id of ids) { const e = document.getElementById(id); " \
+          "o[id] = e ? e.textContent : null; } return o; })()"
+
+
 def t_i18n():
     """French first, English when the browser asks: both catalogues of
     i18n.js have the same sentences with the same {holes}; every key the
-    page's modules use exists; the page opened with an English browser
-    speaks English, with a French one French."""
+    page's modules use exists; no module but i18n.js holds a French
+    sentence (web_french.py, with its allowlist); the page opened with an
+    English browser speaks English in the room: the call panel (title,
+    buttons, states, status), the hours panel with a session the native
+    consultant opened (phase and timer, hours used), the worksheets panel,
+    the hours' other sentences (hours_room.js fed the server's messages);
+    what leaves the page as data stays French (a refusal's signed reason,
+    the e2e abort reasons) while the person reads it in English."""
+    found, stale = web_french.scan(WEB_DIR)
+    check(not found, f"no module but i18n.js holds a French sentence for a person ({len(found)}: "
+                     + "; ".join(f"{m}:{l} {t[:60]}" for m, l, t in found[:6]) + ")")
+    check(not stale, f"every allowance of web_french.py still matches something ({stale})")
     s = WebScene("web-i18n", browser_args=("--lang=en-US", "--accept-lang=en-US,en"))
     ok = False
+    pa = None
     try:
-        page = s.open_room()
-        page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
+        pa = s.consultant.spawn("join", s.bilan, "--headless", "--confirm-sas", "--timeout", "90",
+                                "--open-session", "investigation")
+        page = meet(s, pa)
         cat = page.eval("import('/web/i18n.js').then(m => m.CATALOGUES)")
         fr, en = cat["fr"], cat["en"]
         check(set(fr) == set(en), f"the two catalogues have the same keys (only French: {sorted(set(fr) - set(en))[:8]},"
@@ -199,12 +240,66 @@ def t_i18n():
         for n in os.listdir(WEB_DIR):
             if n.endswith(".js"):
                 with open(os.path.join(WEB_DIR, n), encoding="utf-8") as f:
-                    used |= set(re.findall(r"\bt\('([A-Za-z0-9_]+)'", f.read()))
-        check(used and not (used - set(fr)), f"every key the modules use exists ({sorted(used - set(fr))[:8]})")
+                    src = f.read()
+                used |= set(re.findall(r"\b(?:t|fr)\('([A-Za-z0-9_]+)'", src))
+                # Keys chosen in the call, t(on ? 'a_b' : 'a_c'): the snake-case literals inside t(...).
+                for m in re.finditer(r"\b(?:t|fr)\(", src):
+                    used |= set(re.findall(r"'([a-zA-Z0-9]+_[A-Za-z0-9]+)'", call_args(src, m.end())))
+        check(len(used) > 80 and not (used - set(fr)),
+              f"every key the modules use exists ({len(used)} used; missing: {sorted(used - set(fr))[:8]})")
         check(page.eval("document.documentElement.lang") == "en" or page.eval("import('/web/i18n.js').then(m => m.lang)") == "en",
               "an English browser gets the English page")
+        got = page.eval("(() => { const ids = %s; return %s; })()" % (json.dumps(list(EN_ROOM)), TEXT_OF))
+        check(got == EN_ROOM, f"the call and hours panels speak English ({got})")
+        st = page.wait("(() => { const t = document.getElementById('appel-etat').textContent; "
+                       "return t === 'Call in progress, encrypted end to end.' && t; })()", timeout=60,
+                       what="the call's status in English")
+        check(True, f"the call's status: « {st} »")
+        text = page.wait("(() => { const t = document.getElementById('heures-seance').textContent; "
+                         "return /^Session in progress \\(investigation phase\\) for 0:0\\d:\\d\\d\\.$/.test(t) && t; })()",
+                         timeout=60, what="the session's phase and timer in English")
+        check(True, f"the hours panel: « {text} »")
+        total = page.wait("(() => { const t = document.getElementById('heures-total').textContent; "
+                          "return /^Hours used: 0:0\\d of 16:00\\. 1[56]:\\d\\d left\\.$/.test(t) && t; })()",
+                          what="the hours used and left in English")
+        check(True, f"the hours panel: « {total} »")
+        sheets = page.wait("(() => { const h = document.getElementById('fiches-titre'), "
+                           "e = document.getElementById('fiches-etat'); return h && e && e.textContent && "
+                           "[h.textContent, e.textContent]; })()", timeout=60, what="the worksheets panel")
+        check(sheets[0] == "Worksheets" and sheets[1] in (
+            "Worksheets up to date.", "Worksheets saved on this device.",
+            "The worksheets will open once the connection with your consultant is protected."),
+            f"the worksheets panel speaks English ({sheets})")
+        out = page.eval(WORDS_JS)
+        check(out["w80"]["warning"] == "Warning: 80% of the assessment’s hours are used (12:48 of 16:00).",
+              f"the 80 % warning in English ({out['w80']['warning']})")
+        check(out["closed"]["session"] == "Session ended: 1:02:03 face to face.",
+              f"the session ended, in English ({out['closed']['session']})")
+        check(out["record"]["receipt"] == "Session record refused by this device: the server sent an unreadable record.",
+              f"a refused record, in English ({out['record']['receipt']})")
+        data = page.eval("""(async () => {
+          const S = await import('/web/sessions.js'), E = await import('/web/e2e.js'), I = await import('/web/i18n.js');
+          const got = [];
+          const ss = new S.Sessions({ identity: { fp: new Uint8Array(32), sign: async () => new Uint8Array(64) },
+            bilan: 'b1', store: { getObs: async () => undefined, putObs: async () => {} }, send: () => {},
+            events: { receipt: (r) => got.push(r) } });
+          await ss.onMessage({ type: 'session_record', record: 'nope' });
+          return { receipt: got[0], abort: E.REASONS.badProof, shown: I.fromFrench(E.REASONS.badProof, 'e2e_'),
+                   stranger: I.fromFrench("n'importe quoi", 'e2e_') };
+        })()""")
+        check(data["receipt"] == {"session": "", "signed": False, "reason": "le serveur a envoyé un relevé illisible",
+                                  "shown": "the server sent an unreadable record"},
+              f"a refusal's reason stays French (it is signed, as the native client's) and is shown in English "
+              f"({data['receipt']})")
+        check(data["abort"].startswith("sa preuve d'invitation est fausse") and
+              data["shown"].startswith("its invite proof does not verify") and data["stranger"] is None,
+              f"an e2e abort reason stays the native client's French, the person reads po/en.po's English, "
+              f"a peer's other words are never shown ({data['shown']})")
+        check(not page_errors(page), f"no console error ({page_errors(page)[:3]})")
         ok = True
     finally:
+        if pa:
+            pa.kill()
         s.close(ok)
 
 

@@ -21,7 +21,8 @@ microphone, through the room page (app.js, call_room.js, hours_room.js).
   record (received_audio_ms from decoded audio); `bilan-server receipts`
   exports it and `bilan receipt verify` finds both signatures valid
   (exit 0), the page's with the code verified.
-- words: hours_room.js alone in the page, fed the server's §9 messages: the
+- words: the call and hours panels in French (a French browser); hours_room.js
+  alone in the page, fed the server's §9 messages: the
   hours in h:mm, the phase in French, both budget warnings, a session ended,
   a malformed record refused in plain words (nothing signed), messages
   of another bilan ignored, hostile fields never thrown.
@@ -500,6 +501,14 @@ def t_words():
     try:
         page = s.open_room()
         page.wait("document.documentElement.dataset.ready === '1'", what="the page's script ran")
+        fr = page.wait("(() => { const ids = ['appel-titre', 'micro', 'camera', 'heures-titre'];"
+                       " return ids.every((id) => document.getElementById(id)) &&"
+                       " Object.fromEntries(ids.map((id) => [id, document.getElementById(id).textContent])); })()",
+                       what="the call and hours panels")
+        check(fr == {"appel-titre": "Appel vidéo", "micro": "Couper le micro (touche M)",
+                     "camera": "Couper la caméra (touche C)",
+                     "heures-titre": "Heures du bilan"},
+              f"a French browser gets the call and hours panels in French ({fr})")
         out = page.eval(WORDS_JS)
         check(out["hours"]["total"] == "Heures utilisées : 3:06 sur 16:00. Il reste 12:54.",
               f"the hours in h:mm, rounded to the minute ({out['hours']['total']})")

@@ -26,8 +26,14 @@ def room_url(invite_link):
     return f"{m.group(1)}/w/{m.group(2)}{m.group(3)}"
 
 
+# The page speaks French first; headless Chromium would say en-US (and
+# the worksheets' refusals, its form and its hours are in the page's
+# language): a test that wants English says so (test_web.py's i18n).
+FRENCH = ("--lang=fr-FR", "--accept-lang=fr-FR,fr")
+
+
 class WebScene(Scene):
-    def __init__(self, name, server_args=(), browser_args=()):
+    def __init__(self, name, server_args=(), browser_args=FRENCH):
         need_chromium()
         # Chromium opens several connections at once from one address.
         super().__init__(name, ("--unauth-per-address", "64") + tuple(server_args))
