@@ -13,7 +13,8 @@ microphone, through the room page (app.js, call_room.js, hours_room.js).
   (its --stats) and its .y4m holds 640x480 pictures of Chromium's fake
   camera (a green disc on a dark ground: compared with the page's own
   camera picture); the microphone button (and the M key) stops the audio
-  and says so; the page's binary frames are all sealed (SFrame, no
+  and says so, the camera button (and the C key) the pictures, which come
+  back from a keyframe; the page's binary frames are all sealed (SFrame, no
   plaintext Opus/VP8 payload sizes).
 - session: the consultant opens a session (--open-session investigation)
   and closes it (--close-session); the page shows the hours in h:mm and the
@@ -212,6 +213,29 @@ def t_meet():
         check(page.eval("document.getElementById('micro-etat').textContent") == "Micro ouvert",
               "the M key opens the microphone again")
         page.wait(f"bilanRoom.call().media.send.audioPackets >= {a1} + 25", what="audio flows again after M")
+        # The camera button: the same, and the picture comes back with a keyframe.
+        page.eval("document.getElementById('camera').click()")
+        check(page.eval("[document.getElementById('camera-etat').textContent, "
+                        "document.getElementById('camera').getAttribute('aria-pressed')]") == ["Caméra coupée", "true"],
+              "Couper la caméra: « Caméra coupée », the button pressed")
+        snd = page.eval("bilanRoom.call().media.send")
+        page.wait(f"bilanRoom.call().media.send.audioPackets >= {snd['audioPackets']} + 50",
+                  what="a second of audio while the camera is off")
+        snd2 = page.eval("bilanRoom.call().media.send")
+        check(snd2["framesEncoded"] - snd["framesEncoded"] <= 2,
+              f"no picture is encoded while the camera is off ({snd2['framesEncoded'] - snd['framesEncoded']})")
+        n_sent = len(s.browser.events("Network.webSocketFrameSent", page.session))
+        page.eval("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'c', bubbles: true}))")
+        check(page.eval("document.getElementById('camera-etat').textContent") == "Caméra allumée",
+              "the C key turns the camera on again")
+        page.wait(f"bilanRoom.call().media.send.framesEncoded >= {snd2['framesEncoded']} + 10",
+                  what="pictures again")
+        # The routing header is in clear (§4): byte 1 the kind (2: video), byte 2 the flags (1: keyframe).
+        after = [base64.b64decode(e["params"]["response"]["payloadData"])
+                 for e in s.browser.events("Network.webSocketFrameSent", page.session)[n_sent:]
+                 if e["params"]["response"].get("opcode") == 2]
+        video = [f for f in after if f[1] == 2]
+        check(video and video[0][2] & 1, "the first picture after the camera comes back is a keyframe")
         check(st0["counts"]["sealFailed"] == 0 and st0["counts"]["sent"] > 100,
               f"every media payload was sealed and sent ({st0['counts']})")
         # The page's binary frames are SFrame-sealed: header, then KID/CTR, then ciphertext + tag.

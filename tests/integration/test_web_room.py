@@ -10,6 +10,9 @@ consultant, and stays there across a lost link.
   a link with a damaged fragment is refused without connecting.
 - code: both sides show the same 6-digit code; Oui on the page and
   --confirm-sas on the native side; one chat line each way (needs e2e.js).
+- refuse: Non on the page: blocked, said in words, chat closed; the native
+  consultant is told, its later line never reaches the page, the page
+  seals nothing more.
 - reconnect: the server frozen (SIGSTOP: no FIN, only silence) is noticed by
   the page's liveness within about 4 s ("Reconnexion…"), and it is back in
   the room when the server runs again; then the server killed (kill -9) and
@@ -205,6 +208,52 @@ def t_code():
         s.close(ok)
 
 
+def t_refuse():
+    """Non on the page (the codes differ: someone may be in the middle): the
+    page says the conversation is blocked and what to do, closes the chat,
+    and the native consultant is told (sas rejected by=peer); a line the
+    consultant types afterwards never reaches the page, and the page seals
+    nothing more."""
+    s = scene("web-room-refuse")
+    ok = False
+    pa = None
+    try:
+        pa = s.consultant.spawn("join", s.bilan, "--headless", "--timeout", "120", stdin_pipe=True)
+        pa.wait_line(JOINED)
+        page = s.open_room()
+        in_room(page)
+        page.wait("!document.getElementById('code').hidden", what="the page shows a code")
+        pa.wait_line(CODE)
+        page.eval("document.getElementById('code-non').click()")
+        pa.wait_line(r"^\[e2e\] slot=\d sas rejected by=peer$")
+        check(True, "the native consultant is told the page refused the code")
+        page.wait("bilanRoom.peers().length === 1 && bilanRoom.peers()[0].state === 'refused' && !bilanRoom.peers()[0].authenticated",
+                  what="the page's pair is refused")
+        check("Par prudence, la conversation est bloquée" in state_text(page) and
+              "par téléphone" in state_text(page), f"the page says it is blocked and what to do ({state_text(page)})")
+        check(page.eval("document.getElementById('message').disabled"), "the chat is closed")
+        sealed = page.eval("bilanRoom.call().counts.sealed")
+        n_in = len(s.browser.events("Network.webSocketFrameReceived", page.session))
+        pa.send_line("après le refus")
+        pa.wait_line(r"^\[info\] \(en attente du chiffrement\)$")
+        check(True, "the native side keeps the line: nobody authenticated to send it to")
+        pa.send_line("/quitter")
+        check(pa.wait_exit() == 0, "the consultant leaves")
+        pa = None
+        page.wait("bilanRoom.members().length === 1", what="the page sees the consultant leave")
+        binary_in = [e for e in s.browser.events("Network.webSocketFrameReceived", page.session)[n_in:]
+                     if e["params"]["response"].get("opcode") == 2]
+        check(not binary_in and page.eval("bilanRoom.chatIn()") == 0,
+              f"nothing sealed reached the page after the refusal ({len(binary_in)} frames)")
+        check(page.eval("bilanRoom.call().counts.sealed") == sealed,
+              "the page sealed nothing after the refusal")
+        ok = True
+    finally:
+        if pa:
+            pa.kill()
+        s.close(ok)
+
+
 def t_reconnect():
     s = scene("web-room-reconnect")
     ok = False
@@ -326,5 +375,5 @@ def t_policy():
 
 
 if __name__ == "__main__":
-    run_tests({"enrol_join": t_enrol_join, "code": t_code, "reconnect": t_reconnect,
+    run_tests({"enrol_join": t_enrol_join, "code": t_code, "refuse": t_refuse, "reconnect": t_reconnect,
                "second_visit": t_second_visit, "policy": t_policy})
