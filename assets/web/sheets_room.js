@@ -10,13 +10,15 @@
 //   sr.peer(slot, state, e2e)          // e2e.js's onPeer
 //
 // Owns: the requests' refs ("sh" + n) and their pending replies, when a
-// sync runs, the panel (list of sheets, one form, the synthèse download).
+// sync runs, the panel (list of sheets, one form, the synthèse download,
+// the consent: sheets_consent.js).
 // Must never: give the key to a device before e2e.js says the pair is
 // authenticated (peerAuthenticated is called only for invite / known /
 // verified), say a value or a key in a log, or build DOM from HTML strings.
 
 import { Sheets } from './sheets.js';
 import { renderSheet, downloadLink } from './sheets_form.js';
+import { ConsentPanel } from './sheets_consent.js';
 import { trustStore } from './store.js';
 import { t } from './i18n.js';
 
@@ -185,8 +187,11 @@ export class SheetsRoom {
     this.status = el('p', { id: 'fiches-etat', role: 'status', 'aria-live': 'polite' });
     this.list = el('ul', { id: 'fiches-liste', 'aria-labelledby': 'fiches-titre' });
     this.form = el('div', { id: 'fiche' });
+    // The beneficiary's consent to keep sheets for the follow-up (§10.3).
+    this.consent = new ConsentPanel({ send: (ids) => this.sheets.consent(ids), el });
     this.panel = el('section', { id: 'fiches', 'aria-labelledby': 'fiches-titre' },
-      el('h2', { id: 'fiches-titre', text: t('sheets_title') }), this.status, this.list, this.form);
+      el('h2', { id: 'fiches-titre', text: t('sheets_title') }), this.status, this.list, this.form,
+      this.consent.section);
     const leave = document.getElementById('quitter');
     const before = leave && leave.parentElement && leave.parentElement.parentElement === host ? leave.parentElement : null;
     host.insertBefore(this.panel, before);
@@ -209,11 +214,13 @@ export class SheetsRoom {
         : t(on ? 'sheets_pendingManySending' : 'sheets_pendingManyOffline', { n });
     } else text = ph === 'live' ? t('sheets_upToDate') : t('sheets_savedHere');
     if (this.status.textContent !== text) this.status.textContent = text;
+    this.consent.show(this.sheets.list(), ph, this.sheets.role);   // the phase may have changed
   }
 
   showList() {
     if (!this.list) return;
     const items = this.sheets.list();
+    this.consent.show(items, this.sheets.phase, this.sheets.role);
     this.list.replaceChildren();
     if (!items.length) this.list.append(el('li', { text: t('sheets_none') }));
     for (const it of items) {

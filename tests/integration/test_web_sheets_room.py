@@ -15,7 +15,9 @@ worksheet panel opens the consultant's sheet.
   by the consultant gets the beneficiary's words in the page; the one the page
   offers for download (a Blob, fetched by Chromium's download) is the native
   Markdown export byte for byte; a marker typed in the page is in no file of
-  the server's data, in no WebSocket message the page sent or received.
+  the server's data, in no WebSocket message the page sent or received;
+  the page's consent keeps the synthèse: the consultant's close says one
+  sheet is kept.
   (This replaces the sheets helper's first `native` scenario, which had its
   own WebSocket session and read the key from the consultant's client.db.)
 
@@ -245,6 +247,19 @@ def t_native():
                         hits.append(n)
         check(not hits, f"no file of the server's data holds the marker ({hits})")
         check(page.eval("bilanRoom.refused()") == 0, "no message was refused on the way")
+
+        # The consent (§10.3): the beneficiary keeps the synthèse for the
+        # follow-up, from the page; the consultant's close keeps that one.
+        check(not page.eval("document.getElementById('accord').hidden") and
+              page.eval(f"!!document.getElementById('accord-{syn}') && !!document.getElementById('accord-{sid}')"),
+              "the page offers to keep each sheet for the follow-up")
+        page.eval(f"(document.getElementById('accord-{syn}').click(), document.getElementById('accord-envoyer').click(), 1)")
+        page.wait("document.getElementById('accord-etat').textContent.startsWith('C’est enregistré : 1 fiche sera gardée')",
+                  what="the consent is recorded")
+        r = c.ok("bilan", "close", s.bilan, "--yes")
+        check("1 fiche(s) gardée(s) un an avec l'accord du bénéficiaire" in r.stdout,
+              f"the close keeps the sheet the page consented to keep ({r.stdout.strip()[:200]})")
+        page.wait("document.getElementById('accord').hidden", what="once closed, the consent is no longer offered")
         ok = True
     finally:
         if pa:
