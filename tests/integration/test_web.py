@@ -149,7 +149,8 @@ def t_browser_flag():
 def t_a11y():
     """WCAG 2.1 A and AA rules (axe-core, tests/integration/axe.py) on the
     room page in the states a person meets: as it loads, in the room with the
-    code to read aloud (Oui / Non), and at the largest text. First a control:
+    code to read aloud (Oui / Non), with the call, the hours, a worksheet
+    open as a form and the consent, and at the largest text. First a control:
     an unlabelled field added to the page must be reported, so a silent axe
     cannot pass the test."""
     s = WebScene("web-a11y", browser_args=("--lang=fr-FR", "--accept-lang=fr-FR,fr"))
@@ -166,6 +167,19 @@ def t_a11y():
                   what="the page shows the code to read aloud")
         v = axe_run(page)
         check(not v, "none in the room with the code and Oui / Non shown" + ("\n" + describe(v) if v else ""))
+        # The whole room: the call, the hours, a worksheet open as a form and
+        # the consent to keep sheets.
+        page.eval("document.getElementById('code-oui').click()")
+        r = s.consultant.ok("sheet", "new", "plan_action", "--bilan", s.bilan)
+        sid = re.findall(r"^([A-Za-z0-9_-]{22})$", r.stdout, re.M)[0]
+        page.wait(f"!!document.querySelector('#fiches-liste button[data-sheet=\"{sid}\"]')", timeout=60,
+                  what="the consultant's sheet appears in the page")
+        page.eval(f"(document.querySelector('#fiches-liste button[data-sheet=\"{sid}\"]').click(), 1)")
+        page.wait("!!document.querySelector('#fiche .champ') && !document.getElementById('accord').hidden && "
+                  "bilanRoom.call() && bilanRoom.call().started", what="the sheet as a form, the consent, the call")
+        v = axe_run(page)
+        check(not v, "none with the call, the hours, a sheet open as a form and the consent"
+              + ("\n" + describe(v) if v else ""))
         page.eval("(() => { for (let i = 0; i < 10; i++) document.getElementById('texte-plus').click();"
                   " return true; })()")
         big = page.eval("parseFloat(getComputedStyle(document.documentElement).fontSize)")
