@@ -33,6 +33,9 @@ microphone, through the room page (app.js, call_room.js, hours_room.js).
   nor in any file of the server's data directory; the invite secret is in
   no HTTP request and no WebSocket message.
 
+- reconnect: the server killed in the middle of the call and restarted on
+  the same port and data: the page and the native consultant come back by
+  themselves and the call resumes both ways.
 - other_browser: the page in a Chromium without MediaStreamTrackProcessor
   (as Firefox and Safari): the call panel says from the start that this
   browser cannot send picture and sound and which browsers can; no device
@@ -47,7 +50,9 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
+import time
 
 from harness import TestFailure, check, run_tests
 from test_web_media import expected_rgb, flat_at, page_errors, y4m_frames
@@ -453,6 +458,56 @@ WORDS_JS = r"""
 """
 
 
+def t_reconnect():
+    """The server killed (kill -9) in the middle of the call and restarted on
+    the same port and data: the page and the native consultant both come
+    back by themselves, and the call resumes both ways (the page decodes and
+    plays the consultant again; the native side's timeline after the return
+    holds the page's sound and pictures)."""
+    s = scene("web-call-reconnect")
+    ok = False
+    pa = None
+    try:
+        pa = s.consultant.spawn(*native_args(s, "native"))
+        page = meet(s, pa)
+        wait_call(page, "r && r.video.decoded >= 30 && r.audio.decoded >= 50 && c.media.send.audioPackets >= 50",
+                  "the call runs both ways")
+        port = s.server.port
+        s.server.stop(signal.SIGKILL)
+        page.wait("document.getElementById('etat').textContent === 'Reconnexion…'", timeout=15,
+                  what="the page says it reconnects")
+        s.server.start(port=port)
+        pa.wait_line(r"^\[room\] reconnected$", timeout=60)
+        page.wait("globalThis.bilanRoom && bilanRoom.state() === 'in_room' && bilanRoom.welcomes().length === 2",
+                  timeout=60, what="the page is back in the room")
+        t_back = time.time()
+        media = call_stats(page)["media"]
+        check(media is not None, "the call's media survived the lost link (kept for a quick return)")
+        sent0 = media["send"]["audioPackets"]
+        # After the return the others' streams start again from nothing (media.joined()).
+        wait_call(page, "r && r.video.decoded >= 40 && r.audio.decoded >= 100 && r.audio.playout && "
+                  f"r.audio.playout.played > 0 && c.media.send.audioPackets >= {sent0} + 300",
+                  "the page decodes and plays the consultant again, and sends 6 s of sound", timeout=90)
+        pa.signal(signal.SIGINT)
+        check(pa.wait_exit() == 0, "the native consultant leaves cleanly")
+        pa = None
+        with open(os.path.join(s.tmp, "native.json")) as f:
+            st = json.load(f)
+        played = frames = 0
+        for r in st["media"]["receive"].get("slots", []):
+            pts = [x for x in r.get("timeline", []) if x["t"] >= t_back + 1]
+            played = max(played, sum(x["audio"]["played"] for x in pts))
+            frames = max(frames, sum(len(x["video"]["latency_ms"]) for x in pts))
+        print(f"measure: after the return the native side played {played} audio packets and showed {frames} pictures")
+        check(played >= 50 and frames >= 10, "the native consultant hears and sees the page again after the return")
+        check(page.eval("bilanRoom.refused()") == 0, "no message was refused on the way")
+        ok = True
+    finally:
+        if pa and pa.p.poll() is None:
+            pa.kill()
+        s.close(ok)
+
+
 # Another browser, as the page sees it: Chromium without what Firefox and
 # Safari lack (MediaStreamTrackProcessor), and without the decoders either.
 # getUserMedia is counted: a page that cannot send must not ask for devices.
@@ -557,4 +612,4 @@ def t_words():
 
 if __name__ == "__main__":
     run_tests({"meet": t_meet, "session": t_session, "words": t_words, "private": t_private,
-               "other_browser": t_other_browser})
+               "other_browser": t_other_browser, "reconnect": t_reconnect})
