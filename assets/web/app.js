@@ -4,14 +4,15 @@
 // (conn.js), and tells the person what happens (ui.js) in plain words:
 // who is there, the state of the connection, the spoken code, the chat.
 
-import { errorText, fromFrench, plain, t } from './i18n.js';
+import { errorText, fromFrench, plain, sizeText, t } from './i18n.js';
 import { RoomView } from './ui.js';
 import { readPageInvite, rememberInviteBilan } from './link.js';
 import { loadIdentity } from './identity.js';
 import { RoomConnection, roomUrl } from './conn.js';
 import { addBilanSecret, bilanSecrets, put, trustStore } from './store.js';
 import { RoomE2E } from './e2e.js';
-import { KIND, decodeData, encodeChat, packHeader } from './frame.js';
+import { KIND, decodeData, encodeChat, encodeFileAnswer, packHeader } from './frame.js';
+import { FileReceiver } from './files.js';
 import { SheetsRoom } from './sheets_room.js';
 import { CallRoom } from './call_room.js';
 import { HoursRoom } from './hours_room.js';
@@ -33,6 +34,9 @@ const room = {
 };
 
 /** How the person is told who a member is. */
+// Why a file did not come (files.js) -> the sentence.
+const FILE_WHY = { too_large: 'fileTooLarge', damaged: 'fileDamaged' };
+
 function who(m) {
   if (!m) return '?';
   if (m.slot === room.slot) return t('you');
@@ -107,6 +111,7 @@ async function onJoined(msg) {
   room.members = new Map(msg.members.map((m) => [m.slot, m]));
   const ready = startE2e(msg);
   room.call.joined();
+  for (let s = 0; s < 4; s++) room.files.memberLeft(s);   // a new join: every transfer starts again
   // Before any await too: the server's hours_update may follow `joined` at once.
   const hoursReady = room.hours.joined(msg.bilan, msg.slot, msg.members);
   showMembers();
@@ -134,6 +139,7 @@ function onMemberLeft(msg) {
   if (msg.reason !== 'replaced') view.addLine(t(msg.reason === 'lost' ? 'lostMsg' : 'leftMsg', { who: who(m) }));
   if (room.e2e) room.e2e.memberLeft(msg.slot);
   room.call.memberLeft(msg.slot);
+  room.files.memberLeft(msg.slot);
   room.hours.roster([...room.members.values()], msg.reason === 'lost').catch(() => {});
   updateChat();
 }
@@ -230,17 +236,24 @@ function onPlainFrame(slot, kind, header, plaintext) {
   if (msg.type === 'chat') {
     room.chatIn++;
     view.addLine(t('chatFrom', { who: who(room.members.get(slot)), text: plain(msg.text, 4096) }), 'pair');
+  } else if (msg.type === 'file_begin' || msg.type === 'file_chunk' || msg.type === 'file_end') {
+    room.files.onData(slot, msg, who(room.members.get(slot))).catch(() => { room.refused++; });
   }
+}
+
+/** A data message sealed and sent to the room; false when it could not be. */
+async function sendData(payload) {
+  if (!chatReady()) return false;
+  const header = packHeader({ kind: KIND.data, seq: room.dataSeq++, ts: 0,
+    captureMs: room.conn.serverNowMs() });
+  const frame = await room.e2e.seal(header, payload);
+  return !!frame && room.conn.sendBinary(frame);
 }
 
 async function sendChat(text) {
   const payload = encodeChat(text);
   if (!payload) { view.addLine(t('chatTooLong')); return false; }
-  if (!chatReady()) return false;
-  const header = packHeader({ kind: KIND.data, seq: room.dataSeq++, ts: 0,
-    captureMs: room.conn.serverNowMs() });
-  const frame = await room.e2e.seal(header, payload);
-  if (!frame || !room.conn.sendBinary(frame)) return false;
+  if (!await sendData(payload)) return false;
   view.addLine(t('chatFrom', { who: t('you'), text }), 'moi');
   return true;
 }
@@ -276,6 +289,13 @@ async function main() {
   }
   if (!invite.secret) view.addLine(t('noSecret'));
   room.identity = await loadIdentity();
+  room.files = new FileReceiver({
+    answer: (slot, id, code) => { sendData(encodeFileAnswer(slot, id, code)).catch(() => {}); },
+    done: (slot, f) => view.addFile(t('fileFrom', { who: f.from, name: plain(f.name, 255),
+      size: sizeText(f.size) }), f.name, f.blob, t('fileSave')),
+    failed: (slot, f) => view.addLine(t(FILE_WHY[f.why] || 'fileDamaged',
+      { who: f.from, name: plain(f.name, 255), size: sizeText(f.size) })),
+  });
   room.call = new CallRoom({ conn: () => room.conn, e2e: () => room.e2e,
     onAudioMs: (slot, ms) => room.hours.audio(ms) });
   room.hours = new HoursRoom({ identity: room.identity, conn: () => room.conn, e2e: () => room.e2e });
@@ -333,6 +353,7 @@ globalThis.bilanRoom = Object.freeze({
   sheets: () => sheetsRoom.info(),
   secretsKnown: async () => room.bilan ? (await bilanSecrets(room.bilan)).length : 0,
   call: () => room.call ? room.call.stats() : null,
+  files: () => room.files ? room.files.stats() : null,
   hours: () => room.hours ? room.hours.stats() : null,
 });
 

@@ -80,6 +80,10 @@ const FR = {
   consent_savedMany: 'C’est enregistré : {n} fiches seront gardées un an après la fin du bilan, pour l’entretien de suivi. Les autres seront effacées à la fin du bilan.',
   consent_none: 'C’est enregistré : aucune fiche ne sera gardée, toutes seront effacées à la fin du bilan.',
   consent_failed: 'Votre choix n’a pas pu être enregistré ({code}). Vérifiez la connexion, puis réessayez.',
+  fileFrom: '{who} vous a envoyé un fichier : « {name} » ({size}).',
+  fileSave: 'Enregistrer le fichier',
+  fileTooLarge: '{who} a voulu vous envoyer « {name} » ({size}), mais cette page ne reçoit pas de fichier de plus de 64 Mo. Demandez-le par un autre moyen.',
+  fileDamaged: 'Le fichier « {name} » envoyé par {who} est arrivé abîmé : demandez-lui de le renvoyer.',
   callUnsupported: 'Ce navigateur ne permet pas l’appel vidéo : ni image ni son dans cette page. Pour l’appel, ouvrez ce même lien dans Chrome, Edge ou Chromium à jour, ou utilisez l’application Bilan. Les messages, les heures et les fiches fonctionnent ici.',
   callReceiveOnly: 'Ce navigateur ne peut pas envoyer votre image ni votre son : vous voyez et entendez l’autre personne, mais elle ne vous voit pas et ne vous entend pas. Pour l’appel complet, ouvrez ce même lien dans Chrome, Edge ou Chromium à jour, ou utilisez l’application Bilan.',
 
@@ -301,6 +305,10 @@ const EN = {
   consent_savedMany: 'Saved: {n} worksheets will be kept for one year after the end of the assessment, for the follow-up interview. The others will be erased at the end of the assessment.',
   consent_none: 'Saved: no worksheet will be kept; all will be erased at the end of the assessment.',
   consent_failed: 'Your choice could not be saved ({code}). Check the connection, then try again.',
+  fileFrom: '{who} sent you a file: “{name}” ({size}).',
+  fileSave: 'Save the file',
+  fileTooLarge: '{who} tried to send you “{name}” ({size}), but this page takes no file over 64 MB. Ask for it another way.',
+  fileDamaged: 'The file “{name}” from {who} arrived damaged: ask them to send it again.',
   callUnsupported: 'This browser cannot hold the video call: no picture and no sound in this page. For the call, open this same link in an up-to-date Chrome, Edge or Chromium, or use the Bilan application. Messages, hours and worksheets work here.',
   callReceiveOnly: 'This browser cannot send your picture or your sound: you see and hear the other person, but they neither see nor hear you. For the whole call, open this same link in an up-to-date Chrome, Edge or Chromium, or use the Bilan application.',
 
@@ -458,6 +466,15 @@ export function fr(key, params = {}) { return say(FR, key, params); }
 export function fromFrench(text, prefix) {
   const key = Object.keys(FR).find((k) => k.startsWith(prefix) && !FR[k].includes('{') && FR[k] === text);
   return key ? t(key) : null;
+}
+
+/** A file's size in the page's language: "1,5 Mo", "12 Ko", "300 octets". */
+export function sizeText(n) {
+  const en = lang === 'en';
+  if (n < 1024) return en ? `${n} bytes` : `${n} octets`;
+  if (n < 1048576) return `${Math.round(n / 1024)} ${en ? 'KB' : 'Ko'}`;
+  const mb = (n / 1048576).toFixed(1);
+  return en ? `${mb} MB` : `${mb.replace('.', ',')} Mo`;
 }
 
 /** The sentence for a server error code, always in plain words. */

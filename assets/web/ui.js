@@ -103,6 +103,25 @@ export class RoomView {
     journal.scrollTop = journal.scrollHeight;
   }
 
+  /** A line offering a received file: the link saves it under its name
+   * (a Blob URL: the file never left this page's memory in clear). */
+  addFile(text, name, blob, label) {
+    const li = document.createElement('li');
+    li.className = 'pair fichier';
+    const words = document.createElement('span');
+    words.textContent = text + ' ';
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.textContent = label;
+    li.append(words, a);
+    const log = $('fil');
+    log.append(li);
+    while (log.children.length > 500) log.firstElementChild.remove();
+    const journal = $('fil-journal');
+    journal.scrollTop = journal.scrollHeight;
+  }
+
   setChatEnabled(on) {
     $('message').disabled = !on;
     $('envoyer').disabled = !on;

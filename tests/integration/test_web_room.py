@@ -13,6 +13,9 @@ consultant, and stays there across a lost link.
 - refuse: Non on the page: blocked, said in words, chat closed; the native
   consultant is told, its later line never reaches the page, the page
   seals nothing more.
+- files: a file the native consultant sends is checked and offered as a
+  download in the page, byte for byte, and answered `received`; the
+  receiver's refusals (damaged, too_large, busy) one by one.
 - reconnect: the server frozen (SIGSTOP: no FIN, only silence) is noticed by
   the page's liveness within about 4 s ("Reconnexion…"), and it is back in
   the room when the server runs again; then the server killed (kill -9) and
@@ -25,6 +28,7 @@ consultant, and stays there across a lost link.
 Run one scenario: test_web_room.py NAME; all: test_web_room.py.
 """
 import base64
+import hashlib
 import json
 import os
 import re
@@ -254,6 +258,103 @@ def t_refuse():
         s.close(ok)
 
 
+FILES_JS = r"""
+(async () => {
+  const { FileReceiver } = await import('/web/files.js');
+  const F = await import('/web/frame.js');
+  const { sha256 } = await import('/web/wcrypto.js');
+  const answers = [], done = [], failed = [];
+  const fr = new FileReceiver({ answer: (slot, id, code) => answers.push([slot, id, code]),
+    done: (slot, f) => done.push([slot, f.name, f.size]), failed: (slot, f) => failed.push([slot, f.name, f.why]),
+    maxBytes: 1000, maxActive: 2 });
+  const data = new Uint8Array(600).map((_, i) => i & 255);
+  const sha = await sha256(data);
+  const begin = (id, size, h, name) => F.decodeData(F.encodeFileBegin(id, size, h, name));
+  const chunk = (id, off, b) => F.decodeData(F.encodeFileChunk(id, off, b));
+  const end = (id) => F.decodeData(F.encodeFileEnd(id));
+  const run = async (slot, msgs) => { for (const m of msgs) await fr.onData(slot, m); };
+  await run(1, [begin(1, 600, sha, 'bon.bin'), chunk(1, 0, data.subarray(0, 300)), chunk(1, 300, data.subarray(300)), end(1)]);
+  await run(1, [begin(2, 600, sha, 'trou.bin'), chunk(2, 0, data.subarray(0, 100)), chunk(2, 200, data.subarray(200)), end(2)]);
+  const bad = new Uint8Array(32);
+  await run(1, [begin(3, 600, bad, 'faux.bin'), chunk(3, 0, data), end(3)]);
+  await run(1, [begin(4, 600, sha, 'court.bin'), chunk(4, 0, data.subarray(0, 500)), end(4)]);
+  await run(1, [begin(5, 2000, sha, 'gros.bin')]);
+  // The right bytes under a wrong offset; a short file under its own SHA-256.
+  await run(1, [begin(9, 600, sha, 'decale.bin'), chunk(9, 0, data.subarray(0, 300)), chunk(9, 400, data.subarray(300)), end(9)]);
+  await run(1, [begin(10, 600, await sha256(data.subarray(0, 500)), 'partiel.bin'), chunk(10, 0, data.subarray(0, 500)), end(10)]);
+  await run(2, [begin(6, 600, sha, 'a.bin'), begin(7, 600, sha, 'b.bin'), begin(8, 600, sha, 'c.bin')]);
+  await run(3, [chunk(99, 0, data), end(99)]);
+  fr.memberLeft(2);
+  await run(2, [chunk(6, 0, data), end(6)]);
+  return { answers, done, failed, st: fr.stats() };
+})()
+"""
+
+
+def t_files():
+    """A file the native consultant sends (--send-file) reaches the page in
+    pieces, is checked (size, SHA-256) and offered as a download with its
+    name; the consultant's client is told it was received. Then FileReceiver
+    alone: a chunk out of order, a wrong SHA-256, a short file, the right
+    bytes at a wrong offset, a short file under its own SHA-256: damaged; a
+    file over the limit: too_large; past the transfers at once: busy;
+    chunks never begun: ignored; a member who leaves: its transfers end."""
+    s = scene("web-room-files")
+    ok = False
+    pa = None
+    try:
+        path = os.path.join(s.tmp, "questionnaire.bin")
+        content = os.urandom(3 * 1024 * 1024 + 12345)
+        with open(path, "wb") as f:
+            f.write(content)
+        # It stays until the page's thanks: the answer comes after its send.
+        pa = s.consultant.spawn("join", s.bilan, "--headless", "--timeout", "120", "--confirm-sas",
+                                "--send-file", path, "--expect-chat", "1")
+        pa.wait_line(JOINED)
+        page = s.open_room()
+        in_room(page)
+        page.wait("!!document.querySelector('#fil li.fichier a[download]')", timeout=60, what="the file is offered")
+        li = page.eval("(() => { const li = document.querySelector('#fil li.fichier'); const a = li.querySelector('a');"
+                       " return { text: li.textContent, name: a.download, label: a.textContent }; })()")
+        check(li["name"] == "questionnaire.bin" and li["text"].startswith(
+              "Votre consultante / votre consultant, dev vous a envoyé un fichier : « questionnaire.bin » (3,0 Mo).") and
+              li["label"] == "Enregistrer le fichier", f"the page offers the file with its name and size ({li})")
+        dl = os.path.join(s.tmp, "telechargements")
+        os.makedirs(dl)
+        s.browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": dl})
+        page.eval("(document.querySelector('#fil li.fichier a').click(), 1)")
+        deadline = time.monotonic() + 30
+        while not os.path.exists(os.path.join(dl, "questionnaire.bin")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with open(os.path.join(dl, "questionnaire.bin"), "rb") as f:
+            got = f.read()
+        check(hashlib.sha256(got).digest() == hashlib.sha256(content).digest(),
+              "the file saved from the page is the one sent, byte for byte")
+        pa.wait_line(r"^\[file\] answer name=questionnaire\.bin slot=\d answer=received$")
+        check(True, "the consultant's client is told the page received it")
+        check(page.eval("bilanRoom.files()")["received"] == 1, "the page counts one file received")
+        page.eval("(() => { const i = document.getElementById('message'); i.value = 'merci';"
+                  " document.getElementById('envoi').requestSubmit(); return 1; })()")
+        check(pa.wait_exit() == 0, "the consultant got the thanks and left")
+        pa = None
+        r = page.eval(FILES_JS)
+        print(f"files: {json.dumps(r)}")
+        A = {1: "received", 2: "declined", 3: "too_large", 4: "damaged", 7: "busy"}
+        ans = [(slot, i, A.get(c, c)) for slot, i, c in r["answers"]]
+        check(ans[:7] == [(1, 1, "received"), (1, 2, "damaged"), (1, 3, "damaged"), (1, 4, "damaged"),
+                          (1, 5, "too_large"), (1, 9, "damaged"), (1, 10, "damaged")],
+              f"each file_begin answered: received, damaged x3, too_large, damaged x2 ({ans[:7]})")
+        check(ans[7:] == [(2, 8, "busy")], f"a third transfer at once: busy ({ans[7:]})")
+        check(r["done"] == [[1, "bon.bin", 600]], "only the whole, checked file is offered")
+        check(r["st"]["stray"] >= 3 and r["st"]["interrupted"] == 2 and r["st"]["active"] == 0,
+              f"chunks never begun are ignored; a member's leave ends its transfers ({r['st']})")
+        ok = True
+    finally:
+        if pa:
+            pa.kill()
+        s.close(ok)
+
+
 def t_reconnect():
     s = scene("web-room-reconnect")
     ok = False
@@ -375,5 +476,6 @@ def t_policy():
 
 
 if __name__ == "__main__":
-    run_tests({"enrol_join": t_enrol_join, "code": t_code, "refuse": t_refuse, "reconnect": t_reconnect,
+    run_tests({"enrol_join": t_enrol_join, "code": t_code, "refuse": t_refuse, "files": t_files,
+               "reconnect": t_reconnect,
                "second_visit": t_second_visit, "policy": t_policy})
