@@ -146,6 +146,7 @@ function onMemberLeft(msg) {
 
 function onError(code, fatal, ref) {
   if (sheetsRoom.onError(code, ref)) return;   // a worksheet request's answer
+  if (room.hours && room.hours.onError(code, ref)) return;   // the personal work's
   // Refusals of the handshake and the join become the state line (onState);
   // others are shown once in the log, in plain words.
   if (!fatal && room.conn && room.conn.phase === 'in_room') view.addLine(errorText(code));

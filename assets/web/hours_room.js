@@ -13,6 +13,7 @@
 import { Sessions, fmtHMS } from './sessions.js';
 import { get, put } from './store.js';
 import { t } from './i18n.js';
+import { PersonalWork } from './personal.js';
 
 // What the person reads: i18n.js's hours_* and phase_* sentences.
 const PHASES = new Set(['preliminaire', 'investigation', 'conclusion', 'suivi']);
@@ -54,6 +55,13 @@ export class HoursRoom {
     warning.hidden = true;
     receipt.hidden = true;
     sec.append(total, session, warning, receipt);
+    // The beneficiary declares personal work here (shown once we know our role).
+    this.personal = new PersonalWork({ send: (msg) => {
+      const c = this.conn();
+      return !!c && c.phase === 'in_room' && !!this.bilan && c.sendJson({ ...msg, bilan: this.bilan });
+    } });
+    this.personal.form.hidden = true;
+    sec.append(this.personal.form);
     before.parentNode.insertBefore(sec, before);
     this.ui = { total, session, warning, receipt };
   }
@@ -97,6 +105,8 @@ export class HoursRoom {
     const c = this.conn();
     const rt = c && c.clockRoundTrip();
     if (rt) this.sessions.rtt(rt);
+    const me = members.find((m) => m && m.slot === mySlot);
+    if (this.personal) this.personal.form.hidden = !me || me.role !== 'beneficiary';
     await this.roster(members, false);
   }
 
@@ -117,6 +127,10 @@ export class HoursRoom {
   /** The server's §9 messages, one after the other (an observation is
    * saved before the next message is looked at). */
   onControl(msg) {
+    if (msg.type === 'personal_declared') {
+      if (this.personal) this.personal.onReply(msg);
+      return Promise.resolve(true);
+    }
     if (!this.sessions) return Promise.resolve(false);
     if (msg.bilan !== undefined && msg.bilan !== this.bilan) return Promise.resolve(false);
     const s = this.sessions;
@@ -124,6 +138,9 @@ export class HoursRoom {
     this.queue = done.catch(() => {});
     return done;
   }
+
+  /** An error answering one of our requests (the personal work's). */
+  onError(code, ref) { return !!this.personal && this.personal.onError(code, ref); }
 
   /** ms of others' audio decoded (the receipt's received_audio_ms). */
   audio(ms) { if (this.sessions) this.sessions.audio(ms); }

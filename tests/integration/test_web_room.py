@@ -16,6 +16,8 @@ consultant, and stays there across a lost link.
 - files: a file the native consultant sends is checked and offered as a
   download in the page, byte for byte, and answered `received`; the
   receiver's refusals (damaged, too_large, busy) one by one.
+- personal: the beneficiary declares 1h30 of personal work from the page;
+  the consultant's `bilan hours` counts it.
 - reconnect: the server frozen (SIGSTOP: no FIN, only silence) is noticed by
   the page's liveness within about 4 s ("Reconnexion…"), and it is back in
   the room when the server runs again; then the server killed (kill -9) and
@@ -355,6 +357,52 @@ def t_files():
         s.close(ok)
 
 
+def t_personal():
+    """The beneficiary declares personal work from the page's hours panel:
+    a duration the page cannot read is explained and nothing is sent; "1h30"
+    with a note is sent as personal_declare, acknowledged in words, and the
+    consultant's `bilan hours` report counts 1:30 of personal work. The
+    reading of durations (parseDuration) on its own, at its edges."""
+    s = scene("web-room-personal")
+    ok = False
+    pa = None
+    try:
+        pa = consultant_in_room(s)
+        page = s.open_room()
+        in_room(page)
+        page.wait("!document.getElementById('travail-perso').hidden", what="the beneficiary's page offers the form")
+        etat = "document.getElementById('perso-etat').textContent"
+        submit = ("(() => { document.getElementById('perso-duree').value = %s; "
+                  "document.getElementById('perso-note').value = 'enquête métier'; "
+                  "document.getElementById('travail-perso').requestSubmit(); return 1; })()")
+        page.eval(submit % "'beaucoup'")
+        check(page.eval(etat).startswith("Durée non comprise"), f"a duration the page cannot read is explained ({page.eval(etat)})")
+        page.eval(submit % "'1h30'")
+        page.wait(f"{etat} === 'C’est noté : vous avez déclaré 1 h 30 de travail personnel.'", what="the declaration is acknowledged")
+        sent = [f for f in ws_sent(s, page) if '"personal_declare"' in f]
+        check(len(sent) == 1 and json.loads(sent[0])["seconds"] == 5400 and json.loads(sent[0])["note"] == "enquête métier",
+              f"one personal_declare of 5400 s with its note was sent ({sent})")
+        r = s.consultant.ok("hours", s.bilan, "--format", "json")
+        rep = json.loads(r.stdout)
+        def find(o, key):
+            if isinstance(o, dict):
+                return o[key] if key in o else next((v for v in (find(x, key) for x in o.values()) if v is not None), None)
+            if isinstance(o, list):
+                return next((v for v in (find(x, key) for x in o) if v is not None), None)
+            return None
+        check(find(rep, "personal_s") == 5400,
+              f"the consultant's report counts the 1:30 declared from the page (personal_s {find(rep, 'personal_s')})")
+        cases = page.eval("import('/web/personal.js').then((m) => ['1h30', '1:30', '2 h', '45 min', '45', '24h', "
+                          "'0h', '24h01', '1h60', '', 'abc', '90mn'].map((x) => m.parseDuration(x)))")
+        check(cases == [5400, 5400, 7200, 2700, 2700, 86400, None, None, None, None, None, 5400],
+              f"durations read as a person writes them, 1 minute to 24 hours ({cases})")
+        ok = True
+    finally:
+        if pa:
+            pa.kill()
+        s.close(ok)
+
+
 def t_reconnect():
     s = scene("web-room-reconnect")
     ok = False
@@ -478,6 +526,6 @@ def t_policy():
 
 
 if __name__ == "__main__":
-    run_tests({"enrol_join": t_enrol_join, "code": t_code, "refuse": t_refuse, "files": t_files,
+    run_tests({"enrol_join": t_enrol_join, "code": t_code, "refuse": t_refuse, "files": t_files, "personal": t_personal,
                "reconnect": t_reconnect,
                "second_visit": t_second_visit, "policy": t_policy})
